@@ -1,0 +1,196 @@
+"""Salons, users and API tokens: all SQL for those three tables."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import email_validator
+import psycopg2.errors
+
+from booking.errors import Conflict, Invalid
+from booking.models import Salon, User
+from db import Database
+
+_SALON_COLUMNS = "id, slug, name, address, timezone, email, phone"
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+MIN_PASSWORD_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class NewSalon:
+    salon: Salon
+    owner: User
+    api_token: str
+
+
+# --- passwords and tokens ----------------------------------------------------
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=64 * 1024 * 1024)
+
+
+def _hash_password_sync(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = _scrypt(password, salt, _SCRYPT_N, _SCRYPT_R, _SCRYPT_P)
+    encode = base64.b64encode
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${encode(salt).decode()}${encode(digest).decode()}"
+
+
+def _check_password_sync(password: str, stored: str) -> bool:
+    try:
+        _, n, r, p, salt, digest = stored.split("$")
+        actual = _scrypt(password, base64.b64decode(salt), int(n), int(r), int(p))
+    except ValueError:
+        return False
+    return hmac.compare_digest(actual, base64.b64decode(digest))
+
+
+async def hash_password(password: str) -> str:
+    """scrypt is deliberately slow: it runs in the default executor, off the IOLoop."""
+    return await asyncio.get_running_loop().run_in_executor(None, _hash_password_sync, password)
+
+
+async def check_password(password: str, stored: str) -> bool:
+    return await asyncio.get_running_loop().run_in_executor(None, _check_password_sync, password, stored)
+
+
+def _token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+# --- validation --------------------------------------------------------------
+
+
+def normalize_email(value: str, field: str) -> str:
+    try:
+        return email_validator.validate_email(value.strip(), check_deliverability=False).normalized
+    except email_validator.EmailNotValidError as exc:
+        raise Invalid(f"{value!r} is not a valid email address: {exc}", field) from exc
+
+
+def check_timezone(value: str, field: str = "timezone") -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(f"unknown timezone {value!r}; use an IANA name such as Europe/London", field) from None
+    return value
+
+
+def _slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "salon"
+
+
+# --- salons ------------------------------------------------------------------
+
+
+async def create_salon(
+    db: Database,
+    *,
+    name: str,
+    timezone: str,
+    owner_email: str,
+    owner_password: str,
+    address: str = "",
+    email: str = "",
+    phone: str = "",
+) -> NewSalon:
+    """Creates a salon, its owner and a first API token, in one transaction."""
+    name = name.strip()
+    if not name:
+        raise Invalid("the salon needs a name", "name")
+    check_timezone(timezone)
+    owner_email = normalize_email(owner_email, "owner_email")
+    if email:
+        email = normalize_email(email, "email")
+    if len(owner_password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"the password needs at least {MIN_PASSWORD_LENGTH} characters", "owner_password")
+    password_hash = await hash_password(owner_password)
+    token = secrets.token_urlsafe(32)
+    base_slug = _slugify(name)
+    async with db.transaction() as cur:
+        await cur.execute(
+            "SELECT count(*) AS n FROM salons WHERE slug = %s OR slug LIKE %s", (base_slug, base_slug + "-%")
+        )
+        taken = (await cur.fetchone())["n"]
+        slug = base_slug if not taken else f"{base_slug}-{secrets.token_hex(3)}"
+        await cur.execute(
+            f"""INSERT INTO salons (slug, name, address, timezone, email, phone)
+                VALUES (%s, %s, %s, %s, %s, %s) RETURNING {_SALON_COLUMNS}""",
+            (slug, name, address.strip(), timezone, email, phone.strip()),
+        )
+        salon = Salon(**await cur.fetchone())
+        try:
+            await cur.execute(
+                """INSERT INTO users (salon_id, email, password_hash, role)
+                   VALUES (%s, %s, %s, 'owner') RETURNING id, salon_id, email, role""",
+                (salon.id, owner_email, password_hash),
+            )
+        except psycopg2.errors.UniqueViolation:
+            raise Conflict(f"{owner_email} already has an account", "owner_email") from None
+        owner = User(**await cur.fetchone())
+        await cur.execute(
+            "INSERT INTO api_tokens (salon_id, token_hash, name) VALUES (%s, %s, 'created with the salon')",
+            (salon.id, _token_hash(token)),
+        )
+    return NewSalon(salon=salon, owner=owner, api_token=token)
+
+
+async def any_salon_exists(db: Database) -> bool:
+    return await db.fetch_one("SELECT 1 AS yes FROM salons LIMIT 1") is not None
+
+
+async def get_salon(db: Database, salon_id: uuid.UUID) -> Salon | None:
+    row = await db.fetch_one(f"SELECT {_SALON_COLUMNS} FROM salons WHERE id = %s", (salon_id,))
+    return Salon(**row) if row else None
+
+
+async def salon_for_token(db: Database, token: str) -> Salon | None:
+    row = await db.fetch_one(
+        f"""SELECT {_SALON_COLUMNS} FROM salons
+             WHERE id = (SELECT salon_id FROM api_tokens WHERE token_hash = %s)""",
+        (_token_hash(token),),
+    )
+    return Salon(**row) if row else None
+
+
+async def create_api_token(db: Database, salon_id: uuid.UUID, name: str = "") -> str:
+    token = secrets.token_urlsafe(32)
+    await db.execute(
+        "INSERT INTO api_tokens (salon_id, token_hash, name) VALUES (%s, %s, %s)",
+        (salon_id, _token_hash(token), name),
+    )
+    return token
+
+
+# --- users -------------------------------------------------------------------
+
+
+async def authenticate(db: Database, email: str, password: str) -> User | None:
+    """The user with these credentials, or None. Takes as long for unknown emails."""
+    row = await db.fetch_one(
+        "SELECT id, salon_id, email, role, password_hash FROM users WHERE lower(email) = lower(%s)",
+        (email.strip(),),
+    )
+    stored = row.pop("password_hash") if row else _DUMMY_HASH
+    if await check_password(password, stored) and row:
+        return User(**row)
+    return None
+
+
+async def get_user(db: Database, user_id: uuid.UUID) -> User | None:
+    row = await db.fetch_one("SELECT id, salon_id, email, role FROM users WHERE id = %s", (user_id,))
+    return User(**row) if row else None
+
+
+_DUMMY_HASH = _hash_password_sync(secrets.token_hex(8))

@@ -1,0 +1,94 @@
+"""The plain objects the domain hands out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from worker.queue import QueuedJob
+
+
+@dataclass(frozen=True)
+class Salon:
+    id: uuid.UUID
+    slug: str
+    name: str
+    address: str
+    timezone: str
+    email: str
+    phone: str
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class User:
+    id: uuid.UUID
+    salon_id: uuid.UUID
+    email: str
+    role: str
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    weekday: int  # 0 = Monday
+    start: dt.time
+    end: dt.time
+
+
+@dataclass(frozen=True)
+class Staff:
+    id: uuid.UUID
+    first_name: str
+    last_name: str
+    email: str | None
+    working_hours: tuple[WorkingHours, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+@dataclass(frozen=True)
+class Service:
+    id: uuid.UUID
+    name: str
+    duration_minutes: int
+    price_cents: int | None
+
+
+@dataclass(frozen=True)
+class Client:
+    id: uuid.UUID
+    first_name: str
+    last_name: str
+    email: str | None
+    phone: str | None
+    opted_in_reminders: bool
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+@dataclass(frozen=True)
+class Appointment:
+    id: uuid.UUID
+    salon_id: uuid.UUID
+    client_id: uuid.UUID
+    staff_id: uuid.UUID
+    service_id: uuid.UUID
+    start_time: dt.datetime
+    end_time: dt.datetime
+    status: str
+    notes: str
+    notification_jobs: tuple[QueuedJob, ...] = field(default=())
+    # Names for pages; filled by the reads that join them.
+    client_name: str = ""
+    staff_name: str = ""
+    service_name: str = ""

@@ -1,0 +1,83 @@
+"""Every option of the product, read from the command line or the environment.
+
+Options follow tornado.options conventions; each one may also be set by an
+upper-case environment variable of the same name (``DATABASE_URL``), which the
+command line overrides.
+"""
+
+import os
+from collections.abc import Sequence
+
+from tornado.options import options
+
+__all__ = ["options", "parse"]
+
+_define = options.define
+
+_define("port", default=8888, help="HTTP port", group="server")
+_define("address", default="127.0.0.1", help="address to listen on", group="server")
+_define("data_dir", default="data", help="where the embedded PostgreSQL keeps its files", group="server")
+_define("database_url", default="", help="PostgreSQL URL; empty starts an embedded PostgreSQL", group="server")
+_define("cookie_secret", default="", help="signs login cookies; empty keeps one in data_dir", group="server")
+_define("max_body_size", default=64 * 1024, help="largest JSON or form body in bytes", group="server")
+_define("pool_size", default=10, help="database connections for web requests", group="server")
+
+_define("smtp_host", default="", help="SMTP server; empty starts the built-in mail catcher", group="mail")
+_define("smtp_port", default=0, help="SMTP port (0: 25, or 465 with --smtp_tls=tls)", group="mail")
+_define("smtp_username", default="", help="SMTP login", group="mail")
+_define("smtp_password", default="", help="SMTP password", group="mail")
+_define("smtp_tls", default="none", help="none, starttls or tls", group="mail")
+_define("mail_from", default="Salonbook <bookings@salonbook.localhost>", help="sender address", group="mail")
+_define("outbox_port", default=0, help="port of the built-in mail catcher (0: any free port)", group="mail")
+
+_define("sms_provider_url", default="", help="Twilio-compatible API base URL; empty keeps SMS in the outbox", group="sms")
+_define("sms_account_sid", default="", help="SMS provider account SID", group="sms")
+_define("sms_auth_token", default="", help="SMS provider auth token", group="sms")
+_define("sms_from", default="", help="sender number", group="sms")
+_define("sms_default_region", default="GB", help="region for phone numbers written without +country", group="sms")
+
+_define("worker", default=True, help="run the notification worker in this process", group="worker")
+_define("poll_interval", default=5.0, help="seconds between polls when no NOTIFY arrives", group="worker")
+_define("batch_size", default=10, help="jobs claimed per batch", group="worker")
+_define("concurrency", default=4, help="SMTP connections (and SMS requests) at once", group="worker")
+_define("max_attempts", default=3, help="attempts before a job fails", group="worker")
+_define("retry_base_delay", default=30.0, help="seconds before the first retry; later ones grow", group="worker")
+_define("send_timeout", default=30.0, help="seconds one email or SMS may take", group="worker")
+_define("heartbeat_interval", default=10.0, help="seconds between worker heartbeats", group="worker")
+_define("dead_after", default=30.0, help="seconds without heartbeat before a worker's jobs are rescued", group="worker")
+_define("stale_after", default=300.0, help="seconds a job may stay processing", group="worker")
+_define("keep_completed_days", default=7.0, help="days completed jobs are kept", group="worker")
+_define("shutdown_timeout", default=10.0, help="seconds in-flight sends may take at shutdown", group="worker")
+
+# Arguments of `server.py create-salon`; never read from the environment.
+_COMMAND_GROUP = "create-salon"
+_define("name", default="", help="salon name", group=_COMMAND_GROUP)
+_define("timezone", default="Europe/London", help="salon timezone (IANA name)", group=_COMMAND_GROUP)
+_define("owner_email", default="", help="the owner's login email", group=_COMMAND_GROUP)
+_define("owner_password", default="", help="the owner's password", group=_COMMAND_GROUP)
+
+
+def _environment_arguments() -> list[str]:
+    """The options set in the environment, written as command-line flags."""
+    arguments = []
+    command_options = options.group_dict(_COMMAND_GROUP)
+    for name in options:
+        if name in command_options:
+            continue
+        env_name = name.upper().replace("-", "_")
+        if env_name in os.environ:
+            arguments.append(f"--{name}={os.environ[env_name]}")
+    return arguments
+
+
+def parse(argv: Sequence[str]) -> list[str]:
+    """Reads the environment, then the command line; returns the positional arguments.
+
+    Options may stand before or after a command (``server.py create-salon
+    --name=X --port=1``): everything after the command is parsed again.
+    """
+    options.parse_command_line(["environment", *_environment_arguments()], final=False)
+    rest = options.parse_command_line(list(argv))
+    if rest:
+        rest = [rest[0], *options.parse_command_line(rest)]
+    return rest

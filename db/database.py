@@ -1,0 +1,111 @@
+"""One aiopg pool with the few ways the code talks to PostgreSQL.
+
+aiopg connections are in autocommit mode: a plain query is its own
+transaction, and ``transaction()`` is an explicit BEGIN/COMMIT on one
+connection. Rows come back as dicts.
+
+A restart of PostgreSQL leaves dead connections in the pool. They are found
+on first use: the pool is emptied and the statement is tried once more on a
+fresh connection. Only a first statement is retried, so nothing can run twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import aiopg
+import psycopg2
+import psycopg2.extras
+
+log = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+Params = Sequence[Any] | dict[str, Any] | None
+
+_CONNECTION_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError)
+
+
+class DatabaseUnavailable(Exception):
+    """PostgreSQL cannot be reached; the request may be tried again later."""
+
+
+def _is_connection_error(exc: BaseException, conn: aiopg.Connection) -> bool:
+    return isinstance(exc, _CONNECTION_ERRORS) and (conn.closed or isinstance(exc, psycopg2.InterfaceError))
+
+
+class Database:
+    """A pool of connections to one database."""
+
+    def __init__(self, pool: aiopg.Pool) -> None:
+        self.pool = pool
+
+    @classmethod
+    async def connect(cls, dsn: str, *, minsize: int = 1, maxsize: int = 10, timeout: float = 10.0) -> Database:
+        pool = await aiopg.create_pool(
+            dsn, minsize=minsize, maxsize=maxsize, timeout=timeout, enable_hstore=False
+        )
+        return cls(pool)
+
+    async def close(self) -> None:
+        self.pool.close()
+        await self.pool.wait_closed()
+
+    @contextlib.asynccontextmanager
+    async def _cursor(self, first_statement: str, params: Params) -> AsyncIterator[aiopg.Cursor]:
+        """A cursor on which ``first_statement`` has run, on a live connection."""
+        for retry in (True, False):
+            try:
+                conn = await self.pool.acquire()
+            except _CONNECTION_ERRORS as exc:
+                raise DatabaseUnavailable(str(exc).strip()) from exc
+            try:
+                cur = await conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
+                try:
+                    await cur.execute(first_statement, params)
+                except _CONNECTION_ERRORS as exc:
+                    if not _is_connection_error(exc, conn):
+                        raise
+                    conn.close()
+                    await self.pool.clear()  # its neighbours died with it
+                    if retry:
+                        log.warning("database connection lost (%s); reconnecting", str(exc).strip())
+                        continue
+                    raise DatabaseUnavailable(str(exc).strip()) from exc
+                try:
+                    yield cur
+                finally:
+                    cur.close()
+                return
+            finally:
+                await self.pool.release(conn)
+
+    async def fetch_all(self, sql: str, params: Params = None) -> list[Row]:
+        async with self._cursor(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def fetch_one(self, sql: str, params: Params = None) -> Row | None:
+        async with self._cursor(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def execute(self, sql: str, params: Params = None) -> int:
+        """Runs one statement; returns the number of rows it touched."""
+        async with self._cursor(sql, params) as cur:
+            return cur.rowcount
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiopg.Cursor]:
+        """A cursor inside BEGIN ... COMMIT; any exception rolls back."""
+        async with self._cursor("BEGIN", None) as cur:
+            try:
+                yield cur
+                await cur.execute("COMMIT")
+            except BaseException as exc:
+                if not cur.connection.closed:
+                    with contextlib.suppress(*_CONNECTION_ERRORS):
+                        await cur.execute("ROLLBACK")
+                if isinstance(exc, _CONNECTION_ERRORS):
+                    raise DatabaseUnavailable(str(exc).strip()) from exc
+                raise

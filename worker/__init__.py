@@ -1,0 +1,1 @@
+"""The notification queue: enqueue, claim, send, retry, rescue, clean up."""
