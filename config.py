@@ -8,9 +8,9 @@ command line overrides.
 import os
 from collections.abc import Sequence
 
-from tornado.options import options
+from tornado.options import Error, options
 
-__all__ = ["options", "parse"]
+__all__ = ["Error", "options", "parse"]
 
 _define = options.define
 
@@ -18,7 +18,7 @@ _define("port", default=8888, help="HTTP port", group="server")
 _define("address", default="127.0.0.1", help="address to listen on", group="server")
 _define("data_dir", default="data", help="where the embedded PostgreSQL keeps its files", group="server")
 _define("database_url", default="", help="PostgreSQL URL; empty starts an embedded PostgreSQL", group="server")
-_define("cookie_secret", default="", help="signs login cookies; empty keeps one in data_dir", group="server")
+_define("cookie_secret", default="", help="signs login cookies; empty: one kept in the database", group="server")
 _define("max_body_size", default=64 * 1024, help="largest JSON or form body in bytes", group="server")
 _define("pool_size", default=10, help="database connections for web requests", group="server")
 

@@ -186,3 +186,9 @@ CREATE TABLE IF NOT EXISTS outbox_messages (
     received_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS outbox_messages_salon ON outbox_messages (salon_id, id DESC);
+
+-- Secrets every process must share, e.g. the key that signs login cookies.
+CREATE TABLE IF NOT EXISTS secrets (
+    name   text PRIMARY KEY,
+    value  text NOT NULL
+);

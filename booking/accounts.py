@@ -1,4 +1,4 @@
-"""Salons, users and API tokens: all SQL for those three tables."""
+"""Salons, users, API tokens and the cookie-signing secret: all SQL for those tables."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import uuid
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import email_validator
 import psycopg2.errors
 
+from booking import fields
 from booking.errors import Conflict, Invalid
 from booking.models import Salon, User
 from db import Database
@@ -71,13 +71,6 @@ def _token_hash(token: str) -> bytes:
 # --- validation --------------------------------------------------------------
 
 
-def normalize_email(value: str, field: str) -> str:
-    try:
-        return email_validator.validate_email(value.strip(), check_deliverability=False).normalized
-    except email_validator.EmailNotValidError as exc:
-        raise Invalid(f"{value!r} is not a valid email address: {exc}", field) from exc
-
-
 def check_timezone(value: str, field: str = "timezone") -> str:
     try:
         ZoneInfo(value)
@@ -106,13 +99,12 @@ async def create_salon(
     phone: str = "",
 ) -> NewSalon:
     """Creates a salon, its owner and a first API token, in one transaction."""
-    name = name.strip()
-    if not name:
-        raise Invalid("the salon needs a name", "name")
+    name = fields.text(name, "name")
     check_timezone(timezone)
-    owner_email = normalize_email(owner_email, "owner_email")
-    if email:
-        email = normalize_email(email, "email")
+    owner_email = fields.email(owner_email, "owner_email") or ""
+    if not owner_email:
+        raise Invalid("the owner's email is required", "owner_email")
+    email = fields.email(email, "email") or ""
     if len(owner_password) < MIN_PASSWORD_LENGTH:
         raise Invalid(f"the password needs at least {MIN_PASSWORD_LENGTH} characters", "owner_password")
     password_hash = await hash_password(owner_password)
@@ -194,3 +186,13 @@ async def get_user(db: Database, user_id: uuid.UUID) -> User | None:
 
 
 _DUMMY_HASH = _hash_password_sync(secrets.token_hex(8))
+
+
+async def signing_secret(db: Database) -> str:
+    """The key that signs login cookies, made once and shared by every process."""
+    await db.execute(
+        "INSERT INTO secrets (name, value) VALUES ('cookie_secret', %s) ON CONFLICT (name) DO NOTHING",
+        (secrets.token_urlsafe(48),),
+    )
+    row = await db.fetch_one("SELECT value FROM secrets WHERE name = 'cookie_secret'")
+    return row["value"]

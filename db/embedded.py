@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from pathlib import Path
@@ -47,9 +48,7 @@ def _create_database(admin_url: str, name: str) -> None:
         with conn.cursor() as cur:
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
             if cur.fetchone() is None:
-                try:
+                with contextlib.suppress(errors.DuplicateDatabase):  # another process was first
                     cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-                except errors.DuplicateDatabase:
-                    pass  # another process created it first
     finally:
         conn.close()

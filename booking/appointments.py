@@ -1,0 +1,271 @@
+"""Booking, cancelling and moving appointments: all SQL for appointments.
+
+Each change writes the appointment and its notification jobs in one
+transaction, so a booking never exists without its jobs nor jobs without
+their booking. Overlaps are refused by the database's exclusion constraint,
+which makes two racing requests for one slot impossible to both win.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import aiopg
+import psycopg2.errors
+
+from booking import notifications
+from booking.errors import Conflict, Invalid, NotFound, SlotTaken
+from booking.models import Appointment, Client, Salon
+from db import Database, Row
+from worker import queue
+
+_COLUMNS = "a.id, a.salon_id, a.client_id, a.staff_id, a.service_id, a.start_time, a.end_time, a.status, a.notes"
+_NAMED = f"""
+    SELECT {_COLUMNS},
+           trim(c.first_name || ' ' || c.last_name) AS client_name,
+           trim(s.first_name || ' ' || s.last_name) AS staff_name,
+           v.name AS service_name
+      FROM appointments a
+      JOIN clients c ON c.id = a.client_id
+      JOIN staff s ON s.id = a.staff_id
+      JOIN services v ON v.id = a.service_id"""
+_CLIENT_COLUMNS = "id, first_name, last_name, email, phone, opted_in_reminders"
+
+# How far in the past a start may be: a booking typed a minute late still goes in.
+PAST_GRACE = dt.timedelta(minutes=5)
+MAX_NOTES = 2000
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _check_start(start_time: dt.datetime, now: dt.datetime) -> None:
+    if start_time.tzinfo is None:
+        raise Invalid("startTime needs a UTC offset, e.g. 2030-05-01T10:00:00+01:00", "startTime")
+    if start_time < now - PAST_GRACE:
+        raise Invalid("startTime is in the past", "startTime")
+
+
+async def _one(cur: aiopg.Cursor, sql: str, params: tuple, not_found: NotFound) -> Row:
+    await cur.execute(sql, params)
+    row = await cur.fetchone()
+    if row is None:
+        raise not_found
+    return row
+
+
+async def _client(cur: aiopg.Cursor, salon_id: uuid.UUID, client_id: uuid.UUID) -> Client:
+    row = await _one(
+        cur,
+        f"SELECT {_CLIENT_COLUMNS} FROM clients WHERE id = %s AND salon_id = %s",
+        (client_id, salon_id),
+        NotFound("no such client", "clientId"),
+    )
+    return Client(**row)
+
+
+async def _duration(cur: aiopg.Cursor, salon_id: uuid.UUID, service_id: uuid.UUID) -> dt.timedelta:
+    row = await _one(
+        cur,
+        "SELECT duration_minutes FROM services WHERE id = %s AND salon_id = %s",
+        (service_id, salon_id),
+        NotFound("no such service", "serviceId"),
+    )
+    return dt.timedelta(minutes=row["duration_minutes"])
+
+
+async def _check_staff(cur: aiopg.Cursor, salon_id: uuid.UUID, staff_id: uuid.UUID) -> None:
+    await _one(
+        cur,
+        "SELECT 1 AS found FROM staff WHERE id = %s AND salon_id = %s",
+        (staff_id, salon_id),
+        NotFound("no such staff member", "staffId"),
+    )
+
+
+async def _write(cur: aiopg.Cursor, sql: str, params: tuple) -> Appointment:
+    """Runs an INSERT or UPDATE of one appointment, turning an overlap into SlotTaken."""
+    try:
+        await cur.execute(sql + f" RETURNING {_COLUMNS.replace('a.', '')}", params)
+    except psycopg2.errors.ExclusionViolation:
+        raise SlotTaken("that time is already taken for this staff member", "startTime") from None
+    return Appointment(**await cur.fetchone())
+
+
+async def book(
+    db: Database,
+    salon: Salon,
+    *,
+    client_id: uuid.UUID,
+    staff_id: uuid.UUID,
+    service_id: uuid.UUID,
+    start_time: dt.datetime,
+    notes: str = "",
+    max_attempts: int = 3,
+) -> Appointment:
+    """Books an appointment and queues its confirmation and reminders."""
+    now = _now()
+    _check_start(start_time, now)
+    if len(notes) > MAX_NOTES:
+        raise Invalid(f"notes are longer than {MAX_NOTES} characters", "notes")
+    async with db.transaction() as cur:
+        client = await _client(cur, salon.id, client_id)
+        await _check_staff(cur, salon.id, staff_id)
+        end_time = start_time + await _duration(cur, salon.id, service_id)
+        appointment = await _write(
+            cur,
+            """INSERT INTO appointments (salon_id, client_id, staff_id, service_id, start_time, end_time, notes)
+               VALUES (%s, %s, %s, %s, %s, %s, %s)""",
+            (salon.id, client_id, staff_id, service_id, start_time, end_time, notes.strip()),
+        )
+        jobs = await queue.enqueue(
+            cur,
+            salon_id=salon.id,
+            client_id=client_id,
+            appointment_id=appointment.id,
+            jobs=notifications.for_booking(client, start_time, end_time, now),
+            max_attempts=max_attempts,
+        )
+    return _with_jobs(appointment, jobs)
+
+
+async def _booked_for_update(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment:
+    row = await _one(
+        cur,
+        f"SELECT {_COLUMNS} FROM appointments a WHERE a.id = %s AND a.salon_id = %s FOR UPDATE",
+        (appointment_id, salon_id),
+        NotFound("no such appointment", "appointmentId"),
+    )
+    appointment = Appointment(**row)
+    if appointment.status != "booked":
+        raise Conflict(f"the appointment is {appointment.status.replace('_', ' ')}; only booked ones can change")
+    return appointment
+
+
+async def cancel(
+    db: Database, salon: Salon, appointment_id: uuid.UUID, *, max_attempts: int = 3
+) -> Appointment:
+    """Cancels a booked appointment: its reminders stop and a cancellation notice is queued."""
+    now = _now()
+    async with db.transaction() as cur:
+        booked = await _booked_for_update(cur, salon.id, appointment_id)
+        appointment = await _write(
+            cur,
+            "UPDATE appointments SET status = 'cancelled', updated_at = now() WHERE id = %s",
+            (appointment_id,),
+        )
+        await queue.cancel_live(cur, appointment_id, notifications.BOOKED_TYPES, "appointment was cancelled")
+        client = await _client(cur, salon.id, booked.client_id)
+        await queue.enqueue(
+            cur,
+            salon_id=salon.id,
+            client_id=client.id,
+            appointment_id=appointment_id,
+            jobs=notifications.for_cancellation(client, booked.start_time, booked.end_time, now),
+            max_attempts=max_attempts,
+        )
+        jobs = await queue.for_appointment(cur, appointment_id)
+    return _with_jobs(appointment, jobs)
+
+
+async def reschedule(
+    db: Database,
+    salon: Salon,
+    appointment_id: uuid.UUID,
+    *,
+    start_time: dt.datetime | None = None,
+    staff_id: uuid.UUID | None = None,
+    max_attempts: int = 3,
+) -> Appointment:
+    """Moves a booked appointment; its reminders are planned anew and the client told."""
+    now = _now()
+    if start_time is not None:
+        _check_start(start_time, now)
+    async with db.transaction() as cur:
+        booked = await _booked_for_update(cur, salon.id, appointment_id)
+        new_start = start_time or booked.start_time
+        new_staff = staff_id or booked.staff_id
+        if (new_start, new_staff) == (booked.start_time, booked.staff_id):
+            return _with_jobs(booked, await queue.for_appointment(cur, appointment_id))
+        if staff_id is not None:
+            await _check_staff(cur, salon.id, staff_id)
+        new_end = new_start + await _duration(cur, salon.id, booked.service_id)
+        appointment = await _write(
+            cur,
+            """UPDATE appointments SET start_time = %s, end_time = %s, staff_id = %s, updated_at = now()
+                WHERE id = %s""",
+            (new_start, new_end, new_staff, appointment_id),
+        )
+        await queue.cancel_live(
+            cur, appointment_id, notifications.BOOKED_TYPES, f"appointment moved to {new_start.isoformat()}"
+        )
+        client = await _client(cur, salon.id, booked.client_id)
+        await queue.enqueue(
+            cur,
+            salon_id=salon.id,
+            client_id=client.id,
+            appointment_id=appointment_id,
+            jobs=notifications.for_reschedule(client, booked.start_time, new_start, new_end, now),
+            max_attempts=max_attempts,
+        )
+        jobs = await queue.for_appointment(cur, appointment_id)
+    return _with_jobs(appointment, jobs)
+
+
+def _with_jobs(appointment: Appointment, jobs: list[queue.QueuedJob]) -> Appointment:
+    return Appointment(**{**appointment.__dict__, "notification_jobs": tuple(jobs)})
+
+
+async def get_appointment(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment:
+    async with db.transaction() as cur:
+        row = await _one(
+            cur,
+            _NAMED + " WHERE a.id = %s AND a.salon_id = %s",
+            (appointment_id, salon_id),
+            NotFound("no such appointment", "appointmentId"),
+        )
+        jobs = await queue.for_appointment(cur, appointment_id)
+    return _with_jobs(Appointment(**row), jobs)
+
+
+async def list_between(
+    db: Database, salon_id: uuid.UUID, start: dt.datetime, end: dt.datetime, staff_id: uuid.UUID | None = None
+) -> list[Appointment]:
+    """Appointments starting in [start, end), all statuses, in time order, with names."""
+    rows = await db.fetch_all(
+        _NAMED + """ WHERE a.salon_id = %s AND a.start_time >= %s AND a.start_time < %s
+                       AND (%s::uuid IS NULL OR a.staff_id = %s)
+                     ORDER BY a.start_time, staff_name, a.id""",
+        (salon_id, start, end, staff_id, staff_id),
+    )
+    return [Appointment(**row) for row in rows]
+
+
+def local_day_bounds(salon: Salon, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The instants a salon-local calendar day starts and ends (23 or 25 hours at DST changes)."""
+    start = dt.datetime.combine(day, dt.time(0), salon.zone)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), salon.zone)
+    return start, end
+
+
+async def list_day(db: Database, salon: Salon, day: dt.date) -> list[Appointment]:
+    return await list_between(db, salon.id, *local_day_bounds(salon, day))
+
+
+async def busy_times(
+    db: Database, salon_id: uuid.UUID, start: dt.datetime, end: dt.datetime
+) -> dict[uuid.UUID, list[tuple[dt.datetime, dt.datetime]]]:
+    """Booked intervals overlapping [start, end), per staff member."""
+    rows = await db.fetch_all(
+        """SELECT staff_id, start_time, end_time FROM appointments
+            WHERE salon_id = %s AND status = 'booked'
+              AND tstzrange(start_time, end_time) && tstzrange(%s, %s)
+            ORDER BY start_time""",
+        (salon_id, start, end),
+    )
+    busy: dict[uuid.UUID, list[tuple[dt.datetime, dt.datetime]]] = {}
+    for row in rows:
+        busy.setdefault(row["staff_id"], []).append((row["start_time"], row["end_time"]))
+    return busy

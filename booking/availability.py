@@ -1,0 +1,75 @@
+"""Free slots: working hours, less what is booked, cut to the service's length."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from booking import appointments, services, staff
+from booking.models import Salon, Staff
+from db import Database
+
+SLOT_STEP = dt.timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: dt.datetime
+    end: dt.datetime
+    staff_id: uuid.UUID
+    staff_name: str
+
+
+def _spans(member: Staff, day: dt.date, zone: dt.tzinfo) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The member's working hours on ``day`` as instants."""
+    return [
+        (dt.datetime.combine(day, hours.start, zone), dt.datetime.combine(day, hours.end, zone))
+        for hours in member.working_hours
+        if hours.weekday == day.weekday()
+    ]
+
+
+def _slots_for(
+    member: Staff,
+    day: dt.date,
+    zone: dt.tzinfo,
+    length: dt.timedelta,
+    busy: list[tuple[dt.datetime, dt.datetime]],
+    not_before: dt.datetime,
+) -> list[Slot]:
+    slots = []
+    for span_start, span_end in _spans(member, day, zone):
+        start = span_start
+        while start + length <= span_end:
+            end = start + length
+            if start >= not_before and all(end <= b_start or start >= b_end for b_start, b_end in busy):
+                slots.append(Slot(start, end, member.id, member.name))
+            start += SLOT_STEP
+    return slots
+
+
+async def free_slots(
+    db: Database,
+    salon: Salon,
+    *,
+    service_id: uuid.UUID,
+    day: dt.date,
+    staff_id: uuid.UUID | None = None,
+    now: dt.datetime | None = None,
+) -> list[Slot]:
+    """Bookable starts on a salon-local day, for one staff member or anyone free, in time order."""
+    service = await services.get_service(db, salon.id, service_id)
+    members = (
+        [await staff.get_staff(db, salon.id, staff_id)] if staff_id else await staff.list_staff(db, salon.id)
+    )
+    day_start, day_end = appointments.local_day_bounds(salon, day)
+    busy = await appointments.busy_times(db, salon.id, day_start, day_end)
+    not_before = now or dt.datetime.now(dt.UTC)
+    length = dt.timedelta(minutes=service.duration_minutes)
+    slots = [
+        slot
+        for member in members
+        for slot in _slots_for(member, day, salon.zone, length, busy.get(member.id, []), not_before)
+    ]
+    return sorted(slots, key=lambda slot: (slot.start, slot.staff_name))

@@ -1,0 +1,112 @@
+"""Staff and their weekly working hours: all SQL for staff and working_hours."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+import aiopg
+
+from booking import fields
+from booking.errors import Invalid, NotFound
+from booking.models import Staff, WorkingHours
+from db import Database, Row
+
+_SELECT = """
+    SELECT s.id, s.first_name, s.last_name, s.email,
+           coalesce(array_agg(array[h.weekday::text, h.starts::text, h.ends::text]
+                              ORDER BY h.weekday, h.starts) FILTER (WHERE h.id IS NOT NULL), '{}') AS hours
+      FROM staff s LEFT JOIN working_hours h ON h.staff_id = s.id
+     WHERE s.salon_id = %s {where}
+     GROUP BY s.id ORDER BY s.first_name, s.last_name, s.id"""
+
+
+def _staff(row: Row) -> Staff:
+    hours = tuple(
+        WorkingHours(int(day), _time(starts), _time(ends)) for day, starts, ends in row.pop("hours")
+    )
+    return Staff(**row, working_hours=hours)
+
+
+def _time(value: str) -> dt.time:
+    return dt.time.fromisoformat(value)
+
+
+def check_hours(hours: Sequence[WorkingHours]) -> tuple[WorkingHours, ...]:
+    """Hours must be real times with the end after the start, and not overlap on a day."""
+    ordered = sorted(hours, key=lambda h: (h.weekday, h.start))
+    for index, span in enumerate(ordered):
+        if not 0 <= span.weekday <= 6:
+            raise Invalid("weekday must be 0 (Monday) to 6 (Sunday)", f"workingHours[{index}].weekday")
+        if span.start >= span.end:
+            raise Invalid("the end must be after the start", f"workingHours[{index}].end")
+        if index and ordered[index - 1].weekday == span.weekday and ordered[index - 1].end > span.start:
+            raise Invalid("working hours overlap on the same day", f"workingHours[{index}].start")
+    return tuple(ordered)
+
+
+async def _write_hours(cur: aiopg.Cursor, staff_id: uuid.UUID, hours: Sequence[WorkingHours]) -> None:
+    await cur.execute("DELETE FROM working_hours WHERE staff_id = %s", (staff_id,))
+    for span in hours:
+        await cur.execute(
+            "INSERT INTO working_hours (staff_id, weekday, starts, ends) VALUES (%s, %s, %s, %s)",
+            (staff_id, span.weekday, span.start, span.end),
+        )
+
+
+async def create_staff(
+    db: Database,
+    salon_id: uuid.UUID,
+    *,
+    first_name: str,
+    last_name: str = "",
+    email: str | None = None,
+    working_hours: Sequence[WorkingHours] = (),
+) -> Staff:
+    values = (fields.text(first_name, "firstName"), fields.text(last_name, "lastName", required=False),
+              fields.email(email, "email"))
+    hours = check_hours(working_hours)
+    async with db.transaction() as cur:
+        await cur.execute(
+            "INSERT INTO staff (salon_id, first_name, last_name, email) VALUES (%s, %s, %s, %s) RETURNING id",
+            (salon_id, *values),
+        )
+        staff_id = (await cur.fetchone())["id"]
+        await _write_hours(cur, staff_id, hours)
+    return Staff(staff_id, *values, working_hours=hours)
+
+
+async def update_staff(
+    db: Database,
+    salon_id: uuid.UUID,
+    staff_id: uuid.UUID,
+    *,
+    first_name: str,
+    last_name: str = "",
+    email: str | None = None,
+    working_hours: Sequence[WorkingHours] = (),
+) -> Staff:
+    values = (fields.text(first_name, "firstName"), fields.text(last_name, "lastName", required=False),
+              fields.email(email, "email"))
+    hours = check_hours(working_hours)
+    async with db.transaction() as cur:
+        await cur.execute(
+            "UPDATE staff SET first_name = %s, last_name = %s, email = %s WHERE id = %s AND salon_id = %s",
+            (*values, staff_id, salon_id),
+        )
+        if cur.rowcount == 0:
+            raise NotFound("no such staff member", "staffId")
+        await _write_hours(cur, staff_id, hours)
+    return Staff(staff_id, *values, working_hours=hours)
+
+
+async def list_staff(db: Database, salon_id: uuid.UUID) -> list[Staff]:
+    return [_staff(row) for row in await db.fetch_all(_SELECT.format(where=""), (salon_id,))]
+
+
+async def get_staff(db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID) -> Staff:
+    row = await db.fetch_one(_SELECT.format(where="AND s.id = %s"), (salon_id, staff_id))
+    if row is None:
+        raise NotFound("no such staff member", "staffId")
+    return _staff(row)

@@ -1,0 +1,56 @@
+"""JSON endpoints for the notification queue: list, inspect, retry, cancel, count."""
+
+from __future__ import annotations
+
+from booking.errors import Invalid
+from handlers.api import ApiHandler, parse_date, parse_uuid
+from worker import queue
+
+MAX_LIMIT = 500
+
+
+class JobListApi(ApiHandler):
+    async def get(self) -> None:
+        status, job_type = self.query("status"), self.query("type")
+        if status is not None and status not in queue.JOB_STATUSES:
+            raise Invalid(f"status must be one of {', '.join(queue.JOB_STATUSES)}", "status")
+        if job_type is not None and job_type not in queue.JOB_TYPES:
+            raise Invalid(f"type must be one of {', '.join(queue.JOB_TYPES)}", "type")
+        appointment = self.query("appointmentId")
+        day = self.query("date")
+        limit = self.query("limit") or "50"
+        if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+            raise Invalid(f"limit must be a whole number from 1 to {MAX_LIMIT}", "limit")
+        jobs = await queue.list_jobs(
+            self.db,
+            self.salon.id,
+            status=status,
+            type=job_type,
+            appointment_id=parse_uuid(appointment, "appointmentId") if appointment else None,
+            day=parse_date(day, "date") if day else None,
+            timezone=self.salon.timezone,
+            limit=int(limit),
+        )
+        self.write_json(jobs)
+
+
+class JobStatsApi(ApiHandler):
+    async def get(self) -> None:
+        self.write_json(await queue.stats(self.db, self.salon.id))
+
+
+class JobApi(ApiHandler):
+    async def get(self, job_id: str) -> None:
+        self.write_json(await queue.get_job(self.db, self.salon.id, parse_uuid(job_id, "jobId")))
+
+
+class RetryJobApi(ApiHandler):
+    async def post(self, job_id: str) -> None:
+        job = await queue.retry_job(self.db, self.salon.id, parse_uuid(job_id, "jobId"))
+        self.wake_worker()
+        self.write_json(job)
+
+
+class CancelJobApi(ApiHandler):
+    async def post(self, job_id: str) -> None:
+        self.write_json(await queue.cancel_job(self.db, self.salon.id, parse_uuid(job_id, "jobId")))

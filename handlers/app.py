@@ -1,0 +1,97 @@
+"""The Tornado application: routes, settings and the shared pieces handlers reach."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import jinja2
+import tornado.web
+
+from db import Database
+from handlers import api_appointments as appointments
+from handlers import api_directory as directory
+from handlers import api_jobs as jobs
+from handlers.api import ApiHandler
+from handlers.health import HealthHandler, Metrics, MetricsHandler
+from handlers.pages import ROUTES as PAGE_ROUTES
+
+ROOT = Path(__file__).resolve().parent.parent
+ID = r"([^/]+)"  # validated by the handler, so a bad id is a 400 that names the field, not a bare 404
+
+
+class RunningWorker(Protocol):
+    def wake(self) -> None: ...
+    def status(self) -> dict: ...
+
+
+class UnknownApi(ApiHandler):
+    """Any other /api path: a JSON 404 (after the token check, like every API answer)."""
+
+    async def get(self, *_: str) -> None:
+        raise tornado.web.HTTPError(404, "no such endpoint")
+
+    post = patch = put = delete = get
+
+
+API_ROUTES = [
+    (r"/api/v1/staff", directory.StaffListApi),
+    (rf"/api/v1/staff/{ID}", directory.StaffApi),
+    (r"/api/v1/services", directory.ServiceListApi),
+    (rf"/api/v1/services/{ID}", directory.ServiceApi),
+    (r"/api/v1/clients", directory.ClientListApi),
+    (rf"/api/v1/clients/{ID}", directory.ClientApi),
+    (r"/api/v1/appointments", appointments.AppointmentListApi),
+    (rf"/api/v1/appointments/{ID}", appointments.AppointmentApi),
+    (rf"/api/v1/appointments/{ID}/cancel", appointments.CancelAppointmentApi),
+    (r"/api/v1/jobs", jobs.JobListApi),
+    (r"/api/v1/jobs/stats", jobs.JobStatsApi),
+    (rf"/api/v1/jobs/{ID}", jobs.JobApi),
+    (rf"/api/v1/jobs/{ID}/retry", jobs.RetryJobApi),
+    (rf"/api/v1/jobs/{ID}/cancel", jobs.CancelJobApi),
+    (r"/api/(.*)", UnknownApi),
+    (r"/healthz", HealthHandler),
+    (r"/metrics", MetricsHandler),
+]
+
+
+class Salonbook(tornado.web.Application):
+    def __init__(
+        self,
+        *,
+        db: Database,
+        cookie_secret: str,
+        worker: RunningWorker | None = None,
+        outbox_enabled: bool = False,
+        max_body_size: int = 64 * 1024,
+        max_attempts: int = 3,
+        phone_region: str = "GB",
+        debug: bool = False,
+    ) -> None:
+        self.db = db
+        self.worker = worker
+        self.outbox_enabled = outbox_enabled
+        self.max_body_size = max_body_size
+        self.max_attempts = max_attempts
+        self.phone_region = phone_region
+        self.metrics = Metrics()
+        self.templates = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(ROOT / "templates"),
+            autoescape=True,
+            auto_reload=debug,
+            undefined=jinja2.StrictUndefined,
+        )
+        super().__init__(
+            [*API_ROUTES, *PAGE_ROUTES],
+            cookie_secret=cookie_secret,
+            xsrf_cookies=True,
+            login_url="/login",
+            static_path=str(ROOT / "static"),
+            debug=debug,
+        )
+
+    def log_request(self, handler: tornado.web.RequestHandler) -> None:
+        super().log_request(handler)
+        self.metrics.requests.labels(
+            type(handler).__name__, handler.request.method, handler.get_status()
+        ).observe(handler.request.request_time())

@@ -1,0 +1,99 @@
+"""The handler every page and API endpoint builds on: database access, errors, limits."""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+import tornado.web
+
+from booking.errors import BookingError, Conflict, Invalid, NotFound, SlotTaken
+from db import Database, DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from handlers.app import Salonbook
+
+log = logging.getLogger(__name__)
+
+# Every domain outcome maps to one status code, here and nowhere else.
+STATUS_FOR_ERROR: dict[type[Exception], int] = {
+    Invalid: 400,
+    NotFound: 404,
+    SlotTaken: 409,
+    Conflict: 409,
+    DatabaseUnavailable: 503,
+}
+
+
+class BodyTooLarge(tornado.web.HTTPError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, reason="Payload Too Large", log_message=f"body over {limit} bytes")
+        self.limit = limit
+
+
+def status_for(exception: BaseException | None, default: int) -> int:
+    for error_type, status in STATUS_FOR_ERROR.items():
+        if isinstance(exception, error_type):
+            return status
+    return default
+
+
+class BaseHandler(tornado.web.RequestHandler):
+    application: Salonbook
+
+    @property
+    def db(self) -> Database:
+        return self.application.db
+
+    def prepare(self) -> None:
+        # Tornado's own cap closes the connection with a bare 400; this one
+        # answers with a proper 413 that the client can read.
+        limit = self.application.max_body_size
+        length = self.request.headers.get("Content-Length")
+        if (length and length.isdigit() and int(length) > limit) or len(self.request.body) > limit:
+            raise BodyTooLarge(limit)
+
+    def wake_worker(self) -> None:
+        """After a commit that queued jobs: the in-process worker looks at once."""
+        if self.application.worker is not None:
+            self.application.worker.wake()
+
+    def send_json(self, value: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps(value))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """A JSON error object; pages override this with an HTML page."""
+        status, code, message, field = self.error_details(status_code, kwargs)
+        error = {"code": code, "message": message} | ({"field": field} if field else {})
+        self.send_json({"error": error}, status)
+
+    def error_details(self, status_code: int, kwargs: dict[str, Any]) -> tuple[int, str, str, str | None]:
+        """(status, code, message, field) for the error being sent; never a trace."""
+        exception = kwargs["exc_info"][1] if "exc_info" in kwargs else None
+        status = status_for(exception, status_code)
+        if isinstance(exception, BookingError):
+            return status, exception.code, exception.message, exception.field
+        if isinstance(exception, DatabaseUnavailable):
+            return status, "unavailable", "the database is unreachable; try again shortly", None
+        if isinstance(exception, BodyTooLarge):
+            return status, "too_large", f"the body is larger than {exception.limit} bytes", None
+        if isinstance(exception, tornado.web.HTTPError) and exception.log_message and status < 500:
+            return status, _code_for(status), exception.log_message % exception.args, None
+        return status, _code_for(status), HTTPStatus(status).phrase, None
+
+    def log_exception(self, typ: Any, value: BaseException | None, tb: Any) -> None:
+        if isinstance(value, BookingError):
+            return  # an answer, not a fault
+        if isinstance(value, DatabaseUnavailable):
+            log.warning("%s: database unavailable: %s", self._request_summary(), value)
+            return
+        super().log_exception(typ, value, tb)
+
+
+def _code_for(status: int) -> str:
+    return {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+            405: "method_not_allowed", 409: "conflict", 413: "too_large", 503: "unavailable"}.get(status, "error")

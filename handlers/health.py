@@ -1,0 +1,53 @@
+"""Health and metrics, for whoever watches the process."""
+
+from __future__ import annotations
+
+import prometheus_client
+from prometheus_client import CollectorRegistry, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from db import Database, DatabaseUnavailable
+from handlers.base import BaseHandler
+from worker import queue
+
+
+class HealthHandler(BaseHandler):
+    async def get(self) -> None:
+        worker = self.application.worker
+        status = {"worker": worker.status() if worker is not None else {"running": False}}
+        try:
+            await self.db.fetch_one("SELECT 1 AS ok")
+            status["database"] = "ok"
+        except DatabaseUnavailable as exc:
+            status["database"] = f"unavailable: {exc}"
+            self.set_status(503)
+        self.send_json(status, self.get_status())
+
+
+class Metrics:
+    """This process's Prometheus registry: request timings, and job counts read at scrape time."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Histogram(
+            "salonbook_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["handler", "method", "status"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )
+        self.jobs = Gauge(
+            "salonbook_notification_jobs", "Notification jobs by status", ["status"], registry=self.registry
+        )
+
+    async def refresh(self, db: Database) -> None:
+        for status, count in (await queue.count_by_status(db)).items():
+            self.jobs.labels(status).set(count)
+
+
+class MetricsHandler(BaseHandler):
+    async def get(self) -> None:
+        metrics = self.application.metrics
+        await metrics.refresh(self.db)
+        self.set_header("Content-Type", CONTENT_TYPE_LATEST)
+        self.finish(prometheus_client.generate_latest(metrics.registry))

@@ -1,0 +1,1 @@
+"""The built-in outbox: a mail catcher on loopback and the SMS stand-in, both kept in PostgreSQL."""

@@ -1,0 +1,68 @@
+"""All SQL for outbox_messages: what the mail catcher caught and the SMS kept instead of sent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from db import Database
+
+_COLUMNS = "id, salon_id, channel, sender, recipients, subject, message_id, body, received_at"
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    salon_id: uuid.UUID | None
+    channel: str  # email or sms
+    sender: str
+    recipients: tuple[str, ...]
+    subject: str
+    message_id: str | None
+    body: str  # the raw RFC 5322 message for email, the text for SMS
+    received_at: dt.datetime
+
+
+def _message(row: dict) -> OutboxMessage:
+    return OutboxMessage(**row | {"recipients": tuple(row["recipients"])})
+
+
+async def store(
+    db: Database,
+    *,
+    salon_id: uuid.UUID | str | None,
+    channel: str,
+    sender: str,
+    recipients: Sequence[str],
+    subject: str,
+    message_id: str | None,
+    body: str,
+) -> int:
+    """Keeps one message; a salon id that names no salon is stored as NULL rather than refused."""
+    row = await db.fetch_one(
+        """INSERT INTO outbox_messages (salon_id, channel, sender, recipients, subject, message_id, body)
+           VALUES ((SELECT id FROM salons WHERE id = %s), %s, %s, %s, %s, %s, %s)
+           RETURNING id""",
+        (salon_id, channel, sender, list(recipients), subject, message_id, body),
+    )
+    assert row is not None
+    return row["id"]
+
+
+async def list_for_salon(db: Database, salon_id: uuid.UUID, limit: int = 50) -> list[OutboxMessage]:
+    """The salon's newest messages first."""
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM outbox_messages WHERE salon_id = %s ORDER BY id DESC LIMIT %s",
+        (salon_id, limit),
+    )
+    return [_message(row) for row in rows]
+
+
+async def get(db: Database, salon_id: uuid.UUID, message_id: int) -> OutboxMessage | None:
+    """One of the salon's messages, or None (also for another salon's)."""
+    row = await db.fetch_one(
+        f"SELECT {_COLUMNS} FROM outbox_messages WHERE id = %s AND salon_id = %s", (message_id, salon_id)
+    )
+    return _message(row) if row else None

@@ -1,0 +1,149 @@
+"""Salonbook: one process that serves the booking pages and sends the notifications.
+
+    python server.py                      # embedded PostgreSQL + built-in mail catcher
+    python server.py --database_url=...   # a real PostgreSQL
+    python server.py create-salon --name=... --timezone=... --owner_email=... --owner_password=...
+
+This module only wires things together: options, PostgreSQL, the schema, the
+web application, the worker and the signals that stop them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator
+
+import tornado.httpserver
+
+import config
+from booking import accounts
+from booking.errors import BookingError
+from config import options
+from db import Database
+from db.embedded import EmbeddedPostgres
+from db.schema import apply_schema
+from handlers.app import Salonbook
+from outbox.catcher import MailCatcher
+from worker import Worker, WorkerSettings, build_channels
+
+log = logging.getLogger("salonbook")
+
+# Tornado's own body cap answers with a bare 400 and drops the connection;
+# ours (options.max_body_size) answers 413 in JSON. This one is the backstop.
+HARD_BODY_LIMIT = 8 * 1024 * 1024
+
+
+@contextlib.asynccontextmanager
+async def postgres() -> AsyncIterator[str]:
+    """The database URL: --database_url, or an embedded server stopped on exit."""
+    if options.database_url:
+        yield options.database_url
+        return
+    embedded = EmbeddedPostgres(options.data_dir)
+    loop = asyncio.get_running_loop()
+    url = await loop.run_in_executor(None, embedded.start)
+    try:
+        yield url
+    finally:
+        await loop.run_in_executor(None, embedded.stop)
+
+
+@contextlib.asynccontextmanager
+async def database(url: str, size: int) -> AsyncIterator[Database]:
+    db = await Database.connect(url, maxsize=size)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+def stop_signal() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+async def serve() -> None:
+    stop = stop_signal()
+    async with postgres() as url, database(url, options.pool_size) as db, contextlib.AsyncExitStack() as stack:
+        await apply_schema(db)
+        outbox_port = None
+        if not options.smtp_host:
+            catcher = MailCatcher(db)
+            outbox_port = await catcher.start("127.0.0.1", options.outbox_port)
+            stack.push_async_callback(catcher.stop)
+            log.info("no --smtp_host: mail is caught and shown at /outbox (SMTP on 127.0.0.1:%d)", outbox_port)
+        worker = None
+        if options.worker:
+            settings = WorkerSettings.from_options(options)
+            worker_db = await stack.enter_async_context(database(url, settings.concurrency + 2))
+            worker = Worker(worker_db, url, settings, build_channels(options, worker_db, outbox_port))
+            await worker.start()
+            stack.push_async_callback(worker.stop)
+        app = Salonbook(
+            db=db,
+            worker=worker,
+            cookie_secret=options.cookie_secret or await accounts.signing_secret(db),
+            outbox_enabled=outbox_port is not None,
+            max_body_size=options.max_body_size,
+            max_attempts=options.max_attempts,
+            phone_region=options.sms_default_region,
+        )
+        server = tornado.httpserver.HTTPServer(app, max_body_size=HARD_BODY_LIMIT)
+        server.listen(options.port, options.address)
+        print(f"Salonbook is running: open http://{options.address}:{options.port}/", flush=True)
+        await stop.wait()
+        log.info("stopping: no new requests or claims; finishing what is in flight")
+        server.stop()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(server.close_all_connections(), options.shutdown_timeout)
+    log.info("stopped")
+
+
+async def create_salon() -> int:
+    async with postgres() as url, database(url, 2) as db:
+        await apply_schema(db)
+        try:
+            new = await accounts.create_salon(
+                db,
+                name=options.name,
+                timezone=options.timezone,
+                owner_email=options.owner_email,
+                owner_password=options.owner_password,
+            )
+        except BookingError as exc:
+            print(f"create-salon: {exc.field or 'error'}: {exc.message}", file=sys.stderr)
+            return 2
+    print(json.dumps({"salon_id": str(new.salon.id), "slug": new.salon.slug, "api_token": new.api_token}))
+    return 0
+
+
+COMMANDS = {"create-salon": create_salon}
+
+
+def main(argv: list[str]) -> int:
+    try:
+        rest = config.parse(argv)
+    except config.Error as exc:
+        print(f"{argv[0]}: {exc}", file=sys.stderr)
+        return 2
+    if not rest:
+        asyncio.run(serve())
+        return 0
+    command = COMMANDS.get(rest[0])
+    if command is None or len(rest) > 1:
+        print(f"usage: {argv[0]} [--option=value ...] [{' | '.join(COMMANDS)}]", file=sys.stderr)
+        return 2
+    return asyncio.run(command())
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

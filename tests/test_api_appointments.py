@@ -1,0 +1,244 @@
+"""Booking through the JSON API: the appointment and its jobs, and every refusal."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from db import Database
+
+IN_A_WEEK = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0)
+
+
+async def _setup(api, token: str, *, opted_in: bool = True, email: str | None = "ann@example.com",
+                 phone: str | None = "+44 7700 900123") -> dict[str, Any]:
+    status, staff = await api("POST", "/staff", token, {"firstName": "Bea", "lastName": "Stylist"})
+    assert status == 201, staff
+    status, service = await api("POST", "/services", token, {"name": "Cut", "durationMinutes": 45, "priceCents": 3500})
+    assert status == 201, service
+    client_body = {"firstName": "Ann", "lastName": "Lee", "optedInReminders": opted_in}
+    client_body |= {"email": email} if email else {}
+    client_body |= {"phone": phone} if phone else {}
+    status, client = await api("POST", "/clients", token, client_body)
+    assert status == 201, client
+    return {"clientId": client["id"], "staffId": staff["id"], "serviceId": service["id"]}
+
+
+def _at(start: dt.datetime) -> str:
+    return start.isoformat()
+
+
+async def test_booking_answers_201_with_its_jobs(api, make_salon) -> None:
+    salon = await make_salon()
+    ids = await _setup(api, salon.api_token)
+    status, body = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(IN_A_WEEK)})
+    assert status == 201, body
+    assert body["clientId"] == ids["clientId"] and body["status"] == "booked"
+    assert dt.datetime.fromisoformat(body["endTime"]) - dt.datetime.fromisoformat(body["startTime"]) == dt.timedelta(
+        minutes=45
+    )
+    types = {job["type"]: job for job in body["notificationJobs"]}
+    assert set(types) == {"booking_confirmation", "reminder_24h", "reminder_2h"}
+    assert all(job["status"] == "pending" for job in types.values())
+    assert dt.datetime.fromisoformat(types["reminder_2h"]["runAt"]) == IN_A_WEEK - dt.timedelta(hours=2)
+
+    status, fetched = await api("GET", f"/appointments/{body['id']}", salon.api_token)
+    assert status == 200 and fetched["id"] == body["id"]
+    assert len(fetched["notificationJobs"]) == 3
+
+
+async def test_client_not_opted_in_gets_no_jobs(api, make_salon) -> None:
+    salon = await make_salon()
+    ids = await _setup(api, salon.api_token, opted_in=False)
+    status, body = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(IN_A_WEEK)})
+    assert status == 201, body
+    assert body["notificationJobs"] == []
+
+
+async def test_twenty_concurrent_bookings_of_one_slot_give_one_201(api, make_salon) -> None:
+    salon = await make_salon()
+    ids = await _setup(api, salon.api_token)
+    request = ids | {"startTime": _at(IN_A_WEEK)}
+    results = await asyncio.gather(*(api("POST", "/appointments", salon.api_token, request) for _ in range(20)))
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201] + [409] * 19, statuses
+    conflict = next(body for status, body in results if status == 409)
+    assert conflict["error"]["code"] == "slot_taken"
+
+
+async def test_overlapping_but_not_equal_slot_is_409_and_adjacent_is_fine(api, make_salon) -> None:
+    salon = await make_salon()
+    ids = await _setup(api, salon.api_token)
+    assert (await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(IN_A_WEEK)}))[0] == 201
+    overlap = IN_A_WEEK + dt.timedelta(minutes=30)
+    status, body = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(overlap)})
+    assert status == 409, body
+    adjacent = IN_A_WEEK + dt.timedelta(minutes=45)
+    assert (await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(adjacent)}))[0] == 201
+
+
+async def test_cancel_cancels_reminders_and_queues_a_notice(api, make_salon) -> None:
+    salon = await make_salon()
+    ids = await _setup(api, salon.api_token)
+    _, booked = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(IN_A_WEEK)})
+    status, cancelled = await api("POST", f"/appointments/{booked['id']}/cancel", salon.api_token)
+    assert status == 200, cancelled
+    assert cancelled["status"] == "cancelled"
+    by_type = {job["type"]: job["status"] for job in cancelled["notificationJobs"]}
+    assert by_type == {
+        "booking_confirmation": "cancelled",
+        "reminder_24h": "cancelled",
+        "reminder_2h": "cancelled",
+        "cancellation": "pending",
+    }
+    status, again = await api("POST", f"/appointments/{booked['id']}/cancel", salon.api_token)
+    assert status == 409, again
+    # The slot is free again.
+    assert (await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(IN_A_WEEK)}))[0] == 201
+
+
+async def test_reschedule_replans_reminders_and_queues_a_notice(api, make_salon) -> None:
+    salon = await make_salon()
+    ids = await _setup(api, salon.api_token)
+    _, booked = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(IN_A_WEEK)})
+    later = IN_A_WEEK + dt.timedelta(days=1, hours=3)
+    status, moved = await api("PATCH", f"/appointments/{booked['id']}", salon.api_token, {"startTime": _at(later)})
+    assert status == 200, moved
+    assert dt.datetime.fromisoformat(moved["startTime"]) == later
+    live = {job["type"]: job for job in moved["notificationJobs"] if job["status"] == "pending"}
+    assert set(live) == {"rescheduled", "reminder_24h", "reminder_2h"}
+    assert dt.datetime.fromisoformat(live["reminder_24h"]["runAt"]) == later - dt.timedelta(hours=24)
+    old = [job for job in moved["notificationJobs"] if job["status"] == "cancelled"]
+    assert {job["type"] for job in old} == {"booking_confirmation", "reminder_24h", "reminder_2h"}
+
+
+async def test_reschedule_onto_a_taken_slot_is_409_and_changes_nothing(api, make_salon) -> None:
+    salon = await make_salon()
+    ids = await _setup(api, salon.api_token)
+    _, first = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(IN_A_WEEK)})
+    later = IN_A_WEEK + dt.timedelta(hours=2)
+    _, second = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(later)})
+    status, body = await api("PATCH", f"/appointments/{second['id']}", salon.api_token, {"startTime": _at(IN_A_WEEK)})
+    assert status == 409, body
+    _, unchanged = await api("GET", f"/appointments/{second['id']}", salon.api_token)
+    assert dt.datetime.fromisoformat(unchanged["startTime"]) == later
+    assert {job["status"] for job in unchanged["notificationJobs"]} == {"pending"}
+
+
+async def test_list_appointments_of_a_salon_local_day(api, make_salon) -> None:
+    salon = await make_salon(timezone="Pacific/Auckland")
+    ids = await _setup(api, salon.api_token)
+    zone = salon.salon.zone
+    local_day = (dt.datetime.now(zone) + dt.timedelta(days=10)).date()
+    late_evening = dt.datetime.combine(local_day, dt.time(23, 0), zone)  # the next day in UTC
+    assert (await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(late_evening)}))[0] == 201
+    status, listed = await api("GET", f"/appointments?date={local_day}", salon.api_token)
+    assert status == 200
+    assert [dt.datetime.fromisoformat(a["startTime"]) for a in listed] == [late_evening]
+    status, next_day = await api("GET", f"/appointments?date={local_day + dt.timedelta(days=1)}", salon.api_token)
+    assert status == 200 and next_day == []
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"startTime": "tomorrow at ten"}, "startTime"),
+        ({"startTime": "2031-05-01T10:00:00"}, "startTime"),
+        ({"startTime": "2001-05-01T10:00:00+00:00"}, "startTime"),
+        ({"clientId": "not-a-uuid"}, "clientId"),
+        ({"staffId": 42}, "staffId"),
+        ({"serviceId": None}, "serviceId"),
+        ({"notes": ["a list"]}, "notes"),
+    ],
+)
+async def test_bad_booking_fields_are_400_naming_the_field(api, make_salon, change, field) -> None:
+    salon = await make_salon()
+    ids = await _setup(api, salon.api_token)
+    status, body = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(IN_A_WEEK)} | change)
+    assert status == 400, body
+    assert body["error"]["field"] == field, body
+
+
+async def test_bad_json_is_400(api, make_salon) -> None:
+    salon = await make_salon()
+    for raw in (b"{not json", b"[1, 2]", b"\xff\xfe", b""):
+        status, body = await api("POST", "/appointments", salon.api_token, raw=raw)
+        assert status == 400, (raw, body)
+        assert body["error"]["code"] == "invalid"
+
+
+async def test_missing_or_wrong_token_is_401(api, make_salon) -> None:
+    salon = await make_salon()
+    for token in (None, "", salon.api_token + "x"):
+        status, body = await api("GET", "/appointments", token)
+        assert status == 401, body
+        assert body["error"]["code"] == "unauthorized"
+
+
+async def test_body_over_the_limit_is_413(api, make_salon) -> None:
+    salon = await make_salon()
+    huge = {"firstName": "A" * 20_000}
+    status, body = await api("POST", "/clients", salon.api_token, huge)
+    assert status == 413, body
+    assert body["error"]["code"] == "too_large"
+
+
+async def test_another_salons_ids_are_404_with_the_field(api, make_salon) -> None:
+    ours, theirs = await make_salon(), await make_salon()
+    our_ids = await _setup(api, ours.api_token)
+    their_ids = await _setup(api, theirs.api_token)
+    _, their_booking = await api("POST", "/appointments", theirs.api_token, their_ids | {"startTime": _at(IN_A_WEEK)})
+    for field in ("clientId", "staffId", "serviceId"):
+        request = our_ids | {field: their_ids[field], "startTime": _at(IN_A_WEEK)}
+        status, body = await api("POST", "/appointments", ours.api_token, request)
+        assert status == 404, body
+        assert body["error"]["field"] == field
+    for method, path in (("GET", ""), ("POST", "/cancel"), ("PATCH", "")):
+        body = {"startTime": _at(IN_A_WEEK + dt.timedelta(days=1))} if method == "PATCH" else None
+        status, answer = await api(method, f"/appointments/{their_booking['id']}{path}", ours.api_token, body)
+        assert status == 404, (method, path, answer)
+    status, listed = await api("GET", f"/appointments?date={IN_A_WEEK.date()}", ours.api_token)
+    assert status == 200 and listed == []
+
+
+async def test_unknown_id_and_unknown_path_are_json_404(api, make_salon) -> None:
+    salon = await make_salon()
+    status, body = await api("GET", "/appointments/8d2f9a52-0000-4000-8000-000000000000", salon.api_token)
+    assert status == 404 and body["error"]["code"] == "not_found"
+    status, body = await api("GET", "/nothing-here", salon.api_token)
+    assert status == 404 and body["error"]["code"] == "not_found"
+
+
+async def test_bad_query_parameters_are_400(api, make_salon) -> None:
+    salon = await make_salon()
+    for query, field in (("/appointments?date=2030-13-45", "date"), ("/jobs?status=lost", "status"),
+                         ("/jobs?limit=0", "limit"), ("/jobs?appointmentId=x", "appointmentId")):
+        status, body = await api("GET", query, salon.api_token)
+        assert status == 400, (query, body)
+        assert body["error"]["field"] == field
+
+
+async def test_failure_after_the_appointment_insert_leaves_neither_row(api, make_salon, db: Database) -> None:
+    """A job insert that fails (here: a broken trigger) rolls the appointment back too."""
+    salon = await make_salon()
+    ids = await _setup(api, salon.api_token)
+    await db.execute(
+        """CREATE FUNCTION refuse_jobs() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN RAISE EXCEPTION 'queue is broken'; END $$"""
+    )
+    await db.execute("CREATE TRIGGER refuse BEFORE INSERT ON notification_jobs FOR EACH ROW EXECUTE FUNCTION refuse_jobs()")
+    try:
+        status, _ = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(IN_A_WEEK)})
+    finally:
+        await db.execute("DROP TRIGGER refuse ON notification_jobs")
+        await db.execute("DROP FUNCTION refuse_jobs()")
+    assert status == 500
+    counted = await db.fetch_one(
+        """SELECT (SELECT count(*) FROM appointments WHERE salon_id = %(s)s) AS appointments,
+                  (SELECT count(*) FROM notification_jobs WHERE salon_id = %(s)s) AS jobs""",
+        {"s": salon.salon.id},
+    )
+    assert counted == {"appointments": 0, "jobs": 0}

@@ -1,0 +1,58 @@
+"""The ways a notification leaves: what a channel promises and how one is chosen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import phonenumbers
+
+from worker.delivery import Delivery
+
+
+class Transient(Exception):
+    """Sending failed in a way that may work later; the message is for the salon to read."""
+
+
+class Permanent(Exception):
+    """Sending can never work for this recipient; retrying is pointless."""
+
+
+class Skipped(Exception):
+    """There is nothing to send on this channel (e.g. the client has no email any more)."""
+
+
+class Channel(Protocol):
+    name: str
+
+    async def send(self, delivery: Delivery) -> str:
+        """Sends the delivery's message; returns what the far end said, or raises one of the above."""
+
+    async def close(self) -> None:
+        """Drops any open connections."""
+
+
+@dataclass
+class Channels:
+    email: Channel
+    sms: Channel
+
+    def get(self, name: str) -> Channel:
+        return {"email": self.email, "sms": self.sms}[name]
+
+    async def close(self) -> None:
+        await self.email.close()
+        await self.sms.close()
+
+
+def e164(phone: str | None, region: str) -> str:
+    """The number in E.164; a number that cannot be one is a permanent failure."""
+    if not phone:
+        raise Skipped("client has no phone number")
+    try:
+        number = phonenumbers.parse(phone, region)
+    except phonenumbers.NumberParseException as exc:
+        raise Permanent(f"{phone!r} is not a phone number ({exc})") from None
+    if not phonenumbers.is_possible_number(number):
+        raise Permanent(f"{phone!r} is not a possible phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

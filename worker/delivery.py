@@ -1,0 +1,89 @@
+"""A claimed job with what it is about, and the check made just before sending."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from db import Row
+from worker.queue import ClaimedJob
+
+# Notices that only make sense while the appointment stands as it was planned.
+_CHECKED_TYPES = frozenset({"booking_confirmation", "reminder_24h", "reminder_2h", "rescheduled"})
+REMINDER_TYPES = frozenset({"reminder_24h", "reminder_2h"})
+
+
+def local_time(when: dt.datetime, timezone: str) -> str:
+    """'Tue 3 Dec, 10:00 (Europe/London)': the salon's wall clock, with its zone named."""
+    local = when.astimezone(ZoneInfo(timezone))
+    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M} ({timezone})"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Everything one job's messages say; appointment fields are None for a job without one."""
+
+    job: ClaimedJob
+    salon_name: str
+    salon_address: str
+    salon_timezone: str
+    salon_email: str
+    salon_phone: str
+    client_first_name: str
+    client_last_name: str
+    client_email: str | None
+    client_phone: str | None
+    appointment_status: str | None
+    start_time: dt.datetime | None
+    end_time: dt.datetime | None
+    appointment_created_at: dt.datetime | None
+    staff_name: str | None
+    service_name: str | None
+
+    @classmethod
+    def from_row(cls, job: ClaimedJob, row: Row) -> Delivery:
+        return cls(job=job, **{f.name: row[f.name] for f in fields(cls) if f.name != "job"})
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.salon_timezone)
+
+    @cached_property
+    def starts(self) -> dt.datetime | None:
+        """The time the message is about: as the job was made, else the appointment's."""
+        planned = self.job.payload.get("startTime")
+        return dt.datetime.fromisoformat(planned) if planned else self.start_time
+
+    @cached_property
+    def ends(self) -> dt.datetime | None:
+        planned = self.job.payload.get("endTime")
+        return dt.datetime.fromisoformat(planned) if planned else self.end_time
+
+    @cached_property
+    def previous_start(self) -> dt.datetime | None:
+        previous = self.job.payload.get("previousStartTime")
+        return dt.datetime.fromisoformat(previous) if previous else None
+
+    def local(self, when: dt.datetime | None) -> str:
+        return local_time(when, self.salon_timezone) if when else ""
+
+
+def stale_reason(delivery: Delivery, now: dt.datetime) -> str | None:
+    """Why this job must not be sent any more, in words for the salon; None to send it."""
+    job = delivery.job
+    if job.type not in _CHECKED_TYPES or job.appointment_id is None:
+        return None
+    status = delivery.appointment_status
+    if status is None:
+        return "appointment no longer exists"
+    if status == "cancelled":
+        return "appointment was cancelled"
+    if status != "booked":
+        return f"appointment is marked {status.replace('_', ' ')}"
+    if delivery.start_time and delivery.starts and delivery.start_time != delivery.starts:
+        return f"appointment moved to {delivery.local(delivery.start_time)}"
+    if job.type in REMINDER_TYPES and delivery.start_time and delivery.start_time <= now:
+        return "appointment already started; reminder not sent"
+    return None
