@@ -41,11 +41,13 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _check_start(start_time: dt.datetime, now: dt.datetime) -> None:
+def _checked_start(start_time: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """The start in UTC, where adding a duration adds real time (not wall-clock time)."""
     if start_time.tzinfo is None:
         raise Invalid("startTime needs a UTC offset, e.g. 2030-05-01T10:00:00+01:00", "startTime")
     if start_time < now - PAST_GRACE:
         raise Invalid("startTime is in the past", "startTime")
+    return start_time.astimezone(dt.UTC)
 
 
 async def _one(cur: aiopg.Cursor, sql: str, params: tuple, not_found: NotFound) -> Row:
@@ -107,7 +109,7 @@ async def book(
 ) -> Appointment:
     """Books an appointment and queues its confirmation and reminders."""
     now = _now()
-    _check_start(start_time, now)
+    start_time = _checked_start(start_time, now)
     if len(notes) > MAX_NOTES:
         raise Invalid(f"notes are longer than {MAX_NOTES} characters", "notes")
     async with db.transaction() as cur:
@@ -182,7 +184,7 @@ async def reschedule(
     """Moves a booked appointment; its reminders are planned anew and the client told."""
     now = _now()
     if start_time is not None:
-        _check_start(start_time, now)
+        start_time = _checked_start(start_time, now)
     async with db.transaction() as cur:
         booked = await _booked_for_update(cur, salon.id, appointment_id)
         new_start = start_time or booked.start_time

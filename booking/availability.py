@@ -41,8 +41,8 @@ def _slots_for(
     slots = []
     for span_start, span_end in _spans(member, day, zone):
         start = span_start
-        while start + length <= span_end:
-            end = start + length
+        # Starts step in wall-clock time; lengths are real time, right across a DST change.
+        while (end := start.astimezone(dt.UTC) + length) <= span_end:
             if start >= not_before and all(end <= b_start or start >= b_end for b_start, b_end in busy):
                 slots.append(Slot(start, end, member.id, member.name))
             start += SLOT_STEP

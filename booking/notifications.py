@@ -32,6 +32,7 @@ def _times(start: dt.datetime, end: dt.datetime) -> dict[str, str]:
 
 def _reminders(channels: tuple[str, ...], start: dt.datetime, end: dt.datetime, now: dt.datetime) -> list[NewJob]:
     """Reminders whose moment is still ahead; one that is already due is not made."""
+    start = start.astimezone(dt.UTC)  # with a ZoneInfo, Python would subtract wall-clock hours
     return [
         NewJob(kind, channels, start - lead, _times(start, end))
         for kind, lead in REMINDER_LEADS.items()

@@ -15,22 +15,19 @@ from db import Database, Row
 
 _SELECT = """
     SELECT s.id, s.first_name, s.last_name, s.email,
-           coalesce(array_agg(array[h.weekday::text, h.starts::text, h.ends::text]
-                              ORDER BY h.weekday, h.starts) FILTER (WHERE h.id IS NOT NULL), '{}') AS hours
+           coalesce(json_agg(json_build_object('weekday', h.weekday, 'start', h.starts, 'end', h.ends)
+                             ORDER BY h.weekday, h.starts) FILTER (WHERE h.id IS NOT NULL), '[]') AS hours
       FROM staff s LEFT JOIN working_hours h ON h.staff_id = s.id
-     WHERE s.salon_id = %s {where}
+     WHERE s.salon_id = %s AND (%s::uuid IS NULL OR s.id = %s)
      GROUP BY s.id ORDER BY s.first_name, s.last_name, s.id"""
 
 
 def _staff(row: Row) -> Staff:
     hours = tuple(
-        WorkingHours(int(day), _time(starts), _time(ends)) for day, starts, ends in row.pop("hours")
+        WorkingHours(span["weekday"], dt.time.fromisoformat(span["start"]), dt.time.fromisoformat(span["end"]))
+        for span in row.pop("hours")
     )
     return Staff(**row, working_hours=hours)
-
-
-def _time(value: str) -> dt.time:
-    return dt.time.fromisoformat(value)
 
 
 def check_hours(hours: Sequence[WorkingHours]) -> tuple[WorkingHours, ...]:
@@ -102,11 +99,11 @@ async def update_staff(
 
 
 async def list_staff(db: Database, salon_id: uuid.UUID) -> list[Staff]:
-    return [_staff(row) for row in await db.fetch_all(_SELECT.format(where=""), (salon_id,))]
+    return [_staff(row) for row in await db.fetch_all(_SELECT, (salon_id, None, None))]
 
 
 async def get_staff(db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID) -> Staff:
-    row = await db.fetch_one(_SELECT.format(where="AND s.id = %s"), (salon_id, staff_id))
+    row = await db.fetch_one(_SELECT, (salon_id, staff_id, staff_id))
     if row is None:
         raise NotFound("no such staff member", "staffId")
     return _staff(row)

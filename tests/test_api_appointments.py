@@ -242,3 +242,17 @@ async def test_failure_after_the_appointment_insert_leaves_neither_row(api, make
         {"s": salon.salon.id},
     )
     assert counted == {"appointments": 0, "jobs": 0}
+
+
+async def test_reminder_run_at_across_dst_is_stored_as_real_hours(api, make_salon) -> None:
+    salon = await make_salon(timezone="Europe/London")
+    ids = await _setup(api, salon.api_token)
+    status, body = await api("POST", "/appointments", salon.api_token, ids | {"startTime": "2027-03-28T10:00:00+01:00"})
+    assert status == 201, body
+    run_at = {job["type"]: dt.datetime.fromisoformat(job["runAt"]) for job in body["notificationJobs"]}
+    assert run_at["reminder_24h"] == dt.datetime(2027, 3, 27, 9, 0, tzinfo=dt.UTC)
+    assert run_at["reminder_2h"] == dt.datetime(2027, 3, 28, 7, 0, tzinfo=dt.UTC)
+    # Answers are written in the salon's offset of that moment: GMT before the change, BST after.
+    assert body["startTime"] == "2027-03-28T10:00:00+01:00"
+    reminder = next(job for job in body["notificationJobs"] if job["type"] == "reminder_24h")
+    assert reminder["runAt"] == "2027-03-27T09:00:00+00:00"

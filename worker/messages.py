@@ -9,11 +9,11 @@ from typing import Any
 
 import jinja2
 
+from outbox.catcher import SALON_HEADER
 from worker.calendar import calendar_method, invitation
 from worker.delivery import Delivery
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
-SALON_HEADER = "X-Salonbook-Salon"
 
 _environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),

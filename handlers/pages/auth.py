@@ -1,0 +1,125 @@
+"""First-run setup, login and logout."""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable
+
+import tornado.web
+
+from booking import accounts
+from booking.errors import BookingError
+from handlers.pages.base import PageHandler, safe_next
+
+COMMON_TIMEZONES = (
+    "Europe/London", "Europe/Dublin", "Europe/Lisbon", "Europe/Paris", "Europe/Brussels", "Europe/Amsterdam",
+    "Europe/Berlin", "Europe/Madrid", "Europe/Rome", "Europe/Zurich", "Europe/Vienna", "Europe/Stockholm",
+    "Europe/Warsaw", "Europe/Athens", "Europe/Istanbul", "America/New_York", "America/Chicago",
+    "America/Denver", "America/Los_Angeles", "America/Toronto", "America/Sao_Paulo", "Africa/Johannesburg",
+    "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland", "UTC",
+)
+SETUP_FIELDS = ("name", "address", "timezone", "email", "owner_email", "owner_password")
+
+
+class LoginThrottle:
+    """Failed logins per key (client IP, email) in a sliding window, kept in this process's memory.
+
+    Enough to make guessing passwords slow; several processes each keep their own count.
+    """
+
+    MAX_KEYS = 10_000
+
+    def __init__(self, limit: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self.failures: dict[str, deque[float]] = {}
+
+    def _recent(self, key: str) -> deque[float]:
+        times = self.failures.get(key, deque())
+        while times and times[0] <= self.clock() - self.window:
+            times.popleft()
+        return times
+
+    def blocked(self, *keys: str) -> bool:
+        return any(len(self._recent(key)) >= self.limit for key in keys)
+
+    def failed(self, *keys: str) -> None:
+        if len(self.failures) >= self.MAX_KEYS:
+            self.failures = {key: times for key in self.failures if (times := self._recent(key))}
+        for key in keys:
+            self.failures[key] = self._recent(key)
+            self.failures[key].append(self.clock())
+
+    def forget(self, key: str) -> None:
+        self.failures.pop(key, None)
+
+
+_throttles: weakref.WeakKeyDictionary[tornado.web.Application, LoginThrottle] = weakref.WeakKeyDictionary()
+
+
+def throttle_for(application: tornado.web.Application) -> LoginThrottle:
+    """One throttle per application, so each test's app starts with a clean count."""
+    return _throttles.setdefault(application, LoginThrottle())
+
+
+class SetupPage(PageHandler):
+    """Creates the first salon and its owner; once a salon exists it is the login page's turn."""
+
+    async def get(self) -> None:
+        if await accounts.any_salon_exists(self.db):
+            self.redirect("/login")
+            return
+        form = dict.fromkeys(SETUP_FIELDS, "") | {"timezone": "Europe/London"}
+        self.render_page("setup.html", form=form, errors={}, timezones=COMMON_TIMEZONES)
+
+    async def post(self) -> None:
+        if await accounts.any_salon_exists(self.db):
+            self.redirect("/login")
+            return
+        form = self.read_form(SETUP_FIELDS)
+        try:
+            new = await accounts.create_salon(self.db, **form)
+        except BookingError as error:
+            form["owner_password"] = ""  # never echoed back into the page
+            self.render_form_error("setup.html", error, form, timezones=COMMON_TIMEZONES)
+            return
+        self.log_in(new.owner)
+        self.redirect("/", status=303)
+
+
+class LoginPage(PageHandler):
+    async def get(self) -> None:
+        if self.current_user is not None:
+            self.redirect(safe_next(self.get_query_argument("next", None)))
+            return
+        if not await accounts.any_salon_exists(self.db):
+            self.redirect("/setup")
+            return
+        self._show(200, email="", error="")
+
+    async def post(self) -> None:
+        email = self.get_body_argument("email", "").strip()
+        keys = (f"ip:{self.request.remote_ip}", f"email:{email.lower()}")
+        throttle = throttle_for(self.application)
+        if throttle.blocked(*keys):
+            self._show(429, email=email, error="Too many failed attempts. Wait five minutes and try again.")
+            return
+        user = await accounts.authenticate(self.db, email, self.get_body_argument("password", ""))
+        if user is None:
+            throttle.failed(*keys)
+            self._show(400, email=email, error="That email and password do not match an account.")
+            return
+        throttle.forget(keys[1])
+        self.log_in(user)
+        self.redirect(safe_next(self.get_body_argument("next", None)), status=303)
+
+    def _show(self, status: int, *, email: str, error: str) -> None:
+        next_path = self.get_argument("next", "/")
+        self.render_page("login.html", status, email=email, error=error, next=safe_next(next_path))
+
+
+class LogoutPage(PageHandler):
+    def post(self) -> None:
+        self.log_out()
+        self.redirect("/login", status=303)

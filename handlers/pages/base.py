@@ -1,0 +1,164 @@
+"""What every page shares: the signed-cookie login, Jinja rendering, forms and HTML errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import urlencode
+
+import tornado.web
+
+from booking import accounts
+from booking.errors import BookingError
+from booking.models import Salon, User
+from handlers.base import BaseHandler, status_for
+
+USER_COOKIE = "user"
+LOGIN_DAYS = 14
+
+# A strict policy: pages load only their own stylesheet and script. Inline
+# styles stay allowed because captured emails (shown in a sandboxed iframe,
+# which inherits this policy) carry them; remote images in emails stay blocked.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+
+ERROR_TEXT = {
+    400: "Something in the request is not right.",
+    403: "This form has expired or did not come from Salonbook. Go back, reload the page and try again.",
+    404: "There is nothing here. The link may be wrong, or it belongs to another salon.",
+    405: "That action is not possible on this page.",
+    409: "That clashes with something that changed in the meantime.",
+    413: "That was too much to send at once.",
+    429: "Too many attempts. Wait a few minutes and try again.",
+    503: "The database cannot be reached just now. Try again in a minute.",
+}
+
+Form = dict[str, str]
+Errors = dict[str, str]
+
+
+def local_time(instant: dt.datetime | None, zone: Any, *, seconds: bool = False) -> str:
+    """'Tue 3 Dec, 10:00 (Europe/London)': always in the salon's zone, always naming it."""
+    if instant is None:
+        return "—"
+    local = instant.astimezone(zone)
+    year = f" {local.year}" if local.year != dt.datetime.now(zone).year else ""
+    clock = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
+    return f"{local:%a} {local.day} {local:%b}{year}, {clock} ({zone})"
+
+
+def page_id(value: str) -> uuid.UUID:
+    """An id from the URL; anything that is not one is a page that does not exist."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise tornado.web.HTTPError(404) from None
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """A local path to go back to; anything pointing off-site falls back to ``default``."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return default
+    return value
+
+
+class PageHandler(BaseHandler):
+    """An HTML page; knows who is logged in (if anyone) once ``prepare`` ran."""
+
+    salon: Salon | None = None
+
+    async def prepare(self) -> None:
+        super().prepare()
+        raw_id = self.get_signed_cookie(USER_COOKIE, max_age_days=LOGIN_DAYS)
+        user = None
+        if raw_id:
+            try:
+                user = await accounts.get_user(self.db, uuid.UUID(raw_id.decode()))
+            except ValueError:
+                user = None
+        if user is not None:
+            self.salon = await accounts.get_salon(self.db, user.salon_id)
+        self.current_user = user if self.salon is not None else None
+
+    def set_default_headers(self) -> None:
+        self.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "same-origin")
+        self.set_header("Cache-Control", "no-store")
+
+    def log_in(self, user: User) -> None:
+        self.set_signed_cookie(
+            USER_COOKIE, str(user.id), expires_days=LOGIN_DAYS, httponly=True, samesite="lax",
+            secure=self.request.protocol == "https",
+        )
+
+    def log_out(self) -> None:
+        self.clear_cookie(USER_COOKIE)
+
+    # --- rendering ---------------------------------------------------------------
+
+    def render_page(self, template: str, status: int = 200, **context: Any) -> None:
+        self.set_status(status)
+        zone = self.salon.zone if self.salon else dt.UTC
+        values = {
+            "current_user": self.current_user,
+            "salon": self.salon,
+            "path": self.request.path,
+            "uri": self.request.uri,
+            "xsrf_form_html": self.xsrf_form_html,
+            "static_url": self.static_url,
+            "outbox_enabled": self.application.outbox_enabled,
+            "when": lambda instant, seconds=False: local_time(instant, zone, seconds=seconds),
+            "refresh": False,
+        }
+        html = self.application.templates.get_template(template).render(values | context)
+        self.finish(html)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """A plain page that says what went wrong in words; never a trace."""
+        status, _, message, _ = self.error_details(status_code, kwargs)
+        if status == 403 and "xsrf" in message.lower():
+            message = ERROR_TEXT[403]
+        elif message == HTTPStatus(status).phrase:
+            message = ERROR_TEXT.get(status, "Something went wrong on our side. Try again in a minute.")
+        title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+        self.clear_header("Location")
+        self.render_page("error.html", status, title=title, message=message, code=status)
+
+    # --- forms ---------------------------------------------------------------------
+
+    def read_form(self, names: Iterable[str]) -> Form:
+        """What was typed into ``names``, stripped of nothing: shown back as typed."""
+        return {name: self.get_body_argument(name, "") for name in names}
+
+    def render_form_error(
+        self, template: str, error: BookingError, form: Form, aliases: dict[str, str] | None = None, **context: Any
+    ) -> None:
+        """The form again, with the status of the error and its message beside the field."""
+        self.render_page(template, status_for(error, 400), form=form, errors=form_errors(error, form, aliases), **context)
+
+
+def form_errors(error: BookingError, form: Form, aliases: dict[str, str] | None = None) -> Errors:
+    """{field: message}; a message for a field the form does not show goes to the top (key '')."""
+    field = (aliases or {}).get(error.field or "", error.field) or ""
+    return {field if field in form else "": error.message}
+
+
+class SalonPage(PageHandler):
+    """A page for a logged-in user of a salon; others are sent to the login page."""
+
+    salon: Salon
+    current_user: User
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        if self.current_user is not None:
+            return
+        if self.request.method not in ("GET", "HEAD"):
+            raise tornado.web.HTTPError(403, "log in first")
+        self.redirect(f"{self.get_login_url()}?{urlencode({'next': self.request.uri})}")

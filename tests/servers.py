@@ -1,0 +1,163 @@
+"""Real servers for the worker's tests: an SMTP server and a Twilio-like SMS API, on the test's loop.
+
+Both can be told how to answer (accept, delay, refuse with 4xx or 5xx, be
+down) and record what they received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import email.parser
+import email.policy
+import json
+import time
+import urllib.parse
+from collections.abc import Iterator
+from email.message import EmailMessage
+
+import pytest
+import tornado.httpserver
+import tornado.ioloop
+import tornado.testing
+import tornado.web
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+class SmtpServer:
+    """aiosmtpd on the current loop (no thread), with per-recipient behaviour."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.port = 0
+        self.delay = 0.0  # seconds each DATA takes
+        self._next_replies: dict[str, collections.deque[str]] = collections.defaultdict(collections.deque)
+        self._always: dict[str, str] = {}
+        self._server: asyncio.Server | None = None
+        self._sessions: list[SMTP] = []
+        self._arrived = asyncio.Event()
+
+    # --- behaviour ---
+    def refuse(self, recipient: str, reply: str) -> None:
+        """Answer RCPT TO ``recipient`` with ``reply`` (e.g. '550 5.1.1 mailbox unavailable') every time."""
+        self._always[recipient.lower()] = reply
+
+    def refuse_next(self, recipient: str, reply: str, times: int = 1) -> None:
+        """Answer the next ``times`` RCPT TO ``recipient`` with ``reply``, then accept."""
+        self._next_replies[recipient.lower()].extend([reply] * times)
+
+    # --- life ---
+    async def start(self, port: int | None = None) -> int:
+        loop = asyncio.get_running_loop()
+
+        def session() -> SMTP:
+            smtp = SMTP(self, hostname="test-smtp", loop=loop)
+            self._sessions.append(smtp)
+            return smtp
+
+        self._server = await loop.create_server(session, "127.0.0.1", port or self.port or 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def stop(self) -> None:
+        """Down: no listener, and every open session cut."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for smtp in self._sessions:
+            if smtp.transport is not None:
+                smtp.transport.close()
+        self._sessions.clear()
+        await asyncio.sleep(0)
+
+    # --- aiosmtpd hooks ---
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
+                          address: str, rcpt_options: list[str]) -> str:
+        queued = self._next_replies.get(address.lower())
+        if queued:
+            return queued.popleft()
+        if address.lower() in self._always:
+            return self._always[address.lower()]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        parser = email.parser.BytesParser(policy=email.policy.default)
+        message = parser.parsebytes(envelope.original_content or b"")
+        message.received_at = time.monotonic()  # type: ignore[attr-defined]
+        self.messages.append(message)
+        self._arrived.set()
+        return "250 OK queued"
+
+    # --- looking ---
+    def message_ids(self) -> list[str]:
+        return [str(m["Message-ID"]) for m in self.messages]
+
+    async def wait_for(self, count: int, timeout: float = 30.0) -> list[EmailMessage]:
+        """Waits until ``count`` messages arrived; fails the test with what did arrive otherwise."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                pytest.fail(f"expected {count} emails within {timeout:g} s, got {len(self.messages)}: "
+                            f"{[m['Subject'] for m in self.messages][:10]}")
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), min(left, 0.5))
+        return self.messages
+
+
+class SmsApi:
+    """A Twilio-compatible Messages.json endpoint that records each POST."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, object]] = []
+        self.next_answers: collections.deque[tuple[int, dict[str, object]]] = collections.deque()
+        self.url = ""
+        self._server: tornado.httpserver.HTTPServer | None = None
+
+    def answer_next(self, code: int, body: dict[str, object], times: int = 1) -> None:
+        self.next_answers.extend([(code, body)] * times)
+
+    async def start(self) -> str:
+        """Listens on a free port of the running loop; returns the base URL."""
+        api = self
+
+        class Messages(tornado.web.RequestHandler):
+            def post(self, account: str) -> None:
+                form = {k: v[0] for k, v in urllib.parse.parse_qs(self.request.body.decode()).items()}
+                api.requests.append({"account": account, "auth": self.request.headers.get("Authorization"),
+                                     "form": form})
+                code, body = api.next_answers.popleft() if api.next_answers else (201, {"sid": "SM123"})
+                self.set_status(code)
+                self.write(json.dumps(body))
+
+        app = tornado.web.Application([(r"/2010-04-01/Accounts/([^/]+)/Messages\.json", Messages)])
+        sock, port = tornado.testing.bind_unused_port()
+        self._server = tornado.httpserver.HTTPServer(app)
+        self._server.add_sockets([sock])
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+
+
+@pytest.fixture
+def smtp_server(io_loop: tornado.ioloop.IOLoop) -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    io_loop.run_sync(server.start)
+    yield server
+    io_loop.run_sync(server.stop)
+
+
+@pytest.fixture
+def sms_api(io_loop: tornado.ioloop.IOLoop) -> Iterator[SmsApi]:
+    api = SmsApi()
+    io_loop.run_sync(api.start)
+    yield api
+    api.stop()

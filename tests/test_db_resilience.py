@@ -1,0 +1,85 @@
+"""Dead connections after a PostgreSQL restart, and a database that is down."""
+
+from __future__ import annotations
+
+import socket
+
+import psycopg2
+import pytest
+import tornado.httpclient
+import tornado.httpserver
+import tornado.testing
+
+from db import Database
+from handlers.app import Salonbook
+
+
+def _terminate_other_backends(database_url: str) -> int:
+    """What a PostgreSQL restart does to our pool: every connection dies under it."""
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(
+            """SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                WHERE datname = current_database() AND pid <> pg_backend_pid()"""
+        )
+        killed = cur.fetchone()[0]
+    conn.close()
+    return killed
+
+
+async def test_request_after_connections_died_succeeds(api, make_salon, db: Database, database_url: str) -> None:
+    salon = await make_salon()
+    assert (await api("POST", "/clients", salon.api_token, {"firstName": "Ann"}))[0] == 201
+    assert _terminate_other_backends(database_url) >= 1
+    status, body = await api("GET", "/clients", salon.api_token)
+    assert status == 200, body
+    assert [client["firstName"] for client in body] == ["Ann"]
+    status, body = await api("POST", "/clients", salon.api_token, {"firstName": "Bo"})
+    assert status == 201, body
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def down_app(io_loop):
+    url = f"postgresql://postgres@127.0.0.1:{_closed_port()}/salonbook"
+    database = io_loop.run_sync(lambda: Database.connect(url, minsize=0, timeout=2))
+    yield Salonbook(db=database, cookie_secret="x")
+    io_loop.run_sync(database.close)
+
+
+@pytest.fixture
+def down_client(io_loop, down_app):
+    server = tornado.httpserver.HTTPServer(down_app)
+    sock, port = tornado.testing.bind_unused_port()
+    server.add_sockets([sock])
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+async def test_database_down_is_a_clean_503(down_client: str) -> None:
+    client = tornado.httpclient.AsyncHTTPClient()
+    health = await client.fetch(f"{down_client}/healthz", raise_error=False)
+    assert health.code == 503
+    assert b"unavailable" in health.body
+    api = await client.fetch(f"{down_client}/api/v1/clients", headers={"Authorization": "Bearer x"}, raise_error=False)
+    assert api.code == 503
+    assert b'"code": "unavailable"' in api.body
+    assert b"Traceback" not in api.body
+
+
+async def test_statement_on_a_dead_connection_is_retried_on_a_fresh_one(db: Database, database_url: str,
+                                                                         caplog) -> None:
+    await db.fetch_one("SELECT 1")
+    _terminate_other_backends(database_url)  # the pool has not noticed yet
+    assert await db.fetch_one("SELECT 2 AS two") == {"two": 2}
+    assert "reconnecting" in caplog.text
+    _terminate_other_backends(database_url)
+    async with db.transaction() as cur:
+        await cur.execute("SELECT 3 AS three")
+        assert await cur.fetchone() == {"three": 3}

@@ -1,0 +1,34 @@
+"""What an attempt's channel results mean for the job: done, retry later, or give up."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from worker.queue import ChannelResult, ClaimedJob, Outcome
+
+_DONE = frozenset({"sent", "skipped"})
+
+
+def decide(job: ClaimedJob, results: Sequence[ChannelResult], retry_base_delay: float) -> Outcome:
+    """Completed when every channel is done; failed on a permanent error or the last attempt;
+    otherwise pending again after retry_base_delay * 2^(attempt-1), jittered so a burst of
+    failures does not come back as one burst."""
+    succeeded = {r.channel for r in results if r.outcome in _DONE}
+    done = tuple(ch for ch in job.channels if ch in job.channels_done or ch in succeeded)
+    failures = [r for r in results if r.outcome not in _DONE]
+    error = "; ".join(f"{r.channel}: {r.detail}" for r in failures) or None
+    if len(done) == len(job.channels):
+        return Outcome("completed", done, None, tuple(results))
+    if any(r.outcome == "permanent" for r in failures):
+        return Outcome("failed", done, error, tuple(results))
+    if job.attempts >= job.max_attempts:
+        return Outcome("failed", done, f"{error} (gave up after {job.attempts} attempts)", tuple(results))
+    delay = retry_base_delay * 2 ** (job.attempts - 1) * random.uniform(0.8, 1.2)
+    return Outcome("pending", done, error, tuple(results), retry_in=delay)
+
+
+def cancelled(job: ClaimedJob, reason: str) -> Outcome:
+    """Nothing is sent; each channel not yet done is recorded as skipped, with the reason."""
+    skipped = tuple(ChannelResult(ch, "skipped", reason) for ch in job.channels if ch not in job.channels_done)
+    return Outcome("cancelled", job.channels_done, reason, skipped)

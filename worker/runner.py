@@ -1,0 +1,228 @@
+"""The worker on the IOLoop: claims due jobs, sends them, records what happened.
+
+One drain loop at a time per process: NOTIFY, ``wake()`` and the poll only ask
+for one, and a request that arrives while it runs makes it go round again.
+A failing database or mail server never stops it; the next tick tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from typing import Any
+
+from tornado.ioloop import PeriodicCallback
+
+from db import Database, Row
+from worker import queue, registry
+from worker.channels import Channels, Permanent, Skipped, Transient
+from worker.delivery import Delivery, stale_reason
+from worker.listener import Listener
+from worker.outcome import cancelled, decide
+from worker.queue import ChannelResult, ClaimedJob, Outcome
+from worker.settings import WorkerSettings
+
+log = logging.getLogger(__name__)
+
+_DAY = 24 * 3600.0
+
+
+class Worker:
+    """Owns ``channels`` once started: ``stop()`` closes them."""
+
+    def __init__(self, db: Database, dsn: str, settings: WorkerSettings, channels: Channels) -> None:
+        self.id = uuid.uuid4().hex
+        self.db = db
+        self.settings = settings
+        self.channels = channels
+        self._listener = Listener(dsn, queue.NOTIFY_CHANNEL, self.wake)
+        self._running = False
+        self._stopping = False
+        self._wanted = False
+        self._rescue_due = True
+        self._drain_task: asyncio.Task[None] | None = None
+        self._chores: dict[str, asyncio.Task[None]] = {}
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._timers: list[PeriodicCallback] = []
+        self._last_poll_at: dt.datetime | None = None
+
+    # --- life cycle ----------------------------------------------------------
+
+    async def start(self) -> None:
+        await registry.heartbeat(self.db, self.id, socket.gethostname(), os.getpid())
+        self._running = True
+        self._listener.start()
+        self._timers = [
+            PeriodicCallback(self._tick, self.settings.poll_interval * 1000),
+            PeriodicCallback(lambda: self._chore("heartbeat", self._beat), self.settings.heartbeat_interval * 1000),
+            PeriodicCallback(lambda: self._chore("cleanup", self._clean_up), _DAY * 1000),
+        ]
+        for timer in self._timers:
+            timer.start()
+        self._chore("cleanup", self._clean_up)
+        self._tick()
+        log.info("worker %s started", self.id)
+
+    def wake(self) -> None:
+        """Asks for a drain now; cheap, and a no-op while one is already asked for."""
+        if not self._running or self._stopping:
+            return
+        self._wanted = True
+        if self._drain_task is None or self._drain_task.done():
+            self._drain_task = asyncio.get_running_loop().create_task(self._drain())
+
+    async def stop(self) -> None:
+        """No new claims; sends under way get shutdown_timeout to finish; the rest go back to pending."""
+        if not self._running or self._stopping:
+            return
+        self._stopping = True
+        for timer in self._timers:
+            timer.stop()
+        await self._listener.stop()
+        if self._drain_task is not None and not self._drain_task.done():
+            _, late = await asyncio.wait([self._drain_task], timeout=self.settings.shutdown_timeout)
+            if late:
+                log.warning("worker %s: %d sends still running at shutdown; cancelling them",
+                            self.id, len(self._in_flight))
+                await _cancel([self._drain_task, *self._in_flight])
+        await _cancel(self._chores.values())
+        with _logged("put unsent jobs back"):
+            released = await queue.release_claims(self.db, self.id)
+            if released:
+                log.info("worker %s: %d claimed jobs put back to pending", self.id, released)
+        with _logged("deregister"):
+            await registry.deregister(self.db, self.id)
+        await self.channels.close()
+        self._running = False
+        log.info("worker %s stopped", self.id)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "running": self._running and not self._stopping,
+            "lastPollAt": self._last_poll_at.isoformat() if self._last_poll_at else None,
+            "inFlight": len(self._in_flight),
+            "listening": self._listener.listening,
+        }
+
+    # --- the drain loop ------------------------------------------------------
+
+    def _tick(self) -> None:
+        self._rescue_due = True
+        self.wake()
+
+    async def _drain(self) -> None:
+        while self._wanted and not self._stopping:
+            self._wanted = False
+            self._last_poll_at = dt.datetime.now(dt.UTC)
+            if self._rescue_due:
+                self._rescue_due = False
+                with _logged("rescue jobs of dead workers"):
+                    await self._rescue()
+            with _logged("claim jobs"):
+                await self._claim_until_empty()
+
+    async def _claim_until_empty(self) -> None:
+        batch_size = self.settings.batch_size
+        while not self._stopping:
+            jobs = await queue.claim_due(self.db, self.id, batch_size)
+            if jobs:
+                await self._run_batch(jobs)
+            if len(jobs) < batch_size:
+                return
+
+    async def _run_batch(self, jobs: list[ClaimedJob]) -> None:
+        try:
+            rows = await queue.load_deliveries(self.db, [job.id for job in jobs])
+        except Exception:
+            with _logged("put a batch back"):
+                await queue.release_claims(self.db, self.id)
+            raise
+        tasks = [asyncio.get_running_loop().create_task(self._deliver(job, rows.get(job.id))) for job in jobs]
+        self._in_flight.update(tasks)
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            self._in_flight.difference_update(tasks)
+
+    async def _deliver(self, job: ClaimedJob, row: Row | None) -> None:
+        async with self._slots:
+            if self._stopping or row is None:
+                return  # stop() puts it back; a vanished job has nothing to update
+            with _logged(f"record the outcome of job {job.id}"):
+                outcome = await self._attempt(Delivery.from_row(job, row))
+                if not await queue.finish(self.db, job, outcome):
+                    log.warning("job %s: claim lost during attempt %d (cancelled, retried or rescued "
+                                "meanwhile); its newer state stays", job.id, job.attempts)
+
+    async def _attempt(self, delivery: Delivery) -> Outcome:
+        job = delivery.job
+        reason = stale_reason(delivery, dt.datetime.now(dt.UTC))
+        if reason is not None:
+            return cancelled(job, reason)
+        todo = [channel for channel in job.channels if channel not in job.channels_done]
+        results = await asyncio.gather(*(self._send(channel, delivery) for channel in todo))
+        return decide(job, results, self.settings.retry_base_delay)
+
+    async def _send(self, channel: str, delivery: Delivery) -> ChannelResult:
+        try:
+            return ChannelResult(channel, "sent", await self.channels.get(channel).send(delivery))
+        except Skipped as exc:
+            return ChannelResult(channel, "skipped", str(exc))
+        except Transient as exc:
+            return ChannelResult(channel, "transient", str(exc))
+        except Permanent as exc:
+            return ChannelResult(channel, "permanent", str(exc))
+        except Exception as exc:  # a bug or an unforeseen error: keep the loop, try again later
+            log.exception("job %s: %s channel failed unexpectedly", delivery.job.id, channel)
+            return ChannelResult(channel, "transient", f"unexpected error: {exc!r}")
+
+    # --- chores --------------------------------------------------------------
+
+    def _chore(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
+        """Runs ``work`` in the background unless the previous run is still going."""
+        if self._stopping or (name in self._chores and not self._chores[name].done()):
+            return
+
+        async def run() -> None:
+            with _logged(name):
+                await work()
+
+        self._chores[name] = asyncio.get_running_loop().create_task(run())
+
+    async def _beat(self) -> None:
+        await registry.heartbeat(self.db, self.id, socket.gethostname(), os.getpid())
+
+    async def _rescue(self) -> None:
+        settings = self.settings
+        for row in await queue.rescue(self.db, settings.dead_after, settings.stale_after):
+            log.warning("job %s rescued: %s -> %s", row["id"], row["error"], row["status"])
+        await registry.forget_dead(self.db, max(10 * settings.dead_after, 600.0))
+
+    async def _clean_up(self) -> None:
+        deleted = await queue.delete_completed(self.db, self.settings.keep_completed_days)
+        if deleted:
+            log.info("deleted %d completed jobs older than %g days", deleted, self.settings.keep_completed_days)
+
+
+@contextlib.contextmanager
+def _logged(what: str) -> Iterator[None]:
+    """Logs and swallows a failure so the loop lives on to the next tick."""
+    try:
+        yield
+    except Exception:
+        log.exception("worker could not %s; trying again later", what)
+
+
+async def _cancel(tasks: Iterable[asyncio.Task[None]]) -> None:
+    running = [task for task in tasks if not task.done()]
+    for task in running:
+        task.cancel()
+    await asyncio.gather(*running, return_exceptions=True)
