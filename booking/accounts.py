@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -196,3 +197,29 @@ async def signing_secret(db: Database) -> str:
     )
     row = await db.fetch_one("SELECT value FROM secrets WHERE name = 'cookie_secret'")
     return row["value"]
+
+
+class TokenCache:
+    """Salons by API token, remembered briefly: a busy client need not cost a query per request.
+
+    Only hits are kept, for ``ttl`` seconds, so a token that stops existing
+    stops working within that time.
+    """
+
+    def __init__(self, ttl: float = 30.0, size: int = 1024) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._salons: dict[bytes, tuple[float, Salon]] = {}
+
+    async def salon_for(self, db: Database, token: str) -> Salon | None:
+        key = _token_hash(token)
+        now = time.monotonic()
+        cached = self._salons.get(key)
+        if cached and cached[0] > now:
+            return cached[1]
+        salon = await salon_for_token(db, token)
+        if salon is not None:
+            if len(self._salons) >= self.size:
+                self._salons.clear()
+            self._salons[key] = (now + self.ttl, salon)
+        return salon

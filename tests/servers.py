@@ -32,6 +32,7 @@ class SmtpServer:
         self.messages: list[EmailMessage] = []
         self.port = 0
         self.delay = 0.0  # seconds each DATA takes
+        self.in_data = 0  # messages being received right now
         self._next_replies: dict[str, collections.deque[str]] = collections.defaultdict(collections.deque)
         self._always: dict[str, str] = {}
         self._server: asyncio.Server | None = None
@@ -83,8 +84,14 @@ class SmtpServer:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        self.in_data += 1
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+        finally:
+            self.in_data -= 1
+        if server.transport is None or server.transport.is_closing():
+            return "421 4.4.2 sender hung up before the end"  # never acknowledged: not delivered
         parser = email.parser.BytesParser(policy=email.policy.default)
         message = parser.parsebytes(envelope.original_content or b"")
         message.received_at = time.monotonic()  # type: ignore[attr-defined]

@@ -12,6 +12,8 @@ import logging
 import signal
 import sys
 
+import tornado.options
+
 import config
 from config import options
 from db import Database
@@ -51,10 +53,15 @@ async def run() -> None:
             await loop.run_in_executor(None, embedded.stop)
 
 
-def main() -> None:
-    config.parse(sys.argv[1:])
+def main() -> int:
+    try:
+        config.parse(sys.argv)
+    except tornado.options.Error as exc:
+        print(f"python -m worker: {exc}", file=sys.stderr)
+        return 2
     asyncio.run(run())
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -107,6 +107,19 @@ async def for_appointment(cur: aiopg.Cursor, appointment_id: uuid.UUID) -> list[
     return [QueuedJob(**row) for row in await cur.fetchall()]
 
 
+async def for_appointments(db: Database, appointment_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[QueuedJob]]:
+    """The jobs of many appointments in one read (a day's page), per appointment."""
+    rows = await db.fetch_all(
+        """SELECT appointment_id, id, type, status, run_at FROM notification_jobs
+            WHERE appointment_id = ANY(%s) ORDER BY created_at, run_at""",
+        (list(appointment_ids),),
+    )
+    jobs: dict[uuid.UUID, list[QueuedJob]] = {}
+    for row in rows:
+        jobs.setdefault(row.pop("appointment_id"), []).append(QueuedJob(**row))
+    return jobs
+
+
 # --- the worker's side --------------------------------------------------------
 
 _JOB_COLUMNS = """j.id, j.salon_id, j.client_id, j.appointment_id, j.type, j.payload, j.channels,
@@ -400,6 +413,23 @@ async def get_job(db: Database, salon_id: uuid.UUID, job_id: uuid.UUID) -> Job:
         (job_id,),
     )
     return Job.from_row(row, tuple(Attempt(**a) for a in attempts))
+
+
+async def appointment_timeline(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> list[Job]:
+    """An appointment's jobs, oldest first, each with its attempt history: two reads for the whole page."""
+    rows = await db.fetch_all(
+        f"{_SALON_JOB_SELECT} WHERE j.appointment_id = %s AND j.salon_id = %s ORDER BY j.created_at, j.run_at",
+        (appointment_id, salon_id),
+    )
+    attempts = await db.fetch_all(
+        """SELECT job_id, attempt, channel, outcome, detail, worker_id, created_at
+             FROM notification_attempts WHERE job_id = ANY(%s) ORDER BY id""",
+        ([row["id"] for row in rows],),
+    )
+    history: dict[uuid.UUID, list[Attempt]] = {}
+    for attempt in attempts:
+        history.setdefault(attempt.pop("job_id"), []).append(Attempt(**attempt))
+    return [Job.from_row(row, tuple(history.get(row["id"], ()))) for row in rows]
 
 
 async def stats(db: Database, salon_id: uuid.UUID) -> dict[str, int]:

@@ -2,4 +2,48 @@
 
 from tornado.routing import Rule
 
-ROUTES: list[Rule | tuple] = []
+from handlers.pages import auth, booking, day, directory, jobs, outbox
+from handlers.pages.base import PageHandler
+
+ID = r"([^/]+)"  # checked by the page: anything but an id of this salon is a 404 page
+
+
+class NotFoundPage(PageHandler):
+    """Any other path: the HTML 404 page instead of Tornado's bare one."""
+
+    def get(self, *_: str) -> None:
+        self.send_error(404)
+
+    post = get
+
+
+def _directory_routes() -> list[tuple]:
+    routes: list[tuple] = []
+    for kind in directory.DIRECTORIES:
+        settings = {"directory": kind}
+        routes += [
+            (kind.path, directory.DirectoryListPage, settings),
+            (f"{kind.path}/new", directory.DirectoryNewPage, settings),
+            (rf"{kind.path}/{ID}/edit", directory.DirectoryEditPage, settings),
+        ]
+    return routes
+
+
+ROUTES: list[Rule | tuple] = [
+    (r"/setup", auth.SetupPage),
+    (r"/login", auth.LoginPage),
+    (r"/logout", auth.LogoutPage),
+    (r"/", day.DayPage),
+    (r"/appointments/new", booking.NewAppointmentPage),
+    (rf"/appointments/{ID}", booking.AppointmentPage),
+    (rf"/appointments/{ID}/cancel", booking.CancelAppointment),
+    (rf"/appointments/{ID}/reschedule", booking.RescheduleAppointment),
+    *_directory_routes(),
+    (r"/jobs", jobs.JobsPage),
+    (rf"/jobs/{ID}", jobs.JobPage),
+    (rf"/jobs/{ID}/retry", jobs.RetryJob),
+    (rf"/jobs/{ID}/cancel", jobs.CancelJob),
+    (r"/outbox", outbox.OutboxListPage),
+    (rf"/outbox/{ID}", outbox.OutboxMessagePage),
+    (r"/(.*)", NotFoundPage),
+]

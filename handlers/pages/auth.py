@@ -20,7 +20,7 @@ COMMON_TIMEZONES = (
     "America/Denver", "America/Los_Angeles", "America/Toronto", "America/Sao_Paulo", "Africa/Johannesburg",
     "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland", "UTC",
 )
-SETUP_FIELDS = ("name", "address", "timezone", "email", "owner_email", "owner_password")
+SETUP_FIELDS = ("name", "address", "timezone", "email", "phone", "owner_email", "owner_password")
 
 
 class LoginThrottle:

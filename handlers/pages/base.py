@@ -140,7 +140,8 @@ class PageHandler(BaseHandler):
         self, template: str, error: BookingError, form: Form, aliases: dict[str, str] | None = None, **context: Any
     ) -> None:
         """The form again, with the status of the error and its message beside the field."""
-        self.render_page(template, status_for(error, 400), form=form, errors=form_errors(error, form, aliases), **context)
+        errors = form_errors(error, form, aliases)
+        self.render_page(template, status_for(error, 400), form=form, errors=errors, **context)
 
 
 def form_errors(error: BookingError, form: Form, aliases: dict[str, str] | None = None) -> Errors:

@@ -1,0 +1,42 @@
+# One obvious way to run everything. Each target installs what it needs first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint bench chromium
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+## make run: the product on its embedded defaults (PostgreSQL and mail catcher included)
+run: $(VENV)/.runtime
+	$(BIN)/python server.py
+
+## make test: lint, then every test (embedded PostgreSQL, or TEST_DATABASE_URL)
+test: $(VENV)/.dev chromium
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## make bench: the booking and worker benchmarks (numbers in the README come from here)
+bench: $(VENV)/.dev
+	$(BIN)/python bench/bench_booking.py
+	$(BIN)/python bench/bench_worker.py
+
+# Debian's chromium drives the browser tests; installed when we may, else they skip and say so.
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "chromium not installed: browser tests will skip (apt-get install chromium)"; }

@@ -1,0 +1,262 @@
+"""The salon's lists: clients, staff and services, each listed, added and edited the same way."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+import uuid
+from typing import Any
+
+from booking import clients, services, staff
+from booking.errors import Invalid
+from booking.models import Client, Service, Staff, WorkingHours
+from handlers.pages.base import Form, SalonPage, page_id
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MAX_HOUR_ROWS = 50
+
+
+class Directory:
+    """One kind of thing a salon keeps a list of: how to list, read, show and save it."""
+
+    path = ""
+    noun = ""
+    fields: tuple[str, ...] = ()
+
+    async def list(self, page: SalonPage) -> list[Any]:
+        raise NotImplementedError
+
+    async def get(self, page: SalonPage, item_id: uuid.UUID) -> Any:
+        raise NotImplementedError
+
+    def to_form(self, item: Any) -> Form:
+        raise NotImplementedError
+
+    async def save(self, page: SalonPage, form: Form, item_id: uuid.UUID | None) -> None:
+        """Creates (no id) or updates; raises Invalid naming the field, NotFound for another salon's id."""
+        raise NotImplementedError
+
+    def empty_form(self) -> Form:
+        return dict.fromkeys(self.fields, "")
+
+    def read_form(self, page: SalonPage) -> Form:
+        return page.read_form(self.fields)
+
+    def form_context(self, form: Form) -> dict[str, Any]:
+        return {}
+
+
+class ClientDirectory(Directory):
+    path, noun = "/clients", "client"
+    fields = ("firstName", "lastName", "email", "phone", "optedInReminders")
+
+    async def list(self, page: SalonPage) -> list[Client]:
+        return await clients.list_clients(page.db, page.salon.id, page.get_query_argument("q", "").strip())
+
+    async def get(self, page: SalonPage, item_id: uuid.UUID) -> Client:
+        return await clients.get_client(page.db, page.salon.id, item_id)
+
+    def to_form(self, item: Client) -> Form:
+        return {"firstName": item.first_name, "lastName": item.last_name, "email": item.email or "",
+                "phone": item.phone or "", "optedInReminders": "on" if item.opted_in_reminders else ""}
+
+    async def save(self, page: SalonPage, form: Form, item_id: uuid.UUID | None) -> None:
+        values = {"first_name": form["firstName"], "last_name": form["lastName"], "email": form["email"],
+                  "phone": form["phone"], "opted_in_reminders": bool(form["optedInReminders"]),
+                  "region": page.application.phone_region}
+        if item_id is None:
+            await clients.create_client(page.db, page.salon.id, **values)
+        else:
+            await clients.update_client(page.db, page.salon.id, item_id, **values)
+
+
+def price_text(cents: int | None) -> str:
+    return "" if cents is None else f"{cents // 100}.{cents % 100:02d}"
+
+
+def parse_price(value: str) -> int | None:
+    """'25', '25.5' or '25.50' as cents; empty means no price."""
+    if not value.strip():
+        return None
+    try:
+        amount = decimal.Decimal(value.strip())
+    except decimal.InvalidOperation:
+        amount = decimal.Decimal("NaN")
+    if not amount.is_finite() or amount != amount.quantize(decimal.Decimal("0.01")):
+        raise Invalid("write the price like 25.00", "priceCents")
+    return int(amount * 100)
+
+
+def parse_minutes(value: str) -> int:
+    if not value.strip().isdigit():
+        raise Invalid("write the duration in whole minutes, like 45", "durationMinutes")
+    return int(value)
+
+
+class ServiceDirectory(Directory):
+    path, noun = "/services", "service"
+    fields = ("name", "durationMinutes", "priceCents")
+
+    async def list(self, page: SalonPage) -> list[Service]:
+        return await services.list_services(page.db, page.salon.id)
+
+    async def get(self, page: SalonPage, item_id: uuid.UUID) -> Service:
+        return await services.get_service(page.db, page.salon.id, item_id)
+
+    def to_form(self, item: Service) -> Form:
+        return {"name": item.name, "durationMinutes": str(item.duration_minutes),
+                "priceCents": price_text(item.price_cents)}
+
+    async def save(self, page: SalonPage, form: Form, item_id: uuid.UUID | None) -> None:
+        values = {"name": form["name"], "duration_minutes": parse_minutes(form["durationMinutes"]),
+                  "price_cents": parse_price(form["priceCents"])}
+        if item_id is None:
+            await services.create_service(page.db, page.salon.id, **values)
+        else:
+            await services.update_service(page.db, page.salon.id, item_id, **values)
+
+
+def hour_field(row: int, part: str) -> str:
+    return f"workingHours[{row}].{part}"
+
+
+def parse_clock(value: str, field: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(value.strip())
+    except ValueError:
+        raise Invalid("write a time like 09:30", field) from None
+
+
+def parse_hours(form: Form) -> list[tuple[int, WorkingHours]]:
+    """(row, hours) for each row with times; a row with both times empty is a day off."""
+    spans = []
+    for row in range(MAX_HOUR_ROWS):
+        weekday = form.get(hour_field(row, "weekday"))
+        if weekday is None:
+            break
+        start, end = form[hour_field(row, "start")].strip(), form[hour_field(row, "end")].strip()
+        if not start and not end:
+            continue
+        if not (start and end):
+            raise Invalid("give a start and an end, or leave both empty for a day off", hour_field(row, "end"))
+        if weekday not in {str(day) for day in range(7)}:
+            raise Invalid("weekday must be 0 (Monday) to 6 (Sunday)", hour_field(row, "start"))
+        spans.append((row, WorkingHours(int(weekday), parse_clock(start, hour_field(row, "start")),
+                                        parse_clock(end, hour_field(row, "end")))))
+    return spans
+
+
+def _row_of_error(error: Invalid, spans: list[tuple[int, WorkingHours]]) -> Invalid:
+    """The domain numbers hours in (weekday, start) order; the form numbers its rows. Translate."""
+    match = re.fullmatch(r"workingHours\[(\d+)\]\.(\w+)", error.field or "")
+    ordered = sorted(spans, key=lambda pair: (pair[1].weekday, pair[1].start))
+    if match is None or int(match[1]) >= len(ordered):
+        return error
+    return Invalid(error.message, hour_field(ordered[int(match[1])][0], match[2]))
+
+
+class StaffDirectory(Directory):
+    path, noun = "/staff", "staff member"
+    fields = ("firstName", "lastName", "email")
+
+    async def list(self, page: SalonPage) -> list[Staff]:
+        return await staff.list_staff(page.db, page.salon.id)
+
+    async def get(self, page: SalonPage, item_id: uuid.UUID) -> Staff:
+        return await staff.get_staff(page.db, page.salon.id, item_id)
+
+    def to_form(self, item: Staff) -> Form:
+        names = {"firstName": item.first_name, "lastName": item.last_name, "email": item.email or ""}
+        return names | self._hour_rows(item.working_hours)
+
+    def empty_form(self) -> Form:
+        return super().empty_form() | self._hour_rows(())
+
+    @staticmethod
+    def _hour_rows(hours: tuple[WorkingHours, ...]) -> Form:
+        """One row per weekday (more on a day with a break); an empty row is a day off."""
+        form: Form = {}
+        row = 0
+        for weekday in range(7):
+            spans = [(h.start.strftime("%H:%M"), h.end.strftime("%H:%M")) for h in hours if h.weekday == weekday]
+            for start, end in spans or [("", "")]:
+                form |= {hour_field(row, "weekday"): str(weekday), hour_field(row, "start"): start,
+                         hour_field(row, "end"): end}
+                row += 1
+        return form
+
+    def read_form(self, page: SalonPage) -> Form:
+        form = page.read_form(self.fields)
+        for row in range(MAX_HOUR_ROWS):
+            if page.get_body_argument(hour_field(row, "weekday"), None) is None:
+                break
+            form |= page.read_form(hour_field(row, part) for part in ("weekday", "start", "end"))
+        return form
+
+    def form_context(self, form: Form) -> dict[str, Any]:
+        rows = [(row, int(form[hour_field(row, "weekday")]) % 7) for row in range(MAX_HOUR_ROWS)
+                if form.get(hour_field(row, "weekday"), "").isdigit()]
+        return {"hour_rows": rows, "weekdays": WEEKDAYS, "hour_field": hour_field}
+
+    async def save(self, page: SalonPage, form: Form, item_id: uuid.UUID | None) -> None:
+        spans = parse_hours(form)
+        values = {"first_name": form["firstName"], "last_name": form["lastName"], "email": form["email"],
+                  "working_hours": [hours for _, hours in spans]}
+        try:
+            if item_id is None:
+                await staff.create_staff(page.db, page.salon.id, **values)
+            else:
+                await staff.update_staff(page.db, page.salon.id, item_id, **values)
+        except Invalid as error:
+            raise _row_of_error(error, spans) from None
+
+
+class DirectoryPage(SalonPage):
+    directory: Directory
+
+    def initialize(self, directory: Directory) -> None:
+        self.directory = directory
+
+    def show_form(self, form: Form, item_id: uuid.UUID | None) -> dict[str, Any]:
+        return {"form": form, "item_id": item_id, "noun": self.directory.noun, "list_path": self.directory.path,
+                **self.directory.form_context(form)}
+
+    async def save(self, item_id: uuid.UUID | None) -> None:
+        form = self.directory.read_form(self)
+        try:
+            await self.directory.save(self, form, item_id)
+        except Invalid as error:
+            self.render_form_error(self.template("_form"), error, form, **self.show_form(form, item_id))
+            return
+        self.redirect(self.directory.path, status=303)
+
+    def template(self, suffix: str = "") -> str:
+        return f"{self.directory.path.strip('/')}{suffix}.html"
+
+
+class DirectoryListPage(DirectoryPage):
+    async def get(self) -> None:
+        items = await self.directory.list(self)
+        self.render_page(self.template(), items=items, q=self.get_query_argument("q", ""), price_text=price_text,
+                         weekdays=WEEKDAYS)
+
+
+class DirectoryNewPage(DirectoryPage):
+    def get(self) -> None:
+        self.render_page(self.template("_form"), errors={}, **self.show_form(self.directory.empty_form(), None))
+
+    async def post(self) -> None:
+        await self.save(None)
+
+
+class DirectoryEditPage(DirectoryPage):
+    async def get(self, item_id: str) -> None:
+        item = await self.directory.get(self, page_id(item_id))
+        self.render_page(self.template("_form"), errors={}, **self.show_form(self.directory.to_form(item), item.id))
+
+    async def post(self, item_id: str) -> None:
+        await self.save(page_id(item_id))
+
+
+DIRECTORIES = (ClientDirectory(), StaffDirectory(), ServiceDirectory())

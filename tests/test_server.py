@@ -1,0 +1,143 @@
+"""The process as a newcomer meets it: `python server.py`, create-salon, several at once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psycopg2
+import pytest
+from psycopg2 import sql
+
+from booking import accounts
+from db import Database
+from db.schema import apply_schema
+from tests.conftest import ROOT, _admin, _with_database
+
+SERVER = str(ROOT / "server.py")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment without any Salonbook option, as on a newcomer's machine."""
+    return {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL", "PORT")}
+
+
+def _wait_for_health(port: int, process: subprocess.Popen, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"server exited early with {process.returncode}"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                return json.loads(response.read())
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("the server did not answer /healthz in time")
+
+
+def _postgres_running(pgdata: Path) -> bool:
+    pid_file = pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    pid = int(pid_file.read_text().split()[0])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_server_runs_with_no_configuration_and_stops_cleanly(tmp_path: Path) -> None:
+    os.chmod(tmp_path, 0o755)  # noqa: S103 - the embedded server runs as its own user when we are root
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, SERVER, f"--port={port}"], cwd=tmp_path, env=_clean_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        health = _wait_for_health(port, process)
+        assert health["database"] == "ok"
+        assert health["worker"]["running"] is True
+        pgdata = tmp_path / "data" / "postgres"
+        assert _postgres_running(pgdata), "the embedded PostgreSQL should run under ./data"
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, output
+    assert f"http://127.0.0.1:{port}/" in output
+    assert not _postgres_running(pgdata), "SIGTERM must stop the embedded PostgreSQL"
+
+
+def test_create_salon_prints_one_json_line_with_a_working_token(database_url: str, io_loop) -> None:
+    result = subprocess.run(
+        [sys.executable, SERVER, f"--database_url={database_url}", "create-salon", "--name=Curl Up & Dye",
+         "--timezone=Europe/Dublin", "--owner_email=owner@curl.example", "--owner_password=long enough"],
+        env=_clean_env(), capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1, result.stdout
+    created = json.loads(lines[0])
+    assert set(created) == {"salon_id", "slug", "api_token"}
+    assert created["slug"] == "curl-up-dye"
+
+    async def check() -> None:
+        db = await Database.connect(database_url)
+        try:
+            salon = await accounts.salon_for_token(db, created["api_token"])
+        finally:
+            await db.close()
+        assert salon is not None and str(salon.id) == created["salon_id"]
+        assert salon.timezone == "Europe/Dublin"
+
+    io_loop.run_sync(check)
+
+
+def test_create_salon_with_a_bad_timezone_says_so(database_url: str) -> None:
+    result = subprocess.run(
+        [sys.executable, SERVER, "create-salon", "--name=X", "--timezone=Mars/Olympus",
+         "--owner_email=x@example.com", "--owner_password=long enough", f"--database_url={database_url}"],
+        env=_clean_env(), capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 2
+    assert "timezone" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def empty_database_url(postgres_url: str):
+    name = f"salonbook_empty_{secrets.token_hex(4)}"
+    _admin(postgres_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield _with_database(postgres_url, name)
+    _admin(postgres_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+async def test_schema_applies_from_several_processes_at_once(empty_database_url: str) -> None:
+    pools = [await Database.connect(empty_database_url) for _ in range(4)]
+    try:
+        await asyncio.gather(*(apply_schema(pool) for pool in pools))
+        await apply_schema(pools[0])  # and again, as every restart does
+    finally:
+        for pool in pools:
+            await pool.close()
+    conn = psycopg2.connect(empty_database_url)
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_tables WHERE tablename = 'notification_jobs'")
+        assert cur.fetchone()[0] == 1
+    conn.close()

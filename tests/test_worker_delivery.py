@@ -1,0 +1,438 @@
+"""The worker against a real PostgreSQL, a real SMTP server and a real SMS API: what is sent, when, and what is kept."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+
+import pytest
+
+from db import Database
+from tests.servers import SmsApi, SmtpServer
+from worker import queue
+
+
+@pytest.fixture(autouse=True)
+def empty_queue(io_loop, db: Database) -> None:
+    """Tests share a database: leftover jobs of one must not be sent by the next one's worker."""
+    io_loop.run_sync(lambda: db.execute("TRUNCATE notification_jobs, notification_attempts, workers, outbox_messages"))
+
+
+async def job_row(db: Database, job_id) -> dict:
+    return await db.fetch_one("SELECT * FROM notification_jobs WHERE id = %s", (job_id,))
+
+
+async def wait_for_status(db: Database, job_id, *statuses: str, timeout: float = 20.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        row = await job_row(db, job_id)
+        if row["status"] in statuses:
+            return row
+        if time.monotonic() > deadline:
+            pytest.fail(f"job stayed {row['status']} (wanted {statuses}); error: {row['error']}")
+        await asyncio.sleep(0.05)
+
+
+async def attempts_of(db: Database, job_id) -> list[tuple[int, str, str]]:
+    rows = await db.fetch_all(
+        "SELECT attempt, channel, outcome FROM notification_attempts WHERE job_id = %s ORDER BY id", (job_id,)
+    )
+    return [(r["attempt"], r["channel"], r["outcome"]) for r in rows]
+
+
+# --- pickup ------------------------------------------------------------------
+
+
+async def test_notify_delivers_at_once_without_waiting_for_the_poll(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    worker = await start_worker(smtp=smtp_server, poll_interval=60)
+    for _ in range(50):  # the LISTEN connection is up before we book
+        if worker.status()["listening"]:
+            break
+        await asyncio.sleep(0.05)
+    salon = await make_salon()
+    await smtp_server.wait_for(0)
+    booked = await make_booking(salon.salon)
+    await smtp_server.wait_for(1, timeout=10)  # far below the 60 s poll
+    await wait_for_status(db, booked.jobs[0].id, "completed")
+
+
+async def test_poll_delivers_when_nobody_notifies(db, make_salon, smtp_server: SmtpServer, start_worker) -> None:
+    salon = await make_salon()
+    worker = await start_worker(smtp=smtp_server, poll_interval=0.5)
+    await worker._listener.stop()  # NOTIFY off: only the poll can find the job
+    client = await db.fetch_one(
+        "INSERT INTO clients (salon_id, first_name, email, opted_in_reminders) "
+        "VALUES (%s, 'Cy', 'cy@example.com', true) RETURNING id", (salon.salon.id,))
+    # written without NOTIFY, as a job whose run_at has just come
+    job = await db.fetch_one(
+        "INSERT INTO notification_jobs (salon_id, client_id, type, channels) "
+        "VALUES (%s, %s, 'cancellation', '{email}') RETURNING id", (salon.salon.id, client["id"]))
+    messages = await smtp_server.wait_for(1, timeout=10)
+    assert "cancelled" in messages[0]["Subject"]
+    await wait_for_status(db, job["id"], "completed")
+
+
+# --- content -----------------------------------------------------------------
+
+
+async def test_confirmation_email_has_text_html_local_time_and_an_invitation(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    new = await make_salon(name="Hair & Co", timezone="Europe/London", address="1 High Street, Bath")
+    start = dt.datetime(2031, 12, 2, 10, 0, tzinfo=dt.UTC)  # a Tuesday, GMT
+    booked = await make_booking(new.salon, start=start)
+    await start_worker(smtp=smtp_server)
+    [message] = await smtp_server.wait_for(1)
+    assert message["Subject"] == "Your appointment at Hair & Co is confirmed"
+    assert message["Message-ID"] == f"<{booked.jobs[0].id}.email@salonbook.test>"
+    assert message["X-Salonbook-Salon"] == str(new.salon.id)
+    assert message["To"].addresses[0].addr_spec == "ann@example.com"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    for body in (text, html):
+        assert "Tue 2 Dec, 10:00 (Europe/London)" in body
+        assert "1 High Street, Bath" in body
+        assert "Bea Cutter" in body
+    assert "Hair &amp; Co" in html  # autoescaped
+    assert "Cut &amp; colour" in html
+    [ics] = [part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"]
+    calendar = ics.get_content()
+    assert "METHOD:REQUEST" in calendar
+    assert f"UID:{booked.appointment_id}@salonbook" in calendar
+    assert "DTSTART:20311202T100000Z" in calendar
+
+
+async def test_time_is_written_in_the_salons_zone(make_salon, make_booking, smtp_server, start_worker) -> None:
+    new = await make_salon(timezone="America/New_York")
+    await make_booking(new.salon, start=dt.datetime(2031, 7, 1, 14, 30, tzinfo=dt.UTC))
+    await start_worker(smtp=smtp_server)
+    [message] = await smtp_server.wait_for(1)
+    assert "Tue 1 Jul, 10:30 (America/New_York)" in message.get_body(("plain",)).get_content()
+
+
+async def test_cancellation_carries_a_cancel_invitation_and_reminders_none(
+    make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    new = await make_salon()
+    await make_booking(new.salon, types=("cancellation",))
+    await make_booking(new.salon, types=("reminder_24h",), start=dt.datetime.now(dt.UTC) + dt.timedelta(hours=5))
+    await start_worker(smtp=smtp_server)
+    messages = await smtp_server.wait_for(2)
+    by_subject = {m["Subject"]: m for m in messages}
+    cancel = by_subject[f"Your appointment at {new.salon.name} is cancelled"]
+    [ics] = [p for p in cancel.iter_attachments() if p.get_content_type() == "text/calendar"]
+    assert "METHOD:CANCEL" in ics.get_content()
+    reminder = by_subject[f"Reminder: your appointment at {new.salon.name} is tomorrow"]
+    assert list(reminder.iter_attachments()) == []
+
+
+async def test_rescheduled_notice_names_old_and_new_time_with_a_later_sequence(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    new = await make_salon(timezone="Europe/London")
+    start = dt.datetime(2031, 12, 2, 10, 0, tzinfo=dt.UTC)
+    booked = await make_booking(
+        new.salon, start=start, types=("rescheduled",),
+        payload={"previousStartTime": (start - dt.timedelta(days=1)).isoformat()},
+    )
+    await db.execute("UPDATE notification_jobs SET created_at = now() + interval '1 hour' WHERE id = %s",
+                     (booked.jobs[0].id,))
+    await start_worker(smtp=smtp_server)
+    [message] = await smtp_server.wait_for(1)
+    assert message["Subject"].endswith("has moved")
+    text = message.get_body(("plain",)).get_content()
+    assert "from Mon 1 Dec, 10:00 (Europe/London) to Tue 2 Dec, 10:00 (Europe/London)" in text
+    [ics] = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    sequence = int(next(line for line in ics.get_content().splitlines() if line.startswith("SEQUENCE:"))[9:])
+    assert sequence >= 3600
+
+
+# --- retries and failures ----------------------------------------------------
+
+
+async def test_transient_failure_is_retried_with_the_same_message_id(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    new = await make_salon()
+    smtp_server.refuse_next("ann@example.com", "451 4.7.1 greylisted, try later")
+    booked = await make_booking(new.salon)
+    await start_worker(smtp=smtp_server)
+    [message] = await smtp_server.wait_for(1)
+    row = await wait_for_status(db, booked.jobs[0].id, "completed")
+    assert message["Message-ID"] == f"<{booked.jobs[0].id}.email@salonbook.test>"
+    assert row["attempts"] == 2
+    assert row["error"] is None
+    assert await attempts_of(db, booked.jobs[0].id) == [(1, "email", "transient"), (2, "email", "sent")]
+
+
+async def test_transient_failure_waits_before_the_retry(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    new = await make_salon()
+    smtp_server.refuse("ann@example.com", "421 4.3.2 system not accepting network messages")
+    booked = await make_booking(new.salon)
+    await start_worker(smtp=smtp_server, retry_base_delay=300)
+    row = await wait_for_status(db, booked.jobs[0].id, "pending")
+    while row["attempts"] == 0 or row["error"] is None:
+        row = await job_row(db, booked.jobs[0].id)
+        await asyncio.sleep(0.05)
+    delay = (row["run_at"] - row["updated_at"]).total_seconds()
+    assert 0.8 * 300 <= delay <= 1.2 * 300
+    assert row["error"] == "email: SMTP 421 4.3.2 system not accepting network messages for ann@example.com"
+
+
+async def test_permanent_failure_fails_at_once_with_a_readable_error(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    new = await make_salon()
+    smtp_server.refuse("ann@example.com", "550 5.1.1 mailbox unavailable")
+    booked = await make_booking(new.salon)
+    await start_worker(smtp=smtp_server)
+    row = await wait_for_status(db, booked.jobs[0].id, "failed")
+    assert row["attempts"] == 1
+    assert row["error"] == "email: SMTP 550 5.1.1 mailbox unavailable for ann@example.com"
+    assert smtp_server.messages == []
+
+
+async def test_job_fails_when_its_attempts_are_used_up(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    new = await make_salon()
+    smtp_server.refuse("ann@example.com", "452 4.2.2 mailbox full")
+    booked = await make_booking(new.salon, max_attempts=3)
+    await start_worker(smtp=smtp_server, retry_base_delay=0.05)
+    row = await wait_for_status(db, booked.jobs[0].id, "failed")
+    assert row["attempts"] == 3
+    assert "mailbox full" in row["error"]
+    assert "gave up after 3 attempts" in row["error"]
+    assert [a[2] for a in await attempts_of(db, booked.jobs[0].id)] == ["transient"] * 3
+
+
+async def test_smtp_server_down_is_transient(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    new = await make_salon()
+    await smtp_server.stop()
+    booked = await make_booking(new.salon)
+    await start_worker(smtp=smtp_server, retry_base_delay=0.3)
+    row = await wait_for_status(db, booked.jobs[0].id, "pending")
+    while row["attempts"] == 0:
+        row = await job_row(db, booked.jobs[0].id)
+        await asyncio.sleep(0.05)
+    row = await wait_for_status(db, booked.jobs[0].id, "pending", "failed")
+    assert "cannot talk to 127.0.0.1" in (row["error"] or "") or row["attempts"] >= 1
+    await smtp_server.start()
+    await smtp_server.wait_for(1)
+    await wait_for_status(db, booked.jobs[0].id, "completed")
+
+
+async def test_retry_sends_only_the_channel_that_failed(
+    db, make_salon, make_booking, smtp_server: SmtpServer, sms_api: SmsApi, start_worker
+) -> None:
+    new = await make_salon(name="Cutters")
+    sms_api.answer_next(503, {"message": "try later"})
+    booked = await make_booking(new.salon, phone="07700 900123")
+    await start_worker(smtp=smtp_server, sms=sms_api)
+    row = await wait_for_status(db, booked.jobs[0].id, "completed")
+    assert len(smtp_server.messages) == 1  # not sent again on the retry
+    assert len(sms_api.requests) == 2
+    assert row["channels_done"] == ["email", "sms"]
+    assert await attempts_of(db, booked.jobs[0].id) == [
+        (1, "email", "sent"), (1, "sms", "transient"), (2, "sms", "sent")]
+    request = sms_api.requests[-1]
+    assert request["account"] == "AC123"
+    assert request["auth"].startswith("Basic ")
+    assert request["form"]["To"] == "+447700900123"
+    assert request["form"]["From"] == "+15005550006"
+    assert request["form"]["Body"].startswith("Cutters: ")
+
+
+async def test_sms_4xx_and_a_bad_number_are_permanent(
+    db, make_salon, make_booking, smtp_server: SmtpServer, sms_api: SmsApi, start_worker
+) -> None:
+    new = await make_salon()
+    sms_api.answer_next(400, {"code": 21211, "message": "The 'To' number is not valid"})
+    refused = await make_booking(new.salon, email=None, phone="+447700900124")
+    garbled = await make_booking(new.salon, email=None, phone="not a number")
+    await start_worker(smtp=smtp_server, sms=sms_api)
+    row = await wait_for_status(db, refused.jobs[0].id, "failed")
+    assert row["error"] == "sms: SMS provider answered HTTP 400: The 'To' number is not valid for +447700900124"
+    row = await wait_for_status(db, garbled.jobs[0].id, "failed")
+    assert row["error"].startswith("sms: 'not a number' is not a phone number")
+    assert len(sms_api.requests) == 1
+
+
+async def test_without_a_provider_sms_lands_in_the_outbox(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    new = await make_salon()
+    booked = await make_booking(new.salon, email=None, phone="+44 7700 900125")
+    await start_worker(smtp=smtp_server)
+    await wait_for_status(db, booked.jobs[0].id, "completed")
+    [kept] = await db.fetch_all("SELECT * FROM outbox_messages")
+    assert kept["channel"] == "sms"
+    assert kept["recipients"] == ["+447700900125"]
+    assert kept["salon_id"] == new.salon.id
+    assert new.salon.name in kept["body"]
+
+
+# --- the check before sending ------------------------------------------------
+
+
+async def test_reminder_not_sent_after_cancel(db, make_salon, make_booking, smtp_server, start_worker) -> None:
+    new = await make_salon()
+    booked = await make_booking(new.salon, types=("reminder_24h",))
+    await db.execute("UPDATE appointments SET status = 'cancelled' WHERE id = %s", (booked.appointment_id,))
+    await start_worker(smtp=smtp_server)
+    row = await wait_for_status(db, booked.jobs[0].id, "cancelled")
+    assert row["error"] == "appointment was cancelled"
+    assert await attempts_of(db, booked.jobs[0].id) == [(1, "email", "skipped")]
+    assert smtp_server.messages == []
+
+
+async def test_reminder_not_sent_for_a_moved_appointment(
+    db, make_salon, make_booking, smtp_server, start_worker
+) -> None:
+    new = await make_salon(timezone="Europe/London")
+    start = dt.datetime(2031, 12, 2, 10, 0, tzinfo=dt.UTC)
+    booked = await make_booking(new.salon, types=("reminder_2h",), start=start)
+    await db.execute(
+        "UPDATE appointments SET start_time = start_time + interval '1 day', end_time = end_time + interval '1 day' "
+        "WHERE id = %s", (booked.appointment_id,))
+    await start_worker(smtp=smtp_server)
+    row = await wait_for_status(db, booked.jobs[0].id, "cancelled")
+    assert row["error"] == "appointment moved to Wed 3 Dec, 10:00 (Europe/London)"
+    assert smtp_server.messages == []
+
+
+async def test_reminder_not_sent_once_the_appointment_started(
+    db, make_salon, make_booking, smtp_server, start_worker
+) -> None:
+    new = await make_salon()
+    booked = await make_booking(new.salon, types=("reminder_2h",),
+                                start=dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=5))
+    await start_worker(smtp=smtp_server)
+    row = await wait_for_status(db, booked.jobs[0].id, "cancelled")
+    assert row["error"] == "appointment already started; reminder not sent"
+    assert smtp_server.messages == []
+
+
+# --- claims ------------------------------------------------------------------
+
+
+async def test_a_worker_that_lost_its_claim_changes_nothing(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    new = await make_salon()
+    smtp_server.delay = 1.0
+    booked = await make_booking(new.salon)
+    await start_worker(smtp=smtp_server)
+    await wait_for_status(db, booked.jobs[0].id, "processing")
+    async with db.transaction() as cur:  # the salon cancels it while the email is on its way
+        await queue.cancel_live(cur, booked.appointment_id, ["booking_confirmation"], "cancelled by hand")
+    await smtp_server.wait_for(1)
+    await asyncio.sleep(0.5)  # the worker's fenced update has run by now
+    row = await job_row(db, booked.jobs[0].id)
+    assert row["status"] == "cancelled"
+    assert row["error"] == "cancelled by hand"
+    assert row["channels_done"] == []
+    assert await attempts_of(db, booked.jobs[0].id) == []
+
+
+async def test_claim_takes_each_job_once_and_only_due_ones(db, make_salon, make_booking) -> None:
+    new = await make_salon()
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    for _ in range(5):
+        await make_booking(new.salon)
+    await make_booking(new.salon, run_at=later)
+    first, second, third = await asyncio.gather(
+        queue.claim_due(db, "a", 3), queue.claim_due(db, "b", 3), queue.claim_due(db, "c", 3))
+    ids = [job.id for job in first + second + third]
+    assert len(ids) == 5
+    assert len(set(ids)) == 5
+    assert {job.attempts for job in first + second + third} == {1}
+
+
+async def test_rescue_returns_a_dead_workers_job_to_pending(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    new = await make_salon()
+    booked = await make_booking(new.salon)
+    await db.execute("INSERT INTO workers (id, hostname, pid, heartbeat_at) "
+                     "VALUES ('gone', 'elsewhere', 1, now() - interval '1 hour')")
+    [claimed] = await queue.claim_due(db, "gone", 10)
+    assert claimed.id == booked.jobs[0].id
+    await start_worker(smtp=smtp_server, dead_after=2)
+    await smtp_server.wait_for(1)
+    row = await wait_for_status(db, booked.jobs[0].id, "completed")
+    assert row["attempts"] == 2
+    assert await db.fetch_one("SELECT 1 FROM workers WHERE id = 'gone'") is None
+
+
+async def test_rescue_fails_a_job_without_attempts_left(db, make_salon, make_booking) -> None:
+    new = await make_salon()
+    booked = await make_booking(new.salon, max_attempts=1)
+    await queue.claim_due(db, "vanished", 10)  # no workers row at all
+    [rescued] = await queue.rescue(db, dead_after=30, stale_after=300)
+    assert rescued["id"] == booked.jobs[0].id
+    assert rescued["status"] == "failed"
+    assert rescued["error"] == "worker vanished stopped during attempt 1; no attempts left"
+
+
+async def test_rescue_frees_a_job_held_longer_than_stale_after(db, make_salon, make_booking) -> None:
+    new = await make_salon()
+    booked = await make_booking(new.salon)
+    await db.execute("INSERT INTO workers (id, hostname, pid) VALUES ('slow', 'here', 1)")
+    await queue.claim_due(db, "slow", 10)
+    assert await queue.rescue(db, dead_after=30, stale_after=300) == []
+    await db.execute("UPDATE notification_jobs SET locked_at = now() - interval '301 seconds'")
+    [rescued] = await queue.rescue(db, dead_after=30, stale_after=300)
+    assert rescued["status"] == "pending"
+    assert rescued["error"] == "attempt 1 was still running after 300 s; will try again"
+    assert (await job_row(db, booked.jobs[0].id))["locked_by"] is None
+
+
+async def test_listen_connection_killed_reconnects_and_still_delivers_promptly(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    new = await make_salon()
+    worker = await start_worker(smtp=smtp_server, poll_interval=60)
+    await _until(lambda: worker.status()["listening"])
+    killed = await db.fetch_one(
+        "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity "
+        "WHERE query = %s AND pid <> pg_backend_pid()", (f"LISTEN {queue.NOTIFY_CHANNEL}",))
+    assert killed["n"] == 1
+    await _until(lambda: not worker.status()["listening"])
+    await _until(lambda: worker.status()["listening"])
+    await make_booking(new.salon)
+    await smtp_server.wait_for(1, timeout=10)  # the 60 s poll did not do it
+
+
+async def _until(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+async def test_stop_puts_claimed_but_unsent_jobs_back(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    new = await make_salon()
+    smtp_server.delay = 0.5
+    for _ in range(6):
+        await make_booking(new.salon)
+    worker = await start_worker(smtp=smtp_server, concurrency=1, batch_size=6)
+    await smtp_server.wait_for(1)
+    await worker.stop()
+    rows = await db.fetch_all("SELECT status, attempts FROM notification_jobs")
+    statuses = sorted(r["status"] for r in rows)
+    assert "processing" not in statuses
+    assert statuses.count("completed") == len(smtp_server.messages)
+    assert all(r["attempts"] == 0 for r in rows if r["status"] == "pending")
+    assert statuses.count("pending") >= 1
+    assert await db.fetch_one("SELECT 1 FROM workers WHERE id = %s", (worker.id,)) is None
