@@ -30,7 +30,7 @@ _define("smtp_tls", default="none", help="none, starttls or tls", group="mail")
 _define("mail_from", default="Salonbook <bookings@salonbook.localhost>", help="sender address", group="mail")
 _define("outbox_port", default=0, help="port of the built-in mail catcher (0: any free port)", group="mail")
 
-_define("sms_provider_url", default="", help="Twilio-compatible API base URL; empty keeps SMS in the outbox", group="sms")
+_define("sms_provider_url", default="", help="Twilio-compatible API base URL; empty: SMS go to the outbox", group="sms")
 _define("sms_account_sid", default="", help="SMS provider account SID", group="sms")
 _define("sms_auth_token", default="", help="SMS provider auth token", group="sms")
 _define("sms_from", default="", help="sender number", group="sms")

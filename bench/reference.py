@@ -33,9 +33,10 @@ INSERT_APPOINTMENT = """
     RETURNING id, start_time"""
 INSERT_JOBS = """
     INSERT INTO notification_jobs (salon_id, client_id, appointment_id, type, channels, run_at)
-    VALUES (%(salon)s, %(client)s, %(appointment)s, 'booking_confirmation', '{email}', now()),
-           (%(salon)s, %(client)s, %(appointment)s, 'reminder_24h', '{email}', %(start)s::timestamptz - interval '24 hours'),
-           (%(salon)s, %(client)s, %(appointment)s, 'reminder_2h', '{email}', %(start)s::timestamptz - interval '2 hours')"""
+    SELECT %(salon)s, %(client)s, %(appointment)s, type, '{email}', run_at
+      FROM (VALUES ('booking_confirmation', now()),
+                   ('reminder_24h', %(start)s::timestamptz - interval '24 hours'),
+                   ('reminder_2h', %(start)s::timestamptz - interval '2 hours')) AS jobs (type, run_at)"""
 
 
 class Ceiling(tornado.web.RequestHandler):

@@ -105,7 +105,7 @@ class SlowMailbox:
         self.delay = delay
         self.received = 0
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         await asyncio.sleep(self.delay)
         self.received += 1
         return "250 OK"

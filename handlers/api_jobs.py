@@ -28,7 +28,6 @@ class JobListApi(ApiHandler):
             type=job_type,
             appointment_id=parse_uuid(appointment, "appointmentId") if appointment else None,
             day=parse_date(day, "date") if day else None,
-            timezone=self.salon.timezone,
             limit=int(limit),
         )
         self.write_json(jobs)

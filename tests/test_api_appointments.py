@@ -118,7 +118,7 @@ async def test_reschedule_replans_reminders_and_queues_a_notice(api, make_salon)
 async def test_reschedule_onto_a_taken_slot_is_409_and_changes_nothing(api, make_salon) -> None:
     salon = await make_salon()
     ids = await _setup(api, salon.api_token)
-    _, first = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(IN_A_WEEK)})
+    assert (await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(IN_A_WEEK)}))[0] == 201
     later = IN_A_WEEK + dt.timedelta(hours=2)
     _, second = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(later)})
     status, body = await api("PATCH", f"/appointments/{second['id']}", salon.api_token, {"startTime": _at(IN_A_WEEK)})
@@ -229,7 +229,9 @@ async def test_failure_after_the_appointment_insert_leaves_neither_row(api, make
         """CREATE FUNCTION refuse_jobs() RETURNS trigger LANGUAGE plpgsql AS
            $$ BEGIN RAISE EXCEPTION 'queue is broken'; END $$"""
     )
-    await db.execute("CREATE TRIGGER refuse BEFORE INSERT ON notification_jobs FOR EACH ROW EXECUTE FUNCTION refuse_jobs()")
+    await db.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON notification_jobs FOR EACH ROW EXECUTE FUNCTION refuse_jobs()"
+    )
     try:
         status, _ = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(IN_A_WEEK)})
     finally:

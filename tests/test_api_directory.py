@@ -8,8 +8,8 @@ import pytest
 async def test_staff_with_working_hours_round_trip(api, make_salon) -> None:
     salon = await make_salon()
     hours = [{"weekday": 0, "start": "09:00", "end": "17:30"}, {"weekday": 5, "start": "10:00", "end": "14:00"}]
-    status, created = await api("POST", "/staff", salon.api_token,
-                                {"firstName": "Bea", "lastName": "Ng", "email": "bea@example.com", "workingHours": hours})
+    body = {"firstName": "Bea", "lastName": "Ng", "email": "bea@example.com", "workingHours": hours}
+    status, created = await api("POST", "/staff", salon.api_token, body)
     assert status == 201, created
     assert created["id"] and created["workingHours"] == hours
     status, listed = await api("GET", "/staff", salon.api_token)

@@ -39,7 +39,7 @@ async def test_slots_fill_working_hours_in_the_salons_time(db: Database, make_sa
 
 
 async def test_booked_time_is_not_offered_and_anyone_free_merges_staff(db: Database, make_salon) -> None:
-    salon, bea, cal, cut = await _salon_with_staff(db, make_salon)
+    salon, bea, _, cut = await _salon_with_staff(db, make_salon)
     ann = await clients.create_client(db, salon.id, first_name="Ann")
     ten = dt.datetime.combine(DAY, dt.time(10), salon.zone)
     await appointments.book(db, salon, client_id=ann.id, staff_id=bea.id, service_id=cut.id, start_time=ten)

@@ -40,8 +40,10 @@ class JobsPage(SalonPage):
 
     def render_jobs(self, form: Form, counts: dict[str, int], jobs: list[queue.Job], **extra: object) -> None:
         self.render_page(
-            "jobs.html", form=form, counts=counts, jobs=jobs, statuses=queue.JOB_STATUSES, types=queue.JOB_TYPES,
-            refresh=True, limit=LIMIT, **({"errors": {}} | extra),
+            "jobs.html", form=form, counts=counts, jobs=jobs, refresh=True, limit=LIMIT,
+            status_choices=[(status, status) for status in queue.JOB_STATUSES],
+            type_choices=[(kind, kind.replace("_", " ")) for kind in queue.JOB_TYPES],
+            **({"errors": {}} | extra),
         )
 
 

@@ -1,0 +1,47 @@
+"""First run: /setup creates the salon and its owner, once."""
+
+from __future__ import annotations
+
+from booking import accounts
+
+
+async def test_setup_creates_the_first_salon_and_logs_the_owner_in(pages, db) -> None:
+    assert not await accounts.any_salon_exists(db), "this module's database must start without salons"
+    session = pages()
+    login = await session.get("/login")
+    assert (login.code, login.headers["Location"]) == (302, "/setup"), "with no salon, login sends to setup"
+    form = await session.get("/setup")
+    assert form.code == 200
+    assert b'value="Europe/London"' in form.body
+
+    fields = {"name": "Shears & Co", "address": "2 Mill Lane", "timezone": "Europe/Paris",
+              "email": "desk@shears.example", "phone": "", "owner_email": "owner@shears.example"}
+    short = await session.post("/setup", fields | {"owner_password": "short"})
+    assert short.code == 400
+    assert b"at least 8 characters" in short.body
+    assert b'value="Shears &amp; Co"' in short.body, "what was typed is kept (and escaped)"
+    assert b"short" not in short.body.split(b"</header>")[1], "the password is never echoed"
+
+    bad_zone = await session.post("/setup", fields | {"timezone": "Mars/Olympus", "owner_password": "long enough"})
+    assert bad_zone.code == 400
+    assert b"unknown timezone" in bad_zone.body
+
+    created = await session.post("/setup", fields | {"owner_password": "long enough"})
+    assert (created.code, created.headers["Location"]) == (303, "/")
+    day = await session.get("/")
+    assert day.code == 200
+    assert b"Shears &amp; Co" in day.body
+    assert b"(Europe/Paris)" in day.body
+
+
+async def test_setup_is_closed_once_a_salon_exists(pages, make_salon) -> None:
+    await make_salon()
+    session = pages()
+    again = await session.get("/setup")
+    assert (again.code, again.headers["Location"]) == (302, "/login")
+    fields = {"name": "Intruder", "timezone": "UTC", "owner_email": "x@example.com", "owner_password": "long enough"}
+    posted = await session.post("/setup", fields)
+    assert (posted.code, posted.headers["Location"]) == (302, "/login")
+    assert await session.get("/login") is not None
+    login = await session.post("/login", {"email": "x@example.com", "password": "long enough"})
+    assert login.code == 400, "no owner was created by the refused setup"
