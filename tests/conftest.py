@@ -16,8 +16,8 @@ import tempfile
 import urllib.parse
 import uuid
 from collections.abc import Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import psycopg2.extensions

