@@ -17,13 +17,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import psycopg2.errors
 
 from booking import fields
-from booking.errors import Conflict, Invalid
-from booking.models import Salon, User
+from booking.errors import Conflict, Invalid, NotFound
+from booking.models import ApiToken, Salon, User
 from db import Database
 
 _SALON_COLUMNS = "id, slug, name, address, timezone, email, phone"
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD_LENGTH = 8
+_FIRST_SALON_LOCK = 7_424_613_002  # serialises first-run setups (see db/schema.py for its sibling)
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,13 @@ async def create_salon(
     address: str = "",
     email: str = "",
     phone: str = "",
+    only_if_first: bool = False,
 ) -> NewSalon:
-    """Creates a salon, its owner and a first API token, in one transaction."""
+    """Creates a salon, its owner and a first API token, in one transaction.
+
+    ``only_if_first`` is for first-run setup: of two forms sent at once, one
+    wins and the other gets Conflict.
+    """
     name = fields.text(name, "name")
     check_timezone(timezone)
     owner_email = fields.email(owner_email, "owner_email") or ""
@@ -112,6 +118,11 @@ async def create_salon(
     token = secrets.token_urlsafe(32)
     base_slug = _slugify(name)
     async with db.transaction() as cur:
+        if only_if_first:
+            await cur.execute("SELECT pg_advisory_xact_lock(%s)", (_FIRST_SALON_LOCK,))
+            await cur.execute("SELECT EXISTS (SELECT FROM salons) AS taken")
+            if (await cur.fetchone())["taken"]:
+                raise Conflict("this Salonbook is already set up; log in instead")
         await cur.execute(
             "SELECT count(*) AS n FROM salons WHERE slug = %s OR slug LIKE %s", (base_slug, base_slug + "-%")
         )
@@ -143,11 +154,6 @@ async def any_salon_exists(db: Database) -> bool:
     return await db.fetch_one("SELECT 1 AS yes FROM salons LIMIT 1") is not None
 
 
-async def get_salon(db: Database, salon_id: uuid.UUID) -> Salon | None:
-    row = await db.fetch_one(f"SELECT {_SALON_COLUMNS} FROM salons WHERE id = %s", (salon_id,))
-    return Salon(**row) if row else None
-
-
 async def salon_for_token(db: Database, token: str) -> Salon | None:
     row = await db.fetch_one(
         f"""SELECT {_SALON_COLUMNS} FROM salons
@@ -157,13 +163,27 @@ async def salon_for_token(db: Database, token: str) -> Salon | None:
     return Salon(**row) if row else None
 
 
-async def create_api_token(db: Database, salon_id: uuid.UUID, name: str = "") -> str:
+async def create_api_token(db: Database, salon_id: uuid.UUID, name: str) -> str:
+    """A new token for the salon's scripts; the caller shows it once."""
     token = secrets.token_urlsafe(32)
     await db.execute(
         "INSERT INTO api_tokens (salon_id, token_hash, name) VALUES (%s, %s, %s)",
-        (salon_id, _token_hash(token), name),
+        (salon_id, _token_hash(token), fields.text(name, "name")),
     )
     return token
+
+
+async def list_api_tokens(db: Database, salon_id: uuid.UUID) -> list[ApiToken]:
+    rows = await db.fetch_all(
+        "SELECT id, name, created_at FROM api_tokens WHERE salon_id = %s ORDER BY created_at, id", (salon_id,)
+    )
+    return [ApiToken(**row) for row in rows]
+
+
+async def revoke_api_token(db: Database, salon_id: uuid.UUID, token_id: uuid.UUID) -> None:
+    """Other processes may honour the token for up to TokenCache.ttl seconds more."""
+    if not await db.execute("DELETE FROM api_tokens WHERE id = %s AND salon_id = %s", (token_id, salon_id)):
+        raise NotFound("no such API token", "tokenId")
 
 
 # --- users -------------------------------------------------------------------
@@ -181,9 +201,18 @@ async def authenticate(db: Database, email: str, password: str) -> User | None:
     return None
 
 
-async def get_user(db: Database, user_id: uuid.UUID) -> User | None:
-    row = await db.fetch_one("SELECT id, salon_id, email, role FROM users WHERE id = %s", (user_id,))
-    return User(**row) if row else None
+async def user_and_salon(db: Database, user_id: uuid.UUID) -> tuple[User, Salon] | None:
+    """A logged-in user and their salon, in one read: every page asks for both."""
+    row = await db.fetch_one(
+        """SELECT u.email AS user_email, u.role, s.id, s.slug, s.name, s.address, s.timezone, s.email, s.phone
+             FROM users u JOIN salons s ON s.id = u.salon_id
+            WHERE u.id = %s""",
+        (user_id,),
+    )
+    if row is None:
+        return None
+    user = User(id=user_id, salon_id=row["id"], email=row.pop("user_email"), role=row.pop("role"))
+    return user, Salon(**row)
 
 
 _DUMMY_HASH = _hash_password_sync(secrets.token_hex(8))
@@ -210,6 +239,10 @@ class TokenCache:
         self.ttl = ttl
         self.size = size
         self._salons: dict[bytes, tuple[float, Salon]] = {}
+
+    def forget(self) -> None:
+        """After a revocation in this process: it takes effect here at once."""
+        self._salons.clear()
 
     async def salon_for(self, db: Database, token: str) -> Salon | None:
         key = _token_hash(token)

@@ -252,15 +252,15 @@ async def list_day(db: Database, salon: Salon, day: dt.date) -> list[Appointment
 
 
 async def busy_times(
-    db: Database, salon_id: uuid.UUID, start: dt.datetime, end: dt.datetime
+    db: Database, salon_id: uuid.UUID, start: dt.datetime, end: dt.datetime, ignoring: uuid.UUID | None = None
 ) -> dict[uuid.UUID, list[tuple[dt.datetime, dt.datetime]]]:
-    """Booked intervals overlapping [start, end), per staff member."""
+    """Booked intervals overlapping [start, end), per staff member; ``ignoring`` is one being moved."""
     rows = await db.fetch_all(
         """SELECT staff_id, start_time, end_time FROM appointments
-            WHERE salon_id = %s AND status = 'booked'
+            WHERE salon_id = %s AND status = 'booked' AND id IS DISTINCT FROM %s
               AND tstzrange(start_time, end_time) && tstzrange(%s, %s)
             ORDER BY start_time""",
-        (salon_id, start, end),
+        (salon_id, ignoring, start, end),
     )
     busy: dict[uuid.UUID, list[tuple[dt.datetime, dt.datetime]]] = {}
     for row in rows:

@@ -57,14 +57,18 @@ async def free_slots(
     day: dt.date,
     staff_id: uuid.UUID | None = None,
     now: dt.datetime | None = None,
+    moving: uuid.UUID | None = None,
 ) -> list[Slot]:
-    """Bookable starts on a salon-local day, for one staff member or anyone free, in time order."""
+    """Bookable starts on a salon-local day, for one staff member or anyone free, in time order.
+
+    ``moving`` is an appointment being rescheduled: its own time counts as free.
+    """
     service = await services.get_service(db, salon.id, service_id)
     members = (
         [await staff.get_staff(db, salon.id, staff_id)] if staff_id else await staff.list_staff(db, salon.id)
     )
     day_start, day_end = appointments.local_day_bounds(salon, day)
-    busy = await appointments.busy_times(db, salon.id, day_start, day_end)
+    busy = await appointments.busy_times(db, salon.id, day_start, day_end, ignoring=moving)
     not_before = now or dt.datetime.now(dt.UTC)
     length = dt.timedelta(minutes=service.duration_minutes)
     slots = [

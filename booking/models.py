@@ -35,6 +35,15 @@ class User:
 
 
 @dataclass(frozen=True)
+class ApiToken:
+    """A token as the salon sees it: the secret itself is shown once, when made, and never stored."""
+
+    id: uuid.UUID
+    name: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class WorkingHours:
     weekday: int  # 0 = Monday
     start: dt.time

@@ -16,6 +16,7 @@ from handlers import api_jobs as jobs
 from handlers.api import ApiHandler
 from handlers.health import HealthHandler, Metrics, MetricsHandler
 from handlers.pages import ROUTES as PAGE_ROUTES
+from handlers.pages.auth import LoginThrottle
 
 ROOT = Path(__file__).resolve().parent.parent
 ID = r"([^/]+)"  # validated by the handler, so a bad id is a 400 that names the field, not a bare 404
@@ -77,6 +78,7 @@ class Salonbook(tornado.web.Application):
         self.phone_region = phone_region
         self.metrics = Metrics()
         self.tokens = TokenCache()
+        self.login_throttle = LoginThrottle()
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(ROOT / "templates"),
             autoescape=True,

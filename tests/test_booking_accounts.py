@@ -1,4 +1,7 @@
+import asyncio
+
 from booking import accounts
+from booking.errors import Conflict
 from db import Database
 
 
@@ -14,3 +17,19 @@ async def test_owner_can_log_in_with_the_password_only(db: Database, make_salon)
     user = await accounts.authenticate(db, new.owner.email.upper(), "correct horse battery")
     assert user == new.owner
     assert await accounts.authenticate(db, new.owner.email, "wrong password") is None
+
+
+async def test_only_one_of_two_simultaneous_first_setups_wins(db: Database) -> None:
+    async def setup(tag: str):
+        try:
+            return await accounts.create_salon(
+                db, name=f"Salon {tag}", timezone="UTC", owner_email=f"{tag}@example.com",
+                owner_password="long enough", only_if_first=True,
+            )
+        except Conflict as refused:
+            return refused
+
+    await db.execute("DELETE FROM salons")  # this module's database: first run again
+    results = await asyncio.gather(setup("a"), setup("b"))
+    assert sorted(type(result).__name__ for result in results) == ["Conflict", "NewSalon"]
+    assert (await db.fetch_one("SELECT count(*) AS n FROM salons"))["n"] == 1

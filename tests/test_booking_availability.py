@@ -57,3 +57,13 @@ async def test_slots_in_the_past_are_not_offered(db: Database, make_salon) -> No
     half_past_ten = dt.datetime.combine(DAY, dt.time(10, 30), salon.zone)
     slots = await availability.free_slots(db, salon, service_id=cut.id, day=DAY, staff_id=bea.id, now=half_past_ten)
     assert [_local(slot, salon.zone) for slot in slots] == ["10:30", "10:45", "11:00"]
+
+
+async def test_an_appointment_being_moved_does_not_block_its_own_time(db: Database, make_salon) -> None:
+    salon, bea, _, cut = await _salon_with_staff(db, make_salon)
+    ann = await clients.create_client(db, salon.id, first_name="Ann")
+    ten = dt.datetime.combine(DAY, dt.time(10), salon.zone)
+    booked = await appointments.book(db, salon, client_id=ann.id, staff_id=bea.id, service_id=cut.id, start_time=ten)
+    slots = await availability.free_slots(db, salon, service_id=cut.id, day=DAY, staff_id=bea.id, now=NOW,
+                                          moving=booked.id)
+    assert "10:30" in [_local(slot, salon.zone) for slot in slots]  # overlaps its own old time: fine to move to

@@ -11,7 +11,7 @@ from handlers.pages.auth import LoginThrottle
 PAGES_BEHIND_LOGIN = (
     "/", "/?date=2030-01-01", "/appointments/new", "/appointments/00000000-0000-0000-0000-000000000000",
     "/clients", "/clients/new", "/staff", "/staff/new", "/services", "/services/new", "/jobs",
-    "/jobs/00000000-0000-0000-0000-000000000000",
+    "/jobs/00000000-0000-0000-0000-000000000000", "/tokens",
 )
 
 

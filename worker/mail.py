@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import socket
-from email.message import EmailMessage
 from typing import Any
 
 import aiosmtplib
@@ -64,24 +63,26 @@ class EmailChannel:
         recipient = delivery.client_email
         if not recipient:
             raise Skipped("client has no email address")
-        message = render_email(delivery, self.sender)
+        utf8 = not recipient.isascii()  # such an address needs an SMTPUTF8 session, as send_message would ask
+        message = render_email(delivery, self.sender, utf8=utf8)
+        options = ["SMTPUTF8", "BODY=8BITMIME"] if utf8 else []
         async with self._slots:
             if self._idle:
                 try:
-                    return await self._transmit(self._idle.pop(), message, recipient, reused=True)
+                    return await self._transmit(self._idle.pop(), message, recipient, options, reused=True)
                 except _IdleSessionDropped:
                     pass  # the server closed a session we kept idle: one fresh one
-            return await self._transmit(self._new_client(), message, recipient, reused=False)
+            return await self._transmit(self._new_client(), message, recipient, options, reused=False)
 
-    async def _transmit(self, client: aiosmtplib.SMTP, message: EmailMessage, recipient: str, *,
+    async def _transmit(self, client: aiosmtplib.SMTP, message: bytes, recipient: str, options: list[str], *,
                         reused: bool) -> str:
         reusable = False
         try:
             async with asyncio.timeout(self.timeout):
                 if not client.is_connected:
                     await client.connect()
-                _, response = await client.send_message(message, sender=self._envelope_from,
-                                                        recipients=[recipient])
+                _, response = await client.sendmail(self._envelope_from, [recipient], message,
+                                                    mail_options=options)
             reusable = True
             return f"accepted by {self.host}:{self.port} for {recipient}: {response}"
         except aiosmtplib.SMTPRecipientsRefused as exc:

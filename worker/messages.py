@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import binascii
+import email.policy
 import email.utils
-from email.message import EmailMessage
+import functools
+import io
+import secrets
+from email.generator import BytesGenerator
+from email.headerregistry import BaseHeader, HeaderRegistry
+from email.message import EmailMessage, MIMEPart
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +30,38 @@ _environment = jinja2.Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+
+_LONGEST_LINE = 998  # RFC 5322 2.1.1, without the CRLF
+
+
+class _HeaderClasses(HeaderRegistry):
+    """The stdlib registry builds a new class on every lookup (each header set asks twice); one per name is enough."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        if key not in self._classes:
+            self._classes[key] = super().__getitem__(name)
+        return self._classes[key]
+
+
+# SMTP refuses CR or LF in any header value, so nothing a salon or client types can add a header.
+_POLICY = email.policy.SMTP.clone(header_factory=_HeaderClasses())
+_UTF8_POLICY = _POLICY.clone(utf8=True)
+
+
+@functools.lru_cache(maxsize=1024)
+def _shared(name: str, value: str) -> BaseHeader:
+    """A parsed header for a value that repeats (sender, salon, MIME boilerplate): parsing is most of a render's cost.
+
+    Parsed by the policy as ``message[name] = value`` would be, so CR/LF is refused here too;
+    header objects are immutable, so messages can share them.
+    """
+    return _POLICY.header_store_parse(name, value)[1]
+
 
 _SUBJECTS = {
     "booking_confirmation": "Your appointment at {salon} is confirmed",
@@ -62,30 +101,81 @@ def _context(delivery: Delivery) -> dict[str, Any]:
     }
 
 
-def render_email(delivery: Delivery, sender: str) -> EmailMessage:
-    """The whole email for a delivery to the client's address."""
+def render_email(delivery: Delivery, sender: str, *, utf8: bool = False) -> bytes:
+    """The whole email for a delivery to the client's address, as the bytes to send.
+
+    ``utf8`` writes addresses in UTF-8 (for an SMTPUTF8 session) instead of refusing them.
+    """
     context = _context(delivery)
-    message = EmailMessage()
-    message["Subject"] = _SUBJECTS[delivery.job.type].format(salon=delivery.salon_name, time=context["time"])
-    message["From"] = sender
-    message["To"] = email.utils.formataddr(
-        (f"{delivery.client_first_name} {delivery.client_last_name}".strip(), delivery.client_email or "")
-    )
+    message = EmailMessage(_POLICY)
+    salon = _one_line(delivery.salon_name)
+    message["Subject"] = _SUBJECTS[delivery.job.type].format(salon=salon, time=context["time"])
+    message["From"] = _shared("From", sender)
+    client = _one_line(f"{delivery.client_first_name} {delivery.client_last_name}")
+    message["To"] = email.utils.formataddr((client, delivery.client_email or ""))
     if delivery.salon_email:
-        message["Reply-To"] = email.utils.formataddr((delivery.salon_name, delivery.salon_email))
+        message["Reply-To"] = _shared("Reply-To", email.utils.formataddr((salon, delivery.salon_email)))
     message["Date"] = email.utils.formatdate(localtime=False)
     message["Message-ID"] = message_id(delivery.job.id, sender)
-    message[SALON_HEADER] = str(delivery.job.salon_id)
-    message.set_content(_environment.get_template(f"{delivery.job.type}.txt").render(context))
-    message.add_alternative(_environment.get_template(f"{delivery.job.type}.html").render(context), subtype="html")
+    message[SALON_HEADER] = _shared(SALON_HEADER, str(delivery.job.salon_id))
+    message["MIME-Version"] = _shared("MIME-Version", "1.0")
+    texts = [_text_part("plain", _render(delivery.job.type, "txt", context)),
+             _text_part("html", _render(delivery.job.type, "html", context))]
     organizer = delivery.salon_email or email.utils.parseaddr(sender)[1]
     ics = invitation(delivery, organizer)
-    if ics is not None:
-        message.add_attachment(
-            ics, subtype="calendar", filename="appointment.ics",
-            params={"method": calendar_method(delivery.job.type)},
-        )
-    return message
+    if ics is None:
+        _multipart(message, "alternative", texts)
+    else:
+        _multipart(message, "mixed", [_multipart(MIMEPart(_POLICY), "alternative", texts),
+                                      _calendar_part(ics, calendar_method(delivery.job.type) or "")])
+    out = io.BytesIO()
+    BytesGenerator(out, policy=_UTF8_POLICY if utf8 else _POLICY).flatten(message)
+    return out.getvalue()
+
+
+def _one_line(name: str) -> str:
+    """A typed name as one line: a stray line break becomes a space instead of a refused header."""
+    return " ".join(name.split())
+
+
+def _render(job_type: str, kind: str, context: dict[str, Any]) -> str:
+    return _environment.get_template(f"{job_type}.{kind}").render(context)
+
+
+def _multipart(part: MIMEPart, subtype: str, parts: list[MIMEPart]) -> MIMEPart:
+    """Makes ``part`` a multipart of ``parts``.
+
+    The boundary starts with "=_", which quoted-printable never writes, and is random
+    otherwise: no 7bit text can guess it. (The generator's own search costs a regex compile.)
+    """
+    part["Content-Type"] = f'multipart/{subtype}; boundary="=_{secrets.token_hex(16)}"'
+    part.set_payload(parts)
+    return part
+
+
+def _text_part(subtype: str, text: str) -> MIMEPart:
+    part = MIMEPart(_POLICY)
+    part["Content-Type"] = _shared("Content-Type", f'text/{subtype}; charset="utf-8"')
+    _set_body(part, text)
+    return part
+
+
+def _calendar_part(ics: str, method: str) -> MIMEPart:
+    part = MIMEPart(_POLICY)
+    part["Content-Type"] = _shared("Content-Type", f'text/calendar; charset="utf-8"; method="{method}"')
+    part["Content-Disposition"] = _shared("Content-Disposition", 'attachment; filename="appointment.ics"')
+    _set_body(part, ics)
+    return part
+
+
+def _set_body(part: MIMEPart, text: str) -> None:
+    """7bit when the text allows it, else quoted-printable: the message stays 7-bit clean for any server."""
+    if text.isascii() and max(map(len, text.splitlines()), default=0) <= _LONGEST_LINE:
+        part["Content-Transfer-Encoding"] = _shared("Content-Transfer-Encoding", "7bit")
+        part.set_payload(text)
+    else:
+        part["Content-Transfer-Encoding"] = _shared("Content-Transfer-Encoding", "quoted-printable")
+        part.set_payload(binascii.b2a_qp(text.encode(), istext=True).decode("ascii"))
 
 
 def render_sms(delivery: Delivery) -> str:

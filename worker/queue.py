@@ -217,41 +217,50 @@ async def load_deliveries(db: Database, job_ids: Sequence[uuid.UUID]) -> dict[uu
     return {row["job_id"]: row for row in rows}
 
 
-async def finish(db: Database, job: ClaimedJob, outcome: Outcome) -> bool:
-    """Stores the attempt's outcome and history; False when the claim was lost."""
-    row = await db.fetch_one(
-        """WITH job AS (
-               UPDATE notification_jobs
-                  SET status = %(status)s, channels_done = %(done)s, error = %(error)s,
-                      run_at = CASE WHEN %(status)s = 'pending'
-                                    THEN now() + %(retry_in)s * interval '1 second' ELSE run_at END,
-                      processed_at = CASE WHEN %(status)s = 'pending' THEN NULL ELSE now() END,
+async def finish(db: Database, worker_id: str, finished: Sequence[tuple[ClaimedJob, Outcome]]) -> list[ClaimedJob]:
+    """Stores the outcomes and history of many attempts in one statement; returns the jobs whose claim was lost.
+
+    Each job is fenced on its own claim: a lost one is left as it is, and gets no history rows.
+    """
+    if not finished:
+        return []
+    rows = await db.fetch_all(
+        """WITH o AS (
+               SELECT * FROM jsonb_to_recordset(%(outcomes)s::jsonb)
+                   AS o (id uuid, attempt int, locked_at timestamptz, status text, done text[], error text,
+                         retry_in float8, results jsonb)
+           ), job AS (
+               UPDATE notification_jobs j
+                  SET status = o.status, channels_done = o.done, error = o.error,
+                      run_at = CASE WHEN o.status = 'pending'
+                                    THEN now() + o.retry_in * interval '1 second' ELSE j.run_at END,
+                      processed_at = CASE WHEN o.status = 'pending' THEN NULL ELSE now() END,
                       locked_by = NULL, locked_at = NULL, updated_at = now()
-                WHERE id = %(id)s AND status = 'processing' AND locked_by = %(worker)s
-                  AND attempts = %(attempt)s AND locked_at = %(locked_at)s
-            RETURNING id
+                 FROM o
+                WHERE j.id = o.id AND j.status = 'processing' AND j.locked_by = %(worker)s
+                  AND j.attempts = o.attempt AND j.locked_at = o.locked_at
+            RETURNING j.id, o.attempt, o.results
            ), history AS (
                INSERT INTO notification_attempts (job_id, attempt, channel, outcome, detail, worker_id)
-               SELECT job.id, %(attempt)s, r.channel, r.outcome, r.detail, %(worker)s
-                 FROM job, unnest(%(channels)s::text[], %(outcomes)s::text[], %(details)s::text[])
-                           AS r (channel, outcome, detail)
+               SELECT job.id, job.attempt, r.channel, r.outcome, r.detail, %(worker)s
+                 FROM job, ROWS FROM (jsonb_to_recordset(job.results) AS (channel text, outcome text, detail text))
+                           WITH ORDINALITY AS r (channel, outcome, detail, n)
+                ORDER BY job.id, r.n
            )
-           SELECT count(*) AS updated FROM job""",
-        {
-            "status": outcome.status,
-            "done": list(outcome.channels_done),
-            "error": outcome.error,
-            "retry_in": outcome.retry_in,
-            "id": job.id,
-            "worker": job.locked_by,
-            "attempt": job.attempts,
-            "locked_at": job.locked_at,
-            "channels": [r.channel for r in outcome.results],
-            "outcomes": [r.outcome for r in outcome.results],
-            "details": [r.detail for r in outcome.results],
-        },
+           SELECT id FROM job""",
+        {"worker": worker_id, "outcomes": json.dumps([_outcome_record(job, outcome) for job, outcome in finished])},
     )
-    return bool(row and row["updated"])
+    kept = {row["id"] for row in rows}
+    return [job for job, _ in finished if job.id not in kept]
+
+
+def _outcome_record(job: ClaimedJob, outcome: Outcome) -> dict[str, Any]:
+    return {
+        "id": str(job.id), "attempt": job.attempts, "locked_at": job.locked_at.isoformat(),
+        "status": outcome.status, "done": list(outcome.channels_done), "error": outcome.error,
+        "retry_in": outcome.retry_in,
+        "results": [{"channel": r.channel, "outcome": r.outcome, "detail": r.detail} for r in outcome.results],
+    }
 
 
 async def release_claims(db: Database, worker_id: str) -> int:

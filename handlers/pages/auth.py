@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import time
-import weakref
 from collections import deque
 from collections.abc import Callable
-
-import tornado.web
 
 from booking import accounts
 from booking.errors import BookingError
@@ -55,14 +52,6 @@ class LoginThrottle:
         self.failures.pop(key, None)
 
 
-_throttles: weakref.WeakKeyDictionary[tornado.web.Application, LoginThrottle] = weakref.WeakKeyDictionary()
-
-
-def throttle_for(application: tornado.web.Application) -> LoginThrottle:
-    """One throttle per application, so each test's app starts with a clean count."""
-    return _throttles.setdefault(application, LoginThrottle())
-
-
 class SetupPage(PageHandler):
     """Creates the first salon and its owner; once a salon exists it is the login page's turn."""
 
@@ -79,7 +68,7 @@ class SetupPage(PageHandler):
             return
         form = self.read_form(SETUP_FIELDS)
         try:
-            new = await accounts.create_salon(self.db, **form)
+            new = await accounts.create_salon(self.db, **form, only_if_first=True)
         except BookingError as error:
             form["owner_password"] = ""  # never echoed back into the page
             self.render_form_error("setup.html", error, form, timezones=COMMON_TIMEZONES)
@@ -101,7 +90,7 @@ class LoginPage(PageHandler):
     async def post(self) -> None:
         email = self.get_body_argument("email", "").strip()
         keys = (f"ip:{self.request.remote_ip}", f"email:{email.lower()}")
-        throttle = throttle_for(self.application)
+        throttle = self.application.login_throttle
         if throttle.blocked(*keys):
             self._show(429, email=email, error="Too many failed attempts. Wait five minutes and try again.")
             return

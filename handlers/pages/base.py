@@ -75,15 +75,11 @@ class PageHandler(BaseHandler):
     async def prepare(self) -> None:
         super().prepare()
         raw_id = self.get_signed_cookie(USER_COOKIE, max_age_days=LOGIN_DAYS)
-        user = None
-        if raw_id:
-            try:
-                user = await accounts.get_user(self.db, uuid.UUID(raw_id.decode()))
-            except ValueError:
-                user = None
-        if user is not None:
-            self.salon = await accounts.get_salon(self.db, user.salon_id)
-        self.current_user = user if self.salon is not None else None
+        try:
+            found = await accounts.user_and_salon(self.db, uuid.UUID(raw_id.decode())) if raw_id else None
+        except ValueError:
+            found = None
+        self.current_user, self.salon = found or (None, None)
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)

@@ -64,7 +64,9 @@ def optional_id(value: str, field: str) -> uuid.UUID | None:
     return parse_uuid(value, field) if value else None
 
 
-async def slots_for(page: SalonPage, form: Form, fallback_staff: str = "") -> list[availability.Slot]:
+async def slots_for(
+    page: SalonPage, form: Form, fallback_staff: str = "", moving: uuid.UUID | None = None
+) -> list[availability.Slot]:
     """The free times for the service, staff and day in ``form``; none until all are usable."""
     try:
         service_id = parse_uuid(form["serviceId"], "serviceId")
@@ -72,7 +74,9 @@ async def slots_for(page: SalonPage, form: Form, fallback_staff: str = "") -> li
     except Invalid:
         return []
     staff_id = optional_id(form["staffId"] or fallback_staff, "staffId")
-    return await availability.free_slots(page.db, page.salon, service_id=service_id, day=day, staff_id=staff_id)
+    return await availability.free_slots(
+        page.db, page.salon, service_id=service_id, day=day, staff_id=staff_id, moving=moving
+    )
 
 
 class NewAppointmentPage(SalonPage):
@@ -137,7 +141,8 @@ class AppointmentView(SalonPage):
         timeline, staff_list, slots = await asyncio.gather(
             queue.appointment_timeline(self.db, self.salon.id, appointment_id),
             staff.list_staff(self.db, self.salon.id),
-            slots_for(self, form | {"serviceId": str(appointment.service_id)}, str(appointment.staff_id)),
+            slots_for(self, form | {"serviceId": str(appointment.service_id)}, str(appointment.staff_id),
+                      moving=appointment_id),
         )
         self.render_page(
             "appointment.html", status, appointment=appointment, timeline=timeline, slots=slots,

@@ -1,0 +1,35 @@
+"""The salon's API tokens: make one (shown once), see them, revoke one."""
+
+from __future__ import annotations
+
+from booking import accounts
+from booking.errors import Invalid
+from handlers.pages.base import SalonPage, form_errors, page_id
+
+
+class TokensPage(SalonPage):
+    async def get(self) -> None:
+        await self.show()
+
+    async def post(self) -> None:
+        form = self.read_form(("name",))
+        try:
+            token = await accounts.create_api_token(self.db, self.salon.id, form["name"])
+        except Invalid as error:
+            await self.show(form=form, errors=form_errors(error, form), status=400)
+            return
+        await self.show(new_token=token, status=201)
+
+    async def show(self, *, form: dict | None = None, errors: dict | None = None, new_token: str = "",
+                   status: int = 200) -> None:
+        self.render_page(
+            "tokens.html", status, tokens=await accounts.list_api_tokens(self.db, self.salon.id),
+            form=form or {"name": ""}, errors=errors or {}, new_token=new_token,
+        )
+
+
+class RevokeToken(SalonPage):
+    async def post(self, token_id: str) -> None:
+        await accounts.revoke_api_token(self.db, self.salon.id, page_id(token_id))
+        self.application.tokens.forget()
+        self.redirect("/tokens", status=303)
