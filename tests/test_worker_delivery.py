@@ -105,6 +105,23 @@ async def test_confirmation_email_has_text_html_local_time_and_an_invitation(
     assert "DTSTART:20311202T100000Z" in calendar
 
 
+async def test_line_breaks_in_names_cannot_add_a_header(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    new = await make_salon(name="Evil\r\nBcc: salon-victim@example.com", email="salon@example.com")
+    booked = await make_booking(new.salon)
+    await db.execute("UPDATE clients SET first_name = %s, last_name = %s WHERE id = %s",
+                     ("Ann\r\nX-Injected: yes", "Example\nCc: client-victim@example.com", booked.client_id))
+    await start_worker(smtp=smtp_server)
+    [message] = await smtp_server.wait_for(1)
+    assert message["Subject"] == "Your appointment at Evil Bcc: salon-victim@example.com is confirmed"
+    assert message["To"].addresses[0].display_name == "Ann X-Injected: yes Example Cc: client-victim@example.com"
+    assert message["Reply-To"].addresses[0].addr_spec == "salon@example.com"
+    assert sorted(message.keys()) == sorted(["Subject", "From", "To", "Reply-To", "Date", "Message-ID",
+                                             "X-Salonbook-Salon", "MIME-Version", "Content-Type"])
+    await wait_for_status(db, booked.jobs[0].id, "completed")
+
+
 async def test_time_is_written_in_the_salons_zone(make_salon, make_booking, smtp_server, start_worker) -> None:
     new = await make_salon(timezone="America/New_York")
     await make_booking(new.salon, start=dt.datetime(2031, 7, 1, 14, 30, tzinfo=dt.UTC))

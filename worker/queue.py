@@ -263,14 +263,15 @@ def _outcome_record(job: ClaimedJob, outcome: Outcome) -> dict[str, Any]:
     }
 
 
-async def release_claims(db: Database, worker_id: str) -> int:
-    """Puts a stopping worker's unfinished jobs back, without counting the attempt."""
+async def release_claims(db: Database, worker_id: str, job_ids: Sequence[uuid.UUID] | None = None) -> int:
+    """Puts a worker's unfinished jobs back (only ``job_ids`` when given), without counting the attempt."""
     return await db.execute(
         """UPDATE notification_jobs
               SET status = 'pending', attempts = greatest(attempts - 1, 0), run_at = now(),
                   locked_by = NULL, locked_at = NULL, updated_at = now()
-            WHERE status = 'processing' AND locked_by = %s""",
-        (worker_id,),
+            WHERE status = 'processing' AND locked_by = %(worker)s
+              AND (%(ids)s::uuid[] IS NULL OR id = ANY(%(ids)s::uuid[]))""",
+        {"worker": worker_id, "ids": None if job_ids is None else list(job_ids)},
     )
 
 

@@ -2,6 +2,10 @@
 
 One drain loop at a time per process: NOTIFY, ``wake()`` and the poll only ask
 for one, and a request that arrives while it runs makes it go round again.
+The loop claims the next batch while the last one is still sending, up to a
+window of two batches claimed but not yet recorded, so one slow message holds
+one place in the window rather than the whole queue. Outcomes are written as
+they come, many per statement: whatever finished while the previous write ran.
 A failing database or mail server never stops it; the next tick tries again.
 """
 
@@ -49,6 +53,10 @@ class Worker:
         self._drain_task: asyncio.Task[None] | None = None
         self._chores: dict[str, asyncio.Task[None]] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._unsettled = 0  # claimed jobs whose outcome is not recorded yet
+        self._settled = asyncio.Event()
+        self._outcomes: list[tuple[ClaimedJob, Outcome]] = []
+        self._recorder: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._timers: list[PeriodicCallback] = []
         self._last_poll_at: dt.datetime | None = None
@@ -86,12 +94,7 @@ class Worker:
         for timer in self._timers:
             timer.stop()
         await self._listener.stop()
-        if self._drain_task is not None and not self._drain_task.done():
-            _, late = await asyncio.wait([self._drain_task], timeout=self.settings.shutdown_timeout)
-            if late:
-                log.warning("worker %s: %d sends still running at shutdown; cancelling them",
-                            self.id, len(self._in_flight))
-                await _cancel([self._drain_task, *self._in_flight])
+        await self._finish_in_flight(self.settings.shutdown_timeout)
         await _cancel(self._chores.values())
         with _logged("put unsent jobs back"):
             released = await queue.release_claims(self.db, self.id)
@@ -108,7 +111,7 @@ class Worker:
             "id": self.id,
             "running": self._running and not self._stopping,
             "lastPollAt": self._last_poll_at.isoformat() if self._last_poll_at else None,
-            "inFlight": len(self._in_flight),
+            "inFlight": self._unsettled,
             "listening": self._listener.listening,
         }
 
@@ -132,35 +135,83 @@ class Worker:
     async def _claim_until_empty(self) -> None:
         batch_size = self.settings.batch_size
         while not self._stopping:
+            await self._until_unsettled_at_most(batch_size)  # a window of two batches
+            if self._stopping:
+                return
             jobs = await queue.claim_due(self.db, self.id, batch_size)
             if jobs:
-                await self._run_batch(jobs)
+                await self._start_batch(jobs)
             if len(jobs) < batch_size:
                 return
 
-    async def _run_batch(self, jobs: list[ClaimedJob]) -> None:
+    async def _until_unsettled_at_most(self, count: int) -> None:
+        while self._unsettled > count:
+            self._settled.clear()
+            await self._settled.wait()
+
+    def _settle(self, count: int) -> None:
+        self._unsettled -= count
+        self._settled.set()
+
+    async def _start_batch(self, jobs: list[ClaimedJob]) -> None:
+        """Starts sending ``jobs`` without waiting for them; a batch that cannot be read goes back at once."""
+        self._unsettled += len(jobs)
         try:
             rows = await queue.load_deliveries(self.db, [job.id for job in jobs])
         except Exception:
+            self._settle(len(jobs))
             with _logged("put a batch back"):
-                await queue.release_claims(self.db, self.id)
+                await queue.release_claims(self.db, self.id, [job.id for job in jobs])
             raise
-        tasks = [asyncio.get_running_loop().create_task(self._deliver(job, rows.get(job.id))) for job in jobs]
-        self._in_flight.update(tasks)
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            self._in_flight.difference_update(tasks)
+        loop = asyncio.get_running_loop()
+        for job in jobs:
+            task = loop.create_task(self._deliver(job, rows.get(job.id)))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
 
     async def _deliver(self, job: ClaimedJob, row: Row | None) -> None:
-        async with self._slots:
-            if self._stopping or row is None:
-                return  # stop() puts it back; a vanished job has nothing to update
-            with _logged(f"record the outcome of job {job.id}"):
-                outcome = await self._attempt(Delivery.from_row(job, row))
-                if not await queue.finish(self.db, job, outcome):
-                    log.warning("job %s: claim lost during attempt %d (cancelled, retried or rescued "
-                                "meanwhile); its newer state stays", job.id, job.attempts)
+        outcome = None
+        try:
+            async with self._slots:
+                if self._stopping or row is None:
+                    return  # stop() puts it back; a vanished job has nothing to update
+                with _logged(f"attempt job {job.id}"):  # it stays claimed; the rescue frees it
+                    outcome = await self._attempt(Delivery.from_row(job, row))
+        finally:
+            if outcome is None:
+                self._settle(1)
+            else:
+                self._record(job, outcome)
+
+    def _record(self, job: ClaimedJob, outcome: Outcome) -> None:
+        """Queues an outcome for the writer, starting it unless it is already writing."""
+        self._outcomes.append((job, outcome))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.get_running_loop().create_task(self._write_outcomes())
+
+    async def _write_outcomes(self) -> None:
+        while self._outcomes:
+            finished, self._outcomes = self._outcomes, []
+            try:
+                with _logged(f"record the outcomes of {len(finished)} jobs"):
+                    for job in await queue.finish(self.db, self.id, finished):
+                        log.warning("job %s: claim lost during attempt %d (cancelled, retried or rescued "
+                                    "meanwhile); its newer state stays", job.id, job.attempts)
+            finally:
+                self._settle(len(finished))
+
+    async def _finish_in_flight(self, timeout: float) -> None:
+        """Lets the drain, the sends under way and the writing of their outcomes end, then cancels what is left."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while busy := [task for task in (self._drain_task, self._recorder, *self._in_flight)
+                       if task is not None and not task.done()]:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                log.warning("worker %s: %d sends still running at shutdown; cancelling them",
+                            self.id, len(self._in_flight))
+                await _cancel(busy)
+                return
+            await asyncio.wait(busy, timeout=left)
 
     async def _attempt(self, delivery: Delivery) -> Outcome:
         job = delivery.job

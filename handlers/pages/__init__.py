@@ -38,6 +38,7 @@ ROUTES: list[Rule | tuple] = [
     (rf"/appointments/{ID}", booking.AppointmentPage),
     (rf"/appointments/{ID}/cancel", booking.CancelAppointment),
     (rf"/appointments/{ID}/reschedule", booking.RescheduleAppointment),
+    (rf"/appointments/{ID}/visit", booking.RecordVisit),
     *_directory_routes(),
     (r"/jobs", jobs.JobsPage),
     (rf"/jobs/{ID}", jobs.JobPage),

@@ -146,6 +146,7 @@ class AppointmentView(SalonPage):
         )
         self.render_page(
             "appointment.html", status, appointment=appointment, timeline=timeline, slots=slots,
+            started=appointment.start_time <= dt.datetime.now(dt.UTC),
             staff_choices=staff_choices(staff_list), slot_value=slot_value, form=form, errors=errors,
         )
 
@@ -187,3 +188,13 @@ class RescheduleAppointment(AppointmentView):
             return
         self.wake_worker()
         self.redirect(f"/appointments/{the_id}", status=303)
+
+
+class RecordVisit(SalonPage):
+    """After the start: the client came (completed) or did not (no-show)."""
+
+    async def post(self, appointment_id: str) -> None:
+        appointment = await appointments.record_visit(
+            self.db, self.salon, page_id(appointment_id), self.get_body_argument("outcome", "")
+        )
+        self.redirect(f"/appointments/{appointment.id}", status=303)
