@@ -32,8 +32,8 @@ lint: $(VENV)/.dev
 
 ## make bench: the booking and worker benchmarks (numbers in the README come from here)
 bench: $(VENV)/.dev
-	$(BIN)/python bench/bench_booking.py
-	$(BIN)/python bench/bench_worker.py
+	$(BIN)/python -m bench.bench_booking
+	$(BIN)/python -m bench.bench_worker
 
 # Debian's chromium drives the browser tests; installed when we may, else they skip and say so.
 chromium:

@@ -1,6 +1,6 @@
 """How fast a booking answers: the product beside its floor and its ceiling.
 
-    .venv/bin/python bench/bench_booking.py
+    .venv/bin/python -m bench.bench_booking
 
 Starts PostgreSQL (embedded, or BENCH_DATABASE_URL / TEST_DATABASE_URL), an
 SMTP server that takes 3 s per message, the product (`server.py`, worker on)

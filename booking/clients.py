@@ -15,13 +15,7 @@ _COLUMNS = "id, first_name, last_name, email, phone, opted_in_reminders"
 def _checked(
     first_name: str, last_name: str, email: str | None, phone: str | None, opted_in_reminders: bool, region: str
 ) -> tuple[str, str, str | None, str | None, bool]:
-    return (
-        fields.text(first_name, "firstName"),
-        fields.text(last_name, "lastName", required=False),
-        fields.email(email, "email"),
-        fields.phone(phone, "phone", region),
-        opted_in_reminders,
-    )
+    return (*fields.person(first_name, last_name, email), fields.phone(phone, "phone", region), opted_in_reminders)
 
 
 async def create_client(

@@ -19,6 +19,15 @@ def text(value: str | None, field: str, *, required: bool = True, max_length: in
     return value
 
 
+def person(first_name: str, last_name: str, email_address: str | None) -> tuple[str, str, str | None]:
+    """A person's checked first name, last name (optional) and email (optional)."""
+    return (
+        text(first_name, "firstName"),
+        text(last_name, "lastName", required=False),
+        email(email_address, "email"),
+    )
+
+
 def email(value: str | None, field: str) -> str | None:
     """A normalised address, or None for an empty value."""
     value = (value or "").strip()

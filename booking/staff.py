@@ -61,9 +61,7 @@ async def create_staff(
     email: str | None = None,
     working_hours: Sequence[WorkingHours] = (),
 ) -> Staff:
-    values = (fields.text(first_name, "firstName"), fields.text(last_name, "lastName", required=False),
-              fields.email(email, "email"))
-    hours = check_hours(working_hours)
+    values, hours = fields.person(first_name, last_name, email), check_hours(working_hours)
     async with db.transaction() as cur:
         await cur.execute(
             "INSERT INTO staff (salon_id, first_name, last_name, email) VALUES (%s, %s, %s, %s) RETURNING id",
@@ -84,9 +82,7 @@ async def update_staff(
     email: str | None = None,
     working_hours: Sequence[WorkingHours] = (),
 ) -> Staff:
-    values = (fields.text(first_name, "firstName"), fields.text(last_name, "lastName", required=False),
-              fields.email(email, "email"))
-    hours = check_hours(working_hours)
+    values, hours = fields.person(first_name, last_name, email), check_hours(working_hours)
     async with db.transaction() as cur:
         await cur.execute(
             "UPDATE staff SET first_name = %s, last_name = %s, email = %s WHERE id = %s AND salon_id = %s",

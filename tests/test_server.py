@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -15,12 +14,11 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from psycopg2 import sql
 
 from booking import accounts
-from db import Database
+from db import Database, scratch
 from db.schema import apply_schema
-from tests.conftest import ROOT, _admin, _with_database
+from tests.conftest import ROOT
 
 SERVER = str(ROOT / "server.py")
 
@@ -122,10 +120,8 @@ def test_create_salon_with_a_bad_timezone_says_so(database_url: str) -> None:
 
 @pytest.fixture
 def empty_database_url(postgres_url: str):
-    name = f"salonbook_empty_{secrets.token_hex(4)}"
-    _admin(postgres_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield _with_database(postgres_url, name)
-    _admin(postgres_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with scratch.database(postgres_url, "salonbook_empty") as url:
+        yield url
 
 
 async def test_schema_applies_from_several_processes_at_once(empty_database_url: str) -> None:

@@ -13,8 +13,8 @@ from booking.errors import Conflict, NotFound
 from db import Database
 from outbox import messages as outbox
 from outbox.catcher import MailCatcher
-from tests.conftest import TEST_SENDER
 from tests.servers import SmtpServer
+from tests.worker_fixtures import TEST_SENDER
 from worker import Channels, queue
 from worker.mail import EmailChannel
 from worker.sms import OutboxSms

@@ -1,0 +1,130 @@
+"""Worker fixtures: bookings written with plain SQL plus worker.queue.enqueue, and in-process workers.
+
+The SMTP and SMS servers they talk to are in tests/servers.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+import pytest
+import tornado.ioloop
+
+from db import Database
+from tests.servers import SmsApi, SmtpServer
+from worker import Channels, Worker, WorkerSettings
+from worker import queue as job_queue
+from worker.mail import EmailChannel
+from worker.sms import OutboxSms, TwilioSms
+
+TEST_SENDER = "Salonbook Tests <bookings@salonbook.test>"
+
+
+@dataclass(frozen=True)
+class Booked:
+    salon_id: uuid.UUID
+    appointment_id: uuid.UUID
+    client_id: uuid.UUID
+    start: dt.datetime
+    jobs: list[job_queue.QueuedJob]
+
+
+@pytest.fixture
+def make_booking(db: Database):
+    """Writes staff, service, client and appointment rows and enqueues its jobs in one transaction.
+
+    ``await make_booking(salon, email=..., phone=..., start=..., types=(...), run_at=...)``
+    """
+
+    async def make(
+        salon,
+        *,
+        email: str | None = "ann@example.com",
+        phone: str | None = None,
+        start: dt.datetime | None = None,
+        minutes: int = 45,
+        types: tuple[str, ...] = ("booking_confirmation",),
+        run_at: dt.datetime | None = None,
+        max_attempts: int = 3,
+        payload: dict | None = None,
+    ) -> Booked:
+        start = start or dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=2)
+        end = start + dt.timedelta(minutes=minutes)
+        channels = tuple(c for c, have in (("email", email), ("sms", phone)) if have)
+        async with db.transaction() as cur:
+            await cur.execute(
+                "INSERT INTO staff (salon_id, first_name, last_name) VALUES (%s, 'Bea', 'Cutter') RETURNING id",
+                (salon.id,),
+            )
+            staff_id = (await cur.fetchone())["id"]
+            await cur.execute(
+                "INSERT INTO services (salon_id, name, duration_minutes) VALUES (%s, 'Cut & colour', %s) "
+                "RETURNING id",
+                (salon.id, minutes),
+            )
+            service_id = (await cur.fetchone())["id"]
+            await cur.execute(
+                """INSERT INTO clients (salon_id, first_name, last_name, email, phone, opted_in_reminders)
+                   VALUES (%s, 'Ann', 'Example', %s, %s, true) RETURNING id""",
+                (salon.id, email, phone),
+            )
+            client_id = (await cur.fetchone())["id"]
+            await cur.execute(
+                """INSERT INTO appointments (salon_id, client_id, staff_id, service_id, start_time, end_time)
+                   VALUES (%s, %s, %s, %s, %s, %s) RETURNING id""",
+                (salon.id, client_id, staff_id, service_id, start, end),
+            )
+            appointment_id = (await cur.fetchone())["id"]
+            body = {"startTime": start.isoformat(), "endTime": end.isoformat()} | (payload or {})
+            jobs = await job_queue.enqueue(
+                cur, salon_id=salon.id, client_id=client_id, appointment_id=appointment_id,
+                jobs=[job_queue.NewJob(t, channels, run_at or dt.datetime.now(dt.UTC), body) for t in types],
+                max_attempts=max_attempts,
+            )
+        return Booked(salon.id, appointment_id, client_id, start, jobs)
+
+    return make
+
+
+@pytest.fixture
+def start_worker(io_loop: tornado.ioloop.IOLoop, database_url: str):
+    """Starts in-process workers with fast test settings; all are stopped after the test.
+
+    ``await start_worker(smtp=smtp_server, sms=sms_api or None, channels=..., **settings)``
+    """
+    started: list[tuple[Worker, Database]] = []
+
+    async def start(
+        *,
+        smtp: SmtpServer | None = None,
+        sms: SmsApi | None = None,
+        channels: Channels | None = None,
+        **settings: float,
+    ) -> Worker:
+        values = {"poll_interval": 0.5, "retry_base_delay": 0.2, "heartbeat_interval": 0.5,
+                  "dead_after": 2.0, "send_timeout": 5.0, "shutdown_timeout": 5.0} | settings
+        worker_settings = WorkerSettings(**values)
+        pool = await Database.connect(database_url, maxsize=worker_settings.concurrency + 2)
+        if channels is None:
+            assert smtp is not None, "give the worker an SMTP server or channels"
+            email = EmailChannel(host="127.0.0.1", port=smtp.port, sender=TEST_SENDER,
+                                 connections=worker_settings.concurrency, timeout=worker_settings.send_timeout)
+            sms_channel = (
+                TwilioSms(base_url=sms.url, account_sid="AC123", auth_token="secret", sender="+15005550006",
+                          region="GB", timeout=worker_settings.send_timeout)
+                if sms else OutboxSms(pool, sender="+15005550006", region="GB")
+            )
+            channels = Channels(email=email, sms=sms_channel)
+        worker = Worker(pool, database_url, worker_settings, channels)
+        await worker.start()
+        started.append((worker, pool))
+        return worker
+
+    yield start
+    for worker, pool in started:
+        io_loop.run_sync(worker.stop)
+        io_loop.run_sync(pool.close)
+
+
