@@ -137,3 +137,21 @@ async def test_schema_applies_from_several_processes_at_once(empty_database_url:
         cur.execute("SELECT count(*) FROM pg_tables WHERE tablename = 'notification_jobs'")
         assert cur.fetchone()[0] == 1
     conn.close()
+
+
+def test_a_web_only_process_runs_no_worker(database_url: str) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, SERVER, f"--port={port}", f"--database_url={database_url}", "--worker=false",
+         "--smtp_host=127.0.0.1"],
+        env=_clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        health = _wait_for_health(port, process)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert health == {"database": "ok", "worker": {"running": False}}
+    assert process.returncode == 0, output
