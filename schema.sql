@@ -96,11 +96,13 @@ CREATE TABLE IF NOT EXISTS appointments (
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now(),
     CHECK (start_time < end_time),
-    FOREIGN KEY (salon_id, client_id) REFERENCES clients (salon_id, id),
-    FOREIGN KEY (salon_id, staff_id) REFERENCES staff (salon_id, id),
-    FOREIGN KEY (salon_id, service_id) REFERENCES services (salon_id, id),
+    CONSTRAINT appointments_client_fkey FOREIGN KEY (salon_id, client_id) REFERENCES clients (salon_id, id),
+    CONSTRAINT appointments_staff_fkey FOREIGN KEY (salon_id, staff_id) REFERENCES staff (salon_id, id),
+    CONSTRAINT appointments_service_fkey FOREIGN KEY (salon_id, service_id) REFERENCES services (salon_id, id),
+    -- salon_id changes nothing for the salon's own staff, but makes another salon's
+    -- staff id fail on its foreign key (404) instead of revealing when they are busy.
     CONSTRAINT appointments_no_overlap EXCLUDE USING gist (
-        staff_id WITH =, tstzrange(start_time, end_time) WITH &&
+        salon_id WITH =, staff_id WITH =, tstzrange(start_time, end_time) WITH &&
     ) WHERE (status = 'booked')
 );
 CREATE INDEX IF NOT EXISTS appointments_salon_day ON appointments (salon_id, start_time);

@@ -82,13 +82,51 @@ async def _parts(
     return Client(**row), dt.timedelta(minutes=duration)
 
 
-async def _write(cur: aiopg.Cursor, sql: str, params: tuple) -> Appointment:
-    """Runs an INSERT or UPDATE of one appointment, turning an overlap into SlotTaken."""
+# A foreign key that refuses an id names the field: the database checks it belongs to the salon.
+_NOT_FOUND_BY_CONSTRAINT = {
+    "appointments_client_fkey": NotFound("no such client", "clientId"),
+    "appointments_staff_fkey": NotFound("no such staff member", "staffId"),
+    "appointments_service_fkey": NotFound("no such service", "serviceId"),
+}
+
+
+async def _write(cur: aiopg.Cursor, sql: str, params: tuple | dict) -> Row:
+    """Runs a statement that writes one appointment; the constraints' refusals become domain errors."""
     try:
-        await cur.execute(sql + f" RETURNING {_COLUMNS.replace('a.', '')}", params)
+        await cur.execute(sql, params)
     except psycopg2.errors.ExclusionViolation:
         raise SlotTaken("that time is already taken for this staff member", "startTime") from None
-    return Appointment(**await cur.fetchone())
+    except psycopg2.errors.ForeignKeyViolation as exc:
+        raise _NOT_FOUND_BY_CONSTRAINT[exc.diag.constraint_name] from None
+    return await cur.fetchone()
+
+
+_RETURNING = f" RETURNING {_COLUMNS.replace('a.', '')}"
+_CHANGEABLE = ("status", "start_time", "end_time", "staff_id")
+
+
+async def _update(cur: aiopg.Cursor, appointment_id: uuid.UUID, **changes: object) -> Appointment:
+    """Changes columns of one appointment (names from _CHANGEABLE only: they go into the SQL)."""
+    assert set(changes) <= set(_CHANGEABLE), changes
+    assignments = ", ".join(f"{column} = %({column})s" for column in changes)
+    row = await _write(
+        cur,
+        f"UPDATE appointments SET {assignments}, updated_at = now() WHERE id = %(id)s" + _RETURNING,
+        changes | {"id": appointment_id},
+    )
+    return Appointment(**row)
+
+# One round trip: the service's length, the insert, and the client the notifications are for.
+_BOOK = f"""
+    WITH service AS (SELECT duration_minutes FROM services WHERE id = %(service)s AND salon_id = %(salon)s),
+    booked AS (
+        INSERT INTO appointments (salon_id, client_id, staff_id, service_id, start_time, end_time, notes)
+        SELECT %(salon)s, %(client)s, %(staff)s, %(service)s, %(start)s,
+               %(start)s::timestamptz + make_interval(mins => duration_minutes), %(notes)s
+          FROM service
+        {_RETURNING})
+    SELECT booked.*, {", ".join(f"c.{column} AS c_{column}" for column in _CLIENT_COLUMNS.split(", "))}
+      FROM booked JOIN clients c ON c.id = booked.client_id"""
 
 
 async def book(
@@ -108,20 +146,18 @@ async def book(
     if len(notes) > MAX_NOTES:
         raise Invalid(f"notes are longer than {MAX_NOTES} characters", "notes")
     async with db.transaction() as cur:
-        client, duration = await _parts(cur, salon.id, client_id, staff_id, service_id)
-        end_time = start_time + duration
-        appointment = await _write(
-            cur,
-            """INSERT INTO appointments (salon_id, client_id, staff_id, service_id, start_time, end_time, notes)
-               VALUES (%s, %s, %s, %s, %s, %s, %s)""",
-            (salon.id, client_id, staff_id, service_id, start_time, end_time, notes.strip()),
-        )
+        row = await _write(cur, _BOOK, {"salon": salon.id, "client": client_id, "staff": staff_id,
+                                        "service": service_id, "start": start_time, "notes": notes.strip()})
+        if row is None:
+            raise NotFound("no such service", "serviceId")
+        client = Client(**{column: row.pop(f"c_{column}") for column in _CLIENT_COLUMNS.split(", ")})
+        appointment = Appointment(**row)
         jobs = await queue.enqueue(
             cur,
             salon_id=salon.id,
             client_id=client_id,
             appointment_id=appointment.id,
-            jobs=notifications.for_booking(client, start_time, end_time, now),
+            jobs=notifications.for_booking(client, start_time, appointment.end_time, now),
             max_attempts=max_attempts,
         )
     return _with_jobs(appointment, jobs)
@@ -147,11 +183,7 @@ async def cancel(
     now = _now()
     async with db.transaction() as cur:
         booked = await _booked_for_update(cur, salon.id, appointment_id)
-        appointment = await _write(
-            cur,
-            "UPDATE appointments SET status = 'cancelled', updated_at = now() WHERE id = %s",
-            (appointment_id,),
-        )
+        appointment = await _update(cur, appointment_id, status="cancelled")
         await queue.cancel_live(cur, appointment_id, notifications.BOOKED_TYPES, "appointment was cancelled")
         client, _ = await _parts(cur, salon.id, booked.client_id, booked.staff_id, booked.service_id)
         await queue.enqueue(
@@ -187,12 +219,7 @@ async def reschedule(
             return _with_jobs(booked, await queue.for_appointment(cur, appointment_id))
         client, duration = await _parts(cur, salon.id, booked.client_id, new_staff, booked.service_id)
         new_end = new_start + duration
-        appointment = await _write(
-            cur,
-            """UPDATE appointments SET start_time = %s, end_time = %s, staff_id = %s, updated_at = now()
-                WHERE id = %s""",
-            (new_start, new_end, new_staff, appointment_id),
-        )
+        appointment = await _update(cur, appointment_id, start_time=new_start, end_time=new_end, staff_id=new_staff)
         await queue.cancel_live(
             cur, appointment_id, notifications.BOOKED_TYPES, f"appointment moved to {new_start.isoformat()}"
         )
@@ -219,9 +246,7 @@ async def record_visit(db: Database, salon: Salon, appointment_id: uuid.UUID, ou
         booked = await _booked_for_update(cur, salon.id, appointment_id)
         if booked.start_time > _now():
             raise Conflict("the appointment has not started yet")
-        appointment = await _write(
-            cur, "UPDATE appointments SET status = %s, updated_at = now() WHERE id = %s", (outcome, appointment_id)
-        )
+        appointment = await _update(cur, appointment_id, status=outcome)
         await queue.cancel_live(cur, appointment_id, notifications.BOOKED_TYPES, f"appointment marked {outcome}")
         jobs = await queue.for_appointment(cur, appointment_id)
     return _with_jobs(appointment, jobs)

@@ -67,16 +67,16 @@ async def enqueue(
     for job in jobs:
         params += [salon_id, client_id, appointment_id, job.type, json.dumps(job.payload),
                    list(job.channels), job.run_at, max_attempts]
+    # NOTIFY rides in the same round trip; like the rows, PostgreSQL delivers it only on commit.
     await cur.execute(
-        f"""INSERT INTO notification_jobs
+        f"""NOTIFY {NOTIFY_CHANNEL};
+            INSERT INTO notification_jobs
                 (salon_id, client_id, appointment_id, type, payload, channels, run_at, max_attempts)
             VALUES {rows}
             RETURNING id, type, status, run_at""",
         params,
     )
-    queued = [QueuedJob(**row) for row in await cur.fetchall()]
-    await cur.execute(f"NOTIFY {NOTIFY_CHANNEL}")
-    return queued
+    return [QueuedJob(**row) for row in await cur.fetchall()]
 
 
 async def cancel_live(
