@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
+## make lint: fix what ruff can and format the code
 .PHONY: run test lint bench chromium
 
 $(BIN)/python:
@@ -21,14 +22,15 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime
 	$(BIN)/python server.py
 
-## make test: lint, then every test (embedded PostgreSQL, or TEST_DATABASE_URL)
+## make test: lint and format check, then every test (embedded PostgreSQL, or TEST_DATABASE_URL)
 test: $(VENV)/.dev chromium
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 ## make bench: the booking and worker benchmarks (numbers in the README come from here)
 bench: $(VENV)/.dev

@@ -51,7 +51,10 @@ async def prepare(url: str) -> tuple[Database, Salon]:
     db = await Database.connect(url)
     await apply_schema(db)
     new = await accounts.create_salon(
-        db, name="Bench Salon", timezone="Europe/London", owner_email="bench@example.com",
+        db,
+        name="Bench Salon",
+        timezone="Europe/London",
+        owner_email="bench@example.com",
         owner_password="benchmark!",
     )
     client = await clients.create_client(
@@ -65,17 +68,23 @@ def request_for(target: str, salon: Salon, staff_id: uuid.UUID, start: dt.dateti
     """The URL path and body one booking takes on ``target``."""
     if target == "product":
         return "/api/v1/appointments", {
-            "clientId": str(salon.client_id), "staffId": str(staff_id), "serviceId": str(salon.service_id),
+            "clientId": str(salon.client_id),
+            "staffId": str(staff_id),
+            "serviceId": str(salon.service_id),
             "startTime": start.isoformat(),
         }
     return f"/{target}", {
-        "salon": str(salon.id), "client": str(salon.client_id), "staff": str(staff_id),
-        "service": str(salon.service_id), "start": start.isoformat(),
+        "salon": str(salon.id),
+        "client": str(salon.client_id),
+        "staff": str(staff_id),
+        "service": str(salon.service_id),
+        "start": start.isoformat(),
     }
 
 
-async def load(base_url: str, salon: Salon, staff_id: uuid.UUID, target: str,
-               concurrency: int, count: int) -> tuple[list[float], float]:
+async def load(
+    base_url: str, salon: Salon, staff_id: uuid.UUID, target: str, concurrency: int, count: int
+) -> tuple[list[float], float]:
     """Books ``count`` distinct half-hour slots with ``concurrency`` clients; returns latencies and wall time."""
     client = tornado.httpclient.AsyncHTTPClient(force_instance=True, max_clients=concurrency)
     first = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=30)
@@ -87,7 +96,9 @@ async def load(base_url: str, salon: Salon, staff_id: uuid.UUID, target: str,
             path, body = request_for(target, salon, staff_id, first + dt.timedelta(minutes=30 * index))
             started = time.perf_counter()
             response = await client.fetch(
-                base_url + path, method="POST", body=json.dumps(body),
+                base_url + path,
+                method="POST",
+                body=json.dumps(body),
                 headers={"Authorization": f"Bearer {salon.token}", "Content-Type": "application/json"},
                 request_timeout=60,
             )
@@ -128,16 +139,32 @@ def verdict(rows: list[list[object]]) -> list[str]:
 
 
 async def main() -> None:
-    with postgres_server() as server_url, fresh_database(server_url) as url, \
-            smtp_server(SlowMailbox(SMTP_DELAY)) as smtp_port:
+    with (
+        postgres_server() as server_url,
+        fresh_database(server_url) as url,
+        smtp_server(SlowMailbox(SMTP_DELAY)) as smtp_port,
+    ):
         db, salon = await prepare(url)
         product_port, reference_port = free_port(), free_port()
-        product_args = ["server.py", f"--database_url={url}", "--smtp_host=127.0.0.1", f"--smtp_port={smtp_port}",
-                        f"--port={product_port}", "--logging=warning"]
-        reference_args = ["bench/reference.py", f"--database_url={url}", f"--smtp_port={smtp_port}",
-                          f"--port={reference_port}", "--logging=warning"]
-        with process(product_args, f"http://127.0.0.1:{product_port}/healthz", log_name="product"), \
-                process(reference_args, f"http://127.0.0.1:{reference_port}/healthz", log_name="reference"):
+        product_args = [
+            "server.py",
+            f"--database_url={url}",
+            "--smtp_host=127.0.0.1",
+            f"--smtp_port={smtp_port}",
+            f"--port={product_port}",
+            "--logging=warning",
+        ]
+        reference_args = [
+            "bench/reference.py",
+            f"--database_url={url}",
+            f"--smtp_port={smtp_port}",
+            f"--port={reference_port}",
+            "--logging=warning",
+        ]
+        with (
+            process(product_args, f"http://127.0.0.1:{product_port}/healthz", log_name="product"),
+            process(reference_args, f"http://127.0.0.1:{reference_port}/healthz", log_name="reference"),
+        ):
             urls = {"product": f"http://127.0.0.1:{product_port}"} | dict.fromkeys(
                 ("ceiling", "floor"), f"http://127.0.0.1:{reference_port}"
             )

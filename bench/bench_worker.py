@@ -81,13 +81,17 @@ class Sink:
 async def make_salon(db: Database) -> tuple:
     salon = await db.fetch_one(
         "INSERT INTO salons (slug, name, address, timezone) VALUES (%s, 'Bench Salon', '1 High St', "
-        "'Europe/London') RETURNING id", (secrets.token_hex(4),))
+        "'Europe/London') RETURNING id",
+        (secrets.token_hex(4),),
+    )
     row = await db.fetch_one(
         """WITH st AS (INSERT INTO staff (salon_id, first_name) VALUES (%(s)s, 'Bea') RETURNING id),
                 sv AS (INSERT INTO services (salon_id, name, duration_minutes) VALUES (%(s)s, 'Cut', 30) RETURNING id),
                 cl AS (INSERT INTO clients (salon_id, first_name, email, opted_in_reminders)
                        VALUES (%(s)s, 'Ann', 'ann@example.com', true) RETURNING id)
-           SELECT st.id AS staff, sv.id AS service, cl.id AS client FROM st, sv, cl""", {"s": salon["id"]})
+           SELECT st.id AS staff, sv.id AS service, cl.id AS client FROM st, sv, cl""",
+        {"s": salon["id"]},
+    )
     return salon["id"], row["staff"], row["service"], row["client"]
 
 
@@ -114,7 +118,8 @@ async def enqueue(db: Database, salon: tuple, count: int, *, notify: bool) -> li
                                          'endTime', to_char(ap.end_time AT TIME ZONE 'UTC',
                                                             'YYYY-MM-DD"T"HH24:MI:SS+00:00'))
                  FROM ap RETURNING id""",
-            {"s": salon_id, "c": client, "st": staff, "sv": service, "f": first, "n": count})
+            {"s": salon_id, "c": client, "st": staff, "sv": service, "f": first, "n": count},
+        )
         ids = [r["id"] for r in await cur.fetchall()]
         if notify:
             await cur.execute("NOTIFY salonbook_jobs")
@@ -127,8 +132,16 @@ async def enqueue(db: Database, salon: tuple, count: int, *, notify: bool) -> li
 def spawn_worker(dsn: str, smtp_port: int, **options: object) -> subprocess.Popen:
     values = {"poll_interval": 5, "batch_size": 10, "concurrency": CONCURRENCY} | options
     return subprocess.Popen(
-        [sys.executable, "-m", "worker", f"--database_url={dsn}", "--smtp_host=127.0.0.1",
-         f"--smtp_port={smtp_port}", "--logging=warning", *(f"--{k}={v}" for k, v in values.items())],
+        [
+            sys.executable,
+            "-m",
+            "worker",
+            f"--database_url={dsn}",
+            "--smtp_host=127.0.0.1",
+            f"--smtp_port={smtp_port}",
+            "--logging=warning",
+            *(f"--{k}={v}" for k, v in values.items()),
+        ],
         cwd=ROOT,
     )
 
@@ -153,7 +166,8 @@ async def wait_listening(db: Database, count: int) -> None:
     while True:
         row = await db.fetch_one(
             "SELECT (SELECT count(*) FROM workers) AS w, (SELECT count(*) FROM pg_stat_activity "
-            "WHERE query = 'LISTEN salonbook_jobs') AS l")
+            "WHERE query = 'LISTEN salonbook_jobs') AS l"
+        )
         if row["w"] >= count and row["l"] >= count:
             return
         await asyncio.sleep(0.05)
@@ -197,8 +211,9 @@ async def raw_rate(sink: Sink, messages: int, connections: int, how: str) -> flo
     raw.write_bytes(sink.last_raw)
     before = sink.count
     started = time.perf_counter()
-    sender = subprocess.Popen([*_THIS, "--raw-sender", how, str(port), str(connections),
-                               str(messages), str(raw)], cwd=ROOT)
+    sender = subprocess.Popen(
+        [*_THIS, "--raw-sender", how, str(port), str(connections), str(messages), str(raw)], cwd=ROOT
+    )
     finished = await sink.wait(before + messages)
     while sender.poll() is None:
         await asyncio.sleep(0.01)
@@ -218,8 +233,9 @@ async def raw_sender(how: str, port: int, connections: int, messages: int, path:
             if how == "sendmail":
                 await client.sendmail("bookings@salonbook.localhost", ["ann@example.com"], data)
             else:
-                await client.send_message(message, sender="bookings@salonbook.localhost",
-                                          recipients=["ann@example.com"])
+                await client.send_message(
+                    message, sender="bookings@salonbook.localhost", recipients=["ann@example.com"]
+                )
         await client.quit()
 
     await asyncio.gather(*(session(n) for n in per))
@@ -277,10 +293,20 @@ async def main(arguments: argparse.Namespace) -> None:
         polling = await pickup(db, salon, sink, max(10, arguments.samples // 3), notify=False)
         await stop([worker])
         await db.execute("DELETE FROM workers")
-        rows.append(("pickup p50 / p99, NOTIFY",
-                     f"{percentile(with_notify, .5):.1f} / {percentile(with_notify, .99):.1f} ms", "p50 < 100 ms"))
-        rows.append(("pickup p50 / p99, polling only (1 s poll)",
-                     f"{percentile(polling, .5):.0f} / {percentile(polling, .99):.0f} ms", "~ poll/2"))
+        rows.append(
+            (
+                "pickup p50 / p99, NOTIFY",
+                f"{percentile(with_notify, 0.5):.1f} / {percentile(with_notify, 0.99):.1f} ms",
+                "p50 < 100 ms",
+            )
+        )
+        rows.append(
+            (
+                "pickup p50 / p99, polling only (1 s poll)",
+                f"{percentile(polling, 0.5):.0f} / {percentile(polling, 0.99):.0f} ms",
+                "~ poll/2",
+            )
+        )
 
         rss = 0.0
         for processes in (1, 3):
@@ -289,12 +315,27 @@ async def main(arguments: argparse.Namespace) -> None:
             connections = processes * CONCURRENCY
             raw = await raw_rate(sink, arguments.jobs, connections, "sendmail")
             prebuilt = await raw_rate(sink, arguments.jobs, connections, "send_message")
-            rows.append((f"drain {arguments.jobs} emails, {processes} worker process(es) x {CONCURRENCY} conn",
-                         f"{rate:.0f} msg/s", f"{100 * rate / raw:.0f} % of raw sendmail (target >= 80 %)"))
-            rows.append((f"raw aiosmtplib sendmail(bytes), {connections} conn", f"{raw:.0f} msg/s",
-                         "same bytes, persistent sessions, own process"))
-            rows.append((f"aiosmtplib send_message(prebuilt EmailMessage), {connections} conn",
-                         f"{prebuilt:.0f} msg/s", f"worker at {100 * rate / prebuilt:.0f} % of it"))
+            rows.append(
+                (
+                    f"drain {arguments.jobs} emails, {processes} worker process(es) x {CONCURRENCY} conn",
+                    f"{rate:.0f} msg/s",
+                    f"{100 * rate / raw:.0f} % of raw sendmail (target >= 80 %)",
+                )
+            )
+            rows.append(
+                (
+                    f"raw aiosmtplib sendmail(bytes), {connections} conn",
+                    f"{raw:.0f} msg/s",
+                    "same bytes, persistent sessions, own process",
+                )
+            )
+            rows.append(
+                (
+                    f"aiosmtplib send_message(prebuilt EmailMessage), {connections} conn",
+                    f"{prebuilt:.0f} msg/s",
+                    f"worker at {100 * rate / prebuilt:.0f} % of it",
+                )
+            )
         noop = await overhead(dsn, db, salon, arguments.jobs)
         rows.append(("queue overhead, no-op channel, batch 10, 1 process", f"{noop:.0f} jobs/s", ">= 2000"))
         rows.append(("peak RSS of a worker process", f"{rss:.0f} MB", "< 150 MB"))
@@ -303,8 +344,10 @@ async def main(arguments: argparse.Namespace) -> None:
     print()
     print(table(["measure", "result", "note"], rows))
     where = "TEST_DATABASE_URL" if os.environ.get("TEST_DATABASE_URL") else "embedded"
-    print(f"\n(pickup samples: {len(with_notify)} with NOTIFY, {len(polling)} polling; "
-          f"{os.cpu_count()} CPUs; PostgreSQL {where})")
+    print(
+        f"\n(pickup samples: {len(with_notify)} with NOTIFY, {len(polling)} polling; "
+        f"{os.cpu_count()} CPUs; PostgreSQL {where})"
+    )
 
 
 if __name__ == "__main__":

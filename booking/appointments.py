@@ -116,6 +116,7 @@ async def _update(cur: aiopg.Cursor, appointment_id: uuid.UUID, **changes: objec
     )
     return Appointment(**row)
 
+
 # One round trip: the service's length, the insert, and the client the notifications are for.
 _BOOK = f"""
     WITH service AS (SELECT duration_minutes FROM services WHERE id = %(service)s AND salon_id = %(salon)s),
@@ -146,8 +147,18 @@ async def book(
     if len(notes) > MAX_NOTES:
         raise Invalid(f"notes are longer than {MAX_NOTES} characters", "notes")
     async with db.transaction() as cur:
-        row = await _write(cur, _BOOK, {"salon": salon.id, "client": client_id, "staff": staff_id,
-                                        "service": service_id, "start": start_time, "notes": notes.strip()})
+        row = await _write(
+            cur,
+            _BOOK,
+            {
+                "salon": salon.id,
+                "client": client_id,
+                "staff": staff_id,
+                "service": service_id,
+                "start": start_time,
+                "notes": notes.strip(),
+            },
+        )
         if row is None:
             raise NotFound("no such service", "serviceId")
         client = Client(**{column: row.pop(f"c_{column}") for column in _CLIENT_COLUMNS.split(", ")})
@@ -176,9 +187,7 @@ async def _booked_for_update(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment
     return appointment
 
 
-async def cancel(
-    db: Database, salon: Salon, appointment_id: uuid.UUID, *, max_attempts: int = 3
-) -> Appointment:
+async def cancel(db: Database, salon: Salon, appointment_id: uuid.UUID, *, max_attempts: int = 3) -> Appointment:
     """Cancels a booked appointment: its reminders stop and a cancellation notice is queued."""
     now = _now()
     async with db.transaction() as cur:
@@ -273,7 +282,8 @@ async def list_between(
 ) -> list[Appointment]:
     """Appointments starting in [start, end), all statuses, in time order, with names."""
     rows = await db.fetch_all(
-        _NAMED + """ WHERE a.salon_id = %s AND a.start_time >= %s AND a.start_time < %s
+        _NAMED
+        + """ WHERE a.salon_id = %s AND a.start_time >= %s AND a.start_time < %s
                        AND (%s::uuid IS NULL OR a.staff_id = %s)
                      ORDER BY a.start_time, staff_name, a.id""",
         (salon_id, start, end, staff_id, staff_id),

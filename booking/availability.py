@@ -64,9 +64,7 @@ async def free_slots(
     ``moving`` is an appointment being rescheduled: its own time counts as free.
     """
     service = await services.get_service(db, salon.id, service_id)
-    members = (
-        [await staff.get_staff(db, salon.id, staff_id)] if staff_id else await staff.list_staff(db, salon.id)
-    )
+    members = [await staff.get_staff(db, salon.id, staff_id)] if staff_id else await staff.list_staff(db, salon.id)
     day_start, day_end = appointments.local_day_bounds(salon, day)
     busy = await appointments.busy_times(db, salon.id, day_start, day_end, ignoring=moving)
     not_before = now or dt.datetime.now(dt.UTC)

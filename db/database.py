@@ -44,9 +44,7 @@ class Database:
 
     @classmethod
     async def connect(cls, dsn: str, *, minsize: int = 1, maxsize: int = 10, timeout: float = 10.0) -> Database:
-        pool = await aiopg.create_pool(
-            dsn, minsize=minsize, maxsize=maxsize, timeout=timeout, enable_hstore=False
-        )
+        pool = await aiopg.create_pool(dsn, minsize=minsize, maxsize=maxsize, timeout=timeout, enable_hstore=False)
         return cls(pool)
 
     async def close(self) -> None:

@@ -96,6 +96,6 @@ class Salonbook(tornado.web.Application):
 
     def log_request(self, handler: tornado.web.RequestHandler) -> None:
         super().log_request(handler)
-        self.metrics.requests.labels(
-            type(handler).__name__, handler.request.method, handler.get_status()
-        ).observe(handler.request.request_time())
+        self.metrics.requests.labels(type(handler).__name__, handler.request.method, handler.get_status()).observe(
+            handler.request.request_time()
+        )

@@ -95,5 +95,13 @@ class BaseHandler(tornado.web.RequestHandler):
 
 
 def _code_for(status: int) -> str:
-    return {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-            405: "method_not_allowed", 409: "conflict", 413: "too_large", 503: "unavailable"}.get(status, "error")
+    return {
+        400: "bad_request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        409: "conflict",
+        413: "too_large",
+        503: "unavailable",
+    }.get(status, "error")

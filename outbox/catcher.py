@@ -33,9 +33,13 @@ class _Keeper:
         headers = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
         try:
             await messages.store(
-                self.db, salon_id=_salon_id(headers.get(SALON_HEADER)), channel="email",
-                sender=envelope.mail_from or "", recipients=envelope.rcpt_tos,
-                subject=str(headers.get("Subject", "")), message_id=headers.get("Message-ID"),
+                self.db,
+                salon_id=_salon_id(headers.get(SALON_HEADER)),
+                channel="email",
+                sender=envelope.mail_from or "",
+                recipients=envelope.rcpt_tos,
+                subject=str(headers.get("Subject", "")),
+                message_id=headers.get("Message-ID"),
                 body=raw.decode("utf-8", errors="replace"),
             )
         except Exception:

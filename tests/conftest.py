@@ -97,7 +97,11 @@ def api(http_server_client):
         if data is None and method in ("POST", "PATCH", "PUT"):
             data = b""
         response = await http_server_client.fetch(
-            "/api/v1" + path, method=method, headers=headers, body=data, raise_error=False,
+            "/api/v1" + path,
+            method=method,
+            headers=headers,
+            body=data,
+            raise_error=False,
             allow_nonstandard_methods=True,
         )
         payload = json.loads(response.body) if response.body else None

@@ -78,8 +78,9 @@ class SmtpServer:
         await asyncio.sleep(0)
 
     # --- aiosmtpd hooks ---
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
-                          address: str, rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
         queued = self._next_replies.get(address.lower())
         if queued:
             return queued.popleft()
@@ -114,8 +115,10 @@ class SmtpServer:
         while len(self.messages) < count:
             left = deadline - time.monotonic()
             if left <= 0:
-                pytest.fail(f"expected {count} emails within {timeout:g} s, got {len(self.messages)}: "
-                            f"{[m['Subject'] for m in self.messages][:10]}")
+                pytest.fail(
+                    f"expected {count} emails within {timeout:g} s, got {len(self.messages)}: "
+                    f"{[m['Subject'] for m in self.messages][:10]}"
+                )
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), min(left, 0.5))
@@ -141,8 +144,9 @@ class SmsApi:
         class Messages(tornado.web.RequestHandler):
             def post(self, account: str) -> None:
                 form = {k: v[0] for k, v in urllib.parse.parse_qs(self.request.body.decode()).items()}
-                api.requests.append({"account": account, "auth": self.request.headers.get("Authorization"),
-                                     "form": form})
+                api.requests.append(
+                    {"account": account, "auth": self.request.headers.get("Authorization"), "form": form}
+                )
                 code, body = api.next_answers.popleft() if api.next_answers else (201, {"sid": "SM123"})
                 self.set_status(code)
                 self.write(json.dumps(body))

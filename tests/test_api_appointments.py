@@ -13,8 +13,14 @@ from db import Database
 IN_A_WEEK = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0)
 
 
-async def _setup(api, token: str, *, opted_in: bool = True, email: str | None = "ann@example.com",
-                 phone: str | None = "+44 7700 900123") -> dict[str, Any]:
+async def _setup(
+    api,
+    token: str,
+    *,
+    opted_in: bool = True,
+    email: str | None = "ann@example.com",
+    phone: str | None = "+44 7700 900123",
+) -> dict[str, Any]:
     status, staff = await api("POST", "/staff", token, {"firstName": "Bea", "lastName": "Stylist"})
     assert status == 201, staff
     status, service = await api("POST", "/services", token, {"name": "Cut", "durationMinutes": 45, "priceCents": 3500})
@@ -214,8 +220,12 @@ async def test_unknown_id_and_unknown_path_are_json_404(api, make_salon) -> None
 
 async def test_bad_query_parameters_are_400(api, make_salon) -> None:
     salon = await make_salon()
-    for query, field in (("/appointments?date=2030-13-45", "date"), ("/jobs?status=lost", "status"),
-                         ("/jobs?limit=0", "limit"), ("/jobs?appointmentId=x", "appointmentId")):
+    for query, field in (
+        ("/appointments?date=2030-13-45", "date"),
+        ("/jobs?status=lost", "status"),
+        ("/jobs?limit=0", "limit"),
+        ("/jobs?appointmentId=x", "appointmentId"),
+    ):
         status, body = await api("GET", query, salon.api_token)
         assert status == 400, (query, body)
         assert body["error"]["field"] == field

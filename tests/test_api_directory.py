@@ -23,12 +23,18 @@ async def test_staff_with_working_hours_round_trip(api, make_salon) -> None:
         ({"lastName": "Ng"}, "firstName"),
         ({"firstName": "  "}, "firstName"),
         ({"firstName": "Bea", "email": "not-an-email"}, "email"),
-        ({"firstName": "Bea", "workingHours": [{"weekday": 7, "start": "09:00", "end": "10:00"}]},
-         "workingHours[0].weekday"),
-        ({"firstName": "Bea", "workingHours": [{"weekday": 1, "start": "9am", "end": "10:00"}]},
-         "workingHours[0].start"),
-        ({"firstName": "Bea", "workingHours": [{"weekday": 1, "start": "12:00", "end": "10:00"}]},
-         "workingHours[0].end"),
+        (
+            {"firstName": "Bea", "workingHours": [{"weekday": 7, "start": "09:00", "end": "10:00"}]},
+            "workingHours[0].weekday",
+        ),
+        (
+            {"firstName": "Bea", "workingHours": [{"weekday": 1, "start": "9am", "end": "10:00"}]},
+            "workingHours[0].start",
+        ),
+        (
+            {"firstName": "Bea", "workingHours": [{"weekday": 1, "start": "12:00", "end": "10:00"}]},
+            "workingHours[0].end",
+        ),
         ({"firstName": "Bea", "workingHours": "mornings"}, "workingHours"),
     ],
 )
@@ -43,11 +49,13 @@ async def test_services_round_trip_and_validation(api, make_salon) -> None:
     salon = await make_salon()
     status, created = await api("POST", "/services", salon.api_token, {"name": "Colour", "durationMinutes": 90})
     assert status == 201 and created["durationMinutes"] == 90 and created["priceCents"] is None
-    for bad, field in (({"name": "X", "durationMinutes": 0}, "durationMinutes"),
-                       ({"name": "X", "durationMinutes": "90"}, "durationMinutes"),
-                       ({"name": "X", "durationMinutes": True}, "durationMinutes"),
-                       ({"name": "X", "durationMinutes": 30, "priceCents": -1}, "priceCents"),
-                       ({"durationMinutes": 30}, "name")):
+    for bad, field in (
+        ({"name": "X", "durationMinutes": 0}, "durationMinutes"),
+        ({"name": "X", "durationMinutes": "90"}, "durationMinutes"),
+        ({"name": "X", "durationMinutes": True}, "durationMinutes"),
+        ({"name": "X", "durationMinutes": 30, "priceCents": -1}, "priceCents"),
+        ({"durationMinutes": 30}, "name"),
+    ):
         status, answer = await api("POST", "/services", salon.api_token, bad)
         assert status == 400 and answer["error"]["field"] == field, (bad, answer)
     status, listed = await api("GET", "/services", salon.api_token)
@@ -56,17 +64,22 @@ async def test_services_round_trip_and_validation(api, make_salon) -> None:
 
 async def test_clients_are_normalised_and_validated(api, make_salon) -> None:
     salon = await make_salon()
-    status, client = await api("POST", "/clients", salon.api_token,
-                               {"firstName": "Ann", "email": "Ann@Example.COM", "phone": "07700 900123",
-                                "optedInReminders": True})
+    status, client = await api(
+        "POST",
+        "/clients",
+        salon.api_token,
+        {"firstName": "Ann", "email": "Ann@Example.COM", "phone": "07700 900123", "optedInReminders": True},
+    )
     assert status == 201, client
     assert client["phone"] == "+447700900123"
     assert client["email"] == "Ann@example.com"
     assert client["optedInReminders"] is True
-    for bad, field in (({"firstName": "A", "phone": "call me"}, "phone"),
-                       ({"firstName": "A", "email": "a@"}, "email"),
-                       ({"firstName": "A", "optedInReminders": "yes"}, "optedInReminders"),
-                       ({"firstName": "A", "email": "a@example.com\r\nBcc: x@example.com"}, "email")):
+    for bad, field in (
+        ({"firstName": "A", "phone": "call me"}, "phone"),
+        ({"firstName": "A", "email": "a@"}, "email"),
+        ({"firstName": "A", "optedInReminders": "yes"}, "optedInReminders"),
+        ({"firstName": "A", "email": "a@example.com\r\nBcc: x@example.com"}, "email"),
+    ):
         status, answer = await api("POST", "/clients", salon.api_token, bad)
         assert status == 400 and answer["error"]["field"] == field, (bad, answer)
 

@@ -23,8 +23,12 @@ async def test_only_one_of_two_simultaneous_first_setups_wins(db: Database) -> N
     async def setup(tag: str):
         try:
             return await accounts.create_salon(
-                db, name=f"Salon {tag}", timezone="UTC", owner_email=f"{tag}@example.com",
-                owner_password="long enough", only_if_first=True,
+                db,
+                name=f"Salon {tag}",
+                timezone="UTC",
+                owner_email=f"{tag}@example.com",
+                owner_password="long enough",
+                only_if_first=True,
             )
         except Conflict as refused:
             return refused

@@ -31,11 +31,23 @@ async def test_slots_fill_working_hours_in_the_salons_time(db: Database, make_sa
     salon, bea, _, cut = await _salon_with_staff(db, make_salon)
     slots = await availability.free_slots(db, salon, service_id=cut.id, day=DAY, staff_id=bea.id, now=NOW)
     assert [_local(slot, salon.zone) for slot in slots] == [
-        "09:00", "09:15", "09:30", "09:45", "10:00", "10:15", "10:30", "10:45", "11:00"
+        "09:00",
+        "09:15",
+        "09:30",
+        "09:45",
+        "10:00",
+        "10:15",
+        "10:30",
+        "10:45",
+        "11:00",
     ]
     assert all(slot.end - slot.start == dt.timedelta(hours=1) for slot in slots)
-    assert await availability.free_slots(db, salon, service_id=cut.id, day=DAY + dt.timedelta(days=1),
-                                         staff_id=bea.id, now=NOW) == []
+    assert (
+        await availability.free_slots(
+            db, salon, service_id=cut.id, day=DAY + dt.timedelta(days=1), staff_id=bea.id, now=NOW
+        )
+        == []
+    )
 
 
 async def test_booked_time_is_not_offered_and_anyone_free_merges_staff(db: Database, make_salon) -> None:
@@ -47,8 +59,13 @@ async def test_booked_time_is_not_offered_and_anyone_free_merges_staff(db: Datab
     assert [_local(slot, salon.zone) for slot in bea_slots] == ["09:00", "11:00"]
     anyone = await availability.free_slots(db, salon, service_id=cut.id, day=DAY, now=NOW)
     assert [(_local(slot, salon.zone), slot.staff_name) for slot in anyone] == [
-        ("09:00", "Bea"), ("11:00", "Bea"), ("11:00", "Cal"), ("11:15", "Cal"), ("11:30", "Cal"),
-        ("11:45", "Cal"), ("12:00", "Cal"),
+        ("09:00", "Bea"),
+        ("11:00", "Bea"),
+        ("11:00", "Cal"),
+        ("11:15", "Cal"),
+        ("11:30", "Cal"),
+        ("11:45", "Cal"),
+        ("12:00", "Cal"),
     ]
 
 
@@ -64,6 +81,7 @@ async def test_an_appointment_being_moved_does_not_block_its_own_time(db: Databa
     ann = await clients.create_client(db, salon.id, first_name="Ann")
     ten = dt.datetime.combine(DAY, dt.time(10), salon.zone)
     booked = await appointments.book(db, salon, client_id=ann.id, staff_id=bea.id, service_id=cut.id, start_time=ten)
-    slots = await availability.free_slots(db, salon, service_id=cut.id, day=DAY, staff_id=bea.id, now=NOW,
-                                          moving=booked.id)
+    slots = await availability.free_slots(
+        db, salon, service_id=cut.id, day=DAY, staff_id=bea.id, now=NOW, moving=booked.id
+    )
     assert "10:30" in [_local(slot, salon.zone) for slot in slots]  # overlaps its own old time: fine to move to

@@ -15,10 +15,8 @@ async def _booking(db: Database, make_salon, start: dt.datetime):
     salon = (await make_salon()).salon
     bea = await staff.create_staff(db, salon.id, first_name="Bea")
     cut = await services.create_service(db, salon.id, name="Cut", duration_minutes=30)
-    ann = await clients.create_client(db, salon.id, first_name="Ann", email="ann@example.com",
-                                      opted_in_reminders=True)
-    booked = await appointments.book(db, salon, client_id=ann.id, staff_id=bea.id, service_id=cut.id,
-                                     start_time=start)
+    ann = await clients.create_client(db, salon.id, first_name="Ann", email="ann@example.com", opted_in_reminders=True)
+    booked = await appointments.book(db, salon, client_id=ann.id, staff_id=bea.id, service_id=cut.id, start_time=start)
     return salon, booked
 
 
@@ -45,8 +43,14 @@ async def test_the_appointment_page_records_a_no_show(logged_in, db: Database) -
     bea = await staff.create_staff(db, salon.id, first_name="Bea")
     cut = await services.create_service(db, salon.id, name="Cut", duration_minutes=30)
     ann = await clients.create_client(db, salon.id, first_name="Ann")
-    booked = await appointments.book(db, salon, client_id=ann.id, staff_id=bea.id, service_id=cut.id,
-                                     start_time=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2))
+    booked = await appointments.book(
+        db,
+        salon,
+        client_id=ann.id,
+        staff_id=bea.id,
+        service_id=cut.id,
+        start_time=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2),
+    )
     page = await session.get(f"/appointments/{booked.id}")
     assert b'value="no_show"' in page.body
     answer = await session.post(f"/appointments/{booked.id}/visit", {"outcome": "no_show"})

@@ -25,8 +25,15 @@ import pytest
 from tests.conftest import ROOT
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 ZONE = "Europe/London"
 WAIT_MS = 30_000
@@ -67,9 +74,18 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     log_path = tmp_path_factory.mktemp("server") / "server.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, str(ROOT / "server.py"), f"--port={port}", f"--database_url={database_url}",
-             "--poll_interval=1"],
-            cwd=tmp_path_factory.mktemp("cwd"), env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                str(ROOT / "server.py"),
+                f"--port={port}",
+                f"--database_url={database_url}",
+                "--poll_interval=1",
+            ],
+            cwd=tmp_path_factory.mktemp("cwd"),
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         url = f"http://127.0.0.1:{port}"
         try:
@@ -94,8 +110,9 @@ def page(request: pytest.FixtureRequest):
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=server, viewport={"width": 1180, "height": 820},
-                                      locale="en-GB", timezone_id=ZONE)
+        context = browser.new_context(
+            base_url=server, viewport={"width": 1180, "height": 820}, locale="en-GB", timezone_id=ZONE
+        )
         context.set_default_timeout(WAIT_MS)
         try:
             yield context.new_page()

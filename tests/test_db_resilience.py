@@ -73,8 +73,9 @@ async def test_database_down_is_a_clean_503(down_client: str) -> None:
     assert b"Traceback" not in api.body
 
 
-async def test_statement_on_a_dead_connection_is_retried_on_a_fresh_one(db: Database, database_url: str,
-                                                                         caplog) -> None:
+async def test_statement_on_a_dead_connection_is_retried_on_a_fresh_one(
+    db: Database, database_url: str, caplog
+) -> None:
     await db.fetch_one("SELECT 1")
     _terminate_other_backends(database_url)  # the pool has not noticed yet
     assert await db.fetch_one("SELECT 2 AS two") == {"two": 2}

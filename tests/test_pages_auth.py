@@ -9,9 +9,19 @@ import pytest
 from handlers.pages.auth import LoginThrottle
 
 PAGES_BEHIND_LOGIN = (
-    "/", "/?date=2030-01-01", "/appointments/new", "/appointments/00000000-0000-0000-0000-000000000000",
-    "/clients", "/clients/new", "/staff", "/staff/new", "/services", "/services/new", "/jobs",
-    "/jobs/00000000-0000-0000-0000-000000000000", "/tokens",
+    "/",
+    "/?date=2030-01-01",
+    "/appointments/new",
+    "/appointments/00000000-0000-0000-0000-000000000000",
+    "/clients",
+    "/clients/new",
+    "/staff",
+    "/staff/new",
+    "/services",
+    "/services/new",
+    "/jobs",
+    "/jobs/00000000-0000-0000-0000-000000000000",
+    "/tokens",
 )
 
 
@@ -35,8 +45,9 @@ async def test_login_goes_back_where_it_was_asked_and_keeps_the_email_on_failure
     assert b"do not match" in wrong.body
     assert f'value="{salon.owner.email}"'.encode() in wrong.body
 
-    right = await session.post("/login", {"email": salon.owner.email.upper(), "password": "correct horse battery",
-                                          "next": "/clients"})
+    right = await session.post(
+        "/login", {"email": salon.owner.email.upper(), "password": "correct horse battery", "next": "/clients"}
+    )
     assert (right.code, right.headers["Location"]) == (303, "/clients")
     cookie = right.headers["Set-Cookie"]
     assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
@@ -47,8 +58,9 @@ async def test_login_goes_back_where_it_was_asked_and_keeps_the_email_on_failure
 async def test_login_never_sends_the_user_off_site(pages, make_salon, next_path: str) -> None:
     salon = await make_salon()
     session = pages()
-    response = await session.post("/login", {"email": salon.owner.email, "password": "correct horse battery",
-                                             "next": next_path})
+    response = await session.post(
+        "/login", {"email": salon.owner.email, "password": "correct horse battery", "next": next_path}
+    )
     assert (response.code, response.headers["Location"]) == (303, "/")
 
 

@@ -29,8 +29,9 @@ async def set_up_desk(db, salon) -> Desk:
     bea = await staff.create_staff(db, salon.id, first_name="Bea", last_name="Cutter", working_hours=ALL_WEEK)
     cy = await staff.create_staff(db, salon.id, first_name="Cy", last_name="Shears", working_hours=ALL_WEEK)
     cut = await services.create_service(db, salon.id, name="Cut", duration_minutes=45)
-    ann = await clients.create_client(db, salon.id, first_name="Ann", last_name="Example",
-                                      email="ann@example.com", opted_in_reminders=True)
+    ann = await clients.create_client(
+        db, salon.id, first_name="Ann", last_name="Example", email="ann@example.com", opted_in_reminders=True
+    )
     day = dt.datetime.now(salon.zone).date() + dt.timedelta(days=7)
     return Desk(bea, cy, cut, ann, day, salon.zone)
 
@@ -41,8 +42,14 @@ def slot(desk: Desk, hour: int, minute: int = 0) -> str:
 
 
 def booking_form(desk: Desk, **fields: str) -> dict[str, str]:
-    return {"serviceId": str(desk.service.id), "staffId": str(desk.staff.id), "day": desk.day.isoformat(),
-            "clientId": str(desk.client.id), "slot": slot(desk, 10), "notes": "fringe only"} | fields
+    return {
+        "serviceId": str(desk.service.id),
+        "staffId": str(desk.staff.id),
+        "day": desk.day.isoformat(),
+        "clientId": str(desk.client.id),
+        "slot": slot(desk, 10),
+        "notes": "fringe only",
+    } | fields
 
 
 def error_beside(body: bytes, field: str) -> str:
@@ -82,8 +89,11 @@ async def test_booking_through_the_form_creates_the_appointment_and_its_jobs(log
     appointment = await appointments.get_appointment(db, salon.salon.id, appointment_id)
     assert appointment.start_time == dt.datetime.combine(desk.day, dt.time(10), salon.salon.zone)
     assert appointment.notes == "fringe only"
-    assert {job.type for job in appointment.notification_jobs} == {"booking_confirmation", "reminder_24h",
-                                                                   "reminder_2h"}
+    assert {job.type for job in appointment.notification_jobs} == {
+        "booking_confirmation",
+        "reminder_24h",
+        "reminder_2h",
+    }
 
     page = await session.get(booked.headers["Location"])
     assert page.code == 200
@@ -97,8 +107,14 @@ async def test_booking_through_the_form_creates_the_appointment_and_its_jobs(log
 async def test_a_new_client_can_be_added_while_booking(logged_in, db) -> None:
     session, salon = await logged_in()
     desk = await set_up_desk(db, salon.salon)
-    new_client = {"clientId": "new", "firstName": "Flo", "lastName": "New", "email": "flo@", "phone": "",
-                  "optedInReminders": "on"}
+    new_client = {
+        "clientId": "new",
+        "firstName": "Flo",
+        "lastName": "New",
+        "email": "flo@",
+        "phone": "",
+        "optedInReminders": "on",
+    }
     refused = await session.post("/appointments/new", booking_form(desk, **new_client))
     assert refused.code == 400
     assert "not a valid email" in error_beside(refused.body, "email")
@@ -129,9 +145,14 @@ async def test_missing_choices_are_named_beside_their_field(logged_in, db) -> No
 async def test_a_time_taken_meanwhile_shows_the_form_again_with_409(logged_in, db) -> None:
     session, salon = await logged_in()
     desk = await set_up_desk(db, salon.salon)
-    await appointments.book(db, salon.salon, client_id=desk.client.id, staff_id=desk.staff.id,
-                            service_id=desk.service.id,
-                            start_time=dt.datetime.combine(desk.day, dt.time(10, 15), salon.salon.zone))
+    await appointments.book(
+        db,
+        salon.salon,
+        client_id=desk.client.id,
+        staff_id=desk.staff.id,
+        service_id=desk.service.id,
+        start_time=dt.datetime.combine(desk.day, dt.time(10, 15), salon.salon.zone),
+    )
     response = await session.post("/appointments/new", booking_form(desk))
     assert response.code == 409
     assert "already taken" in error_beside(response.body, "slot")
@@ -147,8 +168,12 @@ async def test_another_salons_ids_are_not_found(logged_in, db) -> None:
     _, theirs = await logged_in()
     their_desk = await set_up_desk(db, theirs.salon)
     their_booking = await appointments.book(
-        db, theirs.salon, client_id=their_desk.client.id, staff_id=their_desk.staff.id,
-        service_id=their_desk.service.id, start_time=dt.datetime.combine(desk.day, dt.time(9), theirs.salon.zone),
+        db,
+        theirs.salon,
+        client_id=their_desk.client.id,
+        staff_id=their_desk.staff.id,
+        service_id=their_desk.service.id,
+        start_time=dt.datetime.combine(desk.day, dt.time(9), theirs.salon.zone),
     )
     for path in (f"/appointments/{their_booking.id}", "/appointments/not-an-id"):
         assert (await session.get(path)).code == 404, path
@@ -208,9 +233,14 @@ async def test_moving_by_free_time_or_typed_local_time(logged_in, db) -> None:
     assert skipped.code == 400
     assert "clocks go forward" in error_beside(skipped.body, "startTime")
 
-    await appointments.book(db, salon.salon, client_id=desk.client.id, staff_id=desk.staff.id,
-                            service_id=desk.service.id,
-                            start_time=dt.datetime.combine(desk.day, dt.time(9), salon.salon.zone))
+    await appointments.book(
+        db,
+        salon.salon,
+        client_id=desk.client.id,
+        staff_id=desk.staff.id,
+        service_id=desk.service.id,
+        start_time=dt.datetime.combine(desk.day, dt.time(9), salon.salon.zone),
+    )
     clash = await session.post(f"{path}/reschedule", {"slot": slot(desk, 9), "day": str(desk.day), "staffId": ""})
     assert clash.code == 409
     assert "already taken" in error_beside(clash.body, "slot")
@@ -220,19 +250,31 @@ async def test_the_day_view_lists_each_members_appointments_with_their_notificat
     session, salon = await logged_in()
     desk = await set_up_desk(db, salon.salon)
     for hour, member in ((11, desk.staff), (9, desk.staff), (10, desk.other_staff)):
-        await appointments.book(db, salon.salon, client_id=desk.client.id, staff_id=member.id,
-                                service_id=desk.service.id,
-                                start_time=dt.datetime.combine(desk.day, dt.time(hour), salon.salon.zone))
+        await appointments.book(
+            db,
+            salon.salon,
+            client_id=desk.client.id,
+            staff_id=member.id,
+            service_id=desk.service.id,
+            start_time=dt.datetime.combine(desk.day, dt.time(hour), salon.salon.zone),
+        )
     silent = await clients.create_client(db, salon.salon.id, first_name="Quiet", last_name="Person")
-    await appointments.book(db, salon.salon, client_id=silent.id, staff_id=desk.other_staff.id,
-                            service_id=desk.service.id,
-                            start_time=dt.datetime.combine(desk.day, dt.time(13), salon.salon.zone))
+    await appointments.book(
+        db,
+        salon.salon,
+        client_id=silent.id,
+        staff_id=desk.other_staff.id,
+        service_id=desk.service.id,
+        start_time=dt.datetime.combine(desk.day, dt.time(13), salon.salon.zone),
+    )
 
     page = await session.get(f"/?date={desk.day}")
     assert page.code == 200
     body = page.body.decode()
-    order = [body.index(text) for text in ("Bea Cutter", "09:00\u201309:45", "11:00\u201311:45", "Cy Shears",
-                                           "10:00\u201310:45")]
+    order = [
+        body.index(text)
+        for text in ("Bea Cutter", "09:00\u201309:45", "11:00\u201311:45", "Cy Shears", "10:00\u201310:45")
+    ]
     assert order == sorted(order), "members by name, each member's appointments in time order"
     assert body.count("3 pending") == 3, "confirmation and two reminders for each opted-in booking"
     assert ">none<" in body, "the client who did not opt in gets nothing"
@@ -251,10 +293,12 @@ async def test_free_slots_and_jobs_on_the_page_come_from_the_domain(db, make_sal
     salon = await make_salon()
     desk = await set_up_desk(db, salon.salon)
     start = dt.datetime.combine(desk.day, dt.time(9), salon.salon.zone)
-    booked = await appointments.book(db, salon.salon, client_id=desk.client.id, staff_id=desk.staff.id,
-                                     service_id=desk.service.id, start_time=start)
+    booked = await appointments.book(
+        db, salon.salon, client_id=desk.client.id, staff_id=desk.staff.id, service_id=desk.service.id, start_time=start
+    )
     jobs = await queue.for_appointments(db, [booked.id])
     assert [job.type for job in jobs[booked.id]] == [job.type for job in booked.notification_jobs]
-    free = await availability.free_slots(db, salon.salon, service_id=desk.service.id, day=desk.day,
-                                         staff_id=desk.staff.id)
+    free = await availability.free_slots(
+        db, salon.salon, service_id=desk.service.id, day=desk.day, staff_id=desk.staff.id
+    )
     assert start not in {s.start for s in free}

@@ -6,9 +6,11 @@ import re
 
 from booking import clients, services, staff
 
-MONDAY_ONLY = {f"workingHours[{day}].weekday": str(day) for day in range(7)} | {
-    f"workingHours[{day}].{part}": "" for day in range(7) for part in ("start", "end")
-} | {"workingHours[0].start": "09:00", "workingHours[0].end": "17:00"}
+MONDAY_ONLY = (
+    {f"workingHours[{day}].weekday": str(day) for day in range(7)}
+    | {f"workingHours[{day}].{part}": "" for day in range(7) for part in ("start", "end")}
+    | {"workingHours[0].start": "09:00", "workingHours[0].end": "17:00"}
+)
 
 
 def error_beside(body: bytes, field: str) -> str:
@@ -34,8 +36,9 @@ async def test_staff_are_added_with_working_hours_and_edited(logged_in, db) -> N
     assert edit.code == 200
     assert b'name="workingHours[0].start" value="09:00"' in edit.body
     changed = MONDAY_ONLY | {"workingHours[4].start": "10:00", "workingHours[4].end": "14:00"}
-    saved = await session.post(f"/staff/{member.id}/edit", {"firstName": "Beatrice", "lastName": "", "email": ""}
-                               | changed)
+    saved = await session.post(
+        f"/staff/{member.id}/edit", {"firstName": "Beatrice", "lastName": "", "email": ""} | changed
+    )
     assert saved.code == 303
     member = await staff.get_staff(db, salon.salon.id, member.id)
     assert member.name == "Beatrice"
@@ -58,8 +61,13 @@ async def test_bad_working_hours_are_shown_on_their_row(logged_in) -> None:
 
 async def test_a_client_with_a_bad_email_is_shown_again_with_what_was_typed(logged_in, db) -> None:
     session, salon = await logged_in()
-    typed = {"firstName": "Dora", "lastName": "<b>Bold</b>", "email": "dora@", "phone": "01225 123456",
-             "optedInReminders": "on"}
+    typed = {
+        "firstName": "Dora",
+        "lastName": "<b>Bold</b>",
+        "email": "dora@",
+        "phone": "01225 123456",
+        "optedInReminders": "on",
+    }
     response = await session.post("/clients/new", typed)
     assert response.code == 400
     assert "not a valid email address" in error_beside(response.body, "email")
@@ -113,9 +121,11 @@ async def test_another_salons_things_are_not_found(logged_in, db) -> None:
     client = await clients.create_client(db, theirs.salon.id, first_name="Theirs")
     service = await services.create_service(db, theirs.salon.id, name="Theirs", duration_minutes=30)
     member = await staff.create_staff(db, theirs.salon.id, first_name="Theirs")
-    for path, form in ((f"/clients/{client.id}/edit", {"firstName": "Mine"}),
-                       (f"/services/{service.id}/edit", {"name": "Mine", "durationMinutes": "30"}),
-                       (f"/staff/{member.id}/edit", {"firstName": "Mine"})):
+    for path, form in (
+        (f"/clients/{client.id}/edit", {"firstName": "Mine"}),
+        (f"/services/{service.id}/edit", {"name": "Mine", "durationMinutes": "30"}),
+        (f"/staff/{member.id}/edit", {"firstName": "Mine"}),
+    ):
         shown = await session.get(path)
         assert shown.code == 404, path
         assert b"another salon" in shown.body

@@ -26,9 +26,16 @@ def raw_email(subject: str) -> str:
 
 
 async def keep(db, salon_id, channel: str, subject: str, body: str) -> int:
-    return await messages.store(db, salon_id=salon_id, channel=channel, sender="desk@salon.example",
-                                recipients=["ann@example.com" if channel == "email" else "+447700900123"],
-                                subject=subject, message_id=None, body=body)
+    return await messages.store(
+        db,
+        salon_id=salon_id,
+        channel=channel,
+        sender="desk@salon.example",
+        recipients=["ann@example.com" if channel == "email" else "+447700900123"],
+        subject=subject,
+        message_id=None,
+        body=body,
+    )
 
 
 async def test_the_outbox_lists_the_salons_email_and_sms_newest_first(logged_in, db) -> None:
@@ -54,7 +61,7 @@ async def test_an_email_is_shown_in_a_sandbox_with_its_text(logged_in, db) -> No
     assert page.code == 200
     body = page.body.decode()
     assert '<iframe class="email" sandbox ' in body
-    assert "srcdoc=\"&lt;p&gt;See you &lt;b&gt;soon&lt;/b&gt;&lt;/p&gt;&lt;script&gt;" in body, "escaped into srcdoc"
+    assert 'srcdoc="&lt;p&gt;See you &lt;b&gt;soon&lt;/b&gt;&lt;/p&gt;&lt;script&gt;' in body, "escaped into srcdoc"
     assert "<script>alert" not in body
     assert "See you on Tue 3 Dec, 10:00 (Europe/London)." in body
     assert "invite.ics" in body

@@ -14,8 +14,14 @@ async def test_setup_creates_the_first_salon_and_logs_the_owner_in(pages, db) ->
     assert form.code == 200
     assert b'value="Europe/London"' in form.body
 
-    fields = {"name": "Shears & Co", "address": "2 Mill Lane", "timezone": "Europe/Paris",
-              "email": "desk@shears.example", "phone": "", "owner_email": "owner@shears.example"}
+    fields = {
+        "name": "Shears & Co",
+        "address": "2 Mill Lane",
+        "timezone": "Europe/Paris",
+        "email": "desk@shears.example",
+        "phone": "",
+        "owner_email": "owner@shears.example",
+    }
     short = await session.post("/setup", fields | {"owner_password": "short"})
     assert short.code == 400
     assert b"at least 8 characters" in short.body

@@ -16,7 +16,7 @@ async def test_a_token_made_on_the_page_works_until_revoked(logged_in, api) -> N
     listed = await session.get("/tokens")
     assert b"Website widget" in listed.body
     assert token.encode() not in listed.body, "a token is shown once, when made"
-    token_id = re.search(rb'/tokens/([0-9a-f-]+)/revoke', listed.body.split(b"Website widget")[1]).group(1).decode()
+    token_id = re.search(rb"/tokens/([0-9a-f-]+)/revoke", listed.body.split(b"Website widget")[1]).group(1).decode()
     revoked = await session.post(f"/tokens/{token_id}/revoke", {})
     assert revoked.code == 303
     status, body = await api("GET", "/clients", token)
@@ -30,6 +30,6 @@ async def test_a_token_needs_a_name_and_another_salons_token_is_not_found(logged
     assert unnamed.code == 400
     assert b"name is required" in unnamed.body
     theirs = await other.get("/tokens")
-    their_id = re.search(rb'/tokens/([0-9a-f-]+)/revoke', theirs.body).group(1).decode()
+    their_id = re.search(rb"/tokens/([0-9a-f-]+)/revoke", theirs.body).group(1).decode()
     refused = await session.post(f"/tokens/{their_id}/revoke", {})
     assert refused.code == 404

@@ -64,8 +64,12 @@ def test_server_runs_with_no_configuration_and_stops_cleanly(tmp_path: Path) -> 
     os.chmod(tmp_path, 0o755)  # noqa: S103 - the embedded server runs as its own user when we are root
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, SERVER, f"--port={port}"], cwd=tmp_path, env=_clean_env(),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, SERVER, f"--port={port}"],
+        cwd=tmp_path,
+        env=_clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         health = _wait_for_health(port, process)
@@ -85,9 +89,21 @@ def test_server_runs_with_no_configuration_and_stops_cleanly(tmp_path: Path) -> 
 
 def test_create_salon_prints_one_json_line_with_a_working_token(database_url: str, io_loop) -> None:
     result = subprocess.run(
-        [sys.executable, SERVER, f"--database_url={database_url}", "create-salon", "--name=Curl Up & Dye",
-         "--timezone=Europe/Dublin", "--owner_email=owner@curl.example", "--owner_password=long enough"],
-        env=_clean_env(), capture_output=True, text=True, timeout=60, check=False,
+        [
+            sys.executable,
+            SERVER,
+            f"--database_url={database_url}",
+            "create-salon",
+            "--name=Curl Up & Dye",
+            "--timezone=Europe/Dublin",
+            "--owner_email=owner@curl.example",
+            "--owner_password=long enough",
+        ],
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
@@ -110,9 +126,21 @@ def test_create_salon_prints_one_json_line_with_a_working_token(database_url: st
 
 def test_create_salon_with_a_bad_timezone_says_so(database_url: str) -> None:
     result = subprocess.run(
-        [sys.executable, SERVER, "create-salon", "--name=X", "--timezone=Mars/Olympus",
-         "--owner_email=x@example.com", "--owner_password=long enough", f"--database_url={database_url}"],
-        env=_clean_env(), capture_output=True, text=True, timeout=60, check=False,
+        [
+            sys.executable,
+            SERVER,
+            "create-salon",
+            "--name=X",
+            "--timezone=Mars/Olympus",
+            "--owner_email=x@example.com",
+            "--owner_password=long enough",
+            f"--database_url={database_url}",
+        ],
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     assert "timezone" in result.stderr and "Traceback" not in result.stderr
@@ -142,9 +170,18 @@ async def test_schema_applies_from_several_processes_at_once(empty_database_url:
 def test_a_web_only_process_runs_no_worker(database_url: str) -> None:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, SERVER, f"--port={port}", f"--database_url={database_url}", "--worker=false",
-         "--smtp_host=127.0.0.1"],
-        env=_clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            SERVER,
+            f"--port={port}",
+            f"--database_url={database_url}",
+            "--worker=false",
+            "--smtp_host=127.0.0.1",
+        ],
+        env=_clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         health = _wait_for_health(port, process)

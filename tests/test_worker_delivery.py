@@ -65,11 +65,15 @@ async def test_poll_delivers_when_nobody_notifies(db, make_salon, smtp_server: S
     await worker._listener.stop()  # NOTIFY off: only the poll can find the job
     client = await db.fetch_one(
         "INSERT INTO clients (salon_id, first_name, email, opted_in_reminders) "
-        "VALUES (%s, 'Cy', 'cy@example.com', true) RETURNING id", (salon.salon.id,))
+        "VALUES (%s, 'Cy', 'cy@example.com', true) RETURNING id",
+        (salon.salon.id,),
+    )
     # written without NOTIFY, as a job whose run_at has just come
     job = await db.fetch_one(
         "INSERT INTO notification_jobs (salon_id, client_id, type, channels) "
-        "VALUES (%s, %s, 'cancellation', '{email}') RETURNING id", (salon.salon.id, client["id"]))
+        "VALUES (%s, %s, 'cancellation', '{email}') RETURNING id",
+        (salon.salon.id, client["id"]),
+    )
     messages = await smtp_server.wait_for(1, timeout=10)
     assert "cancelled" in messages[0]["Subject"]
     await wait_for_status(db, job["id"], "completed")
@@ -110,15 +114,18 @@ async def test_line_breaks_in_names_cannot_add_a_header(
 ) -> None:
     new = await make_salon(name="Evil\r\nBcc: salon-victim@example.com", email="salon@example.com")
     booked = await make_booking(new.salon)
-    await db.execute("UPDATE clients SET first_name = %s, last_name = %s WHERE id = %s",
-                     ("Ann\r\nX-Injected: yes", "Example\nCc: client-victim@example.com", booked.client_id))
+    await db.execute(
+        "UPDATE clients SET first_name = %s, last_name = %s WHERE id = %s",
+        ("Ann\r\nX-Injected: yes", "Example\nCc: client-victim@example.com", booked.client_id),
+    )
     await start_worker(smtp=smtp_server)
     [message] = await smtp_server.wait_for(1)
     assert message["Subject"] == "Your appointment at Evil Bcc: salon-victim@example.com is confirmed"
     assert message["To"].addresses[0].display_name == "Ann X-Injected: yes Example Cc: client-victim@example.com"
     assert message["Reply-To"].addresses[0].addr_spec == "salon@example.com"
-    assert sorted(message.keys()) == sorted(["Subject", "From", "To", "Reply-To", "Date", "Message-ID",
-                                             "X-Salonbook-Salon", "MIME-Version", "Content-Type"])
+    assert sorted(message.keys()) == sorted(
+        ["Subject", "From", "To", "Reply-To", "Date", "Message-ID", "X-Salonbook-Salon", "MIME-Version", "Content-Type"]
+    )
     await wait_for_status(db, booked.jobs[0].id, "completed")
 
 
@@ -152,11 +159,14 @@ async def test_rescheduled_notice_names_old_and_new_time_with_a_later_sequence(
     new = await make_salon(timezone="Europe/London")
     start = dt.datetime(2031, 12, 2, 10, 0, tzinfo=dt.UTC)
     booked = await make_booking(
-        new.salon, start=start, types=("rescheduled",),
+        new.salon,
+        start=start,
+        types=("rescheduled",),
         payload={"previousStartTime": (start - dt.timedelta(days=1)).isoformat()},
     )
-    await db.execute("UPDATE notification_jobs SET created_at = now() + interval '1 hour' WHERE id = %s",
-                     (booked.jobs[0].id,))
+    await db.execute(
+        "UPDATE notification_jobs SET created_at = now() + interval '1 hour' WHERE id = %s", (booked.jobs[0].id,)
+    )
     await start_worker(smtp=smtp_server)
     [message] = await smtp_server.wait_for(1)
     assert message["Subject"].endswith("has moved")
@@ -257,7 +267,10 @@ async def test_retry_sends_only_the_channel_that_failed(
     assert len(sms_api.requests) == 2
     assert row["channels_done"] == ["email", "sms"]
     assert await attempts_of(db, booked.jobs[0].id) == [
-        (1, "email", "sent"), (1, "sms", "transient"), (2, "sms", "sent")]
+        (1, "email", "sent"),
+        (1, "sms", "transient"),
+        (2, "sms", "sent"),
+    ]
     request = sms_api.requests[-1]
     assert request["account"] == "AC123"
     assert request["auth"].startswith("Basic ")
@@ -317,7 +330,9 @@ async def test_reminder_not_sent_for_a_moved_appointment(
     booked = await make_booking(new.salon, types=("reminder_2h",), start=start)
     await db.execute(
         "UPDATE appointments SET start_time = start_time + interval '1 day', end_time = end_time + interval '1 day' "
-        "WHERE id = %s", (booked.appointment_id,))
+        "WHERE id = %s",
+        (booked.appointment_id,),
+    )
     await start_worker(smtp=smtp_server)
     row = await wait_for_status(db, booked.jobs[0].id, "cancelled")
     assert row["error"] == "appointment moved to Wed 3 Dec, 10:00 (Europe/London)"
@@ -328,8 +343,11 @@ async def test_reminder_not_sent_once_the_appointment_started(
     db, make_salon, make_booking, smtp_server, start_worker
 ) -> None:
     new = await make_salon()
-    booked = await make_booking(new.salon, types=("reminder_2h",),
-                                start=dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=5))
+    booked = await make_booking(
+        new.salon,
+        types=("reminder_2h",),
+        start=dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=5),
+    )
     await start_worker(smtp=smtp_server)
     row = await wait_for_status(db, booked.jobs[0].id, "cancelled")
     assert row["error"] == "appointment already started; reminder not sent"
@@ -365,7 +383,8 @@ async def test_claim_takes_each_job_once_and_only_due_ones(db, make_salon, make_
         await make_booking(new.salon)
     await make_booking(new.salon, run_at=later)
     first, second, third = await asyncio.gather(
-        queue.claim_due(db, "a", 3), queue.claim_due(db, "b", 3), queue.claim_due(db, "c", 3))
+        queue.claim_due(db, "a", 3), queue.claim_due(db, "b", 3), queue.claim_due(db, "c", 3)
+    )
     ids = [job.id for job in first + second + third]
     assert len(ids) == 5
     assert len(set(ids)) == 5
@@ -377,8 +396,10 @@ async def test_rescue_returns_a_dead_workers_job_to_pending(
 ) -> None:
     new = await make_salon()
     booked = await make_booking(new.salon)
-    await db.execute("INSERT INTO workers (id, hostname, pid, heartbeat_at) "
-                     "VALUES ('gone', 'elsewhere', 1, now() - interval '1 hour')")
+    await db.execute(
+        "INSERT INTO workers (id, hostname, pid, heartbeat_at) "
+        "VALUES ('gone', 'elsewhere', 1, now() - interval '1 hour')"
+    )
     [claimed] = await queue.claim_due(db, "gone", 10)
     assert claimed.id == booked.jobs[0].id
     await start_worker(smtp=smtp_server, dead_after=2)
@@ -419,7 +440,9 @@ async def test_listen_connection_killed_reconnects_and_still_delivers_promptly(
     await _until(lambda: worker.status()["listening"])
     killed = await db.fetch_one(
         "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity "
-        "WHERE query = %s AND pid <> pg_backend_pid()", (f"LISTEN {queue.NOTIFY_CHANNEL}",))
+        "WHERE query = %s AND pid <> pg_backend_pid()",
+        (f"LISTEN {queue.NOTIFY_CHANNEL}",),
+    )
     assert killed["n"] == 1
     await _until(lambda: not worker.status()["listening"])
     await _until(lambda: worker.status()["listening"])

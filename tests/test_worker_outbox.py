@@ -35,8 +35,13 @@ def catcher(io_loop, db: Database):
 
 async def _until_status(db: Database, job_id, status: str) -> None:
     deadline = time.monotonic() + 20
-    while (await queue.get_job(db, (await db.fetch_one(
-            "SELECT salon_id FROM notification_jobs WHERE id = %s", (job_id,)))["salon_id"], job_id)).status != status:
+    while (
+        await queue.get_job(
+            db,
+            (await db.fetch_one("SELECT salon_id FROM notification_jobs WHERE id = %s", (job_id,)))["salon_id"],
+            job_id,
+        )
+    ).status != status:
         assert time.monotonic() < deadline, f"job never became {status}"
         await asyncio.sleep(0.05)
 
@@ -66,7 +71,10 @@ async def test_mail_catcher_keeps_worker_mail_under_its_salon(
 async def test_mail_catcher_keeps_foreign_mail_without_a_salon(db, catcher: int) -> None:
     await aiosmtplib.send(
         "From: a@example.com\r\nTo: b@example.com\r\nSubject: hello\r\nX-Salonbook-Salon: not-a-uuid\r\n\r\nhi\r\n",
-        sender="a@example.com", recipients=["b@example.com"], hostname="127.0.0.1", port=catcher,
+        sender="a@example.com",
+        recipients=["b@example.com"],
+        hostname="127.0.0.1",
+        port=catcher,
     )
     [row] = await db.fetch_all("SELECT * FROM outbox_messages")
     assert row["salon_id"] is None
@@ -80,8 +88,9 @@ async def test_job_list_history_and_counts_for_the_salon(
     ours, theirs = await make_salon(timezone="Europe/London"), await make_salon()
     smtp_server.refuse("ann@example.com", "550 5.1.1 mailbox unavailable")
     failed = await make_booking(ours.salon)
-    later = await make_booking(ours.salon, types=("reminder_24h",),
-                               run_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=5))
+    later = await make_booking(
+        ours.salon, types=("reminder_24h",), run_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=5)
+    )
     await make_booking(theirs.salon)
     await start_worker(smtp=smtp_server)
     await _until_status(db, failed.jobs[0].id, "failed")
@@ -106,9 +115,19 @@ async def test_job_list_history_and_counts_for_the_salon(
         await queue.get_job(db, theirs.salon.id, failed.jobs[0].id)
 
     assert await queue.stats(db, ours.salon.id) == {
-        "pending": 1, "processing": 0, "completed": 0, "failed": 1, "cancelled": 0}
+        "pending": 1,
+        "processing": 0,
+        "completed": 0,
+        "failed": 1,
+        "cancelled": 0,
+    }
     assert await queue.count_by_status(db) == {
-        "pending": 1, "processing": 0, "completed": 0, "failed": 2, "cancelled": 0}
+        "pending": 1,
+        "processing": 0,
+        "completed": 0,
+        "failed": 2,
+        "cancelled": 0,
+    }
 
 
 async def test_retry_gives_a_failed_job_its_attempts_again(
@@ -153,8 +172,9 @@ async def test_old_completed_jobs_are_deleted_in_batches(db, make_salon, make_bo
     for _ in range(3):
         await make_booking(new.salon)
     await db.execute("UPDATE notification_jobs SET status = 'completed', processed_at = now() - interval '8 days'")
-    await db.execute("UPDATE notification_jobs SET processed_at = now() - interval '6 days' WHERE id = %s",
-                     (kept.jobs[0].id,))
+    await db.execute(
+        "UPDATE notification_jobs SET processed_at = now() - interval '6 days' WHERE id = %s", (kept.jobs[0].id,)
+    )
     assert await queue.delete_completed(db, older_than_days=7, batch=2) == 3
     [left] = await db.fetch_all("SELECT id FROM notification_jobs")
     assert left["id"] == kept.jobs[0].id

@@ -30,13 +30,27 @@ def spawn_worker(database_url: str, tmp_path: Path) -> Iterator:
     processes: list[subprocess.Popen] = []
 
     def spawn(smtp: SmtpServer, **options: object) -> subprocess.Popen:
-        values = {"poll_interval": 0.5, "heartbeat_interval": 0.5, "dead_after": 2, "retry_base_delay": 0.2,
-                  "shutdown_timeout": 10} | options
+        values = {
+            "poll_interval": 0.5,
+            "heartbeat_interval": 0.5,
+            "dead_after": 2,
+            "retry_base_delay": 0.2,
+            "shutdown_timeout": 10,
+        } | options
         log = open(tmp_path / f"worker-{len(processes)}.log", "wb")  # noqa: SIM115 - outlives this call
         process = subprocess.Popen(
-            [sys.executable, "-m", "worker", f"--database_url={database_url}", "--smtp_host=127.0.0.1",
-             f"--smtp_port={smtp.port}", *(f"--{k}={v}" for k, v in values.items())],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "worker",
+                f"--database_url={database_url}",
+                "--smtp_host=127.0.0.1",
+                f"--smtp_port={smtp.port}",
+                *(f"--{k}={v}" for k, v in values.items()),
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         processes.append(process)
         return process
@@ -71,8 +85,11 @@ async def bulk_bookings(db: Database, salon_id, count: int) -> list:
                                                             'YYYY-MM-DD"T"HH24:MI:SS+00:00'))
                  FROM ap
                RETURNING id""",
-            {"salon": salon_id, "count": count,
-             "first": dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=1)},
+            {
+                "salon": salon_id,
+                "count": count,
+                "first": dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=1),
+            },
         )
         ids = [row["id"] for row in await cur.fetchall()]
         await cur.execute("NOTIFY salonbook_jobs")

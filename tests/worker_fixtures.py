@@ -60,8 +60,7 @@ def make_booking(db: Database):
             )
             staff_id = (await cur.fetchone())["id"]
             await cur.execute(
-                "INSERT INTO services (salon_id, name, duration_minutes) VALUES (%s, 'Cut & colour', %s) "
-                "RETURNING id",
+                "INSERT INTO services (salon_id, name, duration_minutes) VALUES (%s, 'Cut & colour', %s) RETURNING id",
                 (salon.id, minutes),
             )
             service_id = (await cur.fetchone())["id"]
@@ -79,7 +78,10 @@ def make_booking(db: Database):
             appointment_id = (await cur.fetchone())["id"]
             body = {"startTime": start.isoformat(), "endTime": end.isoformat()} | (payload or {})
             jobs = await job_queue.enqueue(
-                cur, salon_id=salon.id, client_id=client_id, appointment_id=appointment_id,
+                cur,
+                salon_id=salon.id,
+                client_id=client_id,
+                appointment_id=appointment_id,
                 jobs=[job_queue.NewJob(t, channels, run_at or dt.datetime.now(dt.UTC), body) for t in types],
                 max_attempts=max_attempts,
             )
@@ -103,18 +105,36 @@ def start_worker(io_loop: tornado.ioloop.IOLoop, database_url: str):
         channels: Channels | None = None,
         **settings: float,
     ) -> Worker:
-        values = {"poll_interval": 0.5, "retry_base_delay": 0.2, "heartbeat_interval": 0.5,
-                  "dead_after": 2.0, "send_timeout": 5.0, "shutdown_timeout": 5.0} | settings
+        values = {
+            "poll_interval": 0.5,
+            "retry_base_delay": 0.2,
+            "heartbeat_interval": 0.5,
+            "dead_after": 2.0,
+            "send_timeout": 5.0,
+            "shutdown_timeout": 5.0,
+        } | settings
         worker_settings = WorkerSettings(**values)
         pool = await Database.connect(database_url, maxsize=worker_settings.concurrency + 2)
         if channels is None:
             assert smtp is not None, "give the worker an SMTP server or channels"
-            email = EmailChannel(host="127.0.0.1", port=smtp.port, sender=TEST_SENDER,
-                                 connections=worker_settings.concurrency, timeout=worker_settings.send_timeout)
+            email = EmailChannel(
+                host="127.0.0.1",
+                port=smtp.port,
+                sender=TEST_SENDER,
+                connections=worker_settings.concurrency,
+                timeout=worker_settings.send_timeout,
+            )
             sms_channel = (
-                TwilioSms(base_url=sms.url, account_sid="AC123", auth_token="secret", sender="+15005550006",
-                          region="GB", timeout=worker_settings.send_timeout)
-                if sms else OutboxSms(pool, sender="+15005550006", region="GB")
+                TwilioSms(
+                    base_url=sms.url,
+                    account_sid="AC123",
+                    auth_token="secret",
+                    sender="+15005550006",
+                    region="GB",
+                    timeout=worker_settings.send_timeout,
+                )
+                if sms
+                else OutboxSms(pool, sender="+15005550006", region="GB")
             )
             channels = Channels(email=email, sms=sms_channel)
         worker = Worker(pool, database_url, worker_settings, channels)
@@ -126,5 +146,3 @@ def start_worker(io_loop: tornado.ioloop.IOLoop, database_url: str):
     for worker, pool in started:
         io_loop.run_sync(worker.stop)
         io_loop.run_sync(pool.close)
-
-

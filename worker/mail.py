@@ -47,16 +47,28 @@ class EmailChannel:
 
     @classmethod
     def from_options(cls, options: Any) -> EmailChannel:
-        return cls(host=options.smtp_host, port=options.smtp_port, sender=options.mail_from,
-                   connections=options.concurrency, timeout=options.send_timeout,
-                   username=options.smtp_username, password=options.smtp_password, tls=options.smtp_tls)
+        return cls(
+            host=options.smtp_host,
+            port=options.smtp_port,
+            sender=options.mail_from,
+            connections=options.concurrency,
+            timeout=options.send_timeout,
+            username=options.smtp_username,
+            password=options.smtp_password,
+            tls=options.smtp_tls,
+        )
 
     def _new_client(self) -> aiosmtplib.SMTP:
         username, password = self._login
         return aiosmtplib.SMTP(
-            hostname=self.host, port=self.port, username=username, password=password,
-            use_tls=self._tls == "tls", start_tls=self._tls == "starttls",
-            timeout=self.timeout, local_hostname=self._local_hostname,
+            hostname=self.host,
+            port=self.port,
+            username=username,
+            password=password,
+            use_tls=self._tls == "tls",
+            start_tls=self._tls == "starttls",
+            timeout=self.timeout,
+            local_hostname=self._local_hostname,
         )
 
     async def send(self, delivery: Delivery) -> str:
@@ -74,15 +86,15 @@ class EmailChannel:
                     pass  # the server closed a session we kept idle: one fresh one
             return await self._transmit(self._new_client(), message, recipient, options, reused=False)
 
-    async def _transmit(self, client: aiosmtplib.SMTP, message: bytes, recipient: str, options: list[str], *,
-                        reused: bool) -> str:
+    async def _transmit(
+        self, client: aiosmtplib.SMTP, message: bytes, recipient: str, options: list[str], *, reused: bool
+    ) -> str:
         reusable = False
         try:
             async with asyncio.timeout(self.timeout):
                 if not client.is_connected:
                     await client.connect()
-                _, response = await client.sendmail(self._envelope_from, [recipient], message,
-                                                    mail_options=options)
+                _, response = await client.sendmail(self._envelope_from, [recipient], message, mail_options=options)
             reusable = True
             return f"accepted by {self.host}:{self.port} for {recipient}: {response}"
         except aiosmtplib.SMTPRecipientsRefused as exc:
@@ -93,8 +105,9 @@ class EmailChannel:
             reusable = True
             detail = f"SMTP {exc.code} {exc.message} for {recipient}"
             # A refused sender is our configuration, not the recipient: worth retrying after a fix.
-            raise (_by_code(exc.code, detail) if isinstance(exc, aiosmtplib.SMTPDataError)
-                   else Transient(detail)) from None
+            raise (
+                _by_code(exc.code, detail) if isinstance(exc, aiosmtplib.SMTPDataError) else Transient(detail)
+            ) from None
         except TimeoutError:
             raise Transient(f"no answer from {self.host}:{self.port} within {self.timeout:g} s") from None
         except aiosmtplib.SMTPServerDisconnected as exc:

@@ -90,8 +90,12 @@ def _context(delivery: Delivery) -> dict[str, Any]:
     starts = delivery.starts
     return {
         "type": delivery.job.type,
-        "salon": {"name": delivery.salon_name, "address": delivery.salon_address,
-                  "phone": delivery.salon_phone, "email": delivery.salon_email},
+        "salon": {
+            "name": delivery.salon_name,
+            "address": delivery.salon_address,
+            "phone": delivery.salon_phone,
+            "email": delivery.salon_email,
+        },
         "client_name": delivery.client_first_name,
         "staff_name": delivery.staff_name or "",
         "service_name": delivery.service_name or "your appointment",
@@ -119,15 +123,23 @@ def render_email(delivery: Delivery, sender: str, *, utf8: bool = False) -> byte
     message["Message-ID"] = message_id(delivery.job.id, sender)
     message[SALON_HEADER] = _shared(SALON_HEADER, str(delivery.job.salon_id))
     message["MIME-Version"] = _shared("MIME-Version", "1.0")
-    texts = [_text_part("plain", _render(delivery.job.type, "txt", context)),
-             _text_part("html", _render(delivery.job.type, "html", context))]
+    texts = [
+        _text_part("plain", _render(delivery.job.type, "txt", context)),
+        _text_part("html", _render(delivery.job.type, "html", context)),
+    ]
     organizer = delivery.salon_email or email.utils.parseaddr(sender)[1]
     ics = invitation(delivery, organizer)
     if ics is None:
         _multipart(message, "alternative", texts)
     else:
-        _multipart(message, "mixed", [_multipart(MIMEPart(_POLICY), "alternative", texts),
-                                      _calendar_part(ics, calendar_method(delivery.job.type) or "")])
+        _multipart(
+            message,
+            "mixed",
+            [
+                _multipart(MIMEPart(_POLICY), "alternative", texts),
+                _calendar_part(ics, calendar_method(delivery.job.type) or ""),
+            ],
+        )
     out = io.BytesIO()
     BytesGenerator(out, policy=_UTF8_POLICY if utf8 else _POLICY).flatten(message)
     return out.getvalue()
@@ -182,6 +194,9 @@ def render_sms(delivery: Delivery) -> str:
     """A short text: salon, what, when in the salon's time."""
     context = _context(delivery)
     return _SMS[delivery.job.type].format(
-        salon=delivery.salon_name, service=context["service_name"], staff=context["staff_name"],
-        when=context["when"], previous=context["previous_when"],
+        salon=delivery.salon_name,
+        service=context["service_name"],
+        staff=context["staff_name"],
+        when=context["when"],
+        previous=context["previous_when"],
     )

@@ -65,8 +65,16 @@ async def enqueue(
     rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(jobs))
     params: list[Any] = []
     for job in jobs:
-        params += [salon_id, client_id, appointment_id, job.type, json.dumps(job.payload),
-                   list(job.channels), job.run_at, max_attempts]
+        params += [
+            salon_id,
+            client_id,
+            appointment_id,
+            job.type,
+            json.dumps(job.payload),
+            list(job.channels),
+            job.run_at,
+            max_attempts,
+        ]
     # NOTIFY rides in the same round trip; like the rows, PostgreSQL delivers it only on commit.
     await cur.execute(
         f"""NOTIFY {NOTIFY_CHANNEL};
@@ -256,8 +264,12 @@ async def finish(db: Database, worker_id: str, finished: Sequence[tuple[ClaimedJ
 
 def _outcome_record(job: ClaimedJob, outcome: Outcome) -> dict[str, Any]:
     return {
-        "id": str(job.id), "attempt": job.attempts, "locked_at": job.locked_at.isoformat(),
-        "status": outcome.status, "done": list(outcome.channels_done), "error": outcome.error,
+        "id": str(job.id),
+        "attempt": job.attempts,
+        "locked_at": job.locked_at.isoformat(),
+        "status": outcome.status,
+        "done": list(outcome.channels_done),
+        "error": outcome.error,
         "retry_in": outcome.retry_in,
         "results": [{"channel": r.channel, "outcome": r.outcome, "detail": r.detail} for r in outcome.results],
     }
@@ -373,8 +385,10 @@ class Job:
 
     @classmethod
     def from_row(cls, row: Row, history: tuple[Attempt, ...] = ()) -> Job:
-        return cls(**row | {"channels": tuple(row["channels"]), "channels_done": tuple(row["channels_done"]),
-                            "history": history})
+        return cls(
+            **row
+            | {"channels": tuple(row["channels"]), "channels_done": tuple(row["channels_done"]), "history": history}
+        )
 
 
 _SALON_JOB_SELECT = f"""
@@ -406,8 +420,7 @@ async def list_jobs(
               AND (%(day)s::date IS NULL OR (j.run_at AT TIME ZONE s.timezone)::date = %(day)s)
             ORDER BY j.created_at DESC, j.id
             LIMIT %(limit)s""",
-        {"salon": salon_id, "status": status, "type": type, "appointment": appointment_id,
-         "day": day, "limit": limit},
+        {"salon": salon_id, "status": status, "type": type, "appointment": appointment_id, "day": day, "limit": limit},
     )
     return [Job.from_row(row) for row in rows]
 

@@ -24,6 +24,4 @@ async def deregister(db: Database, worker_id: str) -> None:
 
 async def forget_dead(db: Database, older_than: float) -> int:
     """Deletes workers silent for ``older_than`` seconds (their jobs are rescued first)."""
-    return await db.execute(
-        "DELETE FROM workers WHERE heartbeat_at < now() - %s * interval '1 second'", (older_than,)
-    )
+    return await db.execute("DELETE FROM workers WHERE heartbeat_at < now() - %s * interval '1 second'", (older_than,))

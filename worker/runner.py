@@ -195,20 +195,28 @@ class Worker:
             try:
                 with _logged(f"record the outcomes of {len(finished)} jobs"):
                     for job in await queue.finish(self.db, self.id, finished):
-                        log.warning("job %s: claim lost during attempt %d (cancelled, retried or rescued "
-                                    "meanwhile); its newer state stays", job.id, job.attempts)
+                        log.warning(
+                            "job %s: claim lost during attempt %d (cancelled, retried or rescued "
+                            "meanwhile); its newer state stays",
+                            job.id,
+                            job.attempts,
+                        )
             finally:
                 self._settle(len(finished))
 
     async def _finish_in_flight(self, timeout: float) -> None:
         """Lets the drain, the sends under way and the writing of their outcomes end, then cancels what is left."""
         deadline = asyncio.get_running_loop().time() + timeout
-        while busy := [task for task in (self._drain_task, self._recorder, *self._in_flight)
-                       if task is not None and not task.done()]:
+        while busy := [
+            task
+            for task in (self._drain_task, self._recorder, *self._in_flight)
+            if task is not None and not task.done()
+        ]:
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:
-                log.warning("worker %s: %d sends still running at shutdown; cancelling them",
-                            self.id, len(self._in_flight))
+                log.warning(
+                    "worker %s: %d sends still running at shutdown; cancelling them", self.id, len(self._in_flight)
+                )
                 await _cancel(busy)
                 return
             await asyncio.wait(busy, timeout=left)

@@ -20,8 +20,9 @@ class TwilioSms:
 
     name = "sms"
 
-    def __init__(self, *, base_url: str, account_sid: str, auth_token: str, sender: str, region: str,
-                 timeout: float) -> None:
+    def __init__(
+        self, *, base_url: str, account_sid: str, auth_token: str, sender: str, region: str, timeout: float
+    ) -> None:
         sid = urllib.parse.quote(account_sid, safe="")
         self.url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json"
         self._auth = (account_sid, auth_token)
@@ -31,17 +32,27 @@ class TwilioSms:
 
     @classmethod
     def from_options(cls, options: Any) -> TwilioSms:
-        return cls(base_url=options.sms_provider_url, account_sid=options.sms_account_sid,
-                   auth_token=options.sms_auth_token, sender=options.sms_from,
-                   region=options.sms_default_region, timeout=options.send_timeout)
+        return cls(
+            base_url=options.sms_provider_url,
+            account_sid=options.sms_account_sid,
+            auth_token=options.sms_auth_token,
+            sender=options.sms_from,
+            region=options.sms_default_region,
+            timeout=options.send_timeout,
+        )
 
     async def send(self, delivery: Delivery) -> str:
         to = e164(delivery.client_phone, self.region)
         body = urllib.parse.urlencode({"To": to, "From": self.sender, "Body": render_sms(delivery)})
         response = await AsyncHTTPClient().fetch(
-            self.url, method="POST", body=body, raise_error=False,
-            auth_username=self._auth[0], auth_password=self._auth[1],
-            connect_timeout=self.timeout, request_timeout=self.timeout,
+            self.url,
+            method="POST",
+            body=body,
+            raise_error=False,
+            auth_username=self._auth[0],
+            auth_password=self._auth[1],
+            connect_timeout=self.timeout,
+            request_timeout=self.timeout,
         )
         if response.code == 599:  # Tornado's code for "no HTTP answer at all"
             raise Transient(f"cannot reach the SMS provider: {response.error}")
@@ -81,8 +92,13 @@ class OutboxSms:
     async def send(self, delivery: Delivery) -> str:
         to = e164(delivery.client_phone, self.region)
         await outbox.store(
-            self.db, salon_id=delivery.job.salon_id, channel="sms", sender=self.sender,
-            recipients=[to], subject="", message_id=f"<{delivery.job.id}.sms@salonbook>",
+            self.db,
+            salon_id=delivery.job.salon_id,
+            channel="sms",
+            sender=self.sender,
+            recipients=[to],
+            subject="",
+            message_id=f"<{delivery.job.id}.sms@salonbook>",
             body=render_sms(delivery),
         )
         return f"kept in the outbox for {to} (no SMS provider configured)"

@@ -15,8 +15,13 @@ def build_channels(options: Any, db: Database, outbox_smtp_port: int | None) -> 
     if options.smtp_host:
         email = EmailChannel.from_options(options)
     elif outbox_smtp_port:
-        email = EmailChannel(host="127.0.0.1", port=outbox_smtp_port, sender=options.mail_from,
-                             connections=options.concurrency, timeout=options.send_timeout)
+        email = EmailChannel(
+            host="127.0.0.1",
+            port=outbox_smtp_port,
+            sender=options.mail_from,
+            connections=options.concurrency,
+            timeout=options.send_timeout,
+        )
     else:
         raise ValueError("no --smtp_host and no mail catcher port: email has nowhere to go")
     if options.sms_provider_url:

@@ -89,7 +89,11 @@ class PageHandler(BaseHandler):
 
     def log_in(self, user: User) -> None:
         self.set_signed_cookie(
-            USER_COOKIE, str(user.id), expires_days=LOGIN_DAYS, httponly=True, samesite="lax",
+            USER_COOKIE,
+            str(user.id),
+            expires_days=LOGIN_DAYS,
+            httponly=True,
+            samesite="lax",
             secure=self.request.protocol == "https",
         )
 

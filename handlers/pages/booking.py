@@ -94,9 +94,14 @@ class NewAppointmentPage(SalonPage):
             client_id = await self._client_id(form)
             staff_id, start_time = parse_slot(form["slot"])
             appointment = await appointments.book(
-                self.db, self.salon, client_id=client_id, staff_id=staff_id,
-                service_id=parse_uuid(form["serviceId"], "serviceId"), start_time=start_time,
-                notes=form["notes"], max_attempts=self.application.max_attempts,
+                self.db,
+                self.salon,
+                client_id=client_id,
+                staff_id=staff_id,
+                service_id=parse_uuid(form["serviceId"], "serviceId"),
+                start_time=start_time,
+                notes=form["notes"],
+                max_attempts=self.application.max_attempts,
             )
         except (Invalid, SlotTaken) as error:
             await self.show(form, form_errors(error, form, SLOT_ALIASES), status_for(error, 400))
@@ -111,8 +116,13 @@ class NewAppointmentPage(SalonPage):
                 raise Invalid("choose a client, or choose 'New client' and fill in their details", "clientId")
             return parse_uuid(form["clientId"], "clientId")
         client = await clients.create_client(
-            self.db, self.salon.id, first_name=form["firstName"], last_name=form["lastName"],
-            email=form["email"], phone=form["phone"], opted_in_reminders=bool(form["optedInReminders"]),
+            self.db,
+            self.salon.id,
+            first_name=form["firstName"],
+            last_name=form["lastName"],
+            email=form["email"],
+            phone=form["phone"],
+            opted_in_reminders=bool(form["optedInReminders"]),
             region=self.application.phone_region,
         )
         form["clientId"] = str(client.id)
@@ -126,7 +136,12 @@ class NewAppointmentPage(SalonPage):
             slots_for(self, form),
         )
         self.render_page(
-            "appointment_new.html", status, form=form, errors=errors, slots=slots, slot_value=slot_value,
+            "appointment_new.html",
+            status,
+            form=form,
+            errors=errors,
+            slots=slots,
+            slot_value=slot_value,
             service_choices=[(str(s.id), f"{s.name} ({s.duration_minutes} min)") for s in service_list],
             staff_choices=staff_choices(staff_list),
             client_choices=[(NEW_CLIENT, "New client…")] + [(str(c.id), client_label(c)) for c in client_list],
@@ -141,13 +156,24 @@ class AppointmentView(SalonPage):
         timeline, staff_list, slots = await asyncio.gather(
             queue.appointment_timeline(self.db, self.salon.id, appointment_id),
             staff.list_staff(self.db, self.salon.id),
-            slots_for(self, form | {"serviceId": str(appointment.service_id)}, str(appointment.staff_id),
-                      moving=appointment_id),
+            slots_for(
+                self,
+                form | {"serviceId": str(appointment.service_id)},
+                str(appointment.staff_id),
+                moving=appointment_id,
+            ),
         )
         self.render_page(
-            "appointment.html", status, appointment=appointment, timeline=timeline, slots=slots,
+            "appointment.html",
+            status,
+            appointment=appointment,
+            timeline=timeline,
+            slots=slots,
             started=appointment.start_time <= dt.datetime.now(dt.UTC),
-            staff_choices=staff_choices(staff_list), slot_value=slot_value, form=form, errors=errors,
+            staff_choices=staff_choices(staff_list),
+            slot_value=slot_value,
+            form=form,
+            errors=errors,
         )
 
 
@@ -179,7 +205,11 @@ class RescheduleAppointment(AppointmentView):
                 staff_id = optional_id(form["staffId"], "staffId")
                 start_time = local_instant(form["startTime"], self.salon, "startTime")
             await appointments.reschedule(
-                self.db, self.salon, the_id, start_time=start_time, staff_id=staff_id,
+                self.db,
+                self.salon,
+                the_id,
+                start_time=start_time,
+                staff_id=staff_id,
                 max_attempts=self.application.max_attempts,
             )
         except (Invalid, SlotTaken) as error:

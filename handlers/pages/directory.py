@@ -58,13 +58,23 @@ class ClientDirectory(Directory):
         return await clients.get_client(page.db, page.salon.id, item_id)
 
     def to_form(self, item: Client) -> Form:
-        return {"firstName": item.first_name, "lastName": item.last_name, "email": item.email or "",
-                "phone": item.phone or "", "optedInReminders": "on" if item.opted_in_reminders else ""}
+        return {
+            "firstName": item.first_name,
+            "lastName": item.last_name,
+            "email": item.email or "",
+            "phone": item.phone or "",
+            "optedInReminders": "on" if item.opted_in_reminders else "",
+        }
 
     async def save(self, page: SalonPage, form: Form, item_id: uuid.UUID | None) -> None:
-        values = {"first_name": form["firstName"], "last_name": form["lastName"], "email": form["email"],
-                  "phone": form["phone"], "opted_in_reminders": bool(form["optedInReminders"]),
-                  "region": page.application.phone_region}
+        values = {
+            "first_name": form["firstName"],
+            "last_name": form["lastName"],
+            "email": form["email"],
+            "phone": form["phone"],
+            "opted_in_reminders": bool(form["optedInReminders"]),
+            "region": page.application.phone_region,
+        }
         if item_id is None:
             await clients.create_client(page.db, page.salon.id, **values)
         else:
@@ -105,12 +115,18 @@ class ServiceDirectory(Directory):
         return await services.get_service(page.db, page.salon.id, item_id)
 
     def to_form(self, item: Service) -> Form:
-        return {"name": item.name, "durationMinutes": str(item.duration_minutes),
-                "priceCents": price_text(item.price_cents)}
+        return {
+            "name": item.name,
+            "durationMinutes": str(item.duration_minutes),
+            "priceCents": price_text(item.price_cents),
+        }
 
     async def save(self, page: SalonPage, form: Form, item_id: uuid.UUID | None) -> None:
-        values = {"name": form["name"], "duration_minutes": parse_minutes(form["durationMinutes"]),
-                  "price_cents": parse_price(form["priceCents"])}
+        values = {
+            "name": form["name"],
+            "duration_minutes": parse_minutes(form["durationMinutes"]),
+            "price_cents": parse_price(form["priceCents"]),
+        }
         if item_id is None:
             await services.create_service(page.db, page.salon.id, **values)
         else:
@@ -142,8 +158,14 @@ def parse_hours(form: Form) -> list[tuple[int, WorkingHours]]:
             raise Invalid("give a start and an end, or leave both empty for a day off", hour_field(row, "end"))
         if weekday not in {str(day) for day in range(7)}:
             raise Invalid("weekday must be 0 (Monday) to 6 (Sunday)", hour_field(row, "start"))
-        spans.append((row, WorkingHours(int(weekday), parse_clock(start, hour_field(row, "start")),
-                                        parse_clock(end, hour_field(row, "end")))))
+        spans.append(
+            (
+                row,
+                WorkingHours(
+                    int(weekday), parse_clock(start, hour_field(row, "start")), parse_clock(end, hour_field(row, "end"))
+                ),
+            )
+        )
     return spans
 
 
@@ -181,8 +203,11 @@ class StaffDirectory(Directory):
         for weekday in range(7):
             spans = [(h.start.strftime("%H:%M"), h.end.strftime("%H:%M")) for h in hours if h.weekday == weekday]
             for start, end in spans or [("", "")]:
-                form |= {hour_field(row, "weekday"): str(weekday), hour_field(row, "start"): start,
-                         hour_field(row, "end"): end}
+                form |= {
+                    hour_field(row, "weekday"): str(weekday),
+                    hour_field(row, "start"): start,
+                    hour_field(row, "end"): end,
+                }
                 row += 1
         return form
 
@@ -195,14 +220,21 @@ class StaffDirectory(Directory):
         return form
 
     def form_context(self, form: Form) -> dict[str, Any]:
-        rows = [(row, int(form[hour_field(row, "weekday")]) % 7) for row in range(MAX_HOUR_ROWS)
-                if form.get(hour_field(row, "weekday"), "").isdigit()]
+        rows = [
+            (row, int(form[hour_field(row, "weekday")]) % 7)
+            for row in range(MAX_HOUR_ROWS)
+            if form.get(hour_field(row, "weekday"), "").isdigit()
+        ]
         return {"hour_rows": rows, "weekdays": WEEKDAYS, "hour_field": hour_field}
 
     async def save(self, page: SalonPage, form: Form, item_id: uuid.UUID | None) -> None:
         spans = parse_hours(form)
-        values = {"first_name": form["firstName"], "last_name": form["lastName"], "email": form["email"],
-                  "working_hours": [hours for _, hours in spans]}
+        values = {
+            "first_name": form["firstName"],
+            "last_name": form["lastName"],
+            "email": form["email"],
+            "working_hours": [hours for _, hours in spans],
+        }
         try:
             if item_id is None:
                 await staff.create_staff(page.db, page.salon.id, **values)
@@ -220,8 +252,12 @@ class DirectoryPage(SalonPage):
 
     def form_context(self, form: Form, item_id: uuid.UUID | None) -> dict[str, Any]:
         """What the form template needs besides the form and its errors."""
-        return {"item_id": item_id, "noun": self.directory.noun, "list_path": self.directory.path,
-                **self.directory.form_context(form)}
+        return {
+            "item_id": item_id,
+            "noun": self.directory.noun,
+            "list_path": self.directory.path,
+            **self.directory.form_context(form),
+        }
 
     def show_form(self, form: Form, item_id: uuid.UUID | None) -> None:
         self.render_page(self.template("_form"), form=form, errors={}, **self.form_context(form, item_id))
@@ -242,8 +278,9 @@ class DirectoryPage(SalonPage):
 class DirectoryListPage(DirectoryPage):
     async def get(self) -> None:
         items = await self.directory.list(self)
-        self.render_page(self.template(), items=items, q=self.get_query_argument("q", ""), price_text=price_text,
-                         weekdays=WEEKDAYS)
+        self.render_page(
+            self.template(), items=items, q=self.get_query_argument("q", ""), price_text=price_text, weekdays=WEEKDAYS
+        )
 
 
 class DirectoryNewPage(DirectoryPage):

@@ -40,7 +40,12 @@ class JobsPage(SalonPage):
 
     def render_jobs(self, form: Form, counts: dict[str, int], jobs: list[queue.Job], **extra: object) -> None:
         self.render_page(
-            "jobs.html", form=form, counts=counts, jobs=jobs, refresh=True, limit=LIMIT,
+            "jobs.html",
+            form=form,
+            counts=counts,
+            jobs=jobs,
+            refresh=True,
+            limit=LIMIT,
             status_choices=[(status, status) for status in queue.JOB_STATUSES],
             type_choices=[(kind, kind.replace("_", " ")) for kind in queue.JOB_TYPES],
             **({"errors": {}} | extra),

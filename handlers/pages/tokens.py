@@ -20,11 +20,16 @@ class TokensPage(SalonPage):
             return
         await self.show(new_token=token, status=201)
 
-    async def show(self, *, form: dict | None = None, errors: dict | None = None, new_token: str = "",
-                   status: int = 200) -> None:
+    async def show(
+        self, *, form: dict | None = None, errors: dict | None = None, new_token: str = "", status: int = 200
+    ) -> None:
         self.render_page(
-            "tokens.html", status, tokens=await accounts.list_api_tokens(self.db, self.salon.id),
-            form=form or {"name": ""}, errors=errors or {}, new_token=new_token,
+            "tokens.html",
+            status,
+            tokens=await accounts.list_api_tokens(self.db, self.salon.id),
+            form=form or {"name": ""},
+            errors=errors or {},
+            new_token=new_token,
         )
 
 
