@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-## make lint: fix what ruff can and format the code
 .PHONY: run test lint bench chromium
 
 $(BIN)/python:
@@ -28,6 +27,7 @@ test: $(VENV)/.dev chromium
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
+## make lint: fix what ruff can and format the code
 lint: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
