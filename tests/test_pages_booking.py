@@ -36,6 +36,18 @@ async def set_up_desk(db, salon) -> Desk:
     return Desk(bea, cy, cut, ann, day, salon.zone)
 
 
+async def book_at(db, salon, desk: Desk, at: dt.time, member: Staff | None = None) -> appointments.Appointment:
+    """Books the desk's client with ``member`` (Bea) at ``at`` on the desk's day, as another desk would."""
+    return await appointments.book(
+        db,
+        salon,
+        client_id=desk.client.id,
+        staff_id=(member or desk.staff).id,
+        service_id=desk.service.id,
+        start_time=dt.datetime.combine(desk.day, at, desk.zone),
+    )
+
+
 def slot(desk: Desk, hour: int, minute: int = 0) -> str:
     """The value of the radio button for Bea at hour:minute on the desk's day."""
     return f"{desk.staff.id}@{dt.datetime.combine(desk.day, dt.time(hour, minute), desk.zone).isoformat()}"
@@ -145,14 +157,7 @@ async def test_missing_choices_are_named_beside_their_field(logged_in, db) -> No
 async def test_a_time_taken_meanwhile_shows_the_form_again_with_409(logged_in, db) -> None:
     session, salon = await logged_in()
     desk = await set_up_desk(db, salon.salon)
-    await appointments.book(
-        db,
-        salon.salon,
-        client_id=desk.client.id,
-        staff_id=desk.staff.id,
-        service_id=desk.service.id,
-        start_time=dt.datetime.combine(desk.day, dt.time(10, 15), salon.salon.zone),
-    )
+    await book_at(db, salon.salon, desk, dt.time(10, 15))
     response = await session.post("/appointments/new", booking_form(desk))
     assert response.code == 409
     assert "already taken" in error_beside(response.body, "slot")
@@ -233,14 +238,7 @@ async def test_moving_by_free_time_or_typed_local_time(logged_in, db) -> None:
     assert skipped.code == 400
     assert "clocks go forward" in error_beside(skipped.body, "startTime")
 
-    await appointments.book(
-        db,
-        salon.salon,
-        client_id=desk.client.id,
-        staff_id=desk.staff.id,
-        service_id=desk.service.id,
-        start_time=dt.datetime.combine(desk.day, dt.time(9), salon.salon.zone),
-    )
+    await book_at(db, salon.salon, desk, dt.time(9))
     clash = await session.post(f"{path}/reschedule", {"slot": slot(desk, 9), "day": str(desk.day), "staffId": ""})
     assert clash.code == 409
     assert "already taken" in error_beside(clash.body, "slot")

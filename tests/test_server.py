@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -10,6 +11,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg2
@@ -60,30 +63,46 @@ def _postgres_running(pgdata: Path) -> bool:
     return True
 
 
-def test_server_runs_with_no_configuration_and_stops_cleanly(tmp_path: Path) -> None:
-    os.chmod(tmp_path, 0o755)  # noqa: S103 - the embedded server runs as its own user when we are root
+@dataclass
+class Served:
+    port: int
+    health: dict
+    output: str = ""
+    returncode: int | None = None
+
+
+@contextlib.contextmanager
+def serving(*options: str, cwd: Path = ROOT) -> Iterator[Served]:
+    """Runs `python server.py` until /healthz answers, yields, then stops it with SIGTERM."""
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, SERVER, f"--port={port}"],
-        cwd=tmp_path,
+        [sys.executable, SERVER, f"--port={port}", *options],
+        cwd=cwd,
         env=_clean_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        health = _wait_for_health(port, process)
-        assert health["database"] == "ok"
-        assert health["worker"]["running"] is True
-        pgdata = tmp_path / "data" / "postgres"
-        assert _postgres_running(pgdata), "the embedded PostgreSQL should run under ./data"
+        served = Served(port, _wait_for_health(port, process))
+        yield served
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=60)
+        served.output, _ = process.communicate(timeout=60)
+        served.returncode = process.returncode
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 0, output
-    assert f"http://127.0.0.1:{port}/" in output
+
+
+def test_server_runs_with_no_configuration_and_stops_cleanly(tmp_path: Path) -> None:
+    os.chmod(tmp_path, 0o755)  # noqa: S103 - the embedded server runs as its own user when we are root
+    pgdata = tmp_path / "data" / "postgres"
+    with serving(cwd=tmp_path) as served:
+        assert served.health["database"] == "ok"
+        assert served.health["worker"]["running"] is True
+        assert _postgres_running(pgdata), "the embedded PostgreSQL should run under ./data"
+    assert served.returncode == 0, served.output
+    assert f"http://127.0.0.1:{served.port}/" in served.output
     assert not _postgres_running(pgdata), "SIGTERM must stop the embedded PostgreSQL"
 
 
@@ -168,27 +187,6 @@ async def test_schema_applies_from_several_processes_at_once(empty_database_url:
 
 
 def test_a_web_only_process_runs_no_worker(database_url: str) -> None:
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            SERVER,
-            f"--port={port}",
-            f"--database_url={database_url}",
-            "--worker=false",
-            "--smtp_host=127.0.0.1",
-        ],
-        env=_clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        health = _wait_for_health(port, process)
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert health == {"database": "ok", "worker": {"running": False}}
-    assert process.returncode == 0, output
+    with serving(f"--database_url={database_url}", "--worker=false", "--smtp_host=127.0.0.1") as served:
+        assert served.health == {"database": "ok", "worker": {"running": False}}
+    assert served.returncode == 0, served.output
