@@ -36,6 +36,7 @@ _define("sms_auth_token", default="", help="SMS provider auth token", group="sms
 _define("sms_from", default="", help="sender number", group="sms")
 _define("sms_default_region", default="GB", help="region for phone numbers written without +country", group="sms")
 
+_define("web", default=True, help="serve the pages and the API in this process", group="server")
 _define("worker", default=True, help="run the notification worker in this process", group="worker")
 _define("poll_interval", default=5.0, help="seconds between polls when no NOTIFY arrives", group="worker")
 _define("batch_size", default=10, help="jobs claimed per batch", group="worker")

@@ -2,6 +2,7 @@
 
     python server.py                      # embedded PostgreSQL + built-in mail catcher
     python server.py --database_url=...   # a real PostgreSQL
+    python server.py --web=false           # a worker-only process (--worker=false: web only)
     python server.py create-salon --name=... --timezone=... --owner_email=... --owner_password=...
 
 This module only wires things together: options, PostgreSQL, the schema, the
@@ -71,41 +72,66 @@ def stop_signal() -> asyncio.Event:
     return stop
 
 
-async def serve() -> None:
-    stop = stop_signal()
-    async with postgres() as url, database(url, options.pool_size) as db, contextlib.AsyncExitStack() as stack:
-        await apply_schema(db)
-        outbox_port = None
-        if not options.smtp_host:
-            catcher = MailCatcher(db)
-            outbox_port = await catcher.start("127.0.0.1", options.outbox_port)
-            stack.push_async_callback(catcher.stop)
-            log.info("no --smtp_host: mail is caught and shown at /outbox (SMTP on 127.0.0.1:%d)", outbox_port)
-        worker = None
-        if options.worker:
-            settings = WorkerSettings.from_options(options)
-            worker_db = await stack.enter_async_context(database(url, settings.concurrency + 2))
-            worker = Worker(worker_db, url, settings, build_channels(options, worker_db, outbox_port))
-            await worker.start()
-            stack.push_async_callback(worker.stop)
-        app = Salonbook(
-            db=db,
-            worker=worker,
-            cookie_secret=options.cookie_secret or await accounts.signing_secret(db),
-            outbox_enabled=outbox_port is not None,
-            max_body_size=options.max_body_size,
-            max_attempts=options.max_attempts,
-            phone_region=options.sms_default_region,
-        )
-        server = tornado.httpserver.HTTPServer(app, max_body_size=HARD_BODY_LIMIT)
-        server.listen(options.port, options.address)
-        print(f"Salonbook is running: open http://{options.address}:{options.port}/", flush=True)
-        await stop.wait()
-        log.info("stopping: no new requests or claims; finishing what is in flight")
+async def start_mail_catcher(db: Database, stack: contextlib.AsyncExitStack) -> int:
+    catcher = MailCatcher(db)
+    port = await catcher.start("127.0.0.1", options.outbox_port)
+    stack.push_async_callback(catcher.stop)
+    log.info("no --smtp_host: mail is caught and shown at /outbox (SMTP on 127.0.0.1:%d)", port)
+    return port
+
+
+async def start_worker(url: str, outbox_port: int | None, stack: contextlib.AsyncExitStack) -> Worker:
+    """The worker on its own small pool, so web load cannot starve it of connections."""
+    settings = WorkerSettings.from_options(options)
+    worker_db = await stack.enter_async_context(database(url, settings.concurrency + 2))
+    worker = Worker(worker_db, url, settings, build_channels(options, worker_db, outbox_port))
+    await worker.start()
+    stack.push_async_callback(worker.stop)
+    return worker
+
+
+async def start_web(
+    db: Database, worker: Worker | None, outbox_port: int | None, stack: contextlib.AsyncExitStack
+) -> None:
+    app = Salonbook(
+        db=db,
+        worker=worker,
+        cookie_secret=options.cookie_secret or await accounts.signing_secret(db),
+        outbox_enabled=outbox_port is not None,
+        max_body_size=options.max_body_size,
+        max_attempts=options.max_attempts,
+        phone_region=options.sms_default_region,
+    )
+    server = tornado.httpserver.HTTPServer(app, max_body_size=HARD_BODY_LIMIT)
+    server.listen(options.port, options.address)
+
+    async def stop_serving() -> None:
         server.stop()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(server.close_all_connections(), options.shutdown_timeout)
+
+    stack.push_async_callback(stop_serving)
+    print(f"Salonbook is running: open http://{options.address}:{options.port}/", flush=True)
+
+
+async def serve() -> int:
+    """Web, worker or both (--web, --worker) until SIGINT/SIGTERM; the parts stop in reverse order."""
+    if not (options.web or options.worker):
+        print("nothing to run: --web=false and --worker=false", file=sys.stderr)
+        return 2
+    stop = stop_signal()
+    async with postgres() as url, database(url, options.pool_size) as db, contextlib.AsyncExitStack() as stack:
+        await apply_schema(db)
+        outbox_port = None if options.smtp_host else await start_mail_catcher(db, stack)
+        worker = await start_worker(url, outbox_port, stack) if options.worker else None
+        if options.web:
+            await start_web(db, worker, outbox_port, stack)
+        else:
+            print("Salonbook worker is running (no web server: --web=false)", flush=True)
+        await stop.wait()
+        log.info("stopping: no new requests or claims; finishing what is in flight")
     log.info("stopped")
+    return 0
 
 
 async def create_salon() -> int:
@@ -136,8 +162,7 @@ def main(argv: list[str]) -> int:
         print(f"{argv[0]}: {exc}", file=sys.stderr)
         return 2
     if not rest:
-        asyncio.run(serve())
-        return 0
+        return asyncio.run(serve())
     command = COMMANDS.get(rest[0])
     if command is None or len(rest) > 1:
         print(f"usage: {argv[0]} [--option=value ...] [{' | '.join(COMMANDS)}]", file=sys.stderr)

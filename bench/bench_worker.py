@@ -134,8 +134,8 @@ def spawn_worker(dsn: str, smtp_port: int, **options: object) -> subprocess.Pope
     return subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "worker",
+            "server.py",
+            "--web=false",
             f"--database_url={dsn}",
             "--smtp_host=127.0.0.1",
             f"--smtp_port={smtp_port}",

@@ -1,4 +1,4 @@
-"""Worker processes (``python -m worker``) against one database: killed, stopped, and side by side."""
+"""Worker processes (``server.py --web=false``) against one database: killed, stopped, and side by side."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def empty_queue(io_loop, db: Database) -> None:
 
 @pytest.fixture
 def spawn_worker(database_url: str, tmp_path: Path) -> Iterator:
-    """Starts ``python -m worker`` processes against the test database; kills leftovers afterwards."""
+    """Starts worker-only ``server.py --web=false`` processes against the test database; kills leftovers afterwards."""
     processes: list[subprocess.Popen] = []
 
     def spawn(smtp: SmtpServer, **options: object) -> subprocess.Popen:
@@ -41,8 +41,8 @@ def spawn_worker(database_url: str, tmp_path: Path) -> Iterator:
         process = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "worker",
+                "server.py",
+                "--web=false",
                 f"--database_url={database_url}",
                 "--smtp_host=127.0.0.1",
                 f"--smtp_port={smtp.port}",

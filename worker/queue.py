@@ -22,7 +22,7 @@ from typing import Any
 import aiopg
 import psycopg2.errors
 
-from booking.errors import Conflict, NotFound
+from booking.errors import Conflict, Invalid, NotFound
 from db import Database, Row
 
 NOTIFY_CHANNEL = "salonbook_jobs"
@@ -409,7 +409,13 @@ async def list_jobs(
     day: dt.date | None = None,
     limit: int = 50,
 ) -> list[Job]:
-    """A salon's jobs, newest first. ``day`` is a salon-local date matched against run_at."""
+    """A salon's jobs, newest first. ``day`` is a salon-local date matched against run_at.
+
+    A status or type that does not exist is Invalid, naming the filter.
+    """
+    for name, value, allowed in (("status", status, JOB_STATUSES), ("type", type, JOB_TYPES)):
+        if value is not None and value not in allowed:
+            raise Invalid(f"{name} must be one of {', '.join(allowed)}", name)
     rows = await db.fetch_all(
         f"""{_SALON_JOB_SELECT}
              JOIN salons s ON s.id = j.salon_id

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from booking.errors import Invalid
 from handlers.api import parse_date
 from handlers.pages.base import Form, SalonPage, form_errors, page_id, safe_next
@@ -13,29 +11,18 @@ FILTERS = ("status", "type", "date")
 LIMIT = 200
 
 
-def checked_filters(form: Form) -> dict[str, object]:
-    """The list_jobs arguments for the filter form; a value outside the lists is Invalid."""
-    if form["status"] and form["status"] not in queue.JOB_STATUSES:
-        raise Invalid(f"status must be one of {', '.join(queue.JOB_STATUSES)}", "status")
-    if form["type"] and form["type"] not in queue.JOB_TYPES:
-        raise Invalid(f"type must be one of {', '.join(queue.JOB_TYPES)}", "type")
-    day = parse_date(form["date"], "date") if form["date"] else None
-    return {"status": form["status"] or None, "type": form["type"] or None, "day": day}
-
-
 class JobsPage(SalonPage):
     async def get(self) -> None:
         form = {name: self.get_query_argument(name, "").strip() for name in FILTERS}
+        counts = await queue.stats(self.db, self.salon.id)
         try:
-            filters = checked_filters(form)
+            day = parse_date(form["date"], "date") if form["date"] else None
+            jobs = await queue.list_jobs(
+                self.db, self.salon.id, status=form["status"] or None, type=form["type"] or None, day=day, limit=LIMIT
+            )
         except Invalid as error:
-            counts = await queue.stats(self.db, self.salon.id)
             self.render_jobs(form, counts, [], status=400, errors=form_errors(error, form))
             return
-        counts, jobs = await asyncio.gather(
-            queue.stats(self.db, self.salon.id),
-            queue.list_jobs(self.db, self.salon.id, limit=LIMIT, **filters),
-        )
         self.render_jobs(form, counts, jobs)
 
     def render_jobs(self, form: Form, counts: dict[str, int], jobs: list[queue.Job], **extra: object) -> None:
