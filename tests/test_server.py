@@ -144,6 +144,7 @@ def test_create_salon_prints_one_json_line_with_a_working_token(database_url: st
 
 
 def test_create_salon_with_a_bad_timezone_says_so(database_url: str) -> None:
+    """Options before or after the command, or in the environment (DATABASE_URL here), all count."""
     result = subprocess.run(
         [
             sys.executable,
@@ -153,9 +154,8 @@ def test_create_salon_with_a_bad_timezone_says_so(database_url: str) -> None:
             "--timezone=Mars/Olympus",
             "--owner_email=x@example.com",
             "--owner_password=long enough",
-            f"--database_url={database_url}",
         ],
-        env=_clean_env(),
+        env=_clean_env() | {"DATABASE_URL": database_url, "DATA_DIR": "/nonexistent/never-used"},
         capture_output=True,
         text=True,
         timeout=60,
