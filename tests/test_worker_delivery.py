@@ -354,6 +354,31 @@ async def test_reminder_not_sent_once_the_appointment_started(
     assert smtp_server.messages == []
 
 
+async def test_an_outcome_the_database_refused_is_recorded_later_and_not_sent_again(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    """While recording fails (as during a PostgreSQL restart) the sent job is not forgotten, nor sent twice."""
+    await db.execute(
+        """CREATE FUNCTION refuse_history() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN RAISE EXCEPTION 'database is restarting'; END $$"""
+    )
+    await db.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON notification_attempts FOR EACH ROW EXECUTE FUNCTION refuse_history()"
+    )
+    try:
+        await start_worker(smtp=smtp_server)
+        booked = await make_booking((await make_salon()).salon)
+        await smtp_server.wait_for(1, timeout=10)
+        await asyncio.sleep(1.5)  # a failed write or two
+        assert (await job_row(db, booked.jobs[0].id))["status"] == "processing"
+    finally:
+        await db.execute("DROP TRIGGER refuse ON notification_attempts")
+        await db.execute("DROP FUNCTION refuse_history()")
+    await wait_for_status(db, booked.jobs[0].id, "completed", timeout=10)
+    assert await attempts_of(db, booked.jobs[0].id) == [(1, "email", "sent")]
+    assert len(smtp_server.messages) == 1
+
+
 # --- claims ------------------------------------------------------------------
 
 

@@ -35,6 +35,7 @@ from worker.settings import WorkerSettings
 log = logging.getLogger(__name__)
 
 _DAY = 24 * 3600.0
+_RECORD_RETRY = 1.0  # seconds between tries to record outcomes while the database is away
 
 
 class Worker:
@@ -190,19 +191,28 @@ class Worker:
             self._recorder = asyncio.get_running_loop().create_task(self._write_outcomes())
 
     async def _write_outcomes(self) -> None:
+        """Writes outcomes until none wait. A failed write (PostgreSQL restarting) is tried again:
+        forgetting it would leave sent jobs claimed until the rescue re-sends them."""
         while self._outcomes:
             finished, self._outcomes = self._outcomes, []
             try:
-                with _logged(f"record the outcomes of {len(finished)} jobs"):
-                    for job in await queue.finish(self.db, self.id, finished):
-                        log.warning(
-                            "job %s: claim lost during attempt %d (cancelled, retried or rescued "
-                            "meanwhile); its newer state stays",
-                            job.id,
-                            job.attempts,
-                        )
-            finally:
-                self._settle(len(finished))
+                lost = await queue.finish(self.db, self.id, finished)
+            except Exception:
+                log.exception("worker could not record %d outcomes; trying again", len(finished))
+                if self._stopping:  # stop() puts what is still claimed back
+                    self._settle(len(finished))
+                    return
+                self._outcomes[:0] = finished
+                await asyncio.sleep(_RECORD_RETRY)
+                continue
+            for job in lost:
+                log.warning(
+                    "job %s: claim lost during attempt %d (cancelled, retried or rescued meanwhile); "
+                    "its newer state stays",
+                    job.id,
+                    job.attempts,
+                )
+            self._settle(len(finished))
 
     async def _finish_in_flight(self, timeout: float) -> None:
         """Lets the drain, the sends under way and the writing of their outcomes end, then cancels what is left."""
