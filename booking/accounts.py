@@ -116,24 +116,23 @@ async def create_salon(
         raise Invalid(f"the password needs at least {MIN_PASSWORD_LENGTH} characters", "owner_password")
     password_hash = await hash_password(owner_password)
     token = secrets.token_urlsafe(32)
-    base_slug = _slugify(name)
     async with db.transaction() as cur:
         if only_if_first:
             await cur.execute("SELECT pg_advisory_xact_lock(%s)", (_FIRST_SALON_LOCK,))
             await cur.execute("SELECT EXISTS (SELECT FROM salons) AS taken")
             if (await cur.fetchone())["taken"]:
                 raise Conflict("this Salonbook is already set up; log in instead")
-        await cur.execute(
-            "SELECT count(*) AS n FROM salons WHERE slug = %s OR slug LIKE %s", (base_slug, base_slug + "-%")
-        )
-        taken = (await cur.fetchone())["n"]
-        slug = base_slug if not taken else f"{base_slug}-{secrets.token_hex(3)}"
-        await cur.execute(
-            f"""INSERT INTO salons (slug, name, address, timezone, email, phone)
-                VALUES (%s, %s, %s, %s, %s, %s) RETURNING {_SALON_COLUMNS}""",
-            (slug, name, address.strip(), timezone, email, phone.strip()),
-        )
-        salon = Salon(**await cur.fetchone())
+        # The name's slug if it is free, else the slug with a random tail: never a unique violation.
+        row = None
+        for slug in (_slugify(name), f"{_slugify(name)}-{secrets.token_hex(3)}"):
+            await cur.execute(
+                f"""INSERT INTO salons (slug, name, address, timezone, email, phone)
+                    VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (slug) DO NOTHING RETURNING {_SALON_COLUMNS}""",
+                (slug, name, address.strip(), timezone, email, phone.strip()),
+            )
+            if row := await cur.fetchone():
+                break
+        salon = Salon(**row)
         try:
             await cur.execute(
                 """INSERT INTO users (salon_id, email, password_hash, role)

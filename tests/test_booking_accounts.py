@@ -37,3 +37,10 @@ async def test_only_one_of_two_simultaneous_first_setups_wins(db: Database) -> N
     results = await asyncio.gather(setup("a"), setup("b"))
     assert sorted(type(result).__name__ for result in results) == ["Conflict", "NewSalon"]
     assert (await db.fetch_one("SELECT count(*) AS n FROM salons"))["n"] == 1
+
+
+async def test_salons_of_one_name_get_their_own_slugs(db: Database, make_salon) -> None:
+    first, second = await asyncio.gather(make_salon(name="Hair Today"), make_salon(name="Hair Today"))
+    slugs = {first.salon.slug, second.salon.slug}
+    assert len(slugs) == 2
+    assert "hair-today" in slugs
