@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-import phonenumbers
-
+from booking import fields
+from booking.errors import Invalid
 from worker.delivery import Delivery
 
 
@@ -46,13 +46,11 @@ class Channels:
 
 
 def e164(phone: str | None, region: str) -> str:
-    """The number in E.164; a number that cannot be one is a permanent failure."""
-    if not phone:
-        raise Skipped("client has no phone number")
+    """The number in E.164, read as client numbers are on input; one that cannot be is a permanent failure."""
     try:
-        number = phonenumbers.parse(phone, region)
-    except phonenumbers.NumberParseException as exc:
-        raise Permanent(f"{phone!r} is not a phone number ({exc})") from None
-    if not phonenumbers.is_possible_number(number):
-        raise Permanent(f"{phone!r} is not a possible phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        number = fields.phone(phone, "phone", region)
+    except Invalid as exc:
+        raise Permanent(exc.message) from None
+    if number is None:
+        raise Skipped("client has no phone number")
+    return number

@@ -7,18 +7,13 @@ from dataclasses import dataclass, fields
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
+from booking.times import wall_clock
 from db import Row
 from worker.queue import ClaimedJob
 
 # Notices that only make sense while the appointment stands as it was planned.
 _CHECKED_TYPES = frozenset({"booking_confirmation", "reminder_24h", "reminder_2h", "rescheduled"})
 REMINDER_TYPES = frozenset({"reminder_24h", "reminder_2h"})
-
-
-def local_time(when: dt.datetime, timezone: str) -> str:
-    """'Tue 3 Dec, 10:00 (Europe/London)': the salon's wall clock, with its zone named."""
-    local = when.astimezone(ZoneInfo(timezone))
-    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M} ({timezone})"
 
 
 @dataclass(frozen=True)
@@ -67,7 +62,7 @@ class Delivery:
         return dt.datetime.fromisoformat(previous) if previous else None
 
     def local(self, when: dt.datetime | None) -> str:
-        return local_time(when, self.salon_timezone) if when else ""
+        return wall_clock(when, self.zone) if when else ""
 
 
 def stale_reason(delivery: Delivery, now: dt.datetime) -> str | None:

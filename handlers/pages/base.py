@@ -8,12 +8,14 @@ from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import tornado.web
 
 from booking import accounts
 from booking.errors import BookingError
 from booking.models import Salon, User
+from booking.times import wall_clock
 from handlers.base import BaseHandler, status_for
 
 USER_COOKIE = "user"
@@ -42,14 +44,12 @@ Form = dict[str, str]
 Errors = dict[str, str]
 
 
-def local_time(instant: dt.datetime | None, zone: Any, *, seconds: bool = False) -> str:
-    """'Tue 3 Dec, 10:00 (Europe/London)': always in the salon's zone, always naming it."""
+def local_time(instant: dt.datetime | None, zone: ZoneInfo, *, seconds: bool = False) -> str:
+    """A time on a page: the salon's wall clock, the year only when it is not this one."""
     if instant is None:
         return "—"
-    local = instant.astimezone(zone)
-    year = f" {local.year}" if local.year != dt.datetime.now(zone).year else ""
-    clock = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
-    return f"{local:%a} {local.day} {local:%b}{year}, {clock} ({zone})"
+    other_year = instant.astimezone(zone).year != dt.datetime.now(zone).year
+    return wall_clock(instant, zone, seconds=seconds, year=other_year)
 
 
 def page_id(value: str) -> uuid.UUID:
@@ -104,7 +104,7 @@ class PageHandler(BaseHandler):
 
     def render_page(self, template: str, status: int = 200, **context: Any) -> None:
         self.set_status(status)
-        zone = self.salon.zone if self.salon else dt.UTC
+        zone = self.salon.zone if self.salon else ZoneInfo("UTC")
         values = {
             "current_user": self.current_user,
             "salon": self.salon,
