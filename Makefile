@@ -21,10 +21,11 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime
 	$(BIN)/python server.py
 
-## make test: lint and format check, then every test (embedded PostgreSQL, or TEST_DATABASE_URL)
+## make test: lint, format and type checks, then every test (embedded PostgreSQL, or TEST_DATABASE_URL)
 test: $(VENV)/.dev chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 ## make lint: fix what ruff can and format the code

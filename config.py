@@ -5,12 +5,21 @@ upper-case environment variable of the same name (``DATABASE_URL``), which the
 command line overrides.
 """
 
+from __future__ import annotations
+
+import dataclasses
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from tornado.options import Error, options
 
-__all__ = ["Error", "options", "parse"]
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+__all__ = ["Error", "load", "options", "parse"]
+
+Settings = TypeVar("Settings", bound="DataclassInstance")
 
 _define = options.define
 
@@ -82,3 +91,12 @@ def parse(argv: Sequence[str]) -> list[str]:
     if rest:
         rest = [rest[0], *options.parse_command_line(rest)]
     return rest
+
+
+def load(settings: type[Settings]) -> Settings:
+    """A part's settings object: each of its fields is the option of the same name.
+
+    This and server.py are the only readers of ``options``; every other part
+    is handed its own typed settings.
+    """
+    return settings(**{field.name: getattr(options, field.name) for field in dataclasses.fields(settings)})

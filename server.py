@@ -28,9 +28,12 @@ from config import options
 from db import Database
 from db.embedded import EmbeddedPostgres
 from db.schema import apply_schema
-from handlers.app import Salonbook
+from handlers.app import Salonbook, WebSettings
+from jobqueue import queue
 from outbox.catcher import MailCatcher
-from worker import Worker, WorkerSettings, build_channels
+from worker.runner import Worker
+from worker.settings import MailSettings, SmsSettings, WorkerSettings
+from worker.wiring import build_channels
 
 log = logging.getLogger("salonbook")
 
@@ -82,9 +85,10 @@ async def start_mail_catcher(db: Database, stack: contextlib.AsyncExitStack) -> 
 
 async def start_worker(url: str, outbox_port: int | None, stack: contextlib.AsyncExitStack) -> Worker:
     """The worker on its own small pool, so web load cannot starve it of connections."""
-    settings = WorkerSettings.from_options(options)
+    settings = config.load(WorkerSettings)
     worker_db = await stack.enter_async_context(database(url, settings.concurrency + 2))
-    worker = Worker(worker_db, url, settings, build_channels(options, worker_db, outbox_port))
+    channels = build_channels(config.load(MailSettings), config.load(SmsSettings), settings, worker_db, outbox_port)
+    worker = Worker(worker_db, url, settings, channels)
     await worker.start()
     stack.push_async_callback(worker.stop)
     return worker
@@ -97,10 +101,8 @@ async def start_web(
         db=db,
         worker=worker,
         cookie_secret=options.cookie_secret or await accounts.signing_secret(db),
+        settings=config.load(WebSettings),
         outbox_enabled=outbox_port is not None,
-        max_body_size=options.max_body_size,
-        max_attempts=options.max_attempts,
-        phone_region=options.sms_default_region,
     )
     server = tornado.httpserver.HTTPServer(app, max_body_size=HARD_BODY_LIMIT)
     server.listen(options.port, options.address)
@@ -120,6 +122,7 @@ async def serve() -> int:
         print("nothing to run: --web=false and --worker=false", file=sys.stderr)
         return 2
     stop = stop_signal()
+    queue.configure(config.load(queue.QueueSettings))
     async with postgres() as url, database(url, options.pool_size) as db, contextlib.AsyncExitStack() as stack:
         await apply_schema(db)
         outbox_port = None if options.smtp_host else await start_mail_catcher(db, stack)

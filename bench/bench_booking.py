@@ -30,6 +30,7 @@ from bench.support import (
     table,
 )
 from booking import accounts, clients, services, staff
+from booking.models import ClientDetails, ServiceDetails, StaffDetails
 from db import Database
 from db.schema import apply_schema
 
@@ -58,9 +59,9 @@ async def prepare(url: str) -> tuple[Database, Salon]:
         owner_password="benchmark!",
     )
     client = await clients.create_client(
-        db, new.salon.id, first_name="Ann", email="ann@example.com", opted_in_reminders=True
+        db, new.salon.id, ClientDetails(first_name="Ann", email="ann@example.com", opted_in_reminders=True)
     )
-    service = await services.create_service(db, new.salon.id, name="Cut", duration_minutes=30)
+    service = await services.create_service(db, new.salon.id, ServiceDetails(name="Cut", duration_minutes=30))
     return db, Salon(new.salon.id, new.api_token, client.id, service.id)
 
 
@@ -116,9 +117,9 @@ async def measure(db: Database, salon: Salon, urls: dict[str, str]) -> list[list
     rows = []
     for target, runs in RUNS.items():
         for concurrency, count in runs:
-            member = await staff.create_staff(db, salon.id, first_name=f"{target}-{concurrency}")
+            member = await staff.create_staff(db, salon.id, StaffDetails(first_name=f"{target}-{concurrency}"))
             if target != "floor":
-                warm = await staff.create_staff(db, salon.id, first_name=f"warm-{target}-{concurrency}")
+                warm = await staff.create_staff(db, salon.id, StaffDetails(first_name=f"warm-{target}-{concurrency}"))
                 await load(urls[target], salon, warm.id, target, concurrency, WARMUP)
             latencies, elapsed = await load(urls[target], salon, member.id, target, concurrency, count)
             result = summary(latencies, elapsed)

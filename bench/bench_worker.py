@@ -250,7 +250,9 @@ async def overhead(dsn: str, db: Database, salon: tuple, jobs: int) -> float:
 
 
 async def noop_worker(dsn: str, jobs: int) -> None:
-    from worker import Channels, Worker, WorkerSettings
+    from worker.channels import Channels
+    from worker.runner import Worker
+    from worker.settings import WorkerSettings
 
     class Nothing:
         name = "noop"

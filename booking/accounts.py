@@ -21,7 +21,6 @@ from booking.errors import Conflict, Invalid, NotFound
 from booking.models import ApiToken, Salon, User
 from db import Database
 
-_SALON_COLUMNS = "id, slug, name, address, timezone, email, phone"
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD_LENGTH = 8
 _FIRST_SALON_LOCK = 7_424_613_002  # serialises first-run setups (see db/schema.py for its sibling)
@@ -126,12 +125,14 @@ async def create_salon(
         row = None
         for slug in (_slugify(name), f"{_slugify(name)}-{secrets.token_hex(3)}"):
             await cur.execute(
-                f"""INSERT INTO salons (slug, name, address, timezone, email, phone)
-                    VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (slug) DO NOTHING RETURNING {_SALON_COLUMNS}""",
+                """INSERT INTO salons (slug, name, address, timezone, email, phone)
+                   VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (slug) DO NOTHING
+                RETURNING id, slug, name, address, timezone, email, phone""",
                 (slug, name, address.strip(), timezone, email, phone.strip()),
             )
             if row := await cur.fetchone():
                 break
+        assert row is not None, "a slug with a random tail is free"
         salon = Salon(**row)
         try:
             await cur.execute(
@@ -155,7 +156,7 @@ async def any_salon_exists(db: Database) -> bool:
 
 async def salon_for_token(db: Database, token: str) -> Salon | None:
     row = await db.fetch_one(
-        f"""SELECT {_SALON_COLUMNS} FROM salons
+        """SELECT id, slug, name, address, timezone, email, phone FROM salons
              WHERE id = (SELECT salon_id FROM api_tokens WHERE token_hash = %s)""",
         (_token_hash(token),),
     )
@@ -182,7 +183,7 @@ async def list_api_tokens(db: Database, salon_id: uuid.UUID) -> list[ApiToken]:
 async def revoke_api_token(db: Database, salon_id: uuid.UUID, token_id: uuid.UUID) -> None:
     """Other processes may honour the token for up to TokenCache.ttl seconds more."""
     if not await db.execute("DELETE FROM api_tokens WHERE id = %s AND salon_id = %s", (token_id, salon_id)):
-        raise NotFound("no such API token", "tokenId")
+        raise NotFound("no such API token", "token_id")
 
 
 # --- users -------------------------------------------------------------------
@@ -223,8 +224,9 @@ async def signing_secret(db: Database) -> str:
         "INSERT INTO secrets (name, value) VALUES ('cookie_secret', %s) ON CONFLICT (name) DO NOTHING",
         (secrets.token_urlsafe(48),),
     )
-    row = await db.fetch_one("SELECT value FROM secrets WHERE name = 'cookie_secret'")
-    return row["value"]
+    row = await db.fetch_row("SELECT value FROM secrets WHERE name = 'cookie_secret'")
+    secret: str = row["value"]
+    return secret
 
 
 class TokenCache:

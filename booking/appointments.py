@@ -8,6 +8,7 @@ which makes two racing requests for one slot impossible to both win.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 
@@ -16,21 +17,10 @@ import psycopg2.errors
 
 from booking import notifications
 from booking.errors import Conflict, Invalid, NotFound, SlotTaken
-from booking.models import Appointment, Client, Salon
+from booking.models import Appointment, Client, Salon, display_name
+from booking.notice_types import ABOUT_BOOKING
 from db import Database, Row
-from worker import queue
-
-_COLUMNS = "a.id, a.salon_id, a.client_id, a.staff_id, a.service_id, a.start_time, a.end_time, a.status, a.notes"
-_NAMED = f"""
-    SELECT {_COLUMNS},
-           trim(c.first_name || ' ' || c.last_name) AS client_name,
-           trim(s.first_name || ' ' || s.last_name) AS staff_name,
-           v.name AS service_name
-      FROM appointments a
-      JOIN clients c ON c.id = a.client_id
-      JOIN staff s ON s.id = a.staff_id
-      JOIN services v ON v.id = a.service_id"""
-_CLIENT_COLUMNS = "id, first_name, last_name, email, phone, opted_in_reminders"
+from jobqueue import queue
 
 # How far in the past a start may be: a booking typed a minute late still goes in.
 PAST_GRACE = dt.timedelta(minutes=5)
@@ -44,15 +34,22 @@ def _now() -> dt.datetime:
 def _checked_start(start_time: dt.datetime, now: dt.datetime) -> dt.datetime:
     """The start in UTC, where adding a duration adds real time (not wall-clock time)."""
     if start_time.tzinfo is None:
-        raise Invalid("startTime needs a UTC offset, e.g. 2030-05-01T10:00:00+01:00", "startTime")
+        raise Invalid("{field} needs a UTC offset, e.g. 2030-05-01T10:00:00+01:00", "start_time")
     if start_time < now - PAST_GRACE:
-        raise Invalid("startTime is in the past", "startTime")
+        raise Invalid("{field} is in the past", "start_time")
     return start_time.astimezone(dt.UTC)
 
 
-async def _one(cur: aiopg.Cursor, sql: str, params: tuple, not_found: NotFound) -> Row:
+def _named(row: Row) -> Appointment:
+    """An appointment from a row that carries the names of its client, staff member and service."""
+    client = display_name(row.pop("client_first_name"), row.pop("client_last_name"))
+    staff = display_name(row.pop("staff_first_name"), row.pop("staff_last_name"))
+    return Appointment(**row, client_name=client, staff_name=staff)
+
+
+async def _one(cur: aiopg.Cursor, sql: str, params: tuple[object, ...], not_found: NotFound) -> Row:
     await cur.execute(sql, params)
-    row = await cur.fetchone()
+    row: Row | None = await cur.fetchone()
     if row is None:
         raise not_found
     return row
@@ -63,71 +60,69 @@ async def _parts(
 ) -> tuple[Client, dt.timedelta]:
     """The client and the service's length, checking all three ids belong to the salon, in one round trip."""
     await cur.execute(
-        f"""SELECT {", ".join("c." + column for column in _CLIENT_COLUMNS.split(", "))},
-                   (SELECT duration_minutes FROM services WHERE id = %(service)s AND salon_id = %(salon)s)
-                       AS duration_minutes,
-                   EXISTS (SELECT FROM staff WHERE id = %(staff)s AND salon_id = %(salon)s) AS staff_found
-              FROM (VALUES (1)) AS one
-              LEFT JOIN clients c ON c.id = %(client)s AND c.salon_id = %(salon)s""",
+        """SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.opted_in_reminders,
+                  (SELECT duration_minutes FROM services WHERE id = %(service)s AND salon_id = %(salon)s)
+                      AS duration_minutes,
+                  EXISTS (SELECT FROM staff WHERE id = %(staff)s AND salon_id = %(salon)s) AS staff_found
+             FROM (VALUES (1)) AS one
+             LEFT JOIN clients c ON c.id = %(client)s AND c.salon_id = %(salon)s""",
         {"salon": salon_id, "client": client_id, "staff": staff_id, "service": service_id},
     )
     row = await cur.fetchone()
     duration, staff_found = row.pop("duration_minutes"), row.pop("staff_found")
     if row["id"] is None:
-        raise NotFound("no such client", "clientId")
+        raise NotFound("no such client", "client_id")
     if not staff_found:
-        raise NotFound("no such staff member", "staffId")
+        raise NotFound("no such staff member", "staff_id")
     if duration is None:
-        raise NotFound("no such service", "serviceId")
+        raise NotFound("no such service", "service_id")
     return Client(**row), dt.timedelta(minutes=duration)
 
 
 # A foreign key that refuses an id names the field: the database checks it belongs to the salon.
 _NOT_FOUND_BY_CONSTRAINT = {
-    "appointments_client_fkey": NotFound("no such client", "clientId"),
-    "appointments_staff_fkey": NotFound("no such staff member", "staffId"),
-    "appointments_service_fkey": NotFound("no such service", "serviceId"),
+    "appointments_client_fkey": NotFound("no such client", "client_id"),
+    "appointments_staff_fkey": NotFound("no such staff member", "staff_id"),
+    "appointments_service_fkey": NotFound("no such service", "service_id"),
 }
 
 
-async def _write(cur: aiopg.Cursor, sql: str, params: tuple | dict) -> Row:
+async def _write(cur: aiopg.Cursor, sql: str, params: dict[str, object]) -> Row | None:
     """Runs a statement that writes one appointment; the constraints' refusals become domain errors."""
     try:
         await cur.execute(sql, params)
     except psycopg2.errors.ExclusionViolation:
-        raise SlotTaken("that time is already taken for this staff member", "startTime") from None
+        raise SlotTaken("that time is already taken for this staff member", "start_time") from None
     except psycopg2.errors.ForeignKeyViolation as exc:
-        raise _NOT_FOUND_BY_CONSTRAINT[exc.diag.constraint_name] from None
-    return await cur.fetchone()
+        raise _NOT_FOUND_BY_CONSTRAINT[exc.diag.constraint_name or ""] from None
+    row: Row | None = await cur.fetchone()
+    return row
 
 
-_RETURNING = f" RETURNING {_COLUMNS.replace('a.', '')}"
-_CHANGEABLE = ("status", "start_time", "end_time", "staff_id")
-
-
-async def _update(cur: aiopg.Cursor, appointment_id: uuid.UUID, **changes: object) -> Appointment:
-    """Changes columns of one appointment (names from _CHANGEABLE only: they go into the SQL)."""
-    assert set(changes) <= set(_CHANGEABLE), changes
-    assignments = ", ".join(f"{column} = %({column})s" for column in changes)
+async def _set_status(cur: aiopg.Cursor, appointment_id: uuid.UUID, status: str) -> Appointment:
     row = await _write(
         cur,
-        f"UPDATE appointments SET {assignments}, updated_at = now() WHERE id = %(id)s" + _RETURNING,
-        changes | {"id": appointment_id},
+        """UPDATE appointments SET status = %(status)s, updated_at = now() WHERE id = %(id)s
+        RETURNING id, salon_id, client_id, staff_id, service_id, start_time, end_time, status, notes""",
+        {"id": appointment_id, "status": status},
     )
+    assert row is not None, "the caller holds the row locked"
     return Appointment(**row)
 
 
-# One round trip: the service's length, the insert, and the client the notifications are for.
-_BOOK = f"""
-    WITH service AS (SELECT duration_minutes FROM services WHERE id = %(service)s AND salon_id = %(salon)s),
-    booked AS (
-        INSERT INTO appointments (salon_id, client_id, staff_id, service_id, start_time, end_time, notes)
-        SELECT %(salon)s, %(client)s, %(staff)s, %(service)s, %(start)s,
-               %(start)s::timestamptz + make_interval(mins => duration_minutes), %(notes)s
-          FROM service
-        {_RETURNING})
-    SELECT booked.*, {", ".join(f"c.{column} AS c_{column}" for column in _CLIENT_COLUMNS.split(", "))}
-      FROM booked JOIN clients c ON c.id = booked.client_id"""
+async def _move(
+    cur: aiopg.Cursor, appointment_id: uuid.UUID, start: dt.datetime, end: dt.datetime, staff_id: uuid.UUID
+) -> Appointment:
+    row = await _write(
+        cur,
+        """UPDATE appointments SET start_time = %(start)s, end_time = %(end)s, staff_id = %(staff)s,
+                                   updated_at = now()
+            WHERE id = %(id)s
+        RETURNING id, salon_id, client_id, staff_id, service_id, start_time, end_time, status, notes""",
+        {"id": appointment_id, "start": start, "end": end, "staff": staff_id},
+    )
+    assert row is not None, "the caller holds the row locked"
+    return Appointment(**row)
 
 
 async def book(
@@ -139,17 +134,25 @@ async def book(
     service_id: uuid.UUID,
     start_time: dt.datetime,
     notes: str = "",
-    max_attempts: int = 3,
 ) -> Appointment:
     """Books an appointment and queues its confirmation and reminders."""
     now = _now()
     start_time = _checked_start(start_time, now)
     if len(notes) > MAX_NOTES:
-        raise Invalid(f"notes are longer than {MAX_NOTES} characters", "notes")
+        raise Invalid(f"{{field}} are longer than {MAX_NOTES} characters", "notes")
     async with db.transaction() as cur:
+        # One round trip: the service's length, the insert, and the client the notifications are for.
         row = await _write(
             cur,
-            _BOOK,
+            """WITH service AS (SELECT duration_minutes FROM services WHERE id = %(service)s AND salon_id = %(salon)s),
+               booked AS (
+                   INSERT INTO appointments (salon_id, client_id, staff_id, service_id, start_time, end_time, notes)
+                   SELECT %(salon)s, %(client)s, %(staff)s, %(service)s, %(start)s,
+                          %(start)s::timestamptz + make_interval(mins => duration_minutes), %(notes)s
+                     FROM service
+                   RETURNING id, salon_id, client_id, staff_id, service_id, start_time, end_time, status, notes)
+               SELECT booked.*, c.first_name, c.last_name, c.email, c.phone, c.opted_in_reminders
+                 FROM booked JOIN clients c ON c.id = booked.client_id""",
             {
                 "salon": salon.id,
                 "client": client_id,
@@ -160,8 +163,15 @@ async def book(
             },
         )
         if row is None:
-            raise NotFound("no such service", "serviceId")
-        client = Client(**{column: row.pop(f"c_{column}") for column in _CLIENT_COLUMNS.split(", ")})
+            raise NotFound("no such service", "service_id")
+        client = Client(
+            id=client_id,
+            first_name=row.pop("first_name"),
+            last_name=row.pop("last_name"),
+            email=row.pop("email"),
+            phone=row.pop("phone"),
+            opted_in_reminders=row.pop("opted_in_reminders"),
+        )
         appointment = Appointment(**row)
         jobs = await queue.enqueue(
             cur,
@@ -169,7 +179,6 @@ async def book(
             client_id=client_id,
             appointment_id=appointment.id,
             jobs=notifications.for_booking(client, start_time, appointment.end_time, now),
-            max_attempts=max_attempts,
         )
     return _with_jobs(appointment, jobs)
 
@@ -177,9 +186,10 @@ async def book(
 async def _booked_for_update(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment:
     row = await _one(
         cur,
-        f"SELECT {_COLUMNS} FROM appointments a WHERE a.id = %s AND a.salon_id = %s FOR UPDATE",
+        """SELECT id, salon_id, client_id, staff_id, service_id, start_time, end_time, status, notes
+             FROM appointments WHERE id = %s AND salon_id = %s FOR UPDATE""",
         (appointment_id, salon_id),
-        NotFound("no such appointment", "appointmentId"),
+        NotFound("no such appointment", "appointment_id"),
     )
     appointment = Appointment(**row)
     if appointment.status != "booked":
@@ -187,13 +197,13 @@ async def _booked_for_update(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment
     return appointment
 
 
-async def cancel(db: Database, salon: Salon, appointment_id: uuid.UUID, *, max_attempts: int = 3) -> Appointment:
+async def cancel(db: Database, salon: Salon, appointment_id: uuid.UUID) -> Appointment:
     """Cancels a booked appointment: its reminders stop and a cancellation notice is queued."""
     now = _now()
     async with db.transaction() as cur:
         booked = await _booked_for_update(cur, salon.id, appointment_id)
-        appointment = await _update(cur, appointment_id, status="cancelled")
-        await queue.cancel_live(cur, appointment_id, notifications.BOOKED_TYPES, "appointment was cancelled")
+        appointment = await _set_status(cur, appointment_id, "cancelled")
+        await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, "appointment was cancelled")
         client, _ = await _parts(cur, salon.id, booked.client_id, booked.staff_id, booked.service_id)
         await queue.enqueue(
             cur,
@@ -201,7 +211,6 @@ async def cancel(db: Database, salon: Salon, appointment_id: uuid.UUID, *, max_a
             client_id=client.id,
             appointment_id=appointment_id,
             jobs=notifications.for_cancellation(client, booked.start_time, booked.end_time, now),
-            max_attempts=max_attempts,
         )
         jobs = await queue.for_appointment(cur, appointment_id)
     return _with_jobs(appointment, jobs)
@@ -214,7 +223,6 @@ async def reschedule(
     *,
     start_time: dt.datetime | None = None,
     staff_id: uuid.UUID | None = None,
-    max_attempts: int = 3,
 ) -> Appointment:
     """Moves a booked appointment; its reminders are planned anew and the client told."""
     now = _now()
@@ -228,17 +236,14 @@ async def reschedule(
             return _with_jobs(booked, await queue.for_appointment(cur, appointment_id))
         client, duration = await _parts(cur, salon.id, booked.client_id, new_staff, booked.service_id)
         new_end = new_start + duration
-        appointment = await _update(cur, appointment_id, start_time=new_start, end_time=new_end, staff_id=new_staff)
-        await queue.cancel_live(
-            cur, appointment_id, notifications.BOOKED_TYPES, f"appointment moved to {new_start.isoformat()}"
-        )
+        appointment = await _move(cur, appointment_id, new_start, new_end, new_staff)
+        await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment moved to {new_start.isoformat()}")
         await queue.enqueue(
             cur,
             salon_id=salon.id,
             client_id=client.id,
             appointment_id=appointment_id,
             jobs=notifications.for_reschedule(client, booked.start_time, new_start, new_end, now),
-            max_attempts=max_attempts,
         )
         jobs = await queue.for_appointment(cur, appointment_id)
     return _with_jobs(appointment, jobs)
@@ -250,31 +255,49 @@ VISIT_OUTCOMES = ("completed", "no_show")
 async def record_visit(db: Database, salon: Salon, appointment_id: uuid.UUID, outcome: str) -> Appointment:
     """Marks a started appointment completed or a no-show; nothing is sent, reminders left stop."""
     if outcome not in VISIT_OUTCOMES:
-        raise Invalid(f"outcome must be one of {', '.join(VISIT_OUTCOMES)}", "outcome")
+        raise Invalid(f"{{field}} must be one of {', '.join(VISIT_OUTCOMES)}", "outcome")
     async with db.transaction() as cur:
         booked = await _booked_for_update(cur, salon.id, appointment_id)
         if booked.start_time > _now():
             raise Conflict("the appointment has not started yet")
-        appointment = await _update(cur, appointment_id, status=outcome)
-        await queue.cancel_live(cur, appointment_id, notifications.BOOKED_TYPES, f"appointment marked {outcome}")
+        appointment = await _set_status(cur, appointment_id, outcome)
+        await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment marked {outcome}")
         jobs = await queue.for_appointment(cur, appointment_id)
     return _with_jobs(appointment, jobs)
 
 
 def _with_jobs(appointment: Appointment, jobs: list[queue.QueuedJob]) -> Appointment:
-    return Appointment(**{**appointment.__dict__, "notification_jobs": tuple(jobs)})
+    return dataclasses.replace(appointment, notification_jobs=tuple(jobs))
+
+
+# Appointments with the names of their client, staff member and service: by id, or starting in a span.
+_SELECT_NAMED = """
+    SELECT a.id, a.salon_id, a.client_id, a.staff_id, a.service_id, a.start_time, a.end_time, a.status, a.notes,
+           c.first_name AS client_first_name, c.last_name AS client_last_name,
+           s.first_name AS staff_first_name, s.last_name AS staff_last_name,
+           v.name AS service_name
+      FROM appointments a
+      JOIN clients c ON c.id = a.client_id
+      JOIN staff s ON s.id = a.staff_id
+      JOIN services v ON v.id = a.service_id
+     WHERE a.salon_id = %(salon)s
+       AND (%(id)s::uuid IS NULL OR a.id = %(id)s)
+       AND (%(from)s::timestamptz IS NULL OR a.start_time >= %(from)s)
+       AND (%(until)s::timestamptz IS NULL OR a.start_time < %(until)s)
+       AND (%(staff)s::uuid IS NULL OR a.staff_id = %(staff)s)
+     ORDER BY a.start_time, s.first_name, s.last_name, a.id"""
 
 
 async def get_appointment(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment:
     async with db.transaction() as cur:
-        row = await _one(
-            cur,
-            _NAMED + " WHERE a.id = %s AND a.salon_id = %s",
-            (appointment_id, salon_id),
-            NotFound("no such appointment", "appointmentId"),
+        await cur.execute(
+            _SELECT_NAMED, {"salon": salon_id, "id": appointment_id, "from": None, "until": None, "staff": None}
         )
+        row = await cur.fetchone()
+        if row is None:
+            raise NotFound("no such appointment", "appointment_id")
         jobs = await queue.for_appointment(cur, appointment_id)
-    return _with_jobs(Appointment(**row), jobs)
+    return _with_jobs(_named(row), jobs)
 
 
 async def list_between(
@@ -282,13 +305,9 @@ async def list_between(
 ) -> list[Appointment]:
     """Appointments starting in [start, end), all statuses, in time order, with names."""
     rows = await db.fetch_all(
-        _NAMED
-        + """ WHERE a.salon_id = %s AND a.start_time >= %s AND a.start_time < %s
-                       AND (%s::uuid IS NULL OR a.staff_id = %s)
-                     ORDER BY a.start_time, staff_name, a.id""",
-        (salon_id, start, end, staff_id, staff_id),
+        _SELECT_NAMED, {"salon": salon_id, "id": None, "from": start, "until": end, "staff": staff_id}
     )
-    return [Appointment(**row) for row in rows]
+    return [_named(row) for row in rows]
 
 
 def local_day_bounds(salon: Salon, day: dt.date) -> tuple[dt.datetime, dt.datetime]:

@@ -1,4 +1,17 @@
-"""One error type per outcome; handlers map each to a status code in one place."""
+"""One error type per outcome; handlers map each to a status code in one place.
+
+Errors name the field they are about in the domain's own words, as a path:
+``("first_name",)`` or ``("working_hours", 2, "start")``. A message may say
+``{field}`` where the field's name belongs; whoever shows the error (the JSON
+API, a page) writes the name its readers know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+FieldPath = tuple[str | int, ...]
+Field = str | FieldPath  # a plain name, or a path into a list
 
 
 class BookingError(Exception):
@@ -6,10 +19,16 @@ class BookingError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: Field | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.field = field
+        self.field: FieldPath | None = (field,) if isinstance(field, str) else field
+
+    def describe(self, name: Callable[[FieldPath], str]) -> str:
+        """The message with ``{field}`` written as ``name`` writes the field."""
+        if self.field is None:
+            return self.message
+        return self.message.replace("{field}", name(self.field))
 
 
 class Invalid(BookingError):

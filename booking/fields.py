@@ -1,34 +1,48 @@
-"""Checks and normalisation of the values people type. Errors name the field."""
+"""What people type, read one way for the JSON API and the pages alike. Errors name the field.
+
+Each reader takes the raw text (or None for "not given") and returns the
+value the domain works with, or raises ``Invalid`` with a message that says
+``{field}`` where the field's name goes.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+import uuid
+from zoneinfo import ZoneInfo
 
 import email_validator
 import phonenumbers
 
-from booking.errors import Invalid
+from booking.errors import Field, Invalid
 
 MAX_TEXT = 200
+_CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_CENT = decimal.Decimal("0.01")
+_LARGEST_AMOUNT = 10**12  # beyond any price, and small enough to quantize exactly
 
 
-def text(value: str | None, field: str, *, required: bool = True, max_length: int = MAX_TEXT) -> str:
+def text(value: str | None, field: Field, *, required: bool = True, max_length: int = MAX_TEXT) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise Invalid(f"{field} is required", field)
+        raise Invalid("{field} is required", field)
     if len(value) > max_length:
-        raise Invalid(f"{field} is longer than {max_length} characters", field)
+        raise Invalid(f"{{field}} is longer than {max_length} characters", field)
     return value
 
 
 def person(first_name: str, last_name: str, email_address: str | None) -> tuple[str, str, str | None]:
     """A person's checked first name, last name (optional) and email (optional)."""
     return (
-        text(first_name, "firstName"),
-        text(last_name, "lastName", required=False),
+        text(first_name, "first_name"),
+        text(last_name, "last_name", required=False),
         email(email_address, "email"),
     )
 
 
-def email(value: str | None, field: str) -> str | None:
+def email(value: str | None, field: Field) -> str | None:
     """A normalised address, or None for an empty value."""
     value = (value or "").strip()
     if not value:
@@ -39,8 +53,8 @@ def email(value: str | None, field: str) -> str | None:
         raise Invalid(f"{value!r} is not a valid email address: {exc}", field) from exc
 
 
-def phone(value: str | None, field: str, region: str) -> str | None:
-    """An E.164 number (+441225123456), or None for an empty value."""
+def phone(value: str | None, field: Field, region: str) -> str | None:
+    """An E.164 number (+441225123456), or None for an empty value; ``region`` reads one without +country."""
     value = (value or "").strip()
     if not value:
         return None
@@ -51,3 +65,73 @@ def phone(value: str | None, field: str, region: str) -> str | None:
     if number is None or not phonenumbers.is_possible_number(number):
         raise Invalid(f"{value!r} is not a phone number; write it like +44 1225 123456", field)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def identifier(value: str, field: Field) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise Invalid("{field} is not a valid id", field) from None
+
+
+def clock(value: str, field: Field) -> dt.time:
+    """A wall-clock time of day, 'HH:MM' (or 'H:MM')."""
+    match = _CLOCK.fullmatch(value.strip())
+    if match is None:
+        raise Invalid("{field} must be a time like 09:30", field)
+    return dt.time(int(match[1]), int(match[2]))
+
+
+def date(value: str, field: Field) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise Invalid("{field} must be a date like 2030-05-01", field) from None
+
+
+def instant(value: str, field: Field) -> dt.datetime:
+    """An ISO 8601 time with its UTC offset: the offset says which instant is meant."""
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise Invalid("{field} must be an ISO 8601 time like 2030-05-01T10:00:00+01:00", field) from None
+    if moment.tzinfo is None:
+        raise Invalid("{field} needs a UTC offset, e.g. 2030-05-01T10:00:00+01:00", field)
+    return moment
+
+
+def local_instant(value: str, zone: ZoneInfo, field: Field) -> dt.datetime:
+    """A date and time without offset, read on ``zone``'s wall clock; a time the clocks skip is refused."""
+    try:
+        naive = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise Invalid("{field} must be a date and time like 2030-05-01 10:00", field) from None
+    if naive.tzinfo is not None:
+        return naive
+    moment = naive.replace(tzinfo=zone)
+    if moment.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        raise Invalid(f"{naive:%H:%M} does not exist that day in {zone.key}: the clocks go forward", field)
+    return moment
+
+
+def money(value: str, field: Field) -> int | None:
+    """'25', '25.5' or '25.50' as cents; empty means no amount."""
+    if not value.strip():
+        return None
+    try:
+        amount = decimal.Decimal(value.strip())
+    except decimal.InvalidOperation:
+        amount = decimal.Decimal("NaN")
+    if not amount.is_finite() or abs(amount) >= _LARGEST_AMOUNT or amount != amount.quantize(_CENT):
+        raise Invalid("{field} must be an amount like 25.00", field)
+    return int(amount * 100)
+
+
+def whole_number(value: str, field: Field, low: int = 0, high: int = 999_999_999) -> int:
+    """A count typed as digits (no sign, no other script's digits), from ``low`` to ``high``."""
+    value = value.strip()
+    number = int(value) if value.isascii() and value.isdigit() and len(value) <= len(str(high)) else None
+    if number is None or not low <= number <= high:
+        bounds = f" from {low} to {high}" if (low, high) != (0, 999_999_999) else ", like 45"
+        raise Invalid(f"{{field}} must be a whole number{bounds}", field)
+    return number

@@ -8,7 +8,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from worker.queue import QueuedJob
+from jobqueue.queue import QueuedJob
+
+
+def display_name(first_name: str, last_name: str) -> str:
+    """How a person is named on pages and in messages: 'Ann Example', or 'Ann' alone."""
+    return f"{first_name} {last_name}".strip()
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,26 @@ class Staff:
 
     @property
     def name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return display_name(self.first_name, self.last_name)
+
+
+@dataclass(frozen=True)
+class StaffDetails:
+    """What the salon says about a staff member: the input of adding and editing one."""
+
+    first_name: str
+    last_name: str = ""
+    email: str | None = None
+    working_hours: tuple[WorkingHours, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServiceDetails:
+    """What the salon says about a service: the input of adding and editing one."""
+
+    name: str
+    duration_minutes: int
+    price_cents: int | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +93,17 @@ class Service:
     name: str
     duration_minutes: int
     price_cents: int | None
+
+
+@dataclass(frozen=True)
+class ClientDetails:
+    """What the salon types about a client: the input of adding and editing one."""
+
+    first_name: str
+    last_name: str = ""
+    email: str | None = None
+    phone: str | None = None  # as typed; read with the salon's region
+    opted_in_reminders: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,7 +117,7 @@ class Client:
 
     @property
     def name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return display_name(self.first_name, self.last_name)
 
 
 @dataclass(frozen=True)

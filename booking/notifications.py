@@ -5,18 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from booking.models import Client
-from worker.queue import NewJob
-
-# Reminder type -> how long before the start it goes out. "24 h" is 24 real
-# hours (an absolute instant), so across a DST change it lands at a different
-# wall-clock hour than the appointment: 09:00 or 11:00 the day before.
-REMINDER_LEADS: dict[str, dt.timedelta] = {
-    "reminder_24h": dt.timedelta(hours=24),
-    "reminder_2h": dt.timedelta(hours=2),
-}
-
-# Jobs that describe a booked appointment; replaced when it moves or is cancelled.
-BOOKED_TYPES = ("booking_confirmation", "rescheduled", *REMINDER_LEADS)
+from booking.notice_types import CANCELLATION, CONFIRMATION, REMINDERS, RESCHEDULED
+from jobqueue.queue import NewJob
 
 
 def channels_for(client: Client) -> tuple[str, ...]:
@@ -34,9 +24,9 @@ def _reminders(channels: tuple[str, ...], start: dt.datetime, end: dt.datetime, 
     """Reminders whose moment is still ahead; one that is already due is not made."""
     start = start.astimezone(dt.UTC)  # with a ZoneInfo, Python would subtract wall-clock hours
     return [
-        NewJob(kind, channels, start - lead, _times(start, end))
-        for kind, lead in REMINDER_LEADS.items()
-        if start - lead > now
+        NewJob(kind.name, channels, start - kind.lead, _times(start, end))
+        for kind in REMINDERS
+        if kind.lead is not None and start - kind.lead > now
     ]
 
 
@@ -44,7 +34,7 @@ def for_booking(client: Client, start: dt.datetime, end: dt.datetime, now: dt.da
     channels = channels_for(client)
     if not channels:
         return []
-    confirmation = NewJob("booking_confirmation", channels, now, _times(start, end))
+    confirmation = NewJob(CONFIRMATION.name, channels, now, _times(start, end))
     return [confirmation, *_reminders(channels, start, end, now)]
 
 
@@ -55,9 +45,9 @@ def for_reschedule(
     if not channels:
         return []
     payload = _times(start, end) | {"previousStartTime": previous_start.isoformat()}
-    return [NewJob("rescheduled", channels, now, payload), *_reminders(channels, start, end, now)]
+    return [NewJob(RESCHEDULED.name, channels, now, payload), *_reminders(channels, start, end, now)]
 
 
 def for_cancellation(client: Client, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> list[NewJob]:
     channels = channels_for(client)
-    return [NewJob("cancellation", channels, now, _times(start, end))] if channels else []
+    return [NewJob(CANCELLATION.name, channels, now, _times(start, end))] if channels else []

@@ -10,8 +10,10 @@ import aiopg
 
 from booking import fields
 from booking.errors import Invalid, NotFound
-from booking.models import Staff, WorkingHours
+from booking.models import Staff, StaffDetails, WorkingHours
 from db import Database, Row
+
+MAX_HOUR_SPANS = 50  # a week with breaks every day fits many times over
 
 _SELECT = """
     SELECT s.id, s.first_name, s.last_name, s.email,
@@ -31,16 +33,23 @@ def _staff(row: Row) -> Staff:
 
 
 def check_hours(hours: Sequence[WorkingHours]) -> tuple[WorkingHours, ...]:
-    """Hours must be real times with the end after the start, and not overlap on a day."""
-    ordered = sorted(hours, key=lambda h: (h.weekday, h.start))
-    for index, span in enumerate(ordered):
+    """The hours in (weekday, start) order, if each is a real span and none overlaps another on its day.
+
+    An error names the first entry at fault in the order given, as the person typed them.
+    """
+    if len(hours) > MAX_HOUR_SPANS:
+        raise Invalid(f"{{field}} has more than {MAX_HOUR_SPANS} entries", "working_hours")
+    for index, span in enumerate(hours):
         if not 0 <= span.weekday <= 6:
-            raise Invalid("weekday must be 0 (Monday) to 6 (Sunday)", f"workingHours[{index}].weekday")
+            raise Invalid("weekday must be 0 (Monday) to 6 (Sunday)", ("working_hours", index, "weekday"))
         if span.start >= span.end:
-            raise Invalid("the end must be after the start", f"workingHours[{index}].end")
-        if index and ordered[index - 1].weekday == span.weekday and ordered[index - 1].end > span.start:
-            raise Invalid("working hours overlap on the same day", f"workingHours[{index}].start")
-    return tuple(ordered)
+            raise Invalid("the end must be after the start", ("working_hours", index, "end"))
+        if any(
+            earlier.weekday == span.weekday and earlier.start < span.end and span.start < earlier.end
+            for earlier in hours[:index]
+        ):
+            raise Invalid("working hours overlap on the same day", ("working_hours", index, "start"))
+    return tuple(sorted(hours, key=lambda span: (span.weekday, span.start)))
 
 
 async def _write_hours(cur: aiopg.Cursor, staff_id: uuid.UUID, hours: Sequence[WorkingHours]) -> None:
@@ -52,46 +61,35 @@ async def _write_hours(cur: aiopg.Cursor, staff_id: uuid.UUID, hours: Sequence[W
         )
 
 
-async def create_staff(
-    db: Database,
-    salon_id: uuid.UUID,
-    *,
-    first_name: str,
-    last_name: str = "",
-    email: str | None = None,
-    working_hours: Sequence[WorkingHours] = (),
-) -> Staff:
-    values, hours = fields.person(first_name, last_name, email), check_hours(working_hours)
+async def create_staff(db: Database, salon_id: uuid.UUID, details: StaffDetails) -> Staff:
+    names, hours = (
+        fields.person(details.first_name, details.last_name, details.email),
+        check_hours(details.working_hours),
+    )
     async with db.transaction() as cur:
         await cur.execute(
             "INSERT INTO staff (salon_id, first_name, last_name, email) VALUES (%s, %s, %s, %s) RETURNING id",
-            (salon_id, *values),
+            (salon_id, *names),
         )
         staff_id = (await cur.fetchone())["id"]
         await _write_hours(cur, staff_id, hours)
-    return Staff(staff_id, *values, working_hours=hours)
+    return Staff(staff_id, *names, working_hours=hours)
 
 
-async def update_staff(
-    db: Database,
-    salon_id: uuid.UUID,
-    staff_id: uuid.UUID,
-    *,
-    first_name: str,
-    last_name: str = "",
-    email: str | None = None,
-    working_hours: Sequence[WorkingHours] = (),
-) -> Staff:
-    values, hours = fields.person(first_name, last_name, email), check_hours(working_hours)
+async def update_staff(db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID, details: StaffDetails) -> Staff:
+    names, hours = (
+        fields.person(details.first_name, details.last_name, details.email),
+        check_hours(details.working_hours),
+    )
     async with db.transaction() as cur:
         await cur.execute(
             "UPDATE staff SET first_name = %s, last_name = %s, email = %s WHERE id = %s AND salon_id = %s",
-            (*values, staff_id, salon_id),
+            (*names, staff_id, salon_id),
         )
         if cur.rowcount == 0:
-            raise NotFound("no such staff member", "staffId")
+            raise NotFound("no such staff member", "staff_id")
         await _write_hours(cur, staff_id, hours)
-    return Staff(staff_id, *values, working_hours=hours)
+    return Staff(staff_id, *names, working_hours=hours)
 
 
 async def list_staff(db: Database, salon_id: uuid.UUID) -> list[Staff]:
@@ -101,5 +99,5 @@ async def list_staff(db: Database, salon_id: uuid.UUID) -> list[Staff]:
 async def get_staff(db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID) -> Staff:
     row = await db.fetch_one(_SELECT, (salon_id, staff_id, staff_id))
     if row is None:
-        raise NotFound("no such staff member", "staffId")
+        raise NotFound("no such staff member", "staff_id")
     return _staff(row)

@@ -86,7 +86,14 @@ class Database:
 
     async def fetch_one(self, sql: str, params: Params = None) -> Row | None:
         async with self._cursor(sql, params) as cur:
-            return await cur.fetchone()
+            row: Row | None = await cur.fetchone()
+            return row
+
+    async def fetch_row(self, sql: str, params: Params = None) -> Row:
+        """The row a statement always returns, such as an INSERT ... RETURNING."""
+        row = await self.fetch_one(sql, params)
+        assert row is not None, f"no row from {sql}"
+        return row
 
     async def execute(self, sql: str, params: Params = None) -> int:
         """Runs one statement; returns the number of rows it touched."""

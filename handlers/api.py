@@ -1,4 +1,9 @@
-"""What every JSON endpoint shares: bearer-token auth, camelCase JSON in and out, JSON errors."""
+"""What every JSON endpoint shares: bearer-token auth, camelCase JSON in and out, JSON errors.
+
+Handlers ask for fields by the domain's names (``first_name``); the JSON
+names (``firstName``) are made here and in ``handlers.base.outside_name``
+only, on the way in, on the way out, and in errors.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,14 @@ import dataclasses
 import datetime as dt
 import json
 import uuid
-from typing import Any
+from typing import Any, Literal, overload
 
 import tornado.web
 
-from booking.errors import Invalid
+from booking import fields
+from booking.errors import FieldPath, Invalid
 from booking.models import Salon
-from handlers.base import BaseHandler
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
+from handlers.base import BaseHandler, camel
 
 
 def to_json(value: Any, zone: dt.tzinfo) -> Any:
@@ -40,71 +41,65 @@ def to_json(value: Any, zone: dt.tzinfo) -> Any:
 class Body:
     """A JSON object from the request, read field by field; a bad field is a 400 naming it."""
 
-    def __init__(self, data: dict[str, Any], prefix: str = "") -> None:
+    def __init__(self, data: dict[str, Any], path: FieldPath = ()) -> None:
         self.data = data
-        self.prefix = prefix
+        self.path = path
 
-    def _get(self, name: str, types: type | tuple[type, ...], kind: str, required: bool) -> Any:
-        value = self.data.get(name)
+    def _get(self, name: str, kind: type, words: str, required: bool) -> Any:
+        value = self.data.get(camel(name))
         if value is None:
             if required:
-                raise Invalid(f"{self.prefix}{name} is required", self.prefix + name)
+                raise Invalid("{field} is required", (*self.path, name))
             return None
-        if not isinstance(value, types) or (isinstance(value, bool) and bool not in _as_tuple(types)):
-            raise Invalid(f"{self.prefix}{name} must be {kind}", self.prefix + name)
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            raise Invalid(f"{{field}} must be {words}", (*self.path, name))
         return value
 
+    @overload
+    def text(self, name: str, required: Literal[True]) -> str: ...
+    @overload
+    def text(self, name: str, required: bool = False) -> str | None: ...
     def text(self, name: str, required: bool = False) -> str | None:
-        return self._get(name, str, "a string", required)
+        value: str | None = self._get(name, str, "a string", required)
+        return value
 
+    @overload
+    def integer(self, name: str, required: Literal[True]) -> int: ...
+    @overload
+    def integer(self, name: str, required: bool = False) -> int | None: ...
     def integer(self, name: str, required: bool = False) -> int | None:
-        return self._get(name, int, "an integer", required)
+        value: int | None = self._get(name, int, "an integer", required)
+        return value
 
-    def boolean(self, name: str, required: bool = False) -> bool | None:
-        return self._get(name, bool, "true or false", required)
+    def boolean(self, name: str) -> bool | None:
+        value: bool | None = self._get(name, bool, "true or false", False)
+        return value
 
+    @overload
+    def id(self, name: str, required: Literal[True]) -> uuid.UUID: ...
+    @overload
+    def id(self, name: str, required: bool = False) -> uuid.UUID | None: ...
     def id(self, name: str, required: bool = False) -> uuid.UUID | None:
         value = self.text(name, required)
-        return None if value is None else parse_uuid(value, self.prefix + name)
+        return None if value is None else fields.identifier(value, name)
 
+    @overload
+    def instant(self, name: str, required: Literal[True]) -> dt.datetime: ...
+    @overload
+    def instant(self, name: str, required: bool = False) -> dt.datetime | None: ...
     def instant(self, name: str, required: bool = False) -> dt.datetime | None:
         value = self.text(name, required)
-        return None if value is None else parse_instant(value, self.prefix + name)
+        return None if value is None else fields.instant(value, name)
+
+    def clock(self, name: str) -> dt.time:
+        return fields.clock(self.text(name, required=True), (*self.path, name))
 
     def objects(self, name: str) -> list[Body]:
         items = self._get(name, list, "a list", False) or []
         for index, item in enumerate(items):
             if not isinstance(item, dict):
-                raise Invalid(f"{name}[{index}] must be an object", f"{name}[{index}]")
-        return [Body(item, f"{name}[{index}].") for index, item in enumerate(items)]
-
-
-def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
-    return types if isinstance(types, tuple) else (types,)
-
-
-def parse_uuid(value: str, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise Invalid(f"{field} is not a valid id", field) from None
-
-
-def parse_instant(value: str, field: str) -> dt.datetime:
-    try:
-        instant = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise Invalid(f"{field} must be an ISO 8601 time like 2030-05-01T10:00:00+01:00", field) from None
-    if instant.tzinfo is None:
-        raise Invalid(f"{field} needs a UTC offset, e.g. 2030-05-01T10:00:00+01:00", field)
-    return instant
-
-
-def parse_date(value: str, field: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise Invalid(f"{field} must be a date like 2030-05-01", field) from None
+                raise Invalid("{field} must be an object", (name, index))
+        return [Body(item, (name, index)) for index, item in enumerate(items)]
 
 
 class ApiHandler(BaseHandler):
@@ -116,7 +111,7 @@ class ApiHandler(BaseHandler):
         """Bearer tokens are not sent by browsers on their own, so no XSRF check."""
 
     async def prepare(self) -> None:
-        super().prepare()
+        await super().prepare()
         scheme, _, token = self.request.headers.get("Authorization", "").partition(" ")
         salon = await self.application.tokens.salon_for(self.db, token.strip()) if scheme.lower() == "bearer" else None
         if salon is None:
@@ -134,8 +129,21 @@ class ApiHandler(BaseHandler):
         return Body(data)
 
     def query(self, name: str) -> str | None:
-        value = self.get_query_argument(name, None)
+        """A query parameter by its domain name; blank counts as not given."""
+        value = self.get_query_argument(camel(name), None)
         return value.strip() or None if value is not None else None
+
+    def query_id(self, name: str) -> uuid.UUID | None:
+        value = self.query(name)
+        return None if value is None else fields.identifier(value, name)
+
+    def query_date(self, name: str) -> dt.date | None:
+        value = self.query(name)
+        return None if value is None else fields.date(value, name)
+
+    def path_id(self, value: str, name: str) -> uuid.UUID:
+        """An id from the URL; a malformed one is a 400 naming it, like any other bad field."""
+        return fields.identifier(value, name)
 
     def write_json(self, value: Any, status: int = 200) -> None:
         self.send_json(to_json(value, self.salon.zone), status)

@@ -6,13 +6,12 @@ import datetime as dt
 
 from booking import appointments
 from booking.errors import Invalid
-from handlers.api import ApiHandler, parse_date, parse_uuid
+from handlers.api import ApiHandler
 
 
 class AppointmentListApi(ApiHandler):
     async def get(self) -> None:
-        date = self.query("date")
-        day = parse_date(date, "date") if date else dt.datetime.now(self.salon.zone).date()
+        day = self.query_date("date") or dt.datetime.now(self.salon.zone).date()
         self.write_json(await appointments.list_day(self.db, self.salon, day))
 
     async def post(self) -> None:
@@ -20,12 +19,11 @@ class AppointmentListApi(ApiHandler):
         appointment = await appointments.book(
             self.db,
             self.salon,
-            client_id=body.id("clientId", required=True),
-            staff_id=body.id("staffId", required=True),
-            service_id=body.id("serviceId", required=True),
-            start_time=body.instant("startTime", required=True),
+            client_id=body.id("client_id", required=True),
+            staff_id=body.id("staff_id", required=True),
+            service_id=body.id("service_id", required=True),
+            start_time=body.instant("start_time", required=True),
             notes=body.text("notes") or "",
-            max_attempts=self.application.max_attempts,
         )
         self.wake_worker()
         self.write_json(appointment, status=201)
@@ -33,22 +31,20 @@ class AppointmentListApi(ApiHandler):
 
 class AppointmentApi(ApiHandler):
     async def get(self, appointment_id: str) -> None:
-        self.write_json(
-            await appointments.get_appointment(self.db, self.salon.id, parse_uuid(appointment_id, "appointmentId"))
-        )
+        the_id = self.path_id(appointment_id, "appointment_id")
+        self.write_json(await appointments.get_appointment(self.db, self.salon.id, the_id))
 
     async def patch(self, appointment_id: str) -> None:
         body = self.body()
-        start_time, staff_id = body.instant("startTime"), body.id("staffId")
+        start_time, staff_id = body.instant("start_time"), body.id("staff_id")
         if start_time is None and staff_id is None:
-            raise Invalid("give startTime, staffId or both", "startTime")
+            raise Invalid("give startTime, staffId or both", "start_time")
         appointment = await appointments.reschedule(
             self.db,
             self.salon,
-            parse_uuid(appointment_id, "appointmentId"),
+            self.path_id(appointment_id, "appointment_id"),
             start_time=start_time,
             staff_id=staff_id,
-            max_attempts=self.application.max_attempts,
         )
         self.wake_worker()
         self.write_json(appointment)
@@ -56,11 +52,6 @@ class AppointmentApi(ApiHandler):
 
 class CancelAppointmentApi(ApiHandler):
     async def post(self, appointment_id: str) -> None:
-        appointment = await appointments.cancel(
-            self.db,
-            self.salon,
-            parse_uuid(appointment_id, "appointmentId"),
-            max_attempts=self.application.max_attempts,
-        )
+        appointment = await appointments.cancel(self.db, self.salon, self.path_id(appointment_id, "appointment_id"))
         self.wake_worker()
         self.write_json(appointment)

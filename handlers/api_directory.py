@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from booking import clients, services, staff
-from booking.errors import Invalid
-from booking.models import WorkingHours
-from handlers.api import ApiHandler, Body, parse_uuid
+from booking.models import ClientDetails, ServiceDetails, StaffDetails, WorkingHours
+from handlers.api import ApiHandler, Body
 
 
-def _clock(body: Body, name: str) -> dt.time:
-    value = body.text(name, required=True)
-    try:
-        if len(value) != 5:
-            raise ValueError
-        return dt.time.fromisoformat(value)
-    except ValueError:
-        raise Invalid(f"{body.prefix}{name} must be a time like 09:30", body.prefix + name) from None
-
-
-def _working_hours(body: Body) -> list[WorkingHours]:
-    return [
-        WorkingHours(span.integer("weekday", required=True), _clock(span, "start"), _clock(span, "end"))
-        for span in body.objects("workingHours")
-    ]
+def _working_hours(body: Body) -> tuple[WorkingHours, ...]:
+    return tuple(
+        WorkingHours(span.integer("weekday", required=True), span.clock("start"), span.clock("end"))
+        for span in body.objects("working_hours")
+    )
 
 
 class StaffListApi(ApiHandler):
@@ -33,20 +20,19 @@ class StaffListApi(ApiHandler):
 
     async def post(self) -> None:
         body = self.body()
-        member = await staff.create_staff(
-            self.db,
-            self.salon.id,
-            first_name=body.text("firstName", required=True),
-            last_name=body.text("lastName") or "",
+        details = StaffDetails(
+            first_name=body.text("first_name", required=True),
+            last_name=body.text("last_name") or "",
             email=body.text("email"),
             working_hours=_working_hours(body),
         )
+        member = await staff.create_staff(self.db, self.salon.id, details)
         self.write_json(member, status=201)
 
 
 class StaffApi(ApiHandler):
     async def get(self, staff_id: str) -> None:
-        self.write_json(await staff.get_staff(self.db, self.salon.id, parse_uuid(staff_id, "staffId")))
+        self.write_json(await staff.get_staff(self.db, self.salon.id, self.path_id(staff_id, "staff_id")))
 
 
 class ServiceListApi(ApiHandler):
@@ -55,19 +41,18 @@ class ServiceListApi(ApiHandler):
 
     async def post(self) -> None:
         body = self.body()
-        service = await services.create_service(
-            self.db,
-            self.salon.id,
+        details = ServiceDetails(
             name=body.text("name", required=True),
-            duration_minutes=body.integer("durationMinutes", required=True),
-            price_cents=body.integer("priceCents"),
+            duration_minutes=body.integer("duration_minutes", required=True),
+            price_cents=body.integer("price_cents"),
         )
+        service = await services.create_service(self.db, self.salon.id, details)
         self.write_json(service, status=201)
 
 
 class ServiceApi(ApiHandler):
     async def get(self, service_id: str) -> None:
-        self.write_json(await services.get_service(self.db, self.salon.id, parse_uuid(service_id, "serviceId")))
+        self.write_json(await services.get_service(self.db, self.salon.id, self.path_id(service_id, "service_id")))
 
 
 class ClientListApi(ApiHandler):
@@ -76,19 +61,18 @@ class ClientListApi(ApiHandler):
 
     async def post(self) -> None:
         body = self.body()
-        client = await clients.create_client(
-            self.db,
-            self.salon.id,
-            first_name=body.text("firstName", required=True),
-            last_name=body.text("lastName") or "",
+        details = ClientDetails(
+            first_name=body.text("first_name", required=True),
+            last_name=body.text("last_name") or "",
             email=body.text("email"),
             phone=body.text("phone"),
-            opted_in_reminders=bool(body.boolean("optedInReminders")),
-            region=self.application.phone_region,
+            opted_in_reminders=bool(body.boolean("opted_in_reminders")),
         )
+        region = self.application.web_settings.sms_default_region
+        client = await clients.create_client(self.db, self.salon.id, details, region=region)
         self.write_json(client, status=201)
 
 
 class ClientApi(ApiHandler):
     async def get(self, client_id: str) -> None:
-        self.write_json(await clients.get_client(self.db, self.salon.id, parse_uuid(client_id, "clientId")))
+        self.write_json(await clients.get_client(self.db, self.salon.id, self.path_id(client_id, "client_id")))

@@ -2,49 +2,44 @@
 
 from __future__ import annotations
 
-from booking.errors import Invalid
-from handlers.api import ApiHandler, parse_date, parse_uuid
-from worker import queue
+from booking import fields, jobs
+from handlers.api import ApiHandler
 
 MAX_LIMIT = 500
 
 
 class JobListApi(ApiHandler):
     async def get(self) -> None:
-        appointment = self.query("appointmentId")
-        day = self.query("date")
-        limit = self.query("limit") or "50"
-        if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
-            raise Invalid(f"limit must be a whole number from 1 to {MAX_LIMIT}", "limit")
-        jobs = await queue.list_jobs(
+        limit = fields.whole_number(self.query("limit") or "50", "limit", 1, MAX_LIMIT)
+        found = await jobs.list_jobs(
             self.db,
             self.salon.id,
             status=self.query("status"),
             type=self.query("type"),
-            appointment_id=parse_uuid(appointment, "appointmentId") if appointment else None,
-            day=parse_date(day, "date") if day else None,
-            limit=int(limit),
+            appointment_id=self.query_id("appointment_id"),
+            day=self.query_date("date"),
+            limit=limit,
         )
-        self.write_json(jobs)
+        self.write_json(found)
 
 
 class JobStatsApi(ApiHandler):
     async def get(self) -> None:
-        self.write_json(await queue.stats(self.db, self.salon.id))
+        self.write_json(await jobs.stats(self.db, self.salon.id))
 
 
 class JobApi(ApiHandler):
     async def get(self, job_id: str) -> None:
-        self.write_json(await queue.get_job(self.db, self.salon.id, parse_uuid(job_id, "jobId")))
+        self.write_json(await jobs.get_job(self.db, self.salon.id, self.path_id(job_id, "job_id")))
 
 
 class RetryJobApi(ApiHandler):
     async def post(self, job_id: str) -> None:
-        job = await queue.retry_job(self.db, self.salon.id, parse_uuid(job_id, "jobId"))
+        job = await jobs.retry_job(self.db, self.salon.id, self.path_id(job_id, "job_id"))
         self.wake_worker()
         self.write_json(job)
 
 
 class CancelJobApi(ApiHandler):
     async def post(self, job_id: str) -> None:
-        self.write_json(await queue.cancel_job(self.db, self.salon.id, parse_uuid(job_id, "jobId")))
+        self.write_json(await jobs.cancel_job(self.db, self.salon.id, self.path_id(job_id, "job_id")))

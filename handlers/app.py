@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import jinja2
 import tornado.web
 
 from booking.accounts import TokenCache
+from booking.notice_types import TYPES as NOTICE_TYPES
 from db import Database
 from handlers import api_appointments as appointments
 from handlers import api_directory as directory
@@ -24,7 +26,15 @@ ID = r"([^/]+)"  # validated by the handler, so a bad id is a 400 that names the
 
 class RunningWorker(Protocol):
     def wake(self) -> None: ...
-    def status(self) -> dict: ...
+    def status(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """What the web part reads from the options (config.py fills it by these names)."""
+
+    max_body_size: int = 64 * 1024  # largest JSON or form body in bytes
+    sms_default_region: str = "GB"  # reads phone numbers typed without +country
 
 
 class UnknownApi(ApiHandler):
@@ -63,19 +73,15 @@ class Salonbook(tornado.web.Application):
         *,
         db: Database,
         cookie_secret: str,
+        settings: WebSettings = WebSettings(),
         worker: RunningWorker | None = None,
         outbox_enabled: bool = False,
-        max_body_size: int = 64 * 1024,
-        max_attempts: int = 3,
-        phone_region: str = "GB",
         debug: bool = False,
     ) -> None:
         self.db = db
+        self.web_settings = settings
         self.worker = worker
         self.outbox_enabled = outbox_enabled
-        self.max_body_size = max_body_size
-        self.max_attempts = max_attempts
-        self.phone_region = phone_region
         self.metrics = Metrics()
         self.tokens = TokenCache()
         self.login_throttle = LoginThrottle()
@@ -85,6 +91,7 @@ class Salonbook(tornado.web.Application):
             auto_reload=debug,
             undefined=jinja2.StrictUndefined,
         )
+        self.templates.globals["notice_types"] = NOTICE_TYPES
         super().__init__(
             [*API_ROUTES, *PAGE_ROUTES],
             cookie_secret=cookie_secret,

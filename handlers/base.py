@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import tornado.web
 
-from booking.errors import BookingError, Conflict, Invalid, NotFound, SlotTaken
+from booking.errors import BookingError, Conflict, FieldPath, Invalid, NotFound, SlotTaken
 from db import Database, DatabaseUnavailable
 
 if TYPE_CHECKING:
@@ -33,6 +33,20 @@ class BodyTooLarge(tornado.web.HTTPError):
         self.limit = limit
 
 
+def camel(name: str) -> str:
+    """A domain name as the JSON API and the forms write it: ``first_name`` -> ``firstName``."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def outside_name(path: FieldPath) -> str:
+    """A field path as outsiders name it: ``("working_hours", 2, "start")`` -> ``workingHours[2].start``."""
+    name = ""
+    for part in path:
+        name += f"[{part}]" if isinstance(part, int) else f"{'.' if name else ''}{camel(part)}"
+    return name
+
+
 def status_for(exception: BaseException | None, default: int) -> int:
     for error_type, status in STATUS_FOR_ERROR.items():
         if isinstance(exception, error_type):
@@ -47,10 +61,10 @@ class BaseHandler(tornado.web.RequestHandler):
     def db(self) -> Database:
         return self.application.db
 
-    def prepare(self) -> None:
+    async def prepare(self) -> None:
         # Tornado's own cap closes the connection with a bare 400; this one
         # answers with a proper 413 that the client can read.
-        limit = self.application.max_body_size
+        limit = self.application.web_settings.max_body_size
         length = self.request.headers.get("Content-Length")
         if (length and length.isdigit() and int(length) > limit) or len(self.request.body) > limit:
             raise BodyTooLarge(limit)
@@ -76,7 +90,8 @@ class BaseHandler(tornado.web.RequestHandler):
         exception = kwargs["exc_info"][1] if "exc_info" in kwargs else None
         status = status_for(exception, status_code)
         if isinstance(exception, BookingError):
-            return status, exception.code, exception.message, exception.field
+            field = outside_name(exception.field) if exception.field else None
+            return status, exception.code, exception.describe(outside_name), field
         if isinstance(exception, DatabaseUnavailable):
             return status, "unavailable", "the database is unreachable; try again shortly", None
         if isinstance(exception, BodyTooLarge):

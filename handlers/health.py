@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import prometheus_client
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from booking import jobs
 from db import Database, DatabaseUnavailable
 from handlers.base import BaseHandler
-from worker import queue
 
 
 class HealthHandler(BaseHandler):
     async def get(self) -> None:
         worker = self.application.worker
-        status = {"worker": worker.status() if worker is not None else {"running": False}}
+        status: dict[str, Any] = {"worker": worker.status() if worker is not None else {"running": False}}
         try:
             await self.db.fetch_one("SELECT 1 AS ok")
             status["database"] = "ok"
@@ -41,7 +43,7 @@ class Metrics:
         )
 
     async def refresh(self, db: Database) -> None:
-        for status, count in (await queue.count_by_status(db)).items():
+        for status, count in (await jobs.stats(db, None)).items():
             self.jobs.labels(status).set(count)
 
 

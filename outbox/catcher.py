@@ -16,10 +16,9 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from db import Database
 from outbox import messages
+from outbox.messages import SALON_HEADER
 
 log = logging.getLogger(__name__)
-
-SALON_HEADER = "X-Salonbook-Salon"
 
 
 class _Keeper:
@@ -68,7 +67,7 @@ class MailCatcher:
         self._server = await loop.create_server(
             lambda: SMTP(self._handler, hostname="salonbook-outbox", loop=loop), host, port
         )
-        bound = self._server.sockets[0].getsockname()[1]
+        bound: int = self._server.sockets[0].getsockname()[1]
         log.info("mail catcher listening on %s:%d", host, bound)
         return bound
 

@@ -7,9 +7,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from db import Database
+from db import Database, Row
 
-_COLUMNS = "id, salon_id, channel, sender, recipients, subject, message_id, body, received_at"
+# Names the salon a message belongs to, so the catcher files it on the salon's outbox page.
+SALON_HEADER = "X-Salonbook-Salon"
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class OutboxMessage:
     received_at: dt.datetime
 
 
-def _message(row: dict) -> OutboxMessage:
+def _message(row: Row) -> OutboxMessage:
     return OutboxMessage(**row | {"recipients": tuple(row["recipients"])})
 
 
@@ -41,20 +42,21 @@ async def store(
     body: str,
 ) -> int:
     """Keeps one message; a salon id that names no salon is stored as NULL rather than refused."""
-    row = await db.fetch_one(
+    row = await db.fetch_row(
         """INSERT INTO outbox_messages (salon_id, channel, sender, recipients, subject, message_id, body)
            VALUES ((SELECT id FROM salons WHERE id = %s), %s, %s, %s, %s, %s, %s)
            RETURNING id""",
         (salon_id, channel, sender, list(recipients), subject, message_id, body),
     )
-    assert row is not None
-    return row["id"]
+    message_number: int = row["id"]
+    return message_number
 
 
 async def list_for_salon(db: Database, salon_id: uuid.UUID, limit: int = 50) -> list[OutboxMessage]:
     """The salon's newest messages first."""
     rows = await db.fetch_all(
-        f"SELECT {_COLUMNS} FROM outbox_messages WHERE salon_id = %s ORDER BY id DESC LIMIT %s",
+        """SELECT id, salon_id, channel, sender, recipients, subject, message_id, body, received_at
+             FROM outbox_messages WHERE salon_id = %s ORDER BY id DESC LIMIT %s""",
         (salon_id, limit),
     )
     return [_message(row) for row in rows]
@@ -63,6 +65,8 @@ async def list_for_salon(db: Database, salon_id: uuid.UUID, limit: int = 50) -> 
 async def get(db: Database, salon_id: uuid.UUID, message_id: int) -> OutboxMessage | None:
     """One of the salon's messages, or None (also for another salon's)."""
     row = await db.fetch_one(
-        f"SELECT {_COLUMNS} FROM outbox_messages WHERE id = %s AND salon_id = %s", (message_id, salon_id)
+        """SELECT id, salon_id, channel, sender, recipients, subject, message_id, body, received_at
+             FROM outbox_messages WHERE id = %s AND salon_id = %s""",
+        (message_id, salon_id),
     )
     return _message(row) if row else None

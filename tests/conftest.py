@@ -22,7 +22,7 @@ from booking import accounts
 from booking.accounts import NewSalon
 from db import Database, scratch
 from db.schema import SCHEMA_PATH
-from handlers.app import Salonbook
+from handlers.app import Salonbook, WebSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,7 +82,7 @@ def make_salon(db: Database):
 @pytest.fixture
 def app(db: Database) -> Salonbook:
     """The web application without a worker: jobs stay queued for the test to inspect."""
-    return Salonbook(db=db, cookie_secret="test-cookie-secret", max_body_size=16 * 1024)
+    return Salonbook(db=db, cookie_secret="test-cookie-secret", settings=WebSettings(max_body_size=16 * 1024))
 
 
 @pytest.fixture

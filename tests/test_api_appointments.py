@@ -4,33 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Any
 
 import pytest
 
 from db import Database
-
-IN_A_WEEK = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0)
-
-
-async def _setup(
-    api,
-    token: str,
-    *,
-    opted_in: bool = True,
-    email: str | None = "ann@example.com",
-    phone: str | None = "+44 7700 900123",
-) -> dict[str, Any]:
-    status, staff = await api("POST", "/staff", token, {"firstName": "Bea", "lastName": "Stylist"})
-    assert status == 201, staff
-    status, service = await api("POST", "/services", token, {"name": "Cut", "durationMinutes": 45, "priceCents": 3500})
-    assert status == 201, service
-    client_body = {"firstName": "Ann", "lastName": "Lee", "optedInReminders": opted_in}
-    client_body |= {"email": email} if email else {}
-    client_body |= {"phone": phone} if phone else {}
-    status, client = await api("POST", "/clients", token, client_body)
-    assert status == 201, client
-    return {"clientId": client["id"], "staffId": staff["id"], "serviceId": service["id"]}
+from tests.api_fixtures import IN_A_WEEK, set_up_directory
 
 
 def _at(start: dt.datetime) -> str:
@@ -39,7 +17,7 @@ def _at(start: dt.datetime) -> str:
 
 async def test_booking_answers_201_with_its_jobs(api, make_salon) -> None:
     salon = await make_salon()
-    ids = await _setup(api, salon.api_token)
+    ids = await set_up_directory(api, salon.api_token)
     status, body = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(IN_A_WEEK)})
     assert status == 201, body
     assert body["clientId"] == ids["clientId"] and body["status"] == "booked"
@@ -58,7 +36,7 @@ async def test_booking_answers_201_with_its_jobs(api, make_salon) -> None:
 
 async def test_client_not_opted_in_gets_no_jobs(api, make_salon) -> None:
     salon = await make_salon()
-    ids = await _setup(api, salon.api_token, opted_in=False)
+    ids = await set_up_directory(api, salon.api_token, opted_in=False)
     status, body = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(IN_A_WEEK)})
     assert status == 201, body
     assert body["notificationJobs"] == []
@@ -66,7 +44,7 @@ async def test_client_not_opted_in_gets_no_jobs(api, make_salon) -> None:
 
 async def test_twenty_concurrent_bookings_of_one_slot_give_one_201(api, make_salon) -> None:
     salon = await make_salon()
-    ids = await _setup(api, salon.api_token)
+    ids = await set_up_directory(api, salon.api_token)
     request = ids | {"startTime": _at(IN_A_WEEK)}
     results = await asyncio.gather(*(api("POST", "/appointments", salon.api_token, request) for _ in range(20)))
     statuses = sorted(status for status, _ in results)
@@ -77,7 +55,7 @@ async def test_twenty_concurrent_bookings_of_one_slot_give_one_201(api, make_sal
 
 async def test_overlapping_but_not_equal_slot_is_409_and_adjacent_is_fine(api, make_salon) -> None:
     salon = await make_salon()
-    ids = await _setup(api, salon.api_token)
+    ids = await set_up_directory(api, salon.api_token)
     assert (await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(IN_A_WEEK)}))[0] == 201
     overlap = IN_A_WEEK + dt.timedelta(minutes=30)
     status, body = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(overlap)})
@@ -88,7 +66,7 @@ async def test_overlapping_but_not_equal_slot_is_409_and_adjacent_is_fine(api, m
 
 async def test_cancel_cancels_reminders_and_queues_a_notice(api, make_salon) -> None:
     salon = await make_salon()
-    ids = await _setup(api, salon.api_token)
+    ids = await set_up_directory(api, salon.api_token)
     _, booked = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(IN_A_WEEK)})
     status, cancelled = await api("POST", f"/appointments/{booked['id']}/cancel", salon.api_token)
     assert status == 200, cancelled
@@ -108,7 +86,7 @@ async def test_cancel_cancels_reminders_and_queues_a_notice(api, make_salon) -> 
 
 async def test_reschedule_replans_reminders_and_queues_a_notice(api, make_salon) -> None:
     salon = await make_salon()
-    ids = await _setup(api, salon.api_token)
+    ids = await set_up_directory(api, salon.api_token)
     _, booked = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(IN_A_WEEK)})
     later = IN_A_WEEK + dt.timedelta(days=1, hours=3)
     status, moved = await api("PATCH", f"/appointments/{booked['id']}", salon.api_token, {"startTime": _at(later)})
@@ -123,7 +101,7 @@ async def test_reschedule_replans_reminders_and_queues_a_notice(api, make_salon)
 
 async def test_reschedule_onto_a_taken_slot_is_409_and_changes_nothing(api, make_salon) -> None:
     salon = await make_salon()
-    ids = await _setup(api, salon.api_token)
+    ids = await set_up_directory(api, salon.api_token)
     assert (await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(IN_A_WEEK)}))[0] == 201
     later = IN_A_WEEK + dt.timedelta(hours=2)
     _, second = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(later)})
@@ -136,7 +114,7 @@ async def test_reschedule_onto_a_taken_slot_is_409_and_changes_nothing(api, make
 
 async def test_list_appointments_of_a_salon_local_day(api, make_salon) -> None:
     salon = await make_salon(timezone="Pacific/Auckland")
-    ids = await _setup(api, salon.api_token)
+    ids = await set_up_directory(api, salon.api_token)
     zone = salon.salon.zone
     local_day = (dt.datetime.now(zone) + dt.timedelta(days=10)).date()
     late_evening = dt.datetime.combine(local_day, dt.time(23, 0), zone)  # the next day in UTC
@@ -162,7 +140,7 @@ async def test_list_appointments_of_a_salon_local_day(api, make_salon) -> None:
 )
 async def test_bad_booking_fields_are_400_naming_the_field(api, make_salon, change, field) -> None:
     salon = await make_salon()
-    ids = await _setup(api, salon.api_token)
+    ids = await set_up_directory(api, salon.api_token)
     status, body = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(IN_A_WEEK)} | change)
     assert status == 400, body
     assert body["error"]["field"] == field, body
@@ -194,8 +172,8 @@ async def test_body_over_the_limit_is_413(api, make_salon) -> None:
 
 async def test_another_salons_ids_are_404_with_the_field(api, make_salon) -> None:
     ours, theirs = await make_salon(), await make_salon()
-    our_ids = await _setup(api, ours.api_token)
-    their_ids = await _setup(api, theirs.api_token)
+    our_ids = await set_up_directory(api, ours.api_token)
+    their_ids = await set_up_directory(api, theirs.api_token)
     _, their_booking = await api("POST", "/appointments", theirs.api_token, their_ids | {"startTime": _at(IN_A_WEEK)})
     for field in ("clientId", "staffId", "serviceId"):
         request = our_ids | {field: their_ids[field], "startTime": _at(IN_A_WEEK)}
@@ -234,7 +212,7 @@ async def test_bad_query_parameters_are_400(api, make_salon) -> None:
 async def test_failure_after_the_appointment_insert_leaves_neither_row(api, make_salon, db: Database) -> None:
     """A job insert that fails (here: a broken trigger) rolls the appointment back too."""
     salon = await make_salon()
-    ids = await _setup(api, salon.api_token)
+    ids = await set_up_directory(api, salon.api_token)
     await db.execute(
         """CREATE FUNCTION refuse_jobs() RETURNS trigger LANGUAGE plpgsql AS
            $$ BEGIN RAISE EXCEPTION 'queue is broken'; END $$"""
@@ -258,7 +236,7 @@ async def test_failure_after_the_appointment_insert_leaves_neither_row(api, make
 
 async def test_reminder_run_at_across_dst_is_stored_as_real_hours(api, make_salon) -> None:
     salon = await make_salon(timezone="Europe/London")
-    ids = await _setup(api, salon.api_token)
+    ids = await set_up_directory(api, salon.api_token)
     status, body = await api("POST", "/appointments", salon.api_token, ids | {"startTime": "2027-03-28T10:00:00+01:00"})
     assert status == 201, body
     run_at = {job["type"]: dt.datetime.fromisoformat(job["runAt"]) for job in body["notificationJobs"]}

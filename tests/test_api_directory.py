@@ -36,6 +36,16 @@ async def test_staff_with_working_hours_round_trip(api, make_salon) -> None:
             "workingHours[0].end",
         ),
         ({"firstName": "Bea", "workingHours": "mornings"}, "workingHours"),
+        (  # named by its place in the list as sent, not in week order
+            {
+                "firstName": "Bea",
+                "workingHours": [
+                    {"weekday": 4, "start": "09:00", "end": "17:00"},
+                    {"weekday": 0, "start": "13:00", "end": "12:00"},
+                ],
+            },
+            "workingHours[1].end",
+        ),
     ],
 )
 async def test_bad_staff_is_400_naming_the_field(api, make_salon, body, field) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from db import Database
-from tests.test_api_appointments import IN_A_WEEK, _setup
+from tests.api_fixtures import IN_A_WEEK, set_up_directory
 
 
 async def _book(api, token: str) -> dict:
-    ids = await _setup(api, token)
+    ids = await set_up_directory(api, token)
     status, booked = await api("POST", "/appointments", token, ids | {"startTime": IN_A_WEEK.isoformat()})
     assert status == 201, booked
     return booked

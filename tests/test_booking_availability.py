@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from booking import appointments, availability, clients, services, staff
-from booking.models import WorkingHours
+from booking.models import ClientDetails, ServiceDetails, StaffDetails, WorkingHours
 from db import Database
 
 DAY = dt.date(2030, 6, 3)  # a Monday
@@ -15,11 +15,11 @@ NOW = dt.datetime(2030, 6, 1, tzinfo=dt.UTC)
 async def _salon_with_staff(db: Database, make_salon):
     new = await make_salon(timezone="Europe/Paris")
     monday = WorkingHours(0, dt.time(9), dt.time(12))
-    bea = await staff.create_staff(db, new.salon.id, first_name="Bea", working_hours=[monday])
+    bea = await staff.create_staff(db, new.salon.id, StaffDetails(first_name="Bea", working_hours=[monday]))
     cal = await staff.create_staff(
-        db, new.salon.id, first_name="Cal", working_hours=[WorkingHours(0, dt.time(11), dt.time(13))]
+        db, new.salon.id, StaffDetails(first_name="Cal", working_hours=[WorkingHours(0, dt.time(11), dt.time(13))])
     )
-    cut = await services.create_service(db, new.salon.id, name="Cut", duration_minutes=60)
+    cut = await services.create_service(db, new.salon.id, ServiceDetails(name="Cut", duration_minutes=60))
     return new.salon, bea, cal, cut
 
 
@@ -52,7 +52,7 @@ async def test_slots_fill_working_hours_in_the_salons_time(db: Database, make_sa
 
 async def test_booked_time_is_not_offered_and_anyone_free_merges_staff(db: Database, make_salon) -> None:
     salon, bea, _, cut = await _salon_with_staff(db, make_salon)
-    ann = await clients.create_client(db, salon.id, first_name="Ann")
+    ann = await clients.create_client(db, salon.id, ClientDetails(first_name="Ann"))
     ten = dt.datetime.combine(DAY, dt.time(10), salon.zone)
     await appointments.book(db, salon, client_id=ann.id, staff_id=bea.id, service_id=cut.id, start_time=ten)
     bea_slots = await availability.free_slots(db, salon, service_id=cut.id, day=DAY, staff_id=bea.id, now=NOW)
@@ -78,7 +78,7 @@ async def test_slots_in_the_past_are_not_offered(db: Database, make_salon) -> No
 
 async def test_an_appointment_being_moved_does_not_block_its_own_time(db: Database, make_salon) -> None:
     salon, bea, _, cut = await _salon_with_staff(db, make_salon)
-    ann = await clients.create_client(db, salon.id, first_name="Ann")
+    ann = await clients.create_client(db, salon.id, ClientDetails(first_name="Ann"))
     ten = dt.datetime.combine(DAY, dt.time(10), salon.zone)
     booked = await appointments.book(db, salon, client_id=ann.id, staff_id=bea.id, service_id=cut.id, start_time=ten)
     slots = await availability.free_slots(

@@ -8,14 +8,17 @@ import pytest
 
 from booking import appointments, clients, services, staff
 from booking.errors import Conflict, Invalid
+from booking.models import ClientDetails, ServiceDetails, StaffDetails
 from db import Database
 
 
 async def _booking(db: Database, make_salon, start: dt.datetime):
     salon = (await make_salon()).salon
-    bea = await staff.create_staff(db, salon.id, first_name="Bea")
-    cut = await services.create_service(db, salon.id, name="Cut", duration_minutes=30)
-    ann = await clients.create_client(db, salon.id, first_name="Ann", email="ann@example.com", opted_in_reminders=True)
+    bea = await staff.create_staff(db, salon.id, StaffDetails(first_name="Bea"))
+    cut = await services.create_service(db, salon.id, ServiceDetails(name="Cut", duration_minutes=30))
+    ann = await clients.create_client(
+        db, salon.id, ClientDetails(first_name="Ann", email="ann@example.com", opted_in_reminders=True)
+    )
     booked = await appointments.book(db, salon, client_id=ann.id, staff_id=bea.id, service_id=cut.id, start_time=start)
     return salon, booked
 
@@ -40,9 +43,9 @@ async def test_a_visit_cannot_be_recorded_before_the_start_or_with_a_made_up_out
 async def test_the_appointment_page_records_a_no_show(logged_in, db: Database) -> None:
     session, new = await logged_in()
     salon = new.salon
-    bea = await staff.create_staff(db, salon.id, first_name="Bea")
-    cut = await services.create_service(db, salon.id, name="Cut", duration_minutes=30)
-    ann = await clients.create_client(db, salon.id, first_name="Ann")
+    bea = await staff.create_staff(db, salon.id, StaffDetails(first_name="Bea"))
+    cut = await services.create_service(db, salon.id, ServiceDetails(name="Cut", duration_minutes=30))
+    ann = await clients.create_client(db, salon.id, ClientDetails(first_name="Ann"))
     booked = await appointments.book(
         db,
         salon,

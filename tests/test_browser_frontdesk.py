@@ -224,7 +224,7 @@ def _choose_free_times(page) -> None:
     page.get_by_label("Staff").select_option(label="Bea Cutter")
     page.get_by_label("Day").fill(_booking_day().isoformat())
     page.get_by_role("button", name="Show free times").click()
-    expect(page.locator('input[name="slot"]').first).to_be_visible()
+    expect(page.get_by_role("radio").first).to_be_visible()
 
 
 def _book(page) -> str:
@@ -233,7 +233,7 @@ def _book(page) -> str:
 
     _choose_free_times(page)
     page.get_by_label("Client", exact=True).select_option(label="Ann Example (ann@example.com)")
-    page.locator('input[name="slot"]').first.check()
+    page.get_by_role("radio").first.check()
     _screenshot(page, "booking")
     page.get_by_role("button", name="Book", exact=True).click()
     expect(page.locator(".timeline")).to_contain_text("Booking confirmation")
@@ -249,7 +249,7 @@ def _book_a_new_client(page) -> None:
     page.get_by_label("First name").fill("Dee")
     page.get_by_label("Last name").fill("Walker")
     page.get_by_label("Mobile phone").fill("07700 900123")
-    page.locator('input[name="slot"]').first.check()
+    page.get_by_role("radio").first.check()
     page.get_by_role("button", name="Book", exact=True).click()
     expect(page.locator(".timeline")).to_contain_text("No notifications")
 

@@ -8,8 +8,8 @@ import urllib.parse
 from dataclasses import dataclass
 
 from booking import appointments, availability, clients, services, staff
-from booking.models import Client, Service, Staff, WorkingHours
-from worker import queue
+from booking.models import Client, ClientDetails, Service, ServiceDetails, Staff, StaffDetails, WorkingHours
+from jobqueue import queue
 
 ALL_WEEK = [WorkingHours(day, dt.time(9), dt.time(17)) for day in range(7)]
 
@@ -26,11 +26,17 @@ class Desk:
 
 async def set_up_desk(db, salon) -> Desk:
     """Two stylists working every day 09-17, a 45-minute cut, an opted-in client; a day next week."""
-    bea = await staff.create_staff(db, salon.id, first_name="Bea", last_name="Cutter", working_hours=ALL_WEEK)
-    cy = await staff.create_staff(db, salon.id, first_name="Cy", last_name="Shears", working_hours=ALL_WEEK)
-    cut = await services.create_service(db, salon.id, name="Cut", duration_minutes=45)
+    bea = await staff.create_staff(
+        db, salon.id, StaffDetails(first_name="Bea", last_name="Cutter", working_hours=ALL_WEEK)
+    )
+    cy = await staff.create_staff(
+        db, salon.id, StaffDetails(first_name="Cy", last_name="Shears", working_hours=ALL_WEEK)
+    )
+    cut = await services.create_service(db, salon.id, ServiceDetails(name="Cut", duration_minutes=45))
     ann = await clients.create_client(
-        db, salon.id, first_name="Ann", last_name="Example", email="ann@example.com", opted_in_reminders=True
+        db,
+        salon.id,
+        ClientDetails(first_name="Ann", last_name="Example", email="ann@example.com", opted_in_reminders=True),
     )
     day = dt.datetime.now(salon.zone).date() + dt.timedelta(days=7)
     return Desk(bea, cy, cut, ann, day, salon.zone)
@@ -59,7 +65,7 @@ def booking_form(desk: Desk, **fields: str) -> dict[str, str]:
         "staffId": str(desk.staff.id),
         "day": desk.day.isoformat(),
         "clientId": str(desk.client.id),
-        "slot": slot(desk, 10),
+        "startTime": slot(desk, 10),
         "notes": "fringe only",
     } | fields
 
@@ -75,21 +81,21 @@ async def test_the_form_shows_free_times_for_the_chosen_staff_and_day(logged_in,
     blank = await session.get("/appointments/new")
     assert blank.code == 200
     assert b"Cut (45 min)" in blank.body and b"Bea Cutter" in blank.body
-    assert b'name="slot"' not in blank.body, "no times before a service is chosen"
+    assert b'type="radio" name="startTime"' not in blank.body, "no times before a service is chosen"
 
     query = urllib.parse.urlencode({"serviceId": desk.service.id, "staffId": desk.staff.id, "day": desk.day})
     chosen = await session.get(f"/appointments/new?{query}")
     assert chosen.code == 200
-    assert chosen.body.count(b'name="slot"') == 30, "09:00 to 16:15 every 15 minutes"
+    assert chosen.body.count(b'type="radio" name="startTime"') == 30, "09:00 to 16:15 every 15 minutes"
     assert f'value="{slot(desk, 9)}"'.encode() in chosen.body
     assert b"(Europe/London)" in chosen.body
 
     anyone = await session.get(f"/appointments/new?serviceId={desk.service.id}&staffId=&day={desk.day}")
-    assert anyone.body.count(b'name="slot"') == 60
+    assert anyone.body.count(b'type="radio" name="startTime"') == 60
     assert "09:00 · Cy Shears".encode() in anyone.body
 
     bad_day = await session.get(f"/appointments/new?serviceId={desk.service.id}&day=tomorrow")
-    assert bad_day.code == 200 and b'name="slot"' not in bad_day.body
+    assert bad_day.code == 200 and b'type="radio" name="startTime"' not in bad_day.body
 
 
 async def test_booking_through_the_form_creates_the_appointment_and_its_jobs(logged_in, db) -> None:
@@ -147,9 +153,9 @@ async def test_missing_choices_are_named_beside_their_field(logged_in, db) -> No
     no_client = await session.post("/appointments/new", booking_form(desk, clientId=""))
     assert no_client.code == 400
     assert "choose a client" in error_beside(no_client.body, "clientId")
-    no_time = await session.post("/appointments/new", booking_form(desk, slot=""))
+    no_time = await session.post("/appointments/new", booking_form(desk, startTime=""))
     assert no_time.code == 400
-    assert "free times" in error_beside(no_time.body, "slot")
+    assert "free times" in error_beside(no_time.body, "startTime")
     assert b"fringe only" in no_time.body
     assert await appointments.list_day(db, salon.salon, desk.day) == []
 
@@ -160,7 +166,7 @@ async def test_a_time_taken_meanwhile_shows_the_form_again_with_409(logged_in, d
     await book_at(db, salon.salon, desk, dt.time(10, 15))
     response = await session.post("/appointments/new", booking_form(desk))
     assert response.code == 409
-    assert "already taken" in error_beside(response.body, "slot")
+    assert "already taken" in error_beside(response.body, "startTime")
     assert f'<option value="{desk.client.id}" selected'.encode() in response.body
     assert b"fringe only" in response.body
     assert f'value="{slot(desk, 10)}"'.encode() not in response.body, "the taken time is no longer offered"
@@ -216,8 +222,10 @@ async def test_moving_by_free_time_or_typed_local_time(logged_in, db) -> None:
     appointment_id = path.rsplit("/", 1)[1]
 
     offered = await session.get(f"{path}?day={desk.day}")
-    assert offered.body.count(b'name="slot"') == 30, "the appointment being moved does not block its own time"
-    moved = await session.post(f"{path}/reschedule", {"slot": slot(desk, 14), "day": str(desk.day), "staffId": ""})
+    assert offered.body.count(b'type="radio" name="startTime"') == 30, (
+        "the appointment being moved does not block its own time"
+    )
+    moved = await session.post(f"{path}/reschedule", {"startTime": slot(desk, 14), "day": str(desk.day), "staffId": ""})
     assert moved.code == 303
     appointment = await appointments.get_appointment(db, salon.salon.id, appointment_id)
     assert appointment.start_time.astimezone(salon.salon.zone).hour == 14
@@ -239,9 +247,9 @@ async def test_moving_by_free_time_or_typed_local_time(logged_in, db) -> None:
     assert "clocks go forward" in error_beside(skipped.body, "startTime")
 
     await book_at(db, salon.salon, desk, dt.time(9))
-    clash = await session.post(f"{path}/reschedule", {"slot": slot(desk, 9), "day": str(desk.day), "staffId": ""})
+    clash = await session.post(f"{path}/reschedule", {"startTime": slot(desk, 9), "day": str(desk.day), "staffId": ""})
     assert clash.code == 409
-    assert "already taken" in error_beside(clash.body, "slot")
+    assert "already taken" in error_beside(clash.body, "startTime")
 
 
 async def test_the_day_view_lists_each_members_appointments_with_their_notifications(logged_in, db) -> None:
@@ -256,7 +264,7 @@ async def test_the_day_view_lists_each_members_appointments_with_their_notificat
             service_id=desk.service.id,
             start_time=dt.datetime.combine(desk.day, dt.time(hour), salon.salon.zone),
         )
-    silent = await clients.create_client(db, salon.salon.id, first_name="Quiet", last_name="Person")
+    silent = await clients.create_client(db, salon.salon.id, ClientDetails(first_name="Quiet", last_name="Person"))
     await appointments.book(
         db,
         salon.salon,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from booking import clients, services, staff
+from booking.models import ClientDetails, ServiceDetails, StaffDetails
 
 MONDAY_ONLY = (
     {f"workingHours[{day}].weekday": str(day) for day in range(7)}
@@ -98,7 +99,7 @@ async def test_services_take_a_price_and_refuse_a_bad_duration(logged_in, db) ->
     session, salon = await logged_in()
     bad = await session.post("/services/new", {"name": "Cut", "durationMinutes": "forty", "priceCents": "25.50"})
     assert bad.code == 400
-    assert "whole minutes" in error_beside(bad.body, "durationMinutes")
+    assert "whole number" in error_beside(bad.body, "durationMinutes")
     assert b'value="forty"' in bad.body
     too_short = await session.post("/services/new", {"name": "Cut", "durationMinutes": "1", "priceCents": ""})
     assert too_short.code == 400
@@ -118,9 +119,9 @@ async def test_services_take_a_price_and_refuse_a_bad_duration(logged_in, db) ->
 async def test_another_salons_things_are_not_found(logged_in, db) -> None:
     session, _ = await logged_in()
     _, theirs = await logged_in()
-    client = await clients.create_client(db, theirs.salon.id, first_name="Theirs")
-    service = await services.create_service(db, theirs.salon.id, name="Theirs", duration_minutes=30)
-    member = await staff.create_staff(db, theirs.salon.id, first_name="Theirs")
+    client = await clients.create_client(db, theirs.salon.id, ClientDetails(first_name="Theirs"))
+    service = await services.create_service(db, theirs.salon.id, ServiceDetails(name="Theirs", duration_minutes=30))
+    member = await staff.create_staff(db, theirs.salon.id, StaffDetails(first_name="Theirs"))
     for path, form in (
         (f"/clients/{client.id}/edit", {"firstName": "Mine"}),
         (f"/services/{service.id}/edit", {"name": "Mine", "durationMinutes": "30"}),

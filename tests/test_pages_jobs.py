@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from worker import queue
+from booking import jobs
+from jobqueue import queue
 
 
 async def booked_jobs(make_booking, salon) -> dict[str, queue.QueuedJob]:
@@ -58,19 +59,18 @@ async def test_bad_filters_are_named_and_kept(logged_in) -> None:
 
 async def test_cancel_and_retry_go_back_to_the_same_filtered_list(logged_in, make_booking, db) -> None:
     session, salon = await logged_in()
-    jobs = await booked_jobs(make_booking, salon)
-    reminder = jobs["reminder_2h"]
+    reminder = (await booked_jobs(make_booking, salon))["reminder_2h"]
     back = "/jobs?status=pending&type=reminder_2h"
     cancelled = await session.post(f"/jobs/{reminder.id}/cancel", {"next": back})
     assert (cancelled.code, cancelled.headers["Location"]) == (303, back)
-    assert (await queue.get_job(db, salon.salon.id, reminder.id)).status == "cancelled"
+    assert (await jobs.get_job(db, salon.salon.id, reminder.id)).status == "cancelled"
     again = await session.post(f"/jobs/{reminder.id}/cancel", {"next": back})
     assert again.code == 409
     assert b"A cancelled job cannot be cancelled" in again.body
 
     retried = await session.post(f"/jobs/{reminder.id}/retry", {"next": "//evil.example/"})
     assert (retried.code, retried.headers["Location"]) == (303, "/jobs"), "never off-site"
-    assert (await queue.get_job(db, salon.salon.id, reminder.id)).status == "pending"
+    assert (await jobs.get_job(db, salon.salon.id, reminder.id)).status == "pending"
     assert (await session.post(f"/jobs/{reminder.id}/retry", {}, xsrf=False)).code == 403
 
 
@@ -87,7 +87,7 @@ async def test_a_jobs_page_shows_its_attempts_in_plain_words(logged_in, make_boo
     assert "next try" in body
     listed = (await session.get("/jobs")).body.decode()
     assert "SMS provider answered 503: try later" in listed, "the last error is on the list too"
-    appointment_id = (await queue.get_job(db, salon.salon.id, confirmation.id)).appointment_id
+    appointment_id = (await jobs.get_job(db, salon.salon.id, confirmation.id)).appointment_id
     timeline = (await session.get(f"/appointments/{appointment_id}")).body.decode()
     assert "SMS provider answered 503" in timeline and "attempts 1 of 3" in timeline
 

@@ -20,19 +20,19 @@ async def test_setup_creates_the_first_salon_and_logs_the_owner_in(pages, db) ->
         "timezone": "Europe/Paris",
         "email": "desk@shears.example",
         "phone": "",
-        "owner_email": "owner@shears.example",
+        "ownerEmail": "owner@shears.example",
     }
-    short = await session.post("/setup", fields | {"owner_password": "short"})
+    short = await session.post("/setup", fields | {"ownerPassword": "short"})
     assert short.code == 400
     assert b"at least 8 characters" in short.body
     assert b'value="Shears &amp; Co"' in short.body, "what was typed is kept (and escaped)"
     assert b"short" not in short.body.split(b"</header>")[1], "the password is never echoed"
 
-    bad_zone = await session.post("/setup", fields | {"timezone": "Mars/Olympus", "owner_password": "long enough"})
+    bad_zone = await session.post("/setup", fields | {"timezone": "Mars/Olympus", "ownerPassword": "long enough"})
     assert bad_zone.code == 400
     assert b"unknown timezone" in bad_zone.body
 
-    created = await session.post("/setup", fields | {"owner_password": "long enough"})
+    created = await session.post("/setup", fields | {"ownerPassword": "long enough"})
     assert (created.code, created.headers["Location"]) == (303, "/")
     day = await session.get("/")
     assert day.code == 200
@@ -45,7 +45,7 @@ async def test_setup_is_closed_once_a_salon_exists(pages, make_salon) -> None:
     session = pages()
     again = await session.get("/setup")
     assert (again.code, again.headers["Location"]) == (302, "/login")
-    fields = {"name": "Intruder", "timezone": "UTC", "owner_email": "x@example.com", "owner_password": "long enough"}
+    fields = {"name": "Intruder", "timezone": "UTC", "ownerEmail": "x@example.com", "ownerPassword": "long enough"}
     posted = await session.post("/setup", fields)
     assert (posted.code, posted.headers["Location"]) == (302, "/login")
     assert await session.get("/login") is not None

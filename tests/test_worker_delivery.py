@@ -9,8 +9,8 @@ import time
 import pytest
 
 from db import Database
+from jobqueue import claims, queue
 from tests.servers import SmsApi, SmtpServer
-from worker import queue
 
 
 @pytest.fixture(autouse=True)
@@ -408,7 +408,7 @@ async def test_claim_takes_each_job_once_and_only_due_ones(db, make_salon, make_
         await make_booking(new.salon)
     await make_booking(new.salon, run_at=later)
     first, second, third = await asyncio.gather(
-        queue.claim_due(db, "a", 3), queue.claim_due(db, "b", 3), queue.claim_due(db, "c", 3)
+        claims.claim_due(db, "a", 3), claims.claim_due(db, "b", 3), claims.claim_due(db, "c", 3)
     )
     ids = [job.id for job in first + second + third]
     assert len(ids) == 5
@@ -425,7 +425,7 @@ async def test_rescue_returns_a_dead_workers_job_to_pending(
         "INSERT INTO workers (id, hostname, pid, heartbeat_at) "
         "VALUES ('gone', 'elsewhere', 1, now() - interval '1 hour')"
     )
-    [claimed] = await queue.claim_due(db, "gone", 10)
+    [claimed] = await claims.claim_due(db, "gone", 10)
     assert claimed.id == booked.jobs[0].id
     await start_worker(smtp=smtp_server, dead_after=2)
     await smtp_server.wait_for(1)
@@ -437,8 +437,8 @@ async def test_rescue_returns_a_dead_workers_job_to_pending(
 async def test_rescue_fails_a_job_without_attempts_left(db, make_salon, make_booking) -> None:
     new = await make_salon()
     booked = await make_booking(new.salon, max_attempts=1)
-    await queue.claim_due(db, "vanished", 10)  # no workers row at all
-    [rescued] = await queue.rescue(db, dead_after=30, stale_after=300)
+    await claims.claim_due(db, "vanished", 10)  # no workers row at all
+    [rescued] = await claims.rescue(db, dead_after=30, stale_after=300)
     assert rescued["id"] == booked.jobs[0].id
     assert rescued["status"] == "failed"
     assert rescued["error"] == "worker vanished stopped during attempt 1; no attempts left"
@@ -448,10 +448,10 @@ async def test_rescue_frees_a_job_held_longer_than_stale_after(db, make_salon, m
     new = await make_salon()
     booked = await make_booking(new.salon)
     await db.execute("INSERT INTO workers (id, hostname, pid) VALUES ('slow', 'here', 1)")
-    await queue.claim_due(db, "slow", 10)
-    assert await queue.rescue(db, dead_after=30, stale_after=300) == []
+    await claims.claim_due(db, "slow", 10)
+    assert await claims.rescue(db, dead_after=30, stale_after=300) == []
     await db.execute("UPDATE notification_jobs SET locked_at = now() - interval '301 seconds'")
-    [rescued] = await queue.rescue(db, dead_after=30, stale_after=300)
+    [rescued] = await claims.rescue(db, dead_after=30, stale_after=300)
     assert rescued["status"] == "pending"
     assert rescued["error"] == "attempt 1 was still running after 300 s; will try again"
     assert (await job_row(db, booked.jobs[0].id))["locked_by"] is None

@@ -9,13 +9,15 @@ import time
 import aiosmtplib
 import pytest
 
+from booking import jobs
 from booking.errors import Conflict, NotFound
 from db import Database
+from jobqueue import claims
 from outbox import messages as outbox
 from outbox.catcher import MailCatcher
 from tests.servers import SmtpServer
 from tests.worker_fixtures import TEST_SENDER
-from worker import Channels, queue
+from worker.channels import Channels
 from worker.mail import EmailChannel
 from worker.sms import OutboxSms
 
@@ -36,7 +38,7 @@ def catcher(io_loop, db: Database):
 async def _until_status(db: Database, job_id, status: str) -> None:
     deadline = time.monotonic() + 20
     while (
-        await queue.get_job(
+        await jobs.get_job(
             db,
             (await db.fetch_one("SELECT salon_id FROM notification_jobs WHERE id = %s", (job_id,)))["salon_id"],
             job_id,
@@ -95,33 +97,33 @@ async def test_job_list_history_and_counts_for_the_salon(
     await start_worker(smtp=smtp_server)
     await _until_status(db, failed.jobs[0].id, "failed")
 
-    jobs = await queue.list_jobs(db, ours.salon.id)
-    assert [j.id for j in jobs] == [later.jobs[0].id, failed.jobs[0].id]  # newest first, ours only
-    assert jobs[0].client_name == "Ann Example"
-    assert jobs[0].appointment_start == later.start
-    assert jobs[0].next_try == jobs[0].run_at
-    assert [j.id for j in await queue.list_jobs(db, ours.salon.id, status="failed")] == [failed.jobs[0].id]
-    assert [j.id for j in await queue.list_jobs(db, ours.salon.id, type="reminder_24h")] == [later.jobs[0].id]
-    by_appointment = await queue.list_jobs(db, ours.salon.id, appointment_id=failed.appointment_id)
+    listed = await jobs.list_jobs(db, ours.salon.id)
+    assert [j.id for j in listed] == [later.jobs[0].id, failed.jobs[0].id]  # newest first, ours only
+    assert listed[0].client_name == "Ann Example"
+    assert listed[0].appointment_start == later.start
+    assert listed[0].next_try == listed[0].run_at
+    assert [j.id for j in await jobs.list_jobs(db, ours.salon.id, status="failed")] == [failed.jobs[0].id]
+    assert [j.id for j in await jobs.list_jobs(db, ours.salon.id, type="reminder_24h")] == [later.jobs[0].id]
+    by_appointment = await jobs.list_jobs(db, ours.salon.id, appointment_id=failed.appointment_id)
     assert [j.id for j in by_appointment] == [failed.jobs[0].id]
     today = dt.datetime.now(dt.UTC).astimezone(ours.salon.zone).date()
-    assert failed.jobs[0].id in [j.id for j in await queue.list_jobs(db, ours.salon.id, day=today)]
-    assert await queue.list_jobs(db, ours.salon.id, day=today - dt.timedelta(days=3)) == []
+    assert failed.jobs[0].id in [j.id for j in await jobs.list_jobs(db, ours.salon.id, day=today)]
+    assert await jobs.list_jobs(db, ours.salon.id, day=today - dt.timedelta(days=3)) == []
 
-    detail = await queue.get_job(db, ours.salon.id, failed.jobs[0].id)
+    detail = await jobs.get_job(db, ours.salon.id, failed.jobs[0].id)
     assert [(a.attempt, a.channel, a.outcome) for a in detail.history] == [(1, "email", "permanent")]
     assert detail.history[0].detail == "SMTP 550 5.1.1 mailbox unavailable for ann@example.com"
     with pytest.raises(NotFound):
-        await queue.get_job(db, theirs.salon.id, failed.jobs[0].id)
+        await jobs.get_job(db, theirs.salon.id, failed.jobs[0].id)
 
-    assert await queue.stats(db, ours.salon.id) == {
+    assert await jobs.stats(db, ours.salon.id) == {
         "pending": 1,
         "processing": 0,
         "completed": 0,
         "failed": 1,
         "cancelled": 0,
     }
-    assert await queue.count_by_status(db) == {
+    assert await jobs.stats(db, None) == {
         "pending": 1,
         "processing": 0,
         "completed": 0,
@@ -140,30 +142,30 @@ async def test_retry_gives_a_failed_job_its_attempts_again(
     await start_worker(smtp=smtp_server)
     await _until_status(db, job_id, "failed")
     with pytest.raises(Conflict):
-        await queue.cancel_job(db, new.salon.id, job_id)
+        await jobs.cancel_job(db, new.salon.id, job_id)
     other = await make_salon()
     with pytest.raises(NotFound):
-        await queue.retry_job(db, other.salon.id, job_id)
+        await jobs.retry_job(db, other.salon.id, job_id)
 
     smtp_server.accept("ann@example.com")  # the mailbox is fixed
-    retried = await queue.retry_job(db, new.salon.id, job_id)
+    retried = await jobs.retry_job(db, new.salon.id, job_id)
     assert retried.status == "pending"
     assert retried.attempts == 0
     assert retried.error == "email: SMTP 550 5.1.1 mailbox unavailable for ann@example.com"  # until the next try
     await smtp_server.wait_for(1)
     await _until_status(db, job_id, "completed")
     with pytest.raises(Conflict, match="completed"):
-        await queue.retry_job(db, new.salon.id, job_id)
+        await jobs.retry_job(db, new.salon.id, job_id)
 
 
 async def test_cancel_stops_a_pending_job(db, make_salon, make_booking) -> None:
     new = await make_salon()
     booked = await make_booking(new.salon, run_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
-    cancelled = await queue.cancel_job(db, new.salon.id, booked.jobs[0].id)
+    cancelled = await jobs.cancel_job(db, new.salon.id, booked.jobs[0].id)
     assert cancelled.status == "cancelled"
     assert cancelled.error == "cancelled by the salon"
     with pytest.raises(Conflict):
-        await queue.cancel_job(db, new.salon.id, booked.jobs[0].id)
+        await jobs.cancel_job(db, new.salon.id, booked.jobs[0].id)
 
 
 async def test_old_completed_jobs_are_deleted_in_batches(db, make_salon, make_booking) -> None:
@@ -175,6 +177,6 @@ async def test_old_completed_jobs_are_deleted_in_batches(db, make_salon, make_bo
     await db.execute(
         "UPDATE notification_jobs SET processed_at = now() - interval '6 days' WHERE id = %s", (kept.jobs[0].id,)
     )
-    assert await queue.delete_completed(db, older_than_days=7, batch=2) == 3
+    assert await claims.delete_completed(db, older_than_days=7, batch=2) == 3
     [left] = await db.fetch_all("SELECT id FROM notification_jobs")
     assert left["id"] == kept.jobs[0].id

@@ -1,4 +1,4 @@
-"""Worker fixtures: bookings written with plain SQL plus worker.queue.enqueue, and in-process workers.
+"""Worker fixtures: bookings written with plain SQL plus jobqueue.queue.enqueue, and in-process workers.
 
 The SMTP and SMS servers they talk to are in tests/servers.py.
 """
@@ -13,13 +13,63 @@ import pytest
 import tornado.ioloop
 
 from db import Database
+from jobqueue import queue as job_queue
+from jobqueue.claims import ClaimedJob
 from tests.servers import SmsApi, SmtpServer
-from worker import Channels, Worker, WorkerSettings
-from worker import queue as job_queue
+from worker.channels import Channels
+from worker.delivery import Delivery
 from worker.mail import EmailChannel
+from worker.runner import Worker
+from worker.settings import WorkerSettings
 from worker.sms import OutboxSms, TwilioSms
 
 TEST_SENDER = "Salonbook Tests <bookings@salonbook.test>"
+LATER = dt.datetime(2030, 5, 6, 9, 0, tzinfo=dt.UTC)  # "now" for tests of pure decisions
+
+
+def claimed_job(kind: str = "booking_confirmation", *, now: dt.datetime = LATER, **fields: object) -> ClaimedJob:
+    """A job as a worker holds it, about an appointment a day after ``now``, to email and text; no database."""
+    start = now + dt.timedelta(days=1)
+    values: dict[str, object] = {
+        "id": uuid.uuid4(),
+        "salon_id": uuid.uuid4(),
+        "client_id": uuid.uuid4(),
+        "appointment_id": uuid.uuid4(),
+        "type": kind,
+        "payload": {"startTime": start.isoformat(), "endTime": (start + dt.timedelta(minutes=45)).isoformat()},
+        "channels": ("email", "sms"),
+        "channels_done": (),
+        "attempts": 1,
+        "max_attempts": 3,
+        "locked_by": "w1",
+        "locked_at": now,
+        "created_at": now,
+    }
+    return ClaimedJob(**(values | fields))
+
+
+def delivery_for(job: ClaimedJob, **fields: object) -> Delivery:
+    """What a worker reads for ``job``: Ann's booked appointment at Hair by Ann, at the time the job says."""
+    start = dt.datetime.fromisoformat(job.payload["startTime"])
+    values: dict[str, object] = {
+        "salon_name": "Hair by Ann",
+        "salon_address": "1 High Street, Bath",
+        "salon_timezone": "Europe/London",
+        "salon_email": "desk@hair.example",
+        "salon_phone": "+44 1225 123456",
+        "client_first_name": "Ann",
+        "client_last_name": "Example",
+        "client_email": "ann@example.com",
+        "client_phone": "+447700900123",
+        "appointment_status": "booked",
+        "start_time": start,
+        "end_time": start + dt.timedelta(minutes=45),
+        "appointment_created_at": job.created_at,
+        "staff_first_name": "Bea",
+        "staff_last_name": "Cutter",
+        "service_name": "Cut & colour",
+    }
+    return Delivery(job=job, **(values | fields))
 
 
 @dataclass(frozen=True)
@@ -83,7 +133,10 @@ def make_booking(db: Database):
                 client_id=client_id,
                 appointment_id=appointment_id,
                 jobs=[job_queue.NewJob(t, channels, run_at or dt.datetime.now(dt.UTC), body) for t in types],
-                max_attempts=max_attempts,
+            )
+            await cur.execute(
+                "UPDATE notification_jobs SET max_attempts = %s WHERE appointment_id = %s",
+                (max_attempts, appointment_id),
             )
         return Booked(salon.id, appointment_id, client_id, start, jobs)
 

@@ -1,8 +1,5 @@
-"""The notification queue: enqueue, claim, send, retry, rescue, clean up."""
+"""The worker: claims due notification jobs, sends them by email and SMS, records what happened.
 
-from worker.channels import Channels
-from worker.runner import Worker
-from worker.settings import WorkerSettings
-from worker.wiring import build_channels
-
-__all__ = ["Channels", "Worker", "WorkerSettings", "build_channels"]
+Modules are imported by name (``worker.runner``, ``worker.mail``, ...): this
+package's import costs nothing, so reading ``worker.outcome`` does not load SMTP.
+"""

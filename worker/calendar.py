@@ -8,13 +8,6 @@ import icalendar
 
 from worker.delivery import Delivery
 
-_METHODS = {"booking_confirmation": "REQUEST", "rescheduled": "REQUEST", "cancellation": "CANCEL"}
-
-
-def calendar_method(job_type: str) -> str | None:
-    """REQUEST, CANCEL, or None for a message that carries no invitation."""
-    return _METHODS.get(job_type)
-
 
 def invitation(delivery: Delivery, organizer: str) -> str | None:
     """The iCalendar text for this delivery, or None when its type carries none.
@@ -23,7 +16,7 @@ def invitation(delivery: Delivery, organizer: str) -> str | None:
     the job's age relative to the appointment, so every later notice outranks
     the earlier ones while retries of one job repeat the same number.
     """
-    method = calendar_method(delivery.job.type)
+    method = delivery.kind.ics_method
     if method is None or delivery.starts is None or delivery.ends is None:
         return None
     born = delivery.appointment_created_at or delivery.job.created_at
@@ -46,4 +39,5 @@ def invitation(delivery: Delivery, organizer: str) -> str | None:
     calendar.add("version", "2.0")
     calendar.add("method", method)
     calendar.add_component(event)
-    return calendar.to_ical().decode()
+    text: str = calendar.to_ical().decode()
+    return text

@@ -7,13 +7,11 @@ from dataclasses import dataclass, fields
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
+from booking.models import display_name
+from booking.notice_types import TYPES, NoticeType
 from booking.times import wall_clock
 from db import Row
-from worker.queue import ClaimedJob
-
-# Notices that only make sense while the appointment stands as it was planned.
-_CHECKED_TYPES = frozenset({"booking_confirmation", "reminder_24h", "reminder_2h", "rescheduled"})
-REMINDER_TYPES = frozenset({"reminder_24h", "reminder_2h"})
+from jobqueue.claims import ClaimedJob
 
 
 @dataclass(frozen=True)
@@ -34,12 +32,23 @@ class Delivery:
     start_time: dt.datetime | None
     end_time: dt.datetime | None
     appointment_created_at: dt.datetime | None
-    staff_name: str | None
+    staff_first_name: str | None
+    staff_last_name: str | None
     service_name: str | None
 
     @classmethod
     def from_row(cls, job: ClaimedJob, row: Row) -> Delivery:
         return cls(job=job, **{f.name: row[f.name] for f in fields(cls) if f.name != "job"})
+
+    @property
+    def kind(self) -> NoticeType:
+        return TYPES[self.job.type]
+
+    @property
+    def staff_name(self) -> str | None:
+        if self.staff_first_name is None:
+            return None
+        return display_name(self.staff_first_name, self.staff_last_name or "")
 
     @cached_property
     def zone(self) -> ZoneInfo:
@@ -68,7 +77,7 @@ class Delivery:
 def stale_reason(delivery: Delivery, now: dt.datetime) -> str | None:
     """Why this job must not be sent any more, in words for the salon; None to send it."""
     job = delivery.job
-    if job.type not in _CHECKED_TYPES or job.appointment_id is None:
+    if not delivery.kind.checked_at_send or job.appointment_id is None:
         return None
     status = delivery.appointment_status
     if status is None:
@@ -79,6 +88,6 @@ def stale_reason(delivery: Delivery, now: dt.datetime) -> str | None:
         return f"appointment is marked {status.replace('_', ' ')}"
     if delivery.start_time and delivery.starts and delivery.start_time != delivery.starts:
         return f"appointment moved to {delivery.local(delivery.start_time)}"
-    if job.type in REMINDER_TYPES and delivery.start_time and delivery.start_time <= now:
+    if delivery.kind.is_reminder and delivery.start_time and delivery.start_time <= now:
         return "appointment already started; reminder not sent"
     return None

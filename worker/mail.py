@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import socket
-from typing import Any
 
 import aiosmtplib
 
@@ -44,19 +43,6 @@ class EmailChannel:
         self._local_hostname = socket.getfqdn()  # once, here: it may ask DNS
         self._slots = asyncio.Semaphore(connections)
         self._idle: list[aiosmtplib.SMTP] = []
-
-    @classmethod
-    def from_options(cls, options: Any) -> EmailChannel:
-        return cls(
-            host=options.smtp_host,
-            port=options.smtp_port,
-            sender=options.mail_from,
-            connections=options.concurrency,
-            timeout=options.send_timeout,
-            username=options.smtp_username,
-            password=options.smtp_password,
-            tls=options.smtp_tls,
-        )
 
     def _new_client(self) -> aiosmtplib.SMTP:
         username, password = self._login

@@ -16,11 +16,11 @@ from typing import Any
 
 import jinja2
 
-from outbox.catcher import SALON_HEADER
-from worker.calendar import calendar_method, invitation
+from outbox.messages import SALON_HEADER
+from worker.calendar import invitation
 from worker.delivery import Delivery
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 _environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -60,24 +60,8 @@ def _shared(name: str, value: str) -> BaseHeader:
     Parsed by the policy as ``message[name] = value`` would be, so CR/LF is refused here too;
     header objects are immutable, so messages can share them.
     """
-    return _POLICY.header_store_parse(name, value)[1]
-
-
-_SUBJECTS = {
-    "booking_confirmation": "Your appointment at {salon} is confirmed",
-    "reminder_24h": "Reminder: your appointment at {salon} is tomorrow",
-    "reminder_2h": "Reminder: your appointment at {salon} is today at {time}",
-    "cancellation": "Your appointment at {salon} is cancelled",
-    "rescheduled": "Your appointment at {salon} has moved",
-}
-
-_SMS = {
-    "booking_confirmation": "{salon}: your {service} with {staff} is booked for {when}.",
-    "reminder_24h": "{salon}: see you tomorrow, {when}, for your {service}.",
-    "reminder_2h": "{salon}: see you today, {when}, for your {service}.",
-    "cancellation": "{salon}: your {service} on {when} is cancelled.",
-    "rescheduled": "{salon}: your {service} has moved to {when} (was {previous}).",
-}
+    header: BaseHeader = _POLICY.header_store_parse(name, value)[1]
+    return header
 
 
 def message_id(job_id: object, sender: str) -> str:
@@ -89,7 +73,6 @@ def message_id(job_id: object, sender: str) -> str:
 def _context(delivery: Delivery) -> dict[str, Any]:
     starts = delivery.starts
     return {
-        "type": delivery.job.type,
         "salon": {
             "name": delivery.salon_name,
             "address": delivery.salon_address,
@@ -113,7 +96,7 @@ def render_email(delivery: Delivery, sender: str, *, utf8: bool = False) -> byte
     context = _context(delivery)
     message = EmailMessage(_POLICY)
     salon = _one_line(delivery.salon_name)
-    message["Subject"] = _SUBJECTS[delivery.job.type].format(salon=salon, time=context["time"])
+    message["Subject"] = delivery.kind.subject.format(salon=salon, time=context["time"])
     message["From"] = _shared("From", sender)
     client = _one_line(f"{delivery.client_first_name} {delivery.client_last_name}")
     message["To"] = email.utils.formataddr((client, delivery.client_email or ""))
@@ -124,8 +107,8 @@ def render_email(delivery: Delivery, sender: str, *, utf8: bool = False) -> byte
     message[SALON_HEADER] = _shared(SALON_HEADER, str(delivery.job.salon_id))
     message["MIME-Version"] = _shared("MIME-Version", "1.0")
     texts = [
-        _text_part("plain", _render(delivery.job.type, "txt", context)),
-        _text_part("html", _render(delivery.job.type, "html", context)),
+        _text_part("plain", _render(f"email/{delivery.kind.name}.txt", context)),
+        _text_part("html", _render(f"email/{delivery.kind.name}.html", context)),
     ]
     organizer = delivery.salon_email or email.utils.parseaddr(sender)[1]
     ics = invitation(delivery, organizer)
@@ -137,7 +120,7 @@ def render_email(delivery: Delivery, sender: str, *, utf8: bool = False) -> byte
             "mixed",
             [
                 _multipart(MIMEPart(_POLICY), "alternative", texts),
-                _calendar_part(ics, calendar_method(delivery.job.type) or ""),
+                _calendar_part(ics, delivery.kind.ics_method or ""),
             ],
         )
     out = io.BytesIO()
@@ -150,8 +133,8 @@ def _one_line(name: str) -> str:
     return " ".join(name.split())
 
 
-def _render(job_type: str, kind: str, context: dict[str, Any]) -> str:
-    return _environment.get_template(f"{job_type}.{kind}").render(context)
+def _render(template: str, context: dict[str, Any]) -> str:
+    return _environment.get_template(template).render(context)
 
 
 def _multipart(part: MIMEPart, subtype: str, parts: list[MIMEPart]) -> MIMEPart:
@@ -161,7 +144,8 @@ def _multipart(part: MIMEPart, subtype: str, parts: list[MIMEPart]) -> MIMEPart:
     otherwise: no 7bit text can guess it. (The generator's own search costs a regex compile.)
     """
     part["Content-Type"] = f'multipart/{subtype}; boundary="=_{secrets.token_hex(16)}"'
-    part.set_payload(parts)
+    for child in parts:
+        part.attach(child)
     return part
 
 
@@ -192,11 +176,4 @@ def _set_body(part: MIMEPart, text: str) -> None:
 
 def render_sms(delivery: Delivery) -> str:
     """A short text: salon, what, when in the salon's time."""
-    context = _context(delivery)
-    return _SMS[delivery.job.type].format(
-        salon=delivery.salon_name,
-        service=context["service_name"],
-        staff=context["staff_name"],
-        when=context["when"],
-        previous=context["previous_when"],
-    )
+    return _render(f"sms/{delivery.kind.name}.txt", _context(delivery)).strip()

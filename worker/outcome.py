@@ -4,10 +4,31 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from worker.queue import ChannelResult, ClaimedJob, Outcome
+from jobqueue.claims import ClaimedJob
 
 _DONE = frozenset({"sent", "skipped"})
+
+
+@dataclass(frozen=True)
+class ChannelResult:
+    """What one channel did in one attempt: a row of notification_attempts."""
+
+    channel: str
+    outcome: str  # sent, transient, permanent, skipped
+    detail: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The state a claimed job leaves in."""
+
+    status: str  # completed, pending, failed, cancelled
+    channels_done: tuple[str, ...]
+    error: str | None
+    results: tuple[ChannelResult, ...]
+    retry_in: float = 0.0
 
 
 def decide(job: ClaimedJob, results: Sequence[ChannelResult], retry_base_delay: float) -> Outcome:

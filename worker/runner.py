@@ -24,12 +24,14 @@ from typing import Any
 from tornado.ioloop import PeriodicCallback
 
 from db import Database, Row
-from worker import queue, registry
+from jobqueue import claims
+from jobqueue.claims import ClaimedJob
+from jobqueue.queue import NOTIFY_CHANNEL
+from worker import registry
 from worker.channels import Channels, Permanent, Skipped, Transient
 from worker.delivery import Delivery, stale_reason
 from worker.listener import Listener
-from worker.outcome import cancelled, decide
-from worker.queue import ChannelResult, ClaimedJob, Outcome
+from worker.outcome import ChannelResult, Outcome, cancelled, decide
 from worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,7 @@ class Worker:
         self.db = db
         self.settings = settings
         self.channels = channels
-        self._listener = Listener(dsn, queue.NOTIFY_CHANNEL, self.wake)
+        self._listener = Listener(dsn, NOTIFY_CHANNEL, self.wake)
         self._running = False
         self._stopping = False
         self._wanted = False
@@ -98,7 +100,7 @@ class Worker:
         await self._finish_in_flight(self.settings.shutdown_timeout)
         await _cancel(self._chores.values())
         with _logged("put unsent jobs back"):
-            released = await queue.release_claims(self.db, self.id)
+            released = await claims.release(self.db, self.id)
             if released:
                 log.info("worker %s: %d claimed jobs put back to pending", self.id, released)
         with _logged("deregister"):
@@ -135,11 +137,11 @@ class Worker:
 
     async def _claim_until_empty(self) -> None:
         batch_size = self.settings.batch_size
-        while not self._stopping:
+        while True:
             await self._until_unsettled_at_most(batch_size)  # a window of two batches
             if self._stopping:
                 return
-            jobs = await queue.claim_due(self.db, self.id, batch_size)
+            jobs = await claims.claim_due(self.db, self.id, batch_size)
             if jobs:
                 await self._start_batch(jobs)
             if len(jobs) < batch_size:
@@ -158,11 +160,11 @@ class Worker:
         """Starts sending ``jobs`` without waiting for them; a batch that cannot be read goes back at once."""
         self._unsettled += len(jobs)
         try:
-            rows = await queue.load_deliveries(self.db, [job.id for job in jobs])
+            rows = await claims.load_deliveries(self.db, [job.id for job in jobs])
         except Exception:
             self._settle(len(jobs))
             with _logged("put a batch back"):
-                await queue.release_claims(self.db, self.id, [job.id for job in jobs])
+                await claims.release(self.db, self.id, [job.id for job in jobs])
             raise
         loop = asyncio.get_running_loop()
         for job in jobs:
@@ -196,7 +198,7 @@ class Worker:
         while self._outcomes:
             finished, self._outcomes = self._outcomes, []
             try:
-                lost = await queue.finish(self.db, self.id, finished)
+                lost = await claims.finish(self.db, self.id, finished)
             except Exception:
                 log.exception("worker could not record %d outcomes; trying again", len(finished))
                 if self._stopping:  # stop() puts what is still claimed back
@@ -271,12 +273,12 @@ class Worker:
 
     async def _rescue(self) -> None:
         settings = self.settings
-        for row in await queue.rescue(self.db, settings.dead_after, settings.stale_after):
+        for row in await claims.rescue(self.db, settings.dead_after, settings.stale_after):
             log.warning("job %s rescued: %s -> %s", row["id"], row["error"], row["status"])
         await registry.forget_dead(self.db, max(10 * settings.dead_after, 600.0))
 
     async def _clean_up(self) -> None:
-        deleted = await queue.delete_completed(self.db, self.settings.keep_completed_days)
+        deleted = await claims.delete_completed(self.db, self.settings.keep_completed_days)
         if deleted:
             log.info("deleted %d completed jobs older than %g days", deleted, self.settings.keep_completed_days)
 

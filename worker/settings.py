@@ -1,9 +1,8 @@
-"""The worker's tunables, read once from the options so the runner never touches globals."""
+"""The worker's settings, one typed object per part, built from the options by config.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -13,7 +12,6 @@ class WorkerSettings:
     poll_interval: float = 5.0
     batch_size: int = 10
     concurrency: int = 4
-    max_attempts: int = 3
     retry_base_delay: float = 30.0
     send_timeout: float = 30.0
     heartbeat_interval: float = 10.0
@@ -22,7 +20,25 @@ class WorkerSettings:
     keep_completed_days: float = 7.0
     shutdown_timeout: float = 10.0
 
-    @classmethod
-    def from_options(cls, options: Any) -> WorkerSettings:
-        """Takes the same-named fields from a tornado options object (config.py)."""
-        return cls(**{f.name: getattr(options, f.name) for f in fields(cls)})
+
+@dataclass(frozen=True)
+class MailSettings:
+    """Where email goes; no ``smtp_host`` means the built-in mail catcher."""
+
+    smtp_host: str = ""
+    smtp_port: int = 0
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_tls: str = "none"
+    mail_from: str = "Salonbook <bookings@salonbook.localhost>"
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """Where SMS go; no ``sms_provider_url`` means the outbox."""
+
+    sms_provider_url: str = ""
+    sms_account_sid: str = ""
+    sms_auth_token: str = ""
+    sms_from: str = ""
+    sms_default_region: str = "GB"

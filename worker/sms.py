@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from typing import Any
 
 from tornado.httpclient import AsyncHTTPClient
 
@@ -29,17 +28,6 @@ class TwilioSms:
         self.sender = sender
         self.region = region
         self.timeout = timeout
-
-    @classmethod
-    def from_options(cls, options: Any) -> TwilioSms:
-        return cls(
-            base_url=options.sms_provider_url,
-            account_sid=options.sms_account_sid,
-            auth_token=options.sms_auth_token,
-            sender=options.sms_from,
-            region=options.sms_default_region,
-            timeout=options.send_timeout,
-        )
 
     async def send(self, delivery: Delivery) -> str:
         to = e164(delivery.client_phone, self.region)

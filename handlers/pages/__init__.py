@@ -1,5 +1,7 @@
 """Server-rendered pages for the front desk."""
 
+from typing import Any
+
 from tornado.routing import Rule
 
 from handlers.pages import auth, booking, day, directory, jobs, outbox, tokens
@@ -17,8 +19,8 @@ class NotFoundPage(PageHandler):
     post = get
 
 
-def _directory_routes() -> list[tuple]:
-    routes: list[tuple] = []
+def _directory_routes() -> list[tuple[str, type[PageHandler], dict[str, Any]]]:
+    routes: list[tuple[str, type[PageHandler], dict[str, Any]]] = []
     for kind in directory.DIRECTORIES:
         settings = {"directory": kind}
         routes += [
@@ -29,7 +31,7 @@ def _directory_routes() -> list[tuple]:
     return routes
 
 
-ROUTES: list[Rule | tuple] = [
+ROUTES: list[Rule | tuple[Any, ...]] = [
     (r"/setup", auth.SetupPage),
     (r"/login", auth.LoginPage),
     (r"/logout", auth.LogoutPage),

@@ -41,7 +41,7 @@ COMMON_TIMEZONES = (
     "Pacific/Auckland",
     "UTC",
 )
-SETUP_FIELDS = ("name", "address", "timezone", "email", "phone", "owner_email", "owner_password")
+SETUP_FIELDS = ("name", "address", "timezone", "email", "phone", "ownerEmail", "ownerPassword")
 
 
 class LoginThrottle:
@@ -92,9 +92,19 @@ class SetupPage(PageHandler):
             return
         form = self.read_form(SETUP_FIELDS)
         try:
-            new = await accounts.create_salon(self.db, **form, only_if_first=True)
+            new = await accounts.create_salon(
+                self.db,
+                name=form["name"],
+                address=form["address"],
+                timezone=form["timezone"],
+                email=form["email"],
+                phone=form["phone"],
+                owner_email=form["ownerEmail"],
+                owner_password=form["ownerPassword"],
+                only_if_first=True,
+            )
         except BookingError as error:
-            form["owner_password"] = ""  # never echoed back into the page
+            form["ownerPassword"] = ""  # never echoed back into the page
             self.render_form_error("setup.html", error, form, timezones=COMMON_TIMEZONES)
             return
         self.log_in(new.owner)

@@ -16,7 +16,7 @@ from booking import accounts
 from booking.errors import BookingError
 from booking.models import Salon, User
 from booking.times import wall_clock
-from handlers.base import BaseHandler, status_for
+from handlers.base import BaseHandler, outside_name, status_for
 
 USER_COOKIE = "user"
 LOGIN_DAYS = 14
@@ -71,15 +71,17 @@ class PageHandler(BaseHandler):
     """An HTML page; knows who is logged in (if anyone) once ``prepare`` ran."""
 
     salon: Salon | None = None
+    logged_in = False
 
     async def prepare(self) -> None:
-        super().prepare()
+        await super().prepare()
         raw_id = self.get_signed_cookie(USER_COOKIE, max_age_days=LOGIN_DAYS)
         try:
             found = await accounts.user_and_salon(self.db, uuid.UUID(raw_id.decode())) if raw_id else None
         except ValueError:
             found = None
         self.current_user, self.salon = found or (None, None)
+        self.logged_in = found is not None
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -135,18 +137,15 @@ class PageHandler(BaseHandler):
         """What was typed into ``names``, stripped of nothing: shown back as typed."""
         return {name: self.get_body_argument(name, "") for name in names}
 
-    def render_form_error(
-        self, template: str, error: BookingError, form: Form, aliases: dict[str, str] | None = None, **context: Any
-    ) -> None:
+    def render_form_error(self, template: str, error: BookingError, form: Form, **context: Any) -> None:
         """The form again, with the status of the error and its message beside the field."""
-        errors = form_errors(error, form, aliases)
-        self.render_page(template, status_for(error, 400), form=form, errors=errors, **context)
+        self.render_page(template, status_for(error, 400), form=form, errors=form_errors(error, form), **context)
 
 
-def form_errors(error: BookingError, form: Form, aliases: dict[str, str] | None = None) -> Errors:
-    """{field: message}; a message for a field the form does not show goes to the top (key '')."""
-    field = (aliases or {}).get(error.field or "", error.field) or ""
-    return {field if field in form else "": error.message}
+def form_errors(error: BookingError, form: Form) -> Errors:
+    """{form field: message}; a message for a field the form does not show goes to the top (key '')."""
+    field = outside_name(error.field) if error.field else ""
+    return {field if field in form else "": error.describe(outside_name)}
 
 
 class SalonPage(PageHandler):
@@ -157,7 +156,7 @@ class SalonPage(PageHandler):
 
     async def prepare(self) -> None:
         await super().prepare()
-        if self.current_user is not None:
+        if self.logged_in:
             return
         if self.request.method not in ("GET", "HEAD"):
             raise tornado.web.HTTPError(403, "log in first")

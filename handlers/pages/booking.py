@@ -6,26 +6,27 @@ import asyncio
 import datetime as dt
 import uuid
 
-from booking import appointments, availability, clients, services, staff
+from booking import appointments, availability, clients, fields, jobs, services, staff
 from booking.errors import Invalid, SlotTaken
-from booking.models import Client, Salon, Staff
-from handlers.api import parse_date, parse_uuid
+from booking.models import Client, Staff
 from handlers.base import status_for
 from handlers.pages.base import Errors, Form, SalonPage, form_errors, page_id
-from worker import queue
+from handlers.pages.directory import client_details
 
 CHOICE_FIELDS = ("serviceId", "staffId", "day")
 CLIENT_FIELDS = ("firstName", "lastName", "email", "phone", "optedInReminders")
-BOOKING_FIELDS = (*CHOICE_FIELDS, "clientId", *CLIENT_FIELDS, "slot", "notes")
-MOVE_FIELDS = ("day", "staffId", "slot", "startTime")
+BOOKING_FIELDS = (*CHOICE_FIELDS, "clientId", *CLIENT_FIELDS, "startTime", "notes")
+MOVE_FIELDS = ("day", "staffId", "startTime")
 NEW_CLIENT = "new"
-# The domain names the time it refuses "startTime"; on these forms the time is picked as a slot.
-SLOT_ALIASES = {"startTime": "slot"}
 
 
 def slot_value(slot: availability.Slot) -> str:
-    """A radio button's value: who and when, so 'anyone free' needs no second field."""
+    """A free time's radio button value, 'staff id@start': who and when, so 'anyone free' needs no second field."""
     return f"{slot.staff_id}@{slot.start.isoformat()}"
+
+
+def is_slot(value: str) -> bool:
+    return "@" in value
 
 
 def parse_slot(value: str) -> tuple[uuid.UUID, dt.datetime]:
@@ -33,21 +34,7 @@ def parse_slot(value: str) -> tuple[uuid.UUID, dt.datetime]:
     try:
         return uuid.UUID(staff_id), dt.datetime.fromisoformat(start)
     except ValueError:
-        raise Invalid("choose one of the free times", "slot") from None
-
-
-def local_instant(value: str, salon: Salon, field: str) -> dt.datetime:
-    """A ``datetime-local`` value read as the salon's wall-clock time; a time the clocks skip is refused."""
-    try:
-        naive = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise Invalid("give a date and time like 2030-05-01 10:00", field) from None
-    if naive.tzinfo is not None:
-        return naive
-    instant = naive.replace(tzinfo=salon.zone)
-    if instant.astimezone(dt.UTC).astimezone(salon.zone).replace(tzinfo=None) != naive:
-        raise Invalid(f"{naive:%H:%M} does not exist that day in {salon.timezone}: the clocks go forward", field)
-    return instant
+        raise Invalid("choose one of the free times", "start_time") from None
 
 
 def staff_choices(members: list[Staff]) -> list[tuple[str, str]]:
@@ -61,7 +48,7 @@ def client_label(client: Client) -> str:
 
 
 def optional_id(value: str, field: str) -> uuid.UUID | None:
-    return parse_uuid(value, field) if value else None
+    return fields.identifier(value, field) if value else None
 
 
 async def slots_for(
@@ -69,11 +56,11 @@ async def slots_for(
 ) -> list[availability.Slot]:
     """The free times for the service, staff and day in ``form``; none until all are usable."""
     try:
-        service_id = parse_uuid(form["serviceId"], "serviceId")
-        day = parse_date(form["day"], "day")
+        service_id = fields.identifier(form["serviceId"], "service_id")
+        day = fields.date(form["day"], "day")
     except Invalid:
         return []
-    staff_id = optional_id(form["staffId"] or fallback_staff, "staffId")
+    staff_id = optional_id(form["staffId"] or fallback_staff, "staff_id")
     return await availability.free_slots(
         page.db, page.salon, service_id=service_id, day=day, staff_id=staff_id, moving=moving
     )
@@ -92,19 +79,18 @@ class NewAppointmentPage(SalonPage):
         form = self.read_form(BOOKING_FIELDS)
         try:
             client_id = await self._client_id(form)
-            staff_id, start_time = parse_slot(form["slot"])
+            staff_id, start_time = parse_slot(form["startTime"])
             appointment = await appointments.book(
                 self.db,
                 self.salon,
                 client_id=client_id,
                 staff_id=staff_id,
-                service_id=parse_uuid(form["serviceId"], "serviceId"),
+                service_id=fields.identifier(form["serviceId"], "service_id"),
                 start_time=start_time,
                 notes=form["notes"],
-                max_attempts=self.application.max_attempts,
             )
         except (Invalid, SlotTaken) as error:
-            await self.show(form, form_errors(error, form, SLOT_ALIASES), status_for(error, 400))
+            await self.show(form, form_errors(error, form), status_for(error, 400))
             return
         self.wake_worker()
         self.redirect(f"/appointments/{appointment.id}", status=303)
@@ -113,18 +99,10 @@ class NewAppointmentPage(SalonPage):
         """The chosen client, or a new one added from the inline fields (then chosen, if booking fails)."""
         if form["clientId"] != NEW_CLIENT:
             if not form["clientId"]:
-                raise Invalid("choose a client, or choose 'New client' and fill in their details", "clientId")
-            return parse_uuid(form["clientId"], "clientId")
-        client = await clients.create_client(
-            self.db,
-            self.salon.id,
-            first_name=form["firstName"],
-            last_name=form["lastName"],
-            email=form["email"],
-            phone=form["phone"],
-            opted_in_reminders=bool(form["optedInReminders"]),
-            region=self.application.phone_region,
-        )
+                raise Invalid("choose a client, or choose 'New client' and fill in their details", "client_id")
+            return fields.identifier(form["clientId"], "client_id")
+        region = self.application.web_settings.sms_default_region
+        client = await clients.create_client(self.db, self.salon.id, client_details(form), region=region)
         form["clientId"] = str(client.id)
         return client.id
 
@@ -154,7 +132,7 @@ class AppointmentView(SalonPage):
     async def show(self, appointment_id: uuid.UUID, form: Form, errors: Errors, status: int = 200) -> None:
         appointment = await appointments.get_appointment(self.db, self.salon.id, appointment_id)
         timeline, staff_list, slots = await asyncio.gather(
-            queue.appointment_timeline(self.db, self.salon.id, appointment_id),
+            jobs.appointment_timeline(self.db, self.salon.id, appointment_id),
             staff.list_staff(self.db, self.salon.id),
             slots_for(
                 self,
@@ -172,6 +150,7 @@ class AppointmentView(SalonPage):
             started=appointment.start_time <= dt.datetime.now(dt.UTC),
             staff_choices=staff_choices(staff_list),
             slot_value=slot_value,
+            typed=bool(form.get("startTime")) and not is_slot(form["startTime"]),
             form=form,
             errors=errors,
         )
@@ -185,9 +164,7 @@ class AppointmentPage(AppointmentView):
 
 class CancelAppointment(SalonPage):
     async def post(self, appointment_id: str) -> None:
-        appointment = await appointments.cancel(
-            self.db, self.salon, page_id(appointment_id), max_attempts=self.application.max_attempts
-        )
+        appointment = await appointments.cancel(self.db, self.salon, page_id(appointment_id))
         self.wake_worker()
         self.redirect(f"/appointments/{appointment.id}", status=303)
 
@@ -199,22 +176,15 @@ class RescheduleAppointment(AppointmentView):
         the_id = page_id(appointment_id)
         form = self.read_form(MOVE_FIELDS)
         try:
-            if form["slot"]:
-                staff_id, start_time = parse_slot(form["slot"])
+            staff_id: uuid.UUID | None
+            if is_slot(form["startTime"]):
+                staff_id, start_time = parse_slot(form["startTime"])
             else:
-                staff_id = optional_id(form["staffId"], "staffId")
-                start_time = local_instant(form["startTime"], self.salon, "startTime")
-            await appointments.reschedule(
-                self.db,
-                self.salon,
-                the_id,
-                start_time=start_time,
-                staff_id=staff_id,
-                max_attempts=self.application.max_attempts,
-            )
+                staff_id = optional_id(form["staffId"], "staff_id")
+                start_time = fields.local_instant(form["startTime"], self.salon.zone, "start_time")
+            await appointments.reschedule(self.db, self.salon, the_id, start_time=start_time, staff_id=staff_id)
         except (Invalid, SlotTaken) as error:
-            aliases = SLOT_ALIASES if form["slot"] else None
-            await self.show(the_id, form, form_errors(error, form, aliases), status_for(error, 400))
+            await self.show(the_id, form, form_errors(error, form), status_for(error, 400))
             return
         self.wake_worker()
         self.redirect(f"/appointments/{the_id}", status=303)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from booking import appointments
+from booking import appointments, fields
 from booking.models import Appointment
-from handlers.api import parse_date
 from handlers.pages.base import SalonPage
 
 
@@ -22,7 +21,7 @@ class DayPage(SalonPage):
     async def get(self) -> None:
         date = self.get_query_argument("date", "").strip()
         today = dt.datetime.now(self.salon.zone).date()
-        day = parse_date(date, "date") if date else today
+        day = fields.date(date, "date") if date else today
         self.render_page(
             "day.html",
             day=day,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
-import re
 import uuid
 from typing import Any
 
-from booking import clients, services, staff
+from booking import clients, fields, services, staff
 from booking.errors import Invalid
-from booking.models import Client, Service, Staff, WorkingHours
+from booking.models import Client, ClientDetails, Service, ServiceDetails, Staff, StaffDetails, WorkingHours
+from handlers.base import outside_name
 from handlers.pages.base import Form, SalonPage, page_id
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -22,7 +20,7 @@ class Directory:
 
     path = ""
     noun = ""
-    fields: tuple[str, ...] = ()
+    form_fields: tuple[str, ...] = ()
 
     async def list(self, page: SalonPage) -> list[Any]:
         raise NotImplementedError
@@ -38,10 +36,10 @@ class Directory:
         raise NotImplementedError
 
     def empty_form(self) -> Form:
-        return dict.fromkeys(self.fields, "")
+        return dict.fromkeys(self.form_fields, "")
 
     def read_form(self, page: SalonPage) -> Form:
-        return page.read_form(self.fields)
+        return page.read_form(self.form_fields)
 
     def form_context(self, form: Form) -> dict[str, Any]:
         return {}
@@ -49,7 +47,7 @@ class Directory:
 
 class ClientDirectory(Directory):
     path, noun = "/clients", "client"
-    fields = ("firstName", "lastName", "email", "phone", "optedInReminders")
+    form_fields = ("firstName", "lastName", "email", "phone", "optedInReminders")
 
     async def list(self, page: SalonPage) -> list[Client]:
         return await clients.list_clients(page.db, page.salon.id, page.get_query_argument("q", "").strip())
@@ -67,46 +65,31 @@ class ClientDirectory(Directory):
         }
 
     async def save(self, page: SalonPage, form: Form, item_id: uuid.UUID | None) -> None:
-        values = {
-            "first_name": form["firstName"],
-            "last_name": form["lastName"],
-            "email": form["email"],
-            "phone": form["phone"],
-            "opted_in_reminders": bool(form["optedInReminders"]),
-            "region": page.application.phone_region,
-        }
+        details, region = client_details(form), page.application.web_settings.sms_default_region
         if item_id is None:
-            await clients.create_client(page.db, page.salon.id, **values)
+            await clients.create_client(page.db, page.salon.id, details, region=region)
         else:
-            await clients.update_client(page.db, page.salon.id, item_id, **values)
+            await clients.update_client(page.db, page.salon.id, item_id, details, region=region)
+
+
+def client_details(form: Form) -> ClientDetails:
+    """A client's fields as typed into a client form (also the booking form's new-client part)."""
+    return ClientDetails(
+        first_name=form["firstName"],
+        last_name=form["lastName"],
+        email=form["email"],
+        phone=form["phone"],
+        opted_in_reminders=bool(form["optedInReminders"]),
+    )
 
 
 def price_text(cents: int | None) -> str:
     return "" if cents is None else f"{cents // 100}.{cents % 100:02d}"
 
 
-def parse_price(value: str) -> int | None:
-    """'25', '25.5' or '25.50' as cents; empty means no price."""
-    if not value.strip():
-        return None
-    try:
-        amount = decimal.Decimal(value.strip())
-    except decimal.InvalidOperation:
-        amount = decimal.Decimal("NaN")
-    if not amount.is_finite() or amount != amount.quantize(decimal.Decimal("0.01")):
-        raise Invalid("write the price like 25.00", "priceCents")
-    return int(amount * 100)
-
-
-def parse_minutes(value: str) -> int:
-    if not value.strip().isdigit():
-        raise Invalid("write the duration in whole minutes, like 45", "durationMinutes")
-    return int(value)
-
-
 class ServiceDirectory(Directory):
     path, noun = "/services", "service"
-    fields = ("name", "durationMinutes", "priceCents")
+    form_fields = ("name", "durationMinutes", "priceCents")
 
     async def list(self, page: SalonPage) -> list[Service]:
         return await services.list_services(page.db, page.salon.id)
@@ -122,31 +105,24 @@ class ServiceDirectory(Directory):
         }
 
     async def save(self, page: SalonPage, form: Form, item_id: uuid.UUID | None) -> None:
-        values = {
-            "name": form["name"],
-            "duration_minutes": parse_minutes(form["durationMinutes"]),
-            "price_cents": parse_price(form["priceCents"]),
-        }
+        details = ServiceDetails(
+            name=form["name"],
+            duration_minutes=fields.whole_number(form["durationMinutes"], "duration_minutes"),
+            price_cents=fields.money(form["priceCents"], "price_cents"),
+        )
         if item_id is None:
-            await services.create_service(page.db, page.salon.id, **values)
+            await services.create_service(page.db, page.salon.id, details)
         else:
-            await services.update_service(page.db, page.salon.id, item_id, **values)
+            await services.update_service(page.db, page.salon.id, item_id, details)
 
 
 def hour_field(row: int, part: str) -> str:
-    return f"workingHours[{row}].{part}"
+    return outside_name(("working_hours", row, part))
 
 
-def parse_clock(value: str, field: str) -> dt.time:
-    try:
-        return dt.time.fromisoformat(value.strip())
-    except ValueError:
-        raise Invalid("write a time like 09:30", field) from None
-
-
-def parse_hours(form: Form) -> list[tuple[int, WorkingHours]]:
-    """(row, hours) for each row with times; a row with both times empty is a day off."""
-    spans = []
+def parse_hours(form: Form) -> tuple[tuple[WorkingHours, ...], list[int]]:
+    """The hours of each row with times, and the row each came from; a row with both times empty is a day off."""
+    spans, rows = [], []
     for row in range(MAX_HOUR_ROWS):
         weekday = form.get(hour_field(row, "weekday"))
         if weekday is None:
@@ -155,32 +131,21 @@ def parse_hours(form: Form) -> list[tuple[int, WorkingHours]]:
         if not start and not end:
             continue
         if not (start and end):
-            raise Invalid("give a start and an end, or leave both empty for a day off", hour_field(row, "end"))
-        if weekday not in {str(day) for day in range(7)}:
-            raise Invalid("weekday must be 0 (Monday) to 6 (Sunday)", hour_field(row, "start"))
+            raise Invalid("give a start and an end, or leave both empty for a day off", ("working_hours", row, "end"))
         spans.append(
-            (
-                row,
-                WorkingHours(
-                    int(weekday), parse_clock(start, hour_field(row, "start")), parse_clock(end, hour_field(row, "end"))
-                ),
+            WorkingHours(
+                fields.whole_number(weekday, ("working_hours", row, "start"), 0, 6),  # a hidden field: tampered with
+                fields.clock(start, ("working_hours", row, "start")),
+                fields.clock(end, ("working_hours", row, "end")),
             )
         )
-    return spans
-
-
-def _row_of_error(error: Invalid, spans: list[tuple[int, WorkingHours]]) -> Invalid:
-    """The domain numbers hours in (weekday, start) order; the form numbers its rows. Translate."""
-    match = re.fullmatch(r"workingHours\[(\d+)\]\.(\w+)", error.field or "")
-    ordered = sorted(spans, key=lambda pair: (pair[1].weekday, pair[1].start))
-    if match is None or int(match[1]) >= len(ordered):
-        return error
-    return Invalid(error.message, hour_field(ordered[int(match[1])][0], match[2]))
+        rows.append(row)
+    return tuple(spans), rows
 
 
 class StaffDirectory(Directory):
     path, noun = "/staff", "staff member"
-    fields = ("firstName", "lastName", "email")
+    form_fields = ("firstName", "lastName", "email")
 
     async def list(self, page: SalonPage) -> list[Staff]:
         return await staff.list_staff(page.db, page.salon.id)
@@ -212,7 +177,7 @@ class StaffDirectory(Directory):
         return form
 
     def read_form(self, page: SalonPage) -> Form:
-        form = page.read_form(self.fields)
+        form = page.read_form(self.form_fields)
         for row in range(MAX_HOUR_ROWS):
             if page.get_body_argument(hour_field(row, "weekday"), None) is None:
                 break
@@ -228,20 +193,20 @@ class StaffDirectory(Directory):
         return {"hour_rows": rows, "weekdays": WEEKDAYS, "hour_field": hour_field}
 
     async def save(self, page: SalonPage, form: Form, item_id: uuid.UUID | None) -> None:
-        spans = parse_hours(form)
-        values = {
-            "first_name": form["firstName"],
-            "last_name": form["lastName"],
-            "email": form["email"],
-            "working_hours": [hours for _, hours in spans],
-        }
+        spans, rows = parse_hours(form)
+        details = StaffDetails(
+            first_name=form["firstName"], last_name=form["lastName"], email=form["email"], working_hours=spans
+        )
         try:
             if item_id is None:
-                await staff.create_staff(page.db, page.salon.id, **values)
+                await staff.create_staff(page.db, page.salon.id, details)
             else:
-                await staff.update_staff(page.db, page.salon.id, item_id, **values)
+                await staff.update_staff(page.db, page.salon.id, item_id, details)
         except Invalid as error:
-            raise _row_of_error(error, spans) from None
+            if error.field and error.field[0] == "working_hours" and len(error.field) == 3:
+                _, index, part = error.field  # the domain counts the spans it was given; the form counts rows
+                raise Invalid(error.message, ("working_hours", rows[int(index)], part)) from None
+            raise
 
 
 class DirectoryPage(SalonPage):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from booking import fields, jobs
 from booking.errors import Invalid
-from handlers.api import parse_date
-from handlers.pages.base import Form, SalonPage, form_errors, page_id, safe_next
-from worker import queue
+from booking.notice_types import TYPES
+from handlers.pages.base import Errors, Form, SalonPage, form_errors, page_id, safe_next
 
 FILTERS = ("status", "type", "date")
 LIMIT = 200
@@ -14,45 +14,52 @@ LIMIT = 200
 class JobsPage(SalonPage):
     async def get(self) -> None:
         form = {name: self.get_query_argument(name, "").strip() for name in FILTERS}
-        counts = await queue.stats(self.db, self.salon.id)
+        counts = await jobs.stats(self.db, self.salon.id)
         try:
-            day = parse_date(form["date"], "date") if form["date"] else None
-            jobs = await queue.list_jobs(
-                self.db, self.salon.id, status=form["status"] or None, type=form["type"] or None, day=day, limit=LIMIT
+            found = await jobs.list_jobs(
+                self.db,
+                self.salon.id,
+                status=form["status"] or None,
+                type=form["type"] or None,
+                day=fields.date(form["date"], "date") if form["date"] else None,
+                limit=LIMIT,
             )
         except Invalid as error:
             self.render_jobs(form, counts, [], status=400, errors=form_errors(error, form))
             return
-        self.render_jobs(form, counts, jobs)
+        self.render_jobs(form, counts, found)
 
-    def render_jobs(self, form: Form, counts: dict[str, int], jobs: list[queue.Job], **extra: object) -> None:
+    def render_jobs(
+        self, form: Form, counts: dict[str, int], found: list[jobs.Job], status: int = 200, errors: Errors | None = None
+    ) -> None:
         self.render_page(
             "jobs.html",
+            status,
             form=form,
             counts=counts,
-            jobs=jobs,
+            jobs=found,
             refresh=True,
             limit=LIMIT,
-            status_choices=[(status, status) for status in queue.JOB_STATUSES],
-            type_choices=[(kind, kind.replace("_", " ")) for kind in queue.JOB_TYPES],
-            **({"errors": {}} | extra),
+            status_choices=[(status, status) for status in jobs.STATUSES],
+            type_choices=[(name, name.replace("_", " ")) for name in TYPES],
+            errors=errors or {},
         )
 
 
 class JobPage(SalonPage):
     async def get(self, job_id: str) -> None:
-        job = await queue.get_job(self.db, self.salon.id, page_id(job_id))
+        job = await jobs.get_job(self.db, self.salon.id, page_id(job_id))
         self.render_page("job.html", job=job, refresh=True)
 
 
 class RetryJob(SalonPage):
     async def post(self, job_id: str) -> None:
-        await queue.retry_job(self.db, self.salon.id, page_id(job_id))
+        await jobs.retry_job(self.db, self.salon.id, page_id(job_id))
         self.wake_worker()
         self.redirect(safe_next(self.get_body_argument("next", None), "/jobs"), status=303)
 
 
 class CancelJob(SalonPage):
     async def post(self, job_id: str) -> None:
-        await queue.cancel_job(self.db, self.salon.id, page_id(job_id))
+        await jobs.cancel_job(self.db, self.salon.id, page_id(job_id))
         self.redirect(safe_next(self.get_body_argument("next", None), "/jobs"), status=303)

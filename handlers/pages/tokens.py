@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from booking import accounts
 from booking.errors import Invalid
-from handlers.pages.base import SalonPage, form_errors, page_id
+from handlers.pages.base import Errors, Form, SalonPage, form_errors, page_id
 
 
 class TokensPage(SalonPage):
@@ -21,7 +21,7 @@ class TokensPage(SalonPage):
         await self.show(new_token=token, status=201)
 
     async def show(
-        self, *, form: dict | None = None, errors: dict | None = None, new_token: str = "", status: int = 200
+        self, *, form: Form | None = None, errors: Errors | None = None, new_token: str = "", status: int = 200
     ) -> None:
         self.render_page(
             "tokens.html",

@@ -1,0 +1,239 @@
+"""The salon's view of its notification jobs: lists, one job's history, counts, retry and cancel.
+
+The workers' side of the same tables is ``jobqueue.claims``; this module is
+what the front desk and the API see and may do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import aiopg
+import psycopg2.errors
+
+from booking.errors import Conflict, Invalid, NotFound
+from booking.models import display_name
+from booking.notice_types import TYPES
+from db import Database, Row
+from jobqueue import queue
+
+STATUSES = queue.STATUSES  # what a salon can filter its jobs by
+TIMELINE_LIMIT = 500  # an appointment's notices; far more than any real one has
+
+
+@dataclass(frozen=True)
+class Attempt:
+    attempt: int
+    channel: str
+    outcome: str
+    detail: str
+    worker_id: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job as a salon sees it; ``history`` is filled by ``get_job`` and ``appointment_timeline`` only."""
+
+    id: uuid.UUID
+    salon_id: uuid.UUID
+    client_id: uuid.UUID
+    appointment_id: uuid.UUID | None
+    type: str
+    payload: dict[str, Any]
+    channels: tuple[str, ...]
+    channels_done: tuple[str, ...]
+    status: str
+    attempts: int
+    max_attempts: int
+    error: str | None
+    run_at: dt.datetime
+    locked_by: str | None
+    locked_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    processed_at: dt.datetime | None
+    client_name: str
+    appointment_start: dt.datetime | None
+    history: tuple[Attempt, ...] = ()
+
+    @property
+    def next_try(self) -> dt.datetime | None:
+        """When a pending job will be tried; None for any other status."""
+        return self.run_at if self.status == "pending" else None
+
+    @classmethod
+    def from_row(cls, row: Row, history: tuple[Attempt, ...] = ()) -> Job:
+        first_name, last_name = row.pop("client_first_name"), row.pop("client_last_name")
+        channels, channels_done = tuple(row.pop("channels")), tuple(row.pop("channels_done"))
+        return cls(
+            **row,
+            channels=channels,
+            channels_done=channels_done,
+            client_name=display_name(first_name, last_name),
+            history=history,
+        )
+
+
+def _checked_filter(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
+    if value is not None and value not in allowed:
+        raise Invalid(f"{{field}} must be one of {', '.join(allowed)}", name)
+    return value
+
+
+async def list_jobs(
+    db: Database,
+    salon_id: uuid.UUID,
+    *,
+    status: str | None = None,
+    type: str | None = None,
+    appointment_id: uuid.UUID | None = None,
+    day: dt.date | None = None,
+    limit: int = 50,
+) -> list[Job]:
+    """A salon's jobs, newest first. ``day`` is a salon-local date matched against run_at.
+
+    A status or type that does not exist is Invalid, naming the filter.
+    """
+    return await _select(
+        db,
+        salon_id,
+        status=_checked_filter("status", status, STATUSES),
+        type=_checked_filter("type", type, tuple(TYPES)),
+        appointment_id=appointment_id,
+        day=day,
+        limit=limit,
+    )
+
+
+async def get_job(db: Database, salon_id: uuid.UUID, job_id: uuid.UUID) -> Job:
+    """One of the salon's jobs with its attempt history, oldest first; NotFound otherwise."""
+    found = await _select(db, salon_id, job_id=job_id, limit=1)
+    if not found:
+        raise NotFound(f"no notification job {job_id}", "id")
+    history = await _history(db, [job_id])
+    return dataclasses.replace(found[0], history=history.get(job_id, ()))
+
+
+async def appointment_timeline(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> list[Job]:
+    """An appointment's jobs, oldest first, each with its attempt history: two reads for the whole page."""
+    found = await _select(db, salon_id, appointment_id=appointment_id, limit=TIMELINE_LIMIT)
+    history = await _history(db, [job.id for job in found])
+    return [dataclasses.replace(job, history=history.get(job.id, ())) for job in reversed(found)]
+
+
+async def _select(
+    db: Database,
+    salon_id: uuid.UUID,
+    *,
+    job_id: uuid.UUID | None = None,
+    status: str | None = None,
+    type: str | None = None,
+    appointment_id: uuid.UUID | None = None,
+    day: dt.date | None = None,
+    limit: int,
+) -> list[Job]:
+    """The salon's jobs that pass every filter given, newest first (the jobs of one booking: last due first)."""
+    rows = await db.fetch_all(
+        """SELECT j.id, j.salon_id, j.client_id, j.appointment_id, j.type, j.payload, j.channels,
+                  j.channels_done, j.status, j.attempts, j.max_attempts, j.error, j.run_at,
+                  j.locked_by, j.locked_at, j.created_at, j.updated_at, j.processed_at,
+                  c.first_name AS client_first_name, c.last_name AS client_last_name,
+                  a.start_time AS appointment_start
+             FROM notification_jobs j
+             JOIN clients c ON c.id = j.client_id
+             JOIN salons s ON s.id = j.salon_id
+             LEFT JOIN appointments a ON a.id = j.appointment_id
+            WHERE j.salon_id = %(salon)s
+              AND (%(job)s::uuid IS NULL OR j.id = %(job)s)
+              AND (%(status)s::text IS NULL OR j.status = %(status)s)
+              AND (%(type)s::text IS NULL OR j.type = %(type)s)
+              AND (%(appointment)s::uuid IS NULL OR j.appointment_id = %(appointment)s)
+              AND (%(day)s::date IS NULL OR (j.run_at AT TIME ZONE s.timezone)::date = %(day)s)
+            ORDER BY j.created_at DESC, j.run_at DESC, j.id
+            LIMIT %(limit)s""",
+        {
+            "salon": salon_id,
+            "job": job_id,
+            "status": status,
+            "type": type,
+            "appointment": appointment_id,
+            "day": day,
+            "limit": limit,
+        },
+    )
+    return [Job.from_row(row) for row in rows]
+
+
+async def _history(db: Database, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[Attempt, ...]]:
+    """The attempts of each job, oldest first."""
+    rows = await db.fetch_all(
+        """SELECT job_id, attempt, channel, outcome, detail, worker_id, created_at
+             FROM notification_attempts WHERE job_id = ANY(%s) ORDER BY id""",
+        (job_ids,),
+    )
+    history: dict[uuid.UUID, list[Attempt]] = {}
+    for row in rows:
+        history.setdefault(row.pop("job_id"), []).append(Attempt(**row))
+    return {job_id: tuple(attempts) for job_id, attempts in history.items()}
+
+
+async def stats(db: Database, salon_id: uuid.UUID | None) -> dict[str, int]:
+    """Jobs per status, every status present: of one salon, or of all (None, for /metrics)."""
+    rows = await db.fetch_all(
+        """SELECT status, count(*) AS n FROM notification_jobs
+            WHERE %(salon)s::uuid IS NULL OR salon_id = %(salon)s GROUP BY status""",
+        {"salon": salon_id},
+    )
+    return dict.fromkeys(STATUSES, 0) | {row["status"]: row["n"] for row in rows}
+
+
+async def retry_job(db: Database, salon_id: uuid.UUID, job_id: uuid.UUID) -> Job:
+    """Sends a failed or cancelled job again, with all its attempts, skipping channels already done.
+
+    The last error stays until the next attempt replaces it.
+    """
+    try:
+        async with db.transaction() as cur:
+            await cur.execute(
+                """UPDATE notification_jobs
+                      SET status = 'pending', attempts = 0, run_at = now(), processed_at = NULL,
+                          locked_by = NULL, locked_at = NULL, updated_at = now()
+                    WHERE id = %s AND salon_id = %s AND status IN ('failed', 'cancelled')
+                RETURNING id""",
+                (job_id, salon_id),
+            )
+            if await cur.fetchone() is None:
+                await _explain_refusal(cur, salon_id, job_id, "retried")
+            await queue.notify_workers(cur)
+    except psycopg2.errors.UniqueViolation:
+        raise Conflict("another notification of this type is already waiting for this appointment") from None
+    return await get_job(db, salon_id, job_id)
+
+
+async def cancel_job(db: Database, salon_id: uuid.UUID, job_id: uuid.UUID) -> Job:
+    """Cancels a pending job; one being sent or already finished cannot be."""
+    async with db.transaction() as cur:
+        await cur.execute(
+            """UPDATE notification_jobs
+                  SET status = 'cancelled', error = 'cancelled by the salon', processed_at = now(),
+                      updated_at = now()
+                WHERE id = %s AND salon_id = %s AND status = 'pending'
+            RETURNING id""",
+            (job_id, salon_id),
+        )
+        if await cur.fetchone() is None:
+            await _explain_refusal(cur, salon_id, job_id, "cancelled")
+    return await get_job(db, salon_id, job_id)
+
+
+async def _explain_refusal(cur: aiopg.Cursor, salon_id: uuid.UUID, job_id: uuid.UUID, action: str) -> None:
+    await cur.execute("SELECT status FROM notification_jobs WHERE id = %s AND salon_id = %s", (job_id, salon_id))
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFound(f"no notification job {job_id}", "id")
+    raise Conflict(f"a {row['status']} job cannot be {action}")

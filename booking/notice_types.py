@@ -1,0 +1,78 @@
+"""Every kind of notification, in one table: what it is about, when it goes, how it reads.
+
+A new kind is one entry here, its templates (``templates/email/{name}.txt``
+and ``.html``, ``templates/sms/{name}.txt``) and the schema's list of types.
+Nothing else names a kind: code asks this table what a kind means.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NoticeType:
+    name: str  # as stored in notification_jobs.type
+    label: str  # how the front desk names it
+    subject: str  # the email's subject; {salon} and {time} (the local time of day) are filled in
+    # It describes the appointment as booked: replaced when the appointment moves or is cancelled.
+    about_booking: bool
+    # Looked at again just before sending: not sent once the appointment is cancelled, moved or over.
+    checked_at_send: bool
+    lead: dt.timedelta | None = None  # a reminder: sent this long before the start
+    ics_method: str | None = None  # the .ics invitation's METHOD, or None for no invitation
+
+    @property
+    def is_reminder(self) -> bool:
+        return self.lead is not None
+
+
+CONFIRMATION = NoticeType(
+    "booking_confirmation",
+    label="Booking confirmation",
+    subject="Your appointment at {salon} is confirmed",
+    about_booking=True,
+    checked_at_send=True,
+    ics_method="REQUEST",
+)
+# "24 h" is 24 real hours (an absolute instant), so across a DST change it lands
+# at a different wall-clock hour than the appointment: 09:00 or 11:00 the day before.
+REMINDER_24H = NoticeType(
+    "reminder_24h",
+    label="Reminder, 24 h before",
+    subject="Reminder: your appointment at {salon} is tomorrow",
+    about_booking=True,
+    checked_at_send=True,
+    lead=dt.timedelta(hours=24),
+)
+REMINDER_2H = NoticeType(
+    "reminder_2h",
+    label="Reminder, 2 h before",
+    subject="Reminder: your appointment at {salon} is today at {time}",
+    about_booking=True,
+    checked_at_send=True,
+    lead=dt.timedelta(hours=2),
+)
+CANCELLATION = NoticeType(
+    "cancellation",
+    label="Cancellation notice",
+    subject="Your appointment at {salon} is cancelled",
+    about_booking=False,
+    checked_at_send=False,
+    ics_method="CANCEL",
+)
+RESCHEDULED = NoticeType(
+    "rescheduled",
+    label="New time notice",
+    subject="Your appointment at {salon} has moved",
+    about_booking=True,
+    checked_at_send=True,
+    ics_method="REQUEST",
+)
+
+TYPES: dict[str, NoticeType] = {
+    kind.name: kind for kind in (CONFIRMATION, REMINDER_24H, REMINDER_2H, CANCELLATION, RESCHEDULED)
+}
+REMINDERS: tuple[NoticeType, ...] = tuple(kind for kind in TYPES.values() if kind.is_reminder)
+ABOUT_BOOKING: tuple[str, ...] = tuple(name for name, kind in TYPES.items() if kind.about_booking)

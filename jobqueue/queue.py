@@ -1,0 +1,137 @@
+"""The domain's side of the queue: jobs written, cancelled and read on the caller's transaction.
+
+``enqueue`` runs on the caller's cursor, inside the caller's transaction: a
+booking and its jobs commit together or not at all, and the workers hear of
+them (NOTIFY) only then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiopg
+
+from db import Database
+
+NOTIFY_CHANNEL = "salonbook_jobs"  # what workers LISTEN on; the NOTIFY statements below name it
+STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    """The queue's policy, the same for every job: set once at start-up (``configure``)."""
+
+    max_attempts: int = 3
+
+
+_settings = QueueSettings()
+
+
+def configure(settings: QueueSettings) -> None:
+    """One policy per process, set by server.py before any job is written."""
+    global _settings
+    _settings = settings
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A notification the domain wants sent, not yet stored."""
+
+    type: str
+    channels: tuple[str, ...]
+    run_at: dt.datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QueuedJob:
+    id: uuid.UUID
+    type: str
+    status: str
+    run_at: dt.datetime
+
+
+async def enqueue(
+    cur: aiopg.Cursor,
+    *,
+    salon_id: uuid.UUID,
+    client_id: uuid.UUID,
+    appointment_id: uuid.UUID | None,
+    jobs: Sequence[NewJob],
+) -> list[QueuedJob]:
+    """Inserts ``jobs`` and signals the workers, both on commit of the caller's transaction."""
+    if not jobs:
+        return []
+    # NOTIFY rides in the same round trip; like the rows, PostgreSQL delivers it only on commit.
+    await cur.execute(
+        """NOTIFY salonbook_jobs;
+           INSERT INTO notification_jobs
+               (salon_id, client_id, appointment_id, type, payload, channels, run_at, max_attempts)
+           SELECT %(salon)s, %(client)s, %(appointment)s, job.type, job.payload, job.channels, job.run_at,
+                  %(max_attempts)s
+             FROM jsonb_to_recordset(%(jobs)s::jsonb)
+                  AS job (type text, payload jsonb, channels text[], run_at timestamptz, n int)
+            ORDER BY job.n
+        RETURNING id, type, status, run_at""",
+        {
+            "salon": salon_id,
+            "client": client_id,
+            "appointment": appointment_id,
+            "max_attempts": _settings.max_attempts,
+            "jobs": json.dumps(
+                [
+                    {"type": job.type, "payload": job.payload, "channels": job.channels, "run_at": job.run_at, "n": n}
+                    for n, job in enumerate(jobs)
+                ],
+                default=dt.datetime.isoformat,
+            ),
+        },
+    )
+    return [QueuedJob(**row) for row in await cur.fetchall()]
+
+
+async def notify_workers(cur: aiopg.Cursor) -> None:
+    """Wakes every worker once the caller's transaction commits (after a job became due again)."""
+    await cur.execute("NOTIFY salonbook_jobs")
+
+
+async def cancel_live(cur: aiopg.Cursor, appointment_id: uuid.UUID, types: Iterable[str], reason: str) -> None:
+    """Cancels the pending or in-flight jobs of ``types`` for an appointment.
+
+    A worker holding one of them loses its claim: its fenced updates find the
+    job no longer processing and change nothing.
+    """
+    await cur.execute(
+        """UPDATE notification_jobs
+              SET status = 'cancelled', error = %s, updated_at = now(),
+                  locked_by = NULL, locked_at = NULL
+            WHERE appointment_id = %s AND type = ANY(%s) AND status IN ('pending', 'processing')""",
+        (reason, appointment_id, list(types)),
+    )
+
+
+async def for_appointment(cur: aiopg.Cursor, appointment_id: uuid.UUID) -> list[QueuedJob]:
+    await cur.execute(
+        """SELECT id, type, status, run_at FROM notification_jobs
+            WHERE appointment_id = %s ORDER BY created_at, run_at""",
+        (appointment_id,),
+    )
+    return [QueuedJob(**row) for row in await cur.fetchall()]
+
+
+async def for_appointments(db: Database, appointment_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[QueuedJob]]:
+    """The jobs of many appointments in one read (a day's page), per appointment."""
+    rows = await db.fetch_all(
+        """SELECT appointment_id, id, type, status, run_at FROM notification_jobs
+            WHERE appointment_id = ANY(%s) ORDER BY created_at, run_at""",
+        (list(appointment_ids),),
+    )
+    jobs: dict[uuid.UUID, list[QueuedJob]] = {}
+    for row in rows:
+        jobs.setdefault(row.pop("appointment_id"), []).append(QueuedJob(**row))
+    return jobs

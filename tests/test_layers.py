@@ -1,0 +1,104 @@
+"""The architecture stays as docs/architecture.md draws it: which package may import which, and where names live."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from booking.notice_types import TYPES
+from tests.conftest import ROOT
+
+PACKAGES = ("booking", "db", "handlers", "jobqueue", "outbox", "worker")
+MODULES = ("config", "server")
+
+# Who may import whom, top-level package by package. Reads top-down:
+# handlers -> booking -> jobqueue -> db, and the worker beside them reading booking and jobqueue.
+ALLOWED = {
+    "config": set(),
+    "db": set(),
+    "jobqueue": {"db"},
+    "booking": {"db", "jobqueue"},
+    "outbox": {"db"},
+    "worker": {"booking", "db", "jobqueue", "outbox"},
+    "handlers": {"booking", "db", "outbox"},
+    "server": {"booking", "config", "db", "handlers", "jobqueue", "outbox", "worker"},
+}
+
+
+def product_files() -> dict[str, list[Path]]:
+    """Python files of each top-level package or module, by its name."""
+    files = {name: sorted((ROOT / name).rglob("*.py")) for name in PACKAGES}
+    return files | {name: [ROOT / f"{name}.py"] for name in MODULES}
+
+
+def imported_tops(path: Path) -> set[str]:
+    """The top-level product names a file imports (inside functions too)."""
+    tops = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        tops |= {name.split(".")[0] for name in names} & set(PACKAGES + MODULES)
+    return tops
+
+
+def test_packages_import_only_downwards() -> None:
+    graph = {name: set().union(*map(imported_tops, files)) - {name} for name, files in product_files().items()}
+    wrong = {name: sorted(uses - ALLOWED[name]) for name, uses in graph.items() if uses - ALLOWED[name]}
+    assert not wrong, f"imports across the layers that docs/architecture.md does not allow: {wrong}"
+    # ALLOWED itself must be free of cycles, or the rule above would permit one.
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, f"import cycle: {' -> '.join((*path, name))}"
+        if name not in done:
+            for used in graph[name]:
+                visit(used, (*path, name))
+            done.add(name)
+
+    for name in graph:
+        visit(name, ())
+
+
+def test_the_domain_and_the_queue_load_no_mail_or_template_machinery() -> None:
+    """Importing the dataclasses or the queue's tables must not drag in SMTP, templates or iCalendar."""
+    heavy = ("aiosmtplib", "aiosmtpd", "jinja2", "icalendar", "tornado.web")
+    probe = (
+        "import sys, booking.models, booking.appointments, booking.jobs, jobqueue.claims, worker.outcome;"
+        f"print(','.join(name for name in {heavy!r} if name in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "", f"loaded on import: {loaded.stdout.strip()}"
+
+
+def strings_in(path: Path) -> set[str]:
+    """The string literals of a Python file; the quoted words of a template or script."""
+    text = path.read_text(errors="replace")
+    if path.suffix == ".py":
+        return {node.value for node in ast.walk(ast.parse(text)) if isinstance(node, ast.Constant)} - {None}
+    return set(re.findall(r"[\"']([^\"'\n]*)[\"']", text))
+
+
+def test_a_notification_type_is_named_only_in_its_table_the_schema_and_template_file_names() -> None:
+    allowed = {ROOT / "booking" / "notice_types.py"}
+    sources = [path for files in product_files().values() for path in files]
+    sources += [path for path in (ROOT / "templates").rglob("*") if path.is_file()]
+    sources += sorted((ROOT / "static").rglob("*.*"))
+    named = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in sources
+        if path not in allowed
+        for name in TYPES
+        if name in strings_in(path)
+    }
+    assert not named, f"a notification type named outside booking/notice_types.py: {sorted(named)}"
+    for name in TYPES:
+        for template in (f"email/{name}.txt", f"email/{name}.html", f"sms/{name}.txt"):
+            assert (ROOT / "templates" / template).is_file(), f"{name} has no template {template}"
+        assert f"'{name}'" in (ROOT / "schema.sql").read_text(), f"the schema's list of types lacks {name}"
