@@ -5,8 +5,8 @@
     python server.py --web=false           # a worker-only process (--worker=false: web only)
     python server.py create-salon --name=... --timezone=... --owner_email=... --owner_password=...
 
-This module only wires things together: options, PostgreSQL, the schema, the
-web application, the worker and the signals that stop them.
+This module only wires things together: options, PostgreSQL, the schema's
+upgrade, the web application, the worker and the signals that stop them.
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ import config
 from booking import accounts
 from booking.errors import BookingError
 from config import options
-from db import Database
+from db import Database, migrations
 from db.embedded import EmbeddedPostgres
-from db.schema import apply_schema
 from handlers.app import Salonbook
 from outbox.catcher import MailCatcher
 from worker import Worker, WorkerSettings, build_channels
@@ -61,6 +60,16 @@ async def database(url: str, size: int) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.close()
+
+
+async def schema_ready(db: Database) -> bool:
+    """Upgrades the schema; False, with the reason on stderr, when this code cannot run on the database."""
+    try:
+        await migrations.upgrade(db)
+    except (migrations.SchemaTooNew, migrations.NotSalonbook) as exc:
+        print(f"salonbook: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def stop_signal() -> asyncio.Event:
@@ -121,7 +130,8 @@ async def serve() -> int:
         return 2
     stop = stop_signal()
     async with postgres() as url, database(url, options.pool_size) as db, contextlib.AsyncExitStack() as stack:
-        await apply_schema(db)
+        if not await schema_ready(db):
+            return 2
         outbox_port = None if options.smtp_host else await start_mail_catcher(db, stack)
         worker = await start_worker(url, outbox_port, stack) if options.worker else None
         if options.web:
@@ -136,7 +146,8 @@ async def serve() -> int:
 
 async def create_salon() -> int:
     async with postgres() as url, database(url, 2) as db:
-        await apply_schema(db)
+        if not await schema_ready(db):
+            return 2
         try:
             new = await accounts.create_salon(
                 db,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -15,12 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg2
-import pytest
-
 from booking import accounts
-from db import Database, scratch
-from db.schema import apply_schema
+from db import Database
 from tests.conftest import ROOT
 
 SERVER = str(ROOT / "server.py")
@@ -163,27 +158,6 @@ def test_create_salon_with_a_bad_timezone_says_so(database_url: str) -> None:
     )
     assert result.returncode == 2
     assert "timezone" in result.stderr and "Traceback" not in result.stderr
-
-
-@pytest.fixture
-def empty_database_url(postgres_url: str):
-    with scratch.database(postgres_url, "salonbook_empty") as url:
-        yield url
-
-
-async def test_schema_applies_from_several_processes_at_once(empty_database_url: str) -> None:
-    pools = [await Database.connect(empty_database_url) for _ in range(4)]
-    try:
-        await asyncio.gather(*(apply_schema(pool) for pool in pools))
-        await apply_schema(pools[0])  # and again, as every restart does
-    finally:
-        for pool in pools:
-            await pool.close()
-    conn = psycopg2.connect(empty_database_url)
-    with conn, conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM pg_tables WHERE tablename = 'notification_jobs'")
-        assert cur.fetchone()[0] == 1
-    conn.close()
 
 
 def test_a_web_only_process_runs_no_worker(database_url: str) -> None:
