@@ -4,6 +4,8 @@
     python server.py --database_url=...   # a real PostgreSQL
     python server.py --web=false           # a worker-only process (--worker=false: web only)
     python server.py create-salon --name=... --timezone=... --owner_email=... --owner_password=...
+    python server.py backup [--backup_to=FILE]   # pg_dump of the database, while it runs
+    python server.py restore FILE [--force]       # into an empty database (--force: replace it)
 
 This module only wires things together: options, PostgreSQL, the schema's
 upgrade, the web application, the worker and the signals that stop them.
@@ -17,7 +19,8 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import tornado.httpserver
 
@@ -25,7 +28,7 @@ import config
 from booking import accounts
 from booking.errors import BookingError
 from config import options
-from db import Database, migrations
+from db import Database, backups, migrations
 from db.embedded import EmbeddedPostgres
 from handlers.app import Salonbook
 from outbox.catcher import MailCatcher
@@ -72,6 +75,10 @@ async def schema_ready(db: Database) -> bool:
     return True
 
 
+def backups_folder() -> Path:
+    return Path(options.data_dir) / "backups"
+
+
 def stop_signal() -> asyncio.Event:
     """An event set by SIGINT or SIGTERM."""
     stop = asyncio.Event()
@@ -100,7 +107,10 @@ async def start_worker(url: str, outbox_port: int | None, stack: contextlib.Asyn
 
 
 async def start_web(
-    db: Database, worker: Worker | None, outbox_port: int | None, stack: contextlib.AsyncExitStack
+    db: Database,
+    worker: Worker | None,
+    outbox_port: int | None,
+    stack: contextlib.AsyncExitStack,
 ) -> None:
     app = Salonbook(
         db=db,
@@ -163,7 +173,53 @@ async def create_salon() -> int:
     return 0
 
 
-COMMANDS = {"create-salon": create_salon}
+async def backup() -> int:
+    """Writes a backup of the configured (or embedded) database; prints {"backup": path, "bytes": n}."""
+    target = Path(options.backup_to) if options.backup_to else backups.default_path(backups_folder())
+    async with postgres() as url:
+        try:
+            made = await backups.dump(url, target)
+        except backups.BackupFailed as exc:
+            print(f"backup: {exc}", file=sys.stderr)
+            return 1
+    print(json.dumps({"backup": str(made.path), "bytes": made.bytes}))
+    return 0
+
+
+async def restore(path: str) -> int:
+    """Restores a backup into the configured (or embedded) database; the next start upgrades it."""
+    async with postgres() as url, database(url, 2) as db:
+        try:
+            restored = await backups.restore(db, url, Path(path), force=options.force, copies=backups_folder())
+        except backups.RestoreRefused as exc:
+            print(f"restore: {exc}", file=sys.stderr)
+            return 2
+        except backups.BackupFailed as exc:
+            print(f"restore: {exc}", file=sys.stderr)
+            return 1
+    known = len(migrations.known())
+    if restored.schema_version > known:  # restored all the same: newer code can run it
+        print(f"restore: note: {migrations.SchemaTooNew(restored.schema_version, known)}", file=sys.stderr)
+    copy = restored.replaced_copy
+    print(
+        json.dumps(
+            {
+                "restored": str(restored.path),
+                "schema_version": restored.schema_version,
+                "replaced_copy": str(copy) if copy else None,
+            }
+        )
+    )
+    return 0
+
+
+# Each command and the number of arguments it takes.
+COMMANDS: dict[str, tuple[Callable[..., Awaitable[int]], int]] = {
+    "create-salon": (create_salon, 0),
+    "backup": (backup, 0),
+    "restore": (restore, 1),
+}
+USAGE = "[--option=value ...] [create-salon | backup | restore FILE]"
 
 
 def main(argv: list[str]) -> int:
@@ -174,11 +230,11 @@ def main(argv: list[str]) -> int:
         return 2
     if not rest:
         return asyncio.run(serve())
-    command = COMMANDS.get(rest[0])
-    if command is None or len(rest) > 1:
-        print(f"usage: {argv[0]} [--option=value ...] [{' | '.join(COMMANDS)}]", file=sys.stderr)
+    command, arity = COMMANDS.get(rest[0], (None, -1))
+    if command is None or len(rest) - 1 != arity:
+        print(f"usage: {argv[0]} {USAGE}", file=sys.stderr)
         return 2
-    return asyncio.run(command())
+    return asyncio.run(command(*rest[1:]))
 
 
 if __name__ == "__main__":

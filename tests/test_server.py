@@ -101,6 +101,41 @@ def test_server_runs_with_no_configuration_and_stops_cleanly(tmp_path: Path) -> 
     assert not _postgres_running(pgdata), "SIGTERM must stop the embedded PostgreSQL"
 
 
+def _health(port: int) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+        return json.loads(response.read())
+
+
+def test_backup_and_restore_join_a_running_embedded_server_and_leave_it_running(tmp_path: Path) -> None:
+    os.chmod(tmp_path, 0o755)  # noqa: S103 - the embedded server runs as its own user when we are root
+    pgdata = tmp_path / "data" / "postgres"
+
+    def command(*arguments: str) -> dict:
+        result = subprocess.run(
+            [sys.executable, SERVER, *arguments],
+            cwd=tmp_path,
+            env=_clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "embedded PostgreSQL left running for another process" in result.stderr
+        assert _postgres_running(pgdata), f"{arguments[0]} must not stop the server it joined"
+        assert _health(served.port)["database"] == "ok"
+        return json.loads(result.stdout)
+
+    with serving(cwd=tmp_path) as served:
+        made = command("backup")
+        assert Path(made["backup"]).parent == tmp_path / "data" / "backups"
+        assert Path(made["backup"]).stat().st_size == made["bytes"]
+        restored = command("restore", "--force", made["backup"])
+        assert restored["restored"] == made["backup"] and restored["schema_version"] >= 2
+    assert served.returncode == 0, served.output
+    assert not _postgres_running(pgdata), "the last one out stops the embedded PostgreSQL"
+
+
 def test_create_salon_prints_one_json_line_with_a_working_token(database_url: str, io_loop) -> None:
     result = subprocess.run(
         [
