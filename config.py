@@ -50,6 +50,9 @@ _define("stale_after", default=300.0, help="seconds a job may stay processing", 
 _define("keep_completed_days", default=7.0, help="days completed jobs are kept", group="worker")
 _define("shutdown_timeout", default=10.0, help="seconds in-flight sends may take at shutdown", group="worker")
 
+_define("backup_hour", default=3, help="local hour of the embedded database's backup", group="nightly backups")
+_define("keep_backups", default=14, help="nightly backups kept in {data_dir}/backups", group="nightly backups")
+
 # Arguments of the commands (`server.py create-salon`, `backup`, `restore`); never read from the environment.
 _COMMAND_GROUPS = ("create-salon", "backup", "restore")
 _define("name", default="", help="salon name", group="create-salon")
@@ -85,4 +88,8 @@ def parse(argv: Sequence[str]) -> list[str]:
     while rest:
         positional.append(rest[0])
         rest = options.parse_command_line(rest)  # takes rest[0] for the program's name: skipped
+    if not 0 <= options.backup_hour <= 23:
+        raise Error("--backup_hour must be an hour from 0 to 23")
+    if options.keep_backups < 1:
+        raise Error("--keep_backups must be at least 1")
     return positional

@@ -8,7 +8,8 @@
     python server.py restore FILE [--force]       # into an empty database (--force: replace it)
 
 This module only wires things together: options, PostgreSQL, the schema's
-upgrade, the web application, the worker and the signals that stop them.
+upgrade, the web application, the worker, the nightly backups and the signals
+that stop them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from booking.errors import BookingError
 from config import options
 from db import Database, backups, migrations
 from db.embedded import EmbeddedPostgres
+from db.nightly import NightlyBackups
 from handlers.app import Salonbook
 from outbox.catcher import MailCatcher
 from worker import Worker, WorkerSettings, build_channels
@@ -106,15 +108,25 @@ async def start_worker(url: str, outbox_port: int | None, stack: contextlib.Asyn
     return worker
 
 
+async def start_backups(db: Database, url: str, stack: contextlib.AsyncExitStack) -> NightlyBackups:
+    nightly = NightlyBackups(db, url, backups_folder(), hour=options.backup_hour, keep=options.keep_backups)
+    await nightly.start()
+    stack.push_async_callback(nightly.stop)
+    log.info("nightly backups at %02d:00 into %s", options.backup_hour, nightly.folder.resolve())
+    return nightly
+
+
 async def start_web(
     db: Database,
     worker: Worker | None,
     outbox_port: int | None,
+    nightly: NightlyBackups | None,
     stack: contextlib.AsyncExitStack,
 ) -> None:
     app = Salonbook(
         db=db,
         worker=worker,
+        backups=nightly,
         cookie_secret=options.cookie_secret or await accounts.signing_secret(db),
         outbox_enabled=outbox_port is not None,
         max_body_size=options.max_body_size,
@@ -142,10 +154,12 @@ async def serve() -> int:
     async with postgres() as url, database(url, options.pool_size) as db, contextlib.AsyncExitStack() as stack:
         if not await schema_ready(db):
             return 2
+        # An external database's backups are its administrator's job (README).
+        nightly = None if options.database_url else await start_backups(db, url, stack)
         outbox_port = None if options.smtp_host else await start_mail_catcher(db, stack)
         worker = await start_worker(url, outbox_port, stack) if options.worker else None
         if options.web:
-            await start_web(db, worker, outbox_port, stack)
+            await start_web(db, worker, outbox_port, nightly, stack)
         else:
             print("Salonbook worker is running (no web server: --web=false)", flush=True)
         await stop.wait()

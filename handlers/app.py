@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import jinja2
 import tornado.web
@@ -25,6 +25,16 @@ ID = r"([^/]+)"  # validated by the handler, so a bad id is a 400 that names the
 class RunningWorker(Protocol):
     def wake(self) -> None: ...
     def status(self) -> dict: ...
+
+
+class Backups(Protocol):
+    """The nightly backups (db/nightly.py), present when the database is the embedded one."""
+
+    folder: Path
+    hour: int
+    failures: int
+
+    def status(self) -> dict[str, Any]: ...
 
 
 class UnknownApi(ApiHandler):
@@ -64,6 +74,7 @@ class Salonbook(tornado.web.Application):
         db: Database,
         cookie_secret: str,
         worker: RunningWorker | None = None,
+        backups: Backups | None = None,
         outbox_enabled: bool = False,
         max_body_size: int = 64 * 1024,
         max_attempts: int = 3,
@@ -72,11 +83,12 @@ class Salonbook(tornado.web.Application):
     ) -> None:
         self.db = db
         self.worker = worker
+        self.backups = backups
         self.outbox_enabled = outbox_enabled
         self.max_body_size = max_body_size
         self.max_attempts = max_attempts
         self.phone_region = phone_region
-        self.metrics = Metrics()
+        self.metrics = Metrics(backups)
         self.tokens = TokenCache()
         self.login_throttle = LoginThrottle()
         self.templates = jinja2.Environment(

@@ -1,4 +1,4 @@
-"""Backups: `server.py backup` / `restore`, and a backup taken mid-booking."""
+"""Backups: `server.py backup` / `restore`, a backup taken mid-booking, and the nightly schedule."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ import tornado.ioloop
 
 from booking import accounts
 from db import Database, backups, migrations, scratch
+from db.nightly import NightlyBackups, last_slot
+from handlers.app import Salonbook
 from tests.conftest import ROOT, upgrade
 from tests.servers import SmtpServer
 from tests.snapshots import scalar, table_rows
@@ -31,6 +33,17 @@ LATEST = len(migrations.known())
 def empty_database(io_loop: tornado.ioloop.IOLoop, db: Database) -> None:
     """Each test starts from the schema alone (TRUNCATE salons cascades to everything a salon owns)."""
     io_loop.run_sync(lambda: db.execute("TRUNCATE salons, workers, secrets CASCADE"))
+
+
+@pytest.fixture
+def nightly(db: Database, database_url: str, tmp_path: Path) -> NightlyBackups:
+    """The nightly schedule over this module's database, not started: tests call ``back_up()``."""
+    return NightlyBackups(db, database_url, tmp_path / "backups", hour=3, keep=2)
+
+
+@pytest.fixture
+def app(db: Database, nightly: NightlyBackups) -> Salonbook:
+    return Salonbook(db=db, cookie_secret="test-cookie-secret", backups=nightly)
 
 
 def server_command(*arguments: str, data_dir: Path) -> subprocess.CompletedProcess:
@@ -233,6 +246,72 @@ async def test_a_backup_taken_while_bookings_are_written_is_consistent(
     assert floor <= count <= ceiling
     assert incomplete["n"] == 0, "every appointment came back with both of its jobs"
     assert jobs["n"] == 2 * count, "and no job without its appointment"
+
+
+async def test_the_nightly_backup_runs_when_due_and_keeps_the_newest(
+    db: Database, database_url: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    old = [folder / f"salonbook-2020010{day}-030000.dump" for day in (1, 2, 3)]
+    for day, path in enumerate(old, start=1):
+        path.write_bytes(b"an old backup")
+        made_at = dt.datetime(2020, 1, day, 3, tzinfo=dt.UTC).timestamp()
+        os.utime(path, (made_at, made_at))
+    nightly = NightlyBackups(db, database_url, folder, hour=3, keep=2, check_every=0.05)
+    await nightly.start()
+    try:
+        assert nightly.status()["lastAt"] == "2020-01-03T03:00:00+00:00", "the newest file is read at start"
+        await _until(lambda: nightly.last is not None and nightly.last.path not in old, 20, "a nightly backup")
+    finally:
+        await nightly.stop()
+    assert sorted(folder.iterdir()) == sorted([nightly.last.path, old[2]]), "the two newest are kept"
+    assert nightly.last.bytes > 1000 and nightly.status()["error"] is None
+    assert not nightly.due(), "tried since the last 03:00: the next one is tomorrow"
+
+
+def test_a_backup_is_due_once_the_backup_hour_passed_since_the_last_try(db: Database) -> None:
+    def local(*when: int) -> dt.datetime:
+        return dt.datetime(*when).astimezone(dt.UTC)  # a naive time is the machine's local time
+
+    now = local(2030, 5, 7, 2, 59)
+    nightly = NightlyBackups(db, "", Path("unused"), hour=3, clock=lambda: now)
+    assert nightly.due(), "never tried: due at once"
+    nightly.last_try = local(2030, 5, 6, 3, 0, 5)
+    assert not nightly.due()
+    now = local(2030, 5, 7, 3, 0)
+    assert nightly.due()
+    assert last_slot(local(2030, 5, 7, 2, 59), 3) == local(2030, 5, 6, 3, 0)
+    assert last_slot(local(2030, 5, 7, 23, 0), 3) == local(2030, 5, 7, 3, 0)
+
+
+async def test_health_and_metrics_show_the_last_backup_and_a_failure(
+    nightly: NightlyBackups, http_server_client, postgres_url: str
+) -> None:
+    async def get(path: str) -> str:
+        response = await http_server_client.fetch(path)
+        return response.body.decode()
+
+    made = await nightly.back_up()
+    assert made is not None and made.path.parent == nightly.folder
+    health = json.loads(await get("/healthz"))
+    assert health["backup"] == {
+        "lastAt": made.made_at.isoformat(),
+        "bytes": made.bytes,
+        "path": str(made.path),
+        "error": None,
+    }
+
+    nightly.url = scratch.url_of(postgres_url, "salonbook_no_such_database")
+    assert await nightly.back_up() is None
+    backup = json.loads(await get("/healthz"))["backup"]
+    assert "salonbook_no_such_database" in backup["error"] and "does not exist" in backup["error"]
+    assert backup["lastAt"] == made.made_at.isoformat(), "the last good one is still there"
+    metrics = dict(line.split(" ") for line in (await get("/metrics")).splitlines() if line.startswith("salonbook_b"))
+    assert float(metrics["salonbook_backup_failures_total"]) == 1
+    assert float(metrics["salonbook_backup_last_failed"]) == 1
+    assert float(metrics["salonbook_backup_last_success_timestamp_seconds"]) == pytest.approx(made.made_at.timestamp())
+    assert [path.name for path in nightly.folder.iterdir()] == [made.path.name], "no partial file is left"
 
 
 async def test_pg_dump_is_one_at_least_as_new_as_the_server(database_url: str) -> None:
