@@ -59,18 +59,23 @@ _define("stale_after", default=300.0, help="seconds a job may stay processing", 
 _define("keep_completed_days", default=7.0, help="days completed jobs are kept", group="worker")
 _define("shutdown_timeout", default=10.0, help="seconds in-flight sends may take at shutdown", group="worker")
 
-# Arguments of `server.py create-salon`; never read from the environment.
-_COMMAND_GROUP = "create-salon"
-_define("name", default="", help="salon name", group=_COMMAND_GROUP)
-_define("timezone", default="Europe/London", help="salon timezone (IANA name)", group=_COMMAND_GROUP)
-_define("owner_email", default="", help="the owner's login email", group=_COMMAND_GROUP)
-_define("owner_password", default="", help="the owner's password", group=_COMMAND_GROUP)
+_define("backup_hour", default=3, help="local hour of the embedded database's backup", group="nightly backups")
+_define("keep_backups", default=14, help="nightly backups kept in {data_dir}/backups", group="nightly backups")
+
+# Arguments of the commands (`server.py create-salon`, `backup`, `restore`); never read from the environment.
+_COMMAND_GROUPS = ("create-salon", "backup", "restore")
+_define("name", default="", help="salon name", group="create-salon")
+_define("timezone", default="Europe/London", help="salon timezone (IANA name)", group="create-salon")
+_define("owner_email", default="", help="the owner's login email", group="create-salon")
+_define("owner_password", default="", help="the owner's password", group="create-salon")
+_define("backup_to", default="", help="backup file (default {data_dir}/backups/salonbook-<time>.dump)", group="backup")
+_define("force", default=False, help="replace what the database holds (a copy is kept first)", group="restore")
 
 
 def _environment_arguments() -> list[str]:
     """The options set in the environment, written as command-line flags."""
     arguments = []
-    command_options = options.group_dict(_COMMAND_GROUP)
+    command_options = {name for group in _COMMAND_GROUPS for name in options.group_dict(group)}
     for name in options:
         if name in command_options:
             continue
@@ -83,14 +88,20 @@ def _environment_arguments() -> list[str]:
 def parse(argv: Sequence[str]) -> list[str]:
     """Reads the environment, then the command line; returns the positional arguments.
 
-    Options may stand before or after a command (``server.py create-salon
-    --name=X --port=1``): everything after the command is parsed again.
+    Options may stand before, between or after a command and its arguments
+    (``server.py restore FILE --force``): parsing resumes after each one.
     """
     options.parse_command_line(["environment", *_environment_arguments()], final=False)
+    positional = []
     rest = options.parse_command_line(list(argv))
-    if rest:
-        rest = [rest[0], *options.parse_command_line(rest)]
-    return rest
+    while rest:
+        positional.append(rest[0])
+        rest = options.parse_command_line(rest)  # takes rest[0] for the program's name: skipped
+    if not 0 <= options.backup_hour <= 23:
+        raise Error("--backup_hour must be an hour from 0 to 23")
+    if options.keep_backups < 1:
+        raise Error("--keep_backups must be at least 1")
+    return positional
 
 
 def load(settings: type[Settings]) -> Settings:

@@ -1,12 +1,14 @@
--- Salonbook schema: the whole truth about the tables.
+-- Salonbook schema: the whole truth about the tables, as they are now.
 --
--- Applied at every start-up under an advisory lock (db/schema.py), so every
--- statement here is idempotent and several processes starting at once wait
--- for each other instead of tripping over each other.
+-- Read by people and by tests/test_db_migrations.py; never applied at
+-- start-up. Databases are built and upgraded by the numbered files in
+-- migrations/ (db/migrations.py), each run once and recorded in
+-- schema_migrations. A schema change is a new migration file plus the same
+-- change written into this file; the test fails when the two disagree.
 
-CREATE EXTENSION IF NOT EXISTS btree_gist;  -- staff_id equality inside the exclusion constraint
+CREATE EXTENSION btree_gist;  -- staff_id equality inside the exclusion constraint
 
-CREATE TABLE IF NOT EXISTS salons (
+CREATE TABLE salons (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     slug        text NOT NULL UNIQUE,
     name        text NOT NULL,
@@ -17,7 +19,7 @@ CREATE TABLE IF NOT EXISTS salons (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 
-CREATE TABLE IF NOT EXISTS users (
+CREATE TABLE users (
     id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     salon_id       uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
     email          text NOT NULL,
@@ -26,10 +28,10 @@ CREATE TABLE IF NOT EXISTS users (
                    CHECK (role IN ('owner', 'receptionist', 'staff')),
     created_at     timestamptz NOT NULL DEFAULT now()
 );
-CREATE UNIQUE INDEX IF NOT EXISTS users_email_key ON users (lower(email));
+CREATE UNIQUE INDEX users_email_key ON users (lower(email));
 
 -- Only the SHA-256 of a token is kept: a leaked table grants nothing.
-CREATE TABLE IF NOT EXISTS api_tokens (
+CREATE TABLE api_tokens (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     salon_id    uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
     token_hash  bytea NOT NULL UNIQUE,
@@ -37,7 +39,7 @@ CREATE TABLE IF NOT EXISTS api_tokens (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 
-CREATE TABLE IF NOT EXISTS staff (
+CREATE TABLE staff (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     salon_id    uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
     first_name  text NOT NULL,
@@ -48,7 +50,7 @@ CREATE TABLE IF NOT EXISTS staff (
 );
 
 -- Weekly hours in the salon's local time; weekday 0 is Monday.
-CREATE TABLE IF NOT EXISTS working_hours (
+CREATE TABLE working_hours (
     id        bigserial PRIMARY KEY,
     staff_id  uuid NOT NULL REFERENCES staff ON DELETE CASCADE,
     weekday   smallint NOT NULL CHECK (weekday BETWEEN 0 AND 6),
@@ -56,9 +58,9 @@ CREATE TABLE IF NOT EXISTS working_hours (
     ends      time NOT NULL,
     CHECK (starts < ends)
 );
-CREATE INDEX IF NOT EXISTS working_hours_staff ON working_hours (staff_id, weekday);
+CREATE INDEX working_hours_staff ON working_hours (staff_id, weekday);
 
-CREATE TABLE IF NOT EXISTS services (
+CREATE TABLE services (
     id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     salon_id          uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
     name              text NOT NULL,
@@ -68,7 +70,7 @@ CREATE TABLE IF NOT EXISTS services (
     UNIQUE (salon_id, id)
 );
 
-CREATE TABLE IF NOT EXISTS clients (
+CREATE TABLE clients (
     id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     salon_id            uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
     first_name          text NOT NULL,
@@ -77,12 +79,13 @@ CREATE TABLE IF NOT EXISTS clients (
     phone               text,  -- E.164
     opted_in_reminders  boolean NOT NULL DEFAULT false,
     created_at          timestamptz NOT NULL DEFAULT now(),
+    erased_at           timestamptz,  -- personal data erased on request (migration 0002)
     UNIQUE (salon_id, id)
 );
 
 -- The composite foreign keys make "another salon's staff/client/service"
 -- impossible to store, whatever the code above does.
-CREATE TABLE IF NOT EXISTS appointments (
+CREATE TABLE appointments (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     salon_id    uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
     client_id   uuid NOT NULL,
@@ -105,13 +108,13 @@ CREATE TABLE IF NOT EXISTS appointments (
         salon_id WITH =, staff_id WITH =, tstzrange(start_time, end_time) WITH &&
     ) WHERE (status = 'booked')
 );
-CREATE INDEX IF NOT EXISTS appointments_salon_day ON appointments (salon_id, start_time);
-CREATE INDEX IF NOT EXISTS appointments_client ON appointments (client_id);
+CREATE INDEX appointments_salon_day ON appointments (salon_id, start_time);
+CREATE INDEX appointments_client ON appointments (client_id);
 
 -- The notification queue. A job is claimed by one worker (locked_by,
 -- locked_at, attempts + 1) and every later write is fenced on that claim.
 -- channels_done is the per-channel progress: a retry skips those channels.
-CREATE TABLE IF NOT EXISTS notification_jobs (
+CREATE TABLE notification_jobs (
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     salon_id        uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
     client_id       uuid NOT NULL REFERENCES clients ON DELETE CASCADE,
@@ -141,20 +144,20 @@ CREATE TABLE IF NOT EXISTS notification_jobs (
     fillfactor = 80
 );
 -- One live job of a type per appointment, enforced here and not only in code.
-CREATE UNIQUE INDEX IF NOT EXISTS notification_jobs_one_live
+CREATE UNIQUE INDEX notification_jobs_one_live
     ON notification_jobs (appointment_id, type) WHERE status IN ('pending', 'processing');
-CREATE INDEX IF NOT EXISTS notification_jobs_due
+CREATE INDEX notification_jobs_due
     ON notification_jobs (run_at) WHERE status = 'pending';
-CREATE INDEX IF NOT EXISTS notification_jobs_claimed
+CREATE INDEX notification_jobs_claimed
     ON notification_jobs (locked_by) WHERE status = 'processing';
-CREATE INDEX IF NOT EXISTS notification_jobs_done
+CREATE INDEX notification_jobs_done
     ON notification_jobs (processed_at) WHERE status = 'completed';
-CREATE INDEX IF NOT EXISTS notification_jobs_salon
+CREATE INDEX notification_jobs_salon
     ON notification_jobs (salon_id, created_at DESC);
-CREATE INDEX IF NOT EXISTS notification_jobs_appointment ON notification_jobs (appointment_id);
+CREATE INDEX notification_jobs_appointment ON notification_jobs (appointment_id);
 
 -- One row per channel per attempt: the history shown on a job's page.
-CREATE TABLE IF NOT EXISTS notification_attempts (
+CREATE TABLE notification_attempts (
     id          bigserial PRIMARY KEY,
     job_id      uuid NOT NULL REFERENCES notification_jobs ON DELETE CASCADE,
     attempt     integer NOT NULL,
@@ -164,10 +167,10 @@ CREATE TABLE IF NOT EXISTS notification_attempts (
     worker_id   text NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS notification_attempts_job ON notification_attempts (job_id, id);
+CREATE INDEX notification_attempts_job ON notification_attempts (job_id, id);
 
 -- Live workers: a worker whose heartbeat stops loses its claims.
-CREATE TABLE IF NOT EXISTS workers (
+CREATE TABLE workers (
     id            text PRIMARY KEY,
     hostname      text NOT NULL,
     pid           integer NOT NULL,
@@ -176,7 +179,7 @@ CREATE TABLE IF NOT EXISTS workers (
 );
 
 -- What the built-in mail catcher received (email) or the SMS stand-in kept.
-CREATE TABLE IF NOT EXISTS outbox_messages (
+CREATE TABLE outbox_messages (
     id           bigserial PRIMARY KEY,
     salon_id     uuid REFERENCES salons ON DELETE CASCADE,
     channel      text NOT NULL CHECK (channel IN ('email', 'sms')),
@@ -187,10 +190,10 @@ CREATE TABLE IF NOT EXISTS outbox_messages (
     body         text NOT NULL,  -- the raw RFC 5322 message for email, the text for SMS
     received_at  timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS outbox_messages_salon ON outbox_messages (salon_id, id DESC);
+CREATE INDEX outbox_messages_salon ON outbox_messages (salon_id, id DESC);
 
 -- Secrets every process must share, e.g. the key that signs login cookies.
-CREATE TABLE IF NOT EXISTS secrets (
+CREATE TABLE secrets (
     name   text PRIMARY KEY,
     value  text NOT NULL
 );

@@ -4,9 +4,12 @@
     python server.py --database_url=...   # a real PostgreSQL
     python server.py --web=false           # a worker-only process (--worker=false: web only)
     python server.py create-salon --name=... --timezone=... --owner_email=... --owner_password=...
+    python server.py backup [--backup_to=FILE]   # pg_dump of the database, while it runs
+    python server.py restore FILE [--force]       # into an empty database (--force: replace it)
 
-This module only wires things together: options, PostgreSQL, the schema, the
-web application, the worker and the signals that stop them.
+This module only wires things together: options, PostgreSQL, the schema's
+upgrade, the web application, the worker, the nightly backups and the signals
+that stop them.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
+from pathlib import Path
+from typing import Any
 
 import tornado.httpserver
 
@@ -25,9 +30,9 @@ import config
 from booking import accounts
 from booking.errors import BookingError
 from config import options
-from db import Database
+from db import Database, backups, migrations
 from db.embedded import EmbeddedPostgres
-from db.schema import apply_schema
+from db.nightly import NightlyBackups
 from handlers.app import Salonbook, WebSettings
 from jobqueue import queue
 from outbox.catcher import MailCatcher
@@ -66,6 +71,20 @@ async def database(url: str, size: int) -> AsyncIterator[Database]:
         await db.close()
 
 
+async def schema_ready(db: Database) -> bool:
+    """Upgrades the schema; False, with the reason on stderr, when this code cannot run on the database."""
+    try:
+        await migrations.upgrade(db)
+    except (migrations.SchemaTooNew, migrations.NotSalonbook) as exc:
+        print(f"salonbook: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def backups_folder() -> Path:
+    return Path(options.data_dir) / "backups"
+
+
 def stop_signal() -> asyncio.Event:
     """An event set by SIGINT or SIGTERM."""
     stop = asyncio.Event()
@@ -94,12 +113,25 @@ async def start_worker(url: str, outbox_port: int | None, stack: contextlib.Asyn
     return worker
 
 
+async def start_backups(db: Database, url: str, stack: contextlib.AsyncExitStack) -> NightlyBackups:
+    nightly = NightlyBackups(db, url, backups_folder(), hour=options.backup_hour, keep=options.keep_backups)
+    await nightly.start()
+    stack.push_async_callback(nightly.stop)
+    log.info("nightly backups at %02d:00 into %s", options.backup_hour, nightly.folder.resolve())
+    return nightly
+
+
 async def start_web(
-    db: Database, worker: Worker | None, outbox_port: int | None, stack: contextlib.AsyncExitStack
+    db: Database,
+    worker: Worker | None,
+    outbox_port: int | None,
+    nightly: NightlyBackups | None,
+    stack: contextlib.AsyncExitStack,
 ) -> None:
     app = Salonbook(
         db=db,
         worker=worker,
+        backups=nightly,
         cookie_secret=options.cookie_secret or await accounts.signing_secret(db),
         settings=config.load(WebSettings),
         outbox_enabled=outbox_port is not None,
@@ -124,11 +156,14 @@ async def serve() -> int:
     stop = stop_signal()
     queue.configure(config.load(queue.QueueSettings))
     async with postgres() as url, database(url, options.pool_size) as db, contextlib.AsyncExitStack() as stack:
-        await apply_schema(db)
+        if not await schema_ready(db):
+            return 2
+        # An external database's backups are its administrator's job (README).
+        nightly = None if options.database_url else await start_backups(db, url, stack)
         outbox_port = None if options.smtp_host else await start_mail_catcher(db, stack)
         worker = await start_worker(url, outbox_port, stack) if options.worker else None
         if options.web:
-            await start_web(db, worker, outbox_port, stack)
+            await start_web(db, worker, outbox_port, nightly, stack)
         else:
             print("Salonbook worker is running (no web server: --web=false)", flush=True)
         await stop.wait()
@@ -139,7 +174,8 @@ async def serve() -> int:
 
 async def create_salon() -> int:
     async with postgres() as url, database(url, 2) as db:
-        await apply_schema(db)
+        if not await schema_ready(db):
+            return 2
         try:
             new = await accounts.create_salon(
                 db,
@@ -155,7 +191,53 @@ async def create_salon() -> int:
     return 0
 
 
-COMMANDS = {"create-salon": create_salon}
+async def backup() -> int:
+    """Writes a backup of the configured (or embedded) database; prints {"backup": path, "bytes": n}."""
+    target = Path(options.backup_to) if options.backup_to else backups.default_path(backups_folder())
+    async with postgres() as url:
+        try:
+            made = await backups.dump(url, target)
+        except backups.BackupFailed as exc:
+            print(f"backup: {exc}", file=sys.stderr)
+            return 1
+    print(json.dumps({"backup": str(made.path), "bytes": made.bytes}))
+    return 0
+
+
+async def restore(path: str) -> int:
+    """Restores a backup into the configured (or embedded) database; the next start upgrades it."""
+    async with postgres() as url, database(url, 2) as db:
+        try:
+            restored = await backups.restore(db, url, Path(path), force=options.force, copies=backups_folder())
+        except backups.RestoreRefused as exc:
+            print(f"restore: {exc}", file=sys.stderr)
+            return 2
+        except backups.BackupFailed as exc:
+            print(f"restore: {exc}", file=sys.stderr)
+            return 1
+    known = len(migrations.known())
+    if restored.schema_version > known:  # restored all the same: newer code can run it
+        print(f"restore: note: {migrations.SchemaTooNew(restored.schema_version, known)}", file=sys.stderr)
+    copy = restored.replaced_copy
+    print(
+        json.dumps(
+            {
+                "restored": str(restored.path),
+                "schema_version": restored.schema_version,
+                "replaced_copy": str(copy) if copy else None,
+            }
+        )
+    )
+    return 0
+
+
+# Each command and the number of arguments it takes.
+COMMANDS: dict[str, tuple[Callable[..., Coroutine[Any, Any, int]], int]] = {
+    "create-salon": (create_salon, 0),
+    "backup": (backup, 0),
+    "restore": (restore, 1),
+}
+USAGE = "[--option=value ...] [create-salon | backup | restore FILE]"
 
 
 def main(argv: list[str]) -> int:
@@ -166,11 +248,11 @@ def main(argv: list[str]) -> int:
         return 2
     if not rest:
         return asyncio.run(serve())
-    command = COMMANDS.get(rest[0])
-    if command is None or len(rest) > 1:
-        print(f"usage: {argv[0]} [--option=value ...] [{' | '.join(COMMANDS)}]", file=sys.stderr)
+    command, arity = COMMANDS.get(rest[0], (None, -1))
+    if command is None or len(rest) - 1 != arity:
+        print(f"usage: {argv[0]} {USAGE}", file=sys.stderr)
         return 2
-    return asyncio.run(command())
+    return asyncio.run(command(*rest[1:]))
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from bench.support import (
 from booking import accounts, clients, services, staff
 from booking.models import ClientDetails, ServiceDetails, StaffDetails
 from db import Database
-from db.schema import apply_schema
+from db.migrations import upgrade
 
 SMTP_DELAY = 3.0
 # (concurrency, requests) per target; the floor waits for SMTP on every booking, so it gets few.
@@ -50,7 +50,7 @@ class Salon:
 
 async def prepare(url: str) -> tuple[Database, Salon]:
     db = await Database.connect(url)
-    await apply_schema(db)
+    await upgrade(db)
     new = await accounts.create_salon(
         db,
         name="Bench Salon",

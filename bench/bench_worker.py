@@ -35,7 +35,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bench.support import ROOT, fresh_database, percentile, postgres_server, table
 from db import Database
-from db.schema import apply_schema
+from db.migrations import upgrade
 
 CONCURRENCY = 4
 _THIS = (sys.executable, "-m", "bench.bench_worker")  # how this module runs its helper processes
@@ -282,7 +282,7 @@ async def noop_worker(dsn: str, jobs: int) -> None:
 async def main(arguments: argparse.Namespace) -> None:
     with postgres_server() as server_url, fresh_database(server_url) as dsn:
         db = await Database.connect(dsn, maxsize=4)
-        await apply_schema(db)
+        await upgrade(db)
         salon = await make_salon(db)
         sink = Sink()
         rows: list[tuple[str, str, str]] = []

@@ -23,7 +23,7 @@ from db import Database
 
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD_LENGTH = 8
-_FIRST_SALON_LOCK = 7_424_613_002  # serialises first-run setups (see db/schema.py for its sibling)
+_FIRST_SALON_LOCK = 7_424_613_002  # serialises first-run setups (see db/migrations.py for its sibling)
 
 
 @dataclass(frozen=True)

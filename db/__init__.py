@@ -1,4 +1,4 @@
-"""PostgreSQL plumbing: the pool, transactions, the schema and the embedded server."""
+"""PostgreSQL plumbing: the pool, transactions, the schema's versions, backups and the embedded server."""
 
 from db.database import Database, DatabaseUnavailable, Row
 

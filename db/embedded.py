@@ -42,9 +42,14 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         """Stops the server unless another process still uses it. Blocking."""
         if self._server is not None:
+            # The processes that joined the server; it stops when the last one leaves.
+            others = set(self._server.global_process_id_list.get()) - {os.getpid()}
             self._server.cleanup()
             self._server = None
-            log.info("embedded PostgreSQL stopped")
+            if others:
+                log.info("embedded PostgreSQL left running for another process (pid %s)", ", ".join(map(str, others)))
+            else:
+                log.info("embedded PostgreSQL stopped")
 
 
 def _create_database(admin_url: str, name: str) -> None:

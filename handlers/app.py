@@ -37,6 +37,16 @@ class WebSettings:
     sms_default_region: str = "GB"  # reads phone numbers typed without +country
 
 
+class Backups(Protocol):
+    """The nightly backups (db/nightly.py), present when the database is the embedded one."""
+
+    folder: Path
+    hour: int
+    failures: int
+
+    def status(self) -> dict[str, Any]: ...
+
+
 class UnknownApi(ApiHandler):
     """Any other /api path: a JSON 404 (after the token check, like every API answer)."""
 
@@ -75,14 +85,16 @@ class Salonbook(tornado.web.Application):
         cookie_secret: str,
         settings: WebSettings = WebSettings(),
         worker: RunningWorker | None = None,
+        backups: Backups | None = None,
         outbox_enabled: bool = False,
         debug: bool = False,
     ) -> None:
         self.db = db
         self.web_settings = settings
         self.worker = worker
+        self.backups = backups
         self.outbox_enabled = outbox_enabled
-        self.metrics = Metrics()
+        self.metrics = Metrics(backups)
         self.tokens = TokenCache()
         self.login_throttle = LoginThrottle()
         self.templates = jinja2.Environment(

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from booking import jobs
 from db import Database, DatabaseUnavailable
 from handlers.base import BaseHandler
 
+if TYPE_CHECKING:
+    from handlers.app import Backups
+
 
 class HealthHandler(BaseHandler):
     async def get(self) -> None:
         worker = self.application.worker
         status: dict[str, Any] = {"worker": worker.status() if worker is not None else {"running": False}}
+        if self.application.backups is not None:
+            status["backup"] = self.application.backups.status()
         try:
             await self.db.fetch_one("SELECT 1 AS ok")
             status["database"] = "ok"
@@ -29,8 +37,10 @@ class HealthHandler(BaseHandler):
 class Metrics:
     """This process's Prometheus registry: request timings, and job counts read at scrape time."""
 
-    def __init__(self) -> None:
+    def __init__(self, backups: Backups | None = None) -> None:
         self.registry = CollectorRegistry()
+        if backups is not None:
+            self.registry.register(BackupMetrics(backups))
         self.requests = Histogram(
             "salonbook_http_request_duration_seconds",
             "Time to answer an HTTP request",
@@ -45,6 +55,26 @@ class Metrics:
     async def refresh(self, db: Database) -> None:
         for status, count in (await jobs.stats(db, None)).items():
             self.jobs.labels(status).set(count)
+
+
+class BackupMetrics:
+    """The nightly backups as Prometheus sees them, read at scrape time."""
+
+    def __init__(self, backups: Backups) -> None:
+        self.backups = backups
+
+    def collect(self) -> Iterator[Metric]:
+        status = self.backups.status()
+        last = dt.datetime.fromisoformat(status["lastAt"]).timestamp() if status["lastAt"] else 0
+        yield GaugeMetricFamily(
+            "salonbook_backup_last_success_timestamp_seconds", "When the newest backup was made (0: none)", value=last
+        )
+        yield GaugeMetricFamily(
+            "salonbook_backup_last_failed", "1 when the latest nightly backup failed", value=int(bool(status["error"]))
+        )
+        yield CounterMetricFamily(
+            "salonbook_backup_failures", "Nightly backups that failed since the start", value=self.backups.failures
+        )
 
 
 class MetricsHandler(BaseHandler):

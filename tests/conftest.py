@@ -3,25 +3,25 @@
 By default the tests start an embedded PostgreSQL of their own in a temporary
 folder; with TEST_DATABASE_URL they use that server instead (its user must be
 allowed to create databases). Either way every module gets a new database,
-copied from a template that has the schema, and drops it afterwards.
+copied from a template that the migrations built, as the product builds its
+own, and drops it afterwards.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 import pytest
 import tornado.ioloop
 
 from booking import accounts
 from booking.accounts import NewSalon
-from db import Database, scratch
-from db.schema import SCHEMA_PATH
+from db import Database, migrations, scratch
 from handlers.app import Salonbook, WebSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,14 +36,20 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
+async def upgrade(url: str) -> tuple[int, int]:
+    """Runs the product's migrations on the database at ``url``: (version before, version after)."""
+    db = await Database.connect(url, maxsize=1)
+    try:
+        return await migrations.upgrade(db)
+    finally:
+        await db.close()
+
+
 @pytest.fixture(scope="session")
 def template_database(postgres_url: str) -> Iterator[str]:
-    """A database with the schema, copied for each test module (faster than applying it each time)."""
+    """A database migrated from nothing, copied for each test module (faster than migrating each time)."""
     with scratch.database(postgres_url, "salonbook_template") as url:
-        conn = psycopg2.connect(url)
-        with conn, conn.cursor() as cur:
-            cur.execute(SCHEMA_PATH.read_text())
-        conn.close()
+        asyncio.run(upgrade(url))
         yield scratch.name_of(url)
 
 

@@ -15,7 +15,7 @@ import tornado.testing
 
 from booking import accounts
 from db import Database
-from db.schema import SCHEMA_PATH
+from db.migrations import SCHEMA_PATH
 from handlers.app import Salonbook
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -15,12 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg2
-import pytest
-
 from booking import accounts
-from db import Database, scratch
-from db.schema import apply_schema
+from db import Database
 from tests.conftest import ROOT
 
 SERVER = str(ROOT / "server.py")
@@ -106,6 +101,42 @@ def test_server_runs_with_no_configuration_and_stops_cleanly(tmp_path: Path) -> 
     assert not _postgres_running(pgdata), "SIGTERM must stop the embedded PostgreSQL"
 
 
+def _health(port: int) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+        return json.loads(response.read())
+
+
+def test_backup_and_restore_join_a_running_embedded_server_and_leave_it_running(tmp_path: Path) -> None:
+    os.chmod(tmp_path, 0o755)  # noqa: S103 - the embedded server runs as its own user when we are root
+    pgdata = tmp_path / "data" / "postgres"
+
+    def command(*arguments: str) -> dict:
+        result = subprocess.run(
+            [sys.executable, SERVER, *arguments],
+            cwd=tmp_path,
+            env=_clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "embedded PostgreSQL left running for another process" in result.stderr
+        assert _postgres_running(pgdata), f"{arguments[0]} must not stop the server it joined"
+        assert _health(served.port)["database"] == "ok"
+        return json.loads(result.stdout)
+
+    with serving(cwd=tmp_path) as served:
+        assert set(served.health["backup"]) == {"lastAt", "bytes", "path", "error"}
+        made = command("backup")
+        assert Path(made["backup"]).parent == tmp_path / "data" / "backups"
+        assert Path(made["backup"]).stat().st_size == made["bytes"]
+        restored = command("restore", "--force", made["backup"])
+        assert restored["restored"] == made["backup"] and restored["schema_version"] >= 2
+    assert served.returncode == 0, served.output
+    assert not _postgres_running(pgdata), "the last one out stops the embedded PostgreSQL"
+
+
 def test_create_salon_prints_one_json_line_with_a_working_token(database_url: str, io_loop) -> None:
     result = subprocess.run(
         [
@@ -163,27 +194,6 @@ def test_create_salon_with_a_bad_timezone_says_so(database_url: str) -> None:
     )
     assert result.returncode == 2
     assert "timezone" in result.stderr and "Traceback" not in result.stderr
-
-
-@pytest.fixture
-def empty_database_url(postgres_url: str):
-    with scratch.database(postgres_url, "salonbook_empty") as url:
-        yield url
-
-
-async def test_schema_applies_from_several_processes_at_once(empty_database_url: str) -> None:
-    pools = [await Database.connect(empty_database_url) for _ in range(4)]
-    try:
-        await asyncio.gather(*(apply_schema(pool) for pool in pools))
-        await apply_schema(pools[0])  # and again, as every restart does
-    finally:
-        for pool in pools:
-            await pool.close()
-    conn = psycopg2.connect(empty_database_url)
-    with conn, conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM pg_tables WHERE tablename = 'notification_jobs'")
-        assert cur.fetchone()[0] == 1
-    conn.close()
 
 
 def test_a_web_only_process_runs_no_worker(database_url: str) -> None:

@@ -4,7 +4,7 @@ from typing import Any
 
 from tornado.routing import Rule
 
-from handlers.pages import auth, booking, day, directory, jobs, outbox, tokens
+from handlers.pages import auth, booking, day, directory, jobs, outbox, settings, tokens
 from handlers.pages.base import PageHandler
 
 ID = r"([^/]+)"  # checked by the page: anything but an id of this salon is a 404 page
@@ -50,5 +50,7 @@ ROUTES: list[Rule | tuple[Any, ...]] = [
     (rf"/outbox/{ID}", outbox.OutboxMessagePage),
     (r"/tokens", tokens.TokensPage),
     (rf"/tokens/{ID}/revoke", tokens.RevokeToken),
+    (r"/settings", settings.SettingsPage),
+    (r"/settings/backups/newest", settings.NewestBackup),
     (r"/(.*)", NotFoundPage),
 ]

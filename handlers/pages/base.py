@@ -161,3 +161,19 @@ class SalonPage(PageHandler):
         if self.request.method not in ("GET", "HEAD"):
             raise tornado.web.HTTPError(403, "log in first")
         self.redirect(f"{self.get_login_url()}?{urlencode({'next': self.request.uri})}")
+
+
+class OwnerPage(SalonPage):
+    """A page for the salon's owner only; another logged-in user gets a 403 page."""
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        if self._finished or self.current_user is None or self.current_user.role == "owner":
+            return
+        self.render_page(
+            "error.html",
+            403,
+            title="Forbidden",
+            message="only the salon's owner can open this page",
+            explanation="Ask the owner if you need something from it.",
+        )

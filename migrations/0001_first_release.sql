@@ -1,0 +1,196 @@
+-- Salonbook schema: the whole truth about the tables.
+--
+-- Applied at every start-up under an advisory lock (db/schema.py), so every
+-- statement here is idempotent and several processes starting at once wait
+-- for each other instead of tripping over each other.
+
+CREATE EXTENSION IF NOT EXISTS btree_gist;  -- staff_id equality inside the exclusion constraint
+
+CREATE TABLE IF NOT EXISTS salons (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    slug        text NOT NULL UNIQUE,
+    name        text NOT NULL,
+    address     text NOT NULL DEFAULT '',
+    timezone    text NOT NULL,
+    email       text NOT NULL DEFAULT '',
+    phone       text NOT NULL DEFAULT '',
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS users (
+    id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    salon_id       uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
+    email          text NOT NULL,
+    password_hash  text NOT NULL,
+    role           text NOT NULL DEFAULT 'owner'
+                   CHECK (role IN ('owner', 'receptionist', 'staff')),
+    created_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX IF NOT EXISTS users_email_key ON users (lower(email));
+
+-- Only the SHA-256 of a token is kept: a leaked table grants nothing.
+CREATE TABLE IF NOT EXISTS api_tokens (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    salon_id    uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
+    token_hash  bytea NOT NULL UNIQUE,
+    name        text NOT NULL DEFAULT '',
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS staff (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    salon_id    uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
+    first_name  text NOT NULL,
+    last_name   text NOT NULL DEFAULT '',
+    email       text,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (salon_id, id)
+);
+
+-- Weekly hours in the salon's local time; weekday 0 is Monday.
+CREATE TABLE IF NOT EXISTS working_hours (
+    id        bigserial PRIMARY KEY,
+    staff_id  uuid NOT NULL REFERENCES staff ON DELETE CASCADE,
+    weekday   smallint NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+    starts    time NOT NULL,
+    ends      time NOT NULL,
+    CHECK (starts < ends)
+);
+CREATE INDEX IF NOT EXISTS working_hours_staff ON working_hours (staff_id, weekday);
+
+CREATE TABLE IF NOT EXISTS services (
+    id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    salon_id          uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
+    name              text NOT NULL,
+    duration_minutes  integer NOT NULL CHECK (duration_minutes BETWEEN 1 AND 1440),
+    price_cents       integer CHECK (price_cents >= 0),
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (salon_id, id)
+);
+
+CREATE TABLE IF NOT EXISTS clients (
+    id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    salon_id            uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
+    first_name          text NOT NULL,
+    last_name           text NOT NULL DEFAULT '',
+    email               text,
+    phone               text,  -- E.164
+    opted_in_reminders  boolean NOT NULL DEFAULT false,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (salon_id, id)
+);
+
+-- The composite foreign keys make "another salon's staff/client/service"
+-- impossible to store, whatever the code above does.
+CREATE TABLE IF NOT EXISTS appointments (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    salon_id    uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
+    client_id   uuid NOT NULL,
+    staff_id    uuid NOT NULL,
+    service_id  uuid NOT NULL,
+    start_time  timestamptz NOT NULL,
+    end_time    timestamptz NOT NULL,
+    status      text NOT NULL DEFAULT 'booked'
+                CHECK (status IN ('booked', 'cancelled', 'completed', 'no_show')),
+    notes       text NOT NULL DEFAULT '',
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    CHECK (start_time < end_time),
+    CONSTRAINT appointments_client_fkey FOREIGN KEY (salon_id, client_id) REFERENCES clients (salon_id, id),
+    CONSTRAINT appointments_staff_fkey FOREIGN KEY (salon_id, staff_id) REFERENCES staff (salon_id, id),
+    CONSTRAINT appointments_service_fkey FOREIGN KEY (salon_id, service_id) REFERENCES services (salon_id, id),
+    -- salon_id changes nothing for the salon's own staff, but makes another salon's
+    -- staff id fail on its foreign key (404) instead of revealing when they are busy.
+    CONSTRAINT appointments_no_overlap EXCLUDE USING gist (
+        salon_id WITH =, staff_id WITH =, tstzrange(start_time, end_time) WITH &&
+    ) WHERE (status = 'booked')
+);
+CREATE INDEX IF NOT EXISTS appointments_salon_day ON appointments (salon_id, start_time);
+CREATE INDEX IF NOT EXISTS appointments_client ON appointments (client_id);
+
+-- The notification queue. A job is claimed by one worker (locked_by,
+-- locked_at, attempts + 1) and every later write is fenced on that claim.
+-- channels_done is the per-channel progress: a retry skips those channels.
+CREATE TABLE IF NOT EXISTS notification_jobs (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    salon_id        uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
+    client_id       uuid NOT NULL REFERENCES clients ON DELETE CASCADE,
+    appointment_id  uuid REFERENCES appointments ON DELETE CASCADE,
+    type            text NOT NULL CHECK (type IN ('booking_confirmation', 'reminder_24h',
+                                                  'reminder_2h', 'cancellation', 'rescheduled')),
+    payload         jsonb NOT NULL DEFAULT '{}',
+    channels        text[] NOT NULL CHECK (channels <@ ARRAY['email', 'sms'] AND channels <> '{}'),
+    channels_done   text[] NOT NULL DEFAULT '{}',
+    status          text NOT NULL DEFAULT 'pending'
+                    CHECK (status IN ('pending', 'processing', 'completed', 'failed', 'cancelled')),
+    attempts        integer NOT NULL DEFAULT 0,
+    max_attempts    integer NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
+    error           text,
+    run_at          timestamptz NOT NULL DEFAULT now(),
+    locked_by       text,
+    locked_at       timestamptz,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    processed_at    timestamptz
+) WITH (
+    -- A queue table churns: vacuum it after a few hundred dead rows rather
+    -- than after 20 % of the table, so claims keep scanning a small index.
+    autovacuum_vacuum_scale_factor = 0.0,
+    autovacuum_vacuum_threshold = 500,
+    autovacuum_analyze_scale_factor = 0.05,
+    fillfactor = 80
+);
+-- One live job of a type per appointment, enforced here and not only in code.
+CREATE UNIQUE INDEX IF NOT EXISTS notification_jobs_one_live
+    ON notification_jobs (appointment_id, type) WHERE status IN ('pending', 'processing');
+CREATE INDEX IF NOT EXISTS notification_jobs_due
+    ON notification_jobs (run_at) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS notification_jobs_claimed
+    ON notification_jobs (locked_by) WHERE status = 'processing';
+CREATE INDEX IF NOT EXISTS notification_jobs_done
+    ON notification_jobs (processed_at) WHERE status = 'completed';
+CREATE INDEX IF NOT EXISTS notification_jobs_salon
+    ON notification_jobs (salon_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS notification_jobs_appointment ON notification_jobs (appointment_id);
+
+-- One row per channel per attempt: the history shown on a job's page.
+CREATE TABLE IF NOT EXISTS notification_attempts (
+    id          bigserial PRIMARY KEY,
+    job_id      uuid NOT NULL REFERENCES notification_jobs ON DELETE CASCADE,
+    attempt     integer NOT NULL,
+    channel     text NOT NULL,
+    outcome     text NOT NULL CHECK (outcome IN ('sent', 'transient', 'permanent', 'skipped')),
+    detail      text NOT NULL DEFAULT '',
+    worker_id   text NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS notification_attempts_job ON notification_attempts (job_id, id);
+
+-- Live workers: a worker whose heartbeat stops loses its claims.
+CREATE TABLE IF NOT EXISTS workers (
+    id            text PRIMARY KEY,
+    hostname      text NOT NULL,
+    pid           integer NOT NULL,
+    started_at    timestamptz NOT NULL DEFAULT now(),
+    heartbeat_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- What the built-in mail catcher received (email) or the SMS stand-in kept.
+CREATE TABLE IF NOT EXISTS outbox_messages (
+    id           bigserial PRIMARY KEY,
+    salon_id     uuid REFERENCES salons ON DELETE CASCADE,
+    channel      text NOT NULL CHECK (channel IN ('email', 'sms')),
+    sender       text NOT NULL DEFAULT '',
+    recipients   text[] NOT NULL,
+    subject      text NOT NULL DEFAULT '',
+    message_id   text,
+    body         text NOT NULL,  -- the raw RFC 5322 message for email, the text for SMS
+    received_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS outbox_messages_salon ON outbox_messages (salon_id, id DESC);
+
+-- Secrets every process must share, e.g. the key that signs login cookies.
+CREATE TABLE IF NOT EXISTS secrets (
+    name   text PRIMARY KEY,
+    value  text NOT NULL
+);

@@ -1,0 +1,303 @@
+"""The schema's versions: a first release's database upgrades keeping every row, and nothing drifts.
+
+A first-release database here is made the way the first release made it:
+migrations/0001 is byte for byte its schema.sql (checked against git), and
+its rows are written with plain SQL of that schema, not with today's code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from booking import accounts
+from db import Database, backups, migrations, scratch
+from tests.conftest import ROOT, upgrade
+from tests.snapshots import table_rows
+
+SERVER = str(ROOT / "server.py")
+FIRST_RELEASE_COMMIT = "75cb372"
+# A released migration never changes: a database that ran it must stay equal to one that runs it now.
+RELEASED = {
+    "0001_first_release.sql": "1f3cb6dfc23c58baf7c77ab974f14f97b6d3bd00e383fa8fdc4bb5bbc35b5753",
+    "0002_clients_erased_at.sql": "90fcf2af16c5a3f75719b1d7921b2dd9991ba08c94ae303e49354ed09bf3ae92",
+}
+LATEST = len(migrations.known())
+OWNER_PASSWORD = "first release owner"
+API_TOKEN = "first-release-token"
+
+# One of everything, as the first release stored it.
+FIRST_RELEASE_ROWS = """
+INSERT INTO salons (id, slug, name, address, timezone, email, phone) VALUES
+    ('5a10a000-0000-4000-8000-000000000001', 'hair-by-ann', 'Hair by Ann', '1 High Street, Bath', 'Europe/London',
+     'ann@example.com', '+441225000000');
+INSERT INTO users (id, salon_id, email, password_hash, role) VALUES
+    ('05e20000-0000-4000-8000-000000000001', '5a10a000-0000-4000-8000-000000000001', 'ann@example.com',
+     %(password_hash)s, 'owner'),
+    ('05e20000-0000-4000-8000-000000000002', '5a10a000-0000-4000-8000-000000000001', 'desk@example.com',
+     %(password_hash)s, 'receptionist');
+INSERT INTO api_tokens (salon_id, token_hash, name) VALUES
+    ('5a10a000-0000-4000-8000-000000000001', %(token_hash)s, 'website');
+INSERT INTO staff (id, salon_id, first_name, last_name, email) VALUES
+    ('57aff000-0000-4000-8000-000000000001', '5a10a000-0000-4000-8000-000000000001', 'Bea', 'Cutter',
+     'bea@example.com');
+INSERT INTO working_hours (staff_id, weekday, starts, ends) VALUES
+    ('57aff000-0000-4000-8000-000000000001', 0, '09:00', '17:00'),
+    ('57aff000-0000-4000-8000-000000000001', 5, '10:00', '14:00');
+INSERT INTO services (id, salon_id, name, duration_minutes, price_cents) VALUES
+    ('5e6f1ce0-0000-4000-8000-000000000001', '5a10a000-0000-4000-8000-000000000001', 'Cut & colour', 45, 6500);
+INSERT INTO clients (id, salon_id, first_name, last_name, email, phone, opted_in_reminders) VALUES
+    ('c1e00000-0000-4000-8000-000000000001', '5a10a000-0000-4000-8000-000000000001', 'Cy', 'Client',
+     'cy@example.com', '+447700900123', true),
+    ('c1e00000-0000-4000-8000-000000000002', '5a10a000-0000-4000-8000-000000000001', 'Di', '', NULL, NULL, false);
+INSERT INTO appointments (id, salon_id, client_id, staff_id, service_id, start_time, end_time, status, notes) VALUES
+    ('a0000000-0000-4000-8000-000000000001', '5a10a000-0000-4000-8000-000000000001',
+     'c1e00000-0000-4000-8000-000000000001', '57aff000-0000-4000-8000-000000000001',
+     '5e6f1ce0-0000-4000-8000-000000000001', '2030-05-06 09:00+00', '2030-05-06 09:45+00', 'booked', 'fringe only'),
+    ('a0000000-0000-4000-8000-000000000002', '5a10a000-0000-4000-8000-000000000001',
+     'c1e00000-0000-4000-8000-000000000002', '57aff000-0000-4000-8000-000000000001',
+     '5e6f1ce0-0000-4000-8000-000000000001', '2024-01-08 10:00+00', '2024-01-08 10:45+00', 'completed', '');
+INSERT INTO notification_jobs (id, salon_id, client_id, appointment_id, type, payload, channels, channels_done,
+                               status, attempts, error, run_at, processed_at) VALUES
+    ('10b00000-0000-4000-8000-000000000001', '5a10a000-0000-4000-8000-000000000001',
+     'c1e00000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-000000000001', 'booking_confirmation',
+     '{"startTime": "2030-05-06T10:00:00+01:00"}', '{email,sms}', '{sms}', 'pending', 1, 'connection refused',
+     '2024-01-01 00:00+00', NULL),
+    ('10b00000-0000-4000-8000-000000000002', '5a10a000-0000-4000-8000-000000000001',
+     'c1e00000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-000000000001', 'reminder_24h',
+     '{"startTime": "2030-05-06T10:00:00+01:00"}', '{email,sms}', '{}', 'pending', 0, NULL,
+     '2030-05-05 09:00+00', NULL),
+    ('10b00000-0000-4000-8000-000000000003', '5a10a000-0000-4000-8000-000000000001',
+     'c1e00000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-000000000002', 'booking_confirmation',
+     '{}', '{email}', '{email}', 'completed', 1, NULL, '2024-01-01 00:00+00', '2024-01-01 00:00:02+00');
+INSERT INTO notification_attempts (job_id, attempt, channel, outcome, detail, worker_id) VALUES
+    ('10b00000-0000-4000-8000-000000000001', 1, 'email', 'transient', 'connection refused', 'w-front-desk'),
+    ('10b00000-0000-4000-8000-000000000001', 1, 'sms', 'sent', 'SM123', 'w-front-desk'),
+    ('10b00000-0000-4000-8000-000000000003', 1, 'email', 'sent', '250 OK', 'w-front-desk');
+INSERT INTO workers (id, hostname, pid) VALUES ('w-front-desk', 'front-desk', 4242);
+INSERT INTO outbox_messages (salon_id, channel, sender, recipients, subject, message_id, body) VALUES
+    ('5a10a000-0000-4000-8000-000000000001', 'email', 'bookings@example.com', '{cy@example.com}',
+     'Your booking', '<10b00000-0000-4000-8000-000000000003.email@example.com>', 'Subject: Your booking');
+INSERT INTO secrets (name, value) VALUES ('cookie_secret', 'the first release''s cookie secret');
+"""
+
+
+def first_release_database(url: str) -> None:
+    """Makes the database at ``url`` what the first release left: its schema, rows in every table, no versions."""
+    values = {
+        "password_hash": accounts._hash_password_sync(OWNER_PASSWORD),
+        "token_hash": hashlib.sha256(API_TOKEN.encode()).digest(),
+    }
+    conn = psycopg2.connect(url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute((migrations.MIGRATIONS_PATH / "0001_first_release.sql").read_text())
+            cur.execute(FIRST_RELEASE_ROWS, values)
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def empty_database_url(postgres_url: str) -> Iterator[str]:
+    with scratch.database(postgres_url, "salonbook_empty") as url:
+        yield url
+
+
+@pytest.fixture
+def first_release_url(postgres_url: str) -> Iterator[str]:
+    with scratch.database(postgres_url, "salonbook_first_release") as url:
+        first_release_database(url)
+        yield url
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL", "PORT")}
+
+
+def versions(url: str) -> list[tuple[int, str]]:
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT version, name FROM schema_migrations ORDER BY version")
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def test_released_migrations_never_change_and_0001_is_the_first_release_schema() -> None:
+    for name, digest in RELEASED.items():
+        content = (migrations.MIGRATIONS_PATH / name).read_bytes()
+        assert hashlib.sha256(content).hexdigest() == digest, f"{name} was released: add a new migration instead"
+    if shutil.which("git") is None:
+        pytest.skip("no git here: 0001 is checked by its checksum only")
+    shown = subprocess.run(
+        ["git", "show", f"{FIRST_RELEASE_COMMIT}:schema.sql"], cwd=ROOT, capture_output=True, check=False
+    )
+    if shown.returncode != 0:
+        pytest.skip(f"no history of {FIRST_RELEASE_COMMIT} here (a shallow clone?): checked by its checksum only")
+    assert (migrations.MIGRATIONS_PATH / "0001_first_release.sql").read_bytes() == shown.stdout
+
+
+async def test_a_first_release_database_upgrades_keeping_every_row(first_release_url: str) -> None:
+    before = table_rows(first_release_url)
+    assert len(before) == len(migrations.FIRST_RELEASE_TABLES) and all(before.values()), "every table has rows"
+
+    assert await upgrade(first_release_url) == (1, LATEST)
+
+    after = table_rows(first_release_url, without=("schema_migrations",))
+    assert after.keys() == before.keys()
+    for table, rows in before.items():
+        added = {key for row in after[table] for key in row} - {key for row in rows for key in row}
+        assert [{k: v for k, v in row.items() if k not in added} for row in after[table]] == rows, table
+    assert {row["erased_at"] for row in after["clients"]} == {None}
+    assert versions(first_release_url) == [(m.version, m.name) for m in migrations.known()]
+
+    db = await Database.connect(first_release_url, maxsize=2)
+    try:  # today's code works on what the first release wrote
+        assert await accounts.authenticate(db, "ann@example.com", OWNER_PASSWORD) is not None
+        salon = await accounts.salon_for_token(db, API_TOKEN)
+        assert salon is not None and salon.slug == "hair-by-ann"
+        assert await migrations.upgrade(db) == (LATEST, LATEST), "a second start changes nothing"
+    finally:
+        await db.close()
+
+
+def _schema(url: str) -> list[str]:
+    """pg_dump --schema-only without comments, blank lines, psql's per-dump keys or the versions table."""
+    pg_dump = asyncio.run(backups.program("pg_dump", url))
+    dumped = subprocess.run(
+        [pg_dump, "--schema-only", "--no-owner", "--no-privileges", "--exclude-table=schema_migrations", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [
+        line
+        for line in dumped.splitlines()
+        if line.strip() and not line.startswith("--") and not re.match(r"\\(un)?restrict ", line)
+    ]
+
+
+def test_migrating_from_nothing_gives_exactly_schema_sql(postgres_url: str, empty_database_url: str) -> None:
+    asyncio.run(upgrade(empty_database_url))
+    with scratch.database(postgres_url, "salonbook_schema_sql") as from_schema_sql:
+        conn = psycopg2.connect(from_schema_sql)
+        with conn, conn.cursor() as cur:
+            cur.execute(migrations.SCHEMA_PATH.read_text())
+        conn.close()
+        expected, migrated = _schema(from_schema_sql), _schema(empty_database_url)
+    diff = "\n".join(difflib.unified_diff(expected, migrated, "schema.sql", "migrations/", lineterm=""))
+    assert migrated == expected, f"schema.sql and migrations/ disagree:\n{diff}"
+    assert any("erased_at timestamp with time zone" in line for line in migrated)
+
+
+async def test_a_fresh_database_is_migrated_once_when_several_start_at_once(empty_database_url: str) -> None:
+    pools = [await Database.connect(empty_database_url) for _ in range(4)]
+    try:
+        results = await asyncio.gather(*(migrations.upgrade(pool) for pool in pools))
+        assert sorted(results) == [(0, LATEST)] + [(LATEST, LATEST)] * 3
+        assert await migrations.upgrade(pools[0]) == (LATEST, LATEST)  # and again, as every restart does
+    finally:
+        for pool in pools:
+            await pool.close()
+    assert [version for version, _ in versions(empty_database_url)] == list(range(1, LATEST + 1))
+
+
+def test_three_processes_starting_at_once_upgrade_a_first_release_database_once(first_release_url: str) -> None:
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                SERVER,
+                f"--database_url={first_release_url}",
+                "create-salon",
+                f"--name=Salon {n}",
+                f"--owner_email=owner{n}@example.com",
+                "--owner_password=long enough",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(3)
+    ]
+    outputs = [process.communicate(timeout=60) for process in processes]
+    for process, (_, err) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, err
+        assert "Traceback" not in err and "[E " not in err, err
+    logs = "".join(err for _, err in outputs)
+    assert logs.count("recorded as schema version 1") == 1, logs
+    assert logs.count(f"upgrading the database to schema version {LATEST}") == 1, logs
+    assert versions(first_release_url) == [(m.version, m.name) for m in migrations.known()]
+    rows = table_rows(first_release_url)
+    assert sorted(salon["slug"] for salon in rows["salons"]) == ["hair-by-ann", "salon-0", "salon-1", "salon-2"]
+
+
+def test_code_refuses_a_database_newer_than_itself(empty_database_url: str) -> None:
+    asyncio.run(upgrade(empty_database_url))
+    conn = psycopg2.connect(empty_database_url)
+    with conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, 'from_the_future')", (LATEST + 3,))
+    conn.close()
+    before = table_rows(empty_database_url)
+    for command in ([], ["create-salon", "--name=Too Old", "--owner_email=o@example.com", "--owner_password=long one"]):
+        result = subprocess.run(
+            [sys.executable, SERVER, "--port=0", *command],
+            env=_clean_env() | {"DATABASE_URL": empty_database_url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 2, (command, result.stdout, result.stderr)
+        assert f"the database is at schema version {LATEST + 3}" in result.stderr
+        assert f"this Salonbook knows up to {LATEST}" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert table_rows(empty_database_url) == before, "nothing was touched"
+
+
+async def test_a_failing_migration_changes_nothing_and_stops_the_start(first_release_url: str, tmp_path: Path) -> None:
+    for migration in migrations.known():
+        shutil.copy(migration.path, tmp_path / migration.path.name)
+    (tmp_path / f"{LATEST + 1:04d}_broken.sql").write_text(
+        "ALTER TABLE clients ADD COLUMN nickname text;\nSELECT 1 / 0;\n"
+    )
+    db = await Database.connect(first_release_url, maxsize=1)
+    try:
+        with pytest.raises(psycopg2.errors.DivisionByZero):
+            await migrations.upgrade(db, migrations.known(tmp_path))
+        assert await migrations.upgrade(db) == (LATEST, LATEST), "the good ones stayed applied"
+    finally:
+        await db.close()
+    assert "nickname" not in table_rows(first_release_url)["clients"][0]
+
+
+def test_migration_files_must_be_numbered_without_gaps(tmp_path: Path) -> None:
+    (tmp_path / "0001_a.sql").write_text("SELECT 1;")
+    (tmp_path / "0003_c.sql").write_text("SELECT 1;")
+    with pytest.raises(RuntimeError, match="without gaps"):
+        migrations.known(tmp_path)
+
+
+async def test_a_database_with_only_some_salonbook_tables_is_refused(empty_database_url: str) -> None:
+    conn = psycopg2.connect(empty_database_url)
+    with conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE salons (id int); CREATE TABLE clients (id int)")
+    conn.close()
+    db = await Database.connect(empty_database_url, maxsize=1)
+    try:
+        with pytest.raises(migrations.NotSalonbook, match="some of Salonbook's tables"):
+            await migrations.upgrade(db)
+    finally:
+        await db.close()
