@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench chromium
+.PHONY: run test lint bench system-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ run: $(VENV)/.runtime
 	$(BIN)/python server.py
 
 ## make test: lint, format and type checks, then every test (embedded PostgreSQL, or TEST_DATABASE_URL)
-test: $(VENV)/.dev chromium
+test: $(VENV)/.dev system-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -38,8 +38,11 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m bench.bench_booking
 	$(BIN)/python -m bench.bench_worker
 
-# Debian's chromium drives the browser tests; installed when we may, else they skip and say so.
-chromium:
-	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-		|| echo "chromium not installed: browser tests will skip (apt-get install chromium)"; }
+# Debian's chromium drives the browser tests and Java runs the W3C's HTML checker over every page:
+# installed when we may, else the tests that need them skip and say so. (command:package pairs)
+SYSTEM_TOOLS := chromium:chromium java:default-jre-headless
+system-tools:
+	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $${tool%%:*} >/dev/null || missing="$$missing $${tool#*:}"; done; \
+	[ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+		|| echo "not installed:$$missing; the tests that need them will skip (apt-get install$$missing)"; }

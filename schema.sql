@@ -98,6 +98,10 @@ CREATE TABLE appointments (
     notes       text NOT NULL DEFAULT '',
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now(),
+    -- 0 when booked, one more per change, at a time that grows by whole seconds: the .ics SEQUENCE
+    -- and DTSTAMP of the notices about it, so no two of them tie.
+    revision    integer NOT NULL DEFAULT 0,
+    revised_at  timestamptz NOT NULL DEFAULT date_trunc('second', now()),
     CHECK (start_time < end_time),
     CONSTRAINT appointments_client_fkey FOREIGN KEY (salon_id, client_id) REFERENCES clients (salon_id, id),
     CONSTRAINT appointments_staff_fkey FOREIGN KEY (salon_id, staff_id) REFERENCES staff (salon_id, id),
@@ -162,10 +166,15 @@ CREATE TABLE notification_attempts (
     job_id      uuid NOT NULL REFERENCES notification_jobs ON DELETE CASCADE,
     attempt     integer NOT NULL,
     channel     text NOT NULL,
-    outcome     text NOT NULL CHECK (outcome IN ('sent', 'transient', 'permanent', 'skipped')),
+    -- 'started' is written before anything is sent; 'unconfirmed' when its worker stopped before the
+    -- outcome was known (the message may have gone out).
+    outcome     text NOT NULL CHECK (outcome IN ('started', 'sent', 'transient', 'permanent', 'skipped',
+                                                 'unconfirmed')),
     detail      text NOT NULL DEFAULT '',
     worker_id   text NOT NULL,
-    created_at  timestamptz NOT NULL DEFAULT now()
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz,
+    claim_lost  boolean NOT NULL DEFAULT false  -- recorded after the job was cancelled, retried or taken over
 );
 CREATE INDEX notification_attempts_job ON notification_attempts (job_id, id);
 

@@ -17,7 +17,7 @@ import psycopg2.errors
 
 from booking import notifications
 from booking.errors import Conflict, Invalid, NotFound, SlotTaken
-from booking.models import Appointment, Client, Salon, display_name
+from booking.models import Appointment, Client, Revision, Salon, display_name
 from booking.notice_types import ABOUT_BOOKING
 from db import Database, Row
 from jobqueue import queue
@@ -95,34 +95,42 @@ async def _write(cur: aiopg.Cursor, sql: str, params: dict[str, object]) -> Row 
         raise SlotTaken("that time is already taken for this staff member", "start_time") from None
     except psycopg2.errors.ForeignKeyViolation as exc:
         raise _NOT_FOUND_BY_CONSTRAINT[exc.diag.constraint_name or ""] from None
-    row: Row | None = await cur.fetchone()
+    row: Row | None = await cur.fetchone() if cur.description else None
     return row
 
 
-async def _set_status(cur: aiopg.Cursor, appointment_id: uuid.UUID, status: str) -> Appointment:
-    row = await _write(
-        cur,
-        """UPDATE appointments SET status = %(status)s, updated_at = now() WHERE id = %(id)s
-        RETURNING id, salon_id, client_id, staff_id, service_id, start_time, end_time, status, notes""",
-        {"id": appointment_id, "status": status},
+# Every change makes a new revision: its number and time are the .ics SEQUENCE and DTSTAMP of the notice it
+# sends, so both grow strictly, even for changes within one second (DTSTAMP counts whole seconds).
+
+
+async def _set_status(cur: aiopg.Cursor, appointment_id: uuid.UUID, status: str) -> Revision:
+    await cur.execute(
+        """UPDATE appointments
+              SET status = %s, updated_at = now(), revision = revision + 1,
+                  revised_at = greatest(date_trunc('second', clock_timestamp()), revised_at + interval '1 second')
+            WHERE id = %s
+        RETURNING revision, revised_at""",
+        (status, appointment_id),
     )
-    assert row is not None, "the caller holds the row locked"
-    return Appointment(**row)
+    row: Row = await cur.fetchone()
+    return Revision(row["revision"], row["revised_at"])
 
 
 async def _move(
     cur: aiopg.Cursor, appointment_id: uuid.UUID, start: dt.datetime, end: dt.datetime, staff_id: uuid.UUID
-) -> Appointment:
+) -> Revision:
     row = await _write(
         cur,
-        """UPDATE appointments SET start_time = %(start)s, end_time = %(end)s, staff_id = %(staff)s,
-                                   updated_at = now()
+        """UPDATE appointments
+              SET start_time = %(start)s, end_time = %(end)s, staff_id = %(staff)s, updated_at = now(),
+                  revision = revision + 1,
+                  revised_at = greatest(date_trunc('second', clock_timestamp()), revised_at + interval '1 second')
             WHERE id = %(id)s
-        RETURNING id, salon_id, client_id, staff_id, service_id, start_time, end_time, status, notes""",
+        RETURNING revision, revised_at""",
         {"id": appointment_id, "start": start, "end": end, "staff": staff_id},
     )
     assert row is not None, "the caller holds the row locked"
-    return Appointment(**row)
+    return Revision(row["revision"], row["revised_at"])
 
 
 async def book(
@@ -150,8 +158,9 @@ async def book(
                    SELECT %(salon)s, %(client)s, %(staff)s, %(service)s, %(start)s,
                           %(start)s::timestamptz + make_interval(mins => duration_minutes), %(notes)s
                      FROM service
-                   RETURNING id, salon_id, client_id, staff_id, service_id, start_time, end_time, status, notes)
-               SELECT booked.*, c.first_name, c.last_name, c.email, c.phone, c.opted_in_reminders
+                   RETURNING id, client_id, end_time, revision, revised_at)
+               SELECT booked.id, booked.end_time, booked.revision, booked.revised_at,
+                      c.first_name, c.last_name, c.email, c.phone, c.opted_in_reminders
                  FROM booked JOIN clients c ON c.id = booked.client_id""",
             {
                 "salon": salon.id,
@@ -172,15 +181,16 @@ async def book(
             phone=row.pop("phone"),
             opted_in_reminders=row.pop("opted_in_reminders"),
         )
-        appointment = Appointment(**row)
-        jobs = await queue.enqueue(
+        await queue.enqueue(
             cur,
             salon_id=salon.id,
             client_id=client_id,
-            appointment_id=appointment.id,
-            jobs=notifications.for_booking(client, start_time, appointment.end_time, now),
+            appointment_id=row["id"],
+            jobs=notifications.for_booking(
+                client, start_time, row["end_time"], Revision(row["revision"], row["revised_at"]), now
+            ),
         )
-    return _with_jobs(appointment, jobs)
+        return await _read(cur, salon.id, row["id"])
 
 
 async def _booked_for_update(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment:
@@ -202,7 +212,7 @@ async def cancel(db: Database, salon: Salon, appointment_id: uuid.UUID) -> Appoi
     now = _now()
     async with db.transaction() as cur:
         booked = await _booked_for_update(cur, salon.id, appointment_id)
-        appointment = await _set_status(cur, appointment_id, "cancelled")
+        revision = await _set_status(cur, appointment_id, "cancelled")
         await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, "appointment was cancelled")
         client, _ = await _parts(cur, salon.id, booked.client_id, booked.staff_id, booked.service_id)
         await queue.enqueue(
@@ -210,10 +220,9 @@ async def cancel(db: Database, salon: Salon, appointment_id: uuid.UUID) -> Appoi
             salon_id=salon.id,
             client_id=client.id,
             appointment_id=appointment_id,
-            jobs=notifications.for_cancellation(client, booked.start_time, booked.end_time, now),
+            jobs=notifications.for_cancellation(client, booked.start_time, booked.end_time, revision, now),
         )
-        jobs = await queue.for_appointment(cur, appointment_id)
-    return _with_jobs(appointment, jobs)
+        return await _read(cur, salon.id, appointment_id)
 
 
 async def reschedule(
@@ -233,20 +242,19 @@ async def reschedule(
         new_start = start_time or booked.start_time
         new_staff = staff_id or booked.staff_id
         if (new_start, new_staff) == (booked.start_time, booked.staff_id):
-            return _with_jobs(booked, await queue.for_appointment(cur, appointment_id))
+            return await _read(cur, salon.id, appointment_id)
         client, duration = await _parts(cur, salon.id, booked.client_id, new_staff, booked.service_id)
         new_end = new_start + duration
-        appointment = await _move(cur, appointment_id, new_start, new_end, new_staff)
+        revision = await _move(cur, appointment_id, new_start, new_end, new_staff)
         await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment moved to {new_start.isoformat()}")
         await queue.enqueue(
             cur,
             salon_id=salon.id,
             client_id=client.id,
             appointment_id=appointment_id,
-            jobs=notifications.for_reschedule(client, booked.start_time, new_start, new_end, now),
+            jobs=notifications.for_reschedule(client, booked.start_time, new_start, new_end, revision, now),
         )
-        jobs = await queue.for_appointment(cur, appointment_id)
-    return _with_jobs(appointment, jobs)
+        return await _read(cur, salon.id, appointment_id)
 
 
 VISIT_OUTCOMES = ("completed", "no_show")
@@ -260,10 +268,9 @@ async def record_visit(db: Database, salon: Salon, appointment_id: uuid.UUID, ou
         booked = await _booked_for_update(cur, salon.id, appointment_id)
         if booked.start_time > _now():
             raise Conflict("the appointment has not started yet")
-        appointment = await _set_status(cur, appointment_id, outcome)
+        await _set_status(cur, appointment_id, outcome)
         await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment marked {outcome}")
-        jobs = await queue.for_appointment(cur, appointment_id)
-    return _with_jobs(appointment, jobs)
+        return await _read(cur, salon.id, appointment_id)
 
 
 def _with_jobs(appointment: Appointment, jobs: list[queue.QueuedJob]) -> Appointment:
@@ -290,14 +297,18 @@ _SELECT_NAMED = """
 
 async def get_appointment(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment:
     async with db.transaction() as cur:
-        await cur.execute(
-            _SELECT_NAMED, {"salon": salon_id, "id": appointment_id, "from": None, "until": None, "staff": None}
-        )
-        row = await cur.fetchone()
-        if row is None:
-            raise NotFound("no such appointment", "appointment_id")
-        jobs = await queue.for_appointment(cur, appointment_id)
-    return _with_jobs(_named(row), jobs)
+        return await _read(cur, salon_id, appointment_id)
+
+
+async def _read(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment:
+    """An appointment as every answer shows it, read on the caller's transaction (after its own writes)."""
+    await cur.execute(
+        _SELECT_NAMED, {"salon": salon_id, "id": appointment_id, "from": None, "until": None, "staff": None}
+    )
+    row: Row | None = await cur.fetchone()
+    if row is None:
+        raise NotFound("no such appointment", "appointment_id")
+    return _with_jobs(_named(row), await queue.for_appointment(cur, appointment_id))
 
 
 async def list_between(

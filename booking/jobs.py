@@ -27,12 +27,17 @@ TIMELINE_LIMIT = 500  # an appointment's notices; far more than any real one has
 
 @dataclass(frozen=True)
 class Attempt:
+    """One channel of one attempt. ``outcome`` is started (being sent), sent, transient, permanent, skipped,
+    or unconfirmed (the worker stopped while sending: it may have gone out)."""
+
     attempt: int
     channel: str
     outcome: str
     detail: str
     worker_id: str
     created_at: dt.datetime
+    finished_at: dt.datetime | None
+    claim_lost: bool  # recorded after the job was cancelled, retried or taken over: its state stayed
 
 
 @dataclass(frozen=True)
@@ -172,7 +177,7 @@ async def _select(
 async def _history(db: Database, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[Attempt, ...]]:
     """The attempts of each job, oldest first."""
     rows = await db.fetch_all(
-        """SELECT job_id, attempt, channel, outcome, detail, worker_id, created_at
+        """SELECT job_id, attempt, channel, outcome, detail, worker_id, created_at, finished_at, claim_lost
              FROM notification_attempts WHERE job_id = ANY(%s) ORDER BY id""",
         (job_ids,),
     )
@@ -180,6 +185,13 @@ async def _history(db: Database, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, tu
     for row in rows:
         history.setdefault(row.pop("job_id"), []).append(Attempt(**row))
     return {job_id: tuple(attempts) for job_id, attempts in history.items()}
+
+
+async def sent_after_claim_lost(db: Database) -> int:
+    """Messages that went out while their job was cancelled, retried or taken over meanwhile (for /metrics)."""
+    row = await db.fetch_row("SELECT count(*) AS n FROM notification_attempts WHERE claim_lost AND outcome = 'sent'")
+    count: int = row["n"]
+    return count
 
 
 async def stats(db: Database, salon_id: uuid.UUID | None) -> dict[str, int]:

@@ -121,6 +121,14 @@ class Client:
 
 
 @dataclass(frozen=True)
+class Revision:
+    """The appointment as of one change: 0 when booked, one more per change; ``at`` grows by whole seconds."""
+
+    number: int
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
 class Appointment:
     id: uuid.UUID
     salon_id: uuid.UUID

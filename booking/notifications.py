@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from booking.models import Client
+from booking.models import Client, Revision
 from booking.notice_types import CANCELLATION, CONFIRMATION, REMINDERS, RESCHEDULED
 from jobqueue.queue import NewJob
 
@@ -16,38 +16,55 @@ def channels_for(client: Client) -> tuple[str, ...]:
     return tuple(channel for channel, address in (("email", client.email), ("sms", client.phone)) if address)
 
 
-def _times(start: dt.datetime, end: dt.datetime) -> dict[str, str]:
-    return {"startTime": start.isoformat(), "endTime": end.isoformat()}
+def _payload(start: dt.datetime, end: dt.datetime, revision: Revision) -> dict[str, object]:
+    """What a notice says about the appointment as it stood when the notice was made."""
+    return {
+        "startTime": start.isoformat(),
+        "endTime": end.isoformat(),
+        "revision": revision.number,
+        "revisedAt": revision.at.isoformat(),
+    }
 
 
-def _reminders(channels: tuple[str, ...], start: dt.datetime, end: dt.datetime, now: dt.datetime) -> list[NewJob]:
+def _reminders(
+    channels: tuple[str, ...], start: dt.datetime, end: dt.datetime, revision: Revision, now: dt.datetime
+) -> list[NewJob]:
     """Reminders whose moment is still ahead; one that is already due is not made."""
     start = start.astimezone(dt.UTC)  # with a ZoneInfo, Python would subtract wall-clock hours
     return [
-        NewJob(kind.name, channels, start - kind.lead, _times(start, end))
+        NewJob(kind.name, channels, start - kind.lead, _payload(start, end, revision))
         for kind in REMINDERS
         if kind.lead is not None and start - kind.lead > now
     ]
 
 
-def for_booking(client: Client, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> list[NewJob]:
-    channels = channels_for(client)
-    if not channels:
-        return []
-    confirmation = NewJob(CONFIRMATION.name, channels, now, _times(start, end))
-    return [confirmation, *_reminders(channels, start, end, now)]
-
-
-def for_reschedule(
-    client: Client, previous_start: dt.datetime, start: dt.datetime, end: dt.datetime, now: dt.datetime
+def for_booking(
+    client: Client, start: dt.datetime, end: dt.datetime, revision: Revision, now: dt.datetime
 ) -> list[NewJob]:
     channels = channels_for(client)
     if not channels:
         return []
-    payload = _times(start, end) | {"previousStartTime": previous_start.isoformat()}
-    return [NewJob(RESCHEDULED.name, channels, now, payload), *_reminders(channels, start, end, now)]
+    confirmation = NewJob(CONFIRMATION.name, channels, now, _payload(start, end, revision))
+    return [confirmation, *_reminders(channels, start, end, revision, now)]
 
 
-def for_cancellation(client: Client, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> list[NewJob]:
+def for_reschedule(
+    client: Client,
+    previous_start: dt.datetime,
+    start: dt.datetime,
+    end: dt.datetime,
+    revision: Revision,
+    now: dt.datetime,
+) -> list[NewJob]:
     channels = channels_for(client)
-    return [NewJob(CANCELLATION.name, channels, now, _times(start, end))] if channels else []
+    if not channels:
+        return []
+    payload = _payload(start, end, revision) | {"previousStartTime": previous_start.isoformat()}
+    return [NewJob(RESCHEDULED.name, channels, now, payload), *_reminders(channels, start, end, revision, now)]
+
+
+def for_cancellation(
+    client: Client, start: dt.datetime, end: dt.datetime, revision: Revision, now: dt.datetime
+) -> list[NewJob]:
+    channels = channels_for(client)
+    return [NewJob(CANCELLATION.name, channels, now, _payload(start, end, revision))] if channels else []

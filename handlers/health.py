@@ -51,10 +51,16 @@ class Metrics:
         self.jobs = Gauge(
             "salonbook_notification_jobs", "Notification jobs by status", ["status"], registry=self.registry
         )
+        self.sent_after_claim_lost = Gauge(
+            "salonbook_notification_sent_after_claim_lost",
+            "Messages on record that went out while their job was cancelled, retried or taken over",
+            registry=self.registry,
+        )
 
     async def refresh(self, db: Database) -> None:
         for status, count in (await jobs.stats(db, None)).items():
             self.jobs.labels(status).set(count)
+        self.sent_after_claim_lost.set(await jobs.sent_after_claim_lost(db))
 
 
 class BackupMetrics:

@@ -88,10 +88,26 @@ async def claim_due(db: Database, worker_id: str, limit: int) -> list[ClaimedJob
     return [ClaimedJob.from_row(row) for row in rows]
 
 
-async def load_deliveries(db: Database, job_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Row]:
-    """What rendering and the send-time check need, for a batch, in one read; by job id."""
+async def start_attempts(db: Database, worker_id: str, jobs: Sequence[ClaimedJob]) -> dict[uuid.UUID, Row]:
+    """Writes an attempt row ('started') for each channel the jobs still need, before anything is sent, and
+    reads what rendering and the send-time check need; by job id, in one round trip.
+
+    A message can then never leave without a row saying so: ``finish`` writes its outcome into that row,
+    and if the worker dies first, ``rescue`` marks it 'unconfirmed' (it may have gone out).
+    """
+    todo = [
+        {"id": str(job.id), "attempt": job.attempts, "channel": channel}
+        for job in jobs
+        for channel in job.channels
+        if channel not in job.channels_done
+    ]
     rows = await db.fetch_all(
-        """SELECT j.id AS job_id,
+        """WITH started AS (
+               INSERT INTO notification_attempts (job_id, attempt, channel, outcome, detail, worker_id)
+               SELECT t.id, t.attempt, t.channel, 'started', '', %(worker)s
+                 FROM jsonb_to_recordset(%(todo)s::jsonb) AS t (id uuid, attempt int, channel text)
+           )
+           SELECT j.id AS job_id,
                   s.name AS salon_name, s.address AS salon_address, s.timezone AS salon_timezone,
                   s.email AS salon_email, s.phone AS salon_phone,
                   c.first_name AS client_first_name, c.last_name AS client_last_name,
@@ -106,16 +122,18 @@ async def load_deliveries(db: Database, job_ids: Sequence[uuid.UUID]) -> dict[uu
              LEFT JOIN appointments a ON a.id = j.appointment_id
              LEFT JOIN staff st ON st.id = a.staff_id
              LEFT JOIN services sv ON sv.id = a.service_id
-            WHERE j.id = ANY(%s)""",
-        (list(job_ids),),
+            WHERE j.id = ANY(%(ids)s)""",
+        {"worker": worker_id, "todo": json.dumps(todo), "ids": [job.id for job in jobs]},
     )
     return {row.pop("job_id"): row for row in rows}
 
 
 async def finish(db: Database, worker_id: str, finished: Sequence[tuple[ClaimedJob, Finished]]) -> list[ClaimedJob]:
-    """Stores the outcomes and history of many attempts in one statement; returns the jobs whose claim was lost.
+    """Records many attempts in one statement; returns the jobs whose claim was lost meanwhile.
 
-    Each job is fenced on its own claim: a lost one is left as it is, and gets no history rows.
+    Each job's new state is fenced on its claim: a job cancelled, retried or rescued meanwhile keeps its
+    newer state. What was sent is recorded whatever happened to the claim: the attempt rows get their
+    outcome (marked ``claim_lost``), and a channel that went out joins ``channels_done`` so it is not sent again.
     """
     if not finished:
         return []
@@ -126,7 +144,10 @@ async def finish(db: Database, worker_id: str, finished: Sequence[tuple[ClaimedJ
                          retry_in float8, results jsonb)
            ), job AS (
                UPDATE notification_jobs j
-                  SET status = o.status, channels_done = o.done, error = o.error,
+                  SET status = o.status,
+                      channels_done = j.channels_done
+                                      || ARRAY(SELECT c FROM unnest(o.done) AS c WHERE c <> ALL (j.channels_done)),
+                      error = o.error,
                       run_at = CASE WHEN o.status = 'pending'
                                     THEN now() + o.retry_in * interval '1 second' ELSE j.run_at END,
                       processed_at = CASE WHEN o.status = 'pending' THEN NULL ELSE now() END,
@@ -134,13 +155,21 @@ async def finish(db: Database, worker_id: str, finished: Sequence[tuple[ClaimedJ
                  FROM o
                 WHERE j.id = o.id AND j.status = 'processing' AND j.locked_by = %(worker)s
                   AND j.attempts = o.attempt AND j.locked_at = o.locked_at
-            RETURNING j.id, o.attempt, o.results
+            RETURNING j.id
+           ), lost AS (  -- the claim went (cancelled, retried, rescued): the newer state stays, the sends count
+               UPDATE notification_jobs j
+                  SET channels_done = j.channels_done
+                                      || ARRAY(SELECT c FROM unnest(o.done) AS c WHERE c <> ALL (j.channels_done)),
+                      updated_at = now()
+                 FROM o
+                WHERE j.id = o.id AND j.id NOT IN (SELECT id FROM job) AND NOT o.done <@ j.channels_done
            ), history AS (
-               INSERT INTO notification_attempts (job_id, attempt, channel, outcome, detail, worker_id)
-               SELECT job.id, job.attempt, r.channel, r.outcome, r.detail, %(worker)s
-                 FROM job, ROWS FROM (jsonb_to_recordset(job.results) AS (channel text, outcome text, detail text))
-                           WITH ORDINALITY AS r (channel, outcome, detail, n)
-                ORDER BY job.id, r.n
+               UPDATE notification_attempts a
+                  SET outcome = r.outcome, detail = r.detail, finished_at = now(),
+                      claim_lost = o.id NOT IN (SELECT id FROM job)
+                 FROM o, jsonb_to_recordset(o.results) AS r (channel text, outcome text, detail text)
+                WHERE a.job_id = o.id AND a.attempt = o.attempt AND a.channel = r.channel
+                  AND a.worker_id = %(worker)s AND a.outcome IN ('started', 'unconfirmed')
            )
            SELECT id FROM job""",
         {"worker": worker_id, "outcomes": json.dumps([_outcome_record(job, outcome) for job, outcome in finished])},
@@ -162,23 +191,50 @@ def _outcome_record(job: ClaimedJob, outcome: Finished) -> dict[str, Any]:
     }
 
 
-async def release(db: Database, worker_id: str, job_ids: Sequence[uuid.UUID] | None = None) -> int:
-    """Puts a worker's unfinished jobs back (only ``job_ids`` when given), without counting the attempt."""
-    return await db.execute(
-        """UPDATE notification_jobs
-              SET status = 'pending', attempts = greatest(attempts - 1, 0), run_at = now(),
-                  locked_by = NULL, locked_at = NULL, updated_at = now()
-            WHERE status = 'processing' AND locked_by = %(worker)s
-              AND (%(ids)s::uuid[] IS NULL OR id = ANY(%(ids)s::uuid[]))""",
-        {"worker": worker_id, "ids": None if job_ids is None else list(job_ids)},
+async def release(
+    db: Database, worker_id: str, job_ids: Sequence[uuid.UUID] | None = None, *, begun: Sequence[uuid.UUID] = ()
+) -> int:
+    """Puts a worker's unfinished jobs back to pending (only ``job_ids`` when given).
+
+    A job whose sending had ``begun`` and was not recorded may have gone out: its attempt counts and
+    its rows say 'unconfirmed'. Any other job was never tried: its attempt and its rows are taken back.
+    """
+    row = await db.fetch_row(
+        """WITH mine AS MATERIALIZED (
+               SELECT id, attempts, id = ANY(%(begun)s::uuid[]) AS begun FROM notification_jobs
+                WHERE status = 'processing' AND locked_by = %(worker)s
+                  AND (%(ids)s::uuid[] IS NULL OR id = ANY(%(ids)s::uuid[]))
+                  FOR UPDATE
+           ), released AS (
+               UPDATE notification_jobs j
+                  SET status = 'pending', attempts = CASE WHEN mine.begun THEN j.attempts
+                                                          ELSE greatest(j.attempts - 1, 0) END,
+                      run_at = now(), locked_by = NULL, locked_at = NULL, updated_at = now()
+                 FROM mine WHERE j.id = mine.id
+           ), untried AS (
+               DELETE FROM notification_attempts a USING mine
+                WHERE a.job_id = mine.id AND NOT mine.begun AND a.attempt = mine.attempts
+                  AND a.worker_id = %(worker)s AND a.outcome = 'started'
+           ), unconfirmed AS (
+               UPDATE notification_attempts a
+                  SET outcome = 'unconfirmed', finished_at = now(),
+                      detail = 'the worker stopped while sending: this message may have gone out'
+                 FROM mine
+                WHERE a.job_id = mine.id AND mine.begun AND a.attempt = mine.attempts
+                  AND a.worker_id = %(worker)s AND a.outcome = 'started'
+           )
+           SELECT count(*) AS n FROM mine""",
+        {"worker": worker_id, "ids": None if job_ids is None else list(job_ids), "begun": list(begun)},
     )
+    released: int = row["n"]
+    return released
 
 
 async def rescue(db: Database, dead_after: float, stale_after: float) -> list[Row]:
     """Frees jobs held by a worker that stopped heart-beating, or held too long.
 
-    A job with attempts left goes back to pending; one without fails. Returns
-    (id, status, error) of each rescued job.
+    A job with attempts left goes back to pending; one without fails. Its attempt rows still 'started'
+    become 'unconfirmed': the message may have gone out. Returns (id, status, error) of each rescued job.
     """
     return await db.fetch_all(
         """WITH r AS MATERIALIZED (
@@ -192,6 +248,13 @@ async def rescue(db: Database, dead_after: float, stale_after: float) -> list[Ro
                   AND (w.id IS NULL OR w.heartbeat_at < now() - %(dead)s * interval '1 second'
                        OR j.locked_at < now() - %(stale)s * interval '1 second')
                   FOR UPDATE OF j SKIP LOCKED)
+           , unconfirmed AS (
+               UPDATE notification_attempts a
+                  SET outcome = 'unconfirmed', finished_at = now(),
+                      detail = r.why || ': this message may have gone out'
+                 FROM r JOIN notification_jobs j ON j.id = r.id
+                WHERE a.job_id = r.id AND a.attempt = j.attempts AND a.outcome = 'started'
+           )
            UPDATE notification_jobs j
               SET status = CASE WHEN j.attempts >= j.max_attempts THEN 'failed' ELSE 'pending' END,
                   error = r.why || CASE WHEN j.attempts >= j.max_attempts

@@ -32,6 +32,7 @@ class SmtpServer:
         self.messages: list[EmailMessage] = []
         self.port = 0
         self.delay = 0.0  # seconds each DATA takes
+        self.hold_reply = 0.0  # seconds between keeping a message and saying so: the sender cannot know it went
         self.in_data = 0  # messages being received right now
         self._next_replies: dict[str, collections.deque[str]] = collections.defaultdict(collections.deque)
         self._always: dict[str, str] = {}
@@ -103,6 +104,8 @@ class SmtpServer:
         message.received_at = time.monotonic()  # type: ignore[attr-defined]
         self.messages.append(message)
         self._arrived.set()
+        if self.hold_reply:
+            await asyncio.sleep(self.hold_reply)
         return "250 OK queued"
 
     # --- looking ---
@@ -130,6 +133,7 @@ class SmsApi:
 
     def __init__(self) -> None:
         self.requests: list[dict[str, object]] = []
+        self.delay = 0.0  # seconds each request takes before it is recorded and answered
         self.next_answers: collections.deque[tuple[int, dict[str, object]]] = collections.deque()
         self.url = ""
         self._server: tornado.httpserver.HTTPServer | None = None
@@ -142,7 +146,9 @@ class SmsApi:
         api = self
 
         class Messages(tornado.web.RequestHandler):
-            def post(self, account: str) -> None:
+            async def post(self, account: str) -> None:
+                if api.delay:
+                    await asyncio.sleep(api.delay)
                 form = {k: v[0] for k, v in urllib.parse.parse_qs(self.request.body.decode()).items()}
                 api.requests.append(
                     {"account": account, "auth": self.request.headers.get("Authorization"), "form": form}

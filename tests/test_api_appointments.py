@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -246,3 +247,34 @@ async def test_reminder_run_at_across_dst_is_stored_as_real_hours(api, make_salo
     assert body["startTime"] == "2027-03-28T10:00:00+01:00"
     reminder = next(job for job in body["notificationJobs"] if job["type"] == "reminder_24h")
     assert reminder["runAt"] == "2027-03-27T09:00:00+00:00"
+
+
+async def test_every_answer_shows_an_appointment_the_same_way(api, make_salon) -> None:
+    """Create, get, list, move and cancel answer with one shape, field by field, names included."""
+    salon = await make_salon()
+    token = salon.api_token
+    ids = await set_up_directory(api, token)
+
+    async def read(appointment_id: str, day: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
+        _, got = await api("GET", f"/appointments/{appointment_id}", token)
+        _, listed = await api("GET", f"/appointments?date={day}", token)
+        return got, next(item for item in listed if item["id"] == appointment_id)
+
+    status, created = await api("POST", "/appointments", token, ids | {"startTime": _at(IN_A_WEEK)})
+    assert status == 201
+    got, listed = await read(created["id"], IN_A_WEEK.astimezone(salon.salon.zone).date())
+    assert created == got == listed
+    assert (created["clientName"], created["staffName"], created["serviceName"]) == ("Ann Lee", "Bea Stylist", "Cut")
+
+    later = IN_A_WEEK + dt.timedelta(days=1)
+    status, moved = await api("PATCH", f"/appointments/{created['id']}", token, {"startTime": _at(later)})
+    assert status == 200
+    got, listed = await read(created["id"], later.astimezone(salon.salon.zone).date())
+    assert moved == got == listed
+    assert moved["clientName"] == "Ann Lee" and moved["startTime"] == later.astimezone(salon.salon.zone).isoformat()
+
+    status, cancelled = await api("POST", f"/appointments/{created['id']}/cancel", token)
+    assert status == 200
+    got, listed = await read(created["id"], later.astimezone(salon.salon.zone).date())
+    assert cancelled == got == listed
+    assert cancelled["status"] == "cancelled" and cancelled["serviceName"] == "Cut"

@@ -92,6 +92,32 @@ async def test_a_jobs_page_shows_its_attempts_in_plain_words(logged_in, make_boo
     assert "SMS provider answered 503" in timeline and "attempts 1 of 3" in timeline
 
 
+async def test_a_message_sent_after_the_job_was_cancelled_and_one_unconfirmed_read_plainly(
+    logged_in, make_booking, db
+) -> None:
+    session, salon = await logged_in()
+    confirmation = (await booked_jobs(make_booking, salon))["booking_confirmation"]
+    await db.execute(
+        """UPDATE notification_jobs SET status = 'cancelled', error = 'appointment was cancelled', attempts = 2,
+                  channels_done = '{email}'
+            WHERE id = %s""",
+        (confirmation.id,),
+    )
+    await db.execute(
+        """INSERT INTO notification_attempts (job_id, attempt, channel, outcome, detail, worker_id, finished_at,
+                                              claim_lost)
+           VALUES (%s, 1, 'email', 'unconfirmed', 'the worker stopped while sending: this message may have gone out',
+                   'w1', now(), false),
+                  (%s, 2, 'email', 'sent', 'accepted', 'w2', now(), true)""",
+        (confirmation.id, confirmation.id),
+    )
+    body = (await session.get(f"/jobs/{confirmation.id}")).body.decode()
+    assert re.search(r"Attempt 1: email\s+sent, unconfirmed at .*may have gone out", body)
+    assert re.search(
+        r"Attempt 2: email\s+sent at [^<]*, then the notification was cancelled \(appointment was cancelled\)", body
+    )
+
+
 async def test_another_salons_jobs_are_not_found(logged_in, make_booking) -> None:
     session, _ = await logged_in()
     _, theirs = await logged_in()

@@ -34,6 +34,17 @@ async def wait_for_status(db: Database, job_id, *statuses: str, timeout: float =
         await asyncio.sleep(0.05)
 
 
+async def until(read, expected, timeout: float = 10.0):
+    """Polls ``await read()`` until it equals ``expected``; fails with the last value otherwise."""
+    deadline = time.monotonic() + timeout
+    value = await read()
+    while value != expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        value = await read()
+    assert value == expected
+    return value
+
+
 async def attempts_of(db: Database, job_id) -> list[tuple[int, str, str]]:
     rows = await db.fetch_all(
         "SELECT attempt, channel, outcome FROM notification_attempts WHERE job_id = %s ORDER BY id", (job_id,)
@@ -363,7 +374,8 @@ async def test_an_outcome_the_database_refused_is_recorded_later_and_not_sent_ag
            $$ BEGIN RAISE EXCEPTION 'database is restarting'; END $$"""
     )
     await db.execute(
-        "CREATE TRIGGER refuse BEFORE INSERT ON notification_attempts FOR EACH ROW EXECUTE FUNCTION refuse_history()"
+        # The attempt row is written before the send; its outcome is written after, by an UPDATE: refuse that.
+        "CREATE TRIGGER refuse BEFORE UPDATE ON notification_attempts FOR EACH ROW EXECUTE FUNCTION refuse_history()"
     )
     try:
         await start_worker(smtp=smtp_server)
@@ -382,7 +394,7 @@ async def test_an_outcome_the_database_refused_is_recorded_later_and_not_sent_ag
 # --- claims ------------------------------------------------------------------
 
 
-async def test_a_worker_that_lost_its_claim_changes_nothing(
+async def test_a_send_that_lost_its_claim_is_recorded_and_the_newer_state_stays(
     db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
 ) -> None:
     new = await make_salon()
@@ -393,12 +405,12 @@ async def test_a_worker_that_lost_its_claim_changes_nothing(
     async with db.transaction() as cur:  # the salon cancels it while the email is on its way
         await queue.cancel_live(cur, booked.appointment_id, ["booking_confirmation"], "cancelled by hand")
     await smtp_server.wait_for(1)
-    await asyncio.sleep(0.5)  # the worker's fenced update has run by now
+    await until(lambda: attempts_of(db, booked.jobs[0].id), [(1, "email", "sent")])
     row = await job_row(db, booked.jobs[0].id)
-    assert row["status"] == "cancelled"
-    assert row["error"] == "cancelled by hand"
-    assert row["channels_done"] == []
-    assert await attempts_of(db, booked.jobs[0].id) == []
+    assert (row["status"], row["error"]) == ("cancelled", "cancelled by hand"), "the newer state stays"
+    assert row["channels_done"] == ["email"], "what went out is done: a retry would not send it again"
+    [attempt] = await db.fetch_all("SELECT * FROM notification_attempts WHERE job_id = %s", (booked.jobs[0].id,))
+    assert attempt["claim_lost"] and attempt["finished_at"] is not None
 
 
 async def test_claim_takes_each_job_once_and_only_due_ones(db, make_salon, make_booking) -> None:

@@ -148,6 +148,29 @@ async def test_job_of_a_killed_worker_is_delivered_by_another(
     assert row["attempts"] == 2
 
 
+async def test_a_message_the_server_took_before_the_kill_is_on_record_as_unconfirmed(
+    db, make_salon, make_booking, smtp_server: SmtpServer, spawn_worker
+) -> None:
+    """Killed after the mail server kept the message but before it said so: nobody can know it went out."""
+    new = await make_salon()
+    smtp_server.hold_reply = 30.0
+    job_id = (await make_booking(new.salon)).jobs[0].id
+    doomed = spawn_worker(smtp_server)
+    await smtp_server.wait_for(1, timeout=20)
+    doomed.send_signal(signal.SIGKILL)
+    await exited(doomed, 5)
+    smtp_server.hold_reply = 0.0
+    spawn_worker(smtp_server)
+    first, again = await smtp_server.wait_for(2, timeout=60)
+    assert first["Message-ID"] == again["Message-ID"] == f"<{job_id}.email@salonbook.localhost>"
+    await until(lambda: _all_completed(db, 1), 10, "the resend being recorded")
+    history = await db.fetch_all(
+        "SELECT attempt, outcome, detail FROM notification_attempts WHERE job_id = %s ORDER BY id", (job_id,)
+    )
+    assert [(row["attempt"], row["outcome"]) for row in history] == [(1, "unconfirmed"), (2, "sent")]
+    assert "may have gone out" in history[0]["detail"]
+
+
 async def test_sigterm_mid_batch_loses_nothing(db, make_salon, smtp_server: SmtpServer, spawn_worker) -> None:
     new = await make_salon()
     smtp_server.delay = 0.3
@@ -160,6 +183,10 @@ async def test_sigterm_mid_batch_loses_nothing(db, make_salon, smtp_server: Smtp
     assert counts["processing"] == 0
     assert counts["completed"] == len(smtp_server.messages)  # what was in flight finished
     assert counts["pending"] == 20 - counts["completed"]
+    unsure = await db.fetch_one(
+        "SELECT count(*) AS n FROM notification_attempts WHERE outcome IN ('started', 'unconfirmed')"
+    )
+    assert unsure["n"] == 0, "what was sent is recorded; what was never tried leaves no attempt behind"
     smtp_server.delay = 0.0
     spawn_worker(smtp_server)
     await smtp_server.wait_for(20, timeout=30)

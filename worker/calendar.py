@@ -12,18 +12,17 @@ from worker.delivery import Delivery
 def invitation(delivery: Delivery, organizer: str) -> str | None:
     """The iCalendar text for this delivery, or None when its type carries none.
 
-    One UID per appointment so calendars update the event in place; SEQUENCE is
-    the job's age relative to the appointment, so every later notice outranks
-    the earlier ones while retries of one job repeat the same number.
+    One UID per appointment so calendars update the event in place; SEQUENCE and
+    DTSTAMP are the appointment's revision, so every later notice outranks the
+    earlier ones, while retries of one notice repeat the same numbers.
     """
     method = delivery.kind.ics_method
     if method is None or delivery.starts is None or delivery.ends is None:
         return None
-    born = delivery.appointment_created_at or delivery.job.created_at
     event = icalendar.Event()
     event.add("uid", f"{delivery.job.appointment_id}@salonbook")
-    event.add("sequence", max(0, int((delivery.job.created_at - born).total_seconds())))
-    event.add("dtstamp", dt.datetime.now(dt.UTC))
+    event.add("sequence", delivery.revision)
+    event.add("dtstamp", delivery.revised_at.astimezone(dt.UTC))
     event.add("dtstart", delivery.starts.astimezone(dt.UTC))
     event.add("dtend", delivery.ends.astimezone(dt.UTC))
     event.add("summary", f"{delivery.service_name} at {delivery.salon_name}")

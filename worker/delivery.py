@@ -65,6 +65,25 @@ class Delivery:
         planned = self.job.payload.get("endTime")
         return dt.datetime.fromisoformat(planned) if planned else self.end_time
 
+    @property
+    def revision(self) -> int:
+        """The appointment's revision when this notice was made: the .ics SEQUENCE.
+
+        Jobs queued by the first release carry none; it counted the seconds from the booking to the
+        notice, and the upgrade started every appointment's revision at that count, so old and new agree.
+        """
+        revision = self.job.payload.get("revision")
+        if revision is not None:
+            return int(revision)
+        born = self.appointment_created_at or self.job.created_at
+        return max(0, int((self.job.created_at - born).total_seconds()))
+
+    @property
+    def revised_at(self) -> dt.datetime:
+        """When that revision was made, in whole seconds: the .ics DTSTAMP, the same on every retry."""
+        stamp = self.job.payload.get("revisedAt")
+        return dt.datetime.fromisoformat(stamp) if stamp else self.job.created_at.replace(microsecond=0)
+
     @cached_property
     def previous_start(self) -> dt.datetime | None:
         previous = self.job.payload.get("previousStartTime")

@@ -57,6 +57,7 @@ class Worker:
         self._chores: dict[str, asyncio.Task[None]] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
         self._unsettled = 0  # claimed jobs whose outcome is not recorded yet
+        self._begun: set[uuid.UUID] = set()  # jobs whose sending began and whose outcome is not recorded
         self._settled = asyncio.Event()
         self._outcomes: list[tuple[ClaimedJob, Outcome]] = []
         self._recorder: asyncio.Task[None] | None = None
@@ -100,7 +101,7 @@ class Worker:
         await self._finish_in_flight(self.settings.shutdown_timeout)
         await _cancel(self._chores.values())
         with _logged("put unsent jobs back"):
-            released = await claims.release(self.db, self.id)
+            released = await claims.release(self.db, self.id, begun=list(self._begun))
             if released:
                 log.info("worker %s: %d claimed jobs put back to pending", self.id, released)
         with _logged("deregister"):
@@ -160,7 +161,7 @@ class Worker:
         """Starts sending ``jobs`` without waiting for them; a batch that cannot be read goes back at once."""
         self._unsettled += len(jobs)
         try:
-            rows = await claims.load_deliveries(self.db, [job.id for job in jobs])
+            rows = await claims.start_attempts(self.db, self.id, jobs)
         except Exception:
             self._settle(len(jobs))
             with _logged("put a batch back"):
@@ -178,6 +179,7 @@ class Worker:
             async with self._slots:
                 if self._stopping or row is None:
                     return  # stop() puts it back; a vanished job has nothing to update
+                self._begun.add(job.id)
                 with _logged(f"attempt job {job.id}"):  # it stays claimed; the rescue frees it
                     outcome = await self._attempt(Delivery.from_row(job, row))
         finally:
@@ -193,27 +195,27 @@ class Worker:
             self._recorder = asyncio.get_running_loop().create_task(self._write_outcomes())
 
     async def _write_outcomes(self) -> None:
-        """Writes outcomes until none wait. A failed write (PostgreSQL restarting) is tried again:
-        forgetting it would leave sent jobs claimed until the rescue re-sends them."""
+        """Writes outcomes until none wait. A failed write (PostgreSQL restarting) is tried again, also
+        while stopping (stop() gives it shutdown_timeout): forgetting it would re-send what went out.
+        Should it never get through, the attempt rows written before sending still say 'started', and
+        the rescue marks them 'unconfirmed'."""
         while self._outcomes:
             finished, self._outcomes = self._outcomes, []
             try:
                 lost = await claims.finish(self.db, self.id, finished)
             except Exception:
                 log.exception("worker could not record %d outcomes; trying again", len(finished))
-                if self._stopping:  # stop() puts what is still claimed back
-                    self._settle(len(finished))
-                    return
                 self._outcomes[:0] = finished
                 await asyncio.sleep(_RECORD_RETRY)
                 continue
             for job in lost:
                 log.warning(
                     "job %s: claim lost during attempt %d (cancelled, retried or rescued meanwhile); "
-                    "its newer state stays",
+                    "what was sent is recorded, its newer state stays",
                     job.id,
                     job.attempts,
                 )
+            self._begun.difference_update(job.id for job, _ in finished)
             self._settle(len(finished))
 
     async def _finish_in_flight(self, timeout: float) -> None:

