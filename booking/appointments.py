@@ -16,6 +16,7 @@ import aiopg
 import psycopg2.errors
 
 from booking import notifications
+from booking.clients import ERASED
 from booking.errors import Conflict, Invalid, NotFound, SlotTaken
 from booking.models import Appointment, Client, Revision, Salon, display_name
 from booking.notice_types import ABOUT_BOOKING
@@ -160,7 +161,7 @@ async def book(
                      FROM service
                    RETURNING id, client_id, end_time, revision, revised_at)
                SELECT booked.id, booked.end_time, booked.revision, booked.revised_at,
-                      c.first_name, c.last_name, c.email, c.phone, c.opted_in_reminders
+                      c.first_name, c.last_name, c.email, c.phone, c.opted_in_reminders, c.erased_at
                  FROM booked JOIN clients c ON c.id = booked.client_id""",
             {
                 "salon": salon.id,
@@ -180,7 +181,10 @@ async def book(
             email=row.pop("email"),
             phone=row.pop("phone"),
             opted_in_reminders=row.pop("opted_in_reminders"),
+            erased_at=row.pop("erased_at"),
         )
+        if client.erased_at is not None:
+            raise Conflict(ERASED, "client_id")
         await queue.enqueue(
             cur,
             salon_id=salon.id,
@@ -292,6 +296,7 @@ _SELECT_NAMED = """
        AND (%(from)s::timestamptz IS NULL OR a.start_time >= %(from)s)
        AND (%(until)s::timestamptz IS NULL OR a.start_time < %(until)s)
        AND (%(staff)s::uuid IS NULL OR a.staff_id = %(staff)s)
+       AND (%(client)s::uuid IS NULL OR a.client_id = %(client)s)
      ORDER BY a.start_time, s.first_name, s.last_name, a.id"""
 
 
@@ -303,7 +308,8 @@ async def get_appointment(db: Database, salon_id: uuid.UUID, appointment_id: uui
 async def _read(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment:
     """An appointment as every answer shows it, read on the caller's transaction (after its own writes)."""
     await cur.execute(
-        _SELECT_NAMED, {"salon": salon_id, "id": appointment_id, "from": None, "until": None, "staff": None}
+        _SELECT_NAMED,
+        {"salon": salon_id, "id": appointment_id, "from": None, "until": None, "staff": None, "client": None},
     )
     row: Row | None = await cur.fetchone()
     if row is None:
@@ -316,9 +322,21 @@ async def list_between(
 ) -> list[Appointment]:
     """Appointments starting in [start, end), all statuses, in time order, with names."""
     rows = await db.fetch_all(
-        _SELECT_NAMED, {"salon": salon_id, "id": None, "from": start, "until": end, "staff": staff_id}
+        _SELECT_NAMED,
+        {"salon": salon_id, "id": None, "from": start, "until": end, "staff": staff_id, "client": None},
     )
     return [_named(row) for row in rows]
+
+
+async def of_client(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> list[Appointment]:
+    """Every appointment of one client, oldest first, with its notification jobs."""
+    rows = await db.fetch_all(
+        _SELECT_NAMED,
+        {"salon": salon_id, "id": None, "from": None, "until": None, "staff": None, "client": client_id},
+    )
+    found = [_named(row) for row in rows]
+    jobs = await queue.for_appointments(db, [appointment.id for appointment in found]) if found else {}
+    return [_with_jobs(appointment, jobs.get(appointment.id, [])) for appointment in found]
 
 
 def local_day_bounds(salon: Salon, day: dt.date) -> tuple[dt.datetime, dt.datetime]:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import uuid
 
+import aiopg
+
 from booking import fields
-from booking.errors import NotFound
+from booking.errors import Conflict, NotFound
 from booking.models import Client, ClientDetails
-from db import Database
+from db import Database, Row
+
+ERASED = "this client's personal data was erased on request; add them again as a new client if they return"
 
 
 def _checked(details: ClientDetails, region: str) -> tuple[str, str, str | None, str | None, bool]:
@@ -30,18 +34,20 @@ async def update_client(
 ) -> Client:
     row = await db.fetch_one(
         """UPDATE clients SET first_name = %s, last_name = %s, email = %s, phone = %s, opted_in_reminders = %s
-            WHERE id = %s AND salon_id = %s RETURNING id, first_name, last_name, email, phone, opted_in_reminders""",
+            WHERE id = %s AND salon_id = %s AND erased_at IS NULL
+        RETURNING id, first_name, last_name, email, phone, opted_in_reminders""",
         (*_checked(details, region), client_id, salon_id),
     )
     if row is None:
-        raise NotFound("no such client", "client_id")
+        await get_client(db, salon_id, client_id)  # NotFound, or else:
+        raise Conflict(ERASED)
     return Client(**row)
 
 
 async def list_clients(db: Database, salon_id: uuid.UUID, search: str = "", limit: int = 500) -> list[Client]:
     rows = await db.fetch_all(
         """SELECT id, first_name, last_name, email, phone, opted_in_reminders FROM clients
-             WHERE salon_id = %s
+             WHERE salon_id = %s AND erased_at IS NULL
                AND (%s = '' OR first_name || ' ' || last_name ILIKE %s OR email ILIKE %s OR phone LIKE %s)
              ORDER BY first_name, last_name, id LIMIT %s""",
         (salon_id, search, f"%{search}%", f"%{search}%", f"%{search}%", limit),
@@ -51,10 +57,29 @@ async def list_clients(db: Database, salon_id: uuid.UUID, search: str = "", limi
 
 async def get_client(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> Client:
     row = await db.fetch_one(
-        """SELECT id, first_name, last_name, email, phone, opted_in_reminders
+        """SELECT id, first_name, last_name, email, phone, opted_in_reminders, erased_at
              FROM clients WHERE id = %s AND salon_id = %s""",
         (client_id, salon_id),
     )
+    if row is None:
+        raise NotFound("no such client", "client_id")
+    return Client(**row)
+
+
+async def erase(cur: aiopg.Cursor, salon_id: uuid.UUID, client_id: uuid.UUID) -> Client:
+    """Replaces the client's name, email and phone and turns their reminders off; returns them as they were."""
+    await cur.execute(
+        """UPDATE clients c
+              SET first_name = 'Erased', last_name = 'client', email = NULL, phone = NULL,
+                  opted_in_reminders = false, erased_at = now()
+             FROM (SELECT id, first_name, last_name, email, phone, opted_in_reminders, erased_at
+                     FROM clients WHERE id = %s AND salon_id = %s FOR UPDATE) AS before
+            WHERE c.id = before.id
+        RETURNING before.id, before.first_name, before.last_name, before.email, before.phone,
+                  before.opted_in_reminders, before.erased_at""",
+        (client_id, salon_id),
+    )
+    row: Row | None = await cur.fetchone()
     if row is None:
         raise NotFound("no such client", "client_id")
     return Client(**row)

@@ -23,6 +23,7 @@ from jobqueue import queue
 
 STATUSES = queue.STATUSES  # what a salon can filter its jobs by
 TIMELINE_LIMIT = 500  # an appointment's notices; far more than any real one has
+CLIENT_LIMIT = 10_000  # a client's notices over the years
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ async def _select(
     status: str | None = None,
     type: str | None = None,
     appointment_id: uuid.UUID | None = None,
+    client_id: uuid.UUID | None = None,
     day: dt.date | None = None,
     limit: int,
 ) -> list[Job]:
@@ -158,6 +160,7 @@ async def _select(
               AND (%(status)s::text IS NULL OR j.status = %(status)s)
               AND (%(type)s::text IS NULL OR j.type = %(type)s)
               AND (%(appointment)s::uuid IS NULL OR j.appointment_id = %(appointment)s)
+              AND (%(client)s::uuid IS NULL OR j.client_id = %(client)s)
               AND (%(day)s::date IS NULL OR (j.run_at AT TIME ZONE s.timezone)::date = %(day)s)
             ORDER BY j.created_at DESC, j.run_at DESC, j.id
             LIMIT %(limit)s""",
@@ -167,11 +170,34 @@ async def _select(
             "status": status,
             "type": type,
             "appointment": appointment_id,
+            "client": client_id,
             "day": day,
             "limit": limit,
         },
     )
     return [Job.from_row(row) for row in rows]
+
+
+async def of_client(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> list[Job]:
+    """Every notification to one client, oldest first, each with its attempt history."""
+    found = await _select(db, salon_id, client_id=client_id, limit=CLIENT_LIMIT)
+    history = await _history(db, [job.id for job in found])
+    return [dataclasses.replace(job, history=history.get(job.id, ())) for job in reversed(found)]
+
+
+async def forget_addresses(cur: aiopg.Cursor, client_id: uuid.UUID, email: str, phone: str) -> None:
+    """Blanks a client's addresses out of their jobs' errors and attempt details (the servers' words quote them)."""
+    await cur.execute(
+        """WITH theirs AS (SELECT id FROM notification_jobs WHERE client_id = %(client)s),
+           errors AS (
+               UPDATE notification_jobs
+                  SET error = replace(replace(error, %(email)s, '[erased]'), %(phone)s, '[erased]')
+                WHERE id IN (SELECT id FROM theirs) AND error IS NOT NULL)
+           UPDATE notification_attempts
+              SET detail = replace(replace(detail, %(email)s, '[erased]'), %(phone)s, '[erased]')
+            WHERE job_id IN (SELECT id FROM theirs)""",
+        {"client": client_id, "email": email, "phone": phone},
+    )
 
 
 async def _history(db: Database, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[Attempt, ...]]:

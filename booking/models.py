@@ -114,6 +114,7 @@ class Client:
     email: str | None
     phone: str | None
     opted_in_reminders: bool
+    erased_at: dt.datetime | None = None  # their personal data was erased on request; the history stays
 
     @property
     def name(self) -> str:

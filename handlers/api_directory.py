@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from booking import clients, services, staff
+from booking import client_data, clients, services, staff
 from booking.models import ClientDetails, ServiceDetails, StaffDetails, WorkingHours
 from handlers.api import ApiHandler, Body
 
@@ -76,3 +76,15 @@ class ClientListApi(ApiHandler):
 class ClientApi(ApiHandler):
     async def get(self, client_id: str) -> None:
         self.write_json(await clients.get_client(self.db, self.salon.id, self.path_id(client_id, "client_id")))
+
+
+class ClientExportApi(ApiHandler):
+    """Everything the salon holds about one client: their details, appointments and messages."""
+
+    async def get(self, client_id: str) -> None:
+        self.write_json(await client_data.export(self.db, self.salon.id, self.path_id(client_id, "client_id")))
+
+
+class EraseClientApi(ApiHandler):
+    async def post(self, client_id: str) -> None:
+        self.write_json(await client_data.erase(self.db, self.salon.id, self.path_id(client_id, "client_id")))

@@ -63,6 +63,8 @@ API_ROUTES = [
     (rf"/api/v1/services/{ID}", directory.ServiceApi),
     (r"/api/v1/clients", directory.ClientListApi),
     (rf"/api/v1/clients/{ID}", directory.ClientApi),
+    (rf"/api/v1/clients/{ID}/export", directory.ClientExportApi),
+    (rf"/api/v1/clients/{ID}/erase", directory.EraseClientApi),
     (r"/api/v1/appointments", appointments.AppointmentListApi),
     (rf"/api/v1/appointments/{ID}", appointments.AppointmentApi),
     (rf"/api/v1/appointments/{ID}/cancel", appointments.CancelAppointmentApi),

@@ -115,6 +115,16 @@ async def cancel_live(cur: aiopg.Cursor, appointment_id: uuid.UUID, types: Itera
     )
 
 
+async def cancel_client(cur: aiopg.Cursor, client_id: uuid.UUID, reason: str) -> None:
+    """Cancels every pending or in-flight job of a client, whatever it is about."""
+    await cur.execute(
+        """UPDATE notification_jobs
+              SET status = 'cancelled', error = %s, updated_at = now(), locked_by = NULL, locked_at = NULL
+            WHERE client_id = %s AND status IN ('pending', 'processing')""",
+        (reason, client_id),
+    )
+
+
 async def for_appointment(cur: aiopg.Cursor, appointment_id: uuid.UUID) -> list[QueuedJob]:
     await cur.execute(
         """SELECT id, type, status, run_at FROM notification_jobs

@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import aiopg
+
 from db import Database, Row
 
 # Names the salon a message belongs to, so the catcher files it on the salon's outbox page.
@@ -60,6 +62,23 @@ async def list_for_salon(db: Database, salon_id: uuid.UUID, limit: int = 50) -> 
         (salon_id, limit),
     )
     return [_message(row) for row in rows]
+
+
+async def to_recipients(db: Database, salon_id: uuid.UUID, addresses: Sequence[str]) -> list[OutboxMessage]:
+    """The salon's kept messages to any of ``addresses``, oldest first (a client's data, on request)."""
+    rows = await db.fetch_all(
+        """SELECT id, salon_id, channel, sender, recipients, subject, message_id, body, received_at
+             FROM outbox_messages WHERE salon_id = %s AND recipients && %s::text[] ORDER BY id""",
+        (salon_id, list(addresses)),
+    )
+    return [_message(row) for row in rows]
+
+
+async def forget_recipients(cur: aiopg.Cursor, salon_id: uuid.UUID, addresses: Sequence[str]) -> None:
+    """Deletes the salon's kept messages to any of ``addresses``: part of erasing a client."""
+    await cur.execute(
+        "DELETE FROM outbox_messages WHERE salon_id = %s AND recipients && %s::text[]", (salon_id, list(addresses))
+    )
 
 
 async def get(db: Database, salon_id: uuid.UUID, message_id: int) -> OutboxMessage | None:

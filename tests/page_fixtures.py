@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import http.cookies
 import urllib.parse
+import uuid
 from typing import Any
 
 import pytest
 
+from booking import accounts
 from booking.accounts import NewSalon
+from db import Database
 
 
 class PageSession:
@@ -49,6 +52,16 @@ class PageSession:
         response = await self.post("/login", {"email": email, "password": password})
         assert response.code == 303, f"login as {email} answered {response.code}: {response.body[:300]!r}"
         return response
+
+
+async def add_receptionist(db: Database, salon_id: uuid.UUID) -> str:
+    """A receptionist of the salon (password "correct horse battery"); returns their login email."""
+    email = f"desk-{salon_id.hex[:8]}@example.com"
+    await db.execute(
+        "INSERT INTO users (salon_id, email, password_hash, role) VALUES (%s, %s, %s, 'receptionist')",
+        (salon_id, email, await accounts.hash_password("correct horse battery")),
+    )
+    return email
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ ALLOWED = {
     "config": set(),
     "db": set(),
     "jobqueue": {"db"},
-    "booking": {"db", "jobqueue"},
+    "booking": {"db", "jobqueue", "outbox"},
     "outbox": {"db"},
     "worker": {"booking", "db", "jobqueue", "outbox"},
     "handlers": {"booking", "db", "outbox"},

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from booking import accounts
 from db import Database
 from db.nightly import NightlyBackups
 from handlers.app import Salonbook
+from tests.page_fixtures import add_receptionist
 
 
 @pytest.fixture
@@ -39,15 +39,6 @@ def app(db: Database, database_url: str, folder: Path, external: bool) -> Salonb
     return Salonbook(db=db, cookie_secret="test-cookie-secret", backups=nightly)
 
 
-async def receptionist_of(db: Database, salon_id) -> str:
-    email = f"desk-{salon_id.hex[:8]}@example.com"
-    await db.execute(
-        "INSERT INTO users (salon_id, email, password_hash, role) VALUES (%s, %s, %s, 'receptionist')",
-        (salon_id, email, await accounts.hash_password("correct horse battery")),
-    )
-    return email
-
-
 async def test_the_owner_sees_the_backups_and_downloads_the_newest(logged_in, folder: Path) -> None:
     session, _ = await logged_in()
     page = (await session.get("/settings")).body.decode()
@@ -66,7 +57,7 @@ async def test_the_owner_sees_the_backups_and_downloads_the_newest(logged_in, fo
 async def test_a_receptionist_cannot_open_settings_or_download_a_backup(logged_in, pages, db: Database) -> None:
     _, salon = await logged_in()
     session = pages()
-    await session.login(await receptionist_of(db, salon.salon.id))
+    await session.login(await add_receptionist(db, salon.salon.id))
     for path in ("/settings", "/settings/backups/newest"):
         response = await session.get(path)
         assert response.code == 403, path

@@ -4,7 +4,7 @@ from typing import Any
 
 from tornado.routing import Rule
 
-from handlers.pages import auth, booking, day, directory, jobs, outbox, settings, tokens
+from handlers.pages import auth, booking, client_data, day, directory, jobs, outbox, settings, tokens
 from handlers.pages.base import PageHandler
 
 ID = r"([^/]+)"  # checked by the page: anything but an id of this salon is a 404 page
@@ -22,11 +22,11 @@ class NotFoundPage(PageHandler):
 def _directory_routes() -> list[tuple[str, type[PageHandler], dict[str, Any]]]:
     routes: list[tuple[str, type[PageHandler], dict[str, Any]]] = []
     for kind in directory.DIRECTORIES:
-        settings = {"directory": kind}
+        which = {"directory": kind}
         routes += [
-            (kind.path, directory.DirectoryListPage, settings),
-            (f"{kind.path}/new", directory.DirectoryNewPage, settings),
-            (rf"{kind.path}/{ID}/edit", directory.DirectoryEditPage, settings),
+            (kind.path, directory.DirectoryListPage, which),
+            (f"{kind.path}/new", directory.DirectoryNewPage, which),
+            (rf"{kind.path}/{ID}/edit", directory.DirectoryEditPage, which),
         ]
     return routes
 
@@ -48,6 +48,8 @@ ROUTES: list[Rule | tuple[Any, ...]] = [
     (rf"/jobs/{ID}/cancel", jobs.CancelJob),
     (r"/outbox", outbox.OutboxListPage),
     (rf"/outbox/{ID}", outbox.OutboxMessagePage),
+    (rf"/clients/{ID}/export", client_data.ClientExportPage),
+    (rf"/clients/{ID}/erase", client_data.EraseClientPage),
     (r"/tokens", tokens.TokensPage),
     (rf"/tokens/{ID}/revoke", tokens.RevokeToken),
     (r"/settings", settings.SettingsPage),

@@ -1,0 +1,29 @@
+"""The owner's answers to a client's request: their data as a download, or erased (after a confirmation)."""
+
+from __future__ import annotations
+
+import json
+
+from booking import client_data, clients
+from handlers.api import to_json
+from handlers.pages.base import OwnerPage, page_id
+
+
+class ClientExportPage(OwnerPage):
+    async def get(self, client_id: str) -> None:
+        found = await client_data.export(self.db, self.salon.id, page_id(client_id))
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.set_header("Content-Disposition", f'attachment; filename="client-{found.client.id}.json"')
+        self.finish(json.dumps(to_json(found, self.salon.zone), indent=2))
+
+
+class EraseClientPage(OwnerPage):
+    """GET asks "are you sure?"; only the POST of that page erases."""
+
+    async def get(self, client_id: str) -> None:
+        client = await clients.get_client(self.db, self.salon.id, page_id(client_id))
+        self.render_page("client_erase.html", client=client)
+
+    async def post(self, client_id: str) -> None:
+        await client_data.erase(self.db, self.salon.id, page_id(client_id))
+        self.redirect("/clients", status=303)
