@@ -7,6 +7,7 @@ import urllib.parse
 import pytest
 
 from handlers.pages.auth import LoginThrottle
+from handlers.pages.base import safe_next
 
 PAGES_BEHIND_LOGIN = (
     "/",
@@ -54,14 +55,53 @@ async def test_login_goes_back_where_it_was_asked_and_keeps_the_email_on_failure
     assert (await session.get("/clients")).code == 200
 
 
-@pytest.mark.parametrize("next_path", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
+# Each of these has sent a browser somewhere else, or would, or broke the answer (CR/LF: a header split).
+OFF_SITE = (
+    "//evil.example/",
+    "https://evil.example/",
+    "/\\evil.example",
+    "/\\/evil.example",
+    "/%09/evil.example",
+    "/%2F/evil.example",
+    "/%5Cevil.example",
+    "/\t/evil",
+    "/\n/evil.example",
+    "/ /evil.example",
+    "/\u3000/evil.example",
+    "javascript:alert(1)",
+    "JavaScript:alert(1)",
+    " /clients",
+    "evil.example",
+    "/clients\r\nSet-Cookie: user=x",
+    "/clients%0d%0aSet-Cookie:%20user=x",
+    "/clients%00",
+    "",
+)
+
+
+@pytest.mark.parametrize("next_path", OFF_SITE)
+def test_next_takes_only_a_local_path(next_path: str) -> None:
+    assert safe_next(next_path) == "/"
+    assert safe_next(next_path, "/jobs") == "/jobs"
+
+
+@pytest.mark.parametrize("next_path", ["/clients", "/?date=2030-01-01", "/jobs?status=failed&type=reminder_2h#top"])
+def test_next_keeps_a_local_path_as_it_is(next_path: str) -> None:
+    assert safe_next(next_path) == next_path
+
+
+@pytest.mark.parametrize("next_path", ["//evil.example/", "/%09/evil.example", "/\t/evil", "/x\r\nSet-Cookie: a=b"])
 async def test_login_never_sends_the_user_off_site(pages, make_salon, next_path: str) -> None:
     salon = await make_salon()
     session = pages()
+    form = await session.get("/login?" + urllib.parse.urlencode({"next": next_path}))
+    assert form.code == 200 and b'name="next" value="/"' in form.body
     response = await session.post(
         "/login", {"email": salon.owner.email, "password": "correct horse battery", "next": next_path}
     )
     assert (response.code, response.headers["Location"]) == (303, "/")
+    again = await session.get("/login?" + urllib.parse.urlencode({"next": next_path}))  # logged in: straight on
+    assert (again.code, again.headers["Location"]) == (302, "/")
 
 
 async def test_logout_is_a_post_with_the_form_token(logged_in) -> None:

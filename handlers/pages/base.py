@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import urllib.parse
 import uuid
 from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import tornado.web
@@ -41,6 +42,9 @@ ERROR_TEXT = {
     503: "The database cannot be reached just now. Try again in a minute.",
 }
 
+# Control characters (C0 and DEL), space and backslash: never in a path we send a browser to.
+_UNSAFE_IN_NEXT = re.compile(r"[\x00-\x20\x7f\\]")
+
 Form = dict[str, str]
 Errors = dict[str, str]
 
@@ -62,9 +66,24 @@ def page_id(value: str) -> uuid.UUID:
 
 
 def safe_next(value: str | None, default: str = "/") -> str:
-    """A local path to go back to; anything pointing off-site falls back to ``default``."""
-    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+    """A local path to go back to; anything else falls back to ``default``.
+
+    Browsers drop tabs and newlines inside a URL and read a backslash as a
+    slash, so ``/\t/evil.example`` or ``/\\evil.example`` would leave the
+    site: only a path that starts with a single ``/`` and holds no backslash,
+    whitespace or control character, neither as written nor once
+    percent-decoded, and that names no scheme or host, is taken.
+    """
+    if not value:
         return default
+    for form in (value, urllib.parse.unquote(value)):
+        if not form.startswith("/") or form.startswith("//") or _UNSAFE_IN_NEXT.search(form):
+            return default
+        if any(character.isspace() or not character.isprintable() for character in form):
+            return default  # Unicode spaces, line separators, format characters
+        parts = urllib.parse.urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return default
     return value
 
 
@@ -165,7 +184,7 @@ class SalonPage(PageHandler):
             return
         if self.request.method not in ("GET", "HEAD"):
             raise tornado.web.HTTPError(403, "log in first")
-        self.redirect(f"{self.get_login_url()}?{urlencode({'next': self.request.uri})}")
+        self.redirect(f"{self.get_login_url()}?{urllib.parse.urlencode({'next': self.request.uri})}")
 
 
 class OwnerPage(SalonPage):
