@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import hashlib
-import hmac
 import re
 import secrets
 import time
@@ -16,12 +13,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg2.errors
 
-from booking import fields
+from booking import fields, passwords
 from booking.errors import Conflict, Invalid, NotFound
 from booking.models import ApiToken, Salon, User
 from db import Database
 
-_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD_LENGTH = 8
 _FIRST_SALON_LOCK = 7_424_613_002  # serialises first-run setups (see db/migrations.py for its sibling)
 
@@ -33,36 +29,7 @@ class NewSalon:
     api_token: str
 
 
-# --- passwords and tokens ----------------------------------------------------
-
-
-def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=64 * 1024 * 1024)
-
-
-def _hash_password_sync(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = _scrypt(password, salt, _SCRYPT_N, _SCRYPT_R, _SCRYPT_P)
-    encode = base64.b64encode
-    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${encode(salt).decode()}${encode(digest).decode()}"
-
-
-def _check_password_sync(password: str, stored: str) -> bool:
-    try:
-        _, n, r, p, salt, digest = stored.split("$")
-        actual = _scrypt(password, base64.b64decode(salt), int(n), int(r), int(p))
-    except ValueError:
-        return False
-    return hmac.compare_digest(actual, base64.b64decode(digest))
-
-
-async def hash_password(password: str) -> str:
-    """scrypt is deliberately slow: it runs in the default executor, off the IOLoop."""
-    return await asyncio.get_running_loop().run_in_executor(None, _hash_password_sync, password)
-
-
-async def check_password(password: str, stored: str) -> bool:
-    return await asyncio.get_running_loop().run_in_executor(None, _check_password_sync, password, stored)
+# --- tokens ------------------------------------------------------------------
 
 
 def _token_hash(token: str) -> bytes:
@@ -113,7 +80,7 @@ async def create_salon(
     email = fields.email(email, "email") or ""
     if len(owner_password) < MIN_PASSWORD_LENGTH:
         raise Invalid(f"the password needs at least {MIN_PASSWORD_LENGTH} characters", "owner_password")
-    password_hash = await hash_password(owner_password)
+    password_hash = await passwords.hash_password(owner_password)
     token = secrets.token_urlsafe(32)
     async with db.transaction() as cur:
         if only_if_first:
@@ -190,15 +157,24 @@ async def revoke_api_token(db: Database, salon_id: uuid.UUID, token_id: uuid.UUI
 
 
 async def authenticate(db: Database, email: str, password: str) -> User | None:
-    """The user with these credentials, or None. Takes as long for unknown emails."""
+    """The user with these credentials, or None. Takes as long for unknown emails.
+
+    A matching hash made at an older cost is made again at today's (once: the
+    update is fenced on the old hash).
+    """
     row = await db.fetch_one(
         "SELECT id, salon_id, email, role, password_hash FROM users WHERE lower(email) = lower(%s)",
         (email.strip(),),
     )
-    stored = row.pop("password_hash") if row else _DUMMY_HASH
-    if await check_password(password, stored) and row:
-        return User(**row)
-    return None
+    stored = row.pop("password_hash") if row else passwords.no_match()
+    if not (await passwords.check_password(password, stored) and row):
+        return None
+    if passwords.outdated(stored):
+        await db.execute(
+            "UPDATE users SET password_hash = %s WHERE id = %s AND password_hash = %s",
+            (await passwords.hash_password(password), row["id"], stored),
+        )
+    return User(**row)
 
 
 async def user_and_salon(db: Database, user_id: uuid.UUID) -> tuple[User, Salon] | None:
@@ -213,9 +189,6 @@ async def user_and_salon(db: Database, user_id: uuid.UUID) -> tuple[User, Salon]
         return None
     user = User(id=user_id, salon_id=row["id"], email=row.pop("user_email"), role=row.pop("role"))
     return user, Salon(**row)
-
-
-_DUMMY_HASH = _hash_password_sync(secrets.token_hex(8))
 
 
 async def signing_secret(db: Database) -> str:

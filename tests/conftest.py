@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import tornado.ioloop
 
-from booking import accounts
+from booking import accounts, passwords
 from booking.accounts import NewSalon
 from db import Database, migrations, scratch
 from handlers.app import Salonbook, WebSettings
@@ -27,6 +27,12 @@ from handlers.app import Salonbook, WebSettings
 ROOT = Path(__file__).resolve().parent.parent
 
 pytest_plugins = ("tests.servers", "tests.worker_fixtures", "tests.page_fixtures")
+
+# scrypt at OWASP's cost takes a third of a second and 128 MiB per hash; the suite hashes hundreds of
+# passwords. Hashes made here cost 1/128 of that: the same code, a smaller number (test_booking_passwords
+# checks OWASP's cost itself). Processes the tests start (server.py) keep the product's cost.
+TEST_PASSWORD_COST = passwords.Cost(n=2**10, r=8, p=1)
+passwords.set_cost(TEST_PASSWORD_COST)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from booking import accounts
+from booking import passwords
 from booking.accounts import NewSalon
 from db import Database
 
@@ -59,7 +59,7 @@ async def add_receptionist(db: Database, salon_id: uuid.UUID) -> str:
     email = f"desk-{salon_id.hex[:8]}@example.com"
     await db.execute(
         "INSERT INTO users (salon_id, email, password_hash, role) VALUES (%s, %s, %s, 'receptionist')",
-        (salon_id, email, await accounts.hash_password("correct horse battery")),
+        (salon_id, email, await passwords.hash_password("correct horse battery")),
     )
     return email
 

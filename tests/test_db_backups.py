@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import tornado.ioloop
 
-from booking import accounts
+from booking import passwords
 from db import Database, backups, migrations, scratch
 from db.nightly import NightlyBackups, last_slot
 from handlers.app import Salonbook
@@ -88,7 +88,7 @@ def salon_database(postgres_url: str, name: str, *, extra_sql: str = "") -> Iter
     """A migrated database with one salon called ``name`` (and ``extra_sql`` run in it)."""
     with scratch.database(postgres_url, "salonbook_backup_source") as url:
         asyncio.run(upgrade(url))
-        hashed = accounts._hash_password_sync("long enough")
+        hashed = passwords.hash_password_sync("long enough")
         scalar(url, "INSERT INTO salons (slug, name, timezone) VALUES (%s, %s, 'UTC') RETURNING id", (name, name))
         scalar(url, "INSERT INTO secrets (name, value) VALUES ('cookie_secret', %s) RETURNING name", (hashed,))
         if extra_sql:

@@ -21,7 +21,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from booking import accounts
+from booking import accounts, passwords
 from db import Database, backups, migrations, scratch
 from tests.conftest import ROOT, upgrade
 from tests.snapshots import table_rows
@@ -96,7 +96,7 @@ INSERT INTO secrets (name, value) VALUES ('cookie_secret', 'the first release''s
 def first_release_database(url: str) -> None:
     """Makes the database at ``url`` what the first release left: its schema, rows in every table, no versions."""
     values = {
-        "password_hash": accounts._hash_password_sync(OWNER_PASSWORD),
+        "password_hash": passwords.hash_password_sync(OWNER_PASSWORD),
         "token_hash": hashlib.sha256(API_TOKEN.encode()).digest(),
     }
     conn = psycopg2.connect(url)
