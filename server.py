@@ -24,8 +24,6 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-import tornado.httpserver
-
 import config
 from booking import accounts
 from booking.errors import BookingError
@@ -33,7 +31,7 @@ from config import options
 from db import Database, backups, migrations
 from db.embedded import EmbeddedPostgres
 from db.nightly import NightlyBackups
-from handlers.app import Salonbook, WebSettings
+from handlers.app import Salonbook, WebSettings, http_server
 from jobqueue import queue
 from outbox.catcher import MailCatcher
 from worker.runner import Worker
@@ -41,10 +39,6 @@ from worker.settings import MailSettings, SmsSettings, WorkerSettings
 from worker.wiring import build_channels
 
 log = logging.getLogger("salonbook")
-
-# Tornado's own body cap answers with a bare 400 and drops the connection;
-# ours (options.max_body_size) answers 413 in JSON. This one is the backstop.
-HARD_BODY_LIMIT = 8 * 1024 * 1024
 
 
 @contextlib.asynccontextmanager
@@ -136,7 +130,7 @@ async def start_web(
         settings=config.load(WebSettings),
         outbox_enabled=outbox_port is not None,
     )
-    server = tornado.httpserver.HTTPServer(app, max_body_size=HARD_BODY_LIMIT)
+    server = http_server(app)
     server.listen(options.port, options.address)
 
     async def stop_serving() -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import prometheus_client
-from prometheus_client import CollectorRegistry, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -47,6 +47,12 @@ class Metrics:
             ["handler", "method", "status"],
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )
+        self.logins = Counter(
+            "salonbook_login_attempts",
+            "Password checks asked for by logins and password changes: refused (too many failures), failed, succeeded",
+            ["outcome"],
+            registry=self.registry,
         )
         self.jobs = Gauge(
             "salonbook_notification_jobs", "Notification jobs by status", ["status"], registry=self.registry

@@ -23,6 +23,7 @@ from booking import accounts, passwords
 from booking.accounts import NewSalon
 from db import Database, migrations, scratch
 from handlers.app import Salonbook, WebSettings
+from handlers.app import http_server as product_http_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,6 +96,16 @@ def make_salon(db: Database):
 def app(db: Database) -> Salonbook:
     """The web application without a worker: jobs stay queued for the test to inspect."""
     return Salonbook(db=db, cookie_secret="test-cookie-secret", settings=WebSettings(max_body_size=16 * 1024))
+
+
+@pytest.fixture
+def http_server(request: pytest.FixtureRequest, io_loop: tornado.ioloop.IOLoop, http_server_port):
+    """``app`` behind the HTTP server server.py builds (its limits, --xheaders), on pytest-tornasync's port."""
+    server = product_http_server(request.getfixturevalue("app"))
+    server.add_socket(http_server_port[0])
+    yield server
+    server.stop()
+    io_loop.run_sync(server.close_all_connections, timeout=30)
 
 
 @pytest.fixture

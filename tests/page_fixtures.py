@@ -17,12 +17,15 @@ from db import Database
 class PageSession:
     """Talks to the pages as a browser would: keeps cookies, sends the XSRF token, follows no redirect."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, headers: dict[str, str] | None = None) -> None:
         self.client = client
+        self.headers = headers or {}  # sent with every request, e.g. X-Forwarded-For
         self.cookies: dict[str, str] = {}
 
     async def fetch(self, path: str, method: str = "GET", body: bytes | None = None) -> Any:
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+        headers = dict(self.headers)
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         response = await self.client.fetch(
@@ -66,8 +69,8 @@ async def add_receptionist(db: Database, salon_id: uuid.UUID) -> str:
 
 @pytest.fixture
 def pages(http_server_client):
-    """``session = pages()`` -> a fresh, logged-out PageSession against ``app``."""
-    return lambda: PageSession(http_server_client)
+    """``session = pages()`` -> a fresh, logged-out PageSession against ``app`` (``pages(headers)``: with those)."""
+    return lambda headers=None: PageSession(http_server_client, headers)
 
 
 @pytest.fixture

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import urllib.parse
 
 import pytest
+import tornado.httpclient
 
-from handlers.pages.auth import LoginThrottle
+from db import Database
+from handlers.app import Salonbook, WebSettings
 from handlers.pages.base import safe_next
+
+
+@pytest.fixture
+def xheaders(request: pytest.FixtureRequest) -> bool:
+    return getattr(request, "param", False)
+
+
+@pytest.fixture
+def app(db: Database, xheaders: bool) -> Salonbook:
+    """As conftest's; with ``xheaders`` as server.py's --xheaders makes it."""
+    return Salonbook(db=db, cookie_secret="test-cookie-secret", settings=WebSettings(xheaders=xheaders))
+
 
 PAGES_BEHIND_LOGIN = (
     "/",
@@ -123,25 +138,82 @@ async def test_a_tampered_cookie_is_no_login(pages, logged_in) -> None:
     assert (await session.get("/")).code == 302
 
 
-async def test_repeated_wrong_passwords_lock_out_that_email_and_address(pages, make_salon) -> None:
-    salon, other = await make_salon(), await make_salon()
+def _logins(app: Salonbook, outcome: str) -> float:
+    return app.metrics.registry.get_sample_value("salonbook_login_attempts_total", {"outcome": outcome}) or 0.0
+
+
+async def test_forty_parallel_wrong_passwords_check_five_and_refuse_the_rest(app, pages, make_salon) -> None:
+    salon = await make_salon()
     session = pages()
+    await session.get("/login")
+    cookie, xsrf = f"_xsrf={session.cookies['_xsrf']}", session.cookies["_xsrf"]
+    body = urllib.parse.urlencode({"email": salon.owner.email, "password": "guess guess", "_xsrf": xsrf})
+    client = tornado.httpclient.AsyncHTTPClient(force_instance=True, max_clients=40)  # all 40 at once
+    try:
+        answers = await asyncio.gather(
+            *(
+                client.fetch(
+                    session.client.get_url("/login"),
+                    method="POST",
+                    body=body,
+                    headers={"Cookie": cookie},
+                    follow_redirects=False,
+                    raise_error=False,
+                )
+                for _ in range(40)
+            )
+        )
+    finally:
+        client.close()
+    codes = sorted(answer.code for answer in answers)
+    assert codes == [400] * 5 + [429] * 35, "five passwords checked, the other 35 refused before any check"
+    assert (_logins(app, "failed"), _logins(app, "succeeded"), _logins(app, "refused")) == (5, 0, 35)
+    for refused in (answer for answer in answers if answer.code == 429):
+        assert 0 < int(refused.headers["Retry-After"]) <= 60
+        assert b"Too many failed attempts. Try again in 1 minute." in refused.body
+        assert f'value="{salon.owner.email}"'.encode() in refused.body, "the form keeps the email"
+
+    right = await session.post("/login", {"email": salon.owner.email, "password": "correct horse battery"})
+    assert right.code == 429, "from this address, even the right password waits"
+
+
+@pytest.mark.parametrize("xheaders", [True], indirect=True)
+async def test_an_attacker_elsewhere_cannot_lock_the_owner_out(app, pages, make_salon) -> None:
+    salon, other = await make_salon(), await make_salon()
+    attacker = pages({"X-Forwarded-For": "203.0.113.66"})
     for _ in range(5):
-        response = await session.post("/login", {"email": salon.owner.email, "password": "guess guess"})
-        assert response.code == 400
-    blocked = await session.post("/login", {"email": salon.owner.email, "password": "correct horse battery"})
-    assert blocked.code == 429, "even the right password waits once the limit is reached"
-    assert b"Too many" in blocked.body
-    from_same_address = await session.post("/login", {"email": other.owner.email, "password": "correct horse battery"})
-    assert from_same_address.code == 429, "the client address is limited too, not only the email"
+        assert (await attacker.post("/login", {"email": salon.owner.email, "password": "guess"})).code == 400
+    refused = await attacker.post("/login", {"email": salon.owner.email, "password": "correct horse battery"})
+    assert refused.code == 429 and int(refused.headers["Retry-After"]) == 60
+    assert app.login_throttle.failures(salon.owner.email, "203.0.113.66") == (5, 5), "counted by the proxy's word"
+
+    owner = pages({"X-Forwarded-For": "198.51.100.7, 203.0.113.66"})  # spoofed first hop: the proxy added the last
+    assert (await owner.post("/login", {"email": salon.owner.email, "password": "guess"})).code == 429
+    owner = pages({"X-Forwarded-For": "198.51.100.7"})
+    await owner.login(salon.owner.email)
+    assert (await owner.get("/")).code == 200, "the owner, at her own address, is in"
+
+    # One address cannot spread its guesses over many accounts either: 20 failures, whatever the emails.
+    for n in range(15):
+        assert (await attacker.post("/login", {"email": f"guess-{n}@example.com", "password": "x"})).code == 400
+    spread = await attacker.post("/login", {"email": other.owner.email, "password": "correct horse battery"})
+    assert spread.code == 429
 
 
-def test_the_throttle_forgets_failures_after_its_window() -> None:
-    now = [1000.0]
-    throttle = LoginThrottle(limit=2, window=60, clock=lambda: now[0])
-    throttle.failed("ip:1", "email:a")
-    assert not throttle.blocked("ip:1")
-    throttle.failed("ip:1", "email:b")
-    assert throttle.blocked("ip:1") and not throttle.blocked("email:a")
-    now[0] += 61
-    assert not throttle.blocked("ip:1")
+async def test_without_xheaders_a_forwarded_address_is_not_believed(app, pages, make_salon) -> None:
+    salon = await make_salon()
+    for n in range(5):
+        liar = pages({"X-Forwarded-For": f"192.0.2.{n}"})
+        assert (await liar.post("/login", {"email": salon.owner.email, "password": "guess"})).code == 400
+    liar = pages({"X-Forwarded-For": "192.0.2.99"})
+    assert (await liar.post("/login", {"email": salon.owner.email, "password": "guess"})).code == 429
+    assert app.login_throttle.failures(salon.owner.email, "127.0.0.1") == (5, 5)
+
+
+async def test_a_right_password_wipes_that_emails_failures_at_that_address(app, pages, make_salon) -> None:
+    salon = await make_salon()
+    session = pages()
+    for _ in range(4):
+        assert (await session.post("/login", {"email": salon.owner.email, "password": "guess"})).code == 400
+    await session.login(salon.owner.email)
+    assert app.login_throttle.failures(salon.owner.email, "127.0.0.1") == (0, 4), "the address keeps its four"

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections import deque
-from collections.abc import Callable
+import math
 
 from booking import accounts
 from booking.errors import BookingError
@@ -44,36 +42,12 @@ COMMON_TIMEZONES = (
 SETUP_FIELDS = ("name", "address", "timezone", "email", "phone", "ownerEmail", "ownerPassword")
 
 
-class LoginThrottle:
-    """Failed logins per key (client IP, email) in a sliding window, kept in this process's memory.
-
-    Enough to make guessing passwords slow; several processes each keep their own count.
-    """
-
-    MAX_KEYS = 10_000
-
-    def __init__(self, limit: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit, self.window, self.clock = limit, window, clock
-        self.failures: dict[str, deque[float]] = {}
-
-    def _recent(self, key: str) -> deque[float]:
-        times = self.failures.get(key, deque())
-        while times and times[0] <= self.clock() - self.window:
-            times.popleft()
-        return times
-
-    def blocked(self, *keys: str) -> bool:
-        return any(len(self._recent(key)) >= self.limit for key in keys)
-
-    def failed(self, *keys: str) -> None:
-        if len(self.failures) >= self.MAX_KEYS:
-            self.failures = {key: times for key in self.failures if (times := self._recent(key))}
-        for key in keys:
-            self.failures[key] = self._recent(key)
-            self.failures[key].append(self.clock())
-
-    def forget(self, key: str) -> None:
-        self.failures.pop(key, None)
+def in_words(seconds: int) -> str:
+    """A wait as a person says it: "45 seconds", "1 minute", "15 minutes"."""
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 class SetupPage(PageHandler):
@@ -123,17 +97,21 @@ class LoginPage(PageHandler):
 
     async def post(self) -> None:
         email = self.get_body_argument("email", "").strip()
-        keys = (f"ip:{self.request.remote_ip}", f"email:{email.lower()}")
-        throttle = self.application.login_throttle
-        if throttle.blocked(*keys):
-            self._show(429, email=email, error="Too many failed attempts. Wait five minutes and try again.")
+        address = self.request.remote_ip or ""
+        throttle, logins = self.application.login_throttle, self.application.metrics.logins
+        # Counted before the check, in one step with no await between: parallel guesses cannot pass the limit.
+        if wait := throttle.admit(email, address):
+            logins.labels("refused").inc()
+            self.set_header("Retry-After", str(wait))
+            self._show(429, email=email, error=f"Too many failed attempts. Try again in {in_words(wait)}.")
             return
         user = await accounts.authenticate(self.db, email, self.get_body_argument("password", ""))
         if user is None:
-            throttle.failed(*keys)
+            logins.labels("failed").inc()
             self._show(400, email=email, error="That email and password do not match an account.")
             return
-        throttle.forget(keys[1])
+        logins.labels("succeeded").inc()
+        throttle.succeeded(email, address)
         self.log_in(user)
         self.redirect(safe_next(self.get_body_argument("next", None)), status=303)
 
