@@ -30,6 +30,8 @@ _define("database_url", default="", help="PostgreSQL URL; empty starts an embedd
 _define("cookie_secret", default="", help="signs login cookies; empty: one kept in the database", group="server")
 _define("max_body_size", default=64 * 1024, help="largest JSON or form body in bytes", group="server")
 _define("pool_size", default=10, help="database connections for web requests", group="server")
+_define("cookie_secure", default=False, help="mark the login and form cookies Secure (set it behind an https "
+        "proxy; they always are over https)", group="server")  # fmt: skip
 _define("xheaders", default=False, help="take the client's address and scheme from X-Forwarded-For/-Proto "
         "(only behind a proxy that sets them)", group="server")  # fmt: skip
 

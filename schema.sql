@@ -39,6 +39,21 @@ CREATE TABLE api_tokens (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 
+-- One row per login, read with the user on every page: deleting it ends that login at once, in every
+-- process. The cookie carries a random token; only its SHA-256 is kept (migration 0004).
+CREATE TABLE sessions (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    token_hash      bytea NOT NULL UNIQUE,
+    user_id         uuid NOT NULL REFERENCES users ON DELETE CASCADE,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    last_seen_at    timestamptz NOT NULL DEFAULT now(),
+    expires_at      timestamptz NOT NULL,
+    client_address  text NOT NULL DEFAULT '',  -- where the login came from, for people to read
+    user_agent      text NOT NULL DEFAULT ''
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+CREATE INDEX sessions_expires ON sessions (expires_at);
+
 CREATE TABLE staff (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     salon_id    uuid NOT NULL REFERENCES salons ON DELETE CASCADE,

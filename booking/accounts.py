@@ -177,22 +177,8 @@ async def authenticate(db: Database, email: str, password: str) -> User | None:
     return User(**row)
 
 
-async def user_and_salon(db: Database, user_id: uuid.UUID) -> tuple[User, Salon] | None:
-    """A logged-in user and their salon, in one read: every page asks for both."""
-    row = await db.fetch_one(
-        """SELECT u.email AS user_email, u.role, s.id, s.slug, s.name, s.address, s.timezone, s.email, s.phone
-             FROM users u JOIN salons s ON s.id = u.salon_id
-            WHERE u.id = %s""",
-        (user_id,),
-    )
-    if row is None:
-        return None
-    user = User(id=user_id, salon_id=row["id"], email=row.pop("user_email"), role=row.pop("role"))
-    return user, Salon(**row)
-
-
 async def signing_secret(db: Database) -> str:
-    """The key that signs login cookies, made once and shared by every process."""
+    """The key that signs session cookies, made once and shared by every process."""
     await db.execute(
         "INSERT INTO secrets (name, value) VALUES ('cookie_secret', %s) ON CONFLICT (name) DO NOTHING",
         (secrets.token_urlsafe(48),),

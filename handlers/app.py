@@ -39,6 +39,7 @@ class WebSettings:
 
     max_body_size: int = 64 * 1024  # largest JSON or form body in bytes
     sms_default_region: str = "GB"  # reads phone numbers typed without +country
+    cookie_secure: bool = False  # Secure on every cookie (behind a TLS proxy); always so over https
     xheaders: bool = False  # the client's address and scheme from X-Forwarded-For/-Proto (behind a proxy)
 
 

@@ -99,9 +99,9 @@ def app(db: Database) -> Salonbook:
 
 
 @pytest.fixture
-def http_server(request: pytest.FixtureRequest, io_loop: tornado.ioloop.IOLoop, http_server_port):
+def http_server(app: Salonbook, io_loop: tornado.ioloop.IOLoop, http_server_port):
     """``app`` behind the HTTP server server.py builds (its limits, --xheaders), on pytest-tornasync's port."""
-    server = product_http_server(request.getfixturevalue("app"))
+    server = product_http_server(app)
     server.add_socket(http_server_port[0])
     yield server
     server.stop()

@@ -134,7 +134,7 @@ async def test_logout_is_a_post_with_the_form_token(logged_in) -> None:
 
 async def test_a_tampered_cookie_is_no_login(pages, logged_in) -> None:
     session, _ = await logged_in()
-    session.cookies["user"] = session.cookies["user"][:-3] + "abc"
+    session.cookies["session"] = session.cookies["session"][:-3] + "abc"
     assert (await session.get("/")).code == 302
 
 

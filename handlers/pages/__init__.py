@@ -54,5 +54,6 @@ ROUTES: list[Rule | tuple[Any, ...]] = [
     (rf"/tokens/{ID}/revoke", tokens.RevokeToken),
     (r"/settings", settings.SettingsPage),
     (r"/settings/backups/newest", settings.NewestBackup),
+    (r"/settings/sessions/end", settings.EndAllSessions),
     (r"/(.*)", NotFoundPage),
 ]

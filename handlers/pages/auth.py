@@ -81,7 +81,7 @@ class SetupPage(PageHandler):
             form["ownerPassword"] = ""  # never echoed back into the page
             self.render_form_error("setup.html", error, form, timezones=COMMON_TIMEZONES)
             return
-        self.log_in(new.owner)
+        await self.log_in(new.owner)
         self.redirect("/", status=303)
 
 
@@ -112,7 +112,7 @@ class LoginPage(PageHandler):
             return
         logins.labels("succeeded").inc()
         throttle.succeeded(email, address)
-        self.log_in(user)
+        await self.log_in(user)
         self.redirect(safe_next(self.get_body_argument("next", None)), status=303)
 
     def _show(self, status: int, *, email: str, error: str) -> None:
@@ -121,6 +121,6 @@ class LoginPage(PageHandler):
 
 
 class LogoutPage(PageHandler):
-    def post(self) -> None:
-        self.log_out()
+    async def post(self) -> None:
+        await self.log_out()
         self.redirect("/login", status=303)

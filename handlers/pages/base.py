@@ -1,4 +1,4 @@
-"""What every page shares: the signed-cookie login, Jinja rendering, forms and HTML errors."""
+"""What every page shares: the login (a server-side session), Jinja rendering, forms and HTML errors."""
 
 from __future__ import annotations
 
@@ -14,14 +14,13 @@ from zoneinfo import ZoneInfo
 import tornado.web
 from markupsafe import Markup
 
-from booking import accounts
+from booking import sessions
 from booking.errors import BookingError
 from booking.models import Salon, User
 from booking.times import wall_clock
 from handlers.base import BaseHandler, outside_name, status_for
 
-USER_COOKIE = "user"
-LOGIN_DAYS = 14
+SESSION_COOKIE = "session"  # a signed random token; the session itself lives in the database
 
 # A strict policy: pages load only their own stylesheet and script. Inline
 # styles stay allowed because captured emails (shown in a sandboxed iframe,
@@ -92,15 +91,16 @@ class PageHandler(BaseHandler):
 
     salon: Salon | None = None
     logged_in = False
+    session_token: str | None = None  # the browser's session token, live or not
+    session_id: uuid.UUID | None = None  # the live session this page came with
 
     async def prepare(self) -> None:
         await super().prepare()
-        raw_id = self.get_signed_cookie(USER_COOKIE, max_age_days=LOGIN_DAYS)
-        try:
-            found = await accounts.user_and_salon(self.db, uuid.UUID(raw_id.decode())) if raw_id else None
-        except ValueError:
-            found = None
-        self.current_user, self.salon = found or (None, None)
+        token = self.get_signed_cookie(SESSION_COOKIE, max_age_days=sessions.LIFETIME_DAYS)
+        self.session_token = token.decode(errors="replace") if token else None
+        found = await sessions.signed_in(self.db, self.session_token) if self.session_token else None
+        if found is not None:
+            self.current_user, self.salon, self.session_id = found.user, found.salon, found.session_id
         self.logged_in = found is not None
 
     def set_default_headers(self) -> None:
@@ -109,18 +109,34 @@ class PageHandler(BaseHandler):
         self.set_header("Referrer-Policy", "same-origin")
         self.set_header("Cache-Control", "no-store")
 
-    def log_in(self, user: User) -> None:
+    def set_cookie(self, name: str, value: str | bytes, *args: Any, **kwargs: Any) -> None:
+        """Every cookie of the pages (the session's, the form token's) is Secure with --cookie_secure or over https."""
+        if self.application.web_settings.cookie_secure or self.request.protocol == "https":
+            kwargs["secure"] = True
+        super().set_cookie(name, value, *args, **kwargs)
+
+    async def log_in(self, user: User) -> None:
+        """A new session for ``user`` in this browser; any session the browser had before ends."""
+        token = await sessions.start(
+            self.db,
+            user.id,
+            client_address=self.request.remote_ip or "",
+            user_agent=self.request.headers.get("User-Agent", ""),
+            replacing=self.session_token,
+        )
         self.set_signed_cookie(
-            USER_COOKIE,
-            str(user.id),
-            expires_days=LOGIN_DAYS,
-            httponly=True,
-            samesite="lax",
-            secure=self.request.protocol == "https",
+            SESSION_COOKIE, token, expires_days=sessions.LIFETIME_DAYS, httponly=True, samesite="lax"
         )
 
-    def log_out(self) -> None:
-        self.clear_cookie(USER_COOKIE)
+    async def log_out(self) -> None:
+        """This browser's session ends on the server, not only in the browser."""
+        if self.session_token:
+            await sessions.end(self.db, self.session_token)
+        self.forget_session()
+
+    def forget_session(self) -> None:
+        """The browser drops its cookie (its session already ended on the server)."""
+        self.clear_cookie(SESSION_COOKIE, httponly=True, samesite="lax")
 
     # --- rendering ---------------------------------------------------------------
 

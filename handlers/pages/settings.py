@@ -1,4 +1,4 @@
-"""The owner's settings page: one section per concern (for now the backups), and the newest backup's download."""
+"""The owner's settings page: one section per concern (the backups, the sessions), and what their buttons do."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 import tornado.web
 
+from booking import sessions
 from db import backups
 from handlers.pages.base import OwnerPage
 
@@ -14,7 +15,12 @@ CHUNK = 256 * 1024
 
 class SettingsPage(OwnerPage):
     async def get(self) -> None:
-        self.render_page("settings.html", backups=await self.backups_section())
+        self.render_page(
+            "settings.html",
+            backups=await self.backups_section(),
+            sessions=await sessions.of_salon(self.db, self.salon.id),
+            this_session=self.session_id,
+        )
 
     async def backups_section(self) -> dict[str, Any]:
         """The backup files, newest first; ``external`` when the database's backups are not ours to make."""
@@ -44,3 +50,12 @@ class NewestBackup(OwnerPage):
         finally:
             file.close()
         self.finish()
+
+
+class EndAllSessions(OwnerPage):
+    """"Log out everywhere": every session of every user of the salon ends, the owner's own too."""
+
+    async def post(self) -> None:
+        await sessions.end_all(self.db, self.salon.id)
+        self.forget_session()
+        self.redirect("/login", status=303)
