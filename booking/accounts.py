@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg2.errors
 
-from booking import fields, passwords
+from booking import fields, passwords, sessions
 from booking.errors import Conflict, Invalid, NotFound
 from booking.models import ApiToken, Salon, User
 from db import Database
@@ -175,6 +175,31 @@ async def authenticate(db: Database, email: str, password: str) -> User | None:
             (await passwords.hash_password(password), row["id"], stored),
         )
     return User(**row)
+
+
+async def change_password(
+    db: Database, user_id: uuid.UUID, current_password: str, new_password: str, *, keep_session: uuid.UUID | None
+) -> int:
+    """A new password for the user, once the current one is checked; every other session of theirs ends.
+
+    ``keep_session`` is the session the change was made in. Returns how many
+    sessions ended. The current password is checked first, so any error but
+    one about ``current_password`` means it was right.
+    """
+    row = await db.fetch_one("SELECT password_hash FROM users WHERE id = %s", (user_id,))
+    if row is None or not await passwords.check_password(current_password, row["password_hash"]):
+        raise Invalid("{field} is not right", "current_password")
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"{{field}} needs at least {MIN_PASSWORD_LENGTH} characters", "new_password")
+    new_hash = await passwords.hash_password(new_password)
+    async with db.transaction() as cur:
+        await cur.execute(
+            "UPDATE users SET password_hash = %s WHERE id = %s AND password_hash = %s",
+            (new_hash, user_id, row["password_hash"]),
+        )
+        if cur.rowcount == 0:
+            raise Conflict("the password was changed elsewhere meanwhile; log in again with the new one")
+        return await sessions.end_others(cur, user_id, keep_session)
 
 
 async def signing_secret(db: Database) -> str:

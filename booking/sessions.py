@@ -102,9 +102,9 @@ async def end(db: Database, token: str) -> None:
     await db.execute("DELETE FROM sessions WHERE token_hash = %s", (_token_hash(token),))
 
 
-async def end_others(cur: aiopg.Cursor, user_id: uuid.UUID, keep: uuid.UUID) -> int:
+async def end_others(cur: aiopg.Cursor, user_id: uuid.UUID, keep: uuid.UUID | None) -> int:
     """Inside the caller's transaction: every session of the user but ``keep`` is over. Returns how many."""
-    await cur.execute("DELETE FROM sessions WHERE user_id = %s AND id <> %s", (user_id, keep))
+    await cur.execute("DELETE FROM sessions WHERE user_id = %s AND id IS DISTINCT FROM %s", (user_id, keep))
     ended: int = cur.rowcount
     return ended
 

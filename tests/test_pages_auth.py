@@ -38,6 +38,7 @@ PAGES_BEHIND_LOGIN = (
     "/jobs",
     "/jobs/00000000-0000-0000-0000-000000000000",
     "/tokens",
+    "/account",
 )
 
 

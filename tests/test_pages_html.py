@@ -103,6 +103,8 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
         "outbox": "/outbox",
         "outbox-message": f"/outbox/{ids['outbox']}",
         "tokens": "/tokens",
+        "settings": "/settings",
+        "account": "/account",
         "not-found": "/no/such/page",
     }
     for name, path in paths.items():
@@ -111,6 +113,8 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
         fetched[name] = response.body
     refused = await session.post("/services/new", {"name": "", "durationMinutes": "forty", "priceCents": "x"})
     fetched["form-with-errors"] = refused.body
+    wrong = {"currentPassword": "not it at all", "newPassword": "a new long secret", "newPasswordAgain": "x"}
+    fetched["account-with-errors"] = (await session.post("/account", wrong)).body
     files = []
     for name, body in fetched.items():
         files.append(tmp_path / f"{name}.html")

@@ -190,3 +190,83 @@ async def test_cookies_are_secure_with_cookie_secure_or_over_https(
         assert ("; Secure" in cookie) is secure, cookie
     session_cookie = next(cookie for cookie in login.headers.get_list("Set-Cookie") if cookie.startswith("session="))
     assert "HttpOnly" in session_cookie and "SameSite=lax" in session_cookie
+
+
+async def _can_log_in(pages, email: str, password: str) -> bool:
+    return (await pages().post("/login", {"email": email, "password": password})).code == 303
+
+
+def _change(current: str, new: str, again: str | None = None) -> dict[str, str]:
+    return {"currentPassword": current, "newPassword": new, "newPasswordAgain": new if again is None else again}
+
+
+async def test_a_password_change_ends_the_users_other_sessions(logged_in, pages, db: Database, second_process) -> None:
+    here, salon = await logged_in()
+    email = salon.owner.email
+    laptop, phone = pages(), second_process()
+    await laptop.login(email)
+    await phone.login(email)
+    desk = pages()
+    await desk.login(await add_receptionist(db, salon.salon.id))
+    before = dict(here.cookies)
+
+    changed = await here.post("/account", _change("correct horse battery", "a new long secret"))
+    assert changed.code == 200, changed.body[:500]
+    assert b"Your password is changed." in changed.body and b"2 other sessions of yours ended" in changed.body
+    assert b"a new long secret" not in changed.body and b"correct horse battery" not in changed.body
+    assert (await here.get("/")).code == 200, "the session it was changed in goes on"
+    assert here.cookies["session"] != before["session"], "with a new token"
+    replayed = PageSession(here.client)
+    replayed.cookies = before  # this browser's token from before the change
+    for session in (laptop, phone, replayed):
+        assert _is_sent_to_login(await session.get("/")), "other sessions ended, in the other process too"
+    assert (await desk.get("/")).code == 200, "another user's session is not touched"
+    assert not await _can_log_in(pages, email, "correct horse battery")
+    assert await _can_log_in(pages, email, "a new long secret")
+
+
+@pytest.mark.parametrize(
+    ("typed", "field", "message"),
+    [
+        (_change("wrong horse battery", "a new long secret"), "currentPassword", "Current password is not right"),
+        (_change("correct horse battery", "short"), "newPassword", "NewPassword needs at least 8 characters"),
+        (_change("correct horse battery", "a new long secret", "a new long secreT"), "newPasswordAgain", "differ"),
+    ],
+)
+async def test_the_password_form_says_what_is_wrong_beside_the_field(
+    logged_in, pages, typed: dict[str, str], field: str, message: str
+) -> None:
+    session, salon = await logged_in()
+    refused = await session.post("/account", typed)
+    assert refused.code == 400
+    page = refused.body.decode()
+    assert f'id="{field}-error"' in page, page
+    assert page.count("field-error") == 1
+    for password in set(typed.values()):
+        assert password not in page, "a password is never written back"
+    assert (await session.get("/")).code == 200
+    assert await _can_log_in(pages, salon.owner.email, "correct horse battery"), "nothing changed"
+
+
+async def test_a_receptionist_changes_their_own_password_from_the_menu(logged_in, pages, db: Database) -> None:
+    _, salon = await logged_in()
+    desk = pages()
+    email = await add_receptionist(db, salon.salon.id)
+    await desk.login(email)
+    day = (await desk.get("/")).body.decode()
+    assert 'href="/account"' in day, "the menu links the account page"
+    account = await desk.get("/account")
+    assert account.code == 200 and b'aria-current="page"' in account.body
+    assert b"Settings" not in account.body, "an owner's link only"
+    changed = await desk.post("/account", _change("correct horse battery", "the desk's own secret"))
+    assert changed.code == 200 and b"You were logged in nowhere else." in changed.body
+    assert await _can_log_in(pages, email, "the desk's own secret")
+
+
+async def test_guessing_the_current_password_is_throttled_like_a_login(logged_in) -> None:
+    session, _ = await logged_in()
+    for _ in range(5):
+        assert (await session.post("/account", _change("a guess at it", "a new long secret"))).code == 400
+    refused = await session.post("/account", _change("correct horse battery", "a new long secret"))
+    assert refused.code == 429 and int(refused.headers["Retry-After"]) == 60
+    assert b"Too many failed attempts. Try again in 1 minute." in refused.body

@@ -4,7 +4,7 @@ from typing import Any
 
 from tornado.routing import Rule
 
-from handlers.pages import auth, booking, client_data, day, directory, jobs, outbox, settings, tokens
+from handlers.pages import account, auth, booking, client_data, day, directory, jobs, outbox, settings, tokens
 from handlers.pages.base import PageHandler
 
 ID = r"([^/]+)"  # checked by the page: anything but an id of this salon is a 404 page
@@ -35,6 +35,7 @@ ROUTES: list[Rule | tuple[Any, ...]] = [
     (r"/setup", auth.SetupPage),
     (r"/login", auth.LoginPage),
     (r"/logout", auth.LogoutPage),
+    (r"/account", account.AccountPage),
     (r"/", day.DayPage),
     (r"/appointments/new", booking.NewAppointmentPage),
     (rf"/appointments/{ID}", booking.AppointmentPage),

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 from booking import accounts
 from booking.errors import BookingError
-from handlers.pages.base import PageHandler, safe_next
+from handlers.pages.base import PageHandler, in_words, safe_next
 
 COMMON_TIMEZONES = (
     "Europe/London",
@@ -40,14 +38,6 @@ COMMON_TIMEZONES = (
     "UTC",
 )
 SETUP_FIELDS = ("name", "address", "timezone", "email", "phone", "ownerEmail", "ownerPassword")
-
-
-def in_words(seconds: int) -> str:
-    """A wait as a person says it: "45 seconds", "1 minute", "15 minutes"."""
-    if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    minutes = math.ceil(seconds / 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 class SetupPage(PageHandler):

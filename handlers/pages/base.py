@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import urllib.parse
 import uuid
@@ -54,6 +55,14 @@ def local_time(instant: dt.datetime | None, zone: ZoneInfo, *, seconds: bool = F
         return "—"
     other_year = instant.astimezone(zone).year != dt.datetime.now(zone).year
     return wall_clock(instant, zone, seconds=seconds, year=other_year)
+
+
+def in_words(seconds: int) -> str:
+    """A wait as a person says it: "45 seconds", "1 minute", "15 minutes"."""
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def page_id(value: str) -> uuid.UUID:

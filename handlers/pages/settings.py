@@ -53,7 +53,7 @@ class NewestBackup(OwnerPage):
 
 
 class EndAllSessions(OwnerPage):
-    """"Log out everywhere": every session of every user of the salon ends, the owner's own too."""
+    """ "Log out everywhere": every session of every user of the salon ends, the owner's own too."""
 
     async def post(self) -> None:
         await sessions.end_all(self.db, self.salon.id)

@@ -1,0 +1,50 @@
+"""Your own account, for any logged-in user: change the password, which ends your other sessions."""
+
+from __future__ import annotations
+
+from booking import accounts
+from booking.errors import BookingError, Invalid
+from handlers.pages.base import SalonPage, in_words
+
+PASSWORD_FIELDS = ("currentPassword", "newPassword", "newPasswordAgain")
+NOTHING_TYPED = dict.fromkeys(PASSWORD_FIELDS, "")  # a password is never written back into a page
+
+
+class AccountPage(SalonPage):
+    def get(self) -> None:
+        self.render_page("account.html", form=NOTHING_TYPED, errors={}, changed=None)
+
+    async def post(self) -> None:
+        form = self.read_form(PASSWORD_FIELDS)
+        if form["newPassword"] != form["newPasswordAgain"]:
+            error = Invalid("the two new passwords differ", "new_password_again")
+            self.render_form_error("account.html", error, NOTHING_TYPED, changed=None)
+            return
+        # The current password is a password check like a login's: counted first, by the same throttle.
+        email, address = self.current_user.email, self.request.remote_ip or ""
+        throttle, logins = self.application.login_throttle, self.application.metrics.logins
+        if wait := throttle.admit(email, address):
+            logins.labels("refused").inc()
+            self.set_header("Retry-After", str(wait))
+            errors = {"": f"Too many failed attempts. Try again in {in_words(wait)}."}
+            self.render_page("account.html", 429, form=NOTHING_TYPED, errors=errors, changed=None)
+            return
+        try:
+            ended = await accounts.change_password(
+                self.db,
+                self.current_user.id,
+                form["currentPassword"],
+                form["newPassword"],
+                keep_session=self.session_id,
+            )
+        except BookingError as error:
+            right = error.field != ("current_password",)  # checked first: any other error means it was right
+            logins.labels("succeeded" if right else "failed").inc()
+            if right:
+                throttle.succeeded(email, address)
+            self.render_form_error("account.html", error, NOTHING_TYPED, changed=None)
+            return
+        logins.labels("succeeded").inc()
+        throttle.succeeded(email, address)
+        await self.log_in(self.current_user)  # and this browser's session gets a new token too
+        self.render_page("account.html", form=NOTHING_TYPED, errors={}, changed=ended)
