@@ -29,6 +29,9 @@ _define("data_dir", default="data", help="where the embedded PostgreSQL keeps it
 _define("database_url", default="", help="PostgreSQL URL; empty starts an embedded PostgreSQL", group="server")
 _define("cookie_secret", default="", help="signs login cookies; empty: one kept in the database", group="server")
 _define("max_body_size", default=64 * 1024, help="largest JSON or form body in bytes", group="server")
+_define("body_timeout", default=30.0, help="seconds a request's body may take to arrive", group="server")
+_define("idle_connection_timeout", default=60.0, help="seconds for a request's headers, and between requests "
+        "on a kept-alive connection", group="server")  # fmt: skip
 _define("pool_size", default=10, help="database connections for web requests", group="server")
 _define("cookie_secure", default=False, help="mark the login and form cookies Secure (set it behind an https "
         "proxy; they always are over https)", group="server")  # fmt: skip

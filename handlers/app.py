@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import jinja2
 import tornado.httpserver
+import tornado.httputil
 import tornado.web
 
 from booking.accounts import TokenCache
@@ -18,13 +19,11 @@ from handlers import api_appointments as appointments
 from handlers import api_directory as directory
 from handlers import api_jobs as jobs
 from handlers.api import ApiHandler
+from handlers.body_limit import BodyLimit
 from handlers.health import HealthHandler, Metrics, MetricsHandler
 from handlers.pages import ROUTES as PAGE_ROUTES
 
 ROOT = Path(__file__).resolve().parent.parent
-# Tornado's own body cap answers with a bare 400 and drops the connection;
-# ours (max_body_size) answers 413 in JSON. This one is the backstop.
-HARD_BODY_LIMIT = 8 * 1024 * 1024
 ID = r"([^/]+)"  # validated by the handler, so a bad id is a 400 that names the field, not a bare 404
 
 
@@ -37,7 +36,9 @@ class RunningWorker(Protocol):
 class WebSettings:
     """What the web part reads from the options (config.py fills it by these names)."""
 
-    max_body_size: int = 64 * 1024  # largest JSON or form body in bytes
+    max_body_size: int = 64 * 1024  # largest JSON or form body in bytes; a larger one is refused unread
+    body_timeout: float = 30.0  # seconds a request's body may take to arrive
+    idle_connection_timeout: float = 60.0  # seconds for a request's headers, and between requests on a connection
     sms_default_region: str = "GB"  # reads phone numbers typed without +country
     cookie_secure: bool = False  # Secure on every cookie (behind a TLS proxy); always so over https
     xheaders: bool = False  # the client's address and scheme from X-Forwarded-For/-Proto (behind a proxy)
@@ -121,6 +122,13 @@ class Salonbook(tornado.web.Application):
             debug=debug,
         )
 
+    def start_request(
+        self, server_conn: object, request_conn: tornado.httputil.HTTPConnection
+    ) -> tornado.httputil.HTTPMessageDelegate:
+        """Each request meets the body limit before anything of the application."""
+        routed = super().start_request(server_conn, request_conn)
+        return BodyLimit(routed, request_conn, self.web_settings.max_body_size)
+
     def log_request(self, handler: tornado.web.RequestHandler) -> None:
         super().log_request(handler)
         self.metrics.requests.labels(type(handler).__name__, handler.request.method, handler.get_status()).observe(
@@ -129,5 +137,18 @@ class Salonbook(tornado.web.Application):
 
 
 def http_server(app: Salonbook) -> tornado.httpserver.HTTPServer:
-    """The HTTP server for ``app``, as its settings say: server.py listens with it, the tests too."""
-    return tornado.httpserver.HTTPServer(app, xheaders=app.web_settings.xheaders, max_body_size=HARD_BODY_LIMIT)
+    """The HTTP server for ``app``, as its settings say: server.py listens with it, the tests too.
+
+    Its limits drop what would hold memory or a connection for nothing: a
+    body over ``max_body_size`` (declared ones get their 413 first, from
+    ``BodyLimit``), a body slower than ``body_timeout``, headers or a kept-alive
+    connection idle for ``idle_connection_timeout``.
+    """
+    settings = app.web_settings
+    return tornado.httpserver.HTTPServer(
+        app,
+        xheaders=settings.xheaders,
+        max_body_size=settings.max_body_size,
+        body_timeout=settings.body_timeout,
+        idle_connection_timeout=settings.idle_connection_timeout,
+    )
