@@ -44,7 +44,10 @@ class BodyLimit(httputil.HTTPMessageDelegate):
         declared = declared_length(headers)
         if declared is None or declared <= self.limit or not isinstance(self.connection, HTTP1Connection):
             return self.inner.headers_received(start_line, headers)
-        log.info("refused a body of %d bytes (over %d): %s", declared, self.limit, start_line)
+        if isinstance(start_line, httputil.RequestStartLine):
+            log.warning(
+                "413 %s %s: a body of %d bytes, over %d", start_line.method, start_line.path, declared, self.limit
+            )
         # Tornado stops reading this connection once it is detached, and waits for the answer below.
         return refuse(self.connection.detach(), self.limit)
 

@@ -12,7 +12,7 @@ import pytest
 from db import Database
 from handlers.app import Salonbook, WebSettings
 
-QUICK = WebSettings(body_timeout=0.5, idle_connection_timeout=1.0)
+QUICK = WebSettings(body_timeout=0.5, idle_connection_timeout=0.5)
 DEADLINE = 10.0  # seconds a test waits for the server before it fails
 
 
