@@ -228,9 +228,13 @@ async def test_a_password_change_ends_the_users_other_sessions(logged_in, pages,
 @pytest.mark.parametrize(
     ("typed", "field", "message"),
     [
-        (_change("wrong horse battery", "a new long secret"), "currentPassword", "Current password is not right"),
-        (_change("correct horse battery", "short"), "newPassword", "NewPassword needs at least 8 characters"),
-        (_change("correct horse battery", "a new long secret", "a new long secreT"), "newPasswordAgain", "differ"),
+        (_change("wrong horse battery", "a new long secret"), "currentPassword", "currentPassword is not right"),
+        (_change("correct horse battery", "short"), "newPassword", "newPassword needs at least 8 characters"),
+        (
+            _change("correct horse battery", "a new long secret", "a new long secreT"),
+            "newPasswordAgain",
+            "the two new passwords differ",
+        ),
     ],
 )
 async def test_the_password_form_says_what_is_wrong_beside_the_field(
@@ -240,7 +244,7 @@ async def test_the_password_form_says_what_is_wrong_beside_the_field(
     refused = await session.post("/account", typed)
     assert refused.code == 400
     page = refused.body.decode()
-    assert f'id="{field}-error"' in page, page
+    assert f'<span class="field-error" id="{field}-error">{message}</span>' in page, page
     assert page.count("field-error") == 1
     for password in set(typed.values()):
         assert password not in page, "a password is never written back"

@@ -20,12 +20,8 @@ class AccountPage(SalonPage):
             error = Invalid("the two new passwords differ", "new_password_again")
             self.render_form_error("account.html", error, NOTHING_TYPED, changed=None)
             return
-        # The current password is a password check like a login's: counted first, by the same throttle.
-        email, address = self.current_user.email, self.request.remote_ip or ""
-        throttle, logins = self.application.login_throttle, self.application.metrics.logins
-        if wait := throttle.admit(email, address):
-            logins.labels("refused").inc()
-            self.set_header("Retry-After", str(wait))
+        email = self.current_user.email  # checking the current password is a password check like a login's
+        if wait := self.admit_password_check(email):
             errors = {"": f"Too many failed attempts. Try again in {in_words(wait)}."}
             self.render_page("account.html", 429, form=NOTHING_TYPED, errors=errors, changed=None)
             return
@@ -38,13 +34,10 @@ class AccountPage(SalonPage):
                 keep_session=self.session_id,
             )
         except BookingError as error:
-            right = error.field != ("current_password",)  # checked first: any other error means it was right
-            logins.labels("succeeded" if right else "failed").inc()
-            if right:
-                throttle.succeeded(email, address)
+            # The current password is checked first: any other error means it was right.
+            self.password_checked(email, right=error.field != ("current_password",))
             self.render_form_error("account.html", error, NOTHING_TYPED, changed=None)
             return
-        logins.labels("succeeded").inc()
-        throttle.succeeded(email, address)
+        self.password_checked(email, right=True)
         await self.log_in(self.current_user)  # and this browser's session gets a new token too
         self.render_page("account.html", form=NOTHING_TYPED, errors={}, changed=ended)

@@ -87,21 +87,14 @@ class LoginPage(PageHandler):
 
     async def post(self) -> None:
         email = self.get_body_argument("email", "").strip()
-        address = self.request.remote_ip or ""
-        throttle, logins = self.application.login_throttle, self.application.metrics.logins
-        # Counted before the check, in one step with no await between: parallel guesses cannot pass the limit.
-        if wait := throttle.admit(email, address):
-            logins.labels("refused").inc()
-            self.set_header("Retry-After", str(wait))
+        if wait := self.admit_password_check(email):
             self._show(429, email=email, error=f"Too many failed attempts. Try again in {in_words(wait)}.")
             return
         user = await accounts.authenticate(self.db, email, self.get_body_argument("password", ""))
+        self.password_checked(email, right=user is not None)
         if user is None:
-            logins.labels("failed").inc()
             self._show(400, email=email, error="That email and password do not match an account.")
             return
-        logins.labels("succeeded").inc()
-        throttle.succeeded(email, address)
         await self.log_in(user)
         self.redirect(safe_next(self.get_body_argument("next", None)), status=303)
 
