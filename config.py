@@ -30,6 +30,7 @@ _define("database_url", default="", help="PostgreSQL URL; empty starts an embedd
 _define("cookie_secret", default="", help="signs login cookies; empty: one kept in the database", group="server")
 _define("max_body_size", default=64 * 1024, help="largest JSON or form body in bytes", group="server")
 _define("pool_size", default=10, help="database connections for web requests", group="server")
+_define("api_rate", default=20.0, help="API requests per second per token (bursts of five times that)", group="server")
 
 _define("smtp_host", default="", help="SMTP server; empty starts the built-in mail catcher", group="mail")
 _define("smtp_port", default=0, help="SMTP port (0: 25, or 465 with --smtp_tls=tls)", group="mail")

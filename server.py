@@ -32,6 +32,7 @@ from booking.errors import BookingError
 from config import options
 from db import Database, backups, migrations
 from db.embedded import EmbeddedPostgres
+from db.listener import Listener
 from db.nightly import NightlyBackups
 from handlers.app import Salonbook, WebSettings
 from jobqueue import queue
@@ -123,6 +124,7 @@ async def start_backups(db: Database, url: str, stack: contextlib.AsyncExitStack
 
 async def start_web(
     db: Database,
+    url: str,
     worker: Worker | None,
     outbox_port: int | None,
     nightly: NightlyBackups | None,
@@ -136,6 +138,9 @@ async def start_web(
         settings=config.load(WebSettings),
         outbox_enabled=outbox_port is not None,
     )
+    revocations = Listener(url, accounts.TOKENS_CHANNEL, app.tokens.forget)
+    revocations.start()
+    stack.push_async_callback(revocations.stop)
     server = tornado.httpserver.HTTPServer(app, max_body_size=HARD_BODY_LIMIT)
     server.listen(options.port, options.address)
 
@@ -163,7 +168,7 @@ async def serve() -> int:
         outbox_port = None if options.smtp_host else await start_mail_catcher(db, stack)
         worker = await start_worker(url, outbox_port, stack) if options.worker else None
         if options.web:
-            await start_web(db, worker, outbox_port, nightly, stack)
+            await start_web(db, url, worker, outbox_port, nightly, stack)
         else:
             print("Salonbook worker is running (no web server: --web=false)", flush=True)
         await stop.wait()

@@ -17,6 +17,8 @@ from handlers import api_directory as directory
 from handlers import api_jobs as jobs
 from handlers.api import ApiHandler
 from handlers.health import HealthHandler, Metrics, MetricsHandler
+from handlers.limits import RateLimiter
+from handlers.openapi import OpenApiHandler
 from handlers.pages import ROUTES as PAGE_ROUTES
 from handlers.pages.auth import LoginThrottle
 
@@ -35,6 +37,7 @@ class WebSettings:
 
     max_body_size: int = 64 * 1024  # largest JSON or form body in bytes
     sms_default_region: str = "GB"  # reads phone numbers typed without +country
+    api_rate: float = 20.0  # API requests per second per token, in bursts of up to five times that
 
 
 class Backups(Protocol):
@@ -73,6 +76,7 @@ API_ROUTES = [
     (rf"/api/v1/jobs/{ID}", jobs.JobApi),
     (rf"/api/v1/jobs/{ID}/retry", jobs.RetryJobApi),
     (rf"/api/v1/jobs/{ID}/cancel", jobs.CancelJobApi),
+    (r"/api/v1/openapi\.json", OpenApiHandler),
     (r"/api/(.*)", UnknownApi),
     (r"/healthz", HealthHandler),
     (r"/metrics", MetricsHandler),
@@ -98,6 +102,7 @@ class Salonbook(tornado.web.Application):
         self.outbox_enabled = outbox_enabled
         self.metrics = Metrics(backups)
         self.tokens = TokenCache()
+        self.api_limits = RateLimiter(rate=settings.api_rate, burst=5 * settings.api_rate)
         self.login_throttle = LoginThrottle()
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(ROOT / "templates"),
