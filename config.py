@@ -37,6 +37,7 @@ _define("cookie_secure", default=False, help="mark the login and form cookies Se
         "proxy; they always are over https)", group="server")  # fmt: skip
 _define("xheaders", default=False, help="take the client's address and scheme from X-Forwarded-For/-Proto "
         "(only behind a proxy that sets them)", group="server")  # fmt: skip
+_define("api_rate", default=20.0, help="API requests per second per token (bursts of five times that)", group="server")
 
 _define("smtp_host", default="", help="SMTP server; empty starts the built-in mail catcher", group="mail")
 _define("smtp_port", default=0, help="SMTP port (0: 25, or 465 with --smtp_tls=tls)", group="mail")

@@ -30,6 +30,7 @@ from booking.errors import BookingError
 from config import options
 from db import Database, backups, migrations
 from db.embedded import EmbeddedPostgres
+from db.listener import Listener
 from db.nightly import NightlyBackups
 from handlers.app import Salonbook, WebSettings, http_server
 from jobqueue import queue
@@ -117,6 +118,7 @@ async def start_backups(db: Database, url: str, stack: contextlib.AsyncExitStack
 
 async def start_web(
     db: Database,
+    url: str,
     worker: Worker | None,
     outbox_port: int | None,
     nightly: NightlyBackups | None,
@@ -130,6 +132,9 @@ async def start_web(
         settings=config.load(WebSettings),
         outbox_enabled=outbox_port is not None,
     )
+    revocations = Listener(url, accounts.TOKENS_CHANNEL, app.tokens.forget)
+    revocations.start()
+    stack.push_async_callback(revocations.stop)
     server = http_server(app)
     server.listen(options.port, options.address)
 
@@ -157,7 +162,7 @@ async def serve() -> int:
         outbox_port = None if options.smtp_host else await start_mail_catcher(db, stack)
         worker = await start_worker(url, outbox_port, stack) if options.worker else None
         if options.web:
-            await start_web(db, worker, outbox_port, nightly, stack)
+            await start_web(db, url, worker, outbox_port, nightly, stack)
         else:
             print("Salonbook worker is running (no web server: --web=false)", flush=True)
         await stop.wait()

@@ -73,6 +73,8 @@ async def create_salon(
     wins and the other gets Conflict.
     """
     name = fields.text(name, "name")
+    address = fields.text(address, "address", required=False, max_length=500)
+    phone = fields.text(phone, "phone", required=False)
     check_timezone(timezone)
     owner_email = fields.email(owner_email, "owner_email") or ""
     if not owner_email:
@@ -95,7 +97,7 @@ async def create_salon(
                 """INSERT INTO salons (slug, name, address, timezone, email, phone)
                    VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (slug) DO NOTHING
                 RETURNING id, slug, name, address, timezone, email, phone""",
-                (slug, name, address.strip(), timezone, email, phone.strip()),
+                (slug, name, address, timezone, email, phone),
             )
             if row := await cur.fetchone():
                 break
@@ -147,10 +149,16 @@ async def list_api_tokens(db: Database, salon_id: uuid.UUID) -> list[ApiToken]:
     return [ApiToken(**row) for row in rows]
 
 
+TOKENS_CHANNEL = "salonbook_tokens"  # revocations are announced here, so no process keeps honouring one
+
+
 async def revoke_api_token(db: Database, salon_id: uuid.UUID, token_id: uuid.UUID) -> None:
-    """Other processes may honour the token for up to TokenCache.ttl seconds more."""
-    if not await db.execute("DELETE FROM api_tokens WHERE id = %s AND salon_id = %s", (token_id, salon_id)):
-        raise NotFound("no such API token", "token_id")
+    """Deletes the token and tells every process (NOTIFY, on commit) to forget the tokens it remembers."""
+    async with db.transaction() as cur:
+        await cur.execute("DELETE FROM api_tokens WHERE id = %s AND salon_id = %s", (token_id, salon_id))
+        if cur.rowcount == 0:
+            raise NotFound("no such API token", "token_id")
+        await cur.execute("NOTIFY salonbook_tokens")
 
 
 # --- users -------------------------------------------------------------------
@@ -216,8 +224,8 @@ async def signing_secret(db: Database) -> str:
 class TokenCache:
     """Salons by API token, remembered briefly: a busy client need not cost a query per request.
 
-    Only hits are kept, for ``ttl`` seconds, so a token that stops existing
-    stops working within that time.
+    Only hits are kept, for ``ttl`` seconds. A revocation is announced on TOKENS_CHANNEL and every
+    process forgets at once (``forget``); the ttl bounds what a lost announcement could cost.
     """
 
     def __init__(self, ttl: float = 30.0, size: int = 1024) -> None:
@@ -226,7 +234,7 @@ class TokenCache:
         self._salons: dict[bytes, tuple[float, Salon]] = {}
 
     def forget(self) -> None:
-        """After a revocation in this process: it takes effect here at once."""
+        """After a revocation anywhere: the next request asks the database again."""
         self._salons.clear()
 
     async def salon_for(self, db: Database, token: str) -> Salon | None:

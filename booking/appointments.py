@@ -15,7 +15,7 @@ import uuid
 import aiopg
 import psycopg2.errors
 
-from booking import notifications
+from booking import fields, notifications
 from booking.clients import ERASED
 from booking.errors import Conflict, Invalid, NotFound, SlotTaken
 from booking.models import Appointment, Client, Revision, Salon, display_name
@@ -26,6 +26,8 @@ from jobqueue import queue
 # How far in the past a start may be: a booking typed a minute late still goes in.
 PAST_GRACE = dt.timedelta(minutes=5)
 MAX_NOTES = 2000
+DAY_LIMIT = 5000  # a day's appointments on one page: 200 staff with 25 each
+CLIENT_LIMIT = 10_000  # a client's appointments over the years
 
 
 def _now() -> dt.datetime:
@@ -147,8 +149,7 @@ async def book(
     """Books an appointment and queues its confirmation and reminders."""
     now = _now()
     start_time = _checked_start(start_time, now)
-    if len(notes) > MAX_NOTES:
-        raise Invalid(f"{{field}} are longer than {MAX_NOTES} characters", "notes")
+    notes = fields.text(notes, "notes", required=False, max_length=MAX_NOTES)
     async with db.transaction() as cur:
         # One round trip: the service's length, the insert, and the client the notifications are for.
         row = await _write(
@@ -169,7 +170,7 @@ async def book(
                 "staff": staff_id,
                 "service": service_id,
                 "start": start_time,
-                "notes": notes.strip(),
+                "notes": notes,
             },
         )
         if row is None:
@@ -295,9 +296,13 @@ _SELECT_NAMED = """
        AND (%(id)s::uuid IS NULL OR a.id = %(id)s)
        AND (%(from)s::timestamptz IS NULL OR a.start_time >= %(from)s)
        AND (%(until)s::timestamptz IS NULL OR a.start_time < %(until)s)
-       AND (%(staff)s::uuid IS NULL OR a.staff_id = %(staff)s)
        AND (%(client)s::uuid IS NULL OR a.client_id = %(client)s)
-     ORDER BY a.start_time, s.first_name, s.last_name, a.id"""
+       AND (%(after)s::uuid IS NULL OR (a.start_time, s.first_name, s.last_name, a.id) >
+            (SELECT a2.start_time, s2.first_name, s2.last_name, a2.id
+               FROM appointments a2 JOIN staff s2 ON s2.id = a2.staff_id
+              WHERE a2.id = %(after)s AND a2.salon_id = %(salon)s))
+     ORDER BY a.start_time, s.first_name, s.last_name, a.id
+     LIMIT %(limit)s"""
 
 
 async def get_appointment(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment:
@@ -309,7 +314,15 @@ async def _read(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUI
     """An appointment as every answer shows it, read on the caller's transaction (after its own writes)."""
     await cur.execute(
         _SELECT_NAMED,
-        {"salon": salon_id, "id": appointment_id, "from": None, "until": None, "staff": None, "client": None},
+        {
+            "salon": salon_id,
+            "id": appointment_id,
+            "from": None,
+            "until": None,
+            "client": None,
+            "after": None,
+            "limit": 1,
+        },
     )
     row: Row | None = await cur.fetchone()
     if row is None:
@@ -318,23 +331,49 @@ async def _read(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUI
 
 
 async def list_between(
-    db: Database, salon_id: uuid.UUID, start: dt.datetime, end: dt.datetime, staff_id: uuid.UUID | None = None
+    db: Database,
+    salon_id: uuid.UUID,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    after: uuid.UUID | None = None,
+    limit: int = DAY_LIMIT,
 ) -> list[Appointment]:
-    """Appointments starting in [start, end), all statuses, in time order, with names."""
+    """Appointments starting in [start, end), all statuses, in time order, with names; the page after ``after``."""
     rows = await db.fetch_all(
         _SELECT_NAMED,
-        {"salon": salon_id, "id": None, "from": start, "until": end, "staff": staff_id, "client": None},
+        {
+            "salon": salon_id,
+            "id": None,
+            "from": start,
+            "until": end,
+            "client": None,
+            "after": after,
+            "limit": limit,
+        },
     )
     return [_named(row) for row in rows]
 
 
 async def of_client(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> list[Appointment]:
-    """Every appointment of one client, oldest first, with its notification jobs."""
+    """Every appointment of one client (up to CLIENT_LIMIT), oldest first, with its notification jobs."""
     rows = await db.fetch_all(
         _SELECT_NAMED,
-        {"salon": salon_id, "id": None, "from": None, "until": None, "staff": None, "client": client_id},
+        {
+            "salon": salon_id,
+            "id": None,
+            "from": None,
+            "until": None,
+            "client": client_id,
+            "after": None,
+            "limit": CLIENT_LIMIT,
+        },
     )
-    found = [_named(row) for row in rows]
+    return await _with_their_jobs(db, [_named(row) for row in rows])
+
+
+async def _with_their_jobs(db: Database, found: list[Appointment]) -> list[Appointment]:
+    """The appointments with their notification jobs: one more read for all of them."""
     jobs = await queue.for_appointments(db, [appointment.id for appointment in found]) if found else {}
     return [_with_jobs(appointment, jobs.get(appointment.id, [])) for appointment in found]
 
@@ -346,11 +385,12 @@ def local_day_bounds(salon: Salon, day: dt.date) -> tuple[dt.datetime, dt.dateti
     return start, end
 
 
-async def list_day(db: Database, salon: Salon, day: dt.date) -> list[Appointment]:
+async def list_day(
+    db: Database, salon: Salon, day: dt.date, *, after: uuid.UUID | None = None, limit: int = DAY_LIMIT
+) -> list[Appointment]:
     """A salon-local day's appointments with their notification jobs: two reads, not one per appointment."""
-    found = await list_between(db, salon.id, *local_day_bounds(salon, day))
-    jobs = await queue.for_appointments(db, [appointment.id for appointment in found]) if found else {}
-    return [_with_jobs(appointment, jobs.get(appointment.id, [])) for appointment in found]
+    found = await list_between(db, salon.id, *local_day_bounds(salon, day), after=after, limit=limit)
+    return await _with_their_jobs(db, found)
 
 
 async def busy_times(

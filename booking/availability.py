@@ -38,12 +38,19 @@ def _slots_for(
     busy: list[tuple[dt.datetime, dt.datetime]],
     not_before: dt.datetime,
 ) -> list[Slot]:
+    """One member's free starts: one walk along the day and their busy spans together.
+
+    A member's booked spans never overlap (the database sees to it), so in time order the first
+    one that ends after a start is the only one that can clash with it.
+    """
     slots = []
     for span_start, span_end in _spans(member, day, zone):
-        start = span_start
+        start, ahead = span_start, 0
         # Starts step in wall-clock time; lengths are real time, right across a DST change.
         while (end := start.astimezone(dt.UTC) + length) <= span_end:
-            if start >= not_before and all(end <= b_start or start >= b_end for b_start, b_end in busy):
+            while ahead < len(busy) and busy[ahead][1] <= start:
+                ahead += 1
+            if start >= not_before and (ahead == len(busy) or busy[ahead][0] >= end):
                 slots.append(Slot(start, end, member.id, member.name))
             start += SLOT_STEP
     return slots
@@ -59,7 +66,8 @@ async def free_slots(
     now: dt.datetime | None = None,
     moving: uuid.UUID | None = None,
 ) -> list[Slot]:
-    """Bookable starts on a salon-local day, for one staff member or anyone free, in time order.
+    """Bookable starts on a salon-local day, in time order: one staff member's, or for anyone free one per
+    start time (the first free member by name), so a salon's size never multiplies what a page shows.
 
     ``moving`` is an appointment being rescheduled: its own time counts as free.
     """
@@ -69,9 +77,15 @@ async def free_slots(
     busy = await appointments.busy_times(db, salon.id, day_start, day_end, ignoring=moving)
     not_before = now or dt.datetime.now(dt.UTC)
     length = dt.timedelta(minutes=service.duration_minutes)
-    slots = [
-        slot
-        for member in members
-        for slot in _slots_for(member, day, salon.zone, length, busy.get(member.id, []), not_before)
-    ]
-    return sorted(slots, key=lambda slot: (slot.start, slot.staff_name))
+    slots = sorted(
+        (
+            slot
+            for member in members
+            for slot in _slots_for(member, day, salon.zone, length, busy.get(member.id, []), not_before)
+        ),
+        key=lambda slot: (slot.start, slot.staff_name),
+    )
+    if staff_id is None:
+        first_free = {slot.start: slot for slot in reversed(slots)}  # reversed: the first by name wins
+        slots = sorted(first_free.values(), key=lambda slot: slot.start)
+    return slots

@@ -44,13 +44,20 @@ async def update_client(
     return Client(**row)
 
 
-async def list_clients(db: Database, salon_id: uuid.UUID, search: str = "", limit: int = 500) -> list[Client]:
+async def list_clients(
+    db: Database, salon_id: uuid.UUID, search: str = "", *, after: uuid.UUID | None = None, limit: int = 500
+) -> list[Client]:
+    """The salon's clients by name, those matching ``search`` only; the page after the client ``after``."""
+    search = fields.storable(search, "search")
     rows = await db.fetch_all(
         """SELECT id, first_name, last_name, email, phone, opted_in_reminders FROM clients
-             WHERE salon_id = %s AND erased_at IS NULL
-               AND (%s = '' OR first_name || ' ' || last_name ILIKE %s OR email ILIKE %s OR phone LIKE %s)
-             ORDER BY first_name, last_name, id LIMIT %s""",
-        (salon_id, search, f"%{search}%", f"%{search}%", f"%{search}%", limit),
+            WHERE salon_id = %(salon)s AND erased_at IS NULL
+              AND (%(search)s = '' OR first_name || ' ' || last_name ILIKE %(like)s
+                   OR email ILIKE %(like)s OR phone LIKE %(like)s)
+              AND (%(after)s::uuid IS NULL OR (first_name, last_name, id) >
+                   (SELECT first_name, last_name, id FROM clients WHERE id = %(after)s AND salon_id = %(salon)s))
+            ORDER BY first_name, last_name, id LIMIT %(limit)s""",
+        {"salon": salon_id, "search": search, "like": f"%{search}%", "after": after, "limit": limit},
     )
     return [Client(**row) for row in rows]
 

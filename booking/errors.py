@@ -53,3 +53,9 @@ class Conflict(BookingError):
     """The thing exists but is in a state that forbids the change."""
 
     code = "conflict"
+
+
+class LimitReached(Conflict):
+    """The salon holds as many of these as one salon may (a bound on every page's work)."""
+
+    code = "limit"

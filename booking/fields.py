@@ -22,10 +22,27 @@ MAX_TEXT = 200
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 _CENT = decimal.Decimal("0.01")
 _LARGEST_AMOUNT = 10**12  # beyond any price, and small enough to quantize exactly
+# Dates and times a salon can mean; beyond them Python's and PostgreSQL's arithmetic runs out.
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+
+
+def storable(value: str, field: Field) -> str:
+    """The text as PostgreSQL can keep it: no NUL character, no half of a surrogate pair."""
+    if not value.isprintable() and ("\x00" in value or _has_lone_surrogate(value)):
+        raise Invalid("{field} contains a character that cannot be stored", field)
+    return value
+
+
+def _has_lone_surrogate(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def text(value: str | None, field: Field, *, required: bool = True, max_length: int = MAX_TEXT) -> str:
-    value = (value or "").strip()
+    value = storable((value or "").strip(), field)
     if required and not value:
         raise Invalid("{field} is required", field)
     if len(value) > max_length:
@@ -84,9 +101,16 @@ def clock(value: str, field: Field) -> dt.time:
 
 def date(value: str, field: Field) -> dt.date:
     try:
-        return dt.date.fromisoformat(value.strip())
+        day = dt.date.fromisoformat(value.strip())
     except ValueError:
         raise Invalid("{field} must be a date like 2030-05-01", field) from None
+    _within_reach(day, field)
+    return day
+
+
+def _within_reach(day: dt.date, field: Field) -> None:
+    if not EARLIEST <= day <= LATEST:
+        raise Invalid(f"{{field}} must be between {EARLIEST.year} and {LATEST.year}", field)
 
 
 def instant(value: str, field: Field) -> dt.datetime:
@@ -97,6 +121,7 @@ def instant(value: str, field: Field) -> dt.datetime:
         raise Invalid("{field} must be an ISO 8601 time like 2030-05-01T10:00:00+01:00", field) from None
     if moment.tzinfo is None:
         raise Invalid("{field} needs a UTC offset, e.g. 2030-05-01T10:00:00+01:00", field)
+    _within_reach(moment.date(), field)
     return moment
 
 
@@ -106,6 +131,7 @@ def local_instant(value: str, zone: ZoneInfo, field: Field) -> dt.datetime:
         naive = dt.datetime.fromisoformat(value.strip())
     except ValueError:
         raise Invalid("{field} must be a date and time like 2030-05-01 10:00", field) from None
+    _within_reach(naive.date(), field)
     if naive.tzinfo is not None:
         return naive
     moment = naive.replace(tzinfo=zone)

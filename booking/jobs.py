@@ -99,11 +99,11 @@ async def list_jobs(
     type: str | None = None,
     appointment_id: uuid.UUID | None = None,
     day: dt.date | None = None,
-    limit: int = 50,
+    after: uuid.UUID | None = None,
+    limit: int = 100,
 ) -> list[Job]:
-    """A salon's jobs, newest first. ``day`` is a salon-local date matched against run_at.
-
-    A status or type that does not exist is Invalid, naming the filter.
+    """A salon's jobs, newest first; the page after the job ``after``. ``day`` is a salon-local date
+    matched against run_at. A status or type that does not exist is Invalid, naming the filter.
     """
     return await _select(
         db,
@@ -112,6 +112,7 @@ async def list_jobs(
         type=_checked_filter("type", type, tuple(TYPES)),
         appointment_id=appointment_id,
         day=day,
+        after=after,
         limit=limit,
     )
 
@@ -142,6 +143,7 @@ async def _select(
     appointment_id: uuid.UUID | None = None,
     client_id: uuid.UUID | None = None,
     day: dt.date | None = None,
+    after: uuid.UUID | None = None,
     limit: int,
 ) -> list[Job]:
     """The salon's jobs that pass every filter given, newest first (the jobs of one booking: last due first)."""
@@ -162,7 +164,9 @@ async def _select(
               AND (%(appointment)s::uuid IS NULL OR j.appointment_id = %(appointment)s)
               AND (%(client)s::uuid IS NULL OR j.client_id = %(client)s)
               AND (%(day)s::date IS NULL OR (j.run_at AT TIME ZONE s.timezone)::date = %(day)s)
-            ORDER BY j.created_at DESC, j.run_at DESC, j.id
+              AND (%(after)s::uuid IS NULL OR (j.created_at, j.run_at, j.id) <
+                   (SELECT created_at, run_at, id FROM notification_jobs WHERE id = %(after)s AND salon_id = %(salon)s))
+            ORDER BY j.created_at DESC, j.run_at DESC, j.id DESC
             LIMIT %(limit)s""",
         {
             "salon": salon_id,
@@ -172,6 +176,7 @@ async def _select(
             "appointment": appointment_id,
             "client": client_id,
             "day": day,
+            "after": after,
             "limit": limit,
         },
     )

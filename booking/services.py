@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 
 from booking import fields
-from booking.errors import Invalid, NotFound
+from booking.errors import Invalid, LimitReached, NotFound
 from booking.models import Service, ServiceDetails
-from db import Database
+from db import Database, Row
 
 MAX_DURATION_MINUTES = 12 * 60
+MAX_SERVICES = 1000  # per salon: what the booking form's list of services may hold
 
 
 def _checked(details: ServiceDetails) -> tuple[str, int, int | None]:
@@ -21,11 +22,19 @@ def _checked(details: ServiceDetails) -> tuple[str, int, int | None]:
 
 
 async def create_service(db: Database, salon_id: uuid.UUID, details: ServiceDetails) -> Service:
-    row = await db.fetch_row(
-        """INSERT INTO services (salon_id, name, duration_minutes, price_cents)
-           VALUES (%s, %s, %s, %s) RETURNING id, name, duration_minutes, price_cents""",
-        (salon_id, *_checked(details)),
-    )
+    name, duration, price = _checked(details)
+    async with db.transaction() as cur:
+        await cur.execute("SELECT FROM salons WHERE id = %s FOR UPDATE", (salon_id,))  # one new service at a time
+        await cur.execute(
+            """INSERT INTO services (salon_id, name, duration_minutes, price_cents)
+               SELECT %(salon)s, %(name)s, %(duration)s, %(price)s
+                WHERE (SELECT count(*) FROM services WHERE salon_id = %(salon)s) < %(most)s
+            RETURNING id, name, duration_minutes, price_cents""",
+            {"salon": salon_id, "name": name, "duration": duration, "price": price, "most": MAX_SERVICES},
+        )
+        row: Row | None = await cur.fetchone()
+    if row is None:
+        raise LimitReached(f"a salon can have at most {MAX_SERVICES} services")
     return Service(**row)
 
 
@@ -41,10 +50,17 @@ async def update_service(db: Database, salon_id: uuid.UUID, service_id: uuid.UUI
     return Service(**row)
 
 
-async def list_services(db: Database, salon_id: uuid.UUID) -> list[Service]:
+async def list_services(
+    db: Database, salon_id: uuid.UUID, *, after: uuid.UUID | None = None, limit: int = MAX_SERVICES
+) -> list[Service]:
+    """The salon's services by name: all of them, or the page after the service ``after``."""
     rows = await db.fetch_all(
-        "SELECT id, name, duration_minutes, price_cents FROM services WHERE salon_id = %s ORDER BY name, id",
-        (salon_id,),
+        """SELECT id, name, duration_minutes, price_cents FROM services
+            WHERE salon_id = %(salon)s
+              AND (%(after)s::uuid IS NULL OR (name, id) >
+                   (SELECT name, id FROM services WHERE id = %(after)s AND salon_id = %(salon)s))
+            ORDER BY name, id LIMIT %(limit)s""",
+        {"salon": salon_id, "after": after, "limit": limit},
     )
     return [Service(**row) for row in rows]
 

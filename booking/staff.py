@@ -9,19 +9,25 @@ from collections.abc import Sequence
 import aiopg
 
 from booking import fields
-from booking.errors import Invalid, NotFound
+from booking.errors import Invalid, LimitReached, NotFound
 from booking.models import Staff, StaffDetails, WorkingHours
 from db import Database, Row
 
 MAX_HOUR_SPANS = 50  # a week with breaks every day fits many times over
 
+MAX_STAFF = 200  # per salon: what a page of free times for "anyone" may have to look at
+
+# A salon's staff with their hours, by name; one member (id), or a page of them (after, limit).
 _SELECT = """
     SELECT s.id, s.first_name, s.last_name, s.email,
            coalesce(json_agg(json_build_object('weekday', h.weekday, 'start', h.starts, 'end', h.ends)
                              ORDER BY h.weekday, h.starts) FILTER (WHERE h.id IS NOT NULL), '[]') AS hours
       FROM staff s LEFT JOIN working_hours h ON h.staff_id = s.id
-     WHERE s.salon_id = %s AND (%s::uuid IS NULL OR s.id = %s)
-     GROUP BY s.id ORDER BY s.first_name, s.last_name, s.id"""
+     WHERE s.salon_id = %(salon)s AND (%(id)s::uuid IS NULL OR s.id = %(id)s)
+       AND (%(after)s::uuid IS NULL OR (s.first_name, s.last_name, s.id) >
+            (SELECT first_name, last_name, id FROM staff WHERE id = %(after)s AND salon_id = %(salon)s))
+     GROUP BY s.id ORDER BY s.first_name, s.last_name, s.id
+     LIMIT %(limit)s"""
 
 
 def _staff(row: Row) -> Staff:
@@ -67,10 +73,16 @@ async def create_staff(db: Database, salon_id: uuid.UUID, details: StaffDetails)
         check_hours(details.working_hours),
     )
     async with db.transaction() as cur:
+        await cur.execute("SELECT FROM salons WHERE id = %s FOR UPDATE", (salon_id,))  # one new member at a time
         await cur.execute(
-            "INSERT INTO staff (salon_id, first_name, last_name, email) VALUES (%s, %s, %s, %s) RETURNING id",
-            (salon_id, *names),
+            """INSERT INTO staff (salon_id, first_name, last_name, email)
+               SELECT %(salon)s, %(first)s, %(last)s, %(email)s
+                WHERE (SELECT count(*) FROM staff WHERE salon_id = %(salon)s) < %(most)s
+            RETURNING id""",
+            {"salon": salon_id, "first": names[0], "last": names[1], "email": names[2], "most": MAX_STAFF},
         )
+        if cur.rowcount == 0:
+            raise LimitReached(f"a salon can have at most {MAX_STAFF} staff members")
         staff_id = (await cur.fetchone())["id"]
         await _write_hours(cur, staff_id, hours)
     return Staff(staff_id, *names, working_hours=hours)
@@ -92,12 +104,16 @@ async def update_staff(db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID, d
     return Staff(staff_id, *names, working_hours=hours)
 
 
-async def list_staff(db: Database, salon_id: uuid.UUID) -> list[Staff]:
-    return [_staff(row) for row in await db.fetch_all(_SELECT, (salon_id, None, None))]
+async def list_staff(
+    db: Database, salon_id: uuid.UUID, *, after: uuid.UUID | None = None, limit: int = MAX_STAFF
+) -> list[Staff]:
+    """The salon's staff by name: all of them, or the page after the member ``after``."""
+    rows = await db.fetch_all(_SELECT, {"salon": salon_id, "id": None, "after": after, "limit": limit})
+    return [_staff(row) for row in rows]
 
 
 async def get_staff(db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID) -> Staff:
-    row = await db.fetch_one(_SELECT, (salon_id, staff_id, staff_id))
+    row = await db.fetch_one(_SELECT, {"salon": salon_id, "id": staff_id, "after": None, "limit": 1})
     if row is None:
         raise NotFound("no such staff member", "staff_id")
     return _staff(row)

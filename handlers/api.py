@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
+import math
 import uuid
+from collections.abc import Sequence
 from typing import Any, Literal, overload
-
-import tornado.web
+from urllib.parse import urlencode
 
 from booking import fields
 from booking.errors import FieldPath, Invalid
 from booking.models import Salon
-from handlers.base import BaseHandler, camel
+from handlers.base import BaseHandler, Refused, camel
+
+MAX_LIMIT, DEFAULT_LIMIT = 500, 100  # items on one page of a list
 
 
 def to_json(value: Any, zone: dt.tzinfo) -> Any:
@@ -115,15 +119,25 @@ class ApiHandler(BaseHandler):
         scheme, _, token = self.request.headers.get("Authorization", "").partition(" ")
         salon = await self.application.tokens.salon_for(self.db, token.strip()) if scheme.lower() == "bearer" else None
         if salon is None:
-            self.set_header("WWW-Authenticate", 'Bearer realm="salonbook"')
-            raise tornado.web.HTTPError(401, "a valid API token is required: Authorization: Bearer <token>")
+            raise Refused(
+                401,
+                "a valid API token is required: Authorization: Bearer <token>",
+                {"WWW-Authenticate": 'Bearer realm="salonbook"'},
+            )
         self.salon = salon
+        wait = math.ceil(self.application.api_limits.wait(hashlib.sha256(token.strip().encode()).digest()))
+        if wait:
+            raise Refused(
+                429, f"too many requests for this API token; try again in {wait} s", {"Retry-After": str(wait)}
+            )
 
     def body(self) -> Body:
         try:
             data = json.loads(self.request.body or b"null")
         except (ValueError, UnicodeDecodeError):
             raise Invalid("the body is not valid JSON") from None
+        except RecursionError:
+            raise Invalid("the body's JSON is nested too deeply") from None
         if not isinstance(data, dict):
             raise Invalid("the body must be a JSON object")
         return Body(data)
@@ -140,6 +154,20 @@ class ApiHandler(BaseHandler):
     def query_date(self, name: str) -> dt.date | None:
         value = self.query(name)
         return None if value is None else fields.date(value, name)
+
+    def page(self) -> tuple[int, uuid.UUID | None]:
+        """The page a list request asks for: ``limit`` items (1 to 500, 100 if not said) after the item ``after``."""
+        limit = fields.whole_number(self.query("limit") or str(DEFAULT_LIMIT), "limit", 1, MAX_LIMIT)
+        return limit, self.query_id("after")
+
+    def write_page(self, items: Sequence[Any], limit: int) -> None:
+        """Answers with up to ``limit`` items; one more in ``items`` means a next page, linked (RFC 8288)."""
+        if len(items) > limit:
+            items = items[:limit]
+            asked = {name: self.get_query_argument(name) for name in self.request.query_arguments}
+            following = urlencode(asked | {"after": str(items[-1].id)})
+            self.set_header("Link", f'<{self.request.path}?{following}>; rel="next"')
+        self.write_json(list(items))
 
     def path_id(self, value: str, name: str) -> uuid.UUID:
         """An id from the URL; a malformed one is a 400 naming it, like any other bad field."""

@@ -12,7 +12,8 @@ from handlers.api import ApiHandler
 class AppointmentListApi(ApiHandler):
     async def get(self) -> None:
         day = self.query_date("date") or dt.datetime.now(self.salon.zone).date()
-        self.write_json(await appointments.list_day(self.db, self.salon, day))
+        limit, after = self.page()
+        self.write_page(await appointments.list_day(self.db, self.salon, day, after=after, limit=limit + 1), limit)
 
     async def post(self) -> None:
         body = self.body()

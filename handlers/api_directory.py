@@ -16,7 +16,8 @@ def _working_hours(body: Body) -> tuple[WorkingHours, ...]:
 
 class StaffListApi(ApiHandler):
     async def get(self) -> None:
-        self.write_json(await staff.list_staff(self.db, self.salon.id))
+        limit, after = self.page()
+        self.write_page(await staff.list_staff(self.db, self.salon.id, after=after, limit=limit + 1), limit)
 
     async def post(self) -> None:
         body = self.body()
@@ -37,7 +38,8 @@ class StaffApi(ApiHandler):
 
 class ServiceListApi(ApiHandler):
     async def get(self) -> None:
-        self.write_json(await services.list_services(self.db, self.salon.id))
+        limit, after = self.page()
+        self.write_page(await services.list_services(self.db, self.salon.id, after=after, limit=limit + 1), limit)
 
     async def post(self) -> None:
         body = self.body()
@@ -57,7 +59,11 @@ class ServiceApi(ApiHandler):
 
 class ClientListApi(ApiHandler):
     async def get(self) -> None:
-        self.write_json(await clients.list_clients(self.db, self.salon.id, self.query("search") or ""))
+        limit, after = self.page()
+        found = await clients.list_clients(
+            self.db, self.salon.id, self.query("search") or "", after=after, limit=limit + 1
+        )
+        self.write_page(found, limit)
 
     async def post(self) -> None:
         body = self.body()

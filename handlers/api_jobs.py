@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from booking import fields, jobs
+from booking import jobs
 from handlers.api import ApiHandler
-
-MAX_LIMIT = 500
 
 
 class JobListApi(ApiHandler):
     async def get(self) -> None:
-        limit = fields.whole_number(self.query("limit") or "50", "limit", 1, MAX_LIMIT)
+        limit, after = self.page()
         found = await jobs.list_jobs(
             self.db,
             self.salon.id,
@@ -18,9 +16,10 @@ class JobListApi(ApiHandler):
             type=self.query("type"),
             appointment_id=self.query_id("appointment_id"),
             day=self.query_date("date"),
-            limit=limit,
+            after=after,
+            limit=limit + 1,
         )
-        self.write_json(found)
+        self.write_page(found, limit)
 
 
 class JobStatsApi(ApiHandler):

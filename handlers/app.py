@@ -21,6 +21,8 @@ from handlers import api_jobs as jobs
 from handlers.api import ApiHandler
 from handlers.body_limit import BodyLimit
 from handlers.health import HealthHandler, Metrics, MetricsHandler
+from handlers.limits import RateLimiter
+from handlers.openapi import OpenApiHandler
 from handlers.pages import ROUTES as PAGE_ROUTES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +44,7 @@ class WebSettings:
     sms_default_region: str = "GB"  # reads phone numbers typed without +country
     cookie_secure: bool = False  # Secure on every cookie (behind a TLS proxy); always so over https
     xheaders: bool = False  # the client's address and scheme from X-Forwarded-For/-Proto (behind a proxy)
+    api_rate: float = 20.0  # API requests per second per token, in bursts of up to five times that
 
 
 class Backups(Protocol):
@@ -80,6 +83,7 @@ API_ROUTES = [
     (rf"/api/v1/jobs/{ID}", jobs.JobApi),
     (rf"/api/v1/jobs/{ID}/retry", jobs.RetryJobApi),
     (rf"/api/v1/jobs/{ID}/cancel", jobs.CancelJobApi),
+    (r"/api/v1/openapi\.json", OpenApiHandler),
     (r"/api/(.*)", UnknownApi),
     (r"/healthz", HealthHandler),
     (r"/metrics", MetricsHandler),
@@ -105,6 +109,7 @@ class Salonbook(tornado.web.Application):
         self.outbox_enabled = outbox_enabled
         self.metrics = Metrics(backups)
         self.tokens = TokenCache()
+        self.api_limits = RateLimiter(rate=settings.api_rate, burst=5 * settings.api_rate)
         self.login_throttle = LoginThrottle()
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(ROOT / "templates"),

@@ -7,6 +7,7 @@ import logging
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
+import psycopg2
 import tornado.web
 
 from booking.errors import BookingError, Conflict, FieldPath, Invalid, NotFound, SlotTaken
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# A value the checks let through but PostgreSQL or date arithmetic refused: still the caller's input,
+# so a 400, never a 500 (and logged, since a check is missing somewhere).
+UNCHECKED_INPUT = (psycopg2.DataError, OverflowError)
+
 # Every domain outcome maps to one status code, here and nowhere else.
 STATUS_FOR_ERROR: dict[type[Exception], int] = {
     Invalid: 400,
@@ -24,7 +29,18 @@ STATUS_FOR_ERROR: dict[type[Exception], int] = {
     SlotTaken: 409,
     Conflict: 409,
     DatabaseUnavailable: 503,
+    psycopg2.DataError: 400,
+    OverflowError: 400,
 }
+
+
+class Refused(tornado.web.HTTPError):
+    """An HTTP refusal whose answer needs headers (Retry-After, WWW-Authenticate): send_error clears the
+    response's headers before writing the error, so the error carries them."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str]) -> None:
+        super().__init__(status, message.replace("%", "%%"))
+        self.headers = headers
 
 
 class BodyTooLarge(tornado.web.HTTPError):
@@ -80,9 +96,16 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """A JSON error object; pages override this with an HTML page."""
+        self.refusal_headers(kwargs)
         status, code, message, field = self.error_details(status_code, kwargs)
         error = {"code": code, "message": message} | ({"field": field} if field else {})
         self.send_json({"error": error}, status)
+
+    def refusal_headers(self, kwargs: dict[str, Any]) -> None:
+        """Puts back the headers a ``Refused`` answer needs."""
+        exception = kwargs["exc_info"][1] if "exc_info" in kwargs else None
+        for name, value in exception.headers.items() if isinstance(exception, Refused) else ():
+            self.set_header(name, value)
 
     def error_details(self, status_code: int, kwargs: dict[str, Any]) -> tuple[int, str, str, str | None]:
         """(status, code, message, field) for the error being sent; never a trace."""
@@ -95,6 +118,8 @@ class BaseHandler(tornado.web.RequestHandler):
             return status, "unavailable", "the database is unreachable; try again shortly", None
         if isinstance(exception, BodyTooLarge):
             return status, "too_large", f"the body is larger than {exception.limit} bytes", None
+        if isinstance(exception, UNCHECKED_INPUT):
+            return status, "invalid", "a value in the request is out of range or cannot be stored", None
         if isinstance(exception, tornado.web.HTTPError) and exception.log_message and status < 500:
             return status, _code_for(status), exception.log_message % exception.args, None
         return status, _code_for(status), HTTPStatus(status).phrase, None
@@ -104,6 +129,9 @@ class BaseHandler(tornado.web.RequestHandler):
             return  # an answer, not a fault
         if isinstance(value, DatabaseUnavailable):
             log.warning("%s: database unavailable: %s", self._request_summary(), value)
+            return
+        if isinstance(value, UNCHECKED_INPUT):
+            log.warning("%s: input no check caught: %r", self._request_summary(), value)
             return
         super().log_exception(typ, value, tb)
 
@@ -117,5 +145,6 @@ def _code_for(status: int) -> str:
         405: "method_not_allowed",
         409: "conflict",
         413: "too_large",
+        429: "rate_limited",
         503: "unavailable",
     }.get(status, "error")

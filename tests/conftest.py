@@ -110,24 +110,29 @@ def http_server(app: Salonbook, io_loop: tornado.ioloop.IOLoop, http_server_port
 
 @pytest.fixture
 def api(http_server_client):
-    """``await api("POST", "/appointments", token, {...})`` -> (status, parsed JSON body)."""
+    """``await api("POST", "/appointments", token, {...})`` -> (status, parsed JSON body);
+    with ``headers=True`` also the Link header (or None)."""
 
-    async def call(method: str, path: str, token: str | None, body: Any = None, *, raw: bytes | None = None):
-        headers = {"Content-Type": "application/json"}
+    async def call(
+        method: str, path: str, token: str | None, body: Any = None, *, raw: bytes | None = None, headers: bool = False
+    ):
+        sent = {"Content-Type": "application/json"}
         if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
+            sent["Authorization"] = f"Bearer {token}"
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         if data is None and method in ("POST", "PATCH", "PUT"):
             data = b""
         response = await http_server_client.fetch(
             "/api/v1" + path,
             method=method,
-            headers=headers,
+            headers=sent,
             body=data,
             raise_error=False,
             allow_nonstandard_methods=True,
         )
         payload = json.loads(response.body) if response.body else None
+        if headers:
+            return response.code, payload, response.headers.get("Link")
         return response.code, payload
 
     return call

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import difflib
 import hashlib
-import os
 import re
 import shutil
 import subprocess
@@ -24,6 +23,7 @@ import pytest
 from booking import accounts, passwords
 from db import Database, backups, migrations, scratch
 from tests.conftest import ROOT, upgrade
+from tests.processes import clean_env
 from tests.snapshots import table_rows
 
 SERVER = str(ROOT / "server.py")
@@ -121,10 +121,6 @@ def first_release_url(postgres_url: str) -> Iterator[str]:
     with scratch.database(postgres_url, "salonbook_first_release") as url:
         first_release_database(url)
         yield url
-
-
-def _clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL", "PORT")}
 
 
 def versions(url: str) -> list[tuple[int, str]]:
@@ -257,7 +253,7 @@ def test_code_refuses_a_database_newer_than_itself(empty_database_url: str) -> N
     for command in ([], ["create-salon", "--name=Too Old", "--owner_email=o@example.com", "--owner_password=long one"]):
         result = subprocess.run(
             [sys.executable, SERVER, "--port=0", *command],
-            env=_clean_env() | {"DATABASE_URL": empty_database_url},
+            env=clean_env() | {"DATABASE_URL": empty_database_url},
             capture_output=True,
             text=True,
             timeout=60,

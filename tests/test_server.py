@@ -2,48 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
+import uuid
 from pathlib import Path
 
 from booking import accounts
+from booking.accounts import NewSalon
 from db import Database
-from tests.conftest import ROOT
-
-SERVER = str(ROOT / "server.py")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _clean_env() -> dict[str, str]:
-    """The environment without any Salonbook option, as on a newcomer's machine."""
-    return {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL", "PORT")}
-
-
-def _wait_for_health(port: int, process: subprocess.Popen, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"server exited early with {process.returncode}"
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                return json.loads(response.read())
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("the server did not answer /healthz in time")
+from tests.processes import SERVER, clean_env, serving
 
 
 def _postgres_running(pgdata: Path) -> bool:
@@ -56,37 +28,6 @@ def _postgres_running(pgdata: Path) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-@dataclass
-class Served:
-    port: int
-    health: dict
-    output: str = ""
-    returncode: int | None = None
-
-
-@contextlib.contextmanager
-def serving(*options: str, cwd: Path = ROOT) -> Iterator[Served]:
-    """Runs `python server.py` until /healthz answers, yields, then stops it with SIGTERM."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, SERVER, f"--port={port}", *options],
-        cwd=cwd,
-        env=_clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        served = Served(port, _wait_for_health(port, process))
-        yield served
-        process.send_signal(signal.SIGTERM)
-        served.output, _ = process.communicate(timeout=60)
-        served.returncode = process.returncode
-    finally:
-        if process.poll() is None:
-            process.kill()
 
 
 def test_server_runs_with_no_configuration_and_stops_cleanly(tmp_path: Path) -> None:
@@ -114,7 +55,7 @@ def test_backup_and_restore_join_a_running_embedded_server_and_leave_it_running(
         result = subprocess.run(
             [sys.executable, SERVER, *arguments],
             cwd=tmp_path,
-            env=_clean_env(),
+            env=clean_env(),
             capture_output=True,
             text=True,
             timeout=60,
@@ -149,7 +90,7 @@ def test_create_salon_prints_one_json_line_with_a_working_token(database_url: st
             "--owner_email=owner@curl.example",
             "--owner_password=long enough",
         ],
-        env=_clean_env(),
+        env=clean_env(),
         capture_output=True,
         text=True,
         timeout=60,
@@ -186,7 +127,7 @@ def test_create_salon_with_a_bad_timezone_says_so(database_url: str) -> None:
             "--owner_email=x@example.com",
             "--owner_password=long enough",
         ],
-        env=_clean_env() | {"DATABASE_URL": database_url, "DATA_DIR": "/nonexistent/never-used"},
+        env=clean_env() | {"DATABASE_URL": database_url, "DATA_DIR": "/nonexistent/never-used"},
         capture_output=True,
         text=True,
         timeout=60,
@@ -200,3 +141,44 @@ def test_a_web_only_process_runs_no_worker(database_url: str) -> None:
     with serving(f"--database_url={database_url}", "--worker=false", "--smtp_host=127.0.0.1") as served:
         assert served.health == {"database": "ok", "worker": {"running": False}}
     assert served.returncode == 0, served.output
+
+
+def test_a_revoked_token_stops_working_at_once_in_every_process(database_url: str, io_loop) -> None:
+    async def new_salon() -> tuple[NewSalon, uuid.UUID]:
+        db = await Database.connect(database_url)
+        try:
+            tag = uuid.uuid4().hex[:8]
+            made = await accounts.create_salon(
+                db, name=f"Two {tag}", timezone="UTC", owner_email=f"{tag}@example.com", owner_password="long enough"
+            )
+            [token] = await accounts.list_api_tokens(db, made.salon.id)
+        finally:
+            await db.close()
+        return made, token.id
+
+    async def revoke(salon_id: uuid.UUID, token_id: uuid.UUID) -> None:
+        db = await Database.connect(database_url)
+        try:
+            await accounts.revoke_api_token(db, salon_id, token_id)
+        finally:
+            await db.close()
+
+    def status(port: int, token: str) -> int:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/staff", headers={"Authorization": f"Bearer {token}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - our own http:// URL
+                return answer.status
+        except urllib.error.HTTPError as refused:
+            return refused.code
+
+    made, token_id = io_loop.run_sync(new_salon)
+    web_only = (f"--database_url={database_url}", "--worker=false", "--smtp_host=127.0.0.1")
+    with serving(*web_only) as first, serving(*web_only) as second:
+        assert [status(first.port, made.api_token), status(second.port, made.api_token)] == [200, 200]  # remembered
+        io_loop.run_sync(lambda: revoke(made.salon.id, token_id))
+        deadline = time.monotonic() + 5
+        while {status(first.port, made.api_token), status(second.port, made.api_token)} != {401}:
+            assert time.monotonic() < deadline, "a process still honours the revoked token"
+            time.sleep(0.05)

@@ -24,13 +24,13 @@ from typing import Any
 from tornado.ioloop import PeriodicCallback
 
 from db import Database, Row
+from db.listener import Listener
 from jobqueue import claims
 from jobqueue.claims import ClaimedJob
 from jobqueue.queue import NOTIFY_CHANNEL
 from worker import registry
 from worker.channels import Channels, Permanent, Skipped, Transient
 from worker.delivery import Delivery, stale_reason
-from worker.listener import Listener
 from worker.outcome import ChannelResult, Outcome, cancelled, decide
 from worker.settings import WorkerSettings
 

@@ -9,7 +9,8 @@ import urllib.parse
 import uuid
 from collections.abc import Iterable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Protocol, TypeVar
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import tornado.web
@@ -45,6 +46,13 @@ ERROR_TEXT = {
 # Control characters (C0 and DEL), space and backslash: never in a path we send a browser to.
 _UNSAFE_IN_NEXT = re.compile(r"[\x00-\x20\x7f\\]")
 
+
+class Identified(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+T = TypeVar("T", bound=Identified)
 Form = dict[str, str]
 Errors = dict[str, str]
 
@@ -191,6 +199,7 @@ class PageHandler(BaseHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """A plain page that says what went wrong in words; never a trace."""
+        self.refusal_headers(kwargs)
         status, _, message, _ = self.error_details(status_code, kwargs)
         title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
         if message == title or "xsrf" in message.lower():
@@ -198,6 +207,21 @@ class PageHandler(BaseHandler):
         explanation = ERROR_TEXT.get(status, "Something went wrong on our side. Try again in a minute.")
         self.clear_header("Location")
         self.render_page("error.html", status, title=title, message=message, explanation=explanation)
+
+    # --- lists -----------------------------------------------------------------------
+
+    def page_after(self) -> uuid.UUID | None:
+        """Where a list page starts: after the item named by ``?after=``, or at the top."""
+        after = self.get_query_argument("after", "")
+        return page_id(after) if after else None
+
+    def one_page(self, items: list[T], per_page: int) -> tuple[list[T], str]:
+        """The first ``per_page`` of ``items`` (fetched one more), and the next page's address, or ""."""
+        if len(items) <= per_page:
+            return items, ""
+        asked = {name: self.get_query_argument(name) for name in self.request.query_arguments}
+        following = urlencode(asked | {"after": str(items[per_page - 1].id)})
+        return items[:per_page], f"{self.request.path}?{following}"
 
     # --- forms ---------------------------------------------------------------------
 
@@ -228,7 +252,7 @@ class SalonPage(PageHandler):
             return
         if self.request.method not in ("GET", "HEAD"):
             raise tornado.web.HTTPError(403, "log in first")
-        self.redirect(f"{self.get_login_url()}?{urllib.parse.urlencode({'next': self.request.uri})}")
+        self.redirect(f"{self.get_login_url()}?{urlencode({'next': self.request.uri})}")
 
 
 class OwnerPage(SalonPage):

@@ -13,6 +13,7 @@ from handlers.pages.base import Form, SalonPage, page_id
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_HOUR_ROWS = 50
+PER_PAGE = 200  # rows of a list page
 
 
 class Directory:
@@ -22,7 +23,8 @@ class Directory:
     noun = ""
     form_fields: tuple[str, ...] = ()
 
-    async def list(self, page: SalonPage) -> list[Any]:
+    async def list(self, page: SalonPage, after: uuid.UUID | None, limit: int) -> list[Any]:
+        """Up to ``limit`` items in the list's order, after the item ``after``."""
         raise NotImplementedError
 
     async def get(self, page: SalonPage, item_id: uuid.UUID) -> Any:
@@ -49,8 +51,9 @@ class ClientDirectory(Directory):
     path, noun = "/clients", "client"
     form_fields = ("firstName", "lastName", "email", "phone", "optedInReminders")
 
-    async def list(self, page: SalonPage) -> list[Client]:
-        return await clients.list_clients(page.db, page.salon.id, page.get_query_argument("q", "").strip())
+    async def list(self, page: SalonPage, after: uuid.UUID | None, limit: int) -> list[Client]:
+        search = page.get_query_argument("q", "").strip()
+        return await clients.list_clients(page.db, page.salon.id, search, after=after, limit=limit)
 
     async def get(self, page: SalonPage, item_id: uuid.UUID) -> Client:
         return await clients.get_client(page.db, page.salon.id, item_id)
@@ -91,8 +94,8 @@ class ServiceDirectory(Directory):
     path, noun = "/services", "service"
     form_fields = ("name", "durationMinutes", "priceCents")
 
-    async def list(self, page: SalonPage) -> list[Service]:
-        return await services.list_services(page.db, page.salon.id)
+    async def list(self, page: SalonPage, after: uuid.UUID | None, limit: int) -> list[Service]:
+        return await services.list_services(page.db, page.salon.id, after=after, limit=limit)
 
     async def get(self, page: SalonPage, item_id: uuid.UUID) -> Service:
         return await services.get_service(page.db, page.salon.id, item_id)
@@ -147,8 +150,8 @@ class StaffDirectory(Directory):
     path, noun = "/staff", "staff member"
     form_fields = ("firstName", "lastName", "email")
 
-    async def list(self, page: SalonPage) -> list[Staff]:
-        return await staff.list_staff(page.db, page.salon.id)
+    async def list(self, page: SalonPage, after: uuid.UUID | None, limit: int) -> list[Staff]:
+        return await staff.list_staff(page.db, page.salon.id, after=after, limit=limit)
 
     async def get(self, page: SalonPage, item_id: uuid.UUID) -> Staff:
         return await staff.get_staff(page.db, page.salon.id, item_id)
@@ -188,7 +191,7 @@ class StaffDirectory(Directory):
         rows = [
             (row, int(form[hour_field(row, "weekday")]) % 7)
             for row in range(MAX_HOUR_ROWS)
-            if form.get(hour_field(row, "weekday"), "").isdigit()
+            if form.get(hour_field(row, "weekday"), "") in {str(day) for day in range(7)}
         ]
         return {"hour_rows": rows, "weekdays": WEEKDAYS, "hour_field": hour_field}
 
@@ -242,9 +245,14 @@ class DirectoryPage(SalonPage):
 
 class DirectoryListPage(DirectoryPage):
     async def get(self) -> None:
-        items = await self.directory.list(self)
+        items, next_page = self.one_page(await self.directory.list(self, self.page_after(), PER_PAGE + 1), PER_PAGE)
         self.render_page(
-            self.template(), items=items, q=self.get_query_argument("q", ""), price_text=price_text, weekdays=WEEKDAYS
+            self.template(),
+            items=items,
+            next_page=next_page,
+            q=self.get_query_argument("q", ""),
+            price_text=price_text,
+            weekdays=WEEKDAYS,
         )
 
 

@@ -8,7 +8,7 @@ from booking.notice_types import TYPES
 from handlers.pages.base import Errors, Form, SalonPage, form_errors, page_id, safe_next
 
 FILTERS = ("status", "type", "date")
-LIMIT = 200
+PER_PAGE = 200
 
 
 class JobsPage(SalonPage):
@@ -22,15 +22,22 @@ class JobsPage(SalonPage):
                 status=form["status"] or None,
                 type=form["type"] or None,
                 day=fields.date(form["date"], "date") if form["date"] else None,
-                limit=LIMIT,
+                after=self.page_after(),
+                limit=PER_PAGE + 1,
             )
         except Invalid as error:
             self.render_jobs(form, counts, [], status=400, errors=form_errors(error, form))
             return
-        self.render_jobs(form, counts, found)
+        self.render_jobs(form, counts, *self.one_page(found, PER_PAGE))
 
     def render_jobs(
-        self, form: Form, counts: dict[str, int], found: list[jobs.Job], status: int = 200, errors: Errors | None = None
+        self,
+        form: Form,
+        counts: dict[str, int],
+        found: list[jobs.Job],
+        next_page: str = "",
+        status: int = 200,
+        errors: Errors | None = None,
     ) -> None:
         self.render_page(
             "jobs.html",
@@ -39,7 +46,7 @@ class JobsPage(SalonPage):
             counts=counts,
             jobs=found,
             refresh=True,
-            limit=LIMIT,
+            next_page=next_page,
             status_choices=[(status, status) for status in jobs.STATUSES],
             type_choices=[(name, name.replace("_", " ")) for name in TYPES],
             errors=errors or {},

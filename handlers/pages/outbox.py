@@ -47,7 +47,8 @@ class OutboxListPage(OutboxPage):
 
 class OutboxMessagePage(OutboxPage):
     async def get(self, message_id: str) -> None:
-        message = await messages.get(self.db, self.salon.id, int(message_id)) if message_id.isdigit() else None
+        number = int(message_id) if message_id.isascii() and message_id.isdigit() and len(message_id) < 19 else None
+        message = await messages.get(self.db, self.salon.id, number) if number is not None else None
         if message is None:
             raise tornado.web.HTTPError(404)
         content = readable(message.body) if message.channel == "email" else None

@@ -36,5 +36,5 @@ class TokensPage(SalonPage):
 class RevokeToken(SalonPage):
     async def post(self, token_id: str) -> None:
         await accounts.revoke_api_token(self.db, self.salon.id, page_id(token_id))
-        self.application.tokens.forget()
+        self.application.tokens.forget()  # here at once; other processes on the NOTIFY
         self.redirect("/tokens", status=303)

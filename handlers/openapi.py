@@ -1,0 +1,260 @@
+"""The OpenAPI 3.1 document of the JSON API, served at /api/v1/openapi.json.
+
+Answers are described from the domain's own dataclasses, the way ``handlers.api.to_json`` writes
+them, so the document cannot drift from what the API sends; requests are described here, beside
+the list of operations. A fuzzer (schemathesis, in the tests) holds the API to this document.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import types
+import typing
+import uuid
+from functools import cache
+from typing import Any
+
+from booking.client_data import ClientExport
+from booking.jobs import STATUSES, Job
+from booking.models import Appointment, Client, Service, Staff
+from booking.notice_types import TYPES
+from handlers.api import DEFAULT_LIMIT, MAX_LIMIT
+from handlers.base import BaseHandler, camel
+
+Schema = dict[str, Any]
+
+_SCALARS: dict[Any, Schema] = {
+    str: {"type": "string"},
+    int: {"type": "integer"},
+    float: {"type": "number"},
+    bool: {"type": "boolean"},
+    uuid.UUID: {"type": "string", "format": "uuid"},
+    dt.datetime: {"type": "string", "format": "date-time"},
+    dt.date: {"type": "string", "format": "date"},
+    dt.time: {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+}
+
+
+def _schema_of(kind: Any, components: dict[str, Schema]) -> Schema:
+    """The JSON schema of a Python type as to_json writes it; dataclasses go to ``components``."""
+    if kind in _SCALARS:
+        return dict(_SCALARS[kind])
+    origin, arguments = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (types.UnionType, typing.Union):
+        options = [_schema_of(argument, components) for argument in arguments if argument is not type(None)]
+        schema = options[0] if len(options) == 1 else {"anyOf": options}
+        return {"anyOf": [schema, {"type": "null"}]} if type(None) in arguments else schema
+    if origin in (tuple, list):
+        return {"type": "array", "items": _schema_of(arguments[0], components)}
+    if origin is dict or kind is Any:
+        return {"type": "object"} if kind is not Any else {}
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+        name = kind.__name__
+        if name not in components:
+            components[name] = {}  # claimed first: a dataclass may refer to itself
+            hints = typing.get_type_hints(kind)
+            fields = dataclasses.fields(kind)
+            components[name] = {
+                "type": "object",
+                "properties": {camel(f.name): _schema_of(hints[f.name], components) for f in fields},
+                "required": [camel(f.name) for f in fields],
+            }
+        return {"$ref": f"#/components/schemas/{name}"}
+    raise TypeError(f"no JSON schema for {kind!r}")
+
+
+def _text(**extra: Any) -> Schema:
+    return {"type": ["string", "null"], **extra}
+
+
+def _body(properties: dict[str, Schema], required: list[str]) -> Schema:
+    return {"type": "object", "properties": properties, "required": required}
+
+
+_ID = {"type": "string", "format": "uuid"}
+_WORKING_HOURS = {
+    "type": ["array", "null"],
+    "items": _body(
+        {
+            "weekday": {"type": "integer", "minimum": 0, "maximum": 6},
+            "start": _SCALARS[dt.time],
+            "end": _SCALARS[dt.time],
+        },
+        ["weekday", "start", "end"],
+    ),
+}
+REQUESTS: dict[str, Schema] = {
+    "StaffInput": _body(
+        {"firstName": {"type": "string"}, "lastName": _text(), "email": _text(format="email"),
+         "workingHours": _WORKING_HOURS},
+        ["firstName"],
+    ),
+    "ServiceInput": _body(
+        {"name": {"type": "string"}, "durationMinutes": {"type": "integer", "minimum": 5, "maximum": 720},
+         "priceCents": {"type": ["integer", "null"], "minimum": 0, "maximum": 10_000_000}},
+        ["name", "durationMinutes"],
+    ),
+    "ClientInput": _body(
+        {"firstName": {"type": "string"}, "lastName": _text(), "email": _text(format="email"), "phone": _text(),
+         "optedInReminders": {"type": ["boolean", "null"]}},
+        ["firstName"],
+    ),
+    "BookingInput": _body(
+        {"clientId": _ID, "staffId": _ID, "serviceId": _ID, "startTime": {"type": "string", "format": "date-time"},
+         "notes": _text(maxLength=2000)},
+        ["clientId", "staffId", "serviceId", "startTime"],
+    ),
+    "MoveInput": _body({"startTime": _text(format="date-time"), "staffId": {"type": ["string", "null"]}}, []),
+}  # fmt: skip
+
+
+def _query(name: str, schema: Schema, about: str) -> Schema:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": about}
+
+
+_PAGE = [
+    _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}, "items"),
+    _query("after", _ID, "the last item of the previous page (from the Link header)"),
+]
+_DATE = _query("date", {"type": "string", "format": "date"}, "a salon-local day; today if not given")
+
+
+def _operation(
+    summary: str,
+    answer: Any,
+    *,
+    status: int = 200,
+    body: str | None = None,
+    parameters: list[Schema] | None = None,
+    paged: bool = False,
+    refusals: tuple[int, ...] = (400, 404),
+) -> Schema:
+    success: Schema = {"description": summary, "content": {"application/json": {"schema": answer}}}
+    if paged:
+        success["headers"] = {"Link": {"description": 'the next page: <…>; rel="next"', "schema": {"type": "string"}}}
+    responses: dict[str, Schema] = {str(status): success}
+    for refused in (*refusals, 401, 429, 503):
+        responses[str(refused)] = {"$ref": f"#/components/responses/{refused}"}
+    operation: Schema = {"summary": summary, "responses": responses, "parameters": parameters or []}
+    if body:
+        content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}
+        operation["requestBody"] = {"required": True, "content": content}
+    return operation
+
+
+def _id_in_path(name: str) -> Schema:
+    return {"name": name, "in": "path", "required": True, "schema": _ID}
+
+
+@cache
+def document() -> Schema:
+    components: dict[str, Schema] = dict(REQUESTS)
+
+    def answer(kind: Any) -> Schema:
+        return _schema_of(kind, components)
+
+    staff, service, client = answer(Staff), answer(Service), answer(Client)
+    appointment, job = answer(Appointment), answer(Job)
+    counts = {"type": "object", "properties": {status: {"type": "integer"} for status in STATUSES}}
+    job_filters = [
+        _query("status", {"type": "string", "enum": list(STATUSES)}, "only jobs of this status"),
+        _query("type", {"type": "string", "enum": list(TYPES)}, "only jobs of this type"),
+        _query("appointmentId", _ID, "only this appointment's jobs"),
+        _query("date", {"type": "string", "format": "date"}, "only jobs due that salon-local day"),
+    ]
+    conflict = (400, 404, 409)
+    paths = {
+        "/staff": {
+            "get": _operation("The salon's staff, by name", {"type": "array", "items": staff}, parameters=_PAGE,
+                              paged=True),
+            "post": _operation("Add a staff member", staff, status=201, body="StaffInput", refusals=(400, 409)),
+        },
+        "/staff/{staffId}": {"get": _operation("One staff member", staff, parameters=[_id_in_path("staffId")])},
+        "/services": {
+            "get": _operation("The salon's services, by name", {"type": "array", "items": service},
+                              parameters=_PAGE, paged=True),
+            "post": _operation("Add a service", service, status=201, body="ServiceInput", refusals=(400, 409)),
+        },
+        "/services/{serviceId}": {
+            "get": _operation("One service", service, parameters=[_id_in_path("serviceId")]),
+        },
+        "/clients": {
+            "get": _operation("The salon's clients, by name", {"type": "array", "items": client}, paged=True,
+                              parameters=[_query("search", {"type": "string"}, "name, email or phone contains"),
+                                          *_PAGE]),
+            "post": _operation("Add a client", client, status=201, body="ClientInput"),
+        },
+        "/clients/{clientId}": {"get": _operation("One client", client, parameters=[_id_in_path("clientId")])},
+        "/clients/{clientId}/export": {
+            "get": _operation("Everything the salon holds about a client", answer(ClientExport),
+                              parameters=[_id_in_path("clientId")]),
+        },
+        "/clients/{clientId}/erase": {
+            "post": _operation("Erase a client's personal data (the appointments stay)", client,
+                               parameters=[_id_in_path("clientId")]),
+        },
+        "/appointments": {
+            "get": _operation("A day's appointments, in time order", {"type": "array", "items": appointment},
+                              parameters=[_DATE, *_PAGE], paged=True),
+            "post": _operation("Book an appointment", appointment, status=201, body="BookingInput",
+                               refusals=conflict),
+        },
+        "/appointments/{appointmentId}": {
+            "get": _operation("One appointment", appointment, parameters=[_id_in_path("appointmentId")]),
+            "patch": _operation("Move an appointment", appointment, body="MoveInput", refusals=conflict,
+                                parameters=[_id_in_path("appointmentId")]),
+        },
+        "/appointments/{appointmentId}/cancel": {
+            "post": _operation("Cancel an appointment", appointment, refusals=conflict,
+                               parameters=[_id_in_path("appointmentId")]),
+        },
+        "/jobs": {
+            "get": _operation("The salon's notification jobs, newest first", {"type": "array", "items": job},
+                              parameters=[*job_filters, *_PAGE], paged=True),
+        },
+        "/jobs/stats": {"get": _operation("The salon's jobs per status", counts, refusals=())},
+        "/jobs/{jobId}": {"get": _operation("One job with its attempts", job, parameters=[_id_in_path("jobId")])},
+        "/jobs/{jobId}/retry": {
+            "post": _operation("Send a failed or cancelled job again", job, refusals=conflict,
+                               parameters=[_id_in_path("jobId")]),
+        },
+        "/jobs/{jobId}/cancel": {
+            "post": _operation("Cancel a pending job", job, refusals=conflict, parameters=[_id_in_path("jobId")]),
+        },
+    }  # fmt: skip
+    components["Error"] = _body(
+        {"error": _body({"code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"}},
+                        ["code", "message"])},
+        ["error"],
+    )  # fmt: skip
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    why = {
+        400: "a field, the body or a query parameter is not right; `field` names it",
+        401: "no valid API token",
+        404: "no such thing in this salon (another salon's ids too)",
+        409: "the time is taken, the state forbids the change, or a limit is reached",
+        429: "too many requests for this token; see Retry-After",
+        503: "the database is unreachable; try again shortly",
+    }
+    responses = {str(status): {"description": words, "content": error} for status, words in why.items()}
+    responses["429"]["headers"] = {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Salonbook API", "version": "1"},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"token": []}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "responses": responses,
+            "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+class OpenApiHandler(BaseHandler):
+    """The document itself needs no token: it says nothing about any salon."""
+
+    def get(self) -> None:
+        self.send_json(document())
