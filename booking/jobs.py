@@ -21,6 +21,7 @@ from booking.notice_types import TYPES
 from db import Database, Row
 from jobqueue import queue
 
+Reader = Database | aiopg.Cursor  # a pool, or the cursor of a transaction under way
 STATUSES = queue.STATUSES  # what a salon can filter its jobs by
 TIMELINE_LIMIT = 500  # an appointment's notices; far more than any real one has
 CLIENT_LIMIT = 10_000  # a client's notices over the years
@@ -117,7 +118,7 @@ async def list_jobs(
     )
 
 
-async def get_job(db: Database, salon_id: uuid.UUID, job_id: uuid.UUID) -> Job:
+async def get_job(db: Reader, salon_id: uuid.UUID, job_id: uuid.UUID) -> Job:
     """One of the salon's jobs with its attempt history, oldest first; NotFound otherwise."""
     found = await _select(db, salon_id, job_id=job_id, limit=1)
     if not found:
@@ -134,7 +135,7 @@ async def appointment_timeline(db: Database, salon_id: uuid.UUID, appointment_id
 
 
 async def _select(
-    db: Database,
+    db: Reader,
     salon_id: uuid.UUID,
     *,
     job_id: uuid.UUID | None = None,
@@ -147,7 +148,8 @@ async def _select(
     limit: int,
 ) -> list[Job]:
     """The salon's jobs that pass every filter given, newest first (the jobs of one booking: last due first)."""
-    rows = await db.fetch_all(
+    rows = await _fetch_all(
+        db,
         """SELECT j.id, j.salon_id, j.client_id, j.appointment_id, j.type, j.payload, j.channels,
                   j.channels_done, j.status, j.attempts, j.max_attempts, j.error, j.run_at,
                   j.locked_by, j.locked_at, j.created_at, j.updated_at, j.processed_at,
@@ -205,9 +207,10 @@ async def forget_addresses(cur: aiopg.Cursor, client_id: uuid.UUID, email: str, 
     )
 
 
-async def _history(db: Database, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[Attempt, ...]]:
+async def _history(db: Reader, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[Attempt, ...]]:
     """The attempts of each job, oldest first."""
-    rows = await db.fetch_all(
+    rows = await _fetch_all(
+        db,
         """SELECT job_id, attempt, channel, outcome, detail, worker_id, created_at, finished_at, claim_lost
              FROM notification_attempts WHERE job_id = ANY(%s) ORDER BY id""",
         (job_ids,),
@@ -253,9 +256,9 @@ async def retry_job(db: Database, salon_id: uuid.UUID, job_id: uuid.UUID) -> Job
             if await cur.fetchone() is None:
                 await _explain_refusal(cur, salon_id, job_id, "retried")
             await queue.notify_workers(cur)
+            return await get_job(cur, salon_id, job_id)  # as retried: a worker may take it the moment we commit
     except psycopg2.errors.UniqueViolation:
         raise Conflict("another notification of this type is already waiting for this appointment") from None
-    return await get_job(db, salon_id, job_id)
 
 
 async def cancel_job(db: Database, salon_id: uuid.UUID, job_id: uuid.UUID) -> Job:
@@ -271,7 +274,14 @@ async def cancel_job(db: Database, salon_id: uuid.UUID, job_id: uuid.UUID) -> Jo
         )
         if await cur.fetchone() is None:
             await _explain_refusal(cur, salon_id, job_id, "cancelled")
-    return await get_job(db, salon_id, job_id)
+        return await get_job(cur, salon_id, job_id)
+
+
+async def _fetch_all(reader: Reader, sql: str, params: dict[str, object] | tuple[object, ...]) -> list[Row]:
+    if isinstance(reader, Database):
+        return await reader.fetch_all(sql, params)
+    await reader.execute(sql, params)
+    return list(await reader.fetchall())
 
 
 async def _explain_refusal(cur: aiopg.Cursor, salon_id: uuid.UUID, job_id: uuid.UUID, action: str) -> None:

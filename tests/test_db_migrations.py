@@ -32,6 +32,7 @@ FIRST_RELEASE_COMMIT = "75cb372"
 RELEASED = {
     "0001_first_release.sql": "1f3cb6dfc23c58baf7c77ab974f14f97b6d3bd00e383fa8fdc4bb5bbc35b5753",
     "0002_clients_erased_at.sql": "90fcf2af16c5a3f75719b1d7921b2dd9991ba08c94ae303e49354ed09bf3ae92",
+    "0003_record_every_send.sql": "ae1aad5ca42a71daa75d7e13d236fb124eec794ac533f63fc2d393cc32a8a2fa",
     "0004_sessions.sql": "3f4cb980b9fe99ca7e42f97ccc161fc8ecbfd8347c67a072b5c7f2fbbf105ad2",
 }
 LATEST = len(migrations.known())

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from booking import accounts
+from tests.page_fixtures import add_receptionist
+
 
 async def test_a_token_made_on_the_page_works_until_revoked(logged_in, api) -> None:
     session, _ = await logged_in()
@@ -33,3 +36,14 @@ async def test_a_token_needs_a_name_and_another_salons_token_is_not_found(logged
     their_id = re.search(rb"/tokens/([0-9a-f-]+)/revoke", theirs.body).group(1).decode()
     refused = await session.post(f"/tokens/{their_id}/revoke", {})
     assert refused.code == 404
+
+
+async def test_a_receptionist_cannot_see_or_revoke_the_api_tokens(logged_in, pages, db) -> None:
+    _, salon = await logged_in()
+    desk = pages()
+    await desk.login(await add_receptionist(db, salon.salon.id))
+    assert (await desk.get("/tokens")).code == 403
+    [token] = await accounts.list_api_tokens(db, salon.salon.id)
+    assert (await desk.post(f"/tokens/{token.id}/revoke", {})).code == 403
+    assert await accounts.list_api_tokens(db, salon.salon.id) == [token], "still there"
+    assert b'href="/tokens"' not in (await desk.get("/")).body, "no API link in a receptionist's menu"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from booking import accounts
 from booking.errors import Invalid
-from handlers.pages.base import Errors, Form, SalonPage, form_errors, page_id
+from handlers.pages.base import Errors, Form, OwnerPage, form_errors, page_id
 
 
-class TokensPage(SalonPage):
+class TokensPage(OwnerPage):
     async def get(self) -> None:
         await self.show()
 
@@ -33,7 +33,7 @@ class TokensPage(SalonPage):
         )
 
 
-class RevokeToken(SalonPage):
+class RevokeToken(OwnerPage):
     async def post(self, token_id: str) -> None:
         await accounts.revoke_api_token(self.db, self.salon.id, page_id(token_id))
         self.application.tokens.forget()  # here at once; other processes on the NOTIFY
