@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench system-tools
+.PHONY: run test lint bench translations system-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: $(VENV)/.dev system-tools
 lint: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## make translations: what clients read, extracted to locale/messages.pot and merged into each language's .po
+translations: $(VENV)/.dev
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --omit-header -o locale/messages.pot .
+	$(BIN)/pybabel update -i locale/messages.pot -d locale --ignore-obsolete
 
 ## make bench: the booking and worker benchmarks (numbers in the README come from here)
 bench: $(VENV)/.dev

@@ -76,6 +76,8 @@ _define("name", default="", help="salon name", group="create-salon")
 _define("timezone", default="Europe/London", help="salon timezone (IANA name)", group="create-salon")
 _define("owner_email", default="", help="the owner's login email", group="create-salon")
 _define("owner_password", default="", help="the owner's password", group="create-salon")
+_define("country", default="GB", help="the salon's country (ISO 3166-1 alpha-2)", group="create-salon")
+_define("locale", default="", help="language tag, e.g. en-US (default: the country's usual)", group="create-salon")
 _define("backup_to", default="", help="backup file (default {data_dir}/backups/salonbook-<time>.dump)", group="backup")
 _define("force", default=False, help="replace what the database holds (a copy is kept first)", group="restore")
 

@@ -16,7 +16,18 @@ CREATE TABLE salons (
     timezone    text NOT NULL,
     email       text NOT NULL DEFAULT '',
     phone       text NOT NULL DEFAULT '',
-    created_at  timestamptz NOT NULL DEFAULT now()
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    country                    text NOT NULL DEFAULT 'GB',  -- ISO 3166-1 alpha-2: reads phone numbers
+    locale                     text NOT NULL DEFAULT 'en-GB',  -- the language and ways of writing
+    currency                   text NOT NULL DEFAULT 'GBP',  -- ISO 4217
+    quiet_start                time DEFAULT '21:00',  -- no reminders from here ...
+    quiet_end                  time DEFAULT '08:00',  -- ... to here (salon-local); both NULL: none
+    cancel_cutoff_minutes      integer NOT NULL DEFAULT 1440,
+    reschedule_cutoff_minutes  integer NOT NULL DEFAULT 1440,
+    online_booking             boolean NOT NULL DEFAULT false,
+    online_min_notice_minutes  integer NOT NULL DEFAULT 120,
+    online_max_days_ahead      integer NOT NULL DEFAULT 60,
+    CONSTRAINT salons_quiet_hours CHECK ((quiet_start IS NULL) = (quiet_end IS NULL))
 );
 
 CREATE TABLE users (

@@ -182,6 +182,8 @@ async def create_salon() -> int:
                 timezone=options.timezone,
                 owner_email=options.owner_email,
                 owner_password=options.owner_password,
+                country=options.country,
+                locale=options.locale,
             )
         except BookingError as exc:
             print(f"create-salon: {exc.field or 'error'}: {exc.message}", file=sys.stderr)

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg2.errors
 
-from booking import fields, passwords, sessions
-from booking.errors import Conflict, Invalid, NotFound
+from booking import fields, locales, passwords, sessions
+from booking.errors import Conflict, Field, Invalid, NotFound
 from booking.models import ApiToken, Salon, User
-from db import Database
+from db import Database, Row
 
 MIN_PASSWORD_LENGTH = 8
 _FIRST_SALON_LOCK = 7_424_613_002  # serialises first-run setups (see db/migrations.py for its sibling)
@@ -65,14 +65,19 @@ async def create_salon(
     address: str = "",
     email: str = "",
     phone: str = "",
+    country: str = "GB",
+    locale: str = "",
     only_if_first: bool = False,
 ) -> NewSalon:
     """Creates a salon, its owner and a first API token, in one transaction.
 
-    ``only_if_first`` is for first-run setup: of two forms sent at once, one
-    wins and the other gets Conflict.
+    ``locale`` defaults to the country's usual one among the languages spoken, the currency to the
+    country's. ``only_if_first`` is for first-run setup: of two forms sent at once, one wins and the
+    other gets Conflict.
     """
     name = fields.text(name, "name")
+    country = locales.check_country(country)
+    locale = locales.check_locale(locale) if locale.strip() else locales.default_locale(country)
     address = fields.text(address, "address", required=False, max_length=500)
     phone = fields.text(phone, "phone", required=False)
     check_timezone(timezone)
@@ -94,15 +99,17 @@ async def create_salon(
         row = None
         for slug in (_slugify(name), f"{_slugify(name)}-{secrets.token_hex(3)}"):
             await cur.execute(
-                """INSERT INTO salons (slug, name, address, timezone, email, phone)
-                   VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (slug) DO NOTHING
-                RETURNING id, slug, name, address, timezone, email, phone""",
-                (slug, name, address, timezone, email, phone),
+                """INSERT INTO salons (slug, name, address, timezone, email, phone, country, locale, currency)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (slug) DO NOTHING
+                RETURNING id, slug, name, address, timezone, email, phone, country, locale, currency,
+                          quiet_start, quiet_end, cancel_cutoff_minutes, reschedule_cutoff_minutes,
+                          online_booking, online_min_notice_minutes, online_max_days_ahead""",
+                (slug, name, address, timezone, email, phone, country, locale, locales.default_currency(country)),
             )
             if row := await cur.fetchone():
                 break
         assert row is not None, "a slug with a random tail is free"
-        salon = Salon(**row)
+        salon = Salon.from_row(row)
         try:
             await cur.execute(
                 """INSERT INTO users (salon_id, email, password_hash, role)
@@ -119,17 +126,80 @@ async def create_salon(
     return NewSalon(salon=salon, owner=owner, api_token=token)
 
 
+MAX_CUTOFF_MINUTES = 30 * 24 * 60
+
+
+async def update_salon(db: Database, salon: Salon) -> Salon:
+    """Saves a salon's details and policies as given (all of them: the caller merges a partial change).
+
+    Every process hears of it (NOTIFY): they keep salons with the tokens they remember.
+    """
+    _checked_minutes(salon.cancel_cutoff_minutes, "cancel_cutoff_minutes", MAX_CUTOFF_MINUTES)
+    _checked_minutes(salon.reschedule_cutoff_minutes, "reschedule_cutoff_minutes", MAX_CUTOFF_MINUTES)
+    online = salon.online_booking
+    _checked_minutes(online.min_notice_minutes, ("online_booking", "min_notice_minutes"), MAX_CUTOFF_MINUTES)
+    if not 1 <= online.max_days_ahead <= 365:
+        raise Invalid("{field} must be between 1 and 365", ("online_booking", "max_days_ahead"))
+    quiet = salon.quiet_hours
+    values = {
+        "id": salon.id,
+        "name": fields.text(salon.name, "name"),
+        "address": fields.text(salon.address, "address", required=False, max_length=500),
+        "timezone": check_timezone(salon.timezone),
+        "email": fields.email(salon.email, "email") or "",
+        "phone": fields.text(salon.phone, "phone", required=False),
+        "country": locales.check_country(salon.country),
+        "locale": locales.check_locale(salon.locale),
+        "currency": locales.check_currency(salon.currency),
+        "quiet_start": quiet.start if quiet else None,
+        "quiet_end": quiet.end if quiet else None,
+        "cancel": salon.cancel_cutoff_minutes,
+        "reschedule": salon.reschedule_cutoff_minutes,
+        "online": online.enabled,
+        "notice": online.min_notice_minutes,
+        "ahead": online.max_days_ahead,
+    }
+    async with db.transaction() as cur:
+        await cur.execute(
+            """UPDATE salons
+                  SET name = %(name)s, address = %(address)s, timezone = %(timezone)s, email = %(email)s,
+                      phone = %(phone)s, country = %(country)s, locale = %(locale)s, currency = %(currency)s,
+                      quiet_start = %(quiet_start)s, quiet_end = %(quiet_end)s,
+                      cancel_cutoff_minutes = %(cancel)s, reschedule_cutoff_minutes = %(reschedule)s,
+                      online_booking = %(online)s, online_min_notice_minutes = %(notice)s,
+                      online_max_days_ahead = %(ahead)s
+                WHERE id = %(id)s
+            RETURNING id, slug, name, address, timezone, email, phone, country, locale, currency,
+                      quiet_start, quiet_end, cancel_cutoff_minutes, reschedule_cutoff_minutes,
+                      online_booking, online_min_notice_minutes, online_max_days_ahead""",
+            values,
+        )
+        row: Row | None = await cur.fetchone()
+        if row is None:
+            raise NotFound("no such salon", "salon_id")
+        await cur.execute("NOTIFY salonbook_tokens")
+    return Salon.from_row(row)
+
+
+def _checked_minutes(minutes: int, field: Field, most: int) -> None:
+    if not 0 <= minutes <= most:
+        raise Invalid(f"{{field}} must be between 0 and {most} minutes", field)
+
+
 async def any_salon_exists(db: Database) -> bool:
     return await db.fetch_one("SELECT 1 AS yes FROM salons LIMIT 1") is not None
 
 
 async def salon_for_token(db: Database, token: str) -> Salon | None:
     row = await db.fetch_one(
-        """SELECT id, slug, name, address, timezone, email, phone FROM salons
+        """SELECT id, slug, name, address, timezone, email, phone, country, locale, currency,
+                  quiet_start, quiet_end, cancel_cutoff_minutes, reschedule_cutoff_minutes,
+                  online_booking, online_min_notice_minutes, online_max_days_ahead
+             FROM salons
              WHERE id = (SELECT salon_id FROM api_tokens WHERE token_hash = %s)""",
         (_token_hash(token),),
     )
-    return Salon(**row) if row else None
+    return Salon.from_row(row) if row else None
 
 
 async def create_api_token(db: Database, salon_id: uuid.UUID, name: str) -> str:
@@ -149,7 +219,7 @@ async def list_api_tokens(db: Database, salon_id: uuid.UUID) -> list[ApiToken]:
     return [ApiToken(**row) for row in rows]
 
 
-TOKENS_CHANNEL = "salonbook_tokens"  # revocations are announced here, so no process keeps honouring one
+TOKENS_CHANNEL = "salonbook_tokens"  # revocations and salon changes: every process forgets what it keeps
 
 
 async def revoke_api_token(db: Database, salon_id: uuid.UUID, token_id: uuid.UUID) -> None:

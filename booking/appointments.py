@@ -18,6 +18,7 @@ import psycopg2.errors
 from booking import fields, notifications
 from booking.clients import ERASED
 from booking.errors import Conflict, Invalid, NotFound, SlotTaken
+from booking.locales import wall_clock
 from booking.models import Appointment, Client, Revision, Salon, display_name
 from booking.notice_types import ABOUT_BOOKING
 from db import Database, Row
@@ -251,7 +252,8 @@ async def reschedule(
         client, duration = await _parts(cur, salon.id, booked.client_id, new_staff, booked.service_id)
         new_end = new_start + duration
         revision = await _move(cur, appointment_id, new_start, new_end, new_staff)
-        await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment moved to {new_start.isoformat()}")
+        moved_to = wall_clock(new_start, salon.zone, salon.locale)
+        await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment moved to {moved_to}")
         await queue.enqueue(
             cur,
             salon_id=salon.id,
@@ -274,7 +276,7 @@ async def record_visit(db: Database, salon: Salon, appointment_id: uuid.UUID, ou
         if booked.start_time > _now():
             raise Conflict("the appointment has not started yet")
         await _set_status(cur, appointment_id, outcome)
-        await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment marked {outcome}")
+        await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment marked {outcome.replace('_', ' ')}")
         return await _read(cur, salon.id, appointment_id)
 
 

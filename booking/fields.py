@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import email_validator
 import phonenumbers
 
+from booking import locales
 from booking.errors import Field, Invalid
 
 MAX_TEXT = 200
@@ -140,16 +141,17 @@ def local_instant(value: str, zone: ZoneInfo, field: Field) -> dt.datetime:
     return moment
 
 
-def money(value: str, field: Field) -> int | None:
-    """'25', '25.5' or '25.50' as cents; empty means no amount."""
+def money(value: str, field: Field, currency: str, locale: str) -> int | None:
+    """An amount typed the salon's way ('$65', '65', '65.00' in en-US; '65,50 €' in de-DE) as cents;
+    empty means no amount."""
     if not value.strip():
         return None
     try:
-        amount = decimal.Decimal(value.strip())
-    except decimal.InvalidOperation:
+        amount = locales.amount(value, currency, locale)
+    except ValueError:
         amount = decimal.Decimal("NaN")
     if not amount.is_finite() or abs(amount) >= _LARGEST_AMOUNT or amount != amount.quantize(_CENT):
-        raise Invalid("{field} must be an amount like 25.00", field)
+        raise Invalid(f"{{field}} must be an amount like {locales.money(2500, currency, locale)}", field)
     return int(amount * 100)
 
 

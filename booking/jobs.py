@@ -66,12 +66,46 @@ class Job:
     processed_at: dt.datetime | None
     client_name: str
     appointment_start: dt.datetime | None
+    appointment_status: str | None
     history: tuple[Attempt, ...] = ()
 
     @property
     def next_try(self) -> dt.datetime | None:
         """When a pending job will be tried; None for any other status."""
         return self.run_at if self.status == "pending" else None
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status == "pending"
+
+    @property
+    def can_retry(self) -> bool:
+        return self.retry_refusal(dt.datetime.now(dt.UTC)) is None
+
+    def retry_refusal(self, now: dt.datetime) -> str | None:
+        """Why sending this job again cannot work, in the salon's words; None when it can."""
+        if self.status not in ("failed", "cancelled"):
+            return f"a {self.status} notification cannot be sent again"
+        kind = TYPES[self.type]
+        if not kind.checked_at_send or self.appointment_id is None:
+            return None
+        if self.appointment_status is None:
+            return "its appointment no longer exists"
+        if self.appointment_status != "booked":
+            return f"its appointment is {self.appointment_status.replace('_', ' ')}"
+        planned = self.payload.get("startTime")
+        if planned and self.appointment_start and dt.datetime.fromisoformat(planned) != self.appointment_start:
+            return "its appointment has moved since, and the client was told the new time"
+        if kind.is_reminder and self.appointment_start and self.appointment_start <= now:
+            return "its appointment has already started"
+        return None
+
+    def planned_run_at(self, now: dt.datetime) -> dt.datetime:
+        """When a retry should go: a reminder at its own moment if that is still ahead (never early), else now."""
+        kind = TYPES[self.type]
+        if kind.lead is not None and self.appointment_start is not None:
+            return max(now, self.appointment_start - kind.lead)
+        return now
 
     @classmethod
     def from_row(cls, row: Row, history: tuple[Attempt, ...] = ()) -> Job:
@@ -154,7 +188,7 @@ async def _select(
                   j.channels_done, j.status, j.attempts, j.max_attempts, j.error, j.run_at,
                   j.locked_by, j.locked_at, j.created_at, j.updated_at, j.processed_at,
                   c.first_name AS client_first_name, c.last_name AS client_last_name,
-                  a.start_time AS appointment_start
+                  a.start_time AS appointment_start, a.status AS appointment_status
              FROM notification_jobs j
              JOIN clients c ON c.id = j.client_id
              JOIN salons s ON s.id = j.salon_id
@@ -239,26 +273,33 @@ async def stats(db: Database, salon_id: uuid.UUID | None) -> dict[str, int]:
 
 
 async def retry_job(db: Database, salon_id: uuid.UUID, job_id: uuid.UUID) -> Job:
-    """Sends a failed or cancelled job again, with all its attempts, skipping channels already done.
+    """Sends a failed or cancelled job again, with all its attempts, skipping channels already done:
+    now, or a reminder at its own moment if that is still ahead. Conflict, in plain words, where it
+    cannot work (its appointment moved, was cancelled, or has started).
 
     The last error stays until the next attempt replaces it.
     """
     try:
         async with db.transaction() as cur:
             await cur.execute(
-                """UPDATE notification_jobs
-                      SET status = 'pending', attempts = 0, run_at = now(), processed_at = NULL,
-                          locked_by = NULL, locked_at = NULL, updated_at = now()
-                    WHERE id = %s AND salon_id = %s AND status IN ('failed', 'cancelled')
-                RETURNING id""",
-                (job_id, salon_id),
+                "SELECT FROM notification_jobs WHERE id = %s AND salon_id = %s FOR UPDATE", (job_id, salon_id)
             )
-            if await cur.fetchone() is None:
-                await _explain_refusal(cur, salon_id, job_id, "retried")
+            job = await get_job(cur, salon_id, job_id)
+            now = dt.datetime.now(dt.UTC)
+            if refusal := job.retry_refusal(now):
+                raise Conflict(f"this notification cannot be sent again: {refusal}")
+            await cur.execute(
+                """UPDATE notification_jobs
+                      SET status = 'pending', attempts = 0, run_at = %s, processed_at = NULL,
+                          locked_by = NULL, locked_at = NULL, updated_at = now()
+                    WHERE id = %s""",
+                (job.planned_run_at(now), job_id),
+            )
             await queue.notify_workers(cur)
             return await get_job(cur, salon_id, job_id)  # as retried: a worker may take it the moment we commit
     except psycopg2.errors.UniqueViolation:
-        raise Conflict("another notification of this type is already waiting for this appointment") from None
+        label = TYPES[job.type].label.lower()
+        raise Conflict(f"a newer {label} for this appointment is already waiting to go out") from None
 
 
 async def cancel_job(db: Database, salon_id: uuid.UUID, job_id: uuid.UUID) -> Job:

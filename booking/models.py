@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from jobqueue.queue import QueuedJob
@@ -17,6 +18,26 @@ def display_name(first_name: str, last_name: str) -> str:
 
 
 @dataclass(frozen=True)
+class QuietHours:
+    """No reminder goes out from ``start`` to ``end`` on the salon's clock (the span may pass midnight)."""
+
+    start: dt.time
+    end: dt.time
+
+    def holds(self, moment: dt.time) -> bool:
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+
+@dataclass(frozen=True)
+class OnlineBooking:
+    enabled: bool = False
+    min_notice_minutes: int = 120  # no online booking sooner than this
+    max_days_ahead: int = 60  # nor further ahead than this
+
+
+@dataclass(frozen=True)
 class Salon:
     id: uuid.UUID
     slug: str
@@ -25,10 +46,27 @@ class Salon:
     timezone: str
     email: str
     phone: str
+    country: str = "GB"  # reads phone numbers typed without +country
+    locale: str = "en-GB"  # the language clients read, and how times and money are written
+    currency: str = "GBP"
+    quiet_hours: QuietHours | None = QuietHours(dt.time(21), dt.time(8))
+    cancel_cutoff_minutes: int = 1440  # clients may cancel online until this long before the start
+    reschedule_cutoff_minutes: int = 1440
+    online_booking: OnlineBooking = OnlineBooking()
 
     @cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Salon:
+        """From the salons table's columns, as every statement that reads a salon selects them."""
+        start, end = row.pop("quiet_start"), row.pop("quiet_end")
+        online = OnlineBooking(
+            row.pop("online_booking"), row.pop("online_min_notice_minutes"), row.pop("online_max_days_ahead")
+        )
+        quiet = QuietHours(start, end) if start is not None and end is not None else None
+        return cls(**row, quiet_hours=quiet, online_booking=online)
 
 
 @dataclass(frozen=True)

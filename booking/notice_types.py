@@ -11,11 +11,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalogues (pybabel extracts it); it is translated where it is sent."""
+    return message
+
+
 @dataclass(frozen=True)
 class NoticeType:
     name: str  # as stored in notification_jobs.type
     label: str  # how the front desk names it
-    subject: str  # the email's subject; {salon} and {time} (the local time of day) are filled in
+    subject: str  # the email's subject, in English (translated when sent); {salon} and {time} are filled in
     # It describes the appointment as booked: replaced when the appointment moves or is cancelled.
     about_booking: bool
     # Looked at again just before sending: not sent once the appointment is cancelled, moved or over.
@@ -31,7 +36,7 @@ class NoticeType:
 CONFIRMATION = NoticeType(
     "booking_confirmation",
     label="Booking confirmation",
-    subject="Your appointment at {salon} is confirmed",
+    subject=N_("Your appointment at {salon} is confirmed"),
     about_booking=True,
     checked_at_send=True,
     ics_method="REQUEST",
@@ -41,7 +46,7 @@ CONFIRMATION = NoticeType(
 REMINDER_24H = NoticeType(
     "reminder_24h",
     label="Reminder, 24 h before",
-    subject="Reminder: your appointment at {salon} is tomorrow",
+    subject=N_("Reminder: your appointment at {salon} is tomorrow"),
     about_booking=True,
     checked_at_send=True,
     lead=dt.timedelta(hours=24),
@@ -49,7 +54,7 @@ REMINDER_24H = NoticeType(
 REMINDER_2H = NoticeType(
     "reminder_2h",
     label="Reminder, 2 h before",
-    subject="Reminder: your appointment at {salon} is today at {time}",
+    subject=N_("Reminder: your appointment at {salon} is today at {time}"),
     about_booking=True,
     checked_at_send=True,
     lead=dt.timedelta(hours=2),
@@ -57,7 +62,7 @@ REMINDER_2H = NoticeType(
 CANCELLATION = NoticeType(
     "cancellation",
     label="Cancellation notice",
-    subject="Your appointment at {salon} is cancelled",
+    subject=N_("Your appointment at {salon} is cancelled"),
     about_booking=False,
     checked_at_send=False,
     ics_method="CANCEL",
@@ -65,7 +70,7 @@ CANCELLATION = NoticeType(
 RESCHEDULED = NoticeType(
     "rescheduled",
     label="New time notice",
-    subject="Your appointment at {salon} has moved",
+    subject=N_("Your appointment at {salon} has moved"),
     about_booking=True,
     checked_at_send=True,
     ics_method="REQUEST",

@@ -86,7 +86,9 @@ async def signed_in(db: Database, token: str) -> SignedIn | None:
                 WHERE id = (SELECT id FROM live) AND last_seen_at < now() - interval '1 minute'
            )
            SELECT live.id AS session_id, u.id AS user_id, u.email AS user_email, u.role,
-                  s.id, s.slug, s.name, s.address, s.timezone, s.email, s.phone
+                  s.id, s.slug, s.name, s.address, s.timezone, s.email, s.phone, s.country, s.locale, s.currency,
+                  s.quiet_start, s.quiet_end, s.cancel_cutoff_minutes, s.reschedule_cutoff_minutes,
+                  s.online_booking, s.online_min_notice_minutes, s.online_max_days_ahead
              FROM live JOIN users u ON u.id = live.user_id JOIN salons s ON s.id = u.salon_id""",
         (_token_hash(token),),
     )
@@ -94,7 +96,7 @@ async def signed_in(db: Database, token: str) -> SignedIn | None:
         return None
     session_id, user_id = row.pop("session_id"), row.pop("user_id")
     user = User(id=user_id, salon_id=row["id"], email=row.pop("user_email"), role=row.pop("role"))
-    return SignedIn(user, Salon(**row), session_id)
+    return SignedIn(user, Salon.from_row(row), session_id)
 
 
 async def end(db: Database, token: str) -> None:

@@ -98,6 +98,14 @@ class Body:
     def clock(self, name: str) -> dt.time:
         return fields.clock(self.text(name, required=True), (*self.path, name))
 
+    def given(self, name: str) -> bool:
+        """Whether the field is in the body at all (a PATCH leaves the others as they are)."""
+        return camel(name) in self.data
+
+    def object(self, name: str) -> Body | None:
+        value = self._get(name, dict, "an object", False)
+        return None if value is None else Body(value, (*self.path, name))
+
     def objects(self, name: str) -> list[Body]:
         items = self._get(name, list, "a list", False) or []
         for index, item in enumerate(items):

@@ -74,7 +74,7 @@ class ClientListApi(ApiHandler):
             phone=body.text("phone"),
             opted_in_reminders=bool(body.boolean("opted_in_reminders")),
         )
-        region = self.application.web_settings.sms_default_region
+        region = self.salon.country
         client = await clients.create_client(self.db, self.salon.id, details, region=region)
         self.write_json(client, status=201)
 

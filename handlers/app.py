@@ -19,6 +19,7 @@ from handlers import api_appointments as appointments
 from handlers import api_directory as directory
 from handlers import api_jobs as jobs
 from handlers.api import ApiHandler
+from handlers.api_salon import SalonApi
 from handlers.body_limit import BodyLimit
 from handlers.health import HealthHandler, Metrics, MetricsHandler
 from handlers.limits import RateLimiter
@@ -41,7 +42,6 @@ class WebSettings:
     max_body_size: int = 64 * 1024  # largest JSON or form body in bytes; a larger one is refused unread
     body_timeout: float = 30.0  # seconds a request's body may take to arrive
     idle_connection_timeout: float = 60.0  # seconds for a request's headers, and between requests on a connection
-    sms_default_region: str = "GB"  # reads phone numbers typed without +country
     cookie_secure: bool = False  # Secure on every cookie (behind a TLS proxy); always so over https
     xheaders: bool = False  # the client's address and scheme from X-Forwarded-For/-Proto (behind a proxy)
     api_rate: float = 20.0  # API requests per second per token, in bursts of up to five times that
@@ -67,6 +67,7 @@ class UnknownApi(ApiHandler):
 
 
 API_ROUTES = [
+    (r"/api/v1/salon", SalonApi),
     (r"/api/v1/staff", directory.StaffListApi),
     (rf"/api/v1/staff/{ID}", directory.StaffApi),
     (r"/api/v1/services", directory.ServiceListApi),

@@ -17,7 +17,7 @@ from typing import Any
 
 from booking.client_data import ClientExport
 from booking.jobs import STATUSES, Job
-from booking.models import Appointment, Client, Service, Staff
+from booking.models import Appointment, Client, Salon, Service, Staff
 from booking.notice_types import TYPES
 from handlers.api import DEFAULT_LIMIT, MAX_LIMIT
 from handlers.base import BaseHandler, camel
@@ -106,6 +106,19 @@ REQUESTS: dict[str, Schema] = {
         ["clientId", "staffId", "serviceId", "startTime"],
     ),
     "MoveInput": _body({"startTime": _text(format="date-time"), "staffId": {"type": ["string", "null"]}}, []),
+    "SalonInput": _body(
+        {"name": _text(), "address": _text(), "timezone": _text(), "country": _text(), "locale": _text(),
+         "currency": _text(), "email": _text(format="email"), "phone": _text(),
+         "quietHours": {"anyOf": [_body({"start": _SCALARS[dt.time], "end": _SCALARS[dt.time]}, ["start", "end"]),
+                                  {"type": "null"}]},
+         "cancelCutoffMinutes": {"type": ["integer", "null"], "minimum": 0, "maximum": 43200},
+         "rescheduleCutoffMinutes": {"type": ["integer", "null"], "minimum": 0, "maximum": 43200},
+         "onlineBooking": {"type": ["object", "null"], "properties": {
+             "enabled": {"type": ["boolean", "null"]},
+             "minNoticeMinutes": {"type": ["integer", "null"], "minimum": 0, "maximum": 43200},
+             "maxDaysAhead": {"type": ["integer", "null"], "minimum": 1, "maximum": 365}}}},
+        [],
+    ),
 }  # fmt: skip
 
 
@@ -164,7 +177,13 @@ def document() -> Schema:
         _query("date", {"type": "string", "format": "date"}, "only jobs due that salon-local day"),
     ]
     conflict = (400, 404, 409)
+    salon = answer(Salon)
     paths = {
+        "/salon": {
+            "get": _operation("The salon: details, country, language and policies", salon, refusals=()),
+            "patch": _operation("Change the salon's settings (fields left out stay)", salon, body="SalonInput",
+                                refusals=(400,)),
+        },
         "/staff": {
             "get": _operation("The salon's staff, by name", {"type": "array", "items": staff}, parameters=_PAGE,
                               paged=True),

@@ -109,7 +109,7 @@ async def start_attempts(db: Database, worker_id: str, jobs: Sequence[ClaimedJob
            )
            SELECT j.id AS job_id,
                   s.name AS salon_name, s.address AS salon_address, s.timezone AS salon_timezone,
-                  s.email AS salon_email, s.phone AS salon_phone,
+                  s.email AS salon_email, s.phone AS salon_phone, s.locale AS salon_locale,
                   c.first_name AS client_first_name, c.last_name AS client_last_name,
                   c.email AS client_email, c.phone AS client_phone,
                   a.status AS appointment_status, a.start_time, a.end_time,

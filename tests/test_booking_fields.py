@@ -22,16 +22,31 @@ def refusal(read, *arguments) -> Invalid:
     return caught.value
 
 
-@pytest.mark.parametrize(("typed", "cents"), [("25", 2500), ("25.5", 2550), (" 25.50 ", 2550), ("0", 0), ("", None)])
-def test_money_is_read_as_cents(typed: str, cents: int | None) -> None:
-    assert fields.money(typed, "price_cents") == cents
+@pytest.mark.parametrize(
+    ("typed", "currency", "locale", "cents"),
+    [
+        ("25", "GBP", "en-GB", 2500),
+        ("25.5", "GBP", "en-GB", 2550),
+        (" 25.50 ", "GBP", "en-GB", 2550),
+        ("£25.50", "GBP", "en-GB", 2550),
+        ("$65", "USD", "en-US", 6500),
+        ("65.00", "USD", "en-US", 6500),
+        ("1,065.00", "USD", "en-US", 106500),
+        ("65,50 €", "EUR", "de-DE", 6550),
+        ("1.065,50", "EUR", "de-DE", 106550),
+        ("0", "GBP", "en-GB", 0),
+        ("", "GBP", "en-GB", None),
+    ],
+)
+def test_money_is_read_the_salons_way_as_cents(typed: str, currency: str, locale: str, cents: int | None) -> None:
+    assert fields.money(typed, "price_cents", currency, locale) == cents
 
 
-@pytest.mark.parametrize("typed", ["25.505", "abc", "NaN", "Infinity", "1e30", "-1e400"])
+@pytest.mark.parametrize("typed", ["25.505", "abc", "NaN", "Infinity", "1e30", "-1e400", "65,5,0", "€65"])
 def test_money_that_is_not_an_amount_is_refused_naming_the_field(typed: str) -> None:
-    error = refusal(fields.money, typed, "price_cents")
+    error = refusal(fields.money, typed, "price_cents", "USD", "en-US")
     assert error.field == ("price_cents",)
-    assert error.describe(outside_name) == "priceCents must be an amount like 25.00"
+    assert error.describe(outside_name) == "priceCents must be an amount like $25.00"
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,8 @@ async def test_setup_creates_the_first_salon_and_logs_the_owner_in(pages, db) ->
         "name": "Shears & Co",
         "address": "2 Mill Lane",
         "timezone": "Europe/Paris",
+        "country": "FR",
+        "locale": "",
         "email": "desk@shears.example",
         "phone": "",
         "ownerEmail": "owner@shears.example",

@@ -68,7 +68,7 @@ def test_a_cancelled_job_records_the_reason_on_each_channel_not_yet_done() -> No
         (
             "reminder_2h",
             {"start_time": NOW - dt.timedelta(minutes=1)},
-            "appointment moved to Mon 6 May, 09:59 (Europe/London)",
+            "appointment moved to Monday, 6 May, 09:59 BST",
         ),
         ("cancellation", {"appointment_status": "cancelled"}, None),
     ],

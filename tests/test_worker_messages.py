@@ -34,7 +34,7 @@ def test_a_confirmation_has_text_html_and_a_request_invitation() -> None:
     text = message.get_body(("plain",))
     html = message.get_body(("html",))
     assert text is not None and html is not None
-    assert "Tue 7 May, 10:00 (Europe/London)" in text.get_content()
+    assert "Tuesday, 7 May, 10:00 BST" in text.get_content()
     assert "Cut &amp; colour" in html.get_content(), "the HTML is escaped"
     [attachment] = list(message.iter_attachments())
     calendar = icalendar.Calendar.from_ical(attachment.get_content())
@@ -64,4 +64,4 @@ def test_line_breaks_in_typed_names_stay_on_one_header_line() -> None:
 
 def test_an_sms_names_the_salon_service_and_local_time() -> None:
     text = render_sms(delivery_for(claimed_job("reminder_24h")))
-    assert text == "Hair by Ann: see you tomorrow, Tue 7 May, 10:00 (Europe/London), for your Cut & colour."
+    assert text == "Hair by Ann: see you tomorrow, Tue 7 May, 10:00 BST, for your Cut & colour."

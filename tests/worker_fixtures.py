@@ -57,6 +57,7 @@ def delivery_for(job: ClaimedJob, **fields: object) -> Delivery:
         "salon_timezone": "Europe/London",
         "salon_email": "desk@hair.example",
         "salon_phone": "+44 1225 123456",
+        "salon_locale": "en-GB",
         "client_first_name": "Ann",
         "client_last_name": "Example",
         "client_email": "ann@example.com",

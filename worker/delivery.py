@@ -7,9 +7,9 @@ from dataclasses import dataclass, fields
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
+from booking.locales import language, wall_clock
 from booking.models import display_name
 from booking.notice_types import TYPES, NoticeType
-from booking.times import wall_clock
 from db import Row
 from jobqueue.claims import ClaimedJob
 
@@ -24,6 +24,7 @@ class Delivery:
     salon_timezone: str
     salon_email: str
     salon_phone: str
+    salon_locale: str
     client_first_name: str
     client_last_name: str
     client_email: str | None
@@ -39,6 +40,11 @@ class Delivery:
     @classmethod
     def from_row(cls, job: ClaimedJob, row: Row) -> Delivery:
         return cls(job=job, **{f.name: row[f.name] for f in fields(cls) if f.name != "job"})
+
+    @property
+    def language(self) -> str:
+        """The language the client reads: the salon's."""
+        return language(self.salon_locale)
 
     @property
     def kind(self) -> NoticeType:
@@ -89,8 +95,9 @@ class Delivery:
         previous = self.job.payload.get("previousStartTime")
         return dt.datetime.fromisoformat(previous) if previous else None
 
-    def local(self, when: dt.datetime | None) -> str:
-        return wall_clock(when, self.zone) if when else ""
+    def local(self, when: dt.datetime | None, *, long: bool = True) -> str:
+        """A moment on the salon's clock, its way: spelt out for emails, short for texts."""
+        return wall_clock(when, self.zone, self.salon_locale, long=long) if when else ""
 
 
 def stale_reason(delivery: Delivery, now: dt.datetime) -> str | None:

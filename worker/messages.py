@@ -16,20 +16,29 @@ from typing import Any
 
 import jinja2
 
+from booking.locales import time_of_day, translations
 from outbox.messages import SALON_HEADER
 from worker.calendar import invitation
 from worker.delivery import Delivery
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
-_environment = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES),
-    autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+
+@functools.cache
+def _environment(language: str) -> jinja2.Environment:
+    """The templates in one language: its catalogue is bound to the environment, so one per language."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    return environment
+
 
 _LONGEST_LINE = 998  # RFC 5322 2.1.1, without the CRLF
 
@@ -81,10 +90,13 @@ def _context(delivery: Delivery) -> dict[str, Any]:
         },
         "client_name": delivery.client_first_name,
         "staff_name": delivery.staff_name or "",
-        "service_name": delivery.service_name or "your appointment",
+        "service_name": delivery.service_name or translations(delivery.language).gettext("your appointment"),
+        "language": delivery.language,
         "when": delivery.local(starts),
         "previous_when": delivery.local(delivery.previous_start),
-        "time": f"{starts.astimezone(delivery.zone):%H:%M}" if starts else "",
+        "when_short": delivery.local(starts, long=False),  # SMS: every character counts
+        "previous_when_short": delivery.local(delivery.previous_start, long=False),
+        "time": time_of_day(starts, delivery.zone, delivery.salon_locale) if starts else "",
     }
 
 
@@ -96,7 +108,8 @@ def render_email(delivery: Delivery, sender: str, *, utf8: bool = False) -> byte
     context = _context(delivery)
     message = EmailMessage(_POLICY)
     salon = _one_line(delivery.salon_name)
-    message["Subject"] = delivery.kind.subject.format(salon=salon, time=context["time"])
+    subject = translations(delivery.language).gettext(delivery.kind.subject)
+    message["Subject"] = subject.format(salon=salon, time=context["time"])
     message["From"] = _shared("From", sender)
     client = _one_line(f"{delivery.client_first_name} {delivery.client_last_name}")
     message["To"] = email.utils.formataddr((client, delivery.client_email or ""))
@@ -134,7 +147,7 @@ def _one_line(name: str) -> str:
 
 
 def _render(template: str, context: dict[str, Any]) -> str:
-    return _environment.get_template(template).render(context)
+    return _environment(context["language"]).get_template(template).render(context)
 
 
 def _multipart(part: MIMEPart, subtype: str, parts: list[MIMEPart]) -> MIMEPart:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from booking import accounts
+from typing import Any
+
+from booking import accounts, locales
 from booking.errors import BookingError
 from handlers.pages.base import PageHandler, in_words, safe_next
 
@@ -37,7 +39,14 @@ COMMON_TIMEZONES = (
     "Pacific/Auckland",
     "UTC",
 )
-SETUP_FIELDS = ("name", "address", "timezone", "email", "phone", "ownerEmail", "ownerPassword")
+SETUP_FIELDS = ("name", "address", "timezone", "country", "locale", "email", "phone", "ownerEmail", "ownerPassword")
+
+
+CHOICES: dict[str, Any] = {
+    "timezones": COMMON_TIMEZONES,
+    "countries": locales.country_choices(),
+    "locales": locales.locale_choices(),
+}
 
 
 class SetupPage(PageHandler):
@@ -47,8 +56,8 @@ class SetupPage(PageHandler):
         if await accounts.any_salon_exists(self.db):
             self.redirect("/login")
             return
-        form = dict.fromkeys(SETUP_FIELDS, "") | {"timezone": "Europe/London"}
-        self.render_page("setup.html", form=form, errors={}, timezones=COMMON_TIMEZONES)
+        form = dict.fromkeys(SETUP_FIELDS, "") | {"timezone": "Europe/London", "country": "GB"}
+        self.render_page("setup.html", form=form, errors={}, **CHOICES)
 
     async def post(self) -> None:
         if await accounts.any_salon_exists(self.db):
@@ -63,13 +72,15 @@ class SetupPage(PageHandler):
                 timezone=form["timezone"],
                 email=form["email"],
                 phone=form["phone"],
+                country=form["country"],
+                locale=form["locale"],
                 owner_email=form["ownerEmail"],
                 owner_password=form["ownerPassword"],
                 only_if_first=True,
             )
         except BookingError as error:
             form["ownerPassword"] = ""  # never echoed back into the page
-            self.render_form_error("setup.html", error, form, timezones=COMMON_TIMEZONES)
+            self.render_form_error("setup.html", error, form, **CHOICES)
             return
         await self.log_in(new.owner)
         self.redirect("/", status=303)

@@ -18,8 +18,8 @@ from markupsafe import Markup
 
 from booking import sessions
 from booking.errors import BookingError
+from booking.locales import money, time_of_day, wall_clock
 from booking.models import Salon, User
-from booking.times import wall_clock
 from handlers.base import BaseHandler, outside_name, status_for
 
 SESSION_COOKIE = "session"  # a signed random token; the session itself lives in the database
@@ -57,12 +57,12 @@ Form = dict[str, str]
 Errors = dict[str, str]
 
 
-def local_time(instant: dt.datetime | None, zone: ZoneInfo, *, seconds: bool = False) -> str:
-    """A time on a page: the salon's wall clock, the year only when it is not this one."""
+def local_time(instant: dt.datetime | None, zone: ZoneInfo, locale: str, *, seconds: bool = False) -> str:
+    """A time on a page: the salon's wall clock its way, the year only when it is not this one."""
     if instant is None:
         return "—"
     other_year = instant.astimezone(zone).year != dt.datetime.now(zone).year
-    return wall_clock(instant, zone, seconds=seconds, year=other_year)
+    return wall_clock(instant, zone, locale, seconds=seconds, year=other_year)
 
 
 def in_words(seconds: int) -> str:
@@ -178,7 +178,7 @@ class PageHandler(BaseHandler):
 
     def render_page(self, template: str, status: int = 200, **context: Any) -> None:
         self.set_status(status)
-        zone = self.salon.zone if self.salon else ZoneInfo("UTC")
+        zone, locale = (self.salon.zone, self.salon.locale) if self.salon else (ZoneInfo("UTC"), "en-GB")
         values = {
             "current_user": self.current_user,
             "salon": self.salon,
@@ -187,7 +187,9 @@ class PageHandler(BaseHandler):
             "xsrf_form_html": self.xsrf_field,
             "static_url": self.static_url,
             "outbox_enabled": self.application.outbox_enabled,
-            "when": lambda instant, seconds=False: local_time(instant, zone, seconds=seconds),
+            "when": lambda instant, seconds=False: local_time(instant, zone, locale, seconds=seconds),
+            "clock": lambda instant: time_of_day(instant, zone, locale),
+            "money": lambda cents: money(cents, self.salon.currency, locale) if self.salon else "",
             "refresh": False,
         }
         html = self.application.templates.get_template(template).render(values | context)

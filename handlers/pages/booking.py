@@ -101,7 +101,7 @@ class NewAppointmentPage(SalonPage):
             if not form["clientId"]:
                 raise Invalid("choose a client, or choose 'New client' and fill in their details", "client_id")
             return fields.identifier(form["clientId"], "client_id")
-        region = self.application.web_settings.sms_default_region
+        region = self.salon.country
         client = await clients.create_client(self.db, self.salon.id, client_details(form), region=region)
         form["clientId"] = str(client.id)
         return client.id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from booking import clients, fields, services, staff
+from booking import clients, fields, locales, services, staff
 from booking.errors import Invalid
 from booking.models import Client, ClientDetails, Service, ServiceDetails, Staff, StaffDetails, WorkingHours
 from handlers.base import outside_name
@@ -30,7 +30,7 @@ class Directory:
     async def get(self, page: SalonPage, item_id: uuid.UUID) -> Any:
         raise NotImplementedError
 
-    def to_form(self, item: Any) -> Form:
+    def to_form(self, page: SalonPage, item: Any) -> Form:
         raise NotImplementedError
 
     async def save(self, page: SalonPage, form: Form, item_id: uuid.UUID | None) -> None:
@@ -58,7 +58,7 @@ class ClientDirectory(Directory):
     async def get(self, page: SalonPage, item_id: uuid.UUID) -> Client:
         return await clients.get_client(page.db, page.salon.id, item_id)
 
-    def to_form(self, item: Client) -> Form:
+    def to_form(self, page: SalonPage, item: Client) -> Form:
         return {
             "firstName": item.first_name,
             "lastName": item.last_name,
@@ -68,7 +68,7 @@ class ClientDirectory(Directory):
         }
 
     async def save(self, page: SalonPage, form: Form, item_id: uuid.UUID | None) -> None:
-        details, region = client_details(form), page.application.web_settings.sms_default_region
+        details, region = client_details(form), page.salon.country
         if item_id is None:
             await clients.create_client(page.db, page.salon.id, details, region=region)
         else:
@@ -86,10 +86,6 @@ def client_details(form: Form) -> ClientDetails:
     )
 
 
-def price_text(cents: int | None) -> str:
-    return "" if cents is None else f"{cents // 100}.{cents % 100:02d}"
-
-
 class ServiceDirectory(Directory):
     path, noun = "/services", "service"
     form_fields = ("name", "durationMinutes", "priceCents")
@@ -100,18 +96,18 @@ class ServiceDirectory(Directory):
     async def get(self, page: SalonPage, item_id: uuid.UUID) -> Service:
         return await services.get_service(page.db, page.salon.id, item_id)
 
-    def to_form(self, item: Service) -> Form:
+    def to_form(self, page: SalonPage, item: Service) -> Form:
         return {
             "name": item.name,
             "durationMinutes": str(item.duration_minutes),
-            "priceCents": price_text(item.price_cents),
+            "priceCents": locales.plain_amount(item.price_cents, page.salon.locale),
         }
 
     async def save(self, page: SalonPage, form: Form, item_id: uuid.UUID | None) -> None:
         details = ServiceDetails(
             name=form["name"],
             duration_minutes=fields.whole_number(form["durationMinutes"], "duration_minutes"),
-            price_cents=fields.money(form["priceCents"], "price_cents"),
+            price_cents=fields.money(form["priceCents"], "price_cents", page.salon.currency, page.salon.locale),
         )
         if item_id is None:
             await services.create_service(page.db, page.salon.id, details)
@@ -156,7 +152,7 @@ class StaffDirectory(Directory):
     async def get(self, page: SalonPage, item_id: uuid.UUID) -> Staff:
         return await staff.get_staff(page.db, page.salon.id, item_id)
 
-    def to_form(self, item: Staff) -> Form:
+    def to_form(self, page: SalonPage, item: Staff) -> Form:
         names = {"firstName": item.first_name, "lastName": item.last_name, "email": item.email or ""}
         return names | self._hour_rows(item.working_hours)
 
@@ -251,7 +247,6 @@ class DirectoryListPage(DirectoryPage):
             items=items,
             next_page=next_page,
             q=self.get_query_argument("q", ""),
-            price_text=price_text,
             weekdays=WEEKDAYS,
         )
 
@@ -267,7 +262,7 @@ class DirectoryNewPage(DirectoryPage):
 class DirectoryEditPage(DirectoryPage):
     async def get(self, item_id: str) -> None:
         item = await self.directory.get(self, page_id(item_id))
-        self.show_form(self.directory.to_form(item), item.id)
+        self.show_form(self.directory.to_form(self, item), item.id)
 
     async def post(self, item_id: str) -> None:
         await self.save(page_id(item_id))

@@ -1,22 +1,102 @@
-"""The owner's settings page: one section per concern (the backups, the sessions), and what their buttons do."""
+"""The owner's settings page: one section per concern (the salon, the backups, the sessions), and their forms."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import tornado.web
 
-from booking import sessions
+from booking import accounts, fields, locales, sessions
+from booking.errors import Invalid
+from booking.models import OnlineBooking, QuietHours, Salon
 from db import backups
-from handlers.pages.base import OwnerPage
+from handlers.pages.base import Errors, Form, OwnerPage, form_errors
 
 CHUNK = 256 * 1024
 
 
+SALON_FIELDS = (
+    "name", "address", "timezone", "country", "locale", "currency", "email", "phone", "quietHours.start",
+    "quietHours.end", "cancelCutoffMinutes", "rescheduleCutoffMinutes", "onlineBooking.enabled",
+    "onlineBooking.minNoticeMinutes", "onlineBooking.maxDaysAhead",
+)  # fmt: skip
+
+
+def salon_form(salon: Salon) -> Form:
+    quiet = salon.quiet_hours
+    return {
+        "name": salon.name,
+        "address": salon.address,
+        "timezone": salon.timezone,
+        "country": salon.country,
+        "locale": salon.locale,
+        "currency": salon.currency,
+        "email": salon.email,
+        "phone": salon.phone,
+        "quietHours.start": quiet.start.strftime("%H:%M") if quiet else "",
+        "quietHours.end": quiet.end.strftime("%H:%M") if quiet else "",
+        "cancelCutoffMinutes": str(salon.cancel_cutoff_minutes),
+        "rescheduleCutoffMinutes": str(salon.reschedule_cutoff_minutes),
+        "onlineBooking.enabled": "on" if salon.online_booking.enabled else "",
+        "onlineBooking.minNoticeMinutes": str(salon.online_booking.min_notice_minutes),
+        "onlineBooking.maxDaysAhead": str(salon.online_booking.max_days_ahead),
+    }
+
+
+def salon_from_form(salon: Salon, form: Form) -> Salon:
+    """The salon as the settings form says it should be; a field that is not a number or a time is Invalid."""
+    start, end = form["quietHours.start"].strip(), form["quietHours.end"].strip()
+    if bool(start) != bool(end):
+        raise Invalid("give both times, or neither for no quiet hours", ("quiet_hours", "end" if start else "start"))
+    quiet = None
+    if start:
+        quiet = QuietHours(fields.clock(start, ("quiet_hours", "start")), fields.clock(end, ("quiet_hours", "end")))
+    return dataclasses.replace(
+        salon,
+        name=form["name"],
+        address=form["address"],
+        timezone=form["timezone"],
+        country=form["country"],
+        locale=form["locale"],
+        currency=form["currency"],
+        email=form["email"],
+        phone=form["phone"],
+        quiet_hours=quiet,
+        cancel_cutoff_minutes=fields.whole_number(form["cancelCutoffMinutes"], "cancel_cutoff_minutes"),
+        reschedule_cutoff_minutes=fields.whole_number(form["rescheduleCutoffMinutes"], "reschedule_cutoff_minutes"),
+        online_booking=OnlineBooking(
+            bool(form["onlineBooking.enabled"]),
+            fields.whole_number(form["onlineBooking.minNoticeMinutes"], ("online_booking", "min_notice_minutes")),
+            fields.whole_number(form["onlineBooking.maxDaysAhead"], ("online_booking", "max_days_ahead")),
+        ),
+    )
+
+
 class SettingsPage(OwnerPage):
     async def get(self) -> None:
+        await self.show(salon_form(self.salon), {}, saved=bool(self.get_query_argument("saved", "")))
+
+    async def post(self) -> None:
+        """Saves the salon's details and policies; the form again with the error beside its field."""
+        form = self.read_form(SALON_FIELDS)
+        try:
+            await accounts.update_salon(self.db, salon_from_form(self.salon, form))
+        except Invalid as error:
+            await self.show(form, form_errors(error, form), status=400)
+            return
+        self.application.tokens.forget()
+        self.redirect("/settings?saved=1", status=303)
+
+    async def show(self, form: Form, errors: Errors, *, status: int = 200, saved: bool = False) -> None:
         self.render_page(
             "settings.html",
+            status,
+            form=form,
+            errors=errors,
+            saved=saved,
+            countries=locales.country_choices(),
+            locales=locales.locale_choices(form["locale"]),
             backups=await self.backups_section(),
             sessions=await sessions.of_salon(self.db, self.salon.id),
             this_session=self.session_id,

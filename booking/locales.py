@@ -1,0 +1,180 @@
+"""A salon's country, language and currency: which are known, which go together, and how each is written.
+
+Babel (CLDR) knows how every locale writes dates, times and money; this module asks it, so no
+format is written by hand. The product speaks the languages of ``SPOKEN`` to clients (its
+catalogues in ``locale/``); a salon elsewhere writes in English, the ways its country does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import gettext
+import io
+import re
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import babel
+import babel.dates
+import babel.messages.mofile
+import babel.messages.pofile
+import babel.numbers
+import babel.support
+import phonenumbers
+
+from booking.errors import Field, Invalid
+
+SPOKEN = ("en", "de")  # the languages of the catalogues in locale/ (English is the source)
+CATALOGUES = Path(__file__).resolve().parent.parent / "locale"
+
+
+@cache
+def _babel(locale: str) -> babel.Locale:
+    return babel.Locale.parse(locale, sep="-")
+
+
+def language(locale: str) -> str:
+    """The language a salon's clients read: 'de' for de-AT, 'en' for en-US."""
+    return _babel(locale).language
+
+
+def default_locale(country: str) -> str:
+    """The country's usual language if the product speaks it, else English: written the country's way."""
+    likely = babel.Locale.parse(f"und_{country}")
+    for tag in (f"{likely.language}-{country}", f"en-{country}"):
+        if likely.language in SPOKEN or tag.startswith("en-"):
+            try:
+                return str(_babel(tag)).replace("_", "-")
+            except (babel.UnknownLocaleError, ValueError):
+                continue
+    return "en"
+
+
+def default_currency(country: str) -> str:
+    return (babel.numbers.get_territory_currencies(country) or ["EUR"])[0]
+
+
+def check_country(value: str, field: Field = "country") -> str:
+    country = value.strip().upper()
+    if country not in phonenumbers.SUPPORTED_REGIONS:
+        raise Invalid(f"{{field}} must be a country code such as GB, US or DE, not {value!r}", field)
+    return country
+
+
+def check_locale(value: str, field: Field = "locale") -> str:
+    """A language tag whose language the product speaks to clients: en-US, en-GB, de-DE ..."""
+    try:
+        parsed = _babel(value.strip().replace("_", "-"))
+    except (babel.UnknownLocaleError, ValueError, TypeError):
+        parsed = None
+    if parsed is None or parsed.language not in SPOKEN:
+        spoken = " or ".join(f"{lang}-…" for lang in SPOKEN)
+        raise Invalid(f"{{field}} must be a language tag in {spoken}, such as en-US or de-DE, not {value!r}", field)
+    return str(parsed).replace("_", "-")
+
+
+def check_currency(value: str, field: Field = "currency") -> str:
+    currency = value.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency) or currency not in babel.numbers.list_currencies():
+        raise Invalid(f"{{field}} must be a currency code such as GBP, USD or EUR, not {value!r}", field)
+    return currency
+
+
+# Language tags offered in forms; any other tag of a spoken language may still be set (API, settings).
+OFFERED = ("en-GB", "en-US", "en-IE", "en-CA", "en-AU", "en-NZ", "en-ZA", "en-IN", "de-DE", "de-AT", "de-CH")
+
+
+def locale_choices(current: str = "") -> list[tuple[str, str]]:
+    """(tag, name in its own language) for a form's list, the salon's current tag included."""
+    tags = [*OFFERED, *([current] if current and current not in OFFERED else [])]
+    return [(tag, _babel(tag).get_display_name(_babel(tag)) or tag) for tag in tags]
+
+
+@cache
+def country_choices() -> list[tuple[str, str]]:
+    """(code, English name) of every country whose phone numbers can be read, by name."""
+    names = babel.Locale("en").territories
+    return sorted(((code, names.get(code, code)) for code in phonenumbers.SUPPORTED_REGIONS), key=lambda c: c[1])
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The catalogue of what clients read, in ``language`` (read from its .po once); English as written."""
+    source = CATALOGUES / language / "LC_MESSAGES" / "messages.po"
+    if language == "en" or not source.is_file():
+        return gettext.NullTranslations()
+    with source.open("rb") as po:
+        catalogue = babel.messages.pofile.read_po(po, locale=language)
+    compiled = io.BytesIO()
+    babel.messages.mofile.write_mo(compiled, catalogue)
+    compiled.seek(0)
+    return babel.support.Translations(compiled)
+
+
+# --- writing -----------------------------------------------------------------
+
+
+@cache
+def _day_pattern(locale: str) -> str:
+    """The locale's full date without the year: 'EEEE, MMMM d' (en-US), 'EEEE, d MMMM' (en-GB), ..."""
+    full = _babel(locale).date_formats["full"].pattern
+    return re.sub(r"[,.\s]*y+[.\s]*|y+[^\w\s']*\s*", "", full).strip(" ,")
+
+
+def wall_clock(
+    instant: dt.datetime, zone: ZoneInfo, locale: str, *, long: bool = False, seconds: bool = False, year: bool = False
+) -> str:
+    """A moment on the salon's clock the salon's way, with the zone's abbreviation:
+    'Tue, Dec 1, 2:00 PM EST' (en-US), 'Tue 1 Dec, 14:00 GMT' (en-GB); ``long`` spells the day out
+    for messages ('Tuesday 1 December'), ``year`` adds it, ``seconds`` adds them.
+    """
+    local = instant.astimezone(zone)
+    where = _babel(locale)
+    if long:
+        day = babel.dates.format_date(local, _day_pattern(locale) + (" y" if year else ""), locale=where)
+    else:
+        day = babel.dates.format_skeleton("yMMMEd" if year else "MMMEd", local, locale=where)
+    clock = babel.dates.format_time(local, "medium" if seconds else "short", locale=where)
+    return _plain_spaces(f"{day}, {clock} {local.tzname()}")
+
+
+def _plain_spaces(text: str) -> str:
+    """CLDR's no-break spaces ('2:00\u202fPM') as plain ones: one of them would make a text message
+    UCS-2, halving what fits in it."""
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
+def time_of_day(instant: dt.datetime, zone: ZoneInfo, locale: str) -> str:
+    """Just the time, the salon's way: '2:00 PM' (en-US), '14:00' (en-GB)."""
+    return _plain_spaces(babel.dates.format_time(instant.astimezone(zone), "short", locale=_babel(locale)))
+
+
+def money(cents: int | None, currency: str, locale: str) -> str:
+    """'$65.00' (en-US, USD), '65,00 €' (de-DE, EUR); '' for no price."""
+    if cents is None:
+        return ""
+    return babel.numbers.format_currency(decimal.Decimal(cents) / 100, currency, locale=_babel(locale))
+
+
+def plain_amount(cents: int | None, locale: str) -> str:
+    """The amount as a form shows it for editing: '65.50' (en), '65,50' (de); '' for none."""
+    if cents is None:
+        return ""
+    return babel.numbers.format_decimal(decimal.Decimal(cents) / 100, "0.00", locale=_babel(locale))
+
+
+def amount(value: str, currency: str, locale: str) -> decimal.Decimal:
+    """An amount as someone of the locale types it: '65', '65.00', '$65' (en-US), '65,50 €' (de-DE).
+
+    Raises ValueError for anything else.
+    """
+    symbol = babel.numbers.get_currency_symbol(currency, locale=_babel(locale))
+    bare = value.strip().replace(symbol, "").replace(currency, "").strip()
+    if not bare or not re.fullmatch(r"[\d\s.,'\u00a0\u202f]+", bare):
+        raise ValueError(value)
+    try:
+        return babel.numbers.parse_decimal(bare, locale=_babel(locale), strict=True)
+    except babel.numbers.NumberFormatError:
+        raise ValueError(value) from None

@@ -1,0 +1,91 @@
+"""Each salon's own ways: times, money and language as its country writes them; the catalogues complete."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import email
+import email.policy
+import re
+import subprocess
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from babel.messages.pofile import read_po
+
+from booking import locales
+from tests.conftest import ROOT
+from tests.worker_fixtures import claimed_job, delivery_for
+from worker.messages import render_email, render_sms
+
+WINTER = dt.datetime(2026, 12, 1, 19, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("locale", "zone", "long", "short"),
+    [
+        ("en-US", "America/New_York", "Tuesday, December 1, 2:00 PM EST", "Tue, Dec 1, 2:00 PM EST"),
+        ("en-GB", "Europe/London", "Tuesday, 1 December, 19:00 GMT", "Tue 1 Dec, 19:00 GMT"),
+        ("de-DE", "Europe/Berlin", "Dienstag, 1. Dezember, 20:00 CET", "Di., 1. Dez., 20:00 CET"),
+    ],
+)
+def test_a_moment_is_written_the_locales_way_with_its_zone_abbreviated(locale, zone, long, short) -> None:
+    assert locales.wall_clock(WINTER, ZoneInfo(zone), locale, long=True) == long
+    assert locales.wall_clock(WINTER, ZoneInfo(zone), locale) == short
+
+
+@pytest.mark.parametrize(
+    ("country", "locale", "currency"),
+    [("US", "en-US", "USD"), ("GB", "en-GB", "GBP"), ("DE", "de-DE", "EUR"), ("AT", "de-AT", "EUR"),
+     ("FR", "en-FR", "EUR"), ("JP", "en", "JPY")],
+)  # fmt: skip
+def test_a_country_brings_its_language_if_spoken_and_its_money(country, locale, currency) -> None:
+    assert (locales.default_locale(country), locales.default_currency(country)) == (locale, currency)
+
+
+def test_money_is_written_the_locales_way() -> None:
+    assert locales.money(6500, "USD", "en-US") == "$65.00"
+    assert locales.money(6550, "EUR", "de-DE") == "65,50\xa0€"
+    assert locales.plain_amount(6550, "de-DE") == "65,50"
+
+
+def _german_salon_delivery(kind: str):
+    job = claimed_job(kind, now=dt.datetime(2030, 5, 6, 9, 0, tzinfo=dt.UTC))
+    return dataclasses.replace(delivery_for(job), salon_locale="de-DE", salon_timezone="Europe/Berlin")
+
+
+def test_a_german_salons_client_reads_german() -> None:
+    message = email.message_from_bytes(
+        render_email(_german_salon_delivery("booking_confirmation"), "Salon <s@example.com>"),
+        policy=email.policy.default,
+    )
+    assert message["Subject"] == "Ihr Termin bei Hair by Ann ist bestätigt"
+    text = message.get_body(("plain",)).get_content()
+    assert "Ihr Termin bei Hair by Ann ist bestätigt." in text and "Wann:  Dienstag, 7. Mai, 11:00 CEST" in text
+    html = message.get_body(("html",)).get_content()
+    assert '<html lang="de">' in html and "Hallo Ann," in html
+    sms = render_sms(_german_salon_delivery("reminder_24h"))
+    assert sms == "Hair by Ann: bis morgen, Di., 7. Mai, 11:00 CEST, zu Ihrem Termin (Cut & colour)."
+
+
+def test_every_message_a_client_reads_is_translated_in_every_language(tmp_path: Path) -> None:
+    template = tmp_path / "messages.pot"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "N_",
+         "--no-location", "--omit-header", "-o", str(template), "."],
+        cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    with template.open("rb") as source:
+        wanted = {message.id for message in read_po(source) if message.id}
+    assert len(wanted) > 20, "the extraction found the templates and the code"
+    for language in locales.SPOKEN[1:]:
+        with (locales.CATALOGUES / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
+            catalogue = read_po(po, locale=language)
+        for msgid in sorted(wanted):
+            found = catalogue.get(msgid)
+            assert found is not None and found.string and not found.fuzzy, f"{language}: not translated: {msgid!r}"
+            placeholders = re.compile(r"%\(\w+\)s|\{\w+\}")
+            same = sorted(placeholders.findall(msgid)) == sorted(placeholders.findall(found.string))
+            assert same, f"{language}: the translation of {msgid!r} names other values"
