@@ -37,6 +37,12 @@ _define("cookie_secure", default=False, help="mark the login and form cookies Se
         "proxy; they always are over https)", group="server")  # fmt: skip
 _define("xheaders", default=False, help="take the client's address and scheme from X-Forwarded-For/-Proto "
         "(only behind a proxy that sets them)", group="server")  # fmt: skip
+_define(
+    "public_url",
+    default="",
+    help="the address clients and providers reach this server at, for links (default http://{address}:{port})",
+    group="server",
+)
 _define("api_rate", default=20.0, help="API requests per second per token (bursts of five times that)", group="server")
 
 _define("smtp_host", default="", help="SMTP server; empty starts the built-in mail catcher", group="mail")
@@ -107,6 +113,8 @@ def parse(argv: Sequence[str]) -> list[str]:
     while rest:
         positional.append(rest[0])
         rest = options.parse_command_line(rest)  # takes rest[0] for the program's name: skipped
+    if not options.public_url:
+        options.public_url = f"http://{options.address}:{options.port}"
     if not 0 <= options.backup_hour <= 23:
         raise Error("--backup_hour must be an hour from 0 to 23")
     if options.keep_backups < 1:

@@ -41,6 +41,21 @@ CREATE TABLE users (
 );
 CREATE UNIQUE INDEX users_email_key ON users (lower(email));
 
+-- A one-time invitation to join a salon's team: only the SHA-256 of its token is kept; it is used
+-- once, or lapses.
+CREATE TABLE invitations (
+    id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    salon_id     uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
+    email        text NOT NULL,
+    role         text NOT NULL DEFAULT 'receptionist' CHECK (role IN ('receptionist')),
+    token_hash   bytea NOT NULL UNIQUE,
+    invited_by   uuid REFERENCES users ON DELETE SET NULL,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    expires_at   timestamptz NOT NULL,
+    accepted_at  timestamptz
+);
+CREATE INDEX invitations_salon ON invitations (salon_id, created_at DESC);
+
 -- Only the SHA-256 of a token is kept: a leaked table grants nothing.
 CREATE TABLE api_tokens (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -147,10 +162,11 @@ CREATE INDEX appointments_client ON appointments (client_id);
 CREATE TABLE notification_jobs (
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     salon_id        uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
-    client_id       uuid NOT NULL REFERENCES clients ON DELETE CASCADE,
+    client_id       uuid REFERENCES clients ON DELETE CASCADE,  -- NULL: to the address in the payload
     appointment_id  uuid REFERENCES appointments ON DELETE CASCADE,
     type            text NOT NULL CHECK (type IN ('booking_confirmation', 'reminder_24h',
-                                                  'reminder_2h', 'cancellation', 'rescheduled')),
+                                                  'reminder_2h', 'cancellation', 'rescheduled',
+                                                  'team_invite')),
     payload         jsonb NOT NULL DEFAULT '{}',
     channels        text[] NOT NULL CHECK (channels <@ ARRAY['email', 'sms'] AND channels <> '{}'),
     channels_done   text[] NOT NULL DEFAULT '{}',
@@ -164,7 +180,8 @@ CREATE TABLE notification_jobs (
     locked_at       timestamptz,
     created_at      timestamptz NOT NULL DEFAULT now(),
     updated_at      timestamptz NOT NULL DEFAULT now(),
-    processed_at    timestamptz
+    processed_at    timestamptz,
+    CONSTRAINT notification_jobs_recipient CHECK (client_id IS NOT NULL OR payload ? 'email')
 ) WITH (
     -- A queue table churns: vacuum it after a few hundred dead rows rather
     -- than after 20 % of the table, so claims keep scanning a small index.

@@ -48,7 +48,7 @@ class Job:
 
     id: uuid.UUID
     salon_id: uuid.UUID
-    client_id: uuid.UUID
+    client_id: uuid.UUID | None  # None: a notice to someone who is not a client (an invitation)
     appointment_id: uuid.UUID | None
     type: str
     payload: dict[str, Any]
@@ -187,10 +187,11 @@ async def _select(
         """SELECT j.id, j.salon_id, j.client_id, j.appointment_id, j.type, j.payload, j.channels,
                   j.channels_done, j.status, j.attempts, j.max_attempts, j.error, j.run_at,
                   j.locked_by, j.locked_at, j.created_at, j.updated_at, j.processed_at,
-                  c.first_name AS client_first_name, c.last_name AS client_last_name,
+                  coalesce(c.first_name, j.payload->>'email', '') AS client_first_name,
+                  coalesce(c.last_name, '') AS client_last_name,
                   a.start_time AS appointment_start, a.status AS appointment_status
              FROM notification_jobs j
-             JOIN clients c ON c.id = j.client_id
+             LEFT JOIN clients c ON c.id = j.client_id
              JOIN salons s ON s.id = j.salon_id
              LEFT JOIN appointments a ON a.id = j.appointment_id
             WHERE j.salon_id = %(salon)s

@@ -76,8 +76,17 @@ RESCHEDULED = NoticeType(
     ics_method="REQUEST",
 )
 
+# To a future colleague, not a client: the payload says to whom ("email") and where to accept ("link").
+TEAM_INVITE = NoticeType(
+    "team_invite",
+    label="Team invitation",
+    subject=N_("{salon} invites you to its front desk on Salonbook"),
+    about_booking=False,
+    checked_at_send=False,
+)
+
 TYPES: dict[str, NoticeType] = {
-    kind.name: kind for kind in (CONFIRMATION, REMINDER_24H, REMINDER_2H, CANCELLATION, RESCHEDULED)
+    kind.name: kind for kind in (CONFIRMATION, REMINDER_24H, REMINDER_2H, CANCELLATION, RESCHEDULED, TEAM_INVITE)
 }
 REMINDERS: tuple[NoticeType, ...] = tuple(kind for kind in TYPES.values() if kind.is_reminder)
 ABOUT_BOOKING: tuple[str, ...] = tuple(name for name, kind in TYPES.items() if kind.about_booking)

@@ -45,6 +45,7 @@ class WebSettings:
     cookie_secure: bool = False  # Secure on every cookie (behind a TLS proxy); always so over https
     xheaders: bool = False  # the client's address and scheme from X-Forwarded-For/-Proto (behind a proxy)
     api_rate: float = 20.0  # API requests per second per token, in bursts of up to five times that
+    public_url: str = "http://127.0.0.1:8888"  # where links in emails and texts point
 
 
 class Backups(Protocol):

@@ -23,7 +23,7 @@ class ClaimedJob:
 
     id: uuid.UUID
     salon_id: uuid.UUID
-    client_id: uuid.UUID
+    client_id: uuid.UUID | None
     appointment_id: uuid.UUID | None
     type: str
     payload: dict[str, Any]
@@ -110,15 +110,16 @@ async def start_attempts(db: Database, worker_id: str, jobs: Sequence[ClaimedJob
            SELECT j.id AS job_id,
                   s.name AS salon_name, s.address AS salon_address, s.timezone AS salon_timezone,
                   s.email AS salon_email, s.phone AS salon_phone, s.locale AS salon_locale,
-                  c.first_name AS client_first_name, c.last_name AS client_last_name,
-                  c.email AS client_email, c.phone AS client_phone,
+                  coalesce(c.first_name, j.payload->>'name', '') AS client_first_name,
+                  coalesce(c.last_name, '') AS client_last_name,
+                  coalesce(c.email, j.payload->>'email') AS client_email, c.phone AS client_phone,
                   a.status AS appointment_status, a.start_time, a.end_time,
                   a.created_at AS appointment_created_at,
                   st.first_name AS staff_first_name, st.last_name AS staff_last_name,
                   sv.name AS service_name
              FROM notification_jobs j
              JOIN salons s ON s.id = j.salon_id
-             JOIN clients c ON c.id = j.client_id
+             LEFT JOIN clients c ON c.id = j.client_id  -- none: a notice to the address in its payload
              LEFT JOIN appointments a ON a.id = j.appointment_id
              LEFT JOIN staff st ON st.id = a.staff_id
              LEFT JOIN services sv ON sv.id = a.service_id

@@ -60,7 +60,7 @@ async def enqueue(
     cur: aiopg.Cursor,
     *,
     salon_id: uuid.UUID,
-    client_id: uuid.UUID,
+    client_id: uuid.UUID | None,
     appointment_id: uuid.UUID | None,
     jobs: Sequence[NewJob],
 ) -> list[QueuedJob]:

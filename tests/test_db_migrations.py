@@ -36,7 +36,7 @@ RELEASED = {
     "0004_sessions.sql": "3f4cb980b9fe99ca7e42f97ccc161fc8ecbfd8347c67a072b5c7f2fbbf105ad2",
 }
 LATEST = len(migrations.known())
-TABLES_ADDED_SINCE = {"sessions"}  # by migrations after the first release
+TABLES_ADDED_SINCE = {"sessions", "invitations"}  # by migrations after the first release
 OWNER_PASSWORD = "first release owner"
 API_TOKEN = "first-release-token"
 

@@ -103,6 +103,7 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
         "outbox": "/outbox",
         "outbox-message": f"/outbox/{ids['outbox']}",
         "tokens": "/tokens",
+        "team": "/team",
         "settings": "/settings",
         "account": "/account",
         "not-found": "/no/such/page",

@@ -10,7 +10,7 @@ from email.message import EmailMessage
 import icalendar
 import pytest
 
-from booking.notice_types import TYPES
+from booking.notice_types import TEAM_INVITE, TYPES
 from tests.worker_fixtures import claimed_job, delivery_for
 from worker.messages import message_id, render_email, render_sms
 
@@ -46,11 +46,14 @@ def test_a_confirmation_has_text_html_and_a_request_invitation() -> None:
 
 @pytest.mark.parametrize("kind", list(TYPES))
 def test_every_type_renders_its_subject_templates_and_invitation(kind: str) -> None:
-    message = parsed(render_email(delivery_for(claimed_job(kind)), SENDER))
+    job = claimed_job(kind)
+    if kind == TEAM_INVITE.name:  # not about an appointment: its payload says what it needs
+        job = dataclasses.replace(job, payload={"email": "new@example.com", "link": "https://x/i/1", "invited_by": "A"})
+    message = parsed(render_email(delivery_for(job), SENDER))
     assert "Hair by Ann" in message["Subject"]
     methods = [part.get_param("method") for part in message.walk() if part.get_content_type() == "text/calendar"]
     assert methods == ([TYPES[kind].ics_method] if TYPES[kind].ics_method else [])
-    assert "Hair by Ann" in render_sms(delivery_for(claimed_job(kind)))
+    assert "Hair by Ann" in render_sms(delivery_for(job))
 
 
 def test_line_breaks_in_typed_names_stay_on_one_header_line() -> None:

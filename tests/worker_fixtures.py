@@ -50,7 +50,8 @@ def claimed_job(kind: str = "booking_confirmation", *, now: dt.datetime = LATER,
 
 def delivery_for(job: ClaimedJob, **fields: object) -> Delivery:
     """What a worker reads for ``job``: Ann's booked appointment at Hair by Ann, at the time the job says."""
-    start = dt.datetime.fromisoformat(job.payload["startTime"])
+    planned = job.payload.get("startTime")
+    start = dt.datetime.fromisoformat(planned) if planned else None  # None: a notice not about an appointment
     values: dict[str, object] = {
         "salon_name": "Hair by Ann",
         "salon_address": "1 High Street, Bath",
@@ -62,10 +63,10 @@ def delivery_for(job: ClaimedJob, **fields: object) -> Delivery:
         "client_last_name": "Example",
         "client_email": "ann@example.com",
         "client_phone": "+447700900123",
-        "appointment_status": "booked",
+        "appointment_status": "booked" if start else None,
         "start_time": start,
-        "end_time": start + dt.timedelta(minutes=45),
-        "appointment_created_at": job.created_at,
+        "end_time": start + dt.timedelta(minutes=45) if start else None,
+        "appointment_created_at": job.created_at if start else None,
         "staff_first_name": "Bea",
         "staff_last_name": "Cutter",
         "service_name": "Cut & colour",

@@ -89,6 +89,7 @@ def _context(delivery: Delivery) -> dict[str, Any]:
             "email": delivery.salon_email,
         },
         "client_name": delivery.client_first_name,
+        "payload": delivery.job.payload,  # what a notice not about an appointment says (an invitation's link)
         "staff_name": delivery.staff_name or "",
         "service_name": delivery.service_name or translations(delivery.language).gettext("your appointment"),
         "language": delivery.language,

@@ -4,7 +4,7 @@ from typing import Any
 
 from tornado.routing import Rule
 
-from handlers.pages import account, auth, booking, client_data, day, directory, jobs, outbox, settings, tokens
+from handlers.pages import account, auth, booking, client_data, day, directory, jobs, outbox, settings, team, tokens
 from handlers.pages.base import PageHandler
 
 ID = r"([^/]+)"  # checked by the page: anything but an id of this salon is a 404 page
@@ -51,6 +51,10 @@ ROUTES: list[Rule | tuple[Any, ...]] = [
     (rf"/outbox/{ID}", outbox.OutboxMessagePage),
     (rf"/clients/{ID}/export", client_data.ClientExportPage),
     (rf"/clients/{ID}/erase", client_data.EraseClientPage),
+    (r"/team", team.TeamPage),
+    (rf"/team/members/{ID}/remove", team.RemoveMember),
+    (rf"/team/invitations/{ID}/withdraw", team.WithdrawInvitation),
+    (rf"/invite/{ID}", team.AcceptInvitation),
     (r"/tokens", tokens.TokensPage),
     (rf"/tokens/{ID}/revoke", tokens.RevokeToken),
     (r"/settings", settings.SettingsPage),

@@ -1,0 +1,152 @@
+"""The salon's team: who may log in, and the one-time invitations that bring a receptionist in.
+
+All SQL for invitations, and for users as members of a team. An invitation's email goes through the
+notification queue, written in the same transaction as the invitation: it goes out once, with retries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import psycopg2.errors
+
+from booking import fields, passwords
+from booking.accounts import MIN_PASSWORD_LENGTH
+from booking.errors import Conflict, Invalid, NotFound
+from booking.models import Salon, User
+from booking.notice_types import TEAM_INVITE
+from db import Database, Row
+from jobqueue import queue
+
+INVITATION_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Member:
+    id: uuid.UUID
+    email: str
+    role: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Invitation:
+    id: uuid.UUID
+    email: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    accepted_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Team:
+    members: tuple[Member, ...]
+    invitations: tuple[Invitation, ...]  # not yet accepted, not lapsed
+
+
+def _token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def of_salon(db: Database, salon_id: uuid.UUID) -> Team:
+    members = await db.fetch_all(
+        "SELECT id, email, role, created_at FROM users WHERE salon_id = %s ORDER BY role = 'owner' DESC, email",
+        (salon_id,),
+    )
+    waiting = await db.fetch_all(
+        """SELECT id, email, created_at, expires_at, accepted_at FROM invitations
+            WHERE salon_id = %s AND accepted_at IS NULL AND expires_at > now() ORDER BY created_at DESC""",
+        (salon_id,),
+    )
+    return Team(tuple(Member(**row) for row in members), tuple(Invitation(**row) for row in waiting))
+
+
+async def invite(db: Database, salon: Salon, inviter: User, email: str, public_url: str) -> Invitation:
+    """Invites ``email`` as a receptionist: the invitation, and the email that carries its link, in one go."""
+    address = fields.email(email, "email")
+    if address is None:
+        raise Invalid("{field} is required", "email")
+    token = secrets.token_urlsafe(32)
+    async with db.transaction() as cur:
+        await cur.execute("SELECT 1 AS taken FROM users WHERE lower(email) = lower(%s)", (address,))
+        if await cur.fetchone():
+            raise Conflict(f"{address} already has an account", "email")
+        await cur.execute(
+            """INSERT INTO invitations (salon_id, email, token_hash, invited_by, expires_at)
+               VALUES (%s, %s, %s, %s, now() + %s * interval '1 day')
+            RETURNING id, email, created_at, expires_at, accepted_at""",
+            (salon.id, address, _token_hash(token), inviter.id, INVITATION_DAYS),
+        )
+        row: Row = await cur.fetchone()
+        link = f"{public_url.rstrip('/')}/invite/{token}"
+        notice = queue.NewJob(
+            TEAM_INVITE.name,
+            ("email",),
+            dt.datetime.now(dt.UTC),
+            {"email": address, "link": link, "invited_by": inviter.email},
+        )
+        await queue.enqueue(cur, salon_id=salon.id, client_id=None, appointment_id=None, jobs=[notice])
+    return Invitation(**row)
+
+
+async def invited(db: Database, token: str) -> tuple[Invitation, str]:
+    """The live invitation of a link, and its salon's name; NotFound for a used, lapsed or made-up one."""
+    row = await db.fetch_one(
+        """SELECT i.id, i.email, i.created_at, i.expires_at, i.accepted_at, s.name AS salon_name
+             FROM invitations i JOIN salons s ON s.id = i.salon_id
+            WHERE i.token_hash = %s AND i.accepted_at IS NULL AND i.expires_at > now()""",
+        (_token_hash(token),),
+    )
+    if row is None:
+        raise NotFound("this invitation has been used, has lapsed, or never was")
+    salon_name = row.pop("salon_name")
+    return Invitation(**row), salon_name
+
+
+async def accept(db: Database, token: str, password: str) -> User:
+    """Makes the invited receptionist's account with ``password``; the link works no more."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"the password needs at least {MIN_PASSWORD_LENGTH} characters", "password")
+    password_hash = await passwords.hash_password(password)
+    try:
+        async with db.transaction() as cur:
+            await cur.execute(
+                """UPDATE invitations SET accepted_at = now()
+                    WHERE token_hash = %s AND accepted_at IS NULL AND expires_at > now()
+                RETURNING salon_id, email, role""",
+                (_token_hash(token),),
+            )
+            invitation: Row | None = await cur.fetchone()
+            if invitation is None:
+                raise NotFound("this invitation has been used, has lapsed, or never was")
+            await cur.execute(
+                """INSERT INTO users (salon_id, email, password_hash, role) VALUES (%s, %s, %s, %s)
+                RETURNING id, salon_id, email, role""",
+                (invitation["salon_id"], invitation["email"], password_hash, invitation["role"]),
+            )
+            row: Row = await cur.fetchone()
+    except psycopg2.errors.UniqueViolation:
+        raise Conflict("that email already has an account; log in instead") from None
+    return User(**row)
+
+
+async def remove(db: Database, salon_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """Removes a receptionist: their account and every login of theirs end at once. The owner stays."""
+    removed = await db.execute(
+        "DELETE FROM users WHERE id = %s AND salon_id = %s AND role <> 'owner'", (user_id, salon_id)
+    )
+    if not removed:
+        raise NotFound("no such receptionist in this salon", "user_id")
+
+
+async def withdraw(db: Database, salon_id: uuid.UUID, invitation_id: uuid.UUID) -> None:
+    """Takes back an invitation not yet accepted: its link stops working."""
+    withdrawn = await db.execute(
+        "DELETE FROM invitations WHERE id = %s AND salon_id = %s AND accepted_at IS NULL", (invitation_id, salon_id)
+    )
+    if not withdrawn:
+        raise NotFound("no such invitation", "invitation_id")

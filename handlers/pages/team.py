@@ -1,0 +1,64 @@
+"""The owner's team page, and the one-time page where an invited receptionist chooses a password."""
+
+from __future__ import annotations
+
+from booking import team
+from booking.errors import BookingError
+from handlers.pages.base import Errors, Form, OwnerPage, PageHandler, form_errors, page_id
+
+
+class TeamPage(OwnerPage):
+    async def get(self) -> None:
+        await self.show({"email": ""}, {})
+
+    async def post(self) -> None:
+        """Invites a receptionist: the email goes out through the queue."""
+        form = self.read_form(("email",))
+        try:
+            await team.invite(
+                self.db, self.salon, self.current_user, form["email"], self.application.web_settings.public_url
+            )
+        except BookingError as error:
+            await self.show(form, form_errors(error, form), status=400)
+            return
+        self.wake_worker()
+        self.redirect("/team", status=303)
+
+    async def show(self, form: Form, errors: Errors, *, status: int = 200) -> None:
+        self.render_page(
+            "team.html", status, team=await team.of_salon(self.db, self.salon.id), form=form, errors=errors
+        )
+
+
+class RemoveMember(OwnerPage):
+    async def post(self, user_id: str) -> None:
+        await team.remove(self.db, self.salon.id, page_id(user_id))
+        self.redirect("/team", status=303)
+
+
+class WithdrawInvitation(OwnerPage):
+    async def post(self, invitation_id: str) -> None:
+        await team.withdraw(self.db, self.salon.id, page_id(invitation_id))
+        self.redirect("/team", status=303)
+
+
+class AcceptInvitation(PageHandler):
+    """Whoever holds the link chooses a password, once; then they are logged in."""
+
+    async def get(self, token: str) -> None:
+        invitation, salon_name = await team.invited(self.db, token)
+        self.render_page("invite.html", invitation=invitation, salon_name=salon_name, form={}, errors={})
+
+    async def post(self, token: str) -> None:
+        invitation, salon_name = await team.invited(self.db, token)
+        form = self.read_form(("password", "repeated"))
+        try:
+            if form["password"] != form["repeated"]:
+                raise BookingError("the two passwords differ", "repeated")
+            user = await team.accept(self.db, token, form["password"])
+        except BookingError as error:
+            errors = form_errors(error, form)
+            self.render_page("invite.html", 400, invitation=invitation, salon_name=salon_name, form={}, errors=errors)
+            return
+        await self.log_in(user)
+        self.redirect("/", status=303)
