@@ -308,3 +308,66 @@ async def test_free_slots_and_jobs_on_the_page_come_from_the_domain(db, make_sal
         db, salon.salon, service_id=desk.service.id, day=desk.day, staff_id=desk.staff.id
     )
     assert start not in {s.start for s in free}
+
+
+async def test_cancelling_asks_first_on_a_page_of_its_own(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    path = (await session.post("/appointments/new", booking_form(desk))).headers["Location"]
+    page = (await session.get(path)).body.decode()
+    assert f'<a class="button danger" href="{path}/cancel">Cancel appointment…</a>' in page
+    asked = await session.get(f"{path}/cancel")
+    assert asked.code == 200
+    body = asked.body.decode()
+    assert "<h1>Cancel Ann Example's appointment?</h1>" in body and ", 10:00 (Europe/London)" in body
+    assert f'<form method="post" action="{path}/cancel"' in body and f'href="{path}">No, keep it' in body
+    assert (await appointments.get_appointment(db, salon.salon.id, path.rsplit("/", 1)[1])).status == "booked"
+    assert (await session.post(f"{path}/cancel", {})).code == 303
+    assert "nothing to cancel" in (await session.get(f"{path}/cancel")).body.decode()
+
+
+async def test_the_timeline_is_a_part_of_the_page_fetched_alone(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    path = (await session.post("/appointments/new", booking_form(desk))).headers["Location"]
+    assert 'data-part="timeline" data-refresh="5"' in (await session.get(path)).body.decode()
+    part = (await session.part(path, "timeline")).body.decode().strip()
+    assert part.startswith('<section class="timeline" id="timeline" data-part="timeline"'), part[:200]
+    assert part.endswith("</section>") and "Booking confirmation" in part and "Move" not in part
+
+
+async def test_the_move_form_starts_on_the_appointments_own_day_and_time(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    path = (await session.post("/appointments/new", booking_form(desk))).headers["Location"]
+    body = (await session.get(path)).body.decode()
+    assert f'name="day" type="date" value="{desk.day}"' in body
+    assert body.count('type="radio" name="startTime"') == 30, "that day's free times, its own among them"
+    assert f'value="{desk.day}T10:00" required' in body, "the typed time starts at its own"
+
+
+async def test_a_typed_time_outside_working_hours_warns_and_moves_only_when_confirmed(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    path = (await session.post("/appointments/new", booking_form(desk))).headers["Location"]
+    appointment_id = path.rsplit("/", 1)[1]
+    late = {"startTime": f"{desk.day}T19:30", "staffId": ""}
+    warned = await session.post(f"{path}/reschedule", late)
+    assert warned.code == 200
+    body = warned.body.decode()
+    weekday = f"{desk.day:%A}"
+    assert (
+        f'id="startTime-warning" role="alert">19:30\u201320:15 is outside Bea Cutter&#39;s working hours '
+        f"({weekday}s 09:00\u201317:00). Move anyway?</span>"
+    ) in body
+    assert f'value="{desk.day}T19:30"' in body, "the typed time stays"
+    assert '<button type="submit" name="outsideHours" value="ok" class="primary">Move anyway</button>' in body
+    unchanged = await appointments.get_appointment(db, salon.salon.id, appointment_id)
+    assert unchanged.start_time.astimezone(desk.zone).hour == 10, "a warning moves nothing"
+
+    moved = await session.post(f"{path}/reschedule", late | {"outsideHours": "ok"})
+    assert moved.code == 303
+    appointment = await appointments.get_appointment(db, salon.salon.id, appointment_id)
+    assert appointment.start_time == dt.datetime.combine(desk.day, dt.time(19, 30), desk.zone)
+    inside = await session.post(f"{path}/reschedule", {"startTime": f"{desk.day}T12:00", "staffId": ""})
+    assert inside.code == 303, "inside the hours: no question"

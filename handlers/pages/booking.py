@@ -7,9 +7,9 @@ import datetime as dt
 import uuid
 
 from booking import appointments, availability, clients, fields, jobs, services, staff
-from booking.errors import Invalid, SlotTaken
+from booking.errors import Invalid, OutsideHours, SlotTaken
 from booking.models import Client, Staff
-from handlers.base import status_for
+from handlers.base import outside_name, status_for
 from handlers.pages.base import Errors, Form, SalonPage, form_errors, page_id
 from handlers.pages.directory import client_details
 
@@ -127,10 +127,23 @@ class NewAppointmentPage(SalonPage):
 
 
 class AppointmentView(SalonPage):
-    """Details, the notification timeline, and the forms to cancel or move it."""
+    """Details, the notification timeline (a part that refreshes itself), and the forms to cancel or move it."""
 
-    async def show(self, appointment_id: uuid.UUID, form: Form, errors: Errors, status: int = 200) -> None:
+    parts = ("timeline",)
+
+    async def show(
+        self, appointment_id: uuid.UUID, form: Form, errors: Errors, status: int = 200, warning: str = ""
+    ) -> None:
+        if self.part == "timeline":
+            appointment, timeline = await asyncio.gather(
+                appointments.get_appointment(self.db, self.salon.id, appointment_id),
+                jobs.appointment_timeline(self.db, self.salon.id, appointment_id),
+            )
+            self.render_page("appointment.html", appointment=appointment, timeline=timeline)
+            return
         appointment = await appointments.get_appointment(self.db, self.salon.id, appointment_id)
+        local_start = appointment.start_time.astimezone(self.salon.zone)
+        form = form | {"day": form.get("day") or local_start.date().isoformat()}  # the move starts on its own day
         timeline, staff_list, slots = await asyncio.gather(
             jobs.appointment_timeline(self.db, self.salon.id, appointment_id),
             staff.list_staff(self.db, self.salon.id),
@@ -141,6 +154,7 @@ class AppointmentView(SalonPage):
                 moving=appointment_id,
             ),
         )
+        typed = bool(form.get("startTime")) and not is_slot(form["startTime"])
         self.render_page(
             "appointment.html",
             status,
@@ -150,9 +164,11 @@ class AppointmentView(SalonPage):
             started=appointment.start_time <= dt.datetime.now(dt.UTC),
             staff_choices=staff_choices(staff_list),
             slot_value=slot_value,
-            typed=bool(form.get("startTime")) and not is_slot(form["startTime"]),
+            typed=typed,
+            typed_form=form if typed else {"startTime": local_start.strftime("%Y-%m-%dT%H:%M"), "staffId": ""},
             form=form,
             errors=errors,
+            warning=warning,
         )
 
 
@@ -163,6 +179,12 @@ class AppointmentPage(AppointmentView):
 
 
 class CancelAppointment(SalonPage):
+    """GET asks "are you sure?" (the appointment's page links here); the POST cancels, as it always did."""
+
+    async def get(self, appointment_id: str) -> None:
+        appointment = await appointments.get_appointment(self.db, self.salon.id, page_id(appointment_id))
+        self.render_page("appointment_cancel.html", appointment=appointment)
+
     async def post(self, appointment_id: str) -> None:
         appointment = await appointments.cancel(self.db, self.salon, page_id(appointment_id))
         self.wake_worker()
@@ -170,11 +192,15 @@ class CancelAppointment(SalonPage):
 
 
 class RescheduleAppointment(AppointmentView):
-    """Moves to a picked free time (slot), or to a typed salon-local time and staff member."""
+    """Moves to a picked free time (slot), or to a typed salon-local time and staff member.
+
+    A typed time outside the staff member's working hours is a warning, not a refusal: the page says so
+    and moves only when "Move anyway" sends the same time again with ``outsideHours=ok``.
+    """
 
     async def post(self, appointment_id: str) -> None:
         the_id = page_id(appointment_id)
-        form = self.read_form(MOVE_FIELDS)
+        form = self.read_form((*MOVE_FIELDS, "outsideHours"))
         try:
             staff_id: uuid.UUID | None
             if is_slot(form["startTime"]):
@@ -182,7 +208,17 @@ class RescheduleAppointment(AppointmentView):
             else:
                 staff_id = optional_id(form["staffId"], "staff_id")
                 start_time = fields.local_instant(form["startTime"], self.salon.zone, "start_time")
-            await appointments.reschedule(self.db, self.salon, the_id, start_time=start_time, staff_id=staff_id)
+            await appointments.reschedule(
+                self.db,
+                self.salon,
+                the_id,
+                start_time=start_time,
+                staff_id=staff_id,
+                outside_hours=form["outsideHours"] == "ok",
+            )
+        except OutsideHours as warning:
+            await self.show(the_id, form, {}, warning=warning.describe(outside_name))
+            return
         except (Invalid, SlotTaken) as error:
             await self.show(the_id, form, form_errors(error, form), status_for(error, 400))
             return
