@@ -252,20 +252,13 @@ async def test_moving_by_free_time_or_typed_local_time(logged_in, db) -> None:
     assert "already taken" in error_beside(clash.body, "startTime")
 
 
-async def test_the_day_view_lists_each_members_appointments_with_their_notifications(logged_in, db) -> None:
+async def test_the_day_view_is_a_calendar_with_a_column_per_member(logged_in, db) -> None:
     session, salon = await logged_in()
     desk = await set_up_desk(db, salon.salon)
     for hour, member in ((11, desk.staff), (9, desk.staff), (10, desk.other_staff)):
-        await appointments.book(
-            db,
-            salon.salon,
-            client_id=desk.client.id,
-            staff_id=member.id,
-            service_id=desk.service.id,
-            start_time=dt.datetime.combine(desk.day, dt.time(hour), salon.salon.zone),
-        )
+        await book_at(db, salon.salon, desk, dt.time(hour), member)
     silent = await clients.create_client(db, salon.salon.id, ClientDetails(first_name="Quiet", last_name="Person"))
-    await appointments.book(
+    dropped = await appointments.book(
         db,
         salon.salon,
         client_id=silent.id,
@@ -273,6 +266,8 @@ async def test_the_day_view_lists_each_members_appointments_with_their_notificat
         service_id=desk.service.id,
         start_time=dt.datetime.combine(desk.day, dt.time(13), salon.salon.zone),
     )
+    await appointments.cancel(db, salon.salon, dropped.id)
+    off = await staff.create_staff(db, salon.salon.id, StaffDetails(first_name="Di", last_name="Away"))
 
     page = await session.get(f"/?date={desk.day}")
     assert page.code == 200
@@ -281,17 +276,45 @@ async def test_the_day_view_lists_each_members_appointments_with_their_notificat
         body.index(text)
         for text in ("Bea Cutter", "09:00\u201309:45", "11:00\u201311:45", "Cy Shears", "10:00\u201310:45")
     ]
-    assert order == sorted(order), "members by name, each member's appointments in time order"
-    assert body.count("3 pending") == 3, "confirmation and two reminders for each opted-in booking"
-    assert ">none<" in body, "the client who did not opt in gets nothing"
+    assert order == sorted(order), "a column per member by name, each member's appointments in time order"
+    assert 'style="--minutes: 480; --columns: 2"' in body, "09:00 to 17:00, the hours they work"
+    assert '<li class="block status-booked" style="--at: 0; --length: 45; --lane: 0; --lanes: 1">' in body
+    assert '<li class="block status-cancelled" style="--at: 240; --length: 45' in body
+    assert '<span class="status status-cancelled">cancelled</span>' in body, "cancelled ones say so"
+    assert '<div class="open" style="--at: 0; --length: 480"></div>' in body, "working hours shaded"
+    tap = f'href="/appointments/new?staffId={desk.staff.id}&amp;day={desk.day}&amp;at=10%3A00"'
+    assert tap in body, "an empty half hour inside the hours books there"
+    assert f"staffId={desk.staff.id}&amp;day={desk.day}&amp;at=09%3A00" not in body, "not where Bea is booked"
+    assert f"staffId={desk.other_staff.id}&amp;day={desk.day}&amp;at=13%3A00" in body, "a cancelled one frees it"
+    assert "Not working this day: Di Away." in body and f'id="member-{off.id}"' not in body
+    assert 'class="now"' not in body, "the line at now is on today only"
+    assert 'data-part="day_calendar" data-refresh="10"' in body
     assert f'href="/?date={desk.day - dt.timedelta(days=1)}"' in body
     assert f'href="/?date={desk.day + dt.timedelta(days=1)}"' in body
     assert "(Europe/London)" in body
 
-    assert b"Nothing booked" in (await session.get(f"/?date={desk.day + dt.timedelta(days=1)}")).body
+    part = (await session.part(f"/?date={desk.day}", "day_calendar")).body.decode().strip()
+    assert part.startswith('<div id="day-calendar" data-part="day_calendar"') and "day-nav" not in part
+
     bad = await session.get("/?date=2030-02-30")
     assert bad.code == 400
     assert b"date like" in bad.body
+
+
+async def test_an_empty_salon_sees_three_steps_until_they_are_done(logged_in, db) -> None:
+    session, salon = await logged_in()
+    steps = ("Add your staff and their working hours", "Add your services", "Make the first booking")
+    body = (await session.get("/")).body.decode()
+    assert "Get started in three steps" in body
+    for href, text in zip(("/staff/new", "/services/new", "/appointments/new"), steps, strict=True):
+        assert f'<a href="{href}">{text}</a>' in body
+    assert "Nobody works on this day and nothing is booked." in body
+    desk = await set_up_desk(db, salon.salon)
+    body = (await session.get("/")).body.decode()
+    assert "<s>Add your staff and their working hours</s>" in body and "<s>Add your services</s>" in body
+    assert '<a href="/appointments/new">Make the first booking</a>' in body
+    await book_at(db, salon.salon, desk, dt.time(10))
+    assert "Get started" not in (await session.get("/")).body.decode()
 
 
 async def test_free_slots_and_jobs_on_the_page_come_from_the_domain(db, make_salon) -> None:
