@@ -81,7 +81,8 @@ def wall_minutes(instant: dt.datetime, day: dt.date, zone: ZoneInfo) -> int:
 def _lanes(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     """(lane, lanes) for each of ``spans`` (start, end), sorted by start: overlapping ones side by side."""
     placed: list[tuple[int, int]] = []
-    run_start, run_end, lane_ends = 0, -1, []  # the current run of spans that overlap one another
+    lane_ends: list[int] = []  # where each lane of the current run (spans that overlap one another) is free
+    run_start, run_end = 0, -1
     for index, (start, end) in enumerate(spans):
         if start >= run_end:
             placed[run_start:] = [(lane, len(lane_ends)) for lane, _ in placed[run_start:]]
