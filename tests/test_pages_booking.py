@@ -167,7 +167,7 @@ async def test_a_time_taken_meanwhile_shows_the_form_again_with_409(logged_in, d
     response = await session.post("/appointments/new", booking_form(desk))
     assert response.code == 409
     assert "already taken" in error_beside(response.body, "startTime")
-    assert f'<option value="{desk.client.id}" selected'.encode() in response.body
+    assert f'name="clientId" value="{desk.client.id}" checked'.encode() in response.body, "the client stays chosen"
     assert b"fringe only" in response.body
     assert f'value="{slot(desk, 10)}"'.encode() not in response.body, "the taken time is no longer offered"
     assert f'value="{slot(desk, 11)}"'.encode() in response.body
@@ -394,3 +394,73 @@ async def test_a_typed_time_outside_working_hours_warns_and_moves_only_when_conf
     assert appointment.start_time == dt.datetime.combine(desk.day, dt.time(19, 30), desk.zone)
     inside = await session.post(f"{path}/reschedule", {"startTime": f"{desk.day}T12:00", "staffId": ""})
     assert inside.code == 303, "inside the hours: no question"
+
+
+def client_choices(body: str) -> list[str]:
+    return re.findall(r'type="radio" name="clientId" value="([^"]+)"', body)
+
+
+async def test_the_client_is_found_by_a_search_not_picked_from_a_list_of_everyone(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    for n in range(10):
+        await clients.create_client(db, salon.salon.id, ClientDetails(f"Zoe {n}", "Many", phone=f"07700 90001{n}"))
+    query = f"serviceId={desk.service.id}&staffId={desk.staff.id}&day={desk.day}"
+    blank = (await session.get(f"/appointments/new?{query}")).body.decode()
+    assert client_choices(blank) == ["new"], "nobody listed before a search"
+    assert "Type part of a name, an email or a phone number." in blank
+
+    chosen = (await session.get(f"/appointments/new?{query}&clientId={desk.client.id}")).body.decode()
+    assert client_choices(chosen) == [str(desk.client.id), "new"], "a client chosen elsewhere (the clients list)"
+
+    part = await session.part(f"/appointments/new?clientSearch=zoe&clientId={desk.client.id}", "client_choices")
+    fragment = part.body.decode().strip()
+    assert fragment.startswith('<div id="client-choices" class="client-choices" data-part="client_choices">')
+    assert len(client_choices(fragment)) == 1 + 8 + 1, "the chosen one, eight matches, new"
+    assert "Zoe 0 Many (+447700900010)" in fragment and "8+ found." in fragment
+    more = re.search(r'<a href="([^"]+)" data-part-link>More matches', fragment)[1].replace("&amp;", "&")
+    rest = (await session.part(more, "client_choices")).body.decode()
+    assert [c for c in client_choices(rest) if c not in (str(desk.client.id), "new")] and "Zoe 8 Many" in rest
+
+    by_phone = (await session.part("/appointments/new?clientSearch=07700+900013", "client_choices")).body.decode()
+    assert "Zoe 3 Many" in by_phone and len(client_choices(by_phone)) == 2
+    nobody = (await session.part("/appointments/new?clientSearch=nobody", "client_choices")).body.decode()
+    assert "No other client matches “nobody”." in nobody
+
+    found = await session.post(
+        "/appointments/new", booking_form(desk, clientId="", clientSearch="zoe 3", action="find")
+    )
+    assert found.code == 200, "without JS, Find posts the form back"
+    body = found.body.decode()
+    assert "Zoe 3 Many" in body and 'value="fringe only"' not in body and ">fringe only</textarea>" in body
+    assert f'value="{slot(desk, 10)}" checked' in body, "the chosen time is kept"
+    assert await appointments.list_day(db, salon.salon, desk.day) == [], "finding books nothing"
+
+
+async def test_a_tap_on_the_calendar_comes_with_staff_day_and_time_chosen(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    tapped = f"/appointments/new?staffId={desk.staff.id}&day={desk.day}&at=11%3A30"
+    first = (await session.get(tapped)).body.decode()
+    assert f'<option value="{desk.staff.id}" selected' in first and f'value="{desk.day}"' in first
+    assert '<input type="hidden" name="at" value="11:30">' in first, "kept until a service is chosen"
+    chosen = (await session.get(f"{tapped}&serviceId={desk.service.id}")).body.decode()
+    assert f'value="{slot(desk, 11, 30)}" checked' in chosen, "the tapped time is the chosen one"
+    assert chosen.count(" checked") == 2, "that time and the new client's reminders"
+    await book_at(db, salon.salon, desk, dt.time(11, 15))
+    taken = (await session.get(f"{tapped}&serviceId={desk.service.id}")).body.decode()
+    assert "11:30 is not free for this service with" in taken and f'value="{slot(desk, 11, 30)}"' not in taken
+
+
+async def test_a_new_clients_reminders_start_on_and_say_their_channels(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    page = (await session.get(f"/appointments/new?serviceId={desk.service.id}&day={desk.day}")).body.decode()
+    assert '<input type="checkbox" name="optedInReminders" value="on" checked>' in page
+    assert 'Send confirmations and reminders <span id="reminder-channels">by email and text message' in page
+    assert 'src="/static/booking.js' in page
+    walk_in = {"clientId": "new", "firstName": "Dee", "lastName": "", "email": "", "phone": "07700 900123"}
+    booked = await session.post("/appointments/new", booking_form(desk, **walk_in, optedInReminders=""))
+    assert booked.code == 303, "unticked: no reminders"
+    [dee] = await clients.list_clients(db, salon.salon.id, "Dee")
+    assert not dee.opted_in_reminders

@@ -86,10 +86,18 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
     fetched["setup"] = (await visitor.get("/setup")).body  # before any salon exists
     session, salon = await logged_in()
     fetched["login"] = (await pages().get("/login")).body
+    fetched["day-first-steps"] = (await session.get("/")).body  # an empty salon: the three first steps
     ids = await _a_busy_salon(db, salon.salon)
     paths = {
         "day": f"/?date={ids['day']}",
         "booking-form": f"/appointments/new?serviceId={ids['service']}&staffId={ids['staff']}&day={ids['day']}",
+        "booking-form-found": (
+            f"/appointments/new?serviceId={ids['service']}&staffId={ids['staff']}&day={ids['day']}&at=09:00"
+            f"&clientSearch=ann&clientId={ids['client']}"
+        ),
+        "appointment-cancel": f"/appointments/{ids['appointment']}/cancel",
+        "job-cancel": f"/jobs/{ids['job']}/cancel?next=/jobs",
+        "clients-found": "/clients?q=ann",
         "appointment": f"/appointments/{ids['appointment']}?day={ids['day']}",
         "clients": "/clients",
         "client-new": "/clients/new",
@@ -111,6 +119,9 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
         response = await session.get(path)
         assert response.code in (200, 404), f"{path} answered {response.code}"
         fetched[name] = response.body
+    late = {"startTime": f"{ids['day']}T22:00", "staffId": ""}
+    fetched["move-warning"] = (await session.post(f"/appointments/{ids['appointment']}/reschedule", late)).body
+    assert b"Move anyway" in fetched["move-warning"]
     refused = await session.post("/services/new", {"name": "", "durationMinutes": "forty", "priceCents": "x"})
     fetched["form-with-errors"] = refused.body
     wrong = {"currentPassword": "not it at all", "newPassword": "a new long secret", "newPasswordAgain": "x"}

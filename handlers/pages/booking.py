@@ -5,19 +5,22 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from urllib.parse import urlencode
 
 from booking import appointments, availability, clients, fields, jobs, services, staff
-from booking.errors import Invalid, OutsideHours, SlotTaken
+from booking.errors import Invalid, NotFound, OutsideHours, SlotTaken
 from booking.models import Client, Staff
 from handlers.base import outside_name, status_for
 from handlers.pages.base import Errors, Form, SalonPage, form_errors, page_id
 from handlers.pages.directory import client_details
 
-CHOICE_FIELDS = ("serviceId", "staffId", "day")
+CHOICE_FIELDS = ("serviceId", "staffId", "day", "at")  # at: a wished start (HH:MM), from a tap on the calendar
 CLIENT_FIELDS = ("firstName", "lastName", "email", "phone", "optedInReminders")
-BOOKING_FIELDS = (*CHOICE_FIELDS, "clientId", *CLIENT_FIELDS, "startTime", "notes")
+PICKER_FIELDS = ("clientId", "clientSearch", "clientsAfter")
+BOOKING_FIELDS = (*CHOICE_FIELDS, *PICKER_FIELDS, *CLIENT_FIELDS, "startTime", "notes")
 MOVE_FIELDS = ("day", "staffId", "startTime")
 NEW_CLIENT = "new"
+CLIENTS_SHOWN = 8  # matches offered at once; more behind a link, or a longer search
 
 
 def slot_value(slot: availability.Slot) -> str:
@@ -66,17 +69,32 @@ async def slots_for(
     )
 
 
+def wished_slot(slots: list[availability.Slot], at: str, zone: dt.tzinfo) -> availability.Slot | None:
+    """The free time starting at the wished salon-local ``at`` (HH:MM), if there is one."""
+    return next((slot for slot in slots if slot.start.astimezone(zone).strftime("%H:%M") == at), None)
+
+
 class NewAppointmentPage(SalonPage):
-    """Pick service, staff and day (a GET), then client and one of the free times (the POST)."""
+    """Pick service, staff and day (a GET), then client and one of the free times (the POST).
+
+    The client is found by a search (part ``client_choices``, fetched as it is typed; without JS the
+    "Find" button posts the form back with everything typed kept), never one long list.
+    """
+
+    parts = ("client_choices",)
 
     async def get(self) -> None:
         today = dt.datetime.now(self.salon.zone).date().isoformat()
         form = {name: self.get_query_argument(name, "") for name in BOOKING_FIELDS}
         form["day"] = form["day"] or today
+        form["optedInReminders"] = self.get_query_argument("optedInReminders", "on")  # a new client: on unless unticked
         await self.show(form, {})
 
     async def post(self) -> None:
         form = self.read_form(BOOKING_FIELDS)
+        if self.get_body_argument("action", "") == "find":
+            await self.show(form, {})
+            return
         try:
             client_id = await self._client_id(form)
             staff_id, start_time = parse_slot(form["startTime"])
@@ -99,20 +117,59 @@ class NewAppointmentPage(SalonPage):
         """The chosen client, or a new one added from the inline fields (then chosen, if booking fails)."""
         if form["clientId"] != NEW_CLIENT:
             if not form["clientId"]:
-                raise Invalid("choose a client, or choose 'New client' and fill in their details", "client_id")
+                raise Invalid("find and choose a client, or choose 'New client' and fill in their details", "client_id")
             return fields.identifier(form["clientId"], "client_id")
         region = self.application.web_settings.sms_default_region
         client = await clients.create_client(self.db, self.salon.id, client_details(form), region=region)
         form["clientId"] = str(client.id)
         return client.id
 
+    async def client_choices(self, form: Form, errors: Errors) -> dict[str, object]:
+        """The chosen client (kept whatever the search), the search's matches and the link to more of them."""
+        chosen: Client | None = None
+        if form["clientId"] not in ("", NEW_CLIENT):
+            try:
+                chosen = await clients.get_client(
+                    self.db, self.salon.id, fields.identifier(form["clientId"], "client_id")
+                )
+            except (Invalid, NotFound):
+                chosen = None  # booking with it says why
+        found: list[Client] = []
+        more = ""
+        if form["clientSearch"].strip():
+            try:
+                found = await clients.list_clients(
+                    self.db,
+                    self.salon.id,
+                    form["clientSearch"],
+                    region=self.application.web_settings.sms_default_region,
+                    after=optional_id(form["clientsAfter"], "clients_after"),
+                    limit=CLIENTS_SHOWN + 1,
+                )
+            except Invalid as error:
+                errors["clientSearch"] = error.describe(lambda _: "the search")
+            if len(found) > CLIENTS_SHOWN:
+                found = found[:CLIENTS_SHOWN]
+                following = {name: form[name] for name in (*CHOICE_FIELDS, "clientId", "clientSearch")}
+                more = "/appointments/new?" + urlencode(following | {"clientsAfter": str(found[-1].id)})
+        if chosen is not None:
+            found = [client for client in found if client.id != chosen.id]
+        return {"chosen": chosen, "found": found, "more_clients": more, "client_label": client_label}
+
     async def show(self, form: Form, errors: Errors, status: int = 200) -> None:
-        client_list, service_list, staff_list, slots = await asyncio.gather(
-            clients.list_clients(self.db, self.salon.id),
+        if self.part == "client_choices":
+            choices = await self.client_choices(form, errors)
+            self.render_page("appointment_new.html", status, form=form, errors=errors, **choices)
+            return
+        service_list, staff_list, slots, choices = await asyncio.gather(
             services.list_services(self.db, self.salon.id),
             staff.list_staff(self.db, self.salon.id),
             slots_for(self, form),
+            self.client_choices(form, errors),
         )
+        wished = wished_slot(slots, form["at"], self.salon.zone) if form["at"] else None
+        if wished is not None and not form["startTime"]:
+            form = form | {"startTime": slot_value(wished)}
         self.render_page(
             "appointment_new.html",
             status,
@@ -120,9 +177,10 @@ class NewAppointmentPage(SalonPage):
             errors=errors,
             slots=slots,
             slot_value=slot_value,
+            wish_missed=bool(form["at"] and slots and wished is None),
             service_choices=[(str(s.id), f"{s.name} ({s.duration_minutes} min)") for s in service_list],
             staff_choices=staff_choices(staff_list),
-            client_choices=[(NEW_CLIENT, "New client…")] + [(str(c.id), client_label(c)) for c in client_list],
+            **choices,
         )
 
 
