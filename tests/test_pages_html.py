@@ -141,3 +141,13 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
     assert not problems, "invalid HTML:\n" + "\n".join(problems)
     empty_headers = [name for name, body in fetched.items() if re.search(rb"<th[^>]*>\s*</th>", body)]
     assert not empty_headers, f"a table column without a header: {empty_headers}"
+
+
+async def test_every_page_names_a_favicon_and_browsers_asking_the_old_way_find_it(pages, http_server_client) -> None:
+    login = (await pages().get("/login")).body.decode()
+    icon = re.search(r'<link rel="icon" href="(/static/favicon\.svg\?v=\w+)" type="image/svg\+xml">', login)
+    assert icon, "base.html names the icon"
+    served = await http_server_client.fetch(icon[1], raise_error=False)
+    assert served.code == 200 and served.body.startswith(b"<svg")
+    old_way = await http_server_client.fetch("/favicon.ico", raise_error=False)  # Tornado serves static/favicon.ico
+    assert old_way.code == 200 and old_way.body.startswith(b"\x00\x00\x01\x00"), "an icon, not a 404 page"

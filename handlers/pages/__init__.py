@@ -2,7 +2,6 @@
 
 from typing import Any
 
-import tornado.web
 from tornado.routing import Rule
 
 from handlers.pages import account, auth, booking, client_data, day, directory, jobs, outbox, settings, tokens
@@ -57,7 +56,5 @@ ROUTES: list[Rule | tuple[Any, ...]] = [
     (r"/settings", settings.SettingsPage),
     (r"/settings/backups/newest", settings.NewestBackup),
     (r"/settings/sessions/end", settings.EndAllSessions),
-    # Browsers ask for /favicon.ico on their own (pages name static/favicon.svg; this is for everything else).
-    (r"/favicon\.ico", tornado.web.RedirectHandler, {"url": "/static/favicon.svg", "permanent": True}),
     (r"/(.*)", NotFoundPage),
 ]
