@@ -9,6 +9,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# axe-core, the accessibility checker the browser tests run in every page: one pinned file from the npm
+# registry, installed beside the Python packages (tests/test_browser_tablet.py looks for it here).
+AXE_VERSION := 4.14.1
+AXE := $(VENV)/node/axe-core-$(AXE_VERSION)/node_modules/axe-core/axe.min.js
+
+$(AXE): | system-tools
+	@command -v npm >/dev/null && npm install --silent --no-audit --no-fund --no-save \
+		--prefix $(VENV)/node/axe-core-$(AXE_VERSION) axe-core@$(AXE_VERSION) \
+		|| echo "axe-core not installed (no npm?): the accessibility test will skip"
+
 $(VENV)/.runtime: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
@@ -22,7 +32,7 @@ run: $(VENV)/.runtime
 	$(BIN)/python server.py
 
 ## make test: lint, format and type checks, then every test (embedded PostgreSQL, or TEST_DATABASE_URL)
-test: $(VENV)/.dev system-tools
+test: $(VENV)/.dev system-tools $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -43,9 +53,10 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m bench.bench_booking
 	$(BIN)/python -m bench.bench_worker
 
-# Debian's chromium drives the browser tests and Java runs the W3C's HTML checker over every page:
-# installed when we may, else the tests that need them skip and say so. (command:package pairs)
-SYSTEM_TOOLS := chromium:chromium java:default-jre-headless
+# Debian's chromium drives the browser tests, Java runs the W3C's HTML checker over every page and npm
+# fetches axe-core (below): installed when we may, else the tests that need them skip and say so.
+# (command:package pairs)
+SYSTEM_TOOLS := chromium:chromium java:default-jre-headless npm:npm
 system-tools:
 	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $${tool%%:*} >/dev/null || missing="$$missing $${tool#*:}"; done; \
 	[ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \

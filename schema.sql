@@ -7,6 +7,7 @@
 -- change written into this file; the test fails when the two disagree.
 
 CREATE EXTENSION btree_gist;  -- staff_id equality inside the exclusion constraint
+CREATE EXTENSION pg_trgm;  -- client search: substrings of names, emails and phones (migration 0007)
 
 CREATE TABLE salons (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -123,6 +124,11 @@ CREATE TABLE clients (
     erased_at           timestamptz,  -- personal data erased on request (migration 0002)
     UNIQUE (salon_id, id)
 );
+-- Search as you type matches any part of the name, email or phone: trigram indexes serve LIKE '%...%'.
+CREATE INDEX clients_name_trgm ON clients USING gin ((first_name || ' ' || last_name) gin_trgm_ops);
+CREATE INDEX clients_email_trgm ON clients USING gin (email gin_trgm_ops);
+CREATE INDEX clients_phone_trgm ON clients USING gin (phone gin_trgm_ops);
+CREATE INDEX clients_salon_name ON clients (salon_id, first_name, last_name, id);  -- the list's order
 
 -- The composite foreign keys make "another salon's staff/client/service"
 -- impossible to store, whatever the code above does.

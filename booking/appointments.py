@@ -15,9 +15,9 @@ import uuid
 import aiopg
 import psycopg2.errors
 
-from booking import fields, notifications
+from booking import fields, notifications, staff
 from booking.clients import ERASED
-from booking.errors import Conflict, Invalid, NotFound, SlotTaken
+from booking.errors import Conflict, Invalid, NotFound, OutsideHours, SlotTaken
 from booking.locales import wall_clock
 from booking.models import Appointment, Client, Revision, Salon, display_name
 from booking.notice_types import ABOUT_BOOKING
@@ -238,8 +238,13 @@ async def reschedule(
     *,
     start_time: dt.datetime | None = None,
     staff_id: uuid.UUID | None = None,
+    outside_hours: bool = True,
 ) -> Appointment:
-    """Moves a booked appointment; its reminders are planned anew and the client told."""
+    """Moves a booked appointment; its reminders are planned anew and the client told.
+
+    With ``outside_hours`` false a time outside the staff member's working hours is not moved to but
+    answered with ``OutsideHours`` (the pages ask "move anyway?"); the API moves, as it books, regardless.
+    """
     now = _now()
     if start_time is not None:
         start_time = _checked_start(start_time, now)
@@ -251,6 +256,8 @@ async def reschedule(
             return await _read(cur, salon.id, appointment_id)
         client, duration = await _parts(cur, salon.id, booked.client_id, new_staff, booked.service_id)
         new_end = new_start + duration
+        if not outside_hours:
+            await _check_hours(cur, salon, new_staff, new_start, new_end)
         revision = await _move(cur, appointment_id, new_start, new_end, new_staff)
         moved_to = wall_clock(new_start, salon.zone, salon.locale)
         await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment moved to {moved_to}")
@@ -262,6 +269,19 @@ async def reschedule(
             jobs=notifications.for_reschedule(client, booked.start_time, new_start, new_end, revision, now),
         )
         return await _read(cur, salon.id, appointment_id)
+
+
+async def _check_hours(
+    cur: aiopg.Cursor, salon: Salon, staff_id: uuid.UUID, start: dt.datetime, end: dt.datetime
+) -> None:
+    name, hours = await staff.hours_of(cur, salon.id, staff_id)
+    if staff.within_hours(hours, start, end, salon.zone):
+        return
+    local = start.astimezone(salon.zone)
+    worked = staff.hours_text(hours, local.weekday())
+    when = f"{local:%A}s {worked}" if worked else f"not on {local:%A}s"
+    span = f"{local:%H:%M}\u2013{end.astimezone(salon.zone):%H:%M}"
+    raise OutsideHours(f"{span} is outside {name}'s working hours ({when})", "start_time")
 
 
 VISIT_OUTCOMES = ("completed", "no_show")

@@ -59,3 +59,9 @@ class LimitReached(Conflict):
     """The salon holds as many of these as one salon may (a bound on every page's work)."""
 
     code = "limit"
+
+
+class OutsideHours(Conflict):
+    """The time lies outside the staff member's working hours, and the caller asked to hear it first."""
+
+    code = "outside_hours"

@@ -10,7 +10,7 @@ import aiopg
 
 from booking import fields
 from booking.errors import Invalid, LimitReached, NotFound
-from booking.models import Staff, StaffDetails, WorkingHours
+from booking.models import Staff, StaffDetails, WorkingHours, display_name
 from db import Database, Row
 
 MAX_HOUR_SPANS = 50  # a week with breaks every day fits many times over
@@ -56,6 +56,36 @@ def check_hours(hours: Sequence[WorkingHours]) -> tuple[WorkingHours, ...]:
         ):
             raise Invalid("working hours overlap on the same day", ("working_hours", index, "start"))
     return tuple(sorted(hours, key=lambda span: (span.weekday, span.start)))
+
+
+def within_hours(hours: Sequence[WorkingHours], start: dt.datetime, end: dt.datetime, zone: dt.tzinfo) -> bool:
+    """Whether [start, end) lies inside one span of ``hours`` on its salon-local day."""
+    day = start.astimezone(zone).date()
+    return any(
+        dt.datetime.combine(day, span.start, zone) <= start and end <= dt.datetime.combine(day, span.end, zone)
+        for span in hours
+        if span.weekday == day.weekday()
+    )
+
+
+def hours_text(hours: Sequence[WorkingHours], weekday: int) -> str:
+    """A day's hours as a person writes them (09:00 to 12:00 and 13:00 to 17:00 with en dashes), '' for a day off."""
+    return ", ".join(f"{h.start:%H:%M}\u2013{h.end:%H:%M}" for h in hours if h.weekday == weekday)
+
+
+async def hours_of(cur: aiopg.Cursor, salon_id: uuid.UUID, staff_id: uuid.UUID) -> tuple[str, tuple[WorkingHours, ...]]:
+    """A member's name and weekly hours, read on the caller's transaction."""
+    await cur.execute(
+        """SELECT s.first_name, s.last_name, h.weekday, h.starts, h.ends
+             FROM staff s LEFT JOIN working_hours h ON h.staff_id = s.id
+            WHERE s.id = %s AND s.salon_id = %s ORDER BY h.weekday, h.starts""",
+        (staff_id, salon_id),
+    )
+    rows = await cur.fetchall()
+    if not rows:
+        raise NotFound("no such staff member", "staff_id")
+    name = display_name(rows[0]["first_name"], rows[0]["last_name"])
+    return name, tuple(WorkingHours(r["weekday"], r["starts"], r["ends"]) for r in rows if r["weekday"] is not None)
 
 
 async def _write_hours(cur: aiopg.Cursor, staff_id: uuid.UUID, hours: Sequence[WorkingHours]) -> None:

@@ -60,9 +60,9 @@ class ServiceApi(ApiHandler):
 class ClientListApi(ApiHandler):
     async def get(self) -> None:
         limit, after = self.page()
-        found = await clients.list_clients(
-            self.db, self.salon.id, self.query("search") or "", after=after, limit=limit + 1
-        )
+        search = self.query("q") or self.query("search") or ""  # the contract's q; search as before it
+        region = self.salon.country
+        found = await clients.list_clients(self.db, self.salon.id, search, region=region, after=after, limit=limit + 1)
         self.write_page(found, limit)
 
     async def post(self) -> None:

@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from booking.client_data import ClientExport
+from booking.clients import MAX_SEARCH
 from booking.jobs import STATUSES, Job
 from booking.models import Appointment, Client, Salon, Service, Staff
 from booking.notice_types import TYPES
@@ -200,7 +201,10 @@ def document() -> Schema:
         },
         "/clients": {
             "get": _operation("The salon's clients, by name", {"type": "array", "items": client}, paged=True,
-                              parameters=[_query("search", {"type": "string"}, "name, email or phone contains"),
+                              parameters=[_query("q", {"type": "string", "maxLength": MAX_SEARCH},
+                                                 "name or email contains it (any case), or phone its digits"),
+                                          _query("search", {"type": "string", "maxLength": MAX_SEARCH},
+                                                 "the same as q (its name before q)") | {"deprecated": True},
                                           *_PAGE]),
             "post": _operation("Add a client", client, status=201, body="ClientInput"),
         },

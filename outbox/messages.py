@@ -54,12 +54,15 @@ async def store(
     return message_number
 
 
-async def list_for_salon(db: Database, salon_id: uuid.UUID, limit: int = 50) -> list[OutboxMessage]:
-    """The salon's newest messages first."""
+async def list_for_salon(
+    db: Database, salon_id: uuid.UUID, limit: int = 50, *, before: int | None = None
+) -> list[OutboxMessage]:
+    """The salon's newest messages first; with ``before``, the page of those older than that message."""
     rows = await db.fetch_all(
         """SELECT id, salon_id, channel, sender, recipients, subject, message_id, body, received_at
-             FROM outbox_messages WHERE salon_id = %s ORDER BY id DESC LIMIT %s""",
-        (salon_id, limit),
+             FROM outbox_messages WHERE salon_id = %s AND (%s::bigint IS NULL OR id < %s)
+            ORDER BY id DESC LIMIT %s""",
+        (salon_id, before, before, limit),
     )
     return [_message(row) for row in rows]
 

@@ -27,7 +27,7 @@ from handlers.app import http_server as product_http_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytest_plugins = ("tests.servers", "tests.worker_fixtures", "tests.page_fixtures")
+pytest_plugins = ("tests.servers", "tests.worker_fixtures", "tests.page_fixtures", "tests.browser")
 
 # scrypt at OWASP's cost takes a third of a second and 128 MiB per hash; the suite hashes hundreds of
 # passwords. Hashes made here cost 1/128 of that: the same code, a smaller number (test_booking_passwords

@@ -22,8 +22,10 @@ class PageSession:
         self.headers = headers or {}  # sent with every request, e.g. X-Forwarded-For
         self.cookies: dict[str, str] = {}
 
-    async def fetch(self, path: str, method: str = "GET", body: bytes | None = None) -> Any:
-        headers = dict(self.headers)
+    async def fetch(
+        self, path: str, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> Any:
+        headers = self.headers | (headers or {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if body is not None:
@@ -41,6 +43,10 @@ class PageSession:
 
     async def get(self, path: str) -> Any:
         return await self.fetch(path)
+
+    async def part(self, path: str, name: str) -> Any:
+        """One part of the page at ``path``, as static/live.js asks for it."""
+        return await self.fetch(path, headers={"X-Salonbook-Part": name})
 
     async def post(self, path: str, data: dict[str, Any] | list[tuple[str, str]], *, xsrf: bool = True) -> Any:
         """Posts a form; with ``xsrf`` the token a rendered page would carry is added."""

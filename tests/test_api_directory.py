@@ -101,3 +101,20 @@ async def test_directory_is_per_salon(api, make_salon) -> None:
     assert status == 200 and listed == []
     status, _ = await api("GET", f"/clients/{their_client['id']}", ours.api_token)
     assert status == 404
+
+
+async def test_clients_are_searched_with_q_and_with_search_as_before(api, make_salon) -> None:
+    salon = await make_salon()
+    for first, phone in (("Ann", "07700 900188"), ("Bea", "07700 900123"), ("Cy", None)):
+        await api("POST", "/clients", salon.api_token, {"firstName": first, "lastName": "Lee", "phone": phone})
+    for query, expected in (("q=ann", ["Ann"]), ("q=0188", ["Ann"]), ("search=900-1", ["Ann", "Bea"]), ("q=LEE", 3)):
+        status, found = await api("GET", f"/clients?{query}", salon.api_token)
+        assert status == 200, found
+        if isinstance(expected, int):
+            assert len(found) == expected, query
+        else:
+            assert [client["firstName"] for client in found] == expected, query
+    status, page, link = await api("GET", "/clients?q=lee&limit=2", salon.api_token, headers=True)
+    assert [client["firstName"] for client in page] == ["Ann", "Bea"] and "q=lee" in link and "after=" in link
+    status, refused = await api("GET", "/clients?q=" + "x" * 101, salon.api_token)
+    assert status == 400 and refused["error"]["field"] == "q"

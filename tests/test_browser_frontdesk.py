@@ -1,104 +1,25 @@
 """The front desk in a real browser against a real `python server.py`, mail caught by the built-in catcher.
 
 Needs chromium (`apt-get install chromium`); without it these tests skip, except under CI
-(env CI set), where a missing browser is a failure. SCREENSHOTS=1 also saves the main pages
-to docs/screenshots/ for the README.
+(env CI set), where a missing browser is a failure. Phones, tablets, accessibility and the
+screenshots: tests/test_browser_tablet.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import signal
-import subprocess
-import sys
 import time
-import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.processes import free_port
-
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-ZONE = "Europe/London"
-WAIT_MS = 30_000
-
-
-def _need_chromium() -> None:
-    if Path(CHROMIUM).exists():
-        return
-    message = f"chromium not found at {CHROMIUM}: install it with `apt-get install chromium` (or set CHROMIUM=path)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"server.py exited early:\n{process.stdout.read() if process.stdout else ''}"
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2):  # noqa: S310 - our own loopback server
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("server.py did not answer /healthz in time")
-
-
-@pytest.fixture(scope="module")
-def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`python server.py` on a free port, on this module's (empty) database, with the built-in mail catcher."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SMTP_HOST", "PORT", "COOKIE_SECRET")}
-    log_path = tmp_path_factory.mktemp("server") / "server.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "server.py"),
-                f"--port={port}",
-                f"--database_url={database_url}",
-                "--poll_interval=1",
-            ],
-            cwd=tmp_path_factory.mktemp("cwd"),
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_until_up(url, process)
-            yield url
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-    output = log_path.read_text()
-    assert "Traceback" not in output, output
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, ZONE, need_chromium
 
 
 @pytest.fixture
 def page(request: pytest.FixtureRequest):
     """A chromium tab on the server; checks for chromium before any server or database is started."""
-    _need_chromium()
+    need_chromium()
     server = request.getfixturevalue("server")
     from playwright.sync_api import sync_playwright
 
@@ -112,12 +33,6 @@ def page(request: pytest.FixtureRequest):
             yield context.new_page()
         finally:
             browser.close()
-
-
-def _screenshot(page, name: str) -> None:
-    if os.environ.get("SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def _booking_day() -> dt.date:
@@ -159,25 +74,22 @@ def test_front_desk_sets_up_books_sees_the_mail_and_cancels(page) -> None:
     page.locator("tbody tr", has_text="ann@example.com").first.get_by_role("link").first.click()
     expect(page.locator("iframe.email")).to_be_visible()
     expect(page.locator("pre.message-text")).to_contain_text("Ann")
-    _screenshot(page, "outbox")
 
     page.goto("/jobs?type=booking_confirmation")
     confirmation = page.locator("table.jobs tbody tr", has_text="Booking confirmation")
     expect(confirmation.locator(".status")).to_have_text("completed")  # the page refreshes itself
     expect(page).to_have_url("/jobs?type=booking_confirmation")
     page.goto("/jobs")
-    _screenshot(page, "jobs")
 
     page.goto(appointment_url)
     expect(page.locator(".timeline")).to_contain_text("sent at")
-    _screenshot(page, "appointment")
     page.goto(f"/?date={_booking_day()}")
-    expect(page.locator(".staff-day")).to_contain_text("Ann Example")
-    expect(page.locator(".staff-day")).to_contain_text("Dee Walker")
-    _screenshot(page, "day")
+    expect(page.locator(".calendar")).to_contain_text("Ann Example")
+    expect(page.locator(".calendar")).to_contain_text("Dee Walker")
 
     page.goto(appointment_url)
-    page.get_by_role("button", name="Cancel appointment").click()
+    page.get_by_role("link", name="Cancel appointment…").click()
+    page.get_by_role("button", name="Yes, cancel the appointment").click()
     expect(page.locator(".page-head .status")).to_have_text("cancelled")
     expect(page.locator(".timeline")).to_contain_text("Cancellation notice")
     page.goto("/outbox")
@@ -226,9 +138,9 @@ def _book(page) -> str:
     from playwright.sync_api import expect
 
     _choose_free_times(page)
-    page.get_by_label("Client", exact=True).select_option(label="Ann Example (ann@example.com)")
+    page.get_by_label("Find a client").fill("ann@")
+    page.get_by_role("radio", name="Ann Example (ann@example.com)").check()
     page.get_by_role("radio").first.check()
-    _screenshot(page, "booking")
     page.get_by_role("button", name="Book", exact=True).click()
     expect(page.locator(".timeline")).to_contain_text("Booking confirmation")
     return page.url
@@ -239,10 +151,12 @@ def _book_a_new_client(page) -> None:
     from playwright.sync_api import expect
 
     _choose_free_times(page)
-    page.get_by_label("Client", exact=True).select_option(label="New client…")
+    page.get_by_role("radio", name="New client…").check()
     page.get_by_label("First name").fill("Dee")
     page.get_by_label("Last name").fill("Walker")
     page.get_by_label("Mobile phone").fill("07700 900123")
+    expect(page.locator("#reminder-channels")).to_have_text("by text message")
+    page.get_by_label("Send confirmations and reminders").uncheck()
     page.get_by_role("radio").first.check()
     page.get_by_role("button", name="Book", exact=True).click()
     expect(page.locator(".timeline")).to_contain_text("No notifications")

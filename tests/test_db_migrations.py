@@ -34,6 +34,7 @@ RELEASED = {
     "0002_clients_erased_at.sql": "90fcf2af16c5a3f75719b1d7921b2dd9991ba08c94ae303e49354ed09bf3ae92",
     "0003_record_every_send.sql": "ae1aad5ca42a71daa75d7e13d236fb124eec794ac533f63fc2d393cc32a8a2fa",
     "0004_sessions.sql": "3f4cb980b9fe99ca7e42f97ccc161fc8ecbfd8347c67a072b5c7f2fbbf105ad2",
+    "0007_client_search.sql": "ecab32e1fc7e4848cbccb224a8a06f10991472ba27599b2dad6f1fb662753e12",
 }
 LATEST = len(migrations.known())
 TABLES_ADDED_SINCE = {"sessions", "invitations"}  # by migrations after the first release

@@ -167,7 +167,7 @@ async def test_a_time_taken_meanwhile_shows_the_form_again_with_409(logged_in, d
     response = await session.post("/appointments/new", booking_form(desk))
     assert response.code == 409
     assert "already taken" in error_beside(response.body, "startTime")
-    assert f'<option value="{desk.client.id}" selected'.encode() in response.body
+    assert f'name="clientId" value="{desk.client.id}" checked'.encode() in response.body, "the client stays chosen"
     assert b"fringe only" in response.body
     assert f'value="{slot(desk, 10)}"'.encode() not in response.body, "the taken time is no longer offered"
     assert f'value="{slot(desk, 11)}"'.encode() in response.body
@@ -252,20 +252,13 @@ async def test_moving_by_free_time_or_typed_local_time(logged_in, db) -> None:
     assert "already taken" in error_beside(clash.body, "startTime")
 
 
-async def test_the_day_view_lists_each_members_appointments_with_their_notifications(logged_in, db) -> None:
+async def test_the_day_view_is_a_calendar_with_a_column_per_member(logged_in, db) -> None:
     session, salon = await logged_in()
     desk = await set_up_desk(db, salon.salon)
     for hour, member in ((11, desk.staff), (9, desk.staff), (10, desk.other_staff)):
-        await appointments.book(
-            db,
-            salon.salon,
-            client_id=desk.client.id,
-            staff_id=member.id,
-            service_id=desk.service.id,
-            start_time=dt.datetime.combine(desk.day, dt.time(hour), salon.salon.zone),
-        )
+        await book_at(db, salon.salon, desk, dt.time(hour), member)
     silent = await clients.create_client(db, salon.salon.id, ClientDetails(first_name="Quiet", last_name="Person"))
-    await appointments.book(
+    dropped = await appointments.book(
         db,
         salon.salon,
         client_id=silent.id,
@@ -273,6 +266,8 @@ async def test_the_day_view_lists_each_members_appointments_with_their_notificat
         service_id=desk.service.id,
         start_time=dt.datetime.combine(desk.day, dt.time(13), salon.salon.zone),
     )
+    await appointments.cancel(db, salon.salon, dropped.id)
+    off = await staff.create_staff(db, salon.salon.id, StaffDetails(first_name="Di", last_name="Away"))
 
     page = await session.get(f"/?date={desk.day}")
     assert page.code == 200
@@ -281,17 +276,45 @@ async def test_the_day_view_lists_each_members_appointments_with_their_notificat
         body.index(text)
         for text in ("Bea Cutter", "09:00\u201309:45", "11:00\u201311:45", "Cy Shears", "10:00\u201310:45")
     ]
-    assert order == sorted(order), "members by name, each member's appointments in time order"
-    assert body.count("3 pending") == 3, "confirmation and two reminders for each opted-in booking"
-    assert ">none<" in body, "the client who did not opt in gets nothing"
+    assert order == sorted(order), "a column per member by name, each member's appointments in time order"
+    assert 'style="--minutes: 480; --columns: 2"' in body, "09:00 to 17:00, the hours they work"
+    assert '<li class="block status-booked" style="--at: 0; --length: 45; --lane: 0; --lanes: 1">' in body
+    assert '<li class="block status-cancelled" style="--at: 240; --length: 45' in body
+    assert '<span class="status status-cancelled">cancelled</span>' in body, "cancelled ones say so"
+    assert '<div class="open" style="--at: 0; --length: 480"></div>' in body, "working hours shaded"
+    tap = f'href="/appointments/new?staffId={desk.staff.id}&amp;day={desk.day}&amp;at=10%3A00"'
+    assert tap in body, "an empty half hour inside the hours books there"
+    assert f"staffId={desk.staff.id}&amp;day={desk.day}&amp;at=09%3A00" not in body, "not where Bea is booked"
+    assert f"staffId={desk.other_staff.id}&amp;day={desk.day}&amp;at=13%3A00" in body, "a cancelled one frees it"
+    assert "Not working this day: Di Away." in body and f'id="member-{off.id}"' not in body
+    assert 'class="now"' not in body, "the line at now is on today only"
+    assert 'data-part="day_calendar" data-refresh="10"' in body
     assert f'href="/?date={desk.day - dt.timedelta(days=1)}"' in body
     assert f'href="/?date={desk.day + dt.timedelta(days=1)}"' in body
     assert "(Europe/London)" in body
 
-    assert b"Nothing booked" in (await session.get(f"/?date={desk.day + dt.timedelta(days=1)}")).body
+    part = (await session.part(f"/?date={desk.day}", "day_calendar")).body.decode().strip()
+    assert part.startswith('<div id="day-calendar" data-part="day_calendar"') and "day-nav" not in part
+
     bad = await session.get("/?date=2030-02-30")
     assert bad.code == 400
     assert b"date like" in bad.body
+
+
+async def test_an_empty_salon_sees_three_steps_until_they_are_done(logged_in, db) -> None:
+    session, salon = await logged_in()
+    steps = ("Add your staff and their working hours", "Add your services", "Make the first booking")
+    body = (await session.get("/")).body.decode()
+    assert "Get started in three steps" in body
+    for href, text in zip(("/staff/new", "/services/new", "/appointments/new"), steps, strict=True):
+        assert f'<a href="{href}">{text}</a>' in body
+    assert "Nobody works on this day and nothing is booked." in body
+    desk = await set_up_desk(db, salon.salon)
+    body = (await session.get("/")).body.decode()
+    assert "<s>Add your staff and their working hours</s>" in body and "<s>Add your services</s>" in body
+    assert '<a href="/appointments/new">Make the first booking</a>' in body
+    await book_at(db, salon.salon, desk, dt.time(10))
+    assert "Get started" not in (await session.get("/")).body.decode()
 
 
 async def test_free_slots_and_jobs_on_the_page_come_from_the_domain(db, make_salon) -> None:
@@ -308,3 +331,136 @@ async def test_free_slots_and_jobs_on_the_page_come_from_the_domain(db, make_sal
         db, salon.salon, service_id=desk.service.id, day=desk.day, staff_id=desk.staff.id
     )
     assert start not in {s.start for s in free}
+
+
+async def test_cancelling_asks_first_on_a_page_of_its_own(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    path = (await session.post("/appointments/new", booking_form(desk))).headers["Location"]
+    page = (await session.get(path)).body.decode()
+    assert f'<a class="button danger" href="{path}/cancel">Cancel appointment…</a>' in page
+    asked = await session.get(f"{path}/cancel")
+    assert asked.code == 200
+    body = asked.body.decode()
+    assert "<h1>Cancel Ann Example's appointment?</h1>" in body and re.search(r", 10:00 (GMT|BST) until 1[01]:\d\d", body)
+    assert f'<form method="post" action="{path}/cancel"' in body and f'href="{path}">No, keep it' in body
+    assert (await appointments.get_appointment(db, salon.salon.id, path.rsplit("/", 1)[1])).status == "booked"
+    assert (await session.post(f"{path}/cancel", {})).code == 303
+    assert "nothing to cancel" in (await session.get(f"{path}/cancel")).body.decode()
+
+
+async def test_the_timeline_is_a_part_of_the_page_fetched_alone(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    path = (await session.post("/appointments/new", booking_form(desk))).headers["Location"]
+    assert 'data-part="timeline" data-refresh="5"' in (await session.get(path)).body.decode()
+    part = (await session.part(path, "timeline")).body.decode().strip()
+    assert part.startswith('<section class="timeline" id="timeline" data-part="timeline"'), part[:200]
+    assert part.endswith("</section>") and "Booking confirmation" in part and "Move" not in part
+
+
+async def test_the_move_form_starts_on_the_appointments_own_day_and_time(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    path = (await session.post("/appointments/new", booking_form(desk))).headers["Location"]
+    body = (await session.get(path)).body.decode()
+    assert f'name="day" type="date" value="{desk.day}"' in body
+    assert body.count('type="radio" name="startTime"') == 30, "that day's free times, its own among them"
+    assert f'value="{desk.day}T10:00" required' in body, "the typed time starts at its own"
+
+
+async def test_a_typed_time_outside_working_hours_warns_and_moves_only_when_confirmed(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    path = (await session.post("/appointments/new", booking_form(desk))).headers["Location"]
+    appointment_id = path.rsplit("/", 1)[1]
+    late = {"startTime": f"{desk.day}T19:30", "staffId": ""}
+    warned = await session.post(f"{path}/reschedule", late)
+    assert warned.code == 200
+    body = warned.body.decode()
+    weekday = f"{desk.day:%A}"
+    assert (
+        f'id="startTime-warning" role="alert">19:30\u201320:15 is outside Bea Cutter&#39;s working hours '
+        f"({weekday}s 09:00\u201317:00). Move anyway?</span>"
+    ) in body
+    assert f'value="{desk.day}T19:30"' in body, "the typed time stays"
+    assert '<button type="submit" name="outsideHours" value="ok" class="primary">Move anyway</button>' in body
+    unchanged = await appointments.get_appointment(db, salon.salon.id, appointment_id)
+    assert unchanged.start_time.astimezone(desk.zone).hour == 10, "a warning moves nothing"
+
+    moved = await session.post(f"{path}/reschedule", late | {"outsideHours": "ok"})
+    assert moved.code == 303
+    appointment = await appointments.get_appointment(db, salon.salon.id, appointment_id)
+    assert appointment.start_time == dt.datetime.combine(desk.day, dt.time(19, 30), desk.zone)
+    inside = await session.post(f"{path}/reschedule", {"startTime": f"{desk.day}T12:00", "staffId": ""})
+    assert inside.code == 303, "inside the hours: no question"
+
+
+def client_choices(body: str) -> list[str]:
+    return re.findall(r'type="radio" name="clientId" value="([^"]+)"', body)
+
+
+async def test_the_client_is_found_by_a_search_not_picked_from_a_list_of_everyone(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    for n in range(10):
+        await clients.create_client(db, salon.salon.id, ClientDetails(f"Zoe {n}", "Many", phone=f"07700 90001{n}"))
+    query = f"serviceId={desk.service.id}&staffId={desk.staff.id}&day={desk.day}"
+    blank = (await session.get(f"/appointments/new?{query}")).body.decode()
+    assert client_choices(blank) == ["new"], "nobody listed before a search"
+    assert "Type part of a name, an email or a phone number." in blank
+
+    chosen = (await session.get(f"/appointments/new?{query}&clientId={desk.client.id}")).body.decode()
+    assert client_choices(chosen) == [str(desk.client.id), "new"], "a client chosen elsewhere (the clients list)"
+
+    part = await session.part(f"/appointments/new?clientSearch=zoe&clientId={desk.client.id}", "client_choices")
+    fragment = part.body.decode().strip()
+    assert fragment.startswith('<div id="client-choices" class="client-choices" data-part="client_choices">')
+    assert len(client_choices(fragment)) == 1 + 8 + 1, "the chosen one, eight matches, new"
+    assert "Zoe 0 Many (+447700900010)" in fragment and "8+ found." in fragment
+    more = re.search(r'<a href="([^"]+)" data-part-link>More matches', fragment)[1].replace("&amp;", "&")
+    rest = (await session.part(more, "client_choices")).body.decode()
+    assert [c for c in client_choices(rest) if c not in (str(desk.client.id), "new")] and "Zoe 8 Many" in rest
+
+    by_phone = (await session.part("/appointments/new?clientSearch=07700+900013", "client_choices")).body.decode()
+    assert "Zoe 3 Many" in by_phone and len(client_choices(by_phone)) == 2
+    nobody = (await session.part("/appointments/new?clientSearch=nobody", "client_choices")).body.decode()
+    assert "No other client matches “nobody”." in nobody
+
+    found = await session.post(
+        "/appointments/new", booking_form(desk, clientId="", clientSearch="zoe 3", action="find")
+    )
+    assert found.code == 200, "without JS, Find posts the form back"
+    body = found.body.decode()
+    assert "Zoe 3 Many" in body and 'value="fringe only"' not in body and ">fringe only</textarea>" in body
+    assert f'value="{slot(desk, 10)}" checked' in body, "the chosen time is kept"
+    assert await appointments.list_day(db, salon.salon, desk.day) == [], "finding books nothing"
+
+
+async def test_a_tap_on_the_calendar_comes_with_staff_day_and_time_chosen(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    tapped = f"/appointments/new?staffId={desk.staff.id}&day={desk.day}&at=11%3A30"
+    first = (await session.get(tapped)).body.decode()
+    assert f'<option value="{desk.staff.id}" selected' in first and f'value="{desk.day}"' in first
+    assert '<input type="hidden" name="at" value="11:30">' in first, "kept until a service is chosen"
+    chosen = (await session.get(f"{tapped}&serviceId={desk.service.id}")).body.decode()
+    assert f'value="{slot(desk, 11, 30)}" checked' in chosen, "the tapped time is the chosen one"
+    assert chosen.count(" checked") == 2, "that time and the new client's reminders"
+    await book_at(db, salon.salon, desk, dt.time(11, 15))
+    taken = (await session.get(f"{tapped}&serviceId={desk.service.id}")).body.decode()
+    assert "11:30 is not free for this service with" in taken and f'value="{slot(desk, 11, 30)}"' not in taken
+
+
+async def test_a_new_clients_reminders_start_on_and_say_their_channels(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    page = (await session.get(f"/appointments/new?serviceId={desk.service.id}&day={desk.day}")).body.decode()
+    assert '<input type="checkbox" name="optedInReminders" value="on" checked>' in page
+    assert 'Send confirmations and reminders <span id="reminder-channels">by email and text message' in page
+    assert 'src="/static/booking.js' in page
+    walk_in = {"clientId": "new", "firstName": "Dee", "lastName": "", "email": "", "phone": "07700 900123"}
+    booked = await session.post("/appointments/new", booking_form(desk, **walk_in, optedInReminders=""))
+    assert booked.code == 303, "unticked: no reminders"
+    [dee] = await clients.list_clients(db, salon.salon.id, "Dee")
+    assert not dee.opted_in_reminders

@@ -140,3 +140,20 @@ async def test_a_form_posted_without_its_token_is_refused(logged_in, db) -> None
     response = await session.post("/clients/new", {"firstName": "Forged"}, xsrf=False)
     assert response.code == 403
     assert await clients.list_clients(db, salon.salon.id) == []
+
+
+async def test_the_clients_list_is_searched_as_it_is_typed_and_paged(logged_in, db) -> None:
+    session, salon = await logged_in()
+    for n in range(3):
+        await clients.create_client(db, salon.salon.id, ClientDetails(f"Ann {n}", "Lee", phone=f"07700 90018{n}"))
+    await clients.create_client(db, salon.salon.id, ClientDetails("Bob", "Other", email="bob@example.com"))
+    page = (await session.get("/clients")).body.decode()
+    assert 'data-search="client_list" data-history' in page and 'data-part="client_list"' in page
+    part = (await session.part("/clients?q=0181", "client_list")).body.decode().strip()
+    assert part.startswith('<div id="client-list" data-part="client_list"') and "<h1>" not in part
+    assert "Ann 1 Lee" in part and "Ann 0 Lee" not in part and "Bob" not in part
+    assert "Bob Other" in (await session.part("/clients?q=BOB%40EX", "client_list")).body.decode()
+    form = (await session.get("/clients/new")).body.decode()
+    assert 'name="optedInReminders" value="on" checked' in form, "a new client gets reminders unless unticked"
+    staff_page = await session.part("/staff", "client_list")
+    assert staff_page.code == 200 and b"<h1>Staff</h1>" in staff_page.body, "a part another page lacks: the page"

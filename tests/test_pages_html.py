@@ -86,10 +86,18 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
     fetched["setup"] = (await visitor.get("/setup")).body  # before any salon exists
     session, salon = await logged_in()
     fetched["login"] = (await pages().get("/login")).body
+    fetched["day-first-steps"] = (await session.get("/")).body  # an empty salon: the three first steps
     ids = await _a_busy_salon(db, salon.salon)
     paths = {
         "day": f"/?date={ids['day']}",
         "booking-form": f"/appointments/new?serviceId={ids['service']}&staffId={ids['staff']}&day={ids['day']}",
+        "booking-form-found": (
+            f"/appointments/new?serviceId={ids['service']}&staffId={ids['staff']}&day={ids['day']}&at=09:00"
+            f"&clientSearch=ann&clientId={ids['client']}"
+        ),
+        "appointment-cancel": f"/appointments/{ids['appointment']}/cancel",
+        "job-cancel": f"/jobs/{ids['job']}/cancel?next=/jobs",
+        "clients-found": "/clients?q=ann",
         "appointment": f"/appointments/{ids['appointment']}?day={ids['day']}",
         "clients": "/clients",
         "client-new": "/clients/new",
@@ -112,6 +120,9 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
         response = await session.get(path)
         assert response.code in (200, 404), f"{path} answered {response.code}"
         fetched[name] = response.body
+    late = {"startTime": f"{ids['day']}T22:00", "staffId": ""}
+    fetched["move-warning"] = (await session.post(f"/appointments/{ids['appointment']}/reschedule", late)).body
+    assert b"Move anyway" in fetched["move-warning"]
     refused = await session.post("/services/new", {"name": "", "durationMinutes": "forty", "priceCents": "x"})
     fetched["form-with-errors"] = refused.body
     wrong = {"currentPassword": "not it at all", "newPassword": "a new long secret", "newPasswordAgain": "x"}
@@ -131,3 +142,13 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
     assert not problems, "invalid HTML:\n" + "\n".join(problems)
     empty_headers = [name for name, body in fetched.items() if re.search(rb"<th[^>]*>\s*</th>", body)]
     assert not empty_headers, f"a table column without a header: {empty_headers}"
+
+
+async def test_every_page_names_a_favicon_and_browsers_asking_the_old_way_find_it(pages, http_server_client) -> None:
+    login = (await pages().get("/login")).body.decode()
+    icon = re.search(r'<link rel="icon" href="(/static/favicon\.svg\?v=\w+)" type="image/svg\+xml">', login)
+    assert icon, "base.html names the icon"
+    served = await http_server_client.fetch(icon[1], raise_error=False)
+    assert served.code == 200 and served.body.startswith(b"<svg")
+    old_way = await http_server_client.fetch("/favicon.ico", raise_error=False)  # Tornado serves static/favicon.ico
+    assert old_way.code == 200 and old_way.body.startswith(b"\x00\x00\x01\x00"), "an icon, not a 404 page"

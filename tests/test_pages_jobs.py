@@ -36,9 +36,19 @@ async def test_the_jobs_page_counts_lists_and_refreshes_itself(logged_in, make_b
     assert re.search(r"pending <b>3</b>", body) and re.search(r"completed <b>0</b>", body)
     assert body.count("Ann Example") == 3
     assert "Reminder, 2 h before" in body and re.search(r", \d\d:\d\d:\d\d (GMT|BST)", body)
-    assert 'src="/static/refresh.js' in body
-    assert '<meta http-equiv="refresh" content="5">' in body, "without a URL: the same address, filters kept"
-    assert body.count(">Cancel</button>") == 3
+    assert 'src="/static/live.js' in body and 'data-part="jobs_live" data-refresh="5"' in body
+    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in body, "without JS: the same address"
+    assert body.count(">Cancel…</a>") == 3, "cancelling asks first"
+    for job_id in re.findall(r'href="/jobs/([0-9a-f-]+)/cancel\?next=%2Fjobs"', body):
+        assert f'href="/jobs/{job_id}"' in body
+
+    part = await session.part("/jobs?status=pending", "jobs_live")
+    assert part.code == 200 and part.headers["Vary"] == "X-Salonbook-Part"
+    fragment = part.body.decode().strip()
+    assert fragment.startswith('<div id="jobs-live" data-part="jobs_live"'), fragment[:200]
+    assert "<html" not in fragment and '<form method="get" action="/jobs"' not in fragment, "the list alone"
+    assert fragment.count("Ann Example") == 3 and 'aria-current="page">pending <b>3</b>' in fragment
+    assert (await session.part("/jobs", "no_such_part")).body.decode().startswith("<!doctype html>"), "else the page"
 
     only_reminders = (await session.get("/jobs?type=reminder_24h&status=pending")).body.decode()
     assert only_reminders.count("Ann Example") == 1
@@ -61,9 +71,15 @@ async def test_cancel_and_retry_go_back_to_the_same_filtered_list(logged_in, mak
     session, salon = await logged_in()
     reminder = (await booked_jobs(make_booking, salon))["reminder_2h"]
     back = "/jobs?status=pending&type=reminder_2h"
+    asked = await session.get(f"/jobs/{reminder.id}/cancel?next=%2Fjobs%3Fstatus%3Dpending%26type%3Dreminder_2h")
+    assert asked.code == 200 and b"Cancel the reminder, 2 h before for Ann Example?" in asked.body
+    assert b'<input type="hidden" name="next" value="/jobs?status=pending&amp;type=reminder_2h">' in asked.body
+    assert b'href="/jobs?status=pending&amp;type=reminder_2h">No, keep it' in asked.body
+    assert (await jobs.get_job(db, salon.salon.id, reminder.id)).status == "pending", "asking changes nothing"
     cancelled = await session.post(f"/jobs/{reminder.id}/cancel", {"next": back})
     assert (cancelled.code, cancelled.headers["Location"]) == (303, back)
     assert (await jobs.get_job(db, salon.salon.id, reminder.id)).status == "cancelled"
+    assert b"nothing to cancel" in (await session.get(f"/jobs/{reminder.id}/cancel")).body
     again = await session.post(f"/jobs/{reminder.id}/cancel", {"next": back})
     assert again.code == 409
     assert b"A cancelled job cannot be cancelled" in again.body

@@ -67,3 +67,15 @@ async def test_an_email_is_shown_in_a_sandbox_with_its_text(logged_in, db) -> No
     assert "invite.ics" in body
     assert (await session.get(f"/outbox/{not_mine}")).code == 404
     assert (await session.get("/outbox/abc")).code == 404
+
+
+async def test_the_outbox_comes_in_pages_of_a_hundred(logged_in, db) -> None:
+    session, salon = await logged_in()
+    kept = [await keep(db, salon.salon.id, "sms", "", f"Message number {n:03d}.") for n in range(101)]
+    first = (await session.get("/outbox")).body.decode()
+    assert "Message number 100." in first and "Message number 001." in first and "Message number 000." not in first
+    link = f'<a href="/outbox?after={kept[1]}">Older messages →</a>'
+    assert link in first
+    older = (await session.get(f"/outbox?after={kept[1]}")).body.decode()
+    assert "Message number 000." in older and "Message number 001." not in older and "Older messages" not in older
+    assert (await session.get("/outbox?after=x")).code == 404

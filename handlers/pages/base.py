@@ -24,6 +24,10 @@ from handlers.base import BaseHandler, outside_name, status_for
 
 SESSION_COOKIE = "session"  # a signed random token; the session itself lives in the database
 
+# static/live.js asks for one part of a page with this header: the page's own address (filters, search and
+# paging included) answers with that part's template alone, rendered from the same values as the page.
+PART_HEADER = "X-Salonbook-Part"
+
 # A strict policy: pages load only their own stylesheet and script. Inline
 # styles stay allowed because captured emails (shown in a sandboxed iframe,
 # which inherits this policy) carry them; remote images in emails stay blocked.
@@ -176,8 +180,20 @@ class PageHandler(BaseHandler):
 
     # --- rendering ---------------------------------------------------------------
 
+    parts: tuple[str, ...] = ()  # the parts of this page static/live.js may ask for: templates/_{part}.html
+
+    @property
+    def part(self) -> str | None:
+        """The part of the page asked for (one of ``parts``), or None for the whole page."""
+        asked = self.request.headers.get(PART_HEADER)
+        return asked if asked in self.parts else None
+
     def render_page(self, template: str, status: int = 200, **context: Any) -> None:
+        """The page, or only the part static/live.js asked for: the same values either way."""
         self.set_status(status)
+        self.set_header("Vary", PART_HEADER)
+        if self.part is not None and status < 400:
+            template = f"_{self.part}.html"
         zone, locale = (self.salon.zone, self.salon.locale) if self.salon else (ZoneInfo("UTC"), "en-GB")
         values = {
             "current_user": self.current_user,

@@ -5,19 +5,22 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from urllib.parse import urlencode
 
 from booking import appointments, availability, clients, fields, jobs, services, staff
-from booking.errors import Invalid, SlotTaken
+from booking.errors import Invalid, NotFound, OutsideHours, SlotTaken
 from booking.models import Client, Staff
-from handlers.base import status_for
+from handlers.base import outside_name, status_for
 from handlers.pages.base import Errors, Form, SalonPage, form_errors, page_id
 from handlers.pages.directory import client_details
 
-CHOICE_FIELDS = ("serviceId", "staffId", "day")
+CHOICE_FIELDS = ("serviceId", "staffId", "day", "at")  # at: a wished start (HH:MM), from a tap on the calendar
 CLIENT_FIELDS = ("firstName", "lastName", "email", "phone", "optedInReminders")
-BOOKING_FIELDS = (*CHOICE_FIELDS, "clientId", *CLIENT_FIELDS, "startTime", "notes")
+PICKER_FIELDS = ("clientId", "clientSearch", "clientsAfter")
+BOOKING_FIELDS = (*CHOICE_FIELDS, *PICKER_FIELDS, *CLIENT_FIELDS, "startTime", "notes")
 MOVE_FIELDS = ("day", "staffId", "startTime")
 NEW_CLIENT = "new"
+CLIENTS_SHOWN = 8  # matches offered at once; more behind a link, or a longer search
 
 
 def slot_value(slot: availability.Slot) -> str:
@@ -66,17 +69,32 @@ async def slots_for(
     )
 
 
+def wished_slot(slots: list[availability.Slot], at: str, zone: dt.tzinfo) -> availability.Slot | None:
+    """The free time starting at the wished salon-local ``at`` (HH:MM), if there is one."""
+    return next((slot for slot in slots if slot.start.astimezone(zone).strftime("%H:%M") == at), None)
+
+
 class NewAppointmentPage(SalonPage):
-    """Pick service, staff and day (a GET), then client and one of the free times (the POST)."""
+    """Pick service, staff and day (a GET), then client and one of the free times (the POST).
+
+    The client is found by a search (part ``client_choices``, fetched as it is typed; without JS the
+    "Find" button posts the form back with everything typed kept), never one long list.
+    """
+
+    parts = ("client_choices",)
 
     async def get(self) -> None:
         today = dt.datetime.now(self.salon.zone).date().isoformat()
         form = {name: self.get_query_argument(name, "") for name in BOOKING_FIELDS}
         form["day"] = form["day"] or today
+        form["optedInReminders"] = self.get_query_argument("optedInReminders", "on")  # a new client: on unless unticked
         await self.show(form, {})
 
     async def post(self) -> None:
         form = self.read_form(BOOKING_FIELDS)
+        if self.get_body_argument("action", "") == "find":
+            await self.show(form, {})
+            return
         try:
             client_id = await self._client_id(form)
             staff_id, start_time = parse_slot(form["startTime"])
@@ -99,20 +117,59 @@ class NewAppointmentPage(SalonPage):
         """The chosen client, or a new one added from the inline fields (then chosen, if booking fails)."""
         if form["clientId"] != NEW_CLIENT:
             if not form["clientId"]:
-                raise Invalid("choose a client, or choose 'New client' and fill in their details", "client_id")
+                raise Invalid("find and choose a client, or choose 'New client' and fill in their details", "client_id")
             return fields.identifier(form["clientId"], "client_id")
         region = self.salon.country
         client = await clients.create_client(self.db, self.salon.id, client_details(form), region=region)
         form["clientId"] = str(client.id)
         return client.id
 
+    async def client_choices(self, form: Form, errors: Errors) -> dict[str, object]:
+        """The chosen client (kept whatever the search), the search's matches and the link to more of them."""
+        chosen: Client | None = None
+        if form["clientId"] not in ("", NEW_CLIENT):
+            try:
+                chosen = await clients.get_client(
+                    self.db, self.salon.id, fields.identifier(form["clientId"], "client_id")
+                )
+            except (Invalid, NotFound):
+                chosen = None  # booking with it says why
+        found: list[Client] = []
+        more = ""
+        if form["clientSearch"].strip():
+            try:
+                found = await clients.list_clients(
+                    self.db,
+                    self.salon.id,
+                    form["clientSearch"],
+                    region=self.salon.country,
+                    after=optional_id(form["clientsAfter"], "clients_after"),
+                    limit=CLIENTS_SHOWN + 1,
+                )
+            except Invalid as error:
+                errors["clientSearch"] = error.describe(lambda _: "the search")
+            if len(found) > CLIENTS_SHOWN:
+                found = found[:CLIENTS_SHOWN]
+                following = {name: form[name] for name in (*CHOICE_FIELDS, "clientId", "clientSearch")}
+                more = "/appointments/new?" + urlencode(following | {"clientsAfter": str(found[-1].id)})
+        if chosen is not None:
+            found = [client for client in found if client.id != chosen.id]
+        return {"chosen": chosen, "found": found, "more_clients": more, "client_label": client_label}
+
     async def show(self, form: Form, errors: Errors, status: int = 200) -> None:
-        client_list, service_list, staff_list, slots = await asyncio.gather(
-            clients.list_clients(self.db, self.salon.id),
+        if self.part == "client_choices":
+            choices = await self.client_choices(form, errors)
+            self.render_page("appointment_new.html", status, form=form, errors=errors, **choices)
+            return
+        service_list, staff_list, slots, choices = await asyncio.gather(
             services.list_services(self.db, self.salon.id),
             staff.list_staff(self.db, self.salon.id),
             slots_for(self, form),
+            self.client_choices(form, errors),
         )
+        wished = wished_slot(slots, form["at"], self.salon.zone) if form["at"] else None
+        if wished is not None and not form["startTime"]:
+            form = form | {"startTime": slot_value(wished)}
         self.render_page(
             "appointment_new.html",
             status,
@@ -120,17 +177,31 @@ class NewAppointmentPage(SalonPage):
             errors=errors,
             slots=slots,
             slot_value=slot_value,
+            wish_missed=bool(form["at"] and slots and wished is None),
             service_choices=[(str(s.id), f"{s.name} ({s.duration_minutes} min)") for s in service_list],
             staff_choices=staff_choices(staff_list),
-            client_choices=[(NEW_CLIENT, "New client…")] + [(str(c.id), client_label(c)) for c in client_list],
+            **choices,
         )
 
 
 class AppointmentView(SalonPage):
-    """Details, the notification timeline, and the forms to cancel or move it."""
+    """Details, the notification timeline (a part that refreshes itself), and the forms to cancel or move it."""
 
-    async def show(self, appointment_id: uuid.UUID, form: Form, errors: Errors, status: int = 200) -> None:
+    parts = ("timeline",)
+
+    async def show(
+        self, appointment_id: uuid.UUID, form: Form, errors: Errors, status: int = 200, warning: str = ""
+    ) -> None:
+        if self.part == "timeline":
+            appointment, timeline = await asyncio.gather(
+                appointments.get_appointment(self.db, self.salon.id, appointment_id),
+                jobs.appointment_timeline(self.db, self.salon.id, appointment_id),
+            )
+            self.render_page("appointment.html", appointment=appointment, timeline=timeline)
+            return
         appointment = await appointments.get_appointment(self.db, self.salon.id, appointment_id)
+        local_start = appointment.start_time.astimezone(self.salon.zone)
+        form = form | {"day": form.get("day") or local_start.date().isoformat()}  # the move starts on its own day
         timeline, staff_list, slots = await asyncio.gather(
             jobs.appointment_timeline(self.db, self.salon.id, appointment_id),
             staff.list_staff(self.db, self.salon.id),
@@ -141,6 +212,7 @@ class AppointmentView(SalonPage):
                 moving=appointment_id,
             ),
         )
+        typed = bool(form.get("startTime")) and not is_slot(form["startTime"])
         self.render_page(
             "appointment.html",
             status,
@@ -150,9 +222,11 @@ class AppointmentView(SalonPage):
             started=appointment.start_time <= dt.datetime.now(dt.UTC),
             staff_choices=staff_choices(staff_list),
             slot_value=slot_value,
-            typed=bool(form.get("startTime")) and not is_slot(form["startTime"]),
+            typed=typed,
+            typed_form=form if typed else {"startTime": local_start.strftime("%Y-%m-%dT%H:%M"), "staffId": ""},
             form=form,
             errors=errors,
+            warning=warning,
         )
 
 
@@ -163,6 +237,12 @@ class AppointmentPage(AppointmentView):
 
 
 class CancelAppointment(SalonPage):
+    """GET asks "are you sure?" (the appointment's page links here); the POST cancels, as it always did."""
+
+    async def get(self, appointment_id: str) -> None:
+        appointment = await appointments.get_appointment(self.db, self.salon.id, page_id(appointment_id))
+        self.render_page("appointment_cancel.html", appointment=appointment)
+
     async def post(self, appointment_id: str) -> None:
         appointment = await appointments.cancel(self.db, self.salon, page_id(appointment_id))
         self.wake_worker()
@@ -170,11 +250,15 @@ class CancelAppointment(SalonPage):
 
 
 class RescheduleAppointment(AppointmentView):
-    """Moves to a picked free time (slot), or to a typed salon-local time and staff member."""
+    """Moves to a picked free time (slot), or to a typed salon-local time and staff member.
+
+    A typed time outside the staff member's working hours is a warning, not a refusal: the page says so
+    and moves only when "Move anyway" sends the same time again with ``outsideHours=ok``.
+    """
 
     async def post(self, appointment_id: str) -> None:
         the_id = page_id(appointment_id)
-        form = self.read_form(MOVE_FIELDS)
+        form = self.read_form((*MOVE_FIELDS, "outsideHours"))
         try:
             staff_id: uuid.UUID | None
             if is_slot(form["startTime"]):
@@ -182,7 +266,17 @@ class RescheduleAppointment(AppointmentView):
             else:
                 staff_id = optional_id(form["staffId"], "staff_id")
                 start_time = fields.local_instant(form["startTime"], self.salon.zone, "start_time")
-            await appointments.reschedule(self.db, self.salon, the_id, start_time=start_time, staff_id=staff_id)
+            await appointments.reschedule(
+                self.db,
+                self.salon,
+                the_id,
+                start_time=start_time,
+                staff_id=staff_id,
+                outside_hours=form["outsideHours"] == "ok",
+            )
+        except OutsideHours as warning:
+            await self.show(the_id, form, {}, warning=warning.describe(outside_name))
+            return
         except (Invalid, SlotTaken) as error:
             await self.show(the_id, form, form_errors(error, form), status_for(error, 400))
             return

@@ -22,6 +22,7 @@ class Directory:
     path = ""
     noun = ""
     form_fields: tuple[str, ...] = ()
+    parts: tuple[str, ...] = ()  # of the list page, for static/live.js
 
     async def list(self, page: SalonPage, after: uuid.UUID | None, limit: int) -> list[Any]:
         """Up to ``limit`` items in the list's order, after the item ``after``."""
@@ -50,10 +51,14 @@ class Directory:
 class ClientDirectory(Directory):
     path, noun = "/clients", "client"
     form_fields = ("firstName", "lastName", "email", "phone", "optedInReminders")
+    parts = ("client_list",)  # the search's results, as they are typed
 
     async def list(self, page: SalonPage, after: uuid.UUID | None, limit: int) -> list[Client]:
-        search = page.get_query_argument("q", "").strip()
-        return await clients.list_clients(page.db, page.salon.id, search, after=after, limit=limit)
+        search, region = page.get_query_argument("q", ""), page.salon.country
+        return await clients.list_clients(page.db, page.salon.id, search, region=region, after=after, limit=limit)
+
+    def empty_form(self) -> Form:
+        return super().empty_form() | {"optedInReminders": "on"}  # a new client gets reminders unless unticked
 
     async def get(self, page: SalonPage, item_id: uuid.UUID) -> Client:
         return await clients.get_client(page.db, page.salon.id, item_id)
@@ -213,6 +218,7 @@ class DirectoryPage(SalonPage):
 
     def initialize(self, directory: Directory) -> None:
         self.directory = directory
+        self.parts = directory.parts
 
     def form_context(self, form: Form, item_id: uuid.UUID | None) -> dict[str, Any]:
         """What the form template needs besides the form and its errors."""

@@ -12,6 +12,8 @@ PER_PAGE = 200
 
 
 class JobsPage(SalonPage):
+    parts = ("jobs_live",)
+
     async def get(self) -> None:
         form = {name: self.get_query_argument(name, "").strip() for name in FILTERS}
         counts = await jobs.stats(self.db, self.salon.id)
@@ -54,6 +56,8 @@ class JobsPage(SalonPage):
 
 
 class JobPage(SalonPage):
+    parts = ("job_live",)
+
     async def get(self, job_id: str) -> None:
         job = await jobs.get_job(self.db, self.salon.id, page_id(job_id))
         self.render_page("job.html", job=job, refresh=True)
@@ -67,6 +71,13 @@ class RetryJob(SalonPage):
 
 
 class CancelJob(SalonPage):
+    """GET asks "are you sure?" (the list and the job's page link here); the POST cancels, as before."""
+
+    async def get(self, job_id: str) -> None:
+        job = await jobs.get_job(self.db, self.salon.id, page_id(job_id))
+        back = safe_next(self.get_query_argument("next", None), f"/jobs/{job.id}")
+        self.render_page("job_cancel.html", job=job, back=back)
+
     async def post(self, job_id: str) -> None:
         await jobs.cancel_job(self.db, self.salon.id, page_id(job_id))
         self.redirect(safe_next(self.get_body_argument("next", None), "/jobs"), status=303)

@@ -40,14 +40,28 @@ class OutboxPage(SalonPage):
         await super().prepare()
 
 
+PER_PAGE = 100
+
+
+def message_number(value: str) -> int | None:
+    """A message's number from the URL, or None for anything that cannot be one."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+
+
 class OutboxListPage(OutboxPage):
     async def get(self) -> None:
-        self.render_page("outbox.html", messages=await messages.list_for_salon(self.db, self.salon.id, limit=100))
+        after = self.get_query_argument("after", "")
+        before = message_number(after)
+        if after and before is None:
+            raise tornado.web.HTTPError(404)
+        found = await messages.list_for_salon(self.db, self.salon.id, limit=PER_PAGE + 1, before=before)
+        next_page = f"/outbox?after={found[PER_PAGE - 1].id}" if len(found) > PER_PAGE else ""
+        self.render_page("outbox.html", messages=found[:PER_PAGE], next_page=next_page)
 
 
 class OutboxMessagePage(OutboxPage):
     async def get(self, message_id: str) -> None:
-        number = int(message_id) if message_id.isascii() and message_id.isdigit() and len(message_id) < 19 else None
+        number = message_number(message_id)
         message = await messages.get(self.db, self.salon.id, number) if number is not None else None
         if message is None:
             raise tornado.web.HTTPError(404)

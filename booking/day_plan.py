@@ -1,0 +1,179 @@
+"""The front desk's day as a calendar: a column per staff member, each appointment a block as long as it lasts.
+
+Positions are minutes from the top of the day's grid, on the salon's wall clock; the page turns them into
+lengths. The grid runs from the first hour anyone works or is booked to the last; cells a tap can book are
+whole half hours inside a member's hours with nothing booked and not yet begun.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from booking import appointments, staff
+from booking.models import Appointment, Salon, Staff
+from db import Database
+
+CELL_MINUTES = 30  # what one tap books from: a half hour, tall enough for a finger
+DAY_MINUTES = 24 * 60
+DEFAULT_HOURS = (9, 17)  # the grid of a day nobody works and nothing is booked
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of the grid: ``top`` minutes below its start, ``length`` minutes long."""
+
+    top: int
+    length: int
+
+
+@dataclass(frozen=True)
+class Block:
+    """An appointment on the grid; overlapping ones (a cancelled one and its replacement) share the width."""
+
+    appointment: Appointment
+    span: Span
+    lane: int
+    lanes: int
+    failed_notices: int
+
+
+@dataclass(frozen=True)
+class FreeCell:
+    span: Span
+    at: str  # the salon-local start, HH:MM: what the booking form is asked for
+
+
+@dataclass(frozen=True)
+class Column:
+    member: Staff
+    hours: str  # that day's working hours in words, '' for a day off
+    open: tuple[Span, ...]
+    blocks: tuple[Block, ...]
+    free: tuple[FreeCell, ...]
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    day: dt.date
+    first_hour: int
+    minutes: int  # the grid's length
+    hour_marks: tuple[tuple[int, str], ...]  # (top, "HH:00")
+    columns: tuple[Column, ...]
+    not_working: tuple[Staff, ...]  # members with no hours and nothing booked that day
+    now: int | None  # where "now" is on the grid, on today only
+
+    @property
+    def booked(self) -> int:
+        return sum(1 for column in self.columns for block in column.blocks)
+
+
+def wall_minutes(instant: dt.datetime, day: dt.date, zone: ZoneInfo) -> int:
+    """Minutes after the local midnight that starts ``day`` on the wall clock, held to that day."""
+    local = instant.astimezone(zone)
+    minutes = (local.date() - day).days * DAY_MINUTES + local.hour * 60 + local.minute
+    return max(0, min(DAY_MINUTES, minutes))
+
+
+def _lanes(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(lane, lanes) for each of ``spans`` (start, end), sorted by start: overlapping ones side by side."""
+    placed: list[tuple[int, int]] = []
+    lane_ends: list[int] = []  # where each lane of the current run (spans that overlap one another) is free
+    run_start, run_end = 0, -1
+    for index, (start, end) in enumerate(spans):
+        if start >= run_end:
+            placed[run_start:] = [(lane, len(lane_ends)) for lane, _ in placed[run_start:]]
+            run_start, lane_ends = index, []
+        lane = next((n for n, lane_end in enumerate(lane_ends) if lane_end <= start), len(lane_ends))
+        lane_ends[lane : lane + 1] = [end]
+        placed.append((lane, 0))
+        run_end = max(run_end, end) if index > run_start else end
+    placed[run_start:] = [(lane, len(lane_ends)) for lane, _ in placed[run_start:]]
+    return placed
+
+
+def _free_cells(open_spans: list[tuple[int, int]], booked: list[tuple[int, int]], not_before: int) -> list[int]:
+    """Starts of the half hours inside the open spans that nothing booked overlaps and that have not begun."""
+    starts = []
+    for start, end in open_spans:
+        cell = -(-start // CELL_MINUTES) * CELL_MINUTES  # the first whole half hour
+        while cell + CELL_MINUTES <= end:
+            if cell >= not_before and not any(b < cell + CELL_MINUTES and cell < e for b, e in booked):
+                starts.append(cell)
+            cell += CELL_MINUTES
+    return starts
+
+
+def plan(
+    day: dt.date, zone: ZoneInfo, members: Sequence[Staff], booked: Sequence[Appointment], now: dt.datetime
+) -> DayPlan:
+    """The day's grid from the staff (with their hours) and the day's appointments, every status."""
+    local_now = now.astimezone(zone)
+    on_today = local_now.date() == day
+    now_minutes = local_now.hour * 60 + local_now.minute if on_today else None
+    not_before = (now_minutes or 0) if on_today else (DAY_MINUTES if day < local_now.date() else 0)
+    by_member: dict[object, list[Appointment]] = {}
+    for appointment in sorted(booked, key=lambda a: a.start_time):
+        by_member.setdefault(appointment.staff_id, []).append(appointment)
+
+    rows = []
+    for member in members:
+        open_spans = [
+            (h.start.hour * 60 + h.start.minute, h.end.hour * 60 + h.end.minute)
+            for h in member.working_hours
+            if h.weekday == day.weekday()
+        ]
+        theirs = by_member.get(member.id, [])
+        spans = [(wall_minutes(a.start_time, day, zone), wall_minutes(a.end_time, day, zone)) for a in theirs]
+        rows.append((member, open_spans, theirs, spans))
+    shown = [row for row in rows if row[1] or row[2]]
+    edges = [minute for _, open_spans, _, spans in shown for span in open_spans + spans for minute in span]
+    first_hour = min(edges) // 60 if edges else DEFAULT_HOURS[0]
+    last_hour = min(24, -(-max(edges) // 60)) if edges else DEFAULT_HOURS[1]
+    last_hour = max(last_hour, first_hour + 1)
+    top = first_hour * 60
+
+    columns = []
+    for member, open_spans, theirs, spans in shown:
+        busy = [span for appointment, span in zip(theirs, spans, strict=True) if appointment.status == "booked"]
+        blocks = tuple(
+            Block(
+                appointment,
+                Span(start - top, max(end - start, 5)),
+                lane,
+                lanes,
+                sum(1 for job in appointment.notification_jobs if job.status == "failed"),
+            )
+            for appointment, (start, end), (lane, lanes) in zip(theirs, spans, _lanes(spans), strict=True)
+        )
+        free = tuple(
+            FreeCell(Span(start - top, CELL_MINUTES), f"{start // 60:02d}:{start % 60:02d}")
+            for start in _free_cells(open_spans, busy, not_before)
+        )
+        columns.append(
+            Column(
+                member=member,
+                hours=staff.hours_text(member.working_hours, day.weekday()),
+                open=tuple(Span(start - top, end - start) for start, end in open_spans),
+                blocks=blocks,
+                free=free,
+            )
+        )
+    return DayPlan(
+        day=day,
+        first_hour=first_hour,
+        minutes=(last_hour - first_hour) * 60,
+        hour_marks=tuple(((hour - first_hour) * 60, f"{hour:02d}:00") for hour in range(first_hour, last_hour)),
+        columns=tuple(columns),
+        not_working=tuple(row[0] for row in rows if not (row[1] or row[2])),
+        now=now_minutes - top if now_minutes is not None and top <= now_minutes <= last_hour * 60 else None,
+    )
+
+
+async def day_plan(db: Database, salon: Salon, day: dt.date) -> DayPlan:
+    """The salon's day: its staff (at most MAX_STAFF) and the day's appointments with their jobs, three reads."""
+    members, booked = await asyncio.gather(staff.list_staff(db, salon.id), appointments.list_day(db, salon, day))
+    return plan(day, salon.zone, members, booked, dt.datetime.now(dt.UTC))

@@ -1,0 +1,34 @@
+// The booking form, a little kinder with JS (without it the form works the same, only plainer):
+// - the reminders checkbox says which channels a new client gets, from the email and phone typed;
+// - Enter books (without JS the first button, "Find", takes Enter: it posts the form back, all kept);
+// - a time asked for from the calendar is scrolled into view once the free times show.
+(function () {
+  "use strict";
+  var form = document.querySelector('form[action="/appointments/new"][method="post"]');
+  if (!form) return;
+  var email = form.querySelector('input[name="email"]');
+  var phone = form.querySelector('input[name="phone"]');
+  var channels = document.getElementById("reminder-channels");
+  var book = form.querySelector('button.primary[type="submit"]');
+
+  function sayChannels() {
+    var byEmail = email && email.value.trim() !== "";
+    var byText = phone && phone.value.trim() !== "";
+    channels.textContent = byEmail && byText ? "by email and text message"
+      : byEmail ? "by email" : byText ? "by text message" : "(give an email or a mobile number)";
+  }
+  if (channels) {
+    [email, phone].forEach(function (input) { if (input) input.addEventListener("input", sayChannels); });
+    sayChannels();
+  }
+
+  form.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key !== "Enter" || target.tagName !== "INPUT" || target.type === "submit") return;
+    event.preventDefault();
+    if (!target.hasAttribute("data-search") && book && !book.disabled) form.requestSubmit(book);
+  });
+
+  var wished = form.querySelector(".slots input:checked");
+  if (wished) wished.closest(".slot").scrollIntoView({ block: "nearest" });
+})();

@@ -1,0 +1,89 @@
+"""What the browser tests share (a plugin of conftest): Debian's chromium, and a real `python server.py` on
+the test module's database (fixture ``server``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.processes import free_port
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+ZONE = "Europe/London"
+WAIT_MS = 30_000
+
+
+def need_chromium() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    message = f"chromium not found at {CHROMIUM}: install it with `apt-get install chromium` (or set CHROMIUM=path)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"server.py exited early:\n{process.stdout.read() if process.stdout else ''}"
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2):  # noqa: S310 - our own loopback server
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("server.py did not answer /healthz in time")
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python server.py` on a free port, on this module's (empty) database, with the built-in mail catcher."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SMTP_HOST", "PORT", "COOKIE_SECRET")}
+    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "server.py"),
+                f"--port={port}",
+                f"--database_url={database_url}",
+                "--poll_interval=1",
+            ],
+            cwd=tmp_path_factory.mktemp("cwd"),
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_up(url, process)
+            yield url
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    output = log_path.read_text()
+    assert "Traceback" not in output, output
