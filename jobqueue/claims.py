@@ -67,23 +67,49 @@ class Finished(Protocol):
 
 
 async def claim_due(db: Database, worker_id: str, limit: int) -> list[ClaimedJob]:
-    """Takes up to ``limit`` due jobs for ``worker_id`` in one statement.
+    """Takes up to ``limit`` due jobs for ``worker_id`` in one statement, salons taking turns.
 
-    MATERIALIZED pins the locked id list; ``WHERE id IN (subselect)`` may be
-    re-run by the planner and claim more than LIMIT rows (PostgreSQL bug #15715).
+    Each salon's oldest due job comes first, then each one's second, and so on,
+    so one salon's backlog delays another salon's due job by one batch at most.
+    Several workers never wait for each other nor take the same job: rows are
+    locked with SKIP LOCKED, per salon, and a locked row is passed over.
+
+    The salons with due work are found by walking ``notification_jobs_due_per_salon``
+    (salon_id, run_at) from one salon to the next, which skips a backlog whatever
+    its size; at most ``limit`` of them, oldest due job first, can have a job in
+    this batch, and each gives up to ``limit`` (so the batch is full whenever
+    ``limit`` jobs are due). MATERIALIZED pins the locked id list; ``WHERE id IN
+    (subselect)`` may be re-run by the planner and claim more than LIMIT rows
+    (PostgreSQL bug #15715).
     """
     rows = await db.fetch_all(
-        """WITH c AS MATERIALIZED (
-               SELECT id FROM notification_jobs
-                WHERE status = 'pending' AND run_at <= now() AND attempts < max_attempts
-                ORDER BY run_at LIMIT %s FOR UPDATE SKIP LOCKED)
+        """WITH RECURSIVE due_salon AS (
+               (SELECT salon_id, run_at FROM notification_jobs
+                 WHERE status = 'pending' AND run_at <= now() ORDER BY salon_id, run_at LIMIT 1)
+               UNION ALL
+               SELECT later.salon_id, later.run_at
+                 FROM due_salon s CROSS JOIN LATERAL (
+                      SELECT salon_id, run_at FROM notification_jobs
+                       WHERE status = 'pending' AND run_at <= now() AND salon_id > s.salon_id
+                       ORDER BY salon_id, run_at LIMIT 1) later
+           ), turn AS MATERIALIZED (
+               SELECT salon_id FROM due_salon ORDER BY run_at LIMIT %(limit)s
+           ), c AS MATERIALIZED (
+               SELECT job.id
+                 FROM turn CROSS JOIN LATERAL (
+                      SELECT id, run_at FROM notification_jobs
+                       WHERE salon_id = turn.salon_id AND status = 'pending' AND run_at <= now()
+                         AND attempts < max_attempts
+                       ORDER BY run_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED) job
+                ORDER BY row_number() OVER (PARTITION BY turn.salon_id ORDER BY job.run_at), job.run_at
+                LIMIT %(limit)s)
            UPDATE notification_jobs j
-              SET status = 'processing', locked_by = %s, locked_at = now(),
+              SET status = 'processing', locked_by = %(worker)s, locked_at = now(),
                   attempts = j.attempts + 1, updated_at = now()
              FROM c WHERE j.id = c.id
            RETURNING j.id, j.salon_id, j.client_id, j.appointment_id, j.type, j.payload, j.channels,
                      j.channels_done, j.attempts, j.max_attempts, j.locked_by, j.locked_at, j.created_at""",
-        (limit, worker_id),
+        {"limit": limit, "worker": worker_id},
     )
     return [ClaimedJob.from_row(row) for row in rows]
 
