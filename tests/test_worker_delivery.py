@@ -120,6 +120,24 @@ async def test_confirmation_email_has_text_html_local_time_and_an_invitation(
     assert "DTSTART:20311202T100000Z" in calendar
 
 
+async def test_names_cannot_pose_as_addresses_in_headers(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    new = await make_salon(name='Cut, "Colour" <&> Co', email="salon@example.com")
+    booked = await make_booking(new.salon)
+    await db.execute(
+        "UPDATE clients SET first_name = %s, last_name = %s WHERE id = %s",
+        ('Ann "The Boss"', "<boss@example.com>, Bea", booked.client_id),
+    )
+    await start_worker(smtp=smtp_server)
+    [message] = await smtp_server.wait_for(1)
+    [to] = message["To"].addresses
+    assert (to.addr_spec, to.display_name) == ("ann@example.com", "Ann The Boss boss@example.com Bea")
+    [reply_to] = message["Reply-To"].addresses
+    assert (reply_to.addr_spec, reply_to.display_name) == ("salon@example.com", "Cut Colour & Co")
+    assert message["Subject"] == 'Your appointment at Cut, "Colour" <&> Co is confirmed', "a subject is no address"
+
+
 async def test_line_breaks_in_names_cannot_add_a_header(
     db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
 ) -> None:
