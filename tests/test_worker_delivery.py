@@ -112,7 +112,7 @@ async def test_confirmation_email_has_text_html_local_time_and_an_invitation(
     [message] = await smtp_server.wait_for(1)
     assert message["Subject"] == "Your appointment at Hair & Co is confirmed"
     assert message["Message-ID"] == f"<{booked.jobs[0].id}.email@salonbook.test>"
-    assert message["X-Salonbook-Salon"] == str(new.salon.id)
+    assert message["X-Salonbook-Salon"] is None, "a real mail server is not told our salon ids"
     assert message["To"].addresses[0].addr_spec == "ann@example.com"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
@@ -162,7 +162,7 @@ async def test_line_breaks_in_names_cannot_add_a_header(
     assert message["To"].addresses[0].display_name == "Ann X-Injected: yes Example Cc: client-victim@example.com"
     assert message["Reply-To"].addresses[0].addr_spec == "salon@example.com"
     assert sorted(message.keys()) == sorted(
-        ["Subject", "From", "To", "Reply-To", "Date", "Message-ID", "X-Salonbook-Salon", "MIME-Version", "Content-Type"]
+        ["Subject", "From", "To", "Reply-To", "Date", "Message-ID", "MIME-Version", "Content-Type"]
     )
     await wait_for_status(db, booked.jobs[0].id, "completed")
 

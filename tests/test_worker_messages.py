@@ -83,3 +83,9 @@ def test_names_in_address_headers_lose_quotes_brackets_and_commas() -> None:
         "Reply-To": [("Cut Colour & Co", "desk@hair.example")],
     }
     assert not message.defects
+
+
+def test_only_mail_for_the_outbox_names_its_salon() -> None:
+    delivery = delivery_for(claimed_job())
+    assert parsed(render_email(delivery, SENDER))["X-Salonbook-Salon"] is None
+    assert parsed(render_email(delivery, SENDER, salon_header=True))["X-Salonbook-Salon"] == str(delivery.job.salon_id)

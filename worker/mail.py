@@ -26,7 +26,11 @@ _TLS_PORTS = {"tls": 465}
 
 
 class EmailChannel:
-    """Sends each delivery as one email; keeps up to ``connections`` SMTP sessions open between sends."""
+    """Sends each delivery as one email; keeps up to ``connections`` SMTP sessions open between sends.
+
+    ``to_outbox`` says the server is the built-in mail catcher: only then does a message name its salon
+    (the catcher files it by that header; a real mail server has no business knowing our ids).
+    """
 
     name = "email"
 
@@ -41,6 +45,7 @@ class EmailChannel:
         username: str = "",
         password: str = "",
         tls: str = "none",
+        to_outbox: bool = False,
     ) -> None:
         if tls not in ("none", "starttls", "tls"):
             raise ValueError(f"--smtp_tls must be none, starttls or tls, not {tls!r}")
@@ -50,7 +55,12 @@ class EmailChannel:
         self._envelope_from = email.utils.parseaddr(sender)[1]
         self._login = (username, password) if username else (None, None)
         self._tls = tls
-        self._server = "the mail server"  # as the job history names it
+        self._to_outbox = to_outbox
+        # How the job history names the far end, and what it says when a message got there.
+        self._server = "the outbox" if to_outbox else "the mail server"
+        self._accepted = (
+            "kept in the outbox (no mail server configured)" if to_outbox else "accepted by the mail server"
+        )
         self._local_hostname = socket.getfqdn()  # once, here: it may ask DNS
         self._slots = asyncio.Semaphore(connections)
         self._idle: list[aiosmtplib.SMTP] = []
@@ -73,7 +83,7 @@ class EmailChannel:
         if not recipient:
             raise Skipped("client has no email address")
         utf8 = not recipient.isascii()  # such an address needs an SMTPUTF8 session, as send_message would ask
-        message = render_email(delivery, self.sender, utf8=utf8)
+        message = render_email(delivery, self.sender, utf8=utf8, salon_header=self._to_outbox)
         options = ["SMTPUTF8", "BODY=8BITMIME"] if utf8 else []
         async with self._slots:
             if self._idle:
@@ -104,7 +114,7 @@ class EmailChannel:
             log.info(
                 "job %s: %s:%d took the email for %s: %s", delivery.job.id, self.host, self.port, recipient, response
             )
-            return "accepted by the mail server"
+            return self._accepted
         except aiosmtplib.SMTPRecipientsRefused as exc:
             reusable = True  # aiosmtplib reset the envelope; the session is fine
             refused = exc.recipients[0]

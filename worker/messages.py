@@ -88,10 +88,11 @@ def _context(delivery: Delivery) -> dict[str, Any]:
     }
 
 
-def render_email(delivery: Delivery, sender: str, *, utf8: bool = False) -> bytes:
+def render_email(delivery: Delivery, sender: str, *, utf8: bool = False, salon_header: bool = False) -> bytes:
     """The whole email for a delivery to the client's address, as the bytes to send.
 
     ``utf8`` writes addresses in UTF-8 (for an SMTPUTF8 session) instead of refusing them.
+    ``salon_header`` names the salon in a header, for the built-in mail catcher only.
     """
     context = _context(delivery)
     message = EmailMessage(_POLICY)
@@ -104,7 +105,8 @@ def render_email(delivery: Delivery, sender: str, *, utf8: bool = False) -> byte
         message["Reply-To"] = _shared("Reply-To", email.utils.formataddr((salon, delivery.salon_email)))
     message["Date"] = email.utils.formatdate(localtime=False)
     message["Message-ID"] = message_id(delivery.job.id, sender)
-    message[SALON_HEADER] = _shared(SALON_HEADER, str(delivery.job.salon_id))
+    if salon_header:
+        message[SALON_HEADER] = _shared(SALON_HEADER, str(delivery.job.salon_id))
     message["MIME-Version"] = _shared("MIME-Version", "1.0")
     texts = [
         _text_part("plain", _render(f"email/{delivery.kind.name}.txt", context)),
