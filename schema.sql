@@ -150,9 +150,9 @@ CREATE TABLE notification_jobs (
 -- One live job of a type per appointment, enforced here and not only in code.
 CREATE UNIQUE INDEX notification_jobs_one_live
     ON notification_jobs (appointment_id, type) WHERE status IN ('pending', 'processing');
--- The claim reads due jobs salon by salon, so one salon's backlog cannot hold up another's (migration 0005).
+-- The claim walks the due jobs salon by salon, so one salon's backlog cannot hold up another's (0005).
 CREATE INDEX notification_jobs_due_per_salon
-    ON notification_jobs (salon_id, run_at) WHERE status = 'pending';
+    ON notification_jobs (salon_id, run_at, id) WHERE status = 'pending';
 CREATE INDEX notification_jobs_claimed
     ON notification_jobs (locked_by) WHERE status = 'processing';
 CREATE INDEX notification_jobs_done

@@ -32,7 +32,7 @@ FIRST_RELEASE_COMMIT = "75cb372"
 RELEASED = {
     "0001_first_release.sql": "1f3cb6dfc23c58baf7c77ab974f14f97b6d3bd00e383fa8fdc4bb5bbc35b5753",
     "0002_clients_erased_at.sql": "90fcf2af16c5a3f75719b1d7921b2dd9991ba08c94ae303e49354ed09bf3ae92",
-    "0005_fair_claims.sql": "0dde54a9552f6a55cec8654c2fb7da119b65054119abe678e8e7daaf8c3681bc",
+    "0005_fair_claims.sql": "45a4a22d5f4be2e5ac876e32f08c8539f3ad4c542af848aa26cb63a853ab4616",
 }
 LATEST = len(migrations.known())
 OWNER_PASSWORD = "first release owner"

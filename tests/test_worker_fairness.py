@@ -18,18 +18,20 @@ def empty_queue(io_loop, db: Database) -> None:
     io_loop.run_sync(lambda: db.execute("TRUNCATE notification_jobs, notification_attempts, workers, outbox_messages"))
 
 
-async def queue_jobs(db: Database, salon_id: uuid.UUID, count: int, first_due: dt.datetime) -> list[uuid.UUID]:
-    """``count`` confirmations for one client of the salon, due 1 ms apart from ``first_due``; ids in run_at order."""
+async def queue_jobs(
+    db: Database, salon_id: uuid.UUID, count: int, first_due: dt.datetime, apart: float = 0.001
+) -> list[uuid.UUID]:
+    """``count`` confirmations for one client of the salon, due ``apart`` seconds apart from ``first_due``."""
     async with db.transaction() as cur:
         await cur.execute(
             """WITH cl AS (INSERT INTO clients (salon_id, first_name, email, opted_in_reminders)
                            VALUES (%(salon)s, 'Ann', 'ann@example.com', true) RETURNING id)
                INSERT INTO notification_jobs (salon_id, client_id, type, channels, run_at)
-               SELECT %(salon)s, cl.id, 'booking_confirmation', '{email}', %(first)s + n * interval '1 millisecond'
+               SELECT %(salon)s, cl.id, 'booking_confirmation', '{email}', %(first)s + n * %(apart)s * interval '1 s'
                  FROM cl, generate_series(0, %(count)s - 1) AS n
                 ORDER BY n
                RETURNING id""",
-            {"salon": salon_id, "count": count, "first": first_due},
+            {"salon": salon_id, "count": count, "first": first_due, "apart": apart},
         )
         return [row["id"] for row in await cur.fetchall()]
 
@@ -91,7 +93,7 @@ async def test_only_due_jobs_with_attempts_left_are_claimed(db, make_salon) -> N
 async def test_three_concurrent_claimers_take_each_job_exactly_once(db, make_salon) -> None:
     salons = [(await make_salon()).salon for _ in range(3)]
     queued = [
-        *await queue_jobs(db, salons[0].id, 600, ago(hours=1)),
+        *await queue_jobs(db, salons[0].id, 600, ago(hours=1), apart=0),  # a burst: all due at one instant
         *await queue_jobs(db, salons[1].id, 60, ago(minutes=30)),
         *await queue_jobs(db, salons[2].id, 6, ago(minutes=1)),
     ]
