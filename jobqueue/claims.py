@@ -86,27 +86,24 @@ async def claim_due(db: Database, worker_id: str, limit: int) -> list[ClaimedJob
     """
     rows = await db.fetch_all(
         """WITH RECURSIVE due_salon AS (
-               (SELECT salon_id, run_at FROM notification_jobs
-                 WHERE status = 'pending' AND run_at <= now() ORDER BY salon_id, run_at LIMIT 1)
+               SELECT '00000000-0000-0000-0000-000000000000'::uuid AS salon_id,  -- before the first salon
+                      NULL::timestamptz AS run_at
                UNION ALL
                SELECT next.salon_id, next.run_at
                  FROM due_salon CROSS JOIN LATERAL (
                       SELECT salon_id, run_at FROM notification_jobs
                        WHERE status = 'pending' AND run_at <= now() AND salon_id > due_salon.salon_id
                        ORDER BY salon_id, run_at LIMIT 1) next
-           ), turn AS (
-               SELECT salon_id FROM due_salon ORDER BY run_at LIMIT %(limit)s
            ), pick AS (
                SELECT salon_id, 0 AS rank, '-infinity'::timestamptz AS run_at,
                       '00000000-0000-0000-0000-000000000000'::uuid AS id  -- before the salon's first job
-                 FROM turn
+                 FROM (SELECT salon_id FROM due_salon WHERE run_at IS NOT NULL ORDER BY run_at LIMIT %(limit)s) turn
                UNION ALL
                SELECT pick.salon_id, pick.rank + 1, next.run_at, next.id
                  FROM pick CROSS JOIN LATERAL (
                       SELECT run_at, id FROM notification_jobs
                        WHERE salon_id = pick.salon_id AND status = 'pending' AND run_at <= now()
-                         AND attempts < max_attempts
-                         AND (run_at, id) > (pick.run_at, pick.id)
+                         AND attempts < max_attempts AND (run_at, id) > (pick.run_at, pick.id)
                        ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) next
                 WHERE pick.rank < %(limit)s
            ), c AS MATERIALIZED (
