@@ -150,7 +150,7 @@ CREATE TABLE notification_jobs (
 -- One live job of a type per appointment, enforced here and not only in code.
 CREATE UNIQUE INDEX notification_jobs_one_live
     ON notification_jobs (appointment_id, type) WHERE status IN ('pending', 'processing');
--- The claim walks the due jobs salon by salon, so one salon's backlog cannot hold up another's (0005).
+-- The claim walks the due jobs salon by salon, so one salon's backlog cannot hold up another's (fair_claims).
 CREATE INDEX notification_jobs_due_per_salon
     ON notification_jobs (salon_id, run_at, id) WHERE status = 'pending';
 CREATE INDEX notification_jobs_claimed
