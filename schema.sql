@@ -199,8 +199,9 @@ CREATE TABLE notification_jobs (
 -- One live job of a type per appointment, enforced here and not only in code.
 CREATE UNIQUE INDEX notification_jobs_one_live
     ON notification_jobs (appointment_id, type) WHERE status IN ('pending', 'processing');
-CREATE INDEX notification_jobs_due
-    ON notification_jobs (run_at) WHERE status = 'pending';
+-- The claim walks the due jobs salon by salon, so one salon's backlog cannot hold up another's (fair_claims).
+CREATE INDEX notification_jobs_due_per_salon
+    ON notification_jobs (salon_id, run_at, id) WHERE status = 'pending';
 CREATE INDEX notification_jobs_claimed
     ON notification_jobs (locked_by) WHERE status = 'processing';
 CREATE INDEX notification_jobs_done

@@ -34,7 +34,7 @@ from db.listener import Listener
 from db.nightly import NightlyBackups
 from handlers.app import Salonbook, WebSettings, http_server
 from jobqueue import queue
-from outbox.catcher import MailCatcher
+from outbox.catcher import CatcherAddress, MailCatcher
 from worker.runner import Worker
 from worker.settings import MailSettings, SmsSettings, WorkerSettings
 from worker.wiring import build_channels
@@ -89,19 +89,19 @@ def stop_signal() -> asyncio.Event:
     return stop
 
 
-async def start_mail_catcher(db: Database, stack: contextlib.AsyncExitStack) -> int:
+async def start_mail_catcher(db: Database, stack: contextlib.AsyncExitStack) -> CatcherAddress:
     catcher = MailCatcher(db)
-    port = await catcher.start("127.0.0.1", options.outbox_port)
+    address = await catcher.start("127.0.0.1", options.outbox_port)
     stack.push_async_callback(catcher.stop)
-    log.info("no --smtp_host: mail is caught and shown at /outbox (SMTP on 127.0.0.1:%d)", port)
-    return port
+    log.info("no --smtp_host: mail is caught and shown at /outbox (SMTP on 127.0.0.1:%d)", address.port)
+    return address
 
 
-async def start_worker(url: str, outbox_port: int | None, stack: contextlib.AsyncExitStack) -> Worker:
+async def start_worker(url: str, catcher: CatcherAddress | None, stack: contextlib.AsyncExitStack) -> Worker:
     """The worker on its own small pool, so web load cannot starve it of connections."""
     settings = config.load(WorkerSettings)
     worker_db = await stack.enter_async_context(database(url, settings.concurrency + 2))
-    channels = build_channels(config.load(MailSettings), config.load(SmsSettings), settings, worker_db, outbox_port)
+    channels = build_channels(config.load(MailSettings), config.load(SmsSettings), settings, worker_db, catcher)
     worker = Worker(worker_db, url, settings, channels)
     await worker.start()
     stack.push_async_callback(worker.stop)
@@ -120,7 +120,7 @@ async def start_web(
     db: Database,
     url: str,
     worker: Worker | None,
-    outbox_port: int | None,
+    catcher: CatcherAddress | None,
     nightly: NightlyBackups | None,
     stack: contextlib.AsyncExitStack,
 ) -> None:
@@ -130,7 +130,7 @@ async def start_web(
         backups=nightly,
         cookie_secret=options.cookie_secret or await accounts.signing_secret(db),
         settings=config.load(WebSettings),
-        outbox_enabled=outbox_port is not None,
+        outbox_enabled=catcher is not None,
     )
     revocations = Listener(url, accounts.TOKENS_CHANNEL, app.tokens.forget)
     revocations.start()
@@ -159,10 +159,10 @@ async def serve() -> int:
             return 2
         # An external database's backups are its administrator's job (README).
         nightly = None if options.database_url else await start_backups(db, url, stack)
-        outbox_port = None if options.smtp_host else await start_mail_catcher(db, stack)
-        worker = await start_worker(url, outbox_port, stack) if options.worker else None
+        catcher = None if options.smtp_host else await start_mail_catcher(db, stack)
+        worker = await start_worker(url, catcher, stack) if options.worker else None
         if options.web:
-            await start_web(db, url, worker, outbox_port, nightly, stack)
+            await start_web(db, url, worker, catcher, nightly, stack)
         else:
             print("Salonbook worker is running (no web server: --web=false)", flush=True)
         await stop.wait()

@@ -1,13 +1,15 @@
 """Benchmark of the notification worker; prints one table.
 
-    .venv/bin/python -m bench.bench_worker [--jobs=5000] [--samples=50]
+    .venv/bin/python -m bench.bench_worker [--jobs=5000] [--samples=50] [--backlog=2000] [--only=fairness,overhead]
 
 Uses TEST_DATABASE_URL (a server where it may create a database) or starts an
 embedded PostgreSQL in a temporary folder. Talks to 127.0.0.1 only. Measures:
 pickup latency (commit -> message at a local aiosmtpd) with NOTIFY and by
-polling only; draining queued confirmations with 1 and 3 worker processes
-against raw aiosmtplib with as many connections; the queue's own overhead with
-a no-op channel; peak RSS of a worker process.
+polling only; another salon's pickup while one salon's backlog drains;
+draining queued confirmations with 1 and 3 worker processes against raw
+aiosmtplib with as many connections; the queue's own overhead with a no-op
+channel; peak RSS of a worker process. ``--only`` runs some of them (a quick
+look at one figure); the README's table comes from a run of all.
 """
 
 # A benchmark polls and spawns on purpose, and its temporary PostgreSQL folder must be
@@ -189,6 +191,36 @@ async def pickup(db: Database, salon: tuple, sink: Sink, samples: int, *, notify
     return latencies
 
 
+async def pickup_behind_backlog(
+    dsn: str, db: Database, busy: tuple, quiet: tuple, sink: Sink, backlog: int, samples: int
+) -> tuple[list[float], float]:
+    """One salon queues ``backlog`` confirmations at once; while a worker process drains them, another salon
+    books one at a time, spread over the drain. Returns the latencies (commit -> at the sink) of the second
+    salon's messages whose commit came while the backlog was still draining, and how long the drain took."""
+    port = await sink.start()
+    worker = spawn_worker(dsn, port)
+    await wait_listening(db, 1)
+    await pickup(db, quiet, sink, 3, notify=True)  # warm up: connections, templates
+    before = sink.count
+    started = time.perf_counter()
+    await enqueue(db, busy, backlog, notify=True)
+    gap = backlog / 450 / (samples + 1)  # spread over a drain at about the one-process rate of the README
+    committed: dict[bytes, float] = {}
+    while len(committed) < samples and sink.count - before - _arrived(sink, committed) < backlog:
+        await asyncio.sleep(gap)
+        at = time.perf_counter()
+        [job_id] = await enqueue(db, quiet, 1, notify=True)
+        committed[f"<{job_id}.email@salonbook.localhost>".encode()] = at
+    drained = await sink.wait(before + backlog + len(committed))
+    await stop([worker])
+    await db.execute("DELETE FROM workers")
+    return [(sink.arrived[key] - at) * 1000 for key, at in committed.items()], drained - started
+
+
+def _arrived(sink: Sink, keys: dict[bytes, float]) -> int:
+    return sum(key in sink.arrived for key in keys)
+
+
 async def drain(dsn: str, db: Database, salon: tuple, sink: Sink, jobs: int, processes: int) -> tuple[float, float]:
     port = await sink.start()
     workers = [spawn_worker(dsn, port) for _ in range(processes)]
@@ -279,7 +311,14 @@ async def noop_worker(dsn: str, jobs: int) -> None:
 # --- the table ---------------------------------------------------------------
 
 
+MEASURES = ("pickup", "fairness", "drain", "overhead")
+
+
 async def main(arguments: argparse.Namespace) -> None:
+    only = set(arguments.only.split(",")) if arguments.only else set(MEASURES)
+    if unknown := only - set(MEASURES):
+        raise SystemExit(f"--only: no measure called {', '.join(sorted(unknown))} (there are {', '.join(MEASURES)})")
+    notes: list[str] = []
     with postgres_server() as server_url, fresh_database(server_url) as dsn:
         db = await Database.connect(dsn, maxsize=4)
         await upgrade(db)
@@ -287,31 +326,44 @@ async def main(arguments: argparse.Namespace) -> None:
         sink = Sink()
         rows: list[tuple[str, str, str]] = []
 
-        port = await sink.start()
-        worker = spawn_worker(dsn, port, poll_interval=1)
-        await wait_listening(db, 1)
-        await pickup(db, salon, sink, 5, notify=True)  # warm up: connections, templates
-        with_notify = await pickup(db, salon, sink, arguments.samples, notify=True)
-        polling = await pickup(db, salon, sink, max(10, arguments.samples // 3), notify=False)
-        await stop([worker])
-        await db.execute("DELETE FROM workers")
-        rows.append(
-            (
-                "pickup p50 / p99, NOTIFY",
-                f"{percentile(with_notify, 0.5):.1f} / {percentile(with_notify, 0.99):.1f} ms",
-                "p50 < 100 ms",
+        if "pickup" in only:
+            port = await sink.start()
+            worker = spawn_worker(dsn, port, poll_interval=1)
+            await wait_listening(db, 1)
+            await pickup(db, salon, sink, 5, notify=True)  # warm up: connections, templates
+            with_notify = await pickup(db, salon, sink, arguments.samples, notify=True)
+            polling = await pickup(db, salon, sink, max(10, arguments.samples // 3), notify=False)
+            await stop([worker])
+            await db.execute("DELETE FROM workers")
+            rows.append(
+                (
+                    "pickup p50 / p99, NOTIFY",
+                    f"{percentile(with_notify, 0.5):.1f} / {percentile(with_notify, 0.99):.1f} ms",
+                    "p50 < 100 ms",
+                )
             )
-        )
-        rows.append(
-            (
-                "pickup p50 / p99, polling only (1 s poll)",
-                f"{percentile(polling, 0.5):.0f} / {percentile(polling, 0.99):.0f} ms",
-                "~ poll/2",
+            rows.append(
+                (
+                    "pickup p50 / p99, polling only (1 s poll)",
+                    f"{percentile(polling, 0.5):.0f} / {percentile(polling, 0.99):.0f} ms",
+                    "~ poll/2",
+                )
             )
-        )
+            notes.append(f"pickup samples: {len(with_notify)} with NOTIFY, {len(polling)} polling")
+
+        if "fairness" in only:
+            other = await make_salon(db)
+            behind, took = await pickup_behind_backlog(dsn, db, salon, other, sink, arguments.backlog, 8)
+            rows.append(
+                (
+                    f"another salon's pickup p50 / p99 while a {arguments.backlog}-job backlog drains",
+                    f"{percentile(behind, 0.5):.0f} / {percentile(behind, 0.99):.0f} ms",
+                    f"{len(behind)} bookings spread over the {took:.1f} s drain, 1 process",
+                )
+            )
 
         rss = 0.0
-        for processes in (1, 3):
+        for processes in (1, 3) if "drain" in only else ():
             rate, peak = await drain(dsn, db, salon, sink, arguments.jobs, processes)
             rss = max(rss, peak)
             connections = processes * CONCURRENCY
@@ -338,18 +390,17 @@ async def main(arguments: argparse.Namespace) -> None:
                     f"worker at {100 * rate / prebuilt:.0f} % of it",
                 )
             )
-        noop = await overhead(dsn, db, salon, arguments.jobs)
-        rows.append(("queue overhead, no-op channel, batch 10, 1 process", f"{noop:.0f} jobs/s", ">= 2000"))
-        rows.append(("peak RSS of a worker process", f"{rss:.0f} MB", "< 150 MB"))
+        if "overhead" in only:
+            noop = await overhead(dsn, db, salon, arguments.jobs)
+            rows.append(("queue overhead, no-op channel, batch 10, 1 process", f"{noop:.0f} jobs/s", ">= 2000"))
+        if "drain" in only:
+            rows.append(("peak RSS of a worker process", f"{rss:.0f} MB", "< 150 MB"))
         await db.close()
 
     print()
     print(table(["measure", "result", "note"], rows))
     where = "TEST_DATABASE_URL" if os.environ.get("TEST_DATABASE_URL") else "embedded"
-    print(
-        f"\n(pickup samples: {len(with_notify)} with NOTIFY, {len(polling)} polling; "
-        f"{os.cpu_count()} CPUs; PostgreSQL {where})"
-    )
+    print(f"\n({'; '.join([*notes, f'{os.cpu_count()} CPUs', f'PostgreSQL {where}'])})")
 
 
 if __name__ == "__main__":
@@ -361,4 +412,6 @@ if __name__ == "__main__":
         parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
         parser.add_argument("--jobs", type=int, default=5000)
         parser.add_argument("--samples", type=int, default=50)
+        parser.add_argument("--backlog", type=int, default=2000, help="the busy salon's backlog (fairness)")
+        parser.add_argument("--only", default="", help=f"comma-separated, of: {', '.join(MEASURES)} (default: all)")
         asyncio.run(main(parser.parse_args()))

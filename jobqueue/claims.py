@@ -67,23 +67,55 @@ class Finished(Protocol):
 
 
 async def claim_due(db: Database, worker_id: str, limit: int) -> list[ClaimedJob]:
-    """Takes up to ``limit`` due jobs for ``worker_id`` in one statement.
+    """Takes up to ``limit`` due jobs for ``worker_id`` in one statement, salons taking turns.
 
-    MATERIALIZED pins the locked id list; ``WHERE id IN (subselect)`` may be
-    re-run by the planner and claim more than LIMIT rows (PostgreSQL bug #15715).
+    Each salon's oldest due job comes first, then each one's second, and so on,
+    so one salon's backlog delays another salon's due job by one batch at most,
+    and a batch is full whenever ``limit`` jobs are due. Several workers never
+    wait for each other nor take the same job: each row is locked FOR UPDATE
+    SKIP LOCKED, and a row another claim holds is passed over.
+
+    Every read is an ordered walk of ``notification_jobs_due_per_salon``
+    (salon_id, run_at, id): from one salon with due jobs to the next (a backlog
+    of any size is one step), then, for the ``limit`` salons whose oldest due
+    job is oldest, from each job to the salon's next one, ``limit`` deep. Each
+    step is a LIMIT 1 probe, whose plan no skew in the statistics can turn into
+    reading a whole backlog. MATERIALIZED pins the claimed ids; ``WHERE id IN
+    (subselect)`` may be re-run by the planner and claim more than LIMIT rows
+    (PostgreSQL bug #15715).
     """
     rows = await db.fetch_all(
-        """WITH c AS MATERIALIZED (
-               SELECT id FROM notification_jobs
-                WHERE status = 'pending' AND run_at <= now() AND attempts < max_attempts
-                ORDER BY run_at LIMIT %s FOR UPDATE SKIP LOCKED)
+        """WITH RECURSIVE due_salon AS (
+               SELECT '00000000-0000-0000-0000-000000000000'::uuid AS salon_id,  -- before the first salon
+                      NULL::timestamptz AS run_at
+               UNION ALL
+               SELECT next.salon_id, next.run_at
+                 FROM due_salon CROSS JOIN LATERAL (
+                      SELECT salon_id, run_at FROM notification_jobs
+                       WHERE status = 'pending' AND run_at <= now() AND salon_id > due_salon.salon_id
+                       ORDER BY salon_id, run_at LIMIT 1) next
+           ), pick AS (
+               SELECT salon_id, 0 AS rank, '-infinity'::timestamptz AS run_at,
+                      '00000000-0000-0000-0000-000000000000'::uuid AS id  -- before the salon's first job
+                 FROM (SELECT salon_id FROM due_salon WHERE run_at IS NOT NULL ORDER BY run_at LIMIT %(limit)s) turn
+               UNION ALL
+               SELECT pick.salon_id, pick.rank + 1, next.run_at, next.id
+                 FROM pick CROSS JOIN LATERAL (
+                      SELECT run_at, id FROM notification_jobs
+                       WHERE salon_id = pick.salon_id AND status = 'pending' AND run_at <= now()
+                         AND attempts < max_attempts AND (run_at, id) > (pick.run_at, pick.id)
+                       ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) next
+                WHERE pick.rank < %(limit)s
+           ), c AS MATERIALIZED (
+               SELECT id FROM pick WHERE rank > 0 ORDER BY rank, run_at, id LIMIT %(limit)s
+           )
            UPDATE notification_jobs j
-              SET status = 'processing', locked_by = %s, locked_at = now(),
+              SET status = 'processing', locked_by = %(worker)s, locked_at = now(),
                   attempts = j.attempts + 1, updated_at = now()
              FROM c WHERE j.id = c.id
            RETURNING j.id, j.salon_id, j.client_id, j.appointment_id, j.type, j.payload, j.channels,
                      j.channels_done, j.attempts, j.max_attempts, j.locked_by, j.locked_at, j.created_at""",
-        (limit, worker_id),
+        {"limit": limit, "worker": worker_id},
     )
     return [ClaimedJob.from_row(row) for row in rows]
 

@@ -35,6 +35,7 @@ RELEASED = {
     "0003_record_every_send.sql": "ae1aad5ca42a71daa75d7e13d236fb124eec794ac533f63fc2d393cc32a8a2fa",
     "0004_sessions.sql": "3f4cb980b9fe99ca7e42f97ccc161fc8ecbfd8347c67a072b5c7f2fbbf105ad2",
     "0007_client_search.sql": "ecab32e1fc7e4848cbccb224a8a06f10991472ba27599b2dad6f1fb662753e12",
+    "0008_fair_claims.sql": "45a4a22d5f4be2e5ac876e32f08c8539f3ad4c542af848aa26cb63a853ab4616",
 }
 LATEST = len(migrations.known())
 TABLES_ADDED_SINCE = {"sessions", "invitations"}  # by migrations after the first release

@@ -342,7 +342,9 @@ async def test_cancelling_asks_first_on_a_page_of_its_own(logged_in, db) -> None
     asked = await session.get(f"{path}/cancel")
     assert asked.code == 200
     body = asked.body.decode()
-    assert "<h1>Cancel Ann Example's appointment?</h1>" in body and re.search(r", 10:00 (GMT|BST) until 1[01]:\d\d", body)
+    assert "<h1>Cancel Ann Example's appointment?</h1>" in body and re.search(
+        r", 10:00 (GMT|BST) until 1[01]:\d\d", body
+    )
     assert f'<form method="post" action="{path}/cancel"' in body and f'href="{path}">No, keep it' in body
     assert (await appointments.get_appointment(db, salon.salon.id, path.rsplit("/", 1)[1])).status == "booked"
     assert (await session.post(f"{path}/cancel", {})).code == 303

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import time
 
 import pytest
@@ -43,6 +44,14 @@ async def until(read, expected, timeout: float = 10.0):
         value = await read()
     assert value == expected
     return value
+
+
+async def details_of(db: Database, job_id) -> list[tuple[int, str, str]]:
+    """What the job's history says of each attempt, as the salon reads it."""
+    rows = await db.fetch_all(
+        "SELECT attempt, channel, detail FROM notification_attempts WHERE job_id = %s ORDER BY id", (job_id,)
+    )
+    return [(r["attempt"], r["channel"], r["detail"]) for r in rows]
 
 
 async def attempts_of(db: Database, job_id) -> list[tuple[int, str, str]]:
@@ -103,7 +112,7 @@ async def test_confirmation_email_has_text_html_local_time_and_an_invitation(
     [message] = await smtp_server.wait_for(1)
     assert message["Subject"] == "Your appointment at Hair & Co is confirmed"
     assert message["Message-ID"] == f"<{booked.jobs[0].id}.email@salonbook.test>"
-    assert message["X-Salonbook-Salon"] == str(new.salon.id)
+    assert message["X-Salonbook-Salon"] is None, "a real mail server is not told our salon ids"
     assert message["To"].addresses[0].addr_spec == "ann@example.com"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
@@ -118,6 +127,24 @@ async def test_confirmation_email_has_text_html_local_time_and_an_invitation(
     assert "METHOD:REQUEST" in calendar
     assert f"UID:{booked.appointment_id}@salonbook" in calendar
     assert "DTSTART:20311202T100000Z" in calendar
+
+
+async def test_names_cannot_pose_as_addresses_in_headers(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    new = await make_salon(name='Cut, "Colour" <&> Co', email="salon@example.com")
+    booked = await make_booking(new.salon)
+    await db.execute(
+        "UPDATE clients SET first_name = %s, last_name = %s WHERE id = %s",
+        ('Ann "The Boss"', "<boss@example.com>, Bea", booked.client_id),
+    )
+    await start_worker(smtp=smtp_server)
+    [message] = await smtp_server.wait_for(1)
+    [to] = message["To"].addresses
+    assert (to.addr_spec, to.display_name) == ("ann@example.com", "Ann The Boss boss@example.com Bea")
+    [reply_to] = message["Reply-To"].addresses
+    assert (reply_to.addr_spec, reply_to.display_name) == ("salon@example.com", "Cut Colour & Co")
+    assert message["Subject"] == 'Your appointment at Cut, "Colour" <&> Co is confirmed', "a subject is no address"
 
 
 async def test_line_breaks_in_names_cannot_add_a_header(
@@ -135,7 +162,7 @@ async def test_line_breaks_in_names_cannot_add_a_header(
     assert message["To"].addresses[0].display_name == "Ann X-Injected: yes Example Cc: client-victim@example.com"
     assert message["Reply-To"].addresses[0].addr_spec == "salon@example.com"
     assert sorted(message.keys()) == sorted(
-        ["Subject", "From", "To", "Reply-To", "Date", "Message-ID", "X-Salonbook-Salon", "MIME-Version", "Content-Type"]
+        ["Subject", "From", "To", "Reply-To", "Date", "Message-ID", "MIME-Version", "Content-Type"]
     )
     await wait_for_status(db, booked.jobs[0].id, "completed")
 
@@ -219,7 +246,10 @@ async def test_transient_failure_waits_before_the_retry(
         await asyncio.sleep(0.05)
     delay = (row["run_at"] - row["updated_at"]).total_seconds()
     assert 0.8 * 300 <= delay <= 1.2 * 300
-    assert row["error"] == "email: SMTP 421 4.3.2 system not accepting network messages for ann@example.com"
+    assert (
+        row["error"]
+        == "email: the mail server refused ann@example.com: 421 4.3.2 system not accepting network messages"
+    )
 
 
 async def test_permanent_failure_fails_at_once_with_a_readable_error(
@@ -231,7 +261,7 @@ async def test_permanent_failure_fails_at_once_with_a_readable_error(
     await start_worker(smtp=smtp_server)
     row = await wait_for_status(db, booked.jobs[0].id, "failed")
     assert row["attempts"] == 1
-    assert row["error"] == "email: SMTP 550 5.1.1 mailbox unavailable for ann@example.com"
+    assert row["error"] == "email: the mail server refused ann@example.com: 550 5.1.1 mailbox unavailable"
     assert smtp_server.messages == []
 
 
@@ -260,7 +290,7 @@ async def test_smtp_server_down_is_transient(
     while row["error"] is None:
         row = await job_row(db, booked.jobs[0].id)
         await asyncio.sleep(0.02)
-    assert row["error"].startswith(f"email: cannot talk to 127.0.0.1:{smtp_server.port}: "), row["error"]
+    assert row["error"] == "email: could not reach the mail server: connection refused"
     await smtp_server.start()
     await smtp_server.wait_for(1)
     await wait_for_status(db, booked.jobs[0].id, "completed")
@@ -299,7 +329,10 @@ async def test_sms_4xx_and_a_bad_number_are_permanent(
     garbled = await make_booking(new.salon, email=None, phone="not a number")
     await start_worker(smtp=smtp_server, sms=sms_api)
     row = await wait_for_status(db, refused.jobs[0].id, "failed")
-    assert row["error"] == "sms: SMS provider answered HTTP 400: The 'To' number is not valid for +447700900124"
+    assert (
+        row["error"]
+        == "sms: the SMS provider refused the message to +447700900124: The 'To' number is not valid (HTTP 400)"
+    )
     row = await wait_for_status(db, garbled.jobs[0].id, "failed")
     assert row["error"].startswith("sms: 'not a number' is not a phone number")
     assert len(sms_api.requests) == 1
@@ -317,6 +350,42 @@ async def test_without_a_provider_sms_lands_in_the_outbox(
     assert kept["recipients"] == ["+447700900125"]
     assert kept["salon_id"] == new.salon.id
     assert new.salon.name in kept["body"]
+    [(_, _, detail)] = await details_of(db, booked.jobs[0].id)
+    assert detail == "kept in the outbox (no SMS provider configured)"
+
+
+async def test_history_says_what_happened_in_plain_words_and_the_log_keeps_the_details(
+    db, make_salon, make_booking, smtp_server: SmtpServer, sms_api: SmsApi, start_worker, caplog
+) -> None:
+    caplog.set_level(logging.INFO, logger="worker")
+    new = await make_salon()
+    booked = await make_booking(new.salon, phone="+447700900126")
+    await start_worker(smtp=smtp_server, sms=sms_api)
+    await wait_for_status(db, booked.jobs[0].id, "completed")
+    assert sorted(await details_of(db, booked.jobs[0].id)) == [
+        (1, "email", "accepted by the mail server"),
+        (1, "sms", "accepted by the SMS provider"),
+    ]
+    logged = caplog.text
+    assert f"127.0.0.1:{smtp_server.port} took the email for ann@example.com: OK queued" in logged
+    assert f"{sms_api.url}/2010-04-01/Accounts/AC123/Messages.json answered 201 SM123" in logged
+
+
+async def test_servers_out_of_reach_are_named_in_plain_words(
+    db, make_salon, make_booking, smtp_server: SmtpServer, sms_api: SmsApi, start_worker
+) -> None:
+    new = await make_salon()
+    await smtp_server.stop()
+    sms_api.stop()
+    booked = await make_booking(new.salon, phone="+447700900127")
+    await start_worker(smtp=smtp_server, sms=sms_api, retry_base_delay=60)
+    row = await wait_for_status(db, booked.jobs[0].id, "pending")
+    while row["error"] is None:
+        row = await wait_for_status(db, booked.jobs[0].id, "pending")
+    assert sorted(await details_of(db, booked.jobs[0].id)) == [
+        (1, "email", "could not reach the mail server: connection refused"),
+        (1, "sms", "could not reach the SMS provider: connection refused"),
+    ]
 
 
 # --- the check before sending ------------------------------------------------

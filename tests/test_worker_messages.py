@@ -68,3 +68,27 @@ def test_line_breaks_in_typed_names_stay_on_one_header_line() -> None:
 def test_an_sms_names_the_salon_service_and_local_time() -> None:
     text = render_sms(delivery_for(claimed_job("reminder_24h")))
     assert text == "Hair by Ann: see you tomorrow, Tue 7 May, 10:00 BST, for your Cut & colour."
+
+
+def test_names_in_address_headers_lose_quotes_brackets_and_commas() -> None:
+    """Else 'Ann, <boss@example.com>' reads as two recipients, or as another address, in a mail reader."""
+    posing = dataclasses.replace(
+        delivery_for(claimed_job()),
+        client_first_name='Ann "The Boss"',
+        client_last_name="<boss@example.com>,\r\nBea",
+        salon_name='Cut, "Colour" <&> Co',
+    )
+    message = parsed(render_email(posing, r'"Hair, \"Head\" <Office>" <bookings@salonbook.test>'))
+    headers = {name: message[name].addresses for name in ("From", "To", "Reply-To")}
+    assert {name: [(a.display_name, a.addr_spec) for a in found] for name, found in headers.items()} == {
+        "From": [("Hair Head Office", "bookings@salonbook.test")],
+        "To": [("Ann The Boss boss@example.com Bea", "ann@example.com")],
+        "Reply-To": [("Cut Colour & Co", "desk@hair.example")],
+    }
+    assert not message.defects
+
+
+def test_only_mail_for_the_outbox_names_its_salon() -> None:
+    delivery = delivery_for(claimed_job())
+    assert parsed(render_email(delivery, SENDER))["X-Salonbook-Salon"] is None
+    assert parsed(render_email(delivery, SENDER, salon_header=True))["X-Salonbook-Salon"] == str(delivery.job.salon_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+from collections.abc import Iterator
 
 import aiosmtplib
 import pytest
@@ -14,12 +15,12 @@ from booking.errors import Conflict, NotFound
 from db import Database
 from jobqueue import claims
 from outbox import messages as outbox
-from outbox.catcher import MailCatcher
+from outbox.catcher import CatcherAddress, MailCatcher
 from tests.servers import SmtpServer
 from tests.worker_fixtures import TEST_SENDER
 from worker.channels import Channels
-from worker.mail import EmailChannel
-from worker.sms import OutboxSms
+from worker.settings import MailSettings, SmsSettings, WorkerSettings
+from worker.wiring import build_channels
 
 
 @pytest.fixture(autouse=True)
@@ -28,10 +29,10 @@ def empty_queue(io_loop, db: Database) -> None:
 
 
 @pytest.fixture
-def catcher(io_loop, db: Database):
+def catcher(io_loop, db: Database) -> Iterator[CatcherAddress]:
     catcher = MailCatcher(db)
-    port = io_loop.run_sync(catcher.start)
-    yield port
+    address = io_loop.run_sync(catcher.start)
+    yield address
     io_loop.run_sync(catcher.stop)
 
 
@@ -48,16 +49,18 @@ async def _until_status(db: Database, job_id, status: str) -> None:
         await asyncio.sleep(0.05)
 
 
+def channels_as_wired(db: Database, catcher: CatcherAddress | None, **mail: object) -> Channels:
+    """The channels server.py would build: the given mail settings, no SMS provider."""
+    settings = MailSettings(mail_from=TEST_SENDER, **mail)  # type: ignore[arg-type]
+    return build_channels(settings, SmsSettings(), WorkerSettings(concurrency=2, send_timeout=5), db, catcher)
+
+
 async def test_mail_catcher_keeps_worker_mail_under_its_salon(
-    db, make_salon, make_booking, catcher: int, start_worker
+    db, make_salon, make_booking, catcher: CatcherAddress, start_worker
 ) -> None:
     new = await make_salon(name="Catch Me")
-    channels = Channels(
-        email=EmailChannel(host="127.0.0.1", port=catcher, sender=TEST_SENDER, connections=2, timeout=5),
-        sms=OutboxSms(db, sender="", region="GB"),
-    )
     booked = await make_booking(new.salon)
-    await start_worker(channels=channels)
+    await start_worker(channels=channels_as_wired(db, catcher))
     await _until_status(db, booked.jobs[0].id, "completed")
     [kept] = await outbox.list_for_salon(db, new.salon.id)
     assert kept.channel == "email"
@@ -65,23 +68,41 @@ async def test_mail_catcher_keeps_worker_mail_under_its_salon(
     assert kept.message_id == f"<{booked.jobs[0].id}.email@salonbook.test>"
     assert kept.recipients == ("ann@example.com",)
     assert "Content-Type: text/calendar" in kept.body
+    assert f"X-Salonbook-Salon: {new.salon.id}" in kept.body, "the catcher files it by the salon it names"
     assert await outbox.get(db, new.salon.id, kept.id) == kept
     other = await make_salon()
     assert await outbox.get(db, other.salon.id, kept.id) is None
+    [attempt] = (await jobs.get_job(db, new.salon.id, booked.jobs[0].id)).history
+    assert attempt.detail == "kept in the outbox (no mail server configured)"
 
 
-async def test_mail_catcher_keeps_foreign_mail_without_a_salon(db, catcher: int) -> None:
-    await aiosmtplib.send(
-        "From: a@example.com\r\nTo: b@example.com\r\nSubject: hello\r\nX-Salonbook-Salon: not-a-uuid\r\n\r\nhi\r\n",
-        sender="a@example.com",
-        recipients=["b@example.com"],
-        hostname="127.0.0.1",
-        port=catcher,
+async def test_a_real_mail_server_is_not_told_the_salon(
+    db, make_salon, make_booking, smtp_server: SmtpServer, catcher: CatcherAddress, start_worker
+) -> None:
+    new = await make_salon()
+    await make_booking(new.salon)
+    await start_worker(channels=channels_as_wired(db, catcher, smtp_host="127.0.0.1", smtp_port=smtp_server.port))
+    [message] = await smtp_server.wait_for(1)
+    assert message["X-Salonbook-Salon"] is None
+    assert not [name for name in message if "salon" in name.lower()]
+    assert await db.fetch_all("SELECT id FROM outbox_messages") == [], "nothing went to the catcher either"
+
+
+async def test_mail_catcher_refuses_mail_without_the_workers_login(db, make_salon, catcher: CatcherAddress) -> None:
+    victim = await make_salon()
+    forged = (
+        f"From: a@example.com\r\nTo: b@example.com\r\nSubject: pay here\r\nX-Salonbook-Salon: {victim.salon.id}\r\n"
+        "\r\nhi\r\n"
     )
-    [row] = await db.fetch_all("SELECT * FROM outbox_messages")
-    assert row["salon_id"] is None
-    assert row["subject"] == "hello"
-    assert row["sender"] == "a@example.com"
+    route = {"sender": "a@example.com", "recipients": ["b@example.com"], "hostname": catcher.host, "port": catcher.port}
+    with pytest.raises(aiosmtplib.SMTPSenderRefused) as stranger:
+        await aiosmtplib.send(forged, **route)
+    assert stranger.value.code == 530
+    with pytest.raises(aiosmtplib.SMTPAuthenticationError) as guesser:
+        await aiosmtplib.send(forged, **route, username=catcher.username, password="a guess")
+    assert guesser.value.code == 535
+    assert await db.fetch_all("SELECT id FROM outbox_messages") == [], "stored nowhere"
+    assert await outbox.list_for_salon(db, victim.salon.id) == []
 
 
 async def test_job_list_history_and_counts_for_the_salon(
@@ -112,7 +133,7 @@ async def test_job_list_history_and_counts_for_the_salon(
 
     detail = await jobs.get_job(db, ours.salon.id, failed.jobs[0].id)
     assert [(a.attempt, a.channel, a.outcome) for a in detail.history] == [(1, "email", "permanent")]
-    assert detail.history[0].detail == "SMTP 550 5.1.1 mailbox unavailable for ann@example.com"
+    assert detail.history[0].detail == "the mail server refused ann@example.com: 550 5.1.1 mailbox unavailable"
     with pytest.raises(NotFound):
         await jobs.get_job(db, theirs.salon.id, failed.jobs[0].id)
 
@@ -139,7 +160,7 @@ async def test_retry_gives_a_failed_job_its_attempts_again(
     smtp_server.refuse("ann@example.com", "550 5.1.1 mailbox unavailable")
     booked = await make_booking(new.salon)
     job_id = booked.jobs[0].id
-    await start_worker(smtp=smtp_server)
+    worker = await start_worker(smtp=smtp_server)
     await _until_status(db, job_id, "failed")
     with pytest.raises(Conflict):
         await jobs.cancel_job(db, new.salon.id, job_id)
@@ -148,10 +169,14 @@ async def test_retry_gives_a_failed_job_its_attempts_again(
         await jobs.retry_job(db, other.salon.id, job_id)
 
     smtp_server.accept("ann@example.com")  # the mailbox is fixed
+    await worker.stop()  # else it may claim the job between the retry and our look at it
     retried = await jobs.retry_job(db, new.salon.id, job_id)
     assert retried.status == "pending"
     assert retried.attempts == 0
-    assert retried.error == "email: SMTP 550 5.1.1 mailbox unavailable for ann@example.com"  # until the next try
+    assert (
+        retried.error == "email: the mail server refused ann@example.com: 550 5.1.1 mailbox unavailable"
+    )  # until retried
+    await start_worker(smtp=smtp_server)
     await smtp_server.wait_for(1)
     await _until_status(db, job_id, "completed")
     with pytest.raises(Conflict, match="completed"):

@@ -1,9 +1,17 @@
-"""Email over SMTP with a few reused connections (aiosmtplib)."""
+"""Email over SMTP with a few reused connections (aiosmtplib).
+
+What each attempt says is written for the salon's job history, in words a
+receptionist reads ("accepted by the mail server", "the mail server refused
+ann@example.com: 550 5.1.1 no such mailbox"); which server, port and session
+said it goes to the log.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
+import os
 import socket
 
 import aiosmtplib
@@ -12,11 +20,17 @@ from worker.channels import Permanent, Skipped, Transient
 from worker.delivery import Delivery
 from worker.messages import render_email
 
+log = logging.getLogger(__name__)
+
 _TLS_PORTS = {"tls": 465}
 
 
 class EmailChannel:
-    """Sends each delivery as one email; keeps up to ``connections`` SMTP sessions open between sends."""
+    """Sends each delivery as one email; keeps up to ``connections`` SMTP sessions open between sends.
+
+    ``to_outbox`` says the server is the built-in mail catcher: only then does a message name its salon
+    (the catcher files it by that header; a real mail server has no business knowing our ids).
+    """
 
     name = "email"
 
@@ -31,6 +45,7 @@ class EmailChannel:
         username: str = "",
         password: str = "",
         tls: str = "none",
+        to_outbox: bool = False,
     ) -> None:
         if tls not in ("none", "starttls", "tls"):
             raise ValueError(f"--smtp_tls must be none, starttls or tls, not {tls!r}")
@@ -40,6 +55,12 @@ class EmailChannel:
         self._envelope_from = email.utils.parseaddr(sender)[1]
         self._login = (username, password) if username else (None, None)
         self._tls = tls
+        self._to_outbox = to_outbox
+        # How the job history names the far end, and what it says when a message got there.
+        self._server = "the outbox" if to_outbox else "the mail server"
+        self._accepted = (
+            "kept in the outbox (no mail server configured)" if to_outbox else "accepted by the mail server"
+        )
         self._local_hostname = socket.getfqdn()  # once, here: it may ask DNS
         self._slots = asyncio.Semaphore(connections)
         self._idle: list[aiosmtplib.SMTP] = []
@@ -62,50 +83,73 @@ class EmailChannel:
         if not recipient:
             raise Skipped("client has no email address")
         utf8 = not recipient.isascii()  # such an address needs an SMTPUTF8 session, as send_message would ask
-        message = render_email(delivery, self.sender, utf8=utf8)
+        message = render_email(delivery, self.sender, utf8=utf8, salon_header=self._to_outbox)
         options = ["SMTPUTF8", "BODY=8BITMIME"] if utf8 else []
         async with self._slots:
             if self._idle:
                 try:
-                    return await self._transmit(self._idle.pop(), message, recipient, options, reused=True)
+                    return await self._transmit(self._idle.pop(), delivery, message, recipient, options, reused=True)
                 except _IdleSessionDropped:
                     pass  # the server closed a session we kept idle: one fresh one
-            return await self._transmit(self._new_client(), message, recipient, options, reused=False)
+            return await self._transmit(self._new_client(), delivery, message, recipient, options, reused=False)
 
     async def _transmit(
-        self, client: aiosmtplib.SMTP, message: bytes, recipient: str, options: list[str], *, reused: bool
+        self,
+        client: aiosmtplib.SMTP,
+        delivery: Delivery,
+        message: bytes,
+        recipient: str,
+        options: list[str],
+        *,
+        reused: bool,
     ) -> str:
         reusable = False
+        server = self._server
         try:
             async with asyncio.timeout(self.timeout):
                 if not client.is_connected:
                     await client.connect()
                 _, response = await client.sendmail(self._envelope_from, [recipient], message, mail_options=options)
             reusable = True
-            return f"accepted by {self.host}:{self.port} for {recipient}: {response}"
+            log.info(
+                "job %s: %s:%d took the email for %s: %s", delivery.job.id, self.host, self.port, recipient, response
+            )
+            return self._accepted
         except aiosmtplib.SMTPRecipientsRefused as exc:
             reusable = True  # aiosmtplib reset the envelope; the session is fine
             refused = exc.recipients[0]
-            raise _by_code(refused.code, f"SMTP {refused.code} {refused.message} for {recipient}") from None
-        except (aiosmtplib.SMTPDataError, aiosmtplib.SMTPSenderRefused) as exc:
+            self._log_failure(delivery, exc)
+            raise _by_code(refused.code, f"{server} refused {recipient}: {refused.code} {refused.message}") from None
+        except aiosmtplib.SMTPDataError as exc:
             reusable = True
-            detail = f"SMTP {exc.code} {exc.message} for {recipient}"
+            self._log_failure(delivery, exc)
+            raise _by_code(exc.code, f"{server} refused the message to {recipient}: {exc.code} {exc.message}") from None
+        except aiosmtplib.SMTPSenderRefused as exc:
+            reusable = True
+            self._log_failure(delivery, exc)
             # A refused sender is our configuration, not the recipient: worth retrying after a fix.
-            raise (
-                _by_code(exc.code, detail) if isinstance(exc, aiosmtplib.SMTPDataError) else Transient(detail)
-            ) from None
-        except TimeoutError:
-            raise Transient(f"no answer from {self.host}:{self.port} within {self.timeout:g} s") from None
+            raise Transient(f"{server} refused the sender {exc.sender}: {exc.code} {exc.message}") from None
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            self._log_failure(delivery, exc)
+            raise Transient(f"{server} refused our login: {exc.code} {exc.message}") from None
+        except TimeoutError as exc:
+            self._log_failure(delivery, exc)
+            raise Transient(f"no answer from {server} within {self.timeout:g} s") from None
         except aiosmtplib.SMTPServerDisconnected as exc:
             if reused:
                 raise _IdleSessionDropped from exc
-            raise Transient(f"{self.host}:{self.port} hung up: {_describe(exc)}") from None
+            self._log_failure(delivery, exc)
+            raise Transient(f"{server} hung up") from None
         except (aiosmtplib.SMTPException, OSError) as exc:
-            raise Transient(f"cannot talk to {self.host}:{self.port}: {_describe(exc)}") from None
+            self._log_failure(delivery, exc)
+            raise Transient(f"could not reach {server}: {_why(exc)}") from None
         except ValueError as exc:  # aiosmtplib refuses an address it cannot send safely
             raise Permanent(f"cannot send to {recipient!r}: {exc}") from None
         finally:
             self._put_back(client, reusable)
+
+    def _log_failure(self, delivery: Delivery, exc: BaseException) -> None:
+        log.warning("job %s: email via %s:%d failed: %r", delivery.job.id, self.host, self.port, exc)
 
     def _put_back(self, client: aiosmtplib.SMTP, reusable: bool) -> None:
         if reusable and client.is_connected:
@@ -127,7 +171,15 @@ def _by_code(code: int, detail: str) -> Exception:
     return Permanent(detail) if code >= 500 else Transient(detail)
 
 
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, aiosmtplib.SMTPResponseException):
-        return f"SMTP {exc.code} {exc.message}"
-    return str(exc) or type(exc).__name__
+def _why(exc: BaseException) -> str:
+    """Why a server could not be reached, without its address: the socket's error, which aiosmtplib wraps."""
+    cause = exc.__cause__ if isinstance(exc, aiosmtplib.SMTPConnectError) and exc.__cause__ else exc
+    if isinstance(cause, aiosmtplib.SMTPResponseException):
+        return f"{cause.code} {cause.message}"
+    if isinstance(cause, aiosmtplib.SMTPServerDisconnected):
+        return "it hung up"
+    if isinstance(cause, socket.gaierror):
+        return "its host name was not found"
+    if isinstance(cause, OSError) and cause.errno:
+        return os.strerror(cause.errno).lower()  # e.g. "connection refused"
+    return str(cause) or type(cause).__name__

@@ -101,24 +101,26 @@ def _context(delivery: Delivery) -> dict[str, Any]:
     }
 
 
-def render_email(delivery: Delivery, sender: str, *, utf8: bool = False) -> bytes:
+def render_email(delivery: Delivery, sender: str, *, utf8: bool = False, salon_header: bool = False) -> bytes:
     """The whole email for a delivery to the client's address, as the bytes to send.
 
     ``utf8`` writes addresses in UTF-8 (for an SMTPUTF8 session) instead of refusing them.
+    ``salon_header`` names the salon in a header, for the built-in mail catcher only.
     """
     context = _context(delivery)
     message = EmailMessage(_POLICY)
-    salon = _one_line(delivery.salon_name)
     subject = translations(delivery.language).gettext(delivery.kind.subject)
-    message["Subject"] = subject.format(salon=salon, time=context["time"])
-    message["From"] = _shared("From", sender)
-    client = _one_line(f"{delivery.client_first_name} {delivery.client_last_name}")
+    message["Subject"] = subject.format(salon=_one_line(delivery.salon_name), time=context["time"])
+    message["From"] = _shared("From", _sender_address(sender))
+    client = header_name(f"{delivery.client_first_name} {delivery.client_last_name}")
     message["To"] = email.utils.formataddr((client, delivery.client_email or ""))
     if delivery.salon_email:
+        salon = header_name(delivery.salon_name)
         message["Reply-To"] = _shared("Reply-To", email.utils.formataddr((salon, delivery.salon_email)))
     message["Date"] = email.utils.formatdate(localtime=False)
     message["Message-ID"] = message_id(delivery.job.id, sender)
-    message[SALON_HEADER] = _shared(SALON_HEADER, str(delivery.job.salon_id))
+    if salon_header:
+        message[SALON_HEADER] = _shared(SALON_HEADER, str(delivery.job.salon_id))
     message["MIME-Version"] = _shared("MIME-Version", "1.0")
     texts = [
         _text_part("plain", _render(f"email/{delivery.kind.name}.txt", context)),
@@ -145,6 +147,26 @@ def render_email(delivery: Delivery, sender: str, *, utf8: bool = False) -> byte
 def _one_line(name: str) -> str:
     """A typed name as one line: a stray line break becomes a space instead of a refused header."""
     return " ".join(name.split())
+
+
+# A display name with these can read as another address or a second recipient ('Ann, <boss@example.com>'), even
+# quoted as the email package quotes it; a name loses nothing a person needs without them.
+_NOT_IN_DISPLAY_NAMES = str.maketrans("", "", '"<>,')
+
+
+def header_name(name: str) -> str:
+    """A typed name as an address header's display name: one line, without quotes, angle brackets or commas."""
+    return _one_line(name.translate(_NOT_IN_DISPLAY_NAMES))
+
+
+@functools.lru_cache(maxsize=16)
+def _sender_address(sender: str) -> str:
+    """The configured sender with its display name cleaned as any other; as given unless it is one address."""
+    parsed = email.utils.getaddresses([sender])
+    if len(parsed) != 1 or "@" not in parsed[0][1]:
+        return sender
+    name, address = parsed[0]
+    return email.utils.formataddr((header_name(name), address))
 
 
 def _render(template: str, context: dict[str, Any]) -> str:

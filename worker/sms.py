@@ -1,17 +1,25 @@
-"""SMS through a Twilio-compatible HTTP API, or kept in the outbox when no provider is set."""
+"""SMS through a Twilio-compatible HTTP API, or kept in the outbox when no provider is set.
+
+Attempt details are for the salon's job history ("accepted by the SMS provider"; a refusal in the
+provider's own words); the provider's message id and address go to the log.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import urllib.parse
 
-from tornado.httpclient import AsyncHTTPClient
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from db import Database
 from outbox import messages as outbox
 from worker.channels import Permanent, Transient, e164
 from worker.delivery import Delivery
 from worker.messages import render_sms
+
+log = logging.getLogger(__name__)
 
 
 class TwilioSms:
@@ -32,28 +40,39 @@ class TwilioSms:
     async def send(self, delivery: Delivery) -> str:
         to = e164(delivery.client_phone, self.region)
         body = urllib.parse.urlencode({"To": to, "From": self.sender, "Body": render_sms(delivery)})
-        response = await AsyncHTTPClient().fetch(
-            self.url,
-            method="POST",
-            body=body,
-            raise_error=False,
-            auth_username=self._auth[0],
-            auth_password=self._auth[1],
-            connect_timeout=self.timeout,
-            request_timeout=self.timeout,
-        )
-        if response.code == 599:  # Tornado's code for "no HTTP answer at all"
-            raise Transient(f"cannot reach the SMS provider: {response.error}")
+        try:
+            response = await AsyncHTTPClient().fetch(
+                self.url,
+                method="POST",
+                body=body,
+                raise_error=False,
+                auth_username=self._auth[0],
+                auth_password=self._auth[1],
+                connect_timeout=self.timeout,
+                request_timeout=self.timeout,
+            )
+        except (OSError, HTTPClientError) as exc:  # no HTTP answer at all: raise_error=False still raises these
+            log.warning("job %s: SMS via %s failed: %r", delivery.job.id, self.url, exc)
+            raise Transient(f"could not reach the SMS provider: {_why(exc)}") from None
         said = _provider_message(response.body)
+        log_level = logging.INFO if 200 <= response.code < 300 else logging.WARNING
+        log.log(log_level, "job %s: SMS for %s: %s answered %d %s", delivery.job.id, to, self.url, response.code, said)
         if 200 <= response.code < 300:
-            return f"accepted by the SMS provider for {to}{': ' + said if said else ''}"
-        detail = f"SMS provider answered HTTP {response.code}{': ' + said if said else ''} for {to}"
+            return "accepted by the SMS provider"
+        words = f"{said} (HTTP {response.code})" if said else f"HTTP {response.code}"
         if response.code >= 500 or response.code == 429:
-            raise Transient(detail)
-        raise Permanent(detail)
+            raise Transient(f"the SMS provider could not take the message to {to} for now: {words}")
+        raise Permanent(f"the SMS provider refused the message to {to}: {words}")
 
     async def close(self) -> None:
         """Nothing to close: Tornado's shared HTTP client belongs to the IOLoop."""
+
+
+def _why(exc: OSError | HTTPClientError) -> str:
+    """Why the provider could not be reached, without its address: "connection refused", "timeout while connecting"."""
+    if isinstance(exc, HTTPClientError):
+        return (exc.message or str(exc)).lower()
+    return os.strerror(exc.errno).lower() if exc.errno and exc.errno > 0 else str(exc) or type(exc).__name__
 
 
 def _provider_message(body: bytes | None) -> str:
@@ -89,7 +108,7 @@ class OutboxSms:
             message_id=f"<{delivery.job.id}.sms@salonbook>",
             body=render_sms(delivery),
         )
-        return f"kept in the outbox for {to} (no SMS provider configured)"
+        return "kept in the outbox (no SMS provider configured)"
 
     async def close(self) -> None:
         """Nothing to close: the database pool belongs to the caller."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from db import Database
+from outbox.catcher import CatcherAddress
 from worker.channels import Channel, Channels
 from worker.mail import EmailChannel
 from worker.settings import MailSettings, SmsSettings, WorkerSettings
@@ -10,25 +11,35 @@ from worker.sms import OutboxSms, TwilioSms
 
 
 def build_channels(
-    mail: MailSettings, sms: SmsSettings, worker: WorkerSettings, db: Database, outbox_smtp_port: int | None
+    mail: MailSettings, sms: SmsSettings, worker: WorkerSettings, db: Database, catcher: CatcherAddress | None
 ) -> Channels:
-    """Email to ``smtp_host``, else to the mail catcher on ``outbox_smtp_port``; SMS to the provider, else outbox."""
+    """Email to ``smtp_host``, else to this process's mail catcher (with its login, and the salon named in a
+    header so the catcher can file it); SMS to the provider, else the outbox."""
+    email: EmailChannel
     if mail.smtp_host:
-        host, port = mail.smtp_host, mail.smtp_port
-    elif outbox_smtp_port:
-        host, port = "127.0.0.1", outbox_smtp_port
+        email = EmailChannel(
+            host=mail.smtp_host,
+            port=mail.smtp_port,
+            sender=mail.mail_from,
+            connections=worker.concurrency,
+            timeout=worker.send_timeout,
+            username=mail.smtp_username,
+            password=mail.smtp_password,
+            tls=mail.smtp_tls,
+        )
+    elif catcher is not None:
+        email = EmailChannel(
+            host=catcher.host,
+            port=catcher.port,
+            sender=mail.mail_from,
+            connections=worker.concurrency,
+            timeout=worker.send_timeout,
+            username=catcher.username,
+            password=catcher.password,
+            to_outbox=True,
+        )
     else:
-        raise ValueError("no --smtp_host and no mail catcher port: email has nowhere to go")
-    email = EmailChannel(
-        host=host,
-        port=port,
-        sender=mail.mail_from,
-        connections=worker.concurrency,
-        timeout=worker.send_timeout,
-        username=mail.smtp_username if mail.smtp_host else "",
-        password=mail.smtp_password if mail.smtp_host else "",
-        tls=mail.smtp_tls if mail.smtp_host else "none",
-    )
+        raise ValueError("no --smtp_host and no mail catcher: email has nowhere to go")
     text: Channel
     if sms.sms_provider_url:
         text = TwilioSms(

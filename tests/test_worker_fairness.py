@@ -1,0 +1,116 @@
+"""Fair claiming: salons take turns in every batch, so one salon's backlog cannot hold up another salon's mail."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import datetime as dt
+import uuid
+
+import pytest
+
+from db import Database
+from jobqueue import claims
+
+
+@pytest.fixture(autouse=True)
+def empty_queue(io_loop, db: Database) -> None:
+    io_loop.run_sync(lambda: db.execute("TRUNCATE notification_jobs, notification_attempts, workers, outbox_messages"))
+
+
+async def queue_jobs(
+    db: Database, salon_id: uuid.UUID, count: int, first_due: dt.datetime, apart: float = 0.001
+) -> list[uuid.UUID]:
+    """``count`` confirmations for one client of the salon, due ``apart`` seconds apart from ``first_due``."""
+    async with db.transaction() as cur:
+        await cur.execute(
+            """WITH cl AS (INSERT INTO clients (salon_id, first_name, email, opted_in_reminders)
+                           VALUES (%(salon)s, 'Ann', 'ann@example.com', true) RETURNING id)
+               INSERT INTO notification_jobs (salon_id, client_id, type, channels, run_at)
+               SELECT %(salon)s, cl.id, 'booking_confirmation', '{email}', %(first)s + n * %(apart)s * interval '1 s'
+                 FROM cl, generate_series(0, %(count)s - 1) AS n
+                ORDER BY n
+               RETURNING id""",
+            {"salon": salon_id, "count": count, "first": first_due, "apart": apart},
+        )
+        return [row["id"] for row in await cur.fetchall()]
+
+
+def ago(**delta: float) -> dt.datetime:
+    return dt.datetime.now(dt.UTC) - dt.timedelta(**delta)
+
+
+async def test_another_salons_job_is_taken_in_the_first_batch_after_it_became_due(db, make_salon) -> None:
+    busy, quiet = (await make_salon()).salon, (await make_salon()).salon
+    backlog = await queue_jobs(db, busy.id, 2000, ago(hours=2))  # all due, the newest over an hour ago
+    [waiting] = await queue_jobs(db, quiet.id, 1, ago(hours=-1))  # due in an hour: not yet
+
+    first = await claims.claim_due(db, "w", 10)
+    assert [job.id for job in first] == backlog[:10], "the busy salon's oldest jobs, in order"
+
+    await db.execute("UPDATE notification_jobs SET run_at = now() WHERE id = %s", (waiting,))  # due now, after all 2000
+    second = await claims.claim_due(db, "w", 10)
+    assert waiting in [job.id for job in second], "taken in the first batch after it became due, not after 2000 others"
+    assert len(second) == 10, "the rest of the batch is the busy salon's"
+    assert [job.id for job in second if job.id != waiting] == backlog[10:19]
+
+    taken = [job.id for job in first + second]
+    while batch := await claims.claim_due(db, "w", 10):
+        taken += [job.id for job in batch]
+    assert sorted(taken) == sorted([*backlog, waiting]), "every job once, none twice"
+
+
+async def test_salons_take_turns_within_a_batch_and_fill_it(db, make_salon) -> None:
+    first, second, third = [(await make_salon()).salon for _ in range(3)]
+    jobs = {
+        first.id: await queue_jobs(db, first.id, 20, ago(minutes=30)),  # the oldest due job: its turn comes first
+        second.id: await queue_jobs(db, second.id, 20, ago(minutes=20)),
+        third.id: await queue_jobs(db, third.id, 1, ago(minutes=10)),
+    }
+    batch = await claims.claim_due(db, "w", 10)
+    by_salon = collections.defaultdict(list)
+    for job in batch:
+        by_salon[job.salon_id].append(job.id)
+    assert {salon: len(ids) for salon, ids in by_salon.items()} == {first.id: 5, second.id: 4, third.id: 1}
+    for salon, ids in by_salon.items():
+        assert sorted(ids, key=jobs[salon].index) == jobs[salon][: len(ids)], "each salon's oldest jobs first"
+
+
+async def test_only_due_jobs_with_attempts_left_are_claimed(db, make_salon) -> None:
+    salon = (await make_salon()).salon
+    due, spent, later = (
+        await queue_jobs(db, salon.id, 1, ago(minutes=1)),
+        await queue_jobs(db, salon.id, 1, ago(minutes=2)),
+        await queue_jobs(db, salon.id, 1, ago(minutes=-5)),
+    )
+    await db.execute("UPDATE notification_jobs SET attempts = max_attempts WHERE id = %s", (spent[0],))
+    assert [job.id for job in await claims.claim_due(db, "w", 10)] == due
+    assert await claims.claim_due(db, "w", 10) == []
+    row = await db.fetch_one("SELECT status FROM notification_jobs WHERE id = %s", (later[0],))
+    assert row["status"] == "pending"
+
+
+async def test_three_concurrent_claimers_take_each_job_exactly_once(db, make_salon) -> None:
+    salons = [(await make_salon()).salon for _ in range(3)]
+    queued = [
+        *await queue_jobs(db, salons[0].id, 600, ago(hours=1), apart=0),  # a burst: all due at one instant
+        *await queue_jobs(db, salons[1].id, 60, ago(minutes=30)),
+        *await queue_jobs(db, salons[2].id, 6, ago(minutes=1)),
+    ]
+
+    async def claimer(name: str) -> list[claims.ClaimedJob]:
+        taken: list[claims.ClaimedJob] = []
+        while batch := await claims.claim_due(db, name, 10):
+            taken += batch
+        return taken
+
+    shares = await asyncio.gather(*(claimer(name) for name in ("a", "b", "c")))
+    leftovers = await claimer("d")  # a claimer stops at its first empty batch, which a race can bring early
+    taken = collections.Counter(job.id for share in [*shares, leftovers] for job in share)
+    assert [job_id for job_id, times in taken.items() if times > 1] == [], "no job taken twice"
+    assert set(taken) == set(queued), "and none left behind"
+    assert {job.attempts for share in shares for job in share} == {1}
+    assert sum(1 for share in shares if share) >= 2, "the claimers worked side by side"
+    rows = await db.fetch_all("SELECT locked_by, count(*) AS n FROM notification_jobs GROUP BY locked_by")
+    assert sum(row["n"] for row in rows) == len(queued)
+    assert {row["locked_by"] for row in rows} <= {"a", "b", "c", "d"}
