@@ -135,13 +135,13 @@ CREATE INDEX clients_salon_name ON clients (salon_id, first_name, last_name, id)
 CREATE TABLE appointments (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     salon_id    uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
-    client_id   uuid NOT NULL,
+    client_id   uuid,  -- none only while 'held' (an online booking waiting for its code)
     staff_id    uuid NOT NULL,
     service_id  uuid NOT NULL,
     start_time  timestamptz NOT NULL,
     end_time    timestamptz NOT NULL,
     status      text NOT NULL DEFAULT 'booked'
-                CHECK (status IN ('booked', 'cancelled', 'completed', 'no_show')),
+                CHECK (status IN ('held', 'booked', 'cancelled', 'completed', 'no_show')),
     notes       text NOT NULL DEFAULT '',
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now(),
@@ -149,7 +149,12 @@ CREATE TABLE appointments (
     -- and DTSTAMP of the notices about it, so no two of them tie.
     revision    integer NOT NULL DEFAULT 0,
     revised_at  timestamptz NOT NULL DEFAULT date_trunc('second', now()),
+    source               text NOT NULL DEFAULT 'front_desk' CHECK (source IN ('front_desk', 'online', 'api')),
+    cancelled_by         text CHECK (cancelled_by IN ('client', 'salon')),
+    moved_by             text CHECK (moved_by IN ('client', 'salon')),  -- the latest move
+    client_confirmed_at  timestamptz,
     CHECK (start_time < end_time),
+    CONSTRAINT appointments_client_known CHECK (status = 'held' OR client_id IS NOT NULL),
     CONSTRAINT appointments_client_fkey FOREIGN KEY (salon_id, client_id) REFERENCES clients (salon_id, id),
     CONSTRAINT appointments_staff_fkey FOREIGN KEY (salon_id, staff_id) REFERENCES staff (salon_id, id),
     CONSTRAINT appointments_service_fkey FOREIGN KEY (salon_id, service_id) REFERENCES services (salon_id, id),
@@ -157,9 +162,25 @@ CREATE TABLE appointments (
     -- staff id fail on its foreign key (404) instead of revealing when they are busy.
     CONSTRAINT appointments_no_overlap EXCLUDE USING gist (
         salon_id WITH =, staff_id WITH =, tstzrange(start_time, end_time) WITH &&
-    ) WHERE (status = 'booked')
+    ) WHERE (status IN ('booked', 'held'))
 );
 CREATE INDEX appointments_salon_day ON appointments (salon_id, start_time);
+
+-- An online booking's details while it waits for its code; the worker deletes lapsed holds.
+CREATE TABLE holds (
+    appointment_id      uuid PRIMARY KEY REFERENCES appointments ON DELETE CASCADE,
+    code_hash           bytea NOT NULL,
+    wrong_codes         integer NOT NULL DEFAULT 0,
+    expires_at          timestamptz NOT NULL,
+    first_name          text NOT NULL,
+    last_name           text NOT NULL DEFAULT '',
+    email               text,
+    phone               text,
+    opted_in_reminders  boolean NOT NULL DEFAULT false,
+    client_address      text NOT NULL DEFAULT '',
+    created_at          timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX holds_expires ON holds (expires_at);
 CREATE INDEX appointments_client ON appointments (client_id);
 
 -- The notification queue. A job is claimed by one worker (locked_by,
@@ -172,7 +193,7 @@ CREATE TABLE notification_jobs (
     appointment_id  uuid REFERENCES appointments ON DELETE CASCADE,
     type            text NOT NULL CHECK (type IN ('booking_confirmation', 'reminder_24h',
                                                   'reminder_2h', 'cancellation', 'rescheduled',
-                                                  'team_invite')),
+                                                  'team_invite', 'salon_notice', 'booking_code')),
     payload         jsonb NOT NULL DEFAULT '{}',
     channels        text[] NOT NULL CHECK (channels <@ ARRAY['email', 'sms'] AND channels <> '{}'),
     channels_done   text[] NOT NULL DEFAULT '{}',
@@ -187,7 +208,7 @@ CREATE TABLE notification_jobs (
     created_at      timestamptz NOT NULL DEFAULT now(),
     updated_at      timestamptz NOT NULL DEFAULT now(),
     processed_at    timestamptz,
-    CONSTRAINT notification_jobs_recipient CHECK (client_id IS NOT NULL OR payload ? 'email')
+    CONSTRAINT notification_jobs_recipient CHECK (client_id IS NOT NULL OR payload ? 'email' OR payload ? 'phone')
 ) WITH (
     -- A queue table churns: vacuum it after a few hundred dead rows rather
     -- than after 20 % of the table, so claims keep scanning a small index.

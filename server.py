@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import config
-from booking import accounts
+from booking import accounts, installation
 from booking.errors import BookingError
 from config import options
 from db import Database, backups, migrations
@@ -128,7 +128,7 @@ async def start_web(
         db=db,
         worker=worker,
         backups=nightly,
-        cookie_secret=options.cookie_secret or await accounts.signing_secret(db),
+        cookie_secret=options.cookie_secret or await installation.signing_secret(db),
         settings=config.load(WebSettings),
         outbox_enabled=catcher is not None,
     )

@@ -280,17 +280,6 @@ async def change_password(
         return await sessions.end_others(cur, user_id, keep_session)
 
 
-async def signing_secret(db: Database) -> str:
-    """The key that signs session cookies, made once and shared by every process."""
-    await db.execute(
-        "INSERT INTO secrets (name, value) VALUES ('cookie_secret', %s) ON CONFLICT (name) DO NOTHING",
-        (secrets.token_urlsafe(48),),
-    )
-    row = await db.fetch_row("SELECT value FROM secrets WHERE name = 'cookie_secret'")
-    secret: str = row["value"]
-    return secret
-
-
 class TokenCache:
     """Salons by API token, remembered briefly: a busy client need not cost a query per request.
 

@@ -17,10 +17,10 @@ import psycopg2.errors
 
 from booking import fields, notifications, staff
 from booking.clients import ERASED
-from booking.errors import Conflict, Invalid, NotFound, OutsideHours, SlotTaken
+from booking.errors import Conflict, Invalid, NotFound, OutsideHours, SlotTaken, TooLate
 from booking.locales import wall_clock
 from booking.models import Appointment, Client, Revision, Salon, display_name
-from booking.notice_types import ABOUT_BOOKING
+from booking.notice_types import ABOUT_BOOKING, SALON_NOTICE
 from db import Database, Row
 from jobqueue import queue
 
@@ -107,31 +107,39 @@ async def _write(cur: aiopg.Cursor, sql: str, params: dict[str, object]) -> Row 
 # sends, so both grow strictly, even for changes within one second (DTSTAMP counts whole seconds).
 
 
-async def _set_status(cur: aiopg.Cursor, appointment_id: uuid.UUID, status: str) -> Revision:
+async def _set_status(
+    cur: aiopg.Cursor, appointment_id: uuid.UUID, status: str, cancelled_by: str | None = None
+) -> Revision:
     await cur.execute(
         """UPDATE appointments
-              SET status = %s, updated_at = now(), revision = revision + 1,
+              SET status = %s, cancelled_by = %s, updated_at = now(), revision = revision + 1,
                   revised_at = greatest(date_trunc('second', clock_timestamp()), revised_at + interval '1 second')
             WHERE id = %s
         RETURNING revision, revised_at""",
-        (status, appointment_id),
+        (status, cancelled_by, appointment_id),
     )
     row: Row = await cur.fetchone()
     return Revision(row["revision"], row["revised_at"])
 
 
 async def _move(
-    cur: aiopg.Cursor, appointment_id: uuid.UUID, start: dt.datetime, end: dt.datetime, staff_id: uuid.UUID
+    cur: aiopg.Cursor,
+    appointment_id: uuid.UUID,
+    start: dt.datetime,
+    end: dt.datetime,
+    staff_id: uuid.UUID,
+    moved_by: str,
 ) -> Revision:
     row = await _write(
         cur,
         """UPDATE appointments
               SET start_time = %(start)s, end_time = %(end)s, staff_id = %(staff)s, updated_at = now(),
+                  moved_by = %(by)s, client_confirmed_at = NULL,
                   revision = revision + 1,
                   revised_at = greatest(date_trunc('second', clock_timestamp()), revised_at + interval '1 second')
             WHERE id = %(id)s
         RETURNING revision, revised_at""",
-        {"id": appointment_id, "start": start, "end": end, "staff": staff_id},
+        {"id": appointment_id, "start": start, "end": end, "staff": staff_id, "by": moved_by},
     )
     assert row is not None, "the caller holds the row locked"
     return Revision(row["revision"], row["revised_at"])
@@ -146,8 +154,9 @@ async def book(
     service_id: uuid.UUID,
     start_time: dt.datetime,
     notes: str = "",
+    source: str = "front_desk",
 ) -> Appointment:
-    """Books an appointment and queues its confirmation and reminders."""
+    """Books an appointment and queues its confirmation and reminders; ``source`` says where (front_desk, api)."""
     now = _now()
     start_time = _checked_start(start_time, now)
     notes = fields.text(notes, "notes", required=False, max_length=MAX_NOTES)
@@ -157,9 +166,10 @@ async def book(
             cur,
             """WITH service AS (SELECT duration_minutes FROM services WHERE id = %(service)s AND salon_id = %(salon)s),
                booked AS (
-                   INSERT INTO appointments (salon_id, client_id, staff_id, service_id, start_time, end_time, notes)
+                   INSERT INTO appointments
+                          (salon_id, client_id, staff_id, service_id, start_time, end_time, notes, source)
                    SELECT %(salon)s, %(client)s, %(staff)s, %(service)s, %(start)s,
-                          %(start)s::timestamptz + make_interval(mins => duration_minutes), %(notes)s
+                          %(start)s::timestamptz + make_interval(mins => duration_minutes), %(notes)s, %(source)s
                      FROM service
                    RETURNING id, client_id, end_time, revision, revised_at)
                SELECT booked.id, booked.end_time, booked.revision, booked.revised_at,
@@ -172,6 +182,7 @@ async def book(
                 "service": service_id,
                 "start": start_time,
                 "notes": notes,
+                "source": source,
             },
         )
         if row is None:
@@ -213,22 +224,62 @@ async def _booked_for_update(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment
     return appointment
 
 
-async def cancel(db: Database, salon: Salon, appointment_id: uuid.UUID) -> Appointment:
-    """Cancels a booked appointment: its reminders stop and a cancellation notice is queued."""
+async def cancel(db: Database, salon: Salon, appointment_id: uuid.UUID, *, by: str = "salon") -> Appointment:
+    """Cancels a booked appointment: its reminders stop and a cancellation notice is queued.
+
+    ``by`` a client (through their link): only until the salon's cut-off, and the salon is told.
+    """
     now = _now()
     async with db.transaction() as cur:
         booked = await _booked_for_update(cur, salon.id, appointment_id)
-        revision = await _set_status(cur, appointment_id, "cancelled")
-        await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, "appointment was cancelled")
+        if by == "client":
+            _within_cutoff(booked.start_time, salon.cancel_cutoff_minutes, "cancelled", now)
+        revision = await _set_status(cur, appointment_id, "cancelled", cancelled_by=by)
+        await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment was cancelled by the {by}")
         client, _ = await _parts(cur, salon.id, booked.client_id, booked.staff_id, booked.service_id)
-        await queue.enqueue(
-            cur,
-            salon_id=salon.id,
-            client_id=client.id,
-            appointment_id=appointment_id,
-            jobs=notifications.for_cancellation(client, booked.start_time, booked.end_time, revision, now),
+        notices = notifications.for_cancellation(client, booked.start_time, booked.end_time, revision, now)
+        if by == "client":
+            notices += notifications.for_salon(
+                salon.email, "cancelled", appointment_id, client.name, booked.start_time, now
+            )
+        await _send(cur, salon, client.id, appointment_id, notices)
+        return await _read(cur, salon.id, appointment_id)
+
+
+async def confirm(db: Database, salon: Salon, appointment_id: uuid.UUID) -> Appointment:
+    """The client says "I'll be there": noted on the appointment, for the front desk to see."""
+    async with db.transaction() as cur:
+        booked = await _booked_for_update(cur, salon.id, appointment_id)
+        if booked.start_time <= _now():
+            raise Conflict("the appointment has already started")
+        await cur.execute(
+            "UPDATE appointments SET client_confirmed_at = coalesce(client_confirmed_at, now()) WHERE id = %s",
+            (appointment_id,),
         )
         return await _read(cur, salon.id, appointment_id)
+
+
+def _within_cutoff(start: dt.datetime, cutoff_minutes: int, what: str, now: dt.datetime) -> None:
+    """A client may change an appointment online only until the salon's cut-off before it."""
+    if now > start - dt.timedelta(minutes=cutoff_minutes):
+        raise TooLate(f"online, an appointment can be {what} until {_in_words(cutoff_minutes)} before it starts")
+
+
+def _in_words(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if rest or not hours:
+        return f"{minutes} minutes"
+    return "1 hour" if hours == 1 else f"{hours} hours"
+
+
+async def _send(
+    cur: aiopg.Cursor, salon: Salon, client_id: uuid.UUID, appointment_id: uuid.UUID, notices: list[queue.NewJob]
+) -> None:
+    """Queues the client's notices about the appointment, and the salon's own (which name it in their payload)."""
+    theirs = [notice for notice in notices if notice.type != SALON_NOTICE.name]
+    ours = [notice for notice in notices if notice.type == SALON_NOTICE.name]
+    await queue.enqueue(cur, salon_id=salon.id, client_id=client_id, appointment_id=appointment_id, jobs=theirs)
+    await queue.enqueue(cur, salon_id=salon.id, client_id=None, appointment_id=None, jobs=ours)
 
 
 async def reschedule(
@@ -239,17 +290,21 @@ async def reschedule(
     start_time: dt.datetime | None = None,
     staff_id: uuid.UUID | None = None,
     outside_hours: bool = True,
+    by: str = "salon",
 ) -> Appointment:
     """Moves a booked appointment; its reminders are planned anew and the client told.
 
     With ``outside_hours`` false a time outside the staff member's working hours is not moved to but
     answered with ``OutsideHours`` (the pages ask "move anyway?"); the API moves, as it books, regardless.
+    ``by`` a client (through their link): only until the salon's cut-off, and the salon is told.
     """
     now = _now()
     if start_time is not None:
         start_time = _checked_start(start_time, now)
     async with db.transaction() as cur:
         booked = await _booked_for_update(cur, salon.id, appointment_id)
+        if by == "client":
+            _within_cutoff(booked.start_time, salon.reschedule_cutoff_minutes, "moved", now)
         new_start = start_time or booked.start_time
         new_staff = staff_id or booked.staff_id
         if (new_start, new_staff) == (booked.start_time, booked.staff_id):
@@ -258,16 +313,15 @@ async def reschedule(
         new_end = new_start + duration
         if not outside_hours:
             await _check_hours(cur, salon, new_staff, new_start, new_end)
-        revision = await _move(cur, appointment_id, new_start, new_end, new_staff)
+        revision = await _move(cur, appointment_id, new_start, new_end, new_staff, by)
         moved_to = wall_clock(new_start, salon.zone, salon.locale)
         await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment moved to {moved_to}")
-        await queue.enqueue(
-            cur,
-            salon_id=salon.id,
-            client_id=client.id,
-            appointment_id=appointment_id,
-            jobs=notifications.for_reschedule(client, booked.start_time, new_start, new_end, revision, now),
-        )
+        notices = notifications.for_reschedule(client, booked.start_time, new_start, new_end, revision, now)
+        if by == "client":
+            notices += notifications.for_salon(
+                salon.email, "moved", appointment_id, client.name, new_start, now, previous_start=booked.start_time
+            )
+        await _send(cur, salon, client.id, appointment_id, notices)
         return await _read(cur, salon.id, appointment_id)
 
 
@@ -309,7 +363,7 @@ _SELECT_NAMED = """
     SELECT a.id, a.salon_id, a.client_id, a.staff_id, a.service_id, a.start_time, a.end_time, a.status, a.notes,
            c.first_name AS client_first_name, c.last_name AS client_last_name,
            s.first_name AS staff_first_name, s.last_name AS staff_last_name,
-           v.name AS service_name
+           v.name AS service_name, a.source, a.cancelled_by, a.moved_by, a.client_confirmed_at
       FROM appointments a
       JOIN clients c ON c.id = a.client_id
       JOIN staff s ON s.id = a.staff_id

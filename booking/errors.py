@@ -55,6 +55,12 @@ class Conflict(BookingError):
     code = "conflict"
 
 
+class TooLate(Conflict):
+    """Past the salon's cut-off for doing this online: the salon's phone is the way now."""
+
+    code = "too_late"
+
+
 class LimitReached(Conflict):
     """The salon holds as many of these as one salon may (a bound on every page's work)."""
 

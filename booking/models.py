@@ -171,7 +171,7 @@ class Revision:
 class Appointment:
     id: uuid.UUID
     salon_id: uuid.UUID
-    client_id: uuid.UUID
+    client_id: uuid.UUID  # (a held online booking has none yet; no answer shows one)
     staff_id: uuid.UUID
     service_id: uuid.UUID
     start_time: dt.datetime
@@ -183,3 +183,7 @@ class Appointment:
     client_name: str = ""
     staff_name: str = ""
     service_name: str = ""
+    source: str = "front_desk"  # front_desk, online or api: where it was booked
+    cancelled_by: str | None = None  # client or salon
+    moved_by: str | None = None  # who made the latest move: client or salon
+    client_confirmed_at: dt.datetime | None = None  # "I'll be there"

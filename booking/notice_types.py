@@ -27,6 +27,8 @@ class NoticeType:
     checked_at_send: bool
     lead: dt.timedelta | None = None  # a reminder: sent this long before the start
     ics_method: str | None = None  # the .ics invitation's METHOD, or None for no invitation
+    # Gives the client their link to confirm, move or cancel (booking.links): a booked appointment's notices.
+    manage_link: bool = False
 
     @property
     def is_reminder(self) -> bool:
@@ -40,6 +42,7 @@ CONFIRMATION = NoticeType(
     about_booking=True,
     checked_at_send=True,
     ics_method="REQUEST",
+    manage_link=True,
 )
 # "24 h" is 24 real hours (an absolute instant), so across a DST change it lands
 # at a different wall-clock hour than the appointment: 09:00 or 11:00 the day before.
@@ -50,6 +53,7 @@ REMINDER_24H = NoticeType(
     about_booking=True,
     checked_at_send=True,
     lead=dt.timedelta(hours=24),
+    manage_link=True,
 )
 REMINDER_2H = NoticeType(
     "reminder_2h",
@@ -58,6 +62,7 @@ REMINDER_2H = NoticeType(
     about_booking=True,
     checked_at_send=True,
     lead=dt.timedelta(hours=2),
+    manage_link=True,
 )
 CANCELLATION = NoticeType(
     "cancellation",
@@ -74,6 +79,7 @@ RESCHEDULED = NoticeType(
     about_booking=True,
     checked_at_send=True,
     ics_method="REQUEST",
+    manage_link=True,
 )
 
 # To a future colleague, not a client: the payload says to whom ("email") and where to accept ("link").
@@ -85,8 +91,28 @@ TEAM_INVITE = NoticeType(
     checked_at_send=False,
 )
 
+# To the salon's own email when a client cancels, moves or confirms: the payload says what and who.
+SALON_NOTICE = NoticeType(
+    "salon_notice",
+    label="Notice to the salon",
+    subject=N_("{salon}: a client changed an appointment"),
+    about_booking=False,
+    checked_at_send=False,
+)
+# The code that proves an online booking's email or phone is the client's: sent ahead of other notices.
+BOOKING_CODE = NoticeType(
+    "booking_code",
+    label="Online booking code",
+    subject=N_("Your booking code for {salon}"),
+    about_booking=False,
+    checked_at_send=False,
+)
+
 TYPES: dict[str, NoticeType] = {
-    kind.name: kind for kind in (CONFIRMATION, REMINDER_24H, REMINDER_2H, CANCELLATION, RESCHEDULED, TEAM_INVITE)
-}
+    kind.name: kind
+    for kind in (
+        CONFIRMATION, REMINDER_24H, REMINDER_2H, CANCELLATION, RESCHEDULED, TEAM_INVITE, SALON_NOTICE, BOOKING_CODE
+    )
+}  # fmt: skip
 REMINDERS: tuple[NoticeType, ...] = tuple(kind for kind in TYPES.values() if kind.is_reminder)
 ABOUT_BOOKING: tuple[str, ...] = tuple(name for name, kind in TYPES.items() if kind.about_booking)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from booking.models import Client, Revision
-from booking.notice_types import CANCELLATION, CONFIRMATION, REMINDERS, RESCHEDULED
+from booking.notice_types import BOOKING_CODE, CANCELLATION, CONFIRMATION, REMINDERS, RESCHEDULED, SALON_NOTICE
 from jobqueue.queue import NewJob
 
 
@@ -68,3 +68,43 @@ def for_cancellation(
 ) -> list[NewJob]:
     channels = channels_for(client)
     return [NewJob(CANCELLATION.name, channels, now, _payload(start, end, revision))] if channels else []
+
+
+def for_salon(
+    salon_email: str,
+    what: str,
+    appointment_id: object,
+    client_name: str,
+    start: dt.datetime,
+    now: dt.datetime,
+    previous_start: dt.datetime | None = None,
+) -> list[NewJob]:
+    """The salon's own notice that a client ``what`` (cancelled, moved, confirmed); none without a salon email.
+
+    It names the appointment in its payload rather than as the job's appointment: several notices of
+    one appointment may wait at once, where the queue allows one live job of a type per appointment.
+    """
+    if not salon_email:
+        return []
+    payload = {
+        "email": salon_email,
+        "what": what,
+        "client": client_name,
+        "appointmentId": str(appointment_id),
+        "startTime": start.isoformat(),
+        **({"previousStartTime": previous_start.isoformat()} if previous_start else {}),
+    }
+    return [NewJob(SALON_NOTICE.name, ("email",), now, payload)]
+
+
+# An hour early in the queue: first in its salon's turn, and its salon among the first (jobqueue.claims).
+CODE_AHEAD = dt.timedelta(hours=1)
+
+
+def for_code(
+    first_name: str, email: str | None, phone: str | None, code: str, minutes: int, now: dt.datetime
+) -> NewJob:
+    """The code that proves an online booking's address is the client's: by email when given, else by text."""
+    channel, address = ("email", email) if email else ("sms", phone)
+    payload = {"email" if email else "phone": address, "name": first_name, "code": code, "minutes": minutes}
+    return NewJob(BOOKING_CODE.name, (channel,), now - CODE_AHEAD, payload)

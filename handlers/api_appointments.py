@@ -25,6 +25,7 @@ class AppointmentListApi(ApiHandler):
             service_id=body.id("service_id", required=True),
             start_time=body.instant("start_time", required=True),
             notes=body.text("notes") or "",
+            source="api",
         )
         self.wake_worker()
         self.write_json(appointment, status=201)

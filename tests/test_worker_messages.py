@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import email
 import email.policy
+import uuid
 from email.message import EmailMessage
 
 import icalendar
 import pytest
 
-from booking.notice_types import TEAM_INVITE, TYPES
-from tests.worker_fixtures import claimed_job, delivery_for
+from booking import links, notifications
+from booking.links import Links
+from booking.notice_types import BOOKING_CODE, CANCELLATION, SALON_NOTICE, TEAM_INVITE, TYPES
+from jobqueue.claims import ClaimedJob
+from tests.worker_fixtures import LATER, claimed_job, delivery_for
 from worker.messages import message_id, render_email, render_sms
 
 SENDER = "Salonbook <bookings@salonbook.test>"
@@ -47,13 +52,27 @@ def test_a_confirmation_has_text_html_and_a_request_invitation() -> None:
 @pytest.mark.parametrize("kind", list(TYPES))
 def test_every_type_renders_its_subject_templates_and_invitation(kind: str) -> None:
     job = claimed_job(kind)
-    if kind == TEAM_INVITE.name:  # not about an appointment: its payload says what it needs
-        job = dataclasses.replace(job, payload={"email": "new@example.com", "link": "https://x/i/1", "invited_by": "A"})
+    if not TYPES[kind].about_booking and kind != CANCELLATION.name:  # its payload says what it needs
+        job = dataclasses.replace(job, appointment_id=None, client_id=None, payload=payload_of(kind, job))
     message = parsed(render_email(delivery_for(job), SENDER))
     assert "Hair by Ann" in message["Subject"]
     methods = [part.get_param("method") for part in message.walk() if part.get_content_type() == "text/calendar"]
     assert methods == ([TYPES[kind].ics_method] if TYPES[kind].ics_method else [])
     assert "Hair by Ann" in render_sms(delivery_for(job))
+
+
+def payload_of(kind: str, job: ClaimedJob) -> dict[str, object]:
+    """The payload a notice not about a client's appointment is queued with, made as the domain makes it."""
+    start = dt.datetime.fromisoformat(job.payload["startTime"])
+    if kind == TEAM_INVITE.name:
+        return {"email": "new@example.com", "link": "https://x/i/1", "invited_by": "A"}
+    if kind == SALON_NOTICE.name:
+        notice = notifications.for_salon(
+            "desk@hair.example", "moved", uuid.uuid4(), "Ann Example", start, LATER, start - dt.timedelta(hours=1)
+        )
+        return notice[0].payload
+    assert kind == BOOKING_CODE.name, f"{kind}: which payload?"
+    return notifications.for_code("Ann", "ann@example.com", None, "123456", 15, LATER).payload
 
 
 def test_line_breaks_in_typed_names_stay_on_one_header_line() -> None:
@@ -92,3 +111,68 @@ def test_only_mail_for_the_outbox_names_its_salon() -> None:
     delivery = delivery_for(claimed_job())
     assert parsed(render_email(delivery, SENDER))["X-Salonbook-Salon"] is None
     assert parsed(render_email(delivery, SENDER, salon_header=True))["X-Salonbook-Salon"] == str(delivery.job.salon_id)
+
+
+LINKS = Links("https://book.hair.example", "test-link-secret")
+
+
+def text_of(message: EmailMessage, subtype: str) -> str:
+    part = message.get_body((subtype,))
+    assert part is not None
+    return str(part.get_content())
+
+
+@pytest.mark.parametrize("kind", [kind for kind in TYPES.values() if kind.manage_link])
+def test_a_booked_appointments_notices_carry_its_manage_link(kind) -> None:
+    job = claimed_job(kind.name)
+    delivery = delivery_for(job, links=LINKS)
+    link = delivery.manage_link
+    assert link and link.startswith("https://book.hair.example/m/")
+    assert links.read("manage", link.rsplit("/", 1)[1], LINKS.secret) == job.appointment_id
+    message = parsed(render_email(delivery, SENDER))
+    assert link in text_of(message, "plain") and f'href="{link}"' in text_of(message, "html")
+    assert render_sms(delivery).endswith(f"Confirm, move or cancel: {link}")
+
+
+def test_a_cancellation_gives_no_manage_link() -> None:
+    delivery = delivery_for(claimed_job(CANCELLATION.name), links=LINKS)
+    assert delivery.manage_link is None and "/m/" not in render_sms(delivery)
+
+
+def gsm_segments(text: str) -> int:
+    """Segments of a GSM-7 text: 160 characters alone, 153 each when split (no character here takes two)."""
+    return 1 if len(text) <= 160 else -(-len(text) // 153)
+
+
+@pytest.mark.parametrize("kind", [kind for kind in TYPES.values() if kind.manage_link])
+def test_a_text_with_its_link_fits_two_segments_with_long_names(kind) -> None:
+    long = delivery_for(
+        claimed_job(kind.name),
+        links=Links("https://bookings.hair-and-beauty-by-annabel.example", "s"),
+        salon_name="Hair & Beauty by Annabel",
+        service_name="Full head highlights and blow-dry",
+        staff_first_name="Maximiliane",
+    )
+    text = render_sms(long)
+    assert text.isascii() and gsm_segments(text) <= 2, (len(text), text)
+
+
+def test_the_salons_notice_says_who_moved_what_and_links_the_front_desk_page() -> None:
+    job = claimed_job(SALON_NOTICE.name)
+    job = dataclasses.replace(job, appointment_id=None, client_id=None, payload=payload_of(SALON_NOTICE.name, job))
+    message = parsed(render_email(delivery_for(job, links=LINKS), SENDER))
+    text = text_of(message, "plain")
+    assert "Ann Example moved their appointment from Tuesday, 7 May, 09:00 BST to Tuesday, 7 May, 10:00 BST." in text
+    assert f"https://book.hair.example/appointments/{job.payload['appointmentId']}" in text
+
+
+def test_a_booking_code_goes_by_email_else_by_text_and_says_how_long_it_works() -> None:
+    by_email = notifications.for_code("Ann", "ann@example.com", "+447700900123", "042917", 15, LATER)
+    by_text = notifications.for_code("Ann", None, "+447700900123", "042917", 15, LATER)
+    assert (by_email.channels, by_text.channels) == (("email",), ("sms",))
+    assert by_email.run_at < LATER, "ahead of the jobs due now"
+    job = dataclasses.replace(
+        claimed_job(BOOKING_CODE.name), appointment_id=None, client_id=None, payload=by_text.payload
+    )
+    delivery = delivery_for(job, client_email=None, client_phone="+447700900123")
+    assert render_sms(delivery) == "Hair by Ann: your booking code is 042917. It works for 15 minutes."

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
+from booking.links import Links
 from booking.locales import language, wall_clock
 from booking.models import display_name
 from booking.notice_types import TYPES, NoticeType
@@ -36,10 +37,24 @@ class Delivery:
     staff_first_name: str | None
     staff_last_name: str | None
     service_name: str | None
+    links: Links | None = None  # None: the messages carry no links (a benchmark, a test of the words alone)
 
     @classmethod
-    def from_row(cls, job: ClaimedJob, row: Row) -> Delivery:
-        return cls(job=job, **{f.name: row[f.name] for f in fields(cls) if f.name != "job"})
+    def from_row(cls, job: ClaimedJob, row: Row, links: Links | None = None) -> Delivery:
+        return cls(job=job, links=links, **{f.name: row[f.name] for f in fields(cls) if f.name not in ("job", "links")})
+
+    @property
+    def manage_link(self) -> str | None:
+        """Where the client confirms, moves or cancels the appointment, if this notice gives it."""
+        if self.links is None or self.job.appointment_id is None or not self.kind.manage_link:
+            return None
+        return self.links.manage(self.job.appointment_id)
+
+    @property
+    def appointment_page(self) -> str | None:
+        """The front desk's page of the appointment a notice to the salon names in its payload."""
+        named = self.job.payload.get("appointmentId")
+        return self.links.front_desk(f"/appointments/{named}") if self.links and named else None
 
     @property
     def language(self) -> str:

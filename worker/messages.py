@@ -98,6 +98,8 @@ def _context(delivery: Delivery) -> dict[str, Any]:
         "when_short": delivery.local(starts, long=False),  # SMS: every character counts
         "previous_when_short": delivery.local(delivery.previous_start, long=False),
         "time": time_of_day(starts, delivery.zone, delivery.salon_locale) if starts else "",
+        "manage_link": delivery.manage_link,
+        "appointment_page": delivery.appointment_page,
     }
 
 

@@ -23,6 +23,8 @@ from typing import Any
 
 from tornado.ioloop import PeriodicCallback
 
+from booking import installation
+from booking.links import Links
 from db import Database, Row
 from db.listener import Listener
 from jobqueue import claims
@@ -64,11 +66,13 @@ class Worker:
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._timers: list[PeriodicCallback] = []
         self._last_poll_at: dt.datetime | None = None
+        self._links: Links | None = None  # read at start: the link secret lives in the database
 
     # --- life cycle ----------------------------------------------------------
 
     async def start(self) -> None:
         await registry.heartbeat(self.db, self.id, socket.gethostname(), os.getpid())
+        self._links = Links(self.settings.public_url, await installation.link_secret(self.db))
         self._running = True
         self._listener.start()
         self._timers = [
@@ -181,7 +185,7 @@ class Worker:
                     return  # stop() puts it back; a vanished job has nothing to update
                 self._begun.add(job.id)
                 with _logged(f"attempt job {job.id}"):  # it stays claimed; the rescue frees it
-                    outcome = await self._attempt(Delivery.from_row(job, row))
+                    outcome = await self._attempt(Delivery.from_row(job, row, self._links))
         finally:
             if outcome is None:
                 self._settle(1)

@@ -19,6 +19,7 @@ class WorkerSettings:
     stale_after: float = 300.0
     keep_completed_days: float = 7.0
     shutdown_timeout: float = 10.0
+    public_url: str = "http://127.0.0.1:8888"  # where links in emails and texts point
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,28 @@
+"""Secrets made once per installation and shared by every process of it (the ``secrets`` table)."""
+
+from __future__ import annotations
+
+import secrets
+
+from db import Database
+
+
+async def signing_secret(db: Database) -> str:
+    """The key that signs session cookies."""
+    return await _shared_secret(db, "cookie_secret")
+
+
+async def link_secret(db: Database) -> str:
+    """The key that signs the links in clients' messages (booking.links)."""
+    return await _shared_secret(db, "link_secret")
+
+
+async def _shared_secret(db: Database, name: str) -> str:
+    """A random secret, made by whichever process asks first."""
+    await db.execute(
+        "INSERT INTO secrets (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING",
+        (name, secrets.token_urlsafe(48)),
+    )
+    row = await db.fetch_row("SELECT value FROM secrets WHERE name = %s", (name,))
+    secret: str = row["value"]
+    return secret

@@ -1,0 +1,62 @@
+"""The links a client follows from a message: signed, short enough for a text, naming one thing.
+
+A token is the thing's id and an HMAC of it under the installation's link secret (kept in the
+database, shared by every process), so no table of tokens is needed and a changed character fails.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+
+_MAC_BYTES = 12  # 96 bits: beyond guessing, and the token stays 38 characters
+
+
+def sign(purpose: str, thing: uuid.UUID, secret: str) -> str:
+    """A token for ``thing`` that only works for ``purpose`` ("manage", "unsubscribe", ...)."""
+    raw = thing.bytes + _mac(purpose, thing, secret)
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def read(purpose: str, token: str, secret: str) -> uuid.UUID | None:
+    """The id a token names, or None if it was not made by ``sign`` for ``purpose``."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) != 16 + _MAC_BYTES or not token.isascii():
+        return None
+    thing = uuid.UUID(bytes=raw[:16])
+    if not hmac.compare_digest(raw[16:], _mac(purpose, thing, secret)):
+        return None
+    if sign(purpose, thing, secret) != token:  # one spelling per token: no padding or alphabet tricks
+        return None
+    return thing
+
+
+def _mac(purpose: str, thing: uuid.UUID, secret: str) -> bytes:
+    return hmac.new(secret.encode(), f"{purpose}:{thing}".encode(), hashlib.sha256).digest()[:_MAC_BYTES]
+
+
+@dataclass(frozen=True)
+class Links:
+    """The addresses messages give: the installation's public address and the key that signs them."""
+
+    public_url: str
+    secret: str
+
+    def manage(self, appointment_id: uuid.UUID) -> str:
+        """The client's page for one appointment: confirm, move or cancel it."""
+        return f"{self.base}/m/{sign('manage', appointment_id, self.secret)}"
+
+    def front_desk(self, path: str) -> str:
+        """A front-desk page, for notices to the salon."""
+        return f"{self.base}{path}"
+
+    @property
+    def base(self) -> str:
+        return self.public_url.rstrip("/")
