@@ -197,9 +197,15 @@ class Deployment:
             assert time.monotonic() < deadline, f"web {index + 1} still takes connections {timeout:g} s after SIGTERM"
             await asyncio.sleep(0.01)
 
-    def kill_all(self) -> None:
-        for process in [*self.web, *self.others.values()]:
-            if process.poll() is None:
+    def stop_all(self) -> None:
+        """SIGTERM to whatever still runs (a killed nginx master would leave its workers behind), then SIGKILL."""
+        running = [process for process in [*self.web, *self.others.values()] if process.poll() is None]
+        for process in running:
+            process.terminate()
+        for process in running:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
 
@@ -331,7 +337,7 @@ async def create_salon(env: dict[str, str]) -> dict[str, str]:
 
 @pytest.fixture
 def deployment(tmp_path: Path, database_url: str, smtp_server: SmtpServer, io_loop) -> Iterator[Deployment]:
-    """nginx, two web processes and a worker on the test's database, all up; killed afterwards if still running."""
+    """nginx, two web processes and a worker on the test's database, all up; stopped afterwards if still running."""
     _need_tools()
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
@@ -370,7 +376,7 @@ def deployment(tmp_path: Path, database_url: str, smtp_server: SmtpServer, io_lo
         io_loop.run_sync(lambda: asyncio.gather(installed.healthy(0), installed.healthy(1)))
         yield installed
     finally:
-        installed.kill_all()
+        installed.stop_all()
 
 
 @pytest.fixture
