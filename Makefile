@@ -53,10 +53,10 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m bench.bench_booking
 	$(BIN)/python -m bench.bench_worker
 
-# Debian's chromium drives the browser tests, Java runs the W3C's HTML checker over every page and npm
-# fetches axe-core (below): installed when we may, else the tests that need them skip and say so.
-# (command:package pairs)
-SYSTEM_TOOLS := chromium:chromium java:default-jre-headless npm:npm
+# Debian's chromium drives the browser tests, Java runs the W3C's HTML checker over every page, npm
+# fetches axe-core (below) and nginx stands in front of the processes in tests/test_deploy.py: installed
+# when we may, else the tests that need them skip and say so. (command:package pairs)
+SYSTEM_TOOLS := chromium:chromium java:default-jre-headless npm:npm nginx:nginx
 system-tools:
 	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $${tool%%:*} >/dev/null || missing="$$missing $${tool#*:}"; done; \
 	[ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \

@@ -139,9 +139,10 @@ async def start_web(
     server.listen(options.port, options.address)
 
     async def stop_serving() -> None:
-        server.stop()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(server.close_all_connections(), options.shutdown_timeout)
+        # Not listening from here on (nginx moves on to the other processes); the requests begun finish.
+        cut_short = await server.shut_down(options.shutdown_timeout)
+        if cut_short:
+            log.warning("%d requests still unanswered after --shutdown_timeout were cut short", cut_short)
 
     stack.push_async_callback(stop_serving)
     print(f"Salonbook is running: open http://{options.address}:{options.port}/", flush=True)

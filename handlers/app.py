@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import jinja2
-import tornado.httpserver
 import tornado.httputil
 import tornado.web
 
@@ -25,6 +24,7 @@ from handlers.health import HealthHandler, Metrics, MetricsHandler
 from handlers.limits import RateLimiter
 from handlers.openapi import OpenApiHandler
 from handlers.pages import ROUTES as PAGE_ROUTES
+from handlers.stopping import WebServer
 
 ROOT = Path(__file__).resolve().parent.parent
 ID = r"([^/]+)"  # validated by the handler, so a bad id is a 400 that names the field, not a bare 404
@@ -143,16 +143,17 @@ class Salonbook(tornado.web.Application):
         )
 
 
-def http_server(app: Salonbook) -> tornado.httpserver.HTTPServer:
+def http_server(app: Salonbook) -> WebServer:
     """The HTTP server for ``app``, as its settings say: server.py listens with it, the tests too.
 
     Its limits drop what would hold memory or a connection for nothing: a
     body over ``max_body_size`` (declared ones get their 413 first, from
     ``BodyLimit``), a body slower than ``body_timeout``, headers or a kept-alive
-    connection idle for ``idle_connection_timeout``.
+    connection idle for ``idle_connection_timeout``. It stops without cutting
+    a request short (``WebServer.shut_down``).
     """
     settings = app.web_settings
-    return tornado.httpserver.HTTPServer(
+    return WebServer(
         app,
         xheaders=settings.xheaders,
         max_body_size=settings.max_body_size,
