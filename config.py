@@ -43,6 +43,12 @@ _define(
     help="the address clients and providers reach this server at, for links (default http://{address}:{port})",
     group="server",
 )
+_define(
+    "hold_minutes",
+    default=15,
+    help="minutes an online booking holds its time while the client types the code they were sent",
+    group="server",
+)
 _define("api_rate", default=20.0, help="API requests per second per token (bursts of five times that)", group="server")
 
 _define("smtp_host", default="", help="SMTP server; empty starts the built-in mail catcher", group="mail")
@@ -70,6 +76,9 @@ _define("send_timeout", default=30.0, help="seconds one email or SMS may take", 
 _define("heartbeat_interval", default=10.0, help="seconds between worker heartbeats", group="worker")
 _define("dead_after", default=30.0, help="seconds without heartbeat before a worker's jobs are rescued", group="worker")
 _define("stale_after", default=300.0, help="seconds a job may stay processing", group="worker")
+_define(
+    "holds_interval", default=15.0, help="seconds between releases of online bookings' lapsed holds", group="worker"
+)
 _define("keep_completed_days", default=7.0, help="days completed jobs are kept", group="worker")
 _define("shutdown_timeout", default=10.0, help="seconds in-flight sends may take at shutdown", group="worker")
 

@@ -166,9 +166,11 @@ CREATE TABLE appointments (
 );
 CREATE INDEX appointments_salon_day ON appointments (salon_id, start_time);
 
--- An online booking's details while it waits for its code; the worker deletes lapsed holds.
+-- An online booking's details while it waits for its code; the worker releases lapsed holds.
 CREATE TABLE holds (
-    appointment_id      uuid PRIMARY KEY REFERENCES appointments ON DELETE CASCADE,
+    id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),  -- the holdId a client verifies
+    salon_id            uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
+    appointment_id      uuid UNIQUE REFERENCES appointments ON DELETE SET NULL,  -- the held time, while held
     code_hash           bytea NOT NULL,
     wrong_codes         integer NOT NULL DEFAULT 0,
     expires_at          timestamptz NOT NULL,
@@ -177,10 +179,14 @@ CREATE TABLE holds (
     email               text,
     phone               text,
     opted_in_reminders  boolean NOT NULL DEFAULT false,
-    client_address      text NOT NULL DEFAULT '',
-    created_at          timestamptz NOT NULL DEFAULT now()
+    client_address      text NOT NULL,  -- who asked: at most so many holds an hour from one address
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    -- booked (the right code), expired, or wrong_codes; an ended hold stays a day to be counted, then goes
+    ended               text CHECK (ended IN ('booked', 'expired', 'wrong_codes')),
+    CHECK (email IS NOT NULL OR phone IS NOT NULL)
 );
-CREATE INDEX holds_expires ON holds (expires_at);
+CREATE INDEX holds_live ON holds (salon_id, expires_at) WHERE ended IS NULL;
+CREATE INDEX holds_by_address ON holds (client_address, created_at);
 CREATE INDEX appointments_client ON appointments (client_id);
 
 -- The notification queue. A job is claimed by one worker (locked_by,

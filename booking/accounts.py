@@ -190,6 +190,31 @@ async def any_salon_exists(db: Database) -> bool:
     return await db.fetch_one("SELECT 1 AS yes FROM salons LIMIT 1") is not None
 
 
+async def get_salon(db: Database, salon_id: uuid.UUID) -> Salon:
+    row = await db.fetch_one(
+        """SELECT id, slug, name, address, timezone, email, phone, country, locale, currency,
+                  quiet_start, quiet_end, cancel_cutoff_minutes, reschedule_cutoff_minutes,
+                  online_booking, online_min_notice_minutes, online_max_days_ahead
+             FROM salons WHERE id = %s""",
+        (salon_id,),
+    )
+    if row is None:
+        raise NotFound("no such salon", "salon_id")
+    return Salon.from_row(row)
+
+
+async def salon_by_slug(db: Database, slug: str) -> Salon | None:
+    """The salon whose public pages live under ``slug`` (/book/{slug})."""
+    row = await db.fetch_one(
+        """SELECT id, slug, name, address, timezone, email, phone, country, locale, currency,
+                  quiet_start, quiet_end, cancel_cutoff_minutes, reschedule_cutoff_minutes,
+                  online_booking, online_min_notice_minutes, online_max_days_ahead
+             FROM salons WHERE slug = %s""",
+        (slug,),
+    )
+    return Salon.from_row(row) if row else None
+
+
 async def salon_for_token(db: Database, token: str) -> Salon | None:
     row = await db.fetch_one(
         """SELECT id, slug, name, address, timezone, email, phone, country, locale, currency,

@@ -47,8 +47,9 @@ def _checked_start(start_time: dt.datetime, now: dt.datetime) -> dt.datetime:
 def _named(row: Row) -> Appointment:
     """An appointment from a row that carries the names of its client, staff member and service."""
     client = display_name(row.pop("client_first_name"), row.pop("client_last_name"))
-    staff = display_name(row.pop("staff_first_name"), row.pop("staff_last_name"))
-    return Appointment(**row, client_name=client, staff_name=staff)
+    staff_first_name = row.pop("staff_first_name")
+    staff = display_name(staff_first_name, row.pop("staff_last_name"))
+    return Appointment(**row, client_name=client, staff_name=staff, staff_first_name=staff_first_name)
 
 
 async def _one(cur: aiopg.Cursor, sql: str, params: tuple[object, ...], not_found: NotFound) -> Row:
@@ -210,6 +211,51 @@ async def book(
         return await _read(cur, salon.id, row["id"])
 
 
+# --- held for an online booking (booking/online.py) -----------------------------
+
+
+async def hold(
+    cur: aiopg.Cursor, salon: Salon, *, staff_id: uuid.UUID, service_id: uuid.UUID, start_time: dt.datetime
+) -> uuid.UUID:
+    """Holds a time for an online booking until its code is typed: a 'held' appointment, with no client yet,
+    that the overlap constraint counts, so neither another hold nor the front desk can take it meanwhile."""
+    row = await _write(
+        cur,
+        """INSERT INTO appointments (salon_id, staff_id, service_id, start_time, end_time, status, source)
+           SELECT %(salon)s, %(staff)s, id, %(start)s, %(start)s::timestamptz + make_interval(mins => duration_minutes),
+                  'held', 'online'
+             FROM services WHERE id = %(service)s AND salon_id = %(salon)s
+        RETURNING id""",
+        {"salon": salon.id, "staff": staff_id, "service": service_id, "start": start_time},
+    )
+    if row is None:
+        raise NotFound("no such service", "service_id")
+    held: uuid.UUID = row["id"]
+    return held
+
+
+async def book_held(cur: aiopg.Cursor, salon: Salon, appointment_id: uuid.UUID, client: Client) -> Appointment:
+    """The held time becomes ``client``'s booked appointment, with its confirmation and reminders, as ``book``."""
+    await cur.execute(
+        """UPDATE appointments SET status = 'booked', client_id = %s, updated_at = now()
+            WHERE id = %s AND status = 'held'
+        RETURNING start_time, end_time, revision, revised_at""",
+        (client.id, appointment_id),
+    )
+    row = await cur.fetchone()
+    if row is None:
+        raise Conflict("the time is no longer held")
+    revision = Revision(row["revision"], row["revised_at"])
+    jobs = notifications.for_booking(client, row["start_time"], row["end_time"], revision, _now())
+    await queue.enqueue(cur, salon_id=salon.id, client_id=client.id, appointment_id=appointment_id, jobs=jobs)
+    return await _read(cur, salon.id, appointment_id)
+
+
+async def release(cur: aiopg.Cursor, appointment_ids: list[uuid.UUID]) -> None:
+    """Held times given back: the rows go, so the time is free again."""
+    await cur.execute("DELETE FROM appointments WHERE id = ANY(%s) AND status = 'held'", (appointment_ids,))
+
+
 async def _booked_for_update(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment:
     row = await _one(
         cur,
@@ -233,7 +279,7 @@ async def cancel(db: Database, salon: Salon, appointment_id: uuid.UUID, *, by: s
     async with db.transaction() as cur:
         booked = await _booked_for_update(cur, salon.id, appointment_id)
         if by == "client":
-            _within_cutoff(booked.start_time, salon.cancel_cutoff_minutes, "cancelled", now)
+            _within_cutoff(salon, booked.start_time, "cancel", now)
         revision = await _set_status(cur, appointment_id, "cancelled", cancelled_by=by)
         await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment was cancelled by the {by}")
         client, _ = await _parts(cur, salon.id, booked.client_id, booked.staff_id, booked.service_id)
@@ -259,10 +305,12 @@ async def confirm(db: Database, salon: Salon, appointment_id: uuid.UUID) -> Appo
         return await _read(cur, salon.id, appointment_id)
 
 
-def _within_cutoff(start: dt.datetime, cutoff_minutes: int, what: str, now: dt.datetime) -> None:
+def _within_cutoff(salon: Salon, start: dt.datetime, change: str, now: dt.datetime) -> None:
     """A client may change an appointment online only until the salon's cut-off before it."""
-    if now > start - dt.timedelta(minutes=cutoff_minutes):
-        raise TooLate(f"online, an appointment can be {what} until {_in_words(cutoff_minutes)} before it starts")
+    if now > salon.client_deadline(start, change):
+        minutes = salon.cancel_cutoff_minutes if change == "cancel" else salon.reschedule_cutoff_minutes
+        done = {"cancel": "cancelled", "move": "moved"}[change]
+        raise TooLate(f"online, an appointment can be {done} until {_in_words(minutes)} before it starts")
 
 
 def _in_words(minutes: int) -> str:
@@ -304,7 +352,7 @@ async def reschedule(
     async with db.transaction() as cur:
         booked = await _booked_for_update(cur, salon.id, appointment_id)
         if by == "client":
-            _within_cutoff(booked.start_time, salon.reschedule_cutoff_minutes, "moved", now)
+            _within_cutoff(salon, booked.start_time, "move", now)
         new_start = start_time or booked.start_time
         new_staff = staff_id or booked.staff_id
         if (new_start, new_staff) == (booked.start_time, booked.staff_id):
@@ -384,6 +432,12 @@ _SELECT_NAMED = """
 async def get_appointment(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment:
     async with db.transaction() as cur:
         return await _read(cur, salon_id, appointment_id)
+
+
+async def find(db: Database, appointment_id: uuid.UUID) -> Appointment | None:
+    """An appointment by its id alone, for a client's link (which names no salon); a held one is not booked yet."""
+    row = await db.fetch_one("SELECT salon_id FROM appointments WHERE id = %s AND status <> 'held'", (appointment_id,))
+    return await get_appointment(db, row["salon_id"], appointment_id) if row else None
 
 
 async def _read(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment:
@@ -472,10 +526,10 @@ async def list_day(
 async def busy_times(
     db: Database, salon_id: uuid.UUID, start: dt.datetime, end: dt.datetime, ignoring: uuid.UUID | None = None
 ) -> dict[uuid.UUID, list[tuple[dt.datetime, dt.datetime]]]:
-    """Booked intervals overlapping [start, end), per staff member; ``ignoring`` is one being moved."""
+    """Booked (or held) intervals overlapping [start, end), per staff member; ``ignoring`` is one being moved."""
     rows = await db.fetch_all(
         """SELECT staff_id, start_time, end_time FROM appointments
-            WHERE salon_id = %s AND status = 'booked' AND id IS DISTINCT FROM %s
+            WHERE salon_id = %s AND status IN ('booked', 'held') AND id IS DISTINCT FROM %s
               AND tstzrange(start_time, end_time) && tstzrange(%s, %s)
             ORDER BY start_time""",
         (salon_id, ignoring, start, end),

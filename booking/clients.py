@@ -31,6 +31,32 @@ async def create_client(db: Database, salon_id: uuid.UUID, details: ClientDetail
     return Client(**row)
 
 
+async def find_or_add(cur: aiopg.Cursor, salon_id: uuid.UUID, details: ClientDetails) -> Client:
+    """The salon's client with this email, else this phone, reused rather than doubled (an online booking's
+    ticked box turns their reminders on, never off); else a new client. ``details`` are checked already."""
+    await cur.execute(
+        """SELECT id, first_name, last_name, email, phone, opted_in_reminders FROM clients
+            WHERE salon_id = %(salon)s AND erased_at IS NULL
+              AND (email ILIKE %(email)s OR phone = %(phone)s)
+            ORDER BY (email ILIKE %(email)s) DESC, created_at
+            LIMIT 1
+              FOR UPDATE""",
+        {"salon": salon_id, "email": _literal(details.email) if details.email else None, "phone": details.phone},
+    )
+    found: Row | None = await cur.fetchone()
+    if found is None:
+        await cur.execute(
+            """INSERT INTO clients (salon_id, first_name, last_name, email, phone, opted_in_reminders)
+               VALUES (%s, %s, %s, %s, %s, %s) RETURNING id, first_name, last_name, email, phone, opted_in_reminders""",
+            (salon_id, details.first_name, details.last_name, details.email, details.phone, details.opted_in_reminders),
+        )
+        return Client(**await cur.fetchone())
+    if details.opted_in_reminders and not found["opted_in_reminders"]:
+        await cur.execute("UPDATE clients SET opted_in_reminders = true WHERE id = %s", (found["id"],))
+        found["opted_in_reminders"] = True
+    return Client(**found)
+
+
 async def update_client(
     db: Database, salon_id: uuid.UUID, client_id: uuid.UUID, details: ClientDetails, *, region: str = "GB"
 ) -> Client:
@@ -51,10 +77,14 @@ _PHONE_LIKE = re.compile(r"[\d\s+().\-/]+")
 MAX_SEARCH = 100  # characters of a search: more than any name, email or number
 
 
+def _literal(text: str) -> str:
+    """A LIKE pattern matching ``text`` alone: its own %, _ and backslash match only themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _contains(text: str) -> str:
-    """A LIKE pattern for "contains ``text``": its own %, _ and backslash match only themselves."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    """A LIKE pattern for "contains ``text``"."""
+    return f"%{_literal(text)}%"
 
 
 def phone_digits(search: str, region: str) -> tuple[str, ...]:

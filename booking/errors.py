@@ -61,6 +61,16 @@ class TooLate(Conflict):
     code = "too_late"
 
 
+class TooMany(BookingError):
+    """Too many tries from one place, or at once: try again after ``retry_after`` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
 class LimitReached(Conflict):
     """The salon holds as many of these as one salon may (a bound on every page's work)."""
 

@@ -140,6 +140,11 @@ def wall_clock(
     return _plain_spaces(f"{day}, {clock} {local.tzname()}")
 
 
+def day_name(day: dt.date, locale: str) -> str:
+    """A day as a date picker names it: 'Tuesday, December 1' (en-US), 'Dienstag, 1. Dezember' (de-DE)."""
+    return _plain_spaces(babel.dates.format_date(day, _day_pattern(locale), locale=_babel(locale)))
+
+
 def _plain_spaces(text: str) -> str:
     """CLDR's no-break spaces ('2:00\u202fPM') as plain ones: one of them would make a text message
     UCS-2, halving what fits in it."""

@@ -58,6 +58,11 @@ class Salon:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def client_deadline(self, start: dt.datetime, change: str) -> dt.datetime:
+        """The last moment a client may ``change`` ("cancel" or "move") an appointment at ``start`` online."""
+        minutes = self.cancel_cutoff_minutes if change == "cancel" else self.reschedule_cutoff_minutes
+        return start - dt.timedelta(minutes=minutes)
+
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Salon:
         """From the salons table's columns, as every statement that reads a salon selects them."""
@@ -182,6 +187,7 @@ class Appointment:
     # Names for pages; filled by the reads that join them.
     client_name: str = ""
     staff_name: str = ""
+    staff_first_name: str = ""  # all a client's pages say of the staff member
     service_name: str = ""
     source: str = "front_desk"  # front_desk, online or api: where it was booked
     cancelled_by: str | None = None  # client or salon

@@ -114,30 +114,14 @@ class Body:
         return [Body(item, (name, index)) for index, item in enumerate(items)]
 
 
-class ApiHandler(BaseHandler):
-    """A JSON endpoint of one salon, chosen by the bearer token."""
+class JsonHandler(BaseHandler):
+    """A JSON endpoint of one salon: JSON bodies and query parameters in, JSON out in the salon's offset."""
 
     salon: Salon
 
     def check_xsrf_cookie(self) -> None:
-        """Bearer tokens are not sent by browsers on their own, so no XSRF check."""
-
-    async def prepare(self) -> None:
-        await super().prepare()
-        scheme, _, token = self.request.headers.get("Authorization", "").partition(" ")
-        salon = await self.application.tokens.salon_for(self.db, token.strip()) if scheme.lower() == "bearer" else None
-        if salon is None:
-            raise Refused(
-                401,
-                "a valid API token is required: Authorization: Bearer <token>",
-                {"WWW-Authenticate": 'Bearer realm="salonbook"'},
-            )
-        self.salon = salon
-        wait = math.ceil(self.application.api_limits.wait(hashlib.sha256(token.strip().encode()).digest()))
-        if wait:
-            raise Refused(
-                429, f"too many requests for this API token; try again in {wait} s", {"Retry-After": str(wait)}
-            )
+        """No XSRF check: a bearer token is not sent by a browser on its own, and the public booking API
+        asks for nothing a stranger could not type into the salon's booking page."""
 
     def body(self) -> Body:
         try:
@@ -163,6 +147,34 @@ class ApiHandler(BaseHandler):
         value = self.query(name)
         return None if value is None else fields.date(value, name)
 
+    def path_id(self, value: str, name: str) -> uuid.UUID:
+        """An id from the URL; a malformed one is a 400 naming it, like any other bad field."""
+        return fields.identifier(value, name)
+
+    def write_json(self, value: Any, status: int = 200) -> None:
+        self.send_json(to_json(value, self.salon.zone), status)
+
+
+class ApiHandler(JsonHandler):
+    """A JSON endpoint of one salon, chosen by the bearer token."""
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        scheme, _, token = self.request.headers.get("Authorization", "").partition(" ")
+        salon = await self.application.tokens.salon_for(self.db, token.strip()) if scheme.lower() == "bearer" else None
+        if salon is None:
+            raise Refused(
+                401,
+                "a valid API token is required: Authorization: Bearer <token>",
+                {"WWW-Authenticate": 'Bearer realm="salonbook"'},
+            )
+        self.salon = salon
+        wait = math.ceil(self.application.api_limits.wait(hashlib.sha256(token.strip().encode()).digest()))
+        if wait:
+            raise Refused(
+                429, f"too many requests for this API token; try again in {wait} s", {"Retry-After": str(wait)}
+            )
+
     def page(self) -> tuple[int, uuid.UUID | None]:
         """The page a list request asks for: ``limit`` items (1 to 500, 100 if not said) after the item ``after``."""
         limit = fields.whole_number(self.query("limit") or str(DEFAULT_LIMIT), "limit", 1, MAX_LIMIT)
@@ -176,10 +188,3 @@ class ApiHandler(BaseHandler):
             following = urlencode(asked | {"after": str(items[-1].id)})
             self.set_header("Link", f'<{self.request.path}?{following}>; rel="next"')
         self.write_json(list(items))
-
-    def path_id(self, value: str, name: str) -> uuid.UUID:
-        """An id from the URL; a malformed one is a 400 naming it, like any other bad field."""
-        return fields.identifier(value, name)
-
-    def write_json(self, value: Any, status: int = 200) -> None:
-        self.send_json(to_json(value, self.salon.zone), status)

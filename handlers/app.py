@@ -10,13 +10,16 @@ import jinja2
 import tornado.httputil
 import tornado.web
 
+from booking import installation
 from booking.accounts import TokenCache
+from booking.links import Links
 from booking.logins import LoginThrottle
 from booking.notice_types import TYPES as NOTICE_TYPES
 from db import Database
 from handlers import api_appointments as appointments
 from handlers import api_directory as directory
 from handlers import api_jobs as jobs
+from handlers import api_public as public
 from handlers.api import ApiHandler
 from handlers.api_salon import SalonApi
 from handlers.body_limit import BodyLimit
@@ -24,6 +27,7 @@ from handlers.health import HealthHandler, Metrics, MetricsHandler
 from handlers.limits import RateLimiter
 from handlers.openapi import OpenApiHandler
 from handlers.pages import ROUTES as PAGE_ROUTES
+from handlers.public import ROUTES as CLIENT_ROUTES
 from handlers.stopping import WebServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +50,7 @@ class WebSettings:
     xheaders: bool = False  # the client's address and scheme from X-Forwarded-For/-Proto (behind a proxy)
     api_rate: float = 20.0  # API requests per second per token, in bursts of up to five times that
     public_url: str = "http://127.0.0.1:8888"  # where links in emails and texts point
+    hold_minutes: int = 15  # how long an online booking holds its time while the client types their code
 
 
 class Backups(Protocol):
@@ -86,6 +91,10 @@ API_ROUTES = [
     (rf"/api/v1/jobs/{ID}/retry", jobs.RetryJobApi),
     (rf"/api/v1/jobs/{ID}/cancel", jobs.CancelJobApi),
     (r"/api/v1/openapi\.json", OpenApiHandler),
+    (rf"/api/public/{ID}/services", public.PublicServicesApi),
+    (rf"/api/public/{ID}/slots", public.PublicSlotsApi),
+    (rf"/api/public/{ID}/bookings", public.PublicBookingsApi),
+    (rf"/api/public/{ID}/bookings/{ID}/verify", public.PublicVerifyApi),
     (r"/api/(.*)", UnknownApi),
     (r"/healthz", HealthHandler),
     (r"/metrics", MetricsHandler),
@@ -113,6 +122,7 @@ class Salonbook(tornado.web.Application):
         self.tokens = TokenCache()
         self.api_limits = RateLimiter(rate=settings.api_rate, burst=5 * settings.api_rate)
         self.login_throttle = LoginThrottle()
+        self._links: Links | None = None
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(ROOT / "templates"),
             autoescape=True,
@@ -121,13 +131,19 @@ class Salonbook(tornado.web.Application):
         )
         self.templates.globals["notice_types"] = NOTICE_TYPES
         super().__init__(
-            [*API_ROUTES, *PAGE_ROUTES],
+            [*API_ROUTES, *CLIENT_ROUTES, *PAGE_ROUTES],
             cookie_secret=cookie_secret,
             xsrf_cookies=True,
             login_url="/login",
             static_path=str(ROOT / "static"),
             debug=debug,
         )
+
+    async def links(self) -> Links:
+        """The links clients follow (booking.links): their secret is read from the database once."""
+        if self._links is None:
+            self._links = Links(self.web_settings.public_url, await installation.link_secret(self.db))
+        return self._links
 
     def start_request(
         self, server_conn: object, request_conn: tornado.httputil.HTTPConnection

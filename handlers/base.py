@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg2
 import tornado.web
 
-from booking.errors import BookingError, Conflict, FieldPath, Invalid, NotFound, SlotTaken
+from booking.errors import BookingError, Conflict, FieldPath, Invalid, NotFound, SlotTaken, TooMany
 from db import Database, DatabaseUnavailable
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ STATUS_FOR_ERROR: dict[type[Exception], int] = {
     NotFound: 404,
     SlotTaken: 409,
     Conflict: 409,
+    TooMany: 429,
     DatabaseUnavailable: 503,
     psycopg2.DataError: 400,
     OverflowError: 400,
@@ -102,10 +103,12 @@ class BaseHandler(tornado.web.RequestHandler):
         self.send_json({"error": error}, status)
 
     def refusal_headers(self, kwargs: dict[str, Any]) -> None:
-        """Puts back the headers a ``Refused`` answer needs."""
+        """Puts back the headers a ``Refused`` answer needs, and a ``TooMany``'s Retry-After."""
         exception = kwargs["exc_info"][1] if "exc_info" in kwargs else None
         for name, value in exception.headers.items() if isinstance(exception, Refused) else ():
             self.set_header(name, value)
+        if isinstance(exception, TooMany):
+            self.set_header("Retry-After", str(exception.retry_after))
 
     def error_details(self, status_code: int, kwargs: dict[str, Any]) -> tuple[int, str, str, str | None]:
         """(status, code, message, field) for the error being sent; never a trace."""

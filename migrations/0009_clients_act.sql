@@ -10,7 +10,7 @@ ALTER TABLE appointments
 
 -- An online booking holds its slot while the client types the code they were sent: a 'held'
 -- appointment, so the overlap constraint counts it, with no client yet (one is found or made when
--- the code is right). Its details wait in holds; the worker deletes lapsed holds.
+-- the code is right). Its details wait in holds; the worker releases lapsed holds.
 ALTER TABLE appointments DROP CONSTRAINT appointments_status_check;
 ALTER TABLE appointments ADD CONSTRAINT appointments_status_check
     CHECK (status IN ('held', 'booked', 'cancelled', 'completed', 'no_show'));
@@ -22,7 +22,9 @@ ALTER TABLE appointments ADD CONSTRAINT appointments_no_overlap EXCLUDE USING gi
 ) WHERE (status IN ('booked', 'held'));
 
 CREATE TABLE holds (
-    appointment_id      uuid PRIMARY KEY REFERENCES appointments ON DELETE CASCADE,
+    id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),  -- the holdId a client verifies
+    salon_id            uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
+    appointment_id      uuid UNIQUE REFERENCES appointments ON DELETE SET NULL,  -- the held time, while held
     code_hash           bytea NOT NULL,
     wrong_codes         integer NOT NULL DEFAULT 0,
     expires_at          timestamptz NOT NULL,
@@ -31,10 +33,14 @@ CREATE TABLE holds (
     email               text,
     phone               text,
     opted_in_reminders  boolean NOT NULL DEFAULT false,
-    client_address      text NOT NULL DEFAULT '',
-    created_at          timestamptz NOT NULL DEFAULT now()
+    client_address      text NOT NULL,  -- who asked: at most so many holds an hour from one address
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    -- booked (the right code), expired, or wrong_codes; an ended hold stays a day to be counted, then goes
+    ended               text CHECK (ended IN ('booked', 'expired', 'wrong_codes')),
+    CHECK (email IS NOT NULL OR phone IS NOT NULL)
 );
-CREATE INDEX holds_expires ON holds (expires_at);
+CREATE INDEX holds_live ON holds (salon_id, expires_at) WHERE ended IS NULL;
+CREATE INDEX holds_by_address ON holds (client_address, created_at);
 
 -- Notices to someone who is not a client carry their address: an email, or a phone for a text.
 ALTER TABLE notification_jobs DROP CONSTRAINT notification_jobs_recipient;

@@ -164,6 +164,15 @@ class SmsApi:
         self.url = f"http://127.0.0.1:{port}"
         return self.url
 
+    async def wait_for(self, count: int, timeout: float = 30.0) -> list[dict[str, str]]:
+        """The forms of the first ``count`` texts sent; fails the test if they do not come within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while len(self.requests) < count:
+            if time.monotonic() > deadline:
+                pytest.fail(f"expected {count} texts within {timeout:g} s, got {len(self.requests)}")
+            await asyncio.sleep(0.05)
+        return [request["form"] for request in self.requests[:count]]  # type: ignore[misc]
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.stop()

@@ -23,7 +23,7 @@ from typing import Any
 
 from tornado.ioloop import PeriodicCallback
 
-from booking import installation
+from booking import installation, online
 from booking.links import Links
 from db import Database, Row
 from db.listener import Listener
@@ -79,6 +79,7 @@ class Worker:
             PeriodicCallback(self._tick, self.settings.poll_interval * 1000),
             PeriodicCallback(lambda: self._chore("heartbeat", self._beat), self.settings.heartbeat_interval * 1000),
             PeriodicCallback(lambda: self._chore("cleanup", self._clean_up), _DAY * 1000),
+            PeriodicCallback(lambda: self._chore("holds", self._release_holds), self.settings.holds_interval * 1000),
         ]
         for timer in self._timers:
             timer.start()
@@ -282,6 +283,11 @@ class Worker:
         for row in await claims.rescue(self.db, settings.dead_after, settings.stale_after):
             log.warning("job %s rescued: %s -> %s", row["id"], row["error"], row["status"])
         await registry.forget_dead(self.db, max(10 * settings.dead_after, 600.0))
+
+    async def _release_holds(self) -> None:
+        released = await online.release_lapsed(self.db)
+        if released:
+            log.info("released %d online booking holds whose code never came", released)
 
     async def _clean_up(self) -> None:
         deleted = await claims.delete_completed(self.db, self.settings.keep_completed_days)

@@ -107,8 +107,40 @@ def safe_next(value: str | None, default: str = "/") -> str:
     return value
 
 
-class PageHandler(BaseHandler):
-    """An HTML page; knows who is logged in (if anyone) once ``prepare`` ran."""
+class HtmlPage(BaseHandler):
+    """Any HTML page, the front desk's or a client's: its headers, cookies and forms."""
+
+    def set_default_headers(self) -> None:
+        self.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "same-origin")
+        self.set_header("Cache-Control", "no-store")
+
+    def set_cookie(self, name: str, value: str | bytes, *args: Any, **kwargs: Any) -> None:
+        """Every cookie of the pages (the session's, the form token's) is Secure with --cookie_secure or over https."""
+        if self.application.web_settings.cookie_secure or self.request.protocol == "https":
+            kwargs["secure"] = True
+        super().set_cookie(name, value, *args, **kwargs)
+
+    def xsrf_field(self) -> Markup:
+        """Tornado's hidden XSRF input, written as HTML (Tornado's own ends in "/>", which HTML ignores)."""
+        return Markup('<input type="hidden" name="_xsrf" value="{}">').format(self.xsrf_token.decode())
+
+    def render_page(self, template: str, status: int = 200, **context: Any) -> None:
+        """The template as a whole page: the front desk's and the clients' pages each render their own way."""
+        raise NotImplementedError
+
+    def read_form(self, names: Iterable[str]) -> Form:
+        """What was typed into ``names``, stripped of nothing: shown back as typed."""
+        return {name: self.get_body_argument(name, "") for name in names}
+
+    def render_form_error(self, template: str, error: BookingError, form: Form, **context: Any) -> None:
+        """The form again, with the status of the error and its message beside the field."""
+        self.render_page(template, status_for(error, 400), form=form, errors=form_errors(error, form), **context)
+
+
+class PageHandler(HtmlPage):
+    """A front-desk page; knows who is logged in (if anyone) once ``prepare`` ran."""
 
     salon: Salon | None = None
     logged_in = False
@@ -123,18 +155,6 @@ class PageHandler(BaseHandler):
         if found is not None:
             self.current_user, self.salon, self.session_id = found.user, found.salon, found.session_id
         self.logged_in = found is not None
-
-    def set_default_headers(self) -> None:
-        self.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Referrer-Policy", "same-origin")
-        self.set_header("Cache-Control", "no-store")
-
-    def set_cookie(self, name: str, value: str | bytes, *args: Any, **kwargs: Any) -> None:
-        """Every cookie of the pages (the session's, the form token's) is Secure with --cookie_secure or over https."""
-        if self.application.web_settings.cookie_secure or self.request.protocol == "https":
-            kwargs["secure"] = True
-        super().set_cookie(name, value, *args, **kwargs)
 
     async def log_in(self, user: User) -> None:
         """A new session for ``user`` in this browser; any session the browser had before ends."""
@@ -211,10 +231,6 @@ class PageHandler(BaseHandler):
         html = self.application.templates.get_template(template).render(values | context)
         self.finish(html)
 
-    def xsrf_field(self) -> Markup:
-        """Tornado's hidden XSRF input, written as HTML (Tornado's own ends in "/>", which HTML ignores)."""
-        return Markup('<input type="hidden" name="_xsrf" value="{}">').format(self.xsrf_token.decode())
-
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """A plain page that says what went wrong in words; never a trace."""
         self.refusal_headers(kwargs)
@@ -240,16 +256,6 @@ class PageHandler(BaseHandler):
         asked = {name: self.get_query_argument(name) for name in self.request.query_arguments}
         following = urlencode(asked | {"after": str(items[per_page - 1].id)})
         return items[:per_page], f"{self.request.path}?{following}"
-
-    # --- forms ---------------------------------------------------------------------
-
-    def read_form(self, names: Iterable[str]) -> Form:
-        """What was typed into ``names``, stripped of nothing: shown back as typed."""
-        return {name: self.get_body_argument(name, "") for name in names}
-
-    def render_form_error(self, template: str, error: BookingError, form: Form, **context: Any) -> None:
-        """The form again, with the status of the error and its message beside the field."""
-        self.render_page(template, status_for(error, 400), form=form, errors=form_errors(error, form), **context)
 
 
 def form_errors(error: BookingError, form: Form) -> Errors:

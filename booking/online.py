@@ -1,0 +1,222 @@
+"""Online booking: a client holds a free time, proves their email or phone with a code, and is booked.
+
+All SQL for the holds table. A hold is a 'held' appointment (booking.appointments.hold) plus its row
+here; whatever ends it (the right code, too many wrong ones, the time running out) ends both in one
+transaction, and the worker releases lapsed holds, so no time stays held after a crash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import aiopg
+
+from booking import appointments, clients, fields, notifications, self_service
+from booking.errors import BookingError, Conflict, Invalid, NotFound, SlotTaken, TooMany
+from booking.models import Appointment, ClientDetails, Salon
+from db import Database, Row
+from jobqueue import queue
+
+WRONG_CODES = 5  # the fifth wrong code releases the hold
+PER_ADDRESS_PER_HOUR = 10  # holds one client address may make in an hour
+LIVE_PER_SALON = 20  # holds a salon may have waiting at once
+KEPT_AFTER_END = dt.timedelta(days=1)  # an ended hold stays this long, to be counted against its address
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a client asks for: a service at a time with someone (None: anyone free), and who they are."""
+
+    service_id: uuid.UUID
+    staff_id: uuid.UUID | None
+    start_time: dt.datetime
+    first_name: str
+    last_name: str
+    email: str | None
+    phone: str | None
+    opted_in_reminders: bool
+
+
+@dataclass(frozen=True)
+class Hold:
+    id: uuid.UUID
+    expires_at: dt.datetime
+    verify_by: str  # "email" or "sms": where the code went
+
+
+def open_salon(salon: Salon | None) -> Salon:
+    """The salon, if it takes bookings online; else, as for a salon that does not exist, NotFound."""
+    if salon is None or not salon.online_booking.enabled:
+        raise NotFound("no salon takes online bookings here")
+    return salon
+
+
+def _code_hash(hold_id: uuid.UUID, code: str) -> bytes:
+    return hashlib.sha256(f"{hold_id}:{code}".encode()).digest()
+
+
+def _checked(salon: Salon, request: Request) -> ClientDetails:
+    first_name, last_name, email = fields.person(request.first_name, request.last_name, request.email)
+    phone = fields.phone(request.phone, "phone", salon.country)
+    if email is None and phone is None:
+        raise Invalid("give an email address or a mobile number, for the code", "email")
+    return ClientDetails(first_name, last_name, email, phone, request.opted_in_reminders)
+
+
+async def hold(
+    db: Database, salon: Salon, request: Request, *, client_address: str, minutes: int, now: dt.datetime | None = None
+) -> Hold:
+    """Holds the time for ``minutes`` and queues the code, ahead of other jobs, by email if given, else by text."""
+    now = now or dt.datetime.now(dt.UTC)
+    details = _checked(salon, request)
+    try:
+        return await _hold(db, salon, request, details, client_address, minutes, now)
+    except SlotTaken:
+        if request.staff_id is not None:
+            raise
+        return await _hold(db, salon, request, details, client_address, minutes, now)  # "anyone": whoever is free now
+
+
+async def _hold(
+    db: Database,
+    salon: Salon,
+    request: Request,
+    details: ClientDetails,
+    client_address: str,
+    minutes: int,
+    now: dt.datetime,
+) -> Hold:
+    staff_id = await _free_member(db, salon, request, now)
+    code = f"{secrets.randbelow(10**6):06d}"
+    hold_id = uuid.uuid4()
+    async with db.transaction() as cur:
+        await _within_limits(cur, salon, client_address)
+        appointment_id = await appointments.hold(
+            cur, salon, staff_id=staff_id, service_id=request.service_id, start_time=request.start_time
+        )
+        await cur.execute(
+            """INSERT INTO holds (id, salon_id, appointment_id, code_hash, expires_at, first_name, last_name, email,
+                                  phone, opted_in_reminders, client_address)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            (hold_id, salon.id, appointment_id, _code_hash(hold_id, code), now + dt.timedelta(minutes=minutes),
+             details.first_name, details.last_name, details.email, details.phone, details.opted_in_reminders,
+             client_address),
+        )  # fmt: skip
+        job = notifications.for_code(details.first_name, details.email, details.phone, code, minutes, now)
+        await queue.enqueue(cur, salon_id=salon.id, client_id=None, appointment_id=None, jobs=[job])
+    return Hold(hold_id, now + dt.timedelta(minutes=minutes), "email" if details.email else "sms")
+
+
+async def _free_member(db: Database, salon: Salon, request: Request, now: dt.datetime) -> uuid.UUID:
+    """Who is free at the time asked, by the same rules the client's page showed it (notice, horizon, hours)."""
+    slots = await self_service.free_times(
+        db,
+        salon,
+        service_id=request.service_id,
+        day=request.start_time.astimezone(salon.zone).date(),
+        staff_id=request.staff_id,
+        now=now,
+    )
+    for slot in slots:
+        if slot.start == request.start_time:
+            return slot.staff_id
+    raise SlotTaken("that time is not free; choose another", "start_time")
+
+
+async def _within_limits(cur: aiopg.Cursor, salon: Salon, client_address: str) -> None:
+    """At most so many holds an hour from one address, and so many waiting per salon; counted under locks,
+    so two requests at once cannot both take the last place."""
+    await cur.execute("SELECT pg_advisory_xact_lock(hashtext('holds:' || %s))", (client_address,))
+    await cur.execute("SELECT FROM salons WHERE id = %s FOR NO KEY UPDATE", (salon.id,))
+    await cur.execute(
+        """SELECT (SELECT count(*) FROM holds WHERE client_address = %(address)s
+                      AND created_at > now() - interval '1 hour') AS from_address,
+                  (SELECT min(created_at) FROM holds WHERE client_address = %(address)s
+                      AND created_at > now() - interval '1 hour') AS first_from_address,
+                  (SELECT count(*) FROM holds WHERE salon_id = %(salon)s AND ended IS NULL
+                      AND expires_at > now()) AS live,
+                  (SELECT min(expires_at) FROM holds WHERE salon_id = %(salon)s AND ended IS NULL
+                      AND expires_at > now()) AS first_to_lapse,
+                  now() AS now""",
+        {"address": client_address, "salon": salon.id},
+    )
+    row: Row = await cur.fetchone()
+    if row["from_address"] >= PER_ADDRESS_PER_HOUR:
+        wait = row["first_from_address"] + dt.timedelta(hours=1) - row["now"]
+        raise TooMany("too many bookings started from here; try again later", int(wait.total_seconds()) + 1)
+    if row["live"] >= LIVE_PER_SALON:
+        wait = row["first_to_lapse"] - row["now"]
+        raise TooMany("too many bookings are waiting for their code; try again shortly", int(wait.total_seconds()) + 1)
+
+
+async def verify(db: Database, salon: Salon, hold_id: uuid.UUID, code: str) -> Appointment:
+    """The right code books the held time for the client (found by email or phone, else new); a wrong one is
+    counted, and the fifth releases the time. A hold that ended or lapsed is a Conflict."""
+    async with db.transaction() as cur:
+        await cur.execute(
+            """SELECT id, appointment_id, code_hash, wrong_codes, expires_at <= now() AS lapsed, first_name,
+                      last_name, email, phone, opted_in_reminders
+                 FROM holds WHERE id = %s AND salon_id = %s AND ended IS NULL FOR UPDATE""",
+            (hold_id, salon.id),
+        )
+        found: Row | None = await cur.fetchone()
+        if found is None:
+            raise Conflict("this booking is no longer held; choose a time again")
+        refusal = await _refusal(cur, found, code.strip())
+        if refusal is None:
+            details = ClientDetails(
+                found["first_name"], found["last_name"], found["email"], found["phone"], found["opted_in_reminders"]
+            )
+            client = await clients.find_or_add(cur, salon.id, details)
+            appointment = await appointments.book_held(cur, salon, found["appointment_id"], client)
+            await _end(cur, found, "booked")
+            return appointment
+    raise refusal  # after the commit: the count of wrong codes, or the released time, must stay
+
+
+async def _refusal(cur: aiopg.Cursor, found: Row, code: str) -> BookingError | None:
+    """Why this code does not book the hold (what that changed is written), or None when it does."""
+    if found["lapsed"]:
+        await _end(cur, found, "expired")
+        return Conflict("the time to type the code ran out; choose a time again")
+    if hmac.compare_digest(bytes(found["code_hash"]), _code_hash(found["id"], code)):
+        return None
+    left = WRONG_CODES - found["wrong_codes"] - 1
+    if left == 0:
+        await _end(cur, found, "wrong_codes")
+        return Invalid("that code is not right, again: the time is free again; choose a time again", "code")
+    await cur.execute("UPDATE holds SET wrong_codes = wrong_codes + 1 WHERE id = %s", (found["id"],))
+    return Invalid(f"that code is not right; {left} {'try' if left == 1 else 'tries'} left", "code")
+
+
+async def _end(cur: aiopg.Cursor, found: Row, how: str) -> None:
+    """Ends a hold; unless it became a booking, its time is free again."""
+    await cur.execute("UPDATE holds SET ended = %s, appointment_id = NULL WHERE id = %s", (how, found["id"]))
+    if how != "booked":
+        await appointments.release(cur, [found["appointment_id"]])
+
+
+async def release_lapsed(db: Database) -> int:
+    """The worker's chore: lapsed holds end and free their time; ended holds past a day go. Returns how many
+    lapsed. A hold being verified right now is locked, skipped, and left to the verification."""
+    async with db.transaction() as cur:
+        await cur.execute(
+            """WITH lapsed AS (
+                   SELECT id, appointment_id FROM holds
+                    WHERE ended IS NULL AND expires_at <= now()
+                      FOR UPDATE SKIP LOCKED),
+               ended AS (
+                   UPDATE holds SET ended = 'expired', appointment_id = NULL
+                     FROM lapsed WHERE holds.id = lapsed.id
+                   RETURNING lapsed.appointment_id)
+               SELECT appointment_id FROM ended"""
+        )
+        lapsed = [row["appointment_id"] for row in await cur.fetchall()]
+        await appointments.release(cur, lapsed)
+        await cur.execute("DELETE FROM holds WHERE ended IS NOT NULL AND created_at < now() - %s", (KEPT_AFTER_END,))
+    return len(lapsed)

@@ -1,0 +1,83 @@
+"""What clients may do by themselves, under the salon's rules: what their link offers, the times they see."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from booking import appointments, availability
+from booking.availability import Slot
+from booking.errors import SlotTaken, TooLate
+from booking.models import Appointment, Salon
+from db import Database
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the manage page offers now; the same rules are enforced again, under a lock, when acted on."""
+
+    confirm: bool
+    cancel: bool
+    move: bool
+    cancel_until: dt.datetime
+    move_until: dt.datetime
+
+
+def choices(salon: Salon, appointment: Appointment, now: dt.datetime) -> Choices:
+    booked = appointment.status == "booked" and appointment.start_time > now
+    cancel_until = salon.client_deadline(appointment.start_time, "cancel")
+    move_until = salon.client_deadline(appointment.start_time, "move")
+    return Choices(
+        confirm=booked and appointment.client_confirmed_at is None,
+        cancel=booked and now <= cancel_until,
+        move=booked and now <= move_until,
+        cancel_until=cancel_until,
+        move_until=move_until,
+    )
+
+
+def open_days(salon: Salon, now: dt.datetime) -> tuple[dt.date, dt.date]:
+    """The first and last salon-local day a client may book or move to (the minimum notice, the horizon)."""
+    first = (now + dt.timedelta(minutes=salon.online_booking.min_notice_minutes)).astimezone(salon.zone).date()
+    return first, now.astimezone(salon.zone).date() + dt.timedelta(days=salon.online_booking.max_days_ahead)
+
+
+async def free_times(
+    db: Database,
+    salon: Salon,
+    *,
+    service_id: uuid.UUID,
+    day: dt.date,
+    staff_id: uuid.UUID | None = None,
+    moving: uuid.UUID | None = None,
+    now: dt.datetime,
+) -> list[Slot]:
+    """The front desk's free slots, from the minimum notice on and none beyond the horizon."""
+    first, last = open_days(salon, now)
+    if not first <= day <= last:
+        return []
+    not_before = now + dt.timedelta(minutes=salon.online_booking.min_notice_minutes)
+    return await availability.free_slots(
+        db, salon, service_id=service_id, day=day, staff_id=staff_id, now=not_before, moving=moving
+    )
+
+
+async def move(db: Database, salon: Salon, appointment: Appointment, start_time: dt.datetime) -> Appointment:
+    """Moves the client's appointment to one of its free times (same service, same staff member)."""
+    now = dt.datetime.now(dt.UTC)
+    if not choices(salon, appointment, now).move:
+        raise TooLate("online, this appointment can no longer be moved")
+    day = start_time.astimezone(salon.zone).date()
+    slots = await free_times(
+        db,
+        salon,
+        service_id=appointment.service_id,
+        day=day,
+        staff_id=appointment.staff_id,
+        moving=appointment.id,
+        now=now,
+    )
+    if start_time not in {slot.start for slot in slots}:
+        raise SlotTaken("that time is not free", "start_time")
+    return await appointments.reschedule(db, salon, appointment.id, start_time=start_time, by="client")

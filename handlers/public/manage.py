@@ -1,0 +1,115 @@
+"""A client's own appointment, through the link in their messages: see it; confirm, move or cancel it.
+
+GET and HEAD never change anything (mail scanners open links); every action is a POST form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import tornado.web
+
+from booking import accounts, appointments, fields, links, self_service
+from booking.models import Appointment, Salon
+from handlers.public.base import ClientPage, DayStrip
+
+
+class LinkedAppointment(ClientPage):
+    """The appointment a manage link names: 404 for a link that is not one, 410 once it has ended."""
+
+    salon: Salon
+    appointment: Appointment
+
+    async def load(self, token: str) -> Appointment:
+        appointment_id = links.read("manage", token, (await self.application.links()).secret)
+        appointment = await appointments.find(self.db, appointment_id) if appointment_id else None
+        if appointment is None:
+            raise tornado.web.HTTPError(404)
+        self.salon = await accounts.get_salon(self.db, appointment.salon_id)
+        if appointment.end_time <= dt.datetime.now(dt.UTC):
+            self.render_page("public/passed.html", 410, appointment=appointment)
+            raise tornado.web.Finish()
+        self.appointment = appointment
+        return appointment
+
+    def show(self, status: int = 200, **context: object) -> None:
+        now = dt.datetime.now(dt.UTC)
+        choices = self_service.choices(self.salon, self.appointment, now)
+        self.render_page(
+            "public/manage.html",
+            status,
+            appointment=self.appointment,
+            choices=choices,
+            token=self.path_args[0],
+            **context,
+        )
+
+    def back_to_page(self, token: str, done: str) -> None:
+        self.redirect(f"/m/{token}?done={done}", status=303)
+
+
+class ManagePage(LinkedAppointment):
+    async def get(self, token: str) -> None:
+        await self.load(token)
+        self.show(done=self.get_query_argument("done", ""))
+
+    head = get
+
+
+class ConfirmAppointment(LinkedAppointment):
+    async def post(self, token: str) -> None:
+        appointment = await self.load(token)
+        await appointments.confirm(self.db, self.salon, appointment.id)
+        self.back_to_page(token, "confirmed")
+
+
+class CancelAppointment(LinkedAppointment):
+    async def post(self, token: str) -> None:
+        appointment = await self.load(token)
+        await appointments.cancel(self.db, self.salon, appointment.id, by="client")
+        self.wake_worker()
+        self.back_to_page(token, "cancelled")
+
+
+class RescheduleAppointment(LinkedAppointment):
+    """GET: the free times of the same service and staff member on a day; POST: move to one of them."""
+
+    async def get(self, token: str) -> None:
+        appointment = await self.load(token)
+        now = dt.datetime.now(dt.UTC)
+        first, last = self_service.open_days(self.salon, now)
+        day = self._day(first, last)
+        slots = await self_service.free_times(
+            self.db,
+            self.salon,
+            service_id=appointment.service_id,
+            day=day,
+            staff_id=appointment.staff_id,
+            moving=appointment.id,
+            now=now,
+        )
+        self.render_page(
+            "public/reschedule.html",
+            appointment=appointment,
+            choices=self_service.choices(self.salon, appointment, now),
+            token=token,
+            strip=DayStrip.around(day, first, last),
+            slots=slots,
+        )
+
+    head = get
+
+    def _day(self, first: dt.date, last: dt.date) -> dt.date:
+        """The day asked for (?date=), kept inside the days a client may choose."""
+        try:
+            asked = dt.date.fromisoformat(self.get_query_argument("date", ""))
+        except ValueError:
+            asked = self.appointment.start_time.astimezone(self.salon.zone).date()
+        return min(max(asked, first), last)
+
+    async def post(self, token: str) -> None:
+        appointment = await self.load(token)
+        start = fields.instant(self.get_body_argument("startTime", ""), "start_time")
+        await self_service.move(self.db, self.salon, appointment, start)
+        self.wake_worker()
+        self.back_to_page(token, "moved")
