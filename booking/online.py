@@ -42,6 +42,15 @@ class Request:
     opted_in_reminders: bool
 
 
+class WrongCode(Invalid):
+    """The code typed is not the one sent; with no ``tries_left`` the hold has ended and its time is free."""
+
+    def __init__(self, tries_left: int) -> None:
+        words = f"{tries_left} {'try' if tries_left == 1 else 'tries'} left" if tries_left else "the time is free again"
+        super().__init__(f"that code is not right; {words}", "code")
+        self.tries_left = tries_left
+
+
 @dataclass(frozen=True)
 class Hold:
     id: uuid.UUID
@@ -154,6 +163,16 @@ async def _within_limits(cur: aiopg.Cursor, salon: Salon, client_address: str) -
         raise TooMany("too many bookings are waiting for their code; try again shortly", int(wait.total_seconds()) + 1)
 
 
+async def get_hold(db: Database, salon: Salon, hold_id: uuid.UUID) -> Hold | None:
+    """A hold still waiting for its code, or None."""
+    row = await db.fetch_one(
+        """SELECT id, expires_at, CASE WHEN email IS NULL THEN 'sms' ELSE 'email' END AS verify_by FROM holds
+            WHERE id = %s AND salon_id = %s AND ended IS NULL AND expires_at > now()""",
+        (hold_id, salon.id),
+    )
+    return Hold(**row) if row else None
+
+
 async def verify(db: Database, salon: Salon, hold_id: uuid.UUID, code: str) -> Appointment:
     """The right code books the held time for the client (found by email or phone, else new); a wrong one is
     counted, and the fifth releases the time. A hold that ended or lapsed is a Conflict."""
@@ -189,9 +208,9 @@ async def _refusal(cur: aiopg.Cursor, found: Row, code: str) -> BookingError | N
     left = WRONG_CODES - found["wrong_codes"] - 1
     if left == 0:
         await _end(cur, found, "wrong_codes")
-        return Invalid("that code is not right, again: the time is free again; choose a time again", "code")
-    await cur.execute("UPDATE holds SET wrong_codes = wrong_codes + 1 WHERE id = %s", (found["id"],))
-    return Invalid(f"that code is not right; {left} {'try' if left == 1 else 'tries'} left", "code")
+    else:
+        await cur.execute("UPDATE holds SET wrong_codes = wrong_codes + 1 WHERE id = %s", (found["id"],))
+    return WrongCode(left)
 
 
 async def _end(cur: aiopg.Cursor, found: Row, how: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from booking import accounts, online, self_service, services
-from booking.errors import Invalid
+from booking.errors import Invalid, NotFound
 from handlers.api import JsonHandler
 
 
@@ -71,6 +71,15 @@ class PublicVerifyApi(PublicApi):
         )
         self.wake_worker()
         self.write_json(appointment, status=201)
+
+
+class UnknownPublicApi(JsonHandler):
+    """Any other path under /api/public: a JSON 404 (no token is asked for here)."""
+
+    def get(self, *_: str) -> None:
+        raise NotFound("no such endpoint")
+
+    post = patch = put = delete = get
 
 
 def _now() -> dt.datetime:

@@ -95,6 +95,7 @@ API_ROUTES = [
     (rf"/api/public/{ID}/slots", public.PublicSlotsApi),
     (rf"/api/public/{ID}/bookings", public.PublicBookingsApi),
     (rf"/api/public/{ID}/bookings/{ID}/verify", public.PublicVerifyApi),
+    (r"/api/public/(.*)", public.UnknownPublicApi),
     (r"/api/(.*)", UnknownApi),
     (r"/healthz", HealthHandler),
     (r"/metrics", MetricsHandler),

@@ -106,6 +106,13 @@ REQUESTS: dict[str, Schema] = {
          "notes": _text(maxLength=2000)},
         ["clientId", "staffId", "serviceId", "startTime"],
     ),
+    "HoldInput": _body(
+        {"serviceId": _ID, "staffId": {"anyOf": [_ID, {"type": "null"}]},
+         "startTime": {"type": "string", "format": "date-time"}, "firstName": {"type": "string"}, "lastName": _text(),
+         "email": _text(format="email"), "phone": _text(), "optedInReminders": {"type": ["boolean", "null"]}},
+        ["serviceId", "startTime", "firstName"],
+    ),
+    "CodeInput": _body({"code": {"type": "string"}}, ["code"]),
     "MoveInput": _body({"startTime": _text(format="date-time"), "staffId": {"type": ["string", "null"]}}, []),
     "SalonInput": _body(
         {"name": _text(), "address": _text(), "timezone": _text(), "country": _text(), "locale": _text(),
@@ -143,14 +150,18 @@ def _operation(
     parameters: list[Schema] | None = None,
     paged: bool = False,
     refusals: tuple[int, ...] = (400, 404),
+    public: bool = False,
 ) -> Schema:
+    """One operation; a ``public`` one (the online booking API) needs no token."""
     success: Schema = {"description": summary, "content": {"application/json": {"schema": answer}}}
     if paged:
         success["headers"] = {"Link": {"description": 'the next page: <…>; rel="next"', "schema": {"type": "string"}}}
     responses: dict[str, Schema] = {str(status): success}
-    for refused in (*refusals, 401, 429, 503):
+    for refused in (*refusals, *(() if public else (401,)), 429, 503):
         responses[str(refused)] = {"$ref": f"#/components/responses/{refused}"}
     operation: Schema = {"summary": summary, "responses": responses, "parameters": parameters or []}
+    if public:
+        operation["security"] = []
     if body:
         content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}
         operation["requestBody"] = {"required": True, "content": content}
@@ -246,6 +257,7 @@ def document() -> Schema:
             "post": _operation("Cancel a pending job", job, refusals=conflict, parameters=[_id_in_path("jobId")]),
         },
     }  # fmt: skip
+    paths |= _public_paths(answer)
     components["Error"] = _body(
         {"error": _body({"code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"}},
                         ["code", "message"])},
@@ -257,7 +269,7 @@ def document() -> Schema:
         401: "no valid API token",
         404: "no such thing in this salon (another salon's ids too)",
         409: "the time is taken, the state forbids the change, or a limit is reached",
-        429: "too many requests for this token; see Retry-After",
+        429: "too many requests for this token, or online bookings from this address; see Retry-After",
         503: "the database is unreachable; try again shortly",
     }
     responses = {str(status): {"description": words, "content": error} for status, words in why.items()}
@@ -274,6 +286,39 @@ def document() -> Schema:
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def _public_paths(answer: Any) -> dict[str, Schema]:
+    """The online booking API, under /api/public/{slug}, for a salon that takes bookings online."""
+    slug = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+    slot = _body(
+        {"startTime": _SCALARS[dt.datetime], "staffId": _ID, "staffName": {"type": "string"}},
+        ["startTime", "staffId", "staffName"],
+    )
+    hold = _body(
+        {"holdId": _ID, "expiresAt": _SCALARS[dt.datetime], "verifyBy": {"enum": ["email", "sms"]}},
+        ["holdId", "expiresAt", "verifyBy"],
+    )
+    public = {"servers": [{"url": "/api/public"}]}
+    return {
+        "/{slug}/services": public | {"get": _operation(
+            "The services clients may book", {"type": "array", "items": answer(Service)}, parameters=[slug],
+            refusals=(404,), public=True)},
+        "/{slug}/slots": public | {"get": _operation(
+            "Free times on a day (from the minimum notice on, none beyond the horizon)",
+            _body({"slots": {"type": "array", "items": slot}}, ["slots"]),
+            parameters=[slug, _query("serviceId", _ID, "the service (required)") | {"required": True},
+                        _query("date", {"type": "string", "format": "date"}, "a salon-local day (required)")
+                        | {"required": True},
+                        _query("staffId", _ID, "one staff member; anyone free if not given")],
+            public=True)},
+        "/{slug}/bookings": public | {"post": _operation(
+            "Hold a time and send a code (by email if given, else by text)", hold, status=202, body="HoldInput",
+            parameters=[slug], refusals=(400, 404, 409), public=True)},
+        "/{slug}/bookings/{holdId}/verify": public | {"post": _operation(
+            "The code: books the held time", answer(Appointment), status=201, body="CodeInput",
+            parameters=[slug, _id_in_path("holdId")], refusals=(400, 404, 409), public=True)},
+    }  # fmt: skip
 
 
 class OpenApiHandler(BaseHandler):

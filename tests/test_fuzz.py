@@ -77,7 +77,8 @@ def desk(database_url: str) -> Iterator[Desk]:
          "--timezone=Europe/London", f"--owner_email={OWNER}", f"--owner_password={PASSWORD}"],
         env=clean_env(), capture_output=True, text=True, check=True, timeout=60,
     )  # fmt: skip
-    token = json.loads(created.stdout)["api_token"]
+    made = json.loads(created.stdout)
+    token = made["api_token"]
     options = (f"--database_url={database_url}", "--worker=false", "--smtp_host=127.0.0.1", "--api_rate=100000")
     with serving(*options) as served:
         jar = http.cookiejar.CookieJar()
@@ -95,7 +96,9 @@ def desk(database_url: str) -> Iterator[Desk]:
         start = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
         ids = {"clientId": client["id"], "staffId": staff["id"], "serviceId": service["id"]}
         booked = desk.api("POST", "/appointments", ids | {"startTime": start.isoformat()})
-        desk.ids = {"staff": staff["id"], "service": service["id"], "client": client["id"], "appointment": booked["id"]}
+        desk.ids = {"staff": staff["id"], "service": service["id"], "client": client["id"], "appointment": booked["id"],
+                    "slug": made["slug"]}  # fmt: skip
+        desk.api("PATCH", "/salon", {"onlineBooking": {"enabled": True}})
         yield desk
 
 
@@ -107,6 +110,7 @@ def test_the_api_keeps_to_its_openapi_document_whatever_it_is_sent(desk: Desk, t
     run = subprocess.run(
         [sys.executable, "-m", "schemathesis.cli", "run", desk.url("/api/v1/openapi.json"),
          "--url", desk.url("/api/v1"), "--header", f"Authorization: Bearer {desk.token}", "--checks", checks,
+         "--exclude-path-regex", "slug",  # the public booking API: test_the_public_booking_never_fails
          "--max-examples", "25", "--max-time", "60", "--seed", "20261128", "--no-color",
          "--generation-database", "none", "--report-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=240, check=False,
@@ -147,3 +151,41 @@ def test_booking_moving_and_browsing_never_fail(desk: Desk, day, when, notes, st
                  f"/appointments/{ids['appointment']}?day={day}&staffId={staff}"):  # fmt: skip
         quoted = urllib.parse.quote(path, safe="/?&=")
         assert desk.status_of(quoted) in (200, 302, 400, 404), path
+
+
+def _public(desk: Desk, method: str, path: str, body: object = None) -> int:
+    request = urllib.request.Request(  # noqa: S310 - our own http:// URL
+        desk.url(f"/api/public/{desk.ids['slug']}{path}"),
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - our own http:// URL
+            return int(answer.status)
+    except urllib.error.HTTPError as refused:
+        return refused.code
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=values, email=values, phone=values, when=values, day=values, code=values)
+def test_the_public_booking_never_fails(desk: Desk, first, email, phone, when, day, code) -> None:
+    """Strangers' input to the online booking API, its page and the clients' links: an answer, never a 500."""
+    ids = desk.ids
+    hold = {"serviceId": ids["service"], "staffId": ids["staff"], "startTime": when, "firstName": first,
+            "email": email, "phone": phone, "optedInReminders": code}  # fmt: skip
+    assert _public(desk, "POST", "/bookings", hold) in (202, 400, 404, 409, 429)
+    assert _public(desk, "POST", f"/bookings/{urllib.parse.quote(code, safe='')}/verify", {"code": code}) in (
+        400,
+        404,
+        409,
+    )
+    slots = f"/slots?{urllib.parse.urlencode({'serviceId': ids['service'], 'date': day, 'staffId': first})}"
+    assert _public(desk, "GET", slots) in (200, 400, 404)
+    page = f"/book/{ids['slug']}"
+    form = {"serviceId": ids["service"], "staffId": "any", "startTime": when, "firstName": first, "email": email,
+            "phone": phone}  # fmt: skip
+    assert desk.status_of(page, form) in (303, 400, 404, 409, 429)
+    choices = urllib.parse.urlencode({"serviceId": ids["service"], "staffId": first, "date": day, "startTime": when})
+    assert desk.status_of(f"{page}?{choices}") in (200, 400, 404)
+    assert desk.status_of(f"/m/{urllib.parse.quote(code, safe='')}") in (404,)

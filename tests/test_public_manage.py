@@ -65,8 +65,9 @@ async def test_the_confirmation_links_to_a_page_that_shows_the_appointment_and_c
     before = await everything(db, booked.id)
     client = pages()
     for method in ("GET", "HEAD"):
-        page = await client.fetch(link[1], method)
-        assert page.code == 200, page.body
+        for path in (link[1], f"{link[1]}/reschedule", f"{link[1]}/reschedule?date={desk.day}"):
+            page = await client.fetch(path, method)
+            assert page.code == 200, (method, path, page.body)
     body = (await client.get(link[1])).body.decode()
     assert await everything(db, booked.id) == before, "opening the link (as a mail scanner does) changed nothing"
     assert salon.name in body and "Cut" in body and ">Bea<" in body

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from handlers.public import manage
+from handlers.public import book, manage
 
 SIGNED = r"([A-Za-z0-9_-]+)"  # a signed link token, read and checked by the page: anything else is a 404
 
@@ -11,4 +11,6 @@ ROUTES: list[tuple[Any, ...]] = [
     (rf"/m/{SIGNED}/confirm", manage.ConfirmAppointment),
     (rf"/m/{SIGNED}/cancel", manage.CancelAppointment),
     (rf"/m/{SIGNED}/reschedule", manage.RescheduleAppointment),
+    (r"/book/([^/]+)", book.BookPage),
+    (r"/book/([^/]+)/code/([^/]+)", book.CodePage),
 ]

@@ -1,0 +1,153 @@
+"""A salon's booking page for clients: service, stylist or anyone, day and time, who they are, the code.
+
+Each choice is a link (GET: the back button and a shared link work); only holding the time and typing the
+code are POSTs. No script needed; 404 unless the salon takes bookings online.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import tornado.web
+
+from booking import accounts, fields, links, online, self_service, services, staff
+from booking.errors import BookingError, Invalid
+from booking.models import Salon
+from booking.notice_types import N_
+from handlers.pages.base import Form
+from handlers.public.base import ClientPage, DayStrip
+
+DETAILS = ("firstName", "lastName", "email", "phone", "optedInReminders")
+HONEYPOT = "website"  # hidden from people (off screen, out of the tab order); a bot filling every field fills it
+
+# What the client is asked to fix, beside the field, in the salon's language.
+FIX = {
+    "firstName": N_("Please give your first name."),
+    "lastName": N_("Please shorten your last name."),
+    "email": N_("Please give a valid email address, or leave it empty and give a mobile number."),
+    "phone": N_("Please give a mobile number we can text, with its area code."),
+}
+FORM_FIELDS = {"first_name": "firstName", "last_name": "lastName", "email": "email", "phone": "phone"}
+
+
+class BookingPage(ClientPage):
+    salon: Salon
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        self.salon = online.open_salon(await accounts.salon_by_slug(self.db, self.path_args[0]))
+
+    def chosen_id(self, name: str) -> uuid.UUID | None:
+        """An id chosen in an earlier step (query or form); "any" or none is None."""
+        value = self.get_argument(name, "")
+        return fields.identifier(value, name) if value and value != "any" else None
+
+
+class BookPage(BookingPage):
+    """GET: the next choice to make, from what the query says is chosen; POST: hold the time."""
+
+    async def get(self, _slug: str) -> None:
+        service_id = self.chosen_id("serviceId")
+        if service_id is None:
+            chosen = await services.list_services(self.db, self.salon.id)
+            self.render_page("public/book.html", step="service", services=chosen)
+        elif not self.get_query_argument("staffId", ""):
+            await self.show("staff", service_id, staff=await staff.list_staff(self.db, self.salon.id))
+        elif not self.get_query_argument("startTime", ""):
+            await self.show_times(service_id)
+        else:
+            await self.show_details(service_id, dict.fromkeys(DETAILS, ""), {})
+
+    head = get
+
+    async def show(self, step: str, service_id: uuid.UUID, status: int = 200, **context: Any) -> None:
+        service = await services.get_service(self.db, self.salon.id, service_id)
+        member_id = self.chosen_id("staffId")
+        member = await staff.get_staff(self.db, self.salon.id, member_id) if member_id else None
+        chosen = {"serviceId": str(service.id), "staffId": self.get_argument("staffId", "")}
+        context |= {"step": step, "service": service, "member": member, "chosen": chosen}
+        self.render_page("public/book.html", status, **context)
+
+    async def show_times(self, service_id: uuid.UUID) -> None:
+        now = dt.datetime.now(dt.UTC)
+        first, last = self_service.open_days(self.salon, now)
+        try:
+            day = min(max(dt.date.fromisoformat(self.get_query_argument("date", "")), first), last)
+        except ValueError:
+            day = first
+        slots = await self_service.free_times(
+            self.db, self.salon, service_id=service_id, day=day, staff_id=self.chosen_id("staffId"), now=now
+        )
+        await self.show("time", service_id, strip=DayStrip.around(day, first, last), slots=slots)
+
+    async def show_details(self, service_id: uuid.UUID, form: Form, errors: dict[str, str], status: int = 200) -> None:
+        start = fields.instant(self.get_argument("startTime"), "start_time")
+        await self.show("details", service_id, status, start=start, form=form, errors=errors)
+
+    async def post(self, _slug: str) -> None:
+        if self.get_body_argument(HONEYPOT, ""):
+            raise tornado.web.HTTPError(400)
+        service_id = self.chosen_id("serviceId")
+        if service_id is None:
+            raise Invalid("{field} is required", "service_id")
+        form = self.read_form(DETAILS)
+        try:
+            hold = await online.hold(
+                self.db,
+                self.salon,
+                self.hold_request(service_id, form),
+                client_address=self.request.remote_ip or "",
+                minutes=self.application.web_settings.hold_minutes,
+            )
+        except BookingError as error:
+            field = FORM_FIELDS.get(str(error.field[0])) if error.field else None
+            if field is None:
+                raise  # the time, not the person: the error page says to choose again
+            await self.show_details(service_id, form, {field: self.gettext(FIX[field])}, status=400)
+            return
+        self.wake_worker()
+        self.redirect(f"/book/{self.salon.slug}/code/{hold.id}", status=303)
+
+    def hold_request(self, service_id: uuid.UUID, form: Form) -> online.Request:
+        return online.Request(
+            service_id=service_id,
+            staff_id=self.chosen_id("staffId"),
+            start_time=fields.instant(self.get_body_argument("startTime", ""), "start_time"),
+            first_name=form["firstName"],
+            last_name=form["lastName"],
+            email=form["email"],
+            phone=form["phone"],
+            opted_in_reminders=bool(form["optedInReminders"]),
+        )
+
+
+class CodePage(BookingPage):
+    """The code the client was sent: the right one books the held time and opens their appointment's page."""
+
+    async def get(self, _slug: str, hold_id: str) -> None:
+        self.render_page("public/book_code.html", hold=await self.live_hold(hold_id), tries_left=None)
+
+    head = get
+
+    async def live_hold(self, hold_id: str) -> online.Hold:
+        found = await online.get_hold(self.db, self.salon, fields.identifier(hold_id, "hold_id"))
+        if found is None:
+            self.render_page("public/book_again.html", 409)
+            raise tornado.web.Finish()
+        return found
+
+    async def post(self, _slug: str, hold_id: str) -> None:
+        hold = await self.live_hold(hold_id)
+        try:
+            appointment = await online.verify(self.db, self.salon, hold.id, self.get_body_argument("code", ""))
+        except online.WrongCode as wrong:
+            if wrong.tries_left:
+                self.render_page("public/book_code.html", 400, hold=hold, tries_left=wrong.tries_left)
+            else:
+                self.render_page("public/book_again.html", 409)
+            return
+        self.wake_worker()
+        token = links.sign("manage", appointment.id, (await self.application.links()).secret)
+        self.redirect(f"/m/{token}?done=booked", status=303)

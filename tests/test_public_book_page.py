@@ -1,0 +1,128 @@
+"""The booking page (/book/{slug}) as a phone's browser without scripts walks it: link by link, then the code."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+
+from booking import accounts
+from booking.models import OnlineBooking, Salon
+from handlers.app import Salonbook, WebSettings
+from tests.desk import Desk, set_up_desk
+
+
+@pytest.fixture
+def app(db) -> Salonbook:
+    return Salonbook(db=db, cookie_secret="test-cookie-secret", settings=WebSettings(xheaders=True))
+
+
+async def open_salon(make_salon, db, **fields: str) -> tuple[Salon, Desk]:
+    made = await make_salon(phone="+44 1225 123456", **fields)
+    salon = await accounts.update_salon(db, dataclasses.replace(made.salon, online_booking=OnlineBooking(enabled=True)))
+    return salon, await set_up_desk(db, salon)
+
+
+def links_in(body: bytes) -> list[str]:
+    return [href.replace("&amp;", "&") for href in re.findall(r'href="(\?[^"]*)"', body.decode())]
+
+
+def details_form(body: bytes, **typed: str) -> dict[str, str]:
+    """The details form's hidden fields, with what the client types."""
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', body.decode()))
+    hidden.pop("_xsrf", None)
+    return hidden | {"firstName": "Dee", "lastName": "Online", "email": "dee@example.com", "phone": ""} | typed
+
+
+async def walk_to_details(client, salon: Salon, desk: Desk) -> bytes:
+    """Service, anyone, the first day's first time: the details form's page."""
+    start = await client.get(f"/book/{salon.slug}")
+    assert start.code == 200 and b"Cut" in start.body
+    service_link = next(link for link in links_in(start.body) if str(desk.service.id) in link)
+    staff_page = await client.get(f"/book/{salon.slug}{service_link}")
+    assert b"staffId=any" in staff_page.body and b">Bea<" in staff_page.body and b"Cutter" not in staff_page.body
+    anyone = next(link for link in links_in(staff_page.body) if "staffId=any" in link)
+    times = await client.get(f"/book/{salon.slug}{anyone}&date={desk.day}")
+    assert times.code == 200
+    first_time = next(link for link in links_in(times.body) if "startTime=" in link)
+    assert "T09%3A00" in first_time or "T09:00" in first_time
+    details = await client.get(f"/book/{salon.slug}{first_time}")
+    assert details.code == 200 and b'name="firstName"' in details.body
+    return details.body
+
+
+async def test_a_salon_that_does_not_book_online_has_no_page(make_salon, pages) -> None:
+    made = await make_salon()
+    assert (await pages().get(f"/book/{made.salon.slug}")).code == 404
+    assert (await pages().get("/book/nobody")).code == 404
+
+
+async def test_a_client_books_with_the_code_and_lands_on_their_appointment(make_salon, db, pages) -> None:
+    salon, desk = await open_salon(make_salon, db)
+    client = pages()
+    details = await walk_to_details(client, salon, desk)
+    assert await db.fetch_one("SELECT 1 FROM holds WHERE salon_id = %s", (salon.id,)) is None, "looking holds nothing"
+
+    held = await client.post(f"/book/{salon.slug}", details_form(details))
+    assert held.code == 303, held.body
+    code_page = held.headers["Location"]
+    assert code_page.startswith(f"/book/{salon.slug}/code/")
+    page = await client.get(code_page)
+    assert page.code == 200 and b"6-digit code to your email" in page.body
+    job = await db.fetch_row(
+        "SELECT payload FROM notification_jobs WHERE type = 'booking_code' AND salon_id = %s", (salon.id,)
+    )
+    code = job["payload"]["code"]
+
+    wrong = await client.post(code_page, {"code": "000000" if code != "000000" else "111111"})
+    assert wrong.code == 400 and b"You can try 4 more times" in wrong.body
+    booked = await client.post(code_page, {"code": code})
+    assert booked.code == 303 and booked.headers["Location"].startswith("/m/")
+    mine = (await client.get(booked.headers["Location"])).body.decode()
+    assert "You are booked" in mine and "09:00" in mine
+    row = await db.fetch_row("SELECT source, status FROM appointments WHERE salon_id = %s AND client_id IS NOT NULL"
+                             " AND source = 'online'", (salon.id,))  # fmt: skip
+    assert (row["source"], row["status"]) == ("online", "booked")
+    assert (await client.get(code_page)).code == 409, "the code page of a booked hold says to start again"
+
+
+async def test_a_filled_honeypot_holds_nothing(make_salon, db, pages) -> None:
+    salon, desk = await open_salon(make_salon, db)
+    client = pages()
+    details = await walk_to_details(client, salon, desk)
+    assert (await client.post(f"/book/{salon.slug}", details_form(details, website="http://spam.example"))).code == 400
+    assert await db.fetch_one("SELECT 1 FROM holds WHERE salon_id = %s", (salon.id,)) is None
+
+
+async def test_what_to_fix_is_said_beside_the_field_in_the_salons_language(make_salon, db, pages) -> None:
+    salon, desk = await open_salon(make_salon, db, country="DE", timezone="Europe/Berlin")
+    client = pages()
+    details = await walk_to_details(client, salon, desk)
+    refused = await client.post(f"/book/{salon.slug}", details_form(details, email="", phone=""))
+    body = refused.body.decode()
+    assert refused.code == 400 and '<html lang="de">' in body
+    assert re.search(r'id="email-error">[^<]*E-Mail', body), body[-3000:]
+    assert 'value="Dee"' in body, "what was typed stays"
+    assert await db.fetch_one("SELECT 1 FROM holds WHERE salon_id = %s", (salon.id,)) is None
+
+
+async def test_a_lapsed_hold_says_to_start_again(make_salon, db, pages) -> None:
+    salon, desk = await open_salon(make_salon, db)
+    client = pages()
+    details = await walk_to_details(client, salon, desk)
+    code_page = (await client.post(f"/book/{salon.slug}", details_form(details))).headers["Location"]
+    await db.execute("UPDATE holds SET expires_at = now() WHERE salon_id = %s", (salon.id,))
+    again = await client.get(code_page)
+    assert again.code == 409 and b"no longer held" in again.body and f'href="/book/{salon.slug}"'.encode() in again.body
+
+
+async def test_settings_show_the_booking_pages_address_and_its_qr_code(logged_in, db) -> None:
+    owner, made = await logged_in()
+    page = (await owner.get("/settings")).body.decode()
+    address = f"http://127.0.0.1:8888/book/{made.salon.slug}"
+    assert f'<a href="{address}">{address}</a> (it opens once clients can book online)' in page
+    qr = re.search(r'<img src="(data:image/svg\+xml[^"]+)" alt="QR code of the booking page"', page)
+    assert qr and len(qr[1]) > 1000
+    await accounts.update_salon(db, dataclasses.replace(made.salon, online_booking=OnlineBooking(enabled=True)))
+    assert "it opens once" not in (await owner.get("/settings")).body.decode()
