@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,3 +88,49 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 process.kill()
     output = log_path.read_text()
     assert "Traceback" not in output, output
+
+
+@pytest.fixture(scope="module")
+def browser(request: pytest.FixtureRequest, salon: Any) -> Iterator[Any]:
+    """One chromium for the module (each test gets a fresh context), against ``server`` with the module's own
+    ``salon`` fixture seeded first."""
+    need_chromium()
+    request.getfixturevalue("server")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def new_tab(browser: Any, server: str) -> Iterator[Any]:
+    """``new_tab(width, height, log_in_as=(email, password))``: a tab with cookies of its own on ``server``,
+    logged in if asked; closed after the test."""
+    contexts = []
+
+    def make(width: int = 768, height: int = 1024, *, log_in_as: tuple[str, str] | None = None) -> Any:
+        viewport = {"width": width, "height": height}
+        context = browser.new_context(base_url=server, viewport=viewport, locale="en-GB", timezone_id=ZONE)
+        context.set_default_timeout(WAIT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        if log_in_as:
+            log_in(page, *log_in_as)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def log_in(page: Any, email: str, password: str) -> None:
+    """Logs a tab in through the login page, as a person would."""
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("/")

@@ -9,7 +9,6 @@ import dataclasses
 import datetime as dt
 import os
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,11 +16,10 @@ import pytest
 from booking import accounts, services, staff
 from booking.models import OnlineBooking, ServiceDetails, StaffDetails, WorkingHours
 from db import Database
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, ZONE, need_chromium
+from tests.browser import ZONE
 from tests.test_browser_tablet import AXE, sideways
 
 PASSWORD = "long enough for a salon"
-PHONE = {"width": 375, "height": 740}
 
 
 async def _seed(url: str) -> dict[str, Any]:
@@ -53,42 +51,12 @@ def salon(database_url: str) -> dict[str, Any]:
     return asyncio.run(_seed(database_url))
 
 
-@pytest.fixture(scope="module")
-def browser(request: pytest.FixtureRequest, salon) -> Iterator[Any]:
-    need_chromium()
-    request.getfixturevalue("server")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 @pytest.fixture
-def tab(browser, server: str):
+def tab(new_tab):
     """``tab()``: a phone's tab; ``tab(desk=True)``: the front desk's, logged in."""
-    contexts = []
-
-    def make(*, desk: bool = False):
-        viewport = {"width": 1280, "height": 900} if desk else PHONE
-        context = browser.new_context(base_url=server, viewport=viewport, locale="en-GB", timezone_id=ZONE)
-        context.set_default_timeout(WAIT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        if desk:
-            page.goto("/login")
-            page.get_by_label("Email").fill("owner@curl.example")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url("/")
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
+    return lambda desk=False: (
+        new_tab(1280, 900, log_in_as=("owner@curl.example", PASSWORD)) if desk else new_tab(375, 740)
+    )
 
 
 def from_the_outbox(desk, subject: str, pattern: str, *, seen: int = 0) -> str:

@@ -14,7 +14,6 @@ import datetime as dt
 import os
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,7 +24,7 @@ import pytest
 from booking import accounts, appointments, clients, services, staff
 from booking.models import ClientDetails, ServiceDetails, StaffDetails, WorkingHours
 from db import Database
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WAIT_MS, ZONE, need_chromium
+from tests.browser import SCREENSHOTS, ZONE
 from tests.conftest import ROOT
 
 AXE = Path(
@@ -85,43 +84,10 @@ def salon(database_url: str) -> dict[str, Any]:
     return asyncio.run(_seed(database_url))
 
 
-@pytest.fixture(scope="module")
-def browser(request: pytest.FixtureRequest, salon) -> Iterator[Any]:
-    """One chromium for the module (each test gets a fresh context), against a server with the salon seeded."""
-    need_chromium()
-    request.getfixturevalue("server")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 @pytest.fixture
-def open_page(browser, server: str):
+def open_page(new_tab):
     """``open_page(width)``: a logged-in tab that wide (768 px unless said)."""
-    contexts = []
-
-    def make(width: int = 768, height: int = 1024):
-        context = browser.new_context(
-            base_url=server, viewport={"width": width, "height": height}, locale="en-GB", timezone_id=ZONE
-        )
-        context.set_default_timeout(WAIT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto("/login")
-        page.get_by_label("Email").fill("owner@curl.example")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url("/")
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
+    return lambda width=768, height=1024: new_tab(width, height, log_in_as=("owner@curl.example", PASSWORD))
 
 
 def front_desk_pages(salon: dict[str, Any]) -> dict[str, str]:

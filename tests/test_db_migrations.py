@@ -34,8 +34,11 @@ RELEASED = {
     "0002_clients_erased_at.sql": "90fcf2af16c5a3f75719b1d7921b2dd9991ba08c94ae303e49354ed09bf3ae92",
     "0003_record_every_send.sql": "ae1aad5ca42a71daa75d7e13d236fb124eec794ac533f63fc2d393cc32a8a2fa",
     "0004_sessions.sql": "3f4cb980b9fe99ca7e42f97ccc161fc8ecbfd8347c67a072b5c7f2fbbf105ad2",
+    "0005_salon_settings.sql": "6e0f4bdfda61ac93f88b9778400e4f73ad78a0465ff3df518849879c8b325f42",
+    "0006_team.sql": "1f5539dc8096e6366fef31f6bbf69891f4c1009eb2d55b24682f464bb79618c3",
     "0007_client_search.sql": "ecab32e1fc7e4848cbccb224a8a06f10991472ba27599b2dad6f1fb662753e12",
     "0008_fair_claims.sql": "45a4a22d5f4be2e5ac876e32f08c8539f3ad4c542af848aa26cb63a853ab4616",
+    "0009_clients_act.sql": "bfe0d5c286d4bf058c31f8306f66948d17d52fb11495c36375021e4625effcce",
 }
 LATEST = len(migrations.known())
 TABLES_ADDED_SINCE = {"sessions", "invitations", "holds"}  # by migrations after the first release
