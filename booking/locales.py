@@ -151,6 +151,17 @@ def _plain_spaces(text: str) -> str:
     return text.replace("\u202f", " ").replace("\u00a0", " ")
 
 
+def phone_number(number: str, country: str) -> str:
+    """A stored E.164 number as the salon writes it: '(207) 555-0188' at home (US), '+44 7700 900123' abroad."""
+    try:
+        parsed = phonenumbers.parse(number)
+    except phonenumbers.NumberParseException:
+        return number
+    home = phonenumbers.region_code_for_number(parsed) == country
+    style = phonenumbers.PhoneNumberFormat.NATIONAL if home else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(parsed, style)
+
+
 def time_of_day(instant: dt.datetime, zone: ZoneInfo, locale: str) -> str:
     """Just the time, the salon's way: '2:00 PM' (en-US), '14:00' (en-GB)."""
     return _plain_spaces(babel.dates.format_time(instant.astimezone(zone), "short", locale=_babel(locale)))

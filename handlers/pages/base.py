@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from booking import sessions
 from booking.errors import BookingError
-from booking.locales import money, time_of_day, wall_clock
+from booking.locales import money, phone_number, time_of_day, wall_clock
 from booking.models import Salon, User
 from handlers.base import BaseHandler, outside_name, status_for
 
@@ -226,6 +226,7 @@ class PageHandler(HtmlPage):
             "when": lambda instant, seconds=False: local_time(instant, zone, locale, seconds=seconds),
             "clock": lambda instant: time_of_day(instant, zone, locale),
             "money": lambda cents: money(cents, self.salon.currency, locale) if self.salon else "",
+            "phone": lambda number: phone_number(number, self.salon.country) if self.salon else number,
             "refresh": False,
         }
         html = self.application.templates.get_template(template).render(values | context)
