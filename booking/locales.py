@@ -140,9 +140,11 @@ def wall_clock(
     return _plain_spaces(f"{day}, {clock} {local.tzname()}")
 
 
-def day_name(day: dt.date, locale: str) -> str:
-    """A day as a date picker names it: 'Tuesday, December 1' (en-US), 'Dienstag, 1. Dezember' (de-DE)."""
-    return _plain_spaces(babel.dates.format_date(day, _day_pattern(locale), locale=_babel(locale)))
+def day_name(day: dt.date, locale: str, *, year: bool = False) -> str:
+    """A day as a date picker names it: 'Tuesday, December 1' (en-US), 'Dienstag, 1. Dezember' (de-DE);
+    ``year`` adds it, the locale's way ('Tuesday, December 1, 2026')."""
+    pattern = "full" if year else _day_pattern(locale)
+    return _plain_spaces(babel.dates.format_date(day, pattern, locale=_babel(locale)))
 
 
 def _plain_spaces(text: str) -> str:

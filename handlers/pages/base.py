@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from booking import sessions
 from booking.errors import BookingError
-from booking.locales import money, phone_number, time_of_day, wall_clock
+from booking.locales import day_name, money, phone_number, time_of_day, wall_clock
 from booking.models import Salon, User
 from handlers.base import BaseHandler, outside_name, status_for
 
@@ -225,6 +225,7 @@ class PageHandler(HtmlPage):
             "outbox_enabled": self.application.outbox_enabled,
             "when": lambda instant, seconds=False: local_time(instant, zone, locale, seconds=seconds),
             "clock": lambda instant: time_of_day(instant, zone, locale),
+            "day_name": lambda day, year=False: day_name(day, locale, year=year),
             "money": lambda cents: money(cents, self.salon.currency, locale) if self.salon else "",
             "phone": lambda number: phone_number(number, self.salon.country) if self.salon else number,
             "refresh": False,
