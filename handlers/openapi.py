@@ -257,7 +257,7 @@ def document() -> Schema:
             "post": _operation("Cancel a pending job", job, refusals=conflict, parameters=[_id_in_path("jobId")]),
         },
     }  # fmt: skip
-    paths |= _public_paths(answer)
+    paths = {f"/api/v1{path}": item for path, item in paths.items()} | _public_paths(answer)
     components["Error"] = _body(
         {"error": _body({"code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"}},
                         ["code", "message"])},
@@ -277,7 +277,7 @@ def document() -> Schema:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Salonbook API", "version": "1"},
-        "servers": [{"url": "/api/v1"}],
+        "servers": [{"url": "/"}],
         "security": [{"token": []}],
         "paths": paths,
         "components": {
@@ -299,12 +299,11 @@ def _public_paths(answer: Any) -> dict[str, Schema]:
         {"holdId": _ID, "expiresAt": _SCALARS[dt.datetime], "verifyBy": {"enum": ["email", "sms"]}},
         ["holdId", "expiresAt", "verifyBy"],
     )
-    public = {"servers": [{"url": "/api/public"}]}
     return {
-        "/{slug}/services": public | {"get": _operation(
+        "/api/public/{slug}/services": {"get": _operation(
             "The services clients may book", {"type": "array", "items": answer(Service)}, parameters=[slug],
             refusals=(404,), public=True)},
-        "/{slug}/slots": public | {"get": _operation(
+        "/api/public/{slug}/slots": {"get": _operation(
             "Free times on a day (from the minimum notice on, none beyond the horizon)",
             _body({"slots": {"type": "array", "items": slot}}, ["slots"]),
             parameters=[slug, _query("serviceId", _ID, "the service (required)") | {"required": True},
@@ -312,10 +311,10 @@ def _public_paths(answer: Any) -> dict[str, Schema]:
                         | {"required": True},
                         _query("staffId", _ID, "one staff member; anyone free if not given")],
             public=True)},
-        "/{slug}/bookings": public | {"post": _operation(
+        "/api/public/{slug}/bookings": {"post": _operation(
             "Hold a time and send a code (by email if given, else by text)", hold, status=202, body="HoldInput",
             parameters=[slug], refusals=(400, 404, 409), public=True)},
-        "/{slug}/bookings/{holdId}/verify": public | {"post": _operation(
+        "/api/public/{slug}/bookings/{holdId}/verify": {"post": _operation(
             "The code: books the held time", answer(Appointment), status=201, body="CodeInput",
             parameters=[slug, _id_in_path("holdId")], refusals=(400, 404, 409), public=True)},
     }  # fmt: skip
