@@ -129,6 +129,7 @@ CREATE INDEX clients_name_trgm ON clients USING gin ((first_name || ' ' || last_
 CREATE INDEX clients_email_trgm ON clients USING gin (email gin_trgm_ops);
 CREATE INDEX clients_phone_trgm ON clients USING gin (phone gin_trgm_ops);
 CREATE INDEX clients_salon_name ON clients (salon_id, first_name, last_name, id);  -- the list's order
+CREATE INDEX clients_phone ON clients (phone);  -- who texted us (0010)
 
 -- The composite foreign keys make "another salon's staff/client/service"
 -- impossible to store, whatever the code above does.
@@ -199,7 +200,8 @@ CREATE TABLE notification_jobs (
     appointment_id  uuid REFERENCES appointments ON DELETE CASCADE,
     type            text NOT NULL CHECK (type IN ('booking_confirmation', 'reminder_24h',
                                                   'reminder_2h', 'cancellation', 'rescheduled',
-                                                  'team_invite', 'salon_notice', 'booking_code')),
+                                                  'team_invite', 'salon_notice', 'booking_code',
+                                                  'text_reply')),
     payload         jsonb NOT NULL DEFAULT '{}',
     channels        text[] NOT NULL CHECK (channels <@ ARRAY['email', 'sms'] AND channels <> '{}'),
     channels_done   text[] NOT NULL DEFAULT '{}',
@@ -236,6 +238,7 @@ CREATE INDEX notification_jobs_done
 CREATE INDEX notification_jobs_salon
     ON notification_jobs (salon_id, created_at DESC);
 CREATE INDEX notification_jobs_appointment ON notification_jobs (appointment_id);
+CREATE INDEX notification_jobs_client ON notification_jobs (client_id);  -- a number's texts, a client's jobs (0010)
 
 -- One row per channel per attempt: the history shown on a job's page.
 CREATE TABLE notification_attempts (
@@ -251,9 +254,50 @@ CREATE TABLE notification_attempts (
     worker_id   text NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now(),
     finished_at timestamptz,
-    claim_lost  boolean NOT NULL DEFAULT false  -- recorded after the job was cancelled, retried or taken over
+    claim_lost  boolean NOT NULL DEFAULT false,  -- recorded after the job was cancelled, retried or taken over
+    provider_id text  -- the provider's id of what was sent (an SMS's MessageSid): its delivery status
 );
 CREATE INDEX notification_attempts_job ON notification_attempts (job_id, id);
+CREATE INDEX notification_attempts_provider_id ON notification_attempts (provider_id) WHERE provider_id IS NOT NULL;
+
+-- What the provider last said of each text it took, by its id (MessageSid). A status never goes back: a
+-- 'sent' that arrives after 'delivered' changes nothing. The status callback may come before the worker
+-- has recorded the send, so a row is not tied to an attempt; attempts name it by provider_id (0010).
+CREATE TABLE sms_deliveries (
+    message_sid  text PRIMARY KEY,
+    status       text NOT NULL,
+    rank         smallint NOT NULL,  -- how far the text got; a status of lower or equal rank never replaces it
+    error_code   integer,
+    reported_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- A number that texted STOP (or that the provider calls unsubscribed, error 21610) gets no texts until it
+-- texts START. One row per number for every salon: they all text from the one sender number, and the
+-- carrier blocks that sender for the number whichever salon sends.
+CREATE TABLE sms_opt_outs (
+    phone         text PRIMARY KEY,  -- E.164
+    opted_out_at  timestamptz NOT NULL DEFAULT now(),
+    reason        text NOT NULL  -- what the client texted, or the provider's error
+);
+
+-- Texts clients sent: keywords are acted on at once (and born read), anything else waits in the inbox.
+CREATE TABLE inbound_texts (
+    id              bigserial PRIMARY KEY,
+    salon_id        uuid REFERENCES salons ON DELETE CASCADE,  -- NULL: no salon knows the number
+    phone           text NOT NULL,  -- who texted, E.164
+    body            text NOT NULL,
+    action          text NOT NULL CHECK (action IN ('stop', 'start', 'help', 'confirm', 'message')),
+    reply           text NOT NULL DEFAULT '',  -- what was answered at once
+    client_id       uuid REFERENCES clients ON DELETE SET NULL,
+    -- Their next appointment when it came (the one confirmed, for a confirmation): what it was about.
+    appointment_id  uuid REFERENCES appointments ON DELETE SET NULL,
+    message_sid     text UNIQUE,  -- the provider's id: a webhook sent twice is kept once; NULL if typed in the outbox
+    received_at     timestamptz NOT NULL DEFAULT now(),
+    read_at         timestamptz
+);
+CREATE INDEX inbound_texts_conversation ON inbound_texts (salon_id, phone, received_at);
+CREATE INDEX inbound_texts_unread ON inbound_texts (salon_id) WHERE read_at IS NULL;
+CREATE INDEX inbound_texts_appointment ON inbound_texts (appointment_id);
 
 -- Live workers: a worker whose heartbeat stops loses its claims.
 CREATE TABLE workers (

@@ -130,7 +130,7 @@ async def start_web(
         backups=nightly,
         cookie_secret=options.cookie_secret or await installation.signing_secret(db),
         settings=config.load(WebSettings),
-        outbox_enabled=catcher is not None,
+        outbox_enabled=catcher is not None or not options.sms_provider_url,  # mail or texts are kept
     )
     revocations = Listener(url, accounts.TOKENS_CHANNEL, app.tokens.forget)
     revocations.start()

@@ -282,15 +282,15 @@ async def overhead(dsn: str, db: Database, salon: tuple, jobs: int) -> float:
 
 
 async def noop_worker(dsn: str, jobs: int) -> None:
-    from worker.channels import Channels
+    from worker.channels import Channels, Sent
     from worker.runner import Worker
     from worker.settings import WorkerSettings
 
     class Nothing:
         name = "noop"
 
-        async def send(self, delivery: object) -> str:
-            return "not sent (benchmark)"
+        async def send(self, delivery: object) -> Sent:
+            return Sent("not sent (benchmark)")
 
         async def close(self) -> None:
             pass

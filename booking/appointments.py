@@ -66,6 +66,7 @@ async def _parts(
     """The client and the service's length, checking all three ids belong to the salon, in one round trip."""
     await cur.execute(
         """SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.opted_in_reminders,
+                  EXISTS (SELECT FROM sms_opt_outs o WHERE o.phone = c.phone) AS sms_opt_out,
                   (SELECT duration_minutes FROM services WHERE id = %(service)s AND salon_id = %(salon)s)
                       AS duration_minutes,
                   EXISTS (SELECT FROM staff WHERE id = %(staff)s AND salon_id = %(salon)s) AS staff_found
@@ -174,7 +175,8 @@ async def book(
                      FROM service
                    RETURNING id, client_id, end_time, revision, revised_at)
                SELECT booked.id, booked.end_time, booked.revision, booked.revised_at,
-                      c.first_name, c.last_name, c.email, c.phone, c.opted_in_reminders, c.erased_at
+                      c.first_name, c.last_name, c.email, c.phone, c.opted_in_reminders, c.erased_at,
+                      EXISTS (SELECT FROM sms_opt_outs o WHERE o.phone = c.phone) AS sms_opt_out
                  FROM booked JOIN clients c ON c.id = booked.client_id""",
             {
                 "salon": salon.id,
@@ -196,6 +198,7 @@ async def book(
             phone=row.pop("phone"),
             opted_in_reminders=row.pop("opted_in_reminders"),
             erased_at=row.pop("erased_at"),
+            sms_opt_out=row.pop("sms_opt_out"),
         )
         if client.erased_at is not None:
             raise Conflict(ERASED, "client_id")
@@ -205,7 +208,13 @@ async def book(
             client_id=client_id,
             appointment_id=row["id"],
             jobs=notifications.for_booking(
-                client, start_time, row["end_time"], Revision(row["revision"], row["revised_at"]), now
+                client,
+                start_time,
+                row["end_time"],
+                Revision(row["revision"], row["revised_at"]),
+                now,
+                quiet_hours=salon.quiet_hours,
+                zone=salon.zone,
             ),
         )
         return await _read(cur, salon.id, row["id"])
@@ -246,7 +255,9 @@ async def book_held(cur: aiopg.Cursor, salon: Salon, appointment_id: uuid.UUID, 
     if row is None:
         raise Conflict("the time is no longer held")
     revision = Revision(row["revision"], row["revised_at"])
-    jobs = notifications.for_booking(client, row["start_time"], row["end_time"], revision, _now())
+    jobs = notifications.for_booking(
+        client, row["start_time"], row["end_time"], revision, _now(), quiet_hours=salon.quiet_hours, zone=salon.zone
+    )
     await queue.enqueue(cur, salon_id=salon.id, client_id=client.id, appointment_id=appointment_id, jobs=jobs)
     return await _read(cur, salon.id, appointment_id)
 
@@ -364,7 +375,9 @@ async def reschedule(
         revision = await _move(cur, appointment_id, new_start, new_end, new_staff, by)
         moved_to = wall_clock(new_start, salon.zone, salon.locale)
         await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment moved to {moved_to}")
-        notices = notifications.for_reschedule(client, booked.start_time, new_start, new_end, revision, now)
+        notices = notifications.for_reschedule(
+            client, booked.start_time, new_start, new_end, revision, now, quiet_hours=salon.quiet_hours, zone=salon.zone
+        )
         if by == "client":
             notices += notifications.for_salon(
                 salon.email, "moved", appointment_id, client.name, new_start, now, previous_start=booked.start_time

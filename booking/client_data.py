@@ -3,7 +3,8 @@
 Erasing keeps the appointments for the salon's books (who worked when, what
 was sold) but not the person: their name, email and phone are replaced, their
 live notifications cancelled, and the copies of what was sent to them (the
-outbox, the servers' words quoting their addresses) are removed.
+outbox, the servers' words quoting their addresses) and of what their number
+texted the salon are removed.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from booking import appointments, clients, jobs
+from booking import appointments, clients, inbound, jobs
+from booking.inbound import InboundText
 from booking.models import Appointment, Client
 from db import Database
 from jobqueue import queue
@@ -25,6 +27,7 @@ class ClientExport:
     appointments: tuple[Appointment, ...]
     notifications: tuple[jobs.Job, ...]  # what was sent (or meant to be), with each attempt
     kept_messages: tuple[OutboxMessage, ...]  # the copies the built-in outbox kept
+    received_texts: tuple[InboundText, ...]  # what they (or anyone on their number) texted the salon
 
 
 async def export(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> ClientExport:
@@ -35,6 +38,7 @@ async def export(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> Cli
         appointments=tuple(await appointments.of_client(db, salon_id, client_id)),
         notifications=tuple(await jobs.of_client(db, salon_id, client_id)),
         kept_messages=tuple(await outbox.to_recipients(db, salon_id, addresses) if addresses else ()),
+        received_texts=tuple(await inbound.of_client(db, salon_id, client_id, client.phone)),
     )
 
 
@@ -47,4 +51,5 @@ async def erase(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> Clie
         addresses = [address for address in (before.email, before.phone) if address]
         if addresses:
             await outbox.forget_recipients(cur, salon_id, addresses)
+        await inbound.forget(cur, salon_id, client_id, before.phone)
     return await clients.get_client(db, salon_id, client_id)

@@ -11,7 +11,9 @@ import phonenumbers
 from booking import fields
 from booking.errors import Conflict, NotFound
 from booking.models import Client, ClientDetails
+from booking.notice_types import REMINDERS
 from db import Database, Row
+from jobqueue import queue
 
 ERASED = "this client's personal data was erased on request; add them again as a new client if they return"
 
@@ -25,7 +27,9 @@ async def create_client(db: Database, salon_id: uuid.UUID, details: ClientDetail
     """``region`` reads phone numbers written without a +country prefix."""
     row = await db.fetch_row(
         """INSERT INTO clients (salon_id, first_name, last_name, email, phone, opted_in_reminders)
-           VALUES (%s, %s, %s, %s, %s, %s) RETURNING id, first_name, last_name, email, phone, opted_in_reminders""",
+           VALUES (%s, %s, %s, %s, %s, %s)
+        RETURNING id, first_name, last_name, email, phone, opted_in_reminders,
+                  EXISTS (SELECT FROM sms_opt_outs o WHERE o.phone = clients.phone) AS sms_opt_out""",
         (salon_id, *_checked(details, region)),
     )
     return Client(**row)
@@ -35,7 +39,9 @@ async def find_or_add(cur: aiopg.Cursor, salon_id: uuid.UUID, details: ClientDet
     """The salon's client with this email, else this phone, reused rather than doubled (an online booking's
     ticked box turns their reminders on, never off); else a new client. ``details`` are checked already."""
     await cur.execute(
-        """SELECT id, first_name, last_name, email, phone, opted_in_reminders FROM clients
+        """SELECT id, first_name, last_name, email, phone, opted_in_reminders,
+                  EXISTS (SELECT FROM sms_opt_outs o WHERE o.phone = clients.phone) AS sms_opt_out
+             FROM clients
             WHERE salon_id = %(salon)s AND erased_at IS NULL
               AND (email ILIKE %(email)s OR phone = %(phone)s)
             ORDER BY (email ILIKE %(email)s) DESC, created_at
@@ -47,7 +53,9 @@ async def find_or_add(cur: aiopg.Cursor, salon_id: uuid.UUID, details: ClientDet
     if found is None:
         await cur.execute(
             """INSERT INTO clients (salon_id, first_name, last_name, email, phone, opted_in_reminders)
-               VALUES (%s, %s, %s, %s, %s, %s) RETURNING id, first_name, last_name, email, phone, opted_in_reminders""",
+               VALUES (%s, %s, %s, %s, %s, %s)
+            RETURNING id, first_name, last_name, email, phone, opted_in_reminders,
+                      EXISTS (SELECT FROM sms_opt_outs o WHERE o.phone = clients.phone) AS sms_opt_out""",
             (salon_id, details.first_name, details.last_name, details.email, details.phone, details.opted_in_reminders),
         )
         return Client(**await cur.fetchone())
@@ -63,7 +71,8 @@ async def update_client(
     row = await db.fetch_one(
         """UPDATE clients SET first_name = %s, last_name = %s, email = %s, phone = %s, opted_in_reminders = %s
             WHERE id = %s AND salon_id = %s AND erased_at IS NULL
-        RETURNING id, first_name, last_name, email, phone, opted_in_reminders""",
+        RETURNING id, first_name, last_name, email, phone, opted_in_reminders,
+                  EXISTS (SELECT FROM sms_opt_outs o WHERE o.phone = clients.phone) AS sms_opt_out""",
         (*_checked(details, region), client_id, salon_id),
     )
     if row is None:
@@ -110,7 +119,9 @@ def phone_digits(search: str, region: str) -> tuple[str, ...]:
 # trigram index: see migration 0007); psycopg2 sends the values inline, so an absent arm (NULL) is
 # folded away by the planner.
 LIST_CLIENTS = """
-    SELECT id, first_name, last_name, email, phone, opted_in_reminders FROM clients
+    SELECT id, first_name, last_name, email, phone, opted_in_reminders,
+           EXISTS (SELECT FROM sms_opt_outs o WHERE o.phone = clients.phone) AS sms_opt_out
+      FROM clients
      WHERE salon_id = %(salon)s AND erased_at IS NULL
        AND (%(like)s::text IS NULL OR (first_name || ' ' || last_name) ILIKE %(like)s OR email ILIKE %(like)s
             OR phone LIKE %(digits)s OR phone LIKE %(international)s)
@@ -154,7 +165,8 @@ async def list_clients(
 
 async def get_client(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> Client:
     row = await db.fetch_one(
-        """SELECT id, first_name, last_name, email, phone, opted_in_reminders, erased_at
+        """SELECT id, first_name, last_name, email, phone, opted_in_reminders, erased_at,
+                  EXISTS (SELECT FROM sms_opt_outs o WHERE o.phone = clients.phone) AS sms_opt_out
              FROM clients WHERE id = %s AND salon_id = %s""",
         (client_id, salon_id),
     )
@@ -180,3 +192,24 @@ async def erase(cur: aiopg.Cursor, salon_id: uuid.UUID, client_id: uuid.UUID) ->
     if row is None:
         raise NotFound("no such client", "client_id")
     return Client(**row)
+
+
+async def of_link(db: Database, client_id: uuid.UUID) -> tuple[uuid.UUID, Client] | None:
+    """A client named by a link in their messages, with their salon's id; None for one erased or unknown."""
+    row = await db.fetch_one(
+        """SELECT salon_id, id, first_name, last_name, email, phone, opted_in_reminders
+             FROM clients WHERE id = %s AND erased_at IS NULL""",
+        (client_id,),
+    )
+    if row is None:
+        return None
+    return row.pop("salon_id"), Client(**row)
+
+
+async def unsubscribe(db: Database, client_id: uuid.UUID) -> None:
+    """The client wants no more reminders (the unsubscribe link of an email): their opt-in goes, with the
+    reminders already planned. Saying it again changes nothing."""
+    async with db.transaction() as cur:
+        await cur.execute("UPDATE clients SET opted_in_reminders = false WHERE id = %s", (client_id,))
+        reminders = [kind.name for kind in REMINDERS]
+        await queue.cancel_client(cur, client_id, "the client turned reminders off (the link in an email)", reminders)

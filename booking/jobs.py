@@ -15,6 +15,7 @@ from typing import Any
 import aiopg
 import psycopg2.errors
 
+from booking import deliveries
 from booking.errors import Conflict, Invalid, NotFound
 from booking.models import display_name
 from booking.notice_types import TYPES
@@ -30,7 +31,8 @@ CLIENT_LIMIT = 10_000  # a client's notices over the years
 @dataclass(frozen=True)
 class Attempt:
     """One channel of one attempt. ``outcome`` is started (being sent), sent, transient, permanent, skipped,
-    or unconfirmed (the worker stopped while sending: it may have gone out)."""
+    or unconfirmed (the worker stopped while sending: it may have gone out). A text the provider took has its
+    ``delivery_status`` as the provider last reported it (booking.deliveries), when, and any error code."""
 
     attempt: int
     channel: str
@@ -40,6 +42,14 @@ class Attempt:
     created_at: dt.datetime
     finished_at: dt.datetime | None
     claim_lost: bool  # recorded after the job was cancelled, retried or taken over: its state stayed
+    delivery_status: str | None = None  # queued, sent, delivered, undelivered, failed ...; None: no report
+    error_code: int | None = None
+    status_at: dt.datetime | None = None  # when the provider reported it
+
+    @property
+    def problem(self) -> str:
+        """Why the text did not arrive, in words with the provider's code."""
+        return deliveries.problem(self.error_code)
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,14 @@ class Job:
     appointment_start: dt.datetime | None
     appointment_status: str | None
     history: tuple[Attempt, ...] = ()
+    # Its latest text, as the provider last reported it: None when it sent no text, or no report came.
+    delivery_status: str | None = None
+    delivery_error_code: int | None = None
+    delivery_status_at: dt.datetime | None = None
+
+    @property
+    def delivery_problem(self) -> str:
+        return deliveries.problem(self.delivery_error_code)
 
     @property
     def next_try(self) -> dt.datetime | None:
@@ -177,6 +195,7 @@ async def _select(
     type: str | None = None,
     appointment_id: uuid.UUID | None = None,
     client_id: uuid.UUID | None = None,
+    phone: str | None = None,
     day: dt.date | None = None,
     after: uuid.UUID | None = None,
     limit: int,
@@ -187,15 +206,25 @@ async def _select(
         """SELECT j.id, j.salon_id, j.client_id, j.appointment_id, j.type, j.payload, j.channels,
                   j.channels_done, j.status, j.attempts, j.max_attempts, j.error, j.run_at,
                   j.locked_by, j.locked_at, j.created_at, j.updated_at, j.processed_at,
-                  coalesce(c.first_name, j.payload->>'email', '') AS client_first_name,
+                  coalesce(c.first_name, j.payload->>'email', j.payload->>'phone', '') AS client_first_name,
                   coalesce(c.last_name, '') AS client_last_name,
-                  a.start_time AS appointment_start, a.status AS appointment_status
+                  a.start_time AS appointment_start, a.status AS appointment_status,
+                  d.status AS delivery_status, d.error_code AS delivery_error_code,
+                  d.reported_at AS delivery_status_at
              FROM notification_jobs j
              LEFT JOIN clients c ON c.id = j.client_id
              JOIN salons s ON s.id = j.salon_id
              LEFT JOIN appointments a ON a.id = j.appointment_id
+             LEFT JOIN LATERAL (  -- what the provider said of the job's latest text
+                  SELECT d.status, d.error_code, d.reported_at
+                    FROM notification_attempts t JOIN sms_deliveries d ON d.message_sid = t.provider_id
+                   WHERE t.job_id = j.id ORDER BY t.id DESC LIMIT 1) d ON true
             WHERE j.salon_id = %(salon)s
               AND (%(job)s::uuid IS NULL OR j.id = %(job)s)
+              AND (%(phone)s::text IS NULL  -- what texted the number, or tried; one addressed to it from the start
+                   OR ('sms' = ANY(j.channels) AND coalesce(j.payload->>'phone', c.phone) = %(phone)s
+                       AND (j.payload ? 'phone' OR EXISTS (SELECT FROM notification_attempts t
+                                                            WHERE t.job_id = j.id AND t.channel = 'sms'))))
               AND (%(status)s::text IS NULL OR j.status = %(status)s)
               AND (%(type)s::text IS NULL OR j.type = %(type)s)
               AND (%(appointment)s::uuid IS NULL OR j.appointment_id = %(appointment)s)
@@ -212,6 +241,7 @@ async def _select(
             "type": type,
             "appointment": appointment_id,
             "client": client_id,
+            "phone": phone,
             "day": day,
             "after": after,
             "limit": limit,
@@ -225,6 +255,12 @@ async def of_client(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> 
     found = await _select(db, salon_id, client_id=client_id, limit=CLIENT_LIMIT)
     history = await _history(db, [job.id for job in found])
     return [dataclasses.replace(job, history=history.get(job.id, ())) for job in reversed(found)]
+
+
+async def texts_to(db: Database, salon_id: uuid.UUID, phone: str, limit: int = 200) -> list[Job]:
+    """The salon's jobs that texted ``phone`` (its clients' number), or tried to, and those addressed to it (a
+    reply, from the moment it is queued); newest first."""
+    return await _select(db, salon_id, phone=phone, limit=limit)
 
 
 async def forget_addresses(cur: aiopg.Cursor, client_id: uuid.UUID, email: str, phone: str) -> None:
@@ -246,8 +282,10 @@ async def _history(db: Reader, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, tupl
     """The attempts of each job, oldest first."""
     rows = await _fetch_all(
         db,
-        """SELECT job_id, attempt, channel, outcome, detail, worker_id, created_at, finished_at, claim_lost
-             FROM notification_attempts WHERE job_id = ANY(%s) ORDER BY id""",
+        """SELECT a.job_id, a.attempt, a.channel, a.outcome, a.detail, a.worker_id, a.created_at, a.finished_at,
+                  a.claim_lost, d.status AS delivery_status, d.error_code, d.reported_at AS status_at
+             FROM notification_attempts a LEFT JOIN sms_deliveries d ON d.message_sid = a.provider_id
+            WHERE a.job_id = ANY(%s) ORDER BY a.id""",
         (job_ids,),
     )
     history: dict[uuid.UUID, list[Attempt]] = {}

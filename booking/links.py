@@ -53,6 +53,10 @@ class Links:
         """The client's page for one appointment: confirm, move or cancel it."""
         return f"{self.base}/m/{sign('manage', appointment_id, self.secret)}"
 
+    def unsubscribe(self, client_id: uuid.UUID) -> str:
+        """Where a client turns their reminders off: one click from a mail program (RFC 8058), or a page."""
+        return f"{self.base}/u/{sign('unsubscribe', client_id, self.secret)}"
+
     def front_desk(self, path: str) -> str:
         """A front-desk page, for notices to the salon."""
         return f"{self.base}{path}"

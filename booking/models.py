@@ -17,6 +17,10 @@ def display_name(first_name: str, last_name: str) -> str:
     return f"{first_name} {last_name}".strip()
 
 
+# A reminder held back by quiet hours still goes only if the spell ends at least this long before the start.
+QUIET_MARGIN = dt.timedelta(minutes=30)
+
+
 @dataclass(frozen=True)
 class QuietHours:
     """No reminder goes out from ``start`` to ``end`` on the salon's clock (the span may pass midnight)."""
@@ -28,6 +32,26 @@ class QuietHours:
         if self.start <= self.end:
             return self.start <= moment < self.end
         return moment >= self.start or moment < self.end
+
+    def end_after(self, instant: dt.datetime, zone: ZoneInfo) -> dt.datetime | None:
+        """The end of the quiet spell ``instant`` falls in (in UTC), or None when it falls in none.
+
+        The end is read on the wall clock of its own day, so a spell across a DST change lasts an hour more
+        or less; an end the clock skips (inside a spring-forward hour) is read an hour late, never early.
+        """
+        local = instant.astimezone(zone)
+        if not self.holds(local.time()):
+            return None
+        day = local.date() if local.time() < self.end else local.date() + dt.timedelta(days=1)
+        return dt.datetime.combine(day, self.end, zone).astimezone(dt.UTC)
+
+    def place(self, moment: dt.datetime, start: dt.datetime, zone: ZoneInfo) -> dt.datetime | None:
+        """When a reminder meant for ``moment`` may go, for an appointment at ``start``: at ``moment`` outside
+        these hours, else when they end if that is at least QUIET_MARGIN before ``start``; None: not at all."""
+        end = self.end_after(moment, zone)
+        if end is None:
+            return moment
+        return end if end <= start - QUIET_MARGIN else None
 
 
 @dataclass(frozen=True)
@@ -158,6 +182,7 @@ class Client:
     phone: str | None
     opted_in_reminders: bool
     erased_at: dt.datetime | None = None  # their personal data was erased on request; the history stays
+    sms_opt_out: bool = False  # their number texted STOP: no texts to it until it texts START
 
     @property
     def name(self) -> str:

@@ -25,7 +25,8 @@ class NoticeType:
     about_booking: bool
     # Looked at again just before sending: not sent once the appointment is cancelled, moved or over.
     checked_at_send: bool
-    lead: dt.timedelta | None = None  # a reminder: sent this long before the start
+    # A reminder: sent this long before the start, and never inside the salon's quiet hours (booking.models).
+    lead: dt.timedelta | None = None
     ics_method: str | None = None  # the .ics invitation's METHOD, or None for no invitation
     # Gives the client their link to confirm, move or cancel (booking.links): a booked appointment's notices.
     manage_link: bool = False
@@ -108,10 +109,21 @@ BOOKING_CODE = NoticeType(
     checked_at_send=False,
 )
 
+# The front desk's answer to a client's text, by text to the number that wrote: the payload says to whom
+# ("phone") and what ("text"). It goes at once, like every notice of something that just happened.
+TEXT_REPLY = NoticeType(
+    "text_reply",
+    label="Reply from the front desk",
+    subject=N_("A message from {salon}"),
+    about_booking=False,
+    checked_at_send=False,
+)
+
 TYPES: dict[str, NoticeType] = {
     kind.name: kind
     for kind in (
-        CONFIRMATION, REMINDER_24H, REMINDER_2H, CANCELLATION, RESCHEDULED, TEAM_INVITE, SALON_NOTICE, BOOKING_CODE
+        CONFIRMATION, REMINDER_24H, REMINDER_2H, CANCELLATION, RESCHEDULED, TEAM_INVITE, SALON_NOTICE, BOOKING_CODE,
+        TEXT_REPLY,
     )
 }  # fmt: skip
 REMINDERS: tuple[NoticeType, ...] = tuple(kind for kind in TYPES.values() if kind.is_reminder)

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
-from booking.models import Client, Revision
-from booking.notice_types import BOOKING_CODE, CANCELLATION, CONFIRMATION, REMINDERS, RESCHEDULED, SALON_NOTICE
+from booking.models import Client, QuietHours, Revision
+from booking.notice_types import (
+    BOOKING_CODE,
+    CANCELLATION,
+    CONFIRMATION,
+    REMINDERS,
+    RESCHEDULED,
+    SALON_NOTICE,
+    TEXT_REPLY,
+)
 from jobqueue.queue import NewJob
 
 
 def channels_for(client: Client) -> tuple[str, ...]:
-    """The channels a client can be reached on; none unless they opted in."""
+    """The channels a client can be reached on; none unless they opted in, no texts once their number said STOP."""
     if not client.opted_in_reminders:
         return ()
-    return tuple(channel for channel, address in (("email", client.email), ("sms", client.phone)) if address)
+    phone = None if client.sms_opt_out else client.phone
+    return tuple(channel for channel, address in (("email", client.email), ("sms", phone)) if address)
 
 
 def _payload(start: dt.datetime, end: dt.datetime, revision: Revision) -> dict[str, object]:
@@ -27,25 +37,43 @@ def _payload(start: dt.datetime, end: dt.datetime, revision: Revision) -> dict[s
 
 
 def _reminders(
-    channels: tuple[str, ...], start: dt.datetime, end: dt.datetime, revision: Revision, now: dt.datetime
+    channels: tuple[str, ...],
+    start: dt.datetime,
+    end: dt.datetime,
+    revision: Revision,
+    now: dt.datetime,
+    quiet_hours: QuietHours | None,
+    zone: ZoneInfo,
 ) -> list[NewJob]:
-    """Reminders whose moment is still ahead; one that is already due is not made."""
+    """Reminders whose moment is still ahead; one that is already due is not made. A moment inside the
+    salon's quiet hours moves to their end, or the reminder is not made when that end is too near the start."""
     start = start.astimezone(dt.UTC)  # with a ZoneInfo, Python would subtract wall-clock hours
-    return [
-        NewJob(kind.name, channels, start - kind.lead, _payload(start, end, revision))
-        for kind in REMINDERS
-        if kind.lead is not None and start - kind.lead > now
-    ]
+    reminders = []
+    for kind in REMINDERS:
+        assert kind.lead is not None, "a reminder has a lead"
+        due = start - kind.lead
+        when = quiet_hours.place(due, start, zone) if quiet_hours else due
+        if due > now and when is not None:
+            reminders.append(NewJob(kind.name, channels, when, _payload(start, end, revision)))
+    return reminders
 
 
 def for_booking(
-    client: Client, start: dt.datetime, end: dt.datetime, revision: Revision, now: dt.datetime
+    client: Client,
+    start: dt.datetime,
+    end: dt.datetime,
+    revision: Revision,
+    now: dt.datetime,
+    *,
+    quiet_hours: QuietHours | None,
+    zone: ZoneInfo,
 ) -> list[NewJob]:
+    """The confirmation, and the reminders planned around the salon's ``quiet_hours`` (on its clock, ``zone``)."""
     channels = channels_for(client)
     if not channels:
         return []
     confirmation = NewJob(CONFIRMATION.name, channels, now, _payload(start, end, revision))
-    return [confirmation, *_reminders(channels, start, end, revision, now)]
+    return [confirmation, *_reminders(channels, start, end, revision, now, quiet_hours, zone)]
 
 
 def for_reschedule(
@@ -55,12 +83,17 @@ def for_reschedule(
     end: dt.datetime,
     revision: Revision,
     now: dt.datetime,
+    *,
+    quiet_hours: QuietHours | None,
+    zone: ZoneInfo,
 ) -> list[NewJob]:
+    """The "moved" notice, and the reminders planned anew as ``for_booking`` plans them."""
     channels = channels_for(client)
     if not channels:
         return []
     payload = _payload(start, end, revision) | {"previousStartTime": previous_start.isoformat()}
-    return [NewJob(RESCHEDULED.name, channels, now, payload), *_reminders(channels, start, end, revision, now)]
+    reminders = _reminders(channels, start, end, revision, now, quiet_hours, zone)
+    return [NewJob(RESCHEDULED.name, channels, now, payload), *reminders]
 
 
 def for_cancellation(
@@ -108,3 +141,8 @@ def for_code(
     channel, address = ("email", email) if email else ("sms", phone)
     payload = {"email" if email else "phone": address, "name": first_name, "code": code, "minutes": minutes}
     return NewJob(BOOKING_CODE.name, (channel,), now - CODE_AHEAD, payload)
+
+
+def for_reply(phone: str, text: str, now: dt.datetime) -> NewJob:
+    """The front desk's answer to a client's text, to the number that wrote (it goes at once)."""
+    return NewJob(TEXT_REPLY.name, ("sms",), now, {"phone": phone, "text": text})

@@ -20,6 +20,7 @@ from handlers import api_appointments as appointments
 from handlers import api_directory as directory
 from handlers import api_jobs as jobs
 from handlers import api_public as public
+from handlers import sms
 from handlers.api import ApiHandler
 from handlers.api_salon import SalonApi
 from handlers.body_limit import BodyLimit
@@ -49,8 +50,10 @@ class WebSettings:
     cookie_secure: bool = False  # Secure on every cookie (behind a TLS proxy); always so over https
     xheaders: bool = False  # the client's address and scheme from X-Forwarded-For/-Proto (behind a proxy)
     api_rate: float = 20.0  # API requests per second per token, in bursts of up to five times that
-    public_url: str = "http://127.0.0.1:8888"  # where links in emails and texts point
+    public_url: str = "http://127.0.0.1:8888"  # where links in emails and texts point, and webhooks are signed for
     hold_minutes: int = 15  # how long an online booking holds its time while the client types their code
+    sms_provider_url: str = ""  # none: texts are kept in the outbox, where the front desk may play a client's reply
+    sms_auth_token: str = ""  # the SMS provider's: it signs the webhooks (none: every webhook is refused)
 
 
 class Backups(Protocol):
@@ -100,6 +103,8 @@ API_ROUTES = [
     (r"/healthz", HealthHandler),
     (r"/metrics", MetricsHandler),
 ]
+# The SMS provider's calls, signed with its auth token (handlers/sms.py).
+PROVIDER_ROUTES = [(r"/sms/inbound", sms.InboundSms), (r"/sms/status", sms.SmsStatus)]
 
 
 class Salonbook(tornado.web.Application):
@@ -132,7 +137,7 @@ class Salonbook(tornado.web.Application):
         )
         self.templates.globals["notice_types"] = NOTICE_TYPES
         super().__init__(
-            [*API_ROUTES, *CLIENT_ROUTES, *PAGE_ROUTES],
+            [*API_ROUTES, *CLIENT_ROUTES, *PROVIDER_ROUTES, *PAGE_ROUTES],
             cookie_secret=cookie_secret,
             xsrf_cookies=True,
             login_url="/login",

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from booking import jobs
+from booking import deliveries, jobs
 from db import Database, DatabaseUnavailable
 from handlers.base import BaseHandler
 
@@ -57,6 +57,13 @@ class Metrics:
         self.jobs = Gauge(
             "salonbook_notification_jobs", "Notification jobs by status", ["status"], registry=self.registry
         )
+        self.texts = Gauge(
+            "salonbook_sms_deliveries",
+            "Texts by the furthest status their SMS provider reported; delivered, undelivered and failed are final "
+            "(reports are kept as long as completed jobs)",
+            ["status"],
+            registry=self.registry,
+        )
         self.sent_after_claim_lost = Gauge(
             "salonbook_notification_sent_after_claim_lost",
             "Messages on record that went out while their job was cancelled, retried or taken over",
@@ -67,6 +74,8 @@ class Metrics:
         for status, count in (await jobs.stats(db, None)).items():
             self.jobs.labels(status).set(count)
         self.sent_after_claim_lost.set(await jobs.sent_after_claim_lost(db))
+        for status, count in (await deliveries.counts(db)).items():
+            self.texts.labels(status).set(count)
 
 
 class BackupMetrics:

@@ -49,6 +49,8 @@ class ChannelAttempt(Protocol):
     def outcome(self) -> str: ...  # sent, transient, permanent, skipped
     @property
     def detail(self) -> str: ...
+    @property
+    def provider_id(self) -> str | None: ...  # the far end's name for what was sent (an SMS's id)
 
 
 class Finished(Protocol):
@@ -64,6 +66,8 @@ class Finished(Protocol):
     def retry_in(self) -> float: ...  # seconds until a pending job is due again
     @property
     def results(self) -> Sequence[ChannelAttempt]: ...
+    @property
+    def held_until(self) -> dt.datetime | None: ...  # nothing was tried: the attempt and its rows are taken back
 
 
 async def claim_due(db: Database, worker_id: str, limit: int) -> list[ClaimedJob]:
@@ -142,10 +146,11 @@ async def start_attempts(db: Database, worker_id: str, jobs: Sequence[ClaimedJob
            SELECT j.id AS job_id,
                   s.name AS salon_name, s.address AS salon_address, s.timezone AS salon_timezone,
                   s.email AS salon_email, s.phone AS salon_phone, s.locale AS salon_locale,
+                  s.quiet_start, s.quiet_end,
                   coalesce(c.first_name, j.payload->>'name', '') AS client_first_name,
                   coalesce(c.last_name, '') AS client_last_name,
                   coalesce(c.email, j.payload->>'email') AS client_email,
-                  coalesce(c.phone, j.payload->>'phone') AS client_phone,
+                  coalesce(j.payload->>'phone', c.phone) AS client_phone,  -- a reply goes to the number that wrote
                   a.status AS appointment_status, a.start_time, a.end_time,
                   a.created_at AS appointment_created_at,
                   st.first_name AS staff_first_name, st.last_name AS staff_last_name,
@@ -168,6 +173,8 @@ async def finish(db: Database, worker_id: str, finished: Sequence[tuple[ClaimedJ
     Each job's new state is fenced on its claim: a job cancelled, retried or rescued meanwhile keeps its
     newer state. What was sent is recorded whatever happened to the claim: the attempt rows get their
     outcome (marked ``claim_lost``), and a channel that went out joins ``channels_done`` so it is not sent again.
+    A job ``held_until`` a time (nothing was tried) gets its attempt back, its attempt rows are taken back,
+    and it is due at that time.
     """
     if not finished:
         return []
@@ -175,15 +182,17 @@ async def finish(db: Database, worker_id: str, finished: Sequence[tuple[ClaimedJ
         """WITH o AS (
                SELECT * FROM jsonb_to_recordset(%(outcomes)s::jsonb)
                    AS o (id uuid, attempt int, locked_at timestamptz, status text, done text[], error text,
-                         retry_in float8, results jsonb)
+                         retry_in float8, results jsonb, held_until timestamptz)
            ), job AS (
                UPDATE notification_jobs j
                   SET status = o.status,
+                      attempts = CASE WHEN o.held_until IS NULL THEN j.attempts ELSE j.attempts - 1 END,
                       channels_done = j.channels_done
                                       || ARRAY(SELECT c FROM unnest(o.done) AS c WHERE c <> ALL (j.channels_done)),
                       error = o.error,
                       run_at = CASE WHEN o.status = 'pending'
-                                    THEN now() + o.retry_in * interval '1 second' ELSE j.run_at END,
+                                    THEN coalesce(o.held_until, now() + o.retry_in * interval '1 second')
+                                    ELSE j.run_at END,
                       processed_at = CASE WHEN o.status = 'pending' THEN NULL ELSE now() END,
                       locked_by = NULL, locked_at = NULL, updated_at = now()
                  FROM o
@@ -199,11 +208,15 @@ async def finish(db: Database, worker_id: str, finished: Sequence[tuple[ClaimedJ
                 WHERE j.id = o.id AND j.id NOT IN (SELECT id FROM job) AND NOT o.done <@ j.channels_done
            ), history AS (
                UPDATE notification_attempts a
-                  SET outcome = r.outcome, detail = r.detail, finished_at = now(),
+                  SET outcome = r.outcome, detail = r.detail, finished_at = now(), provider_id = r.provider_id,
                       claim_lost = o.id NOT IN (SELECT id FROM job)
-                 FROM o, jsonb_to_recordset(o.results) AS r (channel text, outcome text, detail text)
+                 FROM o, jsonb_to_recordset(o.results) AS r (channel text, outcome text, detail text, provider_id text)
                 WHERE a.job_id = o.id AND a.attempt = o.attempt AND a.channel = r.channel
                   AND a.worker_id = %(worker)s AND a.outcome IN ('started', 'unconfirmed')
+           ), untried AS (
+               DELETE FROM notification_attempts a USING o
+                WHERE o.held_until IS NOT NULL AND a.job_id = o.id AND a.attempt = o.attempt
+                  AND a.worker_id = %(worker)s AND a.outcome = 'started'
            )
            SELECT id FROM job""",
         {"worker": worker_id, "outcomes": json.dumps([_outcome_record(job, outcome) for job, outcome in finished])},
@@ -221,7 +234,11 @@ def _outcome_record(job: ClaimedJob, outcome: Finished) -> dict[str, Any]:
         "done": list(outcome.channels_done),
         "error": outcome.error,
         "retry_in": outcome.retry_in,
-        "results": [{"channel": r.channel, "outcome": r.outcome, "detail": r.detail} for r in outcome.results],
+        "results": [
+            {"channel": r.channel, "outcome": r.outcome, "detail": r.detail, "provider_id": r.provider_id}
+            for r in outcome.results
+        ],
+        "held_until": outcome.held_until.isoformat() if outcome.held_until else None,
     }
 
 

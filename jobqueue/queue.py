@@ -115,13 +115,30 @@ async def cancel_live(cur: aiopg.Cursor, appointment_id: uuid.UUID, types: Itera
     )
 
 
-async def cancel_client(cur: aiopg.Cursor, client_id: uuid.UUID, reason: str) -> None:
-    """Cancels every pending or in-flight job of a client, whatever it is about."""
+async def cancel_client(
+    cur: aiopg.Cursor, client_id: uuid.UUID, reason: str, types: Iterable[str] | None = None
+) -> None:
+    """Cancels every pending or in-flight job of a client, whatever it is about (or of ``types`` only)."""
+    await cur.execute(
+        """UPDATE notification_jobs
+              SET status = 'cancelled', error = %(reason)s, updated_at = now(), locked_by = NULL, locked_at = NULL
+            WHERE client_id = %(client)s AND status IN ('pending', 'processing')
+              AND (%(types)s::text[] IS NULL OR type = ANY(%(types)s::text[]))""",
+        {"reason": reason, "client": client_id, "types": None if types is None else list(types)},
+    )
+
+
+async def cancel_texts(cur: aiopg.Cursor, client_ids: Sequence[uuid.UUID], phone: str, reason: str) -> None:
+    """Cancels the pending or in-flight jobs that go by text alone to these clients or to ``phone``.
+
+    A worker holding one loses its claim, as with ``cancel_live``.
+    """
     await cur.execute(
         """UPDATE notification_jobs
               SET status = 'cancelled', error = %s, updated_at = now(), locked_by = NULL, locked_at = NULL
-            WHERE client_id = %s AND status IN ('pending', 'processing')""",
-        (reason, client_id),
+            WHERE status IN ('pending', 'processing') AND channels = '{sms}'
+              AND (client_id = ANY(%s::uuid[]) OR payload->>'phone' = %s)""",
+        (reason, list(client_ids), phone),
     )
 
 

@@ -1,19 +1,25 @@
 """Real servers for the worker's tests: an SMTP server and a Twilio-like SMS API, on the test's loop.
 
 Both can be told how to answer (accept, delay, refuse with 4xx or 5xx, be
-down) and record what they received.
+down) and record what they received. The SMS API also plays the provider's
+other half: it posts signed webhooks (a client's text, a delivery report) to
+the product, as Twilio would.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import collections
 import contextlib
 import email.parser
 import email.policy
+import hashlib
+import hmac
 import json
 import time
 import urllib.parse
+import uuid
 from collections.abc import Iterator
 from email.message import EmailMessage
 
@@ -23,6 +29,9 @@ import tornado.ioloop
 import tornado.testing
 import tornado.web
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from tornado.httpclient import AsyncHTTPClient, HTTPResponse
+
+AUTH_TOKEN = "secret"  # the provider's auth token: the worker's fixtures log in with it, webhooks are signed with it
 
 
 class SmtpServer:
@@ -128,15 +137,68 @@ class SmtpServer:
         return self.messages
 
 
+def twilio_signature(url: str, params: list[tuple[str, str]], auth_token: str = AUTH_TOKEN) -> str:
+    """X-Twilio-Signature as Twilio documents it: HMAC-SHA1 of the URL followed by each parameter's name and
+    value, sorted, keyed with the auth token, in base64. Written here apart from the product's, so the two
+    check each other (and tests/test_sms_webhooks.py checks both against Twilio's own example)."""
+    signed = url + "".join(name + value for name, value in sorted(params))
+    return base64.b64encode(hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()).decode()
+
+
 class SmsApi:
-    """A Twilio-compatible Messages.json endpoint that records each POST."""
+    """A Twilio-compatible Messages.json endpoint that records each POST, answering each text with an id of
+    its own; and the webhooks Twilio sends back, signed."""
 
     def __init__(self) -> None:
         self.requests: list[dict[str, object]] = []
+        self.sids: list[str] = []  # the id given to each text taken, in order
         self.delay = 0.0  # seconds each request takes before it is recorded and answered
+        self.arrived = asyncio.Event()  # a request came in (set before the delay)
+        # Delivery reports posted to a text's StatusCallback before its request is answered: the provider can be
+        # faster than the worker that is still waiting for that answer.
+        self.reports_before_answering: list[str] = []
         self.next_answers: collections.deque[tuple[int, dict[str, object]]] = collections.deque()
         self.url = ""
         self._server: tornado.httpserver.HTTPServer | None = None
+
+    async def report(self, message_sid: str, status: str, error_code: int | None = None) -> HTTPResponse:
+        """Tells the product how the text went, as Twilio does: a signed POST to its StatusCallback."""
+        form = self._taken(message_sid)
+        params = [("MessageSid", message_sid), ("SmsSid", message_sid), ("MessageStatus", status),
+                  ("SmsStatus", status), ("To", form["To"]), ("From", form["From"]), ("AccountSid", "AC123"),
+                  ("ApiVersion", "2010-04-01")]  # fmt: skip
+        if error_code is not None:
+            params.append(("ErrorCode", str(error_code)))
+        return await self.post_signed(form["StatusCallback"], params)
+
+    def _taken(self, message_sid: str) -> dict[str, str]:
+        for request in self.requests:
+            if request.get("sid") == message_sid:
+                form: dict[str, str] = request["form"]  # type: ignore[assignment]
+                return form
+        raise AssertionError(f"no text was taken as {message_sid}")
+
+    async def text_in(self, url: str, sender: str, body: str, *, message_sid: str | None = None) -> HTTPResponse:
+        """A client's text to our number, as Twilio posts it to the messaging webhook at ``url``."""
+        params = [("MessageSid", message_sid or f"SM{uuid.uuid4().hex}"), ("AccountSid", "AC123"),
+                  ("From", sender), ("To", "+15005550006"), ("Body", body), ("NumMedia", "0")]  # fmt: skip
+        return await self.post_signed(url, params)
+
+    @staticmethod
+    async def post_signed(
+        url: str, params: list[tuple[str, str]], *, signature: str | None = None, auth_token: str = AUTH_TOKEN
+    ) -> HTTPResponse:
+        """POSTs ``params`` as a form with X-Twilio-Signature (``signature``, or the right one for ``url``)."""
+        return await AsyncHTTPClient().fetch(
+            url,
+            method="POST",
+            body=urllib.parse.urlencode(params),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": signature or twilio_signature(url, params, auth_token),
+            },
+            raise_error=False,
+        )
 
     def answer_next(self, code: int, body: dict[str, object], times: int = 1) -> None:
         self.next_answers.extend([(code, body)] * times)
@@ -147,13 +209,20 @@ class SmsApi:
 
         class Messages(tornado.web.RequestHandler):
             async def post(self, account: str) -> None:
+                api.arrived.set()
                 if api.delay:
                     await asyncio.sleep(api.delay)
                 form = {k: v[0] for k, v in urllib.parse.parse_qs(self.request.body.decode()).items()}
-                api.requests.append(
-                    {"account": account, "auth": self.request.headers.get("Authorization"), "form": form}
-                )
-                code, body = api.next_answers.popleft() if api.next_answers else (201, {"sid": "SM123"})
+                request = {"account": account, "auth": self.request.headers.get("Authorization"), "form": form}
+                api.requests.append(request)
+                sid = f"SM{uuid.uuid4().hex}"
+                code, body = api.next_answers.popleft() if api.next_answers else (201, {"sid": sid, "status": "queued"})
+                if body.get("sid") == sid:
+                    request["sid"] = sid
+                    api.sids.append(sid)
+                    for status in api.reports_before_answering:
+                        reported = await api.report(sid, status)
+                        assert reported.code == 204, reported.body
                 self.set_status(code)
                 self.write(json.dumps(body))
 

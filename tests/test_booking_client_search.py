@@ -84,6 +84,6 @@ async def test_a_search_among_tens_of_thousands_of_clients_uses_the_trigram_inde
         plan = "\n".join(row["QUERY PLAN"] for row in rows)
         for index in indexes:
             assert f"Bitmap Index Scan on {index}" in plan, f"{search!r} does not use {index}:\n{plan}"
-        assert "Seq Scan" not in plan, plan
+        assert "Seq Scan on clients" not in plan, plan  # (the few opted-out numbers may be read whole)
     assert await names(db, salon.id, "cruz") == ["Maria de la Cruz"]
     assert await names(db, salon.id, "555-0188") == ["Client 00188", "Maria de la Cruz"]

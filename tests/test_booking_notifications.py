@@ -13,6 +13,8 @@ from booking.models import Client, Revision
 
 NOW = dt.datetime(2027, 3, 20, 12, 0, tzinfo=dt.UTC)
 FIRST = Revision(0, NOW)
+# A salon without quiet hours; test_booking_quiet_hours.py has those.
+ANY_HOUR: dict = {"quiet_hours": None, "zone": ZoneInfo("Europe/London")}
 
 
 def _client(*, opted_in: bool = True, email: str | None = "ann@example.com", phone: str | None = "+447700900123"):
@@ -32,7 +34,7 @@ def _client(*, opted_in: bool = True, email: str | None = "ann@example.com", pho
 )
 def test_reminders_are_made_only_while_their_moment_is_ahead(lead: dt.timedelta, expected: set[str]) -> None:
     start = NOW + lead
-    jobs = notifications.for_booking(_client(), start, start + dt.timedelta(hours=1), FIRST, NOW)
+    jobs = notifications.for_booking(_client(), start, start + dt.timedelta(hours=1), FIRST, NOW, **ANY_HOUR)
     assert {job.type for job in jobs} == expected
     run_at = {job.type: job.run_at for job in jobs}
     assert run_at["booking_confirmation"] == NOW
@@ -47,13 +49,16 @@ def test_reminders_across_a_dst_change_are_real_hours_before() -> None:
     london = ZoneInfo("Europe/London")
     start = dt.datetime(2027, 3, 28, 10, 0, tzinfo=london)
     jobs = {
-        job.type: job for job in notifications.for_booking(_client(), start, start + dt.timedelta(hours=1), FIRST, NOW)
+        job.type: job
+        for job in notifications.for_booking(_client(), start, start + dt.timedelta(hours=1), FIRST, NOW, **ANY_HOUR)
     }
     reminder = jobs["reminder_24h"].run_at
     assert start.astimezone(dt.UTC) - reminder.astimezone(dt.UTC) == dt.timedelta(hours=24)
     assert reminder.astimezone(london).replace(tzinfo=None) == dt.datetime(2027, 3, 27, 9, 0)
     early = dt.datetime(2027, 3, 28, 3, 30, tzinfo=london)  # 2 h before is 00:30 GMT: three wall-clock hours
-    two_hours = {job.type: job for job in notifications.for_booking(_client(), early, early, FIRST, NOW)}["reminder_2h"]
+    two_hours = {job.type: job for job in notifications.for_booking(_client(), early, early, FIRST, NOW, **ANY_HOUR)}[
+        "reminder_2h"
+    ]
     assert early.astimezone(dt.UTC) - two_hours.run_at.astimezone(dt.UTC) == dt.timedelta(hours=2)
     assert two_hours.run_at.astimezone(london).time() == dt.time(0, 30)
 
@@ -70,7 +75,7 @@ def test_reminders_across_a_dst_change_are_real_hours_before() -> None:
 )
 def test_channels_follow_what_the_client_has_and_opt_in(client: Client, channels: tuple[str, ...]) -> None:
     start = NOW + dt.timedelta(days=3)
-    jobs = notifications.for_booking(client, start, start, FIRST, NOW)
+    jobs = notifications.for_booking(client, start, start, FIRST, NOW, **ANY_HOUR)
     assert all(job.channels == channels for job in jobs)
     assert bool(jobs) == bool(channels)
     assert bool(notifications.for_cancellation(client, start, start, FIRST, NOW)) == bool(channels)
@@ -79,7 +84,7 @@ def test_channels_follow_what_the_client_has_and_opt_in(client: Client, channels
 def test_reschedule_notice_carries_both_times() -> None:
     old, new = NOW + dt.timedelta(days=2), NOW + dt.timedelta(days=3)
     second = Revision(1, NOW + dt.timedelta(seconds=1))
-    jobs = {job.type: job for job in notifications.for_reschedule(_client(), old, new, new, second, NOW)}
+    jobs = {job.type: job for job in notifications.for_reschedule(_client(), old, new, new, second, NOW, **ANY_HOUR)}
     assert set(jobs) == {"rescheduled", "reminder_24h", "reminder_2h"}
     assert {job.payload["revision"] for job in jobs.values()} == {1}, "each notice knows the change it tells of"
     assert jobs["rescheduled"].payload["previousStartTime"] == old.isoformat()

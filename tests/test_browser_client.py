@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from booking import accounts, services, staff
-from booking.models import OnlineBooking, ServiceDetails, StaffDetails, WorkingHours
+from booking import accounts, clients, installation, links, services, staff
+from booking.models import ClientDetails, OnlineBooking, ServiceDetails, StaffDetails, WorkingHours
 from db import Database
 from tests.browser import ZONE
 from tests.test_browser_tablet import AXE, sideways
@@ -41,7 +41,9 @@ async def _seed(url: str) -> dict[str, Any]:
         every_day = tuple(WorkingHours(day, dt.time(9), dt.time(17)) for day in range(7))
         await staff.create_staff(db, salon.id, StaffDetails("Bea", "Cutter", working_hours=every_day))
         await services.create_service(db, salon.id, ServiceDetails("Cut", 45, 3500))
-        return {"slug": salon.slug}
+        eve = await clients.create_client(db, salon.id, ClientDetails("Eve", "", "eve@example.com", None, True))
+        unsubscribe = f"/u/{links.sign('unsubscribe', eve.id, await installation.link_secret(db))}"
+        return {"slug": salon.slug, "unsubscribe": unsubscribe}
     finally:
         await db.close()
 
@@ -143,3 +145,13 @@ def test_a_client_books_confirms_moves_and_cancels_on_a_phone(tab, salon, server
     assert not checks.problems, "\n".join(checks.problems)
     if not checks.axe:
         pytest.skip(f"axe-core not found at {AXE} (`make test` installs it): widths checked, accessibility not")
+
+
+def test_a_client_turns_reminders_off_from_an_emails_link_on_a_phone(tab, salon) -> None:
+    phone, checks = tab(), Checks()
+    phone.goto(salon["unsubscribe"])
+    checks.look(phone, "unsubscribe asked")
+    phone.get_by_role("button", name="Stop my reminders").click()
+    assert phone.get_by_role("heading", name="No more reminders").is_visible()
+    checks.look(phone, "unsubscribed")
+    assert not checks.problems, "\n".join(checks.problems)

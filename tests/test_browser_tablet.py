@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import re
 import time
 import uuid
 from pathlib import Path
@@ -21,7 +22,7 @@ from zoneinfo import ZoneInfo
 import psycopg2
 import pytest
 
-from booking import accounts, appointments, clients, services, staff
+from booking import accounts, appointments, clients, inbound, services, staff
 from booking.models import ClientDetails, ServiceDetails, StaffDetails, WorkingHours
 from db import Database
 from tests.browser import SCREENSHOTS, ZONE
@@ -74,7 +75,8 @@ async def _seed(url: str) -> dict[str, Any]:
         await appointments.cancel(db, salon, dropped.id)
         await book(maria, cy, cut, 9, 30)
         await book(ann, cy, colour, 13)
-        return {"salon": salon, "bea": bea, "cut": cut, "ann": ann, "appointment": first}
+        await inbound.receive(db, inbound.IncomingText(maria.phone or "", "Can I come 10 minutes early?"), salon)
+        return {"salon": salon, "bea": bea, "cut": cut, "ann": ann, "maria": maria, "appointment": first}
     finally:
         await db.close()
 
@@ -106,7 +108,10 @@ def front_desk_pages(salon: dict[str, Any]) -> dict[str, str]:
         "services": "/services",
         "service-new": "/services/new",
         "jobs": "/jobs",
+        "inbox": "/inbox",
+        "inbox-conversation": f"/inbox/{salon['maria'].phone.removeprefix('+')}",
         "outbox": "/outbox",
+        "outbox-texts": f"/outbox/texts/{salon['maria'].phone.removeprefix('+')}",
         "tokens": "/tokens",
         "settings": "/settings",
         "account": "/account",
@@ -248,6 +253,32 @@ def test_on_a_phone_notifications_are_cards_that_refresh_in_place(open_page, sal
     assert page.evaluate("window.stillHere === true"), "refreshed in place, not reloaded"
 
 
+def test_a_clients_text_is_read_and_answered_from_the_inbox(open_page, salon) -> None:
+    """With no SMS provider the desk plays the client's text in the outbox; it waits, counted, in the inbox,
+    and the reply goes out as a text (kept in the outbox) shown in the conversation."""
+    from playwright.sync_api import expect
+
+    page = open_page(768)
+    page.goto("/outbox")
+    page.get_by_text("Play a client's text").click()
+    page.get_by_label("From (the client's mobile)").fill("+1 207 555 0188")
+    page.get_by_label("Their text").fill("Do you sell gift cards?")
+    page.get_by_role("button", name="Receive it").click()
+    expect(page.locator(".text.in").last).to_contain_text("Do you sell gift cards?")
+    inbox = page.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile("^Inbox"))
+    expect(inbox.locator(".unread")).to_be_visible()
+    inbox.click()
+    page.get_by_role("link", name="Maria de la Cruz").click()
+    expect(page.locator(".text.in").last).to_contain_text("Do you sell gift cards?")
+    page.get_by_label("Reply by text").fill("Yes, from 10 to 100 pounds.")
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.get_by_role("status")).to_contain_text("Your reply is on its way")
+    reply = page.locator(".text.out", has_text="Yes, from 10 to 100 pounds.")
+    expect(reply).to_contain_text("Reply from the front desk")
+    expect(reply.locator(".status")).to_have_text("completed", timeout=20_000)  # the page refreshes in place
+    expect(inbox.locator(".unread")).to_have_count(0)
+
+
 def _tab_to(page, description: str, check: str, most: int = 60) -> None:
     """Presses Tab until the focused element passes ``check`` (a JS expression on ``el``)."""
     for _ in range(most):
@@ -296,6 +327,7 @@ def test_tablet_screenshots(open_page, salon) -> None:
         "appointment": f"/appointments/{salon['appointment'].id}",
         "jobs": "/jobs",
         "clients": "/clients?q=ex",
+        "texts": f"/inbox/{salon['maria'].phone.removeprefix('+')}",
     }
     deadline = time.monotonic() + 20
     page.goto("/outbox")

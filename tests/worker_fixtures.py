@@ -158,7 +158,7 @@ def start_worker(io_loop: tornado.ioloop.IOLoop, database_url: str):
         smtp: SmtpServer | None = None,
         sms: SmsApi | None = None,
         channels: Channels | None = None,
-        **settings: float,
+        **settings: float | str,
     ) -> Worker:
         values = {
             "poll_interval": 0.5,
@@ -181,12 +181,14 @@ def start_worker(io_loop: tornado.ioloop.IOLoop, database_url: str):
             )
             sms_channel = (
                 TwilioSms(
+                    pool,
                     base_url=sms.url,
                     account_sid="AC123",
                     auth_token="secret",
                     sender="+15005550006",
                     region="GB",
                     timeout=worker_settings.send_timeout,
+                    status_callback=f"{worker_settings.public_url.rstrip('/')}/sms/status",
                 )
                 if sms
                 else OutboxSms(pool, sender="+15005550006", region="GB")

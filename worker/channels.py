@@ -22,10 +22,19 @@ class Skipped(Exception):
     """There is nothing to send on this channel (e.g. the client has no email any more)."""
 
 
+@dataclass(frozen=True)
+class Sent:
+    """What the far end said of a message it took, for the salon's job history; ``provider_id`` is its name
+    for the message there (an SMS's id, which its delivery reports name)."""
+
+    detail: str
+    provider_id: str | None = None
+
+
 class Channel(Protocol):
     name: str
 
-    async def send(self, delivery: Delivery) -> str:
+    async def send(self, delivery: Delivery) -> Sent:
         """Sends the delivery's message; returns what the far end said, or raises one of the above."""
 
     async def close(self) -> None:

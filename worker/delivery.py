@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from booking.links import Links
 from booking.locales import language, wall_clock
-from booking.models import display_name
+from booking.models import QUIET_MARGIN, QuietHours, display_name
 from booking.notice_types import TYPES, NoticeType
 from db import Row
 from jobqueue.claims import ClaimedJob
@@ -38,10 +38,18 @@ class Delivery:
     staff_last_name: str | None
     service_name: str | None
     links: Links | None = None  # None: the messages carry no links (a benchmark, a test of the words alone)
+    quiet_start: dt.time | None = None  # the salon's quiet hours, as they are now (both or neither)
+    quiet_end: dt.time | None = None
 
     @classmethod
     def from_row(cls, job: ClaimedJob, row: Row, links: Links | None = None) -> Delivery:
         return cls(job=job, links=links, **{f.name: row[f.name] for f in fields(cls) if f.name not in ("job", "links")})
+
+    @property
+    def quiet_hours(self) -> QuietHours | None:
+        if self.quiet_start is None or self.quiet_end is None:
+            return None
+        return QuietHours(self.quiet_start, self.quiet_end)
 
     @property
     def manage_link(self) -> str | None:
@@ -49,6 +57,13 @@ class Delivery:
         if self.links is None or self.job.appointment_id is None or not self.kind.manage_link:
             return None
         return self.links.manage(self.job.appointment_id)
+
+    @property
+    def unsubscribe_link(self) -> str | None:
+        """Where a client turns their reminders off with one click (RFC 8058): on every email to a client."""
+        if self.links is None or self.job.client_id is None:
+            return None
+        return self.links.unsubscribe(self.job.client_id)
 
     @property
     def appointment_page(self) -> str | None:
@@ -131,4 +146,27 @@ def stale_reason(delivery: Delivery, now: dt.datetime) -> str | None:
         return f"appointment moved to {delivery.local(delivery.start_time)}"
     if delivery.kind.is_reminder and delivery.start_time and delivery.start_time <= now:
         return "appointment already started; reminder not sent"
+    if _quiet_place(delivery, now) is None:
+        quiet = delivery.quiet_hours
+        assert quiet is not None, "only quiet hours keep a reminder from going at all"
+        ends = quiet.end_after(now, delivery.zone)
+        minutes = int(QUIET_MARGIN.total_seconds() // 60)
+        return (
+            f"quiet hours: it could go at {delivery.local(ends)} at the earliest, "
+            f"less than {minutes} minutes before the appointment"
+        )
     return None
+
+
+def held_until(delivery: Delivery, now: dt.datetime) -> dt.datetime | None:
+    """When a reminder that fell due inside the salon's quiet hours goes instead; None to send it now."""
+    when = _quiet_place(delivery, now)
+    return when if when is not None and when > now else None
+
+
+def _quiet_place(delivery: Delivery, now: dt.datetime) -> dt.datetime | None:
+    """When a reminder due ``now`` may go, by the salon's quiet hours as they are now (booking.models)."""
+    quiet = delivery.quiet_hours
+    if quiet is None or not delivery.kind.is_reminder or delivery.start_time is None:
+        return now
+    return quiet.place(now, delivery.start_time, delivery.zone)

@@ -16,7 +16,7 @@ import socket
 
 import aiosmtplib
 
-from worker.channels import Permanent, Skipped, Transient
+from worker.channels import Permanent, Sent, Skipped, Transient
 from worker.delivery import Delivery
 from worker.messages import render_email
 
@@ -78,7 +78,7 @@ class EmailChannel:
             local_hostname=self._local_hostname,
         )
 
-    async def send(self, delivery: Delivery) -> str:
+    async def send(self, delivery: Delivery) -> Sent:
         recipient = delivery.client_email
         if not recipient:
             raise Skipped("client has no email address")
@@ -102,7 +102,7 @@ class EmailChannel:
         options: list[str],
         *,
         reused: bool,
-    ) -> str:
+    ) -> Sent:
         reusable = False
         server = self._server
         try:
@@ -114,7 +114,7 @@ class EmailChannel:
             log.info(
                 "job %s: %s:%d took the email for %s: %s", delivery.job.id, self.host, self.port, recipient, response
             )
-            return self._accepted
+            return Sent(self._accepted)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             reusable = True  # aiosmtplib reset the envelope; the session is fine
             refused = exc.recipients[0]

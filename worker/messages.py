@@ -57,8 +57,9 @@ class _HeaderClasses(HeaderRegistry):
         return self._classes[key]
 
 
-# SMTP refuses CR or LF in any header value, so nothing a salon or client types can add a header.
-_POLICY = email.policy.SMTP.clone(header_factory=_HeaderClasses())
+# SMTP refuses CR or LF in any header value, so nothing a salon or client types can add a header. Values
+# set raw (``_set_unfolded``, checked first) are written as they are, on one line.
+_POLICY = email.policy.SMTP.clone(header_factory=_HeaderClasses(), refold_source="none")
 _UTF8_POLICY = _POLICY.clone(utf8=True)
 
 
@@ -113,7 +114,7 @@ def render_email(delivery: Delivery, sender: str, *, utf8: bool = False, salon_h
     message = EmailMessage(_POLICY)
     subject = translations(delivery.language).gettext(delivery.kind.subject)
     message["Subject"] = subject.format(salon=_one_line(delivery.salon_name), time=context["time"])
-    message["From"] = _shared("From", _sender_address(sender))
+    message["From"] = _shared("From", _sender_address(sender, delivery.salon_name))
     client = header_name(f"{delivery.client_first_name} {delivery.client_last_name}")
     message["To"] = email.utils.formataddr((client, delivery.client_email or ""))
     if delivery.salon_email:
@@ -121,6 +122,10 @@ def render_email(delivery: Delivery, sender: str, *, utf8: bool = False, salon_h
         message["Reply-To"] = _shared("Reply-To", email.utils.formataddr((salon, delivery.salon_email)))
     message["Date"] = email.utils.formatdate(localtime=False)
     message["Message-ID"] = message_id(delivery.job.id, sender)
+    if delivery.unsubscribe_link:
+        # RFC 2369 and RFC 8058: mail programs offer "unsubscribe", and POST there with one click.
+        _set_unfolded(message, "List-Unsubscribe", f"<{delivery.unsubscribe_link}>")
+        message["List-Unsubscribe-Post"] = _shared("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
     if salon_header:
         message[SALON_HEADER] = _shared(SALON_HEADER, str(delivery.job.salon_id))
     message["MIME-Version"] = _shared("MIME-Version", "1.0")
@@ -146,6 +151,13 @@ def render_email(delivery: Delivery, sender: str, *, utf8: bool = False, salon_h
     return out.getvalue()
 
 
+def _set_unfolded(message: EmailMessage, name: str, value: str) -> None:
+    """A header on one line however long (within RFC 5322's 998), as mail programs read a URL best; the
+    policy checks it for CR and LF first, as it does every other header."""
+    _POLICY.header_store_parse(name, value)
+    message.set_raw(name, value)
+
+
 def _one_line(name: str) -> str:
     """A typed name as one line: a stray line break becomes a space instead of a refused header."""
     return " ".join(name.split())
@@ -161,14 +173,15 @@ def header_name(name: str) -> str:
     return _one_line(name.translate(_NOT_IN_DISPLAY_NAMES))
 
 
-@functools.lru_cache(maxsize=16)
-def _sender_address(sender: str) -> str:
-    """The configured sender with its display name cleaned as any other; as given unless it is one address."""
+@functools.lru_cache(maxsize=1024)
+def _sender_address(sender: str, salon_name: str) -> str:
+    """The configured sender's address under the salon's name (cleaned as any display name), so a client sees
+    who wrote; the sender's own name when the salon has none; as given unless the sender is one address."""
     parsed = email.utils.getaddresses([sender])
     if len(parsed) != 1 or "@" not in parsed[0][1]:
         return sender
     name, address = parsed[0]
-    return email.utils.formataddr((header_name(name), address))
+    return email.utils.formataddr((header_name(salon_name) or header_name(name), address))
 
 
 def _render(template: str, context: dict[str, Any]) -> str:

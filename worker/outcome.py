@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ class ChannelResult:
     channel: str
     outcome: str  # sent, transient, permanent, skipped
     detail: str
+    provider_id: str | None = None  # the far end's name for what was sent (an SMS's id)
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Outcome:
     error: str | None
     results: tuple[ChannelResult, ...]
     retry_in: float = 0.0
+    held_until: dt.datetime | None = None  # nothing was tried: the attempt is given back, it waits till then
 
 
 def decide(job: ClaimedJob, results: Sequence[ChannelResult], retry_base_delay: float) -> Outcome:
@@ -53,3 +56,8 @@ def cancelled(job: ClaimedJob, reason: str) -> Outcome:
     """Nothing is sent; each channel not yet done is recorded as skipped, with the reason."""
     skipped = tuple(ChannelResult(ch, "skipped", reason) for ch in job.channels if ch not in job.channels_done)
     return Outcome("cancelled", job.channels_done, reason, skipped)
+
+
+def held(job: ClaimedJob, until: dt.datetime, reason: str) -> Outcome:
+    """Nothing is sent now and nothing was tried: the job waits until ``until`` (a reminder in quiet hours)."""
+    return Outcome("pending", job.channels_done, reason, (), held_until=until)

@@ -23,7 +23,7 @@ from typing import Any
 
 from tornado.ioloop import PeriodicCallback
 
-from booking import installation, online
+from booking import deliveries, installation, online
 from booking.links import Links
 from db import Database, Row
 from db.listener import Listener
@@ -32,8 +32,8 @@ from jobqueue.claims import ClaimedJob
 from jobqueue.queue import NOTIFY_CHANNEL
 from worker import registry
 from worker.channels import Channels, Permanent, Skipped, Transient
-from worker.delivery import Delivery, stale_reason
-from worker.outcome import ChannelResult, Outcome, cancelled, decide
+from worker.delivery import Delivery, held_until, stale_reason
+from worker.outcome import ChannelResult, Outcome, cancelled, decide, held
 from worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
@@ -242,16 +242,21 @@ class Worker:
 
     async def _attempt(self, delivery: Delivery) -> Outcome:
         job = delivery.job
-        reason = stale_reason(delivery, dt.datetime.now(dt.UTC))
+        now = dt.datetime.now(dt.UTC)
+        reason = stale_reason(delivery, now)
         if reason is not None:
             return cancelled(job, reason)
+        until = held_until(delivery, now)
+        if until is not None:
+            return held(job, until, f"quiet hours: it goes at {delivery.local(until)}")
         todo = [channel for channel in job.channels if channel not in job.channels_done]
         results = await asyncio.gather(*(self._send(channel, delivery) for channel in todo))
         return decide(job, results, self.settings.retry_base_delay)
 
     async def _send(self, channel: str, delivery: Delivery) -> ChannelResult:
         try:
-            return ChannelResult(channel, "sent", await self.channels.get(channel).send(delivery))
+            sent = await self.channels.get(channel).send(delivery)
+            return ChannelResult(channel, "sent", sent.detail, sent.provider_id)
         except Skipped as exc:
             return ChannelResult(channel, "skipped", str(exc))
         except Transient as exc:
@@ -290,9 +295,13 @@ class Worker:
             log.info("released %d online booking holds whose code never came", released)
 
     async def _clean_up(self) -> None:
-        deleted = await claims.delete_completed(self.db, self.settings.keep_completed_days)
+        days = self.settings.keep_completed_days
+        deleted = await claims.delete_completed(self.db, days)
         if deleted:
-            log.info("deleted %d completed jobs older than %g days", deleted, self.settings.keep_completed_days)
+            log.info("deleted %d completed jobs older than %g days", deleted, days)
+        forgotten = await deliveries.forget_old(self.db, days)  # their attempts went with those jobs
+        if forgotten:
+            log.info("deleted %d SMS delivery reports older than %g days", forgotten, days)
 
 
 @contextlib.contextmanager

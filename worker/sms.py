@@ -1,7 +1,9 @@
 """SMS through a Twilio-compatible HTTP API, or kept in the outbox when no provider is set.
 
 Attempt details are for the salon's job history ("accepted by the SMS provider"; a refusal in the
-provider's own words); the provider's message id and address go to the log.
+provider's own words); the provider's address goes to the log, its message id to the attempt, where the
+delivery reports it sends later find it (booking.deliveries). Both channels look up the number's opt-out
+just before each text: a STOP counts from the moment it commits.
 """
 
 from __future__ import annotations
@@ -10,36 +12,60 @@ import json
 import logging
 import os
 import urllib.parse
+from typing import Any
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
+from booking import deliveries, opt_outs
 from db import Database
 from outbox import messages as outbox
-from worker.channels import Permanent, Transient, e164
+from worker.channels import Permanent, Sent, Skipped, Transient, e164
 from worker.delivery import Delivery
 from worker.messages import render_sms
 
 log = logging.getLogger(__name__)
 
 
+async def _number(db: Database, delivery: Delivery, region: str) -> str:
+    """The number to text, in E.164; Skipped when it opted out of texts."""
+    to = e164(delivery.client_phone, region)
+    since = await opt_outs.since(db, to)
+    if since is not None:
+        raise Skipped(f"{to} opted out of texts on {delivery.local(since)}; texting START brings them back")
+    return to
+
+
 class TwilioSms:
-    """POST {base}/2010-04-01/Accounts/{sid}/Messages.json with To, From, Body; basic auth sid:token."""
+    """POST {base}/2010-04-01/Accounts/{sid}/Messages.json with To, From, Body and StatusCallback (where the
+    provider reports the text's delivery); basic auth sid:token."""
 
     name = "sms"
 
     def __init__(
-        self, *, base_url: str, account_sid: str, auth_token: str, sender: str, region: str, timeout: float
+        self,
+        db: Database,
+        *,
+        base_url: str,
+        account_sid: str,
+        auth_token: str,
+        sender: str,
+        region: str,
+        timeout: float,
+        status_callback: str = "",
     ) -> None:
         sid = urllib.parse.quote(account_sid, safe="")
+        self.db = db
         self.url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json"
         self._auth = (account_sid, auth_token)
         self.sender = sender
         self.region = region
         self.timeout = timeout
+        self.status_callback = status_callback
 
-    async def send(self, delivery: Delivery) -> str:
-        to = e164(delivery.client_phone, self.region)
-        body = urllib.parse.urlencode({"To": to, "From": self.sender, "Body": render_sms(delivery)})
+    async def send(self, delivery: Delivery) -> Sent:
+        to = await _number(self.db, delivery, self.region)
+        form = {"To": to, "From": self.sender, "Body": render_sms(delivery)}
+        body = urllib.parse.urlencode(form | ({"StatusCallback": self.status_callback} if self.status_callback else {}))
         try:
             response = await AsyncHTTPClient().fetch(
                 self.url,
@@ -54,15 +80,31 @@ class TwilioSms:
         except (OSError, HTTPClientError) as exc:  # no HTTP answer at all: raise_error=False still raises these
             log.warning("job %s: SMS via %s failed: %r", delivery.job.id, self.url, exc)
             raise Transient(f"could not reach the SMS provider: {_why(exc)}") from None
-        said = _provider_message(response.body)
+        answer = _answer(response.body)
+        said = str(answer.get("message") or answer.get("sid") or "")
         log_level = logging.INFO if 200 <= response.code < 300 else logging.WARNING
         log.log(log_level, "job %s: SMS for %s: %s answered %d %s", delivery.job.id, to, self.url, response.code, said)
         if 200 <= response.code < 300:
-            return "accepted by the SMS provider"
+            return await self._taken(delivery, to, str(answer.get("sid") or "") or None)
         words = f"{said} (HTTP {response.code})" if said else f"HTTP {response.code}"
         if response.code >= 500 or response.code == 429:
             raise Transient(f"the SMS provider could not take the message to {to} for now: {words}")
+        if answer.get("code") == deliveries.UNSUBSCRIBED:
+            await self._opted_out_at_the_carrier(to)
         raise Permanent(f"the SMS provider refused the message to {to}: {words}")
+
+    async def _taken(self, delivery: Delivery, to: str, message_sid: str | None) -> Sent:
+        """The provider took the text. A STOP that committed while it was on its way is said, not hidden."""
+        since = await opt_outs.since(self.db, to)
+        if since is None:
+            return Sent("accepted by the SMS provider", message_sid)
+        late = f"{to} opted out of texts on {delivery.local(since)}, while this one was already on its way"
+        return Sent(f"accepted by the SMS provider, although {late}", message_sid)
+
+    async def _opted_out_at_the_carrier(self, to: str) -> None:
+        """The provider refuses the number (21610: it texted STOP to the carrier): no texts to it here either."""
+        async with self.db.transaction() as cur:
+            await opt_outs.opt_out(cur, to, "the SMS provider said it unsubscribed (21610)")
 
     async def close(self) -> None:
         """Nothing to close: Tornado's shared HTTP client belongs to the IOLoop."""
@@ -75,15 +117,13 @@ def _why(exc: OSError | HTTPClientError) -> str:
     return os.strerror(exc.errno).lower() if exc.errno and exc.errno > 0 else str(exc) or type(exc).__name__
 
 
-def _provider_message(body: bytes | None) -> str:
-    """Twilio's JSON says ``message`` on errors and ``sid`` on success; anything else is ignored."""
+def _answer(body: bytes | None) -> dict[str, Any]:
+    """Twilio's JSON: ``sid`` on success, ``code`` and ``message`` on errors; anything else is ignored."""
     try:
         data = json.loads(body or b"")
     except ValueError:
-        return ""
-    if not isinstance(data, dict):
-        return ""
-    return str(data.get("message") or data.get("sid") or "")
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 class OutboxSms:
@@ -96,8 +136,8 @@ class OutboxSms:
         self.sender = sender
         self.region = region
 
-    async def send(self, delivery: Delivery) -> str:
-        to = e164(delivery.client_phone, self.region)
+    async def send(self, delivery: Delivery) -> Sent:
+        to = await _number(self.db, delivery, self.region)
         await outbox.store(
             self.db,
             salon_id=delivery.job.salon_id,
@@ -108,7 +148,7 @@ class OutboxSms:
             message_id=f"<{delivery.job.id}.sms@salonbook>",
             body=render_sms(delivery),
         )
-        return "kept in the outbox (no SMS provider configured)"
+        return Sent("kept in the outbox (no SMS provider configured)")
 
     async def close(self) -> None:
         """Nothing to close: the database pool belongs to the caller."""

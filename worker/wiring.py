@@ -43,12 +43,14 @@ def build_channels(
     text: Channel
     if sms.sms_provider_url:
         text = TwilioSms(
+            db,
             base_url=sms.sms_provider_url,
             account_sid=sms.sms_account_sid,
             auth_token=sms.sms_auth_token,
             sender=sms.sms_from,
             region=sms.sms_default_region,
             timeout=worker.send_timeout,
+            status_callback=f"{worker.public_url.rstrip('/')}/sms/status",
         )
     else:
         text = OutboxSms(db, sender=sms.sms_from, region=sms.sms_default_region)

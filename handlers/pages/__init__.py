@@ -4,7 +4,20 @@ from typing import Any
 
 from tornado.routing import Rule
 
-from handlers.pages import account, auth, booking, client_data, day, directory, jobs, outbox, settings, team, tokens
+from handlers.pages import (
+    account,
+    auth,
+    booking,
+    client_data,
+    day,
+    directory,
+    inbox,
+    jobs,
+    outbox,
+    settings,
+    team,
+    tokens,
+)
 from handlers.pages.base import PageHandler
 
 ID = r"([^/]+)"  # checked by the page: anything but an id of this salon is a 404 page
@@ -47,7 +60,10 @@ ROUTES: list[Rule | tuple[Any, ...]] = [
     (rf"/jobs/{ID}", jobs.JobPage),
     (rf"/jobs/{ID}/retry", jobs.RetryJob),
     (rf"/jobs/{ID}/cancel", jobs.CancelJob),
+    (r"/inbox", inbox.InboxPage),
+    (rf"/inbox/{ID}", inbox.ConversationPage),
     (r"/outbox", outbox.OutboxListPage),
+    (rf"/outbox/texts/{ID}", outbox.TextConversationPage),
     (rf"/outbox/{ID}", outbox.OutboxMessagePage),
     (rf"/clients/{ID}/export", client_data.ClientExportPage),
     (rf"/clients/{ID}/erase", client_data.EraseClientPage),

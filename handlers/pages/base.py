@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import tornado.web
 from markupsafe import Markup
 
-from booking import sessions
+from booking import inbound, sessions
 from booking.errors import BookingError
 from booking.locales import day_name, money, phone_number, time_of_day, wall_clock
 from booking.models import Salon, User
@@ -146,6 +146,7 @@ class PageHandler(HtmlPage):
     logged_in = False
     session_token: str | None = None  # the browser's session token, live or not
     session_id: uuid.UUID | None = None  # the live session this page came with
+    unread_texts = 0  # clients' texts nobody has read: the number beside Inbox in the menu
 
     async def prepare(self) -> None:
         await super().prepare()
@@ -154,6 +155,8 @@ class PageHandler(HtmlPage):
         found = await sessions.signed_in(self.db, self.session_token) if self.session_token else None
         if found is not None:
             self.current_user, self.salon, self.session_id = found.user, found.salon, found.session_id
+            if self.part is None:  # a live part has no menu
+                self.unread_texts = await inbound.unread_count(self.db, found.salon.id)
         self.logged_in = found is not None
 
     async def log_in(self, user: User) -> None:
@@ -223,6 +226,7 @@ class PageHandler(HtmlPage):
             "xsrf_form_html": self.xsrf_field,
             "static_url": self.static_url,
             "outbox_enabled": self.application.outbox_enabled,
+            "unread_texts": self.unread_texts,
             "when": lambda instant, seconds=False: local_time(instant, zone, locale, seconds=seconds),
             "clock": lambda instant: time_of_day(instant, zone, locale),
             "day_name": lambda day, year=False: day_name(day, locale, year=year),

@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from urllib.parse import urlencode
 
-from booking import appointments, availability, clients, fields, jobs, services, staff
+from booking import appointments, availability, clients, fields, inbound, jobs, services, staff
 from booking.errors import Invalid, NotFound, OutsideHours, SlotTaken
 from booking.models import Client, Staff
 from handlers.base import outside_name, status_for
@@ -193,17 +193,19 @@ class AppointmentView(SalonPage):
         self, appointment_id: uuid.UUID, form: Form, errors: Errors, status: int = 200, warning: str = ""
     ) -> None:
         if self.part == "timeline":
-            appointment, timeline = await asyncio.gather(
+            appointment, timeline, answers = await asyncio.gather(
                 appointments.get_appointment(self.db, self.salon.id, appointment_id),
                 jobs.appointment_timeline(self.db, self.salon.id, appointment_id),
+                inbound.about(self.db, self.salon.id, appointment_id),
             )
-            self.render_page("appointment.html", appointment=appointment, timeline=timeline)
+            self.render_page("appointment.html", appointment=appointment, timeline=timeline, answers=answers)
             return
         appointment = await appointments.get_appointment(self.db, self.salon.id, appointment_id)
         local_start = appointment.start_time.astimezone(self.salon.zone)
         form = form | {"day": form.get("day") or local_start.date().isoformat()}  # the move starts on its own day
-        timeline, staff_list, slots = await asyncio.gather(
+        timeline, answers, staff_list, slots = await asyncio.gather(
             jobs.appointment_timeline(self.db, self.salon.id, appointment_id),
+            inbound.about(self.db, self.salon.id, appointment_id),
             staff.list_staff(self.db, self.salon.id),
             slots_for(
                 self,
@@ -218,6 +220,7 @@ class AppointmentView(SalonPage):
             status,
             appointment=appointment,
             timeline=timeline,
+            answers=answers,
             slots=slots,
             started=appointment.start_time <= dt.datetime.now(dt.UTC),
             staff_choices=staff_choices(staff_list),

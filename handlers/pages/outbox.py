@@ -9,7 +9,10 @@ from dataclasses import dataclass
 
 import tornado.web
 
-from handlers.pages.base import SalonPage
+from booking import fields, inbound
+from booking.errors import Invalid
+from handlers.pages.base import Errors, Form, SalonPage, form_errors
+from handlers.pages.inbox import number_of
 from outbox import messages
 
 
@@ -32,12 +35,25 @@ def readable(raw: str) -> ReadableEmail:
 
 
 class OutboxPage(SalonPage):
-    """Only while the built-in catcher stands in for a mail server; otherwise there is no such page."""
+    """Only while the built-in catcher stands in for a mail server or an SMS provider; otherwise there is no such
+    page."""
 
     async def prepare(self) -> None:
         if not self.application.outbox_enabled:
             raise tornado.web.HTTPError(404)
         await super().prepare()
+
+    @property
+    def texts_kept(self) -> bool:
+        """No SMS provider: texts are kept here, and the front desk may play a client's answer to them."""
+        return not self.application.web_settings.sms_provider_url
+
+    async def play(self, phone: str, body: str) -> None:
+        """Receives ``body`` as a text from ``phone`` to this salon, as a real one to /sms/inbound would be
+        (booking.inbound), then shows the number's conversation."""
+        await inbound.receive(self.db, inbound.IncomingText(phone, fields.text(body, "body")), self.salon)
+        self.wake_worker()
+        self.redirect(f"/outbox/texts/{phone.removeprefix('+')}", status=303)
 
 
 PER_PAGE = 100
@@ -50,13 +66,62 @@ def message_number(value: str) -> int | None:
 
 class OutboxListPage(OutboxPage):
     async def get(self) -> None:
+        await self.show({"from": "", "body": ""}, {})
+
+    async def post(self) -> None:
+        """A client's text from a number typed on the page."""
+        if not self.texts_kept:
+            raise tornado.web.HTTPError(404)
+        form = self.read_form(("from", "body"))
+        try:
+            phone = fields.phone(form["from"], "from", self.salon.country)
+            if phone is None:
+                raise Invalid("{field} is required", "from")
+            await self.play(phone, form["body"])
+        except Invalid as error:
+            await self.show(form, form_errors(error, form), 400)
+
+    async def show(self, form: Form, errors: Errors, status: int = 200) -> None:
         after = self.get_query_argument("after", "")
         before = message_number(after)
         if after and before is None:
             raise tornado.web.HTTPError(404)
         found = await messages.list_for_salon(self.db, self.salon.id, limit=PER_PAGE + 1, before=before)
         next_page = f"/outbox?after={found[PER_PAGE - 1].id}" if len(found) > PER_PAGE else ""
-        self.render_page("outbox.html", messages=found[:PER_PAGE], next_page=next_page)
+        self.render_page(
+            "outbox.html",
+            status,
+            messages=found[:PER_PAGE],
+            next_page=next_page,
+            texts_kept=self.texts_kept,
+            form=form,
+            errors=errors,
+        )
+
+
+class TextConversationPage(OutboxPage):
+    """A number's texts as the outbox kept them, with what the number answered, and a box to answer as it."""
+
+    parts = ("conversation_live",)
+
+    async def prepare(self) -> None:
+        if not self.texts_kept:
+            raise tornado.web.HTTPError(404)
+        await super().prepare()
+
+    async def get(self, number: str) -> None:
+        await self.show(number_of(number), {"body": ""}, {})
+
+    async def post(self, number: str) -> None:
+        form = self.read_form(("body",))
+        try:
+            await self.play(number_of(number), form["body"])
+        except Invalid as error:
+            await self.show(number_of(number), form, form_errors(error, form), 400)
+
+    async def show(self, phone: str, form: Form, errors: Errors, status: int = 200) -> None:
+        thread = await inbound.thread(self.db, self.salon.id, phone, kept=True)
+        self.render_page("outbox_texts.html", status, thread=thread, form=form, errors=errors)
 
 
 class OutboxMessagePage(OutboxPage):

@@ -1,0 +1,104 @@
+"""Whether a text reached the phone: the provider's status reports, all SQL for sms_deliveries.
+
+The provider calls back as a text moves on (queued, sent, delivered, or undelivered and failed with an
+error code). Reports come late, twice, out of order, even before the worker recorded the send: each is
+kept by the text's id, and only one that got further replaces what is known, so a status never goes back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from booking import opt_outs
+from db import Database
+
+# How far a text got, by the provider's status. Twilio's statuses; a status it may add later is ignored.
+RANKS = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "delivery_unknown": 4,
+    "delivered": 5,
+    "undelivered": 5,
+    "failed": 5,
+    "read": 6,
+}
+
+# The provider's error codes a salon meets, in its words (https://www.twilio.com/docs/api/errors).
+ERRORS = {
+    21211: "not a valid phone number",
+    21408: "texts to that country are not enabled",
+    21610: "the number has texted STOP",
+    21614: "not a mobile number",
+    30001: "the provider's queue was full",
+    30002: "the SMS account is suspended",
+    30003: "unreachable handset",
+    30004: "blocked by the recipient or the carrier",
+    30005: "unknown handset: the number may not exist",
+    30006: "a landline or an unreachable carrier",
+    30007: "filtered by the carrier",
+    30008: "unknown error at the carrier",
+}
+UNSUBSCRIBED = 21610  # the provider will not text this number: it opted out with the carrier
+
+
+def problem(error_code: int | None) -> str:
+    """What went wrong with a text, in words with the provider's code: 'unreachable handset (30003)'."""
+    if error_code is None:
+        return "no reason given"
+    return f"{ERRORS.get(error_code, 'error')} ({error_code})"
+
+
+@dataclass(frozen=True)
+class Report:
+    """One status callback: a text's id, its status and the error code that came with it, if any."""
+
+    message_sid: str
+    status: str
+    error_code: int | None = None
+
+    @property
+    def known(self) -> bool:
+        """A status of the provider's we know how far it got; any other is ignored."""
+        return self.status in RANKS
+
+
+async def reported(db: Database, report: Report, to: str | None) -> bool:
+    """A status callback for a text to ``to``: kept (``record``), and a report that the number unsubscribed
+    with the carrier (21610) opts it out here too, as its STOP would have. False when it changed nothing."""
+    if report.error_code == UNSUBSCRIBED and to:
+        async with db.transaction() as cur:
+            await opt_outs.opt_out(cur, to, "the SMS provider said it unsubscribed (21610)")
+    return report.known and await record(db, report)
+
+
+async def record(db: Database, report: Report) -> bool:
+    """Keeps a report unless what is known got as far or further; True when it changed what is known."""
+    row = await db.fetch_one(
+        """INSERT INTO sms_deliveries (message_sid, status, rank, error_code) VALUES (%s, %s, %s, %s)
+           ON CONFLICT (message_sid) DO UPDATE
+              SET status = excluded.status, rank = excluded.rank, error_code = excluded.error_code,
+                  reported_at = now()
+            WHERE sms_deliveries.rank < excluded.rank
+        RETURNING message_sid""",
+        (report.message_sid, report.status, RANKS[report.status], report.error_code),
+    )
+    return row is not None
+
+
+async def counts(db: Database) -> dict[str, int]:
+    """Texts by the furthest status their provider reported, every known status present (for /metrics)."""
+    rows = await db.fetch_all("SELECT status, count(*) AS n FROM sms_deliveries GROUP BY status")
+    return dict.fromkeys(RANKS, 0) | {row["status"]: row["n"] for row in rows}
+
+
+async def forget_old(db: Database, older_than_days: float) -> int:
+    """Deletes reports whose attempt is gone (its job was cleaned up) or never came, after ``older_than_days``."""
+    return await db.execute(
+        """DELETE FROM sms_deliveries d
+            WHERE d.reported_at < now() - %s * interval '1 day'
+              AND NOT EXISTS (SELECT FROM notification_attempts a WHERE a.provider_id = d.message_sid)""",
+        (older_than_days,),
+    )

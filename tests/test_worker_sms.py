@@ -1,0 +1,158 @@
+"""Texts against the real worker, the web application and the SMS stand-in together: each text asks for its
+delivery report and the report lands on its attempt (however early or out of order it comes), and a STOP that
+commits while a text is claimed or already on its way is honoured, or the attempt says why it was not."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+
+import pytest
+
+from booking import opt_outs
+from db import Database
+from handlers.app import Salonbook, WebSettings
+from tests.servers import AUTH_TOKEN, SmsApi, SmtpServer
+from tests.test_worker_delivery import wait_for_status
+
+
+def a_number() -> str:
+    return f"+4477009{secrets.randbelow(100_000):05d}"
+
+
+@pytest.fixture
+def app(db, http_server_port) -> Salonbook:
+    settings = WebSettings(
+        public_url=f"http://127.0.0.1:{http_server_port[1]}",
+        sms_provider_url="https://api.twilio.example",
+        sms_auth_token=AUTH_TOKEN,
+    )
+    return Salonbook(db=db, cookie_secret="test-cookie-secret", settings=settings)
+
+
+@pytest.fixture
+def public_url(app: Salonbook, http_server) -> str:
+    """Where the provider reaches the product (the web application is listening)."""
+    return app.web_settings.public_url
+
+
+@pytest.fixture(autouse=True)
+def empty_queue(io_loop, db: Database) -> None:
+    io_loop.run_sync(lambda: db.execute("TRUNCATE notification_jobs, notification_attempts, workers, outbox_messages"))
+
+
+async def history(api, token: str, job_id) -> list[dict]:
+    status, job = await api("GET", f"/jobs/{job_id}", token)
+    assert status == 200, job
+    return job["history"]
+
+
+async def until_reported(api, token: str, job_id, status: str) -> dict:
+    deadline = time.monotonic() + 10
+    while (found := await history(api, token, job_id))[-1]["deliveryStatus"] != status:
+        assert time.monotonic() < deadline, f"delivery status stayed {found[-1]['deliveryStatus']!r}"
+        await asyncio.sleep(0.05)
+    return found[-1]
+
+
+async def test_a_text_asks_for_its_report_and_the_report_lands_on_its_attempt(
+    db, api, make_salon, make_booking, smtp_server: SmtpServer, sms_api: SmsApi, start_worker, public_url
+) -> None:
+    new = await make_salon()
+    booked = await make_booking(new.salon, email=None, phone=a_number())
+    await start_worker(smtp=smtp_server, sms=sms_api, public_url=public_url)
+    await wait_for_status(db, booked.jobs[0].id, "completed")
+    [request] = sms_api.requests
+    assert request["form"]["StatusCallback"] == f"{public_url}/sms/status"
+    [attempt] = await history(api, new.api_token, booked.jobs[0].id)
+    assert (attempt["outcome"], attempt["deliveryStatus"], attempt["errorCode"]) == ("sent", None, None)
+    assert (await sms_api.report(sms_api.sids[0], "sent")).code == 204
+    await until_reported(api, new.api_token, booked.jobs[0].id, "sent")
+    await sms_api.report(sms_api.sids[0], "undelivered", 30003)
+    attempt = await until_reported(api, new.api_token, booked.jobs[0].id, "undelivered")
+    assert attempt["errorCode"] == 30003 and attempt["statusAt"]
+    status, listed = await api("GET", f"/jobs?appointmentId={booked.appointment_id}", new.api_token)
+    assert status == 200 and listed[0]["deliveryStatus"] == "undelivered" and listed[0]["deliveryErrorCode"] == 30003
+
+
+@pytest.mark.parametrize("reports", [["sent", "delivered"], ["delivered", "sent"], ["delivered", "delivered"]])
+async def test_reports_before_the_worker_recorded_the_send_twice_or_out_of_order_end_delivered(
+    db, api, make_salon, make_booking, smtp_server, sms_api: SmsApi, start_worker, public_url, reports
+) -> None:
+    new = await make_salon()
+    booked = await make_booking(new.salon, email=None, phone=a_number())
+    sms_api.reports_before_answering = reports  # the provider reports while the worker still waits for its answer
+    await start_worker(smtp=smtp_server, sms=sms_api, public_url=public_url)
+    await wait_for_status(db, booked.jobs[0].id, "completed")
+    [attempt] = await history(api, new.api_token, booked.jobs[0].id)
+    assert attempt["deliveryStatus"] == "delivered"
+    times = await db.fetch_row(
+        """SELECT d.reported_at, a.finished_at FROM notification_attempts a
+             JOIN sms_deliveries d ON d.message_sid = a.provider_id WHERE a.job_id = %s""",
+        (booked.jobs[0].id,),
+    )
+    assert times["reported_at"] < times["finished_at"], "the report came before the send was recorded"
+
+
+async def test_stop_while_a_reminder_is_claimed_keeps_it_from_going_by_text(
+    db, api, make_salon, make_booking, smtp_server, sms_api: SmsApi, start_worker, public_url
+) -> None:
+    new = await make_salon()
+    slow_number = a_number()
+    slow = await make_booking(new.salon, email=None, phone=slow_number)  # holds the worker's one place a second
+    ann = a_number()
+    reminded = await make_booking(new.salon, email=None, phone=ann, types=("reminder_2h",))
+    both = await make_booking(new.salon, email="ann@example.com", phone=ann, types=("reminder_2h",))
+    sms_api.delay = 1.0
+    await start_worker(smtp=smtp_server, sms=sms_api, public_url=public_url, concurrency=1)
+    await asyncio.wait_for(sms_api.arrived.wait(), 10)
+    claimed = await db.fetch_all(
+        "SELECT status FROM notification_jobs WHERE id = ANY(%s)", ([reminded.jobs[0].id, both.jobs[0].id],)
+    )
+    assert [row["status"] for row in claimed] == ["processing"] * 2, "both claimed, waiting for the place"
+    assert (await sms_api.text_in(f"{public_url}/sms/inbound", ann, "STOP")).code == 200
+    row = await wait_for_status(db, reminded.jobs[0].id, "cancelled")
+    assert row["error"] == f"{ann} opted out of texts: texted STOP"
+    await wait_for_status(db, both.jobs[0].id, "completed")
+    await wait_for_status(db, slow.jobs[0].id, "completed")
+    assert [request["form"]["To"] for request in sms_api.requests] == [slow_number], "nothing texted to Ann"
+    for job in (reminded, both):
+        [attempt] = [a for a in await history(api, new.api_token, job.jobs[0].id) if a["channel"] == "sms"]
+        assert attempt["outcome"] == "skipped" and f"{ann} opted out of texts on " in attempt["detail"], attempt
+    assert len(smtp_server.messages) == 1, "the reminder that also goes by email still went by email"
+
+
+async def test_stop_while_the_text_is_on_its_way_is_said_in_its_attempt(
+    db, api, make_salon, make_booking, smtp_server, sms_api: SmsApi, start_worker, public_url
+) -> None:
+    new = await make_salon()
+    ann = a_number()
+    booked = await make_booking(new.salon, email=None, phone=ann, types=("reminder_2h",))
+    sms_api.delay = 1.0
+    await start_worker(smtp=smtp_server, sms=sms_api, public_url=public_url)
+    await asyncio.wait_for(sms_api.arrived.wait(), 10)
+    await sms_api.text_in(f"{public_url}/sms/inbound", ann, "stop")
+    await wait_for_status(db, booked.jobs[0].id, "cancelled")
+    deadline = time.monotonic() + 10
+    while (attempt := (await history(api, new.api_token, booked.jobs[0].id))[0])["outcome"] == "started":
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    assert attempt["outcome"] == "sent" and attempt["claimLost"], attempt
+    assert attempt["detail"].startswith(f"accepted by the SMS provider, although {ann} opted out of texts on ")
+    assert attempt["detail"].endswith("while this one was already on its way")
+
+
+async def test_a_number_the_provider_calls_unsubscribed_is_opted_out(
+    db, make_salon, make_booking, smtp_server, sms_api: SmsApi, start_worker, public_url
+) -> None:
+    new = await make_salon()
+    ann = a_number()
+    booked = await make_booking(new.salon, email=None, phone=ann)
+    sms_api.answer_next(400, {"code": 21610, "message": "Attempt to send to unsubscribed recipient"})
+    await start_worker(smtp=smtp_server, sms=sms_api, public_url=public_url)
+    row = await wait_for_status(db, booked.jobs[0].id, "failed", "cancelled")
+    assert "Attempt to send to unsubscribed recipient (HTTP 400)" in (await db.fetch_row(
+        "SELECT detail FROM notification_attempts WHERE job_id = %s", (booked.jobs[0].id,)))["detail"]  # fmt: skip
+    assert row["status"] == "cancelled", "the opt-out cancelled the text-only job"
+    assert await opt_outs.since(db, ann) is not None
