@@ -16,6 +16,8 @@ from collections.abc import Awaitable
 from tornado import gen, httputil, iostream
 from tornado.http1connection import HTTP1Connection
 
+from handlers.relay import Relay
+
 log = logging.getLogger(__name__)
 
 # After answering, what the client still sends is read and dropped for a moment before closing: closing
@@ -30,11 +32,11 @@ def declared_length(headers: httputil.HTTPHeaders) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-class BodyLimit(httputil.HTTPMessageDelegate):
+class BodyLimit(Relay):
     """Stands in front of the application's delegate for one request; refuses a declared body over ``limit``."""
 
     def __init__(self, inner: httputil.HTTPMessageDelegate, connection: httputil.HTTPConnection, limit: int) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.connection = connection
         self.limit = limit
 
@@ -50,15 +52,6 @@ class BodyLimit(httputil.HTTPMessageDelegate):
             )
         # Tornado stops reading this connection once it is detached, and waits for the answer below.
         return refuse(self.connection.detach(), self.limit)
-
-    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
-        return self.inner.data_received(chunk)
-
-    def finish(self) -> None:
-        self.inner.finish()
-
-    def on_connection_close(self) -> None:
-        self.inner.on_connection_close()
 
 
 async def refuse(stream: iostream.IOStream, limit: int) -> None:

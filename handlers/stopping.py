@@ -25,6 +25,8 @@ import tornado.httpserver
 from tornado import httputil, iostream
 from tornado.http1connection import HTTP1ServerConnection
 
+from handlers.relay import Relay
+
 
 class WebServer(tornado.httpserver.HTTPServer):
     """Tornado's HTTPServer, plus ``shut_down``: stop listening, let begun requests finish, close the rest."""
@@ -115,24 +117,15 @@ class WebServer(tornado.httpserver.HTTPServer):
             self._quiet.set()
 
 
-class _Watched(httputil.HTTPMessageDelegate):
+class _Watched(Relay):
     """Passes one request through to the application, telling the server when its headers arrive."""
 
     def __init__(self, inner: httputil.HTTPMessageDelegate, on_headers: Callable[[], None]) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.on_headers = on_headers
 
     def headers_received(
         self, start_line: httputil.RequestStartLine | httputil.ResponseStartLine, headers: httputil.HTTPHeaders
     ) -> Awaitable[None] | None:
         self.on_headers()
-        return self.inner.headers_received(start_line, headers)
-
-    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
-        return self.inner.data_received(chunk)
-
-    def finish(self) -> None:
-        self.inner.finish()
-
-    def on_connection_close(self) -> None:
-        self.inner.on_connection_close()
+        return super().headers_received(start_line, headers)

@@ -17,6 +17,7 @@ import email.policy
 import hashlib
 import hmac
 import json
+import secrets
 import time
 import urllib.parse
 import uuid
@@ -30,6 +31,9 @@ import tornado.testing
 import tornado.web
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
+
+from db import Database
+from handlers.app import Salonbook, WebSettings
 
 AUTH_TOKEN = "secret"  # the provider's auth token: the worker's fixtures log in with it, webhooks are signed with it
 
@@ -143,6 +147,21 @@ def twilio_signature(url: str, params: list[tuple[str, str]], auth_token: str = 
     check each other (and tests/test_sms_webhooks.py checks both against Twilio's own example)."""
     signed = url + "".join(name + value for name, value in sorted(params))
     return base64.b64encode(hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()).decode()
+
+
+def a_number() -> str:
+    """A mobile number of a drama's range no other test uses: tests share the module's database."""
+    return f"+4477009{secrets.randbelow(100_000):05d}"
+
+
+def app_with_provider(db: Database, port: int) -> Salonbook:
+    """As server.py builds it with a provider: webhooks are signed for --public_url with --sms_auth_token."""
+    settings = WebSettings(
+        public_url=f"http://127.0.0.1:{port}",
+        sms_provider_url="https://api.twilio.example",
+        sms_auth_token=AUTH_TOKEN,
+    )
+    return Salonbook(db=db, cookie_secret="test-cookie-secret", settings=settings)
 
 
 class SmsApi:

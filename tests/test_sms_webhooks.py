@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-import secrets
 import urllib.parse
 import uuid
 from dataclasses import dataclass
@@ -16,27 +15,16 @@ import pytest
 from booking import accounts, appointments, clients, inbound, services, staff
 from booking.models import ClientDetails, Salon, ServiceDetails, StaffDetails
 from db import Database
-from handlers.app import Salonbook, WebSettings
+from handlers.app import Salonbook
 from handlers.sms import signature
-from tests.servers import AUTH_TOKEN, SmsApi, twilio_signature
+from tests.servers import SmsApi, a_number, app_with_provider, twilio_signature
 
 ANN_PHONE = "+447700900123"
 
 
-def a_number() -> str:
-    """A mobile number of a drama's range no other test uses: tests share the module's database."""
-    return f"+4477009{secrets.randbelow(100_000):05d}"
-
-
 @pytest.fixture
 def app(db, http_server_port) -> Salonbook:
-    """As server.py builds it with a provider: webhooks are signed for --public_url with --sms_auth_token."""
-    settings = WebSettings(
-        public_url=f"http://127.0.0.1:{http_server_port[1]}",
-        sms_provider_url="https://api.twilio.example",
-        sms_auth_token=AUTH_TOKEN,
-    )
-    return Salonbook(db=db, cookie_secret="test-cookie-secret", settings=settings)
+    return app_with_provider(db, http_server_port[1])
 
 
 @pytest.fixture

@@ -5,30 +5,20 @@ commits while a text is claimed or already on its way is honoured, or the attemp
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 
 import pytest
 
 from booking import opt_outs
 from db import Database
-from handlers.app import Salonbook, WebSettings
-from tests.servers import AUTH_TOKEN, SmsApi, SmtpServer
+from handlers.app import Salonbook
+from tests.servers import SmsApi, SmtpServer, a_number, app_with_provider
 from tests.test_worker_delivery import wait_for_status
-
-
-def a_number() -> str:
-    return f"+4477009{secrets.randbelow(100_000):05d}"
 
 
 @pytest.fixture
 def app(db, http_server_port) -> Salonbook:
-    settings = WebSettings(
-        public_url=f"http://127.0.0.1:{http_server_port[1]}",
-        sms_provider_url="https://api.twilio.example",
-        sms_auth_token=AUTH_TOKEN,
-    )
-    return Salonbook(db=db, cookie_secret="test-cookie-secret", settings=settings)
+    return app_with_provider(db, http_server_port[1])
 
 
 @pytest.fixture
