@@ -229,7 +229,10 @@ async def _select(
               AND (%(type)s::text IS NULL OR j.type = %(type)s)
               AND (%(appointment)s::uuid IS NULL OR j.appointment_id = %(appointment)s)
               AND (%(client)s::uuid IS NULL OR j.client_id = %(client)s)
-              AND (%(day)s::date IS NULL OR (j.run_at AT TIME ZONE s.timezone)::date = %(day)s)
+              AND (%(day)s::date IS NULL  -- run_at on the salon's day, as a range the index can walk
+                   OR (j.run_at >= (SELECT %(day)s::timestamp AT TIME ZONE timezone FROM salons WHERE id = %(salon)s)
+                       AND j.run_at < (SELECT (%(day)s::date + 1)::timestamp AT TIME ZONE timezone
+                                         FROM salons WHERE id = %(salon)s)))
               AND (%(after)s::uuid IS NULL OR (j.created_at, j.run_at, j.id) <
                    (SELECT created_at, run_at, id FROM notification_jobs WHERE id = %(after)s AND salon_id = %(salon)s))
             ORDER BY j.created_at DESC, j.run_at DESC, j.id DESC
