@@ -290,6 +290,17 @@ async def test_a_failing_migration_changes_nothing_and_stops_the_start(first_rel
     assert "nickname" not in table_rows(first_release_url)["clients"][0]
 
 
+async def test_a_migration_may_take_longer_than_a_request(first_release_url: str, tmp_path: Path) -> None:
+    for migration in migrations.known():
+        shutil.copy(migration.path, tmp_path / migration.path.name)
+    (tmp_path / f"{LATEST + 1:04d}_slow.sql").write_text("SELECT pg_sleep(1.5);\n")
+    db = await Database.connect(first_release_url, maxsize=1, timeout=1)  # as a chain's index builds outlast 10 s
+    try:
+        assert await migrations.upgrade(db, migrations.known(tmp_path)) == (1, LATEST + 1)
+    finally:
+        await db.close()
+
+
 def test_migration_files_must_be_numbered_without_gaps(tmp_path: Path) -> None:
     (tmp_path / "0001_a.sql").write_text("SELECT 1;")
     (tmp_path / "0003_c.sql").write_text("SELECT 1;")
