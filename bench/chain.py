@@ -78,7 +78,7 @@ SELECT md5('service' || n || '-' || k)::uuid, md5('salon' || n)::uuid,
        (ARRAY[30, 45, 60, 60, 30])[k + 1], (ARRAY[3000, 4500, 6500, 8000, 1500])[k + 1]
   FROM generate_series(1, %(salons)s) n, generate_series(0, %(services)s - 1) k"""
 
-# Client g belongs to salon g mod salons + 1; its number there is g / salons.
+# Client g belongs to salon g mod salons + 1; its number there, j = g / salons, names it (500 names a salon).
 CLIENT_ROWS = """
 INSERT INTO clients (id, salon_id, first_name, last_name, email, phone, opted_in_reminders, created_at)
 SELECT md5('client' || g)::uuid, md5('salon' || (g %% %(salons)s + 1))::uuid, first, last,
@@ -88,11 +88,11 @@ SELECT md5('client' || g)::uuid, md5('salon' || (g %% %(salons)s + 1))::uuid, fi
   FROM generate_series(0, %(clients)s - 1) g,
        LATERAL (SELECT (ARRAY['Ann', 'Ben', 'Cara', 'Dan', 'Ella', 'Finn', 'Gail', 'Hugo', 'Isla', 'Jack',
                               'Kate', 'Liam', 'Maya', 'Noah', 'Olga', 'Paul', 'Rosa', 'Sam', 'Tara', 'Umar'])
-                       [g %% 20 + 1] AS first,
+                       [g / %(salons)s %% 20 + 1] AS first,
                        (ARRAY['Smith', 'Jones', 'Taylor', 'Brown', 'Williams', 'Wilson', 'Johnson', 'Davies',
                               'Patel', 'Wright', 'Walker', 'Thompson', 'Evans', 'Roberts', 'Green', 'Hall',
                               'Wood', 'Hughes', 'Lewis', 'Clarke', 'Khan', 'Murphy', 'Price', 'Bennett', 'Cook'])
-                       [g / 20 %% 25 + 1] AS last) names"""
+                       [g / %(salons)s / 20 %% 25 + 1] AS last) names"""
 
 # Appointment g: salon n = g mod salons + 1, its i-th there: day i / 7 (from `days` ago), hour 9 + i mod 7.
 APPOINTMENT_ROWS = """
