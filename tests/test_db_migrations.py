@@ -8,6 +8,7 @@ its rows are written with plain SQL of that schema, not with today's code.
 from __future__ import annotations
 
 import asyncio
+import collections
 import difflib
 import hashlib
 import re
@@ -162,8 +163,12 @@ async def test_a_first_release_database_upgrades_keeping_every_row(first_release
     assert await upgrade(first_release_url) == (1, LATEST)
 
     after = table_rows(first_release_url, without=("schema_migrations",))
-    assert after.keys() == before.keys() | TABLES_ADDED_SINCE
+    assert after.keys() == before.keys() | TABLES_ADDED_SINCE | {"status_tallies"}
     assert all(after[table] == [] for table in TABLES_ADDED_SINCE), "a new table starts empty"
+    statuses = collections.Counter(row["status"] for row in before["notification_jobs"])
+    assert {(row["tally"], row["status"]): row["n"] for row in after["status_tallies"]} == {
+        ("notification_jobs", status): n for status, n in statuses.items()
+    }, "the tallies start at what the jobs were"
     for table, rows in before.items():
         added = {key for row in after[table] for key in row} - {key for row in rows for key in row}
         assert [{k: v for k, v in row.items() if k not in added} for row in after[table]] == rows, table
