@@ -239,6 +239,12 @@ CREATE INDEX notification_jobs_salon
     ON notification_jobs (salon_id, created_at DESC);
 CREATE INDEX notification_jobs_appointment ON notification_jobs (appointment_id);
 CREATE INDEX notification_jobs_client ON notification_jobs (client_id);  -- a number's texts, a client's jobs (0010)
+-- The jobs page at a chain's size (0011): filtered by status (and the counts per status), by type, by day.
+CREATE INDEX notification_jobs_salon_status
+    ON notification_jobs (salon_id, status, created_at DESC, run_at DESC, id DESC);
+CREATE INDEX notification_jobs_salon_type
+    ON notification_jobs (salon_id, type, created_at DESC, run_at DESC, id DESC);
+CREATE INDEX notification_jobs_salon_run_at ON notification_jobs (salon_id, run_at);
 
 -- One row per channel per attempt: the history shown on a job's page.
 CREATE TABLE notification_attempts (
@@ -259,6 +265,8 @@ CREATE TABLE notification_attempts (
 );
 CREATE INDEX notification_attempts_job ON notification_attempts (job_id, id);
 CREATE INDEX notification_attempts_provider_id ON notification_attempts (provider_id) WHERE provider_id IS NOT NULL;
+CREATE INDEX notification_attempts_sent_after_claim_lost  -- /metrics (0011)
+    ON notification_attempts (job_id) WHERE claim_lost AND outcome = 'sent';
 
 -- What the provider last said of each text it took, by its id (MessageSid). A status never goes back: a
 -- 'sent' that arrives after 'delivered' changes nothing. The status callback may come before the worker
@@ -270,6 +278,7 @@ CREATE TABLE sms_deliveries (
     error_code   integer,
     reported_at  timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX sms_deliveries_reported ON sms_deliveries (reported_at);  -- the nightly clean-up (0011)
 
 -- A number that texted STOP (or that the provider calls unsubscribed, error 21610) gets no texts until it
 -- texts START. One row per number for every salon: they all text from the one sender number, and the
@@ -327,3 +336,44 @@ CREATE TABLE secrets (
     name   text PRIMARY KEY,
     value  text NOT NULL
 );
+
+-- Rows per status of the tables /metrics counts: each statement that changes them adds its net change per
+-- status, a scrape sums (and folds) them, at the same cost at any size (0012, db/tallies.py).
+CREATE TABLE status_tallies (
+    tally   text NOT NULL,  -- the counted table
+    status  text NOT NULL,
+    n       bigint NOT NULL
+);
+
+CREATE FUNCTION tally_statuses() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        DELETE FROM status_tallies WHERE tally = TG_TABLE_NAME;
+    ELSIF TG_OP = 'INSERT' THEN
+        INSERT INTO status_tallies SELECT TG_TABLE_NAME, status, count(*) FROM added GROUP BY status;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO status_tallies SELECT TG_TABLE_NAME, status, -count(*) FROM removed GROUP BY status;
+    ELSE
+        INSERT INTO status_tallies
+        SELECT TG_TABLE_NAME, status, sum(n)
+          FROM (SELECT status, -1 AS n FROM removed UNION ALL SELECT status, 1 FROM added) AS changes
+         GROUP BY status HAVING sum(n) <> 0;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER notification_jobs_added AFTER INSERT ON notification_jobs
+    REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION tally_statuses();
+CREATE TRIGGER notification_jobs_changed AFTER UPDATE ON notification_jobs
+    REFERENCING OLD TABLE AS removed NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION tally_statuses();
+CREATE TRIGGER notification_jobs_removed AFTER DELETE ON notification_jobs
+    REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION tally_statuses();
+CREATE TRIGGER notification_jobs_emptied AFTER TRUNCATE ON notification_jobs FOR EACH STATEMENT EXECUTE FUNCTION tally_statuses();
+CREATE TRIGGER sms_deliveries_added AFTER INSERT ON sms_deliveries
+    REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION tally_statuses();
+CREATE TRIGGER sms_deliveries_changed AFTER UPDATE ON sms_deliveries
+    REFERENCING OLD TABLE AS removed NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION tally_statuses();
+CREATE TRIGGER sms_deliveries_removed AFTER DELETE ON sms_deliveries
+    REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION tally_statuses();
+CREATE TRIGGER sms_deliveries_emptied AFTER TRUNCATE ON sms_deliveries FOR EACH STATEMENT EXECUTE FUNCTION tally_statuses();

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from booking import opt_outs
-from db import Database
+from db import Database, tallies
 
 # How far a text got, by the provider's status. Twilio's statuses; a status it may add later is ignored.
 RANKS = {
@@ -90,8 +90,7 @@ async def record(db: Database, report: Report) -> bool:
 
 async def counts(db: Database) -> dict[str, int]:
     """Texts by the furthest status their provider reported, every known status present (for /metrics)."""
-    rows = await db.fetch_all("SELECT status, count(*) AS n FROM sms_deliveries GROUP BY status")
-    return dict.fromkeys(RANKS, 0) | {row["status"]: row["n"] for row in rows}
+    return dict.fromkeys(RANKS, 0) | await tallies.counts(db, "sms_deliveries")
 
 
 async def forget_old(db: Database, older_than_days: float) -> int:

@@ -36,6 +36,9 @@ FIRST_RELEASE_TABLES = (
     "notification_jobs", "notification_attempts", "workers", "outbox_messages", "secrets"
 )  # fmt: skip
 VERSIONS_TABLE = "schema_migrations"
+# A migration may build indexes on millions of rows (0011 takes about 15 s at a chain's size) and every other
+# process starting meanwhile waits for the lock as long: the pool's timeout is a request's, not an upgrade's.
+UPGRADE_TIMEOUT = 3600.0
 
 _FILE_NAME = re.compile(r"(\d{4})_(\w+)\.sql")
 
@@ -100,7 +103,7 @@ async def database_version(cur: aiopg.Cursor) -> int:
 async def start_up_lock(db: Database) -> AsyncIterator[aiopg.Cursor]:
     """A cursor on one connection holding the start-up lock, at session level: it outlives the transactions inside."""
     async with db.pool.acquire() as conn:
-        cur = await conn.cursor()
+        cur = await conn.cursor(timeout=UPGRADE_TIMEOUT)
         await cur.execute("SELECT pg_advisory_lock(%s)", (LOCK,))
         try:
             yield cur

@@ -71,7 +71,7 @@ class Metrics:
         )
 
     async def refresh(self, db: Database) -> None:
-        for status, count in (await jobs.stats(db, None)).items():
+        for status, count in (await jobs.totals(db)).items():
             self.jobs.labels(status).set(count)
         self.sent_after_claim_lost.set(await jobs.sent_after_claim_lost(db))
         for status, count in (await deliveries.counts(db)).items():

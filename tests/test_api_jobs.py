@@ -34,6 +34,23 @@ async def test_jobs_are_listed_filtered_and_counted(api, make_salon) -> None:
     assert stats == {"pending": 3, "processing": 0, "completed": 0, "failed": 0, "cancelled": 0}
 
 
+async def test_a_day_of_jobs_is_the_salons_day_midnight_to_midnight(api, make_salon) -> None:
+    salon = await make_salon(timezone="America/New_York")
+    status, _ = await api("PATCH", "/salon", salon.api_token, {"quietHours": None})
+    assert status == 200
+    ids = await set_up_directory(api, salon.api_token)
+    day = (dt.datetime.now(salon.salon.zone) + dt.timedelta(days=7)).date()
+    start = dt.datetime.combine(day, dt.time(1, 30), salon.salon.zone)  # its 2-hour reminder: 23:30 the day before
+    status, booked = await api("POST", "/appointments", salon.api_token, ids | {"startTime": start.isoformat()})
+    assert status == 201, booked
+    days = {}
+    for offset in (-1, 0):
+        status, found = await api("GET", f"/jobs?date={day + dt.timedelta(days=offset)}", salon.api_token)
+        assert status == 200, found
+        days[offset] = sorted(job["type"] for job in found)
+    assert days == {-1: ["reminder_24h", "reminder_2h"], 0: []}, "run_at read on New York's clock"
+
+
 async def test_cancel_then_retry_a_job(api, make_salon) -> None:
     salon = await make_salon()
     booked = await _book(api, salon.api_token)

@@ -8,6 +8,7 @@ its rows are written with plain SQL of that schema, not with today's code.
 from __future__ import annotations
 
 import asyncio
+import collections
 import difflib
 import hashlib
 import re
@@ -162,8 +163,12 @@ async def test_a_first_release_database_upgrades_keeping_every_row(first_release
     assert await upgrade(first_release_url) == (1, LATEST)
 
     after = table_rows(first_release_url, without=("schema_migrations",))
-    assert after.keys() == before.keys() | TABLES_ADDED_SINCE
+    assert after.keys() == before.keys() | TABLES_ADDED_SINCE | {"status_tallies"}
     assert all(after[table] == [] for table in TABLES_ADDED_SINCE), "a new table starts empty"
+    statuses = collections.Counter(row["status"] for row in before["notification_jobs"])
+    assert {(row["tally"], row["status"]): row["n"] for row in after["status_tallies"]} == {
+        ("notification_jobs", status): n for status, n in statuses.items()
+    }, "the tallies start at what the jobs were"
     for table, rows in before.items():
         added = {key for row in after[table] for key in row} - {key for row in rows for key in row}
         assert [{k: v for k, v in row.items() if k not in added} for row in after[table]] == rows, table
@@ -288,6 +293,17 @@ async def test_a_failing_migration_changes_nothing_and_stops_the_start(first_rel
     finally:
         await db.close()
     assert "nickname" not in table_rows(first_release_url)["clients"][0]
+
+
+async def test_a_migration_may_take_longer_than_a_request(first_release_url: str, tmp_path: Path) -> None:
+    for migration in migrations.known():
+        shutil.copy(migration.path, tmp_path / migration.path.name)
+    (tmp_path / f"{LATEST + 1:04d}_slow.sql").write_text("SELECT pg_sleep(1.5);\n")
+    db = await Database.connect(first_release_url, maxsize=1, timeout=1)  # as a chain's index builds outlast 10 s
+    try:
+        assert await migrations.upgrade(db, migrations.known(tmp_path)) == (1, LATEST + 1)
+    finally:
+        await db.close()
 
 
 def test_migration_files_must_be_numbered_without_gaps(tmp_path: Path) -> None:

@@ -144,7 +144,7 @@ async def test_job_list_history_and_counts_for_the_salon(
         "failed": 1,
         "cancelled": 0,
     }
-    assert await jobs.stats(db, None) == {
+    assert await jobs.totals(db) == {
         "pending": 1,
         "processing": 0,
         "completed": 0,

@@ -25,7 +25,7 @@ from tornado.ioloop import PeriodicCallback
 
 from booking import deliveries, installation, online
 from booking.links import Links
-from db import Database, Row
+from db import Database, Row, tallies
 from db.listener import Listener
 from jobqueue import claims
 from jobqueue.claims import ClaimedJob
@@ -302,6 +302,7 @@ class Worker:
         forgotten = await deliveries.forget_old(self.db, days)  # their attempts went with those jobs
         if forgotten:
             log.info("deleted %d SMS delivery reports older than %g days", forgotten, days)
+        await tallies.fold(self.db)  # however long /metrics goes unread, its tallies stay a row per status
 
 
 @contextlib.contextmanager

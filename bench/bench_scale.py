@@ -1,0 +1,395 @@
+"""How the product holds up at a chain's size: every figure on a full database beside the same on an empty one.
+
+    .venv/bin/python -m bench.bench_scale [--scale=0.01] [--samples=200]
+
+Starts PostgreSQL (embedded, or BENCH_DATABASE_URL / TEST_DATABASE_URL) and
+makes two databases with the real migrations: one with the chain of
+bench/chain.py (at --scale=1: 200 salons, 100,000 clients, 1,000,000
+appointments over two years, 3,000,000 jobs), one with the same salons, staff
+and services and no history. On each it runs `server.py` (worker on, a local
+SMTP sink) and times, one request at a time, as salon 1's front desk: booking
+through the API, then pages that show the same rows on both databases (the
+day of those bookings, searches for its own client, the jobs page filtered
+three ways, an appointment's page), /healthz and /metrics; the worker's pickup
+(booking -> message at the SMTP sink); at size, the nightly clean-up of the
+oldest month of completed jobs with the pickup measured while it runs. The
+server's RSS is sampled throughout. With the server stopped, it times the
+worker's claim. Prints a Markdown table and, last, the measure that grew most.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import functools
+import json
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import tornado.httpclient
+import tornado.web
+
+from bench import chain
+from bench.bench_worker import Sink
+from bench.support import free_port, fresh_database, percentile, postgres_server, process, table
+from booking import clients, deliveries, installation, passwords, sessions
+from booking.models import ClientDetails
+from db import Database
+from db.migrations import upgrade
+from jobqueue import claims
+
+SESSION_COOKIE = "session"  # handlers/pages/base.py's
+OWNER_PASSWORD = "chain owner password"  # noqa: S105
+BUDGET = 15.0  # seconds at most per measure (the slow ones get fewer samples)
+CLAIM_JOBS = 2000
+CLEANUP_DAYS = 30  # the nightly clean-up deletes this many days of the oldest completed jobs
+FAR_AHEAD = dt.timedelta(days=400)  # bookings go here, clear of the chain's own appointments
+FULL_PAGE = 201  # bookings before the pages are measured: more than a jobs page shows (200)
+
+
+@dataclass(frozen=True)
+class Desk:
+    """Salon 1's front desk as the benchmark acts it: its token, a logged-in cookie, whom it books."""
+
+    base_url: str
+    token: str
+    cookie: str
+    client_id: uuid.UUID
+    staff_id: uuid.UUID
+    service_id: uuid.UUID
+    today: dt.date
+
+
+@dataclass
+class Run:
+    """One database's figures: latencies (s) per measure, rates per second, the server's peak RSS."""
+
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    rates: dict[str, float] = field(default_factory=dict)
+    rss_mb: float = 0.0
+
+
+async def prepare(url: str, size: chain.Size) -> float:
+    """Migrates the database and fills it with the chain; returns the seconds generation took."""
+    db = await Database.connect(url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.close()
+    started = time.perf_counter()
+    await asyncio.to_thread(chain.generate, url, size, passwords.hash_password_sync(OWNER_PASSWORD))
+    return time.perf_counter() - started
+
+
+async def front_desk(db: Database, base_url: str) -> Desk:
+    """Salon 1's owner logged in (a session made as a login makes it) and a client of the benchmark's own."""
+    salon = await db.fetch_row("SELECT id FROM salons WHERE slug = 'chain-1'")
+    owner = await db.fetch_row("SELECT id FROM users WHERE salon_id = %s", (salon["id"],))
+    token = await sessions.start(db, owner["id"], client_address="127.0.0.1", user_agent="bench")
+    cookie = tornado.web.create_signed_value(await installation.signing_secret(db), SESSION_COOKIE, token).decode()
+    client = await clients.create_client(
+        db, salon["id"], ClientDetails(first_name="Bench", last_name="Client", email="bench@example.com",
+                                       opted_in_reminders=True)
+    )  # fmt: skip
+    picked = await db.fetch_row(
+        """SELECT (SELECT id FROM staff WHERE salon_id = %(s)s ORDER BY first_name LIMIT 1) AS staff,
+                  (SELECT id FROM services WHERE salon_id = %(s)s ORDER BY name LIMIT 1) AS service""",
+        {"s": salon["id"]},
+    )
+    today = dt.datetime.now(ZoneInfo(chain.TIMEZONE)).date()
+    return Desk(base_url, chain.TOKEN.format(1), cookie, client.id, picked["staff"], picked["service"], today)
+
+
+class Caller:
+    """Sends the desk's requests, one at a time, and times them."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self.http = tornado.httpclient.AsyncHTTPClient(force_instance=True)
+        self.slot = 0
+
+    async def get(self, path: str) -> float:
+        headers = {"Authorization": f"Bearer {self.desk.token}", "Cookie": f"{SESSION_COOKIE}={self.desk.cookie}"}
+        started = time.perf_counter()
+        response = await self.http.fetch(self.desk.base_url + path, headers=headers, request_timeout=120)
+        took = time.perf_counter() - started
+        assert response.code == 200, (path, response.code)
+        return took
+
+    async def book_time(self) -> float:
+        return (await self.book())[0]
+
+    async def book(self) -> tuple[float, dict[str, Any]]:
+        """Books the next free hour far ahead; returns the time it took and the appointment."""
+        self.slot += 1
+        start = dt.datetime.combine(self.desk.today + FAR_AHEAD, dt.time(0), dt.UTC) + dt.timedelta(hours=self.slot)
+        body = {
+            "clientId": str(self.desk.client_id),
+            "staffId": str(self.desk.staff_id),
+            "serviceId": str(self.desk.service_id),
+            "startTime": start.isoformat(),
+        }
+        started = time.perf_counter()
+        response = await self.http.fetch(
+            self.desk.base_url + "/api/v1/appointments",
+            method="POST",
+            body=json.dumps(body),
+            headers={"Authorization": f"Bearer {self.desk.token}", "Content-Type": "application/json"},
+            request_timeout=120,
+        )
+        took = time.perf_counter() - started
+        assert response.code == 201, response.body
+        return took, json.loads(response.body)
+
+
+async def sample(measure: Callable[[], Awaitable[float]], samples: int) -> list[float]:
+    """Up to ``samples`` timings after a short warm-up, stopping early once BUDGET seconds are spent."""
+    for _ in range(3):
+        await measure()
+    taken: list[float] = []
+    deadline = time.perf_counter() + BUDGET
+    while len(taken) < samples and (len(taken) < 5 or time.perf_counter() < deadline):
+        taken.append(await measure())
+    return taken
+
+
+def pages(desk: Desk, appointment_id: str) -> dict[str, str]:
+    """The GETs measured, by name. Each shows the same rows on both databases (the benchmark's own bookings, their
+    jobs, its client), so what differs is only what lies around them: the chain's two years."""
+    booked_day = (desk.today + FAR_AHEAD).isoformat()
+    return {
+        "day's appointments (API)": f"/api/v1/appointments?date={booked_day}",
+        "calendar (/)": f"/?date={booked_day}",
+        "client search (API, q=bench)": "/api/v1/clients?q=bench",
+        "client search (/clients?q=client)": "/clients?q=client",
+        "jobs page, pending": "/jobs?status=pending",
+        "jobs page, reminder_2h": "/jobs?type=reminder_2h",
+        "jobs page, today": f"/jobs?date={desk.today}",
+        "appointment page": f"/appointments/{appointment_id}",
+        "/healthz": "/healthz",
+        "/metrics": "/metrics",
+    }
+
+
+async def pickup(caller: Caller, sink: Sink) -> float:
+    """Books, then waits until the booking's confirmation reaches the SMTP sink: commit to mail server."""
+    _, appointment = await caller.book()
+    booked = time.perf_counter()
+    [job] = [job for job in appointment["notificationJobs"] if job["type"] == "booking_confirmation"]
+    key = job["id"].encode()
+    while True:
+        arrived = [at for message_id, at in sink.arrived.items() if key in message_id]
+        if arrived:
+            return arrived[0] - booked
+        await asyncio.sleep(0.001)
+
+
+async def claim_rate(db: Database, desk_salon: uuid.UUID, client_id: uuid.UUID) -> float:
+    """Jobs per second the worker's claim takes, batch 10, from CLAIM_JOBS due confirmations of one salon."""
+    await db.execute(
+        """INSERT INTO notification_jobs (salon_id, client_id, type, channels, run_at)
+           SELECT %s, %s, 'booking_confirmation', '{email}', now() - interval '1 minute'
+             FROM generate_series(1, %s)""",
+        (desk_salon, client_id, CLAIM_JOBS),
+    )
+    claimed = 0
+    started = time.perf_counter()
+    while batch := await claims.claim_due(db, "bench-claim", 10):
+        claimed += len(batch)
+    elapsed = time.perf_counter() - started
+    await db.execute("DELETE FROM notification_jobs WHERE locked_by = 'bench-claim'")
+    return claimed / elapsed
+
+
+async def clean_up(db: Database, older_than_days: float) -> int:
+    """The worker's nightly chore: old completed jobs (their attempts go with them), then their texts' reports."""
+    deleted = await claims.delete_completed(db, older_than_days)
+    await deliveries.forget_old(db, older_than_days)
+    return deleted
+
+
+class RssSampler:
+    """Notes a process's resident memory every 100 ms on a thread; ``peak_mb`` also reads the kernel's peak."""
+
+    def __init__(self, pid: int) -> None:
+        self.status = Path(f"/proc/{pid}/status")
+        self.highest_kb = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _read(self, field_name: str) -> int:
+        for line in self.status.read_text().splitlines():
+            if line.startswith(field_name):
+                return int(line.split()[1])
+        return 0
+
+    def _run(self) -> None:
+        while self.running:
+            with contextlib.suppress(OSError):
+                self.highest_kb = max(self.highest_kb, self._read("VmRSS:"))
+            time.sleep(0.1)
+
+    def peak_mb(self) -> float:
+        self.running = False
+        self.thread.join()
+        return max(self.highest_kb, self._read("VmHWM:")) / 1024
+
+
+@contextlib.contextmanager
+def server(url: str, smtp_port: int) -> Iterator[tuple[str, RssSampler]]:
+    """The product, worker on, keeping every completed job (the benchmark runs the clean-up itself)."""
+    port = free_port()
+    args = [
+        "server.py",
+        f"--database_url={url}",
+        "--smtp_host=127.0.0.1",
+        f"--smtp_port={smtp_port}",
+        f"--port={port}",
+        "--keep_completed_days=100000",
+        "--api_rate=1000000",
+        "--logging=warning",
+    ]
+    with process(args, f"http://127.0.0.1:{port}/healthz", log_name="scale") as child:
+        yield f"http://127.0.0.1:{port}", RssSampler(child.pid)
+
+
+async def measure(url: str, size: chain.Size, samples: int, label: str) -> Run:
+    """Every figure on one database (already filled)."""
+    run = Run()
+    sink = Sink()
+    smtp_port = await sink.start()
+    db = await Database.connect(url)
+    try:
+        with server(url, smtp_port) as (base_url, rss):
+            desk = await front_desk(db, base_url)
+            salon = await db.fetch_row("SELECT salon_id FROM clients WHERE id = %s", (desk.client_id,))
+            caller = Caller(desk)
+            print(f"  {label}: booking", flush=True)
+            run.latencies["booking (POST /api/v1/appointments)"] = await sample(caller.book_time, samples)
+            _, appointment = await caller.book()  # the appointment page's
+            while caller.slot < FULL_PAGE:  # the jobs pages then show the benchmark's own jobs on both databases
+                await caller.book()
+            for name, path in pages(desk, appointment["id"]).items():
+                print(f"  {label}: {name}", flush=True)
+                run.latencies[name] = await sample(functools.partial(caller.get, path), samples)
+            print(f"  {label}: pickup", flush=True)
+            run.latencies["worker pickup"] = await sample(lambda: pickup(caller, sink), min(samples, 50))
+            if size.appointments:
+                await clean_up_while_picking_up(db, run, caller, sink, size)
+            run.rss_mb = rss.peak_mb()
+        # The claim runs against the database alone: the server's worker would compete for the jobs.
+        run.rates["claim (jobs/s, batch 10)"] = await claim_rate(db, salon["salon_id"], desk.client_id)
+    finally:
+        await db.close()
+    return run
+
+
+async def clean_up_while_picking_up(db: Database, run: Run, caller: Caller, sink: Sink, size: chain.Size) -> None:
+    """The clean-up of the oldest CLEANUP_DAYS of completed jobs, with the worker's pickup measured meanwhile."""
+    print("  at size: clean-up", flush=True)
+    oldest = size.days - chain.DAYS_AHEAD + 1  # days since the chain's first appointment
+    started = time.perf_counter()
+    chore = asyncio.ensure_future(clean_up(db, oldest - CLEANUP_DAYS))
+    during: list[float] = []
+    while not chore.done() or len(during) < 5:
+        during.append(await pickup(caller, sink))
+    deleted = await chore
+    elapsed = time.perf_counter() - started
+    run.rates["clean-up (completed jobs deleted/s)"] = deleted / elapsed
+    run.latencies["worker pickup during clean-up"] = during
+    print(f"  clean-up: {deleted:,} jobs in {elapsed:.1f} s, {len(during)} pickups meanwhile", flush=True)
+
+
+def latency_row(name: str, empty: list[float] | None, full: list[float]) -> tuple[list[object], float | None]:
+    """A latency measure's row (p50 / p99 in ms) and its growth (p50 at size over p50 empty)."""
+
+    def cell(values: list[float]) -> str:
+        return f"{percentile(values, 0.5) * 1000:,.1f} / {percentile(values, 0.99) * 1000:,.1f}"
+
+    if empty is None:
+        return [name, "", cell(full), len(full), ""], None
+    growth = percentile(full, 0.5) / percentile(empty, 0.5)
+    return [name, cell(empty), cell(full), len(full), f"{growth:.2f}x"], growth
+
+
+def report(empty: Run, full: Run) -> tuple[list[list[object]], dict[str, float]]:
+    """The table's rows and each compared measure's growth (how many times worse at size)."""
+    rows: list[list[object]] = []
+    growth: dict[str, float] = {}
+    for name, values in full.latencies.items():
+        row, grew = latency_row(name, empty.latencies.get(name), values)
+        rows.append(row)
+        if grew is not None:
+            growth[name] = grew
+    for name, rate in full.rates.items():
+        before = empty.rates.get(name)
+        if before is None:
+            rows.append([name, "", f"{rate:,.0f}", "", ""])
+            continue
+        growth[name] = before / rate
+        rows.append([name, f"{before:,.0f}", f"{rate:,.0f}", "", f"{growth[name]:.2f}x"])
+    growth["server peak RSS (MB)"] = full.rss_mb / empty.rss_mb
+    rows.append(
+        [
+            "server peak RSS (MB)",
+            f"{empty.rss_mb:.0f}",
+            f"{full.rss_mb:.0f}",
+            "",
+            f"{growth['server peak RSS (MB)']:.2f}x",
+        ]
+    )
+    return rows, growth
+
+
+def verdict(full: Run, growth: dict[str, float]) -> list[str]:
+    """The targets, met or not, in figures."""
+    over = {name: grew for name, grew in growth.items() if grew > 1.5}
+    normal = percentile(full.latencies["worker pickup"], 0.99)
+    during = full.latencies.get("worker pickup during clean-up")
+    lines = [
+        "every figure within 1.5x of empty: "
+        + ("yes" if not over else "no: " + ", ".join(f"{name} {grew:.2f}x" for name, grew in over.items())),
+        f"server RSS <= 150 MB throughout: {'yes' if full.rss_mb <= 150 else 'no'} (peak {full.rss_mb:.0f} MB)",
+    ]
+    if during:
+        ratio = percentile(during, 0.99) / normal
+        lines.append(f"pickup p99 during clean-up within 2x of normal: {'yes' if ratio <= 2 else 'no'} ({ratio:.2f}x)")
+    worst = max(growth, key=lambda name: growth[name])
+    return [*lines, f"worst growth: {growth[worst]:.2f}x ({worst})"]
+
+
+async def main(arguments: argparse.Namespace) -> None:
+    size, empty_size = chain.Size.chain(arguments.scale), chain.Size.chain(arguments.scale, history=False)
+    print(f"chain: {size}, {size.appointments * chain.JOBS_PER_APPOINTMENT:,} jobs", flush=True)
+    with postgres_server() as server_url:
+        with fresh_database(server_url) as url:
+            await prepare(url, empty_size)
+            empty = await measure(url, empty_size, arguments.samples, "empty")
+        with fresh_database(server_url) as url:
+            took = await prepare(url, size)
+            print(f"generated in {took:.0f} s: {chain.counts(url)}", flush=True)
+            full = await measure(url, size, arguments.samples, "at size")
+    rows, growth = report(empty, full)
+    print()
+    print("p50 / p99 in ms, one request at a time; growth = p50 at size / p50 empty (rates: empty / size)")
+    print(table(["measure", "empty", "at size", "samples", "growth"], rows))
+    print()
+    print("\n".join(verdict(full, growth)))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="of the chain (1.0: 200 salons, 1,000,000 appointments)"
+    )
+    parser.add_argument("--samples", type=int, default=200, help="requests per measure at most")
+    asyncio.run(main(parser.parse_args()))
