@@ -228,3 +228,14 @@ def test_an_email_to_someone_who_is_not_a_client_has_nothing_to_unsubscribe_from
 )
 def test_a_short_plain_header_written_as_it_is_reads_as_the_email_package_writes_it(name: str, value: str) -> None:
     assert messages._header(name, value) == messages._folded(name, value, False)
+
+
+def test_an_invitation_keeps_what_was_typed_with_commas_semicolons_and_long_lines() -> None:
+    address = "Flat 2; 10, Rue de l'Église\\Bath\n" * 3
+    delivery = delivery_for(claimed_job(), salon_address=address, salon_name='Chez "Zoë", coiffure: ouvert')
+    message = parsed(render_email(delivery, SENDER))
+    [attachment] = list(message.iter_attachments())
+    [event] = icalendar.Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+    assert str(event["LOCATION"]) == address
+    assert event["ORGANIZER"].params["CN"] == 'Chez "Zoë", coiffure: ouvert'
+    assert str(event["SUMMARY"]) == 'Cut & colour at Chez "Zoë", coiffure: ouvert'
