@@ -92,7 +92,8 @@ async def claim_due(db: Database, worker_id: str, limit: int) -> list[ClaimedJob
     The 'started' rows mean no message can leave without a row saying so: ``finish`` writes its outcome
     into that row, and if the worker dies first, ``rescue`` marks it 'unconfirmed' (it may have gone out).
     """
-    rows = await db.fetch_all(
+    rows = await db.fetch_prepared(
+        "salonbook_claim",
         """WITH RECURSIVE due_salon AS (
                SELECT '00000000-0000-0000-0000-000000000000'::uuid AS salon_id,  -- before the first salon
                       NULL::timestamptz AS run_at
@@ -190,7 +191,8 @@ async def finish(db: Database, worker_id: str, finished: Sequence[tuple[ClaimedJ
     """
     if not finished:
         return []
-    rows = await db.fetch_all(
+    rows = await db.fetch_prepared(
+        "salonbook_finish",
         """WITH o AS (
                SELECT * FROM jsonb_to_recordset(%(outcomes)s::jsonb)
                    AS o (id uuid, attempt int, locked_at timestamptz, status text, done text[], error text,
