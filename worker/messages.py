@@ -32,6 +32,7 @@ def _environment(language: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # compiled once: no look at the file's time on every message
         extensions=["jinja2.ext.i18n"],
     )
     environment.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
@@ -95,8 +96,14 @@ def _unfolded(name: str, value: str) -> bytes:
 
 def message_id(job_id: object, sender: str) -> str:
     """One Message-ID per job, the same on every retry, so a resend is recognisable."""
-    domain = email.utils.parseaddr(sender)[1].rpartition("@")[2] or "salonbook"
+    domain = _address(sender).rpartition("@")[2] or "salonbook"
     return f"<{job_id}.email@{domain}>"
+
+
+@functools.lru_cache(maxsize=16)
+def _address(sender: str) -> str:
+    """The configured sender's bare address: parsed once, not per message."""
+    return email.utils.parseaddr(sender)[1]
 
 
 def _context(delivery: Delivery) -> dict[str, Any]:
@@ -156,7 +163,7 @@ def render_email(delivery: Delivery, sender: str, *, utf8: bool = False, salon_h
         _text_part("plain", _render(f"email/{delivery.kind.name}.txt", context)),
         _text_part("html", _render(f"email/{delivery.kind.name}.html", context)),
     ]
-    organizer = delivery.salon_email or email.utils.parseaddr(sender)[1]
+    organizer = delivery.salon_email or _address(sender)
     ics = invitation(delivery, organizer)
     if ics is None:
         body = _multipart("alternative", texts)
