@@ -99,7 +99,7 @@ class Database:
             return list(await cur.fetchall())
 
     async def fetch_prepared(self, name: str, sql: str, params: dict[str, Any]) -> list[Row]:
-        """``fetch_all`` for a statement run many times a second (the worker's claim and record), where
+        """``fetch_all`` for a statement run many times a second (the worker's claim), where
         planning costs as much as running: each connection plans it once, as the prepared statement ``name``.
 
         ``sql`` has ``%(name)s`` parameters as everywhere; rows are plain dicts, made without a cursor class.
