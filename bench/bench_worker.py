@@ -1,15 +1,20 @@
-"""Benchmark of the notification worker; prints one table.
+"""Benchmark of the notification worker; prints one table, then the two headline figures.
 
-    .venv/bin/python -m bench.bench_worker [--jobs=5000] [--samples=50] [--backlog=2000] [--only=fairness,overhead]
+    .venv/bin/python -m bench.bench_worker [--jobs=5000] [--samples=50] [--backlog=2000] [--rounds=3]
+                                           [--only=fairness,overhead]
 
 Uses TEST_DATABASE_URL (a server where it may create a database) or starts an
 embedded PostgreSQL in a temporary folder. Talks to 127.0.0.1 only. Measures:
 pickup latency (commit -> message at a local aiosmtpd) with NOTIFY and by
 polling only; another salon's pickup while one salon's backlog drains;
 draining queued confirmations with 1 and 3 worker processes against raw
-aiosmtplib with as many connections; the queue's own overhead with a no-op
-channel; peak RSS of a worker process. ``--only`` runs some of them (a quick
-look at one figure); the README's table comes from a run of all.
+aiosmtplib with as many connections, and the worker's CPU time per email; the
+queue's own overhead with a no-op channel, at several queue lengths and against
+pgqueuer's no-op drain on the same PostgreSQL (its peer: a PostgreSQL job queue
+with a tuned claim); peak RSS of a worker process. ``--only`` runs some of them
+(a quick look at one figure); the README's table comes from a run of all. The
+output ends with "queue overhead: <R>x pgqueuer" and "delivery: <P>% of raw
+sendmail, <C> ms CPU per email" for whatever of them was measured.
 """
 
 # A benchmark polls and spawns on purpose, and its temporary PostgreSQL folder must be
@@ -26,13 +31,16 @@ import email.policy
 import os
 import re
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import aiosmtplib
+import psycopg2.extensions
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bench.support import ROOT, fresh_database, percentile, postgres_server, table
@@ -148,6 +156,12 @@ def spawn_worker(dsn: str, smtp_port: int, **options: object) -> subprocess.Pope
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far: the kernel's own account (/proc/{pid}/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14, 15)
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -221,18 +235,23 @@ def _arrived(sink: Sink, keys: dict[bytes, float]) -> int:
     return sum(key in sink.arrived for key in keys)
 
 
-async def drain(dsn: str, db: Database, salon: tuple, sink: Sink, jobs: int, processes: int) -> tuple[float, float]:
+async def drain(
+    dsn: str, db: Database, salon: tuple, sink: Sink, jobs: int, processes: int
+) -> tuple[float, float, float]:
+    """Messages/s, peak RSS (MB) and the workers' CPU ms per message of draining ``jobs`` confirmations."""
     port = await sink.start()
     workers = [spawn_worker(dsn, port) for _ in range(processes)]
     await wait_listening(db, processes)
     before = sink.count
+    cpu_before = sum(cpu_seconds(w.pid) for w in workers)
     started = time.perf_counter()
     await enqueue(db, salon, jobs, notify=True)
     finished = await sink.wait(before + jobs)
+    cpu = sum(cpu_seconds(w.pid) for w in workers) - cpu_before
     rss = max(peak_rss_mb(w.pid) for w in workers)
     await stop(workers)
     await db.execute("DELETE FROM workers")
-    return jobs / (finished - started), rss
+    return jobs / (finished - started), rss, 1000 * cpu / jobs
 
 
 async def raw_rate(sink: Sink, messages: int, connections: int, how: str) -> float:
@@ -276,12 +295,31 @@ async def raw_sender(how: str, port: int, connections: int, messages: int, path:
 async def overhead(dsn: str, db: Database, salon: tuple, jobs: int) -> float:
     """Jobs/s of claim + load + check + finish with a channel that sends nothing."""
     await enqueue(db, salon, jobs, notify=False)
-    worker = subprocess.Popen([*_THIS, "--noop-worker", dsn, str(jobs)], cwd=ROOT, stdout=subprocess.PIPE)
-    out, _ = await asyncio.get_running_loop().run_in_executor(None, worker.communicate)
+    await _vacuum(db)
+    return await _helper_rate("--noop-worker", dsn, jobs)
+
+
+async def peer_overhead(dsn: str, db: Database, jobs: int) -> float:
+    """Jobs/s of pgqueuer draining as many no-op jobs, batch 10, on the same PostgreSQL."""
+    await _vacuum(db)
+    return await _helper_rate("--pgqueuer-drain", dsn, jobs)
+
+
+async def _vacuum(db: Database) -> None:
+    """Each drain starts without the dead row versions the drains before it left (the README's table shows
+    what they cost), so drains of different lengths are compared on one footing."""
+    await db.execute("VACUUM ANALYZE")
+
+
+async def _helper_rate(mode: str, dsn: str, jobs: int) -> float:
+    helper = subprocess.Popen([*_THIS, mode, dsn, str(jobs)], cwd=ROOT, stdout=subprocess.PIPE)
+    out, _ = await asyncio.get_running_loop().run_in_executor(None, helper.communicate)
     return float(out.decode().strip())
 
 
 async def noop_worker(dsn: str, jobs: int) -> None:
+    """Prints the jobs/s of a worker draining ``jobs`` queued jobs through a channel that sends nothing,
+    from its start until the last outcome is recorded."""
     from worker.channels import Channels, Sent
     from worker.runner import Worker
     from worker.settings import WorkerSettings
@@ -289,7 +327,14 @@ async def noop_worker(dsn: str, jobs: int) -> None:
     class Nothing:
         name = "noop"
 
+        def __init__(self) -> None:
+            self.sent = 0
+            self.all_sent = asyncio.Event()
+
         async def send(self, delivery: object) -> Sent:
+            self.sent += 1
+            if self.sent == jobs:
+                self.all_sent.set()
             return Sent("not sent (benchmark)")
 
         async def close(self) -> None:
@@ -297,14 +342,43 @@ async def noop_worker(dsn: str, jobs: int) -> None:
 
     settings = WorkerSettings(batch_size=10, concurrency=CONCURRENCY)
     db = await Database.connect(dsn, maxsize=settings.concurrency + 2)
-    worker = Worker(db, dsn, settings, Channels(email=Nothing(), sms=Nothing()))
+    nothing = Nothing()
+    worker = Worker(db, dsn, settings, Channels(email=nothing, sms=nothing))
     started = time.perf_counter()
     await worker.start()
-    while (await db.fetch_one("SELECT count(*) AS n FROM notification_jobs WHERE status = 'pending'"))["n"]:
-        await asyncio.sleep(0.01)
+    await nothing.all_sent.wait()
+    while (await db.fetch_row("SELECT count(*) AS n FROM notification_jobs WHERE status = 'processing'"))["n"]:
+        await asyncio.sleep(0.002)  # the last outcomes being written
     rate = jobs / (time.perf_counter() - started)
     await worker.stop()
     await db.close()
+    print(f"{rate:.1f}")
+
+
+async def pgqueuer_drain(dsn: str, jobs: int) -> None:
+    """Prints the jobs/s of pgqueuer's own worker draining ``jobs`` no-op jobs, batch 10, from its start
+    until it stops of itself with the queue empty (its drain mode)."""
+    import asyncpg
+    from pgqueuer import AsyncpgDriver, Queries, QueueManager
+    from pgqueuer.models import Job
+    from pgqueuer.types import QueueExecutionMode
+
+    named = psycopg2.extensions.parse_dsn(dsn)  # libpq's key=value form, which asyncpg does not read
+    connection = await asyncpg.connect(database=named.pop("dbname"), **named)
+    queries = Queries(AsyncpgDriver(connection))
+    if not await queries.has_table("pgqueuer"):
+        await queries.install()
+    await queries.enqueue(["noop"] * jobs, [None] * jobs, [0] * jobs)
+    manager = QueueManager(queries)
+
+    @manager.entrypoint("noop")
+    async def noop(job: Job) -> None:
+        pass
+
+    started = time.perf_counter()
+    await manager.run(batch_size=10, mode=QueueExecutionMode.drain)
+    rate = jobs / (time.perf_counter() - started)
+    await connection.close()
     print(f"{rate:.1f}")
 
 
@@ -363,8 +437,9 @@ async def main(arguments: argparse.Namespace) -> None:
             )
 
         rss = 0.0
+        headlines: list[str] = []
         for processes in (1, 3) if "drain" in only else ():
-            rate, peak = await drain(dsn, db, salon, sink, arguments.jobs, processes)
+            rate, peak, cpu_ms = await drain(dsn, db, salon, sink, arguments.jobs, processes)
             rss = max(rss, peak)
             connections = processes * CONCURRENCY
             raw = await raw_rate(sink, arguments.jobs, connections, "sendmail")
@@ -373,7 +448,7 @@ async def main(arguments: argparse.Namespace) -> None:
                 (
                     f"drain {arguments.jobs} emails, {processes} worker process(es) x {CONCURRENCY} conn",
                     f"{rate:.0f} msg/s",
-                    f"{100 * rate / raw:.0f} % of raw sendmail (target >= 80 %)",
+                    f"{100 * rate / raw:.0f} % of raw sendmail (target >= 50 %); {cpu_ms:.2f} ms CPU per email",
                 )
             )
             rows.append(
@@ -390,9 +465,19 @@ async def main(arguments: argparse.Namespace) -> None:
                     f"worker at {100 * rate / prebuilt:.0f} % of it",
                 )
             )
+            if processes == 1:
+                headlines.append(f"delivery: {100 * rate / raw:.1f}% of raw sendmail, {cpu_ms:.2f} ms CPU per email")
         if "overhead" in only:
-            noop = await overhead(dsn, db, salon, arguments.jobs)
-            rows.append(("queue overhead, no-op channel, batch 10, 1 process", f"{noop:.0f} jobs/s", ">= 2000"))
+            ours, peer, flat = await overheads(dsn, db, salon, arguments.jobs, arguments.rounds)
+            rows.extend(flat)
+            rows.append(
+                (
+                    f"pgqueuer no-op drain, {arguments.jobs} queued, batch 10, 1 process",
+                    f"{peer:.0f} jobs/s",
+                    f"pgqueuer {version('pgqueuer')}, same PostgreSQL, median of {arguments.rounds}",
+                )
+            )
+            headlines.insert(0, f"queue overhead: {ours / peer:.2f}x pgqueuer")
         if "drain" in only:
             rows.append(("peak RSS of a worker process", f"{rss:.0f} MB", "< 150 MB"))
         await db.close()
@@ -401,6 +486,34 @@ async def main(arguments: argparse.Namespace) -> None:
     print(table(["measure", "result", "note"], rows))
     where = "TEST_DATABASE_URL" if os.environ.get("TEST_DATABASE_URL") else "embedded"
     print(f"\n({'; '.join([*notes, f'{os.cpu_count()} CPUs', f'PostgreSQL {where}'])})")
+    print(*headlines, sep="\n")
+
+
+async def overheads(
+    dsn: str, db: Database, salon: tuple, jobs: int, rounds: int
+) -> tuple[float, float, list[tuple[str, str, str]]]:
+    """Our no-op drain at 2,000, ``jobs`` and 20,000 queued, and pgqueuer's at ``jobs``, taking turns
+    ``rounds`` times (other work on the machine then weighs on both alike); medians. Returns ours and
+    pgqueuer's rate at ``jobs``, and the table's rows for ours."""
+    lengths = sorted({2000, jobs, 20000})
+    ours: dict[int, list[float]] = {n: [] for n in lengths}
+    peer: list[float] = []
+    for _ in range(rounds):
+        for n in lengths:
+            ours[n].append(await overhead(dsn, db, salon, n))
+        peer.append(await peer_overhead(dsn, db, jobs))
+    median = {n: statistics.median(rates) for n, rates in ours.items()}
+    spread = max(median.values()) / min(median.values()) - 1
+    rows = [
+        (
+            f"queue overhead: no-op drain, {n} queued, batch 10, 1 process",
+            f"{median[n]:.0f} jobs/s",
+            f"median of {rounds}"
+            + (f"; {100 * spread:.0f} % apart at most (target <= 10 %)" if n == lengths[-1] else ""),
+        )
+        for n in lengths
+    ]
+    return median[jobs], statistics.median(peer), rows
 
 
 if __name__ == "__main__":
@@ -408,10 +521,13 @@ if __name__ == "__main__":
         asyncio.run(raw_sender(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]))
     elif len(sys.argv) > 1 and sys.argv[1] == "--noop-worker":
         asyncio.run(noop_worker(sys.argv[2], int(sys.argv[3])))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--pgqueuer-drain":
+        asyncio.run(pgqueuer_drain(sys.argv[2], int(sys.argv[3])))
     else:
         parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
         parser.add_argument("--jobs", type=int, default=5000)
         parser.add_argument("--samples", type=int, default=50)
         parser.add_argument("--backlog", type=int, default=2000, help="the busy salon's backlog (fairness)")
+        parser.add_argument("--rounds", type=int, default=3, help="turns of the no-op drains (overhead)")
         parser.add_argument("--only", default="", help=f"comma-separated, of: {', '.join(MEASURES)} (default: all)")
         asyncio.run(main(parser.parse_args()))

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from db import Database, Row
@@ -19,7 +19,10 @@ from db import Database, Row
 
 @dataclass(frozen=True)
 class ClaimedJob:
-    """A job this worker holds; (id, locked_by, attempts, locked_at) is the fence."""
+    """A job this worker holds; (id, locked_by, attempts, locked_at) is the fence.
+
+    ``facts`` is what rendering and the send-time check read (salon, client, appointment), as the claim saw them.
+    """
 
     id: uuid.UUID
     salon_id: uuid.UUID
@@ -34,10 +37,7 @@ class ClaimedJob:
     locked_by: str
     locked_at: dt.datetime
     created_at: dt.datetime
-
-    @classmethod
-    def from_row(cls, row: Row) -> ClaimedJob:
-        return cls(**row | {"channels": tuple(row["channels"]), "channels_done": tuple(row["channels_done"])})
+    facts: Row = field(default_factory=dict, compare=False, repr=False)
 
 
 class ChannelAttempt(Protocol):
@@ -71,7 +71,8 @@ class Finished(Protocol):
 
 
 async def claim_due(db: Database, worker_id: str, limit: int) -> list[ClaimedJob]:
-    """Takes up to ``limit`` due jobs for ``worker_id`` in one statement, salons taking turns.
+    """Takes up to ``limit`` due jobs for ``worker_id``, salons taking turns, writes an attempt row ('started')
+    for each channel they still need and reads their facts: one statement, one round trip.
 
     Each salon's oldest due job comes first, then each one's second, and so on,
     so one salon's backlog delays another salon's due job by one batch at most,
@@ -87,8 +88,12 @@ async def claim_due(db: Database, worker_id: str, limit: int) -> list[ClaimedJob
     reading a whole backlog. MATERIALIZED pins the claimed ids; ``WHERE id IN
     (subselect)`` may be re-run by the planner and claim more than LIMIT rows
     (PostgreSQL bug #15715).
+
+    The 'started' rows mean no message can leave without a row saying so: ``finish`` writes its outcome
+    into that row, and if the worker dies first, ``rescue`` marks it 'unconfirmed' (it may have gone out).
     """
-    rows = await db.fetch_all(
+    rows = await db.fetch_prepared(
+        "salonbook_claim",
         """WITH RECURSIVE due_salon AS (
                SELECT '00000000-0000-0000-0000-000000000000'::uuid AS salon_id,  -- before the first salon
                       NULL::timestamptz AS run_at
@@ -111,60 +116,68 @@ async def claim_due(db: Database, worker_id: str, limit: int) -> list[ClaimedJob
                        ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) next
                 WHERE pick.rank < %(limit)s
            ), c AS MATERIALIZED (
-               SELECT id FROM pick WHERE rank > 0 ORDER BY rank, run_at, id LIMIT %(limit)s
-           )
-           UPDATE notification_jobs j
-              SET status = 'processing', locked_by = %(worker)s, locked_at = now(),
-                  attempts = j.attempts + 1, updated_at = now()
-             FROM c WHERE j.id = c.id
-           RETURNING j.id, j.salon_id, j.client_id, j.appointment_id, j.type, j.payload, j.channels,
-                     j.channels_done, j.attempts, j.max_attempts, j.locked_by, j.locked_at, j.created_at""",
-        {"limit": limit, "worker": worker_id},
-    )
-    return [ClaimedJob.from_row(row) for row in rows]
-
-
-async def start_attempts(db: Database, worker_id: str, jobs: Sequence[ClaimedJob]) -> dict[uuid.UUID, Row]:
-    """Writes an attempt row ('started') for each channel the jobs still need, before anything is sent, and
-    reads what rendering and the send-time check need; by job id, in one round trip.
-
-    A message can then never leave without a row saying so: ``finish`` writes its outcome into that row,
-    and if the worker dies first, ``rescue`` marks it 'unconfirmed' (it may have gone out).
-    """
-    todo = [
-        {"id": str(job.id), "attempt": job.attempts, "channel": channel}
-        for job in jobs
-        for channel in job.channels
-        if channel not in job.channels_done
-    ]
-    rows = await db.fetch_all(
-        """WITH started AS (
+               SELECT id, rank, run_at FROM pick WHERE rank > 0 ORDER BY rank, run_at, id LIMIT %(limit)s
+           ), j AS (
+               UPDATE notification_jobs j
+                  SET status = 'processing', locked_by = %(worker)s, locked_at = now(),
+                      attempts = j.attempts + 1, updated_at = now()
+                 FROM c WHERE j.id = c.id
+               RETURNING j.id, j.salon_id, j.client_id, j.appointment_id, j.type, j.payload, j.channels,
+                         j.channels_done, j.attempts, j.max_attempts, j.locked_by, j.locked_at, j.created_at
+           ), started AS (
                INSERT INTO notification_attempts (job_id, attempt, channel, outcome, detail, worker_id)
-               SELECT t.id, t.attempt, t.channel, 'started', '', %(worker)s
-                 FROM jsonb_to_recordset(%(todo)s::jsonb) AS t (id uuid, attempt int, channel text)
+               SELECT j.id, j.attempts, channel, 'started', '', %(worker)s
+                 FROM j CROSS JOIN unnest(j.channels) AS channel
+                WHERE channel <> ALL (j.channels_done)
            )
-           SELECT j.id AS job_id,
+           SELECT j.*,
                   s.name AS salon_name, s.address AS salon_address, s.timezone AS salon_timezone,
                   s.email AS salon_email, s.phone AS salon_phone, s.locale AS salon_locale,
                   s.quiet_start, s.quiet_end,
-                  coalesce(c.first_name, j.payload->>'name', '') AS client_first_name,
-                  coalesce(c.last_name, '') AS client_last_name,
-                  coalesce(c.email, j.payload->>'email') AS client_email,
-                  coalesce(j.payload->>'phone', c.phone) AS client_phone,  -- a reply goes to the number that wrote
+                  coalesce(cl.first_name, j.payload->>'name', '') AS client_first_name,
+                  coalesce(cl.last_name, '') AS client_last_name,
+                  coalesce(cl.email, j.payload->>'email') AS client_email,
+                  coalesce(j.payload->>'phone', cl.phone) AS client_phone,  -- a reply goes to the number that wrote
                   a.status AS appointment_status, a.start_time, a.end_time,
                   a.created_at AS appointment_created_at,
                   st.first_name AS staff_first_name, st.last_name AS staff_last_name,
                   sv.name AS service_name
-             FROM notification_jobs j
+             FROM j
+             JOIN c ON c.id = j.id
              JOIN salons s ON s.id = j.salon_id
-             LEFT JOIN clients c ON c.id = j.client_id  -- none: a notice to the address in its payload
+             LEFT JOIN clients cl ON cl.id = j.client_id  -- none: a notice to the address in its payload
              LEFT JOIN appointments a ON a.id = j.appointment_id
              LEFT JOIN staff st ON st.id = a.staff_id
              LEFT JOIN services sv ON sv.id = a.service_id
-            WHERE j.id = ANY(%(ids)s)""",
-        {"worker": worker_id, "todo": json.dumps(todo), "ids": [job.id for job in jobs]},
+            ORDER BY c.rank, c.run_at, c.id""",
+        {"limit": limit, "worker": worker_id},
     )
-    return {row.pop("job_id"): row for row in rows}
+    return [_claimed(row) for row in rows]
+
+
+_JOB_COLUMNS = (
+    "id",
+    "salon_id",
+    "client_id",
+    "appointment_id",
+    "type",
+    "payload",
+    "channels",
+    "channels_done",
+    "attempts",
+    "max_attempts",
+    "locked_by",
+    "locked_at",
+    "created_at",
+)
+
+
+def _claimed(row: Row) -> ClaimedJob:
+    """The job's own columns make the ClaimedJob, the rest its facts."""
+    job = {name: row.pop(name) for name in _JOB_COLUMNS}
+    return ClaimedJob(
+        **job | {"channels": tuple(job["channels"]), "channels_done": tuple(job["channels_done"])}, facts=row
+    )
 
 
 async def finish(db: Database, worker_id: str, finished: Sequence[tuple[ClaimedJob, Finished]]) -> list[ClaimedJob]:
@@ -175,6 +188,11 @@ async def finish(db: Database, worker_id: str, finished: Sequence[tuple[ClaimedJ
     outcome (marked ``claim_lost``), and a channel that went out joins ``channels_done`` so it is not sent again.
     A job ``held_until`` a time (nothing was tried) gets its attempt back, its attempt rows are taken back,
     and it is due at that time.
+
+    ``ids`` repeats the jobs' ids as an array, which the planner reads as a few rows to look up by index (of
+    the JSON records it assumes a hundred, and may read the tables whole). The statement is planned on every
+    call, not prepared: a plan kept from when the tables were small read them whole ever after, and a drain
+    slowed as it went.
     """
     if not finished:
         return []
@@ -205,21 +223,26 @@ async def finish(db: Database, worker_id: str, finished: Sequence[tuple[ClaimedJ
                                       || ARRAY(SELECT c FROM unnest(o.done) AS c WHERE c <> ALL (j.channels_done)),
                       updated_at = now()
                  FROM o
-                WHERE j.id = o.id AND j.id NOT IN (SELECT id FROM job) AND NOT o.done <@ j.channels_done
+                WHERE j.id = o.id AND j.id = ANY(%(ids)s::uuid[])
+                  AND j.id NOT IN (SELECT id FROM job) AND NOT o.done <@ j.channels_done
            ), history AS (
                UPDATE notification_attempts a
                   SET outcome = r.outcome, detail = r.detail, finished_at = now(), provider_id = r.provider_id,
                       claim_lost = o.id NOT IN (SELECT id FROM job)
                  FROM o, jsonb_to_recordset(o.results) AS r (channel text, outcome text, detail text, provider_id text)
-                WHERE a.job_id = o.id AND a.attempt = o.attempt AND a.channel = r.channel
-                  AND a.worker_id = %(worker)s AND a.outcome IN ('started', 'unconfirmed')
+                WHERE a.job_id = o.id AND a.job_id = ANY(%(ids)s::uuid[]) AND a.attempt = o.attempt
+                  AND a.channel = r.channel AND a.worker_id = %(worker)s AND a.outcome IN ('started', 'unconfirmed')
            ), untried AS (
                DELETE FROM notification_attempts a USING o
-                WHERE o.held_until IS NOT NULL AND a.job_id = o.id AND a.attempt = o.attempt
-                  AND a.worker_id = %(worker)s AND a.outcome = 'started'
+                WHERE o.held_until IS NOT NULL AND a.job_id = o.id AND a.job_id = ANY(%(ids)s::uuid[])
+                  AND a.attempt = o.attempt AND a.worker_id = %(worker)s AND a.outcome = 'started'
            )
            SELECT id FROM job""",
-        {"worker": worker_id, "outcomes": json.dumps([_outcome_record(job, outcome) for job, outcome in finished])},
+        {
+            "worker": worker_id,
+            "outcomes": json.dumps([_outcome_record(job, outcome) for job, outcome in finished]),
+            "ids": [job.id for job, _ in finished],
+        },
     )
     kept = {row["id"] for row in rows}
     return [job for job, _ in finished if job.id not in kept]

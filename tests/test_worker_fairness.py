@@ -114,3 +114,24 @@ async def test_three_concurrent_claimers_take_each_job_exactly_once(db, make_sal
     rows = await db.fetch_all("SELECT locked_by, count(*) AS n FROM notification_jobs GROUP BY locked_by")
     assert sum(row["n"] for row in rows) == len(queued)
     assert {row["locked_by"] for row in rows} <= {"a", "b", "c", "d"}
+
+
+async def test_a_claim_writes_a_started_row_per_channel_still_to_send_and_reads_the_facts(db, make_salon) -> None:
+    salon = (await make_salon()).salon
+    both, rest = await queue_jobs(db, salon.id, 2, ago(minutes=1))
+    await db.execute("UPDATE notification_jobs SET channels = '{email,sms}' WHERE salon_id = %s", (salon.id,))
+    await db.execute("UPDATE notification_jobs SET channels_done = '{email}', attempts = 1 WHERE id = %s", (rest,))
+    claimed = {job.id: job for job in await claims.claim_due(db, "w", 10)}
+    assert set(claimed) == {both, rest}
+    rows = await db.fetch_all("SELECT job_id, attempt, channel, outcome, worker_id FROM notification_attempts")
+    assert sorted((r["job_id"] == both, r["attempt"], r["channel"], r["outcome"], r["worker_id"]) for r in rows) == [
+        (False, 2, "sms", "started", "w"),
+        (True, 1, "email", "started", "w"),
+        (True, 1, "sms", "started", "w"),
+    ], "one 'started' row per channel not yet done, for this attempt, written by the claim itself"
+    facts = claimed[both].facts
+    assert (facts["salon_name"], facts["client_first_name"], facts["client_email"]) == (
+        salon.name,
+        "Ann",
+        "ann@example.com",
+    )

@@ -17,6 +17,7 @@ from booking.links import Links
 from booking.notice_types import BOOKING_CODE, CANCELLATION, SALON_NOTICE, TEAM_INVITE, TEXT_REPLY, TYPES
 from jobqueue.claims import ClaimedJob
 from tests.worker_fixtures import LATER, claimed_job, delivery_for
+from worker import messages
 from worker.messages import message_id, render_email, render_sms
 
 SENDER = "Salonbook <bookings@salonbook.test>"
@@ -209,3 +210,32 @@ def test_an_email_to_someone_who_is_not_a_client_has_nothing_to_unsubscribe_from
     job = dataclasses.replace(job, appointment_id=None, client_id=None, payload=payload_of(kind.name, job))
     message = parsed(render_email(delivery_for(job, links=LINKS), SENDER))
     assert message["List-Unsubscribe"] is None and message["List-Unsubscribe-Post"] is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("Subject", "Your appointment at Hair by Ann is confirmed"),
+        ("Subject", "Hair by Ann: a client changed an appointment"),
+        ("To", "Ann Example <ann@example.com>"),
+        ("To", '"Ann O. Example" <ann@example.com>'),
+        ("From", "Hair by Ann <bookings@salonbook.test>"),
+        ("Date", "Sat, 28 Nov 2026 19:00:00 -0000"),
+        ("Message-ID", "<00000000-0000-0000-0000-000000000001.email@salonbook.test>"),
+        ("MIME-Version", "1.0"),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+    ],
+)
+def test_a_short_plain_header_written_as_it_is_reads_as_the_email_package_writes_it(name: str, value: str) -> None:
+    assert messages._header(name, value) == messages._folded(name, value, False)
+
+
+def test_an_invitation_keeps_what_was_typed_with_commas_semicolons_and_long_lines() -> None:
+    address = "Flat 2; 10, Rue de l'Église\\Bath\n" * 3
+    delivery = delivery_for(claimed_job(), salon_address=address, salon_name='Chez "Zoë", coiffure: ouvert')
+    message = parsed(render_email(delivery, SENDER))
+    [attachment] = list(message.iter_attachments())
+    [event] = icalendar.Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+    assert str(event["LOCATION"]) == address
+    assert event["ORGANIZER"].params["CN"] == 'Chez "Zoë", coiffure: ouvert'
+    assert str(event["SUMMARY"]) == 'Cut & colour at Chez "Zoë", coiffure: ouvert'

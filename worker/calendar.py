@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import icalendar
 
 from worker.delivery import Delivery
+
+_PRODID = "-//Salonbook//Notifications//EN"
 
 
 def invitation(delivery: Delivery, organizer: str) -> str | None:
@@ -15,28 +18,45 @@ def invitation(delivery: Delivery, organizer: str) -> str | None:
     One UID per appointment so calendars update the event in place; SEQUENCE and
     DTSTAMP are the appointment's revision, so every later notice outranks the
     earlier ones, while retries of one notice repeat the same numbers.
+
+    Written line by line in the order icalendar writes a calendar. A line with text someone typed (which
+    needs escaping and folding) is made by icalendar and kept, as those repeat (the salon's, the service's,
+    the staff's, the client's); times, the UID and SEQUENCE need neither.
     """
     method = delivery.kind.ics_method
     if method is None or delivery.starts is None or delivery.ends is None:
         return None
-    event = icalendar.Event()
-    event.add("uid", f"{delivery.job.appointment_id}@salonbook")
-    event.add("sequence", delivery.revision)
-    event.add("dtstamp", delivery.revised_at.astimezone(dt.UTC))
-    event.add("dtstart", delivery.starts.astimezone(dt.UTC))
-    event.add("dtend", delivery.ends.astimezone(dt.UTC))
-    event.add("summary", f"{delivery.service_name} at {delivery.salon_name}")
-    event.add("description", f"With {delivery.staff_name}")
-    if delivery.salon_address:
-        event.add("location", delivery.salon_address)
-    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
-    event.add("organizer", f"mailto:{organizer}", parameters={"CN": delivery.salon_name})
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{_PRODID}",
+        f"METHOD:{method}",
+        "BEGIN:VEVENT",
+        _property("summary", f"{delivery.service_name} at {delivery.salon_name}"),
+        f"DTSTART:{_utc(delivery.starts)}",
+        f"DTEND:{_utc(delivery.ends)}",
+        f"DTSTAMP:{_utc(delivery.revised_at)}",
+        f"UID:{delivery.job.appointment_id}@salonbook",
+        f"SEQUENCE:{delivery.revision}",
+    ]
     if delivery.client_email:
-        event.add("attendee", f"mailto:{delivery.client_email}", parameters={"ROLE": "REQ-PARTICIPANT"})
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//Salonbook//Notifications//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", method)
-    calendar.add_component(event)
-    text: str = calendar.to_ical().decode()
-    return text
+        lines.append(_property("attendee", f"mailto:{delivery.client_email}", ("ROLE", "REQ-PARTICIPANT")))
+    lines.append(_property("description", f"With {delivery.staff_name}"))
+    if delivery.salon_address:
+        lines.append(_property("location", delivery.salon_address))
+    lines.append(_property("organizer", f"mailto:{organizer}", ("CN", delivery.salon_name)))
+    lines += [f"STATUS:{'CANCELLED' if method == 'CANCEL' else 'CONFIRMED'}", "END:VEVENT", "END:VCALENDAR", ""]
+    return "\r\n".join(lines)
+
+
+def _utc(moment: dt.datetime) -> str:
+    return f"{moment.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _property(name: str, value: str, parameter: tuple[str, str] | None = None) -> str:
+    """One property's content line, escaped and folded by icalendar."""
+    event = icalendar.Event()
+    event.add(name, value, parameters=dict([parameter]) if parameter else {})
+    line: str = event.content_line(name.upper(), event[name]).to_ical().decode()
+    return line

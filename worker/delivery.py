@@ -11,7 +11,6 @@ from booking.links import Links
 from booking.locales import language, wall_clock
 from booking.models import QUIET_MARGIN, QuietHours, display_name
 from booking.notice_types import TYPES, NoticeType
-from db import Row
 from jobqueue.claims import ClaimedJob
 
 
@@ -42,8 +41,9 @@ class Delivery:
     quiet_end: dt.time | None = None
 
     @classmethod
-    def from_row(cls, job: ClaimedJob, row: Row, links: Links | None = None) -> Delivery:
-        return cls(job=job, links=links, **{f.name: row[f.name] for f in fields(cls) if f.name not in ("job", "links")})
+    def from_job(cls, job: ClaimedJob, links: Links | None = None) -> Delivery:
+        """The delivery of a job from the facts its claim read."""
+        return cls(job=job, links=links, **{name: job.facts[name] for name in _FACTS})
 
     @property
     def quiet_hours(self) -> QuietHours | None:
@@ -128,6 +128,9 @@ class Delivery:
     def local(self, when: dt.datetime | None, *, long: bool = True) -> str:
         """A moment on the salon's clock, its way: spelt out for emails, short for texts."""
         return wall_clock(when, self.zone, self.salon_locale, long=long) if when else ""
+
+
+_FACTS = tuple(f.name for f in fields(Delivery) if f.name not in ("job", "links"))
 
 
 def stale_reason(delivery: Delivery, now: dt.datetime) -> str | None:

@@ -6,11 +6,9 @@ import binascii
 import email.policy
 import email.utils
 import functools
-import io
+import re
 import secrets
-from email.generator import BytesGenerator
 from email.headerregistry import BaseHeader, HeaderRegistry
-from email.message import EmailMessage, MIMEPart
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ def _environment(language: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # compiled once: no look at the file's time on every message
         extensions=["jinja2.ext.i18n"],
     )
     environment.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
@@ -41,6 +40,7 @@ def _environment(language: str) -> jinja2.Environment:
 
 
 _LONGEST_LINE = 998  # RFC 5322 2.1.1, without the CRLF
+_FOLD_AT = 78  # RFC 5322 2.1.1: a header line longer than this is folded
 
 
 class _HeaderClasses(HeaderRegistry):
@@ -57,27 +57,53 @@ class _HeaderClasses(HeaderRegistry):
         return self._classes[key]
 
 
-# SMTP refuses CR or LF in any header value, so nothing a salon or client types can add a header. Values
-# set raw (``_set_unfolded``, checked first) are written as they are, on one line.
+# SMTP refuses CR or LF in any header value, so nothing a salon or client types can add a header.
 _POLICY = email.policy.SMTP.clone(header_factory=_HeaderClasses(), refold_source="none")
 _UTF8_POLICY = _POLICY.clone(utf8=True)
 
 
-@functools.lru_cache(maxsize=1024)
-def _shared(name: str, value: str) -> BaseHeader:
-    """A parsed header for a value that repeats (sender, salon, MIME boilerplate): parsing is most of a render's cost.
+def _header(name: str, value: str, *, utf8: bool = False) -> bytes:
+    """One header as the email package under the SMTP policy writes it (refusing CR/LF), as bytes.
 
-    Parsed by the policy as ``message[name] = value`` would be, so CR/LF is refused here too;
-    header objects are immutable, so messages can share them.
+    A short, plain ASCII value is written as it is, which is what the package would write, without the cost
+    of parsing it (most of a message's headers, most of the time); the rest go through the package.
     """
-    header: BaseHeader = _POLICY.header_store_parse(name, value)[1]
-    return header
+    if (
+        len(name) + 2 + len(value) <= _FOLD_AT
+        and value.isascii()
+        and value.isprintable()  # no CR, LF or tab
+        and "=?" not in value  # would be read as an encoded word
+        and "  " not in value
+        and value == value.strip()
+    ):
+        return f"{name}: {value}\r\n".encode()
+    return _folded(name, value, utf8)
+
+
+@functools.lru_cache(maxsize=1024)
+def _folded(name: str, value: str, utf8: bool) -> bytes:
+    """A header parsed and folded by the email package; many repeat (sender, salon, client), so they are kept."""
+    policy = _UTF8_POLICY if utf8 else _POLICY
+    return policy.fold_binary(name, policy.header_store_parse(name, value)[1])
+
+
+def _unfolded(name: str, value: str) -> bytes:
+    """A header on one line however long (within RFC 5322's 998), as mail programs read a URL best; the
+    policy checks it for CR and LF first, as it does every other header."""
+    _POLICY.header_store_parse(name, value)
+    return f"{name}: {value}\r\n".encode()
 
 
 def message_id(job_id: object, sender: str) -> str:
     """One Message-ID per job, the same on every retry, so a resend is recognisable."""
-    domain = email.utils.parseaddr(sender)[1].rpartition("@")[2] or "salonbook"
+    domain = _address(sender).rpartition("@")[2] or "salonbook"
     return f"<{job_id}.email@{domain}>"
+
+
+@functools.lru_cache(maxsize=16)
+def _address(sender: str) -> str:
+    """The configured sender's bare address: parsed once, not per message."""
+    return email.utils.parseaddr(sender)[1]
 
 
 def _context(delivery: Delivery) -> dict[str, Any]:
@@ -109,53 +135,42 @@ def render_email(delivery: Delivery, sender: str, *, utf8: bool = False, salon_h
 
     ``utf8`` writes addresses in UTF-8 (for an SMTPUTF8 session) instead of refusing them.
     ``salon_header`` names the salon in a header, for the built-in mail catcher only.
+
+    The bytes are what the email package's generator writes for the MIME tree, but put together part by
+    part: the parts' headers are folded once and kept, and only what differs per message is parsed.
     """
     context = _context(delivery)
-    message = EmailMessage(_POLICY)
     subject = translations(delivery.language).gettext(delivery.kind.subject)
-    message["Subject"] = subject.format(salon=_one_line(delivery.salon_name), time=context["time"])
-    message["From"] = _shared("From", _sender_address(sender, delivery.salon_name))
     client = header_name(f"{delivery.client_first_name} {delivery.client_last_name}")
-    message["To"] = email.utils.formataddr((client, delivery.client_email or ""))
+    headers = [
+        _header("Subject", subject.format(salon=_one_line(delivery.salon_name), time=context["time"]), utf8=utf8),
+        _header("From", _sender_address(sender, delivery.salon_name), utf8=utf8),
+        _header("To", email.utils.formataddr((client, delivery.client_email or "")), utf8=utf8),
+    ]
     if delivery.salon_email:
-        salon = header_name(delivery.salon_name)
-        message["Reply-To"] = _shared("Reply-To", email.utils.formataddr((salon, delivery.salon_email)))
-    message["Date"] = email.utils.formatdate(localtime=False)
-    message["Message-ID"] = message_id(delivery.job.id, sender)
+        salon = email.utils.formataddr((header_name(delivery.salon_name), delivery.salon_email))
+        headers.append(_header("Reply-To", salon, utf8=utf8))
+    headers.append(_header("Date", email.utils.formatdate(localtime=False)))
+    headers.append(_header("Message-ID", message_id(delivery.job.id, sender)))
     if delivery.unsubscribe_link:
         # RFC 2369 and RFC 8058: mail programs offer "unsubscribe", and POST there with one click.
-        _set_unfolded(message, "List-Unsubscribe", f"<{delivery.unsubscribe_link}>")
-        message["List-Unsubscribe-Post"] = _shared("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+        headers.append(_unfolded("List-Unsubscribe", f"<{delivery.unsubscribe_link}>"))
+        headers.append(_header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
     if salon_header:
-        message[SALON_HEADER] = _shared(SALON_HEADER, str(delivery.job.salon_id))
-    message["MIME-Version"] = _shared("MIME-Version", "1.0")
+        headers.append(_header(SALON_HEADER, str(delivery.job.salon_id)))
+    headers.append(_header("MIME-Version", "1.0"))
     texts = [
         _text_part("plain", _render(f"email/{delivery.kind.name}.txt", context)),
         _text_part("html", _render(f"email/{delivery.kind.name}.html", context)),
     ]
-    organizer = delivery.salon_email or email.utils.parseaddr(sender)[1]
+    organizer = delivery.salon_email or _address(sender)
     ics = invitation(delivery, organizer)
     if ics is None:
-        _multipart(message, "alternative", texts)
+        body = _multipart("alternative", texts)
     else:
-        _multipart(
-            message,
-            "mixed",
-            [
-                _multipart(MIMEPart(_POLICY), "alternative", texts),
-                _calendar_part(ics, delivery.kind.ics_method or ""),
-            ],
-        )
-    out = io.BytesIO()
-    BytesGenerator(out, policy=_UTF8_POLICY if utf8 else _POLICY).flatten(message)
-    return out.getvalue()
-
-
-def _set_unfolded(message: EmailMessage, name: str, value: str) -> None:
-    """A header on one line however long (within RFC 5322's 998), as mail programs read a URL best; the
-    policy checks it for CR and LF first, as it does every other header."""
-    _POLICY.header_store_parse(name, value)
-    message.set_raw(name, value)
+        calendar = _calendar_part(ics, delivery.kind.ics_method or "")
+        body = _multipart("mixed", [_multipart("alternative", texts), calendar])
+    return b"".join(headers) + body
 
 
 def _one_line(name: str) -> str:
@@ -188,41 +203,50 @@ def _render(template: str, context: dict[str, Any]) -> str:
     return _environment(context["language"]).get_template(template).render(context)
 
 
-def _multipart(part: MIMEPart, subtype: str, parts: list[MIMEPart]) -> MIMEPart:
-    """Makes ``part`` a multipart of ``parts``.
+_BOUNDARY_SHAPE = "=_" + "0" * 32  # what every boundary looks like to the folding of its header
+_LINE_END = re.compile(r"\r\n|\r|\n")  # what the generator reads as a line's end
+
+
+def _multipart(subtype: str, parts: list[bytes]) -> bytes:
+    """A multipart of ``parts``, headers and body, as the generator writes it.
 
     The boundary starts with "=_", which quoted-printable never writes, and is random
-    otherwise: no 7bit text can guess it. (The generator's own search costs a regex compile.)
+    otherwise: no 7bit text can guess it.
     """
-    part["Content-Type"] = f'multipart/{subtype}; boundary="=_{secrets.token_hex(16)}"'
-    for child in parts:
-        part.attach(child)
-    return part
+    boundary = f"=_{secrets.token_hex(16)}".encode()
+    head = _part_head(("Content-Type", f'multipart/{subtype}; boundary="{_BOUNDARY_SHAPE}"'))
+    delimiter = b"\r\n--" + boundary + b"\r\n"
+    closing = b"\r\n--" + boundary + b"--\r\n"
+    return head.replace(_BOUNDARY_SHAPE.encode(), boundary) + delimiter[2:] + delimiter.join(parts) + closing
 
 
-def _text_part(subtype: str, text: str) -> MIMEPart:
-    part = MIMEPart(_POLICY)
-    part["Content-Type"] = _shared("Content-Type", f'text/{subtype}; charset="utf-8"')
-    _set_body(part, text)
-    return part
+@functools.cache
+def _part_head(*headers: tuple[str, str]) -> bytes:
+    """A part's headers, folded once, and the blank line after them."""
+    folded = (_POLICY.fold_binary(name, _POLICY.header_store_parse(name, value)[1]) for name, value in headers)
+    return b"".join(folded) + b"\r\n"
 
 
-def _calendar_part(ics: str, method: str) -> MIMEPart:
-    part = MIMEPart(_POLICY)
-    part["Content-Type"] = _shared("Content-Type", f'text/calendar; charset="utf-8"; method="{method}"')
-    part["Content-Disposition"] = _shared("Content-Disposition", 'attachment; filename="appointment.ics"')
-    _set_body(part, ics)
-    return part
+def _text_part(subtype: str, text: str) -> bytes:
+    return _body_part(("Content-Type", f'text/{subtype}; charset="utf-8"'), text=text)
 
 
-def _set_body(part: MIMEPart, text: str) -> None:
+def _calendar_part(ics: str, method: str) -> bytes:
+    return _body_part(
+        ("Content-Type", f'text/calendar; charset="utf-8"; method="{method}"'),
+        ("Content-Disposition", 'attachment; filename="appointment.ics"'),
+        text=ics,
+    )
+
+
+def _body_part(*headers: tuple[str, str], text: str) -> bytes:
     """7bit when the text allows it, else quoted-printable: the message stays 7-bit clean for any server."""
     if text.isascii() and max(map(len, text.splitlines()), default=0) <= _LONGEST_LINE:
-        part["Content-Transfer-Encoding"] = _shared("Content-Transfer-Encoding", "7bit")
-        part.set_payload(text)
+        encoding, body = "7bit", text
     else:
-        part["Content-Transfer-Encoding"] = _shared("Content-Transfer-Encoding", "quoted-printable")
-        part.set_payload(binascii.b2a_qp(text.encode(), istext=True).decode("ascii"))
+        encoding, body = "quoted-printable", binascii.b2a_qp(text.encode(), istext=True).decode("ascii")
+    head = _part_head(*headers, ("Content-Transfer-Encoding", encoding))
+    return head + _LINE_END.sub("\r\n", body).encode("ascii")
 
 
 def render_sms(delivery: Delivery) -> str:

@@ -25,7 +25,7 @@ from tornado.ioloop import PeriodicCallback
 
 from booking import deliveries, installation, online
 from booking.links import Links
-from db import Database, Row, tallies
+from db import Database, tallies
 from db.listener import Listener
 from jobqueue import claims
 from jobqueue.claims import ClaimedJob
@@ -148,8 +148,7 @@ class Worker:
             if self._stopping:
                 return
             jobs = await claims.claim_due(self.db, self.id, batch_size)
-            if jobs:
-                await self._start_batch(jobs)
+            self._start_batch(jobs)
             if len(jobs) < batch_size:
                 return
 
@@ -162,31 +161,24 @@ class Worker:
         self._unsettled -= count
         self._settled.set()
 
-    async def _start_batch(self, jobs: list[ClaimedJob]) -> None:
-        """Starts sending ``jobs`` without waiting for them; a batch that cannot be read goes back at once."""
+    def _start_batch(self, jobs: list[ClaimedJob]) -> None:
+        """Starts sending ``jobs`` without waiting for them."""
         self._unsettled += len(jobs)
-        try:
-            rows = await claims.start_attempts(self.db, self.id, jobs)
-        except Exception:
-            self._settle(len(jobs))
-            with _logged("put a batch back"):
-                await claims.release(self.db, self.id, [job.id for job in jobs])
-            raise
         loop = asyncio.get_running_loop()
         for job in jobs:
-            task = loop.create_task(self._deliver(job, rows.get(job.id)))
+            task = loop.create_task(self._deliver(job))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
 
-    async def _deliver(self, job: ClaimedJob, row: Row | None) -> None:
+    async def _deliver(self, job: ClaimedJob) -> None:
         outcome = None
         try:
             async with self._slots:
-                if self._stopping or row is None:
-                    return  # stop() puts it back; a vanished job has nothing to update
+                if self._stopping:
+                    return  # stop() puts it back
                 self._begun.add(job.id)
                 with _logged(f"attempt job {job.id}"):  # it stays claimed; the rescue frees it
-                    outcome = await self._attempt(Delivery.from_row(job, row, self._links))
+                    outcome = await self._attempt(Delivery.from_job(job, self._links))
         finally:
             if outcome is None:
                 self._settle(1)
@@ -250,7 +242,10 @@ class Worker:
         if until is not None:
             return held(job, until, f"quiet hours: it goes at {delivery.local(until)}")
         todo = [channel for channel in job.channels if channel not in job.channels_done]
-        results = await asyncio.gather(*(self._send(channel, delivery) for channel in todo))
+        if len(todo) == 1:  # the common case: no task per channel
+            results = [await self._send(todo[0], delivery)]
+        else:
+            results = await asyncio.gather(*(self._send(channel, delivery) for channel in todo))
         return decide(job, results, self.settings.retry_base_delay)
 
     async def _send(self, channel: str, delivery: Delivery) -> ChannelResult:
