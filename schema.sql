@@ -244,7 +244,7 @@ CREATE INDEX notification_jobs_salon_status
     ON notification_jobs (salon_id, status, created_at DESC, run_at DESC, id DESC);
 CREATE INDEX notification_jobs_salon_type
     ON notification_jobs (salon_id, type, created_at DESC, run_at DESC, id DESC);
-CREATE INDEX notification_jobs_salon_run_at ON notification_jobs (salon_id, run_at);
+CREATE INDEX notification_jobs_salon_run_at ON notification_jobs (salon_id, run_at, id);
 
 -- One row per channel per attempt: the history shown on a job's page.
 CREATE TABLE notification_attempts (
