@@ -70,31 +70,8 @@ class Finished(Protocol):
     def held_until(self) -> dt.datetime | None: ...  # nothing was tried: the attempt and its rows are taken back
 
 
-async def claim_due(db: Database, worker_id: str, limit: int) -> list[ClaimedJob]:
-    """Takes up to ``limit`` due jobs for ``worker_id``, salons taking turns, writes an attempt row ('started')
-    for each channel they still need and reads their facts: one statement, one round trip.
-
-    Each salon's oldest due job comes first, then each one's second, and so on,
-    so one salon's backlog delays another salon's due job by one batch at most,
-    and a batch is full whenever ``limit`` jobs are due. Several workers never
-    wait for each other nor take the same job: each row is locked FOR UPDATE
-    SKIP LOCKED, and a row another claim holds is passed over.
-
-    Every read is an ordered walk of ``notification_jobs_due_per_salon``
-    (salon_id, run_at, id): from one salon with due jobs to the next (a backlog
-    of any size is one step), then, for the ``limit`` salons whose oldest due
-    job is oldest, from each job to the salon's next one, ``limit`` deep. Each
-    step is a LIMIT 1 probe, whose plan no skew in the statistics can turn into
-    reading a whole backlog. MATERIALIZED pins the claimed ids; ``WHERE id IN
-    (subselect)`` may be re-run by the planner and claim more than LIMIT rows
-    (PostgreSQL bug #15715).
-
-    The 'started' rows mean no message can leave without a row saying so: ``finish`` writes its outcome
-    into that row, and if the worker dies first, ``rescue`` marks it 'unconfirmed' (it may have gone out).
-    """
-    rows = await db.fetch_prepared(
-        "salonbook_claim",
-        """WITH RECURSIVE due_salon AS (
+# The claim: see claim_due. Module-level so its plan can be checked (tests/test_worker_fairness.py).
+CLAIM = """WITH RECURSIVE due_salon AS (
                SELECT '00000000-0000-0000-0000-000000000000'::uuid AS salon_id,  -- before the first salon
                       NULL::timestamptz AS run_at
                UNION ALL
@@ -149,7 +126,34 @@ async def claim_due(db: Database, worker_id: str, limit: int) -> list[ClaimedJob
              LEFT JOIN appointments a ON a.id = j.appointment_id
              LEFT JOIN staff st ON st.id = a.staff_id
              LEFT JOIN services sv ON sv.id = a.service_id
-            ORDER BY c.rank, c.run_at, c.id""",
+            ORDER BY c.rank, c.run_at, c.id"""
+
+
+async def claim_due(db: Database, worker_id: str, limit: int) -> list[ClaimedJob]:
+    """Takes up to ``limit`` due jobs for ``worker_id``, salons taking turns, writes an attempt row ('started')
+    for each channel they still need and reads their facts: one statement, one round trip.
+
+    Each salon's oldest due job comes first, then each one's second, and so on,
+    so one salon's backlog delays another salon's due job by one batch at most,
+    and a batch is full whenever ``limit`` jobs are due. Several workers never
+    wait for each other nor take the same job: each row is locked FOR UPDATE
+    SKIP LOCKED, and a row another claim holds is passed over.
+
+    Every read is an ordered walk of ``notification_jobs_due_per_salon``
+    (salon_id, run_at, id): from one salon with due jobs to the next (a backlog
+    of any size is one step), then, for the ``limit`` salons whose oldest due
+    job is oldest, from each job to the salon's next one, ``limit`` deep. Each
+    step is a LIMIT 1 probe, whose plan no skew in the statistics can turn into
+    reading a whole backlog. MATERIALIZED pins the claimed ids; ``WHERE id IN
+    (subselect)`` may be re-run by the planner and claim more than LIMIT rows
+    (PostgreSQL bug #15715).
+
+    The 'started' rows mean no message can leave without a row saying so: ``finish`` writes its outcome
+    into that row, and if the worker dies first, ``rescue`` marks it 'unconfirmed' (it may have gone out).
+    """
+    rows = await db.fetch_prepared(
+        "salonbook_claim",
+        CLAIM,
         {"limit": limit, "worker": worker_id},
     )
     return [_claimed(row) for row in rows]
