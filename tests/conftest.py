@@ -93,9 +93,15 @@ def make_salon(db: Database):
 
 
 @pytest.fixture
-def app(db: Database) -> Salonbook:
+def web_settings(request: pytest.FixtureRequest) -> WebSettings:
+    """The web application's settings: a small body cap, or a test's own (``indirect`` parametrisation)."""
+    return getattr(request, "param", WebSettings(max_body_size=16 * 1024))
+
+
+@pytest.fixture
+def app(db: Database, web_settings: WebSettings) -> Salonbook:
     """The web application without a worker: jobs stay queued for the test to inspect."""
-    return Salonbook(db=db, cookie_secret="test-cookie-secret", settings=WebSettings(max_body_size=16 * 1024))
+    return Salonbook(db=db, cookie_secret="test-cookie-secret", settings=web_settings)
 
 
 @pytest.fixture

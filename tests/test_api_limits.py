@@ -9,14 +9,14 @@ import pytest
 
 from booking.services import MAX_SERVICES
 from booking.staff import MAX_STAFF
-from handlers.app import Salonbook, WebSettings
+from handlers.app import WebSettings
 from tests.api_fixtures import set_up_directory
 
 
 @pytest.fixture
-def app(db) -> Salonbook:
+def web_settings() -> WebSettings:
     """5 requests a second per token, 25 at once: enough for each test here, and a burst can exceed it."""
-    return Salonbook(db=db, cookie_secret="test-cookie-secret", settings=WebSettings(api_rate=5.0))
+    return WebSettings(api_rate=5.0)
 
 
 HOSTILE = [

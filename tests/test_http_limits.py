@@ -9,8 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from db import Database
-from handlers.app import Salonbook, WebSettings
+from handlers.app import WebSettings
 
 QUICK = WebSettings(body_timeout=0.5, idle_connection_timeout=0.5)
 DEADLINE = 10.0  # seconds a test waits for the server before it fails
@@ -18,12 +17,8 @@ DEADLINE = 10.0  # seconds a test waits for the server before it fails
 
 @pytest.fixture
 def web_settings(request: pytest.FixtureRequest) -> WebSettings:
+    """As conftest's, with the product's own body cap (its 413 names it) unless a test gives its own."""
     return getattr(request, "param", WebSettings())
-
-
-@pytest.fixture
-def app(db: Database, web_settings: WebSettings) -> Salonbook:
-    return Salonbook(db=db, cookie_secret="test-cookie-secret", settings=web_settings)
 
 
 @contextlib.asynccontextmanager

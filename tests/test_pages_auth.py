@@ -8,7 +8,6 @@ import urllib.parse
 import pytest
 import tornado.httpclient
 
-from db import Database
 from handlers.app import Salonbook, WebSettings
 from handlers.pages.base import safe_next
 
@@ -19,9 +18,9 @@ def xheaders(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.fixture
-def app(db: Database, xheaders: bool) -> Salonbook:
-    """As conftest's; with ``xheaders`` as server.py's --xheaders makes it."""
-    return Salonbook(db=db, cookie_secret="test-cookie-secret", settings=WebSettings(xheaders=xheaders))
+def web_settings(xheaders: bool) -> WebSettings:
+    """With ``xheaders`` as server.py's --xheaders makes it."""
+    return WebSettings(xheaders=xheaders)
 
 
 PAGES_BEHIND_LOGIN = (

@@ -17,12 +17,8 @@ from tests.page_fixtures import PageSession, add_receptionist
 
 @pytest.fixture
 def web_settings(request: pytest.FixtureRequest) -> WebSettings:
+    """As conftest's, with the product's defaults unless a test gives its own."""
     return getattr(request, "param", WebSettings())
-
-
-@pytest.fixture
-def app(db: Database, web_settings: WebSettings) -> Salonbook:
-    return Salonbook(db=db, cookie_secret="test-cookie-secret", settings=web_settings)
 
 
 class OwnServer:
