@@ -10,6 +10,7 @@ own, and drops it afterwards.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import uuid
 from collections.abc import Iterator
@@ -76,9 +77,13 @@ def db(io_loop: tornado.ioloop.IOLoop, database_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def make_salon(db: Database):
-    """Creates a salon with an owner and an API token: ``await make_salon(timezone=...)``."""
+    """Creates a salon with an owner and an API token: ``await make_salon(timezone=...)``.
 
-    async def make(**fields: str) -> NewSalon:
+    Without quiet hours unless ``quiet_hours=True`` (a new salon's own: 21:00 to 08:00), so a test's
+    reminders go whatever the hour it runs at; the quiet-hours tests set theirs.
+    """
+
+    async def make(*, quiet_hours: bool = False, **fields: str) -> NewSalon:
         tag = uuid.uuid4().hex[:8]
         values = {
             "name": f"Salon {tag}",
@@ -87,7 +92,11 @@ def make_salon(db: Database):
             "owner_password": "correct horse battery",
             "address": "1 High Street, Bath",
         } | fields
-        return await accounts.create_salon(db, **values)
+        new = await accounts.create_salon(db, **values)
+        if quiet_hours:
+            return new
+        await db.execute("UPDATE salons SET quiet_start = NULL, quiet_end = NULL WHERE id = %s", (new.salon.id,))
+        return dataclasses.replace(new, salon=dataclasses.replace(new.salon, quiet_hours=None))
 
     return make
 

@@ -8,7 +8,7 @@ from booking import accounts
 
 
 async def test_the_salon_is_read_and_changed_through_the_api(api, make_salon) -> None:
-    salon = await make_salon()
+    salon = await make_salon(quiet_hours=True)
     status, got = await api("GET", "/salon", salon.api_token)
     assert status == 200
     assert (got["country"], got["locale"], got["currency"]) == ("GB", "en-GB", "GBP")
@@ -56,7 +56,7 @@ async def test_a_us_salon_reads_local_phone_numbers_and_dollar_prices(api, logge
 
 
 async def test_the_owner_changes_the_salon_on_the_settings_page(logged_in, db) -> None:
-    session, salon = await logged_in()
+    session, salon = await logged_in(quiet_hours=True)
     page = (await session.get("/settings")).body.decode()
     assert 'value="GBP"' in page and 'id="quietHours.start" name="quietHours.start" type="time" value="21:00"' in page
     form = {
