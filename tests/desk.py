@@ -1,4 +1,4 @@
-"""A salon's front desk set up in the domain: two stylists, a service, a client, a day next week."""
+"""A salon's front desk set up in the domain: two stylists, a service, a client, the Tuesday after next."""
 
 from __future__ import annotations
 
@@ -22,7 +22,10 @@ class Desk:
 
 
 async def set_up_desk(db, salon) -> Desk:
-    """Two stylists working every day 09-17, a 45-minute cut, an opted-in client; a day next week."""
+    """Two stylists working every day 09-17, a 45-minute cut, an opted-in client; the Tuesday after next.
+
+    A fixed weekday (9 to 15 days ahead), so the day after it is always in the same week: a week strip
+    that starts on Monday shows both, whatever today is."""
     bea = await staff.create_staff(
         db, salon.id, StaffDetails(first_name="Bea", last_name="Cutter", working_hours=ALL_WEEK)
     )
@@ -35,7 +38,8 @@ async def set_up_desk(db, salon) -> Desk:
         salon.id,
         ClientDetails(first_name="Ann", last_name="Example", email="ann@example.com", opted_in_reminders=True),
     )
-    day = dt.datetime.now(salon.zone).date() + dt.timedelta(days=7)
+    today = dt.datetime.now(salon.zone).date()
+    day = today + dt.timedelta(days=7 - today.weekday() + 7 + 1)
     return Desk(bea, cy, cut, ann, day, salon.zone)
 
 

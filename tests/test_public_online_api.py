@@ -82,7 +82,7 @@ async def test_a_salon_that_does_not_book_online_has_no_public_api(make_salon, p
 
 
 async def test_services_and_free_times_within_the_notice_and_the_horizon(make_salon, db, public) -> None:
-    salon, desk = await open_salon(make_salon, db, max_days_ahead=10)
+    salon, desk = await open_salon(make_salon, db, max_days_ahead=16)  # the desk's day is 9 to 15 days ahead
     status, found, _ = await public("GET", salon.slug, "/services")
     assert status == 200 and found == [
         {"id": str(desk.service.id), "name": "Cut", "durationMinutes": 45, "priceCents": None}
@@ -95,9 +95,9 @@ async def test_services_and_free_times_within_the_notice_and_the_horizon(make_sa
     only_cy = f"/slots?serviceId={desk.service.id}&date={desk.day}&staffId={desk.other_staff.id}"
     assert {slot["staffName"] for slot in (await public("GET", salon.slug, only_cy))[1]["slots"]} == {"Cy Shears"}
 
-    beyond = desk.day + dt.timedelta(days=5)
-    assert (await public("GET", salon.slug, f"/slots?serviceId={desk.service.id}&date={beyond}"))[1] == {"slots": []}
     today = dt.datetime.now(salon.zone).date()
+    beyond = today + dt.timedelta(days=17)
+    assert (await public("GET", salon.slug, f"/slots?serviceId={desk.service.id}&date={beyond}"))[1] == {"slots": []}
     soonest = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=salon.online_booking.min_notice_minutes)
     for day in (today, today + dt.timedelta(days=1)):
         slots = (await public("GET", salon.slug, f"/slots?serviceId={desk.service.id}&date={day}"))[1]["slots"]
