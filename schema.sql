@@ -57,14 +57,17 @@ CREATE TABLE invitations (
 );
 CREATE INDEX invitations_salon ON invitations (salon_id, created_at DESC);
 
--- Only the SHA-256 of a token is kept: a leaked table grants nothing.
+-- Only the SHA-256 of a token is kept: a leaked table grants nothing. A token is its maker's: their
+-- password change or the owner's "log out everywhere" revokes it (0013).
 CREATE TABLE api_tokens (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     salon_id    uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
     token_hash  bytea NOT NULL UNIQUE,
     name        text NOT NULL DEFAULT '',
-    created_at  timestamptz NOT NULL DEFAULT now()
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    user_id     uuid REFERENCES users ON DELETE CASCADE
 );
+CREATE INDEX api_tokens_user ON api_tokens (user_id);
 
 -- One row per login, read with the user on every page: deleting it ends that login at once, in every
 -- process. The cookie carries a random token; only its SHA-256 is kept (migration 0004).
@@ -245,6 +248,17 @@ CREATE INDEX notification_jobs_salon_status
 CREATE INDEX notification_jobs_salon_type
     ON notification_jobs (salon_id, type, created_at DESC, run_at DESC, id DESC);
 CREATE INDEX notification_jobs_salon_run_at ON notification_jobs (salon_id, run_at, id);
+-- A secret made for one message (a booking code, an invitation's link) is the payload's "secret", forgotten
+-- the moment its job ends, whichever way (0013).
+CREATE FUNCTION forget_job_secret() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.payload := NEW.payload - 'secret';
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER notification_jobs_secret_forgotten BEFORE UPDATE OF status ON notification_jobs
+    FOR EACH ROW WHEN (NEW.status IN ('completed', 'failed', 'cancelled') AND NEW.payload ? 'secret')
+    EXECUTE FUNCTION forget_job_secret();
 
 -- One row per channel per attempt: the history shown on a job's page.
 CREATE TABLE notification_attempts (

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import aiopg
 import psycopg2.errors
 
 from booking import fields, locales, passwords, sessions
@@ -45,6 +46,9 @@ def check_timezone(value: str, field: str = "timezone") -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise Invalid(f"unknown timezone {value!r}; use an IANA name such as Europe/London", field) from None
     return value
+
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # what _slugify makes: anything else names no salon
 
 
 def _slugify(name: str) -> str:
@@ -120,8 +124,9 @@ async def create_salon(
             raise Conflict(f"{owner_email} already has an account", "owner_email") from None
         owner = User(**await cur.fetchone())
         await cur.execute(
-            "INSERT INTO api_tokens (salon_id, token_hash, name) VALUES (%s, %s, 'created with the salon')",
-            (salon.id, _token_hash(token)),
+            """INSERT INTO api_tokens (salon_id, user_id, token_hash, name)
+               VALUES (%s, %s, %s, 'created with the salon')""",
+            (salon.id, owner.id, _token_hash(token)),
         )
     return NewSalon(salon=salon, owner=owner, api_token=token)
 
@@ -204,7 +209,9 @@ async def get_salon(db: Database, salon_id: uuid.UUID) -> Salon:
 
 
 async def salon_by_slug(db: Database, slug: str) -> Salon | None:
-    """The salon whose public pages live under ``slug`` (/book/{slug})."""
+    """The salon whose public pages live under ``slug`` (/book/{slug}); None for a slug no salon can have."""
+    if not SLUG.fullmatch(slug):
+        return None
     row = await db.fetch_one(
         """SELECT id, slug, name, address, timezone, email, phone, country, locale, currency,
                   quiet_start, quiet_end, cancel_cutoff_minutes, reschedule_cutoff_minutes,
@@ -227,12 +234,12 @@ async def salon_for_token(db: Database, token: str) -> Salon | None:
     return Salon.from_row(row) if row else None
 
 
-async def create_api_token(db: Database, salon_id: uuid.UUID, name: str) -> str:
-    """A new token for the salon's scripts; the caller shows it once."""
+async def create_api_token(db: Database, maker: User, name: str) -> str:
+    """A new token for the salon's scripts, its maker's (their password change revokes it); shown once."""
     token = secrets.token_urlsafe(32)
     await db.execute(
-        "INSERT INTO api_tokens (salon_id, token_hash, name) VALUES (%s, %s, %s)",
-        (salon_id, _token_hash(token), fields.text(name, "name")),
+        "INSERT INTO api_tokens (salon_id, user_id, token_hash, name) VALUES (%s, %s, %s, %s)",
+        (maker.salon_id, maker.id, _token_hash(token), fields.text(name, "name")),
     )
     return token
 
@@ -254,6 +261,32 @@ async def revoke_api_token(db: Database, salon_id: uuid.UUID, token_id: uuid.UUI
         if cur.rowcount == 0:
             raise NotFound("no such API token", "token_id")
         await cur.execute("NOTIFY salonbook_tokens")
+
+
+async def _revoke_tokens(
+    cur: aiopg.Cursor, *, user_id: uuid.UUID | None = None, salon_id: uuid.UUID | None = None
+) -> int:
+    """Inside the caller's transaction: the tokens a user made (or all of a salon's) stop working, in every
+    process once it commits. Returns how many."""
+    await cur.execute("DELETE FROM api_tokens WHERE user_id = %s OR salon_id = %s", (user_id, salon_id))
+    revoked: int = cur.rowcount
+    if revoked:
+        await cur.execute("NOTIFY salonbook_tokens")
+    return revoked
+
+
+@dataclass(frozen=True)
+class Ended:
+    """What a password change or "log out everywhere" ended."""
+
+    sessions: int
+    tokens: int
+
+
+async def log_out_everywhere(db: Database, salon_id: uuid.UUID) -> Ended:
+    """The owner's "log out everywhere": every login of every user of the salon, and every API token, end."""
+    async with db.transaction() as cur:
+        return Ended(await sessions.end_all(cur, salon_id), await _revoke_tokens(cur, salon_id=salon_id))
 
 
 # --- users -------------------------------------------------------------------
@@ -282,12 +315,12 @@ async def authenticate(db: Database, email: str, password: str) -> User | None:
 
 async def change_password(
     db: Database, user_id: uuid.UUID, current_password: str, new_password: str, *, keep_session: uuid.UUID | None
-) -> int:
+) -> Ended:
     """A new password for the user, once the current one is checked; every other session of theirs ends.
 
-    ``keep_session`` is the session the change was made in. Returns how many
-    sessions ended. The current password is checked first, so any error but
-    one about ``current_password`` means it was right.
+    ``keep_session`` is the session the change was made in; the API tokens the
+    user made are revoked too. The current password is checked first, so any
+    error but one about ``current_password`` means it was right.
     """
     row = await db.fetch_one("SELECT password_hash FROM users WHERE id = %s", (user_id,))
     if row is None or not await passwords.check_password(current_password, row["password_hash"]):
@@ -302,7 +335,7 @@ async def change_password(
         )
         if cur.rowcount == 0:
             raise Conflict("the password was changed elsewhere meanwhile; log in again with the new one")
-        return await sessions.end_others(cur, user_id, keep_session)
+        return Ended(await sessions.end_others(cur, user_id, keep_session), await _revoke_tokens(cur, user_id=user_id))
 
 
 class TokenCache:

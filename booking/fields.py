@@ -21,6 +21,7 @@ from booking.errors import Field, Invalid
 
 MAX_TEXT = 200
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_CODE = re.compile(r"[0-9]{6}")
 _CENT = decimal.Decimal("0.01")
 _LARGEST_AMOUNT = 10**12  # beyond any price, and small enough to quantize exactly
 # Dates and times a salon can mean; beyond them Python's and PostgreSQL's arithmetic runs out.
@@ -83,6 +84,13 @@ def phone(value: str | None, field: Field, region: str) -> str | None:
     if number is None or not phonenumbers.is_possible_number(number):
         raise Invalid(f"{value!r} is not a phone number; write it like +44 1225 123456", field)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def code(value: str) -> str | None:
+    """The six digits of a code we sent, as typed (spaces around and between ignored); None when what was
+    typed cannot be one (a wrong code, whatever its characters)."""
+    digits = "".join(value.split())
+    return digits if _CODE.fullmatch(digits) else None
 
 
 def identifier(value: str, field: Field) -> uuid.UUID:

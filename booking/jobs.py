@@ -105,6 +105,8 @@ class Job:
         if self.status not in ("failed", "cancelled"):
             return f"a {self.status} notification cannot be sent again"
         kind = TYPES[self.type]
+        if kind.one_time:
+            return f"its {kind.one_time} was forgotten when it ended: {kind.one_time_again}"
         if not kind.checked_at_send or self.appointment_id is None:
             return None
         if self.appointment_status is None:
@@ -203,8 +205,8 @@ async def _select(
     """The salon's jobs that pass every filter given, newest first (the jobs of one booking: last due first)."""
     rows = await _fetch_all(
         db,
-        """SELECT j.id, j.salon_id, j.client_id, j.appointment_id, j.type, j.payload, j.channels,
-                  j.channels_done, j.status, j.attempts, j.max_attempts, j.error, j.run_at,
+        """SELECT j.id, j.salon_id, j.client_id, j.appointment_id, j.type, j.payload - %(one_time)s AS payload,
+                  j.channels, j.channels_done, j.status, j.attempts, j.max_attempts, j.error, j.run_at,
                   j.locked_by, j.locked_at, j.created_at, j.updated_at, j.processed_at,
                   coalesce(c.first_name, j.payload->>'email', j.payload->>'phone', '') AS client_first_name,
                   coalesce(c.last_name, '') AS client_last_name,
@@ -238,6 +240,7 @@ async def _select(
             ORDER BY j.created_at DESC, j.run_at DESC, j.id DESC
             LIMIT %(limit)s""",
         {
+            "one_time": queue.ONE_TIME,  # never read outside the worker
             "salon": salon_id,
             "job": job_id,
             "status": status,

@@ -30,6 +30,10 @@ class NoticeType:
     ics_method: str | None = None  # the .ics invitation's METHOD, or None for no invitation
     # Gives the client their link to confirm, move or cancel (booking.links): a booked appointment's notices.
     manage_link: bool = False
+    # What the message carries that is kept only until the job ends (jobqueue.queue.ONE_TIME), in the desk's
+    # words, and how to get a new one: such a job cannot be sent again.
+    one_time: str | None = None
+    one_time_again: str = ""
 
     @property
     def is_reminder(self) -> bool:
@@ -83,13 +87,15 @@ RESCHEDULED = NoticeType(
     manage_link=True,
 )
 
-# To a future colleague, not a client: the payload says to whom ("email") and where to accept ("link").
+# To a future colleague, not a client: the payload says to whom ("email") and where to accept (its secret "link").
 TEAM_INVITE = NoticeType(
     "team_invite",
     label="Team invitation",
     subject=N_("{salon} invites you to its front desk on Salonbook"),
     about_booking=False,
     checked_at_send=False,
+    one_time="invitation link",
+    one_time_again="withdraw the invitation and invite them again",
 )
 
 # To the salon's own email when a client cancels, moves or confirms: the payload says what and who.
@@ -107,6 +113,8 @@ BOOKING_CODE = NoticeType(
     subject=N_("Your booking code for {salon}"),
     about_booking=False,
     checked_at_send=False,
+    one_time="code",
+    one_time_again="the client asks for a new one by booking again",
 )
 
 # The front desk's answer to a client's text, by text to the number that wrote: the payload says to whom

@@ -15,7 +15,7 @@ from booking.notice_types import (
     SALON_NOTICE,
     TEXT_REPLY,
 )
-from jobqueue.queue import NewJob
+from jobqueue.queue import ONE_TIME, NewJob
 
 
 def channels_for(client: Client) -> tuple[str, ...]:
@@ -139,7 +139,7 @@ def for_code(
 ) -> NewJob:
     """The code that proves an online booking's address is the client's: by email when given, else by text."""
     channel, address = ("email", email) if email else ("sms", phone)
-    payload = {"email" if email else "phone": address, "name": first_name, "code": code, "minutes": minutes}
+    payload = {"email" if email else "phone": address, "name": first_name, "minutes": minutes, ONE_TIME: {"code": code}}
     return NewJob(BOOKING_CODE.name, (channel,), now - CODE_AHEAD, payload)
 
 

@@ -186,7 +186,7 @@ async def verify(db: Database, salon: Salon, hold_id: uuid.UUID, code: str) -> A
         found: Row | None = await cur.fetchone()
         if found is None:
             raise Conflict("this booking is no longer held; choose a time again")
-        refusal = await _refusal(cur, found, code.strip())
+        refusal = await _refusal(cur, found, fields.code(code))
         if refusal is None:
             details = ClientDetails(
                 found["first_name"], found["last_name"], found["email"], found["phone"], found["opted_in_reminders"]
@@ -198,12 +198,13 @@ async def verify(db: Database, salon: Salon, hold_id: uuid.UUID, code: str) -> A
     raise refusal  # after the commit: the count of wrong codes, or the released time, must stay
 
 
-async def _refusal(cur: aiopg.Cursor, found: Row, code: str) -> BookingError | None:
-    """Why this code does not book the hold (what that changed is written), or None when it does."""
+async def _refusal(cur: aiopg.Cursor, found: Row, code: str | None) -> BookingError | None:
+    """Why this code (None: not even the shape of one) does not book the hold (what that changed is written),
+    or None when it does."""
     if found["lapsed"]:
         await _end(cur, found, "expired")
         return Conflict("the time to type the code ran out; choose a time again")
-    if hmac.compare_digest(bytes(found["code_hash"]), _code_hash(found["id"], code)):
+    if code is not None and hmac.compare_digest(bytes(found["code_hash"]), _code_hash(found["id"], code)):
         return None
     left = WRONG_CODES - found["wrong_codes"] - 1
     if left == 0:

@@ -111,11 +111,11 @@ async def end_others(cur: aiopg.Cursor, user_id: uuid.UUID, keep: uuid.UUID | No
     return ended
 
 
-async def end_all(db: Database, salon_id: uuid.UUID) -> int:
-    """The owner's "log out everywhere": every session of every user of the salon is over."""
-    return await db.execute(
-        "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE salon_id = %s)", (salon_id,)
-    )
+async def end_all(cur: aiopg.Cursor, salon_id: uuid.UUID) -> int:
+    """Inside the caller's transaction: every session of every user of the salon is over. Returns how many."""
+    await cur.execute("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE salon_id = %s)", (salon_id,))
+    ended: int = cur.rowcount
+    return ended
 
 
 async def of_salon(db: Database, salon_id: uuid.UUID) -> list[Session]:

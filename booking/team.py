@@ -66,15 +66,21 @@ async def of_salon(db: Database, salon_id: uuid.UUID) -> Team:
 
 
 async def invite(db: Database, salon: Salon, inviter: User, email: str, public_url: str) -> Invitation:
-    """Invites ``email`` as a receptionist: the invitation, and the email that carries its link, in one go."""
+    """Invites ``email`` as a receptionist: the invitation, and the email that carries its link, in one go.
+
+    Whether the address has an account in another salon changes nothing here (the owner must not learn it):
+    the invitation goes, and only its holder is told, on accepting, that the address is taken.
+    """
     address = fields.email(email, "email")
     if address is None:
         raise Invalid("{field} is required", "email")
     token = secrets.token_urlsafe(32)
     async with db.transaction() as cur:
-        await cur.execute("SELECT 1 AS taken FROM users WHERE lower(email) = lower(%s)", (address,))
+        await cur.execute(
+            "SELECT 1 AS member FROM users WHERE lower(email) = lower(%s) AND salon_id = %s", (address, salon.id)
+        )
         if await cur.fetchone():
-            raise Conflict(f"{address} already has an account", "email")
+            raise Conflict(f"{address} is already in your team", "email")
         await cur.execute(
             """INSERT INTO invitations (salon_id, email, token_hash, invited_by, expires_at)
                VALUES (%s, %s, %s, %s, now() + %s * interval '1 day')
@@ -87,7 +93,7 @@ async def invite(db: Database, salon: Salon, inviter: User, email: str, public_u
             TEAM_INVITE.name,
             ("email",),
             dt.datetime.now(dt.UTC),
-            {"email": address, "link": link, "invited_by": inviter.email},
+            {"email": address, "invited_by": inviter.email, queue.ONE_TIME: {"link": link}},
         )
         await queue.enqueue(cur, salon_id=salon.id, client_id=None, appointment_id=None, jobs=[notice])
     return Invitation(**row)
@@ -130,7 +136,10 @@ async def accept(db: Database, token: str, password: str) -> User:
             )
             row: Row = await cur.fetchone()
     except psycopg2.errors.UniqueViolation:
-        raise Conflict("that email already has an account; log in instead") from None
+        raise Conflict(
+            "this email already has a Salonbook account (here or at another salon): log in with it, or ask "
+            "for an invitation to another address"
+        ) from None
     return User(**row)
 
 

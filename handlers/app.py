@@ -23,6 +23,7 @@ from handlers import api_public as public
 from handlers import sms
 from handlers.api import ApiHandler
 from handlers.api_salon import SalonApi
+from handlers.base import StaticFiles
 from handlers.body_limit import BodyLimit
 from handlers.health import HealthHandler, Metrics, MetricsHandler
 from handlers.limits import RateLimiter
@@ -142,6 +143,7 @@ class Salonbook(tornado.web.Application):
             xsrf_cookies=True,
             login_url="/login",
             static_path=str(ROOT / "static"),
+            static_handler_class=StaticFiles,
             debug=debug,
         )
 

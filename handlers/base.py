@@ -71,6 +71,17 @@ def status_for(exception: BaseException | None, default: int) -> int:
     return default
 
 
+def set_safe_headers(handler: tornado.web.RequestHandler) -> None:
+    """On every answer: no Server header naming the software and its version; no content-type sniffing."""
+    handler.clear_header("Server")
+    handler.set_header("X-Content-Type-Options", "nosniff")
+
+
+class StaticFiles(tornado.web.StaticFileHandler):
+    def set_default_headers(self) -> None:
+        set_safe_headers(self)
+
+
 class BaseHandler(tornado.web.RequestHandler):
     application: Salonbook
 
@@ -90,9 +101,14 @@ class BaseHandler(tornado.web.RequestHandler):
         if self.application.worker is not None:
             self.application.worker.wake()
 
+    def set_default_headers(self) -> None:
+        set_safe_headers(self)
+
     def send_json(self, value: Any, status: int = 200) -> None:
+        """Every JSON answer: an account's data, never to be kept by a cache on the way or in the browser."""
         self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.set_header("Cache-Control", "no-store")
         self.finish(json.dumps(value))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:

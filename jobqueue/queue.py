@@ -38,9 +38,15 @@ def configure(settings: QueueSettings) -> None:
     _settings = settings
 
 
+# The payload's key for what only the message itself may carry (a booking code, an invitation's link): a
+# trigger forgets it when the job ends, whichever way (migration 0013), and no reader outside the worker
+# selects it.
+ONE_TIME = "secret"
+
+
 @dataclass(frozen=True)
 class NewJob:
-    """A notification the domain wants sent, not yet stored."""
+    """A notification the domain wants sent, not yet stored; ``payload[ONE_TIME]`` is forgotten once it ends."""
 
     type: str
     channels: tuple[str, ...]

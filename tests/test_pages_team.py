@@ -26,7 +26,7 @@ async def test_a_receptionist_is_invited_joins_once_and_can_be_removed(
     invited = await owner.post("/team", {"email": "desk@salon.example"})
     assert (invited.code, invited.headers["Location"]) == (303, "/team")
     assert "desk@salon.example" in (await owner.get("/team")).body.decode()
-    assert (await owner.post("/team", {"email": salon.owner.email})).code == 400, "an existing account"
+    assert (await owner.post("/team", {"email": salon.owner.email})).code == 400, "already in the team"
 
     await start_worker(smtp=smtp_server)
     [mail] = await smtp_server.wait_for(1)
@@ -61,7 +61,29 @@ async def test_an_invitation_can_be_withdrawn(logged_in, pages, db) -> None:
     assert (await owner.post(f"/team/invitations/{invitation['id']}/withdraw", {})).code == 303
     assert "late@salon.example" not in (await owner.get("/team")).body.decode()
     job = await db.fetch_row(
-        "SELECT payload->>'link' AS link FROM notification_jobs WHERE payload->>'email' = 'late@salon.example'"
+        """SELECT payload->'secret'->>'link' AS link FROM notification_jobs
+            WHERE payload->>'email' = 'late@salon.example'"""
     )
     path = job["link"].removeprefix("https://desk.salon.example")
     assert (await pages().get(path)).code == 404, "a withdrawn invitation's link is dead"
+
+
+async def test_inviting_someone_with_an_account_elsewhere_answers_as_for_anyone(
+    logged_in, make_salon, pages, smtp_server: SmtpServer, start_worker
+) -> None:
+    """The owner learns nothing of other salons' accounts; only the invitation's holder is told, on accepting."""
+    owner, _ = await logged_in()
+    elsewhere = (await make_salon()).owner.email
+    answers = [await owner.post("/team", {"email": email}) for email in ("nobody@salon.example", elsewhere)]
+    assert [(a.code, a.headers["Location"]) for a in answers] == [(303, "/team")] * 2
+    team_page = (await owner.get("/team")).body.decode()
+    assert "nobody@salon.example" in team_page and elsewhere in team_page, "both are invited alike"
+
+    await start_worker(smtp=smtp_server)
+    mails = {mail["To"]: mail for mail in await smtp_server.wait_for(2)}
+    link = re.search(
+        r"https://desk\.salon\.example(/invite/[\w-]+)", mails[elsewhere].get_body(("plain",)).get_content()
+    )
+    assert link
+    refused = await pages().post(link[1], {"password": "long enough", "repeated": "long enough"})
+    assert refused.code == 400 and b"already has a Salonbook account" in refused.body, "the form, with why"

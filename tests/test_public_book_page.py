@@ -73,7 +73,7 @@ async def test_a_client_books_with_the_code_and_lands_on_their_appointment(make_
     job = await db.fetch_row(
         "SELECT payload FROM notification_jobs WHERE type = 'booking_code' AND salon_id = %s", (salon.id,)
     )
-    code = job["payload"]["code"]
+    code = job["payload"]["secret"]["code"]
 
     wrong = await client.post(code_page, {"code": "000000" if code != "000000" else "111111"})
     assert wrong.code == 400 and b"You can try 4 more times" in wrong.body

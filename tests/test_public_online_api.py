@@ -171,7 +171,8 @@ async def test_the_fifth_wrong_code_frees_the_time(make_salon, db, public) -> No
     salon, desk = await open_salon(make_salon, db)
     _, held, _ = await public("POST", salon.slug, "/bookings", asking(desk, at(desk, 12)))
     code = await db.fetch_row(
-        "SELECT payload->>'code' AS code FROM notification_jobs WHERE type = 'booking_code' AND salon_id = %s",
+        """SELECT payload->'secret'->>'code' AS code FROM notification_jobs
+            WHERE type = 'booking_code' AND salon_id = %s""",
         (salon.id,),
     )
     wrong = "000000" if code["code"] != "000000" else "111111"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from booking import accounts, appointments, clients, inbound, services, staff
+from booking import appointments, clients, inbound, services, staff
 from booking.models import ClientDetails, Salon, ServiceDetails, StaffDetails
 from db import Database
 from handlers.app import Salonbook
@@ -110,11 +110,13 @@ class Booked:
     ann: uuid.UUID  # the client who has it
     appointment: uuid.UUID  # her next appointment
     later: uuid.UUID  # and the one after
+    api_token: str
 
 
 async def ann_with_two_appointments(db: Database, make_salon, phone: str = "") -> Booked:
     phone = phone or a_number()
-    salon = (await make_salon(phone="+44 1225 123456")).salon
+    made = await make_salon(phone="+44 1225 123456")
+    salon = made.salon
     bea = await staff.create_staff(db, salon.id, StaffDetails("Bea"))
     cut = await services.create_service(db, salon.id, ServiceDetails("Cut", 45))
     ann = await clients.create_client(db, salon.id, ClientDetails("Ann", "Lee", "ann@example.com", phone, True))
@@ -123,7 +125,7 @@ async def ann_with_two_appointments(db: Database, make_salon, phone: str = "") -
         await appointments.book(db, salon, client_id=ann.id, staff_id=bea.id, service_id=cut.id, start_time=start)
         for start in (soon, soon + dt.timedelta(days=7))
     ]
-    return Booked(salon, phone, ann.id, booked[0].id, booked[1].id)
+    return Booked(salon, phone, ann.id, booked[0].id, booked[1].id, made.api_token)
 
 
 def twiml_message(body: bytes) -> str | None:
@@ -174,12 +176,8 @@ async def test_stop_cancels_text_only_notifications_and_later_ones_go_by_email(
         "SELECT channels FROM notification_jobs WHERE appointment_id = %s AND status = 'pending'", (booked.later,)
     )
     assert new and all(job["channels"] == ["email"] for job in new), "no texts to a number that said STOP"
-    status, body = await api("GET", f"/clients/{booked.ann}", await _token(db, salon))
+    status, body = await api("GET", f"/clients/{booked.ann}", booked.api_token)
     assert status == 200 and body["smsOptOut"] is True
-
-
-async def _token(db: Database, salon: Salon) -> str:
-    return await accounts.create_api_token(db, salon.id, "test")
 
 
 @pytest.mark.parametrize("word", ["START", "unstop", "Start!"])
@@ -210,7 +208,7 @@ async def test_a_confirmation_confirms_the_next_appointment_only(inbound_url, db
     assert (
         reply and reply.startswith(f"{booked.salon.name}: thank you, your appointment on ") and "is confirmed" in reply
     )
-    token = await _token(db, booked.salon)
+    token = booked.api_token
     _, next_one = await api("GET", f"/appointments/{booked.appointment}", token)
     _, later = await api("GET", f"/appointments/{booked.later}", token)
     assert next_one["clientConfirmedAt"] is not None and later["clientConfirmedAt"] is None

@@ -16,6 +16,7 @@ from booking import links, notifications
 from booking.links import Links
 from booking.notice_types import BOOKING_CODE, CANCELLATION, SALON_NOTICE, TEAM_INVITE, TEXT_REPLY, TYPES
 from jobqueue.claims import ClaimedJob
+from jobqueue.queue import ONE_TIME
 from tests.worker_fixtures import LATER, claimed_job, delivery_for
 from worker import messages
 from worker.messages import message_id, render_email, render_sms
@@ -66,7 +67,7 @@ def payload_of(kind: str, job: ClaimedJob) -> dict[str, object]:
     """The payload a notice not about a client's appointment is queued with, made as the domain makes it."""
     start = dt.datetime.fromisoformat(job.payload["startTime"])
     if kind == TEAM_INVITE.name:
-        return {"email": "new@example.com", "link": "https://x/i/1", "invited_by": "A"}
+        return {"email": "new@example.com", "invited_by": "A", ONE_TIME: {"link": "https://x/i/1"}}
     if kind == SALON_NOTICE.name:
         notice = notifications.for_salon(
             "desk@hair.example", "moved", uuid.uuid4(), "Ann Example", start, LATER, start - dt.timedelta(hours=1)

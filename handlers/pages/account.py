@@ -1,4 +1,5 @@
-"""Your own account, for any logged-in user: change the password, which ends your other sessions."""
+"""Your own account, for any logged-in user: change the password, which ends your other sessions and
+revokes the API tokens you made."""
 
 from __future__ import annotations
 
@@ -39,5 +40,6 @@ class AccountPage(SalonPage):
             self.render_form_error("account.html", error, NOTHING_TYPED, changed=None)
             return
         self.password_checked(email, right=True)
+        self.application.tokens.forget()  # the tokens revoked: here at once; other processes on the NOTIFY
         await self.log_in(self.current_user)  # and this browser's session gets a new token too
         self.render_page("account.html", form=NOTHING_TYPED, errors={}, changed=ended)

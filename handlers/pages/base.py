@@ -111,8 +111,8 @@ class HtmlPage(BaseHandler):
     """Any HTML page, the front desk's or a client's: its headers, cookies and forms."""
 
     def set_default_headers(self) -> None:
+        super().set_default_headers()
         self.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Referrer-Policy", "same-origin")
         self.set_header("Cache-Control", "no-store")
 

@@ -33,10 +33,11 @@ def is_slot(value: str) -> bool:
 
 
 def parse_slot(value: str) -> tuple[uuid.UUID, dt.datetime]:
+    """A free time's value (``slot_value``) read back with the API's own parsers, date bounds included."""
     staff_id, _, start = value.partition("@")
     try:
-        return uuid.UUID(staff_id), dt.datetime.fromisoformat(start)
-    except ValueError:
+        return fields.identifier(staff_id, "staff_id"), fields.instant(start, "start_time")
+    except Invalid:
         raise Invalid("choose one of the free times", "start_time") from None
 
 

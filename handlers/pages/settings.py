@@ -145,9 +145,11 @@ class NewestBackup(OwnerPage):
 
 
 class EndAllSessions(OwnerPage):
-    """ "Log out everywhere": every session of every user of the salon ends, the owner's own too."""
+    """ "Log out everywhere": every session of every user of the salon ends, the owner's own too, and every
+    API token is revoked."""
 
     async def post(self) -> None:
-        await sessions.end_all(self.db, self.salon.id)
+        await accounts.log_out_everywhere(self.db, self.salon.id)
+        self.application.tokens.forget()  # here at once; other processes on the NOTIFY
         self.forget_session()
         self.redirect("/login", status=303)

@@ -14,7 +14,7 @@ class TokensPage(OwnerPage):
     async def post(self) -> None:
         form = self.read_form(("name",))
         try:
-            token = await accounts.create_api_token(self.db, self.salon.id, form["name"])
+            token = await accounts.create_api_token(self.db, self.current_user, form["name"])
         except Invalid as error:
             await self.show(form=form, errors=form_errors(error, form), status=400)
             return
