@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import config
+import logs
 from booking import accounts, installation
 from booking.errors import BookingError
 from config import options
@@ -248,6 +249,7 @@ def main(argv: list[str]) -> int:
     except config.Error as exc:
         print(f"{argv[0]}: {exc}", file=sys.stderr)
         return 2
+    logs.keep_private()
     if not rest:
         return asyncio.run(serve())
     command, arity = COMMANDS.get(rest[0], (None, -1))

@@ -84,6 +84,7 @@ class StaticFiles(tornado.web.StaticFileHandler):
 
 class BaseHandler(tornado.web.RequestHandler):
     application: Salonbook
+    token_in_path = False  # a client's link: its token never reaches the log
 
     @property
     def db(self) -> Database:
@@ -152,7 +153,18 @@ class BaseHandler(tornado.web.RequestHandler):
         if isinstance(value, UNCHECKED_INPUT):
             log.warning("%s: input no check caught: %r", self._request_summary(), value)
             return
-        super().log_exception(typ, value, tb)
+        if isinstance(value, tornado.web.HTTPError):
+            super().log_exception(typ, value, tb)
+            return
+        log.error("uncaught exception in %s", self._request_summary(), exc_info=value)
+
+    def _request_summary(self) -> str:
+        """The request as the log writes it: its path without the query (a search may be an email address),
+        and without the token of a client's link."""
+        path = self.request.path
+        if self.token_in_path:
+            path = "/".join("…" if part and part in self.path_args else part for part in path.split("/"))
+        return f"{self.request.method} {path} ({self.request.remote_ip})"
 
 
 def _code_for(status: int) -> str:

@@ -79,7 +79,7 @@ class InboundSms(ProviderWebhook):
         message_sid = self.optional_field("MessageSid", _MESSAGE_SID)
         text = inbound.IncomingText(sender, self.get_body_argument("Body", ""), message_sid)
         received = await inbound.receive(self.db, text)
-        log.info("text %s from %s: %s", received.id, sender, received.action)
+        log.info("text %s: %s", received.id, received.action)
         message = f"<Message>{html.escape(received.reply, quote=False)}</Message>" if received.reply else ""
         self.set_header("Content-Type", "text/xml; charset=UTF-8")
         self.finish(f'<?xml version="1.0" encoding="UTF-8"?><Response>{message}</Response>')

@@ -41,7 +41,10 @@ RELEASED = {
     "0008_fair_claims.sql": "45a4a22d5f4be2e5ac876e32f08c8539f3ad4c542af848aa26cb63a853ab4616",
     "0009_clients_act.sql": "bfe0d5c286d4bf058c31f8306f66948d17d52fb11495c36375021e4625effcce",
     "0010_two_way_sms.sql": "e6974b0f9dc5f4b7166d91d05a5527668d66226dcbaf79cb3c29596ca55aa189",
+    "0011_chain_size.sql": "1cb55abd066fd5f69e99266aee243bc88c61b88a77ac53653f3c29ab24480c38",
+    "0012_status_tallies.sql": "da9ca2c0370d33592932ae86dce79813c6787da346eb8b972254e2ab8376491e",
 }
+SECOND_RELEASE = 12  # the schema version of the last release: every migration since is tested on its rows
 LATEST = len(migrations.known())
 # by migrations after the first release
 TABLES_ADDED_SINCE = {"sessions", "invitations", "holds", "sms_opt_outs", "sms_deliveries", "inbound_texts"}
@@ -102,6 +105,45 @@ INSERT INTO outbox_messages (salon_id, channel, sender, recipients, subject, mes
      'Your booking', '<10b00000-0000-4000-8000-000000000003.email@example.com>', 'Subject: Your booking');
 INSERT INTO secrets (name, value) VALUES ('cookie_secret', 'the first release''s cookie secret');
 """
+
+
+# What the second release stored that later migrations change: a code and an invitation's link at the top of
+# their jobs' payloads (kept after sending), and an API token that belongs to no user.
+SECOND_RELEASE_ROWS = """
+INSERT INTO salons (id, slug, name, timezone, country, locale, currency) VALUES
+    ('5a10a000-0000-4000-8000-000000000002', 'cuts-in-ny', 'Cuts in NY', 'America/New_York', 'US', 'en-US', 'USD');
+INSERT INTO users (id, salon_id, email, password_hash, role) VALUES
+    ('05e20000-0000-4000-8000-000000000003', '5a10a000-0000-4000-8000-000000000002', 'owner@cuts.example',
+     'scrypt$...', 'owner');
+INSERT INTO api_tokens (salon_id, token_hash, name) VALUES
+    ('5a10a000-0000-4000-8000-000000000002', '\\x00', 'website');
+INSERT INTO notification_jobs (id, salon_id, type, payload, channels, status) VALUES
+    ('10b00000-0000-4000-8000-000000000011', '5a10a000-0000-4000-8000-000000000002', 'booking_code',
+     '{"email": "dee@example.com", "name": "Dee", "code": "123456", "minutes": 15}', '{email}', 'pending'),
+    ('10b00000-0000-4000-8000-000000000012', '5a10a000-0000-4000-8000-000000000002', 'team_invite',
+     '{"email": "desk@cuts.example", "link": "https://x/invite/t", "invited_by": "owner@cuts.example"}',
+     '{email}', 'completed');
+"""
+
+
+@pytest.fixture
+def second_release_url(postgres_url: str) -> Iterator[str]:
+    """A database as the second release left it (schema version 12), with its rows."""
+    with scratch.database(postgres_url, "salonbook_second_release") as url:
+        asyncio.run(upgrade_to(url, SECOND_RELEASE))
+        conn = psycopg2.connect(url)
+        with conn, conn.cursor() as cur:
+            cur.execute(SECOND_RELEASE_ROWS)
+        conn.close()
+        yield url
+
+
+async def upgrade_to(url: str, version: int) -> None:
+    db = await Database.connect(url, maxsize=1)
+    try:
+        await migrations.upgrade(db, migrations.known()[:version])
+    finally:
+        await db.close()
 
 
 def first_release_database(url: str) -> None:
@@ -324,3 +366,16 @@ async def test_a_database_with_only_some_salonbook_tables_is_refused(empty_datab
             await migrations.upgrade(db)
     finally:
         await db.close()
+
+
+async def test_a_second_release_database_upgrades_and_its_codes_and_tokens_are_kept_safe(
+    second_release_url: str,
+) -> None:
+    assert await upgrade(second_release_url) == (SECOND_RELEASE, LATEST)
+    rows = table_rows(second_release_url)
+    jobs = {row["type"]: row["payload"] for row in rows["notification_jobs"]}
+    code = {"email": "dee@example.com", "name": "Dee", "minutes": 15, "secret": {"code": "123456"}}
+    assert jobs["booking_code"] == code, "a code waiting to go is kept, as a secret"
+    assert jobs["team_invite"] == {"email": "desk@cuts.example", "invited_by": "owner@cuts.example"}, "sent: gone"
+    [token] = rows["api_tokens"]
+    assert token["user_id"] == "05e20000-0000-4000-8000-000000000003", "the salon's owner's"

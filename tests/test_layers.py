@@ -12,19 +12,20 @@ from booking.notice_types import TYPES
 from tests.conftest import ROOT
 
 PACKAGES = ("booking", "db", "handlers", "jobqueue", "outbox", "worker")
-MODULES = ("config", "server")
+MODULES = ("config", "logs", "server")
 
 # Who may import whom, top-level package by package. Reads top-down:
 # handlers -> booking -> jobqueue -> db, and the worker beside them reading booking and jobqueue.
 ALLOWED = {
     "config": set(),
+    "logs": set(),
     "db": set(),
     "jobqueue": {"db"},
     "booking": {"db", "jobqueue", "outbox"},
     "outbox": {"db"},
     "worker": {"booking", "db", "jobqueue", "outbox"},
     "handlers": {"booking", "db", "outbox"},
-    "server": {"booking", "config", "db", "handlers", "jobqueue", "outbox", "worker"},
+    "server": {"booking", "config", "db", "handlers", "jobqueue", "logs", "outbox", "worker"},
 }
 
 

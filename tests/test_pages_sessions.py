@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -152,6 +153,20 @@ async def test_log_out_everywhere_ends_every_session_of_the_salon_in_every_proce
     assert (await stranger_elsewhere.get("/")).code == 200, "another salon's sessions are not touched"
 
 
+async def test_log_out_everywhere_revokes_every_api_token_of_the_salon(logged_in, api, make_salon) -> None:
+    owner, salon = await logged_in()
+    made = (await owner.post("/tokens", {"name": "till"})).body.decode()
+    script_token = re.search(r"<code[^>]*>([\w-]{40,})</code>", made)[1]
+    other = await make_salon()
+    for token in (salon.api_token, script_token, other.api_token):
+        assert (await api("GET", "/salon", token))[0] == 200
+    assert b"Every API token is revoked too" in (await owner.get("/settings")).body, "the page says so first"
+
+    await owner.post("/settings/sessions/end", {})
+    assert [(await api("GET", "/salon", token))[0] for token in (salon.api_token, script_token)] == [401, 401]
+    assert (await api("GET", "/salon", other.api_token))[0] == 200, "another salon's tokens are not touched"
+
+
 async def test_only_the_owner_can_log_everyone_out(logged_in, pages, db: Database) -> None:
     owner, salon = await logged_in()
     desk = pages()
@@ -196,7 +211,9 @@ def _change(current: str, new: str, again: str | None = None) -> dict[str, str]:
     return {"currentPassword": current, "newPassword": new, "newPasswordAgain": new if again is None else again}
 
 
-async def test_a_password_change_ends_the_users_other_sessions(logged_in, pages, db: Database, second_process) -> None:
+async def test_a_password_change_ends_the_users_other_sessions_and_revokes_their_tokens(
+    logged_in, pages, api, db: Database, second_process
+) -> None:
     here, salon = await logged_in()
     email = salon.owner.email
     laptop, phone = pages(), second_process()
@@ -217,6 +234,8 @@ async def test_a_password_change_ends_the_users_other_sessions(logged_in, pages,
     for session in (laptop, phone, replayed):
         assert _is_sent_to_login(await session.get("/")), "other sessions ended, in the other process too"
     assert (await desk.get("/")).code == 200, "another user's session is not touched"
+    assert b"1 API token you made was revoked" in changed.body, "the owner's token, made with the salon"
+    assert (await api("GET", "/salon", salon.api_token))[0] == 401
     assert not await _can_log_in(pages, email, "correct horse battery")
     assert await _can_log_in(pages, email, "a new long secret")
 

@@ -294,3 +294,34 @@ async def test_what_a_stranger_sends_wrong_is_a_clear_error(make_salon, db, publ
         assert (answer, error["error"].get("field")) == (status, field), (body, error)
     assert (await public("POST", salon.slug, "/bookings/not-an-id/verify", {"code": "1"}))[0] == 400
     assert await db.fetch_one("SELECT 1 FROM holds WHERE salon_id = %s", (salon.id,)) is None, "nothing held"
+
+
+async def test_a_code_is_never_shown_and_is_forgotten_once_its_job_ends(
+    make_salon, db, public, api, smtp_server: SmtpServer, start_worker
+) -> None:
+    made = await make_salon()
+    salon = await accounts.update_salon(db, dataclasses.replace(made.salon, online_booking=OnlineBooking(True)))
+    desk = await set_up_desk(db, salon)
+    await public("POST", salon.slug, "/bookings", asking(desk, at(desk, 12)))
+    stored = await db.fetch_row("SELECT id, payload FROM notification_jobs WHERE salon_id = %s", (salon.id,))
+    code = stored["payload"]["secret"]["code"]
+    for path in ("/jobs", f"/jobs/{stored['id']}"):
+        status, shown = await api("GET", path, made.api_token)
+        assert status == 200 and code not in json.dumps(shown) and "secret" not in json.dumps(shown), shown
+
+    await public("POST", salon.slug, "/bookings", asking(desk, at(desk, 14), email="cy@example.com"))
+    cancelled = await db.fetch_row("SELECT id FROM notification_jobs WHERE payload->>'email' = 'cy@example.com'")
+    assert (await api("POST", f"/jobs/{cancelled['id']}/cancel", made.api_token))[0] == 200
+    row = await db.fetch_row("SELECT payload FROM notification_jobs WHERE id = %s", (cancelled["id"],))
+    assert "secret" not in row["payload"], "cancelled: the code is not kept either"
+    status, refused = await api("POST", f"/jobs/{cancelled['id']}/retry", made.api_token)
+    assert status == 409 and "its code was forgotten when it ended" in refused["error"]["message"]
+
+    await start_worker(smtp=smtp_server)
+    assert await the_code(smtp_server, "dee@example.com", 1) == code
+    for _ in range(100):
+        job = await db.fetch_row("SELECT status, payload FROM notification_jobs WHERE id = %s", (stored["id"],))
+        if job["status"] == "completed":
+            break
+        await asyncio.sleep(0.05)
+    assert job["status"] == "completed" and "secret" not in job["payload"], "sent: the code is not kept"

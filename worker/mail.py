@@ -111,9 +111,7 @@ class EmailChannel:
                     await client.connect()
                 _, response = await client.sendmail(self._envelope_from, [recipient], message, mail_options=options)
             reusable = True
-            log.info(
-                "job %s: %s:%d took the email for %s: %s", delivery.job.id, self.host, self.port, recipient, response
-            )
+            log.info("job %s: %s:%d took the email: %s", delivery.job.id, self.host, self.port, response)
             return Sent(self._accepted)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             reusable = True  # aiosmtplib reset the envelope; the session is fine

@@ -83,7 +83,7 @@ class TwilioSms:
         answer = _answer(response.body)
         said = str(answer.get("message") or answer.get("sid") or "")
         log_level = logging.INFO if 200 <= response.code < 300 else logging.WARNING
-        log.log(log_level, "job %s: SMS for %s: %s answered %d %s", delivery.job.id, to, self.url, response.code, said)
+        log.log(log_level, "job %s: SMS: %s answered %d %s", delivery.job.id, self.url, response.code, said)
         if 200 <= response.code < 300:
             return await self._taken(delivery, to, str(answer.get("sid") or "") or None)
         words = f"{said} (HTTP {response.code})" if said else f"HTTP {response.code}"

@@ -45,6 +45,8 @@ class WithdrawInvitation(OwnerPage):
 class AcceptInvitation(PageHandler):
     """Whoever holds the link chooses a password, once; then they are logged in."""
 
+    token_in_path = True
+
     async def get(self, token: str) -> None:
         invitation, salon_name = await team.invited(self.db, token)
         self.render_page("invite.html", invitation=invitation, salon_name=salon_name, form={}, errors={})

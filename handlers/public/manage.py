@@ -19,6 +19,7 @@ class LinkedAppointment(ClientPage):
 
     salon: Salon
     appointment: Appointment
+    token_in_path = True
 
     async def load(self, token: str) -> Appointment:
         appointment_id = links.read("manage", token, (await self.application.links()).secret)

@@ -16,6 +16,7 @@ from handlers.public.base import ClientPage
 
 class UnsubscribePage(ClientPage):
     salon: Salon
+    token_in_path = True
 
     def check_xsrf_cookie(self) -> None:
         """A mail program's one-click POST (body ``List-Unsubscribe=One-Click``) carries no form token; the
