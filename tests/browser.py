@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.processes import free_port
+from tests.tools import missing
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -37,10 +38,7 @@ WAIT_MS = 30_000
 def need_chromium() -> None:
     if Path(CHROMIUM).exists():
         return
-    message = f"chromium not found at {CHROMIUM}: install it with `apt-get install chromium` (or set CHROMIUM=path)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
+    missing(f"chromium not found at {CHROMIUM}: install it with `apt-get install chromium` (or set CHROMIUM=path)")
 
 
 def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
