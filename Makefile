@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench translations system-tools
+.PHONY: run test test-fast lint bench translations system-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ test: $(VENV)/.dev system-tools $(AXE)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+## make test-fast: the unit lane only (no PostgreSQL, browser or network), in seconds: the rules, parsing,
+## messages; `make test` runs every lane (unit, db, browser, deploy: pytest -m LANE picks one)
+test-fast: $(VENV)/.dev
+	$(BIN)/pytest -q -m unit
 
 ## make lint: fix what ruff can and format the code
 lint: $(VENV)/.dev

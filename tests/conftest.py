@@ -151,3 +151,27 @@ def api(http_server_client):
         return response.code, payload
 
     return call
+
+
+# --- lanes -------------------------------------------------------------------------------------------------
+# Every test is in one lane: its own mark (a module that starts servers by itself says `db`), else from what
+# it uses: `deploy` (nginx and several processes), `browser` (chromium), `db` (PostgreSQL, and the servers
+# around it), else `unit`: no PostgreSQL, browser or network, which `make test-fast` runs in seconds.
+LANES = ("unit", "db", "browser", "deploy")
+NEEDS_DATABASE = {"postgres_url", "http_server_client", "smtp_server", "sms_api"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(item.get_closest_marker(lane) for lane in LANES):
+            continue
+        module = item.path.name
+        if module == "test_deploy.py":
+            lane = "deploy"
+        elif module.startswith("test_browser_") or module == "test_pages_html.py":
+            lane = "browser"
+        elif NEEDS_DATABASE & set(getattr(item, "fixturenames", ())):
+            lane = "db"
+        else:
+            lane = "unit"
+        item.add_marker(lane)

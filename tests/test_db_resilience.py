@@ -18,6 +18,8 @@ from db import Database
 from db.migrations import SCHEMA_PATH
 from handlers.app import Salonbook
 
+pytestmark = pytest.mark.db  # each test starts a PostgreSQL of its own
+
 
 def _terminate_other_backends(database_url: str) -> int:
     """What a PostgreSQL restart does to our pool: every connection dies under it."""

@@ -12,10 +12,14 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import pytest
+
 from booking import accounts
 from booking.accounts import NewSalon
 from db import Database
 from tests.processes import SERVER, clean_env, serving
+
+pytestmark = pytest.mark.db  # each test starts a PostgreSQL of its own
 
 
 def _postgres_running(pgdata: Path) -> bool:
