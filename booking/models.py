@@ -85,7 +85,7 @@ class Salon:
     def client_deadline(self, start: dt.datetime, change: str) -> dt.datetime:
         """The last moment a client may ``change`` ("cancel" or "move") an appointment at ``start`` online."""
         minutes = self.cancel_cutoff_minutes if change == "cancel" else self.reschedule_cutoff_minutes
-        return start - dt.timedelta(minutes=minutes)
+        return start.astimezone(dt.UTC) - dt.timedelta(minutes=minutes)  # real minutes, across a clock change
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Salon:
