@@ -38,6 +38,29 @@ from handlers.app import Salonbook, WebSettings
 AUTH_TOKEN = "secret"  # the provider's auth token: the worker's fixtures log in with it, webhooks are signed with it
 
 
+class Count:
+    """How many times something began (a message's DATA, a text's request): a test lines a race up on it."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self._changed = asyncio.Event()
+
+    def add(self) -> None:
+        self.n += 1
+        self._changed.set()
+
+    async def reached(self, n: int, timeout: float = 10.0) -> None:
+        """Returns once ``n`` have begun; fails the test if that takes longer than ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while self.n < n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                pytest.fail(f"{n} expected to have begun within {timeout:g} s, {self.n} did")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), left)
+
+
 class SmtpServer:
     """aiosmtpd on the current loop (no thread), with per-recipient behaviour."""
 
@@ -47,6 +70,7 @@ class SmtpServer:
         self.delay = 0.0  # seconds each DATA takes
         self.hold_reply = 0.0  # seconds between keeping a message and saying so: the sender cannot know it went
         self.in_data = 0  # messages being received right now
+        self.begun = Count()  # messages whose DATA has begun
         self._next_replies: dict[str, collections.deque[str]] = collections.defaultdict(collections.deque)
         self._always: dict[str, str] = {}
         self._server: asyncio.Server | None = None
@@ -105,6 +129,7 @@ class SmtpServer:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.in_data += 1
+        self.begun.add()
         try:
             if self.delay:
                 await asyncio.sleep(self.delay)
@@ -173,6 +198,7 @@ class SmsApi:
         self.sids: list[str] = []  # the id given to each text taken, in order
         self.delay = 0.0  # seconds each request takes before it is recorded and answered
         self.arrived = asyncio.Event()  # a request came in (set before the delay)
+        self.begun = Count()  # requests that came in
         # Delivery reports posted to a text's StatusCallback before its request is answered: the provider can be
         # faster than the worker that is still waiting for that answer.
         self.reports_before_answering: list[str] = []
@@ -229,6 +255,7 @@ class SmsApi:
         class Messages(tornado.web.RequestHandler):
             async def post(self, account: str) -> None:
                 api.arrived.set()
+                api.begun.add()
                 if api.delay:
                     await asyncio.sleep(api.delay)
                 form = {k: v[0] for k, v in urllib.parse.parse_qs(self.request.body.decode()).items()}

@@ -235,18 +235,31 @@ async def test_failure_after_the_appointment_insert_leaves_neither_row(api, make
     assert counted == {"appointments": 0, "jobs": 0}
 
 
+def next_spring_forward_in_europe() -> dt.date:
+    """The next last Sunday of March at least a week away: the night Europe's clocks go forward."""
+    today = dt.date.today()
+    for year in (today.year, today.year + 1):
+        last_day = dt.date(year, 3, 31)
+        sunday = last_day - dt.timedelta(days=(last_day.weekday() + 1) % 7)
+        if sunday > today + dt.timedelta(days=7):
+            return sunday
+    raise AssertionError("unreachable: next year's is always ahead")
+
+
 async def test_reminder_run_at_across_dst_is_stored_as_real_hours(api, make_salon) -> None:
     salon = await make_salon(timezone="Europe/London")
     ids = await set_up_directory(api, salon.api_token)
-    status, body = await api("POST", "/appointments", salon.api_token, ids | {"startTime": "2027-03-28T10:00:00+01:00"})
+    day = next_spring_forward_in_europe()
+    status, body = await api("POST", "/appointments", salon.api_token, ids | {"startTime": f"{day}T10:00:00+01:00"})
     assert status == 201, body
     run_at = {job["type"]: dt.datetime.fromisoformat(job["runAt"]) for job in body["notificationJobs"]}
-    assert run_at["reminder_24h"] == dt.datetime(2027, 3, 27, 9, 0, tzinfo=dt.UTC)
-    assert run_at["reminder_2h"] == dt.datetime(2027, 3, 28, 7, 0, tzinfo=dt.UTC)
+    the_day_before = day - dt.timedelta(days=1)
+    assert run_at["reminder_24h"] == dt.datetime.combine(the_day_before, dt.time(9), dt.UTC), "09:00 GMT"
+    assert run_at["reminder_2h"] == dt.datetime.combine(day, dt.time(7), dt.UTC), "08:00 BST"
     # Answers are written in the salon's offset of that moment: GMT before the change, BST after.
-    assert body["startTime"] == "2027-03-28T10:00:00+01:00"
+    assert body["startTime"] == f"{day}T10:00:00+01:00"
     reminder = next(job for job in body["notificationJobs"] if job["type"] == "reminder_24h")
-    assert reminder["runAt"] == "2027-03-27T09:00:00+00:00"
+    assert reminder["runAt"] == f"{the_day_before}T09:00:00+00:00"
 
 
 async def test_every_answer_shows_an_appointment_the_same_way(api, make_salon) -> None:

@@ -317,28 +317,45 @@ def test_a_booking_can_be_made_with_the_keyboard_alone(open_page) -> None:
     expect(page.get_by_role("heading", level=1)).to_contain_text("Ann Example")
 
 
+def png_width(png: bytes) -> int:
+    """The width of a PNG image, from its header (IHDR)."""
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png[12:16] == b"IHDR", "a PNG image"
+    return int.from_bytes(png[16:20], "big")
+
+
 def test_tablet_screenshots(open_page, salon) -> None:
-    """The README's pictures, at 768 px: saved with SCREENSHOTS=1, else only taken."""
+    """The README's pictures, at 768 px, each taken once the page shows what the README says it shows: saved
+    with SCREENSHOTS=1, else only taken."""
+    from playwright.sync_api import expect
+
     page = open_page(768)
-    shots = {
-        "day": f"/?date={TOMORROW}",
-        "booking": f"/appointments/new?serviceId={salon['cut'].id}&day={TOMORROW}&clientSearch=ex",
-        "appointment": f"/appointments/{salon['appointment'].id}",
-        "jobs": "/jobs",
-        "clients": "/clients?q=ex",
-        "texts": f"/inbox/{salon['maria'].phone.removeprefix('+')}",
+    shots = {  # each page, and what must be on it before it is taken
+        "day": (f"/?date={TOMORROW}", page.locator("#day-calendar").get_by_text("Maria de la Cruz").first),
+        "booking": (
+            f"/appointments/new?serviceId={salon['cut'].id}&day={TOMORROW}&clientSearch=ex",
+            page.get_by_role("radio", name="Ann Example (ann@example.com)"),
+        ),
+        "appointment": (f"/appointments/{salon['appointment'].id}", page.get_by_role("heading", level=1)),
+        "jobs": ("/jobs", page.locator("tbody").get_by_text("Booking confirmation").first),
+        "clients": ("/clients?q=ex", page.get_by_text("Ann Example").first),
+        "texts": (
+            f"/inbox/{salon['maria'].phone.removeprefix('+')}",
+            page.get_by_text("Can I come 10 minutes early?"),
+        ),
     }
     deadline = time.monotonic() + 20
     page.goto("/outbox")
-    while page.locator("tbody tr .card-title").count() == 0 and time.monotonic() < deadline:
+    while page.locator("tbody tr .card-title").count() == 0:
+        assert time.monotonic() < deadline, "the worker's messages reached the outbox within 20 s"
         time.sleep(0.5)
         page.reload()
     shots_taken = [("outbox", page.screenshot(full_page=True))]
-    for name, path in shots.items():
+    for name, (path, shown) in shots.items():
         page.goto(path)
+        expect(shown).to_be_visible()
         shots_taken.append((name, page.screenshot(full_page=True)))
+    assert [(name, png_width(png)) for name, png in shots_taken] == [(name, 768) for name, _ in shots_taken]
     if os.environ.get("SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         for name, png in shots_taken:
             (SCREENSHOTS / f"{name}.png").write_bytes(png)
-    assert all(png.startswith(b"\x89PNG") for _, png in shots_taken)

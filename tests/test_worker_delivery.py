@@ -68,12 +68,12 @@ async def test_notify_delivers_at_once_without_waiting_for_the_poll(
     db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
 ) -> None:
     worker = await start_worker(smtp=smtp_server, poll_interval=60)
-    for _ in range(50):  # the LISTEN connection is up before we book
+    for _ in range(200):  # the LISTEN connection is up before we book
         if worker.status()["listening"]:
             break
         await asyncio.sleep(0.05)
+    assert worker.status()["listening"], "LISTEN is up within 10 s"
     salon = await make_salon()
-    await smtp_server.wait_for(0)
     booked = await make_booking(salon.salon)
     await smtp_server.wait_for(1, timeout=10)  # far below the 60 s poll
     await wait_for_status(db, booked.jobs[0].id, "completed")
@@ -442,9 +442,10 @@ async def test_an_outcome_the_database_refused_is_recorded_later_and_not_sent_ag
     db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
 ) -> None:
     """While recording fails (as during a PostgreSQL restart) the sent job is not forgotten, nor sent twice."""
+    await db.execute("CREATE SEQUENCE refused_writes")  # a sequence counts what a rolled-back write did
     await db.execute(
         """CREATE FUNCTION refuse_history() RETURNS trigger LANGUAGE plpgsql AS
-           $$ BEGIN RAISE EXCEPTION 'database is restarting'; END $$"""
+           $$ BEGIN PERFORM nextval('refused_writes'); RAISE EXCEPTION 'database is restarting'; END $$"""
     )
     await db.execute(
         # The attempt row is written before the send; its outcome is written after, by an UPDATE: refuse that.
@@ -454,11 +455,17 @@ async def test_an_outcome_the_database_refused_is_recorded_later_and_not_sent_ag
         await start_worker(smtp=smtp_server)
         booked = await make_booking((await make_salon()).salon)
         await smtp_server.wait_for(1, timeout=10)
-        await asyncio.sleep(1.5)  # a failed write or two
+        for _ in range(200):  # two failed writes of the outcome
+            refused = await db.fetch_row("SELECT last_value, is_called FROM refused_writes")
+            if refused["is_called"] and refused["last_value"] >= 2:
+                break
+            await asyncio.sleep(0.05)
+        assert refused["last_value"] >= 2, "the worker tried to record the outcome twice within 10 s"
         assert (await job_row(db, booked.jobs[0].id))["status"] == "processing"
     finally:
         await db.execute("DROP TRIGGER refuse ON notification_attempts")
         await db.execute("DROP FUNCTION refuse_history()")
+        await db.execute("DROP SEQUENCE refused_writes")
     await wait_for_status(db, booked.jobs[0].id, "completed", timeout=10)
     assert await attempts_of(db, booked.jobs[0].id) == [(1, "email", "sent")]
     assert len(smtp_server.messages) == 1
