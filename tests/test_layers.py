@@ -103,3 +103,62 @@ def test_a_notification_type_is_named_only_in_its_table_the_schema_and_template_
         for template in (f"email/{name}.txt", f"email/{name}.html", f"sms/{name}.txt"):
             assert (ROOT / "templates" / template).is_file(), f"{name} has no template {template}"
         assert f"'{name}'" in (ROOT / "schema.sql").read_text(), f"the schema's list of types lacks {name}"
+
+
+def _product_names() -> dict[str, list[object]]:
+    """Every module of the product by its last name (``appointments``), and every class by its name."""
+    import importlib
+    import inspect
+
+    found: dict[str, list[object]] = {}
+    for name, files in product_files().items():
+        for path in files:
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            dotted = ".".join(part for part in parts if part != "__init__") or name
+            module = importlib.import_module(dotted)
+            found.setdefault(parts[-1] if parts[-1] != "__init__" else parts[-2], []).append(module)
+            for attr, value in vars(module).items():
+                if inspect.isclass(value) and value.__module__ == module.__name__:
+                    found.setdefault(attr, []).append(value)
+    return found
+
+
+def _resolves(dotted: str, names: dict[str, list[object]]) -> bool:
+    """``booking.appointments.book``, ``appointments.book`` or ``Database.fetch_prepared``: each part exists."""
+    head, *rest = dotted.split(".")
+    candidates = names.get(head, [])
+    if head in PACKAGES and rest:  # a full path: start from the package's own module
+        candidates = [m for m in names.get(rest[0], []) if getattr(m, "__name__", "").startswith(f"{head}.")]
+        rest = rest[1:]
+    for candidate in candidates:
+        value = candidate
+        try:
+            for part in rest:
+                value = getattr(value, part)
+        except AttributeError:
+            continue
+        return True
+    return False
+
+
+def test_every_module_and_name_the_architecture_document_gives_exists() -> None:
+    """docs/architecture.md names files (`worker/runner.py`, `runner.py`) and code (`jobqueue.claims.claim_due`,
+    `Database.fetch_prepared`): each must still be there, or the document has drifted from the code."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    quoted = set(re.findall(r"`([^`\s]+)`", text))
+    files = {name for name in quoted if re.fullmatch(r"[\w/]+\.py", name)}
+    everywhere = {path.relative_to(ROOT).as_posix() for paths in product_files().values() for path in paths}
+    everywhere |= {path.relative_to(ROOT).as_posix() for path in ROOT.glob("*/*.py")}
+    missing_files = sorted(
+        name for name in files if not any(path == name or path.endswith(f"/{name}") for path in everywhere)
+    )
+    names = _product_names()
+    code = {
+        re.sub(r"\(.*", "", name)
+        for name in quoted
+        if re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+(\(.*)?", name)
+        and name.split(".")[0] in names
+        and not re.search(r"\.(py|html|js|sql|txt|css|md)$", name)
+    }
+    missing_code = sorted(name for name in code if not _resolves(name, names))
+    assert not missing_files and not missing_code, f"named in docs/architecture.md, gone: {missing_files + missing_code}"
