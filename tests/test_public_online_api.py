@@ -293,3 +293,22 @@ async def test_what_a_stranger_sends_wrong_is_a_clear_error(make_salon, db, publ
         assert (answer, error["error"].get("field")) == (status, field), (body, error)
     assert (await public("POST", salon.slug, "/bookings/not-an-id/verify", {"code": "1"}))[0] == 400
     assert await db.fetch_one("SELECT 1 FROM holds WHERE salon_id = %s", (salon.id,)) is None, "nothing held"
+
+
+async def test_an_address_gets_its_burst_then_429_while_another_address_is_still_answered(
+    make_salon, db, app, public
+) -> None:
+    salon, desk = await open_salon(make_salon, db)
+    app.public_limits.clock = lambda: 1000.0  # time stands still: only the burst counts
+    slots = f"/slots?serviceId={desk.service.id}&date={desk.day}"
+    burst = [(await public("GET", salon.slug, slots, address="198.51.100.7"))[0] for _ in range(25)]
+    assert burst == [200] * 25, "five a second, in bursts of five times that"
+    status, answer, headers = await public("GET", salon.slug, slots, address="198.51.100.7")
+    assert (status, answer["error"]["code"], headers["Retry-After"]) == (429, "rate_limited", "1"), answer
+    assert "too many requests from this address" in answer["error"]["message"]
+    assert (await public("GET", salon.slug, slots, address="198.51.100.8"))[0] == 200, "another address: its own"
+    assert (await public("GET", "no-such-salon", "/services", address="198.51.100.7"))[0] == 429, "counted first"
+    assert (await public("POST", salon.slug, "/bookings", {}, address="198.51.100.7"))[0] == 429, "every route"
+    app.public_limits.clock = lambda: 1001.0
+    again = [(await public("GET", salon.slug, slots, address="198.51.100.7"))[0] for _ in range(6)]
+    assert again == [200, 200, 200, 200, 200, 429], "a second later, five more"
