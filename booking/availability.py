@@ -122,9 +122,10 @@ async def free_slots(
     """Bookable starts on a salon-local day, in time order: one staff member's, or for anyone free one per
     start time (the first free member by name), so a salon's size never multiplies what a page shows.
 
-    Starts step by 15 minutes on the salon's clock from the start of each span of working hours; a
-    service's length is real time, right across a DST change. Nothing before ``now`` (default: the
-    clock's now) is offered. ``moving`` is an appointment being rescheduled: its own time counts as free.
+    Starts step by 15 minutes on the salon's clock from the start of each span of working hours (a time
+    the night's DST change skips is none; one it repeats is offered once, at its second occurrence); a
+    service's length is real time, right across the change. Nothing before ``now`` (default: the clock's
+    now) is offered. ``moving`` is an appointment being rescheduled: its own time counts as free.
     One statement, whatever the salon's size; an unknown service or member is NotFound.
     """
     not_before = now or dt.datetime.now(dt.UTC)
