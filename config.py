@@ -50,6 +50,12 @@ _define(
     group="server",
 )
 _define("api_rate", default=20.0, help="API requests per second per token (bursts of five times that)", group="server")
+_define(
+    "public_rate",
+    default=5.0,
+    help="requests per second per client address to the online booking API and pages (bursts of five times that)",
+    group="server",
+)
 
 _define("smtp_host", default="", help="SMTP server; empty starts the built-in mail catcher", group="mail")
 _define("smtp_port", default=0, help="SMTP port (0: 25, or 465 with --smtp_tls=tls)", group="mail")

@@ -155,9 +155,12 @@ TABLES = ("salons", "users", "api_tokens", "staff", "working_hours", "services",
           "notification_jobs", "notification_attempts", "sms_deliveries")  # fmt: skip
 
 
-def generate(url: str, size: Size, password_hash: str, progress: Callable[[str], None] = print) -> None:
+def generate(
+    url: str, size: Size, password_hash: str, progress: Callable[[str], None] = print, *, jobs: bool = True
+) -> None:
     """Fills the migrated, empty database at ``url`` with the chain of ``size``; owners log in with the password
-    whose hash is ``password_hash``. Ends with VACUUM ANALYZE: a chain's tables are vacuumed and analysed."""
+    whose hash is ``password_hash``. Ends with VACUUM ANALYZE: a chain's tables are vacuumed and analysed.
+    ``jobs=False`` leaves out the notification jobs, their attempts and reports (a benchmark of bookings alone)."""
     params = {
         "salons": size.salons,
         "clients": size.clients,
@@ -179,9 +182,11 @@ def generate(url: str, size: Size, password_hash: str, progress: Callable[[str],
                 ("salons, owners, tokens, staff, services", SALON_ROWS),
                 ("clients", CLIENT_ROWS),
                 ("appointments", APPOINTMENT_ROWS),
-                ("notification jobs", JOB_ROWS),
-                ("attempts", ATTEMPT_ROWS),
-                ("delivery reports", DELIVERY_ROWS),
+                *(
+                    [("notification jobs", JOB_ROWS), ("attempts", ATTEMPT_ROWS), ("delivery reports", DELIVERY_ROWS)]
+                    if jobs
+                    else []
+                ),
                 ("vacuum analyze", "VACUUM (ANALYZE) " + ", ".join(TABLES)),
             ):
                 started = time.perf_counter()

@@ -534,20 +534,3 @@ async def list_day(
     """A salon-local day's appointments with their notification jobs: two reads, not one per appointment."""
     found = await list_between(db, salon.id, *local_day_bounds(salon, day), after=after, limit=limit)
     return await _with_their_jobs(db, found)
-
-
-async def busy_times(
-    db: Database, salon_id: uuid.UUID, start: dt.datetime, end: dt.datetime, ignoring: uuid.UUID | None = None
-) -> dict[uuid.UUID, list[tuple[dt.datetime, dt.datetime]]]:
-    """Booked (or held) intervals overlapping [start, end), per staff member; ``ignoring`` is one being moved."""
-    rows = await db.fetch_all(
-        """SELECT staff_id, start_time, end_time FROM appointments
-            WHERE salon_id = %s AND status IN ('booked', 'held') AND id IS DISTINCT FROM %s
-              AND tstzrange(start_time, end_time) && tstzrange(%s, %s)
-            ORDER BY start_time""",
-        (salon_id, ignoring, start, end),
-    )
-    busy: dict[uuid.UUID, list[tuple[dt.datetime, dt.datetime]]] = {}
-    for row in rows:
-        busy.setdefault(row["staff_id"], []).append((row["start_time"], row["end_time"]))
-    return busy

@@ -1,13 +1,18 @@
-"""Free slots: working hours, less what is booked, cut to the service's length."""
+"""Free slots: working hours, less what is booked, cut to the service's length, in one statement.
+
+PostgreSQL answers with the free starts only, so a request costs one round trip whatever the salon's
+size, and no Python walks a day's spans while other requests wait.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-from booking import appointments, services, staff
-from booking.models import Salon, Staff
+from booking.errors import NotFound
+from booking.models import Salon, display_name
 from db import Database
 
 SLOT_STEP = dt.timedelta(minutes=15)
@@ -15,45 +20,93 @@ SLOT_STEP = dt.timedelta(minutes=15)
 
 @dataclass(frozen=True)
 class Slot:
-    start: dt.datetime
-    end: dt.datetime
+    start: dt.datetime  # on the salon's clock, as a fixed offset (see _on_the_clock)
+    end: dt.datetime  # in UTC, so that end - start is real time (Python subtracts two times of one zone by clock)
     staff_id: uuid.UUID
     staff_name: str
 
 
-def _spans(member: Staff, day: dt.date, zone: dt.tzinfo) -> list[tuple[dt.datetime, dt.datetime]]:
-    """The member's working hours on ``day`` as instants."""
-    return [
-        (dt.datetime.combine(day, hours.start, zone), dt.datetime.combine(day, hours.end, zone))
-        for hours in member.working_hours
-        if hours.weekday == day.weekday()
-    ]
+# The rule, read by PostgreSQL:
+# - members: who works that weekday, each working span with the member's booked and held time of the day
+#   as one multirange (one probe of the overlap constraint's GiST index per member, which holds only
+#   booked and held appointments; the one being moved left out) and their place in the staff list's order
+#   (by name), ranked once so that choosing among members compares numbers;
+# - starts: each distinct working span cut once (not once per member) into wall-clock steps (SLOT_STEP)
+#   from its start, made instants with AT TIME ZONE; a wall-clock time the night's DST change skips is no
+#   start (it does not read back as itself), one it repeats is read as PostgreSQL does (the later). The
+#   service's length is real time; a start is kept when it ends within its span and is not before
+#   not_before;
+# - free: a start for a member whose busy time it does not overlap, one per start time: the first free
+#   member by place (DISTINCT ON).
+# MATERIALIZED keeps each member's busy time read once: inlined, the planner probes it per start.
+# The first row says whether the service and the member asked for exist, and stands alone when no start
+# is free.
+FREE_STARTS = """
+WITH members AS MATERIALIZED (
+    SELECT m.id, m.first_name, m.last_name, h.starts, h.ends, booked.busy,
+           dense_rank() OVER (ORDER BY m.first_name, m.last_name, m.id) AS place
+      FROM staff m JOIN working_hours h ON h.staff_id = m.id
+      LEFT JOIN LATERAL (
+           SELECT range_agg(tstzrange(a.start_time, a.end_time)) AS busy
+             FROM appointments a
+            WHERE a.salon_id = %(salon)s AND a.staff_id = m.id AND a.status IN ('booked', 'held')
+              AND tstzrange(a.start_time, a.end_time)
+                  && tstzrange(%(day)s::timestamp AT TIME ZONE %(zone)s, (%(day)s + 1)::timestamp AT TIME ZONE %(zone)s)
+              AND (%(moving)s::uuid IS NULL OR a.id <> %(moving)s)) booked ON true
+     WHERE m.salon_id = %(salon)s AND (%(staff)s::uuid IS NULL OR m.id = %(staff)s) AND h.weekday = %(weekday)s
+), starts AS MATERIALIZED (
+    SELECT hours.starts, hours.ends, t.start_time, tstzrange(t.start_time, t.start_time + service.length) AS slot
+      FROM (SELECT make_interval(mins => duration_minutes) AS length
+              FROM services WHERE salon_id = %(salon)s AND id = %(service)s) service,
+           (SELECT DISTINCT starts, ends FROM members) hours,
+           generate_series(%(day)s + hours.starts, %(day)s + hours.ends, %(step)s) AS local,
+           LATERAL (SELECT local AT TIME ZONE %(zone)s AS start_time) t
+     WHERE t.start_time AT TIME ZONE %(zone)s = local
+       AND t.start_time + service.length <= (%(day)s + hours.ends) AT TIME ZONE %(zone)s
+       AND t.start_time >= %(not_before)s
+), free AS (
+    SELECT DISTINCT ON (s.start_time) s.start_time, upper(s.slot) AS end_time,
+           m.id AS staff_id, m.first_name, m.last_name
+      FROM members m JOIN starts s USING (starts, ends)
+     WHERE m.busy IS NULL OR NOT m.busy && s.slot
+     ORDER BY s.start_time, m.place
+)
+SELECT EXISTS (SELECT FROM services WHERE salon_id = %(salon)s AND id = %(service)s) AS service_known,
+       %(staff)s::uuid IS NULL
+       OR EXISTS (SELECT FROM staff WHERE salon_id = %(salon)s AND id = %(staff)s) AS staff_known,
+       free.*
+  FROM (SELECT) asked LEFT JOIN free ON true
+ ORDER BY free.start_time"""
 
 
-def _slots_for(
-    member: Staff,
+def _on_the_clock(instant: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """``instant`` as the salon's clock shows it, with that moment's offset fixed: in the hour a DST change
+    repeats, a time in a ZoneInfo never equals the same instant in another zone (PEP 495), and the time a
+    client picks comes back with an offset."""
+    local = instant.astimezone(zone)
+    return local.replace(tzinfo=dt.timezone(local.utcoffset() or dt.timedelta(0)))
+
+
+def asking(
+    salon: Salon,
+    service_id: uuid.UUID,
     day: dt.date,
-    zone: dt.tzinfo,
-    length: dt.timedelta,
-    busy: list[tuple[dt.datetime, dt.datetime]],
+    staff_id: uuid.UUID | None,
     not_before: dt.datetime,
-) -> list[Slot]:
-    """One member's free starts: one walk along the day and their busy spans together.
-
-    A member's booked spans never overlap (the database sees to it), so in time order the first
-    one that ends after a start is the only one that can clash with it.
-    """
-    slots = []
-    for span_start, span_end in _spans(member, day, zone):
-        start, ahead = span_start, 0
-        # Starts step in wall-clock time; lengths are real time, right across a DST change.
-        while (end := start.astimezone(dt.UTC) + length) <= span_end:
-            while ahead < len(busy) and busy[ahead][1] <= start:
-                ahead += 1
-            if start >= not_before and (ahead == len(busy) or busy[ahead][0] >= end):
-                slots.append(Slot(start, end, member.id, member.name))
-            start += SLOT_STEP
-    return slots
+    moving: uuid.UUID | None,
+) -> dict[str, object]:
+    """FREE_STARTS's parameters."""
+    return {
+        "salon": salon.id,
+        "service": service_id,
+        "staff": staff_id,
+        "day": day,
+        "weekday": day.weekday(),
+        "zone": salon.timezone,
+        "not_before": not_before,
+        "moving": moving,
+        "step": SLOT_STEP,
+    }
 
 
 async def free_slots(
@@ -69,23 +122,25 @@ async def free_slots(
     """Bookable starts on a salon-local day, in time order: one staff member's, or for anyone free one per
     start time (the first free member by name), so a salon's size never multiplies what a page shows.
 
-    ``moving`` is an appointment being rescheduled: its own time counts as free.
+    Starts step by 15 minutes on the salon's clock from the start of each span of working hours (a time
+    the night's DST change skips is none; one it repeats is offered once, at its second occurrence); a
+    service's length is real time, right across the change. Nothing before ``now`` (default: the clock's
+    now) is offered. ``moving`` is an appointment being rescheduled: its own time counts as free.
+    One statement, whatever the salon's size; an unknown service or member is NotFound.
     """
-    service = await services.get_service(db, salon.id, service_id)
-    members = [await staff.get_staff(db, salon.id, staff_id)] if staff_id else await staff.list_staff(db, salon.id)
-    day_start, day_end = appointments.local_day_bounds(salon, day)
-    busy = await appointments.busy_times(db, salon.id, day_start, day_end, ignoring=moving)
     not_before = now or dt.datetime.now(dt.UTC)
-    length = dt.timedelta(minutes=service.duration_minutes)
-    slots = sorted(
-        (
-            slot
-            for member in members
-            for slot in _slots_for(member, day, salon.zone, length, busy.get(member.id, []), not_before)
-        ),
-        key=lambda slot: (slot.start, slot.staff_name),
-    )
-    if staff_id is None:
-        first_free = {slot.start: slot for slot in reversed(slots)}  # reversed: the first by name wins
-        slots = sorted(first_free.values(), key=lambda slot: slot.start)
-    return slots
+    rows = await db.fetch_all(FREE_STARTS, asking(salon, service_id, day, staff_id, not_before, moving))
+    if not rows[0]["service_known"]:
+        raise NotFound("no such service", "service_id")
+    if not rows[0]["staff_known"]:
+        raise NotFound("no such staff member", "staff_id")
+    return [
+        Slot(
+            _on_the_clock(row["start_time"], salon.zone),
+            row["end_time"].astimezone(dt.UTC),
+            row["staff_id"],
+            display_name(row["first_name"], row["last_name"]),
+        )
+        for row in rows
+        if row["start_time"] is not None
+    ]

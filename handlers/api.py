@@ -11,7 +11,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import math
 import uuid
 from collections.abc import Sequence
 from typing import Any, Literal, overload
@@ -169,11 +168,8 @@ class ApiHandler(JsonHandler):
                 {"WWW-Authenticate": 'Bearer realm="salonbook"'},
             )
         self.salon = salon
-        wait = math.ceil(self.application.api_limits.wait(hashlib.sha256(token.strip().encode()).digest()))
-        if wait:
-            raise Refused(
-                429, f"too many requests for this API token; try again in {wait} s", {"Retry-After": str(wait)}
-            )
+        key = hashlib.sha256(token.strip().encode()).digest()
+        self.within_rate(self.application.api_limits, key, "for this API token")
 
     def page(self) -> tuple[int, uuid.UUID | None]:
         """The page a list request asks for: ``limit`` items (1 to 500, 100 if not said) after the item ``after``."""

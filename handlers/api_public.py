@@ -12,7 +12,15 @@ from booking.errors import Invalid, NotFound
 from handlers.api import JsonHandler
 
 
-class PublicApi(JsonHandler):
+class PublicJson(JsonHandler):
+    """Every answer under /api/public counts against the client address's allowance, before anything else."""
+
+    async def prepare(self) -> None:
+        self.within_public_rate()
+        await super().prepare()
+
+
+class PublicApi(PublicJson):
     async def prepare(self) -> None:
         await super().prepare()
         self.salon = online.open_salon(await accounts.salon_by_slug(self.db, self.path_args[0]))
@@ -73,7 +81,7 @@ class PublicVerifyApi(PublicApi):
         self.write_json(appointment, status=201)
 
 
-class UnknownPublicApi(JsonHandler):
+class UnknownPublicApi(PublicJson):
     """Any other path under /api/public: a JSON 404 (no token is asked for here)."""
 
     def get(self, *_: str) -> None:

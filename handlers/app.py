@@ -51,6 +51,7 @@ class WebSettings:
     cookie_secure: bool = False  # Secure on every cookie (behind a TLS proxy); always so over https
     xheaders: bool = False  # the client's address and scheme from X-Forwarded-For/-Proto (behind a proxy)
     api_rate: float = 20.0  # API requests per second per token, in bursts of up to five times that
+    public_rate: float = 5.0  # online booking's API and pages: requests a second per client address, bursts 5x
     public_url: str = "http://127.0.0.1:8888"  # where links in emails and texts point, and webhooks are signed for
     hold_minutes: int = 15  # how long an online booking holds its time while the client types their code
     sms_provider_url: str = ""  # none: texts are kept in the outbox, where the front desk may play a client's reply
@@ -128,6 +129,7 @@ class Salonbook(tornado.web.Application):
         self.metrics = Metrics(backups)
         self.tokens = TokenCache()
         self.api_limits = RateLimiter(rate=settings.api_rate, burst=5 * settings.api_rate)
+        self.public_limits = RateLimiter(rate=settings.public_rate, burst=5 * settings.public_rate)
         self.login_throttle = LoginThrottle()
         self._links: Links | None = None
         self.templates = jinja2.Environment(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ import tornado.web
 
 from booking.errors import BookingError, Conflict, FieldPath, Invalid, NotFound, SlotTaken, TooMany
 from db import Database, DatabaseUnavailable
+from handlers.limits import RateLimiter, address_key
 
 if TYPE_CHECKING:
     from handlers.app import Salonbook
@@ -96,6 +98,17 @@ class BaseHandler(tornado.web.RequestHandler):
         limit = self.application.web_settings.max_body_size
         if len(self.request.body) > limit:
             raise BodyTooLarge(limit)
+
+    def within_rate(self, limits: RateLimiter, key: bytes, whose: str) -> None:
+        """Counts this request against ``key``'s allowance; beyond it, a 429 saying when to come back."""
+        wait = math.ceil(limits.wait(key))
+        if wait:
+            raise Refused(429, f"too many requests {whose}; try again in {wait} s", {"Retry-After": str(wait)})
+
+    def within_public_rate(self) -> None:
+        """Online booking's API and pages count every request against the client address's allowance, before
+        any other work: a stranger's script cannot keep the process and the database busy."""
+        self.within_rate(self.application.public_limits, address_key(self.request.remote_ip or ""), "from this address")
 
     def wake_worker(self) -> None:
         """After a commit that queued jobs: the in-process worker looks at once."""

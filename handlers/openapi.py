@@ -269,7 +269,7 @@ def document() -> Schema:
         401: "no valid API token",
         404: "no such thing in this salon (another salon's ids too)",
         409: "the time is taken, the state forbids the change, or a limit is reached",
-        429: "too many requests for this token, or online bookings from this address; see Retry-After",
+        429: "too many requests for this token, or from this address to online booking; see Retry-After",
         503: "the database is unreachable; try again shortly",
     }
     responses = {str(status): {"description": words, "content": error} for status, words in why.items()}

@@ -10,6 +10,7 @@ import pytest
 from booking.services import MAX_SERVICES
 from booking.staff import MAX_STAFF
 from handlers.app import WebSettings
+from handlers.limits import address_key
 from tests.api_fixtures import set_up_directory
 
 
@@ -108,3 +109,10 @@ async def test_a_token_is_limited_to_its_rate_and_told_when_to_come_back(db, mak
     assert int(refused[0].headers["Retry-After"]) >= 1
     assert json.loads(refused[0].body)["error"]["code"] == "rate_limited"
     assert (await call(other.api_token)).code == 200, "another salon's token has its own allowance"
+
+
+def test_an_address_counts_alone_and_an_ipv6_address_with_its_64() -> None:
+    assert address_key("192.0.2.1") == address_key("::ffff:192.0.2.1") != address_key("192.0.2.2")
+    assert address_key("2001:db8:1:2::7") == address_key("2001:db8:1:2:ffff:ffff:ffff:ffff"), "one subscriber"
+    assert address_key("2001:db8:1:2::7") != address_key("2001:db8:1:3::7"), "the next /64 is someone else"
+    assert address_key("not an address") == b"not an address"

@@ -82,7 +82,13 @@ def desk(database_url: str) -> Iterator[Desk]:
     )  # fmt: skip
     made = json.loads(created.stdout)
     token = made["api_token"]
-    options = (f"--database_url={database_url}", "--worker=false", "--smtp_host=127.0.0.1", "--api_rate=100000")
+    options = (
+        f"--database_url={database_url}",
+        "--worker=false",
+        "--smtp_host=127.0.0.1",
+        "--api_rate=100000",
+        "--public_rate=100000",
+    )
     with serving(*options) as served:
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirects)

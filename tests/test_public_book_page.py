@@ -126,3 +126,18 @@ async def test_settings_show_the_booking_pages_address_and_its_qr_code(logged_in
     assert qr and len(qr[1]) > 1000
     await accounts.update_salon(db, dataclasses.replace(made.salon, online_booking=OnlineBooking(enabled=True)))
     assert "it opens once" not in (await owner.get("/settings")).body.decode()
+
+
+async def test_the_booking_pages_share_the_addresss_allowance_and_refuse_in_the_salons_language(
+    make_salon, db, app, pages
+) -> None:
+    salon, _ = await open_salon(make_salon, db, country="DE", timezone="Europe/Berlin")
+    app.public_limits.clock = lambda: 1000.0  # time stands still: only the burst counts
+    here, elsewhere = pages({"X-Real-Ip": "198.51.100.7"}), pages({"X-Real-Ip": "198.51.100.8"})
+    assert [(await here.get(f"/book/{salon.slug}")).code for _ in range(25)] == [200] * 25
+    refused = await here.get(f"/book/{salon.slug}")
+    body = refused.body.decode()
+    assert (refused.code, refused.headers["Retry-After"]) == (429, "1")
+    assert '<html lang="de">' in body and "Zu viele Versuche" in body and salon.name in body, body
+    assert (await here.get("/book/no-such-salon")).code == 429, "counted before the salon is looked up"
+    assert (await elsewhere.get(f"/book/{salon.slug}")).code == 200, "another address has its own allowance"

@@ -302,7 +302,7 @@ async def test_a_code_is_never_shown_and_is_forgotten_once_its_job_ends(
     made = await make_salon()
     salon = await accounts.update_salon(db, dataclasses.replace(made.salon, online_booking=OnlineBooking(True)))
     desk = await set_up_desk(db, salon)
-    await public("POST", salon.slug, "/bookings", asking(desk, at(desk, 12)))
+    await public("POST", salon.slug, "/bookings", asking(desk, at(desk, 12), email="kept@example.com"))
     stored = await db.fetch_row("SELECT id, payload FROM notification_jobs WHERE salon_id = %s", (salon.id,))
     code = stored["payload"]["secret"]["code"]
     for path in ("/jobs", f"/jobs/{stored['id']}"):
@@ -318,10 +318,32 @@ async def test_a_code_is_never_shown_and_is_forgotten_once_its_job_ends(
     assert status == 409 and "its code was forgotten when it ended" in refused["error"]["message"]
 
     await start_worker(smtp=smtp_server)
-    assert await the_code(smtp_server, "dee@example.com", 1) == code
+    mails = await smtp_server.wait_for(1)
+    while not any(mail["To"] == "Dee <kept@example.com>" for mail in mails):  # the module's other salons' codes
+        mails = await smtp_server.wait_for(len(mails) + 1)
+    assert await the_code(smtp_server, "kept@example.com", len(mails)) == code
     for _ in range(100):
         job = await db.fetch_row("SELECT status, payload FROM notification_jobs WHERE id = %s", (stored["id"],))
         if job["status"] == "completed":
             break
         await asyncio.sleep(0.05)
     assert job["status"] == "completed" and "secret" not in job["payload"], "sent: the code is not kept"
+
+
+async def test_an_address_gets_its_burst_then_429_while_another_address_is_still_answered(
+    make_salon, db, app, public
+) -> None:
+    salon, desk = await open_salon(make_salon, db)
+    app.public_limits.clock = lambda: 1000.0  # time stands still: only the burst counts
+    slots = f"/slots?serviceId={desk.service.id}&date={desk.day}"
+    burst = [(await public("GET", salon.slug, slots, address="198.51.100.7"))[0] for _ in range(25)]
+    assert burst == [200] * 25, "five a second, in bursts of five times that"
+    status, answer, headers = await public("GET", salon.slug, slots, address="198.51.100.7")
+    assert (status, answer["error"]["code"], headers["Retry-After"]) == (429, "rate_limited", "1"), answer
+    assert "too many requests from this address" in answer["error"]["message"]
+    assert (await public("GET", salon.slug, slots, address="198.51.100.8"))[0] == 200, "another address: its own"
+    assert (await public("GET", "no-such-salon", "/services", address="198.51.100.7"))[0] == 429, "counted first"
+    assert (await public("POST", salon.slug, "/bookings", {}, address="198.51.100.7"))[0] == 429, "every route"
+    app.public_limits.clock = lambda: 1001.0
+    again = [(await public("GET", salon.slug, slots, address="198.51.100.7"))[0] for _ in range(6)]
+    assert again == [200, 200, 200, 200, 200, 429], "a second later, five more"

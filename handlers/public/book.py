@@ -6,6 +6,7 @@ code are POSTs. No script needed; 404 unless the salon takes bookings online.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from typing import Any
@@ -13,9 +14,10 @@ from typing import Any
 import tornado.web
 
 from booking import accounts, fields, links, online, self_service, services, staff
-from booking.errors import BookingError, Invalid
+from booking.errors import BookingError, Invalid, NotFound
 from booking.models import Salon
 from booking.notice_types import N_
+from handlers.base import Refused
 from handlers.pages.base import Form
 from handlers.public.base import ClientPage, DayStrip
 
@@ -37,7 +39,16 @@ class BookingPage(ClientPage):
 
     async def prepare(self) -> None:
         await super().prepare()
-        self.salon = online.open_salon(await accounts.salon_by_slug(self.db, self.path_args[0]))
+        try:
+            self.within_public_rate()
+        except Refused:
+            with contextlib.suppress(NotFound):
+                self.salon = await self.open_salon()  # the refusal then speaks the salon's language
+            raise
+        self.salon = await self.open_salon()
+
+    async def open_salon(self) -> Salon:
+        return online.open_salon(await accounts.salon_by_slug(self.db, self.path_args[0]))
 
     def chosen_id(self, name: str) -> uuid.UUID | None:
         """An id chosen in an earlier step (query or form); "any" or none is None."""
