@@ -124,7 +124,10 @@ REQUESTS: dict[str, Schema] = {
          "onlineBooking": {"type": ["object", "null"], "properties": {
              "enabled": {"type": ["boolean", "null"]},
              "minNoticeMinutes": {"type": ["integer", "null"], "minimum": 0, "maximum": 43200},
-             "maxDaysAhead": {"type": ["integer", "null"], "minimum": 1, "maximum": 365}}}},
+             "maxDaysAhead": {"type": ["integer", "null"], "minimum": 1, "maximum": 365}}},
+         "smsCountries": {"type": ["array", "null"], "items": {"type": "string"},
+                          "description": "ISO 3166-1 alpha-2 codes: texts go to these countries' mobiles only "
+                                         "(none: no texts); a salon starts with its own country"}},
         [],
     ),
 }  # fmt: skip

@@ -44,7 +44,15 @@ RELEASED = {
 }
 LATEST = len(migrations.known())
 # by migrations after the first release
-TABLES_ADDED_SINCE = {"sessions", "invitations", "holds", "sms_opt_outs", "sms_deliveries", "inbound_texts"}
+TABLES_ADDED_SINCE = {
+    "sessions",
+    "invitations",
+    "holds",
+    "sms_opt_outs",
+    "sms_deliveries",
+    "inbound_texts",
+    "code_sends",
+}
 OWNER_PASSWORD = "first release owner"
 API_TOKEN = "first-release-token"
 
@@ -70,7 +78,7 @@ INSERT INTO services (id, salon_id, name, duration_minutes, price_cents) VALUES
     ('5e6f1ce0-0000-4000-8000-000000000001', '5a10a000-0000-4000-8000-000000000001', 'Cut & colour', 45, 6500);
 INSERT INTO clients (id, salon_id, first_name, last_name, email, phone, opted_in_reminders) VALUES
     ('c1e00000-0000-4000-8000-000000000001', '5a10a000-0000-4000-8000-000000000001', 'Cy', 'Client',
-     'cy@example.com', '+447700900123', true),
+     'cy@example.com', '+447400900123', true),
     ('c1e00000-0000-4000-8000-000000000002', '5a10a000-0000-4000-8000-000000000001', 'Di', '', NULL, NULL, false);
 INSERT INTO appointments (id, salon_id, client_id, staff_id, service_id, start_time, end_time, status, notes) VALUES
     ('a0000000-0000-4000-8000-000000000001', '5a10a000-0000-4000-8000-000000000001',
