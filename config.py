@@ -56,6 +56,9 @@ _define(
     help="requests per second per client address to the online booking API and pages (bursts of five times that)",
     group="server",
 )
+_define("code_limit", default=3, help="codes (online bookings) to one email address or number per hour, whoever "
+        "asks", group="server")  # fmt: skip
+_define("codes_per_salon_day", default=500, help="codes one salon may send in 24 hours", group="server")
 
 _define("smtp_host", default="", help="SMTP server; empty starts the built-in mail catcher", group="mail")
 _define("smtp_port", default=0, help="SMTP port (0: 25, or 465 with --smtp_tls=tls)", group="mail")
@@ -134,6 +137,8 @@ def parse(argv: Sequence[str]) -> list[str]:
         raise Error("--backup_hour must be an hour from 0 to 23")
     if options.keep_backups < 1:
         raise Error("--keep_backups must be at least 1")
+    if options.code_limit < 1 or options.codes_per_salon_day < 1:
+        raise Error("--code_limit and --codes_per_salon_day must be at least 1")
     return positional
 
 

@@ -28,6 +28,7 @@ CREATE TABLE salons (
     online_booking             boolean NOT NULL DEFAULT false,
     online_min_notice_minutes  integer NOT NULL DEFAULT 120,
     online_max_days_ahead      integer NOT NULL DEFAULT 60,
+    sms_countries              text[] NOT NULL,  -- ISO 3166-1 alpha-2: texts go to these countries' mobiles only
     CONSTRAINT salons_quiet_hours CHECK ((quiet_start IS NULL) = (quiet_end IS NULL))
 );
 
@@ -58,7 +59,7 @@ CREATE TABLE invitations (
 CREATE INDEX invitations_salon ON invitations (salon_id, created_at DESC);
 
 -- Only the SHA-256 of a token is kept: a leaked table grants nothing. A token is its maker's: their
--- password change or the owner's "log out everywhere" revokes it (0013).
+-- password change or the owner's "log out everywhere" revokes it (0014).
 CREATE TABLE api_tokens (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     salon_id    uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
@@ -185,12 +186,24 @@ CREATE TABLE holds (
     opted_in_reminders  boolean NOT NULL DEFAULT false,
     client_address      text NOT NULL,  -- who asked: at most so many holds an hour from one address
     created_at          timestamptz NOT NULL DEFAULT now(),
-    -- booked (the right code), expired, or wrong_codes; an ended hold stays a day to be counted, then goes
-    ended               text CHECK (ended IN ('booked', 'expired', 'wrong_codes')),
+    -- booked (the right code), expired, wrong_codes, or displaced (a newer hold took its place: the salon or
+    -- the stylist's day had as many waiting as it may); an ended hold stays a day to be counted, then goes
+    ended               text CHECK (ended IN ('booked', 'expired', 'wrong_codes', 'displaced')),
     CHECK (email IS NOT NULL OR phone IS NOT NULL)
 );
 CREATE INDEX holds_live ON holds (salon_id, expires_at) WHERE ended IS NULL;
 CREATE INDEX holds_by_address ON holds (client_address, created_at);
+
+-- Every code sent (online bookings, the waitlist), counted per recipient per hour and per salon per day
+-- (booking/code_sends.py). The recipient is an HMAC of the normalised email or number under the
+-- installation's secret, never the address itself; rows go after a day.
+CREATE TABLE code_sends (
+    recipient_hash  bytea NOT NULL,
+    salon_id        uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
+    sent_at         timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX code_sends_recipient ON code_sends (recipient_hash, sent_at);
+CREATE INDEX code_sends_salon ON code_sends (salon_id, sent_at);
 CREATE INDEX appointments_client ON appointments (client_id);
 
 -- The notification queue. A job is claimed by one worker (locked_by,
@@ -249,7 +262,7 @@ CREATE INDEX notification_jobs_salon_type
     ON notification_jobs (salon_id, type, created_at DESC, run_at DESC, id DESC);
 CREATE INDEX notification_jobs_salon_run_at ON notification_jobs (salon_id, run_at, id);
 -- A secret made for one message (a booking code, an invitation's link) is the payload's "secret", forgotten
--- the moment its job ends, whichever way (0013).
+-- the moment its job ends, whichever way (0014).
 CREATE FUNCTION forget_job_secret() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     NEW.payload := NEW.payload - 'secret';

@@ -90,8 +90,8 @@ class Sink:
 
 async def make_salon(db: Database) -> tuple:
     salon = await db.fetch_one(
-        "INSERT INTO salons (slug, name, address, timezone) VALUES (%s, 'Bench Salon', '1 High St', "
-        "'Europe/London') RETURNING id",
+        "INSERT INTO salons (slug, name, address, timezone, sms_countries) VALUES (%s, 'Bench Salon', '1 High St', "
+        "'Europe/London', '{GB}') RETURNING id",
         (secrets.token_hex(4),),
     )
     row = await db.fetch_one(

@@ -56,9 +56,9 @@ class Size:
 
 
 SALON_ROWS = """
-INSERT INTO salons (id, slug, name, address, timezone, email, phone)
+INSERT INTO salons (id, slug, name, address, timezone, email, phone, sms_countries)
 SELECT md5('salon' || n)::uuid, 'chain-' || n, 'Chain Salon ' || n, n || ' High Street, Bath', %(zone)s,
-       'salon' || n || '@chain.example', '+44117496' || lpad(n::text, 4, '0')
+       'salon' || n || '@chain.example', '+44117496' || lpad(n::text, 4, '0'), '{GB}'
   FROM generate_series(1, %(salons)s) n;
 INSERT INTO users (salon_id, email, password_hash, role)
 SELECT md5('salon' || n)::uuid, format(%(owner)s, n), %(password_hash)s, 'owner' FROM generate_series(1, %(salons)s) n;

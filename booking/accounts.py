@@ -8,6 +8,7 @@ import secrets
 import time
 import unicodedata
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -103,13 +104,17 @@ async def create_salon(
         row = None
         for slug in (_slugify(name), f"{_slugify(name)}-{secrets.token_hex(3)}"):
             await cur.execute(
-                """INSERT INTO salons (slug, name, address, timezone, email, phone, country, locale, currency)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (slug) DO NOTHING
+                """INSERT INTO salons (slug, name, address, timezone, email, phone, country, locale, currency,
+                                      sms_countries)
+                   VALUES (%(slug)s, %(name)s, %(address)s, %(timezone)s, %(email)s, %(phone)s, %(country)s,
+                           %(locale)s, %(currency)s, ARRAY[%(country)s])
+                   ON CONFLICT (slug) DO NOTHING
                 RETURNING id, slug, name, address, timezone, email, phone, country, locale, currency,
                           quiet_start, quiet_end, cancel_cutoff_minutes, reschedule_cutoff_minutes,
-                          online_booking, online_min_notice_minutes, online_max_days_ahead""",
-                (slug, name, address, timezone, email, phone, country, locale, locales.default_currency(country)),
-            )
+                          online_booking, online_min_notice_minutes, online_max_days_ahead, sms_countries""",
+                {"slug": slug, "name": name, "address": address, "timezone": timezone, "email": email,
+                 "phone": phone, "country": country, "locale": locale, "currency": locales.default_currency(country)},
+            )  # fmt: skip
             if row := await cur.fetchone():
                 break
         assert row is not None, "a slug with a random tail is free"
@@ -137,7 +142,8 @@ MAX_CUTOFF_MINUTES = 30 * 24 * 60
 async def update_salon(db: Database, salon: Salon) -> Salon:
     """Saves a salon's details and policies as given (all of them: the caller merges a partial change).
 
-    Every process hears of it (NOTIFY): they keep salons with the tokens they remember.
+    A salon that moves to another country while it texts only its old one, as every salon starts, texts its
+    new one instead. Every process hears of it (NOTIFY): they keep salons with the tokens they remember.
     """
     _checked_minutes(salon.cancel_cutoff_minutes, "cancel_cutoff_minutes", MAX_CUTOFF_MINUTES)
     _checked_minutes(salon.reschedule_cutoff_minutes, "reschedule_cutoff_minutes", MAX_CUTOFF_MINUTES)
@@ -163,6 +169,7 @@ async def update_salon(db: Database, salon: Salon) -> Salon:
         "online": online.enabled,
         "notice": online.min_notice_minutes,
         "ahead": online.max_days_ahead,
+        "texted": _sms_countries(salon.sms_countries),
     }
     async with db.transaction() as cur:
         await cur.execute(
@@ -172,11 +179,14 @@ async def update_salon(db: Database, salon: Salon) -> Salon:
                       quiet_start = %(quiet_start)s, quiet_end = %(quiet_end)s,
                       cancel_cutoff_minutes = %(cancel)s, reschedule_cutoff_minutes = %(reschedule)s,
                       online_booking = %(online)s, online_min_notice_minutes = %(notice)s,
-                      online_max_days_ahead = %(ahead)s
+                      online_max_days_ahead = %(ahead)s,
+                      sms_countries = CASE WHEN country <> %(country)s AND sms_countries = ARRAY[country]
+                                            AND %(texted)s::text[] = ARRAY[country]
+                                           THEN ARRAY[%(country)s] ELSE %(texted)s::text[] END
                 WHERE id = %(id)s
             RETURNING id, slug, name, address, timezone, email, phone, country, locale, currency,
                       quiet_start, quiet_end, cancel_cutoff_minutes, reschedule_cutoff_minutes,
-                      online_booking, online_min_notice_minutes, online_max_days_ahead""",
+                      online_booking, online_min_notice_minutes, online_max_days_ahead, sms_countries""",
             values,
         )
         row: Row | None = await cur.fetchone()
@@ -184,6 +194,21 @@ async def update_salon(db: Database, salon: Salon) -> Salon:
             raise NotFound("no such salon", "salon_id")
         await cur.execute("NOTIFY salonbook_tokens")
     return Salon.from_row(row)
+
+
+def _sms_countries(countries: Sequence[str]) -> list[str]:
+    """The countries a salon texts: known ISO codes in upper case, each once, in the order given (none: no texts)."""
+    texted: list[str] = []
+    for value in countries:
+        try:
+            country = locales.check_country(value)
+        except Invalid:
+            raise Invalid(
+                f"{{field}} must list country codes such as GB, US or DE; {value!r} is not one", "sms_countries"
+            ) from None
+        if country not in texted:
+            texted.append(country)
+    return texted
 
 
 def _checked_minutes(minutes: int, field: Field, most: int) -> None:
@@ -199,7 +224,7 @@ async def get_salon(db: Database, salon_id: uuid.UUID) -> Salon:
     row = await db.fetch_one(
         """SELECT id, slug, name, address, timezone, email, phone, country, locale, currency,
                   quiet_start, quiet_end, cancel_cutoff_minutes, reschedule_cutoff_minutes,
-                  online_booking, online_min_notice_minutes, online_max_days_ahead
+                  online_booking, online_min_notice_minutes, online_max_days_ahead, sms_countries
              FROM salons WHERE id = %s""",
         (salon_id,),
     )
@@ -215,7 +240,7 @@ async def salon_by_slug(db: Database, slug: str) -> Salon | None:
     row = await db.fetch_one(
         """SELECT id, slug, name, address, timezone, email, phone, country, locale, currency,
                   quiet_start, quiet_end, cancel_cutoff_minutes, reschedule_cutoff_minutes,
-                  online_booking, online_min_notice_minutes, online_max_days_ahead
+                  online_booking, online_min_notice_minutes, online_max_days_ahead, sms_countries
              FROM salons WHERE slug = %s""",
         (slug,),
     )
@@ -226,7 +251,7 @@ async def salon_for_token(db: Database, token: str) -> Salon | None:
     row = await db.fetch_one(
         """SELECT id, slug, name, address, timezone, email, phone, country, locale, currency,
                   quiet_start, quiet_end, cancel_cutoff_minutes, reschedule_cutoff_minutes,
-                  online_booking, online_min_notice_minutes, online_max_days_ahead
+                  online_booking, online_min_notice_minutes, online_max_days_ahead, sms_countries
              FROM salons
              WHERE id = (SELECT salon_id FROM api_tokens WHERE token_hash = %s)""",
         (_token_hash(token),),

@@ -215,6 +215,7 @@ async def book(
                 now,
                 quiet_hours=salon.quiet_hours,
                 zone=salon.zone,
+                sms_countries=salon.sms_countries,
             ),
         )
         return await _read(cur, salon.id, row["id"])
@@ -256,7 +257,14 @@ async def book_held(cur: aiopg.Cursor, salon: Salon, appointment_id: uuid.UUID, 
         raise Conflict("the time is no longer held")
     revision = Revision(row["revision"], row["revised_at"])
     jobs = notifications.for_booking(
-        client, row["start_time"], row["end_time"], revision, _now(), quiet_hours=salon.quiet_hours, zone=salon.zone
+        client,
+        row["start_time"],
+        row["end_time"],
+        revision,
+        _now(),
+        quiet_hours=salon.quiet_hours,
+        zone=salon.zone,
+        sms_countries=salon.sms_countries,
     )
     await queue.enqueue(cur, salon_id=salon.id, client_id=client.id, appointment_id=appointment_id, jobs=jobs)
     return await _read(cur, salon.id, appointment_id)
@@ -294,7 +302,9 @@ async def cancel(db: Database, salon: Salon, appointment_id: uuid.UUID, *, by: s
         revision = await _set_status(cur, appointment_id, "cancelled", cancelled_by=by)
         await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment was cancelled by the {by}")
         client, _ = await _parts(cur, salon.id, booked.client_id, booked.staff_id, booked.service_id)
-        notices = notifications.for_cancellation(client, booked.start_time, booked.end_time, revision, now)
+        notices = notifications.for_cancellation(
+            client, booked.start_time, booked.end_time, revision, now, sms_countries=salon.sms_countries
+        )
         if by == "client":
             notices += notifications.for_salon(
                 salon.email, "cancelled", appointment_id, client.name, booked.start_time, now
@@ -376,7 +386,15 @@ async def reschedule(
         moved_to = wall_clock(new_start, salon.zone, salon.locale)
         await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment moved to {moved_to}")
         notices = notifications.for_reschedule(
-            client, booked.start_time, new_start, new_end, revision, now, quiet_hours=salon.quiet_hours, zone=salon.zone
+            client,
+            booked.start_time,
+            new_start,
+            new_end,
+            revision,
+            now,
+            quiet_hours=salon.quiet_hours,
+            zone=salon.zone,
+            sms_countries=salon.sms_countries,
         )
         if by == "client":
             notices += notifications.for_salon(

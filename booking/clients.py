@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import aiopg
 import phonenumbers
 
-from booking import fields
+from booking import fields, texting
 from booking.errors import Conflict, NotFound
 from booking.models import Client, ClientDetails
 from booking.notice_types import REMINDERS
@@ -18,19 +21,38 @@ from jobqueue import queue
 ERASED = "this client's personal data was erased on request; add them again as a new client if they return"
 
 
-def _checked(details: ClientDetails, region: str) -> tuple[str, str, str | None, str | None, bool]:
+def _checked(
+    details: ClientDetails, region: str, sms_countries: Sequence[str] | None, *, before: Client | None = None
+) -> tuple[str, str, str | None, str | None, bool]:
+    """The client's fields as stored. A client who wants reminders is refused a number the salon does not text
+    (booking.texting.check), unless it is the number and the choice already on file (``before``): a rule
+    made since must not stop the desk from correcting a name."""
     first_name, last_name, email = fields.person(details.first_name, details.last_name, details.email)
-    return first_name, last_name, email, fields.phone(details.phone, "phone", region), details.opted_in_reminders
+    phone, wanted = fields.phone(details.phone, "phone", region), details.opted_in_reminders
+    unchanged = before is not None and (before.phone, before.opted_in_reminders) == (phone, wanted)
+    if phone and wanted and not unchanged:
+        texting.check(phone, (region,) if sms_countries is None else sms_countries, only_way=email is None)
+    return first_name, last_name, email, phone, wanted
 
 
-async def create_client(db: Database, salon_id: uuid.UUID, details: ClientDetails, *, region: str = "GB") -> Client:
-    """``region`` reads phone numbers written without a +country prefix."""
+async def create_client(
+    db: Database,
+    salon_id: uuid.UUID,
+    details: ClientDetails,
+    *,
+    region: str = "GB",
+    sms_countries: Sequence[str] | None = None,
+) -> Client:
+    """``region`` reads phone numbers written without a +country prefix; ``sms_countries`` (default: ``region``
+    alone) are where the salon texts. A client who wants reminders may not have a number outside them
+    (OutsideSmsCountries), nor one that cannot take texts when it is their only way to get them (NotAMobile);
+    a landline beside an email is kept, and texts just do not go to it."""
     row = await db.fetch_row(
         """INSERT INTO clients (salon_id, first_name, last_name, email, phone, opted_in_reminders)
            VALUES (%s, %s, %s, %s, %s, %s)
         RETURNING id, first_name, last_name, email, phone, opted_in_reminders,
                   EXISTS (SELECT FROM sms_opt_outs o WHERE o.phone = clients.phone) AS sms_opt_out""",
-        (salon_id, *_checked(details, region)),
+        (salon_id, *_checked(details, region, sms_countries)),
     )
     return Client(**row)
 
@@ -66,19 +88,44 @@ async def find_or_add(cur: aiopg.Cursor, salon_id: uuid.UUID, details: ClientDet
 
 
 async def update_client(
-    db: Database, salon_id: uuid.UUID, client_id: uuid.UUID, details: ClientDetails, *, region: str = "GB"
+    db: Database,
+    salon_id: uuid.UUID,
+    client_id: uuid.UUID,
+    details: ClientDetails,
+    *,
+    region: str = "GB",
+    sms_countries: Sequence[str] | None = None,
 ) -> Client:
+    """Saves the client's details, read and checked as ``create_client`` reads them; a number and a choice of
+    reminders already on file are kept as they are, even where the salon no longer texts."""
+    before = await get_client(db, salon_id, client_id)
     row = await db.fetch_one(
         """UPDATE clients SET first_name = %s, last_name = %s, email = %s, phone = %s, opted_in_reminders = %s
             WHERE id = %s AND salon_id = %s AND erased_at IS NULL
         RETURNING id, first_name, last_name, email, phone, opted_in_reminders,
                   EXISTS (SELECT FROM sms_opt_outs o WHERE o.phone = clients.phone) AS sms_opt_out""",
-        (*_checked(details, region), client_id, salon_id),
+        (*_checked(details, region, sms_countries, before=before), client_id, salon_id),
     )
     if row is None:
-        await get_client(db, salon_id, client_id)  # NotFound, or else:
         raise Conflict(ERASED)
     return Client(**row)
+
+
+async def change_client(
+    db: Database,
+    salon_id: uuid.UUID,
+    client_id: uuid.UUID,
+    changes: Mapping[str, Any],
+    *,
+    region: str = "GB",
+    sms_countries: Sequence[str] | None = None,
+) -> Client:
+    """Changes the fields ``changes`` names (``ClientDetails``' names); the others stay as they are. Saved and
+    checked as ``update_client`` saves them."""
+    now = await get_client(db, salon_id, client_id)
+    kept = ClientDetails(now.first_name, now.last_name, now.email, now.phone, now.opted_in_reminders)
+    changed = dataclasses.replace(kept, **changes)
+    return await update_client(db, salon_id, client_id, changed, region=region, sms_countries=sms_countries)
 
 
 # What a phone number may be typed with besides its digits: "+1 (207) 555-0188", "0188".

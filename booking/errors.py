@@ -8,6 +8,8 @@ API, a page) writes the name its readers know.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Callable
 
 FieldPath = tuple[str | int, ...]
@@ -18,6 +20,7 @@ class BookingError(Exception):
     """Base of every domain error; ``message`` is for a person to read."""
 
     code = "error"
+    refusal: str | None = None  # a limit or policy that refused a stranger: /metrics counts it by this name
 
     def __init__(self, message: str, field: Field | None = None) -> None:
         super().__init__(message)
@@ -62,13 +65,36 @@ class TooLate(Conflict):
 
 
 class TooMany(BookingError):
-    """Too many tries from one place, or at once: try again after ``retry_after`` seconds."""
+    """Too many tries from one place, or at once: try again after ``retry_after`` seconds; ``refusal`` names the
+    limit reached."""
 
     code = "rate_limited"
 
-    def __init__(self, message: str, retry_after: int) -> None:
+    def __init__(self, message: str, retry_after: int, refusal: str | None = None) -> None:
         super().__init__(message)
         self.retry_after = max(1, retry_after)
+        self.refusal = refusal
+
+    @classmethod
+    def until(cls, message: str, wait: dt.timedelta, refusal: str | None = None) -> TooMany:
+        """Refused for ``wait`` (rounded up to whole seconds)."""
+        return cls(message, math.ceil(wait.total_seconds()), refusal)
+
+
+class NotTextable(Invalid):
+    """The salon does not text this number; the subclass says why."""
+
+
+class OutsideSmsCountries(NotTextable):
+    """The number is not of a country the salon texts (its ``sms_countries``)."""
+
+    code = refusal = "sms_country"
+
+
+class NotAMobile(NotTextable):
+    """The number cannot take a text, or would charge for one: a landline, premium rate, satellite, pager…"""
+
+    code = refusal = "sms_number"
 
 
 class LimitReached(Conflict):

@@ -17,6 +17,12 @@ async def link_secret(db: Database) -> str:
     return await _shared_secret(db, "link_secret")
 
 
+async def recipient_key(db: Database) -> str:
+    """The key of the hashes that stand for an email address or number where codes sent are counted
+    (booking.code_sends): a stolen table does not list who was sent what."""
+    return await _shared_secret(db, "recipient_key")
+
+
 async def _shared_secret(db: Database, name: str) -> str:
     """A random secret, made by whichever process asks first."""
     await db.execute(

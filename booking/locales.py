@@ -12,12 +12,14 @@ import decimal
 import gettext
 import io
 import re
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import babel
 import babel.dates
+import babel.lists
 import babel.messages.mofile
 import babel.messages.pofile
 import babel.numbers
@@ -97,6 +99,13 @@ def country_choices() -> list[tuple[str, str]]:
     """(code, English name) of every country whose phone numbers can be read, by name."""
     names = babel.Locale("en").territories
     return sorted(((code, names.get(code, code)) for code in phonenumbers.SUPPORTED_REGIONS), key=lambda c: c[1])
+
+
+def country_names(countries: Sequence[str], locale: str) -> str:
+    """Countries named in the locale's language, as a list: 'United States and Canada' (en), 'Vereinigte
+    Staaten und Kanada' (de)."""
+    names = _babel(locale).territories
+    return babel.lists.format_list([names.get(code, code) for code in countries], locale=_babel(locale))
 
 
 @cache

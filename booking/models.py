@@ -77,6 +77,7 @@ class Salon:
     cancel_cutoff_minutes: int = 1440  # clients may cancel online until this long before the start
     reschedule_cutoff_minutes: int = 1440
     online_booking: OnlineBooking = OnlineBooking()
+    sms_countries: tuple[str, ...] = ("GB",)  # texts go to these countries' mobiles only (booking.texting)
 
     @cached_property
     def zone(self) -> ZoneInfo:
@@ -95,7 +96,8 @@ class Salon:
             row.pop("online_booking"), row.pop("online_min_notice_minutes"), row.pop("online_max_days_ahead")
         )
         quiet = QuietHours(start, end) if start is not None and end is not None else None
-        return cls(**row, quiet_hours=quiet, online_booking=online)
+        texted = tuple(row.pop("sms_countries"))
+        return cls(**row, quiet_hours=quiet, online_booking=online, sms_countries=texted)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from booking import texting
 from booking.models import Client, QuietHours, Revision
 from booking.notice_types import (
     BOOKING_CODE,
@@ -18,12 +20,13 @@ from booking.notice_types import (
 from jobqueue.queue import ONE_TIME, NewJob
 
 
-def channels_for(client: Client) -> tuple[str, ...]:
-    """The channels a client can be reached on; none unless they opted in, no texts once their number said STOP."""
+def channels_for(client: Client, sms_countries: Sequence[str]) -> tuple[str, ...]:
+    """The channels a client can be reached on; none unless they opted in, no texts once their number said STOP,
+    nor to a number the salon does not text (not a mobile of its ``sms_countries``)."""
     if not client.opted_in_reminders:
         return ()
-    phone = None if client.sms_opt_out else client.phone
-    return tuple(channel for channel, address in (("email", client.email), ("sms", phone)) if address)
+    texts = not client.sms_opt_out and texting.textable(client.phone, sms_countries)
+    return tuple(channel for channel, reached in (("email", bool(client.email)), ("sms", texts)) if reached)
 
 
 def _payload(start: dt.datetime, end: dt.datetime, revision: Revision) -> dict[str, object]:
@@ -67,9 +70,10 @@ def for_booking(
     *,
     quiet_hours: QuietHours | None,
     zone: ZoneInfo,
+    sms_countries: Sequence[str],
 ) -> list[NewJob]:
     """The confirmation, and the reminders planned around the salon's ``quiet_hours`` (on its clock, ``zone``)."""
-    channels = channels_for(client)
+    channels = channels_for(client, sms_countries)
     if not channels:
         return []
     confirmation = NewJob(CONFIRMATION.name, channels, now, _payload(start, end, revision))
@@ -86,9 +90,10 @@ def for_reschedule(
     *,
     quiet_hours: QuietHours | None,
     zone: ZoneInfo,
+    sms_countries: Sequence[str],
 ) -> list[NewJob]:
     """The "moved" notice, and the reminders planned anew as ``for_booking`` plans them."""
-    channels = channels_for(client)
+    channels = channels_for(client, sms_countries)
     if not channels:
         return []
     payload = _payload(start, end, revision) | {"previousStartTime": previous_start.isoformat()}
@@ -97,9 +102,15 @@ def for_reschedule(
 
 
 def for_cancellation(
-    client: Client, start: dt.datetime, end: dt.datetime, revision: Revision, now: dt.datetime
+    client: Client,
+    start: dt.datetime,
+    end: dt.datetime,
+    revision: Revision,
+    now: dt.datetime,
+    *,
+    sms_countries: Sequence[str],
 ) -> list[NewJob]:
-    channels = channels_for(client)
+    channels = channels_for(client, sms_countries)
     return [NewJob(CANCELLATION.name, channels, now, _payload(start, end, revision))] if channels else []
 
 

@@ -1,8 +1,15 @@
 """Online booking: a client holds a free time, proves their email or phone with a code, and is booked.
 
 All SQL for the holds table. A hold is a 'held' appointment (booking.appointments.hold) plus its row
-here; whatever ends it (the right code, too many wrong ones, the time running out) ends both in one
-transaction, and the worker releases lapsed holds, so no time stays held after a crash.
+here; whatever ends it (the right code, too many wrong ones, the time running out, a newer hold taking
+its place) ends both in one transaction, and the worker releases lapsed holds, so no time stays held
+after a crash.
+
+Strangers cannot hoard: one client address makes at most PER_ADDRESS_PER_HOUR holds an hour and has at
+most LIVE_PER_ADDRESS waiting at once (TooMany), and when a salon has LIVE_PER_SALON holds waiting, or a
+stylist's day LIVE_PER_STYLIST_DAY, the oldest of them gives way to the newest, so a few addresses can
+neither close online booking nor take a stylist's day. A hold takes its locks in one order: the address,
+the salon's row, the code's recipient (booking.code_sends), then the holds that give way.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from dataclasses import dataclass
 
 import aiopg
 
-from booking import appointments, clients, fields, notifications, self_service
+from booking import appointments, clients, code_sends, fields, notifications, self_service, texting
 from booking.errors import BookingError, Conflict, Invalid, NotFound, SlotTaken, TooMany
 from booking.models import Appointment, ClientDetails, Salon
 from db import Database, Row
@@ -24,8 +31,13 @@ from jobqueue import queue
 
 WRONG_CODES = 5  # the fifth wrong code releases the hold
 PER_ADDRESS_PER_HOUR = 10  # holds one client address may make in an hour
-LIVE_PER_SALON = 20  # holds a salon may have waiting at once
+LIVE_PER_ADDRESS = 2  # holds one client address may have waiting for their code at once
+LIVE_PER_SALON = 20  # holds waiting in a salon at once; a newer one takes the oldest one's place
+LIVE_PER_STYLIST_DAY = 2  # holds waiting on one stylist's salon-local day at once; likewise
 KEPT_AFTER_END = dt.timedelta(days=1)  # an ended hold stays this long, to be counted against its address
+# Why a stranger's hold may be refused, as /metrics counts it (BookingError.refusal).
+REFUSALS = ("address_hour", "address_holds", "code_limit", "salon_codes", "sms_country", "sms_number")
+CAPS = ("salon", "stylist_day")  # what was full when an older hold gave way to a newer one (Hold.displaced)
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,16 @@ class Hold:
     id: uuid.UUID
     expires_at: dt.datetime
     verify_by: str  # "email" or "sms": where the code went
+    displaced: tuple[str, ...] = ()  # the caps ("salon", "stylist_day") whose oldest hold gave way to this one
+
+
+@dataclass(frozen=True)
+class Asked:
+    """Who asks for a hold and who gets its code: what the limits count."""
+
+    client_address: str
+    recipient: bytes  # booking.code_sends.recipient of the code's email or number
+    limits: code_sends.Limits
 
 
 def open_salon(salon: Salon | None) -> Salon:
@@ -74,21 +96,36 @@ def _checked(salon: Salon, request: Request) -> ClientDetails:
     phone = fields.phone(request.phone, "phone", salon.country)
     if email is None and phone is None:
         raise Invalid("give an email address or a mobile number, for the code", "email")
+    if phone is not None:
+        texting.check(phone, salon.sms_countries, only_way=email is None)
     return ClientDetails(first_name, last_name, email, phone, request.opted_in_reminders)
 
 
 async def hold(
-    db: Database, salon: Salon, request: Request, *, client_address: str, minutes: int, now: dt.datetime | None = None
+    db: Database,
+    salon: Salon,
+    request: Request,
+    *,
+    client_address: str,
+    minutes: int,
+    limits: code_sends.Limits,
+    now: dt.datetime | None = None,
 ) -> Hold:
-    """Holds the time for ``minutes`` and queues the code, ahead of other jobs, by email if given, else by text."""
+    """Holds the time for ``minutes`` and queues the code, ahead of other jobs, by email if given, else by text.
+
+    Refused before anything is held: a number the salon does not text (NotTextable, booking.texting); the
+    address's limits (TooMany, refusal ``address_hour`` or ``address_holds``); the recipient's or the salon's
+    codes (TooMany, booking.code_sends with ``limits``). A crowded salon or stylist's day makes room instead.
+    """
     now = now or dt.datetime.now(dt.UTC)
     details = _checked(salon, request)
+    asked = Asked(client_address, await code_sends.recipient(db, details.email or details.phone or ""), limits)
     try:
-        return await _hold(db, salon, request, details, client_address, minutes, now)
+        return await _hold(db, salon, request, details, asked, minutes, now)
     except SlotTaken:
         if request.staff_id is not None:
             raise
-        return await _hold(db, salon, request, details, client_address, minutes, now)  # "anyone": whoever is free now
+        return await _hold(db, salon, request, details, asked, minutes, now)  # "anyone": whoever is free now
 
 
 async def _hold(
@@ -96,7 +133,7 @@ async def _hold(
     salon: Salon,
     request: Request,
     details: ClientDetails,
-    client_address: str,
+    asked: Asked,
     minutes: int,
     now: dt.datetime,
 ) -> Hold:
@@ -104,21 +141,23 @@ async def _hold(
     code = f"{secrets.randbelow(10**6):06d}"
     hold_id = uuid.uuid4()
     async with db.transaction() as cur:
-        await _within_limits(cur, salon, client_address)
+        await _within_limits(cur, asked.client_address, now)
+        await code_sends.admit(cur, salon.id, asked.recipient, asked.limits, now)
+        displaced = await _make_room(cur, salon, staff_id, request.start_time, now)
         appointment_id = await appointments.hold(
             cur, salon, staff_id=staff_id, service_id=request.service_id, start_time=request.start_time
         )
         await cur.execute(
             """INSERT INTO holds (id, salon_id, appointment_id, code_hash, expires_at, first_name, last_name, email,
-                                  phone, opted_in_reminders, client_address)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                                  phone, opted_in_reminders, client_address, created_at)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
             (hold_id, salon.id, appointment_id, _code_hash(hold_id, code), now + dt.timedelta(minutes=minutes),
              details.first_name, details.last_name, details.email, details.phone, details.opted_in_reminders,
-             client_address),
+             asked.client_address, now),
         )  # fmt: skip
         job = notifications.for_code(details.first_name, details.email, details.phone, code, minutes, now)
         await queue.enqueue(cur, salon_id=salon.id, client_id=None, appointment_id=None, jobs=[job])
-    return Hold(hold_id, now + dt.timedelta(minutes=minutes), "email" if details.email else "sms")
+    return Hold(hold_id, now + dt.timedelta(minutes=minutes), "email" if details.email else "sms", displaced)
 
 
 async def _free_member(db: Database, salon: Salon, request: Request, now: dt.datetime) -> uuid.UUID:
@@ -137,30 +176,64 @@ async def _free_member(db: Database, salon: Salon, request: Request, now: dt.dat
     raise SlotTaken("that time is not free; choose another", "start_time")
 
 
-async def _within_limits(cur: aiopg.Cursor, salon: Salon, client_address: str) -> None:
-    """At most so many holds an hour from one address, and so many waiting per salon; counted under locks,
-    so two requests at once cannot both take the last place."""
+async def _within_limits(cur: aiopg.Cursor, client_address: str, now: dt.datetime) -> None:
+    """At most PER_ADDRESS_PER_HOUR holds an hour from one address, and LIVE_PER_ADDRESS waiting for their code
+    at once; counted under a lock on the address, so two requests at once cannot both take the last place."""
     await cur.execute("SELECT pg_advisory_xact_lock(hashtext('holds:' || %s))", (client_address,))
-    await cur.execute("SELECT FROM salons WHERE id = %s FOR NO KEY UPDATE", (salon.id,))
     await cur.execute(
-        """SELECT (SELECT count(*) FROM holds WHERE client_address = %(address)s
-                      AND created_at > now() - interval '1 hour') AS from_address,
-                  (SELECT min(created_at) FROM holds WHERE client_address = %(address)s
-                      AND created_at > now() - interval '1 hour') AS first_from_address,
-                  (SELECT count(*) FROM holds WHERE salon_id = %(salon)s AND ended IS NULL
-                      AND expires_at > now()) AS live,
-                  (SELECT min(expires_at) FROM holds WHERE salon_id = %(salon)s AND ended IS NULL
-                      AND expires_at > now()) AS first_to_lapse,
-                  now() AS now""",
-        {"address": client_address, "salon": salon.id},
+        """SELECT count(*) FILTER (WHERE created_at > %(hour_ago)s) AS in_hour,
+                  min(created_at) FILTER (WHERE created_at > %(hour_ago)s) AS first_in_hour,
+                  count(*) FILTER (WHERE ended IS NULL AND expires_at > %(now)s) AS live,
+                  min(expires_at) FILTER (WHERE ended IS NULL AND expires_at > %(now)s) AS first_to_lapse
+             FROM holds WHERE client_address = %(address)s""",
+        {"address": client_address, "now": now, "hour_ago": now - dt.timedelta(hours=1)},
     )
     row: Row = await cur.fetchone()
-    if row["from_address"] >= PER_ADDRESS_PER_HOUR:
-        wait = row["first_from_address"] + dt.timedelta(hours=1) - row["now"]
-        raise TooMany("too many bookings started from here; try again later", int(wait.total_seconds()) + 1)
-    if row["live"] >= LIVE_PER_SALON:
-        wait = row["first_to_lapse"] - row["now"]
-        raise TooMany("too many bookings are waiting for their code; try again shortly", int(wait.total_seconds()) + 1)
+    if row["in_hour"] >= PER_ADDRESS_PER_HOUR:
+        wait = row["first_in_hour"] + dt.timedelta(hours=1) - now
+        raise TooMany.until("too many bookings started from here; try again later", wait, "address_hour")
+    if row["live"] >= LIVE_PER_ADDRESS:
+        wait = row["first_to_lapse"] - now
+        words = f"{LIVE_PER_ADDRESS} bookings from here are waiting for their code; type a code, or try again shortly"
+        raise TooMany.until(words, wait, "address_holds")
+
+
+async def _make_room(
+    cur: aiopg.Cursor, salon: Salon, staff_id: uuid.UUID, start: dt.datetime, now: dt.datetime
+) -> tuple[str, ...]:
+    """Room for one more hold: when the salon has LIVE_PER_SALON holds waiting, the oldest ends ('displaced')
+    and its time is free; then likewise for the stylist's salon-local day of ``start`` and LIVE_PER_STYLIST_DAY.
+    Counted under the salon's row lock (FOR NO KEY UPDATE: bookings' foreign keys take only KEY SHARE, so
+    they do not wait). A hold ending meanwhile (its code, its lapse) has made room itself. Returns which caps
+    gave way ("salon", "stylist_day")."""
+    day = start.astimezone(salon.zone).date()
+    day_start, day_end = (dt.datetime.combine(d, dt.time(), salon.zone) for d in (day, day + dt.timedelta(days=1)))
+    await cur.execute("SELECT FROM salons WHERE id = %s FOR NO KEY UPDATE", (salon.id,))
+    await cur.execute(
+        """SELECT h.id, a.staff_id = %(staff)s AND a.start_time >= %(from)s AND a.start_time < %(to)s AS same_day
+             FROM holds h JOIN appointments a ON a.id = h.appointment_id
+            WHERE h.salon_id = %(salon)s AND h.ended IS NULL AND h.expires_at > %(now)s
+            ORDER BY h.created_at, h.id""",
+        {"salon": salon.id, "staff": staff_id, "from": day_start, "to": day_end, "now": now},
+    )
+    waiting: list[Row] = await cur.fetchall()
+    giving_way: dict[uuid.UUID, str] = {}
+    if len(waiting) >= LIVE_PER_SALON:
+        giving_way[waiting[0]["id"]] = "salon"
+    same_day = [row["id"] for row in waiting if row["same_day"] and row["id"] not in giving_way]
+    if len(same_day) >= LIVE_PER_STYLIST_DAY:
+        giving_way[same_day[0]] = "stylist_day"
+    if not giving_way:
+        return ()
+    await cur.execute(
+        """WITH old AS (SELECT id, appointment_id FROM holds WHERE id = ANY(%s) AND ended IS NULL FOR UPDATE)
+           UPDATE holds SET ended = 'displaced', appointment_id = NULL FROM old WHERE holds.id = old.id
+           RETURNING holds.id, old.appointment_id""",
+        (list(giving_way),),
+    )
+    gone: list[Row] = await cur.fetchall()
+    await appointments.release(cur, [row["appointment_id"] for row in gone])
+    return tuple(giving_way[row["id"]] for row in gone)
 
 
 async def get_hold(db: Database, salon: Salon, hold_id: uuid.UUID) -> Hold | None:

@@ -88,7 +88,7 @@ async def signed_in(db: Database, token: str) -> SignedIn | None:
            SELECT live.id AS session_id, u.id AS user_id, u.email AS user_email, u.role,
                   s.id, s.slug, s.name, s.address, s.timezone, s.email, s.phone, s.country, s.locale, s.currency,
                   s.quiet_start, s.quiet_end, s.cancel_cutoff_minutes, s.reschedule_cutoff_minutes,
-                  s.online_booking, s.online_min_notice_minutes, s.online_max_days_ahead
+                  s.online_booking, s.online_min_notice_minutes, s.online_max_days_ahead, s.sms_countries
              FROM live JOIN users u ON u.id = live.user_id JOIN salons s ON s.id = u.salon_id""",
         (_token_hash(token),),
     )

@@ -97,6 +97,13 @@ class Body:
     def clock(self, name: str) -> dt.time:
         return fields.clock(self.text(name, required=True), (*self.path, name))
 
+    def texts(self, name: str) -> list[str] | None:
+        """A list of strings, or None when not given."""
+        items: list[Any] | None = self._get(name, list, "a list of strings", False)
+        if items is not None and not all(isinstance(item, str) for item in items):
+            raise Invalid("{field} must be a list of strings", (*self.path, name))
+        return items
+
     def given(self, name: str) -> bool:
         """Whether the field is in the body at all (a PATCH leaves the others as they are)."""
         return camel(name) in self.data

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from booking import client_data, clients, services, staff
 from booking.models import ClientDetails, ServiceDetails, StaffDetails, WorkingHours
 from handlers.api import ApiHandler, Body
@@ -74,14 +76,37 @@ class ClientListApi(ApiHandler):
             phone=body.text("phone"),
             opted_in_reminders=bool(body.boolean("opted_in_reminders")),
         )
-        region = self.salon.country
-        client = await clients.create_client(self.db, self.salon.id, details, region=region)
+        salon = self.salon
+        client = await clients.create_client(
+            self.db, salon.id, details, region=salon.country, sms_countries=salon.sms_countries
+        )
         self.write_json(client, status=201)
 
 
 class ClientApi(ApiHandler):
     async def get(self, client_id: str) -> None:
         self.write_json(await clients.get_client(self.db, self.salon.id, self.path_id(client_id, "client_id")))
+
+    async def patch(self, client_id: str) -> None:
+        """Changes the fields the body gives (null clears an email or a phone); the others stay."""
+        body = self.body()
+        changes: dict[str, Any] = {
+            name: body.text(name) for name in ("first_name", "last_name", "email", "phone") if body.given(name)
+        }
+        if "last_name" in changes:
+            changes["last_name"] = changes["last_name"] or ""
+        if (wanted := body.boolean("opted_in_reminders")) is not None:
+            changes["opted_in_reminders"] = wanted
+        salon = self.salon
+        client = await clients.change_client(
+            self.db,
+            salon.id,
+            self.path_id(client_id, "client_id"),
+            changes,
+            region=salon.country,
+            sms_countries=salon.sms_countries,
+        )
+        self.write_json(client)
 
 
 class ClientExportApi(ApiHandler):

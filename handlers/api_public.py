@@ -60,14 +60,7 @@ class PublicSlotsApi(PublicApi):
 
 class PublicBookingsApi(PublicApi):
     async def post(self, _slug: str) -> None:
-        hold = await online.hold(
-            self.db,
-            self.salon,
-            self.hold_request(),
-            client_address=self.request.remote_ip or "",
-            minutes=self.application.web_settings.hold_minutes,
-        )
-        self.wake_worker()
+        hold = await self.hold_online(self.salon, self.hold_request())
         self.write_json({"hold_id": hold.id, "expires_at": hold.expires_at, "verify_by": hold.verify_by}, status=202)
 
 

@@ -23,6 +23,8 @@ def _patched(salon: Salon, body: Body) -> Salon:
     if body.given("quiet_hours"):
         quiet = body.object("quiet_hours")
         changes["quiet_hours"] = QuietHours(quiet.clock("start"), quiet.clock("end")) if quiet else None
+    if (countries := body.texts("sms_countries")) is not None:
+        changes["sms_countries"] = tuple(countries)
     if online := body.object("online_booking"):
         now = salon.online_booking
         enabled = online.boolean("enabled")

@@ -10,7 +10,7 @@ import jinja2
 import tornado.httputil
 import tornado.web
 
-from booking import installation
+from booking import code_sends, installation
 from booking.accounts import TokenCache
 from booking.links import Links
 from booking.logins import LoginThrottle
@@ -54,6 +54,8 @@ class WebSettings:
     public_rate: float = 5.0  # online booking's API and pages: requests a second per client address, bursts 5x
     public_url: str = "http://127.0.0.1:8888"  # where links in emails and texts point, and webhooks are signed for
     hold_minutes: int = 15  # how long an online booking holds its time while the client types their code
+    code_limit: int = 3  # codes to one email address or number per hour, whoever asks
+    codes_per_salon_day: int = 500  # codes one salon may send in 24 hours
     sms_provider_url: str = ""  # none: texts are kept in the outbox, where the front desk may play a client's reply
     sms_auth_token: str = ""  # the SMS provider's: it signs the webhooks (none: every webhook is refused)
 
@@ -130,6 +132,7 @@ class Salonbook(tornado.web.Application):
         self.tokens = TokenCache()
         self.api_limits = RateLimiter(rate=settings.api_rate, burst=5 * settings.api_rate)
         self.public_limits = RateLimiter(rate=settings.public_rate, burst=5 * settings.public_rate)
+        self.code_limits = code_sends.Limits(settings.code_limit, settings.codes_per_salon_day)
         self.login_throttle = LoginThrottle()
         self._links: Links | None = None
         self.templates = jinja2.Environment(

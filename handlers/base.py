@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 import psycopg2
 import tornado.web
 
+from booking import online
 from booking.errors import BookingError, Conflict, FieldPath, Invalid, NotFound, SlotTaken, TooMany
+from booking.models import Salon
 from db import Database, DatabaseUnavailable
 from handlers.limits import RateLimiter, address_key
 
@@ -109,6 +111,26 @@ class BaseHandler(tornado.web.RequestHandler):
         """Online booking's API and pages count every request against the client address's allowance, before
         any other work: a stranger's script cannot keep the process and the database busy."""
         self.within_rate(self.application.public_limits, address_key(self.request.remote_ip or ""), "from this address")
+
+    async def hold_online(self, salon: Salon, request: online.Request) -> online.Hold:
+        """Holds a time for a stranger (the booking API's and page's one way): from the request's client address,
+        under the installation's limits; the refusal or the holds that gave way are counted for /metrics."""
+        app = self.application
+        try:
+            hold = await online.hold(
+                self.db,
+                salon,
+                request,
+                client_address=self.request.remote_ip or "",
+                minutes=app.web_settings.hold_minutes,
+                limits=app.code_limits,
+            )
+        except BookingError as error:
+            app.metrics.online_hold(error)
+            raise
+        app.metrics.online_hold(hold)
+        self.wake_worker()
+        return hold
 
     def wake_worker(self) -> None:
         """After a commit that queued jobs: the in-process worker looks at once."""

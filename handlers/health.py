@@ -11,7 +11,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from booking import deliveries, jobs
+from booking import deliveries, jobs, online
+from booking.errors import BookingError
 from db import Database, DatabaseUnavailable
 from handlers.base import BaseHandler
 
@@ -64,11 +65,38 @@ class Metrics:
             ["status"],
             registry=self.registry,
         )
+        self.online_refusals = Counter(
+            "salonbook_online_refusals",
+            "Online bookings refused to strangers, by the rule: address_hour and address_holds (one client address's "
+            "holds), code_limit (codes to one email or number an hour), salon_codes (a salon's codes a day), "
+            "sms_country and sms_number (a number the salon does not text)",
+            ["reason"],
+            registry=self.registry,
+        )
+        for reason in online.REFUSALS:
+            self.online_refusals.labels(reason)
+        self.holds_displaced = Counter(
+            "salonbook_online_holds_displaced",
+            "Holds waiting for their code that gave way to a newer one, by what was full: salon or stylist_day",
+            ["cap"],
+            registry=self.registry,
+        )
+        for cap in online.CAPS:
+            self.holds_displaced.labels(cap)
         self.sent_after_claim_lost = Gauge(
             "salonbook_notification_sent_after_claim_lost",
             "Messages on record that went out while their job was cancelled, retried or taken over",
             registry=self.registry,
         )
+
+    def online_hold(self, outcome: online.Hold | BookingError) -> None:
+        """Counts a stranger's hold: the rule that refused it, or the holds that gave way to it."""
+        if isinstance(outcome, BookingError):
+            if outcome.refusal:
+                self.online_refusals.labels(outcome.refusal).inc()
+            return
+        for cap in outcome.displaced:
+            self.holds_displaced.labels(cap).inc()
 
     async def refresh(self, db: Database) -> None:
         for status, count in (await jobs.totals(db)).items():

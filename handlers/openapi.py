@@ -101,6 +101,11 @@ REQUESTS: dict[str, Schema] = {
          "optedInReminders": {"type": ["boolean", "null"]}},
         ["firstName"],
     ),
+    "ClientChange": _body(
+        {"firstName": {"type": "string"}, "lastName": _text(), "email": _text(format="email"), "phone": _text(),
+         "optedInReminders": {"type": ["boolean", "null"]}},
+        [],
+    ),
     "BookingInput": _body(
         {"clientId": _ID, "staffId": _ID, "serviceId": _ID, "startTime": {"type": "string", "format": "date-time"},
          "notes": _text(maxLength=2000)},
@@ -124,7 +129,10 @@ REQUESTS: dict[str, Schema] = {
          "onlineBooking": {"type": ["object", "null"], "properties": {
              "enabled": {"type": ["boolean", "null"]},
              "minNoticeMinutes": {"type": ["integer", "null"], "minimum": 0, "maximum": 43200},
-             "maxDaysAhead": {"type": ["integer", "null"], "minimum": 1, "maximum": 365}}}},
+             "maxDaysAhead": {"type": ["integer", "null"], "minimum": 1, "maximum": 365}}},
+         "smsCountries": {"type": ["array", "null"], "items": {"type": "string"},
+                          "description": "ISO 3166-1 alpha-2 codes: texts go to these countries' mobiles only "
+                                         "(none: no texts); a salon starts with its own country"}},
         [],
     ),
 }  # fmt: skip
@@ -219,7 +227,11 @@ def document() -> Schema:
                                           *_PAGE]),
             "post": _operation("Add a client", client, status=201, body="ClientInput"),
         },
-        "/clients/{clientId}": {"get": _operation("One client", client, parameters=[_id_in_path("clientId")])},
+        "/clients/{clientId}": {
+            "get": _operation("One client", client, parameters=[_id_in_path("clientId")]),
+            "patch": _operation("Change a client (fields left out stay)", client, body="ClientChange",
+                                refusals=(400, 404, 409), parameters=[_id_in_path("clientId")]),
+        },
         "/clients/{clientId}/export": {
             "get": _operation("Everything the salon holds about a client", answer(ClientExport),
                               parameters=[_id_in_path("clientId")]),
@@ -265,11 +277,13 @@ def document() -> Schema:
     )  # fmt: skip
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     why = {
-        400: "a field, the body or a query parameter is not right; `field` names it",
+        400: "a field, the body or a query parameter is not right; `field` names it (`code` sms_country or "
+        "sms_number: a phone number the salon does not text)",
         401: "no valid API token",
         404: "no such thing in this salon (another salon's ids too)",
         409: "the time is taken, the state forbids the change, or a limit is reached",
-        429: "too many requests for this token, or from this address to online booking; see Retry-After",
+        429: "too many requests for this token or from this address, online bookings from this address, or codes "
+        "to that email address or number or from the salon; see Retry-After",
         503: "the database is unreachable; try again shortly",
     }
     responses = {str(status): {"description": words, "content": error} for status, words in why.items()}

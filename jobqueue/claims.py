@@ -110,7 +110,7 @@ CLAIM = """WITH RECURSIVE due_salon AS (
            SELECT j.*,
                   s.name AS salon_name, s.address AS salon_address, s.timezone AS salon_timezone,
                   s.email AS salon_email, s.phone AS salon_phone, s.locale AS salon_locale,
-                  s.quiet_start, s.quiet_end,
+                  s.sms_countries AS salon_sms_countries, s.quiet_start, s.quiet_end,
                   coalesce(cl.first_name, j.payload->>'name', '') AS client_first_name,
                   coalesce(cl.last_name, '') AS client_last_name,
                   coalesce(cl.email, j.payload->>'email') AS client_email,

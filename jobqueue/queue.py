@@ -39,7 +39,7 @@ def configure(settings: QueueSettings) -> None:
 
 
 # The payload's key for what only the message itself may carry (a booking code, an invitation's link): a
-# trigger forgets it when the job ends, whichever way (migration 0013), and no reader outside the worker
+# trigger forgets it when the job ends, whichever way (migration 0014), and no reader outside the worker
 # selects it.
 ONE_TIME = "secret"
 

@@ -14,7 +14,7 @@ async def set_up_directory(
     *,
     opted_in: bool = True,
     email: str | None = "ann@example.com",
-    phone: str | None = "+44 7700 900123",
+    phone: str | None = "+44 7400 900123",
 ) -> dict[str, Any]:
     """A staff member, a service and a client made through the API; their ids as a booking body wants them."""
     status, staff = await api("POST", "/staff", token, {"firstName": "Bea", "lastName": "Stylist"})

@@ -175,8 +175,8 @@ def twilio_signature(url: str, params: list[tuple[str, str]], auth_token: str = 
 
 
 def a_number() -> str:
-    """A mobile number of a drama's range no other test uses: tests share the module's database."""
-    return f"+4477009{secrets.randbelow(100_000):05d}"
+    """A mobile number no other test uses (tests share the module's database), one a salon in GB texts."""
+    return f"+4474009{secrets.randbelow(100_000):05d}"
 
 
 def app_with_provider(db: Database, port: int) -> Salonbook:

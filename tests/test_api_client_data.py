@@ -12,13 +12,13 @@ from tests.api_fixtures import IN_A_WEEK, set_up_directory
 from tests.page_fixtures import add_receptionist
 from tests.servers import SmtpServer
 
-EMAIL, PHONE = "ann@example.com", "+447700900123"
+EMAIL, PHONE = "ann@example.com", "+447400900123"
 
 
 async def booked_and_notified(api, db: Database, salon, smtp_server: SmtpServer, start_worker) -> dict[str, str]:
     """Ann, booked twice; her confirmations sent (email to the SMTP server, SMS kept in the outbox)."""
     token = salon.api_token
-    ids = await set_up_directory(api, token, email=EMAIL, phone="07700 900123")
+    ids = await set_up_directory(api, token, email=EMAIL, phone="07400 900123")
     for n in (0, 1):
         start = IN_A_WEEK + dt.timedelta(hours=5 * n)
         status, _ = await api("POST", "/appointments", token, ids | {"startTime": start.isoformat()})

@@ -10,8 +10,8 @@ from tests.api_fixtures import set_up_directory
 IN_FOUR_DAYS = (dt.datetime.now(dt.UTC) + dt.timedelta(days=4)).replace(hour=15, minute=0, second=0, microsecond=0)
 
 
-async def booked(api, token: str) -> tuple[dict, dict[str, dict]]:
-    ids = await set_up_directory(api, token)
+async def booked(api, token: str, phone: str = "+44 7400 900123") -> tuple[dict, dict[str, dict]]:
+    ids = await set_up_directory(api, token, phone=phone)
     status, appointment = await api("POST", "/appointments", token, ids | {"startTime": IN_FOUR_DAYS.isoformat()})
     assert status == 201
     return appointment, {job["type"]: job for job in appointment["notificationJobs"]}
@@ -32,7 +32,7 @@ async def test_old_notices_of_a_moved_appointment_cannot_be_retried_and_say_why_
     api, make_salon, logged_in
 ) -> None:
     session, salon = await logged_in(timezone="America/New_York", country="US")
-    appointment, jobs = await booked(api, salon.api_token)
+    appointment, jobs = await booked(api, salon.api_token, phone="(201) 555-0123")
     later = IN_FOUR_DAYS + dt.timedelta(hours=2)
     assert (await api("PATCH", f"/appointments/{appointment['id']}", salon.api_token,
                       {"startTime": later.isoformat()}))[0] == 200  # fmt: skip

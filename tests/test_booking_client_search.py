@@ -34,9 +34,9 @@ async def test_any_digits_of_the_phone_find_it_however_they_are_written(db, make
         assert await names(db, salon.id, search) == ["Maria de la Cruz"], search
     for search in ("555-0189", "0188x", "1888"):
         assert await names(db, salon.id, search) == [], search
-    gb = await clients.create_client(db, salon.id, ClientDetails("Gil", "Bee", phone="07700 900123"), region="GB")
-    assert gb.phone == "+447700900123"
-    assert await names(db, salon.id, "07700 900123", region="GB") == ["Gil Bee"], "the national way, trunk 0 and all"
+    gb = await clients.create_client(db, salon.id, ClientDetails("Gil", "Bee", phone="07400 900123"), region="GB")
+    assert gb.phone == "+447400900123"
+    assert await names(db, salon.id, "07400 900123", region="GB") == ["Gil Bee"], "the national way, trunk 0 and all"
     assert await names(db, salon.id, "900 123", region="GB") == ["Gil Bee"]
 
 

@@ -14,11 +14,17 @@ from booking.models import Client, Revision
 NOW = dt.datetime(2027, 3, 20, 12, 0, tzinfo=dt.UTC)
 FIRST = Revision(0, NOW)
 # A salon without quiet hours; test_booking_quiet_hours.py has those.
-ANY_HOUR: dict = {"quiet_hours": None, "zone": ZoneInfo("Europe/London")}
+ANY_HOUR: dict = {"quiet_hours": None, "zone": ZoneInfo("Europe/London"), "sms_countries": ("GB",)}
 
 
-def _client(*, opted_in: bool = True, email: str | None = "ann@example.com", phone: str | None = "+447700900123"):
-    return Client(uuid.uuid4(), "Ann", "Lee", email, phone, opted_in)
+def _client(
+    *,
+    opted_in: bool = True,
+    email: str | None = "ann@example.com",
+    phone: str | None = "+447400900123",
+    sms_opt_out: bool = False,
+) -> Client:
+    return Client(uuid.uuid4(), "Ann", "Lee", email, phone, opted_in, sms_opt_out=sms_opt_out)
 
 
 @pytest.mark.parametrize(
@@ -71,6 +77,9 @@ def test_reminders_across_a_dst_change_are_real_hours_before() -> None:
         (_client(email=None), ("sms",)),
         (_client(email=None, phone=None), ()),
         (_client(opted_in=False), ()),
+        (_client(phone="+37477123456"), ("email",)),  # not a country the salon texts
+        (_client(phone="+441225123456"), ("email",)),  # a landline
+        (_client(email=None, phone="+447400900123", sms_opt_out=True), ()),  # texted STOP
     ],
 )
 def test_channels_follow_what_the_client_has_and_opt_in(client: Client, channels: tuple[str, ...]) -> None:
@@ -78,7 +87,15 @@ def test_channels_follow_what_the_client_has_and_opt_in(client: Client, channels
     jobs = notifications.for_booking(client, start, start, FIRST, NOW, **ANY_HOUR)
     assert all(job.channels == channels for job in jobs)
     assert bool(jobs) == bool(channels)
-    assert bool(notifications.for_cancellation(client, start, start, FIRST, NOW)) == bool(channels)
+    cancelled = notifications.for_cancellation(client, start, start, FIRST, NOW, sms_countries=("GB",))
+    assert bool(cancelled) == bool(channels)
+
+
+def test_texts_go_only_to_mobiles_of_the_countries_the_salon_lists() -> None:
+    canadian = _client(email=None, phone="+15062345678")  # phonenumbers' example Canadian mobile
+    assert notifications.channels_for(canadian, ("US",)) == ()
+    assert notifications.channels_for(canadian, ("US", "CA")) == ("sms",)
+    assert notifications.channels_for(_client(), ()) == ("email",), "a salon that lists no country texts nobody"
 
 
 def test_reschedule_notice_carries_both_times() -> None:

@@ -18,13 +18,14 @@ NEW_YORK = ZoneInfo("America/New_York")
 NIGHTS = QuietHours(dt.time(21), dt.time(8))  # every salon's default
 NOW = dt.datetime(2027, 1, 4, 12, 0, tzinfo=dt.UTC)  # booked well ahead of every appointment below
 FIRST = Revision(0, NOW)
-ANN = Client(uuid.uuid4(), "Ann", "Lee", "ann@example.com", "+447700900123", True)
+ANN = Client(uuid.uuid4(), "Ann", "Lee", "ann@example.com", "+447400900123", True)
+IN_LONDON: dict = {"quiet_hours": NIGHTS, "zone": LONDON, "sms_countries": ("GB",)}
 
 
 def planned(start: dt.datetime, quiet: QuietHours | None = NIGHTS, zone: ZoneInfo = LONDON) -> dict[str, dt.datetime]:
     """When each notice of a booking made at NOW goes, on the salon's wall clock (naive, to compare easily)."""
     jobs = notifications.for_booking(
-        ANN, start, start + dt.timedelta(hours=1), FIRST, NOW, quiet_hours=quiet, zone=zone
+        ANN, start, start + dt.timedelta(hours=1), FIRST, NOW, quiet_hours=quiet, zone=zone, sms_countries=("GB",)
     )
     return {job.type: job.run_at.astimezone(zone).replace(tzinfo=None) for job in jobs}
 
@@ -75,7 +76,7 @@ def test_across_the_spring_change_quiet_hours_end_at_eight_on_the_new_clock() ->
     assert plan["reminder_2h"] == wall(28, 8, month=3), "07:00 BST waits for 08:00 BST"
     assert plan["reminder_24h"] == wall(27, 8, month=3), "24 real hours before is 08:00 GMT: not quiet"
     late = local(28, 22, 30, month=3)  # 24 h before is 21:30 GMT on Saturday
-    reminder = notifications.for_booking(ANN, late, late, FIRST, NOW, quiet_hours=NIGHTS, zone=LONDON)[1]
+    reminder = notifications.for_booking(ANN, late, late, FIRST, NOW, **IN_LONDON)[1]
     assert reminder.run_at == dt.datetime(2027, 3, 28, 7, 0, tzinfo=dt.UTC), "08:00 BST is 07:00 UTC"
     due = late.astimezone(dt.UTC) - dt.timedelta(hours=24)
     assert reminder.run_at - due == dt.timedelta(hours=9, minutes=30), "21:30 GMT to 08:00 BST: not 10 h 30"
@@ -85,9 +86,8 @@ def test_across_the_autumn_change_quiet_hours_end_at_eight_on_the_old_clock() ->
     """London goes from 02:00 BST back to 01:00 GMT on Sunday 31 October 2027: that night is an hour longer."""
     plan = planned(local(31, 9, month=10))
     assert plan["reminder_2h"] == wall(31, 8, month=10)
-    reminder = notifications.for_booking(
-        ANN, local(31, 9, month=10), local(31, 10, month=10), FIRST, NOW, quiet_hours=NIGHTS, zone=LONDON
-    )[-1]
+    start, end = local(31, 9, month=10), local(31, 10, month=10)
+    reminder = notifications.for_booking(ANN, start, end, FIRST, NOW, **IN_LONDON)[-1]
     assert reminder.run_at == dt.datetime(2027, 10, 31, 8, 0, tzinfo=dt.UTC), "08:00 GMT is 08:00 UTC"
 
 

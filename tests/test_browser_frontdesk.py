@@ -154,7 +154,7 @@ def _book_a_new_client(page) -> None:
     page.get_by_role("radio", name="New client…").check()
     page.get_by_label("First name").fill("Dee")
     page.get_by_label("Last name").fill("Walker")
-    page.get_by_label("Mobile phone").fill("07700 900123")
+    page.get_by_label("Mobile phone").fill("07400 900123")
     expect(page.locator("#reminder-channels")).to_have_text("by text message")
     page.get_by_label("Send confirmations and reminders").uncheck()
     page.get_by_role("radio").first.check()

@@ -10,6 +10,7 @@ SCREENSHOTS=1 saves the tablet screenshots in docs/screenshots/ for the README.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -51,6 +52,8 @@ async def _seed(url: str) -> dict[str, Any]:
                 address="3 Orange Grove, Bath",
             )
         ).salon
+        # Maria's number is American: the salon texts there too.
+        salon = await accounts.update_salon(db, dataclasses.replace(salon, sms_countries=("GB", "US")))
         week = lambda start, end: tuple(WorkingHours(d, dt.time(start), dt.time(end)) for d in range(7))  # noqa: E731
         bea = await staff.create_staff(db, salon.id, StaffDetails("Bea", "Cutter", working_hours=week(8, 18)))
         cy = await staff.create_staff(db, salon.id, StaffDetails("Cy", "Shears", working_hours=week(9, 17)))

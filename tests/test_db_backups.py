@@ -27,6 +27,7 @@ from tests.snapshots import scalar, table_rows
 
 SERVER = str(ROOT / "server.py")
 LATEST = len(migrations.known())
+ADD_SALON = "INSERT INTO salons (slug, name, timezone, sms_countries) VALUES (%s, %s, 'UTC', '{GB}') RETURNING id"
 
 
 @pytest.fixture(autouse=True)
@@ -89,7 +90,7 @@ def salon_database(postgres_url: str, name: str, *, extra_sql: str = "") -> Iter
     with scratch.database(postgres_url, "salonbook_backup_source") as url:
         asyncio.run(upgrade(url))
         hashed = passwords.hash_password_sync("long enough")
-        scalar(url, "INSERT INTO salons (slug, name, timezone) VALUES (%s, %s, 'UTC') RETURNING id", (name, name))
+        scalar(url, ADD_SALON, (name, name))
         scalar(url, "INSERT INTO secrets (name, value) VALUES ('cookie_secret', %s) RETURNING name", (hashed,))
         if extra_sql:
             scalar(url, extra_sql + " SELECT 1")
@@ -158,7 +159,7 @@ def test_restore_into_a_database_that_has_data_refuses_and_changes_nothing(
     database_url: str, other_backup: tuple[Path, dict], tmp_path: Path
 ) -> None:
     path, _ = other_backup
-    scalar(database_url, "INSERT INTO salons (slug, name, timezone) VALUES ('ours', 'Ours', 'UTC') RETURNING id")
+    scalar(database_url, ADD_SALON, ("ours", "Ours"))
     before = table_rows(database_url)
     result = server_command("restore", str(path), f"--database_url={database_url}", data_dir=tmp_path)
     assert result.returncode == 2, result.stderr
@@ -172,7 +173,7 @@ def test_restore_with_force_replaces_the_data_and_keeps_a_copy(
     postgres_url: str, database_url: str, other_backup: tuple[Path, dict], tmp_path: Path
 ) -> None:
     path, other_rows = other_backup
-    scalar(database_url, "INSERT INTO salons (slug, name, timezone) VALUES ('ours', 'Ours', 'UTC') RETURNING id")
+    scalar(database_url, ADD_SALON, ("ours", "Ours"))
     ours = table_rows(database_url)
     restored = json_line(
         server_command("restore", str(path), "--force", f"--database_url={database_url}", data_dir=tmp_path)
@@ -199,7 +200,7 @@ def test_a_forced_restore_that_fails_leaves_the_database_as_it_was(
     path = tmp_path / "awkward.dump"
     with salon_database(postgres_url, "awkward", extra_sql=awkward) as url:
         asyncio.run(backups.dump(url, path))
-    scalar(database_url, "INSERT INTO salons (slug, name, timezone) VALUES ('ours', 'Ours', 'UTC') RETURNING id")
+    scalar(database_url, ADD_SALON, ("ours", "Ours"))
     before = table_rows(database_url)
     result = server_command("restore", str(path), "--force", f"--database_url={database_url}", data_dir=tmp_path)
     assert result.returncode == 1

@@ -47,7 +47,15 @@ RELEASED = {
 SECOND_RELEASE = 12  # the schema version of the last release: every migration since is tested on its rows
 LATEST = len(migrations.known())
 # by migrations after the first release
-TABLES_ADDED_SINCE = {"sessions", "invitations", "holds", "sms_opt_outs", "sms_deliveries", "inbound_texts"}
+TABLES_ADDED_SINCE = {
+    "sessions",
+    "invitations",
+    "holds",
+    "sms_opt_outs",
+    "sms_deliveries",
+    "inbound_texts",
+    "code_sends",
+}
 OWNER_PASSWORD = "first release owner"
 API_TOKEN = "first-release-token"
 
@@ -73,7 +81,7 @@ INSERT INTO services (id, salon_id, name, duration_minutes, price_cents) VALUES
     ('5e6f1ce0-0000-4000-8000-000000000001', '5a10a000-0000-4000-8000-000000000001', 'Cut & colour', 45, 6500);
 INSERT INTO clients (id, salon_id, first_name, last_name, email, phone, opted_in_reminders) VALUES
     ('c1e00000-0000-4000-8000-000000000001', '5a10a000-0000-4000-8000-000000000001', 'Cy', 'Client',
-     'cy@example.com', '+447700900123', true),
+     'cy@example.com', '+447400900123', true),
     ('c1e00000-0000-4000-8000-000000000002', '5a10a000-0000-4000-8000-000000000001', 'Di', '', NULL, NULL, false);
 INSERT INTO appointments (id, salon_id, client_id, staff_id, service_id, start_time, end_time, status, notes) VALUES
     ('a0000000-0000-4000-8000-000000000001', '5a10a000-0000-4000-8000-000000000001',
@@ -368,11 +376,13 @@ async def test_a_database_with_only_some_salonbook_tables_is_refused(empty_datab
         await db.close()
 
 
-async def test_a_second_release_database_upgrades_and_its_codes_and_tokens_are_kept_safe(
+async def test_a_second_release_database_upgrades_texting_its_own_country_its_codes_and_tokens_kept_safe(
     second_release_url: str,
 ) -> None:
     assert await upgrade(second_release_url) == (SECOND_RELEASE, LATEST)
     rows = table_rows(second_release_url)
+    assert [salon["sms_countries"] for salon in rows["salons"]] == [["US"]], "texts to its own country, as before"
+    assert rows["code_sends"] == [], "a new table starts empty"
     jobs = {row["type"]: row["payload"] for row in rows["notification_jobs"]}
     code = {"email": "dee@example.com", "name": "Dee", "minutes": 15, "secret": {"code": "123456"}}
     assert jobs["booking_code"] == code, "a code waiting to go is kept, as a secret"

@@ -364,7 +364,7 @@ async def test_the_client_is_found_by_a_search_not_picked_from_a_list_of_everyon
     session, salon = await logged_in()
     desk = await set_up_desk(db, salon.salon)
     for n in range(10):
-        await clients.create_client(db, salon.salon.id, ClientDetails(f"Zoe {n}", "Many", phone=f"07700 90001{n}"))
+        await clients.create_client(db, salon.salon.id, ClientDetails(f"Zoe {n}", "Many", phone=f"07400 90001{n}"))
     query = f"serviceId={desk.service.id}&staffId={desk.staff.id}&day={desk.day}"
     blank = (await session.get(f"/appointments/new?{query}")).body.decode()
     assert client_choices(blank) == ["new"], "nobody listed before a search"
@@ -377,12 +377,12 @@ async def test_the_client_is_found_by_a_search_not_picked_from_a_list_of_everyon
     fragment = part.body.decode().strip()
     assert fragment.startswith('<div id="client-choices" class="client-choices" data-part="client_choices">')
     assert len(client_choices(fragment)) == 1 + 8 + 1, "the chosen one, eight matches, new"
-    assert "Zoe 0 Many (+447700900010)" in fragment and "8+ found." in fragment
+    assert "Zoe 0 Many (+447400900010)" in fragment and "8+ found." in fragment
     more = re.search(r'<a href="([^"]+)" data-part-link>More matches', fragment)[1].replace("&amp;", "&")
     rest = (await session.part(more, "client_choices")).body.decode()
     assert [c for c in client_choices(rest) if c not in (str(desk.client.id), "new")] and "Zoe 8 Many" in rest
 
-    by_phone = (await session.part("/appointments/new?clientSearch=07700+900013", "client_choices")).body.decode()
+    by_phone = (await session.part("/appointments/new?clientSearch=07400+900013", "client_choices")).body.decode()
     assert "Zoe 3 Many" in by_phone and len(client_choices(by_phone)) == 2
     nobody = (await session.part("/appointments/new?clientSearch=nobody", "client_choices")).body.decode()
     assert "No other client matches “nobody”." in nobody
@@ -419,7 +419,7 @@ async def test_a_new_clients_reminders_start_on_and_say_their_channels(logged_in
     assert '<input type="checkbox" name="optedInReminders" value="on" checked>' in page
     assert 'Send confirmations and reminders <span id="reminder-channels">by email and text message' in page
     assert 'src="/static/booking.js' in page
-    walk_in = {"clientId": "new", "firstName": "Dee", "lastName": "", "email": "", "phone": "07700 900123"}
+    walk_in = {"clientId": "new", "firstName": "Dee", "lastName": "", "email": "", "phone": "07400 900123"}
     booked = await session.post("/appointments/new", booking_form(desk, **walk_in, optedInReminders=""))
     assert booked.code == 303, "unticked: no reminders"
     [dee] = await clients.list_clients(db, salon.salon.id, "Dee")

@@ -145,7 +145,7 @@ async def test_a_form_posted_without_its_token_is_refused(logged_in, db) -> None
 async def test_the_clients_list_is_searched_as_it_is_typed_and_paged(logged_in, db) -> None:
     session, salon = await logged_in()
     for n in range(3):
-        await clients.create_client(db, salon.salon.id, ClientDetails(f"Ann {n}", "Lee", phone=f"07700 90018{n}"))
+        await clients.create_client(db, salon.salon.id, ClientDetails(f"Ann {n}", "Lee", phone=f"07400 90018{n}"))
     await clients.create_client(db, salon.salon.id, ClientDetails("Bob", "Other", email="bob@example.com"))
     page = (await session.get("/clients")).body.decode()
     assert 'data-search="client_list" data-history' in page and 'data-part="client_list"' in page

@@ -63,7 +63,7 @@ async def _a_busy_salon(db, salon) -> dict[str, str]:
         salon_id=salon.id,
         channel="sms",
         sender="+15005550006",
-        recipients=["+447700900123"],
+        recipients=["+447400900123"],
         subject="",
         message_id=None,
         body="Hair by Ann: see you tomorrow",
@@ -116,9 +116,9 @@ async def _client_pages(client, db, salon: Salon, ids: dict[str, str]) -> dict[s
 async def _texts(db, salon: Salon, ids: dict[str, str]) -> dict[str, str]:
     """Ann texts (a confirmation, a question), another number says STOP, and her confirmation's text was
     reported undelivered, then delivered: the pages of texts, by name."""
-    ann = "+447700900123"
+    ann = "+447400900123"
     await db.execute("UPDATE clients SET phone = %s WHERE id = %s", (ann, ids["client"]))
-    for number, body in ((ann, "C"), (ann, "Can I park outside?"), ("+447700900999", "STOP")):
+    for number, body in ((ann, "C"), (ann, "Can I park outside?"), ("+447400900999", "STOP")):
         await inbound.receive(db, inbound.IncomingText(number, body), salon)
     for attempt, (status, code) in enumerate((("undelivered", 30003), ("delivered", None)), start=2):
         sid = f"SM{uuid.uuid4().hex}"
@@ -133,9 +133,9 @@ async def _texts(db, salon: Salon, ids: dict[str, str]) -> dict[str, str]:
         )
     return {
         "inbox": "/inbox",
-        "inbox-conversation": "/inbox/447700900123",
-        "inbox-opted-out": "/inbox/447700900999",
-        "outbox-texts": "/outbox/texts/447700900123",
+        "inbox-conversation": "/inbox/447400900123",
+        "inbox-opted-out": "/inbox/447400900999",
+        "outbox-texts": "/outbox/texts/447400900123",
     }
 
 

@@ -31,7 +31,7 @@ async def keep(db, salon_id, channel: str, subject: str, body: str) -> int:
         salon_id=salon_id,
         channel=channel,
         sender="desk@salon.example",
-        recipients=["ann@example.com" if channel == "email" else "+447700900123"],
+        recipients=["ann@example.com" if channel == "email" else "+447400900123"],
         subject=subject,
         message_id=None,
         body=body,
@@ -48,7 +48,7 @@ async def test_the_outbox_lists_the_salons_email_and_sms_newest_first(logged_in,
     assert page.code == 200
     body = page.body.decode()
     assert body.index("Reminder: see you tomorrow") < body.index("Your booking is confirmed"), "newest first"
-    assert "+447700900123" in body and "ann@example.com" in body
+    assert "+447400900123" in body and "ann@example.com" in body
     assert "Not yours" not in body
 
 

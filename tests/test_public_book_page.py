@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
+import secrets
+import urllib.parse
 
 import pytest
 
@@ -105,6 +108,36 @@ async def test_what_to_fix_is_said_beside_the_field_in_the_salons_language(make_
     assert re.search(r'id="email-error">[^<]*E-Mail', body), body[-3000:]
     assert 'value="Dee"' in body, "what was typed stays"
     assert await db.fetch_one("SELECT 1 FROM holds WHERE salon_id = %s", (salon.id,)) is None
+
+
+async def test_a_number_the_salon_does_not_text_is_said_beside_the_phone_field(make_salon, db, pages) -> None:
+    salon, desk = await open_salon(make_salon, db, country="DE", timezone="Europe/Berlin")
+    client = pages()
+    details = await walk_to_details(client, salon, desk)
+    american = await client.post(f"/book/{salon.slug}", details_form(details, email="", phone="+1 201 555 0123"))
+    body = american.body.decode()
+    assert american.code == 400 and 'value="+1 201 555 0123"' in body, "what was typed stays"
+    assert re.search(r'id="phone-error">[^<]*nur an Handynummern aus diesen Ländern: Deutschland\.', body)
+    landline = await client.post(f"/book/{salon.slug}", details_form(details, email="", phone="030 1234567"))
+    assert landline.code == 400
+    assert re.search(r'id="phone-error">An diese Nummer können keine SMS gehen', landline.body.decode())
+    assert await db.fetch_one("SELECT 1 FROM holds WHERE salon_id = %s", (salon.id,)) is None, "nothing held"
+
+
+async def test_a_fourth_code_to_one_address_in_an_hour_is_refused_on_the_page_too(make_salon, db, pages) -> None:
+    salon, desk = await open_salon(make_salon, db)
+    inbox = f"victim.{secrets.token_hex(4)}@example.com"
+    answers = []
+    for hour in (9, 10, 11, 12):
+        client = pages({"X-Real-Ip": f"10.1.{hour}.1"})  # each from an address of its own
+        start = dt.datetime.combine(desk.day, dt.time(hour), desk.zone).isoformat()
+        query = urllib.parse.urlencode(
+            {"serviceId": desk.service.id, "staffId": desk.other_staff.id, "startTime": start}
+        )
+        details = await client.get(f"/book/{salon.slug}?{query}")
+        answers.append(await client.post(f"/book/{salon.slug}", details_form(details.body, email=inbox)))
+    assert [answer.code for answer in answers] == [303, 303, 303, 429]
+    assert b"Too many tries" in answers[-1].body and 3500 < int(answers[-1].headers["Retry-After"]) <= 3600
 
 
 async def test_a_lapsed_hold_says_to_start_again(make_salon, db, pages) -> None:

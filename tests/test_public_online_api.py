@@ -5,36 +5,53 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import re
+import secrets
 from typing import Any
 
 import pytest
 
-from booking import accounts, appointments, clients
+from booking import accounts, appointments, clients, code_sends, online
 from booking.errors import SlotTaken
 from booking.models import ClientDetails, OnlineBooking, Salon
-from handlers.app import Salonbook, WebSettings
+from handlers.app import WebSettings
 from tests.desk import Desk, set_up_desk
-from tests.servers import SmsApi, SmtpServer
+from tests.servers import SmsApi, SmtpServer, a_number
+
+BEHIND_A_PROXY = WebSettings(xheaders=True, hold_minutes=15, max_body_size=16 * 1024)
 
 
 @pytest.fixture
-def app(db) -> Salonbook:
-    """Behind a proxy (--xheaders), so each test can speak from the client address it needs."""
-    return Salonbook(db=db, cookie_secret="test-cookie-secret", settings=WebSettings(xheaders=True, hold_minutes=15))
+def web_settings(request: pytest.FixtureRequest) -> WebSettings:
+    """Behind a proxy (--xheaders), so each test can speak from the client address it needs; or a test's own."""
+    return getattr(request, "param", BEHIND_A_PROXY)
+
+
+@pytest.fixture(autouse=True)
+def empty_queue(io_loop, db) -> None:
+    """A worker a test starts sends that test's messages only (the module's tests share a database)."""
+    io_loop.run_sync(lambda: db.execute("TRUNCATE notification_jobs, notification_attempts"))
+
+
+def an_address() -> str:
+    """A client address no other test of the module speaks from: the limits count per address."""
+    return f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{secrets.randbelow(256)}"
 
 
 @pytest.fixture
 def public(http_server_client):
-    """``await public("POST", slug, "/bookings", {...}, address="10.0.0.1")`` -> (status, JSON, headers)."""
+    """``await public("POST", slug, "/bookings", {...}, address="10.0.0.1")`` -> (status, JSON, headers); without
+    an address, each test speaks from one of its own."""
+    own = an_address()
 
-    async def call(method: str, slug: str, path: str, body: Any = None, *, address: str = "192.0.2.1"):
+    async def call(method: str, slug: str, path: str, body: Any = None, *, address: str = ""):
         response = await http_server_client.fetch(
             f"/api/public/{slug}{path}",
             method=method,
             body=json.dumps(body).encode() if body is not None else None,
-            headers={"Content-Type": "application/json", "X-Real-Ip": address},
+            headers={"Content-Type": "application/json", "X-Real-Ip": address or own},
             raise_error=False,
         )
         return response.code, json.loads(response.body) if response.body else None, response.headers
@@ -42,8 +59,10 @@ def public(http_server_client):
     return call
 
 
-async def open_salon(make_salon, db, **online_fields: int) -> tuple[Salon, Desk]:
-    made = await make_salon(email="desk@salon.example", phone="+44 1225 123456")
+async def open_salon(
+    make_salon, db, *, country: str = "GB", timezone: str = "Europe/London", **online_fields: int
+) -> tuple[Salon, Desk]:
+    made = await make_salon(email="desk@salon.example", phone="+44 1225 123456", country=country, timezone=timezone)
     policy = dataclasses.replace(OnlineBooking(enabled=True), **online_fields)
     salon = await accounts.update_salon(db, dataclasses.replace(made.salon, online_booking=policy))
     return salon, await set_up_desk(db, salon)
@@ -54,13 +73,14 @@ def at(desk: Desk, hour: int, minute: int = 0) -> str:
 
 
 def asking(desk: Desk, start: str, **fields: Any) -> dict[str, Any]:
+    """A booking of the desk's cut with Bea; its code to an email address no other request uses."""
     return {
         "serviceId": str(desk.service.id),
         "staffId": str(desk.staff.id),
         "startTime": start,
         "firstName": "Dee",
         "lastName": "Online",
-        "email": "dee@example.com",
+        "email": f"dee.{secrets.token_hex(4)}@example.com",
         "optedInReminders": True,
     } | fields
 
@@ -113,7 +133,7 @@ async def test_a_hold_takes_the_time_the_code_books_it_and_a_known_client_is_reu
     known = await clients.create_client(
         db, salon.id, ClientDetails(first_name="Dee", last_name="Known", email="Dee@Example.com")
     )
-    status, held, _ = await public("POST", salon.slug, "/bookings", asking(desk, at(desk, 10)))
+    status, held, _ = await public("POST", salon.slug, "/bookings", asking(desk, at(desk, 10), email="dee@example.com"))
     assert status == 202 and held["verifyBy"] == "email"
     expires = dt.datetime.fromisoformat(held["expiresAt"])
     assert dt.timedelta(minutes=14) < expires - dt.datetime.now(dt.UTC) <= dt.timedelta(minutes=15)
@@ -149,19 +169,19 @@ async def test_a_phone_gets_its_code_by_text_and_a_new_client_is_made(
     make_salon, db, public, smtp_server: SmtpServer, sms_api: SmsApi, start_worker
 ) -> None:
     salon, desk = await open_salon(make_salon, db)
-    body = asking(desk, at(desk, 11), email=None, phone="07700 900999", optedInReminders=False)
+    body = asking(desk, at(desk, 11), email=None, phone="07400 900999", optedInReminders=False)
     status, held, _ = await public("POST", salon.slug, "/bookings", body)
     assert status == 202 and held["verifyBy"] == "sms"
     await start_worker(smtp=smtp_server, sms=sms_api)
     [text] = await sms_api.wait_for(1)
-    assert text["To"] == "+447700900999" and salon.name in text["Body"]
+    assert text["To"] == "+447400900999" and salon.name in text["Body"]
     code = re.search(r"\b(\d{6})\b", text["Body"])[1]
     status, booked, _ = await public("POST", salon.slug, f"/bookings/{held['holdId']}/verify", {"code": code})
     assert status == 201
     client = await clients.get_client(db, salon.id, booked["clientId"])
     assert (client.first_name, client.phone, client.email, client.opted_in_reminders) == (
         "Dee",
-        "+447700900999",
+        "+447400900999",
         None,
         False,
     )
@@ -258,23 +278,255 @@ async def test_anyone_takes_the_next_free_stylist_when_the_first_is_held(make_sa
     assert (await public("POST", salon.slug, "/bookings", asking(desk, at(desk, 9), staffId=None)))[0] == 409
 
 
-async def test_ten_holds_an_hour_from_one_address_and_twenty_waiting_per_salon(make_salon, db, public) -> None:
-    salon, desk = await open_salon(make_salon, db)
-    requests = [
+def every_time(desk: Desk, days: int = 1, hours: range = range(9, 17)) -> list[dict[str, Any]]:
+    """A request for each whole hour of both stylists' days, day by day, stylist by stylist."""
+    return [
         asking(desk, dt.datetime.combine(day, dt.time(hour), desk.zone).isoformat(), staffId=str(member.id))
-        for day in (desk.day, desk.day + dt.timedelta(days=1))
+        for day in (desk.day + dt.timedelta(days=n) for n in range(days))
         for member in (desk.staff, desk.other_staff)
-        for hour in range(9, 17)
+        for hour in hours
     ]
-    for request in requests[:10]:
-        assert (await public("POST", salon.slug, "/bookings", request, address="198.51.100.7"))[0] == 202
-    status, body, headers = await public("POST", salon.slug, "/bookings", requests[10], address="198.51.100.7")
+
+
+async def live_holds(db, salon: Salon) -> list[dict]:
+    """The salon's holds waiting for their code, oldest first, with their stylist and time."""
+    return await db.fetch_all(
+        """SELECT h.id, h.client_address, a.staff_id, a.start_time FROM holds h JOIN appointments a
+                ON a.id = h.appointment_id
+            WHERE h.salon_id = %s AND h.ended IS NULL AND h.expires_at > now() ORDER BY h.created_at""",
+        (salon.id,),
+    )
+
+
+async def test_one_address_holds_two_at_a_time_and_ten_an_hour(make_salon, db, public) -> None:
+    salon, desk = await open_salon(make_salon, db)
+    address, requests = an_address(), every_time(desk, days=2)
+    for n, request in enumerate(requests[:10]):
+        assert (await public("POST", salon.slug, "/bookings", request, address=address))[0] == 202
+        if n == 1:
+            status, body, headers = await public("POST", salon.slug, "/bookings", requests[-1], address=address)
+            assert status == 429 and body["error"]["code"] == "rate_limited", "two wait for their code already"
+            assert "2 bookings from here are waiting" in body["error"]["message"]
+            assert 14 * 60 < int(headers["Retry-After"]) <= 15 * 60, "until the older of the two lapses"
+        if n % 2:
+            await db.execute("UPDATE holds SET expires_at = now() WHERE client_address = %s", (address,))
+    status, body, headers = await public("POST", salon.slug, "/bookings", requests[10], address=address)
+    assert status == 429 and "too many bookings started from here" in body["error"]["message"]
+    assert 3500 < int(headers["Retry-After"]) <= 3600, "ten an hour, lapsed or not"
+    assert (await public("POST", salon.slug, "/bookings", requests[10], address=an_address()))[0] == 202
+
+
+async def test_two_addresses_never_close_a_salons_online_booking(make_salon, db, public) -> None:
+    salon, desk = await open_salon(make_salon, db)
+    hoarders = (an_address(), an_address())
+    for n, request in enumerate(every_time(desk, days=3)):  # 48 times, one after the other, turn by turn
+        status, _, _ = await public("POST", salon.slug, "/bookings", request, address=hoarders[n % 2])
+        assert status in (202, 429)
+    held = await live_holds(db, salon)
+    assert len(held) <= 4 and {row["client_address"] for row in held} == set(hoarders), "two each, at most"
+    newcomer = asking(desk, at(desk, 16), staffId=None)
+    status, body, _ = await public("POST", salon.slug, "/bookings", newcomer, address=an_address())
+    assert status == 202, body
+    slots = (await public("GET", salon.slug, f"/slots?serviceId={desk.service.id}&date={desk.day}"))[1]["slots"]
+    assert len(slots) >= 25, "the day stays open to everyone else"
+
+
+async def test_a_full_salon_makes_room_the_oldest_hold_gives_way(make_salon, db, public) -> None:
+    salon, desk = await open_salon(make_salon, db)
+    requests = every_time(desk, days=6, hours=range(9, 12, 2))  # two a stylist's day: 24 times over six days
+    held = []
+    for n, request in enumerate(requests[:20]):  # ten addresses fill the salon's twenty places
+        status, body, _ = await public("POST", salon.slug, "/bookings", request, address=f"198.51.100.{n // 2}")
+        assert status == 202, body
+        held.append(body["holdId"])
+    status, newest, _ = await public("POST", salon.slug, "/bookings", requests[20], address=an_address())
+    assert status == 202, "online booking never closes"
+    waiting = await live_holds(db, salon)
+    assert len(waiting) == 20 and str(waiting[-1]["id"]) == newest["holdId"]
+    oldest = await db.fetch_row("SELECT ended, appointment_id FROM holds WHERE id = %s", (held[0],))
+    assert (oldest["ended"], oldest["appointment_id"]) == ("displaced", None)
+    query = f"/slots?serviceId={desk.service.id}&date={desk.day}&staffId={desk.staff.id}"
+    assert at(desk, 9) in {slot["startTime"] for slot in (await public("GET", salon.slug, query))[1]["slots"]}
+    status, body, _ = await public("POST", salon.slug, f"/bookings/{held[0]}/verify", {"code": "123456"})
+    assert status == 409 and "choose a time again" in body["error"]["message"]
+
+
+async def test_one_address_or_a_handful_never_take_a_stylists_day(make_salon, db, public) -> None:
+    salon, desk = await open_salon(make_salon, db)
+    beas_day = f"/slots?serviceId={desk.service.id}&date={desk.day}&staffId={desk.staff.id}"
+    free = len((await public("GET", salon.slug, beas_day))[1]["slots"])
+    handful = [an_address() for _ in range(4)]
+    for n, hour in enumerate(range(9, 17)):  # each of Bea's hours, the four addresses taking turns
+        request = asking(desk, at(desk, hour))
+        assert (await public("POST", salon.slug, "/bookings", request, address=handful[n % 4]))[0] == 202
+    assert [row["staff_id"] for row in await live_holds(db, salon)] == [desk.staff.id] * 2, "two, the newest"
+    still_free = (await public("GET", salon.slug, beas_day))[1]["slots"]
+    assert len(still_free) >= free - 2 * 5, "a 45-minute hold blocks five quarter-hour starts at most"
+    status, _, _ = await public("POST", salon.slug, "/bookings", asking(desk, still_free[0]["startTime"]))
+    assert status == 202, "a client still gets Bea's time"
+
+
+async def test_the_fourth_code_in_an_hour_to_one_number_is_refused_whoever_asks(make_salon, db, public) -> None:
+    (salon, desk), (other, other_desk) = await open_salon(make_salon, db), await open_salon(make_salon, db)
+    victim = a_number()
+    by_text = {"email": None, "phone": victim}
+    for where, its_desk, hour in ((salon, desk, 9), (other, other_desk, 10), (salon, desk, 11)):
+        request = asking(its_desk, at(its_desk, hour), **by_text)
+        status, body, _ = await public("POST", where.slug, "/bookings", request, address=an_address())
+        assert status == 202, body
+    fourth = asking(other_desk, at(other_desk, 12), **by_text)
+    status, body, headers = await public("POST", other.slug, "/bookings", fourth, address=an_address())
     assert status == 429 and body["error"]["code"] == "rate_limited"
-    assert 3500 < int(headers["Retry-After"]) <= 3601
-    for request in requests[10:20]:
-        assert (await public("POST", salon.slug, "/bookings", request, address="198.51.100.8"))[0] == 202
-    status, _, headers = await public("POST", salon.slug, "/bookings", requests[20], address="198.51.100.9")
-    assert status == 429 and 0 < int(headers["Retry-After"]) <= 15 * 60 + 1, "twenty wait for their code already"
+    assert "has had 3 codes in the last hour" in body["error"]["message"]
+    assert 3500 < int(headers["Retry-After"]) <= 3600
+    assert (await db.fetch_row("SELECT count(*) AS n FROM holds WHERE phone = %s", (victim,)))["n"] == 3
+
+    counted = await code_sends.recipient(db, victim)
+    rows = await db.fetch_all("SELECT recipient_hash FROM code_sends WHERE recipient_hash = %s", (counted,))
+    assert len(rows) == 3 and bytes(rows[0]["recipient_hash"]) != hashlib.sha256(victim.encode()).digest()
+    await db.execute(
+        "UPDATE code_sends SET sent_at = sent_at - interval '1 hour' WHERE recipient_hash = %s", (counted,)
+    )
+    assert (await public("POST", other.slug, "/bookings", fourth, address=an_address()))[0] == 202, "an hour later"
+
+
+async def test_codes_to_one_inbox_count_whatever_its_case_or_plus_tag(make_salon, db, public) -> None:
+    salon, desk = await open_salon(make_salon, db)
+    inbox = f"victim.{secrets.token_hex(4)}"
+    for hour, email in (
+        (9, f"{inbox}@example.com"),
+        (10, f"{inbox.upper()}@Example.com"),
+        (11, f"{inbox}+2@example.com"),
+    ):
+        request = asking(desk, at(desk, hour), email=email)
+        assert (await public("POST", salon.slug, "/bookings", request, address=an_address()))[0] == 202
+    tagged = asking(desk, at(desk, 12), staffId=str(desk.other_staff.id), email=f"{inbox}+spam@example.com")
+    assert (await public("POST", salon.slug, "/bookings", tagged, address=an_address()))[0] == 429
+
+
+@pytest.mark.parametrize("web_settings", [dataclasses.replace(BEHIND_A_PROXY, codes_per_salon_day=2)], indirect=True)
+async def test_a_salons_codes_a_day_have_a_ceiling(make_salon, db, public) -> None:
+    salon, desk = await open_salon(make_salon, db)
+    for hour in (9, 10):
+        status, _, _ = await public("POST", salon.slug, "/bookings", asking(desk, at(desk, hour)), address=an_address())
+        assert status == 202
+    third = asking(desk, at(desk, 11), staffId=str(desk.other_staff.id))
+    status, body, headers = await public("POST", salon.slug, "/bookings", third, address=an_address())
+    assert status == 429 and "as many codes as it may in a day" in body["error"]["message"]
+    assert 86_300 < int(headers["Retry-After"]) <= 86_400
+    other, other_desk = await open_salon(make_salon, db)
+    assert (await public("POST", other.slug, "/bookings", asking(other_desk, at(other_desk, 9))))[0] == 202
+
+
+async def test_requests_at_once_cannot_both_take_the_last_place(make_salon, db, public) -> None:
+    salon, desk = await open_salon(make_salon, db)
+    victim, address = a_number(), an_address()
+    to_one_number = [asking(desk, at(desk, hour), email=None, phone=victim) for hour in range(9, 15)]
+    answers = await asyncio.gather(
+        *(public("POST", salon.slug, "/bookings", request, address=an_address()) for request in to_one_number)
+    )
+    assert sorted(status for status, _, _ in answers) == [202] * 3 + [429] * 3, "three codes to one number"
+    from_one_address = [asking(desk, at(desk, hour), staffId=str(desk.other_staff.id)) for hour in range(9, 14)]
+    answers = await asyncio.gather(
+        *(public("POST", salon.slug, "/bookings", request, address=address) for request in from_one_address)
+    )
+    assert sorted(status for status, _, _ in answers) == [202] * 2 + [429] * 3, "two waiting from one address"
+
+
+async def open_us_salon(make_salon, db) -> tuple[Salon, Desk]:
+    return await open_salon(make_salon, db, country="US", timezone="America/New_York")
+
+
+async def test_a_us_salon_refuses_satellite_premium_and_foreign_numbers_and_sends_nothing(
+    make_salon, db, public
+) -> None:
+    salon, desk = await open_us_salon(make_salon, db)
+    assert salon.sms_countries == ("US",), "a salon texts its own country"
+    cases = [
+        ("+881 6 1234 5678", None, "sms_country", "+881612345678 is an international (non-geographic) number"),
+        ("+979 1 2345 6789", None, "sms_country", "+979123456789 is an international"),  # premium rate
+        ("+374 77 123456", None, "sms_country", "+37477123456 is a number from AM"),
+        ("+374 77 123456", "ann@example.com", "sms_country", "texts mobile numbers in US only"),
+        ("+1 900 234 5678", None, "sms_number", "+19002345678 cannot take texts: it is a premium-rate number"),
+    ]
+    for phone, email, code, words in cases:
+        request = asking(desk, at(desk, 10), email=email, phone=phone)
+        status, body, _ = await public("POST", salon.slug, "/bookings", request)
+        assert (status, body["error"]["code"], body["error"]["field"]) == (400, code, "phone"), (phone, body)
+        assert words in body["error"]["message"], body
+    for table in ("holds", "notification_jobs", "code_sends"):
+        assert await db.fetch_one(f"SELECT 1 FROM {table} WHERE salon_id = %s", (salon.id,)) is None, table
+    american = asking(desk, at(desk, 10), email=None, phone="(201) 555-0123")
+    assert (await public("POST", salon.slug, "/bookings", american))[0] == 202, "a US number is texted"
+
+
+async def test_a_salon_listing_the_us_and_canada_texts_a_canadian_mobile(
+    make_salon, db, public, smtp_server: SmtpServer, sms_api: SmsApi, start_worker
+) -> None:
+    salon, desk = await open_us_salon(make_salon, db)
+    canadian = asking(desk, at(desk, 11), email=None, phone="+1 506 234 5678")  # a New Brunswick mobile
+    status, body, _ = await public("POST", salon.slug, "/bookings", canadian)
+    assert (status, body["error"]["code"]) == (400, "sms_country")
+    await accounts.update_salon(db, dataclasses.replace(salon, sms_countries=("US", "CA")))
+    status, held, _ = await public("POST", salon.slug, "/bookings", canadian)
+    assert status == 202 and held["verifyBy"] == "sms"
+    await start_worker(smtp=smtp_server, sms=sms_api)
+    [text] = await sms_api.wait_for(1)
+    assert text["To"] == "+15062345678" and re.search(r"\b\d{6}\b", text["Body"])
+
+
+async def test_codes_are_counted_for_a_day_then_the_workers_daily_chore_forgets_them(
+    make_salon, db, smtp_server: SmtpServer, start_worker
+) -> None:
+    salon, _ = await open_salon(make_salon, db)
+    for age in ("25 hours", "23 hours"):
+        await db.execute(
+            "INSERT INTO code_sends (recipient_hash, salon_id, sent_at) VALUES (%s, %s, now() - %s::interval)",
+            (secrets.token_bytes(32), salon.id, age),
+        )
+    await start_worker(smtp=smtp_server)  # its chores run once as it starts
+    for _ in range(200):
+        left = await db.fetch_all("SELECT sent_at FROM code_sends WHERE salon_id = %s", (salon.id,))
+        if len(left) == 1:
+            break
+        await asyncio.sleep(0.05)
+    assert len(left) == 1 and left[0]["sent_at"] > dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+
+
+def metric(page: str, name: str, label: str) -> float:
+    found = re.search(rf'^{name}{{[^}}]*="{label}"}} (\S+)$', page, re.MULTILINE)
+    assert found, f"{name} {label} not in /metrics"
+    return float(found[1])
+
+
+@pytest.mark.parametrize("web_settings", [dataclasses.replace(BEHIND_A_PROXY, codes_per_salon_day=4)], indirect=True)
+async def test_metrics_count_each_refusal_by_reason_and_each_hold_that_gave_way(
+    make_salon, db, public, http_server_client
+) -> None:
+    salon, desk = await open_salon(make_salon, db)
+    victim = f"victim.{secrets.token_hex(4)}@example.com"
+    cy = str(desk.other_staff.id)
+    first, second, third, fourth = (an_address() for _ in range(4))
+    tries = [
+        (asking(desk, at(desk, 9), email=None, phone="+374 77 123456"), first, 400),  # sms_country
+        (asking(desk, at(desk, 9), email=None, phone="+44 121 234 5678"), first, 400),  # sms_number: a landline
+        (asking(desk, at(desk, 9), email=victim), first, 202),
+        (asking(desk, at(desk, 10), email=victim), first, 202),
+        (asking(desk, at(desk, 11)), first, 429),  # address_holds
+        (asking(desk, at(desk, 12), email=victim), second, 202),  # Bea's day was full: 9:00 gives way
+        (asking(desk, at(desk, 9), staffId=cy, email=victim), third, 429),  # code_limit
+        (asking(desk, at(desk, 9), staffId=cy), third, 202),  # the salon's fourth code today
+        (asking(desk, at(desk, 10), staffId=cy), fourth, 429),  # salon_codes
+    ]
+    for request, address, expected in tries:
+        status, body, _ = await public("POST", salon.slug, "/bookings", request, address=address)
+        assert status == expected, (request, body)
+    page = (await http_server_client.fetch("/metrics")).body.decode()
+    refusals = {reason: metric(page, "salonbook_online_refusals_total", reason) for reason in online.REFUSALS}
+    assert refusals == {"address_hour": 0, "address_holds": 1, "code_limit": 1, "salon_codes": 1, "sms_country": 1,
+                        "sms_number": 1}  # fmt: skip
+    assert metric(page, "salonbook_online_holds_displaced_total", "stylist_day") == 1
+    assert metric(page, "salonbook_online_holds_displaced_total", "salon") == 0
 
 
 async def test_what_a_stranger_sends_wrong_is_a_clear_error(make_salon, db, public) -> None:

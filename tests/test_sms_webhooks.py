@@ -19,7 +19,7 @@ from handlers.app import Salonbook
 from handlers.sms import signature
 from tests.servers import SmsApi, a_number, app_with_provider, twilio_signature
 
-ANN_PHONE = "+447700900123"
+ANN_PHONE = "+447400900123"
 
 
 @pytest.fixture

@@ -305,7 +305,7 @@ async def test_retry_sends_only_the_channel_that_failed(
 ) -> None:
     new = await make_salon(name="Cutters")
     sms_api.answer_next(503, {"message": "try later"})
-    booked = await make_booking(new.salon, phone="07700 900123")
+    booked = await make_booking(new.salon, phone="07400 900123")
     await start_worker(smtp=smtp_server, sms=sms_api)
     row = await wait_for_status(db, booked.jobs[0].id, "completed")
     assert len(smtp_server.messages) == 1  # not sent again on the retry
@@ -319,7 +319,7 @@ async def test_retry_sends_only_the_channel_that_failed(
     request = sms_api.requests[-1]
     assert request["account"] == "AC123"
     assert request["auth"].startswith("Basic ")
-    assert request["form"]["To"] == "+447700900123"
+    assert request["form"]["To"] == "+447400900123"
     assert request["form"]["From"] == "+15005550006"
     assert request["form"]["Body"].startswith("Cutters: ")
 
@@ -329,29 +329,46 @@ async def test_sms_4xx_and_a_bad_number_are_permanent(
 ) -> None:
     new = await make_salon()
     sms_api.answer_next(400, {"code": 21211, "message": "The 'To' number is not valid"})
-    refused = await make_booking(new.salon, email=None, phone="+447700900124")
+    refused = await make_booking(new.salon, email=None, phone="+447400900124")
     garbled = await make_booking(new.salon, email=None, phone="not a number")
     await start_worker(smtp=smtp_server, sms=sms_api)
     row = await wait_for_status(db, refused.jobs[0].id, "failed")
     assert (
         row["error"]
-        == "sms: the SMS provider refused the message to +447700900124: The 'To' number is not valid (HTTP 400)"
+        == "sms: the SMS provider refused the message to +447400900124: The 'To' number is not valid (HTTP 400)"
     )
     row = await wait_for_status(db, garbled.jobs[0].id, "failed")
     assert row["error"].startswith("sms: 'not a number' is not a phone number")
     assert len(sms_api.requests) == 1
 
 
+async def test_a_number_the_salon_does_not_text_fails_at_send_time_and_its_email_still_goes(
+    db, make_salon, make_booking, smtp_server: SmtpServer, sms_api: SmsApi, start_worker
+) -> None:
+    """Jobs planned before the salon's countries said otherwise (or before the rule) meet it in both channels."""
+    new = await make_salon()
+    abroad = await make_booking(new.salon, phone="+37477123456")  # email and text
+    premium = await make_booking(new.salon, email=None, phone="+44 901 234 5678")
+    await start_worker(smtp=smtp_server, sms=sms_api)
+    row = await wait_for_status(db, abroad.jobs[0].id, "failed")
+    assert row["error"] == (
+        "sms: not sent: the salon texts mobile numbers in GB only; +37477123456 is a number from AM"
+    ) and row["channels_done"] == ["email"]
+    row = await wait_for_status(db, premium.jobs[0].id, "failed")
+    assert row["error"] == "sms: not sent: +449012345678 cannot take texts: it is a premium-rate number"
+    assert sms_api.requests == [] and len(await smtp_server.wait_for(1)) == 1
+
+
 async def test_without_a_provider_sms_lands_in_the_outbox(
     db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
 ) -> None:
     new = await make_salon()
-    booked = await make_booking(new.salon, email=None, phone="+44 7700 900125")
+    booked = await make_booking(new.salon, email=None, phone="+44 7400 900125")
     await start_worker(smtp=smtp_server)
     await wait_for_status(db, booked.jobs[0].id, "completed")
     [kept] = await db.fetch_all("SELECT * FROM outbox_messages")
     assert kept["channel"] == "sms"
-    assert kept["recipients"] == ["+447700900125"]
+    assert kept["recipients"] == ["+447400900125"]
     assert kept["salon_id"] == new.salon.id
     assert new.salon.name in kept["body"]
     [(_, _, detail)] = await details_of(db, booked.jobs[0].id)
@@ -363,7 +380,7 @@ async def test_history_says_what_happened_in_plain_words_and_the_log_keeps_the_d
 ) -> None:
     caplog.set_level(logging.INFO, logger="worker")
     new = await make_salon()
-    booked = await make_booking(new.salon, phone="+447700900126")
+    booked = await make_booking(new.salon, phone="+447400900126")
     await start_worker(smtp=smtp_server, sms=sms_api)
     await wait_for_status(db, booked.jobs[0].id, "completed")
     assert sorted(await details_of(db, booked.jobs[0].id)) == [
@@ -381,7 +398,7 @@ async def test_servers_out_of_reach_are_named_in_plain_words(
     new = await make_salon()
     await smtp_server.stop()
     sms_api.stop()
-    booked = await make_booking(new.salon, phone="+447700900127")
+    booked = await make_booking(new.salon, phone="+447400900127")
     await start_worker(smtp=smtp_server, sms=sms_api, retry_base_delay=60)
     row = await wait_for_status(db, booked.jobs[0].id, "pending")
     while row["error"] is None:

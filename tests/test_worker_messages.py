@@ -74,7 +74,7 @@ def payload_of(kind: str, job: ClaimedJob) -> dict[str, object]:
         )
         return notice[0].payload
     if kind == TEXT_REPLY.name:
-        return notifications.for_reply("+447700900123", "Yes, 3 pm is fine.", LATER).payload
+        return notifications.for_reply("+447400900123", "Yes, 3 pm is fine.", LATER).payload
     assert kind == BOOKING_CODE.name, f"{kind}: which payload?"
     return notifications.for_code("Ann", "ann@example.com", None, "123456", 15, LATER).payload
 
@@ -176,14 +176,14 @@ def test_the_salons_notice_says_who_moved_what_and_links_the_front_desk_page() -
 
 
 def test_a_booking_code_goes_by_email_else_by_text_and_says_how_long_it_works() -> None:
-    by_email = notifications.for_code("Ann", "ann@example.com", "+447700900123", "042917", 15, LATER)
-    by_text = notifications.for_code("Ann", None, "+447700900123", "042917", 15, LATER)
+    by_email = notifications.for_code("Ann", "ann@example.com", "+447400900123", "042917", 15, LATER)
+    by_text = notifications.for_code("Ann", None, "+447400900123", "042917", 15, LATER)
     assert (by_email.channels, by_text.channels) == (("email",), ("sms",))
     assert by_email.run_at < LATER, "ahead of the jobs due now"
     job = dataclasses.replace(
         claimed_job(BOOKING_CODE.name), appointment_id=None, client_id=None, payload=by_text.payload
     )
-    delivery = delivery_for(job, client_email=None, client_phone="+447700900123")
+    delivery = delivery_for(job, client_email=None, client_phone="+447400900123")
     assert render_sms(delivery) == "Hair by Ann: your booking code is 042917. It works for 15 minutes."
 
 

@@ -23,7 +23,7 @@ def empty_queue(io_loop, db: Database) -> None:
     io_loop.run_sync(lambda: db.execute("TRUNCATE notification_jobs, notification_attempts, workers, outbox_messages"))
 
 
-async def a_booking(db: Database, salon, *, phone: str | None = "+447700900123"):
+async def a_booking(db: Database, salon, *, phone: str | None = "+447400900123"):
     bea = await staff.create_staff(db, salon.id, StaffDetails("Bea", "Cutter"))
     cut = await services.create_service(db, salon.id, ServiceDetails("Cut", 45))
     ann = await clients.create_client(db, salon.id, ClientDetails("Ann", "Lee", "ann@example.com", phone, True))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -25,6 +26,7 @@ class Delivery:
     salon_email: str
     salon_phone: str
     salon_locale: str
+    salon_sms_countries: Sequence[str]  # texts go to these countries' mobiles only (booking.texting)
     client_first_name: str
     client_last_name: str
     client_email: str | None

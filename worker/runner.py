@@ -23,7 +23,7 @@ from typing import Any
 
 from tornado.ioloop import PeriodicCallback
 
-from booking import deliveries, installation, online
+from booking import code_sends, deliveries, installation, online
 from booking.links import Links
 from db import Database, tallies
 from db.listener import Listener
@@ -297,6 +297,9 @@ class Worker:
         forgotten = await deliveries.forget_old(self.db, days)  # their attempts went with those jobs
         if forgotten:
             log.info("deleted %d SMS delivery reports older than %g days", forgotten, days)
+        codes = await code_sends.forget_old(self.db)
+        if codes:
+            log.info("forgot %d codes sent over a day ago", codes)
         await tallies.fold(self.db)  # however long /metrics goes unread, its tallies stay a row per status
 
 

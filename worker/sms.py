@@ -16,7 +16,7 @@ from typing import Any
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
-from booking import deliveries, opt_outs
+from booking import deliveries, opt_outs, texting
 from db import Database
 from outbox import messages as outbox
 from worker.channels import Permanent, Sent, Skipped, Transient, e164
@@ -27,8 +27,12 @@ log = logging.getLogger(__name__)
 
 
 async def _number(db: Database, delivery: Delivery, region: str) -> str:
-    """The number to text, in E.164; Skipped when it opted out of texts."""
+    """The number to text, in E.164; Permanent when the salon does not text it (booking.texting: a number planned
+    before the rule, or before the salon changed its countries), Skipped when it opted out of texts."""
     to = e164(delivery.client_phone, region)
+    refused = texting.refusal(to, delivery.salon_sms_countries)
+    if refused is not None:
+        raise Permanent(f"not sent: {refused.message}")
     since = await opt_outs.since(db, to)
     if since is not None:
         raise Skipped(f"{to} opted out of texts on {delivery.local(since)}; texting START brings them back")

@@ -120,8 +120,10 @@ class NewAppointmentPage(SalonPage):
             if not form["clientId"]:
                 raise Invalid("find and choose a client, or choose 'New client' and fill in their details", "client_id")
             return fields.identifier(form["clientId"], "client_id")
-        region = self.salon.country
-        client = await clients.create_client(self.db, self.salon.id, client_details(form), region=region)
+        salon = self.salon
+        client = await clients.create_client(
+            self.db, salon.id, client_details(form), region=salon.country, sms_countries=salon.sms_countries
+        )
         form["clientId"] = str(client.id)
         return client.id
 

@@ -73,11 +73,12 @@ class ClientDirectory(Directory):
         }
 
     async def save(self, page: SalonPage, form: Form, item_id: uuid.UUID | None) -> None:
-        details, region = client_details(form), page.salon.country
+        details, salon = client_details(form), page.salon
+        region, texted = salon.country, salon.sms_countries
         if item_id is None:
-            await clients.create_client(page.db, page.salon.id, details, region=region)
+            await clients.create_client(page.db, salon.id, details, region=region, sms_countries=texted)
         else:
-            await clients.update_client(page.db, page.salon.id, item_id, details, region=region)
+            await clients.update_client(page.db, salon.id, item_id, details, region=region, sms_countries=texted)
 
 
 def client_details(form: Form) -> ClientDetails:

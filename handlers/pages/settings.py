@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import re
 from typing import Any
 
 import segno
@@ -22,7 +23,7 @@ CHUNK = 256 * 1024
 SALON_FIELDS = (
     "name", "address", "timezone", "country", "locale", "currency", "email", "phone", "quietHours.start",
     "quietHours.end", "cancelCutoffMinutes", "rescheduleCutoffMinutes", "onlineBooking.enabled",
-    "onlineBooking.minNoticeMinutes", "onlineBooking.maxDaysAhead",
+    "onlineBooking.minNoticeMinutes", "onlineBooking.maxDaysAhead", "smsCountries",
 )  # fmt: skip
 
 
@@ -44,6 +45,7 @@ def salon_form(salon: Salon) -> Form:
         "onlineBooking.enabled": "on" if salon.online_booking.enabled else "",
         "onlineBooking.minNoticeMinutes": str(salon.online_booking.min_notice_minutes),
         "onlineBooking.maxDaysAhead": str(salon.online_booking.max_days_ahead),
+        "smsCountries": ", ".join(salon.sms_countries),
     }
 
 
@@ -73,6 +75,7 @@ def salon_from_form(salon: Salon, form: Form) -> Salon:
             fields.whole_number(form["onlineBooking.minNoticeMinutes"], ("online_booking", "min_notice_minutes")),
             fields.whole_number(form["onlineBooking.maxDaysAhead"], ("online_booking", "max_days_ahead")),
         ),
+        sms_countries=tuple(re.findall(r"[^\s,;]+", form["smsCountries"])),  # "GB, IE" or "GB IE"
     )
 
 

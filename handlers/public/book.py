@@ -13,7 +13,7 @@ from typing import Any
 
 import tornado.web
 
-from booking import accounts, fields, links, online, self_service, services, staff
+from booking import accounts, fields, links, locales, online, self_service, services, staff
 from booking.errors import BookingError, Invalid, NotFound
 from booking.models import Salon
 from booking.notice_types import N_
@@ -32,6 +32,15 @@ FIX = {
     "phone": N_("Please give a mobile number we can text, with its area code."),
 }
 FORM_FIELDS = {"first_name": "firstName", "last_name": "lastName", "email": "email", "phone": "phone"}
+# A number the salon does not text (booking.texting), said beside the phone field instead.
+NOT_TEXTED = {
+    "sms_country": N_(
+        "This salon texts only mobile numbers from these countries: %(countries)s. Please give your email "
+        "address, or a mobile number from one of them."
+    ),
+    "sms_number": N_("That number cannot receive texts. Please give a mobile number, or your email address."),
+}
+NO_TEXTS = N_("This salon does not send texts. Please give your email address.")
 
 
 class BookingPage(ClientPage):
@@ -105,21 +114,24 @@ class BookPage(BookingPage):
             raise Invalid("{field} is required", "service_id")
         form = self.read_form(DETAILS)
         try:
-            hold = await online.hold(
-                self.db,
-                self.salon,
-                self.hold_request(service_id, form),
-                client_address=self.request.remote_ip or "",
-                minutes=self.application.web_settings.hold_minutes,
-            )
+            hold = await self.hold_online(self.salon, self.hold_request(service_id, form))
         except BookingError as error:
             field = FORM_FIELDS.get(str(error.field[0])) if error.field else None
             if field is None:
                 raise  # the time, not the person: the error page says to choose again
-            await self.show_details(service_id, form, {field: self.gettext(FIX[field])}, status=400)
+            await self.show_details(service_id, form, {field: self.fix(field, error)}, status=400)
             return
-        self.wake_worker()
         self.redirect(f"/book/{self.salon.slug}/code/{hold.id}", status=303)
+
+    def fix(self, field: str, error: BookingError) -> str:
+        """What the client is asked to fix beside ``field``, in the salon's language."""
+        countries = self.salon.sms_countries
+        if error.code not in NOT_TEXTED:
+            return self.gettext(FIX[field])
+        if not countries:
+            return self.gettext(NO_TEXTS)
+        names = locales.country_names(countries, self.salon.locale)
+        return self.gettext(NOT_TEXTED[error.code]) % {"countries": names}
 
     def hold_request(self, service_id: uuid.UUID, form: Form) -> online.Request:
         return online.Request(

@@ -1,0 +1,68 @@
+"""Which numbers a salon texts: the mobiles of the countries it lists (``Salon.sms_countries``), nothing else.
+
+A text costs the salon money, and an anonymous request chooses where it goes. Numbers that charge the
+sender or cost more (premium rate, shared cost, satellite and the other international ranges, region
+"001") and numbers that cannot take a text (landlines, pagers, VoIP, UAN, voicemail, unrecognised ones)
+are refused, by phonenumbers' reading of the number. US and Canadian numbers do not say whether they are
+mobiles (FIXED_LINE_OR_MOBILE) and are texted.
+
+Asked when a number is given (``check``), when a text is planned (``textable``) and by both SMS channels
+just before a text goes (``refusal``), so a salon that narrows its list stops texting at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+from booking.errors import Field, NotAMobile, NotTextable, OutsideSmsCountries
+
+MOBILE = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+_KINDS = {
+    PhoneNumberType.FIXED_LINE: "a landline",
+    PhoneNumberType.TOLL_FREE: "a toll-free number",
+    PhoneNumberType.PREMIUM_RATE: "a premium-rate number",
+    PhoneNumberType.SHARED_COST: "a shared-cost number",
+    PhoneNumberType.VOIP: "an internet (VoIP) number",
+    PhoneNumberType.PERSONAL_NUMBER: "a personal (forwarding) number",
+    PhoneNumberType.PAGER: "a pager",
+    PhoneNumberType.UAN: "a company (UAN) number",
+    PhoneNumberType.VOICEMAIL: "a voicemail number",
+}
+
+
+def refusal(phone: str, countries: Sequence[str], field: Field = "phone") -> NotTextable | None:
+    """Why the salon must not text ``phone`` (E.164), as the error to raise; None when it may."""
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return NotAMobile(f"{phone} is not a phone number that can take texts", field)
+    region = phonenumbers.region_code_for_number(number)
+    # An unrecognised number has no region: it belongs to whichever countries share its calling code.
+    regions = {region} if region else set(phonenumbers.region_codes_for_country_code(number.country_code or 0))
+    if not regions & set(countries):
+        texts = f"texts mobile numbers in {', '.join(countries)} only" if countries else "sends no texts"
+        where = " or ".join(sorted(regions))
+        what = "an international (non-geographic) number" if regions == {"001"} else f"a number from {where}"
+        return OutsideSmsCountries(f"the salon {texts}; {phone} is {what}", field)
+    kind = phonenumbers.number_type(number)
+    if kind not in MOBILE:
+        what = _KINDS.get(kind, "not a mobile number we recognise")
+        return NotAMobile(f"{phone} cannot take texts: it is {what}", field)
+    return None
+
+
+def textable(phone: str | None, countries: Sequence[str]) -> bool:
+    """Whether a text may go to ``phone`` (E.164; None: there is no number)."""
+    return phone is not None and refusal(phone, countries) is None
+
+
+def check(phone: str, countries: Sequence[str], *, only_way: bool, field: Field = "phone") -> None:
+    """Refuses a number the salon would be asked to text: one outside ``countries`` always (OutsideSmsCountries),
+    one inside them that cannot take texts (NotAMobile) when it is the ``only_way`` to reach the client;
+    otherwise it is kept for calling, and nothing is texted to it."""
+    refused = refusal(phone, countries, field)
+    if isinstance(refused, OutsideSmsCountries) or (refused is not None and only_way):
+        raise refused
