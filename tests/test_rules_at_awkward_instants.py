@@ -93,7 +93,7 @@ def test_reminders_are_planned_ahead_of_now_outside_quiet_hours(now, salon, day_
     start = at_local(salon, day, hour)
     revision = Revision(0, now)
     jobs = notifications.for_booking(ANN, start, start + dt.timedelta(minutes=45), revision, now,
-                                     quiet_hours=QUIET, zone=salon.zone)  # fmt: skip
+                                     quiet_hours=QUIET, zone=salon.zone, sms_countries=salon.sms_countries)  # fmt: skip
     if start <= now:
         assert all(job.type == CONFIRMATION.name or job.run_at > now for job in jobs)
     confirmation, *reminders = jobs

@@ -388,8 +388,13 @@ async def test_history_says_what_happened_in_plain_words_and_the_log_keeps_the_d
         (1, "sms", "accepted by the SMS provider"),
     ]
     logged = caplog.text
-    assert f"127.0.0.1:{smtp_server.port} took the email for ann@example.com: OK queued" in logged
-    assert f"{sms_api.url}/2010-04-01/Accounts/AC123/Messages.json answered 201 {sms_api.sids[0]}" in logged
+    job = booked.jobs[0].id
+    assert f"job {job}: 127.0.0.1:{smtp_server.port} took the email: OK queued" in logged
+    assert (
+        f"job {job}: SMS: {sms_api.url}/2010-04-01/Accounts/AC123/Messages.json answered 201 {sms_api.sids[0]}"
+        in logged
+    )
+    assert "ann@example.com" not in logged and "7400900126" not in logged, "ids in the log, not addresses"
 
 
 async def test_servers_out_of_reach_are_named_in_plain_words(
