@@ -38,7 +38,9 @@ async def opt_out(cur: aiopg.Cursor, phone: str, reason: str) -> None:
         (phone, reason, phone),
     )
     clients: list[Row] = await cur.fetchall()
-    await queue.cancel_texts(cur, [row["id"] for row in clients], phone, f"{phone} opted out of texts: {reason}")
+    await queue.cancel_by_channel(
+        cur, "sms", [row["id"] for row in clients], {"phone": phone}, f"{phone} opted out of texts: {reason}"
+    )
 
 
 async def opt_in(cur: aiopg.Cursor, phone: str) -> None:

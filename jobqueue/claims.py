@@ -21,7 +21,8 @@ from db import Database, Row
 class ClaimedJob:
     """A job this worker holds; (id, locked_by, attempts, locked_at) is the fence.
 
-    ``facts`` is what rendering and the send-time check read (salon, client, appointment), as the claim saw them.
+    ``facts`` is the job's row of the domain's ``message_facts`` view, as the claim read it: what rendering and
+    the send-time check need (the queue does not look inside).
     """
 
     id: uuid.UUID
@@ -70,7 +71,9 @@ class Finished(Protocol):
     def held_until(self) -> dt.datetime | None: ...  # nothing was tried: the attempt and its rows are taken back
 
 
-# The claim: see claim_due. Module-level so its plan can be checked (tests/test_worker_fairness.py).
+# The claim: see claim_due. Module-level so its plan can be checked (tests/test_worker_fairness.py). What a
+# message needs beside the job comes from the view ``message_facts`` (one row per job, its id as job_id), which
+# the domain defines over its own tables (schema.sql): the queue names no table but its own.
 CLAIM = """WITH RECURSIVE due_salon AS (
                SELECT '00000000-0000-0000-0000-000000000000'::uuid AS salon_id,  -- before the first salon
                       NULL::timestamptz AS run_at
@@ -107,25 +110,10 @@ CLAIM = """WITH RECURSIVE due_salon AS (
                  FROM j CROSS JOIN unnest(j.channels) AS channel
                 WHERE channel <> ALL (j.channels_done)
            )
-           SELECT j.*,
-                  s.name AS salon_name, s.address AS salon_address, s.timezone AS salon_timezone,
-                  s.email AS salon_email, s.phone AS salon_phone, s.locale AS salon_locale,
-                  s.sms_countries AS salon_sms_countries, s.quiet_start, s.quiet_end,
-                  coalesce(cl.first_name, j.payload->>'name', '') AS client_first_name,
-                  coalesce(cl.last_name, '') AS client_last_name,
-                  coalesce(cl.email, j.payload->>'email') AS client_email,
-                  coalesce(j.payload->>'phone', cl.phone) AS client_phone,  -- a reply goes to the number that wrote
-                  a.status AS appointment_status, a.start_time, a.end_time,
-                  a.created_at AS appointment_created_at,
-                  st.first_name AS staff_first_name, st.last_name AS staff_last_name,
-                  sv.name AS service_name
+           SELECT j.*, facts.*
              FROM j
              JOIN c ON c.id = j.id
-             JOIN salons s ON s.id = j.salon_id
-             LEFT JOIN clients cl ON cl.id = j.client_id  -- none: a notice to the address in its payload
-             LEFT JOIN appointments a ON a.id = j.appointment_id
-             LEFT JOIN staff st ON st.id = a.staff_id
-             LEFT JOIN services sv ON sv.id = a.service_id
+             LEFT JOIN message_facts facts ON facts.job_id = j.id
             ORDER BY c.rank, c.run_at, c.id"""
 
 

@@ -134,17 +134,18 @@ async def cancel_client(
     )
 
 
-async def cancel_texts(cur: aiopg.Cursor, client_ids: Sequence[uuid.UUID], phone: str, reason: str) -> None:
-    """Cancels the pending or in-flight jobs that go by text alone to these clients or to ``phone``.
-
-    A worker holding one loses its claim, as with ``cancel_live``.
-    """
+async def cancel_by_channel(
+    cur: aiopg.Cursor, channel: str, client_ids: Sequence[uuid.UUID], addressed: dict[str, str], reason: str
+) -> None:
+    """Cancels the pending or in-flight jobs that go by ``channel`` alone to these clients, or whose payload
+    holds ``addressed`` (a notice to someone who is not a client). A worker holding one loses its claim, as
+    with ``cancel_live``."""
     await cur.execute(
         """UPDATE notification_jobs
               SET status = 'cancelled', error = %s, updated_at = now(), locked_by = NULL, locked_at = NULL
-            WHERE status IN ('pending', 'processing') AND channels = '{sms}'
-              AND (client_id = ANY(%s::uuid[]) OR payload->>'phone' = %s)""",
-        (reason, list(client_ids), phone),
+            WHERE status IN ('pending', 'processing') AND channels = ARRAY[%s]
+              AND (client_id = ANY(%s::uuid[]) OR payload @> %s::jsonb)""",
+        (reason, channel, list(client_ids), json.dumps(addressed)),
     )
 
 
