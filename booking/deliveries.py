@@ -11,44 +11,7 @@ from dataclasses import dataclass
 
 from booking import opt_outs
 from db import Database, tallies
-
-# How far a text got, by the provider's status. Twilio's statuses; a status it may add later is ignored.
-RANKS = {
-    "accepted": 0,
-    "scheduled": 0,
-    "queued": 1,
-    "sending": 2,
-    "sent": 3,
-    "delivery_unknown": 4,
-    "delivered": 5,
-    "undelivered": 5,
-    "failed": 5,
-    "read": 6,
-}
-
-# The provider's error codes a salon meets, in its words (https://www.twilio.com/docs/api/errors).
-ERRORS = {
-    21211: "not a valid phone number",
-    21408: "texts to that country are not enabled",
-    21610: "the number has texted STOP",
-    21614: "not a mobile number",
-    30001: "the provider's queue was full",
-    30002: "the SMS account is suspended",
-    30003: "unreachable handset",
-    30004: "blocked by the recipient or the carrier",
-    30005: "unknown handset: the number may not exist",
-    30006: "a landline or an unreachable carrier",
-    30007: "filtered by the carrier",
-    30008: "unknown error at the carrier",
-}
-UNSUBSCRIBED = 21610  # the provider will not text this number: it opted out with the carrier
-
-
-def problem(error_code: int | None) -> str:
-    """What went wrong with a text, in words with the provider's code: 'unreachable handset (30003)'."""
-    if error_code is None:
-        return "no reason given"
-    return f"{ERRORS.get(error_code, 'error')} ({error_code})"
+from providers import twilio
 
 
 @dataclass(frozen=True)
@@ -62,13 +25,13 @@ class Report:
     @property
     def known(self) -> bool:
         """A status of the provider's we know how far it got; any other is ignored."""
-        return self.status in RANKS
+        return self.status in twilio.RANKS
 
 
 async def reported(db: Database, report: Report, to: str | None) -> bool:
     """A status callback for a text to ``to``: kept (``record``), and a report that the number unsubscribed
     with the carrier (21610) opts it out here too, as its STOP would have. False when it changed nothing."""
-    if report.error_code == UNSUBSCRIBED and to:
+    if report.error_code == twilio.UNSUBSCRIBED and to:
         async with db.transaction() as cur:
             await opt_outs.opt_out(cur, to, "the SMS provider said it unsubscribed (21610)")
     return report.known and await record(db, report)
@@ -83,14 +46,14 @@ async def record(db: Database, report: Report) -> bool:
                   reported_at = now()
             WHERE sms_deliveries.rank < excluded.rank
         RETURNING message_sid""",
-        (report.message_sid, report.status, RANKS[report.status], report.error_code),
+        (report.message_sid, report.status, twilio.RANKS[report.status], report.error_code),
     )
     return row is not None
 
 
 async def counts(db: Database) -> dict[str, int]:
     """Texts by the furthest status their provider reported, every known status present (for /metrics)."""
-    return dict.fromkeys(RANKS, 0) | await tallies.counts(db, "sms_deliveries")
+    return dict.fromkeys(twilio.RANKS, 0) | await tallies.counts(db, "sms_deliveries")
 
 
 async def forget_old(db: Database, older_than_days: float) -> int:

@@ -15,12 +15,12 @@ from typing import Any
 import aiopg
 import psycopg2.errors
 
-from booking import deliveries
 from booking.errors import Conflict, Invalid, NotFound
 from booking.models import display_name
 from booking.notice_types import TYPES
 from db import Database, Row, tallies
 from jobqueue import queue
+from providers import twilio
 
 Reader = Database | aiopg.Cursor  # a pool, or the cursor of a transaction under way
 STATUSES = queue.STATUSES  # what a salon can filter its jobs by
@@ -49,7 +49,7 @@ class Attempt:
     @property
     def problem(self) -> str:
         """Why the text did not arrive, in words with the provider's code."""
-        return deliveries.problem(self.error_code)
+        return twilio.problem(self.error_code)
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class Job:
 
     @property
     def delivery_problem(self) -> str:
-        return deliveries.problem(self.delivery_error_code)
+        return twilio.problem(self.delivery_error_code)
 
     @property
     def next_try(self) -> dt.datetime | None:

@@ -1,38 +1,24 @@
 """The SMS provider's webhooks: a client's text (POST /sms/inbound) and a text's delivery report (POST /sms/status).
 
-They speak Twilio's format and their signature is checked here, in one place: X-Twilio-Signature is the
-base64 HMAC-SHA1, keyed with --sms_auth_token, of the webhook's address under --public_url followed by each
-POST parameter's name and value, sorted. A missing or wrong one is a 403 before anything is read; without an
-auth token (no provider configured) every call is one. No login and no XSRF token: the signature is the proof.
+They speak the provider's format (providers/twilio.py), and its signature, keyed with --sms_auth_token over
+the webhook's address under --public_url, is checked here before anything is read: a missing or wrong one is
+a 403; without an auth token (no provider configured) every call is one. No login and no XSRF token: the
+signature is the proof.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import html
 import logging
 import re
-from collections.abc import Iterable
 
 import tornado.web
 
 from booking import deliveries, inbound
 from booking.errors import Invalid
 from handlers.base import BaseHandler
+from providers import twilio
 
 log = logging.getLogger(__name__)
-
-SIGNATURE_HEADER = "X-Twilio-Signature"
-_SENDER = re.compile(r"\+?[0-9A-Za-z]{1,31}")  # a number in E.164, or a sender's name (alphanumeric)
-_MESSAGE_SID = re.compile(r"[0-9A-Za-z]{1,64}")
-
-
-def signature(url: str, params: Iterable[tuple[bytes, bytes]], auth_token: str) -> str:
-    """What the provider signs a webhook with: the URL, then every parameter's name and value, sorted."""
-    signed = url.encode() + b"".join(name + value for name, value in sorted(params))
-    return base64.b64encode(hmac.new(auth_token.encode(), signed, hashlib.sha1).digest()).decode()
 
 
 class ProviderWebhook(BaseHandler):
@@ -43,12 +29,6 @@ class ProviderWebhook(BaseHandler):
 
     async def prepare(self) -> None:
         await super().prepare()
-        auth_token = self.application.web_settings.sms_auth_token
-        given = self.request.headers.get(SIGNATURE_HEADER, "")
-        if not (auth_token and given and hmac.compare_digest(given.encode(), self._expected(auth_token).encode())):
-            raise tornado.web.HTTPError(403, f"{SIGNATURE_HEADER} is missing or wrong")
-
-    def _expected(self, auth_token: str) -> str:
         url = f"{self.application.web_settings.public_url.rstrip('/')}{self.request.path}"
         if self.request.query:
             url += f"?{self.request.query}"
@@ -56,7 +36,9 @@ class ProviderWebhook(BaseHandler):
         params = [
             (name.encode("latin-1"), value) for name, values in self.request.body_arguments.items() for value in values
         ]
-        return signature(url, params, auth_token)
+        given = self.request.headers.get(twilio.SIGNATURE_HEADER, "")
+        if not twilio.signed_by_provider(url, params, self.application.web_settings.sms_auth_token, given):
+            raise tornado.web.HTTPError(403, f"{twilio.SIGNATURE_HEADER} is missing or wrong")
 
     def field(self, name: str, shape: re.Pattern[str]) -> str:
         """A parameter the provider always sends, checked for its shape; a missing or bad one is a 400 naming it."""
@@ -75,28 +57,27 @@ class InboundSms(ProviderWebhook):
     TwiML, with a <Message> when there is something to say back."""
 
     async def post(self) -> None:
-        sender = self.field("From", _SENDER)
-        message_sid = self.optional_field("MessageSid", _MESSAGE_SID)
+        sender = self.field("From", twilio.SENDER)
+        message_sid = self.optional_field("MessageSid", twilio.MESSAGE_SID)
         text = inbound.IncomingText(sender, self.get_body_argument("Body", ""), message_sid)
         received = await inbound.receive(self.db, text)
         log.info("text %s: %s", received.id, received.action)
-        message = f"<Message>{html.escape(received.reply, quote=False)}</Message>" if received.reply else ""
         self.set_header("Content-Type", "text/xml; charset=UTF-8")
-        self.finish(f'<?xml version="1.0" encoding="UTF-8"?><Response>{message}</Response>')
+        self.finish(twilio.twiml(received.reply))
 
 
 class SmsStatus(ProviderWebhook):
     """How a text we sent is doing: kept on its attempt (never going back), 21610 opting the number out."""
 
     async def post(self) -> None:
-        message_sid = self.field("MessageSid", _MESSAGE_SID)
+        message_sid = self.field("MessageSid", twilio.MESSAGE_SID)
         code = self.get_body_argument("ErrorCode", "").strip()
         report = deliveries.Report(
             message_sid,
             self.get_body_argument("MessageStatus", "").strip().lower(),
             int(code) if code.isascii() and code.isdigit() and len(code) < 9 else None,
         )
-        if not await deliveries.reported(self.db, report, self.optional_field("To", _SENDER)):
+        if not await deliveries.reported(self.db, report, self.optional_field("To", twilio.SENDER)):
             log.info("text %s: status %r kept as it was", message_sid, report.status)
         self.set_status(204)
         self.finish()

@@ -11,7 +11,7 @@ from pathlib import Path
 from booking.notice_types import TYPES
 from tests.conftest import ROOT
 
-PACKAGES = ("booking", "db", "handlers", "jobqueue", "outbox", "worker")
+PACKAGES = ("booking", "db", "handlers", "jobqueue", "outbox", "providers", "worker")
 MODULES = ("config", "logs", "server")
 
 # Who may import whom, top-level package by package. Reads top-down:
@@ -20,12 +20,13 @@ ALLOWED = {
     "config": set(),
     "logs": set(),
     "db": set(),
+    "providers": set(),
     "jobqueue": {"db"},
-    "booking": {"db", "jobqueue", "outbox"},
+    "booking": {"db", "jobqueue", "outbox", "providers"},
     "outbox": {"db"},
-    "worker": {"booking", "db", "jobqueue", "outbox"},
-    "handlers": {"booking", "db", "outbox"},
-    "server": {"booking", "config", "db", "handlers", "jobqueue", "logs", "outbox", "worker"},
+    "worker": {"booking", "db", "jobqueue", "outbox", "providers"},
+    "handlers": {"booking", "db", "outbox", "providers"},
+    "server": {"booking", "config", "db", "handlers", "jobqueue", "logs", "outbox", "providers", "worker"},
 }
 
 

@@ -16,7 +16,7 @@ from booking import appointments, clients, inbound, services, staff
 from booking.models import ClientDetails, Salon, ServiceDetails, StaffDetails
 from db import Database
 from handlers.app import Salonbook
-from handlers.sms import signature
+from providers.twilio import signature
 from tests.servers import SmsApi, a_number, app_with_provider, twilio_signature
 
 ANN_PHONE = "+447400900123"

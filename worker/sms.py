@@ -8,17 +8,15 @@ just before each text: a STOP counts from the moment it commits.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import urllib.parse
-from typing import Any
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
-from booking import deliveries, opt_outs, texting
+from booking import opt_outs, texting
 from db import Database
 from outbox import messages as outbox
+from providers import twilio
 from worker.channels import Permanent, Sent, Skipped, Transient, e164
 from worker.delivery import Delivery
 from worker.messages import render_sms
@@ -40,8 +38,8 @@ async def _number(db: Database, delivery: Delivery, region: str) -> str:
 
 
 class TwilioSms:
-    """POST {base}/2010-04-01/Accounts/{sid}/Messages.json with To, From, Body and StatusCallback (where the
-    provider reports the text's delivery); basic auth sid:token."""
+    """Texts through the provider's API (providers/twilio.py), asking it to report each text's delivery at
+    ``status_callback``."""
 
     name = "sms"
 
@@ -57,9 +55,8 @@ class TwilioSms:
         timeout: float,
         status_callback: str = "",
     ) -> None:
-        sid = urllib.parse.quote(account_sid, safe="")
         self.db = db
-        self.url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json"
+        self.url = twilio.messages_url(base_url, account_sid)
         self._auth = (account_sid, auth_token)
         self.sender = sender
         self.region = region
@@ -68,8 +65,7 @@ class TwilioSms:
 
     async def send(self, delivery: Delivery) -> Sent:
         to = await _number(self.db, delivery, self.region)
-        form = {"To": to, "From": self.sender, "Body": render_sms(delivery)}
-        body = urllib.parse.urlencode(form | ({"StatusCallback": self.status_callback} if self.status_callback else {}))
+        body = twilio.text_request(to, self.sender, render_sms(delivery), self.status_callback)
         try:
             response = await AsyncHTTPClient().fetch(
                 self.url,
@@ -84,16 +80,15 @@ class TwilioSms:
         except (OSError, HTTPClientError) as exc:  # no HTTP answer at all: raise_error=False still raises these
             log.warning("job %s: SMS via %s failed: %r", delivery.job.id, self.url, exc)
             raise Transient(f"could not reach the SMS provider: {_why(exc)}") from None
-        answer = _answer(response.body)
-        said = str(answer.get("message") or answer.get("sid") or "")
-        log_level = logging.INFO if 200 <= response.code < 300 else logging.WARNING
-        log.log(log_level, "job %s: SMS: %s answered %d %s", delivery.job.id, self.url, response.code, said)
-        if 200 <= response.code < 300:
-            return await self._taken(delivery, to, str(answer.get("sid") or "") or None)
-        words = f"{said} (HTTP {response.code})" if said else f"HTTP {response.code}"
-        if response.code >= 500 or response.code == 429:
+        answer = twilio.answer(response.code, response.body)
+        log_level = logging.INFO if answer.taken else logging.WARNING
+        log.log(log_level, "job %s: SMS: %s answered %d %s", delivery.job.id, self.url, answer.status, answer.said)
+        if answer.taken:
+            return await self._taken(delivery, to, answer.sid)
+        words = f"{answer.said} (HTTP {answer.status})" if answer.said else f"HTTP {answer.status}"
+        if answer.transient:
             raise Transient(f"the SMS provider could not take the message to {to} for now: {words}")
-        if answer.get("code") == deliveries.UNSUBSCRIBED:
+        if answer.code == twilio.UNSUBSCRIBED:
             await self._opted_out_at_the_carrier(to)
         raise Permanent(f"the SMS provider refused the message to {to}: {words}")
 
@@ -119,15 +114,6 @@ def _why(exc: OSError | HTTPClientError) -> str:
     if isinstance(exc, HTTPClientError):
         return (exc.message or str(exc)).lower()
     return os.strerror(exc.errno).lower() if exc.errno and exc.errno > 0 else str(exc) or type(exc).__name__
-
-
-def _answer(body: bytes | None) -> dict[str, Any]:
-    """Twilio's JSON: ``sid`` on success, ``code`` and ``message`` on errors; anything else is ignored."""
-    try:
-        data = json.loads(body or b"")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 class OutboxSms:
