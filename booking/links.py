@@ -13,6 +13,8 @@ import hmac
 import uuid
 from dataclasses import dataclass
 
+from booking import paths
+
 _MAC_BYTES = 12  # 96 bits: beyond guessing, and the token stays 38 characters
 
 
@@ -42,6 +44,11 @@ def _mac(purpose: str, thing: uuid.UUID, secret: str) -> bytes:
     return hmac.new(secret.encode(), f"{purpose}:{thing}".encode(), hashlib.sha256).digest()[:_MAC_BYTES]
 
 
+def absolute(public_url: str, path: str) -> str:
+    """``path`` (booking.paths) at the installation's public address, as messages and the provider need it."""
+    return public_url.rstrip("/") + path
+
+
 @dataclass(frozen=True)
 class Links:
     """The addresses messages give: the installation's public address and the key that signs them."""
@@ -51,16 +58,12 @@ class Links:
 
     def manage(self, appointment_id: uuid.UUID) -> str:
         """The client's page for one appointment: confirm, move or cancel it."""
-        return f"{self.base}/m/{sign('manage', appointment_id, self.secret)}"
+        return absolute(self.public_url, paths.MANAGE(token=sign("manage", appointment_id, self.secret)))
 
     def unsubscribe(self, client_id: uuid.UUID) -> str:
         """Where a client turns their reminders off: one click from a mail program (RFC 8058), or a page."""
-        return f"{self.base}/u/{sign('unsubscribe', client_id, self.secret)}"
+        return absolute(self.public_url, paths.UNSUBSCRIBE(token=sign("unsubscribe", client_id, self.secret)))
 
-    def front_desk(self, path: str) -> str:
-        """A front-desk page, for notices to the salon."""
-        return f"{self.base}{path}"
-
-    @property
-    def base(self) -> str:
-        return self.public_url.rstrip("/")
+    def appointment_page(self, appointment_id: uuid.UUID | str) -> str:
+        """The front desk's page of an appointment, for notices to the salon."""
+        return absolute(self.public_url, paths.APPOINTMENT(id=appointment_id))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import psycopg2.errors
 
-from booking import fields, passwords
+from booking import fields, links, passwords, paths
 from booking.accounts import MIN_PASSWORD_LENGTH
 from booking.errors import Conflict, Invalid, NotFound
 from booking.models import Salon, User
@@ -88,7 +88,7 @@ async def invite(db: Database, salon: Salon, inviter: User, email: str, public_u
             (salon.id, address, _token_hash(token), inviter.id, INVITATION_DAYS),
         )
         row: Row = await cur.fetchone()
-        link = f"{public_url.rstrip('/')}/invite/{token}"
+        link = links.absolute(public_url, paths.INVITATION(token=token))
         notice = queue.NewJob(
             TEAM_INVITE.name,
             ("email",),

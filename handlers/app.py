@@ -10,7 +10,7 @@ import jinja2
 import tornado.httputil
 import tornado.web
 
-from booking import code_sends, installation
+from booking import code_sends, installation, paths
 from booking.accounts import TokenCache
 from booking.links import Links
 from booking.logins import LoginThrottle
@@ -108,7 +108,7 @@ API_ROUTES = [
     (r"/metrics", MetricsHandler),
 ]
 # The SMS provider's calls, signed with its auth token (handlers/sms.py).
-PROVIDER_ROUTES = [(r"/sms/inbound", sms.InboundSms), (r"/sms/status", sms.SmsStatus)]
+PROVIDER_ROUTES = [(paths.SMS_INBOUND.route(), sms.InboundSms), (paths.SMS_STATUS.route(), sms.SmsStatus)]
 
 
 class Salonbook(tornado.web.Application):
@@ -146,7 +146,7 @@ class Salonbook(tornado.web.Application):
             [*API_ROUTES, *CLIENT_ROUTES, *PROVIDER_ROUTES, *PAGE_ROUTES],
             cookie_secret=cookie_secret,
             xsrf_cookies=True,
-            login_url="/login",
+            login_url=paths.LOGIN(),
             static_path=str(ROOT / "static"),
             static_handler_class=StaticFiles,
             debug=debug,

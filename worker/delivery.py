@@ -71,7 +71,7 @@ class Delivery:
     def appointment_page(self) -> str | None:
         """The front desk's page of the appointment a notice to the salon names in its payload."""
         named = self.job.payload.get("appointmentId")
-        return self.links.front_desk(f"/appointments/{named}") if self.links and named else None
+        return self.links.appointment_page(named) if self.links and named else None
 
     @property
     def language(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from booking import links, paths
 from db import Database
 from outbox.catcher import CatcherAddress
 from worker.channels import Channel, Channels
@@ -50,7 +51,7 @@ def build_channels(
             sender=sms.sms_from,
             region=sms.sms_default_region,
             timeout=worker.send_timeout,
-            status_callback=f"{worker.public_url.rstrip('/')}/sms/status",
+            status_callback=links.absolute(worker.public_url, paths.SMS_STATUS()),
         )
     else:
         text = OutboxSms(db, sender=sms.sms_from, region=sms.sms_default_region)

@@ -4,6 +4,7 @@ from typing import Any
 
 from tornado.routing import Rule
 
+from booking import paths
 from handlers.pages import (
     account,
     auth,
@@ -20,7 +21,7 @@ from handlers.pages import (
 )
 from handlers.pages.base import PageHandler
 
-ID = r"([^/]+)"  # checked by the page: anything but an id of this salon is a 404 page
+ID = rf"({paths.ANY_PART})"  # checked by the page: anything but an id of this salon is a 404 page
 
 
 class NotFoundPage(PageHandler):
@@ -45,36 +46,36 @@ def _directory_routes() -> list[tuple[str, type[PageHandler], dict[str, Any]]]:
 
 
 ROUTES: list[Rule | tuple[Any, ...]] = [
-    (r"/setup", auth.SetupPage),
-    (r"/login", auth.LoginPage),
-    (r"/logout", auth.LogoutPage),
-    (r"/account", account.AccountPage),
-    (r"/", day.DayPage),
-    (r"/appointments/new", booking.NewAppointmentPage),
-    (rf"/appointments/{ID}", booking.AppointmentPage),
-    (rf"/appointments/{ID}/cancel", booking.CancelAppointment),
-    (rf"/appointments/{ID}/reschedule", booking.RescheduleAppointment),
-    (rf"/appointments/{ID}/visit", booking.RecordVisit),
+    (paths.SETUP.route(), auth.SetupPage),
+    (paths.LOGIN.route(), auth.LoginPage),
+    (paths.LOGOUT.route(), auth.LogoutPage),
+    (paths.ACCOUNT.route(), account.AccountPage),
+    (paths.DAY.route(), day.DayPage),
+    (paths.NEW_APPOINTMENT.route(), booking.NewAppointmentPage),
+    (paths.APPOINTMENT.route(), booking.AppointmentPage),
+    (paths.CANCEL_APPOINTMENT.route(), booking.CancelAppointment),
+    (paths.RESCHEDULE_APPOINTMENT.route(), booking.RescheduleAppointment),
+    (paths.RECORD_VISIT.route(), booking.RecordVisit),
     *_directory_routes(),
-    (r"/jobs", jobs.JobsPage),
-    (rf"/jobs/{ID}", jobs.JobPage),
-    (rf"/jobs/{ID}/retry", jobs.RetryJob),
-    (rf"/jobs/{ID}/cancel", jobs.CancelJob),
-    (r"/inbox", inbox.InboxPage),
-    (rf"/inbox/{ID}", inbox.ConversationPage),
-    (r"/outbox", outbox.OutboxListPage),
-    (rf"/outbox/texts/{ID}", outbox.TextConversationPage),
-    (rf"/outbox/{ID}", outbox.OutboxMessagePage),
-    (rf"/clients/{ID}/export", client_data.ClientExportPage),
-    (rf"/clients/{ID}/erase", client_data.EraseClientPage),
-    (r"/team", team.TeamPage),
-    (rf"/team/members/{ID}/remove", team.RemoveMember),
-    (rf"/team/invitations/{ID}/withdraw", team.WithdrawInvitation),
-    (rf"/invite/{ID}", team.AcceptInvitation),
-    (r"/tokens", tokens.TokensPage),
-    (rf"/tokens/{ID}/revoke", tokens.RevokeToken),
-    (r"/settings", settings.SettingsPage),
-    (r"/settings/backups/newest", settings.NewestBackup),
-    (r"/settings/sessions/end", settings.EndAllSessions),
+    (paths.JOBS.route(), jobs.JobsPage),
+    (paths.JOB.route(), jobs.JobPage),
+    (paths.RETRY_JOB.route(), jobs.RetryJob),
+    (paths.CANCEL_JOB.route(), jobs.CancelJob),
+    (paths.INBOX.route(), inbox.InboxPage),
+    (paths.CONVERSATION.route(), inbox.ConversationPage),
+    (paths.OUTBOX.route(), outbox.OutboxListPage),
+    (paths.OUTBOX_TEXTS.route(), outbox.TextConversationPage),
+    (paths.OUTBOX_MESSAGE.route(), outbox.OutboxMessagePage),
+    (paths.CLIENT_EXPORT.route(), client_data.ClientExportPage),
+    (paths.ERASE_CLIENT.route(), client_data.EraseClientPage),
+    (paths.TEAM.route(), team.TeamPage),
+    (paths.REMOVE_MEMBER.route(), team.RemoveMember),
+    (paths.WITHDRAW_INVITATION.route(), team.WithdrawInvitation),
+    (paths.INVITATION.route(), team.AcceptInvitation),
+    (paths.TOKENS.route(), tokens.TokensPage),
+    (paths.REVOKE_TOKEN.route(), tokens.RevokeToken),
+    (paths.SETTINGS.route(), settings.SettingsPage),
+    (paths.NEWEST_BACKUP.route(), settings.NewestBackup),
+    (paths.END_ALL_SESSIONS.route(), settings.EndAllSessions),
     (r"/(.*)", NotFoundPage),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from booking import accounts, locales
+from booking import accounts, locales, paths
 from booking.errors import BookingError
 from handlers.pages.base import PageHandler, in_words, safe_next
 
@@ -54,14 +54,14 @@ class SetupPage(PageHandler):
 
     async def get(self) -> None:
         if await accounts.any_salon_exists(self.db):
-            self.redirect("/login")
+            self.redirect(paths.LOGIN())
             return
         form = dict.fromkeys(SETUP_FIELDS, "") | {"timezone": "Europe/London", "country": "GB"}
         self.render_page("setup.html", form=form, errors={}, **CHOICES)
 
     async def post(self) -> None:
         if await accounts.any_salon_exists(self.db):
-            self.redirect("/login")
+            self.redirect(paths.LOGIN())
             return
         form = self.read_form(SETUP_FIELDS)
         try:
@@ -83,7 +83,7 @@ class SetupPage(PageHandler):
             self.render_form_error("setup.html", error, form, **CHOICES)
             return
         await self.log_in(new.owner)
-        self.redirect("/", status=303)
+        self.redirect(paths.DAY(), status=303)
 
 
 class LoginPage(PageHandler):
@@ -92,7 +92,7 @@ class LoginPage(PageHandler):
             self.redirect(safe_next(self.get_query_argument("next", None)))
             return
         if not await accounts.any_salon_exists(self.db):
-            self.redirect("/setup")
+            self.redirect(paths.SETUP())
             return
         self._show(200, email="", error="")
 
@@ -117,4 +117,4 @@ class LoginPage(PageHandler):
 class LogoutPage(PageHandler):
     async def post(self) -> None:
         await self.log_out()
-        self.redirect("/login", status=303)
+        self.redirect(paths.LOGIN(), status=303)

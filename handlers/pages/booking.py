@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from urllib.parse import urlencode
 
-from booking import appointments, availability, clients, fields, inbound, jobs, services, staff
+from booking import appointments, availability, clients, fields, inbound, jobs, paths, services, staff
 from booking.errors import Invalid, NotFound, OutsideHours, SlotTaken
 from booking.models import Client, Staff
 from handlers.base import outside_name, status_for
@@ -112,7 +112,7 @@ class NewAppointmentPage(SalonPage):
             await self.show(form, form_errors(error, form), status_for(error, 400))
             return
         self.wake_worker()
-        self.redirect(f"/appointments/{appointment.id}", status=303)
+        self.redirect(paths.APPOINTMENT(id=appointment.id), status=303)
 
     async def _client_id(self, form: Form) -> uuid.UUID:
         """The chosen client, or a new one added from the inline fields (then chosen, if booking fails)."""
@@ -154,7 +154,7 @@ class NewAppointmentPage(SalonPage):
             if len(found) > CLIENTS_SHOWN:
                 found = found[:CLIENTS_SHOWN]
                 following = {name: form[name] for name in (*CHOICE_FIELDS, "clientId", "clientSearch")}
-                more = "/appointments/new?" + urlencode(following | {"clientsAfter": str(found[-1].id)})
+                more = f"{paths.NEW_APPOINTMENT()}?" + urlencode(following | {"clientsAfter": str(found[-1].id)})
         if chosen is not None:
             found = [client for client in found if client.id != chosen.id]
         return {"chosen": chosen, "found": found, "more_clients": more, "client_label": client_label}
@@ -252,7 +252,7 @@ class CancelAppointment(SalonPage):
     async def post(self, appointment_id: str) -> None:
         appointment = await appointments.cancel(self.db, self.salon, page_id(appointment_id))
         self.wake_worker()
-        self.redirect(f"/appointments/{appointment.id}", status=303)
+        self.redirect(paths.APPOINTMENT(id=appointment.id), status=303)
 
 
 class RescheduleAppointment(AppointmentView):
@@ -287,7 +287,7 @@ class RescheduleAppointment(AppointmentView):
             await self.show(the_id, form, form_errors(error, form), status_for(error, 400))
             return
         self.wake_worker()
-        self.redirect(f"/appointments/{the_id}", status=303)
+        self.redirect(paths.APPOINTMENT(id=the_id), status=303)
 
 
 class RecordVisit(SalonPage):
@@ -297,4 +297,4 @@ class RecordVisit(SalonPage):
         appointment = await appointments.record_visit(
             self.db, self.salon, page_id(appointment_id), self.get_body_argument("outcome", "")
         )
-        self.redirect(f"/appointments/{appointment.id}", status=303)
+        self.redirect(paths.APPOINTMENT(id=appointment.id), status=303)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from booking import client_data, clients
+from booking import client_data, clients, paths
 from handlers.api import to_json
 from handlers.pages.base import OwnerPage, page_id
 
@@ -26,4 +26,4 @@ class EraseClientPage(OwnerPage):
 
     async def post(self, client_id: str) -> None:
         await client_data.erase(self.db, self.salon.id, page_id(client_id))
-        self.redirect("/clients", status=303)
+        self.redirect(paths.CLIENTS(), status=303)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from booking import clients, fields, locales, services, staff
+from booking import clients, fields, locales, paths, services, staff
 from booking.errors import Invalid
 from booking.models import Client, ClientDetails, Service, ServiceDetails, Staff, StaffDetails, WorkingHours
 from handlers.base import outside_name
@@ -49,7 +49,7 @@ class Directory:
 
 
 class ClientDirectory(Directory):
-    path, noun = "/clients", "client"
+    path, noun = paths.CLIENTS(), "client"
     form_fields = ("firstName", "lastName", "email", "phone", "optedInReminders")
     parts = ("client_list",)  # the search's results, as they are typed
 
@@ -93,7 +93,7 @@ def client_details(form: Form) -> ClientDetails:
 
 
 class ServiceDirectory(Directory):
-    path, noun = "/services", "service"
+    path, noun = paths.SERVICES(), "service"
     form_fields = ("name", "durationMinutes", "priceCents")
 
     async def list(self, page: SalonPage, after: uuid.UUID | None, limit: int) -> list[Service]:
@@ -149,7 +149,7 @@ def parse_hours(form: Form) -> tuple[tuple[WorkingHours, ...], list[int]]:
 
 
 class StaffDirectory(Directory):
-    path, noun = "/staff", "staff member"
+    path, noun = paths.STAFF(), "staff member"
     form_fields = ("firstName", "lastName", "email")
 
     async def list(self, page: SalonPage, after: uuid.UUID | None, limit: int) -> list[Staff]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tornado.web
 
-from booking import inbound
+from booking import inbound, paths
 from booking.errors import BookingError
 from handlers.base import status_for
 from handlers.pages.base import Errors, Form, SalonPage, form_errors
@@ -48,7 +48,7 @@ class ConversationPage(SalonPage):
             await self.show(phone, form, form_errors(error, form), status_for(error, 400))
             return
         self.wake_worker()
-        self.redirect(f"/inbox/{number}?sent=1", status=303)
+        self.redirect(f"{paths.CONVERSATION(number=number)}?sent=1", status=303)
 
     async def show(self, phone: str, form: Form, errors: Errors, status: int = 200, sent: bool = False) -> None:
         thread = await inbound.thread(self.db, self.salon.id, phone)

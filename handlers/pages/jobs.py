@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from booking import fields, jobs
+from booking import fields, jobs, paths
 from booking.errors import Invalid
 from booking.notice_types import TYPES
 from handlers.pages.base import Errors, Form, SalonPage, form_errors, page_id, safe_next
@@ -67,7 +67,7 @@ class RetryJob(SalonPage):
     async def post(self, job_id: str) -> None:
         await jobs.retry_job(self.db, self.salon.id, page_id(job_id))
         self.wake_worker()
-        self.redirect(safe_next(self.get_body_argument("next", None), "/jobs"), status=303)
+        self.redirect(safe_next(self.get_body_argument("next", None), paths.JOBS()), status=303)
 
 
 class CancelJob(SalonPage):
@@ -75,9 +75,9 @@ class CancelJob(SalonPage):
 
     async def get(self, job_id: str) -> None:
         job = await jobs.get_job(self.db, self.salon.id, page_id(job_id))
-        back = safe_next(self.get_query_argument("next", None), f"/jobs/{job.id}")
+        back = safe_next(self.get_query_argument("next", None), paths.JOB(id=job.id))
         self.render_page("job_cancel.html", job=job, back=back)
 
     async def post(self, job_id: str) -> None:
         await jobs.cancel_job(self.db, self.salon.id, page_id(job_id))
-        self.redirect(safe_next(self.get_body_argument("next", None), "/jobs"), status=303)
+        self.redirect(safe_next(self.get_body_argument("next", None), paths.JOBS()), status=303)

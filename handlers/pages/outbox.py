@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import tornado.web
 
-from booking import fields, inbound
+from booking import fields, inbound, paths
 from booking.errors import Invalid
 from handlers.pages.base import Errors, Form, SalonPage, form_errors
 from handlers.pages.inbox import number_of
@@ -53,7 +53,7 @@ class OutboxPage(SalonPage):
         (booking.inbound), then shows the number's conversation."""
         await inbound.receive(self.db, inbound.IncomingText(phone, fields.text(body, "body")), self.salon)
         self.wake_worker()
-        self.redirect(f"/outbox/texts/{phone.removeprefix('+')}", status=303)
+        self.redirect(paths.OUTBOX_TEXTS(number=phone.removeprefix("+")), status=303)
 
 
 PER_PAGE = 100
@@ -87,7 +87,7 @@ class OutboxListPage(OutboxPage):
         if after and before is None:
             raise tornado.web.HTTPError(404)
         found = await messages.list_for_salon(self.db, self.salon.id, limit=PER_PAGE + 1, before=before)
-        next_page = f"/outbox?after={found[PER_PAGE - 1].id}" if len(found) > PER_PAGE else ""
+        next_page = f"{paths.OUTBOX()}?after={found[PER_PAGE - 1].id}" if len(found) > PER_PAGE else ""
         self.render_page(
             "outbox.html",
             status,

@@ -11,7 +11,7 @@ from typing import Any
 import segno
 import tornado.web
 
-from booking import accounts, fields, locales, sessions
+from booking import accounts, fields, links, locales, paths, sessions
 from booking.errors import Invalid
 from booking.models import OnlineBooking, QuietHours, Salon
 from db import backups
@@ -98,10 +98,10 @@ class SettingsPage(OwnerPage):
             await self.show(form, form_errors(error, form), status=400)
             return
         self.application.tokens.forget()
-        self.redirect("/settings?saved=1", status=303)
+        self.redirect(f"{paths.SETTINGS()}?saved=1", status=303)
 
     async def show(self, form: Form, errors: Errors, *, status: int = 200, saved: bool = False) -> None:
-        page = f"{(await self.application.links()).base}/book/{self.salon.slug}"
+        page = links.absolute(self.application.web_settings.public_url, paths.BOOK(slug=self.salon.slug))
         self.render_page(
             "settings.html",
             status,
@@ -155,4 +155,4 @@ class EndAllSessions(OwnerPage):
         await accounts.log_out_everywhere(self.db, self.salon.id)
         self.application.tokens.forget()  # here at once; other processes on the NOTIFY
         self.forget_session()
-        self.redirect("/login", status=303)
+        self.redirect(paths.LOGIN(), status=303)

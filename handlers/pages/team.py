@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from booking import team
+from booking import paths, team
 from booking.errors import BookingError
 from handlers.pages.base import Errors, Form, OwnerPage, PageHandler, form_errors, page_id
 
@@ -22,7 +22,7 @@ class TeamPage(OwnerPage):
             await self.show(form, form_errors(error, form), status=400)
             return
         self.wake_worker()
-        self.redirect("/team", status=303)
+        self.redirect(paths.TEAM(), status=303)
 
     async def show(self, form: Form, errors: Errors, *, status: int = 200) -> None:
         self.render_page(
@@ -33,13 +33,13 @@ class TeamPage(OwnerPage):
 class RemoveMember(OwnerPage):
     async def post(self, user_id: str) -> None:
         await team.remove(self.db, self.salon.id, page_id(user_id))
-        self.redirect("/team", status=303)
+        self.redirect(paths.TEAM(), status=303)
 
 
 class WithdrawInvitation(OwnerPage):
     async def post(self, invitation_id: str) -> None:
         await team.withdraw(self.db, self.salon.id, page_id(invitation_id))
-        self.redirect("/team", status=303)
+        self.redirect(paths.TEAM(), status=303)
 
 
 class AcceptInvitation(PageHandler):
@@ -63,4 +63,4 @@ class AcceptInvitation(PageHandler):
             self.render_page("invite.html", 400, invitation=invitation, salon_name=salon_name, form={}, errors=errors)
             return
         await self.log_in(user)
-        self.redirect("/", status=303)
+        self.redirect(paths.DAY(), status=303)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from booking import accounts
+from booking import accounts, paths
 from booking.errors import Invalid
 from handlers.pages.base import Errors, Form, OwnerPage, form_errors, page_id
 
@@ -37,4 +37,4 @@ class RevokeToken(OwnerPage):
     async def post(self, token_id: str) -> None:
         await accounts.revoke_api_token(self.db, self.salon.id, page_id(token_id))
         self.application.tokens.forget()  # here at once; other processes on the NOTIFY
-        self.redirect("/tokens", status=303)
+        self.redirect(paths.TOKENS(), status=303)

@@ -2,16 +2,17 @@
 
 from typing import Any
 
+from booking import paths
 from handlers.public import book, manage, unsubscribe
 
-SIGNED = r"([A-Za-z0-9_-]+)"  # a signed link token, read and checked by the page: anything else is a 404
+SIGNED = "[A-Za-z0-9_-]+"  # a signed link token, read and checked by the page: anything else is a 404
 
 ROUTES: list[tuple[Any, ...]] = [
-    (rf"/m/{SIGNED}", manage.ManagePage),
-    (rf"/m/{SIGNED}/confirm", manage.ConfirmAppointment),
-    (rf"/m/{SIGNED}/cancel", manage.CancelAppointment),
-    (rf"/m/{SIGNED}/reschedule", manage.RescheduleAppointment),
-    (rf"/u/{SIGNED}", unsubscribe.UnsubscribePage),
-    (r"/book/([^/]+)", book.BookPage),
-    (r"/book/([^/]+)/code/([^/]+)", book.CodePage),
+    (paths.MANAGE.route(token=SIGNED), manage.ManagePage),
+    (paths.CONFIRM.route(token=SIGNED), manage.ConfirmAppointment),
+    (paths.CANCEL.route(token=SIGNED), manage.CancelAppointment),
+    (paths.RESCHEDULE.route(token=SIGNED), manage.RescheduleAppointment),
+    (paths.UNSUBSCRIBE.route(token=SIGNED), unsubscribe.UnsubscribePage),
+    (paths.BOOK.route(), book.BookPage),
+    (paths.BOOKING_CODE.route(), book.CodePage),
 ]

@@ -13,7 +13,7 @@ from typing import Any
 
 import tornado.web
 
-from booking import accounts, fields, links, locales, online, self_service, services, staff
+from booking import accounts, fields, links, locales, online, paths, self_service, services, staff
 from booking.errors import BookingError, Invalid, NotFound
 from booking.models import Salon
 from booking.notice_types import N_
@@ -121,7 +121,7 @@ class BookPage(BookingPage):
                 raise  # the time, not the person: the error page says to choose again
             await self.show_details(service_id, form, {field: self.fix(field, error)}, status=400)
             return
-        self.redirect(f"/book/{self.salon.slug}/code/{hold.id}", status=303)
+        self.redirect(paths.BOOKING_CODE(slug=self.salon.slug, hold=hold.id), status=303)
 
     def fix(self, field: str, error: BookingError) -> str:
         """What the client is asked to fix beside ``field``, in the salon's language."""
@@ -173,4 +173,4 @@ class CodePage(BookingPage):
             return
         self.wake_worker()
         token = links.sign("manage", appointment.id, (await self.application.links()).secret)
-        self.redirect(f"/m/{token}?done=booked", status=303)
+        self.redirect(f"{paths.MANAGE(token=token)}?done=booked", status=303)

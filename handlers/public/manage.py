@@ -9,7 +9,7 @@ import datetime as dt
 
 import tornado.web
 
-from booking import accounts, appointments, fields, links, self_service
+from booking import accounts, appointments, fields, links, paths, self_service
 from booking.models import Appointment, Salon
 from handlers.public.base import ClientPage, DayStrip
 
@@ -46,7 +46,7 @@ class LinkedAppointment(ClientPage):
         )
 
     def back_to_page(self, token: str, done: str) -> None:
-        self.redirect(f"/m/{token}?done={done}", status=303)
+        self.redirect(f"{paths.MANAGE(token=token)}?done={done}", status=303)
 
 
 class ManagePage(LinkedAppointment):

@@ -1,0 +1,81 @@
+"""Where each page lives: one template per path, from which the routes are made and every link is built.
+
+The route tables (handlers/) take their patterns from here (``route``); the links in messages
+(booking.links), the worker's callback address and the pages' redirects build their paths from the same
+templates (calling one), so a path is written once.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+
+ANY_PART = "[^/]+"  # a part's shape in a route unless a path gives its own: the handler checks it
+
+
+@dataclass(frozen=True)
+class Path:
+    template: str  # "/m/{token}": literal text, and named parts
+
+    def __call__(self, **parts: object) -> str:
+        """The path with these parts: ``MANAGE(token="abc")`` -> "/m/abc"."""
+        return self.template.format(**parts)
+
+    def route(self, **shapes: str) -> str:
+        """The pattern Tornado routes by: each part a group of its shape (``ANY_PART`` unless given)."""
+        pattern = ""
+        for literal, part, _, _ in string.Formatter().parse(self.template):
+            pattern += re.escape(literal)
+            if part is not None:
+                pattern += f"({shapes.get(part, ANY_PART)})"
+        return pattern
+
+
+# The front desk
+SETUP = Path("/setup")
+LOGIN = Path("/login")
+LOGOUT = Path("/logout")
+ACCOUNT = Path("/account")
+DAY = Path("/")
+NEW_APPOINTMENT = Path("/appointments/new")
+APPOINTMENT = Path("/appointments/{id}")
+CANCEL_APPOINTMENT = Path("/appointments/{id}/cancel")
+RESCHEDULE_APPOINTMENT = Path("/appointments/{id}/reschedule")
+RECORD_VISIT = Path("/appointments/{id}/visit")
+JOBS = Path("/jobs")
+JOB = Path("/jobs/{id}")
+RETRY_JOB = Path("/jobs/{id}/retry")
+CANCEL_JOB = Path("/jobs/{id}/cancel")
+INBOX = Path("/inbox")
+CONVERSATION = Path("/inbox/{number}")
+OUTBOX = Path("/outbox")
+OUTBOX_TEXTS = Path("/outbox/texts/{number}")
+OUTBOX_MESSAGE = Path("/outbox/{id}")
+CLIENTS = Path("/clients")  # and /clients/new, /clients/{id}/edit (handlers/pages/directory.py): likewise
+STAFF = Path("/staff")  # staff
+SERVICES = Path("/services")  # and services
+CLIENT_EXPORT = Path("/clients/{id}/export")
+ERASE_CLIENT = Path("/clients/{id}/erase")
+TEAM = Path("/team")
+REMOVE_MEMBER = Path("/team/members/{id}/remove")
+WITHDRAW_INVITATION = Path("/team/invitations/{id}/withdraw")
+INVITATION = Path("/invite/{token}")
+TOKENS = Path("/tokens")
+REVOKE_TOKEN = Path("/tokens/{id}/revoke")
+SETTINGS = Path("/settings")
+NEWEST_BACKUP = Path("/settings/backups/newest")
+END_ALL_SESSIONS = Path("/settings/sessions/end")
+
+# A salon's clients
+MANAGE = Path("/m/{token}")
+CONFIRM = Path("/m/{token}/confirm")
+CANCEL = Path("/m/{token}/cancel")
+RESCHEDULE = Path("/m/{token}/reschedule")
+UNSUBSCRIBE = Path("/u/{token}")
+BOOK = Path("/book/{slug}")
+BOOKING_CODE = Path("/book/{slug}/code/{hold}")
+
+# The SMS provider's calls
+SMS_INBOUND = Path("/sms/inbound")
+SMS_STATUS = Path("/sms/status")
