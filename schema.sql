@@ -170,6 +170,7 @@ CREATE TABLE appointments (
     ) WHERE (status IN ('booked', 'held'))
 );
 CREATE INDEX appointments_salon_day ON appointments (salon_id, start_time);
+CREATE INDEX appointments_salon_id ON appointments (salon_id, id);  -- an export's pages (0016)
 
 -- An online booking's details while it waits for its code; the worker releases lapsed holds.
 CREATE TABLE holds (
@@ -204,7 +205,7 @@ CREATE TABLE code_sends (
 );
 CREATE INDEX code_sends_recipient ON code_sends (recipient_hash, sent_at);
 CREATE INDEX code_sends_salon ON code_sends (salon_id, sent_at);
-CREATE INDEX appointments_client ON appointments (client_id);
+CREATE INDEX appointments_client ON appointments (client_id, id);  -- a client's, in an export's order (0016)
 
 -- The notification queue. A job is claimed by one worker (locked_by,
 -- locked_at, attempts + 1) and every later write is fenced on that claim.
@@ -254,7 +255,9 @@ CREATE INDEX notification_jobs_done
 CREATE INDEX notification_jobs_salon
     ON notification_jobs (salon_id, created_at DESC);
 CREATE INDEX notification_jobs_appointment ON notification_jobs (appointment_id);
-CREATE INDEX notification_jobs_client ON notification_jobs (client_id);  -- a number's texts, a client's jobs (0010)
+-- A number's texts, a client's jobs (0010), in an export's order (0016).
+CREATE INDEX notification_jobs_client ON notification_jobs (client_id, id);
+CREATE INDEX notification_jobs_salon_id ON notification_jobs (salon_id, id);  -- an export's pages (0016)
 -- The jobs page at a chain's size (0011): filtered by status (and the counts per status), by type, by day.
 CREATE INDEX notification_jobs_salon_status
     ON notification_jobs (salon_id, status, created_at DESC, run_at DESC, id DESC);
@@ -334,6 +337,7 @@ CREATE TABLE inbound_texts (
 CREATE INDEX inbound_texts_conversation ON inbound_texts (salon_id, phone, received_at);
 CREATE INDEX inbound_texts_unread ON inbound_texts (salon_id) WHERE read_at IS NULL;
 CREATE INDEX inbound_texts_appointment ON inbound_texts (appointment_id);
+CREATE INDEX inbound_texts_salon_id ON inbound_texts (salon_id, id);  -- an export's pages (0016)
 
 -- Live workers: a worker whose heartbeat stops loses its claims.
 CREATE TABLE workers (

@@ -220,6 +220,18 @@ async def any_salon_exists(db: Database) -> bool:
     return await db.fetch_one("SELECT 1 AS yes FROM salons LIMIT 1") is not None
 
 
+async def owns_installation(db: Database, salon_id: uuid.UUID) -> bool:
+    """Whether the salon is the only one the installation holds: then its owner is whoever runs it (the small
+    shop), and may reach the installation's own things, such as its backups, which hold every salon's data."""
+    row = await db.fetch_row(
+        """SELECT EXISTS (SELECT FROM salons WHERE id = %(salon)s)
+                  AND NOT EXISTS (SELECT FROM salons WHERE id <> %(salon)s) AS only""",
+        {"salon": salon_id},
+    )
+    only: bool = row["only"]
+    return only
+
+
 async def get_salon(db: Database, salon_id: uuid.UUID) -> Salon:
     row = await db.fetch_one(
         """SELECT id, slug, name, address, timezone, email, phone, country, locale, currency,

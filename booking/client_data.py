@@ -11,35 +11,57 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from booking import appointments, clients, inbound, jobs
 from booking.inbound import InboundText
 from booking.models import Appointment, Client
+from booking.paging import PAGE_SIZE, Listing, Page, Reader, page_of, pages
 from db import Database
 from jobqueue import queue
 from outbox import messages as outbox
 from outbox.messages import OutboxMessage
 
+# What a client's export lists beside the client, in its order, and what each row is (as the API shows it).
+LISTS: dict[str, type] = {
+    "appointments": Appointment,  # with each one's notification jobs
+    "notifications": jobs.Job,  # what was sent (or meant to be), with each attempt
+    "kept_messages": OutboxMessage,  # the copies the built-in outbox kept
+    "received_texts": InboundText,  # what they (or anyone on their number) texted the salon
+}
+
 
 @dataclass(frozen=True)
 class ClientExport:
     client: Client
-    appointments: tuple[Appointment, ...]
-    notifications: tuple[jobs.Job, ...]  # what was sent (or meant to be), with each attempt
-    kept_messages: tuple[OutboxMessage, ...]  # the copies the built-in outbox kept
-    received_texts: tuple[InboundText, ...]  # what they (or anyone on their number) texted the salon
+    lists: tuple[Listing, ...]  # LISTS, in order, each read a page at a time as it is written out
 
 
-async def export(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> ClientExport:
+async def export(
+    db: Database, salon_id: uuid.UUID, client_id: uuid.UUID, *, page_size: int = PAGE_SIZE
+) -> ClientExport:
+    """Everything the salon holds about a client. The client is read now (NotFound before anything is sent);
+    the lists are read page by page while the caller writes them out, never all at once."""
     client = await clients.get_client(db, salon_id, client_id)
     addresses = [address for address in (client.email, client.phone) if address]
-    return ClientExport(
-        client=client,
-        appointments=tuple(await appointments.of_client(db, salon_id, client_id)),
-        notifications=tuple(await jobs.of_client(db, salon_id, client_id)),
-        kept_messages=tuple(await outbox.to_recipients(db, salon_id, addresses) if addresses else ()),
-        received_texts=tuple(await inbound.of_client(db, salon_id, client_id, client.phone)),
-    )
+
+    async def kept(after: int | None, limit: int) -> Page[OutboxMessage, int]:
+        found = await outbox.to_recipients(db, salon_id, addresses, after=after, limit=limit) if addresses else []
+        return page_of(found, limit)
+
+    readers: dict[str, Reader[Any]] = {
+        "appointments": lambda after, limit: appointments.page_by_id(
+            db, salon_id, client_id=client_id, after=after, limit=limit
+        ),
+        "notifications": lambda after, limit: jobs.page_by_id(
+            db, salon_id, client_id=client_id, after=after, limit=limit
+        ),
+        "kept_messages": kept,
+        "received_texts": lambda after, limit: inbound.page_by_id(
+            db, salon_id, client_id=client_id, phone=client.phone, after=after, limit=limit
+        ),
+    }
+    return ClientExport(client, tuple(Listing(name, pages(readers[name], page_size)) for name in LISTS))
 
 
 async def erase(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> Client:

@@ -15,6 +15,7 @@ from booking import fields, texting
 from booking.errors import Conflict, NotFound
 from booking.models import Client, ClientDetails
 from booking.notice_types import REMINDERS
+from booking.paging import Page, page_of
 from db import Database, Row
 from jobqueue import queue
 
@@ -208,6 +209,23 @@ async def list_clients(
     """
     rows = await db.fetch_all(LIST_CLIENTS, list_parameters(salon_id, search, region=region, after=after, limit=limit))
     return [Client(**row) for row in rows]
+
+
+# An export's page of a salon's clients, erased ones too (their appointments name them): in id order.
+PAGE_BY_ID = """
+    SELECT id, first_name, last_name, email, phone, opted_in_reminders, erased_at,
+           EXISTS (SELECT FROM sms_opt_outs o WHERE o.phone = clients.phone) AS sms_opt_out
+      FROM clients
+     WHERE salon_id = %(salon)s AND (%(after)s::uuid IS NULL OR id > %(after)s)
+     ORDER BY id LIMIT %(limit)s"""
+
+
+async def page_by_id(
+    db: Database, salon_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+) -> Page[Client, uuid.UUID]:
+    """The salon's clients after the client ``after`` in id order (booking.paging): an export's page."""
+    rows = await db.fetch_all(PAGE_BY_ID, {"salon": salon_id, "after": after, "limit": limit})
+    return page_of([Client(**row) for row in rows], limit)
 
 
 async def get_client(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> Client:

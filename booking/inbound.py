@@ -22,6 +22,7 @@ from booking.errors import Conflict, NotFound
 from booking.locales import language, translations, wall_clock
 from booking.models import Salon, display_name
 from booking.notice_types import N_
+from booking.paging import Page, page_of
 from db import Database
 from jobqueue import queue
 from outbox import messages as outbox
@@ -351,15 +352,32 @@ async def reply(db: Database, salon: Salon, phone: str, text: str) -> queue.Queu
     return job
 
 
-async def of_client(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID, phone: str | None) -> list[InboundText]:
-    """The texts a client sent (a client's data, on request), oldest first."""
+# An export's page of the texts a salon received (or those of one client: from them, or from their number),
+# in id order, which is the order they came in.
+PAGE_BY_ID = """
+    SELECT id, phone, body, action, reply, client_id, appointment_id, received_at, read_at
+      FROM inbound_texts
+     WHERE salon_id = %(salon)s
+       AND (%(client)s::uuid IS NULL OR client_id = %(client)s OR phone = %(phone)s)
+       AND (%(after)s::bigint IS NULL OR id > %(after)s)
+     ORDER BY id LIMIT %(limit)s"""
+
+
+async def page_by_id(
+    db: Database,
+    salon_id: uuid.UUID,
+    *,
+    client_id: uuid.UUID | None = None,
+    phone: str | None = None,
+    after: int | None,
+    limit: int,
+) -> Page[InboundText, int]:
+    """The texts the salon received after the text ``after`` (booking.paging); with ``client_id``, only those the
+    client, or anyone on their ``phone``, sent: an export's page."""
     rows = await db.fetch_all(
-        """SELECT id, phone, body, action, reply, client_id, appointment_id, received_at, read_at
-             FROM inbound_texts WHERE salon_id = %s AND (client_id = %s OR phone = %s)
-            ORDER BY received_at, id""",
-        (salon_id, client_id, phone),
+        PAGE_BY_ID, {"salon": salon_id, "client": client_id, "phone": phone, "after": after, "limit": limit}
     )
-    return [InboundText(**row) for row in rows]
+    return page_of([InboundText(**row) for row in rows], limit)
 
 
 async def forget(cur: aiopg.Cursor, salon_id: uuid.UUID, client_id: uuid.UUID, phone: str | None) -> None:

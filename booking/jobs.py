@@ -18,6 +18,7 @@ import psycopg2.errors
 from booking.errors import Conflict, Invalid, NotFound
 from booking.models import display_name
 from booking.notice_types import TYPES
+from booking.paging import Page
 from db import Database, Row, tallies
 from jobqueue import queue
 from providers import twilio
@@ -25,7 +26,6 @@ from providers import twilio
 Reader = Database | aiopg.Cursor  # a pool, or the cursor of a transaction under way
 STATUSES = queue.STATUSES  # what a salon can filter its jobs by
 TIMELINE_LIMIT = 500  # an appointment's notices; far more than any real one has
-CLIENT_LIMIT = 10_000  # a client's notices over the years
 
 
 @dataclass(frozen=True)
@@ -193,6 +193,7 @@ async def _select(
     salon_id: uuid.UUID,
     *,
     job_id: uuid.UUID | None = None,
+    ids: list[uuid.UUID] | None = None,
     status: str | None = None,
     type: str | None = None,
     appointment_id: uuid.UUID | None = None,
@@ -201,8 +202,10 @@ async def _select(
     day: dt.date | None = None,
     after: uuid.UUID | None = None,
     limit: int,
+    histories: dict[uuid.UUID, tuple[Attempt, ...]] | None = None,
 ) -> list[Job]:
-    """The salon's jobs that pass every filter given, newest first (the jobs of one booking: last due first)."""
+    """The salon's jobs that pass every filter given, newest first (the jobs of one booking: last due first);
+    with their attempts when ``histories`` has them."""
     rows = await _fetch_all(
         db,
         """SELECT j.id, j.salon_id, j.client_id, j.appointment_id, j.type, j.payload - %(one_time)s AS payload,
@@ -223,6 +226,7 @@ async def _select(
                    WHERE t.job_id = j.id ORDER BY t.id DESC LIMIT 1) d ON true
             WHERE j.salon_id = %(salon)s
               AND (%(job)s::uuid IS NULL OR j.id = %(job)s)
+              AND (%(ids)s::uuid[] IS NULL OR j.id = ANY(%(ids)s))
               AND (%(phone)s::text IS NULL  -- what texted the number, or tried; one addressed to it from the start
                    OR ('sms' = ANY(j.channels) AND coalesce(j.payload->>'phone', c.phone) = %(phone)s
                        AND (j.payload ? 'phone' OR EXISTS (SELECT FROM notification_attempts t
@@ -243,6 +247,7 @@ async def _select(
             "one_time": queue.ONE_TIME,  # never read outside the worker
             "salon": salon_id,
             "job": job_id,
+            "ids": ids,
             "status": status,
             "type": type,
             "appointment": appointment_id,
@@ -253,14 +258,30 @@ async def _select(
             "limit": limit,
         },
     )
-    return [Job.from_row(row) for row in rows]
+    return [Job.from_row(row, histories.get(row["id"], ()) if histories else ()) for row in rows]
 
 
-async def of_client(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> list[Job]:
-    """Every notification to one client, oldest first, each with its attempt history."""
-    found = await _select(db, salon_id, client_id=client_id, limit=CLIENT_LIMIT)
-    history = await _history(db, [job.id for job in found])
-    return [dataclasses.replace(job, history=history.get(job.id, ())) for job in reversed(found)]
+# An export's page: the ids of the salon's jobs (or one client's) after an id, in id order.
+PAGE_BY_ID = """
+    SELECT id FROM notification_jobs
+     WHERE salon_id = %(salon)s
+       AND (%(client)s::uuid IS NULL OR client_id = %(client)s)
+       AND (%(after)s::uuid IS NULL OR id > %(after)s)
+     ORDER BY id LIMIT %(limit)s"""
+
+
+async def page_by_id(
+    db: Database, salon_id: uuid.UUID, *, client_id: uuid.UUID | None = None, after: uuid.UUID | None, limit: int
+) -> Page[Job, uuid.UUID]:
+    """The salon's notifications, or one client's, after ``after`` in id order, each with its attempts (and, as
+    every read here, without its payload's one-time secret): an export's page (booking.paging), in three reads."""
+    params = {"salon": salon_id, "client": client_id, "after": after, "limit": limit}
+    ids = [row["id"] for row in await db.fetch_all(PAGE_BY_ID, params)]
+    if not ids:
+        return Page((), None)
+    histories = await _history(db, ids)
+    found = await _select(db, salon_id, ids=ids, limit=limit, histories=histories)
+    return Page(sorted(found, key=lambda job: job.id), ids[-1] if len(ids) == limit else None)
 
 
 async def texts_to(db: Database, salon_id: uuid.UUID, phone: str, limit: int = 200) -> list[Job]:

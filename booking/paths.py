@@ -64,6 +64,7 @@ INVITATION = Path("/invite/{token}")
 TOKENS = Path("/tokens")
 REVOKE_TOKEN = Path("/tokens/{id}/revoke")
 SETTINGS = Path("/settings")
+SALON_EXPORT = Path("/settings/export")  # the salon's own data, for its owner
 NEWEST_BACKUP = Path("/settings/backups/newest")
 END_ALL_SESSIONS = Path("/settings/sessions/end")
 

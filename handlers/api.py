@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import uuid
 from collections.abc import Sequence
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 from urllib.parse import urlencode
 
 from booking import fields
@@ -21,19 +22,38 @@ from booking.errors import FieldPath, Invalid
 from booking.models import Salon
 from handlers.base import BaseHandler, Refused, camel
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 MAX_LIMIT, DEFAULT_LIMIT = 500, 100  # items on one page of a list
 
 
+_AS_IT_IS = {str, int, float, bool, type(None)}  # JSON already: a dataclass's fields skip the call for them
+
+
+@functools.cache
+def _json_names(kind: type[DataclassInstance]) -> tuple[tuple[str, str], ...]:
+    """A dataclass's fields, each with the name JSON gives it."""
+    return tuple((f.name, camel(f.name)) for f in dataclasses.fields(kind))
+
+
 def to_json(value: Any, zone: dt.tzinfo) -> Any:
-    """Plain JSON for dataclasses, lists, times and ids; instants in the salon's offset."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {camel(f.name): to_json(getattr(value, f.name), zone) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {camel(str(k)): to_json(v, zone) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_json(item, zone) for item in value]
+    """Plain JSON for dataclasses, lists, times and ids; instants in the salon's offset.
+
+    Exports pass every row through here, so the commonest values are looked at first and a dataclass's
+    JSON names are worked out once per class.
+    """
+    if value is None or isinstance(value, str | int | float):  # bool is an int
+        return value
     if isinstance(value, dt.datetime):
         return value.astimezone(zone).isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = ((name, getattr(value, field)) for field, name in _json_names(type(value)))
+        return {name: v if type(v) in _AS_IT_IS else to_json(v, zone) for name, v in fields}
+    if isinstance(value, list | tuple):
+        return [to_json(item, zone) for item in value]
+    if isinstance(value, dict):
+        return {camel(str(k)): v if type(v) in _AS_IT_IS else to_json(v, zone) for k, v in value.items()}
     if isinstance(value, dt.time):
         return value.strftime("%H:%M")
     if isinstance(value, dt.date | uuid.UUID):

@@ -6,6 +6,7 @@ from typing import Any
 
 from booking import client_data, clients, services, staff
 from booking.models import ClientDetails, ServiceDetails, StaffDetails, WorkingHours
+from handlers import downloads
 from handlers.api import ApiHandler, Body
 
 
@@ -110,10 +111,12 @@ class ClientApi(ApiHandler):
 
 
 class ClientExportApi(ApiHandler):
-    """Everything the salon holds about one client: their details, appointments and messages."""
+    """Everything the salon holds about one client: their details, appointments and messages, written a page
+    at a time."""
 
     async def get(self, client_id: str) -> None:
-        self.write_json(await client_data.export(self.db, self.salon.id, self.path_id(client_id, "client_id")))
+        found = await client_data.export(self.db, self.salon.id, self.path_id(client_id, "client_id"))
+        await downloads.send_json(self, found, self.salon.zone)
 
 
 class EraseClientApi(ApiHandler):

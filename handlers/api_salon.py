@@ -1,12 +1,13 @@
-"""The salon itself through the API: its details, country, language and policies."""
+"""The salon itself through the API: its details, country, language and policies, and all of its data."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
 
-from booking import accounts
+from booking import accounts, salon_export
 from booking.models import OnlineBooking, QuietHours, Salon
+from handlers import downloads
 from handlers.api import ApiHandler, Body
 
 
@@ -45,3 +46,10 @@ class SalonApi(ApiHandler):
         salon = await accounts.update_salon(self.db, _patched(self.salon, self.body()))
         self.application.tokens.forget()  # here at once; other processes on the NOTIFY
         self.write_json(salon)
+
+
+class SalonExportApi(ApiHandler):
+    """The salon's own data, a zip of JSON files written a page at a time (an API token is the owner's)."""
+
+    async def get(self) -> None:
+        await downloads.send_zip(self, salon_export.export(self.db, self.salon))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,7 +23,7 @@ from handlers import api_jobs as jobs
 from handlers import api_public as public
 from handlers import sms
 from handlers.api import ApiHandler
-from handlers.api_salon import SalonApi
+from handlers.api_salon import SalonApi, SalonExportApi
 from handlers.base import StaticFiles
 from handlers.body_limit import BodyLimit
 from handlers.health import HealthHandler, Metrics, MetricsHandler
@@ -81,6 +82,7 @@ class UnknownApi(ApiHandler):
 
 API_ROUTES = [
     (r"/api/v1/salon", SalonApi),
+    (r"/api/v1/salon/export", SalonExportApi),
     (r"/api/v1/staff", directory.StaffListApi),
     (rf"/api/v1/staff/{ID}", directory.StaffApi),
     (r"/api/v1/services", directory.ServiceListApi),
@@ -134,6 +136,7 @@ class Salonbook(tornado.web.Application):
         self.public_limits = RateLimiter(rate=settings.public_rate, burst=5 * settings.public_rate)
         self.code_limits = code_sends.Limits(settings.code_limit, settings.codes_per_salon_day)
         self.login_throttle = LoginThrottle()
+        self.export_turn = asyncio.Semaphore(1)  # exports take turns a page at a time (handlers/downloads.py)
         self._links: Links | None = None
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(ROOT / "templates"),

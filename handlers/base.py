@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -54,6 +55,7 @@ class BodyTooLarge(tornado.web.HTTPError):
         self.limit = limit
 
 
+@functools.lru_cache(maxsize=4096)  # field names, from a small set
 def camel(name: str) -> str:
     """A domain name as the JSON API and the forms write it: ``first_name`` -> ``firstName``."""
     head, *rest = name.split("_")

@@ -15,7 +15,7 @@ import uuid
 from functools import cache
 from typing import Any
 
-from booking.client_data import ClientExport
+from booking import client_data, salon_export
 from booking.clients import MAX_SEARCH
 from booking.jobs import STATUSES, Job
 from booking.models import Appointment, Client, Salon, Service, Staff
@@ -159,9 +159,10 @@ def _operation(
     paged: bool = False,
     refusals: tuple[int, ...] = (400, 404),
     public: bool = False,
+    media: str = "application/json",
 ) -> Schema:
-    """One operation; a ``public`` one (the online booking API) needs no token."""
-    success: Schema = {"description": summary, "content": {"application/json": {"schema": answer}}}
+    """One operation; a ``public`` one (the online booking API) needs no token; ``media``: what it answers."""
+    success: Schema = {"description": summary, "content": {media: {"schema": answer}}}
     if paged:
         success["headers"] = {"Link": {"description": 'the next page: <…>; rel="next"', "schema": {"type": "string"}}}
     responses: dict[str, Schema] = {str(status): success}
@@ -204,6 +205,7 @@ def document() -> Schema:
             "patch": _operation("Change the salon's settings (fields left out stay)", salon, body="SalonInput",
                                 refusals=(400,)),
         },
+        "/salon/export": {"get": _salon_export(answer)},
         "/staff": {
             "get": _operation("The salon's staff, by name", {"type": "array", "items": staff}, parameters=_PAGE,
                               paged=True),
@@ -233,7 +235,7 @@ def document() -> Schema:
                                 refusals=(400, 404, 409), parameters=[_id_in_path("clientId")]),
         },
         "/clients/{clientId}/export": {
-            "get": _operation("Everything the salon holds about a client", answer(ClientExport),
+            "get": _operation("Everything the salon holds about a client", _client_export(answer, components),
                               parameters=[_id_in_path("clientId")]),
         },
         "/clients/{clientId}/erase": {
@@ -300,6 +302,38 @@ def document() -> Schema:
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def _client_export(answer: Any, components: dict[str, Schema]) -> Schema:
+    """A client's export: the client and each of its lists (booking.client_data.LISTS)."""
+    lists = {camel(name): {"type": "array", "items": answer(kind)} for name, kind in client_data.LISTS.items()}
+    components["ClientExport"] = _body({"client": answer(Client), **lists}, ["client", *lists])
+    return {"$ref": "#/components/schemas/ClientExport"}
+
+
+def _salon_export(answer: Any) -> Schema:
+    """The salon's export: a zip of JSON files (booking.salon_export.LISTS), described in words."""
+    files = ", ".join(
+        f"`{name}.json` (an array of {answer(kind)['$ref'].rsplit('/', 1)[1]})"
+        for name, kind in salon_export.LISTS.items()
+    )
+    operation = _operation(
+        "The salon's own data: a zip of JSON files", {"type": "string", "contentMediaType": "application/zip"},
+        refusals=(), media="application/zip",
+    )  # fmt: skip
+    success = operation["responses"]["200"]
+    success["description"] = (
+        f"A zip of `salon.json` (the salon, as GET /api/v1/salon answers it), {files}: every row of the salon, "
+        "as the API shows each, and no secret (booking codes and invitation links are left out of the "
+        "notifications' payloads). Written as it is read: a failure part-way cuts the connection."
+    )
+    success["headers"] = {
+        "Content-Disposition": {
+            "description": 'attachment; filename="salonbook-<slug>-<YYYY-MM-DD>.zip"',
+            "schema": {"type": "string"},
+        }
+    }
+    return operation
 
 
 def _public_paths(answer: Any) -> dict[str, Schema]:

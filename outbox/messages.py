@@ -67,12 +67,18 @@ async def list_for_salon(
     return [_message(row) for row in rows]
 
 
-async def to_recipients(db: Database, salon_id: uuid.UUID, addresses: Sequence[str]) -> list[OutboxMessage]:
-    """The salon's kept messages to any of ``addresses``, oldest first (a client's data, on request)."""
+async def to_recipients(
+    db: Database, salon_id: uuid.UUID, addresses: Sequence[str], *, after: int | None = None, limit: int | None = None
+) -> list[OutboxMessage]:
+    """The salon's kept messages to any of ``addresses``, oldest first: all of them, or ``limit`` after the
+    message ``after`` (a page of a client's data, on request)."""
     rows = await db.fetch_all(
         """SELECT id, salon_id, channel, sender, recipients, subject, message_id, body, received_at
-             FROM outbox_messages WHERE salon_id = %s AND recipients && %s::text[] ORDER BY id""",
-        (salon_id, list(addresses)),
+             FROM outbox_messages
+            WHERE salon_id = %(salon)s AND recipients && %(addresses)s::text[]
+              AND (%(after)s::bigint IS NULL OR id > %(after)s)
+            ORDER BY id LIMIT %(limit)s""",
+        {"salon": salon_id, "addresses": list(addresses), "after": after, "limit": limit},
     )
     return [_message(row) for row in rows]
 

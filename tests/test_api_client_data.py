@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
+import uuid
 
+import pytest
+
+from booking import client_data
 from db import Database
 from outbox import messages
 from tests.api_fixtures import IN_A_WEEK, set_up_directory
@@ -64,6 +69,21 @@ async def test_a_client_is_exported_with_appointments_messages_and_kept_copies(
     other = await make_salon()
     status, _ = await api("GET", f"/clients/{ids['clientId']}/export", other.api_token)
     assert status == 404, "another salon's client is not found"
+
+
+async def test_a_clients_export_read_a_row_at_a_time_is_the_same_export(
+    api, db, make_salon, smtp_server, start_worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    salon = await make_salon()
+    ids = await booked_and_notified(api, db, salon, smtp_server, start_worker)
+    status, whole = await api("GET", f"/clients/{ids['clientId']}/export", salon.api_token)
+    assert status == 200 and len(whole["notifications"]) > 2
+    monkeypatch.setattr(client_data, "export", functools.partial(client_data.export, page_size=1))
+    status, paged = await api("GET", f"/clients/{ids['clientId']}/export", salon.api_token)
+    assert status == 200 and paged == whole
+    assert [job["id"] for job in paged["notifications"]] == sorted(
+        (job["id"] for job in paged["notifications"]), key=uuid.UUID
+    ), "in id order"
 
 
 async def test_erasing_a_client_keeps_the_books_and_nothing_of_the_person(

@@ -271,6 +271,28 @@ async def test_the_nightly_backup_runs_when_due_and_keeps_the_newest(
     assert not nightly.due(), "tried since the last 03:00: the next one is tomorrow"
 
 
+async def test_the_only_salons_owner_downloads_the_backup_and_no_owner_does_once_there_are_two(
+    nightly: NightlyBackups, make_salon, pages
+) -> None:
+    """A backup holds every salon of the installation: it is the small shop's own only while it is the only one."""
+    salon = await make_salon()
+    made = await nightly.back_up()
+    assert made is not None
+    owner = pages()
+    await owner.login(salon.owner.email)
+    assert made.path.name in (await owner.get("/settings")).body.decode()
+    download = await owner.get("/settings/backups/newest")
+    assert download.code == 200 and download.body == made.path.read_bytes(), "the backup itself"
+
+    other = await make_salon()  # (`server.py create-salon`: the installation's operator's doing)
+    other_owner = pages()
+    await other_owner.login(other.owner.email)
+    for session in (owner, other_owner):
+        page = (await session.get("/settings")).body.decode()
+        assert made.path.name not in page and "whoever runs it" in page
+        assert (await session.get("/settings/backups/newest")).code == 404
+
+
 def test_a_backup_is_due_once_the_backup_hour_passed_since_the_last_try(db: Database) -> None:
     def local(*when: int) -> dt.datetime:
         return dt.datetime(*when).astimezone(dt.UTC)  # a naive time is the machine's local time

@@ -1,4 +1,5 @@
-"""The owner's settings page: the backups, the newest one's download, and nobody else let in."""
+"""The owner's settings page: the backups (the installation's: only the owner of its only salon sees them), the
+newest one's download, the salon's own data, and nobody else let in."""
 
 from __future__ import annotations
 
@@ -6,11 +7,18 @@ import os
 from pathlib import Path
 
 import pytest
+import tornado.ioloop
 
 from db import Database
 from db.nightly import NightlyBackups
 from handlers.app import Salonbook
 from tests.page_fixtures import add_receptionist
+
+
+@pytest.fixture(autouse=True)
+def no_salons(io_loop: tornado.ioloop.IOLoop, db: Database) -> None:
+    """Each test starts with no salon: the backups are shown only where the installation holds one."""
+    io_loop.run_sync(lambda: db.execute("TRUNCATE salons CASCADE"))
 
 
 @pytest.fixture
@@ -58,7 +66,7 @@ async def test_a_receptionist_cannot_open_settings_or_download_a_backup(logged_i
     _, salon = await logged_in()
     session = pages()
     await session.login(await add_receptionist(db, salon.salon.id))
-    for path in ("/settings", "/settings/backups/newest"):
+    for path in ("/settings", "/settings/backups/newest", "/settings/export"):
         response = await session.get(path)
         assert response.code == 403, path
         assert b"owner can open this page" in response.body
@@ -67,10 +75,24 @@ async def test_a_receptionist_cannot_open_settings_or_download_a_backup(logged_i
 
 
 async def test_settings_need_a_login(pages) -> None:
-    for path in ("/settings", "/settings/backups/newest"):
+    for path in ("/settings", "/settings/backups/newest", "/settings/export"):
         response = await pages().get(path)
         assert response.code == 302
         assert response.headers["Location"].startswith("/login?next=%2Fsettings")
+
+
+async def test_with_two_salons_the_backups_are_the_operators_and_nothing_of_them_shows(
+    logged_in, make_salon, folder: Path
+) -> None:
+    session, _ = await logged_in()
+    await make_salon()
+    page = (await session.get("/settings")).body.decode()
+    assert "whoever runs it" in page and "python server.py backup" in page
+    assert "salonbook-2030" not in page and " kB" not in page and "No backup yet" not in page, "no name, no size"
+    assert "/settings/backups/newest" not in page
+    assert 'href="/settings/export"' in page, "the owner's own data instead"
+    response = await session.get("/settings/backups/newest")
+    assert response.code == 404 and b"newer backup bytes" not in response.body
 
 
 @pytest.mark.parametrize("external", [True], indirect=True)

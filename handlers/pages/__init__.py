@@ -75,6 +75,7 @@ ROUTES: list[Rule | tuple[Any, ...]] = [
     (paths.TOKENS.route(), tokens.TokensPage),
     (paths.REVOKE_TOKEN.route(), tokens.RevokeToken),
     (paths.SETTINGS.route(), settings.SettingsPage),
+    (paths.SALON_EXPORT.route(), settings.SalonExportPage),
     (paths.NEWEST_BACKUP.route(), settings.NewestBackup),
     (paths.END_ALL_SESSIONS.route(), settings.EndAllSessions),
     (r"/(.*)", NotFoundPage),

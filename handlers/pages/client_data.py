@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
-
 from booking import client_data, clients, paths
-from handlers.api import to_json
+from handlers import downloads
 from handlers.pages.base import OwnerPage, page_id
 
 
 class ClientExportPage(OwnerPage):
+    """The API's export of the client, as a file to keep."""
+
     async def get(self, client_id: str) -> None:
         found = await client_data.export(self.db, self.salon.id, page_id(client_id))
-        self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.set_header("Content-Disposition", f'attachment; filename="client-{found.client.id}.json"')
-        self.finish(json.dumps(to_json(found, self.salon.zone), indent=2))
+        await downloads.send_json(self, found, self.salon.zone)
 
 
 class EraseClientPage(OwnerPage):

@@ -1,4 +1,5 @@
-"""The owner's settings page: one section per concern (the salon, the backups, the sessions), and their forms."""
+"""The owner's settings page: one section per concern (the salon, its data, the backups, the sessions), and
+their forms and downloads."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from typing import Any
 import segno
 import tornado.web
 
-from booking import accounts, fields, links, locales, paths, sessions
+from booking import accounts, fields, links, locales, paths, salon_export, sessions
 from booking.errors import Invalid
 from booking.models import OnlineBooking, QuietHours, Salon
 from db import backups
+from handlers import downloads
 from handlers.pages.base import Errors, Form, OwnerPage, form_errors
 
 CHUNK = 256 * 1024
@@ -118,20 +120,26 @@ class SettingsPage(OwnerPage):
         )
 
     async def backups_section(self) -> dict[str, Any]:
-        """The backup files, newest first; ``external`` when the database's backups are not ours to make."""
+        """Whose the backups are: the installation's operator's where it holds other salons too (nothing of
+        the files shows), the external database's administrator's, or this owner's, with the files newest first."""
         nightly = self.application.backups
+        if not await accounts.owns_installation(self.db, self.salon.id):
+            return {"whose": "operator"}
         if nightly is None:
-            return {"external": True, "files": [], "status": None, "hour": None}
+            return {"whose": "database"}
         files = await backups.in_executor(backups.list_backups, nightly.folder)
-        return {"external": False, "files": files, "status": nightly.status(), "hour": nightly.hour}
+        return {"whose": "owner", "files": files, "status": nightly.status(), "hour": nightly.hour}
 
 
 class NewestBackup(OwnerPage):
-    """Streams the newest backup file as a download, a chunk at a time."""
+    """Streams the newest backup file as a download, a chunk at a time. A backup holds every salon of the
+    installation: only the owner of its only salon, who runs it, gets one (else a 404, as for no backup)."""
 
     async def get(self) -> None:
         nightly = self.application.backups
-        newest = await backups.in_executor(backups.newest, nightly.folder) if nightly else None
+        if nightly is None or not await accounts.owns_installation(self.db, self.salon.id):
+            raise tornado.web.HTTPError(404, "there is no backup here")
+        newest = await backups.in_executor(backups.newest, nightly.folder)
         if newest is None:
             raise tornado.web.HTTPError(404, "there is no backup yet")
         self.set_header("Content-Type", "application/octet-stream")
@@ -145,6 +153,13 @@ class NewestBackup(OwnerPage):
         finally:
             file.close()
         self.finish()
+
+
+class SalonExportPage(OwnerPage):
+    """The salon's own data as the API gives it: a zip of JSON files, written a page at a time."""
+
+    async def get(self) -> None:
+        await downloads.send_zip(self, salon_export.export(self.db, self.salon))
 
 
 class EndAllSessions(OwnerPage):

@@ -1,0 +1,55 @@
+"""A salon's own data, for its owner: every row of the salon, one kind of row per list, read a page at a time.
+
+Of that salon only, and no secret: the rows are what the API shows (no password or token hashes, no
+sessions, no link secret, no SMS provider's credentials, which are not the salon's rows at all), and the
+notifications leave out the booking codes and invitation links their payloads carry. Each table module
+reads its own rows (``page_by_id``); this module only says which lists an export has.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from booking import appointments, clients, inbound, jobs, services, staff
+from booking.inbound import InboundText
+from booking.models import Appointment, Client, Salon, Service, Staff
+from booking.paging import PAGE_SIZE, Listing, Reader, at_once, pages
+from db import Database
+
+# The lists of a salon's export beside the salon itself, in order, and what each row is (as the API shows it).
+LISTS: dict[str, type] = {
+    "staff": Staff,  # with their working hours
+    "services": Service,
+    "clients": Client,  # erased ones too: their appointments name them
+    "appointments": Appointment,  # with each one's notification jobs (held times are not appointments yet)
+    "messages": jobs.Job,  # the notifications, with every attempt and its outcome
+    "texts": InboundText,  # what clients texted the salon
+}
+
+
+@dataclass(frozen=True)
+class SalonExport:
+    salon: Salon  # its settings
+    made_at: dt.datetime
+    lists: tuple[Listing, ...]  # LISTS, in order, each read a page at a time as it is written out
+
+    @property
+    def file_name(self) -> str:
+        """``salonbook-<slug>-<the salon's date>.zip``"""
+        return f"salonbook-{self.salon.slug}-{self.made_at.astimezone(self.salon.zone):%Y-%m-%d}.zip"
+
+
+def export(db: Database, salon: Salon, *, now: dt.datetime | None = None, page_size: int = PAGE_SIZE) -> SalonExport:
+    """The salon's export; nothing is read until its lists are (page by page, while the caller writes them out)."""
+    readers: dict[str, Reader[Any]] = {
+        "staff": at_once(lambda: staff.list_staff(db, salon.id)),
+        "services": at_once(lambda: services.list_services(db, salon.id)),
+        "clients": lambda after, limit: clients.page_by_id(db, salon.id, after=after, limit=limit),
+        "appointments": lambda after, limit: appointments.page_by_id(db, salon.id, after=after, limit=limit),
+        "messages": lambda after, limit: jobs.page_by_id(db, salon.id, after=after, limit=limit),
+        "texts": lambda after, limit: inbound.page_by_id(db, salon.id, after=after, limit=limit),
+    }
+    lists = tuple(Listing(name, pages(readers[name], page_size)) for name in LISTS)
+    return SalonExport(salon, now or dt.datetime.now(dt.UTC), lists)
