@@ -68,6 +68,7 @@ class _Download:
     def __init__(self, handler: BaseHandler) -> None:
         self.handler = handler
         self.begun = False
+        handler.set_header("Cache-Control", "no-store")  # a salon's or a client's data: kept by no cache
 
     async def send(self, data: bytes) -> None:
         """Sends ``data`` (and whatever the handler holds), waiting until the socket has taken it."""
