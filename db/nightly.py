@@ -104,12 +104,12 @@ class NightlyBackups:
         return made
 
     def status(self) -> dict[str, Any]:
-        """What /healthz shows: the newest backup (lastAt null until one exists) and the last failure."""
+        """What /healthz shows anyone: when the newest backup was made (null until one exists), its size, and
+        the last failure; not where the installation keeps its files."""
         last = self.last
         return {
             "lastAt": last.made_at.isoformat() if last else None,
             "bytes": last.bytes if last else None,
-            "path": str(last.path) if last else None,
             "error": self.error,
         }
 
