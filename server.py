@@ -27,7 +27,7 @@ from typing import Any
 
 import config
 import logs
-from booking import accounts, installation
+from booking import api_tokens, installation, salons
 from booking.errors import BookingError
 from config import options
 from db import Database, backups, migrations
@@ -134,7 +134,7 @@ async def start_web(
         settings=config.load(WebSettings),
         outbox_enabled=catcher is not None or not options.sms_provider_url,  # mail or texts are kept
     )
-    revocations = Listener(url, accounts.TOKENS_CHANNEL, app.tokens.forget)
+    revocations = Listener(url, api_tokens.TOKENS_CHANNEL, app.tokens.forget)
     revocations.start()
     stack.push_async_callback(revocations.stop)
     server = http_server(app)
@@ -184,7 +184,7 @@ async def create_salon() -> int:
         if not await schema_ready(db):
             return 2
         try:
-            new = await accounts.create_salon(
+            new = await salons.create_salon(
                 db,
                 name=options.name,
                 timezone=options.timezone,

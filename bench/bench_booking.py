@@ -29,7 +29,7 @@ from bench.support import (
     summary,
     table,
 )
-from booking import accounts, clients, services, staff
+from booking import clients, salons, services, staff
 from booking.models import ClientDetails, ServiceDetails, StaffDetails
 from db import Database
 from db.migrations import upgrade
@@ -51,7 +51,7 @@ class Salon:
 async def prepare(url: str) -> tuple[Database, Salon]:
     db = await Database.connect(url)
     await upgrade(db)
-    new = await accounts.create_salon(
+    new = await salons.create_salon(
         db,
         name="Bench Salon",
         timezone="Europe/London",

@@ -29,7 +29,7 @@ from tempfile import TemporaryDirectory
 import tornado.httpclient
 
 from bench.support import free_port, fresh_database, percentile, postgres_server, process, table
-from booking import accounts, services
+from booking import salons, services
 from booking.models import ServiceDetails
 from db import Database
 from db.migrations import upgrade
@@ -90,10 +90,10 @@ async def prepare(url: str) -> tuple[str, str, str]:
     db = await Database.connect(url)
     try:
         await upgrade(db)
-        big = await accounts.create_salon(
+        big = await salons.create_salon(
             db, name="Big Salon", timezone="Europe/London", owner_email="big@example.com", owner_password="benchmark!"
         )
-        small = await accounts.create_salon(
+        small = await salons.create_salon(
             db, name="Small Salon", timezone="Europe/London", owner_email="small@example.com", owner_password="bench!!!"
         )
         cut = await services.create_service(db, big.salon.id, ServiceDetails(name="Cut", duration_minutes=45))

@@ -15,14 +15,15 @@ import uuid
 import aiopg
 import psycopg2.errors
 
-from booking import fields, notifications, staff
+from booking import clients, fields, notifications, staff
 from booking.clients import ERASED
 from booking.errors import Conflict, Invalid, NotFound, OutsideHours, SlotTaken, TooLate
 from booking.locales import wall_clock
-from booking.models import Appointment, Client, Revision, Salon, display_name
+from booking.models import Actor, Appointment, AppointmentStatus, Change, Client, Revision, Salon, Source, display_name
 from booking.notice_types import ABOUT_BOOKING, SALON_NOTICE
 from booking.paging import Page
 from db import Database, Row
+from db.rows import reader
 from jobqueue import queue
 
 # How far in the past a start may be: a booking typed a minute late still goes in.
@@ -44,12 +45,15 @@ def _checked_start(start_time: dt.datetime, now: dt.datetime) -> dt.datetime:
     return start_time.astimezone(dt.UTC)
 
 
+read_appointment = reader(Appointment)
+
+
 def _named(row: Row) -> Appointment:
     """An appointment from a row that carries the names of its client, staff member and service."""
     client = display_name(row.pop("client_first_name"), row.pop("client_last_name"))
     staff_first_name = row.pop("staff_first_name")
     staff = display_name(staff_first_name, row.pop("staff_last_name"))
-    return Appointment(**row, client_name=client, staff_name=staff, staff_first_name=staff_first_name)
+    return read_appointment(row | {"client_name": client, "staff_name": staff, "staff_first_name": staff_first_name})
 
 
 async def _one(cur: aiopg.Cursor, sql: str, params: tuple[object, ...], not_found: NotFound) -> Row:
@@ -82,7 +86,7 @@ async def _parts(
         raise NotFound("no such staff member", "staff_id")
     if duration is None:
         raise NotFound("no such service", "service_id")
-    return Client(**row), dt.timedelta(minutes=duration)
+    return clients.read_client(row), dt.timedelta(minutes=duration)
 
 
 # A foreign key that refuses an id names the field: the database checks it belongs to the salon.
@@ -110,7 +114,7 @@ async def _write(cur: aiopg.Cursor, sql: str, params: dict[str, object]) -> Row 
 
 
 async def _set_status(
-    cur: aiopg.Cursor, appointment_id: uuid.UUID, status: str, cancelled_by: str | None = None
+    cur: aiopg.Cursor, appointment_id: uuid.UUID, status: AppointmentStatus, cancelled_by: Actor | None = None
 ) -> Revision:
     await cur.execute(
         """UPDATE appointments
@@ -130,7 +134,7 @@ async def _move(
     start: dt.datetime,
     end: dt.datetime,
     staff_id: uuid.UUID,
-    moved_by: str,
+    moved_by: Actor,
 ) -> Revision:
     row = await _write(
         cur,
@@ -156,9 +160,9 @@ async def book(
     service_id: uuid.UUID,
     start_time: dt.datetime,
     notes: str = "",
-    source: str = "front_desk",
+    source: Source = Source.FRONT_DESK,
 ) -> Appointment:
-    """Books an appointment and queues its confirmation and reminders; ``source`` says where (front_desk, api)."""
+    """Books an appointment and queues its confirmation and reminders; ``source`` says where it was booked."""
     now = _now()
     start_time = _checked_start(start_time, now)
     notes = fields.text(notes, "notes", required=False, max_length=MAX_NOTES)
@@ -190,16 +194,7 @@ async def book(
         )
         if row is None:
             raise NotFound("no such service", "service_id")
-        client = Client(
-            id=client_id,
-            first_name=row.pop("first_name"),
-            last_name=row.pop("last_name"),
-            email=row.pop("email"),
-            phone=row.pop("phone"),
-            opted_in_reminders=row.pop("opted_in_reminders"),
-            erased_at=row.pop("erased_at"),
-            sms_opt_out=row.pop("sms_opt_out"),
-        )
+        client = clients.read_client({name: row.pop(name) for name in _CLIENT_COLUMNS} | {"id": client_id})
         if client.erased_at is not None:
             raise Conflict(ERASED, "client_id")
         await queue.enqueue(
@@ -219,6 +214,9 @@ async def book(
             ),
         )
         return await _read(cur, salon.id, row["id"])
+
+
+_CLIENT_COLUMNS = ("first_name", "last_name", "email", "phone", "opted_in_reminders", "erased_at", "sms_opt_out")
 
 
 # --- held for an online booking (booking/online.py) -----------------------------
@@ -283,13 +281,13 @@ async def _booked_for_update(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment
         (appointment_id, salon_id),
         NotFound("no such appointment", "appointment_id"),
     )
-    appointment = Appointment(**row)
-    if appointment.status != "booked":
+    appointment = read_appointment(row)
+    if appointment.status != AppointmentStatus.BOOKED:
         raise Conflict(f"the appointment is {appointment.status.replace('_', ' ')}; only booked ones can change")
     return appointment
 
 
-async def cancel(db: Database, salon: Salon, appointment_id: uuid.UUID, *, by: str = "salon") -> Appointment:
+async def cancel(db: Database, salon: Salon, appointment_id: uuid.UUID, *, by: Actor = Actor.SALON) -> Appointment:
     """Cancels a booked appointment: its reminders stop and a cancellation notice is queued.
 
     ``by`` a client (through their link): only until the salon's cut-off, and the salon is told.
@@ -297,15 +295,15 @@ async def cancel(db: Database, salon: Salon, appointment_id: uuid.UUID, *, by: s
     now = _now()
     async with db.transaction() as cur:
         booked = await _booked_for_update(cur, salon.id, appointment_id)
-        if by == "client":
-            _within_cutoff(salon, booked.start_time, "cancel", now)
-        revision = await _set_status(cur, appointment_id, "cancelled", cancelled_by=by)
+        if by == Actor.CLIENT:
+            _within_cutoff(salon, booked.start_time, Change.CANCEL, now)
+        revision = await _set_status(cur, appointment_id, AppointmentStatus.CANCELLED, cancelled_by=by)
         await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment was cancelled by the {by}")
         client, _ = await _parts(cur, salon.id, booked.client_id, booked.staff_id, booked.service_id)
         notices = notifications.for_cancellation(
             client, booked.start_time, booked.end_time, revision, now, sms_countries=salon.sms_countries
         )
-        if by == "client":
+        if by == Actor.CLIENT:
             notices += notifications.for_salon(
                 salon.email, "cancelled", appointment_id, client.name, booked.start_time, now
             )
@@ -326,11 +324,11 @@ async def confirm(db: Database, salon: Salon, appointment_id: uuid.UUID) -> Appo
         return await _read(cur, salon.id, appointment_id)
 
 
-def _within_cutoff(salon: Salon, start: dt.datetime, change: str, now: dt.datetime) -> None:
+def _within_cutoff(salon: Salon, start: dt.datetime, change: Change, now: dt.datetime) -> None:
     """A client may change an appointment online only until the salon's cut-off before it."""
     if now > salon.client_deadline(start, change):
-        minutes = salon.cancel_cutoff_minutes if change == "cancel" else salon.reschedule_cutoff_minutes
-        done = {"cancel": "cancelled", "move": "moved"}[change]
+        minutes = salon.cancel_cutoff_minutes if change == Change.CANCEL else salon.reschedule_cutoff_minutes
+        done = {Change.CANCEL: "cancelled", Change.MOVE: "moved"}[change]
         raise TooLate(f"online, an appointment can be {done} until {_in_words(minutes)} before it starts")
 
 
@@ -359,7 +357,7 @@ async def reschedule(
     start_time: dt.datetime | None = None,
     staff_id: uuid.UUID | None = None,
     outside_hours: bool = True,
-    by: str = "salon",
+    by: Actor = Actor.SALON,
 ) -> Appointment:
     """Moves a booked appointment; its reminders are planned anew and the client told.
 
@@ -372,8 +370,8 @@ async def reschedule(
         start_time = _checked_start(start_time, now)
     async with db.transaction() as cur:
         booked = await _booked_for_update(cur, salon.id, appointment_id)
-        if by == "client":
-            _within_cutoff(salon, booked.start_time, "move", now)
+        if by == Actor.CLIENT:
+            _within_cutoff(salon, booked.start_time, Change.MOVE, now)
         new_start = start_time or booked.start_time
         new_staff = staff_id or booked.staff_id
         if (new_start, new_staff) == (booked.start_time, booked.staff_id):
@@ -396,7 +394,7 @@ async def reschedule(
             zone=salon.zone,
             sms_countries=salon.sms_countries,
         )
-        if by == "client":
+        if by == Actor.CLIENT:
             notices += notifications.for_salon(
                 salon.email, "moved", appointment_id, client.name, new_start, now, previous_start=booked.start_time
             )
@@ -417,19 +415,20 @@ async def _check_hours(
     raise OutsideHours(f"{span} is outside {name}'s working hours ({when})", "start_time")
 
 
-VISIT_OUTCOMES = ("completed", "no_show")
+VISIT_OUTCOMES = (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
 
 
 async def record_visit(db: Database, salon: Salon, appointment_id: uuid.UUID, outcome: str) -> Appointment:
     """Marks a started appointment completed or a no-show; nothing is sent, reminders left stop."""
     if outcome not in VISIT_OUTCOMES:
         raise Invalid(f"{{field}} must be one of {', '.join(VISIT_OUTCOMES)}", "outcome")
+    status = AppointmentStatus(outcome)
     async with db.transaction() as cur:
         booked = await _booked_for_update(cur, salon.id, appointment_id)
         if booked.start_time > _now():
             raise Conflict("the appointment has not started yet")
-        await _set_status(cur, appointment_id, outcome)
-        await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment marked {outcome.replace('_', ' ')}")
+        await _set_status(cur, appointment_id, status)
+        await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment marked {status.replace('_', ' ')}")
         return await _read(cur, salon.id, appointment_id)
 
 

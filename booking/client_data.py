@@ -13,8 +13,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from booking import appointments, clients, inbound, jobs
-from booking.inbound import InboundText
+from booking import appointments, clients, inbox, jobs
+from booking.inbox import InboundText
 from booking.models import Appointment, Client
 from booking.paging import PAGE_SIZE, Listing, Page, Reader, page_of, pages
 from db import Database
@@ -57,7 +57,7 @@ async def export(
             db, salon_id, client_id=client_id, after=after, limit=limit
         ),
         "kept_messages": kept,
-        "received_texts": lambda after, limit: inbound.page_by_id(
+        "received_texts": lambda after, limit: inbox.page_by_id(
             db, salon_id, client_id=client_id, phone=client.phone, after=after, limit=limit
         ),
     }
@@ -73,5 +73,5 @@ async def erase(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> Clie
         addresses = [address for address in (before.email, before.phone) if address]
         if addresses:
             await outbox.forget_recipients(cur, salon_id, addresses)
-        await inbound.forget(cur, salon_id, client_id, before.phone)
+        await inbox.forget(cur, salon_id, client_id, before.phone)
     return await clients.get_client(db, salon_id, client_id)

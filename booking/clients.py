@@ -17,7 +17,10 @@ from booking.models import Client, ClientDetails
 from booking.notice_types import REMINDERS
 from booking.paging import Page, page_of
 from db import Database, Row
+from db.rows import reader
 from jobqueue import queue
+
+read_client = reader(Client)
 
 ERASED = "this client's personal data was erased on request; add them again as a new client if they return"
 
@@ -55,7 +58,7 @@ async def create_client(
                   EXISTS (SELECT FROM sms_opt_outs o WHERE o.phone = clients.phone) AS sms_opt_out""",
         (salon_id, *_checked(details, region, sms_countries)),
     )
-    return Client(**row)
+    return read_client(row)
 
 
 async def find_or_add(cur: aiopg.Cursor, salon_id: uuid.UUID, details: ClientDetails) -> Client:
@@ -81,11 +84,11 @@ async def find_or_add(cur: aiopg.Cursor, salon_id: uuid.UUID, details: ClientDet
                       EXISTS (SELECT FROM sms_opt_outs o WHERE o.phone = clients.phone) AS sms_opt_out""",
             (salon_id, details.first_name, details.last_name, details.email, details.phone, details.opted_in_reminders),
         )
-        return Client(**await cur.fetchone())
+        return read_client(await cur.fetchone())
     if details.opted_in_reminders and not found["opted_in_reminders"]:
         await cur.execute("UPDATE clients SET opted_in_reminders = true WHERE id = %s", (found["id"],))
         found["opted_in_reminders"] = True
-    return Client(**found)
+    return read_client(found)
 
 
 async def update_client(
@@ -109,7 +112,7 @@ async def update_client(
     )
     if row is None:
         raise Conflict(ERASED)
-    return Client(**row)
+    return read_client(row)
 
 
 async def change_client(
@@ -208,7 +211,7 @@ async def list_clients(
     its country code. The API's ``?q=``, the clients page and the booking form all search here.
     """
     rows = await db.fetch_all(LIST_CLIENTS, list_parameters(salon_id, search, region=region, after=after, limit=limit))
-    return [Client(**row) for row in rows]
+    return [read_client(row) for row in rows]
 
 
 # An export's page of a salon's clients, erased ones too (their appointments name them): in id order.
@@ -225,7 +228,7 @@ async def page_by_id(
 ) -> Page[Client, uuid.UUID]:
     """The salon's clients after the client ``after`` in id order (booking.paging): an export's page."""
     rows = await db.fetch_all(PAGE_BY_ID, {"salon": salon_id, "after": after, "limit": limit})
-    return page_of([Client(**row) for row in rows], limit)
+    return page_of([read_client(row) for row in rows], limit)
 
 
 async def get_client(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> Client:
@@ -237,7 +240,7 @@ async def get_client(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) ->
     )
     if row is None:
         raise NotFound("no such client", "client_id")
-    return Client(**row)
+    return read_client(row)
 
 
 async def erase(cur: aiopg.Cursor, salon_id: uuid.UUID, client_id: uuid.UUID) -> Client:
@@ -256,7 +259,7 @@ async def erase(cur: aiopg.Cursor, salon_id: uuid.UUID, client_id: uuid.UUID) ->
     row: Row | None = await cur.fetchone()
     if row is None:
         raise NotFound("no such client", "client_id")
-    return Client(**row)
+    return read_client(row)
 
 
 async def of_link(db: Database, client_id: uuid.UUID) -> tuple[uuid.UUID, Client] | None:
@@ -268,7 +271,7 @@ async def of_link(db: Database, client_id: uuid.UUID) -> tuple[uuid.UUID, Client
     )
     if row is None:
         return None
-    return row.pop("salon_id"), Client(**row)
+    return row.pop("salon_id"), read_client(row)
 
 
 async def unsubscribe(db: Database, client_id: uuid.UUID) -> None:

@@ -16,10 +16,11 @@ import aiopg
 import psycopg2.errors
 
 from booking.errors import Conflict, Invalid, NotFound
-from booking.models import display_name
+from booking.models import AppointmentStatus, display_name
 from booking.notice_types import TYPES
 from booking.paging import Page
 from db import Database, Row, tallies
+from db.rows import reader
 from jobqueue import queue
 from providers import twilio
 
@@ -36,7 +37,7 @@ class Attempt:
 
     attempt: int
     channel: str
-    outcome: str
+    outcome: queue.Outcome
     detail: str
     worker_id: str
     created_at: dt.datetime
@@ -52,6 +53,9 @@ class Attempt:
         return twilio.problem(self.error_code)
 
 
+_read_attempt = reader(Attempt)
+
+
 @dataclass(frozen=True)
 class Job:
     """A job as a salon sees it; ``history`` is filled by ``get_job`` and ``appointment_timeline`` only."""
@@ -64,7 +68,7 @@ class Job:
     payload: dict[str, Any]
     channels: tuple[str, ...]
     channels_done: tuple[str, ...]
-    status: str
+    status: queue.JobStatus
     attempts: int
     max_attempts: int
     error: str | None
@@ -76,7 +80,7 @@ class Job:
     processed_at: dt.datetime | None
     client_name: str
     appointment_start: dt.datetime | None
-    appointment_status: str | None
+    appointment_status: AppointmentStatus | None
     history: tuple[Attempt, ...] = ()
     # Its latest text, as the provider last reported it: None when it sent no text, or no report came.
     delivery_status: str | None = None
@@ -90,11 +94,11 @@ class Job:
     @property
     def next_try(self) -> dt.datetime | None:
         """When a pending job will be tried; None for any other status."""
-        return self.run_at if self.status == "pending" else None
+        return self.run_at if self.status == queue.JobStatus.PENDING else None
 
     @property
     def can_cancel(self) -> bool:
-        return self.status == "pending"
+        return self.status == queue.JobStatus.PENDING
 
     @property
     def can_retry(self) -> bool:
@@ -102,7 +106,7 @@ class Job:
 
     def retry_refusal(self, now: dt.datetime) -> str | None:
         """Why sending this job again cannot work, in the salon's words; None when it can."""
-        if self.status not in ("failed", "cancelled"):
+        if self.status not in (queue.JobStatus.FAILED, queue.JobStatus.CANCELLED):
             return f"a {self.status} notification cannot be sent again"
         kind = TYPES[self.type]
         if kind.one_time:
@@ -111,7 +115,7 @@ class Job:
             return None
         if self.appointment_status is None:
             return "its appointment no longer exists"
-        if self.appointment_status != "booked":
+        if self.appointment_status != AppointmentStatus.BOOKED:
             return f"its appointment is {self.appointment_status.replace('_', ' ')}"
         planned = self.payload.get("startTime")
         if planned and self.appointment_start and dt.datetime.fromisoformat(planned) != self.appointment_start:
@@ -129,15 +133,12 @@ class Job:
 
     @classmethod
     def from_row(cls, row: Row, history: tuple[Attempt, ...] = ()) -> Job:
-        first_name, last_name = row.pop("client_first_name"), row.pop("client_last_name")
-        channels, channels_done = tuple(row.pop("channels")), tuple(row.pop("channels_done"))
-        return cls(
-            **row,
-            channels=channels,
-            channels_done=channels_done,
-            client_name=display_name(first_name, last_name),
-            history=history,
-        )
+        """From the jobs view's row, its client's name made one (the typed reader does the rest)."""
+        name = display_name(row.pop("client_first_name"), row.pop("client_last_name"))
+        return _read_job(row | {"client_name": name, "history": history})
+
+
+_read_job = reader(Job)
 
 
 def _checked_filter(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
@@ -317,7 +318,7 @@ async def _history(db: Reader, job_ids: list[uuid.UUID]) -> dict[uuid.UUID, tupl
     )
     history: dict[uuid.UUID, list[Attempt]] = {}
     for row in rows:
-        history.setdefault(row.pop("job_id"), []).append(Attempt(**row))
+        history.setdefault(row.pop("job_id"), []).append(_read_attempt(row))
     return {job_id: tuple(attempts) for job_id, attempts in history.items()}
 
 

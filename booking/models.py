@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from db.rows import reader
 from jobqueue.queue import QueuedJob
 
 
@@ -19,6 +21,44 @@ def display_name(first_name: str, last_name: str) -> str:
 
 # A reminder held back by quiet hours still goes only if the spell ends at least this long before the start.
 QUIET_MARGIN = dt.timedelta(minutes=30)
+
+
+# --- states and roles: each a type, from the row reader to the template (a StrEnum is its own value) ---
+
+
+class AppointmentStatus(StrEnum):
+    HELD = "held"  # an online booking waiting for its code (booking.online)
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+
+
+class Source(StrEnum):
+    """Where an appointment was booked."""
+
+    FRONT_DESK = "front_desk"
+    ONLINE = "online"
+    API = "api"
+
+
+class Actor(StrEnum):
+    """Who made a change: the client themselves (their link, a text) or the salon."""
+
+    CLIENT = "client"
+    SALON = "salon"
+
+
+class Change(StrEnum):
+    """What a client may do to an appointment by themselves, each until its own cut-off."""
+
+    CANCEL = "cancel"
+    MOVE = "move"
+
+
+class Role(StrEnum):
+    OWNER = "owner"  # everything, settings, team and tokens included
+    RECEPTIONIST = "receptionist"  # the front desk
 
 
 @dataclass(frozen=True)
@@ -61,6 +101,19 @@ class OnlineBooking:
     max_days_ahead: int = 60  # nor further ahead than this
 
 
+# The salons table's columns a Salon is made of (Salon.from_row): every statement that reads a salon selects these.
+SALON_COLUMNS = (
+    "id", "slug", "name", "address", "timezone", "email", "phone", "country", "locale", "currency", "quiet_start",
+    "quiet_end", "cancel_cutoff_minutes", "reschedule_cutoff_minutes", "online_booking", "online_min_notice_minutes",
+    "online_max_days_ahead", "sms_countries",
+)  # fmt: skip
+
+
+def salon_columns(table: str = "") -> str:
+    """SALON_COLUMNS for a SELECT or RETURNING list, each prefixed with ``table.`` when the salons table is aliased."""
+    return ", ".join(f"{table}.{column}" if table else column for column in SALON_COLUMNS)
+
+
 @dataclass(frozen=True)
 class Salon:
     id: uuid.UUID
@@ -83,14 +136,14 @@ class Salon:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    def client_deadline(self, start: dt.datetime, change: str) -> dt.datetime:
-        """The last moment a client may ``change`` ("cancel" or "move") an appointment at ``start`` online."""
-        minutes = self.cancel_cutoff_minutes if change == "cancel" else self.reschedule_cutoff_minutes
+    def client_deadline(self, start: dt.datetime, change: Change) -> dt.datetime:
+        """The last moment a client may ``change`` an appointment at ``start`` online."""
+        minutes = self.cancel_cutoff_minutes if change == Change.CANCEL else self.reschedule_cutoff_minutes
         return start.astimezone(dt.UTC) - dt.timedelta(minutes=minutes)  # real minutes, across a clock change
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Salon:
-        """From the salons table's columns, as every statement that reads a salon selects them."""
+        """From the salons table's columns (SALON_COLUMNS), as every statement that reads a salon selects them."""
         start, end = row.pop("quiet_start"), row.pop("quiet_end")
         online = OnlineBooking(
             row.pop("online_booking"), row.pop("online_min_notice_minutes"), row.pop("online_max_days_ahead")
@@ -105,7 +158,10 @@ class User:
     id: uuid.UUID
     salon_id: uuid.UUID
     email: str
-    role: str
+    role: Role
+
+
+read_user = reader(User)  # the users table's reader: a login, a session's user, a team's new member
 
 
 @dataclass(frozen=True)
@@ -208,7 +264,7 @@ class Appointment:
     service_id: uuid.UUID
     start_time: dt.datetime
     end_time: dt.datetime
-    status: str
+    status: AppointmentStatus
     notes: str
     notification_jobs: tuple[QueuedJob, ...] = field(default=())
     # Names for pages; filled by the reads that join them.
@@ -216,7 +272,7 @@ class Appointment:
     staff_name: str = ""
     staff_first_name: str = ""  # all a client's pages say of the staff member
     service_name: str = ""
-    source: str = "front_desk"  # front_desk, online or api: where it was booked
-    cancelled_by: str | None = None  # client or salon
-    moved_by: str | None = None  # who made the latest move: client or salon
+    source: Source = Source.FRONT_DESK
+    cancelled_by: Actor | None = None
+    moved_by: Actor | None = None  # who made the latest move
     client_confirmed_at: dt.datetime | None = None  # "I'll be there"

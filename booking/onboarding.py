@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from db import Database
+from db.rows import reader
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,9 @@ class Progress:
         return self.staff_with_hours and self.services and self.booked
 
 
+read_progress = reader(Progress)
+
+
 async def progress(db: Database, salon_id: uuid.UUID) -> Progress:
     """One read of three EXISTS: cheap enough for every day view."""
     row = await db.fetch_row(
@@ -28,4 +32,4 @@ async def progress(db: Database, salon_id: uuid.UUID) -> Progress:
                   EXISTS (SELECT FROM appointments WHERE salon_id = %(salon)s) AS booked""",
         {"salon": salon_id},
     )
-    return Progress(**row)
+    return read_progress(row)

@@ -27,6 +27,7 @@ from booking import appointments, clients, code_sends, fields, notifications, se
 from booking.errors import BookingError, Conflict, Invalid, NotFound, SlotTaken, TooMany
 from booking.models import Appointment, ClientDetails, Salon
 from db import Database, Row
+from db.rows import reader
 from jobqueue import queue
 
 WRONG_CODES = 5  # the fifth wrong code releases the hold
@@ -78,6 +79,9 @@ class Asked:
     client_address: str
     recipient: bytes  # booking.code_sends.recipient of the code's email or number
     limits: code_sends.Limits
+
+
+read_hold = reader(Hold)
 
 
 def open_salon(salon: Salon | None) -> Salon:
@@ -243,7 +247,7 @@ async def get_hold(db: Database, salon: Salon, hold_id: uuid.UUID) -> Hold | Non
             WHERE id = %s AND salon_id = %s AND ended IS NULL AND expires_at > now()""",
         (hold_id, salon.id),
     )
-    return Hold(**row) if row else None
+    return read_hold(row) if row else None
 
 
 async def verify(db: Database, salon: Salon, hold_id: uuid.UUID, code: str) -> Appointment:

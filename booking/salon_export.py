@@ -12,8 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from booking import appointments, clients, inbound, jobs, services, staff
-from booking.inbound import InboundText
+from booking import appointments, clients, inbox, jobs, services, staff
+from booking.inbox import InboundText
 from booking.models import Appointment, Client, Salon, Service, Staff
 from booking.paging import PAGE_SIZE, Listing, Reader, at_once, pages
 from db import Database
@@ -49,7 +49,7 @@ def export(db: Database, salon: Salon, *, now: dt.datetime | None = None, page_s
         "clients": lambda after, limit: clients.page_by_id(db, salon.id, after=after, limit=limit),
         "appointments": lambda after, limit: appointments.page_by_id(db, salon.id, after=after, limit=limit),
         "messages": lambda after, limit: jobs.page_by_id(db, salon.id, after=after, limit=limit),
-        "texts": lambda after, limit: inbound.page_by_id(db, salon.id, after=after, limit=limit),
+        "texts": lambda after, limit: inbox.page_by_id(db, salon.id, after=after, limit=limit),
     }
     lists = tuple(Listing(name, pages(readers[name], page_size)) for name in LISTS)
     return SalonExport(salon, now or dt.datetime.now(dt.UTC), lists)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from booking import appointments, availability
 from booking.availability import Slot
 from booking.errors import SlotTaken, TooLate
-from booking.models import Appointment, Salon
+from booking.models import Actor, Appointment, AppointmentStatus, Change, Salon
 from db import Database
 
 
@@ -25,9 +25,9 @@ class Choices:
 
 
 def choices(salon: Salon, appointment: Appointment, now: dt.datetime) -> Choices:
-    booked = appointment.status == "booked" and appointment.start_time > now
-    cancel_until = salon.client_deadline(appointment.start_time, "cancel")
-    move_until = salon.client_deadline(appointment.start_time, "move")
+    booked = appointment.status == AppointmentStatus.BOOKED and appointment.start_time > now
+    cancel_until = salon.client_deadline(appointment.start_time, Change.CANCEL)
+    move_until = salon.client_deadline(appointment.start_time, Change.MOVE)
     return Choices(
         confirm=booked and appointment.client_confirmed_at is None,
         cancel=booked and now <= cancel_until,
@@ -80,4 +80,4 @@ async def move(db: Database, salon: Salon, appointment: Appointment, start_time:
     )
     if start_time not in {slot.start for slot in slots}:
         raise SlotTaken("that time is not free", "start_time")
-    return await appointments.reschedule(db, salon, appointment.id, start_time=start_time, by="client")
+    return await appointments.reschedule(db, salon, appointment.id, start_time=start_time, by=Actor.CLIENT)

@@ -8,9 +8,12 @@ from booking import fields
 from booking.errors import Invalid, LimitReached, NotFound
 from booking.models import Service, ServiceDetails
 from db import Database, Row
+from db.rows import reader
 
 MAX_DURATION_MINUTES = 12 * 60
 MAX_SERVICES = 1000  # per salon: what the booking form's list of services may hold
+
+read_service = reader(Service)
 
 
 def _checked(details: ServiceDetails) -> tuple[str, int, int | None]:
@@ -35,7 +38,7 @@ async def create_service(db: Database, salon_id: uuid.UUID, details: ServiceDeta
         row: Row | None = await cur.fetchone()
     if row is None:
         raise LimitReached(f"a salon can have at most {MAX_SERVICES} services")
-    return Service(**row)
+    return read_service(row)
 
 
 async def update_service(db: Database, salon_id: uuid.UUID, service_id: uuid.UUID, details: ServiceDetails) -> Service:
@@ -47,7 +50,7 @@ async def update_service(db: Database, salon_id: uuid.UUID, service_id: uuid.UUI
     )
     if row is None:
         raise NotFound("no such service", "service_id")
-    return Service(**row)
+    return read_service(row)
 
 
 async def list_services(
@@ -62,7 +65,7 @@ async def list_services(
             ORDER BY name, id LIMIT %(limit)s""",
         {"salon": salon_id, "after": after, "limit": limit},
     )
-    return [Service(**row) for row in rows]
+    return [read_service(row) for row in rows]
 
 
 async def get_service(db: Database, salon_id: uuid.UUID, service_id: uuid.UUID) -> Service:
@@ -72,4 +75,4 @@ async def get_service(db: Database, salon_id: uuid.UUID, service_id: uuid.UUID) 
     )
     if row is None:
         raise NotFound("no such service", "service_id")
-    return Service(**row)
+    return read_service(row)

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import aiopg
 
-from booking.models import Salon, User
+from booking.models import Role, Salon, User, read_user, salon_columns
 from db import Database
+from db.rows import reader
 
 LIFETIME_DAYS = 14  # from the login; the cookie's life too
 MOST_LISTED = 200  # sessions a salon's list shows, the latest seen first
@@ -38,11 +39,14 @@ class Session:
 
     id: uuid.UUID
     user_email: str
-    role: str
+    role: Role
     client_address: str
     user_agent: str
     created_at: dt.datetime
     last_seen_at: dt.datetime
+
+
+read_session = reader(Session)
 
 
 def _token_hash(token: str) -> bytes:
@@ -79,23 +83,20 @@ async def signed_in(db: Database, token: str) -> SignedIn | None:
     minute, so most pages write nothing.
     """
     row = await db.fetch_one(
-        """WITH live AS (
+        f"""WITH live AS (
                SELECT id, user_id FROM sessions WHERE token_hash = %s AND expires_at > now()
            ), seen AS (
                UPDATE sessions SET last_seen_at = now()
                 WHERE id = (SELECT id FROM live) AND last_seen_at < now() - interval '1 minute'
            )
-           SELECT live.id AS session_id, u.id AS user_id, u.email AS user_email, u.role,
-                  s.id, s.slug, s.name, s.address, s.timezone, s.email, s.phone, s.country, s.locale, s.currency,
-                  s.quiet_start, s.quiet_end, s.cancel_cutoff_minutes, s.reschedule_cutoff_minutes,
-                  s.online_booking, s.online_min_notice_minutes, s.online_max_days_ahead, s.sms_countries
+           SELECT live.id AS session_id, u.id AS user_id, u.email AS user_email, u.role, {salon_columns("s")}
              FROM live JOIN users u ON u.id = live.user_id JOIN salons s ON s.id = u.salon_id""",
         (_token_hash(token),),
     )
     if row is None:
         return None
     session_id, user_id = row.pop("session_id"), row.pop("user_id")
-    user = User(id=user_id, salon_id=row["id"], email=row.pop("user_email"), role=row.pop("role"))
+    user = read_user({"id": user_id, "salon_id": row["id"], "email": row.pop("user_email"), "role": row.pop("role")})
     return SignedIn(user, Salon.from_row(row), session_id)
 
 
@@ -128,4 +129,4 @@ async def of_salon(db: Database, salon_id: uuid.UUID) -> list[Session]:
             LIMIT %s""",
         (salon_id, MOST_LISTED),
     )
-    return [Session(**row) for row in rows]
+    return [read_session(row) for row in rows]

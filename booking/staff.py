@@ -12,6 +12,7 @@ from booking import fields
 from booking.errors import Invalid, LimitReached, NotFound
 from booking.models import Staff, StaffDetails, WorkingHours, display_name
 from db import Database, Row
+from db.rows import reader
 
 MAX_HOUR_SPANS = 50  # a week with breaks every day fits many times over
 
@@ -30,12 +31,15 @@ _SELECT = """
      LIMIT %(limit)s"""
 
 
+read_staff = reader(Staff)
+
+
 def _staff(row: Row) -> Staff:
     hours = tuple(
         WorkingHours(span["weekday"], dt.time.fromisoformat(span["start"]), dt.time.fromisoformat(span["end"]))
         for span in row.pop("hours")
     )
-    return Staff(**row, working_hours=hours)
+    return read_staff(row | {"working_hours": hours})
 
 
 def check_hours(hours: Sequence[WorkingHours]) -> tuple[WorkingHours, ...]:

@@ -12,14 +12,12 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-import psycopg2.errors
-
-from booking import fields, links, passwords, paths
-from booking.accounts import MIN_PASSWORD_LENGTH
+from booking import fields, links, passwords, paths, users
 from booking.errors import Conflict, Invalid, NotFound
-from booking.models import Salon, User
+from booking.models import Role, Salon, User
 from booking.notice_types import TEAM_INVITE
 from db import Database, Row
+from db.rows import reader
 from jobqueue import queue
 
 INVITATION_DAYS = 7
@@ -29,7 +27,7 @@ INVITATION_DAYS = 7
 class Member:
     id: uuid.UUID
     email: str
-    role: str
+    role: Role
     created_at: dt.datetime
 
 
@@ -48,6 +46,10 @@ class Team:
     invitations: tuple[Invitation, ...]  # not yet accepted, not lapsed
 
 
+read_member = reader(Member)
+read_invitation = reader(Invitation)
+
+
 def _token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
@@ -62,7 +64,7 @@ async def of_salon(db: Database, salon_id: uuid.UUID) -> Team:
             WHERE salon_id = %s AND accepted_at IS NULL AND expires_at > now() ORDER BY created_at DESC""",
         (salon_id,),
     )
-    return Team(tuple(Member(**row) for row in members), tuple(Invitation(**row) for row in waiting))
+    return Team(tuple(read_member(row) for row in members), tuple(read_invitation(row) for row in waiting))
 
 
 async def invite(db: Database, salon: Salon, inviter: User, email: str, public_url: str) -> Invitation:
@@ -96,7 +98,7 @@ async def invite(db: Database, salon: Salon, inviter: User, email: str, public_u
             {"email": address, "invited_by": inviter.email, queue.ONE_TIME: {"link": link}},
         )
         await queue.enqueue(cur, salon_id=salon.id, client_id=None, appointment_id=None, jobs=[notice])
-    return Invitation(**row)
+    return read_invitation(row)
 
 
 async def invited(db: Database, token: str) -> tuple[Invitation, str]:
@@ -110,13 +112,13 @@ async def invited(db: Database, token: str) -> tuple[Invitation, str]:
     if row is None:
         raise NotFound("this invitation has been used, has lapsed, or never was")
     salon_name = row.pop("salon_name")
-    return Invitation(**row), salon_name
+    return read_invitation(row), salon_name
 
 
 async def accept(db: Database, token: str, password: str) -> User:
     """Makes the invited receptionist's account with ``password``; the link works no more."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"the password needs at least {MIN_PASSWORD_LENGTH} characters", "password")
+    if len(password) < users.MIN_PASSWORD_LENGTH:
+        raise Invalid(f"the password needs at least {users.MIN_PASSWORD_LENGTH} characters", "password")
     password_hash = await passwords.hash_password(password)
     try:
         async with db.transaction() as cur:
@@ -129,18 +131,14 @@ async def accept(db: Database, token: str, password: str) -> User:
             invitation: Row | None = await cur.fetchone()
             if invitation is None:
                 raise NotFound("this invitation has been used, has lapsed, or never was")
-            await cur.execute(
-                """INSERT INTO users (salon_id, email, password_hash, role) VALUES (%s, %s, %s, %s)
-                RETURNING id, salon_id, email, role""",
-                (invitation["salon_id"], invitation["email"], password_hash, invitation["role"]),
+            return await users.add(
+                cur, invitation["salon_id"], invitation["email"], password_hash, Role(invitation["role"])
             )
-            row: Row = await cur.fetchone()
-    except psycopg2.errors.UniqueViolation:
+    except Conflict:
         raise Conflict(
             "this email already has a Salonbook account (here or at another salon): log in with it, or ask "
             "for an invitation to another address"
         ) from None
-    return User(**row)
 
 
 async def remove(db: Database, salon_id: uuid.UUID, user_id: uuid.UUID) -> None:

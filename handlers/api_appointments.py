@@ -6,6 +6,7 @@ import datetime as dt
 
 from booking import appointments
 from booking.errors import Invalid
+from booking.models import Source
 from handlers.api import ApiHandler
 
 
@@ -25,7 +26,7 @@ class AppointmentListApi(ApiHandler):
             service_id=body.id("service_id", required=True),
             start_time=body.instant("start_time", required=True),
             notes=body.text("notes") or "",
-            source="api",
+            source=Source.API,
         )
         self.wake_worker()
         self.write_json(appointment, status=201)

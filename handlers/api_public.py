@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from booking import accounts, online, self_service, services
+from booking import online, salons, self_service, services
 from booking.errors import Invalid, NotFound
 from handlers.api import JsonHandler
 
@@ -23,7 +23,7 @@ class PublicJson(JsonHandler):
 class PublicApi(PublicJson):
     async def prepare(self) -> None:
         await super().prepare()
-        self.salon = online.open_salon(await accounts.salon_by_slug(self.db, self.path_args[0]))
+        self.salon = online.open_salon(await salons.salon_by_slug(self.db, self.path_args[0]))
 
     def hold_request(self) -> online.Request:
         body = self.body()

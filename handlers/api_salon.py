@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from booking import accounts, salon_export
+from booking import salon_export, salons
 from booking.models import OnlineBooking, QuietHours, Salon
 from handlers import downloads
 from handlers.api import ApiHandler, Body
@@ -43,7 +43,7 @@ class SalonApi(ApiHandler):
         self.write_json(self.salon)
 
     async def patch(self) -> None:
-        salon = await accounts.update_salon(self.db, _patched(self.salon, self.body()))
+        salon = await salons.update_salon(self.db, _patched(self.salon, self.body()))
         self.application.tokens.forget()  # here at once; other processes on the NOTIFY
         self.write_json(salon)
 

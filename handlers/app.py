@@ -12,7 +12,7 @@ import tornado.httputil
 import tornado.web
 
 from booking import code_sends, installation, paths
-from booking.accounts import TokenCache
+from booking.api_tokens import TokenCache
 from booking.links import Links
 from booking.logins import LoginThrottle
 from booking.notice_types import TYPES as NOTICE_TYPES

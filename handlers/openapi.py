@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 import types
 import typing
 import uuid
@@ -41,6 +42,8 @@ def _schema_of(kind: Any, components: dict[str, Schema]) -> Schema:
     """The JSON schema of a Python type as to_json writes it; dataclasses go to ``components``."""
     if kind in _SCALARS:
         return dict(_SCALARS[kind])
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):  # a state: one of its values
+        return {"type": "string", "enum": [member.value for member in kind]}
     origin, arguments = typing.get_origin(kind), typing.get_args(kind)
     if origin in (types.UnionType, typing.Union):
         options = [_schema_of(argument, components) for argument in arguments if argument is not type(None)]

@@ -12,14 +12,37 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import aiopg
 
 from db import Database
+from db.rows import reader
 
 NOTIFY_CHANNEL = "salonbook_jobs"  # what workers LISTEN on; the NOTIFY statements below name it
-STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"  # waiting for its run_at, or for a worker
+    PROCESSING = "processing"  # claimed: a worker is sending it
+    COMPLETED = "completed"
+    FAILED = "failed"  # permanently, or its attempts are used up
+    CANCELLED = "cancelled"
+
+
+class Outcome(StrEnum):
+    """What one channel's attempt came to: a row of notification_attempts."""
+
+    STARTED = "started"  # written before the send: no message leaves without a row saying so
+    SENT = "sent"
+    TRANSIENT = "transient"  # tried again later
+    PERMANENT = "permanent"
+    SKIPPED = "skipped"  # not sent, and not a failure (opted out, quiet hours, no longer true)
+    UNCONFIRMED = "unconfirmed"  # the worker stopped while sending: it may have gone out
+
+
+STATUSES = tuple(JobStatus)
 
 
 @dataclass(frozen=True)
@@ -58,8 +81,11 @@ class NewJob:
 class QueuedJob:
     id: uuid.UUID
     type: str
-    status: str
+    status: JobStatus
     run_at: dt.datetime
+
+
+read_queued = reader(QueuedJob)
 
 
 async def enqueue(
@@ -98,7 +124,7 @@ async def enqueue(
             ),
         },
     )
-    return [QueuedJob(**row) for row in await cur.fetchall()]
+    return [read_queued(row) for row in await cur.fetchall()]
 
 
 async def notify_workers(cur: aiopg.Cursor) -> None:
@@ -155,7 +181,7 @@ async def for_appointment(cur: aiopg.Cursor, appointment_id: uuid.UUID) -> list[
             WHERE appointment_id = %s ORDER BY created_at, run_at""",
         (appointment_id,),
     )
-    return [QueuedJob(**row) for row in await cur.fetchall()]
+    return [read_queued(row) for row in await cur.fetchall()]
 
 
 async def for_appointments(db: Database, appointment_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[QueuedJob]]:
@@ -167,5 +193,5 @@ async def for_appointments(db: Database, appointment_ids: Sequence[uuid.UUID]) -
     )
     jobs: dict[uuid.UUID, list[QueuedJob]] = {}
     for row in rows:
-        jobs.setdefault(row.pop("appointment_id"), []).append(QueuedJob(**row))
+        jobs.setdefault(row.pop("appointment_id"), []).append(read_queued(row))
     return jobs

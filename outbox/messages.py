@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import aiopg
 
-from db import Database, Row
+from db import Database
+from db.rows import reader
 
 # Names the salon a message belongs to, so the catcher files it on the salon's outbox page.
 SALON_HEADER = "X-Salonbook-Salon"
@@ -28,8 +29,7 @@ class OutboxMessage:
     received_at: dt.datetime
 
 
-def _message(row: Row) -> OutboxMessage:
-    return OutboxMessage(**row | {"recipients": tuple(row["recipients"])})
+_message = reader(OutboxMessage)
 
 
 async def store(

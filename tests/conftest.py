@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import tornado.ioloop
 
-from booking import accounts, passwords
-from booking.accounts import NewSalon
+from booking import passwords, salons
+from booking.salons import NewSalon
 from db import Database, migrations, scratch
 from handlers.app import Salonbook, WebSettings
 from handlers.app import http_server as product_http_server
@@ -92,7 +92,7 @@ def make_salon(db: Database):
             "owner_password": "correct horse battery",
             "address": "1 High Street, Bath",
         } | fields
-        new = await accounts.create_salon(db, **values)
+        new = await salons.create_salon(db, **values)
         if quiet_hours:
             return new
         await db.execute("UPDATE salons SET quiet_start = NULL, quiet_end = NULL WHERE id = %s", (new.salon.id,))

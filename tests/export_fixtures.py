@@ -11,9 +11,9 @@ import zipfile
 from typing import Any
 
 from booking import appointments, client_data, clients, inbound, installation, notifications, sessions, team
-from booking.accounts import NewSalon
 from booking.inbound import IncomingText
 from booking.models import ClientDetails
+from booking.salons import NewSalon
 from db import Database
 from jobqueue import queue
 from tests.desk import book_at, set_up_desk

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from booking import passwords
-from booking.accounts import NewSalon
+from booking.salons import NewSalon
 from db import Database
 
 

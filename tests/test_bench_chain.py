@@ -7,7 +7,7 @@ import psycopg2
 import pytest
 
 from bench import chain
-from booking import accounts
+from booking import api_tokens
 from db import Database
 
 SIZE = chain.Size.chain(0.01)  # 2 salons, 1,000 clients, 10,000 appointments
@@ -75,5 +75,5 @@ def test_jobs_are_done_in_the_past_and_pending_ahead(chain_url: str) -> None:
 
 
 async def test_each_salon_answers_to_its_token(db: Database, chain_url: str) -> None:
-    salon = await accounts.salon_for_token(db, chain.TOKEN.format(2))
+    salon = await api_tokens.salon_for_token(db, chain.TOKEN.format(2))
     assert salon is not None and salon.slug == "chain-2"

@@ -9,7 +9,7 @@ import psycopg2
 import pytest
 
 from bench import chain
-from booking import appointments, clients, inbound, jobs
+from booking import appointments, clients, inbox, jobs
 from booking.paging import PAGE_SIZE
 from db import Database
 
@@ -55,7 +55,7 @@ async def test_an_index_gives_each_page_in_order(db: Database, big: str) -> None
         (clients.PAGE_BY_ID, page, "clients", "clients_salon_id_id_key"),
         (appointments.PAGE_BY_ID, page | {"client": None}, "appointments", "appointments_salon_id"),
         (jobs.PAGE_BY_ID, page | {"client": None}, "notification_jobs", "notification_jobs_salon_id"),
-        (inbound.PAGE_BY_ID, page | {"client": None, "phone": None, "after": 0}, "inbound_texts",
+        (inbox.PAGE_BY_ID, page | {"client": None, "phone": None, "after": 0}, "inbound_texts",
          "inbound_texts_salon_id"),
         (appointments.PAGE_BY_ID, theirs, "appointments", "appointments_client"),
         (jobs.PAGE_BY_ID, theirs, "notification_jobs", "notification_jobs_client"),

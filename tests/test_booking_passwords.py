@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from booking import accounts, passwords
+from booking import passwords, users
 from db import Database
 from tests.conftest import ROOT, TEST_PASSWORD_COST
 
@@ -73,11 +73,11 @@ async def test_a_login_makes_an_older_hash_again_at_todays_cost(db: Database, ma
     old = passwords.hash_password_sync("correct horse battery", OLD_COST)
     await db.execute("UPDATE users SET password_hash = %s WHERE id = %s", (old, new.owner.id))
 
-    assert await accounts.authenticate(db, email, "wrong password") is None
+    assert await users.authenticate(db, email, "wrong password") is None
     assert await _stored_hash(db, email) == old, "a wrong password changes nothing"
 
-    assert await accounts.authenticate(db, email, "correct horse battery") is not None
+    assert await users.authenticate(db, email, "correct horse battery") is not None
     again = await _stored_hash(db, email)
     assert again.startswith(f"scrypt${TEST_PASSWORD_COST.n}$8$1$") and not passwords.outdated(again)
-    assert await accounts.authenticate(db, email, "correct horse battery") is not None
+    assert await users.authenticate(db, email, "correct horse battery") is not None
     assert await _stored_hash(db, email) == again, "a hash at today's cost is kept"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from booking import accounts, clients, installation, links, services, staff
+from booking import clients, installation, links, salons, services, staff
 from booking.models import ClientDetails, OnlineBooking, ServiceDetails, StaffDetails, WorkingHours
 from db import Database
 from tests.browser import ZONE
@@ -25,7 +25,7 @@ PASSWORD = "long enough for a salon"
 async def _seed(url: str) -> dict[str, Any]:
     db = await Database.connect(url, maxsize=2)
     try:
-        made = await accounts.create_salon(
+        made = await salons.create_salon(
             db,
             name="Curl Up & Dye",
             timezone=ZONE,
@@ -35,7 +35,7 @@ async def _seed(url: str) -> dict[str, Any]:
             email="desk@curl.example",
             phone="+44 1225 000111",
         )
-        salon = await accounts.update_salon(
+        salon = await salons.update_salon(
             db, dataclasses.replace(made.salon, online_booking=OnlineBooking(enabled=True))
         )
         every_day = tuple(WorkingHours(day, dt.time(9), dt.time(17)) for day in range(7))

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import psycopg2
 import pytest
 
-from booking import accounts, appointments, clients, inbound, services, staff
+from booking import appointments, clients, inbound, salons, services, staff
 from booking.models import ClientDetails, ServiceDetails, StaffDetails, WorkingHours
 from db import Database
 from tests.browser import SCREENSHOTS, ZONE
@@ -43,7 +43,7 @@ async def _seed(url: str) -> dict[str, Any]:
     db = await Database.connect(url, maxsize=2)
     try:
         salon = (
-            await accounts.create_salon(
+            await salons.create_salon(
                 db,
                 name="Curl Up & Dye",
                 timezone=ZONE,
@@ -53,7 +53,7 @@ async def _seed(url: str) -> dict[str, Any]:
             )
         ).salon
         # Maria's number is American: the salon texts there too.
-        salon = await accounts.update_salon(db, dataclasses.replace(salon, sms_countries=("GB", "US")))
+        salon = await salons.update_salon(db, dataclasses.replace(salon, sms_countries=("GB", "US")))
         week = lambda start, end: tuple(WorkingHours(d, dt.time(start), dt.time(end)) for d in range(7))  # noqa: E731
         bea = await staff.create_staff(db, salon.id, StaffDetails("Bea", "Cutter", working_hours=week(8, 18)))
         cy = await staff.create_staff(db, salon.id, StaffDetails("Cy", "Shears", working_hours=week(9, 17)))

@@ -21,7 +21,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from booking import accounts, passwords
+from booking import api_tokens, passwords, users
 from db import Database, backups, migrations, scratch
 from tests.conftest import ROOT, upgrade
 from tests.processes import clean_env
@@ -227,8 +227,8 @@ async def test_a_first_release_database_upgrades_keeping_every_row(first_release
 
     db = await Database.connect(first_release_url, maxsize=2)
     try:  # today's code works on what the first release wrote
-        assert await accounts.authenticate(db, "ann@example.com", OWNER_PASSWORD) is not None
-        salon = await accounts.salon_for_token(db, API_TOKEN)
+        assert await users.authenticate(db, "ann@example.com", OWNER_PASSWORD) is not None
+        salon = await api_tokens.salon_for_token(db, API_TOKEN)
         assert salon is not None and salon.slug == "hair-by-ann"
         assert await migrations.upgrade(db) == (LATEST, LATEST), "a second start changes nothing"
     finally:

@@ -13,7 +13,7 @@ import tornado.httpclient
 import tornado.httpserver
 import tornado.testing
 
-from booking import accounts
+from booking import salons
 from db import Database
 from db.migrations import SCHEMA_PATH
 from handlers.app import Salonbook
@@ -115,7 +115,7 @@ async def test_a_real_restart_and_outage_of_postgresql(own_postgres, io_loop) ->
     """Requests after a restart succeed; while it is down they get a clean 503; after, they work again."""
     db = await Database.connect(own_postgres.get_uri(), maxsize=4)
     try:
-        new = await accounts.create_salon(
+        new = await salons.create_salon(
             db, name="Restart", timezone="UTC", owner_email="r@example.com", owner_password="long enough"
         )
         app = Salonbook(db=db, cookie_secret="x")

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from booking import accounts
+from booking import salons
 from booking.models import OnlineBooking, Salon
 from tests.desk import Desk, set_up_desk
 
@@ -22,7 +22,7 @@ NUL, LONE_SURROGATE = "%00", "\ud800"
 
 async def open_salon(make_salon, db) -> tuple[Salon, Desk]:
     made = await make_salon(email="desk@salon.example", phone="+44 1225 123456")
-    salon = await accounts.update_salon(db, dataclasses.replace(made.salon, online_booking=OnlineBooking(True)))
+    salon = await salons.update_salon(db, dataclasses.replace(made.salon, online_booking=OnlineBooking(True)))
     return salon, await set_up_desk(db, salon)
 
 

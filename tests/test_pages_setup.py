@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from booking import accounts
+from booking import salons
 
 
 async def test_setup_creates_the_first_salon_and_logs_the_owner_in(pages, db) -> None:
-    assert not await accounts.any_salon_exists(db), "this module's database must start without salons"
+    assert not await salons.any_salon_exists(db), "this module's database must start without salons"
     session = pages()
     login = await session.get("/login")
     assert (login.code, login.headers["Location"]) == (302, "/setup"), "with no salon, login sends to setup"

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from booking import appointments, clients, inbound
+from booking import appointments, clients, inbound, inbox
 from booking.models import Salon
 from db import Database
 from handlers.app import Salonbook
@@ -179,7 +179,7 @@ async def test_the_desk_plays_a_clients_text_through_the_same_logic(logged_in, d
     assert conversation.index("Reply C to confirm") < conversation.index("confirmed by text")
     assert "Answered at once:" in conversation
     await session.post(played.headers["Location"], {"body": "what time again?"})
-    assert await inbound.unread_count(db, made.salon.id) == 1, "anything else goes to the inbox"
+    assert await inbox.unread_count(db, made.salon.id) == 1, "anything else goes to the inbox"
     await session.post(played.headers["Location"], {"body": "stop"})
     client = await clients.get_client(db, made.salon.id, (await db.fetch_row(
         "SELECT id FROM clients WHERE phone = %s", (phone,)))["id"])  # fmt: skip

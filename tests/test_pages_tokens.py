@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from booking import accounts
+from booking import api_tokens
 from tests.page_fixtures import add_receptionist
 
 
@@ -43,7 +43,7 @@ async def test_a_receptionist_cannot_see_or_revoke_the_api_tokens(logged_in, pag
     desk = pages()
     await desk.login(await add_receptionist(db, salon.salon.id))
     assert (await desk.get("/tokens")).code == 403
-    [token] = await accounts.list_api_tokens(db, salon.salon.id)
+    [token] = await api_tokens.list_api_tokens(db, salon.salon.id)
     assert (await desk.post(f"/tokens/{token.id}/revoke", {})).code == 403
-    assert await accounts.list_api_tokens(db, salon.salon.id) == [token], "still there"
+    assert await api_tokens.list_api_tokens(db, salon.salon.id) == [token], "still there"
     assert b'href="/tokens"' not in (await desk.get("/")).body, "no API link in a receptionist's menu"

@@ -10,7 +10,7 @@ import urllib.parse
 
 import pytest
 
-from booking import accounts
+from booking import salons
 from booking.models import OnlineBooking, Salon
 from handlers.app import Salonbook, WebSettings
 from tests.desk import Desk, set_up_desk
@@ -23,7 +23,7 @@ def app(db) -> Salonbook:
 
 async def open_salon(make_salon, db, **fields: str) -> tuple[Salon, Desk]:
     made = await make_salon(phone="+44 1225 123456", **fields)
-    salon = await accounts.update_salon(db, dataclasses.replace(made.salon, online_booking=OnlineBooking(enabled=True)))
+    salon = await salons.update_salon(db, dataclasses.replace(made.salon, online_booking=OnlineBooking(enabled=True)))
     return salon, await set_up_desk(db, salon)
 
 
@@ -157,7 +157,7 @@ async def test_settings_show_the_booking_pages_address_and_its_qr_code(logged_in
     assert f'<a href="{address}">{address}</a> (it opens once clients can book online)' in page
     qr = re.search(r'<img src="(data:image/svg\+xml[^"]+)" alt="QR code of the booking page"', page)
     assert qr and len(qr[1]) > 1000
-    await accounts.update_salon(db, dataclasses.replace(made.salon, online_booking=OnlineBooking(enabled=True)))
+    await salons.update_salon(db, dataclasses.replace(made.salon, online_booking=OnlineBooking(enabled=True)))
     assert "it opens once" not in (await owner.get("/settings")).body.decode()
 
 

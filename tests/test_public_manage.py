@@ -12,7 +12,7 @@ import urllib.parse
 
 import pytest
 
-from booking import accounts, appointments, installation, links
+from booking import appointments, installation, links, salons
 from booking.models import Salon
 from handlers.app import Salonbook, WebSettings
 from tests.desk import Desk, book_at, set_up_desk
@@ -205,7 +205,7 @@ async def test_inside_the_cut_off_the_page_shows_the_phone_and_a_hand_made_post_
 
 async def test_the_cut_off_is_the_salons(make_salon, db, pages) -> None:
     salon, desk = await a_salon(make_salon, db)
-    salon = await accounts.update_salon(db, dataclasses.replace(salon, cancel_cutoff_minutes=60))
+    salon = await salons.update_salon(db, dataclasses.replace(salon, cancel_cutoff_minutes=60))
     soon = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).replace(second=0, microsecond=0)
     booked = await appointments.book(
         db, salon, client_id=desk.client.id, staff_id=desk.staff.id, service_id=desk.service.id, start_time=soon

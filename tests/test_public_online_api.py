@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from booking import accounts, appointments, clients, code_sends, online
+from booking import appointments, clients, code_sends, online, salons
 from booking.errors import SlotTaken
 from booking.models import ClientDetails, OnlineBooking, Salon
 from handlers.app import WebSettings
@@ -64,7 +64,7 @@ async def open_salon(
 ) -> tuple[Salon, Desk]:
     made = await make_salon(email="desk@salon.example", phone="+44 1225 123456", country=country, timezone=timezone)
     policy = dataclasses.replace(OnlineBooking(enabled=True), **online_fields)
-    salon = await accounts.update_salon(db, dataclasses.replace(made.salon, online_booking=policy))
+    salon = await salons.update_salon(db, dataclasses.replace(made.salon, online_booking=policy))
     return salon, await set_up_desk(db, salon)
 
 
@@ -467,7 +467,7 @@ async def test_a_salon_listing_the_us_and_canada_texts_a_canadian_mobile(
     canadian = asking(desk, at(desk, 11), email=None, phone="+1 506 234 5678")  # a New Brunswick mobile
     status, body, _ = await public("POST", salon.slug, "/bookings", canadian)
     assert (status, body["error"]["code"]) == (400, "sms_country")
-    await accounts.update_salon(db, dataclasses.replace(salon, sms_countries=("US", "CA")))
+    await salons.update_salon(db, dataclasses.replace(salon, sms_countries=("US", "CA")))
     status, held, _ = await public("POST", salon.slug, "/bookings", canadian)
     assert status == 202 and held["verifyBy"] == "sms"
     await start_worker(smtp=smtp_server, sms=sms_api)
@@ -552,7 +552,7 @@ async def test_a_code_is_never_shown_and_is_forgotten_once_its_job_ends(
     make_salon, db, public, api, smtp_server: SmtpServer, start_worker
 ) -> None:
     made = await make_salon()
-    salon = await accounts.update_salon(db, dataclasses.replace(made.salon, online_booking=OnlineBooking(True)))
+    salon = await salons.update_salon(db, dataclasses.replace(made.salon, online_booking=OnlineBooking(True)))
     desk = await set_up_desk(db, salon)
     await public("POST", salon.slug, "/bookings", asking(desk, at(desk, 12), email="kept@example.com"))
     stored = await db.fetch_row("SELECT id, payload FROM notification_jobs WHERE salon_id = %s", (salon.id,))

@@ -17,7 +17,7 @@ import pytest
 import time_machine
 
 from booking import notifications, self_service
-from booking.models import Appointment, Client, OnlineBooking, QuietHours, Revision, Salon
+from booking.models import Appointment, AppointmentStatus, Client, OnlineBooking, QuietHours, Revision, Salon
 from booking.notice_types import CONFIRMATION, REMINDERS
 from handlers.public.base import DayStrip
 
@@ -80,7 +80,9 @@ def test_a_week_strip_holds_the_chosen_day_within_the_days_a_client_may_choose(n
 @pytest.mark.parametrize("hours_ahead", [1, 23, 24, 25, 49])
 def test_a_client_may_cancel_until_the_cut_off_in_real_hours(now, salon, hours_ahead: int) -> None:
     start = (now + dt.timedelta(hours=hours_ahead)).astimezone(salon.zone)  # on the salon's clock, as shown
-    booked = Appointment(uuid.uuid4(), salon.id, ANN.id, uuid.uuid4(), uuid.uuid4(), start, start, "booked", "")
+    booked = Appointment(
+        uuid.uuid4(), salon.id, ANN.id, uuid.uuid4(), uuid.uuid4(), start, start, AppointmentStatus.BOOKED, ""
+    )
     choices = self_service.choices(salon, booked, now)
     assert choices.cancel_until == now + dt.timedelta(hours=hours_ahead - 24), "24 real hours, across a clock change"
     assert (choices.cancel, choices.move) == (hours_ahead >= 24, hours_ahead >= 24)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from booking import accounts, clients, notifications, services, staff
+from booking import api_tokens, clients, notifications, salons, services, staff
 from booking.errors import OutsideSmsCountries
 from booking.models import ClientDetails, ServiceDetails, StaffDetails
 
@@ -77,7 +77,7 @@ async def test_the_owner_changes_the_salon_on_the_settings_page(logged_in, db) -
     assert re.search(r'id="quietHours.end-error">[^<]*both times', half.body.decode())
     saved = await session.post("/settings", form)
     assert (saved.code, saved.headers["Location"]) == (303, "/settings?saved=1")
-    salon_now = await accounts.salon_for_token(db, salon.api_token)
+    salon_now = await api_tokens.salon_for_token(db, salon.api_token)
     assert salon_now is not None
     assert (salon_now.name, salon_now.locale, salon_now.currency, salon_now.quiet_hours) == (
         "Shears Berlin", "de-DE", "EUR", None,
@@ -128,7 +128,7 @@ async def test_the_settings_page_says_beside_the_countries_what_is_wrong_and_kee
     assert wrong.code == 400 and re.search(r'id="smsCountries-error">[^<]*&#39;XX&#39; is not one', body)
     assert 'value="GB, XX"' in body
     assert (await session.post("/settings", form | {"smsCountries": "gb ie"})).code == 303
-    assert (await accounts.get_salon(db, made.salon.id)).sms_countries == ("GB", "IE")
+    assert (await salons.get_salon(db, made.salon.id)).sms_countries == ("GB", "IE")
 
 
 async def test_the_desk_cannot_want_texts_to_a_number_the_salon_does_not_text(api, logged_in, db) -> None:

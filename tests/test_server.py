@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from booking import accounts
-from booking.accounts import NewSalon
+from booking import api_tokens, salons
+from booking.salons import NewSalon
 from db import Database
 from tests.processes import SERVER, clean_env, serving
 
@@ -110,7 +110,7 @@ def test_create_salon_prints_one_json_line_with_a_working_token(database_url: st
     async def check() -> None:
         db = await Database.connect(database_url)
         try:
-            salon = await accounts.salon_for_token(db, created["api_token"])
+            salon = await api_tokens.salon_for_token(db, created["api_token"])
         finally:
             await db.close()
         assert salon is not None and str(salon.id) == created["salon_id"]
@@ -152,10 +152,10 @@ def test_a_revoked_token_stops_working_at_once_in_every_process(database_url: st
         db = await Database.connect(database_url)
         try:
             tag = uuid.uuid4().hex[:8]
-            made = await accounts.create_salon(
+            made = await salons.create_salon(
                 db, name=f"Two {tag}", timezone="UTC", owner_email=f"{tag}@example.com", owner_password="long enough"
             )
-            [token] = await accounts.list_api_tokens(db, made.salon.id)
+            [token] = await api_tokens.list_api_tokens(db, made.salon.id)
         finally:
             await db.close()
         return made, token.id
@@ -163,7 +163,7 @@ def test_a_revoked_token_stops_working_at_once_in_every_process(database_url: st
     async def revoke(salon_id: uuid.UUID, token_id: uuid.UUID) -> None:
         db = await Database.connect(database_url)
         try:
-            await accounts.revoke_api_token(db, salon_id, token_id)
+            await api_tokens.revoke_api_token(db, salon_id, token_id)
         finally:
             await db.close()
 

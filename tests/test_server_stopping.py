@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from tornado.netutil import bind_sockets
 
-from booking.accounts import NewSalon
+from booking.salons import NewSalon
 from handlers.app import Salonbook, http_server
 from tests.conftest import ROOT
 from tests.processes import clean_env, free_port, wait_for_health

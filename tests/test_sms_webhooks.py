@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from booking import appointments, clients, inbound, services, staff
+from booking import appointments, clients, inbound, inbox, services, staff
 from booking.models import ClientDetails, Salon, ServiceDetails, StaffDetails
 from db import Database
 from handlers.app import Salonbook
@@ -197,7 +197,7 @@ async def test_help_answers_with_the_salons_name_and_phone(inbound_url, db, make
         f"{booked.salon.name}: texts about your appointments. Call us on +44 1225 123456. "
         "Reply STOP to end them, START to have them again."
     )
-    assert await inbound.unread_count(db, booked.salon.id) == 0, "a keyword needs nobody's attention"
+    assert await inbox.unread_count(db, booked.salon.id) == 0, "a keyword needs nobody's attention"
 
 
 @pytest.mark.parametrize("word", ["C", "confirm", "Y", "yes", "Yes!"])
@@ -212,7 +212,7 @@ async def test_a_confirmation_confirms_the_next_appointment_only(inbound_url, db
     _, next_one = await api("GET", f"/appointments/{booked.appointment}", token)
     _, later = await api("GET", f"/appointments/{booked.later}", token)
     assert next_one["clientConfirmedAt"] is not None and later["clientConfirmedAt"] is None
-    [kept] = await inbound.about(db, booked.salon.id, booked.appointment)
+    [kept] = await inbox.about(db, booked.salon.id, booked.appointment)
     assert (kept.action, kept.body, kept.reply) == ("confirm", word.strip(), reply)
 
 
@@ -230,11 +230,11 @@ async def test_anything_else_waits_in_the_inbox_unread(inbound_url, db, make_sal
     booked = await ann_with_two_appointments(db, make_salon)
     answer = await SmsApi().text_in(inbound_url, booked.phone, "Running 10 minutes late, sorry! <3 & see you")
     assert twiml_message(answer.body) is None
-    assert await inbound.unread_count(db, booked.salon.id) == 1
-    [conversation] = await inbound.conversations(db, booked.salon.id)
+    assert await inbox.unread_count(db, booked.salon.id) == 1
+    [conversation] = await inbox.conversations(db, booked.salon.id)
     assert conversation.client_names == ("Ann Lee",)
     assert conversation.last_body == "Running 10 minutes late, sorry! <3 & see you"
-    [kept] = await inbound.about(db, booked.salon.id, booked.appointment)
+    [kept] = await inbox.about(db, booked.salon.id, booked.appointment)
     assert kept.action == "message" and kept.read_at is None
 
 
@@ -243,7 +243,7 @@ async def test_the_same_text_delivered_twice_is_kept_and_acted_on_once(inbound_u
     first = await SmsApi().text_in(inbound_url, booked.phone, "C", message_sid="SM" + "1" * 32)
     again = await SmsApi().text_in(inbound_url, booked.phone, "C", message_sid="SM" + "1" * 32)
     assert first.body == again.body
-    assert len(await inbound.about(db, booked.salon.id, booked.appointment)) == 1
+    assert len(await inbox.about(db, booked.salon.id, booked.appointment)) == 1
 
 
 # --- a number two clients share -------------------------------------------------
@@ -265,7 +265,7 @@ async def test_a_number_two_clients_share_confirms_the_sooner_appointment_and_st
     assert (await appointments.get_appointment(db, salon.id, sooner.id)).client_confirmed_at is not None
     assert (await appointments.get_appointment(db, salon.id, booked.appointment)).client_confirmed_at is None
     await SmsApi().text_in(inbound_url, booked.phone, "Can Bo come at 4 instead?")
-    [conversation] = await inbound.conversations(db, salon.id)
+    [conversation] = await inbox.conversations(db, salon.id)
     assert conversation.client_names == ("Ann Lee", "Bo Lee")
     await SmsApi().text_in(inbound_url, booked.phone, "stop")
     assert (await clients.get_client(db, salon.id, booked.ann)).sms_opt_out
@@ -281,8 +281,8 @@ async def test_a_number_known_to_two_salons_goes_to_the_one_that_texted_it_last(
         (first.ann,),
     )
     await SmsApi().text_in(inbound_url, first.phone, "which salon is this?")
-    assert await inbound.unread_count(db, first.salon.id) == 1
-    assert await inbound.unread_count(db, second.salon.id) == 0
+    assert await inbox.unread_count(db, first.salon.id) == 1
+    assert await inbox.unread_count(db, second.salon.id) == 0
 
 
 # --- odd bodies ------------------------------------------------------------------

@@ -3,7 +3,7 @@ revokes the API tokens you made."""
 
 from __future__ import annotations
 
-from booking import accounts
+from booking import users
 from booking.errors import BookingError, Invalid
 from handlers.pages.base import SalonPage, in_words
 
@@ -27,7 +27,7 @@ class AccountPage(SalonPage):
             self.render_page("account.html", 429, form=NOTHING_TYPED, errors=errors, changed=None)
             return
         try:
-            ended = await accounts.change_password(
+            ended = await users.change_password(
                 self.db,
                 self.current_user.id,
                 form["currentPassword"],

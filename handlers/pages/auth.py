@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from booking import accounts, locales, paths
+from booking import locales, paths, salons, users
 from booking.errors import BookingError
 from handlers.pages.base import PageHandler, in_words, safe_next
 
@@ -53,19 +53,19 @@ class SetupPage(PageHandler):
     """Creates the first salon and its owner; once a salon exists it is the login page's turn."""
 
     async def get(self) -> None:
-        if await accounts.any_salon_exists(self.db):
+        if await salons.any_salon_exists(self.db):
             self.redirect(paths.LOGIN())
             return
         form = dict.fromkeys(SETUP_FIELDS, "") | {"timezone": "Europe/London", "country": "GB"}
         self.render_page("setup.html", form=form, errors={}, **CHOICES)
 
     async def post(self) -> None:
-        if await accounts.any_salon_exists(self.db):
+        if await salons.any_salon_exists(self.db):
             self.redirect(paths.LOGIN())
             return
         form = self.read_form(SETUP_FIELDS)
         try:
-            new = await accounts.create_salon(
+            new = await salons.create_salon(
                 self.db,
                 name=form["name"],
                 address=form["address"],
@@ -91,7 +91,7 @@ class LoginPage(PageHandler):
         if self.current_user is not None:
             self.redirect(safe_next(self.get_query_argument("next", None)))
             return
-        if not await accounts.any_salon_exists(self.db):
+        if not await salons.any_salon_exists(self.db):
             self.redirect(paths.SETUP())
             return
         self._show(200, email="", error="")
@@ -101,7 +101,7 @@ class LoginPage(PageHandler):
         if wait := self.admit_password_check(email):
             self._show(429, email=email, error=f"Too many failed attempts. Try again in {in_words(wait)}.")
             return
-        user = await accounts.authenticate(self.db, email, self.get_body_argument("password", ""))
+        user = await users.authenticate(self.db, email, self.get_body_argument("password", ""))
         self.password_checked(email, right=user is not None)
         if user is None:
             self._show(400, email=email, error="That email and password do not match an account.")

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import tornado.web
 from markupsafe import Markup
 
-from booking import inbound, sessions
+from booking import inbox, sessions
 from booking.errors import BookingError
 from booking.locales import day_name, money, phone_number, time_of_day, wall_clock
 from booking.models import Salon, User
@@ -156,7 +156,7 @@ class PageHandler(HtmlPage):
         if found is not None:
             self.current_user, self.salon, self.session_id = found.user, found.salon, found.session_id
             if self.part is None:  # a live part has no menu
-                self.unread_texts = await inbound.unread_count(self.db, found.salon.id)
+                self.unread_texts = await inbox.unread_count(self.db, found.salon.id)
         self.logged_in = found is not None
 
     async def log_in(self, user: User) -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from urllib.parse import urlencode
 
-from booking import appointments, availability, clients, fields, inbound, jobs, paths, services, staff
+from booking import appointments, availability, clients, fields, inbox, jobs, paths, services, staff
 from booking.errors import Invalid, NotFound, OutsideHours, SlotTaken
 from booking.models import Client, Staff
 from handlers.base import outside_name, status_for
@@ -199,7 +199,7 @@ class AppointmentView(SalonPage):
             appointment, timeline, answers = await asyncio.gather(
                 appointments.get_appointment(self.db, self.salon.id, appointment_id),
                 jobs.appointment_timeline(self.db, self.salon.id, appointment_id),
-                inbound.about(self.db, self.salon.id, appointment_id),
+                inbox.about(self.db, self.salon.id, appointment_id),
             )
             self.render_page("appointment.html", appointment=appointment, timeline=timeline, answers=answers)
             return
@@ -208,7 +208,7 @@ class AppointmentView(SalonPage):
         form = form | {"day": form.get("day") or local_start.date().isoformat()}  # the move starts on its own day
         timeline, answers, staff_list, slots = await asyncio.gather(
             jobs.appointment_timeline(self.db, self.salon.id, appointment_id),
-            inbound.about(self.db, self.salon.id, appointment_id),
+            inbox.about(self.db, self.salon.id, appointment_id),
             staff.list_staff(self.db, self.salon.id),
             slots_for(
                 self,

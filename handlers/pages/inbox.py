@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tornado.web
 
-from booking import inbound, paths
+from booking import inbox, paths
 from booking.errors import BookingError
 from handlers.base import status_for
 from handlers.pages.base import Errors, Form, SalonPage, form_errors
@@ -27,7 +27,7 @@ class InboxPage(SalonPage):
     parts = ("inbox_live",)
 
     async def get(self) -> None:
-        self.render_page("inbox.html", conversations=await inbound.conversations(self.db, self.salon.id))
+        self.render_page("inbox.html", conversations=await inbox.conversations(self.db, self.salon.id))
 
 
 class ConversationPage(SalonPage):
@@ -35,15 +35,15 @@ class ConversationPage(SalonPage):
 
     async def get(self, number: str) -> None:
         phone = number_of(number)
-        await inbound.mark_read(self.db, self.salon.id, phone)
-        self.unread_texts = await inbound.unread_count(self.db, self.salon.id)  # the menu counts what is left
+        await inbox.mark_read(self.db, self.salon.id, phone)
+        self.unread_texts = await inbox.unread_count(self.db, self.salon.id)  # the menu counts what is left
         await self.show(phone, {"text": ""}, {}, sent=self.get_query_argument("sent", "") == "1")
 
     async def post(self, number: str) -> None:
         phone = number_of(number)
         form = self.read_form(("text",))
         try:
-            await inbound.reply(self.db, self.salon, phone, form["text"])
+            await inbox.reply(self.db, self.salon, phone, form["text"])
         except BookingError as error:
             await self.show(phone, form, form_errors(error, form), status_for(error, 400))
             return
@@ -51,5 +51,5 @@ class ConversationPage(SalonPage):
         self.redirect(f"{paths.CONVERSATION(number=number)}?sent=1", status=303)
 
     async def show(self, phone: str, form: Form, errors: Errors, status: int = 200, sent: bool = False) -> None:
-        thread = await inbound.thread(self.db, self.salon.id, phone)
+        thread = await inbox.thread(self.db, self.salon.id, phone)
         self.render_page("inbox_conversation.html", status, thread=thread, form=form, errors=errors, sent=sent)

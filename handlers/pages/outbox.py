@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import tornado.web
 
-from booking import fields, inbound, paths
+from booking import fields, inbound, inbox, paths
 from booking.errors import Invalid
 from handlers.pages.base import Errors, Form, SalonPage, form_errors
 from handlers.pages.inbox import number_of
@@ -120,7 +120,7 @@ class TextConversationPage(OutboxPage):
             await self.show(number_of(number), form, form_errors(error, form), 400)
 
     async def show(self, phone: str, form: Form, errors: Errors, status: int = 200) -> None:
-        thread = await inbound.thread(self.db, self.salon.id, phone, kept=True)
+        thread = await inbox.thread(self.db, self.salon.id, phone, kept=True)
         self.render_page("outbox_texts.html", status, thread=thread, form=form, errors=errors)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import segno
 import tornado.web
 
-from booking import accounts, fields, links, locales, paths, salon_export, sessions
+from booking import fields, links, locales, paths, salon_export, salons, sessions, users
 from booking.errors import Invalid
 from booking.models import OnlineBooking, QuietHours, Salon
 from db import backups
@@ -95,7 +95,7 @@ class SettingsPage(OwnerPage):
         """Saves the salon's details and policies; the form again with the error beside its field."""
         form = self.read_form(SALON_FIELDS)
         try:
-            await accounts.update_salon(self.db, salon_from_form(self.salon, form))
+            await salons.update_salon(self.db, salon_from_form(self.salon, form))
         except Invalid as error:
             await self.show(form, form_errors(error, form), status=400)
             return
@@ -123,7 +123,7 @@ class SettingsPage(OwnerPage):
         """Whose the backups are: the installation's operator's where it holds other salons too (nothing of
         the files shows), the external database's administrator's, or this owner's, with the files newest first."""
         nightly = self.application.backups
-        if not await accounts.owns_installation(self.db, self.salon.id):
+        if not await salons.owns_installation(self.db, self.salon.id):
             return {"whose": "operator"}
         if nightly is None:
             return {"whose": "database"}
@@ -137,7 +137,7 @@ class NewestBackup(OwnerPage):
 
     async def get(self) -> None:
         nightly = self.application.backups
-        if nightly is None or not await accounts.owns_installation(self.db, self.salon.id):
+        if nightly is None or not await salons.owns_installation(self.db, self.salon.id):
             raise tornado.web.HTTPError(404, "there is no backup here")
         newest = await backups.in_executor(backups.newest, nightly.folder)
         if newest is None:
@@ -167,7 +167,7 @@ class EndAllSessions(OwnerPage):
     API token is revoked."""
 
     async def post(self) -> None:
-        await accounts.log_out_everywhere(self.db, self.salon.id)
+        await users.log_out_everywhere(self.db, self.salon.id)
         self.application.tokens.forget()  # here at once; other processes on the NOTIFY
         self.forget_session()
         self.redirect(paths.LOGIN(), status=303)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from booking import accounts, paths
+from booking import api_tokens, paths
 from booking.errors import Invalid
 from handlers.pages.base import Errors, Form, OwnerPage, form_errors, page_id
 
@@ -14,7 +14,7 @@ class TokensPage(OwnerPage):
     async def post(self) -> None:
         form = self.read_form(("name",))
         try:
-            token = await accounts.create_api_token(self.db, self.current_user, form["name"])
+            token = await api_tokens.create_api_token(self.db, self.current_user, form["name"])
         except Invalid as error:
             await self.show(form=form, errors=form_errors(error, form), status=400)
             return
@@ -26,7 +26,7 @@ class TokensPage(OwnerPage):
         self.render_page(
             "tokens.html",
             status,
-            tokens=await accounts.list_api_tokens(self.db, self.salon.id),
+            tokens=await api_tokens.list_api_tokens(self.db, self.salon.id),
             form=form or {"name": ""},
             errors=errors or {},
             new_token=new_token,
@@ -35,6 +35,6 @@ class TokensPage(OwnerPage):
 
 class RevokeToken(OwnerPage):
     async def post(self, token_id: str) -> None:
-        await accounts.revoke_api_token(self.db, self.salon.id, page_id(token_id))
+        await api_tokens.revoke_api_token(self.db, self.salon.id, page_id(token_id))
         self.application.tokens.forget()  # here at once; other processes on the NOTIFY
         self.redirect(paths.TOKENS(), status=303)

@@ -13,7 +13,7 @@ from typing import Any
 
 import tornado.web
 
-from booking import accounts, fields, links, locales, online, paths, self_service, services, staff
+from booking import fields, links, locales, online, paths, salons, self_service, services, staff
 from booking.errors import BookingError, Invalid, NotFound
 from booking.models import Salon
 from booking.notice_types import N_
@@ -57,7 +57,7 @@ class BookingPage(ClientPage):
         self.salon = await self.open_salon()
 
     async def open_salon(self) -> Salon:
-        return online.open_salon(await accounts.salon_by_slug(self.db, self.path_args[0]))
+        return online.open_salon(await salons.salon_by_slug(self.db, self.path_args[0]))
 
     def chosen_id(self, name: str) -> uuid.UUID | None:
         """An id chosen in an earlier step (query or form); "any" or none is None."""

@@ -9,8 +9,8 @@ import datetime as dt
 
 import tornado.web
 
-from booking import accounts, appointments, fields, links, paths, self_service
-from booking.models import Appointment, Salon
+from booking import appointments, fields, links, paths, salons, self_service
+from booking.models import Actor, Appointment, Salon
 from handlers.public.base import ClientPage, DayStrip
 
 
@@ -26,7 +26,7 @@ class LinkedAppointment(ClientPage):
         appointment = await appointments.find(self.db, appointment_id) if appointment_id else None
         if appointment is None:
             raise tornado.web.HTTPError(404)
-        self.salon = await accounts.get_salon(self.db, appointment.salon_id)
+        self.salon = await salons.get_salon(self.db, appointment.salon_id)
         if appointment.end_time <= dt.datetime.now(dt.UTC):
             self.render_page("public/passed.html", 410, appointment=appointment)
             raise tornado.web.Finish()
@@ -67,7 +67,7 @@ class ConfirmAppointment(LinkedAppointment):
 class CancelAppointment(LinkedAppointment):
     async def post(self, token: str) -> None:
         appointment = await self.load(token)
-        await appointments.cancel(self.db, self.salon, appointment.id, by="client")
+        await appointments.cancel(self.db, self.salon, appointment.id, by=Actor.CLIENT)
         self.wake_worker()
         self.back_to_page(token, "cancelled")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tornado.web
 
-from booking import accounts, clients, links
+from booking import clients, links, salons
 from booking.models import Client, Salon
 from handlers.public.base import ClientPage
 
@@ -29,7 +29,7 @@ class UnsubscribePage(ClientPage):
         if found is None:
             raise tornado.web.HTTPError(404)
         salon_id, client = found
-        self.salon = await accounts.get_salon(self.db, salon_id)
+        self.salon = await salons.get_salon(self.db, salon_id)
         return client
 
     async def get(self, token: str) -> None:

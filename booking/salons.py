@@ -1,0 +1,224 @@
+"""Salons: made (with their owner and a first API token), their details and policies read and saved, found by
+slug. All SQL for salons."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from booking import api_tokens, fields, locales, passwords, users
+from booking.errors import Conflict, Field, Invalid, NotFound
+from booking.models import Role, Salon, User, salon_columns
+from db import Database, Row
+
+_FIRST_SALON_LOCK = 7_424_613_002  # serialises first-run setups (see db/migrations.py for its sibling)
+
+
+@dataclass(frozen=True)
+class NewSalon:
+    salon: Salon
+    owner: User
+    api_token: str
+
+
+# --- validation --------------------------------------------------------------
+
+
+def check_timezone(value: str, field: str = "timezone") -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(f"unknown timezone {value!r}; use an IANA name such as Europe/London", field) from None
+    return value
+
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # what _slugify makes: anything else names no salon
+
+
+def _slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "salon"
+
+
+# --- salons ------------------------------------------------------------------
+
+
+async def create_salon(
+    db: Database,
+    *,
+    name: str,
+    timezone: str,
+    owner_email: str,
+    owner_password: str,
+    address: str = "",
+    email: str = "",
+    phone: str = "",
+    country: str = "GB",
+    locale: str = "",
+    only_if_first: bool = False,
+) -> NewSalon:
+    """Creates a salon, its owner and a first API token, in one transaction.
+
+    ``locale`` defaults to the country's usual one among the languages spoken, the currency to the
+    country's. ``only_if_first`` is for first-run setup: of two forms sent at once, one wins and the
+    other gets Conflict.
+    """
+    name = fields.text(name, "name")
+    country = locales.check_country(country)
+    locale = locales.check_locale(locale) if locale.strip() else locales.default_locale(country)
+    address = fields.text(address, "address", required=False, max_length=500)
+    phone = fields.text(phone, "phone", required=False)
+    check_timezone(timezone)
+    owner_email = fields.email(owner_email, "owner_email") or ""
+    if not owner_email:
+        raise Invalid("the owner's email is required", "owner_email")
+    email = fields.email(email, "email") or ""
+    if len(owner_password) < users.MIN_PASSWORD_LENGTH:
+        raise Invalid(f"the password needs at least {users.MIN_PASSWORD_LENGTH} characters", "owner_password")
+    password_hash = await passwords.hash_password(owner_password)
+    async with db.transaction() as cur:
+        if only_if_first:
+            await cur.execute("SELECT pg_advisory_xact_lock(%s)", (_FIRST_SALON_LOCK,))
+            await cur.execute("SELECT EXISTS (SELECT FROM salons) AS taken")
+            if (await cur.fetchone())["taken"]:
+                raise Conflict("this Salonbook is already set up; log in instead")
+        # The name's slug if it is free, else the slug with a random tail: never a unique violation.
+        row = None
+        for slug in (_slugify(name), f"{_slugify(name)}-{secrets.token_hex(3)}"):
+            await cur.execute(
+                f"""INSERT INTO salons (slug, name, address, timezone, email, phone, country, locale, currency,
+                                      sms_countries)
+                   VALUES (%(slug)s, %(name)s, %(address)s, %(timezone)s, %(email)s, %(phone)s, %(country)s,
+                           %(locale)s, %(currency)s, ARRAY[%(country)s])
+                   ON CONFLICT (slug) DO NOTHING
+                RETURNING {salon_columns()}""",
+                {"slug": slug, "name": name, "address": address, "timezone": timezone, "email": email,
+                 "phone": phone, "country": country, "locale": locale, "currency": locales.default_currency(country)},
+            )  # fmt: skip
+            if row := await cur.fetchone():
+                break
+        assert row is not None, "a slug with a random tail is free"
+        salon = Salon.from_row(row)
+        owner = await users.add(cur, salon.id, owner_email, password_hash, Role.OWNER, field="owner_email")
+        token = await api_tokens.add(cur, salon.id, owner.id, "created with the salon")
+    return NewSalon(salon=salon, owner=owner, api_token=token)
+
+
+MAX_CUTOFF_MINUTES = 30 * 24 * 60
+
+
+async def update_salon(db: Database, salon: Salon) -> Salon:
+    """Saves a salon's details and policies as given (all of them: the caller merges a partial change).
+
+    A salon that moves to another country while it texts only its old one, as every salon starts, texts its
+    new one instead. Every process hears of it (NOTIFY): they keep salons with the tokens they remember.
+    """
+    _checked_minutes(salon.cancel_cutoff_minutes, "cancel_cutoff_minutes", MAX_CUTOFF_MINUTES)
+    _checked_minutes(salon.reschedule_cutoff_minutes, "reschedule_cutoff_minutes", MAX_CUTOFF_MINUTES)
+    online = salon.online_booking
+    _checked_minutes(online.min_notice_minutes, ("online_booking", "min_notice_minutes"), MAX_CUTOFF_MINUTES)
+    if not 1 <= online.max_days_ahead <= 365:
+        raise Invalid("{field} must be between 1 and 365", ("online_booking", "max_days_ahead"))
+    quiet = salon.quiet_hours
+    values = {
+        "id": salon.id,
+        "name": fields.text(salon.name, "name"),
+        "address": fields.text(salon.address, "address", required=False, max_length=500),
+        "timezone": check_timezone(salon.timezone),
+        "email": fields.email(salon.email, "email") or "",
+        "phone": fields.text(salon.phone, "phone", required=False),
+        "country": locales.check_country(salon.country),
+        "locale": locales.check_locale(salon.locale),
+        "currency": locales.check_currency(salon.currency),
+        "quiet_start": quiet.start if quiet else None,
+        "quiet_end": quiet.end if quiet else None,
+        "cancel": salon.cancel_cutoff_minutes,
+        "reschedule": salon.reschedule_cutoff_minutes,
+        "online": online.enabled,
+        "notice": online.min_notice_minutes,
+        "ahead": online.max_days_ahead,
+        "texted": _sms_countries(salon.sms_countries),
+    }
+    async with db.transaction() as cur:
+        await cur.execute(
+            f"""UPDATE salons
+                  SET name = %(name)s, address = %(address)s, timezone = %(timezone)s, email = %(email)s,
+                      phone = %(phone)s, country = %(country)s, locale = %(locale)s, currency = %(currency)s,
+                      quiet_start = %(quiet_start)s, quiet_end = %(quiet_end)s,
+                      cancel_cutoff_minutes = %(cancel)s, reschedule_cutoff_minutes = %(reschedule)s,
+                      online_booking = %(online)s, online_min_notice_minutes = %(notice)s,
+                      online_max_days_ahead = %(ahead)s,
+                      sms_countries = CASE WHEN country <> %(country)s AND sms_countries = ARRAY[country]
+                                            AND %(texted)s::text[] = ARRAY[country]
+                                           THEN ARRAY[%(country)s] ELSE %(texted)s::text[] END
+                WHERE id = %(id)s
+            RETURNING {salon_columns()}""",
+            values,
+        )
+        row: Row | None = await cur.fetchone()
+        if row is None:
+            raise NotFound("no such salon", "salon_id")
+        await cur.execute("NOTIFY salonbook_tokens")
+    return Salon.from_row(row)
+
+
+def _sms_countries(countries: Sequence[str]) -> list[str]:
+    """The countries a salon texts: known ISO codes in upper case, each once, in the order given (none: no texts)."""
+    texted: list[str] = []
+    for value in countries:
+        try:
+            country = locales.check_country(value)
+        except Invalid:
+            raise Invalid(
+                f"{{field}} must list country codes such as GB, US or DE; {value!r} is not one", "sms_countries"
+            ) from None
+        if country not in texted:
+            texted.append(country)
+    return texted
+
+
+def _checked_minutes(minutes: int, field: Field, most: int) -> None:
+    if not 0 <= minutes <= most:
+        raise Invalid(f"{{field}} must be between 0 and {most} minutes", field)
+
+
+async def any_salon_exists(db: Database) -> bool:
+    return await db.fetch_one("SELECT 1 AS yes FROM salons LIMIT 1") is not None
+
+
+async def owns_installation(db: Database, salon_id: uuid.UUID) -> bool:
+    """Whether the salon is the only one the installation holds: then its owner is whoever runs it (the small
+    shop), and may reach the installation's own things, such as its backups, which hold every salon's data."""
+    row = await db.fetch_row(
+        """SELECT EXISTS (SELECT FROM salons WHERE id = %(salon)s)
+                  AND NOT EXISTS (SELECT FROM salons WHERE id <> %(salon)s) AS only""",
+        {"salon": salon_id},
+    )
+    only: bool = row["only"]
+    return only
+
+
+async def get_salon(db: Database, salon_id: uuid.UUID) -> Salon:
+    row = await db.fetch_one(
+        f"SELECT {salon_columns()} FROM salons WHERE id = %s",
+        (salon_id,),
+    )
+    if row is None:
+        raise NotFound("no such salon", "salon_id")
+    return Salon.from_row(row)
+
+
+async def salon_by_slug(db: Database, slug: str) -> Salon | None:
+    """The salon whose public pages live under ``slug`` (/book/{slug}); None for a slug no salon can have."""
+    if not SLUG.fullmatch(slug):
+        return None
+    row = await db.fetch_one(
+        f"SELECT {salon_columns()} FROM salons WHERE slug = %s",
+        (slug,),
+    )
+    return Salon.from_row(row) if row else None

@@ -1,0 +1,94 @@
+"""The people who log in: their passwords checked and changed, and every way in closed at once. All SQL for
+users but a team's (booking.team) and the salon's first owner (booking.salons)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import aiopg
+import psycopg2.errors
+
+from booking import api_tokens, passwords, sessions
+from booking.errors import Conflict, Invalid
+from booking.models import Role, User, read_user
+from db import Database
+
+MIN_PASSWORD_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class Ended:
+    """What a password change or "log out everywhere" ended."""
+
+    sessions: int
+    tokens: int
+
+
+async def add(
+    cur: aiopg.Cursor, salon_id: uuid.UUID, email: str, password_hash: str, role: Role, *, field: str = "email"
+) -> User:
+    """Inside the caller's transaction: a new user; Conflict on ``field`` when the email has an account (in any
+    salon)."""
+    try:
+        await cur.execute(
+            """INSERT INTO users (salon_id, email, password_hash, role)
+               VALUES (%s, %s, %s, %s) RETURNING id, salon_id, email, role""",
+            (salon_id, email, password_hash, role),
+        )
+    except psycopg2.errors.UniqueViolation:
+        raise Conflict(f"{email} already has an account", field) from None
+    return read_user(await cur.fetchone())
+
+
+async def authenticate(db: Database, email: str, password: str) -> User | None:
+    """The user with these credentials, or None. Takes as long for unknown emails.
+
+    A matching hash made at an older cost is made again at today's (once: the
+    update is fenced on the old hash).
+    """
+    row = await db.fetch_one(
+        "SELECT id, salon_id, email, role, password_hash FROM users WHERE lower(email) = lower(%s)",
+        (email.strip(),),
+    )
+    stored = row.pop("password_hash") if row else passwords.no_match()
+    if not (await passwords.check_password(password, stored) and row):
+        return None
+    if passwords.outdated(stored):
+        await db.execute(
+            "UPDATE users SET password_hash = %s WHERE id = %s AND password_hash = %s",
+            (await passwords.hash_password(password), row["id"], stored),
+        )
+    return read_user(row)
+
+
+async def change_password(
+    db: Database, user_id: uuid.UUID, current_password: str, new_password: str, *, keep_session: uuid.UUID | None
+) -> Ended:
+    """A new password for the user, once the current one is checked; every other session of theirs ends.
+
+    ``keep_session`` is the session the change was made in; the API tokens the
+    user made are revoked too. The current password is checked first, so any
+    error but one about ``current_password`` means it was right.
+    """
+    row = await db.fetch_one("SELECT password_hash FROM users WHERE id = %s", (user_id,))
+    if row is None or not await passwords.check_password(current_password, row["password_hash"]):
+        raise Invalid("{field} is not right", "current_password")
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"{{field}} needs at least {MIN_PASSWORD_LENGTH} characters", "new_password")
+    new_hash = await passwords.hash_password(new_password)
+    async with db.transaction() as cur:
+        await cur.execute(
+            "UPDATE users SET password_hash = %s WHERE id = %s AND password_hash = %s",
+            (new_hash, user_id, row["password_hash"]),
+        )
+        if cur.rowcount == 0:
+            raise Conflict("the password was changed elsewhere meanwhile; log in again with the new one")
+        ended = await sessions.end_others(cur, user_id, keep_session)
+        return Ended(ended, await api_tokens.revoke(cur, user_id=user_id))
+
+
+async def log_out_everywhere(db: Database, salon_id: uuid.UUID) -> Ended:
+    """The owner's "log out everywhere": every login of every user of the salon, and every API token, end."""
+    async with db.transaction() as cur:
+        return Ended(await sessions.end_all(cur, salon_id), await api_tokens.revoke(cur, salon_id=salon_id))
