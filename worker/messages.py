@@ -9,35 +9,13 @@ import functools
 import re
 import secrets
 from email.headerregistry import BaseHeader, HeaderRegistry
-from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from booking.locales import time_of_day, translations
+from booking.rendering import templates
 from outbox.messages import SALON_HEADER
 from worker.calendar import invitation
 from worker.delivery import Delivery
-
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-
-
-@functools.cache
-def _environment(language: str) -> jinja2.Environment:
-    """The templates in one language: its catalogue is bound to the environment, so one per language."""
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        auto_reload=False,  # compiled once: no look at the file's time on every message
-        extensions=["jinja2.ext.i18n"],
-    )
-    environment.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
-    return environment
-
 
 _LONGEST_LINE = 998  # RFC 5322 2.1.1, without the CRLF
 _FOLD_AT = 78  # RFC 5322 2.1.1: a header line longer than this is folded
@@ -200,7 +178,7 @@ def _sender_address(sender: str, salon_name: str) -> str:
 
 
 def _render(template: str, context: dict[str, Any]) -> str:
-    return _environment(context["language"]).get_template(template).render(context)
+    return templates(context["language"], messages=True).get_template(template).render(context)
 
 
 _BOUNDARY_SHAPE = "=_" + "0" * 32  # what every boundary looks like to the folding of its header

@@ -1,4 +1,5 @@
-"""What every page shares: the login (a server-side session), Jinja rendering, forms and HTML errors."""
+"""What every front-desk page shares: the login (a server-side session), the menu, rendering, HTML errors and
+lists."""
 
 from __future__ import annotations
 
@@ -7,34 +8,23 @@ import math
 import re
 import urllib.parse
 import uuid
-from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import tornado.web
-from markupsafe import Markup
 
 from booking import inbox, sessions
-from booking.errors import BookingError
 from booking.locales import day_name, money, phone_number, time_of_day, wall_clock
-from booking.models import Salon, User
-from handlers.base import BaseHandler, outside_name, status_for
+from booking.models import Role, Salon, User
+from handlers.html import HtmlPage
 
 SESSION_COOKIE = "session"  # a signed random token; the session itself lives in the database
 
 # static/live.js asks for one part of a page with this header: the page's own address (filters, search and
 # paging included) answers with that part's template alone, rendered from the same values as the page.
 PART_HEADER = "X-Salonbook-Part"
-
-# A strict policy: pages load only their own stylesheet and script. Inline
-# styles stay allowed because captured emails (shown in a sandboxed iframe,
-# which inherits this policy) carry them; remote images in emails stay blocked.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-)
 
 ERROR_TEXT = {
     400: "Something in the request is not right.",
@@ -57,8 +47,6 @@ class Identified(Protocol):
 
 
 T = TypeVar("T", bound=Identified)
-Form = dict[str, str]
-Errors = dict[str, str]
 
 
 def local_time(instant: dt.datetime | None, zone: ZoneInfo, locale: str, *, seconds: bool = False) -> str:
@@ -105,38 +93,6 @@ def safe_next(value: str | None, default: str = "/") -> str:
         if parts.scheme or parts.netloc:
             return default
     return value
-
-
-class HtmlPage(BaseHandler):
-    """Any HTML page, the front desk's or a client's: its headers, cookies and forms."""
-
-    def set_default_headers(self) -> None:
-        super().set_default_headers()
-        self.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        self.set_header("Referrer-Policy", "same-origin")
-        self.set_header("Cache-Control", "no-store")
-
-    def set_cookie(self, name: str, value: str | bytes, *args: Any, **kwargs: Any) -> None:
-        """Every cookie of the pages (the session's, the form token's) is Secure with --cookie_secure or over https."""
-        if self.application.web_settings.cookie_secure or self.request.protocol == "https":
-            kwargs["secure"] = True
-        super().set_cookie(name, value, *args, **kwargs)
-
-    def xsrf_field(self) -> Markup:
-        """Tornado's hidden XSRF input, written as HTML (Tornado's own ends in "/>", which HTML ignores)."""
-        return Markup('<input type="hidden" name="_xsrf" value="{}">').format(self.xsrf_token.decode())
-
-    def render_page(self, template: str, status: int = 200, **context: Any) -> None:
-        """The template as a whole page: the front desk's and the clients' pages each render their own way."""
-        raise NotImplementedError
-
-    def read_form(self, names: Iterable[str]) -> Form:
-        """What was typed into ``names``, stripped of nothing: shown back as typed."""
-        return {name: self.get_body_argument(name, "") for name in names}
-
-    def render_form_error(self, template: str, error: BookingError, form: Form, **context: Any) -> None:
-        """The form again, with the status of the error and its message beside the field."""
-        self.render_page(template, status_for(error, 400), form=form, errors=form_errors(error, form), **context)
 
 
 class PageHandler(HtmlPage):
@@ -264,12 +220,6 @@ class PageHandler(HtmlPage):
         return items[:per_page], f"{self.request.path}?{following}"
 
 
-def form_errors(error: BookingError, form: Form) -> Errors:
-    """{form field: message}; a message for a field the form does not show goes to the top (key '')."""
-    field = outside_name(error.field) if error.field else ""
-    return {field if field in form else "": error.describe(outside_name)}
-
-
 class SalonPage(PageHandler):
     """A page for a logged-in user of a salon; others are sent to the login page."""
 
@@ -290,7 +240,7 @@ class OwnerPage(SalonPage):
 
     async def prepare(self) -> None:
         await super().prepare()
-        if self._finished or self.current_user is None or self.current_user.role == "owner":
+        if self._finished or self.current_user is None or self.current_user.role == Role.OWNER:
             return
         self.render_page(
             "error.html",

@@ -11,7 +11,8 @@ from booking import appointments, availability, clients, fields, inbox, jobs, pa
 from booking.errors import Invalid, NotFound, OutsideHours, SlotTaken
 from booking.models import Client, Staff
 from handlers.base import outside_name, status_for
-from handlers.pages.base import Errors, Form, SalonPage, form_errors, page_id
+from handlers.html import Errors, Form, form_errors
+from handlers.pages.base import SalonPage, page_id
 from handlers.pages.directory import client_details
 
 CHOICE_FIELDS = ("serviceId", "staffId", "day", "at")  # at: a wished start (HH:MM), from a tap on the calendar

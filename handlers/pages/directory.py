@@ -9,7 +9,8 @@ from booking import clients, fields, locales, paths, services, staff
 from booking.errors import Invalid
 from booking.models import Client, ClientDetails, Service, ServiceDetails, Staff, StaffDetails, WorkingHours
 from handlers.base import outside_name
-from handlers.pages.base import Form, SalonPage, page_id
+from handlers.html import Form
+from handlers.pages.base import SalonPage, page_id
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_HOUR_ROWS = 50

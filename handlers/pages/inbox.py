@@ -11,7 +11,8 @@ import tornado.web
 from booking import inbox, paths
 from booking.errors import BookingError
 from handlers.base import status_for
-from handlers.pages.base import Errors, Form, SalonPage, form_errors
+from handlers.html import Errors, Form, form_errors
+from handlers.pages.base import SalonPage
 
 
 def number_of(path: str) -> str:

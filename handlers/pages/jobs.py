@@ -5,7 +5,8 @@ from __future__ import annotations
 from booking import fields, jobs, paths
 from booking.errors import Invalid
 from booking.notice_types import TYPES
-from handlers.pages.base import Errors, Form, SalonPage, form_errors, page_id, safe_next
+from handlers.html import Errors, Form, form_errors
+from handlers.pages.base import SalonPage, page_id, safe_next
 
 FILTERS = ("status", "type", "date")
 PER_PAGE = 200

@@ -11,7 +11,8 @@ import tornado.web
 
 from booking import fields, inbound, inbox, paths
 from booking.errors import Invalid
-from handlers.pages.base import Errors, Form, SalonPage, form_errors
+from handlers.html import Errors, Form, form_errors
+from handlers.pages.base import SalonPage
 from handlers.pages.inbox import number_of
 from outbox import messages
 

@@ -17,7 +17,8 @@ from booking.errors import Invalid
 from booking.models import OnlineBooking, QuietHours, Salon
 from db import backups
 from handlers import downloads
-from handlers.pages.base import Errors, Form, OwnerPage, form_errors
+from handlers.html import Errors, Form, form_errors
+from handlers.pages.base import OwnerPage
 
 CHUNK = 256 * 1024
 

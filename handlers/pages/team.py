@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from booking import paths, team
 from booking.errors import BookingError
-from handlers.pages.base import Errors, Form, OwnerPage, PageHandler, form_errors, page_id
+from handlers.html import Errors, Form, form_errors
+from handlers.pages.base import OwnerPage, PageHandler, page_id
 
 
 class TeamPage(OwnerPage):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from booking import api_tokens, paths
 from booking.errors import Invalid
-from handlers.pages.base import Errors, Form, OwnerPage, form_errors, page_id
+from handlers.html import Errors, Form, form_errors
+from handlers.pages.base import OwnerPage, page_id
 
 
 class TokensPage(OwnerPage):

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-import jinja2
 
 from booking.errors import TooLate
 from booking.locales import day_name, language, money, time_of_day, translations, wall_clock
 from booking.models import Salon
 from booking.notice_types import N_
-from handlers.pages.base import HtmlPage
-
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+from booking.rendering import templates
+from handlers.html import HtmlPage
 
 # What a client is told, by status: a heading and what to do next.
 SORRY = N_("Sorry")
@@ -52,19 +47,6 @@ class DayStrip:
         return cls(day, days, earlier, start + week if start + week <= last else None)
 
 
-@functools.cache
-def _templates(language: str) -> jinja2.Environment:
-    """The client pages' templates in one language: its catalogue is bound to the environment."""
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
-    )
-    environment.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
-    return environment
-
-
 class ClientPage(HtmlPage):
     """A page for a salon's clients; ``salon`` is set once the handler knows whose page it is."""
 
@@ -91,7 +73,7 @@ class ClientPage(HtmlPage):
             "day_name": lambda day: day_name(day, locale),
             "money": lambda cents: money(cents, salon.currency, locale) if salon else "",
         }
-        self.finish(_templates(self.language).get_template(template).render(values | context))
+        self.finish(templates(self.language).get_template(template).render(values | context))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """A page in the salon's language that says what to do next; never a trace."""

@@ -18,7 +18,7 @@ from booking.errors import BookingError, Invalid, NotFound
 from booking.models import Salon
 from booking.notice_types import N_
 from handlers.base import Refused
-from handlers.pages.base import Form
+from handlers.html import Form
 from handlers.public.base import ClientPage, DayStrip
 
 DETAILS = ("firstName", "lastName", "email", "phone", "optedInReminders")
