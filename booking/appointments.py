@@ -32,8 +32,9 @@ MAX_NOTES = 2000
 DAY_LIMIT = 5000  # a day's appointments on one page: 200 staff with 25 each
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+def _now(given: dt.datetime | None) -> dt.datetime:
+    """The instant a change is made at: the one its caller read the clock at, else the clock's now."""
+    return given or dt.datetime.now(dt.UTC)
 
 
 def _checked_start(start_time: dt.datetime, now: dt.datetime) -> dt.datetime:
@@ -161,9 +162,10 @@ async def book(
     start_time: dt.datetime,
     notes: str = "",
     source: Source = Source.FRONT_DESK,
+    now: dt.datetime | None = None,
 ) -> Appointment:
     """Books an appointment and queues its confirmation and reminders; ``source`` says where it was booked."""
-    now = _now()
+    now = _now(now)
     start_time = _checked_start(start_time, now)
     notes = fields.text(notes, "notes", required=False, max_length=MAX_NOTES)
     async with db.transaction() as cur:
@@ -242,7 +244,9 @@ async def hold(
     return held
 
 
-async def book_held(cur: aiopg.Cursor, salon: Salon, appointment_id: uuid.UUID, client: Client) -> Appointment:
+async def book_held(
+    cur: aiopg.Cursor, salon: Salon, appointment_id: uuid.UUID, client: Client, now: dt.datetime
+) -> Appointment:
     """The held time becomes ``client``'s booked appointment, with its confirmation and reminders, as ``book``."""
     await cur.execute(
         """UPDATE appointments SET status = 'booked', client_id = %s, updated_at = now()
@@ -259,7 +263,7 @@ async def book_held(cur: aiopg.Cursor, salon: Salon, appointment_id: uuid.UUID, 
         row["start_time"],
         row["end_time"],
         revision,
-        _now(),
+        now,
         quiet_hours=salon.quiet_hours,
         zone=salon.zone,
         sms_countries=salon.sms_countries,
@@ -287,12 +291,14 @@ async def _booked_for_update(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment
     return appointment
 
 
-async def cancel(db: Database, salon: Salon, appointment_id: uuid.UUID, *, by: Actor = Actor.SALON) -> Appointment:
+async def cancel(
+    db: Database, salon: Salon, appointment_id: uuid.UUID, *, by: Actor = Actor.SALON, now: dt.datetime | None = None
+) -> Appointment:
     """Cancels a booked appointment: its reminders stop and a cancellation notice is queued.
 
     ``by`` a client (through their link): only until the salon's cut-off, and the salon is told.
     """
-    now = _now()
+    now = _now(now)
     async with db.transaction() as cur:
         booked = await _booked_for_update(cur, salon.id, appointment_id)
         if by == Actor.CLIENT:
@@ -311,11 +317,13 @@ async def cancel(db: Database, salon: Salon, appointment_id: uuid.UUID, *, by: A
         return await _read(cur, salon.id, appointment_id)
 
 
-async def confirm(db: Database, salon: Salon, appointment_id: uuid.UUID) -> Appointment:
+async def confirm(
+    db: Database, salon: Salon, appointment_id: uuid.UUID, *, now: dt.datetime | None = None
+) -> Appointment:
     """The client says "I'll be there": noted on the appointment, for the front desk to see."""
     async with db.transaction() as cur:
         booked = await _booked_for_update(cur, salon.id, appointment_id)
-        if booked.start_time <= _now():
+        if booked.start_time <= _now(now):
             raise Conflict("the appointment has already started")
         await cur.execute(
             "UPDATE appointments SET client_confirmed_at = coalesce(client_confirmed_at, now()) WHERE id = %s",
@@ -358,6 +366,7 @@ async def reschedule(
     staff_id: uuid.UUID | None = None,
     outside_hours: bool = True,
     by: Actor = Actor.SALON,
+    now: dt.datetime | None = None,
 ) -> Appointment:
     """Moves a booked appointment; its reminders are planned anew and the client told.
 
@@ -365,7 +374,7 @@ async def reschedule(
     answered with ``OutsideHours`` (the pages ask "move anyway?"); the API moves, as it books, regardless.
     ``by`` a client (through their link): only until the salon's cut-off, and the salon is told.
     """
-    now = _now()
+    now = _now(now)
     if start_time is not None:
         start_time = _checked_start(start_time, now)
     async with db.transaction() as cur:
@@ -418,14 +427,16 @@ async def _check_hours(
 VISIT_OUTCOMES = (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
 
 
-async def record_visit(db: Database, salon: Salon, appointment_id: uuid.UUID, outcome: str) -> Appointment:
+async def record_visit(
+    db: Database, salon: Salon, appointment_id: uuid.UUID, outcome: str, *, now: dt.datetime | None = None
+) -> Appointment:
     """Marks a started appointment completed or a no-show; nothing is sent, reminders left stop."""
     if outcome not in VISIT_OUTCOMES:
         raise Invalid(f"{{field}} must be one of {', '.join(VISIT_OUTCOMES)}", "outcome")
     status = AppointmentStatus(outcome)
     async with db.transaction() as cur:
         booked = await _booked_for_update(cur, salon.id, appointment_id)
-        if booked.start_time > _now():
+        if booked.start_time > _now(now):
             raise Conflict("the appointment has not started yet")
         await _set_status(cur, appointment_id, status)
         await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment marked {status.replace('_', ' ')}")

@@ -173,7 +173,8 @@ def plan(
     )
 
 
-async def day_plan(db: Database, salon: Salon, day: dt.date) -> DayPlan:
-    """The salon's day: its staff (at most MAX_STAFF) and the day's appointments with their jobs, three reads."""
+async def day_plan(db: Database, salon: Salon, day: dt.date, now: dt.datetime) -> DayPlan:
+    """The salon's day as of ``now``: its staff (at most MAX_STAFF) and the day's appointments with their jobs,
+    three reads."""
     members, booked = await asyncio.gather(staff.list_staff(db, salon.id), appointments.list_day(db, salon, day))
-    return plan(day, salon.zone, members, booked, dt.datetime.now(dt.UTC))
+    return plan(day, salon.zone, members, booked, now)

@@ -250,15 +250,18 @@ async def get_hold(db: Database, salon: Salon, hold_id: uuid.UUID) -> Hold | Non
     return read_hold(row) if row else None
 
 
-async def verify(db: Database, salon: Salon, hold_id: uuid.UUID, code: str) -> Appointment:
+async def verify(
+    db: Database, salon: Salon, hold_id: uuid.UUID, code: str, *, now: dt.datetime | None = None
+) -> Appointment:
     """The right code books the held time for the client (found by email or phone, else new); a wrong one is
-    counted, and the fifth releases the time. A hold that ended or lapsed is a Conflict."""
+    counted, and the fifth releases the time. A hold that ended or lapsed (by ``now``) is a Conflict."""
+    now = now or dt.datetime.now(dt.UTC)
     async with db.transaction() as cur:
         await cur.execute(
-            """SELECT id, appointment_id, code_hash, wrong_codes, expires_at <= now() AS lapsed, first_name,
+            """SELECT id, appointment_id, code_hash, wrong_codes, expires_at <= %s AS lapsed, first_name,
                       last_name, email, phone, opted_in_reminders
                  FROM holds WHERE id = %s AND salon_id = %s AND ended IS NULL FOR UPDATE""",
-            (hold_id, salon.id),
+            (now, hold_id, salon.id),
         )
         found: Row | None = await cur.fetchone()
         if found is None:
@@ -269,7 +272,7 @@ async def verify(db: Database, salon: Salon, hold_id: uuid.UUID, code: str) -> A
                 found["first_name"], found["last_name"], found["email"], found["phone"], found["opted_in_reminders"]
             )
             client = await clients.find_or_add(cur, salon.id, details)
-            appointment = await appointments.book_held(cur, salon, found["appointment_id"], client)
+            appointment = await appointments.book_held(cur, salon, found["appointment_id"], client, now)
             await _end(cur, found, "booked")
             return appointment
     raise refusal  # after the commit: the count of wrong codes, or the released time, must stay

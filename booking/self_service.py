@@ -53,7 +53,8 @@ async def free_times(
     moving: uuid.UUID | None = None,
     now: dt.datetime,
 ) -> list[Slot]:
-    """The front desk's free slots, from the minimum notice on and none beyond the horizon."""
+    """The free times a client may choose by themselves (online, or moving through their link): the salon's free
+    slots from the minimum notice after ``now`` on, and none beyond the horizon."""
     first, last = open_days(salon, now)
     if not first <= day <= last:
         return []
@@ -63,9 +64,10 @@ async def free_times(
     )
 
 
-async def move(db: Database, salon: Salon, appointment: Appointment, start_time: dt.datetime) -> Appointment:
-    """Moves the client's appointment to one of its free times (same service, same staff member)."""
-    now = dt.datetime.now(dt.UTC)
+async def move(
+    db: Database, salon: Salon, appointment: Appointment, start_time: dt.datetime, now: dt.datetime
+) -> Appointment:
+    """Moves the client's appointment to one of its free times (same service, same staff member), as of ``now``."""
     if not choices(salon, appointment, now).move:
         raise TooLate("online, this appointment can no longer be moved")
     day = start_time.astimezone(salon.zone).date()
@@ -80,4 +82,4 @@ async def move(db: Database, salon: Salon, appointment: Appointment, start_time:
     )
     if start_time not in {slot.start for slot in slots}:
         raise SlotTaken("that time is not free", "start_time")
-    return await appointments.reschedule(db, salon, appointment.id, start_time=start_time, by=Actor.CLIENT)
+    return await appointments.reschedule(db, salon, appointment.id, start_time=start_time, by=Actor.CLIENT, now=now)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from booking import appointments
 from booking.errors import Invalid
 from booking.models import Source
@@ -12,7 +10,7 @@ from handlers.api import ApiHandler
 
 class AppointmentListApi(ApiHandler):
     async def get(self) -> None:
-        day = self.query_date("date") or dt.datetime.now(self.salon.zone).date()
+        day = self.query_date("date") or self.now().astimezone(self.salon.zone).date()
         limit, after = self.page()
         self.write_page(await appointments.list_day(self.db, self.salon, day, after=after, limit=limit + 1), limit)
 
@@ -27,6 +25,7 @@ class AppointmentListApi(ApiHandler):
             start_time=body.instant("start_time", required=True),
             notes=body.text("notes") or "",
             source=Source.API,
+            now=self.now(),
         )
         self.wake_worker()
         self.write_json(appointment, status=201)
@@ -48,6 +47,7 @@ class AppointmentApi(ApiHandler):
             self.path_id(appointment_id, "appointment_id"),
             start_time=start_time,
             staff_id=staff_id,
+            now=self.now(),
         )
         self.wake_worker()
         self.write_json(appointment)
@@ -55,6 +55,8 @@ class AppointmentApi(ApiHandler):
 
 class CancelAppointmentApi(ApiHandler):
     async def post(self, appointment_id: str) -> None:
-        appointment = await appointments.cancel(self.db, self.salon, self.path_id(appointment_id, "appointment_id"))
+        appointment = await appointments.cancel(
+            self.db, self.salon, self.path_id(appointment_id, "appointment_id"), now=self.now()
+        )
         self.wake_worker()
         self.write_json(appointment)

@@ -5,8 +5,6 @@ Under /api/public/{slug}; 404 for a salon that does not take bookings online.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from booking import online, salons, self_service, services
 from booking.errors import Invalid, NotFound
 from handlers.api import JsonHandler
@@ -52,7 +50,7 @@ class PublicSlotsApi(PublicApi):
         if day is None:
             raise Invalid("{field} is required, as YYYY-MM-DD", "date")
         slots = await self_service.free_times(
-            self.db, self.salon, service_id=service_id, day=day, staff_id=self.query_id("staff_id"), now=_now()
+            self.db, self.salon, service_id=service_id, day=day, staff_id=self.query_id("staff_id"), now=self.now()
         )
         found = [{"start_time": slot.start, "staff_id": slot.staff_id, "staff_name": slot.staff_name} for slot in slots]
         self.write_json({"slots": found})
@@ -68,7 +66,7 @@ class PublicVerifyApi(PublicApi):
     async def post(self, _slug: str, hold_id: str) -> None:
         body = self.body()
         appointment = await online.verify(
-            self.db, self.salon, self.path_id(hold_id, "hold_id"), body.text("code", required=True)
+            self.db, self.salon, self.path_id(hold_id, "hold_id"), body.text("code", required=True), now=self.now()
         )
         self.wake_worker()
         self.write_json(appointment, status=201)
@@ -81,7 +79,3 @@ class UnknownPublicApi(PublicJson):
         raise NotFound("no such endpoint")
 
     post = patch = put = delete = get
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)

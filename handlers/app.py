@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -124,8 +126,10 @@ class Salonbook(tornado.web.Application):
         backups: Backups | None = None,
         outbox_enabled: bool = False,
         debug: bool = False,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.db = db
+        self.clock = clock  # "now" for every rule a request asks: read once per request (BaseHandler.now)
         self.web_settings = settings
         self.worker = worker
         self.backups = backups

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import logging
@@ -91,6 +92,7 @@ class StaticFiles(tornado.web.StaticFileHandler):
 class BaseHandler(tornado.web.RequestHandler):
     application: Salonbook
     token_in_path = False  # a client's link: its token never reaches the log
+    _now: dt.datetime | None = None
 
     @property
     def db(self) -> Database:
@@ -126,6 +128,7 @@ class BaseHandler(tornado.web.RequestHandler):
                 client_address=self.request.remote_ip or "",
                 minutes=app.web_settings.hold_minutes,
                 limits=app.code_limits,
+                now=self.now(),
             )
         except BookingError as error:
             app.metrics.online_hold(error)
@@ -133,6 +136,12 @@ class BaseHandler(tornado.web.RequestHandler):
         app.metrics.online_hold(hold)
         self.wake_worker()
         return hold
+
+    def now(self) -> dt.datetime:
+        """The instant this request is answered at, as the rules take it: read from the application's clock once."""
+        if self._now is None:
+            self._now = self.application.clock()
+        return self._now
 
     def wake_worker(self) -> None:
         """After a commit that queued jobs: the in-process worker looks at once."""

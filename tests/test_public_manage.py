@@ -270,3 +270,32 @@ async def test_the_front_desk_sees_at_a_glance_what_clients_did(logged_in, db, p
         assert day.count(words) == 1, words
     page = (await desk_session.get(f"/appointments/{confirmed.id}")).body.decode()
     assert "confirmed by client" in page and "moved by client" not in page
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        dt.datetime(2030, 3, 3, 23, 50, tzinfo=dt.UTC),  # a Sunday night in London: Monday is tomorrow
+        dt.datetime(2030, 3, 31, 0, 30, tzinfo=dt.UTC),  # the night Europe's clocks go forward
+    ],
+)
+async def test_the_week_strip_holds_the_appointments_day_and_the_next_at_any_instant(
+    make_salon, db, pages, app, now: dt.datetime
+) -> None:
+    """The pages take "now" from the application's clock: stopped here at awkward instants, the strip of days a
+    client may move to still holds the appointment's own day and the day after, in one calendar week."""
+    app.clock = lambda: now
+    salon, desk = await a_salon(make_salon, db)
+    today = now.astimezone(salon.zone).date()
+    tuesday = today + dt.timedelta(days=7 - today.weekday() + 1)  # the coming week's Tuesday
+    start = dt.datetime.combine(tuesday, dt.time(10), salon.zone)
+    booked = await appointments.book(
+        db, salon, client_id=desk.client.id, staff_id=desk.staff.id, service_id=desk.service.id,
+        start_time=start, now=now,
+    )  # fmt: skip
+    path = await manage_path(db, booked.id)
+    wednesday = tuesday + dt.timedelta(days=1)
+    page = (await pages().get(f"{path}/reschedule?date={wednesday}")).body.decode()
+    assert f"?date={tuesday}" in page and f"?date={wednesday}" in page, "the week's days to choose from"
+    offered = re.findall(r'name="startTime" value="([^"]+)"', page)
+    assert offered and all(dt.datetime.fromisoformat(o).date() == wednesday for o in offered), "Wednesday's times"

@@ -49,11 +49,13 @@ class Identified(Protocol):
 T = TypeVar("T", bound=Identified)
 
 
-def local_time(instant: dt.datetime | None, zone: ZoneInfo, locale: str, *, seconds: bool = False) -> str:
-    """A time on a page: the salon's wall clock its way, the year only when it is not this one."""
+def local_time(
+    instant: dt.datetime | None, zone: ZoneInfo, locale: str, now: dt.datetime, *, seconds: bool = False
+) -> str:
+    """A time on a page: the salon's wall clock its way, the year only when it is not ``now``'s."""
     if instant is None:
         return "—"
-    other_year = instant.astimezone(zone).year != dt.datetime.now(zone).year
+    other_year = instant.astimezone(zone).year != now.astimezone(zone).year
     return wall_clock(instant, zone, locale, seconds=seconds, year=other_year)
 
 
@@ -183,7 +185,7 @@ class PageHandler(HtmlPage):
             "static_url": self.static_url,
             "outbox_enabled": self.application.outbox_enabled,
             "unread_texts": self.unread_texts,
-            "when": lambda instant, seconds=False: local_time(instant, zone, locale, seconds=seconds),
+            "when": lambda instant, seconds=False: local_time(instant, zone, locale, self.now(), seconds=seconds),
             "clock": lambda instant: time_of_day(instant, zone, locale),
             "day_name": lambda day, year=False: day_name(day, locale, year=year),
             "money": lambda cents: money(cents, self.salon.currency, locale) if self.salon else "",

@@ -67,7 +67,7 @@ async def slots_for(
         return []
     staff_id = optional_id(form["staffId"] or fallback_staff, "staff_id")
     return await availability.free_slots(
-        page.db, page.salon, service_id=service_id, day=day, staff_id=staff_id, moving=moving
+        page.db, page.salon, service_id=service_id, day=day, staff_id=staff_id, now=page.now(), moving=moving
     )
 
 
@@ -86,7 +86,7 @@ class NewAppointmentPage(SalonPage):
     parts = ("client_choices",)
 
     async def get(self) -> None:
-        today = dt.datetime.now(self.salon.zone).date().isoformat()
+        today = self.now().astimezone(self.salon.zone).date().isoformat()
         form = {name: self.get_query_argument(name, "") for name in BOOKING_FIELDS}
         form["day"] = form["day"] or today
         form["optedInReminders"] = self.get_query_argument("optedInReminders", "on")  # a new client: on unless unticked
@@ -108,6 +108,7 @@ class NewAppointmentPage(SalonPage):
                 service_id=fields.identifier(form["serviceId"], "service_id"),
                 start_time=start_time,
                 notes=form["notes"],
+                now=self.now(),
             )
         except (Invalid, SlotTaken) as error:
             await self.show(form, form_errors(error, form), status_for(error, 400))
@@ -226,7 +227,7 @@ class AppointmentView(SalonPage):
             timeline=timeline,
             answers=answers,
             slots=slots,
-            started=appointment.start_time <= dt.datetime.now(dt.UTC),
+            started=appointment.start_time <= self.now(),
             staff_choices=staff_choices(staff_list),
             slot_value=slot_value,
             typed=typed,
@@ -251,7 +252,7 @@ class CancelAppointment(SalonPage):
         self.render_page("appointment_cancel.html", appointment=appointment)
 
     async def post(self, appointment_id: str) -> None:
-        appointment = await appointments.cancel(self.db, self.salon, page_id(appointment_id))
+        appointment = await appointments.cancel(self.db, self.salon, page_id(appointment_id), now=self.now())
         self.wake_worker()
         self.redirect(paths.APPOINTMENT(id=appointment.id), status=303)
 
@@ -280,6 +281,7 @@ class RescheduleAppointment(AppointmentView):
                 start_time=start_time,
                 staff_id=staff_id,
                 outside_hours=form["outsideHours"] == "ok",
+                now=self.now(),
             )
         except OutsideHours as warning:
             await self.show(the_id, form, {}, warning=warning.describe(outside_name))
@@ -296,6 +298,6 @@ class RecordVisit(SalonPage):
 
     async def post(self, appointment_id: str) -> None:
         appointment = await appointments.record_visit(
-            self.db, self.salon, page_id(appointment_id), self.get_body_argument("outcome", "")
+            self.db, self.salon, page_id(appointment_id), self.get_body_argument("outcome", ""), now=self.now()
         )
         self.redirect(paths.APPOINTMENT(id=appointment.id), status=303)

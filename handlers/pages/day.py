@@ -13,9 +13,9 @@ class DayPage(SalonPage):
 
     async def get(self) -> None:
         date = self.get_query_argument("date", "").strip()
-        today = dt.datetime.now(self.salon.zone).date()
+        today = self.now().astimezone(self.salon.zone).date()
         day = fields.date(date, "date") if date else today
-        plan = await day_plan.day_plan(self.db, self.salon, day)
+        plan = await day_plan.day_plan(self.db, self.salon, day, self.now())
         progress = None if self.part else await onboarding.progress(self.db, self.salon.id)
         self.render_page(
             "day.html",

@@ -91,7 +91,7 @@ class BookPage(BookingPage):
         self.render_page("public/book.html", status, **context)
 
     async def show_times(self, service_id: uuid.UUID) -> None:
-        now = dt.datetime.now(dt.UTC)
+        now = self.now()
         first, last = self_service.open_days(self.salon, now)
         try:
             day = min(max(dt.date.fromisoformat(self.get_query_argument("date", "")), first), last)
@@ -164,7 +164,9 @@ class CodePage(BookingPage):
     async def post(self, _slug: str, hold_id: str) -> None:
         hold = await self.live_hold(hold_id)
         try:
-            appointment = await online.verify(self.db, self.salon, hold.id, self.get_body_argument("code", ""))
+            appointment = await online.verify(
+                self.db, self.salon, hold.id, self.get_body_argument("code", ""), now=self.now()
+            )
         except online.WrongCode as wrong:
             if wrong.tries_left:
                 self.render_page("public/book_code.html", 400, hold=hold, tries_left=wrong.tries_left)

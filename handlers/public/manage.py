@@ -27,14 +27,14 @@ class LinkedAppointment(ClientPage):
         if appointment is None:
             raise tornado.web.HTTPError(404)
         self.salon = await salons.get_salon(self.db, appointment.salon_id)
-        if appointment.end_time <= dt.datetime.now(dt.UTC):
+        if appointment.end_time <= self.now():
             self.render_page("public/passed.html", 410, appointment=appointment)
             raise tornado.web.Finish()
         self.appointment = appointment
         return appointment
 
     def show(self, status: int = 200, **context: object) -> None:
-        now = dt.datetime.now(dt.UTC)
+        now = self.now()
         choices = self_service.choices(self.salon, self.appointment, now)
         self.render_page(
             "public/manage.html",
@@ -60,14 +60,14 @@ class ManagePage(LinkedAppointment):
 class ConfirmAppointment(LinkedAppointment):
     async def post(self, token: str) -> None:
         appointment = await self.load(token)
-        await appointments.confirm(self.db, self.salon, appointment.id)
+        await appointments.confirm(self.db, self.salon, appointment.id, now=self.now())
         self.back_to_page(token, "confirmed")
 
 
 class CancelAppointment(LinkedAppointment):
     async def post(self, token: str) -> None:
         appointment = await self.load(token)
-        await appointments.cancel(self.db, self.salon, appointment.id, by=Actor.CLIENT)
+        await appointments.cancel(self.db, self.salon, appointment.id, by=Actor.CLIENT, now=self.now())
         self.wake_worker()
         self.back_to_page(token, "cancelled")
 
@@ -77,7 +77,7 @@ class RescheduleAppointment(LinkedAppointment):
 
     async def get(self, token: str) -> None:
         appointment = await self.load(token)
-        now = dt.datetime.now(dt.UTC)
+        now = self.now()
         first, last = self_service.open_days(self.salon, now)
         day = self._day(first, last)
         slots = await self_service.free_times(
@@ -111,6 +111,6 @@ class RescheduleAppointment(LinkedAppointment):
     async def post(self, token: str) -> None:
         appointment = await self.load(token)
         start = fields.instant(self.get_body_argument("startTime", ""), "start_time")
-        await self_service.move(self.db, self.salon, appointment, start)
+        await self_service.move(self.db, self.salon, appointment, start, self.now())
         self.wake_worker()
         self.back_to_page(token, "moved")
