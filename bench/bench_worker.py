@@ -12,7 +12,7 @@ aiosmtplib with as many connections, and the worker's CPU time per email; the
 queue's own overhead with a no-op channel, at several queue lengths and against
 pgqueuer's no-op drain on the same PostgreSQL (its peer: a PostgreSQL job queue
 with a tuned claim); peak RSS of a worker process. ``--only`` runs some of them
-(a quick look at one figure); the README's table comes from a run of all. The
+(a quick look at one figure); docs/performance.md's table comes from a run of all. The
 output ends with "queue overhead: <R>x pgqueuer" and "delivery: <P>% of raw
 sendmail, <C> ms CPU per email" for whatever of them was measured.
 """
@@ -306,7 +306,7 @@ async def peer_overhead(dsn: str, db: Database, jobs: int) -> float:
 
 
 async def _vacuum(db: Database) -> None:
-    """Each drain starts without the dead row versions the drains before it left (the README's table shows
+    """Each drain starts without the dead row versions the drains before it left (docs/performance.md's table shows
     what they cost), so drains of different lengths are compared on one footing."""
     await db.execute("VACUUM ANALYZE")
 

@@ -104,7 +104,7 @@ def summary(latencies: Sequence[float], elapsed: float) -> dict[str, float]:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A Markdown table, so the output can go into the README as it is."""
+    """A Markdown table, so the output can go into docs/performance.md as it is."""
     cells = [[f"{c:,.1f}" if isinstance(c, float) else str(c) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
 
