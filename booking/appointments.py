@@ -267,6 +267,7 @@ async def book_held(
         quiet_hours=salon.quiet_hours,
         zone=salon.zone,
         sms_countries=salon.sms_countries,
+        online=True,
     )
     await queue.enqueue(cur, salon_id=salon.id, client_id=client.id, appointment_id=appointment_id, jobs=jobs)
     return await _read(cur, salon.id, appointment_id)
@@ -280,7 +281,7 @@ async def release(cur: aiopg.Cursor, appointment_ids: list[uuid.UUID]) -> None:
 async def _booked_for_update(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment:
     row = await _one(
         cur,
-        """SELECT id, salon_id, client_id, staff_id, service_id, start_time, end_time, status, notes
+        """SELECT id, salon_id, client_id, staff_id, service_id, start_time, end_time, status, notes, source
              FROM appointments WHERE id = %s AND salon_id = %s FOR UPDATE""",
         (appointment_id, salon_id),
         NotFound("no such appointment", "appointment_id"),
@@ -307,7 +308,13 @@ async def cancel(
         await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment was cancelled by the {by}")
         client, _ = await _parts(cur, salon.id, booked.client_id, booked.staff_id, booked.service_id)
         notices = notifications.for_cancellation(
-            client, booked.start_time, booked.end_time, revision, now, sms_countries=salon.sms_countries
+            client,
+            booked.start_time,
+            booked.end_time,
+            revision,
+            now,
+            sms_countries=salon.sms_countries,
+            online=booked.source == Source.ONLINE,
         )
         if by == Actor.CLIENT:
             notices += notifications.for_salon(
@@ -402,6 +409,7 @@ async def reschedule(
             quiet_hours=salon.quiet_hours,
             zone=salon.zone,
             sms_countries=salon.sms_countries,
+            online=booked.source == Source.ONLINE,
         )
         if by == Actor.CLIENT:
             notices += notifications.for_salon(

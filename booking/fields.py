@@ -93,6 +93,15 @@ def code(value: str) -> str | None:
     return digits if _CODE.fullmatch(digits) else None
 
 
+def masked(contact: str) -> str:
+    """An email address or a number as a page may show it to whoever has the page: enough for its owner to know
+    it, not enough to use: 'a…@example.com', '••• 0123'."""
+    name, at, domain = contact.partition("@")
+    if at:
+        return f"{name[:1]}…@{domain}"
+    return f"••• {contact[-4:]}"
+
+
 def identifier(value: str, field: Field) -> uuid.UUID:
     try:
         return uuid.UUID(value)

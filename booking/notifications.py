@@ -25,6 +25,19 @@ def channels_for(client: Client, sms_countries: Sequence[str]) -> tuple[str, ...
     nor to a number the salon does not text (not a mobile of its ``sms_countries``)."""
     if not client.opted_in_reminders:
         return ()
+    return _reachable(client, sms_countries)
+
+
+def notice_channels(client: Client, sms_countries: Sequence[str], *, online: bool) -> tuple[str, ...]:
+    """Where the news of a booking, a move or a cancellation goes. A client who booked ``online`` proved one
+    contact with a code (their email if they gave one, else their mobile): the news goes there whether or not
+    they wanted reminders, which that box governs alone. At the front desk, only to a client who opted in."""
+    if not online:
+        return channels_for(client, sms_countries)
+    return _reachable(client, sms_countries)[:1]
+
+
+def _reachable(client: Client, sms_countries: Sequence[str]) -> tuple[str, ...]:
     texts = not client.sms_opt_out and texting.textable(client.phone, sms_countries)
     return tuple(channel for channel, reached in (("email", bool(client.email)), ("sms", texts)) if reached)
 
@@ -51,7 +64,9 @@ def _reminders(
     """Reminders whose moment is still ahead; one that is already due is not made. A moment inside the
     salon's quiet hours moves to their end, or the reminder is not made when that end is too near the start."""
     start = start.astimezone(dt.UTC)  # with a ZoneInfo, Python would subtract wall-clock hours
-    reminders = []
+    reminders: list[NewJob] = []
+    if not channels:
+        return reminders
     for kind in REMINDERS:
         assert kind.lead is not None, "a reminder has a lead"
         due = start - kind.lead
@@ -71,13 +86,14 @@ def for_booking(
     quiet_hours: QuietHours | None,
     zone: ZoneInfo,
     sms_countries: Sequence[str],
+    online: bool = False,
 ) -> list[NewJob]:
-    """The confirmation, and the reminders planned around the salon's ``quiet_hours`` (on its clock, ``zone``)."""
-    channels = channels_for(client, sms_countries)
-    if not channels:
-        return []
-    confirmation = NewJob(CONFIRMATION.name, channels, now, _payload(start, end, revision))
-    return [confirmation, *_reminders(channels, start, end, revision, now, quiet_hours, zone)]
+    """The confirmation (``notice_channels``: booked ``online``, to the contact the client proved), and the
+    reminders, to a client who opted in, planned around the salon's ``quiet_hours`` (on its clock, ``zone``)."""
+    told = notice_channels(client, sms_countries, online=online)
+    confirmation = [NewJob(CONFIRMATION.name, told, now, _payload(start, end, revision))] if told else []
+    reminded = channels_for(client, sms_countries)
+    return [*confirmation, *_reminders(reminded, start, end, revision, now, quiet_hours, zone)]
 
 
 def for_reschedule(
@@ -91,14 +107,14 @@ def for_reschedule(
     quiet_hours: QuietHours | None,
     zone: ZoneInfo,
     sms_countries: Sequence[str],
+    online: bool = False,
 ) -> list[NewJob]:
-    """The "moved" notice, and the reminders planned anew as ``for_booking`` plans them."""
-    channels = channels_for(client, sms_countries)
-    if not channels:
-        return []
+    """The "moved" notice, and the reminders planned anew, as ``for_booking`` sends and plans them."""
+    told = notice_channels(client, sms_countries, online=online)
     payload = _payload(start, end, revision) | {"previousStartTime": previous_start.isoformat()}
-    reminders = _reminders(channels, start, end, revision, now, quiet_hours, zone)
-    return [NewJob(RESCHEDULED.name, channels, now, payload), *reminders]
+    moved = [NewJob(RESCHEDULED.name, told, now, payload)] if told else []
+    reminded = channels_for(client, sms_countries)
+    return [*moved, *_reminders(reminded, start, end, revision, now, quiet_hours, zone)]
 
 
 def for_cancellation(
@@ -109,9 +125,11 @@ def for_cancellation(
     now: dt.datetime,
     *,
     sms_countries: Sequence[str],
+    online: bool = False,
 ) -> list[NewJob]:
-    channels = channels_for(client, sms_countries)
-    return [NewJob(CANCELLATION.name, channels, now, _payload(start, end, revision))] if channels else []
+    """The cancellation notice, to whom ``for_booking`` sent the confirmation."""
+    told = notice_channels(client, sms_countries, online=online)
+    return [NewJob(CANCELLATION.name, told, now, _payload(start, end, revision))] if told else []
 
 
 def for_salon(

@@ -69,6 +69,7 @@ class Hold:
     id: uuid.UUID
     expires_at: dt.datetime
     verify_by: str  # "email" or "sms": where the code went
+    sent_to: str  # the address or number it went to, masked (fields.masked): the client sees where to look
     displaced: tuple[str, ...] = ()  # the caps ("salon", "stylist_day") whose oldest hold gave way to this one
 
 
@@ -161,7 +162,9 @@ async def _hold(
         )  # fmt: skip
         job = notifications.for_code(details.first_name, details.email, details.phone, code, minutes, now)
         await queue.enqueue(cur, salon_id=salon.id, client_id=None, appointment_id=None, jobs=[job])
-    return Hold(hold_id, now + dt.timedelta(minutes=minutes), "email" if details.email else "sms", displaced)
+    contact = details.email or details.phone or ""
+    return Hold(hold_id, now + dt.timedelta(minutes=minutes), "email" if details.email else "sms", fields.masked(contact),
+                displaced)  # fmt: skip
 
 
 async def _free_member(db: Database, salon: Salon, request: Request, now: dt.datetime) -> uuid.UUID:
@@ -243,11 +246,12 @@ async def _make_room(
 async def get_hold(db: Database, salon: Salon, hold_id: uuid.UUID) -> Hold | None:
     """A hold still waiting for its code, or None."""
     row = await db.fetch_one(
-        """SELECT id, expires_at, CASE WHEN email IS NULL THEN 'sms' ELSE 'email' END AS verify_by FROM holds
-            WHERE id = %s AND salon_id = %s AND ended IS NULL AND expires_at > now()""",
+        """SELECT id, expires_at, CASE WHEN email IS NULL THEN 'sms' ELSE 'email' END AS verify_by,
+                  coalesce(email, phone) AS sent_to
+             FROM holds WHERE id = %s AND salon_id = %s AND ended IS NULL AND expires_at > now()""",
         (hold_id, salon.id),
     )
-    return read_hold(row) if row else None
+    return read_hold(row | {"sent_to": fields.masked(row["sent_to"])}) if row else None
 
 
 async def verify(

@@ -6,11 +6,16 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from booking import appointments, availability
+from booking import appointments, availability, clients, fields, jobs
 from booking.availability import Slot
 from booking.errors import SlotTaken, TooLate
 from booking.models import Actor, Appointment, AppointmentStatus, Change, Salon
+from booking.notice_types import CANCELLATION, CONFIRMATION, RESCHEDULED
 from db import Database
+from jobqueue.queue import JobStatus
+
+# What a client just did on their page, and the notice that tells them so.
+NOTICE_OF = {"booked": CONFIRMATION.name, "moved": RESCHEDULED.name, "cancelled": CANCELLATION.name}
 
 
 @dataclass(frozen=True)
@@ -83,3 +88,20 @@ async def move(
     if start_time not in {slot.start for slot in slots}:
         raise SlotTaken("that time is not free", "start_time")
     return await appointments.reschedule(db, salon, appointment.id, start_time=start_time, by=Actor.CLIENT, now=now)
+
+
+async def told(db: Database, salon: Salon, appointment: Appointment, done: str) -> tuple[str, ...]:
+    """Where the notice of what the client just ``done`` (booked, moved, cancelled) goes, each address or number
+    masked (fields.masked), so their page says it only where it is true: () when no notice was made."""
+    kind = NOTICE_OF.get(done)
+    notices = [
+        job
+        for job in await jobs.appointment_timeline(db, salon.id, appointment.id)
+        if job.type == kind and job.status != JobStatus.CANCELLED
+    ]
+    if kind is None or not notices:
+        return ()
+    client = await clients.get_client(db, salon.id, appointment.client_id)
+    latest = max(notices, key=lambda job: job.created_at)
+    contacts = {"email": client.email, "sms": client.phone}
+    return tuple(fields.masked(contact) for channel in latest.channels if (contact := contacts.get(channel)))

@@ -347,8 +347,13 @@ def _public_paths(answer: Any) -> dict[str, Schema]:
         ["startTime", "staffId", "staffName"],
     )
     hold = _body(
-        {"holdId": _ID, "expiresAt": _SCALARS[dt.datetime], "verifyBy": {"enum": ["email", "sms"]}},
-        ["holdId", "expiresAt", "verifyBy"],
+        {
+            "holdId": _ID,
+            "expiresAt": _SCALARS[dt.datetime],
+            "verifyBy": {"enum": ["email", "sms"]},
+            "sentTo": {"type": "string", "description": "where the code went, masked: a…@example.com, ••• 0123"},
+        },
+        ["holdId", "expiresAt", "verifyBy", "sentTo"],
     )
     return {
         "/api/public/{slug}/services": {"get": _operation(

@@ -72,7 +72,7 @@ async def test_a_client_books_with_the_code_and_lands_on_their_appointment(make_
     code_page = held.headers["Location"]
     assert code_page.startswith(f"/book/{salon.slug}/code/")
     page = await client.get(code_page)
-    assert page.code == 200 and b"6-digit code to your email" in page.body
+    assert page.code == 200 and "6-digit code to d…@example.com" in page.body.decode(), "says where it went"
     job = await db.fetch_row(
         "SELECT payload FROM notification_jobs WHERE type = 'booking_code' AND salon_id = %s", (salon.id,)
     )
@@ -84,9 +84,14 @@ async def test_a_client_books_with_the_code_and_lands_on_their_appointment(make_
     assert booked.code == 303 and booked.headers["Location"].startswith("/m/")
     mine = (await client.get(booked.headers["Location"])).body.decode()
     assert "You are booked" in mine and "09:00" in mine
-    row = await db.fetch_row("SELECT source, status FROM appointments WHERE salon_id = %s AND client_id IS NOT NULL"
+    assert "We have sent a confirmation to d…@example.com" in mine, "true, and says where"
+    row = await db.fetch_row("SELECT id, source, status FROM appointments WHERE salon_id = %s AND client_id IS NOT NULL"
                              " AND source = 'online'", (salon.id,))  # fmt: skip
     assert (row["source"], row["status"]) == ("online", "booked")
+    jobs = await db.fetch_all("SELECT type, channels FROM notification_jobs WHERE appointment_id = %s", (row["id"],))
+    assert [(job["type"], job["channels"]) for job in jobs] == [("booking_confirmation", ["email"])], (
+        "no box ticked: the confirmation to the email proved by the code, and no reminders"
+    )
     assert (await client.get(code_page)).code == 409, "the code page of a booked hold says to start again"
 
 

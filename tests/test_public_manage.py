@@ -12,8 +12,8 @@ import urllib.parse
 
 import pytest
 
-from booking import appointments, installation, links, salons
-from booking.models import Salon
+from booking import appointments, clients, installation, links, salons
+from booking.models import ClientDetails, Salon
 from handlers.app import Salonbook, WebSettings
 from tests.desk import Desk, book_at, set_up_desk
 from tests.servers import SmsApi, SmtpServer
@@ -299,3 +299,25 @@ async def test_the_week_strip_holds_the_appointments_day_and_the_next_at_any_ins
     assert f"?date={tuesday}" in page and f"?date={wednesday}" in page, "the week's days to choose from"
     offered = re.findall(r'name="startTime" value="([^"]+)"', page)
     assert offered and all(dt.datetime.fromisoformat(o).date() == wednesday for o in offered), "Wednesday's times"
+
+
+async def test_the_page_says_a_message_went_only_where_one_went(make_salon, db, pages) -> None:
+    salon, desk = await a_salon(make_salon, db)
+    quiet = await clients.create_client(db, salon.id, ClientDetails("Quinn", "Quiet", "quinn@example.com"))
+    told = await book_at(db, salon, desk, dt.time(10))
+    untold = await appointments.book(
+        db, salon, client_id=quiet.id, staff_id=desk.other_staff.id, service_id=desk.service.id,
+        start_time=dt.datetime.combine(desk.day, dt.time(10), desk.zone),
+    )  # fmt: skip
+    browser = pages()
+    for booked, said in ((told, "We have sent a confirmation to a…@example.com."), (untold, None)):
+        path = await manage_path(db, booked.id)
+        cancelled = await browser.post(f"{path}/cancel", {})
+        page = (await browser.get(cancelled.headers["Location"])).body.decode()
+        assert "Your appointment is cancelled." in page
+        if said:
+            assert said in page, "the cancellation went to the email she gave"
+        else:
+            assert "We have sent" not in page, (
+                "a client of the desk who wanted no messages gets none, and is not told so"
+            )

@@ -42,7 +42,7 @@ class LinkedAppointment(ClientPage):
             appointment=self.appointment,
             choices=choices,
             token=self.path_args[0],
-            **context,
+            **({"done": "", "told": ()} | context),
         )
 
     def back_to_page(self, token: str, done: str) -> None:
@@ -51,8 +51,9 @@ class LinkedAppointment(ClientPage):
 
 class ManagePage(LinkedAppointment):
     async def get(self, token: str) -> None:
-        await self.load(token)
-        self.show(done=self.get_query_argument("done", ""))
+        appointment = await self.load(token)
+        done = self.get_query_argument("done", "")
+        self.show(done=done, told=await self_service.told(self.db, self.salon, appointment, done))
 
     head = get
 
