@@ -12,33 +12,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from enum import StrEnum
 
 from booking import appointments, opt_outs, salons
 from booking.errors import Conflict, NotFound
+from booking.keywords import TextAction, action_of
+from booking.links import Links
 from booking.locales import language, translations, wall_clock
 from booking.models import Salon
 from booking.notice_types import N_
 from db import Database
 from db.rows import reader
 
-
-class TextAction(StrEnum):
-    """What a client's text asks for, read from its keyword; any other text is a MESSAGE for the inbox."""
-
-    STOP = "stop"
-    START = "start"
-    HELP = "help"
-    CONFIRM = "confirm"
-    MESSAGE = "message"
-
-
-KEYWORDS = {
-    **dict.fromkeys(("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"), TextAction.STOP),
-    **dict.fromkeys(("START", "UNSTOP"), TextAction.START),
-    **dict.fromkeys(("HELP", "INFO"), TextAction.HELP),
-    **dict.fromkeys(("C", "CONFIRM", "Y", "YES"), TextAction.CONFIRM),
-}
 MAX_BODY = 1600  # the longest text a provider delivers; anything longer is cut
 
 # What a client is answered at once, in the salon's language; {salon}, {phone} and {when} are filled in.
@@ -49,12 +33,15 @@ HELP_TEXT_WITH_PHONE = N_(
 CONFIRMED_TEXT = N_("{salon}: thank you, your appointment on {when} is confirmed.")
 NOTHING_TO_CONFIRM = N_("{salon}: we found no upcoming appointment for this number.")
 NOTHING_TO_CONFIRM_WITH_PHONE = N_("{salon}: we found no upcoming appointment for this number. Call us on {phone}.")
-
-
-def action_of(body: str) -> TextAction:
-    """What a text asks for: its keyword's action (case, spaces and punctuation around it ignored), else MESSAGE."""
-    word = "".join(body.split()).strip(".,;:!?").upper()
-    return KEYWORDS.get(word, TextAction.MESSAGE)
+# An opt-out word from a client with an appointment ahead may have meant to cancel it: say what happened.
+OPTED_OUT_LINK = N_(
+    "{salon}: you will get no more texts from us. Your appointment on {when} is still booked: to cancel it, use "
+    "{link}"
+)
+OPTED_OUT_PHONE = N_(
+    "{salon}: you will get no more texts from us. Your appointment on {when} is still booked: to cancel it, call "
+    "us on {phone}."
+)
 
 
 @dataclass(frozen=True)
@@ -86,35 +73,60 @@ read_received = reader(Received)
 read_sender = reader(Sender)
 
 
-async def receive(db: Database, text: IncomingText, salon: Salon | None = None) -> Received:
+async def receive(
+    db: Database, text: IncomingText, salon: Salon | None = None, *, links: Links | None = None
+) -> Received:
     """Keeps a client's text and does what it asks. ``salon``: the salon it was typed for (the outbox);
-    otherwise it is found from the number. A text the provider sends twice (same id) is kept and acted on once."""
+    otherwise it is found from the number. A text the provider sends twice (same id) is kept and acted on once.
+    ``links`` make the client's manage link for a reply that needs one."""
     if text.message_sid and (known := await _by_message_sid(db, text.message_sid)):
         return known
     body = text.body.replace("\x00", "")[:MAX_BODY]
     if salon is None and (salon_id := await _salon_of(db, text.phone)) is not None:
         salon = await salons.get_salon(db, salon_id)
     sender = await sender_of(db, salon.id, text.phone) if salon else Sender()
-    action = action_of(body)
-    reply = await _act(db, action, text.phone, salon, sender, body)
+    action = action_of(body, language(salon.locale) if salon else "en")
+    reply = await _act(db, action, text.phone, salon, sender, body, links)
     return await _keep(db, salon, text, body, action, reply, sender)
 
 
-async def _act(db: Database, action: TextAction, phone: str, salon: Salon | None, sender: Sender, body: str) -> str:
+async def _act(
+    db: Database,
+    action: TextAction,
+    phone: str,
+    salon: Salon | None,
+    sender: Sender,
+    body: str,
+    links: Links | None,
+) -> str:
     """Does what the text asks; returns the answer to send back at once ('' for none: for STOP and START the
-    provider sends the answers carriers require)."""
+    provider sends the answers carriers require, but for a client with an appointment ahead, who is told it
+    still stands and how to cancel it)."""
     if action in (TextAction.STOP, TextAction.START):
         async with db.transaction() as cur:
             if action == TextAction.STOP:
                 await opt_outs.opt_out(cur, phone, f"texted {' '.join(body.split())}")
             else:
                 await opt_outs.opt_in(cur, phone)
-        return ""
+        return await _still_booked(db, salon, sender, links) if action == TextAction.STOP else ""
     if action == TextAction.HELP:
         return _say(salon, HELP_TEXT_WITH_PHONE if salon and salon.phone else HELP_TEXT)
     if action == TextAction.CONFIRM:
         return await _confirm(db, salon, sender)
     return ""
+
+
+async def _still_booked(db: Database, salon: Salon | None, sender: Sender, links: Links | None) -> str:
+    """What a client who opted out while an appointment is ahead is told: it is still booked, and how to cancel."""
+    if salon is None or sender.appointment_id is None:
+        return ""
+    ahead = await appointments.find(db, sender.appointment_id)
+    if ahead is None:
+        return ""
+    when = wall_clock(ahead.start_time, salon.zone, salon.locale)
+    if links is not None:
+        return _say(salon, OPTED_OUT_LINK, when=when, link=links.manage(ahead.id))
+    return _say(salon, OPTED_OUT_PHONE, when=when)
 
 
 async def _confirm(db: Database, salon: Salon | None, sender: Sender) -> str:
@@ -151,12 +163,15 @@ async def _keep(
     reply: str,
     sender: Sender,
 ) -> Received:
-    """Stores the text; a keyword is handled, so born read. The same text arriving twice at once is kept once."""
+    """Stores the text; a keyword is handled, so born read, but for an opt-out from a client with an appointment
+    ahead (they may have meant to cancel it: the desk should know). The same text arriving twice at once is kept
+    once."""
     row = await db.fetch_one(
         """INSERT INTO inbound_texts
                (salon_id, phone, body, action, reply, client_id, appointment_id, message_sid, read_at)
            VALUES (%(salon)s, %(phone)s, %(body)s, %(action)s, %(reply)s, %(client)s, %(appointment)s, %(sid)s,
-                   CASE WHEN %(action)s = 'message' THEN NULL ELSE now() END)
+                   CASE WHEN %(action)s = 'message' OR (%(action)s = 'stop' AND %(appointment)s::uuid IS NOT NULL)
+                        THEN NULL ELSE now() END)
            ON CONFLICT (message_sid) DO NOTHING
         RETURNING id, salon_id, action, reply""",
         {

@@ -15,8 +15,9 @@ import aiopg
 
 from booking import fields, jobs, notifications, opt_outs
 from booking.errors import Conflict
-from booking.inbound import TextAction, sender_of
-from booking.models import Salon, display_name
+from booking.inbound import sender_of
+from booking.keywords import TextAction
+from booking.models import AppointmentStatus, Salon, display_name
 from booking.paging import Page, page_of
 from db import Database
 from db.rows import reader
@@ -39,6 +40,10 @@ class InboundText:
     appointment_id: uuid.UUID | None
     received_at: dt.datetime
     read_at: dt.datetime | None
+    # The appointment it was about, as it stands now (a conversation's read fills them): an opt-out whose
+    # appointment is still booked may have meant to cancel it.
+    appointment_start: dt.datetime | None = None
+    appointment_status: AppointmentStatus | None = None
 
 
 read_text = reader(InboundText)
@@ -108,14 +113,16 @@ async def thread(db: Database, salon_id: uuid.UUID, phone: str, *, kept: bool = 
     """Everything between the salon and a number: its texts (the latest 200) and what the salon texted it:
     the notifications, or with ``kept`` the very texts the outbox kept instead of sending them."""
     rows = await db.fetch_all(
-        """SELECT id, phone, body, action, reply, client_id, appointment_id, received_at, read_at,
+        """SELECT t.id, t.phone, t.body, t.action, t.reply, t.client_id, t.appointment_id, t.received_at, t.read_at,
+                  a.start_time AS appointment_start, a.status AS appointment_status,
                   (SELECT json_agg(json_build_object('first', c.first_name, 'last', c.last_name)
                                    ORDER BY c.first_name, c.last_name)
                      FROM clients c WHERE c.salon_id = %(salon)s AND c.phone = %(phone)s AND c.erased_at IS NULL
                   ) AS clients
              FROM (VALUES (1)) AS one
              LEFT JOIN LATERAL (SELECT * FROM inbound_texts WHERE salon_id = %(salon)s AND phone = %(phone)s
-                                 ORDER BY received_at DESC, id DESC LIMIT 200) t ON true""",
+                                 ORDER BY received_at DESC, id DESC LIMIT 200) t ON true
+             LEFT JOIN appointments a ON a.id = t.appointment_id""",
         {"salon": salon_id, "phone": phone},
     )
     names = _names(rows[0]["clients"])

@@ -162,9 +162,8 @@ async def _hold(
         )  # fmt: skip
         job = notifications.for_code(details.first_name, details.email, details.phone, code, minutes, now)
         await queue.enqueue(cur, salon_id=salon.id, client_id=None, appointment_id=None, jobs=[job])
-    contact = details.email or details.phone or ""
-    return Hold(hold_id, now + dt.timedelta(minutes=minutes), "email" if details.email else "sms", fields.masked(contact),
-                displaced)  # fmt: skip
+    verify_by, contact = ("email", details.email) if details.email else ("sms", details.phone or "")
+    return Hold(hold_id, now + dt.timedelta(minutes=minutes), verify_by, fields.masked(contact), displaced)
 
 
 async def _free_member(db: Database, salon: Salon, request: Request, now: dt.datetime) -> uuid.UUID:

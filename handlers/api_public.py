@@ -59,8 +59,8 @@ class PublicSlotsApi(PublicApi):
 class PublicBookingsApi(PublicApi):
     async def post(self, _slug: str) -> None:
         hold = await self.hold_online(self.salon, self.hold_request())
-        answer = {"hold_id": hold.id, "expires_at": hold.expires_at, "verify_by": hold.verify_by, "sent_to": hold.sent_to}
-        self.write_json(answer, status=202)
+        answer = {"hold_id": hold.id, "expires_at": hold.expires_at, "verify_by": hold.verify_by}
+        self.write_json(answer | {"sent_to": hold.sent_to}, status=202)
 
 
 class PublicVerifyApi(PublicApi):

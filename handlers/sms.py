@@ -60,7 +60,7 @@ class InboundSms(ProviderWebhook):
         sender = self.field("From", twilio.SENDER)
         message_sid = self.optional_field("MessageSid", twilio.MESSAGE_SID)
         text = inbound.IncomingText(sender, self.get_body_argument("Body", ""), message_sid)
-        received = await inbound.receive(self.db, text)
+        received = await inbound.receive(self.db, text, links=await self.application.links())
         log.info("text %s: %s", received.id, received.action)
         self.set_header("Content-Type", "text/xml; charset=UTF-8")
         self.finish(twilio.twiml(received.reply))

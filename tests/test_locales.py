@@ -67,7 +67,10 @@ def test_a_german_salons_client_reads_german() -> None:
     html = message.get_body(("html",)).get_content()
     assert '<html lang="de">' in html and "Hallo Ann," in html
     sms = render_sms(_german_salon_delivery("reminder_24h"))
-    assert sms == "Hair by Ann: bis morgen, Di., 7. Mai, 11:00 CEST, zu Ihrem Termin (Cut & colour)."
+    assert sms == (
+        "Hair by Ann: bis morgen, Di., 7. Mai, 11:00 CEST, zu Ihrem Termin (Cut & colour). "
+        "Antworten Sie JA zur Bestätigung."
+    ), "and the word that confirms, in German"
 
 
 def test_every_message_a_client_reads_is_translated_in_every_language(tmp_path: Path) -> None:

@@ -98,6 +98,7 @@ async def test_no_reply_box_for_a_number_that_said_stop(logged_in, db) -> None:
     path = f"/inbox/{phone.removeprefix('+')}"
     page = text((await session.get(path)).body)
     assert "This number texted STOP on" in page and "Send reply" not in page
+    assert re.search(r"opted out of texts — the appointment on .+ is still booked", page), "it may have meant that"
     refused = await session.post(path, {"text": "Are you sure?"})
     assert refused.code == 409 and "texted STOP" in text(refused.body)
 

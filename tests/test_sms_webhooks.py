@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from booking import appointments, clients, inbound, inbox, services, staff
+from booking import appointments, clients, inbound, inbox, installation, keywords, links, salons, services, staff
 from booking.models import ClientDetails, Salon, ServiceDetails, StaffDetails
 from db import Database
 from handlers.app import Salonbook
@@ -113,10 +113,11 @@ class Booked:
     api_token: str
 
 
-async def ann_with_two_appointments(db: Database, make_salon, phone: str = "") -> Booked:
+async def ann_with_two_appointments(db: Database, make_salon, phone: str = "", **salon_fields: str) -> Booked:
     phone = phone or a_number()
-    made = await make_salon(phone="+44 1225 123456")
-    salon = made.salon
+    made = await make_salon(phone="+44 1225 123456", **salon_fields)
+    await db.execute("UPDATE salons SET sms_countries = ARRAY['GB', country] WHERE id = %s", (made.salon.id,))
+    salon = await salons.get_salon(db, made.salon.id)
     bea = await staff.create_staff(db, salon.id, StaffDetails("Bea"))
     cut = await services.create_service(db, salon.id, ServiceDetails("Cut", 45))
     ann = await clients.create_client(db, salon.id, ClientDetails("Ann", "Lee", "ann@example.com", phone, True))
@@ -141,7 +142,13 @@ def twiml_message(body: bytes) -> str | None:
 async def test_every_stop_word_opts_the_number_out_at_once(inbound_url, db, make_salon, word: str) -> None:
     booked = await ann_with_two_appointments(db, make_salon)
     answer = await SmsApi().text_in(inbound_url, booked.phone, word)
-    assert answer.code == 200 and twiml_message(answer.body) is None, "the provider answers a STOP itself"
+    reply = twiml_message(answer.body)
+    assert answer.code == 200 and reply, "a client with an appointment ahead is told it still stands"
+    assert reply.startswith(f"{booked.salon.name}: you will get no more texts from us. Your appointment on ")
+    manage = re.search(r"/m/([\w-]+)$", reply)
+    assert manage and "is still booked: to cancel it, use" in reply, reply
+    secret = await installation.link_secret(db)
+    assert links.read("manage", manage[1], secret) == booked.appointment, "the link is to that appointment"
     client = await clients.get_client(db, booked.salon.id, booked.ann)
     assert client.sms_opt_out
     jobs = await db.fetch_all(
@@ -406,3 +413,36 @@ async def test_a_report_that_names_no_text_is_a_400_not_a_500(status_url, db, pa
     answer = await SmsApi.post_signed(status_url, params)
     assert answer.code == 400, answer.body
     assert b'"code": "invalid"' in answer.body
+
+
+async def test_a_cancel_texted_opts_out_says_the_appointment_stands_and_waits_for_the_desk(
+    inbound_url, db, make_salon
+) -> None:
+    """'Cancel' is an opt-out word (providers require it), but a client with an appointment ahead may have meant
+    the appointment: the reply says it still stands and how to cancel it; the inbox marks the text so."""
+    booked = await ann_with_two_appointments(db, make_salon)
+    await SmsApi().text_in(inbound_url, booked.phone, "Cancel")
+    assert (await clients.get_client(db, booked.salon.id, booked.ann)).sms_opt_out, "opted out, as required"
+    assert await inbox.unread_count(db, booked.salon.id) == 1, "the desk should see it"
+    thread = await inbox.thread(db, booked.salon.id, booked.phone)
+    [text] = [entry.received for entry in thread.entries if entry.received]
+    assert (text.action, text.appointment_id, text.appointment_status) == ("stop", booked.appointment, "booked")
+
+
+@pytest.mark.parametrize(
+    ("word", "action"), [("STOPP", "stop"), ("Ja", "confirm"), ("HILFE", "help"), ("YES", "confirm")]
+)
+async def test_a_german_salon_reads_its_clients_words_and_english_ones(
+    inbound_url, db, make_salon, word: str, action: str
+) -> None:
+    booked = await ann_with_two_appointments(db, make_salon, country="DE", locale="de-DE")
+    answer = await SmsApi().text_in(inbound_url, booked.phone, word)
+    [kept] = await inbox.about(db, booked.salon.id, booked.appointment)
+    assert kept.action == action
+    if action == "help":
+        assert (twiml_message(answer.body) or "").startswith(f"{booked.salon.name}: Nachrichten zu Ihren Terminen.")
+
+
+def test_the_word_that_confirms_is_the_salons_languages() -> None:
+    assert [keywords.confirm_word(language) for language in ("en", "de", "es", "fr")] == ["YES", "JA", "SÍ", "YES"]
+    assert keywords.action_of("¡Sí!", "es") == "confirm" and keywords.action_of("ja", "en") == "message"

@@ -90,7 +90,7 @@ def test_line_breaks_in_typed_names_stay_on_one_header_line() -> None:
 
 def test_an_sms_names_the_salon_service_and_local_time() -> None:
     text = render_sms(delivery_for(claimed_job("reminder_24h")))
-    assert text == "Hair by Ann: see you tomorrow, Tue 7 May, 10:00 BST, for your Cut & colour."
+    assert text == "Hair by Ann: see you tomorrow, Tue 7 May, 10:00 BST, for your Cut & colour. Reply YES to confirm."
 
 
 def test_names_in_address_headers_lose_quotes_brackets_and_commas() -> None:

@@ -11,6 +11,7 @@ import secrets
 from email.headerregistry import BaseHeader, HeaderRegistry
 from typing import Any
 
+from booking import keywords
 from booking.locales import time_of_day, translations
 from booking.rendering import templates
 from outbox.messages import SALON_HEADER
@@ -104,6 +105,7 @@ def _context(delivery: Delivery) -> dict[str, Any]:
         "previous_when_short": delivery.local(delivery.previous_start, long=False),
         "time": time_of_day(starts, delivery.zone, delivery.salon_locale) if starts else "",
         "manage_link": delivery.manage_link,
+        "confirm_word": keywords.confirm_word(delivery.language),  # what a reminder's text teaches
         "appointment_page": delivery.appointment_page,
     }
 

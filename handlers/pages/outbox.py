@@ -52,7 +52,12 @@ class OutboxPage(SalonPage):
     async def play(self, phone: str, body: str) -> None:
         """Receives ``body`` as a text from ``phone`` to this salon, as a real one to /sms/inbound would be
         (booking.inbound), then shows the number's conversation."""
-        await inbound.receive(self.db, inbound.IncomingText(phone, fields.text(body, "body")), self.salon)
+        await inbound.receive(
+            self.db,
+            inbound.IncomingText(phone, fields.text(body, "body")),
+            self.salon,
+            links=await self.application.links(),
+        )
         self.wake_worker()
         self.redirect(paths.OUTBOX_TEXTS(number=phone.removeprefix("+")), status=303)
 
