@@ -233,6 +233,8 @@ CREATE TABLE notification_jobs (
     created_at      timestamptz NOT NULL DEFAULT now(),
     updated_at      timestamptz NOT NULL DEFAULT now(),
     processed_at    timestamptz,
+    -- someone at the front desk has looked at it since it failed (0017): until then the menu counts it
+    failure_seen_at timestamptz,
     CONSTRAINT notification_jobs_recipient CHECK (client_id IS NOT NULL OR payload ? 'email' OR payload ? 'phone')
 ) WITH (
     -- A queue table churns: vacuum it after a few hundred dead rows rather
@@ -264,6 +266,8 @@ CREATE INDEX notification_jobs_salon_status
 CREATE INDEX notification_jobs_salon_type
     ON notification_jobs (salon_id, type, created_at DESC, run_at DESC, id DESC);
 CREATE INDEX notification_jobs_salon_run_at ON notification_jobs (salon_id, run_at, id);
+CREATE INDEX notification_jobs_failures_unseen ON notification_jobs (salon_id, appointment_id)
+    WHERE status = 'failed' AND failure_seen_at IS NULL;
 -- A secret made for one message (a booking code, an invitation's link) is the payload's "secret", forgotten
 -- the moment its job ends, whichever way (0014).
 CREATE FUNCTION forget_job_secret() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Sequence
+import uuid
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from booking import appointments, staff
+from booking import appointments, jobs, staff
 from booking.models import Appointment, Salon, Staff
 from db import Database
+from jobqueue.queue import JobStatus
 
 CELL_MINUTES = 30  # what one tap books from: a half hour, tall enough for a finger
 DAY_MINUTES = 24 * 60
@@ -38,7 +40,7 @@ class Block:
     span: Span
     lane: int
     lanes: int
-    failed_notices: int
+    failed_notices: int  # its failed notices, while nobody at the desk has looked at them
 
 
 @dataclass(frozen=True)
@@ -108,9 +110,15 @@ def _free_cells(open_spans: list[tuple[int, int]], booked: list[tuple[int, int]]
 
 
 def plan(
-    day: dt.date, zone: ZoneInfo, members: Sequence[Staff], booked: Sequence[Appointment], now: dt.datetime
+    day: dt.date,
+    zone: ZoneInfo,
+    members: Sequence[Staff],
+    booked: Sequence[Appointment],
+    now: dt.datetime,
+    unseen_failures: Collection[uuid.UUID] = (),
 ) -> DayPlan:
-    """The day's grid from the staff (with their hours) and the day's appointments, every status."""
+    """The day's grid from the staff (with their hours) and the day's appointments, every status; the
+    appointments with ``unseen_failures`` (a failed notice nobody has looked at) are marked."""
     local_now = now.astimezone(zone)
     on_today = local_now.date() == day
     now_minutes = local_now.hour * 60 + local_now.minute if on_today else None
@@ -145,7 +153,9 @@ def plan(
                 Span(start - top, max(end - start, 5)),
                 lane,
                 lanes,
-                sum(1 for job in appointment.notification_jobs if job.status == "failed"),
+                sum(1 for job in appointment.notification_jobs if job.status == JobStatus.FAILED)
+                if appointment.id in unseen_failures
+                else 0,
             )
             for appointment, (start, end), (lane, lanes) in zip(theirs, spans, _lanes(spans), strict=True)
         )
@@ -177,4 +187,5 @@ async def day_plan(db: Database, salon: Salon, day: dt.date, now: dt.datetime) -
     """The salon's day as of ``now``: its staff (at most MAX_STAFF) and the day's appointments with their jobs,
     three reads."""
     members, booked = await asyncio.gather(staff.list_staff(db, salon.id), appointments.list_day(db, salon, day))
-    return plan(day, salon.zone, members, booked, now)
+    unseen = await jobs.unseen_failures_of(db, salon.id, [appointment.id for appointment in booked])
+    return plan(day, salon.zone, members, booked, now, unseen)

@@ -35,8 +35,7 @@ NOTHING_TO_CONFIRM = N_("{salon}: we found no upcoming appointment for this numb
 NOTHING_TO_CONFIRM_WITH_PHONE = N_("{salon}: we found no upcoming appointment for this number. Call us on {phone}.")
 # An opt-out word from a client with an appointment ahead may have meant to cancel it: say what happened.
 OPTED_OUT_LINK = N_(
-    "{salon}: you will get no more texts from us. Your appointment on {when} is still booked: to cancel it, use "
-    "{link}"
+    "{salon}: you will get no more texts from us. Your appointment on {when} is still booked: to cancel it, use {link}"
 )
 OPTED_OUT_PHONE = N_(
     "{salon}: you will get no more texts from us. Your appointment on {when} is still booked: to cancel it, call "

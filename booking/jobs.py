@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +57,17 @@ class Attempt:
 _read_attempt = reader(Attempt)
 
 
+# What an attempt came to, in a receptionist's words (a failure that may be tried again: Job.attempt_words).
+OUTCOME_WORDS = {
+    queue.Outcome.STARTED: "being sent",
+    queue.Outcome.SENT: "sent",
+    queue.Outcome.TRANSIENT: "failed",
+    queue.Outcome.PERMANENT: "failed (will not try again)",
+    queue.Outcome.SKIPPED: "skipped",
+    queue.Outcome.UNCONFIRMED: "sent, unconfirmed",
+}
+
+
 @dataclass(frozen=True)
 class Job:
     """A job as a salon sees it; ``history`` is filled by ``get_job`` and ``appointment_timeline`` only."""
@@ -95,6 +107,17 @@ class Job:
     def next_try(self) -> dt.datetime | None:
         """When a pending job will be tried; None for any other status."""
         return self.run_at if self.status == queue.JobStatus.PENDING else None
+
+    def attempt_words(self, attempt: Attempt) -> str:
+        """What ``attempt`` came to, truthfully: a failure is "will try again" only while the job waits for it."""
+        words = OUTCOME_WORDS[attempt.outcome]
+        if attempt.outcome != queue.Outcome.TRANSIENT:
+            return words
+        if any(later.attempt > attempt.attempt for later in self.history):
+            return f"{words}, then tried again"
+        if self.status in (queue.JobStatus.PENDING, queue.JobStatus.PROCESSING):
+            return f"{words} (will try again)"
+        return f"{words} (no attempts left)" if self.status == queue.JobStatus.FAILED else words
 
     @property
     def can_cancel(self) -> bool:
@@ -361,7 +384,7 @@ async def retry_job(db: Database, salon_id: uuid.UUID, job_id: uuid.UUID) -> Job
             await cur.execute(
                 """UPDATE notification_jobs
                       SET status = 'pending', attempts = 0, run_at = %s, processed_at = NULL,
-                          locked_by = NULL, locked_at = NULL, updated_at = now()
+                          locked_by = NULL, locked_at = NULL, updated_at = now(), failure_seen_at = NULL
                     WHERE id = %s""",
                 (job.planned_run_at(now), job_id),
             )
@@ -401,3 +424,40 @@ async def _explain_refusal(cur: aiopg.Cursor, salon_id: uuid.UUID, job_id: uuid.
     if row is None:
         raise NotFound(f"no notification job {job_id}", "id")
     raise Conflict(f"a {row['status']} job cannot be {action}")
+
+
+# --- failures someone at the desk has not looked at yet -------------------------------------------------------
+
+
+async def unseen_failures(db: Database, salon_id: uuid.UUID) -> int:
+    """How many of the salon's notifications failed and nobody at the front desk has looked at since: the number
+    beside Notifications in the menu."""
+    row = await db.fetch_row(
+        """SELECT count(*) AS n FROM notification_jobs
+            WHERE salon_id = %s AND status = 'failed' AND failure_seen_at IS NULL""",
+        (salon_id,),
+    )
+    count: int = row["n"]
+    return count
+
+
+async def unseen_failures_of(db: Database, salon_id: uuid.UUID, appointment_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these appointments have a failed notification nobody has looked at (the calendar marks them)."""
+    rows = await db.fetch_all(
+        """SELECT DISTINCT appointment_id FROM notification_jobs
+            WHERE salon_id = %s AND appointment_id = ANY(%s) AND status = 'failed' AND failure_seen_at IS NULL""",
+        (salon_id, list(appointment_ids)),
+    )
+    return {row["appointment_id"] for row in rows}
+
+
+async def failures_seen(
+    db: Database, salon_id: uuid.UUID, *, job_ids: Sequence[uuid.UUID] = (), appointment_id: uuid.UUID | None = None
+) -> None:
+    """Someone at the front desk has looked at these failed notifications (shown on a page): no longer counted."""
+    await db.execute(
+        """UPDATE notification_jobs SET failure_seen_at = now()
+            WHERE salon_id = %s AND status = 'failed' AND failure_seen_at IS NULL
+              AND (id = ANY(%s) OR appointment_id = %s)""",
+        (salon_id, list(job_ids), appointment_id),
+    )

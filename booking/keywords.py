@@ -43,6 +43,7 @@ KEYWORDS: dict[str, dict[TextAction, tuple[str, ...]]] = {
     },
 }
 
+
 def action_of(body: str, language: str = "en") -> TextAction:
     """What a text asks for: its keyword's action, in English or ``language`` (case, spaces and punctuation around
     it ignored), else MESSAGE."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from booking import jobs
 from jobqueue import queue
+
+TOMORROW = dt.date.today() + dt.timedelta(days=1)
 
 
 async def booked_jobs(make_booking, salon) -> dict[str, queue.QueuedJob]:
@@ -148,3 +151,38 @@ async def test_the_outbox_does_not_exist_without_the_mail_catcher(logged_in) -> 
     session, _ = await logged_in()
     assert (await session.get("/outbox")).code == 404
     assert (await session.get("/no/such/page")).code == 404
+
+
+async def fail_for_good(db, job_id) -> None:
+    """What a worker leaves after three 4xx answers: failed, no attempts left."""
+    await db.execute(
+        "UPDATE notification_jobs SET status = 'failed', attempts = 3, error = '451 try later' WHERE id = %s", (job_id,)
+    )
+    await db.execute(
+        """INSERT INTO notification_attempts (job_id, attempt, channel, outcome, detail, worker_id)
+           SELECT %s, n, 'email', 'transient', '451 try later', 'w1' FROM generate_series(1, 3) n""",
+        (job_id,),
+    )
+
+
+async def test_a_failed_notification_says_so_truthfully_and_is_counted_until_someone_looks(
+    logged_in, make_booking, db
+) -> None:
+    session, salon = await logged_in()
+    booked = await make_booking(salon.salon, start=dt.datetime.combine(TOMORROW, dt.time(10), dt.UTC))
+    [job] = booked.jobs
+    await fail_for_good(db, job.id)
+
+    day = (await session.get(f"/?date={TOMORROW}")).body.decode()
+    assert '<span class="unread failed">1<span class="visually-hidden"> failed</span>' in day, "the menu counts it"
+    assert "1 notice failed" in day, "the calendar marks its appointment"
+    page = (await session.get(f"/jobs/{job.id}")).body.decode()
+    assert page.count("failed, then tried again") == 2 and page.count("failed (no attempts left)") == 1
+    assert "will try again" not in page, "its last attempt does not promise another"
+
+    day = (await session.get(f"/?date={TOMORROW}")).body.decode()
+    assert 'class="unread failed"' not in day and "notice failed" not in day, "looked at: no longer counted"
+    await db.execute("UPDATE notification_jobs SET status = 'cancelled' WHERE id = %s", (job.id,))
+    assert (await session.post(f"/jobs/{job.id}/retry", {})).code == 303
+    await db.execute("UPDATE notification_jobs SET status = 'failed' WHERE id = %s", (job.id,))
+    assert 'class="unread failed"' in (await session.get("/")).body.decode(), "failing again counts again"

@@ -3,6 +3,7 @@ lists."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import math
 import re
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import tornado.web
 
-from booking import inbox, sessions
+from booking import inbox, jobs, sessions
 from booking.locales import day_name, money, phone_number, time_of_day, wall_clock
 from booking.models import Role, Salon, User
 from handlers.html import HtmlPage
@@ -105,6 +106,7 @@ class PageHandler(HtmlPage):
     session_token: str | None = None  # the browser's session token, live or not
     session_id: uuid.UUID | None = None  # the live session this page came with
     unread_texts = 0  # clients' texts nobody has read: the number beside Inbox in the menu
+    unseen_failures = 0  # notifications that failed and nobody has looked at: the number beside Notifications
 
     async def prepare(self) -> None:
         await super().prepare()
@@ -114,7 +116,9 @@ class PageHandler(HtmlPage):
         if found is not None:
             self.current_user, self.salon, self.session_id = found.user, found.salon, found.session_id
             if self.part is None:  # a live part has no menu
-                self.unread_texts = await inbox.unread_count(self.db, found.salon.id)
+                self.unread_texts, self.unseen_failures = await asyncio.gather(
+                    inbox.unread_count(self.db, found.salon.id), jobs.unseen_failures(self.db, found.salon.id)
+                )
         self.logged_in = found is not None
 
     async def log_in(self, user: User) -> None:
@@ -185,6 +189,7 @@ class PageHandler(HtmlPage):
             "static_url": self.static_url,
             "outbox_enabled": self.application.outbox_enabled,
             "unread_texts": self.unread_texts,
+            "unseen_failures": self.unseen_failures,
             "when": lambda instant, seconds=False: local_time(instant, zone, locale, self.now(), seconds=seconds),
             "clock": lambda instant: time_of_day(instant, zone, locale),
             "day_name": lambda day, year=False: day_name(day, locale, year=year),

@@ -241,7 +241,9 @@ class AppointmentView(SalonPage):
 class AppointmentPage(AppointmentView):
     async def get(self, appointment_id: str) -> None:
         form = {name: self.get_query_argument(name, "") for name in MOVE_FIELDS}
-        await self.show(page_id(appointment_id), form, {})
+        the_id = page_id(appointment_id)
+        await jobs.failures_seen(self.db, self.salon.id, appointment_id=the_id)  # its notices are on the page
+        await self.show(the_id, form, {})
 
 
 class CancelAppointment(SalonPage):

@@ -31,7 +31,9 @@ class JobsPage(SalonPage):
         except Invalid as error:
             self.render_jobs(form, counts, [], status=400, errors=form_errors(error, form))
             return
-        self.render_jobs(form, counts, *self.one_page(found, PER_PAGE))
+        shown, next_page = self.one_page(found, PER_PAGE)
+        await jobs.failures_seen(self.db, self.salon.id, job_ids=[job.id for job in shown])
+        self.render_jobs(form, counts, shown, next_page)
 
     def render_jobs(
         self,
@@ -61,6 +63,7 @@ class JobPage(SalonPage):
 
     async def get(self, job_id: str) -> None:
         job = await jobs.get_job(self.db, self.salon.id, page_id(job_id))
+        await jobs.failures_seen(self.db, self.salon.id, job_ids=[job.id])
         self.render_page("job.html", job=job, refresh=True)
 
 
