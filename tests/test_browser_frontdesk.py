@@ -74,6 +74,12 @@ def test_front_desk_sets_up_books_sees_the_mail_and_cancels(page) -> None:
     page.locator("tbody tr", has_text="ann@example.com").first.get_by_role("link").first.click()
     expect(page.locator("iframe.email")).to_be_visible()
     expect(page.locator("pre.message-text")).to_contain_text("Ann")
+    with page.context.expect_page() as opened:  # the email's link opens, in a tab of its own
+        page.frame_locator("iframe.email").get_by_role("link", name="Confirm, move or cancel").click()
+    manage = opened.value
+    expect(manage.get_by_role("heading", level=1)).to_have_text("Your appointment")
+    assert "/m/" in manage.url
+    manage.close()
 
     page.goto("/jobs?type=booking_confirmation")
     confirmation = page.locator("table.jobs tbody tr", has_text="Booking confirmation")

@@ -60,8 +60,11 @@ async def test_an_email_is_shown_in_a_sandbox_with_its_text(logged_in, db) -> No
     page = await session.get(f"/outbox/{mine}")
     assert page.code == 200
     body = page.body.decode()
-    assert '<iframe class="email" sandbox ' in body
-    assert 'srcdoc="&lt;p&gt;See you &lt;b&gt;soon&lt;/b&gt;&lt;/p&gt;&lt;script&gt;' in body, "escaped into srcdoc"
+    assert '<iframe class="email" sandbox="allow-popups allow-popups-to-escape-sandbox" ' in body, "no scripts"
+    assert (
+        'srcdoc="&lt;base target=&#34;_blank&#34;&gt;&lt;p&gt;See you &lt;b&gt;soon&lt;/b&gt;&lt;/p&gt;&lt;script&gt;'
+        in body
+    ), "escaped into srcdoc, its links opening a tab of their own"
     assert "<script>alert" not in body
     assert "See you on Tue 3 Dec, 10:00 (Europe/London)." in body
     assert "invite.ics" in body
