@@ -31,11 +31,16 @@ def _checked(
     """The client's fields as stored. A client who wants reminders is refused a number the salon does not text
     (booking.texting.check), unless it is the number and the choice already on file (``before``): a rule
     made since must not stop the desk from correcting a name."""
-    first_name, last_name, email = fields.person(details.first_name, details.last_name, details.email)
-    phone, wanted = fields.phone(details.phone, "phone", region), details.opted_in_reminders
+    checks = fields.Checks()  # every field's error at once
+    first_name = checks(fields.text, details.first_name, "first_name")
+    last_name = checks(fields.text, details.last_name, "last_name", required=False)
+    email = checks(fields.email, details.email, "email")
+    phone, wanted = checks(fields.phone, details.phone, "phone", region), details.opted_in_reminders
     unchanged = before is not None and (before.phone, before.opted_in_reminders) == (phone, wanted)
     if phone and wanted and not unchanged:
-        texting.check(phone, (region,) if sms_countries is None else sms_countries, only_way=email is None)
+        texted = (region,) if sms_countries is None else sms_countries
+        checks(texting.check, phone, texted, only_way=email is None)
+    checks.done()
     return first_name, last_name, email, phone, wanted
 
 

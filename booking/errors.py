@@ -35,9 +35,19 @@ class BookingError(Exception):
 
 
 class Invalid(BookingError):
-    """Input breaks a rule; ``field`` names the culprit."""
+    """Input breaks a rule; ``field`` names the culprit, and ``also`` the other fields wrong in the same input
+    (booking.fields.Checks finds them all: a form shows every error at once)."""
 
     code = "invalid"
+
+    def __init__(self, message: str, field: Field | None = None) -> None:
+        super().__init__(message, field)
+        self.also: tuple[Invalid, ...] = ()
+
+    @property
+    def every(self) -> tuple[Invalid, ...]:
+        """This error and the others found with it."""
+        return (self, *self.also)
 
 
 class NotFound(BookingError):

@@ -11,6 +11,8 @@ import datetime as dt
 import decimal
 import re
 import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import email_validator
@@ -26,6 +28,32 @@ _CENT = decimal.Decimal("0.01")
 _LARGEST_AMOUNT = 10**12  # beyond any price, and small enough to quantize exactly
 # Dates and times a salon can mean; beyond them Python's and PostgreSQL's arithmetic runs out.
 EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+T = TypeVar("T")
+
+
+class Checks:
+    """A form's checks run one after another, every Invalid kept: the form shows all its errors at once.
+
+    ``checks(reader, value, field)`` returns what ``reader`` returns, or None when it refused (the value is
+    then never used: ``done`` raises before the caller goes on).
+    """
+
+    def __init__(self) -> None:
+        self.errors: list[Invalid] = []
+
+    def __call__(self, check: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return check(*args, **kwargs)
+        except Invalid as error:
+            self.errors.extend(error.every)
+            return cast(T, None)
+
+    def done(self) -> None:
+        """Raises every error found, the first with the rest ``also``; nothing when all passed."""
+        if self.errors:
+            first, *rest = self.errors  # the first keeps its kind (its code), the rest go with it
+            first.also = tuple(rest)
+            raise first
 
 
 def storable(value: str, field: Field) -> str:
@@ -53,12 +81,15 @@ def text(value: str | None, field: Field, *, required: bool = True, max_length: 
 
 
 def person(first_name: str, last_name: str, email_address: str | None) -> tuple[str, str, str | None]:
-    """A person's checked first name, last name (optional) and email (optional)."""
-    return (
-        text(first_name, "first_name"),
-        text(last_name, "last_name", required=False),
-        email(email_address, "email"),
+    """A person's checked first name, last name (optional) and email (optional); every error at once."""
+    checks = Checks()
+    checked = (
+        checks(text, first_name, "first_name"),
+        checks(text, last_name, "last_name", required=False),
+        checks(email, email_address, "email"),
     )
+    checks.done()
+    return checked
 
 
 def email(value: str | None, field: Field) -> str | None:
@@ -70,6 +101,13 @@ def email(value: str | None, field: Field) -> str | None:
         return email_validator.validate_email(value, check_deliverability=False).normalized
     except email_validator.EmailNotValidError as exc:
         raise Invalid(f"{value!r} is not a valid email address: {exc}", field) from exc
+
+
+def required_email(value: str | None, field: Field) -> str:
+    address = email(value, field)
+    if address is None:
+        raise Invalid("{field} is required", field)
+    return address
 
 
 def phone(value: str | None, field: Field, region: str) -> str | None:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import babel
 import babel.dates
@@ -99,6 +99,23 @@ def country_choices() -> list[tuple[str, str]]:
     """(code, English name) of every country whose phone numbers can be read, by name."""
     names = babel.Locale("en").territories
     return sorted(((code, names.get(code, code)) for code in phonenumbers.SUPPORTED_REGIONS), key=lambda c: c[1])
+
+
+# The regions of the tz database whose zones are named after a city (not Etc/, US/ and other aliases).
+_CITY_ZONE = re.compile(r"(Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific)/[A-Za-z_/-]+")
+
+
+@cache
+def timezone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The time zones a salon picks from, by region, each named by its city: ("America", [("America/New_York",
+    "New York"), ...]), the cities in order, then UTC."""
+    regions: dict[str, list[tuple[str, str]]] = {}
+    for zone in sorted(available_timezones()):
+        if _CITY_ZONE.fullmatch(zone):
+            region, _, place = zone.partition("/")
+            regions.setdefault(region, []).append((zone, place.rsplit("/", 1)[-1].replace("_", " ")))
+    grouped = [(region, sorted(zones, key=lambda zone: zone[1])) for region, zones in sorted(regions.items())]
+    return [*grouped, ("UTC", [("UTC", "UTC")])]
 
 
 def country_names(countries: Sequence[str], locale: str) -> str:

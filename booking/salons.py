@@ -30,6 +30,8 @@ class NewSalon:
 
 
 def check_timezone(value: str, field: str = "timezone") -> str:
+    if not value.strip():
+        raise Invalid("{field} is required: choose the city whose clock the salon keeps", field)
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
@@ -68,18 +70,18 @@ async def create_salon(
     country's. ``only_if_first`` is for first-run setup: of two forms sent at once, one wins and the
     other gets Conflict.
     """
-    name = fields.text(name, "name")
-    country = locales.check_country(country)
-    locale = locales.check_locale(locale) if locale.strip() else locales.default_locale(country)
-    address = fields.text(address, "address", required=False, max_length=500)
-    phone = fields.text(phone, "phone", required=False)
-    check_timezone(timezone)
-    owner_email = fields.email(owner_email, "owner_email") or ""
-    if not owner_email:
-        raise Invalid("the owner's email is required", "owner_email")
-    email = fields.email(email, "email") or ""
-    if len(owner_password) < users.MIN_PASSWORD_LENGTH:
-        raise Invalid(f"the password needs at least {users.MIN_PASSWORD_LENGTH} characters", "owner_password")
+    checks = fields.Checks()  # every field's error at once (the first-run form shows them all)
+    name = checks(fields.text, name, "name")
+    country = checks(locales.check_country, country)
+    locale = checks(locales.check_locale, locale) if locale.strip() else ""
+    address = checks(fields.text, address, "address", required=False, max_length=500)
+    phone = checks(fields.text, phone, "phone", required=False)
+    checks(check_timezone, timezone)
+    owner_email = checks(fields.required_email, owner_email, "owner_email")
+    email = checks(fields.email, email, "email") or ""
+    checks(users.check_password, owner_password, "owner_password")
+    checks.done()
+    locale = locale or locales.default_locale(country)
     password_hash = await passwords.hash_password(owner_password)
     async with db.transaction() as cur:
         if only_if_first:
@@ -118,23 +120,24 @@ async def update_salon(db: Database, salon: Salon) -> Salon:
     A salon that moves to another country while it texts only its old one, as every salon starts, texts its
     new one instead. Every process hears of it (NOTIFY): they keep salons with the tokens they remember.
     """
-    _checked_minutes(salon.cancel_cutoff_minutes, "cancel_cutoff_minutes", MAX_CUTOFF_MINUTES)
-    _checked_minutes(salon.reschedule_cutoff_minutes, "reschedule_cutoff_minutes", MAX_CUTOFF_MINUTES)
+    checks = fields.Checks()  # every field's error at once (the settings form shows them all)
+    checks(_checked_minutes, salon.cancel_cutoff_minutes, "cancel_cutoff_minutes", MAX_CUTOFF_MINUTES)
+    checks(_checked_minutes, salon.reschedule_cutoff_minutes, "reschedule_cutoff_minutes", MAX_CUTOFF_MINUTES)
     online = salon.online_booking
-    _checked_minutes(online.min_notice_minutes, ("online_booking", "min_notice_minutes"), MAX_CUTOFF_MINUTES)
-    if not 1 <= online.max_days_ahead <= 365:
-        raise Invalid("{field} must be between 1 and 365", ("online_booking", "max_days_ahead"))
+    notice = ("online_booking", "min_notice_minutes")
+    checks(_checked_minutes, online.min_notice_minutes, notice, MAX_CUTOFF_MINUTES)
+    checks(_checked_days_ahead, online.max_days_ahead)
     quiet = salon.quiet_hours
     values = {
         "id": salon.id,
-        "name": fields.text(salon.name, "name"),
-        "address": fields.text(salon.address, "address", required=False, max_length=500),
-        "timezone": check_timezone(salon.timezone),
-        "email": fields.email(salon.email, "email") or "",
-        "phone": fields.text(salon.phone, "phone", required=False),
-        "country": locales.check_country(salon.country),
-        "locale": locales.check_locale(salon.locale),
-        "currency": locales.check_currency(salon.currency),
+        "name": checks(fields.text, salon.name, "name"),
+        "address": checks(fields.text, salon.address, "address", required=False, max_length=500),
+        "timezone": checks(check_timezone, salon.timezone),
+        "email": checks(fields.email, salon.email, "email") or "",
+        "phone": checks(fields.text, salon.phone, "phone", required=False),
+        "country": checks(locales.check_country, salon.country),
+        "locale": checks(locales.check_locale, salon.locale),
+        "currency": checks(locales.check_currency, salon.currency),
         "quiet_start": quiet.start if quiet else None,
         "quiet_end": quiet.end if quiet else None,
         "cancel": salon.cancel_cutoff_minutes,
@@ -142,8 +145,9 @@ async def update_salon(db: Database, salon: Salon) -> Salon:
         "online": online.enabled,
         "notice": online.min_notice_minutes,
         "ahead": online.max_days_ahead,
-        "texted": _sms_countries(salon.sms_countries),
+        "texted": checks(_sms_countries, salon.sms_countries),
     }
+    checks.done()
     async with db.transaction() as cur:
         await cur.execute(
             f"""UPDATE salons
@@ -180,6 +184,11 @@ def _sms_countries(countries: Sequence[str]) -> list[str]:
         if country not in texted:
             texted.append(country)
     return texted
+
+
+def _checked_days_ahead(days: int) -> None:
+    if not 1 <= days <= 365:
+        raise Invalid("{field} must be between 1 and 365", ("online_booking", "max_days_ahead"))
 
 
 def _checked_minutes(minutes: int, field: Field, most: int) -> None:

@@ -117,8 +117,7 @@ async def invited(db: Database, token: str) -> tuple[Invitation, str]:
 
 async def accept(db: Database, token: str, password: str) -> User:
     """Makes the invited receptionist's account with ``password``; the link works no more."""
-    if len(password) < users.MIN_PASSWORD_LENGTH:
-        raise Invalid(f"the password needs at least {users.MIN_PASSWORD_LENGTH} characters", "password")
+    users.check_password(password)
     password_hash = await passwords.hash_password(password)
     try:
         async with db.transaction() as cur:

@@ -17,6 +17,13 @@ from db import Database
 MIN_PASSWORD_LENGTH = 8
 
 
+def check_password(password: str, field: str = "password") -> str:
+    """A new password long enough to keep."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"the password needs at least {MIN_PASSWORD_LENGTH} characters", field)
+    return password
+
+
 @dataclass(frozen=True)
 class Ended:
     """What a password change or "log out everywhere" ended."""

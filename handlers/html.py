@@ -8,7 +8,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from booking.errors import BookingError
+from booking.errors import BookingError, Invalid
 from handlers.base import BaseHandler, outside_name, status_for
 
 Form = dict[str, str]
@@ -56,6 +56,10 @@ class HtmlPage(BaseHandler):
 
 
 def form_errors(error: BookingError, form: Form) -> Errors:
-    """{form field: message}; a message for a field the form does not show goes to the top (key '')."""
-    field = outside_name(error.field) if error.field else ""
-    return {field if field in form else "": error.describe(outside_name)}
+    """{form field: message}, for every field found wrong (Invalid.every); a message for a field the form does
+    not show goes to the top (key '')."""
+    errors: Errors = {}
+    for each in error.every if isinstance(error, Invalid) else (error,):
+        field = outside_name(each.field) if each.field else ""
+        errors.setdefault(field if field in form else "", each.describe(outside_name))
+    return errors

@@ -12,7 +12,19 @@ async def test_setup_creates_the_first_salon_and_logs_the_owner_in(pages, db) ->
     assert (login.code, login.headers["Location"]) == (302, "/setup"), "with no salon, login sends to setup"
     form = await session.get("/setup")
     assert form.code == 200
-    assert b'value="Europe/London"' in form.body
+    page = form.body.decode()
+    assert 'name="timezone" required data-guess-zone' in page, "the browser's zone is guessed (static/timezone.js)"
+    assert '<option value="America/New_York">New York</option>' in page and '<optgroup label="Europe">' in page
+    assert '<option value="Europe/Berlin">Berlin</option>' in page, "a city's name, not an IANA name to type"
+
+    everything_wrong = {"name": "", "address": "2 Mill Lane", "timezone": "", "country": "FR", "locale": "",
+                        "email": "desk@", "phone": "", "ownerEmail": "", "ownerPassword": "short"}  # fmt: skip
+    refused = await session.post("/setup", everything_wrong)
+    body = refused.body.decode()
+    assert refused.code == 400
+    for field in ("name", "timezone", "email", "ownerEmail", "ownerPassword"):
+        assert f'id="{field}-error"' in body, f"every error at once: {field}"
+    assert "2 Mill Lane" in body and 'value="desk@"' in body, "what was typed stays"
 
     fields = {
         "name": "Shears & Co",

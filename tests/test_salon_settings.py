@@ -122,7 +122,7 @@ async def test_the_settings_page_says_beside_the_countries_what_is_wrong_and_kee
     page = (await session.get("/settings")).body.decode()
     assert 'name="smsCountries" type="text" value="GB"' in page
     form = dict(re.findall(r'name="([\w.]+)" type="[a-z]+" value="([^"]*)"', page))
-    form |= {"country": "GB", "locale": "en-GB", "address": ""}
+    form |= {"country": "GB", "locale": "en-GB", "address": "", "timezone": "Europe/London"}
     wrong = await session.post("/settings", form | {"smsCountries": "GB, XX"})
     body = wrong.body.decode()
     assert wrong.code == 400 and re.search(r'id="smsCountries-error">[^<]*&#39;XX&#39; is not one', body)

@@ -8,42 +8,11 @@ from booking import locales, paths, salons, users
 from booking.errors import BookingError
 from handlers.pages.base import PageHandler, in_words, safe_next
 
-COMMON_TIMEZONES = (
-    "Europe/London",
-    "Europe/Dublin",
-    "Europe/Lisbon",
-    "Europe/Paris",
-    "Europe/Brussels",
-    "Europe/Amsterdam",
-    "Europe/Berlin",
-    "Europe/Madrid",
-    "Europe/Rome",
-    "Europe/Zurich",
-    "Europe/Vienna",
-    "Europe/Stockholm",
-    "Europe/Warsaw",
-    "Europe/Athens",
-    "Europe/Istanbul",
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Los_Angeles",
-    "America/Toronto",
-    "America/Sao_Paulo",
-    "Africa/Johannesburg",
-    "Asia/Dubai",
-    "Asia/Kolkata",
-    "Asia/Singapore",
-    "Asia/Tokyo",
-    "Australia/Sydney",
-    "Pacific/Auckland",
-    "UTC",
-)
 SETUP_FIELDS = ("name", "address", "timezone", "country", "locale", "email", "phone", "ownerEmail", "ownerPassword")
 
 
 CHOICES: dict[str, Any] = {
-    "timezones": COMMON_TIMEZONES,
+    "timezones": locales.timezone_choices(),
     "countries": locales.country_choices(),
     "locales": locales.locale_choices(),
 }
@@ -56,7 +25,7 @@ class SetupPage(PageHandler):
         if await salons.any_salon_exists(self.db):
             self.redirect(paths.LOGIN())
             return
-        form = dict.fromkeys(SETUP_FIELDS, "") | {"timezone": "Europe/London", "country": "GB"}
+        form = dict.fromkeys(SETUP_FIELDS, "") | {"country": "GB"}  # the browser's zone is guessed on the page
         self.render_page("setup.html", form=form, errors={}, **CHOICES)
 
     async def post(self) -> None:

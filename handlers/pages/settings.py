@@ -53,13 +53,29 @@ def salon_form(salon: Salon) -> Form:
 
 
 def salon_from_form(salon: Salon, form: Form) -> Salon:
-    """The salon as the settings form says it should be; a field that is not a number or a time is Invalid."""
+    """The salon as the settings form says it should be; the fields that are not a number or a time are Invalid,
+    all at once."""
+    checks = fields.Checks()
     start, end = form["quietHours.start"].strip(), form["quietHours.end"].strip()
     if bool(start) != bool(end):
-        raise Invalid("give both times, or neither for no quiet hours", ("quiet_hours", "end" if start else "start"))
+        checks.errors.append(
+            Invalid("give both times, or neither for no quiet hours", ("quiet_hours", "end" if start else "start"))
+        )
     quiet = None
-    if start:
-        quiet = QuietHours(fields.clock(start, ("quiet_hours", "start")), fields.clock(end, ("quiet_hours", "end")))
+    if start and end:
+        quiet = QuietHours(
+            checks(fields.clock, start, ("quiet_hours", "start")), checks(fields.clock, end, ("quiet_hours", "end"))
+        )
+    minutes = {
+        name: checks(fields.whole_number, form[key], field)
+        for name, key, field in (
+            ("cancel", "cancelCutoffMinutes", "cancel_cutoff_minutes"),
+            ("move", "rescheduleCutoffMinutes", "reschedule_cutoff_minutes"),
+            ("notice", "onlineBooking.minNoticeMinutes", ("online_booking", "min_notice_minutes")),
+            ("ahead", "onlineBooking.maxDaysAhead", ("online_booking", "max_days_ahead")),
+        )
+    }
+    checks.done()
     return dataclasses.replace(
         salon,
         name=form["name"],
@@ -71,13 +87,9 @@ def salon_from_form(salon: Salon, form: Form) -> Salon:
         email=form["email"],
         phone=form["phone"],
         quiet_hours=quiet,
-        cancel_cutoff_minutes=fields.whole_number(form["cancelCutoffMinutes"], "cancel_cutoff_minutes"),
-        reschedule_cutoff_minutes=fields.whole_number(form["rescheduleCutoffMinutes"], "reschedule_cutoff_minutes"),
-        online_booking=OnlineBooking(
-            bool(form["onlineBooking.enabled"]),
-            fields.whole_number(form["onlineBooking.minNoticeMinutes"], ("online_booking", "min_notice_minutes")),
-            fields.whole_number(form["onlineBooking.maxDaysAhead"], ("online_booking", "max_days_ahead")),
-        ),
+        cancel_cutoff_minutes=minutes["cancel"],
+        reschedule_cutoff_minutes=minutes["move"],
+        online_booking=OnlineBooking(bool(form["onlineBooking.enabled"]), minutes["notice"], minutes["ahead"]),
         sms_countries=tuple(re.findall(r"[^\s,;]+", form["smsCountries"])),  # "GB, IE" or "GB IE"
     )
 
@@ -112,6 +124,7 @@ class SettingsPage(OwnerPage):
             errors=errors,
             saved=saved,
             countries=locales.country_choices(),
+            timezones=locales.timezone_choices(),
             locales=locales.locale_choices(form["locale"]),
             backups=await self.backups_section(),
             sessions=await sessions.of_salon(self.db, self.salon.id),
