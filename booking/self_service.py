@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from booking import appointments, availability, clients, fields, jobs
@@ -67,6 +69,26 @@ async def free_times(
     return await availability.free_slots(
         db, salon, service_id=service_id, day=day, staff_id=staff_id, now=not_before, moving=moving
     )
+
+
+async def free_days(
+    db: Database,
+    salon: Salon,
+    *,
+    service_id: uuid.UUID,
+    days: Sequence[dt.date],
+    staff_id: uuid.UUID | None = None,
+    moving: uuid.UUID | None = None,
+    now: dt.datetime,
+) -> set[dt.date]:
+    """Which of ``days`` (a week's strip: a handful) have a free time a client may choose, asked at once."""
+    found = await asyncio.gather(
+        *(
+            free_times(db, salon, service_id=service_id, day=day, staff_id=staff_id, moving=moving, now=now)
+            for day in days
+        )
+    )
+    return {day for day, slots in zip(days, found, strict=True) if slots}
 
 
 async def move(

@@ -179,3 +179,22 @@ async def test_the_booking_pages_share_the_addresss_allowance_and_refuse_in_the_
     assert '<html lang="de">' in body and "Zu viele Versuche" in body and salon.name in body, body
     assert (await here.get("/book/no-such-salon")).code == 429, "counted before the salon is looked up"
     assert (await elsewhere.get(f"/book/{salon.slug}")).code == 200, "another address has its own allowance"
+
+
+async def test_the_times_open_on_the_first_day_with_a_free_time_and_the_empty_days_say_so(
+    make_salon, db, pages, app
+) -> None:
+    salon, desk = await open_salon(make_salon, db)
+    app.clock = lambda: dt.datetime.combine(desk.day, dt.time(6), desk.zone)  # the desk's Tuesday, before opening
+    await db.execute(
+        "DELETE FROM working_hours WHERE staff_id = ANY(%s) AND weekday IN (1, 2)",
+        ([desk.staff.id, desk.other_staff.id],),
+    )  # nobody works on Tuesdays or Wednesdays
+    times = await pages().get(f"/book/{salon.slug}?serviceId={desk.service.id}&staffId=any")
+    page = times.body.decode()
+    thursday = desk.day + dt.timedelta(days=2)
+    assert re.search(rf'href="\?[^"]*date={thursday}"[^>]*aria-current="date"', page), "Thursday is open, first"
+    for empty in (desk.day, desk.day + dt.timedelta(days=1)):
+        assert re.search(rf'date={empty}"[^>]*class="empty"', page), f"{empty} is marked: nothing free"
+    assert f'date={thursday}" class="empty"' not in page
+    assert "startTime=" in page, "Thursday's times are on the page"

@@ -35,6 +35,11 @@ async def manage_path(db, appointment_id) -> str:
     return f"/m/{links.sign('manage', appointment_id, await installation.link_secret(db))}"
 
 
+def offered_times(page: str) -> list[str]:
+    """The free times a reschedule page offers, each a link that asks "Move to …?"."""
+    return [urllib.parse.unquote(found) for found in re.findall(r'[?&]amp;startTime=([^"&]+)"', page)]
+
+
 async def everything(db, appointment_id) -> tuple[object, ...]:
     """What a GET must leave as it was: the appointment's row and its jobs."""
     row = await db.fetch_row("SELECT * FROM appointments WHERE id = %s", (appointment_id,))
@@ -154,7 +159,7 @@ async def test_a_client_moves_to_a_free_time_of_the_same_stylist_and_the_link_ke
     client, path = pages(), await manage_path(db, booked.id)
     other_day = desk.day + dt.timedelta(days=1)
     times = (await client.get(f"{path}/reschedule?date={other_day}")).body.decode()
-    offered = re.findall(r'name="startTime" value="([^"]+)"', times)
+    offered = offered_times(times)
     assert len(offered) == 30, "09:00 to 16:15, every 15 minutes, Bea's day"
     assert f"?date={desk.day}" in times, "the week's days to choose from"
 
@@ -164,6 +169,13 @@ async def test_a_client_moves_to_a_free_time_of_the_same_stylist_and_the_link_ke
     assert refused.code == 409 and "<html" in refused.body.decode(), "a page, not JSON"
 
     new_start = dt.datetime.fromisoformat(offered[4])  # 10:00 the next day
+    asked = await client.get(
+        f"{path}/reschedule?{urllib.parse.urlencode({'date': other_day, 'startTime': offered[4]})}"
+    )
+    question = asked.body.decode()
+    assert re.search(rf"Move to \w+, {other_day.day} \w+, 10:00 \w+\?", question), "a tap asks first"
+    assert f'name="startTime" value="{new_start.isoformat()}"' in question
+    assert (await appointments.get_appointment(db, salon.id, booked.id)).start_time != new_start, "not yet"
     moved = await client.post(f"{path}/reschedule", {"startTime": new_start.isoformat()})
     assert (moved.code, moved.headers["Location"]) == (303, f"{path}?done=moved")
     after = await appointments.get_appointment(db, salon.id, booked.id)
@@ -297,7 +309,7 @@ async def test_the_week_strip_holds_the_appointments_day_and_the_next_at_any_ins
     wednesday = tuesday + dt.timedelta(days=1)
     page = (await pages().get(f"{path}/reschedule?date={wednesday}")).body.decode()
     assert f"?date={tuesday}" in page and f"?date={wednesday}" in page, "the week's days to choose from"
-    offered = re.findall(r'name="startTime" value="([^"]+)"', page)
+    offered = offered_times(page)
     assert offered and all(dt.datetime.fromisoformat(o).date() == wednesday for o in offered), "Wednesday's times"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,7 @@ class DayStrip:
     days: list[dt.date]
     earlier: dt.date | None
     later: dt.date | None
+    empty: frozenset[dt.date] = frozenset()  # days of the strip with no free time: marked as such
 
     @classmethod
     def around(cls, day: dt.date, first: dt.date, last: dt.date) -> DayStrip:
@@ -45,6 +47,12 @@ class DayStrip:
         days = [start + dt.timedelta(days=n) for n in range(7) if start + dt.timedelta(days=n) <= last]
         earlier = max(first, start - week) if start > first else None
         return cls(day, days, earlier, start + week if start + week <= last else None)
+
+    def with_free(self, free: set[dt.date], *, choose: bool) -> DayStrip:
+        """The strip with its days that have no free time marked; ``choose`` (the client asked for no day):
+        on the first that has one, if the chosen day has none."""
+        day = min(free) if choose and free and self.day not in free else self.day
+        return dataclasses.replace(self, day=day, empty=frozenset(set(self.days) - free))
 
 
 class ClientPage(HtmlPage):

@@ -91,16 +91,22 @@ class BookPage(BookingPage):
         self.render_page("public/book.html", status, **context)
 
     async def show_times(self, service_id: uuid.UUID) -> None:
-        now = self.now()
+        """A week of days, the empty ones marked: the day asked for, or (none asked) the first with a free time."""
+        now, staff_id = self.now(), self.chosen_id("staffId")
         first, last = self_service.open_days(self.salon, now)
         try:
-            day = min(max(dt.date.fromisoformat(self.get_query_argument("date", "")), first), last)
+            asked: dt.date | None = min(max(dt.date.fromisoformat(self.get_query_argument("date", "")), first), last)
         except ValueError:
-            day = first
-        slots = await self_service.free_times(
-            self.db, self.salon, service_id=service_id, day=day, staff_id=self.chosen_id("staffId"), now=now
+            asked = None
+        strip = DayStrip.around(asked or first, first, last)
+        free = await self_service.free_days(
+            self.db, self.salon, service_id=service_id, days=strip.days, staff_id=staff_id, now=now
         )
-        await self.show("time", service_id, strip=DayStrip.around(day, first, last), slots=slots)
+        strip = strip.with_free(free, choose=asked is None)
+        slots = await self_service.free_times(
+            self.db, self.salon, service_id=service_id, day=strip.day, staff_id=staff_id, now=now
+        )
+        await self.show("time", service_id, strip=strip, slots=slots)
 
     async def show_details(self, service_id: uuid.UUID, form: Form, errors: dict[str, str], status: int = 200) -> None:
         start = fields.instant(self.get_argument("startTime"), "start_time")

@@ -74,29 +74,26 @@ class CancelAppointment(LinkedAppointment):
 
 
 class RescheduleAppointment(LinkedAppointment):
-    """GET: the free times of the same service and staff member on a day; POST: move to one of them."""
+    """GET: the free times of the same service and staff member on a day, the days with none marked, and with
+    ``startTime`` chosen among them the question "Move to …?"; POST (its answer): move there."""
 
     async def get(self, token: str) -> None:
         appointment = await self.load(token)
         now = self.now()
         first, last = self_service.open_days(self.salon, now)
-        day = self._day(first, last)
-        slots = await self_service.free_times(
-            self.db,
-            self.salon,
-            service_id=appointment.service_id,
-            day=day,
-            staff_id=appointment.staff_id,
-            moving=appointment.id,
-            now=now,
-        )
+        strip = DayStrip.around(self._day(first, last), first, last)
+        asked = {"service_id": appointment.service_id, "staff_id": appointment.staff_id, "moving": appointment.id}
+        free = await self_service.free_days(self.db, self.salon, days=strip.days, now=now, **asked)
+        slots = await self_service.free_times(self.db, self.salon, day=strip.day, now=now, **asked)
+        chosen = self.get_query_argument("startTime", "")
         self.render_page(
             "public/reschedule.html",
             appointment=appointment,
             choices=self_service.choices(self.salon, appointment, now),
             token=token,
-            strip=DayStrip.around(day, first, last),
+            strip=strip.with_free(free, choose=False),
             slots=slots,
+            chosen=next((slot for slot in slots if slot.start.isoformat() == chosen), None),
         )
 
     head = get
