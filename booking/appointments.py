@@ -426,7 +426,7 @@ async def _check_hours(
     if staff.within_hours(hours, start, end, salon.zone):
         return
     local = start.astimezone(salon.zone)
-    worked = staff.hours_text(hours, local.weekday())
+    worked = staff.hours_text(hours, local.weekday(), salon.locale)
     when = f"{local:%A}s {worked}" if worked else f"not on {local:%A}s"
     span = f"{local:%H:%M}\u2013{end.astimezone(salon.zone):%H:%M}"
     raise OutsideHours(f"{span} is outside {name}'s working hours ({when})", "start_time")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from booking import appointments, jobs, staff
+from booking.locales import clock_time
 from booking.models import Appointment, Salon, Staff
 from db import Database
 from jobqueue.queue import JobStatus
@@ -47,6 +48,7 @@ class Block:
 class FreeCell:
     span: Span
     at: str  # the salon-local start, HH:MM: what the booking form is asked for
+    label: str  # the same, as the salon writes it
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class DayPlan:
     day: dt.date
     first_hour: int
     minutes: int  # the grid's length
-    hour_marks: tuple[tuple[int, str], ...]  # (top, "HH:00")
+    hour_marks: tuple[tuple[int, dt.time], ...]  # (top, the hour), written the salon's way by the page
     columns: tuple[Column, ...]
     not_working: tuple[Staff, ...]  # members with no hours and nothing booked that day
     now: int | None  # where "now" is on the grid, on today only
@@ -116,6 +118,7 @@ def plan(
     booked: Sequence[Appointment],
     now: dt.datetime,
     unseen_failures: Collection[uuid.UUID] = (),
+    locale: str = "en-GB",
 ) -> DayPlan:
     """The day's grid from the staff (with their hours) and the day's appointments, every status; the
     appointments with ``unseen_failures`` (a failed notice nobody has looked at) are marked."""
@@ -160,13 +163,17 @@ def plan(
             for appointment, (start, end), (lane, lanes) in zip(theirs, spans, _lanes(spans), strict=True)
         )
         free = tuple(
-            FreeCell(Span(start - top, CELL_MINUTES), f"{start // 60:02d}:{start % 60:02d}")
+            FreeCell(
+                Span(start - top, CELL_MINUTES),
+                f"{start // 60:02d}:{start % 60:02d}",
+                clock_time(dt.time(start // 60, start % 60), locale),
+            )
             for start in _free_cells(open_spans, busy, not_before)
         )
         columns.append(
             Column(
                 member=member,
-                hours=staff.hours_text(member.working_hours, day.weekday()),
+                hours=staff.hours_text(member.working_hours, day.weekday(), locale),
                 open=tuple(Span(start - top, end - start) for start, end in open_spans),
                 blocks=blocks,
                 free=free,
@@ -176,7 +183,7 @@ def plan(
         day=day,
         first_hour=first_hour,
         minutes=(last_hour - first_hour) * 60,
-        hour_marks=tuple(((hour - first_hour) * 60, f"{hour:02d}:00") for hour in range(first_hour, last_hour)),
+        hour_marks=tuple(((hour - first_hour) * 60, dt.time(hour)) for hour in range(first_hour, last_hour)),
         columns=tuple(columns),
         not_working=tuple(row[0] for row in rows if not (row[1] or row[2])),
         now=now_minutes - top if now_minutes is not None and top <= now_minutes <= last_hour * 60 else None,
@@ -188,4 +195,4 @@ async def day_plan(db: Database, salon: Salon, day: dt.date, now: dt.datetime) -
     three reads."""
     members, booked = await asyncio.gather(staff.list_staff(db, salon.id), appointments.list_day(db, salon, day))
     unseen = await jobs.unseen_failures_of(db, salon.id, [appointment.id for appointment in booked])
-    return plan(day, salon.zone, members, booked, now, unseen)
+    return plan(day, salon.zone, members, booked, now, unseen, salon.locale)

@@ -190,6 +190,19 @@ def phone_number(number: str, country: str) -> str:
     return phonenumbers.format_number(parsed, style)
 
 
+def clock_time(time: dt.time, locale: str) -> str:
+    """A time of day with no date, the salon's way: '9:00 AM' (en-US), '09:00' (en-GB): hours, an hour mark."""
+    return _plain_spaces(babel.dates.format_time(time, "short", locale=_babel(locale)))
+
+
+def example_phone(country: str) -> str:
+    """A mobile number of the country, written as its people write it: a hint beside a phone field."""
+    example = phonenumbers.example_number_for_type(country, phonenumbers.PhoneNumberType.MOBILE)
+    if example is None:
+        return "+44 7400 123456"
+    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
 def time_of_day(instant: dt.datetime, zone: ZoneInfo, locale: str) -> str:
     """Just the time, the salon's way: '2:00 PM' (en-US), '14:00' (en-GB)."""
     return _plain_spaces(babel.dates.format_time(instant.astimezone(zone), "short", locale=_babel(locale)))

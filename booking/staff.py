@@ -10,6 +10,7 @@ import aiopg
 
 from booking import fields
 from booking.errors import Invalid, LimitReached, NotFound
+from booking.locales import clock_time
 from booking.models import Staff, StaffDetails, WorkingHours, display_name
 from db import Database, Row
 from db.rows import reader
@@ -72,9 +73,12 @@ def within_hours(hours: Sequence[WorkingHours], start: dt.datetime, end: dt.date
     )
 
 
-def hours_text(hours: Sequence[WorkingHours], weekday: int) -> str:
-    """A day's hours as a person writes them (09:00 to 12:00 and 13:00 to 17:00 with en dashes), '' for a day off."""
-    return ", ".join(f"{h.start:%H:%M}\u2013{h.end:%H:%M}" for h in hours if h.weekday == weekday)
+def hours_text(hours: Sequence[WorkingHours], weekday: int, locale: str) -> str:
+    """A day's hours as the salon writes them, joined by en dashes ('09:00 to 12:00, 13:00 to 17:00' in en-GB,
+    '9:00 AM to 12:00 PM' in en-US), '' for a day off."""
+    return ", ".join(
+        f"{clock_time(h.start, locale)}\u2013{clock_time(h.end, locale)}" for h in hours if h.weekday == weekday
+    )
 
 
 async def hours_of(cur: aiopg.Cursor, salon_id: uuid.UUID, staff_id: uuid.UUID) -> tuple[str, tuple[WorkingHours, ...]]:

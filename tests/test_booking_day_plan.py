@@ -28,7 +28,7 @@ def booked(member: Staff, start: dt.time, minutes: int, status: str = "booked") 
 def test_the_grid_runs_from_the_first_hour_anyone_works_or_is_booked_to_the_last() -> None:
     day = plan(DAY, ZONE, [BEA, CY, DI], [booked(BEA, dt.time(8, 30), 30)], EARLY)
     assert (day.first_hour, day.minutes) == (8, 10 * 60), "08:00 (a booking before hours) to 18:00"
-    assert day.hour_marks[0] == (0, "08:00") and day.hour_marks[-1] == (540, "17:00")
+    assert day.hour_marks[0] == (0, dt.time(8)) and day.hour_marks[-1] == (540, dt.time(17))
     assert [c.member.name for c in day.columns] == ["Bea Cutter", "Cy Shears"]
     assert day.not_working == (DI,)
     bea = day.columns[0]

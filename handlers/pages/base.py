@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import tornado.web
 
 from booking import inbox, jobs, sessions
-from booking.locales import day_name, money, phone_number, time_of_day, wall_clock
+from booking.locales import clock_time, day_name, example_phone, money, phone_number, time_of_day, wall_clock
 from booking.models import Role, Salon, User
 from handlers.html import HtmlPage
 
@@ -195,6 +195,8 @@ class PageHandler(HtmlPage):
             "day_name": lambda day, year=False: day_name(day, locale, year=year),
             "money": lambda cents: money(cents, self.salon.currency, locale) if self.salon else "",
             "phone": lambda number: phone_number(number, self.salon.country) if self.salon else number,
+            "clock_time": lambda time: clock_time(time, locale),
+            "example_phone": example_phone(self.salon.country) if self.salon else "+44 7400 123456",
             "refresh": False,
         }
         html = self.application.templates.get_template(template).render(values | context)

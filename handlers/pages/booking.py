@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import uuid
 from urllib.parse import urlencode
 
 from booking import appointments, availability, clients, fields, inbox, jobs, paths, services, staff
 from booking.errors import Invalid, NotFound, OutsideHours, SlotTaken
+from booking.locales import phone_number
 from booking.models import Client, Staff
 from handlers.base import outside_name, status_for
 from handlers.html import Errors, Form, form_errors
@@ -46,9 +48,9 @@ def staff_choices(members: list[Staff]) -> list[tuple[str, str]]:
     return [(str(member.id), member.name) for member in members]
 
 
-def client_label(client: Client) -> str:
-    """Enough to tell two clients of one name apart at the desk."""
-    contact = client.phone or client.email
+def client_label(client: Client, country: str) -> str:
+    """Enough to tell two clients of one name apart at the desk: a number as the salon's country writes it."""
+    contact = phone_number(client.phone, country) if client.phone else client.email
     return f"{client.name} ({contact})" if contact else client.name
 
 
@@ -159,7 +161,8 @@ class NewAppointmentPage(SalonPage):
                 more = f"{paths.NEW_APPOINTMENT()}?" + urlencode(following | {"clientsAfter": str(found[-1].id)})
         if chosen is not None:
             found = [client for client in found if client.id != chosen.id]
-        return {"chosen": chosen, "found": found, "more_clients": more, "client_label": client_label}
+        label = functools.partial(client_label, country=self.salon.country)
+        return {"chosen": chosen, "found": found, "more_clients": more, "client_label": label}
 
     async def show(self, form: Form, errors: Errors, status: int = 200) -> None:
         if self.part == "client_choices":
