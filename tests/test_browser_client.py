@@ -124,7 +124,10 @@ def test_a_client_books_confirms_moves_and_cancels_on_a_phone(tab, salon, server
     assert phone.get_by_text("we know you will be there").is_visible()
     phone.get_by_role("link", name="Choose another time").click()
     checks.look(phone, "another time")
-    phone.get_by_role("button", name="11:30").click()
+    phone.get_by_role("link", name="11:30").click()
+    assert phone.get_by_role("heading", name=re.compile(r"^Move to .*11:30")).is_visible(), "a tap asks first"
+    checks.look(phone, "move asked")
+    phone.get_by_role("button", name="Yes, move it").click()
     assert phone.get_by_text("Your appointment has moved").is_visible()
     assert phone.locator("dd", has_text=re.compile(r"11:30 (GMT|BST)")).is_visible()
     phone.get_by_text("Cancel the appointment").click()
