@@ -17,7 +17,7 @@ from booking import opt_outs, texting
 from db import Database
 from outbox import messages as outbox
 from providers import twilio
-from worker.channels import Permanent, Sent, Skipped, Transient, e164
+from worker.channels import Gate, Permanent, Sent, Skipped, Transient, e164
 from worker.delivery import Delivery
 from worker.messages import render_sms
 
@@ -63,9 +63,10 @@ class TwilioSms:
         self.timeout = timeout
         self.status_callback = status_callback
 
-    async def send(self, delivery: Delivery) -> Sent:
+    async def send(self, delivery: Delivery, gate: Gate) -> Sent:
         to = await _number(self.db, delivery, self.region)
         body = twilio.text_request(to, self.sender, render_sms(delivery), self.status_callback)
+        await gate()
         try:
             response = await AsyncHTTPClient().fetch(
                 self.url,
@@ -126,8 +127,9 @@ class OutboxSms:
         self.sender = sender
         self.region = region
 
-    async def send(self, delivery: Delivery) -> Sent:
+    async def send(self, delivery: Delivery, gate: Gate) -> Sent:
         to = await _number(self.db, delivery, self.region)
+        await gate()
         await outbox.store(
             self.db,
             salon_id=delivery.job.salon_id,
