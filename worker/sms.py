@@ -38,8 +38,8 @@ async def _number(db: Database, delivery: Delivery, region: str) -> str:
 
 
 class TwilioSms:
-    """Texts through the provider's API (providers/twilio.py), asking it to report each text's delivery at
-    ``status_callback``."""
+    """Texts through the provider's API (providers/twilio.py), from ``sender`` or through ``messaging_service``
+    when one is given, asking it to report each text's delivery at ``status_callback``."""
 
     name = "sms"
 
@@ -54,6 +54,7 @@ class TwilioSms:
         region: str,
         timeout: float,
         status_callback: str = "",
+        messaging_service: str = "",
     ) -> None:
         self.db = db
         self.url = twilio.messages_url(base_url, account_sid)
@@ -62,10 +63,13 @@ class TwilioSms:
         self.region = region
         self.timeout = timeout
         self.status_callback = status_callback
+        self.messaging_service = messaging_service
 
     async def send(self, delivery: Delivery, gate: Gate) -> Sent:
         to = await _number(self.db, delivery, self.region)
-        body = twilio.text_request(to, self.sender, render_sms(delivery), self.status_callback)
+        body = twilio.text_request(
+            to, self.sender, render_sms(delivery), self.status_callback, messaging_service=self.messaging_service
+        )
         await gate()
         try:
             response = await AsyncHTTPClient().fetch(
