@@ -131,7 +131,7 @@ class MetricsHandler(BaseHandler):
         await metrics.refresh(self.db)
         # The format the scraper asks for (OpenMetrics, else the 0.0.4 text format), named as it is written:
         # CONTENT_TYPE_LATEST says version=1.0.0, a format generate_latest does not write.
-        encode, content_type = choose_encoder(self.request.headers.get("Accept"))
+        encode, content_type = choose_encoder(self.request.headers.get("Accept", ""))
         self.set_header("Content-Type", content_type)
         self.set_header("Vary", "Accept")
         self.finish(encode(metrics.registry))
