@@ -72,7 +72,7 @@ async def create_salon(
     country = locales.check_country(country)
     locale = locales.check_locale(locale) if locale.strip() else locales.default_locale(country)
     address = fields.text(address, "address", required=False, max_length=500)
-    phone = fields.text(phone, "phone", required=False)
+    phone = fields.phone(phone, "phone", country) or ""
     check_timezone(timezone)
     owner_email = fields.email(owner_email, "owner_email") or ""
     if not owner_email:
@@ -125,14 +125,15 @@ async def update_salon(db: Database, salon: Salon) -> Salon:
     if not 1 <= online.max_days_ahead <= 365:
         raise Invalid("{field} must be between 1 and 365", ("online_booking", "max_days_ahead"))
     quiet = salon.quiet_hours
+    country = locales.check_country(salon.country)
     values = {
         "id": salon.id,
         "name": fields.text(salon.name, "name"),
         "address": fields.text(salon.address, "address", required=False, max_length=500),
         "timezone": check_timezone(salon.timezone),
         "email": fields.email(salon.email, "email") or "",
-        "phone": fields.text(salon.phone, "phone", required=False),
-        "country": locales.check_country(salon.country),
+        "phone": await _salon_phone(db, salon, country),
+        "country": country,
         "locale": locales.check_locale(salon.locale),
         "currency": locales.check_currency(salon.currency),
         "quiet_start": quiet.start if quiet else None,
@@ -165,6 +166,19 @@ async def update_salon(db: Database, salon: Salon) -> Salon:
             raise NotFound("no such salon", "salon_id")
         await cur.execute("NOTIFY salonbook_tokens")
     return Salon.from_row(row)
+
+
+async def _salon_phone(db: Database, salon: Salon, country: str) -> str:
+    """The salon's phone in E.164, read with its country ("01225 123456" in GB is +441225123456), as clients'
+    numbers are. One kept from before this rule that is no number stays as it is while it is not changed, so
+    an unrelated change of the settings is never refused for it."""
+    try:
+        return fields.phone(salon.phone, "phone", country) or ""
+    except Invalid:
+        stored = await db.fetch_one("SELECT phone FROM salons WHERE id = %s", (salon.id,))
+        if stored is not None and stored["phone"] == salon.phone:
+            return salon.phone
+        raise
 
 
 def _sms_countries(countries: Sequence[str]) -> list[str]:

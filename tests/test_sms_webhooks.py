@@ -216,7 +216,7 @@ async def test_help_answers_with_the_salons_name_and_phone(inbound_url, db, make
     booked = await ann_with_two_appointments(db, make_salon)
     answer = await SmsApi().text_in(inbound_url, booked.phone, word)
     assert twiml_message(answer.body) == (
-        f"{booked.salon.name}: texts about your appointments. Call us on +44 1225 123456. "
+        f"{booked.salon.name}: texts about your appointments. Call us on 01225 123456. "
         "Reply STOP to end them, START to have them again."
     )
     assert await inbox.unread_count(db, booked.salon.id) == 0, "a keyword needs nobody's attention"
