@@ -48,6 +48,9 @@ def _slugify(name: str) -> str:
 # --- salons ------------------------------------------------------------------
 
 
+MAX_ADDRESS = 500  # characters: a few lines
+
+
 async def create_salon(
     db: Database,
     *,
@@ -71,7 +74,7 @@ async def create_salon(
     name = fields.text(name, "name")
     country = locales.check_country(country)
     locale = locales.check_locale(locale) if locale.strip() else locales.default_locale(country)
-    address = fields.text(address, "address", required=False, max_length=500)
+    address = fields.text(address, "address", required=False, max_length=MAX_ADDRESS)
     phone = fields.phone(phone, "phone", country) or ""
     check_timezone(timezone)
     owner_email = fields.email(owner_email, "owner_email") or ""
@@ -129,7 +132,7 @@ async def update_salon(db: Database, salon: Salon) -> Salon:
     values = {
         "id": salon.id,
         "name": fields.text(salon.name, "name"),
-        "address": fields.text(salon.address, "address", required=False, max_length=500),
+        "address": fields.text(salon.address, "address", required=False, max_length=MAX_ADDRESS),
         "timezone": check_timezone(salon.timezone),
         "email": fields.email(salon.email, "email") or "",
         "phone": await _salon_phone(db, salon, country),
