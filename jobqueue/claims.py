@@ -269,20 +269,22 @@ async def still_held(db: Database, job: ClaimedJob) -> str | None:
         """SELECT status, locked_by, attempts, locked_at, error FROM notification_jobs WHERE id = %(id)s""",
         {"id": job.id},
     )
-    if rows and (rows[0]["status"], rows[0]["locked_by"], rows[0]["attempts"], rows[0]["locked_at"]) == (
-        "processing",
-        job.locked_by,
-        job.attempts,
-        job.locked_at,
-    ):
-        return None
     if not rows:
         return "the notification was deleted"
-    why = rows[0]["error"] if rows[0]["status"] == "cancelled" and rows[0]["error"] else None
-    return why or f"the notification was {_TAKEN.get(rows[0]['status'], 'taken over')} meanwhile"
+    row = rows[0]
+    if (row["status"], row["locked_by"], row["attempts"], row["locked_at"]) == _fence(job):
+        return None
+    if row["status"] == "cancelled" and row["error"]:
+        return str(row["error"])  # the cancel's own words: "appointment was cancelled by the salon"
+    return f"the notification was {_TAKEN.get(row['status'], 'taken by another worker')} meanwhile"
 
 
-_TAKEN = {"cancelled": "cancelled", "pending": "sent again", "failed": "given up"}
+def _fence(job: ClaimedJob) -> tuple[str, str, int, dt.datetime]:
+    """What the job's row says while this claim holds."""
+    return "processing", job.locked_by, job.attempts, job.locked_at
+
+
+_TAKEN = {"cancelled": "cancelled", "pending": "put back in the queue", "failed": "given up", "completed": "sent"}
 
 
 async def release(db: Database, worker_id: str, *, begun: Sequence[uuid.UUID] = ()) -> int:
