@@ -72,6 +72,12 @@ _define("sms_provider_url", default="", help="Twilio-compatible API base URL; em
 _define("sms_account_sid", default="", help="SMS provider account SID", group="sms")
 _define("sms_auth_token", default="", help="SMS provider auth token", group="sms")
 _define("sms_from", default="", help="sender number", group="sms")
+_define(
+    "sms_messaging_service_sid",
+    default="",
+    help="Twilio Messaging Service SID (MG...): texts are sent through it, instead of from --sms_from",
+    group="sms",
+)
 _define("sms_default_region", default="GB", help="region for phone numbers written without +country", group="sms")
 
 _define("web", default=True, help="serve the pages and the API in this process", group="server")

@@ -321,7 +321,7 @@ async def noop_worker(dsn: str, jobs: int) -> None:
     """Prints the jobs/s of a worker draining ``jobs`` queued jobs through a channel that sends nothing,
     from the first job handed to the channel until the last outcome is recorded: the drain, not the
     process's start (which would weigh on a short queue more than on a long one)."""
-    from worker.channels import Channels, Sent
+    from worker.channels import Channels, Gate, Sent
     from worker.runner import Worker
     from worker.settings import WorkerSettings
 
@@ -333,7 +333,8 @@ async def noop_worker(dsn: str, jobs: int) -> None:
             self.first = 0.0
             self.all_sent = asyncio.Event()
 
-        async def send(self, delivery: object) -> Sent:
+        async def send(self, delivery: object, gate: Gate) -> Sent:
+            await gate()  # as a real channel asks, just before sending
             self.sent += 1
             self.first = self.first or time.perf_counter()
             if self.sent == jobs:

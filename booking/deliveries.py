@@ -34,19 +34,36 @@ async def reported(db: Database, report: Report, to: str | None) -> bool:
     if report.error_code == twilio.UNSUBSCRIBED and to:
         async with db.transaction() as cur:
             await opt_outs.opt_out(cur, to, "the SMS provider said it unsubscribed (21610)")
-    return report.known and await record(db, report)
+    return report.known and await record(db, report, to)
 
 
-async def record(db: Database, report: Report) -> bool:
-    """Keeps a report unless what is known got as far or further; True when it changed what is known."""
+async def record(db: Database, report: Report, to: str | None = None) -> bool:
+    """Keeps a report of a text we sent, unless what is known got as far or further; True when it changed
+    what is known.
+
+    A text is ours when an attempt names its id, or may be when a job texting ``to`` is being sent: the provider
+    can report before the worker has recorded the send. Any other report (a text another program sent from the
+    same account, or a messaging service's) is not kept, so it is never counted as one of ours.
+    """
     row = await db.fetch_one(
-        """INSERT INTO sms_deliveries (message_sid, status, rank, error_code) VALUES (%s, %s, %s, %s)
+        """INSERT INTO sms_deliveries (message_sid, status, rank, error_code)
+           SELECT %(sid)s, %(status)s, %(rank)s, %(code)s
+            WHERE EXISTS (SELECT FROM notification_attempts WHERE provider_id = %(sid)s)
+               OR EXISTS (SELECT FROM notification_jobs j LEFT JOIN clients c ON c.id = j.client_id
+                           WHERE j.status = 'processing' AND 'sms' = ANY (j.channels)
+                             AND coalesce(j.payload->>'phone', c.phone) = %(to)s)
            ON CONFLICT (message_sid) DO UPDATE
               SET status = excluded.status, rank = excluded.rank, error_code = excluded.error_code,
                   reported_at = now()
             WHERE sms_deliveries.rank < excluded.rank
         RETURNING message_sid""",
-        (report.message_sid, report.status, twilio.RANKS[report.status], report.error_code),
+        {
+            "sid": report.message_sid,
+            "status": report.status,
+            "rank": twilio.RANKS[report.status],
+            "code": report.error_code,
+            "to": to,
+        },
     )
     return row is not None
 

@@ -11,7 +11,7 @@ import datetime as dt
 import decimal
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
@@ -22,8 +22,10 @@ from booking import locales
 from booking.errors import Field, Invalid
 
 MAX_TEXT = 200
-_CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_CLOCK = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")  # ASCII digits, as the document's pattern reads them
 _CODE = re.compile(r"[0-9]{6}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PHONE_SHAPE = r"\+?[0-9(][0-9\s().\/-]*[0-9]"  # digits and what people put between them; no letters
 _CENT = decimal.Decimal("0.01")
 _LARGEST_AMOUNT = 10**12  # beyond any price, and small enough to quantize exactly
 # Dates and times a salon can mean; beyond them Python's and PostgreSQL's arithmetic runs out.
@@ -48,12 +50,60 @@ class Checks:
             self.errors.extend(error.every)
             return cast(T, None)
 
+    async def wait(self, check: Awaitable[T]) -> T:
+        """As calling a check, for one that must ask the database."""
+        try:
+            return await check
+        except Invalid as error:
+            self.errors.extend(error.every)
+            return cast(T, None)
+
     def done(self) -> None:
         """Raises every error found, the first with the rest ``also``; nothing when all passed."""
         if self.errors:
             first, *rest = self.errors  # the first keeps its kind (its code), the rest go with it
             first.also = tuple(rest)
             raise first
+
+
+def _years(first: int, last: int) -> str:
+    """A regular expression of the years ``first`` to ``last``, whole centuries: (19|20|21)[0-9]{2} for 1900-2199."""
+    assert first % 100 == 0 and (last + 1) % 100 == 0, "whole centuries"
+    return "(" + "|".join(str(century) for century in range(first // 100, (last + 1) // 100)) + ")[0-9]{2}"
+
+
+# What each reader below takes, as JSON Schema: the OpenAPI document describes every request with these, so it
+# is as strict as the server, no more and no less, wherever a schema can say it. What one cannot (a phone number
+# possible in its country, a time that is not past) is said in the reader's words, and the server answers 400.
+_YEAR = _years(EARLIEST.year, LATEST.year)
+TEXT: dict[str, Any] = {"type": "string", "maxLength": MAX_TEXT}  # text(required=False)
+REQUIRED_TEXT: dict[str, Any] = TEXT | {"pattern": r"\S", "description": "not empty nor only spaces"}  # text()
+ID: dict[str, Any] = {"type": "string", "format": "uuid"}  # identifier()
+# Dates and date-times are spelt out as patterns, not as format date or date-time beside a pattern for the years,
+# which generators (schemathesis) can only meet by filtering out nearly everything they make.
+_DATE_SHAPE = rf"{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+DATE: dict[str, Any] = {
+    "type": "string", "pattern": f"^{_DATE_SHAPE}$",
+    "description": f"YYYY-MM-DD, from {EARLIEST.year} to {LATEST.year}, a day that exists",
+}  # date()  # fmt: skip
+# A date-time as RFC 3339 writes it, seconds optional as the API always took them.
+_INSTANT_SHAPE = (
+    rf"{_DATE_SHAPE}[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{{1,6}})?)?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+)
+INSTANT: dict[str, Any] = {
+    "type": "string", "pattern": f"^{_INSTANT_SHAPE}$",
+    "description": f"an RFC 3339 date-time with its UTC offset, e.g. 2030-05-01T10:00:00+01:00, from {EARLIEST.year} "
+    f"to {LATEST.year}, on a day that exists",
+}  # instant()  # fmt: skip
+CLOCK: dict[str, Any] = {"type": "string", "pattern": rf"^{_CLOCK.pattern}$", "description": "HH:MM"}  # clock()
+EMAIL: dict[str, Any] = {"type": "string", "format": "email"}  # email()
+BLANK: dict[str, Any] = {"type": "string", "pattern": r"^\s*$"}  # an optional email or phone left empty: none
+PHONE: dict[str, Any] = {
+    "type": "string", "pattern": rf"^\s*{_PHONE_SHAPE}\s*$",
+    "description": "a phone number, with +country or written the salon's way (e.g. +44 1225 123456); one that "
+    "cannot be a number of that country is refused",
+}  # phone()  # fmt: skip
 
 
 def storable(value: str, field: Field) -> str:
@@ -116,7 +166,7 @@ def phone(value: str | None, field: Field, region: str) -> str | None:
     if not value:
         return None
     try:
-        number = phonenumbers.parse(value, region)
+        number = phonenumbers.parse(value, region) if re.fullmatch(_PHONE_SHAPE, value) else None
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_possible_number(number):
@@ -156,10 +206,13 @@ def clock(value: str, field: Field) -> dt.time:
 
 
 def date(value: str, field: Field) -> dt.date:
+    """A day written YYYY-MM-DD (not the other forms ISO 8601 and ``fromisoformat`` allow, which DATE forbids)."""
     try:
-        day = dt.date.fromisoformat(value.strip())
+        day = dt.date.fromisoformat(value.strip()) if _DAY.fullmatch(value.strip()) else None
     except ValueError:
-        raise Invalid("{field} must be a date like 2030-05-01", field) from None
+        day = None
+    if day is None:
+        raise Invalid("{field} must be a date like 2030-05-01", field)
     _within_reach(day, field)
     return day
 
@@ -171,13 +224,16 @@ def _within_reach(day: dt.date, field: Field) -> None:
 
 def instant(value: str, field: Field) -> dt.datetime:
     """An ISO 8601 time with its UTC offset: the offset says which instant is meant."""
+    value = value.strip()
     try:
-        moment = dt.datetime.fromisoformat(value.strip())
+        moment = dt.datetime.fromisoformat(value)
     except ValueError:
         raise Invalid("{field} must be an ISO 8601 time like 2030-05-01T10:00:00+01:00", field) from None
     if moment.tzinfo is None:
         raise Invalid("{field} needs a UTC offset, e.g. 2030-05-01T10:00:00+01:00", field)
     _within_reach(moment.date(), field)
+    if not re.fullmatch(_INSTANT_SHAPE, value):  # fromisoformat reads more of ISO 8601 than INSTANT allows
+        raise Invalid("{field} must be an ISO 8601 time like 2030-05-01T10:00:00+01:00", field)
     return moment
 
 

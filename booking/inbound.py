@@ -17,7 +17,7 @@ from booking import appointments, opt_outs, salons
 from booking.errors import Conflict, NotFound
 from booking.keywords import TextAction, action_of
 from booking.links import Links
-from booking.locales import language, translations, wall_clock
+from booking.locales import language, phone_number, translations, wall_clock
 from booking.models import Salon
 from booking.notice_types import N_
 from db import Database
@@ -143,7 +143,8 @@ async def _confirm(db: Database, salon: Salon | None, sender: Sender) -> str:
 def _say(salon: Salon | None, message: str, **values: str) -> str:
     """An answer in the salon's language (English for a number no salon knows)."""
     said = translations(language(salon.locale) if salon else "en").gettext(message)
-    return said.format(salon=salon.name if salon else "Salonbook", phone=salon.phone if salon else "", **values)
+    phone = phone_number(salon.phone, salon.country) if salon else ""  # stored in E.164: written the salon's way
+    return said.format(salon=salon.name if salon else "Salonbook", phone=phone, **values)
 
 
 async def _by_message_sid(db: Database, message_sid: str) -> Received | None:

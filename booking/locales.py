@@ -37,6 +37,11 @@ def _babel(locale: str) -> babel.Locale:
     return babel.Locale.parse(locale, sep="-")
 
 
+def territory(locale: str) -> str:
+    """The country a locale is of: 'US' for en-US, '' for a bare language ('en')."""
+    return _babel(locale).territory or ""
+
+
 def language(locale: str) -> str:
     """The language a salon's clients read: 'de' for de-AT, 'en' for en-US."""
     return _babel(locale).language

@@ -50,6 +50,9 @@ def _slugify(name: str) -> str:
 # --- salons ------------------------------------------------------------------
 
 
+MAX_ADDRESS = 500  # characters: a few lines
+
+
 async def create_salon(
     db: Database,
     *,
@@ -74,8 +77,8 @@ async def create_salon(
     name = checks(fields.text, name, "name")
     country = checks(locales.check_country, country)
     locale = checks(locales.check_locale, locale) if locale.strip() else ""
-    address = checks(fields.text, address, "address", required=False, max_length=500)
-    phone = checks(fields.text, phone, "phone", required=False)
+    address = checks(fields.text, address, "address", required=False, max_length=MAX_ADDRESS)
+    phone = checks(fields.phone, phone, "phone", country or "GB") or ""
     checks(check_timezone, timezone)
     owner_email = checks(fields.required_email, owner_email, "owner_email")
     email = checks(fields.email, email, "email") or ""
@@ -128,14 +131,15 @@ async def update_salon(db: Database, salon: Salon) -> Salon:
     checks(_checked_minutes, online.min_notice_minutes, notice, MAX_CUTOFF_MINUTES)
     checks(_checked_days_ahead, online.max_days_ahead)
     quiet = salon.quiet_hours
+    country = checks(locales.check_country, salon.country)
     values = {
         "id": salon.id,
         "name": checks(fields.text, salon.name, "name"),
-        "address": checks(fields.text, salon.address, "address", required=False, max_length=500),
+        "address": checks(fields.text, salon.address, "address", required=False, max_length=MAX_ADDRESS),
         "timezone": checks(check_timezone, salon.timezone),
         "email": checks(fields.email, salon.email, "email") or "",
-        "phone": checks(fields.text, salon.phone, "phone", required=False),
-        "country": checks(locales.check_country, salon.country),
+        "phone": await checks.wait(_salon_phone(db, salon, country or "GB")),
+        "country": country,
         "locale": checks(locales.check_locale, salon.locale),
         "currency": checks(locales.check_currency, salon.currency),
         "quiet_start": quiet.start if quiet else None,
@@ -169,6 +173,19 @@ async def update_salon(db: Database, salon: Salon) -> Salon:
             raise NotFound("no such salon", "salon_id")
         await cur.execute("NOTIFY salonbook_tokens")
     return Salon.from_row(row)
+
+
+async def _salon_phone(db: Database, salon: Salon, country: str) -> str:
+    """The salon's phone in E.164, read with its country ("01225 123456" in GB is +441225123456), as clients'
+    numbers are. One kept from before this rule that is no number stays as it is while it is not changed, so
+    an unrelated change of the settings is never refused for it."""
+    try:
+        return fields.phone(salon.phone, "phone", country) or ""
+    except Invalid:
+        stored = await db.fetch_one("SELECT phone FROM salons WHERE id = %s", (salon.id,))
+        if stored is not None and stored["phone"] == salon.phone:
+            return salon.phone
+        raise
 
 
 def _sms_countries(countries: Sequence[str]) -> list[str]:

@@ -161,9 +161,11 @@ class JsonHandler(BaseHandler):
         return Body(data)
 
     def query(self, name: str) -> str | None:
-        """A query parameter by its domain name; blank counts as not given."""
+        """A query parameter by its domain name, None when it is not there. Given blank it is blank, which an id,
+        a day, a number or a filter is not (a 400 naming it, as the document says): only leaving it out means
+        "any"; a search may be blank."""
         value = self.get_query_argument(camel(name), None)
-        return value.strip() or None if value is not None else None
+        return None if value is None else value.strip()
 
     def query_id(self, name: str) -> uuid.UUID | None:
         value = self.query(name)
@@ -200,7 +202,8 @@ class ApiHandler(JsonHandler):
 
     def page(self) -> tuple[int, uuid.UUID | None]:
         """The page a list request asks for: ``limit`` items (1 to 500, 100 if not said) after the item ``after``."""
-        limit = fields.whole_number(self.query("limit") or str(DEFAULT_LIMIT), "limit", 1, MAX_LIMIT)
+        asked = self.query("limit")
+        limit = fields.whole_number(str(DEFAULT_LIMIT) if asked is None else asked, "limit", 1, MAX_LIMIT)
         return limit, self.query_id("after")
 
     def write_page(self, items: Sequence[Any], limit: int) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from booking import client_data, clients, services, staff
+from booking import client_data, clients, fields, services, staff
+from booking.clients import MAX_SEARCH
 from booking.models import ClientDetails, ServiceDetails, StaffDetails, WorkingHours
 from handlers import downloads
 from handlers.api import ApiHandler, Body
@@ -63,7 +64,10 @@ class ServiceApi(ApiHandler):
 class ClientListApi(ApiHandler):
     async def get(self) -> None:
         limit, after = self.page()
-        search = self.query("q") or self.query("search") or ""  # the contract's q; search as before it
+        # The contract's q, else search as before it; both are checked as the document says, even one not used.
+        given = [fields.text(value, name, required=False, max_length=MAX_SEARCH)
+                 for name in ("q", "search") if (value := self.query(name)) is not None]  # fmt: skip
+        search = next((value for value in given if value), "")
         region = self.salon.country
         found = await clients.list_clients(self.db, self.salon.id, search, region=region, after=after, limit=limit + 1)
         self.write_page(found, limit)

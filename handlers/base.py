@@ -78,6 +78,18 @@ def status_for(exception: BaseException | None, default: int) -> int:
     return default
 
 
+def allowed_methods(handler: type[tornado.web.RequestHandler]) -> tuple[str, ...]:
+    """The methods a handler answers: those it implements (Tornado answers the others 405)."""
+    base = tornado.web.RequestHandler
+    return tuple(m for m in handler.SUPPORTED_METHODS if getattr(handler, m.lower()) is not getattr(base, m.lower()))
+
+
+def allow_header(handler: tornado.web.RequestHandler) -> None:
+    """A 405 names the methods that would have worked (RFC 9110, 15.5.6); called while the error is written."""
+    if handler.get_status() == 405:
+        handler.set_header("Allow", ", ".join(allowed_methods(type(handler))))
+
+
 def set_safe_headers(handler: tornado.web.RequestHandler) -> None:
     """On every answer: no Server header naming the software and its version; no content-type sniffing."""
     handler.clear_header("Server")
@@ -87,6 +99,13 @@ def set_safe_headers(handler: tornado.web.RequestHandler) -> None:
 class StaticFiles(tornado.web.StaticFileHandler):
     def set_default_headers(self) -> None:
         set_safe_headers(self)
+
+    def check_xsrf_cookie(self) -> None:
+        raise tornado.web.HTTPError(405)  # asked of every method but GET, HEAD and OPTIONS: none a file answers
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        allow_header(self)
+        super().write_error(status_code, **kwargs)
 
 
 class BaseHandler(tornado.web.RequestHandler):
@@ -104,6 +123,13 @@ class BaseHandler(tornado.web.RequestHandler):
         limit = self.application.web_settings.max_body_size
         if len(self.request.body) > limit:
             raise BodyTooLarge(limit)
+
+    def check_xsrf_cookie(self) -> None:
+        """A method the path does not answer is a 405 before the form token's 403 (Tornado checks the token
+        first): the answer that says what would work."""
+        if self.request.method not in allowed_methods(type(self)):
+            raise tornado.web.HTTPError(405)
+        super().check_xsrf_cookie()
 
     def within_rate(self, limits: RateLimiter, key: bytes, whose: str) -> None:
         """Counts this request against ``key``'s allowance; beyond it, a 429 saying when to come back."""
@@ -166,7 +192,8 @@ class BaseHandler(tornado.web.RequestHandler):
         self.send_json({"error": error}, status)
 
     def refusal_headers(self, kwargs: dict[str, Any]) -> None:
-        """Puts back the headers a ``Refused`` answer needs, and a ``TooMany``'s Retry-After."""
+        """Puts back the headers a ``Refused`` answer needs, a ``TooMany``'s Retry-After and a 405's Allow."""
+        allow_header(self)
         exception = kwargs["exc_info"][1] if "exc_info" in kwargs else None
         for name, value in exception.headers.items() if isinstance(exception, Refused) else ():
             self.set_header(name, value)

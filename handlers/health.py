@@ -6,10 +6,9 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import choose_encoder
 
 from booking import deliveries, jobs, online
 from booking.errors import BookingError
@@ -130,5 +129,9 @@ class MetricsHandler(BaseHandler):
     async def get(self) -> None:
         metrics = self.application.metrics
         await metrics.refresh(self.db)
-        self.set_header("Content-Type", CONTENT_TYPE_LATEST)
-        self.finish(prometheus_client.generate_latest(metrics.registry))
+        # The format the scraper asks for (OpenMetrics, else the 0.0.4 text format), named as it is written:
+        # CONTENT_TYPE_LATEST says version=1.0.0, a format generate_latest does not write.
+        encode, content_type = choose_encoder(self.request.headers.get("Accept", ""))
+        self.set_header("Content-Type", content_type)
+        self.set_header("Vary", "Accept")
+        self.finish(encode(metrics.registry))

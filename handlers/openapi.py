@@ -16,11 +16,13 @@ import uuid
 from functools import cache
 from typing import Any
 
-from booking import client_data, salon_export
+from booking import client_data, fields, salon_export
+from booking.appointments import MAX_NOTES, PAST_GRACE
 from booking.clients import MAX_SEARCH
 from booking.jobs import STATUSES, Job
 from booking.models import Appointment, Client, Salon, Service, Staff
 from booking.notice_types import TYPES
+from booking.salons import MAX_ADDRESS
 from handlers.api import DEFAULT_LIMIT, MAX_LIMIT
 from handlers.base import BaseHandler, camel
 
@@ -34,7 +36,7 @@ _SCALARS: dict[Any, Schema] = {
     uuid.UUID: {"type": "string", "format": "uuid"},
     dt.datetime: {"type": "string", "format": "date-time"},
     dt.date: {"type": "string", "format": "date"},
-    dt.time: {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+    dt.time: {"type": "string", "pattern": fields.CLOCK["pattern"]},
 }
 
 
@@ -68,65 +70,71 @@ def _schema_of(kind: Any, components: dict[str, Schema]) -> Schema:
     raise TypeError(f"no JSON schema for {kind!r}")
 
 
-def _text(**extra: Any) -> Schema:
-    return {"type": ["string", "null"], **extra}
+def _or_null(schema: Schema) -> Schema:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _optional(schema: Schema) -> Schema:
+    """An optional email or phone: null or blank is none (the readers take blank as not given)."""
+    return {"anyOf": [schema, fields.BLANK, {"type": "null"}]}
 
 
 def _body(properties: dict[str, Schema], required: list[str]) -> Schema:
     return {"type": "object", "properties": properties, "required": required}
 
 
-_ID = {"type": "string", "format": "uuid"}
+# Requests are described with the schemas booking.fields writes beside each reader (fields.DATE beside
+# fields.date, ...): what the document allows is what the server reads, and the other way round.
+_ID = fields.ID
+_LAST_NAME = _or_null(fields.TEXT)
+_IN_THE_PAST = (
+    f"; more than {int(PAST_GRACE.total_seconds() // 60)} minutes in the past is refused (400), as JSON Schema "
+    "cannot say it"
+)
 _WORKING_HOURS = {
     "type": ["array", "null"],
-    "items": _body(
-        {
-            "weekday": {"type": "integer", "minimum": 0, "maximum": 6},
-            "start": _SCALARS[dt.time],
-            "end": _SCALARS[dt.time],
-        },
-        ["weekday", "start", "end"],
-    ),
-}
+    "items": _body({"weekday": {"type": "integer", "minimum": 0, "maximum": 6}, "start": fields.CLOCK,
+                    "end": fields.CLOCK}, ["weekday", "start", "end"]),
+}  # fmt: skip
+_PERSON = {"firstName": fields.REQUIRED_TEXT, "lastName": _LAST_NAME, "email": _optional(fields.EMAIL),
+           "phone": _optional(fields.PHONE), "optedInReminders": {"type": ["boolean", "null"]}}  # fmt: skip
 REQUESTS: dict[str, Schema] = {
     "StaffInput": _body(
-        {"firstName": {"type": "string"}, "lastName": _text(), "email": _text(format="email"),
+        {"firstName": fields.REQUIRED_TEXT, "lastName": _LAST_NAME, "email": _optional(fields.EMAIL),
          "workingHours": _WORKING_HOURS},
         ["firstName"],
     ),
     "ServiceInput": _body(
-        {"name": {"type": "string"}, "durationMinutes": {"type": "integer", "minimum": 5, "maximum": 720},
+        {"name": fields.REQUIRED_TEXT, "durationMinutes": {"type": "integer", "minimum": 5, "maximum": 720},
          "priceCents": {"type": ["integer", "null"], "minimum": 0, "maximum": 10_000_000}},
         ["name", "durationMinutes"],
     ),
-    "ClientInput": _body(
-        {"firstName": {"type": "string"}, "lastName": _text(), "email": _text(format="email"), "phone": _text(),
-         "optedInReminders": {"type": ["boolean", "null"]}},
-        ["firstName"],
-    ),
-    "ClientChange": _body(
-        {"firstName": {"type": "string"}, "lastName": _text(), "email": _text(format="email"), "phone": _text(),
-         "optedInReminders": {"type": ["boolean", "null"]}},
-        [],
-    ),
+    "ClientInput": _body(_PERSON, ["firstName"]),
+    "ClientChange": _body(_PERSON | {"firstName": fields.REQUIRED_TEXT}, []),
     "BookingInput": _body(
-        {"clientId": _ID, "staffId": _ID, "serviceId": _ID, "startTime": {"type": "string", "format": "date-time"},
-         "notes": _text(maxLength=2000)},
+        {"clientId": _ID, "staffId": _ID, "serviceId": _ID,
+         "startTime": fields.INSTANT | {"description": fields.INSTANT["description"] + _IN_THE_PAST},
+         "notes": _or_null(fields.TEXT | {"maxLength": MAX_NOTES})},
         ["clientId", "staffId", "serviceId", "startTime"],
     ),
     "HoldInput": _body(
-        {"serviceId": _ID, "staffId": {"anyOf": [_ID, {"type": "null"}]},
-         "startTime": {"type": "string", "format": "date-time"}, "firstName": {"type": "string"}, "lastName": _text(),
-         "email": _text(format="email"), "phone": _text(), "optedInReminders": {"type": ["boolean", "null"]}},
+        {"serviceId": _ID, "staffId": _or_null(_ID),
+         "startTime": fields.INSTANT | {"description": fields.INSTANT["description"] + "; one of the free times"},
+         **_PERSON},
         ["serviceId", "startTime", "firstName"],
     ),
     "CodeInput": _body({"code": {"type": "string"}}, ["code"]),
-    "MoveInput": _body({"startTime": _text(format="date-time"), "staffId": {"type": ["string", "null"]}}, []),
+    "MoveInput": _body(
+        {"startTime": _or_null(fields.INSTANT | {"description": fields.INSTANT["description"] + _IN_THE_PAST}),
+         "staffId": _or_null(_ID)},
+        [],
+    ),
     "SalonInput": _body(
-        {"name": _text(), "address": _text(), "timezone": _text(), "country": _text(), "locale": _text(),
-         "currency": _text(), "email": _text(format="email"), "phone": _text(),
-         "quietHours": {"anyOf": [_body({"start": _SCALARS[dt.time], "end": _SCALARS[dt.time]}, ["start", "end"]),
-                                  {"type": "null"}]},
+        {"name": _or_null(fields.REQUIRED_TEXT), "address": _or_null(fields.TEXT | {"maxLength": MAX_ADDRESS}),
+         "timezone": _or_null({"type": "string"}), "country": _or_null({"type": "string"}),
+         "locale": _or_null({"type": "string"}), "currency": _or_null({"type": "string"}),
+         "email": _optional(fields.EMAIL), "phone": _optional(fields.PHONE),
+         "quietHours": _or_null(_body({"start": fields.CLOCK, "end": fields.CLOCK}, ["start", "end"])),
          "cancelCutoffMinutes": {"type": ["integer", "null"], "minimum": 0, "maximum": 43200},
          "rescheduleCutoffMinutes": {"type": ["integer", "null"], "minimum": 0, "maximum": 43200},
          "onlineBooking": {"type": ["object", "null"], "properties": {
@@ -149,7 +157,7 @@ _PAGE = [
     _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}, "items"),
     _query("after", _ID, "the last item of the previous page (from the Link header)"),
 ]
-_DATE = _query("date", {"type": "string", "format": "date"}, "a salon-local day; today if not given")
+_DATE = _query("date", fields.DATE, "a salon-local day; today if not given")
 
 
 def _operation(
@@ -198,7 +206,7 @@ def document() -> Schema:
         _query("status", {"type": "string", "enum": list(STATUSES)}, "only jobs of this status"),
         _query("type", {"type": "string", "enum": list(TYPES)}, "only jobs of this type"),
         _query("appointmentId", _ID, "only this appointment's jobs"),
-        _query("date", {"type": "string", "format": "date"}, "only jobs due that salon-local day"),
+        _query("date", fields.DATE, "only jobs due that salon-local day"),
     ]
     conflict = (400, 404, 409)
     salon = answer(Salon)
@@ -363,7 +371,7 @@ def _public_paths(answer: Any) -> dict[str, Schema]:
             "Free times on a day (from the minimum notice on, none beyond the horizon)",
             _body({"slots": {"type": "array", "items": slot}}, ["slots"]),
             parameters=[slug, _query("serviceId", _ID, "the service (required)") | {"required": True},
-                        _query("date", {"type": "string", "format": "date"}, "a salon-local day (required)")
+                        _query("date", fields.DATE, "a salon-local day (required)")
                         | {"required": True},
                         _query("staffId", _ID, "one staff member; anyone free if not given")],
             public=True)},

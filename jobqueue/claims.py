@@ -257,19 +257,48 @@ def _outcome_record(job: ClaimedJob, outcome: Finished) -> dict[str, Any]:
     }
 
 
-async def release(
-    db: Database, worker_id: str, job_ids: Sequence[uuid.UUID] | None = None, *, begun: Sequence[uuid.UUID] = ()
-) -> int:
-    """Puts a worker's unfinished jobs back to pending (only ``job_ids`` when given).
+async def still_held(db: Database, job: ClaimedJob) -> str | None:
+    """None while ``job`` is still its worker's to send; otherwise why not, in the salon's words.
+
+    A job is taken from its worker by a cancel (the domain's cancel or move of its appointment cancels its
+    notices), a retry or a rescue; the worker asks just before each message leaves, so nothing goes out once
+    that has committed. One probe of the primary key, prepared once per connection.
+    """
+    rows = await db.fetch_prepared(
+        "salonbook_still_held",
+        """SELECT status, locked_by, attempts, locked_at, error FROM notification_jobs WHERE id = %(id)s""",
+        {"id": job.id},
+    )
+    if not rows:
+        return "the notification was deleted"
+    row = rows[0]
+    if (row["status"], row["locked_by"], row["attempts"], row["locked_at"]) == _fence(job):
+        return None
+    if row["status"] == "cancelled" and row["error"]:
+        return str(row["error"])  # the cancel's own words: "appointment was cancelled by the salon"
+    return f"the notification was {_TAKEN.get(row['status'], 'taken by another worker')} meanwhile"
+
+
+def _fence(job: ClaimedJob) -> tuple[str, str, int, dt.datetime]:
+    """What the job's row says while this claim holds."""
+    return "processing", job.locked_by, job.attempts, job.locked_at
+
+
+_TAKEN = {"cancelled": "cancelled", "pending": "put back in the queue", "failed": "given up", "completed": "sent"}
+
+
+async def release(db: Database, worker_id: str, *, begun: Sequence[uuid.UUID] = ()) -> int:
+    """Puts a worker's unfinished jobs back to pending and resolves every attempt row it left 'started'.
 
     A job whose sending had ``begun`` and was not recorded may have gone out: its attempt counts and
     its rows say 'unconfirmed'. Any other job was never tried: its attempt and its rows are taken back.
+    Rows of jobs taken from the worker meanwhile (cancelled, retried, rescued) are resolved the same way,
+    their job's newer state left alone. Returns how many jobs went back to pending.
     """
     row = await db.fetch_row(
         """WITH mine AS MATERIALIZED (
                SELECT id, attempts, id = ANY(%(begun)s::uuid[]) AS begun FROM notification_jobs
                 WHERE status = 'processing' AND locked_by = %(worker)s
-                  AND (%(ids)s::uuid[] IS NULL OR id = ANY(%(ids)s::uuid[]))
                   FOR UPDATE
            ), released AS (
                UPDATE notification_jobs j
@@ -277,20 +306,22 @@ async def release(
                                                           ELSE greatest(j.attempts - 1, 0) END,
                       run_at = now(), locked_by = NULL, locked_at = NULL, updated_at = now()
                  FROM mine WHERE j.id = mine.id
+           ), left_over AS MATERIALIZED (  -- every row this worker left 'started', whoever holds its job now
+               SELECT a.id, a.job_id = ANY(%(begun)s::uuid[]) AS begun, a.job_id NOT IN (SELECT id FROM mine) AS lost
+                 FROM notification_attempts a
+                WHERE a.worker_id = %(worker)s AND a.outcome = 'started'
            ), untried AS (
-               DELETE FROM notification_attempts a USING mine
-                WHERE a.job_id = mine.id AND NOT mine.begun AND a.attempt = mine.attempts
-                  AND a.worker_id = %(worker)s AND a.outcome = 'started'
+               DELETE FROM notification_attempts a USING left_over
+                WHERE a.id = left_over.id AND NOT left_over.begun
            ), unconfirmed AS (
                UPDATE notification_attempts a
-                  SET outcome = 'unconfirmed', finished_at = now(),
+                  SET outcome = 'unconfirmed', finished_at = now(), claim_lost = left_over.lost,
                       detail = 'the worker stopped while sending: this message may have gone out'
-                 FROM mine
-                WHERE a.job_id = mine.id AND mine.begun AND a.attempt = mine.attempts
-                  AND a.worker_id = %(worker)s AND a.outcome = 'started'
+                 FROM left_over
+                WHERE a.id = left_over.id AND left_over.begun
            )
            SELECT count(*) AS n FROM mine""",
-        {"worker": worker_id, "ids": None if job_ids is None else list(job_ids), "begun": list(begun)},
+        {"worker": worker_id, "begun": list(begun)},
     )
     released: int = row["n"]
     return released
@@ -330,6 +361,28 @@ async def rescue(db: Database, dead_after: float, stale_after: float) -> list[Ro
              FROM r WHERE j.id = r.id
            RETURNING j.id, j.status, j.error""",
         {"dead": dead_after, "stale": stale_after, "stale_text": f"{stale_after:g} s"},
+    )
+
+
+async def resolve_orphans(db: Database) -> int:
+    """Marks 'unconfirmed' the attempt rows that workers no longer registered left 'started' on jobs taken from
+    them mid-send; returns how many.
+
+    ``rescue`` resolves the rows of jobs still processing. A job cancelled, moved or retried while its worker
+    was sending is no longer that worker's, so once the worker is gone (killed, or stopped before it could
+    record) only this finds its rows: the message may have gone out. It reads every 'started' row, so it is
+    asked when dead workers have just been forgotten, and daily. A worker that was only slow and comes back
+    still records its outcome over 'unconfirmed' (``finish``).
+    """
+    return await db.execute(
+        """UPDATE notification_attempts a
+              SET outcome = 'unconfirmed', finished_at = now(), claim_lost = true,
+                  detail = 'worker ' || a.worker_id || ' stopped during attempt ' || a.attempt
+                           || ': this message may have gone out'
+            WHERE a.outcome = 'started'
+              AND NOT EXISTS (SELECT FROM workers w WHERE w.id = a.worker_id)
+              AND NOT EXISTS (SELECT FROM notification_jobs j  -- still its worker's: rescue's to resolve
+                               WHERE j.id = a.job_id AND j.status = 'processing' AND j.locked_by = a.worker_id)"""
     )
 
 

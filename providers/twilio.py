@@ -1,7 +1,8 @@
 """The SMS provider's protocol (Twilio's, and every provider that copies it), in one place: how a text is
 asked for and answered, how a webhook is signed and answered, what its statuses and error codes mean.
 
-Sending: POST {base}/2010-04-01/Accounts/{sid}/Messages.json, a form with To, From, Body and StatusCallback,
+Sending: POST {base}/2010-04-01/Accounts/{sid}/Messages.json, a form with To, From (or MessagingServiceSid), Body
+and StatusCallback,
 basic auth sid:token; the JSON answer has ``sid`` on success, ``code`` and ``message`` on errors.
 Webhooks (a client's text, a delivery report) carry X-Twilio-Signature: the base64 HMAC-SHA1, keyed with the
 auth token, of the webhook's URL followed by each POST parameter's name and value, sorted by name.
@@ -70,10 +71,15 @@ def messages_url(base_url: str, account_sid: str) -> str:
     return f"{base_url.rstrip('/')}/2010-04-01/Accounts/{urllib.parse.quote(account_sid, safe='')}/Messages.json"
 
 
-def text_request(to: str, sender: str, body: str, status_callback: str = "") -> str:
-    """The form that asks for one text; ``status_callback`` is where the provider reports how it went."""
-    form = {"To": to, "From": sender, "Body": body}
-    return urllib.parse.urlencode(form | ({"StatusCallback": status_callback} if status_callback else {}))
+def text_request(to: str, sender: str, body: str, status_callback: str = "", *, messaging_service: str = "") -> str:
+    """The form that asks for one text; ``status_callback`` is where the provider reports how it went.
+
+    With a ``messaging_service`` (its SID, MG...) the text goes through it: the service picks the sender from its
+    pool, and From is left out, as Twilio asks.
+    """
+    form = {"To": to} | ({"MessagingServiceSid": messaging_service} if messaging_service else {"From": sender})
+    form |= {"Body": body} | ({"StatusCallback": status_callback} if status_callback else {})
+    return urllib.parse.urlencode(form)
 
 
 @dataclass(frozen=True)
@@ -123,9 +129,31 @@ def signature(url: str, params: Iterable[tuple[bytes, bytes]], auth_token: str) 
 
 
 def signed_by_provider(url: str, params: Iterable[tuple[bytes, bytes]], auth_token: str, given: str) -> bool:
-    """Whether ``given`` is the provider's signature of this call; never without an auth token."""
-    expected = signature(url, params, auth_token)
-    return bool(auth_token and given) and hmac.compare_digest(given.encode(), expected.encode())
+    """Whether ``given`` is the provider's signature of this call; never without an auth token.
+
+    Twilio signs the address with or without its port, as it was configured: its own validator accepts both
+    (the port written, or the scheme's default when none is; and no port), and so does this.
+    """
+    if not (auth_token and given):
+        return False
+    params = list(params)
+    return any(
+        hmac.compare_digest(given.encode(), signature(address, params, auth_token).encode())
+        for address in _with_and_without_port(url)
+    )
+
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def _with_and_without_port(url: str) -> tuple[str, str]:
+    """``https://host/path`` as ``https://host:443/path`` and as itself; ``https://host:8443/path`` as itself
+    and as ``https://host/path`` (what twilio-python's RequestValidator compares)."""
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    host = parts.netloc.rsplit(":", 1)[0] if parts.port is not None else parts.netloc
+    with_port = parts._replace(netloc=f"{host}:{port}" if port else host).geturl()
+    return with_port, parts._replace(netloc=host).geturl()
 
 
 def twiml(reply: str | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -291,3 +292,27 @@ async def test_every_answer_shows_an_appointment_the_same_way(api, make_salon) -
     got, listed = await read(created["id"], later.astimezone(salon.salon.zone).date())
     assert cancelled == got == listed
     assert cancelled["status"] == "cancelled" and cancelled["serviceName"] == "Cut"
+
+
+async def test_a_query_parameter_given_blank_is_refused_as_the_document_says_not_ignored(
+    api, make_salon, db, http_server_client
+) -> None:
+    made = await make_salon()
+    for path, field in (
+        ("/appointments?after=", "after"),
+        ("/appointments?date=", "date"),
+        ("/appointments?limit=", "limit"),
+        ("/jobs?status=", "status"),
+        ("/jobs?appointmentId=", "appointmentId"),
+        ("/appointments?date=2200-01-01", "date"),
+        ("/appointments?date=20300501", "date"),
+    ):
+        status, answer = await api("GET", path, made.api_token)
+        assert (status, answer["error"]["field"]) == (400, field), path
+    assert (await api("GET", "/clients?q=", made.api_token))[0] == 200, "a blank search is no search"
+    await db.execute("UPDATE salons SET online_booking = true WHERE id = %s", (made.salon.id,))
+    ids = await set_up_directory(api, made.api_token)
+    answer = await http_server_client.fetch(
+        f"/api/public/{made.salon.slug}/slots?serviceId={ids['serviceId']}&date=2030-05-07&staffId=", raise_error=False
+    )
+    assert (answer.code, json.loads(answer.body)["error"]["field"]) == (400, "staffId"), "only leaving it out is anyone"

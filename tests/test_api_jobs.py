@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from db import Database
 from tests.api_fixtures import IN_A_WEEK, set_up_directory
 
@@ -87,6 +89,18 @@ async def test_metrics_show_jobs_by_status(api, make_salon, http_server_client, 
     assert f'salonbook_notification_jobs{{status="pending"}} {float(pending["n"])}' in text
     assert 'salonbook_notification_jobs{status="failed"} 0.0' in text
     assert "salonbook_http_request_duration_seconds_bucket" in text
+
+
+async def test_metrics_say_the_format_they_are_written_in(http_server_client) -> None:
+    plain = await http_server_client.fetch("/metrics")
+    assert plain.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+    families = {family.name for family in text_string_to_metric_families(plain.body.decode())}
+    assert "salonbook_notification_jobs" in families
+    asked = {"Accept": "application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5"}
+    open_metrics = await http_server_client.fetch("/metrics", headers=asked)
+    assert open_metrics.headers["Content-Type"].startswith("application/openmetrics-text; version=1.0.0")
+    assert open_metrics.body.endswith(b"# EOF\n")
+    assert plain.headers["Vary"] == "Accept"
 
 
 async def test_healthz_reports_database_and_worker(http_server_client) -> None:

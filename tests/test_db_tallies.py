@@ -8,6 +8,7 @@ import asyncio
 from booking import deliveries, jobs
 from booking.deliveries import Report
 from db import Database, tallies
+from tests.worker_fixtures import a_sent_text
 
 
 async def counted(db: Database, table: str) -> dict[str, int]:
@@ -44,11 +45,13 @@ async def test_jobs_are_tallied_through_every_kind_of_change(db: Database, make_
     assert await agree(db) == {}
 
 
-async def test_delivery_reports_are_tallied_through_their_upserts(db: Database) -> None:
-    await deliveries.record(db, Report("SMtally1", "queued"))
-    await deliveries.record(db, Report("SMtally2", "queued"))
-    await deliveries.record(db, Report("SMtally1", "delivered"))
-    await deliveries.record(db, Report("SMtally1", "sent"))  # never goes back: changes nothing
+async def test_delivery_reports_are_tallied_through_their_upserts(db: Database, make_salon) -> None:
+    salon_id = (await make_salon()).salon.id
+    one, two = await a_sent_text(db, salon_id), await a_sent_text(db, salon_id)
+    await deliveries.record(db, Report(one, "queued"))
+    await deliveries.record(db, Report(two, "queued"))
+    await deliveries.record(db, Report(one, "delivered"))
+    await deliveries.record(db, Report(one, "sent"))  # never goes back: changes nothing
     known = await deliveries.counts(db)
     assert (known["queued"], known["delivered"], known["sent"]) == (1, 1, 0)
     await agree(db)

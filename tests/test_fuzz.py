@@ -114,7 +114,7 @@ def desk(database_url: str) -> Iterator[Desk]:
 def test_the_api_keeps_to_its_openapi_document_whatever_it_is_sent(desk: Desk, tmp_path: Path) -> None:
     checks = ",".join(
         ("not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance",
-         "response_headers_conformance")
+         "response_headers_conformance", "negative_data_rejection")
     )  # fmt: skip
     run = subprocess.run(
         [sys.executable, "-m", "schemathesis.cli", "run", desk.url("/api/v1/openapi.json"),

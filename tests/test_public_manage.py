@@ -203,7 +203,7 @@ async def test_inside_the_cut_off_the_page_shows_the_phone_and_a_hand_made_post_
     )
     client, path = pages(), await manage_path(db, booked.id)
     page = (await client.get(path)).body.decode()
-    assert 'href="tel:+441225123456"' in page and "please call us" in page
+    assert 'href="tel:+441225123456">01225 123456</a>' in page and "please call us" in page, "as the salon writes it"
     assert f'action="{path}/cancel"' not in page and f'href="{path}/reschedule"' not in page
     assert f'action="{path}/confirm"' in page, "confirming is still welcome"
 

@@ -61,6 +61,18 @@ async def test_a_us_salon_reads_local_phone_numbers_and_dollar_prices(api, logge
     assert "$65.00" in (await session.get("/services")).body.decode()
 
 
+async def test_the_salons_own_phone_is_kept_in_e164_read_with_its_country(api, make_salon, db) -> None:
+    made = await make_salon(country="DE", phone="030 1234567")
+    assert made.salon.phone == "+49301234567"
+    await db.execute("UPDATE salons SET phone = 'ask at the desk' WHERE id = %s", (made.salon.id,))  # typed before
+    status, kept = await api("PATCH", "/salon", made.api_token, {"name": "Hair by Ann"})
+    assert (status, kept["phone"]) == (200, "ask at the desk"), "an unrelated change is not refused for it"
+    status, changed = await api("PATCH", "/salon", made.api_token, {"country": "US", "phone": "(207) 555-0188"})
+    assert (status, changed["phone"]) == (200, "+12075550188"), "read with the country it is saved with"
+    status, refused = await api("PATCH", "/salon", made.api_token, {"phone": "call us"})
+    assert (status, refused["error"]["field"]) == (400, "phone")
+
+
 async def test_the_owner_changes_the_salon_on_the_settings_page(logged_in, db) -> None:
     session, salon = await logged_in(quiet_hours=True)
     page = (await session.get("/settings")).body.decode()
@@ -84,6 +96,7 @@ async def test_the_owner_changes_the_salon_on_the_settings_page(logged_in, db) -
     )  # fmt: skip
     assert (salon_now.cancel_cutoff_minutes, salon_now.online_booking.enabled) == (720, True)
     assert salon_now.sms_countries == ("DE",), "a salon that texted its own country texts its new one"
+    assert salon_now.phone == "+49301234567", "read with the salon's new country"
 
 
 async def test_setup_asks_for_the_country_and_picks_its_language_and_money(pages, db) -> None:

@@ -16,8 +16,9 @@ from booking import appointments, clients, inbound, inbox, installation, keyword
 from booking.models import ClientDetails, Salon, ServiceDetails, StaffDetails
 from db import Database
 from handlers.app import Salonbook
-from providers.twilio import signature
+from providers.twilio import signature, signed_by_provider
 from tests.servers import SmsApi, a_number, app_with_provider, twilio_signature
+from tests.worker_fixtures import a_sent_text
 
 ANN_PHONE = "+447400900123"
 
@@ -51,6 +52,27 @@ def test_the_signature_is_twilios_on_its_documented_examples() -> None:
     repeated = [(b"Sid", b"CA123"), (b"SidAccount", b"AC123"), (b"Digits", b"5678"), (b"Digits", b"1234")]
     assert signature(url, repeated, "12345") == "IK+Dwps556ElfBT0I3Rgjkr1wJU=", "a repeated name: each value, sorted"
     assert twilio_signature(url, list(params.items()), "12345") == "RSOYDt4T1cUTdK1PDd93/VVr8B8=", "the stand-in's too"
+
+
+@pytest.mark.parametrize(
+    ("configured", "signed"),
+    [("https://salon.example", "https://salon.example:443"), ("https://salon.example:443", "https://salon.example"),
+     ("http://salon.example", "http://salon.example:80"), ("https://salon.example:8443", "https://salon.example")],
+)  # fmt: skip
+def test_a_signature_over_the_address_with_or_without_its_port_is_the_providers(configured: str, signed: str) -> None:
+    """Twilio signs the address as it was typed into its console, with or without the port; its validator
+    accepts either (twilio-python's RequestValidator), and so do we."""
+    params = [(b"From", b"+14158675309"), (b"Body", b"C")]
+    given = signature(f"{signed}/sms/inbound", params, "12345")
+    assert signed_by_provider(f"{configured}/sms/inbound", params, "12345", given)
+    assert not signed_by_provider(f"{configured}/sms/inbound", params, "54321", given), "still keyed with the token"
+
+
+def test_a_signature_over_another_port_or_host_is_refused() -> None:
+    params = [(b"From", b"+14158675309")]
+    for signed in ("https://salon.example:8443", "http://salon.example:443", "https://other.example:443"):
+        given = signature(f"{signed}/sms/inbound", params, "12345")
+        assert not signed_by_provider("https://salon.example/sms/inbound", params, "12345", given), signed
 
 
 async def test_a_signed_text_is_taken_and_answered_in_twiml(inbound_url: str, db: Database, make_salon) -> None:
@@ -201,7 +223,7 @@ async def test_help_answers_with_the_salons_name_and_phone(inbound_url, db, make
     booked = await ann_with_two_appointments(db, make_salon)
     answer = await SmsApi().text_in(inbound_url, booked.phone, word)
     assert twiml_message(answer.body) == (
-        f"{booked.salon.name}: texts about your appointments. Call us on +44 1225 123456. "
+        f"{booked.salon.name}: texts about your appointments. Call us on 01225 123456. "
         "Reply STOP to end them, START to have them again."
     )
     assert await inbox.unread_count(db, booked.salon.id) == 0, "a keyword needs nobody's attention"
@@ -336,8 +358,8 @@ async def delivery(db: Database, sid: str) -> tuple[str, int | None] | None:
     return (row["status"], row["error_code"]) if row else None
 
 
-async def test_a_report_is_kept_and_never_goes_back(status_url, db) -> None:
-    sid = f"SM{uuid.uuid4().hex}"
+async def test_a_report_is_kept_and_never_goes_back(status_url, db, make_salon) -> None:
+    sid = await a_sent_text(db, (await make_salon()).salon.id)
     assert (await report(status_url, sid, "sent")).code == 204
     assert await delivery(db, sid) == ("sent", None)
     await report(status_url, sid, "delivered")
@@ -352,16 +374,18 @@ async def test_a_report_is_kept_and_never_goes_back(status_url, db) -> None:
     assert row["reported_at"] == stamped, "a repeated report changes nothing"
 
 
-async def test_an_undelivered_text_keeps_its_error_code(status_url, db) -> None:
-    sid = f"SM{uuid.uuid4().hex}"
+async def test_an_undelivered_text_keeps_its_error_code(status_url, db, make_salon) -> None:
+    sid = await a_sent_text(db, (await make_salon()).salon.id)
     await report(status_url, sid, "undelivered", "30003")
     await report(status_url, sid, "sent")
     assert await delivery(db, sid) == ("undelivered", 30003)
 
 
 @pytest.mark.parametrize(("status", "code"), [("teleported", None), ("delivered", "thirty"), ("", None)])
-async def test_odd_reports_are_answered_and_ignored_where_they_make_no_sense(status_url, db, status, code) -> None:
-    sid = f"SM{uuid.uuid4().hex}"
+async def test_odd_reports_are_answered_and_ignored_where_they_make_no_sense(
+    status_url, db, make_salon, status, code
+) -> None:
+    sid = await a_sent_text(db, (await make_salon()).salon.id)
     assert (await report(status_url, sid, status, code)).code == 204
     assert await delivery(db, sid) == (("delivered", None) if status == "delivered" else None)
 
@@ -385,20 +409,37 @@ async def test_a_german_salons_client_is_answered_in_german(inbound_url, db, mak
     )
 
 
-async def test_metrics_count_texts_by_their_final_status(status_url, db, http_server_client) -> None:
-    async def counted() -> dict[str, float]:
-        page = (await http_server_client.fetch("/metrics")).body.decode()
-        return {
-            m[1]: float(m[2]) for m in re.finditer(r'^salonbook_sms_deliveries\{status="(\w+)"\} (\S+)$', page, re.M)
-        }
+async def test_a_report_of_a_text_the_product_never_sent_is_neither_kept_nor_counted(
+    status_url, db, make_salon, make_booking, http_server_client
+) -> None:
+    """Another program texting from the same account, or a messaging service that reports all its texts."""
+    before = await texts_counted(http_server_client)
+    stranger = f"SM{uuid.uuid4().hex}"
+    assert (await report(status_url, stranger, "delivered", to="+447400900999")).code == 204
+    assert await delivery(db, stranger) is None
+    assert await texts_counted(http_server_client) == before
+    booked = await make_booking((await make_salon()).salon, email=None, phone="+447400900998")
+    await db.execute("UPDATE notification_jobs SET status = 'processing' WHERE id = %s", (booked.jobs[0].id,))
+    early = f"SM{uuid.uuid4().hex}"  # the provider reports before the worker has recorded the send
+    await report(status_url, early, "sent", to="+447400900998")
+    assert await delivery(db, early) == ("sent", None)
 
-    before = await counted()
-    await report(status_url, f"SM{uuid.uuid4().hex}", "delivered")
-    await report(status_url, f"SM{uuid.uuid4().hex}", "undelivered", "30005")
-    sid = f"SM{uuid.uuid4().hex}"
+
+async def texts_counted(http_server_client) -> dict[str, float]:
+    """/metrics' texts by status."""
+    page = (await http_server_client.fetch("/metrics")).body.decode()
+    return {m[1]: float(m[2]) for m in re.finditer(r'^salonbook_sms_deliveries\{status="(\w+)"\} (\S+)$', page, re.M)}
+
+
+async def test_metrics_count_texts_by_their_final_status(status_url, db, make_salon, http_server_client) -> None:
+    salon_id = (await make_salon()).salon.id
+    before = await texts_counted(http_server_client)
+    await report(status_url, await a_sent_text(db, salon_id), "delivered")
+    await report(status_url, await a_sent_text(db, salon_id), "undelivered", "30005")
+    sid = await a_sent_text(db, salon_id)
     await report(status_url, sid, "sent")
     await report(status_url, sid, "failed", "30008")
-    after = await counted()
+    after = await texts_counted(http_server_client)
     assert {status: after[status] - before[status] for status in ("delivered", "undelivered", "failed", "sent")} == {
         "delivered": 1, "undelivered": 1, "failed": 1, "sent": 0}  # fmt: skip
 

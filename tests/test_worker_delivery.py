@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from booking import appointments
 from db import Database
 from jobqueue import claims, queue
 from tests.servers import SmsApi, SmtpServer
@@ -503,7 +504,7 @@ async def test_a_send_that_lost_its_claim_is_recorded_and_the_newer_state_stays(
     smtp_server.delay = 1.0
     booked = await make_booking(new.salon)
     await start_worker(smtp=smtp_server)
-    await wait_for_status(db, booked.jobs[0].id, "processing")
+    await smtp_server.begun.reached(1)  # the email's DATA has begun: it is on its way
     async with db.transaction() as cur:  # the salon cancels it while the email is on its way
         await queue.cancel_live(cur, booked.appointment_id, ["booking_confirmation"], "cancelled by hand")
     await smtp_server.wait_for(1)
@@ -513,6 +514,86 @@ async def test_a_send_that_lost_its_claim_is_recorded_and_the_newer_state_stays(
     assert row["channels_done"] == ["email"], "what went out is done: a retry would not send it again"
     [attempt] = await db.fetch_all("SELECT * FROM notification_attempts WHERE job_id = %s", (booked.jobs[0].id,))
     assert attempt["claim_lost"] and attempt["finished_at"] is not None
+
+
+async def test_nothing_leaves_after_a_cancel_but_what_had_begun_while_claimed_jobs_wait_for_a_slow_server(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    """A worker holds more jobs than it sends at once; those waiting for a connection when their appointment is
+    cancelled are not sent: the check is made just before each message leaves, not when the job was claimed."""
+    new = await make_salon()
+    smtp_server.delay = 1.5
+    booked = [await make_booking(new.salon) for _ in range(6)]
+    await start_worker(smtp=smtp_server, concurrency=2, batch_size=10)
+    await until(lambda: _count(db, "processing"), 6)  # all six claimed at once
+    await smtp_server.begun.reached(2)
+    on_their_way = smtp_server.begun.n  # both connections are busy for the next 1.5 s
+    for booking in booked:
+        await appointments.cancel(db, new.salon, booking.appointment_id)
+    await until(lambda: _count(db, "completed"), 6, timeout=20)  # the six cancellation notices
+    confirmations = {str(b.jobs[0].id): b.jobs[0].id for b in booked}
+    arrived = [m for m in smtp_server.messages if _job_of(m) in confirmations]
+    assert on_their_way == 2
+    assert len(arrived) == on_their_way, "only confirmations whose DATA had begun before the cancel arrive"
+    for job_id in confirmations.values():
+        row = await job_row(db, job_id)
+        assert row["status"] == "cancelled", "the cancel's state stays"
+        [attempt] = await db.fetch_all("SELECT * FROM notification_attempts WHERE job_id = %s", (job_id,))
+        if any(_job_of(m) == str(job_id) for m in arrived):
+            assert (attempt["outcome"], row["channels_done"]) == ("sent", ["email"])
+        else:
+            assert attempt["outcome"] == "skipped"
+            assert attempt["detail"] == "not sent: appointment was cancelled by the salon"
+            assert row["channels_done"] == [], "not sent: a retry would send it"
+        assert attempt["claim_lost"] and attempt["finished_at"] is not None
+
+
+def _job_of(message) -> str:
+    """The job id in a message's Message-ID (<job.email@host>)."""
+    return str(message["Message-ID"]).strip("<>").split(".", 1)[0]
+
+
+async def _count(db: Database, status: str) -> int:
+    row = await db.fetch_row("SELECT count(*) AS n FROM notification_jobs WHERE status = %s", (status,))
+    return int(row["n"])
+
+
+async def test_stopping_mid_send_resolves_the_attempt_of_a_job_cancelled_meanwhile(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    """The job is no longer the worker's when it stops, but its attempt row still is: it may have gone out."""
+    new = await make_salon()
+    smtp_server.delay = 5.0
+    booked = await make_booking(new.salon)
+    worker = await start_worker(smtp=smtp_server, shutdown_timeout=0.3)
+    await smtp_server.begun.reached(1)
+    async with db.transaction() as cur:
+        await queue.cancel_live(cur, booked.appointment_id, ["booking_confirmation"], "cancelled by hand")
+    await worker.stop()  # the send is cut off
+    [attempt] = await db.fetch_all("SELECT * FROM notification_attempts WHERE job_id = %s", (booked.jobs[0].id,))
+    assert attempt["outcome"] == "unconfirmed"
+    assert "may have gone out" in attempt["detail"]
+    assert attempt["claim_lost"] and attempt["finished_at"] is not None
+    assert (await job_row(db, booked.jobs[0].id))["status"] == "cancelled"
+
+
+async def test_stopping_takes_back_the_attempt_of_a_claimed_job_cancelled_before_it_was_tried(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    new = await make_salon()
+    smtp_server.delay = 5.0
+    await make_booking(new.salon)  # the first, sent first
+    second = await make_booking(new.salon)
+    worker = await start_worker(smtp=smtp_server, concurrency=1, shutdown_timeout=0.3)
+    await until(lambda: _count(db, "processing"), 2)
+    await smtp_server.begun.reached(1)  # the first one, the salon's oldest due job: the second waits for the slot
+    async with db.transaction() as cur:
+        await queue.cancel_live(cur, second.appointment_id, ["booking_confirmation"], "cancelled by hand")
+    await worker.stop()
+    assert await db.fetch_all("SELECT * FROM notification_attempts WHERE job_id = %s", (second.jobs[0].id,)) == []
+    assert (await job_row(db, second.jobs[0].id))["status"] == "cancelled"
+    left = await db.fetch_one("SELECT count(*) AS n FROM notification_attempts WHERE outcome = 'started'")
+    assert left["n"] == 0, "no attempt stays 'being sent'"
 
 
 async def test_claim_takes_each_job_once_and_only_due_ones(db, make_salon, make_booking) -> None:

@@ -51,6 +51,28 @@ def test_a_confirmation_has_text_html_and_a_request_invitation() -> None:
     assert event.decoded("DTSTART").isoformat() == "2030-05-07T09:00:00+00:00"
 
 
+def test_an_invitation_is_in_the_salons_language_and_organised_by_the_emails_sender() -> None:
+    job = claimed_job("booking_confirmation")
+    german = delivery_for(job, salon_name="Salon Müller", salon_locale="de-DE", service_name="Färben",
+                          salon_phone="+49301234567")  # fmt: skip
+    message = parsed(render_email(german, SENDER))
+    [attachment] = list(message.iter_attachments())
+    [event] = icalendar.Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+    assert (str(event["SUMMARY"]), str(event["DESCRIPTION"])) == ("Färben bei Salon Müller", "Mit Bea Cutter")
+    [sender] = message["From"].addresses
+    assert (str(event["ORGANIZER"]), event["ORGANIZER"].params["CN"]) == (
+        f"mailto:{sender.addr_spec}",
+        sender.display_name,
+    )
+    assert (sender.display_name, sender.addr_spec) == ("Salon Müller", "bookings@salonbook.test")
+    assert "030 1234567" in message.get_body(("plain",)).get_content(), "the salon's phone as a German writes it"
+    english = parsed(render_email(delivery_for(job), SENDER))
+    [attachment] = list(english.iter_attachments())
+    [event] = icalendar.Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+    assert (str(event["SUMMARY"]), str(event["DESCRIPTION"])) == ("Cut & colour at Hair by Ann", "With Bea Cutter")
+    assert str(event["ORGANIZER"]) == "mailto:bookings@salonbook.test"
+
+
 @pytest.mark.parametrize("kind", list(TYPES))
 def test_every_type_renders_its_subject_templates_and_invitation(kind: str) -> None:
     job = claimed_job(kind)
@@ -238,5 +260,5 @@ def test_an_invitation_keeps_what_was_typed_with_commas_semicolons_and_long_line
     [attachment] = list(message.iter_attachments())
     [event] = icalendar.Calendar.from_ical(attachment.get_content()).walk("VEVENT")
     assert str(event["LOCATION"]) == address
-    assert event["ORGANIZER"].params["CN"] == 'Chez "Zoë", coiffure: ouvert'
+    assert event["ORGANIZER"].params["CN"] == "Chez Zoë coiffure: ouvert", "the From's name, as cleaned there"
     assert str(event["SUMMARY"]) == 'Cut & colour at Chez "Zoë", coiffure: ouvert'

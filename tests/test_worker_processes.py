@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from db import Database
+from jobqueue import queue
 from tests.conftest import ROOT
 from tests.servers import SmtpServer
 
@@ -169,6 +170,36 @@ async def test_a_message_the_server_took_before_the_kill_is_on_record_as_unconfi
     )
     assert [(row["attempt"], row["outcome"]) for row in history] == [(1, "unconfirmed"), (2, "sent")]
     assert "may have gone out" in history[0]["detail"]
+
+
+async def test_a_worker_killed_mid_send_of_a_job_cancelled_meanwhile_leaves_no_attempt_being_sent(
+    db, make_salon, make_booking, smtp_server: SmtpServer, spawn_worker
+) -> None:
+    """The cancel took the job from the worker, so the rescue of its jobs does not see it; its attempt is
+    resolved all the same once the worker is known to be gone, and nothing is sent again."""
+    new = await make_salon()
+    smtp_server.delay = 30.0
+    booked = await make_booking(new.salon)
+    job_id = booked.jobs[0].id
+    doomed = spawn_worker(smtp_server)
+    await smtp_server.begun.reached(1, timeout=20)
+    async with db.transaction() as cur:
+        await queue.cancel_live(cur, booked.appointment_id, ["booking_confirmation"], "cancelled by hand")
+    doomed.send_signal(signal.SIGKILL)
+    await exited(doomed, 5)
+    spawn_worker(smtp_server)
+
+    async def resolved() -> bool:
+        row = await db.fetch_one("SELECT outcome FROM notification_attempts WHERE job_id = %s", (job_id,))
+        return row["outcome"] != "started"
+
+    await until(resolved, 30, "the attempt being resolved")
+    [attempt] = await db.fetch_all("SELECT * FROM notification_attempts WHERE job_id = %s", (job_id,))
+    assert (attempt["outcome"], attempt["claim_lost"]) == ("unconfirmed", True)
+    assert "may have gone out" in attempt["detail"] and attempt["finished_at"] is not None
+    row = await db.fetch_one("SELECT status, error FROM notification_jobs WHERE id = %s", (job_id,))
+    assert (row["status"], row["error"]) == ("cancelled", "cancelled by hand")
+    assert smtp_server.messages == [], "the cancelled job is not sent again"
 
 
 async def test_sigterm_mid_batch_loses_nothing(db, make_salon, smtp_server: SmtpServer, spawn_worker) -> None:

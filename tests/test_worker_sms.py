@@ -66,6 +66,20 @@ async def test_a_text_asks_for_its_report_and_the_report_lands_on_its_attempt(
     assert status == 200 and listed[0]["deliveryStatus"] == "undelivered" and listed[0]["deliveryErrorCode"] == 30003
 
 
+async def test_with_a_messaging_service_texts_go_through_it_instead_of_from_the_number(
+    db, make_salon, make_booking, smtp_server: SmtpServer, sms_api: SmsApi, start_worker, public_url
+) -> None:
+    new = await make_salon()
+    booked = await make_booking(new.salon, email=None, phone=a_number())
+    service = "MG" + "0123456789abcdef" * 2
+    await start_worker(smtp=smtp_server, sms=sms_api, public_url=public_url, messaging_service=service)
+    await wait_for_status(db, booked.jobs[0].id, "completed")
+    [request] = sms_api.requests
+    form = request["form"]
+    assert form["MessagingServiceSid"] == service and "From" not in form
+    assert form["To"] and form["Body"] and form["StatusCallback"] == f"{public_url}/sms/status"
+
+
 @pytest.mark.parametrize("reports", [["sent", "delivered"], ["delivered", "sent"], ["delivered", "delivered"]])
 async def test_reports_before_the_worker_recorded_the_send_twice_or_out_of_order_end_delivered(
     db, api, make_salon, make_booking, smtp_server, sms_api: SmsApi, start_worker, public_url, reports

@@ -75,6 +75,22 @@ def delivery_for(job: ClaimedJob, **fields: object) -> Delivery:
     return Delivery(job=job, **(values | fields))
 
 
+async def a_sent_text(db: Database, salon_id: uuid.UUID) -> str:
+    """The id the provider gave a text the product sent (a reply, its attempt naming that id), for its reports."""
+    sid = f"SM{uuid.uuid4().hex}"
+    job = await db.fetch_row(
+        """INSERT INTO notification_jobs (salon_id, type, channels, channels_done, status, payload)
+           VALUES (%s, 'text_reply', '{sms}', '{sms}', 'completed', '{"phone": "+447400900123"}') RETURNING id""",
+        (salon_id,),
+    )
+    await db.execute(
+        """INSERT INTO notification_attempts (job_id, attempt, channel, outcome, worker_id, provider_id)
+           VALUES (%s, 1, 'sms', 'sent', 'a worker', %s)""",
+        (job["id"], sid),
+    )
+    return sid
+
+
 @dataclass(frozen=True)
 class Booked:
     salon_id: uuid.UUID
@@ -159,6 +175,7 @@ def start_worker(io_loop: tornado.ioloop.IOLoop, database_url: str):
         smtp: SmtpServer | None = None,
         sms: SmsApi | None = None,
         channels: Channels | None = None,
+        messaging_service: str = "",
         **settings: float | str,
     ) -> Worker:
         values = {
@@ -190,6 +207,7 @@ def start_worker(io_loop: tornado.ioloop.IOLoop, database_url: str):
                     region="GB",
                     timeout=worker_settings.send_timeout,
                     status_callback=f"{worker_settings.public_url.rstrip('/')}/sms/status",
+                    messaging_service=messaging_service,
                 )
                 if sms
                 else OutboxSms(pool, sender="+15005550006", region="GB")

@@ -7,13 +7,17 @@ import functools
 
 import icalendar
 
+from booking.locales import translations
 from worker.delivery import Delivery
 
 _PRODID = "-//Salonbook//Notifications//EN"
 
 
-def invitation(delivery: Delivery, organizer: str) -> str | None:
-    """The iCalendar text for this delivery, or None when its type carries none.
+def invitation(delivery: Delivery, organizer: tuple[str, str]) -> str | None:
+    """The iCalendar text for this delivery, or None when its type carries none, in the salon's language.
+
+    ``organizer`` is the email's From, (name, address): a calendar program trusts an invitation whose organizer
+    is who sent it.
 
     One UID per appointment so calendars update the event in place; SEQUENCE and
     DTSTAMP are the appointment's revision, so every later notice outranks the
@@ -26,13 +30,18 @@ def invitation(delivery: Delivery, organizer: str) -> str | None:
     method = delivery.kind.ics_method
     if method is None or delivery.starts is None or delivery.ends is None:
         return None
+    words = translations(delivery.language)
+    name, address = organizer
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
         f"PRODID:{_PRODID}",
         f"METHOD:{method}",
         "BEGIN:VEVENT",
-        _property("summary", f"{delivery.service_name} at {delivery.salon_name}"),
+        _property(
+            "summary",
+            words.gettext("{service} at {salon}").format(service=delivery.service_name, salon=delivery.salon_name),
+        ),
         f"DTSTART:{_utc(delivery.starts)}",
         f"DTEND:{_utc(delivery.ends)}",
         f"DTSTAMP:{_utc(delivery.revised_at)}",
@@ -41,10 +50,10 @@ def invitation(delivery: Delivery, organizer: str) -> str | None:
     ]
     if delivery.client_email:
         lines.append(_property("attendee", f"mailto:{delivery.client_email}", ("ROLE", "REQ-PARTICIPANT")))
-    lines.append(_property("description", f"With {delivery.staff_name}"))
+    lines.append(_property("description", words.gettext("With {staff}").format(staff=delivery.staff_name)))
     if delivery.salon_address:
         lines.append(_property("location", delivery.salon_address))
-    lines.append(_property("organizer", f"mailto:{organizer}", ("CN", delivery.salon_name)))
+    lines.append(_property("organizer", f"mailto:{address}", ("CN", name) if name else None))
     lines += [f"STATUS:{'CANCELLED' if method == 'CANCEL' else 'CONFIRMED'}", "END:VEVENT", "END:VCALENDAR", ""]
     return "\r\n".join(lines)
 

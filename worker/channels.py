@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,6 +23,17 @@ class Skipped(Exception):
     """There is nothing to send on this channel (e.g. the client has no email any more)."""
 
 
+class Withdrawn(Exception):
+    """The job was taken from this worker before its message left (its appointment cancelled or moved, the
+    job cancelled, retried or rescued): nothing was sent, and the job's newer state stands."""
+
+
+# Awaited by a channel at the last moment before the exchange that sends a message (SMTP's MAIL FROM, the
+# provider's HTTP request), with nothing else awaited in between: raises Withdrawn when the job is no
+# longer this worker's to send.
+Gate = Callable[[], Awaitable[None]]
+
+
 @dataclass(frozen=True)
 class Sent:
     """What the far end said of a message it took, for the salon's job history; ``provider_id`` is its name
@@ -34,8 +46,9 @@ class Sent:
 class Channel(Protocol):
     name: str
 
-    async def send(self, delivery: Delivery) -> Sent:
-        """Sends the delivery's message; returns what the far end said, or raises one of the above."""
+    async def send(self, delivery: Delivery, gate: Gate) -> Sent:
+        """Sends the delivery's message, passing ``gate`` right before its exchange begins; returns what the
+        far end said, or raises one of the above."""
 
     async def close(self) -> None:
         """Drops any open connections."""

@@ -9,7 +9,7 @@ from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from booking.links import Links
-from booking.locales import language, wall_clock
+from booking.locales import language, phone_number, territory, wall_clock
 from booking.models import QUIET_MARGIN, QuietHours, display_name
 from booking.notice_types import TYPES, NoticeType
 from jobqueue.claims import ClaimedJob
@@ -77,6 +77,12 @@ class Delivery:
     def language(self) -> str:
         """The language the client reads: the salon's."""
         return language(self.salon_locale)
+
+    @property
+    def salon_phone_written(self) -> str:
+        """The salon's phone (stored in E.164) as its clients write it: national at home, international abroad;
+        home is the country of the salon's locale (de-DE), as the facts a claim reads name no country."""
+        return phone_number(self.salon_phone, territory(self.salon_locale)) if self.salon_phone else ""
 
     @property
     def kind(self) -> NoticeType:

@@ -16,7 +16,7 @@ import socket
 
 import aiosmtplib
 
-from worker.channels import Permanent, Sent, Skipped, Transient
+from worker.channels import Gate, Permanent, Sent, Skipped, Transient, Withdrawn
 from worker.delivery import Delivery
 from worker.messages import render_email
 
@@ -78,7 +78,7 @@ class EmailChannel:
             local_hostname=self._local_hostname,
         )
 
-    async def send(self, delivery: Delivery) -> Sent:
+    async def send(self, delivery: Delivery, gate: Gate) -> Sent:
         recipient = delivery.client_email
         if not recipient:
             raise Skipped("client has no email address")
@@ -88,15 +88,18 @@ class EmailChannel:
         async with self._slots:
             if self._idle:
                 try:
-                    return await self._transmit(self._idle.pop(), delivery, message, recipient, options, reused=True)
+                    return await self._transmit(
+                        self._idle.pop(), delivery, gate, message, recipient, options, reused=True
+                    )
                 except _IdleSessionDropped:
                     pass  # the server closed a session we kept idle: one fresh one
-            return await self._transmit(self._new_client(), delivery, message, recipient, options, reused=False)
+            return await self._transmit(self._new_client(), delivery, gate, message, recipient, options, reused=False)
 
     async def _transmit(
         self,
         client: aiosmtplib.SMTP,
         delivery: Delivery,
+        gate: Gate,
         message: bytes,
         recipient: str,
         options: list[str],
@@ -109,10 +112,14 @@ class EmailChannel:
             async with asyncio.timeout(self.timeout):
                 if not client.is_connected:
                     await client.connect()
+                await gate()  # after waiting for a session and connecting: the message's exchange starts next
                 _, response = await client.sendmail(self._envelope_from, [recipient], message, mail_options=options)
             reusable = True
             log.info("job %s: %s:%d took the email: %s", delivery.job.id, self.host, self.port, response)
             return Sent(self._accepted)
+        except Withdrawn:
+            reusable = True  # nothing was said to the server
+            raise
         except aiosmtplib.SMTPRecipientsRefused as exc:
             reusable = True  # aiosmtplib reset the envelope; the session is fine
             refused = exc.recipients[0]

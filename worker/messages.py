@@ -91,7 +91,7 @@ def _context(delivery: Delivery) -> dict[str, Any]:
         "salon": {
             "name": delivery.salon_name,
             "address": delivery.salon_address,
-            "phone": delivery.salon_phone,
+            "phone": delivery.salon_phone_written,
             "email": delivery.salon_email,
         },
         "client_name": delivery.client_first_name,
@@ -143,8 +143,7 @@ def render_email(delivery: Delivery, sender: str, *, utf8: bool = False, salon_h
         _text_part("plain", _render(f"email/{delivery.kind.name}.txt", context)),
         _text_part("html", _render(f"email/{delivery.kind.name}.html", context)),
     ]
-    organizer = delivery.salon_email or _address(sender)
-    ics = invitation(delivery, organizer)
+    ics = invitation(delivery, _sender(sender, delivery.salon_name) or ("", _address(sender)))
     if ics is None:
         body = _multipart("alternative", texts)
     else:
@@ -169,14 +168,21 @@ def header_name(name: str) -> str:
 
 
 @functools.lru_cache(maxsize=1024)
-def _sender_address(sender: str, salon_name: str) -> str:
-    """The configured sender's address under the salon's name (cleaned as any display name), so a client sees
-    who wrote; the sender's own name when the salon has none; as given unless the sender is one address."""
+def _sender(sender: str, salon_name: str) -> tuple[str, str] | None:
+    """Who the email is from, (name, address): the configured sender's address under the salon's name (cleaned
+    as any display name), so a client sees who wrote; the sender's own name when the salon has none. None
+    unless the configured sender is one address."""
     parsed = email.utils.getaddresses([sender])
     if len(parsed) != 1 or "@" not in parsed[0][1]:
-        return sender
+        return None
     name, address = parsed[0]
-    return email.utils.formataddr((header_name(salon_name) or header_name(name), address))
+    return header_name(salon_name) or header_name(name), address
+
+
+def _sender_address(sender: str, salon_name: str) -> str:
+    """The From header's value: ``_sender``, or the configured sender as given."""
+    who = _sender(sender, salon_name)
+    return sender if who is None else email.utils.formataddr(who)
 
 
 def _render(template: str, context: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ class ChannelResult:
     outcome: str  # sent, transient, permanent, skipped
     detail: str
     provider_id: str | None = None  # the far end's name for what was sent (an SMS's id)
+    withdrawn: bool = False  # skipped because the job was taken from the worker just before it went
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,15 @@ def cancelled(job: ClaimedJob, reason: str) -> Outcome:
     """Nothing is sent; each channel not yet done is recorded as skipped, with the reason."""
     skipped = tuple(ChannelResult(ch, "skipped", reason) for ch in job.channels if ch not in job.channels_done)
     return Outcome("cancelled", job.channels_done, reason, skipped)
+
+
+def withdrawn(job: ClaimedJob, results: Sequence[ChannelResult]) -> Outcome:
+    """The job was taken from the worker during this attempt (cancelled, moved, retried, rescued): the channels
+    that went out count as done, so a later retry does not repeat them; the job's state is not this worker's to
+    write any more (claims.finish keeps the newer one)."""
+    sent = {r.channel for r in results if r.outcome == "sent"}
+    done = tuple(ch for ch in job.channels if ch in job.channels_done or ch in sent)
+    return Outcome("cancelled", done, None, tuple(results))
 
 
 def held(job: ClaimedJob, until: dt.datetime, reason: str) -> Outcome:

@@ -25,15 +25,15 @@ from tornado.ioloop import PeriodicCallback
 
 from booking import code_sends, deliveries, installation, online
 from booking.links import Links
-from db import Database, tallies
+from db import Database, DatabaseUnavailable, tallies
 from db.listener import Listener
 from jobqueue import claims
 from jobqueue.claims import ClaimedJob
 from jobqueue.queue import NOTIFY_CHANNEL
 from worker import registry
-from worker.channels import Channels, Permanent, Skipped, Transient
+from worker.channels import Channels, Gate, Permanent, Skipped, Transient, Withdrawn
 from worker.delivery import Delivery, held_until, stale_reason
-from worker.outcome import ChannelResult, Outcome, cancelled, decide, held
+from worker.outcome import ChannelResult, Outcome, cancelled, decide, held, withdrawn
 from worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
@@ -242,16 +242,36 @@ class Worker:
         if until is not None:
             return held(job, until, f"quiet hours: it goes at {delivery.local(until)}")
         todo = [channel for channel in job.channels if channel not in job.channels_done]
+        gate = self._gate(job)
         if len(todo) == 1:  # the common case: no task per channel
-            results = [await self._send(todo[0], delivery)]
+            results = [await self._send(todo[0], delivery, gate)]
         else:
-            results = await asyncio.gather(*(self._send(channel, delivery) for channel in todo))
+            results = await asyncio.gather(*(self._send(channel, delivery, gate) for channel in todo))
+        if any(result.withdrawn for result in results):
+            return withdrawn(job, results)
         return decide(job, results, self.settings.retry_base_delay)
 
-    async def _send(self, channel: str, delivery: Delivery) -> ChannelResult:
+    def _gate(self, job: ClaimedJob) -> Gate:
+        """What a channel awaits just before its message leaves: the check "at send time" is made then, not at
+        the claim, because a claimed job may wait seconds for a free connection while its appointment is
+        cancelled or moved (which cancels its notices and so takes the job from this worker)."""
+
+        async def gate() -> None:
+            try:
+                reason = await claims.still_held(self.db, job)
+            except DatabaseUnavailable:
+                raise Transient("not sent: the database could not be asked whether it was still wanted") from None
+            if reason is not None:
+                raise Withdrawn(f"not sent: {reason}")
+
+        return gate
+
+    async def _send(self, channel: str, delivery: Delivery, gate: Gate) -> ChannelResult:
         try:
-            sent = await self.channels.get(channel).send(delivery)
+            sent = await self.channels.get(channel).send(delivery, gate)
             return ChannelResult(channel, "sent", sent.detail, sent.provider_id)
+        except Withdrawn as exc:
+            return ChannelResult(channel, "skipped", str(exc), withdrawn=True)
         except Skipped as exc:
             return ChannelResult(channel, "skipped", str(exc))
         except Transient as exc:
@@ -282,7 +302,13 @@ class Worker:
         settings = self.settings
         for row in await claims.rescue(self.db, settings.dead_after, settings.stale_after):
             log.warning("job %s rescued: %s -> %s", row["id"], row["error"], row["status"])
-        await registry.forget_dead(self.db, max(10 * settings.dead_after, 600.0))
+        if await registry.forget_dead(self.db, settings.dead_after):  # after their jobs were rescued
+            await self._resolve_orphans()
+
+    async def _resolve_orphans(self) -> None:
+        orphans = await claims.resolve_orphans(self.db)
+        if orphans:
+            log.warning("%d attempts left 'started' by stopped workers on jobs taken from them: unconfirmed", orphans)
 
     async def _release_holds(self) -> None:
         released = await online.release_lapsed(self.db)
@@ -300,6 +326,7 @@ class Worker:
         codes = await code_sends.forget_old(self.db)
         if codes:
             log.info("forgot %d codes sent over a day ago", codes)
+        await self._resolve_orphans()  # should a forgotten worker's rows have been missed
         await tallies.fold(self.db)  # however long /metrics goes unread, its tallies stay a row per status
 
 

@@ -43,4 +43,5 @@ class SmsSettings:
     sms_account_sid: str = ""
     sms_auth_token: str = ""
     sms_from: str = ""
+    sms_messaging_service_sid: str = ""  # the provider's messaging service: it sends, instead of sms_from
     sms_default_region: str = "GB"

@@ -17,7 +17,7 @@ from booking import opt_outs, texting
 from db import Database
 from outbox import messages as outbox
 from providers import twilio
-from worker.channels import Permanent, Sent, Skipped, Transient, e164
+from worker.channels import Gate, Permanent, Sent, Skipped, Transient, e164
 from worker.delivery import Delivery
 from worker.messages import render_sms
 
@@ -38,8 +38,8 @@ async def _number(db: Database, delivery: Delivery, region: str) -> str:
 
 
 class TwilioSms:
-    """Texts through the provider's API (providers/twilio.py), asking it to report each text's delivery at
-    ``status_callback``."""
+    """Texts through the provider's API (providers/twilio.py), from ``sender`` or through ``messaging_service``
+    when one is given, asking it to report each text's delivery at ``status_callback``."""
 
     name = "sms"
 
@@ -54,6 +54,7 @@ class TwilioSms:
         region: str,
         timeout: float,
         status_callback: str = "",
+        messaging_service: str = "",
     ) -> None:
         self.db = db
         self.url = twilio.messages_url(base_url, account_sid)
@@ -62,10 +63,14 @@ class TwilioSms:
         self.region = region
         self.timeout = timeout
         self.status_callback = status_callback
+        self.messaging_service = messaging_service
 
-    async def send(self, delivery: Delivery) -> Sent:
+    async def send(self, delivery: Delivery, gate: Gate) -> Sent:
         to = await _number(self.db, delivery, self.region)
-        body = twilio.text_request(to, self.sender, render_sms(delivery), self.status_callback)
+        body = twilio.text_request(
+            to, self.sender, render_sms(delivery), self.status_callback, messaging_service=self.messaging_service
+        )
+        await gate()
         try:
             response = await AsyncHTTPClient().fetch(
                 self.url,
@@ -126,8 +131,9 @@ class OutboxSms:
         self.sender = sender
         self.region = region
 
-    async def send(self, delivery: Delivery) -> Sent:
+    async def send(self, delivery: Delivery, gate: Gate) -> Sent:
         to = await _number(self.db, delivery, self.region)
+        await gate()
         await outbox.store(
             self.db,
             salon_id=delivery.job.salon_id,

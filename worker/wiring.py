@@ -49,6 +49,7 @@ def build_channels(
             account_sid=sms.sms_account_sid,
             auth_token=sms.sms_auth_token,
             sender=sms.sms_from,
+            messaging_service=sms.sms_messaging_service_sid,
             region=sms.sms_default_region,
             timeout=worker.send_timeout,
             status_callback=links.absolute(worker.public_url, paths.SMS_STATUS()),

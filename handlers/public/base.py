@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from booking.errors import TooLate
-from booking.locales import day_name, language, money, time_of_day, translations, wall_clock
+from booking.locales import day_name, language, money, phone_number, time_of_day, translations, wall_clock
 from booking.models import Salon
 from booking.notice_types import N_
 from booking.rendering import templates
@@ -80,6 +80,7 @@ class ClientPage(HtmlPage):
             "clock": lambda instant: time_of_day(instant, salon.zone, locale) if salon else "",
             "day_name": lambda day: day_name(day, locale),
             "money": lambda cents: money(cents, salon.currency, locale) if salon else "",
+            "phone": lambda number: phone_number(number, salon.country) if salon else number,
         }
         self.finish(templates(self.language).get_template(template).render(values | context))
 
