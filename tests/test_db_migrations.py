@@ -43,6 +43,11 @@ RELEASED = {
     "0010_two_way_sms.sql": "e6974b0f9dc5f4b7166d91d05a5527668d66226dcbaf79cb3c29596ca55aa189",
     "0011_chain_size.sql": "1cb55abd066fd5f69e99266aee243bc88c61b88a77ac53653f3c29ab24480c38",
     "0012_status_tallies.sql": "da9ca2c0370d33592932ae86dce79813c6787da346eb8b972254e2ab8376491e",
+    "0013_abuse_limits.sql": "038e6bebdea044271e7038e326798e3d7391ca755f85d678c5ec0668fc3082cd",
+    "0014_secrets_forgotten.sql": "8829ba4c6c5ea297d753c22ddaf8255838139db7d5ee839506cf449049cad910",
+    "0015_message_facts.sql": "4ddb361a5f45869e2d1fed059c297b733880f1047a2f91fca594abd9023cd745",
+    "0016_export_pages.sql": "1700568c9de501edd7faeb5f49da77d7387d572b40a35ec71fe89e0304668eda",
+    "0017_failures_seen.sql": "63a3a8d9ca453e0638f5fc404711136e73a74fcb2788c4717d198dce88ad1265",
 }
 SECOND_RELEASE = 12  # the schema version of the last release: every migration since is tested on its rows
 LATEST = len(migrations.known())
