@@ -45,7 +45,7 @@ _define(
 )
 _define(
     "hold_minutes",
-    default=15,
+    default=10,
     help="minutes an online booking holds its time while the client types the code they were sent",
     group="server",
 )

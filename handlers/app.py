@@ -56,7 +56,7 @@ class WebSettings:
     api_rate: float = 20.0  # API requests per second per token, in bursts of up to five times that
     public_rate: float = 5.0  # online booking's API and pages: requests a second per client address, bursts 5x
     public_url: str = "http://127.0.0.1:8888"  # where links in emails and texts point, and webhooks are signed for
-    hold_minutes: int = 15  # how long an online booking holds its time while the client types their code
+    hold_minutes: int = 10  # how long an online booking holds its time while the client types their code
     code_limit: int = 3  # codes to one email address or number per hour, whoever asks
     codes_per_salon_day: int = 500  # codes one salon may send in 24 hours
     sms_provider_url: str = ""  # none: texts are kept in the outbox, where the front desk may play a client's reply
