@@ -25,6 +25,7 @@ from booking.models import (
     AppointmentStatus,
     Change,
     Client,
+    ClientHistory,
     Outcome,
     Revision,
     Salon,
@@ -492,7 +493,7 @@ def _with_jobs(appointment: Appointment, jobs: list[queue.QueuedJob]) -> Appoint
 
 
 # Appointments with the names of their client, staff member and service: by id (or ids), or starting in a span.
-_SELECT_NAMED = """
+_NAMED = """
     SELECT a.id, a.salon_id, a.client_id, a.staff_id, a.service_id, a.start_time, a.end_time, a.status, a.notes,
            c.first_name AS client_first_name, c.last_name AS client_last_name,
            s.first_name AS staff_first_name, s.last_name AS staff_last_name,
@@ -502,7 +503,8 @@ _SELECT_NAMED = """
       FROM appointments a
       JOIN clients c ON c.id = a.client_id
       JOIN staff s ON s.id = a.staff_id
-      JOIN services v ON v.id = a.service_id
+      JOIN services v ON v.id = a.service_id"""
+_SELECT_NAMED = f"""{_NAMED}
      WHERE a.salon_id = %(salon)s
        AND (%(id)s::uuid IS NULL OR a.id = %(id)s)
        AND (%(ids)s::uuid[] IS NULL OR a.id = ANY(%(ids)s))
@@ -622,3 +624,44 @@ async def list_day(
     """A salon-local day's appointments with their notification jobs: two reads, not one per appointment."""
     found = await list_between(db, salon.id, *local_day_bounds(salon, day), after=after, limit=limit)
     return await _with_their_jobs(db, found)
+
+
+# --- a client's history (the client's page, GET /clients/{id}/appointments) ----------------------------------
+
+# Newest first, the page after the appointment ``after``: one range of appointments_client_history.
+_CLIENT_HISTORY = f"""{_NAMED}
+     WHERE a.salon_id = %(salon)s AND a.client_id = %(client)s
+       AND (%(after)s::uuid IS NULL OR (a.start_time, a.id) <
+            (SELECT start_time, id FROM appointments WHERE id = %(after)s AND salon_id = %(salon)s))
+     ORDER BY a.start_time DESC, a.id DESC LIMIT %(limit)s"""
+
+
+async def client_history(
+    db: Database, salon_id: uuid.UUID, client_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+) -> Page[Appointment, uuid.UUID]:
+    """A page of the client's appointments, coming and past, newest first, with their notification jobs;
+    ``next`` is the appointment the next page starts after (booking.paging)."""
+    params = {"salon": salon_id, "client": client_id, "after": after, "limit": limit + 1}
+    found = [_named(row) for row in await db.fetch_all(_CLIENT_HISTORY, params)]
+    shown = await _with_their_jobs(db, found[:limit])
+    return Page(shown, shown[-1].id if len(found) > limit else None)
+
+
+# One range of appointments_client_history, counted in one pass. "Late" is inside the salon's cut-off as it is
+# now, whoever cancelled: online a client cannot cancel that late, so a late one is the desk's, at their call.
+_CLIENT_COUNTS = """
+    SELECT count(*) FILTER (WHERE a.status = 'completed') AS visits,
+           count(*) FILTER (WHERE a.status = 'no_show') AS no_shows,
+           count(*) FILTER (WHERE a.status = 'cancelled'
+                              AND a.cancelled_at > a.start_time - make_interval(mins => s.cancel_cutoff_minutes))
+               AS late_cancellations,
+           coalesce(sum(a.price_cents) FILTER (WHERE a.status = 'completed'), 0) AS spent_cents
+      FROM salons s JOIN appointments a ON a.salon_id = s.id
+     WHERE s.id = %(salon)s AND a.client_id = %(client)s"""
+
+read_history = reader(ClientHistory)
+
+
+async def client_counts(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> ClientHistory:
+    """What the client's appointments add up to, in one indexed read whatever their number."""
+    return read_history(await db.fetch_row(_CLIENT_COUNTS, {"salon": salon_id, "client": client_id}))

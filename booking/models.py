@@ -255,6 +255,24 @@ class Client:
 
 
 @dataclass(frozen=True)
+class ClientHistory:
+    """What a client's appointments add up to."""
+
+    visits: int  # completed appointments
+    no_shows: int
+    late_cancellations: int  # cancelled inside the salon's cut-off (as it is now), by whoever
+
+    spent_cents: int  # the price of each completed one, as booked
+
+
+@dataclass(frozen=True)
+class ClientOnFile(Client):
+    """A client with what their history adds up to: the client's page, GET /clients/{id}."""
+
+    history: ClientHistory = ClientHistory(0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
 class Revision:
     """The appointment as of one change: 0 when booked, one more per change; ``at`` grows by whole seconds."""
 

@@ -93,6 +93,8 @@ API_ROUTES = [
     (rf"/api/v1/clients/{ID}", directory.ClientApi),
     (rf"/api/v1/clients/{ID}/export", directory.ClientExportApi),
     (rf"/api/v1/clients/{ID}/erase", directory.EraseClientApi),
+    (rf"/api/v1/clients/{ID}/appointments", directory.ClientAppointmentsApi),
+    (rf"/api/v1/clients/{ID}/notes", directory.ClientNotesApi),
     (r"/api/v1/appointments", appointments.AppointmentListApi),
     (rf"/api/v1/appointments/{ID}", appointments.AppointmentApi),
     (rf"/api/v1/appointments/{ID}/cancel", appointments.CancelAppointmentApi),

@@ -18,9 +18,10 @@ from typing import Any
 
 from booking import client_data, fields, salon_export
 from booking.appointments import MAX_NOTES, OUTCOME_WINDOW, PAST_GRACE
+from booking.client_notes import MAX_NOTE, ClientNote
 from booking.clients import MAX_SEARCH
 from booking.jobs import STATUSES, Job
-from booking.models import Appointment, Client, Outcome, Salon, Service, Staff
+from booking.models import Appointment, Client, ClientOnFile, Outcome, Salon, Service, Staff
 from booking.notice_types import TYPES
 from booking.salons import MAX_ADDRESS
 from handlers.api import DEFAULT_LIMIT, MAX_LIMIT
@@ -117,6 +118,7 @@ REQUESTS: dict[str, Schema] = {
          "notes": _or_null(fields.TEXT | {"maxLength": MAX_NOTES})},
         ["clientId", "staffId", "serviceId", "startTime"],
     ),
+    "NoteInput": _body({"text": fields.REQUIRED_TEXT | {"maxLength": MAX_NOTE}}, ["text"]),
     "OutcomeInput": _body({"outcome": {"type": "string", "enum": list(Outcome)}}, ["outcome"]),
     "HoldInput": _body(
         {"serviceId": _ID, "staffId": _or_null(_ID),
@@ -242,13 +244,26 @@ def document() -> Schema:
             "post": _operation("Add a client", client, status=201, body="ClientInput"),
         },
         "/clients/{clientId}": {
-            "get": _operation("One client", client, parameters=[_id_in_path("clientId")]),
+            "get": _operation("One client, with what their appointments add up to", answer(ClientOnFile),
+                              parameters=[_id_in_path("clientId")]),
             "patch": _operation("Change a client (fields left out stay)", client, body="ClientChange",
                                 refusals=(400, 404, 409), parameters=[_id_in_path("clientId")]),
         },
         "/clients/{clientId}/export": {
             "get": _operation("Everything the salon holds about a client", _client_export(answer, components),
                               parameters=[_id_in_path("clientId")]),
+        },
+        "/clients/{clientId}/appointments": {
+            "get": _operation("A client's appointments, coming and past, newest first",
+                              {"type": "array", "items": appointment}, paged=True,
+                              parameters=[_id_in_path("clientId"), *_PAGE]),
+        },
+        "/clients/{clientId}/notes": {
+            "get": _operation("What the salon noted about a client, newest first",
+                              {"type": "array", "items": answer(ClientNote)}, paged=True,
+                              parameters=[_id_in_path("clientId"), *_PAGE]),
+            "post": _operation("Note something about a client (by the token's maker)", answer(ClientNote),
+                               status=201, body="NoteInput", parameters=[_id_in_path("clientId")]),
         },
         "/clients/{clientId}/erase": {
             "post": _operation("Erase a client's personal data (the appointments stay)", client,

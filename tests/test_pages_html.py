@@ -163,6 +163,7 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
         "clients": "/clients",
         "client-new": "/clients/new",
         "client-edit": f"/clients/{ids['client']}/edit",
+        "client": f"/clients/{ids['client']}",
         "staff": "/staff",
         "staff-edit": f"/staff/{ids['staff']}/edit",
         "services": "/services",
@@ -188,6 +189,9 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
     fetched["form-with-errors"] = refused.body
     wrong = {"currentPassword": "not it at all", "newPassword": "a new long secret", "newPasswordAgain": "x"}
     fetched["account-with-errors"] = (await session.post("/account", wrong)).body
+    await session.post(f"/clients/{ids['client']}/notes", {"text": "7/1 + 30 vol\n35 minutes"})
+    fetched["client-with-a-note"] = (await session.get(f"/clients/{ids['client']}")).body
+    fetched["client-note-with-errors"] = (await session.post(f"/clients/{ids['client']}/notes", {"text": ""})).body
     fetched["inbox-reply-with-errors"] = (await session.post(texts["inbox-conversation"], {"text": ""})).body
     fetched["outbox-play-with-errors"] = (await session.post("/outbox", {"from": "call me", "body": ""})).body
     unsubscribe = f"/u/{links.sign('unsubscribe', uuid.UUID(ids['client']), await installation.link_secret(db))}"
