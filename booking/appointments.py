@@ -11,11 +11,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from zoneinfo import ZoneInfo
 
 import aiopg
 import psycopg2.errors
 
-from booking import clients, fields, notifications, staff
+from booking import availability, clients, fields, notifications, staff
 from booking.clients import ERASED
 from booking.errors import Conflict, Invalid, NotFound, OutsideHours, SlotTaken, TooLate
 from booking.locales import wall_clock
@@ -188,15 +189,36 @@ async def book(
     start_time = _checked_start(start_time, now)
     notes = fields.text(notes, "notes", required=False, max_length=MAX_NOTES)
     async with db.transaction() as cur:
+        booked = _Booking(salon, client_id, staff_id, service_id, notes, source, now)
+        return await _read(cur, salon.id, await booked.at(cur, start_time))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Booking:
+    """What one booking, or each occurrence of a repeat booking, is made of."""
+
+    salon: Salon
+    client_id: uuid.UUID
+    staff_id: uuid.UUID
+    service_id: uuid.UUID
+    notes: str
+    source: Source
+    now: dt.datetime
+    series_id: uuid.UUID | None = None
+
+    async def at(self, cur: aiopg.Cursor, start_time: dt.datetime) -> uuid.UUID:
+        """Books it at ``start_time`` on the caller's transaction with its notifications; returns its id."""
+        salon = self.salon
         # One round trip: the service's length, the insert, and the client the notifications are for.
         row = await _write(
             cur,
             """WITH service AS (SELECT duration_minutes FROM services WHERE id = %(service)s AND salon_id = %(salon)s),
                booked AS (
                    INSERT INTO appointments
-                          (salon_id, client_id, staff_id, service_id, start_time, end_time, notes, source)
+                          (salon_id, client_id, staff_id, service_id, start_time, end_time, notes, source, series_id)
                    SELECT %(salon)s, %(client)s, %(staff)s, %(service)s, %(start)s,
-                          %(start)s::timestamptz + make_interval(mins => duration_minutes), %(notes)s, %(source)s
+                          %(start)s::timestamptz + make_interval(mins => duration_minutes), %(notes)s, %(source)s,
+                          %(series)s
                      FROM service
                    RETURNING id, client_id, end_time, revision, revised_at)
                SELECT booked.id, booked.end_time, booked.revision, booked.revised_at,
@@ -205,36 +227,125 @@ async def book(
                  FROM booked JOIN clients c ON c.id = booked.client_id""",
             {
                 "salon": salon.id,
-                "client": client_id,
-                "staff": staff_id,
-                "service": service_id,
+                "client": self.client_id,
+                "staff": self.staff_id,
+                "service": self.service_id,
                 "start": start_time,
-                "notes": notes,
-                "source": source,
+                "notes": self.notes,
+                "source": self.source,
+                "series": self.series_id,
             },
         )
         if row is None:
             raise NotFound("no such service", "service_id")
-        client = clients.read_client({name: row.pop(name) for name in _CLIENT_COLUMNS} | {"id": client_id})
+        client = clients.read_client({name: row.pop(name) for name in _CLIENT_COLUMNS} | {"id": self.client_id})
         if client.erased_at is not None:
             raise Conflict(ERASED, "client_id")
         await queue.enqueue(
             cur,
             salon_id=salon.id,
-            client_id=client_id,
+            client_id=self.client_id,
             appointment_id=row["id"],
             jobs=notifications.for_booking(
                 client,
                 start_time,
                 row["end_time"],
                 Revision(row["revision"], row["revised_at"]),
-                now,
+                self.now,
                 quiet_hours=salon.quiet_hours,
                 zone=salon.zone,
                 sms_countries=salon.sms_countries,
             ),
         )
-        return await _read(cur, salon.id, row["id"])
+        booked: uuid.UUID = row["id"]
+        return booked
+
+
+# --- repeat bookings -------------------------------------------------------------------------------------------
+
+EVERY_WEEKS = (1, 12)  # a repeat booking's weeks between occurrences, at least and at most
+OCCURRENCES = (2, 26)  # and how many there are, the first included
+NEAREST_SHOWN = 3  # free times offered for an occurrence that is taken
+
+
+@dataclasses.dataclass(frozen=True)
+class Repeat:
+    every_weeks: int
+    count: int
+
+    def __post_init__(self) -> None:
+        for name, value, (least, most) in (("every_weeks", self.every_weeks, EVERY_WEEKS),
+                                           ("count", self.count, OCCURRENCES)):  # fmt: skip
+            if not least <= value <= most:
+                raise Invalid(f"{{field}} must be from {least} to {most}", ("repeat", name))
+
+    def starts(self, first: dt.datetime, zone: ZoneInfo) -> list[dt.datetime]:
+        """Each occurrence's start, at the first one's wall-clock time on the salon's clock (across a DST
+        change too: a 10:00 appointment stays at 10:00), in UTC."""
+        local = first.astimezone(zone)
+        days = (local.date() + dt.timedelta(weeks=self.every_weeks * n) for n in range(self.count))
+        return [dt.datetime.combine(day, local.time(), zone).astimezone(dt.UTC) for day in days]
+
+
+@dataclasses.dataclass(frozen=True)
+class Taken:
+    """An occurrence that was not booked: its time, and the nearest free times of its day with that stylist."""
+
+    start_time: dt.datetime
+    nearest: tuple[dt.datetime, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class SeriesBooked:
+    booked: tuple[Appointment, ...]  # the free occurrences, each an ordinary appointment sharing a series_id
+    conflicts: tuple[Taken, ...]  # the others: none is booked at another time behind the desk's back
+
+
+async def book_series(
+    db: Database,
+    salon: Salon,
+    repeat: Repeat,
+    *,
+    client_id: uuid.UUID,
+    staff_id: uuid.UUID,
+    service_id: uuid.UUID,
+    start_time: dt.datetime,
+    notes: str = "",
+    source: Source = Source.FRONT_DESK,
+    now: dt.datetime | None = None,
+) -> SeriesBooked:
+    """Books every occurrence of ``repeat`` from ``start_time`` that is free: inside the stylist's working hours
+    and not taken (each as ``book`` books one, with its own notifications). The others are answered with the
+    nearest free times of their day. All in one transaction: none is booked unless all that can be are."""
+    now = _now(now)
+    start_time = _checked_start(start_time, now)
+    notes = fields.text(notes, "notes", required=False, max_length=MAX_NOTES)
+    series = _Booking(salon, client_id, staff_id, service_id, notes, source, now, series_id=uuid.uuid4())
+    booked: list[uuid.UUID] = []
+    taken: list[dt.datetime] = []
+    async with db.transaction() as cur:
+        _, length = await _parts(cur, salon.id, client_id, staff_id, service_id)
+        for start in repeat.starts(start_time, salon.zone):
+            await cur.execute("SAVEPOINT occurrence")
+            try:
+                await _check_hours(cur, salon, staff_id, start, start + length)
+                booked.append(await series.at(cur, start))
+            except (SlotTaken, OutsideHours):
+                await cur.execute("ROLLBACK TO SAVEPOINT occurrence")
+                taken.append(start)
+        found = [await _read(cur, salon.id, appointment_id) for appointment_id in booked]
+    conflicts = [Taken(start, await _nearest(db, salon, staff_id, service_id, start, now)) for start in taken]
+    return SeriesBooked(tuple(found), tuple(conflicts))
+
+
+async def _nearest(
+    db: Database, salon: Salon, staff_id: uuid.UUID, service_id: uuid.UUID, wanted: dt.datetime, now: dt.datetime
+) -> tuple[dt.datetime, ...]:
+    """The free times of ``wanted``'s salon-local day with the stylist nearest to it, in time order."""
+    day = wanted.astimezone(salon.zone).date()
+    slots = await availability.free_slots(db, salon, service_id=service_id, day=day, staff_id=staff_id, now=now)
+    closest = sorted(slots, key=lambda slot: abs(slot.start - wanted))[:NEAREST_SHOWN]
+    return tuple(sorted(slot.start for slot in closest))
 
 
 _CLIENT_COLUMNS = ("first_name", "last_name", "email", "phone", "opted_in_reminders", "erased_at", "sms_opt_out")
@@ -312,9 +423,16 @@ async def _booked_for_update(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment
 
 
 async def cancel(
-    db: Database, salon: Salon, appointment_id: uuid.UUID, *, by: Actor = Actor.SALON, now: dt.datetime | None = None
+    db: Database,
+    salon: Salon,
+    appointment_id: uuid.UUID,
+    *,
+    by: Actor = Actor.SALON,
+    following: bool = False,
+    now: dt.datetime | None = None,
 ) -> Appointment:
-    """Cancels a booked appointment: its reminders stop and a cancellation notice is queued.
+    """Cancels a booked appointment: its reminders stop and a cancellation notice is queued. With ``following``
+    (one of a repeat booking) the series' booked ones after it go too, each as if cancelled alone.
 
     ``by`` a client (through their link): only until the salon's cut-off, and the salon is told.
     """
@@ -323,24 +441,44 @@ async def cancel(
         booked = await _booked_for_update(cur, salon.id, appointment_id)
         if by == Actor.CLIENT:
             _within_cutoff(salon, booked.start_time, Change.CANCEL, now)
-        revision = await _set_status(cur, appointment_id, AppointmentStatus.CANCELLED, cancelled_by=by, at=now)
-        await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment was cancelled by the {by}")
-        client, _ = await _parts(cur, salon.id, booked.client_id, booked.staff_id, booked.service_id)
-        notices = notifications.for_cancellation(
-            client,
-            booked.start_time,
-            booked.end_time,
-            revision,
-            now,
-            sms_countries=salon.sms_countries,
-            online=booked.source == Source.ONLINE,
-        )
-        if by == Actor.CLIENT:
-            notices += notifications.for_salon(
-                salon.email, "cancelled", appointment_id, client.name, booked.start_time, now
-            )
-        await _send(cur, salon, client.id, appointment_id, notices)
+        await _cancel_one(cur, salon, booked, by, now)
+        if following:
+            for later in await _later_in_series(cur, salon.id, appointment_id):
+                await _cancel_one(cur, salon, later, by, now)
         return await _read(cur, salon.id, appointment_id)
+
+
+async def _later_in_series(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> list[Appointment]:
+    """The booked appointments of ``appointment_id``'s series that start after it, locked (none: not a series)."""
+    await cur.execute(
+        """SELECT a.id, a.salon_id, a.client_id, a.staff_id, a.service_id, a.start_time, a.end_time, a.status,
+                  a.notes, a.source
+             FROM appointments a JOIN appointments this ON this.id = %(id)s AND this.salon_id = %(salon)s
+            WHERE a.salon_id = %(salon)s AND a.series_id = this.series_id AND a.start_time > this.start_time
+              AND a.status = 'booked'
+            ORDER BY a.start_time
+              FOR UPDATE OF a""",
+        {"id": appointment_id, "salon": salon_id},
+    )
+    return [read_appointment(row) for row in await cur.fetchall()]
+
+
+async def _cancel_one(cur: aiopg.Cursor, salon: Salon, booked: Appointment, by: Actor, now: dt.datetime) -> None:
+    revision = await _set_status(cur, booked.id, AppointmentStatus.CANCELLED, cancelled_by=by, at=now)
+    await queue.cancel_live(cur, booked.id, ABOUT_BOOKING, f"appointment was cancelled by the {by}")
+    client, _ = await _parts(cur, salon.id, booked.client_id, booked.staff_id, booked.service_id)
+    notices = notifications.for_cancellation(
+        client,
+        booked.start_time,
+        booked.end_time,
+        revision,
+        now,
+        sms_countries=salon.sms_countries,
+        online=booked.source == Source.ONLINE,
+    )
+    if by == Actor.CLIENT:
+        notices += notifications.for_salon(salon.email, "cancelled", booked.id, client.name, booked.start_time, now)
+    await _send(cur, salon, client.id, booked.id, notices)
 
 
 async def confirm(
