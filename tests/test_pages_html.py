@@ -189,6 +189,15 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
     fetched["form-with-errors"] = refused.body
     wrong = {"currentPassword": "not it at all", "newPassword": "a new long secret", "newPasswordAgain": "x"}
     fetched["account-with-errors"] = (await session.post("/account", wrong)).body
+    start = dt.datetime.combine(dt.date.fromisoformat(ids["day"]), dt.time(14), salon.salon.zone)
+    repeat = {"serviceId": ids["service"], "staffId": ids["staff"], "day": ids["day"], "clientId": ids["client"],
+              "startTime": f"{ids['staff']}@{start.isoformat()}", "notes": "", "repeat.everyWeeks": "1",
+              "repeat.count": "2"}  # fmt: skip
+    fetched["repeat-booked"] = (await session.post("/appointments/new", repeat)).body
+    fetched["repeat-taken"] = (await session.post("/appointments/new", repeat)).body
+    assert b"Not booked" in fetched["repeat-taken"]
+    [series_one] = [a for a in await appointments.list_day(db, salon.salon, start.date()) if a.series_id]
+    fetched["repeat-cancel"] = (await session.get(f"/appointments/{series_one.id}/cancel")).body
     await session.post(f"/clients/{ids['client']}/notes", {"text": "7/1 + 30 vol\n35 minutes"})
     fetched["client-with-a-note"] = (await session.get(f"/clients/{ids['client']}")).body
     fetched["client-note-with-errors"] = (await session.post(f"/clients/{ids['client']}/notes", {"text": ""})).body
