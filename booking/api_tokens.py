@@ -79,6 +79,17 @@ async def salon_for_token(db: Database, token: str) -> Salon | None:
     return Salon.from_row(row) if row else None
 
 
+async def maker(db: Database, token: str) -> tuple[uuid.UUID | None, str]:
+    """Who speaks through a token, for what they write (a client's note): its maker's id and email, or for a
+    token older than its maker (before 0014) none, and the token's name."""
+    row = await db.fetch_one(
+        """SELECT u.id, coalesce(u.email, 'API token ' || t.name) AS name
+             FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = %s""",
+        (_token_hash(token),),
+    )
+    return (row["id"], row["name"]) if row else (None, "API token")
+
+
 class TokenCache:
     """Salons by API token, remembered briefly: a busy client need not cost a query per request.
 

@@ -11,15 +11,28 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from zoneinfo import ZoneInfo
 
 import aiopg
 import psycopg2.errors
 
-from booking import clients, fields, notifications, staff
+from booking import availability, clients, fields, notifications, staff
 from booking.clients import ERASED
 from booking.errors import Conflict, Invalid, NotFound, OutsideHours, SlotTaken, TooLate
 from booking.locales import wall_clock
-from booking.models import Actor, Appointment, AppointmentStatus, Change, Client, Revision, Salon, Source, display_name
+from booking.models import (
+    Actor,
+    Appointment,
+    AppointmentStatus,
+    Change,
+    Client,
+    ClientHistory,
+    Outcome,
+    Revision,
+    Salon,
+    Source,
+    display_name,
+)
 from booking.notice_types import ABOUT_BOOKING, SALON_NOTICE
 from booking.paging import Page
 from db import Database, Row
@@ -115,15 +128,22 @@ async def _write(cur: aiopg.Cursor, sql: str, params: dict[str, object]) -> Row 
 
 
 async def _set_status(
-    cur: aiopg.Cursor, appointment_id: uuid.UUID, status: AppointmentStatus, cancelled_by: Actor | None = None
+    cur: aiopg.Cursor,
+    appointment_id: uuid.UUID,
+    status: AppointmentStatus,
+    cancelled_by: Actor | None = None,
+    *,
+    at: dt.datetime,
 ) -> Revision:
+    """``at``: when the change is made; a cancellation keeps it, to be late or not by the salon's cut-off."""
     await cur.execute(
         """UPDATE appointments
-              SET status = %s, cancelled_by = %s, updated_at = now(), revision = revision + 1,
+              SET status = %(status)s, cancelled_by = %(by)s, updated_at = now(), revision = revision + 1,
+                  cancelled_at = CASE WHEN %(status)s = 'cancelled' THEN %(at)s::timestamptz END,
                   revised_at = greatest(date_trunc('second', clock_timestamp()), revised_at + interval '1 second')
-            WHERE id = %s
+            WHERE id = %(id)s
         RETURNING revision, revised_at""",
-        (status, cancelled_by, appointment_id),
+        {"status": status, "by": cancelled_by, "at": at, "id": appointment_id},
     )
     row: Row = await cur.fetchone()
     return Revision(row["revision"], row["revised_at"])
@@ -169,15 +189,36 @@ async def book(
     start_time = _checked_start(start_time, now)
     notes = fields.text(notes, "notes", required=False, max_length=MAX_NOTES)
     async with db.transaction() as cur:
+        booked = _Booking(salon, client_id, staff_id, service_id, notes, source, now)
+        return await _read(cur, salon.id, await booked.at(cur, start_time))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Booking:
+    """What one booking, or each occurrence of a repeat booking, is made of."""
+
+    salon: Salon
+    client_id: uuid.UUID
+    staff_id: uuid.UUID
+    service_id: uuid.UUID
+    notes: str
+    source: Source
+    now: dt.datetime
+    series_id: uuid.UUID | None = None
+
+    async def at(self, cur: aiopg.Cursor, start_time: dt.datetime) -> uuid.UUID:
+        """Books it at ``start_time`` on the caller's transaction with its notifications; returns its id."""
+        salon = self.salon
         # One round trip: the service's length, the insert, and the client the notifications are for.
         row = await _write(
             cur,
             """WITH service AS (SELECT duration_minutes FROM services WHERE id = %(service)s AND salon_id = %(salon)s),
                booked AS (
                    INSERT INTO appointments
-                          (salon_id, client_id, staff_id, service_id, start_time, end_time, notes, source)
+                          (salon_id, client_id, staff_id, service_id, start_time, end_time, notes, source, series_id)
                    SELECT %(salon)s, %(client)s, %(staff)s, %(service)s, %(start)s,
-                          %(start)s::timestamptz + make_interval(mins => duration_minutes), %(notes)s, %(source)s
+                          %(start)s::timestamptz + make_interval(mins => duration_minutes), %(notes)s, %(source)s,
+                          %(series)s
                      FROM service
                    RETURNING id, client_id, end_time, revision, revised_at)
                SELECT booked.id, booked.end_time, booked.revision, booked.revised_at,
@@ -186,36 +227,125 @@ async def book(
                  FROM booked JOIN clients c ON c.id = booked.client_id""",
             {
                 "salon": salon.id,
-                "client": client_id,
-                "staff": staff_id,
-                "service": service_id,
+                "client": self.client_id,
+                "staff": self.staff_id,
+                "service": self.service_id,
                 "start": start_time,
-                "notes": notes,
-                "source": source,
+                "notes": self.notes,
+                "source": self.source,
+                "series": self.series_id,
             },
         )
         if row is None:
             raise NotFound("no such service", "service_id")
-        client = clients.read_client({name: row.pop(name) for name in _CLIENT_COLUMNS} | {"id": client_id})
+        client = clients.read_client({name: row.pop(name) for name in _CLIENT_COLUMNS} | {"id": self.client_id})
         if client.erased_at is not None:
             raise Conflict(ERASED, "client_id")
         await queue.enqueue(
             cur,
             salon_id=salon.id,
-            client_id=client_id,
+            client_id=self.client_id,
             appointment_id=row["id"],
             jobs=notifications.for_booking(
                 client,
                 start_time,
                 row["end_time"],
                 Revision(row["revision"], row["revised_at"]),
-                now,
+                self.now,
                 quiet_hours=salon.quiet_hours,
                 zone=salon.zone,
                 sms_countries=salon.sms_countries,
             ),
         )
-        return await _read(cur, salon.id, row["id"])
+        booked: uuid.UUID = row["id"]
+        return booked
+
+
+# --- repeat bookings -------------------------------------------------------------------------------------------
+
+EVERY_WEEKS = (1, 12)  # a repeat booking's weeks between occurrences, at least and at most
+OCCURRENCES = (2, 26)  # and how many there are, the first included
+NEAREST_SHOWN = 3  # free times offered for an occurrence that is taken
+
+
+@dataclasses.dataclass(frozen=True)
+class Repeat:
+    every_weeks: int
+    count: int
+
+    def __post_init__(self) -> None:
+        for name, value, (least, most) in (("every_weeks", self.every_weeks, EVERY_WEEKS),
+                                           ("count", self.count, OCCURRENCES)):  # fmt: skip
+            if not least <= value <= most:
+                raise Invalid(f"{{field}} must be from {least} to {most}", ("repeat", name))
+
+    def starts(self, first: dt.datetime, zone: ZoneInfo) -> list[dt.datetime]:
+        """Each occurrence's start, at the first one's wall-clock time on the salon's clock (across a DST
+        change too: a 10:00 appointment stays at 10:00), in UTC."""
+        local = first.astimezone(zone)
+        days = (local.date() + dt.timedelta(weeks=self.every_weeks * n) for n in range(self.count))
+        return [dt.datetime.combine(day, local.time(), zone).astimezone(dt.UTC) for day in days]
+
+
+@dataclasses.dataclass(frozen=True)
+class Taken:
+    """An occurrence that was not booked: its time, and the nearest free times of its day with that stylist."""
+
+    start_time: dt.datetime
+    nearest: tuple[dt.datetime, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class SeriesBooked:
+    booked: tuple[Appointment, ...]  # the free occurrences, each an ordinary appointment sharing a series_id
+    conflicts: tuple[Taken, ...]  # the others: none is booked at another time behind the desk's back
+
+
+async def book_series(
+    db: Database,
+    salon: Salon,
+    repeat: Repeat,
+    *,
+    client_id: uuid.UUID,
+    staff_id: uuid.UUID,
+    service_id: uuid.UUID,
+    start_time: dt.datetime,
+    notes: str = "",
+    source: Source = Source.FRONT_DESK,
+    now: dt.datetime | None = None,
+) -> SeriesBooked:
+    """Books every occurrence of ``repeat`` from ``start_time`` that is free: inside the stylist's working hours
+    and not taken (each as ``book`` books one, with its own notifications). The others are answered with the
+    nearest free times of their day. All in one transaction: none is booked unless all that can be are."""
+    now = _now(now)
+    start_time = _checked_start(start_time, now)
+    notes = fields.text(notes, "notes", required=False, max_length=MAX_NOTES)
+    series = _Booking(salon, client_id, staff_id, service_id, notes, source, now, series_id=uuid.uuid4())
+    booked: list[uuid.UUID] = []
+    taken: list[dt.datetime] = []
+    async with db.transaction() as cur:
+        _, length = await _parts(cur, salon.id, client_id, staff_id, service_id)
+        for start in repeat.starts(start_time, salon.zone):
+            await cur.execute("SAVEPOINT occurrence")
+            try:
+                await _check_hours(cur, salon, staff_id, start, start + length)
+                booked.append(await series.at(cur, start))
+            except (SlotTaken, OutsideHours):
+                await cur.execute("ROLLBACK TO SAVEPOINT occurrence")
+                taken.append(start)
+        found = [await _read(cur, salon.id, appointment_id) for appointment_id in booked]
+    conflicts = [Taken(start, await _nearest(db, salon, staff_id, service_id, start, now)) for start in taken]
+    return SeriesBooked(tuple(found), tuple(conflicts))
+
+
+async def _nearest(
+    db: Database, salon: Salon, staff_id: uuid.UUID, service_id: uuid.UUID, wanted: dt.datetime, now: dt.datetime
+) -> tuple[dt.datetime, ...]:
+    """The free times of ``wanted``'s salon-local day with the stylist nearest to it, in time order."""
+    day = wanted.astimezone(salon.zone).date()
+    slots = await availability.free_slots(db, salon, service_id=service_id, day=day, staff_id=staff_id, now=now)
+    closest = sorted(slots, key=lambda slot: abs(slot.start - wanted))[:NEAREST_SHOWN]
+    return tuple(sorted(slot.start for slot in closest))
 
 
 _CLIENT_COLUMNS = ("first_name", "last_name", "email", "phone", "opted_in_reminders", "erased_at", "sms_opt_out")
@@ -293,9 +423,16 @@ async def _booked_for_update(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment
 
 
 async def cancel(
-    db: Database, salon: Salon, appointment_id: uuid.UUID, *, by: Actor = Actor.SALON, now: dt.datetime | None = None
+    db: Database,
+    salon: Salon,
+    appointment_id: uuid.UUID,
+    *,
+    by: Actor = Actor.SALON,
+    following: bool = False,
+    now: dt.datetime | None = None,
 ) -> Appointment:
-    """Cancels a booked appointment: its reminders stop and a cancellation notice is queued.
+    """Cancels a booked appointment: its reminders stop and a cancellation notice is queued. With ``following``
+    (one of a repeat booking) the series' booked ones after it go too, each as if cancelled alone.
 
     ``by`` a client (through their link): only until the salon's cut-off, and the salon is told.
     """
@@ -304,24 +441,44 @@ async def cancel(
         booked = await _booked_for_update(cur, salon.id, appointment_id)
         if by == Actor.CLIENT:
             _within_cutoff(salon, booked.start_time, Change.CANCEL, now)
-        revision = await _set_status(cur, appointment_id, AppointmentStatus.CANCELLED, cancelled_by=by)
-        await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment was cancelled by the {by}")
-        client, _ = await _parts(cur, salon.id, booked.client_id, booked.staff_id, booked.service_id)
-        notices = notifications.for_cancellation(
-            client,
-            booked.start_time,
-            booked.end_time,
-            revision,
-            now,
-            sms_countries=salon.sms_countries,
-            online=booked.source == Source.ONLINE,
-        )
-        if by == Actor.CLIENT:
-            notices += notifications.for_salon(
-                salon.email, "cancelled", appointment_id, client.name, booked.start_time, now
-            )
-        await _send(cur, salon, client.id, appointment_id, notices)
+        await _cancel_one(cur, salon, booked, by, now)
+        if following:
+            for later in await _later_in_series(cur, salon.id, appointment_id):
+                await _cancel_one(cur, salon, later, by, now)
         return await _read(cur, salon.id, appointment_id)
+
+
+async def _later_in_series(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> list[Appointment]:
+    """The booked appointments of ``appointment_id``'s series that start after it, locked (none: not a series)."""
+    await cur.execute(
+        """SELECT a.id, a.salon_id, a.client_id, a.staff_id, a.service_id, a.start_time, a.end_time, a.status,
+                  a.notes, a.source
+             FROM appointments a JOIN appointments this ON this.id = %(id)s AND this.salon_id = %(salon)s
+            WHERE a.salon_id = %(salon)s AND a.series_id = this.series_id AND a.start_time > this.start_time
+              AND a.status = 'booked'
+            ORDER BY a.start_time
+              FOR UPDATE OF a""",
+        {"id": appointment_id, "salon": salon_id},
+    )
+    return [read_appointment(row) for row in await cur.fetchall()]
+
+
+async def _cancel_one(cur: aiopg.Cursor, salon: Salon, booked: Appointment, by: Actor, now: dt.datetime) -> None:
+    revision = await _set_status(cur, booked.id, AppointmentStatus.CANCELLED, cancelled_by=by, at=now)
+    await queue.cancel_live(cur, booked.id, ABOUT_BOOKING, f"appointment was cancelled by the {by}")
+    client, _ = await _parts(cur, salon.id, booked.client_id, booked.staff_id, booked.service_id)
+    notices = notifications.for_cancellation(
+        client,
+        booked.start_time,
+        booked.end_time,
+        revision,
+        now,
+        sms_countries=salon.sms_countries,
+        online=booked.source == Source.ONLINE,
+    )
+    if by == Actor.CLIENT:
+        notices += notifications.for_salon(salon.email, "cancelled", booked.id, client.name, booked.start_time, now)
+    await _send(cur, salon, client.id, booked.id, notices)
 
 
 async def confirm(
@@ -432,22 +589,40 @@ async def _check_hours(
     raise OutsideHours(f"{span} is outside {name}'s working hours ({when})", "start_time")
 
 
-VISIT_OUTCOMES = (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
+OUTCOME_WINDOW = dt.timedelta(days=7)  # how long after its start an appointment's outcome may be marked
 
 
-async def record_visit(
+def outcome_open(start: dt.datetime, now: dt.datetime) -> bool:
+    """Whether an appointment starting at ``start`` may have its outcome marked (or corrected) at ``now``."""
+    return start <= now <= start + OUTCOME_WINDOW
+
+
+async def record_outcome(
     db: Database, salon: Salon, appointment_id: uuid.UUID, outcome: str, *, now: dt.datetime | None = None
 ) -> Appointment:
-    """Marks a started appointment completed or a no-show; nothing is sent, reminders left stop."""
-    if outcome not in VISIT_OUTCOMES:
-        raise Invalid(f"{{field}} must be one of {', '.join(VISIT_OUTCOMES)}", "outcome")
-    status = AppointmentStatus(outcome)
+    """Marks an appointment completed or a no-show, from its start until OUTCOME_WINDOW after it (a mark may be
+    corrected meanwhile); nothing is sent, the reminders left stop."""
+    if outcome not in tuple(Outcome):
+        raise Invalid(f"{{field}} must be one of {', '.join(Outcome)}", "outcome")
+    status, now = AppointmentStatus(outcome), _now(now)
     async with db.transaction() as cur:
-        booked = await _booked_for_update(cur, salon.id, appointment_id)
-        if booked.start_time > _now(now):
+        row = await _one(
+            cur,
+            "SELECT status, start_time FROM appointments WHERE id = %s AND salon_id = %s AND status <> 'held' "
+            "FOR UPDATE",
+            (appointment_id, salon.id),
+            NotFound("no such appointment", "appointment_id"),
+        )
+        if row["status"] not in (AppointmentStatus.BOOKED, *Outcome):
+            raise Conflict(f"the appointment is {row['status']}; only a booked one has an outcome")
+        if now < row["start_time"]:
             raise Conflict("the appointment has not started yet")
-        await _set_status(cur, appointment_id, status)
-        await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment marked {status.replace('_', ' ')}")
+        if not outcome_open(row["start_time"], now):
+            raise Conflict(f"an outcome can be marked until {OUTCOME_WINDOW.days} days after the start")
+        if row["status"] != status:
+            await _set_status(cur, appointment_id, status, at=now)
+            marked = f"appointment marked {status.replace('_', ' ')}"
+            await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, marked)
         return await _read(cur, salon.id, appointment_id)
 
 
@@ -456,15 +631,18 @@ def _with_jobs(appointment: Appointment, jobs: list[queue.QueuedJob]) -> Appoint
 
 
 # Appointments with the names of their client, staff member and service: by id (or ids), or starting in a span.
-_SELECT_NAMED = """
+_NAMED = """
     SELECT a.id, a.salon_id, a.client_id, a.staff_id, a.service_id, a.start_time, a.end_time, a.status, a.notes,
            c.first_name AS client_first_name, c.last_name AS client_last_name,
            s.first_name AS staff_first_name, s.last_name AS staff_last_name,
-           v.name AS service_name, a.source, a.cancelled_by, a.moved_by, a.client_confirmed_at
+           v.name AS service_name, a.source, a.cancelled_by, a.moved_by, a.client_confirmed_at,
+           a.price_cents, a.series_id,
+           CASE WHEN a.status IN ('completed', 'no_show') THEN a.status END AS outcome
       FROM appointments a
       JOIN clients c ON c.id = a.client_id
       JOIN staff s ON s.id = a.staff_id
-      JOIN services v ON v.id = a.service_id
+      JOIN services v ON v.id = a.service_id"""
+_SELECT_NAMED = f"""{_NAMED}
      WHERE a.salon_id = %(salon)s
        AND (%(id)s::uuid IS NULL OR a.id = %(id)s)
        AND (%(ids)s::uuid[] IS NULL OR a.id = ANY(%(ids)s))
@@ -584,3 +762,44 @@ async def list_day(
     """A salon-local day's appointments with their notification jobs: two reads, not one per appointment."""
     found = await list_between(db, salon.id, *local_day_bounds(salon, day), after=after, limit=limit)
     return await _with_their_jobs(db, found)
+
+
+# --- a client's history (the client's page, GET /clients/{id}/appointments) ----------------------------------
+
+# Newest first, the page after the appointment ``after``: one range of appointments_client_history.
+_CLIENT_HISTORY = f"""{_NAMED}
+     WHERE a.salon_id = %(salon)s AND a.client_id = %(client)s
+       AND (%(after)s::uuid IS NULL OR (a.start_time, a.id) <
+            (SELECT start_time, id FROM appointments WHERE id = %(after)s AND salon_id = %(salon)s))
+     ORDER BY a.start_time DESC, a.id DESC LIMIT %(limit)s"""
+
+
+async def client_history(
+    db: Database, salon_id: uuid.UUID, client_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+) -> Page[Appointment, uuid.UUID]:
+    """A page of the client's appointments, coming and past, newest first, with their notification jobs;
+    ``next`` is the appointment the next page starts after (booking.paging)."""
+    params = {"salon": salon_id, "client": client_id, "after": after, "limit": limit + 1}
+    found = [_named(row) for row in await db.fetch_all(_CLIENT_HISTORY, params)]
+    shown = await _with_their_jobs(db, found[:limit])
+    return Page(shown, shown[-1].id if len(found) > limit else None)
+
+
+# One range of appointments_client_history, counted in one pass. "Late" is inside the salon's cut-off as it is
+# now, whoever cancelled: online a client cannot cancel that late, so a late one is the desk's, at their call.
+_CLIENT_COUNTS = """
+    SELECT count(*) FILTER (WHERE a.status = 'completed') AS visits,
+           count(*) FILTER (WHERE a.status = 'no_show') AS no_shows,
+           count(*) FILTER (WHERE a.status = 'cancelled'
+                              AND a.cancelled_at > a.start_time - make_interval(mins => s.cancel_cutoff_minutes))
+               AS late_cancellations,
+           coalesce(sum(a.price_cents) FILTER (WHERE a.status = 'completed'), 0) AS spent_cents
+      FROM salons s JOIN appointments a ON a.salon_id = s.id
+     WHERE s.id = %(salon)s AND a.client_id = %(client)s"""
+
+read_history = reader(ClientHistory)
+
+
+async def client_counts(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> ClientHistory:
+    """What the client's appointments add up to, in one indexed read whatever their number."""
+    return read_history(await db.fetch_row(_CLIENT_COUNTS, {"salon": salon_id, "client": client_id}))

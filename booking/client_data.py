@@ -4,7 +4,7 @@ Erasing keeps the appointments for the salon's books (who worked when, what
 was sold) but not the person: their name, email and phone are replaced, their
 live notifications cancelled, and the copies of what was sent to them (the
 outbox, the servers' words quoting their addresses) and of what their number
-texted the salon are removed.
+texted the salon are removed, with the salon's notes about them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from booking import appointments, clients, inbox, jobs
+from booking import appointments, client_notes, clients, inbox, jobs
+from booking.client_notes import ClientNote
 from booking.inbox import InboundText
 from booking.models import Appointment, Client
 from booking.paging import PAGE_SIZE, Listing, Page, Reader, page_of, pages
@@ -28,6 +29,7 @@ LISTS: dict[str, type] = {
     "notifications": jobs.Job,  # what was sent (or meant to be), with each attempt
     "kept_messages": OutboxMessage,  # the copies the built-in outbox kept
     "received_texts": InboundText,  # what they (or anyone on their number) texted the salon
+    "notes": ClientNote,  # what the salon noted about them
 }
 
 
@@ -60,6 +62,9 @@ async def export(
         "received_texts": lambda after, limit: inbox.page_by_id(
             db, salon_id, client_id=client_id, phone=client.phone, after=after, limit=limit
         ),
+        "notes": lambda after, limit: client_notes.page_by_id(
+            db, salon_id, client_id=client_id, after=after, limit=limit
+        ),
     }
     return ClientExport(client, tuple(Listing(name, pages(readers[name], page_size)) for name in LISTS))
 
@@ -74,4 +79,5 @@ async def erase(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> Clie
         if addresses:
             await outbox.forget_recipients(cur, salon_id, addresses)
         await inbox.forget(cur, salon_id, client_id, before.phone)
+        await client_notes.forget(cur, salon_id, client_id)
     return await clients.get_client(db, salon_id, client_id)

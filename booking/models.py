@@ -34,6 +34,13 @@ class AppointmentStatus(StrEnum):
     NO_SHOW = "no_show"
 
 
+class Outcome(StrEnum):
+    """What became of a booked appointment once it started, as the desk marks it (its status too)."""
+
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+
+
 class Source(StrEnum):
     """Where an appointment was booked."""
 
@@ -248,6 +255,24 @@ class Client:
 
 
 @dataclass(frozen=True)
+class ClientHistory:
+    """What a client's appointments add up to."""
+
+    visits: int  # completed appointments
+    no_shows: int
+    late_cancellations: int  # cancelled inside the salon's cut-off (as it is now), by whoever
+
+    spent_cents: int  # the price of each completed one, as booked
+
+
+@dataclass(frozen=True)
+class ClientOnFile(Client):
+    """A client with what their history adds up to: the client's page, GET /clients/{id}."""
+
+    history: ClientHistory = ClientHistory(0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
 class Revision:
     """The appointment as of one change: 0 when booked, one more per change; ``at`` grows by whole seconds."""
 
@@ -276,3 +301,6 @@ class Appointment:
     cancelled_by: Actor | None = None
     moved_by: Actor | None = None  # who made the latest move
     client_confirmed_at: dt.datetime | None = None  # "I'll be there"
+    price_cents: int = 0  # the service's price when it was booked
+    series_id: uuid.UUID | None = None  # the repeat booking it is one of
+    outcome: Outcome | None = None  # completed or no_show, once the desk has said

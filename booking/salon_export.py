@@ -12,7 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from booking import appointments, clients, inbox, jobs, services, staff
+from booking import appointments, client_notes, clients, inbox, jobs, services, staff
+from booking.client_notes import ClientNote
 from booking.inbox import InboundText
 from booking.models import Appointment, Client, Salon, Service, Staff
 from booking.paging import PAGE_SIZE, Listing, Reader, at_once, pages
@@ -23,6 +24,7 @@ LISTS: dict[str, type] = {
     "staff": Staff,  # with their working hours
     "services": Service,
     "clients": Client,  # erased ones too: their appointments name them
+    "client_notes": ClientNote,  # what the salon noted about its clients
     "appointments": Appointment,  # with each one's notification jobs (held times are not appointments yet)
     "messages": jobs.Job,  # the notifications, with every attempt and its outcome
     "texts": InboundText,  # what clients texted the salon
@@ -50,6 +52,7 @@ def export(db: Database, salon: Salon, *, now: dt.datetime | None = None, page_s
         "appointments": lambda after, limit: appointments.page_by_id(db, salon.id, after=after, limit=limit),
         "messages": lambda after, limit: jobs.page_by_id(db, salon.id, after=after, limit=limit),
         "texts": lambda after, limit: inbox.page_by_id(db, salon.id, after=after, limit=limit),
+        "client_notes": lambda after, limit: client_notes.page_by_id(db, salon.id, after=after, limit=limit),
     }
     lists = tuple(Listing(name, pages(readers[name], page_size)) for name in LISTS)
     return SalonExport(salon, now or dt.datetime.now(dt.UTC), lists)

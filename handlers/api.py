@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from booking import fields
 from booking.errors import FieldPath, Invalid
 from booking.models import Salon
+from booking.paging import Page
 from handlers.base import BaseHandler, Refused, camel
 
 if TYPE_CHECKING:
@@ -196,7 +197,7 @@ class ApiHandler(JsonHandler):
                 "a valid API token is required: Authorization: Bearer <token>",
                 {"WWW-Authenticate": 'Bearer realm="salonbook"'},
             )
-        self.salon = salon
+        self.salon, self.token = salon, token.strip()
         key = hashlib.sha256(token.strip().encode()).digest()
         self.within_rate(self.application.api_limits, key, "for this API token")
 
@@ -208,9 +209,12 @@ class ApiHandler(JsonHandler):
 
     def write_page(self, items: Sequence[Any], limit: int) -> None:
         """Answers with up to ``limit`` items; one more in ``items`` means a next page, linked (RFC 8288)."""
-        if len(items) > limit:
-            items = items[:limit]
+        self.write_paged(Page(items[:limit], items[limit - 1].id if len(items) > limit else None))
+
+    def write_paged(self, page: Page[Any, Any]) -> None:
+        """Answers with a page's items, and the next page's link (RFC 8288) when there is one."""
+        if page.next is not None:
             asked = {name: self.get_query_argument(name) for name in self.request.query_arguments}
-            following = urlencode(asked | {"after": str(items[-1].id)})
+            following = urlencode(asked | {"after": str(page.next)})
             self.set_header("Link", f'<{self.request.path}?{following}>; rel="next"')
-        self.write_json(list(items))
+        self.write_json(list(page.rows))

@@ -15,20 +15,24 @@ class AppointmentListApi(ApiHandler):
         self.write_page(await appointments.list_day(self.db, self.salon, day, after=after, limit=limit + 1), limit)
 
     async def post(self) -> None:
+        """One appointment (201 with it), or with ``repeat`` a series (201 with what was booked and what not)."""
         body = self.body()
-        appointment = await appointments.book(
-            self.db,
-            self.salon,
-            client_id=body.id("client_id", required=True),
-            staff_id=body.id("staff_id", required=True),
-            service_id=body.id("service_id", required=True),
-            start_time=body.instant("start_time", required=True),
-            notes=body.text("notes") or "",
-            source=Source.API,
-            now=self.now(),
-        )
+        client_id, staff_id = body.id("client_id", required=True), body.id("staff_id", required=True)
+        service_id, start_time = body.id("service_id", required=True), body.instant("start_time", required=True)
+        notes, repeat = body.text("notes") or "", body.object("repeat")
+        if repeat is None:
+            booked: object = await appointments.book(
+                self.db, self.salon, client_id=client_id, staff_id=staff_id, service_id=service_id,
+                start_time=start_time, notes=notes, source=Source.API, now=self.now(),
+            )  # fmt: skip
+        else:
+            every = appointments.Repeat(repeat.integer("every_weeks", True), repeat.integer("count", True))
+            booked = await appointments.book_series(
+                self.db, self.salon, every, client_id=client_id, staff_id=staff_id, service_id=service_id,
+                start_time=start_time, notes=notes, source=Source.API, now=self.now(),
+            )  # fmt: skip
         self.wake_worker()
-        self.write_json(appointment, status=201)
+        self.write_json(booked, status=201)
 
 
 class AppointmentApi(ApiHandler):
@@ -55,8 +59,19 @@ class AppointmentApi(ApiHandler):
 
 class CancelAppointmentApi(ApiHandler):
     async def post(self, appointment_id: str) -> None:
+        """No body cancels the one; ``{"following": true}`` also the later ones of its repeat booking."""
+        following = bool(self.body().boolean("following")) if self.request.body else False
         appointment = await appointments.cancel(
-            self.db, self.salon, self.path_id(appointment_id, "appointment_id"), now=self.now()
+            self.db, self.salon, self.path_id(appointment_id, "appointment_id"), following=following, now=self.now()
         )
         self.wake_worker()
         self.write_json(appointment)
+
+
+class AppointmentOutcomeApi(ApiHandler):
+    """The desk says what became of an appointment: completed or no_show, from its start until 7 days after."""
+
+    async def post(self, appointment_id: str) -> None:
+        outcome = self.body().text("outcome", required=True)
+        the_id = self.path_id(appointment_id, "appointment_id")
+        self.write_json(await appointments.record_outcome(self.db, self.salon, the_id, outcome, now=self.now()))

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from booking import client_data, clients, fields, services, staff
+from booking import (
+    api_tokens,
+    appointments,
+    client_data,
+    client_history,
+    client_notes,
+    clients,
+    fields,
+    services,
+    staff,
+)
 from booking.clients import MAX_SEARCH
 from booking.models import ClientDetails, ServiceDetails, StaffDetails, WorkingHours
 from handlers import downloads
@@ -90,7 +100,7 @@ class ClientListApi(ApiHandler):
 
 class ClientApi(ApiHandler):
     async def get(self, client_id: str) -> None:
-        self.write_json(await clients.get_client(self.db, self.salon.id, self.path_id(client_id, "client_id")))
+        self.write_json(await client_history.on_file(self.db, self.salon.id, self.path_id(client_id, "client_id")))
 
     async def patch(self, client_id: str) -> None:
         """Changes the fields the body gives (null clears an email or a phone); the others stay."""
@@ -126,3 +136,36 @@ class ClientExportApi(ApiHandler):
 class EraseClientApi(ApiHandler):
     async def post(self, client_id: str) -> None:
         self.write_json(await client_data.erase(self.db, self.salon.id, self.path_id(client_id, "client_id")))
+
+
+class ClientAppointmentsApi(ApiHandler):
+    """A client's appointments, coming and past, newest first, a page at a time."""
+
+    async def get(self, client_id: str) -> None:
+        the_id = self.path_id(client_id, "client_id")
+        limit, after = self.page()
+        await clients.get_client(self.db, self.salon.id, the_id)  # another salon's client: 404, not an empty list
+        self.write_paged(await appointments.client_history(self.db, self.salon.id, the_id, after=after, limit=limit))
+
+
+class ClientNotesApi(ApiHandler):
+    async def get(self, client_id: str) -> None:
+        the_id = self.path_id(client_id, "client_id")
+        limit, after = self.page()
+        await clients.get_client(self.db, self.salon.id, the_id)
+        found = await client_notes.list_notes(self.db, self.salon.id, the_id, after=after, limit=limit + 1)
+        self.write_page(found, limit)
+
+    async def post(self, client_id: str) -> None:
+        text = self.body().text("text", required=True)
+        author_id, author = await api_tokens.maker(self.db, self.token)
+        note = await client_notes.add(
+            self.db,
+            self.salon.id,
+            self.path_id(client_id, "client_id"),
+            text,
+            author=author,
+            author_id=author_id,
+            now=self.now(),
+        )
+        self.write_json(note, status=201)

@@ -17,10 +17,11 @@ from functools import cache
 from typing import Any
 
 from booking import client_data, fields, salon_export
-from booking.appointments import MAX_NOTES, PAST_GRACE
+from booking.appointments import EVERY_WEEKS, MAX_NOTES, OCCURRENCES, OUTCOME_WINDOW, PAST_GRACE, SeriesBooked
+from booking.client_notes import MAX_NOTE, ClientNote
 from booking.clients import MAX_SEARCH
 from booking.jobs import STATUSES, Job
-from booking.models import Appointment, Client, Salon, Service, Staff
+from booking.models import Appointment, Client, ClientOnFile, Outcome, Salon, Service, Staff
 from booking.notice_types import TYPES
 from booking.salons import MAX_ADDRESS
 from handlers.api import DEFAULT_LIMIT, MAX_LIMIT
@@ -114,9 +115,19 @@ REQUESTS: dict[str, Schema] = {
     "BookingInput": _body(
         {"clientId": _ID, "staffId": _ID, "serviceId": _ID,
          "startTime": fields.INSTANT | {"description": fields.INSTANT["description"] + _IN_THE_PAST},
-         "notes": _or_null(fields.TEXT | {"maxLength": MAX_NOTES})},
+         "notes": _or_null(fields.TEXT | {"maxLength": MAX_NOTES}),
+         "repeat": _or_null(_body(
+             {"everyWeeks": {"type": "integer", "minimum": EVERY_WEEKS[0], "maximum": EVERY_WEEKS[1]},
+              "count": {"type": "integer", "minimum": OCCURRENCES[0], "maximum": OCCURRENCES[1],
+                        "description": "occurrences, the first included"}},
+             ["everyWeeks", "count"]))},
         ["clientId", "staffId", "serviceId", "startTime"],
     ),
+    "CancelInput": _body(
+        {"following": {"type": ["boolean", "null"],
+                       "description": "also the later booked ones of its repeat booking"}}, []),
+    "NoteInput": _body({"text": fields.REQUIRED_TEXT | {"maxLength": MAX_NOTE}}, ["text"]),
+    "OutcomeInput": _body({"outcome": {"type": "string", "enum": list(Outcome)}}, ["outcome"]),
     "HoldInput": _body(
         {"serviceId": _ID, "staffId": _or_null(_ID),
          "startTime": fields.INSTANT | {"description": fields.INSTANT["description"] + "; one of the free times"},
@@ -171,6 +182,7 @@ def _operation(
     refusals: tuple[int, ...] = (400, 404),
     public: bool = False,
     media: str = "application/json",
+    body_required: bool = True,
 ) -> Schema:
     """One operation; a ``public`` one (the online booking API) needs no token; ``media``: what it answers."""
     success: Schema = {"description": summary, "content": {media: {"schema": answer}}}
@@ -184,7 +196,7 @@ def _operation(
         operation["security"] = []
     if body:
         content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}
-        operation["requestBody"] = {"required": True, "content": content}
+        operation["requestBody"] = {"required": body_required, "content": content}
     return operation
 
 
@@ -241,13 +253,26 @@ def document() -> Schema:
             "post": _operation("Add a client", client, status=201, body="ClientInput"),
         },
         "/clients/{clientId}": {
-            "get": _operation("One client", client, parameters=[_id_in_path("clientId")]),
+            "get": _operation("One client, with what their appointments add up to", answer(ClientOnFile),
+                              parameters=[_id_in_path("clientId")]),
             "patch": _operation("Change a client (fields left out stay)", client, body="ClientChange",
                                 refusals=(400, 404, 409), parameters=[_id_in_path("clientId")]),
         },
         "/clients/{clientId}/export": {
             "get": _operation("Everything the salon holds about a client", _client_export(answer, components),
                               parameters=[_id_in_path("clientId")]),
+        },
+        "/clients/{clientId}/appointments": {
+            "get": _operation("A client's appointments, coming and past, newest first",
+                              {"type": "array", "items": appointment}, paged=True,
+                              parameters=[_id_in_path("clientId"), *_PAGE]),
+        },
+        "/clients/{clientId}/notes": {
+            "get": _operation("What the salon noted about a client, newest first",
+                              {"type": "array", "items": answer(ClientNote)}, paged=True,
+                              parameters=[_id_in_path("clientId"), *_PAGE]),
+            "post": _operation("Note something about a client (by the token's maker)", answer(ClientNote),
+                               status=201, body="NoteInput", parameters=[_id_in_path("clientId")]),
         },
         "/clients/{clientId}/erase": {
             "post": _operation("Erase a client's personal data (the appointments stay)", client,
@@ -256,7 +281,9 @@ def document() -> Schema:
         "/appointments": {
             "get": _operation("A day's appointments, in time order", {"type": "array", "items": appointment},
                               parameters=[_DATE, *_PAGE], paged=True),
-            "post": _operation("Book an appointment", appointment, status=201, body="BookingInput",
+            "post": _operation("Book an appointment; with repeat, each free occurrence (the answer lists the "
+                               "booked ones and, for each taken one, the nearest free times of its day)",
+                               {"anyOf": [appointment, answer(SeriesBooked)]}, status=201, body="BookingInput",
                                refusals=conflict),
         },
         "/appointments/{appointmentId}": {
@@ -265,8 +292,14 @@ def document() -> Schema:
                                 parameters=[_id_in_path("appointmentId")]),
         },
         "/appointments/{appointmentId}/cancel": {
-            "post": _operation("Cancel an appointment", appointment, refusals=conflict,
-                               parameters=[_id_in_path("appointmentId")]),
+            "post": _operation("Cancel an appointment (and the later ones of its series with following)",
+                               appointment, refusals=conflict, parameters=[_id_in_path("appointmentId")],
+                               body="CancelInput", body_required=False),
+        },
+        "/appointments/{appointmentId}/outcome": {
+            "post": _operation(f"Mark an appointment completed or a no-show (from its start until "
+                               f"{OUTCOME_WINDOW.days} days after; 409 outside that)", appointment,
+                               body="OutcomeInput", refusals=conflict, parameters=[_id_in_path("appointmentId")]),
         },
         "/jobs": {
             "get": _operation("The salon's notification jobs, newest first", {"type": "array", "items": job},

@@ -10,7 +10,17 @@ import uuid
 import zipfile
 from typing import Any
 
-from booking import appointments, client_data, clients, inbound, installation, notifications, sessions, team
+from booking import (
+    appointments,
+    client_data,
+    client_notes,
+    clients,
+    inbound,
+    installation,
+    notifications,
+    sessions,
+    team,
+)
 from booking.inbound import IncomingText
 from booking.models import ClientDetails
 from booking.salons import NewSalon
@@ -23,6 +33,7 @@ FILES = [
     "staff.json",
     "services.json",
     "clients.json",
+    "client_notes.json",
     "appointments.json",
     "messages.json",
     "texts.json",
@@ -42,6 +53,7 @@ class Filled:
     held: str  # a held time: not an appointment yet
     code: str  # the booking code a job's payload carries
     text: str  # what a client texted
+    note: str  # what the salon noted about a client
 
     @property
     def salon(self) -> Any:
@@ -75,6 +87,9 @@ async def fill_salon(db: Database, new: NewSalon, *, bookings: int = 3) -> Fille
     await team.invite(db, salon, new.owner, f"new-desk-{tag}@example.com", "http://salon.example")
     text = f"Running late, sorry {tag}"
     await inbound.receive(db, IncomingText("+447400900000", text, f"SM{tag}"), salon)  # Client0's number
+    note = f"Colour 6/0, {tag}"
+    owner, now = new.owner, dt.datetime.now(dt.UTC)
+    await client_notes.add(db, salon.id, made[0].client_id, note, author=owner.email, author_id=owner.id, now=now)
     await sessions.start(db, new.owner.id, client_address="127.0.0.1", user_agent="tests")
     await installation.signing_secret(db)  # made by the first page a browser opens
     await installation.link_secret(db)  # made by the first link a message carries
@@ -88,6 +103,7 @@ async def fill_salon(db: Database, new: NewSalon, *, bookings: int = 3) -> Fille
         held=str(held),
         code=code,
         text=text,
+        note=note,
     )
 
 

@@ -316,3 +316,74 @@ async def test_a_query_parameter_given_blank_is_refused_as_the_document_says_not
         f"/api/public/{made.salon.slug}/slots?serviceId={ids['serviceId']}&date=2030-05-07&staffId=", raise_error=False
     )
     assert (answer.code, json.loads(answer.body)["error"]["field"]) == (400, "staffId"), "only leaving it out is anyone"
+
+
+async def test_an_appointment_answers_its_price_as_booked_and_its_outcome_from_the_start(api, make_salon, app) -> None:
+    salon = await make_salon()
+    ids = await set_up_directory(api, salon.api_token)
+    start = IN_A_WEEK
+    _, booked = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(start)})
+    assert booked["priceCents"] == 3500 and booked["outcome"] is None and booked["seriesId"] is None
+    outcome = f"/appointments/{booked['id']}/outcome"
+
+    app.clock = lambda: start - dt.timedelta(seconds=1)
+    status, refused = await api("POST", outcome, salon.api_token, {"outcome": "no_show"})
+    assert status == 409 and refused["error"]["code"] == "conflict", refused
+    status, refused = await api("POST", outcome, salon.api_token, {"outcome": "gone"})
+    assert status == 400 and refused["error"]["field"] == "outcome", refused
+
+    app.clock = lambda: start + dt.timedelta(days=7)
+    status, marked = await api("POST", outcome, salon.api_token, {"outcome": "no_show"})
+    assert status == 200, marked
+    assert marked["outcome"] == "no_show" and marked["status"] == "no_show", "the released status says it too"
+    app.clock = lambda: start + dt.timedelta(days=7, seconds=1)
+    status, refused = await api("POST", outcome, salon.api_token, {"outcome": "completed"})
+    assert status == 409, refused
+
+    other = await make_salon()
+    status, _ = await api("POST", outcome, other.api_token, {"outcome": "completed"})
+    assert status == 404, "another salon's appointment is not found"
+
+
+async def test_a_repeat_booking_answers_what_was_booked_and_what_was_taken_and_cancels_the_following(
+    api, make_salon
+) -> None:
+    salon = await make_salon()
+    ids = await set_up_directory(api, salon.api_token)
+    status, hours = await api("GET", f"/staff/{ids['staffId']}", salon.api_token)
+    assert status == 200 and hours["workingHours"] == []
+    body = ids | {"startTime": _at(IN_A_WEEK), "repeat": {"everyWeeks": 2, "count": 3}}
+    status, series = await api("POST", "/appointments", salon.api_token, body)
+    assert status == 201, series
+    assert series["booked"] == [] and len(series["conflicts"]) == 3, "a stylist without hours is never free"
+
+    status, member = await api("POST", "/staff", salon.api_token, {"firstName": "Cy", "workingHours": [
+        {"weekday": day, "start": "00:00", "end": "23:59"} for day in range(7)]})  # fmt: skip
+    assert status == 201, member
+    body |= {"staffId": member["id"]}
+    status, series = await api("POST", "/appointments", salon.api_token, body)
+    assert status == 201, series
+    assert series["conflicts"] == [], series
+    zone = salon.salon.zone
+    local = [dt.datetime.fromisoformat(a["startTime"]).astimezone(zone) for a in series["booked"]]
+    first_day = IN_A_WEEK.astimezone(zone)
+    assert [(t.date(), t.time()) for t in local] == [
+        (first_day.date() + dt.timedelta(weeks=n), first_day.time()) for n in (0, 2, 4)
+    ], "every other week at the same wall-clock time"
+    assert len({a["seriesId"] for a in series["booked"]}) == 1 and all(a["notificationJobs"] for a in series["booked"])
+    status, again = await api("POST", "/appointments", salon.api_token, body)
+    assert status == 201 and again["booked"] == [] and len(again["conflicts"]) == 3
+    assert all(len(c["nearest"]) == 3 for c in again["conflicts"]), "each taken one with the nearest free times"
+
+    first, second, third = series["booked"]
+    status, cancelled = await api("POST", f"/appointments/{second['id']}/cancel", salon.api_token, {"following": True})
+    assert status == 200 and cancelled["status"] == "cancelled", cancelled
+    status, last = await api("GET", f"/appointments/{third['id']}", salon.api_token)
+    assert last["status"] == "cancelled"
+    status, kept = await api("GET", f"/appointments/{first['id']}", salon.api_token)
+    assert kept["status"] == "booked"
+
+    for repeat, field in (({"everyWeeks": 13, "count": 2}, "repeat.everyWeeks"), ({"everyWeeks": 1}, "repeat.count"),
+                          ("weekly", "repeat")):  # fmt: skip
+        status, refused = await api("POST", "/appointments", salon.api_token, body | {"repeat": repeat})
+        assert status == 400 and refused["error"]["field"] == field, refused

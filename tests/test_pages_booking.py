@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import urllib.parse
@@ -424,3 +425,43 @@ async def test_a_new_clients_reminders_start_on_and_say_their_channels(logged_in
     assert booked.code == 303, "unticked: no reminders"
     [dee] = await clients.list_clients(db, salon.salon.id, "Dee")
     assert not dee.opted_in_reminders
+
+
+async def test_the_form_books_a_repeat_and_lists_a_taken_week_with_times_near_it(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    in_two_weeks = dataclasses.replace(desk, day=desk.day + dt.timedelta(weeks=2))
+    other = await clients.create_client(db, salon.salon.id, ClientDetails(first_name="Dee"))
+    await book_at(db, salon.salon, dataclasses.replace(in_two_weeks, client=other), dt.time(10))
+
+    answer = await session.post(
+        "/appointments/new", booking_form(desk, **{"repeat.everyWeeks": "1", "repeat.count": "3"})
+    )
+    assert answer.code == 201, answer.body
+    page = answer.body.decode()
+    assert "Booked (2)" in page and "Not booked: taken or outside working hours (1)" in page
+    assert f"day={in_two_weeks.day}&amp;at=09:15" in page, "the nearest free times, to book by choice"
+    booked = await appointments.list_day(db, salon.salon, desk.day + dt.timedelta(weeks=1))
+    assert [a.client_id for a in booked] == [desk.client.id] and booked[0].series_id is not None
+
+    refused = await session.post(
+        "/appointments/new", booking_form(desk, **{"repeat.everyWeeks": "13", "repeat.count": "x"})
+    )
+    assert refused.code == 400
+    assert "1 to 12" in error_beside(refused.body, "repeatEveryWeeks")
+    assert "2 to 26" in error_beside(refused.body, "repeatCount")
+
+
+async def test_cancelling_one_of_a_repeat_offers_this_one_or_the_following(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    await session.post("/appointments/new", booking_form(desk, **{"repeat.everyWeeks": "2", "repeat.count": "3"}))
+    first, second, third = [
+        (await appointments.list_day(db, salon.salon, desk.day + dt.timedelta(weeks=n)))[0] for n in (0, 2, 4)
+    ]
+    asked = (await session.get(f"/appointments/{second.id}/cancel")).body.decode()
+    assert "This one only" in asked and "This one and the following ones" in asked
+    answer = await session.post(f"/appointments/{second.id}/cancel", {"following": "on"})
+    assert answer.code == 303
+    statuses = [(await appointments.get_appointment(db, salon.salon.id, a.id)).status for a in (first, second, third)]
+    assert statuses == ["booked", "cancelled", "cancelled"]

@@ -163,6 +163,7 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
         "clients": "/clients",
         "client-new": "/clients/new",
         "client-edit": f"/clients/{ids['client']}/edit",
+        "client": f"/clients/{ids['client']}",
         "staff": "/staff",
         "staff-edit": f"/staff/{ids['staff']}/edit",
         "services": "/services",
@@ -188,6 +189,18 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
     fetched["form-with-errors"] = refused.body
     wrong = {"currentPassword": "not it at all", "newPassword": "a new long secret", "newPasswordAgain": "x"}
     fetched["account-with-errors"] = (await session.post("/account", wrong)).body
+    start = dt.datetime.combine(dt.date.fromisoformat(ids["day"]), dt.time(14), salon.salon.zone)
+    repeat = {"serviceId": ids["service"], "staffId": ids["staff"], "day": ids["day"], "clientId": ids["client"],
+              "startTime": f"{ids['staff']}@{start.isoformat()}", "notes": "", "repeat.everyWeeks": "1",
+              "repeat.count": "2"}  # fmt: skip
+    fetched["repeat-booked"] = (await session.post("/appointments/new", repeat)).body
+    fetched["repeat-taken"] = (await session.post("/appointments/new", repeat)).body
+    assert b"Not booked" in fetched["repeat-taken"]
+    [series_one] = [a for a in await appointments.list_day(db, salon.salon, start.date()) if a.series_id]
+    fetched["repeat-cancel"] = (await session.get(f"/appointments/{series_one.id}/cancel")).body
+    await session.post(f"/clients/{ids['client']}/notes", {"text": "7/1 + 30 vol\n35 minutes"})
+    fetched["client-with-a-note"] = (await session.get(f"/clients/{ids['client']}")).body
+    fetched["client-note-with-errors"] = (await session.post(f"/clients/{ids['client']}/notes", {"text": ""})).body
     fetched["inbox-reply-with-errors"] = (await session.post(texts["inbox-conversation"], {"text": ""})).body
     fetched["outbox-play-with-errors"] = (await session.post("/outbox", {"from": "call me", "body": ""})).body
     unsubscribe = f"/u/{links.sign('unsubscribe', uuid.UUID(ids['client']), await installation.link_secret(db))}"

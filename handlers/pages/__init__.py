@@ -9,6 +9,7 @@ from handlers.pages import (
     account,
     auth,
     booking,
+    client,
     client_data,
     day,
     directory,
@@ -57,6 +58,8 @@ ROUTES: list[Rule | tuple[Any, ...]] = [
     (paths.RESCHEDULE_APPOINTMENT.route(), booking.RescheduleAppointment),
     (paths.RECORD_VISIT.route(), booking.RecordVisit),
     *_directory_routes(),
+    (paths.CLIENT.route(), client.ClientPage),  # after /clients/new
+    (paths.CLIENT_NOTES.route(), client.ClientNotes),
     (paths.JOBS.route(), jobs.JobsPage),
     (paths.JOB.route(), jobs.JobPage),
     (paths.RETRY_JOB.route(), jobs.RetryJob),

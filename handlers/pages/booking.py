@@ -20,7 +20,9 @@ from handlers.pages.directory import client_details
 CHOICE_FIELDS = ("serviceId", "staffId", "day", "at")  # at: a wished start (HH:MM), from a tap on the calendar
 CLIENT_FIELDS = ("firstName", "lastName", "email", "phone", "optedInReminders")
 PICKER_FIELDS = ("clientId", "clientSearch", "clientsAfter")
-BOOKING_FIELDS = (*CHOICE_FIELDS, *PICKER_FIELDS, *CLIENT_FIELDS, "startTime", "notes")
+REPEAT_FIELDS = ("repeat.everyWeeks", "repeat.count")  # named as the API's fields, so errors land beside them
+BOOKING_FIELDS = (*CHOICE_FIELDS, *PICKER_FIELDS, *CLIENT_FIELDS, "startTime", "notes", *REPEAT_FIELDS)
+REPEAT_COUNT = "6"  # occurrences offered when a repeat is chosen: six visits in one go
 MOVE_FIELDS = ("day", "staffId", "startTime")
 NEW_CLIENT = "new"
 CLIENTS_SHOWN = 8  # matches offered at once; more behind a link, or a longer search
@@ -73,6 +75,17 @@ async def slots_for(
     )
 
 
+def _repeat(form: Form) -> appointments.Repeat | None:
+    """The repeat the form asks for, or None for one appointment (no weeks chosen)."""
+    if not form["repeat.everyWeeks"]:
+        return None
+    checks = fields.Checks()  # both fields' errors at once
+    weeks = checks(fields.whole_number, form["repeat.everyWeeks"], ("repeat", "every_weeks"), *appointments.EVERY_WEEKS)
+    count = checks(fields.whole_number, form["repeat.count"], ("repeat", "count"), *appointments.OCCURRENCES)
+    checks.done()
+    return appointments.Repeat(weeks, count)
+
+
 def wished_slot(slots: list[availability.Slot], at: str, zone: dt.tzinfo) -> availability.Slot | None:
     """The free time starting at the wished salon-local ``at`` (HH:MM), if there is one."""
     return next((slot for slot in slots if slot.start.astimezone(zone).strftime("%H:%M") == at), None)
@@ -92,6 +105,7 @@ class NewAppointmentPage(SalonPage):
         form = {name: self.get_query_argument(name, "") for name in BOOKING_FIELDS}
         form["day"] = form["day"] or today
         form["optedInReminders"] = self.get_query_argument("optedInReminders", "on")  # a new client: on unless unticked
+        form["repeat.count"] = form["repeat.count"] or REPEAT_COUNT
         await self.show(form, {})
 
     async def post(self) -> None:
@@ -100,23 +114,30 @@ class NewAppointmentPage(SalonPage):
             await self.show(form, {})
             return
         try:
+            repeat = _repeat(form)
             client_id = await self._client_id(form)
             staff_id, start_time = parse_slot(form["startTime"])
-            appointment = await appointments.book(
-                self.db,
-                self.salon,
-                client_id=client_id,
-                staff_id=staff_id,
-                service_id=fields.identifier(form["serviceId"], "service_id"),
-                start_time=start_time,
-                notes=form["notes"],
-                now=self.now(),
-            )
+            service_id = fields.identifier(form["serviceId"], "service_id")
+            if repeat is not None:
+                series = await appointments.book_series(
+                    self.db, self.salon, repeat, client_id=client_id, staff_id=staff_id, service_id=service_id,
+                    start_time=start_time, notes=form["notes"], now=self.now(),
+                )  # fmt: skip
+            else:
+                appointment = await appointments.book(
+                    self.db, self.salon, client_id=client_id, staff_id=staff_id, service_id=service_id,
+                    start_time=start_time, notes=form["notes"], now=self.now(),
+                )  # fmt: skip
         except (Invalid, SlotTaken) as error:
             await self.show(form, form_errors(error, form), status_for(error, 400))
             return
         self.wake_worker()
-        self.redirect(paths.APPOINTMENT(id=appointment.id), status=303)
+        if repeat is None:
+            self.redirect(paths.APPOINTMENT(id=appointment.id), status=303)
+            return
+        self.render_page(
+            "appointment_series.html", 201, series=series, client_id=client_id, service_id=service_id, staff_id=staff_id
+        )
 
     async def _client_id(self, form: Form) -> uuid.UUID:
         """The chosen client, or a new one added from the inline fields (then chosen, if booking fails)."""
@@ -187,6 +208,10 @@ class NewAppointmentPage(SalonPage):
             slot_value=slot_value,
             wish_missed=bool(form["at"] and slots and wished is None),
             service_choices=[(str(s.id), f"{s.name} ({s.duration_minutes} min)") for s in service_list],
+            repeat_choices=[
+                (str(n), "Every week" if n == 1 else f"Every {n} weeks")
+                for n in range(appointments.EVERY_WEEKS[0], appointments.EVERY_WEEKS[1] + 1)
+            ],
             staff_choices=staff_choices(staff_list),
             **choices,
         )
@@ -230,7 +255,7 @@ class AppointmentView(SalonPage):
             timeline=timeline,
             answers=answers,
             slots=slots,
-            started=appointment.start_time <= self.now(),
+            outcome_open=appointments.outcome_open(appointment.start_time, self.now()),
             staff_choices=staff_choices(staff_list),
             slot_value=slot_value,
             typed=typed,
@@ -257,7 +282,11 @@ class CancelAppointment(SalonPage):
         self.render_page("appointment_cancel.html", appointment=appointment)
 
     async def post(self, appointment_id: str) -> None:
-        appointment = await appointments.cancel(self.db, self.salon, page_id(appointment_id), now=self.now())
+        """Cancels the one, or with ``following=on`` (a repeat booking's choice) the later ones of its series too."""
+        following = self.get_body_argument("following", "") == "on"
+        appointment = await appointments.cancel(
+            self.db, self.salon, page_id(appointment_id), following=following, now=self.now()
+        )
         self.wake_worker()
         self.redirect(paths.APPOINTMENT(id=appointment.id), status=303)
 
@@ -302,7 +331,7 @@ class RecordVisit(SalonPage):
     """After the start: the client came (completed) or did not (no-show)."""
 
     async def post(self, appointment_id: str) -> None:
-        appointment = await appointments.record_visit(
+        appointment = await appointments.record_outcome(
             self.db, self.salon, page_id(appointment_id), self.get_body_argument("outcome", ""), now=self.now()
         )
         self.redirect(paths.APPOINTMENT(id=appointment.id), status=303)

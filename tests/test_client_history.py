@@ -1,0 +1,151 @@
+"""Clients the salon knows: their history, what it adds up to, and the salon's notes, through every door."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from booking import appointments, client_history, client_notes, clients, services, staff
+from booking.models import Actor, ClientDetails, ServiceDetails, StaffDetails
+from db import Database
+
+MONDAY = dt.datetime(2030, 5, 6, 9, 0, tzinfo=dt.UTC)
+HOUR, DAY, WEEK = dt.timedelta(hours=1), dt.timedelta(days=1), dt.timedelta(days=7)
+
+
+async def _regular(db: Database, salon):
+    """A stylist, a £40 colour and a client, Cy."""
+    bea = await staff.create_staff(db, salon.id, StaffDetails(first_name="Bea"))
+    colour = await services.create_service(
+        db, salon.id, ServiceDetails(name="Colour", duration_minutes=60, price_cents=4000)
+    )
+    cy = await clients.create_client(db, salon.id, ClientDetails(first_name="Cy", email="cy@example.com"))
+    return bea, colour, cy
+
+
+async def _book(db: Database, salon, bea, colour, cy, start: dt.datetime):
+    return await appointments.book(
+        db, salon, client_id=cy.id, staff_id=bea.id, service_id=colour.id, start_time=start, now=start - 3 * DAY
+    )
+
+
+async def test_the_counts_are_visits_no_shows_late_cancellations_and_spend_at_the_prices_booked(
+    db: Database, make_salon
+) -> None:
+    salon = (await make_salon()).salon  # cancellations online until 24 hours before
+    bea, colour, cy = await _regular(db, salon)
+    starts = [MONDAY + n * WEEK for n in range(6)]
+    booked = [await _book(db, salon, bea, colour, cy, start) for start in starts]
+    await appointments.record_outcome(db, salon, booked[0].id, "completed", now=starts[0] + HOUR)
+    await db.execute("UPDATE services SET price_cents = 9900 WHERE id = %s", (colour.id,))  # the price goes up
+    await appointments.record_outcome(db, salon, booked[1].id, "completed", now=starts[1] + HOUR)
+    await appointments.record_outcome(db, salon, booked[2].id, "no_show", now=starts[2] + HOUR)
+    in_time = starts[3] - DAY  # online, a client may cancel until exactly 24 hours before
+    await appointments.cancel(db, salon, booked[3].id, by=Actor.CLIENT, now=in_time)
+    late = starts[4] - DAY + dt.timedelta(seconds=1)  # the desk cancels when the client calls, a second too late
+    await appointments.cancel(db, salon, booked[4].id, by=Actor.SALON, now=late)
+    # the last one, still booked, counts for nothing yet
+
+    found = await client_history.on_file(db, salon.id, cy.id)
+    assert found.name == "Cy"
+    assert (found.history.visits, found.history.no_shows) == (2, 1)
+    assert found.history.late_cancellations == 1, "exactly at the cut-off is in time; a second after, late"
+    assert found.history.spent_cents == 8000, "each visit at the price it was booked at"
+
+
+async def test_the_history_pages_newest_first_through_coming_and_past(db: Database, make_salon) -> None:
+    salon = (await make_salon()).salon
+    bea, colour, cy = await _regular(db, salon)
+    starts = [MONDAY + n * WEEK for n in range(5)]
+    for start in starts:
+        await _book(db, salon, bea, colour, cy, start)
+    first = await appointments.client_history(db, salon.id, cy.id, after=None, limit=2)
+    assert [a.start_time for a in first.rows] == [starts[4], starts[3]]
+    assert first.next == first.rows[-1].id
+    second = await appointments.client_history(db, salon.id, cy.id, after=first.next, limit=2)
+    last = await appointments.client_history(db, salon.id, cy.id, after=second.next, limit=2)
+    assert [a.start_time for a in (*second.rows, *last.rows)] == [starts[2], starts[1], starts[0]]
+    assert last.next is None
+    assert all(a.price_cents == 4000 and a.notification_jobs == () for a in first.rows), "Cy wants no reminders"
+
+
+async def test_the_api_shows_a_clients_history_counts_and_notes(api, make_salon, db: Database) -> None:
+    new = await make_salon()
+    salon, token = new.salon, new.api_token
+    bea, colour, cy = await _regular(db, salon)
+    for n in range(3):
+        await _book(db, salon, bea, colour, cy, MONDAY + n * WEEK)
+
+    status, found = await api("GET", f"/clients/{cy.id}", token)
+    assert status == 200, found
+    assert found["history"] == {"visits": 0, "noShows": 0, "lateCancellations": 0, "spentCents": 0}
+    status, page, link = await api("GET", f"/clients/{cy.id}/appointments?limit=2", token, headers=True)
+    assert status == 200 and len(page) == 2 and page[0]["priceCents"] == 4000
+    assert link is not None and f"after={page[1]['id']}" in link
+    status, rest, link = await api("GET", f"/clients/{cy.id}/appointments?limit=2&after={page[1]['id']}", token,
+                                   headers=True)  # fmt: skip
+    assert status == 200 and [a["startTime"] for a in rest] == [(MONDAY).astimezone(salon.zone).isoformat()]
+    assert link is None
+
+    status, note = await api("POST", f"/clients/{cy.id}/notes", token, {"text": "6/0 + 20 vol, 35 min"})
+    assert status == 201, note
+    assert note["text"] == "6/0 + 20 vol, 35 min" and note["author"] == new.owner.email and "createdAt" in note
+    status, refused = await api("POST", f"/clients/{cy.id}/notes", token, {"text": "   "})
+    assert status == 400 and refused["error"]["field"] == "text"
+    status, notes = await api("GET", f"/clients/{cy.id}/notes", token)
+    assert status == 200 and [n["id"] for n in notes] == [note["id"]]
+
+
+async def test_no_other_salon_reaches_a_clients_history_or_notes(api, make_salon, db: Database) -> None:
+    mine = await make_salon()
+    bea, colour, cy = await _regular(db, mine.salon)
+    await _book(db, mine.salon, bea, colour, cy, MONDAY)
+    await client_notes.add(db, mine.salon.id, cy.id, "allergic to PPD", author="ann", author_id=None, now=MONDAY)
+    theirs = await make_salon()
+    for path in (f"/clients/{cy.id}", f"/clients/{cy.id}/appointments", f"/clients/{cy.id}/notes"):
+        status, body = await api("GET", path, theirs.api_token)
+        assert status == 404, (path, body)
+    status, _ = await api("POST", f"/clients/{cy.id}/notes", theirs.api_token, {"text": "mine now"})
+    assert status == 404
+    assert len(await client_notes.list_notes(db, mine.salon.id, cy.id)) == 1
+    assert await client_notes.list_notes(db, theirs.salon.id, cy.id) == []
+    assert (await appointments.client_history(db, theirs.salon.id, cy.id, after=None, limit=10)).rows == []
+    status, _ = await api("GET", f"/clients/{uuid.uuid4()}/notes", mine.api_token)
+    assert status == 404
+
+
+async def test_erasing_a_client_removes_the_salons_notes_about_them(api, make_salon, db: Database) -> None:
+    new = await make_salon()
+    _, _, cy = await _regular(db, new.salon)
+    await client_notes.add(db, new.salon.id, cy.id, "lives at 3 Mill Lane", author="ann", author_id=None, now=MONDAY)
+    status, _ = await api("POST", f"/clients/{cy.id}/erase", new.api_token)
+    assert status == 200
+    assert await client_notes.list_notes(db, new.salon.id, cy.id) == []
+
+
+async def test_the_client_page_shows_counts_notes_and_history_and_takes_a_note(logged_in, db: Database) -> None:
+    session, new = await logged_in()
+    salon = new.salon
+    bea, colour, cy = await _regular(db, salon)
+    done = await _book(db, salon, bea, colour, cy, MONDAY)
+    await appointments.record_outcome(db, salon, done.id, "completed", now=MONDAY + HOUR)
+    for n in range(1, 23):
+        await _book(db, salon, bea, colour, cy, MONDAY + n * WEEK)
+
+    page = (await session.get(f"/clients/{cy.id}")).body.decode()
+    assert "<dt>Visits</dt><dd>1</dd>" in page and "£40.00" in page
+    assert page.count('class="status status-booked"') == 20, "one page of the history"
+    assert "Older" in page and "No notes yet" in page
+
+    typed = "<b>7/1</b> + 30 vol"
+    answer = await session.post(f"/clients/{cy.id}/notes", {"text": typed})
+    assert answer.code == 303 and answer.headers["Location"] == f"/clients/{cy.id}"
+    page = (await session.get(f"/clients/{cy.id}")).body.decode()
+    assert "&lt;b&gt;7/1&lt;/b&gt; + 30 vol" in page and new.owner.email in page, "escaped, with its author"
+
+    blank = await session.post(f"/clients/{cy.id}/notes", {"text": " "})
+    assert blank.code == 400 and 'class="field-error"' in blank.body.decode()
+    assert (await session.get(f"/clients/{uuid.uuid4()}")).code == 404
+    other, _ = await logged_in()
+    assert (await other.get(f"/clients/{cy.id}")).code == 404, "another salon's client"
+    assert (await other.post(f"/clients/{cy.id}/notes", {"text": "x"})).code == 404
