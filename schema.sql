@@ -39,7 +39,8 @@ CREATE TABLE users (
     password_hash  text NOT NULL,
     role           text NOT NULL DEFAULT 'owner'
                    CHECK (role IN ('owner', 'receptionist', 'staff')),
-    created_at     timestamptz NOT NULL DEFAULT now()
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT users_salon_id_key UNIQUE (salon_id, id)  -- a note's author is of its salon (0018)
 );
 CREATE UNIQUE INDEX users_email_key ON users (lower(email));
 
@@ -158,6 +159,10 @@ CREATE TABLE appointments (
     cancelled_by         text CHECK (cancelled_by IN ('client', 'salon')),
     moved_by             text CHECK (moved_by IN ('client', 'salon')),  -- the latest move
     client_confirmed_at  timestamptz,
+    -- the service's price when booked (0018): spend and revenue do not move with a later price
+    price_cents          integer NOT NULL CONSTRAINT appointments_price_cents_check CHECK (price_cents >= 0),
+    series_id            uuid,  -- the occurrences of one repeat booking share it (0018)
+    cancelled_at         timestamptz,  -- "late" or not by the salon's cut-off (0018)
     CHECK (start_time < end_time),
     CONSTRAINT appointments_client_known CHECK (status = 'held' OR client_id IS NOT NULL),
     CONSTRAINT appointments_client_fkey FOREIGN KEY (salon_id, client_id) REFERENCES clients (salon_id, id),
@@ -171,6 +176,37 @@ CREATE TABLE appointments (
 );
 CREATE INDEX appointments_salon_day ON appointments (salon_id, start_time);
 CREATE INDEX appointments_salon_id ON appointments (salon_id, id);  -- an export's pages (0016)
+-- A client's history a page at a time, and its counts: one range of one index (0018).
+CREATE INDEX appointments_client_history ON appointments (salon_id, client_id, start_time, id);
+CREATE INDEX appointments_series ON appointments (salon_id, series_id, start_time) WHERE series_id IS NOT NULL;
+-- A new appointment keeps its service's price as it is when the row is written, whichever statement writes it.
+CREATE FUNCTION price_at_booking() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.price_cents := coalesce(NEW.price_cents,
+                                (SELECT price_cents FROM services WHERE id = NEW.service_id AND salon_id = NEW.salon_id),
+                                0);
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER appointments_priced BEFORE INSERT ON appointments
+    FOR EACH ROW EXECUTE FUNCTION price_at_booking();
+
+-- What the salon notes about a client (a colour formula), by whom and when (0018). The author's name is kept
+-- as it was: a note outlives its author's account.
+CREATE TABLE client_notes (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    salon_id    uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
+    client_id   uuid NOT NULL,
+    author_id   uuid,
+    author      text NOT NULL,
+    text        text NOT NULL CHECK (length(text) BETWEEN 1 AND 10000),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT client_notes_client_fkey FOREIGN KEY (salon_id, client_id) REFERENCES clients (salon_id, id)
+        ON DELETE CASCADE,
+    CONSTRAINT client_notes_author_fkey FOREIGN KEY (salon_id, author_id) REFERENCES users (salon_id, id)
+        ON DELETE SET NULL (author_id)
+);
+CREATE INDEX client_notes_client ON client_notes (salon_id, client_id, created_at DESC, id DESC);
 
 -- An online booking's details while it waits for its code; the worker releases lapsed holds.
 CREATE TABLE holds (

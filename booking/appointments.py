@@ -19,7 +19,18 @@ from booking import clients, fields, notifications, staff
 from booking.clients import ERASED
 from booking.errors import Conflict, Invalid, NotFound, OutsideHours, SlotTaken, TooLate
 from booking.locales import wall_clock
-from booking.models import Actor, Appointment, AppointmentStatus, Change, Client, Revision, Salon, Source, display_name
+from booking.models import (
+    Actor,
+    Appointment,
+    AppointmentStatus,
+    Change,
+    Client,
+    Outcome,
+    Revision,
+    Salon,
+    Source,
+    display_name,
+)
 from booking.notice_types import ABOUT_BOOKING, SALON_NOTICE
 from booking.paging import Page
 from db import Database, Row
@@ -115,15 +126,22 @@ async def _write(cur: aiopg.Cursor, sql: str, params: dict[str, object]) -> Row 
 
 
 async def _set_status(
-    cur: aiopg.Cursor, appointment_id: uuid.UUID, status: AppointmentStatus, cancelled_by: Actor | None = None
+    cur: aiopg.Cursor,
+    appointment_id: uuid.UUID,
+    status: AppointmentStatus,
+    cancelled_by: Actor | None = None,
+    *,
+    at: dt.datetime,
 ) -> Revision:
+    """``at``: when the change is made; a cancellation keeps it, to be late or not by the salon's cut-off."""
     await cur.execute(
         """UPDATE appointments
-              SET status = %s, cancelled_by = %s, updated_at = now(), revision = revision + 1,
+              SET status = %(status)s, cancelled_by = %(by)s, updated_at = now(), revision = revision + 1,
+                  cancelled_at = CASE WHEN %(status)s = 'cancelled' THEN %(at)s::timestamptz END,
                   revised_at = greatest(date_trunc('second', clock_timestamp()), revised_at + interval '1 second')
-            WHERE id = %s
+            WHERE id = %(id)s
         RETURNING revision, revised_at""",
-        (status, cancelled_by, appointment_id),
+        {"status": status, "by": cancelled_by, "at": at, "id": appointment_id},
     )
     row: Row = await cur.fetchone()
     return Revision(row["revision"], row["revised_at"])
@@ -304,7 +322,7 @@ async def cancel(
         booked = await _booked_for_update(cur, salon.id, appointment_id)
         if by == Actor.CLIENT:
             _within_cutoff(salon, booked.start_time, Change.CANCEL, now)
-        revision = await _set_status(cur, appointment_id, AppointmentStatus.CANCELLED, cancelled_by=by)
+        revision = await _set_status(cur, appointment_id, AppointmentStatus.CANCELLED, cancelled_by=by, at=now)
         await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment was cancelled by the {by}")
         client, _ = await _parts(cur, salon.id, booked.client_id, booked.staff_id, booked.service_id)
         notices = notifications.for_cancellation(
@@ -432,22 +450,40 @@ async def _check_hours(
     raise OutsideHours(f"{span} is outside {name}'s working hours ({when})", "start_time")
 
 
-VISIT_OUTCOMES = (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
+OUTCOME_WINDOW = dt.timedelta(days=7)  # how long after its start an appointment's outcome may be marked
 
 
-async def record_visit(
+def outcome_open(start: dt.datetime, now: dt.datetime) -> bool:
+    """Whether an appointment starting at ``start`` may have its outcome marked (or corrected) at ``now``."""
+    return start <= now <= start + OUTCOME_WINDOW
+
+
+async def record_outcome(
     db: Database, salon: Salon, appointment_id: uuid.UUID, outcome: str, *, now: dt.datetime | None = None
 ) -> Appointment:
-    """Marks a started appointment completed or a no-show; nothing is sent, reminders left stop."""
-    if outcome not in VISIT_OUTCOMES:
-        raise Invalid(f"{{field}} must be one of {', '.join(VISIT_OUTCOMES)}", "outcome")
-    status = AppointmentStatus(outcome)
+    """Marks an appointment completed or a no-show, from its start until OUTCOME_WINDOW after it (a mark may be
+    corrected meanwhile); nothing is sent, the reminders left stop."""
+    if outcome not in tuple(Outcome):
+        raise Invalid(f"{{field}} must be one of {', '.join(Outcome)}", "outcome")
+    status, now = AppointmentStatus(outcome), _now(now)
     async with db.transaction() as cur:
-        booked = await _booked_for_update(cur, salon.id, appointment_id)
-        if booked.start_time > _now(now):
+        row = await _one(
+            cur,
+            "SELECT status, start_time FROM appointments WHERE id = %s AND salon_id = %s AND status <> 'held' "
+            "FOR UPDATE",
+            (appointment_id, salon.id),
+            NotFound("no such appointment", "appointment_id"),
+        )
+        if row["status"] not in (AppointmentStatus.BOOKED, *Outcome):
+            raise Conflict(f"the appointment is {row['status']}; only a booked one has an outcome")
+        if now < row["start_time"]:
             raise Conflict("the appointment has not started yet")
-        await _set_status(cur, appointment_id, status)
-        await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment marked {status.replace('_', ' ')}")
+        if not outcome_open(row["start_time"], now):
+            raise Conflict(f"an outcome can be marked until {OUTCOME_WINDOW.days} days after the start")
+        if row["status"] != status:
+            await _set_status(cur, appointment_id, status, at=now)
+            marked = f"appointment marked {status.replace('_', ' ')}"
+            await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, marked)
         return await _read(cur, salon.id, appointment_id)
 
 
@@ -460,7 +496,9 @@ _SELECT_NAMED = """
     SELECT a.id, a.salon_id, a.client_id, a.staff_id, a.service_id, a.start_time, a.end_time, a.status, a.notes,
            c.first_name AS client_first_name, c.last_name AS client_last_name,
            s.first_name AS staff_first_name, s.last_name AS staff_last_name,
-           v.name AS service_name, a.source, a.cancelled_by, a.moved_by, a.client_confirmed_at
+           v.name AS service_name, a.source, a.cancelled_by, a.moved_by, a.client_confirmed_at,
+           a.price_cents, a.series_id,
+           CASE WHEN a.status IN ('completed', 'no_show') THEN a.status END AS outcome
       FROM appointments a
       JOIN clients c ON c.id = a.client_id
       JOIN staff s ON s.id = a.staff_id

@@ -34,6 +34,13 @@ class AppointmentStatus(StrEnum):
     NO_SHOW = "no_show"
 
 
+class Outcome(StrEnum):
+    """What became of a booked appointment once it started, as the desk marks it (its status too)."""
+
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+
+
 class Source(StrEnum):
     """Where an appointment was booked."""
 
@@ -276,3 +283,6 @@ class Appointment:
     cancelled_by: Actor | None = None
     moved_by: Actor | None = None  # who made the latest move
     client_confirmed_at: dt.datetime | None = None  # "I'll be there"
+    price_cents: int = 0  # the service's price when it was booked
+    series_id: uuid.UUID | None = None  # the repeat booking it is one of
+    outcome: Outcome | None = None  # completed or no_show, once the desk has said

@@ -60,3 +60,12 @@ class CancelAppointmentApi(ApiHandler):
         )
         self.wake_worker()
         self.write_json(appointment)
+
+
+class AppointmentOutcomeApi(ApiHandler):
+    """The desk says what became of an appointment: completed or no_show, from its start until 7 days after."""
+
+    async def post(self, appointment_id: str) -> None:
+        outcome = self.body().text("outcome", required=True)
+        the_id = self.path_id(appointment_id, "appointment_id")
+        self.write_json(await appointments.record_outcome(self.db, self.salon, the_id, outcome, now=self.now()))

@@ -96,6 +96,7 @@ API_ROUTES = [
     (r"/api/v1/appointments", appointments.AppointmentListApi),
     (rf"/api/v1/appointments/{ID}", appointments.AppointmentApi),
     (rf"/api/v1/appointments/{ID}/cancel", appointments.CancelAppointmentApi),
+    (rf"/api/v1/appointments/{ID}/outcome", appointments.AppointmentOutcomeApi),
     (r"/api/v1/jobs", jobs.JobListApi),
     (r"/api/v1/jobs/stats", jobs.JobStatsApi),
     (rf"/api/v1/jobs/{ID}", jobs.JobApi),
@@ -149,6 +150,7 @@ class Salonbook(tornado.web.Application):
             undefined=jinja2.StrictUndefined,
         )
         self.templates.globals["notice_types"] = NOTICE_TYPES
+        self.templates.globals["paths"] = paths  # every link a page makes, from the one home of paths
         super().__init__(
             [*API_ROUTES, *CLIENT_ROUTES, *PROVIDER_ROUTES, *PAGE_ROUTES],
             cookie_secret=cookie_secret,

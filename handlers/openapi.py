@@ -17,10 +17,10 @@ from functools import cache
 from typing import Any
 
 from booking import client_data, fields, salon_export
-from booking.appointments import MAX_NOTES, PAST_GRACE
+from booking.appointments import MAX_NOTES, OUTCOME_WINDOW, PAST_GRACE
 from booking.clients import MAX_SEARCH
 from booking.jobs import STATUSES, Job
-from booking.models import Appointment, Client, Salon, Service, Staff
+from booking.models import Appointment, Client, Outcome, Salon, Service, Staff
 from booking.notice_types import TYPES
 from booking.salons import MAX_ADDRESS
 from handlers.api import DEFAULT_LIMIT, MAX_LIMIT
@@ -117,6 +117,7 @@ REQUESTS: dict[str, Schema] = {
          "notes": _or_null(fields.TEXT | {"maxLength": MAX_NOTES})},
         ["clientId", "staffId", "serviceId", "startTime"],
     ),
+    "OutcomeInput": _body({"outcome": {"type": "string", "enum": list(Outcome)}}, ["outcome"]),
     "HoldInput": _body(
         {"serviceId": _ID, "staffId": _or_null(_ID),
          "startTime": fields.INSTANT | {"description": fields.INSTANT["description"] + "; one of the free times"},
@@ -267,6 +268,11 @@ def document() -> Schema:
         "/appointments/{appointmentId}/cancel": {
             "post": _operation("Cancel an appointment", appointment, refusals=conflict,
                                parameters=[_id_in_path("appointmentId")]),
+        },
+        "/appointments/{appointmentId}/outcome": {
+            "post": _operation(f"Mark an appointment completed or a no-show (from its start until "
+                               f"{OUTCOME_WINDOW.days} days after; 409 outside that)", appointment,
+                               body="OutcomeInput", refusals=conflict, parameters=[_id_in_path("appointmentId")]),
         },
         "/jobs": {
             "get": _operation("The salon's notification jobs, newest first", {"type": "array", "items": job},

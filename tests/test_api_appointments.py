@@ -316,3 +316,30 @@ async def test_a_query_parameter_given_blank_is_refused_as_the_document_says_not
         f"/api/public/{made.salon.slug}/slots?serviceId={ids['serviceId']}&date=2030-05-07&staffId=", raise_error=False
     )
     assert (answer.code, json.loads(answer.body)["error"]["field"]) == (400, "staffId"), "only leaving it out is anyone"
+
+
+async def test_an_appointment_answers_its_price_as_booked_and_its_outcome_from_the_start(api, make_salon, app) -> None:
+    salon = await make_salon()
+    ids = await set_up_directory(api, salon.api_token)
+    start = IN_A_WEEK
+    _, booked = await api("POST", "/appointments", salon.api_token, ids | {"startTime": _at(start)})
+    assert booked["priceCents"] == 3500 and booked["outcome"] is None and booked["seriesId"] is None
+    outcome = f"/appointments/{booked['id']}/outcome"
+
+    app.clock = lambda: start - dt.timedelta(seconds=1)
+    status, refused = await api("POST", outcome, salon.api_token, {"outcome": "no_show"})
+    assert status == 409 and refused["error"]["code"] == "conflict", refused
+    status, refused = await api("POST", outcome, salon.api_token, {"outcome": "gone"})
+    assert status == 400 and refused["error"]["field"] == "outcome", refused
+
+    app.clock = lambda: start + dt.timedelta(days=7)
+    status, marked = await api("POST", outcome, salon.api_token, {"outcome": "no_show"})
+    assert status == 200, marked
+    assert marked["outcome"] == "no_show" and marked["status"] == "no_show", "the released status says it too"
+    app.clock = lambda: start + dt.timedelta(days=7, seconds=1)
+    status, refused = await api("POST", outcome, salon.api_token, {"outcome": "completed"})
+    assert status == 409, refused
+
+    other = await make_salon()
+    status, _ = await api("POST", outcome, other.api_token, {"outcome": "completed"})
+    assert status == 404, "another salon's appointment is not found"

@@ -60,6 +60,7 @@ TABLES_ADDED_SINCE = {
     "sms_deliveries",
     "inbound_texts",
     "code_sends",
+    "client_notes",
 }
 OWNER_PASSWORD = "first release owner"
 API_TOKEN = "first-release-token"
@@ -394,3 +395,47 @@ async def test_a_second_release_database_upgrades_texting_its_own_country_its_co
     assert jobs["team_invite"] == {"email": "desk@cuts.example", "invited_by": "owner@cuts.example"}, "sent: gone"
     [token] = rows["api_tokens"]
     assert token["user_id"] == "05e20000-0000-4000-8000-000000000003", "the salon's owner's"
+
+
+# Appointments as the second release stored them, for migration 0018: a priced service and an unpriced one.
+SECOND_RELEASE_APPOINTMENTS = """
+INSERT INTO staff (id, salon_id, first_name) VALUES
+    ('57af0000-0000-4000-8000-000000000011', '5a10a000-0000-4000-8000-000000000002', 'Sam');
+INSERT INTO services (id, salon_id, name, duration_minutes, price_cents) VALUES
+    ('5e200000-0000-4000-8000-000000000011', '5a10a000-0000-4000-8000-000000000002', 'Colour', 90, 8500),
+    ('5e200000-0000-4000-8000-000000000012', '5a10a000-0000-4000-8000-000000000002', 'Fringe', 10, NULL);
+INSERT INTO clients (id, salon_id, first_name) VALUES
+    ('c1e00000-0000-4000-8000-000000000011', '5a10a000-0000-4000-8000-000000000002', 'Dee');
+INSERT INTO appointments (id, salon_id, client_id, staff_id, service_id, start_time, end_time, status,
+                          updated_at, cancelled_by) VALUES
+    ('a0000000-0000-4000-8000-000000000011', '5a10a000-0000-4000-8000-000000000002',
+     'c1e00000-0000-4000-8000-000000000011', '57af0000-0000-4000-8000-000000000011',
+     '5e200000-0000-4000-8000-000000000011', '2026-03-02 15:00+00', '2026-03-02 16:30+00', 'completed',
+     '2026-03-02 17:00+00', NULL),
+    ('a0000000-0000-4000-8000-000000000012', '5a10a000-0000-4000-8000-000000000002',
+     'c1e00000-0000-4000-8000-000000000011', '57af0000-0000-4000-8000-000000000011',
+     '5e200000-0000-4000-8000-000000000012', '2026-03-09 15:00+00', '2026-03-09 15:10+00', 'cancelled',
+     '2026-03-09 09:00+00', 'client');
+"""
+
+
+async def test_a_second_release_database_upgrades_its_appointments_keeping_their_services_prices(
+    second_release_url: str,
+) -> None:
+    conn = psycopg2.connect(second_release_url)
+    with conn, conn.cursor() as cur:
+        cur.execute(SECOND_RELEASE_APPOINTMENTS)
+    conn.close()
+    before = table_rows(second_release_url)["appointments"]
+
+    await upgrade(second_release_url)
+
+    after = table_rows(second_release_url)["appointments"]
+    added = {"price_cents", "series_id", "cancelled_at"}
+    assert [{k: v for k, v in row.items() if k not in added} for row in after] == before, "every row kept"
+    by_id = {row["id"][-2:]: row for row in after}
+    assert by_id["11"]["price_cents"] == 8500, "its service's price"
+    assert by_id["12"]["price_cents"] == 0, "a service without a price: nothing spent"
+    assert [row["series_id"] for row in after] == [None, None]
+    assert by_id["11"]["cancelled_at"] is None
+    assert by_id["12"]["cancelled_at"] == by_id["12"]["updated_at"], "dated by its last change"

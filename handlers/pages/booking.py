@@ -230,7 +230,7 @@ class AppointmentView(SalonPage):
             timeline=timeline,
             answers=answers,
             slots=slots,
-            started=appointment.start_time <= self.now(),
+            outcome_open=appointments.outcome_open(appointment.start_time, self.now()),
             staff_choices=staff_choices(staff_list),
             slot_value=slot_value,
             typed=typed,
@@ -302,7 +302,7 @@ class RecordVisit(SalonPage):
     """After the start: the client came (completed) or did not (no-show)."""
 
     async def post(self, appointment_id: str) -> None:
-        appointment = await appointments.record_visit(
+        appointment = await appointments.record_outcome(
             self.db, self.salon, page_id(appointment_id), self.get_body_argument("outcome", ""), now=self.now()
         )
         self.redirect(paths.APPOINTMENT(id=appointment.id), status=303)
