@@ -449,7 +449,7 @@ CREATE TRIGGER sms_deliveries_removed AFTER DELETE ON sms_deliveries
     REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION tally_statuses();
 CREATE TRIGGER sms_deliveries_emptied AFTER TRUNCATE ON sms_deliveries FOR EACH STATEMENT EXECUTE FUNCTION tally_statuses();
 
--- (0018) Reports count each salon's messages per channel and type for any period, but the queue forgets: a job is
+-- (0019) Reports count each salon's messages per channel and type for any period, but the queue forgets: a job is
 -- deleted a week after it completes (--keep_completed_days) and a delivery report a while after it came.
 -- So what became of each message (one row per job and channel) is kept here, written by triggers in the
 -- transaction that records it, whichever code path that is; the job may go, its outcome stays.
