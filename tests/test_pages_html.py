@@ -174,6 +174,7 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
         "tokens": "/tokens",
         "team": "/team",
         "settings": "/settings",
+        "reports": f"/reports?period=month&date={ids['day']}",
         "account": "/account",
         "not-found": "/no/such/page",
     }
@@ -188,6 +189,7 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
     fetched["form-with-errors"] = refused.body
     wrong = {"currentPassword": "not it at all", "newPassword": "a new long secret", "newPasswordAgain": "x"}
     fetched["account-with-errors"] = (await session.post("/account", wrong)).body
+    fetched["reports-with-errors"] = (await session.get("/reports?period=days&from=2026-03-01&to=2026-02-01")).body
     fetched["inbox-reply-with-errors"] = (await session.post(texts["inbox-conversation"], {"text": ""})).body
     fetched["outbox-play-with-errors"] = (await session.post("/outbox", {"from": "call me", "body": ""})).body
     unsubscribe = f"/u/{links.sign('unsubscribe', uuid.UUID(ids['client']), await installation.link_secret(db))}"
