@@ -175,6 +175,7 @@ def pages(desk: Desk, appointment_id: str) -> dict[str, str]:
     """The GETs measured, by name. Each shows the same rows on both databases (the benchmark's own bookings, their
     jobs, its client), so what differs is only what lies around them: the chain's two years."""
     booked_day = (desk.today + FAR_AHEAD).isoformat()
+    last_month = desk.today.replace(day=1) - dt.timedelta(days=1)  # a whole month of the chain's history
     return {
         "day's appointments (API)": f"/api/v1/appointments?date={booked_day}",
         "calendar (/)": f"/?date={booked_day}",
@@ -184,6 +185,8 @@ def pages(desk: Desk, appointment_id: str) -> dict[str, str]:
         "jobs page, reminder_2h": "/jobs?type=reminder_2h",
         "jobs page, today": f"/jobs?date={desk.today}",
         "appointment page": f"/appointments/{appointment_id}",
+        "report of a month (API)": f"/api/v1/reports?from={last_month.replace(day=1)}&to={last_month}",
+        "reports page, a month": f"/reports?period=month&date={last_month}",
         "/healthz": "/healthz",
         "/metrics": "/metrics",
     }
