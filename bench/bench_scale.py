@@ -42,6 +42,7 @@ from bench.bench_worker import Sink
 from bench.support import free_port, fresh_database, percentile, postgres_server, process, table
 from booking import clients, deliveries, installation, passwords, sessions
 from booking.models import ClientDetails
+from booking.reports import Period
 from db import Database
 from db.migrations import upgrade
 from jobqueue import claims
@@ -175,6 +176,7 @@ def pages(desk: Desk, appointment_id: str) -> dict[str, str]:
     """The GETs measured, by name. Each shows the same rows on both databases (the benchmark's own bookings, their
     jobs, its client), so what differs is only what lies around them: the chain's two years."""
     booked_day = (desk.today + FAR_AHEAD).isoformat()
+    month = Period.month(desk.today + FAR_AHEAD)  # the benchmark's own bookings' month, on both databases
     return {
         "day's appointments (API)": f"/api/v1/appointments?date={booked_day}",
         "calendar (/)": f"/?date={booked_day}",
@@ -184,6 +186,8 @@ def pages(desk: Desk, appointment_id: str) -> dict[str, str]:
         "jobs page, reminder_2h": "/jobs?type=reminder_2h",
         "jobs page, today": f"/jobs?date={desk.today}",
         "appointment page": f"/appointments/{appointment_id}",
+        "report of a month (API)": f"/api/v1/reports?from={month.first}&to={month.last}",
+        "reports page, a month": f"/reports?period=month&date={month.first}",
         "/healthz": "/healthz",
         "/metrics": "/metrics",
     }

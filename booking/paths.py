@@ -65,6 +65,7 @@ WITHDRAW_INVITATION = Path("/team/invitations/{id}/withdraw")
 INVITATION = Path("/invite/{token}")
 TOKENS = Path("/tokens")
 REVOKE_TOKEN = Path("/tokens/{id}/revoke")
+REPORTS = Path("/reports")  # the owner's figures; ?format=csv&section=... downloads one section
 SETTINGS = Path("/settings")
 SALON_EXPORT = Path("/settings/export")  # the salon's own data, for its owner
 NEWEST_BACKUP = Path("/settings/backups/newest")

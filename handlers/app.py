@@ -25,6 +25,7 @@ from handlers import api_jobs as jobs
 from handlers import api_public as public
 from handlers import sms
 from handlers.api import ApiHandler
+from handlers.api_reports import ReportsApi
 from handlers.api_salon import SalonApi, SalonExportApi
 from handlers.base import StaticFiles
 from handlers.body_limit import BodyLimit
@@ -99,6 +100,7 @@ API_ROUTES = [
     (rf"/api/v1/appointments/{ID}", appointments.AppointmentApi),
     (rf"/api/v1/appointments/{ID}/cancel", appointments.CancelAppointmentApi),
     (rf"/api/v1/appointments/{ID}/outcome", appointments.AppointmentOutcomeApi),
+    (r"/api/v1/reports", ReportsApi),
     (r"/api/v1/jobs", jobs.JobListApi),
     (r"/api/v1/jobs/stats", jobs.JobStatsApi),
     (rf"/api/v1/jobs/{ID}", jobs.JobApi),

@@ -23,6 +23,7 @@ from booking.clients import MAX_SEARCH
 from booking.jobs import STATUSES, Job
 from booking.models import Appointment, Client, ClientOnFile, Outcome, Salon, Service, Staff
 from booking.notice_types import TYPES
+from booking.reports import MAX_DAYS, AppointmentCounts, MessageCounts, StaffLoad
 from booking.salons import MAX_ADDRESS
 from handlers.api import DEFAULT_LIMIT, MAX_LIMIT
 from handlers.base import BaseHandler, camel
@@ -301,6 +302,7 @@ def document() -> Schema:
                                f"{OUTCOME_WINDOW.days} days after; 409 outside that)", appointment,
                                body="OutcomeInput", refusals=conflict, parameters=[_id_in_path("appointmentId")]),
         },
+        "/reports": {"get": _reports(answer)},
         "/jobs": {
             "get": _operation("The salon's notification jobs, newest first", {"type": "array", "items": job},
                               parameters=[*job_filters, *_PAGE], paged=True),
@@ -346,6 +348,26 @@ def document() -> Schema:
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def _reports(answer: Any) -> Schema:
+    """The salon's report: the figures of the days from ``from`` to ``to`` (booking.reports)."""
+    figures = _body(
+        {"from": fields.DATE, "to": fields.DATE, "appointments": answer(AppointmentCounts),
+         "revenueCents": {"type": "integer"}, "staff": {"type": "array", "items": answer(StaffLoad)},
+         "messages": {"type": "array", "items": answer(MessageCounts)}},
+        ["from", "to", "appointments", "revenueCents", "staff", "messages"],
+    )  # fmt: skip
+    days = [
+        _query(name, fields.DATE, f"{about} day of the report (salon-local, included)") | {"required": True}
+        for name, about in (("from", "the first"), ("to", "the last"))
+    ]
+    return _operation(
+        f"The salon's figures over up to {MAX_DAYS} days: appointments by outcome and source, revenue (the "
+        "prices as booked, of completed appointments), each stylist's booked and working minutes, and messages "
+        "sent, delivered (texts only: mail servers do not say) and failed per channel and type",
+        figures, parameters=days, refusals=(400,),
+    )  # fmt: skip
 
 
 def _client_export(answer: Any, components: dict[str, Schema]) -> Schema:

@@ -219,8 +219,10 @@ async def test_a_first_release_database_upgrades_keeping_every_row(first_release
     assert await upgrade(first_release_url) == (1, LATEST)
 
     after = table_rows(first_release_url, without=("schema_migrations",))
-    assert after.keys() == before.keys() | TABLES_ADDED_SINCE | {"status_tallies"}
+    assert after.keys() == before.keys() | TABLES_ADDED_SINCE | {"status_tallies", "message_outcomes"}
     assert all(after[table] == [] for table in TABLES_ADDED_SINCE), "a new table starts empty"
+    sent = {(row["job_id"], row["channel"]) for row in before["notification_attempts"] if row["outcome"] == "sent"}
+    assert {(row["job_id"], row["channel"]) for row in after["message_outcomes"]} >= sent, "what was sent is kept"
     statuses = collections.Counter(row["status"] for row in before["notification_jobs"])
     assert {(row["tally"], row["status"]): row["n"] for row in after["status_tallies"]} == {
         ("notification_jobs", status): n for status, n in statuses.items()
@@ -439,3 +441,40 @@ async def test_a_second_release_database_upgrades_its_appointments_keeping_their
     assert [row["series_id"] for row in after] == [None, None]
     assert by_id["11"]["cancelled_at"] is None
     assert by_id["12"]["cancelled_at"] == by_id["12"]["updated_at"], "dated by its last change"
+
+
+# Messages the second release sent, failed and heard delivered, for migration 0019: reports keep their outcomes.
+SECOND_RELEASE_MESSAGES = """
+INSERT INTO notification_jobs (id, salon_id, type, payload, channels, channels_done, status, processed_at) VALUES
+    ('10b00000-0000-4000-8000-000000000021', '5a10a000-0000-4000-8000-000000000002', 'salon_notice',
+     '{"email": "owner@cuts.example", "phone": "+12125550100"}', '{email,sms}', '{email,sms}', 'completed',
+     '2026-03-02 12:00+00'),
+    ('10b00000-0000-4000-8000-000000000022', '5a10a000-0000-4000-8000-000000000002', 'salon_notice',
+     '{"phone": "+12125550100"}', '{sms}', '{}', 'failed', '2026-03-03 12:00+00');
+INSERT INTO notification_attempts (job_id, attempt, channel, outcome, worker_id, finished_at, provider_id) VALUES
+    ('10b00000-0000-4000-8000-000000000021', 1, 'email', 'sent', 'w', '2026-03-02 12:00+00', NULL),
+    ('10b00000-0000-4000-8000-000000000021', 1, 'sms', 'sent', 'w', '2026-03-02 12:00+00', 'SMold'),
+    ('10b00000-0000-4000-8000-000000000022', 3, 'sms', 'permanent', 'w', '2026-03-03 12:00+00', NULL);
+INSERT INTO sms_deliveries (message_sid, status, rank) VALUES ('SMold', 'delivered', 5);
+"""
+
+
+async def test_a_second_release_database_keeps_what_became_of_its_messages_for_reports(
+    second_release_url: str,
+) -> None:
+    conn = psycopg2.connect(second_release_url)
+    with conn, conn.cursor() as cur:
+        cur.execute(SECOND_RELEASE_MESSAGES)
+    conn.close()
+
+    await upgrade(second_release_url)
+
+    outcomes = {
+        (row["job_id"][-2:], row["channel"]): (row["outcome"], row["delivered"], row["decided_at"][:10])
+        for row in table_rows(second_release_url)["message_outcomes"]
+    }
+    assert outcomes == {
+        ("21", "email"): ("sent", False, "2026-03-02"),
+        ("21", "sms"): ("sent", True, "2026-03-02"),
+        ("22", "sms"): ("failed", False, "2026-03-03"),
+    }

@@ -175,6 +175,7 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
         "tokens": "/tokens",
         "team": "/team",
         "settings": "/settings",
+        "reports": f"/reports?period=month&date={ids['day']}",
         "account": "/account",
         "not-found": "/no/such/page",
     }
@@ -201,6 +202,7 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
     await session.post(f"/clients/{ids['client']}/notes", {"text": "7/1 + 30 vol\n35 minutes"})
     fetched["client-with-a-note"] = (await session.get(f"/clients/{ids['client']}")).body
     fetched["client-note-with-errors"] = (await session.post(f"/clients/{ids['client']}/notes", {"text": ""})).body
+    fetched["reports-with-errors"] = (await session.get("/reports?period=days&from=2026-03-01&to=2026-02-01")).body
     fetched["inbox-reply-with-errors"] = (await session.post(texts["inbox-conversation"], {"text": ""})).body
     fetched["outbox-play-with-errors"] = (await session.post("/outbox", {"from": "call me", "body": ""})).body
     unsubscribe = f"/u/{links.sign('unsubscribe', uuid.UUID(ids['client']), await installation.link_secret(db))}"

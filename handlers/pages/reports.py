@@ -1,0 +1,252 @@
+"""The owner's reports: a period's figures beside the period before, as charts with their tables, and each
+section as a CSV file a spreadsheet opens."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import babel.dates
+import babel.numbers
+
+from booking import fields, reports
+from booking.errors import Invalid
+from booking.notice_types import TYPES
+from booking.reports import Period, Report
+from handlers.charts import Chart, compared
+from handlers.html import Errors, form_errors
+from handlers.pages.base import OwnerPage
+
+KINDS = {"day": "Day", "week": "Week", "month": "Month", "days": "Chosen days"}
+SECTIONS = ("appointments", "revenue", "staff", "sources", "messages")
+CHANNELS = {"email": "Email", "sms": "Text"}
+
+
+def appointment_rows(report: Report) -> list[tuple[str, int]]:
+    counts = report.appointments
+    return [
+        ("Booked", counts.booked),
+        ("Completed", counts.completed),
+        ("Cancelled by the salon", counts.cancelled_by_salon),
+        ("Cancelled by the client", counts.cancelled_by_client),
+        ("… of those, late", counts.late_cancellations),
+        ("No-shows", counts.no_shows),
+    ]
+
+
+def source_rows(report: Report) -> list[tuple[str, int]]:
+    return [("Online", report.appointments.online), ("Front desk", report.appointments.front_desk)]
+
+
+def revenue_rows(report: Report) -> list[tuple[str, int]]:
+    return [("Completed appointments", report.revenue_cents)]
+
+
+def message_totals(report: Report) -> list[tuple[str, int]]:
+    """The messages of every type added up, per channel and outcome."""
+
+    def total(channel: str, outcome: str) -> int:
+        return sum(getattr(m, outcome) or 0 for m in report.messages if m.channel == channel)
+
+    return [
+        ("Emails sent", total("email", "sent")),
+        ("Emails failed", total("email", "failed")),
+        ("Texts sent", total("sms", "sent")),
+        ("Texts delivered", total("sms", "delivered")),
+        ("Texts failed", total("sms", "failed")),
+    ]
+
+
+def share(booked: int, working: int) -> float:
+    """How full a stylist was: booked time over working time (0 without working time)."""
+    return booked / working if working else 0.0
+
+
+class ReportsPage(OwnerPage):
+    """``/reports?period=week&date=…`` (or ``period=days&from=…&to=…``); ``&format=csv&section=…`` downloads."""
+
+    async def get(self) -> None:
+        errors: Errors = {}
+        kind = self.get_query_argument("period", "week")
+        kind = kind if kind in KINDS else "week"
+        try:
+            period = self._period(kind)
+        except Invalid as invalid:
+            period = self._default()
+            errors = form_errors(invalid, self._form(kind, period))
+        current, previous = await asyncio.gather(
+            reports.report(self.db, self.salon, period), reports.report(self.db, self.salon, period.previous())
+        )
+        before = {load.staff_id: load for load in previous.staff}
+        section = self.get_query_argument("section", "")
+        if self.get_query_argument("format", "") == "csv" and section in SECTIONS and not errors:
+            return self._send_csv(section, current, previous)
+        self.render_page(
+            "reports.html",
+            400 if errors else 200,
+            errors=errors,
+            form=self._form(kind, period),
+            kinds=KINDS,
+            current=current,
+            previous=previous,
+            charts=self._charts(current, previous),
+            labels=(self._label(period), self._label(period.previous())),
+            navigation=self._navigation(kind, period),
+            channels=CHANNELS,
+            types=TYPES,
+            stylists=[(load, before.get(load.staff_id)) for load in current.staff],
+            zip=zip,
+            hours=self._hours,
+            count=self._count,
+            appointment_rows=appointment_rows,
+            source_rows=source_rows,
+            revenue_rows=revenue_rows,
+            message_totals=message_totals,
+        )
+
+    # --- the period asked for ------------------------------------------------------------------------------
+
+    def _today(self) -> dt.date:
+        return self.now().astimezone(self.salon.zone).date()
+
+    def _default(self) -> Period:
+        """Last week: what an owner looks at on a Monday morning."""
+        return Period.week(self._today() - dt.timedelta(days=7), self.salon.locale)
+
+    def _day(self, name: str, default: dt.date | None = None) -> dt.date:
+        value = self.get_query_argument(name, "").strip()
+        if not value:
+            if default is None:
+                raise Invalid("{field} is required", name)
+            return default
+        return fields.date(value, name)
+
+    def _period(self, kind: str) -> Period:
+        if kind == "days":
+            return Period.checked(self._day("from"), self._day("to"))
+        if "date" not in self.request.query_arguments and "period" not in self.request.query_arguments:
+            return self._default()
+        day = self._day("date", self._today())
+        if kind == "day":
+            return Period.day(day)
+        if kind == "month":
+            return Period.month(day)
+        return Period.week(day, self.salon.locale)
+
+    def _form(self, kind: str, period: Period) -> dict[str, str]:
+        asked = {name: self.get_query_argument(name, "") for name in ("date", "from", "to")}
+        return {
+            "period": kind,
+            "date": asked["date"] or str(period.first),
+            "from": asked["from"] or str(period.first),
+            "to": asked["to"] or str(period.last),
+        }
+
+    def _navigation(self, kind: str, period: Period) -> dict[str, str]:
+        """The addresses of the period before and after this one, of the same kind."""
+
+        def address(other: Period) -> str:
+            if kind == "days":
+                return f"/reports?period=days&from={other.first}&to={other.last}"
+            return f"/reports?period={kind}&date={other.first}"
+
+        return {"previous": address(period.previous()), "following": address(period.following())}
+
+    # --- words and numbers in the salon's locale ----------------------------------------------------------
+
+    def _label(self, period: Period) -> str:
+        locale = self.salon.locale.replace("-", "_")
+        if period.days == 1:
+            return babel.dates.format_date(period.first, "medium", locale=locale)
+        if period.whole_month:
+            return babel.dates.format_skeleton("yMMMM", period.first, locale=locale)
+        return babel.dates.format_interval(period.first, period.last, "yMMMd", locale=locale)
+
+    def _count(self, value: float) -> str:
+        return babel.numbers.format_decimal(value, locale=self.salon.locale.replace("-", "_"))
+
+    def _hours(self, minutes: int) -> str:
+        shown = babel.numbers.format_decimal(minutes / 60, format="#,##0.#", locale=self.salon.locale.replace("-", "_"))
+        return f"{shown} h"
+
+    def _percent(self, ratio: float) -> str:
+        return babel.numbers.format_percent(ratio, locale=self.salon.locale.replace("-", "_"))
+
+    def _money(self, cents: float) -> str:
+        return babel.numbers.format_currency(
+            cents / 100, self.salon.currency, locale=self.salon.locale.replace("-", "_")
+        )
+
+    # --- charts and files --------------------------------------------------------------------------------
+
+    def _charts(self, current: Report, previous: Report) -> dict[str, Chart]:
+        def paired(rows_of: Any) -> list[tuple[str, float, float]]:
+            return [
+                (label, now, before)
+                for (label, now), (_, before) in zip(rows_of(current), rows_of(previous), strict=True)
+            ]
+
+        before = {load.staff_id: load for load in previous.staff}
+        stylists = [
+            (
+                load.staff_name,
+                share(load.booked_minutes, load.working_minutes),
+                share(before[load.staff_id].booked_minutes, before[load.staff_id].working_minutes)
+                if load.staff_id in before
+                else 0.0,
+            )
+            for load in current.staff
+        ]
+        return {
+            "appointments": compared("Appointments", paired(appointment_rows), self._count),
+            "revenue": compared("Revenue", paired(revenue_rows), self._money),
+            "staff": compared("Booked share of each stylist's working hours", stylists, self._percent),
+            "sources": compared("Where bookings came from", paired(source_rows), self._count),
+            "messages": compared("Messages", paired(message_totals), self._count),
+        }
+
+    def _send_csv(self, section: str, current: Report, previous: Report) -> None:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        for row in _csv_rows(section, current, previous, self.salon.currency):
+            writer.writerow([_cell(value) for value in row])
+        name = f"salonbook-{self.salon.slug}-{section}-{current.period.first}-{current.period.last}.csv"
+        self.set_header("Content-Type", "text/csv; charset=utf-8")
+        self.set_header("Content-Disposition", f'attachment; filename="{name}"')
+        self.finish("\ufeff" + out.getvalue())  # the mark tells spreadsheets the file is UTF-8
+
+
+def _cell(value: object) -> object:
+    """A name that a spreadsheet would run as a formula (=, +, -, @ first) is written as text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _csv_rows(section: str, current: Report, previous: Report, currency: str) -> Iterator[list[object]]:
+    """One section's rows: a header, then one row per figure with this period's value and the previous one's."""
+    periods = [f"{r.period.first} to {r.period.last}" for r in (current, previous)]
+    if section == "staff":
+        yield ["stylist", *(f"{what} ({p})" for p in periods for what in ("booked minutes", "working minutes"))]
+        earlier = {load.staff_id: load for load in previous.staff}
+        for load in current.staff:
+            old = earlier.get(load.staff_id)
+            yield [load.staff_name, load.booked_minutes, load.working_minutes,
+                   old.booked_minutes if old else 0, old.working_minutes if old else 0]  # fmt: skip
+    elif section == "messages":
+        yield ["period", "channel", "type", "sent", "delivered", "failed"]
+        for label, report in zip(periods, (current, previous), strict=True):
+            for m in report.messages:
+                yield [label, m.channel, m.type, m.sent, "" if m.delivered is None else m.delivered, m.failed]
+    elif section == "revenue":
+        yield ["figure", *periods]
+        yield [f"revenue ({currency})", f"{current.revenue_cents / 100:.2f}", f"{previous.revenue_cents / 100:.2f}"]
+    else:
+        rows = appointment_rows if section == "appointments" else source_rows
+        yield ["figure", *periods]
+        for (label, now), (_, before) in zip(rows(current), rows(previous), strict=True):
+            yield [label, now, before]
