@@ -22,7 +22,18 @@ MAX_LISTED = 500  # a member's time off still to come, on one list
 
 read_time_off = reader(TimeOff)
 
-_COLUMNS = "id, staff_id, lower(during) AS start, upper(during) AS end, reason"
+# A member's time off with the booked appointments inside it: one entry (id), or those not ended by a time.
+# An appointment is at most 12 hours long (booking.services), so those inside start at most that long before.
+_SELECT = """
+    SELECT t.id, t.staff_id, lower(t.during) AS start, upper(t.during) AS end, t.reason,
+           coalesce((SELECT array_agg(a.id ORDER BY a.start_time, a.id) FROM appointments a
+                      WHERE a.salon_id = t.salon_id AND a.staff_id = t.staff_id AND a.status = 'booked'
+                        AND a.start_time >= lower(t.during) - interval '12 hours'
+                        AND tstzrange(a.start_time, a.end_time) && t.during), '{}') AS affected
+      FROM time_off t
+     WHERE t.salon_id = %(salon)s AND t.staff_id = %(staff)s
+       AND (%(id)s::uuid IS NULL OR t.id = %(id)s) AND (%(now)s::timestamptz IS NULL OR upper(t.during) > %(now)s)
+     ORDER BY lower(t.during), t.id LIMIT %(most)s"""
 
 
 def _checked(start: dt.datetime, end: dt.datetime, reason: str | None) -> str:
@@ -57,36 +68,28 @@ async def add_time_off(
         if cur.rowcount == 0:
             raise NotFound("no such staff member", "staff_id")
         await cur.execute(
-            f"""INSERT INTO time_off (salon_id, staff_id, during, reason) VALUES (%s, %s, tstzrange(%s, %s), %s)
-                RETURNING {_COLUMNS}""",
+            """INSERT INTO time_off (salon_id, staff_id, during, reason) VALUES (%s, %s, tstzrange(%s, %s), %s)
+               RETURNING id""",
             (salon_id, staff_id, start, end, why),
         )
+        added = (await cur.fetchone())["id"]
+        await cur.execute(_SELECT, {"salon": salon_id, "staff": staff_id, "id": added, "now": None, "most": 1})
         row: Row = await cur.fetchone()
-        await cur.execute(
-            """SELECT id FROM appointments
-                WHERE salon_id = %s AND staff_id = %s AND status = 'booked'
-                  AND tstzrange(start_time, end_time) && tstzrange(%s, %s)
-                ORDER BY start_time, id""",
-            (salon_id, staff_id, start, end),
-        )
-        affected = tuple(found["id"] for found in await cur.fetchall())
-    return read_time_off(row | {"affected": affected})
+    return read_time_off(row)
 
 
 async def list_time_off(
     db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID, *, now: dt.datetime | None = None
 ) -> list[TimeOff]:
-    """A member's time off that has not ended by ``now`` (default: the clock's), soonest first."""
-    rows = await db.fetch_all(
-        f"""SELECT {_COLUMNS}, EXISTS (SELECT FROM staff WHERE id = %(staff)s AND salon_id = %(salon)s) AS known
-              FROM (SELECT) asked LEFT JOIN time_off
-                ON salon_id = %(salon)s AND staff_id = %(staff)s AND upper(during) > %(now)s
-             ORDER BY lower(during), id LIMIT %(most)s""",
-        {"salon": salon_id, "staff": staff_id, "now": now or dt.datetime.now(dt.UTC), "most": MAX_LISTED},
-    )
-    if not rows[0]["known"]:
+    """A member's time off that has not ended by ``now`` (default: the clock's), soonest first, each with the
+    booked appointments still inside it."""
+    if await db.fetch_one("SELECT FROM staff WHERE id = %s AND salon_id = %s", (staff_id, salon_id)) is None:
         raise NotFound("no such staff member", "staff_id")
-    return [read_time_off({k: v for k, v in row.items() if k != "known"}) for row in rows if row["id"] is not None]
+    rows = await db.fetch_all(
+        _SELECT,
+        {"salon": salon_id, "staff": staff_id, "id": None, "now": now or dt.datetime.now(dt.UTC), "most": MAX_LISTED},
+    )
+    return [read_time_off(row) for row in rows]
 
 
 async def remove_time_off(db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID, time_off_id: uuid.UUID) -> None:
