@@ -60,6 +60,8 @@ TABLES_ADDED_SINCE = {
     "sms_deliveries",
     "inbound_texts",
     "code_sends",
+    "time_off",
+    "service_staff",
 }
 OWNER_PASSWORD = "first release owner"
 API_TOKEN = "first-release-token"
@@ -394,3 +396,32 @@ async def test_a_second_release_database_upgrades_texting_its_own_country_its_co
     assert jobs["team_invite"] == {"email": "desk@cuts.example", "invited_by": "owner@cuts.example"}, "sent: gone"
     [token] = rows["api_tokens"]
     assert token["user_id"] == "05e20000-0000-4000-8000-000000000003", "the salon's owner's"
+
+
+async def test_the_schedules_migration_keeps_every_row_with_no_buffer_and_everyone_performing(
+    first_release_url: str,
+) -> None:
+    """0018 on a database of the last release (0017) with rows: services stay everyone's with no buffer, booked
+    appointments keep their times and hold their stylists as before, and time off starts empty."""
+    await upgrade_to(first_release_url, 17)
+    before = table_rows(first_release_url, without=("schema_migrations",))
+    assert await upgrade(first_release_url) == (17, LATEST)
+    after = table_rows(first_release_url, without=("schema_migrations",))
+    assert after["time_off"] == [] and after["service_staff"] == []
+    for table, rows in before.items():
+        added = {key for row in after[table] for key in row} - {key for row in rows for key in row}
+        assert [{k: v for k, v in row.items() if k not in added} for row in after[table]] == rows, table
+    assert {(row["buffer_minutes"], row["all_staff"]) for row in after["services"]} == {(0, True)}
+    assert {row["buffer_minutes"] for row in after["appointments"]} == {0}
+
+    db = await Database.connect(first_release_url, maxsize=2)
+    try:  # the booked appointment still holds its stylist, by the new constraint
+        with pytest.raises(psycopg2.errors.ExclusionViolation):
+            await db.execute(
+                """INSERT INTO appointments (salon_id, client_id, staff_id, service_id, start_time, end_time)
+                   SELECT salon_id, client_id, staff_id, service_id, start_time + interval '30 minutes',
+                          end_time + interval '30 minutes'
+                     FROM appointments WHERE id = 'a0000000-0000-4000-8000-000000000001'"""
+            )
+    finally:
+        await db.close()
