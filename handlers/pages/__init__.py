@@ -17,6 +17,7 @@ from handlers.pages import (
     outbox,
     settings,
     team,
+    time_off,
     tokens,
 )
 from handlers.pages.base import PageHandler
@@ -56,6 +57,8 @@ ROUTES: list[Rule | tuple[Any, ...]] = [
     (paths.CANCEL_APPOINTMENT.route(), booking.CancelAppointment),
     (paths.RESCHEDULE_APPOINTMENT.route(), booking.RescheduleAppointment),
     (paths.RECORD_VISIT.route(), booking.RecordVisit),
+    (paths.STAFF_TIME_OFF.route(), time_off.TimeOffPage),
+    (paths.REMOVE_TIME_OFF.route(), time_off.RemoveTimeOff),
     *_directory_routes(),
     (paths.JOBS.route(), jobs.JobsPage),
     (paths.JOB.route(), jobs.JobPage),
