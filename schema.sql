@@ -114,8 +114,46 @@ CREATE TABLE services (
     duration_minutes  integer NOT NULL CHECK (duration_minutes BETWEEN 1 AND 1440),
     price_cents       integer CHECK (price_cents >= 0),
     created_at        timestamptz NOT NULL DEFAULT now(),
+    -- the stylist stays busy this long after it; not the client's time (0020)
+    buffer_minutes    integer NOT NULL DEFAULT 0 CHECK (buffer_minutes BETWEEN 0 AND 120),
+    all_staff         boolean NOT NULL DEFAULT true,  -- everyone performs it; else only its service_staff rows
     UNIQUE (salon_id, id)
 );
+
+-- Who does what (0020): when a service is not everyone's, its rows here are who performs it; a row may give that
+-- member their own length and price (NULL: the service's).
+CREATE TABLE service_staff (
+    salon_id          uuid NOT NULL,
+    service_id        uuid NOT NULL,
+    staff_id          uuid NOT NULL,
+    duration_minutes  integer CHECK (duration_minutes BETWEEN 5 AND 720),
+    price_cents       integer CHECK (price_cents BETWEEN 0 AND 10000000),
+    PRIMARY KEY (service_id, staff_id),
+    CONSTRAINT service_staff_service_fkey FOREIGN KEY (salon_id, service_id)
+        REFERENCES services (salon_id, id) ON DELETE CASCADE,
+    CONSTRAINT service_staff_staff_fkey FOREIGN KEY (salon_id, staff_id)
+        REFERENCES staff (salon_id, id) ON DELETE CASCADE
+);
+CREATE INDEX service_staff_staff ON service_staff (staff_id);
+
+-- Time a staff member is away (0020): free times leave it out, and no appointment is booked, held or moved into
+-- it (appointments_not_in_time_off). Adding it over booked appointments lists them; nothing moves by itself.
+CREATE TABLE time_off (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    salon_id    uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
+    staff_id    uuid NOT NULL,
+    during      tstzrange NOT NULL CHECK (NOT isempty(during) AND NOT lower_inf(during) AND NOT upper_inf(during)),
+    reason      text NOT NULL DEFAULT '',
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT time_off_staff_fkey FOREIGN KEY (salon_id, staff_id) REFERENCES staff (salon_id, id) ON DELETE CASCADE
+);
+CREATE INDEX time_off_staff ON time_off USING gist (salon_id, staff_id, during);
+
+-- The time an appointment keeps its stylist busy: its own and its buffer. IMMUTABLE is true though timestamptz +
+-- interval is only STABLE: an interval of minutes alone does not depend on the time zone (0020).
+CREATE FUNCTION busy_span(start_time timestamptz, end_time timestamptz, buffer_minutes integer) RETURNS tstzrange
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT tstzrange(start_time, end_time + make_interval(mins => buffer_minutes)) $$;
 
 CREATE TABLE clients (
     id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -163,6 +201,8 @@ CREATE TABLE appointments (
     price_cents          integer NOT NULL CONSTRAINT appointments_price_cents_check CHECK (price_cents >= 0),
     series_id            uuid,  -- the occurrences of one repeat booking share it (0018)
     cancelled_at         timestamptz,  -- "late" or not by the salon's cut-off (0018)
+    -- the service's buffer when booked: the stylist is busy until end_time plus this, the client is not (0020)
+    buffer_minutes       integer NOT NULL DEFAULT 0 CHECK (buffer_minutes BETWEEN 0 AND 120),
     CHECK (start_time < end_time),
     CONSTRAINT appointments_client_known CHECK (status = 'held' OR client_id IS NOT NULL),
     CONSTRAINT appointments_client_fkey FOREIGN KEY (salon_id, client_id) REFERENCES clients (salon_id, id),
@@ -171,18 +211,39 @@ CREATE TABLE appointments (
     -- salon_id changes nothing for the salon's own staff, but makes another salon's
     -- staff id fail on its foreign key (404) instead of revealing when they are busy.
     CONSTRAINT appointments_no_overlap EXCLUDE USING gist (
-        salon_id WITH =, staff_id WITH =, tstzrange(start_time, end_time) WITH &&
+        salon_id WITH =, staff_id WITH =, busy_span(start_time, end_time, buffer_minutes) WITH &&
     ) WHERE (status IN ('booked', 'held'))
 );
+
+-- No booked or held appointment inside its stylist's time off (0020). The stylist's row is locked for share
+-- first: time off being added locks it for update, so either this sees that time off once it is committed, or
+-- the time off waits for this appointment and lists it.
+CREATE FUNCTION refuse_time_off() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM FROM staff WHERE salon_id = NEW.salon_id AND id = NEW.staff_id FOR SHARE;
+    IF EXISTS (SELECT FROM time_off
+                WHERE salon_id = NEW.salon_id AND staff_id = NEW.staff_id
+                  AND during && tstzrange(NEW.start_time, NEW.end_time)) THEN
+        RAISE EXCEPTION 'the staff member has time off then'
+              USING ERRCODE = 'check_violation', CONSTRAINT = 'appointments_not_in_time_off';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER appointments_not_in_time_off BEFORE INSERT OR UPDATE OF start_time, end_time, staff_id, status
+    ON appointments FOR EACH ROW WHEN (NEW.status IN ('booked', 'held')) EXECUTE FUNCTION refuse_time_off();
 CREATE INDEX appointments_salon_day ON appointments (salon_id, start_time);
 CREATE INDEX appointments_salon_id ON appointments (salon_id, id);  -- an export's pages (0016)
 -- A client's history a page at a time, and its counts: one range of one index (0018).
 CREATE INDEX appointments_client_history ON appointments (salon_id, client_id, start_time, id);
 CREATE INDEX appointments_series ON appointments (salon_id, series_id, start_time) WHERE series_id IS NOT NULL;
 -- A new appointment keeps its service's price as it is when the row is written, whichever statement writes it.
+-- The staff member's own price for the service if they have one (0020), else the service's.
 CREATE FUNCTION price_at_booking() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     NEW.price_cents := coalesce(NEW.price_cents,
+                                (SELECT price_cents FROM service_staff
+                                  WHERE service_id = NEW.service_id AND staff_id = NEW.staff_id),
                                 (SELECT price_cents FROM services WHERE id = NEW.service_id AND salon_id = NEW.salon_id),
                                 0);
     RETURN NEW;

@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import aiopg
@@ -18,7 +20,17 @@ import psycopg2.errors
 
 from booking import availability, clients, fields, notifications, staff
 from booking.clients import ERASED
-from booking.errors import Conflict, Invalid, NotFound, OutsideHours, SlotTaken, TooLate
+from booking.errors import (
+    BookingError,
+    Conflict,
+    Invalid,
+    NotFound,
+    NotOffered,
+    OnTimeOff,
+    OutsideHours,
+    SlotTaken,
+    TooLate,
+)
 from booking.locales import wall_clock
 from booking.models import (
     Actor,
@@ -78,29 +90,68 @@ async def _one(cur: aiopg.Cursor, sql: str, params: tuple[object, ...], not_foun
     return row
 
 
+@dataclass(frozen=True)
+class Terms:
+    """A member's terms for a service: whether they perform it, their length for it, the buffer after it."""
+
+    offered: bool
+    length: dt.timedelta
+    buffer_minutes: int
+
+
+# Whether a member performs a service, with their own length for it (else the service's) and its buffer.
+_TERMS = """
+    SELECT v.all_staff OR own.staff_id IS NOT NULL AS offered,
+           coalesce(own.duration_minutes, v.duration_minutes) AS duration_minutes, v.buffer_minutes
+      FROM services v LEFT JOIN service_staff own ON own.service_id = v.id AND own.staff_id = %(staff)s
+     WHERE v.id = %(service)s AND v.salon_id = %(salon)s"""
+
+
 async def _parts(
     cur: aiopg.Cursor, salon_id: uuid.UUID, client_id: uuid.UUID, staff_id: uuid.UUID, service_id: uuid.UUID
-) -> tuple[Client, dt.timedelta]:
-    """The client and the service's length, checking all three ids belong to the salon, in one round trip."""
+) -> tuple[Client, Terms]:
+    """The client and the member's terms for the service, checking all three ids belong to the salon, in one
+    round trip."""
     await cur.execute(
-        """SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.opted_in_reminders,
-                  EXISTS (SELECT FROM sms_opt_outs o WHERE o.phone = c.phone) AS sms_opt_out,
-                  (SELECT duration_minutes FROM services WHERE id = %(service)s AND salon_id = %(salon)s)
-                      AS duration_minutes,
-                  EXISTS (SELECT FROM staff WHERE id = %(staff)s AND salon_id = %(salon)s) AS staff_found
-             FROM (VALUES (1)) AS one
-             LEFT JOIN clients c ON c.id = %(client)s AND c.salon_id = %(salon)s""",
+        f"""SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.opted_in_reminders,
+                   EXISTS (SELECT FROM sms_opt_outs o WHERE o.phone = c.phone) AS sms_opt_out,
+                   terms.offered, terms.duration_minutes, terms.buffer_minutes,
+                   EXISTS (SELECT FROM staff WHERE id = %(staff)s AND salon_id = %(salon)s) AS staff_found
+              FROM (VALUES (1)) AS one
+              LEFT JOIN clients c ON c.id = %(client)s AND c.salon_id = %(salon)s
+              LEFT JOIN ({_TERMS}) terms ON true""",
         {"salon": salon_id, "client": client_id, "staff": staff_id, "service": service_id},
     )
     row = await cur.fetchone()
-    duration, staff_found = row.pop("duration_minutes"), row.pop("staff_found")
+    offered, duration, buffer = row.pop("offered"), row.pop("duration_minutes"), row.pop("buffer_minutes")
+    staff_found = row.pop("staff_found")
     if row["id"] is None:
         raise NotFound("no such client", "client_id")
     if not staff_found:
         raise NotFound("no such staff member", "staff_id")
     if duration is None:
         raise NotFound("no such service", "service_id")
-    return clients.read_client(row), dt.timedelta(minutes=duration)
+    return clients.read_client(row), Terms(offered, dt.timedelta(minutes=duration), buffer)
+
+
+async def _why_not(cur: aiopg.Cursor, salon_id: uuid.UUID, staff_id: uuid.UUID, service_id: uuid.UUID) -> BookingError:
+    """Why a service could not be booked with a member: it is not the salon's, nor the member, or they do not
+    perform it."""
+    await cur.execute(
+        f"""SELECT terms.offered,
+                   EXISTS (SELECT FROM staff WHERE id = %(staff)s AND salon_id = %(salon)s) AS staff_found
+              FROM (VALUES (1)) AS one LEFT JOIN ({_TERMS}) terms ON true""",
+        {"salon": salon_id, "staff": staff_id, "service": service_id},
+    )
+    row = await cur.fetchone()
+    if row["offered"] is None:
+        return NotFound("no such service", "service_id")
+    if not row["staff_found"]:
+        return NotFound("no such staff member", "staff_id")
+    return NOT_OFFERED
+
+
+NOT_OFFERED = NotOffered("that staff member does not perform this service", "staff_id")
 
 
 # A foreign key that refuses an id names the field: the database checks it belongs to the salon.
@@ -117,6 +168,10 @@ async def _write(cur: aiopg.Cursor, sql: str, params: dict[str, object]) -> Row 
         await cur.execute(sql, params)
     except psycopg2.errors.ExclusionViolation:
         raise SlotTaken("that time is already taken for this staff member", "start_time") from None
+    except psycopg2.errors.CheckViolation as exc:
+        if exc.diag.constraint_name != "appointments_not_in_time_off":
+            raise
+        raise OnTimeOff("the staff member has time off then", "start_time") from None
     except psycopg2.errors.ForeignKeyViolation as exc:
         raise _NOT_FOUND_BY_CONSTRAINT[exc.diag.constraint_name or ""] from None
     row: Row | None = await cur.fetchone() if cur.description else None
@@ -155,18 +210,20 @@ async def _move(
     start: dt.datetime,
     end: dt.datetime,
     staff_id: uuid.UUID,
+    buffer_minutes: int,
     moved_by: Actor,
 ) -> Revision:
     row = await _write(
         cur,
         """UPDATE appointments
-              SET start_time = %(start)s, end_time = %(end)s, staff_id = %(staff)s, updated_at = now(),
+              SET start_time = %(start)s, end_time = %(end)s, staff_id = %(staff)s, buffer_minutes = %(buffer)s,
+                  updated_at = now(),
                   moved_by = %(by)s, client_confirmed_at = NULL,
                   revision = revision + 1,
                   revised_at = greatest(date_trunc('second', clock_timestamp()), revised_at + interval '1 second')
             WHERE id = %(id)s
         RETURNING revision, revised_at""",
-        {"id": appointment_id, "start": start, "end": end, "staff": staff_id, "by": moved_by},
+        {"id": appointment_id, "start": start, "end": end, "staff": staff_id, "buffer": buffer_minutes, "by": moved_by},
     )
     assert row is not None, "the caller holds the row locked"
     return Revision(row["revision"], row["revised_at"])
@@ -209,17 +266,18 @@ class _Booking:
     async def at(self, cur: aiopg.Cursor, start_time: dt.datetime) -> uuid.UUID:
         """Books it at ``start_time`` on the caller's transaction with its notifications; returns its id."""
         salon = self.salon
-        # One round trip: the service's length, the insert, and the client the notifications are for.
+        # One round trip: the member's terms for the service, the insert, and the client the notifications are for.
         row = await _write(
             cur,
-            """WITH service AS (SELECT duration_minutes FROM services WHERE id = %(service)s AND salon_id = %(salon)s),
+            f"""WITH terms AS ({_TERMS}),
                booked AS (
                    INSERT INTO appointments
-                          (salon_id, client_id, staff_id, service_id, start_time, end_time, notes, source, series_id)
+                          (salon_id, client_id, staff_id, service_id, start_time, end_time, buffer_minutes, notes,
+                           source, series_id)
                    SELECT %(salon)s, %(client)s, %(staff)s, %(service)s, %(start)s,
-                          %(start)s::timestamptz + make_interval(mins => duration_minutes), %(notes)s, %(source)s,
-                          %(series)s
-                     FROM service
+                          %(start)s::timestamptz + make_interval(mins => duration_minutes), buffer_minutes, %(notes)s,
+                          %(source)s, %(series)s
+                     FROM terms WHERE offered
                    RETURNING id, client_id, end_time, revision, revised_at)
                SELECT booked.id, booked.end_time, booked.revision, booked.revised_at,
                       c.first_name, c.last_name, c.email, c.phone, c.opted_in_reminders, c.erased_at,
@@ -237,7 +295,7 @@ class _Booking:
             },
         )
         if row is None:
-            raise NotFound("no such service", "service_id")
+            raise await _why_not(cur, salon.id, self.staff_id, self.service_id)
         client = clients.read_client({name: row.pop(name) for name in _CLIENT_COLUMNS} | {"id": self.client_id})
         if client.erased_at is not None:
             raise Conflict(ERASED, "client_id")
@@ -324,13 +382,15 @@ async def book_series(
     booked: list[uuid.UUID] = []
     taken: list[dt.datetime] = []
     async with db.transaction() as cur:
-        _, length = await _parts(cur, salon.id, client_id, staff_id, service_id)
+        _, terms = await _parts(cur, salon.id, client_id, staff_id, service_id)
+        if not terms.offered:
+            raise NOT_OFFERED
         for start in repeat.starts(start_time, salon.zone):
             await cur.execute("SAVEPOINT occurrence")
             try:
-                await _check_hours(cur, salon, staff_id, start, start + length)
+                await _check_hours(cur, salon, staff_id, start, start + terms.length)
                 booked.append(await series.at(cur, start))
-            except (SlotTaken, OutsideHours):
+            except (SlotTaken, OutsideHours, OnTimeOff):
                 await cur.execute("ROLLBACK TO SAVEPOINT occurrence")
                 taken.append(start)
         found = [await _read(cur, salon.id, appointment_id) for appointment_id in booked]
@@ -361,15 +421,16 @@ async def hold(
     that the overlap constraint counts, so neither another hold nor the front desk can take it meanwhile."""
     row = await _write(
         cur,
-        """INSERT INTO appointments (salon_id, staff_id, service_id, start_time, end_time, status, source)
-           SELECT %(salon)s, %(staff)s, id, %(start)s, %(start)s::timestamptz + make_interval(mins => duration_minutes),
-                  'held', 'online'
-             FROM services WHERE id = %(service)s AND salon_id = %(salon)s
-        RETURNING id""",
+        f"""INSERT INTO appointments
+                   (salon_id, staff_id, service_id, start_time, end_time, buffer_minutes, status, source)
+            SELECT %(salon)s, %(staff)s, %(service)s, %(start)s,
+                   %(start)s::timestamptz + make_interval(mins => duration_minutes), buffer_minutes, 'held', 'online'
+              FROM ({_TERMS}) terms WHERE offered
+         RETURNING id""",
         {"salon": salon.id, "staff": staff_id, "service": service_id, "start": start_time},
     )
     if row is None:
-        raise NotFound("no such service", "service_id")
+        raise await _why_not(cur, salon.id, staff_id, service_id)
     held: uuid.UUID = row["id"]
     return held
 
@@ -549,11 +610,13 @@ async def reschedule(
         new_staff = staff_id or booked.staff_id
         if (new_start, new_staff) == (booked.start_time, booked.staff_id):
             return await _read(cur, salon.id, appointment_id)
-        client, duration = await _parts(cur, salon.id, booked.client_id, new_staff, booked.service_id)
-        new_end = new_start + duration
+        client, terms = await _parts(cur, salon.id, booked.client_id, new_staff, booked.service_id)
+        if not terms.offered:
+            raise NOT_OFFERED
+        new_end = new_start + terms.length
         if not outside_hours:
             await _check_hours(cur, salon, new_staff, new_start, new_end)
-        revision = await _move(cur, appointment_id, new_start, new_end, new_staff, by)
+        revision = await _move(cur, appointment_id, new_start, new_end, new_staff, terms.buffer_minutes, by)
         moved_to = wall_clock(new_start, salon.zone, salon.locale)
         await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment moved to {moved_to}")
         notices = notifications.for_reschedule(
@@ -636,7 +699,7 @@ _NAMED = """
            c.first_name AS client_first_name, c.last_name AS client_last_name,
            s.first_name AS staff_first_name, s.last_name AS staff_last_name,
            v.name AS service_name, a.source, a.cancelled_by, a.moved_by, a.client_confirmed_at,
-           a.price_cents, a.series_id,
+           a.price_cents, a.series_id, a.buffer_minutes,
            CASE WHEN a.status IN ('completed', 'no_show') THEN a.status END AS outcome
       FROM appointments a
       JOIN clients c ON c.id = a.client_id
@@ -687,6 +750,18 @@ async def _read(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUI
     if row is None:
         raise NotFound("no such appointment", "appointment_id")
     return _with_jobs(_named(row), await queue.for_appointment(cur, appointment_id))
+
+
+async def by_ids(db: Database, salon_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Appointment]:
+    """The salon's appointments of ``ids``, in time order, with names (another salon's ids are left out)."""
+    if not ids:
+        return []
+    rows = await db.fetch_all(
+        _SELECT_NAMED,
+        {"salon": salon_id, "id": None, "ids": list(ids), "from": None, "until": None, "client": None, "after": None,
+         "limit": len(ids)},
+    )  # fmt: skip
+    return [_named(row) for row in rows]
 
 
 async def list_between(

@@ -27,51 +27,68 @@ class Slot:
 
 
 # The rule, read by PostgreSQL:
-# - members: who works that weekday, each working span with the member's booked and held time of the day
-#   as one multirange (one probe of the overlap constraint's GiST index per member, which holds only
-#   booked and held appointments; the one being moved left out) and their place in the staff list's order
-#   (by name), ranked once so that choosing among members compares numbers;
-# - starts: each distinct working span cut once (not once per member) into wall-clock steps (SLOT_STEP)
-#   from its start, made instants with AT TIME ZONE; a wall-clock time the night's DST change skips is no
-#   start (it does not read back as itself), one it repeats is read as PostgreSQL does (the later). The
-#   service's length is real time; a start is kept when it ends within its span and is not before
-#   not_before;
-# - free: a start for a member whose busy time it does not overlap, one per start time: the first free
-#   member by place (DISTINCT ON).
+# - service: the service asked for, its buffer, and whether everyone performs it;
+# - members: who performs it and works that weekday, each working span with the member's own length for it,
+#   the member's busy time of the day as one multirange (booked and held appointments with their buffers: one
+#   probe of the overlap constraint's GiST index per member, which holds only booked and held appointments;
+#   the one being moved left out), their time off that day as another (one probe of time_off's index), and
+#   their place in the staff list's order (by name), ranked once so that choosing among members compares
+#   numbers;
+# - starts: each distinct working span and length cut once (not once per member) into wall-clock steps
+#   (SLOT_STEP) from its start, made instants with AT TIME ZONE; a wall-clock time the night's DST change skips
+#   is no start (it does not read back as itself), one it repeats is read as PostgreSQL does (the later). The
+#   length is real time; a start is kept when the client's time ends within its span (the buffer may run
+#   past it) and is not before not_before;
+# - free: a start for a member whose busy time its time and buffer do not overlap, and whose time off its
+#   time does not, one per start time: the first free member by place (DISTINCT ON).
 # MATERIALIZED keeps each member's busy time read once: inlined, the planner probes it per start.
 # The first row says whether the service and the member asked for exist, and stands alone when no start
-# is free.
+# is free. A member who does not perform the service is offered no time (booking them is NotOffered).
 FREE_STARTS = """
-WITH members AS MATERIALIZED (
-    SELECT m.id, m.first_name, m.last_name, h.starts, h.ends, booked.busy,
+WITH service AS MATERIALIZED (
+    SELECT id, duration_minutes, make_interval(mins => buffer_minutes) AS buffer, all_staff
+      FROM services WHERE salon_id = %(salon)s AND id = %(service)s
+), members AS MATERIALIZED (
+    SELECT m.id, m.first_name, m.last_name, h.starts, h.ends, booked.busy, away.off,
+           make_interval(mins => coalesce(own.duration_minutes, service.duration_minutes)) AS length,
            dense_rank() OVER (ORDER BY m.first_name, m.last_name, m.id) AS place
-      FROM staff m JOIN working_hours h ON h.staff_id = m.id
+      FROM service CROSS JOIN staff m JOIN working_hours h ON h.staff_id = m.id
+      LEFT JOIN service_staff own ON own.service_id = service.id AND own.staff_id = m.id
       LEFT JOIN LATERAL (
-           SELECT range_agg(tstzrange(a.start_time, a.end_time)) AS busy
+           SELECT range_agg(busy_span(a.start_time, a.end_time, a.buffer_minutes)) AS busy
              FROM appointments a
             WHERE a.salon_id = %(salon)s AND a.staff_id = m.id AND a.status IN ('booked', 'held')
-              AND tstzrange(a.start_time, a.end_time)
-                  && tstzrange(%(day)s::timestamp AT TIME ZONE %(zone)s, (%(day)s + 1)::timestamp AT TIME ZONE %(zone)s)
+              AND busy_span(a.start_time, a.end_time, a.buffer_minutes)
+                  && tstzrange(%(day)s::timestamp AT TIME ZONE %(zone)s,
+                               (%(day)s + 1)::timestamp AT TIME ZONE %(zone)s + service.buffer)
               AND (%(moving)s::uuid IS NULL OR a.id <> %(moving)s)) booked ON true
+      LEFT JOIN LATERAL (
+           SELECT range_agg(t.during) AS off
+             FROM time_off t
+            WHERE t.salon_id = %(salon)s AND t.staff_id = m.id
+              AND t.during && tstzrange(%(day)s::timestamp AT TIME ZONE %(zone)s,
+                                        (%(day)s + 1)::timestamp AT TIME ZONE %(zone)s)) away ON true
      WHERE m.salon_id = %(salon)s AND (%(staff)s::uuid IS NULL OR m.id = %(staff)s) AND h.weekday = %(weekday)s
+       AND (service.all_staff OR own.staff_id IS NOT NULL)
 ), starts AS MATERIALIZED (
-    SELECT hours.starts, hours.ends, t.start_time, tstzrange(t.start_time, t.start_time + service.length) AS slot
-      FROM (SELECT make_interval(mins => duration_minutes) AS length
-              FROM services WHERE salon_id = %(salon)s AND id = %(service)s) service,
-           (SELECT DISTINCT starts, ends FROM members) hours,
+    SELECT hours.starts, hours.ends, hours.length, t.start_time,
+           tstzrange(t.start_time, t.start_time + hours.length) AS slot,
+           tstzrange(t.start_time, t.start_time + hours.length + service.buffer) AS blocks
+      FROM service,
+           (SELECT DISTINCT starts, ends, length FROM members) hours,
            generate_series(%(day)s + hours.starts, %(day)s + hours.ends, %(step)s) AS local,
            LATERAL (SELECT local AT TIME ZONE %(zone)s AS start_time) t
      WHERE t.start_time AT TIME ZONE %(zone)s = local
-       AND t.start_time + service.length <= (%(day)s + hours.ends) AT TIME ZONE %(zone)s
+       AND t.start_time + hours.length <= (%(day)s + hours.ends) AT TIME ZONE %(zone)s
        AND t.start_time >= %(not_before)s
 ), free AS (
     SELECT DISTINCT ON (s.start_time) s.start_time, upper(s.slot) AS end_time,
            m.id AS staff_id, m.first_name, m.last_name
-      FROM members m JOIN starts s USING (starts, ends)
-     WHERE m.busy IS NULL OR NOT m.busy && s.slot
+      FROM members m JOIN starts s USING (starts, ends, length)
+     WHERE (m.busy IS NULL OR NOT m.busy && s.blocks) AND (m.off IS NULL OR NOT m.off && s.slot)
      ORDER BY s.start_time, m.place
 )
-SELECT EXISTS (SELECT FROM services WHERE salon_id = %(salon)s AND id = %(service)s) AS service_known,
+SELECT EXISTS (SELECT FROM service) AS service_known,
        %(staff)s::uuid IS NULL
        OR EXISTS (SELECT FROM staff WHERE salon_id = %(salon)s AND id = %(staff)s) AS staff_known,
        free.*
@@ -120,7 +137,9 @@ async def free_slots(
     moving: uuid.UUID | None = None,
 ) -> list[Slot]:
     """Bookable starts on a salon-local day, in time order: one staff member's, or for anyone free one per
-    start time (the first free member by name), so a salon's size never multiplies what a page shows.
+    start time (the first free member by name), so a salon's size never multiplies what a page shows. Only
+    members who perform the service are offered, each with their own length for it, outside their time off,
+    with room for the service's buffer after it before their next appointment.
 
     Starts step by 15 minutes on the salon's clock from the start of each span of working hours (a time
     the night's DST change skips is none; one it repeats is offered once, at its second occurrence); a

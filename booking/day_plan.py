@@ -42,6 +42,7 @@ class Block:
     lane: int
     lanes: int
     failed_notices: int  # its failed notices, while nobody at the desk has looked at them
+    buffer: Span | None = None  # after a booked one: the stylist still busy, the client gone
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,13 @@ def _lanes(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     return placed
 
 
+def _buffer(appointment: Appointment, end: int) -> tuple[int, int] | None:
+    """Where a booked appointment's buffer lies on the grid (it ends with the day at the latest), or None."""
+    if appointment.status != "booked" or not appointment.buffer_minutes:
+        return None
+    return end, min(end + appointment.buffer_minutes, DAY_MINUTES)
+
+
 def _free_cells(open_spans: list[tuple[int, int]], booked: list[tuple[int, int]], not_before: int) -> list[int]:
     """Starts of the half hours inside the open spans that nothing booked overlaps and that have not begun."""
     starts = []
@@ -139,17 +147,22 @@ def plan(
         ]
         theirs = by_member.get(member.id, [])
         spans = [(wall_minutes(a.start_time, day, zone), wall_minutes(a.end_time, day, zone)) for a in theirs]
-        rows.append((member, open_spans, theirs, spans))
+        buffers = [_buffer(a, end) for a, (_, end) in zip(theirs, spans, strict=True)]
+        rows.append((member, open_spans, theirs, spans, buffers))
     shown = [row for row in rows if row[1] or row[2]]
-    edges = [minute for _, open_spans, _, spans in shown for span in open_spans + spans for minute in span]
+    edges = [minute for _, open_spans, _, spans, _ in shown for span in open_spans + spans for minute in span]
     first_hour = min(edges) // 60 if edges else DEFAULT_HOURS[0]
     last_hour = min(24, -(-max(edges) // 60)) if edges else DEFAULT_HOURS[1]
     last_hour = max(last_hour, first_hour + 1)
     top = first_hour * 60
 
     columns = []
-    for member, open_spans, theirs, spans in shown:
-        busy = [span for appointment, span in zip(theirs, spans, strict=True) if appointment.status == "booked"]
+    for member, open_spans, theirs, spans, buffers in shown:
+        busy = [
+            (start, buffer[1] if buffer else end)
+            for appointment, (start, end), buffer in zip(theirs, spans, buffers, strict=True)
+            if appointment.status == "booked"
+        ]
         blocks = tuple(
             Block(
                 appointment,
@@ -159,8 +172,11 @@ def plan(
                 sum(1 for job in appointment.notification_jobs if job.status == JobStatus.FAILED)
                 if appointment.id in unseen_failures
                 else 0,
+                Span(buffer[0] - top, buffer[1] - buffer[0]) if buffer else None,
             )
-            for appointment, (start, end), (lane, lanes) in zip(theirs, spans, _lanes(spans), strict=True)
+            for appointment, (start, end), (lane, lanes), buffer in zip(
+                theirs, spans, _lanes(spans), buffers, strict=True
+            )
         )
         free = tuple(
             FreeCell(

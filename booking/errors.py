@@ -62,6 +62,18 @@ class SlotTaken(BookingError):
     code = "slot_taken"
 
 
+class OnTimeOff(SlotTaken):
+    """The staff member has time off then."""
+
+    code = "unavailable"
+
+
+class NotOffered(SlotTaken):
+    """The staff member does not perform that service."""
+
+    code = "not_offered"
+
+
 class Conflict(BookingError):
     """The thing exists but is in a state that forbids the change."""
 

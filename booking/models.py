@@ -211,12 +211,37 @@ class StaffDetails:
 
 
 @dataclass(frozen=True)
+class TimeOff:
+    """A staff member away from ``start`` to ``end`` (a holiday, a sick day); ``affected``: the ids of the
+    appointments booked inside it when it was added, for the desk to move or cancel."""
+
+    id: uuid.UUID
+    staff_id: uuid.UUID
+    start: dt.datetime
+    end: dt.datetime
+    reason: str
+    affected: tuple[uuid.UUID, ...] = ()
+
+
+@dataclass(frozen=True)
+class StaffOverride:
+    """A staff member's own length or price for a service (None: the service's)."""
+
+    staff_id: uuid.UUID
+    duration_minutes: int | None = None
+    price_cents: int | None = None
+
+
+@dataclass(frozen=True)
 class ServiceDetails:
     """What the salon says about a service: the input of adding and editing one."""
 
     name: str
     duration_minutes: int
     price_cents: int | None = None
+    buffer_minutes: int = 0  # the stylist stays busy this long after it; not the client's time
+    staff_ids: tuple[uuid.UUID, ...] | None = None  # who performs it; None: everyone
+    staff_overrides: tuple[StaffOverride, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -225,6 +250,12 @@ class Service:
     name: str
     duration_minutes: int
     price_cents: int | None
+    buffer_minutes: int = 0
+    staff_ids: tuple[uuid.UUID, ...] | None = None  # None: everyone
+    staff_overrides: tuple[StaffOverride, ...] = ()
+
+    def offered_by(self, staff_id: uuid.UUID) -> bool:
+        return self.staff_ids is None or staff_id in self.staff_ids
 
 
 @dataclass(frozen=True)
@@ -304,3 +335,4 @@ class Appointment:
     price_cents: int = 0  # the service's price when it was booked
     series_id: uuid.UUID | None = None  # the repeat booking it is one of
     outcome: Outcome | None = None  # completed or no_show, once the desk has said
+    buffer_minutes: int = 0  # the stylist stays busy this long after end_time; the client does not

@@ -1,78 +1,169 @@
-"""What a salon sells: all SQL for services."""
+"""What a salon sells, and who performs it: all SQL for services and service_staff."""
 
 from __future__ import annotations
 
 import uuid
 
+import aiopg
+
 from booking import fields
-from booking.errors import Invalid, LimitReached, NotFound
-from booking.models import Service, ServiceDetails
+from booking.errors import Field, Invalid, LimitReached, NotFound
+from booking.models import Service, ServiceDetails, StaffOverride
 from db import Database, Row
 from db.rows import reader
 
 MAX_DURATION_MINUTES = 12 * 60
 MAX_SERVICES = 1000  # per salon: what the booking form's list of services may hold
+MAX_BUFFER_MINUTES = 120
+MAX_PRICE_CENTS = 10_000_000
 
 read_service = reader(Service)
 
+# A salon's services by name with who performs each (NULL: everyone) and their own lengths and prices: one
+# service (id), or a page of them (after, limit).
+_SELECT = """
+    SELECT v.id, v.name, v.duration_minutes, v.price_cents, v.buffer_minutes,
+           CASE WHEN NOT v.all_staff THEN
+                coalesce((SELECT array_agg(o.staff_id ORDER BY o.staff_id) FROM service_staff o
+                           WHERE o.service_id = v.id), '{}') END AS staff_ids,
+           coalesce((SELECT json_agg(json_build_object('staff_id', o.staff_id, 'duration_minutes', o.duration_minutes,
+                                                       'price_cents', o.price_cents) ORDER BY o.staff_id)
+                       FROM service_staff o
+                      WHERE o.service_id = v.id AND (o.duration_minutes IS NOT NULL OR o.price_cents IS NOT NULL)),
+                    '[]') AS staff_overrides
+      FROM services v
+     WHERE v.salon_id = %(salon)s AND (%(id)s::uuid IS NULL OR v.id = %(id)s)
+       AND (%(after)s::uuid IS NULL OR (v.name, v.id) >
+            (SELECT name, id FROM services WHERE id = %(after)s AND salon_id = %(salon)s))
+     ORDER BY v.name, v.id LIMIT %(limit)s"""
 
-def _checked(details: ServiceDetails) -> tuple[str, int, int | None]:
-    if not 5 <= details.duration_minutes <= MAX_DURATION_MINUTES:
-        raise Invalid(f"{{field}} must be between 5 and {MAX_DURATION_MINUTES}", "duration_minutes")
-    if details.price_cents is not None and not 0 <= details.price_cents <= 10_000_000:
-        raise Invalid("{field} must be between 0 and 10000000", "price_cents")
-    return fields.text(details.name, "name"), details.duration_minutes, details.price_cents
+
+def _service(row: Row) -> Service:
+    overrides = tuple(
+        StaffOverride(uuid.UUID(o["staff_id"]), o["duration_minutes"], o["price_cents"])
+        for o in row.pop("staff_overrides")
+    )
+    return read_service(row | {"staff_overrides": overrides})
+
+
+def _price(cents: int | None, field: Field) -> None:
+    if cents is not None and not 0 <= cents <= MAX_PRICE_CENTS:
+        raise Invalid(f"{{field}} must be between 0 and {MAX_PRICE_CENTS}", field)
+
+
+def _length(minutes: int, field: Field) -> None:
+    if not 5 <= minutes <= MAX_DURATION_MINUTES:
+        raise Invalid(f"{{field}} must be between 5 and {MAX_DURATION_MINUTES}", field)
+
+
+def _checked(details: ServiceDetails) -> ServiceDetails:
+    """The details, if every rule holds; an error names the first field at fault."""
+    name = fields.text(details.name, "name")
+    _length(details.duration_minutes, "duration_minutes")
+    _price(details.price_cents, "price_cents")
+    if not 0 <= details.buffer_minutes <= MAX_BUFFER_MINUTES:
+        raise Invalid(f"{{field}} must be between 0 and {MAX_BUFFER_MINUTES}", "buffer_minutes")
+    performers = details.staff_ids
+    for index, staff_id in enumerate(performers or ()):
+        if staff_id in (performers or ())[:index]:
+            raise Invalid("{field} names a staff member twice", ("staff_ids", index))
+    seen: list[uuid.UUID] = []
+    for index, override in enumerate(details.staff_overrides):
+        if override.staff_id in seen:
+            raise Invalid("{field} names a staff member twice", ("staff_overrides", index, "staff_id"))
+        if performers is not None and override.staff_id not in performers:
+            raise Invalid("{field} is not one of the staff who perform it", ("staff_overrides", index, "staff_id"))
+        if override.duration_minutes is not None:
+            _length(override.duration_minutes, ("staff_overrides", index, "duration_minutes"))
+        _price(override.price_cents, ("staff_overrides", index, "price_cents"))
+        seen.append(override.staff_id)
+    return ServiceDetails(name, details.duration_minutes, details.price_cents, details.buffer_minutes,
+                          performers, details.staff_overrides)  # fmt: skip
+
+
+async def _write_staff(cur: aiopg.Cursor, salon_id: uuid.UUID, service_id: uuid.UUID, details: ServiceDetails) -> None:
+    """Who performs the service and their own lengths and prices; another salon's staff is not found."""
+    named = [*(details.staff_ids or ()), *(o.staff_id for o in details.staff_overrides)]
+    await cur.execute("SELECT id FROM staff WHERE salon_id = %s AND id = ANY(%s)", (salon_id, named))
+    known = {row["id"] for row in await cur.fetchall()}
+    for index, staff_id in enumerate(details.staff_ids or ()):
+        if staff_id not in known:
+            raise NotFound("no such staff member", ("staff_ids", index))
+    for index, override in enumerate(details.staff_overrides):
+        if override.staff_id not in known:
+            raise NotFound("no such staff member", ("staff_overrides", index, "staff_id"))
+    own = {o.staff_id: o for o in details.staff_overrides}
+    rows = [own.get(staff_id, StaffOverride(staff_id)) for staff_id in dict.fromkeys(named)]
+    await cur.execute("DELETE FROM service_staff WHERE service_id = %s AND salon_id = %s", (service_id, salon_id))
+    await cur.execute(
+        """INSERT INTO service_staff (salon_id, service_id, staff_id, duration_minutes, price_cents)
+           SELECT %s, %s, * FROM unnest(%s::uuid[], %s::integer[], %s::integer[])""",
+        (salon_id, service_id, [r.staff_id for r in rows], [r.duration_minutes for r in rows],
+         [r.price_cents for r in rows]),
+    )  # fmt: skip
+
+
+async def _read(cur: aiopg.Cursor, salon_id: uuid.UUID, service_id: uuid.UUID) -> Service:
+    await cur.execute(_SELECT, {"salon": salon_id, "id": service_id, "after": None, "limit": 1})
+    row: Row | None = await cur.fetchone()
+    if row is None:
+        raise NotFound("no such service", "service_id")
+    return _service(row)
 
 
 async def create_service(db: Database, salon_id: uuid.UUID, details: ServiceDetails) -> Service:
-    name, duration, price = _checked(details)
+    details = _checked(details)
     async with db.transaction() as cur:
         await cur.execute("SELECT FROM salons WHERE id = %s FOR UPDATE", (salon_id,))  # one new service at a time
         await cur.execute(
-            """INSERT INTO services (salon_id, name, duration_minutes, price_cents)
-               SELECT %(salon)s, %(name)s, %(duration)s, %(price)s
+            """INSERT INTO services (salon_id, name, duration_minutes, price_cents, buffer_minutes, all_staff)
+               SELECT %(salon)s, %(name)s, %(duration)s, %(price)s, %(buffer)s, %(everyone)s
                 WHERE (SELECT count(*) FROM services WHERE salon_id = %(salon)s) < %(most)s
-            RETURNING id, name, duration_minutes, price_cents""",
-            {"salon": salon_id, "name": name, "duration": duration, "price": price, "most": MAX_SERVICES},
-        )
+            RETURNING id""",
+            {"salon": salon_id, "name": details.name, "duration": details.duration_minutes,
+             "price": details.price_cents, "buffer": details.buffer_minutes, "everyone": details.staff_ids is None,
+             "most": MAX_SERVICES},
+        )  # fmt: skip
         row: Row | None = await cur.fetchone()
-    if row is None:
-        raise LimitReached(f"a salon can have at most {MAX_SERVICES} services")
-    return read_service(row)
+        if row is None:
+            raise LimitReached(f"a salon can have at most {MAX_SERVICES} services")
+        await _write_staff(cur, salon_id, row["id"], details)
+        return await _read(cur, salon_id, row["id"])
 
 
 async def update_service(db: Database, salon_id: uuid.UUID, service_id: uuid.UUID, details: ServiceDetails) -> Service:
-    """Changes a service; appointments already booked keep their times."""
-    row = await db.fetch_one(
-        """UPDATE services SET name = %s, duration_minutes = %s, price_cents = %s
-            WHERE id = %s AND salon_id = %s RETURNING id, name, duration_minutes, price_cents""",
-        (*_checked(details), service_id, salon_id),
-    )
-    if row is None:
-        raise NotFound("no such service", "service_id")
-    return read_service(row)
+    """Changes a service; appointments already booked keep their times and buffers."""
+    details = _checked(details)
+    async with db.transaction() as cur:
+        await cur.execute(
+            """UPDATE services SET name = %s, duration_minutes = %s, price_cents = %s, buffer_minutes = %s,
+                                   all_staff = %s
+                WHERE id = %s AND salon_id = %s""",
+            (details.name, details.duration_minutes, details.price_cents, details.buffer_minutes,
+             details.staff_ids is None, service_id, salon_id),
+        )  # fmt: skip
+        if cur.rowcount == 0:
+            raise NotFound("no such service", "service_id")
+        await _write_staff(cur, salon_id, service_id, details)
+        return await _read(cur, salon_id, service_id)
+
+
+def details_of(service: Service) -> ServiceDetails:
+    """What the salon said about a service: the start of a change that gives only some of it."""
+    return ServiceDetails(service.name, service.duration_minutes, service.price_cents, service.buffer_minutes,
+                          service.staff_ids, service.staff_overrides)  # fmt: skip
 
 
 async def list_services(
     db: Database, salon_id: uuid.UUID, *, after: uuid.UUID | None = None, limit: int = MAX_SERVICES
 ) -> list[Service]:
     """The salon's services by name: all of them, or the page after the service ``after``."""
-    rows = await db.fetch_all(
-        """SELECT id, name, duration_minutes, price_cents FROM services
-            WHERE salon_id = %(salon)s
-              AND (%(after)s::uuid IS NULL OR (name, id) >
-                   (SELECT name, id FROM services WHERE id = %(after)s AND salon_id = %(salon)s))
-            ORDER BY name, id LIMIT %(limit)s""",
-        {"salon": salon_id, "after": after, "limit": limit},
-    )
-    return [read_service(row) for row in rows]
+    rows = await db.fetch_all(_SELECT, {"salon": salon_id, "id": None, "after": after, "limit": limit})
+    return [_service(row) for row in rows]
 
 
 async def get_service(db: Database, salon_id: uuid.UUID, service_id: uuid.UUID) -> Service:
-    row = await db.fetch_one(
-        "SELECT id, name, duration_minutes, price_cents FROM services WHERE id = %s AND salon_id = %s",
-        (service_id, salon_id),
-    )
-    if row is None:
+    rows = await db.fetch_all(_SELECT, {"salon": salon_id, "id": service_id, "after": None, "limit": 1})
+    if not rows:
         raise NotFound("no such service", "service_id")
-    return read_service(row)
+    return _service(rows[0])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 from booking import (
@@ -14,9 +17,10 @@ from booking import (
     fields,
     services,
     staff,
+    time_off,
 )
 from booking.clients import MAX_SEARCH
-from booking.models import ClientDetails, ServiceDetails, StaffDetails, WorkingHours
+from booking.models import ClientDetails, ServiceDetails, StaffDetails, StaffOverride, WorkingHours
 from handlers import downloads
 from handlers.api import ApiHandler, Body
 
@@ -50,6 +54,53 @@ class StaffApi(ApiHandler):
         self.write_json(await staff.get_staff(self.db, self.salon.id, self.path_id(staff_id, "staff_id")))
 
 
+class TimeOffListApi(ApiHandler):
+    async def get(self, staff_id: str) -> None:
+        member = self.path_id(staff_id, "staff_id")
+        self.write_json(await time_off.list_time_off(self.db, self.salon.id, member, now=self.now()))
+
+    async def post(self, staff_id: str) -> None:
+        member, body = self.path_id(staff_id, "staff_id"), self.body()
+        added = await time_off.add_time_off(
+            self.db,
+            self.salon.id,
+            member,
+            start=body.instant("start", required=True),
+            end=body.instant("end", required=True),
+            reason=body.text("reason"),
+        )
+        self.write_json(added, status=201)
+
+
+class TimeOffApi(ApiHandler):
+    async def delete(self, staff_id: str, time_off_id: str) -> None:
+        member, entry = self.path_id(staff_id, "staff_id"), self.path_id(time_off_id, "time_off_id")
+        await time_off.remove_time_off(self.db, self.salon.id, member, entry)
+        self.set_status(204)
+        self.finish()
+
+
+def _staff_ids(body: Body) -> tuple[uuid.UUID, ...] | None:
+    """Who performs a service: a list of ids, or null (or left out) for everyone."""
+    given = body.texts("staff_ids")
+    return None if given is None else tuple(fields.identifier(v, ("staff_ids", i)) for i, v in enumerate(given))
+
+
+def _staff_overrides(body: Body) -> tuple[StaffOverride, ...]:
+    return tuple(
+        StaffOverride(own.id("staff_id", required=True), own.integer("duration_minutes"), own.integer("price_cents"))
+        for own in body.objects("staff_overrides")
+    )
+
+
+# What a service's body may say besides its name, length and price, each read by its own reader.
+_SERVICE_PARTS: dict[str, Callable[[Body], Any]] = {
+    "buffer_minutes": lambda body: body.integer("buffer_minutes") or 0,
+    "staff_ids": _staff_ids,
+    "staff_overrides": _staff_overrides,
+}
+
+
 class ServiceListApi(ApiHandler):
     async def get(self) -> None:
         limit, after = self.page()
@@ -61,6 +112,7 @@ class ServiceListApi(ApiHandler):
             name=body.text("name", required=True),
             duration_minutes=body.integer("duration_minutes", required=True),
             price_cents=body.integer("price_cents"),
+            **{name: read(body) for name, read in _SERVICE_PARTS.items()},
         )
         service = await services.create_service(self.db, self.salon.id, details)
         self.write_json(service, status=201)
@@ -69,6 +121,20 @@ class ServiceListApi(ApiHandler):
 class ServiceApi(ApiHandler):
     async def get(self, service_id: str) -> None:
         self.write_json(await services.get_service(self.db, self.salon.id, self.path_id(service_id, "service_id")))
+
+    async def patch(self, service_id: str) -> None:
+        """Changes the fields the body gives; the others stay (staffIds null: everyone performs it)."""
+        body, the_id = self.body(), self.path_id(service_id, "service_id")
+        changes: dict[str, Any] = {name: read(body) for name, read in _SERVICE_PARTS.items() if body.given(name)}
+        if body.given("name"):
+            changes["name"] = body.text("name", required=True)
+        if body.given("duration_minutes"):
+            changes["duration_minutes"] = body.integer("duration_minutes", required=True)
+        if body.given("price_cents"):
+            changes["price_cents"] = body.integer("price_cents")
+        current = services.details_of(await services.get_service(self.db, self.salon.id, the_id))
+        service = await services.update_service(self.db, self.salon.id, the_id, dataclasses.replace(current, **changes))
+        self.write_json(service)
 
 
 class ClientListApi(ApiHandler):

@@ -88,6 +88,8 @@ API_ROUTES = [
     (r"/api/v1/salon/export", SalonExportApi),
     (r"/api/v1/staff", directory.StaffListApi),
     (rf"/api/v1/staff/{ID}", directory.StaffApi),
+    (rf"/api/v1/staff/{ID}/time-off", directory.TimeOffListApi),
+    (rf"/api/v1/staff/{ID}/time-off/{ID}", directory.TimeOffApi),
     (r"/api/v1/services", directory.ServiceListApi),
     (rf"/api/v1/services/{ID}", directory.ServiceApi),
     (r"/api/v1/clients", directory.ClientListApi),

@@ -21,10 +21,13 @@ from booking.appointments import EVERY_WEEKS, MAX_NOTES, OCCURRENCES, OUTCOME_WI
 from booking.client_notes import MAX_NOTE, ClientNote
 from booking.clients import MAX_SEARCH
 from booking.jobs import STATUSES, Job
-from booking.models import Appointment, Client, ClientOnFile, Outcome, Salon, Service, Staff
+from booking.models import Appointment, Client, ClientOnFile, Outcome, Salon, Service, Staff, TimeOff
 from booking.notice_types import TYPES
 from booking.reports import MAX_DAYS, AppointmentCounts, MessageCounts, StaffLoad
 from booking.salons import MAX_ADDRESS
+from booking.services import MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES, MAX_PRICE_CENTS
+from booking.time_off import MAX_LENGTH as MAX_TIME_OFF
+from booking.time_off import MAX_REASON
 from handlers.api import DEFAULT_LIMIT, MAX_LIMIT
 from handlers.base import BaseHandler, camel
 
@@ -100,16 +103,37 @@ _WORKING_HOURS = {
 }  # fmt: skip
 _PERSON = {"firstName": fields.REQUIRED_TEXT, "lastName": _LAST_NAME, "email": _optional(fields.EMAIL),
            "phone": _optional(fields.PHONE), "optedInReminders": {"type": ["boolean", "null"]}}  # fmt: skip
+_MINUTES = {"type": "integer", "minimum": 5, "maximum": MAX_DURATION_MINUTES}
+_PRICE = {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_PRICE_CENTS}
+_SERVICE = {
+    "name": fields.REQUIRED_TEXT,
+    "durationMinutes": _MINUTES,
+    "priceCents": _PRICE,
+    "bufferMinutes": {
+        "type": ["integer", "null"],
+        "minimum": 0,
+        "maximum": MAX_BUFFER_MINUTES,
+        "description": "the stylist stays busy this long after it; not the client's time",
+    },
+    "staffIds": {"type": ["array", "null"], "items": _ID, "description": "who performs it; null: everyone"},
+    "staffOverrides": {
+        "type": ["array", "null"],
+        "items": _body({"staffId": _ID, "durationMinutes": _or_null(_MINUTES), "priceCents": _PRICE}, ["staffId"]),
+    },
+}
 REQUESTS: dict[str, Schema] = {
     "StaffInput": _body(
         {"firstName": fields.REQUIRED_TEXT, "lastName": _LAST_NAME, "email": _optional(fields.EMAIL),
          "workingHours": _WORKING_HOURS},
         ["firstName"],
     ),
-    "ServiceInput": _body(
-        {"name": fields.REQUIRED_TEXT, "durationMinutes": {"type": "integer", "minimum": 5, "maximum": 720},
-         "priceCents": {"type": ["integer", "null"], "minimum": 0, "maximum": 10_000_000}},
-        ["name", "durationMinutes"],
+    "ServiceInput": _body(_SERVICE, ["name", "durationMinutes"]),
+    "ServiceChange": _body(_SERVICE, []),
+    "TimeOffInput": _body(
+        {"start": fields.INSTANT, "end": fields.INSTANT | {"description": fields.INSTANT["description"]
+                                                           + f"; after the start, within {MAX_TIME_OFF.days} days"},
+         "reason": _or_null(fields.TEXT | {"maxLength": MAX_REASON})},
+        ["start", "end"],
     ),
     "ClientInput": _body(_PERSON, ["firstName"]),
     "ClientChange": _body(_PERSON | {"firstName": fields.REQUIRED_TEXT}, []),
@@ -201,6 +225,13 @@ def _operation(
     return operation
 
 
+def _no_content(summary: str, parameters: list[Schema]) -> Schema:
+    """An operation that answers 204 with no body."""
+    operation = _operation(summary, {}, status=204, parameters=parameters)
+    operation["responses"]["204"] = {"description": summary}
+    return operation
+
+
 def _id_in_path(name: str) -> Schema:
     return {"name": name, "in": "path", "required": True, "schema": _ID}
 
@@ -212,7 +243,7 @@ def document() -> Schema:
     def answer(kind: Any) -> Schema:
         return _schema_of(kind, components)
 
-    staff, service, client = answer(Staff), answer(Service), answer(Client)
+    staff, service, client, time_off = answer(Staff), answer(Service), answer(Client), answer(TimeOff)
     appointment, job = answer(Appointment), answer(Job)
     counts = {"type": "object", "properties": {status: {"type": "integer"} for status in STATUSES}}
     job_filters = [
@@ -236,6 +267,15 @@ def document() -> Schema:
             "post": _operation("Add a staff member", staff, status=201, body="StaffInput", refusals=(400, 409)),
         },
         "/staff/{staffId}": {"get": _operation("One staff member", staff, parameters=[_id_in_path("staffId")])},
+        "/staff/{staffId}/time-off": {
+            "get": _operation("A staff member's time off not yet ended, with the appointments booked inside",
+                              {"type": "array", "items": time_off}, parameters=[_id_in_path("staffId")]),
+            "post": _operation("Add time off; `affected` lists the appointments booked inside it (none is moved)",
+                               time_off, status=201, body="TimeOffInput", parameters=[_id_in_path("staffId")]),
+        },
+        "/staff/{staffId}/time-off/{timeOffId}": {
+            "delete": _no_content("Remove time off", [_id_in_path("staffId"), _id_in_path("timeOffId")]),
+        },
         "/services": {
             "get": _operation("The salon's services, by name", {"type": "array", "items": service},
                               parameters=_PAGE, paged=True),
@@ -243,6 +283,8 @@ def document() -> Schema:
         },
         "/services/{serviceId}": {
             "get": _operation("One service", service, parameters=[_id_in_path("serviceId")]),
+            "patch": _operation("Change a service (fields left out stay)", service, body="ServiceChange",
+                                parameters=[_id_in_path("serviceId")]),
         },
         "/clients": {
             "get": _operation("The salon's clients, by name", {"type": "array", "items": client}, paged=True,
@@ -329,7 +371,8 @@ def document() -> Schema:
         "sms_number: a phone number the salon does not text)",
         401: "no valid API token",
         404: "no such thing in this salon (another salon's ids too)",
-        409: "the time is taken, the state forbids the change, or a limit is reached",
+        409: "the time is taken (`code` unavailable: the staff member has time off then; not_offered: they do not "
+        "perform the service), the state forbids the change, or a limit is reached",
         429: "too many requests for this token or from this address, online bookings from this address, or codes "
         "to that email address or number or from the salon; see Retry-After",
         503: "the database is unreachable; try again shortly",

@@ -406,5 +406,7 @@ async def test_a_members_busy_time_is_read_by_one_probe_of_the_overlap_index(db:
     plan = "\n".join(row["QUERY PLAN"] for row in rows)
     members = plan[plan.index("CTE members") : plan.index("CTE starts")]
     assert "Index Scan using appointments_no_overlap on appointments" in members, plan
-    assert "(staff_id = m_1.id)" in members and "(tstzrange(start_time, end_time) && '[" in members, plan
+    assert "(staff_id = m_1.id)" in members, plan
+    assert "(busy_span(start_time, end_time, buffer_minutes) && tstzrange(" in members, plan
     assert plan.count(" on appointments") == 1, f"appointments are read in one place only:\n{plan}"
+    assert "Scan using time_off_staff on time_off" in members, plan

@@ -61,6 +61,8 @@ TABLES_ADDED_SINCE = {
     "inbound_texts",
     "code_sends",
     "client_notes",
+    "time_off",
+    "service_staff",
 }
 OWNER_PASSWORD = "first release owner"
 API_TOKEN = "first-release-token"
@@ -433,7 +435,7 @@ async def test_a_second_release_database_upgrades_its_appointments_keeping_their
     await upgrade(second_release_url)
 
     after = table_rows(second_release_url)["appointments"]
-    added = {"price_cents", "series_id", "cancelled_at"}
+    added = {"price_cents", "series_id", "cancelled_at", "buffer_minutes"}
     assert [{k: v for k, v in row.items() if k not in added} for row in after] == before, "every row kept"
     by_id = {row["id"][-2:]: row for row in after}
     assert by_id["11"]["price_cents"] == 8500, "its service's price"
@@ -478,3 +480,32 @@ async def test_a_second_release_database_keeps_what_became_of_its_messages_for_r
         ("21", "sms"): ("sent", True, "2026-03-02"),
         ("22", "sms"): ("failed", False, "2026-03-03"),
     }
+
+
+async def test_the_schedules_migration_keeps_every_row_with_no_buffer_and_everyone_performing(
+    first_release_url: str,
+) -> None:
+    """0020 on a database of the last release with rows: services stay everyone's with no buffer, booked
+    appointments keep their times and hold their stylists as before, and time off starts empty."""
+    await upgrade_to(first_release_url, 17)
+    before = table_rows(first_release_url, without=("schema_migrations",))
+    assert await upgrade(first_release_url) == (17, LATEST)
+    after = table_rows(first_release_url, without=("schema_migrations",))
+    assert after["time_off"] == [] and after["service_staff"] == []
+    for table, rows in before.items():
+        added = {key for row in after[table] for key in row} - {key for row in rows for key in row}
+        assert [{k: v for k, v in row.items() if k not in added} for row in after[table]] == rows, table
+    assert {(row["buffer_minutes"], row["all_staff"]) for row in after["services"]} == {(0, True)}
+    assert {row["buffer_minutes"] for row in after["appointments"]} == {0}
+
+    db = await Database.connect(first_release_url, maxsize=2)
+    try:  # the booked appointment still holds its stylist, by the new constraint
+        with pytest.raises(psycopg2.errors.ExclusionViolation):
+            await db.execute(
+                """INSERT INTO appointments (salon_id, client_id, staff_id, service_id, start_time, end_time)
+                   SELECT salon_id, client_id, staff_id, service_id, start_time + interval '30 minutes',
+                          end_time + interval '30 minutes'
+                     FROM appointments WHERE id = 'a0000000-0000-4000-8000-000000000001'"""
+            )
+    finally:
+        await db.close()

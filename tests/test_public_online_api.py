@@ -105,7 +105,15 @@ async def test_services_and_free_times_within_the_notice_and_the_horizon(make_sa
     salon, desk = await open_salon(make_salon, db, max_days_ahead=16)  # the desk's day is 9 to 15 days ahead
     status, found, _ = await public("GET", salon.slug, "/services")
     assert status == 200 and found == [
-        {"id": str(desk.service.id), "name": "Cut", "durationMinutes": 45, "priceCents": None}
+        {
+            "id": str(desk.service.id),
+            "name": "Cut",
+            "durationMinutes": 45,
+            "priceCents": None,
+            "bufferMinutes": 0,
+            "staffIds": None,
+            "staffOverrides": [],
+        }
     ]
 
     status, body, _ = await public("GET", salon.slug, f"/slots?serviceId={desk.service.id}&date={desk.day}")

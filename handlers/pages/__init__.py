@@ -19,6 +19,7 @@ from handlers.pages import (
     reports,
     settings,
     team,
+    time_off,
     tokens,
 )
 from handlers.pages.base import PageHandler
@@ -58,6 +59,8 @@ ROUTES: list[Rule | tuple[Any, ...]] = [
     (paths.CANCEL_APPOINTMENT.route(), booking.CancelAppointment),
     (paths.RESCHEDULE_APPOINTMENT.route(), booking.RescheduleAppointment),
     (paths.RECORD_VISIT.route(), booking.RecordVisit),
+    (paths.STAFF_TIME_OFF.route(), time_off.TimeOffPage),
+    (paths.REMOVE_TIME_OFF.route(), time_off.RemoveTimeOff),
     *_directory_routes(),
     (paths.CLIENT.route(), client.ClientPage),  # after /clients/new
     (paths.CLIENT_NOTES.route(), client.ClientNotes),

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from booking import appointments, availability, clients, fields, inbox, jobs, paths, services, staff
 from booking.errors import Invalid, NotFound, OutsideHours, SlotTaken
 from booking.locales import phone_number
-from booking.models import Client, Staff
+from booking.models import Client, Service, Staff
 from handlers.base import outside_name, status_for
 from handlers.html import Errors, Form, form_errors
 from handlers.pages.base import SalonPage, page_id
@@ -46,8 +46,9 @@ def parse_slot(value: str) -> tuple[uuid.UUID, dt.datetime]:
         raise Invalid("choose one of the free times", "start_time") from None
 
 
-def staff_choices(members: list[Staff]) -> list[tuple[str, str]]:
-    return [(str(member.id), member.name) for member in members]
+def staff_choices(members: list[Staff], service: Service | None = None) -> list[tuple[str, str]]:
+    """The staff to choose from: those who perform ``service``, when one is chosen."""
+    return [(str(member.id), member.name) for member in members if service is None or service.offered_by(member.id)]
 
 
 def client_label(client: Client, country: str) -> str:
@@ -196,6 +197,7 @@ class NewAppointmentPage(SalonPage):
             slots_for(self, form),
             self.client_choices(form, errors),
         )
+        service = next((s for s in service_list if str(s.id) == form["serviceId"]), None)
         wished = wished_slot(slots, form["at"], self.salon.zone) if form["at"] else None
         if wished is not None and not form["startTime"]:
             form = form | {"startTime": slot_value(wished)}
@@ -212,7 +214,7 @@ class NewAppointmentPage(SalonPage):
                 (str(n), "Every week" if n == 1 else f"Every {n} weeks")
                 for n in range(appointments.EVERY_WEEKS[0], appointments.EVERY_WEEKS[1] + 1)
             ],
-            staff_choices=staff_choices(staff_list),
+            staff_choices=staff_choices(staff_list, service),
             **choices,
         )
 
@@ -236,10 +238,11 @@ class AppointmentView(SalonPage):
         appointment = await appointments.get_appointment(self.db, self.salon.id, appointment_id)
         local_start = appointment.start_time.astimezone(self.salon.zone)
         form = form | {"day": form.get("day") or local_start.date().isoformat()}  # the move starts on its own day
-        timeline, answers, staff_list, slots = await asyncio.gather(
+        timeline, answers, staff_list, service, slots = await asyncio.gather(
             jobs.appointment_timeline(self.db, self.salon.id, appointment_id),
             inbox.about(self.db, self.salon.id, appointment_id),
             staff.list_staff(self.db, self.salon.id),
+            services.get_service(self.db, self.salon.id, appointment.service_id),
             slots_for(
                 self,
                 form | {"serviceId": str(appointment.service_id)},
@@ -256,7 +259,7 @@ class AppointmentView(SalonPage):
             answers=answers,
             slots=slots,
             outcome_open=appointments.outcome_open(appointment.start_time, self.now()),
-            staff_choices=staff_choices(staff_list),
+            staff_choices=staff_choices(staff_list, service),
             slot_value=slot_value,
             typed=typed,
             typed_form=form if typed else {"startTime": local_start.strftime("%Y-%m-%dT%H:%M"), "staffId": ""},

@@ -7,8 +7,17 @@ from typing import Any
 
 from booking import clients, fields, locales, paths, services, staff
 from booking.errors import Invalid
-from booking.models import Client, ClientDetails, Service, ServiceDetails, Staff, StaffDetails, WorkingHours
-from handlers.base import outside_name
+from booking.models import (
+    Client,
+    ClientDetails,
+    Service,
+    ServiceDetails,
+    Staff,
+    StaffDetails,
+    StaffOverride,
+    WorkingHours,
+)
+from handlers.base import camel, outside_name
 from handlers.html import Form
 from handlers.pages.base import SalonPage, page_id
 
@@ -45,7 +54,7 @@ class Directory:
     def read_form(self, page: SalonPage) -> Form:
         return page.read_form(self.form_fields)
 
-    def form_context(self, form: Form) -> dict[str, Any]:
+    async def form_context(self, page: SalonPage, form: Form) -> dict[str, Any]:
         return {}
 
 
@@ -93,9 +102,17 @@ def client_details(form: Form) -> ClientDetails:
     )
 
 
+def member_field(staff_id: uuid.UUID | str, part: str) -> str:
+    """A service form's field about one staff member: ``staff.<id>.performs``, ``.durationMinutes``, ``.priceCents``."""
+    return f"staff.{staff_id}.{part}"
+
+
+MEMBER_PARTS = ("performs", "durationMinutes", "priceCents")
+
+
 class ServiceDirectory(Directory):
     path, noun = paths.SERVICES(), "service"
-    form_fields = ("name", "durationMinutes", "priceCents")
+    form_fields = ("name", "durationMinutes", "priceCents", "bufferMinutes", "performedBy")
 
     async def list(self, page: SalonPage, after: uuid.UUID | None, limit: int) -> list[Service]:
         return await services.list_services(page.db, page.salon.id, after=after, limit=limit)
@@ -103,23 +120,88 @@ class ServiceDirectory(Directory):
     async def get(self, page: SalonPage, item_id: uuid.UUID) -> Service:
         return await services.get_service(page.db, page.salon.id, item_id)
 
+    def empty_form(self) -> Form:
+        return super().empty_form() | {"bufferMinutes": "0", "performedBy": "everyone"}
+
     def to_form(self, page: SalonPage, item: Service) -> Form:
-        return {
+        locale = page.salon.locale
+        form = {
             "name": item.name,
             "durationMinutes": str(item.duration_minutes),
-            "priceCents": locales.plain_amount(item.price_cents, page.salon.locale),
+            "priceCents": locales.plain_amount(item.price_cents, locale),
+            "bufferMinutes": str(item.buffer_minutes),
+            "performedBy": "everyone" if item.staff_ids is None else "chosen",
         }
+        for member in item.staff_ids or ():
+            form[member_field(member, "performs")] = "on"
+        for own in item.staff_overrides:
+            form[member_field(own.staff_id, "durationMinutes")] = str(own.duration_minutes or "")
+            form[member_field(own.staff_id, "priceCents")] = locales.plain_amount(own.price_cents, locale)
+        return form
+
+    def read_form(self, page: SalonPage) -> Form:
+        """The service's fields and every staff member's row the form sent."""
+        form = page.read_form(self.form_fields)
+        members = {name for name in page.request.body_arguments if name.startswith("staff.")}
+        return form | page.read_form(sorted(members))
+
+    async def form_context(self, page: SalonPage, form: Form) -> dict[str, Any]:
+        return {"members": await staff.list_staff(page.db, page.salon.id), "member_field": member_field}
 
     async def save(self, page: SalonPage, form: Form, item_id: uuid.UUID | None) -> None:
-        details = ServiceDetails(
+        details = ServiceDetails("", 0)
+        try:
+            details = self._details(page, form)
+            if item_id is None:
+                await services.create_service(page.db, page.salon.id, details)
+            else:
+                await services.update_service(page.db, page.salon.id, item_id, details)
+        except Invalid as error:
+            raise _on_the_form(error, details) from None
+
+    @staticmethod
+    def _details(page: SalonPage, form: Form) -> ServiceDetails:
+        salon = page.salon
+        rows = sorted({name.split(".")[1] for name in form if name.startswith("staff.")})
+        overrides, performers = [], []
+        for row in rows:
+            member = fields.identifier(row, member_field(row, "performs"))
+            if form.get(member_field(row, "performs")):
+                performers.append(member)
+            duration, price = (
+                form.get(member_field(row, "durationMinutes"), ""),
+                form.get(member_field(row, "priceCents"), ""),
+            )
+            if duration.strip() or price.strip():
+                overrides.append(StaffOverride(
+                    member,
+                    fields.whole_number(duration, member_field(row, "durationMinutes")) if duration.strip() else None,
+                    fields.money(price, member_field(row, "priceCents"), salon.currency, salon.locale),
+                ))  # fmt: skip
+        return ServiceDetails(
             name=form["name"],
             duration_minutes=fields.whole_number(form["durationMinutes"], "duration_minutes"),
-            price_cents=fields.money(form["priceCents"], "price_cents", page.salon.currency, page.salon.locale),
+            price_cents=fields.money(form["priceCents"], "price_cents", salon.currency, salon.locale),
+            buffer_minutes=fields.whole_number(form["bufferMinutes"] or "0", "buffer_minutes"),
+            staff_ids=None if form["performedBy"] != "chosen" else tuple(performers),
+            staff_overrides=tuple(overrides),
         )
-        if item_id is None:
-            await services.create_service(page.db, page.salon.id, details)
-        else:
-            await services.update_service(page.db, page.salon.id, item_id, details)
+
+
+def _on_the_form(error: Invalid, details: ServiceDetails) -> Invalid:
+    """The domain names a staff member's entry by its place in a list; the form names it by the member, in the
+    member's row (where the message says "it")."""
+    if error.field and error.field[0] == "staff_overrides" and len(error.field) == 3:
+        _, index, part = error.field
+        member = details.staff_overrides[int(index)].staff_id
+        field = member_field(member, "performs" if part == "staff_id" else camel(str(part)))
+    elif error.field and error.field[0] == "staff_ids" and len(error.field) == 2:
+        field = member_field((details.staff_ids or ())[int(error.field[1])], "performs")
+    elif error.field and str(error.field[0]).startswith("staff."):  # read from the member's row itself
+        field = str(error.field[0])
+    else:
+        return error
+    return Invalid(error.message.replace("{field}", "it"), field)
 
 
 def hour_field(row: int, part: str) -> str:
@@ -190,7 +272,7 @@ class StaffDirectory(Directory):
             form |= page.read_form(hour_field(row, part) for part in ("weekday", "start", "end"))
         return form
 
-    def form_context(self, form: Form) -> dict[str, Any]:
+    async def form_context(self, page: SalonPage, form: Form) -> dict[str, Any]:
         rows = [
             (row, int(form[hour_field(row, "weekday")]) % 7)
             for row in range(MAX_HOUR_ROWS)
@@ -222,24 +304,25 @@ class DirectoryPage(SalonPage):
         self.directory = directory
         self.parts = directory.parts
 
-    def form_context(self, form: Form, item_id: uuid.UUID | None) -> dict[str, Any]:
+    async def form_context(self, form: Form, item_id: uuid.UUID | None) -> dict[str, Any]:
         """What the form template needs besides the form and its errors."""
         return {
             "item_id": item_id,
             "noun": self.directory.noun,
             "list_path": self.directory.path,
-            **self.directory.form_context(form),
+            **await self.directory.form_context(self, form),
         }
 
-    def show_form(self, form: Form, item_id: uuid.UUID | None) -> None:
-        self.render_page(self.template("_form"), form=form, errors={}, **self.form_context(form, item_id))
+    async def show_form(self, form: Form, item_id: uuid.UUID | None) -> None:
+        self.render_page(self.template("_form"), form=form, errors={}, **await self.form_context(form, item_id))
 
     async def save(self, item_id: uuid.UUID | None) -> None:
         form = self.directory.read_form(self)
         try:
             await self.directory.save(self, form, item_id)
         except Invalid as error:
-            self.render_form_error(self.template("_form"), error, form, **self.form_context(form, item_id))
+            context = await self.form_context(form, item_id)
+            self.render_form_error(self.template("_form"), error, form, **context)
             return
         self.redirect(self.directory.path, status=303)
 
@@ -260,8 +343,8 @@ class DirectoryListPage(DirectoryPage):
 
 
 class DirectoryNewPage(DirectoryPage):
-    def get(self) -> None:
-        self.show_form(self.directory.empty_form(), None)
+    async def get(self) -> None:
+        await self.show_form(self.directory.empty_form(), None)
 
     async def post(self) -> None:
         await self.save(None)
@@ -270,7 +353,7 @@ class DirectoryNewPage(DirectoryPage):
 class DirectoryEditPage(DirectoryPage):
     async def get(self, item_id: str) -> None:
         item = await self.directory.get(self, page_id(item_id))
-        self.show_form(self.directory.to_form(self, item), item.id)
+        await self.show_form(self.directory.to_form(self, item), item.id)
 
     async def post(self, item_id: str) -> None:
         await self.save(page_id(item_id))
