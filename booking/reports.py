@@ -101,7 +101,7 @@ class StaffLoad:
     staff_id: uuid.UUID
     staff_name: str
     booked_minutes: int  # their appointments that were not cancelled, cut at the period's edges
-    working_minutes: int  # their working hours over the period's days
+    working_minutes: int  # their working hours over the period's days, less their time off
 
 
 @dataclass(frozen=True)
@@ -137,16 +137,28 @@ SELECT count(*) AS booked,
  WHERE salon_id = %(salon)s AND start_time >= %(start)s AND start_time < %(end)s AND status <> 'held'"""
 
 # Working hours are wall-clock times: each day's are made instants in the salon's zone, so a shift across a
-# DST change is as long as it really was. An appointment is at most 12 hours (services.duration_minutes), so
-# one that reaches into the period started at most a day before it: the index on start_time bounds the scan.
+# DST change is as long as it really was; time off is taken out of them. An appointment is at most 12 hours
+# (services.duration_minutes), so one that reaches into the period started at most a day before it: the index
+# on start_time bounds the scan.
 _STAFF = """
 WITH shifts AS (
     SELECT h.staff_id,
-           sum(((d.day + h.ends) AT TIME ZONE %(zone)s) - ((d.day + h.starts) AT TIME ZONE %(zone)s)) AS length
+           range_agg(tstzrange((d.day + h.starts) AT TIME ZONE %(zone)s, (d.day + h.ends) AT TIME ZONE %(zone)s))
+               AS spans
       FROM (SELECT day::date FROM generate_series(%(first)s::date, %(last)s::date, interval '1 day') AS day) d
       JOIN working_hours h ON h.weekday = extract(isodow FROM d.day) - 1
       JOIN staff m ON m.id = h.staff_id AND m.salon_id = %(salon)s
      GROUP BY h.staff_id
+), away AS (
+    SELECT staff_id, range_agg(during) AS spans
+      FROM time_off
+     WHERE salon_id = %(salon)s AND during && tstzrange(%(start)s, %(end)s)
+     GROUP BY staff_id
+), working AS (
+    SELECT s.staff_id,
+           (SELECT sum(upper(span) - lower(span))
+              FROM unnest(s.spans - coalesce(a.spans, '{}'::tstzmultirange)) AS span) AS length
+      FROM shifts s LEFT JOIN away a USING (staff_id)
 ), booked AS (
     SELECT a.staff_id,
            sum(least(a.end_time, %(end)s) - greatest(a.start_time, %(start)s)) AS length
@@ -158,11 +170,11 @@ WITH shifts AS (
 )
 SELECT m.id AS staff_id, m.first_name, m.last_name,
        coalesce(extract(epoch FROM booked.length)::bigint / 60, 0) AS booked_minutes,
-       coalesce(extract(epoch FROM shifts.length)::bigint / 60, 0) AS working_minutes
+       coalesce(extract(epoch FROM working.length)::bigint / 60, 0) AS working_minutes
   FROM staff m
-  LEFT JOIN shifts ON shifts.staff_id = m.id
+  LEFT JOIN working ON working.staff_id = m.id
   LEFT JOIN booked ON booked.staff_id = m.id
- WHERE m.salon_id = %(salon)s AND (shifts.length IS NOT NULL OR booked.length IS NOT NULL)
+ WHERE m.salon_id = %(salon)s AND (working.staff_id IS NOT NULL OR booked.length IS NOT NULL)
  ORDER BY m.first_name, m.last_name, m.id"""
 
 _MESSAGES = """

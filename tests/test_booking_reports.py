@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from booking import appointments, clients, reports, services, staff
+from booking import appointments, clients, reports, services, staff, time_off
 from booking.errors import Invalid
 from booking.models import ClientDetails, ServiceDetails, StaffDetails
 from booking.reports import Period
@@ -46,6 +46,17 @@ async def test_working_minutes_are_the_hours_as_lived_across_a_dst_change(db: Da
     assert [(load.staff_id, load.working_minutes) for load in week.staff] == [(bea, (8 + 3 + 5 + 5) * 60)]
     before = await reports.report(db, salon, DST_WEEK.previous())
     assert before.staff[0].working_minutes == (8 + 3 + 5 + 4) * 60, "an ordinary Sunday night is 4 hours"
+
+
+async def test_time_off_is_not_working_time(db: Database, make_salon) -> None:
+    salon = (await make_salon(timezone="Europe/London")).salon
+    bea = await seed(db, salon, [])
+    afternoon_off = (local(21, 13), local(21, 20))  # Monday from 13:00: four of her hours (to 17:00)
+    sunday_night_off = (local(26, 22), local(27, 2))  # the DST night's first three real hours, to 02:00 GMT
+    for start, end in (afternoon_off, sunday_night_off):
+        await time_off.add_time_off(db, salon.id, bea, start=start, end=end, reason="away")
+    week = await reports.report(db, salon, DST_WEEK)
+    assert week.staff[0].working_minutes == (8 + 3 + 5 + 5 - 4 - 3) * 60
 
 
 async def test_revenue_keeps_the_price_booked_and_a_moved_or_cancelled_one_counts_where_it_ended_up(
