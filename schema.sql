@@ -38,10 +38,13 @@ CREATE TABLE users (
     email          text NOT NULL,
     password_hash  text NOT NULL,
     role           text NOT NULL DEFAULT 'owner'
-                   CHECK (role IN ('owner', 'receptionist', 'staff')),
-    created_at     timestamptz NOT NULL DEFAULT now()
+                   CHECK (role IN ('owner', 'receptionist', 'stylist')),
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    staff_id       uuid,  -- a stylist's staff member (0018; foreign key below, after staff)
+    CONSTRAINT users_stylist_staff CHECK ((role = 'stylist') = (staff_id IS NOT NULL))
 );
 CREATE UNIQUE INDEX users_email_key ON users (lower(email));
+CREATE UNIQUE INDEX users_staff_key ON users (staff_id) WHERE staff_id IS NOT NULL;  -- one login per stylist
 
 -- A one-time invitation to join a salon's team: only the SHA-256 of its token is kept; it is used
 -- once, or lapses.
@@ -49,12 +52,14 @@ CREATE TABLE invitations (
     id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     salon_id     uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
     email        text NOT NULL,
-    role         text NOT NULL DEFAULT 'receptionist' CHECK (role IN ('receptionist')),
+    role         text NOT NULL DEFAULT 'receptionist' CHECK (role IN ('receptionist', 'stylist')),
     token_hash   bytea NOT NULL UNIQUE,
     invited_by   uuid REFERENCES users ON DELETE SET NULL,
     created_at   timestamptz NOT NULL DEFAULT now(),
     expires_at   timestamptz NOT NULL,
-    accepted_at  timestamptz
+    accepted_at  timestamptz,
+    staff_id     uuid,  -- whom a stylist will be (0018; foreign key below, after staff)
+    CONSTRAINT invitations_stylist_staff CHECK ((role = 'stylist') = (staff_id IS NOT NULL))
 );
 CREATE INDEX invitations_salon ON invitations (salon_id, created_at DESC);
 
@@ -93,6 +98,23 @@ CREATE TABLE staff (
     email       text,
     created_at  timestamptz NOT NULL DEFAULT now(),
     UNIQUE (salon_id, id)
+);
+-- A stylist who logs in, or is invited to, is one staff member of their own salon; their login goes with them.
+ALTER TABLE users ADD CONSTRAINT users_staff_fkey
+    FOREIGN KEY (salon_id, staff_id) REFERENCES staff (salon_id, id) ON DELETE CASCADE;
+ALTER TABLE invitations ADD CONSTRAINT invitations_staff_fkey
+    FOREIGN KEY (salon_id, staff_id) REFERENCES staff (salon_id, id) ON DELETE CASCADE;
+
+-- A stylist's calendar subscription (0018): only the SHA-256 of its token is kept. One per stylist: a new
+-- one replaces the old, whose link then answers 404.
+CREATE TABLE calendar_feeds (
+    salon_id    uuid NOT NULL,
+    staff_id    uuid NOT NULL,
+    token_hash  bytea NOT NULL UNIQUE,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (salon_id, staff_id),
+    CONSTRAINT calendar_feeds_staff_fkey FOREIGN KEY (salon_id, staff_id) REFERENCES staff (salon_id, id)
+        ON DELETE CASCADE
 );
 
 -- Weekly hours in the salon's local time; weekday 0 is Monday.
@@ -171,6 +193,8 @@ CREATE TABLE appointments (
 );
 CREATE INDEX appointments_salon_day ON appointments (salon_id, start_time);
 CREATE INDEX appointments_salon_id ON appointments (salon_id, id);  -- an export's pages (0016)
+-- One stylist's appointments over a span of days: their calendar feed and week view (0018).
+CREATE INDEX appointments_staff_time ON appointments (salon_id, staff_id, start_time);
 
 -- An online booking's details while it waits for its code; the worker releases lapsed holds.
 CREATE TABLE holds (

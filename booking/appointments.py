@@ -471,6 +471,7 @@ _SELECT_NAMED = """
        AND (%(from)s::timestamptz IS NULL OR a.start_time >= %(from)s)
        AND (%(until)s::timestamptz IS NULL OR a.start_time < %(until)s)
        AND (%(client)s::uuid IS NULL OR a.client_id = %(client)s)
+       AND (%(staff)s::uuid IS NULL OR a.staff_id = %(staff)s)
        AND (%(after)s::uuid IS NULL OR (a.start_time, s.first_name, s.last_name, a.id) >
             (SELECT a2.start_time, s2.first_name, s2.last_name, a2.id
                FROM appointments a2 JOIN staff s2 ON s2.id = a2.staff_id
@@ -501,6 +502,7 @@ async def _read(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUI
             "from": None,
             "until": None,
             "client": None,
+            "staff": None,
             "after": None,
             "limit": 1,
         },
@@ -517,10 +519,12 @@ async def list_between(
     start: dt.datetime,
     end: dt.datetime,
     *,
+    staff_id: uuid.UUID | None = None,
     after: uuid.UUID | None = None,
     limit: int = DAY_LIMIT,
 ) -> list[Appointment]:
-    """Appointments starting in [start, end), all statuses, in time order, with names; the page after ``after``."""
+    """Appointments starting in [start, end), all statuses, in time order, with names; the page after ``after``;
+    only ``staff_id``'s when given."""
     rows = await db.fetch_all(
         _SELECT_NAMED,
         {
@@ -530,6 +534,7 @@ async def list_between(
             "from": start,
             "until": end,
             "client": None,
+            "staff": staff_id,
             "after": after,
             "limit": limit,
         },
@@ -558,8 +563,8 @@ async def page_by_id(
         return Page((), None)
     rows = await db.fetch_all(
         _SELECT_NAMED,
-        {"salon": salon_id, "id": None, "ids": ids, "from": None, "until": None, "client": None, "after": None,
-         "limit": limit},
+        {"salon": salon_id, "id": None, "ids": ids, "from": None, "until": None, "client": None, "staff": None,
+         "after": None, "limit": limit},
     )  # fmt: skip
     found = sorted((_named(row) for row in rows), key=lambda appointment: appointment.id)
     return Page(await _with_their_jobs(db, found), ids[-1] if len(ids) == limit else None)
@@ -584,3 +589,13 @@ async def list_day(
     """A salon-local day's appointments with their notification jobs: two reads, not one per appointment."""
     found = await list_between(db, salon.id, *local_day_bounds(salon, day), after=after, limit=limit)
     return await _with_their_jobs(db, found)
+
+
+async def has_client(db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID, client_id: uuid.UUID) -> bool:
+    """Whether the client has (or had) an appointment with this staff member: a stylist's client."""
+    row = await db.fetch_one(
+        """SELECT EXISTS (SELECT 1 FROM appointments
+                           WHERE salon_id = %s AND staff_id = %s AND client_id = %s) AS theirs""",
+        (salon_id, staff_id, client_id),
+    )
+    return bool(row and row["theirs"])

@@ -59,6 +59,7 @@ class Change(StrEnum):
 class Role(StrEnum):
     OWNER = "owner"  # everything, settings, team and tokens included
     RECEPTIONIST = "receptionist"  # the front desk
+    STYLIST = "stylist"  # one staff member: the calendar, their own week, their own appointments and clients
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ class User:
     salon_id: uuid.UUID
     email: str
     role: Role
+    staff_id: uuid.UUID | None = None  # a stylist's staff member; nobody else has one
 
 
 read_user = reader(User)  # the users table's reader: a login, a session's user, a team's new member

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from booking import client_data, clients, fields, services, staff
+from booking import access, client_data, clients, fields, services, staff
 from booking.clients import MAX_SEARCH
 from booking.models import ClientDetails, ServiceDetails, StaffDetails, WorkingHours
 from handlers import downloads
@@ -116,7 +116,9 @@ class ClientApi(ApiHandler):
 
 class ClientExportApi(ApiHandler):
     """Everything the salon holds about one client: their details, appointments and messages, written a page
-    at a time."""
+    at a time. The owner's, as on the pages."""
+
+    roles = access.OWNER
 
     async def get(self, client_id: str) -> None:
         found = await client_data.export(self.db, self.salon.id, self.path_id(client_id, "client_id"))
@@ -124,5 +126,7 @@ class ClientExportApi(ApiHandler):
 
 
 class EraseClientApi(ApiHandler):
+    roles = access.OWNER
+
     async def post(self, client_id: str) -> None:
         self.write_json(await client_data.erase(self.db, self.salon.id, self.path_id(client_id, "client_id")))

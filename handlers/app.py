@@ -13,7 +13,7 @@ import jinja2
 import tornado.httputil
 import tornado.web
 
-from booking import code_sends, installation, paths
+from booking import access, code_sends, installation, paths
 from booking.api_tokens import TokenCache
 from booking.links import Links
 from booking.logins import LoginThrottle
@@ -23,6 +23,7 @@ from handlers import api_appointments as appointments
 from handlers import api_directory as directory
 from handlers import api_jobs as jobs
 from handlers import api_public as public
+from handlers import api_team as team
 from handlers import sms
 from handlers.api import ApiHandler
 from handlers.api_salon import SalonApi, SalonExportApi
@@ -76,6 +77,8 @@ class Backups(Protocol):
 class UnknownApi(ApiHandler):
     """Any other /api path: a JSON 404 (after the token check, like every API answer)."""
 
+    roles = access.EVERYONE
+
     async def get(self, *_: str) -> None:
         raise tornado.web.HTTPError(404, "no such endpoint")
 
@@ -101,6 +104,8 @@ API_ROUTES = [
     (rf"/api/v1/jobs/{ID}", jobs.JobApi),
     (rf"/api/v1/jobs/{ID}/retry", jobs.RetryJobApi),
     (rf"/api/v1/jobs/{ID}/cancel", jobs.CancelJobApi),
+    (r"/api/v1/team", team.TeamApi),
+    (r"/api/v1/team/invitations", team.InvitationsApi),
     (r"/api/v1/openapi\.json", OpenApiHandler),
     (rf"/api/public/{ID}/services", public.PublicServicesApi),
     (rf"/api/public/{ID}/slots", public.PublicSlotsApi),

@@ -23,6 +23,7 @@ from booking.jobs import STATUSES, Job
 from booking.models import Appointment, Client, Salon, Service, Staff
 from booking.notice_types import TYPES
 from booking.salons import MAX_ADDRESS
+from booking.team import Invitation, Team
 from handlers.api import DEFAULT_LIMIT, MAX_LIMIT
 from handlers.base import BaseHandler, camel
 
@@ -129,6 +130,11 @@ REQUESTS: dict[str, Schema] = {
          "staffId": _or_null(_ID)},
         [],
     ),
+    "InvitationInput": _body(
+        {"email": fields.EMAIL, "role": {"type": ["string", "null"], "enum": ["receptionist", "stylist", None]},
+         "staffId": _or_null(_ID)},
+        ["email"],
+    ),
     "SalonInput": _body(
         {"name": _or_null(fields.REQUIRED_TEXT), "address": _or_null(fields.TEXT | {"maxLength": MAX_ADDRESS}),
          "timezone": _or_null({"type": "string"}), "country": _or_null({"type": "string"}),
@@ -177,7 +183,7 @@ def _operation(
     if paged:
         success["headers"] = {"Link": {"description": 'the next page: <…>; rel="next"', "schema": {"type": "string"}}}
     responses: dict[str, Schema] = {str(status): success}
-    for refused in (*refusals, *(() if public else (401,)), 429, 503):
+    for refused in (*refusals, *(() if public else (401, 403)), 429, 503):
         responses[str(refused)] = {"$ref": f"#/components/responses/{refused}"}
     operation: Schema = {"summary": summary, "responses": responses, "parameters": parameters or []}
     if public:
@@ -278,6 +284,13 @@ def document() -> Schema:
             "post": _operation("Send a failed or cancelled job again", job, refusals=conflict,
                                parameters=[_id_in_path("jobId")]),
         },
+        "/team": {"get": _operation("Who may log in, and the invitations not yet taken up (owner only)",
+                                    answer(Team), refusals=())},
+        "/team/invitations": {
+            "post": _operation("Invite a receptionist, or a stylist as one staff member (owner only); the same "
+                               "answer whether or not the email has an account elsewhere", answer(Invitation),
+                               status=201, body="InvitationInput", refusals=(400, 404, 409)),
+        },
         "/jobs/{jobId}/cancel": {
             "post": _operation("Cancel a pending job", job, refusals=conflict, parameters=[_id_in_path("jobId")]),
         },
@@ -293,6 +306,8 @@ def document() -> Schema:
         400: "a field, the body or a query parameter is not right; `field` names it (`code` sms_country or "
         "sms_number: a phone number the salon does not text)",
         401: "no valid API token",
+        403: "the token's maker's role may not do this (settings, team and exports are the owner's; a stylist "
+        "reaches only their own calendar feed)",
         404: "no such thing in this salon (another salon's ids too)",
         409: "the time is taken, the state forbids the change, or a limit is reached",
         429: "too many requests for this token or from this address, online bookings from this address, or codes "

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from booking import day_plan, fields, onboarding
+from booking import access, day_plan, fields, onboarding
 from handlers.pages.base import SalonPage
 
 
 class DayPage(SalonPage):
+    roles = access.EVERYONE
     parts = ("day_calendar",)  # refreshed in place by static/live.js
 
     async def get(self) -> None:
