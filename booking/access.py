@@ -17,6 +17,7 @@ from booking.models import Role
 EVERYONE = frozenset(Role)  # the calendar, one's own week, account and appointments
 DESK = frozenset({Role.OWNER, Role.RECEPTIONIST})  # the front desk's work: booking, clients, notifications
 OWNER = frozenset({Role.OWNER})  # settings, team, tokens, exports
+FEEDS = frozenset({Role.OWNER, Role.STYLIST})  # calendar feeds: the owner's for anyone, a stylist's own
 
 
 class Caller(Protocol):

@@ -19,7 +19,19 @@ from booking import clients, fields, notifications, staff
 from booking.clients import ERASED
 from booking.errors import Conflict, Invalid, NotFound, OutsideHours, SlotTaken, TooLate
 from booking.locales import wall_clock
-from booking.models import Actor, Appointment, AppointmentStatus, Change, Client, Revision, Salon, Source, display_name
+from booking.models import (
+    Actor,
+    Appointment,
+    AppointmentStatus,
+    CalendarEntry,
+    Change,
+    Client,
+    Revision,
+    Salon,
+    Source,
+    display_name,
+    read_calendar_entry,
+)
 from booking.notice_types import ABOUT_BOOKING, SALON_NOTICE
 from booking.paging import Page
 from db import Database, Row
@@ -599,3 +611,26 @@ async def has_client(db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID, cli
         (salon_id, staff_id, client_id),
     )
     return bool(row and row["theirs"])
+
+
+FEED_LIMIT = 5000  # a stylist's appointments in a feed's span: far beyond a working life's 74 days
+
+
+async def of_stylist(
+    db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID, start: dt.datetime, end: dt.datetime
+) -> list[CalendarEntry]:
+    """One staff member's appointments starting in [start, end), every status but held, in time order: one read
+    along appointments_staff_time."""
+    rows = await db.fetch_all(
+        """SELECT a.id, a.start_time, a.end_time, a.status, v.name AS service_name,
+                  c.first_name AS client_first_name, a.revision, a.revised_at, a.created_at
+             FROM appointments a
+             JOIN clients c ON c.id = a.client_id
+             JOIN services v ON v.id = a.service_id
+            WHERE a.salon_id = %s AND a.staff_id = %s AND a.start_time >= %s AND a.start_time < %s
+              AND a.status <> 'held'
+            ORDER BY a.start_time, a.id
+            LIMIT %s""",
+        (salon_id, staff_id, start, end, FEED_LIMIT),
+    )
+    return [read_calendar_entry(row) for row in rows]

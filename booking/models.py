@@ -278,3 +278,21 @@ class Appointment:
     cancelled_by: Actor | None = None
     moved_by: Actor | None = None  # who made the latest move
     client_confirmed_at: dt.datetime | None = None  # "I'll be there"
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """An appointment as a stylist's calendar feed shows it: nothing of the client's but their first name."""
+
+    id: uuid.UUID
+    start_time: dt.datetime
+    end_time: dt.datetime
+    status: AppointmentStatus
+    service_name: str
+    client_first_name: str
+    revision: int  # the event's SEQUENCE
+    revised_at: dt.datetime  # its DTSTAMP
+    created_at: dt.datetime
+
+
+read_calendar_entry = reader(CalendarEntry)

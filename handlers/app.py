@@ -24,7 +24,7 @@ from handlers import api_directory as directory
 from handlers import api_jobs as jobs
 from handlers import api_public as public
 from handlers import api_team as team
-from handlers import sms
+from handlers import feeds, sms
 from handlers.api import ApiHandler
 from handlers.api_salon import SalonApi, SalonExportApi
 from handlers.base import StaticFiles
@@ -90,6 +90,7 @@ API_ROUTES = [
     (r"/api/v1/salon/export", SalonExportApi),
     (r"/api/v1/staff", directory.StaffListApi),
     (rf"/api/v1/staff/{ID}", directory.StaffApi),
+    (rf"/api/v1/staff/{ID}/calendar-feed", feeds.CalendarFeedApi),
     (r"/api/v1/services", directory.ServiceListApi),
     (rf"/api/v1/services/{ID}", directory.ServiceApi),
     (r"/api/v1/clients", directory.ClientListApi),
@@ -118,6 +119,8 @@ API_ROUTES = [
 ]
 # The SMS provider's calls, signed with its auth token (handlers/sms.py).
 PROVIDER_ROUTES = [(paths.SMS_INBOUND.route(), sms.InboundSms), (paths.SMS_STATUS.route(), sms.SmsStatus)]
+# What a stylist's calendar program subscribes to: iCalendar, not JSON, its token the key.
+FEED_ROUTES = [(paths.CALENDAR_FEED.route(token=r"[A-Za-z0-9_-]+"), feeds.CalendarFeed)]
 
 
 class Salonbook(tornado.web.Application):
@@ -155,7 +158,7 @@ class Salonbook(tornado.web.Application):
         )
         self.templates.globals["notice_types"] = NOTICE_TYPES
         super().__init__(
-            [*API_ROUTES, *CLIENT_ROUTES, *PROVIDER_ROUTES, *PAGE_ROUTES],
+            [*API_ROUTES, *CLIENT_ROUTES, *PROVIDER_ROUTES, *FEED_ROUTES, *PAGE_ROUTES],
             cookie_secret=cookie_secret,
             xsrf_cookies=True,
             login_url=paths.LOGIN(),

@@ -18,6 +18,7 @@ from typing import Any
 
 from booking import client_data, fields, salon_export
 from booking.appointments import MAX_NOTES, PAST_GRACE
+from booking.calendar_feeds import FeedAddress
 from booking.clients import MAX_SEARCH
 from booking.jobs import STATUSES, Job
 from booking.models import Appointment, Client, Salon, Service, Staff
@@ -194,6 +195,14 @@ def _operation(
     return operation
 
 
+def _no_content(operation: Schema) -> Schema:
+    """An operation that answers 204 and no body."""
+    operation["responses"] = {"204": {"description": operation["summary"]}} | {
+        status: response for status, response in operation["responses"].items() if status != "200"
+    }
+    return operation
+
+
 def _id_in_path(name: str) -> Schema:
     return {"name": name, "in": "path", "required": True, "schema": _ID}
 
@@ -229,6 +238,13 @@ def document() -> Schema:
             "post": _operation("Add a staff member", staff, status=201, body="StaffInput", refusals=(400, 409)),
         },
         "/staff/{staffId}": {"get": _operation("One staff member", staff, parameters=[_id_in_path("staffId")])},
+        "/staff/{staffId}/calendar-feed": {
+            "post": _operation("A new calendar feed address for the staff member (the old one stops); the "
+                               "owner's, or a stylist's own", answer(FeedAddress), status=201,
+                               parameters=[_id_in_path("staffId")]),
+            "delete": _no_content(_operation("Stop the staff member's calendar feed", {},
+                                             parameters=[_id_in_path("staffId")])),
+        },
         "/services": {
             "get": _operation("The salon's services, by name", {"type": "array", "items": service},
                               parameters=_PAGE, paged=True),

@@ -29,6 +29,7 @@ EXPECTED: dict[str, object] = {
     "/api/v1/salon/export$": OWN,
     "/api/v1/staff$": D,
     f"/api/v1/staff/{ID}$": D,
+    f"/api/v1/staff/{ID}/calendar-feed$": access.FEEDS,  # a stylist's own only (tests/test_calendar_feeds.py)
     "/api/v1/services$": D,
     f"/api/v1/services/{ID}$": D,
     "/api/v1/clients$": D,
@@ -63,6 +64,7 @@ EXPECTED: dict[str, object] = {
     f"/book/{ID}/code/{ID}$": OPEN,
     "/sms/inbound$": OPEN,
     "/sms/status$": OPEN,
+    rf"/cal/{TOKEN}\.ics$": OPEN,
     "/setup$": OPEN,
     "/login$": OPEN,
     "/logout$": OPEN,
@@ -79,6 +81,8 @@ EXPECTED: dict[str, object] = {
     "/staff$": D,
     "/staff/new$": D,
     f"/staff/{ID}/edit$": D,
+    rf"/staff/{ID}/calendar\-feed$": access.FEEDS,
+    rf"/staff/{ID}/calendar\-feed/revoke$": access.FEEDS,
     "/services$": D,
     "/services/new$": D,
     f"/services/{ID}/edit$": D,
@@ -115,9 +119,10 @@ def app(db) -> Salonbook:
     return Salonbook(db=db, cookie_secret="test-cookie-secret", settings=many, outbox_enabled=True)
 
 
-def a_path(pattern: str) -> str:
-    """A path the pattern matches, each part an id or token of nothing."""
-    filled = {ID: str(uuid.uuid4()), TOKEN: "no-such-token", "(.*)": "nothing/here"}
+def a_path(pattern: str, an_id: uuid.UUID) -> str:
+    """A path the pattern matches: each id ``an_id`` (the stylist's staff member's: no other thing's), each
+    token one of nothing."""
+    filled = {ID: str(an_id), TOKEN: "no-such-token", "(.*)": "nothing/here"}
     path = pattern.removesuffix("$")
     for group, value in filled.items():
         path = path.replace(group, value)
@@ -182,7 +187,7 @@ async def test_every_route_answers_each_role_as_the_table_says(app, db, make_sal
     for pattern, method in routes(app):
         expected = EXPECTED[pattern]
         admitted = expected.get(method, D) if isinstance(expected, dict) else expected
-        path = a_path(pattern)
+        path = a_path(pattern, desk.staff.id)
         answers = {role: await ask(role, path, method) for role in Role}
         if pattern in ENDS_SESSIONS:
             await log_in_all()
