@@ -37,6 +37,7 @@ from handlers.public import ROUTES as CLIENT_ROUTES
 from handlers.stopping import WebServer
 
 ROOT = Path(__file__).resolve().parent.parent
+URL_SAFE = "[A-Za-z0-9_-]+"  # a feed's token (secrets.token_urlsafe): anything else is no feed
 ID = r"([^/]+)"  # validated by the handler, so a bad id is a 400 that names the field, not a bare 404
 
 
@@ -120,7 +121,7 @@ API_ROUTES = [
 # The SMS provider's calls, signed with its auth token (handlers/sms.py).
 PROVIDER_ROUTES = [(paths.SMS_INBOUND.route(), sms.InboundSms), (paths.SMS_STATUS.route(), sms.SmsStatus)]
 # What a stylist's calendar program subscribes to: iCalendar, not JSON, its token the key.
-FEED_ROUTES = [(paths.CALENDAR_FEED.route(token=r"[A-Za-z0-9_-]+"), feeds.CalendarFeed)]
+FEED_ROUTES = [(paths.CALENDAR_FEED.route(token=URL_SAFE), feeds.CalendarFeed)]
 
 
 class Salonbook(tornado.web.Application):

@@ -30,7 +30,7 @@ async def test_the_feed_shows_the_stylists_span_readably_for_two_parsers(
     await appointments.reschedule(
         db, salon.salon, moved.id, start_time=dt.datetime.combine(desk.day, dt.time(14), desk.zone)
     )
-    others = await book_at(db, salon.salon, desk, dt.time(10), desk.other_staff)
+    await book_at(db, salon.salon, desk, dt.time(10), desk.other_staff)  # another stylist's: not in hers
     too_old = await book_at(db, salon.salon, desk, dt.time(15))
     too_far = await book_at(db, salon.salon, desk, dt.time(16))
     await db.execute(  # the Tuesday after next, 9 to 15 days ahead: moved to 16+ days back and 61+ days ahead
