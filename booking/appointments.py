@@ -613,6 +613,14 @@ async def has_client(db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID, cli
     return bool(row and row["theirs"])
 
 
+async def list_week(db: Database, salon: Salon, staff_id: uuid.UUID, monday: dt.date) -> list[Appointment]:
+    """One staff member's appointments of the salon-local week from ``monday``, with their notification jobs."""
+    start, _ = local_day_bounds(salon, monday)
+    _, end = local_day_bounds(salon, monday + dt.timedelta(days=6))
+    found = await list_between(db, salon.id, start, end, staff_id=staff_id)
+    return await _with_their_jobs(db, found)
+
+
 FEED_LIMIT = 5000  # a stylist's appointments in a feed's span: far beyond a working life's 74 days
 
 
