@@ -133,7 +133,7 @@ async def invite(
             TEAM_INVITE.name,
             ("email",),
             dt.datetime.now(dt.UTC),
-            {"email": address, "invited_by": inviter.email, queue.ONE_TIME: {"link": link}},
+            {"email": address, "invited_by": inviter.email, "role": chosen, queue.ONE_TIME: {"link": link}},
         )
         await queue.enqueue(cur, salon_id=salon.id, client_id=None, appointment_id=None, jobs=[notice])
     return read_invitation(row)

@@ -12,6 +12,7 @@ from booking import appointments, clients
 from booking.models import ClientDetails
 from tests.desk import book_at, set_up_desk
 from tests.page_fixtures import add_stylist
+from tests.servers import SmtpServer
 
 
 async def invitation_link(db, email: str) -> str:
@@ -109,3 +110,18 @@ async def test_the_database_holds_a_stylist_to_one_staff_member_of_their_own_sal
                VALUES (%s, 'again@example.com', 'x', 'stylist', %s)""",
             (elsewhere.salon.id, other_desk.staff.id),
         )
+
+
+async def test_a_stylists_invitation_says_what_they_will_see(
+    logged_in, db, smtp_server: SmtpServer, start_worker
+) -> None:
+    owner, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    await owner.post("/team", {"email": "cy@salon.example", "role": "stylist", "staffId": str(desk.other_staff.id)})
+    await start_worker(smtp=smtp_server)
+    mails = await smtp_server.wait_for(1)
+    while not any(mail["To"] == "cy@salon.example" for mail in mails):  # the module's earlier mails may come first
+        mails = await smtp_server.wait_for(len(mails) + 1)
+    [mail] = [mail for mail in mails if mail["To"] == "cy@salon.example"]
+    text = mail.get_body(("plain",)).get_content()
+    assert "as a stylist: your own week" in text, text
