@@ -38,11 +38,14 @@ CREATE TABLE users (
     email          text NOT NULL,
     password_hash  text NOT NULL,
     role           text NOT NULL DEFAULT 'owner'
-                   CHECK (role IN ('owner', 'receptionist', 'staff')),
+                   CHECK (role IN ('owner', 'receptionist', 'stylist')),
     created_at     timestamptz NOT NULL DEFAULT now(),
+    staff_id       uuid,  -- a stylist's staff member (0021; foreign key below, after staff)
+    CONSTRAINT users_stylist_staff CHECK ((role = 'stylist') = (staff_id IS NOT NULL)),
     CONSTRAINT users_salon_id_key UNIQUE (salon_id, id)  -- a note's author is of its salon (0018)
 );
 CREATE UNIQUE INDEX users_email_key ON users (lower(email));
+CREATE UNIQUE INDEX users_staff_key ON users (staff_id) WHERE staff_id IS NOT NULL;  -- one login per stylist
 
 -- A one-time invitation to join a salon's team: only the SHA-256 of its token is kept; it is used
 -- once, or lapses.
@@ -50,12 +53,14 @@ CREATE TABLE invitations (
     id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     salon_id     uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
     email        text NOT NULL,
-    role         text NOT NULL DEFAULT 'receptionist' CHECK (role IN ('receptionist')),
+    role         text NOT NULL DEFAULT 'receptionist' CHECK (role IN ('receptionist', 'stylist')),
     token_hash   bytea NOT NULL UNIQUE,
     invited_by   uuid REFERENCES users ON DELETE SET NULL,
     created_at   timestamptz NOT NULL DEFAULT now(),
     expires_at   timestamptz NOT NULL,
-    accepted_at  timestamptz
+    accepted_at  timestamptz,
+    staff_id     uuid,  -- whom a stylist will be (0021; foreign key below, after staff)
+    CONSTRAINT invitations_stylist_staff CHECK ((role = 'stylist') = (staff_id IS NOT NULL))
 );
 CREATE INDEX invitations_salon ON invitations (salon_id, created_at DESC);
 
@@ -94,6 +99,23 @@ CREATE TABLE staff (
     email       text,
     created_at  timestamptz NOT NULL DEFAULT now(),
     UNIQUE (salon_id, id)
+);
+-- A stylist who logs in, or is invited to, is one staff member of their own salon; their login goes with them.
+ALTER TABLE users ADD CONSTRAINT users_staff_fkey
+    FOREIGN KEY (salon_id, staff_id) REFERENCES staff (salon_id, id) ON DELETE CASCADE;
+ALTER TABLE invitations ADD CONSTRAINT invitations_staff_fkey
+    FOREIGN KEY (salon_id, staff_id) REFERENCES staff (salon_id, id) ON DELETE CASCADE;
+
+-- A stylist's calendar subscription (0021): only the SHA-256 of its token is kept. One per stylist: a new
+-- one replaces the old, whose link then answers 404.
+CREATE TABLE calendar_feeds (
+    salon_id    uuid NOT NULL,
+    staff_id    uuid NOT NULL,
+    token_hash  bytea NOT NULL UNIQUE,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (salon_id, staff_id),
+    CONSTRAINT calendar_feeds_staff_fkey FOREIGN KEY (salon_id, staff_id) REFERENCES staff (salon_id, id)
+        ON DELETE CASCADE
 );
 
 -- Weekly hours in the salon's local time; weekday 0 is Monday.
@@ -268,6 +290,8 @@ CREATE TABLE client_notes (
         ON DELETE SET NULL (author_id)
 );
 CREATE INDEX client_notes_client ON client_notes (salon_id, client_id, created_at DESC, id DESC);
+-- One stylist's appointments over a span of days: their calendar feed and week view (0021).
+CREATE INDEX appointments_staff_time ON appointments (salon_id, staff_id, start_time);
 
 -- An online booking's details while it waits for its code; the worker releases lapsed holds.
 CREATE TABLE holds (

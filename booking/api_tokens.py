@@ -10,12 +10,13 @@ import hashlib
 import secrets
 import time
 import uuid
+from dataclasses import dataclass
 
 import aiopg
 
 from booking import fields
 from booking.errors import NotFound
-from booking.models import ApiToken, Salon, User, salon_columns
+from booking.models import ApiToken, Role, Salon, User, read_user, salon_columns
 from db import Database
 from db.rows import reader
 
@@ -70,28 +71,44 @@ async def revoke(cur: aiopg.Cursor, *, user_id: uuid.UUID | None = None, salon_i
     return revoked
 
 
+@dataclass(frozen=True)
+class Bearer:
+    """Whom an API request's token speaks for: its salon, and its maker, whose role booking.access checks."""
+
+    salon: Salon
+    maker: User
+
+    @property
+    def role(self) -> Role:
+        return self.maker.role
+
+    @property
+    def staff_id(self) -> uuid.UUID | None:
+        return self.maker.staff_id
+
+
+async def bearer_of(db: Database, token: str) -> Bearer | None:
+    """The salon and maker of a token, or None (every token has a maker since 0014)."""
+    row = await db.fetch_one(
+        f"""SELECT {salon_columns("s")}, u.id AS maker_id, u.email AS maker_email, u.role AS maker_role,
+                   u.staff_id AS maker_staff_id
+              FROM api_tokens t JOIN salons s ON s.id = t.salon_id JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = %s""",
+        (_token_hash(token),),
+    )
+    if row is None:
+        return None
+    maker = {name: row.pop(f"maker_{name}") for name in ("id", "email", "role", "staff_id")}
+    return Bearer(Salon.from_row(row), read_user(maker | {"salon_id": row["id"]}))
+
+
 async def salon_for_token(db: Database, token: str) -> Salon | None:
-    row = await db.fetch_one(
-        f"""SELECT {salon_columns()} FROM salons
-             WHERE id = (SELECT salon_id FROM api_tokens WHERE token_hash = %s)""",
-        (_token_hash(token),),
-    )
-    return Salon.from_row(row) if row else None
-
-
-async def maker(db: Database, token: str) -> tuple[uuid.UUID | None, str]:
-    """Who speaks through a token, for what they write (a client's note): its maker's id and email, or for a
-    token older than its maker (before 0014) none, and the token's name."""
-    row = await db.fetch_one(
-        """SELECT u.id, coalesce(u.email, 'API token ' || t.name) AS name
-             FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = %s""",
-        (_token_hash(token),),
-    )
-    return (row["id"], row["name"]) if row else (None, "API token")
+    bearer = await bearer_of(db, token)
+    return bearer.salon if bearer else None
 
 
 class TokenCache:
-    """Salons by API token, remembered briefly: a busy client need not cost a query per request.
+    """Bearers (salon and maker) by API token, remembered briefly: a busy client need not cost a query per request.
 
     Only hits are kept, for ``ttl`` seconds. A revocation is announced on TOKENS_CHANNEL and every
     process forgets at once (``forget``); the ttl bounds what a lost announcement could cost.
@@ -100,21 +117,21 @@ class TokenCache:
     def __init__(self, ttl: float = 30.0, size: int = 1024) -> None:
         self.ttl = ttl
         self.size = size
-        self._salons: dict[bytes, tuple[float, Salon]] = {}
+        self._bearers: dict[bytes, tuple[float, Bearer]] = {}
 
     def forget(self) -> None:
         """After a revocation anywhere: the next request asks the database again."""
-        self._salons.clear()
+        self._bearers.clear()
 
-    async def salon_for(self, db: Database, token: str) -> Salon | None:
+    async def bearer(self, db: Database, token: str) -> Bearer | None:
         key = _token_hash(token)
         now = time.monotonic()
-        cached = self._salons.get(key)
+        cached = self._bearers.get(key)
         if cached and cached[0] > now:
             return cached[1]
-        salon = await salon_for_token(db, token)
-        if salon is not None:
-            if len(self._salons) >= self.size:
-                self._salons.clear()
-            self._salons[key] = (now + self.ttl, salon)
-        return salon
+        bearer = await bearer_of(db, token)
+        if bearer is not None:
+            if len(self._bearers) >= self.size:
+                self._bearers.clear()
+            self._bearers[key] = (now + self.ttl, bearer)
+        return bearer

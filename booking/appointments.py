@@ -36,6 +36,7 @@ from booking.models import (
     Actor,
     Appointment,
     AppointmentStatus,
+    CalendarEntry,
     Change,
     Client,
     ClientHistory,
@@ -44,6 +45,7 @@ from booking.models import (
     Salon,
     Source,
     display_name,
+    read_calendar_entry,
 )
 from booking.notice_types import ABOUT_BOOKING, SALON_NOTICE
 from booking.paging import Page
@@ -712,6 +714,7 @@ _SELECT_NAMED = f"""{_NAMED}
        AND (%(from)s::timestamptz IS NULL OR a.start_time >= %(from)s)
        AND (%(until)s::timestamptz IS NULL OR a.start_time < %(until)s)
        AND (%(client)s::uuid IS NULL OR a.client_id = %(client)s)
+       AND (%(staff)s::uuid IS NULL OR a.staff_id = %(staff)s)
        AND (%(after)s::uuid IS NULL OR (a.start_time, s.first_name, s.last_name, a.id) >
             (SELECT a2.start_time, s2.first_name, s2.last_name, a2.id
                FROM appointments a2 JOIN staff s2 ON s2.id = a2.staff_id
@@ -742,6 +745,7 @@ async def _read(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUI
             "from": None,
             "until": None,
             "client": None,
+            "staff": None,
             "after": None,
             "limit": 1,
         },
@@ -770,10 +774,12 @@ async def list_between(
     start: dt.datetime,
     end: dt.datetime,
     *,
+    staff_id: uuid.UUID | None = None,
     after: uuid.UUID | None = None,
     limit: int = DAY_LIMIT,
 ) -> list[Appointment]:
-    """Appointments starting in [start, end), all statuses, in time order, with names; the page after ``after``."""
+    """Appointments starting in [start, end), all statuses, in time order, with names; the page after ``after``;
+    only ``staff_id``'s when given."""
     rows = await db.fetch_all(
         _SELECT_NAMED,
         {
@@ -783,6 +789,7 @@ async def list_between(
             "from": start,
             "until": end,
             "client": None,
+            "staff": staff_id,
             "after": after,
             "limit": limit,
         },
@@ -811,8 +818,8 @@ async def page_by_id(
         return Page((), None)
     rows = await db.fetch_all(
         _SELECT_NAMED,
-        {"salon": salon_id, "id": None, "ids": ids, "from": None, "until": None, "client": None, "after": None,
-         "limit": limit},
+        {"salon": salon_id, "id": None, "ids": ids, "from": None, "until": None, "client": None, "staff": None,
+         "after": None, "limit": limit},
     )  # fmt: skip
     found = sorted((_named(row) for row in rows), key=lambda appointment: appointment.id)
     return Page(await _with_their_jobs(db, found), ids[-1] if len(ids) == limit else None)
@@ -878,3 +885,44 @@ read_history = reader(ClientHistory)
 async def client_counts(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> ClientHistory:
     """What the client's appointments add up to, in one indexed read whatever their number."""
     return read_history(await db.fetch_row(_CLIENT_COUNTS, {"salon": salon_id, "client": client_id}))
+
+
+async def has_client(db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID, client_id: uuid.UUID) -> bool:
+    """Whether the client has (or had) an appointment with this staff member: a stylist's client."""
+    row = await db.fetch_one(
+        """SELECT EXISTS (SELECT 1 FROM appointments
+                           WHERE salon_id = %s AND staff_id = %s AND client_id = %s) AS theirs""",
+        (salon_id, staff_id, client_id),
+    )
+    return bool(row and row["theirs"])
+
+
+async def list_week(db: Database, salon: Salon, staff_id: uuid.UUID, monday: dt.date) -> list[Appointment]:
+    """One staff member's appointments of the salon-local week from ``monday``, with their notification jobs."""
+    start, _ = local_day_bounds(salon, monday)
+    _, end = local_day_bounds(salon, monday + dt.timedelta(days=6))
+    found = await list_between(db, salon.id, start, end, staff_id=staff_id)
+    return await _with_their_jobs(db, found)
+
+
+FEED_LIMIT = 5000  # a stylist's appointments in a feed's span: far beyond a working life's 74 days
+
+
+async def of_stylist(
+    db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID, start: dt.datetime, end: dt.datetime
+) -> list[CalendarEntry]:
+    """One staff member's appointments starting in [start, end), every status but held, in time order: one read
+    along appointments_staff_time."""
+    rows = await db.fetch_all(
+        """SELECT a.id, a.start_time, a.end_time, a.status, v.name AS service_name,
+                  c.first_name AS client_first_name, a.revision, a.revised_at, a.created_at
+             FROM appointments a
+             JOIN clients c ON c.id = a.client_id
+             JOIN services v ON v.id = a.service_id
+            WHERE a.salon_id = %s AND a.staff_id = %s AND a.start_time >= %s AND a.start_time < %s
+              AND a.status <> 'held'
+            ORDER BY a.start_time, a.id
+            LIMIT %s""",
+        (salon_id, staff_id, start, end, FEED_LIMIT),
+    )
+    return [read_calendar_entry(row) for row in rows]

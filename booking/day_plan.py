@@ -1,4 +1,5 @@
-"""The front desk's day as a calendar: a column per staff member, each appointment a block as long as it lasts.
+"""The front desk's day as a calendar: a column per staff member, each appointment a block as long as it lasts;
+and one stylist's week, a column per day, on the same grid.
 
 Positions are minutes from the top of the day's grid, on the salon's wall clock; the page turns them into
 lengths. The grid runs from the first hour anyone works or is booked to the last; cells a tap can book are
@@ -11,7 +12,7 @@ import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from booking import appointments, jobs, staff
@@ -212,3 +213,98 @@ async def day_plan(db: Database, salon: Salon, day: dt.date, now: dt.datetime) -
     members, booked = await asyncio.gather(staff.list_staff(db, salon.id), appointments.list_day(db, salon, day))
     unseen = await jobs.unseen_failures_of(db, salon.id, [appointment.id for appointment in booked])
     return plan(day, salon.zone, members, booked, now, unseen, salon.locale)
+
+
+@dataclass(frozen=True)
+class WeekDay:
+    """One day's column of a stylist's week."""
+
+    day: dt.date
+    hours: str  # that day's working hours in words, '' for a day off
+    open: tuple[Span, ...]
+    blocks: tuple[Block, ...]
+    free: tuple[FreeCell, ...]
+
+
+@dataclass(frozen=True)
+class WeekPlan:
+    member: Staff
+    first_hour: int
+    minutes: int
+    hour_marks: tuple[tuple[int, dt.time], ...]
+    days: tuple[WeekDay, ...]  # Monday to Sunday
+    now: tuple[dt.date, int] | None  # today and where "now" is on its column, within this week only
+
+    @property
+    def booked(self) -> int:
+        return sum(len(day.blocks) for day in self.days)
+
+
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of ``day``'s week."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _moved(span: Span, minutes: int) -> Span:
+    return Span(span.top + minutes, span.length)
+
+
+def week(
+    monday: dt.date,
+    zone: ZoneInfo,
+    member: Staff,
+    booked: Sequence[Appointment],
+    now: dt.datetime,
+    unseen_failures: Collection[uuid.UUID] = (),
+    locale: str = "en-GB",
+) -> WeekPlan:
+    """One staff member's week from Monday: each day laid out as the day's calendar lays out a column, all on
+    one grid, from the first hour any day needs to the last."""
+    days = [monday + dt.timedelta(days=n) for n in range(7)]
+    plans = [
+        plan(day, zone, [member], [a for a in booked if a.start_time.astimezone(zone).date() == day], now,
+             unseen_failures, locale)
+        for day in days
+    ]  # fmt: skip
+    worked = [p for p in plans if p.columns]
+    first_hour = min((p.first_hour for p in worked), default=DEFAULT_HOURS[0])
+    last_hour = max((p.first_hour + p.minutes // 60 for p in worked), default=DEFAULT_HOURS[1])
+    columns = []
+    for day, day_plan in zip(days, plans, strict=True):
+        shift = (day_plan.first_hour - first_hour) * 60
+        column = day_plan.columns[0] if day_plan.columns else None
+        columns.append(
+            WeekDay(
+                day=day,
+                hours=staff.hours_text(member.working_hours, day.weekday(), locale),
+                open=tuple(_moved(span, shift) for span in column.open) if column else (),
+                blocks=tuple(replace(b, span=_moved(b.span, shift)) for b in column.blocks) if column else (),
+                free=tuple(replace(c, span=_moved(c.span, shift)) for c in column.free) if column else (),
+            )
+        )
+    today = now.astimezone(zone)
+    now_minutes = today.hour * 60 + today.minute - first_hour * 60
+    shown_now = (
+        (today.date(), now_minutes)
+        if today.date() in days and 0 <= now_minutes <= (last_hour - first_hour) * 60
+        else None
+    )
+    return WeekPlan(
+        member=member,
+        first_hour=first_hour,
+        minutes=(last_hour - first_hour) * 60,
+        hour_marks=tuple(((hour - first_hour) * 60, dt.time(hour)) for hour in range(first_hour, last_hour)),
+        days=tuple(columns),
+        now=shown_now,
+    )
+
+
+async def week_plan(db: Database, salon: Salon, staff_id: uuid.UUID, day: dt.date, now: dt.datetime) -> WeekPlan:
+    """A staff member's week (the one ``day`` is in) as of ``now``: NotFound for another salon's; three reads,
+    the appointments along appointments_staff_time."""
+    monday = week_start(day)
+    member, booked = await asyncio.gather(
+        staff.get_staff(db, salon.id, staff_id), appointments.list_week(db, salon, staff_id, monday)
+    )
+    unseen = await jobs.unseen_failures_of(db, salon.id, [appointment.id for appointment in booked])
+    return week(monday, salon.zone, member, booked, now, unseen, salon.locale)

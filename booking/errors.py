@@ -56,6 +56,12 @@ class NotFound(BookingError):
     code = "not_found"
 
 
+class Forbidden(BookingError):
+    """The caller's role may not do this (a stylist and the salon's settings, say)."""
+
+    code = "forbidden"
+
+
 class SlotTaken(BookingError):
     """The staff member is already booked for part of that time."""
 

@@ -66,6 +66,7 @@ class Change(StrEnum):
 class Role(StrEnum):
     OWNER = "owner"  # everything, settings, team and tokens included
     RECEPTIONIST = "receptionist"  # the front desk
+    STYLIST = "stylist"  # one staff member: the calendar, their own week, their own appointments and clients
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ class User:
     salon_id: uuid.UUID
     email: str
     role: Role
+    staff_id: uuid.UUID | None = None  # a stylist's staff member; nobody else has one
 
 
 read_user = reader(User)  # the users table's reader: a login, a session's user, a team's new member
@@ -336,3 +338,21 @@ class Appointment:
     series_id: uuid.UUID | None = None  # the repeat booking it is one of
     outcome: Outcome | None = None  # completed or no_show, once the desk has said
     buffer_minutes: int = 0  # the stylist stays busy this long after end_time; the client does not
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """An appointment as a stylist's calendar feed shows it: nothing of the client's but their first name."""
+
+    id: uuid.UUID
+    start_time: dt.datetime
+    end_time: dt.datetime
+    status: AppointmentStatus
+    service_name: str
+    client_first_name: str
+    revision: int  # the event's SEQUENCE
+    revised_at: dt.datetime  # its DTSTAMP
+    created_at: dt.datetime
+
+
+read_calendar_entry = reader(CalendarEntry)

@@ -82,6 +82,11 @@ UNSUBSCRIBE = Path("/u/{token}")
 BOOK = Path("/book/{slug}")
 BOOKING_CODE = Path("/book/{slug}/code/{hold}")
 
+# A stylist's calendar app, subscribed to their appointments
+CALENDAR_FEED = Path("/cal/{token}.ics")
+STAFF_FEED = Path("/staff/{id}/calendar-feed")  # a new address (POST), the old one stops
+STAFF_FEED_REVOKE = Path("/staff/{id}/calendar-feed/revoke")
+
 # The SMS provider's calls
 SMS_INBOUND = Path("/sms/inbound")
 SMS_STATUS = Path("/sms/status")

@@ -89,14 +89,23 @@ async def signed_in(db: Database, token: str) -> SignedIn | None:
                UPDATE sessions SET last_seen_at = now()
                 WHERE id = (SELECT id FROM live) AND last_seen_at < now() - interval '1 minute'
            )
-           SELECT live.id AS session_id, u.id AS user_id, u.email AS user_email, u.role, {salon_columns("s")}
+           SELECT live.id AS session_id, u.id AS user_id, u.email AS user_email, u.role, u.staff_id,
+                  {salon_columns("s")}
              FROM live JOIN users u ON u.id = live.user_id JOIN salons s ON s.id = u.salon_id""",
         (_token_hash(token),),
     )
     if row is None:
         return None
     session_id, user_id = row.pop("session_id"), row.pop("user_id")
-    user = read_user({"id": user_id, "salon_id": row["id"], "email": row.pop("user_email"), "role": row.pop("role")})
+    user = read_user(
+        {
+            "id": user_id,
+            "salon_id": row["id"],
+            "email": row.pop("user_email"),
+            "role": row.pop("role"),
+            "staff_id": row.pop("staff_id"),
+        }
+    )
     return SignedIn(user, Salon.from_row(row), session_id)
 
 

@@ -15,6 +15,7 @@ from booking.models import Role, User, read_user
 from db import Database
 
 MIN_PASSWORD_LENGTH = 8
+STAFF_LOGIN = "users_staff_key"  # the unique index: one login per stylist
 
 
 def check_password(password: str, field: str = "password") -> str:
@@ -33,17 +34,26 @@ class Ended:
 
 
 async def add(
-    cur: aiopg.Cursor, salon_id: uuid.UUID, email: str, password_hash: str, role: Role, *, field: str = "email"
+    cur: aiopg.Cursor,
+    salon_id: uuid.UUID,
+    email: str,
+    password_hash: str,
+    role: Role,
+    *,
+    field: str = "email",
+    staff_id: uuid.UUID | None = None,
 ) -> User:
-    """Inside the caller's transaction: a new user; Conflict on ``field`` when the email has an account (in any
-    salon)."""
+    """Inside the caller's transaction: a new user (a stylist with their ``staff_id``); Conflict on ``field``
+    when the email has an account (in any salon), on ``staff_id`` when that stylist has a login already."""
     try:
         await cur.execute(
-            """INSERT INTO users (salon_id, email, password_hash, role)
-               VALUES (%s, %s, %s, %s) RETURNING id, salon_id, email, role""",
-            (salon_id, email, password_hash, role),
+            """INSERT INTO users (salon_id, email, password_hash, role, staff_id)
+               VALUES (%s, %s, %s, %s, %s) RETURNING id, salon_id, email, role, staff_id""",
+            (salon_id, email, password_hash, role, staff_id),
         )
-    except psycopg2.errors.UniqueViolation:
+    except psycopg2.errors.UniqueViolation as error:
+        if error.diag.constraint_name == STAFF_LOGIN:
+            raise Conflict("this stylist can log in already", "staff_id") from None
         raise Conflict(f"{email} already has an account", field) from None
     return read_user(await cur.fetchone())
 
@@ -55,7 +65,7 @@ async def authenticate(db: Database, email: str, password: str) -> User | None:
     update is fenced on the old hash).
     """
     row = await db.fetch_one(
-        "SELECT id, salon_id, email, role, password_hash FROM users WHERE lower(email) = lower(%s)",
+        "SELECT id, salon_id, email, role, staff_id, password_hash FROM users WHERE lower(email) = lower(%s)",
         (email.strip(),),
     )
     stored = row.pop("password_hash") if row else passwords.no_match()

@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 from urllib.parse import urlencode
 
-from booking import fields
+from booking import access, fields
+from booking.api_tokens import Bearer
 from booking.errors import FieldPath, Invalid
-from booking.models import Salon
+from booking.models import Role, Salon
 from booking.paging import Page
 from handlers.base import BaseHandler, Refused, camel
 
@@ -185,21 +186,26 @@ class JsonHandler(BaseHandler):
 
 
 class ApiHandler(JsonHandler):
-    """A JSON endpoint of one salon, chosen by the bearer token."""
+    """A JSON endpoint of one salon, chosen by the bearer token, for the roles it admits (booking.access)."""
+
+    roles: frozenset[Role] = access.DESK
+    bearer: Bearer
 
     async def prepare(self) -> None:
         await super().prepare()
         scheme, _, token = self.request.headers.get("Authorization", "").partition(" ")
-        salon = await self.application.tokens.salon_for(self.db, token.strip()) if scheme.lower() == "bearer" else None
-        if salon is None:
+        tokens = self.application.tokens
+        bearer = await tokens.bearer(self.db, token.strip()) if scheme.lower() == "bearer" else None
+        if bearer is None:
             raise Refused(
                 401,
                 "a valid API token is required: Authorization: Bearer <token>",
                 {"WWW-Authenticate": 'Bearer realm="salonbook"'},
             )
-        self.salon, self.token = salon, token.strip()
+        self.salon, self.bearer = bearer.salon, bearer
         key = hashlib.sha256(token.strip().encode()).digest()
         self.within_rate(self.application.api_limits, key, "for this API token")
+        access.admit(bearer, self.roles)
 
     def page(self) -> tuple[int, uuid.UUID | None]:
         """The page a list request asks for: ``limit`` items (1 to 500, 100 if not said) after the item ``after``."""

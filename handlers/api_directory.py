@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from booking import (
-    api_tokens,
+    access,
     appointments,
     client_data,
     client_history,
@@ -192,7 +192,9 @@ class ClientApi(ApiHandler):
 
 class ClientExportApi(ApiHandler):
     """Everything the salon holds about one client: their details, appointments and messages, written a page
-    at a time."""
+    at a time. The owner's, as on the pages."""
+
+    roles = access.OWNER
 
     async def get(self, client_id: str) -> None:
         found = await client_data.export(self.db, self.salon.id, self.path_id(client_id, "client_id"))
@@ -200,6 +202,8 @@ class ClientExportApi(ApiHandler):
 
 
 class EraseClientApi(ApiHandler):
+    roles = access.OWNER
+
     async def post(self, client_id: str) -> None:
         self.write_json(await client_data.erase(self.db, self.salon.id, self.path_id(client_id, "client_id")))
 
@@ -224,14 +228,14 @@ class ClientNotesApi(ApiHandler):
 
     async def post(self, client_id: str) -> None:
         text = self.body().text("text", required=True)
-        author_id, author = await api_tokens.maker(self.db, self.token)
+        maker = self.bearer.maker
         note = await client_notes.add(
             self.db,
             self.salon.id,
             self.path_id(client_id, "client_id"),
             text,
-            author=author,
-            author_id=author_id,
+            author=maker.email,
+            author_id=maker.id,
             now=self.now(),
         )
         self.write_json(note, status=201)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from booking import salon_export, salons
+from booking import access, salon_export, salons
 from booking.models import OnlineBooking, QuietHours, Salon
 from handlers import downloads
 from handlers.api import ApiHandler, Body
@@ -39,6 +39,8 @@ def _patched(salon: Salon, body: Body) -> Salon:
 
 
 class SalonApi(ApiHandler):
+    roles = access.OWNER
+
     async def get(self) -> None:
         self.write_json(self.salon)
 
@@ -49,7 +51,9 @@ class SalonApi(ApiHandler):
 
 
 class SalonExportApi(ApiHandler):
-    """The salon's own data, a zip of JSON files written a page at a time (an API token is the owner's)."""
+    """The salon's own data, a zip of JSON files written a page at a time, for its owner."""
+
+    roles = access.OWNER
 
     async def get(self) -> None:
         await downloads.send_zip(self, salon_export.export(self.db, self.salon))

@@ -13,7 +13,7 @@ import jinja2
 import tornado.httputil
 import tornado.web
 
-from booking import code_sends, installation, paths
+from booking import access, code_sends, installation, paths
 from booking.api_tokens import TokenCache
 from booking.links import Links
 from booking.logins import LoginThrottle
@@ -23,7 +23,8 @@ from handlers import api_appointments as appointments
 from handlers import api_directory as directory
 from handlers import api_jobs as jobs
 from handlers import api_public as public
-from handlers import sms
+from handlers import api_team as team
+from handlers import feeds, sms
 from handlers.api import ApiHandler
 from handlers.api_reports import ReportsApi
 from handlers.api_salon import SalonApi, SalonExportApi
@@ -37,6 +38,7 @@ from handlers.public import ROUTES as CLIENT_ROUTES
 from handlers.stopping import WebServer
 
 ROOT = Path(__file__).resolve().parent.parent
+URL_SAFE = "[A-Za-z0-9_-]+"  # a feed's token (secrets.token_urlsafe): anything else is no feed
 ID = r"([^/]+)"  # validated by the handler, so a bad id is a 400 that names the field, not a bare 404
 
 
@@ -77,6 +79,8 @@ class Backups(Protocol):
 class UnknownApi(ApiHandler):
     """Any other /api path: a JSON 404 (after the token check, like every API answer)."""
 
+    roles = access.EVERYONE
+
     async def get(self, *_: str) -> None:
         raise tornado.web.HTTPError(404, "no such endpoint")
 
@@ -90,6 +94,7 @@ API_ROUTES = [
     (rf"/api/v1/staff/{ID}", directory.StaffApi),
     (rf"/api/v1/staff/{ID}/time-off", directory.TimeOffListApi),
     (rf"/api/v1/staff/{ID}/time-off/{ID}", directory.TimeOffApi),
+    (rf"/api/v1/staff/{ID}/calendar-feed", feeds.CalendarFeedApi),
     (r"/api/v1/services", directory.ServiceListApi),
     (rf"/api/v1/services/{ID}", directory.ServiceApi),
     (r"/api/v1/clients", directory.ClientListApi),
@@ -108,6 +113,8 @@ API_ROUTES = [
     (rf"/api/v1/jobs/{ID}", jobs.JobApi),
     (rf"/api/v1/jobs/{ID}/retry", jobs.RetryJobApi),
     (rf"/api/v1/jobs/{ID}/cancel", jobs.CancelJobApi),
+    (r"/api/v1/team", team.TeamApi),
+    (r"/api/v1/team/invitations", team.InvitationsApi),
     (r"/api/v1/openapi\.json", OpenApiHandler),
     (rf"/api/public/{ID}/services", public.PublicServicesApi),
     (rf"/api/public/{ID}/slots", public.PublicSlotsApi),
@@ -120,6 +127,8 @@ API_ROUTES = [
 ]
 # The SMS provider's calls, signed with its auth token (handlers/sms.py).
 PROVIDER_ROUTES = [(paths.SMS_INBOUND.route(), sms.InboundSms), (paths.SMS_STATUS.route(), sms.SmsStatus)]
+# What a stylist's calendar program subscribes to: iCalendar, not JSON, its token the key.
+FEED_ROUTES = [(paths.CALENDAR_FEED.route(token=URL_SAFE), feeds.CalendarFeed)]
 
 
 class Salonbook(tornado.web.Application):
@@ -158,7 +167,7 @@ class Salonbook(tornado.web.Application):
         self.templates.globals["notice_types"] = NOTICE_TYPES
         self.templates.globals["paths"] = paths  # every link a page makes, from the one home of paths
         super().__init__(
-            [*API_ROUTES, *CLIENT_ROUTES, *PROVIDER_ROUTES, *PAGE_ROUTES],
+            [*API_ROUTES, *CLIENT_ROUTES, *PROVIDER_ROUTES, *FEED_ROUTES, *PAGE_ROUTES],
             cookie_secret=cookie_secret,
             xsrf_cookies=True,
             login_url=paths.LOGIN(),

@@ -14,7 +14,7 @@ import psycopg2
 import tornado.web
 
 from booking import online
-from booking.errors import BookingError, Conflict, FieldPath, Invalid, NotFound, SlotTaken, TooMany
+from booking.errors import BookingError, Conflict, FieldPath, Forbidden, Invalid, NotFound, SlotTaken, TooMany
 from booking.models import Salon
 from db import Database, DatabaseUnavailable
 from handlers.limits import RateLimiter, address_key
@@ -31,6 +31,7 @@ UNCHECKED_INPUT = (psycopg2.DataError, OverflowError)
 # Every domain outcome maps to one status code, here and nowhere else.
 STATUS_FOR_ERROR: dict[type[Exception], int] = {
     Invalid: 400,
+    Forbidden: 403,
     NotFound: 404,
     SlotTaken: 409,
     Conflict: 409,

@@ -18,6 +18,7 @@ from typing import Any
 
 from booking import client_data, fields, salon_export
 from booking.appointments import EVERY_WEEKS, MAX_NOTES, OCCURRENCES, OUTCOME_WINDOW, PAST_GRACE, SeriesBooked
+from booking.calendar_feeds import FeedAddress
 from booking.client_notes import MAX_NOTE, ClientNote
 from booking.clients import MAX_SEARCH
 from booking.jobs import STATUSES, Job
@@ -26,6 +27,7 @@ from booking.notice_types import TYPES
 from booking.reports import MAX_DAYS, AppointmentCounts, MessageCounts, StaffLoad
 from booking.salons import MAX_ADDRESS
 from booking.services import MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES, MAX_PRICE_CENTS
+from booking.team import Invitation, Team
 from booking.time_off import MAX_LENGTH as MAX_TIME_OFF
 from booking.time_off import MAX_REASON
 from handlers.api import DEFAULT_LIMIT, MAX_LIMIT
@@ -165,6 +167,11 @@ REQUESTS: dict[str, Schema] = {
          "staffId": _or_null(_ID)},
         [],
     ),
+    "InvitationInput": _body(
+        {"email": fields.EMAIL, "role": {"type": ["string", "null"], "enum": ["receptionist", "stylist", None]},
+         "staffId": _or_null(_ID)},
+        ["email"],
+    ),
     "SalonInput": _body(
         {"name": _or_null(fields.REQUIRED_TEXT), "address": _or_null(fields.TEXT | {"maxLength": MAX_ADDRESS}),
          "timezone": _or_null({"type": "string"}), "country": _or_null({"type": "string"}),
@@ -214,7 +221,7 @@ def _operation(
     if paged:
         success["headers"] = {"Link": {"description": 'the next page: <…>; rel="next"', "schema": {"type": "string"}}}
     responses: dict[str, Schema] = {str(status): success}
-    for refused in (*refusals, *(() if public else (401,)), 429, 503):
+    for refused in (*refusals, *(() if public else (401, 403)), 429, 503):
         responses[str(refused)] = {"$ref": f"#/components/responses/{refused}"}
     operation: Schema = {"summary": summary, "responses": responses, "parameters": parameters or []}
     if public:
@@ -275,6 +282,12 @@ def document() -> Schema:
         },
         "/staff/{staffId}/time-off/{timeOffId}": {
             "delete": _no_content("Remove time off", [_id_in_path("staffId"), _id_in_path("timeOffId")]),
+        },
+        "/staff/{staffId}/calendar-feed": {
+            "post": _operation("A new calendar feed address for the staff member (the old one stops); the "
+                               "owner's, or a stylist's own", answer(FeedAddress), status=201,
+                               parameters=[_id_in_path("staffId")]),
+            "delete": _no_content("Stop the staff member's calendar feed", [_id_in_path("staffId")]),
         },
         "/services": {
             "get": _operation("The salon's services, by name", {"type": "array", "items": service},
@@ -355,6 +368,13 @@ def document() -> Schema:
             "post": _operation("Send a failed or cancelled job again", job, refusals=conflict,
                                parameters=[_id_in_path("jobId")]),
         },
+        "/team": {"get": _operation("Who may log in, and the invitations not yet taken up (owner only)",
+                                    answer(Team), refusals=())},
+        "/team/invitations": {
+            "post": _operation("Invite a receptionist, or a stylist as one staff member (owner only); the same "
+                               "answer whether or not the email has an account elsewhere", answer(Invitation),
+                               status=201, body="InvitationInput", refusals=(400, 404, 409)),
+        },
         "/jobs/{jobId}/cancel": {
             "post": _operation("Cancel a pending job", job, refusals=conflict, parameters=[_id_in_path("jobId")]),
         },
@@ -370,6 +390,8 @@ def document() -> Schema:
         400: "a field, the body or a query parameter is not right; `field` names it (`code` sms_country or "
         "sms_number: a phone number the salon does not text)",
         401: "no valid API token",
+        403: "the token's maker's role may not do this (settings, team and exports are the owner's; a stylist "
+        "reaches only their own calendar feed)",
         404: "no such thing in this salon (another salon's ids too)",
         409: "the time is taken (`code` unavailable: the staff member has time off then; not_offered: they do not "
         "perform the service), the state forbids the change, or a limit is reached",

@@ -73,6 +73,17 @@ async def add_receptionist(db: Database, salon_id: uuid.UUID) -> str:
     return email
 
 
+async def add_stylist(db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID) -> str:
+    """A stylist of the salon, logging in as staff member ``staff_id`` (password "correct horse battery");
+    returns their login email."""
+    email = f"stylist-{staff_id.hex[:8]}@example.com"
+    await db.execute(
+        "INSERT INTO users (salon_id, email, password_hash, role, staff_id) VALUES (%s, %s, %s, 'stylist', %s)",
+        (salon_id, email, await passwords.hash_password("correct horse battery"), staff_id),
+    )
+    return email
+
+
 @pytest.fixture
 def pages(http_server_client):
     """``session = pages()`` -> a fresh, logged-out PageSession against ``app`` (``pages(headers)``: with those)."""

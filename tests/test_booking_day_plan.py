@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from zoneinfo import ZoneInfo
 
-from booking.day_plan import plan
+from booking.day_plan import plan, week, week_start
 from booking.models import Appointment, Staff, WorkingHours
 
 ZONE = ZoneInfo("Europe/London")
@@ -60,3 +60,21 @@ def test_overlapping_blocks_share_the_width() -> None:
     blocks = plan(DAY, ZONE, [CY], appointments, EARLY).columns[0].blocks
     assert [(b.lane, b.lanes) for b in blocks] == [(0, 2), (1, 2), (0, 2), (0, 1)]
     assert blocks[0].appointment.status == "cancelled"
+
+
+def test_a_week_is_seven_days_from_monday_on_one_grid_each_day_its_own_hours_and_bookings() -> None:
+    monday = week_start(DAY)
+    busy = booked(CY, dt.time(16), 60)
+    wednesday = dt.datetime.combine(DAY + dt.timedelta(days=1), dt.time(8), ZONE)
+    early = Appointment(
+        uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), CY.id, uuid.uuid4(), wednesday,
+        wednesday + dt.timedelta(minutes=30), "booked", "",
+    )  # fmt: skip
+    plan_of_week = week(monday, ZONE, CY, [busy, early], EARLY)
+    assert monday == dt.date(2030, 5, 6) and [d.day.weekday() for d in plan_of_week.days] == list(range(7))
+    assert (plan_of_week.first_hour, plan_of_week.minutes) == (8, 10 * 60), "Wednesday's 08:00 to Tuesday's 18:00"
+    tuesday, wed = plan_of_week.days[1], plan_of_week.days[2]
+    assert [span.top for span in tuesday.open] == [120], "10:00 is two hours below the week's 08:00"
+    assert [b.span.top for b in tuesday.blocks] == [8 * 60] and [b.span.top for b in wed.blocks] == [0]
+    assert tuesday.hours and not plan_of_week.days[0].hours and not wed.open, "Cy works Tuesdays only"
+    assert plan_of_week.booked == 2 and plan_of_week.now is None

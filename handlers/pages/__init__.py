@@ -13,6 +13,7 @@ from handlers.pages import (
     client_data,
     day,
     directory,
+    feeds,
     inbox,
     jobs,
     outbox,
@@ -64,6 +65,8 @@ ROUTES: list[Rule | tuple[Any, ...]] = [
     *_directory_routes(),
     (paths.CLIENT.route(), client.ClientPage),  # after /clients/new
     (paths.CLIENT_NOTES.route(), client.ClientNotes),
+    (paths.STAFF_FEED.route(), feeds.RenewFeed),
+    (paths.STAFF_FEED_REVOKE.route(), feeds.RevokeFeed),
     (paths.JOBS.route(), jobs.JobsPage),
     (paths.JOB.route(), jobs.JobPage),
     (paths.RETRY_JOB.route(), jobs.RetryJob),

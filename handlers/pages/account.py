@@ -3,7 +3,7 @@ revokes the API tokens you made."""
 
 from __future__ import annotations
 
-from booking import users
+from booking import access, users
 from booking.errors import BookingError, Invalid
 from handlers.pages.base import SalonPage, in_words
 
@@ -12,6 +12,8 @@ NOTHING_TYPED = dict.fromkeys(PASSWORD_FIELDS, "")  # a password is never writte
 
 
 class AccountPage(SalonPage):
+    roles = access.EVERYONE
+
     def get(self) -> None:
         self.render_page("account.html", form=NOTHING_TYPED, errors={}, changed=None)
 

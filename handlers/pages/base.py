@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 import tornado.web
 
-from booking import inbox, jobs, sessions
+from booking import access, inbox, jobs, sessions
+from booking.errors import Forbidden
 from booking.locales import clock_time, day_name, example_phone, money, phone_number, time_of_day, wall_clock
 from booking.models import Role, Salon, User
 from handlers.html import HtmlPage
@@ -230,31 +231,48 @@ class PageHandler(HtmlPage):
 
 
 class SalonPage(PageHandler):
-    """A page for a logged-in user of a salon; others are sent to the login page."""
+    """A page for a logged-in user of a salon whose role it admits (booking.access); others are sent to the
+    login page, and another role gets a 403 page."""
 
     salon: Salon
     current_user: User
+    roles: frozenset[Role] = access.DESK
+
+    def admitted(self) -> frozenset[Role]:
+        """The roles this page admits: ``roles``, unless a page's own arguments decide."""
+        return self.roles
 
     async def prepare(self) -> None:
         await super().prepare()
         if self.logged_in:
+            try:
+                access.admit(self.current_user, self.admitted())
+            except Forbidden as refusal:
+                self.refuse(refusal)
             return
         if self.request.method not in ("GET", "HEAD"):
             raise tornado.web.HTTPError(403, "log in first")
         self.redirect(f"{self.get_login_url()}?{urlencode({'next': self.request.uri})}")
 
+    def refuse(self, refusal: Forbidden) -> None:
+        """The 403 page for a role that may not be here."""
+        self.render_page(
+            "error.html", 403, title="Forbidden", message=refusal.message, explanation="Ask the owner if you need it."
+        )
+
+    @property
+    def is_stylist(self) -> bool:
+        return self.current_user.role == Role.STYLIST
+
+    def own_staff(self, staff_id: uuid.UUID) -> None:
+        """A stylist's page about another stylist's things: 404 (they need not learn it exists)."""
+        try:
+            access.own_staff(self.current_user, staff_id)
+        except Forbidden:
+            raise tornado.web.HTTPError(404) from None
+
 
 class OwnerPage(SalonPage):
     """A page for the salon's owner only; another logged-in user gets a 403 page."""
 
-    async def prepare(self) -> None:
-        await super().prepare()
-        if self._finished or self.current_user is None or self.current_user.role == Role.OWNER:
-            return
-        self.render_page(
-            "error.html",
-            403,
-            title="Forbidden",
-            message="only the salon's owner can open this page",
-            explanation="Ask the owner if you need something from it.",
-        )
+    roles = access.OWNER

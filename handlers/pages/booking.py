@@ -8,7 +8,7 @@ import functools
 import uuid
 from urllib.parse import urlencode
 
-from booking import appointments, availability, clients, fields, inbox, jobs, paths, services, staff
+from booking import access, appointments, availability, clients, fields, inbox, jobs, paths, services, staff
 from booking.errors import Invalid, NotFound, OutsideHours, SlotTaken
 from booking.locales import phone_number
 from booking.models import Client, Service, Staff
@@ -220,13 +220,20 @@ class NewAppointmentPage(SalonPage):
 
 
 class AppointmentView(SalonPage):
-    """Details, the notification timeline (a part that refreshes itself), and the forms to cancel or move it."""
+    """Details, the notification timeline (a part that refreshes itself), and the forms to cancel or move it.
+
+    A stylist sees their own appointments' details only: the rest is the front desk's."""
 
     parts = ("timeline",)
 
     async def show(
         self, appointment_id: uuid.UUID, form: Form, errors: Errors, status: int = 200, warning: str = ""
     ) -> None:
+        if self.is_stylist:
+            appointment = await appointments.get_appointment(self.db, self.salon.id, appointment_id)
+            self.own_staff(appointment.staff_id)
+            self.render_page("appointment_stylist.html", appointment=appointment)
+            return
         if self.part == "timeline":
             appointment, timeline, answers = await asyncio.gather(
                 appointments.get_appointment(self.db, self.salon.id, appointment_id),
@@ -270,9 +277,14 @@ class AppointmentView(SalonPage):
 
 
 class AppointmentPage(AppointmentView):
+    roles = access.EVERYONE
+
     async def get(self, appointment_id: str) -> None:
         form = {name: self.get_query_argument(name, "") for name in MOVE_FIELDS}
         the_id = page_id(appointment_id)
+        if self.is_stylist:
+            await self.show(the_id, form, {})
+            return
         await jobs.failures_seen(self.db, self.salon.id, appointment_id=the_id)  # its notices are on the page
         await self.show(the_id, form, {})
 

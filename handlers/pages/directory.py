@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from booking import clients, fields, locales, paths, services, staff
+import tornado.web
+
+from booking import access, appointments, clients, fields, locales, paths, services, staff
 from booking.errors import Invalid
 from booking.models import (
     Client,
     ClientDetails,
+    Role,
     Service,
     ServiceDetails,
     Staff,
@@ -33,6 +36,10 @@ class Directory:
     noun = ""
     form_fields: tuple[str, ...] = ()
     parts: tuple[str, ...] = ()  # of the list page, for static/live.js
+    shown_to: frozenset[Role] = access.DESK  # who may open one item's page; only the desk lists, adds, saves
+
+    async def check_own(self, page: SalonPage, item_id: uuid.UUID) -> None:
+        """Refuses (404) an item a stylist may not see; the desk sees all."""
 
     async def list(self, page: SalonPage, after: uuid.UUID | None, limit: int) -> list[Any]:
         """Up to ``limit`` items in the list's order, after the item ``after``."""
@@ -62,6 +69,14 @@ class ClientDirectory(Directory):
     path, noun = paths.CLIENTS(), "client"
     form_fields = ("firstName", "lastName", "email", "phone", "optedInReminders")
     parts = ("client_list",)  # the search's results, as they are typed
+    shown_to = access.EVERYONE  # a stylist sees their own clients
+
+    async def check_own(self, page: SalonPage, item_id: uuid.UUID) -> None:
+        user = page.current_user
+        if user.staff_id is not None and not await appointments.has_client(
+            page.db, page.salon.id, user.staff_id, item_id
+        ):
+            raise tornado.web.HTTPError(404)
 
     async def list(self, page: SalonPage, after: uuid.UUID | None, limit: int) -> list[Client]:
         search, region = page.get_query_argument("q", ""), page.salon.country
@@ -351,7 +366,14 @@ class DirectoryNewPage(DirectoryPage):
 
 
 class DirectoryEditPage(DirectoryPage):
+    def admitted(self) -> frozenset[Role]:
+        return self.directory.shown_to if self.request.method in ("GET", "HEAD") else self.roles
+
     async def get(self, item_id: str) -> None:
+        if self.is_stylist:  # their own client's details, to read
+            await self.directory.check_own(self, page_id(item_id))
+            self.render_page(self.template("_stylist"), item=await self.directory.get(self, page_id(item_id)))
+            return
         item = await self.directory.get(self, page_id(item_id))
         await self.show_form(self.directory.to_form(self, item), item.id)
 

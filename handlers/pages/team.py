@@ -1,23 +1,35 @@
-"""The owner's team page, and the one-time page where an invited receptionist chooses a password."""
+"""The owner's team page, and the one-time page where an invited receptionist or stylist chooses a password."""
 
 from __future__ import annotations
 
-from booking import paths, team
+import asyncio
+
+from booking import fields, paths, staff, team
 from booking.errors import BookingError
+from booking.models import Role
 from handlers.html import Errors, Form, form_errors
 from handlers.pages.base import OwnerPage, PageHandler, page_id
+
+INVITE_FIELDS = ("email", "role", "staffId")
 
 
 class TeamPage(OwnerPage):
     async def get(self) -> None:
-        await self.show({"email": ""}, {})
+        await self.show({"email": "", "role": Role.RECEPTIONIST, "staffId": ""}, {})
 
     async def post(self) -> None:
-        """Invites a receptionist: the email goes out through the queue."""
-        form = self.read_form(("email",))
+        """Invites a receptionist, or a stylist as one staff member: the email goes out through the queue."""
+        form = self.read_form(INVITE_FIELDS)
         try:
+            stylist = form["role"] == Role.STYLIST
             await team.invite(
-                self.db, self.salon, self.current_user, form["email"], self.application.web_settings.public_url
+                self.db,
+                self.salon,
+                self.current_user,
+                form["email"],
+                self.application.web_settings.public_url,
+                role=form["role"] or None,
+                staff_id=fields.identifier(form["staffId"], "staff_id") if stylist and form["staffId"] else None,
             )
         except BookingError as error:
             await self.show(form, form_errors(error, form), status=400)
@@ -26,8 +38,18 @@ class TeamPage(OwnerPage):
         self.redirect(paths.TEAM(), status=303)
 
     async def show(self, form: Form, errors: Errors, *, status: int = 200) -> None:
+        members, staff_list = await asyncio.gather(
+            team.of_salon(self.db, self.salon.id), staff.list_staff(self.db, self.salon.id)
+        )
+        names = {member.id: member.name for member in staff_list}
         self.render_page(
-            "team.html", status, team=await team.of_salon(self.db, self.salon.id), form=form, errors=errors
+            "team.html",
+            status,
+            team=members,
+            form=form,
+            errors=errors,
+            staff_choices=[(str(member.id), member.name) for member in staff_list],
+            staff_names=names,
         )
 
 
