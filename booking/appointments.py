@@ -723,6 +723,12 @@ _SELECT_NAMED = f"""{_NAMED}
      LIMIT %(limit)s"""
 
 
+def _selecting(salon_id: uuid.UUID, limit: int, **given: object) -> dict[str, object]:
+    """_SELECT_NAMED's parameters: the salon, how many, and the filters ``given`` (the others off)."""
+    off = dict.fromkeys(("id", "ids", "from", "until", "client", "staff", "after"))
+    return off | given | {"salon": salon_id, "limit": limit}
+
+
 async def get_appointment(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment:
     async with db.transaction() as cur:
         return await _read(cur, salon_id, appointment_id)
@@ -738,17 +744,7 @@ async def _read(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUI
     """An appointment as every answer shows it, read on the caller's transaction (after its own writes)."""
     await cur.execute(
         _SELECT_NAMED,
-        {
-            "salon": salon_id,
-            "id": appointment_id,
-            "ids": None,
-            "from": None,
-            "until": None,
-            "client": None,
-            "staff": None,
-            "after": None,
-            "limit": 1,
-        },
+        _selecting(salon_id, 1, id=appointment_id),
     )
     row: Row | None = await cur.fetchone()
     if row is None:
@@ -762,9 +758,8 @@ async def by_ids(db: Database, salon_id: uuid.UUID, ids: Sequence[uuid.UUID]) ->
         return []
     rows = await db.fetch_all(
         _SELECT_NAMED,
-        {"salon": salon_id, "id": None, "ids": list(ids), "from": None, "until": None, "client": None, "after": None,
-         "limit": len(ids)},
-    )  # fmt: skip
+        _selecting(salon_id, len(ids), ids=list(ids)),
+    )
     return [_named(row) for row in rows]
 
 
@@ -782,17 +777,7 @@ async def list_between(
     only ``staff_id``'s when given."""
     rows = await db.fetch_all(
         _SELECT_NAMED,
-        {
-            "salon": salon_id,
-            "id": None,
-            "ids": None,
-            "from": start,
-            "until": end,
-            "client": None,
-            "staff": staff_id,
-            "after": after,
-            "limit": limit,
-        },
+        _selecting(salon_id, limit, **{"from": start, "until": end, "staff": staff_id, "after": after}),
     )
     return [_named(row) for row in rows]
 
@@ -818,9 +803,8 @@ async def page_by_id(
         return Page((), None)
     rows = await db.fetch_all(
         _SELECT_NAMED,
-        {"salon": salon_id, "id": None, "ids": ids, "from": None, "until": None, "client": None, "staff": None,
-         "after": None, "limit": limit},
-    )  # fmt: skip
+        _selecting(salon_id, limit, ids=ids),
+    )
     found = sorted((_named(row) for row in rows), key=lambda appointment: appointment.id)
     return Page(await _with_their_jobs(db, found), ids[-1] if len(ids) == limit else None)
 

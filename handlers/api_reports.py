@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from booking import reports
+from booking import access, reports
 from booking.errors import Invalid
 from booking.reports import Period, Report
 from handlers.api import ApiHandler
@@ -24,6 +24,8 @@ def report_json(report: Report) -> dict[str, Any]:
 
 
 class ReportsApi(ApiHandler):
+    roles = access.OWNER  # the money is the owner's
+
     async def get(self) -> None:
         period = Period.checked(self._day("from"), self._day("to"))
         self.write_json(report_json(await reports.report(self.db, self.salon, period)))
