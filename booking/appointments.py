@@ -15,7 +15,7 @@ import uuid
 import aiopg
 import psycopg2.errors
 
-from booking import clients, fields, notifications, staff
+from booking import clients, fields, notifications, salons, staff, waitlist
 from booking.clients import ERASED
 from booking.errors import Conflict, Invalid, NotFound, OutsideHours, SlotTaken, TooLate
 from booking.locales import wall_clock
@@ -273,9 +273,16 @@ async def book_held(
     return await _read(cur, salon.id, appointment_id)
 
 
-async def release(cur: aiopg.Cursor, appointment_ids: list[uuid.UUID]) -> None:
-    """Held times given back: the rows go, so the time is free again."""
-    await cur.execute("DELETE FROM appointments WHERE id = ANY(%s) AND status = 'held'", (appointment_ids,))
+async def release(cur: aiopg.Cursor, appointment_ids: list[uuid.UUID], now: dt.datetime) -> None:
+    """Held times given back: the rows go, so the time is free again, and offered to the waitlist."""
+    await cur.execute(
+        """DELETE FROM appointments WHERE id = ANY(%s) AND status = 'held'
+        RETURNING salon_id, staff_id, service_id, start_time""",
+        (appointment_ids,),
+    )
+    for row in await cur.fetchall():
+        freed = waitlist.Freed(row["staff_id"], row["service_id"], row["start_time"])
+        await waitlist.offer_freed(cur, await salons.salon_on(cur, row["salon_id"]), freed, now)
 
 
 async def _booked_for_update(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment:
@@ -306,6 +313,7 @@ async def cancel(
             _within_cutoff(salon, booked.start_time, Change.CANCEL, now)
         revision = await _set_status(cur, appointment_id, AppointmentStatus.CANCELLED, cancelled_by=by)
         await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment was cancelled by the {by}")
+        await waitlist.offer_freed(cur, salon, _freed(booked), now)
         client, _ = await _parts(cur, salon.id, booked.client_id, booked.staff_id, booked.service_id)
         notices = notifications.for_cancellation(
             client,
@@ -322,6 +330,11 @@ async def cancel(
             )
         await _send(cur, salon, client.id, appointment_id, notices)
         return await _read(cur, salon.id, appointment_id)
+
+
+def _freed(booked: Appointment) -> waitlist.Freed:
+    """The time a booked appointment held, now that it is cancelled or moved away: the waitlist is offered it."""
+    return waitlist.Freed(booked.staff_id, booked.service_id, booked.start_time, freed_by=booked.id)
 
 
 async def confirm(
@@ -397,6 +410,7 @@ async def reschedule(
         if not outside_hours:
             await _check_hours(cur, salon, new_staff, new_start, new_end)
         revision = await _move(cur, appointment_id, new_start, new_end, new_staff, by)
+        await waitlist.offer_freed(cur, salon, _freed(booked), now)
         moved_to = wall_clock(new_start, salon.zone, salon.locale)
         await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment moved to {moved_to}")
         notices = notifications.for_reschedule(

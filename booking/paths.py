@@ -57,6 +57,8 @@ STAFF = Path("/staff")  # staff
 SERVICES = Path("/services")  # and services
 CLIENT_EXPORT = Path("/clients/{id}/export")
 ERASE_CLIENT = Path("/clients/{id}/erase")
+WAITLIST = Path("/waitlist")
+REMOVE_FROM_WAITLIST = Path("/waitlist/{id}/remove")
 TEAM = Path("/team")
 REMOVE_MEMBER = Path("/team/members/{id}/remove")
 WITHDRAW_INVITATION = Path("/team/invitations/{id}/withdraw")
@@ -76,6 +78,11 @@ RESCHEDULE = Path("/m/{token}/reschedule")
 UNSUBSCRIBE = Path("/u/{token}")
 BOOK = Path("/book/{slug}")
 BOOKING_CODE = Path("/book/{slug}/code/{hold}")
+JOIN_WAITLIST = Path("/book/{slug}/waitlist")
+WAITLIST_CODE = Path("/book/{slug}/waitlist/{entry}")
+OFFER = Path("/w/{token}")
+CLAIM_OFFER = Path("/w/{token}/claim")
+LEAVE_WAITLIST = Path("/w/{token}/leave")
 
 # The SMS provider's calls
 SMS_INBOUND = Path("/sms/inbound")

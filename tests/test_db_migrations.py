@@ -60,6 +60,8 @@ TABLES_ADDED_SINCE = {
     "sms_deliveries",
     "inbound_texts",
     "code_sends",
+    "waitlist_entries",
+    "waitlist_offers",
 }
 OWNER_PASSWORD = "first release owner"
 API_TOKEN = "first-release-token"

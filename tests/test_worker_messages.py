@@ -14,7 +14,15 @@ import pytest
 
 from booking import links, notifications
 from booking.links import Links
-from booking.notice_types import BOOKING_CODE, CANCELLATION, SALON_NOTICE, TEAM_INVITE, TEXT_REPLY, TYPES
+from booking.notice_types import (
+    BOOKING_CODE,
+    CANCELLATION,
+    SALON_NOTICE,
+    TEAM_INVITE,
+    TEXT_REPLY,
+    TYPES,
+    WAITLIST_OFFER,
+)
 from jobqueue.claims import ClaimedJob
 from jobqueue.queue import ONE_TIME
 from tests.worker_fixtures import LATER, claimed_job, delivery_for
@@ -97,6 +105,8 @@ def payload_of(kind: str, job: ClaimedJob) -> dict[str, object]:
         return notice[0].payload
     if kind == TEXT_REPLY.name:
         return notifications.for_reply("+447400900123", "Yes, 3 pm is fine.", LATER).payload
+    if kind == WAITLIST_OFFER.name:
+        return notifications.for_offer(uuid.uuid4(), ("email", "sms"), LATER).payload
     assert kind == BOOKING_CODE.name, f"{kind}: which payload?"
     return notifications.for_code("Ann", "ann@example.com", None, "123456", 15, LATER).payload
 
