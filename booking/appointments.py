@@ -169,53 +169,74 @@ async def book(
     start_time = _checked_start(start_time, now)
     notes = fields.text(notes, "notes", required=False, max_length=MAX_NOTES)
     async with db.transaction() as cur:
-        # One round trip: the service's length, the insert, and the client the notifications are for.
-        row = await _write(
-            cur,
-            """WITH service AS (SELECT duration_minutes FROM services WHERE id = %(service)s AND salon_id = %(salon)s),
-               booked AS (
-                   INSERT INTO appointments
-                          (salon_id, client_id, staff_id, service_id, start_time, end_time, notes, source)
-                   SELECT %(salon)s, %(client)s, %(staff)s, %(service)s, %(start)s,
-                          %(start)s::timestamptz + make_interval(mins => duration_minutes), %(notes)s, %(source)s
-                     FROM service
-                   RETURNING id, client_id, end_time, revision, revised_at)
-               SELECT booked.id, booked.end_time, booked.revision, booked.revised_at,
-                      c.first_name, c.last_name, c.email, c.phone, c.opted_in_reminders, c.erased_at,
-                      EXISTS (SELECT FROM sms_opt_outs o WHERE o.phone = c.phone) AS sms_opt_out
-                 FROM booked JOIN clients c ON c.id = booked.client_id""",
-            {
-                "salon": salon.id,
-                "client": client_id,
-                "staff": staff_id,
-                "service": service_id,
-                "start": start_time,
-                "notes": notes,
-                "source": source,
-            },
-        )
-        if row is None:
-            raise NotFound("no such service", "service_id")
-        client = clients.read_client({name: row.pop(name) for name in _CLIENT_COLUMNS} | {"id": client_id})
-        if client.erased_at is not None:
-            raise Conflict(ERASED, "client_id")
-        await queue.enqueue(
-            cur,
-            salon_id=salon.id,
-            client_id=client_id,
-            appointment_id=row["id"],
-            jobs=notifications.for_booking(
-                client,
-                start_time,
-                row["end_time"],
-                Revision(row["revision"], row["revised_at"]),
-                now,
-                quiet_hours=salon.quiet_hours,
-                zone=salon.zone,
-                sms_countries=salon.sms_countries,
-            ),
-        )
-        return await _read(cur, salon.id, row["id"])
+        return await book_in(
+            cur, salon, client_id=client_id, staff_id=staff_id, service_id=service_id, start_time=start_time,
+            notes=notes, source=source, now=now,
+        )  # fmt: skip
+
+
+async def book_in(
+    cur: aiopg.Cursor,
+    salon: Salon,
+    *,
+    client_id: uuid.UUID,
+    staff_id: uuid.UUID,
+    service_id: uuid.UUID,
+    start_time: dt.datetime,
+    notes: str = "",
+    source: Source,
+    now: dt.datetime,
+) -> Appointment:
+    """``book`` on the caller's transaction, its values checked (a waitlist offer's claim books this way). Booked
+    ``online``, the confirmation goes to the client's contact whether or not they opted in to reminders."""
+    # One round trip: the service's length, the insert, and the client the notifications are for.
+    row = await _write(
+        cur,
+        """WITH service AS (SELECT duration_minutes FROM services WHERE id = %(service)s AND salon_id = %(salon)s),
+           booked AS (
+               INSERT INTO appointments
+                      (salon_id, client_id, staff_id, service_id, start_time, end_time, notes, source)
+               SELECT %(salon)s, %(client)s, %(staff)s, %(service)s, %(start)s,
+                      %(start)s::timestamptz + make_interval(mins => duration_minutes), %(notes)s, %(source)s
+                 FROM service
+               RETURNING id, client_id, end_time, revision, revised_at)
+           SELECT booked.id, booked.end_time, booked.revision, booked.revised_at,
+                  c.first_name, c.last_name, c.email, c.phone, c.opted_in_reminders, c.erased_at,
+                  EXISTS (SELECT FROM sms_opt_outs o WHERE o.phone = c.phone) AS sms_opt_out
+             FROM booked JOIN clients c ON c.id = booked.client_id""",
+        {
+            "salon": salon.id,
+            "client": client_id,
+            "staff": staff_id,
+            "service": service_id,
+            "start": start_time,
+            "notes": notes,
+            "source": source,
+        },
+    )
+    if row is None:
+        raise NotFound("no such service", "service_id")
+    client = clients.read_client({name: row.pop(name) for name in _CLIENT_COLUMNS} | {"id": client_id})
+    if client.erased_at is not None:
+        raise Conflict(ERASED, "client_id")
+    await queue.enqueue(
+        cur,
+        salon_id=salon.id,
+        client_id=client_id,
+        appointment_id=row["id"],
+        jobs=notifications.for_booking(
+            client,
+            start_time,
+            row["end_time"],
+            Revision(row["revision"], row["revised_at"]),
+            now,
+            quiet_hours=salon.quiet_hours,
+            zone=salon.zone,
+            sms_countries=salon.sms_countries,
+            online=source == Source.ONLINE,
+        ),
+    )
+    return await _read(cur, salon.id, row["id"])
 
 
 _CLIENT_COLUMNS = ("first_name", "last_name", "email", "phone", "opted_in_reminders", "erased_at", "sms_opt_out")

@@ -317,6 +317,18 @@ async def find_offer(db: Database, offer_id: uuid.UUID) -> Offer | None:
     return read_offer(row) if row else None
 
 
+async def still_free(db: Database, offer: Offer) -> bool:
+    """Whether nobody holds any of the offered time now (its link says it has gone otherwise)."""
+    row = await db.fetch_one(
+        """SELECT NOT EXISTS (
+               SELECT FROM appointments taken
+                WHERE taken.salon_id = %(salon)s AND taken.staff_id = %(staff)s AND taken.status IN ('booked', 'held')
+                  AND tstzrange(taken.start_time, taken.end_time) && tstzrange(%(start)s, %(end)s)) AS free""",
+        {"salon": offer.salon_id, "staff": offer.staff_id, "start": offer.start_time, "end": offer.end_time},
+    )
+    return bool(row and row["free"])
+
+
 async def offer_for_claim(cur: aiopg.Cursor, offer_id: uuid.UUID) -> Offer | None:
     """The offer, its entry locked: two claims through one entry's offers (a double click) take turns."""
     await cur.execute(_OFFER + " FOR UPDATE OF e", (offer_id,))
@@ -375,7 +387,7 @@ async def offers_about(db: Database, salon_id: uuid.UUID, appointment_id: uuid.U
              JOIN waitlist_entries e ON e.id = o.entry_id
              JOIN clients c ON c.id = e.client_id
             WHERE o.salon_id = %(salon)s AND (o.freed_by = %(id)s OR o.appointment_id = %(id)s)
-            ORDER BY o.offered_at, o.id""",
+            ORDER BY o.offered_at, e.joined_at, o.id""",
         {"salon": salon_id, "id": appointment_id},
     )
     return [
