@@ -23,7 +23,7 @@ from handlers import api_appointments as appointments
 from handlers import api_directory as directory
 from handlers import api_jobs as jobs
 from handlers import api_public as public
-from handlers import sms
+from handlers import api_waitlist, sms
 from handlers.api import ApiHandler
 from handlers.api_salon import SalonApi, SalonExportApi
 from handlers.base import StaticFiles
@@ -96,6 +96,7 @@ API_ROUTES = [
     (r"/api/v1/appointments", appointments.AppointmentListApi),
     (rf"/api/v1/appointments/{ID}", appointments.AppointmentApi),
     (rf"/api/v1/appointments/{ID}/cancel", appointments.CancelAppointmentApi),
+    (r"/api/v1/waitlist", api_waitlist.WaitlistApi),
     (r"/api/v1/jobs", jobs.JobListApi),
     (r"/api/v1/jobs/stats", jobs.JobStatsApi),
     (rf"/api/v1/jobs/{ID}", jobs.JobApi),
@@ -106,6 +107,8 @@ API_ROUTES = [
     (rf"/api/public/{ID}/slots", public.PublicSlotsApi),
     (rf"/api/public/{ID}/bookings", public.PublicBookingsApi),
     (rf"/api/public/{ID}/bookings/{ID}/verify", public.PublicVerifyApi),
+    (rf"/api/public/{ID}/waitlist", api_waitlist.PublicWaitlistApi),
+    (rf"/api/public/{ID}/waitlist/{ID}/verify", api_waitlist.PublicWaitlistVerifyApi),
     (r"/api/public/(.*)", public.UnknownPublicApi),
     (r"/api/(.*)", UnknownApi),
     (r"/healthz", HealthHandler),
