@@ -74,10 +74,11 @@ class Entry:
 
 @dataclass(frozen=True)
 class Freed:
-    """A time that has just become free: ``staff_id``'s, from ``start``, long enough for ``service_id``."""
+    """A time that has just become free: ``staff_id``'s, from ``start``, for ``service_id`` (what was booked there),
+    or for any service that fits (None: e.g. time off removed, whose span names no service)."""
 
     staff_id: uuid.UUID
-    service_id: uuid.UUID
+    service_id: uuid.UUID | None
     start: dt.datetime
     freed_by: uuid.UUID | None = None  # the appointment cancelled or moved away, if one was
 
@@ -232,34 +233,33 @@ async def list_entries(
 
 # --- offers ------------------------------------------------------------------------------------------------
 
-# The first entries, in the order they joined, for whom the freed time fits: their service, with that stylist
-# or anyone, on one of their days, at one of their start times, and the stylist free for the whole service.
-# One walk of waitlist_entries_matching that stops at the limit; each becomes an offer, in the same statement.
+# The first entries, in the order they joined, for whom the freed time fits: their service (or, freed with no
+# service, any), with that stylist or anyone, on one of their days, at one of their start times, and the stylist
+# free for the whole of their service. One walk of waitlist_entries_matching that stops at the limit; each becomes
+# an offer, in the same statement.
 _MATCH = """
-    WITH length AS (
-        SELECT make_interval(mins => duration_minutes) AS span FROM services
-         WHERE id = %(service)s AND salon_id = %(salon)s),
-    free AS (
-        SELECT %(start)s::timestamptz + span AS end_time FROM length
-         WHERE NOT EXISTS (
-             SELECT FROM appointments taken
-              WHERE taken.salon_id = %(salon)s AND taken.staff_id = %(staff)s
-                AND taken.status IN ('booked', 'held')
-                AND tstzrange(taken.start_time, taken.end_time)
-                    && tstzrange(%(start)s, %(start)s::timestamptz + span))),
-    matched AS (
-        SELECT e.id, e.client_id, e.joined_at
+    WITH matched AS (
+        SELECT e.id, e.client_id, e.joined_at,
+               %(start)s::timestamptz + make_interval(mins => sv.duration_minutes) AS end_time
           FROM waitlist_entries e
+          JOIN services sv ON sv.id = e.service_id
           JOIN clients c ON c.id = e.client_id AND c.erased_at IS NULL
-         WHERE e.salon_id = %(salon)s AND e.service_id = %(service)s AND e.status = 'waiting'
+         WHERE e.salon_id = %(salon)s AND e.status = 'waiting'
+           AND (%(service)s::uuid IS NULL OR e.service_id = %(service)s)
            AND (e.staff_id IS NULL OR e.staff_id = %(staff)s)
            AND e.from_date <= %(day)s AND %(day)s <= e.to_date
            AND (e.earliest IS NULL OR e.earliest <= %(clock)s) AND (e.latest IS NULL OR %(clock)s <= e.latest)
+           AND NOT EXISTS (
+               SELECT FROM appointments taken
+                WHERE taken.salon_id = %(salon)s AND taken.staff_id = %(staff)s
+                  AND taken.status IN ('booked', 'held')
+                  AND tstzrange(taken.start_time, taken.end_time)
+                      && tstzrange(%(start)s, %(start)s::timestamptz + make_interval(mins => sv.duration_minutes)))
          ORDER BY e.joined_at, e.id
          LIMIT %(limit)s),
     offered AS (
         INSERT INTO waitlist_offers (salon_id, entry_id, staff_id, start_time, end_time, freed_by, offered_at)
-        SELECT %(salon)s, matched.id, %(staff)s, %(start)s, free.end_time, %(freed_by)s, %(now)s FROM matched, free
+        SELECT %(salon)s, matched.id, %(staff)s, %(start)s, matched.end_time, %(freed_by)s, %(now)s FROM matched
         RETURNING id, entry_id)
     SELECT offered.id AS offer_id, c.id, c.first_name, c.last_name, c.email, c.phone, c.opted_in_reminders,
            EXISTS (SELECT FROM sms_opt_outs o WHERE o.phone = c.phone) AS sms_opt_out
@@ -272,7 +272,11 @@ _MATCH = """
 async def offer_freed(cur: aiopg.Cursor, salon: Salon, freed: Freed, now: dt.datetime) -> list[uuid.UUID]:
     """Offers a time that just freed to the first OFFERS_PER_TIME waiting entries it suits, on the caller's
     transaction (the one that freed it); returns the offers' ids. Nothing is offered inside the salon's minimum
-    notice for online bookings, nor when its quiet hours would hold the offers until too near the time."""
+    notice for online bookings, nor when its quiet hours would hold the offers until too near the time.
+
+    Whatever frees a time calls this: a cancellation or a move (booking.appointments), a hold released (its
+    ``release``); time off removed would call it with the span's start and no service.
+    """
     start = freed.start.astimezone(dt.UTC)
     if start < now + dt.timedelta(minutes=salon.online_booking.min_notice_minutes):
         return []

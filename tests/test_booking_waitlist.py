@@ -9,9 +9,9 @@ import uuid
 
 import pytest
 
-from booking import appointments, clients, salons, self_service, waitlist
+from booking import appointments, clients, salons, self_service, services, waitlist
 from booking.errors import Conflict, NotFound
-from booking.models import ClientDetails, QuietHours, Salon, Source
+from booking.models import ClientDetails, QuietHours, Salon, ServiceDetails, Source
 from db import Database
 from tests.desk import Desk, set_up_desk
 
@@ -172,3 +172,20 @@ async def test_entries_past_their_last_day_end(make_salon, db: Database) -> None
     assert (ended.id, ended.status) == (entry.id, waitlist.EntryStatus.EXPIRED)
     await cancelled_at(db, salon, desk, at(desk, 10))
     assert await offers_of(db, salon) == []
+
+
+async def test_a_span_freed_with_no_service_is_offered_to_those_whose_service_fits(make_salon, db: Database) -> None:
+    """As removing time off would: the span's start, for any service the stylist is free long enough for."""
+    salon, desk = await open_desk(make_salon, db)
+    colour = await services.create_service(db, salon.id, ServiceDetails(name="Colour", duration_minutes=180))
+    long_wait = await join(db, salon, desk, "Colour", service_id=colour.id)
+    short_wait = await join(db, salon, desk, "Cut", joined=NOW + dt.timedelta(seconds=1))
+    await appointments.book(
+        db, salon, client_id=desk.client.id, staff_id=desk.staff.id, service_id=desk.service.id,
+        start_time=at(desk, 12), now=NOW,
+    )  # fmt: skip
+    async with db.transaction() as cur:
+        offered = await waitlist.offer_freed(cur, salon, waitlist.Freed(desk.staff.id, None, at(desk, 10)), NOW)
+    assert len(offered) == 1
+    [offer] = await offers_of(db, salon)
+    assert offer["client_id"] == short_wait.client_id != long_wait.client_id, "10:00 to 13:00 would run into 12:00"
