@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from booking import appointments, clients, inbox, jobs
+from booking import appointments, clients, inbox, jobs, waitlist
 from booking.inbox import InboundText
 from booking.models import Appointment, Client
 from booking.paging import PAGE_SIZE, Listing, Page, Reader, page_of, pages
@@ -74,4 +74,5 @@ async def erase(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> Clie
         if addresses:
             await outbox.forget_recipients(cur, salon_id, addresses)
         await inbox.forget(cur, salon_id, client_id, before.phone)
+        await waitlist.client_erased(cur, salon_id, client_id)
     return await clients.get_client(db, salon_id, client_id)

@@ -25,6 +25,7 @@ from booking import clients, fields, notifications, texting
 from booking.clients import ERASED
 from booking.errors import Conflict, Invalid, NotFound
 from booking.models import Client, Salon, Source, display_name
+from booking.paging import Page
 from db import Database, Row
 from db.rows import reader
 from jobqueue import queue
@@ -231,6 +232,13 @@ async def list_entries(
     return [_named(row) for row in await db.fetch_all(_SELECT, params)]
 
 
+async def page_of(db: Database, salon_id: uuid.UUID, *, after: uuid.UUID | None, limit: int) -> Page[Entry, uuid.UUID]:
+    """An export's page of the salon's entries (booking.paging): an entry once listed is never deleted, so the
+    page's last one always finds its place for the next."""
+    found = await list_entries(db, salon_id, after=after, limit=limit)
+    return Page(found, found[-1].id if len(found) == limit else None)
+
+
 # --- offers ------------------------------------------------------------------------------------------------
 
 # The first entries, in the order they joined, for whom the freed time fits: their service (or, freed with no
@@ -367,6 +375,15 @@ async def remove(db: Database, salon_id: uuid.UUID, entry_id: uuid.UUID, now: dt
     )
     if ended != 1:
         raise NotFound("no such waiting client", "entry_id")
+
+
+async def client_erased(cur: aiopg.Cursor, salon_id: uuid.UUID, client_id: uuid.UUID) -> None:
+    """A client whose data was erased waits no more (booking.client_data): nothing could reach them."""
+    await cur.execute(
+        """UPDATE waitlist_entries SET status = 'left', ended_at = now()
+            WHERE client_id = %s AND salon_id = %s AND status = 'waiting'""",
+        (client_id, salon_id),
+    )
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,19 @@ import uuid
 import zipfile
 from typing import Any
 
-from booking import appointments, client_data, clients, inbound, installation, notifications, sessions, team
+from booking import (
+    appointments,
+    client_data,
+    clients,
+    inbound,
+    installation,
+    notifications,
+    sessions,
+    team,
+    waitlist,
+)
 from booking.inbound import IncomingText
-from booking.models import ClientDetails
+from booking.models import ClientDetails, Source
 from booking.salons import NewSalon
 from db import Database
 from jobqueue import queue
@@ -25,6 +35,7 @@ FILES = [
     "clients.json",
     "appointments.json",
     "messages.json",
+    "waitlist.json",
     "texts.json",
 ]
 
@@ -42,6 +53,7 @@ class Filled:
     held: str  # a held time: not an appointment yet
     code: str  # the booking code a job's payload carries
     text: str  # what a client texted
+    waiting: set[str]  # waitlist entries
 
     @property
     def salon(self) -> Any:
@@ -72,6 +84,8 @@ async def fill_salon(db: Database, new: NewSalon, *, bookings: int = 3) -> Fille
         code = f"{uuid.uuid4().int % 10**6:06d}"
         job = notifications.for_code("Zed", f"zed-{tag}@example.com", None, code, 15, dt.datetime.now(dt.UTC))
         await queue.enqueue(cur, salon_id=salon.id, client_id=None, appointment_id=None, jobs=[job])
+    wish = waitlist.Wish(desk.service.id, None, desk.day, desk.day)
+    entry = await waitlist.add(db, salon, desk.client.id, wish, source=Source.FRONT_DESK, now=dt.datetime.now(dt.UTC))
     await team.invite(db, salon, new.owner, f"new-desk-{tag}@example.com", "http://salon.example")
     text = f"Running late, sorry {tag}"
     await inbound.receive(db, IncomingText("+447400900000", text, f"SM{tag}"), salon)  # Client0's number
@@ -88,6 +102,7 @@ async def fill_salon(db: Database, new: NewSalon, *, bookings: int = 3) -> Fille
         held=str(held),
         code=code,
         text=text,
+        waiting={str(entry.id)},
     )
 
 

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from booking import appointments, clients, salons, self_service, services, waitlist
+from booking import appointments, client_data, clients, salons, self_service, services, waitlist
 from booking.errors import Conflict, NotFound
 from booking.models import ClientDetails, QuietHours, Salon, ServiceDetails, Source
 from db import Database
@@ -189,3 +189,14 @@ async def test_a_span_freed_with_no_service_is_offered_to_those_whose_service_fi
     assert len(offered) == 1
     [offer] = await offers_of(db, salon)
     assert offer["client_id"] == short_wait.client_id != long_wait.client_id, "10:00 to 13:00 would run into 12:00"
+
+
+async def test_a_client_whose_data_is_erased_waits_no_more(make_salon, db: Database) -> None:
+    salon, desk = await open_desk(make_salon, db)
+    entry = await join(db, salon, desk, "Erased")
+    assert entry.client_id is not None
+    await client_data.erase(db, salon.id, entry.client_id)
+    [ended] = await waitlist.list_entries(db, salon.id, limit=1)
+    assert ended.status == waitlist.EntryStatus.LEFT
+    await cancelled_at(db, salon, desk, at(desk, 10))
+    assert await offers_of(db, salon) == []
