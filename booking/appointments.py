@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import aiopg
 import psycopg2.errors
 
-from booking import availability, clients, fields, notifications, staff
+from booking import availability, clients, fields, notifications, salons, staff, waitlist
 from booking.clients import ERASED
 from booking.errors import (
     BookingError,
@@ -248,8 +248,28 @@ async def book(
     start_time = _checked_start(start_time, now)
     notes = fields.text(notes, "notes", required=False, max_length=MAX_NOTES)
     async with db.transaction() as cur:
-        booked = _Booking(salon, client_id, staff_id, service_id, notes, source, now)
-        return await _read(cur, salon.id, await booked.at(cur, start_time))
+        return await book_in(
+            cur, salon, client_id=client_id, staff_id=staff_id, service_id=service_id, start_time=start_time,
+            notes=notes, source=source, now=now,
+        )  # fmt: skip
+
+
+async def book_in(
+    cur: aiopg.Cursor,
+    salon: Salon,
+    *,
+    client_id: uuid.UUID,
+    staff_id: uuid.UUID,
+    service_id: uuid.UUID,
+    start_time: dt.datetime,
+    notes: str,
+    source: Source,
+    now: dt.datetime,
+) -> Appointment:
+    """``book`` on the caller's transaction, its values checked (a waitlist offer's claim books this way). Booked
+    ``online``, the confirmation goes to the client's contact whether or not they opted in to reminders."""
+    booked = _Booking(salon, client_id, staff_id, service_id, notes, source, now)
+    return await _read(cur, salon.id, await booked.at(cur, start_time))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -315,6 +335,7 @@ class _Booking:
                 quiet_hours=salon.quiet_hours,
                 zone=salon.zone,
                 sms_countries=salon.sms_countries,
+                online=self.source == Source.ONLINE,
             ),
         )
         booked: uuid.UUID = row["id"]
@@ -466,9 +487,16 @@ async def book_held(
     return await _read(cur, salon.id, appointment_id)
 
 
-async def release(cur: aiopg.Cursor, appointment_ids: list[uuid.UUID]) -> None:
-    """Held times given back: the rows go, so the time is free again."""
-    await cur.execute("DELETE FROM appointments WHERE id = ANY(%s) AND status = 'held'", (appointment_ids,))
+async def release(cur: aiopg.Cursor, appointment_ids: list[uuid.UUID], now: dt.datetime) -> None:
+    """Held times given back: the rows go, so the time is free again, and offered to the waitlist."""
+    await cur.execute(
+        """DELETE FROM appointments WHERE id = ANY(%s) AND status = 'held'
+        RETURNING salon_id, staff_id, service_id, start_time""",
+        (appointment_ids,),
+    )
+    for row in await cur.fetchall():
+        freed = waitlist.Freed(row["staff_id"], row["service_id"], row["start_time"])
+        await waitlist.offer_freed(cur, await salons.salon_on(cur, row["salon_id"]), freed, now)
 
 
 async def _booked_for_update(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment:
@@ -529,6 +557,7 @@ async def _later_in_series(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_i
 async def _cancel_one(cur: aiopg.Cursor, salon: Salon, booked: Appointment, by: Actor, now: dt.datetime) -> None:
     revision = await _set_status(cur, booked.id, AppointmentStatus.CANCELLED, cancelled_by=by, at=now)
     await queue.cancel_live(cur, booked.id, ABOUT_BOOKING, f"appointment was cancelled by the {by}")
+    await waitlist.offer_freed(cur, salon, _freed(booked), now)
     client, _ = await _parts(cur, salon.id, booked.client_id, booked.staff_id, booked.service_id)
     notices = notifications.for_cancellation(
         client,
@@ -542,6 +571,11 @@ async def _cancel_one(cur: aiopg.Cursor, salon: Salon, booked: Appointment, by: 
     if by == Actor.CLIENT:
         notices += notifications.for_salon(salon.email, "cancelled", booked.id, client.name, booked.start_time, now)
     await _send(cur, salon, client.id, booked.id, notices)
+
+
+def _freed(booked: Appointment) -> waitlist.Freed:
+    """The time a booked appointment held, now that it is cancelled or moved away: the waitlist is offered it."""
+    return waitlist.Freed(booked.staff_id, booked.service_id, booked.start_time, freed_by=booked.id)
 
 
 async def confirm(
@@ -619,6 +653,7 @@ async def reschedule(
         if not outside_hours:
             await _check_hours(cur, salon, new_staff, new_start, new_end)
         revision = await _move(cur, appointment_id, new_start, new_end, new_staff, terms.buffer_minutes, by)
+        await waitlist.offer_freed(cur, salon, _freed(booked), now)
         moved_to = wall_clock(new_start, salon.zone, salon.locale)
         await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment moved to {moved_to}")
         notices = notifications.for_reschedule(

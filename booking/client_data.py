@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from booking import appointments, client_notes, clients, inbox, jobs
+from booking import appointments, client_notes, clients, inbox, jobs, waitlist
 from booking.client_notes import ClientNote
 from booking.inbox import InboundText
 from booking.models import Appointment, Client
@@ -80,4 +80,5 @@ async def erase(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> Clie
             await outbox.forget_recipients(cur, salon_id, addresses)
         await inbox.forget(cur, salon_id, client_id, before.phone)
         await client_notes.forget(cur, salon_id, client_id)
+        await waitlist.client_erased(cur, salon_id, client_id)
     return await clients.get_client(db, salon_id, client_id)

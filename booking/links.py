@@ -64,6 +64,10 @@ class Links:
         """Where a client turns their reminders off: one click from a mail program (RFC 8058), or a page."""
         return absolute(self.public_url, paths.UNSUBSCRIBE(token=sign("unsubscribe", client_id, self.secret)))
 
+    def offer(self, offer_id: uuid.UUID) -> str:
+        """A waitlist offer's page: the time offered, to claim it or leave the list."""
+        return absolute(self.public_url, paths.OFFER(token=sign("offer", offer_id, self.secret)))
+
     def appointment_page(self, appointment_id: uuid.UUID | str) -> str:
         """The front desk's page of an appointment, for notices to the salon."""
         return absolute(self.public_url, paths.APPOINTMENT(id=appointment_id))

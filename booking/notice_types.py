@@ -34,10 +34,18 @@ class NoticeType:
     # words, and how to get a new one: such a job cannot be sent again.
     one_time: str | None = None
     one_time_again: str = ""
+    # Offers a freed time to a waiting client (booking.waitlist): its link claims it. Sent only while the time is
+    # still free, outside the salon's minimum notice and its quiet hours, and the client still waiting.
+    offer: bool = False
 
     @property
     def is_reminder(self) -> bool:
         return self.lead is not None
+
+    @property
+    def kept_from_quiet_hours(self) -> bool:
+        """Held until the salon's quiet hours end (or not sent, when that is too near the time it is about)."""
+        return self.is_reminder or self.offer
 
 
 CONFIRMATION = NoticeType(
@@ -127,11 +135,21 @@ TEXT_REPLY = NoticeType(
     checked_at_send=False,
 )
 
+# A time that freed, offered to a client on the waitlist: the first to claim it through the link books it.
+WAITLIST_OFFER = NoticeType(
+    "waitlist_offer",
+    label="Waitlist offer",
+    subject=N_("A time at {salon} is free: {time}"),
+    about_booking=False,
+    checked_at_send=True,
+    offer=True,
+)
+
 TYPES: dict[str, NoticeType] = {
     kind.name: kind
     for kind in (
         CONFIRMATION, REMINDER_24H, REMINDER_2H, CANCELLATION, RESCHEDULED, TEAM_INVITE, SALON_NOTICE, BOOKING_CODE,
-        TEXT_REPLY,
+        TEXT_REPLY, WAITLIST_OFFER,
     )
 }  # fmt: skip
 REMINDERS: tuple[NoticeType, ...] = tuple(kind for kind in TYPES.values() if kind.is_reminder)

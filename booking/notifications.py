@@ -16,6 +16,7 @@ from booking.notice_types import (
     RESCHEDULED,
     SALON_NOTICE,
     TEXT_REPLY,
+    WAITLIST_OFFER,
 )
 from jobqueue.queue import ONE_TIME, NewJob
 
@@ -175,3 +176,9 @@ def for_code(
 def for_reply(phone: str, text: str, now: dt.datetime) -> NewJob:
     """The front desk's answer to a client's text, to the number that wrote (it goes at once)."""
     return NewJob(TEXT_REPLY.name, ("sms",), now, {"phone": phone, "text": text})
+
+
+def for_offer(offer_id: object, channels: tuple[str, ...], run_at: dt.datetime) -> NewJob:
+    """A freed time offered to a waiting client (booking.waitlist): the payload names the offer its link claims;
+    ``run_at`` is after the salon's quiet hours."""
+    return NewJob(WAITLIST_OFFER.name, channels, run_at, {"offerId": str(offer_id)})

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import aiopg
 
-from booking import appointments, clients, code_sends, fields, notifications, self_service, texting
+from booking import appointments, clients, code_sends, fields, notifications, self_service, texting, waitlist
 from booking.errors import BookingError, Conflict, Invalid, NotFound, SlotTaken, TooMany
 from booking.models import Appointment, ClientDetails, Salon
 from db import Database, Row
@@ -55,6 +55,18 @@ class Request:
     opted_in_reminders: bool
 
 
+@dataclass(frozen=True)
+class WaitlistRequest:
+    """A client asking to join the waitlist, and who they are: their email or number gets a code, as a booking's."""
+
+    wish: waitlist.Wish
+    first_name: str
+    last_name: str
+    email: str | None
+    phone: str | None
+    opted_in_reminders: bool = False  # joining the list turns no reminders on
+
+
 class WrongCode(Invalid):
     """The code typed is not the one sent; with no ``tries_left`` the hold has ended and its time is free."""
 
@@ -66,7 +78,7 @@ class WrongCode(Invalid):
 
 @dataclass(frozen=True)
 class Hold:
-    id: uuid.UUID
+    id: uuid.UUID  # what the client verifies by: the hold's id, or (joining the waitlist) the entry's
     expires_at: dt.datetime
     verify_by: str  # "email" or "sms": where the code went
     sent_to: str  # the address or number it went to, masked (fields.masked): the client sees where to look
@@ -96,7 +108,7 @@ def _code_hash(hold_id: uuid.UUID, code: str) -> bytes:
     return hashlib.sha256(f"{hold_id}:{code}".encode()).digest()
 
 
-def _checked(salon: Salon, request: Request) -> ClientDetails:
+def _checked(salon: Salon, request: Request | WaitlistRequest) -> ClientDetails:
     first_name, last_name, email = fields.person(request.first_name, request.last_name, request.email)
     phone = fields.phone(request.phone, "phone", salon.country)
     if email is None and phone is None:
@@ -143,27 +155,54 @@ async def _hold(
     now: dt.datetime,
 ) -> Hold:
     staff_id = await _free_member(db, salon, request, now)
-    code = f"{secrets.randbelow(10**6):06d}"
-    hold_id = uuid.uuid4()
     async with db.transaction() as cur:
-        await _within_limits(cur, asked.client_address, now)
-        await code_sends.admit(cur, salon.id, asked.recipient, asked.limits, now)
+        await _admit(cur, salon, asked, now)
         displaced = await _make_room(cur, salon, staff_id, request.start_time, now)
         appointment_id = await appointments.hold(
             cur, salon, staff_id=staff_id, service_id=request.service_id, start_time=request.start_time
         )
-        await cur.execute(
-            """INSERT INTO holds (id, salon_id, appointment_id, code_hash, expires_at, first_name, last_name, email,
-                                  phone, opted_in_reminders, client_address, created_at)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-            (hold_id, salon.id, appointment_id, _code_hash(hold_id, code), now + dt.timedelta(minutes=minutes),
-             details.first_name, details.last_name, details.email, details.phone, details.opted_in_reminders,
-             asked.client_address, now),
-        )  # fmt: skip
-        job = notifications.for_code(details.first_name, details.email, details.phone, code, minutes, now)
-        await queue.enqueue(cur, salon_id=salon.id, client_id=None, appointment_id=None, jobs=[job])
+        hold_id = await _code_hold(cur, salon, details, asked, minutes, now, appointment_id=appointment_id)
+    return _held(hold_id, details, minutes, now, displaced)
+
+
+async def _admit(cur: aiopg.Cursor, salon: Salon, asked: Asked, now: dt.datetime) -> None:
+    """The address's limits, then the recipient's and the salon's codes (in the order a hold takes its locks)."""
+    await _within_limits(cur, asked.client_address, now)
+    await code_sends.admit(cur, salon.id, asked.recipient, asked.limits, now)
+
+
+async def _code_hold(
+    cur: aiopg.Cursor,
+    salon: Salon,
+    details: ClientDetails,
+    asked: Asked,
+    minutes: int,
+    now: dt.datetime,
+    *,
+    appointment_id: uuid.UUID | None = None,
+    waitlist_entry_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """The hold's row (a held time's, or a waitlist entry's) and its code, queued ahead of other jobs."""
+    code = f"{secrets.randbelow(10**6):06d}"
+    hold_id = uuid.uuid4()
+    await cur.execute(
+        """INSERT INTO holds (id, salon_id, appointment_id, waitlist_entry_id, code_hash, expires_at, first_name,
+                              last_name, email, phone, opted_in_reminders, client_address, created_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+        (hold_id, salon.id, appointment_id, waitlist_entry_id, _code_hash(hold_id, code),
+         now + dt.timedelta(minutes=minutes), details.first_name, details.last_name, details.email, details.phone,
+         details.opted_in_reminders, asked.client_address, now),
+    )  # fmt: skip
+    job = notifications.for_code(details.first_name, details.email, details.phone, code, minutes, now)
+    await queue.enqueue(cur, salon_id=salon.id, client_id=None, appointment_id=None, jobs=[job])
+    return hold_id
+
+
+def _held(
+    held_id: uuid.UUID, details: ClientDetails, minutes: int, now: dt.datetime, displaced: tuple[str, ...] = ()
+) -> Hold:
     verify_by, contact = ("email", details.email) if details.email else ("sms", details.phone or "")
-    return Hold(hold_id, now + dt.timedelta(minutes=minutes), verify_by, fields.masked(contact), displaced)
+    return Hold(held_id, now + dt.timedelta(minutes=minutes), verify_by, fields.masked(contact), displaced)
 
 
 async def _free_member(db: Database, salon: Salon, request: Request, now: dt.datetime) -> uuid.UUID:
@@ -238,19 +277,25 @@ async def _make_room(
         (list(giving_way),),
     )
     gone: list[Row] = await cur.fetchall()
-    await appointments.release(cur, [row["appointment_id"] for row in gone])
+    await appointments.release(cur, [row["appointment_id"] for row in gone], now)
     return tuple(giving_way[row["id"]] for row in gone)
 
 
-async def get_hold(db: Database, salon: Salon, hold_id: uuid.UUID) -> Hold | None:
-    """A hold still waiting for its code, or None."""
+async def get_hold(
+    db: Database, salon: Salon, hold_id: uuid.UUID | None = None, *, entry_id: uuid.UUID | None = None
+) -> Hold | None:
+    """A booking's hold still waiting for its code (or that of joining the waitlist as ``entry_id``), or None."""
     row = await db.fetch_one(
         """SELECT id, expires_at, CASE WHEN email IS NULL THEN 'sms' ELSE 'email' END AS verify_by,
                   coalesce(email, phone) AS sent_to
-             FROM holds WHERE id = %s AND salon_id = %s AND ended IS NULL AND expires_at > now()""",
-        (hold_id, salon.id),
+             FROM holds
+            WHERE (id = %(id)s AND waitlist_entry_id IS NULL OR waitlist_entry_id = %(entry)s)
+              AND salon_id = %(salon)s AND ended IS NULL AND expires_at > now()""",
+        {"id": hold_id, "entry": entry_id, "salon": salon.id},
     )
-    return read_hold(row | {"sent_to": fields.masked(row["sent_to"])}) if row else None
+    if row is None:
+        return None
+    return read_hold(row | {"id": entry_id or row["id"], "sent_to": fields.masked(row["sent_to"])})
 
 
 async def verify(
@@ -260,53 +305,110 @@ async def verify(
     counted, and the fifth releases the time. A hold that ended or lapsed (by ``now``) is a Conflict."""
     now = now or dt.datetime.now(dt.UTC)
     async with db.transaction() as cur:
-        await cur.execute(
-            """SELECT id, appointment_id, code_hash, wrong_codes, expires_at <= %s AS lapsed, first_name,
-                      last_name, email, phone, opted_in_reminders
-                 FROM holds WHERE id = %s AND salon_id = %s AND ended IS NULL FOR UPDATE""",
-            (now, hold_id, salon.id),
-        )
-        found: Row | None = await cur.fetchone()
+        found = await _waiting(cur, salon, hold_id=hold_id, now=now)
         if found is None:
             raise Conflict("this booking is no longer held; choose a time again")
-        refusal = await _refusal(cur, found, fields.code(code))
+        refusal = await _refusal(cur, found, fields.code(code), now)
         if refusal is None:
-            details = ClientDetails(
-                found["first_name"], found["last_name"], found["email"], found["phone"], found["opted_in_reminders"]
-            )
-            client = await clients.find_or_add(cur, salon.id, details)
+            client = await clients.find_or_add(cur, salon.id, _details(found))
             appointment = await appointments.book_held(cur, salon, found["appointment_id"], client, now)
-            await _end(cur, found, "booked")
+            await _end(cur, found, "booked", now)
             return appointment
     raise refusal  # after the commit: the count of wrong codes, or the released time, must stay
 
 
-async def _refusal(cur: aiopg.Cursor, found: Row, code: str | None) -> BookingError | None:
+async def _waiting(
+    cur: aiopg.Cursor, salon: Salon, *, hold_id: uuid.UUID | None = None, entry_id: uuid.UUID | None = None,
+    now: dt.datetime,
+) -> Row | None:  # fmt: skip
+    """A booking's hold (``hold_id``) or a waitlist entry's (``entry_id``) waiting for its code, locked."""
+    await cur.execute(
+        """SELECT id, appointment_id, code_hash, wrong_codes, expires_at <= %(now)s AS lapsed, first_name,
+                  last_name, email, phone, opted_in_reminders
+             FROM holds
+            WHERE (id = %(id)s AND waitlist_entry_id IS NULL OR waitlist_entry_id = %(entry)s)
+              AND salon_id = %(salon)s AND ended IS NULL
+              FOR UPDATE""",
+        {"now": now, "id": hold_id, "entry": entry_id, "salon": salon.id},
+    )
+    found: Row | None = await cur.fetchone()
+    return found
+
+
+def _details(found: Row) -> ClientDetails:
+    return ClientDetails(
+        found["first_name"], found["last_name"], found["email"], found["phone"], found["opted_in_reminders"]
+    )
+
+
+async def join_waitlist(
+    db: Database,
+    salon: Salon,
+    request: WaitlistRequest,
+    *,
+    client_address: str,
+    minutes: int,
+    limits: code_sends.Limits,
+    now: dt.datetime,
+) -> Hold:
+    """A stranger asks to join the waitlist: an unverified entry (never offered anything), and a code to their
+    email if given, else by text, under every limit a booking's hold meets (``hold``). The Hold's id is the
+    entry's; ``minutes`` to type the code."""
+    details = _checked(salon, request)
+    wish = waitlist.checked(salon, request.wish, now)
+    asked = Asked(client_address, await code_sends.recipient(db, details.email or details.phone or ""), limits)
+    async with db.transaction() as cur:
+        await _admit(cur, salon, asked, now)
+        entry_id = await waitlist.add_unverified(cur, salon, wish, now)
+        await _code_hold(cur, salon, details, asked, minutes, now, waitlist_entry_id=entry_id)
+    return _held(entry_id, details, minutes, now)
+
+
+async def verify_join(
+    db: Database, salon: Salon, entry_id: uuid.UUID, code: str, *, now: dt.datetime
+) -> waitlist.Entry:
+    """The right code puts the client (found by email or phone, else new) on the list, in the order they asked; a
+    wrong one is counted as for a booking, and the fifth ends the request."""
+    async with db.transaction() as cur:
+        found = await _waiting(cur, salon, entry_id=entry_id, now=now)
+        if found is None:
+            raise Conflict("this request to join the waiting list has ended; please ask again")
+        refusal = await _refusal(cur, found, fields.code(code), now)
+        if refusal is None:
+            client = await clients.find_or_add(cur, salon.id, _details(found))
+            await waitlist.verified(cur, salon.id, entry_id, client.id)
+            await _end(cur, found, "joined", now)
+            return await waitlist.read(cur, salon.id, entry_id)
+    raise refusal  # after the commit, as for a booking
+
+
+async def _refusal(cur: aiopg.Cursor, found: Row, code: str | None, now: dt.datetime) -> BookingError | None:
     """Why this code (None: not even the shape of one) does not book the hold (what that changed is written),
     or None when it does."""
     if found["lapsed"]:
-        await _end(cur, found, "expired")
+        await _end(cur, found, "expired", now)
         return Conflict("the time to type the code ran out; choose a time again")
     if code is not None and hmac.compare_digest(bytes(found["code_hash"]), _code_hash(found["id"], code)):
         return None
     left = WRONG_CODES - found["wrong_codes"] - 1
     if left == 0:
-        await _end(cur, found, "wrong_codes")
+        await _end(cur, found, "wrong_codes", now)
     else:
         await cur.execute("UPDATE holds SET wrong_codes = wrong_codes + 1 WHERE id = %s", (found["id"],))
     return WrongCode(left)
 
 
-async def _end(cur: aiopg.Cursor, found: Row, how: str) -> None:
-    """Ends a hold; unless it became a booking, its time is free again."""
+async def _end(cur: aiopg.Cursor, found: Row, how: str, now: dt.datetime) -> None:
+    """Ends a hold; unless it became a booking, its time (if it held one) is free again."""
     await cur.execute("UPDATE holds SET ended = %s, appointment_id = NULL WHERE id = %s", (how, found["id"]))
-    if how != "booked":
-        await appointments.release(cur, [found["appointment_id"]])
+    if how != "booked" and found["appointment_id"] is not None:
+        await appointments.release(cur, [found["appointment_id"]], now)
 
 
-async def release_lapsed(db: Database) -> int:
-    """The worker's chore: lapsed holds end and free their time; ended holds past a day go. Returns how many
-    lapsed. A hold being verified right now is locked, skipped, and left to the verification."""
+async def release_lapsed(db: Database, now: dt.datetime | None = None) -> int:
+    """The worker's chore: lapsed holds end and free their time (offered to the waitlist); ended holds past a day
+    go. Returns how many lapsed. A hold being verified right now is locked, skipped, and left to the verification."""
+    now = now or dt.datetime.now(dt.UTC)
     async with db.transaction() as cur:
         await cur.execute(
             """WITH lapsed AS (
@@ -320,6 +422,6 @@ async def release_lapsed(db: Database) -> int:
                SELECT appointment_id FROM ended"""
         )
         lapsed = [row["appointment_id"] for row in await cur.fetchall()]
-        await appointments.release(cur, lapsed)
+        await appointments.release(cur, lapsed, now)
         await cur.execute("DELETE FROM holds WHERE ended IS NOT NULL AND created_at < now() - %s", (KEPT_AFTER_END,))
     return len(lapsed)

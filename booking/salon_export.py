@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from booking import appointments, client_notes, clients, inbox, jobs, services, staff
+from booking import appointments, client_notes, clients, inbox, jobs, services, staff, waitlist
 from booking.client_notes import ClientNote
 from booking.inbox import InboundText
 from booking.models import Appointment, Client, Salon, Service, Staff
@@ -27,6 +27,7 @@ LISTS: dict[str, type] = {
     "client_notes": ClientNote,  # what the salon noted about its clients
     "appointments": Appointment,  # with each one's notification jobs (held times are not appointments yet)
     "messages": jobs.Job,  # the notifications, with every attempt and its outcome
+    "waitlist": waitlist.Entry,  # who waits (or waited) for a time, in the order they joined
     "texts": InboundText,  # what clients texted the salon
 }
 
@@ -53,6 +54,7 @@ def export(db: Database, salon: Salon, *, now: dt.datetime | None = None, page_s
         "messages": lambda after, limit: jobs.page_by_id(db, salon.id, after=after, limit=limit),
         "texts": lambda after, limit: inbox.page_by_id(db, salon.id, after=after, limit=limit),
         "client_notes": lambda after, limit: client_notes.page_by_id(db, salon.id, after=after, limit=limit),
+        "waitlist": lambda after, limit: waitlist.page_of(db, salon.id, after=after, limit=limit),
     }
     lists = tuple(Listing(name, pages(readers[name], page_size)) for name in LISTS)
     return SalonExport(salon, now or dt.datetime.now(dt.UTC), lists)

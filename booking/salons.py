@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import aiopg
+
 from booking import api_tokens, fields, locales, passwords, users
 from booking.errors import Conflict, Field, Invalid, NotFound
 from booking.models import Role, Salon, User, salon_columns
@@ -237,6 +239,12 @@ async def get_salon(db: Database, salon_id: uuid.UUID) -> Salon:
     if row is None:
         raise NotFound("no such salon", "salon_id")
     return Salon.from_row(row)
+
+
+async def salon_on(cur: aiopg.Cursor, salon_id: uuid.UUID) -> Salon:
+    """A salon read on the caller's transaction (one that knows only its id, e.g. a hold's released time)."""
+    await cur.execute(f"SELECT {salon_columns()} FROM salons WHERE id = %s", (salon_id,))
+    return Salon.from_row(await cur.fetchone())
 
 
 async def salon_by_slug(db: Database, slug: str) -> Salon | None:

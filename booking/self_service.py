@@ -8,10 +8,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from booking import appointments, availability, clients, fields, jobs
+from booking import appointments, availability, clients, fields, jobs, waitlist
 from booking.availability import Slot
-from booking.errors import SlotTaken, TooLate
-from booking.models import Actor, Appointment, AppointmentStatus, Change, Salon
+from booking.errors import Conflict, NotFound, SlotTaken, TooLate
+from booking.models import Actor, Appointment, AppointmentStatus, Change, Salon, Source
 from booking.notice_types import CANCELLATION, CONFIRMATION, RESCHEDULED
 from db import Database
 from jobqueue.queue import JobStatus
@@ -127,3 +127,52 @@ async def told(db: Database, salon: Salon, appointment: Appointment, done: str) 
     latest = max(notices, key=lambda job: job.created_at)
     contacts = {"email": client.email, "sms": client.phone}
     return tuple(fields.masked(contact) for channel in latest.channels if (contact := contacts.get(channel)))
+
+
+# --- a waitlist offer's link (booking.waitlist) ------------------------------------------------------------
+
+NEXT_TIMES = 6  # free times a client whose offer has gone is shown instead
+NEXT_DAYS = 7  # days looked through for them, from the offer's
+
+
+class OfferGone(Conflict):
+    """The time offered was claimed by someone else first, or has passed: the client stays on the list."""
+
+    code = "gone"
+
+
+async def claim_offer(db: Database, salon: Salon, offer_id: uuid.UUID, now: dt.datetime) -> Appointment:
+    """Books the time offered for the waiting client, and the entry ends, booked, on one transaction: of every
+    claim of one time, the overlap constraint lets exactly one win; the others are OfferGone, and a claim through
+    an offer already claimed, or by a client no longer waiting, a Conflict."""
+    try:
+        async with db.transaction() as cur:
+            offer = await waitlist.offer_for_claim(cur, offer_id)
+            if offer is None or offer.salon_id != salon.id:
+                raise NotFound("no such offer")
+            if offer.appointment_id is not None:
+                raise Conflict("this offer has been claimed already")
+            if offer.entry_status != waitlist.EntryStatus.WAITING:
+                raise Conflict(f"the client is no longer on the waiting list ({offer.entry_status})")
+            if offer.start_time <= now:
+                raise OfferGone("that time has passed")
+            appointment = await appointments.book_in(
+                cur, salon, client_id=offer.client_id, staff_id=offer.staff_id, service_id=offer.service_id,
+                start_time=offer.start_time, notes="", source=Source.ONLINE, now=now,
+            )  # fmt: skip
+            await waitlist.claimed(cur, offer, appointment.id, now)
+            return appointment
+    except SlotTaken:
+        raise OfferGone("someone else claimed that time first") from None
+
+
+async def next_free(db: Database, salon: Salon, offer: waitlist.Offer, now: dt.datetime) -> list[availability.Slot]:
+    """The first few free times of the offer's service from its day on, with anyone: what a client whose offer
+    has gone may book instead."""
+    day = offer.start_time.astimezone(salon.zone).date()
+    found: list[Slot] = []
+    for ahead in range(NEXT_DAYS):
+        found += await free_times(db, salon, service_id=offer.service_id, day=day + dt.timedelta(days=ahead), now=now)
+        if len(found) >= NEXT_TIMES:
+            break
+    return found[:NEXT_TIMES]

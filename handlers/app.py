@@ -24,7 +24,7 @@ from handlers import api_directory as directory
 from handlers import api_jobs as jobs
 from handlers import api_public as public
 from handlers import api_team as team
-from handlers import feeds, sms
+from handlers import api_waitlist, feeds, sms
 from handlers.api import ApiHandler
 from handlers.api_reports import ReportsApi
 from handlers.api_salon import SalonApi, SalonExportApi
@@ -108,6 +108,7 @@ API_ROUTES = [
     (rf"/api/v1/appointments/{ID}/cancel", appointments.CancelAppointmentApi),
     (rf"/api/v1/appointments/{ID}/outcome", appointments.AppointmentOutcomeApi),
     (r"/api/v1/reports", ReportsApi),
+    (r"/api/v1/waitlist", api_waitlist.WaitlistApi),
     (r"/api/v1/jobs", jobs.JobListApi),
     (r"/api/v1/jobs/stats", jobs.JobStatsApi),
     (rf"/api/v1/jobs/{ID}", jobs.JobApi),
@@ -120,6 +121,8 @@ API_ROUTES = [
     (rf"/api/public/{ID}/slots", public.PublicSlotsApi),
     (rf"/api/public/{ID}/bookings", public.PublicBookingsApi),
     (rf"/api/public/{ID}/bookings/{ID}/verify", public.PublicVerifyApi),
+    (rf"/api/public/{ID}/waitlist", api_waitlist.PublicWaitlistApi),
+    (rf"/api/public/{ID}/waitlist/{ID}/verify", api_waitlist.PublicWaitlistVerifyApi),
     (r"/api/public/(.*)", public.UnknownPublicApi),
     (r"/api/(.*)", UnknownApi),
     (r"/healthz", HealthHandler),

@@ -164,6 +164,26 @@ class BaseHandler(tornado.web.RequestHandler):
         self.wake_worker()
         return hold
 
+    async def join_waitlist_online(self, salon: Salon, request: online.WaitlistRequest) -> online.Hold:
+        """A stranger joins the waitlist (the API's and the page's one way), under every limit a hold meets; the
+        Hold's id is the entry's, which the code verifies."""
+        app = self.application
+        try:
+            joined = await online.join_waitlist(
+                self.db,
+                salon,
+                request,
+                client_address=self.request.remote_ip or "",
+                minutes=app.web_settings.hold_minutes,
+                limits=app.code_limits,
+                now=self.now(),
+            )
+        except BookingError as error:
+            app.metrics.online_hold(error)
+            raise
+        self.wake_worker()
+        return joined
+
     def now(self) -> dt.datetime:
         """The instant this request is answered at, as the rules take it: read from the application's clock once."""
         if self._now is None:

@@ -30,6 +30,7 @@ from booking.services import MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES, MAX_PRICE
 from booking.team import Invitation, Team
 from booking.time_off import MAX_LENGTH as MAX_TIME_OFF
 from booking.time_off import MAX_REASON
+from booking.waitlist import Entry
 from handlers.api import DEFAULT_LIMIT, MAX_LIMIT
 from handlers.base import BaseHandler, camel
 
@@ -123,6 +124,12 @@ _SERVICE = {
         "items": _body({"staffId": _ID, "durationMinutes": _or_null(_MINUTES), "priceCents": _PRICE}, ["staffId"]),
     },
 }
+_WISH = {"serviceId": _ID, "staffId": _or_null(_ID),
+         "fromDate": fields.DATE | {"description": "the first salon-local day the client can come"},
+         "toDate": fields.DATE | {"description": "the last; not before fromDate nor today, within a year (else 400)"},
+         "earliest": _or_null(fields.CLOCK | {"description": "the earliest start time, salon-local"}),
+         "latest": _or_null(fields.CLOCK | {"description": "the latest start time; not before earliest"})}  # fmt: skip
+_WISHED = ["serviceId", "fromDate", "toDate"]
 REQUESTS: dict[str, Schema] = {
     "StaffInput": _body(
         {"firstName": fields.REQUIRED_TEXT, "lastName": _LAST_NAME, "email": _optional(fields.EMAIL),
@@ -162,6 +169,11 @@ REQUESTS: dict[str, Schema] = {
         ["serviceId", "startTime", "firstName"],
     ),
     "CodeInput": _body({"code": {"type": "string"}}, ["code"]),
+    "WaitlistInput": _body({"clientId": _ID, **_WISH}, ["clientId", *_WISHED]),
+    "WaitlistJoinInput": _body(
+        {**_WISH, **_PERSON} | {"optedInReminders": {"type": ["boolean", "null"], "description": "ignored"}},
+        [*_WISHED, "firstName"],
+    ),
     "MoveInput": _body(
         {"startTime": _or_null(fields.INSTANT | {"description": fields.INSTANT["description"] + _IN_THE_PAST}),
          "staffId": _or_null(_ID)},
@@ -252,6 +264,7 @@ def document() -> Schema:
 
     staff, service, client, time_off = answer(Staff), answer(Service), answer(Client), answer(TimeOff)
     appointment, job = answer(Appointment), answer(Job)
+    entry = answer(Entry)
     counts = {"type": "object", "properties": {status: {"type": "integer"} for status in STATUSES}}
     job_filters = [
         _query("status", {"type": "string", "enum": list(STATUSES)}, "only jobs of this status"),
@@ -358,6 +371,12 @@ def document() -> Schema:
                                body="OutcomeInput", refusals=conflict, parameters=[_id_in_path("appointmentId")]),
         },
         "/reports": {"get": _reports(answer)},
+        "/waitlist": {
+            "get": _operation("The waitlist, in the order clients joined (offers go in that order)",
+                              {"type": "array", "items": entry}, parameters=_PAGE, paged=True),
+            "post": _operation("Put a client on the waitlist", entry, status=201, body="WaitlistInput",
+                               refusals=conflict),
+        },
         "/jobs": {
             "get": _operation("The salon's notification jobs, newest first", {"type": "array", "items": job},
                               parameters=[*job_filters, *_PAGE], paged=True),
@@ -483,7 +502,22 @@ def _public_paths(answer: Any) -> dict[str, Schema]:
         },
         ["holdId", "expiresAt", "verifyBy", "sentTo"],
     )
+    joined = _body(
+        {
+            "entryId": _ID,
+            "expiresAt": _SCALARS[dt.datetime],
+            "verifyBy": {"enum": ["email", "sms"]},
+            "sentTo": {"type": "string", "description": "where the code went, masked: a…@example.com, ••• 0123"},
+        },
+        ["entryId", "expiresAt", "verifyBy", "sentTo"],
+    )
     return {
+        "/api/public/{slug}/waitlist": {"post": _operation(
+            "Join the waitlist when no time suits: a code goes to the email if given, else by text", joined,
+            status=202, body="WaitlistJoinInput", parameters=[slug], refusals=(400, 404), public=True)},
+        "/api/public/{slug}/waitlist/{entryId}/verify": {"post": _operation(
+            "The code: the client is on the waitlist", answer(Entry), status=201, body="CodeInput",
+            parameters=[slug, _id_in_path("entryId")], refusals=(400, 404, 409), public=True)},
         "/api/public/{slug}/services": {"get": _operation(
             "The services clients may book", {"type": "array", "items": answer(Service)}, parameters=[slug],
             refusals=(404,), public=True)},

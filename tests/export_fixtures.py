@@ -20,9 +20,10 @@ from booking import (
     notifications,
     sessions,
     team,
+    waitlist,
 )
 from booking.inbound import IncomingText
-from booking.models import ClientDetails
+from booking.models import ClientDetails, Source
 from booking.salons import NewSalon
 from db import Database
 from jobqueue import queue
@@ -36,6 +37,7 @@ FILES = [
     "client_notes.json",
     "appointments.json",
     "messages.json",
+    "waitlist.json",
     "texts.json",
 ]
 
@@ -54,6 +56,7 @@ class Filled:
     code: str  # the booking code a job's payload carries
     text: str  # what a client texted
     note: str  # what the salon noted about a client
+    waiting: set[str]  # waitlist entries
 
     @property
     def salon(self) -> Any:
@@ -84,6 +87,8 @@ async def fill_salon(db: Database, new: NewSalon, *, bookings: int = 3) -> Fille
         code = f"{uuid.uuid4().int % 10**6:06d}"
         job = notifications.for_code("Zed", f"zed-{tag}@example.com", None, code, 15, dt.datetime.now(dt.UTC))
         await queue.enqueue(cur, salon_id=salon.id, client_id=None, appointment_id=None, jobs=[job])
+    wish = waitlist.Wish(desk.service.id, None, desk.day, desk.day)
+    entry = await waitlist.add(db, salon, desk.client.id, wish, source=Source.FRONT_DESK, now=dt.datetime.now(dt.UTC))
     await team.invite(db, salon, new.owner, f"new-desk-{tag}@example.com", "http://salon.example")
     text = f"Running late, sorry {tag}"
     await inbound.receive(db, IncomingText("+447400900000", text, f"SM{tag}"), salon)  # Client0's number
@@ -104,6 +109,7 @@ async def fill_salon(db: Database, new: NewSalon, *, bookings: int = 3) -> Fille
         code=code,
         text=text,
         note=note,
+        waiting={str(entry.id)},
     )
 
 

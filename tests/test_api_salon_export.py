@@ -62,9 +62,11 @@ async def test_an_owners_export_holds_their_salon_whole_and_not_one_row_of_anoth
     assert ids(files["messages.json"]) == {row["id"] for row in jobs} and len(files["messages.json"]) == len(jobs)
     assert [text["body"] for text in files["texts.json"]] == [ours.text]
     assert [note["text"] for note in files["client_notes.json"]] == [ours.note]
+    assert ids(files["waitlist.json"]) == ours.waiting
 
     text = json.dumps(files)
-    for row_id in (theirs.salon.id, *theirs.staff, *theirs.services, *theirs.clients, *theirs.appointments):
+    for row_id in (theirs.salon.id, *theirs.staff, *theirs.services, *theirs.clients, *theirs.appointments,
+                   *theirs.waiting):  # fmt: skip
         assert str(row_id) not in text, f"another salon's row {row_id} is in the export"
     for word in (theirs.tag, theirs.text, theirs.note, theirs.salon.name, ours.held):
         assert word not in text, f"{word!r} is in the export"

@@ -64,6 +64,8 @@ TABLES_ADDED_SINCE = {
     "time_off",
     "service_staff",
     "calendar_feeds",
+    "waitlist_entries",
+    "waitlist_offers",
 }
 OWNER_PASSWORD = "first release owner"
 API_TOKEN = "first-release-token"
@@ -542,3 +544,55 @@ async def test_a_second_release_database_upgrades_to_stylists_keeping_its_team(s
                     '57aff000-0000-4000-8000-000000000002')"""
         )
     conn.close()
+
+
+# What a database just before the waitlist (0022) holds that the waitlist touches: an online booking's hold and its
+# held time, a booked appointment and its confirmation, waiting to be sent.
+BEFORE_WAITLIST_ROWS = """
+INSERT INTO staff (id, salon_id, first_name) VALUES
+    ('57aff000-0000-4000-8000-000000000011', '5a10a000-0000-4000-8000-000000000002', 'Bea');
+INSERT INTO services (id, salon_id, name, duration_minutes) VALUES
+    ('5e6f1ce0-0000-4000-8000-000000000011', '5a10a000-0000-4000-8000-000000000002', 'Cut', 45);
+INSERT INTO clients (id, salon_id, first_name, email) VALUES
+    ('c1e00000-0000-4000-8000-000000000011', '5a10a000-0000-4000-8000-000000000002', 'Cy', 'cy@example.com');
+INSERT INTO appointments (id, salon_id, client_id, staff_id, service_id, start_time, end_time, status) VALUES
+    ('a0000000-0000-4000-8000-000000000011', '5a10a000-0000-4000-8000-000000000002', NULL,
+     '57aff000-0000-4000-8000-000000000011', '5e6f1ce0-0000-4000-8000-000000000011', '2030-05-06 14:00+00',
+     '2030-05-06 14:45+00', 'held'),
+    ('a0000000-0000-4000-8000-000000000012', '5a10a000-0000-4000-8000-000000000002',
+     'c1e00000-0000-4000-8000-000000000011', '57aff000-0000-4000-8000-000000000011',
+     '5e6f1ce0-0000-4000-8000-000000000011', '2030-05-06 09:00+00', '2030-05-06 09:45+00', 'booked');
+INSERT INTO holds (salon_id, appointment_id, code_hash, expires_at, first_name, email, client_address) VALUES
+    ('5a10a000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000011', '\\x00', '2030-05-01 00:00+00',
+     'Dee', 'dee@example.com', '10.0.0.1');
+INSERT INTO notification_jobs (salon_id, client_id, appointment_id, type, payload, channels) VALUES
+    ('5a10a000-0000-4000-8000-000000000002', 'c1e00000-0000-4000-8000-000000000011',
+     'a0000000-0000-4000-8000-000000000012', 'booking_confirmation', '{}', '{email}');
+"""
+
+
+async def test_the_waitlist_keeps_every_row_of_a_database_before_it_and_what_its_messages_read(
+    second_release_url: str,
+) -> None:
+    before = next(m.version for m in migrations.known() if m.name == "waitlist") - 1
+    await upgrade_to(second_release_url, before)
+    conn = psycopg2.connect(second_release_url)
+    with conn, conn.cursor() as cur:
+        cur.execute(BEFORE_WAITLIST_ROWS)
+        cur.execute("SELECT * FROM message_facts ORDER BY job_id")
+        facts_before = cur.fetchall()
+    conn.close()
+    rows_before = table_rows(second_release_url, without=("schema_migrations",))
+    assert await upgrade(second_release_url) == (before, LATEST)
+    rows = table_rows(second_release_url, without=("schema_migrations",))
+    assert rows.pop("waitlist_entries") == [] and rows.pop("waitlist_offers") == [], "new tables start empty"
+    [hold] = rows["holds"]
+    assert hold.pop("waitlist_entry_id") is None, "a booking's hold, as before"
+    assert rows == rows_before, "every row kept as it was"
+    conn = psycopg2.connect(second_release_url)
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT * FROM message_facts ORDER BY job_id")
+        facts = cur.fetchall()
+    conn.close()
+    assert [row[: len(facts_before[0])] for row in facts] == facts_before, "each job's facts read as before"
+    assert {row[-3:] for row in facts} == {(None, None, 120)}, "no waitlist offer among them"

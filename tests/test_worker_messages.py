@@ -14,11 +14,20 @@ import pytest
 
 from booking import links, notifications
 from booking.links import Links
-from booking.notice_types import BOOKING_CODE, CANCELLATION, SALON_NOTICE, TEAM_INVITE, TEXT_REPLY, TYPES
+from booking.notice_types import (
+    BOOKING_CODE,
+    CANCELLATION,
+    SALON_NOTICE,
+    TEAM_INVITE,
+    TEXT_REPLY,
+    TYPES,
+    WAITLIST_OFFER,
+)
 from jobqueue.claims import ClaimedJob
 from jobqueue.queue import ONE_TIME
 from tests.worker_fixtures import LATER, claimed_job, delivery_for
 from worker import messages
+from worker.delivery import held_until, stale_reason
 from worker.messages import message_id, render_email, render_sms
 
 SENDER = "Salonbook <bookings@salonbook.test>"
@@ -97,6 +106,8 @@ def payload_of(kind: str, job: ClaimedJob) -> dict[str, object]:
         return notice[0].payload
     if kind == TEXT_REPLY.name:
         return notifications.for_reply("+447400900123", "Yes, 3 pm is fine.", LATER).payload
+    if kind == WAITLIST_OFFER.name:
+        return notifications.for_offer(uuid.uuid4(), ("email", "sms"), LATER).payload
     assert kind == BOOKING_CODE.name, f"{kind}: which payload?"
     return notifications.for_code("Ann", "ann@example.com", None, "123456", 15, LATER).payload
 
@@ -262,3 +273,56 @@ def test_an_invitation_keeps_what_was_typed_with_commas_semicolons_and_long_line
     assert str(event["LOCATION"]) == address
     assert event["ORGANIZER"].params["CN"] == "Chez Zoë coiffure: ouvert", "the From's name, as cleaned there"
     assert str(event["SUMMARY"]) == 'Cut & colour at Chez "Zoë", coiffure: ouvert'
+
+
+def an_offer(**facts: object):
+    """A waitlist offer of Bea's 10:00 tomorrow (as the claim reads it: the offer's time, no appointment)."""
+    offer_id = uuid.uuid4()
+    job = dataclasses.replace(
+        claimed_job(WAITLIST_OFFER.name), appointment_id=None,
+        payload=notifications.for_offer(offer_id, ("email", "sms"), LATER).payload,
+    )  # fmt: skip
+    start = LATER + dt.timedelta(days=1)
+    values = {"appointment_status": None, "start_time": start, "end_time": start + dt.timedelta(minutes=45),
+              "appointment_created_at": None, "waitlist_status": "waiting", "offer_still_free": True,
+              "online_min_notice_minutes": 120}  # fmt: skip
+    return offer_id, delivery_for(job, links=LINKS, **(values | facts))
+
+
+def test_an_offer_gives_the_time_and_its_claim_link_in_english_and_german() -> None:
+    offer_id, english = an_offer()
+    link = english.offer_link
+    assert link and links.read("offer", link.rsplit("/", 1)[1], LINKS.secret) == offer_id
+    message = parsed(render_email(english, SENDER))
+    assert message["Subject"] == "A time at Hair by Ann is free: 10:00"
+    assert "Tuesday, 7 May, 10:00 BST" in text_of(message, "plain") and link in text_of(message, "plain")
+    assert f'href="{link}"' in text_of(message, "html") and "/m/" not in text_of(message, "plain")
+    assert not list(message.iter_attachments()), "an offer is no appointment yet: no invitation"
+    assert render_sms(english) == (
+        f"Hair by Ann: a time is free for your Cut & colour, Tue 7 May, 10:00 BST. First to claim it gets it: {link}"
+    )
+    _, german = an_offer(salon_name="Salon Müller", salon_locale="de-DE", service_name="Färben")
+    message = parsed(render_email(german, SENDER))
+    assert message["Subject"] == "Ein Termin bei Salon Müller ist frei: 10:00"
+    assert "Wer ihn zuerst nimmt, bekommt ihn." in text_of(message, "plain")
+    assert render_sms(german).startswith("Salon Müller: Ein Termin für Ihr Färben ist frei, ")
+
+
+def test_an_offer_is_not_sent_for_a_time_taken_again_inside_the_notice_or_to_a_client_who_left() -> None:
+    _, free = an_offer()
+    assert stale_reason(free, LATER) is None
+    assert stale_reason(an_offer(offer_still_free=False)[1], LATER) == "the time was taken again"
+    assert stale_reason(an_offer(waitlist_status="left")[1], LATER) == "the client is no longer on the waitlist (left)"
+    late = LATER + dt.timedelta(days=1) - dt.timedelta(minutes=119)
+    assert stale_reason(free, late) == "the time is inside the salon's minimum notice now"
+
+
+def test_an_offer_due_at_night_waits_for_the_end_of_quiet_hours_or_is_not_sent() -> None:
+    quiet = {"quiet_start": dt.time(21), "quiet_end": dt.time(8)}
+    _, offer = an_offer(**quiet)
+    night = dt.datetime(2030, 5, 6, 22, tzinfo=dt.UTC)  # 23:00 in Bath, the offer at 10:00 the next morning
+    offer = dataclasses.replace(offer, start_time=dt.datetime(2030, 5, 7, 9, tzinfo=dt.UTC))
+    assert stale_reason(offer, night) is None
+    assert held_until(offer, night) == dt.datetime(2030, 5, 7, 7, tzinfo=dt.UTC), "08:00 in Bath"
+    early = dataclasses.replace(offer, start_time=dt.datetime(2030, 5, 7, 7, 15, tzinfo=dt.UTC))
+    assert stale_reason(dataclasses.replace(early, online_min_notice_minutes=0), night).startswith("quiet hours")

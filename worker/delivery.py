@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
@@ -41,6 +42,11 @@ class Delivery:
     links: Links | None = None  # None: the messages carry no links (a benchmark, a test of the words alone)
     quiet_start: dt.time | None = None  # the salon's quiet hours, as they are now (both or neither)
     quiet_end: dt.time | None = None
+    # A waitlist offer's (booking.waitlist), as they are now: its entry's status, whether its time is still free,
+    # and the salon's minimum notice for online bookings. None for every other job.
+    waitlist_status: str | None = None
+    offer_still_free: bool | None = None
+    online_min_notice_minutes: int | None = None
 
     @classmethod
     def from_job(cls, job: ClaimedJob, links: Links | None = None) -> Delivery:
@@ -59,6 +65,14 @@ class Delivery:
         if self.links is None or self.job.appointment_id is None or not self.kind.manage_link:
             return None
         return self.links.manage(self.job.appointment_id)
+
+    @property
+    def offer_link(self) -> str | None:
+        """Where a waiting client claims the time offered, or leaves the list: a waitlist offer's link."""
+        offer_id = self.job.payload.get("offerId")
+        if self.links is None or offer_id is None or not self.kind.offer:
+            return None
+        return self.links.offer(uuid.UUID(offer_id))
 
     @property
     def unsubscribe_link(self) -> str | None:
@@ -144,6 +158,8 @@ _FACTS = tuple(f.name for f in fields(Delivery) if f.name not in ("job", "links"
 def stale_reason(delivery: Delivery, now: dt.datetime) -> str | None:
     """Why this job must not be sent any more, in words for the salon; None to send it."""
     job = delivery.job
+    if delivery.kind.offer:
+        return _offer_gone(delivery, now) or _quiet_reason(delivery, now)
     if not delivery.kind.checked_at_send or job.appointment_id is None:
         return None
     status = delivery.appointment_status
@@ -157,6 +173,24 @@ def stale_reason(delivery: Delivery, now: dt.datetime) -> str | None:
         return f"appointment moved to {delivery.local(delivery.start_time)}"
     if delivery.kind.is_reminder and delivery.start_time and delivery.start_time <= now:
         return "appointment already started; reminder not sent"
+    return _quiet_reason(delivery, now)
+
+
+def _offer_gone(delivery: Delivery, now: dt.datetime) -> str | None:
+    """Why a waitlist offer must not go: the client is no longer waiting, the time was taken again, or it is
+    inside the salon's minimum notice now."""
+    if delivery.waitlist_status != "waiting":
+        return f"the client is no longer on the waitlist ({delivery.waitlist_status or 'removed'})"
+    if not delivery.offer_still_free:
+        return "the time was taken again"
+    notice = dt.timedelta(minutes=delivery.online_min_notice_minutes or 0)
+    if delivery.start_time is None or delivery.start_time < now + notice:
+        return "the time is inside the salon's minimum notice now"
+    return None
+
+
+def _quiet_reason(delivery: Delivery, now: dt.datetime) -> str | None:
+    """Why a job kept from quiet hours cannot go at all: they end too near the time it is about."""
     if _quiet_place(delivery, now) is None:
         quiet = delivery.quiet_hours
         assert quiet is not None, "only quiet hours keep a reminder from going at all"
@@ -170,7 +204,7 @@ def stale_reason(delivery: Delivery, now: dt.datetime) -> str | None:
 
 
 def held_until(delivery: Delivery, now: dt.datetime) -> dt.datetime | None:
-    """When a reminder that fell due inside the salon's quiet hours goes instead; None to send it now."""
+    """When a reminder or an offer that fell due inside the salon's quiet hours goes instead; None to send it now."""
     when = _quiet_place(delivery, now)
     return when if when is not None and when > now else None
 
@@ -178,6 +212,6 @@ def held_until(delivery: Delivery, now: dt.datetime) -> dt.datetime | None:
 def _quiet_place(delivery: Delivery, now: dt.datetime) -> dt.datetime | None:
     """When a reminder due ``now`` may go, by the salon's quiet hours as they are now (booking.models)."""
     quiet = delivery.quiet_hours
-    if quiet is None or not delivery.kind.is_reminder or delivery.start_time is None:
+    if quiet is None or not delivery.kind.kept_from_quiet_hours or delivery.start_time is None:
         return now
     return quiet.place(now, delivery.start_time, delivery.zone)

@@ -105,6 +105,7 @@ def _context(delivery: Delivery) -> dict[str, Any]:
         "previous_when_short": delivery.local(delivery.previous_start, long=False),
         "time": time_of_day(starts, delivery.zone, delivery.salon_locale) if starts else "",
         "manage_link": delivery.manage_link,
+        "offer_link": delivery.offer_link,
         "confirm_word": keywords.confirm_word(delivery.language),  # what a reminder's text teaches
         "appointment_page": delivery.appointment_page,
     }

@@ -23,7 +23,7 @@ from typing import Any
 
 from tornado.ioloop import PeriodicCallback
 
-from booking import code_sends, deliveries, installation, online
+from booking import code_sends, deliveries, installation, online, waitlist
 from booking.links import Links
 from db import Database, DatabaseUnavailable, tallies
 from db.listener import Listener
@@ -326,6 +326,9 @@ class Worker:
         codes = await code_sends.forget_old(self.db)
         if codes:
             log.info("forgot %d codes sent over a day ago", codes)
+        expired = await waitlist.end_past(self.db, dt.datetime.now(dt.UTC))  # never matched meanwhile (their dates)
+        if expired:
+            log.info("%d waitlist entries past their last day ended", expired)
         await self._resolve_orphans()  # should a forgotten worker's rows have been missed
         await tallies.fold(self.db)  # however long /metrics goes unread, its tallies stay a row per status
 

@@ -22,6 +22,7 @@ from handlers.pages import (
     team,
     time_off,
     tokens,
+    waitlist,
 )
 from handlers.pages.base import PageHandler
 
@@ -78,6 +79,8 @@ ROUTES: list[Rule | tuple[Any, ...]] = [
     (paths.OUTBOX_MESSAGE.route(), outbox.OutboxMessagePage),
     (paths.CLIENT_EXPORT.route(), client_data.ClientExportPage),
     (paths.ERASE_CLIENT.route(), client_data.EraseClientPage),
+    (paths.WAITLIST.route(), waitlist.WaitlistPage),
+    (paths.REMOVE_FROM_WAITLIST.route(), waitlist.RemoveFromWaitlist),
     (paths.TEAM.route(), team.TeamPage),
     (paths.REMOVE_MEMBER.route(), team.RemoveMember),
     (paths.WITHDRAW_INVITATION.route(), team.WithdrawInvitation),

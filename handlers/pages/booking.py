@@ -8,7 +8,7 @@ import functools
 import uuid
 from urllib.parse import urlencode
 
-from booking import access, appointments, availability, clients, fields, inbox, jobs, paths, services, staff
+from booking import access, appointments, availability, clients, fields, inbox, jobs, paths, services, staff, waitlist
 from booking.errors import Invalid, NotFound, OutsideHours, SlotTaken
 from booking.locales import phone_number
 from booking.models import Client, Service, Staff
@@ -245,9 +245,10 @@ class AppointmentView(SalonPage):
         appointment = await appointments.get_appointment(self.db, self.salon.id, appointment_id)
         local_start = appointment.start_time.astimezone(self.salon.zone)
         form = form | {"day": form.get("day") or local_start.date().isoformat()}  # the move starts on its own day
-        timeline, answers, staff_list, service, slots = await asyncio.gather(
+        timeline, answers, offers, staff_list, service, slots = await asyncio.gather(
             jobs.appointment_timeline(self.db, self.salon.id, appointment_id),
             inbox.about(self.db, self.salon.id, appointment_id),
+            waitlist.offers_about(self.db, self.salon.id, appointment_id),
             staff.list_staff(self.db, self.salon.id),
             services.get_service(self.db, self.salon.id, appointment.service_id),
             slots_for(
@@ -264,6 +265,7 @@ class AppointmentView(SalonPage):
             appointment=appointment,
             timeline=timeline,
             answers=answers,
+            offers=offers,
             slots=slots,
             outcome_open=appointments.outcome_open(appointment.start_time, self.now()),
             staff_choices=staff_choices(staff_list, service),

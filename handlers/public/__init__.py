@@ -3,7 +3,7 @@
 from typing import Any
 
 from booking import paths
-from handlers.public import book, manage, unsubscribe
+from handlers.public import book, manage, offer, unsubscribe, waitlist
 
 SIGNED = "[A-Za-z0-9_-]+"  # a signed link token, read and checked by the page: anything else is a 404
 
@@ -13,6 +13,11 @@ ROUTES: list[tuple[Any, ...]] = [
     (paths.CANCEL.route(token=SIGNED), manage.CancelAppointment),
     (paths.RESCHEDULE.route(token=SIGNED), manage.RescheduleAppointment),
     (paths.UNSUBSCRIBE.route(token=SIGNED), unsubscribe.UnsubscribePage),
+    (paths.OFFER.route(token=SIGNED), offer.OfferPage),
+    (paths.CLAIM_OFFER.route(token=SIGNED), offer.ClaimOffer),
+    (paths.LEAVE_WAITLIST.route(token=SIGNED), offer.LeaveWaitlist),
     (paths.BOOK.route(), book.BookPage),
     (paths.BOOKING_CODE.route(), book.CodePage),
+    (paths.JOIN_WAITLIST.route(), waitlist.JoinWaitlistPage),
+    (paths.WAITLIST_CODE.route(), waitlist.WaitlistCodePage),
 ]

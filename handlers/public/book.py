@@ -64,6 +64,16 @@ class BookingPage(ClientPage):
         value = self.get_argument(name, "")
         return fields.identifier(value, name) if value and value != "any" else None
 
+    def fix(self, field: str, error: BookingError) -> str:
+        """What the client is asked to fix beside ``field``, in the salon's language."""
+        countries = self.salon.sms_countries
+        if error.code not in NOT_TEXTED:
+            return self.gettext(FIX[field])
+        if not countries:
+            return self.gettext(NO_TEXTS)
+        names = locales.country_names(countries, self.salon.locale)
+        return self.gettext(NOT_TEXTED[error.code]) % {"countries": names}
+
 
 class BookPage(BookingPage):
     """GET: the next choice to make, from what the query says is chosen; POST: hold the time."""
@@ -128,16 +138,6 @@ class BookPage(BookingPage):
             await self.show_details(service_id, form, {field: self.fix(field, error)}, status=400)
             return
         self.redirect(paths.BOOKING_CODE(slug=self.salon.slug, hold=hold.id), status=303)
-
-    def fix(self, field: str, error: BookingError) -> str:
-        """What the client is asked to fix beside ``field``, in the salon's language."""
-        countries = self.salon.sms_countries
-        if error.code not in NOT_TEXTED:
-            return self.gettext(FIX[field])
-        if not countries:
-            return self.gettext(NO_TEXTS)
-        names = locales.country_names(countries, self.salon.locale)
-        return self.gettext(NOT_TEXTED[error.code]) % {"countries": names}
 
     def hold_request(self, service_id: uuid.UUID, form: Form) -> online.Request:
         return online.Request(
