@@ -54,6 +54,7 @@ CLAIM_JOBS = 2000
 CLEANUP_DAYS = 30  # the nightly clean-up deletes this many days of the oldest completed jobs
 FAR_AHEAD = dt.timedelta(days=400)  # bookings go here, clear of the chain's own appointments
 FULL_PAGE = 201  # bookings before the pages are measured: more than a jobs page shows (200)
+REGULAR_VISITS = 500  # the benchmark's client's past visits: their page counts them and shows the newest
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,14 @@ async def front_desk(db: Database, base_url: str) -> Desk:
                   (SELECT id FROM services WHERE salon_id = %(s)s ORDER BY name LIMIT 1) AS service""",
         {"s": salon["id"]},
     )
+    # A regular: a visit a week back from last week, completed, with the salon's first stylist.
+    await db.execute(
+        """INSERT INTO appointments (salon_id, client_id, staff_id, service_id, start_time, end_time, status)
+           SELECT %(salon)s, %(client)s, %(staff)s, %(service)s, start, start + interval '1 hour', 'completed'
+             FROM generate_series(1, %(visits)s) g, LATERAL (SELECT now() - g * interval '1 week' AS start) t""",
+        {"salon": salon["id"], "client": client.id, "staff": picked["staff"], "service": picked["service"],
+         "visits": REGULAR_VISITS},
+    )  # fmt: skip
     today = dt.datetime.now(ZoneInfo(chain.TIMEZONE)).date()
     return Desk(base_url, chain.TOKEN.format(1), cookie, client.id, picked["staff"], picked["service"], today)
 
@@ -188,6 +197,8 @@ def pages(desk: Desk, appointment_id: str) -> dict[str, str]:
         "appointment page": f"/appointments/{appointment_id}",
         "report of a month (API)": f"/api/v1/reports?from={month.first}&to={month.last}",
         "reports page, a month": f"/reports?period=month&date={month.first}",
+        f"client page, {REGULAR_VISITS} visits (/clients/ID)": f"/clients/{desk.client_id}",
+        f"client with history (API, {REGULAR_VISITS} visits)": f"/api/v1/clients/{desk.client_id}",
         "/healthz": "/healthz",
         "/metrics": "/metrics",
     }

@@ -868,7 +868,7 @@ async def list_day(
 # --- a client's history (the client's page, GET /clients/{id}/appointments) ----------------------------------
 
 # Newest first, the page after the appointment ``after``: one range of appointments_client_history.
-_CLIENT_HISTORY = f"""{_NAMED}
+CLIENT_HISTORY = f"""{_NAMED}
      WHERE a.salon_id = %(salon)s AND a.client_id = %(client)s
        AND (%(after)s::uuid IS NULL OR (a.start_time, a.id) <
             (SELECT start_time, id FROM appointments WHERE id = %(after)s AND salon_id = %(salon)s))
@@ -881,14 +881,14 @@ async def client_history(
     """A page of the client's appointments, coming and past, newest first, with their notification jobs;
     ``next`` is the appointment the next page starts after (booking.paging)."""
     params = {"salon": salon_id, "client": client_id, "after": after, "limit": limit + 1}
-    found = [_named(row) for row in await db.fetch_all(_CLIENT_HISTORY, params)]
+    found = [_named(row) for row in await db.fetch_all(CLIENT_HISTORY, params)]
     shown = await _with_their_jobs(db, found[:limit])
     return Page(shown, shown[-1].id if len(found) > limit else None)
 
 
 # One range of appointments_client_history, counted in one pass. "Late" is inside the salon's cut-off as it is
 # now, whoever cancelled: online a client cannot cancel that late, so a late one is the desk's, at their call.
-_CLIENT_COUNTS = """
+CLIENT_COUNTS = """
     SELECT count(*) FILTER (WHERE a.status = 'completed') AS visits,
            count(*) FILTER (WHERE a.status = 'no_show') AS no_shows,
            count(*) FILTER (WHERE a.status = 'cancelled'
@@ -903,7 +903,7 @@ read_history = reader(ClientHistory)
 
 async def client_counts(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> ClientHistory:
     """What the client's appointments add up to, in one indexed read whatever their number."""
-    return read_history(await db.fetch_row(_CLIENT_COUNTS, {"salon": salon_id, "client": client_id}))
+    return read_history(await db.fetch_row(CLIENT_COUNTS, {"salon": salon_id, "client": client_id}))
 
 
 async def has_client(db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID, client_id: uuid.UUID) -> bool:

@@ -11,10 +11,10 @@ import datetime as dt
 import uuid
 
 import aiopg
-import psycopg2.errors
 
 from booking import fields
-from booking.errors import NotFound
+from booking.clients import ERASED
+from booking.errors import Conflict, NotFound
 from booking.paging import Page, page_of
 from db import Database
 from db.rows import reader
@@ -45,16 +45,24 @@ async def add(
     author_id: uuid.UUID | None,
     now: dt.datetime,
 ) -> ClientNote:
-    """A new note on the salon's client; another salon's client (or its user as author) is NotFound."""
+    """A new note on the salon's client: NotFound for another salon's, Conflict for one whose data was erased."""
     text = fields.text(text, "text", max_length=MAX_NOTE)
-    try:
-        row = await db.fetch_row(
-            f"""INSERT INTO client_notes (salon_id, client_id, text, author, author_id, created_at)
-                VALUES (%s, %s, %s, %s, %s, %s) RETURNING {_COLUMNS}""",
-            (salon_id, client_id, text, author, author_id, now),
-        )
-    except psycopg2.errors.ForeignKeyViolation:
-        raise NotFound("no such client", "client_id") from None
+    row = await db.fetch_one(
+        f"""WITH client AS (SELECT id, erased_at FROM clients WHERE id = %(client)s AND salon_id = %(salon)s),
+                 noted AS (INSERT INTO client_notes (salon_id, client_id, text, author, author_id, created_at)
+                           SELECT %(salon)s, id, %(text)s, %(author)s, %(author_id)s, %(now)s
+                             FROM client WHERE erased_at IS NULL
+                        RETURNING {_COLUMNS})
+            SELECT (SELECT erased_at IS NOT NULL FROM client) AS erased, noted.*
+              FROM (SELECT) one LEFT JOIN noted ON true""",
+        {"salon": salon_id, "client": client_id, "text": text, "author": author, "author_id": author_id, "now": now},
+    )
+    assert row is not None, "one row, whatever was found"
+    erased = row.pop("erased")
+    if erased is None:
+        raise NotFound("no such client", "client_id")
+    if erased:
+        raise Conflict(ERASED, "client_id")
     return read_note(row)
 
 

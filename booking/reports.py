@@ -90,7 +90,7 @@ class AppointmentCounts:
     completed: int
     cancelled_by_salon: int
     cancelled_by_client: int
-    late_cancellations: int  # of those by the client: inside the salon's cancellation cut-off
+    late_cancellations: int  # inside the salon's cancellation cut-off, whoever cancelled (as a client's page counts)
     no_shows: int
     online: int  # booked by the client on the booking page
     front_desk: int  # booked by the salon (its pages or its API)
@@ -127,7 +127,7 @@ SELECT count(*) AS booked,
        count(*) FILTER (WHERE status = 'completed') AS completed,
        count(*) FILTER (WHERE status = 'cancelled' AND cancelled_by = 'salon') AS cancelled_by_salon,
        count(*) FILTER (WHERE status = 'cancelled' AND cancelled_by = 'client') AS cancelled_by_client,
-       count(*) FILTER (WHERE status = 'cancelled' AND cancelled_by = 'client'
+       count(*) FILTER (WHERE status = 'cancelled'
                           AND cancelled_at > start_time - %(cutoff)s * interval '1 minute') AS late_cancellations,
        count(*) FILTER (WHERE status = 'no_show') AS no_shows,
        count(*) FILTER (WHERE source = 'online') AS online,

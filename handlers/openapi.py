@@ -340,8 +340,9 @@ def document() -> Schema:
             "get": _operation("What the salon noted about a client, newest first",
                               {"type": "array", "items": answer(ClientNote)}, paged=True,
                               parameters=[_id_in_path("clientId"), *_PAGE]),
-            "post": _operation("Note something about a client (by the token's maker)", answer(ClientNote),
-                               status=201, body="NoteInput", parameters=[_id_in_path("clientId")]),
+            "post": _operation("Note something about a client (by the token's maker; 409: their data was erased)",
+                               answer(ClientNote), status=201, body="NoteInput", refusals=conflict,
+                               parameters=[_id_in_path("clientId")]),
         },
         "/clients/{clientId}/erase": {
             "post": _operation("Erase a client's personal data (the appointments stay)", client,

@@ -121,6 +121,8 @@ async def test_erasing_a_client_removes_the_salons_notes_about_them(api, make_sa
     status, _ = await api("POST", f"/clients/{cy.id}/erase", new.api_token)
     assert status == 200
     assert await client_notes.list_notes(db, new.salon.id, cy.id) == []
+    status, refused = await api("POST", f"/clients/{cy.id}/notes", new.api_token, {"text": "back again"})
+    assert status == 409 and refused["error"]["field"] == "clientId", "nothing new about an erased client"
 
 
 async def test_the_client_page_shows_counts_notes_and_history_and_takes_a_note(logged_in, db: Database) -> None:

@@ -46,7 +46,7 @@ async def test_on_a_monday_the_owner_sees_last_week_beside_the_week_before(logge
     shown = _figures(page.body, "Appointments")
     assert shown["Booked"] == (str(counts["booked"]), "1")
     assert shown["No-shows"] == (str(counts["no_shows"]), "0")
-    assert shown["… of those, late"] == (str(counts["late_cancellations"]), "0")
+    assert shown["Cancelled late"] == (str(counts["late_cancellations"]), "0")
     assert f"£{revenue / 100:,.2f}" in _figures(page.body, "Revenue")["Completed appointments"][0]
     assert _figures(page.body, "Booked hours over working hours, per stylist")["Bea"][0] == "5 h of 21 h"
     assert body.count("<svg") == 5 and 'aria-hidden="true"' in body, "a chart per section, a table for readers"
@@ -71,7 +71,7 @@ async def test_each_section_downloads_as_csv_with_the_same_numbers(logged_in, db
         ["Completed", str(counts["completed"]), "1"],
         ["Cancelled by the salon", str(counts["cancelled_by_salon"]), "0"],
         ["Cancelled by the client", str(counts["cancelled_by_client"]), "0"],
-        ["… of those, late", str(counts["late_cancellations"]), "0"],
+        ["Cancelled late", str(counts["late_cancellations"]), "0"],
         ["No-shows", str(counts["no_shows"]), "0"],
     ]
     assert read(await session.get(f"/reports?{period}&format=csv&section=revenue"))[1] == [

@@ -33,7 +33,7 @@ def appointment_rows(report: Report) -> list[tuple[str, int]]:
         ("Completed", counts.completed),
         ("Cancelled by the salon", counts.cancelled_by_salon),
         ("Cancelled by the client", counts.cancelled_by_client),
-        ("… of those, late", counts.late_cancellations),
+        ("Cancelled late", counts.late_cancellations),
         ("No-shows", counts.no_shows),
     ]
 
