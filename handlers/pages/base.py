@@ -257,7 +257,11 @@ class SalonPage(PageHandler):
     def refuse(self, refusal: Forbidden) -> None:
         """The 403 page for a role that may not be here."""
         self.render_page(
-            "error.html", 403, title="Forbidden", message=refusal.message, explanation="Ask the owner if you need it."
+            "error.html",
+            403,
+            title="Forbidden",
+            message=refusal.message,
+            explanation="Ask the owner if you need something from it.",
         )
 
     @property
