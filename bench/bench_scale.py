@@ -189,6 +189,7 @@ def pages(desk: Desk, appointment_id: str) -> dict[str, str]:
     return {
         "day's appointments (API)": f"/api/v1/appointments?date={booked_day}",
         "calendar (/)": f"/?date={booked_day}",
+        "a stylist's week (/?view=week)": f"/?view=week&staff={desk.staff_id}&date={booked_day}",
         "client search (API, q=bench)": "/api/v1/clients?q=bench",
         "client search (/clients?q=client)": "/clients?q=client",
         "jobs page, pending": "/jobs?status=pending",

@@ -32,7 +32,9 @@ class Caller(Protocol):
 def admit(user: Caller, roles: frozenset[Role]) -> None:
     """Forbidden unless the user's role is among ``roles``."""
     if user.role not in roles:
-        raise Forbidden(f"a {user.role} cannot open this; ask the salon's owner if you need it")
+        raise Forbidden(
+            "only the salon's owner can open this page" if roles == OWNER else f"a {user.role} cannot open this"
+        )
 
 
 def own_staff(user: Caller, staff_id: uuid.UUID) -> None:

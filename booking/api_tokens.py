@@ -76,30 +76,32 @@ class Bearer:
     """Whom an API request's token speaks for: its salon, and its maker, whose role booking.access checks."""
 
     salon: Salon
-    maker: User
+    maker: User | None  # None: a token of the salon's made outside the product (a benchmark's, a script's)
 
     @property
     def role(self) -> Role:
-        return self.maker.role
+        """Its maker's; a token of no one is the salon's own, as an owner's (only owners make tokens)."""
+        return self.maker.role if self.maker else Role.OWNER
 
     @property
     def staff_id(self) -> uuid.UUID | None:
-        return self.maker.staff_id
+        return self.maker.staff_id if self.maker else None
 
 
 async def bearer_of(db: Database, token: str) -> Bearer | None:
-    """The salon and maker of a token, or None (every token has a maker since 0014)."""
+    """The salon and maker of a token, or None."""
     row = await db.fetch_one(
         f"""SELECT {salon_columns("s")}, u.id AS maker_id, u.email AS maker_email, u.role AS maker_role,
                    u.staff_id AS maker_staff_id
-              FROM api_tokens t JOIN salons s ON s.id = t.salon_id JOIN users u ON u.id = t.user_id
+              FROM api_tokens t JOIN salons s ON s.id = t.salon_id LEFT JOIN users u ON u.id = t.user_id
              WHERE t.token_hash = %s""",
         (_token_hash(token),),
     )
     if row is None:
         return None
     maker = {name: row.pop(f"maker_{name}") for name in ("id", "email", "role", "staff_id")}
-    return Bearer(Salon.from_row(row), read_user(maker | {"salon_id": row["id"]}))
+    found = read_user(maker | {"salon_id": row["id"]}) if maker["id"] else None
+    return Bearer(Salon.from_row(row), found)
 
 
 async def salon_for_token(db: Database, token: str) -> Salon | None:

@@ -926,22 +926,24 @@ async def list_week(db: Database, salon: Salon, staff_id: uuid.UUID, monday: dt.
 
 FEED_LIMIT = 5000  # a stylist's appointments in a feed's span: far beyond a working life's 74 days
 
+# One staff member's appointments starting in a span, for their calendar feed: a walk of appointments_staff_time.
+STYLIST_SPAN = """
+    SELECT a.id, a.start_time, a.end_time, a.status, v.name AS service_name,
+           c.first_name AS client_first_name, a.revision, a.revised_at, a.created_at
+      FROM appointments a
+      JOIN clients c ON c.id = a.client_id
+      JOIN services v ON v.id = a.service_id
+     WHERE a.salon_id = %(salon)s AND a.staff_id = %(staff)s AND a.start_time >= %(from)s AND a.start_time < %(until)s
+       AND a.status <> 'held'
+     ORDER BY a.start_time, a.id
+     LIMIT %(limit)s"""
+
 
 async def of_stylist(
     db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID, start: dt.datetime, end: dt.datetime
 ) -> list[CalendarEntry]:
-    """One staff member's appointments starting in [start, end), every status but held, in time order: one read
-    along appointments_staff_time."""
+    """One staff member's appointments starting in [start, end), every status but held, in time order."""
     rows = await db.fetch_all(
-        """SELECT a.id, a.start_time, a.end_time, a.status, v.name AS service_name,
-                  c.first_name AS client_first_name, a.revision, a.revised_at, a.created_at
-             FROM appointments a
-             JOIN clients c ON c.id = a.client_id
-             JOIN services v ON v.id = a.service_id
-            WHERE a.salon_id = %s AND a.staff_id = %s AND a.start_time >= %s AND a.start_time < %s
-              AND a.status <> 'held'
-            ORDER BY a.start_time, a.id
-            LIMIT %s""",
-        (salon_id, staff_id, start, end, FEED_LIMIT),
+        STYLIST_SPAN, {"salon": salon_id, "staff": staff_id, "from": start, "until": end, "limit": FEED_LIMIT}
     )
     return [read_calendar_entry(row) for row in rows]

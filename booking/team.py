@@ -91,7 +91,7 @@ def invited_role(role: str | None, staff_id: uuid.UUID | None) -> Role:
 async def invite(
     db: Database,
     salon: Salon,
-    inviter: User,
+    inviter: User | None,
     email: str,
     public_url: str,
     *,
@@ -99,7 +99,7 @@ async def invite(
     staff_id: uuid.UUID | None = None,
 ) -> Invitation:
     """Invites ``email`` as a receptionist, or as the stylist ``staff_id``: the invitation, and the email that
-    carries its link, in one go.
+    carries its link, in one go. ``inviter`` None: the salon itself (an API token of no one).
 
     Whether the address has an account in another salon changes nothing here (the owner must not learn it):
     the invitation goes, and only its holder is told, on accepting, that the address is taken.
@@ -123,7 +123,7 @@ async def invite(
                 """INSERT INTO invitations (salon_id, email, token_hash, invited_by, expires_at, role, staff_id)
                    VALUES (%s, %s, %s, %s, now() + %s * interval '1 day', %s, %s)
                 RETURNING id, email, created_at, expires_at, accepted_at, role, staff_id""",
-                (salon.id, address, _token_hash(token), inviter.id, INVITATION_DAYS, chosen, staff_id),
+                (salon.id, address, _token_hash(token), inviter and inviter.id, INVITATION_DAYS, chosen, staff_id),
             )
         except psycopg2.errors.ForeignKeyViolation:  # another salon's staff member, or none
             raise NotFound("no such staff member", "staff_id") from None
@@ -133,7 +133,12 @@ async def invite(
             TEAM_INVITE.name,
             ("email",),
             dt.datetime.now(dt.UTC),
-            {"email": address, "invited_by": inviter.email, "role": chosen, queue.ONE_TIME: {"link": link}},
+            {
+                "email": address,
+                "invited_by": inviter.email if inviter else salon.name,
+                "role": chosen,
+                queue.ONE_TIME: {"link": link},
+            },
         )
         await queue.enqueue(cur, salon_id=salon.id, client_id=None, appointment_id=None, jobs=[notice])
     return read_invitation(row)

@@ -254,11 +254,19 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def _request_summary(self) -> str:
         """The request as the log writes it: its path without the query (a search may be an email address),
-        and without the token of a client's link."""
+        and without the token of a client's link (nor a calendar feed's, before its ".ics")."""
         path = self.request.path
         if self.token_in_path:
-            path = "/".join("…" if part and part in self.path_args else part for part in path.split("/"))
+            path = "/".join(_hide_token(part, self.path_args) for part in path.split("/"))
         return f"{self.request.method} {path} ({self.request.remote_ip})"
+
+
+def _hide_token(part: str, tokens: list[str]) -> str:
+    """A path's part with the token it starts with, if any, blotted out: "TOKEN.ics" -> "….ics"."""
+    for token in tokens:
+        if token and part.startswith(token):
+            return "…" + part[len(token) :]
+    return part
 
 
 def _code_for(status: int) -> str:

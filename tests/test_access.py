@@ -232,3 +232,20 @@ async def test_a_refused_api_call_says_why_in_json(api, db, make_salon) -> None:
         token = await api_tokens.add(cur, salon.salon.id, (await cur.fetchone())["id"], "a stylist's")
     status, body = await api("GET", "/team", token)
     assert status == 403 and body["error"]["code"] == "forbidden", json.dumps(body)
+
+
+async def test_a_token_of_no_user_is_the_salons_own(api, db, make_salon) -> None:
+    """Tokens written outside the product (the benchmark's chain, a restore of an old script's) have no maker:
+    they act for the salon, as its owner's, and an invitation they send comes from the salon."""
+    salon = await make_salon()
+    await db.execute(
+        "INSERT INTO api_tokens (salon_id, token_hash, name) VALUES (%s, sha256('no one''s'::bytea), 'script')",
+        (salon.salon.id,),
+    )
+    assert (await api("GET", "/team", "no one's"))[0] == 200
+    status, _ = await api("POST", "/team/invitations", "no one's", {"email": "new@salon.example"})
+    assert status == 201
+    job = await db.fetch_row(
+        "SELECT payload->>'invited_by' AS by FROM notification_jobs WHERE payload->>'email' = 'new@salon.example'"
+    )
+    assert job["by"] == salon.salon.name

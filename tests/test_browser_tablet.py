@@ -101,6 +101,7 @@ def front_desk_pages(salon: dict[str, Any]) -> dict[str, str]:
     return {
         "day": f"/?date={TOMORROW}",
         "day-today": "/",
+        "week": f"/?view=week&staff={bea.id}&date={TOMORROW}",
         "booking": f"/appointments/new?serviceId={cut.id}&staffId={bea.id}&day={TOMORROW}&clientSearch=ann",
         "appointment": f"/appointments/{appointment.id}",
         "appointment-cancel": f"/appointments/{appointment.id}/cancel",
@@ -195,7 +196,8 @@ def test_on_a_phone_the_day_is_a_list_per_staff_member(open_page) -> None:
     members = page.locator("section.member")
     first, second = members.nth(0).bounding_box(), members.nth(1).bounding_box()
     assert first and second and second["y"] >= first["y"] + first["height"], "members one under the other"
-    assert page.locator(".hour-gutter").is_hidden() and page.locator("a.free").first.is_hidden()
+    assert page.locator(".hour-gutter").is_hidden(), "no grid: a list"
+    assert page.locator("a.free").first.is_visible(), "free times to tap (tests/test_browser_calendar.py)"
     assert sideways(page) <= 0
 
 

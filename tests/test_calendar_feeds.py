@@ -4,6 +4,7 @@ programs (checked here with icalendar and vobject), two weeks back to sixty days
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import urllib.parse
 
 import icalendar
@@ -121,3 +122,15 @@ async def test_the_owner_has_the_feed_buttons_on_the_staff_page(logged_in, db) -
     assert f'action="/staff/{desk.staff.id}/calendar-feed/revoke"' in page
     made = await owner.post(f"/staff/{desk.staff.id}/calendar-feed", {})
     assert made.code == 201 and b"/cal/" in made.body
+
+
+async def test_a_feeds_token_never_reaches_the_log(api, db, make_salon, http_server_client, caplog) -> None:
+    salon = await make_salon()
+    desk = await set_up_desk(db, salon.salon)
+    _, made = await api("POST", f"/staff/{desk.staff.id}/calendar-feed", salon.api_token)
+    token = feed_path(made["url"]).removeprefix("/cal/").removesuffix(".ics")
+    with caplog.at_level(logging.INFO, logger="tornado.access"):
+        await http_server_client.fetch(feed_path(made["url"]))
+    lines = [record.getMessage() for record in caplog.records if record.name == "tornado.access"]
+    assert any("GET /cal/….ics" in line for line in lines), lines
+    assert not any(token in line for line in lines)

@@ -76,6 +76,9 @@ async def test_the_team_api_invites_a_stylist_of_this_salon_only(api, db, make_s
     assert (status, answer["error"]["field"]) == (400, "staffId")
     status, answer = await api("POST", "/team/invitations", token, body | {"role": "owner"})
     assert (status, answer["error"]["field"]) == (400, "role")
+    as_desk = {"email": "desk@salon.example", "role": "receptionist", "staffId": str(desk.staff.id)}
+    status, answer = await api("POST", "/team/invitations", token, as_desk)
+    assert (status, answer["error"]["field"]) == (400, "staffId"), "a receptionist is nobody's staff member"
     status, answer = await api("POST", "/team/invitations", token, body | {"staffId": str(other_desk.staff.id)})
     assert (status, answer["error"]["field"]) == (404, "staffId"), "another salon's staff member"
     status, answer = await api("POST", "/team/invitations", token, body | {"staffId": str(desk.other_staff.id)})
@@ -117,11 +120,11 @@ async def test_a_stylists_invitation_says_what_they_will_see(
 ) -> None:
     owner, salon = await logged_in()
     desk = await set_up_desk(db, salon.salon)
-    await owner.post("/team", {"email": "cy@salon.example", "role": "stylist", "staffId": str(desk.other_staff.id)})
+    await owner.post("/team", {"email": "dee@salon.example", "role": "stylist", "staffId": str(desk.other_staff.id)})
     await start_worker(smtp=smtp_server)
     mails = await smtp_server.wait_for(1)
-    while not any(mail["To"] == "cy@salon.example" for mail in mails):  # the module's earlier mails may come first
+    while not any(mail["To"] == "dee@salon.example" for mail in mails):  # the module's earlier mails may come first
         mails = await smtp_server.wait_for(len(mails) + 1)
-    [mail] = [mail for mail in mails if mail["To"] == "cy@salon.example"]
+    [mail] = [mail for mail in mails if mail["To"] == "dee@salon.example"]
     text = mail.get_body(("plain",)).get_content()
     assert "as a stylist: your own week" in text, text

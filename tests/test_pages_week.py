@@ -33,10 +33,13 @@ async def test_a_stylist_lands_on_their_own_week_and_cannot_open_anothers(pages,
     salon = await make_salon()
     desk = await set_up_desk(db, salon.salon)
     await book_at(db, salon.salon, desk, dt.time(10))
+    await book_at(db, salon.salon, desk, dt.time(10), desk.other_staff)
     bea = pages()
     await bea.login(await add_stylist(db, salon.salon.id, desk.staff.id))
     landing = (await bea.get(f"/?date={desk.day}")).body.decode()
     assert "Bea Cutter" in landing and landing.count('<section class="member') == 7, "her week"
     assert "/appointments/new" not in landing, "booking is the desk's"
-    assert (await bea.get(f"/?view=day&date={desk.day}")).code == 200, "the day's calendar too"
+    day = await bea.get(f"/?view=day&date={desk.day}")
+    assert day.code == 200 and day.body.decode().count('<section class="member') == 2, "the day's calendar too"
+    assert day.body.count(b'href="/appointments/') == 1, "only her own appointment opens"
     assert (await bea.get(f"/?view=week&staff={desk.other_staff.id}")).code == 404

@@ -116,7 +116,7 @@ class PageHandler(HtmlPage):
         found = await sessions.signed_in(self.db, self.session_token) if self.session_token else None
         if found is not None:
             self.current_user, self.salon, self.session_id = found.user, found.salon, found.session_id
-            if self.part is None:  # a live part has no menu
+            if self.part is None and found.user.role != Role.STYLIST:  # a live part, a stylist's menu: no counts
                 self.unread_texts, self.unseen_failures = await asyncio.gather(
                     inbox.unread_count(self.db, found.salon.id), jobs.unseen_failures(self.db, found.salon.id)
                 )
@@ -257,7 +257,11 @@ class SalonPage(PageHandler):
     def refuse(self, refusal: Forbidden) -> None:
         """The 403 page for a role that may not be here."""
         self.render_page(
-            "error.html", 403, title="Forbidden", message=refusal.message, explanation="Ask the owner if you need it."
+            "error.html",
+            403,
+            title="Forbidden",
+            message=refusal.message,
+            explanation="Ask the owner if you need something from it.",
         )
 
     @property

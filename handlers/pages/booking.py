@@ -14,7 +14,7 @@ from booking.locales import phone_number
 from booking.models import Client, Service, Staff
 from handlers.base import outside_name, status_for
 from handlers.html import Errors, Form, form_errors
-from handlers.pages.base import SalonPage, page_id
+from handlers.pages.base import SalonPage, page_id, safe_next
 from handlers.pages.directory import client_details
 
 CHOICE_FIELDS = ("serviceId", "staffId", "day", "at")  # at: a wished start (HH:MM), from a tap on the calendar
@@ -317,7 +317,7 @@ class RescheduleAppointment(AppointmentView):
 
     async def post(self, appointment_id: str) -> None:
         the_id = page_id(appointment_id)
-        form = self.read_form((*MOVE_FIELDS, "outsideHours"))
+        form = self.read_form((*MOVE_FIELDS, "outsideHours", "next"))
         try:
             staff_id: uuid.UUID | None
             if is_slot(form["startTime"]):
@@ -341,7 +341,7 @@ class RescheduleAppointment(AppointmentView):
             await self.show(the_id, form, form_errors(error, form), status_for(error, 400))
             return
         self.wake_worker()
-        self.redirect(paths.APPOINTMENT(id=the_id), status=303)
+        self.redirect(safe_next(form["next"], paths.APPOINTMENT(id=the_id)), status=303)  # a drag: the calendar
 
 
 class RecordVisit(SalonPage):
