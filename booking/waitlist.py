@@ -243,8 +243,8 @@ async def page_of(db: Database, salon_id: uuid.UUID, *, after: uuid.UUID | None,
 
 # The first entries, in the order they joined, for whom the freed time fits: their service (or, freed with no
 # service, any), with that stylist or anyone, on one of their days, at one of their start times, and the stylist
-# free for the whole of their service. One walk of waitlist_entries_matching that stops at the limit; each becomes
-# an offer, in the same statement.
+# free for the whole of their service. One probe of waitlist_entries_matching (the entries whose days hold the
+# freed day), the first few of them in join order; each becomes an offer, in the same statement.
 _MATCH = """
     WITH matched AS (
         SELECT e.id, e.client_id, e.joined_at,
@@ -255,7 +255,7 @@ _MATCH = """
          WHERE e.salon_id = %(salon)s AND e.status = 'waiting'
            AND (%(service)s::uuid IS NULL OR e.service_id = %(service)s)
            AND (e.staff_id IS NULL OR e.staff_id = %(staff)s)
-           AND e.from_date <= %(day)s AND %(day)s <= e.to_date
+           AND daterange(e.from_date, e.to_date, '[]') @> %(day)s::date
            AND (e.earliest IS NULL OR e.earliest <= %(clock)s) AND (e.latest IS NULL OR %(clock)s <= e.latest)
            AND NOT EXISTS (
                SELECT FROM appointments taken

@@ -200,3 +200,26 @@ async def test_a_client_whose_data_is_erased_waits_no_more(make_salon, db: Datab
     assert ended.status == waitlist.EntryStatus.LEFT
     await cancelled_at(db, salon, desk, at(desk, 10))
     assert await offers_of(db, salon) == []
+
+
+async def test_the_match_is_one_probe_of_an_index_however_many_wait_for_other_days(make_salon, db: Database) -> None:
+    salon, desk = await open_desk(make_salon, db)
+    await db.execute(
+        """INSERT INTO waitlist_entries (salon_id, client_id, service_id, from_date, to_date, joined_at)
+           SELECT %(salon)s, %(client)s, %(service)s, %(day)s::date + 1 + n %% 60, %(day)s::date + 1 + n %% 60 + 7,
+                  now() - make_interval(secs => n)
+             FROM generate_series(1, 10000) AS n""",
+        {"salon": salon.id, "client": desk.client.id, "service": desk.service.id, "day": desk.day},
+    )
+    await db.execute("ANALYZE waitlist_entries")
+    start = at(desk, 10).astimezone(dt.UTC)
+    params = {"salon": salon.id, "service": desk.service.id, "staff": desk.staff.id, "start": start,
+              "day": desk.day, "clock": dt.time(10), "limit": waitlist.OFFERS_PER_TIME, "freed_by": None,
+              "now": NOW}  # fmt: skip
+    async with db.transaction() as cur:
+        await cur.execute("EXPLAIN " + waitlist._MATCH, params)
+        plan = "\n".join(row["QUERY PLAN"] for row in await cur.fetchall())
+    assert "waitlist_entries_matching" in plan and "Seq Scan on waitlist_entries" not in plan, plan
+    await join(db, salon, desk, "Today")
+    await cancelled_at(db, salon, desk, at(desk, 10))
+    assert len(await offers_of(db, salon)) == 1, "only the one whose days hold the freed day"
