@@ -357,11 +357,12 @@ async def claimed(cur: aiopg.Cursor, offer: Offer, appointment_id: uuid.UUID, no
     )
 
 
-async def leave(db: Database, entry_id: uuid.UUID, now: dt.datetime) -> bool:
+async def leave(db: Database, salon_id: uuid.UUID, entry_id: uuid.UUID, now: dt.datetime) -> bool:
     """The client leaves the list (the link in any offer); False when the entry had ended already."""
     ended = await db.execute(
-        "UPDATE waitlist_entries SET status = 'left', ended_at = %s WHERE id = %s AND status = 'waiting'",
-        (now, entry_id),
+        """UPDATE waitlist_entries SET status = 'left', ended_at = %s
+            WHERE id = %s AND salon_id = %s AND status = 'waiting'""",
+        (now, entry_id, salon_id),
     )
     return ended == 1
 
