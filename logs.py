@@ -12,8 +12,8 @@ import re
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+\d{7,15}\b")
-# The paths of links that carry a token: /m/ (manage), /u/ (unsubscribe), /invite/.
-_LINK = re.compile(r"/(m|u|invite)/[A-Za-z0-9_-]{16,}")
+# The paths of links that carry a token: /m/ (manage), /u/ (unsubscribe), /w/ (a waitlist offer), /invite/.
+_LINK = re.compile(r"/(m|u|w|invite)/[A-Za-z0-9_-]{16,}")
 
 
 def private(text: str) -> str:
