@@ -1,4 +1,6 @@
-"""Online booking: a client holds a free time, proves their email or phone with a code, and is booked.
+"""Online booking: a client holds a free time, proves their email or phone with a code, and is booked. Joining
+the waitlist online proves it the same way: a hold with no time, for an unverified entry (booking.waitlist),
+under the same limits, which the right code puts on the list.
 
 All SQL for the holds table. A hold is a 'held' appointment (booking.appointments.hold) plus its row
 here; whatever ends it (the right code, too many wrong ones, the time running out, a newer hold taking
