@@ -342,8 +342,10 @@ async def still_free(db: Database, offer: Offer) -> bool:
 
 
 async def offer_for_claim(cur: aiopg.Cursor, offer_id: uuid.UUID) -> Offer | None:
-    """The offer, its entry locked: two claims through one entry's offers (a double click) take turns."""
-    await cur.execute(_OFFER + " FOR UPDATE OF e", (offer_id,))
+    """The offer, its entry locked: two claims through one entry's offers (a double click) take turns. NO KEY
+    UPDATE, so a cancellation offering the entry another time meanwhile (its foreign key's KEY SHARE) need not
+    wait for the claim, which may itself wait for that cancellation on the overlap constraint."""
+    await cur.execute(_OFFER + " FOR NO KEY UPDATE OF e", (offer_id,))
     row: Row | None = await cur.fetchone()
     return read_offer(row) if row else None
 
