@@ -9,9 +9,9 @@ import uuid
 
 import pytest
 
-from booking import appointments, client_data, clients, salons, self_service, services, waitlist
+from booking import appointments, client_data, clients, code_sends, online, salons, self_service, services, waitlist
 from booking.errors import Conflict, NotFound
-from booking.models import ClientDetails, QuietHours, Salon, ServiceDetails, Source
+from booking.models import ClientDetails, OnlineBooking, QuietHours, Salon, ServiceDetails, Source
 from db import Database
 from tests.desk import Desk, set_up_desk
 
@@ -223,3 +223,22 @@ async def test_the_match_is_one_probe_of_an_index_however_many_wait_for_other_da
     await join(db, salon, desk, "Today")
     await cancelled_at(db, salon, desk, at(desk, 10))
     assert len(await offers_of(db, salon)) == 1, "only the one whose days hold the freed day"
+
+
+async def test_a_held_time_given_back_is_offered(make_salon, db: Database) -> None:
+    salon, desk = await open_desk(make_salon, db)
+    salon = await salons.update_salon(db, dataclasses.replace(salon, online_booking=OnlineBooking(enabled=True)))
+    entry = await join(db, salon, desk, "Waiting")
+    asked = online.Request(desk.service.id, desk.staff.id, at(desk, 10), "Dee", "", "dee@example.com", None, False)
+    hold = await online.hold(db, salon, asked, client_address="10.1.2.3", minutes=15, limits=code_sends.Limits(),
+                             now=NOW)  # fmt: skip
+    assert await offers_of(db, salon) == [], "held: not free"
+    sent = await db.fetch_row(
+        "SELECT payload->'secret'->>'code' AS code FROM notification_jobs WHERE payload->>'email' = 'dee@example.com'"
+    )
+    wrong = "000000" if sent["code"] != "000000" else "111111"
+    for _ in range(online.WRONG_CODES):
+        with pytest.raises(online.WrongCode):
+            await online.verify(db, salon, hold.id, wrong, now=NOW)
+    [offer] = await offers_of(db, salon)
+    assert (offer["client_id"], offer["start_time"]) == (entry.client_id, at(desk, 10)), "five wrong codes free it"
