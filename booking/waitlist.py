@@ -205,7 +205,6 @@ _SELECT = """
       LEFT JOIN staff st ON st.id = e.staff_id
      WHERE e.salon_id = %(salon)s AND e.status <> 'unverified'
        AND (%(id)s::uuid IS NULL OR e.id = %(id)s)
-       AND (%(live)s IS NOT TRUE OR e.status = 'waiting')
        AND (%(after)s::uuid IS NULL OR (e.joined_at, e.id) >
             (SELECT joined_at, id FROM waitlist_entries WHERE id = %(after)s AND salon_id = %(salon)s))
      ORDER BY e.joined_at, e.id
@@ -220,15 +219,13 @@ def _named(row: Row) -> Entry:
 
 async def read(cur: aiopg.Cursor, salon_id: uuid.UUID, entry_id: uuid.UUID) -> Entry:
     """An entry as every answer shows it, on the caller's transaction."""
-    await cur.execute(_SELECT, {"salon": salon_id, "id": entry_id, "live": False, "after": None, "limit": 1})
+    await cur.execute(_SELECT, {"salon": salon_id, "id": entry_id, "after": None, "limit": 1})
     return _named(await cur.fetchone())
 
 
-async def list_entries(
-    db: Database, salon_id: uuid.UUID, *, waiting_only: bool = False, after: uuid.UUID | None = None, limit: int
-) -> list[Entry]:
+async def list_entries(db: Database, salon_id: uuid.UUID, *, after: uuid.UUID | None = None, limit: int) -> list[Entry]:
     """The salon's entries in the order they joined (the order offers go in), a page after ``after``."""
-    params = {"salon": salon_id, "id": None, "live": waiting_only, "after": after, "limit": limit}
+    params = {"salon": salon_id, "id": None, "after": after, "limit": limit}
     return [_named(row) for row in await db.fetch_all(_SELECT, params)]
 
 
