@@ -12,8 +12,9 @@ import re
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+\d{7,15}\b")
-# The paths of links that carry a token: /m/ (manage), /u/ (unsubscribe), /invite/, /cal/ (a calendar feed).
-_LINK = re.compile(r"/(m|u|invite|cal)/[A-Za-z0-9_-]{16,}")
+# The paths of links that carry a token: /m/ (manage), /u/ (unsubscribe), /w/ (a waitlist offer), /invite/,
+# /cal/ (a calendar feed).
+_LINK = re.compile(r"/(m|u|w|invite|cal)/[A-Za-z0-9_-]{16,}")
 
 
 def private(text: str) -> str:

@@ -319,9 +319,10 @@ CREATE TABLE waitlist_entries (
     CONSTRAINT waitlist_entries_staff_fkey FOREIGN KEY (salon_id, staff_id) REFERENCES staff (salon_id, id),
     CONSTRAINT waitlist_entries_service_fkey FOREIGN KEY (salon_id, service_id) REFERENCES services (salon_id, id)
 );
--- A freed time's match walks the waiting entries of its service in the order they joined, and stops at five.
-CREATE INDEX waitlist_entries_matching ON waitlist_entries (salon_id, service_id, joined_at, id)
-    WHERE status = 'waiting';
+-- A freed time's match finds the waiting entries of its service whose days hold the freed day (btree_gist), and
+-- offers the first five of them in the order they joined: however many wait for other days.
+CREATE INDEX waitlist_entries_matching ON waitlist_entries
+    USING gist (salon_id, service_id, daterange(from_date, to_date, '[]')) WHERE status = 'waiting';
 CREATE INDEX waitlist_entries_salon ON waitlist_entries (salon_id, joined_at, id);  -- the desk's list
 CREATE INDEX waitlist_entries_client ON waitlist_entries (client_id);
 

@@ -8,9 +8,11 @@ bench/chain.py (at --scale=1: 200 salons, 100,000 clients, 1,000,000
 appointments over two years, 3,000,000 jobs), one with the same salons, staff
 and services and no history. On each it runs `server.py` (worker on, a local
 SMTP sink) and times, one request at a time, as salon 1's front desk: booking
-through the API, then pages that show the same rows on both databases (the
-day of those bookings, searches for its own client, the jobs page filtered
-three ways, an appointment's page), /healthz and /metrics; the worker's pickup
+through the API, cancelling (at size with 10,000 clients on the waitlist for
+other days, which the freed time's match must not wade through), then pages
+that show the same rows on both databases (the day of those bookings,
+searches for its own client, the jobs page filtered three ways, an
+appointment's page), /healthz and /metrics; the worker's pickup
 (booking -> message at the SMTP sink); at size, the nightly clean-up of the
 oldest month of completed jobs with the pickup measured while it runs. The
 server's RSS is sampled throughout. With the server stopped, it times the
@@ -55,6 +57,7 @@ CLEANUP_DAYS = 30  # the nightly clean-up deletes this many days of the oldest c
 FAR_AHEAD = dt.timedelta(days=400)  # bookings go here, clear of the chain's own appointments
 FULL_PAGE = 201  # bookings before the pages are measured: more than a jobs page shows (200)
 REGULAR_VISITS = 500  # the benchmark's client's past visits: their page counts them and shows the newest
+WAITING = 10_000  # clients on salon 1's waitlist at size, for other days than the cancelled ones
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,21 @@ class Caller:
     async def book_time(self) -> float:
         return (await self.book())[0]
 
+    async def cancel_time(self) -> float:
+        """Books the next free hour, then times its cancellation: the freed time's waitlist match included."""
+        _, appointment = await self.book()
+        started = time.perf_counter()
+        response = await self.http.fetch(
+            f"{self.desk.base_url}/api/v1/appointments/{appointment['id']}/cancel",
+            method="POST",
+            body=b"",
+            headers={"Authorization": f"Bearer {self.desk.token}"},
+            request_timeout=120,
+        )
+        took = time.perf_counter() - started
+        assert response.code == 200, response.body
+        return took
+
     async def book(self) -> tuple[float, dict[str, Any]]:
         """Books the next free hour far ahead; returns the time it took and the appointment."""
         self.slot += 1
@@ -158,6 +176,19 @@ class Caller:
         took = time.perf_counter() - started
         assert response.code == 201, response.body
         return took, json.loads(response.body)
+
+
+async def crowd_the_waitlist(db: Database, desk: Desk, entries: int = WAITING) -> None:
+    """``entries`` clients waiting at salon 1 for its service, each for a week within the next two months: none
+    for the far days the benchmark books, so a cancellation's match finds them all in the way and offers none."""
+    await db.execute(
+        """INSERT INTO waitlist_entries (salon_id, client_id, service_id, from_date, to_date, joined_at)
+           SELECT c.salon_id, c.id, %(service)s, %(today)s::date + n %% 60, %(today)s::date + n %% 60 + 7,
+                  now() - make_interval(secs => n)
+             FROM clients c, generate_series(1, %(entries)s) AS n WHERE c.id = %(client)s""",
+        {"service": desk.service_id, "today": desk.today, "entries": entries, "client": desk.client_id},
+    )
+    await db.execute("ANALYZE waitlist_entries")
 
 
 async def own_reminders(db: Database, desk: Desk) -> int:
@@ -301,6 +332,11 @@ async def measure(url: str, size: chain.Size, samples: int, label: str) -> Run:
             caller = Caller(desk)
             print(f"  {label}: booking", flush=True)
             run.latencies["booking (POST /api/v1/appointments)"] = await sample(caller.book_time, samples)
+            if size.appointments:
+                await crowd_the_waitlist(db, desk)
+            print(f"  {label}: cancelling", flush=True)
+            name = f"cancel, its waitlist match ({WAITING:,} waiting at size)"
+            run.latencies[name] = await sample(caller.cancel_time, samples)
             _, appointment = await caller.book()  # the appointment page's
             # The jobs pages then show the benchmark's own jobs on both databases (a night's hour gets no
             # 2-hour reminder in quiet hours, so that page needs more bookings than the others).

@@ -1,4 +1,6 @@
-"""Online booking: a client holds a free time, proves their email or phone with a code, and is booked.
+"""Online booking: a client holds a free time, proves their email or phone with a code, and is booked. Joining
+the waitlist online proves it the same way: a hold with no time, for an unverified entry (booking.waitlist),
+under the same limits, which the right code puts on the list.
 
 All SQL for the holds table. A hold is a 'held' appointment (booking.appointments.hold) plus its row
 here; whatever ends it (the right code, too many wrong ones, the time running out, a newer hold taking
@@ -68,10 +70,11 @@ class WaitlistRequest:
 
 
 class WrongCode(Invalid):
-    """The code typed is not the one sent; with no ``tries_left`` the hold has ended and its time is free."""
+    """The code typed is not the one sent; with no ``tries_left`` the hold has ended (and a ``held`` time is free)."""
 
-    def __init__(self, tries_left: int) -> None:
-        words = f"{tries_left} {'try' if tries_left == 1 else 'tries'} left" if tries_left else "the time is free again"
+    def __init__(self, tries_left: int, *, held: bool = True) -> None:
+        over = "the time is free again" if held else "ask to join the waitlist again"
+        words = f"{tries_left} {'try' if tries_left == 1 else 'tries'} left" if tries_left else over
         super().__init__(f"that code is not right; {words}", "code")
         self.tries_left = tries_left
 
@@ -395,7 +398,7 @@ async def _refusal(cur: aiopg.Cursor, found: Row, code: str | None, now: dt.date
         await _end(cur, found, "wrong_codes", now)
     else:
         await cur.execute("UPDATE holds SET wrong_codes = wrong_codes + 1 WHERE id = %s", (found["id"],))
-    return WrongCode(left)
+    return WrongCode(left, held=found["appointment_id"] is not None)
 
 
 async def _end(cur: aiopg.Cursor, found: Row, how: str, now: dt.datetime) -> None:

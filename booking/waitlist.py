@@ -205,7 +205,6 @@ _SELECT = """
       LEFT JOIN staff st ON st.id = e.staff_id
      WHERE e.salon_id = %(salon)s AND e.status <> 'unverified'
        AND (%(id)s::uuid IS NULL OR e.id = %(id)s)
-       AND (%(live)s IS NOT TRUE OR e.status = 'waiting')
        AND (%(after)s::uuid IS NULL OR (e.joined_at, e.id) >
             (SELECT joined_at, id FROM waitlist_entries WHERE id = %(after)s AND salon_id = %(salon)s))
      ORDER BY e.joined_at, e.id
@@ -220,15 +219,13 @@ def _named(row: Row) -> Entry:
 
 async def read(cur: aiopg.Cursor, salon_id: uuid.UUID, entry_id: uuid.UUID) -> Entry:
     """An entry as every answer shows it, on the caller's transaction."""
-    await cur.execute(_SELECT, {"salon": salon_id, "id": entry_id, "live": False, "after": None, "limit": 1})
+    await cur.execute(_SELECT, {"salon": salon_id, "id": entry_id, "after": None, "limit": 1})
     return _named(await cur.fetchone())
 
 
-async def list_entries(
-    db: Database, salon_id: uuid.UUID, *, waiting_only: bool = False, after: uuid.UUID | None = None, limit: int
-) -> list[Entry]:
+async def list_entries(db: Database, salon_id: uuid.UUID, *, after: uuid.UUID | None = None, limit: int) -> list[Entry]:
     """The salon's entries in the order they joined (the order offers go in), a page after ``after``."""
-    params = {"salon": salon_id, "id": None, "live": waiting_only, "after": after, "limit": limit}
+    params = {"salon": salon_id, "id": None, "after": after, "limit": limit}
     return [_named(row) for row in await db.fetch_all(_SELECT, params)]
 
 
@@ -243,8 +240,8 @@ async def page_of(db: Database, salon_id: uuid.UUID, *, after: uuid.UUID | None,
 
 # The first entries, in the order they joined, for whom the freed time fits: their service (or, freed with no
 # service, any), with that stylist or anyone, on one of their days, at one of their start times, and the stylist
-# free for the whole of their service. One walk of waitlist_entries_matching that stops at the limit; each becomes
-# an offer, in the same statement.
+# free for the whole of their service. One probe of waitlist_entries_matching (the entries whose days hold the
+# freed day), the first few of them in join order; each becomes an offer, in the same statement.
 _MATCH = """
     WITH matched AS (
         SELECT e.id, e.client_id, e.joined_at,
@@ -255,7 +252,7 @@ _MATCH = """
          WHERE e.salon_id = %(salon)s AND e.status = 'waiting'
            AND (%(service)s::uuid IS NULL OR e.service_id = %(service)s)
            AND (e.staff_id IS NULL OR e.staff_id = %(staff)s)
-           AND e.from_date <= %(day)s AND %(day)s <= e.to_date
+           AND daterange(e.from_date, e.to_date, '[]') @> %(day)s::date
            AND (e.earliest IS NULL OR e.earliest <= %(clock)s) AND (e.latest IS NULL OR %(clock)s <= e.latest)
            AND NOT EXISTS (
                SELECT FROM appointments taken
@@ -342,8 +339,10 @@ async def still_free(db: Database, offer: Offer) -> bool:
 
 
 async def offer_for_claim(cur: aiopg.Cursor, offer_id: uuid.UUID) -> Offer | None:
-    """The offer, its entry locked: two claims through one entry's offers (a double click) take turns."""
-    await cur.execute(_OFFER + " FOR UPDATE OF e", (offer_id,))
+    """The offer, its entry locked: two claims through one entry's offers (a double click) take turns. NO KEY
+    UPDATE, so a cancellation offering the entry another time meanwhile (its foreign key's KEY SHARE) need not
+    wait for the claim, which may itself wait for that cancellation on the overlap constraint."""
+    await cur.execute(_OFFER + " FOR NO KEY UPDATE OF e", (offer_id,))
     row: Row | None = await cur.fetchone()
     return read_offer(row) if row else None
 
@@ -357,11 +356,12 @@ async def claimed(cur: aiopg.Cursor, offer: Offer, appointment_id: uuid.UUID, no
     )
 
 
-async def leave(db: Database, entry_id: uuid.UUID, now: dt.datetime) -> bool:
+async def leave(db: Database, salon_id: uuid.UUID, entry_id: uuid.UUID, now: dt.datetime) -> bool:
     """The client leaves the list (the link in any offer); False when the entry had ended already."""
     ended = await db.execute(
-        "UPDATE waitlist_entries SET status = 'left', ended_at = %s WHERE id = %s AND status = 'waiting'",
-        (now, entry_id),
+        """UPDATE waitlist_entries SET status = 'left', ended_at = %s
+            WHERE id = %s AND salon_id = %s AND status = 'waiting'""",
+        (now, entry_id, salon_id),
     )
     return ended == 1
 

@@ -9,9 +9,9 @@ import uuid
 
 import pytest
 
-from booking import appointments, client_data, clients, salons, self_service, services, waitlist
+from booking import appointments, client_data, clients, code_sends, online, salons, self_service, services, waitlist
 from booking.errors import Conflict, NotFound
-from booking.models import ClientDetails, QuietHours, Salon, ServiceDetails, Source
+from booking.models import ClientDetails, OnlineBooking, QuietHours, Salon, ServiceDetails, Source
 from db import Database
 from tests.desk import Desk, set_up_desk
 
@@ -200,3 +200,45 @@ async def test_a_client_whose_data_is_erased_waits_no_more(make_salon, db: Datab
     assert ended.status == waitlist.EntryStatus.LEFT
     await cancelled_at(db, salon, desk, at(desk, 10))
     assert await offers_of(db, salon) == []
+
+
+async def test_the_match_is_one_probe_of_an_index_however_many_wait_for_other_days(make_salon, db: Database) -> None:
+    salon, desk = await open_desk(make_salon, db)
+    await db.execute(
+        """INSERT INTO waitlist_entries (salon_id, client_id, service_id, from_date, to_date, joined_at)
+           SELECT %(salon)s, %(client)s, %(service)s, %(day)s::date + 1 + n %% 60, %(day)s::date + 1 + n %% 60 + 7,
+                  now() - make_interval(secs => n)
+             FROM generate_series(1, 10000) AS n""",
+        {"salon": salon.id, "client": desk.client.id, "service": desk.service.id, "day": desk.day},
+    )
+    await db.execute("ANALYZE waitlist_entries")
+    start = at(desk, 10).astimezone(dt.UTC)
+    params = {"salon": salon.id, "service": desk.service.id, "staff": desk.staff.id, "start": start,
+              "day": desk.day, "clock": dt.time(10), "limit": waitlist.OFFERS_PER_TIME, "freed_by": None,
+              "now": NOW}  # fmt: skip
+    async with db.transaction() as cur:
+        await cur.execute("EXPLAIN " + waitlist._MATCH, params)
+        plan = "\n".join(row["QUERY PLAN"] for row in await cur.fetchall())
+    assert "waitlist_entries_matching" in plan and "Seq Scan on waitlist_entries" not in plan, plan
+    await join(db, salon, desk, "Today")
+    await cancelled_at(db, salon, desk, at(desk, 10))
+    assert len(await offers_of(db, salon)) == 1, "only the one whose days hold the freed day"
+
+
+async def test_a_held_time_given_back_is_offered(make_salon, db: Database) -> None:
+    salon, desk = await open_desk(make_salon, db)
+    salon = await salons.update_salon(db, dataclasses.replace(salon, online_booking=OnlineBooking(enabled=True)))
+    entry = await join(db, salon, desk, "Waiting")
+    asked = online.Request(desk.service.id, desk.staff.id, at(desk, 10), "Dee", "", "dee@example.com", None, False)
+    hold = await online.hold(db, salon, asked, client_address="10.1.2.3", minutes=15, limits=code_sends.Limits(),
+                             now=NOW)  # fmt: skip
+    assert await offers_of(db, salon) == [], "held: not free"
+    sent = await db.fetch_row(
+        "SELECT payload->'secret'->>'code' AS code FROM notification_jobs WHERE payload->>'email' = 'dee@example.com'"
+    )
+    wrong = "000000" if sent["code"] != "000000" else "111111"
+    for _ in range(online.WRONG_CODES):
+        with pytest.raises(online.WrongCode):
+            await online.verify(db, salon, hold.id, wrong, now=NOW)
+    [offer] = await offers_of(db, salon)
+    assert (offer["client_id"], offer["start_time"]) == (entry.client_id, at(desk, 10)), "five wrong codes free it"

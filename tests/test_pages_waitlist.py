@@ -19,7 +19,8 @@ from tests.servers import SmtpServer
 async def test_the_desk_finds_a_client_adds_them_and_takes_them_off(logged_in, db) -> None:
     session, made = await logged_in()
     desk = await set_up_desk(db, made.salon)
-    other = await set_up_desk(db, (await logged_in())[1].salon)
+    other_session, other_made = await logged_in()
+    other = await set_up_desk(db, other_made.salon)
     page = await session.get("/waitlist?q=ann")
     assert page.code == 200 and b"Nobody is waiting." in page.body
     assert str(desk.client.id).encode() in page.body and str(other.client.id).encode() not in page.body
@@ -39,6 +40,8 @@ async def test_the_desk_finds_a_client_adds_them_and_takes_them_off(logged_in, d
     listed = (await session.get("/waitlist")).body.decode()
     assert "Ann Example" in listed and "anyone" in listed and "12:00" in listed and "waiting" in listed
     [entry] = await waitlist.list_entries(db, made.salon.id, limit=5)
+    assert "Ann Example" not in (await other_session.get("/waitlist")).body.decode(), "another salon's desk"
+    assert (await other_session.post(f"/waitlist/{entry.id}/remove", {})).code == 404
     assert (await session.post(f"/waitlist/{entry.id}/remove", {})).code == 303
     [ended] = await waitlist.list_entries(db, made.salon.id, limit=5)
     assert ended.status == waitlist.EntryStatus.LEFT

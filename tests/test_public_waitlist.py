@@ -98,6 +98,9 @@ async def test_the_desk_lists_and_adds_waiting_clients_of_its_own_salon_only(mak
     assert status == 400 and error["error"]["field"] == "toDate"
     status, error = await api("POST", "/waitlist", token, wish(desk, clientId=str(desk.client.id), earliest="25:00"))
     assert status == 400 and error["error"]["field"] == "earliest"
+    status, silent = await api("POST", "/clients", token, {"firstName": "Nobody", "optedInReminders": False})
+    status, error = await api("POST", "/waitlist", token, wish(desk, clientId=silent["id"]))
+    assert status == 400 and error["error"]["field"] == "clientId", "no offer could reach them"
 
 
 @pytest.fixture
@@ -149,6 +152,13 @@ async def test_a_stranger_joins_with_a_code_and_is_offered_nothing_before_it(
     assert len(await offer_paths(db, salon)) == 1, "verified: offered the next freed time"
     status, _ = await public("POST", salon.slug, f"/waitlist/{joined['entryId']}/verify", {"code": code})
     assert status == 409, "a code works once"
+
+    status, again = await public("POST", salon.slug, "/waitlist", asked | {"email": "dee.again@example.com"})
+    for _ in range(5):
+        status, error = await public("POST", salon.slug, f"/waitlist/{again['entryId']}/verify", {"code": wrong})
+    assert status == 400 and error["error"]["message"] == "that code is not right; ask to join the waitlist again"
+    status, _ = await public("POST", salon.slug, f"/waitlist/{again['entryId']}/verify", {"code": wrong})
+    assert status == 409, "five wrong codes end the request"
 
 
 async def test_joining_online_meets_the_limits_of_a_booking(make_salon, db, public) -> None:

@@ -18,8 +18,10 @@ import time_machine
 
 from booking import notifications, self_service
 from booking.models import Appointment, AppointmentStatus, Client, OnlineBooking, QuietHours, Revision, Salon
-from booking.notice_types import CONFIRMATION, REMINDERS
+from booking.notice_types import CONFIRMATION, REMINDERS, WAITLIST_OFFER
 from handlers.public.base import DayStrip
+from tests.worker_fixtures import claimed_job, delivery_for
+from worker.delivery import held_until, stale_reason
 
 pytestmark = pytest.mark.unit
 
@@ -131,3 +133,25 @@ def test_the_zone_is_the_salons_not_the_machines(now) -> None:
     """The stopped clock is an instant; each salon reads its own day from it."""
     days = {zone: now.astimezone(ZoneInfo(zone)).date() for zone in ZONES}
     assert max(days.values()) - min(days.values()) <= dt.timedelta(days=1)
+
+
+@pytest.mark.parametrize("minutes_ahead", [60, 119, 121, 150, 600, 1440, 2000])
+def test_an_offer_goes_outside_the_minimum_notice_and_quiet_hours_or_not_at_all(now, salon, minutes_ahead) -> None:
+    start = now + dt.timedelta(minutes=minutes_ahead)
+    job = claimed_job(WAITLIST_OFFER.name, now=now, appointment_id=None, payload={"offerId": str(uuid.uuid4())})
+    offer = delivery_for(
+        job, salon_timezone=salon.timezone, start_time=start, end_time=start + dt.timedelta(minutes=45),
+        appointment_status=None, appointment_created_at=None, quiet_start=QUIET.start, quiet_end=QUIET.end,
+        waitlist_status="waiting", offer_still_free=True, online_min_notice_minutes=120,
+    )  # fmt: skip
+    reason, held = stale_reason(offer, now), held_until(offer, now)
+    quiet_now = QUIET.holds(now.astimezone(salon.zone).time())
+    if minutes_ahead < 120:
+        assert reason == "the time is inside the salon's minimum notice now"
+    elif reason is not None:
+        assert quiet_now and reason.startswith("quiet hours"), reason
+    elif held is None:
+        assert not quiet_now, "sent at once only outside quiet hours"
+    else:
+        assert quiet_now and held > now and not QUIET.holds(held.astimezone(salon.zone).time())
+        assert held <= start - dt.timedelta(minutes=30), "held, but not to the last minute"

@@ -122,3 +122,4 @@ def test_the_net_under_the_log_blots_out_what_slipped_through() -> None:
     line = "Key (email)=(ann@example.com) exists; texted +447700900123; GET /m/AbCdEfGhIjKlMnOpQrStUv (1.2.3.4)"
     assert logs.private(line) == "Key (email)=(…@…) exists; texted +…; GET /m/… (1.2.3.4)"
     assert logs.private("GET /cal/AbCdEfGhIjKlMnOpQrStUv.ics") == "GET /cal/….ics", "a calendar feed's token"
+    assert logs.private("POST /w/AbCdEfGhIjKlMnOpQrStUv/claim") == "POST /w/…/claim", "a waitlist offer's link"

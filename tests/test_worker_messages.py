@@ -326,3 +326,11 @@ def test_an_offer_due_at_night_waits_for_the_end_of_quiet_hours_or_is_not_sent()
     assert held_until(offer, night) == dt.datetime(2030, 5, 7, 7, tzinfo=dt.UTC), "08:00 in Bath"
     early = dataclasses.replace(offer, start_time=dt.datetime(2030, 5, 7, 7, 15, tzinfo=dt.UTC))
     assert stale_reason(dataclasses.replace(early, online_min_notice_minutes=0), night).startswith("quiet hours")
+
+
+def test_an_offers_text_with_its_link_fits_two_segments_with_long_names() -> None:
+    _, long = an_offer(salon_name="Hair & Beauty by Annabel", service_name="Full head highlights and blow-dry",
+                       staff_first_name="Maximiliane")  # fmt: skip
+    long = dataclasses.replace(long, links=Links("https://bookings.hair-and-beauty-by-annabel.example", "s"))
+    text = render_sms(long)
+    assert text.isascii() and gsm_segments(text) <= 2, (len(text), text)

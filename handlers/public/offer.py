@@ -82,5 +82,7 @@ class ClaimOffer(LinkedOffer):
 class LeaveWaitlist(LinkedOffer):
     async def post(self, token: str) -> None:
         offer = await self.load(token)
-        await waitlist.leave(self.db, offer.entry_id, self.now())
-        await self.show("left")
+        if await waitlist.leave(self.db, self.salon.id, offer.entry_id, self.now()):
+            await self.show("left")
+        else:  # left before (a second click), or booked, or past its days
+            await self.show("left" if offer.entry_status == waitlist.EntryStatus.LEFT else "ended", 409)
