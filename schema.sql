@@ -679,7 +679,12 @@ SELECT j.id AS job_id,
        CASE WHEN o.id IS NOT NULL THEN NOT EXISTS (
            SELECT FROM appointments taken
             WHERE taken.salon_id = o.salon_id AND taken.staff_id = o.staff_id AND taken.status IN ('booked', 'held')
-              AND tstzrange(taken.start_time, taken.end_time) && tstzrange(o.start_time, o.end_time))
+              AND busy_span(taken.start_time, taken.end_time, taken.buffer_minutes)
+                  && busy_span(o.start_time, o.end_time, sv.buffer_minutes))
+         AND NOT EXISTS (
+           SELECT FROM time_off away
+            WHERE away.salon_id = o.salon_id AND away.staff_id = o.staff_id
+              AND away.during && tstzrange(o.start_time, o.end_time))
        END AS offer_still_free,
        s.online_min_notice_minutes
   FROM notification_jobs j

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from booking import fields
+from booking import fields, waitlist
 from booking.errors import Invalid, NotFound
-from booking.models import TimeOff
+from booking.models import Salon, TimeOff
 from db import Database, Row
 from db.rows import reader
 
@@ -92,9 +92,16 @@ async def list_time_off(
     return [read_time_off(row) for row in rows]
 
 
-async def remove_time_off(db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID, time_off_id: uuid.UUID) -> None:
-    removed = await db.execute(
-        "DELETE FROM time_off WHERE id = %s AND staff_id = %s AND salon_id = %s", (time_off_id, staff_id, salon_id)
-    )
-    if not removed:
-        raise NotFound("no such time off", "time_off_id")
+async def remove_time_off(
+    db: Database, salon: Salon, staff_id: uuid.UUID, time_off_id: uuid.UUID, *, now: dt.datetime
+) -> None:
+    """Removes time off; the time it gave back is offered to the waitlist, as a cancelled one is."""
+    async with db.transaction() as cur:
+        await cur.execute(
+            "DELETE FROM time_off WHERE id = %s AND staff_id = %s AND salon_id = %s RETURNING lower(during) AS start",
+            (time_off_id, staff_id, salon.id),
+        )
+        removed = await cur.fetchone()
+        if removed is None:
+            raise NotFound("no such time off", "time_off_id")
+        await waitlist.offer_freed(cur, salon, waitlist.Freed(staff_id, None, removed["start"]), now)

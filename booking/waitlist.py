@@ -239,18 +239,23 @@ async def page_of(db: Database, salon_id: uuid.UUID, *, after: uuid.UUID | None,
 # --- offers ------------------------------------------------------------------------------------------------
 
 # The first entries, in the order they joined, for whom the freed time fits: their service (or, freed with no
-# service, any), with that stylist or anyone, on one of their days, at one of their start times, and the stylist
-# free for the whole of their service. One probe of waitlist_entries_matching (the entries whose days hold the
-# freed day), the first few of them in join order; each becomes an offer, in the same statement.
+# service, any) if the stylist performs it, with that stylist or anyone, on one of their days, at one of their
+# start times, and the stylist free for the whole of their service and its buffer (their own length for it if
+# they have one), and not away. One probe of waitlist_entries_matching (the entries whose days hold the freed
+# day), the first few of them in join order; each becomes an offer, in the same statement.
 _MATCH = """
     WITH matched AS (
-        SELECT e.id, e.client_id, e.joined_at,
-               %(start)s::timestamptz + make_interval(mins => sv.duration_minutes) AS end_time
+        SELECT e.id, e.client_id, e.joined_at, span.end_time
           FROM waitlist_entries e
           JOIN services sv ON sv.id = e.service_id
+          LEFT JOIN service_staff own ON own.service_id = sv.id AND own.staff_id = %(staff)s
           JOIN clients c ON c.id = e.client_id AND c.erased_at IS NULL
+          CROSS JOIN LATERAL (
+              SELECT %(start)s::timestamptz
+                     + make_interval(mins => coalesce(own.duration_minutes, sv.duration_minutes)) AS end_time) span
          WHERE e.salon_id = %(salon)s AND e.status = 'waiting'
            AND (%(service)s::uuid IS NULL OR e.service_id = %(service)s)
+           AND (sv.all_staff OR own.staff_id IS NOT NULL)
            AND (e.staff_id IS NULL OR e.staff_id = %(staff)s)
            AND daterange(e.from_date, e.to_date, '[]') @> %(day)s::date
            AND (e.earliest IS NULL OR e.earliest <= %(clock)s) AND (e.latest IS NULL OR %(clock)s <= e.latest)
@@ -258,8 +263,12 @@ _MATCH = """
                SELECT FROM appointments taken
                 WHERE taken.salon_id = %(salon)s AND taken.staff_id = %(staff)s
                   AND taken.status IN ('booked', 'held')
-                  AND tstzrange(taken.start_time, taken.end_time)
-                      && tstzrange(%(start)s, %(start)s::timestamptz + make_interval(mins => sv.duration_minutes)))
+                  AND busy_span(taken.start_time, taken.end_time, taken.buffer_minutes)
+                      && busy_span(%(start)s, span.end_time, sv.buffer_minutes))
+           AND NOT EXISTS (
+               SELECT FROM time_off away
+                WHERE away.salon_id = %(salon)s AND away.staff_id = %(staff)s
+                  AND away.during && tstzrange(%(start)s, span.end_time))
          ORDER BY e.joined_at, e.id
          LIMIT %(limit)s),
     offered AS (
@@ -330,10 +339,23 @@ async def still_free(db: Database, offer: Offer) -> bool:
     """Whether nobody holds any of the offered time now (its link says it has gone otherwise)."""
     row = await db.fetch_one(
         """SELECT NOT EXISTS (
-               SELECT FROM appointments taken
-                WHERE taken.salon_id = %(salon)s AND taken.staff_id = %(staff)s AND taken.status IN ('booked', 'held')
-                  AND tstzrange(taken.start_time, taken.end_time) && tstzrange(%(start)s, %(end)s)) AS free""",
-        {"salon": offer.salon_id, "staff": offer.staff_id, "start": offer.start_time, "end": offer.end_time},
+                      SELECT FROM appointments taken
+                       WHERE taken.salon_id = %(salon)s AND taken.staff_id = %(staff)s
+                         AND taken.status IN ('booked', 'held')
+                         AND busy_span(taken.start_time, taken.end_time, taken.buffer_minutes)
+                             && busy_span(%(start)s, %(end)s,
+                                          (SELECT buffer_minutes FROM services WHERE id = %(service)s)))
+                  AND NOT EXISTS (
+                      SELECT FROM time_off away
+                       WHERE away.salon_id = %(salon)s AND away.staff_id = %(staff)s
+                         AND away.during && tstzrange(%(start)s, %(end)s)) AS free""",
+        {
+            "salon": offer.salon_id,
+            "staff": offer.staff_id,
+            "service": offer.service_id,
+            "start": offer.start_time,
+            "end": offer.end_time,
+        },
     )
     return bool(row and row["free"])
 

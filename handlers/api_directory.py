@@ -75,7 +75,7 @@ class TimeOffListApi(ApiHandler):
 class TimeOffApi(ApiHandler):
     async def delete(self, staff_id: str, time_off_id: str) -> None:
         member, entry = self.path_id(staff_id, "staff_id"), self.path_id(time_off_id, "time_off_id")
-        await time_off.remove_time_off(self.db, self.salon.id, member, entry)
+        await time_off.remove_time_off(self.db, self.salon, member, entry, now=self.now())
         self.set_status(204)
         self.finish()
 
@@ -234,8 +234,8 @@ class ClientNotesApi(ApiHandler):
             self.salon.id,
             self.path_id(client_id, "client_id"),
             text,
-            author=maker.email,
-            author_id=maker.id,
+            author=maker.email if maker else "API token",
+            author_id=maker.id if maker else None,
             now=self.now(),
         )
         self.write_json(note, status=201)

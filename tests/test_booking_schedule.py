@@ -84,10 +84,10 @@ async def test_time_off_over_booked_appointments_lists_them_and_moves_nothing(db
     assert listed.affected == (ends_inside.id,), "moved to another stylist: no longer inside"
     assert await time_off.list_time_off(db, salon.id, desk.staff.id, now=_at(desk, 16)) == [], "ended: not listed"
 
-    await time_off.remove_time_off(db, salon.id, desk.staff.id, added.id)
+    await time_off.remove_time_off(db, salon, desk.staff.id, added.id, now=_at(desk, 0))
     assert "12:00" in await _free(db, salon, desk), "removed: free again"
     with pytest.raises(NotFound):
-        await time_off.remove_time_off(db, salon.id, desk.staff.id, added.id)
+        await time_off.remove_time_off(db, salon, desk.staff.id, added.id, now=_at(desk, 0))
 
 
 async def test_time_off_across_midnight_closes_the_evening_and_the_next_morning(db, make_salon) -> None:
@@ -199,7 +199,7 @@ async def test_another_salons_time_off_cannot_be_read_added_or_removed(db, make_
     with pytest.raises(NotFound):
         await time_off.add_time_off(db, other.id, desk.staff.id, start=_at(desk, 14), end=_at(desk, 15))
     with pytest.raises(NotFound):
-        await time_off.remove_time_off(db, other.id, desk.staff.id, added.id)
+        await time_off.remove_time_off(db, other, desk.staff.id, added.id, now=_at(desk, 0))
     [kept] = await time_off.list_time_off(db, salon.id, desk.staff.id, now=_at(desk, 0))
     assert kept.id == added.id
 

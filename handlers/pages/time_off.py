@@ -72,5 +72,5 @@ class TimeOffPage(SalonPage):
 class RemoveTimeOff(SalonPage):
     async def post(self, staff_id: str, time_off_id: str) -> None:
         member = page_id(staff_id)
-        await time_off.remove_time_off(self.db, self.salon.id, member, page_id(time_off_id))
+        await time_off.remove_time_off(self.db, self.salon, member, page_id(time_off_id), now=self.now())
         self.redirect(paths.STAFF_TIME_OFF(id=member), status=303)
