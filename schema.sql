@@ -207,6 +207,22 @@ CREATE INDEX code_sends_recipient ON code_sends (recipient_hash, sent_at);
 CREATE INDEX code_sends_salon ON code_sends (salon_id, sent_at);
 CREATE INDEX appointments_client ON appointments (client_id, id);  -- a client's, in an export's order (0016)
 
+-- Limits every process shares (0018): UNLOGGED (a crash forgets the counts, as a restart forgot the
+-- in-memory ones, and a count writes no WAL); rows are the installation's, not a salon's, and expire.
+-- A token bucket per API token or client address (db/buckets.py): full again at full_at.
+CREATE UNLOGGED TABLE rate_buckets (
+    kind     text NOT NULL CHECK (kind IN ('api', 'public')),
+    key      bytea NOT NULL,
+    full_at  timestamptz NOT NULL,
+    PRIMARY KEY (kind, key)
+) WITH (fillfactor = 70);
+-- Failed logins per email at an address and per address (booking/logins.py); the key is their SHA-256.
+CREATE UNLOGGED TABLE login_tallies (
+    key       bytea PRIMARY KEY,
+    failures  integer NOT NULL CHECK (failures >= 0),
+    last_at   timestamptz NOT NULL
+) WITH (fillfactor = 70);
+
 -- The notification queue. A job is claimed by one worker (locked_by,
 -- locked_at, attempts + 1) and every later write is fenced on that claim.
 -- channels_done is the per-channel progress: a retry skips those channels.

@@ -198,7 +198,7 @@ class ApiHandler(JsonHandler):
             )
         self.salon = salon
         key = hashlib.sha256(token.strip().encode()).digest()
-        self.within_rate(self.application.api_limits, key, "for this API token")
+        await self.within_rate(self.application.api_limits, key, "for this API token")
 
     def page(self) -> tuple[int, uuid.UUID | None]:
         """The page a list request asks for: ``limit`` items (1 to 500, 100 if not said) after the item ``after``."""

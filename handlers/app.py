@@ -136,10 +136,10 @@ class Salonbook(tornado.web.Application):
         self.outbox_enabled = outbox_enabled
         self.metrics = Metrics(backups)
         self.tokens = TokenCache()
-        self.api_limits = RateLimiter(rate=settings.api_rate, burst=5 * settings.api_rate)
-        self.public_limits = RateLimiter(rate=settings.public_rate, burst=5 * settings.public_rate)
+        self.api_limits = RateLimiter(db, "api", rate=settings.api_rate, burst=5 * settings.api_rate)
+        self.public_limits = RateLimiter(db, "public", rate=settings.public_rate, burst=5 * settings.public_rate)
         self.code_limits = code_sends.Limits(settings.code_limit, settings.codes_per_salon_day)
-        self.login_throttle = LoginThrottle()
+        self.login_throttle = LoginThrottle(db)
         self.export_turn = asyncio.Semaphore(1)  # exports take turns a page at a time (handlers/downloads.py)
         self._links: Links | None = None
         self.templates = jinja2.Environment(

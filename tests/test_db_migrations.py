@@ -60,6 +60,8 @@ TABLES_ADDED_SINCE = {
     "sms_deliveries",
     "inbound_texts",
     "code_sends",
+    "rate_buckets",
+    "login_tallies",
 }
 OWNER_PASSWORD = "first release owner"
 API_TOKEN = "first-release-token"
@@ -394,3 +396,23 @@ async def test_a_second_release_database_upgrades_texting_its_own_country_its_co
     assert jobs["team_invite"] == {"email": "desk@cuts.example", "invited_by": "owner@cuts.example"}, "sent: gone"
     [token] = rows["api_tokens"]
     assert token["user_id"] == "05e20000-0000-4000-8000-000000000003", "the salon's owner's"
+
+
+async def test_a_second_release_database_upgrades_to_shared_limits_keeping_every_row(second_release_url: str) -> None:
+    """The limits' tables start empty (everyone has a full allowance, as after a restart) and nothing else moves."""
+    before = table_rows(second_release_url)
+    assert await upgrade(second_release_url) == (SECOND_RELEASE, LATEST)
+    after = table_rows(second_release_url)
+    assert after["rate_buckets"] == [] and after["login_tallies"] == []
+    for table in ("salons", "users", "notification_jobs"):
+        assert len(after[table]) == len(before[table]), f"{table} keeps its rows"
+    conn = psycopg2.connect(second_release_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                """SELECT relname FROM pg_class WHERE relname IN ('rate_buckets', 'login_tallies')
+                    AND relpersistence = 'u' ORDER BY relname"""
+            )
+            assert [row[0] for row in cur.fetchall()] == ["login_tallies", "rate_buckets"], "unlogged"
+    finally:
+        conn.close()

@@ -23,9 +23,9 @@ from typing import Any
 
 from tornado.ioloop import PeriodicCallback
 
-from booking import code_sends, deliveries, installation, online
+from booking import code_sends, deliveries, installation, logins, online
 from booking.links import Links
-from db import Database, DatabaseUnavailable, tallies
+from db import Database, DatabaseUnavailable, buckets, tallies
 from db.listener import Listener
 from jobqueue import claims
 from jobqueue.claims import ClaimedJob
@@ -39,6 +39,7 @@ from worker.settings import WorkerSettings
 log = logging.getLogger(__name__)
 
 _DAY = 24 * 3600.0
+_LIMITS_INTERVAL = 60.0  # seconds between deletions of the limits' spent rows: their tables stay small
 _RECORD_RETRY = 1.0  # seconds between tries to record outcomes while the database is away
 
 
@@ -80,6 +81,7 @@ class Worker:
             PeriodicCallback(lambda: self._chore("heartbeat", self._beat), self.settings.heartbeat_interval * 1000),
             PeriodicCallback(lambda: self._chore("cleanup", self._clean_up), _DAY * 1000),
             PeriodicCallback(lambda: self._chore("holds", self._release_holds), self.settings.holds_interval * 1000),
+            PeriodicCallback(lambda: self._chore("limits", self._forget_limits), _LIMITS_INTERVAL * 1000),
         ]
         for timer in self._timers:
             timer.start()
@@ -314,6 +316,11 @@ class Worker:
         released = await online.release_lapsed(self.db)
         if released:
             log.info("released %d online booking holds whose code never came", released)
+
+    async def _forget_limits(self) -> None:
+        """The buckets full again and the login tallies an hour has wiped count for nothing: they go."""
+        await buckets.expire(self.db)
+        await logins.forget_old(self.db)
 
     async def _clean_up(self) -> None:
         days = self.settings.keep_completed_days
