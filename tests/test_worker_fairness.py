@@ -137,6 +137,14 @@ async def test_a_claim_writes_a_started_row_per_channel_still_to_send_and_reads_
     )
 
 
+async def claim_plan(db: Database) -> str:
+    """The plan of the claim's query, as the function claim_jobs (migration 0018) runs it, for a batch of 10."""
+    row = await db.fetch_row("SELECT prosrc FROM pg_proc WHERE proname = 'claim_jobs'")
+    query = row["prosrc"].split("RETURN QUERY", 1)[1].rsplit(";", 1)[0]
+    rows = await db.fetch_all("EXPLAIN (COSTS OFF) " + query.replace("p_limit", "10").replace("p_worker", "'planner'"))
+    return "\n".join(row["QUERY PLAN"] for row in rows)
+
+
 async def test_each_probe_of_the_claim_reads_the_due_index_beside_a_drained_backlog(db: Database, make_salon) -> None:
     """A salon's next due job is one entry of notification_jobs_due_per_salon, in its order: an index of the
     same columns in another order (the jobs page's by day was one) was once preferred after a backlog had
@@ -146,8 +154,7 @@ async def test_each_probe_of_the_claim_reads_the_due_index_beside_a_drained_back
     await db.execute("UPDATE notification_jobs SET status = 'completed' WHERE id = ANY(%s)", (drained,))
     await queue_jobs(db, new.salon.id, 2000, ago(hours=1))
     await db.execute("ANALYZE notification_jobs")
-    rows = await db.fetch_all("EXPLAIN (COSTS OFF) " + claims.CLAIM, {"limit": 10, "worker": "planner"})
-    plan = "\n".join(row["QUERY PLAN"] for row in rows)
+    plan = await claim_plan(db)
     probe = plan[plan.index("WorkTable Scan on pick") : plan.index("CTE c")]  # a salon's next due job
     assert "Index Scan using notification_jobs_due_per_salon" in probe, plan
     assert "Sort" not in probe, plan
