@@ -27,6 +27,9 @@ _define("port", default=8888, help="HTTP port", group="server")
 _define("address", default="127.0.0.1", help="address to listen on", group="server")
 _define("data_dir", default="data", help="where the embedded PostgreSQL keeps its files", group="server")
 _define("database_url", default="", help="PostgreSQL URL; empty starts an embedded PostgreSQL", group="server")
+_define("direct_database_url", default="", help="PostgreSQL URL that bypasses a connection pooler (PgBouncer), for "
+        "LISTEN, upgrades and backups; empty with --database_url: none of those go around it (the worker polls, "
+        "API tokens are read on every request)", group="server")  # fmt: skip
 _define("cookie_secret", default="", help="signs login cookies; empty: one kept in the database", group="server")
 _define("max_body_size", default=64 * 1024, help="largest JSON or form body in bytes", group="server")
 _define("body_timeout", default=30.0, help="seconds a request's body may take to arrive", group="server")

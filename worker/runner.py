@@ -46,12 +46,14 @@ _RECORD_RETRY = 1.0  # seconds between tries to record outcomes while the databa
 class Worker:
     """Owns ``channels`` once started: ``stop()`` closes them."""
 
-    def __init__(self, db: Database, dsn: str, settings: WorkerSettings, channels: Channels) -> None:
+    def __init__(self, db: Database, listen_dsn: str, settings: WorkerSettings, channels: Channels) -> None:
+        """``listen_dsn`` is a direct connection's URL for LISTEN, or "": then NOTIFY never reaches this worker
+        (``db`` may go through PgBouncer in transaction mode) and it polls every ``poll_interval``."""
         self.id = uuid.uuid4().hex
         self.db = db
         self.settings = settings
         self.channels = channels
-        self._listener = Listener(dsn, NOTIFY_CHANNEL, self.wake)
+        self._listener = Listener(listen_dsn, NOTIFY_CHANNEL, self.wake) if listen_dsn else None
         self._running = False
         self._stopping = False
         self._wanted = False
@@ -75,7 +77,8 @@ class Worker:
         await registry.heartbeat(self.db, self.id, socket.gethostname(), os.getpid())
         self._links = Links(self.settings.public_url, await installation.link_secret(self.db))
         self._running = True
-        self._listener.start()
+        if self._listener is not None:
+            self._listener.start()
         self._timers = [
             PeriodicCallback(self._tick, self.settings.poll_interval * 1000),
             PeriodicCallback(lambda: self._chore("heartbeat", self._beat), self.settings.heartbeat_interval * 1000),
@@ -104,7 +107,8 @@ class Worker:
         self._stopping = True
         for timer in self._timers:
             timer.stop()
-        await self._listener.stop()
+        if self._listener is not None:
+            await self._listener.stop()
         await self._finish_in_flight(self.settings.shutdown_timeout)
         await _cancel(self._chores.values())
         with _logged("put unsent jobs back"):
@@ -123,7 +127,7 @@ class Worker:
             "running": self._running and not self._stopping,
             "lastPollAt": self._last_poll_at.isoformat() if self._last_poll_at else None,
             "inFlight": self._unsettled,
-            "listening": self._listener.listening,
+            "listening": self._listener is not None and self._listener.listening,
         }
 
     # --- the drain loop ------------------------------------------------------
