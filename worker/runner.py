@@ -343,9 +343,12 @@ class Worker:
 
 @contextlib.contextmanager
 def _logged(what: str) -> Iterator[None]:
-    """Logs and swallows a failure so the loop lives on to the next tick."""
+    """Logs and swallows a failure so the loop lives on to the next tick; a database that cannot be reached
+    (restarting, or a pooler waiting to log in again) is a line, not a traceback."""
     try:
         yield
+    except DatabaseUnavailable as exc:
+        log.warning("worker could not %s: the database is unavailable (%s); trying again later", what, exc)
     except Exception:
         log.exception("worker could not %s; trying again later", what)
 
