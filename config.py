@@ -146,6 +146,8 @@ def parse(argv: Sequence[str]) -> list[str]:
         raise Error("--backup_hour must be an hour from 0 to 23")
     if options.keep_backups < 1:
         raise Error("--keep_backups must be at least 1")
+    if options.direct_database_url and not options.database_url:
+        raise Error("--direct_database_url goes with --database_url (the embedded PostgreSQL is its own direct one)")
     if options.code_limit < 1 or options.codes_per_salon_day < 1:
         raise Error("--code_limit and --codes_per_salon_day must be at least 1")
     return positional

@@ -217,3 +217,16 @@ def test_listen_goes_only_through_the_direct_database_url(database_url: str) -> 
             assert time.monotonic() < deadline, listening_sessions(database_url)
             time.sleep(0.1)
         assert listening_sessions(database_url) == ["LISTEN salonbook_jobs", "LISTEN salonbook_tokens"]
+
+
+def test_a_direct_database_url_without_a_database_url_is_refused() -> None:
+    result = subprocess.run(
+        [sys.executable, SERVER, "--direct_database_url=postgresql://127.0.0.1/salonbook"],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--direct_database_url goes with --database_url" in result.stderr and "Traceback" not in result.stderr
