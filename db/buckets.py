@@ -9,7 +9,17 @@ allow what one allows. A row whose full_at has passed is a full bucket, the same
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from db.database import Database
+
+
+class Kind(StrEnum):
+    """Whose buckets (rate_buckets.kind, CHECKed there): keys of one kind never meet another's."""
+
+    API = "api"  # per API token
+    PUBLIC = "public"  # per client address, online booking's API and pages
+
 
 # The DO UPDATE's WHERE refuses: a refused request changes nothing and returns no row.
 _TAKE = """INSERT INTO rate_buckets AS b (kind, key, full_at)
@@ -20,7 +30,7 @@ _TAKE = """INSERT INTO rate_buckets AS b (kind, key, full_at)
            RETURNING true AS taken"""
 
 
-async def take(db: Database, kind: str, key: bytes, *, rate: float, burst: float, now: float) -> float:
+async def take(db: Database, kind: Kind, key: bytes, *, rate: float, burst: float, now: float) -> float:
     """0 when a request of ``key`` may go ahead at ``now`` (seconds since 1970), its token taken; else the
     seconds until one may (more than 0), and nothing is counted. ``burst`` is at least 1."""
     room = (max(burst, 1.0) - 1) / rate

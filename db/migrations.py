@@ -3,9 +3,8 @@
 Each file runs once and is recorded in ``schema_migrations``; a released file is never edited. An upgrade
 is one transaction that holds the start-up lock (a transaction-level advisory lock, so it works through
 PgBouncer in transaction mode), each file in a savepoint: a failing file is taken back, the ones before it
-are committed. A database made by
-the first release has its tables but no ``schema_migrations``: it is version 1.
-Code that meets a database newer than itself refuses it (``SchemaTooNew``).
+are committed. A database made by the first release has its tables but no ``schema_migrations``: it is
+version 1. Code that meets a database newer than itself refuses it (``SchemaTooNew``).
 """
 
 from __future__ import annotations

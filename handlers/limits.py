@@ -15,12 +15,11 @@ IPV6_PREFIX = 64  # what one home, office or phone is given: its other addresses
 class RateLimiter:
     """``rate`` requests a second on average per key, and up to ``burst`` at once, across all processes.
 
-    ``kind`` names the buckets' family in rate_buckets ('api', 'public'); ``clock`` is seconds since 1970,
-    the same on every host of the installation (tests stop it).
+    ``clock`` is seconds since 1970, the same on every host of the installation (tests stop it).
     """
 
     def __init__(
-        self, db: Database, kind: str, rate: float, burst: float, clock: Callable[[], float] = time.time
+        self, db: Database, kind: buckets.Kind, rate: float, burst: float, clock: Callable[[], float] = time.time
     ) -> None:
         self.db, self.kind = db, kind
         self.rate, self.burst, self.clock = rate, max(burst, 1.0), clock

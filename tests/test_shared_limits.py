@@ -59,21 +59,21 @@ async def test_three_processes_together_allow_what_one_allows(database_url: str,
 
 async def test_a_bucket_refills_at_its_rate_and_says_how_long_to_wait(db: Database) -> None:
     clock = [1_000_000.0]
-    limits = RateLimiter(db, "api", rate=2.0, burst=3.0, clock=lambda: clock[0])
+    limits = RateLimiter(db, buckets.Kind.API, rate=2.0, burst=3.0, clock=lambda: clock[0])
     assert [await limits.wait(b"k") for _ in range(3)] == [0.0] * 3, "the burst"
     assert await limits.wait(b"k") == 0.5, "then one every half second"
     clock[0] += 0.5
     assert await limits.wait(b"k") == 0.0
     assert await limits.wait(b"other") == 0.0, "each key its own bucket"
-    other_kind = RateLimiter(db, "public", rate=2.0, burst=3.0, clock=lambda: clock[0])
+    other_kind = RateLimiter(db, buckets.Kind.PUBLIC, rate=2.0, burst=3.0, clock=lambda: clock[0])
     assert await other_kind.wait(b"k") == 0.0, "and each kind"
     clock[0] += 10
     assert [await limits.wait(b"k") for _ in range(4)] == [0.0] * 3 + [0.5], "a full bucket holds no more than 3"
 
 
 async def test_full_buckets_leave_the_table(db: Database) -> None:
-    spent = RateLimiter(db, "api", rate=1.0, burst=1.0, clock=lambda: 1000.0)  # full again in 1970
+    spent = RateLimiter(db, buckets.Kind.API, rate=1.0, burst=1.0, clock=lambda: 1000.0)  # full again in 1970
     await spent.wait(b"old")
-    await RateLimiter(db, "api", rate=0.001, burst=1.0).wait(b"new")  # full again in 1,000 s
+    await RateLimiter(db, buckets.Kind.API, rate=0.001, burst=1.0).wait(b"new")  # full again in 1,000 s
     assert await buckets.expire(db) == 1
     assert [row["key"].tobytes() for row in await db.fetch_all("SELECT key FROM rate_buckets")] == [b"new"]
