@@ -1,5 +1,6 @@
-"""Three processes through PgBouncer in transaction mode: bookings, exactly-once delivery over real SMTP, an
-upgrade, a PostgreSQL restart. Nothing session-bound goes through the pooler (README, "Behind PgBouncer")."""
+"""Processes through PgBouncer in transaction mode: bookings, exactly-once delivery over real SMTP, an upgrade,
+a PostgreSQL restart. Nothing session-bound goes through the pooler; a fourth process LISTENs on
+--direct_database_url, as README's "Running it for real" advises."""
 
 from __future__ import annotations
 
@@ -183,7 +184,10 @@ async def test_three_processes_through_pgbouncer_in_transaction_mode(
         "--poll_interval=0.3",
         "--logging=info",
     )
-    with processes(3, *options, logs=tmp_path) as ports:
+    with (
+        processes(3, *options, logs=tmp_path) as ports,
+        processes(1, *options, f"--direct_database_url={direct}", logs=tmp_path) as [listening],
+    ):  # the fourth, as README advises: its pool through PgBouncer, LISTEN on PostgreSQL itself
         assert versions(direct) == [(m.version, m.name) for m in migrations.known()], "upgraded once, fully"
         token = await asyncio.get_running_loop().run_in_executor(None, _create_salon, pgbouncer)
         ids = await set_up_directory(api_on(ports[0]), token, phone=None)
@@ -197,7 +201,7 @@ async def test_three_processes_through_pgbouncer_in_transaction_mode(
         await asyncio.gather(*(book(n) for n in range(BOOKINGS // 2)))
         await wait_for_mail(smtp_server, BOOKINGS // 2)
         await asyncio.get_running_loop().run_in_executor(None, restart, own_postgres)
-        for port in ports:
+        for port in [*ports, listening]:
             await healthy(port)
         for n in range(BOOKINGS // 2, BOOKINGS):  # each process finds its pooler's sessions gone, and goes on
             await book(n)
@@ -217,10 +221,12 @@ async def test_three_processes_through_pgbouncer_in_transaction_mode(
         await db.close()
     assert {row["status"]: row["n"] for row in jobs} == {"completed": BOOKINGS}
     assert sends["n"] == BOOKINGS
-    logs = "".join(map(Path.read_text, sorted(tmp_path.glob("server-*.log"))))  # noqa: ASYNC240 - small files
-    assert "Traceback" not in logs, logs
-    assert "prepared statement" not in logs and "LISTEN" not in logs, logs
-    assert logs.count(f"upgrading the database to schema version {len(migrations.known())}") == 1, logs
+    pooled = "".join((tmp_path / f"server-{port}.log").read_text() for port in ports)
+    direct_log = (tmp_path / f"server-{listening}.log").read_text()
+    assert "Traceback" not in pooled + direct_log, pooled + direct_log
+    assert "prepared statement" not in pooled and "listening for new jobs" not in pooled, pooled
+    assert pooled.count(f"upgrading the database to schema version {len(migrations.known())}") == 1, pooled
+    assert "listening for new jobs" in direct_log, direct_log
 
 
 def _create_salon(url: str) -> str:
