@@ -71,6 +71,10 @@ class LoginThrottle:
         async with self.db.transaction() as cur:
             await cur.execute(_LOCK, params)
             tallies: list[Row] = await cur.fetchall()
+            # An attempt counted while this one waited for the lock (or on a host whose clock is ahead) is "now"
+            # at the latest: a wait is never longer than the limits say.
+            now = max(now, *(row["last"] for row in tallies))
+            params["now"] = now
             wait = max(self._wait(row, limits[bytes(row["key"])], now) for row in tallies)
             if wait > 0:
                 return math.ceil(wait)

@@ -41,7 +41,8 @@ async def take(db: Database, kind: Kind, key: bytes, *, rate: float, burst: floa
         "SELECT extract(epoch FROM full_at)::float8 AS full_at FROM rate_buckets WHERE kind = %s AND key = %s",
         (kind, key),
     )  # the refusal's own wait: full_at only grows while the bucket is not full
-    return max(row["full_at"] - now - room, 1e-6) if row else 1 / rate
+    # At most one token's time: more would only mean that a request with a later clock was counted meanwhile.
+    return min(max(row["full_at"] - now - room, 1e-6), 1 / rate) if row else 1 / rate
 
 
 async def expire(db: Database) -> int:
