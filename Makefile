@@ -61,7 +61,7 @@ bench: $(VENV)/.dev
 # Debian's chromium drives the browser tests, Java runs the W3C's HTML checker over every page, npm
 # fetches axe-core (below) and nginx stands in front of the processes in tests/test_deploy.py: installed
 # when we may, else the tests that need them skip and say so. (command:package pairs)
-SYSTEM_TOOLS := chromium:chromium java:default-jre-headless npm:npm nginx:nginx
+SYSTEM_TOOLS := chromium:chromium java:default-jre-headless npm:npm nginx:nginx pgbouncer:pgbouncer
 system-tools:
 	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $${tool%%:*} >/dev/null || missing="$$missing $${tool#*:}"; done; \
 	[ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \

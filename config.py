@@ -27,6 +27,9 @@ _define("port", default=8888, help="HTTP port", group="server")
 _define("address", default="127.0.0.1", help="address to listen on", group="server")
 _define("data_dir", default="data", help="where the embedded PostgreSQL keeps its files", group="server")
 _define("database_url", default="", help="PostgreSQL URL; empty starts an embedded PostgreSQL", group="server")
+_define("direct_database_url", default="", help="PostgreSQL URL that bypasses a connection pooler (PgBouncer), for "
+        "LISTEN, upgrades and backups; empty with --database_url: none of those go around it (the worker polls, "
+        "API tokens are read on every request)", group="server")  # fmt: skip
 _define("cookie_secret", default="", help="signs login cookies; empty: one kept in the database", group="server")
 _define("max_body_size", default=64 * 1024, help="largest JSON or form body in bytes", group="server")
 _define("body_timeout", default=30.0, help="seconds a request's body may take to arrive", group="server")
@@ -143,6 +146,8 @@ def parse(argv: Sequence[str]) -> list[str]:
         raise Error("--backup_hour must be an hour from 0 to 23")
     if options.keep_backups < 1:
         raise Error("--keep_backups must be at least 1")
+    if options.direct_database_url and not options.database_url:
+        raise Error("--direct_database_url goes with --database_url (the embedded PostgreSQL is its own direct one)")
     if options.code_limit < 1 or options.codes_per_salon_day < 1:
         raise Error("--code_limit and --codes_per_salon_day must be at least 1")
     return positional

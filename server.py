@@ -1,7 +1,8 @@
 """Salonbook: one process that serves the booking pages and sends the notifications.
 
     python server.py                      # embedded PostgreSQL + built-in mail catcher
-    python server.py --database_url=...   # a real PostgreSQL
+    python server.py --database_url=...   # a real PostgreSQL (or PgBouncer in front of it: see
+                                          # --direct_database_url)
     python server.py --web=false           # a worker-only process (--worker=false: web only)
     python server.py create-salon --name=... --timezone=... --owner_email=... --owner_password=...
     python server.py backup [--backup_to=FILE]   # pg_dump of the database, while it runs
@@ -68,10 +69,18 @@ async def database(url: str, size: int) -> AsyncIterator[Database]:
         await db.close()
 
 
-async def schema_ready(db: Database) -> bool:
+def direct(url: str) -> str:
+    """The URL for what needs a session of its own (LISTEN) or may outlast a pooler's limits (upgrades, backups):
+    --direct_database_url; the embedded server's own; else "" (--database_url may name PgBouncer in transaction
+    mode, so nothing session-bound goes through it)."""
+    return options.direct_database_url or ("" if options.database_url else url)
+
+
+async def schema_ready(url: str) -> bool:
     """Upgrades the schema; False, with the reason on stderr, when this code cannot run on the database."""
     try:
-        await migrations.upgrade(db)
+        async with database(url, 1) as db:
+            await migrations.upgrade(db)
     except (migrations.SchemaTooNew, migrations.NotSalonbook) as exc:
         print(f"salonbook: {exc}", file=sys.stderr)
         return False
@@ -100,11 +109,12 @@ async def start_mail_catcher(db: Database, stack: contextlib.AsyncExitStack) -> 
 
 
 async def start_worker(url: str, catcher: CatcherAddress | None, stack: contextlib.AsyncExitStack) -> Worker:
-    """The worker on its own small pool, so web load cannot starve it of connections."""
+    """The worker on its own small pool, so web load cannot starve it of connections; it listens for new jobs
+    on the direct connection, if there is one, else it polls."""
     settings = config.load(WorkerSettings)
     worker_db = await stack.enter_async_context(database(url, settings.concurrency + 2))
     channels = build_channels(config.load(MailSettings), config.load(SmsSettings), settings, worker_db, catcher)
-    worker = Worker(worker_db, url, settings, channels)
+    worker = Worker(worker_db, direct(url), settings, channels)
     await worker.start()
     stack.push_async_callback(worker.stop)
     return worker
@@ -134,9 +144,13 @@ async def start_web(
         settings=config.load(WebSettings),
         outbox_enabled=catcher is not None or not options.sms_provider_url,  # mail or texts are kept
     )
-    revocations = Listener(url, api_tokens.TOKENS_CHANNEL, app.tokens.forget)
-    revocations.start()
-    stack.push_async_callback(revocations.stop)
+    if direct(url):
+        revocations = Listener(direct(url), api_tokens.TOKENS_CHANNEL, app.tokens.forget)
+        revocations.start()
+        stack.push_async_callback(revocations.stop)
+    else:
+        app.tokens.ttl = 0.0  # no LISTEN, no word of a revocation elsewhere: each request asks the database
+
     server = http_server(app)
     server.listen(options.port, options.address)
 
@@ -157,9 +171,17 @@ async def serve() -> int:
         return 2
     stop = stop_signal()
     queue.configure(config.load(queue.QueueSettings))
-    async with postgres() as url, database(url, options.pool_size) as db, contextlib.AsyncExitStack() as stack:
-        if not await schema_ready(db):
+    async with postgres() as url:
+        if not await schema_ready(direct(url) or url):
             return 2
+        await serve_on(url, stop)
+    log.info("stopped")
+    return 0
+
+
+async def serve_on(url: str, stop: asyncio.Event) -> None:
+    """The parts on the database at ``url``, until ``stop`` is set."""
+    async with database(url, options.pool_size) as db, contextlib.AsyncExitStack() as stack:
         # An external database's backups are its administrator's job (README).
         nightly = None if options.database_url else await start_backups(db, url, stack)
         catcher = None if options.smtp_host else await start_mail_catcher(db, stack)
@@ -175,27 +197,26 @@ async def serve() -> int:
         gc.freeze()
         await stop.wait()
         log.info("stopping: no new requests or claims; finishing what is in flight")
-    log.info("stopped")
-    return 0
 
 
 async def create_salon() -> int:
-    async with postgres() as url, database(url, 2) as db:
-        if not await schema_ready(db):
+    async with postgres() as url:
+        if not await schema_ready(direct(url) or url):
             return 2
-        try:
-            new = await salons.create_salon(
-                db,
-                name=options.name,
-                timezone=options.timezone,
-                owner_email=options.owner_email,
-                owner_password=options.owner_password,
-                country=options.country,
-                locale=options.locale,
-            )
-        except BookingError as exc:
-            print(f"create-salon: {exc.field or 'error'}: {exc.message}", file=sys.stderr)
-            return 2
+        async with database(url, 2) as db:
+            try:
+                new = await salons.create_salon(
+                    db,
+                    name=options.name,
+                    timezone=options.timezone,
+                    owner_email=options.owner_email,
+                    owner_password=options.owner_password,
+                    country=options.country,
+                    locale=options.locale,
+                )
+            except BookingError as exc:
+                print(f"create-salon: {exc.field or 'error'}: {exc.message}", file=sys.stderr)
+                return 2
     print(json.dumps({"salon_id": str(new.salon.id), "slug": new.salon.slug, "api_token": new.api_token}))
     return 0
 
@@ -205,7 +226,7 @@ async def backup() -> int:
     target = Path(options.backup_to) if options.backup_to else backups.default_path(backups_folder())
     async with postgres() as url:
         try:
-            made = await backups.dump(url, target)
+            made = await backups.dump(direct(url) or url, target)
         except backups.BackupFailed as exc:
             print(f"backup: {exc}", file=sys.stderr)
             return 1
@@ -217,7 +238,9 @@ async def restore(path: str) -> int:
     """Restores a backup into the configured (or embedded) database; the next start upgrades it."""
     async with postgres() as url, database(url, 2) as db:
         try:
-            restored = await backups.restore(db, url, Path(path), force=options.force, copies=backups_folder())
+            restored = await backups.restore(
+                db, direct(url) or url, Path(path), force=options.force, copies=backups_folder()
+            )
         except backups.RestoreRefused as exc:
             print(f"restore: {exc}", file=sys.stderr)
             return 2

@@ -121,8 +121,8 @@ async def prepare(url: str) -> tuple[str, str, str]:
 def serving(url: str) -> Iterator[tuple[str, Path]]:
     """The product's web part; its address and its /proc status file."""
     port = free_port()
-    args = ["server.py", f"--database_url={url}", f"--port={port}", "--worker=false", "--api_rate=1000000",
-            "--logging=warning"]  # fmt: skip
+    args = ["server.py", f"--database_url={url}", f"--direct_database_url={url}", f"--port={port}", "--worker=false",
+            "--api_rate=1000000", "--logging=warning"]  # fmt: skip
     with process(args, f"http://127.0.0.1:{port}/healthz", log_name="exports") as child:
         yield f"http://127.0.0.1:{port}", Path(f"/proc/{child.pid}")
 

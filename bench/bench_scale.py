@@ -308,6 +308,7 @@ def server(url: str, smtp_port: int) -> Iterator[tuple[str, RssSampler]]:
     args = [
         "server.py",
         f"--database_url={url}",
+        f"--direct_database_url={url}",  # LISTEN, as on a PostgreSQL without a pooler
         "--smtp_host=127.0.0.1",
         f"--smtp_port={smtp_port}",
         f"--port={port}",

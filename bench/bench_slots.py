@@ -104,6 +104,7 @@ def server(url: str, public_rate: float) -> Iterator[str]:
     args = [
         "server.py",
         f"--database_url={url}",
+        f"--direct_database_url={url}",  # LISTEN, as on a PostgreSQL without a pooler
         "--worker=false",
         "--smtp_host=127.0.0.1",
         f"--port={port}",

@@ -147,6 +147,7 @@ def spawn_worker(dsn: str, smtp_port: int, **options: object) -> subprocess.Pope
             "server.py",
             "--web=false",
             f"--database_url={dsn}",
+            f"--direct_database_url={dsn}",  # LISTEN, as on a PostgreSQL without a pooler
             "--smtp_host=127.0.0.1",
             f"--smtp_port={smtp_port}",
             "--logging=warning",

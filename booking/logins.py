@@ -8,20 +8,22 @@ failure wipes a tally. So guesses at one account from one address slow to a
 few an hour, one address cannot spread its guesses over many accounts, and an
 attacker elsewhere never locks the owner out of her own address.
 
-The tallies live in this process's memory: ``admit`` reads and counts without
-yielding to the IOLoop, so parallel attempts cannot slip past the limit. With
-several processes each keeps its own tallies (docs/architecture.md says why
-that is enough).
+The tallies live in PostgreSQL (``login_tallies``, unlogged), so every process
+of the installation counts in the same ones: ``admit`` locks both rows, reads
+and counts in one transaction, so parallel attempts, in one process or
+several, cannot slip past the limit. A row is keyed by a SHA-256 of the
+email and address; ``forget_old`` deletes the tallies an hour has wiped.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-Key = tuple[str, ...]
+from db import Database, Row
 
 
 @dataclass(frozen=True)
@@ -31,77 +33,92 @@ class Limits:
     first_wait: float = 60.0  # seconds; doubles with each further failure
     longest_wait: float = 900.0
     forget_after: float = 3600.0  # seconds without a failure that wipe a tally
-    most_tallies: int = 100_000  # the least recently touched go first beyond this
 
 
-@dataclass
-class _Tally:
-    failures: int = 0  # attempts counted and not known to have succeeded
-    last: float = 0.0  # when the latest was counted
+def _key(*parts: str) -> bytes:
+    return hashlib.sha256("\0".join(parts).encode()).digest()
+
+
+# Locks both tallies (made at 0 if new; a wiped one starts at 0 again) and reads them. The email's row comes
+# first in every attempt and an address's second, so two attempts never wait for each other in a circle.
+_LOCK = """INSERT INTO login_tallies AS t (key, failures, last_at)
+           VALUES (%(email)s, 0, to_timestamp(%(now)s)), (%(address)s, 0, to_timestamp(%(now)s))
+           ON CONFLICT (key) DO UPDATE
+              SET failures = CASE WHEN t.last_at <= to_timestamp(%(now)s - %(forget)s) THEN 0 ELSE t.failures END
+           RETURNING key, failures, extract(epoch FROM last_at)::float8 AS last"""
 
 
 class LoginThrottle:
-    def __init__(self, limits: Limits = Limits(), clock: Callable[[], float] = time.monotonic) -> None:
+    """The throttle of one installation: ``clock`` is seconds since 1970, the same on every host."""
+
+    def __init__(self, db: Database, limits: Limits = Limits(), clock: Callable[[], float] = time.time) -> None:
+        self.db = db
         self.limits = limits
         self.clock = clock
-        self._tallies: dict[Key, _Tally] = {}  # in order of last touch, oldest first
 
-    def _keys(self, email: str, address: str) -> tuple[tuple[Key, int], tuple[Key, int]]:
-        email_key = ("email", email.strip().lower()[:320], address)
-        return (email_key, self.limits.per_email), (("address", address), self.limits.per_address)
+    def _keys(self, email: str, address: str) -> tuple[bytes, bytes]:
+        return _key("email", email.strip().lower()[:320], address), _key("address", address)
 
-    def admit(self, email: str, address: str) -> int:
+    async def admit(self, email: str, address: str) -> int:
         """0 when this attempt may check a password, and it is counted, as a failure until ``succeeded``.
 
         Otherwise the whole seconds to wait before the next try; nothing is counted.
         """
         now = self.clock()
-        keys = self._keys(email, address)
-        wait = max(self._wait(key, limit, now) for key, limit in keys)
-        if wait > 0:
-            return math.ceil(wait)
-        for key, _ in keys:
-            tally = self._touch(key, now)
-            tally.failures += 1
-            tally.last = now
+        email_key, address_key = self._keys(email, address)
+        limits = {email_key: self.limits.per_email, address_key: self.limits.per_address}
+        params = {"email": email_key, "address": address_key, "now": now, "forget": self.limits.forget_after}
+        async with self.db.transaction() as cur:
+            await cur.execute(_LOCK, params)
+            tallies: list[Row] = await cur.fetchall()
+            # An attempt counted while this one waited for the lock (or on a host whose clock is ahead) is "now"
+            # at the latest: a wait is never longer than the limits say.
+            now = max(now, *(row["last"] for row in tallies))
+            params["now"] = now
+            wait = max(self._wait(row, limits[bytes(row["key"])], now) for row in tallies)
+            if wait > 0:
+                return math.ceil(wait)
+            await cur.execute(
+                """UPDATE login_tallies SET failures = failures + 1, last_at = to_timestamp(%(now)s)
+                    WHERE key IN (%(email)s, %(address)s)""",
+                params,
+            )
         return 0
 
-    def succeeded(self, email: str, address: str) -> None:
+    async def succeeded(self, email: str, address: str) -> None:
         """The attempt ``admit`` counted was right: the email's tally at this address starts again.
 
         The address keeps its earlier failures: logging in to one account of
         one's own must not excuse guesses at others.
         """
-        (email_key, _), (address_key, _) = self._keys(email, address)
-        self._tallies.pop(email_key, None)
-        tally = self._tallies.get(address_key)
-        if tally is not None and tally.failures > 0:
-            tally.failures -= 1
+        email_key, address_key = self._keys(email, address)
+        await self.db.execute(
+            """WITH wiped AS (DELETE FROM login_tallies WHERE key = %(email)s)
+               UPDATE login_tallies SET failures = failures - 1 WHERE key = %(address)s AND failures > 0""",
+            {"email": email_key, "address": address_key},
+        )
 
-    def failures(self, email: str, address: str) -> tuple[int, int]:
+    async def failures(self, email: str, address: str) -> tuple[int, int]:
         """(failures of the email from the address, failures from the address) still held against them."""
-        now = self.clock()
-        (email_key, _), (address_key, _) = self._keys(email, address)
-        return self._held(email_key, now), self._held(address_key, now)
+        email_key, address_key = self._keys(email, address)
+        rows = await self.db.fetch_all(
+            """SELECT key, failures FROM login_tallies
+                WHERE key IN (%(email)s, %(address)s) AND last_at > to_timestamp(%(now)s - %(forget)s)""",
+            {"email": email_key, "address": address_key, "now": self.clock(), "forget": self.limits.forget_after},
+        )
+        held = {bytes(row["key"]): row["failures"] for row in rows}
+        return held.get(email_key, 0), held.get(address_key, 0)
 
-    def _held(self, key: Key, now: float) -> int:
-        tally = self._tallies.get(key)
-        return 0 if tally is None or now - tally.last >= self.limits.forget_after else tally.failures
-
-    def _wait(self, key: Key, limit: int, now: float) -> float:
-        failures = self._held(key, now)
+    def _wait(self, tally: Row, limit: int, now: float) -> float:
+        failures: int = tally["failures"]
         if failures < limit:
             return 0.0
         doubling = min(failures - limit, 32)
-        return self._tallies[key].last + min(self.limits.first_wait * 2.0**doubling, self.limits.longest_wait) - now
+        return float(tally["last"] + min(self.limits.first_wait * 2.0**doubling, self.limits.longest_wait) - now)
 
-    def _touch(self, key: Key, now: float) -> _Tally:
-        """The key's tally, moved to the newest end; the oldest are dropped beyond ``most_tallies``."""
-        held = self._held(key, now)
-        tally = self._tallies.pop(key, None)
-        if tally is None or not held:
-            tally = _Tally()
-        self._tallies[key] = tally
-        while len(self._tallies) > self.limits.most_tallies:
-            del self._tallies[next(iter(self._tallies))]
-        return tally
+
+async def forget_old(db: Database, limits: Limits = Limits()) -> int:
+    """Deletes the tallies an hour without a failure has wiped (a periodic chore); returns how many."""
+    return await db.execute(
+        "DELETE FROM login_tallies WHERE last_at < now() - make_interval(secs => %s)", (limits.forget_after,)
+    )

@@ -12,9 +12,7 @@ fresh connection. Only a first statement is retried, so nothing can run twice.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
-import re
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -56,12 +54,9 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def _cursor(
-        self, first_statement: str, params: Params, *, prepare: str | None = None, as_dicts: bool = True
+        self, first_statement: str, params: Params, *, as_dicts: bool = True
     ) -> AsyncIterator[aiopg.Cursor]:
-        """A cursor on which ``first_statement`` has run, on a live connection.
-
-        ``prepare`` is run first when ``first_statement`` names a prepared statement this connection lacks.
-        """
+        """A cursor on which ``first_statement`` has run, on a live connection."""
         factory = psycopg2.extras.RealDictCursor if as_dicts else None
         for retry in (True, False):
             try:
@@ -71,11 +66,6 @@ class Database:
             try:
                 cur = await conn.cursor(cursor_factory=factory)
                 try:
-                    await cur.execute(first_statement, params)
-                except psycopg2.errors.InvalidSqlStatementName:
-                    if prepare is None:
-                        raise
-                    await cur.execute(prepare)
                     await cur.execute(first_statement, params)
                 except _CONNECTION_ERRORS as exc:
                     if not _is_connection_error(exc, conn):
@@ -96,16 +86,6 @@ class Database:
 
     async def fetch_all(self, sql: str, params: Params = None) -> list[Row]:
         async with self._cursor(sql, params, as_dicts=False) as cur:
-            return _dicts(cur, await cur.fetchall())
-
-    async def fetch_prepared(self, name: str, sql: str, params: dict[str, Any]) -> list[Row]:
-        """``fetch_all`` for a statement run many times a second (the worker's claim), where
-        planning costs as much as running: each connection plans it once, as the prepared statement ``name``.
-
-        ``sql`` has ``%(name)s`` parameters as everywhere.
-        """
-        prepare, execute = _prepared(name, sql)
-        async with self._cursor(execute, params, prepare=prepare, as_dicts=False) as cur:
             return _dicts(cur, await cur.fetchall())
 
     async def fetch_one(self, sql: str, params: Params = None) -> Row | None:
@@ -146,15 +126,3 @@ def _dicts(cur: aiopg.Cursor, rows: list[tuple[Any, ...]]) -> list[Row]:
     assert cur.description is not None, "the statement returns rows"
     names = [column.name for column in cur.description]
     return [dict(zip(names, row, strict=True)) for row in rows]
-
-
-_PARAMETER = re.compile(r"%\((\w+)\)s")
-
-
-@functools.cache
-def _prepared(name: str, sql: str) -> tuple[str, str]:
-    """PREPARE for ``sql`` with its named parameters numbered in order of appearance, and the EXECUTE that
-    passes them."""
-    names = list(dict.fromkeys(_PARAMETER.findall(sql)))
-    numbered = _PARAMETER.sub(lambda found: f"${names.index(found[1]) + 1}", sql).replace("%%", "%")
-    return f"PREPARE {name} AS {numbered}", f"EXECUTE {name} ({', '.join(f'%({n})s' for n in names)})"

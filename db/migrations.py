@@ -1,9 +1,10 @@
 """The schema's versions: the numbered SQL files in migrations/, applied at start-up, one process at a time.
 
-Each file runs once, in its own transaction, and is recorded in
-``schema_migrations``; a released file is never edited. A database made by
-the first release has its tables but no ``schema_migrations``: it is version 1.
-Code that meets a database newer than itself refuses it (``SchemaTooNew``).
+Each file runs once and is recorded in ``schema_migrations``; a released file is never edited. An upgrade
+is one transaction that holds the start-up lock (a transaction-level advisory lock, so it works through
+PgBouncer in transaction mode), each file in a savepoint: a failing file is taken back, the ones before it
+are committed. A database made by the first release has its tables but no ``schema_migrations``: it is
+version 1. Code that meets a database newer than itself refuses it (``SchemaTooNew``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiopg
+import psycopg2
 
 from db.database import Database
 
@@ -100,21 +102,8 @@ async def database_version(cur: aiopg.Cursor) -> int:
 
 
 @contextlib.asynccontextmanager
-async def start_up_lock(db: Database) -> AsyncIterator[aiopg.Cursor]:
-    """A cursor on one connection holding the start-up lock, at session level: it outlives the transactions inside."""
-    async with db.pool.acquire() as conn:
-        cur = await conn.cursor(timeout=UPGRADE_TIMEOUT)
-        await cur.execute("SELECT pg_advisory_lock(%s)", (LOCK,))
-        try:
-            yield cur
-        finally:
-            if not conn.closed:
-                await cur.execute("SELECT pg_advisory_unlock(%s)", (LOCK,))
-
-
-@contextlib.asynccontextmanager
 async def transaction_on(cur: aiopg.Cursor) -> AsyncIterator[None]:
-    """BEGIN ... COMMIT on a cursor the caller holds (e.g. inside ``start_up_lock``); an exception rolls back."""
+    """BEGIN ... COMMIT on a cursor the caller holds; an exception rolls back."""
     await cur.execute("BEGIN")
     try:
         yield
@@ -126,32 +115,49 @@ async def transaction_on(cur: aiopg.Cursor) -> AsyncIterator[None]:
 
 
 async def upgrade(db: Database, migrations: list[Migration] | None = None) -> tuple[int, int]:
-    """Brings the database to the newest migration; returns (version before, version after)."""
+    """Brings the database to the newest migration; returns (version before, version after).
+
+    A migration that fails is raised after the ones before it are committed.
+    """
     migrations = known() if migrations is None else migrations
-    async with start_up_lock(db) as cur:
-        before = await database_version(cur)
-        if before > len(migrations):
-            raise SchemaTooNew(before, len(migrations))
-        if VERSIONS_TABLE not in await salonbook_tables(cur):
-            async with transaction_on(cur):
-                await cur.execute(
-                    """CREATE TABLE schema_migrations (
-                            version     integer PRIMARY KEY,
-                            name        text NOT NULL,
-                            applied_at  timestamptz NOT NULL DEFAULT now())"""
-                )
-                if before == 1:
-                    log.info("a database of Salonbook's first release: recorded as schema version 1")
+    failed: Exception | None = None
+    async with db.pool.acquire() as conn:
+        cur = await conn.cursor(timeout=UPGRADE_TIMEOUT)
+        async with transaction_on(cur):
+            await cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+            before = await database_version(cur)
+            if before > len(migrations):
+                raise SchemaTooNew(before, len(migrations))
+            if VERSIONS_TABLE not in await salonbook_tables(cur):
+                await _record_versions(cur, before, migrations[0])
+            for migration in migrations[before:]:
+                log.info("upgrading the database to schema version %d (%s)", migration.version, migration.name)
+                await cur.execute("SAVEPOINT migration")
+                try:
+                    await cur.execute(migration.path.read_text())
                     await cur.execute(
-                        "INSERT INTO schema_migrations (version, name) VALUES (1, %s)", (migrations[0].name,)
+                        "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                        (migration.version, migration.name),
                     )
-        for migration in migrations[before:]:
-            log.info("upgrading the database to schema version %d (%s)", migration.version, migration.name)
-            async with transaction_on(cur):
-                await cur.execute(migration.path.read_text())
-                await cur.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (migration.version, migration.name)
-                )
+                except psycopg2.Error as exc:
+                    await cur.execute("ROLLBACK TO SAVEPOINT migration")
+                    failed = exc
+                    break
+    if failed is not None:
+        raise failed
     if before < len(migrations):
         log.info("database upgraded from schema version %d to %d", before, len(migrations))
     return before, len(migrations)
+
+
+async def _record_versions(cur: aiopg.Cursor, version: int, first: Migration) -> None:
+    """Makes schema_migrations; a database of the first release gets its version 1 in it."""
+    await cur.execute(
+        """CREATE TABLE schema_migrations (
+                version     integer PRIMARY KEY,
+                name        text NOT NULL,
+                applied_at  timestamptz NOT NULL DEFAULT now())"""
+    )
+    if version == 1:
+        log.info("a database of Salonbook's first release: recorded as schema version 1")
+        await cur.execute("INSERT INTO schema_migrations (version, name) VALUES (1, %s)", (first.name,))

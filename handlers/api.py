@@ -204,7 +204,7 @@ class ApiHandler(JsonHandler):
             )
         self.salon, self.bearer = bearer.salon, bearer
         key = hashlib.sha256(token.strip().encode()).digest()
-        self.within_rate(self.application.api_limits, key, "for this API token")
+        await self.within_rate(self.application.api_limits, key, "for this API token")
         access.admit(bearer, self.roles)
 
     def page(self) -> tuple[int, uuid.UUID | None]:

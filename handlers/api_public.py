@@ -14,7 +14,7 @@ class PublicJson(JsonHandler):
     """Every answer under /api/public counts against the client address's allowance, before anything else."""
 
     async def prepare(self) -> None:
-        self.within_public_rate()
+        await self.within_public_rate()
         await super().prepare()
 
 

@@ -18,7 +18,7 @@ from booking.api_tokens import TokenCache
 from booking.links import Links
 from booking.logins import LoginThrottle
 from booking.notice_types import TYPES as NOTICE_TYPES
-from db import Database
+from db import Database, buckets
 from handlers import api_appointments as appointments
 from handlers import api_directory as directory
 from handlers import api_jobs as jobs
@@ -155,10 +155,11 @@ class Salonbook(tornado.web.Application):
         self.outbox_enabled = outbox_enabled
         self.metrics = Metrics(backups)
         self.tokens = TokenCache()
-        self.api_limits = RateLimiter(rate=settings.api_rate, burst=5 * settings.api_rate)
-        self.public_limits = RateLimiter(rate=settings.public_rate, burst=5 * settings.public_rate)
+        self.api_limits = RateLimiter(db, buckets.Kind.API, rate=settings.api_rate, burst=5 * settings.api_rate)
+        public_rate = settings.public_rate
+        self.public_limits = RateLimiter(db, buckets.Kind.PUBLIC, rate=public_rate, burst=5 * public_rate)
         self.code_limits = code_sends.Limits(settings.code_limit, settings.codes_per_salon_day)
-        self.login_throttle = LoginThrottle()
+        self.login_throttle = LoginThrottle(db)
         self.export_turn = asyncio.Semaphore(1)  # exports take turns a page at a time (handlers/downloads.py)
         self._links: Links | None = None
         self.templates = jinja2.Environment(

@@ -132,16 +132,18 @@ class BaseHandler(tornado.web.RequestHandler):
             raise tornado.web.HTTPError(405)
         super().check_xsrf_cookie()
 
-    def within_rate(self, limits: RateLimiter, key: bytes, whose: str) -> None:
-        """Counts this request against ``key``'s allowance; beyond it, a 429 saying when to come back."""
-        wait = math.ceil(limits.wait(key))
+    async def within_rate(self, limits: RateLimiter, key: bytes, whose: str) -> None:
+        """Counts this request against ``key``'s allowance, in every process's; beyond it, a 429 saying when to
+        come back."""
+        wait = math.ceil(await limits.wait(key))
         if wait:
             raise Refused(429, f"too many requests {whose}; try again in {wait} s", {"Retry-After": str(wait)})
 
-    def within_public_rate(self) -> None:
+    async def within_public_rate(self) -> None:
         """Online booking's API and pages count every request against the client address's allowance, before
         any other work: a stranger's script cannot keep the process and the database busy."""
-        self.within_rate(self.application.public_limits, address_key(self.request.remote_ip or ""), "from this address")
+        address = address_key(self.request.remote_ip or "")
+        await self.within_rate(self.application.public_limits, address, "from this address")
 
     async def hold_online(self, salon: Salon, request: online.Request) -> online.Hold:
         """Holds a time for a stranger (the booking API's and page's one way): from the request's client address,

@@ -14,7 +14,7 @@ class CalendarFeed(BaseHandler):
     token_in_path = True
 
     async def get(self, token: str) -> None:
-        self.within_public_rate()
+        await self.within_public_rate()
         found = await calendar_feeds.feed(self.db, token, self.now())
         self.set_header("Content-Type", "text/calendar; charset=utf-8")
         self.set_header("Cache-Control", "no-store")  # a stylist's day: not for caches on the way

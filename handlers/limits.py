@@ -1,4 +1,5 @@
-"""How often one caller may call: a token bucket per key (an API token, a client address), in this process's memory."""
+"""How often one caller may call: a token bucket per key (an API token, a client address), kept in PostgreSQL
+(db/buckets.py) so that every process of the installation counts in the same bucket."""
 
 from __future__ import annotations
 
@@ -6,33 +7,26 @@ import ipaddress
 import time
 from collections.abc import Callable
 
+from db import Database, buckets
+
 IPV6_PREFIX = 64  # what one home, office or phone is given: its other addresses cost its owner nothing
 
 
 class RateLimiter:
-    """``rate`` requests a second on average per key, and up to ``burst`` at once.
+    """``rate`` requests a second on average per key, and up to ``burst`` at once, across all processes.
 
-    Each process keeps its own buckets: behind several processes a key gets the rate of each.
+    ``clock`` is seconds since 1970, the same on every host of the installation (tests stop it).
     """
 
-    MAX_KEYS = 10_000
-
-    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, db: Database, kind: buckets.Kind, rate: float, burst: float, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.db, self.kind = db, kind
         self.rate, self.burst, self.clock = rate, max(burst, 1.0), clock
-        self._buckets: dict[bytes, tuple[float, float]] = {}  # key -> (tokens left, when counted)
 
-    def wait(self, key: bytes) -> float:
+    async def wait(self, key: bytes) -> float:
         """0 when the request may go ahead (and it is counted), else the seconds until it may."""
-        now = self.clock()
-        tokens, counted = self._buckets.get(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - counted) * self.rate)
-        if tokens < 1:
-            self._buckets[key] = (tokens, now)
-            return (1 - tokens) / self.rate
-        if len(self._buckets) >= self.MAX_KEYS and key not in self._buckets:
-            self._buckets.clear()  # forgetting gives everyone a full bucket: generous, never stuck
-        self._buckets[key] = (tokens - 1, now)
-        return 0.0
+        return await buckets.take(self.db, self.kind, key, rate=self.rate, burst=self.burst, now=self.clock())
 
 
 def address_key(address: str) -> bytes:

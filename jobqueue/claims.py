@@ -71,50 +71,16 @@ class Finished(Protocol):
     def held_until(self) -> dt.datetime | None: ...  # nothing was tried: the attempt and its rows are taken back
 
 
-# The claim: see claim_due. Module-level so its plan can be checked (tests/test_worker_fairness.py). What a
-# message needs beside the job comes from the view ``message_facts`` (one row per job, its id as job_id), which
-# the domain defines over its own tables (schema.sql): the queue names no table but its own.
-CLAIM = """WITH RECURSIVE due_salon AS (
-               SELECT '00000000-0000-0000-0000-000000000000'::uuid AS salon_id,  -- before the first salon
-                      NULL::timestamptz AS run_at
-               UNION ALL
-               SELECT next.salon_id, next.run_at
-                 FROM due_salon CROSS JOIN LATERAL (
-                      SELECT salon_id, run_at FROM notification_jobs
-                       WHERE status = 'pending' AND run_at <= now() AND salon_id > due_salon.salon_id
-                       ORDER BY salon_id, run_at LIMIT 1) next
-           ), pick AS (
-               SELECT salon_id, 0 AS rank, '-infinity'::timestamptz AS run_at,
-                      '00000000-0000-0000-0000-000000000000'::uuid AS id  -- before the salon's first job
-                 FROM (SELECT salon_id FROM due_salon WHERE run_at IS NOT NULL ORDER BY run_at LIMIT %(limit)s) turn
-               UNION ALL
-               SELECT pick.salon_id, pick.rank + 1, next.run_at, next.id
-                 FROM pick CROSS JOIN LATERAL (
-                      SELECT run_at, id FROM notification_jobs
-                       WHERE salon_id = pick.salon_id AND status = 'pending' AND run_at <= now()
-                         AND attempts < max_attempts AND (run_at, id) > (pick.run_at, pick.id)
-                       ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) next
-                WHERE pick.rank < %(limit)s
-           ), c AS MATERIALIZED (
-               SELECT id, rank, run_at FROM pick WHERE rank > 0 ORDER BY rank, run_at, id LIMIT %(limit)s
-           ), j AS (
-               UPDATE notification_jobs j
-                  SET status = 'processing', locked_by = %(worker)s, locked_at = now(),
-                      attempts = j.attempts + 1, updated_at = now()
-                 FROM c WHERE j.id = c.id
-               RETURNING j.id, j.salon_id, j.client_id, j.appointment_id, j.type, j.payload, j.channels,
-                         j.channels_done, j.attempts, j.max_attempts, j.locked_by, j.locked_at, j.created_at
-           ), started AS (
-               INSERT INTO notification_attempts (job_id, attempt, channel, outcome, detail, worker_id)
-               SELECT j.id, j.attempts, channel, 'started', '', %(worker)s
-                 FROM j CROSS JOIN unnest(j.channels) AS channel
-                WHERE channel <> ALL (j.channels_done)
-           )
-           SELECT j.*, facts.*
-             FROM j
-             JOIN c ON c.id = j.id
-             LEFT JOIN message_facts facts ON facts.job_id = j.id
-            ORDER BY c.rank, c.run_at, c.id"""
+# The claim: see claim_due. Its query is the function claim_jobs (migrations/0018, schema.sql): PL/pgSQL keeps
+# a query's plan per server connection, as a session's PREPARE did, without a session of its own, so the claim
+# works through PgBouncer in transaction mode. What a message needs beside the job comes from the view
+# ``message_facts`` (one row per job, its id as job_id), which the domain defines over its own tables
+# (schema.sql): the queue names no table but its own. The function hands it over as one value of the view's
+# row type, spread into columns here.
+CLAIM = """SELECT c.id, c.salon_id, c.client_id, c.appointment_id, c.type, c.payload, c.channels, c.channels_done,
+                  c.attempts, c.max_attempts, c.locked_by, c.locked_at, c.created_at, (c.facts).*
+             FROM claim_jobs(%(limit)s, %(worker)s) c
+            ORDER BY c.claim_order"""
 
 
 async def claim_due(db: Database, worker_id: str, limit: int) -> list[ClaimedJob]:
@@ -139,11 +105,7 @@ async def claim_due(db: Database, worker_id: str, limit: int) -> list[ClaimedJob
     The 'started' rows mean no message can leave without a row saying so: ``finish`` writes its outcome
     into that row, and if the worker dies first, ``rescue`` marks it 'unconfirmed' (it may have gone out).
     """
-    rows = await db.fetch_prepared(
-        "salonbook_claim",
-        CLAIM,
-        {"limit": limit, "worker": worker_id},
-    )
+    rows = await db.fetch_all(CLAIM, {"limit": limit, "worker": worker_id})
     return [_claimed(row) for row in rows]
 
 
@@ -262,12 +224,10 @@ async def still_held(db: Database, job: ClaimedJob) -> str | None:
 
     A job is taken from its worker by a cancel (the domain's cancel or move of its appointment cancels its
     notices), a retry or a rescue; the worker asks just before each message leaves, so nothing goes out once
-    that has committed. One probe of the primary key, prepared once per connection.
+    that has committed. One probe of the primary key.
     """
-    rows = await db.fetch_prepared(
-        "salonbook_still_held",
-        """SELECT status, locked_by, attempts, locked_at, error FROM notification_jobs WHERE id = %(id)s""",
-        {"id": job.id},
+    rows = await db.fetch_all(
+        "SELECT status, locked_by, attempts, locked_at, error FROM notification_jobs WHERE id = %s", (job.id,)
     )
     if not rows:
         return "the notification was deleted"

@@ -71,6 +71,9 @@ def database_url(postgres_url: str, template_database: str) -> Iterator[str]:
 @pytest.fixture
 def db(io_loop: tornado.ioloop.IOLoop, database_url: str) -> Iterator[Database]:
     database = io_loop.run_sync(lambda: Database.connect(database_url, maxsize=20))
+    # The limits live in the database now: each test starts with fresh ones, as each test's application did
+    # when they lived in its memory.
+    io_loop.run_sync(lambda: database.execute("DELETE FROM rate_buckets; DELETE FROM login_tallies"))
     yield database
     io_loop.run_sync(database.close)
 

@@ -66,6 +66,8 @@ TABLES_ADDED_SINCE = {
     "calendar_feeds",
     "waitlist_entries",
     "waitlist_offers",
+    "rate_buckets",
+    "login_tallies",
 }
 OWNER_PASSWORD = "first release owner"
 API_TOKEN = "first-release-token"
@@ -596,3 +598,23 @@ async def test_the_waitlist_keeps_every_row_of_a_database_before_it_and_what_its
     conn.close()
     assert [row[: len(facts_before[0])] for row in facts] == facts_before, "each job's facts read as before"
     assert {row[-3:] for row in facts} == {(None, None, 120)}, "no waitlist offer among them"
+
+
+async def test_a_second_release_database_upgrades_to_shared_limits_keeping_every_row(second_release_url: str) -> None:
+    """The limits' tables start empty (everyone has a full allowance, as after a restart) and nothing else moves."""
+    before = table_rows(second_release_url)
+    assert await upgrade(second_release_url) == (SECOND_RELEASE, LATEST)
+    after = table_rows(second_release_url)
+    assert after["rate_buckets"] == [] and after["login_tallies"] == []
+    for table in ("salons", "users", "notification_jobs"):
+        assert len(after[table]) == len(before[table]), f"{table} keeps its rows"
+    conn = psycopg2.connect(second_release_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                """SELECT relname FROM pg_class WHERE relname IN ('rate_buckets', 'login_tallies')
+                    AND relpersistence = 'u' ORDER BY relname"""
+            )
+            assert [row[0] for row in cur.fetchall()] == ["login_tallies", "rate_buckets"], "unlogged"
+    finally:
+        conn.close()

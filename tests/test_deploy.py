@@ -348,6 +348,7 @@ def deployment(tmp_path: Path, database_url: str, smtp_server: SmtpServer, io_lo
     env = environment(
         {
             "DATABASE_URL": database_url,
+            "DIRECT_DATABASE_URL": database_url,
             "PUBLIC_URL": f"https://127.0.0.1:{https_port}",
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(smtp_server.port),

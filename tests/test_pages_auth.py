@@ -185,7 +185,7 @@ async def test_an_attacker_elsewhere_cannot_lock_the_owner_out(app, pages, make_
         assert (await attacker.post("/login", {"email": salon.owner.email, "password": "guess"})).code == 400
     refused = await attacker.post("/login", {"email": salon.owner.email, "password": "correct horse battery"})
     assert refused.code == 429 and int(refused.headers["Retry-After"]) == 60
-    assert app.login_throttle.failures(salon.owner.email, "203.0.113.66") == (5, 5), "counted by the proxy's word"
+    assert await app.login_throttle.failures(salon.owner.email, "203.0.113.66") == (5, 5), "counted by the proxy's word"
 
     owner = pages({"X-Forwarded-For": "198.51.100.7, 203.0.113.66"})  # spoofed first hop: the proxy added the last
     assert (await owner.post("/login", {"email": salon.owner.email, "password": "guess"})).code == 429
@@ -207,7 +207,7 @@ async def test_without_xheaders_a_forwarded_address_is_not_believed(app, pages, 
         assert (await liar.post("/login", {"email": salon.owner.email, "password": "guess"})).code == 400
     liar = pages({"X-Forwarded-For": "192.0.2.99"})
     assert (await liar.post("/login", {"email": salon.owner.email, "password": "guess"})).code == 429
-    assert app.login_throttle.failures(salon.owner.email, "127.0.0.1") == (5, 5)
+    assert await app.login_throttle.failures(salon.owner.email, "127.0.0.1") == (5, 5)
 
 
 async def test_a_right_password_wipes_that_emails_failures_at_that_address(app, pages, make_salon) -> None:
@@ -216,4 +216,4 @@ async def test_a_right_password_wipes_that_emails_failures_at_that_address(app, 
     for _ in range(4):
         assert (await session.post("/login", {"email": salon.owner.email, "password": "guess"})).code == 400
     await session.login(salon.owner.email)
-    assert app.login_throttle.failures(salon.owner.email, "127.0.0.1") == (0, 4), "the address keeps its four"
+    assert await app.login_throttle.failures(salon.owner.email, "127.0.0.1") == (0, 4), "the address keeps its four"

@@ -12,6 +12,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 from booking import api_tokens, salons
@@ -186,3 +187,46 @@ def test_a_revoked_token_stops_working_at_once_in_every_process(database_url: st
         while {status(first.port, made.api_token), status(second.port, made.api_token)} != {401}:
             assert time.monotonic() < deadline, "a process still honours the revoked token"
             time.sleep(0.05)
+
+
+def listening_sessions(database_url: str) -> list[str]:
+    """The LISTEN statements that sessions of the database are waiting in."""
+    conn = psycopg2.connect(database_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                """SELECT query FROM pg_stat_activity
+                    WHERE datname = current_database() AND query LIKE 'LISTEN %%' ORDER BY query"""
+            )
+            return [row[0] for row in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def test_listen_goes_only_through_the_direct_database_url(database_url: str) -> None:
+    """--database_url may name PgBouncer in transaction mode, which cannot carry LISTEN: without
+    --direct_database_url nothing listens (the worker polls); with it, the worker and the token cache do."""
+    options = (f"--database_url={database_url}", "--smtp_host=127.0.0.1", "--poll_interval=0.2")
+    with serving(*options) as served:
+        time.sleep(1)  # a listener would have connected by now
+        assert listening_sessions(database_url) == []
+        assert served.health["worker"]["listening"] is False
+    with serving(*options, f"--direct_database_url={database_url}"):
+        deadline = time.monotonic() + 10
+        while len(listening_sessions(database_url)) < 2:
+            assert time.monotonic() < deadline, listening_sessions(database_url)
+            time.sleep(0.1)
+        assert listening_sessions(database_url) == ["LISTEN salonbook_jobs", "LISTEN salonbook_tokens"]
+
+
+def test_a_direct_database_url_without_a_database_url_is_refused() -> None:
+    result = subprocess.run(
+        [sys.executable, SERVER, "--direct_database_url=postgresql://127.0.0.1/salonbook"],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--direct_database_url goes with --database_url" in result.stderr and "Traceback" not in result.stderr

@@ -5,12 +5,20 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime as dt
+import os
 import uuid
+from collections.abc import Iterator
 
+import psycopg2
 import pytest
 
-from db import Database
+from booking import salons
+from db import Database, scratch
 from jobqueue import claims
+from tests.conftest import upgrade
+from tests.tools import missing
+
+PG15_URL = os.environ.get("PG15_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @pytest.fixture(autouse=True)
@@ -137,6 +145,55 @@ async def test_a_claim_writes_a_started_row_per_channel_still_to_send_and_reads_
     )
 
 
+async def claim_query(db: Database) -> str:
+    """The claim's query, as the function claim_jobs (migration 0018) runs it, for a batch of 10."""
+    row = await db.fetch_row("SELECT prosrc FROM pg_proc WHERE proname = 'claim_jobs'")
+    query = row["prosrc"].split("RETURN QUERY", 1)[1].rsplit(";", 1)[0]
+    return query.replace("p_limit", "10").replace("p_worker", "'planner'")
+
+
+async def claim_plan(db: Database) -> str:
+    rows = await db.fetch_all("EXPLAIN (COSTS OFF) " + await claim_query(db))
+    return "\n".join(row["QUERY PLAN"] for row in rows)
+
+
+@pytest.fixture(params=["the test server", "PostgreSQL 15"])
+def any_server(request: pytest.FixtureRequest, db: Database, io_loop) -> Iterator[Database]:
+    """The test database, and one on the machine's PostgreSQL 15 (PG15_DATABASE_URL), the oldest supported."""
+    if request.param == "the test server":
+        yield db
+        return
+    try:
+        psycopg2.connect(PG15_URL).close()
+    except psycopg2.OperationalError:
+        missing(f"no PostgreSQL 15 at {PG15_URL}: `apt-get install postgresql-15` (or PG15_DATABASE_URL=url)")
+    with scratch.database(PG15_URL, "salonbook_pg15") as url:
+        io_loop.run_sync(lambda: upgrade(url))
+        database = io_loop.run_sync(lambda: Database.connect(url, maxsize=2))
+        yield database
+        io_loop.run_sync(database.close)
+
+
+async def test_the_walk_from_salon_to_salon_reads_no_future_reminders_without_skip_scan(any_server: Database) -> None:
+    """Nothing due, 5 salons with 10,000 reminders each for tomorrow: the claim costs a few descents of the index
+    per salon, on PostgreSQL 15 too, which has no skip scan (18's made "salon_id > previous AND run_at <= now()"
+    one descent; on 15 it read every reminder on its way, 1 ms per 50,000)."""
+    for n in range(5):
+        new = await salons.create_salon(
+            any_server, name=f"Busy {n}", timezone="UTC", owner_email=f"busy{n}@example.com", owner_password="x" * 12
+        )
+        await queue_jobs(any_server, new.salon.id, 10_000, dt.datetime.now(dt.UTC) + dt.timedelta(days=1), apart=1)
+    await any_server.execute("ANALYZE notification_jobs")
+    [row] = await any_server.fetch_all("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + await claim_query(any_server))
+    [plan] = row["QUERY PLAN"]
+    blocks = plan["Plan"]["Shared Hit Blocks"] + plan["Plan"]["Shared Read Blocks"]
+    assert plan["Plan"]["Actual Rows"] == 0
+    assert blocks < 100, f"{blocks} blocks read for 5 salons: the walk reads their reminders' entries"
+    text = await claim_plan(any_server)
+    walk = [line for line in text.splitlines() if "Index Cond" in line and "salon_id >" in line]
+    assert walk and not any("run_at" in line for line in walk), text
+
+
 async def test_each_probe_of_the_claim_reads_the_due_index_beside_a_drained_backlog(db: Database, make_salon) -> None:
     """A salon's next due job is one entry of notification_jobs_due_per_salon, in its order: an index of the
     same columns in another order (the jobs page's by day was one) was once preferred after a backlog had
@@ -146,8 +203,7 @@ async def test_each_probe_of_the_claim_reads_the_due_index_beside_a_drained_back
     await db.execute("UPDATE notification_jobs SET status = 'completed' WHERE id = ANY(%s)", (drained,))
     await queue_jobs(db, new.salon.id, 2000, ago(hours=1))
     await db.execute("ANALYZE notification_jobs")
-    rows = await db.fetch_all("EXPLAIN (COSTS OFF) " + claims.CLAIM, {"limit": 10, "worker": "planner"})
-    plan = "\n".join(row["QUERY PLAN"] for row in rows)
+    plan = await claim_plan(db)
     probe = plan[plan.index("WorkTable Scan on pick") : plan.index("CTE c")]  # a salon's next due job
     assert "Index Scan using notification_jobs_due_per_salon" in probe, plan
     assert "Sort" not in probe, plan

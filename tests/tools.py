@@ -1,5 +1,5 @@
-"""Tools the tests need beside Python (chromium, Java, nginx, axe-core): a test without one skips and says how
-to install it, except under CI (``CI`` set, as `.ci/run` does), where a missing tool fails the run."""
+"""Tools the tests need beside Python (chromium, Java, nginx, pgbouncer, axe-core): a test without one skips and says
+how to install it, except under CI (``CI`` set, as `.ci/run` does), where a missing tool fails the run."""
 
 from __future__ import annotations
 

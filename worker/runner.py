@@ -23,9 +23,9 @@ from typing import Any
 
 from tornado.ioloop import PeriodicCallback
 
-from booking import code_sends, deliveries, installation, online, waitlist
+from booking import code_sends, deliveries, installation, logins, online, waitlist
 from booking.links import Links
-from db import Database, DatabaseUnavailable, tallies
+from db import Database, DatabaseUnavailable, buckets, tallies
 from db.listener import Listener
 from jobqueue import claims
 from jobqueue.claims import ClaimedJob
@@ -39,18 +39,21 @@ from worker.settings import WorkerSettings
 log = logging.getLogger(__name__)
 
 _DAY = 24 * 3600.0
+_LIMITS_INTERVAL = 60.0  # seconds between deletions of the limits' spent rows: their tables stay small
 _RECORD_RETRY = 1.0  # seconds between tries to record outcomes while the database is away
 
 
 class Worker:
     """Owns ``channels`` once started: ``stop()`` closes them."""
 
-    def __init__(self, db: Database, dsn: str, settings: WorkerSettings, channels: Channels) -> None:
+    def __init__(self, db: Database, listen_dsn: str, settings: WorkerSettings, channels: Channels) -> None:
+        """``listen_dsn`` is a direct connection's URL for LISTEN, or "": then NOTIFY never reaches this worker
+        (``db`` may go through PgBouncer in transaction mode) and it polls every ``poll_interval``."""
         self.id = uuid.uuid4().hex
         self.db = db
         self.settings = settings
         self.channels = channels
-        self._listener = Listener(dsn, NOTIFY_CHANNEL, self.wake)
+        self._listener = Listener(listen_dsn, NOTIFY_CHANNEL, self.wake) if listen_dsn else None
         self._running = False
         self._stopping = False
         self._wanted = False
@@ -74,12 +77,14 @@ class Worker:
         await registry.heartbeat(self.db, self.id, socket.gethostname(), os.getpid())
         self._links = Links(self.settings.public_url, await installation.link_secret(self.db))
         self._running = True
-        self._listener.start()
+        if self._listener is not None:
+            self._listener.start()
         self._timers = [
             PeriodicCallback(self._tick, self.settings.poll_interval * 1000),
             PeriodicCallback(lambda: self._chore("heartbeat", self._beat), self.settings.heartbeat_interval * 1000),
             PeriodicCallback(lambda: self._chore("cleanup", self._clean_up), _DAY * 1000),
             PeriodicCallback(lambda: self._chore("holds", self._release_holds), self.settings.holds_interval * 1000),
+            PeriodicCallback(lambda: self._chore("limits", self._forget_limits), _LIMITS_INTERVAL * 1000),
         ]
         for timer in self._timers:
             timer.start()
@@ -102,7 +107,8 @@ class Worker:
         self._stopping = True
         for timer in self._timers:
             timer.stop()
-        await self._listener.stop()
+        if self._listener is not None:
+            await self._listener.stop()
         await self._finish_in_flight(self.settings.shutdown_timeout)
         await _cancel(self._chores.values())
         with _logged("put unsent jobs back"):
@@ -121,7 +127,7 @@ class Worker:
             "running": self._running and not self._stopping,
             "lastPollAt": self._last_poll_at.isoformat() if self._last_poll_at else None,
             "inFlight": self._unsettled,
-            "listening": self._listener.listening,
+            "listening": self._listener is not None and self._listener.listening,
         }
 
     # --- the drain loop ------------------------------------------------------
@@ -315,6 +321,11 @@ class Worker:
         if released:
             log.info("released %d online booking holds whose code never came", released)
 
+    async def _forget_limits(self) -> None:
+        """The buckets full again and the login tallies an hour has wiped count for nothing: they go."""
+        await buckets.expire(self.db)
+        await logins.forget_old(self.db)
+
     async def _clean_up(self) -> None:
         days = self.settings.keep_completed_days
         deleted = await claims.delete_completed(self.db, days)
@@ -335,9 +346,12 @@ class Worker:
 
 @contextlib.contextmanager
 def _logged(what: str) -> Iterator[None]:
-    """Logs and swallows a failure so the loop lives on to the next tick."""
+    """Logs and swallows a failure so the loop lives on to the next tick; a database that cannot be reached
+    (restarting, or a pooler waiting to log in again) is a line, not a traceback."""
     try:
         yield
+    except DatabaseUnavailable as exc:
+        log.warning("worker could not %s: the database is unavailable (%s); trying again later", what, exc)
     except Exception:
         log.exception("worker could not %s; trying again later", what)
 

@@ -24,7 +24,7 @@ class AccountPage(SalonPage):
             self.render_form_error("account.html", error, NOTHING_TYPED, changed=None)
             return
         email = self.current_user.email  # checking the current password is a password check like a login's
-        if wait := self.admit_password_check(email):
+        if wait := await self.admit_password_check(email):
             errors = {"": f"Too many failed attempts. Try again in {in_words(wait)}."}
             self.render_page("account.html", 429, form=NOTHING_TYPED, errors=errors, changed=None)
             return
@@ -38,10 +38,10 @@ class AccountPage(SalonPage):
             )
         except BookingError as error:
             # The current password is checked first: any other error means it was right.
-            self.password_checked(email, right=error.field != ("current_password",))
+            await self.password_checked(email, right=error.field != ("current_password",))
             self.render_form_error("account.html", error, NOTHING_TYPED, changed=None)
             return
-        self.password_checked(email, right=True)
+        await self.password_checked(email, right=True)
         self.application.tokens.forget()  # the tokens revoked: here at once; other processes on the NOTIFY
         await self.log_in(self.current_user)  # and this browser's session gets a new token too
         self.render_page("account.html", form=NOTHING_TYPED, errors={}, changed=ended)

@@ -67,11 +67,11 @@ class LoginPage(PageHandler):
 
     async def post(self) -> None:
         email = self.get_body_argument("email", "").strip()
-        if wait := self.admit_password_check(email):
+        if wait := await self.admit_password_check(email):
             self._show(429, email=email, error=f"Too many failed attempts. Try again in {in_words(wait)}.")
             return
         user = await users.authenticate(self.db, email, self.get_body_argument("password", ""))
-        self.password_checked(email, right=user is not None)
+        await self.password_checked(email, right=user is not None)
         if user is None:
             self._show(400, email=email, error="That email and password do not match an account.")
             return

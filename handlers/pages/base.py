@@ -147,22 +147,22 @@ class PageHandler(HtmlPage):
 
     # --- password checks (login, password change) ---------------------------------
 
-    def admit_password_check(self, email: str) -> int:
+    async def admit_password_check(self, email: str) -> int:
         """0 when a password for ``email`` may be checked now: the attempt is counted first (booking/logins.py).
 
         Otherwise the whole seconds to wait, already in the Retry-After header.
         """
-        wait = self.application.login_throttle.admit(email, self.request.remote_ip or "")
+        wait = await self.application.login_throttle.admit(email, self.request.remote_ip or "")
         if wait:
             self.application.metrics.logins.labels("refused").inc()
             self.set_header("Retry-After", str(wait))
         return wait
 
-    def password_checked(self, email: str, *, right: bool) -> None:
+    async def password_checked(self, email: str, *, right: bool) -> None:
         """The outcome of an admitted check: a right password is not held against its email at this address."""
         self.application.metrics.logins.labels("succeeded" if right else "failed").inc()
         if right:
-            self.application.login_throttle.succeeded(email, self.request.remote_ip or "")
+            await self.application.login_throttle.succeeded(email, self.request.remote_ip or "")
 
     # --- rendering ---------------------------------------------------------------
 

@@ -49,7 +49,7 @@ class BookingPage(ClientPage):
     async def prepare(self) -> None:
         await super().prepare()
         try:
-            self.within_public_rate()
+            await self.within_public_rate()
         except Refused:
             with contextlib.suppress(NotFound):
                 self.salon = await self.open_salon()  # the refusal then speaks the salon's language
