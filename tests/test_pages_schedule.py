@@ -6,7 +6,7 @@ import datetime as dt
 import re
 import urllib.parse
 
-from booking import appointments, services, time_off
+from booking import appointments, services, staff, time_off
 from booking.models import StaffOverride
 from tests.desk import book_at, set_up_desk
 
@@ -141,3 +141,58 @@ async def test_a_members_own_length_that_is_wrong_is_shown_in_their_row(logged_i
     form["bufferMinutes"] = "121"
     refused = await session.post("/services/new", form)
     assert refused.code == 400 and "between 0 and 120" in error_beside(refused.body, "bufferMinutes")
+
+
+def _hours_of(body: bytes) -> list[tuple[str, str, str]]:
+    """The staff form's hours table as shown: (weekday, start, end) per row."""
+    text = body.decode()
+    rows = []
+    for row in range(60):
+        weekday = re.search(rf'name="workingHours\[{row}\]\.weekday" value="(\d)"', text)
+        if weekday is None:
+            break
+        start = re.search(rf'name="workingHours\[{row}\]\.start" value="([^"]*)"', text)
+        end = re.search(rf'name="workingHours\[{row}\]\.end" value="([^"]*)"', text)
+        assert start and end
+        rows.append((weekday[1], start[1], end[1]))
+    return rows
+
+
+def _typed(rows: list[tuple[str, str, str]]) -> dict[str, str]:
+    form: dict[str, str] = {}
+    for row, (weekday, start, end) in enumerate(rows):
+        form |= {f"workingHours[{row}].weekday": weekday, f"workingHours[{row}].start": start,
+                 f"workingHours[{row}].end": end}  # fmt: skip
+    return form
+
+
+async def test_a_lunch_break_is_added_copied_to_every_day_and_shown_in_the_salons_clock(logged_in, db) -> None:
+    session, made = await logged_in(timezone="America/New_York", locale="en-US", country="US")
+    blank = await session.get("/staff/new")
+    rows = _hours_of(blank.body)
+    assert rows == [(str(day), "", "") for day in range(7)], "a row a day"
+    names = {"firstName": "Bea", "lastName": "", "email": ""}
+    rows[0] = ("0", "09:00", "12:00")
+    added = await session.post("/staff/new", names | _typed(rows) | {"action": "add:0"})
+    assert added.code == 200, "a shift added, nothing saved yet"
+    rows = _hours_of(added.body)
+    assert rows[:2] == [("0", "09:00", "12:00"), ("0", "", "")] and len(rows) == 8
+    assert b'value="Bea"' in added.body, "what was typed is kept"
+    rows[1] = ("0", "13:00", "17:00")
+    copied = await session.post("/staff/new", names | _typed(rows) | {"action": "copy:0"})
+    rows = _hours_of(copied.body)
+    assert rows == [(str(day), start, end) for day in range(7) for start, end in (("09:00", "12:00"),
+                                                                                  ("13:00", "17:00"))]  # fmt: skip
+    removed = await session.post("/staff/new", names | _typed(rows) | {"action": "remove:13"})
+    rows = _hours_of(removed.body)
+    assert rows[-1] == ("6", "09:00", "12:00") and len(rows) == 13, "Sunday afternoon off"
+    overlapping = [*rows[:1], ("0", "11:00", "14:00"), *rows[2:]]
+    refused = await session.post("/staff/new", names | _typed(overlapping))
+    assert refused.code == 400 and "overlap" in error_beside(refused.body, "hours-1-start")
+    saved = await session.post("/staff/new", names | _typed(rows))
+    assert saved.code == 303
+    listed = await session.get("/staff")
+    assert "Mon 9:00 AM\u201312:00 PM".encode() in listed.body, "12 h, as New York writes it"
+    assert "Mon 1:00 PM\u20135:00 PM".encode() in listed.body
+    members = await staff.list_staff(db, made.salon.id)
+    assert len(members[0].working_hours) == 13
