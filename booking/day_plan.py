@@ -2,7 +2,7 @@
 
 Positions are minutes from the top of the day's grid, on the salon's wall clock; the page turns them into
 lengths. The grid runs from the first hour anyone works or is booked to the last; cells a tap can book are
-whole half hours inside a member's hours with nothing booked and not yet begun.
+whole half hours inside a member's hours with nothing booked (nor a buffer, nor time off) and not yet begun.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from booking import appointments, jobs, staff
+from booking import appointments, jobs, staff, time_off
 from booking.locales import clock_time
 from booking.models import Appointment, Salon, Staff
 from db import Database
@@ -127,9 +127,11 @@ def plan(
     now: dt.datetime,
     unseen_failures: Collection[uuid.UUID] = (),
     locale: str = "en-GB",
+    away: Mapping[uuid.UUID, Sequence[tuple[dt.datetime, dt.datetime]]] = {},
 ) -> DayPlan:
     """The day's grid from the staff (with their hours) and the day's appointments, every status; the
-    appointments with ``unseen_failures`` (a failed notice nobody has looked at) are marked."""
+    appointments with ``unseen_failures`` (a failed notice nobody has looked at) are marked. A member's time
+    off (``away``) has no free cells."""
     local_now = now.astimezone(zone)
     on_today = local_now.date() == day
     now_minutes = local_now.hour * 60 + local_now.minute if on_today else None
@@ -162,6 +164,9 @@ def plan(
             (start, buffer[1] if buffer else end)
             for appointment, (start, end), buffer in zip(theirs, spans, buffers, strict=True)
             if appointment.status == "booked"
+        ] + [
+            (wall_minutes(off, day, zone), wall_minutes(back, day, zone))
+            for off, back in (away or {}).get(member.id, ())
         ]
         blocks = tuple(
             Block(
@@ -209,6 +214,10 @@ def plan(
 async def day_plan(db: Database, salon: Salon, day: dt.date, now: dt.datetime) -> DayPlan:
     """The salon's day as of ``now``: its staff (at most MAX_STAFF) and the day's appointments with their jobs,
     three reads."""
-    members, booked = await asyncio.gather(staff.list_staff(db, salon.id), appointments.list_day(db, salon, day))
+    members, booked, away = await asyncio.gather(
+        staff.list_staff(db, salon.id),
+        appointments.list_day(db, salon, day),
+        time_off.away_between(db, salon.id, *appointments.local_day_bounds(salon, day)),
+    )
     unseen = await jobs.unseen_failures_of(db, salon.id, [appointment.id for appointment in booked])
-    return plan(day, salon.zone, members, booked, now, unseen, salon.locale)
+    return plan(day, salon.zone, members, booked, now, unseen, salon.locale, away)

@@ -98,3 +98,18 @@ async def remove_time_off(db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID
     )
     if not removed:
         raise NotFound("no such time off", "time_off_id")
+
+
+async def away_between(
+    db: Database, salon_id: uuid.UUID, start: dt.datetime, end: dt.datetime
+) -> dict[uuid.UUID, list[tuple[dt.datetime, dt.datetime]]]:
+    """Each member's time off overlapping [start, end) (a day of the calendar), by member."""
+    rows = await db.fetch_all(
+        """SELECT staff_id, lower(during) AS start, upper(during) AS end FROM time_off
+            WHERE salon_id = %s AND during && tstzrange(%s, %s) ORDER BY lower(during)""",
+        (salon_id, start, end),
+    )
+    away: dict[uuid.UUID, list[tuple[dt.datetime, dt.datetime]]] = {}
+    for row in rows:
+        away.setdefault(row["staff_id"], []).append((row["start"], row["end"]))
+    return away

@@ -196,3 +196,18 @@ async def test_a_lunch_break_is_added_copied_to_every_day_and_shown_in_the_salon
     assert "Mon 1:00 PM\u20135:00 PM".encode() in listed.body
     members = await staff.list_staff(db, made.salon.id)
     assert len(members[0].working_hours) == 13
+
+
+async def test_the_calendar_offers_no_free_cell_in_time_off(logged_in, db) -> None:
+    session, made = await logged_in()
+    desk = await set_up_desk(db, made.salon)
+    at = dt.datetime.combine(desk.day, dt.time(12), desk.zone)
+    await time_off.add_time_off(db, made.salon.id, desk.staff.id, start=at, end=at + dt.timedelta(hours=2))
+    day = (await session.get(f"/?date={desk.day.isoformat()}")).body
+
+    def cell(member, hour: str) -> bytes:
+        return f"staffId={member.id}&amp;day={desk.day}&amp;at={hour}".encode()
+
+    assert cell(desk.staff, "11%3A30") in day and cell(desk.staff, "14%3A00") in day
+    assert cell(desk.staff, "12%3A00") not in day and cell(desk.staff, "13%3A30") not in day, "away"
+    assert cell(desk.other_staff, "12%3A00") in day, "the other stylist is not"
