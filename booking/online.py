@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import aiopg
 
-from booking import appointments, clients, code_sends, fields, notifications, self_service, texting
+from booking import appointments, clients, code_sends, fields, notifications, self_service, services, texting
 from booking.errors import BookingError, Conflict, Invalid, NotFound, SlotTaken, TooMany
 from booking.models import Appointment, ClientDetails, Salon
 from db import Database, Row
@@ -179,6 +179,10 @@ async def _free_member(db: Database, salon: Salon, request: Request, now: dt.dat
     for slot in slots:
         if slot.start == request.start_time:
             return slot.staff_id
+    if request.staff_id is not None:  # asked for someone who does not do it: say so, not "taken"
+        service = await services.get_service(db, salon.id, request.service_id)
+        if not service.offered_by(request.staff_id):
+            raise appointments.NOT_OFFERED
     raise SlotTaken("that time is not free; choose another", "start_time")
 
 
