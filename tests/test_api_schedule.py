@@ -45,6 +45,13 @@ async def test_split_shifts_round_trip_and_overlapping_ones_are_refused(api, mak
     overlapping = [{"weekday": 1, "start": "09:00", "end": "12:00"}, {"weekday": 1, "start": "11:00", "end": "15:00"}]
     status, body = await api("POST", "/staff", token, {"firstName": "Dee", "workingHours": overlapping})
     assert status == 400 and body["error"]["field"] == "workingHours[1].start", body
+    status, body = await api("PATCH", f"/staff/{ids['Bea']}", token, {"workingHours": overlapping})
+    assert status == 400 and body["error"]["field"] == "workingHours[1].start", body
+    lunch = [{"weekday": 1, "start": "09:00", "end": "12:00"}, {"weekday": 1, "start": "12:30", "end": "15:00"}]
+    status, changed = await api("PATCH", f"/staff/{ids['Bea']}", token, {"workingHours": lunch})
+    assert status == 200 and changed["workingHours"] == lunch and changed["firstName"] == "Bea", changed
+    stranger = (await make_salon()).api_token
+    assert (await api("PATCH", f"/staff/{ids['Bea']}", stranger, {"firstName": "Eve"}))[0] == 404
 
 
 async def test_time_off_is_added_listed_and_removed_and_nothing_is_booked_inside(api, make_salon) -> None:
