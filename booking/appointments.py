@@ -135,10 +135,11 @@ async def _why_not(cur: aiopg.Cursor, salon_id: uuid.UUID, staff_id: uuid.UUID, 
         return NotFound("no such service", "service_id")
     if not row["staff_found"]:
         return NotFound("no such staff member", "staff_id")
-    return NOT_OFFERED
+    return not_offered()
 
 
-NOT_OFFERED = NotOffered("that staff member does not perform this service", "staff_id")
+def not_offered() -> NotOffered:
+    return NotOffered("that staff member does not perform this service", "staff_id")
 
 
 # A foreign key that refuses an id names the field: the database checks it belongs to the salon.
@@ -454,7 +455,7 @@ async def reschedule(
             return await _read(cur, salon.id, appointment_id)
         client, terms = await _parts(cur, salon.id, booked.client_id, new_staff, booked.service_id)
         if not terms.offered:
-            raise NOT_OFFERED
+            raise not_offered()
         new_end = new_start + terms.length
         if not outside_hours:
             await _check_hours(cur, salon, new_staff, new_start, new_end)

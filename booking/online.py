@@ -182,7 +182,7 @@ async def _free_member(db: Database, salon: Salon, request: Request, now: dt.dat
     if request.staff_id is not None:  # asked for someone who does not do it: say so, not "taken"
         service = await services.get_service(db, salon.id, request.service_id)
         if not service.offered_by(request.staff_id):
-            raise appointments.NOT_OFFERED
+            raise appointments.not_offered()
     raise SlotTaken("that time is not free; choose another", "start_time")
 
 
