@@ -113,3 +113,12 @@ async def away_between(
     for row in rows:
         away.setdefault(row["staff_id"], []).append((row["start"], row["end"]))
     return away
+
+
+async def away(db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID, start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether the member has time off during any of [start, end)."""
+    row = await db.fetch_one(
+        "SELECT FROM time_off WHERE salon_id = %s AND staff_id = %s AND during && tstzrange(%s, %s) LIMIT 1",
+        (salon_id, staff_id, start, end),
+    )
+    return row is not None

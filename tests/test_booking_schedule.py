@@ -341,9 +341,13 @@ async def test_clients_see_and_get_only_what_the_schedule_allows(db, make_salon)
     with pytest.raises(NotOffered):
         await online.hold(db, salon, asking(desk.other_staff, _at(desk, 10)), client_address="10.0.0.1", minutes=15,
                           limits=limits, now=now)  # fmt: skip
-    with pytest.raises(SlotTaken):
+    with pytest.raises(SlotTaken) as refused:
         await online.hold(db, salon, asking(cal, _at(desk, 10, 5)), client_address="10.0.0.1", minutes=15,
                           limits=limits, now=now)  # fmt: skip
+    assert refused.value.code == "slot_taken", "not a free time"
+    cut = online.Request(desk.service.id, desk.staff.id, _at(desk, 10), "Dee", "", "dee@example.com", None, False)
+    with pytest.raises(OnTimeOff):
+        await online.hold(db, salon, cut, client_address="10.0.0.1", minutes=15, limits=limits, now=now)
 
     booked = await book_at(db, salon, desk, dt.time(10), desk.other_staff)
     await time_off.add_time_off(db, salon.id, desk.other_staff.id, start=_at(desk, 12), end=_at(desk, 13))
