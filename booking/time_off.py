@@ -13,6 +13,7 @@ import uuid
 from booking import fields
 from booking.errors import Invalid, NotFound
 from booking.models import TimeOff
+from booking.paging import Page, page_of
 from db import Database, Row
 from db.rows import reader
 
@@ -122,3 +123,16 @@ async def away(db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID, start: dt
         (salon_id, staff_id, start, end),
     )
     return row is not None
+
+
+async def page_by_id(
+    db: Database, salon_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+) -> Page[TimeOff, uuid.UUID]:
+    """The salon's time off, past and to come, after ``after`` in id order (booking.paging): an export's page."""
+    rows = await db.fetch_all(
+        """SELECT id, staff_id, lower(during) AS start, upper(during) AS end, reason FROM time_off
+            WHERE salon_id = %(salon)s AND (%(after)s::uuid IS NULL OR id > %(after)s)
+            ORDER BY id LIMIT %(limit)s""",
+        {"salon": salon_id, "after": after, "limit": limit},
+    )
+    return page_of([read_time_off(row) for row in rows], limit)
