@@ -5,9 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import urllib.parse
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from booking import appointments, services, staff, time_off
+from booking.errors import Invalid
 from booking.models import StaffOverride
+from handlers.pages.time_off import span
 from tests.desk import book_at, set_up_desk
 
 
@@ -211,3 +216,15 @@ async def test_the_calendar_offers_no_free_cell_in_time_off(logged_in, db) -> No
     assert cell(desk.staff, "11%3A30") in day and cell(desk.staff, "14%3A00") in day
     assert cell(desk.staff, "12%3A00") not in day and cell(desk.staff, "13%3A30") not in day, "away"
     assert cell(desk.other_staff, "12%3A00") in day, "the other stylist is not"
+
+
+def test_the_time_off_form_reads_whole_days_and_times_on_the_salons_clock() -> None:
+    london = ZoneInfo("Europe/London")
+    form = {"start": "2027-03-28", "startTime": "", "end": "", "endTime": "", "reason": ""}
+    start, end = span(form, london)
+    assert end.astimezone(dt.UTC) - start.astimezone(dt.UTC) == dt.timedelta(hours=23), "the spring day: 23 hours"
+    with pytest.raises(Invalid) as skipped:
+        span(form | {"startTime": "01:30", "endTime": "04:00"}, london)
+    assert skipped.value.field == ("start_time",), "01:30 does not exist that night"
+    start, end = span(form | {"end": "2027-03-29", "startTime": "18:00", "endTime": "09:00"}, london)
+    assert (start.hour, end.hour, end.day) == (18, 9, 29)
