@@ -38,10 +38,13 @@ _SELECT = """
 
 
 def _checked(start: dt.datetime, end: dt.datetime, reason: str | None) -> str:
+    """The reason, if the span is a real one. Compared in UTC: two times of one ZoneInfo compare by the wall clock,
+    and across a DST change the later wall-clock time may be the earlier instant."""
     if start.tzinfo is None:
         raise Invalid("{field} needs a UTC offset, e.g. 2030-05-01T10:00:00+01:00", "start")
     if end.tzinfo is None:
         raise Invalid("{field} needs a UTC offset, e.g. 2030-05-01T10:00:00+01:00", "end")
+    start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
     if end <= start:
         raise Invalid("{field} must be after the start", "end")
     if end - start > MAX_LENGTH:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import psycopg2.errors
 import pytest
@@ -181,6 +182,11 @@ async def test_time_off_must_be_a_real_span(db, make_salon) -> None:
     add = time_off.add_time_off
     with pytest.raises(Invalid) as wrong:
         await add(db, salon.id, desk.staff.id, start=_at(desk, 12), end=_at(desk, 12))
+    assert wrong.value.field == ("end",)
+    london = ZoneInfo("Europe/London")  # 02:10 BST is 01:10 UTC, before 01:50 GMT: no span, whatever the clock says
+    with pytest.raises(Invalid) as wrong:
+        await add(db, salon.id, desk.staff.id, start=dt.datetime(2027, 3, 28, 1, 50, tzinfo=london),
+                  end=dt.datetime(2027, 3, 28, 2, 10, tzinfo=london))  # fmt: skip
     assert wrong.value.field == ("end",)
     with pytest.raises(Invalid) as wrong:
         await add(db, salon.id, desk.staff.id, start=_at(desk, 12), end=_at(desk, 12, days=400))
