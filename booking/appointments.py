@@ -30,7 +30,7 @@ from booking.errors import (
     SlotTaken,
     TooLate,
 )
-from booking.locales import wall_clock
+from booking.locales import clock_time, wall_clock
 from booking.models import Actor, Appointment, AppointmentStatus, Change, Client, Revision, Salon, Source, display_name
 from booking.notice_types import ABOUT_BOOKING, SALON_NOTICE
 from booking.paging import Page
@@ -487,7 +487,8 @@ async def _check_hours(
     local = start.astimezone(salon.zone)
     worked = staff.hours_text(hours, local.weekday(), salon.locale)
     when = f"{local:%A}s {worked}" if worked else f"not on {local:%A}s"
-    span = f"{local:%H:%M}\u2013{end.astimezone(salon.zone):%H:%M}"
+    until = end.astimezone(salon.zone)
+    span = f"{clock_time(local.time(), salon.locale)}\u2013{clock_time(until.time(), salon.locale)}"  # 12 h in en-US
     raise OutsideHours(f"{span} is outside {name}'s working hours ({when})", "start_time")
 
 

@@ -228,3 +228,13 @@ def test_the_time_off_form_reads_whole_days_and_times_on_the_salons_clock() -> N
     assert skipped.value.field == ("start_time",), "01:30 does not exist that night"
     start, end = span(form | {"end": "2027-03-29", "startTime": "18:00", "endTime": "09:00"}, london)
     assert (start.hour, end.hour, end.day) == (18, 9, 29)
+
+
+async def test_the_outside_hours_warning_writes_times_as_new_york_does(logged_in, db) -> None:
+    session, made = await logged_in(timezone="America/New_York", locale="en-US", country="US")
+    desk = await set_up_desk(db, made.salon)
+    booked = await book_at(db, made.salon, desk, dt.time(10))
+    late = {"startTime": f"{desk.day}T19:30", "staffId": ""}
+    warned = await session.post(f"/appointments/{booked.id}/reschedule", late)
+    assert "7:30 PM\u20138:15 PM is outside Bea Cutter" in warned.body.decode(), "12 h, as the salon writes times"
+    assert "9:00 AM\u20135:00 PM" in warned.body.decode()
