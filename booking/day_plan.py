@@ -107,6 +107,21 @@ def _buffer(appointment: Appointment, end: int) -> tuple[int, int] | None:
     return end, min(end + appointment.buffer_minutes, DAY_MINUTES)
 
 
+def _with_time_off(hours: str, off: list[tuple[int, int]], locale: str) -> str:
+    """The day's hours in words, and the member's time off that day: 'time off all day', or its times."""
+    if not off:
+        return hours
+    if any(start == 0 and end == DAY_MINUTES for start, end in off):
+        return f"{hours}; time off all day" if hours else "time off all day"
+    spans = ", ".join(f"{_clock(start, locale)}\u2013{_clock(end, locale)}" for start, end in off)
+    return f"{hours}; time off {spans}" if hours else f"time off {spans}"
+
+
+def _clock(minutes: int, locale: str) -> str:
+    """A minute of the grid's day as the salon writes the time (midnight at its end too)."""
+    return clock_time(dt.time(minutes // 60 % 24, minutes % 60), locale)
+
+
 def _free_cells(open_spans: list[tuple[int, int]], booked: list[tuple[int, int]], not_before: int) -> list[int]:
     """Starts of the half hours inside the open spans that nothing booked overlaps and that have not begun."""
     starts = []
@@ -160,14 +175,15 @@ def plan(
 
     columns = []
     for member, open_spans, theirs, spans, buffers in shown:
+        off = [
+            (wall_minutes(gone, day, zone), wall_minutes(back, day, zone))
+            for gone, back in (away or {}).get(member.id, ())
+        ]
         busy = [
             (start, buffer[1] if buffer else end)
             for appointment, (start, end), buffer in zip(theirs, spans, buffers, strict=True)
             if appointment.status == "booked"
-        ] + [
-            (wall_minutes(off, day, zone), wall_minutes(back, day, zone))
-            for off, back in (away or {}).get(member.id, ())
-        ]
+        ] + off
         blocks = tuple(
             Block(
                 appointment,
@@ -194,7 +210,7 @@ def plan(
         columns.append(
             Column(
                 member=member,
-                hours=staff.hours_text(member.working_hours, day.weekday(), locale),
+                hours=_with_time_off(staff.hours_text(member.working_hours, day.weekday(), locale), off, locale),
                 open=tuple(Span(start - top, end - start) for start, end in open_spans),
                 blocks=blocks,
                 free=free,

@@ -216,6 +216,17 @@ async def test_the_calendar_offers_no_free_cell_in_time_off(logged_in, db) -> No
     assert cell(desk.staff, "11%3A30") in day and cell(desk.staff, "14%3A00") in day
     assert cell(desk.staff, "12%3A00") not in day and cell(desk.staff, "13%3A30") not in day, "away"
     assert cell(desk.other_staff, "12%3A00") in day, "the other stylist is not"
+    assert "09:00\u201317:00; time off 12:00\u201314:00".encode() in day, "the column says so"
+    tomorrow = desk.day + dt.timedelta(days=1)
+    await time_off.add_time_off(
+        db, made.salon.id, desk.staff.id, start=dt.datetime.combine(tomorrow, dt.time(0), desk.zone),
+        end=dt.datetime.combine(tomorrow + dt.timedelta(days=1), dt.time(0), desk.zone),
+    )  # fmt: skip
+    holiday = (await session.get(f"/?date={tomorrow.isoformat()}")).body
+    assert (
+        b"time off all day" in holiday
+        and cell(desk.staff, "09%3A00").replace(str(desk.day).encode(), str(tomorrow).encode()) not in holiday
+    )
 
 
 def test_the_time_off_form_reads_whole_days_and_times_on_the_salons_clock() -> None:
