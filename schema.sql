@@ -158,6 +158,16 @@ CREATE TABLE service_staff (
 );
 CREATE INDEX service_staff_staff ON service_staff (staff_id);
 
+-- A member's terms for a service of their salon: whether they perform it, their length for it (their own, else
+-- the service's) and the buffer after it. What booking, holding and moving read (booking/appointments.py; 0020).
+CREATE VIEW service_terms AS
+SELECT v.salon_id, v.id AS service_id, m.id AS staff_id,
+       v.all_staff OR own.staff_id IS NOT NULL AS offered,
+       coalesce(own.duration_minutes, v.duration_minutes) AS duration_minutes, v.buffer_minutes
+  FROM services v
+  JOIN staff m ON m.salon_id = v.salon_id
+  LEFT JOIN service_staff own ON own.service_id = v.id AND own.staff_id = m.id;
+
 -- Time a staff member is away (0020): free times leave it out, and no appointment is booked, held or moved into
 -- it (appointments_not_in_time_off). Adding it over booked appointments lists them; nothing moves by itself.
 CREATE TABLE time_off (

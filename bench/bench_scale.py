@@ -15,8 +15,10 @@ searches for its own client, the jobs page filtered three ways, an
 appointment's page), /healthz and /metrics; the worker's pickup
 (booking -> message at the SMTP sink); at size, the nightly clean-up of the
 oldest month of completed jobs with the pickup measured while it runs. The
-server's RSS is sampled throughout. With the server stopped, it times the
-worker's claim. Prints a Markdown table and, last, the measure that grew most.
+server's RSS is sampled throughout. Last of the pages, salon 1 grows to 200
+staff with split shifts, time off, a service only some of them do and a
+buffer, and the booking form's free times for it are timed. With the server
+stopped, it times the worker's claim. Prints a Markdown table and, last, the measure that grew most.
 """
 
 from __future__ import annotations
@@ -236,6 +238,54 @@ def pages(desk: Desk, appointment_id: str) -> dict[str, str]:
     }
 
 
+SCHEDULE_STAFF = 200  # booking.staff.MAX_STAFF: the most a salon's free times look at
+SCHEDULE = "free times, 200 staff: split shifts, time off, who does what, buffers (booking form)"
+
+
+async def schedule_of_200(db: Database, desk: Desk) -> str:
+    """Salon 1 grown to 200 staff, each working 09:00-12:00 and 13:00-18:00, every tenth away all day, and a
+    colour done by half of them (a quarter in their own 45 minutes) with a 15-minute buffer, three booked each
+    that day: the booking form's free times for it, anyone free. On a day clear of the benchmark's bookings."""
+    day = desk.today + FAR_AHEAD - dt.timedelta(days=30)
+    salon = (await db.fetch_row("SELECT salon_id FROM clients WHERE id = %s", (desk.client_id,)))["salon_id"]
+    await db.execute(
+        """WITH grown AS (
+               INSERT INTO staff (salon_id, first_name, last_name)
+               SELECT %(salon)s, 'Stylist', n::text
+                 FROM generate_series(1, %(most)s - (SELECT count(*) FROM staff WHERE salon_id = %(salon)s)) n
+               RETURNING id)
+           INSERT INTO working_hours (staff_id, weekday, starts, ends)
+           SELECT id, d, span.starts, span.ends
+             FROM grown, generate_series(0, 6) d,
+                  (VALUES (time '09:00', time '12:00'), ('13:00', '18:00')) span(starts, ends)""",
+        {"salon": salon, "most": SCHEDULE_STAFF},
+    )
+    service = await db.fetch_row(
+        """INSERT INTO services (salon_id, name, duration_minutes, buffer_minutes, all_staff)
+           VALUES (%s, 'Colour (bench)', 60, 15, false) RETURNING id""",
+        (salon,),
+    )
+    await db.execute(
+        """WITH members AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM staff WHERE salon_id = %(salon)s),
+                performers AS (
+                    INSERT INTO service_staff (salon_id, service_id, staff_id, duration_minutes)
+                    SELECT %(salon)s, %(service)s, id, CASE WHEN n %% 4 = 0 THEN 45 END FROM members WHERE n %% 2 = 0),
+                away AS (
+                    INSERT INTO time_off (salon_id, staff_id, during)
+                    SELECT %(salon)s, id, tstzrange((%(day)s::date)::timestamp AT TIME ZONE %(zone)s,
+                                                    (%(day)s::date + 1)::timestamp AT TIME ZONE %(zone)s)
+                      FROM members WHERE n %% 10 = 0)
+           INSERT INTO appointments (salon_id, client_id, staff_id, service_id, start_time, end_time, buffer_minutes)
+           SELECT %(salon)s, %(client)s, m.id, %(service)s, t, t + interval '1 hour', 15
+             FROM members m, (VALUES (time '09:00'), ('10:30'), ('14:00')) hour(at),
+                  LATERAL (SELECT (%(day)s::date + hour.at) AT TIME ZONE %(zone)s AS t) start
+            WHERE m.n %% 10 <> 0""",
+        {"salon": salon, "service": service["id"], "client": desk.client_id, "day": day, "zone": chain.TIMEZONE},
+    )
+    await db.execute("ANALYZE staff, working_hours, service_staff, time_off, appointments")
+    return f"/appointments/new?serviceId={service['id']}&day={day}"
+
+
 async def pickup(caller: Caller, sink: Sink) -> float:
     """Books, then waits until the booking's confirmation reaches the SMTP sink: commit to mail server."""
     _, appointment = await caller.book()
@@ -346,6 +396,9 @@ async def measure(url: str, size: chain.Size, samples: int, label: str) -> Run:
             for name, path in pages(desk, appointment["id"]).items():
                 print(f"  {label}: {name}", flush=True)
                 run.latencies[name] = await sample(functools.partial(caller.get, path), samples)
+            print(f"  {label}: {SCHEDULE}", flush=True)  # last of the pages: it grows salon 1's staff to 200
+            form = await schedule_of_200(db, desk)
+            run.latencies[SCHEDULE] = await sample(functools.partial(caller.get, form), samples)
             print(f"  {label}: pickup", flush=True)
             run.latencies["worker pickup"] = await sample(lambda: pickup(caller, sink), min(samples, 50))
             if size.appointments:

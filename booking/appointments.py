@@ -31,7 +31,7 @@ from booking.errors import (
     SlotTaken,
     TooLate,
 )
-from booking.locales import wall_clock
+from booking.locales import clock_time, wall_clock
 from booking.models import (
     Actor,
     Appointment,
@@ -101,37 +101,31 @@ class Terms:
     buffer_minutes: int
 
 
-# Whether a member performs a service, with their own length for it (else the service's) and its buffer.
-_TERMS = """
-    SELECT v.all_staff OR own.staff_id IS NOT NULL AS offered,
-           coalesce(own.duration_minutes, v.duration_minutes) AS duration_minutes, v.buffer_minutes
-      FROM services v LEFT JOIN service_staff own ON own.service_id = v.id AND own.staff_id = %(staff)s
-     WHERE v.id = %(service)s AND v.salon_id = %(salon)s"""
-
-
 async def _parts(
     cur: aiopg.Cursor, salon_id: uuid.UUID, client_id: uuid.UUID, staff_id: uuid.UUID, service_id: uuid.UUID
 ) -> tuple[Client, Terms]:
     """The client and the member's terms for the service, checking all three ids belong to the salon, in one
     round trip."""
     await cur.execute(
-        f"""SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.opted_in_reminders,
-                   EXISTS (SELECT FROM sms_opt_outs o WHERE o.phone = c.phone) AS sms_opt_out,
-                   terms.offered, terms.duration_minutes, terms.buffer_minutes,
-                   EXISTS (SELECT FROM staff WHERE id = %(staff)s AND salon_id = %(salon)s) AS staff_found
-              FROM (VALUES (1)) AS one
-              LEFT JOIN clients c ON c.id = %(client)s AND c.salon_id = %(salon)s
-              LEFT JOIN ({_TERMS}) terms ON true""",
+        """SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.opted_in_reminders,
+                  EXISTS (SELECT FROM sms_opt_outs o WHERE o.phone = c.phone) AS sms_opt_out,
+                  t.offered, (SELECT duration_minutes FROM services WHERE id = %(service)s AND salon_id = %(salon)s)
+                      AS service_minutes, t.duration_minutes, t.buffer_minutes,
+                  EXISTS (SELECT FROM staff WHERE id = %(staff)s AND salon_id = %(salon)s) AS staff_found
+             FROM (VALUES (1)) AS one
+             LEFT JOIN clients c ON c.id = %(client)s AND c.salon_id = %(salon)s
+             LEFT JOIN service_terms t ON t.salon_id = %(salon)s AND t.service_id = %(service)s
+                                      AND t.staff_id = %(staff)s""",
         {"salon": salon_id, "client": client_id, "staff": staff_id, "service": service_id},
     )
     row = await cur.fetchone()
     offered, duration, buffer = row.pop("offered"), row.pop("duration_minutes"), row.pop("buffer_minutes")
-    staff_found = row.pop("staff_found")
+    staff_found, service_found = row.pop("staff_found"), row.pop("service_minutes") is not None
     if row["id"] is None:
         raise NotFound("no such client", "client_id")
     if not staff_found:
         raise NotFound("no such staff member", "staff_id")
-    if duration is None:
+    if not service_found:
         raise NotFound("no such service", "service_id")
     return clients.read_client(row), Terms(offered, dt.timedelta(minutes=duration), buffer)
 
@@ -140,20 +134,20 @@ async def _why_not(cur: aiopg.Cursor, salon_id: uuid.UUID, staff_id: uuid.UUID, 
     """Why a service could not be booked with a member: it is not the salon's, nor the member, or they do not
     perform it."""
     await cur.execute(
-        f"""SELECT terms.offered,
-                   EXISTS (SELECT FROM staff WHERE id = %(staff)s AND salon_id = %(salon)s) AS staff_found
-              FROM (VALUES (1)) AS one LEFT JOIN ({_TERMS}) terms ON true""",
+        """SELECT EXISTS (SELECT FROM services WHERE id = %(service)s AND salon_id = %(salon)s) AS service_found,
+                  EXISTS (SELECT FROM staff WHERE id = %(staff)s AND salon_id = %(salon)s) AS staff_found""",
         {"salon": salon_id, "staff": staff_id, "service": service_id},
     )
     row = await cur.fetchone()
-    if row["offered"] is None:
+    if not row["service_found"]:
         return NotFound("no such service", "service_id")
     if not row["staff_found"]:
         return NotFound("no such staff member", "staff_id")
-    return NOT_OFFERED
+    return not_offered()
 
 
-NOT_OFFERED = NotOffered("that staff member does not perform this service", "staff_id")
+def not_offered() -> NotOffered:
+    return NotOffered("that staff member does not perform this service", "staff_id")
 
 
 # A foreign key that refuses an id names the field: the database checks it belongs to the salon.
@@ -291,7 +285,9 @@ class _Booking:
         # One round trip: the member's terms for the service, the insert, and the client the notifications are for.
         row = await _write(
             cur,
-            f"""WITH terms AS ({_TERMS}),
+            """WITH terms AS (
+                   SELECT duration_minutes, buffer_minutes FROM service_terms
+                    WHERE salon_id = %(salon)s AND service_id = %(service)s AND staff_id = %(staff)s AND offered),
                booked AS (
                    INSERT INTO appointments
                           (salon_id, client_id, staff_id, service_id, start_time, end_time, buffer_minutes, notes,
@@ -299,7 +295,7 @@ class _Booking:
                    SELECT %(salon)s, %(client)s, %(staff)s, %(service)s, %(start)s,
                           %(start)s::timestamptz + make_interval(mins => duration_minutes), buffer_minutes, %(notes)s,
                           %(source)s, %(series)s
-                     FROM terms WHERE offered
+                     FROM terms
                    RETURNING id, client_id, end_time, revision, revised_at)
                SELECT booked.id, booked.end_time, booked.revision, booked.revised_at,
                       c.first_name, c.last_name, c.email, c.phone, c.opted_in_reminders, c.erased_at,
@@ -407,7 +403,7 @@ async def book_series(
     async with db.transaction() as cur:
         _, terms = await _parts(cur, salon.id, client_id, staff_id, service_id)
         if not terms.offered:
-            raise NOT_OFFERED
+            raise not_offered()
         for start in repeat.starts(start_time, salon.zone):
             await cur.execute("SAVEPOINT occurrence")
             try:
@@ -444,12 +440,13 @@ async def hold(
     that the overlap constraint counts, so neither another hold nor the front desk can take it meanwhile."""
     row = await _write(
         cur,
-        f"""INSERT INTO appointments
-                   (salon_id, staff_id, service_id, start_time, end_time, buffer_minutes, status, source)
-            SELECT %(salon)s, %(staff)s, %(service)s, %(start)s,
-                   %(start)s::timestamptz + make_interval(mins => duration_minutes), buffer_minutes, 'held', 'online'
-              FROM ({_TERMS}) terms WHERE offered
-         RETURNING id""",
+        """INSERT INTO appointments
+                  (salon_id, staff_id, service_id, start_time, end_time, buffer_minutes, status, source)
+           SELECT %(salon)s, %(staff)s, %(service)s, %(start)s,
+                  %(start)s::timestamptz + make_interval(mins => duration_minutes), buffer_minutes, 'held', 'online'
+             FROM service_terms
+            WHERE salon_id = %(salon)s AND service_id = %(service)s AND staff_id = %(staff)s AND offered
+        RETURNING id""",
         {"salon": salon.id, "staff": staff_id, "service": service_id, "start": start_time},
     )
     if row is None:
@@ -648,7 +645,7 @@ async def reschedule(
             return await _read(cur, salon.id, appointment_id)
         client, terms = await _parts(cur, salon.id, booked.client_id, new_staff, booked.service_id)
         if not terms.offered:
-            raise NOT_OFFERED
+            raise not_offered()
         new_end = new_start + terms.length
         if not outside_hours:
             await _check_hours(cur, salon, new_staff, new_start, new_end)
@@ -685,7 +682,8 @@ async def _check_hours(
     local = start.astimezone(salon.zone)
     worked = staff.hours_text(hours, local.weekday(), salon.locale)
     when = f"{local:%A}s {worked}" if worked else f"not on {local:%A}s"
-    span = f"{local:%H:%M}\u2013{end.astimezone(salon.zone):%H:%M}"
+    until = end.astimezone(salon.zone)
+    span = f"{clock_time(local.time(), salon.locale)}\u2013{clock_time(until.time(), salon.locale)}"  # 12 h in en-US
     raise OutsideHours(f"{span} is outside {name}'s working hours ({when})", "start_time")
 
 

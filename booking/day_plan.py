@@ -3,7 +3,7 @@ and one stylist's week, a column per day, on the same grid.
 
 Positions are minutes from the top of the day's grid, on the salon's wall clock; the page turns them into
 lengths. The grid runs from the first hour anyone works or is booked to the last; cells a tap can book are
-whole half hours inside a member's hours with nothing booked and not yet begun.
+whole half hours inside a member's hours with nothing booked (nor a buffer, nor time off) and not yet begun.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
-from booking import appointments, jobs, staff
+from booking import appointments, jobs, staff, time_off
 from booking.locales import clock_time
 from booking.models import Appointment, Salon, Staff
 from db import Database
@@ -108,6 +108,21 @@ def _buffer(appointment: Appointment, end: int) -> tuple[int, int] | None:
     return end, min(end + appointment.buffer_minutes, DAY_MINUTES)
 
 
+def _with_time_off(hours: str, off: list[tuple[int, int]], locale: str) -> str:
+    """The day's hours in words, and the member's time off that day: 'time off all day', or its times."""
+    if not off:
+        return hours
+    if any(start == 0 and end == DAY_MINUTES for start, end in off):
+        return f"{hours}; time off all day" if hours else "time off all day"
+    spans = ", ".join(f"{_clock(start, locale)}\u2013{_clock(end, locale)}" for start, end in off)
+    return f"{hours}; time off {spans}" if hours else f"time off {spans}"
+
+
+def _clock(minutes: int, locale: str) -> str:
+    """A minute of the grid's day as the salon writes the time (midnight at its end too)."""
+    return clock_time(dt.time(minutes // 60 % 24, minutes % 60), locale)
+
+
 def _free_cells(open_spans: list[tuple[int, int]], booked: list[tuple[int, int]], not_before: int) -> list[int]:
     """Starts of the half hours inside the open spans that nothing booked overlaps and that have not begun."""
     starts = []
@@ -128,9 +143,11 @@ def plan(
     now: dt.datetime,
     unseen_failures: Collection[uuid.UUID] = (),
     locale: str = "en-GB",
+    away: Mapping[uuid.UUID, Sequence[tuple[dt.datetime, dt.datetime]]] = {},
 ) -> DayPlan:
     """The day's grid from the staff (with their hours) and the day's appointments, every status; the
-    appointments with ``unseen_failures`` (a failed notice nobody has looked at) are marked."""
+    appointments with ``unseen_failures`` (a failed notice nobody has looked at) are marked. A member's time
+    off (``away``) has no free cells."""
     local_now = now.astimezone(zone)
     on_today = local_now.date() == day
     now_minutes = local_now.hour * 60 + local_now.minute if on_today else None
@@ -159,11 +176,15 @@ def plan(
 
     columns = []
     for member, open_spans, theirs, spans, buffers in shown:
+        off = [
+            (wall_minutes(gone, day, zone), wall_minutes(back, day, zone))
+            for gone, back in (away or {}).get(member.id, ())
+        ]
         busy = [
             (start, buffer[1] if buffer else end)
             for appointment, (start, end), buffer in zip(theirs, spans, buffers, strict=True)
             if appointment.status == "booked"
-        ]
+        ] + off
         blocks = tuple(
             Block(
                 appointment,
@@ -190,7 +211,7 @@ def plan(
         columns.append(
             Column(
                 member=member,
-                hours=staff.hours_text(member.working_hours, day.weekday(), locale),
+                hours=_with_time_off(staff.hours_text(member.working_hours, day.weekday(), locale), off, locale),
                 open=tuple(Span(start - top, end - start) for start, end in open_spans),
                 blocks=blocks,
                 free=free,
@@ -210,9 +231,13 @@ def plan(
 async def day_plan(db: Database, salon: Salon, day: dt.date, now: dt.datetime) -> DayPlan:
     """The salon's day as of ``now``: its staff (at most MAX_STAFF) and the day's appointments with their jobs,
     three reads."""
-    members, booked = await asyncio.gather(staff.list_staff(db, salon.id), appointments.list_day(db, salon, day))
+    members, booked, away = await asyncio.gather(
+        staff.list_staff(db, salon.id),
+        appointments.list_day(db, salon, day),
+        time_off.away_between(db, salon.id, *appointments.local_day_bounds(salon, day)),
+    )
     unseen = await jobs.unseen_failures_of(db, salon.id, [appointment.id for appointment in booked])
-    return plan(day, salon.zone, members, booked, now, unseen, salon.locale)
+    return plan(day, salon.zone, members, booked, now, unseen, salon.locale, away)
 
 
 @dataclass(frozen=True)
@@ -257,13 +282,14 @@ def week(
     now: dt.datetime,
     unseen_failures: Collection[uuid.UUID] = (),
     locale: str = "en-GB",
+    away: Sequence[tuple[dt.datetime, dt.datetime]] = (),
 ) -> WeekPlan:
     """One staff member's week from Monday: each day laid out as the day's calendar lays out a column, all on
-    one grid, from the first hour any day needs to the last."""
+    one grid, from the first hour any day needs to the last; their time off (``away``) has no free cells."""
     days = [monday + dt.timedelta(days=n) for n in range(7)]
     plans = [
         plan(day, zone, [member], [a for a in booked if a.start_time.astimezone(zone).date() == day], now,
-             unseen_failures, locale)
+             unseen_failures, locale, {member.id: away})
         for day in days
     ]  # fmt: skip
     worked = [p for p in plans if p.columns]
@@ -303,8 +329,12 @@ async def week_plan(db: Database, salon: Salon, staff_id: uuid.UUID, day: dt.dat
     """A staff member's week (the one ``day`` is in) as of ``now``: NotFound for another salon's; three reads,
     the appointments along appointments_staff_time."""
     monday = week_start(day)
-    member, booked = await asyncio.gather(
-        staff.get_staff(db, salon.id, staff_id), appointments.list_week(db, salon, staff_id, monday)
+    start, _ = appointments.local_day_bounds(salon, monday)
+    _, end = appointments.local_day_bounds(salon, monday + dt.timedelta(days=6))
+    member, booked, away = await asyncio.gather(
+        staff.get_staff(db, salon.id, staff_id),
+        appointments.list_week(db, salon, staff_id, monday),
+        time_off.away_between(db, salon.id, start, end),
     )
     unseen = await jobs.unseen_failures_of(db, salon.id, [appointment.id for appointment in booked])
-    return week(monday, salon.zone, member, booked, now, unseen, salon.locale)
+    return week(monday, salon.zone, member, booked, now, unseen, salon.locale, away.get(staff_id, ()))

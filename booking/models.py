@@ -259,6 +259,11 @@ class Service:
     def offered_by(self, staff_id: uuid.UUID) -> bool:
         return self.staff_ids is None or staff_id in self.staff_ids
 
+    def length_for(self, staff_id: uuid.UUID) -> dt.timedelta:
+        """The member's own length for it, else the service's."""
+        own = next((o.duration_minutes for o in self.staff_overrides if o.staff_id == staff_id), None)
+        return dt.timedelta(minutes=own or self.duration_minutes)
+
 
 @dataclass(frozen=True)
 class ClientDetails:

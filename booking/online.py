@@ -25,8 +25,19 @@ from dataclasses import dataclass
 
 import aiopg
 
-from booking import appointments, clients, code_sends, fields, notifications, self_service, texting, waitlist
-from booking.errors import BookingError, Conflict, Invalid, NotFound, SlotTaken, TooMany
+from booking import (
+    appointments,
+    clients,
+    code_sends,
+    fields,
+    notifications,
+    self_service,
+    services,
+    texting,
+    time_off,
+    waitlist,
+)
+from booking.errors import BookingError, Conflict, Invalid, NotFound, OnTimeOff, SlotTaken, TooMany
 from booking.models import Appointment, ClientDetails, Salon
 from db import Database, Row
 from db.rows import reader
@@ -221,6 +232,13 @@ async def _free_member(db: Database, salon: Salon, request: Request, now: dt.dat
     for slot in slots:
         if slot.start == request.start_time:
             return slot.staff_id
+    if request.staff_id is not None:  # someone who does not do it, or is away: say so, not "taken"
+        service = await services.get_service(db, salon.id, request.service_id)
+        if not service.offered_by(request.staff_id):
+            raise appointments.not_offered()
+        end = request.start_time + service.length_for(request.staff_id)
+        if await time_off.away(db, salon.id, request.staff_id, request.start_time, end):
+            raise OnTimeOff("the staff member has time off then", "start_time")
     raise SlotTaken("that time is not free; choose another", "start_time")
 
 

@@ -12,16 +12,17 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from booking import appointments, client_notes, clients, inbox, jobs, services, staff, waitlist
+from booking import appointments, client_notes, clients, inbox, jobs, services, staff, time_off, waitlist
 from booking.client_notes import ClientNote
 from booking.inbox import InboundText
-from booking.models import Appointment, Client, Salon, Service, Staff
+from booking.models import Appointment, Client, Salon, Service, Staff, TimeOff
 from booking.paging import PAGE_SIZE, Listing, Reader, at_once, pages
 from db import Database
 
 # The lists of a salon's export beside the salon itself, in order, and what each row is (as the API shows it).
 LISTS: dict[str, type] = {
     "staff": Staff,  # with their working hours
+    "time_off": TimeOff,  # past and to come (``affected`` is left empty: it is what an addition found)
     "services": Service,
     "clients": Client,  # erased ones too: their appointments name them
     "client_notes": ClientNote,  # what the salon noted about its clients
@@ -48,6 +49,7 @@ def export(db: Database, salon: Salon, *, now: dt.datetime | None = None, page_s
     """The salon's export; nothing is read until its lists are (page by page, while the caller writes them out)."""
     readers: dict[str, Reader[Any]] = {
         "staff": at_once(lambda: staff.list_staff(db, salon.id)),
+        "time_off": lambda after, limit: time_off.page_by_id(db, salon.id, after=after, limit=limit),
         "services": at_once(lambda: services.list_services(db, salon.id)),
         "clients": lambda after, limit: clients.page_by_id(db, salon.id, after=after, limit=limit),
         "appointments": lambda after, limit: appointments.page_by_id(db, salon.id, after=after, limit=limit),

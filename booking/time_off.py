@@ -13,6 +13,7 @@ import uuid
 from booking import fields, waitlist
 from booking.errors import Invalid, NotFound
 from booking.models import Salon, TimeOff
+from booking.paging import Page, page_of
 from db import Database, Row
 from db.rows import reader
 
@@ -37,10 +38,13 @@ _SELECT = """
 
 
 def _checked(start: dt.datetime, end: dt.datetime, reason: str | None) -> str:
+    """The reason, if the span is a real one. Compared in UTC: two times of one ZoneInfo compare by the wall clock,
+    and across a DST change the later wall-clock time may be the earlier instant."""
     if start.tzinfo is None:
         raise Invalid("{field} needs a UTC offset, e.g. 2030-05-01T10:00:00+01:00", "start")
     if end.tzinfo is None:
         raise Invalid("{field} needs a UTC offset, e.g. 2030-05-01T10:00:00+01:00", "end")
+    start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
     if end <= start:
         raise Invalid("{field} must be after the start", "end")
     if end - start > MAX_LENGTH:
@@ -105,3 +109,40 @@ async def remove_time_off(
         if removed is None:
             raise NotFound("no such time off", "time_off_id")
         await waitlist.offer_freed(cur, salon, waitlist.Freed(staff_id, None, removed["start"]), now)
+
+
+async def away_between(
+    db: Database, salon_id: uuid.UUID, start: dt.datetime, end: dt.datetime
+) -> dict[uuid.UUID, list[tuple[dt.datetime, dt.datetime]]]:
+    """Each member's time off overlapping [start, end) (a day of the calendar), by member."""
+    rows = await db.fetch_all(
+        """SELECT staff_id, lower(during) AS start, upper(during) AS end FROM time_off
+            WHERE salon_id = %s AND during && tstzrange(%s, %s) ORDER BY lower(during)""",
+        (salon_id, start, end),
+    )
+    away: dict[uuid.UUID, list[tuple[dt.datetime, dt.datetime]]] = {}
+    for row in rows:
+        away.setdefault(row["staff_id"], []).append((row["start"], row["end"]))
+    return away
+
+
+async def away(db: Database, salon_id: uuid.UUID, staff_id: uuid.UUID, start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether the member has time off during any of [start, end)."""
+    row = await db.fetch_one(
+        "SELECT FROM time_off WHERE salon_id = %s AND staff_id = %s AND during && tstzrange(%s, %s) LIMIT 1",
+        (salon_id, staff_id, start, end),
+    )
+    return row is not None
+
+
+async def page_by_id(
+    db: Database, salon_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+) -> Page[TimeOff, uuid.UUID]:
+    """The salon's time off, past and to come, after ``after`` in id order (booking.paging): an export's page."""
+    rows = await db.fetch_all(
+        """SELECT id, staff_id, lower(during) AS start, upper(during) AS end, reason FROM time_off
+            WHERE salon_id = %(salon)s AND (%(after)s::uuid IS NULL OR id > %(after)s)
+            ORDER BY id LIMIT %(limit)s""",
+        {"salon": salon_id, "after": after, "limit": limit},
+    )
+    return page_of([read_time_off(row) for row in rows], limit)

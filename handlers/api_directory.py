@@ -53,6 +53,18 @@ class StaffApi(ApiHandler):
     async def get(self, staff_id: str) -> None:
         self.write_json(await staff.get_staff(self.db, self.salon.id, self.path_id(staff_id, "staff_id")))
 
+    async def patch(self, staff_id: str) -> None:
+        """Changes the fields the body gives (workingHours replaces the whole week); the others stay."""
+        body, member = self.body(), self.path_id(staff_id, "staff_id")
+        current = await staff.get_staff(self.db, self.salon.id, member)
+        details = StaffDetails(
+            first_name=body.text("first_name", required=True) if body.given("first_name") else current.first_name,
+            last_name=(body.text("last_name") or "") if body.given("last_name") else current.last_name,
+            email=body.text("email") if body.given("email") else current.email,
+            working_hours=_working_hours(body) if body.given("working_hours") else current.working_hours,
+        )
+        self.write_json(await staff.update_staff(self.db, self.salon.id, member, details))
+
 
 class TimeOffListApi(ApiHandler):
     async def get(self, staff_id: str) -> None:

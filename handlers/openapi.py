@@ -136,6 +136,11 @@ REQUESTS: dict[str, Schema] = {
          "workingHours": _WORKING_HOURS},
         ["firstName"],
     ),
+    "StaffChange": _body(
+        {"firstName": fields.REQUIRED_TEXT, "lastName": _LAST_NAME, "email": _optional(fields.EMAIL),
+         "workingHours": _WORKING_HOURS},
+        [],
+    ),
     "ServiceInput": _body(_SERVICE, ["name", "durationMinutes"]),
     "ServiceChange": _body(_SERVICE, []),
     "TimeOffInput": _body(
@@ -286,7 +291,11 @@ def document() -> Schema:
                               paged=True),
             "post": _operation("Add a staff member", staff, status=201, body="StaffInput", refusals=(400, 409)),
         },
-        "/staff/{staffId}": {"get": _operation("One staff member", staff, parameters=[_id_in_path("staffId")])},
+        "/staff/{staffId}": {
+            "get": _operation("One staff member", staff, parameters=[_id_in_path("staffId")]),
+            "patch": _operation("Change a staff member (fields left out stay; workingHours is the whole week)", staff,
+                                body="StaffChange", parameters=[_id_in_path("staffId")]),
+        },
         "/staff/{staffId}/time-off": {
             "get": _operation("A staff member's time off not yet ended, with the appointments booked inside",
                               {"type": "array", "items": time_off}, parameters=[_id_in_path("staffId")]),
@@ -305,7 +314,7 @@ def document() -> Schema:
         "/services": {
             "get": _operation("The salon's services, by name", {"type": "array", "items": service},
                               parameters=_PAGE, paged=True),
-            "post": _operation("Add a service", service, status=201, body="ServiceInput", refusals=(400, 409)),
+            "post": _operation("Add a service", service, status=201, body="ServiceInput", refusals=(400, 404, 409)),
         },
         "/services/{serviceId}": {
             "get": _operation("One service", service, parameters=[_id_in_path("serviceId")]),

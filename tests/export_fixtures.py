@@ -20,6 +20,7 @@ from booking import (
     notifications,
     sessions,
     team,
+    time_off,
     waitlist,
 )
 from booking.inbound import IncomingText
@@ -32,6 +33,7 @@ from tests.desk import book_at, set_up_desk
 FILES = [
     "salon.json",
     "staff.json",
+    "time_off.json",
     "services.json",
     "clients.json",
     "client_notes.json",
@@ -49,6 +51,7 @@ class Filled:
     new: NewSalon
     tag: str
     staff: set[str]
+    time_off: set[str]
     services: set[str]
     clients: set[str]
     appointments: set[str]
@@ -79,6 +82,10 @@ async def fill_salon(db: Database, new: NewSalon, *, bookings: int = 3) -> Fille
         made.append(await book_at(db, salon, dataclasses.replace(desk, client=client), dt.time(9 + n // 2), member))
     erased = await clients.create_client(db, salon.id, ClientDetails("Gone", f"Of-{tag}", f"gone-{tag}@example.com"))
     await client_data.erase(db, salon.id, erased.id)
+    away = await time_off.add_time_off(
+        db, salon.id, desk.staff.id, start=dt.datetime.combine(desk.day, dt.time(12), desk.zone),
+        end=dt.datetime.combine(desk.day, dt.time(13), desk.zone), reason=f"Dentist {tag}",
+    )  # fmt: skip
     async with db.transaction() as cur:
         held = await appointments.hold(
             cur, salon, staff_id=desk.staff.id, service_id=desk.service.id,
@@ -102,6 +109,7 @@ async def fill_salon(db: Database, new: NewSalon, *, bookings: int = 3) -> Fille
         new=new,
         tag=tag,
         staff={str(desk.staff.id), str(desk.other_staff.id)},
+        time_off={str(away.id)},
         services={str(desk.service.id)},
         clients={str(desk.client.id), str(erased.id), *(str(a.client_id) for a in made)},
         appointments={str(a.id) for a in made},

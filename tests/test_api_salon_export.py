@@ -54,6 +54,7 @@ async def test_an_owners_export_holds_their_salon_whole_and_not_one_row_of_anoth
     assert files["salon.json"]["id"] == str(ours.salon.id) and files["salon.json"]["slug"] == ours.salon.slug
     assert ids(files["staff.json"]) == ours.staff and files["staff.json"][0]["workingHours"], "with their hours"
     assert ids(files["services.json"]) == ours.services
+    assert ids(files["time_off.json"]) == ours.time_off and files["time_off.json"][0]["reason"].startswith("Dentist")
     assert ids(files["clients.json"]) == ours.clients, "every client, the erased one too, each once"
     assert len(files["clients.json"]) == len(ours.clients)
     assert ids(files["appointments.json"]) == ours.appointments, "booked ones, not the held time"
@@ -65,8 +66,8 @@ async def test_an_owners_export_holds_their_salon_whole_and_not_one_row_of_anoth
     assert ids(files["waitlist.json"]) == ours.waiting
 
     text = json.dumps(files)
-    for row_id in (theirs.salon.id, *theirs.staff, *theirs.services, *theirs.clients, *theirs.appointments,
-                   *theirs.waiting):  # fmt: skip
+    for row_id in (theirs.salon.id, *theirs.staff, *theirs.time_off, *theirs.services, *theirs.clients,
+                   *theirs.appointments, *theirs.waiting):  # fmt: skip
         assert str(row_id) not in text, f"another salon's row {row_id} is in the export"
     for word in (theirs.tag, theirs.text, theirs.note, theirs.salon.name, ours.held):
         assert word not in text, f"{word!r} is in the export"

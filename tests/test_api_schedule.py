@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -45,6 +46,13 @@ async def test_split_shifts_round_trip_and_overlapping_ones_are_refused(api, mak
     overlapping = [{"weekday": 1, "start": "09:00", "end": "12:00"}, {"weekday": 1, "start": "11:00", "end": "15:00"}]
     status, body = await api("POST", "/staff", token, {"firstName": "Dee", "workingHours": overlapping})
     assert status == 400 and body["error"]["field"] == "workingHours[1].start", body
+    status, body = await api("PATCH", f"/staff/{ids['Bea']}", token, {"workingHours": overlapping})
+    assert status == 400 and body["error"]["field"] == "workingHours[1].start", body
+    lunch = [{"weekday": 1, "start": "09:00", "end": "12:00"}, {"weekday": 1, "start": "12:30", "end": "15:00"}]
+    status, changed = await api("PATCH", f"/staff/{ids['Bea']}", token, {"workingHours": lunch})
+    assert status == 200 and changed["workingHours"] == lunch and changed["firstName"] == "Bea", changed
+    stranger = (await make_salon()).api_token
+    assert (await api("PATCH", f"/staff/{ids['Bea']}", stranger, {"firstName": "Eve"}))[0] == 404
 
 
 async def test_time_off_is_added_listed_and_removed_and_nothing_is_booked_inside(api, make_salon) -> None:
@@ -148,3 +156,46 @@ async def test_a_bad_service_change_is_a_400_naming_the_field(api, make_salon, c
     token, ids = await _salon(api, make_salon)
     status, body = await api("PATCH", f"/services/{ids['cut']}", token, change)
     assert status == 400 and body["error"]["field"] == field, body
+
+
+async def test_a_salons_real_week_agrees_between_the_desk_and_online(api, make_salon, http_server_client) -> None:
+    """Two stylists with a lunch break, one on holiday on Tuesday, a colourist who alone does colour with a
+    15-minute buffer: what the API books and what a client is offered online agree."""
+    token, ids = await _salon(api, make_salon)  # Bea and Cal: 09-12 and 13-17 every day
+    status, dee = await api("POST", "/staff", token, {"firstName": "Dee", "workingHours": HOURS})
+    today = dt.date.today()
+    tuesday = today + dt.timedelta(days=7 - today.weekday() + 7 + 1)
+    status, salon = await api("PATCH", "/salon", token, {"onlineBooking": {"enabled": True}})
+    assert status == 200, salon
+    status, _ = await api("POST", f"/staff/{ids['Bea']}/time-off", token, {
+        "start": f"{tuesday}T00:00:00+00:00", "end": f"{tuesday + dt.timedelta(days=1)}T00:00:00+00:00",
+        "reason": "holiday"})  # fmt: skip
+    assert status == 201
+    status, colour = await api("POST", "/services", token, {"name": "Colour", "durationMinutes": 60,
+                                                            "bufferMinutes": 15, "staffIds": [dee["id"]]})  # fmt: skip
+    assert status == 201
+
+    async def offered(service: str) -> list[tuple[str, str]]:
+        response = await http_server_client.fetch(
+            f"/api/public/{salon['slug']}/slots?serviceId={service}&date={tuesday}", raise_error=False
+        )
+        assert response.code == 200, response.body
+        return [(slot["startTime"][11:16], slot["staffName"]) for slot in json.loads(response.body)["slots"]]
+
+    cuts = await offered(ids["cut"])
+    assert cuts and "Bea" not in {name for _, name in cuts}, "on holiday"
+    assert not {start for start, _ in cuts} & {"11:30", "12:00", "12:15"}, "lunch: 12:00 to 13:00"
+    assert {name for start, name in await offered(colour["id"])} == {"Dee"}, "the colourist alone"
+
+    def at(hour: int, minute: int = 0) -> str:
+        return dt.datetime.combine(tuesday, dt.time(hour, minute), dt.UTC).isoformat()
+
+    body = {"clientId": ids["client"], "serviceId": colour["id"], "staffId": dee["id"], "startTime": at(9)}
+    status, booked = await api("POST", "/appointments", token, body)
+    assert status == 201, booked
+    colours = [start for start, _ in await offered(colour["id"])]
+    assert "10:00" not in colours and "10:15" in colours, "the buffer: Dee is busy until 10:15"
+    status, refused = await api("POST", "/appointments", token, body | {"staffId": ids["Cal"], "startTime": at(14)})
+    assert status == 409 and refused["error"]["code"] == "not_offered"
+    status, refused = await api("POST", "/appointments", token, body | {"serviceId": ids["cut"], "staffId": ids["Bea"]})
+    assert status == 409 and refused["error"]["code"] == "unavailable"

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking import appointments, availability, clients, services, staff
+from booking import appointments, availability, clients, services, staff, time_off
 from booking.errors import NotFound
-from booking.models import ClientDetails, ServiceDetails, StaffDetails, WorkingHours
+from booking.models import ClientDetails, ServiceDetails, StaffDetails, StaffOverride, WorkingHours
 from db import Database
 
 DAY = dt.date(2030, 6, 3)  # a Monday
@@ -250,23 +250,34 @@ class Member:
     first_name: str
     last_name: str
     hours: list[tuple[dt.time, dt.time]]  # the day's spans
-    busy: list[tuple[dt.datetime, dt.datetime]]  # booked and held, the one being moved left out
+    busy: list[tuple[dt.datetime, dt.datetime]]  # booked and held with their buffers, the one being moved left out
+    away: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)  # time off
+    length: dt.timedelta | None = None  # their own for the service
+    performs: bool = True
 
 
-def oracle(members: list[Member], day: dt.date, zone: ZoneInfo, length: dt.timedelta, not_before: dt.datetime):
+def oracle(
+    members: list[Member],
+    day: dt.date,
+    zone: ZoneInfo,
+    length: dt.timedelta,
+    not_before: dt.datetime,
+    buffer: dt.timedelta = dt.timedelta(0),
+):
     """(start in UTC, member id) of every free start, one per start time: the first free member by name."""
     free = []
-    for member in members:
+    for member in (one for one in members if one.performs):
         for starts, ends in member.hours:
             local, last = dt.datetime.combine(day, starts), dt.datetime.combine(day, ends)
             while local <= last:
                 start = _reading(local, zone)
-                end = start + length
+                end = start + (member.length or length)
                 if (
                     _reads_back(start, local, zone)
                     and end <= _reading(last, zone)
                     and start >= not_before
-                    and not any(taken < end and start < until for taken, until in member.busy)
+                    and not any(taken < end + buffer and start < until for taken, until in member.busy)
+                    and not any(off < end and start < back for off, back in member.away)
                 ):
                     free.append((start, (member.first_name, member.last_name, member.id)))
                 local += availability.SLOT_STEP
@@ -349,6 +360,61 @@ async def test_the_statement_agrees_with_a_brute_force_oracle_on_thirty_staff(db
             assert [(slot.start, slot.staff_id) for slot in alone] == oracle(
                 [member], day, ZoneInfo(zone), length, not_before
             )
+
+
+@pytest.mark.parametrize(("zone", "day"), NIGHTS, ids=[f"{zone}-{day}" for zone, day in NIGHTS])
+async def test_the_statement_agrees_with_the_oracle_on_time_off_buffers_and_who_does_what(
+    db, make_salon, zone, day
+) -> None:
+    """The random thirty, now with buffers after some appointments, time off (across midnight too), a service
+    with a buffer that two thirds of them do, some in their own length."""
+    chance = random.Random(f"schedule {zone}{day}")
+    salon, made, _ = await _random_salon(db, make_salon, zone, day, chance)
+    await db.execute(
+        """WITH gaps AS (
+               SELECT id, lead(start_time) OVER (PARTITION BY staff_id ORDER BY start_time) - end_time AS gap
+                 FROM appointments WHERE salon_id = %s AND status IN ('booked', 'held'))
+           UPDATE appointments a SET buffer_minutes = least(coalesce(extract(epoch FROM gaps.gap)::int / 60, 20), 20)
+             FROM gaps WHERE a.id = gaps.id AND abs(hashtext(a.id::text)) %% 2 = 0""",
+        (salon.id,),
+    )  # a buffer wherever it fits before the next one
+    midnight = dt.datetime.combine(day, dt.time(0), ZoneInfo(zone)).astimezone(dt.UTC)  # real minutes from here
+    away: dict[uuid.UUID, list[tuple[dt.datetime, dt.datetime]]] = {}
+    for member, _ in made:
+        for _ in range(chance.choice([0, 0, 1, 2])):
+            off = midnight + dt.timedelta(minutes=chance.randrange(-4 * 60, 28 * 60, 5))
+            back = off + dt.timedelta(minutes=chance.choice([30, 45, 120, 600]))
+            await time_off.add_time_off(db, salon.id, member.id, start=off, end=back)
+            away.setdefault(member.id, []).append((off, back))
+    doers = [member for member, _ in made if chance.random() < 2 / 3]
+    own = {member.id: dt.timedelta(minutes=chance.choice([30, 75])) for member in doers if chance.random() < 0.3}
+    colour = await services.create_service(
+        db, salon.id,
+        ServiceDetails(name="Colour", duration_minutes=60, buffer_minutes=15, staff_ids=tuple(m.id for m in doers),
+                       staff_overrides=tuple(StaffOverride(m, int(t.total_seconds() // 60)) for m, t in own.items())),
+    )  # fmt: skip
+    rows = await db.fetch_all(
+        """SELECT staff_id, start_time, end_time + make_interval(mins => buffer_minutes) AS busy_until
+             FROM appointments WHERE salon_id = %s AND status IN ('booked', 'held')""",
+        (salon.id,),
+    )
+    members = [
+        Member(member.id, member.first_name, member.last_name, spans,
+               [(r["start_time"], r["busy_until"]) for r in rows if r["staff_id"] == member.id],
+               away.get(member.id, []), own.get(member.id), member in doers)
+        for member, spans in made
+    ]  # fmt: skip
+    expected = oracle(members, day, ZoneInfo(zone), dt.timedelta(hours=1), BEFORE_2027, dt.timedelta(minutes=15))
+    anyone = await availability.free_slots(db, salon, service_id=colour.id, day=day, now=BEFORE_2027)
+    assert [(slot.start, slot.staff_id) for slot in anyone] == expected
+    assert len(expected) > 20 and any(away.values()) and own, "a schedule with something to find"
+    for member in members[:8]:
+        alone = await availability.free_slots(db, salon, service_id=colour.id, day=day, staff_id=member.id,
+                                              now=BEFORE_2027)  # fmt: skip
+        assert [(slot.start, slot.staff_id) for slot in alone] == oracle(
+            [member], day, ZoneInfo(zone), dt.timedelta(hours=1), BEFORE_2027, dt.timedelta(minutes=15)
+        )
+        assert all(slot.end - slot.start == (member.length or dt.timedelta(hours=1)) for slot in alone)
 
 
 async def test_one_statement_answers_whatever_the_number_of_staff(db: Database, make_salon, monkeypatch) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import psycopg2.errors
 import pytest
 
-from booking import appointments, availability, clients, services, staff, time_off
+from booking import appointments, availability, clients, code_sends, online, self_service, services, staff, time_off
 from booking.errors import Invalid, NotFound, NotOffered, OnTimeOff, SlotTaken
 from booking.models import ClientDetails, Salon, ServiceDetails, Staff, StaffDetails, StaffOverride, WorkingHours
 from db import Database
@@ -182,6 +183,11 @@ async def test_time_off_must_be_a_real_span(db, make_salon) -> None:
     with pytest.raises(Invalid) as wrong:
         await add(db, salon.id, desk.staff.id, start=_at(desk, 12), end=_at(desk, 12))
     assert wrong.value.field == ("end",)
+    london = ZoneInfo("Europe/London")  # 02:10 BST is 01:10 UTC, before 01:50 GMT: no span, whatever the clock says
+    with pytest.raises(Invalid) as wrong:
+        await add(db, salon.id, desk.staff.id, start=dt.datetime(2027, 3, 28, 1, 50, tzinfo=london),
+                  end=dt.datetime(2027, 3, 28, 2, 10, tzinfo=london))  # fmt: skip
+    assert wrong.value.field == ("end",)
     with pytest.raises(Invalid) as wrong:
         await add(db, salon.id, desk.staff.id, start=_at(desk, 12), end=_at(desk, 12, days=400))
     assert wrong.value.field == ("end",)
@@ -319,3 +325,41 @@ async def test_a_service_names_only_its_own_salons_staff_and_sane_values(db, mak
         assert wrong.value.field == field
     unchanged = await services.get_service(db, salon.id, desk.service.id)
     assert unchanged.staff_ids is None and unchanged.staff_overrides == (), "a refused change changes nothing"
+
+
+# --- what clients see: online booking and the manage link's move ------------------------------------------------
+
+
+async def test_clients_see_and_get_only_what_the_schedule_allows(db, make_salon) -> None:
+    salon, desk = await _desk(db, make_salon)
+    cal, colour = await _colourist(db, salon, desk)
+    now = dt.datetime.now(dt.UTC)
+    await time_off.add_time_off(db, salon.id, desk.staff.id, start=_at(desk, 0), end=_at(desk, 0, days=1))
+    cuts = await self_service.free_times(db, salon, service_id=desk.service.id, day=desk.day, now=now)
+    assert cuts and desk.staff.id not in {slot.staff_id for slot in cuts}, "Bea is on holiday"
+    colours = await self_service.free_times(db, salon, service_id=colour.id, day=desk.day, now=now)
+    assert {slot.staff_id for slot in colours} == {cal.id}
+
+    def asking(member: Staff, start: dt.datetime) -> online.Request:
+        return online.Request(colour.id, member.id, start, "Dee", "", "dee@example.com", None, False)
+
+    limits = code_sends.Limits(per_recipient_hour=10, per_salon_day=100)
+    with pytest.raises(NotOffered):
+        await online.hold(db, salon, asking(desk.other_staff, _at(desk, 10)), client_address="10.0.0.1", minutes=15,
+                          limits=limits, now=now)  # fmt: skip
+    with pytest.raises(SlotTaken) as refused:
+        await online.hold(db, salon, asking(cal, _at(desk, 10, 5)), client_address="10.0.0.1", minutes=15,
+                          limits=limits, now=now)  # fmt: skip
+    assert refused.value.code == "slot_taken", "not a free time"
+    cut = online.Request(desk.service.id, desk.staff.id, _at(desk, 10), "Dee", "", "dee@example.com", None, False)
+    with pytest.raises(OnTimeOff):
+        await online.hold(db, salon, cut, client_address="10.0.0.1", minutes=15, limits=limits, now=now)
+
+    booked = await book_at(db, salon, desk, dt.time(10), desk.other_staff)
+    await time_off.add_time_off(db, salon.id, desk.other_staff.id, start=_at(desk, 12), end=_at(desk, 13))
+    offered = await self_service.free_times(
+        db, salon, service_id=desk.service.id, day=desk.day, staff_id=desk.other_staff.id, moving=booked.id, now=now
+    )
+    assert _at(desk, 12) not in {slot.start for slot in offered} and _at(desk, 13) in {s.start for s in offered}
+    with pytest.raises(SlotTaken):
+        await self_service.move(db, salon, booked, _at(desk, 12), now)

@@ -10,8 +10,8 @@ import urllib.parse
 
 import pytest
 
-from booking import salons
-from booking.models import OnlineBooking, Salon
+from booking import salons, services
+from booking.models import OnlineBooking, Salon, ServiceDetails
 from handlers.app import Salonbook, WebSettings
 from tests.desk import Desk, set_up_desk
 
@@ -198,3 +198,15 @@ async def test_the_times_open_on_the_first_day_with_a_free_time_and_the_empty_da
         assert re.search(rf'date={empty}"[^>]*class="empty"', page), f"{empty} is marked: nothing free"
     assert f'date={thursday}" class="empty"' not in page
     assert "startTime=" in page, "Thursday's times are on the page"
+
+
+async def test_the_staff_step_offers_only_those_who_perform_the_service(make_salon, db, pages) -> None:
+    salon, desk = await open_salon(make_salon, db)
+    colour = await services.create_service(
+        db, salon.id, ServiceDetails(name="Colour", duration_minutes=60, staff_ids=(desk.other_staff.id,))
+    )
+    staff_page = await pages().get(f"/book/{salon.slug}?serviceId={colour.id}")
+    assert staff_page.code == 200
+    assert b">Cy<" in staff_page.body and b">Bea<" not in staff_page.body, "only the colourist"
+    cuts = await pages().get(f"/book/{salon.slug}?serviceId={desk.service.id}")
+    assert b">Cy<" in cuts.body and b">Bea<" in cuts.body, "everyone does cuts"

@@ -64,6 +64,10 @@ class Directory:
     async def form_context(self, page: SalonPage, form: Form) -> dict[str, Any]:
         return {}
 
+    def rearranged(self, page: SalonPage, form: Form) -> Form | None:
+        """The form changed by a button that edits it rather than saves it (add a row...), or None: save."""
+        return None
+
 
 class ClientDirectory(Directory):
     path, noun = paths.CLIENTS(), "client"
@@ -223,6 +227,34 @@ def hour_field(row: int, part: str) -> str:
     return outside_name(("working_hours", row, part))
 
 
+Row = tuple[int, str, str]  # a row of the hours table as typed: weekday, start, end
+
+
+def typed_rows(form: Form) -> list[Row]:
+    """The hours table's rows as typed, in the form's order (a tampered weekday is left out)."""
+    rows = []
+    for row in range(MAX_HOUR_ROWS):
+        weekday = form.get(hour_field(row, "weekday"))
+        if weekday is None:
+            break
+        if weekday in {str(day) for day in range(7)}:
+            rows.append((int(weekday), form[hour_field(row, "start")], form[hour_field(row, "end")]))
+    return rows
+
+
+def hour_rows(rows: list[Row]) -> Form:
+    """The hours table's fields, day by day in week order, each day's rows in the order given; a day with none
+    gets one empty row (a day off)."""
+    form: Form = {}
+    row = 0
+    for weekday in range(7):
+        for _, start, end in [r for r in rows if r[0] == weekday] or [(weekday, "", "")]:
+            form |= {hour_field(row, "weekday"): str(weekday), hour_field(row, "start"): start,
+                     hour_field(row, "end"): end}  # fmt: skip
+            row += 1
+    return form
+
+
 def parse_hours(form: Form) -> tuple[tuple[WorkingHours, ...], list[int]]:
     """The hours of each row with times, and the row each came from; a row with both times empty is a day off."""
     spans, rows = [], []
@@ -266,18 +298,23 @@ class StaffDirectory(Directory):
     @staticmethod
     def _hour_rows(hours: tuple[WorkingHours, ...]) -> Form:
         """One row per weekday (more on a day with a break); an empty row is a day off."""
-        form: Form = {}
-        row = 0
-        for weekday in range(7):
-            spans = [(h.start.strftime("%H:%M"), h.end.strftime("%H:%M")) for h in hours if h.weekday == weekday]
-            for start, end in spans or [("", "")]:
-                form |= {
-                    hour_field(row, "weekday"): str(weekday),
-                    hour_field(row, "start"): start,
-                    hour_field(row, "end"): end,
-                }
-                row += 1
-        return form
+        return hour_rows([(h.weekday, h.start.strftime("%H:%M"), h.end.strftime("%H:%M")) for h in hours])
+
+    def rearranged(self, page: SalonPage, form: Form) -> Form | None:
+        """A shift added to a day, a row removed, or a day's shifts copied to every day: the form shown again."""
+        action, _, value = page.get_body_argument("action", "").partition(":")
+        if action not in ("add", "remove", "copy") or not value.isdigit():
+            return None
+        rows, at = typed_rows(form), int(value)
+        if action == "add" and at <= 6 and len(rows) < MAX_HOUR_ROWS:
+            rows.append((at, "", ""))
+        elif action == "remove" and at < len(rows):
+            rows.pop(at)
+        elif action == "copy" and at <= 6:
+            day = [(start, end) for weekday, start, end in rows if weekday == at]
+            rows = [(weekday, start, end) for weekday in range(7) for start, end in day][:MAX_HOUR_ROWS]
+        names = {name: value for name, value in form.items() if not name.startswith("workingHours")}
+        return names | hour_rows(rows)
 
     def read_form(self, page: SalonPage) -> Form:
         form = page.read_form(self.form_fields)
@@ -293,7 +330,7 @@ class StaffDirectory(Directory):
             for row in range(MAX_HOUR_ROWS)
             if form.get(hour_field(row, "weekday"), "") in {str(day) for day in range(7)}
         ]
-        return {"hour_rows": rows, "weekdays": WEEKDAYS, "hour_field": hour_field}
+        return {"hour_rows": rows, "weekdays": WEEKDAYS, "hour_field": hour_field, "most_rows": MAX_HOUR_ROWS}
 
     async def save(self, page: SalonPage, form: Form, item_id: uuid.UUID | None) -> None:
         spans, rows = parse_hours(form)
@@ -333,6 +370,10 @@ class DirectoryPage(SalonPage):
 
     async def save(self, item_id: uuid.UUID | None) -> None:
         form = self.directory.read_form(self)
+        changed = self.directory.rearranged(self, form)
+        if changed is not None:
+            await self.show_form(changed, item_id)
+            return
         try:
             await self.directory.save(self, form, item_id)
         except Invalid as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from zoneinfo import ZoneInfo
 
 from booking import appointments, fields, paths, staff, time_off
 from booking.errors import Invalid
@@ -14,7 +15,7 @@ from handlers.pages.base import SalonPage, page_id
 FIELDS = ("start", "startTime", "end", "endTime", "reason")
 
 
-def span(form: Form, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+def span(form: Form, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     """The instants the form means: whole days when both times are empty (from the first day's start to the last
     day's end), else from the first day at its time to the last (the first if not given) at its time."""
     first = fields.date(form["start"], "start")
@@ -26,7 +27,9 @@ def span(form: Form, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
     if not (form["startTime"].strip() and form["endTime"].strip()):
         raise Invalid("give both times, or neither for whole days", "end_time")
     start_time, end_time = fields.clock(form["startTime"], "start_time"), fields.clock(form["endTime"], "end_time")
-    return dt.datetime.combine(first, start_time, zone), dt.datetime.combine(last, end_time, zone)
+    # A time the clocks skip that night is refused, as the move form does.
+    return (fields.local_instant(f"{first}T{start_time:%H:%M}", zone, "start_time"),
+            fields.local_instant(f"{last}T{end_time:%H:%M}", zone, "end_time"))  # fmt: skip
 
 
 class TimeOffPage(SalonPage):

@@ -97,6 +97,8 @@ class BookPage(BookingPage):
         member_id = self.chosen_id("staffId")
         member = await staff.get_staff(self.db, self.salon.id, member_id) if member_id else None
         chosen = {"serviceId": str(service.id), "staffId": self.get_argument("staffId", "")}
+        if "staff" in context:  # the staff step: only those who perform the service
+            context["staff"] = [one for one in context["staff"] if service.offered_by(one.id)]
         context |= {"step": step, "service": service, "member": member, "chosen": chosen}
         self.render_page("public/book.html", status, **context)
 
