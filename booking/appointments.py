@@ -213,6 +213,7 @@ async def book(
                 quiet_hours=salon.quiet_hours,
                 zone=salon.zone,
                 sms_countries=salon.sms_countries,
+                plan=salon.reminder_plan,
             ),
         )
         return await _read(cur, salon.id, row["id"])
@@ -268,6 +269,7 @@ async def book_held(
         zone=salon.zone,
         sms_countries=salon.sms_countries,
         online=True,
+        plan=salon.reminder_plan,
     )
     await queue.enqueue(cur, salon_id=salon.id, client_id=client.id, appointment_id=appointment_id, jobs=jobs)
     return await _read(cur, salon.id, appointment_id)
@@ -410,6 +412,7 @@ async def reschedule(
             zone=salon.zone,
             sms_countries=salon.sms_countries,
             online=booked.source == Source.ONLINE,
+            plan=salon.reminder_plan,
         )
         if by == Actor.CLIENT:
             notices += notifications.for_salon(

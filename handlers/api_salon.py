@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from booking import salon_export, salons
-from booking.models import OnlineBooking, QuietHours, Salon
+from booking.models import OnlineBooking, QuietHours, Reminder, Salon, ThankYou
 from handlers import downloads
 from handlers.api import ApiHandler, Body
 
@@ -35,7 +35,25 @@ def _patched(salon: Salon, body: Body) -> Salon:
             now.min_notice_minutes if notice is None else notice,
             now.max_days_ahead if ahead is None else ahead,
         )
+    if body.given("reminders"):
+        changes["reminders"] = tuple(
+            Reminder(each.integer("minutes_before", required=True)) for each in body.objects("reminders")
+        )
+    if body.given("thankYou"):
+        changes.update(thank_you=_thanks(salon.thank_you, body.object("thankYou")))
     return dataclasses.replace(salon, **changes)
+
+
+def _thanks(now: ThankYou, given: Body | None) -> ThankYou:
+    """The thank-you with the fields given changed; null turns it off (keeping its hours and link)."""
+    if given is None:
+        return dataclasses.replace(now, enabled=False)
+    enabled, hours, url = given.boolean("enabled"), given.integer("hours_after"), given.text("review_url")
+    return ThankYou(
+        now.enabled if enabled is None else enabled,
+        now.hours_after if hours is None else hours,
+        now.review_url if url is None else url,
+    )
 
 
 class SalonApi(ApiHandler):

@@ -17,7 +17,6 @@ from booking import code_sends, installation, paths
 from booking.api_tokens import TokenCache
 from booking.links import Links
 from booking.logins import LoginThrottle
-from booking.notice_types import TYPES as NOTICE_TYPES
 from db import Database
 from handlers import api_appointments as appointments
 from handlers import api_directory as directory
@@ -148,7 +147,6 @@ class Salonbook(tornado.web.Application):
             auto_reload=debug,
             undefined=jinja2.StrictUndefined,
         )
-        self.templates.globals["notice_types"] = NOTICE_TYPES
         super().__init__(
             [*API_ROUTES, *CLIENT_ROUTES, *PROVIDER_ROUTES, *PAGE_ROUTES],
             cookie_secret=cookie_secret,

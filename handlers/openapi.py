@@ -22,7 +22,7 @@ from booking.clients import MAX_SEARCH
 from booking.jobs import STATUSES, Job
 from booking.models import Appointment, Client, Salon, Service, Staff
 from booking.notice_types import TYPES
-from booking.salons import MAX_ADDRESS
+from booking.salons import MAX_ADDRESS, MAX_REMINDERS, MAX_THANKS_HOURS, MAX_URL, REMINDER_MINUTES
 from handlers.api import DEFAULT_LIMIT, MAX_LIMIT
 from handlers.base import BaseHandler, camel
 
@@ -143,7 +143,16 @@ REQUESTS: dict[str, Schema] = {
              "maxDaysAhead": {"type": ["integer", "null"], "minimum": 1, "maximum": 365}}},
          "smsCountries": {"type": ["array", "null"], "items": {"type": "string"},
                           "description": "ISO 3166-1 alpha-2 codes: texts go to these countries' mobiles only "
-                                         "(none: no texts); a salon starts with its own country"}},
+                                         "(none: no texts); a salon starts with its own country"},
+         "reminders": {"type": ["array", "null"], "maxItems": MAX_REMINDERS,
+                       "items": _body({"minutesBefore": {"type": "integer", "minimum": REMINDER_MINUTES[0],
+                                                         "maximum": REMINDER_MINUTES[1]}}, ["minutesBefore"]),
+                       "description": "the reminder plan, each at most once (none: no reminders); 1440 and 120 "
+                                      "are reminder_24h and reminder_2h, any other a reminder"},
+         "thankYou": _or_null(_body({"enabled": {"type": ["boolean", "null"]},
+                                     "hoursAfter": {"type": ["integer", "null"], "minimum": 0,
+                                                    "maximum": MAX_THANKS_HOURS},
+                                     "reviewUrl": {"type": ["string", "null"], "maxLength": MAX_URL}}, []))},
         [],
     ),
 }  # fmt: skip

@@ -41,6 +41,11 @@ class Delivery:
     links: Links | None = None  # None: the messages carry no links (a benchmark, a test of the words alone)
     quiet_start: dt.time | None = None  # the salon's quiet hours, as they are now (both or neither)
     quiet_end: dt.time | None = None
+    minutes_before: int | None = None  # a reminder's moment, before the start
+    review_url: str = ""  # the salon's review link, which a thank-you gives
+    own_subject: str | None = None  # the salon's own words for this notice in its language (booking.wording)
+    own_text: str | None = None
+    own_sms: str | None = None
 
     @classmethod
     def from_job(cls, job: ClaimedJob, links: Links | None = None) -> Delivery:
@@ -151,8 +156,8 @@ def stale_reason(delivery: Delivery, now: dt.datetime) -> str | None:
         return "appointment no longer exists"
     if status == "cancelled":
         return "appointment was cancelled"
-    if status != "booked":
-        return f"appointment is marked {status.replace('_', ' ')}"
+    if status != delivery.kind.sent_while:
+        return f"appointment is {'marked ' if status != 'booked' else ''}{status.replace('_', ' ')}"
     if delivery.start_time and delivery.starts and delivery.start_time != delivery.starts:
         return f"appointment moved to {delivery.local(delivery.start_time)}"
     if delivery.kind.is_reminder and delivery.start_time and delivery.start_time <= now:

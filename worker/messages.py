@@ -107,6 +107,7 @@ def _context(delivery: Delivery) -> dict[str, Any]:
         "manage_link": delivery.manage_link,
         "confirm_word": keywords.confirm_word(delivery.language),  # what a reminder's text teaches
         "appointment_page": delivery.appointment_page,
+        "review_link": delivery.review_url,
     }
 
 
@@ -120,10 +121,9 @@ def render_email(delivery: Delivery, sender: str, *, utf8: bool = False, salon_h
     part: the parts' headers are folded once and kept, and only what differs per message is parsed.
     """
     context = _context(delivery)
-    subject = translations(delivery.language).gettext(delivery.kind.subject)
     client = header_name(f"{delivery.client_first_name} {delivery.client_last_name}")
     headers = [
-        _header("Subject", subject.format(salon=_one_line(delivery.salon_name), time=context["time"]), utf8=utf8),
+        _header("Subject", _subject(delivery, context), utf8=utf8),
         _header("From", _sender_address(sender, delivery.salon_name), utf8=utf8),
         _header("To", email.utils.formataddr((client, delivery.client_email or "")), utf8=utf8),
     ]
@@ -150,6 +150,12 @@ def render_email(delivery: Delivery, sender: str, *, utf8: bool = False, salon_h
         calendar = _calendar_part(ics, delivery.kind.ics_method or "")
         body = _multipart("mixed", [_multipart("alternative", texts), calendar])
     return b"".join(headers) + body
+
+
+def _subject(delivery: Delivery, context: dict[str, Any]) -> str:
+    """The product's subject for the notice, in the client's language."""
+    subject = translations(delivery.language).gettext(delivery.kind.subject)
+    return subject.format(salon=_one_line(delivery.salon_name), time=context["time"], when=context["when_short"])
 
 
 def _one_line(name: str) -> str:
