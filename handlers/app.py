@@ -24,7 +24,7 @@ from handlers import api_jobs as jobs
 from handlers import api_public as public
 from handlers import sms
 from handlers.api import ApiHandler
-from handlers.api_salon import SalonApi, SalonExportApi
+from handlers.api_salon import SalonApi, SalonExportApi, SalonMessageApi, SalonMessagePreviewApi
 from handlers.base import StaticFiles
 from handlers.body_limit import BodyLimit
 from handlers.health import HealthHandler, Metrics, MetricsHandler
@@ -84,6 +84,8 @@ class UnknownApi(ApiHandler):
 API_ROUTES = [
     (r"/api/v1/salon", SalonApi),
     (r"/api/v1/salon/export", SalonExportApi),
+    (r"/api/v1/salon/messages/([^/]+)/([^/]+)", SalonMessageApi),
+    (r"/api/v1/salon/messages/([^/]+)/([^/]+)/preview", SalonMessagePreviewApi),
     (r"/api/v1/staff", directory.StaffListApi),
     (rf"/api/v1/staff/{ID}", directory.StaffApi),
     (r"/api/v1/services", directory.ServiceListApi),

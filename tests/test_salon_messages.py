@@ -3,13 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import uuid
+from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
-from booking import notifications
+import pytest
+
+from booking import notifications, own_words, wording
+from booking.errors import Invalid
+from booking.links import Links
 from booking.models import Client, Revision
-from booking.notice_types import reminder_kind
+from booking.notice_types import REMINDER, REMINDER_24H, reminder_kind
+from booking.own_words import OwnWords
+from handlers.app import Salonbook, WebSettings
 from tests.api_fixtures import IN_A_WEEK, set_up_directory
+from tests.worker_fixtures import claimed_job, delivery_for
+from worker.messages import render_email, render_sms
+
+PUBLIC_URL = "https://book.salon.example"
+
+
+@pytest.fixture
+def app(db) -> Salonbook:
+    return Salonbook(db=db, cookie_secret="test-cookie-secret", settings=WebSettings(public_url=PUBLIC_URL))
+
 
 ANN = Client(uuid.uuid4(), "Ann", "Lee", email="ann@example.com", phone=None, opted_in_reminders=True)
 NOW = dt.datetime(2030, 5, 1, 9, tzinfo=dt.UTC)
@@ -98,3 +117,174 @@ async def test_a_bad_plan_is_a_400_naming_the_reminders(api, make_salon) -> None
     assert (status, answer["error"]["field"]) == (400, "reminders[0].minutesBefore"), answer
     status, answer = await api("PATCH", "/salon", salon.api_token, {"reminders": []})
     assert (status, answer["reminders"]) == (200, []), "no reminders at all is a plan too"
+
+
+# --- the salon's own words: placeholders ----------------------------------------------------------------------
+
+
+def test_a_text_is_read_into_literal_runs_and_known_placeholders() -> None:
+    assert own_words.parse("Hi {client_first_name}, see you {when}.") == (
+        ("Hi ", "client_first_name"), (", see you ", "when"), (".", ""))  # fmt: skip
+    assert own_words.parse("no placeholders") == (("no placeholders", ""),)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("{salon_name.__class__}", "'salon_name.__class__'"),
+        ("{0}", "'0'"),
+        ("{}", "''"),
+        ("{salon_name!r}", "'salon_name!r'"),
+        ("{when:%Y}", "'when:%Y'"),
+        ("{SALON_NAME}", "'SALON_NAME'"),
+        ("{{salon_name}}", "'{'"),
+        ("{{", "'{'"),
+        ("closing }", "'}'"),
+        ("{salon_name", "'{'"),
+        ("{field}", "'field'"),
+    ],
+)
+def test_anything_but_a_known_placeholder_in_braces_is_refused_naming_it(text: str, named: str) -> None:
+    with pytest.raises(Invalid) as refused:
+        own_words.checked(OwnWords(text=f"Hello {text}"))
+    assert refused.value.field == ("text",)
+    message = refused.value.describe(lambda path: str(path[0]))
+    assert message.startswith("text has ") and named in message, message
+
+
+def test_empty_or_blank_parts_and_a_subject_on_two_lines_are_refused_each_named() -> None:
+    with pytest.raises(Invalid) as refused:
+        own_words.checked(OwnWords(subject="Hi\r\nBcc: victim@example.com", text=" \n ", sms=""))
+    assert sorted(error.field[0] for error in refused.value.every) == ["sms", "subject", "text"]  # type: ignore[index]
+
+
+def test_values_are_inserted_as_text_and_never_read_again() -> None:
+    job = claimed_job(REMINDER.name)
+    delivery = delivery_for(job, client_first_name="{salon_name} <b>{{", own_text="Hi {client_first_name}!",
+                            own_subject="For {client_first_name}", own_sms="Hi {client_first_name}")  # fmt: skip
+    message = email_of(render_email(delivery, "bookings@salonbook.test"))
+    assert message["Subject"] == "For {salon_name} <b>{{"
+    assert plain_part(message).startswith("Hi {salon_name} <b>{{!")
+    html = html_part(message)
+    assert "<p>Hi {salon_name} &lt;b&gt;{{!</p>" in html, "escaped in the HTML, and not filled twice"
+    assert render_sms(delivery).startswith("Hi {salon_name} <b>{{ ")
+
+
+def test_a_line_break_typed_into_a_name_cannot_add_a_header_through_the_salons_subject() -> None:
+    delivery = delivery_for(claimed_job(REMINDER.name), salon_name="Ann\r\nBcc: victim@example.com",
+                            own_subject="{salon_name} says hi")  # fmt: skip
+    message = email_of(render_email(delivery, "bookings@salonbook.test"))
+    assert message["Bcc"] is None
+    assert message["Subject"] == "Ann Bcc: victim@example.com says hi"
+
+
+def test_the_manage_link_the_opt_out_and_the_confirm_word_are_added_when_the_text_leaves_them_out() -> None:
+    links = Links(PUBLIC_URL, "secret")
+    delivery = delivery_for(claimed_job(REMINDER.name), links=links, own_text="See you {when}.",
+                            own_sms="See you {when}.")  # fmt: skip
+    text = (
+        email_of(render_email(delivery, "bookings@salonbook.test"))
+        .get_body(("plain",))
+        .get_content()
+        .replace("\r\n", "\n")
+    )
+    assert delivery.manage_link and delivery.unsubscribe_link
+    assert text == (
+        f"See you {delivery.local(delivery.starts)}.\n\nConfirm, move or cancel it here:\n{delivery.manage_link}"
+        f"\n\nTo get no more reminders from us:\n{delivery.unsubscribe_link}"
+    )
+    sms = render_sms(delivery)
+    assert sms == (f"See you {delivery.local(delivery.starts, long=False)}. Reply YES to confirm. "
+                   f"Confirm, move or cancel: {delivery.manage_link} Reply STOP to get no more texts.")  # fmt: skip
+    written = delivery_for(claimed_job(REMINDER.name), links=links, own_text="Change it: {manage_link}",
+                           own_sms="Text YES or STOP, or go to {manage_link}")  # fmt: skip
+    assert render_sms(written) == f"Text YES or STOP, or go to {written.manage_link}", "nothing twice"
+    html = (
+        email_of(render_email(written, "bookings@salonbook.test"))
+        .get_body(("html",))
+        .get_content()
+        .replace("\r\n", "\n")
+    )
+    assert html.count(f'<a href="{written.manage_link}">') == 1, "the link is a link, once"
+
+
+def test_a_salon_that_changed_nothing_gets_the_products_words_byte_for_byte() -> None:
+    delivery = delivery_for(claimed_job(REMINDER_24H.name), links=Links(PUBLIC_URL, "secret"))
+    assert delivery.own_words == OwnWords()
+    message = email_of(render_email(delivery, "bookings@salonbook.test"))
+    assert message["Subject"] == "Reminder: your appointment at Hair by Ann is tomorrow"
+    assert plain_part(message) == PRODUCT_REMINDER.format(
+        when=delivery.local(delivery.starts), manage=delivery.manage_link
+    )
+    assert render_sms(delivery) == (
+        f"Hair by Ann: see you tomorrow, {delivery.local(delivery.starts, long=False)}, for your Cut & colour. "
+        f"Reply YES to confirm. Confirm, move or cancel: {delivery.manage_link}")  # fmt: skip
+
+
+# What the released version wrote (its templates, unchanged): a salon without words of its own gets exactly this.
+PRODUCT_REMINDER = """Hello Ann,
+
+A reminder: your appointment at Hair by Ann is tomorrow.
+
+When:  {when}
+What:  Cut & colour
+With:  Bea Cutter
+Where: 1 High Street, Bath
+
+If you cannot come, please let us know.
+
+Confirm, move or cancel it here:
+{manage}
+
+Hair by Ann - 01225 123456 - desk@hair.example"""
+
+
+def plain(raw: bytes) -> str:
+    return plain_part(email_of(raw))
+
+
+def html_of(raw: bytes) -> str:
+    return html_part(email_of(raw))
+
+
+def plain_part(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    assert isinstance(part, EmailMessage)
+    return str(part.get_content()).replace("\r\n", "\n")
+
+
+def html_part(message: EmailMessage) -> str:
+    part = message.get_body(("html",))
+    assert isinstance(part, EmailMessage)
+    return str(part.get_content()).replace("\r\n", "\n")
+
+
+def email_of(raw: bytes) -> EmailMessage:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "count"),
+    [
+        ("", "GSM-7", 0),
+        ("a" * 160, "GSM-7", 1),
+        ("a" * 161, "GSM-7", 2),
+        ("a" * 306, "GSM-7", 2),
+        ("a" * 307, "GSM-7", 3),
+        ("€" * 80, "GSM-7", 1),  # each two units: 160
+        ("€" * 81, "GSM-7", 2),
+        ("Grüße aus München", "GSM-7", 1),  # ü and ö are GSM-7; ß too
+        ("Café", "GSM-7", 1),  # é is GSM-7
+        ("Ça coûte", "UCS-2", 1),  # û is not
+        ("ä" * 69 + "ê", "UCS-2", 1),
+        ("ê" * 71, "UCS-2", 2),
+        ("ê" * 134, "UCS-2", 2),
+        ("ê" * 135, "UCS-2", 3),
+        ("💇" * 35, "UCS-2", 1),  # an emoji is two UTF-16 units
+        ("💇" * 36, "UCS-2", 2),
+    ],
+)
+def test_a_texts_segments_are_counted_as_phones_count_them(text: str, encoding: str, count: int) -> None:
+    assert wording.sms_segments(text) == wording.Segments(encoding, count)

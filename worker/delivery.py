@@ -12,6 +12,7 @@ from booking.links import Links
 from booking.locales import language, phone_number, territory, wall_clock
 from booking.models import QUIET_MARGIN, QuietHours, display_name
 from booking.notice_types import TYPES, NoticeType
+from booking.own_words import OwnWords
 from jobqueue.claims import ClaimedJob
 
 
@@ -51,6 +52,11 @@ class Delivery:
     def from_job(cls, job: ClaimedJob, links: Links | None = None) -> Delivery:
         """The delivery of a job from the facts its claim read."""
         return cls(job=job, links=links, **{name: job.facts[name] for name in _FACTS})
+
+    @property
+    def own_words(self) -> OwnWords:
+        """The salon's own words for this notice in its language, as the claim read them (None: the product's)."""
+        return OwnWords(self.own_subject, self.own_text, self.own_sms)
 
     @property
     def quiet_hours(self) -> QuietHours | None:
