@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import email.policy
+import re
 import uuid
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking import notifications, own_words, wording
+from booking import notifications, own_words, salons, wording
 from booking.errors import Invalid
 from booking.links import Links
-from booking.models import Client, Revision
+from booking.locales import wall_clock
+from booking.models import Client, Revision, Salon
 from booking.notice_types import REMINDER, REMINDER_24H, reminder_kind
 from booking.own_words import OwnWords
 from handlers.app import Salonbook, WebSettings
 from tests.api_fixtures import IN_A_WEEK, set_up_directory
+from tests.desk import book_at, set_up_desk
+from tests.servers import SmsApi, SmtpServer
 from tests.worker_fixtures import claimed_job, delivery_for
 from worker.messages import render_email, render_sms
 
@@ -288,3 +293,139 @@ def email_of(raw: bytes) -> EmailMessage:
 )
 def test_a_texts_segments_are_counted_as_phones_count_them(text: str, encoding: str, count: int) -> None:
     assert wording.sms_segments(text) == wording.Segments(encoding, count)
+
+
+# --- the salon's own words through the API ---------------------------------------------------------------------
+
+GERMAN_REMINDER = {
+    "subject": "Bis bald, {client_first_name}!",
+    "text": "Hallo {client_first_name},\n\nwir sehen uns am {when} bei {staff_first_name} ({service}).\n\n"
+    "Ihr Team von {salon_name}\n\nTermin ändern: {manage_link}",
+    "sms": "{salon_name}: {service} am {when}. Bis bald!",
+}
+
+
+async def test_a_salons_words_are_read_saved_previewed_and_reset_through_the_api(api, make_salon) -> None:
+    salon = await make_salon(country="DE", timezone="Europe/Berlin")
+    path = "/salon/messages/reminder/de"
+    status, words = await api("GET", path, salon.api_token)
+    assert (status, words) == (200, {"subject": None, "text": None, "sms": None}), "the product's words"
+    status, saved = await api("PUT", path, salon.api_token, GERMAN_REMINDER)
+    assert (status, saved) == (200, GERMAN_REMINDER)
+    status, words = await api("GET", "/salon/messages/reminder/de-AT", salon.api_token)
+    assert words == GERMAN_REMINDER, "a locale names its language"
+
+    status, preview = await api("POST", f"{path}/preview", salon.api_token, {})
+    assert status == 200, preview
+    assert preview["subject"] == "Bis bald, Ann!"
+    assert preview["text"].startswith("Hallo Ann,\n\nwir sehen uns am ") and "bei Bea (Cut & colour)" in preview["text"]
+    assert re.search(r"Termin ändern: https?://\S+/m/\S+\n\nWenn Sie keine Erinnerungen", preview["text"])
+    assert "<p>Hallo Ann,</p>" in preview["html"] and "Cut &amp; colour" in preview["html"]
+    assert re.fullmatch(
+        r".+: Cut & colour am .+\. Bis bald! Antworten Sie JA zur Bestätigung\. Bestätigen, verschieben oder absagen: "
+        r"\S+/m/\S+ Antworten Sie STOPP, um keine SMS mehr zu erhalten\.",
+        preview["sms"],
+    ), preview["sms"]
+    assert (preview["smsSegments"], preview["smsEncoding"]) == (wording.sms_segments(preview["sms"]).count, "GSM-7")
+    status, draft = await api("POST", f"{path}/preview", salon.api_token, {"sms": "Hallo 💇 {client_first_name}"})
+    assert draft["sms"].startswith("Hallo 💇 Ann") and draft["smsEncoding"] == "UCS-2", "a draft, not saved"
+    assert draft["subject"] == "Bis bald, Ann!", "the saved words for the parts the draft leaves out"
+
+    status, _ = await api("DELETE", path, salon.api_token)
+    assert status == 204
+    status, words = await api("GET", path, salon.api_token)
+    assert words == {"subject": None, "text": None, "sms": None}, "reset: the product's words again"
+    status, preview = await api("POST", f"{path}/preview", salon.api_token, {})
+    assert preview["subject"].startswith("Erinnerung: Ihr Termin bei "), preview["subject"]
+
+
+async def test_bad_words_are_a_400_naming_the_part_and_the_placeholder(api, make_salon) -> None:
+    salon = await make_salon()
+    path = "/salon/messages/booking_confirmation/en"
+    for body, field, named in [
+        ({"text": "Hi {salon_name.__class__}"}, "text", "salon_name.__class__"),
+        ({"sms": "{0}"}, "sms", "'0'"),
+        ({"text": "{{client_first_name}}"}, "text", "'{'"),
+        ({"subject": "Hi\r\nBcc: victim@example.com"}, "subject", "one line"),
+        ({"subject": ""}, "subject", "empty"),
+        ({"text": "   "}, "text", "empty"),
+        ({"sms": 42}, "sms", "string"),
+    ]:
+        for method, where in (("PUT", path), ("POST", f"{path}/preview")):
+            status, answer = await api(method, where, salon.api_token, body)
+            assert (status, answer["error"]["field"]) == (400, field), (body, answer)
+            assert named in answer["error"]["message"], answer
+    status, words = await api("GET", path, salon.api_token)
+    assert words == {"subject": None, "text": None, "sms": None}, "nothing refused was kept"
+    for where, field in (("/salon/messages/team_invite/en", "type"), ("/salon/messages/reminder/fr", "locale")):
+        status, answer = await api("GET", where, salon.api_token)
+        assert (status, answer["error"]["field"]) == (404, field), answer
+
+
+async def test_one_salon_cannot_read_or_change_anothers_words(api, make_salon, db) -> None:
+    ours, theirs = await make_salon(), await make_salon()
+    path = "/salon/messages/reminder/en"
+    await api("PUT", path, theirs.api_token, {"sms": "Theirs: {when}"})
+    status, words = await api("GET", path, ours.api_token)
+    assert status == 200
+    assert words["sms"] is None, "a salon reads its own words only"
+    await api("PUT", path, ours.api_token, {"sms": "Ours: {when}"})
+    await api("DELETE", path, ours.api_token)
+    _, words = await api("GET", path, theirs.api_token)
+    assert words["sms"] == "Theirs: {when}", "writing and resetting touch the salon's own words only"
+    assert await own_words.get(db, theirs.salon.id, "reminder", "en") == OwnWords(sms="Theirs: {when}")
+
+
+async def test_a_german_salon_with_its_own_reminder_at_48_and_3_hours_sends_exactly_that(
+    api, make_salon, db, pages, smtp_server: SmtpServer, sms_api: SmsApi, start_worker
+) -> None:
+    made = await make_salon(country="DE", timezone="Europe/Berlin", email="team@salon.example", phone="030 1234567")
+    token = made.api_token
+    plan = {"reminders": [{"minutesBefore": 2880}, {"minutesBefore": 180}]}
+    status, salon_json = await api("PATCH", "/salon", token, plan)
+    assert status == 200, salon_json
+    assert (await api("PUT", "/salon/messages/reminder/de", token, GERMAN_REMINDER))[0] == 200
+    salon = await salons.get_salon(db, made.salon.id)
+    desk = await set_up_desk(db, salon)
+    await db.execute("UPDATE clients SET phone = '+4915123456789' WHERE id = %s", (desk.client.id,))
+    await db.execute("UPDATE salons SET sms_countries = '{DE}' WHERE id = %s", (salon.id,))
+    desk = dataclasses.replace(desk, client=dataclasses.replace(desk.client, phone="+4915123456789"))
+    booked = await book_at(db, salon, desk, dt.time(10))
+    jobs = {(job.type, job.minutes_before): job for job in booked.notification_jobs}
+    assert set(jobs) == {("booking_confirmation", None), ("reminder", 2880), ("reminder", 180)}
+    await db.execute(  # the confirmation has gone, the reminders' moments have come; other tests' jobs wait
+        """UPDATE notification_jobs SET status = 'cancelled' WHERE status = 'pending' AND type <> 'reminder';
+           UPDATE notification_jobs SET run_at = now() WHERE appointment_id = %s AND type = 'reminder'""",
+        (booked.id,),
+    )
+    worker = await start_worker(smtp=smtp_server, sms=sms_api, public_url=PUBLIC_URL)
+    mails = await smtp_server.wait_for(2)
+    texts = await sms_api.wait_for(2)
+    await worker.stop()
+
+    start = booked.start_time
+    when = wording_when(salon, start, long=True)
+    for mail in mails:
+        assert mail["Subject"] == "Bis bald, Ann!"
+        text = plain_part(mail)
+        manage = re.search(rf"Termin ändern: ({re.escape(PUBLIC_URL)}(/m/[\w-]+))\n", text)
+        assert manage, text
+        assert text.startswith(
+            f"Hallo Ann,\n\nwir sehen uns am {when} bei Bea (Cut).\n\nIhr Team von {salon.name}\n\n"
+            f"Termin ändern: {manage[1]}\n\nWenn Sie keine Erinnerungen mehr von uns möchten:\n{PUBLIC_URL}/u/"
+        ), text
+        assert f'<a href="{manage[1]}">' in html_part(mail)
+        page = await pages().get(manage[2])
+        assert page.code == 200 and salon.name in page.body.decode(), "the manage link works"
+    short = wording_when(salon, start, long=False)
+    for text in texts:
+        link = re.search(rf"{re.escape(PUBLIC_URL)}/m/[\w-]+", text["Body"])
+        assert link, text["Body"]
+        assert text["Body"] == (
+            f"{salon.name}: Cut am {short}. Bis bald! Antworten Sie JA zur Bestätigung. "
+            f"Bestätigen, verschieben oder absagen: {link[0]} Antworten Sie STOPP, um keine SMS mehr zu erhalten."
+        )
+
+
+def wording_when(salon: Salon, start: dt.datetime, *, long: bool) -> str:
+    return wall_clock(start, salon.zone, salon.locale, long=long)
