@@ -20,7 +20,7 @@ from booking.clients import ERASED
 from booking.errors import Conflict, Invalid, NotFound, OutsideHours, SlotTaken, TooLate
 from booking.locales import wall_clock
 from booking.models import Actor, Appointment, AppointmentStatus, Change, Client, Revision, Salon, Source, display_name
-from booking.notice_types import ABOUT_BOOKING, SALON_NOTICE
+from booking.notice_types import ABOUT_BOOKING, SALON_NOTICE, THANK_YOU
 from booking.paging import Page
 from db import Database, Row
 from db.rows import reader
@@ -441,7 +441,8 @@ VISIT_OUTCOMES = (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
 async def record_visit(
     db: Database, salon: Salon, appointment_id: uuid.UUID, outcome: str, *, now: dt.datetime | None = None
 ) -> Appointment:
-    """Marks a started appointment completed or a no-show; nothing is sent, reminders left stop."""
+    """Marks a started appointment completed or a no-show; reminders left stop. A completed one gets the salon's
+    thank-you, if it sends them, once whatever happens later (``notifications.for_thanks``)."""
     if outcome not in VISIT_OUTCOMES:
         raise Invalid(f"{{field}} must be one of {', '.join(VISIT_OUTCOMES)}", "outcome")
     status = AppointmentStatus(outcome)
@@ -451,7 +452,21 @@ async def record_visit(
             raise Conflict("the appointment has not started yet")
         await _set_status(cur, appointment_id, status)
         await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment marked {status.replace('_', ' ')}")
+        if status == AppointmentStatus.COMPLETED and salon.thank_you.enabled:
+            await _thank(cur, salon, booked, _now(now))
         return await _read(cur, salon.id, appointment_id)
+
+
+async def _thank(cur: aiopg.Cursor, salon: Salon, visit: Appointment, now: dt.datetime) -> None:
+    """Queues the thank-you for an attended visit, unless one was ever queued for it (sent, or on its way)."""
+    if await queue.ever_queued(cur, visit.id, THANK_YOU.name):
+        return
+    client, _ = await _parts(cur, salon.id, visit.client_id, visit.staff_id, visit.service_id)
+    thanks = notifications.for_thanks(
+        client, now, salon.thank_you.hours_after, quiet_hours=salon.quiet_hours, zone=salon.zone,
+        sms_countries=salon.sms_countries,
+    )  # fmt: skip
+    await queue.enqueue(cur, salon_id=salon.id, client_id=client.id, appointment_id=visit.id, jobs=thanks)
 
 
 def _with_jobs(appointment: Appointment, jobs: list[queue.QueuedJob]) -> Appointment:

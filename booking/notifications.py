@@ -143,11 +143,20 @@ def for_cancellation(
 
 
 def for_thanks(
-    client: Client, completed_at: dt.datetime, hours_after: int, sms_countries: Sequence[str]
+    client: Client,
+    completed_at: dt.datetime,
+    hours_after: int,
+    *,
+    quiet_hours: QuietHours | None,
+    zone: ZoneInfo,
+    sms_countries: Sequence[str],
 ) -> list[NewJob]:
-    """The thank-you after an attended appointment, ``hours_after`` its completion, to a client who opted in."""
+    """The thank-you after an attended appointment, ``hours_after`` it was marked completed (or when the salon's
+    quiet hours end, if that moment falls inside them), to a client who opted in."""
     channels = channels_for(client, sms_countries)
     run_at = completed_at.astimezone(dt.UTC) + dt.timedelta(hours=hours_after)
+    if quiet_hours is not None:
+        run_at = quiet_hours.end_after(run_at, zone) or run_at
     return [NewJob(THANK_YOU.name, channels, run_at)] if channels else []
 
 

@@ -156,6 +156,17 @@ async def cancel_live(cur: aiopg.Cursor, appointment_id: uuid.UUID, types: Itera
     )
 
 
+async def ever_queued(cur: aiopg.Cursor, appointment_id: uuid.UUID, type_: str) -> bool:
+    """Whether the appointment has had a job of ``type_`` that was not cancelled: a notice that goes once only."""
+    await cur.execute(
+        """SELECT EXISTS (SELECT FROM notification_jobs WHERE appointment_id = %s AND type = %s
+                                                          AND status <> 'cancelled') AS queued""",
+        (appointment_id, type_),
+    )
+    queued: bool = (await cur.fetchone())["queued"]
+    return queued
+
+
 async def cancel_client(
     cur: aiopg.Cursor, client_id: uuid.UUID, reason: str, types: Iterable[str] | None = None
 ) -> None:

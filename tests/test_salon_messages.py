@@ -13,18 +13,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking import notifications, own_words, salons, wording
+from booking import appointments, notifications, own_words, salons, wording
 from booking.errors import Invalid
 from booking.links import Links
 from booking.locales import wall_clock
 from booking.models import Client, Revision, Salon
-from booking.notice_types import REMINDER, REMINDER_24H, reminder_kind
+from booking.notice_types import REMINDER, REMINDER_24H, THANK_YOU, reminder_kind
 from booking.own_words import OwnWords
 from handlers.app import Salonbook, WebSettings
 from tests.api_fixtures import IN_A_WEEK, set_up_directory
 from tests.desk import book_at, set_up_desk
 from tests.servers import SmsApi, SmtpServer
-from tests.worker_fixtures import claimed_job, delivery_for
+from tests.worker_fixtures import LATER, claimed_job, delivery_for
+from worker.delivery import stale_reason
 from worker.messages import render_email, render_sms
 
 PUBLIC_URL = "https://book.salon.example"
@@ -429,3 +430,79 @@ async def test_a_german_salon_with_its_own_reminder_at_48_and_3_hours_sends_exac
 
 def wording_when(salon: Salon, start: dt.datetime, *, long: bool) -> str:
     return wall_clock(start, salon.zone, salon.locale, long=long)
+
+
+# --- the thank-you ----------------------------------------------------------------------------------------------
+
+
+async def test_a_completed_visit_gets_one_thank_you_hours_later_with_the_review_link(
+    api, make_salon, db, smtp_server: SmtpServer, start_worker
+) -> None:
+    made = await make_salon()
+    thanks = {"thankYou": {"enabled": True, "hoursAfter": 3, "reviewUrl": "https://reviews.example/hair"}}
+    status, changed = await api("PATCH", "/salon", made.api_token, thanks)
+    assert (status, changed["thankYou"]) == (
+        200,
+        {"enabled": True, "hoursAfter": 3, "reviewUrl": thanks["thankYou"]["reviewUrl"]},
+    )
+    salon = await salons.get_salon(db, made.salon.id)
+    desk = await set_up_desk(db, salon)
+    visit, missed = await book_at(db, salon, desk, dt.time(10)), await book_at(db, salon, desk, dt.time(14))
+    done_at = visit.start_time + dt.timedelta(minutes=50)
+    await appointments.record_visit(db, salon, visit.id, "completed", now=done_at)
+    await appointments.record_visit(db, salon, missed.id, "no_show", now=missed.start_time + dt.timedelta(hours=1))
+    thank_yous = await db.fetch_all(
+        "SELECT appointment_id, run_at, status FROM notification_jobs WHERE type = 'thank_you' AND salon_id = %s",
+        (salon.id,),
+    )
+    assert thank_yous == [{"appointment_id": visit.id, "run_at": done_at + dt.timedelta(hours=3), "status": "pending"}]
+
+    await db.execute("UPDATE appointments SET status = 'booked' WHERE id = %s", (visit.id,))
+    await appointments.record_visit(db, salon, visit.id, "completed", now=done_at + dt.timedelta(hours=1))
+    again = await db.fetch_one(
+        "SELECT count(*) AS n FROM notification_jobs WHERE type = 'thank_you' AND appointment_id = %s", (visit.id,)
+    )
+    assert again == {"n": 1}, "never twice"
+
+    await db.execute(  # its moment has come; other tests' jobs wait
+        """UPDATE notification_jobs SET status = 'cancelled' WHERE status = 'pending' AND type <> 'thank_you';
+           UPDATE notification_jobs SET run_at = now() WHERE appointment_id = %s AND type = 'thank_you'""",
+        (visit.id,),
+    )
+    worker = await start_worker(smtp=smtp_server, public_url=PUBLIC_URL)
+    [mail] = await smtp_server.wait_for(1)
+    await worker.stop()
+    assert mail["Subject"] == f"Thank you for your visit to {salon.name}"
+    assert "We would love to hear how it was:\nhttps://reviews.example/hair" in plain_part(mail)
+    assert '<a href="https://reviews.example/hair"' in html_part(mail)
+
+
+async def test_no_thank_you_unless_the_salon_sends_them_and_none_once_the_visit_is_no_longer_completed(
+    make_salon, db
+) -> None:
+    made = await make_salon()
+    desk = await set_up_desk(db, made.salon)
+    visit = await book_at(db, made.salon, desk, dt.time(10))
+    await appointments.record_visit(db, made.salon, visit.id, "completed", now=visit.end_time)
+    kinds = await db.fetch_all("SELECT type FROM notification_jobs WHERE appointment_id = %s", (visit.id,))
+    assert THANK_YOU.name not in {row["type"] for row in kinds}, "off by default"
+    for status, reason in (("no_show", "appointment is marked no show"), ("booked", "appointment is booked")):
+        delivery = delivery_for(claimed_job(THANK_YOU.name), appointment_status=status)
+        assert stale_reason(delivery, LATER) == reason
+    assert stale_reason(delivery_for(claimed_job(THANK_YOU.name), appointment_status="completed"), LATER) is None
+
+
+@pytest.mark.parametrize(
+    ("thanks", "field"),
+    [
+        ({"hoursAfter": -1}, "thankYou.hoursAfter"),
+        ({"hoursAfter": 721}, "thankYou.hoursAfter"),
+        ({"reviewUrl": "javascript:alert(1)"}, "thankYou.reviewUrl"),
+        ({"reviewUrl": "https://x.example/a b"}, "thankYou.reviewUrl"),
+        ({"enabled": "yes"}, "thankYou.enabled"),
+    ],
+)
+async def test_a_bad_thank_you_setting_is_a_400_naming_it(api, make_salon, thanks, field) -> None:
+    salon = await make_salon()
+    status, answer = await api("PATCH", "/salon", salon.api_token, {"thankYou": thanks})
+    assert (status, answer["error"]["field"]) == (400, field), answer
