@@ -174,6 +174,8 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
         "tokens": "/tokens",
         "team": "/team",
         "settings": "/settings",
+        "settings-messages": "/settings/messages",
+        "settings-message": "/settings/messages/rescheduled/de",
         "account": "/account",
         "not-found": "/no/such/page",
     }
@@ -189,6 +191,12 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
     wrong = {"currentPassword": "not it at all", "newPassword": "a new long secret", "newPasswordAgain": "x"}
     fetched["account-with-errors"] = (await session.post("/account", wrong)).body
     fetched["inbox-reply-with-errors"] = (await session.post(texts["inbox-conversation"], {"text": ""})).body
+    words = {"subject": "Hi {client_first_name}", "text": "Moved:\n\n{previous_when} to {when}", "sms": "",
+             "action": "preview"}  # fmt: skip
+    fetched["settings-message-preview"] = (await session.post("/settings/messages/rescheduled/en", words)).body
+    fetched["settings-message-with-errors"] = (
+        await session.post("/settings/messages/rescheduled/en", words | {"sms": "{0}"})
+    ).body
     fetched["outbox-play-with-errors"] = (await session.post("/outbox", {"from": "call me", "body": ""})).body
     unsubscribe = f"/u/{links.sign('unsubscribe', uuid.UUID(ids['client']), await installation.link_secret(db))}"
     fetched["unsubscribe"] = (await pages().get(unsubscribe)).body

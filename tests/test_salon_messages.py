@@ -23,6 +23,7 @@ from booking.own_words import OwnWords
 from handlers.app import Salonbook, WebSettings
 from tests.api_fixtures import IN_A_WEEK, set_up_directory
 from tests.desk import book_at, set_up_desk
+from tests.page_fixtures import add_receptionist
 from tests.servers import SmsApi, SmtpServer
 from tests.worker_fixtures import LATER, claimed_job, delivery_for
 from worker.delivery import stale_reason
@@ -506,3 +507,59 @@ async def test_a_bad_thank_you_setting_is_a_400_naming_it(api, make_salon, thank
     salon = await make_salon()
     status, answer = await api("PATCH", "/salon", salon.api_token, {"thankYou": thanks})
     assert (status, answer["error"]["field"]) == (400, field), answer
+
+
+# --- the settings pages -----------------------------------------------------------------------------------------
+
+
+async def test_the_owner_sets_the_plan_and_the_thank_you_on_the_messages_page(logged_in, db) -> None:
+    session, made = await logged_in()
+    page = (await session.get("/settings/messages")).body.decode()
+    assert 'name="reminders.0" type="text" value="1440"' in page and 'value="120"' in page
+    form = {"reminders.0": "2880", "reminders.1": "", "reminders.2": "180", "thankYou.enabled": "on",
+            "thankYou.hoursAfter": "4", "thankYou.reviewUrl": "https://reviews.example/us"}  # fmt: skip
+    refused = await session.post("/settings/messages", form | {"reminders.1": "10"})
+    assert refused.code == 400
+    assert re.search(r'id="reminders-error">[^<]*30 to 10080 minutes', refused.body.decode()), "beside the plan"
+    assert 'value="10"' in refused.body.decode(), "what was typed stays"
+    saved = await session.post("/settings/messages", form)
+    assert (saved.code, saved.headers["Location"]) == (303, "/settings/messages?saved=1")
+    salon = await salons.get_salon(db, made.salon.id)
+    assert salon.reminder_plan == (2880, 180)
+    assert (salon.thank_you.enabled, salon.thank_you.hours_after) == (True, 4)
+
+
+async def test_the_owner_previews_saves_and_resets_a_message_on_its_page(logged_in, db) -> None:
+    session, made = await logged_in()
+    path = "/settings/messages/reminder/en"
+    page = (await session.get(path)).body.decode()
+    assert "Our words" in page and "Reminder: your appointment at" in page, "the product's words, for a sample"
+    words = {"subject": "See you, {client_first_name}", "text": "<b>Hi</b> {client_first_name}!", "sms": ""}
+    preview = await session.post(path, words | {"action": "preview"})
+    body = preview.body.decode()
+    assert preview.code == 200 and "See you, Ann" in body, "previewed for the sample client"
+    assert "&lt;p&gt;&amp;lt;b&amp;gt;Hi&amp;lt;/b&amp;gt; Ann!&lt;/p&gt;" in body, (
+        "typed markup escaped, twice in srcdoc"
+    )
+    assert await own_words.get(db, made.salon.id, "reminder", "en") == OwnWords(), "a preview saves nothing"
+    bad = await session.post(path, words | {"text": "Hi {name}", "action": "save"})
+    assert bad.code == 400 and re.search(r'id="text-error">[^<]*unknown placeholder', bad.body.decode())
+    saved = await session.post(path, words | {"action": "save"})
+    assert (saved.code, saved.headers["Location"]) == (303, f"{path}?saved=1")
+    assert await own_words.get(db, made.salon.id, "reminder", "en") == OwnWords(words["subject"], words["text"])
+    listed = (await session.get("/settings/messages")).body.decode()
+    assert 'href="/settings/messages/reminder/en">your words</a>' in listed
+    reset = await session.post(f"{path}/reset", {})
+    assert reset.code == 303
+    assert await own_words.get(db, made.salon.id, "reminder", "en") == OwnWords()
+    assert (await session.get("/settings/messages/team_invite/en")).code == 404
+
+
+async def test_a_receptionist_cannot_open_the_messages_pages(logged_in, pages, db) -> None:
+    _, made = await logged_in()
+    session = pages()
+    await session.login(await add_receptionist(db, made.salon.id))
+    for path in ("/settings/messages", "/settings/messages/reminder/en"):
+        assert (await session.get(path)).code == 403, path
+    assert (await session.post("/settings/messages/reminder/en", {"sms": "{when}"})).code == 403
+    assert await own_words.get(db, made.salon.id, "reminder", "en") == OwnWords()
