@@ -87,6 +87,20 @@ class OwnWords:
 _read = reader(OwnWords)
 
 
+@dataclass(frozen=True)
+class Worded:
+    """The salon's words for one notice in one language, named: a row of the salon's export."""
+
+    type: str
+    language: str
+    subject: str | None
+    text: str | None
+    sms: str | None
+
+
+_read_worded = reader(Worded)
+
+
 def checked(words: OwnWords) -> OwnWords:
     """The words as they will be kept, every error at once: no part blank, every placeholder known, the
     subject on one line (no header can be added through it), none too long."""
@@ -160,7 +174,16 @@ async def reset(db: Database, salon_id: uuid.UUID, type_: str, language: str) ->
     )
 
 
+async def every(db: Database, salon_id: uuid.UUID) -> list[Worded]:
+    """All the salon's own words (a few rows: one per notice and language at most)."""
+    rows = await db.fetch_all(
+        """SELECT type, language, subject, email_text AS text, sms FROM salon_messages
+            WHERE salon_id = %s ORDER BY type, language""",
+        (salon_id,),
+    )
+    return [_read_worded(row) for row in rows]
+
+
 async def worded(db: Database, salon_id: uuid.UUID) -> set[tuple[str, str]]:
     """The (notice, language) pairs the salon has its own words for: the settings page's list."""
-    rows = await db.fetch_all("SELECT type, language FROM salon_messages WHERE salon_id = %s", (salon_id,))
-    return {(row["type"], row["language"]) for row in rows}
+    return {(words.type, words.language) for words in await every(db, salon_id)}

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from booking import appointments, clients, inbox, jobs, services, staff
+from booking import appointments, clients, inbox, jobs, own_words, services, staff
 from booking.inbox import InboundText
 from booking.models import Appointment, Client, Salon, Service, Staff
 from booking.paging import PAGE_SIZE, Listing, Reader, at_once, pages
@@ -25,6 +25,7 @@ LISTS: dict[str, type] = {
     "clients": Client,  # erased ones too: their appointments name them
     "appointments": Appointment,  # with each one's notification jobs (held times are not appointments yet)
     "messages": jobs.Job,  # the notifications, with every attempt and its outcome
+    "wording": own_words.Worded,  # the salon's own words for its notices
     "texts": InboundText,  # what clients texted the salon
 }
 
@@ -50,6 +51,7 @@ def export(db: Database, salon: Salon, *, now: dt.datetime | None = None, page_s
         "appointments": lambda after, limit: appointments.page_by_id(db, salon.id, after=after, limit=limit),
         "messages": lambda after, limit: jobs.page_by_id(db, salon.id, after=after, limit=limit),
         "texts": lambda after, limit: inbox.page_by_id(db, salon.id, after=after, limit=limit),
+        "wording": at_once(lambda: own_words.every(db, salon.id)),
     }
     lists = tuple(Listing(name, pages(readers[name], page_size)) for name in LISTS)
     return SalonExport(salon, now or dt.datetime.now(dt.UTC), lists)

@@ -10,7 +10,17 @@ import uuid
 import zipfile
 from typing import Any
 
-from booking import appointments, client_data, clients, inbound, installation, notifications, sessions, team
+from booking import (
+    appointments,
+    client_data,
+    clients,
+    inbound,
+    installation,
+    notifications,
+    own_words,
+    sessions,
+    team,
+)
 from booking.inbound import IncomingText
 from booking.models import ClientDetails
 from booking.salons import NewSalon
@@ -25,6 +35,7 @@ FILES = [
     "clients.json",
     "appointments.json",
     "messages.json",
+    "wording.json",
     "texts.json",
 ]
 
@@ -75,6 +86,7 @@ async def fill_salon(db: Database, new: NewSalon, *, bookings: int = 3) -> Fille
     await team.invite(db, salon, new.owner, f"new-desk-{tag}@example.com", "http://salon.example")
     text = f"Running late, sorry {tag}"
     await inbound.receive(db, IncomingText("+447400900000", text, f"SM{tag}"), salon)  # Client0's number
+    await own_words.save(db, salon.id, "reminder", "en", own_words.OwnWords(sms=f"See you {{when}}, {tag}"))
     await sessions.start(db, new.owner.id, client_address="127.0.0.1", user_agent="tests")
     await installation.signing_secret(db)  # made by the first page a browser opens
     await installation.link_secret(db)  # made by the first link a message carries

@@ -61,6 +61,9 @@ async def test_an_owners_export_holds_their_salon_whole_and_not_one_row_of_anoth
     jobs = await db.fetch_all("SELECT id::text FROM notification_jobs WHERE salon_id = %s", (ours.salon.id,))
     assert ids(files["messages.json"]) == {row["id"] for row in jobs} and len(files["messages.json"]) == len(jobs)
     assert [text["body"] for text in files["texts.json"]] == [ours.text]
+    assert files["wording.json"] == [
+        {"type": "reminder", "language": "en", "subject": None, "text": None, "sms": f"See you {{when}}, {ours.tag}"}
+    ]
 
     text = json.dumps(files)
     for row_id in (theirs.salon.id, *theirs.staff, *theirs.services, *theirs.clients, *theirs.appointments):
