@@ -97,6 +97,11 @@ class Worded:
     text: str | None
     sms: str | None
 
+    @property
+    def id(self) -> str:
+        """What names the row, as every row of an export has it: its notice and language."""
+        return f"{self.type}/{self.language}"
+
 
 _read_worded = reader(Worded)
 
