@@ -13,14 +13,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking import appointments, notifications, own_words, salons, wording
+from booking import appointments, jobs, notifications, own_words, salons, wording
 from booking.errors import Invalid
 from booking.links import Links
 from booking.locales import wall_clock
-from booking.models import Client, Revision, Salon
+from booking.models import Client, QuietHours, Revision, Salon
 from booking.notice_types import REMINDER, REMINDER_24H, THANK_YOU, reminder_kind
 from booking.own_words import OwnWords
 from handlers.app import Salonbook, WebSettings
+from jobqueue import queue
 from tests.api_fixtures import IN_A_WEEK, set_up_directory
 from tests.desk import book_at, set_up_desk
 from tests.page_fixtures import add_receptionist
@@ -563,3 +564,35 @@ async def test_a_receptionist_cannot_open_the_messages_pages(logged_in, pages, d
         assert (await session.get(path)).code == 403, path
     assert (await session.post("/settings/messages/reminder/en", {"sms": "{when}"})).code == 403
     assert await own_words.get(db, made.salon.id, "reminder", "en") == OwnWords()
+
+
+def test_a_plans_reminder_falling_in_quiet_hours_goes_when_they_end_or_not_at_all() -> None:
+    london = ZoneInfo("Europe/London")
+    quiet = QuietHours(dt.time(21), dt.time(8))
+    start = dt.datetime(2030, 5, 10, 9, 0, tzinfo=london)  # 3 h before is 06:00, 48 h before is 09:00
+    around = {"quiet_hours": quiet, "zone": london, "sms_countries": ("GB",)}
+    planned = notifications.for_booking(
+        ANN, start, start + dt.timedelta(hours=1), Revision(0, NOW), NOW, plan=(2880, 180), **around
+    )
+    reminders = {job.minutes_before: job.run_at for job in planned if job.minutes_before}
+    assert reminders[2880] == start - dt.timedelta(hours=48), "outside quiet hours: at its moment"
+    assert reminders[180] == dt.datetime(2030, 5, 10, 8, 0, tzinfo=london), "06:00 is quiet: at 08:00 instead"
+    late = start.replace(hour=8, minute=15)
+    planned = notifications.for_booking(
+        ANN, late, late + dt.timedelta(hours=1), Revision(0, NOW), NOW, plan=(180,), **around
+    )
+    assert [job.type for job in planned] == ["booking_confirmation"], "08:00 is too near 08:15: no reminder"
+
+
+@pytest.mark.parametrize(
+    ("minutes", "words"),
+    [(2880, "Reminder, 2 days before"), (1440, "Reminder, 24 h before"), (180, "Reminder, 3 h before"),
+     (90, "Reminder, 90 min before"), (None, "Reminder")],
+)  # fmt: skip
+def test_the_desk_reads_when_a_reminder_goes_in_its_name(minutes: int | None, words: str) -> None:
+    kind = reminder_kind(minutes) if minutes else REMINDER
+    job = jobs.Job(
+        uuid.uuid4(), uuid.uuid4(), None, None, kind.name, {}, ("email",), (), queue.JobStatus.PENDING, 0, 3, None,
+        NOW, None, None, NOW, NOW, None, "Ann", None, None, minutes_before=minutes,
+    )  # fmt: skip
+    assert job.label == words
