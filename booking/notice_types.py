@@ -42,6 +42,8 @@ class NoticeType:
     # The salon may write its own words for it (booking.wording): a notice a client reads about their appointment.
     editable: bool = False
     sent_while: str = "booked"  # the appointment's status a notice checked at send time needs (booking.models)
+    # Sent only to a client who wants reminders: turning them off (the unsubscribe link) cancels those planned.
+    wanted: bool = False
 
     @property
     def is_reminder(self) -> bool:
@@ -67,6 +69,7 @@ REMINDER_24H = NoticeType(
     about_booking=True,
     checked_at_send=True,
     reminder=True,
+    wanted=True,
     lead=dt.timedelta(hours=24),
     manage_link=True,
     editable=True,
@@ -78,6 +81,7 @@ REMINDER_2H = NoticeType(
     about_booking=True,
     checked_at_send=True,
     reminder=True,
+    wanted=True,
     lead=dt.timedelta(hours=2),
     manage_link=True,
     editable=True,
@@ -90,6 +94,7 @@ REMINDER = NoticeType(
     about_booking=True,
     checked_at_send=True,
     reminder=True,
+    wanted=True,
     manage_link=True,
     editable=True,
 )
@@ -123,6 +128,7 @@ THANK_YOU = NoticeType(
     checked_at_send=True,
     editable=True,
     sent_while="completed",
+    wanted=True,
 )
 
 # To a future colleague, not a client: the payload says to whom ("email") and where to accept (its secret "link").
@@ -173,6 +179,7 @@ TYPES: dict[str, NoticeType] = {
     )
 }  # fmt: skip
 REMINDERS: tuple[NoticeType, ...] = tuple(kind for kind in TYPES.values() if kind.is_reminder)
+WANTED: tuple[str, ...] = tuple(name for name, kind in TYPES.items() if kind.wanted)
 EDITABLE: tuple[str, ...] = tuple(name for name, kind in TYPES.items() if kind.editable)
 _BY_LEAD = {int(kind.lead.total_seconds()) // 60: kind for kind in REMINDERS if kind.lead is not None}
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking import appointments, jobs, notifications, own_words, salons, wording
+from booking import appointments, clients, jobs, notifications, own_words, salons, wording
 from booking.errors import Invalid
 from booking.links import Links
 from booking.locales import wall_clock
@@ -596,3 +596,17 @@ def test_the_desk_reads_when_a_reminder_goes_in_its_name(minutes: int | None, wo
         NOW, None, None, NOW, NOW, None, "Ann", None, None, minutes_before=minutes,
     )  # fmt: skip
     assert job.label == words
+
+
+async def test_a_client_who_turns_reminders_off_gets_no_thank_you_either(make_salon, db) -> None:
+    made = await make_salon()
+    await db.execute("UPDATE salons SET thank_you_enabled = true WHERE id = %s", (made.salon.id,))
+    salon = await salons.get_salon(db, made.salon.id)
+    desk = await set_up_desk(db, salon)
+    visit = await book_at(db, salon, desk, dt.time(10))
+    await appointments.record_visit(db, salon, visit.id, "completed", now=visit.end_time)
+    await clients.unsubscribe(db, desk.client.id)
+    [thanks] = await db.fetch_all(
+        "SELECT status, error FROM notification_jobs WHERE appointment_id = %s AND type = 'thank_you'", (visit.id,)
+    )
+    assert thanks == {"status": "cancelled", "error": "the client turned reminders off (the link in an email)"}
