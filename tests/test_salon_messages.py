@@ -7,6 +7,7 @@ import datetime as dt
 import email
 import email.policy
 import re
+import urllib.parse
 import uuid
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
@@ -610,3 +611,19 @@ async def test_a_client_who_turns_reminders_off_gets_no_thank_you_either(make_sa
         "SELECT status, error FROM notification_jobs WHERE appointment_id = %s AND type = 'thank_you'", (visit.id,)
     )
     assert thanks == {"status": "cancelled", "error": "the client turned reminders off (the link in an email)"}
+
+
+async def test_the_preview_alone_answers_as_the_page_script_asks_while_the_owner_types(logged_in, db) -> None:
+    session, made = await logged_in()
+    path = "/settings/messages/cancellation/en"
+    page = (await session.get(path)).body.decode()
+    assert 'data-preview="message_preview"' in page and "message_preview.js" in page
+    await session.get(path)  # the form's token
+    form = {"subject": "", "text": "", "sms": "Sorry {client_first_name}, see you another day", "action": "preview",
+            "_xsrf": session.cookies["_xsrf"]}  # fmt: skip
+    body = urllib.parse.urlencode(form).encode()
+    part = await session.fetch(path, "POST", body, headers={"X-Salonbook-Part": "message_preview"})
+    html = part.body.decode()
+    assert part.code == 200 and html.startswith('<div id="message-preview" data-part="message_preview">'), html[:200]
+    assert "Sorry Ann, see you another day Reply STOP to get no more texts." in html and "<nav" not in html
+    assert await own_words.get(db, made.salon.id, "cancellation", "en") == OwnWords(), "nothing saved"

@@ -255,6 +255,8 @@ MESSAGE_FIELDS = ("subject", "text", "sms")
 class MessagePage(OwnerPage):
     """One notice in one language: the salon's words (blank: the product's), a preview, saving, resetting."""
 
+    parts = ("message_preview",)  # the preview alone, as static/message_preview.js asks for it while typing
+
     async def get(self, type_: str, language: str) -> None:
         notice, language = self.notice(type_, language)
         words = await own_words.get(self.db, self.salon.id, notice, language)
