@@ -15,7 +15,8 @@
     data.set("action", "preview");
     var mine = ++asked;
     var headers = { "X-Salonbook-Part": name };
-    fetch(form.action, { method: "POST", body: new URLSearchParams(data), headers: headers, credentials: "same-origin" })
+    // form.action would be the button named "action", not the form's address
+    fetch(form.getAttribute("action"), { method: "POST", body: new URLSearchParams(data), headers: headers, credentials: "same-origin" })
       .then(function (answer) {
         if (!answer.ok || answer.redirected) throw new Error("preview answered " + answer.status);
         return answer.text();
