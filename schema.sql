@@ -454,7 +454,7 @@ SELECT j.id AS job_id,
        a.created_at AS appointment_created_at,
        st.first_name AS staff_first_name, st.last_name AS staff_last_name,
        sv.name AS service_name,
-       j.minutes_before, s.thank_you_review_url AS review_url,
+       s.thank_you_review_url AS review_url,
        m.subject AS own_subject, m.email_text AS own_text, m.sms AS own_sms
   FROM notification_jobs j
   JOIN salons s ON s.id = j.salon_id

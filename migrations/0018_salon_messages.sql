@@ -41,7 +41,7 @@ CREATE TABLE salon_messages (
     CHECK (subject IS NOT NULL OR email_text IS NOT NULL OR sms IS NOT NULL)
 );
 
--- The claim reads the salon's words for the job (none: NULLs), the reminder's minutes and the review link.
+-- The claim reads the salon's words for the job (none: NULLs) and the review link a thank-you gives.
 CREATE OR REPLACE VIEW message_facts AS
 SELECT j.id AS job_id,
        s.name AS salon_name, s.address AS salon_address, s.timezone AS salon_timezone,
@@ -55,7 +55,7 @@ SELECT j.id AS job_id,
        a.created_at AS appointment_created_at,
        st.first_name AS staff_first_name, st.last_name AS staff_last_name,
        sv.name AS service_name,
-       j.minutes_before, s.thank_you_review_url AS review_url,
+       s.thank_you_review_url AS review_url,
        m.subject AS own_subject, m.email_text AS own_text, m.sms AS own_sms
   FROM notification_jobs j
   JOIN salons s ON s.id = j.salon_id

@@ -452,8 +452,8 @@ async def test_a_second_release_database_upgrades_to_the_reminder_plan_it_had_it
         job = await jobs.get_job(db, salon_id, uuid.UUID("10b00000-0000-4000-8000-000000000021"))
         assert (job.type, job.minutes_before, job.label) == ("reminder_24h", 1440, "Reminder, 24 h before")
         row = await db.fetch_one(
-            "SELECT own_text, minutes_before FROM message_facts WHERE job_id = '10b00000-0000-4000-8000-000000000022'"
+            "SELECT own_text, own_sms FROM message_facts WHERE job_id = '10b00000-0000-4000-8000-000000000022'"
         )
-        assert row == {"own_text": None, "minutes_before": 120}, "the product's words, as before"
+        assert row == {"own_text": None, "own_sms": None}, "the product's words, as before"
     finally:
         await db.close()

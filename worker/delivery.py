@@ -42,7 +42,6 @@ class Delivery:
     links: Links | None = None  # None: the messages carry no links (a benchmark, a test of the words alone)
     quiet_start: dt.time | None = None  # the salon's quiet hours, as they are now (both or neither)
     quiet_end: dt.time | None = None
-    minutes_before: int | None = None  # a reminder's moment, before the start
     review_url: str = ""  # the salon's review link, which a thank-you gives
     own_subject: str | None = None  # the salon's own words for this notice in its language (booking.wording)
     own_text: str | None = None
