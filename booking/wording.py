@@ -21,8 +21,8 @@ import markupsafe
 
 from booking import keywords, own_words
 from booking.links import Links
+from booking.locales import OFFERED, phone_number, territory, time_of_day, translations, wall_clock
 from booking.locales import language as language_of
-from booking.locales import phone_number, territory, time_of_day, translations, wall_clock
 from booking.models import Salon
 from booking.notice_types import NoticeType
 from booking.own_words import OwnWords
@@ -236,7 +236,9 @@ SAMPLE_ID = uuid.UUID(int=0)  # the sample's links name no appointment or client
 def sample(salon: Salon, kind: NoticeType, language: str, links: Links, now: dt.datetime) -> Details:
     """A sample appointment a week ahead at 10:00 on the salon's clock (moved from 09:00), written in
     ``language``: the salon's own ways when it speaks it, else that language's usual ones."""
-    locale = salon.locale if language_of(salon.locale) == language else {"de": "de-DE"}.get(language, "en-GB")
+    locale = salon.locale
+    if language_of(locale) != language:  # the first locale of that language the product offers
+        locale = next((offered for offered in OFFERED if language_of(offered) == language), "en-GB")
     zone = salon.zone
     day = now.astimezone(zone).date() + dt.timedelta(days=7)
     starts = dt.datetime.combine(day, dt.time(10), zone)

@@ -155,7 +155,9 @@ REQUESTS: dict[str, Schema] = {
          "thankYou": _or_null(_body({"enabled": {"type": ["boolean", "null"]},
                                      "hoursAfter": {"type": ["integer", "null"], "minimum": 0,
                                                     "maximum": MAX_THANKS_HOURS},
-                                     "reviewUrl": {"type": ["string", "null"], "maxLength": MAX_URL}}, []))},
+                                     "reviewUrl": {"type": ["string", "null"], "maxLength": MAX_URL}}, []))
+                    | {"description": "a thank-you hours after an appointment is marked completed, with the salon's "
+                                      "review link (an http(s) address); null turns it off"}},
         [],
     ),
     "MessageInput": _body(
