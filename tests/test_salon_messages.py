@@ -12,6 +12,7 @@ import uuid
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
+import psycopg2.errors
 import pytest
 
 from booking import appointments, clients, jobs, notifications, own_words, salons, wording
@@ -627,3 +628,23 @@ async def test_the_preview_alone_answers_as_the_page_script_asks_while_the_owner
     assert part.code == 200 and html.startswith('<div id="message-preview" data-part="message_preview">'), html[:200]
     assert "Sorry Ann, see you another day Reply STOP to get no more texts." in html and "<nav" not in html
     assert await own_words.get(db, made.salon.id, "cancellation", "en") == OwnWords(), "nothing saved"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE salons SET reminder_minutes = '{10}' WHERE id = %(salon)s",
+        "UPDATE salons SET reminder_minutes = '{60,120,180,240}' WHERE id = %(salon)s",
+        "UPDATE salons SET reminder_minutes = '{60,NULL}' WHERE id = %(salon)s",
+        "UPDATE salons SET thank_you_hours_after = -1 WHERE id = %(salon)s",
+        "INSERT INTO salon_messages (salon_id, type, language, subject) VALUES (%(salon)s, 'reminder', 'en', E'a\\nb')",
+        "INSERT INTO salon_messages (salon_id, type, language, sms) VALUES (%(salon)s, 'reminder', 'en', '  ')",
+        "INSERT INTO salon_messages (salon_id, type, language) VALUES (%(salon)s, 'reminder', 'en')",
+        "INSERT INTO notification_jobs (salon_id, type, channels, payload) VALUES (%(salon)s, 'reminder', '{email}',"
+        ' \'{"email": "a@example.com"}\')',
+    ],
+)
+async def test_the_database_holds_the_rules_of_plans_and_words(make_salon, db, statement: str) -> None:
+    made = await make_salon()
+    with pytest.raises(psycopg2.errors.CheckViolation):
+        await db.execute(statement, {"salon": made.salon.id})
