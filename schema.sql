@@ -29,7 +29,30 @@ CREATE TABLE salons (
     online_min_notice_minutes  integer NOT NULL DEFAULT 120,
     online_max_days_ahead      integer NOT NULL DEFAULT 60,
     sms_countries              text[] NOT NULL,  -- ISO 3166-1 alpha-2: texts go to these countries' mobiles only
-    CONSTRAINT salons_quiet_hours CHECK ((quiet_start IS NULL) = (quiet_end IS NULL))
+    -- The reminder plan (0024): up to three, each 30 minutes to 7 days before the start.
+    reminder_minutes           integer[] NOT NULL DEFAULT '{1440,120}',
+    thank_you_enabled          boolean NOT NULL DEFAULT false,  -- a thank-you after an attended appointment
+    thank_you_hours_after      integer NOT NULL DEFAULT 2,
+    thank_you_review_url       text NOT NULL DEFAULT '',
+    CONSTRAINT salons_quiet_hours CHECK ((quiet_start IS NULL) = (quiet_end IS NULL)),
+    CONSTRAINT salons_reminder_plan CHECK (
+        cardinality(reminder_minutes) <= 3 AND array_position(reminder_minutes, NULL) IS NULL
+        AND 30 <= ALL (reminder_minutes) AND 10080 >= ALL (reminder_minutes)),
+    CONSTRAINT salons_thank_you_hours CHECK (thank_you_hours_after BETWEEN 0 AND 720)
+);
+
+-- A salon's own words for one notice in one language (0024): each part NULL keeps the product's wording.
+-- Subjects are one line (no header can be added through them), and no part is blank.
+CREATE TABLE salon_messages (
+    salon_id    uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
+    type        text NOT NULL,
+    language    text NOT NULL,
+    subject     text CHECK (subject ~ '\S' AND subject !~ '[\r\n]'),
+    email_text  text CHECK (email_text ~ '\S'),
+    sms         text CHECK (sms ~ '\S'),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (salon_id, type, language),
+    CHECK (subject IS NOT NULL OR email_text IS NOT NULL OR sms IS NOT NULL)
 );
 
 CREATE TABLE users (
@@ -421,7 +444,7 @@ CREATE TABLE notification_jobs (
     type            text NOT NULL CHECK (type IN ('booking_confirmation', 'reminder_24h',
                                                   'reminder_2h', 'cancellation', 'rescheduled',
                                                   'team_invite', 'salon_notice', 'booking_code',
-                                                  'text_reply', 'waitlist_offer')),
+                                                  'text_reply', 'waitlist_offer', 'reminder', 'thank_you')),
     payload         jsonb NOT NULL DEFAULT '{}',
     channels        text[] NOT NULL CHECK (channels <@ ARRAY['email', 'sms'] AND channels <> '{}'),
     channels_done   text[] NOT NULL DEFAULT '{}',
@@ -438,6 +461,9 @@ CREATE TABLE notification_jobs (
     processed_at    timestamptz,
     -- someone at the front desk has looked at it since it failed (0017): until then the menu counts it
     failure_seen_at timestamptz,
+    -- how long before the start a reminder goes (0024): a 'reminder' always says, the released types too
+    minutes_before  integer CHECK (minutes_before BETWEEN 30 AND 10080),
+    CONSTRAINT notification_jobs_reminder_minutes CHECK (type <> 'reminder' OR minutes_before IS NOT NULL),
     CONSTRAINT notification_jobs_recipient CHECK (client_id IS NOT NULL OR payload ? 'email' OR payload ? 'phone')
 ) WITH (
     -- A queue table churns: vacuum it after a few hundred dead rows rather
@@ -447,9 +473,9 @@ CREATE TABLE notification_jobs (
     autovacuum_analyze_scale_factor = 0.05,
     fillfactor = 80
 );
--- One live job of a type per appointment, enforced here and not only in code.
+-- One live job of a type per appointment (of a reminder, per moment), enforced here and not only in code.
 CREATE UNIQUE INDEX notification_jobs_one_live
-    ON notification_jobs (appointment_id, type) WHERE status IN ('pending', 'processing');
+    ON notification_jobs (appointment_id, type, coalesce(minutes_before, 0)) WHERE status IN ('pending', 'processing');
 -- The claim walks the due jobs salon by salon, so one salon's backlog cannot hold up another's (fair_claims).
 CREATE INDEX notification_jobs_due_per_salon
     ON notification_jobs (salon_id, run_at, id) WHERE status = 'pending';
@@ -712,7 +738,9 @@ SELECT j.id AS job_id,
             WHERE away.salon_id = o.salon_id AND away.staff_id = o.staff_id
               AND away.during && tstzrange(o.start_time, o.end_time))
        END AS offer_still_free,
-       s.online_min_notice_minutes
+       s.online_min_notice_minutes,
+       s.thank_you_review_url AS review_url,
+       m.subject AS own_subject, m.email_text AS own_text, m.sms AS own_sms
   FROM notification_jobs j
   JOIN salons s ON s.id = j.salon_id
   LEFT JOIN clients cl ON cl.id = j.client_id  -- none: a notice to the address in its payload
@@ -720,7 +748,9 @@ SELECT j.id AS job_id,
   LEFT JOIN waitlist_offers o ON o.id = (j.payload->>'offerId')::uuid  -- a waitlist offer
   LEFT JOIN waitlist_entries e ON e.id = o.entry_id
   LEFT JOIN staff st ON st.id = coalesce(a.staff_id, o.staff_id)
-  LEFT JOIN services sv ON sv.id = coalesce(a.service_id, e.service_id);
+  LEFT JOIN services sv ON sv.id = coalesce(a.service_id, e.service_id)
+  LEFT JOIN salon_messages m
+         ON m.salon_id = j.salon_id AND m.type = j.type AND m.language = split_part(s.locale, '-', 1);
 
 -- The worker's claim (jobqueue/claims.py; 0023), as a function: PL/pgSQL keeps the plan of its query per server
 -- connection, as the session's PREPARE did, but needs no session of its own, so it works through PgBouncer in

@@ -47,7 +47,7 @@ from booking.models import (
     display_name,
     read_calendar_entry,
 )
-from booking.notice_types import ABOUT_BOOKING, SALON_NOTICE
+from booking.notice_types import ABOUT_BOOKING, SALON_NOTICE, THANK_YOU
 from booking.paging import Page
 from db import Database, Row
 from db.rows import reader
@@ -332,6 +332,7 @@ class _Booking:
                 zone=salon.zone,
                 sms_countries=salon.sms_countries,
                 online=self.source == Source.ONLINE,
+                plan=salon.reminder_plan,
             ),
         )
         booked: uuid.UUID = row["id"]
@@ -479,6 +480,7 @@ async def book_held(
         zone=salon.zone,
         sms_countries=salon.sms_countries,
         online=True,
+        plan=salon.reminder_plan,
     )
     await queue.enqueue(cur, salon_id=salon.id, client_id=client.id, appointment_id=appointment_id, jobs=jobs)
     return await _read(cur, salon.id, appointment_id)
@@ -664,6 +666,7 @@ async def reschedule(
             zone=salon.zone,
             sms_countries=salon.sms_countries,
             online=booked.source == Source.ONLINE,
+            plan=salon.reminder_plan,
         )
         if by == Actor.CLIENT:
             notices += notifications.for_salon(
@@ -699,7 +702,8 @@ async def record_outcome(
     db: Database, salon: Salon, appointment_id: uuid.UUID, outcome: str, *, now: dt.datetime | None = None
 ) -> Appointment:
     """Marks an appointment completed or a no-show, from its start until OUTCOME_WINDOW after it (a mark may be
-    corrected meanwhile); nothing is sent, the reminders left stop."""
+    corrected meanwhile); the reminders left stop. A completed one gets the salon's thank-you, if it sends them,
+    once whatever happens later (``notifications.for_thanks``)."""
     if outcome not in tuple(Outcome):
         raise Invalid(f"{{field}} must be one of {', '.join(Outcome)}", "outcome")
     status, now = AppointmentStatus(outcome), _now(now)
@@ -721,7 +725,21 @@ async def record_outcome(
             await _set_status(cur, appointment_id, status, at=now)
             marked = f"appointment marked {status.replace('_', ' ')}"
             await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, marked)
+        if status == AppointmentStatus.COMPLETED and salon.thank_you.enabled:
+            await _thank(cur, salon, await _read(cur, salon.id, appointment_id), now)
         return await _read(cur, salon.id, appointment_id)
+
+
+async def _thank(cur: aiopg.Cursor, salon: Salon, visit: Appointment, now: dt.datetime) -> None:
+    """Queues the thank-you for an attended visit, unless one was ever queued for it (sent, or on its way)."""
+    if await queue.ever_queued(cur, visit.id, THANK_YOU.name):
+        return
+    client, _ = await _parts(cur, salon.id, visit.client_id, visit.staff_id, visit.service_id)
+    thanks = notifications.for_thanks(
+        client, now, salon.thank_you.hours_after, quiet_hours=salon.quiet_hours, zone=salon.zone,
+        sms_countries=salon.sms_countries,
+    )  # fmt: skip
+    await queue.enqueue(cur, salon_id=salon.id, client_id=client.id, appointment_id=visit.id, jobs=thanks)
 
 
 def _with_jobs(appointment: Appointment, jobs: list[queue.QueuedJob]) -> Appointment:

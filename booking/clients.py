@@ -14,7 +14,7 @@ import phonenumbers
 from booking import fields, texting
 from booking.errors import Conflict, NotFound
 from booking.models import Client, ClientDetails
-from booking.notice_types import REMINDERS
+from booking.notice_types import WANTED
 from booking.paging import Page, page_of
 from db import Database, Row
 from db.rows import reader
@@ -281,8 +281,7 @@ async def of_link(db: Database, client_id: uuid.UUID) -> tuple[uuid.UUID, Client
 
 async def unsubscribe(db: Database, client_id: uuid.UUID) -> None:
     """The client wants no more reminders (the unsubscribe link of an email): their opt-in goes, with the
-    reminders already planned. Saying it again changes nothing."""
+    reminders (and thank-yous) already planned. Saying it again changes nothing."""
     async with db.transaction() as cur:
         await cur.execute("UPDATE clients SET opted_in_reminders = false WHERE id = %s", (client_id,))
-        reminders = [kind.name for kind in REMINDERS]
-        await queue.cancel_client(cur, client_id, "the client turned reminders off (the link in an email)", reminders)
+        await queue.cancel_client(cur, client_id, "the client turned reminders off (the link in an email)", WANTED)

@@ -98,6 +98,17 @@ class Job:
     delivery_status: str | None = None
     delivery_error_code: int | None = None
     delivery_status_at: dt.datetime | None = None
+    minutes_before: int | None = None  # a reminder's: how long before the start it goes (the salon's plan)
+
+    @property
+    def label(self) -> str:
+        """How the front desk names it; a reminder of the salon's plan says when it goes ("Reminder, 2 days before")."""
+        kind = TYPES.get(self.type)
+        if kind is None:
+            return self.type
+        if kind.lead is None and self.minutes_before is not None:
+            return f"{kind.label}, {lead_words(self.minutes_before)} before"
+        return kind.label
 
     @property
     def delivery_problem(self) -> str:
@@ -138,7 +149,7 @@ class Job:
             return None
         if self.appointment_status is None:
             return "its appointment no longer exists"
-        if self.appointment_status != AppointmentStatus.BOOKED:
+        if self.appointment_status != kind.sent_while:
             return f"its appointment is {self.appointment_status.replace('_', ' ')}"
         planned = self.payload.get("startTime")
         if planned and self.appointment_start and dt.datetime.fromisoformat(planned) != self.appointment_start:
@@ -149,9 +160,8 @@ class Job:
 
     def planned_run_at(self, now: dt.datetime) -> dt.datetime:
         """When a retry should go: a reminder at its own moment if that is still ahead (never early), else now."""
-        kind = TYPES[self.type]
-        if kind.lead is not None and self.appointment_start is not None:
-            return max(now, self.appointment_start - kind.lead)
+        if self.minutes_before is not None and self.appointment_start is not None:
+            return max(now, self.appointment_start - dt.timedelta(minutes=self.minutes_before))
         return now
 
     @classmethod
@@ -162,6 +172,16 @@ class Job:
 
 
 _read_job = reader(Job)
+
+
+def lead_words(minutes: int) -> str:
+    """A reminder's lead as the desk reads it: "2 days", "3 h", "90 min"."""
+    if minutes % 1440 == 0:
+        days = minutes // 1440
+        return f"{days} day{'s' if days > 1 else ''}"
+    if minutes % 60 == 0:
+        return f"{minutes // 60} h"
+    return f"{minutes} min"
 
 
 def _checked_filter(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
@@ -234,7 +254,7 @@ async def _select(
         db,
         """SELECT j.id, j.salon_id, j.client_id, j.appointment_id, j.type, j.payload - %(one_time)s AS payload,
                   j.channels, j.channels_done, j.status, j.attempts, j.max_attempts, j.error, j.run_at,
-                  j.locked_by, j.locked_at, j.created_at, j.updated_at, j.processed_at,
+                  j.locked_by, j.locked_at, j.created_at, j.updated_at, j.processed_at, j.minutes_before,
                   coalesce(c.first_name, j.payload->>'email', j.payload->>'phone', '') AS client_first_name,
                   coalesce(c.last_name, '') AS client_last_name,
                   a.start_time AS appointment_start, a.status AS appointment_status,

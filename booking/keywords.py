@@ -58,3 +58,8 @@ def action_of(body: str, language: str = "en") -> TextAction:
 def confirm_word(language: str) -> str:
     """The word a client texts to confirm, as the salon's texts teach it: YES, JA, SÍ."""
     return KEYWORDS.get(language, KEYWORDS["en"])[TextAction.CONFIRM][0]
+
+
+def stop_word(language: str) -> str:
+    """The word a client texts to get no more texts, as the salon's texts teach it: STOP, STOPP."""
+    return KEYWORDS.get(language, KEYWORDS["en"])[TextAction.STOP][0]

@@ -109,11 +109,31 @@ class OnlineBooking:
     max_days_ahead: int = 60  # nor further ahead than this
 
 
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder of a salon's plan: this many minutes before the start (30 to 7 days)."""
+
+    minutes_before: int
+
+
+DEFAULT_REMINDERS = (Reminder(1440), Reminder(120))  # 24 h and 2 h: the plan of a salon that chose none
+
+
+@dataclass(frozen=True)
+class ThankYou:
+    """The thank-you after an attended appointment: off until the salon turns it on, with its review link."""
+
+    enabled: bool = False
+    hours_after: int = 2  # after the appointment was marked completed
+    review_url: str = ""
+
+
 # The salons table's columns a Salon is made of (Salon.from_row): every statement that reads a salon selects these.
 SALON_COLUMNS = (
     "id", "slug", "name", "address", "timezone", "email", "phone", "country", "locale", "currency", "quiet_start",
     "quiet_end", "cancel_cutoff_minutes", "reschedule_cutoff_minutes", "online_booking", "online_min_notice_minutes",
-    "online_max_days_ahead", "sms_countries",
+    "online_max_days_ahead", "sms_countries", "reminder_minutes", "thank_you_enabled", "thank_you_hours_after",
+    "thank_you_review_url",
 )  # fmt: skip
 
 
@@ -139,10 +159,17 @@ class Salon:
     reschedule_cutoff_minutes: int = 1440
     online_booking: OnlineBooking = OnlineBooking()
     sms_countries: tuple[str, ...] = ("GB",)  # texts go to these countries' mobiles only (booking.texting)
+    reminders: tuple[Reminder, ...] = DEFAULT_REMINDERS  # the plan in force: new bookings and moves follow it
+    thank_you: ThankYou = ThankYou()
 
     @cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def reminder_plan(self) -> tuple[int, ...]:
+        """The plan as minutes before the start."""
+        return tuple(reminder.minutes_before for reminder in self.reminders)
 
     def client_deadline(self, start: dt.datetime, change: Change) -> dt.datetime:
         """The last moment a client may ``change`` an appointment at ``start`` online."""
@@ -158,7 +185,13 @@ class Salon:
         )
         quiet = QuietHours(start, end) if start is not None and end is not None else None
         texted = tuple(row.pop("sms_countries"))
-        return cls(**row, quiet_hours=quiet, online_booking=online, sms_countries=texted)
+        reminders = tuple(Reminder(minutes) for minutes in row.pop("reminder_minutes"))
+        thanks = ThankYou(
+            row.pop("thank_you_enabled"), row.pop("thank_you_hours_after"), row.pop("thank_you_review_url")
+        )
+        return cls(
+            **row, quiet_hours=quiet, online_booking=online, sms_countries=texted, reminders=reminders, thank_you=thanks
+        )
 
 
 @dataclass(frozen=True)

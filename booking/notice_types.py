@@ -23,9 +23,13 @@ class NoticeType:
     subject: str  # the email's subject, in English (translated when sent); {salon} and {time} are filled in
     # It describes the appointment as booked: replaced when the appointment moves or is cancelled.
     about_booking: bool
-    # Looked at again just before sending: not sent once the appointment is cancelled, moved or over.
+    # Looked at again just before sending: not sent once the appointment is cancelled, moved or over (or, for a
+    # notice sent while it is ``sent_while`` another status, once it is no longer in it).
     checked_at_send: bool
-    # A reminder: sent this long before the start, and never inside the salon's quiet hours (booking.models).
+    # A reminder: sent some minutes before the start (the job's ``minutes_before``, by the salon's plan), never
+    # inside the salon's quiet hours (booking.models). ``lead``: the released reminders' own moment, 24 h or 2 h,
+    # whose type a plan's reminder at that moment keeps.
+    reminder: bool = False
     lead: dt.timedelta | None = None
     ics_method: str | None = None  # the .ics invitation's METHOD, or None for no invitation
     # Gives the client their link to confirm, move or cancel (booking.links): a booked appointment's notices.
@@ -38,9 +42,15 @@ class NoticeType:
     # still free, outside the salon's minimum notice and its quiet hours, and the client still waiting.
     offer: bool = False
 
+    # The salon may write its own words for it (booking.wording): a notice a client reads about their appointment.
+    editable: bool = False
+    sent_while: str = "booked"  # the appointment's status a notice checked at send time needs (booking.models)
+    # Sent only to a client who wants reminders: turning them off (the unsubscribe link) cancels those planned.
+    wanted: bool = False
+
     @property
     def is_reminder(self) -> bool:
-        return self.lead is not None
+        return self.reminder
 
     @property
     def kept_from_quiet_hours(self) -> bool:
@@ -56,6 +66,7 @@ CONFIRMATION = NoticeType(
     checked_at_send=True,
     ics_method="REQUEST",
     manage_link=True,
+    editable=True,
 )
 # "24 h" is 24 real hours (an absolute instant), so across a DST change it lands
 # at a different wall-clock hour than the appointment: 09:00 or 11:00 the day before.
@@ -65,8 +76,11 @@ REMINDER_24H = NoticeType(
     subject=N_("Reminder: your appointment at {salon} is tomorrow"),
     about_booking=True,
     checked_at_send=True,
+    reminder=True,
+    wanted=True,
     lead=dt.timedelta(hours=24),
     manage_link=True,
+    editable=True,
 )
 REMINDER_2H = NoticeType(
     "reminder_2h",
@@ -74,8 +88,23 @@ REMINDER_2H = NoticeType(
     subject=N_("Reminder: your appointment at {salon} is today at {time}"),
     about_booking=True,
     checked_at_send=True,
+    reminder=True,
+    wanted=True,
     lead=dt.timedelta(hours=2),
     manage_link=True,
+    editable=True,
+)
+# A reminder at the moment the salon's plan chose (issue 24), other than the released 24 h and 2 h.
+REMINDER = NoticeType(
+    "reminder",
+    label="Reminder",
+    subject=N_("Reminder: your appointment at {salon} on {when}"),
+    about_booking=True,
+    checked_at_send=True,
+    reminder=True,
+    wanted=True,
+    manage_link=True,
+    editable=True,
 )
 CANCELLATION = NoticeType(
     "cancellation",
@@ -84,6 +113,7 @@ CANCELLATION = NoticeType(
     about_booking=False,
     checked_at_send=False,
     ics_method="CANCEL",
+    editable=True,
 )
 RESCHEDULED = NoticeType(
     "rescheduled",
@@ -93,6 +123,20 @@ RESCHEDULED = NoticeType(
     checked_at_send=True,
     ics_method="REQUEST",
     manage_link=True,
+    editable=True,
+)
+# Thanks after an attended appointment, some hours after it was marked completed, with the salon's review link.
+# Not about the booking as booked (a move or cancel does not replace it); the worker checks the appointment is
+# still completed.
+THANK_YOU = NoticeType(
+    "thank_you",
+    label="Thank-you after the visit",
+    subject=N_("Thank you for your visit to {salon}"),
+    about_booking=False,
+    checked_at_send=True,
+    editable=True,
+    sent_while="completed",
+    wanted=True,
 )
 
 # To a future colleague, not a client: the payload says to whom ("email") and where to accept (its secret "link").
@@ -149,8 +193,19 @@ TYPES: dict[str, NoticeType] = {
     kind.name: kind
     for kind in (
         CONFIRMATION, REMINDER_24H, REMINDER_2H, CANCELLATION, RESCHEDULED, TEAM_INVITE, SALON_NOTICE, BOOKING_CODE,
-        TEXT_REPLY, WAITLIST_OFFER,
+        TEXT_REPLY, WAITLIST_OFFER, REMINDER, THANK_YOU,
     )
 }  # fmt: skip
 REMINDERS: tuple[NoticeType, ...] = tuple(kind for kind in TYPES.values() if kind.is_reminder)
+WANTED: tuple[str, ...] = tuple(name for name, kind in TYPES.items() if kind.wanted)
+EDITABLE: tuple[str, ...] = tuple(name for name, kind in TYPES.items() if kind.editable)
+_BY_LEAD = {int(kind.lead.total_seconds()) // 60: kind for kind in REMINDERS if kind.lead is not None}
+
+
+def reminder_kind(minutes_before: int) -> NoticeType:
+    """The type of a reminder this many minutes before: 1,440 and 120 keep their released types (API clients
+    written for them keep working), any other is a ``reminder``."""
+    return _BY_LEAD.get(minutes_before, REMINDER)
+
+
 ABOUT_BOOKING: tuple[str, ...] = tuple(name for name, kind in TYPES.items() if kind.about_booking)

@@ -12,11 +12,12 @@ from booking.notice_types import (
     BOOKING_CODE,
     CANCELLATION,
     CONFIRMATION,
-    REMINDERS,
     RESCHEDULED,
     SALON_NOTICE,
     TEXT_REPLY,
+    THANK_YOU,
     WAITLIST_OFFER,
+    reminder_kind,
 )
 from jobqueue.queue import ONE_TIME, NewJob
 
@@ -53,6 +54,10 @@ def _payload(start: dt.datetime, end: dt.datetime, revision: Revision) -> dict[s
     }
 
 
+# The reminder plan of a salon that chose none: 24 hours and 2 hours before, in minutes.
+DEFAULT_PLAN: tuple[int, ...] = (1440, 120)
+
+
 def _reminders(
     channels: tuple[str, ...],
     start: dt.datetime,
@@ -61,19 +66,21 @@ def _reminders(
     now: dt.datetime,
     quiet_hours: QuietHours | None,
     zone: ZoneInfo,
+    plan: Sequence[int],
 ) -> list[NewJob]:
-    """Reminders whose moment is still ahead; one that is already due is not made. A moment inside the
-    salon's quiet hours moves to their end, or the reminder is not made when that end is too near the start."""
+    """Reminders by the salon's ``plan`` (minutes before the start) whose moment is still ahead; one that is
+    already due is not made. A moment inside the salon's quiet hours moves to their end, or the reminder is not
+    made when that end is too near the start."""
     start = start.astimezone(dt.UTC)  # with a ZoneInfo, Python would subtract wall-clock hours
     reminders: list[NewJob] = []
     if not channels:
         return reminders
-    for kind in REMINDERS:
-        assert kind.lead is not None, "a reminder has a lead"
-        due = start - kind.lead
+    for minutes in sorted(set(plan), reverse=True):
+        due = start - dt.timedelta(minutes=minutes)
         when = quiet_hours.place(due, start, zone) if quiet_hours else due
         if due > now and when is not None:
-            reminders.append(NewJob(kind.name, channels, when, _payload(start, end, revision)))
+            kind = reminder_kind(minutes)
+            reminders.append(NewJob(kind.name, channels, when, _payload(start, end, revision), minutes))
     return reminders
 
 
@@ -88,13 +95,14 @@ def for_booking(
     zone: ZoneInfo,
     sms_countries: Sequence[str],
     online: bool = False,
+    plan: Sequence[int] = DEFAULT_PLAN,
 ) -> list[NewJob]:
     """The confirmation (``notice_channels``: booked ``online``, to the contact the client proved), and the
     reminders, to a client who opted in, planned around the salon's ``quiet_hours`` (on its clock, ``zone``)."""
     told = notice_channels(client, sms_countries, online=online)
     confirmation = [NewJob(CONFIRMATION.name, told, now, _payload(start, end, revision))] if told else []
     reminded = channels_for(client, sms_countries)
-    return [*confirmation, *_reminders(reminded, start, end, revision, now, quiet_hours, zone)]
+    return [*confirmation, *_reminders(reminded, start, end, revision, now, quiet_hours, zone, plan)]
 
 
 def for_reschedule(
@@ -109,13 +117,15 @@ def for_reschedule(
     zone: ZoneInfo,
     sms_countries: Sequence[str],
     online: bool = False,
+    plan: Sequence[int] = DEFAULT_PLAN,
 ) -> list[NewJob]:
-    """The "moved" notice, and the reminders planned anew, as ``for_booking`` sends and plans them."""
+    """The "moved" notice, and the reminders planned anew by the ``plan`` in force, as ``for_booking`` sends and
+    plans them."""
     told = notice_channels(client, sms_countries, online=online)
     payload = _payload(start, end, revision) | {"previousStartTime": previous_start.isoformat()}
     moved = [NewJob(RESCHEDULED.name, told, now, payload)] if told else []
     reminded = channels_for(client, sms_countries)
-    return [*moved, *_reminders(reminded, start, end, revision, now, quiet_hours, zone)]
+    return [*moved, *_reminders(reminded, start, end, revision, now, quiet_hours, zone, plan)]
 
 
 def for_cancellation(
@@ -131,6 +141,24 @@ def for_cancellation(
     """The cancellation notice, to whom ``for_booking`` sent the confirmation."""
     told = notice_channels(client, sms_countries, online=online)
     return [NewJob(CANCELLATION.name, told, now, _payload(start, end, revision))] if told else []
+
+
+def for_thanks(
+    client: Client,
+    completed_at: dt.datetime,
+    hours_after: int,
+    *,
+    quiet_hours: QuietHours | None,
+    zone: ZoneInfo,
+    sms_countries: Sequence[str],
+) -> list[NewJob]:
+    """The thank-you after an attended appointment, ``hours_after`` it was marked completed (or when the salon's
+    quiet hours end, if that moment falls inside them), to a client who opted in."""
+    channels = channels_for(client, sms_countries)
+    run_at = completed_at.astimezone(dt.UTC) + dt.timedelta(hours=hours_after)
+    if quiet_hours is not None:
+        run_at = quiet_hours.end_after(run_at, zone) or run_at
+    return [NewJob(THANK_YOU.name, channels, run_at)] if channels else []
 
 
 def for_salon(

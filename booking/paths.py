@@ -74,6 +74,9 @@ SETTINGS = Path("/settings")
 SALON_EXPORT = Path("/settings/export")  # the salon's own data, for its owner
 NEWEST_BACKUP = Path("/settings/backups/newest")
 END_ALL_SESSIONS = Path("/settings/sessions/end")
+SETTINGS_MESSAGES = Path("/settings/messages")  # the reminder plan, the thank-you, the salon's own words
+SETTINGS_MESSAGE = Path("/settings/messages/{type}/{language}")
+RESET_MESSAGE = Path("/settings/messages/{type}/{language}/reset")
 
 # A salon's clients
 MANAGE = Path("/m/{token}")

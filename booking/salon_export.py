@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from booking import appointments, client_notes, clients, inbox, jobs, services, staff, time_off, waitlist
+from booking import appointments, client_notes, clients, inbox, jobs, own_words, services, staff, time_off, waitlist
 from booking.client_notes import ClientNote
 from booking.inbox import InboundText
 from booking.models import Appointment, Client, Salon, Service, Staff, TimeOff
@@ -29,6 +29,7 @@ LISTS: dict[str, type] = {
     "appointments": Appointment,  # with each one's notification jobs (held times are not appointments yet)
     "messages": jobs.Job,  # the notifications, with every attempt and its outcome
     "waitlist": waitlist.Entry,  # who waits (or waited) for a time, in the order they joined
+    "wording": own_words.Worded,  # the salon's own words for its notices
     "texts": InboundText,  # what clients texted the salon
 }
 
@@ -57,6 +58,7 @@ def export(db: Database, salon: Salon, *, now: dt.datetime | None = None, page_s
         "texts": lambda after, limit: inbox.page_by_id(db, salon.id, after=after, limit=limit),
         "client_notes": lambda after, limit: client_notes.page_by_id(db, salon.id, after=after, limit=limit),
         "waitlist": lambda after, limit: waitlist.page_of(db, salon.id, after=after, limit=limit),
+        "wording": at_once(lambda: own_words.every(db, salon.id)),
     }
     lists = tuple(Listing(name, pages(readers[name], page_size)) for name in LISTS)
     return SalonExport(salon, now or dt.datetime.now(dt.UTC), lists)

@@ -15,7 +15,7 @@ import aiopg
 
 from booking import api_tokens, fields, locales, passwords, users
 from booking.errors import Conflict, Field, Invalid, NotFound
-from booking.models import Role, Salon, User, salon_columns
+from booking.models import Reminder, Role, Salon, ThankYou, User, salon_columns
 from db import Database, Row
 
 _FIRST_SALON_LOCK = 7_424_613_002  # serialises first-run setups (see db/migrations.py for its sibling)
@@ -152,6 +152,10 @@ async def update_salon(db: Database, salon: Salon) -> Salon:
         "notice": online.min_notice_minutes,
         "ahead": online.max_days_ahead,
         "texted": checks(_sms_countries, salon.sms_countries),
+        "reminders": checks(_reminder_plan, salon.reminders),
+        "thanks": salon.thank_you.enabled,
+        "thanks_after": checks(_thanks_hours, salon.thank_you),
+        "review_url": checks(_review_url, salon.thank_you),
     }
     checks.done()
     async with db.transaction() as cur:
@@ -162,7 +166,9 @@ async def update_salon(db: Database, salon: Salon) -> Salon:
                       quiet_start = %(quiet_start)s, quiet_end = %(quiet_end)s,
                       cancel_cutoff_minutes = %(cancel)s, reschedule_cutoff_minutes = %(reschedule)s,
                       online_booking = %(online)s, online_min_notice_minutes = %(notice)s,
-                      online_max_days_ahead = %(ahead)s,
+                      online_max_days_ahead = %(ahead)s, reminder_minutes = %(reminders)s,
+                      thank_you_enabled = %(thanks)s, thank_you_hours_after = %(thanks_after)s,
+                      thank_you_review_url = %(review_url)s,
                       sms_countries = CASE WHEN country <> %(country)s AND sms_countries = ARRAY[country]
                                             AND %(texted)s::text[] = ARRAY[country]
                                            THEN ARRAY[%(country)s] ELSE %(texted)s::text[] END
@@ -203,6 +209,42 @@ def _sms_countries(countries: Sequence[str]) -> list[str]:
         if country not in texted:
             texted.append(country)
     return texted
+
+
+MAX_REMINDERS = 3
+REMINDER_MINUTES = (30, 7 * 24 * 60)  # the earliest and latest a reminder may go before the start
+
+
+def _reminder_plan(reminders: Sequence[Reminder]) -> list[int]:
+    """The plan's minutes, latest reminder first: up to three, each 30 minutes to 7 days before, none twice."""
+    least, most = REMINDER_MINUTES
+    if len(reminders) > MAX_REMINDERS:
+        raise Invalid(f"{{field}} may hold at most {MAX_REMINDERS} reminders", "reminders")
+    minutes = [reminder.minutes_before for reminder in reminders]
+    if any(not least <= each <= most for each in minutes):
+        raise Invalid(f"{{field}}: each reminder goes {least} to {most} minutes (7 days) before", "reminders")
+    if len(set(minutes)) != len(minutes):
+        raise Invalid("{field}: two reminders at the same moment", "reminders")
+    return sorted(minutes, reverse=True)
+
+
+MAX_THANKS_HOURS = 720  # 30 days
+MAX_URL = 500
+
+
+def _thanks_hours(thanks: ThankYou) -> int:
+    if not 0 <= thanks.hours_after <= MAX_THANKS_HOURS:
+        raise Invalid(f"{{field}} must be between 0 and {MAX_THANKS_HOURS} hours", ("thankYou", "hoursAfter"))
+    return thanks.hours_after
+
+
+def _review_url(thanks: ThankYou) -> str:
+    """The review link a thank-you gives: an http(s) address on one line, or none."""
+    url = thanks.review_url.strip()
+    field = ("thankYou", "reviewUrl")
+    if url and (not re.fullmatch(r"https?://[^\s<>\"]+", url) or len(url) > MAX_URL):
+        raise Invalid("{field} must be a web address starting with https:// (or http://)", field)
+    return url
 
 
 def _checked_days_ahead(days: int) -> None:

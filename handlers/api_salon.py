@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from booking import access, salon_export, salons
-from booking.models import OnlineBooking, QuietHours, Salon
+from booking import access, own_words, salon_export, salons, wording
+from booking.models import OnlineBooking, QuietHours, Reminder, Salon, ThankYou
+from booking.notice_types import TYPES
+from booking.own_words import OwnWords
 from handlers import downloads
 from handlers.api import ApiHandler, Body
 
@@ -35,7 +37,25 @@ def _patched(salon: Salon, body: Body) -> Salon:
             now.min_notice_minutes if notice is None else notice,
             now.max_days_ahead if ahead is None else ahead,
         )
+    if body.given("reminders"):
+        changes["reminders"] = tuple(
+            Reminder(each.integer("minutes_before", required=True)) for each in body.objects("reminders")
+        )
+    if body.given("thankYou"):
+        changes.update(thank_you=_thanks(salon.thank_you, body.object("thankYou")))
     return dataclasses.replace(salon, **changes)
+
+
+def _thanks(now: ThankYou, given: Body | None) -> ThankYou:
+    """The thank-you with the fields given changed; null turns it off (keeping its hours and link)."""
+    if given is None:
+        return dataclasses.replace(now, enabled=False)
+    enabled, hours, url = given.boolean("enabled"), given.integer("hours_after"), given.text("review_url")
+    return ThankYou(
+        now.enabled if enabled is None else enabled,
+        now.hours_after if hours is None else hours,
+        now.review_url if url is None else url,
+    )
 
 
 class SalonApi(ApiHandler):
@@ -57,3 +77,44 @@ class SalonExportApi(ApiHandler):
 
     async def get(self) -> None:
         await downloads.send_zip(self, salon_export.export(self.db, self.salon))
+
+
+def _notice(type_: str, locale: str) -> tuple[str, str]:
+    """The notice and language a path names ("de" or a locale such as "de-AT"); 404 naming what is unknown."""
+    return own_words.check_notice(type_, locale.partition("-")[0].lower())
+
+
+def _words(body: Body, saved: OwnWords | None = None) -> OwnWords:
+    """The words a body gives: each part a string, or null for the product's; a part left out stays as ``saved``
+    has it (a PUT: null)."""
+    saved = saved or OwnWords()
+    parts = {name: body.text(name) if body.given(name) else getattr(saved, name) for name in ("subject", "text", "sms")}
+    return OwnWords(**parts)
+
+
+class SalonMessageApi(ApiHandler):
+    """The salon's own words for one notice in one language: read, replaced, or reset to the product's."""
+
+    async def get(self, type_: str, locale: str) -> None:
+        self.write_json(await own_words.get(self.db, self.salon.id, *_notice(type_, locale)))
+
+    async def put(self, type_: str, locale: str) -> None:
+        notice, language = _notice(type_, locale)
+        self.write_json(await own_words.save(self.db, self.salon.id, notice, language, _words(self.body())))
+
+    async def delete(self, type_: str, locale: str) -> None:
+        await own_words.reset(self.db, self.salon.id, *_notice(type_, locale))
+        self.set_status(204)
+        self.finish()
+
+
+class SalonMessagePreviewApi(ApiHandler):
+    """A sample appointment's notice as a client would receive it: with the words the body gives (a draft),
+    the salon's saved ones for the parts it leaves out."""
+
+    async def post(self, type_: str, locale: str) -> None:
+        notice, language = _notice(type_, locale)
+        saved = await own_words.get(self.db, self.salon.id, notice, language)
+        words = own_words.checked(_words(self.body(), saved))
+        details = wording.sample(self.salon, TYPES[notice], language, await self.application.links(), self.now())
+        self.write_json(wording.preview(TYPES[notice], details, words))

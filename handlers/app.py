@@ -17,7 +17,6 @@ from booking import access, code_sends, installation, paths
 from booking.api_tokens import TokenCache
 from booking.links import Links
 from booking.logins import LoginThrottle
-from booking.notice_types import TYPES as NOTICE_TYPES
 from db import Database, buckets
 from handlers import api_appointments as appointments
 from handlers import api_directory as directory
@@ -27,7 +26,7 @@ from handlers import api_team as team
 from handlers import api_waitlist, feeds, sms
 from handlers.api import ApiHandler
 from handlers.api_reports import ReportsApi
-from handlers.api_salon import SalonApi, SalonExportApi
+from handlers.api_salon import SalonApi, SalonExportApi, SalonMessageApi, SalonMessagePreviewApi
 from handlers.base import StaticFiles
 from handlers.body_limit import BodyLimit
 from handlers.health import HealthHandler, Metrics, MetricsHandler
@@ -90,6 +89,8 @@ class UnknownApi(ApiHandler):
 API_ROUTES = [
     (r"/api/v1/salon", SalonApi),
     (r"/api/v1/salon/export", SalonExportApi),
+    (r"/api/v1/salon/messages/([^/]+)/([^/]+)", SalonMessageApi),
+    (r"/api/v1/salon/messages/([^/]+)/([^/]+)/preview", SalonMessagePreviewApi),
     (r"/api/v1/staff", directory.StaffListApi),
     (rf"/api/v1/staff/{ID}", directory.StaffApi),
     (rf"/api/v1/staff/{ID}/time-off", directory.TimeOffListApi),
@@ -168,7 +169,6 @@ class Salonbook(tornado.web.Application):
             auto_reload=debug,
             undefined=jinja2.StrictUndefined,
         )
-        self.templates.globals["notice_types"] = NOTICE_TYPES
         self.templates.globals["paths"] = paths  # every link a page makes, from the one home of paths
         super().__init__(
             [*API_ROUTES, *CLIENT_ROUTES, *PROVIDER_ROUTES, *FEED_ROUTES, *PAGE_ROUTES],

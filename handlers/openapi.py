@@ -16,21 +16,24 @@ import uuid
 from functools import cache
 from typing import Any
 
-from booking import client_data, fields, salon_export
+from booking import client_data, fields, own_words, salon_export
 from booking.appointments import EVERY_WEEKS, MAX_NOTES, OCCURRENCES, OUTCOME_WINDOW, PAST_GRACE, SeriesBooked
 from booking.calendar_feeds import FeedAddress
 from booking.client_notes import MAX_NOTE, ClientNote
 from booking.clients import MAX_SEARCH
 from booking.jobs import STATUSES, Job
+from booking.locales import SPOKEN
 from booking.models import Appointment, Client, ClientOnFile, Outcome, Salon, Service, Staff, TimeOff
-from booking.notice_types import TYPES
+from booking.notice_types import EDITABLE, TYPES
+from booking.own_words import OwnWords
 from booking.reports import MAX_DAYS, AppointmentCounts, MessageCounts, StaffLoad
-from booking.salons import MAX_ADDRESS
+from booking.salons import MAX_ADDRESS, MAX_REMINDERS, MAX_THANKS_HOURS, MAX_URL, REMINDER_MINUTES
 from booking.services import MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES, MAX_PRICE_CENTS
 from booking.team import Invitation, Team
 from booking.time_off import MAX_LENGTH as MAX_TIME_OFF
 from booking.time_off import MAX_REASON
 from booking.waitlist import Entry
+from booking.wording import Preview
 from handlers.api import DEFAULT_LIMIT, MAX_LIMIT
 from handlers.base import BaseHandler, camel
 
@@ -203,10 +206,28 @@ REQUESTS: dict[str, Schema] = {
              "maxDaysAhead": {"type": ["integer", "null"], "minimum": 1, "maximum": 365}}},
          "smsCountries": {"type": ["array", "null"], "items": {"type": "string"},
                           "description": "ISO 3166-1 alpha-2 codes: texts go to these countries' mobiles only "
-                                         "(none: no texts); a salon starts with its own country"}},
+                                         "(none: no texts); a salon starts with its own country"},
+         "reminders": {"type": ["array", "null"], "maxItems": MAX_REMINDERS,
+                       "items": _body({"minutesBefore": {"type": "integer", "minimum": REMINDER_MINUTES[0],
+                                                         "maximum": REMINDER_MINUTES[1]}}, ["minutesBefore"]),
+                       "description": "the reminder plan, each at most once (none: no reminders); 1440 and 120 "
+                                      "are reminder_24h and reminder_2h, any other a reminder"},
+         "thankYou": _or_null(_body({"enabled": {"type": ["boolean", "null"]},
+                                     "hoursAfter": {"type": ["integer", "null"], "minimum": 0,
+                                                    "maximum": MAX_THANKS_HOURS},
+                                     "reviewUrl": {"type": ["string", "null"], "maxLength": MAX_URL}}, []))
+                    | {"description": "a thank-you hours after an appointment is marked completed, with the salon's "
+                                      "review link (an http(s) address); null turns it off"}},
+        [],
+    ),
+    "MessageInput": _body(
+        {"subject": _or_null(fields.REQUIRED_TEXT | {"maxLength": own_words.MAX_SUBJECT}),
+         "text": _or_null(fields.REQUIRED_TEXT | {"maxLength": own_words.MAX_TEXT}),
+         "sms": _or_null(fields.REQUIRED_TEXT | {"maxLength": own_words.MAX_SMS})},
         [],
     ),
 }  # fmt: skip
+_PLACEHOLDERS = "placeholders: " + ", ".join(f"{{{name}}} ({about})" for name, about in own_words.PLACEHOLDERS.items())
 
 
 def _query(name: str, schema: Schema, about: str) -> Schema:
@@ -234,7 +255,9 @@ def _operation(
     body_required: bool = True,
 ) -> Schema:
     """One operation; a ``public`` one (the online booking API) needs no token; ``media``: what it answers."""
-    success: Schema = {"description": summary, "content": {media: {"schema": answer}}}
+    success: Schema = {"description": summary}
+    if answer is not None:  # None: no content (204)
+        success["content"] = {media: {"schema": answer}}
     if paged:
         success["headers"] = {"Link": {"description": 'the next page: <…>; rel="next"', "schema": {"type": "string"}}}
     responses: dict[str, Schema] = {str(status): success}
@@ -279,6 +302,12 @@ def document() -> Schema:
     ]
     conflict = (400, 404, 409)
     salon = answer(Salon)
+    _notice = [
+        {"name": "type", "in": "path", "required": True, "schema": {"enum": list(EDITABLE)}},
+        {"name": "locale", "in": "path", "required": True,
+         "schema": {"type": "string", "pattern": "^(" + "|".join(SPOKEN) + ")(-[A-Za-z]+)?$"},
+         "description": "a language the product speaks, or a locale of it (de-AT)"},
+    ]  # fmt: skip
     paths = {
         "/salon": {
             "get": _operation("The salon: details, country, language and policies", salon, refusals=()),
@@ -286,6 +315,18 @@ def document() -> Schema:
                                 refusals=(400,)),
         },
         "/salon/export": {"get": _salon_export(answer)},
+        "/salon/messages/{type}/{locale}": {
+            "get": _operation("The salon's own words for a notice in a language (null: the product's)",
+                              answer(OwnWords), parameters=_notice),
+            "put": _operation("Word a notice the salon's way (a part null: the product's); " + _PLACEHOLDERS,
+                              answer(OwnWords), body="MessageInput", parameters=_notice),
+            "delete": _operation("Back to the product's wording", None, status=204, parameters=_notice),
+        },
+        "/salon/messages/{type}/{locale}/preview": {
+            "post": _operation("A sample appointment's notice as a client would receive it: the body's words, the "
+                               "saved ones for parts it leaves out", answer(Preview), body="MessageInput",
+                               parameters=_notice),
+        },
         "/staff": {
             "get": _operation("The salon's staff, by name", {"type": "array", "items": staff}, parameters=_PAGE,
                               paged=True),

@@ -75,6 +75,7 @@ class NewJob:
     channels: tuple[str, ...]
     run_at: dt.datetime
     payload: dict[str, Any] = field(default_factory=dict)
+    minutes_before: int | None = None  # a reminder's moment, before the appointment's start
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class QueuedJob:
     type: str
     status: JobStatus
     run_at: dt.datetime
+    minutes_before: int | None = None  # a reminder's: how long before the start it goes
 
 
 read_queued = reader(QueuedJob)
@@ -103,13 +105,13 @@ async def enqueue(
     await cur.execute(
         """NOTIFY salonbook_jobs;
            INSERT INTO notification_jobs
-               (salon_id, client_id, appointment_id, type, payload, channels, run_at, max_attempts)
+               (salon_id, client_id, appointment_id, type, payload, channels, run_at, max_attempts, minutes_before)
            SELECT %(salon)s, %(client)s, %(appointment)s, job.type, job.payload, job.channels, job.run_at,
-                  %(max_attempts)s
+                  %(max_attempts)s, job.minutes_before
              FROM jsonb_to_recordset(%(jobs)s::jsonb)
-                  AS job (type text, payload jsonb, channels text[], run_at timestamptz, n int)
+                  AS job (type text, payload jsonb, channels text[], run_at timestamptz, n int, minutes_before int)
             ORDER BY job.n
-        RETURNING id, type, status, run_at""",
+        RETURNING id, type, status, run_at, minutes_before""",
         {
             "salon": salon_id,
             "client": client_id,
@@ -117,7 +119,14 @@ async def enqueue(
             "max_attempts": _settings.max_attempts,
             "jobs": json.dumps(
                 [
-                    {"type": job.type, "payload": job.payload, "channels": job.channels, "run_at": job.run_at, "n": n}
+                    {
+                        "type": job.type,
+                        "payload": job.payload,
+                        "channels": job.channels,
+                        "run_at": job.run_at,
+                        "n": n,
+                        "minutes_before": job.minutes_before,
+                    }
                     for n, job in enumerate(jobs)
                 ],
                 default=dt.datetime.isoformat,
@@ -145,6 +154,17 @@ async def cancel_live(cur: aiopg.Cursor, appointment_id: uuid.UUID, types: Itera
             WHERE appointment_id = %s AND type = ANY(%s) AND status IN ('pending', 'processing')""",
         (reason, appointment_id, list(types)),
     )
+
+
+async def ever_queued(cur: aiopg.Cursor, appointment_id: uuid.UUID, type_: str) -> bool:
+    """Whether the appointment has had a job of ``type_`` that was not cancelled: a notice that goes once only."""
+    await cur.execute(
+        """SELECT EXISTS (SELECT FROM notification_jobs WHERE appointment_id = %s AND type = %s
+                                                          AND status <> 'cancelled') AS queued""",
+        (appointment_id, type_),
+    )
+    queued: bool = (await cur.fetchone())["queued"]
+    return queued
 
 
 async def cancel_client(
@@ -177,7 +197,7 @@ async def cancel_by_channel(
 
 async def for_appointment(cur: aiopg.Cursor, appointment_id: uuid.UUID) -> list[QueuedJob]:
     await cur.execute(
-        """SELECT id, type, status, run_at FROM notification_jobs
+        """SELECT id, type, status, run_at, minutes_before FROM notification_jobs
             WHERE appointment_id = %s ORDER BY created_at, run_at""",
         (appointment_id,),
     )
@@ -187,7 +207,7 @@ async def for_appointment(cur: aiopg.Cursor, appointment_id: uuid.UUID) -> list[
 async def for_appointments(db: Database, appointment_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[QueuedJob]]:
     """The jobs of many appointments in one read (a day's page), per appointment."""
     rows = await db.fetch_all(
-        """SELECT appointment_id, id, type, status, run_at FROM notification_jobs
+        """SELECT appointment_id, id, type, status, run_at, minutes_before FROM notification_jobs
             WHERE appointment_id = ANY(%s) ORDER BY created_at, run_at""",
         (list(appointment_ids),),
     )

@@ -18,6 +18,7 @@ from booking import (
     inbound,
     installation,
     notifications,
+    own_words,
     sessions,
     team,
     time_off,
@@ -40,6 +41,7 @@ FILES = [
     "appointments.json",
     "messages.json",
     "waitlist.json",
+    "wording.json",
     "texts.json",
 ]
 
@@ -102,6 +104,7 @@ async def fill_salon(db: Database, new: NewSalon, *, bookings: int = 3) -> Fille
     note = f"Colour 6/0, {tag}"
     owner, now = new.owner, dt.datetime.now(dt.UTC)
     await client_notes.add(db, salon.id, made[0].client_id, note, author=owner.email, author_id=owner.id, now=now)
+    await own_words.save(db, salon.id, "reminder", "en", own_words.OwnWords(sms=f"See you {{when}}, {tag}"))
     await sessions.start(db, new.owner.id, client_address="127.0.0.1", user_agent="tests")
     await installation.signing_secret(db)  # made by the first page a browser opens
     await installation.link_secret(db)  # made by the first link a message carries

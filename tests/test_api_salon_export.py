@@ -64,6 +64,9 @@ async def test_an_owners_export_holds_their_salon_whole_and_not_one_row_of_anoth
     assert [text["body"] for text in files["texts.json"]] == [ours.text]
     assert [note["text"] for note in files["client_notes.json"]] == [ours.note]
     assert ids(files["waitlist.json"]) == ours.waiting
+    assert files["wording.json"] == [
+        {"type": "reminder", "language": "en", "subject": None, "text": None, "sms": f"See you {{when}}, {ours.tag}"}
+    ]
 
     text = json.dumps(files)
     for row_id in (theirs.salon.id, *theirs.staff, *theirs.time_off, *theirs.services, *theirs.clients,

@@ -15,13 +15,14 @@ import re
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
 import pytest
 
-from booking import api_tokens, passwords, users
+from booking import api_tokens, jobs, passwords, salons, users
 from db import Database, backups, migrations, scratch
 from tests.conftest import ROOT, upgrade
 from tests.processes import clean_env
@@ -68,6 +69,7 @@ TABLES_ADDED_SINCE = {
     "waitlist_offers",
     "rate_buckets",
     "login_tallies",
+    "salon_messages",
 }
 OWNER_PASSWORD = "first release owner"
 API_TOKEN = "first-release-token"
@@ -620,3 +622,65 @@ async def test_a_second_release_database_upgrades_to_shared_limits_keeping_every
             assert [row[0] for row in cur.fetchall()] == ["login_tallies", "rate_buckets"], "unlogged"
     finally:
         conn.close()
+
+
+# Reminders the second release queued for an appointment of its own: they must go as they would have.
+SECOND_RELEASE_REMINDERS = """
+INSERT INTO clients (id, salon_id, first_name, email, opted_in_reminders) VALUES
+    ('c1e00000-0000-4000-8000-000000000021', '5a10a000-0000-4000-8000-000000000002', 'Eve', 'eve@example.com', true);
+INSERT INTO staff (id, salon_id, first_name) VALUES
+    ('57a00000-0000-4000-8000-000000000021', '5a10a000-0000-4000-8000-000000000002', 'Flo');
+INSERT INTO services (id, salon_id, name, duration_minutes) VALUES
+    ('5e200000-0000-4000-8000-000000000021', '5a10a000-0000-4000-8000-000000000002', 'Trim', 30);
+INSERT INTO appointments (id, salon_id, client_id, staff_id, service_id, start_time, end_time) VALUES
+    ('a0000000-0000-4000-8000-000000000021', '5a10a000-0000-4000-8000-000000000002',
+     'c1e00000-0000-4000-8000-000000000021', '57a00000-0000-4000-8000-000000000021',
+     '5e200000-0000-4000-8000-000000000021', '2030-05-06 14:00+00', '2030-05-06 14:30+00');
+INSERT INTO notification_jobs (id, salon_id, client_id, appointment_id, type, payload, channels, run_at) VALUES
+    ('10b00000-0000-4000-8000-000000000021', '5a10a000-0000-4000-8000-000000000002',
+     'c1e00000-0000-4000-8000-000000000021', 'a0000000-0000-4000-8000-000000000021', 'reminder_24h',
+     '{"startTime": "2030-05-06T14:00:00+00:00", "endTime": "2030-05-06T14:30:00+00:00"}', '{email}',
+     '2030-05-05 14:00+00'),
+    ('10b00000-0000-4000-8000-000000000022', '5a10a000-0000-4000-8000-000000000002',
+     'c1e00000-0000-4000-8000-000000000021', 'a0000000-0000-4000-8000-000000000021', 'reminder_2h',
+     '{"startTime": "2030-05-06T14:00:00+00:00", "endTime": "2030-05-06T14:30:00+00:00"}', '{email}',
+     '2030-05-06 12:00+00');
+"""
+
+
+async def test_a_second_release_database_upgrades_to_the_reminder_plan_it_had_its_queued_reminders_kept(
+    second_release_url: str,
+) -> None:
+    conn = psycopg2.connect(second_release_url)
+    with conn, conn.cursor() as cur:
+        cur.execute(SECOND_RELEASE_REMINDERS)
+    conn.close()
+    before = table_rows(second_release_url)
+
+    assert await upgrade(second_release_url) == (SECOND_RELEASE, LATEST)
+
+    after = table_rows(second_release_url)
+    for table in ("salons", "clients", "staff", "services", "appointments", "notification_jobs"):
+        rows = [row for row in before[table] if table != "notification_jobs" or row["type"].startswith("reminder")]
+        added = {key for row in after[table] for key in row} - {key for row in rows for key in row}
+        kept = [{k: v for k, v in row.items() if k not in added} for row in after[table]]
+        assert all(row in kept for row in rows), f"{table}: every row kept as it was"
+    [salon] = after["salons"]
+    assert salon["reminder_minutes"] == [1440, 120], "every salon keeps the plan it had: 24 h and 2 h"
+    assert salon["thank_you_enabled"] is False, "no thank-you until the salon asks for one"
+    minutes = {row["type"]: row["minutes_before"] for row in after["notification_jobs"]}
+    assert minutes == {"reminder_24h": 1440, "reminder_2h": 120, "booking_code": None, "team_invite": None}
+    assert after["salon_messages"] == [], "every salon starts with the product's words"
+
+    db = await Database.connect(second_release_url, maxsize=2)
+    try:  # the queued reminders still read, and would go, as the released version made them
+        salon_id = uuid.UUID("5a10a000-0000-4000-8000-000000000002")
+        assert (await salons.get_salon(db, salon_id)).reminder_plan == (1440, 120)
+        job = await jobs.get_job(db, salon_id, uuid.UUID("10b00000-0000-4000-8000-000000000021"))
+        assert (job.type, job.minutes_before, job.label) == ("reminder_24h", 1440, "Reminder, 24 h before")
+        row = await db.fetch_one(
+            "SELECT own_text, own_sms FROM message_facts WHERE job_id = '10b00000-0000-4000-8000-000000000022'"
+        )
+        assert row == {"own_text": None, "own_sms": None}, "the product's words, as before"
+    finally:
+        await db.close()

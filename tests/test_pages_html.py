@@ -223,6 +223,8 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
         "team": "/team",
         "settings": "/settings",
         "reports": f"/reports?period=month&date={ids['day']}",
+        "settings-messages": "/settings/messages",
+        "settings-message": "/settings/messages/rescheduled/de",
         "account": "/account",
         "not-found": "/no/such/page",
         "waitlist": "/waitlist?q=ann",
@@ -269,6 +271,12 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
     waiting = {"clientId": ids["client"], "serviceId": ids["service"], "staffId": "", "fromDate": ids["day"],
                "toDate": "2020-01-01", "earliest": "09:00", "latest": "08:00"}  # fmt: skip
     fetched["waitlist-with-errors"] = (await session.post("/waitlist", waiting)).body
+    words = {"subject": "Hi {client_first_name}", "text": "Moved:\n\n{previous_when} to {when}", "sms": "",
+             "action": "preview"}  # fmt: skip
+    fetched["settings-message-preview"] = (await session.post("/settings/messages/rescheduled/en", words)).body
+    fetched["settings-message-with-errors"] = (
+        await session.post("/settings/messages/rescheduled/en", words | {"sms": "{0}"})
+    ).body
     fetched["outbox-play-with-errors"] = (await session.post("/outbox", {"from": "call me", "body": ""})).body
     unsubscribe = f"/u/{links.sign('unsubscribe', uuid.UUID(ids['client']), await installation.link_secret(db))}"
     fetched["unsubscribe"] = (await pages().get(unsubscribe)).body

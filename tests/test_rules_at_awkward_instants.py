@@ -18,7 +18,7 @@ import time_machine
 
 from booking import notifications, self_service
 from booking.models import Appointment, AppointmentStatus, Client, OnlineBooking, QuietHours, Revision, Salon
-from booking.notice_types import CONFIRMATION, REMINDERS, WAITLIST_OFFER
+from booking.notice_types import CONFIRMATION, WAITLIST_OFFER, reminder_kind
 from handlers.public.base import DayStrip
 from tests.worker_fixtures import claimed_job, delivery_for
 from worker.delivery import held_until, stale_reason
@@ -102,18 +102,19 @@ def test_reminders_are_planned_ahead_of_now_outside_quiet_hours(now, salon, day_
         assert all(job.type == CONFIRMATION.name or job.run_at > now for job in jobs)
     confirmation, *reminders = jobs
     assert (confirmation.type, confirmation.run_at) == (CONFIRMATION.name, now), "a confirmation goes at once"
-    leads = {kind.name: kind.lead for kind in REMINDERS}
     for reminder in reminders:
-        meant = start - leads[reminder.type]
+        assert reminder.minutes_before is not None, "a reminder says when it goes"
+        assert reminder.type == reminder_kind(reminder.minutes_before).name, "24 h and 2 h keep their types"
+        meant = start - dt.timedelta(minutes=reminder.minutes_before)
         assert meant > now, "a reminder whose moment has passed is not made"
         assert reminder.run_at >= meant, "never early"
         assert not QUIET.holds(reminder.run_at.astimezone(salon.zone).time()), "never in quiet hours"
         assert reminder.run_at <= start - dt.timedelta(minutes=30), "and not at the last minute"
-    for kind in REMINDERS:
-        meant = start.astimezone(dt.UTC) - kind.lead
+    for minutes in notifications.DEFAULT_PLAN:
+        meant = start.astimezone(dt.UTC) - dt.timedelta(minutes=minutes)
         placed = QUIET.place(meant, start, salon.zone)
         expected = meant > now and placed is not None
-        assert (kind.name in {job.type for job in reminders}) == expected, (kind.name, meant, placed)
+        assert (minutes in {job.minutes_before for job in reminders}) == expected, (minutes, meant, placed)
 
 
 def test_a_quiet_spell_ends_on_the_wall_clock_of_its_own_day(now, salon) -> None:

@@ -13,6 +13,7 @@ from booking.links import Links
 from booking.locales import language, phone_number, territory, wall_clock
 from booking.models import QUIET_MARGIN, QuietHours, display_name
 from booking.notice_types import TYPES, NoticeType
+from booking.own_words import OwnWords
 from jobqueue.claims import ClaimedJob
 
 
@@ -47,11 +48,20 @@ class Delivery:
     waitlist_status: str | None = None
     offer_still_free: bool | None = None
     online_min_notice_minutes: int | None = None
+    review_url: str = ""  # the salon's review link, which a thank-you gives
+    own_subject: str | None = None  # the salon's own words for this notice in its language (booking.wording)
+    own_text: str | None = None
+    own_sms: str | None = None
 
     @classmethod
     def from_job(cls, job: ClaimedJob, links: Links | None = None) -> Delivery:
         """The delivery of a job from the facts its claim read."""
         return cls(job=job, links=links, **{name: job.facts[name] for name in _FACTS})
+
+    @property
+    def own_words(self) -> OwnWords:
+        """The salon's own words for this notice in its language, as the claim read them (None: the product's)."""
+        return OwnWords(self.own_subject, self.own_text, self.own_sms)
 
     @property
     def quiet_hours(self) -> QuietHours | None:
@@ -167,8 +177,8 @@ def stale_reason(delivery: Delivery, now: dt.datetime) -> str | None:
         return "appointment no longer exists"
     if status == "cancelled":
         return "appointment was cancelled"
-    if status != "booked":
-        return f"appointment is marked {status.replace('_', ' ')}"
+    if status != delivery.kind.sent_while:
+        return f"appointment is {'marked ' if status != 'booked' else ''}{status.replace('_', ' ')}"
     if delivery.start_time and delivery.starts and delivery.start_time != delivery.starts:
         return f"appointment moved to {delivery.local(delivery.start_time)}"
     if delivery.kind.is_reminder and delivery.start_time and delivery.start_time <= now:

@@ -9,11 +9,10 @@ import functools
 import re
 import secrets
 from email.headerregistry import BaseHeader, HeaderRegistry
-from typing import Any
 
-from booking import keywords
+from booking import keywords, wording
 from booking.locales import time_of_day, translations
-from booking.rendering import templates
+from booking.wording import Details
 from outbox.messages import SALON_HEADER
 from worker.calendar import invitation
 from worker.delivery import Delivery
@@ -85,30 +84,32 @@ def _address(sender: str) -> str:
     return email.utils.parseaddr(sender)[1]
 
 
-def _context(delivery: Delivery) -> dict[str, Any]:
+def details(delivery: Delivery) -> Details:
+    """What the delivery's message says, written out in the client's language and the salon's ways."""
     starts = delivery.starts
-    return {
-        "salon": {
-            "name": delivery.salon_name,
-            "address": delivery.salon_address,
-            "phone": delivery.salon_phone_written,
-            "email": delivery.salon_email,
-        },
-        "client_name": delivery.client_first_name,
-        "payload": delivery.job.payload,  # what a notice not about an appointment says (an invitation's link)
-        "staff_name": delivery.staff_name or "",
-        "service_name": delivery.service_name or translations(delivery.language).gettext("your appointment"),
-        "language": delivery.language,
-        "when": delivery.local(starts),
-        "previous_when": delivery.local(delivery.previous_start),
-        "when_short": delivery.local(starts, long=False),  # SMS: every character counts
-        "previous_when_short": delivery.local(delivery.previous_start, long=False),
-        "time": time_of_day(starts, delivery.zone, delivery.salon_locale) if starts else "",
-        "manage_link": delivery.manage_link,
-        "offer_link": delivery.offer_link,
-        "confirm_word": keywords.confirm_word(delivery.language),  # what a reminder's text teaches
-        "appointment_page": delivery.appointment_page,
-    }
+    return Details(
+        language=delivery.language,
+        salon_name=delivery.salon_name,
+        salon_address=delivery.salon_address,
+        salon_phone=delivery.salon_phone_written,
+        salon_email=delivery.salon_email,
+        client_first_name=delivery.client_first_name,
+        staff_name=delivery.staff_name or "",
+        staff_first_name=delivery.staff_first_name or "",
+        service=delivery.service_name or translations(delivery.language).gettext("your appointment"),
+        when=delivery.local(starts),
+        when_short=delivery.local(starts, long=False),  # SMS: every character counts
+        previous_when=delivery.local(delivery.previous_start),
+        previous_when_short=delivery.local(delivery.previous_start, long=False),
+        time=time_of_day(starts, delivery.zone, delivery.salon_locale) if starts else "",
+        confirm_word=keywords.confirm_word(delivery.language),  # what a reminder's text teaches
+        manage_link=delivery.manage_link,
+        offer_link=delivery.offer_link,
+        unsubscribe_link=delivery.unsubscribe_link,
+        review_link=delivery.review_url,
+        appointment_page=delivery.appointment_page,
+        payload=delivery.job.payload,  # what a notice not about an appointment says (an invitation's link)
+    )
 
 
 def render_email(delivery: Delivery, sender: str, *, utf8: bool = False, salon_header: bool = False) -> bytes:
@@ -120,11 +121,11 @@ def render_email(delivery: Delivery, sender: str, *, utf8: bool = False, salon_h
     The bytes are what the email package's generator writes for the MIME tree, but put together part by
     part: the parts' headers are folded once and kept, and only what differs per message is parsed.
     """
-    context = _context(delivery)
-    subject = translations(delivery.language).gettext(delivery.kind.subject)
+    written = details(delivery)
+    own = delivery.own_words
     client = header_name(f"{delivery.client_first_name} {delivery.client_last_name}")
     headers = [
-        _header("Subject", subject.format(salon=_one_line(delivery.salon_name), time=context["time"]), utf8=utf8),
+        _header("Subject", wording.subject(delivery.kind, written, own), utf8=utf8),
         _header("From", _sender_address(sender, delivery.salon_name), utf8=utf8),
         _header("To", email.utils.formataddr((client, delivery.client_email or "")), utf8=utf8),
     ]
@@ -140,10 +141,8 @@ def render_email(delivery: Delivery, sender: str, *, utf8: bool = False, salon_h
     if salon_header:
         headers.append(_header(SALON_HEADER, str(delivery.job.salon_id)))
     headers.append(_header("MIME-Version", "1.0"))
-    texts = [
-        _text_part("plain", _render(f"email/{delivery.kind.name}.txt", context)),
-        _text_part("html", _render(f"email/{delivery.kind.name}.html", context)),
-    ]
+    text, html = wording.email_texts(delivery.kind, written, own)
+    texts = [_text_part("plain", text), _text_part("html", html)]
     ics = invitation(delivery, _sender(sender, delivery.salon_name) or ("", _address(sender)))
     if ics is None:
         body = _multipart("alternative", texts)
@@ -184,10 +183,6 @@ def _sender_address(sender: str, salon_name: str) -> str:
     """The From header's value: ``_sender``, or the configured sender as given."""
     who = _sender(sender, salon_name)
     return sender if who is None else email.utils.formataddr(who)
-
-
-def _render(template: str, context: dict[str, Any]) -> str:
-    return templates(context["language"], messages=True).get_template(template).render(context)
 
 
 _BOUNDARY_SHAPE = "=_" + "0" * 32  # what every boundary looks like to the folding of its header
@@ -237,5 +232,5 @@ def _body_part(*headers: tuple[str, str], text: str) -> bytes:
 
 
 def render_sms(delivery: Delivery) -> str:
-    """A short text: salon, what, when in the salon's time."""
-    return _render(f"sms/{delivery.kind.name}.txt", _context(delivery)).strip()
+    """A short text: salon, what, when in the salon's time (or the salon's own words)."""
+    return wording.sms(delivery.kind, details(delivery), delivery.own_words)

@@ -92,5 +92,8 @@ ROUTES: list[Rule | tuple[Any, ...]] = [
     (paths.SALON_EXPORT.route(), settings.SalonExportPage),
     (paths.NEWEST_BACKUP.route(), settings.NewestBackup),
     (paths.END_ALL_SESSIONS.route(), settings.EndAllSessions),
+    (paths.SETTINGS_MESSAGES.route(), settings.MessagesPage),
+    (paths.SETTINGS_MESSAGE.route(), settings.MessagePage),
+    (paths.RESET_MESSAGE.route(), settings.ResetMessage),
     (r"/(.*)", NotFoundPage),
 ]

@@ -12,9 +12,11 @@ from typing import Any
 import segno
 import tornado.web
 
-from booking import fields, links, locales, paths, salon_export, salons, sessions, users
-from booking.errors import Invalid
-from booking.models import OnlineBooking, QuietHours, Salon
+from booking import fields, links, locales, own_words, paths, salon_export, salons, sessions, users, wording
+from booking.errors import Invalid, NotFound
+from booking.models import OnlineBooking, QuietHours, Reminder, Salon, ThankYou
+from booking.notice_types import EDITABLE, TYPES
+from booking.own_words import OwnWords
 from db import backups
 from handlers import downloads
 from handlers.html import Errors, Form, form_errors
@@ -185,3 +187,136 @@ class EndAllSessions(OwnerPage):
         self.application.tokens.forget()  # here at once; other processes on the NOTIFY
         self.forget_session()
         self.redirect(paths.LOGIN(), status=303)
+
+
+# --- the salon's messages: its reminder plan, its thank-you, its own words ------------------------------------
+
+PLAN_FIELDS = ("reminders.0", "reminders.1", "reminders.2", "thankYou.enabled", "thankYou.hoursAfter",
+               "thankYou.reviewUrl")  # fmt: skip
+
+
+def plan_form(salon: Salon) -> Form:
+    minutes = [str(reminder.minutes_before) for reminder in salon.reminders]
+    thanks = salon.thank_you
+    planned = {f"reminders.{n}": (minutes[n] if n < len(minutes) else "") for n in range(salons.MAX_REMINDERS)}
+    return planned | {
+        "reminders": "",  # where an error of the whole plan shows
+        "thankYou.enabled": "on" if thanks.enabled else "",
+        "thankYou.hoursAfter": str(thanks.hours_after),
+        "thankYou.reviewUrl": thanks.review_url,
+    }
+
+
+def plan_from_form(salon: Salon, form: Form) -> Salon:
+    """The salon with the plan and the thank-you the form gives (a reminder left blank: none); each field that is
+    not a whole number is Invalid, all at once."""
+    checks = fields.Checks()
+    typed = [form[f"reminders.{n}"].strip() for n in range(salons.MAX_REMINDERS)]
+    minutes = [checks(fields.whole_number, value, "reminders") for value in typed if value]
+    hours = checks(fields.whole_number, form["thankYou.hoursAfter"], ("thankYou", "hoursAfter"))
+    checks.done()
+    thanks = ThankYou(bool(form["thankYou.enabled"]), hours, form["thankYou.reviewUrl"])
+    return dataclasses.replace(salon, reminders=tuple(map(Reminder, minutes)), thank_you=thanks)
+
+
+class MessagesPage(OwnerPage):
+    """The salon's reminder plan and thank-you, and which notices it words its own way."""
+
+    async def get(self) -> None:
+        await self.show(plan_form(self.salon), {}, saved=bool(self.get_query_argument("saved", "")))
+
+    async def post(self) -> None:
+        form = self.read_form(PLAN_FIELDS) | {"reminders": ""}
+        try:
+            await salons.update_salon(self.db, plan_from_form(self.salon, form))
+        except Invalid as error:
+            await self.show(form, form_errors(error, form), status=400)
+            return
+        self.application.tokens.forget()
+        self.redirect(f"{paths.SETTINGS_MESSAGES()}?saved=1", status=303)
+
+    async def show(self, form: Form, errors: Errors, *, status: int = 200, saved: bool = False) -> None:
+        self.render_page(
+            "settings_messages.html",
+            status,
+            form=form,
+            errors=errors,
+            saved=saved,
+            notices=[TYPES[name] for name in EDITABLE],
+            languages=locales.SPOKEN,
+            worded=await own_words.worded(self.db, self.salon.id),
+            salon_language=locales.language(self.salon.locale),
+        )
+
+
+MESSAGE_FIELDS = ("subject", "text", "sms")
+
+
+class MessagePage(OwnerPage):
+    """One notice in one language: the salon's words (blank: the product's), a preview, saving, resetting."""
+
+    parts = ("message_preview",)  # the preview alone, as static/message_preview.js asks for it while typing
+
+    async def get(self, type_: str, language: str) -> None:
+        notice, language = self.notice(type_, language)
+        words = await own_words.get(self.db, self.salon.id, notice, language)
+        form = {name: getattr(words, name) or "" for name in MESSAGE_FIELDS}
+        await self.show(notice, language, form, {}, saved=bool(self.get_query_argument("saved", "")))
+
+    async def post(self, type_: str, language: str) -> None:
+        """Saves the words, or (``action=preview``) shows them as a client would receive them, unsaved."""
+        notice, language = self.notice(type_, language)
+        form = self.read_form(MESSAGE_FIELDS)
+        words = OwnWords(**{name: form[name] if form[name].strip() else None for name in MESSAGE_FIELDS})
+        try:
+            if self.get_body_argument("action", "") == "preview":
+                await self.show(notice, language, form, {}, preview=own_words.checked(words))
+                return
+            await own_words.save(self.db, self.salon.id, notice, language, words)
+        except Invalid as error:
+            await self.show(notice, language, form, form_errors(error, form), status=400)
+            return
+        self.redirect(f"{paths.SETTINGS_MESSAGE(type=notice, language=language)}?saved=1", status=303)
+
+    def notice(self, type_: str, language: str) -> tuple[str, str]:
+        try:
+            return own_words.check_notice(type_, language)
+        except NotFound:
+            raise tornado.web.HTTPError(404, "no such message") from None
+
+    async def show(
+        self,
+        notice: str,
+        language: str,
+        form: Form,
+        errors: Errors,
+        *,
+        status: int = 200,
+        saved: bool = False,
+        preview: OwnWords | None = None,
+    ) -> None:
+        kind = TYPES[notice]
+        sample = wording.sample(self.salon, kind, language, await self.application.links(), self.now())
+        self.render_page(
+            "settings_message.html",
+            status,
+            form=form,
+            errors=errors,
+            saved=saved,
+            kind=kind,
+            language=language,
+            placeholders=own_words.PLACEHOLDERS,
+            preview=wording.preview(kind, sample, preview) if preview is not None else None,
+            product=wording.preview(kind, sample, OwnWords()),
+        )
+
+
+class ResetMessage(OwnerPage):
+    """Back to the product's wording for one notice in one language."""
+
+    async def post(self, type_: str, language: str) -> None:
+        try:
+            await own_words.reset(self.db, self.salon.id, type_, language)
+        except NotFound:
+            raise tornado.web.HTTPError(404, "no such message") from None
+        self.redirect(f"{paths.SETTINGS_MESSAGE(type=type_, language=language)}?saved=1", status=303)
