@@ -95,6 +95,8 @@ def _words(body: Body, saved: OwnWords | None = None) -> OwnWords:
 class SalonMessageApi(ApiHandler):
     """The salon's own words for one notice in one language: read, replaced, or reset to the product's."""
 
+    roles = access.OWNER
+
     async def get(self, type_: str, locale: str) -> None:
         self.write_json(await own_words.get(self.db, self.salon.id, *_notice(type_, locale)))
 
@@ -111,6 +113,8 @@ class SalonMessageApi(ApiHandler):
 class SalonMessagePreviewApi(ApiHandler):
     """A sample appointment's notice as a client would receive it: with the words the body gives (a draft),
     the salon's saved ones for the parts it leaves out."""
+
+    roles = access.OWNER
 
     async def post(self, type_: str, locale: str) -> None:
         notice, language = _notice(type_, locale)

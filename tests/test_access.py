@@ -27,6 +27,8 @@ EXPECTED: dict[str, object] = {
     r"/static/(.*)$": OPEN,
     "/api/v1/salon$": OWN,
     "/api/v1/salon/export$": OWN,
+    f"/api/v1/salon/messages/{ID}/{ID}$": OWN,
+    f"/api/v1/salon/messages/{ID}/{ID}/preview$": OWN,
     "/api/v1/staff$": D,
     f"/api/v1/staff/{ID}$": D,
     f"/api/v1/staff/{ID}/calendar-feed$": access.FEEDS,  # a stylist's own only (tests/test_calendar_feeds.py)
@@ -97,6 +99,9 @@ EXPECTED: dict[str, object] = {
     f"/clients/{ID}$": E,  # a stylist's own clients only, with their notes
     f"/clients/{ID}/notes$": E,
     "/reports$": OWN,
+    "/settings/messages$": OWN,
+    f"/settings/messages/{ID}/{ID}$": OWN,
+    f"/settings/messages/{ID}/{ID}/reset$": OWN,
     rf"/staff/{ID}/time\-off$": D,
     rf"/staff/{ID}/time\-off/{ID}/remove$": D,
     "/staff$": D,

@@ -453,8 +453,8 @@ async def test_a_completed_visit_gets_one_thank_you_hours_later_with_the_review_
     desk = await set_up_desk(db, salon)
     visit, missed = await book_at(db, salon, desk, dt.time(10)), await book_at(db, salon, desk, dt.time(14))
     done_at = visit.start_time + dt.timedelta(minutes=50)
-    await appointments.record_visit(db, salon, visit.id, "completed", now=done_at)
-    await appointments.record_visit(db, salon, missed.id, "no_show", now=missed.start_time + dt.timedelta(hours=1))
+    await appointments.record_outcome(db, salon, visit.id, "completed", now=done_at)
+    await appointments.record_outcome(db, salon, missed.id, "no_show", now=missed.start_time + dt.timedelta(hours=1))
     thank_yous = await db.fetch_all(
         "SELECT appointment_id, run_at, status FROM notification_jobs WHERE type = 'thank_you' AND salon_id = %s",
         (salon.id,),
@@ -462,7 +462,7 @@ async def test_a_completed_visit_gets_one_thank_you_hours_later_with_the_review_
     assert thank_yous == [{"appointment_id": visit.id, "run_at": done_at + dt.timedelta(hours=3), "status": "pending"}]
 
     await db.execute("UPDATE appointments SET status = 'booked' WHERE id = %s", (visit.id,))
-    await appointments.record_visit(db, salon, visit.id, "completed", now=done_at + dt.timedelta(hours=1))
+    await appointments.record_outcome(db, salon, visit.id, "completed", now=done_at + dt.timedelta(hours=1))
     again = await db.fetch_one(
         "SELECT count(*) AS n FROM notification_jobs WHERE type = 'thank_you' AND appointment_id = %s", (visit.id,)
     )
@@ -487,7 +487,7 @@ async def test_no_thank_you_unless_the_salon_sends_them_and_none_once_the_visit_
     made = await make_salon()
     desk = await set_up_desk(db, made.salon)
     visit = await book_at(db, made.salon, desk, dt.time(10))
-    await appointments.record_visit(db, made.salon, visit.id, "completed", now=visit.end_time)
+    await appointments.record_outcome(db, made.salon, visit.id, "completed", now=visit.end_time)
     kinds = await db.fetch_all("SELECT type FROM notification_jobs WHERE appointment_id = %s", (visit.id,))
     assert THANK_YOU.name not in {row["type"] for row in kinds}, "off by default"
     for status, reason in (("no_show", "appointment is marked no show"), ("booked", "appointment is booked")):
@@ -606,7 +606,7 @@ async def test_a_client_who_turns_reminders_off_gets_no_thank_you_either(make_sa
     salon = await salons.get_salon(db, made.salon.id)
     desk = await set_up_desk(db, salon)
     visit = await book_at(db, salon, desk, dt.time(10))
-    await appointments.record_visit(db, salon, visit.id, "completed", now=visit.end_time)
+    await appointments.record_outcome(db, salon, visit.id, "completed", now=visit.end_time)
     await clients.unsubscribe(db, desk.client.id)
     [thanks] = await db.fetch_all(
         "SELECT status, error FROM notification_jobs WHERE appointment_id = %s AND type = 'thank_you'", (visit.id,)
