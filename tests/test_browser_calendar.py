@@ -40,8 +40,14 @@ async def _seed(url: str) -> dict[str, Any]:
         first = await appointments.book(
             db, salon, client_id=ann.id, staff_id=bea.id, service_id=cut.id, start_time=start
         )
+        fringe = await services.create_service(db, salon.id, ServiceDetails("Fringe", 30, 1500))
+        dee = await clients.create_client(db, salon.id, ClientDetails("Deborah", "Quick"))
+        short = await appointments.book(
+            db, salon, client_id=dee.id, staff_id=bea.id, service_id=fringe.id,
+            start_time=dt.datetime.combine(TOMORROW, dt.time(12), salon.zone),
+        )  # fmt: skip
         stylist = await add_stylist(db, salon.id, bea.id)
-        return {"bea": bea, "cy": cy, "appointment": first, "stylist": stylist}
+        return {"bea": bea, "cy": cy, "appointment": first, "short": short, "stylist": stylist}
     finally:
         await db.close()
 
@@ -84,6 +90,21 @@ def test_an_appointment_dragged_to_another_stylist_and_time_moves_there(new_tab,
     page.get_by_role("button", name="Move anyway").click()
     expect(page).to_have_url(f"/?date={TOMORROW}")
     expect(moved).to_contain_text("08:00")
+
+
+def test_a_short_appointment_shows_its_clients_name_whole_on_a_tablet(new_tab, salon) -> None:
+    page = new_tab(768, 1024, log_in_as=("owner@drag.example", PASSWORD))
+    page.goto(f"/?date={TOMORROW}")
+    for appointment, name in ((salon["short"], "Deborah Quick"), (salon["appointment"], "Ann Example")):
+        block = page.locator(f'a[href="/appointments/{appointment.id}"]')
+        client = block.locator(".client")
+        outer, inner = block.bounding_box(), client.bounding_box()
+        assert outer and inner, "both drawn"
+        assert inner["y"] >= outer["y"] and inner["y"] + inner["height"] <= outer["y"] + outer["height"], (
+            f"{name}'s name inside their block: {inner} in {outer}"
+        )
+        assert client.evaluate("e => e.scrollWidth <= e.clientWidth"), f"{name} written whole, not cut"
+        assert client.inner_text() == name
 
 
 def test_a_click_without_a_drag_still_opens_the_appointment(new_tab, salon) -> None:
