@@ -31,7 +31,7 @@ from booking.errors import (
     SlotTaken,
     TooLate,
 )
-from booking.locales import clock_time, wall_clock
+from booking.locales import clock_time, day_name, wall_clock
 from booking.models import (
     Actor,
     Appointment,
@@ -625,10 +625,13 @@ async def reschedule(
     start_time: dt.datetime | None = None,
     staff_id: uuid.UUID | None = None,
     outside_hours: bool = True,
+    following: bool = False,
     by: Actor = Actor.SALON,
     now: dt.datetime | None = None,
 ) -> Appointment:
-    """Moves a booked appointment; its reminders are planned anew and the client told.
+    """Moves a booked appointment; its reminders are planned anew and the client told. With ``following`` (one
+    of a repeat booking) the series' booked ones after it move too, each by as many days and to the same time of
+    day and stylist, each as if moved alone; one that cannot move moves none (the error names its day).
 
     With ``outside_hours`` false a time outside the staff member's working hours is not moved to but
     answered with ``OutsideHours`` (the pages ask "move anyway?"); the API moves, as it books, regardless.
@@ -642,38 +645,69 @@ async def reschedule(
         if by == Actor.CLIENT:
             _within_cutoff(salon, booked.start_time, Change.MOVE, now)
         new_start = start_time or booked.start_time
-        new_staff = staff_id or booked.staff_id
-        if (new_start, new_staff) == (booked.start_time, booked.staff_id):
-            return await _read(cur, salon.id, appointment_id)
-        client, terms = await _parts(cur, salon.id, booked.client_id, new_staff, booked.service_id)
-        if not terms.offered:
-            raise not_offered()
-        new_end = new_start + terms.length
-        if not outside_hours:
-            await _check_hours(cur, salon, new_staff, new_start, new_end)
-        revision = await _move(cur, appointment_id, new_start, new_end, new_staff, terms.buffer_minutes, by)
-        await waitlist.offer_freed(cur, salon, _freed(booked), now)
-        moved_to = wall_clock(new_start, salon.zone, salon.locale)
-        await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, f"appointment moved to {moved_to}")
-        notices = notifications.for_reschedule(
-            client,
-            booked.start_time,
-            new_start,
-            new_end,
-            revision,
-            now,
-            quiet_hours=salon.quiet_hours,
-            zone=salon.zone,
-            sms_countries=salon.sms_countries,
-            online=booked.source == Source.ONLINE,
-            plan=salon.reminder_plan,
-        )
-        if by == Actor.CLIENT:
-            notices += notifications.for_salon(
-                salon.email, "moved", appointment_id, client.name, new_start, now, previous_start=booked.start_time
-            )
-        await _send(cur, salon, client.id, appointment_id, notices)
+        moves = [(booked, new_start)]
+        if following:
+            old_local, new_local = booked.start_time.astimezone(salon.zone), new_start.astimezone(salon.zone)
+            days = new_local.date() - old_local.date()
+            for later in await _later_in_series(cur, salon.id, appointment_id):
+                day = later.start_time.astimezone(salon.zone).date() + days
+                moves.append((later, dt.datetime.combine(day, new_local.time(), salon.zone).astimezone(dt.UTC)))
+        if new_start > booked.start_time:
+            moves.reverse()  # the last first, so that none lands on a time its neighbour still holds
+        for occurrence, moved_to in moves:
+            try:
+                await _move_one(cur, salon, occurrence, moved_to, staff_id, outside_hours, by, now)
+            except BookingError as error:
+                if occurrence is booked:
+                    raise
+                which = day_name(moved_to.astimezone(salon.zone).date(), salon.locale)
+                raise type(error)(f"{which}: {error.message}", error.field) from None
         return await _read(cur, salon.id, appointment_id)
+
+
+async def _move_one(
+    cur: aiopg.Cursor,
+    salon: Salon,
+    booked: Appointment,
+    new_start: dt.datetime,
+    staff_id: uuid.UUID | None,
+    outside_hours: bool,
+    by: Actor,
+    now: dt.datetime,
+) -> None:
+    """Moves one booked appointment (locked by the caller) on the caller's transaction, with its notices; the
+    time it leaves is offered to the waitlist."""
+    new_staff = staff_id or booked.staff_id
+    if (new_start, new_staff) == (booked.start_time, booked.staff_id):
+        return
+    client, terms = await _parts(cur, salon.id, booked.client_id, new_staff, booked.service_id)
+    if not terms.offered:
+        raise not_offered()
+    new_end = new_start + terms.length
+    if not outside_hours:
+        await _check_hours(cur, salon, new_staff, new_start, new_end)
+    revision = await _move(cur, booked.id, new_start, new_end, new_staff, terms.buffer_minutes, by)
+    await waitlist.offer_freed(cur, salon, _freed(booked), now)
+    moved_to = wall_clock(new_start, salon.zone, salon.locale)
+    await queue.cancel_live(cur, booked.id, ABOUT_BOOKING, f"appointment moved to {moved_to}")
+    notices = notifications.for_reschedule(
+        client,
+        booked.start_time,
+        new_start,
+        new_end,
+        revision,
+        now,
+        quiet_hours=salon.quiet_hours,
+        zone=salon.zone,
+        sms_countries=salon.sms_countries,
+        online=booked.source == Source.ONLINE,
+        plan=salon.reminder_plan,
+    )
+    if by == Actor.CLIENT:
+        notices += notifications.for_salon(
+            salon.email, "moved", booked.id, client.name, new_start, now, previous_start=booked.start_time
+        )
+    await _send(cur, salon, client.id, booked.id, notices)
 
 
 async def _check_hours(

@@ -51,6 +51,7 @@ class AppointmentApi(ApiHandler):
             self.path_id(appointment_id, "appointment_id"),
             start_time=start_time,
             staff_id=staff_id,
+            following=bool(body.boolean("following")),
             now=self.now(),
         )
         self.wake_worker()

@@ -184,7 +184,10 @@ REQUESTS: dict[str, Schema] = {
     ),
     "MoveInput": _body(
         {"startTime": _or_null(fields.INSTANT | {"description": fields.INSTANT["description"] + _IN_THE_PAST}),
-         "staffId": _or_null(_ID)},
+         "staffId": _or_null(_ID),
+         "following": {"type": ["boolean", "null"],
+                       "description": "one of a repeat booking: the later ones move too, by as many days, to the "
+                                      "same time and stylist; if one cannot, none moves (409 naming its day)"}},
         [],
     ),
     "InvitationInput": _body(
@@ -408,8 +411,8 @@ def document() -> Schema:
         },
         "/appointments/{appointmentId}": {
             "get": _operation("One appointment", appointment, parameters=[_id_in_path("appointmentId")]),
-            "patch": _operation("Move an appointment", appointment, body="MoveInput", refusals=conflict,
-                                parameters=[_id_in_path("appointmentId")]),
+            "patch": _operation("Move an appointment (and the later ones of its series with following)", appointment,
+                                body="MoveInput", refusals=conflict, parameters=[_id_in_path("appointmentId")]),
         },
         "/appointments/{appointmentId}/cancel": {
             "post": _operation("Cancel an appointment (and the later ones of its series with following)",

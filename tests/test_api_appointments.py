@@ -376,6 +376,15 @@ async def test_a_repeat_booking_answers_what_was_booked_and_what_was_taken_and_c
     assert all(len(c["nearest"]) == 3 for c in again["conflicts"]), "each taken one with the nearest free times"
 
     first, second, third = series["booked"]
+    later = dt.datetime.fromisoformat(second["startTime"]) + dt.timedelta(days=1, hours=1)
+    move = {"startTime": later.isoformat(), "following": True}
+    status, moved = await api("PATCH", f"/appointments/{second['id']}", salon.api_token, move)
+    assert status == 200, moved
+    status, last = await api("GET", f"/appointments/{third['id']}", salon.api_token)
+    shifted = dt.datetime.fromisoformat(third["startTime"]).astimezone(zone) + dt.timedelta(days=1)
+    assert dt.datetime.fromisoformat(last["startTime"]).astimezone(zone) == shifted.replace(
+        hour=later.astimezone(zone).hour
+    ), "the later one follows"
     status, cancelled = await api("POST", f"/appointments/{second['id']}/cancel", salon.api_token, {"following": True})
     assert status == 200 and cancelled["status"] == "cancelled", cancelled
     status, last = await api("GET", f"/appointments/{third['id']}", salon.api_token)

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from booking import appointments, clients, services, staff
-from booking.errors import Invalid
+from booking.errors import Invalid, SlotTaken
 from booking.models import ClientDetails, ServiceDetails, StaffDetails
 from db import Database
 from tests.desk import ALL_WEEK
@@ -103,3 +103,48 @@ async def test_cancelling_one_leaves_the_rest_of_the_series(db: Database, make_s
     await appointments.cancel(db, salon, series.booked[1].id, now=NOW)
     statuses = [(await appointments.get_appointment(db, salon.id, a.id)).status for a in series.booked]
     assert statuses == ["booked", "cancelled", "booked"]
+
+
+async def test_moving_this_and_the_following_keeps_their_rhythm_and_wall_clock_time(db: Database, make_salon) -> None:
+    salon, bea, colour, cy, _ = await _salon(db, make_salon)
+    series = await appointments.book_series(
+        db, salon, appointments.Repeat(every_weeks=1, count=3), client_id=cy.id, staff_id=bea.id,
+        service_id=colour.id, start_time=_local(salon, LONDON_SPRING, 10), now=NOW,
+    )  # fmt: skip
+    first, second, third = series.booked
+    # a week later: each lands where the next one was, so they must move last first
+    await appointments.reschedule(
+        db, salon, second.id, start_time=_local(salon, LONDON_SPRING + dt.timedelta(weeks=2), 14), following=True,
+        now=NOW,
+    )  # fmt: skip
+    starts = [(await appointments.get_appointment(db, salon.id, a.id)).start_time for a in (first, second, third)]
+    assert starts == [
+        _local(salon, LONDON_SPRING, 10),  # the earlier one stays
+        _local(salon, LONDON_SPRING + dt.timedelta(weeks=2), 14),
+        _local(salon, LONDON_SPRING + dt.timedelta(weeks=3), 14),  # 14:00 after the clock change too
+    ]
+    moved = await appointments.get_appointment(db, salon.id, third.id)
+    assert {job.type for job in moved.notification_jobs if job.status == "pending"} >= {"rescheduled"}
+
+
+async def test_a_series_moves_whole_or_not_at_all_and_says_which_day_clashes(db: Database, make_salon) -> None:
+    salon, bea, colour, cy, dee = await _salon(db, make_salon)
+    series = await appointments.book_series(
+        db, salon, appointments.Repeat(every_weeks=1, count=3), client_id=cy.id, staff_id=bea.id,
+        service_id=colour.id, start_time=_local(salon, LONDON_SPRING, 10), now=NOW,
+    )  # fmt: skip
+    third_day = LONDON_SPRING + dt.timedelta(weeks=2)
+    await appointments.book(
+        db, salon, client_id=dee.id, staff_id=bea.id, service_id=colour.id, start_time=_local(salon, third_day, 15),
+        now=NOW,
+    )  # fmt: skip
+    with pytest.raises(SlotTaken, match=r"^Tuesday, (30 March|March 30)"):
+        await appointments.reschedule(
+            db, salon, series.booked[0].id, start_time=_local(salon, LONDON_SPRING, 15), following=True, now=NOW
+        )
+    starts = [(await appointments.get_appointment(db, salon.id, a.id)).start_time for a in series.booked]
+    assert starts == [_local(salon, LONDON_SPRING + dt.timedelta(weeks=n), 10) for n in range(3)], "none moved"
+    alone = await appointments.reschedule(
+        db, salon, series.booked[0].id, start_time=_local(salon, LONDON_SPRING, 15), now=NOW
+    )
+    assert alone.start_time == _local(salon, LONDON_SPRING, 15), "this one alone moves"

@@ -9,7 +9,7 @@ import uuid
 from urllib.parse import urlencode
 
 from booking import access, appointments, availability, clients, fields, inbox, jobs, paths, services, staff, waitlist
-from booking.errors import Invalid, NotFound, OutsideHours, SlotTaken
+from booking.errors import BookingError, Invalid, NotFound, OutsideHours, SlotTaken
 from booking.locales import phone_number
 from booking.models import Client, Service, Staff
 from handlers.base import outside_name, status_for
@@ -317,7 +317,7 @@ class RescheduleAppointment(AppointmentView):
 
     async def post(self, appointment_id: str) -> None:
         the_id = page_id(appointment_id)
-        form = self.read_form((*MOVE_FIELDS, "outsideHours", "next"))
+        form = self.read_form((*MOVE_FIELDS, "outsideHours", "next", "following"))
         try:
             staff_id: uuid.UUID | None
             if is_slot(form["startTime"]):
@@ -332,12 +332,13 @@ class RescheduleAppointment(AppointmentView):
                 start_time=start_time,
                 staff_id=staff_id,
                 outside_hours=form["outsideHours"] == "ok",
+                following=form["following"] == "on",
                 now=self.now(),
             )
         except OutsideHours as warning:
             await self.show(the_id, form, {}, warning=warning.describe(outside_name))
             return
-        except (Invalid, SlotTaken) as error:
+        except BookingError as error:  # a time taken, time off, a stylist who does not do it, a series' clash
             await self.show(the_id, form, form_errors(error, form), status_for(error, 400))
             return
         self.wake_worker()
