@@ -7,6 +7,7 @@ import functools
 import json
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -146,32 +147,25 @@ class BaseHandler(tornado.web.RequestHandler):
         await self.within_rate(self.application.public_limits, address, "from this address")
 
     async def hold_online(self, salon: Salon, request: online.Request) -> online.Hold:
-        """Holds a time for a stranger (the booking API's and page's one way): from the request's client address,
-        under the installation's limits; the refusal or the holds that gave way are counted for /metrics."""
-        app = self.application
-        try:
-            hold = await online.hold(
-                self.db,
-                salon,
-                request,
-                client_address=self.request.remote_ip or "",
-                minutes=app.web_settings.hold_minutes,
-                limits=app.code_limits,
-                now=self.now(),
-            )
-        except BookingError as error:
-            app.metrics.online_hold(error)
-            raise
-        app.metrics.online_hold(hold)
-        self.wake_worker()
+        """Holds a time for a stranger (the booking API's and page's one way); the holds that gave way are
+        counted for /metrics."""
+        hold = await self._for_a_stranger(online.hold, salon, request)
+        self.application.metrics.online_hold(hold)
         return hold
 
     async def join_waitlist_online(self, salon: Salon, request: online.WaitlistRequest) -> online.Hold:
-        """A stranger joins the waitlist (the API's and the page's one way), under every limit a hold meets; the
-        Hold's id is the entry's, which the code verifies."""
+        """A stranger joins the waitlist (the API's and the page's one way); the Hold's id is the entry's, which
+        the code verifies."""
+        return await self._for_a_stranger(online.join_waitlist, salon, request)
+
+    async def _for_a_stranger(
+        self, act: Callable[..., Awaitable[online.Hold]], salon: Salon, request: object
+    ) -> online.Hold:
+        """``act`` (a hold, a waitlist join) from the request's client address under the installation's limits,
+        every one a hold meets; a refusal is counted for /metrics, and the worker woken for the code."""
         app = self.application
         try:
-            joined = await online.join_waitlist(
+            made = await act(
                 self.db,
                 salon,
                 request,
@@ -184,7 +178,7 @@ class BaseHandler(tornado.web.RequestHandler):
             app.metrics.online_hold(error)
             raise
         self.wake_worker()
-        return joined
+        return made
 
     def now(self) -> dt.datetime:
         """The instant this request is answered at, as the rules take it: read from the application's clock once."""
