@@ -594,6 +594,7 @@ async def test_the_waitlist_keeps_every_row_of_a_database_before_it_and_what_its
     assert hold.pop("waitlist_entry_id") is None, "a booking's hold, as before"
     later = rows.keys() - rows_before.keys()  # tables of the migrations after the waitlist's
     assert all(rows.pop(table) == [] for table in later), "tables added later start empty"
+    assert all(user.pop("locale") is None for user in rows["users"]), "no language of their own yet (0024)"
     assert rows == rows_before, "every row kept as it was"
     conn = psycopg2.connect(second_release_url)
     with conn, conn.cursor() as cur:

@@ -79,7 +79,7 @@ class AcceptInvitation(PageHandler):
         form = self.read_form(("password", "repeated"))
         try:
             if form["password"] != form["repeated"]:
-                raise BookingError("the two passwords differ", "repeated")
+                raise BookingError(self.gettext("the two passwords differ"), "repeated")
             user = await team.accept(self.db, token, form["password"])
         except BookingError as error:
             errors = form_errors(error, form)
