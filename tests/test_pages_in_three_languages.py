@@ -110,7 +110,8 @@ async def test_a_german_and_a_spanish_salon_meet_no_english_on_their_pages(
 def test_the_walk_notices_english() -> None:
     """The check itself: an English page fails it, text in a part not yet translated does not."""
     assert english_on("<p>Log out of the day</p>") == ["Log out", "day", "of", "the"]
-    assert english_on('<input placeholder="Search the clients"><p>Hola</p>') == ["Search", "clients", "the"], "attributes too"
+    attribute = english_on('<input placeholder="Search the clients"><p>Hola</p>')
+    assert attribute == ["Search", "clients", "the"], "what attributes say too"
     assert english_on('<div id="day-calendar"><p>Nothing booked.</p></div><p>Nada</p>') == []
 
 
