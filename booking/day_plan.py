@@ -207,12 +207,12 @@ def plan(
     )
 
 
-async def day_plan(db: Database, salon: Salon, day: dt.date, now: dt.datetime) -> DayPlan:
+async def day_plan(db: Database, salon: Salon, day: dt.date, now: dt.datetime, locale: str | None = None) -> DayPlan:
     """The salon's day as of ``now``: its staff (at most MAX_STAFF) and the day's appointments with their jobs,
-    three reads."""
+    three reads; times written the ``locale``'s way (its reader's own), else the salon's."""
     members, booked = await asyncio.gather(staff.list_staff(db, salon.id), appointments.list_day(db, salon, day))
     unseen = await jobs.unseen_failures_of(db, salon.id, [appointment.id for appointment in booked])
-    return plan(day, salon.zone, members, booked, now, unseen, salon.locale)
+    return plan(day, salon.zone, members, booked, now, unseen, locale or salon.locale)
 
 
 @dataclass(frozen=True)
@@ -299,12 +299,14 @@ def week(
     )
 
 
-async def week_plan(db: Database, salon: Salon, staff_id: uuid.UUID, day: dt.date, now: dt.datetime) -> WeekPlan:
+async def week_plan(
+    db: Database, salon: Salon, staff_id: uuid.UUID, day: dt.date, now: dt.datetime, locale: str | None = None
+) -> WeekPlan:
     """A staff member's week (the one ``day`` is in) as of ``now``: NotFound for another salon's; three reads,
-    the appointments along appointments_staff_time."""
+    the appointments along appointments_staff_time; times the ``locale``'s way, else the salon's."""
     monday = week_start(day)
     member, booked = await asyncio.gather(
         staff.get_staff(db, salon.id, staff_id), appointments.list_week(db, salon, staff_id, monday)
     )
     unseen = await jobs.unseen_failures_of(db, salon.id, [appointment.id for appointment in booked])
-    return week(monday, salon.zone, member, booked, now, unseen, salon.locale)
+    return week(monday, salon.zone, member, booked, now, unseen, locale or salon.locale)

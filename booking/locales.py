@@ -176,9 +176,10 @@ def translations(language: str) -> gettext.NullTranslations:
 
 @cache
 def _day_pattern(locale: str) -> str:
-    """The locale's full date without the year: 'EEEE, MMMM d' (en-US), 'EEEE, d MMMM' (en-GB), ..."""
-    full = _babel(locale).date_formats["full"].pattern
-    return re.sub(r"[,.\s]*y+[.\s]*|y+[^\w\s']*\s*", "", full).strip(" ,")
+    """The locale's full date without the year: 'EEEE, MMMM d' (en-US), 'EEEE, d MMMM' (en-GB), "EEEE, d 'de'
+    MMMM" (es), ..."""
+    full = _babel(locale).date_formats["full"].pattern  # the words joining the year go with it: "... 'de' y" (es)
+    return re.sub(r"(\s*'[^']*')?[,.\s]*y+[.\s]*|y+[^\w\s']*\s*", "", full).strip(" ,")
 
 
 def wall_clock(

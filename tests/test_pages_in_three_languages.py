@@ -171,3 +171,17 @@ async def test_accept_language_picks_the_login_pages_language(pages, make_salon,
 )  # fmt: skip
 def test_the_browsers_language_is_the_one_it_prefers_most_among_those_spoken(header: str, locale: str) -> None:
     assert locales.accepted_locale(header) == locale
+
+
+async def test_a_users_own_locale_writes_the_calendars_times_too(logged_in, db: Database) -> None:
+    """An American receptionist in a Berlin salon: English words and 12-hour times, in the salon's own zone."""
+    session, made = await logged_in(country="DE", timezone="Europe/Berlin", locale="de-DE")
+    week = tuple(WorkingHours(day, dt.time(9), dt.time(17)) for day in range(7))
+    member = await staff.create_staff(db, made.salon.id, StaffDetails("Bea", "Moreno", working_hours=week))
+    path = f"/?view=week&staff={member.id}&date=2030-06-04"
+    german = (await session.get(path)).body.decode()
+    assert "09:00" in german and "9:00 AM" not in german and "Dienstag, 4. Juni" in german
+    await session.post("/account/language", {"locale": "en-US"})
+    american = (await session.get(path)).body.decode()
+    assert "9:00 AM" in american and "Tuesday, June 4" in american and "Week after" in american
+    assert "Europe/Berlin" in american, "the salon's clock still"
