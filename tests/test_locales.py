@@ -140,15 +140,18 @@ def test_a_catalogue_missing_fuzzy_or_naming_other_values_is_found_out() -> None
 
 def test_every_message_a_client_or_the_desk_reads_is_translated_in_every_language(tmp_path: Path) -> None:
     template = tmp_path / "messages.pot"
+    calls = re.search(r"^TRANSLATED_CALLS := (.+)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert calls is not None, "the Makefile names the calls whose words are messages"
+    keywords = [option for call in calls.group(1).split() for option in ("-k", call)]
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "N_",
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", *keywords,
          "--no-location", "--omit-header", "-o", str(template), "."],
         cwd=ROOT, check=True, capture_output=True,
     )  # fmt: skip
     with template.open("rb") as source:
         wanted = {message.id for message in read_po(source) if message.id}
     assert len(wanted) > 300, "the extraction found the templates and the code, the desk's and the clients'"
-    assert {"Log out", "Your appointment at {salon} is confirmed"} <= wanted
+    assert {"Log out", "Your appointment at {salon} is confirmed", "{field} is required"} <= wanted
     assert locales.SPOKEN == ("en", "de", "es")
     for language in locales.SPOKEN[1:]:
         with (locales.CATALOGUES / language / "LC_MESSAGES" / "messages.po").open("rb") as po:

@@ -188,3 +188,28 @@ async def test_a_users_own_locale_writes_the_calendars_times_too(logged_in, db: 
     american = (await session.get(path)).body.decode()
     assert "9:00 AM" in american and "Tuesday, June 4" in american and "Week after" in american
     assert "Europe/Berlin" in american, "the salon's clock still"
+
+
+async def test_a_form_error_is_in_the_readers_language_beside_the_field(logged_in) -> None:
+    session, _ = await logged_in(country="ES", timezone="Europe/Madrid", locale="es-ES")
+    refused = await session.post("/account", {"currentPassword": "wrong", "newPassword": "a new long secret",
+                                              "newPasswordAgain": "a new long secret"})  # fmt: skip
+    page = refused.body.decode()
+    assert (
+        refused.code == 400
+        and '<span class="field-error" id="currentPassword-error">currentPassword no es correcto' in page
+    )
+    assert "Corrige el campo marcado abajo." in page
+    missing = await session.post("/tokens", {"name": ""})
+    assert missing.code == 400 and "name es obligatorio" in missing.body.decode()
+
+
+async def test_an_error_page_before_login_speaks_the_browsers_language(pages, make_salon) -> None:
+    await make_salon()
+    german = pages({"Accept-Language": "de-DE,de;q=0.9"})
+    refused = await german.post("/clients/new", {"firstName": "Ann"})  # logged in nobody
+    page = refused.body.decode()
+    assert refused.code == 403 and "<h1>Nicht erlaubt</h1>" in page and "Melden Sie sich zuerst an." in page
+    assert english_on(page) == [], "no English on it"
+    lost = await german.get("/nowhere")
+    assert lost.code == 404 and "<h1>Nicht gefunden</h1>" in lost.body.decode() and english_on(lost.body.decode()) == []

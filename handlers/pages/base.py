@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import tornado.web
 
 from booking import access, inbox, jobs, sessions
-from booking.errors import Forbidden
+from booking.errors import BookingError, Forbidden
 from booking.locales import (
     accepted_locale,
     clock_time,
@@ -34,6 +34,7 @@ from booking.locales import (
 )
 from booking.models import Role, Salon, User
 from booking.notice_types import N_
+from handlers.base import outside_name
 from handlers.html import HtmlPage
 
 SESSION_COOKIE = "session"  # a signed random token; the session itself lives in the database
@@ -206,8 +207,9 @@ class PageHandler(HtmlPage):
         return translations(language(self.page_locale))
 
     def gettext(self, message: str, **values: object) -> str:
-        """``message`` in this page's language, its ``%(name)s`` filled from ``values``."""
-        translated = self.words.gettext(message)
+        """``message`` in this page's language, its ``%(name)s`` filled from ``values``; "" stays "" (gettext's
+        answer to it is the catalogue's header)."""
+        translated = self.words.gettext(message) if message else message
         return translated % values if values else translated
 
     def ngettext(self, singular: str, plural: str, count: int, **values: object) -> str:
@@ -259,6 +261,11 @@ class PageHandler(HtmlPage):
         """A plain page that says what went wrong in words; never a trace."""
         self.refusal_headers(kwargs)
         status, _, message, _ = self.error_details(status_code, kwargs)
+        exception = kwargs["exc_info"][1] if "exc_info" in kwargs else None
+        if isinstance(exception, BookingError):
+            message = exception.describe(outside_name, self.words.gettext)
+        else:
+            message = self.gettext(message)  # a page's own reason, as marked: "log in first"
         phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
         if message == phrase or "xsrf" in message.lower():
             message = ""  # Tornado's words for a missing form token mean nothing to a receptionist
@@ -304,7 +311,7 @@ class SalonPage(PageHandler):
                 self.refuse(refusal)
             return
         if self.request.method not in ("GET", "HEAD"):
-            raise tornado.web.HTTPError(403, "log in first")
+            raise tornado.web.HTTPError(403, N_("log in first"))
         self.redirect(f"{self.get_login_url()}?{urlencode({'next': self.request.uri})}")
 
     def refuse(self, refusal: Forbidden) -> None:
@@ -313,7 +320,7 @@ class SalonPage(PageHandler):
             "error.html",
             403,
             title=self.gettext("Forbidden"),
-            message=refusal.message,
+            message=self.gettext(refusal.message),
             explanation=self.gettext("Ask the owner if you need something from it."),
         )
 

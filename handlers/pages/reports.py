@@ -78,7 +78,7 @@ class ReportsPage(OwnerPage):
             period = self._period(kind)
         except Invalid as invalid:
             period = self._default()
-            errors = form_errors(invalid, self._form(kind, period))
+            errors = form_errors(invalid, self._form(kind, period), self.gettext)
         current, previous = await asyncio.gather(
             reports.report(self.db, self.salon, period), reports.report(self.db, self.salon, period.previous())
         )
