@@ -52,7 +52,7 @@ class JobsPage(SalonPage):
             jobs=found,
             refresh=True,
             next_page=next_page,
-            status_choices=[(status, status) for status in jobs.STATUSES],
+            status_choices=[(status, self.gettext(status)) for status in jobs.STATUSES],  # as _forms.html names them
             type_choices=[(name, name.replace("_", " ")) for name in TYPES],
             errors=errors or {},
         )
