@@ -13,6 +13,7 @@ import pytest
 from booking import clients, locales, staff
 from booking.models import ClientDetails, StaffDetails, WorkingHours
 from db import Database
+from tests.page_fixtures import add_receptionist, add_stylist
 
 # Words and phrases no German or Spanish page shows, unless it still speaks English: whole words, any case.
 ENGLISH = (
@@ -213,3 +214,16 @@ async def test_an_error_page_before_login_speaks_the_browsers_language(pages, ma
     assert english_on(page) == [], "no English on it"
     lost = await german.get("/nowhere")
     assert lost.code == 404 and "<h1>Nicht gefunden</h1>" in lost.body.decode() and english_on(lost.body.decode()) == []
+
+
+async def test_a_stylist_and_a_receptionist_of_a_spanish_salon_meet_no_english(logged_in, pages, db: Database) -> None:
+    _, made = await logged_in(name="Peluquería Sol", country="MX", timezone="America/Mexico_City", locale="es-MX")
+    week = tuple(WorkingHours(day, dt.time(9), dt.time(17)) for day in range(7))
+    member = await staff.create_staff(db, made.salon.id, StaffDetails("Bea", "Moreno", working_hours=week))
+    stylist, desk = pages(), pages()
+    await stylist.login(await add_stylist(db, made.salon.id, member.id))
+    await desk.login(await add_receptionist(db, made.salon.id))
+    for session, path in ((stylist, "/"), (stylist, "/account"), (desk, "/clients"), (desk, "/account")):
+        page = await session.get(path)
+        assert page.code == 200 and english_on(page.body.decode()) == [], path
+    assert "Mi semana" in (await stylist.get("/")).body.decode(), "the stylist's own menu"
