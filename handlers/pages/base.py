@@ -212,10 +212,6 @@ class PageHandler(HtmlPage):
         translated = self.words.gettext(message) if message else message
         return translated % values if values else translated
 
-    def ngettext(self, singular: str, plural: str, count: int, **values: object) -> str:
-        """The form for ``count`` in this page's language; ``%(num)d`` is the count."""
-        return self.words.ngettext(singular, plural, count) % ({"num": count} | values)
-
     # --- rendering ---------------------------------------------------------------
 
     parts: tuple[str, ...] = ()  # the parts of this page static/live.js may ask for: templates/_{part}.html
