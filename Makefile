@@ -48,9 +48,11 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## make translations: what clients read, extracted to locale/messages.pot and merged into each language's .po
+## make translations: what clients and the front desk read, extracted to locale/messages.pot and merged into each
+## language's .po; the domain's errors (booking/errors.py) are messages too, their first argument the words
+TRANSLATED_CALLS := N_ BookingError Invalid NotFound Forbidden Conflict SlotTaken OnTimeOff NotOffered TooLate
 translations: $(VENV)/.dev
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --omit-header -o locale/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg $(TRANSLATED_CALLS:%=-k %) --no-location --omit-header -o locale/messages.pot .
 	$(BIN)/pybabel update -i locale/messages.pot -d locale --ignore-obsolete
 
 ## make bench: the booking and worker benchmarks (numbers in the README come from here)

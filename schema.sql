@@ -64,6 +64,7 @@ CREATE TABLE users (
                    CHECK (role IN ('owner', 'receptionist', 'stylist')),
     created_at     timestamptz NOT NULL DEFAULT now(),
     staff_id       uuid,  -- a stylist's staff member (0021; foreign key below, after staff)
+    locale         text CHECK (locale ~ '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$'),  -- their pages' language; NULL: the salon's (0025)
     CONSTRAINT users_stylist_staff CHECK ((role = 'stylist') = (staff_id IS NOT NULL)),
     CONSTRAINT users_salon_id_key UNIQUE (salon_id, id)  -- a note's author is of its salon (0018)
 );

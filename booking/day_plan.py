@@ -228,16 +228,16 @@ def plan(
     )
 
 
-async def day_plan(db: Database, salon: Salon, day: dt.date, now: dt.datetime) -> DayPlan:
+async def day_plan(db: Database, salon: Salon, day: dt.date, now: dt.datetime, locale: str | None = None) -> DayPlan:
     """The salon's day as of ``now``: its staff (at most MAX_STAFF) and the day's appointments with their jobs,
-    three reads."""
+    three reads; times written the ``locale``'s way (its reader's own), else the salon's."""
     members, booked, away = await asyncio.gather(
         staff.list_staff(db, salon.id),
         appointments.list_day(db, salon, day),
         time_off.away_between(db, salon.id, *appointments.local_day_bounds(salon, day)),
     )
     unseen = await jobs.unseen_failures_of(db, salon.id, [appointment.id for appointment in booked])
-    return plan(day, salon.zone, members, booked, now, unseen, salon.locale, away)
+    return plan(day, salon.zone, members, booked, now, unseen, locale or salon.locale, away)
 
 
 @dataclass(frozen=True)
@@ -325,9 +325,11 @@ def week(
     )
 
 
-async def week_plan(db: Database, salon: Salon, staff_id: uuid.UUID, day: dt.date, now: dt.datetime) -> WeekPlan:
+async def week_plan(
+    db: Database, salon: Salon, staff_id: uuid.UUID, day: dt.date, now: dt.datetime, locale: str | None = None
+) -> WeekPlan:
     """A staff member's week (the one ``day`` is in) as of ``now``: NotFound for another salon's; three reads,
-    the appointments along appointments_staff_time."""
+    the appointments along appointments_staff_time; times the ``locale``'s way, else the salon's."""
     monday = week_start(day)
     start, _ = appointments.local_day_bounds(salon, monday)
     _, end = appointments.local_day_bounds(salon, monday + dt.timedelta(days=6))
@@ -337,4 +339,4 @@ async def week_plan(db: Database, salon: Salon, staff_id: uuid.UUID, day: dt.dat
         time_off.away_between(db, salon.id, start, end),
     )
     unseen = await jobs.unseen_failures_of(db, salon.id, [appointment.id for appointment in booked])
-    return week(monday, salon.zone, member, booked, now, unseen, salon.locale, away.get(staff_id, ()))
+    return week(monday, salon.zone, member, booked, now, unseen, locale or salon.locale, away.get(staff_id, ()))

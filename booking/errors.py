@@ -27,11 +27,13 @@ class BookingError(Exception):
         self.message = message
         self.field: FieldPath | None = (field,) if isinstance(field, str) else field
 
-    def describe(self, name: Callable[[FieldPath], str]) -> str:
-        """The message with ``{field}`` written as ``name`` writes the field."""
+    def describe(self, name: Callable[[FieldPath], str], translate: Callable[[str], str] = str) -> str:
+        """The message, in the reader's language if ``translate`` knows it (a page's catalogue: `make translations`
+        extracts the messages raised in booking/), with ``{field}`` written as ``name`` writes the field."""
+        message = translate(self.message)
         if self.field is None:
-            return self.message
-        return self.message.replace("{field}", name(self.field))
+            return message
+        return message.replace("{field}", name(self.field))
 
 
 class Invalid(BookingError):

@@ -28,7 +28,7 @@ import phonenumbers
 
 from booking.errors import Field, Invalid
 
-SPOKEN = ("en", "de")  # the languages of the catalogues in locale/ (English is the source)
+SPOKEN = ("en", "de", "es")  # the languages of the catalogues in locale/ (English is the source)
 CATALOGUES = Path(__file__).resolve().parent.parent / "locale"
 
 
@@ -90,13 +90,40 @@ def check_currency(value: str, field: Field = "currency") -> str:
 
 
 # Language tags offered in forms; any other tag of a spoken language may still be set (API, settings).
-OFFERED = ("en-GB", "en-US", "en-IE", "en-CA", "en-AU", "en-NZ", "en-ZA", "en-IN", "de-DE", "de-AT", "de-CH")
+OFFERED = (
+    *("en-GB", "en-US", "en-IE", "en-CA", "en-AU", "en-NZ", "en-ZA", "en-IN"),
+    *("de-DE", "de-AT", "de-CH"),
+    *("es-ES", "es-MX", "es-US"),
+)
 
 
 def locale_choices(current: str = "") -> list[tuple[str, str]]:
     """(tag, name in its own language) for a form's list, the salon's current tag included."""
     tags = [*OFFERED, *([current] if current and current not in OFFERED else [])]
     return [(tag, _babel(tag).get_display_name(_babel(tag)) or tag) for tag in tags]
+
+
+def page_locale(own: str | None, salon: str) -> str:
+    """The locale a user's pages are written in: their own choice, else the salon's."""
+    return own or salon
+
+
+def accepted_locale(header: str) -> str:
+    """The locale of a page nobody is logged in to, from the browser's Accept-Language: the language it prefers
+    most among those the product speaks ('de' for 'de-AT,de;q=0.9,en;q=0.5'), else English as in Britain."""
+    preferred: list[tuple[float, int, str]] = []
+    for place, part in enumerate(header.split(",")):
+        tag, _, weight = part.strip().partition(";")
+        quality = weight.strip().removeprefix("q=")
+        try:
+            q = float(quality) if weight else 1.0
+        except ValueError:
+            continue
+        if tag.strip() and q > 0:
+            preferred.append((-q, place, tag.strip()))
+    tags = [tag for _, _, tag in sorted(preferred)]
+    found = babel.negotiate_locale(tags, SPOKEN, sep="-")
+    return "en-GB" if found in (None, "en") else found
 
 
 @cache
@@ -149,9 +176,10 @@ def translations(language: str) -> gettext.NullTranslations:
 
 @cache
 def _day_pattern(locale: str) -> str:
-    """The locale's full date without the year: 'EEEE, MMMM d' (en-US), 'EEEE, d MMMM' (en-GB), ..."""
-    full = _babel(locale).date_formats["full"].pattern
-    return re.sub(r"[,.\s]*y+[.\s]*|y+[^\w\s']*\s*", "", full).strip(" ,")
+    """The locale's full date without the year: 'EEEE, MMMM d' (en-US), 'EEEE, d MMMM' (en-GB), "EEEE, d 'de'
+    MMMM" (es), ..."""
+    full = _babel(locale).date_formats["full"].pattern  # the words joining the year go with it: "... 'de' y" (es)
+    return re.sub(r"(\s*'[^']*')?[,.\s]*y+[.\s]*|y+[^\w\s']*\s*", "", full).strip(" ,")
 
 
 def wall_clock(

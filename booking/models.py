@@ -201,6 +201,7 @@ class User:
     email: str
     role: Role
     staff_id: uuid.UUID | None = None  # a stylist's staff member; nobody else has one
+    locale: str | None = None  # the language their pages are in; None: the salon's
 
 
 read_user = reader(User)  # the users table's reader: a login, a session's user, a team's new member

@@ -90,7 +90,7 @@ async def signed_in(db: Database, token: str) -> SignedIn | None:
                 WHERE id = (SELECT id FROM live) AND last_seen_at < now() - interval '1 minute'
            )
            SELECT live.id AS session_id, u.id AS user_id, u.email AS user_email, u.role, u.staff_id,
-                  {salon_columns("s")}
+                  u.locale AS user_locale, {salon_columns("s")}
              FROM live JOIN users u ON u.id = live.user_id JOIN salons s ON s.id = u.salon_id""",
         (_token_hash(token),),
     )
@@ -104,6 +104,7 @@ async def signed_in(db: Database, token: str) -> SignedIn | None:
             "email": row.pop("user_email"),
             "role": row.pop("role"),
             "staff_id": row.pop("staff_id"),
+            "locale": row.pop("user_locale"),
         }
     )
     return SignedIn(user, Salon.from_row(row), session_id)

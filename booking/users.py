@@ -11,6 +11,7 @@ import psycopg2.errors
 
 from booking import api_tokens, passwords, sessions
 from booking.errors import Conflict, Invalid
+from booking.locales import check_locale
 from booking.models import Role, User, read_user
 from db import Database
 
@@ -109,3 +110,11 @@ async def log_out_everywhere(db: Database, salon_id: uuid.UUID) -> Ended:
     """The owner's "log out everywhere": every login of every user of the salon, and every API token, end."""
     async with db.transaction() as cur:
         return Ended(await sessions.end_all(cur, salon_id), await api_tokens.revoke(cur, salon_id=salon_id))
+
+
+async def set_locale(db: Database, salon_id: uuid.UUID, user_id: uuid.UUID, locale: str) -> str | None:
+    """The language a user's pages are in: a tag the product speaks (checked), or '' for the salon's (None).
+    Only a user of ``salon_id`` changes; the stored value is returned."""
+    chosen = check_locale(locale) if locale.strip() else None
+    await db.execute("UPDATE users SET locale = %s WHERE id = %s AND salon_id = %s", (chosen, user_id, salon_id))
+    return chosen

@@ -17,6 +17,7 @@ from booking import access, code_sends, installation, paths
 from booking.api_tokens import TokenCache
 from booking.links import Links
 from booking.logins import LoginThrottle
+from booking.rendering import desk_templates
 from db import Database, buckets
 from handlers import api_appointments as appointments
 from handlers import api_directory as directory
@@ -163,13 +164,6 @@ class Salonbook(tornado.web.Application):
         self.login_throttle = LoginThrottle(db)
         self.export_turn = asyncio.Semaphore(1)  # exports take turns a page at a time (handlers/downloads.py)
         self._links: Links | None = None
-        self.templates = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(ROOT / "templates"),
-            autoescape=True,
-            auto_reload=debug,
-            undefined=jinja2.StrictUndefined,
-        )
-        self.templates.globals["paths"] = paths  # every link a page makes, from the one home of paths
         super().__init__(
             [*API_ROUTES, *CLIENT_ROUTES, *PROVIDER_ROUTES, *FEED_ROUTES, *PAGE_ROUTES],
             cookie_secret=cookie_secret,
@@ -179,6 +173,10 @@ class Salonbook(tornado.web.Application):
             static_handler_class=StaticFiles,
             debug=debug,
         )
+
+    def templates(self, language: str) -> jinja2.Environment:
+        """The front desk's templates in ``language`` (booking.rendering): read again when changed with --debug."""
+        return desk_templates(language, reload=bool(self.settings.get("debug")))
 
     async def links(self) -> Links:
         """The links clients follow (booking.links): their secret is read from the database once."""

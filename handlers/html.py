@@ -3,7 +3,7 @@ headers that keep a page to itself, cookies, the form token, and forms shown aga
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from markupsafe import Markup
@@ -50,16 +50,21 @@ class HtmlPage(BaseHandler):
         """What was typed into ``names``, stripped of nothing: shown back as typed."""
         return {name: self.get_body_argument(name, "") for name in names}
 
+    def gettext(self, message: str) -> str:
+        """``message`` in the page's language: each kind of page knows its reader's (English here)."""
+        return message
+
     def render_form_error(self, template: str, error: BookingError, form: Form, **context: Any) -> None:
-        """The form again, with the status of the error and its message beside the field."""
-        self.render_page(template, status_for(error, 400), form=form, errors=form_errors(error, form), **context)
+        """The form again, with the status of the error and its message beside the field, in the page's language."""
+        errors = form_errors(error, form, self.gettext)
+        self.render_page(template, status_for(error, 400), form=form, errors=errors, **context)
 
 
-def form_errors(error: BookingError, form: Form) -> Errors:
+def form_errors(error: BookingError, form: Form, translate: Callable[[str], str] = str) -> Errors:
     """{form field: message}, for every field found wrong (Invalid.every); a message for a field the form does
-    not show goes to the top (key '')."""
+    not show goes to the top (key ''). ``translate``: the reader's catalogue."""
     errors: Errors = {}
     for each in error.every if isinstance(error, Invalid) else (error,):
         field = outside_name(each.field) if each.field else ""
-        errors.setdefault(field if field in form else "", each.describe(outside_name))
+        errors.setdefault(field if field in form else "", each.describe(outside_name, translate))
     return errors

@@ -1,5 +1,6 @@
 // The booking form, a little kinder with JS (without it the form works the same, only plainer):
-// - the reminders checkbox says which channels a new client gets, from the email and phone typed;
+// - the reminders checkbox says which channels a new client gets, from the email and phone typed (in the words
+//   the page gives it, in its language);
 // - Enter books (without JS the first button, "Find", takes Enter: it posts the form back, all kept);
 // - a time asked for from the calendar is scrolled into view once the free times show.
 (function () {
@@ -14,8 +15,8 @@
   function sayChannels() {
     var byEmail = email && email.value.trim() !== "";
     var byText = phone && phone.value.trim() !== "";
-    channels.textContent = byEmail && byText ? "by email and text message"
-      : byEmail ? "by email" : byText ? "by text message" : "(give an email or a mobile number)";
+    var said = channels.dataset;  // the page's own words, in its language
+    channels.textContent = byEmail && byText ? said.both : byEmail ? said.email : byText ? said.text : said.none;
   }
   if (channels) {
     [email, phone].forEach(function (input) { if (input) input.addEventListener("input", sayChannels); });

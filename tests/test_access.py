@@ -87,6 +87,7 @@ EXPECTED: dict[str, object] = {
     "/login$": OPEN,
     "/logout$": OPEN,
     "/account$": E,
+    "/account/language$": E,
     "/$": E,
     "/appointments/new$": D,
     f"/appointments/{ID}$": E,  # a stylist's own only (test below)

@@ -536,7 +536,9 @@ async def test_a_second_release_database_upgrades_to_stylists_keeping_its_team(s
     before = table_rows(second_release_url)
     assert await upgrade(second_release_url) == (SECOND_RELEASE, LATEST)
     after = table_rows(second_release_url)
-    assert [{**user, "staff_id": None} for user in before["users"]] == after["users"], "every user, as they were"
+    assert [{**user, "staff_id": None, "locale": None} for user in before["users"]] == after["users"], (
+        "every user, as they were"
+    )
     [invitation] = after["invitations"]
     assert (invitation["role"], invitation["staff_id"]) == ("receptionist", None)
     assert after["calendar_feeds"] == []
@@ -691,3 +693,24 @@ async def test_a_second_release_database_upgrades_to_the_reminder_plan_it_had_it
         assert row == {"own_text": None, "own_sms": None}, "the product's words, as before"
     finally:
         await db.close()
+
+
+async def test_a_second_release_database_upgrades_to_users_languages_everyone_reading_the_salons(
+    second_release_url: str,
+) -> None:
+    """0025: every user keeps their row and reads the salon's language (NULL) until they choose one."""
+    before = table_rows(second_release_url, without=("schema_migrations",))
+    assert await upgrade(second_release_url) == (SECOND_RELEASE, LATEST)
+    after = table_rows(second_release_url, without=("schema_migrations",))
+    assert before["users"], "a user to keep"
+    assert [{**user, "staff_id": None, "locale": None} for user in before["users"]] == after["users"]
+    for table in before.keys() - {"users"}:
+        assert len(after[table]) == len(before[table]), f"{table} keeps its rows"
+    conn = psycopg2.connect(second_release_url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("UPDATE users SET locale = 'es-MX'")
+        with pytest.raises(psycopg2.errors.CheckViolation), conn, conn.cursor() as cur:
+            cur.execute("UPDATE users SET locale = 'not a tag'")
+    finally:
+        conn.close()

@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 from booking import locales
@@ -29,6 +30,7 @@ WINTER = dt.datetime(2026, 12, 1, 19, 0, tzinfo=dt.UTC)
         ("en-US", "America/New_York", "Tuesday, December 1, 2:00 PM EST", "Tue, Dec 1, 2:00 PM EST"),
         ("en-GB", "Europe/London", "Tuesday, 1 December, 19:00 GMT", "Tue 1 Dec, 19:00 GMT"),
         ("de-DE", "Europe/Berlin", "Dienstag, 1. Dezember, 20:00 CET", "Di., 1. Dez., 20:00 CET"),
+        ("es-ES", "Europe/Madrid", "martes, 1 de diciembre, 20:00 CET", "mar, 1 dic, 20:00 CET"),
     ],
 )
 def test_a_moment_is_written_the_locales_way_with_its_zone_abbreviated(locale, zone, long, short) -> None:
@@ -73,29 +75,85 @@ def test_a_german_salons_client_reads_german() -> None:
     ), "and the word that confirms, in German"
 
 
-def test_every_message_a_client_reads_is_translated_in_every_language(tmp_path: Path) -> None:
+def test_a_spanish_salons_client_reads_spanish() -> None:
+    job = claimed_job("booking_confirmation", now=dt.datetime(2030, 5, 6, 9, 0, tzinfo=dt.UTC))
+    delivery = dataclasses.replace(delivery_for(job), salon_locale="es-ES", salon_timezone="Europe/Madrid")
+    message = email.message_from_bytes(render_email(delivery, "Salon <s@example.com>"), policy=email.policy.default)
+    assert message["Subject"] == "Su cita en Hair by Ann está confirmada"
+    text = message.get_body(("plain",)).get_content()
+    assert "Su cita en Hair by Ann está confirmada." in text and "martes, 7 de mayo, 11:00 CEST" in text
+    assert '<html lang="es">' in message.get_body(("html",)).get_content()
+    reminder = claimed_job("reminder_24h", now=dt.datetime(2030, 5, 6, 9, 0, tzinfo=dt.UTC))
+    sms = render_sms(
+        dataclasses.replace(delivery_for(reminder), salon_locale="es-MX", salon_timezone="America/Mexico_City")
+    )
+    assert sms.startswith("Hair by Ann: le esperamos mañana, ") and sms.endswith("Responda SÍ para confirmar."), sms
+
+
+@pytest.mark.unit
+def test_spanish_is_offered_as_spain_mexico_and_the_united_states_write_it() -> None:
+    offered = dict(locales.locale_choices())
+    assert {"es-ES", "es-MX", "es-US"} <= offered.keys() and offered["es-MX"].startswith("español")
+    assert (locales.default_locale("ES"), locales.default_locale("MX")) == ("es-ES", "es-MX")
+    assert locales.check_locale("es_us") == "es-US"
+
+
+PLACEHOLDERS = re.compile(r"%\(\w+\)s|%\(\w+\)d|\{\w+\}")
+
+
+def catalogue_problems(wanted: set[str | tuple[str, ...]], catalogue: Catalog) -> list[str]:
+    """What is wrong with a language's catalogue: an entry missing, empty or fuzzy, or a translation that names
+    other values than its original (``%(name)s`` / ``{name}``)."""
+    problems = []
+    for msgid in sorted(wanted, key=str):  # a plural's id is (singular, plural)
+        found = catalogue.get(msgid)
+        if found is None or found.fuzzy:
+            problems.append(f"not translated{' (fuzzy)' if found is not None else ''}: {msgid!r}")
+            continue
+        written = found.string if isinstance(found.string, tuple) else (found.string,)
+        if not all(written):
+            problems.append(f"not translated: {msgid!r}")
+            continue
+        names = {
+            name for text in (msgid if isinstance(msgid, tuple) else (msgid,)) for name in PLACEHOLDERS.findall(text)
+        }
+        if names != {name for text in written for name in PLACEHOLDERS.findall(text)}:
+            problems.append(f"the translation of {msgid!r} names other values")
+    return problems
+
+
+@pytest.mark.unit
+def test_a_catalogue_missing_fuzzy_or_naming_other_values_is_found_out() -> None:
+    catalogue = Catalog(locale="es")
+    catalogue.add("Hello %(name)s,", "Hola, %(nombre)s:")
+    catalogue.add("Book", "Reservar", flags=("fuzzy",))
+    catalogue.add("{salon}: see you", "{salon}: hasta luego")
+    catalogue.add(("%(num)d minute", "%(num)d minutes"), ("%(num)d minuto", ""))
+    wanted = {"Hello %(name)s,", "Book", "{salon}: see you", "Log out", ("%(num)d minute", "%(num)d minutes")}
+    assert catalogue_problems(wanted, catalogue) == [
+        "not translated: ('%(num)d minute', '%(num)d minutes')",
+        "not translated (fuzzy): 'Book'",
+        "the translation of 'Hello %(name)s,' names other values",
+        "not translated: 'Log out'",
+    ]
+
+
+def test_every_message_a_client_or_the_desk_reads_is_translated_in_every_language(tmp_path: Path) -> None:
     template = tmp_path / "messages.pot"
+    calls = re.search(r"^TRANSLATED_CALLS := (.+)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert calls is not None, "the Makefile names the calls whose words are messages"
+    keywords = [option for call in calls.group(1).split() for option in ("-k", call)]
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "N_",
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", *keywords,
          "--no-location", "--omit-header", "-o", str(template), "."],
         cwd=ROOT, check=True, capture_output=True,
     )  # fmt: skip
     with template.open("rb") as source:
         wanted = {message.id for message in read_po(source) if message.id}
-    assert len(wanted) > 20, "the extraction found the templates and the code"
+    assert len(wanted) > 300, "the extraction found the templates and the code, the desk's and the clients'"
+    assert {"Log out", "Your appointment at {salon} is confirmed", "{field} is required"} <= wanted
+    assert locales.SPOKEN == ("en", "de", "es")
     for language in locales.SPOKEN[1:]:
         with (locales.CATALOGUES / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
             catalogue = read_po(po, locale=language)
-        for msgid in sorted(wanted, key=str):  # a plural's id is (singular, plural)
-            found = catalogue.get(msgid)
-            assert found is not None and not found.fuzzy, f"{language}: not translated: {msgid!r}"
-            written = found.string if isinstance(found.string, tuple) else (found.string,)
-            assert all(written), f"{language}: not translated: {msgid!r}"
-            placeholders = re.compile(r"%\(\w+\)s|\{\w+\}")
-            names = {
-                name
-                for text in (msgid if isinstance(msgid, tuple) else (msgid,))
-                for name in placeholders.findall(text)
-            }
-            same = names == {name for text in written for name in placeholders.findall(text)}
-            assert same, f"{language}: the translation of {msgid!r} names other values"
+        assert catalogue_problems(wanted, catalogue) == [], language

@@ -281,6 +281,11 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
     unsubscribe = f"/u/{links.sign('unsubscribe', uuid.UUID(ids['client']), await installation.link_secret(db))}"
     fetched["unsubscribe"] = (await pages().get(unsubscribe)).body
     fetched["unsubscribed"] = (await pages().post(unsubscribe, {"List-Unsubscribe": "One-Click"}, xsrf=False)).body
+    await session.post("/account/language", {"locale": "es-ES"})  # the same pages in Spanish: their own words
+    for name in ("day", "week", "booking-form-found", "clients", "client", "reports", "team", "tokens", "account"):
+        fetched[f"{name}-es"] = (await session.get(paths[name])).body
+    fetched["account-language-es"] = (await session.get("/account?saved=language")).body
+    assert b'<html lang="es">' in fetched["account-language-es"]
     fetched |= await _client_pages(pages(), db, salon.salon, ids)
     files = []
     for name, body in fetched.items():

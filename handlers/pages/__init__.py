@@ -55,6 +55,7 @@ ROUTES: list[Rule | tuple[Any, ...]] = [
     (paths.LOGIN.route(), auth.LoginPage),
     (paths.LOGOUT.route(), auth.LogoutPage),
     (paths.ACCOUNT.route(), account.AccountPage),
+    (paths.ACCOUNT_LANGUAGE.route(), account.AccountLanguage),
     (paths.DAY.route(), day.DayPage),
     (paths.NEW_APPOINTMENT.route(), booking.NewAppointmentPage),
     (paths.APPOINTMENT.route(), booking.AppointmentPage),

@@ -68,12 +68,13 @@ class LoginPage(PageHandler):
     async def post(self) -> None:
         email = self.get_body_argument("email", "").strip()
         if wait := await self.admit_password_check(email):
-            self._show(429, email=email, error=f"Too many failed attempts. Try again in {in_words(wait)}.")
+            error = self.gettext("Too many failed attempts. Try again in %(wait)s.", wait=in_words(wait, self.words))
+            self._show(429, email=email, error=error)
             return
         user = await users.authenticate(self.db, email, self.get_body_argument("password", ""))
         await self.password_checked(email, right=user is not None)
         if user is None:
-            self._show(400, email=email, error="That email and password do not match an account.")
+            self._show(400, email=email, error=self.gettext("That email and password do not match an account."))
             return
         await self.log_in(user)
         self.redirect(safe_next(self.get_body_argument("next", None)), status=303)

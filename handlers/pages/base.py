@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gettext
 import math
 import re
 import urllib.parse
@@ -17,9 +18,23 @@ from zoneinfo import ZoneInfo
 import tornado.web
 
 from booking import access, inbox, jobs, sessions
-from booking.errors import Forbidden
-from booking.locales import clock_time, day_name, example_phone, money, phone_number, time_of_day, wall_clock
+from booking.errors import BookingError, Forbidden
+from booking.locales import (
+    accepted_locale,
+    clock_time,
+    day_name,
+    example_phone,
+    language,
+    money,
+    page_locale,
+    phone_number,
+    time_of_day,
+    translations,
+    wall_clock,
+)
 from booking.models import Role, Salon, User
+from booking.notice_types import N_
+from handlers.base import outside_name
 from handlers.html import HtmlPage
 
 SESSION_COOKIE = "session"  # a signed random token; the session itself lives in the database
@@ -29,15 +44,27 @@ SESSION_COOKIE = "session"  # a signed random token; the session itself lives in
 PART_HEADER = "X-Salonbook-Part"
 
 ERROR_TEXT = {
-    400: "Something in the request is not right.",
-    403: "This form has expired or did not come from Salonbook. Go back, reload the page and try again.",
-    404: "There is nothing here. The link may be wrong, or it belongs to another salon.",
-    405: "That action is not possible on this page.",
-    409: "That clashes with something that changed in the meantime.",
-    413: "That was too much to send at once.",
-    429: "Too many attempts. Wait a few minutes and try again.",
-    503: "The database cannot be reached just now. Try again in a minute.",
+    400: N_("Something in the request is not right."),
+    403: N_("This form has expired or did not come from Salonbook. Go back, reload the page and try again."),
+    404: N_("There is nothing here. The link may be wrong, or it belongs to another salon."),
+    405: N_("That action is not possible on this page."),
+    409: N_("That clashes with something that changed in the meantime."),
+    413: N_("That was too much to send at once."),
+    429: N_("Too many attempts. Wait a few minutes and try again."),
+    503: N_("The database cannot be reached just now. Try again in a minute."),
 }
+ERROR_TITLE = {
+    400: N_("Bad request"),
+    403: N_("Forbidden"),
+    404: N_("Not found"),
+    405: N_("Not allowed"),
+    409: N_("Conflict"),
+    413: N_("Too much at once"),
+    429: N_("Too many attempts"),
+    500: N_("Something went wrong"),
+    503: N_("Not available"),
+}
+ERROR_ELSE = N_("Something went wrong on our side. Try again in a minute.")
 
 # Control characters (C0 and DEL), space and backslash: never in a path we send a browser to.
 _UNSAFE_IN_NEXT = re.compile(r"[\x00-\x20\x7f\\]")
@@ -61,12 +88,12 @@ def local_time(
     return wall_clock(instant, zone, locale, seconds=seconds, year=other_year)
 
 
-def in_words(seconds: int) -> str:
-    """A wait as a person says it: "45 seconds", "1 minute", "15 minutes"."""
+def in_words(seconds: int, words: gettext.NullTranslations) -> str:
+    """A wait as a person says it, in their language: "45 seconds", "1 minute", "15 minutes"."""
     if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
+        return words.ngettext("%(num)d second", "%(num)d seconds", seconds) % {"num": seconds}
     minutes = math.ceil(seconds / 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return words.ngettext("%(num)d minute", "%(num)d minutes", minutes) % {"num": minutes}
 
 
 def page_id(value: str) -> uuid.UUID:
@@ -164,6 +191,27 @@ class PageHandler(HtmlPage):
         if right:
             await self.application.login_throttle.succeeded(email, self.request.remote_ip or "")
 
+    # --- language ------------------------------------------------------------------
+
+    @property
+    def page_locale(self) -> str:
+        """How this page writes: the user's own locale, else their salon's; before login the browser's
+        Accept-Language among the languages spoken (booking.locales)."""
+        if self.salon is not None and isinstance(self.current_user, User):
+            return page_locale(self.current_user.locale, self.salon.locale)
+        return accepted_locale(self.request.headers.get("Accept-Language", ""))
+
+    @property
+    def words(self) -> gettext.NullTranslations:
+        """The catalogue of this page's language: for what a handler says (flash messages, form errors)."""
+        return translations(language(self.page_locale))
+
+    def gettext(self, message: str, **values: object) -> str:
+        """``message`` in this page's language, its ``%(name)s`` filled from ``values``; "" stays "" (gettext's
+        answer to it is the catalogue's header)."""
+        translated = self.words.gettext(message) if message else message
+        return translated % values if values else translated
+
     # --- rendering ---------------------------------------------------------------
 
     parts: tuple[str, ...] = ()  # the parts of this page static/live.js may ask for: templates/_{part}.html
@@ -180,7 +228,8 @@ class PageHandler(HtmlPage):
         self.set_header("Vary", PART_HEADER)
         if self.part is not None and status < 400:
             template = f"_{self.part}.html"
-        zone, locale = (self.salon.zone, self.salon.locale) if self.salon else (ZoneInfo("UTC"), "en-GB")
+        locale = self.page_locale
+        zone = self.salon.zone if self.salon else ZoneInfo("UTC")
         values = {
             "current_user": self.current_user,
             "salon": self.salon,
@@ -199,18 +248,25 @@ class PageHandler(HtmlPage):
             "clock_time": lambda time: clock_time(time, locale),
             "example_phone": example_phone(self.salon.country) if self.salon else "+44 7400 123456",
             "refresh": False,
+            "language": language(locale),
         }
-        html = self.application.templates.get_template(template).render(values | context)
+        html = self.application.templates(language(locale)).get_template(template).render(values | context)
         self.finish(html)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """A plain page that says what went wrong in words; never a trace."""
         self.refusal_headers(kwargs)
         status, _, message, _ = self.error_details(status_code, kwargs)
-        title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-        if message == title or "xsrf" in message.lower():
+        exception = kwargs["exc_info"][1] if "exc_info" in kwargs else None
+        if isinstance(exception, BookingError):
+            message = exception.describe(outside_name, self.words.gettext)
+        else:
+            message = self.gettext(message)  # a page's own reason, as marked: "log in first"
+        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+        if message == phrase or "xsrf" in message.lower():
             message = ""  # Tornado's words for a missing form token mean nothing to a receptionist
-        explanation = ERROR_TEXT.get(status, "Something went wrong on our side. Try again in a minute.")
+        title = self.gettext(ERROR_TITLE.get(status, ERROR_TITLE[500]))
+        explanation = self.gettext(ERROR_TEXT.get(status, ERROR_ELSE))
         self.clear_header("Location")
         self.render_page("error.html", status, title=title, message=message, explanation=explanation)
 
@@ -251,7 +307,7 @@ class SalonPage(PageHandler):
                 self.refuse(refusal)
             return
         if self.request.method not in ("GET", "HEAD"):
-            raise tornado.web.HTTPError(403, "log in first")
+            raise tornado.web.HTTPError(403, N_("log in first"))
         self.redirect(f"{self.get_login_url()}?{urlencode({'next': self.request.uri})}")
 
     def refuse(self, refusal: Forbidden) -> None:
@@ -259,9 +315,9 @@ class SalonPage(PageHandler):
         self.render_page(
             "error.html",
             403,
-            title="Forbidden",
-            message=refusal.message,
-            explanation="Ask the owner if you need something from it.",
+            title=self.gettext("Forbidden"),
+            message=self.gettext(refusal.message),
+            explanation=self.gettext("Ask the owner if you need something from it."),
         )
 
     @property

@@ -71,6 +71,6 @@ class ClientNotes(ClientPage):
                 now=self.now(),
             )
         except Invalid as error:
-            await self.show(the_id, form, form_errors(error, form), 400)
+            await self.show(the_id, form, form_errors(error, form, self.gettext), 400)
             return
         self.redirect(paths.CLIENT(id=the_id), status=303)

@@ -26,7 +26,7 @@ class DayPage(SalonPage):
         if view == "week":
             await self.week(day, today)
             return
-        plan = await day_plan.day_plan(self.db, self.salon, day, self.now())
+        plan = await day_plan.day_plan(self.db, self.salon, day, self.now(), self.page_locale)
         progress = None if self.part or self.is_stylist else await onboarding.progress(self.db, self.salon.id)
         self.render_page(
             "day.html",
@@ -53,7 +53,7 @@ class DayPage(SalonPage):
                 return
             member = first[0].id
         self.own_staff(member)
-        plan = await day_plan.week_plan(self.db, self.salon, member, day, self.now())
+        plan = await day_plan.week_plan(self.db, self.salon, member, day, self.now(), self.page_locale)
         monday = plan.days[0].day
         self.render_page(
             "week.html",

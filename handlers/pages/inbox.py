@@ -46,7 +46,7 @@ class ConversationPage(SalonPage):
         try:
             await inbox.reply(self.db, self.salon, phone, form["text"])
         except BookingError as error:
-            await self.show(phone, form, form_errors(error, form), status_for(error, 400))
+            await self.show(phone, form, form_errors(error, form, self.gettext), status_for(error, 400))
             return
         self.wake_worker()
         self.redirect(f"{paths.CONVERSATION(number=number)}?sent=1", status=303)

@@ -29,7 +29,7 @@ class JobsPage(SalonPage):
                 limit=PER_PAGE + 1,
             )
         except Invalid as error:
-            self.render_jobs(form, counts, [], status=400, errors=form_errors(error, form))
+            self.render_jobs(form, counts, [], status=400, errors=form_errors(error, form, self.gettext))
             return
         shown, next_page = self.one_page(found, PER_PAGE)
         await jobs.failures_seen(self.db, self.salon.id, job_ids=[job.id for job in shown])
@@ -52,7 +52,7 @@ class JobsPage(SalonPage):
             jobs=found,
             refresh=True,
             next_page=next_page,
-            status_choices=[(status, status) for status in jobs.STATUSES],
+            status_choices=[(status, self.gettext(status)) for status in jobs.STATUSES],  # as _forms.html names them
             type_choices=[(name, name.replace("_", " ")) for name in TYPES],
             errors=errors or {},
         )

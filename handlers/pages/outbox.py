@@ -85,7 +85,7 @@ class OutboxListPage(OutboxPage):
                 raise Invalid("{field} is required", "from")
             await self.play(phone, form["body"])
         except Invalid as error:
-            await self.show(form, form_errors(error, form), 400)
+            await self.show(form, form_errors(error, form, self.gettext), 400)
 
     async def show(self, form: Form, errors: Errors, status: int = 200) -> None:
         after = self.get_query_argument("after", "")
@@ -123,7 +123,7 @@ class TextConversationPage(OutboxPage):
         try:
             await self.play(number_of(number), form["body"])
         except Invalid as error:
-            await self.show(number_of(number), form, form_errors(error, form), 400)
+            await self.show(number_of(number), form, form_errors(error, form, self.gettext), 400)
 
     async def show(self, phone: str, form: Form, errors: Errors, status: int = 200) -> None:
         thread = await inbox.thread(self.db, self.salon.id, phone, kept=True)

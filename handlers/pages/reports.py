@@ -15,35 +15,36 @@ import babel.numbers
 
 from booking import fields, reports
 from booking.errors import Invalid
-from booking.notice_types import TYPES
+from booking.notice_types import N_, TYPES
 from booking.reports import Period, Report
 from handlers.charts import Chart, compared
 from handlers.html import Errors, form_errors
 from handlers.pages.base import OwnerPage
 
-KINDS = {"day": "Day", "week": "Week", "month": "Month", "days": "Chosen days"}
+KINDS = {"day": N_("Day"), "week": N_("Week"), "month": N_("Month"), "days": N_("Chosen days")}
 SECTIONS = ("appointments", "revenue", "staff", "sources", "messages")
-CHANNELS = {"email": "Email", "sms": "Text"}
+CHANNELS = {"email": N_("Email"), "sms": N_("Text")}
+# The figures' names are marked for the catalogue (N_): the page shows them in its language, a CSV file in English.
 
 
 def appointment_rows(report: Report) -> list[tuple[str, int]]:
     counts = report.appointments
     return [
-        ("Booked", counts.booked),
-        ("Completed", counts.completed),
-        ("Cancelled by the salon", counts.cancelled_by_salon),
-        ("Cancelled by the client", counts.cancelled_by_client),
-        ("Cancelled late", counts.late_cancellations),
-        ("No-shows", counts.no_shows),
+        (N_("Booked"), counts.booked),
+        (N_("Completed"), counts.completed),
+        (N_("Cancelled by the salon"), counts.cancelled_by_salon),
+        (N_("Cancelled by the client"), counts.cancelled_by_client),
+        (N_("Cancelled late"), counts.late_cancellations),
+        (N_("No-shows"), counts.no_shows),
     ]
 
 
 def source_rows(report: Report) -> list[tuple[str, int]]:
-    return [("Online", report.appointments.online), ("Front desk", report.appointments.front_desk)]
+    return [(N_("Online"), report.appointments.online), (N_("Front desk"), report.appointments.front_desk)]
 
 
 def revenue_rows(report: Report) -> list[tuple[str, int]]:
-    return [("Completed appointments", report.revenue_cents)]
+    return [(N_("Completed appointments"), report.revenue_cents)]
 
 
 def message_totals(report: Report) -> list[tuple[str, int]]:
@@ -53,11 +54,11 @@ def message_totals(report: Report) -> list[tuple[str, int]]:
         return sum(getattr(m, outcome) or 0 for m in report.messages if m.channel == channel)
 
     return [
-        ("Emails sent", total("email", "sent")),
-        ("Emails failed", total("email", "failed")),
-        ("Texts sent", total("sms", "sent")),
-        ("Texts delivered", total("sms", "delivered")),
-        ("Texts failed", total("sms", "failed")),
+        (N_("Emails sent"), total("email", "sent")),
+        (N_("Emails failed"), total("email", "failed")),
+        (N_("Texts sent"), total("sms", "sent")),
+        (N_("Texts delivered"), total("sms", "delivered")),
+        (N_("Texts failed"), total("sms", "failed")),
     ]
 
 
@@ -77,7 +78,7 @@ class ReportsPage(OwnerPage):
             period = self._period(kind)
         except Invalid as invalid:
             period = self._default()
-            errors = form_errors(invalid, self._form(kind, period))
+            errors = form_errors(invalid, self._form(kind, period), self.gettext)
         current, previous = await asyncio.gather(
             reports.report(self.db, self.salon, period), reports.report(self.db, self.salon, period.previous())
         )
@@ -90,13 +91,13 @@ class ReportsPage(OwnerPage):
             400 if errors else 200,
             errors=errors,
             form=self._form(kind, period),
-            kinds=KINDS,
+            kinds={kind: self.gettext(name) for kind, name in KINDS.items()},
             current=current,
             previous=previous,
             charts=self._charts(current, previous),
             labels=(self._label(period), self._label(period.previous())),
             navigation=self._navigation(kind, period),
-            channels=CHANNELS,
+            channels={channel: self.gettext(name) for channel, name in CHANNELS.items()},
             types=TYPES,
             stylists=[(load, before.get(load.staff_id)) for load in current.staff],
             zip=zip,
@@ -156,10 +157,10 @@ class ReportsPage(OwnerPage):
 
         return {"previous": address(period.previous()), "following": address(period.following())}
 
-    # --- words and numbers in the salon's locale ----------------------------------------------------------
+    # --- words and numbers in the page's locale ----------------------------------------------------------
 
     def _label(self, period: Period) -> str:
-        locale = self.salon.locale.replace("-", "_")
+        locale = self.page_locale.replace("-", "_")
         if period.days == 1:
             return babel.dates.format_date(period.first, "medium", locale=locale)
         if period.whole_month:
@@ -167,18 +168,18 @@ class ReportsPage(OwnerPage):
         return babel.dates.format_interval(period.first, period.last, "yMMMd", locale=locale)
 
     def _count(self, value: float) -> str:
-        return babel.numbers.format_decimal(value, locale=self.salon.locale.replace("-", "_"))
+        return babel.numbers.format_decimal(value, locale=self.page_locale.replace("-", "_"))
 
     def _hours(self, minutes: int) -> str:
-        shown = babel.numbers.format_decimal(minutes / 60, format="#,##0.#", locale=self.salon.locale.replace("-", "_"))
+        shown = babel.numbers.format_decimal(minutes / 60, format="#,##0.#", locale=self.page_locale.replace("-", "_"))
         return f"{shown} h"
 
     def _percent(self, ratio: float) -> str:
-        return babel.numbers.format_percent(ratio, locale=self.salon.locale.replace("-", "_"))
+        return babel.numbers.format_percent(ratio, locale=self.page_locale.replace("-", "_"))
 
     def _money(self, cents: float) -> str:
         return babel.numbers.format_currency(
-            cents / 100, self.salon.currency, locale=self.salon.locale.replace("-", "_")
+            cents / 100, self.salon.currency, locale=self.page_locale.replace("-", "_")
         )
 
     # --- charts and files --------------------------------------------------------------------------------
@@ -186,7 +187,7 @@ class ReportsPage(OwnerPage):
     def _charts(self, current: Report, previous: Report) -> dict[str, Chart]:
         def paired(rows_of: Any) -> list[tuple[str, float, float]]:
             return [
-                (label, now, before)
+                (self.gettext(label), now, before)
                 for (label, now), (_, before) in zip(rows_of(current), rows_of(previous), strict=True)
             ]
 
@@ -202,11 +203,11 @@ class ReportsPage(OwnerPage):
             for load in current.staff
         ]
         return {
-            "appointments": compared("Appointments", paired(appointment_rows), self._count),
-            "revenue": compared("Revenue", paired(revenue_rows), self._money),
-            "staff": compared("Booked share of each stylist's working hours", stylists, self._percent),
-            "sources": compared("Where bookings came from", paired(source_rows), self._count),
-            "messages": compared("Messages", paired(message_totals), self._count),
+            "appointments": compared(self.gettext("Appointments"), paired(appointment_rows), self._count),
+            "revenue": compared(self.gettext("Revenue"), paired(revenue_rows), self._money),
+            "staff": compared(self.gettext("Booked share of each stylist's working hours"), stylists, self._percent),
+            "sources": compared(self.gettext("Where bookings came from"), paired(source_rows), self._count),
+            "messages": compared(self.gettext("Messages"), paired(message_totals), self._count),
         }
 
     def _send_csv(self, section: str, current: Report, previous: Report) -> None:

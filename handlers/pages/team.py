@@ -32,7 +32,7 @@ class TeamPage(OwnerPage):
                 staff_id=fields.identifier(form["staffId"], "staff_id") if stylist and form["staffId"] else None,
             )
         except BookingError as error:
-            await self.show(form, form_errors(error, form), status=400)
+            await self.show(form, form_errors(error, form, self.gettext), status=400)
             return
         self.wake_worker()
         self.redirect(paths.TEAM(), status=303)
@@ -79,10 +79,10 @@ class AcceptInvitation(PageHandler):
         form = self.read_form(("password", "repeated"))
         try:
             if form["password"] != form["repeated"]:
-                raise BookingError("the two passwords differ", "repeated")
+                raise BookingError(self.gettext("the two passwords differ"), "repeated")
             user = await team.accept(self.db, token, form["password"])
         except BookingError as error:
-            errors = form_errors(error, form)
+            errors = form_errors(error, form, self.gettext)
             self.render_page("invite.html", 400, invitation=invitation, salon_name=salon_name, form={}, errors=errors)
             return
         await self.log_in(user)

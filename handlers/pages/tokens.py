@@ -17,7 +17,7 @@ class TokensPage(OwnerPage):
         try:
             token = await api_tokens.create_api_token(self.db, self.current_user, form["name"])
         except Invalid as error:
-            await self.show(form=form, errors=form_errors(error, form), status=400)
+            await self.show(form=form, errors=form_errors(error, form, self.gettext), status=400)
             return
         await self.show(new_token=token, status=201)
 

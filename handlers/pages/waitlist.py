@@ -50,7 +50,7 @@ class WaitlistPage(SalonPage):
             client_id, wish = wish_from(form, self.salon, self.now())
             await waitlist.add(self.db, self.salon, client_id, wish, source=Source.FRONT_DESK, now=self.now())
         except BookingError as error:
-            await self.show(form, form_errors(error, form), status=status_for(error, 400))
+            await self.show(form, form_errors(error, form, self.gettext), status=status_for(error, 400))
             return
         self.redirect(paths.WAITLIST(), status=303)
 

@@ -1,0 +1,229 @@
+"""The front desk in its reader's language: a German and a Spanish salon work their pages without meeting an English
+word, a user's own language beats the salon's, and before login the browser's Accept-Language decides."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from html.parser import HTMLParser
+
+import pytest
+
+from booking import clients, locales, staff
+from booking.models import ClientDetails, StaffDetails, WorkingHours
+from db import Database
+from tests.page_fixtures import add_receptionist, add_stylist
+
+# Words and phrases no German or Spanish page shows, unless it still speaks English: whole words, any case.
+ENGLISH = (
+    "the", "and", "with", "your", "you", "of", "for", "is", "are", "Log out", "Log in", "Clients", "Book",
+    "Search", "Week", "Today", "Nothing", "Settings", "Reports", "Inbox", "Outbox", "Waitlist", "Notes", "History",
+    "Add", "Password", "Services", "Notifications", "Change", "Day", "Make", "Remove", "Revoke", "Download", "Show",
+    "Earlier", "Later", "Back", "Phone", "Reminders", "Invite", "Send", "Save", "Language", "Account", "Visits",
+    "Found", "Forbidden", "Nobody", "yet", "Appointments", "Messages", "Revenue", "Period",
+)  # fmt: skip
+SAID_IN_ENGLISH = re.compile(r"\b(" + "|".join(re.escape(word) for word in ENGLISH) + r")\b", re.IGNORECASE)
+READ_ATTRIBUTES = ("title", "placeholder", "aria-label", "data-label", "alt")
+# Left for the later pass that translates them (other engineers are changing them): their words are not read here.
+NOT_YET = ("day-calendar",)
+
+
+class Words(HTMLParser):
+    """What a person reads on a page: its text and the attributes read aloud, not scripts, code or the parts of
+    ``NOT_YET``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read: list[str] = []
+        self.skipping: list[str] = []  # the tags open inside a part not read
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if self.skipping or values.get("id") in NOT_YET or tag in ("script", "style", "code"):
+            if tag not in ("input", "br", "img", "meta", "link", "rect"):
+                self.skipping.append(tag)
+            return
+        self.read.extend(value for name, value in attrs if name in READ_ATTRIBUTES and value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.skipping and self.skipping[-1] == tag:
+            self.skipping.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.read.append(data)
+
+
+def english_on(html: str) -> list[str]:
+    words = Words()
+    words.feed(html)
+    return sorted({found.group(0) for text in words.read for found in SAID_IN_ENGLISH.finditer(text)})
+
+
+async def _walk(logged_in, db: Database, locale: str, country: str, timezone: str) -> dict[str, list[str]]:
+    """Every page of the first translated set, as the salon's owner: the English each still shows."""
+    session, made = await logged_in(name="Peluquería Sol", country=country, timezone=timezone, locale=locale)
+    salon = made.salon
+    week = tuple(WorkingHours(day, dt.time(9), dt.time(17)) for day in range(7))
+    member = await staff.create_staff(db, salon.id, StaffDetails("Bea", "Moreno", working_hours=week))
+    client = await clients.create_client(
+        db, salon.id, ClientDetails("María", "Cruz", "maria@example.com", None, True), region=country
+    )
+    # The first token's name is stored in English by booking/salons.py (not translated here yet): the salon's own.
+    await db.execute("UPDATE api_tokens SET name = 'Web' WHERE salon_id = %s", (salon.id,))
+    day = dt.date(2030, 6, 4)
+    paths = [
+        f"/?date={day}",
+        f"/?view=week&staff={member.id}&date={day}",
+        "/clients",
+        "/clients?q=zzzz",
+        f"/clients/{client.id}",
+        "/clients/new",
+        f"/clients/{client.id}/edit",
+        f"/clients/{client.id}/erase",
+        "/inbox",
+        "/team",
+        "/tokens",
+        "/reports",
+        "/waitlist",
+        "/account",
+        f"/clients/{uuid.uuid4()}",  # the error page
+    ]
+    found = {}
+    for path in paths:
+        page = await session.get(path)
+        assert page.code in (200, 404), f"{path}: {page.code}"
+        found[path] = english_on(page.body.decode())
+    return found
+
+
+@pytest.mark.parametrize(
+    ("locale", "country", "timezone", "heading"),
+    [("de-DE", "DE", "Europe/Berlin", "Kundschaft"), ("es-ES", "ES", "Europe/Madrid", "Clientes")],
+)
+async def test_a_german_and_a_spanish_salon_meet_no_english_on_their_pages(
+    logged_in, db: Database, locale: str, country: str, timezone: str, heading: str
+) -> None:
+    found = await _walk(logged_in, db, locale, country, timezone)
+    assert {path: words for path, words in found.items() if words} == {}, "English words still on these pages"
+    session, _ = await logged_in(country=country, timezone=timezone, locale=locale)
+    assert f"<h1>{heading}</h1>" in (await session.get("/clients")).body.decode(), "and the words are theirs"
+
+
+def test_the_walk_notices_english() -> None:
+    """The check itself: an English page fails it, text in a part not yet translated does not."""
+    assert english_on("<p>Log out of the day</p>") == ["Log out", "day", "of", "the"]
+    attribute = english_on('<input placeholder="Search the clients"><p>Hola</p>')
+    assert attribute == ["Search", "clients", "the"], "what attributes say too"
+    assert english_on('<div id="day-calendar"><p>Nothing booked.</p></div><p>Nada</p>') == []
+
+
+async def test_a_users_own_language_beats_the_salons(logged_in, db: Database) -> None:
+    session, made = await logged_in(country="DE", timezone="Europe/Berlin", locale="de-DE")
+    assert "Abmelden" in (await session.get("/account")).body.decode(), "the salon's German first"
+    chosen = await session.post("/account/language", {"locale": "es-MX"})
+    assert chosen.code == 303
+    account = (await session.get("/account?saved=language")).body.decode()
+    assert "Cerrar sesión" in account and "Abmelden" not in account and '<html lang="es">' in account
+    assert '<option value="es-MX" selected>' in account, "the choice shown as made"
+    assert "Clientes" in (await session.get("/clients")).body.decode(), "every page, not only the account"
+    others = await db.fetch_all("SELECT locale FROM users WHERE salon_id = %s", (made.salon.id,))
+    assert [row["locale"] for row in others] == ["es-MX"]
+    back = await session.post("/account/language", {"locale": ""})
+    assert back.code == 303 and "Abmelden" in (await session.get("/account")).body.decode(), "the salon's again"
+
+
+async def test_a_language_not_spoken_is_refused_beside_the_field(logged_in, db: Database) -> None:
+    session, made = await logged_in()
+    refused = await session.post("/account/language", {"locale": "fr-FR"})
+    assert refused.code == 400 and 'id="locale-error"' in refused.body.decode()
+    row = await db.fetch_one("SELECT locale FROM users WHERE id = %s", (made.owner.id,))
+    assert row is not None and row["locale"] is None
+
+
+async def test_a_user_changes_only_their_own_language_never_another_salons(logged_in, db: Database) -> None:
+    _, other = await logged_in()
+    session, made = await logged_in()
+    await session.post("/account/language", {"locale": "de-AT"})
+    rows = await db.fetch_all(
+        "SELECT salon_id, locale FROM users WHERE salon_id IN (%s, %s)", (made.salon.id, other.salon.id)
+    )
+    assert {(row["salon_id"], row["locale"]) for row in rows} == {(made.salon.id, "de-AT"), (other.salon.id, None)}
+
+
+@pytest.mark.parametrize(
+    ("accepted", "button"),
+    [
+        ("de-AT,de;q=0.9,en;q=0.5", "Anmelden"),
+        ("fr-FR, es;q=0.8", "Iniciar sesión"),
+        ("fr-FR", "Log in"),
+        ("", "Log in"),
+    ],
+)
+async def test_accept_language_picks_the_login_pages_language(pages, make_salon, accepted: str, button: str) -> None:
+    await make_salon()  # a salon exists: /login is the login page, not setup
+    page = await pages({"Accept-Language": accepted} if accepted else {}).get("/login")
+    assert page.code == 200 and f'<button type="submit" class="primary">{button}</button>' in page.body.decode()
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("header", "locale"),
+    [("de-AT,de;q=0.9", "de"), ("en-US,es;q=0.9", "en-GB"), ("es;q=0.1, de;q=0.2", "de"), ("fr", "en-GB"),
+     ("de;q=0, es", "es"), ("q=;;,", "en-GB")],
+)  # fmt: skip
+def test_the_browsers_language_is_the_one_it_prefers_most_among_those_spoken(header: str, locale: str) -> None:
+    assert locales.accepted_locale(header) == locale
+
+
+async def test_a_users_own_locale_writes_the_calendars_times_too(logged_in, db: Database) -> None:
+    """An American receptionist in a Berlin salon: English words and 12-hour times, in the salon's own zone."""
+    session, made = await logged_in(country="DE", timezone="Europe/Berlin", locale="de-DE")
+    week = tuple(WorkingHours(day, dt.time(9), dt.time(17)) for day in range(7))
+    member = await staff.create_staff(db, made.salon.id, StaffDetails("Bea", "Moreno", working_hours=week))
+    path = f"/?view=week&staff={member.id}&date=2030-06-04"
+    german = (await session.get(path)).body.decode()
+    assert "09:00" in german and "9:00 AM" not in german and "Dienstag, 4. Juni" in german
+    await session.post("/account/language", {"locale": "en-US"})
+    american = (await session.get(path)).body.decode()
+    assert "9:00 AM" in american and "Tuesday, June 4" in american and "Week after" in american
+    assert "Europe/Berlin" in american, "the salon's clock still"
+
+
+async def test_a_form_error_is_in_the_readers_language_beside_the_field(logged_in) -> None:
+    session, _ = await logged_in(country="ES", timezone="Europe/Madrid", locale="es-ES")
+    refused = await session.post("/account", {"currentPassword": "wrong", "newPassword": "a new long secret",
+                                              "newPasswordAgain": "a new long secret"})  # fmt: skip
+    page = refused.body.decode()
+    assert (
+        refused.code == 400
+        and '<span class="field-error" id="currentPassword-error">currentPassword no es correcto' in page
+    )
+    assert "Corrige el campo marcado abajo." in page
+    missing = await session.post("/tokens", {"name": ""})
+    assert missing.code == 400 and "name es obligatorio" in missing.body.decode()
+
+
+async def test_an_error_page_before_login_speaks_the_browsers_language(pages, make_salon) -> None:
+    await make_salon()
+    german = pages({"Accept-Language": "de-DE,de;q=0.9"})
+    refused = await german.post("/clients/new", {"firstName": "Ann"})  # logged in nobody
+    page = refused.body.decode()
+    assert refused.code == 403 and "<h1>Nicht erlaubt</h1>" in page and "Melden Sie sich zuerst an." in page
+    assert english_on(page) == [], "no English on it"
+    lost = await german.get("/nowhere")
+    assert lost.code == 404 and "<h1>Nicht gefunden</h1>" in lost.body.decode() and english_on(lost.body.decode()) == []
+
+
+async def test_a_stylist_and_a_receptionist_of_a_spanish_salon_meet_no_english(logged_in, pages, db: Database) -> None:
+    _, made = await logged_in(name="Peluquería Sol", country="MX", timezone="America/Mexico_City", locale="es-MX")
+    week = tuple(WorkingHours(day, dt.time(9), dt.time(17)) for day in range(7))
+    member = await staff.create_staff(db, made.salon.id, StaffDetails("Bea", "Moreno", working_hours=week))
+    stylist, desk = pages(), pages()
+    await stylist.login(await add_stylist(db, made.salon.id, member.id))
+    await desk.login(await add_receptionist(db, made.salon.id))
+    for session, path in ((stylist, "/"), (stylist, "/account"), (desk, "/clients"), (desk, "/account")):
+        page = await session.get(path)
+        assert page.code == 200 and english_on(page.body.decode()) == [], path
+    assert "Mi semana" in (await stylist.get("/")).body.decode(), "the stylist's own menu"
