@@ -304,7 +304,7 @@ class MessagePage(OwnerPage):
             errors=errors,
             saved=saved,
             kind=kind,
-            language=language,
+            message_language=language,
             placeholders=own_words.PLACEHOLDERS,
             preview=wording.preview(kind, sample, preview) if preview is not None else None,
             product=wording.preview(kind, sample, OwnWords()),
