@@ -135,3 +135,15 @@ class OutsideHours(Conflict):
     """The time lies outside the staff member's working hours, and the caller asked to hear it first."""
 
     code = "outside_hours"
+
+
+class PaymentProblem(BookingError):
+    """The salon's payment provider (Stripe) could not do what was asked: unreachable, or it refused the key."""
+
+    code = "payment_provider"
+
+
+class PaymentDeclined(Conflict):
+    """The client's card was declined: they may try another while the time is held."""
+
+    code = "payment_declined"

@@ -64,6 +64,8 @@ class WebSettings:
     codes_per_salon_day: int = 500  # codes one salon may send in 24 hours
     sms_provider_url: str = ""  # none: texts are kept in the outbox, where the front desk may play a client's reply
     sms_auth_token: str = ""  # the SMS provider's: it signs the webhooks (none: every webhook is refused)
+    stripe_api_base: str = "https://api.stripe.com"  # where every Stripe call goes (the tests: localstripe)
+    stripe_js_url: str = "https://js.stripe.com/v3/"  # Stripe.js for the card field; the payment page allows its origin
 
 
 class Backups(Protocol):

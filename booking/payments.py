@@ -1,0 +1,306 @@
+"""Money through the salon's own Stripe account: the account's keys (sealed at rest, never shown back), what a
+service's deposit comes to, and every payment's row. All SQL for stripe_accounts and payments.
+
+A salon without a secret key takes no payments: no deposit is asked and nothing about payments shows. Stripe is
+spoken to only through providers.stripe; a payment's row is written after Stripe's answer, and the PaymentIntent's
+id is unique among the rows that move money in (payments_one_per_intent), so whatever says a payment succeeded,
+however often, books once (booking.online.book_paid).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+import aiopg
+
+from booking import installation, sealing
+from booking.errors import Invalid, PaymentDeclined, PaymentProblem
+from db import Database, Row
+from db.rows import reader
+from providers import stripe
+
+SECRET_KEY = re.compile(r"(sk|rk)_(test|live)_[0-9A-Za-z]{8,247}")
+PUBLISHABLE_KEY = re.compile(r"pk_(test|live)_[0-9A-Za-z]{8,247}")
+WEBHOOK_SECRET = re.compile(r"whsec_[0-9A-Za-z+/=]{8,247}")
+
+
+class PaymentKind(StrEnum):
+    DEPOSIT = "deposit"
+    FEE = "fee"
+    REFUND = "refund"
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+@dataclass(frozen=True)
+class AccountStatus:
+    """What the owner sees of the salon's Stripe account: never a secret, only whether it is set."""
+
+    connected: bool
+    secret_key_last4: str | None
+    publishable_key: str | None
+    webhook_secret: str  # "set" or "not set"
+
+
+@dataclass(frozen=True)
+class AccountChange:
+    """The keys the owner typed; None keeps the one saved (a write-only field left empty)."""
+
+    secret_key: str | None
+    publishable_key: str | None
+    webhook_secret: str | None
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The salon's keys, opened, for a call to Stripe: never written to a page, a log or an answer."""
+
+    account: stripe.Account
+    publishable_key: str
+    webhook_secret: str | None
+
+
+@dataclass(frozen=True)
+class Deposit:
+    """What a service asks at online booking: a percent of the price, or an amount (at most the price)."""
+
+    percent: int | None = None
+    amount_cents: int | None = None
+
+    def of(self, price_cents: int) -> int:
+        """The deposit on ``price_cents``, in whole cents (half a cent up); 0 when there is nothing to ask."""
+        if self.percent is not None:
+            return (price_cents * self.percent + 50) // 100
+        return min(self.amount_cents or 0, price_cents)
+
+
+@dataclass(frozen=True)
+class Payment:
+    id: uuid.UUID
+    appointment_id: uuid.UUID | None
+    kind: PaymentKind
+    amount_cents: int
+    currency: str
+    status: PaymentStatus
+    stripe_payment_intent_id: str
+    stripe_refund_id: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+read_payment = reader(Payment)
+_COLUMNS = """id, appointment_id, kind, amount_cents, currency, status, stripe_payment_intent_id, stripe_refund_id,
+              created_at, updated_at"""
+NOT_SET = AccountStatus(False, None, None, "not set")
+
+
+def checked_deposit(percent: int | None, amount_cents: int | None) -> Deposit | None:
+    """A service's deposit as asked, or None for none; Invalid names the field at fault."""
+    if percent is not None and amount_cents is not None:
+        raise Invalid("give a percent or an amount, not both", ("deposit", "amount_cents"))
+    if percent is not None and not 1 <= percent <= 100:
+        raise Invalid("{field} must be between 1 and 100", ("deposit", "percent"))
+    if amount_cents is not None and not 1 <= amount_cents <= 10_000_000:
+        raise Invalid("{field} must be between 1 and 10000000", ("deposit", "amount_cents"))
+    if percent is None and amount_cents is None:
+        return None
+    return Deposit(percent, amount_cents)
+
+
+def _checked_change(change: AccountChange, first: bool) -> AccountChange:
+    if first and (not change.secret_key or not change.publishable_key):
+        raise Invalid("{field} is required to connect a Stripe account", "secret_key" if not change.secret_key
+                      else "publishable_key")  # fmt: skip
+    for value, shape, field in (
+        (change.secret_key, SECRET_KEY, "secret_key"),
+        (change.publishable_key, PUBLISHABLE_KEY, "publishable_key"),
+        (change.webhook_secret, WEBHOOK_SECRET, "webhook_secret"),
+    ):
+        if value is not None and not shape.fullmatch(value):
+            raise Invalid(f"{{field}} is not a Stripe key of the shape {shape.pattern}", field)
+    return change
+
+
+async def account_status(db: Database, salon_id: uuid.UUID) -> AccountStatus:
+    row = await db.fetch_one(
+        """SELECT secret_key_last4, publishable_key, webhook_secret_sealed IS NOT NULL AS webhook
+             FROM stripe_accounts WHERE salon_id = %s""",
+        (salon_id,),
+    )
+    if row is None:
+        return NOT_SET
+    webhook = "set" if row["webhook"] else "not set"
+    return AccountStatus(True, row["secret_key_last4"], row["publishable_key"], webhook)
+
+
+async def save_account(db: Database, salon_id: uuid.UUID, change: AccountChange) -> AccountStatus:
+    """Connects (or changes) the salon's Stripe account; a key left None stays as saved."""
+    key = await installation.payments_key(db)
+    first = (await account_status(db, salon_id)) == NOT_SET
+    change = _checked_change(change, first)
+    secret, webhook = change.secret_key, change.webhook_secret
+    await db.execute(
+        """INSERT INTO stripe_accounts (salon_id, secret_key_sealed, secret_key_last4, publishable_key,
+                                        webhook_secret_sealed)
+           VALUES (%(salon)s, %(secret)s, %(last4)s, %(publishable)s, %(webhook)s)
+           ON CONFLICT (salon_id) DO UPDATE
+              SET secret_key_sealed = coalesce(EXCLUDED.secret_key_sealed, stripe_accounts.secret_key_sealed),
+                  secret_key_last4 = coalesce(EXCLUDED.secret_key_last4, stripe_accounts.secret_key_last4),
+                  publishable_key = coalesce(EXCLUDED.publishable_key, stripe_accounts.publishable_key),
+                  webhook_secret_sealed = coalesce(EXCLUDED.webhook_secret_sealed,
+                                                   stripe_accounts.webhook_secret_sealed),
+                  updated_at = now()""",
+        {"salon": salon_id, "secret": sealing.seal(key, secret) if secret else None,
+         "last4": secret[-4:] if secret else None, "publishable": change.publishable_key,
+         "webhook": sealing.seal(key, webhook) if webhook else None},
+    )  # fmt: skip
+    return await account_status(db, salon_id)
+
+
+async def remove_account(db: Database, salon_id: uuid.UUID) -> None:
+    """Disconnects the account: no deposit is asked from now on (payments already made stay on record)."""
+    await db.execute("DELETE FROM stripe_accounts WHERE salon_id = %s", (salon_id,))
+
+
+async def keys(db: Database, salon_id: uuid.UUID, api_base: str) -> Keys | None:
+    """The salon's keys, opened, for a call to Stripe at ``api_base``; None without an account."""
+    row = await db.fetch_one(
+        """SELECT secret_key_sealed, publishable_key, webhook_secret_sealed FROM stripe_accounts
+            WHERE salon_id = %s""",
+        (salon_id,),
+    )
+    if row is None:
+        return None
+    key = await installation.payments_key(db)
+    webhook = row["webhook_secret_sealed"]
+    return Keys(
+        stripe.Account(sealing.unseal(key, bytes(row["secret_key_sealed"])), api_base),
+        row["publishable_key"],
+        sealing.unseal(key, bytes(webhook)) if webhook is not None else None,
+    )
+
+
+async def takes_payments(db: Database, salon_id: uuid.UUID) -> bool:
+    return await db.fetch_one("SELECT FROM stripe_accounts WHERE salon_id = %s", (salon_id,)) is not None
+
+
+async def deposit_due(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> int:
+    """The deposit a held appointment asks before it is booked, in cents: 0 when its service asks none or the
+    salon takes no payments."""
+    await cur.execute(
+        """SELECT a.price_cents, v.deposit_percent, v.deposit_cents
+             FROM appointments a JOIN services v ON v.salon_id = a.salon_id AND v.id = a.service_id
+            WHERE a.salon_id = %s AND a.id = %s
+              AND EXISTS (SELECT FROM stripe_accounts s WHERE s.salon_id = a.salon_id)""",
+        (salon_id, appointment_id),
+    )
+    row: Row | None = await cur.fetchone()
+    if row is None or (row["deposit_percent"] is None and row["deposit_cents"] is None):
+        return 0
+    return Deposit(row["deposit_percent"], row["deposit_cents"]).of(row["price_cents"])
+
+
+async def create_intent(
+    keys_: Keys, *, amount_cents: int, currency: str, idempotency_key: str, metadata: dict[str, str]
+) -> stripe.Intent:
+    """A PaymentIntent on the salon's account; Stripe's troubles become the domain's errors."""
+    try:
+        return await stripe.create_intent(
+            keys_.account, amount_cents=amount_cents, currency=currency, idempotency_key=idempotency_key,
+            metadata=metadata,
+        )  # fmt: skip
+    except stripe.StripeProblem as problem:
+        raise PaymentProblem(f"the salon's payments could not be reached: {problem}") from problem
+
+
+async def read_intent(keys_: Keys, intent_id: str) -> stripe.Intent:
+    try:
+        return await stripe.read_intent(keys_.account, intent_id)
+    except stripe.StripeProblem as problem:
+        raise PaymentProblem(f"the salon's payments could not be reached: {problem}") from problem
+
+
+async def add_deposit(db: Database, salon_id: uuid.UUID, hold_id: uuid.UUID, intent: stripe.Intent) -> Payment:
+    """The deposit's row for a hold, pending; if the hold has one already (two pages at once), that one."""
+    await db.execute(
+        """INSERT INTO payments (salon_id, hold_id, kind, amount_cents, currency, stripe_payment_intent_id, status)
+           VALUES (%s, %s, 'deposit', %s, %s, %s, 'pending')
+           ON CONFLICT DO NOTHING""",
+        (salon_id, hold_id, intent.amount_cents, intent.currency, intent.id),
+    )
+    found = await deposit_of_hold(db, salon_id, hold_id)
+    assert found is not None, "a hold's deposit row was just written"
+    return found
+
+
+async def deposit_of_hold(db: Database, salon_id: uuid.UUID, hold_id: uuid.UUID) -> Payment | None:
+    row = await db.fetch_one(
+        f"SELECT {_COLUMNS} FROM payments WHERE salon_id = %s AND hold_id = %s AND kind = 'deposit'",
+        (salon_id, hold_id),
+    )
+    return read_payment(row) if row is not None else None
+
+
+async def lock_deposit(cur: aiopg.Cursor, salon_id: uuid.UUID, intent_id: str) -> Row | None:
+    """A deposit's row by its PaymentIntent, locked: whoever says it succeeded next waits for this one."""
+    await cur.execute(
+        """SELECT id, hold_id, status FROM payments
+            WHERE salon_id = %s AND stripe_payment_intent_id = %s AND kind = 'deposit' FOR UPDATE""",
+        (salon_id, intent_id),
+    )
+    found: Row | None = await cur.fetchone()
+    return found
+
+
+async def settle(
+    cur: aiopg.Cursor, payment_id: uuid.UUID, status: PaymentStatus, appointment_id: uuid.UUID | None = None
+) -> None:
+    await cur.execute(
+        """UPDATE payments SET status = %s, appointment_id = coalesce(%s, appointment_id), updated_at = now()
+            WHERE id = %s""",
+        (status, appointment_id, payment_id),
+    )
+
+
+async def failed(db: Database, salon_id: uuid.UUID, intent_id: str) -> None:
+    """Stripe said an attempt to pay failed: the row says so until another card pays (the hold still lapses)."""
+    await db.execute(
+        """UPDATE payments SET status = 'failed', updated_at = now()
+            WHERE salon_id = %s AND stripe_payment_intent_id = %s AND kind <> 'refund' AND status = 'pending'""",
+        (salon_id, intent_id),
+    )
+
+
+async def abandoned(cur: aiopg.Cursor, hold_ids: list[uuid.UUID]) -> None:
+    """The holds lapsed or ended unpaid: their deposits, never paid, are canceled."""
+    await cur.execute(
+        """UPDATE payments SET status = 'canceled', updated_at = now()
+            WHERE hold_id = ANY(%s) AND status IN ('pending', 'failed')""",
+        (hold_ids,),
+    )
+
+
+async def of_appointment(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> list[Payment]:
+    """Every money movement on the appointment, oldest first."""
+    rows = await db.fetch_all(
+        f"""SELECT {_COLUMNS} FROM payments WHERE salon_id = %s AND appointment_id = %s
+            ORDER BY created_at, id""",
+        (salon_id, appointment_id),
+    )
+    return [read_payment(row) for row in rows]
+
+
+def declined(intent: stripe.Intent) -> PaymentDeclined | None:
+    """Why the client's last try did not pay, in Stripe's words; None when nothing was declined."""
+    if intent.failure is None:
+        return None
+    return PaymentDeclined(intent.failure)
