@@ -74,6 +74,8 @@ SETTINGS = Path("/settings")
 SALON_EXPORT = Path("/settings/export")  # the salon's own data, for its owner
 NEWEST_BACKUP = Path("/settings/backups/newest")
 END_ALL_SESSIONS = Path("/settings/sessions/end")
+STRIPE_SETTINGS = Path("/settings/stripe")  # the salon's Stripe account: keys saved, write-only
+REMOVE_STRIPE = Path("/settings/stripe/remove")
 
 # A salon's clients
 MANAGE = Path("/m/{token}")
@@ -97,3 +99,6 @@ STAFF_FEED_REVOKE = Path("/staff/{id}/calendar-feed/revoke")
 # The SMS provider's calls
 SMS_INBOUND = Path("/sms/inbound")
 SMS_STATUS = Path("/sms/status")
+
+# Stripe's webhooks, one address per salon: each is signed with that salon's own webhook secret
+STRIPE_WEBHOOK = Path("/stripe/webhook/{slug}")

@@ -148,21 +148,30 @@ async def save_account(db: Database, salon_id: uuid.UUID, change: AccountChange)
     first = (await account_status(db, salon_id)) == NOT_SET
     change = _checked_change(change, first)
     secret, webhook = change.secret_key, change.webhook_secret
-    await db.execute(
-        """INSERT INTO stripe_accounts (salon_id, secret_key_sealed, secret_key_last4, publishable_key,
-                                        webhook_secret_sealed)
-           VALUES (%(salon)s, %(secret)s, %(last4)s, %(publishable)s, %(webhook)s)
-           ON CONFLICT (salon_id) DO UPDATE
-              SET secret_key_sealed = coalesce(EXCLUDED.secret_key_sealed, stripe_accounts.secret_key_sealed),
-                  secret_key_last4 = coalesce(EXCLUDED.secret_key_last4, stripe_accounts.secret_key_last4),
-                  publishable_key = coalesce(EXCLUDED.publishable_key, stripe_accounts.publishable_key),
-                  webhook_secret_sealed = coalesce(EXCLUDED.webhook_secret_sealed,
-                                                   stripe_accounts.webhook_secret_sealed),
-                  updated_at = now()""",
-        {"salon": salon_id, "secret": sealing.seal(key, secret) if secret else None,
-         "last4": secret[-4:] if secret else None, "publishable": change.publishable_key,
-         "webhook": sealing.seal(key, webhook) if webhook else None},
-    )  # fmt: skip
+    values = {"salon": salon_id, "secret": sealing.seal(key, secret) if secret else None,
+              "last4": secret[-4:] if secret else None, "publishable": change.publishable_key,
+              "webhook": sealing.seal(key, webhook) if webhook else None}  # fmt: skip
+    if first:  # two owners connecting at once: the later one's keys
+        await db.execute(
+            """INSERT INTO stripe_accounts (salon_id, secret_key_sealed, secret_key_last4, publishable_key,
+                                            webhook_secret_sealed)
+               VALUES (%(salon)s, %(secret)s, %(last4)s, %(publishable)s, %(webhook)s)
+               ON CONFLICT (salon_id) DO UPDATE
+                  SET secret_key_sealed = EXCLUDED.secret_key_sealed, secret_key_last4 = EXCLUDED.secret_key_last4,
+                      publishable_key = EXCLUDED.publishable_key,
+                      webhook_secret_sealed = EXCLUDED.webhook_secret_sealed, updated_at = now()""",
+            values,
+        )
+    else:
+        await db.execute(
+            """UPDATE stripe_accounts
+                  SET secret_key_sealed = coalesce(%(secret)s, secret_key_sealed),
+                      secret_key_last4 = coalesce(%(last4)s, secret_key_last4),
+                      publishable_key = coalesce(%(publishable)s, publishable_key),
+                      webhook_secret_sealed = coalesce(%(webhook)s, webhook_secret_sealed), updated_at = now()
+                WHERE salon_id = %(salon)s""",
+            values,
+        )
     return await account_status(db, salon_id)
 
 

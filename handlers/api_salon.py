@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from booking import access, salon_export, salons
+from booking import access, payments, salon_export, salons
 from booking.models import OnlineBooking, QuietHours, Salon
 from handlers import downloads
 from handlers.api import ApiHandler, Body
@@ -57,3 +57,23 @@ class SalonExportApi(ApiHandler):
 
     async def get(self) -> None:
         await downloads.send_zip(self, salon_export.export(self.db, self.salon))
+
+
+class StripeAccountApi(ApiHandler):
+    """The salon's own Stripe account: keys in, never out (the answer says only whether each is set)."""
+
+    roles = access.OWNER
+
+    async def get(self) -> None:
+        self.write_json(await payments.account_status(self.db, self.salon.id))
+
+    async def put(self) -> None:
+        body = self.body()
+        change = payments.AccountChange(
+            body.text("secret_key"), body.text("publishable_key"), body.text("webhook_secret")
+        )
+        self.write_json(await payments.save_account(self.db, self.salon.id, change))
+
+    async def delete(self) -> None:
+        await payments.remove_account(self.db, self.salon.id)
+        self.set_status(204)

@@ -27,7 +27,7 @@ from handlers import api_team as team
 from handlers import api_waitlist, feeds, sms
 from handlers.api import ApiHandler
 from handlers.api_reports import ReportsApi
-from handlers.api_salon import SalonApi, SalonExportApi
+from handlers.api_salon import SalonApi, SalonExportApi, StripeAccountApi
 from handlers.base import StaticFiles
 from handlers.body_limit import BodyLimit
 from handlers.health import HealthHandler, Metrics, MetricsHandler
@@ -92,6 +92,7 @@ class UnknownApi(ApiHandler):
 API_ROUTES = [
     (r"/api/v1/salon", SalonApi),
     (r"/api/v1/salon/export", SalonExportApi),
+    (r"/api/v1/salon/stripe", StripeAccountApi),
     (r"/api/v1/staff", directory.StaffListApi),
     (rf"/api/v1/staff/{ID}", directory.StaffApi),
     (rf"/api/v1/staff/{ID}/time-off", directory.TimeOffListApi),

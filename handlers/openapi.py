@@ -24,6 +24,7 @@ from booking.clients import MAX_SEARCH
 from booking.jobs import STATUSES, Job
 from booking.models import Appointment, Client, ClientOnFile, Outcome, Salon, Service, Staff, TimeOff
 from booking.notice_types import TYPES
+from booking.payments import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET, AccountStatus
 from booking.reports import MAX_DAYS, AppointmentCounts, MessageCounts, StaffLoad
 from booking.salons import MAX_ADDRESS
 from booking.services import MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES, MAX_PRICE_CENTS
@@ -184,6 +185,12 @@ REQUESTS: dict[str, Schema] = {
          "staffId": _or_null(_ID)},
         ["email"],
     ),
+    "StripeAccountInput": _body(
+        {"secretKey": _or_null({"type": "string", "pattern": f"^{SECRET_KEY.pattern}$"}),
+         "publishableKey": _or_null({"type": "string", "pattern": f"^{PUBLISHABLE_KEY.pattern}$"}),
+         "webhookSecret": _or_null({"type": "string", "pattern": f"^{WEBHOOK_SECRET.pattern}$"})},
+        [],
+    ),
     "SalonInput": _body(
         {"name": _or_null(fields.REQUIRED_TEXT), "address": _or_null(fields.TEXT | {"maxLength": MAX_ADDRESS}),
          "timezone": _or_null({"type": "string"}), "country": _or_null({"type": "string"}),
@@ -281,6 +288,13 @@ def document() -> Schema:
                                 refusals=(400,)),
         },
         "/salon/export": {"get": _salon_export(answer)},
+        "/salon/stripe": {
+            "get": _operation("The salon's Stripe account: whether each key is set (a secret is never shown)",
+                              answer(AccountStatus), refusals=()),
+            "put": _operation("Connect or change the salon's Stripe account (a key left out stays)",
+                              answer(AccountStatus), body="StripeAccountInput", refusals=(400,)),
+            "delete": _no_content("Disconnect the Stripe account: no deposit is asked any more", []),
+        },
         "/staff": {
             "get": _operation("The salon's staff, by name", {"type": "array", "items": staff}, parameters=_PAGE,
                               paged=True),

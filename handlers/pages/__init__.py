@@ -92,5 +92,7 @@ ROUTES: list[Rule | tuple[Any, ...]] = [
     (paths.SALON_EXPORT.route(), settings.SalonExportPage),
     (paths.NEWEST_BACKUP.route(), settings.NewestBackup),
     (paths.END_ALL_SESSIONS.route(), settings.EndAllSessions),
+    (paths.STRIPE_SETTINGS.route(), settings.StripeSettings),
+    (paths.REMOVE_STRIPE.route(), settings.RemoveStripe),
     (r"/(.*)", NotFoundPage),
 ]
