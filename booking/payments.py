@@ -19,6 +19,7 @@ import aiopg
 
 from booking import installation, sealing
 from booking.errors import Invalid, PaymentDeclined, PaymentProblem
+from booking.models import Deposit
 from db import Database, Row
 from db.rows import reader
 from providers import stripe
@@ -70,20 +71,6 @@ class Keys:
 
 
 @dataclass(frozen=True)
-class Deposit:
-    """What a service asks at online booking: a percent of the price, or an amount (at most the price)."""
-
-    percent: int | None = None
-    amount_cents: int | None = None
-
-    def of(self, price_cents: int) -> int:
-        """The deposit on ``price_cents``, in whole cents (half a cent up); 0 when there is nothing to ask."""
-        if self.percent is not None:
-            return (price_cents * self.percent + 50) // 100
-        return min(self.amount_cents or 0, price_cents)
-
-
-@dataclass(frozen=True)
 class Payment:
     id: uuid.UUID
     appointment_id: uuid.UUID | None
@@ -101,19 +88,6 @@ read_payment = reader(Payment)
 _COLUMNS = """id, appointment_id, kind, amount_cents, currency, status, stripe_payment_intent_id, stripe_refund_id,
               created_at, updated_at"""
 NOT_SET = AccountStatus(False, None, None, "not set")
-
-
-def checked_deposit(percent: int | None, amount_cents: int | None) -> Deposit | None:
-    """A service's deposit as asked, or None for none; Invalid names the field at fault."""
-    if percent is not None and amount_cents is not None:
-        raise Invalid("give a percent or an amount, not both", ("deposit", "amount_cents"))
-    if percent is not None and not 1 <= percent <= 100:
-        raise Invalid("{field} must be between 1 and 100", ("deposit", "percent"))
-    if amount_cents is not None and not 1 <= amount_cents <= 10_000_000:
-        raise Invalid("{field} must be between 1 and 10000000", ("deposit", "amount_cents"))
-    if percent is None and amount_cents is None:
-        return None
-    return Deposit(percent, amount_cents)
 
 
 def _checked_change(change: AccountChange, first: bool) -> AccountChange:
@@ -262,7 +236,7 @@ async def deposit_of_hold(db: Database, salon_id: uuid.UUID, hold_id: uuid.UUID)
 async def lock_deposit(cur: aiopg.Cursor, salon_id: uuid.UUID, intent_id: str) -> Row | None:
     """A deposit's row by its PaymentIntent, locked: whoever says it succeeded next waits for this one."""
     await cur.execute(
-        """SELECT id, hold_id, status FROM payments
+        """SELECT id, hold_id, appointment_id, status FROM payments
             WHERE salon_id = %s AND stripe_payment_intent_id = %s AND kind = 'deposit' FOR UPDATE""",
         (salon_id, intent_id),
     )

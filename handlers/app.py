@@ -36,6 +36,7 @@ from handlers.openapi import OpenApiHandler
 from handlers.pages import ROUTES as PAGE_ROUTES
 from handlers.public import ROUTES as CLIENT_ROUTES
 from handlers.stopping import WebServer
+from handlers.stripe_webhook import StripeWebhook
 
 ROOT = Path(__file__).resolve().parent.parent
 URL_SAFE = "[A-Za-z0-9_-]+"  # a feed's token (secrets.token_urlsafe): anything else is no feed
@@ -132,7 +133,11 @@ API_ROUTES = [
     (r"/metrics", MetricsHandler),
 ]
 # The SMS provider's calls, signed with its auth token (handlers/sms.py).
-PROVIDER_ROUTES = [(paths.SMS_INBOUND.route(), sms.InboundSms), (paths.SMS_STATUS.route(), sms.SmsStatus)]
+PROVIDER_ROUTES = [
+    (paths.SMS_INBOUND.route(), sms.InboundSms),
+    (paths.SMS_STATUS.route(), sms.SmsStatus),
+    (paths.STRIPE_WEBHOOK.route(), StripeWebhook),  # signed with the salon's own webhook secret
+]
 # What a stylist's calendar program subscribes to: iCalendar, not JSON, its token the key.
 FEED_ROUTES = [(paths.CALENDAR_FEED.route(token=URL_SAFE), feeds.CalendarFeed)]
 

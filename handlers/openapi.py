@@ -24,6 +24,7 @@ from booking.clients import MAX_SEARCH
 from booking.jobs import STATUSES, Job
 from booking.models import Appointment, Client, ClientOnFile, Outcome, Salon, Service, Staff, TimeOff
 from booking.notice_types import TYPES
+from booking.online import DepositStarted
 from booking.payments import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET, AccountStatus
 from booking.reports import MAX_DAYS, AppointmentCounts, MessageCounts, StaffLoad
 from booking.salons import MAX_ADDRESS
@@ -124,6 +125,19 @@ _SERVICE = {
         "type": ["array", "null"],
         "items": _body({"staffId": _ID, "durationMinutes": _or_null(_MINUTES), "priceCents": _PRICE}, ["staffId"]),
     },
+    "deposit": _or_null(
+        _body(
+            {
+                "percent": {"type": ["integer", "null"], "minimum": 1, "maximum": 100},
+                "amountCents": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_PRICE_CENTS},
+            },
+            [],
+        )
+        | {
+            "description": "asked at online booking once the salon's Stripe account is connected: a percent of "
+            "the price or an amount, not both (400); null or {}: none"
+        }
+    ),
 }
 _WISH = {"serviceId": _ID, "staffId": _or_null(_ID),
          "fromDate": fields.DATE | {"description": "the first salon-local day the client can come"},
@@ -431,6 +445,7 @@ def document() -> Schema:
         "perform the service), the state forbids the change, or a limit is reached",
         429: "too many requests for this token or from this address, online bookings from this address, or codes "
         "to that email address or number or from the salon; see Retry-After",
+        502: "the salon's payment provider (Stripe) could not be reached, or refused the salon's key",
         503: "the database is unreachable; try again shortly",
     }
     responses = {str(status): {"description": words, "content": error} for status, words in why.items()}
@@ -547,10 +562,23 @@ def _public_paths(answer: Any) -> dict[str, Schema]:
         "/api/public/{slug}/bookings": {"post": _operation(
             "Hold a time and send a code (by email if given, else by text)", hold, status=202, body="HoldInput",
             parameters=[slug], refusals=(400, 404, 409), public=True)},
-        "/api/public/{slug}/bookings/{holdId}/verify": {"post": _operation(
-            "The code: books the held time", answer(Appointment), status=201, body="CodeInput",
-            parameters=[slug, _id_in_path("holdId")], refusals=(400, 404, 409), public=True)},
+        "/api/public/{slug}/bookings/{holdId}/verify": {"post": _verify(answer, slug)},
     }  # fmt: skip
+
+
+def _verify(answer: Any, slug: Schema) -> Schema:
+    """The code books the time (201), or, for a service with a deposit at a salon with its Stripe account, keeps it
+    held while the card field pays it (202): booked once Stripe says it succeeded."""
+    operation = _operation(
+        "The code: books the held time, or (a deposit asked) holds it while it is paid", answer(Appointment),
+        status=201, body="CodeInput", parameters=[slug, _id_in_path("holdId")], refusals=(400, 404, 409, 502),
+        public=True,
+    )  # fmt: skip
+    operation["responses"]["202"] = {
+        "description": "a deposit to pay with Stripe's card field (its client secret pays this PaymentIntent only)",
+        "content": {"application/json": {"schema": answer(DepositStarted)}},
+    }
+    return operation
 
 
 class OpenApiHandler(BaseHandler):
