@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from booking import appointments
+from booking import appointments, payments
 from booking.errors import Invalid
 from booking.models import Source
 from handlers.api import ApiHandler
@@ -75,3 +75,12 @@ class AppointmentOutcomeApi(ApiHandler):
         outcome = self.body().text("outcome", required=True)
         the_id = self.path_id(appointment_id, "appointment_id")
         self.write_json(await appointments.record_outcome(self.db, self.salon, the_id, outcome, now=self.now()))
+
+
+class AppointmentPaymentsApi(ApiHandler):
+    """Every money movement on the appointment through the salon's Stripe account, oldest first."""
+
+    async def get(self, appointment_id: str) -> None:
+        the_id = self.path_id(appointment_id, "appointment_id")
+        await appointments.get_appointment(self.db, self.salon.id, the_id)  # another salon's: 404
+        self.write_json(await payments.of_appointment(self.db, self.salon.id, the_id))

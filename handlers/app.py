@@ -111,6 +111,7 @@ API_ROUTES = [
     (rf"/api/v1/appointments/{ID}", appointments.AppointmentApi),
     (rf"/api/v1/appointments/{ID}/cancel", appointments.CancelAppointmentApi),
     (rf"/api/v1/appointments/{ID}/outcome", appointments.AppointmentOutcomeApi),
+    (rf"/api/v1/appointments/{ID}/payments", appointments.AppointmentPaymentsApi),
     (r"/api/v1/reports", ReportsApi),
     (r"/api/v1/waitlist", api_waitlist.WaitlistApi),
     (r"/api/v1/jobs", jobs.JobListApi),

@@ -25,7 +25,7 @@ from booking.jobs import STATUSES, Job
 from booking.models import Appointment, Client, ClientOnFile, Outcome, Salon, Service, Staff, TimeOff
 from booking.notice_types import TYPES
 from booking.online import DepositStarted
-from booking.payments import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET, AccountStatus
+from booking.payments import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET, AccountStatus, Payment
 from booking.reports import MAX_DAYS, AppointmentCounts, MessageCounts, StaffLoad
 from booking.salons import MAX_ADDRESS
 from booking.services import MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES, MAX_PRICE_CENTS
@@ -398,6 +398,10 @@ def document() -> Schema:
             "post": _operation(f"Mark an appointment completed or a no-show (from its start until "
                                f"{OUTCOME_WINDOW.days} days after; 409 outside that)", appointment,
                                body="OutcomeInput", refusals=conflict, parameters=[_id_in_path("appointmentId")]),
+        },
+        "/appointments/{appointmentId}/payments": {
+            "get": _operation("Every money movement on the appointment (deposits, fees, refunds), oldest first",
+                              {"type": "array", "items": answer(Payment)}, parameters=[_id_in_path("appointmentId")]),
         },
         "/reports": {"get": _reports(answer)},
         "/waitlist": {

@@ -8,7 +8,20 @@ import functools
 import uuid
 from urllib.parse import urlencode
 
-from booking import access, appointments, availability, clients, fields, inbox, jobs, paths, services, staff, waitlist
+from booking import (
+    access,
+    appointments,
+    availability,
+    clients,
+    fields,
+    inbox,
+    jobs,
+    paths,
+    payments,
+    services,
+    staff,
+    waitlist,
+)
 from booking.errors import Invalid, NotFound, OutsideHours, SlotTaken
 from booking.locales import phone_number
 from booking.models import Client, Service, Staff
@@ -258,6 +271,7 @@ class AppointmentView(SalonPage):
                 moving=appointment_id,
             ),
         )
+        moved = await payments.of_appointment(self.db, self.salon.id, appointment_id)
         typed = bool(form.get("startTime")) and not is_slot(form["startTime"])
         self.render_page(
             "appointment.html",
@@ -266,6 +280,7 @@ class AppointmentView(SalonPage):
             timeline=timeline,
             answers=answers,
             offers=offers,
+            payments=moved,
             slots=slots,
             outcome_open=appointments.outcome_open(appointment.start_time, self.now()),
             staff_choices=staff_choices(staff_list, service),
