@@ -17,6 +17,7 @@ from handlers.app import WebSettings
 from tests.desk import Desk
 from tests.page_fixtures import PageSession
 from tests.stripe_server import DECLINED_CARD, LocalStripe, intent_event, localstripe, signed
+from tests.test_pages_html import check_html
 from tests.test_public_online_api import an_address, asking, at, open_salon, public
 
 __all__ = ["localstripe", "public"]
@@ -292,3 +293,29 @@ async def test_the_pay_page_loads_the_card_field_from_stripe_js_only(
     assert (
         f"script-src 'self' {localstripe.api_base};" in policy and f"frame-src 'self' {localstripe.api_base}" in policy
     )
+
+
+async def test_the_payment_pages_are_valid_html(
+    make_salon, db, localstripe, public, http_server_client, pages, tmp_path
+) -> None:
+    salon, desk, keys = await deposit_salon(make_salon, db, localstripe)
+    deposit = await to_pay(public, db, salon, desk)
+    client = PageSession(http_server_client, {"X-Real-Ip": an_address()})
+    fetched = {"book-pay": (await client.get(f"/book/{salon.slug}/pay/{deposit['holdId']}")).body}
+    late = await to_pay(public, db, salon, desk, hour=12)
+    await db.execute("UPDATE holds SET expires_at = now() - interval '1 second' WHERE id = %s", (late["holdId"],))
+    await online.release_lapsed(db)
+    await localstripe.pay(keys["secretKey"], late["paymentIntentId"])
+    fetched["book-paid-late"] = (await client.get(f"/book/{salon.slug}/paid/{late['holdId']}")).body
+    await localstripe.pay(keys["secretKey"], deposit["paymentIntentId"])
+    await client.get(f"/book/{salon.slug}/paid/{deposit['holdId']}")
+    [booked] = (await the_record(db, salon))[0]
+    session = pages()
+    owner = await db.fetch_row("SELECT email FROM users WHERE salon_id = %s AND role = 'owner'", (salon.id,))
+    await session.login(owner["email"])
+    fetched["settings-stripe"] = (await session.get("/settings")).body
+    fetched["settings-stripe-with-errors"] = (await session.post("/settings/stripe", {"secretKey": "x"})).body
+    fetched["service-with-deposit"] = (await session.get(f"/services/{desk.service.id}/edit")).body
+    fetched["appointment-with-payments"] = (await session.get(f"/appointments/{booked['id']}")).body
+    assert b"Payments" in fetched["appointment-with-payments"] and b"Deposit" in fetched["appointment-with-payments"]
+    await check_html(fetched, tmp_path)
