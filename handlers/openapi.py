@@ -333,7 +333,7 @@ def document() -> Schema:
         "/services": {
             "get": _operation("The salon's services, by name", {"type": "array", "items": service},
                               parameters=_PAGE, paged=True),
-            "post": _operation("Add a service", service, status=201, body="ServiceInput", refusals=(400, 409)),
+            "post": _operation("Add a service", service, status=201, body="ServiceInput", refusals=(400, 404, 409)),
         },
         "/services/{serviceId}": {
             "get": _operation("One service", service, parameters=[_id_in_path("serviceId")]),
