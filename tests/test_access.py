@@ -27,6 +27,8 @@ EXPECTED: dict[str, object] = {
     r"/static/(.*)$": OPEN,
     "/api/v1/salon$": OWN,
     "/api/v1/salon/export$": OWN,
+    "/api/v1/salon/stripe$": OWN,  # the salon's Stripe keys: the owner's alone
+    f"/api/v1/appointments/{ID}/payments$": D,
     "/api/v1/staff$": D,
     f"/api/v1/staff/{ID}$": D,
     f"/api/v1/staff/{ID}/calendar-feed$": access.FEEDS,  # a stylist's own only (tests/test_calendar_feeds.py)
@@ -71,6 +73,8 @@ EXPECTED: dict[str, object] = {
     f"/u/{TOKEN}$": OPEN,
     f"/book/{ID}$": OPEN,
     f"/book/{ID}/code/{ID}$": OPEN,
+    f"/book/{ID}/pay/{ID}$": OPEN,
+    f"/book/{ID}/paid/{ID}$": OPEN,
     f"/book/{ID}/waitlist$": OPEN,
     f"/book/{ID}/waitlist/{ID}$": OPEN,
     "/w/([A-Za-z0-9_-]+)$": OPEN,
@@ -80,6 +84,7 @@ EXPECTED: dict[str, object] = {
     f"/waitlist/{ID}/remove$": D,
     "/sms/inbound$": OPEN,
     "/sms/status$": OPEN,
+    f"/stripe/webhook/{ID}$": OPEN,  # signed with the salon's own webhook secret
     rf"/cal/{TOKEN}\.ics$": OPEN,
     "/setup$": OPEN,
     "/login$": OPEN,
@@ -128,6 +133,8 @@ EXPECTED: dict[str, object] = {
     "/settings/export$": OWN,
     "/settings/backups/newest$": OWN,
     "/settings/sessions/end$": OWN,
+    "/settings/stripe$": OWN,
+    "/settings/stripe/remove$": OWN,
     "/(.*)$": OPEN,
 }
 ENDS_SESSIONS = {"/logout$", "/settings/sessions/end$"}  # after these, everyone logs in again
