@@ -141,9 +141,3 @@ class PaymentProblem(BookingError):
     """The salon's payment provider (Stripe) could not do what was asked: unreachable, or it refused the key."""
 
     code = "payment_provider"
-
-
-class PaymentDeclined(Conflict):
-    """The client's card was declined: they may try another while the time is held."""
-
-    code = "payment_declined"

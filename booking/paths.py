@@ -43,6 +43,7 @@ APPOINTMENT = Path("/appointments/{id}")
 CANCEL_APPOINTMENT = Path("/appointments/{id}/cancel")
 RESCHEDULE_APPOINTMENT = Path("/appointments/{id}/reschedule")
 RECORD_VISIT = Path("/appointments/{id}/visit")
+REFUND_APPOINTMENT = Path("/appointments/{id}/refund")  # the owner gives back (some of) its deposit
 JOBS = Path("/jobs")
 JOB = Path("/jobs/{id}")
 RETRY_JOB = Path("/jobs/{id}/retry")

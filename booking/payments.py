@@ -18,7 +18,7 @@ from enum import StrEnum
 import aiopg
 
 from booking import installation, sealing
-from booking.errors import Invalid, PaymentDeclined, PaymentProblem
+from booking.errors import Conflict, Invalid, PaymentProblem
 from booking.models import Deposit
 from db import Database, Row
 from db.rows import reader
@@ -282,8 +282,79 @@ async def of_appointment(db: Database, salon_id: uuid.UUID, appointment_id: uuid
     return [read_payment(row) for row in rows]
 
 
-def declined(intent: stripe.Intent) -> PaymentDeclined | None:
-    """Why the client's last try did not pay, in Stripe's words; None when nothing was declined."""
-    if intent.failure is None:
-        return None
-    return PaymentDeclined(intent.failure)
+@dataclass(frozen=True)
+class _RefundAsked:
+    payment_id: uuid.UUID
+    amount_cents: int
+    intent_id: str
+    key: str
+
+
+REFUND_STATUSES = {"succeeded": PaymentStatus.SUCCEEDED, "failed": PaymentStatus.FAILED,
+                   "canceled": PaymentStatus.CANCELED}  # fmt: skip  # else (pending, requires_action): pending
+
+
+async def refund(
+    db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID, amount_cents: int | None, api_base: str
+) -> Payment:
+    """The owner gives back ``amount_cents`` (None: all that is left) of the appointment's paid deposit. The refund's
+    row and its idempotency key (the appointment's, and the reason: the owner's n-th refund) are written before
+    Stripe is asked; a refund whose answer never came is asked again under its own key first, so a double click, a
+    retried request or a lost answer never gives money back twice. Conflict when nothing is left to refund."""
+    salon_keys = await keys(db, salon_id, api_base)
+    if salon_keys is None:
+        raise Conflict("the salon's Stripe account is not connected: nothing can be refunded here")
+    asked = await _ask_refund(db, salon_id, appointment_id, amount_cents)
+    try:
+        made = await stripe.refund(
+            salon_keys.account, asked.intent_id, amount_cents=asked.amount_cents, idempotency_key=asked.key
+        )
+    except stripe.StripeProblem as problem:  # the row stays pending: asking again asks under the same key
+        raise PaymentProblem(f"Stripe did not refund it: {problem}") from problem
+    row = await db.fetch_row(
+        f"""UPDATE payments SET stripe_refund_id = %s, status = %s, updated_at = now()
+             WHERE id = %s RETURNING {_COLUMNS}""",
+        (made.id, REFUND_STATUSES.get(made.status, PaymentStatus.PENDING), asked.payment_id),
+    )
+    return read_payment(row)
+
+
+async def _ask_refund(
+    db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID, amount_cents: int | None
+) -> _RefundAsked:
+    """The refund's row, pending, under the deposit's lock: two at once cannot both take what is left."""
+    async with db.transaction() as cur:
+        await cur.execute(
+            """SELECT amount_cents, currency, stripe_payment_intent_id FROM payments
+                WHERE salon_id = %s AND appointment_id = %s AND kind = 'deposit' AND status = 'succeeded'
+                  FOR UPDATE""",
+            (salon_id, appointment_id),
+        )
+        deposit: Row | None = await cur.fetchone()
+        if deposit is None:
+            raise Conflict("no deposit was paid on this appointment")
+        await cur.execute(
+            """SELECT id, amount_cents, status, stripe_refund_id, idempotency_key FROM payments
+                WHERE salon_id = %s AND appointment_id = %s AND kind = 'refund' ORDER BY created_at""",
+            (salon_id, appointment_id),
+        )
+        refunds: list[Row] = await cur.fetchall()
+        for unanswered in (r for r in refunds if r["status"] == "pending" and r["stripe_refund_id"] is None):
+            return _RefundAsked(unanswered["id"], unanswered["amount_cents"], deposit["stripe_payment_intent_id"],
+                                unanswered["idempotency_key"])  # fmt: skip
+        given = sum(r["amount_cents"] for r in refunds if r["status"] in ("pending", "succeeded"))
+        left = deposit["amount_cents"] - given
+        if left <= 0:
+            raise Conflict("the deposit has been refunded in full")
+        amount = left if amount_cents is None else amount_cents
+        if not 1 <= amount <= left:
+            raise Invalid(f"{{field}} must be between 1 and {left}, what is left of the deposit", "amount_cents")
+        key = f"salonbook-refund-{appointment_id}-owner-{len(refunds) + 1}"
+        await cur.execute(
+            """INSERT INTO payments (salon_id, appointment_id, kind, amount_cents, currency, stripe_payment_intent_id,
+                                     status, idempotency_key)
+               VALUES (%s, %s, 'refund', %s, %s, %s, 'pending', %s) RETURNING id""",
+            (salon_id, appointment_id, amount, deposit["currency"], deposit["stripe_payment_intent_id"], key),
+        )
+        made: Row = await cur.fetchone()
+        return _RefundAsked(made["id"], amount, deposit["stripe_payment_intent_id"], key)

@@ -112,6 +112,7 @@ API_ROUTES = [
     (rf"/api/v1/appointments/{ID}/cancel", appointments.CancelAppointmentApi),
     (rf"/api/v1/appointments/{ID}/outcome", appointments.AppointmentOutcomeApi),
     (rf"/api/v1/appointments/{ID}/payments", appointments.AppointmentPaymentsApi),
+    (rf"/api/v1/appointments/{ID}/refund", appointments.AppointmentRefundApi),
     (r"/api/v1/reports", ReportsApi),
     (r"/api/v1/waitlist", api_waitlist.WaitlistApi),
     (r"/api/v1/jobs", jobs.JobListApi),

@@ -199,6 +199,11 @@ REQUESTS: dict[str, Schema] = {
          "staffId": _or_null(_ID)},
         ["email"],
     ),
+    "RefundInput": _body(
+        {"amountCents": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_PRICE_CENTS,
+                         "description": "at most what is left of the deposit (else 400); none: all of it"}},
+        [],
+    ),
     "StripeAccountInput": _body(
         {"secretKey": _or_null({"type": "string", "pattern": f"^{SECRET_KEY.pattern}$"}),
          "publishableKey": _or_null({"type": "string", "pattern": f"^{PUBLISHABLE_KEY.pattern}$"}),
@@ -402,6 +407,13 @@ def document() -> Schema:
         "/appointments/{appointmentId}/payments": {
             "get": _operation("Every money movement on the appointment (deposits, fees, refunds), oldest first",
                               {"type": "array", "items": answer(Payment)}, parameters=[_id_in_path("appointmentId")]),
+        },
+        "/appointments/{appointmentId}/refund": {
+            "post": _operation("Refund the deposit paid on the appointment, or amountCents of it (the owner's; once "
+                               "per request however often it is sent: a refund whose answer was lost is asked again "
+                               "under its own idempotency key)", answer(Payment), status=201, body="RefundInput",
+                               refusals=(400, 404, 409, 502), parameters=[_id_in_path("appointmentId")],
+                               body_required=False),
         },
         "/reports": {"get": _reports(answer)},
         "/waitlist": {

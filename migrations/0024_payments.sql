@@ -35,11 +35,15 @@ CREATE TABLE payments (
     amount_cents              integer NOT NULL CHECK (amount_cents > 0),
     currency                  text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
     stripe_payment_intent_id  text NOT NULL,
-    stripe_refund_id          text UNIQUE,
+    stripe_refund_id          text UNIQUE,  -- a refund's, once Stripe has answered
     status                    text NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed', 'canceled')),
     created_at                timestamptz NOT NULL DEFAULT now(),
     updated_at                timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT payments_refund_has_its_id CHECK ((kind = 'refund') = (stripe_refund_id IS NOT NULL)),
+    -- what a refund is asked of Stripe under, made from the appointment and the reason: written before Stripe is
+    -- asked, so a refund whose answer was lost is asked again under the same key and moves no money twice
+    idempotency_key           text UNIQUE,
+    CONSTRAINT payments_refund_id_on_refunds CHECK (kind = 'refund' OR stripe_refund_id IS NULL),
+    CONSTRAINT payments_refund_has_its_key CHECK ((kind = 'refund') = (idempotency_key IS NOT NULL)),
     CONSTRAINT payments_appointment_fkey FOREIGN KEY (salon_id, appointment_id) REFERENCES appointments (salon_id, id)
 );
 CREATE UNIQUE INDEX payments_one_per_intent ON payments (stripe_payment_intent_id) WHERE kind <> 'refund';

@@ -29,6 +29,7 @@ EXPECTED: dict[str, object] = {
     "/api/v1/salon/export$": OWN,
     "/api/v1/salon/stripe$": OWN,  # the salon's Stripe keys: the owner's alone
     f"/api/v1/appointments/{ID}/payments$": D,
+    f"/api/v1/appointments/{ID}/refund$": OWN,
     "/api/v1/staff$": D,
     f"/api/v1/staff/{ID}$": D,
     f"/api/v1/staff/{ID}/calendar-feed$": access.FEEDS,  # a stylist's own only (tests/test_calendar_feeds.py)
@@ -96,6 +97,7 @@ EXPECTED: dict[str, object] = {
     f"/appointments/{ID}/cancel$": D,
     f"/appointments/{ID}/reschedule$": D,
     f"/appointments/{ID}/visit$": D,
+    f"/appointments/{ID}/refund$": OWN,
     "/clients$": D,
     "/clients/new$": D,
     f"/clients/{ID}/edit$": {"GET": E, "POST": D},  # a stylist reads their own clients (test below)

@@ -319,3 +319,80 @@ async def test_the_payment_pages_are_valid_html(
     fetched["appointment-with-payments"] = (await session.get(f"/appointments/{booked['id']}")).body
     assert b"Payments" in fetched["appointment-with-payments"] and b"Deposit" in fetched["appointment-with-payments"]
     await check_html(fetched, tmp_path)
+
+
+async def booked_with_deposit(make_salon, db, localstripe, public, client) -> tuple[Salon, str]:
+    """A salon and an appointment booked online with its deposit (10.00) paid."""
+    salon, desk, keys = await deposit_salon(make_salon, db, localstripe)
+    deposit = await to_pay(public, db, salon, desk)
+    await localstripe.pay(keys["secretKey"], deposit["paymentIntentId"])
+    assert (await PageSession(client).get(f"/book/{salon.slug}/paid/{deposit['holdId']}")).code == 303
+    [booked] = (await the_record(db, salon))[0]
+    return salon, str(booked["id"])
+
+
+async def owner_token(db, salon_id: uuid.UUID, role: str = "owner") -> str:
+    from booking import api_tokens
+
+    async with db.transaction() as cur:
+        await cur.execute("SELECT id FROM users WHERE salon_id = %s AND role = 'owner'", (salon_id,))
+        return await api_tokens.add(cur, salon_id, (await cur.fetchone())["id"], role)
+
+
+async def test_the_owner_refunds_the_deposit_never_more_than_was_paid(
+    make_salon, db, localstripe, public, http_server_client, api
+) -> None:
+    salon, appointment = await booked_with_deposit(make_salon, db, localstripe, public, http_server_client)
+    token = await owner_token(db, salon.id)
+    status, part = await api("POST", f"/appointments/{appointment}/refund", token, {"amountCents": 300})
+    assert status == 201, part
+    assert (part["kind"], part["amountCents"], part["status"]) == ("refund", 300, "succeeded")
+    assert part["stripeRefundId"].startswith("re_")
+    status, error = await api("POST", f"/appointments/{appointment}/refund", token, {"amountCents": 701})
+    assert status == 400 and "700" in error["error"]["message"], error
+    status, rest = await api("POST", f"/appointments/{appointment}/refund", token, {})
+    assert status == 201 and rest["amountCents"] == 700
+    status, error = await api("POST", f"/appointments/{appointment}/refund", token, {})
+    assert status == 409, "refunded in full: a double click moves nothing"
+    status, listed = await api("GET", f"/appointments/{appointment}/payments", token)
+    assert [(p["kind"], p["amountCents"], p["status"]) for p in listed] == [
+        ("deposit", 1000, "succeeded"), ("refund", 300, "succeeded"), ("refund", 700, "succeeded")
+    ]  # fmt: skip
+    other = await make_salon()
+    assert (await api("POST", f"/appointments/{appointment}/refund", other.api_token, {}))[0] == 404
+
+
+async def test_a_refund_whose_answer_was_lost_is_asked_again_under_its_own_key(
+    make_salon, db, localstripe, public, http_server_client, api
+) -> None:
+    salon, appointment = await booked_with_deposit(make_salon, db, localstripe, public, http_server_client)
+    with pytest.raises(payments.PaymentProblem):  # Stripe unreachable: the row is written, the answer never came
+        await payments.refund(db, salon.id, uuid.UUID(appointment), 400, "http://127.0.0.1:9")
+    [pending] = await db.fetch_all(
+        "SELECT amount_cents, status, idempotency_key FROM payments WHERE kind = 'refund' AND salon_id = %s",
+        (salon.id,),
+    )
+    assert pending["status"] == "pending" and pending["idempotency_key"].endswith(f"{appointment}-owner-1")
+    token = await owner_token(db, salon.id)
+    status, refund = await api("POST", f"/appointments/{appointment}/refund", token, {"amountCents": 1000})
+    assert status == 201 and refund["amountCents"] == 400 and refund["status"] == "succeeded", "the same one again"
+    rows = await db.fetch_all("SELECT idempotency_key FROM payments WHERE kind = 'refund' AND salon_id = %s",
+                              (salon.id,))  # fmt: skip
+    assert [row["idempotency_key"] for row in rows] == [pending["idempotency_key"]], "one refund, not two"
+
+
+async def test_the_owner_refunds_from_the_appointments_page(
+    make_salon, db, localstripe, public, http_server_client, pages
+) -> None:
+    salon, appointment = await booked_with_deposit(make_salon, db, localstripe, public, http_server_client)
+    session = pages()
+    owner = await db.fetch_row("SELECT email FROM users WHERE salon_id = %s AND role = 'owner'", (salon.id,))
+    await session.login(owner["email"])
+    page = (await session.get(f"/appointments/{appointment}")).body.decode()
+    assert "Refund of the deposit" in page and "£10.00" in page
+    refused = await session.post(f"/appointments/{appointment}/refund", {"refundAmount": "11.00"})
+    assert refused.code == 400 and 'id="refundAmount-error"' in refused.body.decode()
+    done = await session.post(f"/appointments/{appointment}/refund", {"refundAmount": "2.50"})
+    assert done.code == 303
+    page = (await session.get(f"/appointments/{appointment}")).body.decode()
+    assert "Refund" in page and "£2.50" in page

@@ -61,6 +61,7 @@ ROUTES: list[Rule | tuple[Any, ...]] = [
     (paths.CANCEL_APPOINTMENT.route(), booking.CancelAppointment),
     (paths.RESCHEDULE_APPOINTMENT.route(), booking.RescheduleAppointment),
     (paths.RECORD_VISIT.route(), booking.RecordVisit),
+    (paths.REFUND_APPOINTMENT.route(), booking.RefundDeposit),
     (paths.STAFF_TIME_OFF.route(), time_off.TimeOffPage),
     (paths.REMOVE_TIME_OFF.route(), time_off.RemoveTimeOff),
     *_directory_routes(),
