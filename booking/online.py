@@ -347,7 +347,7 @@ async def verify(
         found = await _waiting(cur, salon, hold_id=hold_id, now=now)
         if found is None:
             raise Conflict("this booking is no longer held; choose a time again")
-        if found["code_typed_at"] is not None:  # the code again (a second click): still the deposit to pay
+        if found["code_typed_at"] is not None and not found["lapsed"]:  # the code again: still the deposit to pay
             return await _deposit_due(cur, salon, found, now)
         refusal = await _refusal(cur, found, fields.code(code), now)
         if refusal is None and await payments.deposit_due(cur, salon.id, found["appointment_id"]):
