@@ -117,8 +117,9 @@ class DepositStarted:
 @dataclass(frozen=True)
 class Paid:
     """A deposit Stripe says succeeded: the appointment it booked (now or before), or None when its time had been
-    given up before the payment came (the money is recorded; the salon refunds it)."""
+    given up before the payment came (the money is recorded, and goes back: payments.refund_unbooked)."""
 
+    intent_id: str
     appointment_id: uuid.UUID | None
     booked_now: bool
 
@@ -441,7 +442,7 @@ async def book_paid(db: Database, salon: Salon, intent_id: str, now: dt.datetime
         if paying is None:
             return None
         if paying["status"] == payments.PaymentStatus.SUCCEEDED:
-            return Paid(paying["appointment_id"], booked_now=False)
+            return Paid(intent_id, paying["appointment_id"], booked_now=False)
         await cur.execute(
             """SELECT id, appointment_id, first_name, last_name, email, phone, opted_in_reminders FROM holds
                 WHERE id = %s AND salon_id = %s AND ended IS NULL FOR UPDATE""",
@@ -454,7 +455,7 @@ async def book_paid(db: Database, salon: Salon, intent_id: str, now: dt.datetime
             booked = await appointments.book_held(cur, salon, found["appointment_id"], client, now)
             await _end(cur, found, "booked", now)
         await payments.settle(cur, paying["id"], payments.PaymentStatus.SUCCEEDED, booked.id if booked else None)
-        return Paid(booked.id if booked else None, booked_now=booked is not None)
+        return Paid(intent_id, booked.id if booked else None, booked_now=booked is not None)
 
 
 def _details(found: Row) -> ClientDetails:

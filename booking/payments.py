@@ -358,3 +358,38 @@ async def _ask_refund(
         )
         made: Row = await cur.fetchone()
         return _RefundAsked(made["id"], amount, deposit["stripe_payment_intent_id"], key)
+
+
+async def refund_unbooked(db: Database, salon_id: uuid.UUID, intent_id: str, api_base: str) -> Payment | None:
+    """A deposit that succeeded after its hold had ended (its time given up) goes back whole, once: the refund's
+    row is written under a key made from the PaymentIntent and the reason before Stripe is asked, so the webhook and
+    the page's check, or a retry, ask under the same key. None when there is nothing such to refund."""
+    salon_keys = await keys(db, salon_id, api_base)
+    key = f"salonbook-refund-{intent_id}-unbooked"
+    await db.execute(
+        """INSERT INTO payments (salon_id, kind, amount_cents, currency, stripe_payment_intent_id, status,
+                                 idempotency_key)
+           SELECT salon_id, 'refund', amount_cents, currency, stripe_payment_intent_id, 'pending', %s
+             FROM payments
+            WHERE salon_id = %s AND stripe_payment_intent_id = %s AND kind = 'deposit' AND status = 'succeeded'
+              AND appointment_id IS NULL
+           ON CONFLICT (idempotency_key) DO NOTHING""",
+        (key, salon_id, intent_id),
+    )
+    row = await db.fetch_one(
+        "SELECT id, amount_cents, stripe_refund_id FROM payments WHERE idempotency_key = %s AND salon_id = %s",
+        (key, salon_id),
+    )
+    if row is None or salon_keys is None:
+        return None
+    if row["stripe_refund_id"] is None:
+        try:
+            made = await stripe.refund(salon_keys.account, intent_id, amount_cents=None, idempotency_key=key)
+        except stripe.StripeProblem as problem:  # pending: the next word about it (webhook, page) asks again
+            raise PaymentProblem(f"Stripe did not refund it: {problem}") from problem
+        await db.execute(
+            "UPDATE payments SET stripe_refund_id = %s, status = %s, updated_at = now() WHERE id = %s",
+            (made.id, REFUND_STATUSES.get(made.status, PaymentStatus.PENDING), row["id"]),
+        )
+    found = await db.fetch_row(f"SELECT {_COLUMNS} FROM payments WHERE id = %s", (row["id"],))
+    return read_payment(found)

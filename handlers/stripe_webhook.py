@@ -1,7 +1,8 @@
 """Stripe's webhooks for a salon's account (POST /stripe/webhook/{slug}): signed with that salon's own webhook
 secret, checked (providers/stripe.py, 5 minutes' tolerance) before anything of the body is read; a missing or
 wrong signature is a 400 and changes nothing. A succeeded deposit books its held time (booking.online.book_paid,
-once however often the event comes); a failed attempt is recorded. No login and no XSRF token: the signature is
+once however often the event comes), or, paid after its time was given up, goes back whole; a failed attempt is
+recorded. No login and no XSRF token: the signature is
 the proof.
 """
 
@@ -38,6 +39,8 @@ class StripeWebhook(BaseHandler):
             paid = await online.book_paid(self.db, salon, event.intent_id, self.now())
             if paid is not None and paid.booked_now:
                 self.wake_worker()
+            elif paid is not None and paid.appointment_id is None:  # paid after its time was given up
+                await payments.refund_unbooked(self.db, salon.id, event.intent_id, keys.account.api_base)
         elif event.intent_id is not None and event.type == "payment_intent.payment_failed":
             await payments.failed(self.db, salon.id, event.intent_id)
         self.write({"received": True})

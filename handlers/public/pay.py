@@ -10,7 +10,7 @@ from __future__ import annotations
 import urllib.parse
 import uuid
 
-from booking import fields, links, online, paths
+from booking import fields, links, online, paths, payments
 from booking.notice_types import N_
 from handlers.html import CONTENT_SECURITY_POLICY
 from handlers.public.book import BookingPage
@@ -59,7 +59,8 @@ class PaidPage(PayPage):
         if paid is None:
             await self.show(the_id, self.gettext(NOT_PAID))
             return
-        if paid.appointment_id is None:
+        if paid.appointment_id is None:  # paid after its time was given up: all of it goes back
+            await payments.refund_unbooked(self.db, self.salon.id, paid.intent_id, settings.stripe_api_base)
             self.render_page("public/book_paid_late.html", 409)
             return
         if paid.booked_now:
