@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from booking import payments
+from booking.models import Deposit
 
 KEYS = {
     "secretKey": "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
@@ -72,3 +75,30 @@ async def test_the_settings_page_takes_the_keys_and_shows_only_the_last_four(log
     assert f"/stripe/webhook/{salon.salon.slug}" in page, "where to point Stripe's webhook"
     assert (await session.post("/settings/stripe/remove", {})).code == 303
     assert "Not connected" in (await session.get("/settings")).body.decode()
+
+
+async def test_a_service_asks_a_percent_or_an_amount_never_both(api, make_salon) -> None:
+    salon = await make_salon()
+    cut = {"name": "Colour", "durationMinutes": 90, "priceCents": 8000}
+    status, made = await api("POST", "/services", salon.api_token, cut | {"deposit": {"percent": 20}})
+    assert status == 201 and made["deposit"] == {"percent": 20, "amountCents": None}
+    status, changed = await api("PATCH", f"/services/{made['id']}", salon.api_token, {"deposit": {"amountCents": 1500}})
+    assert status == 200 and changed["deposit"] == {"percent": None, "amountCents": 1500}
+    status, kept = await api("PATCH", f"/services/{made['id']}", salon.api_token, {"name": "Full colour"})
+    assert status == 200 and kept["deposit"] == {"percent": None, "amountCents": 1500}, "left out: it stays"
+    for wrong, field in (({"percent": 20, "amountCents": 500}, "deposit.amountCents"),
+                         ({"percent": 0}, "deposit.percent"), ({"percent": 101}, "deposit.percent"),
+                         ({"amountCents": 0}, "deposit.amountCents")):  # fmt: skip
+        status, error = await api("PATCH", f"/services/{made['id']}", salon.api_token, {"deposit": wrong})
+        assert status == 400 and error["error"]["field"] == field, (wrong, error)
+    status, none = await api("PATCH", f"/services/{made['id']}", salon.api_token, {"deposit": None})
+    assert status == 200 and none["deposit"] is None
+
+
+@pytest.mark.unit
+def test_a_deposit_is_whole_cents_half_up_and_never_more_than_the_price() -> None:
+    assert Deposit(percent=20).of(8000) == 1600
+    assert Deposit(percent=33).of(1050) == 347  # 346.5 -> 347
+    assert Deposit(percent=100).of(0) == 0, "a free service asks nothing"
+    assert Deposit(amount_cents=1500).of(8000) == 1500
+    assert Deposit(amount_cents=1500).of(1000) == 1000, "never more than the price"
