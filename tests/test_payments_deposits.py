@@ -402,3 +402,15 @@ async def test_the_owner_refunds_from_the_appointments_page(
     assert done.code == 303
     page = (await session.get(f"/appointments/{appointment}")).body.decode()
     assert "Refund" in page and "£2.50" in page
+
+
+async def test_a_hold_being_paid_never_gives_way_to_newer_holds(make_salon, db, localstripe, public) -> None:
+    salon, desk, _ = await deposit_salon(make_salon, db, localstripe)
+    deposit = await to_pay(public, db, salon, desk, hour=10)
+    for hour in (11, 12, 13):  # more than a stylist's day may have waiting: the oldest waiting for its code goes
+        status, body, _ = await public("POST", salon.slug, "/bookings", asking(desk, at(desk, hour)),
+                                       address=an_address())  # fmt: skip
+        assert status == 202, body
+    ended = await db.fetch_all("SELECT id, ended FROM holds WHERE salon_id = %s ORDER BY created_at", (salon.id,))
+    assert [row["ended"] for row in ended] == [None, "displaced", None, None], "the one being paid stays"
+    assert ended[0]["id"] == uuid.UUID(deposit["holdId"])
