@@ -83,6 +83,20 @@ _define(
 )
 _define("sms_default_region", default="GB", help="region for phone numbers written without +country", group="sms")
 
+_define(
+    "stripe_api_base",
+    default="https://api.stripe.com",
+    help="where every Stripe call goes (the tests: localstripe)",
+    group="payments",
+)
+_define(
+    "stripe_js_url",
+    default="https://js.stripe.com/v3/",
+    help="Stripe.js, the booking page's card field; its "
+    "origin is the only other one the payment page's Content-Security-Policy allows",
+    group="payments",
+)
+
 _define("web", default=True, help="serve the pages and the API in this process", group="server")
 _define("worker", default=True, help="run the notification worker in this process", group="worker")
 _define("poll_interval", default=5.0, help="seconds between polls when no NOTIFY arrives", group="worker")

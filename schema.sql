@@ -163,7 +163,11 @@ CREATE TABLE services (
     -- the stylist stays busy this long after it; not the client's time (0020)
     buffer_minutes    integer NOT NULL DEFAULT 0 CHECK (buffer_minutes BETWEEN 0 AND 120),
     all_staff         boolean NOT NULL DEFAULT true,  -- everyone performs it; else only its service_staff rows
-    UNIQUE (salon_id, id)
+    UNIQUE (salon_id, id),
+    -- a deposit at online booking (0026): a percent of its price, or an amount; not both
+    deposit_percent   integer CHECK (deposit_percent BETWEEN 1 AND 100),
+    deposit_cents     integer CHECK (deposit_cents BETWEEN 1 AND 10000000),
+    CONSTRAINT services_one_deposit CHECK (deposit_percent IS NULL OR deposit_cents IS NULL)
 );
 
 -- Who does what (0020): when a service is not everyone's, its rows here are who performs it; a row may give that
@@ -264,6 +268,7 @@ CREATE TABLE appointments (
     CONSTRAINT appointments_client_fkey FOREIGN KEY (salon_id, client_id) REFERENCES clients (salon_id, id),
     CONSTRAINT appointments_staff_fkey FOREIGN KEY (salon_id, staff_id) REFERENCES staff (salon_id, id),
     CONSTRAINT appointments_service_fkey FOREIGN KEY (salon_id, service_id) REFERENCES services (salon_id, id),
+    CONSTRAINT appointments_salon_id_key UNIQUE (salon_id, id),  -- a payment is of its salon (0026)
     -- salon_id changes nothing for the salon's own staff, but makes another salon's
     -- staff id fail on its foreign key (404) instead of revealing when they are busy.
     CONSTRAINT appointments_no_overlap EXCLUDE USING gist (
@@ -401,10 +406,49 @@ CREATE TABLE holds (
     ended               text CHECK (ended IN ('booked', 'expired', 'wrong_codes', 'displaced', 'joined')),
     CHECK (email IS NOT NULL OR phone IS NOT NULL),
     -- joining the waitlist online (0022): a hold with no time, whose code makes the entry a waiting one
-    waitlist_entry_id   uuid UNIQUE REFERENCES waitlist_entries ON DELETE CASCADE
+    waitlist_entry_id   uuid UNIQUE REFERENCES waitlist_entries ON DELETE CASCADE,
+    code_typed_at       timestamptz  -- the right code came, and the booking waits for its deposit (0026)
 );
 CREATE INDEX holds_live ON holds (salon_id, expires_at) WHERE ended IS NULL;
 CREATE INDEX holds_by_address ON holds (client_address, created_at);
+
+-- The salon's Stripe account: its secret key and webhook signing secret are sealed (booking/sealing.py) under a
+-- key derived from the installation's secret 'payments_key' (the secrets table), never shown back; the page
+-- shows the key's last 4 characters. The publishable key is public (the booking page's card field needs it).
+CREATE TABLE stripe_accounts (
+    salon_id               uuid PRIMARY KEY REFERENCES salons ON DELETE CASCADE,
+    secret_key_sealed      bytea NOT NULL,
+    secret_key_last4       text NOT NULL CHECK (length(secret_key_last4) <= 4),
+    publishable_key        text NOT NULL CHECK (publishable_key LIKE 'pk\_%'),
+    webhook_secret_sealed  bytea,  -- none yet: every webhook is refused, the page's own check still books
+    updated_at             timestamptz NOT NULL DEFAULT now()
+);
+
+-- Every money movement through the salon's Stripe account. A deposit is paid inside its hold (hold_id) and is
+-- on its appointment once booked; at most one row per PaymentIntent moves money in (payments_one_per_intent),
+-- so a webhook and the page's own check, or a webhook three times, book once.
+CREATE TABLE payments (
+    id                        uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    salon_id                  uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
+    appointment_id            uuid,
+    hold_id                   uuid UNIQUE REFERENCES holds ON DELETE SET NULL,
+    kind                      text NOT NULL CHECK (kind IN ('deposit', 'fee', 'refund')),
+    amount_cents              integer NOT NULL CHECK (amount_cents > 0),
+    currency                  text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+    stripe_payment_intent_id  text NOT NULL,
+    stripe_refund_id          text UNIQUE,  -- a refund's, once Stripe has answered
+    status                    text NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed', 'canceled')),
+    created_at                timestamptz NOT NULL DEFAULT now(),
+    updated_at                timestamptz NOT NULL DEFAULT now(),
+    -- what a refund is asked of Stripe under, made from the appointment and the reason: written before Stripe is
+    -- asked, so a refund whose answer was lost is asked again under the same key and moves no money twice
+    idempotency_key           text UNIQUE,
+    CONSTRAINT payments_refund_id_on_refunds CHECK (kind = 'refund' OR stripe_refund_id IS NULL),
+    CONSTRAINT payments_refund_has_its_key CHECK ((kind = 'refund') = (idempotency_key IS NOT NULL)),
+    CONSTRAINT payments_appointment_fkey FOREIGN KEY (salon_id, appointment_id) REFERENCES appointments (salon_id, id)
+);
+CREATE UNIQUE INDEX payments_one_per_intent ON payments (stripe_payment_intent_id) WHERE kind <> 'refund';
+CREATE INDEX payments_of_appointment ON payments (salon_id, appointment_id, created_at);
 
 -- Every code sent (online bookings, the waitlist), counted per recipient per hour and per salon per day
 -- (booking/code_sends.py). The recipient is an HMAC of the normalised email or number under the

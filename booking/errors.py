@@ -137,3 +137,9 @@ class OutsideHours(Conflict):
     """The time lies outside the staff member's working hours, and the caller asked to hear it first."""
 
     code = "outside_hours"
+
+
+class PaymentProblem(BookingError):
+    """The salon's payment provider (Stripe) could not do what was asked: unreachable, or it refused the key."""
+
+    code = "payment_provider"

@@ -32,3 +32,8 @@ async def _shared_secret(db: Database, name: str) -> str:
     row = await db.fetch_row("SELECT value FROM secrets WHERE name = %s", (name,))
     secret: str = row["value"]
     return secret
+
+
+async def payments_key(db: Database) -> str:
+    """The key that seals each salon's Stripe keys at rest (booking.sealing)."""
+    return await _shared_secret(db, "payments_key")

@@ -269,6 +269,21 @@ class StaffOverride:
 
 
 @dataclass(frozen=True)
+class Deposit:
+    """What a service asks at online booking (with the salon's Stripe account): a percent of the price, or an
+    amount (at most the price)."""
+
+    percent: int | None = None
+    amount_cents: int | None = None
+
+    def of(self, price_cents: int) -> int:
+        """The deposit on ``price_cents``, in whole cents (half a cent up); 0 when there is nothing to ask."""
+        if self.percent is not None:
+            return (price_cents * self.percent + 50) // 100
+        return min(self.amount_cents or 0, price_cents)
+
+
+@dataclass(frozen=True)
 class ServiceDetails:
     """What the salon says about a service: the input of adding and editing one."""
 
@@ -278,6 +293,7 @@ class ServiceDetails:
     buffer_minutes: int = 0  # the stylist stays busy this long after it; not the client's time
     staff_ids: tuple[uuid.UUID, ...] | None = None  # who performs it; None: everyone
     staff_overrides: tuple[StaffOverride, ...] = ()
+    deposit: Deposit | None = None
 
 
 @dataclass(frozen=True)
@@ -289,6 +305,7 @@ class Service:
     buffer_minutes: int = 0
     staff_ids: tuple[uuid.UUID, ...] | None = None  # None: everyone
     staff_overrides: tuple[StaffOverride, ...] = ()
+    deposit: Deposit | None = None  # asked at online booking, with the salon's Stripe account
 
     def offered_by(self, staff_id: uuid.UUID) -> bool:
         return self.staff_ids is None or staff_id in self.staff_ids

@@ -31,6 +31,7 @@ from booking import (
     code_sends,
     fields,
     notifications,
+    payments,
     self_service,
     services,
     texting,
@@ -48,6 +49,7 @@ PER_ADDRESS_PER_HOUR = 10  # holds one client address may make in an hour
 LIVE_PER_ADDRESS = 2  # holds one client address may have waiting for their code at once
 LIVE_PER_SALON = 20  # holds waiting in a salon at once; a newer one takes the oldest one's place
 LIVE_PER_STYLIST_DAY = 2  # holds waiting on one stylist's salon-local day at once; likewise
+PAYING_TIME = dt.timedelta(minutes=15)  # once the code is right, the time stays held at least this long to pay
 KEPT_AFTER_END = dt.timedelta(days=1)  # an ended hold stays this long, to be counted against its address
 # Why a stranger's hold may be refused, as /metrics counts it (BookingError.refusal).
 REFUSALS = ("address_hour", "address_holds", "code_limit", "salon_codes", "sms_country", "sms_number")
@@ -97,6 +99,41 @@ class Hold:
     verify_by: str  # "email" or "sms": where the code went
     sent_to: str  # the address or number it went to, masked (fields.masked): the client sees where to look
     displaced: tuple[str, ...] = ()  # the caps ("salon", "stylist_day") whose oldest hold gave way to this one
+    paying: bool = False  # the right code came: the booking waits for its deposit
+
+
+@dataclass(frozen=True)
+class DepositDue:
+    """The right code, for a service that asks a deposit: the time stays held until ``expires_at`` while it is paid;
+    it is booked only once Stripe says the payment succeeded (``book_paid``)."""
+
+    hold_id: uuid.UUID
+    amount_cents: int
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class DepositStarted:
+    """What the card field needs to pay a hold's deposit (the client secret pays this one PaymentIntent only)."""
+
+    hold_id: uuid.UUID
+    amount_cents: int
+    currency: str
+    publishable_key: str
+    payment_intent_id: str
+    client_secret: str
+    expires_at: dt.datetime
+    failure: str | None  # what the card's issuer said of the last try, if it was declined
+
+
+@dataclass(frozen=True)
+class Paid:
+    """A deposit Stripe says succeeded: the appointment it booked (now or before), or None when its time had been
+    given up before the payment came (the money is recorded, and goes back: payments.refund_unbooked)."""
+
+    intent_id: str
+    appointment_id: uuid.UUID | None
+    booked_now: bool
 
 
 @dataclass(frozen=True)
@@ -278,7 +315,7 @@ async def _make_room(
     await cur.execute(
         """SELECT h.id, a.staff_id = %(staff)s AND a.start_time >= %(from)s AND a.start_time < %(to)s AS same_day
              FROM holds h JOIN appointments a ON a.id = h.appointment_id
-            WHERE h.salon_id = %(salon)s AND h.ended IS NULL AND h.expires_at > %(now)s
+            WHERE h.salon_id = %(salon)s AND h.ended IS NULL AND h.expires_at > %(now)s AND h.code_typed_at IS NULL
             ORDER BY h.created_at, h.id""",
         {"salon": salon.id, "staff": staff_id, "from": day_start, "to": day_end, "now": now},
     )
@@ -308,7 +345,7 @@ async def get_hold(
     """A booking's hold still waiting for its code (or that of joining the waitlist as ``entry_id``), or None."""
     row = await db.fetch_one(
         """SELECT id, expires_at, CASE WHEN email IS NULL THEN 'sms' ELSE 'email' END AS verify_by,
-                  coalesce(email, phone) AS sent_to
+                  coalesce(email, phone) AS sent_to, code_typed_at IS NOT NULL AS paying
              FROM holds
             WHERE (id = %(id)s AND waitlist_entry_id IS NULL OR waitlist_entry_id = %(entry)s)
               AND salon_id = %(salon)s AND ended IS NULL AND expires_at > now()""",
@@ -321,15 +358,20 @@ async def get_hold(
 
 async def verify(
     db: Database, salon: Salon, hold_id: uuid.UUID, code: str, *, now: dt.datetime | None = None
-) -> Appointment:
+) -> Appointment | DepositDue:
     """The right code books the held time for the client (found by email or phone, else new); a wrong one is
-    counted, and the fifth releases the time. A hold that ended or lapsed (by ``now``) is a Conflict."""
+    counted, and the fifth releases the time. A hold that ended or lapsed (by ``now``) is a Conflict. For a
+    service that asks a deposit (booking.payments) the right code books nothing yet: DepositDue."""
     now = now or dt.datetime.now(dt.UTC)
     async with db.transaction() as cur:
         found = await _waiting(cur, salon, hold_id=hold_id, now=now)
         if found is None:
             raise Conflict("this booking is no longer held; choose a time again")
+        if found["code_typed_at"] is not None and not found["lapsed"]:  # the code again: still the deposit to pay
+            return await _deposit_due(cur, salon, found, now)
         refusal = await _refusal(cur, found, fields.code(code), now)
+        if refusal is None and await payments.deposit_due(cur, salon.id, found["appointment_id"]):
+            return await _deposit_due(cur, salon, found, now)
         if refusal is None:
             client = await clients.find_or_add(cur, salon.id, _details(found))
             appointment = await appointments.book_held(cur, salon, found["appointment_id"], client, now)
@@ -345,7 +387,7 @@ async def _waiting(
     """A booking's hold (``hold_id``) or a waitlist entry's (``entry_id``) waiting for its code, locked."""
     await cur.execute(
         """SELECT id, appointment_id, code_hash, wrong_codes, expires_at <= %(now)s AS lapsed, first_name,
-                  last_name, email, phone, opted_in_reminders
+                  last_name, email, phone, opted_in_reminders, code_typed_at
              FROM holds
             WHERE (id = %(id)s AND waitlist_entry_id IS NULL OR waitlist_entry_id = %(entry)s)
               AND salon_id = %(salon)s AND ended IS NULL
@@ -354,6 +396,85 @@ async def _waiting(
     )
     found: Row | None = await cur.fetchone()
     return found
+
+
+async def _deposit_due(cur: aiopg.Cursor, salon: Salon, found: Row, now: dt.datetime) -> DepositDue:
+    """The code was right and the service asks a deposit: the hold waits for it, at least PAYING_TIME more."""
+    await cur.execute(
+        """UPDATE holds SET code_typed_at = coalesce(code_typed_at, %(now)s),
+                            expires_at = greatest(expires_at, %(now)s::timestamptz + %(paying)s)
+            WHERE id = %(id)s RETURNING expires_at""",
+        {"now": now, "paying": PAYING_TIME, "id": found["id"]},
+    )
+    row: Row = await cur.fetchone()
+    amount = await payments.deposit_due(cur, salon.id, found["appointment_id"])
+    return DepositDue(found["id"], amount, row["expires_at"])
+
+
+async def start_deposit(db: Database, salon: Salon, hold_id: uuid.UUID, api_base: str) -> DepositStarted:
+    """The PaymentIntent of a hold's deposit: made once (its idempotency key is the hold's; the hold has one row),
+    read back from Stripe after that. Conflict when the hold has ended or is not waiting for a deposit."""
+    keys = await payments.keys(db, salon.id, api_base)
+    row = await db.fetch_one(
+        """SELECT appointment_id, expires_at FROM holds
+            WHERE id = %s AND salon_id = %s AND ended IS NULL AND code_typed_at IS NOT NULL
+              AND appointment_id IS NOT NULL""",
+        (hold_id, salon.id),
+    )
+    if row is None or keys is None:
+        raise Conflict("this booking is no longer held; choose a time again")
+    paying = await payments.deposit_of_hold(db, salon.id, hold_id)
+    if paying is None:
+        async with db.transaction() as cur:
+            amount = await payments.deposit_due(cur, salon.id, row["appointment_id"])
+        made = await payments.create_intent(
+            keys, amount_cents=amount, currency=salon.currency, idempotency_key=f"salonbook-deposit-hold-{hold_id}",
+            metadata={"salonbook_salon": str(salon.id), "salonbook_hold": str(hold_id)},
+        )  # fmt: skip
+        paying = await payments.add_deposit(db, salon.id, hold_id, made)
+    intent = await payments.read_intent(keys, paying.stripe_payment_intent_id)
+    return DepositStarted(
+        hold_id, intent.amount_cents, intent.currency, keys.publishable_key, intent.id, intent.client_secret,
+        row["expires_at"], intent.failure,
+    )  # fmt: skip
+
+
+async def check_deposit(db: Database, salon: Salon, hold_id: uuid.UUID, api_base: str, now: dt.datetime) -> Paid | None:
+    """The page's own check: the hold's deposit as Stripe has it now (never the browser's word); booked if it
+    succeeded (``book_paid``), else None."""
+    keys = await payments.keys(db, salon.id, api_base)
+    paying = await payments.deposit_of_hold(db, salon.id, hold_id)
+    if keys is None or paying is None:
+        return None
+    intent = await payments.read_intent(keys, paying.stripe_payment_intent_id)
+    if intent.status != "succeeded":
+        return None
+    return await book_paid(db, salon, intent.id, now)
+
+
+async def book_paid(db: Database, salon: Salon, intent_id: str, now: dt.datetime) -> Paid | None:
+    """Stripe says the deposit ``intent_id`` succeeded (the signed webhook, or the page's own check): its held time
+    becomes the client's appointment, once, whoever says it first and however often; the deposit is on it.
+    None for a PaymentIntent that is not one of this salon's deposits."""
+    async with db.transaction() as cur:
+        paying = await payments.lock_deposit(cur, salon.id, intent_id)
+        if paying is None:
+            return None
+        if paying["status"] == payments.PaymentStatus.SUCCEEDED:
+            return Paid(intent_id, paying["appointment_id"], booked_now=False)
+        await cur.execute(
+            """SELECT id, appointment_id, first_name, last_name, email, phone, opted_in_reminders FROM holds
+                WHERE id = %s AND salon_id = %s AND ended IS NULL FOR UPDATE""",
+            (paying["hold_id"], salon.id),
+        )
+        found: Row | None = await cur.fetchone()
+        booked = None
+        if found is not None and found["appointment_id"] is not None:
+            client = await clients.find_or_add(cur, salon.id, _details(found))
+            booked = await appointments.book_held(cur, salon, found["appointment_id"], client, now)
+            await _end(cur, found, "booked", now)
+        await payments.settle(cur, paying["id"], payments.PaymentStatus.SUCCEEDED, booked.id if booked else None)
+        return Paid(intent_id, booked.id if booked else None, booked_now=booked is not None)
 
 
 def _details(found: Row) -> ClientDetails:
@@ -439,10 +560,12 @@ async def release_lapsed(db: Database, now: dt.datetime | None = None) -> int:
                ended AS (
                    UPDATE holds SET ended = 'expired', appointment_id = NULL
                      FROM lapsed WHERE holds.id = lapsed.id
-                   RETURNING lapsed.appointment_id)
-               SELECT appointment_id FROM ended"""
+                   RETURNING lapsed.id, lapsed.appointment_id)
+               SELECT id, appointment_id FROM ended"""
         )
-        lapsed = [row["appointment_id"] for row in await cur.fetchall()]
+        ended = await cur.fetchall()
+        lapsed = [row["appointment_id"] for row in ended]
         await appointments.release(cur, lapsed, now)
+        await payments.abandoned(cur, [row["id"] for row in ended])
         await cur.execute("DELETE FROM holds WHERE ended IS NOT NULL AND created_at < now() - %s", (KEPT_AFTER_END,))
     return len(lapsed)

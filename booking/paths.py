@@ -44,6 +44,7 @@ APPOINTMENT = Path("/appointments/{id}")
 CANCEL_APPOINTMENT = Path("/appointments/{id}/cancel")
 RESCHEDULE_APPOINTMENT = Path("/appointments/{id}/reschedule")
 RECORD_VISIT = Path("/appointments/{id}/visit")
+REFUND_APPOINTMENT = Path("/appointments/{id}/refund")  # the owner gives back (some of) its deposit
 JOBS = Path("/jobs")
 JOB = Path("/jobs/{id}")
 RETRY_JOB = Path("/jobs/{id}/retry")
@@ -78,6 +79,8 @@ END_ALL_SESSIONS = Path("/settings/sessions/end")
 SETTINGS_MESSAGES = Path("/settings/messages")  # the reminder plan, the thank-you, the salon's own words
 SETTINGS_MESSAGE = Path("/settings/messages/{type}/{language}")
 RESET_MESSAGE = Path("/settings/messages/{type}/{language}/reset")
+STRIPE_SETTINGS = Path("/settings/stripe")  # the salon's Stripe account: keys saved, write-only
+REMOVE_STRIPE = Path("/settings/stripe/remove")
 
 # A salon's clients
 MANAGE = Path("/m/{token}")
@@ -87,6 +90,8 @@ RESCHEDULE = Path("/m/{token}/reschedule")
 UNSUBSCRIBE = Path("/u/{token}")
 BOOK = Path("/book/{slug}")
 BOOKING_CODE = Path("/book/{slug}/code/{hold}")
+BOOKING_PAY = Path("/book/{slug}/pay/{hold}")  # the deposit, with Stripe's card field
+BOOKING_PAID = Path("/book/{slug}/paid/{hold}")  # where the card field returns: the page's own check
 JOIN_WAITLIST = Path("/book/{slug}/waitlist")
 WAITLIST_CODE = Path("/book/{slug}/waitlist/{entry}")
 OFFER = Path("/w/{token}")
@@ -101,3 +106,6 @@ STAFF_FEED_REVOKE = Path("/staff/{id}/calendar-feed/revoke")
 # The SMS provider's calls
 SMS_INBOUND = Path("/sms/inbound")
 SMS_STATUS = Path("/sms/status")
+
+# Stripe's webhooks, one address per salon: each is signed with that salon's own webhook secret
+STRIPE_WEBHOOK = Path("/stripe/webhook/{slug}")

@@ -8,7 +8,7 @@ import aiopg
 
 from booking import fields
 from booking.errors import Field, Invalid, LimitReached, NotFound
-from booking.models import Service, ServiceDetails, StaffOverride
+from booking.models import Deposit, Service, ServiceDetails, StaffOverride
 from db import Database, Row
 from db.rows import reader
 
@@ -22,7 +22,7 @@ read_service = reader(Service)
 # A salon's services by name with who performs each (NULL: everyone) and their own lengths and prices: one
 # service (id), or a page of them (after, limit).
 _SELECT = """
-    SELECT v.id, v.name, v.duration_minutes, v.price_cents, v.buffer_minutes,
+    SELECT v.id, v.name, v.duration_minutes, v.price_cents, v.buffer_minutes, v.deposit_percent, v.deposit_cents,
            CASE WHEN NOT v.all_staff THEN
                 coalesce((SELECT array_agg(o.staff_id ORDER BY o.staff_id) FROM service_staff o
                            WHERE o.service_id = v.id), '{}') END AS staff_ids,
@@ -43,7 +43,9 @@ def _service(row: Row) -> Service:
         StaffOverride(uuid.UUID(o["staff_id"]), o["duration_minutes"], o["price_cents"])
         for o in row.pop("staff_overrides")
     )
-    return read_service(row | {"staff_overrides": overrides})
+    percent, cents = row.pop("deposit_percent"), row.pop("deposit_cents")
+    deposit = Deposit(percent, cents) if percent is not None or cents is not None else None
+    return read_service(row | {"staff_overrides": overrides, "deposit": deposit})
 
 
 def _price(cents: int | None, field: Field) -> None:
@@ -77,8 +79,22 @@ def _checked(details: ServiceDetails) -> ServiceDetails:
             _length(override.duration_minutes, ("staff_overrides", index, "duration_minutes"))
         _price(override.price_cents, ("staff_overrides", index, "price_cents"))
         seen.append(override.staff_id)
+    deposit = details.deposit
+    if deposit is not None:
+        deposit = _deposit(deposit.percent, deposit.amount_cents)
     return ServiceDetails(name, details.duration_minutes, details.price_cents, details.buffer_minutes,
-                          performers, details.staff_overrides)  # fmt: skip
+                          performers, details.staff_overrides, deposit)  # fmt: skip
+
+
+def _deposit(percent: int | None, amount_cents: int | None) -> Deposit | None:
+    """A service's deposit as asked, or None for none; Invalid names the field at fault."""
+    if percent is not None and amount_cents is not None:
+        raise Invalid("give a percent or an amount, not both", ("deposit", "amount_cents"))
+    if percent is not None and not 1 <= percent <= 100:
+        raise Invalid("{field} must be between 1 and 100", ("deposit", "percent"))
+    if amount_cents is not None and not 1 <= amount_cents <= MAX_PRICE_CENTS:
+        raise Invalid(f"{{field}} must be between 1 and {MAX_PRICE_CENTS}", ("deposit", "amount_cents"))
+    return Deposit(percent, amount_cents) if percent is not None or amount_cents is not None else None
 
 
 async def _write_staff(cur: aiopg.Cursor, salon_id: uuid.UUID, service_id: uuid.UUID, details: ServiceDetails) -> None:
@@ -103,6 +119,11 @@ async def _write_staff(cur: aiopg.Cursor, salon_id: uuid.UUID, service_id: uuid.
     )  # fmt: skip
 
 
+def _deposit_columns(details: ServiceDetails) -> dict[str, int | None]:
+    deposit = details.deposit or Deposit()
+    return {"percent": deposit.percent, "cents": deposit.amount_cents}
+
+
 async def _read(cur: aiopg.Cursor, salon_id: uuid.UUID, service_id: uuid.UUID) -> Service:
     await cur.execute(_SELECT, {"salon": salon_id, "id": service_id, "after": None, "limit": 1})
     row: Row | None = await cur.fetchone()
@@ -116,13 +137,14 @@ async def create_service(db: Database, salon_id: uuid.UUID, details: ServiceDeta
     async with db.transaction() as cur:
         await cur.execute("SELECT FROM salons WHERE id = %s FOR UPDATE", (salon_id,))  # one new service at a time
         await cur.execute(
-            """INSERT INTO services (salon_id, name, duration_minutes, price_cents, buffer_minutes, all_staff)
-               SELECT %(salon)s, %(name)s, %(duration)s, %(price)s, %(buffer)s, %(everyone)s
+            """INSERT INTO services (salon_id, name, duration_minutes, price_cents, buffer_minutes, all_staff,
+                                    deposit_percent, deposit_cents)
+               SELECT %(salon)s, %(name)s, %(duration)s, %(price)s, %(buffer)s, %(everyone)s, %(percent)s, %(cents)s
                 WHERE (SELECT count(*) FROM services WHERE salon_id = %(salon)s) < %(most)s
             RETURNING id""",
             {"salon": salon_id, "name": details.name, "duration": details.duration_minutes,
              "price": details.price_cents, "buffer": details.buffer_minutes, "everyone": details.staff_ids is None,
-             "most": MAX_SERVICES},
+             "most": MAX_SERVICES, **_deposit_columns(details)},
         )  # fmt: skip
         row: Row | None = await cur.fetchone()
         if row is None:
@@ -136,11 +158,13 @@ async def update_service(db: Database, salon_id: uuid.UUID, service_id: uuid.UUI
     details = _checked(details)
     async with db.transaction() as cur:
         await cur.execute(
-            """UPDATE services SET name = %s, duration_minutes = %s, price_cents = %s, buffer_minutes = %s,
-                                   all_staff = %s
-                WHERE id = %s AND salon_id = %s""",
-            (details.name, details.duration_minutes, details.price_cents, details.buffer_minutes,
-             details.staff_ids is None, service_id, salon_id),
+            """UPDATE services SET name = %(name)s, duration_minutes = %(duration)s, price_cents = %(price)s,
+                                   buffer_minutes = %(buffer)s, all_staff = %(everyone)s, deposit_percent = %(percent)s,
+                                   deposit_cents = %(cents)s
+                WHERE id = %(id)s AND salon_id = %(salon)s""",
+            {"name": details.name, "duration": details.duration_minutes, "price": details.price_cents,
+             "buffer": details.buffer_minutes, "everyone": details.staff_ids is None, "id": service_id,
+             "salon": salon_id, **_deposit_columns(details)},
         )  # fmt: skip
         if cur.rowcount == 0:
             raise NotFound("no such service", "service_id")
@@ -151,7 +175,7 @@ async def update_service(db: Database, salon_id: uuid.UUID, service_id: uuid.UUI
 def details_of(service: Service) -> ServiceDetails:
     """What the salon said about a service: the start of a change that gives only some of it."""
     return ServiceDetails(service.name, service.duration_minutes, service.price_cents, service.buffer_minutes,
-                          service.staff_ids, service.staff_overrides)  # fmt: skip
+                          service.staff_ids, service.staff_overrides, service.deposit)  # fmt: skip
 
 
 async def list_services(

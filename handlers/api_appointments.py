@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from booking import appointments
+from booking import access, appointments, payments
 from booking.errors import Invalid
 from booking.models import Source
 from handlers.api import ApiHandler
@@ -76,3 +76,25 @@ class AppointmentOutcomeApi(ApiHandler):
         outcome = self.body().text("outcome", required=True)
         the_id = self.path_id(appointment_id, "appointment_id")
         self.write_json(await appointments.record_outcome(self.db, self.salon, the_id, outcome, now=self.now()))
+
+
+class AppointmentPaymentsApi(ApiHandler):
+    """Every money movement on the appointment through the salon's Stripe account, oldest first."""
+
+    async def get(self, appointment_id: str) -> None:
+        the_id = self.path_id(appointment_id, "appointment_id")
+        await appointments.get_appointment(self.db, self.salon.id, the_id)  # another salon's: 404
+        self.write_json(await payments.of_appointment(self.db, self.salon.id, the_id))
+
+
+class AppointmentRefundApi(ApiHandler):
+    """The owner gives back the deposit paid on the appointment, or ``amountCents`` of it: 201 with the refund."""
+
+    roles = access.OWNER
+
+    async def post(self, appointment_id: str) -> None:
+        the_id = self.path_id(appointment_id, "appointment_id")
+        amount = self.body().integer("amount_cents")
+        await appointments.get_appointment(self.db, self.salon.id, the_id)  # another salon's: 404
+        api_base = self.application.web_settings.stripe_api_base
+        self.write_json(await payments.refund(self.db, self.salon.id, the_id, amount, api_base), status=201)

@@ -20,7 +20,7 @@ from booking import (
     time_off,
 )
 from booking.clients import MAX_SEARCH
-from booking.models import ClientDetails, ServiceDetails, StaffDetails, StaffOverride, WorkingHours
+from booking.models import ClientDetails, Deposit, ServiceDetails, StaffDetails, StaffOverride, WorkingHours
 from handlers import downloads
 from handlers.api import ApiHandler, Body
 
@@ -105,11 +105,20 @@ def _staff_overrides(body: Body) -> tuple[StaffOverride, ...]:
     )
 
 
+def _deposit(body: Body) -> Deposit | None:
+    asked = body.object("deposit")
+    if asked is None:
+        return None
+    percent, amount = asked.integer("percent"), asked.integer("amount_cents")
+    return Deposit(percent, amount) if percent is not None or amount is not None else None
+
+
 # What a service's body may say besides its name, length and price, each read by its own reader.
 _SERVICE_PARTS: dict[str, Callable[[Body], Any]] = {
     "buffer_minutes": lambda body: body.integer("buffer_minutes") or 0,
     "staff_ids": _staff_ids,
     "staff_overrides": _staff_overrides,
+    "deposit": _deposit,
 }
 
 

@@ -66,9 +66,12 @@ class PublicBookingsApi(PublicApi):
 class PublicVerifyApi(PublicApi):
     async def post(self, _slug: str, hold_id: str) -> None:
         body = self.body()
-        appointment = await online.verify(
-            self.db, self.salon, self.path_id(hold_id, "hold_id"), body.text("code", required=True), now=self.now()
-        )
+        the_id = self.path_id(hold_id, "hold_id")
+        appointment = await online.verify(self.db, self.salon, the_id, body.text("code", required=True), now=self.now())
+        if isinstance(appointment, online.DepositDue):  # booked once Stripe says the deposit is paid
+            api_base = self.application.web_settings.stripe_api_base
+            self.write_json(await online.start_deposit(self.db, self.salon, the_id, api_base), status=202)
+            return
         self.wake_worker()
         self.write_json(appointment, status=201)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from booking import access, own_words, salon_export, salons, wording
+from booking import access, own_words, payments, salon_export, salons, wording
 from booking.models import OnlineBooking, QuietHours, Reminder, Salon, ThankYou
 from booking.notice_types import TYPES
 from booking.own_words import OwnWords
@@ -122,3 +122,23 @@ class SalonMessagePreviewApi(ApiHandler):
         words = own_words.checked(_words(self.body(), saved))
         details = wording.sample(self.salon, TYPES[notice], language, await self.application.links(), self.now())
         self.write_json(wording.preview(TYPES[notice], details, words))
+
+
+class StripeAccountApi(ApiHandler):
+    """The salon's own Stripe account: keys in, never out (the answer says only whether each is set)."""
+
+    roles = access.OWNER
+
+    async def get(self) -> None:
+        self.write_json(await payments.account_status(self.db, self.salon.id))
+
+    async def put(self) -> None:
+        body = self.body()
+        change = payments.AccountChange(
+            body.text("secret_key"), body.text("publishable_key"), body.text("webhook_secret")
+        )
+        self.write_json(await payments.save_account(self.db, self.salon.id, change))
+
+    async def delete(self) -> None:
+        await payments.remove_account(self.db, self.salon.id)
+        self.set_status(204)

@@ -27,7 +27,7 @@ from handlers import api_team as team
 from handlers import api_waitlist, feeds, sms
 from handlers.api import ApiHandler
 from handlers.api_reports import ReportsApi
-from handlers.api_salon import SalonApi, SalonExportApi, SalonMessageApi, SalonMessagePreviewApi
+from handlers.api_salon import SalonApi, SalonExportApi, SalonMessageApi, SalonMessagePreviewApi, StripeAccountApi
 from handlers.base import StaticFiles
 from handlers.body_limit import BodyLimit
 from handlers.health import HealthHandler, Metrics, MetricsHandler
@@ -36,6 +36,7 @@ from handlers.openapi import OpenApiHandler
 from handlers.pages import ROUTES as PAGE_ROUTES
 from handlers.public import ROUTES as CLIENT_ROUTES
 from handlers.stopping import WebServer
+from handlers.stripe_webhook import StripeWebhook
 
 ROOT = Path(__file__).resolve().parent.parent
 URL_SAFE = "[A-Za-z0-9_-]+"  # a feed's token (secrets.token_urlsafe): anything else is no feed
@@ -64,6 +65,8 @@ class WebSettings:
     codes_per_salon_day: int = 500  # codes one salon may send in 24 hours
     sms_provider_url: str = ""  # none: texts are kept in the outbox, where the front desk may play a client's reply
     sms_auth_token: str = ""  # the SMS provider's: it signs the webhooks (none: every webhook is refused)
+    stripe_api_base: str = "https://api.stripe.com"  # where every Stripe call goes (the tests: localstripe)
+    stripe_js_url: str = "https://js.stripe.com/v3/"  # Stripe.js for the card field; the payment page allows its origin
 
 
 class Backups(Protocol):
@@ -92,6 +95,7 @@ API_ROUTES = [
     (r"/api/v1/salon/export", SalonExportApi),
     (r"/api/v1/salon/messages/([^/]+)/([^/]+)", SalonMessageApi),
     (r"/api/v1/salon/messages/([^/]+)/([^/]+)/preview", SalonMessagePreviewApi),
+    (r"/api/v1/salon/stripe", StripeAccountApi),
     (r"/api/v1/staff", directory.StaffListApi),
     (rf"/api/v1/staff/{ID}", directory.StaffApi),
     (rf"/api/v1/staff/{ID}/time-off", directory.TimeOffListApi),
@@ -109,6 +113,8 @@ API_ROUTES = [
     (rf"/api/v1/appointments/{ID}", appointments.AppointmentApi),
     (rf"/api/v1/appointments/{ID}/cancel", appointments.CancelAppointmentApi),
     (rf"/api/v1/appointments/{ID}/outcome", appointments.AppointmentOutcomeApi),
+    (rf"/api/v1/appointments/{ID}/payments", appointments.AppointmentPaymentsApi),
+    (rf"/api/v1/appointments/{ID}/refund", appointments.AppointmentRefundApi),
     (r"/api/v1/reports", ReportsApi),
     (r"/api/v1/waitlist", api_waitlist.WaitlistApi),
     (r"/api/v1/jobs", jobs.JobListApi),
@@ -131,7 +137,11 @@ API_ROUTES = [
     (r"/metrics", MetricsHandler),
 ]
 # The SMS provider's calls, signed with its auth token (handlers/sms.py).
-PROVIDER_ROUTES = [(paths.SMS_INBOUND.route(), sms.InboundSms), (paths.SMS_STATUS.route(), sms.SmsStatus)]
+PROVIDER_ROUTES = [
+    (paths.SMS_INBOUND.route(), sms.InboundSms),
+    (paths.SMS_STATUS.route(), sms.SmsStatus),
+    (paths.STRIPE_WEBHOOK.route(), StripeWebhook),  # signed with the salon's own webhook secret
+]
 # What a stylist's calendar program subscribes to: iCalendar, not JSON, its token the key.
 FEED_ROUTES = [(paths.CALENDAR_FEED.route(token=URL_SAFE), feeds.CalendarFeed)]
 

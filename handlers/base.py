@@ -15,7 +15,17 @@ import psycopg2
 import tornado.web
 
 from booking import online
-from booking.errors import BookingError, Conflict, FieldPath, Forbidden, Invalid, NotFound, SlotTaken, TooMany
+from booking.errors import (
+    BookingError,
+    Conflict,
+    FieldPath,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PaymentProblem,
+    SlotTaken,
+    TooMany,
+)
 from booking.models import Salon
 from db import Database, DatabaseUnavailable
 from handlers.limits import RateLimiter, address_key
@@ -37,6 +47,7 @@ STATUS_FOR_ERROR: dict[type[Exception], int] = {
     SlotTaken: 409,
     Conflict: 409,
     TooMany: 429,
+    PaymentProblem: 502,
     DatabaseUnavailable: 503,
     psycopg2.DataError: 400,
     OverflowError: 400,

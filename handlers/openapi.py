@@ -25,7 +25,9 @@ from booking.jobs import STATUSES, Job
 from booking.locales import SPOKEN
 from booking.models import Appointment, Client, ClientOnFile, Outcome, Salon, Service, Staff, TimeOff
 from booking.notice_types import EDITABLE, TYPES
+from booking.online import DepositStarted
 from booking.own_words import OwnWords
+from booking.payments import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET, AccountStatus, Payment
 from booking.reports import MAX_DAYS, AppointmentCounts, MessageCounts, StaffLoad
 from booking.salons import MAX_ADDRESS, MAX_REMINDERS, MAX_THANKS_HOURS, MAX_URL, REMINDER_MINUTES
 from booking.services import MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES, MAX_PRICE_CENTS
@@ -126,6 +128,19 @@ _SERVICE = {
         "type": ["array", "null"],
         "items": _body({"staffId": _ID, "durationMinutes": _or_null(_MINUTES), "priceCents": _PRICE}, ["staffId"]),
     },
+    "deposit": _or_null(
+        _body(
+            {
+                "percent": {"type": ["integer", "null"], "minimum": 1, "maximum": 100},
+                "amountCents": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_PRICE_CENTS},
+            },
+            [],
+        )
+        | {
+            "description": "asked at online booking once the salon's Stripe account is connected: a percent of "
+            "the price or an amount, not both (400); null or {}: none"
+        }
+    ),
 }
 _WISH = {"serviceId": _ID, "staffId": _or_null(_ID),
          "fromDate": fields.DATE | {"description": "the first salon-local day the client can come"},
@@ -194,6 +209,17 @@ REQUESTS: dict[str, Schema] = {
         {"email": fields.EMAIL, "role": {"type": ["string", "null"], "enum": ["receptionist", "stylist", None]},
          "staffId": _or_null(_ID)},
         ["email"],
+    ),
+    "RefundInput": _body(
+        {"amountCents": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_PRICE_CENTS,
+                         "description": "at most what is left of the deposit (else 400); none: all of it"}},
+        [],
+    ),
+    "StripeAccountInput": _body(
+        {"secretKey": _or_null({"type": "string", "pattern": f"^{SECRET_KEY.pattern}$"}),
+         "publishableKey": _or_null({"type": "string", "pattern": f"^{PUBLISHABLE_KEY.pattern}$"}),
+         "webhookSecret": _or_null({"type": "string", "pattern": f"^{WEBHOOK_SECRET.pattern}$"})},
+        [],
     ),
     "SalonInput": _body(
         {"name": _or_null(fields.REQUIRED_TEXT), "address": _or_null(fields.TEXT | {"maxLength": MAX_ADDRESS}),
@@ -330,6 +356,13 @@ def document() -> Schema:
                                "saved ones for parts it leaves out", answer(Preview), body="MessageInput",
                                parameters=_notice),
         },
+        "/salon/stripe": {
+            "get": _operation("The salon's Stripe account: whether each key is set (a secret is never shown)",
+                              answer(AccountStatus), refusals=()),
+            "put": _operation("Connect or change the salon's Stripe account (a key left out stays)",
+                              answer(AccountStatus), body="StripeAccountInput", refusals=(400,)),
+            "delete": _no_content("Disconnect the Stripe account: no deposit is asked any more", []),
+        },
         "/staff": {
             "get": _operation("The salon's staff, by name", {"type": "array", "items": staff}, parameters=_PAGE,
                               paged=True),
@@ -424,6 +457,17 @@ def document() -> Schema:
                                f"{OUTCOME_WINDOW.days} days after; 409 outside that)", appointment,
                                body="OutcomeInput", refusals=conflict, parameters=[_id_in_path("appointmentId")]),
         },
+        "/appointments/{appointmentId}/payments": {
+            "get": _operation("Every money movement on the appointment (deposits, fees, refunds), oldest first",
+                              {"type": "array", "items": answer(Payment)}, parameters=[_id_in_path("appointmentId")]),
+        },
+        "/appointments/{appointmentId}/refund": {
+            "post": _operation("Refund the deposit paid on the appointment, or amountCents of it (the owner's; once "
+                               "per request however often it is sent: a refund whose answer was lost is asked again "
+                               "under its own idempotency key)", answer(Payment), status=201, body="RefundInput",
+                               refusals=(400, 404, 409, 502), parameters=[_id_in_path("appointmentId")],
+                               body_required=False),
+        },
         "/reports": {"get": _reports(answer)},
         "/waitlist": {
             "get": _operation("The waitlist, in the order clients joined (offers go in that order)",
@@ -470,6 +514,7 @@ def document() -> Schema:
         "perform the service), the state forbids the change, or a limit is reached",
         429: "too many requests for this token or from this address, online bookings from this address, or codes "
         "to that email address or number or from the salon; see Retry-After",
+        502: "the salon's payment provider (Stripe) could not be reached, or refused the salon's key",
         503: "the database is unreachable; try again shortly",
     }
     responses = {str(status): {"description": words, "content": error} for status, words in why.items()}
@@ -586,10 +631,23 @@ def _public_paths(answer: Any) -> dict[str, Schema]:
         "/api/public/{slug}/bookings": {"post": _operation(
             "Hold a time and send a code (by email if given, else by text)", hold, status=202, body="HoldInput",
             parameters=[slug], refusals=(400, 404, 409), public=True)},
-        "/api/public/{slug}/bookings/{holdId}/verify": {"post": _operation(
-            "The code: books the held time", answer(Appointment), status=201, body="CodeInput",
-            parameters=[slug, _id_in_path("holdId")], refusals=(400, 404, 409), public=True)},
+        "/api/public/{slug}/bookings/{holdId}/verify": {"post": _verify(answer, slug)},
     }  # fmt: skip
+
+
+def _verify(answer: Any, slug: Schema) -> Schema:
+    """The code books the time (201), or, for a service with a deposit at a salon with its Stripe account, keeps it
+    held while the card field pays it (202): booked once Stripe says it succeeded."""
+    operation = _operation(
+        "The code: books the held time, or (a deposit asked) holds it while it is paid", answer(Appointment),
+        status=201, body="CodeInput", parameters=[slug, _id_in_path("holdId")], refusals=(400, 404, 409, 502),
+        public=True,
+    )  # fmt: skip
+    operation["responses"]["202"] = {
+        "description": "a deposit to pay with Stripe's card field (its client secret pays this PaymentIntent only)",
+        "content": {"application/json": {"schema": answer(DepositStarted)}},
+    }
+    return operation
 
 
 class OpenApiHandler(BaseHandler):

@@ -54,7 +54,15 @@ def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> 
 
 
 @pytest.fixture(scope="module")
-def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_options() -> tuple[str, ...]:
+    """More options for the module's ``server.py`` (a module overrides this fixture: e.g. where Stripe is)."""
+    return ()
+
+
+@pytest.fixture(scope="module")
+def server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, server_options: tuple[str, ...]
+) -> Iterator[str]:
     """`python server.py` on a free port, on this module's (empty) database, with the built-in mail catcher."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SMTP_HOST", "PORT", "COOKIE_SECRET")}
@@ -67,6 +75,7 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 f"--port={port}",
                 f"--database_url={database_url}",
                 "--poll_interval=1",
+                *server_options,
             ],
             cwd=tmp_path_factory.mktemp("cwd"),
             env=env,

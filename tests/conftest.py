@@ -161,7 +161,7 @@ def api(http_server_client):
 # it uses: `deploy` (nginx and several processes), `browser` (chromium), `db` (PostgreSQL, and the servers
 # around it), else `unit`: no PostgreSQL, browser or network, which `make test-fast` runs in seconds.
 LANES = ("unit", "db", "browser", "deploy")
-NEEDS_DATABASE = {"postgres_url", "http_server_client", "smtp_server", "sms_api"}
+NEEDS_DATABASE = {"postgres_url", "http_server_client", "smtp_server", "sms_api", "localstripe"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -29,6 +29,9 @@ EXPECTED: dict[str, object] = {
     "/api/v1/salon/export$": OWN,
     f"/api/v1/salon/messages/{ID}/{ID}$": OWN,
     f"/api/v1/salon/messages/{ID}/{ID}/preview$": OWN,
+    "/api/v1/salon/stripe$": OWN,  # the salon's Stripe keys: the owner's alone
+    f"/api/v1/appointments/{ID}/payments$": D,
+    f"/api/v1/appointments/{ID}/refund$": OWN,
     "/api/v1/staff$": D,
     f"/api/v1/staff/{ID}$": D,
     f"/api/v1/staff/{ID}/calendar-feed$": access.FEEDS,  # a stylist's own only (tests/test_calendar_feeds.py)
@@ -73,6 +76,8 @@ EXPECTED: dict[str, object] = {
     f"/u/{TOKEN}$": OPEN,
     f"/book/{ID}$": OPEN,
     f"/book/{ID}/code/{ID}$": OPEN,
+    f"/book/{ID}/pay/{ID}$": OPEN,
+    f"/book/{ID}/paid/{ID}$": OPEN,
     f"/book/{ID}/waitlist$": OPEN,
     f"/book/{ID}/waitlist/{ID}$": OPEN,
     "/w/([A-Za-z0-9_-]+)$": OPEN,
@@ -82,6 +87,7 @@ EXPECTED: dict[str, object] = {
     f"/waitlist/{ID}/remove$": D,
     "/sms/inbound$": OPEN,
     "/sms/status$": OPEN,
+    f"/stripe/webhook/{ID}$": OPEN,  # signed with the salon's own webhook secret
     rf"/cal/{TOKEN}\.ics$": OPEN,
     "/setup$": OPEN,
     "/login$": OPEN,
@@ -94,6 +100,7 @@ EXPECTED: dict[str, object] = {
     f"/appointments/{ID}/cancel$": D,
     f"/appointments/{ID}/reschedule$": D,
     f"/appointments/{ID}/visit$": D,
+    f"/appointments/{ID}/refund$": OWN,
     "/clients$": D,
     "/clients/new$": D,
     f"/clients/{ID}/edit$": {"GET": E, "POST": D},  # a stylist reads their own clients (test below)
@@ -134,6 +141,8 @@ EXPECTED: dict[str, object] = {
     "/settings/export$": OWN,
     "/settings/backups/newest$": OWN,
     "/settings/sessions/end$": OWN,
+    "/settings/stripe$": OWN,
+    "/settings/stripe/remove$": OWN,
     "/(.*)$": OPEN,
 }
 ENDS_SESSIONS = {"/logout$", "/settings/sessions/end$"}  # after these, everyone logs in again

@@ -70,6 +70,8 @@ TABLES_ADDED_SINCE = {
     "rate_buckets",
     "login_tallies",
     "salon_messages",
+    "stripe_accounts",
+    "payments",
 }
 OWNER_PASSWORD = "first release owner"
 API_TOKEN = "first-release-token"
@@ -714,3 +716,32 @@ async def test_a_second_release_database_upgrades_to_users_languages_everyone_re
             cur.execute("UPDATE users SET locale = 'not a tag'")
     finally:
         conn.close()
+
+
+def _without_later_columns(rows: dict[str, list[dict[str, object]]], before: dict[str, list[dict[str, object]]]):
+    """``rows`` with only the columns their tables had ``before`` (later migrations add some, tested on their own)."""
+    return {
+        table: [{column: row[column] for column in (before[table][0] if before[table] else row)} for row in found]
+        for table, found in rows.items()
+    }
+
+
+async def test_payments_keep_every_row_and_ask_no_deposit_of_any_service_until_the_salon_says(
+    second_release_url: str,
+) -> None:
+    """Before 0026 (payments): a service, a held time and its hold, a booked appointment. After it, every row is
+    as it was, no service asks a deposit, no hold waits for one, and no salon takes payments."""
+    before = next(m.version for m in migrations.known() if m.name == "payments") - 1
+    await upgrade_to(second_release_url, before)
+    conn = psycopg2.connect(second_release_url)
+    with conn, conn.cursor() as cur:
+        cur.execute(BEFORE_WAITLIST_ROWS)
+    conn.close()
+    rows_before = table_rows(second_release_url, without=("schema_migrations",))
+    assert await upgrade(second_release_url) == (before, LATEST)
+    rows = table_rows(second_release_url, without=("schema_migrations",))
+    assert rows.pop("stripe_accounts") == [] and rows.pop("payments") == [], "no salon takes payments yet"
+    assert [(s["deposit_percent"], s["deposit_cents"]) for s in rows["services"]] == [(None, None)]
+    assert [hold["code_typed_at"] for hold in rows["holds"]] == [None], "the hold waits for its code, as before"
+    assert _without_later_columns(rows, rows_before) == rows_before, "every row kept as it was"
+    assert len(rows["appointments"]) == 2

@@ -184,7 +184,7 @@ async def _time_off_over_an_appointment(db, salon, ids: dict[str, str]) -> None:
 
 
 async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) -> None:
-    java = _java()
+    _java()
     fetched: dict[str, bytes] = {}
     visitor = pages()
     fetched["setup"] = (await visitor.get("/setup")).body  # before any salon exists
@@ -287,6 +287,12 @@ async def test_every_page_is_valid_html(pages, logged_in, db, tmp_path: Path) ->
     fetched["account-language-es"] = (await session.get("/account?saved=language")).body
     assert b'<html lang="es">' in fetched["account-language-es"]
     fetched |= await _client_pages(pages(), db, salon.salon, ids)
+    await check_html(fetched, tmp_path)
+
+
+async def check_html(fetched: dict[str, bytes], tmp_path: Path) -> None:
+    """Each page passes the W3C checker, and no table has a column without a header (other modules' pages too)."""
+    java = _java()
     files = []
     for name, body in fetched.items():
         files.append(tmp_path / f"{name}.html")

@@ -113,6 +113,7 @@ async def test_services_and_free_times_within_the_notice_and_the_horizon(make_sa
             "bufferMinutes": 0,
             "staffIds": None,
             "staffOverrides": [],
+            "deposit": None,
         }
     ]
 

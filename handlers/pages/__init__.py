@@ -62,6 +62,7 @@ ROUTES: list[Rule | tuple[Any, ...]] = [
     (paths.CANCEL_APPOINTMENT.route(), booking.CancelAppointment),
     (paths.RESCHEDULE_APPOINTMENT.route(), booking.RescheduleAppointment),
     (paths.RECORD_VISIT.route(), booking.RecordVisit),
+    (paths.REFUND_APPOINTMENT.route(), booking.RefundDeposit),
     (paths.STAFF_TIME_OFF.route(), time_off.TimeOffPage),
     (paths.REMOVE_TIME_OFF.route(), time_off.RemoveTimeOff),
     *_directory_routes(),
@@ -96,5 +97,7 @@ ROUTES: list[Rule | tuple[Any, ...]] = [
     (paths.SETTINGS_MESSAGES.route(), settings.MessagesPage),
     (paths.SETTINGS_MESSAGE.route(), settings.MessagePage),
     (paths.RESET_MESSAGE.route(), settings.ResetMessage),
+    (paths.STRIPE_SETTINGS.route(), settings.StripeSettings),
+    (paths.REMOVE_STRIPE.route(), settings.RemoveStripe),
     (r"/(.*)", NotFoundPage),
 ]

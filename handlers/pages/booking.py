@@ -8,8 +8,21 @@ import functools
 import uuid
 from urllib.parse import urlencode
 
-from booking import access, appointments, availability, clients, fields, inbox, jobs, paths, services, staff, waitlist
-from booking.errors import BookingError, Invalid, NotFound, OutsideHours, SlotTaken
+from booking import (
+    access,
+    appointments,
+    availability,
+    clients,
+    fields,
+    inbox,
+    jobs,
+    paths,
+    payments,
+    services,
+    staff,
+    waitlist,
+)
+from booking.errors import BookingError, Conflict, Invalid, NotFound, OutsideHours, PaymentProblem, SlotTaken
 from booking.locales import phone_number
 from booking.models import Client, Service, Staff
 from handlers.base import outside_name, status_for
@@ -258,6 +271,7 @@ class AppointmentView(SalonPage):
                 moving=appointment_id,
             ),
         )
+        moved = await payments.of_appointment(self.db, self.salon.id, appointment_id)
         typed = bool(form.get("startTime")) and not is_slot(form["startTime"])
         self.render_page(
             "appointment.html",
@@ -266,6 +280,7 @@ class AppointmentView(SalonPage):
             timeline=timeline,
             answers=answers,
             offers=offers,
+            payments=moved,
             slots=slots,
             outcome_open=appointments.outcome_open(appointment.start_time, self.now()),
             staff_choices=staff_choices(staff_list, service),
@@ -343,6 +358,25 @@ class RescheduleAppointment(AppointmentView):
             return
         self.wake_worker()
         self.redirect(safe_next(form["next"], paths.APPOINTMENT(id=the_id)), status=303)  # a drag: the calendar
+
+
+class RefundDeposit(AppointmentView):
+    """The owner gives back the deposit, or the amount typed of it; an error shows beside the amount."""
+
+    roles = access.OWNER
+
+    async def post(self, appointment_id: str) -> None:
+        the_id = page_id(appointment_id)
+        typed = self.get_body_argument("refundAmount", "")
+        try:
+            await appointments.get_appointment(self.db, self.salon.id, the_id)
+            amount = fields.money(typed, "amount_cents", self.salon.currency, self.salon.locale)
+            await payments.refund(self.db, self.salon.id, the_id, amount, self.application.web_settings.stripe_api_base)
+        except (Invalid, Conflict, PaymentProblem) as error:
+            form = dict.fromkeys(MOVE_FIELDS, "") | {"refundAmount": typed}
+            await self.show(the_id, form, {"refundAmount": error.describe(lambda _: "the amount")}, status=400)
+            return
+        self.redirect(f"{paths.APPOINTMENT(id=the_id)}#payments-title", status=303)
 
 
 class RecordVisit(SalonPage):

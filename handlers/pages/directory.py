@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
 import tornado.web
 
-from booking import access, appointments, clients, fields, locales, paths, services, staff
+from booking import access, appointments, clients, fields, locales, paths, payments, services, staff
 from booking.errors import Invalid
 from booking.models import (
     Client,
     ClientDetails,
+    Deposit,
     Role,
+    Salon,
     Service,
     ServiceDetails,
     Staff,
@@ -131,7 +134,16 @@ MEMBER_PARTS = ("performs", "durationMinutes", "priceCents")
 
 class ServiceDirectory(Directory):
     path, noun = paths.SERVICES(), "service"
-    form_fields = ("name", "durationMinutes", "priceCents", "bufferMinutes", "performedBy")
+    form_fields = (
+        "name",
+        "durationMinutes",
+        "priceCents",
+        "bufferMinutes",
+        "performedBy",
+        "deposit",
+        "depositPercent",
+        "depositAmount",
+    )
 
     async def list(self, page: SalonPage, after: uuid.UUID | None, limit: int) -> list[Service]:
         return await services.list_services(page.db, page.salon.id, after=after, limit=limit)
@@ -150,6 +162,8 @@ class ServiceDirectory(Directory):
             "priceCents": locales.plain_amount(item.price_cents, locale),
             "bufferMinutes": str(item.buffer_minutes),
             "performedBy": "everyone" if item.staff_ids is None else "chosen",
+            "depositPercent": str(item.deposit.percent or "") if item.deposit else "",
+            "depositAmount": locales.plain_amount(item.deposit.amount_cents, locale) if item.deposit else "",
         }
         for member in item.staff_ids or ():
             form[member_field(member, "performs")] = "on"
@@ -165,12 +179,19 @@ class ServiceDirectory(Directory):
         return form | page.read_form(sorted(members))
 
     async def form_context(self, page: SalonPage, form: Form) -> dict[str, Any]:
-        return {"members": await staff.list_staff(page.db, page.salon.id), "member_field": member_field}
+        return {
+            "members": await staff.list_staff(page.db, page.salon.id),
+            "member_field": member_field,
+            "takes_payments": await payments.takes_payments(page.db, page.salon.id),
+        }
 
     async def save(self, page: SalonPage, form: Form, item_id: uuid.UUID | None) -> None:
         details = ServiceDetails("", 0)
         try:
             details = self._details(page, form)
+            if not form["deposit"] and item_id is not None:  # the form showed no deposit: it stays as it is
+                kept = await services.get_service(page.db, page.salon.id, item_id)
+                details = dataclasses.replace(details, deposit=kept.deposit)
             if item_id is None:
                 await services.create_service(page.db, page.salon.id, details)
             else:
@@ -204,7 +225,17 @@ class ServiceDirectory(Directory):
             buffer_minutes=fields.whole_number(form["bufferMinutes"] or "0", "buffer_minutes"),
             staff_ids=None if form["performedBy"] != "chosen" else tuple(performers),
             staff_overrides=tuple(overrides),
+            deposit=_deposit_of(form, salon) if form["deposit"] else None,
         )
+
+
+def _deposit_of(form: Form, salon: Salon) -> Deposit | None:
+    """The deposit the form asks: a percent, or an amount in the salon's money (both empty: none)."""
+    percent = form["depositPercent"].strip()
+    amount = fields.money(form["depositAmount"], "deposit_amount", salon.currency, salon.locale)
+    if not percent and amount is None:
+        return None
+    return Deposit(fields.whole_number(percent, "deposit_percent") if percent else None, amount)
 
 
 def _on_the_form(error: Invalid, details: ServiceDetails) -> Invalid:
@@ -216,6 +247,8 @@ def _on_the_form(error: Invalid, details: ServiceDetails) -> Invalid:
         field = member_field(member, "performs" if part == "staff_id" else camel(str(part)))
     elif error.field and error.field[0] == "staff_ids" and len(error.field) == 2:
         field = member_field((details.staff_ids or ())[int(error.field[1])], "performs")
+    elif error.field and error.field[0] == "deposit" and len(error.field) == 2:
+        field = "depositPercent" if error.field[1] == "percent" else "depositAmount"
     elif error.field and str(error.field[0]).startswith("staff."):  # read from the member's row itself
         field = str(error.field[0])
     else:

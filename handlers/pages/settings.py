@@ -12,7 +12,7 @@ from typing import Any
 import segno
 import tornado.web
 
-from booking import fields, links, locales, own_words, paths, salon_export, salons, sessions, users, wording
+from booking import fields, links, locales, own_words, paths, payments, salon_export, salons, sessions, users, wording
 from booking.errors import Invalid, NotFound
 from booking.models import OnlineBooking, QuietHours, Reminder, Salon, ThankYou
 from booking.notice_types import EDITABLE, TYPES
@@ -117,14 +117,30 @@ class SettingsPage(OwnerPage):
         self.application.tokens.forget()
         self.redirect(f"{paths.SETTINGS()}?saved=1", status=303)
 
-    async def show(self, form: Form, errors: Errors, *, status: int = 200, saved: bool = False) -> None:
+    async def show(
+        self,
+        form: Form,
+        errors: Errors,
+        *,
+        status: int = 200,
+        saved: bool = False,
+        stripe_form: Form | None = None,
+        stripe_errors: Errors | None = None,
+    ) -> None:
         page = links.absolute(self.application.web_settings.public_url, paths.BOOK(slug=self.salon.slug))
+        account = await payments.account_status(self.db, self.salon.id)
         self.render_page(
             "settings.html",
             status,
             form=form,
             errors=errors,
             saved=saved,
+            stripe=account,
+            stripe_form=stripe_form or {"publishableKey": account.publishable_key or ""},
+            stripe_errors=stripe_errors or {},
+            stripe_webhook=links.absolute(
+                self.application.web_settings.public_url, paths.STRIPE_WEBHOOK(slug=self.salon.slug)
+            ),
             countries=locales.country_choices(),
             timezones=locales.timezone_choices(),
             locales=locales.locale_choices(form["locale"]),
@@ -145,6 +161,41 @@ class SettingsPage(OwnerPage):
             return {"whose": "database"}
         files = await backups.in_executor(backups.list_backups, nightly.folder)
         return {"whose": "owner", "files": files, "status": nightly.status(), "hour": nightly.hour}
+
+
+STRIPE_FIELDS = ("secretKey", "publishableKey", "webhookSecret")
+
+
+class StripeSettings(SettingsPage):
+    """Connects the salon's own Stripe account: the secret key and the webhook's signing secret are write-only
+    (an empty field keeps what is saved; nothing secret is ever shown back, not even on an error)."""
+
+    async def get(self) -> None:
+        self.redirect(f"{paths.SETTINGS()}#payments")
+
+    async def post(self) -> None:
+        typed = self.read_form(STRIPE_FIELDS)
+        change = payments.AccountChange(
+            typed["secretKey"].strip() or None,
+            typed["publishableKey"].strip() or None,
+            typed["webhookSecret"].strip() or None,
+        )
+        try:
+            await payments.save_account(self.db, self.salon.id, change)
+        except Invalid as error:
+            shown = {"secretKey": "", "publishableKey": typed["publishableKey"], "webhookSecret": ""}
+            await self.show(salon_form(self.salon), {}, status=400, stripe_form=shown,
+                            stripe_errors=form_errors(error, shown))  # fmt: skip
+            return
+        self.redirect(f"{paths.SETTINGS()}?saved=1#payments", status=303)
+
+
+class RemoveStripe(OwnerPage):
+    """Disconnects the Stripe account: no deposit is asked any more; payments made stay on their appointments."""
+
+    async def post(self) -> None:
+        await payments.remove_account(self.db, self.salon.id)
+        self.redirect(f"{paths.SETTINGS()}?saved=1#payments", status=303)
 
 
 class NewestBackup(OwnerPage):

@@ -3,7 +3,7 @@
 from typing import Any
 
 from booking import paths
-from handlers.public import book, manage, offer, unsubscribe, waitlist
+from handlers.public import book, manage, offer, pay, unsubscribe, waitlist
 
 SIGNED = "[A-Za-z0-9_-]+"  # a signed link token, read and checked by the page: anything else is a 404
 
@@ -18,6 +18,8 @@ ROUTES: list[tuple[Any, ...]] = [
     (paths.LEAVE_WAITLIST.route(token=SIGNED), offer.LeaveWaitlist),
     (paths.BOOK.route(), book.BookPage),
     (paths.BOOKING_CODE.route(), book.CodePage),
+    (paths.BOOKING_PAY.route(), pay.PayPage),
+    (paths.BOOKING_PAID.route(), pay.PaidPage),
     (paths.JOIN_WAITLIST.route(), waitlist.JoinWaitlistPage),
     (paths.WAITLIST_CODE.route(), waitlist.WaitlistCodePage),
 ]

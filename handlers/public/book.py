@@ -158,7 +158,11 @@ class CodePage(BookingPage):
     """The code the client was sent: the right one books the held time and opens their appointment's page."""
 
     async def get(self, _slug: str, hold_id: str) -> None:
-        self.render_page("public/book_code.html", hold=await self.live_hold(hold_id), tries_left=None)
+        hold = await self.live_hold(hold_id)
+        if hold.paying:
+            self.redirect(paths.BOOKING_PAY(slug=self.salon.slug, hold=hold.id), status=303)
+            return
+        self.render_page("public/book_code.html", hold=hold, tries_left=None)
 
     head = get
 
@@ -180,6 +184,9 @@ class CodePage(BookingPage):
                 self.render_page("public/book_code.html", 400, hold=hold, tries_left=wrong.tries_left)
             else:
                 self.render_page("public/book_again.html", 409)
+            return
+        if isinstance(appointment, online.DepositDue):
+            self.redirect(paths.BOOKING_PAY(slug=self.salon.slug, hold=hold.id), status=303)
             return
         self.wake_worker()
         token = links.sign("manage", appointment.id, (await self.application.links()).secret)

@@ -1,0 +1,99 @@
+"""A deposit's card field in chromium against a real `python server.py` and localstripe: a client on a phone
+books a colour that asks 20 %, types the code, and meets Stripe's card field (localstripe's mock of Stripe.js)
+loaded under the page's Content-Security-Policy; paid, the page's own check books the time.
+
+localstripe's mock of ``confirmCardPayment`` only plays 3-D Secure for a PaymentIntent already confirmed on the
+server, so the payment itself is made as Stripe.js would make it, by the official library (tests/stripe_server.py);
+the page's own check then reads it back from localstripe."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import dataclasses
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+
+from booking import payments, salons, services, staff
+from booking.models import Deposit, OnlineBooking, ServiceDetails, StaffDetails, WorkingHours
+from db import Database
+from tests.browser import ZONE
+from tests.stripe_server import LocalStripe, localstripe
+from tests.test_browser_client import Checks, from_the_outbox
+
+__all__ = ["localstripe"]
+
+PASSWORD = "long enough for a salon"
+
+
+@pytest.fixture(scope="module")
+def server_options(localstripe: LocalStripe) -> tuple[str, ...]:
+    return (f"--stripe_api_base={localstripe.api_base}", f"--stripe_js_url={localstripe.js_url}")
+
+
+async def _seed(url: str, keys: dict[str, str]) -> dict[str, Any]:
+    db = await Database.connect(url, maxsize=2)
+    try:
+        made = await salons.create_salon(
+            db, name="Colour Bar", timezone=ZONE, owner_email="owner@colour.example", owner_password=PASSWORD,
+            address="2 Milsom Street, Bath", email="desk@colour.example",
+        )  # fmt: skip
+        salon = await salons.update_salon(
+            db, dataclasses.replace(made.salon, online_booking=OnlineBooking(enabled=True), quiet_hours=None)
+        )
+        every_day = tuple(WorkingHours(day, dt.time(9), dt.time(17)) for day in range(7))
+        await staff.create_staff(db, salon.id, StaffDetails("Bea", "Cutter", working_hours=every_day))
+        colour = ServiceDetails("Colour", 90, 8000, deposit=Deposit(percent=20))
+        await services.create_service(db, salon.id, colour)
+        change = payments.AccountChange(keys["secretKey"], keys["publishableKey"], keys["webhookSecret"])
+        await payments.save_account(db, salon.id, change)
+        return {"slug": salon.slug, "id": salon.id}
+    finally:
+        await db.close()
+
+
+@pytest.fixture(scope="module")
+def salon(database_url: str, localstripe: LocalStripe) -> dict[str, Any]:
+    keys = localstripe.keys()
+    return asyncio.run(_seed(database_url, keys)) | {"keys": keys}
+
+
+def test_a_client_pays_the_deposit_in_stripes_card_field_and_is_booked(
+    new_tab, salon, server: str, localstripe: LocalStripe
+) -> None:
+    phone = new_tab(375, 740)
+    desk = new_tab(1280, 900, log_in_as=("owner@colour.example", PASSWORD))
+    checks, console = Checks(), []
+    phone.on("console", lambda message: console.append(message.text))
+    phone.goto(f"/book/{salon['slug']}")
+    phone.get_by_role("link", name=re.compile("^Colour")).click()
+    phone.get_by_role("link", name=re.compile("^Anyone")).click()
+    phone.get_by_role("navigation", name="Days").get_by_role("link").nth(2).click()
+    phone.get_by_role("link", name="10:00").click()
+    phone.get_by_label("First name").fill("Dee")
+    phone.get_by_label("Email").fill("dee@example.com")
+    phone.get_by_role("button", name="Send me the code").click()
+    phone.get_by_label("Code").fill(from_the_outbox(desk, "Your booking code", r"\b(\d{6})\b"))
+    phone.get_by_role("button", name="Book").click()
+
+    assert phone.get_by_role("heading", name="Pay the deposit").is_visible()
+    assert phone.get_by_text("£16.00").is_visible(), "20 % of 80.00"
+    card = phone.locator("#card-element input")
+    card.first.wait_for()
+    assert card.count() >= 4, "Stripe.js (localstripe's mock) mounted the card field"
+    assert not [line for line in console if "Content Security Policy" in line], console
+    checks.look(phone, "pay")
+    card.nth(0).fill("4242424242424242")
+    assert phone.locator("form#payment-form input[name]").count() == 0, "no card input posts to our server"
+
+    intent_id = re.search(r"(pi_\w+)_secret_", phone.locator("#payment-form").get_attribute("data-client-secret"))
+    assert intent_id, "the page carries the PaymentIntent's client secret"
+    with concurrent.futures.ThreadPoolExecutor(1) as aside:  # playwright's own loop runs in this thread
+        aside.submit(asyncio.run, localstripe.pay(salon["keys"]["secretKey"], intent_id[1])).result()
+    phone.goto(phone.locator("#payment-form").get_attribute("action"))
+    assert phone.get_by_text("You are booked").is_visible()
+    desk.goto("/")
+    assert not checks.problems, checks.problems
