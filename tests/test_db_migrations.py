@@ -49,6 +49,15 @@ RELEASED = {
     "0015_message_facts.sql": "4ddb361a5f45869e2d1fed059c297b733880f1047a2f91fca594abd9023cd745",
     "0016_export_pages.sql": "1700568c9de501edd7faeb5f49da77d7387d572b40a35ec71fe89e0304668eda",
     "0017_failures_seen.sql": "63a3a8d9ca453e0638f5fc404711136e73a74fcb2788c4717d198dce88ad1265",
+    "0018_client_history.sql": "5a4e6914834ae82645355e2feb0e41767ab220d12f4e3e17c76937d5f6df5990",
+    "0019_message_outcomes.sql": "b58ad34ae5172dfdb3a87dee667ec8bceb5d6b62084eaa350dd02063c7dd1956",
+    "0020_schedule.sql": "5009a0c8cab70c69177882ccbdc3d2955a8ebcb86286ebe13c8f5dd5ca61475a",
+    "0021_stylists.sql": "7910929858912961ac93f3b8a426d401efa1391a054708e9a87b9b418abbacd3",
+    "0022_waitlist.sql": "5bde724f51e69e11a78ed7dadca7869f025ac07457576ab04623094393f33c5b",
+    "0023_shared_limits.sql": "114ef78e98824d78db9de5421535a7251961962058ba507b6bfb1ff1b130ec07",
+    "0024_salon_messages.sql": "0f5af2eb3a98ebb3b90d19e52d610c4c04a8e1bcffe0528e69e7e667f65681ad",
+    "0025_user_language.sql": "c517a8d6929fd38f0fcfcbe192b17da72c2335569116e48f5c1ed8ab7df4be00",
+    "0026_payments.sql": "40fc9ac90c89b4781b30c4b0564479f0625966a282683a6b6f19208f7c3b23ea",
 }
 SECOND_RELEASE = 12  # the schema version of the last release: every migration since is tested on its rows
 LATEST = len(migrations.known())
