@@ -268,7 +268,8 @@ CREATE TABLE appointments (
     CONSTRAINT appointments_client_fkey FOREIGN KEY (salon_id, client_id) REFERENCES clients (salon_id, id),
     CONSTRAINT appointments_staff_fkey FOREIGN KEY (salon_id, staff_id) REFERENCES staff (salon_id, id),
     CONSTRAINT appointments_service_fkey FOREIGN KEY (salon_id, service_id) REFERENCES services (salon_id, id),
-    CONSTRAINT appointments_salon_id_key UNIQUE (salon_id, id),  -- a payment is of its salon (0026)
+    -- a payment is of its salon, and an export's pages walk it (0026; 0016's index appointments_salon_id before)
+    CONSTRAINT appointments_salon_id_key UNIQUE (salon_id, id),
     -- salon_id changes nothing for the salon's own staff, but makes another salon's
     -- staff id fail on its foreign key (404) instead of revealing when they are busy.
     CONSTRAINT appointments_no_overlap EXCLUDE USING gist (
@@ -294,7 +295,6 @@ $$;
 CREATE TRIGGER appointments_not_in_time_off BEFORE INSERT OR UPDATE OF start_time, end_time, staff_id, status
     ON appointments FOR EACH ROW WHEN (NEW.status IN ('booked', 'held')) EXECUTE FUNCTION refuse_time_off();
 CREATE INDEX appointments_salon_day ON appointments (salon_id, start_time);
-CREATE INDEX appointments_salon_id ON appointments (salon_id, id);  -- an export's pages (0016)
 -- A client's history a page at a time, and its counts: one range of one index (0018).
 CREATE INDEX appointments_client_history ON appointments (salon_id, client_id, start_time, id);
 CREATE INDEX appointments_series ON appointments (salon_id, series_id, start_time) WHERE series_id IS NOT NULL;

@@ -22,6 +22,7 @@ ALTER TABLE services
 ALTER TABLE holds ADD COLUMN code_typed_at timestamptz;
 
 ALTER TABLE appointments ADD CONSTRAINT appointments_salon_id_key UNIQUE (salon_id, id);
+DROP INDEX appointments_salon_id;  -- 0016's index for an export's pages: the constraint's unique index serves them
 
 -- Every money movement through the salon's Stripe account. A deposit is paid inside its hold (hold_id) and is
 -- on its appointment once booked; at most one row per PaymentIntent moves money in (payments_one_per_intent),

@@ -53,7 +53,7 @@ async def test_an_index_gives_each_page_in_order(db: Database, big: str) -> None
     theirs = page | {"client": client["id"]}
     for statement, params, table, index in (
         (clients.PAGE_BY_ID, page, "clients", "clients_salon_id_id_key"),
-        (appointments.PAGE_BY_ID, page | {"client": None}, "appointments", "appointments_salon_id"),
+        (appointments.PAGE_BY_ID, page | {"client": None}, "appointments", "appointments_salon_id_key"),
         (jobs.PAGE_BY_ID, page | {"client": None}, "notification_jobs", "notification_jobs_salon_id"),
         (inbox.PAGE_BY_ID, page | {"client": None, "phone": None, "after": 0}, "inbound_texts",
          "inbound_texts_salon_id"),
