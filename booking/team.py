@@ -137,6 +137,7 @@ async def invite(
                 "email": address,
                 "invited_by": inviter.email if inviter else salon.name,
                 "role": chosen,
+                "invitation": str(row["id"]),  # withdrawn, its email is not sent (withdraw)
                 queue.ONE_TIME: {"link": link},
             },
         )
@@ -200,9 +201,13 @@ async def remove(db: Database, salon_id: uuid.UUID, user_id: uuid.UUID) -> None:
 
 
 async def withdraw(db: Database, salon_id: uuid.UUID, invitation_id: uuid.UUID) -> None:
-    """Takes back an invitation not yet accepted: its link stops working."""
-    withdrawn = await db.execute(
-        "DELETE FROM invitations WHERE id = %s AND salon_id = %s AND accepted_at IS NULL", (invitation_id, salon_id)
-    )
-    if not withdrawn:
-        raise NotFound("no such invitation", "invitation_id")
+    """Takes back an invitation not yet accepted: its link stops working, and its email, if not sent yet, is not."""
+    async with db.transaction() as cur:
+        await cur.execute(
+            "DELETE FROM invitations WHERE id = %s AND salon_id = %s AND accepted_at IS NULL", (invitation_id, salon_id)
+        )
+        if not cur.rowcount:
+            raise NotFound("no such invitation", "invitation_id")
+        await queue.cancel_about(
+            cur, salon_id, TEAM_INVITE.name, "invitation", str(invitation_id), "the invitation was withdrawn"
+        )

@@ -167,6 +167,17 @@ async def ever_queued(cur: aiopg.Cursor, appointment_id: uuid.UUID, type_: str) 
     return queued
 
 
+async def cancel_about(cur: aiopg.Cursor, salon_id: uuid.UUID, kind: str, key: str, value: str, reason: str) -> None:
+    """Cancels a salon's pending or in-flight jobs of ``kind`` whose payload's ``key`` is ``value``: a notice about
+    something that is no longer so (an invitation withdrawn)."""
+    await cur.execute(
+        """UPDATE notification_jobs
+              SET status = 'cancelled', error = %s, updated_at = now(), locked_by = NULL, locked_at = NULL
+            WHERE salon_id = %s AND type = %s AND payload->>%s = %s AND status IN ('pending', 'processing')""",
+        (reason, salon_id, kind, key, value),
+    )
+
+
 async def cancel_client(
     cur: aiopg.Cursor, client_id: uuid.UUID, reason: str, types: Iterable[str] | None = None
 ) -> None:

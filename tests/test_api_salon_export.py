@@ -89,7 +89,7 @@ async def test_an_export_holds_no_secret(db: Database, make_salon, download) -> 
     [code] = [job for job in files["messages.json"] if job["type"] == "booking_code"]
     assert code["payload"] == {"email": f"zed-{ours.tag}@example.com", "name": "Zed", "minutes": 15}, "all but the code"
     [invite] = [job for job in files["messages.json"] if job["type"] == "team_invite"]
-    assert set(invite["payload"]) == {"email", "invitedBy", "role"}, "all but the link"
+    assert set(invite["payload"]) == {"email", "invitedBy", "role", "invitation"}, "all but the link"
 
 
 async def test_the_export_needs_the_salons_token_and_a_receptionist_cannot_reach_it(

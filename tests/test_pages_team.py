@@ -54,18 +54,21 @@ async def test_a_receptionist_is_invited_joins_once_and_can_be_removed(
     assert (await owner.post(f"/team/members/{owner_id}/remove", {})).code == 404, "the owner stays"
 
 
-async def test_an_invitation_can_be_withdrawn(logged_in, pages, db) -> None:
+async def test_an_invitation_can_be_withdrawn_and_its_email_is_not_sent(logged_in, pages, db) -> None:
     owner, _ = await logged_in()
     await owner.post("/team", {"email": "late@salon.example"})
     invitation = await db.fetch_row("SELECT id FROM invitations WHERE email = 'late@salon.example'")
-    assert (await owner.post(f"/team/invitations/{invitation['id']}/withdraw", {})).code == 303
-    assert "late@salon.example" not in (await owner.get("/team")).body.decode()
     job = await db.fetch_row(
-        """SELECT payload->'secret'->>'link' AS link FROM notification_jobs
+        """SELECT id, payload->'secret'->>'link' AS link FROM notification_jobs
             WHERE payload->>'email' = 'late@salon.example'"""
     )
+    assert (await owner.post(f"/team/invitations/{invitation['id']}/withdraw", {})).code == 303
+    assert "late@salon.example" not in (await owner.get("/team")).body.decode()
     path = job["link"].removeprefix("https://desk.salon.example")
     assert (await pages().get(path)).code == 404, "a withdrawn invitation's link is dead"
+    queued = await db.fetch_row("SELECT status, payload FROM notification_jobs WHERE id = %s", (job["id"],))
+    assert queued["status"] == "cancelled", "its email does not go out with a dead link"
+    assert "secret" not in queued["payload"], "and the link is forgotten"
 
 
 async def test_inviting_someone_with_an_account_elsewhere_answers_as_for_anyone(
