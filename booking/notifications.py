@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
@@ -193,11 +194,20 @@ CODE_AHEAD = dt.timedelta(hours=1)
 
 
 def for_code(
-    first_name: str, email: str | None, phone: str | None, code: str, minutes: int, now: dt.datetime
+    first_name: str,
+    email: str | None,
+    phone: str | None,
+    code: str,
+    minutes: int,
+    now: dt.datetime,
+    hold: uuid.UUID | None = None,
 ) -> NewJob:
-    """The code that proves an online booking's address is the client's: by email when given, else by text."""
+    """The code that proves an online booking's address is the client's: by email when given, else by text.
+    ``hold``: the hold it proves, so that a hold that gives way takes its code back (booking.online)."""
     channel, address = ("email", email) if email else ("sms", phone)
     payload = {"email" if email else "phone": address, "name": first_name, "minutes": minutes, ONE_TIME: {"code": code}}
+    if hold is not None:
+        payload["hold"] = str(hold)
     return NewJob(BOOKING_CODE.name, (channel,), now - CODE_AHEAD, payload)
 
 

@@ -40,6 +40,7 @@ from booking import (
 )
 from booking.errors import BookingError, Conflict, Invalid, NotFound, OnTimeOff, SlotTaken, TooMany
 from booking.models import Appointment, ClientDetails, Salon
+from booking.notice_types import BOOKING_CODE
 from db import Database, Row
 from db.rows import reader
 from jobqueue import queue
@@ -244,7 +245,7 @@ async def _code_hold(
          now + dt.timedelta(minutes=minutes), details.first_name, details.last_name, details.email, details.phone,
          details.opted_in_reminders, asked.client_address, now),
     )  # fmt: skip
-    job = notifications.for_code(details.first_name, details.email, details.phone, code, minutes, now)
+    job = notifications.for_code(details.first_name, details.email, details.phone, code, minutes, now, hold_id)
     await queue.enqueue(cur, salon_id=salon.id, client_id=None, appointment_id=None, jobs=[job])
     return hold_id
 
@@ -336,6 +337,9 @@ async def _make_room(
     )
     gone: list[Row] = await cur.fetchall()
     await appointments.release(cur, [row["appointment_id"] for row in gone], now)
+    for row in gone:  # a code not sent yet for a time no longer held is not sent
+        why = "its time was given to a newer booking"
+        await queue.cancel_about(cur, salon.id, BOOKING_CODE.name, "hold", str(row["id"]), why)
     return tuple(giving_way[row["id"]] for row in gone)
 
 

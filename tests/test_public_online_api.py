@@ -354,6 +354,8 @@ async def test_a_full_salon_makes_room_the_oldest_hold_gives_way(make_salon, db,
     assert len(waiting) == 20 and str(waiting[-1]["id"]) == newest["holdId"]
     oldest = await db.fetch_row("SELECT ended, appointment_id FROM holds WHERE id = %s", (held[0],))
     assert (oldest["ended"], oldest["appointment_id"]) == ("displaced", None)
+    code = await db.fetch_row("SELECT status, payload FROM notification_jobs WHERE payload->>'hold' = %s", (held[0],))
+    assert code["status"] == "cancelled" and "secret" not in code["payload"], "its code, not sent yet, is not sent"
     query = f"/slots?serviceId={desk.service.id}&date={desk.day}&staffId={desk.staff.id}"
     assert at(desk, 9) in {slot["startTime"] for slot in (await public("GET", salon.slug, query))[1]["slots"]}
     status, body, _ = await public("POST", salon.slug, f"/bookings/{held[0]}/verify", {"code": "123456"})
