@@ -216,7 +216,14 @@ class BaseHandler(tornado.web.RequestHandler):
         """A JSON error object; pages override this with an HTML page."""
         self.refusal_headers(kwargs)
         status, code, message, field = self.error_details(status_code, kwargs)
-        error = {"code": code, "message": message} | ({"field": field} if field else {})
+        error: dict[str, Any] = {"code": code, "message": message} | ({"field": field} if field else {})
+        exception = kwargs["exc_info"][1] if "exc_info" in kwargs else None
+        if isinstance(exception, Invalid) and exception.also:  # every field found wrong, as a form shows them
+            error["fields"] = [
+                {"field": outside_name(each.field), "message": each.describe(outside_name)}
+                for each in exception.every
+                if each.field
+            ]
         self.send_json({"error": error}, status)
 
     def refusal_headers(self, kwargs: dict[str, Any]) -> None:

@@ -498,7 +498,10 @@ def document() -> Schema:
     }  # fmt: skip
     paths = {f"/api/v1{path}": item for path, item in paths.items()} | _public_paths(answer)
     components["Error"] = _body(
-        {"error": _body({"code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"}},
+        {"error": _body({"code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"},
+                         "fields": {"type": "array", "description": "every field found wrong, when more than one",
+                                    "items": _body({"field": {"type": "string"}, "message": {"type": "string"}},
+                                                   ["field", "message"])}},
                         ["code", "message"])},
         ["error"],
     )  # fmt: skip

@@ -140,3 +140,12 @@ async def test_clients_are_searched_with_q_and_with_search_as_before(api, make_s
     assert [client["firstName"] for client in page] == ["Ann", "Bea"] and "q=lee" in link and "after=" in link
     status, refused = await api("GET", "/clients?q=" + "x" * 101, salon.api_token)
     assert status == 400 and refused["error"]["field"] == "q"
+
+
+async def test_a_body_wrong_in_several_fields_names_them_all(api, make_salon) -> None:
+    salon = await make_salon()
+    body = {"firstName": "Ann", "email": "not an address", "phone": "call me"}
+    status, refused = await api("POST", "/clients", salon.api_token, body)
+    assert status == 400, refused
+    assert refused["error"]["field"] == "email", "the first, as before"
+    assert [each["field"] for each in refused["error"]["fields"]] == ["email", "phone"], refused
