@@ -13,7 +13,7 @@ from typing import Any
 
 import aiopg
 
-from booking import fields, jobs, notifications, opt_outs
+from booking import fields, jobs, notifications, opt_outs, texting
 from booking.errors import Conflict
 from booking.inbound import sender_of
 from booking.keywords import TextAction
@@ -168,6 +168,7 @@ async def reply(db: Database, salon: Salon, phone: str, text: str) -> queue.Queu
     since = await opt_outs.since(db, phone)
     if since is not None:
         raise Conflict(f"{phone} texted STOP: nothing can be texted to it until it texts START", "text")
+    texting.check(phone, salon.sms_countries, only_way=True, field="text")  # refused now, not when it is sent
     sender = await sender_of(db, salon.id, phone)
     async with db.transaction() as cur:
         [job] = await queue.enqueue(

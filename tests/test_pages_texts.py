@@ -91,6 +91,17 @@ async def test_a_reply_that_cannot_go_is_shown_again_with_the_reason(logged_in, 
     assert answer.code == 400 and message in text(answer.body)
 
 
+async def test_a_reply_to_a_number_of_a_country_the_salon_does_not_text_is_refused_at_once(logged_in, db) -> None:
+    session, made = await logged_in()
+    _, phone, _ = await a_texting_client(db, made.salon)
+    await db.execute("UPDATE salons SET sms_countries = '{US}' WHERE id = %s", (made.salon.id,))
+    answer = await session.post(f"/inbox/{phone.removeprefix('+')}", {"text": "See you then"})
+    assert answer.code == 400 and "the salon texts mobile numbers in US only" in text(answer.body)
+    queued = await db.fetch_one("SELECT id FROM notification_jobs WHERE type = 'text_reply' AND payload->>'phone' = %s",
+                                (phone,))  # fmt: skip
+    assert queued is None, "nothing queued to fail later"
+
+
 async def test_no_reply_box_for_a_number_that_said_stop(logged_in, db) -> None:
     session, made = await logged_in()
     _, phone, _ = await a_texting_client(db, made.salon)
