@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, available_timezones
 
 import babel
@@ -204,6 +205,13 @@ def day_name(day: dt.date, locale: str, *, year: bool = False) -> str:
     ``year`` adds it, the locale's way ('Tuesday, December 1, 2026')."""
     pattern = "full" if year else _day_pattern(locale)
     return _plain_spaces(babel.dates.format_date(day, pattern, locale=_babel(locale)))
+
+
+@cache
+def weekday_names(locale: str, width: Literal["wide", "abbreviated"] = "wide") -> tuple[str, ...]:
+    """Monday to Sunday as the locale names them ('Montag', ...; 'abbreviated': 'Mo.'): the hours editor's rows."""
+    names = babel.dates.get_day_names(width, locale=_babel(locale))
+    return tuple(names[day] for day in range(7))
 
 
 def _plain_spaces(text: str) -> str:

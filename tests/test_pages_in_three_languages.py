@@ -10,9 +10,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from booking import clients, locales, staff
+from booking import clients, locales, staff, time_off
 from booking.models import ClientDetails, StaffDetails, WorkingHours
 from db import Database
+from tests.desk import book_at, set_up_desk
 from tests.page_fixtures import add_receptionist, add_stylist
 
 # Words and phrases no German or Spanish page shows, unless it still speaks English: whole words, any case.
@@ -21,12 +22,13 @@ ENGLISH = (
     "Search", "Week", "Today", "Nothing", "Settings", "Reports", "Inbox", "Outbox", "Waitlist", "Notes", "History",
     "Add", "Password", "Services", "Notifications", "Change", "Day", "Make", "Remove", "Revoke", "Download", "Show",
     "Earlier", "Later", "Back", "Phone", "Reminders", "Invite", "Send", "Save", "Language", "Account", "Visits",
-    "Found", "Forbidden", "Nobody", "yet", "Appointments", "Messages", "Revenue", "Period",
+    "Found", "Forbidden", "Nobody", "yet", "Appointments", "Messages", "Revenue", "Period", "Move", "Cancel",
+    "Duration", "Price", "Everyone", "Reason", "Working", "Buffer", "Payments", "Refund", "Staff", "until", "off",
 )  # fmt: skip
 SAID_IN_ENGLISH = re.compile(r"\b(" + "|".join(re.escape(word) for word in ENGLISH) + r")\b", re.IGNORECASE)
 READ_ATTRIBUTES = ("title", "placeholder", "aria-label", "data-label", "alt")
-# Left for the later pass that translates them (other engineers are changing them): their words are not read here.
-NOT_YET = ("day-calendar",)
+# Parts of a page not read here (none left: every part the walk meets is translated).
+NOT_YET: tuple[str, ...] = ()
 
 
 class Words(HTMLParser):
@@ -73,7 +75,22 @@ async def _walk(logged_in, db: Database, locale: str, country: str, timezone: st
     # The first token's name is stored in English by booking/salons.py (not translated here yet): the salon's own.
     await db.execute("UPDATE api_tokens SET name = 'Web' WHERE salon_id = %s", (salon.id,))
     day = dt.date(2030, 6, 4)
+    desk = await set_up_desk(db, salon)
+    booked = await book_at(db, salon, desk, dt.time(10))
+    await time_off.add_time_off(
+        db, salon.id, desk.staff.id, start=booked.start_time, end=booked.end_time, reason="Arzt"
+    )
     paths = [
+        f"/?date={desk.day}",
+        f"/appointments/{booked.id}",
+        f"/appointments/{booked.id}?day={desk.day}",  # the move's free times
+        "/services",
+        "/services/new",
+        f"/services/{desk.service.id}/edit",
+        "/staff",
+        "/staff/new",
+        f"/staff/{desk.staff.id}/edit",
+        f"/staff/{desk.staff.id}/time-off",
         f"/?date={day}",
         f"/?view=week&staff={member.id}&date={day}",
         "/clients",
@@ -112,11 +129,11 @@ async def test_a_german_and_a_spanish_salon_meet_no_english_on_their_pages(
 
 
 def test_the_walk_notices_english() -> None:
-    """The check itself: an English page fails it, text in a part not yet translated does not."""
+    """The check itself: an English page fails it, scripts and code do not."""
     assert english_on("<p>Log out of the day</p>") == ["Log out", "day", "of", "the"]
     attribute = english_on('<input placeholder="Search the clients"><p>Hola</p>')
     assert attribute == ["Search", "clients", "the"], "what attributes say too"
-    assert english_on('<div id="day-calendar"><p>Nothing booked.</p></div><p>Nada</p>') == []
+    assert english_on("<script>var the = 1;</script><code>of</code><p>Nada</p>") == []
 
 
 async def test_a_users_own_language_beats_the_salons(logged_in, db: Database) -> None:
