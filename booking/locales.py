@@ -128,9 +128,10 @@ def accepted_locale(header: str) -> str:
 
 
 @cache
-def country_choices() -> list[tuple[str, str]]:
-    """(code, English name) of every country whose phone numbers can be read, by name."""
-    names = babel.Locale("en").territories
+@cache
+def country_choices(locale: str = "en") -> list[tuple[str, str]]:
+    """(code, name in the ``locale``'s language) of every country whose phone numbers can be read, by name."""
+    names = _babel(locale).territories
     return sorted(((code, names.get(code, code)) for code in phonenumbers.SUPPORTED_REGIONS), key=lambda c: c[1])
 
 
@@ -139,16 +140,24 @@ _CITY_ZONE = re.compile(r"(Africa|America|Antarctica|Asia|Atlantic|Australia|Eur
 
 
 @cache
-def timezone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    """The time zones a salon picks from, by region, each named by its city: ("America", [("America/New_York",
-    "New York"), ...]), the cities in order, then UTC."""
+def timezone_choices(locale: str = "en-GB") -> list[tuple[str, list[tuple[str, str]]]]:
+    """The time zones a salon picks from, by region, each named by its city as the ``locale`` names it (CLDR):
+    ("America", [("America/New_York", "New York"), ...]), the cities in order, then UTC."""
     regions: dict[str, list[tuple[str, str]]] = {}
     for zone in sorted(available_timezones()):
         if _CITY_ZONE.fullmatch(zone):
             region, _, place = zone.partition("/")
-            regions.setdefault(region, []).append((zone, place.rsplit("/", 1)[-1].replace("_", " ")))
+            regions.setdefault(region, []).append((zone, _city(zone, place, locale)))
     grouped = [(region, sorted(zones, key=lambda zone: zone[1])) for region, zones in sorted(regions.items())]
     return [*grouped, ("UTC", [("UTC", "UTC")])]
+
+
+def _city(zone: str, place: str, locale: str) -> str:
+    """The zone's city in the locale's words ('Berlín' in es), else as the tz database writes it."""
+    try:
+        return _plain_spaces(babel.dates.get_timezone_location(zone, locale=_babel(locale), return_city=True))
+    except LookupError:  # a zone CLDR does not know
+        return place.rsplit("/", 1)[-1].replace("_", " ")
 
 
 def country_names(countries: Sequence[str], locale: str) -> str:

@@ -32,8 +32,8 @@ NOT_YET: tuple[str, ...] = ()
 
 
 class Words(HTMLParser):
-    """What a person reads on a page: its text and the attributes read aloud, not scripts, code or the parts of
-    ``NOT_YET``."""
+    """What a person reads on a page: its text and the attributes read aloud, not scripts, code, names marked
+    ``translate="no"`` or the parts of ``NOT_YET``."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -42,7 +42,13 @@ class Words(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        if self.skipping or values.get("id") in NOT_YET or tag in ("script", "style", "code"):
+        # translate="no": names of places and the like, the same in every language (a time zone's city)
+        if (
+            self.skipping
+            or values.get("id") in NOT_YET
+            or values.get("translate") == "no"
+            or tag in ("script", "style", "code")
+        ):
             if tag not in ("input", "br", "img", "meta", "link", "rect"):
                 self.skipping.append(tag)
             return
@@ -91,6 +97,9 @@ async def _walk(logged_in, db: Database, locale: str, country: str, timezone: st
         "/staff/new",
         f"/staff/{desk.staff.id}/edit",
         f"/staff/{desk.staff.id}/time-off",
+        "/settings",
+        "/settings/messages",
+        f"/settings/messages/reminder/{locales.language(locale)}",
         f"/?date={day}",
         f"/?view=week&staff={member.id}&date={day}",
         "/clients",
