@@ -204,9 +204,22 @@ def wall_clock(
     if long:
         day = babel.dates.format_date(local, _day_pattern(locale) + (" y" if year else ""), locale=where)
     else:
-        day = babel.dates.format_skeleton("yMMMEd" if year else "MMMEd", local, locale=where)
-    clock = babel.dates.format_time(local, "medium" if seconds else "short", locale=where)
+        day = _pattern(locale, "yMMMEd" if year else "MMMEd").apply(local, where)
+    clock = _pattern(locale, "medium" if seconds else "short").apply(local, where)
     return _plain_spaces(f"{day}, {clock} {local.tzname()}")
+
+
+@cache
+def _pattern(locale: str, form: str) -> babel.dates.DateTimePattern:
+    """The locale's pattern for a time format ('short', 'medium') or a date skeleton ('MMMEd'), found once: Babel's
+    own format_skeleton and format_time look it up again on every call, the most of a long list's time."""
+    where = _babel(locale)
+    if form in ("short", "medium"):
+        found: babel.dates.DateTimePattern = where.time_formats[form]
+        return found
+    skeletons = where.datetime_skeletons
+    found = skeletons[form if form in skeletons else babel.dates.match_skeleton(form, skeletons)]
+    return found
 
 
 def day_name(day: dt.date, locale: str, *, year: bool = False) -> str:
@@ -255,7 +268,7 @@ def example_phone(country: str) -> str:
 
 def time_of_day(instant: dt.datetime, zone: ZoneInfo, locale: str) -> str:
     """Just the time, the salon's way: '2:00 PM' (en-US), '14:00' (en-GB)."""
-    return _plain_spaces(babel.dates.format_time(instant.astimezone(zone), "short", locale=_babel(locale)))
+    return _plain_spaces(_pattern(locale, "short").apply(instant.astimezone(zone), _babel(locale)))
 
 
 def money(cents: int | None, currency: str, locale: str) -> str:

@@ -86,6 +86,11 @@ async def _walk(logged_in, db: Database, locale: str, country: str, timezone: st
     await time_off.add_time_off(
         db, salon.id, desk.staff.id, start=booked.start_time, end=booked.end_time, reason="Arzt"
     )
+    job = await db.fetch_one(
+        "SELECT id FROM notification_jobs WHERE salon_id = %s AND status = 'pending' ORDER BY run_at LIMIT 1",
+        (salon.id,),
+    )
+    assert job is not None, "the booking's notices"
     paths = [
         f"/?date={desk.day}",
         f"/appointments/{booked.id}",
@@ -100,6 +105,10 @@ async def _walk(logged_in, db: Database, locale: str, country: str, timezone: st
         "/settings",
         "/settings/messages",
         f"/settings/messages/reminder/{locales.language(locale)}",
+        "/jobs",
+        "/jobs?status=failed",  # none: the filter's own words
+        f"/jobs/{job['id']}",
+        f"/jobs/{job['id']}/cancel",
         f"/?date={day}",
         f"/?view=week&staff={member.id}&date={day}",
         "/clients",
