@@ -255,10 +255,23 @@ async def test_a_stylist_and_a_receptionist_of_a_spanish_salon_meet_no_english(l
     _, made = await logged_in(name="Peluquería Sol", country="MX", timezone="America/Mexico_City", locale="es-MX")
     week = tuple(WorkingHours(day, dt.time(9), dt.time(17)) for day in range(7))
     member = await staff.create_staff(db, made.salon.id, StaffDetails("Bea", "Moreno", working_hours=week))
+    desk_of = await set_up_desk(db, made.salon)
+    theirs = await book_at(db, made.salon, desk_of, dt.time(10), member)
     stylist, desk = pages(), pages()
     await stylist.login(await add_stylist(db, made.salon.id, member.id))
     await desk.login(await add_receptionist(db, made.salon.id))
-    for session, path in ((stylist, "/"), (stylist, "/account"), (desk, "/clients"), (desk, "/account")):
+    walk = [(stylist, "/"), (stylist, f"/?date={desk_of.day}"), (stylist, f"/appointments/{theirs.id}"),
+            (stylist, "/account"), (desk, "/clients"), (desk, f"/?date={desk_of.day}"),
+            (desk, f"/appointments/{theirs.id}"), (desk, "/jobs"), (desk, "/services"), (desk, "/staff"),
+            (desk, "/account")]  # fmt: skip
+    for session, path in walk:
         page = await session.get(path)
         assert page.code == 200 and english_on(page.body.decode()) == [], path
     assert "Mi semana" in (await stylist.get("/")).body.decode(), "the stylist's own menu"
+
+
+@pytest.mark.unit
+def test_countries_and_time_zones_cities_are_named_in_the_readers_language() -> None:
+    assert ("Europe/Berlin", "Berlín") in dict(locales.timezone_choices("es-ES"))["Europe"]
+    assert ("Europe/Vienna", "Wien") in dict(locales.timezone_choices("de-DE"))["Europe"]
+    assert ("DE", "Alemania") in locales.country_choices("es-ES") and ("DE", "Germany") in locales.country_choices()
