@@ -31,7 +31,7 @@ from booking.errors import (
     SlotTaken,
     TooLate,
 )
-from booking.locales import clock_time, day_name, wall_clock
+from booking.locales import clock_time, day_name, wall_clock, weekday_names
 from booking.models import (
     Actor,
     Appointment,
@@ -718,10 +718,16 @@ async def _check_hours(
         return
     local = start.astimezone(salon.zone)
     worked = staff.hours_text(hours, local.weekday(), salon.locale)
-    when = f"{local:%A}s {worked}" if worked else f"not on {local:%A}s"
+    day = weekday_names(salon.locale)[local.weekday()]
     until = end.astimezone(salon.zone)
     span = f"{clock_time(local.time(), salon.locale)}\u2013{clock_time(until.time(), salon.locale)}"  # 12 h in en-US
-    raise OutsideHours(f"{span} is outside {name}'s working hours ({when})", "start_time")
+    if worked:
+        raise OutsideHours(
+            "{span} is outside {name}'s working hours ({day}: {hours})", "start_time",
+            span=span, name=name, day=day, hours=worked,
+        )  # fmt: skip
+    raise OutsideHours("{span} is outside {name}'s working hours (not working on {day})", "start_time",
+                       span=span, name=name, day=day)  # fmt: skip
 
 
 OUTCOME_WINDOW = dt.timedelta(days=7)  # how long after its start an appointment's outcome may be marked

@@ -275,3 +275,20 @@ def test_countries_and_time_zones_cities_are_named_in_the_readers_language() -> 
     assert ("Europe/Berlin", "Berlín") in dict(locales.timezone_choices("es-ES"))["Europe"]
     assert ("Europe/Vienna", "Wien") in dict(locales.timezone_choices("de-DE"))["Europe"]
     assert ("DE", "Alemania") in locales.country_choices("es-ES") and ("DE", "Germany") in locales.country_choices()
+
+
+async def test_the_move_forms_warning_outside_working_hours_is_in_the_readers_language(logged_in, db) -> None:
+    session, made = await logged_in(country="DE", timezone="Europe/Berlin", locale="de-DE")
+    desk = await set_up_desk(db, made.salon)
+    booked = await book_at(db, made.salon, desk, dt.time(10))
+    warned = await session.post(f"/appointments/{booked.id}/reschedule", {"startTime": f"{desk.day}T19:30"})
+    weekday = locales.weekday_names("de-DE")[desk.day.weekday()]
+    assert (
+        warned.code == 200
+        and (
+            f"19:30\u201320:15 liegt außerhalb der Arbeitszeiten von Bea Cutter ({weekday}: 09:00\u201317:00). "
+            "Trotzdem verschieben?"
+        )
+        in warned.body.decode()
+    )
+    assert english_on(warned.body.decode()) == []
