@@ -278,6 +278,13 @@ def money(cents: int | None, currency: str, locale: str) -> str:
     return babel.numbers.format_currency(decimal.Decimal(cents) / 100, currency, locale=_babel(locale))
 
 
+def file_size(size: int, locale: str) -> str:
+    """A file's size the locale's way: '1.5 MB' (en), '1,5 MB' (de); kB below a megabyte."""
+    if size >= 1_000_000:
+        return babel.numbers.format_decimal(size / 1e6, "#,##0.0", locale=_babel(locale)) + " MB"
+    return babel.numbers.format_decimal(size / 1e3, "#,##0", locale=_babel(locale)) + " kB"
+
+
 def plain_amount(cents: int | None, locale: str) -> str:
     """The amount as a form shows it for editing: '65.50' (en), '65,50' (de); '' for none."""
     if cents is None:

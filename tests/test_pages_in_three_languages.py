@@ -292,3 +292,12 @@ async def test_the_move_forms_warning_outside_working_hours_is_in_the_readers_la
         in warned.body.decode()
     )
     assert english_on(warned.body.decode()) == []
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("size", "locale", "written"),
+    [(1_234_567, "de-DE", "1,2 MB"), (1_234_567, "en-GB", "1.2 MB"), (18_000, "es-ES", "18 kB")],
+)
+def test_a_backups_size_is_written_the_readers_way(size: int, locale: str, written: str) -> None:
+    assert locales.file_size(size, locale) == written

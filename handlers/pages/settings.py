@@ -145,6 +145,7 @@ class SettingsPage(OwnerPage):
             timezones=locales.timezone_choices(self.page_locale),
             locales=locales.locale_choices(form["locale"]),
             backups=await self.backups_section(),
+            file_size=lambda size: locales.file_size(size, self.page_locale),
             sessions=await sessions.of_salon(self.db, self.salon.id),
             this_session=self.session_id,
             booking_page=page,
