@@ -301,3 +301,16 @@ async def test_the_move_forms_warning_outside_working_hours_is_in_the_readers_la
 )
 def test_a_backups_size_is_written_the_readers_way(size: int, locale: str, written: str) -> None:
     assert locales.file_size(size, locale) == written
+
+
+async def test_a_services_form_error_in_a_members_row_is_in_the_readers_language(logged_in, db) -> None:
+    session, made = await logged_in(country="ES", timezone="Europe/Madrid", locale="es-ES")
+    desk = await set_up_desk(db, made.salon)
+    member = desk.staff.id
+    form = {"name": "Color", "durationMinutes": "60", "priceCents": "", "bufferMinutes": "0",
+            "performedBy": "chosen", f"staff.{member}.performs": "on", f"staff.{member}.durationMinutes": "mucho",
+            f"staff.{member}.priceCents": ""}  # fmt: skip
+    refused = await session.post("/services/new", form)
+    page = refused.body.decode()
+    assert refused.code == 400 and "el valor debe ser un número entero" in page, "the row's error, said of it"
+    assert english_on(page) == []

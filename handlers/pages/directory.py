@@ -252,7 +252,9 @@ def _on_the_form(error: Invalid, details: ServiceDetails, page: SalonPage) -> In
         field = str(error.field[0])
     else:
         return error
-    return Invalid(page.words.gettext(error.message).replace("{field}", page.gettext("it")), field)
+    # Apart: inside Invalid(...) pybabel would not extract "it".
+    said = error.describe(lambda _: page.gettext("it"), page.words.gettext)
+    return Invalid(said, field)
 
 
 def hour_field(row: int, part: str) -> str:
@@ -382,7 +384,7 @@ class StaffDirectory(Directory):
         except Invalid as error:
             if error.field and error.field[0] == "working_hours" and len(error.field) == 3:
                 _, index, part = error.field  # the domain counts the spans it was given; the form counts rows
-                raise Invalid(error.message, ("working_hours", rows[int(index)], part)) from None
+                raise Invalid(error.words, ("working_hours", rows[int(index)], part), **error.values) from None
             raise
 
 
