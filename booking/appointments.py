@@ -760,7 +760,7 @@ async def record_outcome(
         if now < row["start_time"]:
             raise Conflict("the appointment has not started yet")
         if not outcome_open(row["start_time"], now):
-            raise Conflict(f"an outcome can be marked until {OUTCOME_WINDOW.days} days after the start")
+            raise Conflict("an outcome can be marked until {days} days after the start", days=str(OUTCOME_WINDOW.days))
         if row["status"] != status:
             await _set_status(cur, appointment_id, status, at=now)
             marked = f"appointment marked {status.replace('_', ' ')}"
