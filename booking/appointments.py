@@ -47,7 +47,7 @@ from booking.models import (
     display_name,
     read_calendar_entry,
 )
-from booking.notice_types import ABOUT_BOOKING, SALON_NOTICE, THANK_YOU
+from booking.notice_types import ABOUT_BOOKING, N_, SALON_NOTICE, THANK_YOU
 from booking.paging import Page
 from db import Database, Row
 from db.rows import reader
@@ -57,6 +57,13 @@ from jobqueue import queue
 PAST_GRACE = dt.timedelta(minutes=5)
 MAX_NOTES = 2000
 DAY_LIMIT = 5000  # a day's appointments on one page: 200 staff with 25 each
+# Why an appointment no longer changes, one whole sentence per status (a status glued in would stay English).
+NOT_BOOKED = {
+    AppointmentStatus.HELD: N_("the appointment is held; only booked ones can change"),
+    AppointmentStatus.CANCELLED: N_("the appointment is cancelled; only booked ones can change"),
+    AppointmentStatus.COMPLETED: N_("the appointment is completed; only booked ones can change"),
+    AppointmentStatus.NO_SHOW: N_("the appointment is no show; only booked ones can change"),
+}
 
 
 def _now(given: dt.datetime | None) -> dt.datetime:
@@ -508,7 +515,7 @@ async def _booked_for_update(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment
     )
     appointment = read_appointment(row)
     if appointment.status != AppointmentStatus.BOOKED:
-        raise Conflict(f"the appointment is {appointment.status.replace('_', ' ')}; only booked ones can change")
+        raise Conflict(NOT_BOOKED[appointment.status])
     return appointment
 
 
