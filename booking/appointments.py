@@ -562,7 +562,9 @@ async def _later_in_series(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_i
 
 async def _cancel_one(cur: aiopg.Cursor, salon: Salon, booked: Appointment, by: Actor, now: dt.datetime) -> None:
     revision = await _set_status(cur, booked.id, AppointmentStatus.CANCELLED, cancelled_by=by, at=now)
-    await queue.cancel_live(cur, booked.id, ABOUT_BOOKING, f"appointment was cancelled by the {by}")
+    by_client = by == Actor.CLIENT
+    why = N_("appointment was cancelled by the client") if by_client else N_("appointment was cancelled by the salon")
+    await queue.cancel_live(cur, booked.id, ABOUT_BOOKING, why)
     await waitlist.offer_freed(cur, salon, _freed(booked), now)
     client, _ = await _parts(cur, salon.id, booked.client_id, booked.staff_id, booked.service_id)
     notices = notifications.for_cancellation(

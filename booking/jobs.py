@@ -428,11 +428,11 @@ async def cancel_job(db: Database, salon_id: uuid.UUID, job_id: uuid.UUID) -> Jo
     async with db.transaction() as cur:
         await cur.execute(
             """UPDATE notification_jobs
-                  SET status = 'cancelled', error = 'cancelled by the salon', processed_at = now(),
+                  SET status = 'cancelled', error = %s, processed_at = now(),
                       updated_at = now()
                 WHERE id = %s AND salon_id = %s AND status = 'pending'
             RETURNING id""",
-            (job_id, salon_id),
+            (N_("cancelled by the salon"), job_id, salon_id),
         )
         if await cur.fetchone() is None:
             await _explain_refusal(cur, salon_id, job_id, "cancelled")

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from booking import clients, locales, staff, time_off
+from booking import appointments, clients, locales, staff, time_off
 from booking.models import ClientDetails, StaffDetails, WorkingHours
 from db import Database
 from tests.desk import book_at, set_up_desk
@@ -314,3 +314,19 @@ async def test_a_services_form_error_in_a_members_row_is_in_the_readers_language
     page = refused.body.decode()
     assert refused.code == 400 and "el valor debe ser un número entero" in page, "the row's error, said of it"
     assert english_on(page) == []
+
+
+async def test_why_a_notification_was_not_sent_is_in_the_readers_language(logged_in, db) -> None:
+    """The reasons stored in English (the API's words) are shown translated where a catalogue knows them."""
+    session, made = await logged_in(country="DE", timezone="Europe/Berlin", locale="de-DE")
+    desk = await set_up_desk(db, made.salon)
+    booked = await book_at(db, made.salon, desk, dt.time(10))
+    await appointments.cancel(db, made.salon, booked.id)
+    job = await db.fetch_one(
+        "SELECT id, error FROM notification_jobs WHERE appointment_id = %s AND status = 'cancelled' LIMIT 1",
+        (booked.id,),
+    )
+    assert job is not None and job["error"] == "appointment was cancelled by the salon", "stored as it was"
+    for path in ("/jobs", f"/jobs/{job['id']}", f"/appointments/{booked.id}"):
+        page = (await session.get(path)).body.decode()
+        assert "Termin wurde vom Salon storniert" in page and english_on(page) == [], path
