@@ -31,7 +31,7 @@ from booking.errors import (
     SlotTaken,
     TooLate,
 )
-from booking.locales import clock_time, day_name, wall_clock
+from booking.locales import clock_time, day_name, wall_clock, weekday_names
 from booking.models import (
     Actor,
     Appointment,
@@ -47,7 +47,7 @@ from booking.models import (
     display_name,
     read_calendar_entry,
 )
-from booking.notice_types import ABOUT_BOOKING, SALON_NOTICE, THANK_YOU
+from booking.notice_types import ABOUT_BOOKING, N_, SALON_NOTICE, THANK_YOU
 from booking.paging import Page
 from db import Database, Row
 from db.rows import reader
@@ -57,6 +57,13 @@ from jobqueue import queue
 PAST_GRACE = dt.timedelta(minutes=5)
 MAX_NOTES = 2000
 DAY_LIMIT = 5000  # a day's appointments on one page: 200 staff with 25 each
+# Why an appointment no longer changes, one whole sentence per status (a status glued in would stay English).
+NOT_BOOKED = {
+    AppointmentStatus.HELD: N_("the appointment is held; only booked ones can change"),
+    AppointmentStatus.CANCELLED: N_("the appointment is cancelled; only booked ones can change"),
+    AppointmentStatus.COMPLETED: N_("the appointment is completed; only booked ones can change"),
+    AppointmentStatus.NO_SHOW: N_("the appointment is no show; only booked ones can change"),
+}
 
 
 def _now(given: dt.datetime | None) -> dt.datetime:
@@ -508,7 +515,7 @@ async def _booked_for_update(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment
     )
     appointment = read_appointment(row)
     if appointment.status != AppointmentStatus.BOOKED:
-        raise Conflict(f"the appointment is {appointment.status.replace('_', ' ')}; only booked ones can change")
+        raise Conflict(NOT_BOOKED[appointment.status])
     return appointment
 
 
@@ -555,7 +562,9 @@ async def _later_in_series(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_i
 
 async def _cancel_one(cur: aiopg.Cursor, salon: Salon, booked: Appointment, by: Actor, now: dt.datetime) -> None:
     revision = await _set_status(cur, booked.id, AppointmentStatus.CANCELLED, cancelled_by=by, at=now)
-    await queue.cancel_live(cur, booked.id, ABOUT_BOOKING, f"appointment was cancelled by the {by}")
+    by_client = by == Actor.CLIENT
+    why = N_("appointment was cancelled by the client") if by_client else N_("appointment was cancelled by the salon")
+    await queue.cancel_live(cur, booked.id, ABOUT_BOOKING, why)
     await waitlist.offer_freed(cur, salon, _freed(booked), now)
     client, _ = await _parts(cur, salon.id, booked.client_id, booked.staff_id, booked.service_id)
     notices = notifications.for_cancellation(
@@ -718,10 +727,16 @@ async def _check_hours(
         return
     local = start.astimezone(salon.zone)
     worked = staff.hours_text(hours, local.weekday(), salon.locale)
-    when = f"{local:%A}s {worked}" if worked else f"not on {local:%A}s"
+    day = weekday_names(salon.locale)[local.weekday()]
     until = end.astimezone(salon.zone)
     span = f"{clock_time(local.time(), salon.locale)}\u2013{clock_time(until.time(), salon.locale)}"  # 12 h in en-US
-    raise OutsideHours(f"{span} is outside {name}'s working hours ({when})", "start_time")
+    if worked:
+        raise OutsideHours(
+            "{span} is outside {name}'s working hours ({day}: {hours})", "start_time",
+            span=span, name=name, day=day, hours=worked,
+        )  # fmt: skip
+    raise OutsideHours("{span} is outside {name}'s working hours (not working on {day})", "start_time",
+                       span=span, name=name, day=day)  # fmt: skip
 
 
 OUTCOME_WINDOW = dt.timedelta(days=7)  # how long after its start an appointment's outcome may be marked
@@ -754,7 +769,7 @@ async def record_outcome(
         if now < row["start_time"]:
             raise Conflict("the appointment has not started yet")
         if not outcome_open(row["start_time"], now):
-            raise Conflict(f"an outcome can be marked until {OUTCOME_WINDOW.days} days after the start")
+            raise Conflict("an outcome can be marked until {days} days after the start", days=str(OUTCOME_WINDOW.days))
         if row["status"] != status:
             await _set_status(cur, appointment_id, status, at=now)
             marked = f"appointment marked {status.replace('_', ' ')}"

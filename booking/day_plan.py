@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from booking import appointments, jobs, staff, time_off
-from booking.locales import clock_time
+from booking.locales import clock_time, language, translations
 from booking.models import Appointment, Salon, Staff
 from db import Database
 from jobqueue.queue import JobStatus
@@ -109,13 +109,17 @@ def _buffer(appointment: Appointment, end: int) -> tuple[int, int] | None:
 
 
 def _with_time_off(hours: str, off: list[tuple[int, int]], locale: str) -> str:
-    """The day's hours in words, and the member's time off that day: 'time off all day', or its times."""
+    """The day's hours in words, and the member's time off that day: 'time off all day', or its times, in the
+    reader's language."""
     if not off:
         return hours
+    words = translations(language(locale))
     if any(start == 0 and end == DAY_MINUTES for start, end in off):
-        return f"{hours}; time off all day" if hours else "time off all day"
-    spans = ", ".join(f"{_clock(start, locale)}\u2013{_clock(end, locale)}" for start, end in off)
-    return f"{hours}; time off {spans}" if hours else f"time off {spans}"
+        away = words.gettext("time off all day")
+    else:
+        spans = ", ".join(f"{_clock(start, locale)}\u2013{_clock(end, locale)}" for start, end in off)
+        away = words.gettext("time off %(times)s") % {"times": spans}
+    return f"{hours}; {away}" if hours else away
 
 
 def _clock(minutes: int, locale: str) -> str:

@@ -22,18 +22,29 @@ class BookingError(Exception):
     code = "error"
     refusal: str | None = None  # a limit or policy that refused a stranger: /metrics counts it by this name
 
-    def __init__(self, message: str, field: Field | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, field: Field | None = None, **values: str) -> None:
+        """``values`` fill the message's other ``{placeholders}``: the words stay one message for every value,
+        so a catalogue knows them (an f-string's would not be extracted)."""
+        filled = _filled(message, values)
+        super().__init__(filled)
+        self.message = filled
+        self.words = message  # as raised, placeholders unfilled: what the catalogue translates
+        self.values = values
         self.field: FieldPath | None = (field,) if isinstance(field, str) else field
 
     def describe(self, name: Callable[[FieldPath], str], translate: Callable[[str], str] = str) -> str:
         """The message, in the reader's language if ``translate`` knows it (a page's catalogue: `make translations`
         extracts the messages raised in booking/), with ``{field}`` written as ``name`` writes the field."""
-        message = translate(self.message)
+        message = _filled(translate(self.words), self.values)
         if self.field is None:
             return message
         return message.replace("{field}", name(self.field))
+
+
+def _filled(message: str, values: dict[str, str]) -> str:
+    for key, value in values.items():
+        message = message.replace("{" + key + "}", value)
+    return message
 
 
 class Invalid(BookingError):
@@ -42,8 +53,8 @@ class Invalid(BookingError):
 
     code = "invalid"
 
-    def __init__(self, message: str, field: Field | None = None) -> None:
-        super().__init__(message, field)
+    def __init__(self, message: str, field: Field | None = None, **values: str) -> None:
+        super().__init__(message, field, **values)
         self.also: tuple[Invalid, ...] = ()
 
     @property

@@ -126,7 +126,7 @@ def text(value: str | None, field: Field, *, required: bool = True, max_length: 
     if required and not value:
         raise Invalid("{field} is required", field)
     if len(value) > max_length:
-        raise Invalid(f"{{field}} is longer than {max_length} characters", field)
+        raise Invalid("{field} is longer than {most} characters", field, most=str(max_length))
     return value
 
 
@@ -170,7 +170,7 @@ def phone(value: str | None, field: Field, region: str) -> str | None:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_possible_number(number):
-        raise Invalid(f"{value!r} is not a phone number; write it like +44 1225 123456", field)
+        raise Invalid("{value} is not a phone number; write it like +44 1225 123456", field, value=repr(value))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -219,7 +219,9 @@ def date(value: str, field: Field) -> dt.date:
 
 def _within_reach(day: dt.date, field: Field) -> None:
     if not EARLIEST <= day <= LATEST:
-        raise Invalid(f"{{field}} must be between {EARLIEST.year} and {LATEST.year}", field)
+        raise Invalid(
+            "{field} must be between {first} and {last}", field, first=str(EARLIEST.year), last=str(LATEST.year)
+        )
 
 
 def instant(value: str, field: Field) -> dt.datetime:
@@ -248,7 +250,12 @@ def local_instant(value: str, zone: ZoneInfo, field: Field) -> dt.datetime:
         return naive
     moment = naive.replace(tzinfo=zone)
     if moment.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != naive:
-        raise Invalid(f"{naive:%H:%M} does not exist that day in {zone.key}: the clocks go forward", field)
+        raise Invalid(
+            "{time} does not exist that day in {zone}: the clocks go forward",
+            field,
+            time=f"{naive:%H:%M}",
+            zone=zone.key,
+        )
     return moment
 
 
@@ -262,7 +269,7 @@ def money(value: str, field: Field, currency: str, locale: str) -> int | None:
     except ValueError:
         amount = decimal.Decimal("NaN")
     if not amount.is_finite() or abs(amount) >= _LARGEST_AMOUNT or amount != amount.quantize(_CENT):
-        raise Invalid(f"{{field}} must be an amount like {locales.money(2500, currency, locale)}", field)
+        raise Invalid("{field} must be an amount like {example}", field, example=locales.money(2500, currency, locale))
     return int(amount * 100)
 
 
@@ -271,6 +278,7 @@ def whole_number(value: str, field: Field, low: int = 0, high: int = 999_999_999
     value = value.strip()
     number = int(value) if value.isascii() and value.isdigit() and len(value) <= len(str(high)) else None
     if number is None or not low <= number <= high:
-        bounds = f" from {low} to {high}" if (low, high) != (0, 999_999_999) else ", like 45"
-        raise Invalid(f"{{field}} must be a whole number{bounds}", field)
+        if (low, high) == (0, 999_999_999):
+            raise Invalid("{field} must be a whole number, like 45", field)
+        raise Invalid("{field} must be a whole number from {low} to {high}", field, low=str(low), high=str(high))
     return number

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gettext
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import psycopg2.errors
 
 from booking.errors import Conflict, Invalid, NotFound
 from booking.models import AppointmentStatus, display_name
-from booking.notice_types import TYPES
+from booking.notice_types import N_, TYPES
 from booking.paging import Page
 from db import Database, Row, tallies
 from db.rows import reader
@@ -59,13 +60,14 @@ _read_attempt = reader(Attempt)
 
 # What an attempt came to, in a receptionist's words (a failure that may be tried again: Job.attempt_words).
 OUTCOME_WORDS = {
-    queue.Outcome.STARTED: "being sent",
-    queue.Outcome.SENT: "sent",
-    queue.Outcome.TRANSIENT: "failed",
-    queue.Outcome.PERMANENT: "failed (will not try again)",
-    queue.Outcome.SKIPPED: "skipped",
-    queue.Outcome.UNCONFIRMED: "sent, unconfirmed",
+    queue.Outcome.STARTED: N_("being sent"),
+    queue.Outcome.SENT: N_("sent"),
+    queue.Outcome.TRANSIENT: N_("failed"),
+    queue.Outcome.PERMANENT: N_("failed (will not try again)"),
+    queue.Outcome.SKIPPED: N_("skipped"),
+    queue.Outcome.UNCONFIRMED: N_("sent, unconfirmed"),
 }
+ENGLISH = gettext.NullTranslations()  # the words as written here: the API's and the tests' reader
 
 
 @dataclass(frozen=True)
@@ -102,13 +104,18 @@ class Job:
 
     @property
     def label(self) -> str:
-        """How the front desk names it; a reminder of the salon's plan says when it goes ("Reminder, 2 days before")."""
+        return self.label_in(ENGLISH)
+
+    def label_in(self, words: gettext.NullTranslations) -> str:
+        """How the front desk names it, in its reader's ``words``; a reminder of the salon's plan says when it goes
+        ("Reminder, 2 days before")."""
         kind = TYPES.get(self.type)
         if kind is None:
             return self.type
         if kind.lead is None and self.minutes_before is not None:
-            return f"{kind.label}, {lead_words(self.minutes_before)} before"
-        return kind.label
+            lead = lead_words(self.minutes_before, words)
+            return words.gettext("%(label)s, %(lead)s before") % {"label": words.gettext(kind.label), "lead": lead}
+        return words.gettext(kind.label)
 
     @property
     def delivery_problem(self) -> str:
@@ -119,16 +126,17 @@ class Job:
         """When a pending job will be tried; None for any other status."""
         return self.run_at if self.status == queue.JobStatus.PENDING else None
 
-    def attempt_words(self, attempt: Attempt) -> str:
-        """What ``attempt`` came to, truthfully: a failure is "will try again" only while the job waits for it."""
-        words = OUTCOME_WORDS[attempt.outcome]
+    def attempt_words(self, attempt: Attempt, words: gettext.NullTranslations = ENGLISH) -> str:
+        """What ``attempt`` came to, truthfully, in the reader's ``words``: a failure is "will try again" only while
+        the job waits for it."""
+        outcome = words.gettext(OUTCOME_WORDS[attempt.outcome])
         if attempt.outcome != queue.Outcome.TRANSIENT:
-            return words
+            return outcome
         if any(later.attempt > attempt.attempt for later in self.history):
-            return f"{words}, then tried again"
+            return words.gettext("failed, then tried again")
         if self.status in (queue.JobStatus.PENDING, queue.JobStatus.PROCESSING):
-            return f"{words} (will try again)"
-        return f"{words} (no attempts left)" if self.status == queue.JobStatus.FAILED else words
+            return words.gettext("failed (will try again)")
+        return words.gettext("failed (no attempts left)") if self.status == queue.JobStatus.FAILED else outcome
 
     @property
     def can_cancel(self) -> bool:
@@ -174,14 +182,14 @@ class Job:
 _read_job = reader(Job)
 
 
-def lead_words(minutes: int) -> str:
+def lead_words(minutes: int, words: gettext.NullTranslations = ENGLISH) -> str:
     """A reminder's lead as the desk reads it: "2 days", "3 h", "90 min"."""
     if minutes % 1440 == 0:
         days = minutes // 1440
-        return f"{days} day{'s' if days > 1 else ''}"
+        return words.ngettext("%(num)d day", "%(num)d days", days) % {"num": days}
     if minutes % 60 == 0:
-        return f"{minutes // 60} h"
-    return f"{minutes} min"
+        return words.gettext("%(hours)d h") % {"hours": minutes // 60}
+    return words.gettext("%(minutes)d min") % {"minutes": minutes}
 
 
 def _checked_filter(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
@@ -420,11 +428,11 @@ async def cancel_job(db: Database, salon_id: uuid.UUID, job_id: uuid.UUID) -> Jo
     async with db.transaction() as cur:
         await cur.execute(
             """UPDATE notification_jobs
-                  SET status = 'cancelled', error = 'cancelled by the salon', processed_at = now(),
+                  SET status = 'cancelled', error = %s, processed_at = now(),
                       updated_at = now()
                 WHERE id = %s AND salon_id = %s AND status = 'pending'
             RETURNING id""",
-            (job_id, salon_id),
+            (N_("cancelled by the salon"), job_id, salon_id),
         )
         if await cur.fetchone() is None:
             await _explain_refusal(cur, salon_id, job_id, "cancelled")

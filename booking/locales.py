@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, available_timezones
 
 import babel
@@ -127,9 +128,10 @@ def accepted_locale(header: str) -> str:
 
 
 @cache
-def country_choices() -> list[tuple[str, str]]:
-    """(code, English name) of every country whose phone numbers can be read, by name."""
-    names = babel.Locale("en").territories
+@cache
+def country_choices(locale: str = "en") -> list[tuple[str, str]]:
+    """(code, name in the ``locale``'s language) of every country whose phone numbers can be read, by name."""
+    names = _babel(locale).territories
     return sorted(((code, names.get(code, code)) for code in phonenumbers.SUPPORTED_REGIONS), key=lambda c: c[1])
 
 
@@ -138,16 +140,24 @@ _CITY_ZONE = re.compile(r"(Africa|America|Antarctica|Asia|Atlantic|Australia|Eur
 
 
 @cache
-def timezone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    """The time zones a salon picks from, by region, each named by its city: ("America", [("America/New_York",
-    "New York"), ...]), the cities in order, then UTC."""
+def timezone_choices(locale: str = "en-GB") -> list[tuple[str, list[tuple[str, str]]]]:
+    """The time zones a salon picks from, by region, each named by its city as the ``locale`` names it (CLDR):
+    ("America", [("America/New_York", "New York"), ...]), the cities in order, then UTC."""
     regions: dict[str, list[tuple[str, str]]] = {}
     for zone in sorted(available_timezones()):
         if _CITY_ZONE.fullmatch(zone):
             region, _, place = zone.partition("/")
-            regions.setdefault(region, []).append((zone, place.rsplit("/", 1)[-1].replace("_", " ")))
+            regions.setdefault(region, []).append((zone, _city(zone, place, locale)))
     grouped = [(region, sorted(zones, key=lambda zone: zone[1])) for region, zones in sorted(regions.items())]
     return [*grouped, ("UTC", [("UTC", "UTC")])]
+
+
+def _city(zone: str, place: str, locale: str) -> str:
+    """The zone's city in the locale's words ('Berlín' in es), else as the tz database writes it."""
+    try:
+        return _plain_spaces(babel.dates.get_timezone_location(zone, locale=_babel(locale), return_city=True))
+    except LookupError:  # a zone CLDR does not know
+        return place.rsplit("/", 1)[-1].replace("_", " ")
 
 
 def country_names(countries: Sequence[str], locale: str) -> str:
@@ -194,9 +204,22 @@ def wall_clock(
     if long:
         day = babel.dates.format_date(local, _day_pattern(locale) + (" y" if year else ""), locale=where)
     else:
-        day = babel.dates.format_skeleton("yMMMEd" if year else "MMMEd", local, locale=where)
-    clock = babel.dates.format_time(local, "medium" if seconds else "short", locale=where)
+        day = _pattern(locale, "yMMMEd" if year else "MMMEd").apply(local, where)
+    clock = _pattern(locale, "medium" if seconds else "short").apply(local, where)
     return _plain_spaces(f"{day}, {clock} {local.tzname()}")
+
+
+@cache
+def _pattern(locale: str, form: str) -> babel.dates.DateTimePattern:
+    """The locale's pattern for a time format ('short', 'medium') or a date skeleton ('MMMEd'), found once: Babel's
+    own format_skeleton and format_time look it up again on every call, the most of a long list's time."""
+    where = _babel(locale)
+    if form in ("short", "medium"):
+        found: babel.dates.DateTimePattern = where.time_formats[form]
+        return found
+    skeletons = where.datetime_skeletons
+    found = skeletons[form if form in skeletons else babel.dates.match_skeleton(form, skeletons)]
+    return found
 
 
 def day_name(day: dt.date, locale: str, *, year: bool = False) -> str:
@@ -204,6 +227,13 @@ def day_name(day: dt.date, locale: str, *, year: bool = False) -> str:
     ``year`` adds it, the locale's way ('Tuesday, December 1, 2026')."""
     pattern = "full" if year else _day_pattern(locale)
     return _plain_spaces(babel.dates.format_date(day, pattern, locale=_babel(locale)))
+
+
+@cache
+def weekday_names(locale: str, width: Literal["wide", "abbreviated"] = "wide") -> tuple[str, ...]:
+    """Monday to Sunday as the locale names them ('Montag', ...; 'abbreviated': 'Mo.'): the hours editor's rows."""
+    names = babel.dates.get_day_names(width, locale=_babel(locale))
+    return tuple(names[day] for day in range(7))
 
 
 def _plain_spaces(text: str) -> str:
@@ -238,7 +268,7 @@ def example_phone(country: str) -> str:
 
 def time_of_day(instant: dt.datetime, zone: ZoneInfo, locale: str) -> str:
     """Just the time, the salon's way: '2:00 PM' (en-US), '14:00' (en-GB)."""
-    return _plain_spaces(babel.dates.format_time(instant.astimezone(zone), "short", locale=_babel(locale)))
+    return _plain_spaces(_pattern(locale, "short").apply(instant.astimezone(zone), _babel(locale)))
 
 
 def money(cents: int | None, currency: str, locale: str) -> str:
@@ -246,6 +276,13 @@ def money(cents: int | None, currency: str, locale: str) -> str:
     if cents is None:
         return ""
     return babel.numbers.format_currency(decimal.Decimal(cents) / 100, currency, locale=_babel(locale))
+
+
+def file_size(size: int, locale: str) -> str:
+    """A file's size the locale's way: '1.5 MB' (en), '1,5 MB' (de); kB below a megabyte."""
+    if size >= 1_000_000:
+        return babel.numbers.format_decimal(size / 1e6, "#,##0.0", locale=_babel(locale)) + " MB"
+    return babel.numbers.format_decimal(size / 1e3, "#,##0", locale=_babel(locale)) + " kB"
 
 
 def plain_amount(cents: int | None, locale: str) -> str:

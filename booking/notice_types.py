@@ -19,7 +19,7 @@ def N_(message: str) -> str:
 @dataclass(frozen=True)
 class NoticeType:
     name: str  # as stored in notification_jobs.type
-    label: str  # how the front desk names it
+    label: str  # how the front desk names it (marked: translated where it is shown, Job.label_in)
     subject: str  # the email's subject, in English (translated when sent); {salon} and {time} are filled in
     # It describes the appointment as booked: replaced when the appointment moves or is cancelled.
     about_booking: bool
@@ -60,7 +60,7 @@ class NoticeType:
 
 CONFIRMATION = NoticeType(
     "booking_confirmation",
-    label="Booking confirmation",
+    label=N_("Booking confirmation"),
     subject=N_("Your appointment at {salon} is confirmed"),
     about_booking=True,
     checked_at_send=True,
@@ -72,7 +72,7 @@ CONFIRMATION = NoticeType(
 # at a different wall-clock hour than the appointment: 09:00 or 11:00 the day before.
 REMINDER_24H = NoticeType(
     "reminder_24h",
-    label="Reminder, 24 h before",
+    label=N_("Reminder, 24 h before"),
     subject=N_("Reminder: your appointment at {salon} is tomorrow"),
     about_booking=True,
     checked_at_send=True,
@@ -84,7 +84,7 @@ REMINDER_24H = NoticeType(
 )
 REMINDER_2H = NoticeType(
     "reminder_2h",
-    label="Reminder, 2 h before",
+    label=N_("Reminder, 2 h before"),
     subject=N_("Reminder: your appointment at {salon} is today at {time}"),
     about_booking=True,
     checked_at_send=True,
@@ -97,7 +97,7 @@ REMINDER_2H = NoticeType(
 # A reminder at the moment the salon's plan chose (issue 24), other than the released 24 h and 2 h.
 REMINDER = NoticeType(
     "reminder",
-    label="Reminder",
+    label=N_("Reminder"),
     subject=N_("Reminder: your appointment at {salon} on {when}"),
     about_booking=True,
     checked_at_send=True,
@@ -108,7 +108,7 @@ REMINDER = NoticeType(
 )
 CANCELLATION = NoticeType(
     "cancellation",
-    label="Cancellation notice",
+    label=N_("Cancellation notice"),
     subject=N_("Your appointment at {salon} is cancelled"),
     about_booking=False,
     checked_at_send=False,
@@ -117,7 +117,7 @@ CANCELLATION = NoticeType(
 )
 RESCHEDULED = NoticeType(
     "rescheduled",
-    label="New time notice",
+    label=N_("New time notice"),
     subject=N_("Your appointment at {salon} has moved"),
     about_booking=True,
     checked_at_send=True,
@@ -130,7 +130,7 @@ RESCHEDULED = NoticeType(
 # still completed.
 THANK_YOU = NoticeType(
     "thank_you",
-    label="Thank-you after the visit",
+    label=N_("Thank-you after the visit"),
     subject=N_("Thank you for your visit to {salon}"),
     about_booking=False,
     checked_at_send=True,
@@ -142,7 +142,7 @@ THANK_YOU = NoticeType(
 # To a future colleague, not a client: the payload says to whom ("email") and where to accept (its secret "link").
 TEAM_INVITE = NoticeType(
     "team_invite",
-    label="Team invitation",
+    label=N_("Team invitation"),
     subject=N_("{salon} invites you to its front desk on Salonbook"),
     about_booking=False,
     checked_at_send=False,
@@ -153,7 +153,7 @@ TEAM_INVITE = NoticeType(
 # To the salon's own email when a client cancels, moves or confirms: the payload says what and who.
 SALON_NOTICE = NoticeType(
     "salon_notice",
-    label="Notice to the salon",
+    label=N_("Notice to the salon"),
     subject=N_("{salon}: a client changed an appointment"),
     about_booking=False,
     checked_at_send=False,
@@ -161,7 +161,7 @@ SALON_NOTICE = NoticeType(
 # The code that proves an online booking's email or phone is the client's: sent ahead of other notices.
 BOOKING_CODE = NoticeType(
     "booking_code",
-    label="Online booking code",
+    label=N_("Online booking code"),
     subject=N_("Your booking code for {salon}"),
     about_booking=False,
     checked_at_send=False,
@@ -173,7 +173,7 @@ BOOKING_CODE = NoticeType(
 # ("phone") and what ("text"). It goes at once, like every notice of something that just happened.
 TEXT_REPLY = NoticeType(
     "text_reply",
-    label="Reply from the front desk",
+    label=N_("Reply from the front desk"),
     subject=N_("A message from {salon}"),
     about_booking=False,
     checked_at_send=False,
@@ -182,7 +182,7 @@ TEXT_REPLY = NoticeType(
 # A time that freed, offered to a client on the waitlist: the first to claim it through the link books it.
 WAITLIST_OFFER = NoticeType(
     "waitlist_offer",
-    label="Waitlist offer",
+    label=N_("Waitlist offer"),
     subject=N_("A time at {salon} is free: {time}"),
     about_booking=False,
     checked_at_send=True,

@@ -15,25 +15,25 @@ from dataclasses import dataclass
 from booking import fields
 from booking.errors import Field, Invalid, NotFound
 from booking.locales import SPOKEN
-from booking.notice_types import EDITABLE
+from booking.notice_types import EDITABLE, N_
 from db import Database
 from db.rows import reader
 
-# What a placeholder stands for, as the settings page explains it. Every placeholder means something in every
-# notice: one not about that notice (a review link in a reminder) is blank.
+# What a placeholder stands for, as the settings page explains it (marked: translated where shown). Every
+# placeholder means something in every notice: one not about that notice (a review link in a reminder) is blank.
 PLACEHOLDERS: dict[str, str] = {
-    "client_first_name": "the client's first name",
-    "salon_name": "the salon's name",
-    "salon_phone": "the salon's phone",
-    "salon_address": "the salon's address",
-    "service": "the service booked",
-    "staff_first_name": "who does it",
-    "when": "the day and time, on the salon's clock",
-    "previous_when": "the time it was moved from (in a notice of a move)",
-    "manage_link": "the client's link to confirm, move or cancel",
-    "confirm_word": "the word a client texts to confirm (YES, JA)",
-    "review_link": "the salon's review link (in a thank-you)",
-    "unsubscribe_link": "the client's link to turn reminders off (emails)",
+    "client_first_name": N_("the client's first name"),
+    "salon_name": N_("the salon's name"),
+    "salon_phone": N_("the salon's phone"),
+    "salon_address": N_("the salon's address"),
+    "service": N_("the service booked"),
+    "staff_first_name": N_("who does it"),
+    "when": N_("the day and time, on the salon's clock"),
+    "previous_when": N_("the time it was moved from (in a notice of a move)"),
+    "manage_link": N_("the client's link to confirm, move or cancel"),
+    "confirm_word": N_("the word a client texts to confirm (YES, JA)"),
+    "review_link": N_("the salon's review link (in a thank-you)"),
+    "unsubscribe_link": N_("the client's link to turn reminders off (emails)"),
 }
 LINKS = frozenset({"manage_link", "review_link", "unsubscribe_link"})  # made into links in an email's HTML
 

@@ -100,7 +100,7 @@ def _checked_change(change: AccountChange, first: bool) -> AccountChange:
         (change.webhook_secret, WEBHOOK_SECRET, "webhook_secret"),
     ):
         if value is not None and not shape.fullmatch(value):
-            raise Invalid(f"{{field}} is not a Stripe key of the shape {shape.pattern}", field)
+            raise Invalid("{field} is not a Stripe key of the shape {shape}", field, shape=shape.pattern)
     return change
 
 
@@ -348,7 +348,9 @@ async def _ask_refund(
             raise Conflict("the deposit has been refunded in full")
         amount = left if amount_cents is None else amount_cents
         if not 1 <= amount <= left:
-            raise Invalid(f"{{field}} must be between 1 and {left}, what is left of the deposit", "amount_cents")
+            raise Invalid(
+                "{field} must be between 1 and {left}, what is left of the deposit", "amount_cents", left=str(left)
+            )
         key = f"salonbook-refund-{appointment_id}-owner-{len(refunds) + 1}"
         await cur.execute(
             """INSERT INTO payments (salon_id, appointment_id, kind, amount_cents, currency, stripe_payment_intent_id,

@@ -50,12 +50,12 @@ def _service(row: Row) -> Service:
 
 def _price(cents: int | None, field: Field) -> None:
     if cents is not None and not 0 <= cents <= MAX_PRICE_CENTS:
-        raise Invalid(f"{{field}} must be between 0 and {MAX_PRICE_CENTS}", field)
+        raise Invalid("{field} must be between 0 and {most}", field, most=str(MAX_PRICE_CENTS))
 
 
 def _length(minutes: int, field: Field) -> None:
     if not 5 <= minutes <= MAX_DURATION_MINUTES:
-        raise Invalid(f"{{field}} must be between 5 and {MAX_DURATION_MINUTES}", field)
+        raise Invalid("{field} must be between 5 and {most}", field, most=str(MAX_DURATION_MINUTES))
 
 
 def _checked(details: ServiceDetails) -> ServiceDetails:
@@ -64,7 +64,7 @@ def _checked(details: ServiceDetails) -> ServiceDetails:
     _length(details.duration_minutes, "duration_minutes")
     _price(details.price_cents, "price_cents")
     if not 0 <= details.buffer_minutes <= MAX_BUFFER_MINUTES:
-        raise Invalid(f"{{field}} must be between 0 and {MAX_BUFFER_MINUTES}", "buffer_minutes")
+        raise Invalid("{field} must be between 0 and {most}", "buffer_minutes", most=str(MAX_BUFFER_MINUTES))
     performers = details.staff_ids
     for index, staff_id in enumerate(performers or ()):
         if staff_id in (performers or ())[:index]:
@@ -93,7 +93,7 @@ def _deposit(percent: int | None, amount_cents: int | None) -> Deposit | None:
     if percent is not None and not 1 <= percent <= 100:
         raise Invalid("{field} must be between 1 and 100", ("deposit", "percent"))
     if amount_cents is not None and not 1 <= amount_cents <= MAX_PRICE_CENTS:
-        raise Invalid(f"{{field}} must be between 1 and {MAX_PRICE_CENTS}", ("deposit", "amount_cents"))
+        raise Invalid("{field} must be between 1 and {most}", ("deposit", "amount_cents"), most=str(MAX_PRICE_CENTS))
     return Deposit(percent, amount_cents) if percent is not None or amount_cents is not None else None
 
 

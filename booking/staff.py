@@ -49,7 +49,7 @@ def check_hours(hours: Sequence[WorkingHours]) -> tuple[WorkingHours, ...]:
     An error names the first entry at fault in the order given, as the person typed them.
     """
     if len(hours) > MAX_HOUR_SPANS:
-        raise Invalid(f"{{field}} has more than {MAX_HOUR_SPANS} entries", "working_hours")
+        raise Invalid("{field} has more than {most} entries", "working_hours", most=str(MAX_HOUR_SPANS))
     for index, span in enumerate(hours):
         if not 0 <= span.weekday <= 6:
             raise Invalid("weekday must be 0 (Monday) to 6 (Sunday)", ("working_hours", index, "weekday"))

@@ -48,7 +48,7 @@ def _checked(start: dt.datetime, end: dt.datetime, reason: str | None) -> str:
     if end <= start:
         raise Invalid("{field} must be after the start", "end")
     if end - start > MAX_LENGTH:
-        raise Invalid(f"{{field}} must be within {MAX_LENGTH.days} days of the start", "end")
+        raise Invalid("{field} must be within {days} days of the start", "end", days=str(MAX_LENGTH.days))
     return fields.text(reason, "reason", required=False, max_length=MAX_REASON)
 
 

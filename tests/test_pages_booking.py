@@ -342,7 +342,7 @@ async def test_a_typed_time_outside_working_hours_warns_and_moves_only_when_conf
     weekday = f"{desk.day:%A}"
     assert (
         f'id="startTime-warning" role="alert">19:30\u201320:15 is outside Bea Cutter&#39;s working hours '
-        f"({weekday}s 09:00\u201317:00). Move anyway?</span>"
+        f"({weekday}: 09:00\u201317:00). Move anyway?</span>"
     ) in body
     assert f'value="{desk.day}T19:30"' in body, "the typed time stays"
     assert '<button type="submit" name="outsideHours" value="ok" class="primary">Move anyway</button>' in body

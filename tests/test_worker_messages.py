@@ -209,6 +209,27 @@ def test_the_salons_notice_says_who_moved_what_and_links_the_front_desk_page() -
     assert f"https://book.hair.example/appointments/{job.payload['appointmentId']}" in text
 
 
+@pytest.mark.parametrize(
+    ("locale", "subject", "says", "sms"),
+    [
+        ("de-DE", "Salon Sol lädt Sie an seinen Empfang bei Salonbook ein", "A lädt Sie an den Empfang von Salon Sol",
+         "A lädt Sie an den Empfang von Salon Sol ein: https://x/i/1"),
+        ("es-ES", "Salon Sol te invita a su recepción en Salonbook", "A te invita a la recepción de Salon Sol",
+         "A te invita a la recepción de Salon Sol: https://x/i/1"),
+    ],
+)  # fmt: skip
+def test_a_team_invitation_is_in_the_salons_language(locale: str, subject: str, says: str, sms: str) -> None:
+    job = claimed_job(TEAM_INVITE.name)
+    job = dataclasses.replace(job, appointment_id=None, client_id=None, payload=payload_of(TEAM_INVITE.name, job))
+    delivery = delivery_for(job, salon_name="Salon Sol", salon_locale=locale)
+    message = parsed(render_email(delivery, SENDER))
+    assert message["Subject"] == subject
+    text, html = text_of(message, "plain"), text_of(message, "html")
+    assert says in text and says in html and "https://x/i/1" in text and 'href="https://x/i/1"' in html
+    assert "invites" not in text + html and f'<html lang="{locale[:2]}">' in html, "no English left"
+    assert render_sms(delivery).strip() == sms
+
+
 def test_a_booking_code_goes_by_email_else_by_text_and_says_how_long_it_works() -> None:
     by_email = notifications.for_code("Ann", "ann@example.com", "+447400900123", "042917", 15, LATER)
     by_text = notifications.for_code("Ann", None, "+447400900123", "042917", 15, LATER)

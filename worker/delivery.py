@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from booking.links import Links
 from booking.locales import language, phone_number, territory, wall_clock
 from booking.models import QUIET_MARGIN, QuietHours, display_name
-from booking.notice_types import TYPES, NoticeType
+from booking.notice_types import N_, TYPES, NoticeType
 from booking.own_words import OwnWords
 from jobqueue.claims import ClaimedJob
 
@@ -166,7 +166,8 @@ _FACTS = tuple(f.name for f in fields(Delivery) if f.name not in ("job", "links"
 
 
 def stale_reason(delivery: Delivery, now: dt.datetime) -> str | None:
-    """Why this job must not be sent any more, in words for the salon; None to send it."""
+    """Why this job must not be sent any more, in words for the salon (stored: those marked are translated where
+    shown); None to send it."""
     job = delivery.job
     if delivery.kind.offer:
         return _offer_gone(delivery, now) or _quiet_reason(delivery, now)
@@ -174,15 +175,15 @@ def stale_reason(delivery: Delivery, now: dt.datetime) -> str | None:
         return None
     status = delivery.appointment_status
     if status is None:
-        return "appointment no longer exists"
+        return N_("appointment no longer exists")
     if status == "cancelled":
-        return "appointment was cancelled"
+        return N_("appointment was cancelled")
     if status != delivery.kind.sent_while:
         return f"appointment is {'marked ' if status != 'booked' else ''}{status.replace('_', ' ')}"
     if delivery.start_time and delivery.starts and delivery.start_time != delivery.starts:
         return f"appointment moved to {delivery.local(delivery.start_time)}"
     if delivery.kind.is_reminder and delivery.start_time and delivery.start_time <= now:
-        return "appointment already started; reminder not sent"
+        return N_("appointment already started; reminder not sent")
     return _quiet_reason(delivery, now)
 
 
@@ -192,10 +193,10 @@ def _offer_gone(delivery: Delivery, now: dt.datetime) -> str | None:
     if delivery.waitlist_status != "waiting":
         return f"the client is no longer on the waitlist ({delivery.waitlist_status or 'removed'})"
     if not delivery.offer_still_free:
-        return "the time was taken again"
+        return N_("the time was taken again")
     notice = dt.timedelta(minutes=delivery.online_min_notice_minutes or 0)
     if delivery.start_time is None or delivery.start_time < now + notice:
-        return "the time is inside the salon's minimum notice now"
+        return N_("the time is inside the salon's minimum notice now")
     return None
 
 

@@ -249,6 +249,7 @@ class PageHandler(HtmlPage):
             "example_phone": example_phone(self.salon.country) if self.salon else "+44 7400 123456",
             "refresh": False,
             "language": language(locale),
+            "words": self.words,  # for what the domain words itself in the reader's language (Job.label_in)
         }
         html = self.application.templates(language(locale)).get_template(template).render(values | context)
         self.finish(html)

@@ -143,7 +143,7 @@ class NewAppointmentPage(SalonPage):
                     start_time=start_time, notes=form["notes"], now=self.now(),
                 )  # fmt: skip
         except (Invalid, SlotTaken) as error:
-            await self.show(form, form_errors(error, form), status_for(error, 400))
+            await self.show(form, form_errors(error, form, self.gettext), status_for(error, 400))
             return
         self.wake_worker()
         if repeat is None:
@@ -189,7 +189,7 @@ class NewAppointmentPage(SalonPage):
                     limit=CLIENTS_SHOWN + 1,
                 )
             except Invalid as error:
-                errors["clientSearch"] = error.describe(lambda _: "the search")
+                errors["clientSearch"] = error.describe(lambda _: self.gettext("the search"), self.words.gettext)
             if len(found) > CLIENTS_SHOWN:
                 found = found[:CLIENTS_SHOWN]
                 following = {name: form[name] for name in (*CHOICE_FIELDS, "clientId", "clientSearch")}
@@ -224,7 +224,7 @@ class NewAppointmentPage(SalonPage):
             wish_missed=bool(form["at"] and slots and wished is None),
             service_choices=[(str(s.id), f"{s.name} ({s.duration_minutes} min)") for s in service_list],
             repeat_choices=[
-                (str(n), "Every week" if n == 1 else f"Every {n} weeks")
+                (str(n), self.words.ngettext("Every week", "Every %(num)d weeks", n) % {"num": n})
                 for n in range(appointments.EVERY_WEEKS[0], appointments.EVERY_WEEKS[1] + 1)
             ],
             staff_choices=staff_choices(staff_list, service),
@@ -351,10 +351,10 @@ class RescheduleAppointment(AppointmentView):
                 now=self.now(),
             )
         except OutsideHours as warning:
-            await self.show(the_id, form, {}, warning=warning.describe(outside_name))
+            await self.show(the_id, form, {}, warning=warning.describe(outside_name, self.words.gettext))
             return
         except BookingError as error:  # a time taken, time off, a stylist who does not do it, a series' clash
-            await self.show(the_id, form, form_errors(error, form), status_for(error, 400))
+            await self.show(the_id, form, form_errors(error, form, self.gettext), status_for(error, 400))
             return
         self.wake_worker()
         self.redirect(safe_next(form["next"], paths.APPOINTMENT(id=the_id)), status=303)  # a drag: the calendar
@@ -374,7 +374,8 @@ class RefundDeposit(AppointmentView):
             await payments.refund(self.db, self.salon.id, the_id, amount, self.application.web_settings.stripe_api_base)
         except (Invalid, Conflict, PaymentProblem) as error:
             form = dict.fromkeys(MOVE_FIELDS, "") | {"refundAmount": typed}
-            await self.show(the_id, form, {"refundAmount": error.describe(lambda _: "the amount")}, status=400)
+            message = error.describe(lambda _: self.gettext("the amount"), self.words.gettext)
+            await self.show(the_id, form, {"refundAmount": message}, status=400)
             return
         self.redirect(f"{paths.APPOINTMENT(id=the_id)}#payments-title", status=303)
 

@@ -27,7 +27,6 @@ from handlers.base import camel, outside_name
 from handlers.html import Form
 from handlers.pages.base import SalonPage, page_id
 
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_HOUR_ROWS = 50
 PER_PAGE = 200  # rows of a list page
 
@@ -197,7 +196,7 @@ class ServiceDirectory(Directory):
             else:
                 await services.update_service(page.db, page.salon.id, item_id, details)
         except Invalid as error:
-            raise _on_the_form(error, details) from None
+            raise _on_the_form(error, details, page) from None
 
     @staticmethod
     def _details(page: SalonPage, form: Form) -> ServiceDetails:
@@ -238,9 +237,9 @@ def _deposit_of(form: Form, salon: Salon) -> Deposit | None:
     return Deposit(fields.whole_number(percent, "deposit_percent") if percent else None, amount)
 
 
-def _on_the_form(error: Invalid, details: ServiceDetails) -> Invalid:
+def _on_the_form(error: Invalid, details: ServiceDetails, page: SalonPage) -> Invalid:
     """The domain names a staff member's entry by its place in a list; the form names it by the member, in the
-    member's row (where the message says "it")."""
+    member's row (where the message says "it", in the page's language)."""
     if error.field and error.field[0] == "staff_overrides" and len(error.field) == 3:
         _, index, part = error.field
         member = details.staff_overrides[int(index)].staff_id
@@ -253,7 +252,9 @@ def _on_the_form(error: Invalid, details: ServiceDetails) -> Invalid:
         field = str(error.field[0])
     else:
         return error
-    return Invalid(error.message.replace("{field}", "it"), field)
+    # Apart: inside Invalid(...) pybabel would not extract "it".
+    said = error.describe(lambda _: page.gettext("it"), page.words.gettext)
+    return Invalid(said, field)
 
 
 def hour_field(row: int, part: str) -> str:
@@ -363,7 +364,12 @@ class StaffDirectory(Directory):
             for row in range(MAX_HOUR_ROWS)
             if form.get(hour_field(row, "weekday"), "") in {str(day) for day in range(7)}
         ]
-        return {"hour_rows": rows, "weekdays": WEEKDAYS, "hour_field": hour_field, "most_rows": MAX_HOUR_ROWS}
+        return {
+            "hour_rows": rows,
+            "weekdays": locales.weekday_names(page.page_locale),
+            "hour_field": hour_field,
+            "most_rows": MAX_HOUR_ROWS,
+        }
 
     async def save(self, page: SalonPage, form: Form, item_id: uuid.UUID | None) -> None:
         spans, rows = parse_hours(form)
@@ -378,7 +384,7 @@ class StaffDirectory(Directory):
         except Invalid as error:
             if error.field and error.field[0] == "working_hours" and len(error.field) == 3:
                 _, index, part = error.field  # the domain counts the spans it was given; the form counts rows
-                raise Invalid(error.message, ("working_hours", rows[int(index)], part)) from None
+                raise Invalid(error.words, ("working_hours", rows[int(index)], part), **error.values) from None
             raise
 
 
@@ -427,7 +433,7 @@ class DirectoryListPage(DirectoryPage):
             items=items,
             next_page=next_page,
             q=self.get_query_argument("q", ""),
-            weekdays=WEEKDAYS,
+            short_weekdays=locales.weekday_names(self.page_locale, "abbreviated"),
         )
 
 

@@ -53,7 +53,7 @@ class JobsPage(SalonPage):
             refresh=True,
             next_page=next_page,
             status_choices=[(status, self.gettext(status)) for status in jobs.STATUSES],  # as _forms.html names them
-            type_choices=[(name, name.replace("_", " ")) for name in TYPES],
+            type_choices=[(name, self.gettext(kind.label)) for name, kind in TYPES.items()],
             errors=errors or {},
         )
 

@@ -15,7 +15,7 @@ import tornado.web
 from booking import fields, links, locales, own_words, paths, payments, salon_export, salons, sessions, users, wording
 from booking.errors import Invalid, NotFound
 from booking.models import OnlineBooking, QuietHours, Reminder, Salon, ThankYou
-from booking.notice_types import EDITABLE, TYPES
+from booking.notice_types import EDITABLE, N_, TYPES
 from booking.own_words import OwnWords
 from db import backups
 from handlers import downloads
@@ -112,7 +112,7 @@ class SettingsPage(OwnerPage):
         try:
             await salons.update_salon(self.db, salon_from_form(self.salon, form))
         except Invalid as error:
-            await self.show(form, form_errors(error, form), status=400)
+            await self.show(form, form_errors(error, form, self.gettext), status=400)
             return
         self.application.tokens.forget()
         self.redirect(f"{paths.SETTINGS()}?saved=1", status=303)
@@ -141,10 +141,11 @@ class SettingsPage(OwnerPage):
             stripe_webhook=links.absolute(
                 self.application.web_settings.public_url, paths.STRIPE_WEBHOOK(slug=self.salon.slug)
             ),
-            countries=locales.country_choices(),
-            timezones=locales.timezone_choices(),
+            countries=locales.country_choices(self.page_locale),
+            timezones=locales.timezone_choices(self.page_locale),
             locales=locales.locale_choices(form["locale"]),
             backups=await self.backups_section(),
+            file_size=lambda size: locales.file_size(size, self.page_locale),
             sessions=await sessions.of_salon(self.db, self.salon.id),
             this_session=self.session_id,
             booking_page=page,
@@ -185,7 +186,7 @@ class StripeSettings(SettingsPage):
         except Invalid as error:
             shown = {"secretKey": "", "publishableKey": typed["publishableKey"], "webhookSecret": ""}
             await self.show(salon_form(self.salon), {}, status=400, stripe_form=shown,
-                            stripe_errors=form_errors(error, shown))  # fmt: skip
+                            stripe_errors=form_errors(error, shown, self.gettext))  # fmt: skip
             return
         self.redirect(f"{paths.SETTINGS()}?saved=1#payments", status=303)
 
@@ -205,10 +206,10 @@ class NewestBackup(OwnerPage):
     async def get(self) -> None:
         nightly = self.application.backups
         if nightly is None or not await salons.owns_installation(self.db, self.salon.id):
-            raise tornado.web.HTTPError(404, "there is no backup here")
+            raise tornado.web.HTTPError(404, N_("there is no backup here"))
         newest = await backups.in_executor(backups.newest, nightly.folder)
         if newest is None:
-            raise tornado.web.HTTPError(404, "there is no backup yet")
+            raise tornado.web.HTTPError(404, N_("there is no backup yet"))
         self.set_header("Content-Type", "application/octet-stream")
         self.set_header("Content-Disposition", f'attachment; filename="{newest.path.name}"')
         self.set_header("Content-Length", newest.bytes)
@@ -281,7 +282,7 @@ class MessagesPage(OwnerPage):
         try:
             await salons.update_salon(self.db, plan_from_form(self.salon, form))
         except Invalid as error:
-            await self.show(form, form_errors(error, form), status=400)
+            await self.show(form, form_errors(error, form, self.gettext), status=400)
             return
         self.application.tokens.forget()
         self.redirect(f"{paths.SETTINGS_MESSAGES()}?saved=1", status=303)
@@ -325,7 +326,7 @@ class MessagePage(OwnerPage):
                 return
             await own_words.save(self.db, self.salon.id, notice, language, words)
         except Invalid as error:
-            await self.show(notice, language, form, form_errors(error, form), status=400)
+            await self.show(notice, language, form, form_errors(error, form, self.gettext), status=400)
             return
         self.redirect(f"{paths.SETTINGS_MESSAGE(type=notice, language=language)}?saved=1", status=303)
 
@@ -333,7 +334,7 @@ class MessagePage(OwnerPage):
         try:
             return own_words.check_notice(type_, language)
         except NotFound:
-            raise tornado.web.HTTPError(404, "no such message") from None
+            raise tornado.web.HTTPError(404, N_("no such message")) from None
 
     async def show(
         self,
@@ -369,5 +370,5 @@ class ResetMessage(OwnerPage):
         try:
             await own_words.reset(self.db, self.salon.id, type_, language)
         except NotFound:
-            raise tornado.web.HTTPError(404, "no such message") from None
+            raise tornado.web.HTTPError(404, N_("no such message")) from None
         self.redirect(f"{paths.SETTINGS_MESSAGE(type=type_, language=language)}?saved=1", status=303)

@@ -44,7 +44,7 @@ class TimeOffPage(SalonPage):
                 self.db, self.salon.id, member, start=start, end=end, reason=form["reason"]
             )
         except Invalid as error:
-            await self.show(member, form, form_errors(error, form), 400)
+            await self.show(member, form, form_errors(error, form, self.gettext), 400)
             return
         self.redirect(f"{paths.STAFF_TIME_OFF(id=member)}?added={added.id}", status=303)
 
