@@ -90,7 +90,7 @@ def intent_event(kind: str, intent_id: str) -> dict[str, object]:
 def localstripe() -> Iterator[LocalStripe]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "localstripe", "--port", str(port)],
+        [sys.executable, "-m", "tests.localstripe_in_memory", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
