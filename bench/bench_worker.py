@@ -313,11 +313,28 @@ async def raw_sender(how: str, port: int, connections: int, messages: int, path:
     await asyncio.gather(*(session(n) for n in per))
 
 
-async def overhead(dsn: str, db: Database, salon: tuple, jobs: int) -> float:
-    """Jobs/s of claim + load + check + finish with a channel that sends nothing."""
+async def overhead(dsn: str, db: Database, salon: tuple, jobs: int) -> tuple[float, str]:
+    """Jobs/s of claim + load + check + finish with a channel that sends nothing, and the row versions the
+    drain left per job (what the next claims step over until VACUUM): its updates per job, how many HOT."""
     await enqueue(db, salon, jobs, notify=False)
     await _vacuum(db)
-    return await _helper_rate("--noop-worker", dsn, jobs)
+    before = await _updates(db)
+    rate = await _helper_rate("--noop-worker", dsn, jobs)
+    after = await _updates(db)
+    versions = []
+    for name in ("jobs", "attempts"):
+        updates, hot = (a - b for a, b in zip(after[name], before[name], strict=True))
+        versions.append(f"{name} {updates / jobs:.1f} ({100 * hot / max(updates, 1):.0f} % HOT)")
+    return rate, "updates per job: " + ", ".join(versions)
+
+
+async def _updates(db: Database) -> dict[str, tuple[int, int]]:
+    """Updates and HOT updates of the queue's tables so far (the helper's counts are in once it has exited)."""
+    rows = await db.fetch_all(
+        """SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
+            WHERE relname IN ('notification_jobs', 'notification_attempts')"""
+    )
+    return {row["relname"].removeprefix("notification_"): (row["n_tup_upd"], row["n_tup_hot_upd"]) for row in rows}
 
 
 async def peer_overhead(dsn: str, db: Database, jobs: int) -> float:
@@ -525,10 +542,12 @@ async def overheads(
     pgqueuer's rate at ``jobs``, and the table's rows for ours."""
     lengths = sorted({2000, jobs, 20000})
     ours: dict[int, list[float]] = {n: [] for n in lengths}
+    versions: dict[int, str] = {}
     peer: list[float] = []
     for _ in range(rounds):
         for n in lengths:
-            ours[n].append(await overhead(dsn, db, salon, n))
+            rate, versions[n] = await overhead(dsn, db, salon, n)
+            ours[n].append(rate)
         peer.append(await peer_overhead(dsn, db, jobs))
     median = {n: statistics.median(rates) for n, rates in ours.items()}
     spread = max(median.values()) / min(median.values()) - 1
@@ -536,7 +555,7 @@ async def overheads(
         (
             f"queue overhead: no-op drain, {n} queued, batch 10, 1 process",
             f"{median[n]:.0f} jobs/s",
-            f"median of {rounds}"
+            f"median of {rounds}; {versions[n]}"
             + (f"; {100 * spread:.0f} % apart at most (target <= 10 %)" if n == lengths[-1] else ""),
         )
         for n in lengths
