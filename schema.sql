@@ -808,28 +808,25 @@ RETURNS TABLE (id uuid, salon_id uuid, client_id uuid, appointment_id uuid, type
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 BEGIN
-    -- From one salon with pending jobs to the next, then each one's first pending job: two descents of the
-    -- index per salon, on any PostgreSQL (a step "salon_id > previous AND run_at <= now()" needs 18's skip
-    -- scan not to read every future reminder it passes).
+    -- From one salon with pending jobs to the next, with its first pending job: one descent of the index per
+    -- salon, on any PostgreSQL (a step "salon_id > previous AND run_at <= now()" needs 18's skip scan not to
+    -- read every future reminder it passes). A salon's walk to its next jobs starts at that first job, so no
+    -- walk but this one steps over the entries of jobs claimed since the last VACUUM (0027).
     RETURN QUERY WITH RECURSIVE pending_salon AS (
-        SELECT '00000000-0000-0000-0000-000000000000'::uuid AS salon_id  -- before the first salon
+        SELECT '00000000-0000-0000-0000-000000000000'::uuid AS salon_id,  -- before the first salon
+               NULL::timestamptz AS run_at
         UNION ALL
-        SELECT next.salon_id
+        SELECT next.salon_id, next.run_at
           FROM pending_salon CROSS JOIN LATERAL (
-               SELECT salon_id FROM notification_jobs
+               SELECT salon_id, run_at FROM notification_jobs
                 WHERE status = 'pending' AND salon_id > pending_salon.salon_id
-                ORDER BY salon_id LIMIT 1) next
+                ORDER BY salon_id, run_at LIMIT 1) next
     ), due_salon AS (
-        SELECT pending_salon.salon_id, first.run_at
-          FROM pending_salon CROSS JOIN LATERAL (
-               SELECT run_at FROM notification_jobs
-                WHERE status = 'pending' AND salon_id = pending_salon.salon_id
-                ORDER BY run_at LIMIT 1) first
-         WHERE first.run_at <= now()
+        SELECT salon_id, run_at FROM pending_salon WHERE run_at <= now()
     ), pick AS (
-        SELECT salon_id, 0 AS rank, '-infinity'::timestamptz AS run_at,
-               '00000000-0000-0000-0000-000000000000'::uuid AS id  -- before the salon's first job
-          FROM (SELECT salon_id FROM due_salon ORDER BY run_at LIMIT p_limit) turn
+        SELECT salon_id, 0 AS rank, run_at,
+               '00000000-0000-0000-0000-000000000000'::uuid AS id  -- just before the salon's first job
+          FROM (SELECT salon_id, run_at FROM due_salon ORDER BY run_at LIMIT p_limit) turn
         UNION ALL
         SELECT pick.salon_id, pick.rank + 1, next.run_at, next.id
           FROM pick CROSS JOIN LATERAL (
