@@ -12,8 +12,9 @@ aiosmtplib with as many connections, and the worker's CPU time per email; the
 queue's own overhead with a no-op channel, at several queue lengths and against
 pgqueuer's no-op drain on the same PostgreSQL (its peer: a PostgreSQL job queue
 with a tuned claim); claim by claim through a fresh table of 5,000 and 20,000
-pending jobs (does a claim grow with the jobs claimed before it?); peak RSS of a worker process. ``--only`` runs some of them
-(a quick look at one figure); docs/performance.md's table comes from a run of all. The
+pending jobs (does a claim grow with the jobs claimed before it?); peak RSS of a
+worker process. ``--only`` runs some of them (a quick look at one figure);
+docs/performance.md's table comes from a run of all. The
 output ends with "queue overhead: <R>x pgqueuer" and "delivery: <P>% of raw
 sendmail, <C> ms CPU per email" for whatever of them was measured.
 """
