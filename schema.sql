@@ -522,6 +522,7 @@ CREATE TABLE notification_jobs (
 CREATE UNIQUE INDEX notification_jobs_one_live
     ON notification_jobs (appointment_id, type, coalesce(minutes_before, 0)) WHERE status IN ('pending', 'processing');
 -- The claim walks the due jobs salon by salon, so one salon's backlog cannot hold up another's (fair_claims).
+-- Made last of the table's indexes (0027): while every job is pending, the planner's ties go its way.
 CREATE INDEX notification_jobs_due_per_salon
     ON notification_jobs (salon_id, run_at, id) WHERE status = 'pending';
 CREATE INDEX notification_jobs_claimed
@@ -570,11 +571,11 @@ CREATE TABLE notification_attempts (
     finished_at timestamptz,
     claim_lost  boolean NOT NULL DEFAULT false,  -- recorded after the job was cancelled, retried or taken over
     provider_id text  -- the provider's id of what was sent (an SMS's MessageSid): its delivery status
-);
+) WITH (fillfactor = 80);  -- recording the outcome is a HOT update (0027)
 CREATE INDEX notification_attempts_job ON notification_attempts (job_id, id);
 CREATE INDEX notification_attempts_provider_id ON notification_attempts (provider_id) WHERE provider_id IS NOT NULL;
-CREATE INDEX notification_attempts_sent_after_claim_lost  -- /metrics (0011)
-    ON notification_attempts (job_id) WHERE claim_lost AND outcome = 'sent';
+CREATE INDEX notification_attempts_sent_after_claim_lost  -- /metrics (0011); no outcome, so HOT (0027)
+    ON notification_attempts (job_id) WHERE claim_lost;
 
 -- What the provider last said of each text it took, by its id (MessageSid). A status never goes back: a
 -- 'sent' that arrives after 'delivered' changes nothing. The status callback may come before the worker
@@ -807,28 +808,25 @@ RETURNS TABLE (id uuid, salon_id uuid, client_id uuid, appointment_id uuid, type
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 BEGIN
-    -- From one salon with pending jobs to the next, then each one's first pending job: two descents of the
-    -- index per salon, on any PostgreSQL (a step "salon_id > previous AND run_at <= now()" needs 18's skip
-    -- scan not to read every future reminder it passes).
+    -- From one salon with pending jobs to the next, with its first pending job: one descent of the index per
+    -- salon, on any PostgreSQL (a step "salon_id > previous AND run_at <= now()" needs 18's skip scan not to
+    -- read every future reminder it passes). A salon's walk to its next jobs starts at that first job, so no
+    -- walk but this one steps over the entries of jobs claimed since the last VACUUM (0027).
     RETURN QUERY WITH RECURSIVE pending_salon AS (
-        SELECT '00000000-0000-0000-0000-000000000000'::uuid AS salon_id  -- before the first salon
+        SELECT '00000000-0000-0000-0000-000000000000'::uuid AS salon_id,  -- before the first salon
+               NULL::timestamptz AS run_at
         UNION ALL
-        SELECT next.salon_id
+        SELECT next.salon_id, next.run_at
           FROM pending_salon CROSS JOIN LATERAL (
-               SELECT salon_id FROM notification_jobs
+               SELECT salon_id, run_at FROM notification_jobs
                 WHERE status = 'pending' AND salon_id > pending_salon.salon_id
-                ORDER BY salon_id LIMIT 1) next
+                ORDER BY salon_id, run_at LIMIT 1) next
     ), due_salon AS (
-        SELECT pending_salon.salon_id, first.run_at
-          FROM pending_salon CROSS JOIN LATERAL (
-               SELECT run_at FROM notification_jobs
-                WHERE status = 'pending' AND salon_id = pending_salon.salon_id
-                ORDER BY run_at LIMIT 1) first
-         WHERE first.run_at <= now()
+        SELECT salon_id, run_at FROM pending_salon WHERE run_at <= now()
     ), pick AS (
-        SELECT salon_id, 0 AS rank, '-infinity'::timestamptz AS run_at,
-               '00000000-0000-0000-0000-000000000000'::uuid AS id  -- before the salon's first job
-          FROM (SELECT salon_id FROM due_salon ORDER BY run_at LIMIT p_limit) turn
+        SELECT salon_id, 0 AS rank, run_at,
+               '00000000-0000-0000-0000-000000000000'::uuid AS id  -- just before the salon's first job
+          FROM (SELECT salon_id, run_at FROM due_salon ORDER BY run_at LIMIT p_limit) turn
         UNION ALL
         SELECT pick.salon_id, pick.rank + 1, next.run_at, next.id
           FROM pick CROSS JOIN LATERAL (

@@ -1,7 +1,7 @@
 """Benchmark of the notification worker; prints one table, then the two headline figures.
 
     .venv/bin/python -m bench.bench_worker [--jobs=5000] [--samples=50] [--backlog=2000] [--rounds=3]
-                                           [--only=fairness,overhead] [--own-words]
+                                           [--only=fairness,overhead,claims] [--own-words]
 
 Uses TEST_DATABASE_URL (a server where it may create a database) or starts an
 embedded PostgreSQL in a temporary folder. Talks to 127.0.0.1 only. Measures:
@@ -11,8 +11,10 @@ draining queued confirmations with 1 and 3 worker processes against raw
 aiosmtplib with as many connections, and the worker's CPU time per email; the
 queue's own overhead with a no-op channel, at several queue lengths and against
 pgqueuer's no-op drain on the same PostgreSQL (its peer: a PostgreSQL job queue
-with a tuned claim); peak RSS of a worker process. ``--only`` runs some of them
-(a quick look at one figure); docs/performance.md's table comes from a run of all. The
+with a tuned claim); claim by claim through a fresh table of 5,000 and 20,000
+pending jobs (does a claim grow with the jobs claimed before it?); peak RSS of a
+worker process. ``--only`` runs some of them (a quick look at one figure);
+docs/performance.md's table comes from a run of all. The
 output ends with "queue overhead: <R>x pgqueuer" and "delivery: <P>% of raw
 sendmail, <C> ms CPU per email" for whatever of them was measured.
 """
@@ -313,11 +315,28 @@ async def raw_sender(how: str, port: int, connections: int, messages: int, path:
     await asyncio.gather(*(session(n) for n in per))
 
 
-async def overhead(dsn: str, db: Database, salon: tuple, jobs: int) -> float:
-    """Jobs/s of claim + load + check + finish with a channel that sends nothing."""
+async def overhead(dsn: str, db: Database, salon: tuple, jobs: int) -> tuple[float, str]:
+    """Jobs/s of claim + load + check + finish with a channel that sends nothing, and the row versions the
+    drain left per job (what the next claims step over until VACUUM): its updates per job, how many HOT."""
     await enqueue(db, salon, jobs, notify=False)
     await _vacuum(db)
-    return await _helper_rate("--noop-worker", dsn, jobs)
+    before = await _updates(db)
+    rate = await _helper_rate("--noop-worker", dsn, jobs)
+    after = await _updates(db)
+    versions = []
+    for name in ("jobs", "attempts"):
+        updates, hot = (a - b for a, b in zip(after[name], before[name], strict=True))
+        versions.append(f"{name} {updates / jobs:.1f} ({100 * hot / max(updates, 1):.0f} % HOT)")
+    return rate, "updates per job: " + ", ".join(versions)
+
+
+async def _updates(db: Database) -> dict[str, tuple[int, int]]:
+    """Updates and HOT updates of the queue's tables so far (the helper's counts are in once it has exited)."""
+    rows = await db.fetch_all(
+        """SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
+            WHERE relname IN ('notification_jobs', 'notification_attempts')"""
+    )
+    return {row["relname"].removeprefix("notification_"): (row["n_tup_upd"], row["n_tup_hot_upd"]) for row in rows}
 
 
 async def peer_overhead(dsn: str, db: Database, jobs: int) -> float:
@@ -408,10 +427,38 @@ async def pgqueuer_drain(dsn: str, jobs: int) -> None:
     print(f"{rate:.1f}")
 
 
+async def claim_by_claim(server_url: str, jobs: int) -> tuple[float, float, float]:
+    """Jobs/s of one connection claiming 10 and recording them, batch after batch, through a fresh table of
+    ``jobs`` pending jobs (a first backlog: the statistics say every job is pending), and the mean ms per claim
+    in the drain's first and last tenth: whether a claim grows with the jobs claimed before it."""
+    from jobqueue import claims
+    from worker.outcome import ChannelResult, Outcome
+
+    sent = Outcome("completed", ("email",), None, (ChannelResult("email", "sent", "not sent (benchmark)"),))
+    with fresh_database(server_url) as dsn:
+        db = await Database.connect(dsn, maxsize=1)
+        await upgrade(db)
+        await enqueue(db, await make_salon(db), jobs, notify=False)
+        await db.execute("VACUUM ANALYZE")
+        took: list[float] = []
+        start = time.perf_counter()
+        while True:
+            asked = time.perf_counter()
+            batch = await claims.claim_due(db, "bench", 10)
+            took.append(time.perf_counter() - asked)
+            if not batch:
+                break
+            await claims.finish(db, "bench", [(job, sent) for job in batch])
+        rate = jobs / (time.perf_counter() - start)
+        await db.close()
+    tenth = max(len(took) // 10, 1)
+    return rate, 1000 * statistics.mean(took[:tenth]), 1000 * statistics.mean(took[-tenth - 1 : -1])
+
+
 # --- the table ---------------------------------------------------------------
 
 
-MEASURES = ("pickup", "fairness", "drain", "overhead")
+MEASURES = ("pickup", "fairness", "drain", "overhead", "claims")
 
 
 async def main(arguments: argparse.Namespace) -> None:
@@ -506,6 +553,15 @@ async def main(arguments: argparse.Namespace) -> None:
                 )
             )
             headlines.insert(0, f"queue overhead: {ours / peer:.2f}x pgqueuer")
+        for n in (5000, 20000) if "claims" in only else ():
+            rate, first, last = await claim_by_claim(server_url, n)
+            rows.append(
+                (
+                    f"claim + record, batch 10, one connection, {n} pending in a fresh table",
+                    f"{rate:.0f} jobs/s",
+                    f"claim of 10: {first:.1f} ms in the first tenth of the drain, {last:.1f} ms in the last",
+                )
+            )
         if "drain" in only:
             rows.append(("peak RSS of a worker process", f"{rss:.0f} MB", "< 150 MB"))
         await db.close()
@@ -525,10 +581,12 @@ async def overheads(
     pgqueuer's rate at ``jobs``, and the table's rows for ours."""
     lengths = sorted({2000, jobs, 20000})
     ours: dict[int, list[float]] = {n: [] for n in lengths}
+    versions: dict[int, str] = {}
     peer: list[float] = []
     for _ in range(rounds):
         for n in lengths:
-            ours[n].append(await overhead(dsn, db, salon, n))
+            rate, versions[n] = await overhead(dsn, db, salon, n)
+            ours[n].append(rate)
         peer.append(await peer_overhead(dsn, db, jobs))
     median = {n: statistics.median(rates) for n, rates in ours.items()}
     spread = max(median.values()) / min(median.values()) - 1
@@ -536,7 +594,7 @@ async def overheads(
         (
             f"queue overhead: no-op drain, {n} queued, batch 10, 1 process",
             f"{median[n]:.0f} jobs/s",
-            f"median of {rounds}"
+            f"median of {rounds}; {versions[n]}"
             + (f"; {100 * spread:.0f} % apart at most (target <= 10 %)" if n == lengths[-1] else ""),
         )
         for n in lengths

@@ -754,3 +754,43 @@ async def test_payments_keep_every_row_and_ask_no_deposit_of_any_service_until_t
     assert [hold["code_typed_at"] for hold in rows["holds"]] == [None], "the hold waits for its code, as before"
     assert _without_later_columns(rows, rows_before) == rows_before, "every row kept as it was"
     assert len(rows["appointments"]) == 2
+
+
+# Attempts of the second release's jobs as a worker left them: one sent, one sent after its claim was lost, one
+# under way.
+BEFORE_QUEUE_FLAT_ATTEMPTS = """
+INSERT INTO notification_attempts (job_id, attempt, channel, outcome, detail, worker_id, claim_lost) VALUES
+    ('10b00000-0000-4000-8000-000000000012', 1, 'email', 'sent', '250 OK', 'w1', false),
+    ('10b00000-0000-4000-8000-000000000012', 2, 'email', 'sent', '250 OK', 'w2', true),
+    ('10b00000-0000-4000-8000-000000000011', 1, 'email', 'started', '', 'w1', false);
+"""
+
+
+async def test_the_flat_queue_keeps_every_row_and_still_counts_sends_after_a_lost_claim(
+    second_release_url: str,
+) -> None:
+    """Before 0027 (the queue's indexes made again, its attempts' pages given room): every job and attempt is kept
+    as it was, /metrics still counts the one send after a lost claim, and an outcome no longer touches an index."""
+    before = next(m.version for m in migrations.known() if m.name == "queue_flat") - 1
+    await upgrade_to(second_release_url, before)
+    conn = psycopg2.connect(second_release_url)
+    with conn, conn.cursor() as cur:
+        cur.execute(BEFORE_QUEUE_FLAT_ATTEMPTS)
+    conn.close()
+    rows_before = table_rows(second_release_url, without=("schema_migrations",))
+    assert await upgrade(second_release_url) == (before, LATEST)
+    assert table_rows(second_release_url, without=("schema_migrations",)) == rows_before, "every row kept"
+    assert len(rows_before["notification_attempts"]) == 3
+    db = await Database.connect(second_release_url, maxsize=1)
+    try:
+        assert await jobs.sent_after_claim_lost(db) == 1
+        row = await db.fetch_row(
+            """SELECT c.reloptions, pg_get_indexdef(i.indexrelid) AS lost
+                 FROM pg_class c JOIN pg_index i ON i.indrelid = c.oid
+                WHERE c.relname = 'notification_attempts'
+                  AND i.indexrelid = 'notification_attempts_sent_after_claim_lost'::regclass"""
+        )
+    finally:
+        await db.close()
+    assert row["reloptions"] == ["fillfactor=80"]
+    assert row["lost"].endswith("WHERE claim_lost"), "no outcome in any index of the attempts"
