@@ -58,6 +58,7 @@ RELEASED = {
     "0024_salon_messages.sql": "0f5af2eb3a98ebb3b90d19e52d610c4c04a8e1bcffe0528e69e7e667f65681ad",
     "0025_user_language.sql": "c517a8d6929fd38f0fcfcbe192b17da72c2335569116e48f5c1ed8ab7df4be00",
     "0026_payments.sql": "9f4691bfdcfb76ec562f3a7220b750ca570240b14a61e21b12ca72069561e759",
+    "0027_queue_flat.sql": "b5479227f03da840e8215d1ebc33df633ae0dcf22ff7d96d145a138aba39620f",
 }
 SECOND_RELEASE = 12  # the schema version of the last release: every migration since is tested on its rows
 LATEST = len(migrations.known())
