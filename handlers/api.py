@@ -151,6 +151,11 @@ class JsonHandler(BaseHandler):
         """No XSRF check: a bearer token is not sent by a browser on its own, and the public booking API
         asks for nothing a stranger could not type into the salon's booking page."""
 
+    async def prepare(self) -> None:
+        await super().prepare()
+        if "" in self.request.query_arguments:  # "?=0": a parameter with no name is no request the document allows
+            raise Invalid("a query parameter has no name")
+
     def body(self) -> Body:
         try:
             data = json.loads(self.request.body or b"null")

@@ -290,7 +290,7 @@ def _operation(
     if paged:
         success["headers"] = {"Link": {"description": 'the next page: <…>; rel="next"', "schema": {"type": "string"}}}
     responses: dict[str, Schema] = {str(status): success}
-    for refused in (*refusals, *(() if public else (401, 403)), 429, 503):
+    for refused in sorted({400, *refusals, *(() if public else (401, 403)), 429, 503}):  # 400: a malformed query
         responses[str(refused)] = {"$ref": f"#/components/responses/{refused}"}
     operation: Schema = {"summary": summary, "responses": responses, "parameters": parameters or []}
     if public:

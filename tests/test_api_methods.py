@@ -50,3 +50,9 @@ async def test_pages_and_files_name_their_methods_too(http_server_client) -> Non
             path, method=method, body=b"" if method == "POST" else None, raise_error=False, follow_redirects=False
         )
         assert (answer.code, answer.headers.get("Allow")) == (405, allowed), f"{method} {path}"
+
+
+async def test_a_query_parameter_without_a_name_is_a_400(api, make_salon) -> None:
+    salon = await make_salon()
+    status, refused = await api("GET", "/jobs?=0", salon.api_token)
+    assert status == 400 and refused["error"]["message"] == "a query parameter has no name", refused

@@ -159,7 +159,7 @@ async def test_settings_show_the_booking_pages_address_and_its_qr_code(logged_in
     owner, made = await logged_in()
     page = (await owner.get("/settings")).body.decode()
     address = f"http://127.0.0.1:8888/book/{made.salon.slug}"
-    assert f'<a href="{address}">{address}</a> (it opens once clients can book online)' in page
+    assert f'<a href="{address}"><code>{address}</code></a> (it opens once clients can book online)' in page
     qr = re.search(r'<img src="(data:image/svg\+xml[^"]+)" alt="QR code of the booking page"', page)
     assert qr and len(qr[1]) > 1000
     await salons.update_salon(db, dataclasses.replace(made.salon, online_booking=OnlineBooking(enabled=True)))

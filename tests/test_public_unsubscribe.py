@@ -3,6 +3,7 @@ from their mail program, no page and no form token needed; a GET only asks, in t
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 
@@ -29,6 +30,14 @@ async def reminders(db: Database, client_id) -> list[tuple[str, str]]:
     return [(row["type"], row["status"]) for row in rows]
 
 
+async def until(read, kind: str, status: str, timeout: float = 20.0) -> None:
+    """Waits until the job of ``kind`` that ``read`` lists has ``status``: the worker records a send just after it."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while dict(await read()).get(kind) != status:
+        assert asyncio.get_running_loop().time() < deadline, f"{kind} never became {status}"
+        await asyncio.sleep(0.05)
+
+
 async def test_the_link_in_the_email_turns_reminders_off_with_one_click(
     make_salon, db, http_server_client, smtp_server: SmtpServer, start_worker
 ) -> None:
@@ -37,6 +46,7 @@ async def test_the_link_in_the_email_turns_reminders_off_with_one_click(
     await book_at(db, salon, desk, dt.time(10))
     await start_worker(smtp=smtp_server, public_url=PUBLIC_URL)
     [mail] = await smtp_server.wait_for(1)
+    await until(lambda: reminders(db, desk.client.id), "booking_confirmation", "completed")  # recorded after it went
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = re.fullmatch(rf"<{re.escape(PUBLIC_URL)}(/u/[\w-]+)>", mail["List-Unsubscribe"])
     assert link, mail["List-Unsubscribe"]
