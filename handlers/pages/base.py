@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import tornado.web
 
-from booking import access, inbox, jobs, sessions
+from booking import access, appointments, inbox, jobs, sessions
 from booking.errors import BookingError, Forbidden
 from booking.locales import (
     accepted_locale,
@@ -331,6 +331,12 @@ class SalonPage(PageHandler):
             access.own_staff(self.current_user, staff_id)
         except Forbidden:
             raise tornado.web.HTTPError(404) from None
+
+    async def own_client(self, client_id: uuid.UUID) -> None:
+        """A stylist's page about a client who has (or had) no appointment with them: 404."""
+        staff_id = self.current_user.staff_id
+        if staff_id is not None and not await appointments.has_client(self.db, self.salon.id, staff_id, client_id):
+            raise tornado.web.HTTPError(404)
 
 
 class OwnerPage(SalonPage):

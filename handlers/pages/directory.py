@@ -6,9 +6,7 @@ import dataclasses
 import uuid
 from typing import Any
 
-import tornado.web
-
-from booking import access, appointments, clients, fields, locales, paths, payments, services, staff
+from booking import access, clients, fields, locales, paths, payments, services, staff
 from booking.errors import Invalid
 from booking.models import (
     Client,
@@ -78,11 +76,7 @@ class ClientDirectory(Directory):
     shown_to = access.EVERYONE  # a stylist sees their own clients
 
     async def check_own(self, page: SalonPage, item_id: uuid.UUID) -> None:
-        user = page.current_user
-        if user.staff_id is not None and not await appointments.has_client(
-            page.db, page.salon.id, user.staff_id, item_id
-        ):
-            raise tornado.web.HTTPError(404)
+        await page.own_client(item_id)
 
     async def list(self, page: SalonPage, after: uuid.UUID | None, limit: int) -> list[Client]:
         search, region = page.get_query_argument("q", ""), page.salon.country
