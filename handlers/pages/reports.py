@@ -16,7 +16,7 @@ import babel.numbers
 from booking import fields, reports
 from booking.errors import Invalid
 from booking.notice_types import N_, TYPES
-from booking.reports import Period, Report
+from booking.reports import Period, Report, StaffLoad
 from handlers.charts import Chart, compared
 from handlers.html import Errors, form_errors
 from handlers.pages.base import OwnerPage
@@ -62,6 +62,12 @@ def message_totals(report: Report) -> list[tuple[str, int]]:
     ]
 
 
+def stylist_pairs(current: Report, previous: Report) -> list[tuple[StaffLoad, StaffLoad | None]]:
+    """Each stylist of this period with their figures of the period before (None: they had none)."""
+    before = {load.staff_id: load for load in previous.staff}
+    return [(load, before.get(load.staff_id)) for load in current.staff]
+
+
 def share(booked: int, working: int) -> float:
     """How full a stylist was: booked time over working time (0 without working time)."""
     return booked / working if working else 0.0
@@ -82,7 +88,6 @@ class ReportsPage(OwnerPage):
         current, previous = await asyncio.gather(
             reports.report(self.db, self.salon, period), reports.report(self.db, self.salon, period.previous())
         )
-        before = {load.staff_id: load for load in previous.staff}
         section = self.get_query_argument("section", "")
         if self.get_query_argument("format", "") == "csv" and section in SECTIONS and not errors:
             return self._send_csv(section, current, previous)
@@ -99,7 +104,7 @@ class ReportsPage(OwnerPage):
             navigation=self._navigation(kind, period),
             channels={channel: self.gettext(name) for channel, name in CHANNELS.items()},
             types=TYPES,
-            stylists=[(load, before.get(load.staff_id)) for load in current.staff],
+            stylists=stylist_pairs(current, previous),
             zip=zip,
             hours=self._hours,
             count=self._count,
@@ -191,16 +196,13 @@ class ReportsPage(OwnerPage):
                 for (label, now), (_, before) in zip(rows_of(current), rows_of(previous), strict=True)
             ]
 
-        before = {load.staff_id: load for load in previous.staff}
         stylists = [
             (
                 load.staff_name,
                 share(load.booked_minutes, load.working_minutes),
-                share(before[load.staff_id].booked_minutes, before[load.staff_id].working_minutes)
-                if load.staff_id in before
-                else 0.0,
+                share(old.booked_minutes, old.working_minutes) if old else 0.0,
             )
-            for load in current.staff
+            for load, old in stylist_pairs(current, previous)
         ]
         return {
             "appointments": compared(self.gettext("Appointments"), paired(appointment_rows), self._count),
@@ -233,9 +235,7 @@ def _csv_rows(section: str, current: Report, previous: Report, currency: str) ->
     periods = [f"{r.period.first} to {r.period.last}" for r in (current, previous)]
     if section == "staff":
         yield ["stylist", *(f"{what} ({p})" for p in periods for what in ("booked minutes", "working minutes"))]
-        earlier = {load.staff_id: load for load in previous.staff}
-        for load in current.staff:
-            old = earlier.get(load.staff_id)
+        for load, old in stylist_pairs(current, previous):
             yield [load.staff_name, load.booked_minutes, load.working_minutes,
                    old.booked_minutes if old else 0, old.working_minutes if old else 0]  # fmt: skip
     elif section == "messages":
