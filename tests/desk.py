@@ -38,9 +38,13 @@ async def set_up_desk(db, salon) -> Desk:
         salon.id,
         ClientDetails(first_name="Ann", last_name="Example", email="ann@example.com", opted_in_reminders=True),
     )
-    today = dt.datetime.now(salon.zone).date()
-    day = today + dt.timedelta(days=7 - today.weekday() + 7 + 1)
-    return Desk(bea, cy, cut, ann, day, salon.zone)
+    return Desk(bea, cy, cut, ann, desk_day(salon.zone), salon.zone)
+
+
+def desk_day(zone: dt.tzinfo) -> dt.date:
+    """The Tuesday after next in ``zone``: 9 to 15 days ahead, whatever today is."""
+    today = dt.datetime.now(zone).date()
+    return today + dt.timedelta(days=7 - today.weekday() + 7 + 1)
 
 
 async def book_at(db, salon, desk: Desk, at: dt.time, member: Staff | None = None) -> appointments.Appointment:

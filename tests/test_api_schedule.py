@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from tests.desk import desk_day
+
 DAY = dt.date.today() + dt.timedelta(days=10)
 HOURS = [{"weekday": day, "start": start, "end": end} for day in range(7) for start, end in
          (("09:00", "12:00"), ("13:00", "17:00"))]  # fmt: skip
@@ -163,8 +165,7 @@ async def test_a_salons_real_week_agrees_between_the_desk_and_online(api, make_s
     15-minute buffer: what the API books and what a client is offered online agree."""
     token, ids = await _salon(api, make_salon)  # Bea and Cal: 09-12 and 13-17 every day
     status, dee = await api("POST", "/staff", token, {"firstName": "Dee", "workingHours": HOURS})
-    today = dt.date.today()
-    tuesday = today + dt.timedelta(days=7 - today.weekday() + 7 + 1)
+    tuesday = desk_day(dt.UTC)
     status, salon = await api("PATCH", "/salon", token, {"onlineBooking": {"enabled": True}})
     assert status == 200, salon
     status, _ = await api("POST", f"/staff/{ids['Bea']}/time-off", token, {

@@ -16,6 +16,7 @@ from booking import appointments, clients, salons, services, staff
 from booking.models import ClientDetails, OnlineBooking, ServiceDetails, StaffDetails, WorkingHours
 from db import Database
 from tests.browser import ZONE
+from tests.desk import desk_day
 from tests.test_browser_client import Checks, from_the_outbox
 from tests.tools import missing
 
@@ -36,8 +37,7 @@ async def _seed(url: str) -> dict[str, Any]:
         bea = await staff.create_staff(db, salon.id, StaffDetails("Bea", "Cutter", working_hours=every_day))
         cut = await services.create_service(db, salon.id, ServiceDetails("Cut", 45, 3500))
         eve = await clients.create_client(db, salon.id, ClientDetails("Eve", "Early", "eve@example.com", None, True))
-        today = dt.datetime.now(salon.zone).date()
-        day = today + dt.timedelta(days=7 - today.weekday() + 7 + 1)  # the Tuesday after next
+        day = desk_day(salon.zone)
         booked = await appointments.book(
             db, salon, client_id=eve.id, staff_id=bea.id, service_id=cut.id,
             start_time=dt.datetime.combine(day, dt.time(10), salon.zone),
