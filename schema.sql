@@ -34,6 +34,9 @@ CREATE TABLE salons (
     thank_you_enabled          boolean NOT NULL DEFAULT false,  -- a thank-you after an attended appointment
     thank_you_hours_after      integer NOT NULL DEFAULT 2,
     thank_you_review_url       text NOT NULL DEFAULT '',
+    -- the salon's policy (0028): fees, each a percent of the price, charged on the card saved at booking
+    no_show_fee_percent            integer NOT NULL DEFAULT 0 CHECK (no_show_fee_percent BETWEEN 0 AND 100),
+    late_cancellation_fee_percent  integer NOT NULL DEFAULT 0 CHECK (late_cancellation_fee_percent BETWEEN 0 AND 100),
     CONSTRAINT salons_quiet_hours CHECK ((quiet_start IS NULL) = (quiet_end IS NULL)),
     CONSTRAINT salons_reminder_plan CHECK (
         cardinality(reminder_minutes) <= 3 AND array_position(reminder_minutes, NULL) IS NULL
@@ -435,20 +438,45 @@ CREATE TABLE payments (
     kind                      text NOT NULL CHECK (kind IN ('deposit', 'fee', 'refund')),
     amount_cents              integer NOT NULL CHECK (amount_cents > 0),
     currency                  text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
-    stripe_payment_intent_id  text NOT NULL,
+    -- a fee's is known once Stripe answers: its row is written, with its key, before Stripe is asked (0028)
+    stripe_payment_intent_id  text,
     stripe_refund_id          text UNIQUE,  -- a refund's, once Stripe has answered
     status                    text NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed', 'canceled')),
     created_at                timestamptz NOT NULL DEFAULT now(),
     updated_at                timestamptz NOT NULL DEFAULT now(),
-    -- what a refund is asked of Stripe under, made from the appointment and the reason: written before Stripe is
-    -- asked, so a refund whose answer was lost is asked again under the same key and moves no money twice
+    -- what a fee or a refund is asked of Stripe under, made from the appointment and the reason: written before
+    -- Stripe is asked, so one whose answer was lost is asked again under the same key and moves no money twice
     idempotency_key           text UNIQUE,
+    -- why money moved (0028); one reason moves money once
+    reason                    text NOT NULL CHECK (reason IN ('deposit', 'no_show', 'late_cancellation',
+                                                              'early_cancellation', 'owner', 'unbooked')),
     CONSTRAINT payments_refund_id_on_refunds CHECK (kind = 'refund' OR stripe_refund_id IS NULL),
-    CONSTRAINT payments_refund_has_its_key CHECK ((kind = 'refund') = (idempotency_key IS NOT NULL)),
-    CONSTRAINT payments_appointment_fkey FOREIGN KEY (salon_id, appointment_id) REFERENCES appointments (salon_id, id)
+    CONSTRAINT payments_appointment_fkey FOREIGN KEY (salon_id, appointment_id) REFERENCES appointments (salon_id, id),
+    CONSTRAINT payments_keyed CHECK ((kind = 'deposit') = (idempotency_key IS NULL)),
+    CONSTRAINT payments_intent_known CHECK (stripe_payment_intent_id IS NOT NULL OR kind = 'fee')
 );
 CREATE UNIQUE INDEX payments_one_per_intent ON payments (stripe_payment_intent_id) WHERE kind <> 'refund';
 CREATE INDEX payments_of_appointment ON payments (salon_id, appointment_id, created_at);
+
+-- A card the client saved at online booking, where a fee may apply (0028): a SetupIntent (seti_...), or the
+-- deposit's own PaymentIntent (pi_..., paid with setup_future_usage). Saved inside its hold (hold_id) and on its
+-- appointment once booked; the Stripe customer is the salon's, made for this client on its account.
+CREATE TABLE saved_cards (
+    id                        uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    salon_id                  uuid NOT NULL REFERENCES salons ON DELETE CASCADE,
+    hold_id                   uuid UNIQUE REFERENCES holds ON DELETE SET NULL,
+    appointment_id            uuid,
+    stripe_customer_id        text NOT NULL,
+    stripe_intent_id          text NOT NULL UNIQUE,
+    stripe_payment_method_id  text,  -- once Stripe says the card is saved
+    status                    text NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed', 'canceled')),
+    created_at                timestamptz NOT NULL DEFAULT now(),
+    updated_at                timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT saved_cards_method_when_saved CHECK (status <> 'succeeded' OR stripe_payment_method_id IS NOT NULL),
+    CONSTRAINT saved_cards_appointment_fkey FOREIGN KEY (salon_id, appointment_id)
+        REFERENCES appointments (salon_id, id)
+);
+CREATE UNIQUE INDEX saved_cards_of_appointment ON saved_cards (salon_id, appointment_id);
 
 -- Every code sent (online bookings, the waitlist), counted per recipient per hour and per salon per day
 -- (booking/code_sends.py). The recipient is an HMAC of the normalised email or number under the

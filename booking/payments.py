@@ -35,6 +35,17 @@ class PaymentKind(StrEnum):
     REFUND = "refund"
 
 
+class PaymentReason(StrEnum):
+    """Why money moved: part of a fee's or a refund's idempotency key, so one reason moves money once."""
+
+    DEPOSIT = "deposit"
+    NO_SHOW = "no_show"
+    LATE_CANCELLATION = "late_cancellation"
+    EARLY_CANCELLATION = "early_cancellation"
+    OWNER = "owner"
+    UNBOOKED = "unbooked"
+
+
 class PaymentStatus(StrEnum):
     PENDING = "pending"
     SUCCEEDED = "succeeded"
@@ -75,18 +86,19 @@ class Payment:
     id: uuid.UUID
     appointment_id: uuid.UUID | None
     kind: PaymentKind
+    reason: PaymentReason
     amount_cents: int
     currency: str
     status: PaymentStatus
-    stripe_payment_intent_id: str
+    stripe_payment_intent_id: str | None
     stripe_refund_id: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
 
 
 read_payment = reader(Payment)
-_COLUMNS = """id, appointment_id, kind, amount_cents, currency, status, stripe_payment_intent_id, stripe_refund_id,
-              created_at, updated_at"""
+_COLUMNS = """id, appointment_id, kind, reason, amount_cents, currency, status, stripe_payment_intent_id,
+              stripe_refund_id, created_at, updated_at"""
 NOT_SET = AccountStatus(False, None, None, "not set")
 
 
@@ -215,8 +227,9 @@ async def read_intent(keys_: Keys, intent_id: str) -> stripe.Intent:
 async def add_deposit(db: Database, salon_id: uuid.UUID, hold_id: uuid.UUID, intent: stripe.Intent) -> Payment:
     """The deposit's row for a hold, pending; if the hold has one already (two pages at once), that one."""
     await db.execute(
-        """INSERT INTO payments (salon_id, hold_id, kind, amount_cents, currency, stripe_payment_intent_id, status)
-           VALUES (%s, %s, 'deposit', %s, %s, %s, 'pending')
+        """INSERT INTO payments (salon_id, hold_id, kind, reason, amount_cents, currency, stripe_payment_intent_id,
+                                 status)
+           VALUES (%s, %s, 'deposit', 'deposit', %s, %s, %s, 'pending')
            ON CONFLICT DO NOTHING""",
         (salon_id, hold_id, intent.amount_cents, intent.currency, intent.id),
     )
@@ -353,9 +366,9 @@ async def _ask_refund(
             )
         key = f"salonbook-refund-{appointment_id}-owner-{len(refunds) + 1}"
         await cur.execute(
-            """INSERT INTO payments (salon_id, appointment_id, kind, amount_cents, currency, stripe_payment_intent_id,
-                                     status, idempotency_key)
-               VALUES (%s, %s, 'refund', %s, %s, %s, 'pending', %s) RETURNING id""",
+            """INSERT INTO payments (salon_id, appointment_id, kind, reason, amount_cents, currency,
+                                     stripe_payment_intent_id, status, idempotency_key)
+               VALUES (%s, %s, 'refund', 'owner', %s, %s, %s, 'pending', %s) RETURNING id""",
             (salon_id, appointment_id, amount, deposit["currency"], deposit["stripe_payment_intent_id"], key),
         )
         made: Row = await cur.fetchone()
@@ -369,9 +382,9 @@ async def refund_unbooked(db: Database, salon_id: uuid.UUID, intent_id: str, api
     salon_keys = await keys(db, salon_id, api_base)
     key = f"salonbook-refund-{intent_id}-unbooked"
     await db.execute(
-        """INSERT INTO payments (salon_id, kind, amount_cents, currency, stripe_payment_intent_id, status,
+        """INSERT INTO payments (salon_id, kind, reason, amount_cents, currency, stripe_payment_intent_id, status,
                                  idempotency_key)
-           SELECT salon_id, 'refund', amount_cents, currency, stripe_payment_intent_id, 'pending', %s
+           SELECT salon_id, 'refund', 'unbooked', amount_cents, currency, stripe_payment_intent_id, 'pending', %s
              FROM payments
             WHERE salon_id = %s AND stripe_payment_intent_id = %s AND kind = 'deposit' AND status = 'succeeded'
               AND appointment_id IS NULL

@@ -82,6 +82,7 @@ TABLES_ADDED_SINCE = {
     "salon_messages",
     "stripe_accounts",
     "payments",
+    "saved_cards",
 }
 OWNER_PASSWORD = "first release owner"
 API_TOKEN = "first-release-token"
@@ -729,10 +730,12 @@ async def test_a_second_release_database_upgrades_to_users_languages_everyone_re
 
 
 def _without_later_columns(rows: dict[str, list[dict[str, object]]], before: dict[str, list[dict[str, object]]]):
-    """``rows`` with only the columns their tables had ``before`` (later migrations add some, tested on their own)."""
+    """``rows`` with only the tables and columns there were ``before`` (later migrations add some, tested on their
+    own)."""
     return {
         table: [{column: row[column] for column in (before[table][0] if before[table] else row)} for row in found]
         for table, found in rows.items()
+        if table in before
     }
 
 
@@ -780,7 +783,8 @@ async def test_the_flat_queue_keeps_every_row_and_still_counts_sends_after_a_los
     conn.close()
     rows_before = table_rows(second_release_url, without=("schema_migrations",))
     assert await upgrade(second_release_url) == (before, LATEST)
-    assert table_rows(second_release_url, without=("schema_migrations",)) == rows_before, "every row kept"
+    rows = table_rows(second_release_url, without=("schema_migrations",))
+    assert _without_later_columns(rows, rows_before) == rows_before, "every row kept"
     assert len(rows_before["notification_attempts"]) == 3
     db = await Database.connect(second_release_url, maxsize=1)
     try:
@@ -795,3 +799,59 @@ async def test_the_flat_queue_keeps_every_row_and_still_counts_sends_after_a_los
         await db.close()
     assert row["reloptions"] == ["fillfactor=80"]
     assert row["lost"].endswith("WHERE claim_lost"), "no outcome in any index of the attempts"
+
+
+# Payments as 0026 kept them: a deposit paid on the booked appointment, the owner's refund of part of it, and a
+# deposit paid after its hold had lapsed, given back whole.
+BEFORE_CARDS_PAYMENTS = """
+INSERT INTO payments (salon_id, appointment_id, kind, amount_cents, currency, stripe_payment_intent_id, status,
+                      idempotency_key) VALUES
+    ('5a10a000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000012', 'deposit', 1000, 'GBP',
+     'pi_booked', 'succeeded', NULL),
+    ('5a10a000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000012', 'refund', 400, 'GBP',
+     'pi_booked', 'succeeded', 'salonbook-refund-a0000000-0000-4000-8000-000000000012-owner-1'),
+    ('5a10a000-0000-4000-8000-000000000002', NULL, 'deposit', 900, 'GBP', 'pi_late', 'succeeded', NULL),
+    ('5a10a000-0000-4000-8000-000000000002', NULL, 'refund', 900, 'GBP', 'pi_late', 'pending',
+     'salonbook-refund-pi_late-unbooked');
+"""
+
+
+async def test_cards_on_file_keep_every_payment_with_its_reason_and_charge_no_salon_a_fee_until_it_says(
+    second_release_url: str,
+) -> None:
+    """Before 0028 (cards on file, fees): every payment is kept and says why it moved money, no salon charges a fee,
+    no card is saved, and a fee's row may wait for Stripe's answer while a deposit's may not."""
+    before = next(m.version for m in migrations.known() if m.name == "card_on_file") - 1
+    await upgrade_to(second_release_url, before)
+    conn = psycopg2.connect(second_release_url)
+    with conn, conn.cursor() as cur:
+        cur.execute(BEFORE_WAITLIST_ROWS + BEFORE_CARDS_PAYMENTS)
+    conn.close()
+    rows_before = table_rows(second_release_url, without=("schema_migrations",))
+    assert await upgrade(second_release_url) == (before, LATEST)
+    rows = table_rows(second_release_url, without=("schema_migrations",))
+    assert rows.pop("saved_cards") == [], "no card saved yet"
+    assert {(s["no_show_fee_percent"], s["late_cancellation_fee_percent"]) for s in rows["salons"]} == {(0, 0)}
+    assert [(p["stripe_payment_intent_id"], p["kind"], p["reason"]) for p in rows["payments"]] == [
+        ("pi_booked", "deposit", "deposit"),
+        ("pi_booked", "refund", "owner"),
+        ("pi_late", "deposit", "deposit"),
+        ("pi_late", "refund", "unbooked"),
+    ]
+    assert _without_later_columns(rows, rows_before) == rows_before, "every row kept as it was"
+    conn = psycopg2.connect(second_release_url)
+    try:
+        with conn, conn.cursor() as cur:  # a fee waiting for Stripe's answer
+            cur.execute(
+                """INSERT INTO payments (salon_id, appointment_id, kind, reason, amount_cents, currency, status,
+                                         idempotency_key)
+                   VALUES ('5a10a000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000012', 'fee',
+                           'no_show', 2000, 'GBP', 'pending', 'salonbook-fee-a0000000-no_show')"""
+            )
+        with pytest.raises(psycopg2.errors.CheckViolation), conn, conn.cursor() as cur:
+            cur.execute(
+                """INSERT INTO payments (salon_id, kind, reason, amount_cents, currency, status)
+                   VALUES ('5a10a000-0000-4000-8000-000000000002', 'deposit', 'deposit', 100, 'GBP', 'pending')"""
+            )
+    finally:
+        conn.close()
