@@ -63,6 +63,8 @@ class Database:
                 conn = await self.pool.acquire()
             except _CONNECTION_ERRORS as exc:
                 raise DatabaseUnavailable(str(exc).strip()) from exc
+            except TimeoutError as exc:  # every connection stayed busy for the pool's timeout: try again shortly
+                raise DatabaseUnavailable("every database connection is busy") from exc
             try:
                 cur = await conn.cursor(cursor_factory=factory)
                 try:

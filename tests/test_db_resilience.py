@@ -80,6 +80,28 @@ async def test_database_down_is_a_clean_503(down_client: str) -> None:
     assert b"Traceback" not in api.body
 
 
+async def test_every_connection_busy_is_a_clean_503_and_the_next_request_works(make_salon, database_url: str) -> None:
+    """A pool whose connections all stay busy past its timeout answers 503, not 500; once one is free, 200."""
+    salon = await make_salon()
+    db = await Database.connect(database_url, minsize=1, maxsize=1, timeout=0.3)
+    server = tornado.httpserver.HTTPServer(Salonbook(db=db, cookie_secret="x"))
+    sock, port = tornado.testing.bind_unused_port()
+    server.add_sockets([sock])
+    client = tornado.httpclient.AsyncHTTPClient()
+    headers = {"Authorization": f"Bearer {salon.api_token}"}
+    try:
+        async with db.transaction() as cur:  # the pool's one connection, held
+            await cur.execute("SELECT 1")
+            busy = await client.fetch(f"http://127.0.0.1:{port}/api/v1/clients", headers=headers, raise_error=False)
+        assert busy.code == 503, busy.body
+        assert b'"code": "unavailable"' in busy.body
+        free = await client.fetch(f"http://127.0.0.1:{port}/api/v1/clients", headers=headers, raise_error=False)
+        assert free.code == 200, free.body
+    finally:
+        server.stop()
+        await db.close()
+
+
 async def test_statement_on_a_dead_connection_is_retried_on_a_fresh_one(
     db: Database, database_url: str, caplog
 ) -> None:
