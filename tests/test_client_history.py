@@ -138,6 +138,9 @@ async def test_the_client_page_shows_counts_notes_and_history_and_takes_a_note(l
     assert "<dt>Visits</dt><dd>1</dd>" in page and "£40.00" in page
     assert page.count('class="status status-booked"') == 20, "one page of the history"
     assert "Older" in page and "No notes yet" in page
+    assert f'href="/waitlist?clientId={cy.id}#add-title"' in page
+    waitlist_form = (await session.get(f"/waitlist?clientId={cy.id}")).body.decode()
+    assert f'value="{cy.id}" required checked' in waitlist_form, "the client is chosen on the waitlist's form"
 
     typed = "<b>7/1</b> + 30 vol"
     answer = await session.post(f"/clients/{cy.id}/notes", {"text": typed})

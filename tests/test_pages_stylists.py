@@ -60,6 +60,10 @@ async def test_a_stylist_is_invited_as_a_staff_member_and_sees_only_their_own(lo
         and b'<form method="post" action="/clients' not in client_page.body
     )
     assert (await bea.get(f"/clients/{stranger.id}/edit")).code == 404, "another stylist's client"
+    own_client = (await bea.get(f"/clients/{desk.client.id}")).body.decode()
+    assert "Ann Example" in own_client
+    for desk_only in ("/appointments/new", "/waitlist", "/edit"):
+        assert desk_only not in own_client, f"no way to {desk_only} on a stylist's client page"
     assert (await bea.post(f"/clients/{desk.client.id}/edit", {"firstName": "Changed"})).code == 403
     for refused in ("/team", "/settings", "/tokens", "/clients", "/jobs", "/staff", "/appointments/new"):
         assert (await bea.get(refused)).code == 403, refused
