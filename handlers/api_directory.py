@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -68,8 +69,9 @@ class StaffApi(ApiHandler):
 
 class TimeOffListApi(ApiHandler):
     async def get(self, staff_id: str) -> None:
-        member = self.path_id(staff_id, "staff_id")
-        self.write_json(await time_off.list_time_off(self.db, self.salon.id, member, now=self.now()))
+        member, since = self.path_id(staff_id, "staff_id"), self.query_date("from")
+        ended_after = dt.datetime.combine(since, dt.time(), self.salon.zone) if since else self.now()
+        self.write_json(await time_off.list_time_off(self.db, self.salon.id, member, now=ended_after))
 
     async def post(self, staff_id: str) -> None:
         member, body = self.path_id(staff_id, "staff_id"), self.body()

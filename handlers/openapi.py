@@ -374,8 +374,10 @@ def document() -> Schema:
                                 body="StaffChange", parameters=[_id_in_path("staffId")]),
         },
         "/staff/{staffId}/time-off": {
-            "get": _operation("A staff member's time off not yet ended, with the appointments booked inside",
-                              {"type": "array", "items": time_off}, parameters=[_id_in_path("staffId")]),
+            "get": _operation("A staff member's time off not yet ended (by the day `from`, if given: past time off "
+                              "too), soonest first, with the appointments booked inside", {"type": "array",
+                              "items": time_off}, parameters=[_id_in_path("staffId"), _query("from", fields.DATE,
+                              "a salon-local day: time off ended before it is left out; now if not given")]),
             "post": _operation("Add time off; `affected` lists the appointments booked inside it (none is moved)",
                                time_off, status=201, body="TimeOffInput", parameters=[_id_in_path("staffId")]),
         },

@@ -84,6 +84,27 @@ async def test_time_off_is_added_listed_and_removed_and_nothing_is_booked_inside
     assert status == 201, booked
 
 
+async def test_time_off_lists_what_has_not_ended_or_from_a_day_past_time_off_too(api, make_salon, db) -> None:
+    token, ids = await _salon(api, make_salon)
+    base = f"/staff/{ids['Bea']}/time-off"
+    status, coming = await api("POST", base, token, {"start": _at(9), "end": _at(17), "reason": "holiday"})
+    assert status == 201, coming
+    past = await db.fetch_row(
+        """INSERT INTO time_off (salon_id, staff_id, during, reason)
+           SELECT salon_id, id, tstzrange('2021-03-01 09:00+00', '2021-03-01 17:00+00'), 'course' FROM staff
+            WHERE id = %s RETURNING id""",
+        (ids["Bea"],),
+    )
+    status, listed = await api("GET", base, token)
+    assert status == 200 and [entry["reason"] for entry in listed] == ["holiday"], "only what has not ended"
+    status, listed = await api("GET", f"{base}?from=2021-01-01", token)
+    assert status == 200 and [entry["id"] for entry in listed] == [str(past["id"]), coming["id"]]
+    status, listed = await api("GET", f"{base}?from={DAY + dt.timedelta(days=1)}", token)
+    assert status == 200 and listed == [], "ended before that day"
+    status, body = await api("GET", f"{base}?from=yesterday", token)
+    assert status == 400 and body["error"]["field"] == "from", body
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
