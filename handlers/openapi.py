@@ -229,6 +229,12 @@ REQUESTS: dict[str, Schema] = {
          "quietHours": _or_null(_body({"start": fields.CLOCK, "end": fields.CLOCK}, ["start", "end"])),
          "cancelCutoffMinutes": {"type": ["integer", "null"], "minimum": 0, "maximum": 43200},
          "rescheduleCutoffMinutes": {"type": ["integer", "null"], "minimum": 0, "maximum": 43200},
+         "noShowFeePercent": {"type": ["integer", "null"], "minimum": 0, "maximum": 100,
+                              "description": "a percent of the price, charged on the card saved at online booking "
+                                             "when the desk marks a no-show (0: none; asks a card only with Stripe)"},
+         "lateCancellationFeePercent": {"type": ["integer", "null"], "minimum": 0, "maximum": 100,
+                                        "description": "a percent of the price, charged on the saved card when the "
+                                                       "client cancels inside cancelCutoffMinutes (0: none)"},
          "onlineBooking": {"type": ["object", "null"], "properties": {
              "enabled": {"type": ["boolean", "null"]},
              "minNoticeMinutes": {"type": ["integer", "null"], "minimum": 0, "maximum": 43200},
