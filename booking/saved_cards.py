@@ -19,6 +19,7 @@ from enum import StrEnum
 
 import aiopg
 
+from booking import payments
 from booking.errors import PaymentProblem
 from booking.models import Salon
 from db import Database, Row
@@ -203,15 +204,17 @@ async def of_appointment(db: Database, salon_id: uuid.UUID, appointment_id: uuid
     return read_card(row) if row is not None else None
 
 
-async def on_file(card: SavedCard | None, account: stripe.Account | None) -> OnFile | None:
+async def on_file(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID, api_base: str) -> OnFile | None:
     """What the desk sees of the appointment's saved card: its brand and last 4 as Stripe says them; when Stripe
     cannot say (unreachable, no account any more), only that a card is saved. None: no card."""
+    card = await of_appointment(db, salon_id, appointment_id)
     if card is None or card.stripe_payment_method_id is None:
         return None
-    if account is None:
+    keys = await payments.keys(db, salon_id, api_base)
+    if keys is None:
         return OnFile(None, None)
     try:
-        found = await stripe.read_card(account, card.stripe_payment_method_id)
+        found = await stripe.read_card(keys.account, card.stripe_payment_method_id)
     except stripe.StripeProblem:
         return OnFile(None, None)
     return OnFile(found.brand, found.last4)

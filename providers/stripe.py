@@ -129,7 +129,7 @@ def _intent(found: stripe.PaymentIntent) -> Intent:
         currency=found.currency.upper(),
         client_secret=found.client_secret or "",
         failure=error.message if error is not None else None,
-        payment_method=_id_of(found.payment_method),
+        payment_method=_id_of(getattr(found, "payment_method", None)),
     )
 
 
@@ -187,13 +187,13 @@ async def create_customer(
 
 
 def _setup(found: stripe.SetupIntent) -> Setup:
-    error = found.last_setup_error
+    error = getattr(found, "last_setup_error", None)  # localstripe leaves it out
     return Setup(
         id=found.id,
         status=found.status,
         client_secret=found.client_secret or "",
         payment_method=_id_of(found.payment_method),
-        failure=error.message if error is not None else None,
+        failure=getattr(error, "message", None) if error is not None else None,
     )
 
 
