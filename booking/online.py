@@ -464,7 +464,8 @@ async def start_paying(db: Database, salon: Salon, hold_id: uuid.UUID, api_base:
         fees = await saved_cards.fees(cur, salon, row["appointment_id"])
     card = await saved_cards.of_hold(db, salon.id, hold_id)
     customer = card.stripe_customer_id if card else None
-    if customer is None and fees is not None:
+    first_intent = not amount or await payments.deposit_of_hold(db, salon.id, hold_id) is None
+    if customer is None and fees is not None and first_intent:  # a Customer only for an intent yet to be made
         name = " ".join(part for part in (row["first_name"], row["last_name"]) if part)
         customer = await saved_cards.new_customer(keys.account, salon, hold_id, name, row["email"], row["phone"])
     if amount:

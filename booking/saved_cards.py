@@ -165,13 +165,14 @@ async def saved(
     cur: aiopg.Cursor, salon_id: uuid.UUID, intent_id: str, payment_method: str | None, appointment_id: uuid.UUID | None
 ) -> None:
     """Stripe says the intent (a SetupIntent, or a deposit's PaymentIntent that saved its card) succeeded: the card
-    is saved, on the appointment it booked. Without the payment method it stays pending (nothing to charge)."""
+    is saved, on the appointment it booked. Without the payment method it stays pending (nothing to charge); a card
+    whose hold lapsed first stays canceled (no appointment to charge a fee for)."""
     await cur.execute(
         """UPDATE saved_cards
               SET status = CASE WHEN %(method)s::text IS NULL THEN status ELSE 'succeeded' END,
                   stripe_payment_method_id = coalesce(%(method)s, stripe_payment_method_id),
                   appointment_id = coalesce(%(appointment)s, appointment_id), updated_at = now()
-            WHERE salon_id = %(salon)s AND stripe_intent_id = %(intent)s AND status <> 'succeeded'""",
+            WHERE salon_id = %(salon)s AND stripe_intent_id = %(intent)s AND status IN ('pending', 'failed')""",
         {"method": payment_method, "appointment": appointment_id, "salon": salon_id, "intent": intent_id},
     )
 

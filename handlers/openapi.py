@@ -25,7 +25,7 @@ from booking.jobs import STATUSES, Job
 from booking.locales import SPOKEN
 from booking.models import Appointment, Client, ClientOnFile, Outcome, Salon, Service, Staff, TimeOff
 from booking.notice_types import EDITABLE, TYPES
-from booking.online import DepositStarted
+from booking.online import CardAsked, DepositStarted
 from booking.own_words import OwnWords
 from booking.payments import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET, AccountStatus, Payment
 from booking.reports import MAX_DAYS, AppointmentCounts, MessageCounts, StaffLoad
@@ -645,17 +645,20 @@ def _public_paths(answer: Any) -> dict[str, Schema]:
 
 
 def _verify(answer: Any, slug: Schema) -> Schema:
-    """The code books the time (201), or, for a service with a deposit at a salon with its Stripe account, keeps it
-    held while the card field pays it (202): booked once Stripe says it succeeded."""
+    """The code books the time (201), or, for a service with a deposit or where a fee may apply at a salon with its
+    Stripe account, keeps it held while the card field pays it or saves the card (202): booked once Stripe says it
+    succeeded."""
     operation = _operation(
         "The code: books the held time, or (a deposit asked) holds it while it is paid", answer(Appointment),
         status=201, body="CodeInput", parameters=[slug, _id_in_path("holdId")], refusals=(400, 404, 409, 502),
         public=True,
     )  # fmt: skip
     operation["responses"]["202"] = {
-        "description": "a deposit to pay with Stripe's card field (its client secret pays this PaymentIntent only)",
-        "content": {"application/json": {"schema": answer(DepositStarted)}},
-    }
+        "description": "a deposit to pay with Stripe's card field (its client secret pays this PaymentIntent only; "
+                       "with fees, the card that pays is saved too), or, without a deposit where a fee may apply, the "
+                       "card to save (a SetupIntent, nothing paid; the fees it may be charged)",
+        "content": {"application/json": {"schema": {"anyOf": [answer(DepositStarted), answer(CardAsked)]}}},
+    }  # fmt: skip
     return operation
 
 

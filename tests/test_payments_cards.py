@@ -290,6 +290,7 @@ async def test_an_abandoned_card_lets_the_hold_lapse_and_frees_the_slot(
     late = await PageSession(http_server_client).get(f"/book/{salon.slug}/paid/{asked['holdId']}")
     assert late.code == 409
     assert (await the_record(db, salon)) == ([], []), "nothing booked, nothing paid nor refunded"
+    assert [c["status"] for c in await the_cards(db, salon)] == ["canceled"], "no appointment: no card kept for it"
 
 
 async def test_the_card_pages_are_valid_html(
