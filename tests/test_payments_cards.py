@@ -18,6 +18,7 @@ from tests.desk import Desk
 from tests.page_fixtures import PageSession
 from tests.stripe_server import LocalStripe, intent_event, localstripe, signed
 from tests.test_pages_html import check_html
+from tests.test_pages_in_three_languages import english_on
 from tests.test_payments_deposits import deposit_salon, held_with_code, the_record
 from tests.test_public_online_api import an_address, open_salon, public
 
@@ -312,3 +313,27 @@ async def test_the_card_pages_are_valid_html(
     fetched["appointment-with-card"] = (await session.get(f"/appointments/{booked['id']}")).body
     assert b"Card on file" in fetched["appointment-with-card"]
     await check_html(fetched, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("locale", "country", "heading"), [("de-DE", "DE", "Karte hinterlegen"), ("es-ES", "ES", "Guarde su tarjeta")]
+)
+async def test_the_card_and_the_fees_are_in_the_salons_language(
+    make_salon, db, localstripe, public, http_server_client, pages, locale: str, country: str, heading: str
+) -> None:
+    salon, desk, keys = await fee_salon(make_salon, db, localstripe, no_show=50, late=20)
+    salon = await salons.update_salon(db, dataclasses.replace(salon, locale=locale, country=country))
+    asked = await card_asked(public, db, salon, desk)
+    client = PageSession(http_server_client, {"X-Real-Ip": an_address()})
+    read = {"card": (await client.get(f"/book/{salon.slug}/pay/{asked['holdId']}")).body.decode()}
+    assert f"<h1>{heading}</h1>" in read["card"], "the words are theirs"
+    await localstripe.save_card(keys["secretKey"], asked["setupIntentId"])
+    await client.get(f"/book/{salon.slug}/paid/{asked['holdId']}")
+    [booked] = (await the_record(db, salon))[0]
+    session = pages()
+    owner = await db.fetch_row("SELECT email FROM users WHERE salon_id = %s AND role = 'owner'", (salon.id,))
+    await session.login(owner["email"])
+    read["settings"] = (await session.get("/settings")).body.decode()
+    read["fees refused"] = (await session.post("/settings/fees", {"noShowFeePercent": "101"})).body.decode()
+    read["appointment"] = (await session.get(f"/appointments/{booked['id']}")).body.decode()
+    assert {page: english_on(html) for page, html in read.items() if english_on(html)} == {}
