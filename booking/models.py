@@ -133,7 +133,7 @@ SALON_COLUMNS = (
     "id", "slug", "name", "address", "timezone", "email", "phone", "country", "locale", "currency", "quiet_start",
     "quiet_end", "cancel_cutoff_minutes", "reschedule_cutoff_minutes", "online_booking", "online_min_notice_minutes",
     "online_max_days_ahead", "sms_countries", "reminder_minutes", "thank_you_enabled", "thank_you_hours_after",
-    "thank_you_review_url",
+    "thank_you_review_url", "no_show_fee_percent", "late_cancellation_fee_percent",
 )  # fmt: skip
 
 
@@ -161,6 +161,14 @@ class Salon:
     sms_countries: tuple[str, ...] = ("GB",)  # texts go to these countries' mobiles only (booking.texting)
     reminders: tuple[Reminder, ...] = DEFAULT_REMINDERS  # the plan in force: new bookings and moves follow it
     thank_you: ThankYou = ThankYou()
+    # The fees a card saved at online booking may be charged (a percent of the price; 0: none), with Stripe only.
+    no_show_fee_percent: int = 0
+    late_cancellation_fee_percent: int = 0  # a client's cancellation inside cancel_cutoff_minutes
+
+    @property
+    def charges_fees(self) -> bool:
+        """A fee may apply (once the salon's Stripe account is connected): the card is saved at online booking."""
+        return self.no_show_fee_percent > 0 or self.late_cancellation_fee_percent > 0
 
     @cached_property
     def zone(self) -> ZoneInfo:

@@ -32,6 +32,7 @@ from booking import (
     fields,
     notifications,
     payments,
+    saved_cards,
     self_service,
     services,
     texting,
@@ -105,8 +106,9 @@ class Hold:
 
 @dataclass(frozen=True)
 class DepositDue:
-    """The right code, for a service that asks a deposit: the time stays held until ``expires_at`` while it is paid;
-    it is booked only once Stripe says the payment succeeded (``book_paid``)."""
+    """The right code, for a service that asks a deposit, or where a fee may apply (the card is saved): the time
+    stays held until ``expires_at`` while it is paid (``amount_cents``; 0: only the card is saved); it is booked only
+    once Stripe says the payment, or the card's SetupIntent, succeeded (``book_paid``)."""
 
     hold_id: uuid.UUID
     amount_cents: int
@@ -125,16 +127,36 @@ class DepositStarted:
     client_secret: str
     expires_at: dt.datetime
     failure: str | None  # what the card's issuer said of the last try, if it was declined
+    fees: saved_cards.Fees | None = None  # the card that pays is saved too: the fees it may be charged
+
+
+@dataclass(frozen=True)
+class CardAsked:
+    """What the card field needs to save the client's card (a SetupIntent, nothing paid now) for a service without a
+    deposit where a fee may apply; the client is told the ``fees`` first."""
+
+    hold_id: uuid.UUID
+    publishable_key: str
+    setup_intent_id: str
+    client_secret: str
+    expires_at: dt.datetime
+    failure: str | None  # the last card tried was declined
+    fees: saved_cards.Fees
 
 
 @dataclass(frozen=True)
 class Paid:
-    """A deposit Stripe says succeeded: the appointment it booked (now or before), or None when its time had been
-    given up before the payment came (the money is recorded, and goes back: payments.refund_unbooked)."""
+    """A deposit (or a card's SetupIntent) Stripe says succeeded: the appointment it booked (now or before), or None
+    when its time had been given up before it came (a deposit's money is recorded, and goes back:
+    ``refund_due``, payments.refund_unbooked)."""
 
     intent_id: str
     appointment_id: uuid.UUID | None
     booked_now: bool
+
+    @property
+    def refund_due(self) -> bool:
+        return self.appointment_id is None and not self.intent_id.startswith("seti_")
 
 
 @dataclass(frozen=True)
@@ -374,7 +396,7 @@ async def verify(
         if found["code_typed_at"] is not None and not found["lapsed"]:  # the code again: still the deposit to pay
             return await _deposit_due(cur, salon, found, now)
         refusal = await _refusal(cur, found, fields.code(code), now)
-        if refusal is None and await payments.deposit_due(cur, salon.id, found["appointment_id"]):
+        if refusal is None and await _waits_for_stripe(cur, salon, found["appointment_id"]):
             return await _deposit_due(cur, salon, found, now)
         if refusal is None:
             client = await clients.find_or_add(cur, salon.id, _details(found))
@@ -402,6 +424,14 @@ async def _waiting(
     return found
 
 
+async def _waits_for_stripe(cur: aiopg.Cursor, salon: Salon, appointment_id: uuid.UUID) -> bool:
+    """The held time is booked only through Stripe: its service asks a deposit, or a fee may apply (a card is
+    saved). Neither without the salon's Stripe account."""
+    if await payments.deposit_due(cur, salon.id, appointment_id):
+        return True
+    return salon.charges_fees and await payments.connected(cur, salon.id)
+
+
 async def _deposit_due(cur: aiopg.Cursor, salon: Salon, found: Row, now: dt.datetime) -> DepositDue:
     """The code was right and the service asks a deposit: the hold waits for it, at least PAYING_TIME more."""
     await cur.execute(
@@ -415,53 +445,112 @@ async def _deposit_due(cur: aiopg.Cursor, salon: Salon, found: Row, now: dt.date
     return DepositDue(found["id"], amount, row["expires_at"])
 
 
-async def start_deposit(db: Database, salon: Salon, hold_id: uuid.UUID, api_base: str) -> DepositStarted:
-    """The PaymentIntent of a hold's deposit: made once (its idempotency key is the hold's; the hold has one row),
-    read back from Stripe after that. Conflict when the hold has ended or is not waiting for a deposit."""
+async def start_paying(db: Database, salon: Salon, hold_id: uuid.UUID, api_base: str) -> DepositStarted | CardAsked:
+    """What the card field needs for a hold waiting for Stripe: its deposit's PaymentIntent (saving the card too
+    where a fee may apply), else the SetupIntent that saves the card. Each is made once (its idempotency key is the
+    hold's; the hold has one row of each), read back from Stripe after that. Conflict when the hold has ended or is
+    not waiting for Stripe."""
     keys = await payments.keys(db, salon.id, api_base)
     row = await db.fetch_one(
-        """SELECT appointment_id, expires_at FROM holds
+        """SELECT appointment_id, expires_at, first_name, last_name, email, phone FROM holds
             WHERE id = %s AND salon_id = %s AND ended IS NULL AND code_typed_at IS NOT NULL
               AND appointment_id IS NOT NULL""",
         (hold_id, salon.id),
     )
     if row is None or keys is None:
         raise Conflict("this booking is no longer held; choose a time again")
+    async with db.transaction() as cur:
+        amount = await payments.deposit_due(cur, salon.id, row["appointment_id"])
+        fees = await saved_cards.fees(cur, salon, row["appointment_id"])
+    card = await saved_cards.of_hold(db, salon.id, hold_id)
+    customer = card.stripe_customer_id if card else None
+    first_intent = not amount or await payments.deposit_of_hold(db, salon.id, hold_id) is None
+    if customer is None and fees is not None and first_intent:  # a Customer only for an intent yet to be made
+        name = " ".join(part for part in (row["first_name"], row["last_name"]) if part)
+        customer = await saved_cards.new_customer(keys.account, salon, hold_id, name, row["email"], row["phone"])
+    if amount:
+        return await _start_deposit(db, salon, keys, hold_id, row["expires_at"], amount, customer, fees)
+    if fees is None or customer is None:
+        raise Conflict("this booking is no longer held; choose a time again")
+    return await _start_card(db, salon, keys, hold_id, row["expires_at"], customer, fees)
+
+
+async def _start_deposit(
+    db: Database, salon: Salon, keys: payments.Keys, hold_id: uuid.UUID, expires_at: dt.datetime, amount: int,
+    customer: str | None, fees: saved_cards.Fees | None,
+) -> DepositStarted:  # fmt: skip
+    """The deposit's PaymentIntent; with a ``customer``, the card that pays is saved on it (the hold's card row)."""
     paying = await payments.deposit_of_hold(db, salon.id, hold_id)
     if paying is None:
-        async with db.transaction() as cur:
-            amount = await payments.deposit_due(cur, salon.id, row["appointment_id"])
         made = await payments.create_intent(
             keys, amount_cents=amount, currency=salon.currency, idempotency_key=f"salonbook-deposit-hold-{hold_id}",
-            metadata={"salonbook_salon": str(salon.id), "salonbook_hold": str(hold_id)},
+            metadata={"salonbook_salon": str(salon.id), "salonbook_hold": str(hold_id)}, save_card_for=customer,
         )  # fmt: skip
         paying = await payments.add_deposit(db, salon.id, hold_id, made)
-    intent = await payments.read_intent(keys, paying.stripe_payment_intent_id)
+        if customer is not None:  # the row's PaymentIntent: two pages at once keep the first one's
+            await saved_cards.add(db, salon.id, hold_id, customer, paying.stripe_payment_intent_id or made.id)
+    intent = await payments.read_intent(keys, paying.stripe_payment_intent_id or "")
+    saving = await saved_cards.of_hold(db, salon.id, hold_id)
     return DepositStarted(
         hold_id, intent.amount_cents, intent.currency, keys.publishable_key, intent.id, intent.client_secret,
-        row["expires_at"], intent.failure,
+        expires_at, intent.failure, fees if saving is not None else None,
     )  # fmt: skip
 
 
-async def check_deposit(db: Database, salon: Salon, hold_id: uuid.UUID, api_base: str, now: dt.datetime) -> Paid | None:
-    """The page's own check: the hold's deposit as Stripe has it now (never the browser's word); booked if it
-    succeeded (``book_paid``), else None."""
+async def _start_card(
+    db: Database, salon: Salon, keys: payments.Keys, hold_id: uuid.UUID, expires_at: dt.datetime, customer: str,
+    fees: saved_cards.Fees,
+) -> CardAsked:  # fmt: skip
+    """The SetupIntent saving the card of a hold without a deposit; one declined (Stripe ends it) gives way to a new
+    one, so the client may try another card while the hold lasts."""
+    card = await saved_cards.of_hold(db, salon.id, hold_id)
+    if card is None:
+        made = await saved_cards.new_setup(keys.account, salon, hold_id, customer, f"salonbook-card-hold-{hold_id}")
+        card = await saved_cards.add(db, salon.id, hold_id, customer, made.id)
+    setup = await saved_cards.read_setup(keys.account, card.stripe_intent_id)
+    declined = setup.failure or (None if card.status == saved_cards.CardStatus.PENDING else "declined")
+    if setup.status == "canceled" and card.status != saved_cards.CardStatus.SUCCEEDED:
+        key = f"salonbook-card-hold-{hold_id}-after-{setup.id}"
+        setup = await saved_cards.new_setup(keys.account, salon, hold_id, customer, key)
+        await saved_cards.replace_intent(db, card, setup.id)
+        declined = declined or "declined"
+    return CardAsked(hold_id, keys.publishable_key, setup.id, setup.client_secret, expires_at, declined, fees)
+
+
+async def check_paid(db: Database, salon: Salon, hold_id: uuid.UUID, api_base: str, now: dt.datetime) -> Paid | None:
+    """The page's own check: the hold's deposit, else its card's SetupIntent, as Stripe has it now (never the
+    browser's word); booked if it succeeded (``book_paid``), else None."""
     keys = await payments.keys(db, salon.id, api_base)
+    if keys is None:
+        return None
     paying = await payments.deposit_of_hold(db, salon.id, hold_id)
-    if keys is None or paying is None:
+    if paying is not None and paying.stripe_payment_intent_id is not None:
+        intent = await payments.read_intent(keys, paying.stripe_payment_intent_id)
+        succeeded, intent_id, method = intent.status == "succeeded", intent.id, intent.payment_method
+    else:
+        card = await saved_cards.of_hold(db, salon.id, hold_id)
+        if card is None:
+            return None
+        setup = await saved_cards.read_setup(keys.account, card.stripe_intent_id)
+        succeeded, intent_id, method = setup.status == "succeeded", setup.id, setup.payment_method
+    if not succeeded:
         return None
-    intent = await payments.read_intent(keys, paying.stripe_payment_intent_id)
-    if intent.status != "succeeded":
-        return None
-    return await book_paid(db, salon, intent.id, now)
+    return await book_paid(db, salon, intent_id, now, method)
 
 
-async def book_paid(db: Database, salon: Salon, intent_id: str, now: dt.datetime) -> Paid | None:
-    """Stripe says the deposit ``intent_id`` succeeded (the signed webhook, or the page's own check): its held time
-    becomes the client's appointment, once, whoever says it first and however often; the deposit is on it.
-    None for a PaymentIntent that is not one of this salon's deposits."""
+async def book_paid(
+    db: Database, salon: Salon, intent_id: str, now: dt.datetime, payment_method: str | None = None
+) -> Paid | None:
+    """Stripe says the deposit's PaymentIntent, or the card's SetupIntent, ``intent_id`` succeeded (the signed
+    webhook, or the page's own check): its held time becomes the client's appointment, once, whoever says it first
+    and however often; the deposit, and the card saved (``payment_method``), are on it. None for an intent that is
+    not one of this salon's deposits or cards."""
+    card_only = intent_id.startswith("seti_")
     async with db.transaction() as cur:
-        paying = await payments.lock_deposit(cur, salon.id, intent_id)
+        if card_only:
+            paying = await saved_cards.lock(cur, salon.id, intent_id)
+        else:
+            paying = await payments.lock_deposit(cur, salon.id, intent_id)
         if paying is None:
             return None
         if paying["status"] == payments.PaymentStatus.SUCCEEDED:
@@ -477,7 +566,9 @@ async def book_paid(db: Database, salon: Salon, intent_id: str, now: dt.datetime
             client = await clients.find_or_add(cur, salon.id, _details(found))
             booked = await appointments.book_held(cur, salon, found["appointment_id"], client, now)
             await _end(cur, found, "booked", now)
-        await payments.settle(cur, paying["id"], payments.PaymentStatus.SUCCEEDED, booked.id if booked else None)
+        if not card_only:
+            await payments.settle(cur, paying["id"], payments.PaymentStatus.SUCCEEDED, booked.id if booked else None)
+        await saved_cards.saved(cur, salon.id, intent_id, payment_method, booked.id if booked else None)
         return Paid(intent_id, booked.id if booked else None, booked_now=booked is not None)
 
 
@@ -571,5 +662,6 @@ async def release_lapsed(db: Database, now: dt.datetime | None = None) -> int:
         lapsed = [row["appointment_id"] for row in ended]
         await appointments.release(cur, lapsed, now)
         await payments.abandoned(cur, [row["id"] for row in ended])
+        await saved_cards.abandoned(cur, [row["id"] for row in ended])
         await cur.execute("DELETE FROM holds WHERE ended IS NOT NULL AND created_at < now() - %s", (KEPT_AFTER_END,))
     return len(lapsed)

@@ -81,6 +81,7 @@ SETTINGS_MESSAGE = Path("/settings/messages/{type}/{language}")
 RESET_MESSAGE = Path("/settings/messages/{type}/{language}/reset")
 STRIPE_SETTINGS = Path("/settings/stripe")  # the salon's Stripe account: keys saved, write-only
 REMOVE_STRIPE = Path("/settings/stripe/remove")
+FEE_SETTINGS = Path("/settings/fees")  # the no-show and late-cancellation fees, once Stripe is connected
 
 # A salon's clients
 MANAGE = Path("/m/{token}")

@@ -188,6 +188,12 @@ async def takes_payments(db: Database, salon_id: uuid.UUID) -> bool:
     return await db.fetch_one("SELECT FROM stripe_accounts WHERE salon_id = %s", (salon_id,)) is not None
 
 
+async def connected(cur: aiopg.Cursor, salon_id: uuid.UUID) -> bool:
+    """As takes_payments, inside a transaction."""
+    await cur.execute("SELECT FROM stripe_accounts WHERE salon_id = %s", (salon_id,))
+    return await cur.fetchone() is not None
+
+
 async def deposit_due(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> int:
     """The deposit a held appointment asks before it is booked, in cents: 0 when its service asks none or the
     salon takes no payments."""
@@ -205,13 +211,15 @@ async def deposit_due(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uu
 
 
 async def create_intent(
-    keys_: Keys, *, amount_cents: int, currency: str, idempotency_key: str, metadata: dict[str, str]
-) -> stripe.Intent:
-    """A PaymentIntent on the salon's account; Stripe's troubles become the domain's errors."""
+    keys_: Keys, *, amount_cents: int, currency: str, idempotency_key: str, metadata: dict[str, str],
+    save_card_for: str | None = None,
+) -> stripe.Intent:  # fmt: skip
+    """A PaymentIntent on the salon's account (saving the card that pays on the Customer ``save_card_for``, if
+    given); Stripe's troubles become the domain's errors."""
     try:
         return await stripe.create_intent(
             keys_.account, amount_cents=amount_cents, currency=currency, idempotency_key=idempotency_key,
-            metadata=metadata,
+            metadata=metadata, save_card_for=save_card_for,
         )  # fmt: skip
     except stripe.StripeProblem as problem:
         raise PaymentProblem(f"the salon's payments could not be reached: {problem}") from problem

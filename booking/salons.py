@@ -132,6 +132,9 @@ async def update_salon(db: Database, salon: Salon) -> Salon:
     notice = ("online_booking", "min_notice_minutes")
     checks(_checked_minutes, online.min_notice_minutes, notice, MAX_CUTOFF_MINUTES)
     checks(_checked_days_ahead, online.max_days_ahead)
+    for percent, field in ((salon.no_show_fee_percent, "no_show_fee_percent"),
+                           (salon.late_cancellation_fee_percent, "late_cancellation_fee_percent")):  # fmt: skip
+        checks(_checked_percent, percent, field)
     quiet = salon.quiet_hours
     country = checks(locales.check_country, salon.country)
     values = {
@@ -156,6 +159,8 @@ async def update_salon(db: Database, salon: Salon) -> Salon:
         "thanks": salon.thank_you.enabled,
         "thanks_after": checks(_thanks_hours, salon.thank_you),
         "review_url": checks(_review_url, salon.thank_you),
+        "no_show_fee": salon.no_show_fee_percent,
+        "late_fee": salon.late_cancellation_fee_percent,
     }
     checks.done()
     async with db.transaction() as cur:
@@ -168,7 +173,8 @@ async def update_salon(db: Database, salon: Salon) -> Salon:
                       online_booking = %(online)s, online_min_notice_minutes = %(notice)s,
                       online_max_days_ahead = %(ahead)s, reminder_minutes = %(reminders)s,
                       thank_you_enabled = %(thanks)s, thank_you_hours_after = %(thanks_after)s,
-                      thank_you_review_url = %(review_url)s,
+                      thank_you_review_url = %(review_url)s, no_show_fee_percent = %(no_show_fee)s,
+                      late_cancellation_fee_percent = %(late_fee)s,
                       sms_countries = CASE WHEN country <> %(country)s AND sms_countries = ARRAY[country]
                                             AND %(texted)s::text[] = ARRAY[country]
                                            THEN ARRAY[%(country)s] ELSE %(texted)s::text[] END
@@ -250,6 +256,11 @@ def _review_url(thanks: ThankYou) -> str:
 def _checked_days_ahead(days: int) -> None:
     if not 1 <= days <= 365:
         raise Invalid("{field} must be between 1 and 365", ("online_booking", "max_days_ahead"))
+
+
+def _checked_percent(percent: int, field: Field) -> None:
+    if not 0 <= percent <= 100:
+        raise Invalid("{field} must be a percent between 0 and 100", field)
 
 
 def _checked_minutes(minutes: int, field: Field, most: int) -> None:

@@ -68,9 +68,9 @@ class PublicVerifyApi(PublicApi):
         body = self.body()
         the_id = self.path_id(hold_id, "hold_id")
         appointment = await online.verify(self.db, self.salon, the_id, body.text("code", required=True), now=self.now())
-        if isinstance(appointment, online.DepositDue):  # booked once Stripe says the deposit is paid
+        if isinstance(appointment, online.DepositDue):  # booked once Stripe says the deposit is paid, the card saved
             api_base = self.application.web_settings.stripe_api_base
-            self.write_json(await online.start_deposit(self.db, self.salon, the_id, api_base), status=202)
+            self.write_json(await online.start_paying(self.db, self.salon, the_id, api_base), status=202)
             return
         self.wake_worker()
         self.write_json(appointment, status=201)

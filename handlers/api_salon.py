@@ -20,7 +20,8 @@ def _patched(salon: Salon, body: Body) -> Salon:
         for name in ("name", "address", "timezone", "country", "locale", "currency", "email", "phone")
         if (value := body.text(name)) is not None
     }
-    for name in ("cancel_cutoff_minutes", "reschedule_cutoff_minutes"):
+    for name in ("cancel_cutoff_minutes", "reschedule_cutoff_minutes", "no_show_fee_percent",
+                 "late_cancellation_fee_percent"):  # fmt: skip
         if (minutes := body.integer(name)) is not None:
             changes[name] = minutes
     if body.given("quiet_hours"):

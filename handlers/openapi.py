@@ -25,7 +25,7 @@ from booking.jobs import STATUSES, Job
 from booking.locales import SPOKEN
 from booking.models import Appointment, Client, ClientOnFile, Outcome, Salon, Service, Staff, TimeOff
 from booking.notice_types import EDITABLE, TYPES
-from booking.online import DepositStarted
+from booking.online import CardAsked, DepositStarted
 from booking.own_words import OwnWords
 from booking.payments import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET, AccountStatus, Payment
 from booking.reports import MAX_DAYS, AppointmentCounts, MessageCounts, StaffLoad
@@ -229,6 +229,12 @@ REQUESTS: dict[str, Schema] = {
          "quietHours": _or_null(_body({"start": fields.CLOCK, "end": fields.CLOCK}, ["start", "end"])),
          "cancelCutoffMinutes": {"type": ["integer", "null"], "minimum": 0, "maximum": 43200},
          "rescheduleCutoffMinutes": {"type": ["integer", "null"], "minimum": 0, "maximum": 43200},
+         "noShowFeePercent": {"type": ["integer", "null"], "minimum": 0, "maximum": 100,
+                              "description": "a percent of the price, charged on the card saved at online booking "
+                                             "when the desk marks a no-show (0: none; asks a card only with Stripe)"},
+         "lateCancellationFeePercent": {"type": ["integer", "null"], "minimum": 0, "maximum": 100,
+                                        "description": "a percent of the price, charged on the saved card when the "
+                                                       "client cancels inside cancelCutoffMinutes (0: none)"},
          "onlineBooking": {"type": ["object", "null"], "properties": {
              "enabled": {"type": ["boolean", "null"]},
              "minNoticeMinutes": {"type": ["integer", "null"], "minimum": 0, "maximum": 43200},
@@ -641,17 +647,20 @@ def _public_paths(answer: Any) -> dict[str, Schema]:
 
 
 def _verify(answer: Any, slug: Schema) -> Schema:
-    """The code books the time (201), or, for a service with a deposit at a salon with its Stripe account, keeps it
-    held while the card field pays it (202): booked once Stripe says it succeeded."""
+    """The code books the time (201), or, for a service with a deposit or where a fee may apply at a salon with its
+    Stripe account, keeps it held while the card field pays it or saves the card (202): booked once Stripe says it
+    succeeded."""
     operation = _operation(
         "The code: books the held time, or (a deposit asked) holds it while it is paid", answer(Appointment),
         status=201, body="CodeInput", parameters=[slug, _id_in_path("holdId")], refusals=(400, 404, 409, 502),
         public=True,
     )  # fmt: skip
     operation["responses"]["202"] = {
-        "description": "a deposit to pay with Stripe's card field (its client secret pays this PaymentIntent only)",
-        "content": {"application/json": {"schema": answer(DepositStarted)}},
-    }
+        "description": "a deposit to pay with Stripe's card field (its client secret pays this PaymentIntent only; "
+                       "with fees, the card that pays is saved too), or, without a deposit where a fee may apply, the "
+                       "card to save (a SetupIntent, nothing paid; the fees it may be charged)",
+        "content": {"application/json": {"schema": {"anyOf": [answer(DepositStarted), answer(CardAsked)]}}},
+    }  # fmt: skip
     return operation
 
 

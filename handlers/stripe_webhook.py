@@ -1,8 +1,8 @@
 """Stripe's webhooks for a salon's account (POST /stripe/webhook/{slug}): signed with that salon's own webhook
 secret, checked (providers/stripe.py, 5 minutes' tolerance) before anything of the body is read; a missing or
-wrong signature is a 400 and changes nothing. A succeeded deposit books its held time (booking.online.book_paid,
-once however often the event comes), or, paid after its time was given up, goes back whole; a failed attempt is
-recorded. No login and no XSRF token: the signature is
+wrong signature is a 400 and changes nothing. A succeeded deposit, or a card saved (``setup_intent.succeeded``),
+books its held time (booking.online.book_paid, once however often the event comes); a deposit paid after its time
+was given up goes back whole; a failed attempt is recorded. No login and no XSRF token: the signature is
 the proof.
 """
 
@@ -12,11 +12,12 @@ import logging
 
 import tornado.web
 
-from booking import online, payments, salons
+from booking import online, payments, salons, saved_cards
 from handlers.base import BaseHandler
 from providers import stripe
 
 log = logging.getLogger(__name__)
+SUCCEEDED = ("payment_intent.succeeded", "setup_intent.succeeded")  # the deposit paid; the card saved
 
 
 class StripeWebhook(BaseHandler):
@@ -35,12 +36,14 @@ class StripeWebhook(BaseHandler):
         except stripe.BadSignature as bad:
             log.warning("a Stripe webhook for salon %s refused: %s", salon.id, bad)
             raise tornado.web.HTTPError(400, "the Stripe-Signature does not verify") from None
-        if event.intent_id is not None and event.type == "payment_intent.succeeded":
-            paid = await online.book_paid(self.db, salon, event.intent_id, self.now())
+        if event.intent_id is not None and event.type in SUCCEEDED:
+            paid = await online.book_paid(self.db, salon, event.intent_id, self.now(), event.payment_method)
             if paid is not None and paid.booked_now:
                 self.wake_worker()
-            elif paid is not None and paid.appointment_id is None:  # paid after its time was given up
+            elif paid is not None and paid.refund_due:  # paid after its time was given up
                 await payments.refund_unbooked(self.db, salon.id, event.intent_id, keys.account.api_base)
         elif event.intent_id is not None and event.type == "payment_intent.payment_failed":
             await payments.failed(self.db, salon.id, event.intent_id)
+        elif event.intent_id is not None and event.type == "setup_intent.setup_failed":
+            await saved_cards.failed(self.db, salon.id, event.intent_id)
         self.write({"received": True})

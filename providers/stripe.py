@@ -1,5 +1,6 @@
-"""Stripe's protocol, through the official library, in one place: PaymentIntents made and read, refunds, and
-the webhooks' signature (``Stripe-Signature``, checked by the library's own verifier, 5 minutes' tolerance).
+"""Stripe's protocol, through the official library, in one place: PaymentIntents made and read, a client's card
+saved for later (Customers, SetupIntents, a saved card's brand and last 4), refunds, and the webhooks' signature
+(``Stripe-Signature``, checked by the library's own verifier, 5 minutes' tolerance).
 
 Every call is the library's async method on an aiohttp client of its own (the IOLoop never waits on Stripe), at
 ``api_base`` (Stripe's own, or the tests' localstripe), with the salon's secret key. What comes back are plain
@@ -14,7 +15,12 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 import stripe
-from stripe.params import PaymentIntentCreateParams, RefundCreateParams
+from stripe.params import (
+    CustomerCreateParams,
+    PaymentIntentCreateParams,
+    RefundCreateParams,
+    SetupIntentCreateParams,
+)
 
 API_BASE = "https://api.stripe.com"
 JS_URL = "https://js.stripe.com/v3/"
@@ -41,6 +47,26 @@ class Intent:
     currency: str  # upper case, as the salon's
     client_secret: str
     failure: str | None  # what the last attempt's card issuer said, in Stripe's words
+    payment_method: str | None = None  # the card that paid (pm_...): saved too when made with ``save_card``
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A SetupIntent: the client's card saved for charges later, off-session, with nothing paid now."""
+
+    id: str
+    status: str  # requires_payment_method, requires_confirmation, requires_action, processing, succeeded, canceled
+    client_secret: str
+    payment_method: str | None  # the card saved (pm_...), once it succeeded
+    failure: str | None  # what the card's issuer said of the last try, in Stripe's words
+
+
+@dataclass(frozen=True)
+class Card:
+    """What a saved card may show: never its number."""
+
+    brand: str | None  # visa, mastercard, amex, ...
+    last4: str | None
 
 
 @dataclass(frozen=True)
@@ -52,11 +78,13 @@ class Refund:
 
 @dataclass(frozen=True)
 class Event:
-    """A verified webhook's event: its type and the PaymentIntent it is about (None: not one)."""
+    """A verified webhook's event: its type, and the PaymentIntent or SetupIntent it is about (None: neither)
+    with the card it names."""
 
     id: str
     type: str
     intent_id: str | None
+    payment_method: str | None = None
 
 
 class StripeProblem(Exception):
@@ -76,11 +104,13 @@ class BadSignature(Exception):
 
 
 @contextlib.asynccontextmanager
-async def _client(account: Account) -> AsyncIterator[stripe.StripeClient]:
-    http = stripe.AIOHTTPClient(timeout=TIMEOUT_SECONDS)
+async def _client(
+    account: Account, timeout: float = TIMEOUT_SECONDS, retries: int = 2
+) -> AsyncIterator[stripe.StripeClient]:
+    http = stripe.AIOHTTPClient(timeout=timeout)
     try:
         yield stripe.StripeClient(
-            account.secret_key, base_addresses={"api": account.api_base}, http_client=http, max_network_retries=2
+            account.secret_key, base_addresses={"api": account.api_base}, http_client=http, max_network_retries=retries
         )
     except stripe.CardError as error:
         raise Declined(error.user_message or str(error)) from error
@@ -99,13 +129,28 @@ def _intent(found: stripe.PaymentIntent) -> Intent:
         currency=found.currency.upper(),
         client_secret=found.client_secret or "",
         failure=error.message if error is not None else None,
+        payment_method=_id_of(getattr(found, "payment_method", None)),
     )
 
 
+def _id_of(found: object) -> str | None:
+    """An object's id where Stripe may give the id or the object expanded."""
+    if found is None or isinstance(found, str):
+        return found
+    return str(found.id) if hasattr(found, "id") else None
+
+
 async def create_intent(
-    account: Account, *, amount_cents: int, currency: str, idempotency_key: str, metadata: Mapping[str, str]
+    account: Account,
+    *,
+    amount_cents: int,
+    currency: str,
+    idempotency_key: str,
+    metadata: Mapping[str, str],
+    save_card_for: str | None = None,
 ) -> Intent:
-    """A PaymentIntent for a card payment; the same ``idempotency_key`` gives the same one back (on Stripe)."""
+    """A PaymentIntent for a card payment; the same ``idempotency_key`` gives the same one back (on Stripe). With
+    ``save_card_for`` (a Customer's id) the card that pays is saved on that Customer for charges off-session."""
     params: PaymentIntentCreateParams = {
         "amount": amount_cents,
         "currency": currency.lower(),
@@ -113,6 +158,8 @@ async def create_intent(
         "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]
         "metadata": dict(metadata),
     }
+    if save_card_for is not None:
+        params |= {"customer": save_card_for, "setup_future_usage": "off_session"}
     async with _client(account) as client:
         made = await client.v1.payment_intents.create_async(params, {"idempotency_key": idempotency_key})
     return _intent(made)
@@ -122,6 +169,60 @@ async def read_intent(account: Account, intent_id: str) -> Intent:
     """The PaymentIntent as Stripe has it now: what the page's own check trusts, never the browser's word."""
     async with _client(account) as client:
         return _intent(await client.v1.payment_intents.retrieve_async(intent_id))
+
+
+async def create_customer(
+    account: Account, *, name: str, email: str | None, phone: str | None, idempotency_key: str,
+    metadata: Mapping[str, str],
+) -> str:  # fmt: skip
+    """A Customer on the salon's account for a client whose card is to be saved; its id."""
+    params: CustomerCreateParams = {"name": name, "metadata": dict(metadata)}
+    if email:
+        params["email"] = email
+    if phone:
+        params["phone"] = phone
+    async with _client(account) as client:
+        made = await client.v1.customers.create_async(params, {"idempotency_key": idempotency_key})
+    return made.id
+
+
+def _setup(found: stripe.SetupIntent) -> Setup:
+    error = getattr(found, "last_setup_error", None)  # localstripe leaves it out
+    return Setup(
+        id=found.id,
+        status=found.status,
+        client_secret=found.client_secret or "",
+        payment_method=_id_of(found.payment_method),
+        failure=getattr(error, "message", None) if error is not None else None,
+    )
+
+
+async def create_setup(account: Account, *, customer: str, idempotency_key: str, metadata: Mapping[str, str]) -> Setup:
+    """A SetupIntent saving a card on ``customer`` for charges off-session, confirmed by the client's card field."""
+    params: SetupIntentCreateParams = {
+        "customer": customer,
+        "usage": "off_session",
+        "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]  # the card field only, as above
+        "metadata": dict(metadata),
+    }
+    async with _client(account) as client:
+        made = await client.v1.setup_intents.create_async(params, {"idempotency_key": idempotency_key})
+    return _setup(made)
+
+
+async def read_setup(account: Account, setup_id: str) -> Setup:
+    """The SetupIntent as Stripe has it now: what the page's own check trusts, never the browser's word."""
+    async with _client(account) as client:
+        return _setup(await client.v1.setup_intents.retrieve_async(setup_id))
+
+
+async def read_card(account: Account, payment_method: str, timeout: float = 5.0) -> Card:
+    """A saved card's brand and last 4, for the desk to see which card is on file; a short wait, no retries (a
+    page is waiting)."""
+    async with _client(account, timeout, retries=0) as client:
+        found = await client.v1.payment_methods.retrieve_async(payment_method)
+    card = found.card
+    return Card(card.brand, card.last4) if card is not None else Card(None, None)
 
 
 async def refund(account: Account, intent_id: str, *, amount_cents: int | None, idempotency_key: str) -> Refund:
@@ -144,7 +245,10 @@ def verified_event(payload: bytes, signature: str | None, secret: str) -> Event:
     try:
         body = json.loads(payload)
         found = body["data"]["object"]
-        intent_id = found["id"] if found.get("object") == "payment_intent" else None
-        return Event(str(body["id"]), str(body["type"]), intent_id)
+        about = found.get("object") in ("payment_intent", "setup_intent")
+        method = found.get("payment_method")
+        method = method.get("id") if isinstance(method, dict) else method
+        intent_id, method = (found["id"], str(method) if method else None) if about else (None, None)
+        return Event(str(body["id"]), str(body["type"]), intent_id, method)
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise BadSignature(f"a signed body that is not an event: {error}") from error

@@ -1,5 +1,6 @@
-// The deposit's card field (Stripe Elements): the card number goes from this page to Stripe only. Once Stripe
-// says the payment went through, the page goes to the form's action, where the server asks Stripe itself.
+// The card field (Stripe Elements), paying a deposit or saving the card (data-saves="card": a SetupIntent): the card
+// number goes from this page to Stripe only. Once Stripe says it went through, the page goes to the form's action,
+// where the server asks Stripe itself.
 (function () {
   "use strict";
   var form = document.getElementById("payment-form");
@@ -13,7 +14,8 @@
     event.preventDefault();
     button.disabled = true;
     errors.textContent = "";
-    stripe.confirmCardPayment(form.dataset.clientSecret, { payment_method: { card: card } }).then(function (result) {
+    var confirm = (form.dataset.saves === "card" ? stripe.confirmCardSetup : stripe.confirmCardPayment).bind(stripe);
+    confirm(form.dataset.clientSecret, { payment_method: { card: card } }).then(function (result) {
       if (result.error) {
         errors.textContent = result.error.message;
         button.disabled = false;

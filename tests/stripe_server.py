@@ -22,7 +22,7 @@ import pytest
 import stripe
 from tornado.httpclient import AsyncHTTPClient
 
-from providers.stripe import Account, Intent, read_intent
+from providers.stripe import Account, Intent, Setup, read_intent, read_setup
 from tests.processes import free_port
 
 GOOD_CARD = "4242424242424242"
@@ -58,6 +58,21 @@ class LocalStripe:
             await http.close_async()  # type: ignore[no-untyped-call]
         return await read_intent(self.account(secret_key), intent_id)
 
+    async def save_card(self, secret_key: str, setup_id: str, card: str = GOOD_CARD) -> Setup:
+        """What the card field does with a SetupIntent in the client's browser: the card to Stripe, saved; a
+        declined card ends the SetupIntent (localstripe cancels it)."""
+        http = stripe.AIOHTTPClient()
+        client = stripe.StripeClient(secret_key, base_addresses={"api": self.api_base}, http_client=http)
+        try:
+            method = await client.v1.payment_methods.create_async(
+                {"type": "card", "card": {"number": card, "exp_month": 12, "exp_year": 2040, "cvc": "123"}}
+            )
+            with contextlib.suppress(stripe.CardError):
+                await client.v1.setup_intents.confirm_async(setup_id, {"payment_method": method.id})
+        finally:
+            await http.close_async()  # type: ignore[no-untyped-call]
+        return await read_setup(self.account(secret_key), setup_id)
+
     async def send_webhooks_to(self, url: str, secret: str) -> None:
         """From now on localstripe posts every event, signed with ``secret``, to ``url`` (after a second)."""
         body = json.dumps({"url": url, "secret": secret})
@@ -77,12 +92,14 @@ def signed(event: dict[str, object], secret: str, at: float | None = None) -> tu
     return payload, f"t={stamp},v1={signature}"
 
 
-def intent_event(kind: str, intent_id: str) -> dict[str, object]:
+def intent_event(kind: str, intent_id: str, payment_method: str | None = None) -> dict[str, object]:
+    """An event about a PaymentIntent (pi_...) or a SetupIntent (seti_...), naming its card as Stripe does."""
+    about = "setup_intent" if intent_id.startswith("seti_") else "payment_intent"
     return {
         "id": f"evt_{secrets.token_hex(8)}",
         "object": "event",
         "type": kind,
-        "data": {"object": {"id": intent_id, "object": "payment_intent"}},
+        "data": {"object": {"id": intent_id, "object": about, "payment_method": payment_method}},
     }
 
 

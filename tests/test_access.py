@@ -143,6 +143,7 @@ EXPECTED: dict[str, object] = {
     "/settings/sessions/end$": OWN,
     "/settings/stripe$": OWN,
     "/settings/stripe/remove$": OWN,
+    "/settings/fees$": OWN,
     "/(.*)$": OPEN,
 }
 ENDS_SESSIONS = {"/logout$", "/settings/sessions/end$"}  # after these, everyone logs in again

@@ -37,6 +37,35 @@ async def test_a_declined_card_leaves_the_intent_unpaid_with_the_issuers_words(l
     assert tried.status == "requires_payment_method" and tried.failure, tried
 
 
+async def test_a_card_is_saved_on_a_customer_by_a_setup_intent_and_read_back(localstripe: LocalStripe) -> None:
+    keys = localstripe.keys()
+    account = localstripe.account(keys["secretKey"])
+    customer = await stripe.create_customer(
+        account, name="Dee Online", email="dee@example.com", phone=None, idempotency_key="c:1", metadata={"hold": "1"}
+    )
+    assert customer.startswith("cus_")
+    made = await stripe.create_setup(account, customer=customer, idempotency_key="s:1", metadata={"hold": "1"})
+    assert made.status == "requires_payment_method" and made.client_secret.startswith(made.id)
+    assert made.payment_method is None
+    saved = await localstripe.save_card(keys["secretKey"], made.id)
+    assert (await stripe.read_setup(account, made.id)) == saved
+    assert saved.status == "succeeded" and saved.payment_method and saved.payment_method.startswith("pm_")
+    assert await stripe.read_card(account, saved.payment_method) == stripe.Card("visa", "4242")
+
+
+async def test_a_deposit_that_saves_its_card_names_the_card_that_paid(localstripe: LocalStripe) -> None:
+    keys = localstripe.keys()
+    account = localstripe.account(keys["secretKey"])
+    customer = await stripe.create_customer(
+        account, name="Dee", email=None, phone="+441225123456", idempotency_key="c:2", metadata={}
+    )
+    made = await stripe.create_intent(
+        account, amount_cents=1000, currency="GBP", idempotency_key="d:2", metadata={}, save_card_for=customer
+    )
+    paid = await localstripe.pay(keys["secretKey"], made.id)
+    assert paid.status == "succeeded" and paid.payment_method and paid.payment_method.startswith("pm_")
+
+
 async def test_an_unreachable_stripe_is_said_so_not_a_crash() -> None:
     with pytest.raises(stripe.Unreachable):
         await stripe.read_intent(stripe.Account("sk_test_nobodyhome", "http://127.0.0.1:9"), "pi_x")
@@ -54,6 +83,9 @@ def test_a_webhook_verifies_only_with_its_secret_and_in_time() -> None:
         stripe.verified_event(payload.replace(b"pi_123", b"pi_999"), header, "whsec_right")
     with pytest.raises(stripe.BadSignature):
         stripe.verified_event(payload, None, "whsec_right")
+    payload, header = signed(intent_event("setup_intent.succeeded", "seti_1", "pm_1"), "whsec_right")
+    found = stripe.verified_event(payload, header, "whsec_right")
+    assert (found.type, found.intent_id, found.payment_method) == ("setup_intent.succeeded", "seti_1", "pm_1")
     stale_payload, stale = signed(event, "whsec_right", at=time.time() - stripe.TOLERANCE_SECONDS - 5)
     with pytest.raises(stripe.BadSignature):
         stripe.verified_event(stale_payload, stale, "whsec_right")

@@ -99,5 +99,6 @@ ROUTES: list[Rule | tuple[Any, ...]] = [
     (paths.RESET_MESSAGE.route(), settings.ResetMessage),
     (paths.STRIPE_SETTINGS.route(), settings.StripeSettings),
     (paths.REMOVE_STRIPE.route(), settings.RemoveStripe),
+    (paths.FEE_SETTINGS.route(), settings.FeeSettings),
     (r"/(.*)", NotFoundPage),
 ]

@@ -18,6 +18,7 @@ from booking import (
     jobs,
     paths,
     payments,
+    saved_cards,
     services,
     staff,
     waitlist,
@@ -272,6 +273,8 @@ class AppointmentView(SalonPage):
             ),
         )
         moved = await payments.of_appointment(self.db, self.salon.id, appointment_id)
+        api_base = self.application.web_settings.stripe_api_base
+        card = await saved_cards.on_file(self.db, self.salon.id, appointment_id, api_base)
         typed = bool(form.get("startTime")) and not is_slot(form["startTime"])
         self.render_page(
             "appointment.html",
@@ -281,6 +284,7 @@ class AppointmentView(SalonPage):
             answers=answers,
             offers=offers,
             payments=moved,
+            card=card,
             slots=slots,
             outcome_open=appointments.outcome_open(appointment.start_time, self.now()),
             staff_choices=staff_choices(staff_list, service),

@@ -126,6 +126,8 @@ class SettingsPage(OwnerPage):
         saved: bool = False,
         stripe_form: Form | None = None,
         stripe_errors: Errors | None = None,
+        fee_form: Form | None = None,
+        fee_errors: Errors | None = None,
     ) -> None:
         page = links.absolute(self.application.web_settings.public_url, paths.BOOK(slug=self.salon.slug))
         account = await payments.account_status(self.db, self.salon.id)
@@ -138,6 +140,8 @@ class SettingsPage(OwnerPage):
             stripe=account,
             stripe_form=stripe_form or {"publishableKey": account.publishable_key or ""},
             stripe_errors=stripe_errors or {},
+            fee_form=fee_form or fees_form(self.salon),
+            fee_errors=fee_errors or {},
             stripe_webhook=links.absolute(
                 self.application.web_settings.public_url, paths.STRIPE_WEBHOOK(slug=self.salon.slug)
             ),
@@ -188,6 +192,39 @@ class StripeSettings(SettingsPage):
             await self.show(salon_form(self.salon), {}, status=400, stripe_form=shown,
                             stripe_errors=form_errors(error, shown, self.gettext))  # fmt: skip
             return
+        self.redirect(f"{paths.SETTINGS()}?saved=1#payments", status=303)
+
+
+FEE_FIELDS = ("noShowFeePercent", "lateCancellationFeePercent")
+
+
+def fees_form(salon: Salon) -> Form:
+    return {"noShowFeePercent": str(salon.no_show_fee_percent),
+            "lateCancellationFeePercent": str(salon.late_cancellation_fee_percent)}  # fmt: skip
+
+
+class FeeSettings(SettingsPage):
+    """The salon's fees for a no-show and a late cancellation (a percent of the price), charged on the card saved
+    at online booking: set in the payments section, which shows them once Stripe is connected."""
+
+    async def get(self) -> None:
+        self.redirect(f"{paths.SETTINGS()}#payments")
+
+    async def post(self) -> None:
+        typed = self.read_form(FEE_FIELDS)
+        try:
+            checks = fields.Checks()
+            no_show, late = (checks(fields.whole_number, typed[key], field, 0, 100) for key, field in (
+                ("noShowFeePercent", "no_show_fee_percent"),
+                ("lateCancellationFeePercent", "late_cancellation_fee_percent")))  # fmt: skip
+            checks.done()
+            changed = dataclasses.replace(self.salon, no_show_fee_percent=no_show, late_cancellation_fee_percent=late)
+            await salons.update_salon(self.db, changed)
+        except Invalid as error:
+            await self.show(salon_form(self.salon), {}, status=400, fee_form=typed,
+                            fee_errors=form_errors(error, typed, self.gettext))  # fmt: skip
+            return
+        self.application.tokens.forget()
         self.redirect(f"{paths.SETTINGS()}?saved=1#payments", status=303)
 
 

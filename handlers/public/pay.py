@@ -1,6 +1,7 @@
-"""Paying a booking's deposit: Stripe's card field on our page (the card number goes from the client's browser to
-Stripe only), then the page's own check, which books the time once Stripe says the payment succeeded; the signed
-webhook (handlers/stripe_webhook.py) may have booked it first.
+"""Paying a booking's deposit, or saving the client's card where a fee may apply: Stripe's card field on our page
+(the card number goes from the client's browser to Stripe only), then the page's own check, which books the time
+once Stripe says the payment (or the card's SetupIntent) succeeded; the signed webhook (handlers/stripe_webhook.py)
+may have booked it first.
 
 The page loads Stripe.js from --stripe_js_url: its Content-Security-Policy allows that one origin besides our own.
 """
@@ -16,6 +17,7 @@ from handlers.html import CONTENT_SECURITY_POLICY
 from handlers.public.book import BookingPage
 
 NOT_PAID = N_("The payment has not gone through. Please try again, or use another card.")
+NOT_SAVED = N_("The card has not been saved. Please try again, or use another card.")
 
 
 def origin(url: str) -> str:
@@ -24,14 +26,15 @@ def origin(url: str) -> str:
 
 
 class PayPage(BookingPage):
-    """The deposit's amount, the time it holds, and the card field."""
+    """The deposit's amount (or the fees a saved card may be charged), the time it holds, and the card field."""
 
     async def get(self, _slug: str, hold_id: str) -> None:
         await self.show(fields.identifier(hold_id, "hold_id"))
 
-    async def show(self, hold_id: uuid.UUID, problem: str | None = None) -> None:
+    async def show(self, hold_id: uuid.UUID, not_through: bool = False) -> None:
+        """The card field; ``not_through``: the client came back from it, and Stripe says nothing succeeded."""
         settings = self.application.web_settings
-        deposit = await online.start_deposit(self.db, self.salon, hold_id, settings.stripe_api_base)
+        asked = await online.start_paying(self.db, self.salon, hold_id, settings.stripe_api_base)
         stripe_js = origin(settings.stripe_js_url)
         self.set_header(
             "Content-Security-Policy",
@@ -39,29 +42,35 @@ class PayPage(BookingPage):
                                             f"connect-src 'self' {stripe_js} {origin(settings.stripe_api_base)}")
             .replace("frame-src 'self'", f"frame-src 'self' {stripe_js}"),
         )  # fmt: skip
+        card_only = isinstance(asked, online.CardAsked)
         self.render_page(
             "public/book_pay.html",
-            deposit=deposit,
+            deposit=None if card_only else asked,
+            card=asked if card_only else None,
+            fees=asked.fees,
             stripe_js_url=settings.stripe_js_url,
             paid_url=paths.BOOKING_PAID(slug=self.salon.slug, hold=hold_id),
-            problem=problem or (self.gettext(NOT_PAID) if deposit.failure else None),
+            problem=self.gettext(NOT_SAVED if card_only else NOT_PAID) if not_through or asked.failure else None,
         )
 
 
 class PaidPage(PayPage):
-    """Where the card field goes once Stripe has the payment: booked (to the appointment's page) when Stripe says
-    it succeeded, else the card field again with what went wrong."""
+    """Where the card field goes once Stripe has the payment or the card: booked (to the appointment's page) when
+    Stripe says it succeeded, else the card field again with what went wrong."""
 
     async def get(self, _slug: str, hold_id: str) -> None:
         the_id = fields.identifier(hold_id, "hold_id")
         settings = self.application.web_settings
-        paid = await online.check_deposit(self.db, self.salon, the_id, settings.stripe_api_base, self.now())
+        paid = await online.check_paid(self.db, self.salon, the_id, settings.stripe_api_base, self.now())
         if paid is None:
-            await self.show(the_id, self.gettext(NOT_PAID))
+            await self.show(the_id, not_through=True)
             return
-        if paid.appointment_id is None:  # paid after its time was given up: all of it goes back
+        if paid.refund_due:  # paid after its time was given up: all of it goes back
             await payments.refund_unbooked(self.db, self.salon.id, paid.intent_id, settings.stripe_api_base)
             self.render_page("public/book_paid_late.html", 409)
+            return
+        if paid.appointment_id is None:  # a card saved after its time was given up: nothing was paid
+            self.render_page("public/book_again.html", 409)
             return
         if paid.booked_now:
             self.wake_worker()
