@@ -141,6 +141,11 @@ async def refund(account: Account, intent_id: str, *, amount_cents: int | None, 
 KEY_FIELD = "salonbook_key"
 
 
+def _key_of(metadata: stripe.StripeObject | None) -> str | None:
+    """The idempotency key an object's metadata carries (``KEY_FIELD``), if any."""
+    return metadata.to_dict().get(KEY_FIELD) if metadata is not None else None
+
+
 async def charge_saved_card(
     account: Account, *, customer: str, payment_method: str, amount_cents: int, currency: str, idempotency_key: str
 ) -> Intent:
@@ -175,7 +180,7 @@ async def find_intent(account: Account, customer: str, idempotency_key: str) -> 
                 continue
             seen.add(intent_id)
             intent = await client.v1.payment_intents.retrieve_async(intent_id)
-            if (intent.metadata or {}).get(KEY_FIELD) == idempotency_key:
+            if _key_of(intent.metadata) == idempotency_key:
                 return _intent(intent)
     return None
 
@@ -185,7 +190,7 @@ async def find_refund(account: Account, intent_id: str, idempotency_key: str) ->
     async with _client(account) as client:
         refunds = await client.v1.refunds.list_async({"payment_intent": intent_id, "limit": 100})
         async for made in refunds.auto_paging_iter():
-            if (made.metadata or {}).get(KEY_FIELD) == idempotency_key:
+            if _key_of(made.metadata) == idempotency_key:
                 return Refund(made.id, made.status or "pending", made.amount)
     return None
 
