@@ -295,6 +295,24 @@ async def test_the_desk_cancels_at_the_clients_word_through_the_api(db, make_boo
     assert (fee["reason"], fee["amount_cents"], fee["status"]) == ("late_cancellation", 1800, "pending")
 
 
+async def test_the_cancel_page_cancels_at_the_clients_word_and_the_appointments_page_shows_the_fee(
+    db, make_booking, salon_stripe, pages, app
+) -> None:
+    salon, account = await salon_stripe(late=30)
+    appointment, _ = await an_appointment(db, make_booking, salon, account)
+    app.clock = lambda: START - dt.timedelta(hours=1)
+    session = pages()
+    owner = await db.fetch_row("SELECT email FROM users WHERE salon_id = %s AND role = 'owner'", (salon.id,))
+    await session.login(owner["email"])
+    asked = (await session.get(f"/appointments/{appointment}/cancel")).body.decode()
+    assert 'name="byClient"' in asked and "The client asked to cancel" in asked
+    assert (await session.post(f"/appointments/{appointment}/cancel", {"byClient": "on"})).code == 303
+    [fee] = await moved(db, appointment)
+    assert (fee["reason"], fee["amount_cents"], fee["status"]) == ("late_cancellation", 1800, "pending")
+    page = (await session.get(f"/appointments/{appointment}")).body.decode()
+    assert "late cancellation" in page and "£18.00" in page and "pending" in page and "Payment through Stripe" in page
+
+
 def spawn_worker(database_url: str, smtp: SmtpServer, api_base: str, log: Path, **env: str) -> subprocess.Popen:
     """A worker-only ``server.py --web=false`` process against the test database and localstripe."""
     return subprocess.Popen(
