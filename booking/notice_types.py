@@ -211,6 +211,7 @@ TYPES: dict[str, NoticeType] = {
     )
 }  # fmt: skip
 MESSAGES: tuple[str, ...] = tuple(name for name, kind in TYPES.items() if not kind.moves_money)  # with templates
+MOVES_MONEY: tuple[str, ...] = tuple(name for name, kind in TYPES.items() if kind.moves_money)
 REMINDERS: tuple[NoticeType, ...] = tuple(kind for kind in TYPES.values() if kind.is_reminder)
 WANTED: tuple[str, ...] = tuple(name for name, kind in TYPES.items() if kind.wanted)
 EDITABLE: tuple[str, ...] = tuple(name for name, kind in TYPES.items() if kind.editable)

@@ -293,6 +293,9 @@ async def test_the_desk_cancels_at_the_clients_word_through_the_api(db, make_boo
     assert status == 200 and body["cancelledBy"] == "client", body
     [fee] = await moved(db, appointment)
     assert (fee["reason"], fee["amount_cents"], fee["status"]) == ("late_cancellation", 1800, "pending")
+    [job] = await payment_jobs(db, appointment)
+    status, refused = await api("POST", f"/jobs/{job['id']}/cancel", await owner_token(db, salon.id))
+    assert status == 409 and "payment" in refused["error"]["message"], "its money may have moved already"
 
 
 async def test_the_cancel_page_cancels_at_the_clients_word_and_the_appointments_page_shows_the_fee(
