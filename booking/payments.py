@@ -2,9 +2,10 @@
 service's deposit comes to, and every payment's row. All SQL for stripe_accounts and payments.
 
 A salon without a secret key takes no payments: no deposit is asked and nothing about payments shows. Stripe is
-spoken to only through providers.stripe; a payment's row is written after Stripe's answer, and the PaymentIntent's
+spoken to only through providers.stripe; a deposit's row is written after Stripe's answer, and the PaymentIntent's
 id is unique among the rows that move money in (payments_one_per_intent), so whatever says a payment succeeded,
-however often, books once (booking.online.book_paid).
+however often, books once (booking.online.book_paid). A fee's or a refund's row is written first, with its
+idempotency key, and Stripe asked after: by the owner's request (``refund``) or by a payment job (``move``).
 """
 
 from __future__ import annotations
