@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import stripe
 
-from booking import appointments, payments
+from booking import appointments, client_data, payments
 from booking.models import Actor, Salon
 from db import Database
 from handlers.app import WebSettings
@@ -282,6 +282,18 @@ async def test_no_saved_card_or_no_fee_moves_nothing(db, make_booking, salon_str
     with_deposit, _ = await an_appointment(db, make_booking, covered, account, deposit=True)
     await appointments.record_outcome(db, covered, with_deposit, "no_show", now=START + dt.timedelta(hours=1))
     assert await moved(db, with_deposit) == []
+
+
+async def test_erasing_the_clients_data_stops_their_messages_not_a_fee_already_asked(
+    db, make_booking, salon_stripe
+) -> None:
+    salon, account = await salon_stripe(no_show=50)
+    appointment, _ = await an_appointment(db, make_booking, salon, account)
+    await appointments.record_outcome(db, salon, appointment, "no_show", now=START + dt.timedelta(hours=1))
+    client = await db.fetch_row("SELECT client_id FROM appointments WHERE id = %s", (appointment,))
+    await client_data.erase(db, salon.id, client["client_id"])
+    [job] = await payment_jobs(db, appointment)
+    assert job["status"] == "pending", "the fee's job is left to charge it"
 
 
 async def test_the_desk_cancels_at_the_clients_word_through_the_api(db, make_booking, salon_stripe, api, app) -> None:
