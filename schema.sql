@@ -450,6 +450,7 @@ CREATE TABLE payments (
     -- why money moved (0028); one reason moves money once
     reason                    text NOT NULL CHECK (reason IN ('deposit', 'no_show', 'late_cancellation',
                                                               'early_cancellation', 'owner', 'unbooked')),
+    failure                   text,  -- what Stripe said of a fee or refund that did not go through (0029)
     CONSTRAINT payments_refund_id_on_refunds CHECK (kind = 'refund' OR stripe_refund_id IS NULL),
     CONSTRAINT payments_appointment_fkey FOREIGN KEY (salon_id, appointment_id) REFERENCES appointments (salon_id, id),
     CONSTRAINT payments_keyed CHECK ((kind = 'deposit') = (idempotency_key IS NULL)),
@@ -517,9 +518,11 @@ CREATE TABLE notification_jobs (
     type            text NOT NULL CHECK (type IN ('booking_confirmation', 'reminder_24h',
                                                   'reminder_2h', 'cancellation', 'rescheduled',
                                                   'team_invite', 'salon_notice', 'booking_code',
-                                                  'text_reply', 'waitlist_offer', 'reminder', 'thank_you')),
+                                                  'text_reply', 'waitlist_offer', 'reminder', 'thank_you',
+                                                  'payment')),
     payload         jsonb NOT NULL DEFAULT '{}',
-    channels        text[] NOT NULL CHECK (channels <@ ARRAY['email', 'sms'] AND channels <> '{}'),
+    -- 'stripe': a payment job's one channel, which moves its payments row's money (0029)
+    channels        text[] NOT NULL CHECK (channels <@ ARRAY['email', 'sms', 'stripe'] AND channels <> '{}'),
     channels_done   text[] NOT NULL DEFAULT '{}',
     status          text NOT NULL DEFAULT 'pending'
                     CHECK (status IN ('pending', 'processing', 'completed', 'failed', 'cancelled')),

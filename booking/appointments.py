@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import aiopg
 import psycopg2.errors
 
-from booking import availability, clients, fields, notifications, salons, staff, waitlist
+from booking import availability, clients, fields, notifications, payments, salons, staff, waitlist
 from booking.clients import ERASED
 from booking.errors import (
     BookingError,
@@ -525,23 +525,26 @@ async def cancel(
     appointment_id: uuid.UUID,
     *,
     by: Actor = Actor.SALON,
+    at_desk: bool = False,
     following: bool = False,
     now: dt.datetime | None = None,
 ) -> Appointment:
     """Cancels a booked appointment: its reminders stop and a cancellation notice is queued. With ``following``
     (one of a repeat booking) the series' booked ones after it go too, each as if cancelled alone.
 
-    ``by`` a client (through their link): only until the salon's cut-off, and the salon is told.
+    ``by`` a client (through their link): only until the salon's cut-off, and the salon is told. ``by`` a client
+    ``at_desk``: the front desk cancels at the client's word (a call), at any time, and tells no one at the salon.
+    Money moves as the salon's policy says (``_settle_money``).
     """
     now = _now(now)
     async with db.transaction() as cur:
         booked = await _booked_for_update(cur, salon.id, appointment_id)
-        if by == Actor.CLIENT:
+        if by == Actor.CLIENT and not at_desk:
             _within_cutoff(salon, booked.start_time, Change.CANCEL, now)
-        await _cancel_one(cur, salon, booked, by, now)
+        await _cancel_one(cur, salon, booked, by, now, at_desk=at_desk)
         if following:
             for later in await _later_in_series(cur, salon.id, appointment_id):
-                await _cancel_one(cur, salon, later, by, now)
+                await _cancel_one(cur, salon, later, by, now, at_desk=at_desk)
         return await _read(cur, salon.id, appointment_id)
 
 
@@ -560,8 +563,11 @@ async def _later_in_series(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_i
     return [read_appointment(row) for row in await cur.fetchall()]
 
 
-async def _cancel_one(cur: aiopg.Cursor, salon: Salon, booked: Appointment, by: Actor, now: dt.datetime) -> None:
+async def _cancel_one(
+    cur: aiopg.Cursor, salon: Salon, booked: Appointment, by: Actor, now: dt.datetime, *, at_desk: bool = False
+) -> None:
     revision = await _set_status(cur, booked.id, AppointmentStatus.CANCELLED, cancelled_by=by, at=now)
+    await _settle_money(cur, salon, booked, by, now)
     by_client = by == Actor.CLIENT
     why = N_("appointment was cancelled by the client") if by_client else N_("appointment was cancelled by the salon")
     await queue.cancel_live(cur, booked.id, ABOUT_BOOKING, why)
@@ -576,9 +582,20 @@ async def _cancel_one(cur: aiopg.Cursor, salon: Salon, booked: Appointment, by: 
         sms_countries=salon.sms_countries,
         online=booked.source == Source.ONLINE,
     )
-    if by == Actor.CLIENT:
+    if by == Actor.CLIENT and not at_desk:
         notices += notifications.for_salon(salon.email, "cancelled", booked.id, client.name, booked.start_time, now)
     await _send(cur, salon, client.id, booked.id, notices)
+
+
+async def _settle_money(cur: aiopg.Cursor, salon: Salon, booked: Appointment, by: Actor, now: dt.datetime) -> None:
+    """The money of a cancellation, by the salon's policy: before the salon's cut-off (whoever cancels) what is left
+    of a paid deposit goes back; inside it, a client's cancellation (their own, or the desk's at their word) is
+    charged the late-cancellation fee on the card saved at booking, and the deposit stays. The salon's own
+    cancellation inside the cut-off moves nothing by itself: the owner refunds from the appointment's page."""
+    if now <= salon.client_deadline(booked.start_time, Change.CANCEL):
+        await payments.refund_deposit(cur, salon.id, booked.id)
+    elif by == Actor.CLIENT:
+        await payments.charge_fee(cur, salon.id, booked.id, payments.PaymentReason.LATE_CANCELLATION)
 
 
 def _freed(booked: Appointment) -> waitlist.Freed:
@@ -751,8 +768,9 @@ async def record_outcome(
     db: Database, salon: Salon, appointment_id: uuid.UUID, outcome: str, *, now: dt.datetime | None = None
 ) -> Appointment:
     """Marks an appointment completed or a no-show, from its start until OUTCOME_WINDOW after it (a mark may be
-    corrected meanwhile); the reminders left stop. A completed one gets the salon's thank-you, if it sends them,
-    once whatever happens later (``notifications.for_thanks``)."""
+    corrected meanwhile); the reminders left stop, and a no-show is charged the salon's fee (booking.payments). A
+    completed one gets the salon's thank-you, if it sends them, once whatever happens later
+    (``notifications.for_thanks``)."""
     if outcome not in tuple(Outcome):
         raise Invalid(f"{{field}} must be one of {', '.join(Outcome)}", "outcome")
     status, now = AppointmentStatus(outcome), _now(now)
@@ -774,6 +792,8 @@ async def record_outcome(
             await _set_status(cur, appointment_id, status, at=now)
             marked = f"appointment marked {status.replace('_', ' ')}"
             await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, marked)
+        if status == AppointmentStatus.NO_SHOW:  # once per appointment, however often it is marked (its key)
+            await payments.charge_fee(cur, salon.id, appointment_id, payments.PaymentReason.NO_SHOW)
         if status == AppointmentStatus.COMPLETED and salon.thank_you.enabled:
             await _thank(cur, salon, await _read(cur, salon.id, appointment_id), now)
         return await _read(cur, salon.id, appointment_id)

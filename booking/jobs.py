@@ -19,7 +19,7 @@ import psycopg2.errors
 
 from booking.errors import Conflict, Invalid, NotFound
 from booking.models import AppointmentStatus, display_name
-from booking.notice_types import N_, TYPES
+from booking.notice_types import MOVES_MONEY, N_, TYPES
 from booking.paging import Page
 from db import Database, Row, tallies
 from db.rows import reader
@@ -140,7 +140,9 @@ class Job:
 
     @property
     def can_cancel(self) -> bool:
-        return self.status == queue.JobStatus.PENDING
+        """A pending notice may be cancelled; a payment may not (its money may have moved on an earlier attempt)."""
+        kind = TYPES.get(self.type)
+        return self.status == queue.JobStatus.PENDING and not (kind and kind.moves_money)
 
     @property
     def can_retry(self) -> bool:
@@ -424,15 +426,16 @@ async def retry_job(db: Database, salon_id: uuid.UUID, job_id: uuid.UUID) -> Job
 
 
 async def cancel_job(db: Database, salon_id: uuid.UUID, job_id: uuid.UUID) -> Job:
-    """Cancels a pending job; one being sent or already finished cannot be."""
+    """Cancels a pending job; one being sent or already finished cannot be, nor a payment: an earlier attempt
+    may have moved its money (a worker killed after Stripe's answer), which only the job's next run records."""
     async with db.transaction() as cur:
         await cur.execute(
             """UPDATE notification_jobs
                   SET status = 'cancelled', error = %s, processed_at = now(),
                       updated_at = now()
-                WHERE id = %s AND salon_id = %s AND status = 'pending'
+                WHERE id = %s AND salon_id = %s AND status = 'pending' AND type <> ALL(%s)
             RETURNING id""",
-            (N_("cancelled by the salon"), job_id, salon_id),
+            (N_("cancelled by the salon"), job_id, salon_id, list(MOVES_MONEY)),
         )
         if await cur.fetchone() is None:
             await _explain_refusal(cur, salon_id, job_id, "cancelled")
@@ -451,6 +454,8 @@ async def _explain_refusal(cur: aiopg.Cursor, salon_id: uuid.UUID, job_id: uuid.
     row = await cur.fetchone()
     if row is None:
         raise NotFound(f"no notification job {job_id}", "id")
+    if row["status"] == queue.JobStatus.PENDING and action == "cancelled":  # refused above only as a payment
+        raise Conflict("a payment cannot be cancelled: it may have been charged or refunded already")
     raise Conflict(f"a {row['status']} job cannot be {action}")
 
 

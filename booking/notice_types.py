@@ -47,6 +47,9 @@ class NoticeType:
     sent_while: str = "booked"  # the appointment's status a notice checked at send time needs (booking.models)
     # Sent only to a client who wants reminders: turning them off (the unsubscribe link) cancels those planned.
     wanted: bool = False
+    # Moves money instead of telling anyone (booking.payments): its one channel is "stripe" and its payload names
+    # the payments row; it has no message and no templates.
+    moves_money: bool = False
 
     @property
     def is_reminder(self) -> bool:
@@ -189,13 +192,26 @@ WAITLIST_OFFER = NoticeType(
     offer=True,
 )
 
+# A fee charged on the card saved at booking, or a deposit refunded, by the worker through the salon's Stripe
+# account (booking.payments): the queue's retries and rescue, and the key its row keeps, make it happen once.
+PAYMENT = NoticeType(
+    "payment",
+    label=N_("Payment through Stripe"),
+    subject="",
+    about_booking=False,
+    checked_at_send=False,
+    moves_money=True,
+)
+
 TYPES: dict[str, NoticeType] = {
     kind.name: kind
     for kind in (
         CONFIRMATION, REMINDER_24H, REMINDER_2H, CANCELLATION, RESCHEDULED, TEAM_INVITE, SALON_NOTICE, BOOKING_CODE,
-        TEXT_REPLY, WAITLIST_OFFER, REMINDER, THANK_YOU,
+        TEXT_REPLY, WAITLIST_OFFER, REMINDER, THANK_YOU, PAYMENT,
     )
 }  # fmt: skip
+MESSAGES: tuple[str, ...] = tuple(name for name, kind in TYPES.items() if not kind.moves_money)  # with templates
+MOVES_MONEY: tuple[str, ...] = tuple(name for name, kind in TYPES.items() if kind.moves_money)
 REMINDERS: tuple[NoticeType, ...] = tuple(kind for kind in TYPES.values() if kind.is_reminder)
 WANTED: tuple[str, ...] = tuple(name for name, kind in TYPES.items() if kind.wanted)
 EDITABLE: tuple[str, ...] = tuple(name for name, kind in TYPES.items() if kind.editable)

@@ -2,9 +2,10 @@
 service's deposit comes to, and every payment's row. All SQL for stripe_accounts and payments.
 
 A salon without a secret key takes no payments: no deposit is asked and nothing about payments shows. Stripe is
-spoken to only through providers.stripe; a payment's row is written after Stripe's answer, and the PaymentIntent's
+spoken to only through providers.stripe; a deposit's row is written after Stripe's answer, and the PaymentIntent's
 id is unique among the rows that move money in (payments_one_per_intent), so whatever says a payment succeeded,
-however often, books once (booking.online.book_paid).
+however often, books once (booking.online.book_paid). A fee's or a refund's row is written first, with its
+idempotency key, and Stripe asked after: by the owner's request (``refund``) or by a payment job (``move``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -20,8 +22,10 @@ import aiopg
 from booking import installation, sealing
 from booking.errors import Conflict, Invalid, PaymentProblem
 from booking.models import Deposit
+from booking.notice_types import PAYMENT
 from db import Database, Row
 from db.rows import reader
+from jobqueue import queue
 from providers import stripe
 
 SECRET_KEY = re.compile(r"(sk|rk)_(test|live)_[0-9A-Za-z]{8,247}")
@@ -94,11 +98,12 @@ class Payment:
     stripe_refund_id: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    failure: str | None  # what Stripe said of a fee or refund that did not go through (a declined card)
 
 
 read_payment = reader(Payment)
 _COLUMNS = """id, appointment_id, kind, reason, amount_cents, currency, status, stripe_payment_intent_id,
-              stripe_refund_id, created_at, updated_at"""
+              stripe_refund_id, created_at, updated_at, failure"""
 NOT_SET = AccountStatus(False, None, None, "not set")
 
 
@@ -326,8 +331,8 @@ async def refund(
     if salon_keys is None:
         raise Conflict("the salon's Stripe account is not connected: nothing can be refunded here")
     asked = await _ask_refund(db, salon_id, appointment_id, amount_cents)
-    try:
-        made = await stripe.refund(
+    try:  # one asked before whose answer was lost is found by its key, not asked twice
+        made = await stripe.find_refund(salon_keys.account, asked.intent_id, asked.key) or await stripe.refund(
             salon_keys.account, asked.intent_id, amount_cents=asked.amount_cents, idempotency_key=asked.key
         )
     except stripe.StripeProblem as problem:  # the row stays pending: asking again asks under the same key
@@ -355,12 +360,14 @@ async def _ask_refund(
         if deposit is None:
             raise Conflict("no deposit was paid on this appointment")
         await cur.execute(
-            """SELECT id, amount_cents, status, stripe_refund_id, idempotency_key FROM payments
+            """SELECT id, amount_cents, status, stripe_refund_id, idempotency_key, reason FROM payments
                 WHERE salon_id = %s AND appointment_id = %s AND kind = 'refund' ORDER BY created_at""",
             (salon_id, appointment_id),
         )
         refunds: list[Row] = await cur.fetchall()
-        for unanswered in (r for r in refunds if r["status"] == "pending" and r["stripe_refund_id"] is None):
+        unanswered_ones = (r for r in refunds if r["status"] == "pending" and r["stripe_refund_id"] is None
+                           and r["reason"] == PaymentReason.OWNER)  # fmt: skip  # the others are the worker's
+        for unanswered in unanswered_ones:
             return _RefundAsked(unanswered["id"], unanswered["amount_cents"], deposit["stripe_payment_intent_id"],
                                 unanswered["idempotency_key"])  # fmt: skip
         given = sum(r["amount_cents"] for r in refunds if r["status"] in ("pending", "succeeded"))
@@ -372,7 +379,8 @@ async def _ask_refund(
             raise Invalid(
                 "{field} must be between 1 and {left}, what is left of the deposit", "amount_cents", left=str(left)
             )
-        key = f"salonbook-refund-{appointment_id}-owner-{len(refunds) + 1}"
+        owners = sum(1 for r in refunds if r["reason"] == PaymentReason.OWNER)
+        key = f"salonbook-refund-{appointment_id}-owner-{owners + 1}"
         await cur.execute(
             """INSERT INTO payments (salon_id, appointment_id, kind, reason, amount_cents, currency,
                                      stripe_payment_intent_id, status, idempotency_key)
@@ -416,3 +424,208 @@ async def refund_unbooked(db: Database, salon_id: uuid.UUID, intent_id: str, api
         )
     found = await db.fetch_row(f"SELECT {_COLUMNS} FROM payments WHERE id = %s", (row["id"],))
     return read_payment(found)
+
+
+# --- fees and refunds by policy, moved by the worker (payment jobs) ---------------------------------------------
+#
+# The desk marking a no-show, or a cancellation, writes the payment's row (pending, with its idempotency key) and
+# a payment job in its own transaction; the worker asks Stripe (``move``). A row per appointment and reason, by its
+# key: marking a no-show twice, or a job run twice, moves the money once.
+
+
+def fee_key(appointment_id: uuid.UUID, reason: PaymentReason) -> str:
+    return f"salonbook-fee-{appointment_id}-{reason}"
+
+
+def refund_key(appointment_id: uuid.UUID, reason: PaymentReason) -> str:
+    return f"salonbook-refund-{appointment_id}-{reason}"
+
+
+async def _queue_move(cur: aiopg.Cursor, salon_id: uuid.UUID, made: Row | None) -> None:
+    """The job that moves a payment row's money, on the caller's transaction; none when no row was made."""
+    if made is None:
+        return
+    job = queue.NewJob(PAYMENT.name, ("stripe",), dt.datetime.now(dt.UTC), {"paymentId": str(made["id"])})
+    await queue.enqueue(cur, salon_id=salon_id, client_id=made["client_id"], appointment_id=made["appointment_id"],
+                        jobs=[job])  # fmt: skip
+
+
+async def _deposit_kept(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> Row | None:
+    """The appointment's paid deposit, locked (whoever refunds next waits), with ``kept``: what is not refunded or
+    being refunded. None without a paid deposit."""
+    await cur.execute(
+        """SELECT d.amount_cents, d.currency, d.stripe_payment_intent_id,
+                  d.amount_cents - coalesce((SELECT sum(r.amount_cents) FROM payments r
+                                              WHERE r.salon_id = d.salon_id AND r.appointment_id = d.appointment_id
+                                                AND r.kind = 'refund' AND r.status IN ('pending', 'succeeded')), 0)
+                      AS kept
+             FROM payments d
+            WHERE d.salon_id = %s AND d.appointment_id = %s AND d.kind = 'deposit' AND d.status = 'succeeded'
+              FOR UPDATE""",
+        (salon_id, appointment_id),
+    )
+    found: Row | None = await cur.fetchone()
+    return found
+
+
+async def charge_fee(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID, reason: PaymentReason) -> None:
+    """On the caller's transaction (the no-show's, the cancellation's): the salon's fee for ``reason``, a percent of
+    the appointment's price less the deposit it keeps, to be charged on the card saved at booking, with its job.
+    Nothing when the salon takes no payments, asks no such fee, no card was saved, the deposit covers it, or the
+    fee was asked before (its key)."""
+    await cur.execute(
+        """SELECT a.client_id, a.price_cents, s.currency,
+                  CASE %s WHEN 'no_show' THEN s.no_show_fee_percent ELSE s.late_cancellation_fee_percent END
+                      AS percent
+             FROM appointments a JOIN salons s ON s.id = a.salon_id
+            WHERE a.salon_id = %s AND a.id = %s
+              AND EXISTS (SELECT FROM stripe_accounts k WHERE k.salon_id = a.salon_id)
+              AND EXISTS (SELECT FROM saved_cards c WHERE c.salon_id = a.salon_id AND c.appointment_id = a.id
+                                                      AND c.status = 'succeeded')""",
+        (reason, salon_id, appointment_id),
+    )
+    found: Row | None = await cur.fetchone()
+    if found is None or not found["percent"]:
+        return
+    deposit = await _deposit_kept(cur, salon_id, appointment_id)
+    fee = Deposit(found["percent"]).of(found["price_cents"]) - (deposit["kept"] if deposit else 0)
+    if fee <= 0:
+        return
+    await cur.execute(
+        """INSERT INTO payments (salon_id, appointment_id, kind, reason, amount_cents, currency, status,
+                                 idempotency_key)
+           VALUES (%s, %s, 'fee', %s, %s, %s, 'pending', %s)
+           ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING id, appointment_id, %s::uuid AS client_id""",
+        (salon_id, appointment_id, reason, fee, found["currency"], fee_key(appointment_id, reason), found["client_id"]),
+    )
+    await _queue_move(cur, salon_id, await cur.fetchone())
+
+
+async def refund_deposit(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> None:
+    """On the cancellation's transaction: what is left of the appointment's paid deposit goes back (reason
+    early_cancellation), with its job. Nothing without a paid deposit, when all of it went back, or once asked."""
+    deposit = await _deposit_kept(cur, salon_id, appointment_id)
+    if deposit is None or deposit["kept"] <= 0:
+        return
+    reason = PaymentReason.EARLY_CANCELLATION
+    await cur.execute(
+        """INSERT INTO payments (salon_id, appointment_id, kind, reason, amount_cents, currency,
+                                 stripe_payment_intent_id, status, idempotency_key)
+           SELECT salon_id, id, 'refund', %s, %s, %s, %s, 'pending', %s FROM appointments
+            WHERE salon_id = %s AND id = %s
+           ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING id, appointment_id, (SELECT client_id FROM appointments WHERE id = appointment_id) AS client_id""",
+        (reason, deposit["kept"], deposit["currency"], deposit["stripe_payment_intent_id"],
+         refund_key(appointment_id, reason), salon_id, appointment_id),
+    )  # fmt: skip
+    await _queue_move(cur, salon_id, await cur.fetchone())
+
+
+@dataclass(frozen=True)
+class Moved:
+    """What became of a payment row's money when the worker asked Stripe (or found it had asked already)."""
+
+    status: PaymentStatus
+    detail: str  # in the salon's words, for the job's history
+
+
+# A PaymentIntent's status as the row keeps it: an off-session charge that asks the client to authenticate cannot
+# be completed without them, so it failed; processing stays pending (asked about again).
+INTENT_STATUSES = {"succeeded": PaymentStatus.SUCCEEDED, "requires_payment_method": PaymentStatus.FAILED,
+                   "requires_action": PaymentStatus.FAILED, "canceled": PaymentStatus.FAILED}  # fmt: skip
+
+
+async def move(
+    db: Database,
+    payment_id: uuid.UUID,
+    api_base: str,
+    *,
+    gate: Callable[[], Awaitable[None]],
+    answered: Callable[[], None] = lambda: None,
+) -> Moved:
+    """The worker's part: asks Stripe to charge a pending fee (off-session, on the saved card) or make a pending
+    refund, under the row's idempotency key, and records the answer on the row. Before asking, it looks for what an
+    earlier attempt made under that key (a worker killed between Stripe's answer and this record): found, it is
+    recorded and nothing is asked again. ``gate`` is awaited just before Stripe is asked (the job still this
+    worker's), ``answered`` just after Stripe answered. A row no longer pending is left as it is. PaymentProblem when
+    Stripe could not be reached (asked again later)."""
+    row = await db.fetch_one(
+        """SELECT p.salon_id, p.kind, p.amount_cents, p.currency, p.status, p.idempotency_key,
+                  p.stripe_payment_intent_id, c.stripe_customer_id, c.stripe_payment_method_id
+             FROM payments p
+             LEFT JOIN saved_cards c ON c.salon_id = p.salon_id AND c.appointment_id = p.appointment_id
+                                    AND c.status = 'succeeded'
+            WHERE p.id = %s""",
+        (payment_id,),
+    )
+    if row is None:
+        return Moved(PaymentStatus.CANCELED, "the payment no longer exists")
+    if row["status"] != PaymentStatus.PENDING:
+        return Moved(PaymentStatus(row["status"]), f"already {row['status']}")
+    salon_keys = await keys(db, row["salon_id"], api_base)
+    if salon_keys is None:
+        return await _record(db, payment_id, PaymentStatus.FAILED, "the salon's Stripe account is not connected")
+    try:
+        if row["kind"] == PaymentKind.FEE:
+            return await _charge(db, payment_id, row, salon_keys.account, gate, answered)
+        return await _give_back(db, payment_id, row, salon_keys.account, gate, answered)
+    except stripe.StripeProblem as problem:  # the row stays pending: the job asks again, under the same key
+        raise PaymentProblem(f"the salon's payments could not be reached: {problem}") from problem
+
+
+async def _charge(
+    db: Database, payment_id: uuid.UUID, row: Row, account: stripe.Account, gate: Callable[[], Awaitable[None]],
+    answered: Callable[[], None],
+) -> Moved:  # fmt: skip
+    customer, key = row["stripe_customer_id"], row["idempotency_key"]
+    if customer is None or row["stripe_payment_method_id"] is None:
+        return await _record(db, payment_id, PaymentStatus.FAILED, "no card is saved for this appointment")
+    intent = await stripe.find_intent(account, customer, key)
+    if intent is None:
+        await gate()
+        try:
+            intent = await stripe.charge_saved_card(
+                account, customer=customer, payment_method=row["stripe_payment_method_id"],
+                amount_cents=row["amount_cents"], currency=row["currency"], idempotency_key=key,
+            )  # fmt: skip
+        except stripe.Declined as declined:
+            answered()
+            made = await stripe.find_intent(account, customer, key)  # the declined one, for the record
+            return await _record(db, payment_id, PaymentStatus.FAILED, f"the card was declined: {declined}",
+                                 intent_id=made.id if made else None)  # fmt: skip
+        answered()
+    status = INTENT_STATUSES.get(intent.status, PaymentStatus.PENDING)
+    words = {PaymentStatus.SUCCEEDED: "charged", PaymentStatus.PENDING: f"Stripe says {intent.status}"}
+    detail = words.get(status) or f"the card was declined: {intent.failure or intent.status}"
+    return await _record(db, payment_id, status, f"{detail} ({intent.id})", intent_id=intent.id)
+
+
+async def _give_back(
+    db: Database, payment_id: uuid.UUID, row: Row, account: stripe.Account, gate: Callable[[], Awaitable[None]],
+    answered: Callable[[], None],
+) -> Moved:  # fmt: skip
+    intent_id, key = row["stripe_payment_intent_id"], row["idempotency_key"]
+    made = await stripe.find_refund(account, intent_id, key)
+    if made is None:
+        await gate()
+        made = await stripe.refund(account, intent_id, amount_cents=row["amount_cents"], idempotency_key=key)
+        answered()
+    status = REFUND_STATUSES.get(made.status, PaymentStatus.PENDING)
+    detail = "refunded" if status == PaymentStatus.SUCCEEDED else f"Stripe says {made.status}"
+    return await _record(db, payment_id, status, f"{detail} ({made.id})", refund_id=made.id)
+
+
+async def _record(
+    db: Database, payment_id: uuid.UUID, status: PaymentStatus, detail: str, *, intent_id: str | None = None,
+    refund_id: str | None = None,
+) -> Moved:  # fmt: skip
+    """Stripe's answer on the row, while it is pending (a row settled meanwhile keeps what it says)."""
+    await db.execute(
+        """UPDATE payments
+              SET status = %s, stripe_payment_intent_id = coalesce(%s, stripe_payment_intent_id),
+                  stripe_refund_id = coalesce(%s, stripe_refund_id), failure = %s, updated_at = now()
+            WHERE id = %s AND status = 'pending'""",
+        (status, intent_id, refund_id, detail if status == PaymentStatus.FAILED else None, payment_id),
+    )
+    return Moved(status, detail)

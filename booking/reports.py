@@ -184,6 +184,7 @@ SELECT channel, type,
        count(*) FILTER (WHERE outcome = 'failed') AS failed
   FROM message_outcomes
  WHERE salon_id = %(salon)s AND decided_at >= %(start)s AND decided_at < %(end)s
+   AND channel IN ('email', 'sms')  -- a payment job's 'stripe' moved money, it sent no message
  GROUP BY channel, type
  ORDER BY channel, type"""
 

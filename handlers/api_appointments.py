@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from booking import access, appointments, payments
 from booking.errors import Invalid
-from booking.models import Source
+from booking.models import Actor, Source
 from handlers.api import ApiHandler
 
 
@@ -60,11 +60,15 @@ class AppointmentApi(ApiHandler):
 
 class CancelAppointmentApi(ApiHandler):
     async def post(self, appointment_id: str) -> None:
-        """No body cancels the one; ``{"following": true}`` also the later ones of its repeat booking."""
-        following = bool(self.body().boolean("following")) if self.request.body else False
+        """No body cancels the one; ``{"following": true}`` also the later ones of its repeat booking;
+        ``{"byClient": true}``: at the client's word (their cancellation: inside the cut-off, a late one)."""
+        body = self.body() if self.request.body else None
+        following = bool(body.boolean("following")) if body else False
+        by = Actor.CLIENT if body and body.boolean("by_client") else Actor.SALON
         appointment = await appointments.cancel(
-            self.db, self.salon, self.path_id(appointment_id, "appointment_id"), following=following, now=self.now()
-        )
+            self.db, self.salon, self.path_id(appointment_id, "appointment_id"), by=by, at_desk=True,
+            following=following, now=self.now(),
+        )  # fmt: skip
         self.wake_worker()
         self.write_json(appointment)
 

@@ -182,7 +182,10 @@ REQUESTS: dict[str, Schema] = {
     ),
     "CancelInput": _body(
         {"following": {"type": ["boolean", "null"],
-                       "description": "also the later booked ones of its repeat booking"}}, []),
+                       "description": "also the later booked ones of its repeat booking"},
+         "byClient": {"type": ["boolean", "null"],
+                      "description": "the desk cancels at the client's word: the client's cancellation (inside the "
+                                     "salon's cut-off a late one, charged the salon's late-cancellation fee)"}}, []),
     "NoteInput": _body({"text": fields.REQUIRED_TEXT | {"maxLength": MAX_NOTE}}, ["text"]),
     "OutcomeInput": _body({"outcome": {"type": "string", "enum": list(Outcome)}}, ["outcome"]),
     "HoldInput": _body(

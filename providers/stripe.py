@@ -226,13 +226,74 @@ async def read_card(account: Account, payment_method: str, timeout: float = 5.0)
 
 
 async def refund(account: Account, intent_id: str, *, amount_cents: int | None, idempotency_key: str) -> Refund:
-    """Gives back ``amount_cents`` (None: all) of a succeeded PaymentIntent, once per ``idempotency_key``."""
-    params: RefundCreateParams = {"payment_intent": intent_id}
+    """Gives back ``amount_cents`` (None: all) of a succeeded PaymentIntent, once per ``idempotency_key``, which the
+    refund's metadata carries too (``KEY_FIELD``: what ``find_refund`` looks for)."""
+    params: RefundCreateParams = {"payment_intent": intent_id, "metadata": {KEY_FIELD: idempotency_key}}
     if amount_cents is not None:
         params["amount"] = amount_cents
     async with _client(account) as client:
         made = await client.v1.refunds.create_async(params, {"idempotency_key": idempotency_key})
     return Refund(made.id, made.status or "pending", made.amount)
+
+
+# The metadata field of a charge or refund we ask for, holding its idempotency key: a crash between Stripe's answer
+# and our record is put right by finding what was made under the key before asking again (Stripe keeps a key for
+# 24 hours only; localstripe not at all).
+KEY_FIELD = "salonbook_key"
+
+
+def _key_of(metadata: stripe.StripeObject | None) -> str | None:
+    """The idempotency key an object's metadata carries (``KEY_FIELD``), if any."""
+    return metadata.to_dict().get(KEY_FIELD) if metadata is not None else None
+
+
+async def charge_saved_card(
+    account: Account, *, customer: str, payment_method: str, amount_cents: int, currency: str, idempotency_key: str
+) -> Intent:
+    """Charges a card saved on ``customer`` while the client is away (off-session), confirmed at once. Declined when
+    the card's issuer says no; the PaymentIntent made then is found by ``find_intent``."""
+    params: PaymentIntentCreateParams = {
+        "amount": amount_cents,
+        "currency": currency.lower(),
+        "customer": customer,
+        "payment_method": payment_method,
+        "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]
+        "confirm": True,
+        "off_session": True,
+        "metadata": {KEY_FIELD: idempotency_key},
+    }
+    async with _client(account) as client:
+        made = await client.v1.payment_intents.create_async(params, {"idempotency_key": idempotency_key})
+    return _intent(made)
+
+
+async def find_intent(account: Account, customer: str, idempotency_key: str) -> Intent | None:
+    """The PaymentIntent made for ``customer`` under ``idempotency_key`` (its metadata says), None if none was.
+
+    Read through the customer's charges (each names its PaymentIntent): a confirmed off-session charge always makes
+    one, and localstripe filters charges by customer where it lists PaymentIntents only whole."""
+    async with _client(account) as client:
+        charges = await client.v1.charges.list_async({"customer": customer, "limit": 100})
+        seen: set[str] = set()
+        async for charge in charges.auto_paging_iter():
+            intent_id = charge.payment_intent if isinstance(charge.payment_intent, str) else None
+            if intent_id is None or intent_id in seen:
+                continue
+            seen.add(intent_id)
+            intent = await client.v1.payment_intents.retrieve_async(intent_id)
+            if _key_of(intent.metadata) == idempotency_key:
+                return _intent(intent)
+    return None
+
+
+async def find_refund(account: Account, intent_id: str, idempotency_key: str) -> Refund | None:
+    """The refund of ``intent_id`` made under ``idempotency_key`` (its metadata says), None if none was."""
+    async with _client(account) as client:
+        refunds = await client.v1.refunds.list_async({"payment_intent": intent_id, "limit": 100})
+        async for made in refunds.auto_paging_iter():
+            if _key_of(made.metadata) == idempotency_key:
+                return Refund(made.id, made.status or "pending", made.amount)
+    return None
 
 
 def verified_event(payload: bytes, signature: str | None, secret: str) -> Event:

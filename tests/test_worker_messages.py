@@ -17,6 +17,7 @@ from booking.links import Links
 from booking.notice_types import (
     BOOKING_CODE,
     CANCELLATION,
+    MESSAGES,
     SALON_NOTICE,
     TEAM_INVITE,
     TEXT_REPLY,
@@ -83,7 +84,7 @@ def test_an_invitation_is_in_the_salons_language_and_organised_by_the_emails_sen
     assert str(event["ORGANIZER"]) == "mailto:bookings@salonbook.test"
 
 
-@pytest.mark.parametrize("kind", list(TYPES))
+@pytest.mark.parametrize("kind", list(MESSAGES))
 def test_every_type_renders_its_subject_templates_and_invitation(kind: str) -> None:
     job = claimed_job(kind)
     if not TYPES[kind].about_booking and kind not in (CANCELLATION.name, THANK_YOU.name):  # its payload says

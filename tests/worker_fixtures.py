@@ -19,6 +19,7 @@ from tests.servers import SmsApi, SmtpServer
 from worker.channels import Channels
 from worker.delivery import Delivery
 from worker.mail import EmailChannel
+from worker.money import StripeChannel
 from worker.runner import Worker
 from worker.settings import WorkerSettings
 from worker.sms import OutboxSms, TwilioSms
@@ -212,7 +213,9 @@ def start_worker(io_loop: tornado.ioloop.IOLoop, database_url: str):
                 if sms
                 else OutboxSms(pool, sender="+15005550006", region="GB")
             )
-            channels = Channels(email=email, sms=sms_channel)
+            channels = Channels(
+                email=email, sms=sms_channel, stripe=StripeChannel(pool, worker_settings.stripe_api_base)
+            )
         worker = Worker(pool, database_url, worker_settings, channels)
         await worker.start()
         started.append((worker, pool))

@@ -54,17 +54,32 @@ class Channel(Protocol):
         """Drops any open connections."""
 
 
+class _NoStripe:
+    """Where a worker built without Stripe (a benchmark's) sends a payment job: it is tried again later."""
+
+    name = "stripe"
+
+    async def send(self, delivery: Delivery, gate: Gate) -> Sent:
+        raise Transient("this worker cannot reach Stripe")
+
+    async def close(self) -> None:
+        """Nothing to close."""
+
+
 @dataclass
 class Channels:
     email: Channel
     sms: Channel
+    stripe: Channel | None = None  # a payment job's (worker.money); None: payment jobs wait for another worker
 
     def get(self, name: str) -> Channel:
-        return {"email": self.email, "sms": self.sms}[name]
+        return {"email": self.email, "sms": self.sms, "stripe": self.stripe or _NoStripe()}[name]
 
     async def close(self) -> None:
         await self.email.close()
         await self.sms.close()
+        if self.stripe is not None:
+            await self.stripe.close()
 
 
 def e164(phone: str | None, region: str) -> str:

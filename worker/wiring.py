@@ -7,6 +7,7 @@ from db import Database
 from outbox.catcher import CatcherAddress
 from worker.channels import Channel, Channels
 from worker.mail import EmailChannel
+from worker.money import StripeChannel
 from worker.settings import MailSettings, SmsSettings, WorkerSettings
 from worker.sms import OutboxSms, TwilioSms
 
@@ -15,7 +16,7 @@ def build_channels(
     mail: MailSettings, sms: SmsSettings, worker: WorkerSettings, db: Database, catcher: CatcherAddress | None
 ) -> Channels:
     """Email to ``smtp_host``, else to this process's mail catcher (with its login, and the salon named in a
-    header so the catcher can file it); SMS to the provider, else the outbox."""
+    header so the catcher can file it); SMS to the provider, else the outbox; payments to Stripe."""
     email: EmailChannel
     if mail.smtp_host:
         email = EmailChannel(
@@ -56,4 +57,4 @@ def build_channels(
         )
     else:
         text = OutboxSms(db, sender=sms.sms_from, region=sms.sms_default_region)
-    return Channels(email=email, sms=text)
+    return Channels(email=email, sms=text, stripe=StripeChannel(db, worker.stripe_api_base))

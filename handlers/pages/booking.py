@@ -25,7 +25,7 @@ from booking import (
 )
 from booking.errors import BookingError, Conflict, Invalid, NotFound, OutsideHours, PaymentProblem, SlotTaken
 from booking.locales import phone_number
-from booking.models import Client, Service, Staff
+from booking.models import Actor, Client, Service, Staff
 from handlers.base import outside_name, status_for
 from handlers.html import Errors, Form, form_errors
 from handlers.pages.base import SalonPage, page_id, safe_next
@@ -320,8 +320,9 @@ class CancelAppointment(SalonPage):
     async def post(self, appointment_id: str) -> None:
         """Cancels the one, or with ``following=on`` (a repeat booking's choice) the later ones of its series too."""
         following = self.get_body_argument("following", "") == "on"
+        by = Actor.CLIENT if self.get_body_argument("byClient", "") == "on" else Actor.SALON
         appointment = await appointments.cancel(
-            self.db, self.salon, page_id(appointment_id), following=following, now=self.now()
+            self.db, self.salon, page_id(appointment_id), by=by, at_desk=True, following=following, now=self.now()
         )
         self.wake_worker()
         self.redirect(paths.APPOINTMENT(id=appointment.id), status=303)

@@ -1,0 +1,375 @@
+"""Fees and refunds by the salon's policy, moved by the worker through the queue against localstripe: a no-show's
+fee and a late cancellation's charged off-session on the card saved at booking, an early cancellation's deposit
+given back, a declined card failed once and shown, and a worker killed between Stripe's answer and our record put
+right by the rescue with one charge only."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import stripe
+
+from booking import appointments, client_data, payments
+from booking.models import Actor, Salon
+from db import Database
+from handlers.app import WebSettings
+from providers.stripe import KEY_FIELD
+from tests.conftest import ROOT
+from tests.servers import SmtpServer
+from tests.stripe_server import DECLINED_CARD, LocalStripe, localstripe
+from tests.test_payments_deposits import owner_token
+from worker.money import KILL_AFTER_ANSWER
+
+__all__ = ["localstripe"]
+
+START = dt.datetime(2030, 5, 7, 10, 0, tzinfo=dt.UTC)  # the appointment's start (cut-off: 24 hours before)
+PRICE = 6000
+DEPOSIT = 1000
+
+
+@pytest.fixture
+def web_settings(localstripe: LocalStripe) -> WebSettings:
+    return WebSettings(xheaders=True, stripe_api_base=localstripe.api_base, stripe_js_url=localstripe.js_url)
+
+
+class Stripe:
+    """The salon's account on localstripe, spoken to as the client's browser and Stripe's dashboard would."""
+
+    def __init__(self, localstripe: LocalStripe, secret_key: str) -> None:
+        self.http = stripe.AIOHTTPClient()
+        self.client = stripe.StripeClient(
+            secret_key, base_addresses={"api": localstripe.api_base}, http_client=self.http
+        )
+
+    async def saved_card(self, card: str | None = None) -> tuple[str, str]:
+        """A customer with a card attached, as a SetupIntent at booking leaves them: (customer, payment method)."""
+        customer = await self.client.v1.customers.create_async({"email": "ann@example.com"})
+        if card is None:
+            method_id = "pm_card_visa"
+        else:
+            made = await self.client.v1.payment_methods.create_async(
+                {"type": "card", "card": {"number": card, "exp_month": 12, "exp_year": 2040, "cvc": "123"}}
+            )
+            method_id = made.id
+        method = await self.client.v1.payment_methods.attach_async(method_id, {"customer": customer.id})
+        return customer.id, method.id
+
+    async def paid_deposit(self, amount: int) -> str:
+        made = await self.client.v1.payment_intents.create_async(
+            {
+                "amount": amount,
+                "currency": "gbp",
+                "payment_method": "pm_card_visa",
+                "confirm": True,
+                "payment_method_types": ["card"],
+            }
+        )
+        assert made.status == "succeeded", made.status
+        return made.id
+
+    async def intents_under(self, customer: str, key: str) -> list[Any]:
+        """Every PaymentIntent made for ``customer`` under ``key``: what exactly once counts."""
+        found = {}
+        charges = await self.client.v1.charges.list_async({"customer": customer, "limit": 100})
+        async for charge in charges.auto_paging_iter():
+            intent = await self.client.v1.payment_intents.retrieve_async(charge.payment_intent)
+            if intent.metadata.to_dict().get(KEY_FIELD) == key:
+                found[intent.id] = intent
+        return list(found.values())
+
+    async def refunds_of(self, intent_id: str) -> list[Any]:
+        return list((await self.client.v1.refunds.list_async({"payment_intent": intent_id})).data)
+
+    async def close(self) -> None:
+        await self.http.close_async()  # type: ignore[no-untyped-call]
+
+
+@pytest.fixture
+def salon_stripe(io_loop, make_salon, db: Database, localstripe: LocalStripe) -> Iterator:
+    """``salon, stripe = await salon_stripe(no_show=50, late=30)``: a salon with its Stripe account and fees."""
+    opened: list[Stripe] = []
+
+    async def make(no_show: int = 50, late: int = 30) -> tuple[Salon, Stripe]:
+        salon = (await make_salon()).salon
+        keys = localstripe.keys()
+        change = payments.AccountChange(keys["secretKey"], keys["publishableKey"], keys["webhookSecret"])
+        await payments.save_account(db, salon.id, change)
+        await db.execute(
+            "UPDATE salons SET no_show_fee_percent = %s, late_cancellation_fee_percent = %s WHERE id = %s",
+            (no_show, late, salon.id),
+        )
+        opened.append(Stripe(localstripe, keys["secretKey"]))
+        return salon, opened[-1]
+
+    yield make
+    for account in opened:
+        io_loop.run_sync(account.close)
+
+
+async def an_appointment(
+    db: Database, make_booking, salon: Salon, stripe_: Stripe, *, card: str | None = "good", deposit: bool = False
+) -> tuple[uuid.UUID, str | None]:
+    """An appointment at START priced 60.00, with a card saved at booking (``card``: "good", DECLINED_CARD or None)
+    and, with ``deposit``, 10.00 paid on it. Its id and the Stripe customer."""
+    booked = await make_booking(salon, start=START, types=())
+    await db.execute("UPDATE appointments SET price_cents = %s WHERE id = %s", (PRICE, booked.appointment_id))
+    customer = None
+    if card is not None:
+        customer, method = await stripe_.saved_card(None if card == "good" else card)
+        await db.execute(
+            """INSERT INTO saved_cards (salon_id, appointment_id, stripe_customer_id, stripe_intent_id,
+                                        stripe_payment_method_id, status)
+               VALUES (%s, %s, %s, %s, %s, 'succeeded')""",
+            (salon.id, booked.appointment_id, customer, f"seti_{uuid.uuid4().hex}", method),
+        )
+    if deposit:
+        await db.execute(
+            """INSERT INTO payments (salon_id, appointment_id, kind, reason, amount_cents, currency,
+                                     stripe_payment_intent_id, status)
+               VALUES (%s, %s, 'deposit', 'deposit', %s, 'GBP', %s, 'succeeded')""",
+            (salon.id, booked.appointment_id, DEPOSIT, await stripe_.paid_deposit(DEPOSIT)),
+        )
+    return booked.appointment_id, customer
+
+
+async def moved(db: Database, appointment_id: uuid.UUID) -> list[dict[str, Any]]:
+    return await db.fetch_all(
+        """SELECT kind, reason, amount_cents, status, stripe_payment_intent_id, stripe_refund_id, idempotency_key,
+                  failure FROM payments WHERE appointment_id = %s AND kind <> 'deposit' ORDER BY created_at""",
+        (appointment_id,),
+    )
+
+
+async def payment_jobs(db: Database, appointment_id: uuid.UUID) -> list[dict[str, Any]]:
+    return await db.fetch_all(
+        """SELECT id, status, attempts, error, channels FROM notification_jobs
+            WHERE appointment_id = %s AND type = 'payment' ORDER BY created_at""",
+        (appointment_id,),
+    )
+
+
+async def settled(db: Database, appointment_id: uuid.UUID, timeout: float = 20) -> list[dict[str, Any]]:
+    """The appointment's fees and refunds once none is pending and its payment jobs are finished."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = await moved(db, appointment_id)
+        jobs = await payment_jobs(db, appointment_id)
+        if (
+            rows
+            and all(r["status"] != "pending" for r in rows)
+            and all(j["status"] in ("completed", "failed") for j in jobs)
+        ):
+            return rows
+        if time.monotonic() > deadline:
+            pytest.fail(f"payments still pending after {timeout:g} s: {rows} {jobs}")
+        await asyncio.sleep(0.1)
+
+
+async def test_a_no_show_is_charged_its_fee_once_however_often_marked_or_run(
+    db, make_booking, salon_stripe, start_worker, smtp_server, localstripe
+) -> None:
+    salon, account = await salon_stripe(no_show=50)
+    appointment, customer = await an_appointment(db, make_booking, salon, account)
+    for _ in range(2):  # the desk marks it twice (a double click, a correction back)
+        await appointments.record_outcome(db, salon, appointment, "no_show", now=START + dt.timedelta(hours=1))
+    [row] = await moved(db, appointment)
+    assert (row["kind"], row["reason"], row["amount_cents"], row["status"]) == ("fee", "no_show", 3000, "pending")
+    assert row["idempotency_key"] == f"salonbook-fee-{appointment}-no_show"
+    [job] = await payment_jobs(db, appointment)
+    assert job["channels"] == ["stripe"]
+    await start_worker(smtp=smtp_server, stripe_api_base=localstripe.api_base)
+    [row] = await settled(db, appointment)
+    assert row["status"] == "succeeded" and row["stripe_payment_intent_id"].startswith("pi_")
+    [intent] = await account.intents_under(customer, row["idempotency_key"])
+    assert (intent.id, intent.amount, intent.status) == (row["stripe_payment_intent_id"], 3000, "succeeded")
+    assert intent.customer == customer
+
+    # The job runs again as if its record had been lost: the charge made under the key is found, not made again.
+    await db.execute(
+        "UPDATE payments SET status = 'pending', stripe_payment_intent_id = NULL WHERE idempotency_key = %s",
+        (row["idempotency_key"],),
+    )
+    await db.execute(
+        """UPDATE notification_jobs SET status = 'pending', attempts = 0, run_at = now(), channels_done = '{}'
+            WHERE id = %s""",
+        (job["id"],),
+    )
+    [again] = await settled(db, appointment)
+    assert (again["status"], again["stripe_payment_intent_id"]) == ("succeeded", intent.id)
+    assert len(await account.intents_under(customer, row["idempotency_key"])) == 1, "charged twice"
+
+
+async def test_a_late_cancellation_at_the_clients_word_is_charged_less_the_deposit(
+    db, make_booking, salon_stripe, start_worker, smtp_server, localstripe
+) -> None:
+    salon, account = await salon_stripe(late=30)
+    appointment, customer = await an_appointment(db, make_booking, salon, account, deposit=True)
+    inside = START - dt.timedelta(hours=3)  # inside the 24 hours' cut-off
+    await appointments.cancel(db, salon, appointment, by=Actor.CLIENT, at_desk=True, now=inside)
+    await start_worker(smtp=smtp_server, stripe_api_base=localstripe.api_base)
+    [fee] = await settled(db, appointment)
+    assert (fee["kind"], fee["reason"], fee["amount_cents"], fee["status"]) == (
+        "fee", "late_cancellation", 1800 - DEPOSIT, "succeeded"
+    )  # fmt: skip
+    [intent] = await account.intents_under(customer, fee["idempotency_key"])
+    assert intent.amount == 800
+
+
+async def test_the_salons_own_late_cancellation_charges_nothing(db, make_booking, salon_stripe) -> None:
+    salon, account = await salon_stripe(late=30)
+    appointment, _ = await an_appointment(db, make_booking, salon, account, deposit=True)
+    await appointments.cancel(db, salon, appointment, now=START - dt.timedelta(hours=3))
+    assert await moved(db, appointment) == [] and await payment_jobs(db, appointment) == []
+
+
+async def test_an_early_cancellation_gives_the_deposit_back(
+    db, make_booking, salon_stripe, start_worker, smtp_server, localstripe
+) -> None:
+    salon, account = await salon_stripe(late=30)
+    appointment, _ = await an_appointment(db, make_booking, salon, account, deposit=True)
+    await appointments.cancel(db, salon, appointment, by=Actor.CLIENT, now=START - dt.timedelta(days=3))
+    await start_worker(smtp=smtp_server, stripe_api_base=localstripe.api_base)
+    [refund] = await settled(db, appointment)
+    assert (refund["kind"], refund["reason"], refund["amount_cents"], refund["status"]) == (
+        "refund", "early_cancellation", DEPOSIT, "succeeded"
+    )  # fmt: skip
+    [made] = await account.refunds_of(refund["stripe_payment_intent_id"])
+    assert (made.id, made.amount) == (refund["stripe_refund_id"], DEPOSIT)
+    assert made.metadata[KEY_FIELD] == f"salonbook-refund-{appointment}-early_cancellation"
+
+
+async def test_a_declined_saved_card_fails_once_and_the_page_shows_it(
+    db, make_booking, salon_stripe, start_worker, smtp_server, localstripe, pages
+) -> None:
+    salon, account = await salon_stripe(no_show=100)
+    appointment, customer = await an_appointment(db, make_booking, salon, account, card=DECLINED_CARD)
+    await appointments.record_outcome(db, salon, appointment, "no_show", now=START + dt.timedelta(hours=1))
+    await start_worker(smtp=smtp_server, stripe_api_base=localstripe.api_base)
+    [fee] = await settled(db, appointment)
+    assert fee["status"] == "failed" and "declined" in fee["failure"], fee
+    [job] = await payment_jobs(db, appointment)
+    assert (job["status"], job["attempts"]) == ("failed", 1), "a decline is final: not tried again"
+    assert len(await account.intents_under(customer, fee["idempotency_key"])) == 1
+
+    session = pages()
+    owner = await db.fetch_row("SELECT email FROM users WHERE salon_id = %s AND role = 'owner'", (salon.id,))
+    await session.login(owner["email"])
+    page = (await session.get(f"/appointments/{appointment}")).body.decode()
+    assert "Fee" in page and "no-show" in page and "£60.00" in page and "failed" in page and "declined" in page
+
+
+async def test_no_saved_card_or_no_fee_moves_nothing(db, make_booking, salon_stripe) -> None:
+    salon, account = await salon_stripe(no_show=50)
+    without_card, _ = await an_appointment(db, make_booking, salon, account, card=None)
+    await appointments.record_outcome(db, salon, without_card, "no_show", now=START + dt.timedelta(hours=1))
+    assert await moved(db, without_card) == [] and await payment_jobs(db, without_card) == []
+    free, _ = await salon_stripe(no_show=0)
+    with_card, _ = await an_appointment(db, make_booking, free, account)
+    await appointments.record_outcome(db, free, with_card, "no_show", now=START + dt.timedelta(hours=1))
+    assert await moved(db, with_card) == [] and await payment_jobs(db, with_card) == []
+    covered, _ = await salon_stripe(no_show=10)  # 6.00, less the 10.00 deposit: nothing
+    with_deposit, _ = await an_appointment(db, make_booking, covered, account, deposit=True)
+    await appointments.record_outcome(db, covered, with_deposit, "no_show", now=START + dt.timedelta(hours=1))
+    assert await moved(db, with_deposit) == []
+
+
+async def test_erasing_the_clients_data_stops_their_messages_not_a_fee_already_asked(
+    db, make_booking, salon_stripe
+) -> None:
+    salon, account = await salon_stripe(no_show=50)
+    appointment, _ = await an_appointment(db, make_booking, salon, account)
+    await appointments.record_outcome(db, salon, appointment, "no_show", now=START + dt.timedelta(hours=1))
+    client = await db.fetch_row("SELECT client_id FROM appointments WHERE id = %s", (appointment,))
+    await client_data.erase(db, salon.id, client["client_id"])
+    [job] = await payment_jobs(db, appointment)
+    assert job["status"] == "pending", "the fee's job is left to charge it"
+
+
+async def test_the_desk_cancels_at_the_clients_word_through_the_api(db, make_booking, salon_stripe, api, app) -> None:
+    salon, account = await salon_stripe(late=30)
+    appointment, _ = await an_appointment(db, make_booking, salon, account)
+    app.clock = lambda: START - dt.timedelta(hours=1)
+    status, body = await api("POST", f"/appointments/{appointment}/cancel", await owner_token(db, salon.id),
+                             {"byClient": True})  # fmt: skip
+    assert status == 200 and body["cancelledBy"] == "client", body
+    [fee] = await moved(db, appointment)
+    assert (fee["reason"], fee["amount_cents"], fee["status"]) == ("late_cancellation", 1800, "pending")
+    [job] = await payment_jobs(db, appointment)
+    status, refused = await api("POST", f"/jobs/{job['id']}/cancel", await owner_token(db, salon.id))
+    assert status == 409 and "payment" in refused["error"]["message"], "its money may have moved already"
+
+
+async def test_the_cancel_page_cancels_at_the_clients_word_and_the_appointments_page_shows_the_fee(
+    db, make_booking, salon_stripe, pages, app
+) -> None:
+    salon, account = await salon_stripe(late=30)
+    appointment, _ = await an_appointment(db, make_booking, salon, account)
+    app.clock = lambda: START - dt.timedelta(hours=1)
+    session = pages()
+    owner = await db.fetch_row("SELECT email FROM users WHERE salon_id = %s AND role = 'owner'", (salon.id,))
+    await session.login(owner["email"])
+    asked = (await session.get(f"/appointments/{appointment}/cancel")).body.decode()
+    assert 'name="byClient"' in asked and "The client asked to cancel" in asked
+    assert (await session.post(f"/appointments/{appointment}/cancel", {"byClient": "on"})).code == 303
+    [fee] = await moved(db, appointment)
+    assert (fee["reason"], fee["amount_cents"], fee["status"]) == ("late_cancellation", 1800, "pending")
+    page = (await session.get(f"/appointments/{appointment}")).body.decode()
+    assert "late cancellation" in page and "£18.00" in page and "pending" in page and "Payment through Stripe" in page
+
+
+def spawn_worker(database_url: str, smtp: SmtpServer, api_base: str, log: Path, **env: str) -> subprocess.Popen:
+    """A worker-only ``server.py --web=false`` process against the test database and localstripe."""
+    return subprocess.Popen(
+        [sys.executable, "server.py", "--web=false", f"--database_url={database_url}", "--smtp_host=127.0.0.1",
+         f"--smtp_port={smtp.port}", f"--stripe_api_base={api_base}", "--poll_interval=0.5",
+         "--heartbeat_interval=0.5", "--dead_after=2", "--retry_base_delay=0.2", "--shutdown_timeout=5"],
+        cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=os.environ | env,
+    )  # fmt: skip
+
+
+async def test_a_worker_killed_between_stripes_answer_and_the_record_charges_once(
+    db, make_booking, salon_stripe, smtp_server, localstripe, database_url, tmp_path
+) -> None:
+    salon, account = await salon_stripe(no_show=50)
+    appointment, customer = await an_appointment(db, make_booking, salon, account)
+    await appointments.record_outcome(db, salon, appointment, "no_show", now=START + dt.timedelta(hours=1))
+    await db.execute(  # earlier tests' jobs left waiting are not this worker's to die on
+        "UPDATE notification_jobs SET status = 'cancelled' WHERE status = 'pending' AND appointment_id <> %s",
+        (appointment,),
+    )
+    doomed = spawn_worker(database_url, smtp_server, localstripe.api_base, tmp_path / "doomed.log",
+                          **{KILL_AFTER_ANSWER: "1"})  # fmt: skip
+    rescuer = None
+    try:
+        deadline = time.monotonic() + 60
+        while doomed.poll() is None:
+            assert time.monotonic() < deadline, "the worker did not charge and kill itself within 60 s"
+            await asyncio.sleep(0.1)
+        assert doomed.returncode == -signal.SIGKILL, (tmp_path / "doomed.log").read_text()
+        [fee] = await moved(db, appointment)
+        assert (fee["status"], fee["stripe_payment_intent_id"]) == ("pending", None), "Stripe's answer not recorded"
+        [charged] = await account.intents_under(customer, fee["idempotency_key"])
+        assert charged.status == "succeeded", "Stripe charged before the kill"
+
+        rescuer = spawn_worker(database_url, smtp_server, localstripe.api_base, tmp_path / "rescuer.log")
+        [fee] = await settled(db, appointment, timeout=60)
+        assert (fee["status"], fee["stripe_payment_intent_id"]) == ("succeeded", charged.id)
+        assert len(await account.intents_under(customer, fee["idempotency_key"])) == 1, "charged twice"
+        [job] = await payment_jobs(db, appointment)
+        assert (job["status"], job["attempts"]) == ("completed", 2)
+    finally:
+        for process in (doomed, rescuer):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
