@@ -1,5 +1,6 @@
 """Money through the salon's own Stripe account: the account's keys (sealed at rest, never shown back), what a
-service's deposit comes to, and every payment's row. All SQL for stripe_accounts and payments.
+service's deposit comes to, and every payment's row. All SQL for stripe_accounts and payments (and the reads of
+saved_cards an export makes).
 
 A salon without a secret key takes no payments: no deposit is asked and nothing about payments shows. Stripe is
 spoken to only through providers.stripe; a payment's row is written after Stripe's answer, and the PaymentIntent's
@@ -20,6 +21,7 @@ import aiopg
 from booking import installation, sealing
 from booking.errors import Conflict, Invalid, PaymentProblem
 from booking.models import Deposit
+from booking.paging import Page, page_of
 from db import Database, Row
 from db.rows import reader
 from providers import stripe
@@ -96,7 +98,23 @@ class Payment:
     updated_at: dt.datetime
 
 
+@dataclass(frozen=True)
+class SavedCard:
+    """A card a client saved at online booking, as Stripe names it: its customer, the intent that saved it, and
+    the card's payment method once saved. Never a card's number: that stays with Stripe."""
+
+    id: uuid.UUID
+    appointment_id: uuid.UUID | None
+    stripe_customer_id: str
+    stripe_intent_id: str
+    stripe_payment_method_id: str | None
+    status: PaymentStatus
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
 read_payment = reader(Payment)
+read_saved_card = reader(SavedCard)
 _COLUMNS = """id, appointment_id, kind, reason, amount_cents, currency, status, stripe_payment_intent_id,
               stripe_refund_id, created_at, updated_at"""
 NOT_SET = AccountStatus(False, None, None, "not set")
@@ -433,3 +451,31 @@ async def refund_unbooked(db: Database, salon_id: uuid.UUID, intent_id: str, api
         )
     found = await db.fetch_row(f"SELECT {_COLUMNS} FROM payments WHERE id = %s", (row["id"],))
     return read_payment(found)
+
+
+async def page_by_id(
+    db: Database, salon_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+) -> Page[Payment, uuid.UUID]:
+    """The salon's payments of every kind after ``after`` in id order (booking.paging): an export's page."""
+    rows = await db.fetch_all(
+        f"""SELECT {_COLUMNS} FROM payments
+             WHERE salon_id = %(salon)s AND (%(after)s::uuid IS NULL OR id > %(after)s)
+             ORDER BY id LIMIT %(limit)s""",
+        {"salon": salon_id, "after": after, "limit": limit},
+    )
+    return page_of([read_payment(row) for row in rows], limit)
+
+
+async def saved_cards_by_id(
+    db: Database, salon_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+) -> Page[SavedCard, uuid.UUID]:
+    """The salon's saved cards after ``after`` in id order (booking.paging): an export's page."""
+    rows = await db.fetch_all(
+        """SELECT id, appointment_id, stripe_customer_id, stripe_intent_id, stripe_payment_method_id, status,
+                  created_at, updated_at
+             FROM saved_cards
+            WHERE salon_id = %(salon)s AND (%(after)s::uuid IS NULL OR id > %(after)s)
+            ORDER BY id LIMIT %(limit)s""",
+        {"salon": salon_id, "after": after, "limit": limit},
+    )
+    return page_of([read_saved_card(row) for row in rows], limit)
