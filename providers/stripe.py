@@ -1,4 +1,4 @@
-"""Stripe's protocol, through the official library, in one place: PaymentIntents made and read, refunds, and
+"""Stripe's protocol, through the official library, in one place: PaymentIntents made, read and canceled, refunds, and
 the webhooks' signature (``Stripe-Signature``, checked by the library's own verifier, 5 minutes' tolerance).
 
 Every call is the library's async method on an aiohttp client of its own (the IOLoop never waits on Stripe), at
@@ -122,6 +122,13 @@ async def read_intent(account: Account, intent_id: str) -> Intent:
     """The PaymentIntent as Stripe has it now: what the page's own check trusts, never the browser's word."""
     async with _client(account) as client:
         return _intent(await client.v1.payment_intents.retrieve_async(intent_id))
+
+
+async def cancel_intent(account: Account, intent_id: str) -> Intent:
+    """Cancels a PaymentIntent not yet paid: no card can pay it after this. Stripe refuses (Unreachable) one that
+    succeeded or is being processed meanwhile."""
+    async with _client(account) as client:
+        return _intent(await client.v1.payment_intents.cancel_async(intent_id))
 
 
 async def refund(account: Account, intent_id: str, *, amount_cents: int | None, idempotency_key: str) -> Refund:
