@@ -388,6 +388,18 @@ async def beyond_prices(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID)
     return int(row["beyond_prices"])
 
 
+def refundable(moved: list[Payment]) -> int:
+    """What the owner may still refund of an appointment's payments (``of_appointment``), in cents: its paid
+    deposit, less every refund asked or made on it (as ``refund`` counts them)."""
+    paid = sum(p.amount_cents for p in moved if p.kind == PaymentKind.DEPOSIT and p.status == PaymentStatus.SUCCEEDED)
+    given = sum(
+        p.amount_cents
+        for p in moved
+        if p.kind == PaymentKind.REFUND and p.status in (PaymentStatus.PENDING, PaymentStatus.SUCCEEDED)
+    )
+    return max(paid - given, 0) if paid else 0
+
+
 @dataclass(frozen=True)
 class _RefundAsked:
     payment_id: uuid.UUID
