@@ -366,7 +366,7 @@ async def of_appointment(db: Database, salon_id: uuid.UUID, appointment_id: uuid
 # What a client's payments add to the prices of their completed appointments (booking.client_history): per
 # appointment of theirs with money on it, its succeeded fees, less its succeeded refunds, and its succeeded deposits
 # unless it was completed (a completed one's price holds its deposit; only a deposit above that price would add).
-_CLIENT_PAYMENTS = """
+CLIENT_PAYMENTS = """
     SELECT coalesce(sum(CASE WHEN a.status = 'completed'
                              THEN greatest(m.deposits - coalesce(a.price_cents, 0), 0) ELSE m.deposits END
                         + m.fees - m.refunds), 0) AS beyond_prices
@@ -384,7 +384,7 @@ _CLIENT_PAYMENTS = """
 async def beyond_prices(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> int:
     """What the client's payments add to the prices of their completed appointments, in cents (may be negative:
     a refund on a completed appointment takes from its price). See booking.client_history for the whole rule."""
-    row = await db.fetch_row(_CLIENT_PAYMENTS, {"salon": salon_id, "client": client_id})
+    row = await db.fetch_row(CLIENT_PAYMENTS, {"salon": salon_id, "client": client_id})
     return int(row["beyond_prices"])
 
 
