@@ -240,6 +240,28 @@ async def test_a_lapsed_hold_cancels_its_payment_intent_so_no_card_can_pay_it_la
     assert await online.release_lapsed(db, api_base=localstripe.api_base) == online.Released(0, ()), "once"
 
 
+async def test_the_workers_chore_cancels_a_lapsed_deposit_at_stripe_and_logs_what_it_could_not(
+    make_salon, db, localstripe, public, smtp_server, start_worker, caplog
+) -> None:
+    salon, desk, keys = await deposit_salon(make_salon, db, localstripe)
+    first, second = await to_pay(public, db, salon, desk, hour=10), await to_pay(public, db, salon, desk, hour=12)
+    unknown = f"pi_unknown_{salon.id.hex}"  # a PaymentIntent Stripe does not know: it refuses to cancel it
+    await db.execute("UPDATE payments SET stripe_payment_intent_id = %s WHERE hold_id = %s", (unknown, first["holdId"]))
+    await db.execute("UPDATE holds SET expires_at = now() - interval '1 second' WHERE salon_id = %s", (salon.id,))
+    with caplog.at_level("WARNING"):
+        await start_worker(smtp=smtp_server, holds_interval=0.1, stripe_api_base=localstripe.api_base)
+        account = localstripe.account(keys["secretKey"])
+        deadline = time.monotonic() + 15
+        while (await read_intent(account, second["paymentIntentId"])).status != "canceled":
+            assert time.monotonic() < deadline, "the worker did not cancel the lapsed deposit's PaymentIntent"
+            await asyncio.sleep(0.1)
+        while unknown not in caplog.text:
+            assert time.monotonic() < deadline, "what Stripe refused is not in the log"
+            await asyncio.sleep(0.1)
+    booked, paid = await the_record(db, salon)
+    assert booked == [] and [p["status"] for p in paid] == ["canceled", "canceled"]
+
+
 async def test_a_bad_signature_is_refused_and_changes_nothing(
     make_salon, db, localstripe, public, http_server_client
 ) -> None:
