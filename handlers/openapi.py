@@ -521,6 +521,12 @@ def document() -> Schema:
         503: "the database is unreachable; try again shortly",
     }
     responses = {str(status): {"description": words, "content": error} for status, words in why.items()}
+    if "ClientHistory" in components:  # what the spend counts (booking/client_history.py)
+        components["ClientHistory"]["properties"]["spentCents"]["description"] = (
+            "money taken from the client, each cent once: completed appointments at their price as booked (a paid "
+            "deposit is part of it), plus succeeded fees, plus succeeded deposits of appointments not completed, "
+            "less succeeded refunds"
+        )
     responses["429"]["headers"] = {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}
     return {
         "openapi": "3.1.0",
