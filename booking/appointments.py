@@ -987,7 +987,8 @@ read_history = reader(ClientHistory)
 
 
 async def client_counts(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> ClientHistory:
-    """What the client's appointments add up to, in one indexed read whatever their number."""
+    """What the client's appointments add up to, in one indexed read whatever their number; ``spent_cents`` is the
+    completed ones' prices only (booking.client_history adds what payments took beyond them)."""
     return read_history(await db.fetch_row(CLIENT_COUNTS, {"salon": salon_id, "client": client_id}))
 
 

@@ -359,7 +359,7 @@ class ClientHistory:
     no_shows: int
     late_cancellations: int  # cancelled inside the salon's cut-off (as it is now), by whoever
 
-    spent_cents: int  # the price of each completed one, as booked
+    spent_cents: int  # money taken from the client, each cent once: the rule is booking.client_history's
 
 
 @dataclass(frozen=True)

@@ -393,7 +393,9 @@ async def verify(
         found = await _waiting(cur, salon, hold_id=hold_id, now=now)
         if found is None:
             raise Conflict("this booking is no longer held; choose a time again")
-        if found["code_typed_at"] is not None and not found["lapsed"]:  # the code again: still the deposit to pay
+        if found["code_typed_at"] is not None:  # the code again: still the deposit to pay, while the hold lasts
+            if found["lapsed"]:  # unpaid: the worker's release ends it and cancels its PaymentIntent at Stripe
+                raise Conflict("this booking is no longer held; choose a time again")
             return await _deposit_due(cur, salon, found, now)
         refusal = await _refusal(cur, found, fields.code(code), now)
         if refusal is None and await _waits_for_stripe(cur, salon, found["appointment_id"]):
@@ -642,9 +644,19 @@ async def _end(cur: aiopg.Cursor, found: Row, how: str, now: dt.datetime) -> Non
         await appointments.release(cur, [found["appointment_id"]], now)
 
 
-async def release_lapsed(db: Database, now: dt.datetime | None = None) -> int:
+@dataclass(frozen=True)
+class Released:
+    """What a release of lapsed holds did: how many ended, and what Stripe would not cancel (for the log)."""
+
+    lapsed: int
+    not_canceled: tuple[str, ...] = ()
+
+
+async def release_lapsed(db: Database, now: dt.datetime | None = None, *, api_base: str) -> Released:
     """The worker's chore: lapsed holds end and free their time (offered to the waitlist); ended holds past a day
-    go. Returns how many lapsed. A hold being verified right now is locked, skipped, and left to the verification."""
+    go. A hold being verified right now is locked, skipped, and left to the verification. Once that is committed,
+    the unpaid deposits' PaymentIntents of the lapsed holds are canceled at Stripe (at ``api_base``), best effort:
+    what Stripe would not cancel is returned, never raised."""
     now = now or dt.datetime.now(dt.UTC)
     async with db.transaction() as cur:
         await cur.execute(
@@ -661,7 +673,7 @@ async def release_lapsed(db: Database, now: dt.datetime | None = None) -> int:
         ended = await cur.fetchall()
         lapsed = [row["appointment_id"] for row in ended]
         await appointments.release(cur, lapsed, now)
-        await payments.abandoned(cur, [row["id"] for row in ended])
+        unpaid = await payments.abandoned(cur, [row["id"] for row in ended])
         await saved_cards.abandoned(cur, [row["id"] for row in ended])
         await cur.execute("DELETE FROM holds WHERE ended IS NOT NULL AND created_at < now() - %s", (KEPT_AFTER_END,))
-    return len(lapsed)
+    return Released(len(lapsed), tuple(await payments.cancel_unpaid(db, unpaid, api_base)))

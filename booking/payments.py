@@ -23,6 +23,7 @@ from booking import installation, sealing
 from booking.errors import Conflict, Invalid, PaymentProblem
 from booking.models import Deposit
 from booking.notice_types import PAYMENT
+from booking.paging import Page, page_of
 from db import Database, Row
 from db.rows import reader
 from jobqueue import queue
@@ -199,20 +200,42 @@ async def connected(cur: aiopg.Cursor, salon_id: uuid.UUID) -> bool:
     return await cur.fetchone() is not None
 
 
+# The least Stripe charges, in the currency's cents (Stripe's "minimum charge amounts"); a currency not listed
+# is taken at 50 cents, like most. A smaller PaymentIntent is refused by Stripe, so none is ever asked.
+MINIMUM_CHARGE: dict[str, int] = {
+    "USD": 50, "EUR": 50, "GBP": 30, "AUD": 50, "CAD": 50, "CHF": 50, "NZD": 50, "SGD": 50, "BRL": 50, "INR": 50,
+    "DKK": 250, "NOK": 300, "SEK": 300, "PLN": 200, "CZK": 1500, "HUF": 17500, "RON": 200, "BGN": 100,
+    "HKD": 400, "MXN": 1000, "MYR": 200, "THB": 1000, "AED": 200,
+}  # fmt: skip
+DEFAULT_MINIMUM_CHARGE = 50
+
+
+def chargeable(deposit_cents: int, price_cents: int, currency: str) -> int:
+    """What a deposit of ``deposit_cents`` on ``price_cents`` asks, given Stripe's least charge in ``currency``: a
+    smaller deposit is raised to that least charge (never above the price); when the price itself is below it, no
+    deposit is asked (0) and the code books the time, as for a service without a deposit."""
+    least = MINIMUM_CHARGE.get(currency.upper(), DEFAULT_MINIMUM_CHARGE)
+    if deposit_cents <= 0 or price_cents < least:
+        return 0
+    return min(max(deposit_cents, least), price_cents)
+
+
 async def deposit_due(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> int:
-    """The deposit a held appointment asks before it is booked, in cents: 0 when its service asks none or the
-    salon takes no payments."""
+    """The deposit a held appointment asks before it is booked, in cents: 0 when its service asks none, the salon
+    takes no payments, or its price is below the least Stripe charges (``chargeable``)."""
     await cur.execute(
-        """SELECT a.price_cents, v.deposit_percent, v.deposit_cents
+        """SELECT a.price_cents, v.deposit_percent, v.deposit_cents, s.currency
              FROM appointments a JOIN services v ON v.salon_id = a.salon_id AND v.id = a.service_id
+             JOIN salons s ON s.id = a.salon_id
             WHERE a.salon_id = %s AND a.id = %s
-              AND EXISTS (SELECT FROM stripe_accounts s WHERE s.salon_id = a.salon_id)""",
+              AND EXISTS (SELECT FROM stripe_accounts k WHERE k.salon_id = a.salon_id)""",
         (salon_id, appointment_id),
     )
     row: Row | None = await cur.fetchone()
-    if row is None or (row["deposit_percent"] is None and row["deposit_cents"] is None):
+    if row is None or row["price_cents"] is None or (row["deposit_percent"] is None and row["deposit_cents"] is None):
         return 0
-    return Deposit(row["deposit_percent"], row["deposit_cents"]).of(row["price_cents"])
+    asked = Deposit(row["deposit_percent"], row["deposit_cents"]).of(row["price_cents"])
+    return chargeable(asked, row["price_cents"], row["currency"])
 
 
 async def create_intent(
@@ -289,13 +312,41 @@ async def failed(db: Database, salon_id: uuid.UUID, intent_id: str) -> None:
     )
 
 
-async def abandoned(cur: aiopg.Cursor, hold_ids: list[uuid.UUID]) -> None:
-    """The holds lapsed or ended unpaid: their deposits, never paid, are canceled."""
+@dataclass(frozen=True)
+class Unpaid:
+    """A deposit's PaymentIntent whose hold ended before it was paid: to cancel at Stripe (``cancel_unpaid``)."""
+
+    salon_id: uuid.UUID
+    intent_id: str
+
+
+async def abandoned(cur: aiopg.Cursor, hold_ids: list[uuid.UUID]) -> list[Unpaid]:
+    """The holds lapsed or ended unpaid: their deposits, never paid, are canceled. Returns their PaymentIntents,
+    to cancel at Stripe once this is committed."""
     await cur.execute(
         """UPDATE payments SET status = 'canceled', updated_at = now()
-            WHERE hold_id = ANY(%s) AND status IN ('pending', 'failed')""",
+            WHERE hold_id = ANY(%s) AND status IN ('pending', 'failed')
+        RETURNING salon_id, stripe_payment_intent_id""",
         (hold_ids,),
     )
+    rows: list[Row] = await cur.fetchall()
+    return [Unpaid(row["salon_id"], row["stripe_payment_intent_id"]) for row in rows]
+
+
+async def cancel_unpaid(db: Database, unpaid: list[Unpaid], api_base: str) -> list[str]:
+    """Cancels at Stripe, best effort, the PaymentIntents of deposits whose time has gone, so no card can pay them
+    now (one paid all the same is refunded whole: ``refund_unbooked``). Returns what could not be canceled, in
+    words for the log; a salon that has since removed its account is left alone."""
+    problems = []
+    for each in unpaid:
+        salon_keys = await keys(db, each.salon_id, api_base)
+        if salon_keys is None:
+            continue
+        try:
+            await stripe.cancel_intent(salon_keys.account, each.intent_id)
+        except stripe.StripeProblem as problem:
+            problems.append(f"PaymentIntent {each.intent_id} of salon {each.salon_id} not canceled: {problem}")
+    return problems
 
 
 async def of_appointment(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> list[Payment]:
@@ -306,6 +357,43 @@ async def of_appointment(db: Database, salon_id: uuid.UUID, appointment_id: uuid
         (salon_id, appointment_id),
     )
     return [read_payment(row) for row in rows]
+
+
+# What a client's payments add to the prices of their completed appointments (booking.client_history): per
+# appointment of theirs with money on it, its succeeded fees, less its succeeded refunds, and its succeeded deposits
+# unless it was completed (a completed one's price holds its deposit; only a deposit above that price would add).
+CLIENT_PAYMENTS = """
+    SELECT coalesce(sum(CASE WHEN a.status = 'completed'
+                             THEN greatest(m.deposits - coalesce(a.price_cents, 0), 0) ELSE m.deposits END
+                        + m.fees - m.refunds), 0) AS beyond_prices
+      FROM appointments a
+      JOIN LATERAL (
+          SELECT coalesce(sum(p.amount_cents) FILTER (WHERE p.kind = 'deposit'), 0) AS deposits,
+                 coalesce(sum(p.amount_cents) FILTER (WHERE p.kind = 'fee'), 0) AS fees,
+                 coalesce(sum(p.amount_cents) FILTER (WHERE p.kind = 'refund'), 0) AS refunds
+            FROM payments p
+           WHERE p.salon_id = a.salon_id AND p.appointment_id = a.id AND p.status = 'succeeded'
+      ) m ON true
+     WHERE a.salon_id = %(salon)s AND a.client_id = %(client)s"""
+
+
+async def beyond_prices(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> int:
+    """What the client's payments add to the prices of their completed appointments, in cents (may be negative:
+    a refund on a completed appointment takes from its price). See booking.client_history for the whole rule."""
+    row = await db.fetch_row(CLIENT_PAYMENTS, {"salon": salon_id, "client": client_id})
+    return int(row["beyond_prices"])
+
+
+def refundable(moved: list[Payment]) -> int:
+    """What the owner may still refund of an appointment's payments (``of_appointment``), in cents: its paid
+    deposit, less every refund asked or made on it (as ``refund`` counts them)."""
+    paid = sum(p.amount_cents for p in moved if p.kind == PaymentKind.DEPOSIT and p.status == PaymentStatus.SUCCEEDED)
+    given = sum(
+        p.amount_cents
+        for p in moved
+        if p.kind == PaymentKind.REFUND and p.status in (PaymentStatus.PENDING, PaymentStatus.SUCCEEDED)
+    )
+    return max(paid - given, 0) if paid else 0
 
 
 @dataclass(frozen=True)
@@ -629,3 +717,16 @@ async def _record(
         (status, intent_id, refund_id, detail if status == PaymentStatus.FAILED else None, payment_id),
     )
     return Moved(status, detail)
+
+
+async def page_by_id(
+    db: Database, salon_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+) -> Page[Payment, uuid.UUID]:
+    """The salon's payments of every kind after ``after`` in id order (booking.paging): an export's page."""
+    rows = await db.fetch_all(
+        f"""SELECT {_COLUMNS} FROM payments
+             WHERE salon_id = %(salon)s AND (%(after)s::uuid IS NULL OR id > %(after)s)
+             ORDER BY id LIMIT %(limit)s""",
+        {"salon": salon_id, "after": after, "limit": limit},
+    )
+    return page_of([read_payment(row) for row in rows], limit)

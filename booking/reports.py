@@ -5,13 +5,15 @@ An appointment belongs to the period it starts in (as it is now: one moved into 
 a stylist's booked time is cut at the period's edges, so a late appointment across midnight counts on each
 side for what lies there. Money is the price each appointment was booked at (``appointments.price_cents``),
 never today's price of its service. Messages come from ``message_outcomes``, which outlives the queue's
-clean-up.
+clean-up. Money through the salon's Stripe account counts the payments that succeeded, in the period their row was
+made (when the client paid, or the desk's act set a fee or a refund going), whatever appointment they are on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import calendar
+import dataclasses
 import datetime as dt
 import uuid
 from dataclasses import dataclass
@@ -114,15 +116,32 @@ class MessageCounts:
 
 
 @dataclass(frozen=True)
+class PaymentTotals:
+    """Money that moved through the salon's Stripe account: the payments that succeeded."""
+
+    deposits_cents: int  # paid at online booking (those given back are in refunds)
+    no_show_fees_cents: int
+    late_cancellation_fees_cents: int
+    refunds_cents: int  # every refund: early cancellations', the owner's, deposits paid after their time had gone
+    net_cents: int  # what the salon kept: deposits and fees, less refunds
+
+
+@dataclass(frozen=True)
 class Report:
     period: Period
     appointments: AppointmentCounts
     revenue_cents: int  # the prices, as booked, of the completed appointments
     staff: list[StaffLoad]
     messages: list[MessageCounts]
+    # None when the salon takes no payments (no Stripe account) and none moved in the period: nothing to show
+    payments: PaymentTotals | None = None
 
 
+# The appointments' counts and the payments' totals, side by side in one statement: the payments of the salon's
+# whole history are read in a walk of the salon's rows, and a salon has few (one or two per online booking).
 _APPOINTMENTS = """
+SELECT counts.*, money.*
+  FROM (
 SELECT count(*) AS booked,
        count(*) FILTER (WHERE status = 'completed') AS completed,
        count(*) FILTER (WHERE status = 'cancelled' AND cancelled_by = 'salon') AS cancelled_by_salon,
@@ -134,7 +153,18 @@ SELECT count(*) AS booked,
        count(*) FILTER (WHERE source <> 'online') AS front_desk,
        coalesce(sum(price_cents) FILTER (WHERE status = 'completed'), 0) AS revenue_cents
   FROM appointments
- WHERE salon_id = %(salon)s AND start_time >= %(start)s AND start_time < %(end)s AND status <> 'held'"""
+ WHERE salon_id = %(salon)s AND start_time >= %(start)s AND start_time < %(end)s AND status <> 'held'
+       ) counts CROSS JOIN (
+SELECT coalesce(sum(amount_cents) FILTER (WHERE kind = 'deposit'), 0) AS deposits_cents,
+       coalesce(sum(amount_cents) FILTER (WHERE kind = 'fee' AND reason = 'no_show'), 0) AS no_show_fees_cents,
+       coalesce(sum(amount_cents) FILTER (WHERE kind = 'fee' AND reason = 'late_cancellation'), 0)
+           AS late_cancellation_fees_cents,
+       coalesce(sum(amount_cents) FILTER (WHERE kind = 'refund'), 0) AS refunds_cents,
+       coalesce(sum(CASE WHEN kind = 'refund' THEN -amount_cents ELSE amount_cents END), 0) AS net_cents,
+       count(*) > 0 OR EXISTS (SELECT FROM stripe_accounts WHERE salon_id = %(salon)s) AS shows_payments
+  FROM payments
+ WHERE salon_id = %(salon)s AND status = 'succeeded' AND created_at >= %(start)s AND created_at < %(end)s
+       ) money"""
 
 # Working hours are wall-clock times: each day's are made instants in the salon's zone, so a shift across a
 # DST change is as long as it really was; time off is taken out of them. An appointment is at most 12 hours
@@ -189,11 +219,13 @@ SELECT channel, type,
  ORDER BY channel, type"""
 
 _read_counts = reader(AppointmentCounts)
+_read_payments = reader(PaymentTotals)
 _read_messages = reader(MessageCounts)
 
 
 async def report(db: Database, salon: Salon, period: Period) -> Report:
-    """The salon's figures for ``period``: three indexed reads of that salon's rows, side by side."""
+    """The salon's figures for ``period``: three indexed reads of that salon's rows, side by side (appointments and
+    payments in one)."""
     start, end = period.instants(salon.zone)
     asked = {
         "salon": salon.id,
@@ -208,6 +240,8 @@ async def report(db: Database, salon: Salon, period: Period) -> Report:
         db.fetch_row(_APPOINTMENTS, asked), db.fetch_all(_STAFF, asked), db.fetch_all(_MESSAGES, asked)
     )
     revenue = counts.pop("revenue_cents")
+    money = {name: int(counts.pop(name)) for name in (f.name for f in dataclasses.fields(PaymentTotals))}
+    shows_payments = counts.pop("shows_payments")
     return Report(
         period=period,
         appointments=_read_counts(counts),
@@ -222,4 +256,5 @@ async def report(db: Database, salon: Salon, period: Period) -> Report:
             for row in staff
         ],
         messages=[_read_messages(row) for row in messages],
+        payments=_read_payments(money) if shows_payments else None,
     )

@@ -1,7 +1,8 @@
 """A salon's own data, for its owner: every row of the salon, one kind of row per list, read a page at a time.
 
 Of that salon only, and no secret: the rows are what the API shows (no password or token hashes, no
-sessions, no link secret, no SMS provider's credentials, which are not the salon's rows at all), and the
+sessions, no link secret, no SMS provider's credentials, which are not the salon's rows at all, no Stripe key:
+payments and saved cards carry Stripe's ids only), and the
 notifications leave out the booking codes and invitation links their payloads carry. Each table module
 reads its own rows (``page_by_id``); this module only says which lists an export has.
 """
@@ -12,7 +13,20 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from booking import appointments, client_notes, clients, inbox, jobs, own_words, services, staff, time_off, waitlist
+from booking import (
+    appointments,
+    client_notes,
+    clients,
+    inbox,
+    jobs,
+    own_words,
+    payments,
+    saved_cards,
+    services,
+    staff,
+    time_off,
+    waitlist,
+)
 from booking.client_notes import ClientNote
 from booking.inbox import InboundText
 from booking.models import Appointment, Client, Salon, Service, Staff, TimeOff
@@ -31,6 +45,8 @@ LISTS: dict[str, type] = {
     "waitlist": waitlist.Entry,  # who waits (or waited) for a time, in the order they joined
     "wording": own_words.Worded,  # the salon's own words for its notices
     "texts": InboundText,  # what clients texted the salon
+    "payments": payments.Payment,  # every deposit, fee and refund through the salon's Stripe account
+    "saved_cards": saved_cards.SavedCard,  # cards clients saved at online booking (Stripe's ids, never a number)
 }
 
 
@@ -59,6 +75,8 @@ def export(db: Database, salon: Salon, *, now: dt.datetime | None = None, page_s
         "client_notes": lambda after, limit: client_notes.page_by_id(db, salon.id, after=after, limit=limit),
         "waitlist": lambda after, limit: waitlist.page_of(db, salon.id, after=after, limit=limit),
         "wording": at_once(lambda: own_words.every(db, salon.id)),
+        "payments": lambda after, limit: payments.page_by_id(db, salon.id, after=after, limit=limit),
+        "saved_cards": lambda after, limit: saved_cards.page_by_id(db, salon.id, after=after, limit=limit),
     }
     lists = tuple(Listing(name, pages(readers[name], page_size)) for name in LISTS)
     return SalonExport(salon, now or dt.datetime.now(dt.UTC), lists)

@@ -22,6 +22,7 @@ import aiopg
 from booking import payments
 from booking.errors import PaymentProblem
 from booking.models import Salon
+from booking.paging import Page, page_of
 from db import Database, Row
 from db.rows import reader
 from providers import stripe
@@ -219,3 +220,16 @@ async def on_file(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID, 
     except stripe.StripeProblem:
         return OnFile(None, None)
     return OnFile(found.brand, found.last4)
+
+
+async def page_by_id(
+    db: Database, salon_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+) -> Page[SavedCard, uuid.UUID]:
+    """The salon's saved cards after ``after`` in id order (booking.paging): an export's page."""
+    rows = await db.fetch_all(
+        f"""SELECT {_COLUMNS} FROM saved_cards
+             WHERE salon_id = %(salon)s AND (%(after)s::uuid IS NULL OR id > %(after)s)
+             ORDER BY id LIMIT %(limit)s""",
+        {"salon": salon_id, "after": after, "limit": limit},
+    )
+    return page_of([read_card(row) for row in rows], limit)

@@ -20,6 +20,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "revenue_cents": report.revenue_cents,
         "staff": report.staff,
         "messages": report.messages,
+        "payments": report.payments,
     }
 
 

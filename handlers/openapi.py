@@ -28,7 +28,7 @@ from booking.notice_types import EDITABLE, TYPES
 from booking.online import CardAsked, DepositStarted
 from booking.own_words import OwnWords
 from booking.payments import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET, AccountStatus, Payment
-from booking.reports import MAX_DAYS, AppointmentCounts, MessageCounts, StaffLoad
+from booking.reports import MAX_DAYS, AppointmentCounts, MessageCounts, PaymentTotals, StaffLoad
 from booking.salons import MAX_ADDRESS, MAX_REMINDERS, MAX_THANKS_HOURS, MAX_URL, REMINDER_MINUTES
 from booking.services import MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES, MAX_PRICE_CENTS
 from booking.team import Invitation, Team
@@ -532,6 +532,12 @@ def document() -> Schema:
         503: "the database is unreachable; try again shortly",
     }
     responses = {str(status): {"description": words, "content": error} for status, words in why.items()}
+    if "ClientHistory" in components:  # what the spend counts (booking/client_history.py)
+        components["ClientHistory"]["properties"]["spentCents"]["description"] = (
+            "money taken from the client, each cent once: completed appointments at their price as booked (a paid "
+            "deposit is part of it), plus succeeded fees, plus succeeded deposits of appointments not completed, "
+            "less succeeded refunds"
+        )
     responses["429"]["headers"] = {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}
     return {
         "openapi": "3.1.0",
@@ -552,8 +558,12 @@ def _reports(answer: Any) -> Schema:
     figures = _body(
         {"from": fields.DATE, "to": fields.DATE, "appointments": answer(AppointmentCounts),
          "revenueCents": {"type": "integer"}, "staff": {"type": "array", "items": answer(StaffLoad)},
-         "messages": {"type": "array", "items": answer(MessageCounts)}},
-        ["from", "to", "appointments", "revenueCents", "staff", "messages"],
+         "messages": {"type": "array", "items": answer(MessageCounts)},
+         "payments": {"anyOf": [answer(PaymentTotals), {"type": "null"}],
+                      "description": "money through the salon's Stripe account: the payments that succeeded, in the "
+                                     "period their row was made; netCents is deposits and fees less refunds. Null "
+                                     "when the salon takes no payments and none moved in the period"}},
+        ["from", "to", "appointments", "revenueCents", "staff", "messages", "payments"],
     )  # fmt: skip
     days = [
         _query(name, fields.DATE, f"{about} day of the report (salon-local, included)") | {"required": True}
@@ -562,7 +572,8 @@ def _reports(answer: Any) -> Schema:
     return _operation(
         f"The salon's figures over up to {MAX_DAYS} days: appointments by outcome and source, revenue (the "
         "prices as booked, of completed appointments), each stylist's booked and working minutes, and messages "
-        "sent, delivered (texts only: mail servers do not say) and failed per channel and type",
+        "sent, delivered (texts only: mail servers do not say) and failed per channel and type; deposits, fees and "
+        "refunds through the salon's Stripe account",
         figures, parameters=days, refusals=(400,),
     )  # fmt: skip
 

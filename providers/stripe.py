@@ -1,6 +1,6 @@
-"""Stripe's protocol, through the official library, in one place: PaymentIntents made and read, a client's card
-saved for later (Customers, SetupIntents, a saved card's brand and last 4), refunds, and the webhooks' signature
-(``Stripe-Signature``, checked by the library's own verifier, 5 minutes' tolerance).
+"""Stripe's protocol, through the official library, in one place: PaymentIntents made, read and canceled, a
+client's card saved for later (Customers, SetupIntents, a saved card's brand and last 4), refunds, and the webhooks'
+signature (``Stripe-Signature``, checked by the library's own verifier, 5 minutes' tolerance).
 
 Every call is the library's async method on an aiohttp client of its own (the IOLoop never waits on Stripe), at
 ``api_base`` (Stripe's own, or the tests' localstripe), with the salon's secret key. What comes back are plain
@@ -223,6 +223,13 @@ async def read_card(account: Account, payment_method: str, timeout: float = 5.0)
         found = await client.v1.payment_methods.retrieve_async(payment_method)
     card = found.card
     return Card(card.brand, card.last4) if card is not None else Card(None, None)
+
+
+async def cancel_intent(account: Account, intent_id: str) -> Intent:
+    """Cancels a PaymentIntent not yet paid: no card can pay it after this. Stripe refuses (Unreachable) one that
+    succeeded or is being processed meanwhile."""
+    async with _client(account) as client:
+        return _intent(await client.v1.payment_intents.cancel_async(intent_id))
 
 
 async def refund(account: Account, intent_id: str, *, amount_cents: int | None, idempotency_key: str) -> Refund:

@@ -19,6 +19,7 @@ from booking import (
     installation,
     notifications,
     own_words,
+    payments,
     sessions,
     team,
     time_off,
@@ -43,6 +44,8 @@ FILES = [
     "waitlist.json",
     "wording.json",
     "texts.json",
+    "payments.json",
+    "saved_cards.json",
 ]
 
 
@@ -62,6 +65,9 @@ class Filled:
     text: str  # what a client texted
     note: str  # what the salon noted about a client
     waiting: set[str]  # waitlist entries
+    payments: set[str]  # a deposit and its refund
+    saved_cards: set[str]
+    stripe_keys: tuple[str, ...]  # the salon's Stripe keys as the owner typed them: secret but the publishable one
 
     @property
     def salon(self) -> Any:
@@ -108,6 +114,24 @@ async def fill_salon(db: Database, new: NewSalon, *, bookings: int = 3) -> Fille
     await sessions.start(db, new.owner.id, client_address="127.0.0.1", user_agent="tests")
     await installation.signing_secret(db)  # made by the first page a browser opens
     await installation.link_secret(db)  # made by the first link a message carries
+    secret_key, webhook_secret = f"sk_test_{uuid.uuid4().hex}", f"whsec_{uuid.uuid4().hex}"
+    await payments.save_account(
+        db, salon.id, payments.AccountChange(secret_key, f"pk_test_{uuid.uuid4().hex}", webhook_secret)
+    )
+    paid = await db.fetch_all(
+        """INSERT INTO payments (salon_id, appointment_id, kind, reason, amount_cents, currency,
+                                 stripe_payment_intent_id, stripe_refund_id, status, idempotency_key)
+           VALUES (%(salon)s, %(on)s, 'deposit', 'deposit', 800, 'GBP', %(intent)s, NULL, 'succeeded', NULL),
+                  (%(salon)s, %(on)s, 'refund', 'owner', 300, 'GBP', %(intent)s, %(refund)s, 'succeeded', %(key)s)
+           RETURNING id::text""",
+        {"salon": salon.id, "on": made[0].id, "intent": f"pi_{tag}", "refund": f"re_{tag}", "key": f"refund-{tag}"},
+    )
+    card = await db.fetch_row(
+        """INSERT INTO saved_cards (salon_id, appointment_id, stripe_customer_id, stripe_intent_id,
+                                    stripe_payment_method_id, status)
+           VALUES (%s, %s, %s, %s, %s, 'succeeded') RETURNING id::text""",
+        (salon.id, made[1].id, f"cus_{tag}", f"seti_{tag}", f"pm_{tag}"),
+    )
     return Filled(
         new=new,
         tag=tag,
@@ -121,6 +145,9 @@ async def fill_salon(db: Database, new: NewSalon, *, bookings: int = 3) -> Fille
         text=text,
         note=note,
         waiting={str(entry.id)},
+        payments={row["id"] for row in paid},
+        saved_cards={card["id"]},
+        stripe_keys=(secret_key, webhook_secret),
     )
 
 
@@ -135,6 +162,8 @@ async def secrets_of(db: Database) -> list[str]:
            UNION ALL SELECT encode(token_hash, 'hex') FROM invitations
            UNION ALL SELECT encode(code_hash, 'hex') FROM holds
            UNION ALL SELECT value FROM secrets
+           UNION ALL SELECT encode(secret_key_sealed, 'hex') FROM stripe_accounts
+           UNION ALL SELECT encode(webhook_secret_sealed, 'hex') FROM stripe_accounts
            UNION ALL SELECT payload->'secret'->>'code' FROM notification_jobs WHERE payload->'secret' ? 'code'
            UNION ALL SELECT payload->'secret'->>'link' FROM notification_jobs WHERE payload->'secret' ? 'link'
            UNION ALL SELECT split_part(payload->'secret'->>'link', '/invite/', 2)

@@ -102,3 +102,44 @@ def expected(rows: list[Seeded], period: Period) -> tuple[dict[str, int], int, i
         if row.status in ("booked", "completed", "no_show") and row.start < end and row.end > start
     )
     return counts, revenue, int(booked)
+
+
+@dataclass(frozen=True)
+class Paid:
+    """A payment's row as the deposit page, the fee jobs or a refund write it, made at ``at``."""
+
+    at: dt.datetime
+    kind: str
+    reason: str
+    cents: int
+    status: str = "succeeded"
+
+
+PAID = [
+    Paid(local(21, 10), "deposit", "deposit", 1000),
+    Paid(local(24, 9), "deposit", "deposit", 800),
+    Paid(local(22, 11), "fee", "no_show", 1500),
+    Paid(local(23, 18), "fee", "late_cancellation", 900),
+    Paid(local(25, 12), "refund", "early_cancellation", 800),
+    Paid(local(27, 23, 59), "refund", "owner", 150),  # the week's last minute
+    Paid(local(26, 10), "fee", "no_show", 2000, "pending"),  # asked, not taken: nothing yet
+    Paid(local(26, 11), "deposit", "deposit", 700, "failed"),
+    Paid(local(26, 12), "deposit", "deposit", 600, "canceled"),
+    Paid(local(15, 10), "deposit", "deposit", 500),  # the week before
+    Paid(local(28, 0), "fee", "late_cancellation", 3333),  # the Monday after
+]
+# DST_WEEK's money, worked out from PAID by hand: deposits, no-show fees, late cancellation fees, refunds, net
+PAID_IN_DST_WEEK = (1800, 1500, 900, 950, 3250)
+PAID_THE_WEEK_BEFORE = (500, 0, 0, 0, 500)
+
+
+async def seed_payments(db: Database, salon: Salon, rows: list[Paid] = PAID) -> None:
+    """The rows, on no appointment (a report counts money whatever it was for)."""
+    for n, row in enumerate(rows):
+        await db.execute(
+            """INSERT INTO payments (salon_id, kind, reason, amount_cents, currency, stripe_payment_intent_id,
+                                     status, idempotency_key, created_at)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            (salon.id, row.kind, row.reason, row.cents, salon.currency, f"pi_{uuid.uuid4().hex}", row.status,
+             None if row.kind == "deposit" else f"report-{salon.id}-{n}", row.at),
+        )  # fmt: skip

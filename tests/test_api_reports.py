@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.report_fixtures import DST_WEEK, SEEDED, expected, seed
+from tests.report_fixtures import DST_WEEK, PAID_IN_DST_WEEK, SEEDED, expected, seed, seed_payments
 
 
 async def test_the_report_of_chosen_days_is_the_rows_figures_in_json(api, db, make_salon) -> None:
@@ -31,6 +31,18 @@ async def test_the_report_of_chosen_days_is_the_rows_figures_in_json(api, db, ma
         {"staffId": str(bea), "staffName": "Bea", "bookedMinutes": booked, "workingMinutes": 21 * 60}
     ]
     assert found["messages"] == []
+    assert found["payments"] is None, "a salon without a Stripe account and no payments: no money figures"
+
+
+async def test_the_reports_money_is_the_payments_that_went_through(api, db, make_salon) -> None:
+    salon = await make_salon(timezone="Europe/London")
+    await seed_payments(db, salon.salon)
+
+    status, found = await api("GET", f"/reports?from={DST_WEEK.first}&to={DST_WEEK.last}", salon.api_token)
+
+    assert status == 200, found
+    names = ("depositsCents", "noShowFeesCents", "lateCancellationFeesCents", "refundsCents", "netCents")
+    assert found["payments"] == dict(zip(names, PAID_IN_DST_WEEK, strict=True))
 
 
 @pytest.mark.parametrize(

@@ -64,13 +64,19 @@ async def test_an_owners_export_holds_their_salon_whole_and_not_one_row_of_anoth
     assert [text["body"] for text in files["texts.json"]] == [ours.text]
     assert [note["text"] for note in files["client_notes.json"]] == [ours.note]
     assert ids(files["waitlist.json"]) == ours.waiting
+    assert ids(files["payments.json"]) == ours.payments
+    assert sorted((p["kind"], p["reason"], p["amountCents"]) for p in files["payments.json"]) == [
+        ("deposit", "deposit", 800), ("refund", "owner", 300)
+    ]  # fmt: skip
+    [card] = files["saved_cards.json"]
+    assert ids([card]) == ours.saved_cards and card["stripePaymentMethodId"] == f"pm_{ours.tag}"
     assert files["wording.json"] == [
         {"type": "reminder", "language": "en", "subject": None, "text": None, "sms": f"See you {{when}}, {ours.tag}"}
     ]
 
     text = json.dumps(files)
     for row_id in (theirs.salon.id, *theirs.staff, *theirs.time_off, *theirs.services, *theirs.clients,
-                   *theirs.appointments, *theirs.waiting):  # fmt: skip
+                   *theirs.appointments, *theirs.waiting, *theirs.payments, *theirs.saved_cards):  # fmt: skip
         assert str(row_id) not in text, f"another salon's row {row_id} is in the export"
     for word in (theirs.tag, theirs.text, theirs.note, theirs.salon.name, ours.held):
         assert word not in text, f"{word!r} is in the export"
@@ -85,6 +91,8 @@ async def test_an_export_holds_no_secret(db: Database, make_salon, download) -> 
     leaked = [secret for secret in secrets if secret in text]
     assert not leaked, f"secrets in the export: {leaked}"
     assert ours.new.api_token not in text
+    assert files["payments.json"] and files["saved_cards.json"], "the salon's money is in it"
+    assert not [key for key in ours.stripe_keys if key in text], "never the salon's Stripe keys"
     assert not re.search(r'"(secret|code|link|passwordHash|tokenHash)"', text), "no such key anywhere"
     [code] = [job for job in files["messages.json"] if job["type"] == "booking_code"]
     assert code["payload"] == {"email": f"zed-{ours.tag}@example.com", "name": "Zed", "minutes": 15}, "all but the code"
@@ -120,26 +128,26 @@ async def test_the_settings_page_downloads_the_same_zip(db: Database, logged_in,
 async def test_the_first_pages_reach_the_client_before_the_last_is_read(
     db: Database, make_salon, download, small_pages: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Streamed, not built whole: the texts (the last list) are read only once the client has bytes."""
+    """Streamed, not built whole: the last list (saved cards) is read only once the client has bytes."""
     ours = await fill_salon(db, await make_salon())
-    arrived, when_texts_read = asyncio.Event(), []
+    arrived, when_last_read = asyncio.Event(), []
     whole = salon_export.export
 
     def watched(*args, **kwargs) -> salon_export.SalonExport:
         export = whole(*args, **kwargs)
 
-        async def texts_after_a_wait(listing: Listing):
+        async def last_after_a_wait(listing: Listing):
             try:
                 await asyncio.wait_for(arrived.wait(), 10)
-                when_texts_read.append("after bytes arrived")
+                when_last_read.append("after bytes arrived")
             except TimeoutError:
-                when_texts_read.append("before any byte arrived")
+                when_last_read.append("before any byte arrived")
             async for rows in listing.pages:
                 yield rows
 
-        *first, texts = export.lists
+        *first, last = export.lists
         return salon_export.SalonExport(
-            export.salon, export.made_at, (*first, Listing("texts", texts_after_a_wait(texts)))
+            export.salon, export.made_at, (*first, Listing(last.name, last_after_a_wait(last)))
         )
 
     monkeypatch.setattr(salon_export, "export", watched)
@@ -151,9 +159,9 @@ async def test_the_first_pages_reach_the_client_before_the_last_is_read(
 
     response = await download("/salon/export", ours.new.api_token, streaming_callback=received)
     assert response.code == 200
-    assert when_texts_read == ["after bytes arrived"]
+    assert when_last_read == ["after bytes arrived"]
     assert len(chunks) > 5, "a chunk a page"
-    assert [text["body"] for text in unzipped(b"".join(chunks))["texts.json"]] == [ours.text]
+    assert ids(unzipped(b"".join(chunks))["saved_cards.json"]) == ours.saved_cards
 
 
 async def test_a_failure_part_way_cuts_the_download_rather_than_ending_it(

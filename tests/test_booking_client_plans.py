@@ -3,7 +3,7 @@ appointments the salon and the other salons have."""
 
 from __future__ import annotations
 
-from booking import appointments, client_notes
+from booking import appointments, client_notes, payments
 from db import Database
 from tests.test_booking_export_plans import big, ordered_plan
 
@@ -18,7 +18,10 @@ async def test_a_clients_history_counts_and_notes_are_walks_of_their_indexes(db:
         (appointments.CLIENT_HISTORY, "appointments", "appointments_client_history"),
         (appointments.CLIENT_COUNTS, "appointments", "appointments_client"),  # or _history: a range of one client
         (client_notes.LIST_NOTES, "client_notes", "client_notes_client"),
+        (payments.CLIENT_PAYMENTS, "appointments", "appointments_client"),  # then each one's payments, by index
     ):
         shown = await ordered_plan(db, statement, theirs)
         assert f"using {index}" in shown and f"Seq Scan on {table}" not in shown, f"{table} not along {index}:\n{shown}"
         assert "Sort" not in shown, f"{table}: sorted:\n{shown}"
+    shown = await ordered_plan(db, payments.CLIENT_PAYMENTS, theirs)
+    assert "using payments_of_appointment" in shown and "Seq Scan on payments" not in shown, shown

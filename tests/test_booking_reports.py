@@ -8,12 +8,23 @@ import uuid
 
 import pytest
 
-from booking import appointments, clients, reports, services, staff, time_off
+from booking import appointments, clients, payments, reports, services, staff, time_off
 from booking.errors import Invalid
 from booking.models import ClientDetails, ServiceDetails, StaffDetails
 from booking.reports import Period
 from db import Database
-from tests.report_fixtures import DST_WEEK, SEEDED, WORKING_HOURS, expected, local, seed
+from tests.report_fixtures import (
+    DST_WEEK,
+    PAID,
+    PAID_IN_DST_WEEK,
+    PAID_THE_WEEK_BEFORE,
+    SEEDED,
+    WORKING_HOURS,
+    expected,
+    local,
+    seed,
+    seed_payments,
+)
 
 
 @pytest.mark.parametrize(
@@ -153,3 +164,33 @@ def test_periods_start_on_the_locales_first_day_and_compare_with_the_one_before(
         Period.checked(dt.date(2026, 1, 1), dt.date(2027, 1, 2))
     with pytest.raises(Invalid, match="before from"):
         Period.checked(dt.date(2026, 1, 2), dt.date(2026, 1, 1))
+
+
+async def test_money_is_the_payments_that_went_through_in_the_period_they_were_made(db: Database, make_salon) -> None:
+    salon = (await make_salon(timezone="Europe/London")).salon
+    await seed_payments(db, salon)
+    other = (await make_salon(timezone="Europe/London")).salon
+    await seed_payments(db, other, [row for row in PAID if row.kind == "refund"])  # never in this salon's figures
+
+    week, before = await reports.report(db, salon, DST_WEEK), await reports.report(db, salon, DST_WEEK.previous())
+
+    def figures(report: reports.Report) -> tuple[int, ...]:
+        assert report.payments is not None, "money moved: the figures show"
+        money = report.payments
+        return (money.deposits_cents, money.no_show_fees_cents, money.late_cancellation_fees_cents,
+                money.refunds_cents, money.net_cents)  # fmt: skip
+
+    assert figures(week) == PAID_IN_DST_WEEK, "pending, failed and canceled ones count nothing"
+    assert figures(before) == PAID_THE_WEEK_BEFORE
+
+
+async def test_money_shows_only_for_a_salon_that_takes_payments_or_had_some(db: Database, make_salon) -> None:
+    salon = (await make_salon(timezone="Europe/London")).salon
+    assert (await reports.report(db, salon, DST_WEEK)).payments is None, "no Stripe account, no money moved"
+    change = payments.AccountChange("sk_test_abcdefgh1234", "pk_test_abcdefgh1234", None)
+    await payments.save_account(db, salon.id, change)
+    assert (await reports.report(db, salon, DST_WEEK)).payments == reports.PaymentTotals(0, 0, 0, 0, 0)
+    await payments.remove_account(db, salon.id)
+    await seed_payments(db, salon)
+    assert (await reports.report(db, salon, DST_WEEK)).payments is not None, "disconnected: what moved still shows"
+    assert (await reports.report(db, salon, DST_WEEK.following().following())).payments is None

@@ -154,3 +154,65 @@ async def test_the_client_page_shows_counts_notes_and_history_and_takes_a_note(l
     other, _ = await logged_in()
     assert (await other.get(f"/clients/{cy.id}")).code == 404, "another salon's client"
     assert (await other.post(f"/clients/{cy.id}/notes", {"text": "x"})).code == 404
+
+
+async def paid(
+    db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID | None, kind: str, reason: str, cents: int,
+    status: str = "succeeded",
+) -> None:  # fmt: skip
+    """A payment's row as the deposit page, the fee jobs or a refund write it (their code is not needed to read)."""
+    intent = f"pi_{uuid.uuid4().hex}" if kind != "fee" or status == "succeeded" else None
+    key = None if kind == "deposit" else f"test-{uuid.uuid4()}"
+    await db.execute(
+        """INSERT INTO payments (salon_id, appointment_id, kind, reason, amount_cents, currency,
+                                 stripe_payment_intent_id, stripe_refund_id, status, idempotency_key)
+           VALUES (%s, %s, %s, %s, %s, 'GBP', %s, %s, %s, %s)""",
+        (salon_id, appointment_id, kind, reason, cents, intent,
+         f"re_{uuid.uuid4().hex}" if kind == "refund" else None, status, key),
+    )  # fmt: skip
+
+
+async def test_spend_is_the_money_taken_each_cent_once(api, make_salon, db: Database) -> None:
+    new = await make_salon()
+    salon = new.salon
+    bea, colour, cy = await _regular(db, salon)  # £40 a colour, £8 deposits
+    starts = [MONDAY + n * WEEK for n in range(7)]
+    a = [await _book(db, salon, bea, colour, cy, start) for start in starts]
+    for n in range(7):
+        await paid(db, salon.id, a[n].id, "deposit", "deposit", 800)
+    await appointments.record_outcome(db, salon, a[0].id, "completed", now=starts[0] + HOUR)  # 40.00: inside
+    await appointments.record_outcome(db, salon, a[1].id, "no_show", now=starts[1] + HOUR)
+    await paid(db, salon.id, a[1].id, "fee", "no_show", 2000)  # 8.00 + 20.00
+    await paid(db, salon.id, a[1].id, "fee", "no_show", 2000, status="pending")  # not taken (yet)
+    await paid(db, salon.id, a[1].id, "fee", "late_cancellation", 999, status="failed")  # never taken
+    await appointments.cancel(db, salon, a[2].id, by=Actor.CLIENT, now=starts[2] - 3 * DAY)
+    await paid(db, salon.id, a[2].id, "refund", "early_cancellation", 800)  # 8.00 - 8.00
+    await appointments.cancel(db, salon, a[3].id, by=Actor.SALON, now=starts[3] - HOUR)
+    await paid(db, salon.id, a[3].id, "fee", "late_cancellation", 1200)  # 8.00 + 12.00
+    await appointments.record_outcome(db, salon, a[4].id, "completed", now=starts[4] + HOUR)
+    await paid(db, salon.id, a[4].id, "refund", "owner", 300)  # 40.00 - 3.00
+    # a[5] is still to come: its deposit is taken (8.00); a[6]'s deposit never went through
+    await db.execute("UPDATE payments SET status = 'canceled' WHERE appointment_id = %s", (a[6].id,))
+    await paid(db, salon.id, None, "deposit", "deposit", 800)  # paid after its hold ended: nobody's
+    await paid(db, salon.id, None, "refund", "unbooked", 800)
+
+    found = await client_history.on_file(db, salon.id, cy.id)
+    assert found.history.spent_cents == 4000 + 2800 + 0 + 2000 + 3700 + 800, found.history
+    status, shown = await api("GET", f"/clients/{cy.id}", new.api_token)
+    assert status == 200 and shown["history"]["spentCents"] == 13300
+    other = await clients.create_client(db, salon.id, ClientDetails(first_name="Di", email="di@example.com"))
+    assert (await client_history.on_file(db, salon.id, other.id)).history.spent_cents == 0, "only Cy's money"
+
+
+async def test_the_client_page_shows_the_spend_with_fees_and_refunds(logged_in, db: Database) -> None:
+    session, new = await logged_in()
+    salon = new.salon
+    bea, colour, cy = await _regular(db, salon)
+    done = await _book(db, salon, bea, colour, cy, MONDAY)
+    await paid(db, salon.id, done.id, "deposit", "deposit", 800)
+    await appointments.record_outcome(db, salon, done.id, "completed", now=MONDAY + HOUR)
+    missed = await _book(db, salon, bea, colour, cy, MONDAY + WEEK)
+    await appointments.record_outcome(db, salon, missed.id, "no_show", now=MONDAY + WEEK + HOUR)
+    await paid(db, salon.id, missed.id, "fee", "no_show", 1550)
+    page = (await session.get(f"/clients/{cy.id}")).body.decode()
+    assert "<dt>Spent</dt><dd>£55.50</dd>" in page, "£40.00 (its £8.00 deposit inside) and a £15.50 fee"

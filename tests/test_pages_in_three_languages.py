@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from booking import appointments, clients, locales, staff, time_off
+from booking import appointments, clients, locales, payments, staff, time_off
 from booking.models import ClientDetails, StaffDetails, WorkingHours
 from db import Database
 from tests.desk import book_at, set_up_desk
@@ -91,6 +91,24 @@ async def _walk(logged_in, db: Database, locale: str, country: str, timezone: st
         (salon.id,),
     )
     assert job is not None, "the booking's notices"
+    keys = payments.AccountChange("sk_test_abcdefgh1234", "pk_test_abcdefgh1234", None)
+    await payments.save_account(db, salon.id, keys)  # the reports' money section, the services' deposits
+    await db.execute(  # every kind and reason on the appointment's page, and the owner's refund form
+        """INSERT INTO payments (salon_id, appointment_id, kind, reason, amount_cents, currency,
+                                 stripe_payment_intent_id, status, idempotency_key)
+           VALUES (%(salon)s, %(on)s, 'deposit', 'deposit', 1000, 'EUR', %(pi)s, 'succeeded', NULL),
+                  (%(salon)s, %(on)s, 'fee', 'no_show', 2000, 'EUR', NULL, 'pending', %(key)s || 'f1'),
+                  (%(salon)s, %(on)s, 'fee', 'late_cancellation', 900, 'EUR', %(fee)s, 'failed', %(key)s || 'f2'),
+                  (%(salon)s, %(on)s, 'refund', 'early_cancellation', 100, 'EUR', %(pi)s, 'canceled', %(key)s || 'r1'),
+                  (%(salon)s, %(on)s, 'refund', 'owner', 300, 'EUR', %(pi)s, 'succeeded', %(key)s || 'r2')""",
+        {
+            "salon": salon.id,
+            "on": booked.id,
+            "pi": f"pi_{salon.id.hex}",
+            "fee": f"pi_fee_{salon.id.hex}",
+            "key": f"walk-{salon.id}",
+        },
+    )
     paths = [
         f"/?date={desk.day}",
         f"/appointments/{booked.id}",

@@ -13,7 +13,16 @@ from booking.models import StaffDetails
 from db import Database
 from handlers.app import Salonbook
 from tests.page_fixtures import add_receptionist
-from tests.report_fixtures import DST_WEEK, SEEDED, expected, local, seed
+from tests.report_fixtures import (
+    DST_WEEK,
+    PAID_IN_DST_WEEK,
+    PAID_THE_WEEK_BEFORE,
+    SEEDED,
+    expected,
+    local,
+    seed,
+    seed_payments,
+)
 
 MONDAY_MORNING = local(28, 8)  # the Monday after the DST week: "last week" is that week
 
@@ -50,6 +59,26 @@ async def test_on_a_monday_the_owner_sees_last_week_beside_the_week_before(logge
     assert f"£{revenue / 100:,.2f}" in _figures(page.body, "Revenue")["Completed appointments"][0]
     assert _figures(page.body, "Booked hours over working hours, per stylist")["Bea"][0] == "5 h of 21 h"
     assert body.count("<svg") == 5 and 'aria-hidden="true"' in body, "a chart per section, a table for readers"
+    assert "Deposits, fees and refunds" not in body, "no Stripe account and no payments: no money section"
+
+
+async def test_the_money_section_shows_the_payments_beside_the_week_before_and_downloads(logged_in, db) -> None:
+    session, salon = await logged_in(timezone="Europe/London")
+    await seed_payments(db, salon.salon)
+
+    page = await session.get("/reports")
+
+    assert page.code == 200 and "<title>Payments</title>" in page.body.decode(), "its own chart"
+    shown = _figures(page.body, "Payments")
+    labels = ("Deposits taken", "No-show fees", "Late cancellation fees", "Refunds", "Net")
+    paired = list(zip(labels, PAID_IN_DST_WEEK, PAID_THE_WEEK_BEFORE, strict=True))
+    assert shown == {label: (f"£{now / 100:,.2f}", f"£{then / 100:,.2f}") for label, now, then in paired}
+    period = f"period=days&from={DST_WEEK.first}&to={DST_WEEK.last}"
+    download = await session.get(f"/reports?{period}&format=csv&section=payments")
+    assert download.code == 200 and download.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(download.body.decode("utf-8-sig"))))
+    assert rows[0] == ["figure", "2030-10-21 to 2030-10-27 (GBP)", "2030-10-14 to 2030-10-20 (GBP)"]
+    assert rows[1:] == [[label, f"{now / 100:.2f}", f"{then / 100:.2f}"] for label, now, then in paired]
 
 
 async def test_each_section_downloads_as_csv_with_the_same_numbers(logged_in, db) -> None:

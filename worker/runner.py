@@ -317,9 +317,11 @@ class Worker:
             log.warning("%d attempts left 'started' by stopped workers on jobs taken from them: unconfirmed", orphans)
 
     async def _release_holds(self) -> None:
-        released = await online.release_lapsed(self.db)
-        if released:
-            log.info("released %d online booking holds whose code never came", released)
+        released = await online.release_lapsed(self.db, api_base=self.settings.stripe_api_base)
+        if released.lapsed:
+            log.info("released %d online booking holds whose code or deposit never came", released.lapsed)
+        for problem in released.not_canceled:  # a card could still pay it: refunded whole if it does
+            log.warning("a lapsed hold's deposit: %s", problem)
 
     async def _forget_limits(self) -> None:
         """The buckets full again and the login tallies an hour has wiped count for nothing: they go."""

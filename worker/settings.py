@@ -21,7 +21,7 @@ class WorkerSettings:
     holds_interval: float = 15.0  # between releases of online bookings' lapsed holds
     shutdown_timeout: float = 10.0
     public_url: str = "http://127.0.0.1:8888"  # where links in emails and texts point
-    stripe_api_base: str = "https://api.stripe.com"  # where payment jobs ask Stripe (the tests: localstripe)
+    stripe_api_base: str = "https://api.stripe.com"  # where Stripe is: payment jobs, lapsed holds' deposits canceled
 
 
 @dataclass(frozen=True)

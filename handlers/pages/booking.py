@@ -24,7 +24,7 @@ from booking import (
     waitlist,
 )
 from booking.errors import BookingError, Conflict, Invalid, NotFound, OutsideHours, PaymentProblem, SlotTaken
-from booking.locales import phone_number
+from booking.locales import money, phone_number
 from booking.models import Actor, Client, Service, Staff
 from handlers.base import outside_name, status_for
 from handlers.html import Errors, Form, form_errors
@@ -285,6 +285,8 @@ class AppointmentView(SalonPage):
             offers=offers,
             payments=moved,
             card=card,
+            refundable=payments.refundable(moved) if self.current_user.role == "owner" else 0,
+            paid=lambda payment: money(payment.amount_cents, payment.currency, self.page_locale),
             slots=slots,
             outcome_open=appointments.outcome_open(appointment.start_time, self.now()),
             staff_choices=staff_choices(staff_list, service),

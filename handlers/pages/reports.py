@@ -16,13 +16,13 @@ import babel.numbers
 from booking import fields, reports
 from booking.errors import Invalid
 from booking.notice_types import N_, TYPES
-from booking.reports import Period, Report, StaffLoad
+from booking.reports import PaymentTotals, Period, Report, StaffLoad
 from handlers.charts import Chart, compared
 from handlers.html import Errors, form_errors
 from handlers.pages.base import OwnerPage
 
 KINDS = {"day": N_("Day"), "week": N_("Week"), "month": N_("Month"), "days": N_("Chosen days")}
-SECTIONS = ("appointments", "revenue", "staff", "sources", "messages")
+SECTIONS = ("appointments", "revenue", "payments", "staff", "sources", "messages")
 CHANNELS = {"email": N_("Email"), "sms": N_("Text")}
 # The figures' names are marked for the catalogue (N_): the page shows them in its language, a CSV file in English.
 
@@ -45,6 +45,26 @@ def source_rows(report: Report) -> list[tuple[str, int]]:
 
 def revenue_rows(report: Report) -> list[tuple[str, int]]:
     return [(N_("Completed appointments"), report.revenue_cents)]
+
+
+NO_PAYMENTS = PaymentTotals(0, 0, 0, 0, 0)
+
+
+def payment_rows(report: Report) -> list[tuple[str, int]]:
+    """The money through the salon's Stripe account (nothing moved: zeros)."""
+    money = report.payments or NO_PAYMENTS
+    return [
+        (N_("Deposits taken"), money.deposits_cents),
+        (N_("No-show fees"), money.no_show_fees_cents),
+        (N_("Late cancellation fees"), money.late_cancellation_fees_cents),
+        (N_("Refunds"), money.refunds_cents),
+        (N_("Net"), money.net_cents),
+    ]
+
+
+def shows_payments(current: Report, previous: Report) -> bool:
+    """The money section shows when the salon takes payments, or money moved in either period."""
+    return current.payments is not None or previous.payments is not None
 
 
 def message_totals(report: Report) -> list[tuple[str, int]]:
@@ -111,6 +131,8 @@ class ReportsPage(OwnerPage):
             appointment_rows=appointment_rows,
             source_rows=source_rows,
             revenue_rows=revenue_rows,
+            payment_rows=payment_rows,
+            shows_payments=shows_payments(current, previous),
             message_totals=message_totals,
         )
 
@@ -207,6 +229,7 @@ class ReportsPage(OwnerPage):
         return {
             "appointments": compared(self.gettext("Appointments"), paired(appointment_rows), self._count),
             "revenue": compared(self.gettext("Revenue"), paired(revenue_rows), self._money),
+            "payments": compared(self.gettext("Payments"), paired(payment_rows), self._money),
             "staff": compared(self.gettext("Booked share of each stylist's working hours"), stylists, self._percent),
             "sources": compared(self.gettext("Where bookings came from"), paired(source_rows), self._count),
             "messages": compared(self.gettext("Messages"), paired(message_totals), self._count),
@@ -243,6 +266,10 @@ def _csv_rows(section: str, current: Report, previous: Report, currency: str) ->
         for label, report in zip(periods, (current, previous), strict=True):
             for m in report.messages:
                 yield [label, m.channel, m.type, m.sent, "" if m.delivered is None else m.delivered, m.failed]
+    elif section == "payments":
+        yield ["figure", *(f"{p} ({currency})" for p in periods)]
+        for (label, now), (_, before) in zip(payment_rows(current), payment_rows(previous), strict=True):
+            yield [label, f"{now / 100:.2f}", f"{before / 100:.2f}"]
     elif section == "revenue":
         yield ["figure", *periods]
         yield [f"revenue ({currency})", f"{current.revenue_cents / 100:.2f}", f"{previous.revenue_cents / 100:.2f}"]
