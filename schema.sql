@@ -458,6 +458,8 @@ CREATE TABLE payments (
 );
 CREATE UNIQUE INDEX payments_one_per_intent ON payments (stripe_payment_intent_id) WHERE kind <> 'refund';
 CREATE INDEX payments_of_appointment ON payments (salon_id, appointment_id, created_at);
+CREATE INDEX payments_by_day ON payments (salon_id, created_at);  -- the reports' periods (0028)
+CREATE INDEX payments_salon_id ON payments (salon_id, id);  -- an export's pages (0028)
 
 -- A card the client saved at online booking, where a fee may apply (0028): a SetupIntent (seti_...), or the
 -- deposit's own PaymentIntent (pi_..., paid with setup_future_usage). Saved inside its hold (hold_id) and on its
@@ -478,6 +480,7 @@ CREATE TABLE saved_cards (
         REFERENCES appointments (salon_id, id)
 );
 CREATE UNIQUE INDEX saved_cards_of_appointment ON saved_cards (salon_id, appointment_id);
+CREATE INDEX saved_cards_salon_id ON saved_cards (salon_id, id);  -- an export's pages
 
 -- Every code sent (online bookings, the waitlist), counted per recipient per hour and per salon per day
 -- (booking/code_sends.py). The recipient is an HMAC of the normalised email or number under the

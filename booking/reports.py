@@ -137,9 +137,9 @@ class Report:
     payments: PaymentTotals | None = None
 
 
-# The appointments' counts and the payments' totals, side by side in one statement: the payments of the salon's
-# whole history are read in a walk of the salon's rows, and a salon has few (one or two per online booking).
-_APPOINTMENTS = """
+# The appointments' counts and the payments' totals, side by side in one statement; the period's payments are
+# found by the day their row was made (payments_by_day).
+APPOINTMENTS = """
 SELECT counts.*, money.*
   FROM (
 SELECT count(*) AS booked,
@@ -237,7 +237,7 @@ async def report(db: Database, salon: Salon, period: Period) -> Report:
         "cutoff": salon.cancel_cutoff_minutes,
     }
     counts, staff, messages = await asyncio.gather(
-        db.fetch_row(_APPOINTMENTS, asked), db.fetch_all(_STAFF, asked), db.fetch_all(_MESSAGES, asked)
+        db.fetch_row(APPOINTMENTS, asked), db.fetch_all(_STAFF, asked), db.fetch_all(_MESSAGES, asked)
     )
     revenue = counts.pop("revenue_cents")
     money = {name: int(counts.pop(name)) for name in (f.name for f in dataclasses.fields(PaymentTotals))}

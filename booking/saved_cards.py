@@ -222,14 +222,16 @@ async def on_file(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID, 
     return OnFile(found.brand, found.last4)
 
 
+# An export's page of the salon's saved cards: in id order, along saved_cards_salon_id.
+PAGE_BY_ID = f"""
+    SELECT {_COLUMNS} FROM saved_cards
+     WHERE salon_id = %(salon)s AND (%(after)s::uuid IS NULL OR id > %(after)s)
+     ORDER BY id LIMIT %(limit)s"""
+
+
 async def page_by_id(
     db: Database, salon_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
 ) -> Page[SavedCard, uuid.UUID]:
     """The salon's saved cards after ``after`` in id order (booking.paging): an export's page."""
-    rows = await db.fetch_all(
-        f"""SELECT {_COLUMNS} FROM saved_cards
-             WHERE salon_id = %(salon)s AND (%(after)s::uuid IS NULL OR id > %(after)s)
-             ORDER BY id LIMIT %(limit)s""",
-        {"salon": salon_id, "after": after, "limit": limit},
-    )
+    rows = await db.fetch_all(PAGE_BY_ID, {"salon": salon_id, "after": after, "limit": limit})
     return page_of([read_card(row) for row in rows], limit)

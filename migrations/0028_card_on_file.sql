@@ -43,3 +43,9 @@ ALTER TABLE payments
     DROP CONSTRAINT payments_refund_has_its_key,
     ADD CONSTRAINT payments_keyed CHECK ((kind = 'deposit') = (idempotency_key IS NULL)),
     ADD CONSTRAINT payments_intent_known CHECK (stripe_payment_intent_id IS NOT NULL OR kind = 'fee');
+
+-- The reports sum a period's payments: by the day their row was made, not a walk of the salon's whole history.
+CREATE INDEX payments_by_day ON payments (salon_id, created_at);
+-- An export's pages walk a salon's rows in id order.
+CREATE INDEX payments_salon_id ON payments (salon_id, id);
+CREATE INDEX saved_cards_salon_id ON saved_cards (salon_id, id);

@@ -3,13 +3,14 @@ the client and the other salons have (a sort of them all per page would make an 
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import psycopg2
 import pytest
 
 from bench import chain
-from booking import appointments, clients, inbox, jobs
+from booking import appointments, clients, inbox, jobs, payments, reports, saved_cards
 from booking.paging import PAGE_SIZE
 from db import Database
 
@@ -19,7 +20,7 @@ SIZE = chain.Size(salons=20, clients=20_000, appointments=20_000)
 
 @pytest.fixture(scope="module")
 def big(database_url: str) -> str:
-    """The scale benchmark's chain, small, with texts from clients' numbers; analysed."""
+    """The scale benchmark's chain, small, with texts from clients' numbers and deposits; analysed."""
     chain.generate(database_url, SIZE, "not a real hash", progress=lambda _: None)
     conn = psycopg2.connect(database_url)
     conn.autocommit = True
@@ -30,7 +31,14 @@ def big(database_url: str) -> str:
                    SELECT salon_id, phone, 'Running late', 'message', id
                      FROM clients CROSS JOIN generate_series(1, 7) WHERE phone IS NOT NULL"""
             )
+            cur.execute(
+                """INSERT INTO payments (salon_id, appointment_id, kind, reason, amount_cents, currency,
+                                         stripe_payment_intent_id, status)
+                   SELECT salon_id, id, 'deposit', 'deposit', 1000, 'GBP', 'pi_' || id, 'succeeded'
+                     FROM appointments WHERE hashtext(id::text) % 3 = 0"""
+            )  # a deposit on every third appointment
             cur.execute("VACUUM ANALYZE inbound_texts")
+            cur.execute("VACUUM ANALYZE payments")
     finally:
         conn.close()
     return database_url
@@ -57,9 +65,20 @@ async def test_an_index_gives_each_page_in_order(db: Database, big: str) -> None
         (jobs.PAGE_BY_ID, page | {"client": None}, "notification_jobs", "notification_jobs_salon_id"),
         (inbox.PAGE_BY_ID, page | {"client": None, "phone": None, "after": 0}, "inbound_texts",
          "inbound_texts_salon_id"),
+        (payments.PAGE_BY_ID, page, "payments", "payments_salon_id"),
+        (saved_cards.PAGE_BY_ID, page, "saved_cards", "saved_cards_salon_id"),
         (appointments.PAGE_BY_ID, theirs, "appointments", "appointments_client"),
         (jobs.PAGE_BY_ID, theirs, "notification_jobs", "notification_jobs_client"),
     ):  # fmt: skip
         shown = await ordered_plan(db, statement, params)
         assert f"Scan using {index} on {table}" in shown, f"{table} is not walked along {index}:\n{shown}"
         assert "Sort" not in shown, f"{table}: sorted for each page:\n{shown}"
+
+
+async def test_a_reports_money_reads_the_periods_payments_along_their_days(db: Database, big: str) -> None:
+    """The reports' money: the period's payments by the day they were made, not every payment of the salon."""
+    salon = await db.fetch_row("SELECT id FROM salons WHERE slug = 'chain-3'")
+    start = await db.fetch_row("SELECT max(created_at) - interval '7 days' AS at FROM payments")
+    period = {"salon": salon["id"], "start": start["at"], "end": start["at"] + dt.timedelta(days=7), "cutoff": 1440}
+    shown = await ordered_plan(db, reports.APPOINTMENTS, period)
+    assert "payments_by_day on payments" in shown and "Seq Scan on payments" not in shown, shown
