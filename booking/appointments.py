@@ -362,7 +362,9 @@ class Repeat:
         for name, value, (least, most) in (("every_weeks", self.every_weeks, EVERY_WEEKS),
                                            ("count", self.count, OCCURRENCES)):  # fmt: skip
             if not least <= value <= most:
-                raise Invalid(f"{{field}} must be from {least} to {most}", ("repeat", name))
+                raise Invalid(
+                    "{field} must be from {least} to {most}", ("repeat", name), least=str(least), most=str(most)
+                )
 
     def starts(self, first: dt.datetime, zone: ZoneInfo) -> list[dt.datetime]:
         """Each occurrence's start, at the first one's wall-clock time on the salon's clock (across a DST
@@ -754,7 +756,7 @@ async def record_outcome(
     corrected meanwhile); the reminders left stop. A completed one gets the salon's thank-you, if it sends them,
     once whatever happens later (``notifications.for_thanks``)."""
     if outcome not in tuple(Outcome):
-        raise Invalid(f"{{field}} must be one of {', '.join(Outcome)}", "outcome")
+        raise Invalid("{field} must be one of {choices}", "outcome", choices=", ".join(Outcome))
     status, now = AppointmentStatus(outcome), _now(now)
     async with db.transaction() as cur:
         row = await _one(
@@ -765,7 +767,7 @@ async def record_outcome(
             NotFound("no such appointment", "appointment_id"),
         )
         if row["status"] not in (AppointmentStatus.BOOKED, *Outcome):
-            raise Conflict(f"the appointment is {row['status']}; only a booked one has an outcome")
+            raise Conflict("the appointment is cancelled; only a booked one has an outcome")  # held ones are not read
         if now < row["start_time"]:
             raise Conflict("the appointment has not started yet")
         if not outcome_open(row["start_time"], now):

@@ -67,7 +67,7 @@ def default_currency(country: str) -> str:
 def check_country(value: str, field: Field = "country") -> str:
     country = value.strip().upper()
     if country not in phonenumbers.SUPPORTED_REGIONS:
-        raise Invalid(f"{{field}} must be a country code such as GB, US or DE, not {value!r}", field)
+        raise Invalid("{field} must be a country code such as GB, US or DE, not {value}", field, value=repr(value))
     return country
 
 
@@ -79,14 +79,19 @@ def check_locale(value: str, field: Field = "locale") -> str:
         parsed = None
     if parsed is None or parsed.language not in SPOKEN:
         spoken = " or ".join(f"{lang}-…" for lang in SPOKEN)
-        raise Invalid(f"{{field}} must be a language tag in {spoken}, such as en-US or de-DE, not {value!r}", field)
+        raise Invalid(
+            "{field} must be a language tag in {spoken}, such as en-US or de-DE, not {value}",
+            field,
+            spoken=spoken,
+            value=repr(value),
+        )
     return str(parsed).replace("_", "-")
 
 
 def check_currency(value: str, field: Field = "currency") -> str:
     currency = value.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", currency) or currency not in babel.numbers.list_currencies():
-        raise Invalid(f"{{field}} must be a currency code such as GBP, USD or EUR, not {value!r}", field)
+        raise Invalid("{field} must be a currency code such as GBP, USD or EUR, not {value}", field, value=repr(value))
     return currency
 
 

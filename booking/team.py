@@ -114,7 +114,7 @@ async def invite(
             "SELECT 1 AS member FROM users WHERE lower(email) = lower(%s) AND salon_id = %s", (address, salon.id)
         )
         if await cur.fetchone():
-            raise Conflict(f"{address} is already in your team", "email")
+            raise Conflict("{email} is already in your team", "email", email=address)
         await cur.execute("SELECT 1 AS taken FROM users WHERE staff_id = %s AND salon_id = %s", (staff_id, salon.id))
         if await cur.fetchone():
             raise Conflict("this stylist can log in already", "staff_id")

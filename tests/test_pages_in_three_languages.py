@@ -10,7 +10,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from booking import appointments, clients, locales, staff, time_off
+from booking import appointments, clients, fields, locales, staff, time_off
+from booking.errors import Invalid
 from booking.models import ClientDetails, StaffDetails, WorkingHours
 from db import Database
 from tests.desk import book_at, set_up_desk
@@ -330,3 +331,86 @@ async def test_why_a_notification_was_not_sent_is_in_the_readers_language(logged
     for path in ("/jobs", f"/jobs/{job['id']}", f"/appointments/{booked.id}"):
         page = (await session.get(path)).body.decode()
         assert "Termin wurde vom Salon storniert" in page and english_on(page) == [], path
+
+
+# What a German and a Spanish desk read where English used to come through: a status, choices, a provider's words
+# (an error page writes its message with a capital).
+SAID = {
+    "de": {
+        "still waiting": "Diese Benachrichtigung kann nicht erneut gesendet werden: sie wartet noch auf den Versand",
+        "cancelled twice": "Eine stornierte Benachrichtigung kann nicht storniert werden",
+        "choices": "muss einer dieser Werte sein: pending, processing, completed, failed, cancelled",
+        "email": "ist keine gültige E-Mail-Adresse: nach dem @-Zeichen muss etwas stehen",
+        "phone": "ist keine Telefonnummer: sie hat zu wenige Ziffern",
+        "abroad": "der Salon schreibt SMS nur an Mobilnummern in DE; +37477123456 ist eine Nummer aus AM",
+    },
+    "es": {
+        "still waiting": "Esta notificación no se puede volver a enviar: todavía está esperando para salir",
+        "cancelled twice": "Una notificación cancelada no se puede cancelar",
+        "choices": "debe ser uno de estos valores: pending, processing, completed, failed, cancelled",
+        "email": "no es una dirección de correo válida: falta algo después de la arroba (@)",
+        "phone": "no es un número de teléfono: tiene muy pocas cifras",
+        "abroad": "el salón solo envía SMS a móviles de ES; +37477123456 es un número de AM",
+    },
+}
+SALONS = [("de-DE", "DE", "Europe/Berlin"), ("es-ES", "ES", "Europe/Madrid")]
+
+
+@pytest.mark.parametrize(("locale", "country", "timezone"), SALONS)
+async def test_a_jobs_status_and_a_filters_choices_are_said_in_the_readers_language(
+    logged_in, db: Database, locale: str, country: str, timezone: str
+) -> None:
+    session, made = await logged_in(country=country, timezone=timezone, locale=locale)
+    said = SAID[locales.language(locale)]
+    desk = await set_up_desk(db, made.salon)
+    await book_at(db, made.salon, desk, dt.time(10))
+    pending = await db.fetch_one(
+        "SELECT id FROM notification_jobs WHERE salon_id = %s AND status = 'pending' ORDER BY run_at LIMIT 1",
+        (made.salon.id,),
+    )
+    assert pending is not None
+    refused = await session.post(f"/jobs/{pending['id']}/retry", {})
+    assert refused.code == 409 and said["still waiting"] in refused.body.decode(), "a status, as a whole sentence"
+    assert english_on(refused.body.decode()) == []
+    await session.post(f"/jobs/{pending['id']}/cancel", {})
+    again = await session.post(f"/jobs/{pending['id']}/cancel", {})
+    assert again.code == 409 and said["cancelled twice"] in again.body.decode()
+    assert english_on(again.body.decode()) == []
+    filtered = await session.get("/jobs?status=lost")
+    assert filtered.code == 400 and said["choices"] in filtered.body.decode(), "the choices as the codes they are"
+    assert english_on(filtered.body.decode()) == []
+
+
+@pytest.mark.parametrize(("locale", "country", "timezone"), SALONS)
+async def test_what_the_email_and_phone_checkers_say_is_in_the_readers_language(
+    logged_in, locale: str, country: str, timezone: str
+) -> None:
+    session, _ = await logged_in(country=country, timezone=timezone, locale=locale)
+    said = SAID[locales.language(locale)]
+    typed = {"firstName": "Dora", "lastName": "Díaz", "email": "dora@", "phone": "", "optedInReminders": "on"}
+    for bad, words in ({"email": "dora@"}, said["email"]), ({"email": "", "phone": "+34 12"}, said["phone"]):
+        refused = await session.post("/clients/new", typed | bad)
+        page = refused.body.decode()
+        assert refused.code == 400 and words in page, "not email-validator's or phonenumbers' English"
+        assert english_on(page) == []
+    abroad = await session.post("/clients/new", typed | {"email": "", "phone": "+374 77 123456"})
+    page = abroad.body.decode()
+    assert abroad.code == 400 and said["abroad"] in page, "why the salon does not text it, in their words"
+    assert english_on(page) == []
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [("dora", "it needs an @ sign"), ("@example.com", "something must come before the @ sign"),
+     ("dora@localhost", "after the @ sign comes a domain like example.com"), ("a..b@example.com", "its dots"),
+     ("a b@example.com", "it holds characters an address cannot have"), ("a@" + "b" * 300 + ".com", "too long")],
+)  # fmt: skip
+def test_each_kind_of_bad_email_address_gets_our_own_sentence(typed: str, words: str) -> None:
+    with pytest.raises(Invalid) as refused:
+        fields.email(typed, "email")
+    assert words in refused.value.message and refused.value.words in _catalogued("de"), refused.value.message
+
+
+def _catalogued(language: str) -> set[str]:
+    return {message for message in locales.translations(language)._catalog if isinstance(message, str)}
