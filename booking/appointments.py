@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import aiopg
 import psycopg2.errors
 
-from booking import availability, clients, fields, notifications, salons, staff, waitlist
+from booking import availability, clients, fields, notifications, reasons, salons, staff, waitlist
 from booking.clients import ERASED
 from booking.errors import (
     BookingError,
@@ -700,7 +700,7 @@ async def _move_one(
     revision = await _move(cur, booked.id, new_start, new_end, new_staff, terms.buffer_minutes, by)
     await waitlist.offer_freed(cur, salon, _freed(booked), now)
     moved_to = wall_clock(new_start, salon.zone, salon.locale)
-    await queue.cancel_live(cur, booked.id, ABOUT_BOOKING, f"appointment moved to {moved_to}")
+    await queue.cancel_live(cur, booked.id, ABOUT_BOOKING, reasons.said(reasons.MOVED, when=moved_to))
     notices = notifications.for_reschedule(
         client,
         booked.start_time,
@@ -774,8 +774,7 @@ async def record_outcome(
             raise Conflict("an outcome can be marked until {days} days after the start", days=str(OUTCOME_WINDOW.days))
         if row["status"] != status:
             await _set_status(cur, appointment_id, status, at=now)
-            marked = f"appointment marked {status.replace('_', ' ')}"
-            await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, marked)
+            await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, reasons.APPOINTMENT_MARKED[status])
         if status == AppointmentStatus.COMPLETED and salon.thank_you.enabled:
             await _thank(cur, salon, await _read(cur, salon.id, appointment_id), now)
         return await _read(cur, salon.id, appointment_id)

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from booking import appointments, clients, fields, locales, staff, time_off
+from booking import appointments, clients, fields, locales, reasons, staff, time_off
 from booking.errors import Invalid
 from booking.models import ClientDetails, StaffDetails, WorkingHours
 from db import Database
@@ -414,3 +414,55 @@ def test_each_kind_of_bad_email_address_gets_our_own_sentence(typed: str, words:
 
 def _catalogued(language: str) -> set[str]:
     return {message for message in locales.translations(language)._catalog if isinstance(message, str)}
+
+
+@pytest.mark.parametrize(("locale", "country", "timezone"), SALONS)
+async def test_a_stored_reason_with_a_value_is_read_in_the_readers_language(
+    logged_in, db: Database, locale: str, country: str, timezone: str
+) -> None:
+    """ "appointment moved to ..." is stored in English (the API's words); the desk reads it in its language, rows
+    written before included (the same English), and words no message of ours wrote as they are."""
+    session, made = await logged_in(country=country, timezone=timezone, locale=locale)
+    moved_to = {"de": "Termin verschoben auf ", "es": "la cita se movió a "}[locales.language(locale)]
+    opted_out = {"de": "+4915112345678 hat SMS abbestellt: schrieb STOP",
+                 "es": "+4915112345678 se dio de baja de los SMS: escribió STOP"}[locales.language(locale)]  # fmt: skip
+    desk = await set_up_desk(db, made.salon)
+    booked = await book_at(db, made.salon, desk, dt.time(10))
+    moved = await session.post(f"/appointments/{booked.id}/reschedule", {"startTime": f"{desk.day}T11:00"})
+    assert moved.code == 303
+    rows = await db.fetch_all(
+        "SELECT id, error FROM notification_jobs WHERE appointment_id = %s AND status = 'cancelled' ORDER BY run_at",
+        (booked.id,),
+    )
+    assert rows and all(row["error"].startswith("appointment moved to ") for row in rows), "stored as ever"
+    when = rows[0]["error"].removeprefix("appointment moved to ")
+    older, unknown = rows[0]["id"], rows[-1]["id"]
+    await db.execute(  # a row from before, and one whose words no message of ours wrote
+        "UPDATE notification_jobs SET error = CASE id WHEN %s THEN %s ELSE %s END WHERE id IN (%s, %s)",
+        (older, "+4915112345678 opted out of texts: texted STOP", "Fehler 550 vom Server", older, unknown),
+    )
+    for path in ("/jobs", f"/appointments/{booked.id}", f"/jobs/{older}"):
+        page = (await session.get(path)).body.decode()
+        assert opted_out in page and english_on(page) == [], path
+    page = (await session.get("/jobs")).body.decode()
+    assert f"{moved_to}{when}" in page and "Fehler 550 vom Server" in page, "the value as stored, the rest as it is"
+
+
+@pytest.mark.unit
+def test_every_reason_with_values_reads_back_in_german_and_spanish() -> None:
+    values = {"when": "Mi., 3. Dez., 10:00 MEZ", "minutes": "30", "phone": "+4915112345678", "words": "STOP",
+              "reason": reasons.PROVIDER_UNSUBSCRIBED, "worker": "w-1", "attempt": "2", "seconds": "300 s"}  # fmt: skip
+    for language in ("de", "es"):
+        words = locales.translations(language)
+        for message in reasons.WITH_VALUES:
+            stored = reasons.said(message, **values)
+            read = reasons.read(stored, words)
+            assert read != stored and english_on(f"<p>{read}</p>") == [], (language, read)
+        assert reasons.read("something a provider said", words) == "something a provider said"
+    nested = reasons.read(reasons.said(reasons.OPTED_OUT, phone="+4915112345678", reason=reasons.PROVIDER_UNSUBSCRIBED),
+                          locales.translations("de"))  # fmt: skip
+    assert nested == "+4915112345678 hat SMS abbestellt: laut SMS-Anbieter abgemeldet (21610)", "the reason inside too"
+    english = reasons.read("worker vanished stopped during attempt 1; no attempts left", locales.translations("en"))
+    assert english == "worker vanished stopped during attempt 1; no attempts left", "as jobqueue.claims writes it"
+    rescued = reasons.read("worker vanished stopped during attempt 1; no attempts left", locales.translations("es"))
+    assert rescued == "el proceso vanished se detuvo durante el intento 1; no quedan intentos"

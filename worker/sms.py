@@ -13,7 +13,7 @@ import os
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
-from booking import opt_outs, texting
+from booking import opt_outs, reasons, texting
 from db import Database
 from outbox import messages as outbox
 from providers import twilio
@@ -108,7 +108,7 @@ class TwilioSms:
     async def _opted_out_at_the_carrier(self, to: str) -> None:
         """The provider refuses the number (21610: it texted STOP to the carrier): no texts to it here either."""
         async with self.db.transaction() as cur:
-            await opt_outs.opt_out(cur, to, "the SMS provider said it unsubscribed (21610)")
+            await opt_outs.opt_out(cur, to, reasons.PROVIDER_UNSUBSCRIBED)
 
     async def close(self) -> None:
         """Nothing to close: Tornado's shared HTTP client belongs to the IOLoop."""

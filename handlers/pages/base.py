@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import tornado.web
 
-from booking import access, appointments, inbox, jobs, sessions
+from booking import access, appointments, inbox, jobs, reasons, sessions
 from booking.errors import BookingError, Forbidden
 from booking.locales import (
     accepted_locale,
@@ -250,6 +250,7 @@ class PageHandler(HtmlPage):
             "refresh": False,
             "language": language(locale),
             "words": self.words,  # for what the domain words itself in the reader's language (Job.label_in)
+            "reason": lambda stored: reasons.read(stored, self.words),  # a job's stored English, in their words
         }
         html = self.application.templates(language(locale)).get_template(template).render(values | context)
         self.finish(html)
