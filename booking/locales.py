@@ -133,7 +133,6 @@ def accepted_locale(header: str) -> str:
 
 
 @cache
-@cache
 def country_choices(locale: str = "en") -> list[tuple[str, str]]:
     """(code, name in the ``locale``'s language) of every country whose phone numbers can be read, by name."""
     names = _babel(locale).territories
