@@ -109,6 +109,13 @@ def locale_choices(current: str = "") -> list[tuple[str, str]]:
     return [(tag, _babel(tag).get_display_name(_babel(tag)) or tag) for tag in tags]
 
 
+@cache
+def language_name(code: str, locale: str) -> str:
+    """A language ('de') named in the reader's ``locale``, as CLDR writes it inside a sentence: 'German', 'Deutsch',
+    'alemán' (a heading capitalizes it)."""
+    return _babel(code).get_display_name(_babel(locale)) or code
+
+
 def page_locale(own: str | None, salon: str) -> str:
     """The locale a user's pages are written in: their own choice, else the salon's."""
     return own or salon

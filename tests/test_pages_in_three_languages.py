@@ -466,3 +466,20 @@ def test_every_reason_with_values_reads_back_in_german_and_spanish() -> None:
     assert english == "worker vanished stopped during attempt 1; no attempts left", "as jobqueue.claims writes it"
     rescued = reasons.read("worker vanished stopped during attempt 1; no attempts left", locales.translations("es"))
     assert rescued == "el proceso vanished se detuvo durante el intento 1; no quedan intentos"
+
+
+@pytest.mark.parametrize(
+    ("locale", "country", "timezone", "headings", "own"),
+    [("de-DE", "DE", "Europe/Berlin", ("Englisch", "Deutsch", "Spanisch"), "(Deutsch)"),
+     ("es-ES", "ES", "Europe/Madrid", ("Inglés", "Alemán", "Español"), "(español)"),
+     ("en-GB", "GB", "Europe/London", ("English", "German", "Spanish"), "(English)")],
+)  # fmt: skip
+async def test_the_messages_page_names_its_languages_in_the_readers_language(
+    logged_in, locale: str, country: str, timezone: str, headings: tuple[str, ...], own: str
+) -> None:
+    session, _ = await logged_in(country=country, timezone=timezone, locale=locale)
+    page = (await session.get("/settings/messages")).body.decode()
+    assert "".join(f"<th>{name}</th>" for name in headings) in page, "names, not codes"
+    assert own in page, "the clients' language in the sentence, as a sentence writes it"
+    one = (await session.get("/settings/messages/reminder/de")).body.decode()
+    assert f"<small>({headings[1]})</small>" in one
