@@ -28,6 +28,15 @@ QUIET_HELD = N_("quiet hours: it goes at {when}")
 OPTED_OUT = N_("{phone} opted out of texts: {reason}")
 TEXTED = N_("texted {words}")
 PROVIDER_UNSUBSCRIBED = N_("the SMS provider said it unsubscribed (21610)")
+# What an attempt came to, as worker.mail and worker.sms write it (an attempt's detail, beside the job's reasons).
+ACCEPTED_BY_MAIL_SERVER = N_("accepted by the mail server")
+KEPT_IN_OUTBOX_EMAIL = N_("kept in the outbox (no mail server configured)")
+ACCEPTED_BY_SMS_PROVIDER = N_("accepted by the SMS provider")
+KEPT_IN_OUTBOX_SMS = N_("kept in the outbox (no SMS provider configured)")
+OPTED_OUT_SKIPPED = N_("{phone} opted out of texts on {when}; texting START brings them back")
+OPTED_OUT_LATE = N_(
+    "accepted by the SMS provider, although {phone} opted out of texts on {when}, while this one was already on its way"
+)
 # Written by jobqueue.claims' rescue, in SQL: a worker that stopped, or an attempt that ran too long.
 STOPPED_RETRY = N_("worker {worker} stopped during attempt {attempt}; will try again")
 STOPPED_DONE = N_("worker {worker} stopped during attempt {attempt}; no attempts left")
@@ -55,7 +64,7 @@ NO_LONGER_WAITING = {
 }
 
 WITH_VALUES = (
-    MOVED, QUIET_TOO_LATE, QUIET_HELD, OPTED_OUT, TEXTED,
+    MOVED, QUIET_TOO_LATE, QUIET_HELD, OPTED_OUT, TEXTED, OPTED_OUT_SKIPPED, OPTED_OUT_LATE,
     STOPPED_RETRY, STOPPED_DONE, RAN_LONG_RETRY, RAN_LONG_DONE,
 )  # fmt: skip
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from booking import salons
 from handlers.pages.auth import setup_choices
-from tests.test_pages_in_three_languages import english_on
+from tests.desk_words import english_on
 
 
 async def test_setup_creates_the_first_salon_and_logs_the_owner_in(pages, db) -> None:

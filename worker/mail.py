@@ -16,6 +16,7 @@ import socket
 
 import aiosmtplib
 
+from booking import reasons
 from worker.channels import Gate, Permanent, Sent, Skipped, Transient, Withdrawn
 from worker.delivery import Delivery
 from worker.messages import render_email
@@ -58,9 +59,7 @@ class EmailChannel:
         self._to_outbox = to_outbox
         # How the job history names the far end, and what it says when a message got there.
         self._server = "the outbox" if to_outbox else "the mail server"
-        self._accepted = (
-            "kept in the outbox (no mail server configured)" if to_outbox else "accepted by the mail server"
-        )
+        self._accepted = reasons.KEPT_IN_OUTBOX_EMAIL if to_outbox else reasons.ACCEPTED_BY_MAIL_SERVER
         self._local_hostname = socket.getfqdn()  # once, here: it may ask DNS
         self._slots = asyncio.Semaphore(connections)
         self._idle: list[aiosmtplib.SMTP] = []

@@ -33,7 +33,7 @@ async def _number(db: Database, delivery: Delivery, region: str) -> str:
         raise Permanent(f"not sent: {refused.message}")
     since = await opt_outs.since(db, to)
     if since is not None:
-        raise Skipped(f"{to} opted out of texts on {delivery.local(since)}; texting START brings them back")
+        raise Skipped(reasons.said(reasons.OPTED_OUT_SKIPPED, phone=to, when=delivery.local(since)))
     return to
 
 
@@ -101,9 +101,8 @@ class TwilioSms:
         """The provider took the text. A STOP that committed while it was on its way is said, not hidden."""
         since = await opt_outs.since(self.db, to)
         if since is None:
-            return Sent("accepted by the SMS provider", message_sid)
-        late = f"{to} opted out of texts on {delivery.local(since)}, while this one was already on its way"
-        return Sent(f"accepted by the SMS provider, although {late}", message_sid)
+            return Sent(reasons.ACCEPTED_BY_SMS_PROVIDER, message_sid)
+        return Sent(reasons.said(reasons.OPTED_OUT_LATE, phone=to, when=delivery.local(since)), message_sid)
 
     async def _opted_out_at_the_carrier(self, to: str) -> None:
         """The provider refuses the number (21610: it texted STOP to the carrier): no texts to it here either."""
@@ -144,7 +143,7 @@ class OutboxSms:
             message_id=f"<{delivery.job.id}.sms@salonbook>",
             body=render_sms(delivery),
         )
-        return Sent("kept in the outbox (no SMS provider configured)")
+        return Sent(reasons.KEPT_IN_OUTBOX_SMS)
 
     async def close(self) -> None:
         """Nothing to close: the database pool belongs to the caller."""
