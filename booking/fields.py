@@ -216,6 +216,8 @@ _NOT_POSSIBLE = {
     ValidationResult.TOO_LONG: _TOO_MANY,
     ValidationResult.INVALID_LENGTH: N_("{value} is not a phone number: no number there has that many digits"),
 }
+# Every sentence a phone number's refusal says (booking.reasons reads them inside a job's error).
+PHONE_PROBLEMS = (_PHONE_ELSE, *_NOT_READ.values(), *_NOT_POSSIBLE.values())
 
 
 def code(value: str) -> str | None:

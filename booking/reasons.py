@@ -15,6 +15,7 @@ import gettext
 import re
 from functools import lru_cache
 
+from booking import fields, texting
 from booking.notice_types import N_
 
 # Written by booking.appointments and worker.delivery ("when": the new time, on the salon's clock, its way).
@@ -37,6 +38,37 @@ OPTED_OUT_SKIPPED = N_("{phone} opted out of texts on {when}; texting START brin
 OPTED_OUT_LATE = N_(
     "accepted by the SMS provider, although {phone} opted out of texts on {when}, while this one was already on its way"
 )
+# Why a channel did not send, as worker.channels, worker.mail, worker.sms and worker.runner write it. The mail
+# server's words are one sentence per server ("the outbox" is the built-in catcher): German inflects the server.
+NO_EMAIL = N_("client has no email address")
+NO_PHONE = N_("client has no phone number")
+NOT_SENT = N_("not sent: {reason}")
+NOT_SENT_UNASKED = N_("not sent: the database could not be asked whether it was still wanted")
+SMS_UNREACHABLE = N_("could not reach the SMS provider: {why}")
+SMS_NOT_NOW = N_("the SMS provider could not take the message to {phone} for now: {said}")
+SMS_REFUSED = N_("the SMS provider refused the message to {phone}: {said}")
+MAIL_CANNOT_SEND = N_("cannot send to {recipient}: {why}")
+MAIL = {  # what went wrong: (said of the mail server, said of the outbox)
+    "recipient": (N_("the mail server refused {recipient}: {said}"), N_("the outbox refused {recipient}: {said}")),
+    "message": (
+        N_("the mail server refused the message to {recipient}: {said}"),
+        N_("the outbox refused the message to {recipient}: {said}"),
+    ),
+    "sender": (
+        N_("the mail server refused the sender {sender}: {said}"),
+        N_("the outbox refused the sender {sender}: {said}"),
+    ),
+    "login": (N_("the mail server refused our login: {said}"), N_("the outbox refused our login: {said}")),
+    "silent": (
+        N_("no answer from the mail server within {seconds} s"),
+        N_("no answer from the outbox within {seconds} s"),
+    ),
+    "hung up": (N_("the mail server hung up"), N_("the outbox hung up")),
+    "unreachable": (N_("could not reach the mail server: {why}"), N_("could not reach the outbox: {why}")),
+}
+# A job's error: each channel that failed, "; " between them, and whether the attempts ran out (worker.outcome).
+CHANNEL_FAILED = {"email": N_("email: {detail}"), "sms": N_("sms: {detail}")}
+GAVE_UP = N_("{failures} (gave up after {attempts} attempts)")
 # Written by jobqueue.claims' rescue, in SQL: a worker that stopped, or an attempt that ran too long.
 STOPPED_RETRY = N_("worker {worker} stopped during attempt {attempt}; will try again")
 STOPPED_DONE = N_("worker {worker} stopped during attempt {attempt}; no attempts left")
@@ -65,8 +97,15 @@ NO_LONGER_WAITING = {
 
 WITH_VALUES = (
     MOVED, QUIET_TOO_LATE, QUIET_HELD, OPTED_OUT, TEXTED, OPTED_OUT_SKIPPED, OPTED_OUT_LATE,
-    STOPPED_RETRY, STOPPED_DONE, RAN_LONG_RETRY, RAN_LONG_DONE,
+    STOPPED_RETRY, STOPPED_DONE, RAN_LONG_RETRY, RAN_LONG_DONE, NOT_SENT,
+    SMS_UNREACHABLE, SMS_NOT_NOW, SMS_REFUSED, MAIL_CANNOT_SEND, *(said for pair in MAIL.values() for said in pair),
 )  # fmt: skip
+# Values that are themselves a reason (read again); a provider's words, an address or a time are not.
+_READ_AGAIN = ("reason", "detail")
+# What the worker says of a number it would not text: booking.texting's and booking.fields' refusals, read inside
+# "not sent: ..." (their messages are the desk's already).
+ALSO_READ = (*texting.REFUSALS, *fields.PHONE_PROBLEMS)
+_FAILED_PART = re.compile(r"; (?=(?:" + "|".join(CHANNEL_FAILED) + r"): )")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -77,12 +116,24 @@ def said(message: str, **values: str) -> str:
 
 def _pattern(message: str) -> re.Pattern[str]:
     parts = _PLACEHOLDER.split(message)  # words, name, words, name, ..., words
-    return re.compile(
-        "".join(re.escape(part) if at % 2 == 0 else f"(?P<{part}>.+?)" for at, part in enumerate(parts)), re.DOTALL
-    )
+    shape = (re.escape(part) if at % 2 == 0 else _VALUE.get(part, _ONE_THING) % part for at, part in enumerate(parts))
+    return re.compile("".join(shape), re.DOTALL)
 
 
-_PATTERNS = tuple((_pattern(message), message) for message in WITH_VALUES)
+# A value is one thing (a number, an address, a time): no ": " inside, so "{phone} cannot ..." never takes "not sent:
+# +44..." for a phone. What a server or a person said, and a reason inside a reason, may hold anything.
+_ONE_THING = r"(?P<%s>(?:(?!: ).)+?)"
+_VALUE = dict.fromkeys(("reason", "detail", "said", "why", "words", "failures"), r"(?P<%s>.+?)")
+
+
+# The most words first: "refused {recipient}" must not take "refused the message to ..." for a recipient.
+def _most_words_first(message: str) -> tuple[int, str]:
+    return -len(_PLACEHOLDER.sub("", message)), message
+
+
+_READ_BY_PATTERN = sorted((message for message in {*WITH_VALUES, *ALSO_READ} if "{" in message), key=_most_words_first)
+_PATTERNS = tuple((_pattern(message), message) for message in _READ_BY_PATTERN)
+_GAVE_UP = _pattern(GAVE_UP)
 
 
 def read(stored: str, words: gettext.NullTranslations) -> str:
@@ -100,10 +151,28 @@ def _read(stored: str, words: gettext.NullTranslations) -> str:
     translated = words.gettext(stored)  # plain gettext: a reason may hold a "%"
     if translated != stored:
         return translated
+    # A job's error as worker.outcome writes it first: a leading placeholder ("{phone} cannot ...") would take its
+    # "sms: " for the phone's.
+    if found := _GAVE_UP.fullmatch(stored):
+        failures = _failures(found["failures"], words) or found["failures"]
+        return said(words.gettext(GAVE_UP), failures=failures, attempts=found["attempts"])
+    if failures := _failures(stored, words):
+        return failures
     for pattern, message in _PATTERNS:
         if found := pattern.fullmatch(stored):
-            values = found.groupdict()
-            if "reason" in values:
-                values["reason"] = _read(values["reason"], words)
+            values = {name: _read(value, words) if name in _READ_AGAIN else value
+                      for name, value in found.groupdict().items()}  # fmt: skip
             return said(words.gettext(message), **values)
     return stored
+
+
+def _failures(stored: str, words: gettext.NullTranslations) -> str | None:
+    """A job's error as worker.outcome writes it, "email: ...; sms: ...", each channel's detail read; None when it
+    is not one."""
+    read = []
+    for part in _FAILED_PART.split(stored):
+        channel, colon, detail = part.partition(": ")
+        if not colon or channel not in CHANNEL_FAILED:
+            return None
+        read.append(said(words.gettext(CHANNEL_FAILED[channel]), detail=_read(detail, words)))
+    return "; ".join(read)

@@ -33,6 +33,7 @@ _KINDS = {
     PhoneNumberType.UAN: N_("{phone} cannot take texts: it is a company (UAN) number"),
     PhoneNumberType.VOICEMAIL: N_("{phone} cannot take texts: it is a voicemail number"),
 }
+_NOT_A_PHONE = N_("{phone} is not a phone number that can take texts")
 _NOT_A_MOBILE = N_("{phone} cannot take texts: it is not a mobile number we recognise")
 # Why the salon does not text a number of that country: (does it text some countries?, is the number international?)
 _ELSEWHERE = {
@@ -44,12 +45,16 @@ _ELSEWHERE = {
 }  # fmt: skip
 
 
+# Every sentence a refusal says (booking.reasons reads them inside a job's error).
+REFUSALS = (*_KINDS.values(), _NOT_A_MOBILE, *_ELSEWHERE.values(), _NOT_A_PHONE)
+
+
 def refusal(phone: str, countries: Sequence[str], field: Field = "phone") -> NotTextable | None:
     """Why the salon must not text ``phone`` (E.164), as the error to raise; None when it may."""
     try:
         number = phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException:
-        return NotAMobile(N_("{phone} is not a phone number that can take texts"), field, phone=phone)
+        return NotAMobile(_NOT_A_PHONE, field, phone=phone)
     region = phonenumbers.region_code_for_number(number)
     # An unrecognised number has no region: it belongs to whichever countries share its calling code.
     regions = {region} if region else set(phonenumbers.region_codes_for_country_code(number.country_code or 0))

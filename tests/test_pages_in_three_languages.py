@@ -345,12 +345,15 @@ async def test_a_stored_reason_with_a_value_is_read_in_the_readers_language(
 def test_every_reason_with_values_reads_back_in_german_and_spanish() -> None:
     values = {"when": "Mi., 3. Dez., 10:00 MEZ", "minutes": "30", "phone": "+4915112345678", "words": "STOP",
               "reason": reasons.PROVIDER_UNSUBSCRIBED, "worker": "w-1", "attempt": "2", "seconds": "300 s"}  # fmt: skip
+    values |= {"why": "421", "said": "550 5.1.1", "phone": "+4915112345678", "recipient": "ann@example.com",
+               "sender": "desk@example.com", "seconds": "10"}  # fmt: skip
     for language in ("de", "es"):
         words = locales.translations(language)
         for message in reasons.WITH_VALUES:
             stored = reasons.said(message, **values)
             read = reasons.read(stored, words)
             assert read != stored and english_on(f"<p>{read}</p>") == [], (language, read)
+            assert reasons.read(stored, locales.translations("en")) == stored, "English reads as stored"
         assert reasons.read("something a provider said", words) == "something a provider said"
     nested = reasons.read(reasons.said(reasons.OPTED_OUT, phone="+4915112345678", reason=reasons.PROVIDER_UNSUBSCRIBED),
                           locales.translations("de"))  # fmt: skip
@@ -376,3 +379,23 @@ async def test_the_messages_page_names_its_languages_in_the_readers_language(
     assert own in page, "the clients' language in the sentence, as a sentence writes it"
     one = (await session.get("/settings/messages/reminder/de")).body.decode()
     assert f"<small>({headings[1]})</small>" in one
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("stored", "german"),
+    [("email: the mail server refused ann@example.com: 550 5.1.1 mailbox unavailable (gave up after 3 attempts)",
+      "E-Mail: der Mailserver hat ann@example.com abgelehnt: 550 5.1.1 mailbox unavailable "
+      "(nach 3 Versuchen aufgegeben)"),
+     ("sms: not sent: +449012345678 cannot take texts: it is a premium-rate number",
+      "SMS: nicht gesendet: +449012345678 kann keine SMS empfangen: es ist eine Mehrwertnummer"),
+     ("email: no answer from the outbox within 10 s; sms: client has no phone number",
+      "E-Mail: keine Antwort vom Postausgang innerhalb von 10 s; SMS: keine Telefonnummer bei der Kundin oder dem "
+      "Kunden"),
+     ("sms: not sent: appointment is marked no show", "SMS: nicht gesendet: Termin ist als nicht erschienen markiert"),
+     ("email: 421 try later", "E-Mail: 421 try later")],
+)  # fmt: skip
+def test_why_a_channel_failed_is_read_part_by_part_the_providers_words_as_they_came(stored: str, german: str) -> None:
+    """A job's error as worker.outcome writes it: each channel's part, our words translated, a server's kept."""
+    assert reasons.read(stored, locales.translations("de")) == german
+    assert reasons.read(stored, locales.translations("en")) == stored, "English reads as stored"

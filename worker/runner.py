@@ -266,9 +266,9 @@ class Worker:
             try:
                 reason = await claims.still_held(self.db, job)
             except DatabaseUnavailable:
-                raise Transient("not sent: the database could not be asked whether it was still wanted") from None
+                raise Transient(reasons.NOT_SENT_UNASKED) from None
             if reason is not None:
-                raise Withdrawn(f"not sent: {reason}")
+                raise Withdrawn(reasons.said(reasons.NOT_SENT, reason=reason))
 
         return gate
 

@@ -30,7 +30,7 @@ async def _number(db: Database, delivery: Delivery, region: str) -> str:
     to = e164(delivery.client_phone, region)
     refused = texting.refusal(to, delivery.salon_sms_countries)
     if refused is not None:
-        raise Permanent(f"not sent: {refused.message}")
+        raise Permanent(reasons.said(reasons.NOT_SENT, reason=refused.message))
     since = await opt_outs.since(db, to)
     if since is not None:
         raise Skipped(reasons.said(reasons.OPTED_OUT_SKIPPED, phone=to, when=delivery.local(since)))
@@ -84,7 +84,7 @@ class TwilioSms:
             )
         except (OSError, HTTPClientError) as exc:  # no HTTP answer at all: raise_error=False still raises these
             log.warning("job %s: SMS via %s failed: %r", delivery.job.id, self.url, exc)
-            raise Transient(f"could not reach the SMS provider: {_why(exc)}") from None
+            raise Transient(reasons.said(reasons.SMS_UNREACHABLE, why=_why(exc))) from None
         answer = twilio.answer(response.code, response.body)
         log_level = logging.INFO if answer.taken else logging.WARNING
         log.log(log_level, "job %s: SMS: %s answered %d %s", delivery.job.id, self.url, answer.status, answer.said)
@@ -92,10 +92,10 @@ class TwilioSms:
             return await self._taken(delivery, to, answer.sid)
         words = f"{answer.said} (HTTP {answer.status})" if answer.said else f"HTTP {answer.status}"
         if answer.transient:
-            raise Transient(f"the SMS provider could not take the message to {to} for now: {words}")
+            raise Transient(reasons.said(reasons.SMS_NOT_NOW, phone=to, said=words))
         if answer.code == twilio.UNSUBSCRIBED:
             await self._opted_out_at_the_carrier(to)
-        raise Permanent(f"the SMS provider refused the message to {to}: {words}")
+        raise Permanent(reasons.said(reasons.SMS_REFUSED, phone=to, said=words))
 
     async def _taken(self, delivery: Delivery, to: str, message_sid: str | None) -> Sent:
         """The provider took the text. A STOP that committed while it was on its way is said, not hidden."""
