@@ -48,6 +48,8 @@ SMS_UNREACHABLE = N_("could not reach the SMS provider: {why}")
 SMS_NOT_NOW = N_("the SMS provider could not take the message to {phone} for now: {said}")
 SMS_REFUSED = N_("the SMS provider refused the message to {phone}: {said}")
 MAIL_CANNOT_SEND = N_("cannot send to {recipient}: {why}")
+IT_HUNG_UP = N_("it hung up")  # why a server could not be reached, ours; else the operating system's words
+NO_SUCH_HOST = N_("its host name was not found")
 MAIL = {  # what went wrong: (said of the mail server, said of the outbox)
     "recipient": (N_("the mail server refused {recipient}: {said}"), N_("the outbox refused {recipient}: {said}")),
     "message": (
@@ -101,7 +103,7 @@ WITH_VALUES = (
     SMS_UNREACHABLE, SMS_NOT_NOW, SMS_REFUSED, MAIL_CANNOT_SEND, *(said for pair in MAIL.values() for said in pair),
 )  # fmt: skip
 # Values that are themselves a reason (read again); a provider's words, an address or a time are not.
-_READ_AGAIN = ("reason", "detail")
+_READ_AGAIN = ("reason", "detail", "why")
 # What the worker says of a number it would not text: booking.texting's and booking.fields' refusals, read inside
 # "not sent: ..." (their messages are the desk's already).
 ALSO_READ = (*texting.REFUSALS, *fields.PHONE_PROBLEMS)

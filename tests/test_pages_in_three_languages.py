@@ -393,6 +393,8 @@ async def test_the_messages_page_names_its_languages_in_the_readers_language(
       "E-Mail: keine Antwort vom Postausgang innerhalb von 10 s; SMS: keine Telefonnummer bei der Kundin oder dem "
       "Kunden"),
      ("sms: not sent: appointment is marked no show", "SMS: nicht gesendet: Termin ist als nicht erschienen markiert"),
+     ("email: could not reach the mail server: its host name was not found",
+      "E-Mail: Mailserver nicht erreichbar: sein Hostname wurde nicht gefunden"),
      ("email: 421 try later", "E-Mail: 421 try later")],
 )  # fmt: skip
 def test_why_a_channel_failed_is_read_part_by_part_the_providers_words_as_they_came(stored: str, german: str) -> None:

@@ -187,9 +187,9 @@ def _why(exc: BaseException) -> str:
     if isinstance(cause, aiosmtplib.SMTPResponseException):
         return f"{cause.code} {cause.message}"
     if isinstance(cause, aiosmtplib.SMTPServerDisconnected):
-        return "it hung up"
+        return reasons.IT_HUNG_UP
     if isinstance(cause, socket.gaierror):
-        return "its host name was not found"
+        return reasons.NO_SUCH_HOST
     if isinstance(cause, OSError) and cause.errno:
         return os.strerror(cause.errno).lower()  # e.g. "connection refused"
     return str(cause) or type(cause).__name__
