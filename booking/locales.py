@@ -78,7 +78,7 @@ def check_locale(value: str, field: Field = "locale") -> str:
     except (babel.UnknownLocaleError, ValueError, TypeError):
         parsed = None
     if parsed is None or parsed.language not in SPOKEN:
-        spoken = " or ".join(f"{lang}-…" for lang in SPOKEN)
+        spoken = ", ".join(f"{lang}-…" for lang in SPOKEN)  # no English "or" inside a translated sentence
         raise Invalid(
             "{field} must be a language tag in {spoken}, such as en-US or de-DE, not {value}",
             field,
