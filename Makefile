@@ -50,7 +50,7 @@ lint: $(VENV)/.dev
 
 ## make translations: what clients and the front desk read, extracted to locale/messages.pot and merged into each
 ## language's .po; the domain's errors (booking/errors.py) are messages too, their first argument the words
-TRANSLATED_CALLS := N_ BookingError Invalid NotFound Forbidden Conflict SlotTaken OnTimeOff NotOffered TooLate OutsideHours
+TRANSLATED_CALLS := N_ BookingError Invalid NotFound Forbidden Conflict SlotTaken OnTimeOff NotOffered TooLate OutsideHours LimitReached PaymentProblem
 translations: $(VENV)/.dev
 	$(BIN)/pybabel extract -F babel.cfg $(TRANSLATED_CALLS:%=-k %) --no-location --omit-header -o locale/messages.pot .
 	$(BIN)/pybabel update -i locale/messages.pot -d locale --ignore-obsolete

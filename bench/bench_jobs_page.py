@@ -17,8 +17,8 @@ import time
 import uuid
 from zoneinfo import ZoneInfo
 
-from booking import jobs
-from booking.locales import clock_time, day_name, language, money, time_of_day, translations
+from booking import jobs, reasons
+from booking.locales import clock_time, day_name, language, money, time_of_day, translations, wall_clock
 from booking.rendering import desk_templates
 from handlers.pages.base import local_time
 from jobqueue import queue
@@ -40,7 +40,7 @@ def rows(count: int) -> list[jobs.Job]:
                 id=uuid.uuid4(), salon_id=uuid.uuid4(), client_id=uuid.uuid4(), appointment_id=uuid.uuid4(),
                 type=types[n % len(types)], payload={}, channels=("email", "sms"), channels_done=("email",),
                 status=status, attempts=n % 3, max_attempts=5,
-                error="mailbox full" if status != queue.JobStatus.COMPLETED else None,
+                error=_why(status, at),
                 run_at=at, locked_by=None, locked_at=None, created_at=at, updated_at=at,
                 processed_at=None if status == queue.JobStatus.PENDING else at,
                 client_name=f"Client {n}", appointment_start=at + dt.timedelta(days=1), appointment_status=None,
@@ -48,6 +48,13 @@ def rows(count: int) -> list[jobs.Job]:
             )
         )  # fmt: skip
     return made
+
+
+def _why(status: queue.JobStatus, at: dt.datetime) -> str | None:
+    """A failure's provider words; a cancelled row's reason holds its own time, as a moved appointment's does."""
+    if status == queue.JobStatus.CANCELLED:
+        return reasons.said(reasons.MOVED, when=wall_clock(at + dt.timedelta(days=2), ZONE, "de-DE"))
+    return None if status == queue.JobStatus.COMPLETED else "mailbox full"
 
 
 def render(locale: str, found: list[jobs.Job]) -> str:
@@ -60,6 +67,7 @@ def render(locale: str, found: list[jobs.Job]) -> str:
         "money": lambda cents: money(cents, "EUR", locale),
         "clock_time": lambda time: clock_time(time, locale),
         "words": words,
+        "reason": lambda stored: reasons.read(stored, words),
         "language": language(locale),
         "uri": "/jobs",
         "xsrf_form_html": lambda: "",
@@ -76,6 +84,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--samples", type=int, default=50)
+    parser.add_argument("--cold", action="store_true", help="forget the reasons read before each render")
     options = parser.parse_args()
     found = rows(options.rows)
     times: dict[str, list[float]] = {locale: [] for locale in ("en-GB", "de-DE", "es-ES")}
@@ -83,6 +92,8 @@ def main() -> None:
         render(locale, found)  # templates compiled, catalogue read, CLDR loaded: what a running server has
     for _ in range(options.samples):  # the languages in turns: a busy machine slows each alike
         for locale, taken in times.items():
+            if options.cold:  # every reason read anew: a page of reasons never seen before
+                reasons.forget()
             start = time.perf_counter()
             render(locale, found)
             taken.append(time.perf_counter() - start)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import aiopg
 import psycopg2.errors
 
-from booking import availability, clients, fields, notifications, payments, salons, staff, waitlist
+from booking import availability, clients, fields, notifications, payments, reasons, salons, staff, waitlist
 from booking.clients import ERASED
 from booking.errors import (
     BookingError,
@@ -362,7 +362,9 @@ class Repeat:
         for name, value, (least, most) in (("every_weeks", self.every_weeks, EVERY_WEEKS),
                                            ("count", self.count, OCCURRENCES)):  # fmt: skip
             if not least <= value <= most:
-                raise Invalid(f"{{field}} must be from {least} to {most}", ("repeat", name))
+                raise Invalid(
+                    "{field} must be from {least} to {most}", ("repeat", name), least=str(least), most=str(most)
+                )
 
     def starts(self, first: dt.datetime, zone: ZoneInfo) -> list[dt.datetime]:
         """Each occurrence's start, at the first one's wall-clock time on the salon's clock (across a DST
@@ -715,7 +717,7 @@ async def _move_one(
     revision = await _move(cur, booked.id, new_start, new_end, new_staff, terms.buffer_minutes, by)
     await waitlist.offer_freed(cur, salon, _freed(booked), now)
     moved_to = wall_clock(new_start, salon.zone, salon.locale)
-    await queue.cancel_live(cur, booked.id, ABOUT_BOOKING, f"appointment moved to {moved_to}")
+    await queue.cancel_live(cur, booked.id, ABOUT_BOOKING, reasons.said(reasons.MOVED, when=moved_to))
     notices = notifications.for_reschedule(
         client,
         booked.start_time,
@@ -772,7 +774,7 @@ async def record_outcome(
     completed one gets the salon's thank-you, if it sends them, once whatever happens later
     (``notifications.for_thanks``)."""
     if outcome not in tuple(Outcome):
-        raise Invalid(f"{{field}} must be one of {', '.join(Outcome)}", "outcome")
+        raise Invalid("{field} must be one of {choices}", "outcome", choices=", ".join(Outcome))
     status, now = AppointmentStatus(outcome), _now(now)
     async with db.transaction() as cur:
         row = await _one(
@@ -783,15 +785,14 @@ async def record_outcome(
             NotFound("no such appointment", "appointment_id"),
         )
         if row["status"] not in (AppointmentStatus.BOOKED, *Outcome):
-            raise Conflict(f"the appointment is {row['status']}; only a booked one has an outcome")
+            raise Conflict("the appointment is cancelled; only a booked one has an outcome")  # held ones are not read
         if now < row["start_time"]:
             raise Conflict("the appointment has not started yet")
         if not outcome_open(row["start_time"], now):
             raise Conflict("an outcome can be marked until {days} days after the start", days=str(OUTCOME_WINDOW.days))
         if row["status"] != status:
             await _set_status(cur, appointment_id, status, at=now)
-            marked = f"appointment marked {status.replace('_', ' ')}"
-            await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, marked)
+            await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, reasons.APPOINTMENT_MARKED[status])
         if status == AppointmentStatus.NO_SHOW:  # once per appointment, however often it is marked (its key)
             await payments.charge_fee(cur, salon.id, appointment_id, payments.PaymentReason.NO_SHOW)
         if status == AppointmentStatus.COMPLETED and salon.thank_you.enabled:

@@ -17,7 +17,7 @@ from booking import appointments, client_notes, clients, inbox, jobs, waitlist
 from booking.client_notes import ClientNote
 from booking.inbox import InboundText
 from booking.models import Appointment, Client
-from booking.notice_types import MESSAGES
+from booking.notice_types import MESSAGES, N_
 from booking.paging import PAGE_SIZE, Listing, Page, Reader, page_of, pages
 from db import Database
 from jobqueue import queue
@@ -75,7 +75,7 @@ async def erase(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID) -> Clie
     async with db.transaction() as cur:
         before = await clients.erase(cur, salon_id, client_id)
         # their messages stop; a fee or refund already asked still moves (it names no address of theirs)
-        await queue.cancel_client(cur, client_id, "the client's data was erased", MESSAGES)
+        await queue.cancel_client(cur, client_id, N_("the client's data was erased"), MESSAGES)
         await jobs.forget_addresses(cur, client_id, before.email or "", before.phone or "")
         addresses = [address for address in (before.email, before.phone) if address]
         if addresses:

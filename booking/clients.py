@@ -14,7 +14,7 @@ import phonenumbers
 from booking import fields, texting
 from booking.errors import Conflict, NotFound
 from booking.models import Client, ClientDetails
-from booking.notice_types import WANTED
+from booking.notice_types import N_, WANTED
 from booking.paging import Page, page_of
 from db import Database, Row
 from db.rows import reader
@@ -284,4 +284,4 @@ async def unsubscribe(db: Database, client_id: uuid.UUID) -> None:
     reminders (and thank-yous) already planned. Saying it again changes nothing."""
     async with db.transaction() as cur:
         await cur.execute("UPDATE clients SET opted_in_reminders = false WHERE id = %s", (client_id,))
-        await queue.cancel_client(cur, client_id, "the client turned reminders off (the link in an email)", WANTED)
+        await queue.cancel_client(cur, client_id, N_("the client turned reminders off (the link in an email)"), WANTED)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from booking import opt_outs
+from booking import opt_outs, reasons
 from db import Database, tallies
 from providers import twilio
 
@@ -33,7 +33,7 @@ async def reported(db: Database, report: Report, to: str | None) -> bool:
     with the carrier (21610) opts it out here too, as its STOP would have. False when it changed nothing."""
     if report.error_code == twilio.UNSUBSCRIBED and to:
         async with db.transaction() as cur:
-            await opt_outs.opt_out(cur, to, "the SMS provider said it unsubscribed (21610)")
+            await opt_outs.opt_out(cur, to, reasons.PROVIDER_UNSUBSCRIBED)
     return report.known and await record(db, report, to)
 
 

@@ -16,6 +16,13 @@ FieldPath = tuple[str | int, ...]
 Field = str | FieldPath  # a plain name, or a path into a list
 
 
+class Said(str):
+    """A value that is itself words a catalogue knows (a notice's label, a kind of number): an error's reader
+    reads it in their language too, where a plain value (a name, a time, a code) is written as it is."""
+
+    __slots__ = ()
+
+
 class BookingError(Exception):
     """Base of every domain error; ``message`` is for a person to read."""
 
@@ -35,7 +42,8 @@ class BookingError(Exception):
     def describe(self, name: Callable[[FieldPath], str], translate: Callable[[str], str] = str) -> str:
         """The message, in the reader's language if ``translate`` knows it (a page's catalogue: `make translations`
         extracts the messages raised in booking/), with ``{field}`` written as ``name`` writes the field."""
-        message = _filled(translate(self.words), self.values)
+        values = {key: translate(value) if isinstance(value, Said) else value for key, value in self.values.items()}
+        message = _filled(translate(self.words), values)
         if self.field is None:
             return message
         return message.replace("{field}", name(self.field))

@@ -17,9 +17,11 @@ from zoneinfo import ZoneInfo
 
 import email_validator
 import phonenumbers
+from phonenumbers import NumberParseException, ValidationResult
 
 from booking import locales
 from booking.errors import Field, Invalid
+from booking.notice_types import N_
 
 MAX_TEXT = 200
 _CLOCK = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")  # ASCII digits, as the document's pattern reads them
@@ -150,7 +152,26 @@ def email(value: str | None, field: Field) -> str | None:
     try:
         return email_validator.validate_email(value, check_deliverability=False).normalized
     except email_validator.EmailNotValidError as exc:
-        raise Invalid(f"{value!r} is not a valid email address: {exc}", field) from exc
+        raise Invalid(_email_problem(str(exc)), field, value=repr(value)) from exc
+
+
+# What email-validator says (in English, a sentence per rule) as one of our own sentences: the first whose words
+# its message holds. Its own words never reach a page.
+_EMAIL_PROBLEMS = (
+    ("must have an @-sign", N_("{value} is not a valid email address: it needs an @ sign")),
+    ("something before the @-sign", N_("{value} is not a valid email address: something must come before the @ sign")),
+    ("something after the @-sign", N_("{value} is not a valid email address: something must come after the @ sign")),
+    ("too long", N_("{value} is not a valid email address: it is too long")),
+    ("after the @-sign", N_("{value} is not a valid email address: after the @ sign comes a domain like example.com")),
+    ("period", N_("{value} is not a valid email address: its dots are not where an address has them")),
+    ("character", N_("{value} is not a valid email address: it holds characters an address cannot have")),
+    ("ASCII", N_("{value} is not a valid email address: it holds characters an address cannot have")),
+)  # fmt: skip
+_EMAIL_ELSE = N_("{value} is not a valid email address")
+
+
+def _email_problem(said: str) -> str:
+    return next((ours for words, ours in _EMAIL_PROBLEMS if words in said), _EMAIL_ELSE)
 
 
 def required_email(value: str | None, field: Field) -> str:
@@ -165,13 +186,38 @@ def phone(value: str | None, field: Field, region: str) -> str | None:
     value = (value or "").strip()
     if not value:
         return None
+    if not re.fullmatch(_PHONE_SHAPE, value):
+        raise Invalid(_PHONE_ELSE, field, value=repr(value))
     try:
-        number = phonenumbers.parse(value, region) if re.fullmatch(_PHONE_SHAPE, value) else None
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_possible_number(number):
-        raise Invalid("{value} is not a phone number; write it like +44 1225 123456", field, value=repr(value))
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException as exc:
+        raise Invalid(_NOT_READ.get(exc.error_type, _PHONE_ELSE), field, value=repr(value)) from None
+    possible = phonenumbers.is_possible_number_with_reason(number)
+    if possible not in (ValidationResult.IS_POSSIBLE, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
+        raise Invalid(_NOT_POSSIBLE.get(possible, _PHONE_ELSE), field, value=repr(value))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# Why phonenumbers would not read a number (the kinds of its exception and of its check; its words are English),
+# in our words.
+_PHONE_ELSE = N_("{value} is not a phone number; write it like +44 1225 123456")
+_NO_SUCH_COUNTRY = N_("{value} is not a phone number: no country has that calling code")
+_TOO_FEW = N_("{value} is not a phone number: it has too few digits")
+_TOO_MANY = N_("{value} is not a phone number: it has too many digits")
+_NOT_READ = {
+    NumberParseException.INVALID_COUNTRY_CODE: _NO_SUCH_COUNTRY,
+    NumberParseException.TOO_SHORT_NSN: _TOO_FEW,
+    NumberParseException.TOO_SHORT_AFTER_IDD: _TOO_FEW,
+    NumberParseException.TOO_LONG: _TOO_MANY,
+}
+_NOT_POSSIBLE = {
+    ValidationResult.INVALID_COUNTRY_CODE: _NO_SUCH_COUNTRY,
+    ValidationResult.TOO_SHORT: _TOO_FEW,
+    ValidationResult.TOO_LONG: _TOO_MANY,
+    ValidationResult.INVALID_LENGTH: N_("{value} is not a phone number: no number there has that many digits"),
+}
+# Every sentence a phone number's refusal says (booking.reasons reads them inside a job's error).
+PHONE_PROBLEMS = (_PHONE_ELSE, *_NOT_READ.values(), *_NOT_POSSIBLE.values())
 
 
 def code(value: str) -> str | None:

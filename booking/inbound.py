@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from booking import appointments, opt_outs, salons
+from booking import appointments, opt_outs, reasons, salons
 from booking.errors import Conflict, NotFound
 from booking.keywords import TextAction, action_of
 from booking.links import Links
@@ -104,7 +104,7 @@ async def _act(
     if action in (TextAction.STOP, TextAction.START):
         async with db.transaction() as cur:
             if action == TextAction.STOP:
-                await opt_outs.opt_out(cur, phone, f"texted {' '.join(body.split())}")
+                await opt_outs.opt_out(cur, phone, reasons.said(reasons.TEXTED, words=" ".join(body.split())))
             else:
                 await opt_outs.opt_in(cur, phone)
         return await _still_booked(db, salon, sender, links) if action == TextAction.STOP else ""

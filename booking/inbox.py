@@ -167,7 +167,7 @@ async def reply(db: Database, salon: Salon, phone: str, text: str) -> queue.Queu
     text = fields.text(text, "text", max_length=MAX_REPLY)
     since = await opt_outs.since(db, phone)
     if since is not None:
-        raise Conflict(f"{phone} texted STOP: nothing can be texted to it until it texts START", "text")
+        raise Conflict("{phone} texted STOP: nothing can be texted to it until it texts START", "text", phone=phone)
     texting.check(phone, salon.sms_countries, only_way=True, field="text")  # refused now, not when it is sent
     sender = await sender_of(db, salon.id, phone)
     async with db.transaction() as cur:

@@ -17,7 +17,7 @@ from typing import Any
 import aiopg
 import psycopg2.errors
 
-from booking.errors import Conflict, Invalid, NotFound
+from booking.errors import Conflict, Invalid, NotFound, Said
 from booking.models import AppointmentStatus, display_name
 from booking.notice_types import MOVES_MONEY, N_, TYPES
 from booking.paging import Page
@@ -68,6 +68,29 @@ OUTCOME_WORDS = {
     queue.Outcome.UNCONFIRMED: N_("sent, unconfirmed"),
 }
 ENGLISH = gettext.NullTranslations()  # the words as written here: the API's and the tests' reader
+
+# Why a job cannot be sent again or cancelled, a whole sentence for each status (a catalogue translates each).
+NOT_AGAIN_WHILE = {
+    queue.JobStatus.PENDING: N_("this notification cannot be sent again: it is still waiting to go out"),
+    queue.JobStatus.PROCESSING: N_("this notification cannot be sent again: it is being sent now"),
+    queue.JobStatus.COMPLETED: N_("this notification cannot be sent again: it was sent"),
+}
+NOT_AGAIN_AFTER = {
+    AppointmentStatus.HELD: N_("this notification cannot be sent again: its appointment is only held"),
+    AppointmentStatus.BOOKED: N_("this notification cannot be sent again: its appointment is booked"),
+    AppointmentStatus.CANCELLED: N_("this notification cannot be sent again: its appointment is cancelled"),
+    AppointmentStatus.COMPLETED: N_("this notification cannot be sent again: its appointment is completed"),
+    AppointmentStatus.NO_SHOW: N_("this notification cannot be sent again: its appointment is marked no show"),
+}
+NOT_AGAIN_CHANGED = N_("this notification cannot be sent again: its appointment has changed")
+ONLY_WAITING_CANCELLED = N_("only a waiting job can be cancelled")
+PAYMENT_NOT_CANCELLED = N_("a payment cannot be cancelled: it may have been charged or refunded already")
+NOT_CANCELLED = {
+    queue.JobStatus.PROCESSING: N_("a processing job cannot be cancelled"),
+    queue.JobStatus.COMPLETED: N_("a completed job cannot be cancelled"),
+    queue.JobStatus.FAILED: N_("a failed job cannot be cancelled"),
+    queue.JobStatus.CANCELLED: N_("a cancelled job cannot be cancelled"),
+}
 
 
 @dataclass(frozen=True)
@@ -148,24 +171,30 @@ class Job:
     def can_retry(self) -> bool:
         return self.retry_refusal(dt.datetime.now(dt.UTC)) is None
 
-    def retry_refusal(self, now: dt.datetime) -> str | None:
-        """Why sending this job again cannot work, in the salon's words; None when it can."""
+    def retry_refusal(self, now: dt.datetime) -> Conflict | None:
+        """Why sending this job again cannot work, as the error to raise (one whole sentence for each reason, so a
+        catalogue translates it); None when it can."""
         if self.status not in (queue.JobStatus.FAILED, queue.JobStatus.CANCELLED):
-            return f"a {self.status} notification cannot be sent again"
+            return Conflict(NOT_AGAIN_WHILE[self.status])
         kind = TYPES[self.type]
         if kind.one_time:
-            return f"its {kind.one_time} was forgotten when it ended: {kind.one_time_again}"
+            return Conflict(kind.one_time)
         if not kind.checked_at_send or self.appointment_id is None:
             return None
         if self.appointment_status is None:
-            return "its appointment no longer exists"
+            return Conflict(N_("this notification cannot be sent again: its appointment no longer exists"))
         if self.appointment_status != kind.sent_while:
-            return f"its appointment is {self.appointment_status.replace('_', ' ')}"
+            return Conflict(NOT_AGAIN_AFTER.get(self.appointment_status, NOT_AGAIN_CHANGED))
         planned = self.payload.get("startTime")
         if planned and self.appointment_start and dt.datetime.fromisoformat(planned) != self.appointment_start:
-            return "its appointment has moved since, and the client was told the new time"
+            return Conflict(
+                N_(
+                    "this notification cannot be sent again: its appointment has moved since, "
+                    "and the client was told the new time"
+                )
+            )
         if kind.is_reminder and self.appointment_start and self.appointment_start <= now:
-            return "its appointment has already started"
+            return Conflict(N_("this notification cannot be sent again: its appointment has already started"))
         return None
 
     def planned_run_at(self, now: dt.datetime) -> dt.datetime:
@@ -196,7 +225,7 @@ def lead_words(minutes: int, words: gettext.NullTranslations = ENGLISH) -> str:
 
 def _checked_filter(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
     if value is not None and value not in allowed:
-        raise Invalid(f"{{field}} must be one of {', '.join(allowed)}", name)
+        raise Invalid("{field} must be one of {choices}", name, choices=", ".join(allowed))
     return value
 
 
@@ -230,7 +259,7 @@ async def get_job(db: Reader, salon_id: uuid.UUID, job_id: uuid.UUID) -> Job:
     """One of the salon's jobs with its attempt history, oldest first; NotFound otherwise."""
     found = await _select(db, salon_id, job_id=job_id, limit=1)
     if not found:
-        raise NotFound(f"no notification job {job_id}", "id")
+        raise NotFound("no notification job {id}", "id", id=str(job_id))
     history = await _history(db, [job_id])
     return dataclasses.replace(found[0], history=history.get(job_id, ()))
 
@@ -410,7 +439,7 @@ async def retry_job(db: Database, salon_id: uuid.UUID, job_id: uuid.UUID) -> Job
             job = await get_job(cur, salon_id, job_id)
             now = dt.datetime.now(dt.UTC)
             if refusal := job.retry_refusal(now):
-                raise Conflict(f"this notification cannot be sent again: {refusal}")
+                raise refusal
             await cur.execute(
                 """UPDATE notification_jobs
                       SET status = 'pending', attempts = 0, run_at = %s, processed_at = NULL,
@@ -421,8 +450,10 @@ async def retry_job(db: Database, salon_id: uuid.UUID, job_id: uuid.UUID) -> Job
             await queue.notify_workers(cur)
             return await get_job(cur, salon_id, job_id)  # as retried: a worker may take it the moment we commit
     except psycopg2.errors.UniqueViolation:
-        label = TYPES[job.type].label.lower()
-        raise Conflict(f"a newer {label} for this appointment is already waiting to go out") from None
+        label = Said(TYPES[job.type].label)
+        raise Conflict(
+            "a newer notification of this kind ({label}) is already waiting to go out", label=label
+        ) from None
 
 
 async def cancel_job(db: Database, salon_id: uuid.UUID, job_id: uuid.UUID) -> Job:
@@ -438,7 +469,7 @@ async def cancel_job(db: Database, salon_id: uuid.UUID, job_id: uuid.UUID) -> Jo
             (N_("cancelled by the salon"), job_id, salon_id, list(MOVES_MONEY)),
         )
         if await cur.fetchone() is None:
-            await _explain_refusal(cur, salon_id, job_id, "cancelled")
+            await _explain_refusal(cur, salon_id, job_id)
         return await get_job(cur, salon_id, job_id)
 
 
@@ -449,14 +480,14 @@ async def _fetch_all(reader: Reader, sql: str, params: dict[str, object] | tuple
     return list(await reader.fetchall())
 
 
-async def _explain_refusal(cur: aiopg.Cursor, salon_id: uuid.UUID, job_id: uuid.UUID, action: str) -> None:
+async def _explain_refusal(cur: aiopg.Cursor, salon_id: uuid.UUID, job_id: uuid.UUID) -> None:
     await cur.execute("SELECT status FROM notification_jobs WHERE id = %s AND salon_id = %s", (job_id, salon_id))
     row = await cur.fetchone()
     if row is None:
-        raise NotFound(f"no notification job {job_id}", "id")
-    if row["status"] == queue.JobStatus.PENDING and action == "cancelled":  # refused above only as a payment
-        raise Conflict("a payment cannot be cancelled: it may have been charged or refunded already")
-    raise Conflict(f"a {row['status']} job cannot be {action}")
+        raise NotFound("no notification job {id}", "id", id=str(job_id))
+    if row["status"] == queue.JobStatus.PENDING:  # refused above only as a payment
+        raise Conflict(PAYMENT_NOT_CANCELLED)
+    raise Conflict(NOT_CANCELLED.get(row["status"], ONLY_WAITING_CANCELLED))
 
 
 # --- failures someone at the desk has not looked at yet -------------------------------------------------------

@@ -33,7 +33,7 @@ KEYWORDS: dict[str, dict[TextAction, tuple[str, ...]]] = {
         TextAction.STOP: ("STOPP", "ABMELDEN", "ENDE"),
         TextAction.START: ("START",),
         TextAction.HELP: ("HILFE",),
-        TextAction.CONFIRM: ("JA", "J", "BESTÄTIGEN"),
+        TextAction.CONFIRM: ("JA", "J", "BESTÄTIGEN", "BESTAETIGEN"),  # a phone without Ä writes AE
     },
     "es": {
         TextAction.STOP: ("PARAR", "BAJA"),

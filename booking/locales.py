@@ -67,7 +67,7 @@ def default_currency(country: str) -> str:
 def check_country(value: str, field: Field = "country") -> str:
     country = value.strip().upper()
     if country not in phonenumbers.SUPPORTED_REGIONS:
-        raise Invalid(f"{{field}} must be a country code such as GB, US or DE, not {value!r}", field)
+        raise Invalid("{field} must be a country code such as GB, US or DE, not {value}", field, value=repr(value))
     return country
 
 
@@ -78,15 +78,20 @@ def check_locale(value: str, field: Field = "locale") -> str:
     except (babel.UnknownLocaleError, ValueError, TypeError):
         parsed = None
     if parsed is None or parsed.language not in SPOKEN:
-        spoken = " or ".join(f"{lang}-…" for lang in SPOKEN)
-        raise Invalid(f"{{field}} must be a language tag in {spoken}, such as en-US or de-DE, not {value!r}", field)
+        spoken = ", ".join(f"{lang}-…" for lang in SPOKEN)  # no English "or" inside a translated sentence
+        raise Invalid(
+            "{field} must be a language tag in {spoken}, such as en-US or de-DE, not {value}",
+            field,
+            spoken=spoken,
+            value=repr(value),
+        )
     return str(parsed).replace("_", "-")
 
 
 def check_currency(value: str, field: Field = "currency") -> str:
     currency = value.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", currency) or currency not in babel.numbers.list_currencies():
-        raise Invalid(f"{{field}} must be a currency code such as GBP, USD or EUR, not {value!r}", field)
+        raise Invalid("{field} must be a currency code such as GBP, USD or EUR, not {value}", field, value=repr(value))
     return currency
 
 
@@ -102,6 +107,13 @@ def locale_choices(current: str = "") -> list[tuple[str, str]]:
     """(tag, name in its own language) for a form's list, the salon's current tag included."""
     tags = [*OFFERED, *([current] if current and current not in OFFERED else [])]
     return [(tag, _babel(tag).get_display_name(_babel(tag)) or tag) for tag in tags]
+
+
+@cache
+def language_name(code: str, locale: str) -> str:
+    """A language ('de') named in the reader's ``locale``, as CLDR writes it inside a sentence: 'German', 'Deutsch',
+    'alemán' (a heading capitalizes it)."""
+    return _babel(code).get_display_name(_babel(locale)) or code
 
 
 def page_locale(own: str | None, salon: str) -> str:
@@ -127,7 +139,6 @@ def accepted_locale(header: str) -> str:
     return "en-GB" if found in (None, "en") else found
 
 
-@cache
 @cache
 def country_choices(locale: str = "en") -> list[tuple[str, str]]:
     """(code, name in the ``locale``'s language) of every country whose phone numbers can be read, by name."""

@@ -34,10 +34,9 @@ class NoticeType:
     ics_method: str | None = None  # the .ics invitation's METHOD, or None for no invitation
     # Gives the client their link to confirm, move or cancel (booking.links): a booked appointment's notices.
     manage_link: bool = False
-    # What the message carries that is kept only until the job ends (jobqueue.queue.ONE_TIME), in the desk's
-    # words, and how to get a new one: such a job cannot be sent again.
+    # The message carries what is kept only until the job ends (jobqueue.queue.ONE_TIME): such a job cannot be sent
+    # again, and this says so, and how to get a new one, in the desk's words (one sentence a catalogue translates).
     one_time: str | None = None
-    one_time_again: str = ""
     # Offers a freed time to a waiting client (booking.waitlist): its link claims it. Sent only while the time is
     # still free, outside the salon's minimum notice and its quiet hours, and the client still waiting.
     offer: bool = False
@@ -149,8 +148,10 @@ TEAM_INVITE = NoticeType(
     subject=N_("{salon} invites you to its front desk on Salonbook"),
     about_booking=False,
     checked_at_send=False,
-    one_time="invitation link",
-    one_time_again="withdraw the invitation and invite them again",
+    one_time=N_(
+        "this notification cannot be sent again: its invitation link was forgotten when it ended: "
+        "withdraw the invitation and invite them again"
+    ),
 )
 
 # To the salon's own email when a client cancels, moves or confirms: the payload says what and who.
@@ -168,8 +169,10 @@ BOOKING_CODE = NoticeType(
     subject=N_("Your booking code for {salon}"),
     about_booking=False,
     checked_at_send=False,
-    one_time="code",
-    one_time_again="the client asks for a new one by booking again",
+    one_time=N_(
+        "this notification cannot be sent again: its code was forgotten when it ended: "
+        "the client asks for a new one by booking again"
+    ),
 )
 
 # The front desk's answer to a client's text, by text to the number that wrote: the payload says to whom

@@ -41,7 +41,7 @@ from booking import (
 )
 from booking.errors import BookingError, Conflict, Invalid, NotFound, OnTimeOff, SlotTaken, TooMany
 from booking.models import Appointment, ClientDetails, Salon
-from booking.notice_types import BOOKING_CODE
+from booking.notice_types import BOOKING_CODE, N_
 from db import Database, Row
 from db.rows import reader
 from jobqueue import queue
@@ -360,7 +360,7 @@ async def _make_room(
     gone: list[Row] = await cur.fetchall()
     await appointments.release(cur, [row["appointment_id"] for row in gone], now)
     for row in gone:  # a code not sent yet for a time no longer held is not sent
-        why = "its time was given to a newer booking"
+        why = N_("its time was given to a newer booking")
         await queue.cancel_about(cur, salon.id, BOOKING_CODE.name, "hold", str(row["id"]), why)
     return tuple(giving_way[row["id"]] for row in gone)
 

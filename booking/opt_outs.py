@@ -12,6 +12,7 @@ import datetime as dt
 
 import aiopg
 
+from booking import reasons
 from db import Database, Row
 from jobqueue import queue
 
@@ -39,7 +40,11 @@ async def opt_out(cur: aiopg.Cursor, phone: str, reason: str) -> None:
     )
     clients: list[Row] = await cur.fetchall()
     await queue.cancel_by_channel(
-        cur, "sms", [row["id"] for row in clients], {"phone": phone}, f"{phone} opted out of texts: {reason}"
+        cur,
+        "sms",
+        [row["id"] for row in clients],
+        {"phone": phone},
+        reasons.said(reasons.OPTED_OUT, phone=phone, reason=reason),
     )
 
 

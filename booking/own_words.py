@@ -56,11 +56,18 @@ def parse(text: str, field: Field = "text") -> Parsed:
         name = match.group(1)
         if name is None:
             raise Invalid(
-                f"{{field}} has a lone {match.group()!r}: placeholders are written like {{salon_name}}", field
+                "{field} has a lone {brace}: placeholders are written like {salon_name}",
+                field,
+                brace=repr(match.group()),
             )
         if name not in PLACEHOLDERS:
             known = ", ".join(f"{{{known}}}" for known in PLACEHOLDERS)
-            raise Invalid(f"{{field}} has an unknown placeholder {name!r}; the placeholders are {known}", field)
+            raise Invalid(
+                "{field} has an unknown placeholder {name}; the placeholders are {known}",
+                field,
+                name=repr(name),
+                known=known,
+            )
         pieces.append((text[at : match.start()], name))
         at = match.end()
     pieces.append((text[at:], ""))
@@ -127,7 +134,7 @@ def _part(value: str | None, field: str, most: int) -> str | None:
     if not value.strip():
         raise Invalid("{field} is empty: write the words, or give null to keep the product's", field)
     if len(value) > most:
-        raise Invalid(f"{{field}} is longer than {most} characters", field)
+        raise Invalid("{field} is longer than {most} characters", field, most=str(most))
     parse(value, field)
     return value
 

@@ -250,14 +250,14 @@ async def create_intent(
             metadata=metadata, save_card_for=save_card_for,
         )  # fmt: skip
     except stripe.StripeProblem as problem:
-        raise PaymentProblem(f"the salon's payments could not be reached: {problem}") from problem
+        raise PaymentProblem("the salon's payments could not be reached: {problem}", problem=str(problem)) from problem
 
 
 async def read_intent(keys_: Keys, intent_id: str) -> stripe.Intent:
     try:
         return await stripe.read_intent(keys_.account, intent_id)
     except stripe.StripeProblem as problem:
-        raise PaymentProblem(f"the salon's payments could not be reached: {problem}") from problem
+        raise PaymentProblem("the salon's payments could not be reached: {problem}", problem=str(problem)) from problem
 
 
 async def add_deposit(db: Database, salon_id: uuid.UUID, hold_id: uuid.UUID, intent: stripe.Intent) -> Payment:
@@ -424,7 +424,7 @@ async def refund(
             salon_keys.account, asked.intent_id, amount_cents=asked.amount_cents, idempotency_key=asked.key
         )
     except stripe.StripeProblem as problem:  # the row stays pending: asking again asks under the same key
-        raise PaymentProblem(f"Stripe did not refund it: {problem}") from problem
+        raise PaymentProblem("Stripe did not refund it: {problem}", problem=str(problem)) from problem
     row = await db.fetch_row(
         f"""UPDATE payments SET stripe_refund_id = %s, status = %s, updated_at = now()
              WHERE id = %s RETURNING {_COLUMNS}""",
@@ -505,7 +505,7 @@ async def refund_unbooked(db: Database, salon_id: uuid.UUID, intent_id: str, api
         try:
             made = await stripe.refund(salon_keys.account, intent_id, amount_cents=None, idempotency_key=key)
         except stripe.StripeProblem as problem:  # pending: the next word about it (webhook, page) asks again
-            raise PaymentProblem(f"Stripe did not refund it: {problem}") from problem
+            raise PaymentProblem("Stripe did not refund it: {problem}", problem=str(problem)) from problem
         await db.execute(
             "UPDATE payments SET stripe_refund_id = %s, status = %s, updated_at = now() WHERE id = %s",
             (made.id, REFUND_STATUSES.get(made.status, PaymentStatus.PENDING), row["id"]),
@@ -659,7 +659,7 @@ async def move(
             return await _charge(db, payment_id, row, salon_keys.account, gate, answered)
         return await _give_back(db, payment_id, row, salon_keys.account, gate, answered)
     except stripe.StripeProblem as problem:  # the row stays pending: the job asks again, under the same key
-        raise PaymentProblem(f"the salon's payments could not be reached: {problem}") from problem
+        raise PaymentProblem("the salon's payments could not be reached: {problem}", problem=str(problem)) from problem
 
 
 async def _charge(

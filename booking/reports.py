@@ -41,7 +41,7 @@ class Period:
         if last < first:
             raise Invalid("{field} is before from", "to")
         if (last - first).days + 1 > MAX_DAYS:
-            raise Invalid(f"{{field}} is more than {MAX_DAYS} days after from", "to")
+            raise Invalid("{field} is more than {days} days after from", "to", days=str(MAX_DAYS))
         return cls(first, last)
 
     @classmethod

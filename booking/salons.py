@@ -37,7 +37,9 @@ def check_timezone(value: str, field: str = "timezone") -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid(f"unknown timezone {value!r}; use an IANA name such as Europe/London", field) from None
+        raise Invalid(
+            "unknown timezone {value}; use an IANA name such as Europe/London", field, value=repr(value)
+        ) from None
     return value
 
 
@@ -210,7 +212,9 @@ def _sms_countries(countries: Sequence[str]) -> list[str]:
             country = locales.check_country(value)
         except Invalid:
             raise Invalid(
-                f"{{field}} must list country codes such as GB, US or DE; {value!r} is not one", "sms_countries"
+                "{field} must list country codes such as GB, US or DE; {value} is not one",
+                "sms_countries",
+                value=repr(value),
             ) from None
         if country not in texted:
             texted.append(country)
@@ -225,10 +229,15 @@ def _reminder_plan(reminders: Sequence[Reminder]) -> list[int]:
     """The plan's minutes, latest reminder first: up to three, each 30 minutes to 7 days before, none twice."""
     least, most = REMINDER_MINUTES
     if len(reminders) > MAX_REMINDERS:
-        raise Invalid(f"{{field}} may hold at most {MAX_REMINDERS} reminders", "reminders")
+        raise Invalid("{field} may hold at most {most} reminders", "reminders", most=str(MAX_REMINDERS))
     minutes = [reminder.minutes_before for reminder in reminders]
     if any(not least <= each <= most for each in minutes):
-        raise Invalid(f"{{field}}: each reminder goes {least} to {most} minutes (7 days) before", "reminders")
+        raise Invalid(
+            "{field}: each reminder goes {least} to {most} minutes (7 days) before",
+            "reminders",
+            least=str(least),
+            most=str(most),
+        )
     if len(set(minutes)) != len(minutes):
         raise Invalid("{field}: two reminders at the same moment", "reminders")
     return sorted(minutes, reverse=True)
@@ -240,7 +249,9 @@ MAX_URL = 500
 
 def _thanks_hours(thanks: ThankYou) -> int:
     if not 0 <= thanks.hours_after <= MAX_THANKS_HOURS:
-        raise Invalid(f"{{field}} must be between 0 and {MAX_THANKS_HOURS} hours", ("thankYou", "hoursAfter"))
+        raise Invalid(
+            "{field} must be between 0 and {most} hours", ("thankYou", "hoursAfter"), most=str(MAX_THANKS_HOURS)
+        )
     return thanks.hours_after
 
 
@@ -265,7 +276,7 @@ def _checked_percent(percent: int, field: Field) -> None:
 
 def _checked_minutes(minutes: int, field: Field, most: int) -> None:
     if not 0 <= minutes <= most:
-        raise Invalid(f"{{field}} must be between 0 and {most} minutes", field)
+        raise Invalid("{field} must be between 0 and {most} minutes", field, most=str(most))
 
 
 async def any_salon_exists(db: Database) -> bool:

@@ -77,7 +77,7 @@ def _stripe_asked() -> Iterator[None]:
     try:
         yield
     except stripe.StripeProblem as problem:
-        raise PaymentProblem(f"the salon's payments could not be reached: {problem}") from problem
+        raise PaymentProblem("the salon's payments could not be reached: {problem}", problem=str(problem)) from problem
 
 
 async def fees(cur: aiopg.Cursor, salon: Salon, appointment_id: uuid.UUID) -> Fees | None:

@@ -148,7 +148,7 @@ async def create_service(db: Database, salon_id: uuid.UUID, details: ServiceDeta
         )  # fmt: skip
         row: Row | None = await cur.fetchone()
         if row is None:
-            raise LimitReached(f"a salon can have at most {MAX_SERVICES} services")
+            raise LimitReached("a salon can have at most {most} services", most=str(MAX_SERVICES))
         await _write_staff(cur, salon_id, row["id"], details)
         return await _read(cur, salon_id, row["id"])
 

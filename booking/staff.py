@@ -120,7 +120,7 @@ async def create_staff(db: Database, salon_id: uuid.UUID, details: StaffDetails)
             {"salon": salon_id, "first": names[0], "last": names[1], "email": names[2], "most": MAX_STAFF},
         )
         if cur.rowcount == 0:
-            raise LimitReached(f"a salon can have at most {MAX_STAFF} staff members")
+            raise LimitReached("a salon can have at most {most} staff members", most=str(MAX_STAFF))
         staff_id = (await cur.fetchone())["id"]
         await _write_hours(cur, staff_id, hours)
     return Staff(staff_id, *names, working_hours=hours)

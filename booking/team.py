@@ -17,7 +17,7 @@ import psycopg2.errors
 from booking import fields, links, passwords, paths, users
 from booking.errors import Conflict, Invalid, NotFound
 from booking.models import Role, Salon, User
-from booking.notice_types import TEAM_INVITE
+from booking.notice_types import N_, TEAM_INVITE
 from db import Database, Row
 from db.rows import reader
 from jobqueue import queue
@@ -114,7 +114,7 @@ async def invite(
             "SELECT 1 AS member FROM users WHERE lower(email) = lower(%s) AND salon_id = %s", (address, salon.id)
         )
         if await cur.fetchone():
-            raise Conflict(f"{address} is already in your team", "email")
+            raise Conflict("{email} is already in your team", "email", email=address)
         await cur.execute("SELECT 1 AS taken FROM users WHERE staff_id = %s AND salon_id = %s", (staff_id, salon.id))
         if await cur.fetchone():
             raise Conflict("this stylist can log in already", "staff_id")
@@ -209,5 +209,5 @@ async def withdraw(db: Database, salon_id: uuid.UUID, invitation_id: uuid.UUID) 
         if not cur.rowcount:
             raise NotFound("no such invitation", "invitation_id")
         await queue.cancel_about(
-            cur, salon_id, TEAM_INVITE.name, "invitation", str(invitation_id), "the invitation was withdrawn"
+            cur, salon_id, TEAM_INVITE.name, "invitation", str(invitation_id), N_("the invitation was withdrawn")
         )

@@ -18,19 +18,35 @@ import phonenumbers
 from phonenumbers import PhoneNumberType
 
 from booking.errors import Field, NotAMobile, NotTextable, OutsideSmsCountries
+from booking.notice_types import N_
 
 MOBILE = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+# Why a number cannot take a text, by phonenumbers' kind of it: a whole sentence each, for a catalogue.
 _KINDS = {
-    PhoneNumberType.FIXED_LINE: "a landline",
-    PhoneNumberType.TOLL_FREE: "a toll-free number",
-    PhoneNumberType.PREMIUM_RATE: "a premium-rate number",
-    PhoneNumberType.SHARED_COST: "a shared-cost number",
-    PhoneNumberType.VOIP: "an internet (VoIP) number",
-    PhoneNumberType.PERSONAL_NUMBER: "a personal (forwarding) number",
-    PhoneNumberType.PAGER: "a pager",
-    PhoneNumberType.UAN: "a company (UAN) number",
-    PhoneNumberType.VOICEMAIL: "a voicemail number",
+    PhoneNumberType.FIXED_LINE: N_("{phone} cannot take texts: it is a landline"),
+    PhoneNumberType.TOLL_FREE: N_("{phone} cannot take texts: it is a toll-free number"),
+    PhoneNumberType.PREMIUM_RATE: N_("{phone} cannot take texts: it is a premium-rate number"),
+    PhoneNumberType.SHARED_COST: N_("{phone} cannot take texts: it is a shared-cost number"),
+    PhoneNumberType.VOIP: N_("{phone} cannot take texts: it is an internet (VoIP) number"),
+    PhoneNumberType.PERSONAL_NUMBER: N_("{phone} cannot take texts: it is a personal (forwarding) number"),
+    PhoneNumberType.PAGER: N_("{phone} cannot take texts: it is a pager"),
+    PhoneNumberType.UAN: N_("{phone} cannot take texts: it is a company (UAN) number"),
+    PhoneNumberType.VOICEMAIL: N_("{phone} cannot take texts: it is a voicemail number"),
 }
+_NOT_A_PHONE = N_("{phone} is not a phone number that can take texts")
+_NOT_A_MOBILE = N_("{phone} cannot take texts: it is not a mobile number we recognise")
+# Why the salon does not text a number of that country: (does it text some countries?, is the number international?)
+_ELSEWHERE = {
+    (True, False): N_("the salon texts mobile numbers in {countries} only; {phone} is a number from {where}"),
+    (True, True): N_("the salon texts mobile numbers in {countries} only; "
+                     "{phone} is an international (non-geographic) number"),
+    (False, False): N_("the salon sends no texts; {phone} is a number from {where}"),
+    (False, True): N_("the salon sends no texts; {phone} is an international (non-geographic) number"),
+}  # fmt: skip
+
+
+# Every sentence a refusal says (booking.reasons reads them inside a job's error).
+REFUSALS = (*_KINDS.values(), _NOT_A_MOBILE, *_ELSEWHERE.values(), _NOT_A_PHONE)
 
 
 def refusal(phone: str, countries: Sequence[str], field: Field = "phone") -> NotTextable | None:
@@ -38,19 +54,17 @@ def refusal(phone: str, countries: Sequence[str], field: Field = "phone") -> Not
     try:
         number = phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException:
-        return NotAMobile(f"{phone} is not a phone number that can take texts", field)
+        return NotAMobile(_NOT_A_PHONE, field, phone=phone)
     region = phonenumbers.region_code_for_number(number)
     # An unrecognised number has no region: it belongs to whichever countries share its calling code.
     regions = {region} if region else set(phonenumbers.region_codes_for_country_code(number.country_code or 0))
     if not regions & set(countries):
-        texts = f"texts mobile numbers in {', '.join(countries)} only" if countries else "sends no texts"
-        where = " or ".join(sorted(regions))
-        what = "an international (non-geographic) number" if regions == {"001"} else f"a number from {where}"
-        return OutsideSmsCountries(f"the salon {texts}; {phone} is {what}", field)
+        said = _ELSEWHERE[bool(countries), regions == {"001"}]
+        where = "/".join(sorted(regions))
+        return OutsideSmsCountries(said, field, countries=", ".join(countries), phone=phone, where=where)
     kind = phonenumbers.number_type(number)
     if kind not in MOBILE:
-        what = _KINDS.get(kind, "not a mobile number we recognise")
-        return NotAMobile(f"{phone} cannot take texts: it is {what}", field)
+        return NotAMobile(_KINDS.get(kind, _NOT_A_MOBILE), field, phone=phone)
     return None
 
 

@@ -22,7 +22,7 @@ STAFF_LOGIN = "users_staff_key"  # the unique index: one login per stylist
 def check_password(password: str, field: str = "password") -> str:
     """A new password long enough to keep."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"the password needs at least {MIN_PASSWORD_LENGTH} characters", field)
+        raise Invalid("the password needs at least {least} characters", field, least=str(MIN_PASSWORD_LENGTH))
     return password
 
 
@@ -55,7 +55,7 @@ async def add(
     except psycopg2.errors.UniqueViolation as error:
         if error.diag.constraint_name == STAFF_LOGIN:
             raise Conflict("this stylist can log in already", "staff_id") from None
-        raise Conflict(f"{email} already has an account", field) from None
+        raise Conflict("{email} already has an account", field, email=email) from None
     return read_user(await cur.fetchone())
 
 
@@ -93,7 +93,7 @@ async def change_password(
     if row is None or not await passwords.check_password(current_password, row["password_hash"]):
         raise Invalid("{field} is not right", "current_password")
     if len(new_password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"{{field}} needs at least {MIN_PASSWORD_LENGTH} characters", "new_password")
+        raise Invalid("{field} needs at least {least} characters", "new_password", least=str(MIN_PASSWORD_LENGTH))
     new_hash = await passwords.hash_password(new_password)
     async with db.transaction() as cur:
         await cur.execute(

@@ -118,7 +118,7 @@ def checked(salon: Salon, wish: Wish, now: dt.datetime) -> Wish:
     elif wish.to_date < today:
         checks.errors.append(Invalid("{field} is in the past", "to_date"))
     elif wish.to_date > today + LONGEST_WAIT:
-        checks.errors.append(Invalid(f"{{field}} is more than {LONGEST_WAIT.days} days ahead", "to_date"))
+        checks.errors.append(Invalid("{field} is more than {days} days ahead", "to_date", days=str(LONGEST_WAIT.days)))
     if wish.earliest is not None and wish.latest is not None and wish.latest < wish.earliest:
         checks.errors.append(Invalid("{field} is before the earliest time", "latest"))
     checks.done()

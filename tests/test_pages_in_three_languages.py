@@ -4,147 +4,23 @@ word, a user's own language beats the salon's, and before login the browser's Ac
 from __future__ import annotations
 
 import datetime as dt
-import re
-import uuid
-from html.parser import HTMLParser
 
 import pytest
 
-from booking import appointments, clients, locales, payments, staff, time_off
-from booking.models import ClientDetails, StaffDetails, WorkingHours
+from booking import appointments, fields, locales, reasons, staff
+from booking.errors import Invalid
+from booking.models import StaffDetails, WorkingHours
 from db import Database
 from tests.desk import book_at, set_up_desk
+from tests.desk_words import desk_pages, english_on
 from tests.page_fixtures import add_receptionist, add_stylist
-
-# Words and phrases no German or Spanish page shows, unless it still speaks English: whole words, any case.
-ENGLISH = (
-    "the", "and", "with", "your", "you", "of", "for", "is", "are", "Log out", "Log in", "Clients", "Book",
-    "Search", "Week", "Today", "Nothing", "Settings", "Reports", "Inbox", "Outbox", "Waitlist", "Notes", "History",
-    "Add", "Password", "Services", "Notifications", "Change", "Day", "Make", "Remove", "Revoke", "Download", "Show",
-    "Earlier", "Later", "Back", "Phone", "Reminders", "Invite", "Send", "Save", "Language", "Account", "Visits",
-    "Found", "Forbidden", "Nobody", "yet", "Appointments", "Messages", "Revenue", "Period", "Move", "Cancel",
-    "Duration", "Price", "Everyone", "Reason", "Working", "Buffer", "Payments", "Refund", "Staff", "until", "off",
-)  # fmt: skip
-SAID_IN_ENGLISH = re.compile(r"\b(" + "|".join(re.escape(word) for word in ENGLISH) + r")\b", re.IGNORECASE)
-READ_ATTRIBUTES = ("title", "placeholder", "aria-label", "data-label", "alt")
-# Parts of a page not read here (none left: every part the walk meets is translated).
-NOT_YET: tuple[str, ...] = ()
-
-
-class Words(HTMLParser):
-    """What a person reads on a page: its text and the attributes read aloud, not scripts, code, names marked
-    ``translate="no"`` or the parts of ``NOT_YET``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.read: list[str] = []
-        self.skipping: list[str] = []  # the tags open inside a part not read
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        # translate="no": names of places and the like, the same in every language (a time zone's city)
-        if (
-            self.skipping
-            or values.get("id") in NOT_YET
-            or values.get("translate") == "no"
-            or tag in ("script", "style", "code")
-        ):
-            if tag not in ("input", "br", "img", "meta", "link", "rect"):
-                self.skipping.append(tag)
-            return
-        self.read.extend(value for name, value in attrs if name in READ_ATTRIBUTES and value)
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.skipping and self.skipping[-1] == tag:
-            self.skipping.pop()
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.read.append(data)
-
-
-def english_on(html: str) -> list[str]:
-    words = Words()
-    words.feed(html)
-    return sorted({found.group(0) for text in words.read for found in SAID_IN_ENGLISH.finditer(text)})
 
 
 async def _walk(logged_in, db: Database, locale: str, country: str, timezone: str) -> dict[str, list[str]]:
-    """Every page of the first translated set, as the salon's owner: the English each still shows."""
+    """Every page of the walk, as the salon's owner: the English each still shows."""
     session, made = await logged_in(name="Peluquería Sol", country=country, timezone=timezone, locale=locale)
-    salon = made.salon
-    week = tuple(WorkingHours(day, dt.time(9), dt.time(17)) for day in range(7))
-    member = await staff.create_staff(db, salon.id, StaffDetails("Bea", "Moreno", working_hours=week))
-    client = await clients.create_client(
-        db, salon.id, ClientDetails("María", "Cruz", "maria@example.com", None, True), region=country
-    )
-    # The first token's name is stored in English by booking/salons.py (not translated here yet): the salon's own.
-    await db.execute("UPDATE api_tokens SET name = 'Web' WHERE salon_id = %s", (salon.id,))
-    day = dt.date(2030, 6, 4)
-    desk = await set_up_desk(db, salon)
-    booked = await book_at(db, salon, desk, dt.time(10))
-    await time_off.add_time_off(
-        db, salon.id, desk.staff.id, start=booked.start_time, end=booked.end_time, reason="Arzt"
-    )
-    job = await db.fetch_one(
-        "SELECT id FROM notification_jobs WHERE salon_id = %s AND status = 'pending' ORDER BY run_at LIMIT 1",
-        (salon.id,),
-    )
-    assert job is not None, "the booking's notices"
-    keys = payments.AccountChange("sk_test_abcdefgh1234", "pk_test_abcdefgh1234", None)
-    await payments.save_account(db, salon.id, keys)  # the reports' money section, the services' deposits
-    await db.execute(  # every kind and reason on the appointment's page, and the owner's refund form
-        """INSERT INTO payments (salon_id, appointment_id, kind, reason, amount_cents, currency,
-                                 stripe_payment_intent_id, status, idempotency_key)
-           VALUES (%(salon)s, %(on)s, 'deposit', 'deposit', 1000, 'EUR', %(pi)s, 'succeeded', NULL),
-                  (%(salon)s, %(on)s, 'fee', 'no_show', 2000, 'EUR', NULL, 'pending', %(key)s || 'f1'),
-                  (%(salon)s, %(on)s, 'fee', 'late_cancellation', 900, 'EUR', %(fee)s, 'failed', %(key)s || 'f2'),
-                  (%(salon)s, %(on)s, 'refund', 'early_cancellation', 100, 'EUR', %(pi)s, 'canceled', %(key)s || 'r1'),
-                  (%(salon)s, %(on)s, 'refund', 'owner', 300, 'EUR', %(pi)s, 'succeeded', %(key)s || 'r2')""",
-        {
-            "salon": salon.id,
-            "on": booked.id,
-            "pi": f"pi_{salon.id.hex}",
-            "fee": f"pi_fee_{salon.id.hex}",
-            "key": f"walk-{salon.id}",
-        },
-    )
-    paths = [
-        f"/?date={desk.day}",
-        f"/appointments/{booked.id}",
-        f"/appointments/{booked.id}?day={desk.day}",  # the move's free times
-        "/services",
-        "/services/new",
-        f"/services/{desk.service.id}/edit",
-        "/staff",
-        "/staff/new",
-        f"/staff/{desk.staff.id}/edit",
-        f"/staff/{desk.staff.id}/time-off",
-        "/settings",
-        "/settings/messages",
-        f"/settings/messages/reminder/{locales.language(locale)}",
-        "/jobs",
-        "/jobs?status=failed",  # none: the filter's own words
-        f"/jobs/{job['id']}",
-        f"/jobs/{job['id']}/cancel",
-        f"/?date={day}",
-        f"/?view=week&staff={member.id}&date={day}",
-        "/clients",
-        "/clients?q=zzzz",
-        f"/clients/{client.id}",
-        "/clients/new",
-        f"/clients/{client.id}/edit",
-        f"/clients/{client.id}/erase",
-        "/inbox",
-        "/team",
-        "/tokens",
-        "/reports",
-        "/waitlist",
-        "/account",
-        f"/clients/{uuid.uuid4()}",  # the error page
-    ]
     found = {}
-    for path in paths:
+    for path in await desk_pages(db, made.salon):
         page = await session.get(path)
         assert page.code in (200, 404), f"{path}: {page.code}"
         found[path] = english_on(page.body.decode())
@@ -348,3 +224,180 @@ async def test_why_a_notification_was_not_sent_is_in_the_readers_language(logged
     for path in ("/jobs", f"/jobs/{job['id']}", f"/appointments/{booked.id}"):
         page = (await session.get(path)).body.decode()
         assert "Termin wurde vom Salon storniert" in page and english_on(page) == [], path
+
+
+# What a German and a Spanish desk read where English used to come through: a status, choices, a provider's words
+# (an error page writes its message with a capital).
+SAID = {
+    "de": {
+        "still waiting": "Diese Benachrichtigung kann nicht erneut gesendet werden: sie wartet noch auf den Versand",
+        "cancelled twice": "Eine stornierte Benachrichtigung kann nicht storniert werden",
+        "choices": "muss einer dieser Werte sein: pending, processing, completed, failed, cancelled",
+        "email": "ist keine gültige E-Mail-Adresse: nach dem @-Zeichen muss etwas stehen",
+        "phone": "ist keine Telefonnummer: sie hat zu wenige Ziffern",
+        "abroad": "der Salon schreibt SMS nur an Mobilnummern in DE; +37477123456 ist eine Nummer aus AM",
+    },
+    "es": {
+        "still waiting": "Esta notificación no se puede volver a enviar: todavía está esperando para salir",
+        "cancelled twice": "Una notificación cancelada no se puede cancelar",
+        "choices": "debe ser uno de estos valores: pending, processing, completed, failed, cancelled",
+        "email": "no es una dirección de correo válida: falta algo después de la arroba (@)",
+        "phone": "no es un número de teléfono: tiene muy pocas cifras",
+        "abroad": "el salón solo envía SMS a móviles de ES; +37477123456 es un número de AM",
+    },
+}
+SALONS = [("de-DE", "DE", "Europe/Berlin"), ("es-ES", "ES", "Europe/Madrid")]
+
+
+@pytest.mark.parametrize(("locale", "country", "timezone"), SALONS)
+async def test_a_jobs_status_and_a_filters_choices_are_said_in_the_readers_language(
+    logged_in, db: Database, locale: str, country: str, timezone: str
+) -> None:
+    session, made = await logged_in(country=country, timezone=timezone, locale=locale)
+    said = SAID[locales.language(locale)]
+    desk = await set_up_desk(db, made.salon)
+    await book_at(db, made.salon, desk, dt.time(10))
+    pending = await db.fetch_one(
+        "SELECT id FROM notification_jobs WHERE salon_id = %s AND status = 'pending' ORDER BY run_at LIMIT 1",
+        (made.salon.id,),
+    )
+    assert pending is not None
+    refused = await session.post(f"/jobs/{pending['id']}/retry", {})
+    assert refused.code == 409 and said["still waiting"] in refused.body.decode(), "a status, as a whole sentence"
+    assert english_on(refused.body.decode()) == []
+    await session.post(f"/jobs/{pending['id']}/cancel", {})
+    again = await session.post(f"/jobs/{pending['id']}/cancel", {})
+    assert again.code == 409 and said["cancelled twice"] in again.body.decode()
+    assert english_on(again.body.decode()) == []
+    filtered = await session.get("/jobs?status=lost")
+    assert filtered.code == 400 and said["choices"] in filtered.body.decode(), "the choices as the codes they are"
+    assert english_on(filtered.body.decode()) == []
+
+
+@pytest.mark.parametrize(("locale", "country", "timezone"), SALONS)
+async def test_what_the_email_and_phone_checkers_say_is_in_the_readers_language(
+    logged_in, locale: str, country: str, timezone: str
+) -> None:
+    session, _ = await logged_in(country=country, timezone=timezone, locale=locale)
+    said = SAID[locales.language(locale)]
+    typed = {"firstName": "Dora", "lastName": "Díaz", "email": "dora@", "phone": "", "optedInReminders": "on"}
+    for bad, words in ({"email": "dora@"}, said["email"]), ({"email": "", "phone": "+34 12"}, said["phone"]):
+        refused = await session.post("/clients/new", typed | bad)
+        page = refused.body.decode()
+        assert refused.code == 400 and words in page, "not email-validator's or phonenumbers' English"
+        assert english_on(page) == []
+    abroad = await session.post("/clients/new", typed | {"email": "", "phone": "+374 77 123456"})
+    page = abroad.body.decode()
+    assert abroad.code == 400 and said["abroad"] in page, "why the salon does not text it, in their words"
+    assert english_on(page) == []
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [("dora", "it needs an @ sign"), ("@example.com", "something must come before the @ sign"),
+     ("dora@localhost", "after the @ sign comes a domain like example.com"), ("a..b@example.com", "its dots"),
+     ("a b@example.com", "it holds characters an address cannot have"), ("a@" + "b" * 300 + ".com", "too long")],
+)  # fmt: skip
+def test_each_kind_of_bad_email_address_gets_our_own_sentence(typed: str, words: str) -> None:
+    with pytest.raises(Invalid) as refused:
+        fields.email(typed, "email")
+    assert words in refused.value.message and refused.value.words in _catalogued("de"), refused.value.message
+
+
+def _catalogued(language: str) -> set[str]:
+    return {message for message in locales.translations(language)._catalog if isinstance(message, str)}
+
+
+@pytest.mark.parametrize(("locale", "country", "timezone"), SALONS)
+async def test_a_stored_reason_with_a_value_is_read_in_the_readers_language(
+    logged_in, db: Database, locale: str, country: str, timezone: str
+) -> None:
+    """ "appointment moved to ..." is stored in English (the API's words); the desk reads it in its language, rows
+    written before included (the same English), and words no message of ours wrote as they are."""
+    session, made = await logged_in(country=country, timezone=timezone, locale=locale)
+    moved_to = {"de": "Termin verschoben auf ", "es": "la cita se movió a "}[locales.language(locale)]
+    opted_out = {"de": "+4915112345678 hat SMS abbestellt: schrieb STOP",
+                 "es": "+4915112345678 se dio de baja de los SMS: escribió STOP"}[locales.language(locale)]  # fmt: skip
+    desk = await set_up_desk(db, made.salon)
+    booked = await book_at(db, made.salon, desk, dt.time(10))
+    moved = await session.post(f"/appointments/{booked.id}/reschedule", {"startTime": f"{desk.day}T11:00"})
+    assert moved.code == 303
+    rows = await db.fetch_all(
+        "SELECT id, error FROM notification_jobs WHERE appointment_id = %s AND status = 'cancelled' ORDER BY run_at",
+        (booked.id,),
+    )
+    assert rows and all(row["error"].startswith("appointment moved to ") for row in rows), "stored as ever"
+    when = rows[0]["error"].removeprefix("appointment moved to ")
+    older, unknown = rows[0]["id"], rows[-1]["id"]
+    await db.execute(  # a row from before, and one whose words no message of ours wrote
+        "UPDATE notification_jobs SET error = CASE id WHEN %s THEN %s ELSE %s END WHERE id IN (%s, %s)",
+        (older, "+4915112345678 opted out of texts: texted STOP", "Fehler 550 vom Server", older, unknown),
+    )
+    for path in ("/jobs", f"/appointments/{booked.id}", f"/jobs/{older}"):
+        page = (await session.get(path)).body.decode()
+        assert opted_out in page and english_on(page) == [], path
+    page = (await session.get("/jobs")).body.decode()
+    assert f"{moved_to}{when}" in page and "Fehler 550 vom Server" in page, "the value as stored, the rest as it is"
+
+
+@pytest.mark.unit
+def test_every_reason_with_values_reads_back_in_german_and_spanish() -> None:
+    values = {"when": "Mi., 3. Dez., 10:00 MEZ", "minutes": "30", "phone": "+4915112345678", "words": "STOP",
+              "reason": reasons.PROVIDER_UNSUBSCRIBED, "worker": "w-1", "attempt": "2", "seconds": "300 s"}  # fmt: skip
+    values |= {"why": "421", "said": "550 5.1.1", "phone": "+4915112345678", "recipient": "ann@example.com",
+               "sender": "desk@example.com", "seconds": "10"}  # fmt: skip
+    for language in ("de", "es"):
+        words = locales.translations(language)
+        for message in reasons.WITH_VALUES:
+            stored = reasons.said(message, **values)
+            read = reasons.read(stored, words)
+            assert read != stored and english_on(f"<p>{read}</p>") == [], (language, read)
+            assert reasons.read(stored, locales.translations("en")) == stored, "English reads as stored"
+        assert reasons.read("something a provider said", words) == "something a provider said"
+    nested = reasons.read(reasons.said(reasons.OPTED_OUT, phone="+4915112345678", reason=reasons.PROVIDER_UNSUBSCRIBED),
+                          locales.translations("de"))  # fmt: skip
+    assert nested == "+4915112345678 hat SMS abbestellt: laut SMS-Anbieter abgemeldet (21610)", "the reason inside too"
+    english = reasons.read("worker vanished stopped during attempt 1; no attempts left", locales.translations("en"))
+    assert english == "worker vanished stopped during attempt 1; no attempts left", "as jobqueue.claims writes it"
+    rescued = reasons.read("worker vanished stopped during attempt 1; no attempts left", locales.translations("es"))
+    assert rescued == "el proceso vanished se detuvo durante el intento 1; no quedan intentos"
+
+
+@pytest.mark.parametrize(
+    ("locale", "country", "timezone", "headings", "own"),
+    [("de-DE", "DE", "Europe/Berlin", ("Englisch", "Deutsch", "Spanisch"), "(Deutsch)"),
+     ("es-ES", "ES", "Europe/Madrid", ("Inglés", "Alemán", "Español"), "(español)"),
+     ("en-GB", "GB", "Europe/London", ("English", "German", "Spanish"), "(English)")],
+)  # fmt: skip
+async def test_the_messages_page_names_its_languages_in_the_readers_language(
+    logged_in, locale: str, country: str, timezone: str, headings: tuple[str, ...], own: str
+) -> None:
+    session, _ = await logged_in(country=country, timezone=timezone, locale=locale)
+    page = (await session.get("/settings/messages")).body.decode()
+    assert "".join(f"<th>{name}</th>" for name in headings) in page, "names, not codes"
+    assert own in page, "the clients' language in the sentence, as a sentence writes it"
+    one = (await session.get("/settings/messages/reminder/de")).body.decode()
+    assert f"<small>({headings[1]})</small>" in one
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("stored", "german"),
+    [("email: the mail server refused ann@example.com: 550 5.1.1 mailbox unavailable (gave up after 3 attempts)",
+      "E-Mail: der Mailserver hat ann@example.com abgelehnt: 550 5.1.1 mailbox unavailable "
+      "(nach 3 Versuchen aufgegeben)"),
+     ("sms: not sent: +449012345678 cannot take texts: it is a premium-rate number",
+      "SMS: nicht gesendet: +449012345678 kann keine SMS empfangen: es ist eine Mehrwertnummer"),
+     ("email: no answer from the outbox within 10 s; sms: client has no phone number",
+      "E-Mail: keine Antwort vom Postausgang innerhalb von 10 s; SMS: keine Telefonnummer bei der Kundin oder dem "
+      "Kunden"),
+     ("sms: not sent: appointment is marked no show", "SMS: nicht gesendet: Termin ist als nicht erschienen markiert"),
+     ("email: could not reach the mail server: its host name was not found",
+      "E-Mail: Mailserver nicht erreichbar: sein Hostname wurde nicht gefunden"),
+     ("email: 421 try later", "E-Mail: 421 try later")],
+)  # fmt: skip
+def test_why_a_channel_failed_is_read_part_by_part_the_providers_words_as_they_came(stored: str, german: str) -> None:
+    """A job's error as worker.outcome writes it: each channel's part, our words translated, a server's kept."""
+    assert reasons.read(stored, locales.translations("de")) == german
+    assert reasons.read(stored, locales.translations("en")) == stored, "English reads as stored"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from booking import salons
+from handlers.pages.auth import setup_choices
+from tests.desk_words import english_on
 
 
 async def test_setup_creates_the_first_salon_and_logs_the_owner_in(pages, db) -> None:
@@ -17,6 +19,11 @@ async def test_setup_creates_the_first_salon_and_logs_the_owner_in(pages, db) ->
     assert '<option value="America/New_York">New York</option>' in page
     assert '<optgroup label="Europe" translate="no">' in page, "cities are names: the page walk does not read them"
     assert '<option value="Europe/Berlin">Berlin</option>' in page, "a city's name, not an IANA name to type"
+    for accepted, city, country in (("de-DE,de;q=0.9", "Wien", "Deutschland"), ("es-MX,es", "Viena", "Alemania")):
+        theirs = (await pages({"Accept-Language": accepted}).get("/setup")).body.decode()
+        assert f'<option value="Europe/Vienna">{city}</option>' in theirs, "cities in the reader's language"
+        assert f'<option value="DE">{country}</option>' in theirs and english_on(theirs) == [], accepted
+    assert setup_choices("de") is setup_choices("de"), "made once per language, not per request"
 
     everything_wrong = {"name": "", "address": "2 Mill Lane", "timezone": "", "country": "FR", "locale": "",
                         "email": "desk@", "phone": "", "ownerEmail": "", "ownerPassword": "short"}  # fmt: skip

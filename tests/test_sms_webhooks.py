@@ -12,7 +12,19 @@ from dataclasses import dataclass
 
 import pytest
 
-from booking import appointments, clients, inbound, inbox, installation, keywords, links, salons, services, staff
+from booking import (
+    appointments,
+    clients,
+    inbound,
+    inbox,
+    installation,
+    keywords,
+    links,
+    locales,
+    salons,
+    services,
+    staff,
+)
 from booking.models import ClientDetails, Salon, ServiceDetails, StaffDetails
 from db import Database
 from handlers.app import Salonbook
@@ -487,3 +499,34 @@ async def test_a_german_salon_reads_its_clients_words_and_english_ones(
 def test_the_word_that_confirms_is_the_salons_languages() -> None:
     assert [keywords.confirm_word(language) for language in ("en", "de", "es", "fr")] == ["YES", "JA", "SÍ", "YES"]
     assert keywords.action_of("¡Sí!", "es") == "confirm" and keywords.action_of("ja", "en") == "message"
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("language", ["de", "es"])
+def test_every_keyword_action_has_words_in_german_and_spanish_and_no_word_means_two(language: str) -> None:
+    own = keywords.KEYWORDS[language]
+    assert set(own) == {action for action in keywords.TextAction if action != keywords.TextAction.MESSAGE}
+    said = [word for words in own.values() for word in words]
+    assert len(said) == len(set(said)), "a word asks for one thing"
+    for action, words in own.items():
+        for word in words:
+            assert keywords.action_of(f" {word.lower()}! ", language) == action, word
+            english = keywords.action_of(word, "en")
+            assert english in (keywords.TextAction.MESSAGE, action), f"{word} means another thing in English"
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("language", "stop", "start", "confirm", "help_", "typed"),
+    [("de", "STOPP", "START", "JA", "HILFE", "Bestaetigen"), ("es", "PARAR", "ALTA", "SÍ", "AYUDA", "si")],
+)
+def test_the_words_a_salons_texts_teach_are_the_words_it_reads(
+    language: str, stop: str, start: str, confirm: str, help_: str, typed: str
+) -> None:
+    """What the texts tell a client to reply (the help answer, every reminder) is read back as that, in their
+    language: no text teaches a word the salon would put in the inbox instead."""
+    assert (keywords.stop_word(language), keywords.confirm_word(language)) == (stop, confirm)
+    read = [keywords.action_of(word, language) for word in (stop, start, confirm, help_, typed)]
+    assert read == ["stop", "start", "confirm", "help", "confirm"], "and a confirmation typed without its accent"
+    taught = re.findall(r"\b[A-ZÄÖÜÍ]{2,}\b", locales.translations(language).gettext(inbound.HELP_TEXT))
+    assert [keywords.action_of(word, language) for word in taught] == ["stop", "start"], taught

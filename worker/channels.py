@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from booking import fields
+from booking import fields, reasons
 from booking.errors import Invalid
 from worker.delivery import Delivery
 
@@ -89,5 +89,5 @@ def e164(phone: str | None, region: str) -> str:
     except Invalid as exc:
         raise Permanent(exc.message) from None
     if number is None:
-        raise Skipped("client has no phone number")
+        raise Skipped(reasons.NO_PHONE)
     return number

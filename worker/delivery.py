@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
+from booking import reasons
 from booking.links import Links
 from booking.locales import language, phone_number, territory, wall_clock
 from booking.models import QUIET_MARGIN, QuietHours, display_name
@@ -179,9 +180,9 @@ def stale_reason(delivery: Delivery, now: dt.datetime) -> str | None:
     if status == "cancelled":
         return N_("appointment was cancelled")
     if status != delivery.kind.sent_while:
-        return f"appointment is {'marked ' if status != 'booked' else ''}{status.replace('_', ' ')}"
+        return reasons.APPOINTMENT_IS[status]
     if delivery.start_time and delivery.starts and delivery.start_time != delivery.starts:
-        return f"appointment moved to {delivery.local(delivery.start_time)}"
+        return reasons.said(reasons.MOVED, when=delivery.local(delivery.start_time))
     if delivery.kind.is_reminder and delivery.start_time and delivery.start_time <= now:
         return N_("appointment already started; reminder not sent")
     return _quiet_reason(delivery, now)
@@ -191,7 +192,7 @@ def _offer_gone(delivery: Delivery, now: dt.datetime) -> str | None:
     """Why a waitlist offer must not go: the client is no longer waiting, the time was taken again, or it is
     inside the salon's minimum notice now."""
     if delivery.waitlist_status != "waiting":
-        return f"the client is no longer on the waitlist ({delivery.waitlist_status or 'removed'})"
+        return reasons.NO_LONGER_WAITING[delivery.waitlist_status]
     if not delivery.offer_still_free:
         return N_("the time was taken again")
     notice = dt.timedelta(minutes=delivery.online_min_notice_minutes or 0)
@@ -207,10 +208,7 @@ def _quiet_reason(delivery: Delivery, now: dt.datetime) -> str | None:
         assert quiet is not None, "only quiet hours keep a reminder from going at all"
         ends = quiet.end_after(now, delivery.zone)
         minutes = int(QUIET_MARGIN.total_seconds() // 60)
-        return (
-            f"quiet hours: it could go at {delivery.local(ends)} at the earliest, "
-            f"less than {minutes} minutes before the appointment"
-        )
+        return reasons.said(reasons.QUIET_TOO_LATE, when=delivery.local(ends), minutes=str(minutes))
     return None
 
 

@@ -16,6 +16,7 @@ import socket
 
 import aiosmtplib
 
+from booking import reasons
 from worker.channels import Gate, Permanent, Sent, Skipped, Transient, Withdrawn
 from worker.delivery import Delivery
 from worker.messages import render_email
@@ -57,10 +58,8 @@ class EmailChannel:
         self._tls = tls
         self._to_outbox = to_outbox
         # How the job history names the far end, and what it says when a message got there.
-        self._server = "the outbox" if to_outbox else "the mail server"
-        self._accepted = (
-            "kept in the outbox (no mail server configured)" if to_outbox else "accepted by the mail server"
-        )
+        self._server = int(to_outbox)  # which of booking.reasons.MAIL's sentences say what went wrong
+        self._accepted = reasons.KEPT_IN_OUTBOX_EMAIL if to_outbox else reasons.ACCEPTED_BY_MAIL_SERVER
         self._local_hostname = socket.getfqdn()  # once, here: it may ask DNS
         self._slots = asyncio.Semaphore(connections)
         self._idle: list[aiosmtplib.SMTP] = []
@@ -81,7 +80,7 @@ class EmailChannel:
     async def send(self, delivery: Delivery, gate: Gate) -> Sent:
         recipient = delivery.client_email
         if not recipient:
-            raise Skipped("client has no email address")
+            raise Skipped(reasons.NO_EMAIL)
         utf8 = not recipient.isascii()  # such an address needs an SMTPUTF8 session, as send_message would ask
         message = render_email(delivery, self.sender, utf8=utf8, salon_header=self._to_outbox)
         options = ["SMTPUTF8", "BODY=8BITMIME"] if utf8 else []
@@ -108,6 +107,10 @@ class EmailChannel:
     ) -> Sent:
         reusable = False
         server = self._server
+
+        def said(what: str, **values: str) -> str:
+            return reasons.said(reasons.MAIL[what][server], **values)
+
         try:
             async with asyncio.timeout(self.timeout):
                 if not client.is_connected:
@@ -124,32 +127,34 @@ class EmailChannel:
             reusable = True  # aiosmtplib reset the envelope; the session is fine
             refused = exc.recipients[0]
             self._log_failure(delivery, exc)
-            raise _by_code(refused.code, f"{server} refused {recipient}: {refused.code} {refused.message}") from None
+            raise _by_code(
+                refused.code, said("recipient", recipient=recipient, said=f"{refused.code} {refused.message}")
+            ) from None
         except aiosmtplib.SMTPDataError as exc:
             reusable = True
             self._log_failure(delivery, exc)
-            raise _by_code(exc.code, f"{server} refused the message to {recipient}: {exc.code} {exc.message}") from None
+            raise _by_code(exc.code, said("message", recipient=recipient, said=f"{exc.code} {exc.message}")) from None
         except aiosmtplib.SMTPSenderRefused as exc:
             reusable = True
             self._log_failure(delivery, exc)
             # A refused sender is our configuration, not the recipient: worth retrying after a fix.
-            raise Transient(f"{server} refused the sender {exc.sender}: {exc.code} {exc.message}") from None
+            raise Transient(said("sender", sender=exc.sender, said=f"{exc.code} {exc.message}")) from None
         except aiosmtplib.SMTPAuthenticationError as exc:
             self._log_failure(delivery, exc)
-            raise Transient(f"{server} refused our login: {exc.code} {exc.message}") from None
+            raise Transient(said("login", said=f"{exc.code} {exc.message}")) from None
         except TimeoutError as exc:
             self._log_failure(delivery, exc)
-            raise Transient(f"no answer from {server} within {self.timeout:g} s") from None
+            raise Transient(said("silent", seconds=f"{self.timeout:g}")) from None
         except aiosmtplib.SMTPServerDisconnected as exc:
             if reused:
                 raise _IdleSessionDropped from exc
             self._log_failure(delivery, exc)
-            raise Transient(f"{server} hung up") from None
+            raise Transient(said("hung up")) from None
         except (aiosmtplib.SMTPException, OSError) as exc:
             self._log_failure(delivery, exc)
-            raise Transient(f"could not reach {server}: {_why(exc)}") from None
+            raise Transient(said("unreachable", why=_why(exc))) from None
         except ValueError as exc:  # aiosmtplib refuses an address it cannot send safely
-            raise Permanent(f"cannot send to {recipient!r}: {exc}") from None
+            raise Permanent(reasons.said(reasons.MAIL_CANNOT_SEND, recipient=repr(recipient), why=str(exc))) from None
         finally:
             self._put_back(client, reusable)
 
@@ -182,9 +187,9 @@ def _why(exc: BaseException) -> str:
     if isinstance(cause, aiosmtplib.SMTPResponseException):
         return f"{cause.code} {cause.message}"
     if isinstance(cause, aiosmtplib.SMTPServerDisconnected):
-        return "it hung up"
+        return reasons.IT_HUNG_UP
     if isinstance(cause, socket.gaierror):
-        return "its host name was not found"
+        return reasons.NO_SUCH_HOST
     if isinstance(cause, OSError) and cause.errno:
         return os.strerror(cause.errno).lower()  # e.g. "connection refused"
     return str(cause) or type(cause).__name__

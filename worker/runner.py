@@ -23,7 +23,7 @@ from typing import Any
 
 from tornado.ioloop import PeriodicCallback
 
-from booking import code_sends, deliveries, installation, logins, online, waitlist
+from booking import code_sends, deliveries, installation, logins, online, reasons, waitlist
 from booking.links import Links
 from db import Database, DatabaseUnavailable, buckets, tallies
 from db.listener import Listener
@@ -246,7 +246,7 @@ class Worker:
             return cancelled(job, reason)
         until = held_until(delivery, now)
         if until is not None:
-            return held(job, until, f"quiet hours: it goes at {delivery.local(until)}")
+            return held(job, until, reasons.said(reasons.QUIET_HELD, when=delivery.local(until)))
         todo = [channel for channel in job.channels if channel not in job.channels_done]
         gate = self._gate(job)
         if len(todo) == 1:  # the common case: no task per channel
@@ -266,9 +266,9 @@ class Worker:
             try:
                 reason = await claims.still_held(self.db, job)
             except DatabaseUnavailable:
-                raise Transient("not sent: the database could not be asked whether it was still wanted") from None
+                raise Transient(reasons.NOT_SENT_UNASKED) from None
             if reason is not None:
-                raise Withdrawn(f"not sent: {reason}")
+                raise Withdrawn(reasons.said(reasons.NOT_SENT, reason=reason))
 
         return gate
 

@@ -13,7 +13,7 @@ import os
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
-from booking import opt_outs, texting
+from booking import opt_outs, reasons, texting
 from db import Database
 from outbox import messages as outbox
 from providers import twilio
@@ -30,10 +30,10 @@ async def _number(db: Database, delivery: Delivery, region: str) -> str:
     to = e164(delivery.client_phone, region)
     refused = texting.refusal(to, delivery.salon_sms_countries)
     if refused is not None:
-        raise Permanent(f"not sent: {refused.message}")
+        raise Permanent(reasons.said(reasons.NOT_SENT, reason=refused.message))
     since = await opt_outs.since(db, to)
     if since is not None:
-        raise Skipped(f"{to} opted out of texts on {delivery.local(since)}; texting START brings them back")
+        raise Skipped(reasons.said(reasons.OPTED_OUT_SKIPPED, phone=to, when=delivery.local(since)))
     return to
 
 
@@ -84,7 +84,7 @@ class TwilioSms:
             )
         except (OSError, HTTPClientError) as exc:  # no HTTP answer at all: raise_error=False still raises these
             log.warning("job %s: SMS via %s failed: %r", delivery.job.id, self.url, exc)
-            raise Transient(f"could not reach the SMS provider: {_why(exc)}") from None
+            raise Transient(reasons.said(reasons.SMS_UNREACHABLE, why=_why(exc))) from None
         answer = twilio.answer(response.code, response.body)
         log_level = logging.INFO if answer.taken else logging.WARNING
         log.log(log_level, "job %s: SMS: %s answered %d %s", delivery.job.id, self.url, answer.status, answer.said)
@@ -92,23 +92,22 @@ class TwilioSms:
             return await self._taken(delivery, to, answer.sid)
         words = f"{answer.said} (HTTP {answer.status})" if answer.said else f"HTTP {answer.status}"
         if answer.transient:
-            raise Transient(f"the SMS provider could not take the message to {to} for now: {words}")
+            raise Transient(reasons.said(reasons.SMS_NOT_NOW, phone=to, said=words))
         if answer.code == twilio.UNSUBSCRIBED:
             await self._opted_out_at_the_carrier(to)
-        raise Permanent(f"the SMS provider refused the message to {to}: {words}")
+        raise Permanent(reasons.said(reasons.SMS_REFUSED, phone=to, said=words))
 
     async def _taken(self, delivery: Delivery, to: str, message_sid: str | None) -> Sent:
         """The provider took the text. A STOP that committed while it was on its way is said, not hidden."""
         since = await opt_outs.since(self.db, to)
         if since is None:
-            return Sent("accepted by the SMS provider", message_sid)
-        late = f"{to} opted out of texts on {delivery.local(since)}, while this one was already on its way"
-        return Sent(f"accepted by the SMS provider, although {late}", message_sid)
+            return Sent(reasons.ACCEPTED_BY_SMS_PROVIDER, message_sid)
+        return Sent(reasons.said(reasons.OPTED_OUT_LATE, phone=to, when=delivery.local(since)), message_sid)
 
     async def _opted_out_at_the_carrier(self, to: str) -> None:
         """The provider refuses the number (21610: it texted STOP to the carrier): no texts to it here either."""
         async with self.db.transaction() as cur:
-            await opt_outs.opt_out(cur, to, "the SMS provider said it unsubscribed (21610)")
+            await opt_outs.opt_out(cur, to, reasons.PROVIDER_UNSUBSCRIBED)
 
     async def close(self) -> None:
         """Nothing to close: Tornado's shared HTTP client belongs to the IOLoop."""
@@ -144,7 +143,7 @@ class OutboxSms:
             message_id=f"<{delivery.job.id}.sms@salonbook>",
             body=render_sms(delivery),
         )
-        return Sent("kept in the outbox (no SMS provider configured)")
+        return Sent(reasons.KEPT_IN_OUTBOX_SMS)
 
     async def close(self) -> None:
         """Nothing to close: the database pool belongs to the caller."""

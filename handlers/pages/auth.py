@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from booking import locales, paths, salons, users
@@ -11,11 +12,15 @@ from handlers.pages.base import PageHandler, in_words, safe_next
 SETUP_FIELDS = ("name", "address", "timezone", "country", "locale", "email", "phone", "ownerEmail", "ownerPassword")
 
 
-CHOICES: dict[str, Any] = {
-    "timezones": locales.timezone_choices(),
-    "countries": locales.country_choices(),
-    "locales": locales.locale_choices(),
-}
+@cache
+def setup_choices(locale: str) -> dict[str, Any]:
+    """The setup form's lists, its cities and countries named in the reader's language: made once per locale (CLDR's
+    names of some 400 cities take a moment), never per request."""
+    return {
+        "timezones": locales.timezone_choices(locale),
+        "countries": locales.country_choices(locale),
+        "locales": locales.locale_choices(),
+    }
 
 
 class SetupPage(PageHandler):
@@ -26,7 +31,7 @@ class SetupPage(PageHandler):
             self.redirect(paths.LOGIN())
             return
         form = dict.fromkeys(SETUP_FIELDS, "") | {"country": "GB"}  # the browser's zone is guessed on the page
-        self.render_page("setup.html", form=form, errors={}, **CHOICES)
+        self.render_page("setup.html", form=form, errors={}, **setup_choices(self.page_locale))
 
     async def post(self) -> None:
         if await salons.any_salon_exists(self.db):
@@ -49,7 +54,7 @@ class SetupPage(PageHandler):
             )
         except BookingError as error:
             form["ownerPassword"] = ""  # never echoed back into the page
-            self.render_form_error("setup.html", error, form, **CHOICES)
+            self.render_form_error("setup.html", error, form, **setup_choices(self.page_locale))
             return
         await self.log_in(new.owner)
         self.redirect(paths.DAY(), status=303)

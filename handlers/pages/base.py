@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import tornado.web
 
-from booking import access, appointments, inbox, jobs, sessions
+from booking import access, appointments, inbox, jobs, reasons, sessions
 from booking.errors import BookingError, Forbidden
 from booking.locales import (
     accepted_locale,
@@ -25,6 +25,7 @@ from booking.locales import (
     day_name,
     example_phone,
     language,
+    language_name,
     money,
     page_locale,
     phone_number,
@@ -249,7 +250,9 @@ class PageHandler(HtmlPage):
             "example_phone": example_phone(self.salon.country) if self.salon else "+44 7400 123456",
             "refresh": False,
             "language": language(locale),
+            "language_name": lambda code: language_name(code, locale),  # 'de' as the reader says it: 'alemán'
             "words": self.words,  # for what the domain words itself in the reader's language (Job.label_in)
+            "reason": lambda stored: reasons.read(stored, self.words),  # a job's stored English, in their words
         }
         html = self.application.templates(language(locale)).get_template(template).render(values | context)
         self.finish(html)
