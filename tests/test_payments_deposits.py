@@ -75,12 +75,14 @@ async def webhook(client, slug: str, kind: str, intent_id: str, secret: str) -> 
 
 
 async def the_record(db, salon: Salon) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The salon's booked appointments and its payments' rows."""
+    """The salon's booked appointments and its payments' rows, oldest first."""
     booked = await db.fetch_all(
         "SELECT id, status, client_id FROM appointments WHERE salon_id = %s AND status <> 'held'", (salon.id,)
     )
     paid = await db.fetch_all(
-        "SELECT kind, amount_cents, currency, status, appointment_id FROM payments WHERE salon_id = %s", (salon.id,)
+        """SELECT kind, amount_cents, currency, status, appointment_id FROM payments WHERE salon_id = %s
+            ORDER BY created_at, id""",
+        (salon.id,),
     )
     return booked, paid
 
