@@ -630,13 +630,12 @@ async def move(
     api_base: str,
     *,
     gate: Callable[[], Awaitable[None]],
-    answered: Callable[[], None] = lambda: None,
 ) -> Moved:
     """The worker's part: asks Stripe to charge a pending fee (off-session, on the saved card) or make a pending
     refund, under the row's idempotency key, and records the answer on the row. Before asking, it looks for what an
     earlier attempt made under that key (a worker killed between Stripe's answer and this record): found, it is
     recorded and nothing is asked again. ``gate`` is awaited just before Stripe is asked (the job still this
-    worker's), ``answered`` just after Stripe answered. A row no longer pending is left as it is. PaymentProblem when
+    worker's). A row no longer pending is left as it is. PaymentProblem when
     Stripe could not be reached (asked again later)."""
     row = await db.fetch_one(
         """SELECT p.salon_id, p.kind, p.amount_cents, p.currency, p.status, p.idempotency_key,
@@ -656,15 +655,14 @@ async def move(
         return await _record(db, payment_id, PaymentStatus.FAILED, "the salon's Stripe account is not connected")
     try:
         if row["kind"] == PaymentKind.FEE:
-            return await _charge(db, payment_id, row, salon_keys.account, gate, answered)
-        return await _give_back(db, payment_id, row, salon_keys.account, gate, answered)
+            return await _charge(db, payment_id, row, salon_keys.account, gate)
+        return await _give_back(db, payment_id, row, salon_keys.account, gate)
     except stripe.StripeProblem as problem:  # the row stays pending: the job asks again, under the same key
         raise PaymentProblem(f"the salon's payments could not be reached: {problem}") from problem
 
 
 async def _charge(
-    db: Database, payment_id: uuid.UUID, row: Row, account: stripe.Account, gate: Callable[[], Awaitable[None]],
-    answered: Callable[[], None],
+    db: Database, payment_id: uuid.UUID, row: Row, account: stripe.Account, gate: Callable[[], Awaitable[None]]
 ) -> Moved:  # fmt: skip
     customer, key = row["stripe_customer_id"], row["idempotency_key"]
     if customer is None or row["stripe_payment_method_id"] is None:
@@ -678,11 +676,9 @@ async def _charge(
                 amount_cents=row["amount_cents"], currency=row["currency"], idempotency_key=key,
             )  # fmt: skip
         except stripe.Declined as declined:
-            answered()
             made = await stripe.find_intent(account, customer, key)  # the declined one, for the record
             return await _record(db, payment_id, PaymentStatus.FAILED, f"the card was declined: {declined}",
                                  intent_id=made.id if made else None)  # fmt: skip
-        answered()
     status = INTENT_STATUSES.get(intent.status, PaymentStatus.PENDING)
     words = {PaymentStatus.SUCCEEDED: "charged", PaymentStatus.PENDING: f"Stripe says {intent.status}"}
     detail = words.get(status) or f"the card was declined: {intent.failure or intent.status}"
@@ -690,15 +686,13 @@ async def _charge(
 
 
 async def _give_back(
-    db: Database, payment_id: uuid.UUID, row: Row, account: stripe.Account, gate: Callable[[], Awaitable[None]],
-    answered: Callable[[], None],
+    db: Database, payment_id: uuid.UUID, row: Row, account: stripe.Account, gate: Callable[[], Awaitable[None]]
 ) -> Moved:  # fmt: skip
     intent_id, key = row["stripe_payment_intent_id"], row["idempotency_key"]
     made = await stripe.find_refund(account, intent_id, key)
     if made is None:
         await gate()
         made = await stripe.refund(account, intent_id, amount_cents=row["amount_cents"], idempotency_key=key)
-        answered()
     status = REFUND_STATUSES.get(made.status, PaymentStatus.PENDING)
     detail = "refunded" if status == PaymentStatus.SUCCEEDED else f"Stripe says {made.status}"
     return await _record(db, payment_id, status, f"{detail} ({made.id})", refund_id=made.id)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
@@ -27,9 +26,9 @@ from handlers.app import WebSettings
 from providers.stripe import KEY_FIELD
 from tests.conftest import ROOT
 from tests.servers import SmtpServer
+from tests.stripe_proxy import StripeProxy
 from tests.stripe_server import DECLINED_CARD, LocalStripe, localstripe
 from tests.test_payments_deposits import owner_token
-from worker.money import KILL_AFTER_ANSWER
 
 __all__ = ["localstripe"]
 
@@ -328,14 +327,32 @@ async def test_the_cancel_page_cancels_at_the_clients_word_and_the_appointments_
     assert "late cancellation" in page and "£18.00" in page and "pending" in page and "Payment through Stripe" in page
 
 
-def spawn_worker(database_url: str, smtp: SmtpServer, api_base: str, log: Path, **env: str) -> subprocess.Popen:
-    """A worker-only ``server.py --web=false`` process against the test database and localstripe."""
+def spawn_worker(database_url: str, smtp: SmtpServer, api_base: str, log: Path) -> subprocess.Popen:
+    """A worker-only ``server.py --web=false`` process against the test database and ``api_base`` (localstripe,
+    or a proxy in front of it)."""
     return subprocess.Popen(
         [sys.executable, "server.py", "--web=false", f"--database_url={database_url}", "--smtp_host=127.0.0.1",
          f"--smtp_port={smtp.port}", f"--stripe_api_base={api_base}", "--poll_interval=0.5",
          "--heartbeat_interval=0.5", "--dead_after=2", "--retry_base_delay=0.2", "--shutdown_timeout=5"],
-        cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=os.environ | env,
+        cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
+
+
+async def killed_after_stripes_answer(database_url: str, smtp: SmtpServer, localstripe: LocalStripe, log: Path) -> None:
+    """A worker process that asks Stripe through a proxy which keeps the first answer that moved money, SIGKILLed
+    once Stripe has answered and before the answer reached it."""
+    proxy = StripeProxy(localstripe.api_base)
+    doomed = spawn_worker(database_url, smtp, proxy.api_base, log)
+    try:
+        await proxy.wait_answered(timeout=60)
+        assert doomed.poll() is None, "the worker died before the kill"
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait()
+    finally:
+        if doomed.poll() is None:
+            doomed.kill()
+            doomed.wait()
+        proxy.stop()
 
 
 async def test_a_worker_killed_between_stripes_answer_and_the_record_charges_once(
@@ -348,28 +365,19 @@ async def test_a_worker_killed_between_stripes_answer_and_the_record_charges_onc
         "UPDATE notification_jobs SET status = 'cancelled' WHERE status = 'pending' AND appointment_id <> %s",
         (appointment,),
     )
-    doomed = spawn_worker(database_url, smtp_server, localstripe.api_base, tmp_path / "doomed.log",
-                          **{KILL_AFTER_ANSWER: "1"})  # fmt: skip
-    rescuer = None
-    try:
-        deadline = time.monotonic() + 60
-        while doomed.poll() is None:
-            assert time.monotonic() < deadline, "the worker did not charge and kill itself within 60 s"
-            await asyncio.sleep(0.1)
-        assert doomed.returncode == -signal.SIGKILL, (tmp_path / "doomed.log").read_text()
-        [fee] = await moved(db, appointment)
-        assert (fee["status"], fee["stripe_payment_intent_id"]) == ("pending", None), "Stripe's answer not recorded"
-        [charged] = await account.intents_under(customer, fee["idempotency_key"])
-        assert charged.status == "succeeded", "Stripe charged before the kill"
+    await killed_after_stripes_answer(database_url, smtp_server, localstripe, tmp_path / "doomed.log")
+    [fee] = await moved(db, appointment)
+    assert (fee["status"], fee["stripe_payment_intent_id"]) == ("pending", None), "Stripe's answer not recorded"
+    [charged] = await account.intents_under(customer, fee["idempotency_key"])
+    assert charged.status == "succeeded", "Stripe charged before the kill"
 
-        rescuer = spawn_worker(database_url, smtp_server, localstripe.api_base, tmp_path / "rescuer.log")
+    rescuer = spawn_worker(database_url, smtp_server, localstripe.api_base, tmp_path / "rescuer.log")
+    try:
         [fee] = await settled(db, appointment, timeout=60)
         assert (fee["status"], fee["stripe_payment_intent_id"]) == ("succeeded", charged.id)
         assert len(await account.intents_under(customer, fee["idempotency_key"])) == 1, "charged twice"
         [job] = await payment_jobs(db, appointment)
         assert (job["status"], job["attempts"]) == ("completed", 2)
     finally:
-        for process in (doomed, rescuer):
-            if process is not None and process.poll() is None:
-                process.kill()
-                process.wait()
+        rescuer.kill()
+        rescuer.wait()
