@@ -610,6 +610,45 @@ async def refund_deposit(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id:
     await _queue_move(cur, salon_id, await cur.fetchone())
 
 
+# A fee or refund pending this long with no live payment job is stranded: its job ended (its last attempt killed
+# after Stripe answered, or given up while Stripe was out of reach) with nothing recorded.
+STRANDED_AFTER = dt.timedelta(minutes=5)
+
+
+async def requeue_stranded(db: Database, older_than: dt.timedelta = STRANDED_AFTER) -> int:
+    """The worker's chore: a new payment job for each fee or refund still pending ``older_than`` after its last
+    change whose job ended (failed, cancelled, deleted) or that never had one (the owner's request cut short), so
+    ``move`` finds under the row's key what Stripe did, or asks once. One per appointment at a time (its one live
+    payment job); the row's ``updated_at`` is moved on, so another worker's chore at the same moment skips it, and
+    a row whose new job ends the same way waits ``older_than`` again. Returns how many were queued."""
+    async with db.transaction() as cur:
+        await cur.execute(
+            """SELECT p.id, p.salon_id, p.appointment_id, a.client_id
+                 FROM payments p LEFT JOIN appointments a ON a.salon_id = p.salon_id AND a.id = p.appointment_id
+                WHERE p.status = 'pending' AND p.kind <> 'deposit' AND p.updated_at < now() - %(after)s
+                  AND NOT EXISTS (SELECT FROM notification_jobs j
+                                   WHERE j.appointment_id = p.appointment_id AND j.type = 'payment'
+                                     AND j.status IN ('pending', 'processing'))
+                  AND NOT EXISTS (SELECT FROM notification_jobs j
+                                   WHERE j.salon_id = p.salon_id AND j.type = 'payment'
+                                     AND j.status IN ('pending', 'processing') AND j.payload->>'paymentId' = p.id::text)
+                ORDER BY p.updated_at LIMIT 100
+                  FOR UPDATE OF p SKIP LOCKED""",
+            {"after": older_than},
+        )
+        found: list[Row] = await cur.fetchall()
+        queued, taken = 0, set()
+        for row in found:
+            if row["appointment_id"] in taken:
+                continue  # the next chore's, once this one's job has ended
+            if row["appointment_id"] is not None:
+                taken.add(row["appointment_id"])
+            await cur.execute("UPDATE payments SET updated_at = now() WHERE id = %s", (row["id"],))
+            await _queue_move(cur, row["salon_id"], row)
+            queued += 1
+        return queued
+
+
 @dataclass(frozen=True)
 class Moved:
     """What became of a payment row's money when the worker asked Stripe (or found it had asked already)."""

@@ -333,7 +333,8 @@ def spawn_worker(database_url: str, smtp: SmtpServer, api_base: str, log: Path) 
     return subprocess.Popen(
         [sys.executable, "server.py", "--web=false", f"--database_url={database_url}", "--smtp_host=127.0.0.1",
          f"--smtp_port={smtp.port}", f"--stripe_api_base={api_base}", "--poll_interval=0.5",
-         "--heartbeat_interval=0.5", "--dead_after=2", "--retry_base_delay=0.2", "--shutdown_timeout=5"],
+         "--heartbeat_interval=0.5", "--holds_interval=0.5", "--dead_after=2", "--retry_base_delay=0.2",
+         "--shutdown_timeout=5"],
         cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
 
@@ -381,3 +382,57 @@ async def test_a_worker_killed_between_stripes_answer_and_the_record_charges_onc
     finally:
         rescuer.kill()
         rescuer.wait()
+
+
+async def test_a_charge_left_pending_by_a_job_killed_on_its_last_attempt_is_found_and_recorded(
+    db, make_booking, salon_stripe, smtp_server, localstripe, database_url, tmp_path
+) -> None:
+    salon, account = await salon_stripe(no_show=50)
+    appointment, customer = await an_appointment(db, make_booking, salon, account)
+    await appointments.record_outcome(db, salon, appointment, "no_show", now=START + dt.timedelta(hours=1))
+    await db.execute(
+        "UPDATE notification_jobs SET status = 'cancelled' WHERE status = 'pending' AND appointment_id <> %s",
+        (appointment,),
+    )
+    await db.execute(  # its first attempt is its last
+        "UPDATE notification_jobs SET max_attempts = 1 WHERE appointment_id = %s AND type = 'payment'", (appointment,)
+    )
+    await killed_after_stripes_answer(database_url, smtp_server, localstripe, tmp_path / "doomed.log")
+    [charged] = await account.intents_under(customer, f"salonbook-fee-{appointment}-no_show")
+
+    rescuer = spawn_worker(database_url, smtp_server, localstripe.api_base, tmp_path / "rescuer.log")
+    try:
+        deadline = time.monotonic() + 60
+        while [j["status"] for j in await payment_jobs(db, appointment)] != ["failed"]:
+            assert time.monotonic() < deadline, "the killed attempt was not rescued"
+            await asyncio.sleep(0.1)
+        [fee] = await moved(db, appointment)
+        assert fee["status"] == "pending", "stranded: its job ended, nothing recorded"
+        await db.execute(  # as found by the chore minutes later
+            "UPDATE payments SET updated_at = updated_at - %s WHERE appointment_id = %s",
+            (payments.STRANDED_AFTER, appointment),
+        )
+        [fee] = await settled(db, appointment, timeout=60)
+        assert (fee["status"], fee["stripe_payment_intent_id"]) == ("succeeded", charged.id)
+        assert len(await account.intents_under(customer, fee["idempotency_key"])) == 1, "charged twice"
+        assert [(j["status"], j["attempts"]) for j in await payment_jobs(db, appointment)] == [
+            ("failed", 1), ("completed", 1)
+        ]  # fmt: skip
+    finally:
+        rescuer.kill()
+        rescuer.wait()
+
+
+async def test_requeue_stranded_queues_one_job_per_appointment_and_none_beside_a_live_one(
+    db, make_booking, salon_stripe
+) -> None:
+    salon, account = await salon_stripe(no_show=50)
+    appointment, _ = await an_appointment(db, make_booking, salon, account)
+    await appointments.record_outcome(db, salon, appointment, "no_show", now=START + dt.timedelta(hours=1))
+    await db.execute("UPDATE payments SET updated_at = now() - interval '1 hour' WHERE appointment_id = %s",
+                     (appointment,))  # fmt: skip
+    assert await payments.requeue_stranded(db) == 0, "its job is still waiting"
+    await db.execute("UPDATE notification_jobs SET status = 'failed' WHERE appointment_id = %s", (appointment,))
+    assert await payments.requeue_stranded(db) == 1
+    assert await payments.requeue_stranded(db) == 0, "queued once; the row's change is now"
+    assert [j["status"] for j in await payment_jobs(db, appointment)] == ["failed", "pending"]
