@@ -549,6 +549,18 @@ async def book_paid(
     not one of this salon's deposits or cards."""
     card_only = intent_id.startswith("seti_")
     async with db.transaction() as cur:
+        # The hold's lock before its payment's or card's, as the release of lapsed holds takes them: a payment
+        # arriving as its hold lapses waits for the release, or the release skips the hold, and neither deadlocks.
+        if card_only:
+            hold_id = await saved_cards.hold_of(cur, salon.id, intent_id)
+        else:
+            hold_id = await payments.hold_of_deposit(cur, salon.id, intent_id)
+        await cur.execute(
+            """SELECT id, appointment_id, first_name, last_name, email, phone, opted_in_reminders FROM holds
+                WHERE id = %s AND salon_id = %s AND ended IS NULL FOR UPDATE""",
+            (hold_id, salon.id),
+        )
+        found: Row | None = await cur.fetchone()
         if card_only:
             paying = await saved_cards.lock(cur, salon.id, intent_id)
         else:
@@ -557,12 +569,6 @@ async def book_paid(
             return None
         if paying["status"] == payments.PaymentStatus.SUCCEEDED:
             return Paid(intent_id, paying["appointment_id"], booked_now=False)
-        await cur.execute(
-            """SELECT id, appointment_id, first_name, last_name, email, phone, opted_in_reminders FROM holds
-                WHERE id = %s AND salon_id = %s AND ended IS NULL FOR UPDATE""",
-            (paying["hold_id"], salon.id),
-        )
-        found: Row | None = await cur.fetchone()
         booked = None
         if found is not None and found["appointment_id"] is not None:
             client = await clients.find_or_add(cur, salon.id, _details(found))

@@ -282,6 +282,17 @@ async def deposit_of_hold(db: Database, salon_id: uuid.UUID, hold_id: uuid.UUID)
     return read_payment(row) if row is not None else None
 
 
+async def hold_of_deposit(cur: aiopg.Cursor, salon_id: uuid.UUID, intent_id: str) -> uuid.UUID | None:
+    """The hold a deposit's PaymentIntent pays for (not locked: its hold is locked first, then the row)."""
+    await cur.execute(
+        """SELECT hold_id FROM payments
+            WHERE salon_id = %s AND stripe_payment_intent_id = %s AND kind = 'deposit'""",
+        (salon_id, intent_id),
+    )
+    found: Row | None = await cur.fetchone()
+    return found["hold_id"] if found is not None else None
+
+
 async def lock_deposit(cur: aiopg.Cursor, salon_id: uuid.UUID, intent_id: str) -> Row | None:
     """A deposit's row by its PaymentIntent, locked: whoever says it succeeded next waits for this one."""
     await cur.execute(
