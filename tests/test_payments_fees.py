@@ -167,7 +167,7 @@ async def settled(db: Database, appointment_id: uuid.UUID, timeout: float = 20) 
         if (
             rows
             and all(r["status"] != "pending" for r in rows)
-            and all(j["status"] in ("completed", "failed") for j in jobs)
+            and all(j["status"] in ("completed", "failed", "cancelled") for j in jobs)
         ):
             return rows
         if time.monotonic() > deadline:
@@ -436,3 +436,86 @@ async def test_requeue_stranded_queues_one_job_per_appointment_and_none_beside_a
     assert await payments.requeue_stranded(db) == 1
     assert await payments.requeue_stranded(db) == 0, "queued once; the row's change is now"
     assert [j["status"] for j in await payment_jobs(db, appointment)] == ["failed", "pending"]
+
+
+async def test_a_no_show_corrected_before_its_fee_moved_cancels_it_and_marked_again_asks_it_once(
+    db, make_booking, salon_stripe, start_worker, smtp_server, localstripe
+) -> None:
+    salon, account = await salon_stripe(no_show=50)
+    appointment, customer = await an_appointment(db, make_booking, salon, account)
+    after = START + dt.timedelta(hours=1)
+    await appointments.record_outcome(db, salon, appointment, "no_show", now=after)
+    await appointments.record_outcome(db, salon, appointment, "completed", now=after)
+    [fee] = await moved(db, appointment)
+    assert fee["status"] == "canceled"
+    [job] = await payment_jobs(db, appointment)
+    assert job["status"] == "cancelled" and "no longer a no-show" in job["error"]
+    await start_worker(smtp=smtp_server, stripe_api_base=localstripe.api_base)
+    assert await account.intents_under(customer, fee["idempotency_key"]) == [], "nothing charged"
+
+    await appointments.record_outcome(db, salon, appointment, "no_show", now=after)  # it was a no-show after all
+    [fee] = await settled(db, appointment)
+    assert (fee["status"], fee["amount_cents"]) == ("succeeded", 3000)
+    assert len(await account.intents_under(customer, fee["idempotency_key"])) == 1
+
+
+async def test_a_correction_after_an_attempt_leaves_the_lookup_to_say_whether_stripe_charged(
+    db, make_booking, salon_stripe, start_worker, smtp_server, localstripe
+) -> None:
+    salon, account = await salon_stripe(no_show=50)
+    appointment, customer = await an_appointment(db, make_booking, salon, account)
+    after = START + dt.timedelta(hours=1)
+    await appointments.record_outcome(db, salon, appointment, "no_show", now=after)
+    # An attempt was made (Stripe out of reach, to be tried again): Stripe may have charged, so it is not canceled.
+    await db.execute("UPDATE notification_jobs SET attempts = 1 WHERE appointment_id = %s", (appointment,))
+    await appointments.record_outcome(db, salon, appointment, "completed", now=after)
+    [fee] = await moved(db, appointment)
+    assert fee["status"] == "pending"
+    await start_worker(smtp=smtp_server, stripe_api_base=localstripe.api_base)
+    [fee] = await settled(db, appointment)
+    assert fee["status"] == "canceled", "looked up, nothing charged, no longer due"
+    assert await account.intents_under(customer, fee["idempotency_key"]) == []
+    [job] = await payment_jobs(db, appointment)
+    assert job["status"] == "completed"
+
+
+async def test_a_fee_charged_stays_when_corrected_and_the_owner_refunds_it_apart_from_the_deposit(
+    db, make_booking, salon_stripe, start_worker, smtp_server, localstripe, api, pages
+) -> None:
+    salon, account = await salon_stripe(no_show=50)
+    appointment, customer = await an_appointment(db, make_booking, salon, account, deposit=True)
+    after = START + dt.timedelta(hours=1)
+    await appointments.record_outcome(db, salon, appointment, "no_show", now=after)
+    await start_worker(smtp=smtp_server, stripe_api_base=localstripe.api_base)
+    [fee] = await settled(db, appointment)
+    assert (fee["status"], fee["amount_cents"]) == ("succeeded", 3000 - DEPOSIT)
+    await appointments.record_outcome(db, salon, appointment, "completed", now=after)
+    [fee] = await moved(db, appointment)
+    assert fee["status"] == "succeeded", "charged: it stays, for the owner to refund"
+    fee_id = (await db.fetch_row("SELECT id FROM payments WHERE idempotency_key = %s", (fee["idempotency_key"],)))["id"]
+
+    owner = pages()
+    await owner.login((await db.fetch_row("SELECT email FROM users WHERE salon_id = %s AND role = 'owner'",
+                                          (salon.id,)))["email"])  # fmt: skip
+    page = (await owner.get(f"/appointments/{appointment}")).body.decode()
+    assert 'name="refundPayment"' in page and "Deposit (paid at online booking), up to £10.00" in page
+    assert f'value="{fee_id}"' in page and "Fee (no-show), up to £20.00" in page
+    token = await owner_token(db, salon.id)
+    status, part = await api("POST", f"/appointments/{appointment}/refund", token,
+                             {"paymentId": str(fee_id), "amountCents": 500})  # fmt: skip
+    assert status == 201 and (part["amountCents"], part["status"]) == (500, "succeeded"), part
+    assert (await owner.post(f"/appointments/{appointment}/refund", {"refundPayment": str(fee_id)})).code == 303
+    status, error = await api("POST", f"/appointments/{appointment}/refund", token, {"paymentId": str(fee_id)})
+    assert status == 409 and "fee" in error["error"]["message"], "the fee is refunded in full"
+    refunds = await db.fetch_all(
+        """SELECT amount_cents, idempotency_key FROM payments WHERE appointment_id = %s AND kind = 'refund'
+            ORDER BY created_at""",
+        (appointment,),
+    )
+    assert [(r["amount_cents"], r["idempotency_key"]) for r in refunds] == [
+        (500, f"salonbook-refund-{fee_id}-owner-1"), (1500, f"salonbook-refund-{fee_id}-owner-2")
+    ]  # fmt: skip
+    [intent] = await account.intents_under(customer, fee["idempotency_key"])
+    assert sorted(r.amount for r in await account.refunds_of(intent.id)) == [500, 1500]
+    status, deposit = await api("POST", f"/appointments/{appointment}/refund", token, {})
+    assert status == 201 and deposit["amountCents"] == DEPOSIT, "the deposit is the default, still whole"

@@ -9,7 +9,7 @@ import uuid
 from booking import payments
 from booking.errors import PaymentProblem
 from db import Database
-from worker.channels import Gate, Permanent, Sent, Transient
+from worker.channels import Gate, Permanent, Sent, Skipped, Transient
 from worker.delivery import Delivery
 
 
@@ -31,6 +31,8 @@ class StripeChannel:
             return Sent(moved.detail)
         if moved.status == payments.PaymentStatus.PENDING:
             raise Transient(moved.detail)
+        if moved.status == payments.PaymentStatus.CANCELED:  # no longer due, or gone: nothing to move
+            raise Skipped(moved.detail)
         raise Permanent(moved.detail)
 
     async def close(self) -> None:
