@@ -447,6 +447,15 @@ async def _deposit_due(cur: aiopg.Cursor, salon: Salon, found: Row, now: dt.date
     return DepositDue(found["id"], amount, row["expires_at"])
 
 
+async def held_until(db: Database, salon_id: uuid.UUID, hold_id: uuid.UUID) -> dt.datetime | None:
+    """Until when a hold still holds its time (None once it has ended): what a page tells a client kept waiting."""
+    row = await db.fetch_one(
+        "SELECT expires_at FROM holds WHERE id = %s AND salon_id = %s AND ended IS NULL AND expires_at > now()",
+        (hold_id, salon_id),
+    )
+    return row["expires_at"] if row is not None else None
+
+
 async def start_paying(db: Database, salon: Salon, hold_id: uuid.UUID, api_base: str) -> DepositStarted | CardAsked:
     """What the card field needs for a hold waiting for Stripe: its deposit's PaymentIntent (saving the card too
     where a fee may apply), else the SetupIntent that saves the card. Each is made once (its idempotency key is the

@@ -28,6 +28,7 @@ from tests.conftest import ROOT
 from tests.servers import SmtpServer
 from tests.stripe_proxy import StripeProxy
 from tests.stripe_server import DECLINED_CARD, LocalStripe, localstripe
+from tests.test_pages_html import check_html
 from tests.test_payments_deposits import owner_token
 
 __all__ = ["localstripe"]
@@ -480,7 +481,7 @@ async def test_a_correction_after_an_attempt_leaves_the_lookup_to_say_whether_st
 
 
 async def test_a_fee_charged_stays_when_corrected_and_the_owner_refunds_it_apart_from_the_deposit(
-    db, make_booking, salon_stripe, start_worker, smtp_server, localstripe, api, pages
+    db, make_booking, salon_stripe, start_worker, smtp_server, localstripe, api, pages, tmp_path
 ) -> None:
     salon, account = await salon_stripe(no_show=50)
     appointment, customer = await an_appointment(db, make_booking, salon, account, deposit=True)
@@ -500,6 +501,7 @@ async def test_a_fee_charged_stays_when_corrected_and_the_owner_refunds_it_apart
     page = (await owner.get(f"/appointments/{appointment}")).body.decode()
     assert 'name="refundPayment"' in page and "Deposit (paid at online booking), up to £10.00" in page
     assert f'value="{fee_id}"' in page and "Fee (no-show), up to £20.00" in page
+    await check_html({"appointment-refunds-to-choose": page.encode()}, tmp_path)
     token = await owner_token(db, salon.id)
     status, part = await api("POST", f"/appointments/{appointment}/refund", token,
                              {"paymentId": str(fee_id), "amountCents": 500})  # fmt: skip
