@@ -472,10 +472,10 @@ async def _ask_refund(
         await cur.execute(
             """SELECT id, kind, amount_cents, currency, stripe_payment_intent_id FROM payments
                 WHERE salon_id = %(salon)s AND appointment_id = %(appointment)s AND status = 'succeeded'
-                  AND CASE WHEN %(payment)s::uuid IS NULL THEN kind = 'deposit'
-                           ELSE id = %(payment)s AND kind IN ('deposit', 'fee') END
+                  AND CASE WHEN %(chosen)s::uuid IS NULL THEN kind = 'deposit'
+                           ELSE id = %(chosen)s AND kind IN ('deposit', 'fee') END
                   FOR UPDATE""",
-            {"salon": salon_id, "appointment": appointment_id, "payment": payment_id},
+            {"salon": salon_id, "appointment": appointment_id, "chosen": payment_id},
         )
         paid: Row | None = await cur.fetchone()
         if paid is None and payment_id is None:
@@ -691,14 +691,14 @@ async def requeue_stranded(db: Database, older_than: dt.timedelta = STRANDED_AFT
                  FROM payments p LEFT JOIN appointments a ON a.salon_id = p.salon_id AND a.id = p.appointment_id
                 WHERE p.status = 'pending' AND p.kind <> 'deposit' AND p.updated_at < now() - %(after)s
                   AND NOT EXISTS (SELECT FROM notification_jobs j
-                                   WHERE j.appointment_id = p.appointment_id AND j.type = 'payment'
+                                   WHERE j.appointment_id = p.appointment_id AND j.type = %(type)s
                                      AND j.status IN ('pending', 'processing'))
                   AND NOT EXISTS (SELECT FROM notification_jobs j
-                                   WHERE j.salon_id = p.salon_id AND j.type = 'payment'
+                                   WHERE j.salon_id = p.salon_id AND j.type = %(type)s
                                      AND j.status IN ('pending', 'processing') AND j.payload->>'paymentId' = p.id::text)
                 ORDER BY p.updated_at LIMIT 100
                   FOR UPDATE OF p SKIP LOCKED""",
-            {"after": older_than},
+            {"after": older_than, "type": PAYMENT.name},
         )
         found: list[Row] = await cur.fetchall()
         queued, taken = 0, set()
