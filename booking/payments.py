@@ -743,9 +743,8 @@ async def move(
     refund, under the row's idempotency key, and records the answer on the row. Before asking, it looks for what an
     earlier attempt made under that key (a worker killed between Stripe's answer and this record): found, it is
     recorded and nothing is asked again; none found, a fee no longer due (``DUE_WHEN``) is recorded canceled.
-    ``gate`` is awaited just before Stripe is asked (the job still this
-    worker's). A row no longer pending is left as it is. PaymentProblem when
-    Stripe could not be reached (asked again later)."""
+    ``gate`` is awaited just before Stripe is asked (the job still this worker's). A row no longer pending is left
+    as it is. PaymentProblem when Stripe could not be reached (asked again later)."""
     row = await db.fetch_one(
         """SELECT p.salon_id, p.kind, p.reason, p.amount_cents, p.currency, p.status, p.idempotency_key,
                   p.stripe_payment_intent_id, c.stripe_customer_id, c.stripe_payment_method_id,
