@@ -109,7 +109,10 @@ _define("heartbeat_interval", default=10.0, help="seconds between worker heartbe
 _define("dead_after", default=30.0, help="seconds without heartbeat before a worker's jobs are rescued", group="worker")
 _define("stale_after", default=300.0, help="seconds a job may stay processing", group="worker")
 _define(
-    "holds_interval", default=15.0, help="seconds between releases of online bookings' lapsed holds", group="worker"
+    "holds_interval",
+    default=15.0,
+    help="seconds between the worker's releases of lapsed holds and looks for stranded payments",
+    group="worker",
 )
 _define("keep_completed_days", default=7.0, help="days completed jobs are kept", group="worker")
 _define("shutdown_timeout", default=10.0, help="seconds in-flight sends may take at shutdown", group="worker")

@@ -460,6 +460,8 @@ CREATE UNIQUE INDEX payments_one_per_intent ON payments (stripe_payment_intent_i
 CREATE INDEX payments_of_appointment ON payments (salon_id, appointment_id, created_at);
 CREATE INDEX payments_by_day ON payments (salon_id, created_at);  -- the reports' periods (0028)
 CREATE INDEX payments_salon_id ON payments (salon_id, id);  -- an export's pages (0028)
+-- The fees and refunds still pending, for the worker's look for one whose job ended (payments.requeue_stranded).
+CREATE INDEX payments_pending_moves ON payments (updated_at) WHERE status = 'pending' AND kind <> 'deposit';
 
 -- A card the client saved at online booking, where a fee may apply (0028): a SetupIntent (seti_...), or the
 -- deposit's own PaymentIntent (pi_..., paid with setup_future_usage). Saved inside its hold (hold_id) and on its

@@ -770,7 +770,8 @@ async def record_outcome(
     db: Database, salon: Salon, appointment_id: uuid.UUID, outcome: str, *, now: dt.datetime | None = None
 ) -> Appointment:
     """Marks an appointment completed or a no-show, from its start until OUTCOME_WINDOW after it (a mark may be
-    corrected meanwhile); the reminders left stop, and a no-show is charged the salon's fee (booking.payments). A
+    corrected meanwhile); the reminders left stop, and a no-show is charged the salon's fee (booking.payments),
+    canceled if corrected before it was charged. A
     completed one gets the salon's thank-you, if it sends them, once whatever happens later
     (``notifications.for_thanks``)."""
     if outcome not in tuple(Outcome):
@@ -795,6 +796,8 @@ async def record_outcome(
             await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, reasons.APPOINTMENT_MARKED[status])
         if status == AppointmentStatus.NO_SHOW:  # once per appointment, however often it is marked (its key)
             await payments.charge_fee(cur, salon.id, appointment_id, payments.PaymentReason.NO_SHOW)
+        else:  # a no-show corrected: its fee, not yet asked of Stripe, is canceled; one charged stays
+            await payments.cancel_fee(cur, salon.id, appointment_id, payments.PaymentReason.NO_SHOW)
         if status == AppointmentStatus.COMPLETED and salon.thank_you.enabled:
             await _thank(cur, salon, await _read(cur, salon.id, appointment_id), now)
         return await _read(cur, salon.id, appointment_id)

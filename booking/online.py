@@ -447,6 +447,15 @@ async def _deposit_due(cur: aiopg.Cursor, salon: Salon, found: Row, now: dt.date
     return DepositDue(found["id"], amount, row["expires_at"])
 
 
+async def held_until(db: Database, salon_id: uuid.UUID, hold_id: uuid.UUID) -> dt.datetime | None:
+    """Until when a hold still holds its time (None once it has ended): what a page tells a client kept waiting."""
+    row = await db.fetch_one(
+        "SELECT expires_at FROM holds WHERE id = %s AND salon_id = %s AND ended IS NULL AND expires_at > now()",
+        (hold_id, salon_id),
+    )
+    return row["expires_at"] if row is not None else None
+
+
 async def start_paying(db: Database, salon: Salon, hold_id: uuid.UUID, api_base: str) -> DepositStarted | CardAsked:
     """What the card field needs for a hold waiting for Stripe: its deposit's PaymentIntent (saving the card too
     where a fee may apply), else the SetupIntent that saves the card. Each is made once (its idempotency key is the
@@ -549,6 +558,18 @@ async def book_paid(
     not one of this salon's deposits or cards."""
     card_only = intent_id.startswith("seti_")
     async with db.transaction() as cur:
+        # The hold's lock before its payment's or card's, as the release of lapsed holds takes them: a payment
+        # arriving as its hold lapses waits for the release, or the release skips the hold, and neither deadlocks.
+        if card_only:
+            hold_id = await saved_cards.hold_of(cur, salon.id, intent_id)
+        else:
+            hold_id = await payments.hold_of_deposit(cur, salon.id, intent_id)
+        await cur.execute(
+            """SELECT id, appointment_id, first_name, last_name, email, phone, opted_in_reminders FROM holds
+                WHERE id = %s AND salon_id = %s AND ended IS NULL FOR UPDATE""",
+            (hold_id, salon.id),
+        )
+        found: Row | None = await cur.fetchone()
         if card_only:
             paying = await saved_cards.lock(cur, salon.id, intent_id)
         else:
@@ -557,12 +578,6 @@ async def book_paid(
             return None
         if paying["status"] == payments.PaymentStatus.SUCCEEDED:
             return Paid(intent_id, paying["appointment_id"], booked_now=False)
-        await cur.execute(
-            """SELECT id, appointment_id, first_name, last_name, email, phone, opted_in_reminders FROM holds
-                WHERE id = %s AND salon_id = %s AND ended IS NULL FOR UPDATE""",
-            (paying["hold_id"], salon.id),
-        )
-        found: Row | None = await cur.fetchone()
         booked = None
         if found is not None and found["appointment_id"] is not None:
             client = await clients.find_or_add(cur, salon.id, _details(found))

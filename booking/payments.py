@@ -282,6 +282,17 @@ async def deposit_of_hold(db: Database, salon_id: uuid.UUID, hold_id: uuid.UUID)
     return read_payment(row) if row is not None else None
 
 
+async def hold_of_deposit(cur: aiopg.Cursor, salon_id: uuid.UUID, intent_id: str) -> uuid.UUID | None:
+    """The hold a deposit's PaymentIntent pays for (not locked: its hold is locked first, then the row)."""
+    await cur.execute(
+        """SELECT hold_id FROM payments
+            WHERE salon_id = %s AND stripe_payment_intent_id = %s AND kind = 'deposit'""",
+        (salon_id, intent_id),
+    )
+    found: Row | None = await cur.fetchone()
+    return found["hold_id"] if found is not None else None
+
+
 async def lock_deposit(cur: aiopg.Cursor, salon_id: uuid.UUID, intent_id: str) -> Row | None:
     """A deposit's row by its PaymentIntent, locked: whoever says it succeeded next waits for this one."""
     await cur.execute(
@@ -384,16 +395,32 @@ async def beyond_prices(db: Database, salon_id: uuid.UUID, client_id: uuid.UUID)
     return int(row["beyond_prices"])
 
 
-def refundable(moved: list[Payment]) -> int:
-    """What the owner may still refund of an appointment's payments (``of_appointment``), in cents: its paid
-    deposit, less every refund asked or made on it (as ``refund`` counts them)."""
-    paid = sum(p.amount_cents for p in moved if p.kind == PaymentKind.DEPOSIT and p.status == PaymentStatus.SUCCEEDED)
-    given = sum(
-        p.amount_cents
-        for p in moved
-        if p.kind == PaymentKind.REFUND and p.status in (PaymentStatus.PENDING, PaymentStatus.SUCCEEDED)
-    )
-    return max(paid - given, 0) if paid else 0
+@dataclass(frozen=True)
+class Refundable:
+    """A payment the owner may still refund some of: a succeeded deposit or fee, and what is left of it."""
+
+    payment: Payment
+    left_cents: int
+
+
+def refundable(moved: list[Payment]) -> list[Refundable]:
+    """What the owner may still refund of an appointment's payments (``of_appointment``): each succeeded deposit
+    or fee with what is left of it, less every refund asked or made on its PaymentIntent (as ``refund`` counts
+    them); the deposit first."""
+    found = []
+    for paid in moved:
+        if paid.kind == PaymentKind.REFUND or paid.status != PaymentStatus.SUCCEEDED:
+            continue
+        given = sum(
+            p.amount_cents
+            for p in moved
+            if p.kind == PaymentKind.REFUND
+            and p.stripe_payment_intent_id == paid.stripe_payment_intent_id
+            and p.status in (PaymentStatus.PENDING, PaymentStatus.SUCCEEDED)
+        )
+        if paid.amount_cents > given:
+            found.append(Refundable(paid, paid.amount_cents - given))
+    return sorted(found, key=lambda r: r.payment.kind != PaymentKind.DEPOSIT)
 
 
 @dataclass(frozen=True)
@@ -409,16 +436,19 @@ REFUND_STATUSES = {"succeeded": PaymentStatus.SUCCEEDED, "failed": PaymentStatus
 
 
 async def refund(
-    db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID, amount_cents: int | None, api_base: str
-) -> Payment:
-    """The owner gives back ``amount_cents`` (None: all that is left) of the appointment's paid deposit. The refund's
-    row and its idempotency key (the appointment's, and the reason: the owner's n-th refund) are written before
-    Stripe is asked; a refund whose answer never came is asked again under its own key first, so a double click, a
-    retried request or a lost answer never gives money back twice. Conflict when nothing is left to refund."""
+    db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID, amount_cents: int | None, api_base: str,
+    payment_id: uuid.UUID | None = None,
+) -> Payment:  # fmt: skip
+    """The owner gives back ``amount_cents`` (None: all that is left) of a payment on the appointment: its paid
+    deposit, or the succeeded deposit or fee ``payment_id``. The refund's row and its idempotency key (the
+    appointment's for the deposit, the fee's own id for a fee, and the reason: the owner's n-th refund of it) are
+    written before Stripe is asked; a refund whose answer never came is asked again under its own key first, so a
+    double click, a retried request or a lost answer never gives money back twice. Conflict when nothing is left
+    to refund."""
     salon_keys = await keys(db, salon_id, api_base)
     if salon_keys is None:
         raise Conflict("the salon's Stripe account is not connected: nothing can be refunded here")
-    asked = await _ask_refund(db, salon_id, appointment_id, amount_cents)
+    asked = await _ask_refund(db, salon_id, appointment_id, amount_cents, payment_id)
     try:  # one asked before whose answer was lost is found by its key, not asked twice
         made = await stripe.find_refund(salon_keys.account, asked.intent_id, asked.key) or await stripe.refund(
             salon_keys.account, asked.intent_id, amount_cents=asked.amount_cents, idempotency_key=asked.key
@@ -434,49 +464,63 @@ async def refund(
 
 
 async def _ask_refund(
-    db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID, amount_cents: int | None
-) -> _RefundAsked:
-    """The refund's row, pending, under the deposit's lock: two at once cannot both take what is left."""
+    db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID, amount_cents: int | None,
+    payment_id: uuid.UUID | None,
+) -> _RefundAsked:  # fmt: skip
+    """The refund's row, pending, under the refunded payment's lock: two at once cannot both take what is left."""
     async with db.transaction() as cur:
         await cur.execute(
-            """SELECT amount_cents, currency, stripe_payment_intent_id FROM payments
-                WHERE salon_id = %s AND appointment_id = %s AND kind = 'deposit' AND status = 'succeeded'
+            """SELECT id, kind, amount_cents, currency, stripe_payment_intent_id FROM payments
+                WHERE salon_id = %(salon)s AND appointment_id = %(appointment)s AND status = 'succeeded'
+                  AND CASE WHEN %(chosen)s::uuid IS NULL THEN kind = 'deposit'
+                           ELSE id = %(chosen)s AND kind IN ('deposit', 'fee') END
                   FOR UPDATE""",
-            (salon_id, appointment_id),
+            {"salon": salon_id, "appointment": appointment_id, "chosen": payment_id},
         )
-        deposit: Row | None = await cur.fetchone()
-        if deposit is None:
+        paid: Row | None = await cur.fetchone()
+        if paid is None and payment_id is None:
             raise Conflict("no deposit was paid on this appointment")
+        if paid is None:
+            raise Conflict("no such deposit or fee was paid on this appointment", "payment_id")
+        deposit = paid["kind"] == PaymentKind.DEPOSIT
         await cur.execute(
             """SELECT id, amount_cents, status, stripe_refund_id, idempotency_key, reason FROM payments
-                WHERE salon_id = %s AND appointment_id = %s AND kind = 'refund' ORDER BY created_at""",
-            (salon_id, appointment_id),
+                WHERE salon_id = %s AND appointment_id = %s AND kind = 'refund' AND stripe_payment_intent_id = %s
+                ORDER BY created_at""",
+            (salon_id, appointment_id, paid["stripe_payment_intent_id"]),
         )
         refunds: list[Row] = await cur.fetchall()
         unanswered_ones = (r for r in refunds if r["status"] == "pending" and r["stripe_refund_id"] is None
                            and r["reason"] == PaymentReason.OWNER)  # fmt: skip  # the others are the worker's
         for unanswered in unanswered_ones:
-            return _RefundAsked(unanswered["id"], unanswered["amount_cents"], deposit["stripe_payment_intent_id"],
+            return _RefundAsked(unanswered["id"], unanswered["amount_cents"], paid["stripe_payment_intent_id"],
                                 unanswered["idempotency_key"])  # fmt: skip
         given = sum(r["amount_cents"] for r in refunds if r["status"] in ("pending", "succeeded"))
-        left = deposit["amount_cents"] - given
-        if left <= 0:
+        left = paid["amount_cents"] - given
+        if left <= 0 and deposit:
             raise Conflict("the deposit has been refunded in full")
+        if left <= 0:
+            raise Conflict("the fee has been refunded in full")
         amount = left if amount_cents is None else amount_cents
-        if not 1 <= amount <= left:
+        if not 1 <= amount <= left and deposit:
             raise Invalid(
                 "{field} must be between 1 and {left}, what is left of the deposit", "amount_cents", left=str(left)
             )
+        if not 1 <= amount <= left:
+            raise Invalid(
+                "{field} must be between 1 and {left}, what is left of the fee", "amount_cents", left=str(left)
+            )
         owners = sum(1 for r in refunds if r["reason"] == PaymentReason.OWNER)
-        key = f"salonbook-refund-{appointment_id}-owner-{owners + 1}"
+        of = appointment_id if deposit else paid["id"]
+        key = f"salonbook-refund-{of}-owner-{owners + 1}"
         await cur.execute(
             """INSERT INTO payments (salon_id, appointment_id, kind, reason, amount_cents, currency,
                                      stripe_payment_intent_id, status, idempotency_key)
                VALUES (%s, %s, 'refund', 'owner', %s, %s, %s, 'pending', %s) RETURNING id""",
-            (salon_id, appointment_id, amount, deposit["currency"], deposit["stripe_payment_intent_id"], key),
+            (salon_id, appointment_id, amount, paid["currency"], paid["stripe_payment_intent_id"], key),
         )
         made: Row = await cur.fetchone()
-        return _RefundAsked(made["id"], amount, deposit["stripe_payment_intent_id"], key)
+        return _RefundAsked(made["id"], amount, paid["stripe_payment_intent_id"], key)
 
 
 async def refund_unbooked(db: Database, salon_id: uuid.UUID, intent_id: str, api_base: str) -> Payment | None:
@@ -540,12 +584,13 @@ async def _queue_move(cur: aiopg.Cursor, salon_id: uuid.UUID, made: Row | None) 
 
 async def _deposit_kept(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> Row | None:
     """The appointment's paid deposit, locked (whoever refunds next waits), with ``kept``: what is not refunded or
-    being refunded. None without a paid deposit."""
+    being refunded of it (a fee's refunds are the fee's). None without a paid deposit."""
     await cur.execute(
         """SELECT d.amount_cents, d.currency, d.stripe_payment_intent_id,
                   d.amount_cents - coalesce((SELECT sum(r.amount_cents) FROM payments r
                                               WHERE r.salon_id = d.salon_id AND r.appointment_id = d.appointment_id
-                                                AND r.kind = 'refund' AND r.status IN ('pending', 'succeeded')), 0)
+                                                AND r.kind = 'refund' AND r.status IN ('pending', 'succeeded')
+                                                AND r.stripe_payment_intent_id = d.stripe_payment_intent_id), 0)
                       AS kept
              FROM payments d
             WHERE d.salon_id = %s AND d.appointment_id = %s AND d.kind = 'deposit' AND d.status = 'succeeded'
@@ -560,7 +605,7 @@ async def charge_fee(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uui
     """On the caller's transaction (the no-show's, the cancellation's): the salon's fee for ``reason``, a percent of
     the appointment's price less the deposit it keeps, to be charged on the card saved at booking, with its job.
     Nothing when the salon takes no payments, asks no such fee, no card was saved, the deposit covers it, or the
-    fee was asked before (its key)."""
+    fee was asked before (its key); one canceled by a correction (``cancel_fee``) is asked again, under its key."""
     await cur.execute(
         """SELECT a.client_id, a.price_cents, s.currency,
                   CASE %s WHEN 'no_show' THEN s.no_show_fee_percent ELSE s.late_cancellation_fee_percent END
@@ -583,11 +628,30 @@ async def charge_fee(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uui
         """INSERT INTO payments (salon_id, appointment_id, kind, reason, amount_cents, currency, status,
                                  idempotency_key)
            VALUES (%s, %s, 'fee', %s, %s, %s, 'pending', %s)
-           ON CONFLICT (idempotency_key) DO NOTHING
+           ON CONFLICT (idempotency_key) DO UPDATE  -- canceled by a correction, never asked: asked again
+              SET status = 'pending', amount_cents = EXCLUDED.amount_cents, updated_at = now()
+            WHERE payments.status = 'canceled'
         RETURNING id, appointment_id, %s::uuid AS client_id""",
         (salon_id, appointment_id, reason, fee, found["currency"], fee_key(appointment_id, reason), found["client_id"]),
     )
     await _queue_move(cur, salon_id, await cur.fetchone())
+
+
+async def cancel_fee(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID, reason: PaymentReason) -> None:
+    """On the correction's transaction (a no-show marked completed after all): the fee for ``reason``, if its job
+    has not yet asked Stripe, is canceled with its job. One whose job has started, or ended, is left to it: the
+    job finds under the key whether Stripe charged and records that, else records the fee canceled, no longer due
+    (``move``); one charged stays, for the owner to refund."""
+    await cur.execute(
+        """SELECT id FROM payments WHERE salon_id = %s AND idempotency_key = %s AND status = 'pending' FOR UPDATE""",
+        (salon_id, fee_key(appointment_id, reason)),
+    )
+    fee: Row | None = await cur.fetchone()
+    if fee is None:
+        return
+    why = f"the appointment is no longer a {reason.replace('_', '-')}"
+    if await queue.cancel_unstarted(cur, appointment_id, PAYMENT.name, "paymentId", str(fee["id"]), why):
+        await cur.execute("UPDATE payments SET status = 'canceled', updated_at = now() WHERE id = %s", (fee["id"],))
 
 
 async def refund_deposit(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> None:
@@ -610,6 +674,45 @@ async def refund_deposit(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id:
     await _queue_move(cur, salon_id, await cur.fetchone())
 
 
+# A fee or refund pending this long with no live payment job is stranded: its job ended (its last attempt killed
+# after Stripe answered, or given up while Stripe was out of reach) with nothing recorded.
+STRANDED_AFTER = dt.timedelta(minutes=5)
+
+
+async def requeue_stranded(db: Database, older_than: dt.timedelta = STRANDED_AFTER) -> int:
+    """The worker's chore: a new payment job for each fee or refund still pending ``older_than`` after its last
+    change whose job ended (failed, cancelled, deleted) or that never had one (the owner's request cut short), so
+    ``move`` finds under the row's key what Stripe did, or asks once. One per appointment at a time (its one live
+    payment job); the row's ``updated_at`` is moved on, so another worker's chore at the same moment skips it, and
+    a row whose new job ends the same way waits ``older_than`` again. Returns how many were queued."""
+    async with db.transaction() as cur:
+        await cur.execute(
+            """SELECT p.id, p.salon_id, p.appointment_id, a.client_id
+                 FROM payments p LEFT JOIN appointments a ON a.salon_id = p.salon_id AND a.id = p.appointment_id
+                WHERE p.status = 'pending' AND p.kind <> 'deposit' AND p.updated_at < now() - %(after)s
+                  AND NOT EXISTS (SELECT FROM notification_jobs j
+                                   WHERE j.appointment_id = p.appointment_id AND j.type = %(type)s
+                                     AND j.status IN ('pending', 'processing'))
+                  AND NOT EXISTS (SELECT FROM notification_jobs j
+                                   WHERE j.salon_id = p.salon_id AND j.type = %(type)s
+                                     AND j.status IN ('pending', 'processing') AND j.payload->>'paymentId' = p.id::text)
+                ORDER BY p.updated_at LIMIT 100
+                  FOR UPDATE OF p SKIP LOCKED""",
+            {"after": older_than, "type": PAYMENT.name},
+        )
+        found: list[Row] = await cur.fetchall()
+        queued, taken = 0, set()
+        for row in found:
+            if row["appointment_id"] in taken:
+                continue  # the next chore's, once this one's job has ended
+            if row["appointment_id"] is not None:
+                taken.add(row["appointment_id"])
+            await cur.execute("UPDATE payments SET updated_at = now() WHERE id = %s", (row["id"],))
+            await _queue_move(cur, row["salon_id"], row)
+            queued += 1
+        return queued
+
+
 @dataclass(frozen=True)
 class Moved:
     """What became of a payment row's money when the worker asked Stripe (or found it had asked already)."""
@@ -624,26 +727,32 @@ INTENT_STATUSES = {"succeeded": PaymentStatus.SUCCEEDED, "requires_payment_metho
                    "requires_action": PaymentStatus.FAILED, "canceled": PaymentStatus.FAILED}  # fmt: skip
 
 
+# What the appointment must still be for its fee to be charged: a no-show corrected to completed is charged no
+# fee (unless an earlier attempt charged it already: found under its key, recorded, left for the owner to refund).
+DUE_WHEN = {PaymentReason.NO_SHOW: "no_show", PaymentReason.LATE_CANCELLATION: "cancelled"}
+
+
 async def move(
     db: Database,
     payment_id: uuid.UUID,
     api_base: str,
     *,
     gate: Callable[[], Awaitable[None]],
-    answered: Callable[[], None] = lambda: None,
 ) -> Moved:
     """The worker's part: asks Stripe to charge a pending fee (off-session, on the saved card) or make a pending
     refund, under the row's idempotency key, and records the answer on the row. Before asking, it looks for what an
     earlier attempt made under that key (a worker killed between Stripe's answer and this record): found, it is
-    recorded and nothing is asked again. ``gate`` is awaited just before Stripe is asked (the job still this
-    worker's), ``answered`` just after Stripe answered. A row no longer pending is left as it is. PaymentProblem when
-    Stripe could not be reached (asked again later)."""
+    recorded and nothing is asked again; none found, a fee no longer due (``DUE_WHEN``) is recorded canceled.
+    ``gate`` is awaited just before Stripe is asked (the job still this worker's). A row no longer pending is left
+    as it is. PaymentProblem when Stripe could not be reached (asked again later)."""
     row = await db.fetch_one(
-        """SELECT p.salon_id, p.kind, p.amount_cents, p.currency, p.status, p.idempotency_key,
-                  p.stripe_payment_intent_id, c.stripe_customer_id, c.stripe_payment_method_id
+        """SELECT p.salon_id, p.kind, p.reason, p.amount_cents, p.currency, p.status, p.idempotency_key,
+                  p.stripe_payment_intent_id, c.stripe_customer_id, c.stripe_payment_method_id,
+                  a.status AS appointment_status
              FROM payments p
              LEFT JOIN saved_cards c ON c.salon_id = p.salon_id AND c.appointment_id = p.appointment_id
                                     AND c.status = 'succeeded'
+             LEFT JOIN appointments a ON a.salon_id = p.salon_id AND a.id = p.appointment_id
             WHERE p.id = %s""",
         (payment_id,),
     )
@@ -656,20 +765,23 @@ async def move(
         return await _record(db, payment_id, PaymentStatus.FAILED, "the salon's Stripe account is not connected")
     try:
         if row["kind"] == PaymentKind.FEE:
-            return await _charge(db, payment_id, row, salon_keys.account, gate, answered)
-        return await _give_back(db, payment_id, row, salon_keys.account, gate, answered)
+            return await _charge(db, payment_id, row, salon_keys.account, gate)
+        return await _give_back(db, payment_id, row, salon_keys.account, gate)
     except stripe.StripeProblem as problem:  # the row stays pending: the job asks again, under the same key
         raise PaymentProblem("the salon's payments could not be reached: {problem}", problem=str(problem)) from problem
 
 
 async def _charge(
-    db: Database, payment_id: uuid.UUID, row: Row, account: stripe.Account, gate: Callable[[], Awaitable[None]],
-    answered: Callable[[], None],
+    db: Database, payment_id: uuid.UUID, row: Row, account: stripe.Account, gate: Callable[[], Awaitable[None]]
 ) -> Moved:  # fmt: skip
     customer, key = row["stripe_customer_id"], row["idempotency_key"]
     if customer is None or row["stripe_payment_method_id"] is None:
         return await _record(db, payment_id, PaymentStatus.FAILED, "no card is saved for this appointment")
     intent = await stripe.find_intent(account, customer, key)
+    due = DUE_WHEN.get(PaymentReason(row["reason"]))
+    if intent is None and due is not None and row["appointment_status"] != due:
+        why = f"no longer due: the appointment is {str(row['appointment_status']).replace('_', ' ')}"
+        return await _record(db, payment_id, PaymentStatus.CANCELED, why)
     if intent is None:
         await gate()
         try:
@@ -678,11 +790,9 @@ async def _charge(
                 amount_cents=row["amount_cents"], currency=row["currency"], idempotency_key=key,
             )  # fmt: skip
         except stripe.Declined as declined:
-            answered()
             made = await stripe.find_intent(account, customer, key)  # the declined one, for the record
             return await _record(db, payment_id, PaymentStatus.FAILED, f"the card was declined: {declined}",
                                  intent_id=made.id if made else None)  # fmt: skip
-        answered()
     status = INTENT_STATUSES.get(intent.status, PaymentStatus.PENDING)
     words = {PaymentStatus.SUCCEEDED: "charged", PaymentStatus.PENDING: f"Stripe says {intent.status}"}
     detail = words.get(status) or f"the card was declined: {intent.failure or intent.status}"
@@ -690,15 +800,13 @@ async def _charge(
 
 
 async def _give_back(
-    db: Database, payment_id: uuid.UUID, row: Row, account: stripe.Account, gate: Callable[[], Awaitable[None]],
-    answered: Callable[[], None],
+    db: Database, payment_id: uuid.UUID, row: Row, account: stripe.Account, gate: Callable[[], Awaitable[None]]
 ) -> Moved:  # fmt: skip
     intent_id, key = row["stripe_payment_intent_id"], row["idempotency_key"]
     made = await stripe.find_refund(account, intent_id, key)
     if made is None:
         await gate()
         made = await stripe.refund(account, intent_id, amount_cents=row["amount_cents"], idempotency_key=key)
-        answered()
     status = REFUND_STATUSES.get(made.status, PaymentStatus.PENDING)
     detail = "refunded" if status == PaymentStatus.SUCCEEDED else f"Stripe says {made.status}"
     return await _record(db, payment_id, status, f"{detail} ({made.id})", refund_id=made.id)

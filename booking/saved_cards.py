@@ -151,6 +151,14 @@ async def replace_intent(db: Database, card: SavedCard, intent_id: str) -> Saved
     return read_card(row)
 
 
+async def hold_of(cur: aiopg.Cursor, salon_id: uuid.UUID, intent_id: str) -> uuid.UUID | None:
+    """The hold a card's SetupIntent is saved in (not locked: its hold is locked first, then the row)."""
+    await cur.execute("SELECT hold_id FROM saved_cards WHERE salon_id = %s AND stripe_intent_id = %s",
+                      (salon_id, intent_id))  # fmt: skip
+    found: Row | None = await cur.fetchone()
+    return found["hold_id"] if found is not None else None
+
+
 async def lock(cur: aiopg.Cursor, salon_id: uuid.UUID, intent_id: str) -> Row | None:
     """A card's row by its SetupIntent, locked: whoever says it succeeded next waits for this one."""
     await cur.execute(

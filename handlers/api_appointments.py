@@ -92,13 +92,16 @@ class AppointmentPaymentsApi(ApiHandler):
 
 
 class AppointmentRefundApi(ApiHandler):
-    """The owner gives back the deposit paid on the appointment, or ``amountCents`` of it: 201 with the refund."""
+    """The owner gives back the deposit paid on the appointment, or the deposit or fee ``paymentId``, or
+    ``amountCents`` of it: 201 with the refund."""
 
     roles = access.OWNER
 
     async def post(self, appointment_id: str) -> None:
         the_id = self.path_id(appointment_id, "appointment_id")
-        amount = self.body().integer("amount_cents")
+        body = self.body()
+        amount, payment_id = body.integer("amount_cents"), body.id("payment_id")
         await appointments.get_appointment(self.db, self.salon.id, the_id)  # another salon's: 404
         api_base = self.application.web_settings.stripe_api_base
-        self.write_json(await payments.refund(self.db, self.salon.id, the_id, amount, api_base), status=201)
+        refunded = await payments.refund(self.db, self.salon.id, the_id, amount, api_base, payment_id)
+        self.write_json(refunded, status=201)

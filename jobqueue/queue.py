@@ -156,6 +156,21 @@ async def cancel_live(cur: aiopg.Cursor, appointment_id: uuid.UUID, types: Itera
     )
 
 
+async def cancel_unstarted(
+    cur: aiopg.Cursor, appointment_id: uuid.UUID, type_: str, key: str, value: str, reason: str
+) -> bool:
+    """Cancels the appointment's job of ``type_`` whose payload's ``key`` is ``value`` if no worker has ever taken
+    it (pending, no attempt): whether it was. One claimed meanwhile is left to its worker (the claim waits for this
+    lock, or this for the claim's, and sees it processing)."""
+    await cur.execute(
+        """UPDATE notification_jobs SET status = 'cancelled', error = %s, updated_at = now()
+            WHERE appointment_id = %s AND type = %s AND payload->>%s = %s AND status = 'pending' AND attempts = 0
+        RETURNING id""",
+        (reason, appointment_id, type_, key, value),
+    )
+    return await cur.fetchone() is not None
+
+
 async def ever_queued(cur: aiopg.Cursor, appointment_id: uuid.UUID, type_: str) -> bool:
     """Whether the appointment has had a job of ``type_`` that was not cancelled: a notice that goes once only."""
     await cur.execute(

@@ -5,6 +5,8 @@ check); a declined card or an abandoned payment books nothing and lets the time 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime as dt
 import re
 import time
 import uuid
@@ -19,6 +21,7 @@ from handlers.app import WebSettings
 from providers.stripe import read_intent
 from tests.desk import Desk
 from tests.page_fixtures import PageSession, add_receptionist
+from tests.processes import free_port
 from tests.stripe_server import DECLINED_CARD, LocalStripe, intent_event, localstripe, signed
 from tests.test_pages_html import check_html
 from tests.test_public_online_api import an_address, asking, at, open_salon, public
@@ -46,8 +49,8 @@ async def deposit_salon(make_salon, db, localstripe: LocalStripe) -> tuple[Salon
     return salon, desk, keys
 
 
-async def held_with_code(public, db, salon: Salon, desk: Desk, hour: int = 10) -> tuple[str, str]:
-    status, body, _ = await public("POST", salon.slug, "/bookings", asking(desk, at(desk, hour)))
+async def held_with_code(public, db, salon: Salon, desk: Desk, hour: int = 10, address: str = "") -> tuple[str, str]:
+    status, body, _ = await public("POST", salon.slug, "/bookings", asking(desk, at(desk, hour)), address=address)
     assert status == 202, body
     job = await db.fetch_row(
         """SELECT payload FROM notification_jobs WHERE type = 'booking_code' AND salon_id = %s
@@ -540,3 +543,54 @@ async def test_a_price_below_stripes_least_charge_asks_no_deposit_the_code_books
     status, appointment, _ = await public("POST", salon.slug, f"/bookings/{hold_id}/verify", {"code": code})
     assert status == 201 and appointment["status"] == "booked", "0.25 is below the least Stripe takes"
     assert await db.fetch_all("SELECT 1 FROM payments WHERE salon_id = %s", (salon.id,)) == []
+
+
+async def test_a_payment_arriving_as_its_hold_lapses_never_deadlocks(make_salon, db, localstripe, public) -> None:
+    """The release of lapsed holds and the booking of a paid one, at once on two connections, many times: both
+    take the hold's lock before its payment's, so one waits for the other and neither is chosen as a deadlock's
+    victim. Whoever goes first, the time is booked once or freed, and the deposit's row says which."""
+    salons = [await deposit_salon(make_salon, db, localstripe) for _ in range(3)]
+    for salon, desk, _ in salons:
+        for hour in range(9, 17):
+            address = an_address()  # the limits count holds per address
+            hold_id, code = await held_with_code(public, db, salon, desk, hour, address)
+            status, deposit, _ = await public(
+                "POST", salon.slug, f"/bookings/{hold_id}/verify", {"code": code}, address=address
+            )
+            assert status == 202, deposit
+            await db.execute("UPDATE holds SET expires_at = now() - interval '1 second' WHERE id = %s", (hold_id,))
+            paid, _ = await asyncio.gather(
+                online.book_paid(db, salon, deposit["paymentIntentId"], dt.datetime.now(dt.UTC)),
+                online.release_lapsed(db, api_base="http://127.0.0.1:9"),
+            )
+            assert paid is not None
+            row = await db.fetch_row("SELECT status, appointment_id FROM payments WHERE hold_id = %s", (hold_id,))
+            assert row["status"] == "succeeded" and (row["appointment_id"] is not None) == paid.booked_now
+
+
+async def test_the_pay_page_says_in_the_clients_language_when_stripe_cannot_be_reached(
+    make_salon, db, localstripe, public, http_server_client, app, tmp_path
+) -> None:
+    salon, desk, _ = await deposit_salon(make_salon, db, localstripe)
+    deposit = await to_pay(public, db, salon, desk)
+    hold = deposit["holdId"]
+    app.web_settings = dataclasses.replace(app.web_settings, stripe_api_base=f"http://127.0.0.1:{free_port()}")
+    session = PageSession(http_server_client)
+    for path in (f"/book/{salon.slug}/pay/{hold}", f"/book/{salon.slug}/paid/{hold}"):
+        page = await session.get(path)
+        body = page.body.decode()
+        assert page.code == 503 and page.headers["Retry-After"] == "60", (path, page.code)
+        assert "Payments cannot be taken just now" in body and "try again in a minute" in body
+        assert "The time is held for you until" in body and f'href="/book/{salon.slug}/pay/{hold}"' in body
+    await check_html({"book-pay-unreachable": page.body}, tmp_path)
+    await db.execute("UPDATE salons SET locale = 'de-DE' WHERE id = %s", (salon.id,))
+    body = (await session.get(f"/book/{salon.slug}/pay/{hold}")).body.decode()
+    assert "Zahlungen sind gerade nicht möglich" in body and "für Sie reserviert" in body
+    await db.execute("UPDATE salons SET locale = 'es-ES' WHERE id = %s", (salon.id,))
+    assert (
+        "Ahora mismo no se pueden aceptar pagos" in (await session.get(f"/book/{salon.slug}/pay/{hold}")).body.decode()
+    )
+
+    other_hold, code = await held_with_code(public, db, salon, desk, hour=12)
+    status, error, _ = await public("POST", salon.slug, f"/bookings/{other_hold}/verify", {"code": code})
+    assert status == 502 and error["error"]["code"], "the API keeps its JSON error"

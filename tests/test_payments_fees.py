@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
@@ -27,9 +26,10 @@ from handlers.app import WebSettings
 from providers.stripe import KEY_FIELD
 from tests.conftest import ROOT
 from tests.servers import SmtpServer
+from tests.stripe_proxy import StripeProxy
 from tests.stripe_server import DECLINED_CARD, LocalStripe, localstripe
+from tests.test_pages_html import check_html
 from tests.test_payments_deposits import owner_token
-from worker.money import KILL_AFTER_ANSWER
 
 __all__ = ["localstripe"]
 
@@ -168,7 +168,7 @@ async def settled(db: Database, appointment_id: uuid.UUID, timeout: float = 20) 
         if (
             rows
             and all(r["status"] != "pending" for r in rows)
-            and all(j["status"] in ("completed", "failed") for j in jobs)
+            and all(j["status"] in ("completed", "failed", "cancelled") for j in jobs)
         ):
             return rows
         if time.monotonic() > deadline:
@@ -328,14 +328,33 @@ async def test_the_cancel_page_cancels_at_the_clients_word_and_the_appointments_
     assert "late cancellation" in page and "£18.00" in page and "pending" in page and "Payment through Stripe" in page
 
 
-def spawn_worker(database_url: str, smtp: SmtpServer, api_base: str, log: Path, **env: str) -> subprocess.Popen:
-    """A worker-only ``server.py --web=false`` process against the test database and localstripe."""
+def spawn_worker(database_url: str, smtp: SmtpServer, api_base: str, log: Path) -> subprocess.Popen:
+    """A worker-only ``server.py --web=false`` process against the test database and ``api_base`` (localstripe,
+    or a proxy in front of it)."""
     return subprocess.Popen(
         [sys.executable, "server.py", "--web=false", f"--database_url={database_url}", "--smtp_host=127.0.0.1",
          f"--smtp_port={smtp.port}", f"--stripe_api_base={api_base}", "--poll_interval=0.5",
-         "--heartbeat_interval=0.5", "--dead_after=2", "--retry_base_delay=0.2", "--shutdown_timeout=5"],
-        cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=os.environ | env,
+         "--heartbeat_interval=0.5", "--holds_interval=0.5", "--dead_after=2", "--retry_base_delay=0.2",
+         "--shutdown_timeout=5"],
+        cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
+
+
+async def killed_after_stripes_answer(database_url: str, smtp: SmtpServer, localstripe: LocalStripe, log: Path) -> None:
+    """A worker process that asks Stripe through a proxy which keeps the first answer that moved money, SIGKILLed
+    once Stripe has answered and before the answer reached it."""
+    proxy = StripeProxy(localstripe.api_base)
+    doomed = spawn_worker(database_url, smtp, proxy.api_base, log)
+    try:
+        await proxy.wait_answered(timeout=60)
+        assert doomed.poll() is None, "the worker died before the kill"
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait()
+    finally:
+        if doomed.poll() is None:
+            doomed.kill()
+            doomed.wait()
+        proxy.stop()
 
 
 async def test_a_worker_killed_between_stripes_answer_and_the_record_charges_once(
@@ -348,28 +367,157 @@ async def test_a_worker_killed_between_stripes_answer_and_the_record_charges_onc
         "UPDATE notification_jobs SET status = 'cancelled' WHERE status = 'pending' AND appointment_id <> %s",
         (appointment,),
     )
-    doomed = spawn_worker(database_url, smtp_server, localstripe.api_base, tmp_path / "doomed.log",
-                          **{KILL_AFTER_ANSWER: "1"})  # fmt: skip
-    rescuer = None
-    try:
-        deadline = time.monotonic() + 60
-        while doomed.poll() is None:
-            assert time.monotonic() < deadline, "the worker did not charge and kill itself within 60 s"
-            await asyncio.sleep(0.1)
-        assert doomed.returncode == -signal.SIGKILL, (tmp_path / "doomed.log").read_text()
-        [fee] = await moved(db, appointment)
-        assert (fee["status"], fee["stripe_payment_intent_id"]) == ("pending", None), "Stripe's answer not recorded"
-        [charged] = await account.intents_under(customer, fee["idempotency_key"])
-        assert charged.status == "succeeded", "Stripe charged before the kill"
+    await killed_after_stripes_answer(database_url, smtp_server, localstripe, tmp_path / "doomed.log")
+    [fee] = await moved(db, appointment)
+    assert (fee["status"], fee["stripe_payment_intent_id"]) == ("pending", None), "Stripe's answer not recorded"
+    [charged] = await account.intents_under(customer, fee["idempotency_key"])
+    assert charged.status == "succeeded", "Stripe charged before the kill"
 
-        rescuer = spawn_worker(database_url, smtp_server, localstripe.api_base, tmp_path / "rescuer.log")
+    rescuer = spawn_worker(database_url, smtp_server, localstripe.api_base, tmp_path / "rescuer.log")
+    try:
         [fee] = await settled(db, appointment, timeout=60)
         assert (fee["status"], fee["stripe_payment_intent_id"]) == ("succeeded", charged.id)
         assert len(await account.intents_under(customer, fee["idempotency_key"])) == 1, "charged twice"
         [job] = await payment_jobs(db, appointment)
         assert (job["status"], job["attempts"]) == ("completed", 2)
     finally:
-        for process in (doomed, rescuer):
-            if process is not None and process.poll() is None:
-                process.kill()
-                process.wait()
+        rescuer.kill()
+        rescuer.wait()
+
+
+async def test_a_charge_left_pending_by_a_job_killed_on_its_last_attempt_is_found_and_recorded(
+    db, make_booking, salon_stripe, smtp_server, localstripe, database_url, tmp_path
+) -> None:
+    salon, account = await salon_stripe(no_show=50)
+    appointment, customer = await an_appointment(db, make_booking, salon, account)
+    await appointments.record_outcome(db, salon, appointment, "no_show", now=START + dt.timedelta(hours=1))
+    await db.execute(
+        "UPDATE notification_jobs SET status = 'cancelled' WHERE status = 'pending' AND appointment_id <> %s",
+        (appointment,),
+    )
+    await db.execute(  # its first attempt is its last
+        "UPDATE notification_jobs SET max_attempts = 1 WHERE appointment_id = %s AND type = 'payment'", (appointment,)
+    )
+    await killed_after_stripes_answer(database_url, smtp_server, localstripe, tmp_path / "doomed.log")
+    [charged] = await account.intents_under(customer, f"salonbook-fee-{appointment}-no_show")
+
+    rescuer = spawn_worker(database_url, smtp_server, localstripe.api_base, tmp_path / "rescuer.log")
+    try:
+        deadline = time.monotonic() + 60
+        while [j["status"] for j in await payment_jobs(db, appointment)] != ["failed"]:
+            assert time.monotonic() < deadline, "the killed attempt was not rescued"
+            await asyncio.sleep(0.1)
+        [fee] = await moved(db, appointment)
+        assert fee["status"] == "pending", "stranded: its job ended, nothing recorded"
+        await db.execute(  # as found by the chore minutes later
+            "UPDATE payments SET updated_at = updated_at - %s WHERE appointment_id = %s",
+            (payments.STRANDED_AFTER, appointment),
+        )
+        [fee] = await settled(db, appointment, timeout=60)
+        assert (fee["status"], fee["stripe_payment_intent_id"]) == ("succeeded", charged.id)
+        assert len(await account.intents_under(customer, fee["idempotency_key"])) == 1, "charged twice"
+        assert [(j["status"], j["attempts"]) for j in await payment_jobs(db, appointment)] == [
+            ("failed", 1), ("completed", 1)
+        ]  # fmt: skip
+    finally:
+        rescuer.kill()
+        rescuer.wait()
+
+
+async def test_requeue_stranded_queues_one_job_per_appointment_and_none_beside_a_live_one(
+    db, make_booking, salon_stripe
+) -> None:
+    salon, account = await salon_stripe(no_show=50)
+    appointment, _ = await an_appointment(db, make_booking, salon, account)
+    await appointments.record_outcome(db, salon, appointment, "no_show", now=START + dt.timedelta(hours=1))
+    await db.execute("UPDATE payments SET updated_at = now() - interval '1 hour' WHERE appointment_id = %s",
+                     (appointment,))  # fmt: skip
+    assert await payments.requeue_stranded(db) == 0, "its job is still waiting"
+    await db.execute("UPDATE notification_jobs SET status = 'failed' WHERE appointment_id = %s", (appointment,))
+    assert await payments.requeue_stranded(db) == 1
+    assert await payments.requeue_stranded(db) == 0, "queued once; the row's change is now"
+    assert [j["status"] for j in await payment_jobs(db, appointment)] == ["failed", "pending"]
+
+
+async def test_a_no_show_corrected_before_its_fee_moved_cancels_it_and_marked_again_asks_it_once(
+    db, make_booking, salon_stripe, start_worker, smtp_server, localstripe
+) -> None:
+    salon, account = await salon_stripe(no_show=50)
+    appointment, customer = await an_appointment(db, make_booking, salon, account)
+    after = START + dt.timedelta(hours=1)
+    await appointments.record_outcome(db, salon, appointment, "no_show", now=after)
+    await appointments.record_outcome(db, salon, appointment, "completed", now=after)
+    [fee] = await moved(db, appointment)
+    assert fee["status"] == "canceled"
+    [job] = await payment_jobs(db, appointment)
+    assert job["status"] == "cancelled" and "no longer a no-show" in job["error"]
+    await start_worker(smtp=smtp_server, stripe_api_base=localstripe.api_base)
+    assert await account.intents_under(customer, fee["idempotency_key"]) == [], "nothing charged"
+
+    await appointments.record_outcome(db, salon, appointment, "no_show", now=after)  # it was a no-show after all
+    [fee] = await settled(db, appointment)
+    assert (fee["status"], fee["amount_cents"]) == ("succeeded", 3000)
+    assert len(await account.intents_under(customer, fee["idempotency_key"])) == 1
+
+
+async def test_a_correction_after_an_attempt_leaves_the_lookup_to_say_whether_stripe_charged(
+    db, make_booking, salon_stripe, start_worker, smtp_server, localstripe
+) -> None:
+    salon, account = await salon_stripe(no_show=50)
+    appointment, customer = await an_appointment(db, make_booking, salon, account)
+    after = START + dt.timedelta(hours=1)
+    await appointments.record_outcome(db, salon, appointment, "no_show", now=after)
+    # An attempt was made (Stripe out of reach, to be tried again): Stripe may have charged, so it is not canceled.
+    await db.execute("UPDATE notification_jobs SET attempts = 1 WHERE appointment_id = %s", (appointment,))
+    await appointments.record_outcome(db, salon, appointment, "completed", now=after)
+    [fee] = await moved(db, appointment)
+    assert fee["status"] == "pending"
+    await start_worker(smtp=smtp_server, stripe_api_base=localstripe.api_base)
+    [fee] = await settled(db, appointment)
+    assert fee["status"] == "canceled", "looked up, nothing charged, no longer due"
+    assert await account.intents_under(customer, fee["idempotency_key"]) == []
+    [job] = await payment_jobs(db, appointment)
+    assert job["status"] == "completed"
+
+
+async def test_a_fee_charged_stays_when_corrected_and_the_owner_refunds_it_apart_from_the_deposit(
+    db, make_booking, salon_stripe, start_worker, smtp_server, localstripe, api, pages, tmp_path
+) -> None:
+    salon, account = await salon_stripe(no_show=50)
+    appointment, customer = await an_appointment(db, make_booking, salon, account, deposit=True)
+    after = START + dt.timedelta(hours=1)
+    await appointments.record_outcome(db, salon, appointment, "no_show", now=after)
+    await start_worker(smtp=smtp_server, stripe_api_base=localstripe.api_base)
+    [fee] = await settled(db, appointment)
+    assert (fee["status"], fee["amount_cents"]) == ("succeeded", 3000 - DEPOSIT)
+    await appointments.record_outcome(db, salon, appointment, "completed", now=after)
+    [fee] = await moved(db, appointment)
+    assert fee["status"] == "succeeded", "charged: it stays, for the owner to refund"
+    fee_id = (await db.fetch_row("SELECT id FROM payments WHERE idempotency_key = %s", (fee["idempotency_key"],)))["id"]
+
+    owner = pages()
+    await owner.login((await db.fetch_row("SELECT email FROM users WHERE salon_id = %s AND role = 'owner'",
+                                          (salon.id,)))["email"])  # fmt: skip
+    page = (await owner.get(f"/appointments/{appointment}")).body.decode()
+    assert 'name="refundPayment"' in page and "Deposit (paid at online booking), up to £10.00" in page
+    assert f'value="{fee_id}"' in page and "Fee (no-show), up to £20.00" in page
+    await check_html({"appointment-refunds-to-choose": page.encode()}, tmp_path)
+    token = await owner_token(db, salon.id)
+    status, part = await api("POST", f"/appointments/{appointment}/refund", token,
+                             {"paymentId": str(fee_id), "amountCents": 500})  # fmt: skip
+    assert status == 201 and (part["amountCents"], part["status"]) == (500, "succeeded"), part
+    assert (await owner.post(f"/appointments/{appointment}/refund", {"refundPayment": str(fee_id)})).code == 303
+    status, error = await api("POST", f"/appointments/{appointment}/refund", token, {"paymentId": str(fee_id)})
+    assert status == 409 and "fee" in error["error"]["message"], "the fee is refunded in full"
+    refunds = await db.fetch_all(
+        """SELECT amount_cents, idempotency_key FROM payments WHERE appointment_id = %s AND kind = 'refund'
+            ORDER BY created_at""",
+        (appointment,),
+    )
+    assert [(r["amount_cents"], r["idempotency_key"]) for r in refunds] == [
+        (500, f"salonbook-refund-{fee_id}-owner-1"), (1500, f"salonbook-refund-{fee_id}-owner-2")
+    ]  # fmt: skip
+    [intent] = await account.intents_under(customer, fee["idempotency_key"])
+    assert sorted(r.amount for r in await account.refunds_of(intent.id)) == [500, 1500]
+    status, deposit = await api("POST", f"/appointments/{appointment}/refund", token, {})
+    assert status == 201 and deposit["amountCents"] == DEPOSIT, "the deposit is the default, still whole"

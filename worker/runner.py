@@ -23,7 +23,7 @@ from typing import Any
 
 from tornado.ioloop import PeriodicCallback
 
-from booking import code_sends, deliveries, installation, logins, online, reasons, waitlist
+from booking import code_sends, deliveries, installation, logins, online, payments, reasons, waitlist
 from booking.links import Links
 from db import Database, DatabaseUnavailable, buckets, tallies
 from db.listener import Listener
@@ -79,11 +79,13 @@ class Worker:
         self._running = True
         if self._listener is not None:
             self._listener.start()
+        chores = self.settings.holds_interval * 1000
         self._timers = [
             PeriodicCallback(self._tick, self.settings.poll_interval * 1000),
             PeriodicCallback(lambda: self._chore("heartbeat", self._beat), self.settings.heartbeat_interval * 1000),
             PeriodicCallback(lambda: self._chore("cleanup", self._clean_up), _DAY * 1000),
-            PeriodicCallback(lambda: self._chore("holds", self._release_holds), self.settings.holds_interval * 1000),
+            PeriodicCallback(lambda: self._chore("holds", self._release_holds), chores),
+            PeriodicCallback(lambda: self._chore("payments", self._requeue_payments), chores),
             PeriodicCallback(lambda: self._chore("limits", self._forget_limits), _LIMITS_INTERVAL * 1000),
         ]
         for timer in self._timers:
@@ -322,6 +324,11 @@ class Worker:
             log.info("released %d online booking holds whose code or deposit never came", released.lapsed)
         for problem in released.not_canceled:  # a card could still pay it: refunded whole if it does
             log.warning("a lapsed hold's deposit: %s", problem)
+
+    async def _requeue_payments(self) -> None:
+        queued = await payments.requeue_stranded(self.db)
+        if queued:
+            log.warning("%d fees or refunds left pending by a payment job that ended: asked about again", queued)
 
     async def _forget_limits(self) -> None:
         """The buckets full again and the login tallies an hour has wiped count for nothing: they go."""

@@ -18,7 +18,7 @@ class WorkerSettings:
     dead_after: float = 30.0
     stale_after: float = 300.0
     keep_completed_days: float = 7.0
-    holds_interval: float = 15.0  # between releases of online bookings' lapsed holds
+    holds_interval: float = 15.0  # between releases of lapsed holds, and looks for stranded payments
     shutdown_timeout: float = 10.0
     public_url: str = "http://127.0.0.1:8888"  # where links in emails and texts point
     stripe_api_base: str = "https://api.stripe.com"  # where Stripe is: payment jobs, lapsed holds' deposits canceled

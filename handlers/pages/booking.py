@@ -285,7 +285,7 @@ class AppointmentView(SalonPage):
             offers=offers,
             payments=moved,
             card=card,
-            refundable=payments.refundable(moved) if self.current_user.role == "owner" else 0,
+            refundable=payments.refundable(moved) if self.current_user.role == "owner" else [],
             paid=lambda payment: money(payment.amount_cents, payment.currency, self.page_locale),
             slots=slots,
             outcome_open=appointments.outcome_open(appointment.start_time, self.now()),
@@ -368,19 +368,22 @@ class RescheduleAppointment(AppointmentView):
 
 
 class RefundDeposit(AppointmentView):
-    """The owner gives back the deposit, or the amount typed of it; an error shows beside the amount."""
+    """The owner gives back the deposit or a fee chosen (``refundPayment``; none: the deposit), or the amount typed
+    of it; an error shows beside the amount."""
 
     roles = access.OWNER
 
     async def post(self, appointment_id: str) -> None:
         the_id = page_id(appointment_id)
-        typed = self.get_body_argument("refundAmount", "")
+        typed, chosen = self.get_body_argument("refundAmount", ""), self.get_body_argument("refundPayment", "")
+        api_base = self.application.web_settings.stripe_api_base
         try:
             await appointments.get_appointment(self.db, self.salon.id, the_id)
             amount = fields.money(typed, "amount_cents", self.salon.currency, self.salon.locale)
-            await payments.refund(self.db, self.salon.id, the_id, amount, self.application.web_settings.stripe_api_base)
+            payment_id = optional_id(chosen, "payment_id")
+            await payments.refund(self.db, self.salon.id, the_id, amount, api_base, payment_id)
         except (Invalid, Conflict, PaymentProblem) as error:
-            form = dict.fromkeys(MOVE_FIELDS, "") | {"refundAmount": typed}
+            form = dict.fromkeys(MOVE_FIELDS, "") | {"refundAmount": typed, "refundPayment": chosen}
             message = error.describe(lambda _: self.gettext("the amount"), self.words.gettext)
             await self.show(the_id, form, {"refundAmount": message}, status=400)
             return

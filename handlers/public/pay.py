@@ -12,12 +12,18 @@ import urllib.parse
 import uuid
 
 from booking import fields, links, online, paths, payments
+from booking.errors import PaymentProblem
 from booking.notice_types import N_
 from handlers.html import CONTENT_SECURITY_POLICY
 from handlers.public.book import BookingPage
 
 NOT_PAID = N_("The payment has not gone through. Please try again, or use another card.")
 NOT_SAVED = N_("The card has not been saved. Please try again, or use another card.")
+
+
+# Stripe out of reach, or refusing the salon's keys: the client is asked to try again in a minute, the hold's
+# time counting down meanwhile (the API answers 502 with its JSON error).
+RETRY_AFTER = 60
 
 
 def origin(url: str) -> str:
@@ -34,7 +40,11 @@ class PayPage(BookingPage):
     async def show(self, hold_id: uuid.UUID, not_through: bool = False) -> None:
         """The card field; ``not_through``: the client came back from it, and Stripe says nothing succeeded."""
         settings = self.application.web_settings
-        asked = await online.start_paying(self.db, self.salon, hold_id, settings.stripe_api_base)
+        try:
+            asked = await online.start_paying(self.db, self.salon, hold_id, settings.stripe_api_base)
+        except PaymentProblem:
+            await self.unreachable(hold_id)
+            return
         stripe_js = origin(settings.stripe_js_url)
         self.set_header(
             "Content-Security-Policy",
@@ -53,6 +63,17 @@ class PayPage(BookingPage):
             problem=self.gettext(NOT_SAVED if card_only else NOT_PAID) if not_through or asked.failure else None,
         )
 
+    async def unreachable(self, hold_id: uuid.UUID) -> None:
+        """Stripe cannot be reached just now (or refuses): a page saying so in the salon's language, with the time
+        the hold still holds and a way back to the card field."""
+        self.set_header("Retry-After", str(RETRY_AFTER))
+        self.render_page(
+            "public/book_pay_unreachable.html",
+            503,
+            until=await online.held_until(self.db, self.salon.id, hold_id),
+            pay_url=paths.BOOKING_PAY(slug=self.salon.slug, hold=hold_id),
+        )
+
 
 class PaidPage(PayPage):
     """Where the card field goes once Stripe has the payment or the card: booked (to the appointment's page) when
@@ -61,7 +82,11 @@ class PaidPage(PayPage):
     async def get(self, _slug: str, hold_id: str) -> None:
         the_id = fields.identifier(hold_id, "hold_id")
         settings = self.application.web_settings
-        paid = await online.check_paid(self.db, self.salon, the_id, settings.stripe_api_base, self.now())
+        try:
+            paid = await online.check_paid(self.db, self.salon, the_id, settings.stripe_api_base, self.now())
+        except PaymentProblem:
+            await self.unreachable(the_id)
+            return
         if paid is None:
             await self.show(the_id, not_through=True)
             return
