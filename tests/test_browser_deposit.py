@@ -67,6 +67,21 @@ def salon(database_url: str, localstripe: LocalStripe) -> dict[str, Any]:
     return asyncio.run(_seed(database_url, keys)) | {"keys": keys}
 
 
+def book_online(phone, desk, slug: str, service: str, at: str, name: str, *, codes_before: int = 0) -> None:
+    """The client books ``service`` at ``at`` on the third day shown, with anyone, and types the code the desk's
+    outbox shows (the first after ``codes_before`` of them): the page then asks what Stripe is to take."""
+    phone.goto(f"/book/{slug}")
+    phone.get_by_role("link", name=re.compile(f"^{service}")).click()
+    phone.get_by_role("link", name=re.compile("^Anyone")).click()
+    phone.get_by_role("navigation", name="Days").get_by_role("link").nth(2).click()
+    phone.get_by_role("link", name=at).click()
+    phone.get_by_label("First name").fill(name)
+    phone.get_by_label("Email").fill(f"{name.lower()}@example.com")
+    phone.get_by_role("button", name="Send me the code").click()
+    phone.get_by_label("Code").fill(from_the_outbox(desk, "Your booking code", r"\b(\d{6})\b", seen=codes_before))
+    phone.get_by_role("button", name="Book").click()
+
+
 def test_a_client_pays_the_deposit_in_stripes_card_field_and_is_booked(
     new_tab, salon, server: str, localstripe: LocalStripe
 ) -> None:
@@ -74,16 +89,7 @@ def test_a_client_pays_the_deposit_in_stripes_card_field_and_is_booked(
     desk = new_tab(1280, 900, log_in_as=("owner@colour.example", PASSWORD))
     checks, console = Checks(), []
     phone.on("console", lambda message: console.append(message.text))
-    phone.goto(f"/book/{salon['slug']}")
-    phone.get_by_role("link", name=re.compile("^Colour")).click()
-    phone.get_by_role("link", name=re.compile("^Anyone")).click()
-    phone.get_by_role("navigation", name="Days").get_by_role("link").nth(2).click()
-    phone.get_by_role("link", name="10:00").click()
-    phone.get_by_label("First name").fill("Dee")
-    phone.get_by_label("Email").fill("dee@example.com")
-    phone.get_by_role("button", name="Send me the code").click()
-    phone.get_by_label("Code").fill(from_the_outbox(desk, "Your booking code", r"\b(\d{6})\b"))
-    phone.get_by_role("button", name="Book").click()
+    book_online(phone, desk, salon["slug"], "Colour", "10:00", "Dee")
 
     assert phone.get_by_role("heading", name="Pay the deposit").is_visible()
     assert phone.get_by_text("£16.00").is_visible(), "20 % of 80.00"
@@ -127,16 +133,7 @@ def test_a_client_saves_a_card_in_stripes_card_field_and_is_booked(
     phone.on("console", lambda message: console.append(message.text))
     desk.goto("/outbox")
     codes_before = desk.get_by_role("link", name=re.compile("Your booking code")).count()
-    phone.goto(f"/book/{salon['slug']}")
-    phone.get_by_role("link", name=re.compile("^Cut")).click()
-    phone.get_by_role("link", name=re.compile("^Anyone")).click()
-    phone.get_by_role("navigation", name="Days").get_by_role("link").nth(2).click()
-    phone.get_by_role("link", name="13:00").click()
-    phone.get_by_label("First name").fill("Cy")
-    phone.get_by_label("Email").fill("cy@example.com")
-    phone.get_by_role("button", name="Send me the code").click()
-    phone.get_by_label("Code").fill(from_the_outbox(desk, "Your booking code", r"\b(\d{6})\b", seen=codes_before))
-    phone.get_by_role("button", name="Book").click()
+    book_online(phone, desk, salon["slug"], "Cut", "13:00", "Cy", codes_before=codes_before)
 
     assert phone.get_by_role("heading", name="Save your card").is_visible()
     told = "If you do not come, or cancel later than 24 hours before, a fee of £15.00 may be charged to this card."

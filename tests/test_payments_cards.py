@@ -294,6 +294,17 @@ async def test_an_abandoned_card_lets_the_hold_lapse_and_frees_the_slot(
     assert [c["status"] for c in await the_cards(db, salon)] == ["canceled"], "no appointment: no card kept for it"
 
 
+async def saved_and_seen_by_the_owner(db, localstripe, pages, client, salon, keys, asked) -> tuple[dict, Any]:
+    """The client's card saved and the page's check booking it; the appointment, and the owner's page session."""
+    await localstripe.save_card(keys["secretKey"], asked["setupIntentId"])
+    await client.get(f"/book/{salon.slug}/paid/{asked['holdId']}")
+    [booked] = (await the_record(db, salon))[0]
+    session = pages()
+    owner = await db.fetch_row("SELECT email FROM users WHERE salon_id = %s AND role = 'owner'", (salon.id,))
+    await session.login(owner["email"])
+    return booked, session
+
+
 async def test_the_card_pages_are_valid_html(
     make_salon, db, localstripe, public, http_server_client, pages, tmp_path
 ) -> None:
@@ -302,12 +313,7 @@ async def test_the_card_pages_are_valid_html(
     client = PageSession(http_server_client, {"X-Real-Ip": an_address()})
     fetched = {"book-card": (await client.get(f"/book/{salon.slug}/pay/{asked['holdId']}")).body}
     assert b"If you do not come, or cancel later than 24 hours before" in fetched["book-card"]
-    await localstripe.save_card(keys["secretKey"], asked["setupIntentId"])
-    await client.get(f"/book/{salon.slug}/paid/{asked['holdId']}")
-    [booked] = (await the_record(db, salon))[0]
-    session = pages()
-    owner = await db.fetch_row("SELECT email FROM users WHERE salon_id = %s AND role = 'owner'", (salon.id,))
-    await session.login(owner["email"])
+    booked, session = await saved_and_seen_by_the_owner(db, localstripe, pages, client, salon, keys, asked)
     fetched["settings-fees"] = (await session.get("/settings")).body
     fetched["settings-fees-with-errors"] = (await session.post("/settings/fees", {"noShowFeePercent": "x"})).body
     fetched["appointment-with-card"] = (await session.get(f"/appointments/{booked['id']}")).body
@@ -327,12 +333,7 @@ async def test_the_card_and_the_fees_are_in_the_salons_language(
     client = PageSession(http_server_client, {"X-Real-Ip": an_address()})
     read = {"card": (await client.get(f"/book/{salon.slug}/pay/{asked['holdId']}")).body.decode()}
     assert f"<h1>{heading}</h1>" in read["card"], "the words are theirs"
-    await localstripe.save_card(keys["secretKey"], asked["setupIntentId"])
-    await client.get(f"/book/{salon.slug}/paid/{asked['holdId']}")
-    [booked] = (await the_record(db, salon))[0]
-    session = pages()
-    owner = await db.fetch_row("SELECT email FROM users WHERE salon_id = %s AND role = 'owner'", (salon.id,))
-    await session.login(owner["email"])
+    booked, session = await saved_and_seen_by_the_owner(db, localstripe, pages, client, salon, keys, asked)
     for page, settings in (
         ("settings", await session.get("/settings")),
         ("fees refused", await session.post("/settings/fees", {"noShowFeePercent": "101"})),

@@ -340,6 +340,18 @@ def spawn_worker(database_url: str, smtp: SmtpServer, api_base: str, log: Path) 
     )  # fmt: skip
 
 
+async def a_no_show_alone(db: Database, make_booking, salon: Salon, stripe_: Stripe) -> tuple[uuid.UUID, str | None]:
+    """An appointment with a saved card, marked a no-show: its fee's job the only one waiting (earlier tests' jobs
+    are not a worker's here to die on). Its id and the card's customer."""
+    appointment, customer = await an_appointment(db, make_booking, salon, stripe_)
+    await appointments.record_outcome(db, salon, appointment, "no_show", now=START + dt.timedelta(hours=1))
+    await db.execute(
+        "UPDATE notification_jobs SET status = 'cancelled' WHERE status = 'pending' AND appointment_id <> %s",
+        (appointment,),
+    )
+    return appointment, customer
+
+
 async def killed_after_stripes_answer(database_url: str, smtp: SmtpServer, localstripe: LocalStripe, log: Path) -> None:
     """A worker process that asks Stripe through a proxy which keeps the first answer that moved money, SIGKILLed
     once Stripe has answered and before the answer reached it."""
@@ -361,12 +373,7 @@ async def test_a_worker_killed_between_stripes_answer_and_the_record_charges_onc
     db, make_booking, salon_stripe, smtp_server, localstripe, database_url, tmp_path
 ) -> None:
     salon, account = await salon_stripe(no_show=50)
-    appointment, customer = await an_appointment(db, make_booking, salon, account)
-    await appointments.record_outcome(db, salon, appointment, "no_show", now=START + dt.timedelta(hours=1))
-    await db.execute(  # earlier tests' jobs left waiting are not this worker's to die on
-        "UPDATE notification_jobs SET status = 'cancelled' WHERE status = 'pending' AND appointment_id <> %s",
-        (appointment,),
-    )
+    appointment, customer = await a_no_show_alone(db, make_booking, salon, account)
     await killed_after_stripes_answer(database_url, smtp_server, localstripe, tmp_path / "doomed.log")
     [fee] = await moved(db, appointment)
     assert (fee["status"], fee["stripe_payment_intent_id"]) == ("pending", None), "Stripe's answer not recorded"
@@ -389,12 +396,7 @@ async def test_a_charge_left_pending_by_a_job_killed_on_its_last_attempt_is_foun
     db, make_booking, salon_stripe, smtp_server, localstripe, database_url, tmp_path
 ) -> None:
     salon, account = await salon_stripe(no_show=50)
-    appointment, customer = await an_appointment(db, make_booking, salon, account)
-    await appointments.record_outcome(db, salon, appointment, "no_show", now=START + dt.timedelta(hours=1))
-    await db.execute(
-        "UPDATE notification_jobs SET status = 'cancelled' WHERE status = 'pending' AND appointment_id <> %s",
-        (appointment,),
-    )
+    appointment, customer = await a_no_show_alone(db, make_booking, salon, account)
     await db.execute(  # its first attempt is its last
         "UPDATE notification_jobs SET max_attempts = 1 WHERE appointment_id = %s AND type = 'payment'", (appointment,)
     )
