@@ -684,12 +684,15 @@ async def requeue_stranded(db: Database, older_than: dt.timedelta = STRANDED_AFT
     change whose job ended (failed, cancelled, deleted) or that never had one (the owner's request cut short), so
     ``move`` finds under the row's key what Stripe did, or asks once. One per appointment at a time (its one live
     payment job); the row's ``updated_at`` is moved on, so another worker's chore at the same moment skips it, and
-    a row whose new job ends the same way waits ``older_than`` again. Returns how many were queued."""
+    a row whose new job ends the same way waits again: ``older_than``, or a quarter of the row's age if longer (a
+    salon whose key Stripe refuses for days is asked about every 6 hours after a day, not every 5 minutes).
+    Returns how many were queued."""
     async with db.transaction() as cur:
         await cur.execute(
             """SELECT p.id, p.salon_id, p.appointment_id, a.client_id
                  FROM payments p LEFT JOIN appointments a ON a.salon_id = p.salon_id AND a.id = p.appointment_id
                 WHERE p.status = 'pending' AND p.kind <> 'deposit' AND p.updated_at < now() - %(after)s
+                  AND p.updated_at < now() - (now() - p.created_at) / 4  -- Stripe long out of reach: less often
                   AND NOT EXISTS (SELECT FROM notification_jobs j
                                    WHERE j.appointment_id = p.appointment_id AND j.type = %(type)s
                                      AND j.status IN ('pending', 'processing'))

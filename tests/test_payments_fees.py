@@ -441,6 +441,21 @@ async def test_requeue_stranded_queues_one_job_per_appointment_and_none_beside_a
     assert [j["status"] for j in await payment_jobs(db, appointment)] == ["failed", "pending"]
 
 
+async def test_a_row_stranded_for_long_is_asked_about_less_often(db, make_booking, salon_stripe) -> None:
+    """A day old: not again an hour after its last job, again after a quarter of its age (6 hours)."""
+    salon, account = await salon_stripe(no_show=50)
+    appointment, _ = await an_appointment(db, make_booking, salon, account)
+    await appointments.record_outcome(db, salon, appointment, "no_show", now=START + dt.timedelta(hours=1))
+    await db.execute("UPDATE notification_jobs SET status = 'failed' WHERE appointment_id = %s", (appointment,))
+    aged = (
+        "UPDATE payments SET created_at = now() - interval '1 day', updated_at = now() - %s WHERE appointment_id = %s"
+    )
+    await db.execute(aged, (dt.timedelta(hours=1), appointment))
+    assert await payments.requeue_stranded(db) == 0, "asked about an hour ago"
+    await db.execute(aged, (dt.timedelta(hours=6, minutes=1), appointment))
+    assert await payments.requeue_stranded(db) == 1
+
+
 async def test_a_no_show_corrected_before_its_fee_moved_cancels_it_and_marked_again_asks_it_once(
     db, make_booking, salon_stripe, start_worker, smtp_server, localstripe
 ) -> None:
