@@ -726,6 +726,27 @@ async def _until(condition, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
+async def test_a_slow_server_holds_a_window_of_batches_not_the_whole_queue(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    new = await make_salon()
+    smtp_server.delay = 0.1
+    for _ in range(12):
+        await make_booking(new.salon)
+    await start_worker(smtp=smtp_server, concurrency=1, batch_size=2)
+    most = 0
+    while len(smtp_server.messages) < 12:
+        row = await db.fetch_one("SELECT count(*) AS n FROM notification_jobs WHERE status = 'processing'")
+        most = max(most, row["n"])
+        await asyncio.sleep(0.01)
+    assert 2 < most <= 6, "two batches sending at most, three waiting for their outcomes to be written"
+    await until(lambda: _statuses(db), ["completed"] * 12)
+
+
+async def _statuses(db: Database) -> list[str]:
+    return [row["status"] for row in await db.fetch_all("SELECT status FROM notification_jobs")]
+
+
 async def test_stop_puts_claimed_but_unsent_jobs_back(
     db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
 ) -> None:

@@ -3,8 +3,8 @@
 One drain loop at a time per process: NOTIFY, ``wake()`` and the poll only ask
 for one, and a request that arrives while it runs makes it go round again.
 The loop claims the next batch while the last one is still sending, up to a
-window of two batches claimed but not yet recorded, so one slow message holds
-one place in the window rather than the whole queue. Outcomes are written
+window of two batches sending (and three not yet recorded), so one slow
+message holds one place in the window rather than the whole queue. Outcomes are written
 many per statement: a batch's worth, or whatever has come when every claimed
 job has its outcome or 20 ms have passed, and whatever finished while the
 previous write ran. The check just before each send goes many to a statement
@@ -66,6 +66,7 @@ class Worker:
         self._chores: dict[str, asyncio.Task[None]] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
         self._unsettled = 0  # claimed jobs whose outcome is not recorded yet
+        self._sending = 0  # claimed jobs without an outcome yet
         self._begun: set[uuid.UUID] = set()  # jobs whose sending began and whose outcome is not recorded
         self._settled = asyncio.Event()
         self._more = asyncio.Event()  # an outcome came, or a job settled without one
@@ -156,7 +157,7 @@ class Worker:
     async def _claim_until_empty(self) -> None:
         batch_size = self.settings.batch_size
         while True:
-            await self._until_unsettled_at_most(batch_size)  # a window of two batches
+            await self._until_room(batch_size)
             if self._stopping:
                 return
             jobs = await claims.claim_due(self.db, self.id, batch_size)
@@ -164,8 +165,11 @@ class Worker:
             if len(jobs) < batch_size:
                 return
 
-    async def _until_unsettled_at_most(self, count: int) -> None:
-        while self._unsettled > count:
+    async def _until_room(self, batch_size: int) -> None:
+        """Until at most one batch is still sending and two are not recorded: at most two batches send at once
+        (one slow message holds one place, not the queue) and three wait for their outcomes to be written,
+        so the next batch is claimed while the last one's outcomes are being written, not after."""
+        while self._sending > batch_size or self._unsettled > 2 * batch_size:
             self._settled.clear()
             await self._settled.wait()
 
@@ -177,6 +181,7 @@ class Worker:
     def _start_batch(self, jobs: list[ClaimedJob]) -> None:
         """Starts sending ``jobs`` without waiting for them."""
         self._unsettled += len(jobs)
+        self._sending += len(jobs)
         loop = asyncio.get_running_loop()
         for job in jobs:
             task = loop.create_task(self._deliver(job))
@@ -193,10 +198,12 @@ class Worker:
                 with _logged(f"attempt job {job.id}"):  # it stays claimed; the rescue frees it
                     outcome = await self._attempt(Delivery.from_job(job, self._links))
         finally:
+            self._sending -= 1
             if outcome is None:
                 self._settle(1)
             else:
                 self._record(job, outcome)
+                self._settled.set()
 
     def _record(self, job: ClaimedJob, outcome: Outcome) -> None:
         """Queues an outcome for the writer, starting it unless it is already writing."""
