@@ -493,6 +493,9 @@ async def main(arguments: argparse.Namespace) -> None:
         with fresh_database(server_url) as url:
             await prepare(url, empty_size)
             empty = await measure(url, empty_size, arguments.samples, "empty")
+        if arguments.empty_only:
+            print(table(["measure", "empty", "empty", "samples", "growth"], report(empty, empty)[0]))
+            return
         with fresh_database(server_url) as url:
             took = await prepare(url, size)
             print(f"generated in {took:.0f} s: {chain.counts(url)}", flush=True)
@@ -511,6 +514,7 @@ if __name__ == "__main__":
         "--scale", type=float, default=1.0, help="of the chain (1.0: 200 salons, 1,000,000 appointments)"
     )
     parser.add_argument("--samples", type=int, default=200, help="requests per measure at most")
+    parser.add_argument("--empty-only", action="store_true", help="the empty database's figures alone (no chain)")
     parser.add_argument(
         "--database_url", default="", help="a PostgreSQL server to make its databases on (default: as above)"
     )
