@@ -1,33 +1,50 @@
 """How fast a booking answers: the product beside its floor and its ceiling.
 
-    .venv/bin/python -m bench.bench_booking
+    .venv/bin/python -m bench.bench_booking [--processes=3] [--pgbouncer]
 
 Starts PostgreSQL (embedded, or BENCH_DATABASE_URL / TEST_DATABASE_URL), an
 SMTP server that takes 3 s per message, the product (`server.py`, worker on)
 and the reference servers of bench/reference.py, then books appointments
 over HTTP with 1 and 20 concurrent clients and prints a Markdown table.
+
+``--processes=N`` runs the product as README's "Running it for real" does: N
+web processes (``--worker=false``) and one worker process (``--web=false``),
+the clients' requests taking turns among the web processes (as nginx's
+upstream does). ``--pgbouncer`` puts Debian's PgBouncer in transaction mode
+between the product and PostgreSQL (``--database_url`` through it,
+``--direct_database_url`` to PostgreSQL itself, for LISTEN and upgrades); the
+reference servers stay connected directly.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
 import datetime as dt
+import itertools
 import json
+import subprocess
+import sys
 import time
 import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import tornado.httpclient
 
 from bench.support import (
+    ROOT,
     SlowMailbox,
     free_port,
     fresh_database,
+    pgbouncer,
     postgres_server,
     process,
     smtp_server,
     summary,
     table,
+    through_pgbouncer,
 )
 from booking import clients, salons, services, staff
 from booking.models import ClientDetails, ServiceDetails, StaffDetails
@@ -84,10 +101,12 @@ def request_for(target: str, salon: Salon, staff_id: uuid.UUID, start: dt.dateti
 
 
 async def load(
-    base_url: str, salon: Salon, staff_id: uuid.UUID, target: str, concurrency: int, count: int
+    base_urls: Sequence[str], salon: Salon, staff_id: uuid.UUID, target: str, concurrency: int, count: int
 ) -> tuple[list[float], float]:
-    """Books ``count`` distinct half-hour slots with ``concurrency`` clients; returns latencies and wall time."""
+    """Books ``count`` distinct half-hour slots with ``concurrency`` clients, the requests taking turns among
+    ``base_urls``; returns latencies and wall time."""
     client = tornado.httpclient.AsyncHTTPClient(force_instance=True, max_clients=concurrency)
+    servers = itertools.cycle(base_urls)
     first = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=30)
     slots = iter(range(count))
     latencies: list[float] = []
@@ -97,7 +116,7 @@ async def load(
             path, body = request_for(target, salon, staff_id, first + dt.timedelta(minutes=30 * index))
             started = time.perf_counter()
             response = await client.fetch(
-                base_url + path,
+                next(servers) + path,
                 method="POST",
                 body=json.dumps(body),
                 headers={"Authorization": f"Bearer {salon.token}", "Content-Type": "application/json"},
@@ -113,7 +132,7 @@ async def load(
     return latencies, elapsed
 
 
-async def measure(db: Database, salon: Salon, urls: dict[str, str]) -> list[list[object]]:
+async def measure(db: Database, salon: Salon, urls: dict[str, list[str]]) -> list[list[object]]:
     rows = []
     for target, runs in RUNS.items():
         for concurrency, count in runs:
@@ -139,24 +158,41 @@ def verdict(rows: list[list[object]]) -> list[str]:
     ]
 
 
-async def main() -> None:
+@contextlib.contextmanager
+def product(url: str, direct_url: str, smtp_port: int, processes: int) -> Iterator[list[str]]:
+    """The product on ``url`` (LISTEN and upgrades on ``direct_url``): one process with its worker, or
+    ``processes`` web processes and a worker process; yields the web processes' base URLs."""
+    common = [
+        f"--database_url={url}",
+        f"--direct_database_url={direct_url}",
+        "--smtp_host=127.0.0.1",
+        f"--smtp_port={smtp_port}",
+        "--api_rate=1000000",  # counted in its bucket like any request, never refused: 2,000 bookings in 3 s
+        "--logging=warning",
+    ]
+    ports = [free_port() for _ in range(processes)]
+    with contextlib.ExitStack() as stack:
+        if processes > 1:
+            worker = subprocess.Popen([sys.executable, "server.py", "--web=false", *common], cwd=ROOT)
+            stack.callback(worker.wait, 30)
+            stack.callback(worker.terminate)
+        for port in ports:
+            web = [*common, f"--port={port}"] + (["--worker=false"] if processes > 1 else [])
+            stack.enter_context(
+                process(["server.py", *web], f"http://127.0.0.1:{port}/healthz", log_name=f"product-{port}")
+            )
+        yield [f"http://127.0.0.1:{port}" for port in ports]
+
+
+async def main(arguments: argparse.Namespace) -> None:
     with (
         postgres_server() as server_url,
         fresh_database(server_url) as url,
         smtp_server(SlowMailbox(SMTP_DELAY)) as smtp_port,
+        pgbouncer(server_url) if arguments.pgbouncer else contextlib.nullcontext("") as bouncer,
     ):
         db, salon = await prepare(url)
-        product_port, reference_port = free_port(), free_port()
-        product_args = [
-            "server.py",
-            f"--database_url={url}",
-            f"--direct_database_url={url}",  # LISTEN, as on a PostgreSQL without a pooler
-            "--smtp_host=127.0.0.1",
-            f"--smtp_port={smtp_port}",
-            f"--port={product_port}",
-            "--api_rate=1000000",  # counted in its bucket like any request, never refused: 2,000 bookings in 3 s
-            "--logging=warning",
-        ]
+        reference_port = free_port()
         reference_args = [
             "bench/reference.py",
             f"--database_url={url}",
@@ -164,20 +200,27 @@ async def main() -> None:
             f"--port={reference_port}",
             "--logging=warning",
         ]
+        pooled = through_pgbouncer(url, bouncer) if bouncer else url
         with (
-            process(product_args, f"http://127.0.0.1:{product_port}/healthz", log_name="product"),
+            product(pooled, url, smtp_port, arguments.processes) as product_urls,
             process(reference_args, f"http://127.0.0.1:{reference_port}/healthz", log_name="reference"),
         ):
-            urls = {"product": f"http://127.0.0.1:{product_port}"} | dict.fromkeys(
-                ("ceiling", "floor"), f"http://127.0.0.1:{reference_port}"
-            )
+            reference = [f"http://127.0.0.1:{reference_port}"]
+            urls = {"product": product_urls, "ceiling": reference, "floor": reference}
             rows = await measure(db, salon, urls)
         await db.close()
     print()
+    how = f"{arguments.processes} web process(es)" + (" and a worker process" if arguments.processes > 1 else "")
+    print(
+        f"product: {how}, " + ("through PgBouncer (transaction mode)" if arguments.pgbouncer else "connected directly")
+    )
     print(table(["target", "clients", "bookings", "p50 ms", "p99 ms", "bookings/s"], rows))
     print()
     print("\n".join(verdict(rows)))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--processes", type=int, default=1, help="web processes (more than 1: and a worker process)")
+    parser.add_argument("--pgbouncer", action="store_true", help="the product through PgBouncer in transaction mode")
+    asyncio.run(main(parser.parse_args()))

@@ -1,8 +1,8 @@
 """How the product holds up at a chain's size: every figure on a full database beside the same on an empty one.
 
-    .venv/bin/python -m bench.bench_scale [--scale=0.01] [--samples=200]
+    .venv/bin/python -m bench.bench_scale [--scale=0.01] [--samples=200] [--database_url=postgresql://...]
 
-Starts PostgreSQL (embedded, or BENCH_DATABASE_URL / TEST_DATABASE_URL) and
+Starts PostgreSQL (embedded, or --database_url, BENCH_DATABASE_URL / TEST_DATABASE_URL) and
 makes two databases with the real migrations: one with the chain of
 bench/chain.py (at --scale=1: 200 salons, 100,000 clients, 1,000,000
 appointments over two years, 3,000,000 jobs), one with the same salons, staff
@@ -488,10 +488,14 @@ def verdict(full: Run, growth: dict[str, float]) -> list[str]:
 async def main(arguments: argparse.Namespace) -> None:
     size, empty_size = chain.Size.chain(arguments.scale), chain.Size.chain(arguments.scale, history=False)
     print(f"chain: {size}, {size.appointments * chain.JOBS_PER_APPOINTMENT:,} jobs", flush=True)
-    with postgres_server() as server_url:
+    server = contextlib.nullcontext(arguments.database_url) if arguments.database_url else postgres_server()
+    with server as server_url:
         with fresh_database(server_url) as url:
             await prepare(url, empty_size)
             empty = await measure(url, empty_size, arguments.samples, "empty")
+        if arguments.empty_only:
+            print(table(["measure", "empty", "empty", "samples", "growth"], report(empty, empty)[0]))
+            return
         with fresh_database(server_url) as url:
             took = await prepare(url, size)
             print(f"generated in {took:.0f} s: {chain.counts(url)}", flush=True)
@@ -510,4 +514,8 @@ if __name__ == "__main__":
         "--scale", type=float, default=1.0, help="of the chain (1.0: 200 salons, 1,000,000 appointments)"
     )
     parser.add_argument("--samples", type=int, default=200, help="requests per measure at most")
+    parser.add_argument("--empty-only", action="store_true", help="the empty database's figures alone (no chain)")
+    parser.add_argument(
+        "--database_url", default="", help="a PostgreSQL server to make its databases on (default: as above)"
+    )
     asyncio.run(main(parser.parse_args()))

@@ -1,7 +1,7 @@
 """Benchmark of the notification worker; prints one table, then the two headline figures.
 
     .venv/bin/python -m bench.bench_worker [--jobs=5000] [--samples=50] [--backlog=2000] [--rounds=3]
-                                           [--only=fairness,overhead,claims] [--own-words]
+                                           [--only=fairness,overhead,pgbouncer,claims] [--own-words]
 
 Uses TEST_DATABASE_URL (a server where it may create a database) or starts an
 embedded PostgreSQL in a temporary folder. Talks to 127.0.0.1 only. Measures:
@@ -11,12 +11,15 @@ draining queued confirmations with 1 and 3 worker processes against raw
 aiosmtplib with as many connections, and the worker's CPU time per email; the
 queue's own overhead with a no-op channel, at several queue lengths and against
 pgqueuer's no-op drain on the same PostgreSQL (its peer: a PostgreSQL job queue
-with a tuned claim); claim by claim through a fresh table of 5,000 and 20,000
+with a tuned claim), connected directly and both through Debian's PgBouncer in
+transaction mode (``pgbouncer``, started as tests/test_db_pgbouncer.py does,
+with deploy/'s settings); claim by claim through a fresh table of 5,000 and 20,000
 pending jobs (does a claim grow with the jobs claimed before it?); peak RSS of a
 worker process. ``--only`` runs some of them (a quick look at one figure);
-docs/performance.md's table comes from a run of all. The
-output ends with "queue overhead: <R>x pgqueuer" and "delivery: <P>% of raw
-sendmail, <C> ms CPU per email" for whatever of them was measured.
+docs/performance.md's table comes from a run of all. The output ends with
+"queue overhead: <R>x pgqueuer", "queue overhead through PgBouncer: <R>x
+pgqueuer" and "delivery: <P>% of raw sendmail, <C> ms CPU per email" for
+whatever of them was measured.
 """
 
 # A benchmark polls and spawns on purpose, and its temporary PostgreSQL folder must be
@@ -45,7 +48,15 @@ import aiosmtplib
 import psycopg2.extensions
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from bench.support import ROOT, fresh_database, percentile, postgres_server, table
+from bench.support import (
+    ROOT,
+    fresh_database,
+    percentile,
+    pgbouncer,
+    postgres_server,
+    table,
+    through_pgbouncer,
+)
 from db import Database
 from db.migrations import upgrade
 
@@ -315,13 +326,16 @@ async def raw_sender(how: str, port: int, connections: int, messages: int, path:
     await asyncio.gather(*(session(n) for n in per))
 
 
-async def overhead(dsn: str, db: Database, salon: tuple, jobs: int) -> tuple[float, str]:
+async def overhead(dsn: str, db: Database, salon: tuple, jobs: int, pooled: str = "") -> tuple[float, str]:
     """Jobs/s of claim + load + check + finish with a channel that sends nothing, and the row versions the
-    drain left per job (what the next claims step over until VACUUM): its updates per job, how many HOT."""
+    drain left per job (what the next claims step over until VACUUM): its updates per job, how many HOT.
+    With ``pooled`` (the database through PgBouncer) the worker's pool goes through it and LISTEN to ``dsn``."""
     await enqueue(db, salon, jobs, notify=False)
     await _vacuum(db)
     before = await _updates(db)
-    rate = await _helper_rate("--noop-worker", dsn, jobs)
+    rate = await (
+        _helper_rate("--noop-worker", pooled, jobs, dsn) if pooled else _helper_rate("--noop-worker", dsn, jobs)
+    )
     after = await _updates(db)
     versions = []
     for name in ("jobs", "attempts"):
@@ -339,9 +353,12 @@ async def _updates(db: Database) -> dict[str, tuple[int, int]]:
     return {row["relname"].removeprefix("notification_"): (row["n_tup_upd"], row["n_tup_hot_upd"]) for row in rows}
 
 
-async def peer_overhead(dsn: str, db: Database, jobs: int) -> float:
-    """Jobs/s of pgqueuer draining as many no-op jobs, batch 10, on the same PostgreSQL."""
+async def peer_overhead(dsn: str, db: Database, jobs: int, pooled: str = "") -> float:
+    """Jobs/s of pgqueuer draining as many no-op jobs, batch 10, on the same PostgreSQL; through PgBouncer with
+    ``pooled`` (the database's URL through it)."""
     await _vacuum(db)
+    if pooled:
+        return await _helper_rate("--pgqueuer-drain", pooled, jobs, "pgbouncer")
     return await _helper_rate("--pgqueuer-drain", dsn, jobs)
 
 
@@ -351,16 +368,17 @@ async def _vacuum(db: Database) -> None:
     await db.execute("VACUUM ANALYZE")
 
 
-async def _helper_rate(mode: str, dsn: str, jobs: int) -> float:
-    helper = subprocess.Popen([*_THIS, mode, dsn, str(jobs)], cwd=ROOT, stdout=subprocess.PIPE)
+async def _helper_rate(mode: str, dsn: str, jobs: int, *more: str) -> float:
+    helper = subprocess.Popen([*_THIS, mode, dsn, str(jobs), *more], cwd=ROOT, stdout=subprocess.PIPE)
     out, _ = await asyncio.get_running_loop().run_in_executor(None, helper.communicate)
     return float(out.decode().strip())
 
 
-async def noop_worker(dsn: str, jobs: int) -> None:
+async def noop_worker(dsn: str, jobs: int, listen_dsn: str = "") -> None:
     """Prints the jobs/s of a worker draining ``jobs`` queued jobs through a channel that sends nothing,
     from the first job handed to the channel until the last outcome is recorded: the drain, not the
-    process's start (which would weigh on a short queue more than on a long one)."""
+    process's start (which would weigh on a short queue more than on a long one). ``listen_dsn``: where to
+    LISTEN, when ``dsn`` goes through PgBouncer."""
     from worker.channels import Channels, Gate, Sent
     from worker.runner import Worker
     from worker.settings import WorkerSettings
@@ -387,7 +405,7 @@ async def noop_worker(dsn: str, jobs: int) -> None:
     settings = WorkerSettings(batch_size=10, concurrency=CONCURRENCY)
     db = await Database.connect(dsn, maxsize=settings.concurrency + 2)
     nothing = Nothing()
-    worker = Worker(db, dsn, settings, Channels(email=nothing, sms=nothing))
+    worker = Worker(db, listen_dsn or dsn, settings, Channels(email=nothing, sms=nothing))
     await worker.start()
     await nothing.all_sent.wait()
     while (await db.fetch_row("SELECT count(*) AS n FROM notification_jobs WHERE status = 'processing'"))["n"]:
@@ -398,16 +416,22 @@ async def noop_worker(dsn: str, jobs: int) -> None:
     print(f"{rate:.1f}")
 
 
-async def pgqueuer_drain(dsn: str, jobs: int) -> None:
+async def pgqueuer_drain(dsn: str, jobs: int, through: str = "") -> None:
     """Prints the jobs/s of pgqueuer's own worker draining ``jobs`` no-op jobs, batch 10, from the first job
-    it runs until it stops of itself with the queue empty (its drain mode)."""
+    it runs until it stops of itself with the queue empty (its drain mode). ``through`` "pgbouncer": ``dsn``
+    goes through PgBouncer in transaction mode."""
     import asyncpg
     from pgqueuer import AsyncpgDriver, Queries, QueueManager
     from pgqueuer.models import Job
     from pgqueuer.types import QueueExecutionMode
 
     named = psycopg2.extensions.parse_dsn(dsn)  # libpq's key=value form, which asyncpg does not read
-    connection = await asyncpg.connect(database=named.pop("dbname"), **named)
+    # Through PgBouncer in transaction mode (1.18) a named prepared statement may meet another session: asyncpg
+    # then keeps none (its unnamed ones are parsed and run in one go), as asyncpg's documentation advises.
+    pooled = through == "pgbouncer"
+    connection = await asyncpg.connect(
+        database=named.pop("dbname"), **named, **({"statement_cache_size": 0} if pooled else {})
+    )
     queries = Queries(AsyncpgDriver(connection))
     if not await queries.has_table("pgqueuer"):
         await queries.install()
@@ -458,7 +482,7 @@ async def claim_by_claim(server_url: str, jobs: int) -> tuple[float, float, floa
 # --- the table ---------------------------------------------------------------
 
 
-MEASURES = ("pickup", "fairness", "drain", "overhead", "claims")
+MEASURES = ("pickup", "fairness", "drain", "overhead", "pgbouncer", "claims")
 
 
 async def main(arguments: argparse.Namespace) -> None:
@@ -553,6 +577,24 @@ async def main(arguments: argparse.Namespace) -> None:
                 )
             )
             headlines.insert(0, f"queue overhead: {ours / peer:.2f}x pgqueuer")
+        if "pgbouncer" in only:
+            with pgbouncer(server_url) as bouncer:
+                ours, peer = await pooled_overheads(dsn, through_pgbouncer(dsn, bouncer), db, salon, arguments)
+            rows.append(
+                (
+                    f"queue overhead through PgBouncer: no-op drain, {arguments.jobs} queued, batch 10, 1 process",
+                    f"{ours:.0f} jobs/s",
+                    f"median of {arguments.rounds}; transaction pooling, LISTEN on PostgreSQL itself",
+                )
+            )
+            rows.append(
+                (
+                    f"pgqueuer no-op drain through PgBouncer, {arguments.jobs} queued, batch 10, 1 process",
+                    f"{peer:.0f} jobs/s",
+                    f"median of {arguments.rounds}; asyncpg without its statement cache, as PgBouncer 1.18 needs",
+                )
+            )
+            headlines.append(f"queue overhead through PgBouncer: {ours / peer:.2f}x pgqueuer")
         for n in (5000, 20000) if "claims" in only else ():
             rate, first, last = await claim_by_claim(server_url, n)
             rows.append(
@@ -571,6 +613,19 @@ async def main(arguments: argparse.Namespace) -> None:
     where = "TEST_DATABASE_URL" if os.environ.get("TEST_DATABASE_URL") else "embedded"
     print(f"\n({'; '.join([*notes, f'{os.cpu_count()} CPUs', f'PostgreSQL {where}'])})")
     print(*headlines, sep="\n")
+
+
+async def pooled_overheads(
+    dsn: str, pooled: str, db: Database, salon: tuple, arguments: argparse.Namespace
+) -> tuple[float, float]:
+    """Our no-op drain and pgqueuer's, both through PgBouncer (``pooled``: the database through it), taking
+    turns ``--rounds`` times; medians."""
+    ours: list[float] = []
+    peer: list[float] = []
+    for _ in range(arguments.rounds):
+        ours.append((await overhead(dsn, db, salon, arguments.jobs, pooled))[0])
+        peer.append(await peer_overhead(dsn, db, arguments.jobs, pooled))
+    return statistics.median(ours), statistics.median(peer)
 
 
 async def overheads(
@@ -606,9 +661,9 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--raw-sender":
         asyncio.run(raw_sender(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]))
     elif len(sys.argv) > 1 and sys.argv[1] == "--noop-worker":
-        asyncio.run(noop_worker(sys.argv[2], int(sys.argv[3])))
+        asyncio.run(noop_worker(sys.argv[2], int(sys.argv[3]), *sys.argv[4:]))
     elif len(sys.argv) > 1 and sys.argv[1] == "--pgqueuer-drain":
-        asyncio.run(pgqueuer_drain(sys.argv[2], int(sys.argv[3])))
+        asyncio.run(pgqueuer_drain(sys.argv[2], int(sys.argv[3]), *sys.argv[4:]))
     else:
         parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
         parser.add_argument("--jobs", type=int, default=5000)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import configparser
 import contextlib
+import os
+import pwd
+import shutil
 import socket
 import statistics
 import subprocess
@@ -14,6 +18,8 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import psycopg2
+import psycopg2.extensions
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -30,6 +36,67 @@ def postgres_server() -> contextlib.AbstractContextManager[str]:
 def fresh_database(server_url: str) -> contextlib.AbstractContextManager[str]:
     """A new, empty database on the server, dropped afterwards."""
     return scratch.database(server_url, "salonbook_bench")
+
+
+@contextlib.contextmanager
+def pgbouncer(server_url: str) -> Iterator[str]:
+    """Debian's PgBouncer in transaction pooling mode in front of ``server_url``'s server, configured as
+    deploy/pgbouncer/pgbouncer.ini (its pool sizes), as tests/test_db_pgbouncer.py starts it; yields a URL like
+    ``server_url`` that goes through it (any database name). PGBOUNCER names the program if it is elsewhere."""
+    program = os.environ.get("PGBOUNCER", "/usr/sbin/pgbouncer")
+    if not shutil.which(program):
+        raise SystemExit(f"pgbouncer not found at {program}: `apt-get install pgbouncer` (or PGBOUNCER=path)")
+    server = psycopg2.extensions.parse_dsn(server_url)
+    host, user = server.get("host") or "127.0.0.1", server.get("user") or "postgres"
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="salonbook-pgbouncer-") as name:
+        folder = Path(name)
+        (folder / "userlist.txt").write_text(f'"{user}" ""\n')
+        config = configparser.ConfigParser(comment_prefixes=(";",), interpolation=None)
+        config.read(ROOT / "deploy" / "pgbouncer" / "pgbouncer.ini")
+        config.remove_option("databases", "salonbook")
+        config["databases"]["*"] = f"host={host} port={server.get('port') or 5432}"
+        config["pgbouncer"].update(
+            listen_port=str(port),
+            unix_socket_dir="",
+            auth_type="trust",
+            auth_file=str(folder / "userlist.txt"),
+            logfile=str(folder / "pgbouncer.log"),
+            pidfile=str(folder / "pgbouncer.pid"),
+        )
+        assert config["pgbouncer"]["pool_mode"] == "transaction"
+        with (folder / "pgbouncer.ini").open("w") as ini:
+            config.write(ini)
+        as_user: list[str] = []
+        if os.getuid() == 0:  # PgBouncer will not run as root: as the socket's owner (embedded), else postgres
+            owner = pwd.getpwuid(os.stat(host).st_uid).pw_name if host.startswith("/") else "postgres"
+            entry = pwd.getpwnam(owner)
+            for path in (folder, *folder.iterdir()):
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+            as_user = ["-u", owner]
+        child = subprocess.Popen([program, "-q", *as_user, str(folder / "pgbouncer.ini")])
+        url = psycopg2.extensions.make_dsn(server_url, host="127.0.0.1", port=port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                psycopg2.connect(url).close()
+                break
+            except psycopg2.OperationalError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError((folder / "pgbouncer.log").read_text()) from None
+                time.sleep(0.1)
+        try:
+            yield url
+        finally:
+            child.terminate()
+            child.wait(timeout=10)
+
+
+def through_pgbouncer(database_url: str, pgbouncer_url: str) -> str:
+    """``database_url``'s database, reached through the PgBouncer of ``pgbouncer_url``."""
+    return psycopg2.extensions.make_dsn(
+        database_url, **{key: psycopg2.extensions.parse_dsn(pgbouncer_url)[key] for key in ("host", "port")}
+    )
 
 
 def free_port() -> int:

@@ -219,19 +219,24 @@ def _outcome_record(job: ClaimedJob, outcome: Finished) -> dict[str, Any]:
     }
 
 
-async def still_held(db: Database, job: ClaimedJob) -> str | None:
-    """None while ``job`` is still its worker's to send; otherwise why not, in the salon's words.
+async def still_held(db: Database, jobs: Sequence[ClaimedJob]) -> list[str | None]:
+    """For each of ``jobs``: None while it is still its worker's to send; otherwise why not, in the salon's words.
 
     A job is taken from its worker by a cancel (the domain's cancel or move of its appointment cancels its
     notices), a retry or a rescue; the worker asks just before each message leaves, so nothing goes out once
-    that has committed. One probe of the primary key.
+    that has committed. One statement for all of them: probes of the primary key.
     """
     rows = await db.fetch_all(
-        "SELECT status, locked_by, attempts, locked_at, error FROM notification_jobs WHERE id = %s", (job.id,)
+        "SELECT id, status, locked_by, attempts, locked_at, error FROM notification_jobs WHERE id = ANY(%s::uuid[])",
+        ([job.id for job in jobs],),
     )
-    if not rows:
+    found = {row["id"]: row for row in rows}
+    return [_why_not_held(job, found.get(job.id)) for job in jobs]
+
+
+def _why_not_held(job: ClaimedJob, row: Row | None) -> str | None:
+    if row is None:
         return "the notification was deleted"
-    row = rows[0]
     if (row["status"], row["locked_by"], row["attempts"], row["locked_at"]) == _fence(job):
         return None
     if row["status"] == "cancelled" and row["error"]:

@@ -13,6 +13,7 @@ from booking import appointments
 from db import Database
 from jobqueue import claims, queue
 from tests.servers import SmsApi, SmtpServer
+from worker.held import HeldChecks
 
 
 @pytest.fixture(autouse=True)
@@ -611,6 +612,53 @@ async def test_claim_takes_each_job_once_and_only_due_ones(db, make_salon, make_
     assert {job.attempts for job in first + second + third} == {1}
 
 
+async def test_the_check_before_sending_answers_each_job_of_a_batch_for_itself(db, make_salon, make_booking) -> None:
+    new = await make_salon()
+    for _ in range(4):
+        await make_booking(new.salon)
+    held, cancelled, deleted, rescued = await claims.claim_due(db, "w", 10)
+    await db.execute(
+        "UPDATE notification_jobs SET status = 'cancelled', error = 'moved' WHERE id = %s", (cancelled.id,)
+    )
+    await db.execute("DELETE FROM notification_jobs WHERE id = %s", (deleted.id,))
+    await db.execute("UPDATE notification_jobs SET status = 'pending', locked_by = NULL WHERE id = %s", (rescued.id,))
+    assert await claims.still_held(db, [held, cancelled, deleted, rescued, held]) == [
+        None,
+        "moved",
+        "the notification was deleted",
+        "the notification was put back in the queue meanwhile",
+        None,
+    ]
+
+
+class CountingDatabase(Database):
+    """The test database, counting the statements it is given."""
+
+    statements = 0
+
+    async def fetch_all(self, sql, params=None):
+        CountingDatabase.statements += 1
+        return await super().fetch_all(sql, params)
+
+
+async def test_checks_asked_together_go_in_one_statement_and_later_ones_in_the_next(
+    db, make_salon, make_booking
+) -> None:
+    new = await make_salon()
+    for _ in range(5):
+        await make_booking(new.salon)
+    jobs = await claims.claim_due(db, "w", 10)
+    await db.execute("UPDATE notification_jobs SET status = 'cancelled', error = 'moved' WHERE id = %s", (jobs[1].id,))
+    checks = HeldChecks(CountingDatabase(db.pool))
+    CountingDatabase.statements = 0
+    first = asyncio.gather(*(checks.ask(job) for job in jobs[:3]))
+    await asyncio.sleep(0)  # the first three's statement is on its way when the last two ask
+    second = asyncio.gather(*(checks.ask(job) for job in jobs[3:]))
+    assert await first == [None, "moved", None]
+    assert await second == [None, None]
+    assert CountingDatabase.statements == 2
+
+
 async def test_rescue_returns_a_dead_workers_job_to_pending(
     db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
 ) -> None:
@@ -676,6 +724,27 @@ async def _until(condition, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             pytest.fail("condition not met in time")
         await asyncio.sleep(0.02)
+
+
+async def test_a_slow_server_holds_a_window_of_batches_not_the_whole_queue(
+    db, make_salon, make_booking, smtp_server: SmtpServer, start_worker
+) -> None:
+    new = await make_salon()
+    smtp_server.delay = 0.1
+    for _ in range(12):
+        await make_booking(new.salon)
+    await start_worker(smtp=smtp_server, concurrency=1, batch_size=2)
+    most = 0
+    while len(smtp_server.messages) < 12:
+        row = await db.fetch_one("SELECT count(*) AS n FROM notification_jobs WHERE status = 'processing'")
+        most = max(most, row["n"])
+        await asyncio.sleep(0.01)
+    assert 2 < most <= 6, "two batches sending at most, three waiting for their outcomes to be written"
+    await until(lambda: _statuses(db), ["completed"] * 12)
+
+
+async def _statuses(db: Database) -> list[str]:
+    return [row["status"] for row in await db.fetch_all("SELECT status FROM notification_jobs")]
 
 
 async def test_stop_puts_claimed_but_unsent_jobs_back(

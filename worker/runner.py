@@ -3,10 +3,13 @@
 One drain loop at a time per process: NOTIFY, ``wake()`` and the poll only ask
 for one, and a request that arrives while it runs makes it go round again.
 The loop claims the next batch while the last one is still sending, up to a
-window of two batches claimed but not yet recorded, so one slow message holds
-one place in the window rather than the whole queue. Outcomes are written as
-they come, many per statement: whatever finished while the previous write ran.
-A failing database or mail server never stops it; the next tick tries again.
+window of two batches sending (and three not yet recorded), so one slow
+message holds one place in the window rather than the whole queue. Outcomes
+are written many per statement: a batch's worth, or what has come once every
+claimed job has its outcome or 20 ms have passed, and whatever finished while
+the previous write ran. The checks just before each send go many to a
+statement too (worker/held.py). A failing database or mail server never stops
+it; the next tick tries again.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from jobqueue.queue import NOTIFY_CHANNEL
 from worker import registry
 from worker.channels import Channels, Gate, Permanent, Skipped, Transient, Withdrawn
 from worker.delivery import Delivery, held_until, stale_reason
+from worker.held import HeldChecks
 from worker.outcome import ChannelResult, Outcome, cancelled, decide, held, withdrawn
 from worker.settings import WorkerSettings
 
@@ -41,6 +45,7 @@ log = logging.getLogger(__name__)
 _DAY = 24 * 3600.0
 _LIMITS_INTERVAL = 60.0  # seconds between deletions of the limits' spent rows: their tables stay small
 _RECORD_RETRY = 1.0  # seconds between tries to record outcomes while the database is away
+_RECORD_LINGER = 0.02  # seconds an outcome waits at most for its batch's others, to go in one statement
 
 
 class Worker:
@@ -62,11 +67,14 @@ class Worker:
         self._chores: dict[str, asyncio.Task[None]] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
         self._unsettled = 0  # claimed jobs whose outcome is not recorded yet
+        self._sending = 0  # claimed jobs without an outcome yet
         self._begun: set[uuid.UUID] = set()  # jobs whose sending began and whose outcome is not recorded
         self._settled = asyncio.Event()
+        self._more = asyncio.Event()  # an outcome came, or a job settled without one
         self._outcomes: list[tuple[ClaimedJob, Outcome]] = []
         self._recorder: asyncio.Task[None] | None = None
         self._slots = asyncio.Semaphore(settings.concurrency)
+        self._held = HeldChecks(db)
         self._timers: list[PeriodicCallback] = []
         self._last_poll_at: dt.datetime | None = None
         self._links: Links | None = None  # read at start: the link secret lives in the database
@@ -152,7 +160,7 @@ class Worker:
     async def _claim_until_empty(self) -> None:
         batch_size = self.settings.batch_size
         while True:
-            await self._until_unsettled_at_most(batch_size)  # a window of two batches
+            await self._until_room(batch_size)
             if self._stopping:
                 return
             jobs = await claims.claim_due(self.db, self.id, batch_size)
@@ -160,18 +168,23 @@ class Worker:
             if len(jobs) < batch_size:
                 return
 
-    async def _until_unsettled_at_most(self, count: int) -> None:
-        while self._unsettled > count:
+    async def _until_room(self, batch_size: int) -> None:
+        """Until at most one batch is still sending and two are not recorded: at most two batches send at once
+        (one slow message holds one place, not the queue) and three wait for their outcomes to be written,
+        so the next batch is claimed while the last one's outcomes are being written, not after."""
+        while self._sending > batch_size or self._unsettled > 2 * batch_size:
             self._settled.clear()
             await self._settled.wait()
 
     def _settle(self, count: int) -> None:
         self._unsettled -= count
         self._settled.set()
+        self._more.set()
 
     def _start_batch(self, jobs: list[ClaimedJob]) -> None:
         """Starts sending ``jobs`` without waiting for them."""
         self._unsettled += len(jobs)
+        self._sending += len(jobs)
         loop = asyncio.get_running_loop()
         for job in jobs:
             task = loop.create_task(self._deliver(job))
@@ -188,14 +201,17 @@ class Worker:
                 with _logged(f"attempt job {job.id}"):  # it stays claimed; the rescue frees it
                     outcome = await self._attempt(Delivery.from_job(job, self._links))
         finally:
+            self._sending -= 1
             if outcome is None:
                 self._settle(1)
             else:
                 self._record(job, outcome)
+                self._settled.set()
 
     def _record(self, job: ClaimedJob, outcome: Outcome) -> None:
         """Queues an outcome for the writer, starting it unless it is already writing."""
         self._outcomes.append((job, outcome))
+        self._more.set()
         if self._recorder is None or self._recorder.done():
             self._recorder = asyncio.get_running_loop().create_task(self._write_outcomes())
 
@@ -205,6 +221,7 @@ class Worker:
         Should it never get through, the attempt rows written before sending still say 'started', and
         the rescue marks them 'unconfirmed'."""
         while self._outcomes:
+            await self._until_worth_writing()
             finished, self._outcomes = self._outcomes, []
             try:
                 lost = await claims.finish(self.db, self.id, finished)
@@ -222,6 +239,21 @@ class Worker:
                 )
             self._begun.difference_update(job.id for job, _ in finished)
             self._settle(len(finished))
+
+    async def _until_worth_writing(self) -> None:
+        """Outcomes wait a little for the others of their batch, so that a batch is recorded in one statement:
+        until a batch's worth has come, every claimed job has its outcome, the worker stops, or _RECORD_LINGER
+        has passed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _RECORD_LINGER
+        while (
+            len(self._outcomes) < min(self.settings.batch_size, self._unsettled)
+            and not self._stopping
+            and (left := deadline - loop.time()) > 0
+        ):
+            self._more.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._more.wait(), left)
 
     async def _finish_in_flight(self, timeout: float) -> None:
         """Lets the drain, the sends under way and the writing of their outcomes end, then cancels what is left."""
@@ -266,7 +298,7 @@ class Worker:
 
         async def gate() -> None:
             try:
-                reason = await claims.still_held(self.db, job)
+                reason = await self._held.ask(job)
             except DatabaseUnavailable:
                 raise Transient(reasons.NOT_SENT_UNASKED) from None
             if reason is not None:
