@@ -39,10 +39,12 @@ def fresh_database(server_url: str) -> contextlib.AbstractContextManager[str]:
 
 
 @contextlib.contextmanager
-def pgbouncer(server_url: str) -> Iterator[str]:
+def pgbouncer(server_url: str, *, pool_size: int | None = None, run_as: str | None = None) -> Iterator[str]:
     """Debian's PgBouncer in transaction pooling mode in front of ``server_url``'s server, configured as
-    deploy/pgbouncer/pgbouncer.ini (its pool sizes), as tests/test_db_pgbouncer.py starts it; yields a URL like
-    ``server_url`` that goes through it (any database name). PGBOUNCER names the program if it is elsewhere."""
+    deploy/pgbouncer/pgbouncer.ini (its pool sizes, or ``pool_size`` server sessions per database); yields the URL
+    of ``server_url``'s database through it (any other database name may be put in its place). As root, PgBouncer
+    runs as ``run_as``, else the server socket's owner, else postgres. PGBOUNCER names the program if it is
+    elsewhere."""
     program = os.environ.get("PGBOUNCER", "/usr/sbin/pgbouncer")
     if not shutil.which(program):
         raise SystemExit(f"pgbouncer not found at {program}: `apt-get install pgbouncer` (or PGBOUNCER=path)")
@@ -64,18 +66,20 @@ def pgbouncer(server_url: str) -> Iterator[str]:
             logfile=str(folder / "pgbouncer.log"),
             pidfile=str(folder / "pgbouncer.pid"),
         )
+        if pool_size is not None:
+            config["pgbouncer"]["default_pool_size"] = str(pool_size)
         assert config["pgbouncer"]["pool_mode"] == "transaction"
         with (folder / "pgbouncer.ini").open("w") as ini:
             config.write(ini)
         as_user: list[str] = []
         if os.getuid() == 0:  # PgBouncer will not run as root: as the socket's owner (embedded), else postgres
-            owner = pwd.getpwuid(os.stat(host).st_uid).pw_name if host.startswith("/") else "postgres"
+            owner = run_as or (pwd.getpwuid(os.stat(host).st_uid).pw_name if host.startswith("/") else "postgres")
             entry = pwd.getpwnam(owner)
             for path in (folder, *folder.iterdir()):
                 os.chown(path, entry.pw_uid, entry.pw_gid)
             as_user = ["-u", owner]
         child = subprocess.Popen([program, "-q", *as_user, str(folder / "pgbouncer.ini")])
-        url = psycopg2.extensions.make_dsn(server_url, host="127.0.0.1", port=port)
+        url = f"postgresql://{user}@127.0.0.1:{port}/{server.get('dbname') or user}"
         deadline = time.monotonic() + 10
         while True:
             try:

@@ -5,12 +5,10 @@ a PostgreSQL restart. Nothing session-bound goes through the pooler; a fourth pr
 from __future__ import annotations
 
 import asyncio
-import configparser
 import contextlib
 import datetime as dt
 import json
 import os
-import pwd
 import shutil
 import subprocess
 import sys
@@ -25,6 +23,7 @@ import psycopg2
 import pytest
 from tornado.httpclient import AsyncHTTPClient
 
+from bench import support
 from db import Database, migrations
 from tests.api_fixtures import set_up_directory
 from tests.conftest import ROOT
@@ -65,49 +64,8 @@ def pgbouncer(own_postgres: Any) -> Iterator[str]:
     (so that consecutive transactions of one client land on different sessions); yields its URL."""
     if not shutil.which(PGBOUNCER):
         missing(f"pgbouncer not found at {PGBOUNCER}: install it with `apt-get install pgbouncer` (or PGBOUNCER=path)")
-    with tempfile.TemporaryDirectory(prefix="salonbook-pgbouncer-") as folder:  # not under pytest's: see above
-        yield from _pgbouncer(own_postgres, Path(folder))
-
-
-def _pgbouncer(own_postgres: Any, folder: Path) -> Iterator[str]:
-    user = psycopg2.extensions.parse_dsn(own_postgres.get_uri())["user"]
-    postmaster = own_postgres.get_postmaster_info()  # it listens on a Unix socket only
-    port = free_port()
-    (folder / "userlist.txt").write_text(f'"{user}" ""\n')
-    config = configparser.ConfigParser(comment_prefixes=(";",), interpolation=None)
-    config.read(ROOT / "deploy" / "pgbouncer" / "pgbouncer.ini")  # the example, with this test's places
-    config["databases"]["salonbook"] = f"host={postmaster.socket_dir} port={postmaster.port} dbname=salonbook"
-    config["pgbouncer"].update(
-        listen_port=str(port),
-        unix_socket_dir="",
-        auth_type="trust",
-        auth_file=str(folder / "userlist.txt"),
-        default_pool_size="4",  # fewer sessions than the processes' connections: they are shared
-        logfile=str(folder / "pgbouncer.log"),
-        pidfile=str(folder / "pgbouncer.pid"),
-    )
-    assert config["pgbouncer"]["pool_mode"] == "transaction"
-    with (folder / "pgbouncer.ini").open("w") as ini:
-        config.write(ini)
-    as_user: list[str] = []
-    if os.getuid() == 0:  # PgBouncer will not run as root; as the server's own user it may use its socket
-        entry = pwd.getpwnam(own_postgres.system_user)
-        for path in (folder, *folder.iterdir()):
-            os.chown(path, entry.pw_uid, entry.pw_gid)
-        as_user = ["-u", own_postgres.system_user]
-    process = subprocess.Popen([PGBOUNCER, "-q", *as_user, str(folder / "pgbouncer.ini")])
-    url = f"postgresql://{user}@127.0.0.1:{port}/salonbook"
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            psycopg2.connect(url).close()
-            break
-        except psycopg2.OperationalError:
-            assert time.monotonic() < deadline, (folder / "pgbouncer.log").read_text()
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with support.pgbouncer(own_postgres.get_uri("salonbook"), pool_size=4, run_as=own_postgres.system_user) as url:
+        yield url
 
 
 @contextlib.contextmanager
