@@ -55,6 +55,15 @@ from jobqueue import queue
 
 # How far in the past a start may be: a booking typed a minute late still goes in.
 PAST_GRACE = dt.timedelta(minutes=5)
+# The salon's cut-off for a client's change online, as a whole sentence per change; "h" and "min" need no plural.
+CUT_OFF_HOURS = {
+    Change.CANCEL: N_("online, an appointment can be cancelled until {hours} h before it starts"),
+    Change.MOVE: N_("online, an appointment can be moved until {hours} h before it starts"),
+}
+CUT_OFF_MINUTES = {
+    Change.CANCEL: N_("online, an appointment can be cancelled until {minutes} min before it starts"),
+    Change.MOVE: N_("online, an appointment can be moved until {minutes} min before it starts"),
+}
 MAX_NOTES = 2000
 DAY_LIMIT = 5000  # a day's appointments on one page: 200 staff with 25 each
 # Why an appointment no longer changes, one whole sentence per status (a status glued in would stay English).
@@ -624,15 +633,10 @@ def _within_cutoff(salon: Salon, start: dt.datetime, change: Change, now: dt.dat
     """A client may change an appointment online only until the salon's cut-off before it."""
     if now > salon.client_deadline(start, change):
         minutes = salon.cancel_cutoff_minutes if change == Change.CANCEL else salon.reschedule_cutoff_minutes
-        done = {Change.CANCEL: "cancelled", Change.MOVE: "moved"}[change]
-        raise TooLate(f"online, an appointment can be {done} until {_in_words(minutes)} before it starts")
-
-
-def _in_words(minutes: int) -> str:
-    hours, rest = divmod(minutes, 60)
-    if rest or not hours:
-        return f"{minutes} minutes"
-    return "1 hour" if hours == 1 else f"{hours} hours"
+        hours, rest = divmod(minutes, 60)
+        if rest or not hours:
+            raise TooLate(CUT_OFF_MINUTES[change], minutes=str(minutes))
+        raise TooLate(CUT_OFF_HOURS[change], hours=str(hours))
 
 
 async def _send(

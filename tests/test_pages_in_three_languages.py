@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from booking import appointments, fields, locales, reasons, staff
-from booking.errors import Invalid
+from booking import appointments, code_sends, fields, locales, online, reasons, self_service, staff
+from booking.errors import BookingError, Conflict, Invalid, TooLate, TooMany
 from booking.models import StaffDetails, WorkingHours
 from db import Database
 from tests.desk import book_at, set_up_desk
@@ -339,6 +339,26 @@ async def test_a_stored_reason_with_a_value_is_read_in_the_readers_language(
         assert opted_out in page and english_on(page) == [], path
     page = (await session.get("/jobs")).body.decode()
     assert f"{moved_to}{when}" in page and "Fehler 550 vom Server" in page, "the value as stored, the rest as it is"
+
+
+@pytest.mark.unit
+def test_every_refusal_a_client_can_meet_is_a_whole_sentence_in_german_and_spanish() -> None:
+    """The cut-off, the limits on codes and bookings, a waiting list's offer: each refusal one catalogued sentence,
+    its values (a number) filled in, so neither a client's page nor the desk shows an English word."""
+    refusals: list[BookingError] = [
+        *(TooLate(message, hours="24") for message in appointments.CUT_OFF_HOURS.values()),
+        *(TooLate(message, minutes="90") for message in appointments.CUT_OFF_MINUTES.values()),
+        TooMany(code_sends.RECIPIENT_HOUR_FULL, 60, most="3"), TooMany(code_sends.SALON_DAY_FULL, 60),
+        TooMany(online.ADDRESS_HOUR_FULL, 60), TooMany(online.ADDRESS_HOLDS_FULL, 60, most="2"),
+        *(Conflict(message) for message in self_service.NO_LONGER_WAITING.values()),
+    ]  # fmt: skip
+    for language in ("de", "es"):
+        words = locales.translations(language)
+        for refusal in refusals:
+            read = refusal.describe(str, words.gettext)
+            assert read != refusal.message and "{" not in read, (language, read)
+            assert english_on(f"<p>{read}</p>") == [], (language, read)
+    assert "(3)" in refusals[4].describe(str, locales.translations("de").gettext), "the number in its place"
 
 
 @pytest.mark.unit
