@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from booking import appointments, code_sends, fields, locales, online, reasons, self_service, staff
-from booking.errors import BookingError, Conflict, Invalid, TooLate, TooMany
+from booking import appointments, code_sends, fields, locales, online, own_words, reasons, self_service, staff
+from booking.errors import BookingError, Conflict, Invalid, NotFound, TooLate, TooMany
 from booking.models import StaffDetails, WorkingHours
 from db import Database
 from tests.desk import book_at, set_up_desk
@@ -359,6 +359,23 @@ def test_every_refusal_a_client_can_meet_is_a_whole_sentence_in_german_and_spani
             assert read != refusal.message and "{" not in read, (language, read)
             assert english_on(f"<p>{read}</p>") == [], (language, read)
     assert "(3)" in refusals[4].describe(str, locales.translations("de").gettext), "the number in its place"
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("notice", "language", "english", "german"),
+    [("nosuch", "de", "no notice 'nosuch' a salon words; they are ",
+      "keine Nachricht 'nosuch', die ein Salon selbst formuliert; es gibt "),
+     ("reminder_24h", "fr", "no language 'fr' the product speaks; they are en, de, es",
+      "keine Sprache 'fr', die das Produkt spricht; es gibt en, de, es")],
+)  # fmt: skip
+def test_a_notice_or_language_not_found_is_one_sentence_with_its_values_named(
+    notice: str, language: str, english: str, german: str
+) -> None:
+    with pytest.raises(NotFound) as refused:
+        own_words.check_notice(notice, language)
+    assert refused.value.message.startswith(english), refused.value.message
+    assert refused.value.describe(str, locales.translations("de").gettext).startswith(german)
 
 
 @pytest.mark.unit
