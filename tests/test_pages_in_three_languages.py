@@ -378,6 +378,47 @@ def test_a_notice_or_language_not_found_is_one_sentence_with_its_values_named(
     assert refused.value.describe(str, locales.translations("de").gettext).startswith(german)
 
 
+async def test_a_time_in_a_stored_reason_is_told_the_readers_way(logged_in, db: Database) -> None:
+    """A German salon's "moved to Mi., 4. Dez., 14:30 CET" read by a user who reads Mexican Spanish: the time as
+    they write it; a time that does not read back as one stays as stored."""
+    session, made = await logged_in(country="DE", timezone="Europe/Berlin", locale="de-DE")
+    desk = await set_up_desk(db, made.salon)
+    booked = await book_at(db, made.salon, desk, dt.time(10))
+    moved = await session.post(f"/appointments/{booked.id}/reschedule", {"startTime": f"{desk.day}T14:30"})
+    assert moved.code == 303
+    row = await db.fetch_row(
+        "SELECT error FROM notification_jobs WHERE appointment_id = %s AND status = 'cancelled' LIMIT 1", (booked.id,)
+    )
+    start = dt.datetime.combine(desk.day, dt.time(14, 30), made.salon.zone)
+    assert row["error"] == f"appointment moved to {locales.wall_clock(start, made.salon.zone, 'de-DE')}"
+    assert (await session.post("/account/language", {"locale": "es-MX"})).code == 303
+    page = (await session.get("/jobs")).body.decode()
+    mexican = locales.wall_clock(start, made.salon.zone, "es-MX")
+    assert "p.m." in mexican and f"la cita se movió a {mexican}" in page, mexican
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("written", "reader", "stored", "told"),
+    [("de-DE", "en-US", "Mi., 4. Dez., 14:30 CET", "Wed, Dec 4, 2:30 PM CET"),
+     ("de-DE", "es-ES", "Mittwoch, 4. Dezember, 09:05 CET", "miércoles, 4 de diciembre, 9:05 CET"),
+     ("en-US", "de-DE", "Tue, Feb 29, 12:15 AM EST", "Di., 29. Feb., 00:15 EST"),
+     ("es-MX", "en-GB", "mié 4 de dic, 2:30 p.m. CST", "Wed 4 Dec, 14:30 CST"),
+     ("de-DE", "en-GB", "Fehler 550 vom Server", "Fehler 550 vom Server"),
+     ("de-DE", "en-GB", "Mo., 31. Feb., 10:00 CET", "Mo., 31. Feb., 10:00 CET"),
+     ("de-DE", "de-DE", "Mi., 4. Dez., 14:30 CET", "Mi., 4. Dez., 14:30 CET")],
+)  # fmt: skip
+def test_a_time_as_the_salon_wrote_it_is_told_again_the_readers_way(
+    written: str, reader: str, stored: str, told: str
+) -> None:
+    assert locales.retold(stored, written, reader) == told
+    moved = reasons.said(reasons.MOVED, when=stored)
+    assert (
+        reasons.read(moved, locales.translations("en"), locales.Retold(written, reader))
+        == f"appointment moved to {told}"
+    )
+
+
 @pytest.mark.unit
 def test_every_reason_with_values_reads_back_in_german_and_spanish() -> None:
     values = {"when": "Mi., 3. Dez., 10:00 MEZ", "minutes": "30", "phone": "+4915112345678", "words": "STOP",
