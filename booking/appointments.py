@@ -28,6 +28,7 @@ from booking.errors import (
     NotOffered,
     OnTimeOff,
     OutsideHours,
+    Said,
     SlotTaken,
     TooLate,
 )
@@ -55,6 +56,8 @@ from jobqueue import queue
 
 # How far in the past a start may be: a booking typed a minute late still goes in.
 PAST_GRACE = dt.timedelta(minutes=5)
+# A later occurrence of a series that cannot move with it: its day, and why (the error's own sentence, read too).
+ON_OCCURRENCE = N_("{occurrence}: {why}")
 # The salon's cut-off for a client's change online, as a whole sentence per change; "h" and "min" need no plural.
 CUT_OFF_HOURS = {
     Change.CANCEL: N_("online, an appointment can be cancelled until {hours} h before it starts"),
@@ -693,7 +696,9 @@ async def reschedule(
                 if occurrence is booked:
                     raise
                 which = day_name(moved_to.astimezone(salon.zone).date(), salon.locale)
-                raise type(error)(f"{which}: {error.message}", error.field) from None
+                said: dict[str, str] = {"occurrence": which, "why": Said(error.words)}
+                said.update((name, value) for name, value in error.values.items() if name not in said)  # why's, after
+                raise type(error)(ON_OCCURRENCE, error.field, **said) from None
         return await _read(cur, salon.id, appointment_id)
 
 
