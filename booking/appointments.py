@@ -28,6 +28,7 @@ from booking.errors import (
     NotOffered,
     OnTimeOff,
     OutsideHours,
+    Said,
     SlotTaken,
     TooLate,
 )
@@ -55,6 +56,17 @@ from jobqueue import queue
 
 # How far in the past a start may be: a booking typed a minute late still goes in.
 PAST_GRACE = dt.timedelta(minutes=5)
+# A later occurrence of a series that cannot move with it: its day, and why (the error's own sentence, read too).
+ON_OCCURRENCE = N_("{occurrence}: {why}")
+# The salon's cut-off for a client's change online, as a whole sentence per change; "h" and "min" need no plural.
+CUT_OFF_HOURS = {
+    Change.CANCEL: N_("online, an appointment can be cancelled until {hours} h before it starts"),
+    Change.MOVE: N_("online, an appointment can be moved until {hours} h before it starts"),
+}
+CUT_OFF_MINUTES = {
+    Change.CANCEL: N_("online, an appointment can be cancelled until {minutes} min before it starts"),
+    Change.MOVE: N_("online, an appointment can be moved until {minutes} min before it starts"),
+}
 MAX_NOTES = 2000
 DAY_LIMIT = 5000  # a day's appointments on one page: 200 staff with 25 each
 # Why an appointment no longer changes, one whole sentence per status (a status glued in would stay English).
@@ -624,15 +636,10 @@ def _within_cutoff(salon: Salon, start: dt.datetime, change: Change, now: dt.dat
     """A client may change an appointment online only until the salon's cut-off before it."""
     if now > salon.client_deadline(start, change):
         minutes = salon.cancel_cutoff_minutes if change == Change.CANCEL else salon.reschedule_cutoff_minutes
-        done = {Change.CANCEL: "cancelled", Change.MOVE: "moved"}[change]
-        raise TooLate(f"online, an appointment can be {done} until {_in_words(minutes)} before it starts")
-
-
-def _in_words(minutes: int) -> str:
-    hours, rest = divmod(minutes, 60)
-    if rest or not hours:
-        return f"{minutes} minutes"
-    return "1 hour" if hours == 1 else f"{hours} hours"
+        hours, rest = divmod(minutes, 60)
+        if rest or not hours:
+            raise TooLate(CUT_OFF_MINUTES[change], minutes=str(minutes))
+        raise TooLate(CUT_OFF_HOURS[change], hours=str(hours))
 
 
 async def _send(
@@ -689,7 +696,9 @@ async def reschedule(
                 if occurrence is booked:
                     raise
                 which = day_name(moved_to.astimezone(salon.zone).date(), salon.locale)
-                raise type(error)(f"{which}: {error.message}", error.field) from None
+                said: dict[str, str] = {"occurrence": which, "why": Said(error.words)}
+                said.update((name, value) for name, value in error.values.items() if name not in said)  # why's, after
+                raise type(error)(ON_OCCURRENCE, error.field, **said) from None
         return await _read(cur, salon.id, appointment_id)
 
 

@@ -22,10 +22,16 @@ import aiopg
 
 from booking import installation
 from booking.errors import TooMany
+from booking.notice_types import N_
 from db import Database, Row
 
 PER_RECIPIENT = dt.timedelta(hours=1)  # the window of Limits.per_recipient_hour
 PER_SALON = dt.timedelta(days=1)  # the window of Limits.per_salon_day; a row older than this counts nowhere
+# Why a code was refused, one sentence each for the catalogues; ``{most}`` a number, so no plural to choose.
+RECIPIENT_HOUR_FULL = N_(
+    "this email address or number has had the most codes that may go to it in an hour ({most}); try again later"
+)
+SALON_DAY_FULL = N_("the salon has sent as many codes as it may in a day; try again later, or call the salon")
 
 
 @dataclass(frozen=True)
@@ -71,12 +77,10 @@ async def admit(cur: aiopg.Cursor, salon_id: uuid.UUID, to: bytes, limits: Limit
     row: Row = await cur.fetchone()
     if row["to_recipient"] >= limits.per_recipient_hour:
         wait = row["first_to_recipient"] + PER_RECIPIENT - now
-        words = f"this email address or number has had {limits.per_recipient_hour} codes in the last hour, the most"
-        raise TooMany.until(f"{words} that may go to it; try again later", wait, "code_limit")
+        raise TooMany.until(RECIPIENT_HOUR_FULL, wait, "code_limit", most=str(limits.per_recipient_hour))
     if row["for_salon"] >= limits.per_salon_day:
         wait = row["first_for_salon"] + PER_SALON - now
-        words = "the salon has sent as many codes as it may in a day; try again later, or call the salon"
-        raise TooMany.until(words, wait, "salon_codes")
+        raise TooMany.until(SALON_DAY_FULL, wait, "salon_codes")
     await cur.execute(
         "INSERT INTO code_sends (recipient_hash, salon_id, sent_at) VALUES (%s, %s, %s)", (to, salon_id, now)
     )

@@ -119,15 +119,15 @@ class TooMany(BookingError):
 
     code = "rate_limited"
 
-    def __init__(self, message: str, retry_after: int, refusal: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, retry_after: int, refusal: str | None = None, **values: str) -> None:
+        super().__init__(message, **values)
         self.retry_after = max(1, retry_after)
         self.refusal = refusal
 
     @classmethod
-    def until(cls, message: str, wait: dt.timedelta, refusal: str | None = None) -> TooMany:
+    def until(cls, message: str, wait: dt.timedelta, refusal: str | None = None, **values: str) -> TooMany:
         """Refused for ``wait`` (rounded up to whole seconds)."""
-        return cls(message, math.ceil(wait.total_seconds()), refusal)
+        return cls(message, math.ceil(wait.total_seconds()), refusal, **values)
 
 
 class NotTextable(Invalid):

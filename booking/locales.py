@@ -13,6 +13,7 @@ import gettext
 import io
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -316,3 +317,116 @@ def amount(value: str, currency: str, locale: str) -> decimal.Decimal:
         return babel.numbers.parse_decimal(bare, locale=_babel(locale), strict=True)
     except babel.numbers.NumberFormatError:
         raise ValueError(value) from None
+
+
+# --- a time as wall_clock wrote it, read back -----------------------------------------------------------------------
+
+# The years tried for a day read back without its year: the first whose date falls on the weekday written (28
+# years: every date on every weekday). The weekday, day, month and clock written again are the same in each.
+_YEARS = range(2024, 2052)
+
+
+@dataclass(frozen=True)
+class Retold:
+    """Tells a time ``wall_clock`` wrote the ``written`` locale's way (a salon's, in a stored reason) again the
+    ``reader``'s way; hashable, so a cache of what was read can hold it (booking.reasons)."""
+
+    written: str
+    reader: str
+
+    def __call__(self, text: str) -> str:
+        return retold(text, self.written, self.reader)
+
+
+def retold(text: str, written: str, reader: str) -> str:
+    """``text`` as ``wall_clock`` wrote it in ``written`` (short or ``long``, without seconds or a year), written
+    again in ``reader``; as it is when it does not read as one (another format, a salon that changed its locale)."""
+    if written == reader:
+        return text
+    day_text, comma, rest = text.rpartition(", ")
+    clock_text, space, zone = rest.rpartition(" ")
+    if not comma or not space:
+        return text
+    clock = _reader(written, "clock").fullmatch(clock_text)
+    if clock is None:
+        return text
+    for form in ("short", "long"):
+        if (day := _reader(written, form).fullmatch(day_text)) and (moment := _moment(day, clock, written)):
+            where = _babel(reader)
+            if form == "long":
+                said = babel.dates.format_date(moment, _day_pattern(reader), locale=where)
+            else:
+                said = _pattern(reader, "MMMEd").apply(moment, where)
+            return _plain_spaces(f"{said}, {_pattern(reader, 'short').apply(moment, where)} {zone}")
+    return text
+
+
+def _moment(day: re.Match[str], clock: re.Match[str], locale: str) -> dt.datetime | None:
+    where = _babel(locale)
+    weekday = _index(day["weekday"], [where.days["format"][width] for width in ("abbreviated", "wide")])
+    month = _index(day["month"], [where.months["format"][width] for width in ("abbreviated", "wide")])
+    hour = int(clock["hour"])
+    if (period := clock.groupdict().get("period")) is not None:
+        pm = _plain_spaces(where.day_periods["format"]["abbreviated"]["pm"]).casefold() == period.casefold()
+        hour = hour % 12 + (12 if pm else 0)
+    if weekday is None or month is None or hour > 23:
+        return None
+    for year in _YEARS:
+        try:
+            date = dt.date(year, month, int(day["day"]))
+        except ValueError:  # 29 February in a year that has none (the years hold one on every weekday)
+            continue
+        if date.weekday() == weekday:
+            return dt.datetime.combine(date, dt.time(hour, int(clock["minute"])))
+    return None
+
+
+def _index(name: str, tables: list[dict[int, str]]) -> int | None:
+    for table in tables:
+        for index, said in table.items():
+            if _plain_spaces(said).casefold() == name.casefold():
+                return index
+    return None
+
+
+@cache
+def _reader(locale: str, form: str) -> re.Pattern[str]:
+    """A pattern that reads ``wall_clock``'s day (``form`` short or long) or clock (``form`` clock) back."""
+    where = _babel(locale)
+    if form == "clock":
+        shape = _pattern(locale, "short").format
+    elif form == "long":
+        shape = babel.dates.parse_pattern(_day_pattern(locale)).format
+    else:
+        shape = _pattern(locale, "MMMEd").format
+    parts = re.split(r"%\((\w+)\)s", shape)
+    return re.compile(
+        "".join(
+            re.escape(_plain_spaces(part.replace("%%", "%"))) if at % 2 == 0 else _field(part, where)
+            for at, part in enumerate(parts)
+        ),
+        re.IGNORECASE,
+    )
+
+
+def _names(*tables: dict[int, str] | dict[str, str]) -> str:
+    said = {_plain_spaces(name) for table in tables for name in table.values()}
+    return "|".join(re.escape(name) for name in sorted(said, key=len, reverse=True))
+
+
+def _field(symbol: str, where: babel.Locale) -> str:
+    """A date pattern's field as a regular expression; one a wall_clock does not write matches nothing."""
+    width = "wide" if len(symbol) == 4 else "abbreviated"  # "EEEE", "MMMM": the long day's
+    if symbol[0] in "Ec":
+        return f"(?P<weekday>{_names(where.days['format'][width])})"
+    if symbol[0] in "ML" and len(symbol) >= 3:
+        return f"(?P<month>{_names(where.months['format'][width])})"
+    if symbol[0] == "d":
+        return r"(?P<day>\d{1,2})"
+    if symbol[0] in "Hh":
+        return r"(?P<hour>\d{1,2})"
+    if symbol == "mm":
+        return r"(?P<minute>\d{2})"
+    if symbol[0] in "ab":
+        return f"(?P<period>{_names(where.day_periods['format']['abbreviated'])})"
+    return r"(?!)"

@@ -55,6 +55,11 @@ PAYING_TIME = dt.timedelta(minutes=15)  # once the code is right, the time stays
 KEPT_AFTER_END = dt.timedelta(days=1)  # an ended hold stays this long, to be counted against its address
 # Why a stranger's hold may be refused, as /metrics counts it (BookingError.refusal).
 REFUSALS = ("address_hour", "address_holds", "code_limit", "salon_codes", "sms_country", "sms_number")
+ADDRESS_HOUR_FULL = N_("too many bookings started from here; try again later")
+ADDRESS_HOLDS_FULL = N_(
+    "the most bookings from here that may wait for their code at once ({most}) are waiting; type a code, or try "
+    "again shortly"
+)
 CAPS = ("salon", "stylist_day")  # what was full when an older hold gave way to a newer one (Hold.displaced)
 
 
@@ -317,11 +322,10 @@ async def _within_limits(cur: aiopg.Cursor, client_address: str, now: dt.datetim
     row: Row = await cur.fetchone()
     if row["in_hour"] >= PER_ADDRESS_PER_HOUR:
         wait = row["first_in_hour"] + dt.timedelta(hours=1) - now
-        raise TooMany.until("too many bookings started from here; try again later", wait, "address_hour")
+        raise TooMany.until(ADDRESS_HOUR_FULL, wait, "address_hour")
     if row["live"] >= LIVE_PER_ADDRESS:
         wait = row["first_to_lapse"] - now
-        words = f"{LIVE_PER_ADDRESS} bookings from here are waiting for their code; type a code, or try again shortly"
-        raise TooMany.until(words, wait, "address_holds")
+        raise TooMany.until(ADDRESS_HOLDS_FULL, wait, "address_holds", most=str(LIVE_PER_ADDRESS))
 
 
 async def _make_room(

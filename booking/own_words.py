@@ -142,9 +142,19 @@ def _part(value: str | None, field: str, most: int) -> str | None:
 def check_notice(type_: str, language: str) -> tuple[str, str]:
     """A notice and a language a salon may word: NotFound naming the one that is not."""
     if type_ not in EDITABLE:
-        raise NotFound(f"no notice {type_!r} a salon words; they are {', '.join(EDITABLE)}", "type")
+        raise NotFound(
+            "no notice {notice} a salon words; they are {notices}",
+            "type",
+            notice=repr(type_),
+            notices=", ".join(EDITABLE),
+        )
     if language not in SPOKEN:
-        raise NotFound(f"no language {language!r} the product speaks; they are {', '.join(SPOKEN)}", "locale")
+        raise NotFound(
+            "no language {language} the product speaks; they are {languages}",
+            "locale",
+            language=repr(language),
+            languages=", ".join(SPOKEN),
+        )
     return type_, language
 
 

@@ -5,7 +5,8 @@ migration, and the rows written before read as before). A reason that holds a va
 messages here, with named placeholders (``said(MOVED, when=...)``), so the words stay one message a catalogue
 knows. The desk reads a stored reason back (``read``): a fixed reason by its words, one with values against a
 pattern made once from each message (the rows written before this module are the same English, so they read the
-same way), its values put into the translation as stored; a ``{reason}`` value is itself read so. Anything else (a
+same way), its values put into the translation as stored, but a ``{when}`` told again the reader's way when it reads
+back as a time (``retell``: booking.locales.Retold); a ``{reason}`` value is itself read so. Anything else (a
 provider's words, a reason no message here wrote) is shown as stored.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import gettext
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from booking import fields, texting
@@ -138,9 +140,10 @@ _PATTERNS = tuple((_pattern(message), message) for message in _READ_BY_PATTERN)
 _GAVE_UP = _pattern(GAVE_UP)
 
 
-def read(stored: str, words: gettext.NullTranslations) -> str:
-    """A stored reason in the reader's ``words``: translated where one of our messages wrote it, else as stored."""
-    return _read(stored, words)
+def read(stored: str, words: gettext.NullTranslations, retell: Callable[[str], str] | None = None) -> str:
+    """A stored reason in the reader's ``words``: translated where one of our messages wrote it, else as stored;
+    ``retell`` (hashable: the reasons read are cached with it) writes a ``{when}`` the reader's way."""
+    return _read(stored, words, retell)
 
 
 def forget() -> None:
@@ -149,26 +152,28 @@ def forget() -> None:
 
 
 @lru_cache(maxsize=4096)  # a page lists many jobs for few reasons: each read once per language
-def _read(stored: str, words: gettext.NullTranslations) -> str:
+def _read(stored: str, words: gettext.NullTranslations, retell: Callable[[str], str] | None = None) -> str:
     translated = words.gettext(stored)  # plain gettext: a reason may hold a "%"
     if translated != stored:
         return translated
     # A job's error as worker.outcome writes it first: a leading placeholder ("{phone} cannot ...") would take its
     # "sms: " for the phone's.
     if found := _GAVE_UP.fullmatch(stored):
-        failures = _failures(found["failures"], words) or found["failures"]
+        failures = _failures(found["failures"], words, retell) or found["failures"]
         return said(words.gettext(GAVE_UP), failures=failures, attempts=found["attempts"])
-    if failures := _failures(stored, words):
+    if failures := _failures(stored, words, retell):
         return failures
     for pattern, message in _PATTERNS:
         if found := pattern.fullmatch(stored):
-            values = {name: _read(value, words) if name in _READ_AGAIN else value
+            values = {name: _read(value, words, retell) if name in _READ_AGAIN else value
                       for name, value in found.groupdict().items()}  # fmt: skip
+            if retell is not None and "when" in values:
+                values["when"] = retell(values["when"])
             return said(words.gettext(message), **values)
     return stored
 
 
-def _failures(stored: str, words: gettext.NullTranslations) -> str | None:
+def _failures(stored: str, words: gettext.NullTranslations, retell: Callable[[str], str] | None = None) -> str | None:
     """A job's error as worker.outcome writes it, "email: ...; sms: ...", each channel's detail read; None when it
     is not one."""
     read = []
@@ -176,5 +181,5 @@ def _failures(stored: str, words: gettext.NullTranslations) -> str | None:
         channel, colon, detail = part.partition(": ")
         if not colon or channel not in CHANNEL_FAILED:
             return None
-        read.append(said(words.gettext(CHANNEL_FAILED[channel]), detail=_read(detail, words)))
+        read.append(said(words.gettext(CHANNEL_FAILED[channel]), detail=_read(detail, words, retell)))
     return "; ".join(read)

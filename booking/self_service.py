@@ -12,7 +12,7 @@ from booking import appointments, availability, clients, fields, jobs, waitlist
 from booking.availability import Slot
 from booking.errors import Conflict, NotFound, SlotTaken, TooLate
 from booking.models import Actor, Appointment, AppointmentStatus, Change, Salon, Source
-from booking.notice_types import CANCELLATION, CONFIRMATION, RESCHEDULED
+from booking.notice_types import CANCELLATION, CONFIRMATION, N_, RESCHEDULED
 from db import Database
 from jobqueue.queue import JobStatus
 
@@ -131,6 +131,13 @@ async def told(db: Database, salon: Salon, appointment: Appointment, done: str) 
 
 # --- a waitlist offer's link (booking.waitlist) ------------------------------------------------------------
 
+# A claim by a client no longer waiting: why, one sentence per status.
+NO_LONGER_WAITING = {
+    waitlist.EntryStatus.UNVERIFIED: N_("the client has not confirmed their place on the waiting list yet"),
+    waitlist.EntryStatus.BOOKED: N_("the client is no longer on the waiting list: they have booked"),
+    waitlist.EntryStatus.LEFT: N_("the client is no longer on the waiting list: they have left it"),
+    waitlist.EntryStatus.EXPIRED: N_("the client is no longer on the waiting list: their days have passed"),
+}
 NEXT_TIMES = 6  # free times a client whose offer has gone is shown instead
 NEXT_DAYS = 7  # days looked through for them, from the offer's
 
@@ -153,7 +160,7 @@ async def claim_offer(db: Database, salon: Salon, offer_id: uuid.UUID, now: dt.d
             if offer.appointment_id is not None:
                 raise Conflict("this offer has been claimed already")
             if offer.entry_status != waitlist.EntryStatus.WAITING:
-                raise Conflict(f"the client is no longer on the waiting list ({offer.entry_status})")
+                raise Conflict(NO_LONGER_WAITING[offer.entry_status])
             if offer.start_time <= now:
                 raise OfferGone("that time has passed")
             appointment = await appointments.book_in(

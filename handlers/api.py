@@ -70,14 +70,15 @@ class Body:
         self.data = data
         self.path = path
 
-    def _get(self, name: str, kind: type, words: str, required: bool) -> Any:
+    def _get(self, name: str, kind: type, must: str, required: bool) -> Any:
+        """The field ``name`` if it is a ``kind``; ``must``: the whole sentence that says what it must be."""
         value = self.data.get(camel(name))
         if value is None:
             if required:
                 raise Invalid("{field} is required", (*self.path, name))
             return None
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-            raise Invalid(f"{{field}} must be {words}", (*self.path, name))
+            raise Invalid(must, (*self.path, name))
         return value
 
     @overload
@@ -85,7 +86,7 @@ class Body:
     @overload
     def text(self, name: str, required: bool = False) -> str | None: ...
     def text(self, name: str, required: bool = False) -> str | None:
-        value: str | None = self._get(name, str, "a string", required)
+        value: str | None = self._get(name, str, "{field} must be a string", required)
         return value
 
     @overload
@@ -93,11 +94,11 @@ class Body:
     @overload
     def integer(self, name: str, required: bool = False) -> int | None: ...
     def integer(self, name: str, required: bool = False) -> int | None:
-        value: int | None = self._get(name, int, "an integer", required)
+        value: int | None = self._get(name, int, "{field} must be an integer", required)
         return value
 
     def boolean(self, name: str) -> bool | None:
-        value: bool | None = self._get(name, bool, "true or false", False)
+        value: bool | None = self._get(name, bool, "{field} must be true or false", False)
         return value
 
     @overload
@@ -121,7 +122,7 @@ class Body:
 
     def texts(self, name: str) -> list[str] | None:
         """A list of strings, or None when not given."""
-        items: list[Any] | None = self._get(name, list, "a list of strings", False)
+        items: list[Any] | None = self._get(name, list, "{field} must be a list of strings", False)
         if items is not None and not all(isinstance(item, str) for item in items):
             raise Invalid("{field} must be a list of strings", (*self.path, name))
         return items
@@ -131,11 +132,11 @@ class Body:
         return camel(name) in self.data
 
     def object(self, name: str) -> Body | None:
-        value = self._get(name, dict, "an object", False)
+        value = self._get(name, dict, "{field} must be an object", False)
         return None if value is None else Body(value, (*self.path, name))
 
     def objects(self, name: str) -> list[Body]:
-        items = self._get(name, list, "a list", False) or []
+        items = self._get(name, list, "{field} must be a list", False) or []
         for index, item in enumerate(items):
             if not isinstance(item, dict):
                 raise Invalid("{field} must be an object", (name, index))

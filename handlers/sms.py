@@ -44,7 +44,7 @@ class ProviderWebhook(BaseHandler):
         """A parameter the provider always sends, checked for its shape; a missing or bad one is a 400 naming it."""
         value = self.get_body_argument(name, "").strip()
         if not shape.fullmatch(value):
-            raise Invalid(f"{{field}} is {'missing' if not value else 'not what the provider sends'}", name)
+            raise Invalid("{field} is missing" if not value else "{field} is not what the provider sends", name)
         return value
 
     def optional_field(self, name: str, shape: re.Pattern[str]) -> str | None:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from booking import appointments, clients, services, staff
+from booking import appointments, clients, locales, services, staff
 from booking.errors import Invalid, SlotTaken
 from booking.models import ClientDetails, ServiceDetails, StaffDetails
 from db import Database
@@ -138,10 +138,13 @@ async def test_a_series_moves_whole_or_not_at_all_and_says_which_day_clashes(db:
         db, salon, client_id=dee.id, staff_id=bea.id, service_id=colour.id, start_time=_local(salon, third_day, 15),
         now=NOW,
     )  # fmt: skip
-    with pytest.raises(SlotTaken, match=r"^Tuesday, (30 March|March 30)"):
+    with pytest.raises(SlotTaken, match=r"^Tuesday, (30 March|March 30)") as clash:
         await appointments.reschedule(
             db, salon, series.booked[0].id, start_time=_local(salon, LONDON_SPRING, 15), following=True, now=NOW
         )
+    german = clash.value.describe(str, locales.translations("de").gettext)
+    assert german.startswith("Tuesday, ") and german != clash.value.message, "the day's sentence in the catalogue"
+    assert german == "Tuesday, 30 March: diese Zeit ist bei dieser Person schon vergeben", german
     starts = [(await appointments.get_appointment(db, salon.id, a.id)).start_time for a in series.booked]
     assert starts == [_local(salon, LONDON_SPRING + dt.timedelta(weeks=n), 10) for n in range(3)], "none moved"
     alone = await appointments.reschedule(

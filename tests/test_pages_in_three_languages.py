@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from booking import appointments, fields, locales, reasons, staff
-from booking.errors import Invalid
+from booking import appointments, code_sends, fields, locales, online, own_words, reasons, self_service, staff
+from booking.errors import BookingError, Conflict, Invalid, NotFound, TooLate, TooMany
 from booking.models import StaffDetails, WorkingHours
 from db import Database
 from tests.desk import book_at, set_up_desk
@@ -339,6 +339,84 @@ async def test_a_stored_reason_with_a_value_is_read_in_the_readers_language(
         assert opted_out in page and english_on(page) == [], path
     page = (await session.get("/jobs")).body.decode()
     assert f"{moved_to}{when}" in page and "Fehler 550 vom Server" in page, "the value as stored, the rest as it is"
+
+
+@pytest.mark.unit
+def test_every_refusal_a_client_can_meet_is_a_whole_sentence_in_german_and_spanish() -> None:
+    """The cut-off, the limits on codes and bookings, a waiting list's offer: each refusal one catalogued sentence,
+    its values (a number) filled in, so neither a client's page nor the desk shows an English word."""
+    refusals: list[BookingError] = [
+        *(TooLate(message, hours="24") for message in appointments.CUT_OFF_HOURS.values()),
+        *(TooLate(message, minutes="90") for message in appointments.CUT_OFF_MINUTES.values()),
+        TooMany(code_sends.RECIPIENT_HOUR_FULL, 60, most="3"), TooMany(code_sends.SALON_DAY_FULL, 60),
+        TooMany(online.ADDRESS_HOUR_FULL, 60), TooMany(online.ADDRESS_HOLDS_FULL, 60, most="2"),
+        *(Conflict(message) for message in self_service.NO_LONGER_WAITING.values()),
+    ]  # fmt: skip
+    for language in ("de", "es"):
+        words = locales.translations(language)
+        for refusal in refusals:
+            read = refusal.describe(str, words.gettext)
+            assert read != refusal.message and "{" not in read, (language, read)
+            assert english_on(f"<p>{read}</p>") == [], (language, read)
+    assert "(3)" in refusals[4].describe(str, locales.translations("de").gettext), "the number in its place"
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("notice", "language", "english", "german"),
+    [("nosuch", "de", "no notice 'nosuch' a salon words; they are ",
+      "keine Nachricht 'nosuch', die ein Salon selbst formuliert; es gibt "),
+     ("reminder_24h", "fr", "no language 'fr' the product speaks; they are en, de, es",
+      "keine Sprache 'fr', die das Produkt spricht; es gibt en, de, es")],
+)  # fmt: skip
+def test_a_notice_or_language_not_found_is_one_sentence_with_its_values_named(
+    notice: str, language: str, english: str, german: str
+) -> None:
+    with pytest.raises(NotFound) as refused:
+        own_words.check_notice(notice, language)
+    assert refused.value.message.startswith(english), refused.value.message
+    assert refused.value.describe(str, locales.translations("de").gettext).startswith(german)
+
+
+async def test_a_time_in_a_stored_reason_is_told_the_readers_way(logged_in, db: Database) -> None:
+    """A German salon's "moved to Mi., 4. Dez., 14:30 CET" read by a user who reads Mexican Spanish: the time as
+    they write it; a time that does not read back as one stays as stored."""
+    session, made = await logged_in(country="DE", timezone="Europe/Berlin", locale="de-DE")
+    desk = await set_up_desk(db, made.salon)
+    booked = await book_at(db, made.salon, desk, dt.time(10))
+    moved = await session.post(f"/appointments/{booked.id}/reschedule", {"startTime": f"{desk.day}T14:30"})
+    assert moved.code == 303
+    row = await db.fetch_row(
+        "SELECT error FROM notification_jobs WHERE appointment_id = %s AND status = 'cancelled' LIMIT 1", (booked.id,)
+    )
+    start = dt.datetime.combine(desk.day, dt.time(14, 30), made.salon.zone)
+    assert row["error"] == f"appointment moved to {locales.wall_clock(start, made.salon.zone, 'de-DE')}"
+    assert (await session.post("/account/language", {"locale": "es-MX"})).code == 303
+    page = (await session.get("/jobs")).body.decode()
+    mexican = locales.wall_clock(start, made.salon.zone, "es-MX")
+    assert "p.m." in mexican and f"la cita se movió a {mexican}" in page, mexican
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("written", "reader", "stored", "told"),
+    [("de-DE", "en-US", "Mi., 4. Dez., 14:30 CET", "Wed, Dec 4, 2:30 PM CET"),
+     ("de-DE", "es-ES", "Mittwoch, 4. Dezember, 09:05 CET", "miércoles, 4 de diciembre, 9:05 CET"),
+     ("en-US", "de-DE", "Tue, Feb 29, 12:15 AM EST", "Di., 29. Feb., 00:15 EST"),
+     ("es-MX", "en-GB", "mié 4 de dic, 2:30 p.m. CST", "Wed 4 Dec, 14:30 CST"),
+     ("de-DE", "en-GB", "Fehler 550 vom Server", "Fehler 550 vom Server"),
+     ("de-DE", "en-GB", "Mo., 31. Feb., 10:00 CET", "Mo., 31. Feb., 10:00 CET"),
+     ("de-DE", "de-DE", "Mi., 4. Dez., 14:30 CET", "Mi., 4. Dez., 14:30 CET")],
+)  # fmt: skip
+def test_a_time_as_the_salon_wrote_it_is_told_again_the_readers_way(
+    written: str, reader: str, stored: str, told: str
+) -> None:
+    assert locales.retold(stored, written, reader) == told
+    moved = reasons.said(reasons.MOVED, when=stored)
+    assert (
+        reasons.read(moved, locales.translations("en"), locales.Retold(written, reader))
+        == f"appointment moved to {told}"
+    )
 
 
 @pytest.mark.unit

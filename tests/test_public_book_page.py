@@ -14,6 +14,7 @@ from booking import salons, services
 from booking.models import OnlineBooking, Salon, ServiceDetails
 from handlers.app import Salonbook, WebSettings
 from tests.desk import Desk, set_up_desk
+from tests.desk_words import english_on
 
 
 @pytest.fixture
@@ -143,6 +144,29 @@ async def test_a_fourth_code_to_one_address_in_an_hour_is_refused_on_the_page_to
         answers.append(await client.post(f"/book/{salon.slug}", details_form(details.body, email=inbox)))
     assert [answer.code for answer in answers] == [303, 303, 303, 429]
     assert b"Too many tries" in answers[-1].body and 3500 < int(answers[-1].headers["Retry-After"]) <= 3600
+
+
+@pytest.mark.parametrize(
+    ("country", "timezone", "said"),
+    [
+        ("DE", "Europe/Berlin", "hat in der letzten Stunde so viele Codes erhalten, wie an sie gehen dürfen (3)"),
+        ("ES", "Europe/Madrid", "ya ha recibido en la última hora tantos códigos como se le pueden enviar (3)"),
+    ],
+)
+async def test_a_code_refused_for_its_limit_says_why_in_the_salons_language(
+    make_salon, db, pages, country: str, timezone: str, said: str
+) -> None:
+    salon, desk = await open_salon(make_salon, db, country=country, timezone=timezone)
+    inbox = f"victim.{secrets.token_hex(4)}@example.com"
+    for hour in (9, 10, 11, 12):
+        client = pages({"X-Real-Ip": f"10.2.{hour}.1"})
+        start = dt.datetime.combine(desk.day, dt.time(hour), desk.zone).isoformat()
+        query = urllib.parse.urlencode({"serviceId": desk.service.id, "staffId": desk.staff.id, "startTime": start})
+        details = await client.get(f"/book/{salon.slug}?{query}")
+        answer = await client.post(f"/book/{salon.slug}", details_form(details.body, email=inbox))
+    body = answer.body.decode()
+    assert answer.code == 429 and said in body, body[-2000:]
+    assert english_on(body) == [], english_on(body)
 
 
 async def test_a_lapsed_hold_says_to_start_again(make_salon, db, pages) -> None:

@@ -16,6 +16,7 @@ from booking import appointments, clients, installation, links, salons
 from booking.models import ClientDetails, Salon
 from handlers.app import Salonbook, WebSettings
 from tests.desk import Desk, book_at, set_up_desk
+from tests.desk_words import english_on
 from tests.servers import SmsApi, SmtpServer
 
 PUBLIC_URL = "https://book.salon.example"
@@ -213,6 +214,32 @@ async def test_inside_the_cut_off_the_page_shows_the_phone_and_a_hand_made_post_
         assert refused.code == 409, (action, refused.code)
         assert "too late to change this appointment online" in refused.body.decode()
     assert await everything(db, booked.id) == before
+
+
+@pytest.mark.parametrize(
+    ("country", "timezone", "cancel", "move"),
+    [
+        ("DE", "Europe/Berlin", "Online lässt sich ein Termin bis 90 Min. vor Beginn absagen",
+         "Online lässt sich dieser Termin nicht mehr verschieben"),
+        ("ES", "Europe/Madrid", "En línea, una cita se puede cancelar hasta 90 min antes de que empiece",
+         "En línea, esta cita ya no se puede cambiar"),
+    ],
+)  # fmt: skip
+async def test_past_the_cut_off_the_refusal_says_it_in_the_salons_language(
+    make_salon, db, app, pages, country: str, timezone: str, cancel: str, move: str
+) -> None:
+    salon, desk = await a_salon(make_salon, db, country=country, timezone=timezone)
+    salon = await salons.update_salon(db, dataclasses.replace(salon, cancel_cutoff_minutes=90))
+    booked = await book_at(db, salon, desk, dt.time(10))
+    app.clock = lambda: booked.start_time - dt.timedelta(minutes=80)
+    client, path = pages(), await manage_path(db, booked.id)
+    await client.get(path)
+    later = (booked.start_time + dt.timedelta(days=1)).isoformat()
+    for action, form, said in (("cancel", {}, cancel), ("reschedule", {"startTime": later}, move)):
+        refused = await client.post(f"{path}/{action}", form)
+        body = refused.body.decode()
+        assert refused.code == 409 and said in body, (action, body[-2000:])
+        assert english_on(body) == [], (action, english_on(body))
 
 
 async def test_the_cut_off_is_the_salons(make_salon, db, pages) -> None:

@@ -315,7 +315,7 @@ async def test_one_address_holds_two_at_a_time_and_ten_an_hour(make_salon, db, p
         if n == 1:
             status, body, headers = await public("POST", salon.slug, "/bookings", requests[-1], address=address)
             assert status == 429 and body["error"]["code"] == "rate_limited", "two wait for their code already"
-            assert "2 bookings from here are waiting" in body["error"]["message"]
+            assert "from here that may wait for their code at once (2) are waiting" in body["error"]["message"]
             assert 14 * 60 < int(headers["Retry-After"]) <= 15 * 60, "until the older of the two lapses"
         if n % 2:
             await db.execute("UPDATE holds SET expires_at = now() WHERE client_address = %s", (address,))
@@ -388,7 +388,7 @@ async def test_the_fourth_code_in_an_hour_to_one_number_is_refused_whoever_asks(
     fourth = asking(other_desk, at(other_desk, 12), **by_text)
     status, body, headers = await public("POST", other.slug, "/bookings", fourth, address=an_address())
     assert status == 429 and body["error"]["code"] == "rate_limited"
-    assert "has had 3 codes in the last hour" in body["error"]["message"]
+    assert "the most codes that may go to it in an hour (3)" in body["error"]["message"]
     assert 3500 < int(headers["Retry-After"]) <= 3600
     assert (await db.fetch_row("SELECT count(*) AS n FROM holds WHERE phone = %s", (victim,)))["n"] == 3
 

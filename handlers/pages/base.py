@@ -20,6 +20,7 @@ import tornado.web
 from booking import access, appointments, inbox, jobs, reasons, sessions
 from booking.errors import BookingError, Forbidden
 from booking.locales import (
+    Retold,
     accepted_locale,
     clock_time,
     day_name,
@@ -231,6 +232,7 @@ class PageHandler(HtmlPage):
             template = f"_{self.part}.html"
         locale = self.page_locale
         zone = self.salon.zone if self.salon else ZoneInfo("UTC")
+        retell = Retold(self.salon.locale, locale) if self.salon else None
         values = {
             "current_user": self.current_user,
             "salon": self.salon,
@@ -252,7 +254,8 @@ class PageHandler(HtmlPage):
             "language": language(locale),
             "language_name": lambda code: language_name(code, locale),  # 'de' as the reader says it: 'alemán'
             "words": self.words,  # for what the domain words itself in the reader's language (Job.label_in)
-            "reason": lambda stored: reasons.read(stored, self.words),  # a job's stored English, in their words
+            # a job's stored English, in their words; a time in it (written the salon's way) their way too
+            "reason": lambda stored: reasons.read(stored, self.words, retell),
         }
         html = self.application.templates(language(locale)).get_template(template).render(values | context)
         self.finish(html)

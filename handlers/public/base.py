@@ -7,11 +7,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from booking.errors import TooLate
+from booking.errors import TooLate, TooMany
 from booking.locales import day_name, language, money, phone_number, time_of_day, translations, wall_clock
 from booking.models import Salon
 from booking.notice_types import N_
 from booking.rendering import templates
+from handlers.base import outside_name
 from handlers.html import HtmlPage
 
 # What a client is told, by status: a heading and what to do next.
@@ -90,4 +91,7 @@ class ClientPage(HtmlPage):
         status, _, _, _ = self.error_details(status_code, kwargs)
         exception = kwargs["exc_info"][1] if "exc_info" in kwargs else None
         title, words = TOO_LATE if isinstance(exception, TooLate) else ERROR_WORDS.get(status, ELSE)
-        self.render_page("public/error.html", status, title=self.gettext(title), words=self.gettext(words))
+        # the salon's cut-off, or the limit reached: what the client can go by, in the salon's language
+        why = exception.describe(outside_name, self.gettext) if isinstance(exception, (TooLate, TooMany)) else ""
+        why = why[:1].upper() + why[1:]
+        self.render_page("public/error.html", status, title=self.gettext(title), words=self.gettext(words), why=why)
