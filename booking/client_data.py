@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from booking import appointments, client_notes, clients, inbox, jobs, waitlist
+from booking import appointments, client_notes, clients, inbox, jobs, payments, waitlist
 from booking.client_notes import ClientNote
 from booking.inbox import InboundText
 from booking.models import Appointment, Client
@@ -31,6 +31,7 @@ LISTS: dict[str, type] = {
     "kept_messages": OutboxMessage,  # the copies the built-in outbox kept
     "received_texts": InboundText,  # what they (or anyone on their number) texted the salon
     "notes": ClientNote,  # what the salon noted about them
+    "payments": payments.Payment,  # the money their appointments moved (Stripe's ids, never a card's number)
 }
 
 
@@ -64,6 +65,9 @@ async def export(
             db, salon_id, client_id=client_id, phone=client.phone, after=after, limit=limit
         ),
         "notes": lambda after, limit: client_notes.page_by_id(
+            db, salon_id, client_id=client_id, after=after, limit=limit
+        ),
+        "payments": lambda after, limit: payments.page_by_id(
             db, salon_id, client_id=client_id, after=after, limit=limit
         ),
     }

@@ -830,16 +830,19 @@ async def _record(
     return Moved(status, detail)
 
 
-# An export's page of the salon's payments: in id order, along payments_salon_id.
+# An export's page of the salon's payments (along payments_salon_id), or of one client's appointments': in id order.
 PAGE_BY_ID = f"""
     SELECT {_COLUMNS} FROM payments
      WHERE salon_id = %(salon)s AND (%(after)s::uuid IS NULL OR id > %(after)s)
+       AND (%(client)s::uuid IS NULL
+            OR appointment_id IN (SELECT id FROM appointments WHERE salon_id = %(salon)s AND client_id = %(client)s))
      ORDER BY id LIMIT %(limit)s"""
 
 
 async def page_by_id(
-    db: Database, salon_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+    db: Database, salon_id: uuid.UUID, *, client_id: uuid.UUID | None = None, after: uuid.UUID | None, limit: int
 ) -> Page[Payment, uuid.UUID]:
-    """The salon's payments of every kind after ``after`` in id order (booking.paging): an export's page."""
-    rows = await db.fetch_all(PAGE_BY_ID, {"salon": salon_id, "after": after, "limit": limit})
+    """The salon's payments of every kind, or those of one client's appointments, after ``after`` in id order
+    (booking.paging): an export's page."""
+    rows = await db.fetch_all(PAGE_BY_ID, {"salon": salon_id, "client": client_id, "after": after, "limit": limit})
     return page_of([read_payment(row) for row in rows], limit)

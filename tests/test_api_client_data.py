@@ -66,6 +66,7 @@ async def test_a_client_is_exported_with_appointments_messages_and_kept_copies(
     assert len(confirmations) == 2
     assert all(a["outcome"] == "sent" for n in confirmations for a in n["history"]), confirmations
     assert {m["channel"] for m in exported["keptMessages"]} == {"sms"}, "the SMS kept in the outbox, no one else's"
+    assert exported["payments"] == [], "no money moved yet"
     other = await make_salon()
     status, _ = await api("GET", f"/clients/{ids['clientId']}/export", other.api_token)
     assert status == 404, "another salon's client is not found"
@@ -156,3 +157,32 @@ async def test_the_owner_downloads_and_erases_from_the_clients_page_after_confir
         "SELECT first_name, email, phone, erased_at FROM clients WHERE id = %s", (ids["clientId"],)
     )
     assert (row["first_name"], row["email"], row["phone"]) == ("Erased", None, None) and row["erased_at"]
+
+
+async def test_a_clients_export_holds_the_money_their_appointments_moved_and_no_one_elses(
+    api, db, make_salon, smtp_server, start_worker
+) -> None:
+    salon = await make_salon()
+    ids = await booked_and_notified(api, db, salon, smtp_server, start_worker)
+    theirs = await db.fetch_row(
+        "SELECT id FROM appointments WHERE client_id = %s ORDER BY start_time LIMIT 1", (ids["clientId"],)
+    )
+    status, bo = await api("POST", "/clients", salon.api_token, {"firstName": "Bo"})
+    assert status == 201
+    start = (IN_A_WEEK + dt.timedelta(hours=2)).isoformat()
+    status, other = await api(
+        "POST", "/appointments", salon.api_token, ids | {"clientId": bo["id"], "startTime": start}
+    )
+    assert status == 201, other
+    for appointment, intent in ((theirs["id"], "pi_ann"), (other["id"], "pi_bo")):
+        await db.execute(
+            """INSERT INTO payments (salon_id, appointment_id, kind, reason, amount_cents, currency,
+                                     stripe_payment_intent_id, status)
+               VALUES (%s, %s, 'deposit', 'deposit', 1500, 'GBP', %s, 'succeeded')""",
+            (salon.salon.id, appointment, intent),
+        )
+    status, exported = await api("GET", f"/clients/{ids['clientId']}/export", salon.api_token)
+    assert status == 200
+    assert [(p["stripePaymentIntentId"], p["amountCents"], p["appointmentId"]) for p in exported["payments"]] == [
+        ("pi_ann", 1500, str(theirs["id"]))
+    ], "Ann's deposit, not Bo's"
