@@ -10,10 +10,11 @@ idempotency key, and Stripe asked after: by the owner's request (``refund``) or 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -22,7 +23,7 @@ import aiopg
 from booking import installation, sealing
 from booking.errors import Conflict, Invalid, PaymentProblem
 from booking.models import Deposit
-from booking.notice_types import PAYMENT
+from booking.notice_types import N_, PAYMENT
 from booking.paging import Page, page_of
 from db import Database, Row
 from db.rows import reader
@@ -238,26 +239,35 @@ async def deposit_due(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uu
     return chargeable(asked, row["price_cents"], row["currency"])
 
 
+UNREACHABLE = N_("the salon's payments could not be reached: {problem}")
+NOT_REFUNDED = N_("Stripe did not refund it: {problem}")
+
+
+@contextlib.contextmanager
+def stripe_asked(message: str = UNREACHABLE) -> Iterator[None]:
+    """Stripe's troubles, inside the block, become the domain's PaymentProblem, in ``message``'s words."""
+    try:
+        yield
+    except stripe.StripeProblem as problem:
+        raise PaymentProblem(message, problem=str(problem)) from problem
+
+
 async def create_intent(
     keys_: Keys, *, amount_cents: int, currency: str, idempotency_key: str, metadata: dict[str, str],
     save_card_for: str | None = None,
 ) -> stripe.Intent:  # fmt: skip
     """A PaymentIntent on the salon's account (saving the card that pays on the Customer ``save_card_for``, if
     given); Stripe's troubles become the domain's errors."""
-    try:
+    with stripe_asked():
         return await stripe.create_intent(
             keys_.account, amount_cents=amount_cents, currency=currency, idempotency_key=idempotency_key,
             metadata=metadata, save_card_for=save_card_for,
         )  # fmt: skip
-    except stripe.StripeProblem as problem:
-        raise PaymentProblem("the salon's payments could not be reached: {problem}", problem=str(problem)) from problem
 
 
 async def read_intent(keys_: Keys, intent_id: str) -> stripe.Intent:
-    try:
+    with stripe_asked():
         return await stripe.read_intent(keys_.account, intent_id)
-    except stripe.StripeProblem as problem:
-        raise PaymentProblem("the salon's payments could not be reached: {problem}", problem=str(problem)) from problem
 
 
 async def add_deposit(db: Database, salon_id: uuid.UUID, hold_id: uuid.UUID, intent: stripe.Intent) -> Payment:
@@ -449,12 +459,11 @@ async def refund(
     if salon_keys is None:
         raise Conflict("the salon's Stripe account is not connected: nothing can be refunded here")
     asked = await _ask_refund(db, salon_id, appointment_id, amount_cents, payment_id)
-    try:  # one asked before whose answer was lost is found by its key, not asked twice
+    with stripe_asked(NOT_REFUNDED):  # the row stays pending: asking again asks under the same key
+        # one asked before whose answer was lost is found by its key, not asked twice
         made = await stripe.find_refund(salon_keys.account, asked.intent_id, asked.key) or await stripe.refund(
             salon_keys.account, asked.intent_id, amount_cents=asked.amount_cents, idempotency_key=asked.key
         )
-    except stripe.StripeProblem as problem:  # the row stays pending: asking again asks under the same key
-        raise PaymentProblem("Stripe did not refund it: {problem}", problem=str(problem)) from problem
     row = await db.fetch_row(
         f"""UPDATE payments SET stripe_refund_id = %s, status = %s, updated_at = now()
              WHERE id = %s RETURNING {_COLUMNS}""",
@@ -546,10 +555,8 @@ async def refund_unbooked(db: Database, salon_id: uuid.UUID, intent_id: str, api
     if row is None or salon_keys is None:
         return None
     if row["stripe_refund_id"] is None:
-        try:
+        with stripe_asked(NOT_REFUNDED):  # pending: the next word about it (webhook, page) asks again
             made = await stripe.refund(salon_keys.account, intent_id, amount_cents=None, idempotency_key=key)
-        except stripe.StripeProblem as problem:  # pending: the next word about it (webhook, page) asks again
-            raise PaymentProblem("Stripe did not refund it: {problem}", problem=str(problem)) from problem
         await db.execute(
             "UPDATE payments SET stripe_refund_id = %s, status = %s, updated_at = now() WHERE id = %s",
             (made.id, REFUND_STATUSES.get(made.status, PaymentStatus.PENDING), row["id"]),
@@ -766,12 +773,10 @@ async def move(
     salon_keys = await keys(db, row["salon_id"], api_base)
     if salon_keys is None:
         return await _record(db, payment_id, PaymentStatus.FAILED, "the salon's Stripe account is not connected")
-    try:
+    with stripe_asked():  # the row stays pending: the job asks again, under the same key
         if row["kind"] == PaymentKind.FEE:
             return await _charge(db, payment_id, row, salon_keys.account, gate)
         return await _give_back(db, payment_id, row, salon_keys.account, gate)
-    except stripe.StripeProblem as problem:  # the row stays pending: the job asks again, under the same key
-        raise PaymentProblem("the salon's payments could not be reached: {problem}", problem=str(problem)) from problem
 
 
 async def _charge(

@@ -10,17 +10,14 @@ so the same word from Stripe twice changes nothing. Charging a fee on it is the 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
 import aiopg
 
 from booking import payments
-from booking.errors import PaymentProblem
 from booking.models import Salon
 from booking.paging import Page, page_of
 from db import Database, Row
@@ -71,15 +68,6 @@ _COLUMNS = """id, hold_id, appointment_id, stripe_customer_id, stripe_intent_id,
               created_at, updated_at"""
 
 
-@contextlib.contextmanager
-def _stripe_asked() -> Iterator[None]:
-    """Stripe's troubles become the domain's error."""
-    try:
-        yield
-    except stripe.StripeProblem as problem:
-        raise PaymentProblem("the salon's payments could not be reached: {problem}", problem=str(problem)) from problem
-
-
 async def fees(cur: aiopg.Cursor, salon: Salon, appointment_id: uuid.UUID) -> Fees | None:
     """The fees a held appointment's card may be charged; None when none may apply (no fee; the caller knows the
     salon takes payments)."""
@@ -102,7 +90,7 @@ async def new_customer(
     account: stripe.Account, salon: Salon, hold_id: uuid.UUID, name: str, email: str | None, phone: str | None
 ) -> str:
     """A Customer for the client on the salon's account (one per hold: its idempotency key is the hold's)."""
-    with _stripe_asked():
+    with payments.stripe_asked():
         return await stripe.create_customer(
             account, name=name, email=email, phone=phone, idempotency_key=f"salonbook-customer-hold-{hold_id}",
             metadata={"salonbook_salon": str(salon.id), "salonbook_hold": str(hold_id)},
@@ -110,7 +98,7 @@ async def new_customer(
 
 
 async def new_setup(account: stripe.Account, salon: Salon, hold_id: uuid.UUID, customer: str, key: str) -> stripe.Setup:
-    with _stripe_asked():
+    with payments.stripe_asked():
         return await stripe.create_setup(
             account, customer=customer, idempotency_key=key,
             metadata={"salonbook_salon": str(salon.id), "salonbook_hold": str(hold_id)},
@@ -118,7 +106,7 @@ async def new_setup(account: stripe.Account, salon: Salon, hold_id: uuid.UUID, c
 
 
 async def read_setup(account: stripe.Account, setup_id: str) -> stripe.Setup:
-    with _stripe_asked():
+    with payments.stripe_asked():
         return await stripe.read_setup(account, setup_id)
 
 
