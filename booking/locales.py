@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 from zoneinfo import ZoneInfo, available_timezones
 
 import babel
@@ -399,7 +399,8 @@ def _reader(locale: str, form: str) -> re.Pattern[str]:
         shape = babel.dates.parse_pattern(_day_pattern(locale)).format
     else:
         shape = _pattern(locale, "MMMEd").format
-    parts = re.split(r"%\((\w+)\)s", shape)
+    # Babel annotates DateTimePattern.format as a DateTimeFormat; it holds the pattern as a %-format string.
+    parts = re.split(r"%\((\w+)\)s", cast(str, shape))
     return re.compile(
         "".join(
             re.escape(_plain_spaces(part.replace("%%", "%"))) if at % 2 == 0 else _field(part, where)
