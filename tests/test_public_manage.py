@@ -195,13 +195,12 @@ async def test_a_client_moves_to_a_free_time_of_the_same_stylist_and_the_link_ke
 
 
 async def test_inside_the_cut_off_the_page_shows_the_phone_and_a_hand_made_post_is_refused(
-    make_salon, db, pages
+    make_salon, db, app, pages
 ) -> None:
     salon, desk = await a_salon(make_salon, db)
-    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).replace(second=0, microsecond=0)
-    booked = await appointments.book(
-        db, salon, client_id=desk.client.id, staff_id=desk.staff.id, service_id=desk.service.id, start_time=soon
-    )
+    booked = await book_at(db, salon, desk, dt.time(10))
+    soon = booked.start_time
+    app.clock = lambda: soon - dt.timedelta(hours=3)  # inside the salon's cut-off
     client, path = pages(), await manage_path(db, booked.id)
     page = (await client.get(path)).body.decode()
     assert 'href="tel:+441225123456">01225 123456</a>' in page and "please call us" in page, "as the salon writes it"
@@ -242,13 +241,11 @@ async def test_past_the_cut_off_the_refusal_says_it_in_the_salons_language(
         assert english_on(body) == [], (action, english_on(body))
 
 
-async def test_the_cut_off_is_the_salons(make_salon, db, pages) -> None:
+async def test_the_cut_off_is_the_salons(make_salon, db, app, pages) -> None:
     salon, desk = await a_salon(make_salon, db)
     salon = await salons.update_salon(db, dataclasses.replace(salon, cancel_cutoff_minutes=60))
-    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).replace(second=0, microsecond=0)
-    booked = await appointments.book(
-        db, salon, client_id=desk.client.id, staff_id=desk.staff.id, service_id=desk.service.id, start_time=soon
-    )
+    booked = await book_at(db, salon, desk, dt.time(10))
+    app.clock = lambda: booked.start_time - dt.timedelta(hours=3)
     client, path = pages(), await manage_path(db, booked.id)
     page = (await client.get(path)).body.decode()
     assert f'action="{path}/cancel"' in page and f'href="{path}/reschedule"' not in page, "cancel 1 h, move 24 h"
