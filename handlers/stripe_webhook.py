@@ -37,7 +37,8 @@ class StripeWebhook(BaseHandler):
             log.warning("a Stripe webhook for salon %s refused: %s", salon.id, bad)
             raise tornado.web.HTTPError(400, "the Stripe-Signature does not verify") from None
         if event.intent_id is not None and event.type in SUCCEEDED:
-            paid = await online.book_paid(self.db, salon, event.intent_id, self.now(), event.payment_method)
+            paid = await online.book_paid(self.db, salon, event.intent_id, self.now(), event.payment_method,
+                                          account=keys.account)  # fmt: skip
             if paid is not None and paid.booked_now:
                 self.wake_worker()
             elif paid is not None and paid.refund_due:  # paid after its time was given up
