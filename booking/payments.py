@@ -532,37 +532,29 @@ async def _ask_refund(
         return _RefundAsked(made["id"], amount, paid["stripe_payment_intent_id"], key)
 
 
-async def refund_unbooked(db: Database, salon_id: uuid.UUID, intent_id: str, api_base: str) -> Payment | None:
-    """A deposit that succeeded after its hold had ended (its time given up) goes back whole, once: the refund's
-    row is written under a key made from the PaymentIntent and the reason before Stripe is asked, so the webhook and
-    the page's check, or a retry, ask under the same key. None when there is nothing such to refund."""
-    salon_keys = await keys(db, salon_id, api_base)
-    key = f"salonbook-refund-{intent_id}-unbooked"
-    await db.execute(
-        """INSERT INTO payments (salon_id, kind, reason, amount_cents, currency, stripe_payment_intent_id, status,
-                                 idempotency_key)
-           SELECT salon_id, 'refund', 'unbooked', amount_cents, currency, stripe_payment_intent_id, 'pending', %s
-             FROM payments
-            WHERE salon_id = %s AND stripe_payment_intent_id = %s AND kind = 'deposit' AND status = 'succeeded'
-              AND appointment_id IS NULL
-           ON CONFLICT (idempotency_key) DO NOTHING""",
-        (key, salon_id, intent_id),
-    )
-    row = await db.fetch_one(
-        "SELECT id, amount_cents, stripe_refund_id FROM payments WHERE idempotency_key = %s AND salon_id = %s",
-        (key, salon_id),
-    )
-    if row is None or salon_keys is None:
-        return None
-    if row["stripe_refund_id"] is None:
-        with stripe_asked(NOT_REFUNDED):  # pending: the next word about it (webhook, page) asks again
-            made = await stripe.refund(salon_keys.account, intent_id, amount_cents=None, idempotency_key=key)
-        await db.execute(
-            "UPDATE payments SET stripe_refund_id = %s, status = %s, updated_at = now() WHERE id = %s",
-            (made.id, REFUND_STATUSES.get(made.status, PaymentStatus.PENDING), row["id"]),
+async def refund_unbooked(db: Database, salon_id: uuid.UUID, intent_id: str) -> bool:
+    """A deposit that succeeded after its hold had ended (its time given up) goes back whole, once, by the worker:
+    in one transaction the refund's row (pending, the deposit's amount, under a key made from the PaymentIntent
+    and the reason, so the webhook and the page's check, however often, make one) and its payment job, with no
+    appointment and no client (there is none). Stripe is not asked here: the worker's ``move`` refunds it. True
+    when the refund was queued now (the caller wakes the worker); False when it was queued before, or there is
+    nothing such to refund."""
+    async with db.transaction() as cur:
+        await cur.execute(
+            """INSERT INTO payments (salon_id, kind, reason, amount_cents, currency, stripe_payment_intent_id,
+                                     status, idempotency_key)
+               SELECT salon_id, 'refund', 'unbooked', amount_cents, currency, stripe_payment_intent_id, 'pending',
+                      %s
+                 FROM payments
+                WHERE salon_id = %s AND stripe_payment_intent_id = %s AND kind = 'deposit' AND status = 'succeeded'
+                  AND appointment_id IS NULL
+               ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING id, appointment_id, NULL::uuid AS client_id""",
+            (refund_key(intent_id, PaymentReason.UNBOOKED), salon_id, intent_id),
         )
-    found = await db.fetch_row(f"SELECT {_COLUMNS} FROM payments WHERE id = %s", (row["id"],))
-    return read_payment(found)
+        made: Row | None = await cur.fetchone()
+        await _queue_move(cur, salon_id, made)
+        return made is not None
 
 
 # --- fees and refunds by policy, moved by the worker (payment jobs) ---------------------------------------------
@@ -576,8 +568,9 @@ def fee_key(appointment_id: uuid.UUID, reason: PaymentReason) -> str:
     return f"salonbook-fee-{appointment_id}-{reason}"
 
 
-def refund_key(appointment_id: uuid.UUID, reason: PaymentReason) -> str:
-    return f"salonbook-refund-{appointment_id}-{reason}"
+def refund_key(of: uuid.UUID | str, reason: PaymentReason) -> str:
+    """A refund's key: made from the appointment, or from the PaymentIntent of a deposit on none (unbooked)."""
+    return f"salonbook-refund-{of}-{reason}"
 
 
 async def _queue_move(cur: aiopg.Cursor, salon_id: uuid.UUID, made: Row | None) -> None:
