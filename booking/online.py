@@ -154,7 +154,7 @@ class CardAsked:
 class Paid:
     """A deposit (or a card's SetupIntent) Stripe says succeeded: the appointment it booked (now or before), or None
     when its time had been given up before it came (a deposit's money is recorded, and goes back:
-    ``refund_due``, payments.refund_unbooked)."""
+    ``refund_due``, payment_jobs.refund_unbooked)."""
 
     intent_id: str
     appointment_id: uuid.UUID | None

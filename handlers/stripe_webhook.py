@@ -12,7 +12,7 @@ import logging
 
 import tornado.web
 
-from booking import online, payments, salons, saved_cards
+from booking import online, payment_jobs, payments, salons, saved_cards
 from handlers.base import BaseHandler
 from providers import stripe
 
@@ -40,7 +40,7 @@ class StripeWebhook(BaseHandler):
             paid = await online.book_paid(self.db, salon, event.intent_id, self.now(), event.payment_method,
                                           account=keys.account)  # fmt: skip
             if paid is not None and paid.refund_due:  # paid after its time was given up: its refund is a job
-                queued = await payments.refund_unbooked(self.db, salon.id, event.intent_id)
+                queued = await payment_jobs.refund_unbooked(self.db, salon.id, event.intent_id)
             else:
                 queued = paid is not None and paid.booked_now  # the booking's notices
             if queued:

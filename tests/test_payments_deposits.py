@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import stripe
 
-from booking import online, payments, services
+from booking import online, payment_jobs, payments, services
 from booking.models import Deposit, Salon, ServiceDetails
 from handlers.app import WebSettings
 from providers.stripe import read_intent
@@ -288,9 +288,9 @@ async def test_an_unbooked_refund_stranded_without_its_job_is_queued_again_and_r
     await db.execute(  # its job given up (Stripe out of reach all along), minutes ago
         """UPDATE notification_jobs SET status = 'failed' WHERE salon_id = %s AND type = 'payment';
            UPDATE payments SET updated_at = now() - %s WHERE salon_id = %s AND reason = 'unbooked'""",
-        (salon.id, payments.STRANDED_AFTER, salon.id),
+        (salon.id, payment_jobs.STRANDED_AFTER, salon.id),
     )
-    assert await payments.requeue_stranded(db) == 1, "a refund on no appointment is the chore's too"
+    assert await payment_jobs.requeue_stranded(db) == 1, "a refund on no appointment is the chore's too"
     assert [j["status"] for j in await unbooked_jobs(db, salon)] == ["failed", "pending"]
     await start_worker(smtp=smtp_server, stripe_api_base=localstripe.api_base)
     assert (await refunded(db, salon))["status"] == "succeeded"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import urllib.parse
 import uuid
 
-from booking import fields, links, online, paths, payments
+from booking import fields, links, online, paths, payment_jobs
 from booking.errors import PaymentProblem
 from booking.notice_types import N_
 from handlers.html import CONTENT_SECURITY_POLICY
@@ -91,7 +91,7 @@ class PaidPage(PayPage):
             await self.show(the_id, not_through=True)
             return
         if paid.refund_due:  # paid after its time was given up: all of it goes back, by the worker
-            if await payments.refund_unbooked(self.db, self.salon.id, paid.intent_id):
+            if await payment_jobs.refund_unbooked(self.db, self.salon.id, paid.intent_id):
                 self.wake_worker()
             self.render_page("public/book_paid_late.html", 409)
             return
