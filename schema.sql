@@ -548,7 +548,7 @@ CREATE TABLE notification_jobs (
     -- how long before the start a reminder goes (0024): a 'reminder' always says, the released types too
     minutes_before  integer CHECK (minutes_before BETWEEN 30 AND 10080),
     CONSTRAINT notification_jobs_reminder_minutes CHECK (type <> 'reminder' OR minutes_before IS NOT NULL),
-    -- a payment job (0029) has no recipient: an unbooked deposit's refund has no client either (0028)
+    -- a payment job has no recipient: an unbooked deposit's refund has no client either (0029)
     CONSTRAINT notification_jobs_recipient
         CHECK (client_id IS NOT NULL OR payload ? 'email' OR payload ? 'phone' OR type = 'payment')
 ) WITH (

@@ -52,9 +52,3 @@ CREATE INDEX payments_by_day ON payments (salon_id, created_at);
 -- An export's pages walk a salon's rows in id order.
 CREATE INDEX payments_salon_id ON payments (salon_id, id);
 CREATE INDEX saved_cards_salon_id ON saved_cards (salon_id, id);
-
--- A job that moves money (a 'payment' job, 0029) has no recipient: a deposit paid after its hold lapsed is refunded
--- by one with neither appointment nor client (there is none: the time was never booked).
-ALTER TABLE notification_jobs DROP CONSTRAINT notification_jobs_recipient;
-ALTER TABLE notification_jobs ADD CONSTRAINT notification_jobs_recipient
-    CHECK (client_id IS NOT NULL OR payload ? 'email' OR payload ? 'phone' OR type = 'payment');
