@@ -474,6 +474,9 @@ CREATE TABLE saved_cards (
     stripe_customer_id        text NOT NULL,
     stripe_intent_id          text NOT NULL UNIQUE,
     stripe_payment_method_id  text,  -- once Stripe says the card is saved
+    -- what the desk shows of it, read from Stripe once when the card is saved (NULL: Stripe could not say yet)
+    card_brand                text,
+    card_last4                text,
     status                    text NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed', 'canceled')),
     created_at                timestamptz NOT NULL DEFAULT now(),
     updated_at                timestamptz NOT NULL DEFAULT now(),
@@ -545,7 +548,9 @@ CREATE TABLE notification_jobs (
     -- how long before the start a reminder goes (0024): a 'reminder' always says, the released types too
     minutes_before  integer CHECK (minutes_before BETWEEN 30 AND 10080),
     CONSTRAINT notification_jobs_reminder_minutes CHECK (type <> 'reminder' OR minutes_before IS NOT NULL),
-    CONSTRAINT notification_jobs_recipient CHECK (client_id IS NOT NULL OR payload ? 'email' OR payload ? 'phone')
+    -- a payment job has no recipient: an unbooked deposit's refund has no client either (0029)
+    CONSTRAINT notification_jobs_recipient
+        CHECK (client_id IS NOT NULL OR payload ? 'email' OR payload ? 'phone' OR type = 'payment')
 ) WITH (
     -- A queue table churns: vacuum it after a few hundred dead rows rather
     -- than after 20 % of the table, so claims keep scanning a small index.

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import aiopg
 import psycopg2.errors
 
-from booking import availability, clients, fields, notifications, payments, reasons, salons, staff, waitlist
+from booking import availability, clients, fields, notifications, payment_jobs, reasons, salons, staff, waitlist
 from booking.clients import ERASED
 from booking.errors import (
     BookingError,
@@ -50,6 +50,7 @@ from booking.models import (
 )
 from booking.notice_types import ABOUT_BOOKING, N_, SALON_NOTICE, THANK_YOU
 from booking.paging import Page
+from booking.payments import PaymentReason
 from db import Database, Row
 from db.rows import reader
 from jobqueue import queue
@@ -607,9 +608,9 @@ async def _settle_money(cur: aiopg.Cursor, salon: Salon, booked: Appointment, by
     charged the late-cancellation fee on the card saved at booking, and the deposit stays. The salon's own
     cancellation inside the cut-off moves nothing by itself: the owner refunds from the appointment's page."""
     if now <= salon.client_deadline(booked.start_time, Change.CANCEL):
-        await payments.refund_deposit(cur, salon.id, booked.id)
+        await payment_jobs.refund_deposit(cur, salon.id, booked.id)
     elif by == Actor.CLIENT:
-        await payments.charge_fee(cur, salon.id, booked.id, payments.PaymentReason.LATE_CANCELLATION)
+        await payment_jobs.charge_fee(cur, salon.id, booked.id, PaymentReason.LATE_CANCELLATION)
 
 
 def _freed(booked: Appointment) -> waitlist.Freed:
@@ -779,7 +780,7 @@ async def record_outcome(
     db: Database, salon: Salon, appointment_id: uuid.UUID, outcome: str, *, now: dt.datetime | None = None
 ) -> Appointment:
     """Marks an appointment completed or a no-show, from its start until OUTCOME_WINDOW after it (a mark may be
-    corrected meanwhile); the reminders left stop, and a no-show is charged the salon's fee (booking.payments),
+    corrected meanwhile); the reminders left stop, and a no-show is charged the salon's fee (booking.payment_jobs),
     canceled if corrected before it was charged. A
     completed one gets the salon's thank-you, if it sends them, once whatever happens later
     (``notifications.for_thanks``)."""
@@ -804,9 +805,9 @@ async def record_outcome(
             await _set_status(cur, appointment_id, status, at=now)
             await queue.cancel_live(cur, appointment_id, ABOUT_BOOKING, reasons.APPOINTMENT_MARKED[status])
         if status == AppointmentStatus.NO_SHOW:  # once per appointment, however often it is marked (its key)
-            await payments.charge_fee(cur, salon.id, appointment_id, payments.PaymentReason.NO_SHOW)
+            await payment_jobs.charge_fee(cur, salon.id, appointment_id, PaymentReason.NO_SHOW)
         else:  # a no-show corrected: its fee, not yet asked of Stripe, is canceled; one charged stays
-            await payments.cancel_fee(cur, salon.id, appointment_id, payments.PaymentReason.NO_SHOW)
+            await payment_jobs.cancel_fee(cur, salon.id, appointment_id, PaymentReason.NO_SHOW)
         if status == AppointmentStatus.COMPLETED and salon.thank_you.enabled:
             await _thank(cur, salon, await _read(cur, salon.id, appointment_id), now)
         return await _read(cur, salon.id, appointment_id)

@@ -45,6 +45,7 @@ from booking.notice_types import BOOKING_CODE, N_
 from db import Database, Row
 from db.rows import reader
 from jobqueue import queue
+from providers import stripe
 
 WRONG_CODES = 5  # the fifth wrong code releases the hold
 PER_ADDRESS_PER_HOUR = 10  # holds one client address may make in an hour
@@ -153,7 +154,7 @@ class CardAsked:
 class Paid:
     """A deposit (or a card's SetupIntent) Stripe says succeeded: the appointment it booked (now or before), or None
     when its time had been given up before it came (a deposit's money is recorded, and goes back:
-    ``refund_due``, payments.refund_unbooked)."""
+    ``refund_due``, payment_jobs.refund_unbooked)."""
 
     intent_id: str
     appointment_id: uuid.UUID | None
@@ -550,16 +551,20 @@ async def check_paid(db: Database, salon: Salon, hold_id: uuid.UUID, api_base: s
         succeeded, intent_id, method = setup.status == "succeeded", setup.id, setup.payment_method
     if not succeeded:
         return None
-    return await book_paid(db, salon, intent_id, now, method)
+    return await book_paid(db, salon, intent_id, now, method, account=keys.account)
 
 
 async def book_paid(
-    db: Database, salon: Salon, intent_id: str, now: dt.datetime, payment_method: str | None = None
-) -> Paid | None:
+    db: Database, salon: Salon, intent_id: str, now: dt.datetime, payment_method: str | None = None, *,
+    account: stripe.Account | None = None,
+) -> Paid | None:  # fmt: skip
     """Stripe says the deposit's PaymentIntent, or the card's SetupIntent, ``intent_id`` succeeded (the signed
     webhook, or the page's own check): its held time becomes the client's appointment, once, whoever says it first
-    and however often; the deposit, and the card saved (``payment_method``), are on it. None for an intent that is
-    not one of this salon's deposits or cards."""
+    and however often; the deposit, and the card saved (``payment_method``), are on it. With ``account``, the
+    saved card's brand and last 4 are read from Stripe first, before the transaction locks the hold
+    (saved_cards.describe). None for an intent that is not one of this salon's deposits or cards."""
+    if account is not None:
+        await saved_cards.describe(db, account, salon.id, intent_id, payment_method)
     card_only = intent_id.startswith("seti_")
     async with db.transaction() as cur:
         # The hold's lock before its payment's or card's, as the release of lapsed holds takes them: a payment

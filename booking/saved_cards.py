@@ -5,7 +5,9 @@ saved_cards.
 
 A card's row is written inside its hold, pending, once Stripe has made its intent; it is saved (with the card's
 payment method) and put on the appointment in the transaction that books the held time (booking.online.book_paid),
-so the same word from Stripe twice changes nothing. Charging a fee on it is the payment jobs' (not here).
+so the same word from Stripe twice changes nothing. Its brand and last 4 are read from Stripe once, when Stripe
+first names the card (``describe``, before that transaction), and kept on the row: the desk's page asks Stripe
+nothing. Charging a fee on it is the payment jobs' (not here).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class SavedCard:
     stripe_customer_id: str
     stripe_intent_id: str  # seti_... (a SetupIntent) or pi_... (the deposit's PaymentIntent)
     stripe_payment_method_id: str | None
+    card_brand: str | None  # visa, mastercard, ... as Stripe said when the card was saved; None: it could not say
+    card_last4: str | None
     status: CardStatus
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -57,15 +61,15 @@ class Fees:
 
 @dataclass(frozen=True)
 class OnFile:
-    """A card on an appointment, as the desk sees it: its brand and last 4 when Stripe says them, else None."""
+    """A card on an appointment, as the desk sees it: its brand and last 4 as Stripe said them, else None."""
 
     brand: str | None
     last4: str | None
 
 
 read_card = reader(SavedCard)
-_COLUMNS = """id, hold_id, appointment_id, stripe_customer_id, stripe_intent_id, stripe_payment_method_id, status,
-              created_at, updated_at"""
+_COLUMNS = """id, hold_id, appointment_id, stripe_customer_id, stripe_intent_id, stripe_payment_method_id, card_brand,
+              card_last4, status, created_at, updated_at"""
 
 
 async def fees(cur: aiopg.Cursor, salon: Salon, appointment_id: uuid.UUID) -> Fees | None:
@@ -174,6 +178,36 @@ async def saved(
     )
 
 
+async def describe(
+    db: Database, account: stripe.Account, salon_id: uuid.UUID, intent_id: str, payment_method: str | None
+) -> None:
+    """Stripe names ``payment_method`` as the card of the intent ``intent_id`` (its webhook, the page's read-back):
+    if that intent saves a card whose brand is not yet kept, the brand and last 4 are read from Stripe and kept.
+    Call it before the transaction that books the hold (``booking.online.book_paid``), never inside one: Stripe
+    may be slow. When Stripe cannot say, the row keeps NULL and the next word about the intent tries again; an
+    intent that saves no card asks Stripe nothing."""
+    if payment_method is None:
+        return
+    unknown = await db.fetch_one(
+        """SELECT FROM saved_cards
+            WHERE salon_id = %s AND stripe_intent_id = %s AND card_brand IS NULL AND card_last4 IS NULL
+              AND coalesce(stripe_payment_method_id, %s) = %s""",
+        (salon_id, intent_id, payment_method, payment_method),
+    )
+    if unknown is None:
+        return
+    try:
+        card = await stripe.read_card(account, payment_method)
+    except stripe.StripeProblem:
+        return  # only "a card is saved" on the desk's page until Stripe says more
+    await db.execute(
+        """UPDATE saved_cards SET card_brand = %s, card_last4 = %s, updated_at = now()
+            WHERE salon_id = %s AND stripe_intent_id = %s AND card_brand IS NULL AND card_last4 IS NULL
+              AND coalesce(stripe_payment_method_id, %s) = %s""",
+        (card.brand, card.last4, salon_id, intent_id, payment_method, payment_method),
+    )
+
+
 async def failed(db: Database, salon_id: uuid.UUID, intent_id: str) -> None:
     """Stripe said saving the card failed: the row says so until another card is saved (the hold still lapses)."""
     await db.execute(
@@ -202,20 +236,14 @@ async def of_appointment(db: Database, salon_id: uuid.UUID, appointment_id: uuid
     return read_card(row) if row is not None else None
 
 
-async def on_file(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID, api_base: str) -> OnFile | None:
-    """What the desk sees of the appointment's saved card: its brand and last 4 as Stripe says them; when Stripe
-    cannot say (unreachable, no account any more), only that a card is saved. None: no card."""
+async def on_file(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> OnFile | None:
+    """What the desk sees of the appointment's saved card, from its row alone (Stripe is not asked: a slow Stripe
+    never slows the page): its brand and last 4, or, when Stripe could not say them, only that a card is saved.
+    None: no card."""
     card = await of_appointment(db, salon_id, appointment_id)
-    if card is None or card.stripe_payment_method_id is None:
+    if card is None:
         return None
-    keys = await payments.keys(db, salon_id, api_base)
-    if keys is None:
-        return OnFile(None, None)
-    try:
-        found = await stripe.read_card(keys.account, card.stripe_payment_method_id)
-    except stripe.StripeProblem:
-        return OnFile(None, None)
-    return OnFile(found.brand, found.last4)
+    return OnFile(card.card_brand, card.card_last4)
 
 
 # An export's page of the salon's saved cards: in id order, along saved_cards_salon_id.

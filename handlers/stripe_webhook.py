@@ -2,8 +2,8 @@
 secret, checked (providers/stripe.py, 5 minutes' tolerance) before anything of the body is read; a missing or
 wrong signature is a 400 and changes nothing. A succeeded deposit, or a card saved (``setup_intent.succeeded``),
 books its held time (booking.online.book_paid, once however often the event comes); a deposit paid after its time
-was given up goes back whole; a failed attempt is recorded. No login and no XSRF token: the signature is
-the proof.
+was given up goes back whole (a payment job: the answer does not wait for Stripe); a failed attempt is recorded. No
+login and no XSRF token: the signature is the proof.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import logging
 
 import tornado.web
 
-from booking import online, payments, salons, saved_cards
+from booking import online, payment_jobs, payments, salons, saved_cards
 from handlers.base import BaseHandler
 from providers import stripe
 
@@ -37,11 +37,14 @@ class StripeWebhook(BaseHandler):
             log.warning("a Stripe webhook for salon %s refused: %s", salon.id, bad)
             raise tornado.web.HTTPError(400, "the Stripe-Signature does not verify") from None
         if event.intent_id is not None and event.type in SUCCEEDED:
-            paid = await online.book_paid(self.db, salon, event.intent_id, self.now(), event.payment_method)
-            if paid is not None and paid.booked_now:
+            paid = await online.book_paid(self.db, salon, event.intent_id, self.now(), event.payment_method,
+                                          account=keys.account)  # fmt: skip
+            if paid is not None and paid.refund_due:  # paid after its time was given up: its refund is a job
+                queued = await payment_jobs.refund_unbooked(self.db, salon.id, event.intent_id)
+            else:
+                queued = paid is not None and paid.booked_now  # the booking's notices
+            if queued:
                 self.wake_worker()
-            elif paid is not None and paid.refund_due:  # paid after its time was given up
-                await payments.refund_unbooked(self.db, salon.id, event.intent_id, keys.account.api_base)
         elif event.intent_id is not None and event.type == "payment_intent.payment_failed":
             await payments.failed(self.db, salon.id, event.intent_id)
         elif event.intent_id is not None and event.type == "setup_intent.setup_failed":

@@ -19,6 +19,9 @@ CREATE TABLE saved_cards (
     stripe_customer_id        text NOT NULL,
     stripe_intent_id          text NOT NULL UNIQUE,
     stripe_payment_method_id  text,  -- once Stripe says the card is saved
+    -- what the desk shows of it, read from Stripe once when the card is saved (NULL: Stripe could not say yet)
+    card_brand                text,
+    card_last4                text,
     status                    text NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed', 'canceled')),
     created_at                timestamptz NOT NULL DEFAULT now(),
     updated_at                timestamptz NOT NULL DEFAULT now(),

@@ -8,6 +8,11 @@ ALTER TABLE notification_jobs ADD CONSTRAINT notification_jobs_type_check
 ALTER TABLE notification_jobs DROP CONSTRAINT notification_jobs_channels_check;
 ALTER TABLE notification_jobs ADD CONSTRAINT notification_jobs_channels_check
     CHECK (channels <@ ARRAY['email', 'sms', 'stripe'] AND channels <> '{}');
+-- A payment job has no recipient: a deposit paid after its hold lapsed is refunded by one with neither appointment
+-- nor client (there is none: the time was never booked).
+ALTER TABLE notification_jobs DROP CONSTRAINT notification_jobs_recipient;
+ALTER TABLE notification_jobs ADD CONSTRAINT notification_jobs_recipient
+    CHECK (client_id IS NOT NULL OR payload ? 'email' OR payload ? 'phone' OR type = 'payment');
 
 -- What Stripe said of a fee or refund that did not go through (a declined card), for the front desk.
 ALTER TABLE payments ADD COLUMN failure text;

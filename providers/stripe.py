@@ -217,8 +217,8 @@ async def read_setup(account: Account, setup_id: str) -> Setup:
 
 
 async def read_card(account: Account, payment_method: str, timeout: float = 5.0) -> Card:
-    """A saved card's brand and last 4, for the desk to see which card is on file; a short wait, no retries (a
-    page is waiting)."""
+    """A saved card's brand and last 4, read once when it is saved, for the desk to see which card is on file; a
+    short wait, no retries (the client's page, or Stripe's webhook, is waiting)."""
     async with _client(account, timeout, retries=0) as client:
         found = await client.v1.payment_methods.retrieve_async(payment_method)
     card = found.card

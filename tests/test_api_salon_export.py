@@ -70,6 +70,7 @@ async def test_an_owners_export_holds_their_salon_whole_and_not_one_row_of_anoth
     ]  # fmt: skip
     [card] = files["saved_cards.json"]
     assert ids([card]) == ours.saved_cards and card["stripePaymentMethodId"] == f"pm_{ours.tag}"
+    assert (card["cardBrand"], card["cardLast4"]) == ("visa", "4242"), "which card, as the desk sees it"
     assert files["wording.json"] == [
         {"type": "reminder", "language": "en", "subject": None, "text": None, "sms": f"See you {{when}}, {ours.tag}"}
     ]

@@ -59,8 +59,8 @@ RELEASED = {
     "0025_user_language.sql": "c517a8d6929fd38f0fcfcbe192b17da72c2335569116e48f5c1ed8ab7df4be00",
     "0026_payments.sql": "9f4691bfdcfb76ec562f3a7220b750ca570240b14a61e21b12ca72069561e759",
     "0027_queue_flat.sql": "b5479227f03da840e8215d1ebc33df633ae0dcf22ff7d96d145a138aba39620f",
-    "0028_card_on_file.sql": "3a6dc5691ea0ea71077188b17911294225219215e16c01a6505e4ff55834be6b",
-    "0029_payment_jobs.sql": "a457915cb978f7ba74d6fb2265660d5aa6ba4a2ced02bab008040c367f2b0d2c",
+    "0028_card_on_file.sql": "cbf43ef022c8ea4695abe7cc92744248fcc2cf7ad9770393ea98823d9b7a261a",
+    "0029_payment_jobs.sql": "a9f841a4996a9119ada51325183516c826e115f8196529b2a0d00cc254af3e9b",
     "0030_stranded_payments.sql": "7d6043c6032554774e8392b1b1cb632879e45e7ba82806c751a89fafb0adf39d",
 }
 SECOND_RELEASE = 12  # the schema version of the last release: every migration since is tested on its rows

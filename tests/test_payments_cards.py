@@ -13,9 +13,10 @@ import stripe
 
 from booking import online, payments, salons
 from booking.models import Salon
-from handlers.app import WebSettings
+from handlers.app import Salonbook, WebSettings
 from tests.desk import Desk
 from tests.page_fixtures import PageSession
+from tests.processes import free_port
 from tests.stripe_server import LocalStripe, intent_event, localstripe, signed
 from tests.test_pages_html import check_html
 from tests.test_pages_in_three_languages import english_on
@@ -174,20 +175,55 @@ async def test_the_webhook_saves_the_card_before_the_pages_check_once(
     assert (await the_record(db, salon))[0] == [booked] and await the_cards(db, salon) == cards
 
 
-async def test_the_desk_sees_the_card_on_file(make_salon, db, localstripe, public, http_server_client, pages) -> None:
+def stripe_out_of_reach(app: Salonbook) -> WebSettings:
+    """Points the server's Stripe at a closed port (a connection refused at once); returns the settings to put
+    back."""
+    reachable = app.web_settings
+    app.web_settings = dataclasses.replace(reachable, stripe_api_base=f"http://127.0.0.1:{free_port()}")
+    return reachable
+
+
+async def test_the_desk_sees_the_card_on_file_without_asking_stripe(
+    make_salon, db, localstripe, public, http_server_client, pages, app
+) -> None:
     salon, desk, keys = await fee_salon(make_salon, db, localstripe)
     asked = await card_asked(public, db, salon, desk)
-    await localstripe.save_card(keys["secretKey"], asked["setupIntentId"])
-    assert (await PageSession(http_server_client).get(f"/book/{salon.slug}/paid/{asked['holdId']}")).code == 303
+    saved = await localstripe.save_card(keys["secretKey"], asked["setupIntentId"])
+    reachable = stripe_out_of_reach(app)
+    said = await webhook(http_server_client, salon.slug, "setup_intent.succeeded", asked["setupIntentId"],
+                         keys["webhookSecret"], saved.payment_method)  # fmt: skip
+    assert said == 200, "booked, though Stripe cannot say which card"
     [booked] = (await the_record(db, salon))[0]
     session = pages()
     owner = await db.fetch_row("SELECT email FROM users WHERE salon_id = %s AND role = 'owner'", (salon.id,))
     await session.login(owner["email"])
     page = (await session.get(f"/appointments/{booked['id']}")).body.decode()
-    assert "Card on file" in page and "Visa ending 4242" in page
-    await db.execute("UPDATE saved_cards SET stripe_payment_method_id = 'pm_gone' WHERE salon_id = %s", (salon.id,))
+    assert "Card on file" in page and "A card is saved with Stripe." in page, "Stripe could not say which: still saved"
+
+    app.web_settings = reachable  # the page's read-back, Stripe reachable again, learns which card it is
+    assert (await PageSession(http_server_client).get(f"/book/{salon.slug}/paid/{asked['holdId']}")).code == 303
+    [card] = await db.fetch_all("SELECT card_brand, card_last4 FROM saved_cards WHERE salon_id = %s", (salon.id,))
+    assert (card["card_brand"], card["card_last4"]) == ("visa", "4242")
+    stripe_out_of_reach(app)
     page = (await session.get(f"/appointments/{booked['id']}")).body.decode()
-    assert "Card on file" in page and "A card is saved with Stripe." in page, "Stripe cannot say which: still saved"
+    assert "Card on file" in page and "Visa ending 4242" in page, "from the row: Stripe is not reachable now"
+
+
+async def test_the_card_is_read_from_stripe_once_when_it_is_saved(
+    make_salon, db, localstripe, public, http_server_client, app
+) -> None:
+    salon, desk, keys = await fee_salon(make_salon, db, localstripe)
+    asked = await card_asked(public, db, salon, desk)
+    saved = await localstripe.save_card(keys["secretKey"], asked["setupIntentId"])
+    assert await webhook(http_server_client, salon.slug, "setup_intent.succeeded", asked["setupIntentId"],
+                         keys["webhookSecret"], saved.payment_method) == 200  # fmt: skip
+    [card] = await db.fetch_all("SELECT card_brand, card_last4 FROM saved_cards WHERE salon_id = %s", (salon.id,))
+    assert (card["card_brand"], card["card_last4"]) == ("visa", "4242"), "the webhook read it before booking"
+    stripe_out_of_reach(app)  # known already: the next word about the card asks Stripe nothing, and still books
+    assert await webhook(http_server_client, salon.slug, "setup_intent.succeeded", asked["setupIntentId"],
+                         keys["webhookSecret"], saved.payment_method) == 200  # fmt: skip
+    [again] = await db.fetch_all("SELECT card_brand, card_last4 FROM saved_cards WHERE salon_id = %s", (salon.id,))
+    assert again == card
 
 
 async def test_a_deposit_with_a_fee_saves_the_card_that_pays_it(

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import stripe
 
-from booking import online, payments, services
+from booking import online, payment_jobs, payments, services
 from booking.models import Deposit, Salon, ServiceDetails
 from handlers.app import WebSettings
 from providers.stripe import read_intent
@@ -191,8 +191,8 @@ async def test_a_declined_card_books_nothing_and_the_client_may_try_again(
     assert held is not None, "the time stays held while the hold lasts: another card may pay"
 
 
-async def test_an_abandoned_payment_lets_the_hold_lapse_and_frees_the_slot(
-    make_salon, db, localstripe, public, http_server_client
+async def test_an_abandoned_payment_lets_the_hold_lapse_and_frees_the_slot_and_a_late_one_goes_back_once(
+    make_salon, db, localstripe, public, http_server_client, start_worker, smtp_server
 ) -> None:
     salon, desk, keys = await deposit_salon(make_salon, db, localstripe)
     deposit = await to_pay(public, db, salon, desk)
@@ -208,17 +208,93 @@ async def test_an_abandoned_payment_lets_the_hold_lapse_and_frees_the_slot(
     booked, paid = await the_record(db, salon)
     assert booked == [] and [p["status"] for p in paid] == ["canceled"]
     # Its PaymentIntent could not be canceled, and the client pays after all, too late: recorded, never booked
-    # into a time that is not held any more, and given back whole, once, however often Stripe and the page say so.
-    await localstripe.pay(keys["secretKey"], deposit["paymentIntentId"])
-    for _ in range(2):
-        assert await webhook(http_server_client, salon.slug, "payment_intent.succeeded", deposit["paymentIntentId"],
+    # into a time that is not held any more, and given back whole, once, however often Stripe and the page say so:
+    # by the worker, the webhook and the page answering without waiting for Stripe.
+    intent_id = deposit["paymentIntentId"]
+    await localstripe.pay(keys["secretKey"], intent_id)
+    for _ in range(3):
+        assert await webhook(http_server_client, salon.slug, "payment_intent.succeeded", intent_id,
                              keys["webhookSecret"]) == 200  # fmt: skip
     late = await PageSession(http_server_client).get(f"/book/{salon.slug}/paid/{deposit['holdId']}")
     assert late.code == 409 and b"refunded to your card" in late.body
     booked, paid = await the_record(db, salon)
     assert booked == [] and [(p["kind"], p["amount_cents"], p["status"], p["appointment_id"]) for p in paid] == [
-        ("deposit", 1000, "succeeded", None), ("refund", 1000, "succeeded", None)
+        ("deposit", 1000, "succeeded", None), ("refund", 1000, "pending", None)
     ]  # fmt: skip
+    assert await refunds_at_stripe(localstripe, keys["secretKey"], intent_id) == [], "the worker's to ask"
+    [job] = await unbooked_jobs(db, salon)
+    assert (job["status"], job["appointment_id"], job["client_id"], job["channels"]) == ("pending", None, None,
+                                                                                          ["stripe"])  # fmt: skip
+
+    await start_worker(smtp=smtp_server, stripe_api_base=localstripe.api_base)
+    refund = await refunded(db, salon)
+    [made] = await refunds_at_stripe(localstripe, keys["secretKey"], intent_id)
+    assert (refund["status"], refund["stripe_refund_id"], refund["idempotency_key"]) == (
+        "succeeded", made.id, f"salonbook-refund-{intent_id}-unbooked"
+    )  # fmt: skip
+    assert (made.amount, made.status) == (1000, "succeeded"), "all of the deposit, once"
+    assert [j["status"] for j in await unbooked_jobs(db, salon)] == ["completed"]
+    assert await webhook(http_server_client, salon.slug, "payment_intent.succeeded", intent_id,
+                         keys["webhookSecret"]) == 200, "Stripe says it again later"  # fmt: skip
+    assert len(await unbooked_jobs(db, salon)) == 1 and len(await refunds_at_stripe(localstripe, keys["secretKey"],
+                                                                                    intent_id)) == 1  # fmt: skip
+
+
+async def refunds_at_stripe(localstripe: LocalStripe, secret_key: str, intent_id: str) -> list[Any]:
+    """Every refund Stripe made of the PaymentIntent: what exactly once counts."""
+    http = stripe.AIOHTTPClient()
+    client = stripe.StripeClient(secret_key, base_addresses={"api": localstripe.api_base}, http_client=http)
+    try:
+        return list((await client.v1.refunds.list_async({"payment_intent": intent_id})).data)
+    finally:
+        await http.close_async()  # type: ignore[no-untyped-call]
+
+
+async def unbooked_jobs(db, salon: Salon) -> list[dict[str, Any]]:
+    """The salon's payment jobs of refunds on no appointment, oldest first."""
+    return await db.fetch_all(
+        """SELECT j.status, j.appointment_id, j.client_id, j.channels FROM notification_jobs j
+             JOIN payments p ON p.id = (j.payload->>'paymentId')::uuid
+            WHERE j.salon_id = %s AND j.type = 'payment' AND p.reason = 'unbooked' ORDER BY j.created_at""",
+        (salon.id,),
+    )
+
+
+async def refunded(db, salon: Salon, timeout: float = 20) -> dict[str, Any]:
+    """The salon's one unbooked refund once the worker has recorded Stripe's answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        [refund] = await db.fetch_all(
+            """SELECT status, stripe_refund_id, idempotency_key, updated_at FROM payments
+                WHERE salon_id = %s AND kind = 'refund' AND reason = 'unbooked'""",
+            (salon.id,),
+        )
+        if refund["status"] != "pending":
+            return refund
+        assert time.monotonic() < deadline, f"the refund is still pending after {timeout:g} s"
+        await asyncio.sleep(0.1)
+
+
+async def test_an_unbooked_refund_stranded_without_its_job_is_queued_again_and_refunded_once(
+    make_salon, db, localstripe, public, http_server_client, start_worker, smtp_server
+) -> None:
+    salon, desk, keys = await deposit_salon(make_salon, db, localstripe)
+    deposit = await to_pay(public, db, salon, desk)
+    await db.execute("UPDATE holds SET expires_at = now() - interval '1 second' WHERE id = %s", (deposit["holdId"],))
+    await online.release_lapsed(db, api_base="http://127.0.0.1:9")
+    await localstripe.pay(keys["secretKey"], deposit["paymentIntentId"])
+    assert await webhook(http_server_client, salon.slug, "payment_intent.succeeded", deposit["paymentIntentId"],
+                         keys["webhookSecret"]) == 200  # fmt: skip
+    await db.execute(  # its job given up (Stripe out of reach all along), minutes ago
+        """UPDATE notification_jobs SET status = 'failed' WHERE salon_id = %s AND type = 'payment';
+           UPDATE payments SET updated_at = now() - %s WHERE salon_id = %s AND reason = 'unbooked'""",
+        (salon.id, payment_jobs.STRANDED_AFTER, salon.id),
+    )
+    assert await payment_jobs.requeue_stranded(db) == 1, "a refund on no appointment is the chore's too"
+    assert [j["status"] for j in await unbooked_jobs(db, salon)] == ["failed", "pending"]
+    await start_worker(smtp=smtp_server, stripe_api_base=localstripe.api_base)
+    assert (await refunded(db, salon))["status"] == "succeeded"
+    assert len(await refunds_at_stripe(localstripe, keys["secretKey"], deposit["paymentIntentId"])) == 1
 
 
 async def test_a_lapsed_hold_cancels_its_payment_intent_so_no_card_can_pay_it_later(

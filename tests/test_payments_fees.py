@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import stripe
 
-from booking import appointments, client_data, payments
+from booking import appointments, client_data, payment_jobs, payments
 from booking.models import Actor, Salon
 from db import Database
 from handlers.app import WebSettings
@@ -151,7 +151,7 @@ async def moved(db: Database, appointment_id: uuid.UUID) -> list[dict[str, Any]]
     )
 
 
-async def payment_jobs(db: Database, appointment_id: uuid.UUID) -> list[dict[str, Any]]:
+async def payment_jobs_of(db: Database, appointment_id: uuid.UUID) -> list[dict[str, Any]]:
     return await db.fetch_all(
         """SELECT id, status, attempts, error, channels FROM notification_jobs
             WHERE appointment_id = %s AND type = 'payment' ORDER BY created_at""",
@@ -164,7 +164,7 @@ async def settled(db: Database, appointment_id: uuid.UUID, timeout: float = 20) 
     deadline = time.monotonic() + timeout
     while True:
         rows = await moved(db, appointment_id)
-        jobs = await payment_jobs(db, appointment_id)
+        jobs = await payment_jobs_of(db, appointment_id)
         if (
             rows
             and all(r["status"] != "pending" for r in rows)
@@ -186,7 +186,7 @@ async def test_a_no_show_is_charged_its_fee_once_however_often_marked_or_run(
     [row] = await moved(db, appointment)
     assert (row["kind"], row["reason"], row["amount_cents"], row["status"]) == ("fee", "no_show", 3000, "pending")
     assert row["idempotency_key"] == f"salonbook-fee-{appointment}-no_show"
-    [job] = await payment_jobs(db, appointment)
+    [job] = await payment_jobs_of(db, appointment)
     assert job["channels"] == ["stripe"]
     await start_worker(smtp=smtp_server, stripe_api_base=localstripe.api_base)
     [row] = await settled(db, appointment)
@@ -230,7 +230,7 @@ async def test_the_salons_own_late_cancellation_charges_nothing(db, make_booking
     salon, account = await salon_stripe(late=30)
     appointment, _ = await an_appointment(db, make_booking, salon, account, deposit=True)
     await appointments.cancel(db, salon, appointment, now=START - dt.timedelta(hours=3))
-    assert await moved(db, appointment) == [] and await payment_jobs(db, appointment) == []
+    assert await moved(db, appointment) == [] and await payment_jobs_of(db, appointment) == []
 
 
 async def test_an_early_cancellation_gives_the_deposit_back(
@@ -258,7 +258,7 @@ async def test_a_declined_saved_card_fails_once_and_the_page_shows_it(
     await start_worker(smtp=smtp_server, stripe_api_base=localstripe.api_base)
     [fee] = await settled(db, appointment)
     assert fee["status"] == "failed" and "declined" in fee["failure"], fee
-    [job] = await payment_jobs(db, appointment)
+    [job] = await payment_jobs_of(db, appointment)
     assert (job["status"], job["attempts"]) == ("failed", 1), "a decline is final: not tried again"
     assert len(await account.intents_under(customer, fee["idempotency_key"])) == 1
 
@@ -273,11 +273,11 @@ async def test_no_saved_card_or_no_fee_moves_nothing(db, make_booking, salon_str
     salon, account = await salon_stripe(no_show=50)
     without_card, _ = await an_appointment(db, make_booking, salon, account, card=None)
     await appointments.record_outcome(db, salon, without_card, "no_show", now=START + dt.timedelta(hours=1))
-    assert await moved(db, without_card) == [] and await payment_jobs(db, without_card) == []
+    assert await moved(db, without_card) == [] and await payment_jobs_of(db, without_card) == []
     free, _ = await salon_stripe(no_show=0)
     with_card, _ = await an_appointment(db, make_booking, free, account)
     await appointments.record_outcome(db, free, with_card, "no_show", now=START + dt.timedelta(hours=1))
-    assert await moved(db, with_card) == [] and await payment_jobs(db, with_card) == []
+    assert await moved(db, with_card) == [] and await payment_jobs_of(db, with_card) == []
     covered, _ = await salon_stripe(no_show=10)  # 6.00, less the 10.00 deposit: nothing
     with_deposit, _ = await an_appointment(db, make_booking, covered, account, deposit=True)
     await appointments.record_outcome(db, covered, with_deposit, "no_show", now=START + dt.timedelta(hours=1))
@@ -292,7 +292,7 @@ async def test_erasing_the_clients_data_stops_their_messages_not_a_fee_already_a
     await appointments.record_outcome(db, salon, appointment, "no_show", now=START + dt.timedelta(hours=1))
     client = await db.fetch_row("SELECT client_id FROM appointments WHERE id = %s", (appointment,))
     await client_data.erase(db, salon.id, client["client_id"])
-    [job] = await payment_jobs(db, appointment)
+    [job] = await payment_jobs_of(db, appointment)
     assert job["status"] == "pending", "the fee's job is left to charge it"
 
 
@@ -305,7 +305,7 @@ async def test_the_desk_cancels_at_the_clients_word_through_the_api(db, make_boo
     assert status == 200 and body["cancelledBy"] == "client", body
     [fee] = await moved(db, appointment)
     assert (fee["reason"], fee["amount_cents"], fee["status"]) == ("late_cancellation", 1800, "pending")
-    [job] = await payment_jobs(db, appointment)
+    [job] = await payment_jobs_of(db, appointment)
     status, refused = await api("POST", f"/jobs/{job['id']}/cancel", await owner_token(db, salon.id))
     assert status == 409 and "payment" in refused["error"]["message"], "its money may have moved already"
 
@@ -385,7 +385,7 @@ async def test_a_worker_killed_between_stripes_answer_and_the_record_charges_onc
         [fee] = await settled(db, appointment, timeout=60)
         assert (fee["status"], fee["stripe_payment_intent_id"]) == ("succeeded", charged.id)
         assert len(await account.intents_under(customer, fee["idempotency_key"])) == 1, "charged twice"
-        [job] = await payment_jobs(db, appointment)
+        [job] = await payment_jobs_of(db, appointment)
         assert (job["status"], job["attempts"]) == ("completed", 2)
     finally:
         rescuer.kill()
@@ -406,19 +406,19 @@ async def test_a_charge_left_pending_by_a_job_killed_on_its_last_attempt_is_foun
     rescuer = spawn_worker(database_url, smtp_server, localstripe.api_base, tmp_path / "rescuer.log")
     try:
         deadline = time.monotonic() + 60
-        while [j["status"] for j in await payment_jobs(db, appointment)] != ["failed"]:
+        while [j["status"] for j in await payment_jobs_of(db, appointment)] != ["failed"]:
             assert time.monotonic() < deadline, "the killed attempt was not rescued"
             await asyncio.sleep(0.1)
         [fee] = await moved(db, appointment)
         assert fee["status"] == "pending", "stranded: its job ended, nothing recorded"
         await db.execute(  # as found by the chore minutes later
             "UPDATE payments SET updated_at = updated_at - %s WHERE appointment_id = %s",
-            (payments.STRANDED_AFTER, appointment),
+            (payment_jobs.STRANDED_AFTER, appointment),
         )
         [fee] = await settled(db, appointment, timeout=60)
         assert (fee["status"], fee["stripe_payment_intent_id"]) == ("succeeded", charged.id)
         assert len(await account.intents_under(customer, fee["idempotency_key"])) == 1, "charged twice"
-        assert [(j["status"], j["attempts"]) for j in await payment_jobs(db, appointment)] == [
+        assert [(j["status"], j["attempts"]) for j in await payment_jobs_of(db, appointment)] == [
             ("failed", 1), ("completed", 1)
         ]  # fmt: skip
     finally:
@@ -434,11 +434,11 @@ async def test_requeue_stranded_queues_one_job_per_appointment_and_none_beside_a
     await appointments.record_outcome(db, salon, appointment, "no_show", now=START + dt.timedelta(hours=1))
     await db.execute("UPDATE payments SET updated_at = now() - interval '1 hour' WHERE appointment_id = %s",
                      (appointment,))  # fmt: skip
-    assert await payments.requeue_stranded(db) == 0, "its job is still waiting"
+    assert await payment_jobs.requeue_stranded(db) == 0, "its job is still waiting"
     await db.execute("UPDATE notification_jobs SET status = 'failed' WHERE appointment_id = %s", (appointment,))
-    assert await payments.requeue_stranded(db) == 1
-    assert await payments.requeue_stranded(db) == 0, "queued once; the row's change is now"
-    assert [j["status"] for j in await payment_jobs(db, appointment)] == ["failed", "pending"]
+    assert await payment_jobs.requeue_stranded(db) == 1
+    assert await payment_jobs.requeue_stranded(db) == 0, "queued once; the row's change is now"
+    assert [j["status"] for j in await payment_jobs_of(db, appointment)] == ["failed", "pending"]
 
 
 async def test_a_row_stranded_for_long_is_asked_about_less_often(db, make_booking, salon_stripe) -> None:
@@ -451,9 +451,9 @@ async def test_a_row_stranded_for_long_is_asked_about_less_often(db, make_bookin
         "UPDATE payments SET created_at = now() - interval '1 day', updated_at = now() - %s WHERE appointment_id = %s"
     )
     await db.execute(aged, (dt.timedelta(hours=1), appointment))
-    assert await payments.requeue_stranded(db) == 0, "asked about an hour ago"
+    assert await payment_jobs.requeue_stranded(db) == 0, "asked about an hour ago"
     await db.execute(aged, (dt.timedelta(hours=6, minutes=1), appointment))
-    assert await payments.requeue_stranded(db) == 1
+    assert await payment_jobs.requeue_stranded(db) == 1
 
 
 async def test_a_no_show_corrected_before_its_fee_moved_cancels_it_and_marked_again_asks_it_once(
@@ -466,7 +466,7 @@ async def test_a_no_show_corrected_before_its_fee_moved_cancels_it_and_marked_ag
     await appointments.record_outcome(db, salon, appointment, "completed", now=after)
     [fee] = await moved(db, appointment)
     assert fee["status"] == "canceled"
-    [job] = await payment_jobs(db, appointment)
+    [job] = await payment_jobs_of(db, appointment)
     assert job["status"] == "cancelled" and "no longer a no-show" in job["error"]
     await start_worker(smtp=smtp_server, stripe_api_base=localstripe.api_base)
     assert await account.intents_under(customer, fee["idempotency_key"]) == [], "nothing charged"
@@ -493,7 +493,7 @@ async def test_a_correction_after_an_attempt_leaves_the_lookup_to_say_whether_st
     [fee] = await settled(db, appointment)
     assert fee["status"] == "canceled", "looked up, nothing charged, no longer due"
     assert await account.intents_under(customer, fee["idempotency_key"]) == []
-    [job] = await payment_jobs(db, appointment)
+    [job] = await payment_jobs_of(db, appointment)
     assert job["status"] == "completed"
 
 

@@ -1,12 +1,12 @@
 """The channel that moves money: a payment job's fee charged or refund made through the salon's Stripe account
-(booking.payments.move), as the other channels send a message. A declined card is final; Stripe out of reach is
+(booking.payment_jobs.move), as the other channels send a message. A declined card is final; Stripe out of reach is
 tried again, under the same idempotency key, and what an earlier attempt made is found before asking again."""
 
 from __future__ import annotations
 
 import uuid
 
-from booking import payments
+from booking import payment_jobs, payments
 from booking.errors import PaymentProblem
 from db import Database
 from worker.channels import Gate, Permanent, Sent, Skipped, Transient
@@ -24,7 +24,7 @@ class StripeChannel:
     async def send(self, delivery: Delivery, gate: Gate) -> Sent:
         payment_id = uuid.UUID(str(delivery.job.payload.get("paymentId")))
         try:
-            moved = await payments.move(self.db, payment_id, self.api_base, gate=gate)
+            moved = await payment_jobs.move(self.db, payment_id, self.api_base, gate=gate)
         except PaymentProblem as problem:
             raise Transient(problem.message) from None
         if moved.status == payments.PaymentStatus.SUCCEEDED:

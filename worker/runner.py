@@ -26,7 +26,7 @@ from typing import Any
 
 from tornado.ioloop import PeriodicCallback
 
-from booking import code_sends, deliveries, installation, logins, online, payments, reasons, waitlist
+from booking import code_sends, deliveries, installation, logins, online, payment_jobs, reasons, waitlist
 from booking.links import Links
 from db import Database, DatabaseUnavailable, buckets, tallies
 from db.listener import Listener
@@ -358,7 +358,7 @@ class Worker:
             log.warning("a lapsed hold's deposit: %s", problem)
 
     async def _requeue_payments(self) -> None:
-        queued = await payments.requeue_stranded(self.db)
+        queued = await payment_jobs.requeue_stranded(self.db)
         if queued:
             log.warning("%d fees or refunds left pending by a payment job that ended: asked about again", queued)
 

@@ -273,8 +273,7 @@ class AppointmentView(SalonPage):
             ),
         )
         moved = await payments.of_appointment(self.db, self.salon.id, appointment_id)
-        api_base = self.application.web_settings.stripe_api_base
-        card = await saved_cards.on_file(self.db, self.salon.id, appointment_id, api_base)
+        card = await saved_cards.on_file(self.db, self.salon.id, appointment_id)
         typed = bool(form.get("startTime")) and not is_slot(form["startTime"])
         self.render_page(
             "appointment.html",

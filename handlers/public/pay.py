@@ -11,7 +11,7 @@ from __future__ import annotations
 import urllib.parse
 import uuid
 
-from booking import fields, links, online, paths, payments
+from booking import fields, links, online, paths, payment_jobs
 from booking.errors import PaymentProblem
 from booking.notice_types import N_
 from handlers.html import CONTENT_SECURITY_POLICY
@@ -90,8 +90,9 @@ class PaidPage(PayPage):
         if paid is None:
             await self.show(the_id, not_through=True)
             return
-        if paid.refund_due:  # paid after its time was given up: all of it goes back
-            await payments.refund_unbooked(self.db, self.salon.id, paid.intent_id, settings.stripe_api_base)
+        if paid.refund_due:  # paid after its time was given up: all of it goes back, by the worker
+            if await payment_jobs.refund_unbooked(self.db, self.salon.id, paid.intent_id):
+                self.wake_worker()
             self.render_page("public/book_paid_late.html", 409)
             return
         if paid.appointment_id is None:  # a card saved after its time was given up: nothing was paid
