@@ -177,13 +177,16 @@ SALON_NOTICE = NoticeType(
     about_booking=False,
     checked_at_send=False,
 )
-# The code that proves an online booking's email or phone is the client's: sent ahead of other notices.
+# The code that proves an online booking's email or phone is the client's, or a waitlist join's ("proves":
+# "booking" or "waitlist" in its payload, booking.notifications.for_code): sent ahead of other notices.
 BOOKING_CODE = NoticeType(
     "booking_code",
     label=N_("Online booking code"),
     subject=N_("Your booking code for {salon}"),
     about_booking=False,
     checked_at_send=False,
+    variant="proves",
+    subjects=(("waitlist", N_("Your code to join the waiting list at {salon}")),),
     one_time=N_(
         "this notification cannot be sent again: its code was forgotten when it ended: "
         "the client asks for a new one by booking again"
