@@ -8,6 +8,7 @@ Nothing else names a kind: code asks this table what a kind means.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -49,6 +50,17 @@ class NoticeType:
     # Moves money instead of telling anyone (booking.payments): its one channel is "stripe" and its payload names
     # the payments row; it has no message and no templates.
     moves_money: bool = False
+    # A notice whose payload says whom or what it is for (an invitation's role, what a code proves): the payload's
+    # value under ``variant`` picks its subject among ``subjects`` (value, subject); any other value, or none (a job
+    # made before the payload said), has ``subject``. Its templates choose their sentences by the same value.
+    variant: str | None = None
+    subjects: tuple[tuple[str, str], ...] = ()
+
+    def subject_for(self, payload: Mapping[str, object]) -> str:
+        """The subject (in English, marked) of this notice with ``payload``."""
+        if self.variant is None:
+            return self.subject
+        return dict(self.subjects).get(str(payload.get(self.variant)), self.subject)
 
     @property
     def is_reminder(self) -> bool:
@@ -141,13 +153,16 @@ THANK_YOU = NoticeType(
     wanted=True,
 )
 
-# To a future colleague, not a client: the payload says to whom ("email") and where to accept (its secret "link").
+# To a future colleague, not a client: the payload says to whom ("email"), as what ("role": a receptionist works the
+# front desk, a stylist their own day; the owner is never invited) and where to accept (its secret "link").
 TEAM_INVITE = NoticeType(
     "team_invite",
     label=N_("Team invitation"),
     subject=N_("{salon} invites you to its front desk on Salonbook"),
     about_booking=False,
     checked_at_send=False,
+    variant="role",
+    subjects=(("stylist", N_("{salon} invites you to Salonbook: your day and your appointments")),),
     one_time=N_(
         "this notification cannot be sent again: its invitation link was forgotten when it ended: "
         "withdraw the invitation and invite them again"
@@ -162,13 +177,16 @@ SALON_NOTICE = NoticeType(
     about_booking=False,
     checked_at_send=False,
 )
-# The code that proves an online booking's email or phone is the client's: sent ahead of other notices.
+# The code that proves an online booking's email or phone is the client's, or a waitlist join's ("proves":
+# "booking" or "waitlist" in its payload, booking.notifications.for_code): sent ahead of other notices.
 BOOKING_CODE = NoticeType(
     "booking_code",
     label=N_("Online booking code"),
     subject=N_("Your booking code for {salon}"),
     about_booking=False,
     checked_at_send=False,
+    variant="proves",
+    subjects=(("waitlist", N_("Your code to join the waiting list at {salon}")),),
     one_time=N_(
         "this notification cannot be sent again: its code was forgotten when it ended: "
         "the client asks for a new one by booking again"

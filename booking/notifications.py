@@ -201,11 +201,20 @@ def for_code(
     minutes: int,
     now: dt.datetime,
     hold: uuid.UUID | None = None,
+    *,
+    joining_waitlist: bool = False,
 ) -> NewJob:
-    """The code that proves an online booking's address is the client's: by email when given, else by text.
-    ``hold``: the hold it proves, so that a hold that gives way takes its code back (booking.online)."""
+    """The code that proves an online booking's address is the client's, or (``joining_waitlist``) a waitlist
+    join's, which its words say: by email when given, else by text. ``hold``: the hold it proves, so that a hold
+    that gives way takes its code back (booking.online)."""
     channel, address = ("email", email) if email else ("sms", phone)
-    payload = {"email" if email else "phone": address, "name": first_name, "minutes": minutes, ONE_TIME: {"code": code}}
+    payload = {
+        "email" if email else "phone": address,
+        "name": first_name,
+        "minutes": minutes,
+        "proves": "waitlist" if joining_waitlist else "booking",
+        ONE_TIME: {"code": code},
+    }
     if hold is not None:
         payload["hold"] = str(hold)
     return NewJob(BOOKING_CODE.name, (channel,), now - CODE_AHEAD, payload)

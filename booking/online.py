@@ -273,7 +273,16 @@ async def _code_hold(
          now + dt.timedelta(minutes=minutes), details.first_name, details.last_name, details.email, details.phone,
          details.opted_in_reminders, asked.client_address, now),
     )  # fmt: skip
-    job = notifications.for_code(details.first_name, details.email, details.phone, code, minutes, now, hold_id)
+    job = notifications.for_code(
+        details.first_name,
+        details.email,
+        details.phone,
+        code,
+        minutes,
+        now,
+        hold_id,
+        joining_waitlist=waitlist_entry_id is not None,
+    )
     await queue.enqueue(cur, salon_id=salon.id, client_id=None, appointment_id=None, jobs=[job])
     return hold_id
 

@@ -112,7 +112,7 @@ def subject(kind: NoticeType, details: Details, own: OwnWords) -> str:
     if own.subject is not None:
         values = {name: _one_line(value) for name, value in details.values(short=True).items()}
         return _one_line(_fill(own_words.parse(own.subject, "subject"), values))
-    words = translations(details.language).gettext(kind.subject)
+    words = translations(details.language).gettext(kind.subject_for(details.payload))
     return words.format(salon=_one_line(details.salon_name), time=details.time, when=details.when_short)
 
 

@@ -96,7 +96,12 @@ async def test_an_export_holds_no_secret(db: Database, make_salon, download) -> 
     assert not [key for key in ours.stripe_keys if key in text], "never the salon's Stripe keys"
     assert not re.search(r'"(secret|code|link|passwordHash|tokenHash)"', text), "no such key anywhere"
     [code] = [job for job in files["messages.json"] if job["type"] == "booking_code"]
-    assert code["payload"] == {"email": f"zed-{ours.tag}@example.com", "name": "Zed", "minutes": 15}, "all but the code"
+    assert code["payload"] == {
+        "email": f"zed-{ours.tag}@example.com",
+        "name": "Zed",
+        "minutes": 15,
+        "proves": "booking",
+    }, "all but the code"
     [invite] = [job for job in files["messages.json"] if job["type"] == "team_invite"]
     assert set(invite["payload"]) == {"email", "invitedBy", "role", "invitation"}, "all but the link"
 

@@ -64,7 +64,7 @@ def test_a_waiting_client_gets_a_cancelled_time_from_the_offers_link(new_tab, sa
     phone.get_by_role("button", name="Send me the code").click()
     assert phone.get_by_role("heading", name="Type your code").is_visible()
     checks.look(phone, "join code")
-    phone.get_by_label("Code").fill(from_the_outbox(desk, "Your booking code", r"\b(\d{6})\b"))
+    phone.get_by_label("Code").fill(from_the_outbox(desk, "Your code to join the waiting list", r"\b(\d{6})\b"))
     phone.get_by_role("button", name="Join the waiting list").click()
     assert phone.get_by_role("heading", name="You are on the waiting list").is_visible()
     checks.look(phone, "joined")

@@ -4,6 +4,7 @@ their own clients, and nothing of the front desk's or the owner's (tests/test_ac
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import psycopg2.errors
 import pytest
@@ -119,16 +120,64 @@ async def test_the_database_holds_a_stylist_to_one_staff_member_of_their_own_sal
         )
 
 
-async def test_a_stylists_invitation_says_what_they_will_see(
-    logged_in, db, smtp_server: SmtpServer, start_worker
+# (locale, the stylist's subject and words, the receptionist's subject and words, the front desk as the words say it)
+INVITATION_WORDS = [
+    ("en-GB", "{salon} invites you to Salonbook: your day and your appointments",
+     "invites you to {salon} on Salonbook as a stylist: your own week, your appointments and your clients",
+     "{salon} invites you to its front desk on Salonbook", "invites you to the front desk of {salon} on Salonbook",
+     "front desk"),
+    ("de-DE", "{salon} lädt Sie zu Salonbook ein: Ihr Tag und Ihre Termine",
+     "lädt Sie als Stylistin oder Stylist zu {salon} auf Salonbook ein: Ihre eigene Woche, Ihre Termine",
+     "{salon} lädt Sie an seinen Empfang bei Salonbook ein", "lädt Sie an den Empfang von {salon} auf Salonbook ein",
+     "Empfang"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("locale", "stylist_subject", "stylist_words", "desk_subject", "desk_words", "front_desk"), INVITATION_WORDS
+)
+async def test_a_stylists_invitation_speaks_of_their_day_and_a_receptionists_of_the_front_desk(
+    logged_in,
+    pages,
+    db,
+    smtp_server: SmtpServer,
+    start_worker,
+    locale: str,
+    stylist_subject: str,
+    stylist_words: str,
+    desk_subject: str,
+    desk_words: str,
+    front_desk: str,
 ) -> None:
-    owner, salon = await logged_in()
+    owner, salon = await logged_in(locale=locale)
+    name = salon.salon.name
     desk = await set_up_desk(db, salon.salon)
-    await owner.post("/team", {"email": "dee@salon.example", "role": "stylist", "staffId": str(desk.other_staff.id)})
+    stylist, receptionist = f"dee-{locale}@salon.example", f"rae-{locale}@salon.example"
+    form = {"email": stylist, "role": "stylist", "staffId": str(desk.other_staff.id)}
+    assert (await owner.post("/team", form)).code == 303
+    assert (await owner.post("/team", {"email": receptionist, "role": "receptionist"})).code == 303
     await start_worker(smtp=smtp_server)
-    mails = await smtp_server.wait_for(1)
-    while not any(mail["To"] == "dee@salon.example" for mail in mails):  # the module's earlier mails may come first
+    mails = await smtp_server.wait_for(2)
+    while not {stylist, receptionist} <= {mail["To"] for mail in mails}:  # the module's earlier mails come too
         mails = await smtp_server.wait_for(len(mails) + 1)
-    [mail] = [mail for mail in mails if mail["To"] == "dee@salon.example"]
-    text = mail.get_body(("plain",)).get_content()
-    assert "as a stylist: your own week" in text, text
+    sent = {mail["To"]: mail for mail in mails}
+
+    to_stylist = sent[stylist]
+    words = to_stylist.get_body(("plain",)).get_content() + to_stylist.get_body(("html",)).get_content()
+    # A subject too long for one line goes whole onto the next (the email package's folding): unfolded, it starts
+    # with the space that folded it.
+    assert to_stylist["Subject"].strip() == stylist_subject.format(salon=name)
+    assert stylist_words.format(salon=name) in words, words
+    assert front_desk not in to_stylist["Subject"] + words, "a stylist is not asked to the front desk"
+
+    to_desk = sent[receptionist]
+    words = to_desk.get_body(("plain",)).get_content() + to_desk.get_body(("html",)).get_content()
+    assert to_desk["Subject"].strip() == desk_subject.format(salon=name)
+    assert desk_words.format(salon=name) in words, words
+    assert "Stylist" not in words and "stylist" not in words, "a receptionist's is the front desk's"
+
+    for mail, opens_the_front_desk in ((to_stylist, False), (to_desk, True)):  # the page is in the reader's language
+        link = re.search(r"/invite/[\w-]+", mail.get_body(("plain",)).get_content())
+        assert link, "the email carries its link"
+        page = (await pages().get(link[0])).body.decode()
+        assert ("front desk" in page) == opens_the_front_desk, page

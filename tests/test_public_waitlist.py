@@ -18,7 +18,7 @@ from booking.models import ClientDetails, OnlineBooking, Salon, Source
 from db import Database
 from handlers.app import Salonbook, WebSettings
 from tests.desk import Desk, set_up_desk
-from tests.servers import SmtpServer
+from tests.servers import SmsApi, SmtpServer, a_number
 
 PUBLIC_URL = "https://book.salon.example"
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -103,17 +103,23 @@ async def test_the_desk_lists_and_adds_waiting_clients_of_its_own_salon_only(mak
     assert status == 400 and error["error"]["field"] == "clientId", "no offer could reach them"
 
 
+def an_address() -> str:
+    """A client address no other test of the module speaks from: the limits count per address."""
+    return f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{secrets.randbelow(256)}"
+
+
 @pytest.fixture
 def public(http_server_client):
-    """``await public("POST", slug, "/waitlist", {...})`` -> (status, JSON), from an address of the test's own."""
-    own = f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{secrets.randbelow(256)}"
+    """``await public("POST", slug, "/waitlist", {...})`` -> (status, JSON), from an address of the test's own, or
+    from ``address``."""
+    own = an_address()
 
-    async def call(method: str, slug: str, path: str, body: Any = None) -> tuple[int, Any]:
+    async def call(method: str, slug: str, path: str, body: Any = None, *, address: str = "") -> tuple[int, Any]:
         response = await http_server_client.fetch(
             f"/api/public/{slug}{path}",
             method=method,
             body=json.dumps(body).encode() if body is not None else None,
-            headers={"Content-Type": "application/json", "X-Real-Ip": own},
+            headers={"Content-Type": "application/json", "X-Real-Ip": address or own},
             raise_error=False,
         )
         return response.code, json.loads(response.body) if response.body else None
@@ -165,6 +171,72 @@ async def test_a_stranger_joins_with_a_code_and_is_offered_nothing_before_it(
     assert status == 400 and error["error"]["message"] == "that code is not right; ask to join the waitlist again"
     status, _ = await public("POST", salon.slug, f"/waitlist/{again['entryId']}/verify", {"code": wrong})
     assert status == 409, "five wrong codes end the request"
+
+
+# (locale, a waitlist join's code: subject, email words, text; a booking's: likewise; what names each, which the
+# other's words never say)
+CODE_WORDS = [
+    ("en-GB", "Your code to join the waiting list at {salon}",
+     "To join the waiting list at {salon}, type this code on the page where you asked:",
+     "{salon}: your code to join the waiting list is {code}.",
+     "Your booking code for {salon}", "To finish your booking at {salon}, type this code on the booking page:",
+     "{salon}: your booking code is {code}.", "waiting list", "booking"),
+    ("de-DE", "Ihr Code für die Warteliste bei {salon}",
+     "Um auf die Warteliste von {salon} zu kommen, geben Sie diesen Code auf der Seite ein, auf der Sie gefragt",
+     "{salon}: Ihr Code für die Warteliste ist {code}.",
+     "Ihr Buchungscode für {salon}", "Um Ihre Buchung bei {salon} abzuschließen, geben Sie diesen Code",
+     "{salon}: Ihr Buchungscode ist {code}.", "Warteliste", "Buchung"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("locale", "join_subject", "join_words", "join_text", "book_subject", "book_words", "book_text", "joins", "books"),
+    CODE_WORDS,
+)
+async def test_a_waitlist_joins_code_speaks_of_the_waiting_list_and_a_bookings_of_the_booking(
+    make_salon,
+    db,
+    public,
+    smtp_server: SmtpServer,
+    sms_api: SmsApi,
+    start_worker,
+    locale: str,
+    join_subject: str,
+    join_words: str,
+    join_text: str,
+    book_subject: str,
+    book_words: str,
+    book_text: str,
+    joins: str,
+    books: str,
+) -> None:
+    salon, desk, _ = await open_salon(make_salon, db, locale=locale)
+    tag = secrets.token_hex(3)
+    joiner, booker = f"joiner.{tag}@example.com", f"booker.{tag}@example.com"
+    joiner_phone, booker_phone = a_number(), a_number()
+    for who in ({"email": joiner}, {"phone": joiner_phone}):  # each from its own address: two wait at once per address
+        asked = wish(desk, firstName="Dee") | who
+        status, _ = await public("POST", salon.slug, "/waitlist", asked, address=an_address())
+        assert status == 202
+    for start, who in ((at(desk, 10), {"email": booker}), (at(desk, 11), {"phone": booker_phone})):
+        asked = {"serviceId": str(desk.service.id), "staffId": str(desk.staff.id), "startTime": start.isoformat(),
+                 "firstName": "Bo", "lastName": "Online", "optedInReminders": False} | who  # fmt: skip
+        status, _ = await public("POST", salon.slug, "/bookings", asked, address=an_address())
+        assert status == 202
+    await start_worker(smtp=smtp_server, sms=sms_api)
+    mails = {mail["To"].addresses[0].addr_spec: mail for mail in await smtp_server.wait_for(2)}
+    texts = {text["To"]: text["Body"] for text in await sms_api.wait_for(2)}
+
+    for mail, subject, words, other in ((mails[joiner], join_subject, join_words, books),
+                                        (mails[booker], book_subject, book_words, joins)):  # fmt: skip
+        said = mail.get_body(("plain",)).get_content() + mail.get_body(("html",)).get_content()
+        assert mail["Subject"].strip() == subject.format(salon=salon.name)  # a long one is folded whole
+        assert words.format(salon=salon.name) in said, said
+        assert other.lower() not in (mail["Subject"] + said).lower(), f"nothing of the {other}: {said}"
+    for text, words, other in ((texts[joiner_phone], join_text, books), (texts[booker_phone], book_text, joins)):
+        code = re.search(r"\b(\d{6})\b", text)
+        assert code and text.startswith(words.format(salon=salon.name, code=code[1])), text
+        assert other.lower() not in text.lower(), text
 
 
 async def test_joining_online_meets_the_limits_of_a_booking(make_salon, db, public) -> None:

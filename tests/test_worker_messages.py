@@ -243,6 +243,16 @@ def test_a_booking_code_goes_by_email_else_by_text_and_says_how_long_it_works() 
     assert render_sms(delivery) == "Hair by Ann: your booking code is 042917. It works for 15 minutes."
 
 
+def test_a_code_queued_before_its_payload_said_what_it_proves_reads_as_a_bookings() -> None:
+    made = notifications.for_code("Ann", "ann@example.com", None, "042917", 15, LATER)
+    assert made.payload["proves"] == "booking"
+    older = {key: value for key, value in made.payload.items() if key != "proves"}
+    job = dataclasses.replace(claimed_job(BOOKING_CODE.name), appointment_id=None, client_id=None, payload=older)
+    message = parsed(render_email(delivery_for(job), SENDER))
+    assert message["Subject"] == "Your booking code for Hair by Ann"
+    assert "To finish your booking at Hair by Ann" in text_of(message, "plain")
+
+
 def test_an_email_is_from_the_salon_by_name_and_replies_go_to_the_salon() -> None:
     message = parsed(render_email(delivery_for(claimed_job()), "Salonbook <bookings@salonbook.test>"))
     [sender] = message["From"].addresses
