@@ -985,12 +985,14 @@ async def client_history(
     return Page(shown, shown[-1].id if len(found) > limit else None)
 
 
-# One range of appointments_client_history, counted in one pass. "Late" is inside the salon's cut-off as it is
-# now, whoever cancelled: online a client cannot cancel that late, so a late one is the desk's, at their call.
+# One range of appointments_client_history, counted in one pass. A late cancellation is the client's, inside the
+# salon's cut-off as it is now: online a client cannot cancel that late, so it is the desk's at the client's word
+# (cancelled_by = 'client'); the salon's own (a sick stylist) is not held against them. Rows from before 0009
+# recorded who (cancelled_by NULL) count as they always have: who cancelled them cannot be told.
 CLIENT_COUNTS = """
     SELECT count(*) FILTER (WHERE a.status = 'completed') AS visits,
            count(*) FILTER (WHERE a.status = 'no_show') AS no_shows,
-           count(*) FILTER (WHERE a.status = 'cancelled'
+           count(*) FILTER (WHERE a.status = 'cancelled' AND a.cancelled_by IS DISTINCT FROM 'salon'
                               AND a.cancelled_at > a.start_time - make_interval(mins => s.cancel_cutoff_minutes))
                AS late_cancellations,
            coalesce(sum(a.price_cents) FILTER (WHERE a.status = 'completed'), 0) AS spent_cents
