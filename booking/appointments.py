@@ -18,7 +18,18 @@ from zoneinfo import ZoneInfo
 import aiopg
 import psycopg2.errors
 
-from booking import availability, clients, fields, notifications, payment_jobs, reasons, salons, staff, waitlist
+from booking import (
+    availability,
+    clients,
+    fields,
+    notifications,
+    payment_jobs,
+    reasons,
+    salons,
+    saved_cards,
+    staff,
+    waitlist,
+)
 from booking.clients import ERASED
 from booking.errors import (
     BookingError,
@@ -866,6 +877,22 @@ def _selecting(salon_id: uuid.UUID, limit: int, **given: object) -> dict[str, ob
 async def get_appointment(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> Appointment:
     async with db.transaction() as cur:
         return await _read(cur, salon_id, appointment_id)
+
+
+@dataclass(frozen=True)
+class AppointmentWithCard(Appointment):
+    """One appointment as its own answer shows it: with the card saved at booking for its fees. Lists leave the
+    card out (a read per appointment)."""
+
+    card_on_file: saved_cards.OnFile | None = None  # None: no card is saved
+
+
+async def get_with_card(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> AppointmentWithCard:
+    """The appointment and its saved card, from the card's row alone (Stripe is not asked: ``saved_cards.on_file``)."""
+    appointment = await get_appointment(db, salon_id, appointment_id)  # another salon's: NotFound
+    card = await saved_cards.on_file(db, salon_id, appointment_id)
+    shown = {field.name: getattr(appointment, field.name) for field in dataclasses.fields(appointment)}
+    return AppointmentWithCard(**shown, card_on_file=card)
 
 
 async def find(db: Database, appointment_id: uuid.UUID) -> Appointment | None:
