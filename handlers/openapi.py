@@ -547,6 +547,11 @@ def document() -> Schema:
             "deposit is part of it), plus succeeded fees, plus succeeded deposits of appointments not completed, "
             "less succeeded refunds"
         )
+    for counted in ("ClientHistory", "AppointmentCounts"):  # the same rule on a client's page and in reports
+        components[counted]["properties"]["lateCancellations"]["description"] = (
+            "the client's cancellations (cancelledBy client, or unrecorded: from before who cancelled was kept) "
+            "inside the salon's cancellation cut-off as it is now; never the salon's own"
+        )
     components["AppointmentWithCard"]["properties"]["cardOnFile"]["description"] = (
         "the card saved at booking for the salon's fees, as Stripe named it (brand and last4 null when Stripe "
         "could not say); null when no card is saved"
