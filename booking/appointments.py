@@ -18,7 +18,18 @@ from zoneinfo import ZoneInfo
 import aiopg
 import psycopg2.errors
 
-from booking import availability, clients, fields, notifications, payment_jobs, reasons, salons, staff, waitlist
+from booking import (
+    availability,
+    clients,
+    fields,
+    notifications,
+    payment_jobs,
+    reasons,
+    salons,
+    saved_cards,
+    staff,
+    waitlist,
+)
 from booking.clients import ERASED
 from booking.errors import (
     BookingError,
@@ -868,6 +879,22 @@ async def get_appointment(db: Database, salon_id: uuid.UUID, appointment_id: uui
         return await _read(cur, salon_id, appointment_id)
 
 
+@dataclass(frozen=True)
+class AppointmentWithCard(Appointment):
+    """One appointment as its own answer shows it: with the card saved at booking for its fees. Lists leave the
+    card out (a read per appointment)."""
+
+    card_on_file: saved_cards.OnFile | None = None  # None: no card is saved
+
+
+async def get_with_card(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> AppointmentWithCard:
+    """The appointment and its saved card, from the card's row alone (Stripe is not asked: ``saved_cards.on_file``)."""
+    appointment = await get_appointment(db, salon_id, appointment_id)  # another salon's: NotFound
+    card = await saved_cards.on_file(db, salon_id, appointment_id)
+    shown = {field.name: getattr(appointment, field.name) for field in dataclasses.fields(appointment)}
+    return AppointmentWithCard(**shown, card_on_file=card)
+
+
 async def find(db: Database, appointment_id: uuid.UUID) -> Appointment | None:
     """An appointment by its id alone, for a client's link (which names no salon); a held one is not booked yet."""
     row = await db.fetch_one("SELECT salon_id FROM appointments WHERE id = %s AND status <> 'held'", (appointment_id,))
@@ -985,12 +1012,14 @@ async def client_history(
     return Page(shown, shown[-1].id if len(found) > limit else None)
 
 
-# One range of appointments_client_history, counted in one pass. "Late" is inside the salon's cut-off as it is
-# now, whoever cancelled: online a client cannot cancel that late, so a late one is the desk's, at their call.
+# One range of appointments_client_history, counted in one pass. A late cancellation is the client's, inside the
+# salon's cut-off as it is now: online a client cannot cancel that late, so it is the desk's at the client's word
+# (cancelled_by = 'client'); the salon's own (a sick stylist) is not held against them. Rows from before 0009
+# recorded who (cancelled_by NULL) count as they always have: who cancelled them cannot be told.
 CLIENT_COUNTS = """
     SELECT count(*) FILTER (WHERE a.status = 'completed') AS visits,
            count(*) FILTER (WHERE a.status = 'no_show') AS no_shows,
-           count(*) FILTER (WHERE a.status = 'cancelled'
+           count(*) FILTER (WHERE a.status = 'cancelled' AND a.cancelled_by IS DISTINCT FROM 'salon'
                               AND a.cancelled_at > a.start_time - make_interval(mins => s.cancel_cutoff_minutes))
                AS late_cancellations,
            coalesce(sum(a.price_cents) FILTER (WHERE a.status = 'completed'), 0) AS spent_cents

@@ -357,7 +357,7 @@ class ClientHistory:
 
     visits: int  # completed appointments
     no_shows: int
-    late_cancellations: int  # cancelled inside the salon's cut-off (as it is now), by whoever
+    late_cancellations: int  # the client's cancellations inside the salon's cut-off (as it is now); not the salon's
 
     spent_cents: int  # money taken from the client, each cent once: the rule is booking.client_history's
 

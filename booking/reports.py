@@ -92,7 +92,7 @@ class AppointmentCounts:
     completed: int
     cancelled_by_salon: int
     cancelled_by_client: int
-    late_cancellations: int  # inside the salon's cancellation cut-off, whoever cancelled (as a client's page counts)
+    late_cancellations: int  # the client's, inside the salon's cancellation cut-off (as a client's page counts)
     no_shows: int
     online: int  # booked by the client on the booking page
     front_desk: int  # booked by the salon (its pages or its API)
@@ -138,7 +138,8 @@ class Report:
 
 
 # The appointments' counts and the payments' totals, side by side in one statement; the period's payments are
-# found by the day their row was made (payments_by_day).
+# found by the day their row was made (payments_by_day). A late cancellation is counted as the client's page
+# counts it (appointments.CLIENT_COUNTS): never the salon's own.
 APPOINTMENTS = """
 SELECT counts.*, money.*
   FROM (
@@ -146,7 +147,7 @@ SELECT count(*) AS booked,
        count(*) FILTER (WHERE status = 'completed') AS completed,
        count(*) FILTER (WHERE status = 'cancelled' AND cancelled_by = 'salon') AS cancelled_by_salon,
        count(*) FILTER (WHERE status = 'cancelled' AND cancelled_by = 'client') AS cancelled_by_client,
-       count(*) FILTER (WHERE status = 'cancelled'
+       count(*) FILTER (WHERE status = 'cancelled' AND cancelled_by IS DISTINCT FROM 'salon'
                           AND cancelled_at > start_time - %(cutoff)s * interval '1 minute') AS late_cancellations,
        count(*) FILTER (WHERE status = 'no_show') AS no_shows,
        count(*) FILTER (WHERE source = 'online') AS online,

@@ -17,7 +17,15 @@ from functools import cache
 from typing import Any
 
 from booking import client_data, fields, own_words, salon_export
-from booking.appointments import EVERY_WEEKS, MAX_NOTES, OCCURRENCES, OUTCOME_WINDOW, PAST_GRACE, SeriesBooked
+from booking.appointments import (
+    EVERY_WEEKS,
+    MAX_NOTES,
+    OCCURRENCES,
+    OUTCOME_WINDOW,
+    PAST_GRACE,
+    AppointmentWithCard,
+    SeriesBooked,
+)
 from booking.calendar_feeds import FeedAddress
 from booking.client_notes import MAX_NOTE, ClientNote
 from booking.clients import MAX_SEARCH
@@ -454,7 +462,8 @@ def document() -> Schema:
                                refusals=conflict),
         },
         "/appointments/{appointmentId}": {
-            "get": _operation("One appointment", appointment, parameters=[_id_in_path("appointmentId")]),
+            "get": _operation("One appointment, with the card saved for its fees", answer(AppointmentWithCard),
+                              parameters=[_id_in_path("appointmentId")]),
             "patch": _operation("Move an appointment (and the later ones of its series with following)", appointment,
                                 body="MoveInput", refusals=conflict, parameters=[_id_in_path("appointmentId")]),
         },
@@ -538,6 +547,15 @@ def document() -> Schema:
             "deposit is part of it), plus succeeded fees, plus succeeded deposits of appointments not completed, "
             "less succeeded refunds"
         )
+    for counted in ("ClientHistory", "AppointmentCounts"):  # the same rule on a client's page and in reports
+        components[counted]["properties"]["lateCancellations"]["description"] = (
+            "the client's cancellations (cancelledBy client, or unrecorded: from before who cancelled was kept) "
+            "inside the salon's cancellation cut-off as it is now; never the salon's own"
+        )
+    components["AppointmentWithCard"]["properties"]["cardOnFile"]["description"] = (
+        "the card saved at booking for the salon's fees, as Stripe named it (brand and last4 null when Stripe "
+        "could not say); null when no card is saved"
+    )
     responses["429"]["headers"] = {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}
     return {
         "openapi": "3.1.0",

@@ -42,7 +42,8 @@ SEEDED = [
     Seeded(local(21, 11), 30, "no_show", 3000, source="online"),
     Seeded(local(22, 10), 45, "cancelled", 4500, "online", "client", dt.timedelta(hours=2)),  # late: cut-off 24 h
     Seeded(local(22, 12), 45, "cancelled", 4500, "front_desk", "client", dt.timedelta(days=3)),
-    Seeded(local(23, 10), 30, "cancelled", 2000, "api", "salon", dt.timedelta(hours=1)),
+    Seeded(local(23, 10), 30, "cancelled", 2000, "api", "salon", dt.timedelta(hours=1)),  # the salon's: not late
+    Seeded(local(23, 11), 30, "cancelled", 2000, "front_desk", None, dt.timedelta(hours=3)),  # late, who: before 0009
     Seeded(local(24, 15), 90, "booked", 8000, "online"),
     Seeded(local(27, 1, 30), 60, "completed", 1500),  # 01:30 BST, in the hour the night repeats
     Seeded(local(27, 23, 30), 60, "completed", 2000),  # into Monday: counted where it starts, its time cut
@@ -88,8 +89,9 @@ def expected(rows: list[Seeded], period: Period) -> tuple[dict[str, int], int, i
         "completed": sum(row.status == "completed" for row in inside),
         "cancelled_by_salon": sum(row.cancelled_by == "salon" for row in cancelled),
         "cancelled_by_client": sum(row.cancelled_by == "client" for row in cancelled),
-        "late_cancellations": sum(
-            row.cancelled_before is not None and row.cancelled_before < dt.timedelta(hours=24) for row in cancelled
+        "late_cancellations": sum(  # the client's, or of unknown hand (before 0009): never the salon's own
+            row.cancelled_by != "salon" and row.cancelled_before is not None
+            and row.cancelled_before < dt.timedelta(hours=24) for row in cancelled
         ),
         "no_shows": sum(row.status == "no_show" for row in inside),
         "online": sum(row.source == "online" for row in inside),

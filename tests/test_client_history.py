@@ -34,7 +34,7 @@ async def test_the_counts_are_visits_no_shows_late_cancellations_and_spend_at_th
 ) -> None:
     salon = (await make_salon()).salon  # cancellations online until 24 hours before
     bea, colour, cy = await _regular(db, salon)
-    starts = [MONDAY + n * WEEK for n in range(6)]
+    starts = [MONDAY + n * WEEK for n in range(8)]
     booked = [await _book(db, salon, bea, colour, cy, start) for start in starts]
     await appointments.record_outcome(db, salon, booked[0].id, "completed", now=starts[0] + HOUR)
     await db.execute("UPDATE services SET price_cents = 9900 WHERE id = %s", (colour.id,))  # the price goes up
@@ -43,14 +43,41 @@ async def test_the_counts_are_visits_no_shows_late_cancellations_and_spend_at_th
     in_time = starts[3] - DAY  # online, a client may cancel until exactly 24 hours before
     await appointments.cancel(db, salon, booked[3].id, by=Actor.CLIENT, now=in_time)
     late = starts[4] - DAY + dt.timedelta(seconds=1)  # the desk cancels when the client calls, a second too late
-    await appointments.cancel(db, salon, booked[4].id, by=Actor.SALON, now=late)
+    await appointments.cancel(db, salon, booked[4].id, by=Actor.CLIENT, at_desk=True, now=late)
+    await appointments.cancel(db, salon, booked[5].id, by=Actor.SALON, now=starts[5] - HOUR)  # a sick stylist
+    await appointments.cancel(db, salon, booked[6].id, by=Actor.SALON, now=starts[6] - HOUR)
+    await db.execute("UPDATE appointments SET cancelled_by = NULL WHERE id = %s", (booked[6].id,))  # before 0009
     # the last one, still booked, counts for nothing yet
 
     found = await client_history.on_file(db, salon.id, cy.id)
     assert found.name == "Cy"
     assert (found.history.visits, found.history.no_shows) == (2, 1)
-    assert found.history.late_cancellations == 1, "exactly at the cut-off is in time; a second after, late"
+    assert found.history.late_cancellations == 2, (
+        "the client's a second after the cut-off and one from before who cancelled was recorded; not in time, "
+        "not the salon's own"
+    )
     assert found.history.spent_cents == 8000, "each visit at the price it was booked at"
+
+
+async def test_a_late_cancellation_is_the_clients_not_the_salons_on_the_page_and_in_the_api(
+    api, app, logged_in, db: Database
+) -> None:
+    session, new = await logged_in()
+    salon = new.salon  # cancellations online until 24 hours before
+    bea, colour, cy = await _regular(db, salon)
+    by_link, at_their_word, sick_stylist = [await _book(db, salon, bea, colour, cy, MONDAY + n * DAY) for n in range(3)]
+    await appointments.cancel(db, salon, by_link.id, by=Actor.CLIENT, now=MONDAY - DAY)  # in time: not late
+    app.clock = lambda: MONDAY + DAY - HOUR
+    status, body = await api("POST", f"/appointments/{at_their_word.id}/cancel", new.api_token, {"byClient": True})
+    assert status == 200 and body["cancelledBy"] == "client", body
+    app.clock = lambda: MONDAY + 2 * DAY - HOUR
+    status, body = await api("POST", f"/appointments/{sick_stylist.id}/cancel", new.api_token)
+    assert status == 200 and body["cancelledBy"] == "salon", body
+
+    status, found = await api("GET", f"/clients/{cy.id}", new.api_token)
+    assert status == 200 and found["history"]["lateCancellations"] == 1, found["history"]
+    page = (await session.get(f"/clients/{cy.id}")).body.decode()
+    assert "<dt>Late cancellations</dt><dd>1</dd>" in page, "the salon's own cancellation is not held against Cy"
 
 
 async def test_the_history_pages_newest_first_through_coming_and_past(db: Database, make_salon) -> None:

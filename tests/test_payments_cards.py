@@ -20,8 +20,8 @@ from tests.processes import free_port
 from tests.stripe_server import LocalStripe, intent_event, localstripe, signed
 from tests.test_pages_html import check_html
 from tests.test_pages_in_three_languages import english_on
-from tests.test_payments_deposits import deposit_salon, held_with_code, the_record
-from tests.test_public_online_api import an_address, open_salon, public
+from tests.test_payments_deposits import deposit_salon, held_with_code, owner_token, the_record
+from tests.test_public_online_api import an_address, at, open_salon, public
 
 __all__ = ["localstripe", "public"]
 
@@ -207,6 +207,36 @@ async def test_the_desk_sees_the_card_on_file_without_asking_stripe(
     stripe_out_of_reach(app)
     page = (await session.get(f"/appointments/{booked['id']}")).body.decode()
     assert "Card on file" in page and "Visa ending 4242" in page, "from the row: Stripe is not reachable now"
+
+
+async def test_the_api_shows_one_appointments_card_on_file_from_its_row(
+    make_salon, db, localstripe, public, http_server_client, api, app
+) -> None:
+    salon, desk, keys = await fee_salon(make_salon, db, localstripe)
+    token = await owner_token(db, salon.id)
+    asked = await card_asked(public, db, salon, desk)
+    saved = await localstripe.save_card(keys["secretKey"], asked["setupIntentId"])
+    reachable = stripe_out_of_reach(app)
+    assert await webhook(http_server_client, salon.slug, "setup_intent.succeeded", asked["setupIntentId"],
+                         keys["webhookSecret"], saved.payment_method) == 200  # fmt: skip
+    [booked] = (await the_record(db, salon))[0]
+    status, shown = await api("GET", f"/appointments/{booked['id']}", token)
+    assert status == 200 and shown["cardOnFile"] == {"brand": None, "last4": None}, "saved: Stripe could not say which"
+
+    app.web_settings = reachable  # the page's read-back learns which card it is
+    assert (await PageSession(http_server_client).get(f"/book/{salon.slug}/paid/{asked['holdId']}")).code == 303
+    stripe_out_of_reach(app)
+    status, shown = await api("GET", f"/appointments/{booked['id']}", token)
+    assert status == 200 and shown["cardOnFile"] == {"brand": "visa", "last4": "4242"}, "from the row: no Stripe"
+
+    at_desk = {"clientId": str(desk.client.id), "staffId": str(desk.staff.id), "serviceId": str(desk.service.id),
+               "startTime": at(desk, 14)}  # fmt: skip
+    status, without = await api("POST", "/appointments", token, at_desk)
+    assert status == 201 and "cardOnFile" not in without, "only the appointment's own answer shows the card"
+    status, shown = await api("GET", f"/appointments/{without['id']}", token)
+    assert status == 200 and shown["cardOnFile"] is None, "booked at the desk: no card saved"
+    status, day = await api("GET", f"/appointments?date={desk.day.isoformat()}", token)
+    assert status == 200 and len(day) == 2 and all("cardOnFile" not in a for a in day), "lists leave it out"
 
 
 async def test_the_card_is_read_from_stripe_once_when_it_is_saved(
