@@ -319,6 +319,43 @@ async def test_of_twenty_claims_at_once_one_books_and_the_rest_see_it_has_gone(
     assert len(notes) == 5 and sum(note.claimed_at is not None for note in notes) == 1, "on the cancelled one's record"
 
 
+async def test_the_api_shows_an_appointments_waitlist_offers_pending_then_claimed_of_its_own_salon_only(
+    make_salon, db, api, pages
+) -> None:
+    salon, desk, token = await open_salon(make_salon, db)
+    other, theirs, other_token = await open_salon(make_salon, db)
+    entry = await waiting_client(db, salon, desk, "Wanda")
+    their_entry = await waiting_client(db, other, theirs, "Otto")
+    cancelled = await cancelled_at(db, salon, desk, at(desk, 10))
+    their_cancelled = await cancelled_at(db, other, theirs, at(theirs, 10))
+
+    status, shown = await api("GET", f"/appointments/{cancelled.id}", token)
+    assert status == 200, shown
+    [offer] = shown["waitlistOffers"]
+    assert offer["offeredAt"] is not None and offer.pop("id")
+    assert offer == {
+        "entryId": str(entry.id), "clientId": str(entry.client_id), "clientName": "Wanda", "status": "pending",
+        "startTime": shown["startTime"], "endTime": shown["endTime"], "offeredAt": offer["offeredAt"],
+        "claimedAt": None, "appointmentId": None,
+    }  # fmt: skip
+    status, theirs_shown = await api("GET", f"/appointments/{their_cancelled.id}", other_token)
+    assert status == 200 and [o["clientId"] for o in theirs_shown["waitlistOffers"]] == [str(their_entry.client_id)]
+    assert (await api("GET", f"/appointments/{cancelled.id}", other_token))[0] == 404, "another salon's: not found"
+
+    [path] = await offer_paths(db, salon)
+    session = pages()
+    await session.get(path)  # the page sets the form's cookie
+    assert (await session.post(path + "/claim", {})).code == 303
+    status, shown = await api("GET", f"/appointments/{cancelled.id}", token)
+    [offer] = shown["waitlistOffers"]
+    assert offer["status"] == "claimed" and offer["claimedAt"] is not None and offer["appointmentId"], offer
+    status, booked = await api("GET", f"/appointments/{offer['appointmentId']}", token)
+    assert status == 200 and booked["clientId"] == str(entry.client_id)
+    assert booked["waitlistOffers"] == [offer], "the booked one's record shows the offer it came from"
+    status, day = await api("GET", f"/appointments?date={desk.day.isoformat()}", token)
+    assert status == 200 and day and all("waitlistOffers" not in a for a in day), "lists leave them out"
+
+
 async def test_leaving_through_an_offer_ends_the_entry(make_salon, db, pages) -> None:
     salon, desk, _ = await open_salon(make_salon, db)
     entry = await waiting_client(db, salon, desk, "Leaver")
