@@ -880,19 +880,23 @@ async def get_appointment(db: Database, salon_id: uuid.UUID, appointment_id: uui
 
 
 @dataclass(frozen=True)
-class AppointmentWithCard(Appointment):
-    """One appointment as its own answer shows it: with the card saved at booking for its fees. Lists leave the
-    card out (a read per appointment)."""
+class AppointmentDetail(Appointment):
+    """One appointment as its own answer shows it, as the desk's page does: with the card saved at booking for its
+    fees, and the waitlist offers of the time it freed or whose claim booked it. Lists leave both out (reads per
+    appointment)."""
 
     card_on_file: saved_cards.OnFile | None = None  # None: no card is saved
+    waitlist_offers: list[waitlist.OfferNote] = dataclasses.field(default_factory=list)
 
 
-async def get_with_card(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> AppointmentWithCard:
-    """The appointment and its saved card, from the card's row alone (Stripe is not asked: ``saved_cards.on_file``)."""
+async def get_detail(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> AppointmentDetail:
+    """The appointment, its saved card from the card's row alone (Stripe is not asked: ``saved_cards.on_file``) and
+    its waitlist offers (``waitlist.offers_about``), all of the salon's own."""
     appointment = await get_appointment(db, salon_id, appointment_id)  # another salon's: NotFound
     card = await saved_cards.on_file(db, salon_id, appointment_id)
+    offers = await waitlist.offers_about(db, salon_id, appointment_id)
     shown = {field.name: getattr(appointment, field.name) for field in dataclasses.fields(appointment)}
-    return AppointmentWithCard(**shown, card_on_file=card)
+    return AppointmentDetail(**shown, card_on_file=card, waitlist_offers=offers)
 
 
 async def find(db: Database, appointment_id: uuid.UUID) -> Appointment | None:

@@ -138,7 +138,7 @@ class Job:
         if kind.lead is None and self.minutes_before is not None:
             lead = lead_words(self.minutes_before, words)
             return words.gettext("%(label)s, %(lead)s before") % {"label": words.gettext(kind.label), "lead": lead}
-        return words.gettext(kind.label)
+        return words.gettext(kind.label_for(self.payload))
 
     @property
     def delivery_problem(self) -> str:
@@ -177,8 +177,8 @@ class Job:
         if self.status not in (queue.JobStatus.FAILED, queue.JobStatus.CANCELLED):
             return Conflict(NOT_AGAIN_WHILE[self.status])
         kind = TYPES[self.type]
-        if kind.one_time:
-            return Conflict(kind.one_time)
+        if one_time := kind.one_time_for(self.payload):
+            return Conflict(one_time)
         if not kind.checked_at_send or self.appointment_id is None:
             return None
         if self.appointment_status is None:
@@ -450,7 +450,7 @@ async def retry_job(db: Database, salon_id: uuid.UUID, job_id: uuid.UUID) -> Job
             await queue.notify_workers(cur)
             return await get_job(cur, salon_id, job_id)  # as retried: a worker may take it the moment we commit
     except psycopg2.errors.UniqueViolation:
-        label = Said(TYPES[job.type].label)
+        label = Said(TYPES[job.type].label_for(job.payload))
         raise Conflict(
             "a newer notification of this kind ({label}) is already waiting to go out", label=label
         ) from None

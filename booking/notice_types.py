@@ -51,16 +51,34 @@ class NoticeType:
     # the payments row; it has no message and no templates.
     moves_money: bool = False
     # A notice whose payload says whom or what it is for (an invitation's role, what a code proves): the payload's
-    # value under ``variant`` picks its subject among ``subjects`` (value, subject); any other value, or none (a job
-    # made before the payload said), has ``subject``. Its templates choose their sentences by the same value.
+    # value under ``variant`` picks its subject among ``subjects``, the desk's name for it among ``labels`` and its
+    # one_time sentence among ``one_times`` (each: value, words); any other value, or none (a job made before the
+    # payload said), has ``subject``, ``label`` and ``one_time``. Its templates choose their sentences by the same
+    # value.
     variant: str | None = None
     subjects: tuple[tuple[str, str], ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+    one_times: tuple[tuple[str, str], ...] = ()
+
+    def _chosen(self, among: tuple[tuple[str, str], ...], payload: Mapping[str, object], otherwise: str) -> str:
+        """The words among ``among`` that the payload's variant picks, else ``otherwise``."""
+        if self.variant is None:
+            return otherwise
+        return dict(among).get(str(payload.get(self.variant)), otherwise)
 
     def subject_for(self, payload: Mapping[str, object]) -> str:
         """The subject (in English, marked) of this notice with ``payload``."""
-        if self.variant is None:
-            return self.subject
-        return dict(self.subjects).get(str(payload.get(self.variant)), self.subject)
+        return self._chosen(self.subjects, payload, self.subject)
+
+    def label_for(self, payload: Mapping[str, object]) -> str:
+        """How the front desk names this notice with ``payload`` (in English, marked)."""
+        return self._chosen(self.labels, payload, self.label)
+
+    def one_time_for(self, payload: Mapping[str, object]) -> str | None:
+        """Why this notice with ``payload`` cannot be sent again (in English, marked); None when it can be."""
+        if self.one_time is None:
+            return None
+        return self._chosen(self.one_times, payload, self.one_time)
 
     @property
     def is_reminder(self) -> bool:
@@ -187,9 +205,19 @@ BOOKING_CODE = NoticeType(
     checked_at_send=False,
     variant="proves",
     subjects=(("waitlist", N_("Your code to join the waiting list at {salon}")),),
+    labels=(("waitlist", N_("Waitlist code")),),
     one_time=N_(
         "this notification cannot be sent again: its code was forgotten when it ended: "
         "the client asks for a new one by booking again"
+    ),
+    one_times=(
+        (
+            "waitlist",
+            N_(
+                "this notification cannot be sent again: its code was forgotten when it ended: "
+                "the client asks for a new one by joining the waiting list again"
+            ),
+        ),
     ),
 )
 

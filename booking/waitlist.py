@@ -408,11 +408,23 @@ async def client_erased(cur: aiopg.Cursor, salon_id: uuid.UUID, client_id: uuid.
     )
 
 
+class OfferStatus(StrEnum):
+    PENDING = "pending"  # not claimed: its link may still book it, unless another's claim took the time
+    CLAIMED = "claimed"  # its claim booked ``appointment_id``
+
+
 @dataclass(frozen=True)
 class OfferNote:
-    """An offer as an appointment's record shows it: the freed time offered to a client, and if it was claimed."""
+    """An offer as an appointment's record shows it (its page and its API answer): the freed time offered to a
+    client, and if it was claimed."""
 
+    id: uuid.UUID
+    entry_id: uuid.UUID
+    client_id: uuid.UUID
     client_name: str
+    status: OfferStatus
+    start_time: dt.datetime
+    end_time: dt.datetime
     offered_at: dt.datetime
     claimed_at: dt.datetime | None
     appointment_id: uuid.UUID | None  # what its claim booked
@@ -424,8 +436,10 @@ read_note = reader(OfferNote)
 async def offers_about(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUID) -> list[OfferNote]:
     """The offers an appointment's record shows: of the time it freed, and the one whose claim booked it."""
     rows = await db.fetch_all(
-        """SELECT c.first_name AS client_first_name, c.last_name AS client_last_name, o.offered_at, o.claimed_at,
-                  o.appointment_id
+        """SELECT o.id, o.entry_id, e.client_id, c.first_name AS client_first_name,
+                  c.last_name AS client_last_name,
+                  CASE WHEN o.claimed_at IS NULL THEN 'pending' ELSE 'claimed' END AS status,
+                  o.start_time, o.end_time, o.offered_at, o.claimed_at, o.appointment_id
              FROM waitlist_offers o
              JOIN waitlist_entries e ON e.id = o.entry_id
              JOIN clients c ON c.id = e.client_id

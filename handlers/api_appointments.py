@@ -38,7 +38,7 @@ class AppointmentListApi(ApiHandler):
 class AppointmentApi(ApiHandler):
     async def get(self, appointment_id: str) -> None:
         the_id = self.path_id(appointment_id, "appointment_id")
-        self.write_json(await appointments.get_with_card(self.db, self.salon.id, the_id))
+        self.write_json(await appointments.get_detail(self.db, self.salon.id, the_id))
 
     async def patch(self, appointment_id: str) -> None:
         body = self.body()

@@ -23,7 +23,7 @@ from booking.appointments import (
     OCCURRENCES,
     OUTCOME_WINDOW,
     PAST_GRACE,
-    AppointmentWithCard,
+    AppointmentDetail,
     SeriesBooked,
 )
 from booking.calendar_feeds import FeedAddress
@@ -462,7 +462,8 @@ def document() -> Schema:
                                refusals=conflict),
         },
         "/appointments/{appointmentId}": {
-            "get": _operation("One appointment, with the card saved for its fees", answer(AppointmentWithCard),
+            "get": _operation("One appointment, with the card saved for its fees and its waitlist offers",
+                              answer(AppointmentDetail),
                               parameters=[_id_in_path("appointmentId")]),
             "patch": _operation("Move an appointment (and the later ones of its series with following)", appointment,
                                 body="MoveInput", refusals=conflict, parameters=[_id_in_path("appointmentId")]),
@@ -552,9 +553,16 @@ def document() -> Schema:
             "the client's cancellations (cancelledBy client, or unrecorded: from before who cancelled was kept) "
             "inside the salon's cancellation cut-off as it is now; never the salon's own"
         )
-    components["AppointmentWithCard"]["properties"]["cardOnFile"]["description"] = (
+    components["AppointmentDetail"]["properties"]["cardOnFile"]["description"] = (
         "the card saved at booking for the salon's fees, as Stripe named it (brand and last4 null when Stripe "
         "could not say); null when no card is saved"
+    )
+    components["AppointmentDetail"]["properties"]["waitlistOffers"]["description"] = (
+        "the offers to waiting clients of the time this appointment freed (cancelled or moved away), and the offer "
+        "whose claim booked it, oldest first; lists of appointments leave them out"
+    )
+    components["OfferNote"]["properties"]["status"]["description"] = (
+        "claimed: its claim booked appointmentId; pending: not claimed (another's claim may have taken the time)"
     )
     responses["429"]["headers"] = {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}
     return {

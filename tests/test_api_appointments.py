@@ -265,7 +265,8 @@ async def test_reminder_run_at_across_dst_is_stored_as_real_hours(api, make_salo
 
 async def test_every_answer_shows_an_appointment_the_same_way(api, make_salon) -> None:
     """Create, get, list, move and cancel answer with one shape, field by field, names included; the appointment's
-    own answer adds the card on file (tests/test_payments_cards.py)."""
+    own answer adds the card on file (tests/test_payments_cards.py) and its waitlist offers
+    (tests/test_public_waitlist.py)."""
     salon = await make_salon()
     token = salon.api_token
     ids = await set_up_directory(api, token)
@@ -273,6 +274,7 @@ async def test_every_answer_shows_an_appointment_the_same_way(api, make_salon) -
     async def read(appointment_id: str, day: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
         _, got = await api("GET", f"/appointments/{appointment_id}", token)
         assert got.pop("cardOnFile") is None, "booked at the desk: no card saved"
+        assert got.pop("waitlistOffers") == [], "nobody waits"
         _, listed = await api("GET", f"/appointments?date={day}", token)
         return got, next(item for item in listed if item["id"] == appointment_id)
 

@@ -15,6 +15,7 @@ import pytest
 
 from booking import appointments, clients, installation, links, salons, waitlist
 from booking.models import ClientDetails, OnlineBooking, Salon, Source
+from booking.notice_types import BOOKING_CODE, TEAM_INVITE, WAITLIST_OFFER
 from db import Database
 from handlers.app import Salonbook, WebSettings
 from tests.desk import Desk, set_up_desk
@@ -239,6 +240,55 @@ async def test_a_waitlist_joins_code_speaks_of_the_waiting_list_and_a_bookings_o
         assert other.lower() not in text.lower(), text
 
 
+@pytest.mark.parametrize(
+    ("locale", "join_label", "book_label"),
+    [
+        ("en-GB", "Waitlist code", "Online booking code"),
+        ("de-DE", "Code für die Warteliste", "Code für die Online-Buchung"),
+    ],
+)
+async def test_the_jobs_page_names_a_waitlist_joins_code_and_a_bookings_each_its_own(
+    make_salon, db, public, pages, api, locale: str, join_label: str, book_label: str
+) -> None:
+    salon, desk, token = await open_salon(make_salon, db, locale=locale)
+    tag = secrets.token_hex(3)
+    joined = await public("POST", salon.slug, "/waitlist", wish(desk, firstName="Dee", email=f"j.{tag}@example.com"),
+                          address=an_address())  # fmt: skip
+    asked = {"serviceId": str(desk.service.id), "staffId": str(desk.staff.id), "startTime": at(desk, 10).isoformat(),
+             "firstName": "Bo", "email": f"b.{tag}@example.com", "optedInReminders": False}  # fmt: skip
+    booked = await public("POST", salon.slug, "/bookings", asked, address=an_address())
+    assert (joined[0], booked[0]) == (202, 202)
+    rows = await db.fetch_all(
+        "SELECT id, payload->>'proves' AS proves FROM notification_jobs WHERE salon_id = %s AND type = 'booking_code'",
+        (salon.id,),
+    )
+    codes = {row["proves"]: str(row["id"]) for row in rows}
+    assert codes.keys() == {"waitlist", "booking"}, rows
+
+    session = pages()
+    owner = await db.fetch_one("SELECT email FROM users WHERE salon_id = %s AND role = 'owner'", (salon.id,))
+    await session.login(owner["email"])
+    html = (await session.get("/jobs")).body.decode()
+    named = {proves: re.search(rf'<a href="/jobs/{job_id}">([^<]*)</a>', html) for proves, job_id in codes.items()}
+    assert named["waitlist"] and named["waitlist"][1] == join_label, html
+    assert named["booking"] and named["booking"][1] == book_label, html
+    job_page = (await session.get(f"/jobs/{codes['waitlist']}")).body.decode()
+    assert join_label in job_page and book_label not in job_page
+
+    for proves, again in (("waitlist", "by joining the waiting list again"), ("booking", "by booking again")):
+        assert (await api("POST", f"/jobs/{codes[proves]}/cancel", token))[0] == 200
+        status, refused = await api("POST", f"/jobs/{codes[proves]}/retry", token)
+        assert status == 409 and refused["error"]["message"].endswith(again), refused
+
+
+def test_a_code_job_from_before_its_payload_said_what_it_proves_keeps_the_booking_words() -> None:
+    assert BOOKING_CODE.label_for({}) == "Online booking code"
+    assert BOOKING_CODE.one_time_for({}) == BOOKING_CODE.one_time and BOOKING_CODE.one_time.endswith("booking again")
+    assert BOOKING_CODE.label_for({"proves": "waitlist"}) == "Waitlist code"
+    assert TEAM_INVITE.label_for({"role": "stylist"}) == "Team invitation", "no label of its own: the kind's"
+    assert WAITLIST_OFFER.one_time_for({}) is None, "sent again like any notice"
+
+
 async def test_joining_online_meets_the_limits_of_a_booking(make_salon, db, public) -> None:
     salon, desk, _ = await open_salon(make_salon, db)
     made = await make_salon()
@@ -317,6 +367,43 @@ async def test_of_twenty_claims_at_once_one_books_and_the_rest_see_it_has_gone(
     assert sorted(entry.status for entry in entries) == ["booked"] + ["waiting"] * 4
     notes = await waitlist.offers_about(db, salon.id, cancelled.id)
     assert len(notes) == 5 and sum(note.claimed_at is not None for note in notes) == 1, "on the cancelled one's record"
+
+
+async def test_the_api_shows_an_appointments_waitlist_offers_pending_then_claimed_of_its_own_salon_only(
+    make_salon, db, api, pages
+) -> None:
+    salon, desk, token = await open_salon(make_salon, db)
+    other, theirs, other_token = await open_salon(make_salon, db)
+    entry = await waiting_client(db, salon, desk, "Wanda")
+    their_entry = await waiting_client(db, other, theirs, "Otto")
+    cancelled = await cancelled_at(db, salon, desk, at(desk, 10))
+    their_cancelled = await cancelled_at(db, other, theirs, at(theirs, 10))
+
+    status, shown = await api("GET", f"/appointments/{cancelled.id}", token)
+    assert status == 200, shown
+    [offer] = shown["waitlistOffers"]
+    assert offer["offeredAt"] is not None and offer.pop("id")
+    assert offer == {
+        "entryId": str(entry.id), "clientId": str(entry.client_id), "clientName": "Wanda", "status": "pending",
+        "startTime": shown["startTime"], "endTime": shown["endTime"], "offeredAt": offer["offeredAt"],
+        "claimedAt": None, "appointmentId": None,
+    }  # fmt: skip
+    status, theirs_shown = await api("GET", f"/appointments/{their_cancelled.id}", other_token)
+    assert status == 200 and [o["clientId"] for o in theirs_shown["waitlistOffers"]] == [str(their_entry.client_id)]
+    assert (await api("GET", f"/appointments/{cancelled.id}", other_token))[0] == 404, "another salon's: not found"
+
+    [path] = await offer_paths(db, salon)
+    session = pages()
+    await session.get(path)  # the page sets the form's cookie
+    assert (await session.post(path + "/claim", {})).code == 303
+    status, shown = await api("GET", f"/appointments/{cancelled.id}", token)
+    [offer] = shown["waitlistOffers"]
+    assert offer["status"] == "claimed" and offer["claimedAt"] is not None and offer["appointmentId"], offer
+    status, booked = await api("GET", f"/appointments/{offer['appointmentId']}", token)
+    assert status == 200 and booked["clientId"] == str(entry.client_id)
+    assert booked["waitlistOffers"] == [offer], "the booked one's record shows the offer it came from"
+    status, day = await api("GET", f"/appointments?date={desk.day.isoformat()}", token)
+    assert status == 200 and day and all("waitlistOffers" not in a for a in day), "lists leave them out"
 
 
 async def test_leaving_through_an_offer_ends_the_entry(make_salon, db, pages) -> None:
