@@ -134,8 +134,8 @@ def where(database_url: str, appointment_id: object) -> tuple[str, dt.datetime]:
 
 
 def touch_tablet(new_tab) -> Any:
-    """A tablet with a touch screen, short enough that the day scrolls (the page, the calendar's scroller), and a
-    CDP session to put fingers on it; the calendar for tomorrow is shown."""
+    """A tablet with a touch screen showing tomorrow's calendar, short enough that the day scrolls (the page is the
+    calendar's scroller: the calendar itself scrolls only sideways)."""
     page = new_tab(768, 480, log_in_as=("owner@drag.example", PASSWORD), has_touch=True)
     page.goto(f"/?date={TOMORROW}")
     assert page.evaluate("document.scrollingElement.scrollHeight > innerHeight + 300"), "the day scrolls"
@@ -180,6 +180,7 @@ def bring_into_view(page: Any, locator: Any, at: float) -> dict[str, float]:
 
 
 def scroll_top(page: Any) -> float:
+    """How far the day is scrolled."""
     return page.evaluate("document.scrollingElement.scrollTop")
 
 
@@ -219,7 +220,7 @@ def test_on_a_tablet_a_long_press_picks_an_appointment_up_and_drops_it(new_tab, 
 
     finger = Finger(page)
     finger.down(block["x"] + block["width"] / 2, block["y"] + 6)
-    page.wait_for_timeout(150)
+    page.wait_for_timeout(100)
     assert page.locator(".block.dragging").count() == 0, "a touch is not a pick-up yet"
     expect(page.locator(".block.dragging")).to_have_count(1)  # held still: picked up
     finger.slide(target["x"] + target["width"] / 2, to_y, steps=12)
