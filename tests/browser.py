@@ -115,13 +115,17 @@ def browser(request: pytest.FixtureRequest, salon: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def new_tab(browser: Any, server: str) -> Iterator[Any]:
-    """``new_tab(width, height, log_in_as=(email, password))``: a tab with cookies of its own on ``server``,
-    logged in if asked; closed after the test."""
+    """``new_tab(width, height, log_in_as=(email, password), has_touch=False)``: a tab with cookies of its own on
+    ``server``, logged in if asked, with a touch screen if asked; closed after the test."""
     contexts = []
 
-    def make(width: int = 768, height: int = 1024, *, log_in_as: tuple[str, str] | None = None) -> Any:
+    def make(
+        width: int = 768, height: int = 1024, *, log_in_as: tuple[str, str] | None = None, has_touch: bool = False
+    ) -> Any:
         viewport = {"width": width, "height": height}
-        context = browser.new_context(base_url=server, viewport=viewport, locale="en-GB", timezone_id=ZONE)
+        context = browser.new_context(
+            base_url=server, viewport=viewport, locale="en-GB", timezone_id=ZONE, has_touch=has_touch
+        )
         context.set_default_timeout(WAIT_MS)
         contexts.append(context)
         page = context.new_page()
