@@ -323,6 +323,20 @@ class Service:
         own = next((o.duration_minutes for o in self.staff_overrides if o.staff_id == staff_id), None)
         return dt.timedelta(minutes=own or self.duration_minutes)
 
+    def lengths_among(self, staff_ids: frozenset[uuid.UUID]) -> tuple[dt.timedelta, dt.timedelta]:
+        """The shortest and longest length of those of ``staff_ids`` who perform it: what "anyone" may take.
+
+        The service's own when none of them does, so a service nobody performs yet still reads as its length.
+        Walks the service's own rows, not the staff: a salon's full list of services stays quick to label."""
+        own = {o.staff_id: o.duration_minutes for o in self.staff_overrides if o.duration_minutes}
+        if self.staff_ids is None:
+            theirs = [m for staff_id, m in own.items() if staff_id in staff_ids]
+            minutes = set(theirs) | ({self.duration_minutes} if len(theirs) < len(staff_ids) else set())
+        else:
+            minutes = {own.get(staff_id, self.duration_minutes) for staff_id in self.staff_ids if staff_id in staff_ids}
+        shortest, longest = (min(minutes), max(minutes)) if minutes else (self.duration_minutes,) * 2
+        return dt.timedelta(minutes=shortest), dt.timedelta(minutes=longest)
+
 
 @dataclass(frozen=True)
 class ClientDetails:

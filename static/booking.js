@@ -2,7 +2,27 @@
 // - the reminders checkbox says which channels a new client gets, from the email and phone typed (in the words
 //   the page gives it, in its language);
 // - Enter books (without JS the first button, "Find", takes Enter: it posts the form back, all kept);
-// - a time asked for from the calendar is scrolled into view once the free times show.
+// - a time asked for from the calendar is scrolled into view once the free times show;
+// - choosing another staff member relabels the services with that member's lengths at once (the page's own
+//   labels, in its language: handlers/pages/booking.py's service_labels), before "Show free times".
+(function () {
+  "use strict";
+  var choices = document.querySelector("form[data-service-labels]");
+  if (!choices) return;
+  var labels = JSON.parse(choices.dataset.serviceLabels);  // service id -> {"": anyone, member id, "*": others}
+  var member = choices.querySelector('select[name="staffId"]');
+  var service = choices.querySelector('select[name="serviceId"]');
+  if (!member || !service) return;
+  member.addEventListener("change", function () {
+    Array.prototype.forEach.call(service.options, function (option) {
+      var theirs = labels[option.value];
+      if (!theirs) return;  // the blank "choose a service"
+      var listed = Object.prototype.hasOwnProperty.call(theirs, member.value);
+      option.textContent = listed ? theirs[member.value] : theirs["*"];
+    });
+  });
+})();
+
 (function () {
   "use strict";
   var form = document.querySelector('form[action="/appointments/new"][method="post"]');

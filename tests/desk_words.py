@@ -9,8 +9,8 @@ import re
 import uuid
 from html.parser import HTMLParser
 
-from booking import clients, locales, payments, staff, time_off
-from booking.models import ClientDetails, Salon, StaffDetails, WorkingHours
+from booking import clients, locales, payments, services, staff, time_off
+from booking.models import ClientDetails, Salon, ServiceDetails, StaffDetails, StaffOverride, WorkingHours
 from db import Database
 from tests.desk import book_at, set_up_desk
 
@@ -93,6 +93,11 @@ async def desk_pages(db: Database, salon: Salon) -> list[str]:
         (salon.id,),
     )
     assert job is not None, "the booking's notices"
+    # The booking form's lengths: Bea's own for the cut (anyone's a range), and a service only Cy does.
+    await services.update_service(
+        db, salon.id, desk.service.id, ServiceDetails("Cut", 45, staff_overrides=(StaffOverride(desk.staff.id, 60),))
+    )
+    await services.create_service(db, salon.id, ServiceDetails("Balayage", 120, staff_ids=(desk.other_staff.id,)))
     keys = payments.AccountChange("sk_test_abcdefgh1234", "pk_test_abcdefgh1234", None)
     await payments.save_account(db, salon.id, keys)  # the reports' money section, the services' deposits
     await db.execute(  # every kind and reason on the appointment's page, and the owner's refund form
@@ -110,6 +115,8 @@ async def desk_pages(db: Database, salon: Salon) -> list[str]:
         f"/?date={desk.day}",
         f"/appointments/{booked.id}",
         f"/appointments/{booked.id}?day={desk.day}",  # the move's free times
+        f"/appointments/new?serviceId={desk.service.id}&day={desk.day}",  # anyone's lengths, the free times
+        f"/appointments/new?staffId={desk.staff.id}&day={desk.day}",  # Bea's lengths, and what she does not do
         "/services",
         "/services/new",
         f"/services/{desk.service.id}/edit",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 from zoneinfo import ZoneInfo
 
 import psycopg2.errors
@@ -11,7 +12,16 @@ import pytest
 
 from booking import appointments, availability, clients, code_sends, online, self_service, services, staff, time_off
 from booking.errors import Invalid, NotFound, NotOffered, OnTimeOff, SlotTaken
-from booking.models import ClientDetails, Salon, ServiceDetails, Staff, StaffDetails, StaffOverride, WorkingHours
+from booking.models import (
+    ClientDetails,
+    Salon,
+    Service,
+    ServiceDetails,
+    Staff,
+    StaffDetails,
+    StaffOverride,
+    WorkingHours,
+)
 from db import Database
 from tests.desk import ALL_WEEK, Desk, book_at, set_up_desk
 
@@ -269,6 +279,19 @@ async def test_a_staff_members_own_length_is_offered_and_booked(db, make_salon) 
     assert booked.end_time - booked.start_time == dt.timedelta(minutes=30)
     moved = await appointments.reschedule(db, salon, booked.id, staff_id=desk.staff.id, start_time=_at(desk, 9))
     assert moved.end_time - moved.start_time == dt.timedelta(minutes=45), "Bea's length: the service's"
+
+
+def test_anyones_length_is_the_range_of_those_who_perform_it() -> None:
+    bea, cy, dee = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    everyone = frozenset((bea, cy, dee))
+    minutes = lambda *m: tuple(dt.timedelta(minutes=n) for n in m)  # noqa: E731
+    cut = Service(uuid.uuid4(), "Cut", 45, None, staff_overrides=(StaffOverride(bea, 60), StaffOverride(cy, None, 900)))
+    assert cut.lengths_among(everyone) == minutes(45, 60), "Cy and Dee take the cut's own 45"
+    assert cut.lengths_among(frozenset((bea,))) == minutes(60, 60), "Bea alone: hers"
+    assert cut.lengths_among(frozenset()) == minutes(45, 45), "nobody yet: the service's own"
+    colour = Service(uuid.uuid4(), "Colour", 90, None, staff_ids=(bea, cy), staff_overrides=(StaffOverride(cy, 120),))
+    assert colour.lengths_among(everyone) == minutes(90, 120), "only its performers count, Dee not among them"
+    assert colour.lengths_among(frozenset((dee,))) == minutes(90, 90), "none of them performs it: its own"
 
 
 async def test_a_buffer_keeps_the_stylist_busy_after_but_not_the_client(db, make_salon) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import html
+import json
 import re
 import urllib.parse
 
-from booking import appointments, availability, clients, staff
-from booking.models import ClientDetails, StaffDetails
+from booking import appointments, availability, clients, services, staff
+from booking.models import ClientDetails, ServiceDetails, StaffDetails, StaffOverride
 from jobqueue import queue
 from tests.desk import Desk, book_at, set_up_desk
 
@@ -467,3 +469,48 @@ async def test_cancelling_one_of_a_repeat_offers_this_one_or_the_following(logge
     assert answer.code == 303
     statuses = [(await appointments.get_appointment(db, salon.salon.id, a.id)).status for a in (first, second, third)]
     assert statuses == ["booked", "cancelled", "cancelled"]
+
+
+def service_options(body: bytes) -> dict[str, str]:
+    """The booking form's services as labelled: option text by service id."""
+    chooser = re.search(rb'<select id="serviceId".*?</select>', body, re.S)
+    assert chooser, "the form has its service choice"
+    return {
+        m[1]: html.unescape(m[2].strip())
+        for m in re.finditer(r'<option value="([^"]+)"[^>]*>([^<]*)<', chooser[0].decode())
+    }
+
+
+async def test_each_service_reads_as_long_as_the_chosen_staff_member_takes(logged_in, db) -> None:
+    session, salon = await logged_in()
+    desk = await set_up_desk(db, salon.salon)
+    bea, cy = desk.staff, desk.other_staff
+    await services.update_service(
+        db, salon.salon.id, desk.service.id,
+        ServiceDetails(name="Cut", duration_minutes=45, staff_overrides=(StaffOverride(bea.id, 60),)),
+    )  # fmt: skip
+    colour = await services.create_service(
+        db, salon.salon.id, ServiceDetails(name="Colour", duration_minutes=90, staff_ids=(cy.id,))
+    )
+    cut, dye = str(desk.service.id), str(colour.id)
+
+    with_bea = service_options((await session.get(f"/appointments/new?staffId={bea.id}&day={desk.day}")).body)
+    assert with_bea == {cut: "Cut (60 min)", dye: "Colour (not with this staff member)"}, "her own length"
+    with_cy = service_options((await session.get(f"/appointments/new?staffId={cy.id}&day={desk.day}")).body)
+    assert with_cy == {cut: "Cut (45 min)", dye: "Colour (90 min)"}, "his: the service's own"
+    anyone = (await session.get(f"/appointments/new?staffId=&day={desk.day}")).body
+    assert service_options(anyone) == {cut: "Cut (45\u201360 min)", dye: "Colour (90 min)"}, "what anyone may take"
+
+    shown_again = await session.post("/appointments/new", booking_form(desk, clientId=""))
+    assert shown_again.code == 400 and service_options(shown_again.body)[cut] == "Cut (60 min)", "re-shown: still hers"
+
+    # What static/booking.js relabels from when the choice changes: the same words, escaped into one attribute.
+    attribute = re.search(rb'data-service-labels="([^"]*)"', anyone)
+    assert attribute, "the labels ride on the form"
+    labels = json.loads(html.unescape(attribute[1].decode()))
+    assert labels[cut] == {"": "Cut (45\u201360 min)", "*": "Cut (45 min)", str(bea.id): "Cut (60 min)"}
+    assert labels[dye] == {
+        "": "Colour (90 min)",
+        "*": "Colour (not with this staff member)",
+        str(cy.id): "Colour (90 min)",
+    }

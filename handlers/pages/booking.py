@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import json
 import uuid
 from urllib.parse import urlencode
 
@@ -39,6 +40,9 @@ BOOKING_FIELDS = (*CHOICE_FIELDS, *PICKER_FIELDS, *CLIENT_FIELDS, "startTime", "
 REPEAT_COUNT = "6"  # occurrences offered when a repeat is chosen: six visits in one go
 MOVE_FIELDS = ("day", "staffId", "startTime")
 NEW_CLIENT = "new"
+ANYONE = ""  # the staff choice "Anyone free"
+OTHERS = "*"  # in a service's labels: every member not listed by id
+MINUTE = dt.timedelta(minutes=1)
 CLIENTS_SHOWN = 8  # matches offered at once; more behind a link, or a longer search
 
 
@@ -212,6 +216,9 @@ class NewAppointmentPage(SalonPage):
             self.client_choices(form, errors),
         )
         service = next((s for s in service_list if str(s.id) == form["serviceId"]), None)
+        members = staff_choices(staff_list, service)
+        labels = self.service_labels(service_list, staff_list)
+        shown = form["staffId"] if any(value == form["staffId"] for value, _ in members) else ANYONE  # as the select
         wished = wished_slot(slots, form["at"], self.salon.zone) if form["at"] else None
         if wished is not None and not form["startTime"]:
             form = form | {"startTime": slot_value(wished)}
@@ -223,14 +230,54 @@ class NewAppointmentPage(SalonPage):
             slots=slots,
             slot_value=slot_value,
             wish_missed=bool(form["at"] and slots and wished is None),
-            service_choices=[(str(s.id), f"{s.name} ({s.duration_minutes} min)") for s in service_list],
+            service_choices=[(service_id, theirs.get(shown, theirs[OTHERS])) for service_id, theirs in labels.items()],
+            service_labels=json.dumps(labels),  # for static/booking.js; autoescape makes it an attribute's value
             repeat_choices=[
                 (str(n), self.words.ngettext("Every week", "Every %(num)d weeks", n) % {"num": n})
                 for n in range(appointments.EVERY_WEEKS[0], appointments.EVERY_WEEKS[1] + 1)
             ],
-            staff_choices=staff_choices(staff_list, service),
+            staff_choices=members,
             **choices,
         )
+
+    def service_labels(self, service_list: list[Service], staff_list: list[Staff]) -> dict[str, dict[str, str]]:
+        """Each service's labels (by service id) for the staff choices: ANYONE's, a listed member's (by id), and
+        OTHERS' for every member not listed.
+
+        A member's label gives their own length, or says they do not perform it (it stays choosable, as it was
+        before a member was chosen); anyone's gives the service's length, or the range of its performers' when
+        they differ. Only members whose label differs are listed, so the map grows with the salon's own lengths
+        and who-does-what rows, not with staff times services. The page draws the chosen member's labels;
+        static/booking.js swaps in another's when the choice changes: the length the desk reads is the booked one.
+        """
+        everyone = frozenset(member.id for member in staff_list)
+
+        def length(shortest: dt.timedelta, longest: dt.timedelta | None = None) -> str:
+            if longest in (None, shortest):
+                return self.gettext("%(minutes)s min", minutes=shortest // MINUTE)
+            return self.gettext(
+                "%(shortest)s\u2013%(longest)s min", shortest=shortest // MINUTE, longest=longest // MINUTE
+            )
+
+        def labels(service: Service) -> dict[str, str]:
+            own = service.length_for  # the member's own length, else the service's
+            listed = (
+                service.staff_ids
+                if service.staff_ids is not None
+                else [o.staff_id for o in service.staff_overrides if o.duration_minutes]
+            )
+            others = (
+                f"{service.name} ({length(dt.timedelta(minutes=service.duration_minutes))})"
+                if service.staff_ids is None
+                else self.gettext("%(service)s (not with this staff member)", service=service.name)
+            )
+            return {
+                ANYONE: f"{service.name} ({length(*service.lengths_among(everyone))})",
+                OTHERS: others,
+                **{str(member): f"{service.name} ({length(own(member))})" for member in listed},
+            }
+
+        return {str(service.id): labels(service) for service in service_list}
 
 
 class AppointmentView(SalonPage):
