@@ -8,6 +8,7 @@ which makes two racing requests for one slot impossible to both win.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import uuid
@@ -893,8 +894,9 @@ async def get_detail(db: Database, salon_id: uuid.UUID, appointment_id: uuid.UUI
     """The appointment, its saved card from the card's row alone (Stripe is not asked: ``saved_cards.on_file``) and
     its waitlist offers (``waitlist.offers_about``), all of the salon's own."""
     appointment = await get_appointment(db, salon_id, appointment_id)  # another salon's: NotFound
-    card = await saved_cards.on_file(db, salon_id, appointment_id)
-    offers = await waitlist.offers_about(db, salon_id, appointment_id)
+    card, offers = await asyncio.gather(
+        saved_cards.on_file(db, salon_id, appointment_id), waitlist.offers_about(db, salon_id, appointment_id)
+    )
     shown = {field.name: getattr(appointment, field.name) for field in dataclasses.fields(appointment)}
     return AppointmentDetail(**shown, card_on_file=card, waitlist_offers=offers)
 
