@@ -488,24 +488,25 @@ async def start_paying(db: Database, salon: Salon, hold_id: uuid.UUID, api_base:
         amount = await payments.deposit_due(cur, salon.id, row["appointment_id"])
         fees = await saved_cards.fees(cur, salon, row["appointment_id"])
     card = await saved_cards.of_hold(db, salon.id, hold_id)
+    paying = await payments.deposit_of_hold(db, salon.id, hold_id) if amount else None
     customer = card.stripe_customer_id if card else None
-    first_intent = not amount or await payments.deposit_of_hold(db, salon.id, hold_id) is None
-    if customer is None and fees is not None and first_intent:  # a Customer only for an intent yet to be made
+    if customer is None and fees is not None and paying is None:  # a Customer only for an intent yet to be made
         name = " ".join(part for part in (row["first_name"], row["last_name"]) if part)
         customer = await saved_cards.new_customer(keys.account, salon, hold_id, name, row["email"], row["phone"])
     if amount:
-        return await _start_deposit(db, salon, keys, hold_id, row["expires_at"], amount, customer, fees)
+        return await _start_deposit(db, salon, keys, hold_id, row["expires_at"], amount, paying, card, customer, fees)
     if fees is None or customer is None:
         raise Conflict("this booking is no longer held; choose a time again")
-    return await _start_card(db, salon, keys, hold_id, row["expires_at"], customer, fees)
+    return await _start_card(db, salon, keys, hold_id, row["expires_at"], card, customer, fees)
 
 
 async def _start_deposit(
     db: Database, salon: Salon, keys: payments.Keys, hold_id: uuid.UUID, expires_at: dt.datetime, amount: int,
-    customer: str | None, fees: saved_cards.Fees | None,
+    paying: payments.Payment | None, card: saved_cards.SavedCard | None, customer: str | None,
+    fees: saved_cards.Fees | None,
 ) -> DepositStarted:  # fmt: skip
-    """The deposit's PaymentIntent; with a ``customer``, the card that pays is saved on it (the hold's card row)."""
-    paying = await payments.deposit_of_hold(db, salon.id, hold_id)
+    """The deposit's PaymentIntent (``paying``, the hold's row, made here if None); with a ``customer``, the card
+    that pays is saved on it (the hold's ``card`` row)."""
     if paying is None:
         made = await payments.create_intent(
             keys, amount_cents=amount, currency=salon.currency, idempotency_key=f"salonbook-deposit-hold-{hold_id}",
@@ -513,22 +514,20 @@ async def _start_deposit(
         )  # fmt: skip
         paying = await payments.add_deposit(db, salon.id, hold_id, made)
         if customer is not None:  # the row's PaymentIntent: two pages at once keep the first one's
-            await saved_cards.add(db, salon.id, hold_id, customer, paying.stripe_payment_intent_id or made.id)
+            card = await saved_cards.add(db, salon.id, hold_id, customer, paying.stripe_payment_intent_id or made.id)
     intent = await payments.read_intent(keys, paying.stripe_payment_intent_id or "")
-    saving = await saved_cards.of_hold(db, salon.id, hold_id)
     return DepositStarted(
         hold_id, intent.amount_cents, intent.currency, keys.publishable_key, intent.id, intent.client_secret,
-        expires_at, intent.failure, fees if saving is not None else None,
+        expires_at, intent.failure, fees if card is not None else None,
     )  # fmt: skip
 
 
 async def _start_card(
-    db: Database, salon: Salon, keys: payments.Keys, hold_id: uuid.UUID, expires_at: dt.datetime, customer: str,
-    fees: saved_cards.Fees,
+    db: Database, salon: Salon, keys: payments.Keys, hold_id: uuid.UUID, expires_at: dt.datetime,
+    card: saved_cards.SavedCard | None, customer: str, fees: saved_cards.Fees,
 ) -> CardAsked:  # fmt: skip
-    """The SetupIntent saving the card of a hold without a deposit; one declined (Stripe ends it) gives way to a new
-    one, so the client may try another card while the hold lasts."""
-    card = await saved_cards.of_hold(db, salon.id, hold_id)
+    """The SetupIntent saving the card of a hold without a deposit (its ``card`` row, made here if None); one
+    declined (Stripe ends it) gives way to a new one, so the client may try another card while the hold lasts."""
     if card is None:
         made = await saved_cards.new_setup(keys.account, salon, hold_id, customer, f"salonbook-card-hold-{hold_id}")
         card = await saved_cards.add(db, salon.id, hold_id, customer, made.id)
