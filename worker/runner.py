@@ -34,7 +34,7 @@ from jobqueue import claims
 from jobqueue.claims import ClaimedJob
 from jobqueue.queue import NOTIFY_CHANNEL
 from worker import registry
-from worker.channels import Channels, Gate, Permanent, Skipped, Transient, Withdrawn
+from worker.channels import Channels, Gate, Permanent, Skipped, Stopping, Transient, Withdrawn
 from worker.delivery import Delivery, held_until, stale_reason
 from worker.held import HeldChecks
 from worker.outcome import ChannelResult, Outcome, cancelled, decide, held, withdrawn
@@ -68,12 +68,11 @@ class Worker:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._unsettled = 0  # claimed jobs whose outcome is not recorded yet
         self._sending = 0  # claimed jobs without an outcome yet
-        self._begun: set[uuid.UUID] = set()  # jobs whose sending began and whose outcome is not recorded
+        self._begun: set[uuid.UUID] = set()  # jobs past their gate whose outcome is not recorded (may have gone)
         self._settled = asyncio.Event()
         self._more = asyncio.Event()  # an outcome came, or a job settled without one
         self._outcomes: list[tuple[ClaimedJob, Outcome]] = []
         self._recorder: asyncio.Task[None] | None = None
-        self._slots = asyncio.Semaphore(settings.concurrency)
         self._held = HeldChecks(db)
         self._timers: list[PeriodicCallback] = []
         self._last_poll_at: dt.datetime | None = None
@@ -192,14 +191,15 @@ class Worker:
             task.add_done_callback(self._in_flight.discard)
 
     async def _deliver(self, job: ClaimedJob) -> None:
+        """Sends a claimed job at once: each channel keeps to its own connections, and the window of batches
+        (``_until_room``) bounds how many jobs are under way."""
         outcome = None
         try:
-            async with self._slots:
-                if self._stopping:
-                    return  # stop() puts it back
-                self._begun.add(job.id)
-                with _logged(f"attempt job {job.id}"):  # it stays claimed; the rescue frees it
-                    outcome = await self._attempt(Delivery.from_job(job, self._links))
+            if self._stopping:
+                return  # stop() puts it back
+            # A failure leaves it claimed (the rescue frees it); Stopping: nothing went, stop() puts it back.
+            with _logged(f"attempt job {job.id}"), contextlib.suppress(Stopping):
+                outcome = await self._attempt(Delivery.from_job(job, self._links))
         finally:
             self._sending -= 1
             if outcome is None:
@@ -294,15 +294,19 @@ class Worker:
     def _gate(self, job: ClaimedJob) -> Gate:
         """What a channel awaits just before its message leaves: the check "at send time" is made then, not at
         the claim, because a claimed job may wait seconds for a free connection while its appointment is
-        cancelled or moved (which cancels its notices and so takes the job from this worker)."""
+        cancelled or moved (which cancels its notices and so takes the job from this worker). Past it the job
+        has begun: stopping, it counts as perhaps sent. Before it, a stop gives the job back untried."""
 
         async def gate() -> None:
+            if self._stopping and job.id not in self._begun:
+                raise Stopping
             try:
                 reason = await self._held.ask(job)
             except DatabaseUnavailable:
                 raise Transient(reasons.NOT_SENT_UNASKED) from None
             if reason is not None:
                 raise Withdrawn(reasons.said(reasons.NOT_SENT, reason=reason))
+            self._begun.add(job.id)
 
         return gate
 
@@ -310,6 +314,8 @@ class Worker:
         try:
             sent = await self.channels.get(channel).send(delivery, gate)
             return ChannelResult(channel, "sent", sent.detail, sent.provider_id)
+        except Stopping:
+            raise
         except Withdrawn as exc:
             return ChannelResult(channel, "skipped", str(exc), withdrawn=True)
         except Skipped as exc:
