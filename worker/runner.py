@@ -4,7 +4,8 @@ One drain loop at a time per process: NOTIFY, ``wake()`` and the poll only ask
 for one, and a request that arrives while it runs makes it go round again.
 The loop claims the next batch while the last one is still sending, up to a
 window of two batches sending (and three not yet recorded), so one slow
-message holds one place in the window rather than the whole queue. Outcomes
+message holds one place in the window rather than the whole queue; two claims
+may be under way at once within it, each reserving its places as it starts. Outcomes
 are written many per statement: a batch's worth, or what has come once every
 claimed job has its outcome or 20 ms have passed, and whatever finished while
 the previous write ran. The checks just before each send go many to a
@@ -46,6 +47,7 @@ _DAY = 24 * 3600.0
 _LIMITS_INTERVAL = 60.0  # seconds between deletions of the limits' spent rows: their tables stay small
 _RECORD_RETRY = 1.0  # seconds between tries to record outcomes while the database is away
 _RECORD_LINGER = 0.02  # seconds an outcome waits at most for its batch's others, to go in one statement
+_CLAIMERS = 2  # claims under way at once: one's round trip (its commit's flush to disk too) overlaps the other's
 
 
 class Worker:
@@ -154,15 +156,31 @@ class Worker:
                 with _logged("rescue jobs of dead workers"):
                     await self._rescue()
             with _logged("claim jobs"):
-                await self._claim_until_empty()
+                await self._claim_all()
+
+    async def _claim_all(self) -> None:
+        """Claims until nothing is due, ``_CLAIMERS`` claims under way at once. A failure waits for the other
+        claims to end, then is raised: one cut off may have committed, its jobs claimed and unknown here."""
+        ended = await asyncio.gather(*(self._claim_until_empty() for _ in range(_CLAIMERS)), return_exceptions=True)
+        for result in ended:
+            if isinstance(result, BaseException):
+                raise result
 
     async def _claim_until_empty(self) -> None:
+        """Claims batch after batch until one comes back short (nothing else due now). A claim reserves its
+        places in the window before it starts, so claims under way at once keep to it."""
         batch_size = self.settings.batch_size
         while True:
             await self._until_room(batch_size)
             if self._stopping:
                 return
-            jobs = await claims.claim_due(self.db, self.id, batch_size)
+            self._unsettled += batch_size
+            self._sending += batch_size
+            try:
+                jobs = await claims.claim_due(self.db, self.id, batch_size)
+            finally:  # the places go back; the claimed jobs take theirs
+                self._sending -= batch_size
+                self._settle(batch_size)
             self._start_batch(jobs)
             if len(jobs) < batch_size:
                 return
