@@ -747,7 +747,8 @@ CREATE TABLE message_outcomes (
 CREATE INDEX message_outcomes_salon ON message_outcomes (salon_id, decided_at);
 CREATE INDEX message_outcomes_provider ON message_outcomes (provider_id) WHERE provider_id IS NOT NULL;
 
--- A channel sent: its attempt says so (a failure of it retried later and sent becomes sent).
+-- A channel sent: its attempt says so (a failure of it retried later and sent becomes sent). A batch's attempts
+-- updated with their outcomes, in one call.
 CREATE FUNCTION record_sent_messages() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO message_outcomes (salon_id, job_id, channel, type, outcome, decided_at, provider_id, delivered)
@@ -765,14 +766,30 @@ BEGIN
 END
 $$;
 
--- A channel failed: its job failed for good without it.
-CREATE FUNCTION record_failed_messages() RETURNS trigger LANGUAGE plpgsql AS $$
+-- A channel failed: its job failed for good without it (a row trigger, 0032: only such a row calls it).
+CREATE FUNCTION record_failed_message() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO message_outcomes (salon_id, job_id, channel, type, outcome, decided_at)
-    SELECT j.salon_id, j.id, c.channel, j.type, 'failed', coalesce(j.processed_at, now())
-      FROM added j JOIN removed r ON r.id = j.id, unnest(j.channels) AS c (channel)
-     WHERE j.status = 'failed' AND r.status <> 'failed' AND c.channel <> ALL (j.channels_done)
+    SELECT NEW.salon_id, NEW.id, c.channel, NEW.type, 'failed', coalesce(NEW.processed_at, now())
+      FROM unnest(NEW.channels) AS c (channel)
+     WHERE c.channel <> ALL (NEW.channels_done)
     ON CONFLICT (job_id, channel) DO NOTHING;
+    RETURN NULL;
+END
+$$;
+
+-- A channel sent, its attempt row written so (a row trigger, 0032: a claim's 'started' rows call nothing).
+CREATE FUNCTION record_sent_message() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO message_outcomes (salon_id, job_id, channel, type, outcome, decided_at, provider_id, delivered)
+    SELECT j.salon_id, NEW.job_id, NEW.channel, j.type, 'sent', coalesce(NEW.finished_at, now()), NEW.provider_id,
+           EXISTS (SELECT FROM sms_deliveries d WHERE d.message_sid = NEW.provider_id AND d.status = 'delivered')
+      FROM notification_jobs j
+     WHERE j.id = NEW.job_id
+    ON CONFLICT (job_id, channel) DO UPDATE
+       SET outcome = 'sent', decided_at = excluded.decided_at, provider_id = excluded.provider_id,
+           delivered = excluded.delivered
+     WHERE message_outcomes.outcome = 'failed';
     RETURN NULL;
 END
 $$;
@@ -788,11 +805,11 @@ END
 $$;
 
 CREATE TRIGGER notification_attempts_sent AFTER INSERT ON notification_attempts
-    REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION record_sent_messages();
+    FOR EACH ROW WHEN (NEW.outcome = 'sent') EXECUTE FUNCTION record_sent_message();
 CREATE TRIGGER notification_attempts_sent_later AFTER UPDATE ON notification_attempts
     REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION record_sent_messages();
-CREATE TRIGGER notification_jobs_failed AFTER UPDATE ON notification_jobs
-    REFERENCING OLD TABLE AS removed NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION record_failed_messages();
+CREATE TRIGGER notification_jobs_failed AFTER UPDATE OF status ON notification_jobs
+    FOR EACH ROW WHEN (NEW.status = 'failed' AND OLD.status <> 'failed') EXECUTE FUNCTION record_failed_message();
 CREATE TRIGGER sms_deliveries_delivered AFTER INSERT ON sms_deliveries
     REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION record_delivered_messages();
 CREATE TRIGGER sms_deliveries_delivered_later AFTER UPDATE ON sms_deliveries
