@@ -152,8 +152,8 @@ async def finish(db: Database, worker_id: str, finished: Sequence[tuple[ClaimedJ
         "SELECT id FROM finish_jobs(%s, %s::jsonb) AS id",
         (worker_id, json.dumps([_outcome_record(job, outcome) for job, outcome in finished])),
     )
-    kept = {row["id"] for row in rows}
-    return [job for job, _ in finished if job.id not in kept]
+    lost = {row["id"] for row in rows}
+    return [job for job, _ in finished if job.id in lost]
 
 
 def _outcome_record(job: ClaimedJob, outcome: Finished) -> dict[str, Any]:
@@ -178,29 +178,28 @@ async def still_held(db: Database, jobs: Sequence[ClaimedJob]) -> list[str | Non
 
     A job is taken from its worker by a cancel (the domain's cancel or move of its appointment cancels its
     notices), a retry or a rescue; the worker asks just before each message leaves, so nothing goes out once
-    that has committed. One statement for all of them: probes of the primary key.
+    that has committed. One statement for all of them, the function jobs_not_held (migrations/0031): probes of
+    the primary key, answered with the jobs no longer held by their claim, mostly none.
     """
     rows = await db.fetch_all(
-        "SELECT id, status, locked_by, attempts, locked_at, error FROM notification_jobs WHERE id = ANY(%s::uuid[])",
-        ([job.id for job in jobs],),
+        "SELECT id, status, error FROM jobs_not_held(%s::uuid[], %s::text[], %s::integer[], %s::timestamptz[])",
+        (
+            [job.id for job in jobs],
+            [job.locked_by for job in jobs],
+            [job.attempts for job in jobs],
+            [job.locked_at for job in jobs],
+        ),
     )
-    found = {row["id"]: row for row in rows}
-    return [_why_not_held(job, found.get(job.id)) for job in jobs]
+    taken = {row["id"]: row for row in rows}
+    return [_why_not_held(taken[job.id]) if job.id in taken else None for job in jobs]
 
 
-def _why_not_held(job: ClaimedJob, row: Row | None) -> str | None:
-    if row is None:
+def _why_not_held(row: Row) -> str:
+    if row["status"] is None:
         return "the notification was deleted"
-    if (row["status"], row["locked_by"], row["attempts"], row["locked_at"]) == _fence(job):
-        return None
     if row["status"] == "cancelled" and row["error"]:
         return str(row["error"])  # the cancel's own words: "appointment was cancelled by the salon"
     return f"the notification was {_TAKEN.get(row['status'], 'taken by another worker')} meanwhile"
-
-
-def _fence(job: ClaimedJob) -> tuple[str, str, int, dt.datetime]:
-    """What the job's row says while this claim holds."""
-    return "processing", job.locked_by, job.attempts, job.locked_at
 
 
 _TAKEN = {"cancelled": "cancelled", "pending": "put back in the queue", "failed": "given up", "completed": "sent"}

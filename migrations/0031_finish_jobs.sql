@@ -3,7 +3,7 @@
 -- batch (a millisecond of PostgreSQL's time, a tenth of a no-op job's). Every step finds its rows by an index
 -- on the ids it is given; enable_seqscan = off keeps a plan made while the tables were small (a new installation,
 -- a test) from reading them whole once they are not.
-CREATE FUNCTION finish_jobs(p_worker text, p_outcomes jsonb) RETURNS SETOF uuid
+CREATE FUNCTION finish_jobs(p_worker text, p_outcomes jsonb) RETURNS SETOF uuid  -- the jobs whose claim was lost
 LANGUAGE plpgsql SET enable_seqscan = off AS $$
 DECLARE
     -- The ids again as an array, which the planner reads as a few rows to look up by index (of the records it
@@ -50,6 +50,23 @@ BEGIN
          WHERE o.held_until IS NOT NULL AND a.job_id = o.id AND a.job_id = ANY(v_ids)
            AND a.attempt = o.attempt AND a.worker_id = p_worker AND a.outcome = 'started'
     )
-    SELECT job.id FROM job;
+    SELECT o.id FROM o WHERE o.id NOT IN (SELECT job.id FROM job);
+END
+$$;
+
+-- The check just before sending (jobqueue/claims.py, still_held), a function for the same reason: of the jobs a
+-- worker is about to send, the ones no longer held by their claim (cancelled, retried, rescued; deleted: no
+-- status). Mostly none, so mostly no row comes back.
+CREATE FUNCTION jobs_not_held(p_ids uuid[], p_locked_by text[], p_attempts integer[], p_locked_at timestamptz[])
+RETURNS TABLE (id uuid, status text, error text)
+LANGUAGE plpgsql SET enable_seqscan = off AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    SELECT claim.id, j.status, j.error
+      FROM unnest(p_ids, p_locked_by, p_attempts, p_locked_at) AS claim (id, locked_by, attempts, locked_at)
+      LEFT JOIN notification_jobs j ON j.id = claim.id
+     WHERE j.id IS NULL OR j.status <> 'processing' OR j.locked_by IS DISTINCT FROM claim.locked_by
+        OR j.attempts <> claim.attempts OR j.locked_at IS DISTINCT FROM claim.locked_at;
 END
 $$;
