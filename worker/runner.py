@@ -5,12 +5,13 @@ for one, and a request that arrives while it runs makes it go round again.
 The loop claims the next batch while the last one is still sending, up to a
 window of two batches sending (and three not yet recorded), so one slow
 message holds one place in the window rather than the whole queue; two claims
-may be under way at once within it, each reserving its places as it starts. Outcomes
-are written many per statement: a batch's worth, or what has come once every
-claimed job has its outcome or 20 ms have passed, and whatever finished while
-the previous write ran. The checks just before each send go many to a
-statement too (worker/held.py). A failing database or mail server never stops
-it; the next tick tries again.
+may be under way at once within it, each reserving its places as it starts.
+A claimed job starts at once: each channel keeps to its own connections.
+Outcomes are written many per statement: a batch's worth, or what has come
+once every claimed job has its outcome or 20 ms have passed, and whatever
+finished while the previous write ran. The checks just before each send go
+many to a statement too (worker/held.py). A failing database or mail server
+never stops it; the next tick tries again.
 """
 
 from __future__ import annotations
