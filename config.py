@@ -101,7 +101,7 @@ _define("web", default=True, help="serve the pages and the API in this process",
 _define("worker", default=True, help="run the notification worker in this process", group="worker")
 _define("poll_interval", default=5.0, help="seconds between polls when no NOTIFY arrives", group="worker")
 _define("batch_size", default=10, help="jobs claimed per batch", group="worker")
-_define("concurrency", default=4, help="SMTP connections (and SMS requests) at once", group="worker")
+_define("concurrency", default=4, help="SMTP connections at once; as many SMS and Stripe requests", group="worker")
 _define("max_attempts", default=3, help="attempts before a job fails", group="worker")
 _define("retry_base_delay", default=30.0, help="seconds before the first retry; later ones grow", group="worker")
 _define("send_timeout", default=30.0, help="seconds one email or SMS may take", group="worker")

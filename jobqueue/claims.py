@@ -143,63 +143,17 @@ async def finish(db: Database, worker_id: str, finished: Sequence[tuple[ClaimedJ
     A job ``held_until`` a time (nothing was tried) gets its attempt back, its attempt rows are taken back,
     and it is due at that time.
 
-    ``ids`` repeats the jobs' ids as an array, which the planner reads as a few rows to look up by index (of
-    the JSON records it assumes a hundred, and may read the tables whole). The statement is planned on every
-    call, not prepared: a plan kept from when the tables were small read them whole ever after, and a drain
-    slowed as it went.
+    The statement is the function finish_jobs (migrations/0031, schema.sql): parsed once per server connection
+    and its plan kept, as the claim's is.
     """
     if not finished:
         return []
     rows = await db.fetch_all(
-        """WITH o AS (
-               SELECT * FROM jsonb_to_recordset(%(outcomes)s::jsonb)
-                   AS o (id uuid, attempt int, locked_at timestamptz, status text, done text[], error text,
-                         retry_in float8, results jsonb, held_until timestamptz)
-           ), job AS (
-               UPDATE notification_jobs j
-                  SET status = o.status,
-                      attempts = CASE WHEN o.held_until IS NULL THEN j.attempts ELSE j.attempts - 1 END,
-                      channels_done = j.channels_done
-                                      || ARRAY(SELECT c FROM unnest(o.done) AS c WHERE c <> ALL (j.channels_done)),
-                      error = o.error,
-                      run_at = CASE WHEN o.status = 'pending'
-                                    THEN coalesce(o.held_until, now() + o.retry_in * interval '1 second')
-                                    ELSE j.run_at END,
-                      processed_at = CASE WHEN o.status = 'pending' THEN NULL ELSE now() END,
-                      locked_by = NULL, locked_at = NULL, updated_at = now()
-                 FROM o
-                WHERE j.id = o.id AND j.status = 'processing' AND j.locked_by = %(worker)s
-                  AND j.attempts = o.attempt AND j.locked_at = o.locked_at
-            RETURNING j.id
-           ), lost AS (  -- the claim went (cancelled, retried, rescued): the newer state stays, the sends count
-               UPDATE notification_jobs j
-                  SET channels_done = j.channels_done
-                                      || ARRAY(SELECT c FROM unnest(o.done) AS c WHERE c <> ALL (j.channels_done)),
-                      updated_at = now()
-                 FROM o
-                WHERE j.id = o.id AND j.id = ANY(%(ids)s::uuid[])
-                  AND j.id NOT IN (SELECT id FROM job) AND NOT o.done <@ j.channels_done
-           ), history AS (
-               UPDATE notification_attempts a
-                  SET outcome = r.outcome, detail = r.detail, finished_at = now(), provider_id = r.provider_id,
-                      claim_lost = o.id NOT IN (SELECT id FROM job)
-                 FROM o, jsonb_to_recordset(o.results) AS r (channel text, outcome text, detail text, provider_id text)
-                WHERE a.job_id = o.id AND a.job_id = ANY(%(ids)s::uuid[]) AND a.attempt = o.attempt
-                  AND a.channel = r.channel AND a.worker_id = %(worker)s AND a.outcome IN ('started', 'unconfirmed')
-           ), untried AS (
-               DELETE FROM notification_attempts a USING o
-                WHERE o.held_until IS NOT NULL AND a.job_id = o.id AND a.job_id = ANY(%(ids)s::uuid[])
-                  AND a.attempt = o.attempt AND a.worker_id = %(worker)s AND a.outcome = 'started'
-           )
-           SELECT id FROM job""",
-        {
-            "worker": worker_id,
-            "outcomes": json.dumps([_outcome_record(job, outcome) for job, outcome in finished]),
-            "ids": [job.id for job, _ in finished],
-        },
+        "SELECT id FROM finish_jobs(%s, %s::jsonb) AS id",
+        (worker_id, json.dumps([_outcome_record(job, outcome) for job, outcome in finished])),
     )
-    kept = {row["id"] for row in rows}
-    return [job for job, _ in finished if job.id not in kept]
+    lost = {row["id"] for row in rows}
+    return [job for job, _ in finished if job.id in lost]
 
 
 def _outcome_record(job: ClaimedJob, outcome: Finished) -> dict[str, Any]:
@@ -224,29 +178,28 @@ async def still_held(db: Database, jobs: Sequence[ClaimedJob]) -> list[str | Non
 
     A job is taken from its worker by a cancel (the domain's cancel or move of its appointment cancels its
     notices), a retry or a rescue; the worker asks just before each message leaves, so nothing goes out once
-    that has committed. One statement for all of them: probes of the primary key.
+    that has committed. One statement for all of them, the function jobs_not_held (migrations/0031): probes of
+    the primary key, answered with the jobs no longer held by their claim, mostly none.
     """
     rows = await db.fetch_all(
-        "SELECT id, status, locked_by, attempts, locked_at, error FROM notification_jobs WHERE id = ANY(%s::uuid[])",
-        ([job.id for job in jobs],),
+        "SELECT id, status, error FROM jobs_not_held(%s::uuid[], %s::text[], %s::integer[], %s::timestamptz[])",
+        (
+            [job.id for job in jobs],
+            [job.locked_by for job in jobs],
+            [job.attempts for job in jobs],
+            [job.locked_at for job in jobs],
+        ),
     )
-    found = {row["id"]: row for row in rows}
-    return [_why_not_held(job, found.get(job.id)) for job in jobs]
+    taken = {row["id"]: row for row in rows}
+    return [_why_not_held(taken[job.id]) if job.id in taken else None for job in jobs]
 
 
-def _why_not_held(job: ClaimedJob, row: Row | None) -> str | None:
-    if row is None:
+def _why_not_held(row: Row) -> str:
+    if row["status"] is None:
         return "the notification was deleted"
-    if (row["status"], row["locked_by"], row["attempts"], row["locked_at"]) == _fence(job):
-        return None
     if row["status"] == "cancelled" and row["error"]:
         return str(row["error"])  # the cancel's own words: "appointment was cancelled by the salon"
     return f"the notification was {_TAKEN.get(row['status'], 'taken by another worker')} meanwhile"
-
-
-def _fence(job: ClaimedJob) -> tuple[str, str, int, dt.datetime]:
-    """What the job's row says while this claim holds."""
-    return "processing", job.locked_by, job.attempts, job.locked_at
 
 
 _TAKEN = {"cancelled": "cancelled", "pending": "put back in the queue", "failed": "given up", "completed": "sent"}

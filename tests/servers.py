@@ -61,6 +61,23 @@ class Count:
                 await asyncio.wait_for(self._changed.wait(), left)
 
 
+class AtOnce:
+    """How many of something are under way now (messages in DATA, texts' requests), and the most there were."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.most = 0
+
+    @contextlib.contextmanager
+    def one(self) -> Iterator[None]:
+        self.now += 1
+        self.most = max(self.most, self.now)
+        try:
+            yield
+        finally:
+            self.now -= 1
+
+
 class SmtpServer:
     """aiosmtpd on the current loop (no thread), with per-recipient behaviour."""
 
@@ -69,7 +86,7 @@ class SmtpServer:
         self.port = 0
         self.delay = 0.0  # seconds each DATA takes
         self.hold_reply = 0.0  # seconds between keeping a message and saying so: the sender cannot know it went
-        self.in_data = 0  # messages being received right now
+        self.in_data = AtOnce()  # messages being received
         self.begun = Count()  # messages whose DATA has begun
         self._next_replies: dict[str, collections.deque[str]] = collections.defaultdict(collections.deque)
         self._always: dict[str, str] = {}
@@ -128,13 +145,10 @@ class SmtpServer:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.in_data += 1
         self.begun.add()
-        try:
+        with self.in_data.one():
             if self.delay:
                 await asyncio.sleep(self.delay)
-        finally:
-            self.in_data -= 1
         if server.transport is None or server.transport.is_closing():
             return "421 4.4.2 sender hung up before the end"  # never acknowledged: not delivered
         parser = email.parser.BytesParser(policy=email.policy.default)
@@ -199,6 +213,7 @@ class SmsApi:
         self.delay = 0.0  # seconds each request takes before it is recorded and answered
         self.arrived = asyncio.Event()  # a request came in (set before the delay)
         self.begun = Count()  # requests that came in
+        self.in_flight = AtOnce()  # requests not answered yet
         # Delivery reports posted to a text's StatusCallback before its request is answered: the provider can be
         # faster than the worker that is still waiting for that answer.
         self.reports_before_answering: list[str] = []
@@ -256,8 +271,9 @@ class SmsApi:
             async def post(self, account: str) -> None:
                 api.arrived.set()
                 api.begun.add()
-                if api.delay:
-                    await asyncio.sleep(api.delay)
+                with api.in_flight.one():
+                    if api.delay:
+                        await asyncio.sleep(api.delay)
                 form = {k: v[0] for k, v in urllib.parse.parse_qs(self.request.body.decode()).items()}
                 request = {"account": account, "auth": self.request.headers.get("Authorization"), "form": form}
                 api.requests.append(request)

@@ -62,6 +62,8 @@ RELEASED = {
     "0028_card_on_file.sql": "cbf43ef022c8ea4695abe7cc92744248fcc2cf7ad9770393ea98823d9b7a261a",
     "0029_payment_jobs.sql": "a9f841a4996a9119ada51325183516c826e115f8196529b2a0d00cc254af3e9b",
     "0030_stranded_payments.sql": "7d6043c6032554774e8392b1b1cb632879e45e7ba82806c751a89fafb0adf39d",
+    "0031_finish_jobs.sql": "c03e7a6ada0f390dfb4777a65d04f5382ea9f934ed8a58a0e1051b35c73fcd60",
+    "0032_outcomes_when_due.sql": "828e682400e1886294339605cf09820c7d10abc57961b9f6384b208e3c07d9af",
 }
 SECOND_RELEASE = 12  # the schema version of the last release: every migration since is tested on its rows
 LATEST = len(migrations.known())

@@ -23,6 +23,8 @@ from booking import appointments, client_data, payment_jobs, payments
 from booking.models import Actor, Salon
 from db import Database
 from handlers.app import WebSettings
+from jobqueue import claims
+from jobqueue.claims import ClaimedJob
 from providers.stripe import KEY_FIELD
 from tests.conftest import ROOT
 from tests.servers import SmtpServer
@@ -30,6 +32,8 @@ from tests.stripe_proxy import StripeProxy
 from tests.stripe_server import DECLINED_CARD, LocalStripe, localstripe
 from tests.test_pages_html import check_html
 from tests.test_payments_deposits import owner_token
+from worker.delivery import Delivery
+from worker.money import StripeChannel
 
 __all__ = ["localstripe"]
 
@@ -538,3 +542,32 @@ async def test_a_fee_charged_stays_when_corrected_and_the_owner_refunds_it_apart
     assert sorted(r.amount for r in await account.refunds_of(intent.id)) == [500, 1500]
     status, deposit = await api("POST", f"/appointments/{appointment}/refund", token, {})
     assert status == 201 and deposit["amountCents"] == DEPOSIT, "the deposit is the default, still whole"
+
+
+async def test_the_stripe_channel_moves_as_many_payments_at_once_as_it_has_connections(
+    db, make_booking, salon_stripe, localstripe
+) -> None:
+    """With one connection, a payment's last moment before Stripe is asked (its gate) waits for the one before."""
+    salon, account = await salon_stripe(no_show=50)
+    for _ in range(3):
+        appointment, _ = await an_appointment(db, make_booking, salon, account)
+        await appointments.record_outcome(db, salon, appointment, "no_show", now=START + dt.timedelta(hours=1))
+    worker = f"test-{uuid.uuid4().hex}"
+    fees = [job for job in await claims.claim_due(db, worker, 50) if job.salon_id == salon.id]
+    channel = StripeChannel(db, localstripe.api_base, connections=1)
+    ended: list[uuid.UUID] = []
+    ended_at_gate: list[int] = []
+
+    async def move(job: ClaimedJob) -> None:
+        async def gate() -> None:
+            ended_at_gate.append(len(ended))
+            await asyncio.sleep(0.05)  # a slow last moment: a second move would begin meanwhile if it could
+
+        await channel.send(Delivery.from_job(job), gate)
+        ended.append(job.id)
+
+    try:
+        await asyncio.gather(*(move(job) for job in fees))
+    finally:
+        await claims.release(db, worker)
+    assert (len(fees), ended_at_gate) == (3, [0, 1, 2])

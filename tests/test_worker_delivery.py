@@ -614,19 +614,21 @@ async def test_claim_takes_each_job_once_and_only_due_ones(db, make_salon, make_
 
 async def test_the_check_before_sending_answers_each_job_of_a_batch_for_itself(db, make_salon, make_booking) -> None:
     new = await make_salon()
-    for _ in range(4):
+    for _ in range(5):
         await make_booking(new.salon)
-    held, cancelled, deleted, rescued = await claims.claim_due(db, "w", 10)
+    held, cancelled, deleted, rescued, taken = await claims.claim_due(db, "w", 10)
     await db.execute(
         "UPDATE notification_jobs SET status = 'cancelled', error = 'moved' WHERE id = %s", (cancelled.id,)
     )
     await db.execute("DELETE FROM notification_jobs WHERE id = %s", (deleted.id,))
     await db.execute("UPDATE notification_jobs SET status = 'pending', locked_by = NULL WHERE id = %s", (rescued.id,))
-    assert await claims.still_held(db, [held, cancelled, deleted, rescued, held]) == [
+    await db.execute("UPDATE notification_jobs SET locked_by = 'another' WHERE id = %s", (taken.id,))
+    assert await claims.still_held(db, [held, cancelled, deleted, rescued, taken, held]) == [
         None,
         "moved",
         "the notification was deleted",
         "the notification was put back in the queue meanwhile",
+        "the notification was taken by another worker meanwhile",
         None,
     ]
 

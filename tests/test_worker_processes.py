@@ -130,7 +130,7 @@ async def test_job_of_a_killed_worker_is_delivered_by_another(
 
     async def mid_send() -> bool:
         row = await db.fetch_one("SELECT status FROM notification_jobs WHERE id = %s", (job_id,))
-        return row["status"] == "processing" and smtp_server.in_data > 0
+        return row["status"] == "processing" and smtp_server.in_data.now > 0
 
     await until(mid_send, 20, "the first worker starting to send")
     doomed.send_signal(signal.SIGKILL)

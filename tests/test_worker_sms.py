@@ -165,3 +165,21 @@ async def test_a_number_the_provider_calls_unsubscribed_is_opted_out(
     assert "Attempt to send to unsubscribed recipient (HTTP 400)" in attempt["detail"]
     assert row["status"] == "cancelled", "the opt-out cancelled the text-only job"
     assert await opt_outs.since(db, ann) is not None
+
+
+async def test_each_channel_keeps_to_its_own_connections_and_neither_waits_for_the_other(
+    db, make_salon, make_booking, smtp_server: SmtpServer, sms_api: SmsApi, start_worker, public_url
+) -> None:
+    """``concurrency`` is per channel: two emails in DATA at most and two texts' requests at most, side by side."""
+    new = await make_salon()
+    booked = [await make_booking(new.salon) for _ in range(4)]
+    booked += [await make_booking(new.salon, email=None, phone=a_number()) for _ in range(4)]
+    smtp_server.delay = sms_api.delay = 0.3
+    await start_worker(smtp=smtp_server, sms=sms_api, public_url=public_url, concurrency=2, batch_size=10)
+    together = 0
+    while len(smtp_server.messages) + len(sms_api.requests) < 8:
+        together = max(together, smtp_server.in_data.now + sms_api.in_flight.now)
+        await asyncio.sleep(0.01)
+    assert (smtp_server.in_data.most, sms_api.in_flight.most, together) == (2, 2, 4)
+    for one in booked:
+        await wait_for_status(db, one.jobs[0].id, "completed")

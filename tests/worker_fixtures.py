@@ -18,11 +18,9 @@ from jobqueue.claims import ClaimedJob
 from tests.servers import SmsApi, SmtpServer
 from worker.channels import Channels
 from worker.delivery import Delivery
-from worker.mail import EmailChannel
-from worker.money import StripeChannel
 from worker.runner import Worker
-from worker.settings import WorkerSettings
-from worker.sms import OutboxSms, TwilioSms
+from worker.settings import MailSettings, SmsSettings, WorkerSettings
+from worker.wiring import build_channels
 
 TEST_SENDER = "Salonbook Tests <bookings@salonbook.test>"
 LATER = dt.datetime(2030, 5, 6, 9, 0, tzinfo=dt.UTC)  # "now" for tests of pure decisions
@@ -191,31 +189,15 @@ def start_worker(io_loop: tornado.ioloop.IOLoop, database_url: str):
         pool = await Database.connect(database_url, maxsize=worker_settings.concurrency + 2)
         if channels is None:
             assert smtp is not None, "give the worker an SMTP server or channels"
-            email = EmailChannel(
-                host="127.0.0.1",
-                port=smtp.port,
-                sender=TEST_SENDER,
-                connections=worker_settings.concurrency,
-                timeout=worker_settings.send_timeout,
+            mail = MailSettings(smtp_host="127.0.0.1", smtp_port=smtp.port, mail_from=TEST_SENDER)
+            texts = SmsSettings(
+                sms_provider_url=sms.url if sms else "",
+                sms_account_sid="AC123",
+                sms_auth_token="secret",
+                sms_from="+15005550006",
+                sms_messaging_service_sid=messaging_service,
             )
-            sms_channel = (
-                TwilioSms(
-                    pool,
-                    base_url=sms.url,
-                    account_sid="AC123",
-                    auth_token="secret",
-                    sender="+15005550006",
-                    region="GB",
-                    timeout=worker_settings.send_timeout,
-                    status_callback=f"{worker_settings.public_url.rstrip('/')}/sms/status",
-                    messaging_service=messaging_service,
-                )
-                if sms
-                else OutboxSms(pool, sender="+15005550006", region="GB")
-            )
-            channels = Channels(
-                email=email, sms=sms_channel, stripe=StripeChannel(pool, worker_settings.stripe_api_base)
-            )
+            channels = build_channels(mail, texts, worker_settings, pool, None)
         worker = Worker(pool, database_url, worker_settings, channels)
         await worker.start()
         started.append((worker, pool))

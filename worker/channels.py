@@ -28,9 +28,15 @@ class Withdrawn(Exception):
     job cancelled, retried or rescued): nothing was sent, and the job's newer state stands."""
 
 
+class Stopping(Exception):
+    """The worker is stopping and this job's message had not begun: nothing was sent, and the job goes back to
+    the queue untried."""
+
+
 # Awaited by a channel at the last moment before the exchange that sends a message (SMTP's MAIL FROM, the
-# provider's HTTP request), with nothing else awaited in between: raises Withdrawn when the job is no
-# longer this worker's to send.
+# provider's HTTP request), with nothing else awaited in between, so after waiting for one of its connections:
+# raises Withdrawn when the job is no longer this worker's to send, Stopping when the worker stops first.
+# Each channel keeps to its own number of connections; the worker sets none.
 Gate = Callable[[], Awaitable[None]]
 
 

@@ -17,7 +17,7 @@ import socket
 import aiosmtplib
 
 from booking import reasons
-from worker.channels import Gate, Permanent, Sent, Skipped, Transient, Withdrawn
+from worker.channels import Gate, Permanent, Sent, Skipped, Stopping, Transient, Withdrawn
 from worker.delivery import Delivery
 from worker.messages import render_email
 
@@ -120,7 +120,7 @@ class EmailChannel:
             reusable = True
             log.info("job %s: %s:%d took the email: %s", delivery.job.id, self.host, self.port, response)
             return Sent(self._accepted)
-        except Withdrawn:
+        except (Withdrawn, Stopping):
             reusable = True  # nothing was said to the server
             raise
         except aiosmtplib.SMTPRecipientsRefused as exc:

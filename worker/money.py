@@ -4,6 +4,7 @@ tried again, under the same idempotency key, and what an earlier attempt made is
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from booking import payment_jobs, payments
@@ -16,15 +17,18 @@ from worker.delivery import Delivery
 class StripeChannel:
     name = "stripe"
 
-    def __init__(self, db: Database, api_base: str) -> None:
-        """``api_base``: where Stripe is (the tests: localstripe, or a proxy in front of it)."""
+    def __init__(self, db: Database, api_base: str, *, connections: int) -> None:
+        """``api_base``: where Stripe is (the tests: localstripe, or a proxy in front of it); ``connections``:
+        payments moved at once."""
         self.db = db
         self.api_base = api_base
+        self._slots = asyncio.Semaphore(connections)
 
     async def send(self, delivery: Delivery, gate: Gate) -> Sent:
         payment_id = uuid.UUID(str(delivery.job.payload.get("paymentId")))
         try:
-            moved = await payment_jobs.move(self.db, payment_id, self.api_base, gate=gate)
+            async with self._slots:
+                moved = await payment_jobs.move(self.db, payment_id, self.api_base, gate=gate)
         except PaymentProblem as problem:
             raise Transient(problem.message) from None
         if moved.status == payments.PaymentStatus.SUCCEEDED:

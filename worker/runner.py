@@ -4,12 +4,14 @@ One drain loop at a time per process: NOTIFY, ``wake()`` and the poll only ask
 for one, and a request that arrives while it runs makes it go round again.
 The loop claims the next batch while the last one is still sending, up to a
 window of two batches sending (and three not yet recorded), so one slow
-message holds one place in the window rather than the whole queue. Outcomes
-are written many per statement: a batch's worth, or what has come once every
-claimed job has its outcome or 20 ms have passed, and whatever finished while
-the previous write ran. The checks just before each send go many to a
-statement too (worker/held.py). A failing database or mail server never stops
-it; the next tick tries again.
+message holds one place in the window rather than the whole queue; two claims
+may be under way at once within it, each reserving its places as it starts.
+A claimed job starts at once: each channel keeps to its own connections.
+Outcomes are written many per statement: a batch's worth, or what has come
+once every claimed job has its outcome or 20 ms have passed, and whatever
+finished while the previous write ran. The checks just before each send go
+many to a statement too (worker/held.py). A failing database or mail server
+never stops it; the next tick tries again.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from jobqueue import claims
 from jobqueue.claims import ClaimedJob
 from jobqueue.queue import NOTIFY_CHANNEL
 from worker import registry
-from worker.channels import Channels, Gate, Permanent, Skipped, Transient, Withdrawn
+from worker.channels import Channels, Gate, Permanent, Skipped, Stopping, Transient, Withdrawn
 from worker.delivery import Delivery, held_until, stale_reason
 from worker.held import HeldChecks
 from worker.outcome import ChannelResult, Outcome, cancelled, decide, held, withdrawn
@@ -46,6 +48,7 @@ _DAY = 24 * 3600.0
 _LIMITS_INTERVAL = 60.0  # seconds between deletions of the limits' spent rows: their tables stay small
 _RECORD_RETRY = 1.0  # seconds between tries to record outcomes while the database is away
 _RECORD_LINGER = 0.02  # seconds an outcome waits at most for its batch's others, to go in one statement
+_CLAIMERS = 2  # claims under way at once: one's round trip (its commit's flush to disk too) overlaps the other's
 
 
 class Worker:
@@ -68,12 +71,11 @@ class Worker:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._unsettled = 0  # claimed jobs whose outcome is not recorded yet
         self._sending = 0  # claimed jobs without an outcome yet
-        self._begun: set[uuid.UUID] = set()  # jobs whose sending began and whose outcome is not recorded
+        self._begun: set[uuid.UUID] = set()  # jobs past their gate whose outcome is not recorded (may have gone)
         self._settled = asyncio.Event()
         self._more = asyncio.Event()  # an outcome came, or a job settled without one
         self._outcomes: list[tuple[ClaimedJob, Outcome]] = []
         self._recorder: asyncio.Task[None] | None = None
-        self._slots = asyncio.Semaphore(settings.concurrency)
         self._held = HeldChecks(db)
         self._timers: list[PeriodicCallback] = []
         self._last_poll_at: dt.datetime | None = None
@@ -155,15 +157,31 @@ class Worker:
                 with _logged("rescue jobs of dead workers"):
                     await self._rescue()
             with _logged("claim jobs"):
-                await self._claim_until_empty()
+                await self._claim_all()
+
+    async def _claim_all(self) -> None:
+        """Claims until nothing is due, ``_CLAIMERS`` claims under way at once. A failure waits for the other
+        claims to end, then is raised: one cut off may have committed, its jobs claimed and unknown here."""
+        ended = await asyncio.gather(*(self._claim_until_empty() for _ in range(_CLAIMERS)), return_exceptions=True)
+        for result in ended:
+            if isinstance(result, BaseException):
+                raise result
 
     async def _claim_until_empty(self) -> None:
+        """Claims batch after batch until one comes back short (nothing else due now). A claim reserves its
+        places in the window before it starts, so claims under way at once keep to it."""
         batch_size = self.settings.batch_size
         while True:
             await self._until_room(batch_size)
             if self._stopping:
                 return
-            jobs = await claims.claim_due(self.db, self.id, batch_size)
+            self._unsettled += batch_size
+            self._sending += batch_size
+            try:
+                jobs = await claims.claim_due(self.db, self.id, batch_size)
+            finally:  # the places go back; the claimed jobs take theirs
+                self._sending -= batch_size
+                self._settle(batch_size)
             self._start_batch(jobs)
             if len(jobs) < batch_size:
                 return
@@ -192,14 +210,15 @@ class Worker:
             task.add_done_callback(self._in_flight.discard)
 
     async def _deliver(self, job: ClaimedJob) -> None:
+        """Sends a claimed job at once: each channel keeps to its own connections, and the window of batches
+        (``_until_room``) bounds how many jobs are under way."""
         outcome = None
         try:
-            async with self._slots:
-                if self._stopping:
-                    return  # stop() puts it back
-                self._begun.add(job.id)
-                with _logged(f"attempt job {job.id}"):  # it stays claimed; the rescue frees it
-                    outcome = await self._attempt(Delivery.from_job(job, self._links))
+            if self._stopping:
+                return  # stop() puts it back
+            # A failure leaves it claimed (the rescue frees it); Stopping: nothing went, stop() puts it back.
+            with _logged(f"attempt job {job.id}"), contextlib.suppress(Stopping):
+                outcome = await self._attempt(Delivery.from_job(job, self._links))
         finally:
             self._sending -= 1
             if outcome is None:
@@ -294,15 +313,19 @@ class Worker:
     def _gate(self, job: ClaimedJob) -> Gate:
         """What a channel awaits just before its message leaves: the check "at send time" is made then, not at
         the claim, because a claimed job may wait seconds for a free connection while its appointment is
-        cancelled or moved (which cancels its notices and so takes the job from this worker)."""
+        cancelled or moved (which cancels its notices and so takes the job from this worker). Past it the job
+        has begun: stopping, it counts as perhaps sent. Before it, a stop gives the job back untried."""
 
         async def gate() -> None:
+            if self._stopping and job.id not in self._begun:
+                raise Stopping
             try:
                 reason = await self._held.ask(job)
             except DatabaseUnavailable:
                 raise Transient(reasons.NOT_SENT_UNASKED) from None
             if reason is not None:
                 raise Withdrawn(reasons.said(reasons.NOT_SENT, reason=reason))
+            self._begun.add(job.id)
 
         return gate
 
@@ -310,6 +333,8 @@ class Worker:
         try:
             sent = await self.channels.get(channel).send(delivery, gate)
             return ChannelResult(channel, "sent", sent.detail, sent.provider_id)
+        except Stopping:
+            raise
         except Withdrawn as exc:
             return ChannelResult(channel, "skipped", str(exc), withdrawn=True)
         except Skipped as exc:

@@ -8,6 +8,7 @@ just before each text: a STOP counts from the moment it commits.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 
@@ -39,7 +40,8 @@ async def _number(db: Database, delivery: Delivery, region: str) -> str:
 
 class TwilioSms:
     """Texts through the provider's API (providers/twilio.py), from ``sender`` or through ``messaging_service``
-    when one is given, asking it to report each text's delivery at ``status_callback``."""
+    when one is given, asking it to report each text's delivery at ``status_callback``; ``connections``
+    requests at once."""
 
     name = "sms"
 
@@ -53,6 +55,7 @@ class TwilioSms:
         sender: str,
         region: str,
         timeout: float,
+        connections: int,
         status_callback: str = "",
         messaging_service: str = "",
     ) -> None:
@@ -64,8 +67,13 @@ class TwilioSms:
         self.timeout = timeout
         self.status_callback = status_callback
         self.messaging_service = messaging_service
+        self._slots = asyncio.Semaphore(connections)
 
     async def send(self, delivery: Delivery, gate: Gate) -> Sent:
+        async with self._slots:  # the opt-out and the gate are asked once a request may go
+            return await self._send(delivery, gate)
+
+    async def _send(self, delivery: Delivery, gate: Gate) -> Sent:
         to = await _number(self.db, delivery, self.region)
         body = twilio.text_request(
             to, self.sender, render_sms(delivery), self.status_callback, messaging_service=self.messaging_service

@@ -53,8 +53,11 @@ def build_channels(
             messaging_service=sms.sms_messaging_service_sid,
             region=sms.sms_default_region,
             timeout=worker.send_timeout,
+            connections=worker.concurrency,
             status_callback=links.absolute(worker.public_url, paths.SMS_STATUS()),
         )
     else:
         text = OutboxSms(db, sender=sms.sms_from, region=sms.sms_default_region)
-    return Channels(email=email, sms=text, stripe=StripeChannel(db, worker.stripe_api_base))
+    return Channels(
+        email=email, sms=text, stripe=StripeChannel(db, worker.stripe_api_base, connections=worker.concurrency)
+    )
