@@ -174,7 +174,7 @@ async def test_each_channel_keeps_to_its_own_connections_and_neither_waits_for_t
     new = await make_salon()
     booked = [await make_booking(new.salon) for _ in range(4)]
     booked += [await make_booking(new.salon, email=None, phone=a_number()) for _ in range(4)]
-    smtp_server.delay = sms_api.delay = 0.3
+    smtp_server.delay = sms_api.delay = 0.5  # long enough that both channels are seen busy at once on a loaded machine
     await start_worker(smtp=smtp_server, sms=sms_api, public_url=public_url, concurrency=2, batch_size=10)
     together = 0
     while len(smtp_server.messages) + len(sms_api.requests) < 8:
