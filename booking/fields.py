@@ -28,7 +28,6 @@ _CLOCK = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")  # ASCII digits, as the
 _CODE = re.compile(r"[0-9]{6}")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PHONE_SHAPE = r"\+?[0-9(][0-9\s().\/-]*[0-9]"  # digits and what people put between them; no letters
-_CENT = decimal.Decimal("0.01")
 _LARGEST_AMOUNT = 10**12  # beyond any price, and small enough to quantize exactly
 # Dates and times a salon can mean; beyond them Python's and PostgreSQL's arithmetic runs out.
 EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
@@ -314,8 +313,10 @@ def money(value: str, field: Field, currency: str, locale: str) -> int | None:
         amount = locales.amount(value, currency, locale)
     except ValueError:
         amount = decimal.Decimal("NaN")
-    if not amount.is_finite() or abs(amount) >= _LARGEST_AMOUNT or amount != amount.quantize(_CENT):
-        raise Invalid("{field} must be an amount like {example}", field, example=locales.money(2500, currency, locale))
+    step = locales.smallest_cents(currency)  # a yen has no cents: 65.50 is not an amount of it
+    if not amount.is_finite() or abs(amount) >= _LARGEST_AMOUNT or amount * 100 % step:
+        example = locales.money(2500 * step, currency, locale)
+        raise Invalid("{field} must be an amount like {example}", field, example=example)
     return int(amount * 100)
 
 

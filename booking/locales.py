@@ -283,6 +283,12 @@ def time_of_day(instant: dt.datetime, zone: ZoneInfo, locale: str) -> str:
     return _plain_spaces(_pattern(locale, "short").apply(instant.astimezone(zone), _babel(locale)))
 
 
+def smallest_cents(currency: str) -> int:
+    """The least amount the currency is written in, in cents (hundredths of its unit, as every amount is kept): 1
+    for most, 100 for one written in whole units (JPY, KRW, ISK, CLP ...). An amount of it is a multiple of this."""
+    return int(10 ** max(0, 2 - babel.numbers.get_currency_precision(currency)))
+
+
 def money(cents: int | None, currency: str, locale: str) -> str:
     """'$65.00' (en-US, USD), '65,00 €' (de-DE, EUR); '' for no price."""
     if cents is None:
@@ -297,11 +303,12 @@ def file_size(size: int, locale: str) -> str:
     return babel.numbers.format_decimal(size / 1e3, "#,##0", locale=_babel(locale)) + " kB"
 
 
-def plain_amount(cents: int | None, locale: str) -> str:
-    """The amount as a form shows it for editing: '65.50' (en), '65,50' (de); '' for none."""
+def plain_amount(cents: int | None, currency: str, locale: str) -> str:
+    """The amount as a form shows it for editing: '65.50' (en), '65,50' (de), '6500' (yen); '' for none."""
     if cents is None:
         return ""
-    return babel.numbers.format_decimal(decimal.Decimal(cents) / 100, "0.00", locale=_babel(locale))
+    pattern = "0.00" if smallest_cents(currency) == 1 else "0"
+    return babel.numbers.format_decimal(decimal.Decimal(cents) / 100, pattern, locale=_babel(locale))
 
 
 def amount(value: str, currency: str, locale: str) -> decimal.Decimal:

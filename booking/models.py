@@ -284,10 +284,11 @@ class Deposit:
     percent: int | None = None
     amount_cents: int | None = None
 
-    def of(self, price_cents: int) -> int:
-        """The deposit on ``price_cents``, in whole cents (half a cent up); 0 when there is nothing to ask."""
+    def of(self, price_cents: int, step: int = 1) -> int:
+        """The deposit on ``price_cents``, in whole ``step``s (half a step up): a currency's smallest amount in
+        cents (``locales.smallest_cents``: 100 for one without cents); 0 when there is nothing to ask."""
         if self.percent is not None:
-            return (price_cents * self.percent + 50) // 100
+            return (price_cents * self.percent + 50 * step) // (100 * step) * step
         return min(self.amount_cents or 0, price_cents)
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import aiopg
 
-from booking import payments
+from booking import locales, payments
 from booking.models import Deposit
 from booking.notice_types import PAYMENT
 from booking.payments import PaymentKind, PaymentReason, PaymentStatus
@@ -91,7 +91,8 @@ async def charge_fee(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uui
     if found is None or not found["percent"]:
         return
     deposit = await _deposit_kept(cur, salon_id, appointment_id)
-    fee = Deposit(found["percent"]).of(found["price_cents"]) - (deposit["kept"] if deposit else 0)
+    fee = Deposit(found["percent"]).of(found["price_cents"], locales.smallest_cents(found["currency"]))
+    fee -= deposit["kept"] if deposit else 0
     if fee <= 0:
         return
     await cur.execute(
@@ -302,7 +303,9 @@ async def _give_back(
     made = await stripe.find_refund(account, intent_id, key)
     if made is None:
         await gate()
-        made = await stripe.refund(account, intent_id, amount_cents=row["amount_cents"], idempotency_key=key)
+        made = await stripe.refund(
+            account, intent_id, amount_cents=row["amount_cents"], currency=row["currency"], idempotency_key=key
+        )
     status = payments.REFUND_STATUSES.get(made.status, PaymentStatus.PENDING)
     detail = "refunded" if status == PaymentStatus.SUCCEEDED else f"Stripe says {made.status}"
     return await _record(db, payment_id, status, f"{detail} ({made.id})", refund_id=made.id)

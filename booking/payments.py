@@ -27,7 +27,7 @@ from enum import StrEnum
 
 import aiopg
 
-from booking import installation, sealing
+from booking import installation, locales, sealing
 from booking.errors import Conflict, Invalid, PaymentProblem
 from booking.models import Deposit
 from booking.notice_types import N_
@@ -212,7 +212,7 @@ async def connected(cur: aiopg.Cursor, salon_id: uuid.UUID) -> bool:
 MINIMUM_CHARGE: dict[str, int] = {
     "USD": 50, "EUR": 50, "GBP": 30, "AUD": 50, "CAD": 50, "CHF": 50, "NZD": 50, "SGD": 50, "BRL": 50, "INR": 50,
     "DKK": 250, "NOK": 300, "SEK": 300, "PLN": 200, "CZK": 1500, "HUF": 17500, "RON": 200, "BGN": 100,
-    "HKD": 400, "MXN": 1000, "MYR": 200, "THB": 1000, "AED": 200,
+    "HKD": 400, "MXN": 1000, "MYR": 200, "THB": 1000, "AED": 200, "JPY": 5000,
 }  # fmt: skip
 DEFAULT_MINIMUM_CHARGE = 50
 
@@ -241,7 +241,9 @@ async def deposit_due(cur: aiopg.Cursor, salon_id: uuid.UUID, appointment_id: uu
     row: Row | None = await cur.fetchone()
     if row is None or row["price_cents"] is None or (row["deposit_percent"] is None and row["deposit_cents"] is None):
         return 0
-    asked = Deposit(row["deposit_percent"], row["deposit_cents"]).of(row["price_cents"])
+    asked = Deposit(row["deposit_percent"], row["deposit_cents"]).of(
+        row["price_cents"], locales.smallest_cents(row["currency"])
+    )
     return chargeable(asked, row["price_cents"], row["currency"])
 
 
@@ -443,6 +445,7 @@ def refundable(moved: list[Payment]) -> list[Refundable]:
 class _RefundAsked:
     payment_id: uuid.UUID
     amount_cents: int
+    currency: str
     intent_id: str
     key: str
 
@@ -468,7 +471,11 @@ async def refund(
     with stripe_asked(NOT_REFUNDED):  # the row stays pending: asking again asks under the same key
         # one asked before whose answer was lost is found by its key, not asked twice
         made = await stripe.find_refund(salon_keys.account, asked.intent_id, asked.key) or await stripe.refund(
-            salon_keys.account, asked.intent_id, amount_cents=asked.amount_cents, idempotency_key=asked.key
+            salon_keys.account,
+            asked.intent_id,
+            amount_cents=asked.amount_cents,
+            currency=asked.currency,
+            idempotency_key=asked.key,
         )
     row = await db.fetch_row(
         f"""UPDATE payments SET stripe_refund_id = %s, status = %s, updated_at = now()
@@ -508,8 +515,8 @@ async def _ask_refund(
         unanswered_ones = (r for r in refunds if r["status"] == "pending" and r["stripe_refund_id"] is None
                            and r["reason"] == PaymentReason.OWNER)  # fmt: skip  # the others are the worker's
         for unanswered in unanswered_ones:
-            return _RefundAsked(unanswered["id"], unanswered["amount_cents"], paid["stripe_payment_intent_id"],
-                                unanswered["idempotency_key"])  # fmt: skip
+            return _RefundAsked(unanswered["id"], unanswered["amount_cents"], paid["currency"],
+                                paid["stripe_payment_intent_id"], unanswered["idempotency_key"])  # fmt: skip
         given = sum(r["amount_cents"] for r in refunds if r["status"] in ("pending", "succeeded"))
         left = paid["amount_cents"] - given
         if left <= 0 and deposit:
@@ -517,6 +524,10 @@ async def _ask_refund(
         if left <= 0:
             raise Conflict("the fee has been refunded in full")
         amount = left if amount_cents is None else amount_cents
+        step = locales.smallest_cents(paid["currency"])  # no refund of half a yen: Stripe could not give it
+        if amount % step:
+            example = locales.money(2500 * step, paid["currency"], "en")
+            raise Invalid("{field} must be an amount like {example}", "amount_cents", example=example)
         if not 1 <= amount <= left and deposit:
             raise Invalid(
                 "{field} must be between 1 and {left}, what is left of the deposit", "amount_cents", left=str(left)
@@ -535,7 +546,7 @@ async def _ask_refund(
             (salon_id, appointment_id, amount, paid["currency"], paid["stripe_payment_intent_id"], key),
         )
         made: Row = await cur.fetchone()
-        return _RefundAsked(made["id"], amount, paid["stripe_payment_intent_id"], key)
+        return _RefundAsked(made["id"], amount, paid["currency"], paid["stripe_payment_intent_id"], key)
 
 
 # An export's page of the salon's payments (along payments_salon_id), or of one client's appointments': in id order.

@@ -29,6 +29,32 @@ TOLERANCE_SECONDS = 300  # a signed webhook older than this is refused: a replay
 TIMEOUT_SECONDS = 30.0
 
 
+# Stripe counts an amount in the currency's smallest unit: cents mostly, but whole yen (zero-decimal currencies) and
+# thousandths of a dinar (three-decimal ones, sent as a multiple of 10). We keep every amount in hundredths of the
+# currency's unit (``amount_cents``), so each amount is turned into Stripe's count here, and back.
+ZERO_DECIMAL = frozenset(
+    {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}
+)
+THREE_DECIMAL = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
+
+
+def stripe_amount(amount_cents: int, currency: str) -> int:
+    """``amount_cents`` as Stripe counts it in ``currency``; a fraction of a whole yen (which the forms refuse and
+    the deposits' percents round away) goes half up."""
+    code = currency.upper()
+    if code in ZERO_DECIMAL:
+        return (amount_cents + 50) // 100
+    return amount_cents * 10 if code in THREE_DECIMAL else amount_cents
+
+
+def cents_of(amount: int, currency: str) -> int:
+    """What Stripe counts as ``amount`` in ``currency``, in hundredths of its unit, as we keep it."""
+    code = currency.upper()
+    if code in ZERO_DECIMAL:
+        return amount * 100
+    return (amount + 5) // 10 if code in THREE_DECIMAL else amount
+
+
 @dataclass(frozen=True)
 class Account:
     """Whose Stripe account a call speaks for, and where Stripe is."""
@@ -125,7 +151,7 @@ def _intent(found: stripe.PaymentIntent) -> Intent:
     return Intent(
         id=found.id,
         status=found.status,
-        amount_cents=found.amount,
+        amount_cents=cents_of(found.amount, found.currency),
         currency=found.currency.upper(),
         client_secret=found.client_secret or "",
         failure=error.message if error is not None else None,
@@ -152,7 +178,7 @@ async def create_intent(
     """A PaymentIntent for a card payment; the same ``idempotency_key`` gives the same one back (on Stripe). With
     ``save_card_for`` (a Customer's id) the card that pays is saved on that Customer for charges off-session."""
     params: PaymentIntentCreateParams = {
-        "amount": amount_cents,
+        "amount": stripe_amount(amount_cents, currency),
         "currency": currency.lower(),
         # the card field only; Stripe takes it, localstripe knows no automatic_payment_methods
         "payment_method_types": ["card"],  # type: ignore[typeddict-unknown-key]
@@ -232,15 +258,20 @@ async def cancel_intent(account: Account, intent_id: str) -> Intent:
         return _intent(await client.v1.payment_intents.cancel_async(intent_id))
 
 
-async def refund(account: Account, intent_id: str, *, amount_cents: int | None, idempotency_key: str) -> Refund:
-    """Gives back ``amount_cents`` (None: all) of a succeeded PaymentIntent, once per ``idempotency_key``, which the
-    refund's metadata carries too (``KEY_FIELD``: what ``find_refund`` looks for)."""
+async def refund(
+    account: Account, intent_id: str, *, amount_cents: int | None, currency: str, idempotency_key: str
+) -> Refund:
+    """Gives back ``amount_cents`` (None: all) of a succeeded PaymentIntent in ``currency``, once per
+    ``idempotency_key``, which the refund's metadata carries too (``KEY_FIELD``: what ``find_refund`` looks for)."""
     params: RefundCreateParams = {"payment_intent": intent_id, "metadata": {KEY_FIELD: idempotency_key}}
     if amount_cents is not None:
-        params["amount"] = amount_cents
+        params["amount"] = stripe_amount(amount_cents, currency)
     async with _client(account) as client:
-        made = await client.v1.refunds.create_async(params, {"idempotency_key": idempotency_key})
-    return Refund(made.id, made.status or "pending", made.amount)
+        return _refund(await client.v1.refunds.create_async(params, {"idempotency_key": idempotency_key}))
+
+
+def _refund(made: stripe.Refund) -> Refund:
+    return Refund(made.id, made.status or "pending", cents_of(made.amount, made.currency))
 
 
 # The metadata field of a charge or refund we ask for, holding its idempotency key: a crash between Stripe's answer
@@ -260,7 +291,7 @@ async def charge_saved_card(
     """Charges a card saved on ``customer`` while the client is away (off-session), confirmed at once. Declined when
     the card's issuer says no; the PaymentIntent made then is found by ``find_intent``."""
     params: PaymentIntentCreateParams = {
-        "amount": amount_cents,
+        "amount": stripe_amount(amount_cents, currency),
         "currency": currency.lower(),
         "customer": customer,
         "payment_method": payment_method,
@@ -299,7 +330,7 @@ async def find_refund(account: Account, intent_id: str, idempotency_key: str) ->
         refunds = await client.v1.refunds.list_async({"payment_intent": intent_id, "limit": 100})
         async for made in refunds.auto_paging_iter():
             if _key_of(made.metadata) == idempotency_key:
-                return Refund(made.id, made.status or "pending", made.amount)
+                return _refund(made)
     return None
 
 

@@ -58,6 +58,16 @@ class LocalStripe:
             await http.close_async()  # type: ignore[no-untyped-call]
         return await read_intent(self.account(secret_key), intent_id)
 
+    async def amount_of(self, secret_key: str, object_id: str) -> int:
+        """A PaymentIntent's (pi_) or refund's (re_) amount as Stripe counts it, in the currency's own unit."""
+        http = stripe.AIOHTTPClient()
+        client = stripe.StripeClient(secret_key, base_addresses={"api": self.api_base}, http_client=http)
+        try:
+            found = client.v1.refunds if object_id.startswith("re_") else client.v1.payment_intents
+            return int((await found.retrieve_async(object_id)).amount)
+        finally:
+            await http.close_async()  # type: ignore[no-untyped-call]
+
     async def save_card(self, secret_key: str, setup_id: str, card: str = GOOD_CARD) -> Setup:
         """What the card field does with a SetupIntent in the client's browser: the card to Stripe, saved; a
         declined card ends the SetupIntent (localstripe cancels it)."""

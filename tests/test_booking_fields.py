@@ -36,6 +36,8 @@ def refusal(read, *arguments) -> Invalid:
         ("1.065,50", "EUR", "de-DE", 106550),
         ("0", "GBP", "en-GB", 0),
         ("", "GBP", "en-GB", None),
+        ("¥6,500", "JPY", "en", 650000),  # a yen is a whole unit, kept in cents as every amount is
+        ("6500.00", "JPY", "en", 650000),
     ],
 )
 def test_money_is_read_the_salons_way_as_cents(typed: str, currency: str, locale: str, cents: int | None) -> None:
@@ -47,6 +49,12 @@ def test_money_that_is_not_an_amount_is_refused_naming_the_field(typed: str) -> 
     error = refusal(fields.money, typed, "price_cents", "USD", "en-US")
     assert error.field == ("price_cents",)
     assert error.describe(outside_name) == "priceCents must be an amount like $25.00"
+
+
+@pytest.mark.parametrize("typed", ["6500.50", "0.5", "¥6,500.01"])
+def test_money_in_whole_units_is_refused_with_a_fraction_of_one(typed: str) -> None:
+    error = refusal(fields.money, typed, "price_cents", "JPY", "en")
+    assert error.describe(outside_name) == "priceCents must be an amount like ¥2,500"
 
 
 @pytest.mark.parametrize(

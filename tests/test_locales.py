@@ -50,7 +50,15 @@ def test_a_country_brings_its_language_if_spoken_and_its_money(country, locale, 
 def test_money_is_written_the_locales_way() -> None:
     assert locales.money(6500, "USD", "en-US") == "$65.00"
     assert locales.money(6550, "EUR", "de-DE") == "65,50\xa0€"
-    assert locales.plain_amount(6550, "de-DE") == "65,50"
+    assert locales.plain_amount(6550, "EUR", "de-DE") == "65,50"
+
+
+def test_a_currency_without_cents_is_written_in_whole_units() -> None:
+    assert [locales.smallest_cents(currency) for currency in ("USD", "EUR", "BHD", "JPY", "KRW", "ISK")] == [
+        1, 1, 1, 100, 100, 100,
+    ]  # fmt: skip
+    assert locales.money(650000, "JPY", "en") == "¥6,500"
+    assert locales.plain_amount(650000, "JPY", "en") == "6500"
 
 
 def _german_salon_delivery(kind: str):

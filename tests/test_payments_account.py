@@ -101,4 +101,6 @@ def test_a_deposit_is_whole_cents_half_up_and_never_more_than_the_price() -> Non
     assert Deposit(percent=33).of(1050) == 347  # 346.5 -> 347
     assert Deposit(percent=100).of(0) == 0, "a free service asks nothing"
     assert Deposit(amount_cents=1500).of(8000) == 1500
+    assert Deposit(percent=15).of(123400, step=100) == 18500, "15 % of ¥1,234 is ¥185 (185.1): whole yen"
+    assert Deposit(percent=20).of(123400, step=100) == 24700, "246.8 -> ¥247"
     assert Deposit(amount_cents=1500).of(1000) == 1000, "never more than the price"

@@ -519,6 +519,34 @@ async def test_a_refund_whose_answer_was_lost_is_asked_again_under_its_own_key(
     assert [row["idempotency_key"] for row in rows] == [pending["idempotency_key"]], "one refund, not two"
 
 
+async def test_a_salon_in_yen_asks_whole_yen_and_stripe_is_asked_as_many(
+    make_salon, db, localstripe, public, http_server_client, api
+) -> None:
+    """Yen have no cents: 20 % of ¥1,234 is ¥247 (half a yen up), kept as 24700 cents like every amount, and
+    Stripe is asked for 247 of its smallest unit, the yen (not 24700: a hundred times the deposit)."""
+    salon, desk, keys = await deposit_salon(make_salon, db, localstripe)
+    await db.execute("UPDATE salons SET currency = 'JPY' WHERE id = %s", (salon.id,))
+    await db.execute("UPDATE services SET price_cents = 123400 WHERE id = %s", (desk.service.id,))
+    due = await to_pay(public, db, salon, desk)
+    assert (due["amountCents"], due["currency"]) == (24700, "JPY")
+    assert await localstripe.amount_of(keys["secretKey"], due["paymentIntentId"]) == 247
+    page = await PageSession(http_server_client, {"X-Real-Ip": an_address()}).get(
+        f"/book/{salon.slug}/pay/{due['holdId']}"
+    )
+    assert page.code == 200 and "¥247" in page.body.decode()
+    await localstripe.pay(keys["secretKey"], due["paymentIntentId"])
+    assert (await PageSession(http_server_client).get(f"/book/{salon.slug}/paid/{due['holdId']}")).code == 303
+    [booked], paid = await the_record(db, salon)
+    assert [(p["kind"], p["amount_cents"], p["status"]) for p in paid] == [("deposit", 24700, "succeeded")]
+    token = await owner_token(db, salon.id)
+    appointment = booked["id"]
+    status, error = await api("POST", f"/appointments/{appointment}/refund", token, {"amountCents": 150})
+    assert status == 400 and "¥2,500" in error["error"]["message"], "no refund of a yen and a half"
+    status, refund = await api("POST", f"/appointments/{appointment}/refund", token, {"amountCents": 10000})
+    assert status == 201 and refund["amountCents"] == 10000, refund
+    assert await localstripe.amount_of(keys["secretKey"], refund["stripeRefundId"]) == 100
+
+
 async def test_the_owner_refunds_from_the_appointments_page(
     make_salon, db, localstripe, public, http_server_client, pages
 ) -> None:
@@ -592,6 +620,7 @@ def test_a_deposit_below_stripes_least_charge_is_raised_to_it_or_not_asked() -> 
     assert payments.chargeable(1000, 5000, "EUR") == 1000, "above the least: as asked"
     assert payments.chargeable(0, 5000, "EUR") == 0, "nothing asked, nothing raised"
     assert payments.chargeable(10, 100, "XOF") == 50, "a currency not in the table: 50 cents"
+    assert payments.chargeable(2000, 100000, "JPY") == 5000, "¥20 is raised to the yen's least, ¥50"
 
 
 @pytest.mark.parametrize(("price", "deposit"), [(100, 30), (30, 30)], ids=["1.00", "0.30"])

@@ -24,8 +24,30 @@ async def test_a_payment_intent_is_made_paid_read_back_and_refunded(localstripe:
     paid = await localstripe.pay(keys["secretKey"], made.id)
     assert paid.status == "succeeded" and paid.failure is None
     assert (await stripe.read_intent(account, made.id)).status == "succeeded"
-    refund = await stripe.refund(account, made.id, amount_cents=250, idempotency_key="refund:1")
+    refund = await stripe.refund(account, made.id, amount_cents=250, currency="GBP", idempotency_key="refund:1")
     assert refund.id.startswith("re_") and refund.amount_cents == 250
+
+
+@pytest.mark.parametrize(
+    ("currency", "cents", "as_stripe_counts"),
+    [("JPY", 300000, 3000), ("KRW", 4500000, 45000), ("BHD", 1250, 12500), ("ISK", 500000, 500000)],
+)
+async def test_an_amount_goes_to_stripe_in_its_currencys_own_smallest_unit(
+    localstripe: LocalStripe, currency: str, cents: int, as_stripe_counts: int
+) -> None:
+    """We keep hundredths of every currency's unit; Stripe counts whole yen and won, thousandths of a dinar, and
+    krónur as if they had cents: ¥3,000 is 3000 at Stripe, not 300000 (a hundred times the deposit)."""
+    keys = localstripe.keys()
+    account = localstripe.account(keys["secretKey"])
+    made = await stripe.create_intent(account, amount_cents=cents, currency=currency, idempotency_key="k", metadata={})
+    assert await localstripe.amount_of(keys["secretKey"], made.id) == as_stripe_counts
+    assert (made.amount_cents, made.currency) == (cents, currency)
+    await localstripe.pay(keys["secretKey"], made.id)
+    part = cents // 2
+    refund = await stripe.refund(account, made.id, amount_cents=part, currency=currency, idempotency_key="r")
+    assert await localstripe.amount_of(keys["secretKey"], refund.id) == as_stripe_counts // 2
+    assert refund.amount_cents == part
+    assert await stripe.find_refund(account, made.id, "r") == refund
 
 
 async def test_a_declined_card_leaves_the_intent_unpaid_with_the_issuers_words(localstripe: LocalStripe) -> None:

@@ -148,21 +148,21 @@ class ServiceDirectory(Directory):
         return super().empty_form() | {"bufferMinutes": "0", "performedBy": "everyone"}
 
     def to_form(self, page: SalonPage, item: Service) -> Form:
-        locale = page.salon.locale
+        locale, currency = page.salon.locale, page.salon.currency
         form = {
             "name": item.name,
             "durationMinutes": str(item.duration_minutes),
-            "priceCents": locales.plain_amount(item.price_cents, locale),
+            "priceCents": locales.plain_amount(item.price_cents, currency, locale),
             "bufferMinutes": str(item.buffer_minutes),
             "performedBy": "everyone" if item.staff_ids is None else "chosen",
             "depositPercent": str(item.deposit.percent or "") if item.deposit else "",
-            "depositAmount": locales.plain_amount(item.deposit.amount_cents, locale) if item.deposit else "",
+            "depositAmount": locales.plain_amount(item.deposit.amount_cents, currency, locale) if item.deposit else "",
         }
         for member in item.staff_ids or ():
             form[member_field(member, "performs")] = "on"
         for own in item.staff_overrides:
             form[member_field(own.staff_id, "durationMinutes")] = str(own.duration_minutes or "")
-            form[member_field(own.staff_id, "priceCents")] = locales.plain_amount(own.price_cents, locale)
+            form[member_field(own.staff_id, "priceCents")] = locales.plain_amount(own.price_cents, currency, locale)
         return form
 
     def read_form(self, page: SalonPage) -> Form:
