@@ -1,5 +1,5 @@
 """PostgreSQL plumbing: the pool, transactions, the schema's versions, backups and the embedded server."""
 
-from db.database import Database, DatabaseUnavailable, Row
+from db.database import Database, DatabaseUnavailable, KeptConnection, Queries, Row
 
-__all__ = ["Database", "DatabaseUnavailable", "Row"]
+__all__ = ["Database", "DatabaseUnavailable", "KeptConnection", "Queries", "Row"]

@@ -1,4 +1,5 @@
-"""One aiopg pool with the few ways the code talks to PostgreSQL.
+"""One aiopg pool with the few ways the code talks to PostgreSQL, and connections kept outside it for the worker's
+statements that follow each other.
 
 aiopg connections are in autocommit mode: a plain query is its own
 transaction, and ``transaction()`` is an explicit BEGIN/COMMIT on one
@@ -11,10 +12,11 @@ fresh connection. Only a first statement is retried, so nothing can run twice.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import aiopg
 import psycopg2
@@ -37,16 +39,28 @@ def _is_connection_error(exc: BaseException, conn: aiopg.Connection) -> bool:
     return isinstance(exc, _CONNECTION_ERRORS) and (conn.closed or isinstance(exc, psycopg2.InterfaceError))
 
 
+class Queries(Protocol):
+    """What runs a statement and reads its rows: the pool (``Database``) or a connection kept for a stream of
+    statements (``KeptConnection``)."""
+
+    async def fetch_all(self, sql: str, params: Params = None) -> list[Row]: ...
+
+
 class Database:
     """A pool of connections to one database."""
 
-    def __init__(self, pool: aiopg.Pool) -> None:
+    def __init__(self, pool: aiopg.Pool, dsn: str = "") -> None:
         self.pool = pool
+        self.dsn = dsn
 
     @classmethod
     async def connect(cls, dsn: str, *, minsize: int = 1, maxsize: int = 10, timeout: float = 10.0) -> Database:
         pool = await aiopg.create_pool(dsn, minsize=minsize, maxsize=maxsize, timeout=timeout, enable_hstore=False)
-        return cls(pool)
+        return cls(pool, dsn)
+
+    def kept_connection(self) -> KeptConnection:
+        """A connection of its own to this database, outside the pool, for statements that follow each other."""
+        return KeptConnection(self.dsn, self.pool.timeout)
 
     async def close(self) -> None:
         self.pool.close()
@@ -120,6 +134,69 @@ class Database:
                 if isinstance(exc, _CONNECTION_ERRORS):
                     raise DatabaseUnavailable(str(exc).strip()) from exc
                 raise
+
+
+class _Lost(Exception):
+    """The kept connection was found dead when a statement was sent on it."""
+
+
+class KeptConnection:
+    """One connection kept for a stream of statements, one at a time: the worker's claims, its checks before
+    sending, its records. Through the pool each statement also pays for the pool's acquire and release and a new
+    cursor, more of the IOLoop's CPU than its own round trip (docs/performance.md, "fifth look").
+
+    Connected on first use and again after it died (PostgreSQL restarted); as through the pool, a statement sent
+    on a connection found dead is sent once more on a new one, and a second failure is DatabaseUnavailable.
+    """
+
+    def __init__(self, dsn: str, timeout: float) -> None:
+        self._dsn = dsn
+        self._timeout = timeout
+        self._cursor: aiopg.Cursor | None = None
+        self._turn = asyncio.Lock()
+
+    async def fetch_all(self, sql: str, params: Params = None) -> list[Row]:
+        async with self._turn:
+            try:
+                return await self._fetch(sql, params)
+            except _Lost as lost:
+                log.warning("database connection lost (%s); reconnecting", lost)
+            try:
+                return await self._fetch(sql, params)
+            except _Lost as lost:
+                raise DatabaseUnavailable(str(lost)) from lost
+
+    async def close(self) -> None:
+        async with self._turn:
+            self._forget()
+
+    async def _fetch(self, sql: str, params: Params) -> list[Row]:
+        cur = await self._open()
+        try:
+            await cur.execute(sql, params)
+            return _dicts(cur, await cur.fetchall())
+        except _CONNECTION_ERRORS as exc:
+            if not _is_connection_error(exc, cur.connection):
+                raise
+            self._forget()
+            raise _Lost(str(exc).strip()) from exc
+        except (asyncio.CancelledError, TimeoutError):  # cut off mid-statement: the connection's state is unknown
+            self._forget()
+            raise
+
+    async def _open(self) -> aiopg.Cursor:
+        if self._cursor is None:
+            try:
+                conn = await aiopg.connect(self._dsn, timeout=self._timeout, enable_hstore=False)
+            except _CONNECTION_ERRORS as exc:
+                raise DatabaseUnavailable(str(exc).strip()) from exc
+            self._cursor = await conn.cursor()
+        return self._cursor
+
+    def _forget(self) -> None:
+        if self._cursor is not None:
+            self._cursor.connection.close()
+            self._cursor = None
 
 
 def _dicts(cur: aiopg.Cursor, rows: list[tuple[Any, ...]]) -> list[Row]:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from db import Database, Row
+from db import Database, Queries, Row
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ CLAIM = """SELECT c.id, c.salon_id, c.client_id, c.appointment_id, c.type, c.pay
             ORDER BY c.claim_order"""
 
 
-async def claim_due(db: Database, worker_id: str, limit: int) -> list[ClaimedJob]:
+async def claim_due(db: Queries, worker_id: str, limit: int) -> list[ClaimedJob]:
     """Takes up to ``limit`` due jobs for ``worker_id``, salons taking turns, writes an attempt row ('started')
     for each channel they still need and reads their facts: one statement, one round trip.
 
@@ -134,7 +134,7 @@ def _claimed(row: Row) -> ClaimedJob:
     )
 
 
-async def finish(db: Database, worker_id: str, finished: Sequence[tuple[ClaimedJob, Finished]]) -> list[ClaimedJob]:
+async def finish(db: Queries, worker_id: str, finished: Sequence[tuple[ClaimedJob, Finished]]) -> list[ClaimedJob]:
     """Records many attempts in one statement; returns the jobs whose claim was lost meanwhile.
 
     Each job's new state is fenced on its claim: a job cancelled, retried or rescued meanwhile keeps its
@@ -173,7 +173,7 @@ def _outcome_record(job: ClaimedJob, outcome: Finished) -> dict[str, Any]:
     }
 
 
-async def still_held(db: Database, jobs: Sequence[ClaimedJob]) -> list[str | None]:
+async def still_held(db: Queries, jobs: Sequence[ClaimedJob]) -> list[str | None]:
     """For each of ``jobs``: None while it is still its worker's to send; otherwise why not, in the salon's words.
 
     A job is taken from its worker by a cancel (the domain's cancel or move of its appointment cancels its
@@ -183,11 +183,11 @@ async def still_held(db: Database, jobs: Sequence[ClaimedJob]) -> list[str | Non
     """
     rows = await db.fetch_all(
         "SELECT id, status, error FROM jobs_not_held(%s::uuid[], %s::text[], %s::integer[], %s::timestamptz[])",
-        (
-            [job.id for job in jobs],
+        (  # ids and times as text: psycopg2 quotes a string in C, a UUID or a datetime in Python
+            [str(job.id) for job in jobs],
             [job.locked_by for job in jobs],
             [job.attempts for job in jobs],
-            [job.locked_at for job in jobs],
+            [job.locked_at.isoformat() for job in jobs],
         ),
     )
     taken = {row["id"]: row for row in rows}

@@ -14,7 +14,7 @@ import tornado.httpserver
 import tornado.testing
 
 from booking import salons
-from db import Database
+from db import Database, DatabaseUnavailable, KeptConnection
 from db.migrations import SCHEMA_PATH
 from handlers.app import Salonbook
 
@@ -113,6 +113,26 @@ async def test_statement_on_a_dead_connection_is_retried_on_a_fresh_one(
     async with db.transaction() as cur:
         await cur.execute("SELECT 3 AS three")
         assert await cur.fetchone() == {"three": 3}
+
+
+async def test_a_kept_connection_sends_again_on_a_new_one_once_it_died(db: Database, database_url: str, caplog) -> None:
+    """The worker's claims, checks and records each keep a connection: one that died under them (a restart) is
+    replaced by the next statement, which still runs."""
+    kept = db.kept_connection()
+    try:
+        [first] = await kept.fetch_all("SELECT pg_backend_pid() AS pid")
+        assert await kept.fetch_all("SELECT pg_backend_pid() AS pid") == [first], "one session, kept"
+        _terminate_other_backends(database_url)
+        [again] = await kept.fetch_all("SELECT pg_backend_pid() AS pid")
+        assert again != first and "reconnecting" in caplog.text
+    finally:
+        await kept.close()
+
+
+async def test_a_kept_connection_to_a_database_that_is_away_says_so() -> None:
+    kept = KeptConnection(f"postgresql://postgres@127.0.0.1:{_closed_port()}/salonbook", timeout=2)
+    with pytest.raises(DatabaseUnavailable):
+        await kept.fetch_all("SELECT 1")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 
-from db import Database
+from db import Queries
 from jobqueue import claims
 from jobqueue.claims import ClaimedJob
 
@@ -21,7 +21,7 @@ from jobqueue.claims import ClaimedJob
 class HeldChecks:
     """``await checks.ask(job)``: None while ``job`` is still this worker's to send, else why not."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Queries) -> None:
         self.db = db
         self._waiting: list[tuple[ClaimedJob, asyncio.Future[str | None]]] = []
         self._asking: asyncio.Task[None] | None = None

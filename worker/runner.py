@@ -30,7 +30,7 @@ from tornado.ioloop import PeriodicCallback
 
 from booking import code_sends, deliveries, installation, logins, online, payment_jobs, reasons, waitlist
 from booking.links import Links
-from db import Database, DatabaseUnavailable, buckets, tallies
+from db import Database, DatabaseUnavailable, KeptConnection, buckets, tallies
 from db.listener import Listener
 from jobqueue import claims
 from jobqueue.claims import ClaimedJob
@@ -76,7 +76,12 @@ class Worker:
         self._more = asyncio.Event()  # an outcome came, or a job settled without one
         self._outcomes: list[tuple[ClaimedJob, Outcome]] = []
         self._recorder: asyncio.Task[None] | None = None
-        self._held = HeldChecks(db)
+        # The claims, the checks and the records each on connections of their own: through the pool each
+        # statement would also pay for its acquire and release (db.KeptConnection).
+        self._claimers = [db.kept_connection() for _ in range(_CLAIMERS)]
+        self._recording = db.kept_connection()
+        self._checking = db.kept_connection()
+        self._held = HeldChecks(self._checking)
         self._timers: list[PeriodicCallback] = []
         self._last_poll_at: dt.datetime | None = None
         self._links: Links | None = None  # read at start: the link secret lives in the database
@@ -129,6 +134,8 @@ class Worker:
                 log.info("worker %s: %d claimed jobs put back to pending", self.id, released)
         with _logged("deregister"):
             await registry.deregister(self.db, self.id)
+        for connection in (*self._claimers, self._recording, self._checking):
+            await connection.close()
         await self.channels.close()
         self._running = False
         log.info("worker %s stopped", self.id)
@@ -162,12 +169,12 @@ class Worker:
     async def _claim_all(self) -> None:
         """Claims until nothing is due, ``_CLAIMERS`` claims under way at once. A failure waits for the other
         claims to end, then is raised: one cut off may have committed, its jobs claimed and unknown here."""
-        ended = await asyncio.gather(*(self._claim_until_empty() for _ in range(_CLAIMERS)), return_exceptions=True)
+        ended = await asyncio.gather(*map(self._claim_until_empty, self._claimers), return_exceptions=True)
         for result in ended:
             if isinstance(result, BaseException):
                 raise result
 
-    async def _claim_until_empty(self) -> None:
+    async def _claim_until_empty(self, connection: KeptConnection) -> None:
         """Claims batch after batch until one comes back short (nothing else due now). A claim reserves its
         places in the window before it starts, so claims under way at once keep to it."""
         batch_size = self.settings.batch_size
@@ -178,7 +185,7 @@ class Worker:
             self._unsettled += batch_size
             self._sending += batch_size
             try:
-                jobs = await claims.claim_due(self.db, self.id, batch_size)
+                jobs = await claims.claim_due(connection, self.id, batch_size)
             finally:  # the places go back; the claimed jobs take theirs
                 self._sending -= batch_size
                 self._settle(batch_size)
@@ -243,7 +250,7 @@ class Worker:
             await self._until_worth_writing()
             finished, self._outcomes = self._outcomes, []
             try:
-                lost = await claims.finish(self.db, self.id, finished)
+                lost = await claims.finish(self._recording, self.id, finished)
             except Exception:
                 log.exception("worker could not record %d outcomes; trying again", len(finished))
                 self._outcomes[:0] = finished
