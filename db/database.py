@@ -49,7 +49,7 @@ class Queries(Protocol):
 class Database:
     """A pool of connections to one database."""
 
-    def __init__(self, pool: aiopg.Pool, dsn: str = "") -> None:
+    def __init__(self, pool: aiopg.Pool, dsn: str) -> None:
         self.pool = pool
         self.dsn = dsn
 
@@ -188,8 +188,8 @@ class KeptConnection:
         if self._cursor is None:
             try:
                 conn = await aiopg.connect(self._dsn, timeout=self._timeout, enable_hstore=False)
-            except _CONNECTION_ERRORS as exc:
-                raise DatabaseUnavailable(str(exc).strip()) from exc
+            except (*_CONNECTION_ERRORS, TimeoutError) as exc:
+                raise DatabaseUnavailable(str(exc).strip() or "the database did not answer in time") from exc
             self._cursor = await conn.cursor()
         return self._cursor
 

@@ -651,7 +651,7 @@ async def test_checks_asked_together_go_in_one_statement_and_later_ones_in_the_n
         await make_booking(new.salon)
     jobs = await claims.claim_due(db, "w", 10)
     await db.execute("UPDATE notification_jobs SET status = 'cancelled', error = 'moved' WHERE id = %s", (jobs[1].id,))
-    checks = HeldChecks(CountingDatabase(db.pool))
+    checks = HeldChecks(CountingDatabase(db.pool, db.dsn))
     CountingDatabase.statements = 0
     first = asyncio.gather(*(checks.ask(job) for job in jobs[:3]))
     await asyncio.sleep(0)  # the first three's statement is on its way when the last two ask
