@@ -166,6 +166,11 @@ class KeptConnection:
             except _Lost as lost:
                 raise DatabaseUnavailable(str(lost)) from lost
 
+    async def connect(self) -> None:
+        """Connects now rather than on the first statement, which then answers as soon as any other."""
+        async with self._turn:
+            await self._open()
+
     async def close(self) -> None:
         async with self._turn:
             self._forget()

@@ -81,6 +81,7 @@ class Worker:
         self._claimers = [db.kept_connection() for _ in range(_CLAIMERS)]
         self._recording = db.kept_connection()
         self._checking = db.kept_connection()
+        self._kept = (*self._claimers, self._recording, self._checking)
         self._held = HeldChecks(self._checking)
         self._timers: list[PeriodicCallback] = []
         self._last_poll_at: dt.datetime | None = None
@@ -91,6 +92,7 @@ class Worker:
     async def start(self) -> None:
         await registry.heartbeat(self.db, self.id, socket.gethostname(), os.getpid())
         self._links = Links(self.settings.public_url, await installation.link_secret(self.db))
+        await asyncio.gather(*(connection.connect() for connection in self._kept))  # the first batch waits for none
         self._running = True
         if self._listener is not None:
             self._listener.start()
@@ -134,7 +136,7 @@ class Worker:
                 log.info("worker %s: %d claimed jobs put back to pending", self.id, released)
         with _logged("deregister"):
             await registry.deregister(self.db, self.id)
-        for connection in (*self._claimers, self._recording, self._checking):
+        for connection in self._kept:
             await connection.close()
         await self.channels.close()
         self._running = False
