@@ -526,8 +526,8 @@ async def _ask_refund(
         amount = left if amount_cents is None else amount_cents
         step = locales.smallest_cents(paid["currency"])  # no refund of half a yen: Stripe could not give it
         if amount % step:
-            example = locales.money(2500 * step, paid["currency"], "en")
-            raise Invalid("{field} must be an amount like {example}", "amount_cents", example=example)
+            raise Invalid("{field} must be whole {currency}, a multiple of {step} cents", "amount_cents",
+                          currency=paid["currency"], step=str(step))  # fmt: skip
         if not 1 <= amount <= left and deposit:
             raise Invalid(
                 "{field} must be between 1 and {left}, what is left of the deposit", "amount_cents", left=str(left)

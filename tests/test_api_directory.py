@@ -72,6 +72,24 @@ async def test_services_round_trip_and_validation(api, make_salon) -> None:
     assert [service["name"] for service in listed] == ["Colour"]
 
 
+async def test_a_salon_in_yen_takes_its_amounts_in_whole_yen(api, make_salon, db) -> None:
+    salon = await make_salon()
+    await db.execute("UPDATE salons SET currency = 'JPY' WHERE id = %s", (salon.salon.id,))
+    cut = {"name": "Cut", "durationMinutes": 45}
+    for bad, field in (
+        ({"priceCents": 650050}, "priceCents"),
+        ({"priceCents": 650000, "deposit": {"amountCents": 100050}}, "deposit.amountCents"),
+    ):
+        status, answer = await api("POST", "/services", salon.api_token, cut | bad)
+        assert status == 400 and answer["error"]["field"] == field, (bad, answer)
+        assert answer["error"]["message"] == f"{field} must be whole JPY, a multiple of 100 cents"
+    status, created = await api("POST", "/services", salon.api_token, cut | {"priceCents": 650000})
+    assert status == 201 and created["priceCents"] == 650000, "¥6,500"
+    status, answer = await api("PATCH", f"/services/{created['id']}", salon.api_token, {"priceCents": 650001})
+    assert status == 400 and answer["error"]["field"] == "priceCents", answer
+    assert (await api("GET", f"/services/{created['id']}", salon.api_token))[1]["priceCents"] == 650000
+
+
 async def test_clients_are_normalised_and_validated(api, make_salon) -> None:
     salon = await make_salon()
     status, client = await api(

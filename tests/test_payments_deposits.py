@@ -547,7 +547,7 @@ async def test_a_salon_in_yen_asks_whole_yen_and_stripe_is_asked_as_many(
     token = await owner_token(db, salon.id)
     appointment = booked["id"]
     status, error = await api("POST", f"/appointments/{appointment}/refund", token, {"amountCents": 150})
-    assert status == 400 and "¥2,500" in error["error"]["message"], "no refund of a yen and a half"
+    assert status == 400 and error["error"]["message"] == "amountCents must be whole JPY, a multiple of 100 cents"
     status, refund = await api("POST", f"/appointments/{appointment}/refund", token, {"amountCents": 10000})
     assert status == 201 and refund["amountCents"] == 10000, refund
     assert await localstripe.amount_of(keys["secretKey"], refund["stripeRefundId"]) == 100
