@@ -320,6 +320,15 @@ def money(value: str, field: Field, currency: str, locale: str) -> int | None:
     return int(amount * 100)
 
 
+def in_whole_units(cents: int | None, field: Field, currency: str) -> None:
+    """An amount in cents sent as a number (the API's) must be whole units of a currency without cents: 650050 is
+    not an amount of yen, and Stripe could not ask for it."""
+    step = locales.smallest_cents(currency)
+    if cents is not None and cents % step:
+        raise Invalid("{field} must be whole {currency}, a multiple of {step} cents", field, currency=currency,
+                      step=str(step))  # fmt: skip
+
+
 def whole_number(value: str, field: Field, low: int = 0, high: int = 999_999_999) -> int:
     """A count typed as digits (no sign, no other script's digits), from ``low`` to ``high``."""
     value = value.strip()

@@ -27,7 +27,7 @@ from enum import StrEnum
 
 import aiopg
 
-from booking import installation, locales, sealing
+from booking import fields, installation, locales, sealing
 from booking.errors import Conflict, Invalid, PaymentProblem
 from booking.models import Deposit
 from booking.notice_types import N_
@@ -524,10 +524,7 @@ async def _ask_refund(
         if left <= 0:
             raise Conflict("the fee has been refunded in full")
         amount = left if amount_cents is None else amount_cents
-        step = locales.smallest_cents(paid["currency"])  # no refund of half a yen: Stripe could not give it
-        if amount % step:
-            raise Invalid("{field} must be whole {currency}, a multiple of {step} cents", "amount_cents",
-                          currency=paid["currency"], step=str(step))  # fmt: skip
+        fields.in_whole_units(amount, "amount_cents", paid["currency"])  # no refund of half a yen
         if not 1 <= amount <= left and deposit:
             raise Invalid(
                 "{field} must be between 1 and {left}, what is left of the deposit", "amount_cents", left=str(left)

@@ -6,7 +6,7 @@ import uuid
 
 import aiopg
 
-from booking import fields, locales
+from booking import fields
 from booking.errors import Field, Invalid, LimitReached, NotFound
 from booking.models import Deposit, Service, ServiceDetails, StaffOverride
 from db import Database, Row
@@ -53,21 +53,21 @@ def _price(cents: int | None, field: Field) -> None:
         raise Invalid("{field} must be between 0 and {most}", field, most=str(MAX_PRICE_CENTS))
 
 
-async def _in_whole_units(cur: aiopg.Cursor, salon_id: uuid.UUID, details: ServiceDetails) -> None:
-    """A currency without cents (the yen) takes its amounts in whole units: the forms refuse ¥65.50, and an amount
-    in cents sent to the API must be a multiple of 100 in it too (Stripe could not ask for a part of a yen)."""
-    await cur.execute("SELECT currency FROM salons WHERE id = %s", (salon_id,))
+_CURRENCY = "SELECT currency FROM salons WHERE id = %s"
+_LOCKED_CURRENCY = _CURRENCY + " FOR UPDATE"
+
+
+async def _in_whole_units(cur: aiopg.Cursor, salon_id: uuid.UUID, details: ServiceDetails, *, lock: bool) -> None:
+    """The salon's currency read (its row locked with ``lock``), then each amount in whole units of it: the forms
+    refuse ¥65.50, and the API a price of 650050 cents in yen."""
+    read = _LOCKED_CURRENCY if lock else _CURRENCY
+    await cur.execute(read, (salon_id,))
     currency = (await cur.fetchone())["currency"]
-    step = locales.smallest_cents(currency)
-    amounts: list[tuple[int | None, Field]] = [
-        (details.price_cents, "price_cents"),
-        *((own.price_cents, ("staff_overrides", i, "price_cents")) for i, own in enumerate(details.staff_overrides)),
-        (details.deposit.amount_cents if details.deposit else None, ("deposit", "amount_cents")),
-    ]
-    for cents, field in amounts:
-        if cents is not None and cents % step:
-            raise Invalid("{field} must be whole {currency}, a multiple of {step} cents", field, currency=currency,
-                          step=str(step))  # fmt: skip
+    fields.in_whole_units(details.price_cents, "price_cents", currency)
+    for index, own in enumerate(details.staff_overrides):
+        fields.in_whole_units(own.price_cents, ("staff_overrides", index, "price_cents"), currency)
+    fields.in_whole_units(details.deposit.amount_cents if details.deposit else None, ("deposit", "amount_cents"),
+                          currency)  # fmt: skip
 
 
 def _length(minutes: int, field: Field) -> None:
@@ -152,8 +152,7 @@ async def _read(cur: aiopg.Cursor, salon_id: uuid.UUID, service_id: uuid.UUID) -
 async def create_service(db: Database, salon_id: uuid.UUID, details: ServiceDetails) -> Service:
     details = _checked(details)
     async with db.transaction() as cur:
-        await cur.execute("SELECT FROM salons WHERE id = %s FOR UPDATE", (salon_id,))  # one new service at a time
-        await _in_whole_units(cur, salon_id, details)
+        await _in_whole_units(cur, salon_id, details, lock=True)  # one new service at a time
         await cur.execute(
             """INSERT INTO services (salon_id, name, duration_minutes, price_cents, buffer_minutes, all_staff,
                                     deposit_percent, deposit_cents)
@@ -175,7 +174,7 @@ async def update_service(db: Database, salon_id: uuid.UUID, service_id: uuid.UUI
     """Changes a service; appointments already booked keep their times and buffers."""
     details = _checked(details)
     async with db.transaction() as cur:
-        await _in_whole_units(cur, salon_id, details)
+        await _in_whole_units(cur, salon_id, details, lock=False)
         await cur.execute(
             """UPDATE services SET name = %(name)s, duration_minutes = %(duration)s, price_cents = %(price)s,
                                    buffer_minutes = %(buffer)s, all_staff = %(everyone)s, deposit_percent = %(percent)s,

@@ -80,9 +80,9 @@ class Worker:
         # statement would also pay for its acquire and release (db.KeptConnection).
         self._claimers = [db.kept_connection() for _ in range(_CLAIMERS)]
         self._recording = db.kept_connection()
-        self._checking = db.kept_connection()
-        self._kept = (*self._claimers, self._recording, self._checking)
-        self._held = HeldChecks(self._checking)
+        checking = db.kept_connection()
+        self._kept = (*self._claimers, self._recording, checking)
+        self._held = HeldChecks(checking)
         self._timers: list[PeriodicCallback] = []
         self._last_poll_at: dt.datetime | None = None
         self._links: Links | None = None  # read at start: the link secret lives in the database
